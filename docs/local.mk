@@ -1,0 +1,3 @@
+dist_doc_DATA = %reldir%/user-guide.md %reldir%/configuration.md \
+	%reldir%/architecture.md %reldir%/troubleshooting.md
+dist_man_MANS += man/sluice.1 man/sluice.xml.5

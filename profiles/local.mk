@@ -1,0 +1,2 @@
+profilesdir = $(pkgdatadir)/profiles
+nobase_dist_profiles_DATA =

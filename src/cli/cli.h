@@ -1,0 +1,47 @@
+/* cli.h - the sluice command table and what every subcommand shares. */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include "common/common.h"
+
+/* Options given before the subcommand, or to any subcommand. */
+struct cli_global {
+    const char *config_path; /* --config, else $SLUICE_CONFIG, else /etc */
+    int jobs;                /* --jobs N (0: number of cores) */
+    int quiet;
+    int verbose;
+    enum sl_log_format log_format;
+};
+
+struct cli_cmd {
+    const char *name;
+    const char *usage; /* arguments after the name */
+    const char *summary;
+    const char *help; /* the rest of --help: options and details */
+    /* Returns a process exit status (SL_EXIT_*). argv[0] is the name. */
+    int (*exec)(const struct cli_cmd *self, struct cli_global *g, int argc,
+                char **argv);
+};
+
+/* The config file to use: --config, $SLUICE_CONFIG, then the default. */
+const char *cli_config_path(const struct cli_global *g);
+/* Prints "usage: sluice NAME USAGE" and the help text to stdout. */
+void cli_print_help(const struct cli_cmd *cmd);
+/* Reports a usage error for cmd on stderr; returns SL_EXIT_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Reports err on stderr and returns its exit status. */
+int cli_fail(const struct sl_err *err);
+/* True when argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#define CLI_CMD_DECL(n) extern const struct cli_cmd cli_cmd_##n
+CLI_CMD_DECL(check_config);
+CLI_CMD_DECL(run);
+CLI_CMD_DECL(jobs);
+CLI_CMD_DECL(runs);
+CLI_CMD_DECL(quarantine);
+CLI_CMD_DECL(synth);
+CLI_CMD_DECL(keygen);
+
+#endif

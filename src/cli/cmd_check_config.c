@@ -1,0 +1,21 @@
+/* cmd_check_config.c - sluice check-config. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+static int
+exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
+        char **argv)
+{
+    (void)g;
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sluice %s: not implemented yet\n", self->name);
+    return SL_EXIT_RUNTIME;
+}
+
+const struct cli_cmd cli_cmd_check_config = {
+    "check-config", "", "(not yet implemented)", "", exec_check_config,
+};

@@ -1,0 +1,251 @@
+/* files.c - paths, directories and atomic writes. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+int
+sl_mkdir_p(const char *path, struct sl_err *err)
+{
+    char *p = sl_strdup(path), *s;
+    int rc = SL_OK;
+
+    for (s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+            rc = SL_ERR(err, SL_EIO, "%s: cannot create directory: %s", p,
+                        strerror(errno));
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0750) != 0 && errno != EEXIST)
+        rc = SL_ERR(err, SL_EIO, "%s: cannot create directory: %s", p,
+                    strerror(errno));
+out:
+    free(p);
+    return rc;
+}
+
+char *
+sl_path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+
+    if (la == 0)
+        return sl_strdup(b);
+    if (a[la - 1] == '/')
+        return sl_asprintf("%s%s", a, b);
+    return sl_asprintf("%s/%s", a, b);
+}
+
+char *
+sl_path_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        return sl_strdup(".");
+    if (slash == path)
+        return sl_strdup("/");
+    return sl_strndup(path, (size_t)(slash - path));
+}
+
+char *
+sl_path_resolve(const char *base_dir, const char *rel)
+{
+    if (rel[0] == '/' || base_dir == NULL)
+        return sl_strdup(rel);
+    return sl_path_join(base_dir, rel);
+}
+
+int
+sl_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int
+sl_path_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+sl_file_read(const char *path, char **out, size_t *len, struct sl_err *err)
+{
+    struct sl_buf b;
+    char chunk[8192];
+    size_t n;
+    FILE *f;
+
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return SL_ERR(err, SL_EIO, "%s: cannot open: %s", path,
+                      strerror(errno));
+    sl_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sl_buf_add(&b, chunk, n);
+    if (ferror(f)) {
+        fclose(f);
+        sl_buf_free(&b);
+        return SL_ERR(err, SL_EIO, "%s: read error", path);
+    }
+    fclose(f);
+    if (len)
+        *len = b.len;
+    *out = sl_buf_steal(&b);
+    return SL_OK;
+}
+
+int
+sl_fsync_dir_of(const char *path)
+{
+    char *dir = sl_path_dir(path);
+    int fd, rc = 0;
+
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        rc = fsync(fd);
+        close(fd);
+    }
+    free(dir);
+    return rc;
+}
+
+int
+sl_file_write_atomic(const char *path, const void *data, size_t len,
+                     struct sl_err *err)
+{
+    char *tmp = sl_asprintf("%s.tmp.%ld", path, (long)getpid());
+    const char *p = data;
+    int fd, rc = SL_OK;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp,
+                    strerror(errno));
+        goto out;
+    }
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = SL_ERR(err, SL_EIO, "%s: write failed: %s", tmp,
+                        strerror(errno));
+            close(fd);
+            unlink(tmp);
+            goto out;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot sync: %s", tmp, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot rename: %s", path,
+                    strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    sl_fsync_dir_of(path);
+out:
+    free(tmp);
+    return rc;
+}
+
+static int
+walk(const char *root, const char *rel, struct sl_strv *out,
+     struct sl_err *err)
+{
+    char *dirpath = rel[0] ? sl_path_join(root, rel) : sl_strdup(root);
+    struct dirent *de;
+    DIR *d;
+    int rc = SL_OK;
+
+    d = opendir(dirpath);
+    if (d == NULL) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot open directory: %s", dirpath,
+                    strerror(errno));
+        free(dirpath);
+        return rc;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        char *full, *r;
+
+        if (de->d_name[0] == '.')
+            continue;
+        r = rel[0] ? sl_path_join(rel, de->d_name) : sl_strdup(de->d_name);
+        full = sl_path_join(root, r);
+        if (stat(full, &st) != 0) {
+            /* A dangling link or a race: listed so the source reports it. */
+            sl_strv_push_owned(out, r);
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(root, r, out, err);
+            free(r);
+        } else if (S_ISREG(st.st_mode)) {
+            sl_strv_push_owned(out, r);
+        } else {
+            free(r);
+        }
+        free(full);
+        if (rc != SL_OK)
+            break;
+    }
+    closedir(d);
+    free(dirpath);
+    return rc;
+}
+
+int
+sl_dir_walk(const char *dir, struct sl_strv *out, struct sl_err *err)
+{
+    int rc = walk(dir, "", out, err);
+    if (rc == SL_OK)
+        sl_strv_sort(out);
+    return rc;
+}
+
+double
+sl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+sl_time_iso(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+sl_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}

@@ -1,0 +1,4 @@
+noinst_LIBRARIES += %reldir%/libcommon.a
+%canon_reldir%_libcommon_a_SOURCES = %reldir%/common.h %reldir%/common.c \
+	%reldir%/files.c %reldir%/log.c
+SL_LIBS += %reldir%/libcommon.a

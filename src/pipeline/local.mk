@@ -1,0 +1,4 @@
+noinst_LIBRARIES += %reldir%/libpipeline.a
+%canon_reldir%_libpipeline_a_SOURCES = %reldir%/pipeline.h %reldir%/item.c \
+	%reldir%/registry.c %reldir%/run.c
+SL_LIBS += %reldir%/libpipeline.a

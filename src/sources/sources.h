@@ -1,0 +1,10 @@
+/* sources.h - the built-in sources (see pipeline.h for the interface). */
+#ifndef SL_SOURCES_H
+#define SL_SOURCES_H
+
+#include "pipeline/pipeline.h"
+
+extern const struct sl_source_ops sl_source_fhir_files;
+extern const struct sl_source_ops sl_source_dicom_folder;
+
+#endif

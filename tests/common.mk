@@ -1,0 +1,8 @@
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_common
+TESTS += tests/unit/test_common
+tests_unit_test_common_SOURCES = tests/unit/test_common.c
+tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_common_SOURCES = force-cxx-link.cc
+endif
