@@ -68,6 +68,9 @@ struct sl_source_ops {
      * input is an SL_ITEM_BAD item, not an error; an error stops the run. */
     int (*next)(void *ctx, struct sl_item **out, struct sl_err *err);
     void (*close)(void *ctx);
+    /* Optional: work done and total, in the source's own units (files),
+     * for the progress bar's ETA. May be NULL. */
+    void (*progress)(void *ctx, uint64_t *done, uint64_t *total);
 };
 
 /* ---- sinks -------------------------------------------------------------- */
