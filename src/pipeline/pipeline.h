@@ -144,4 +144,13 @@ int sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
                     struct sl_run_summary *sum, struct sl_err *err);
 void sl_run_summary_free(struct sl_run_summary *sum);
 
+/* Runs quarantined items (all of one job, all open) through that job's
+ * stages and targets again, as a new run named "JOB:replay". Items that
+ * pass are delivered; items that fail are quarantined again as new entries
+ * with the new reason. The old entries are marked "replayed". */
+int sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
+                       const int64_t *ids, size_t n,
+                       const struct sl_run_opts *opts,
+                       struct sl_run_summary *sum, struct sl_err *err);
+
 #endif

@@ -31,6 +31,7 @@ on_signal(int sig)
 struct src_slot {
     const struct sl_conf_node *node;
     const struct sl_source_ops *ops;
+    void *preset; /* an already open source (replay), or NULL */
     char *checkpoint; /* of the last item written (owned) */
 };
 
@@ -182,7 +183,11 @@ reader_main(void *arg)
         void *ctx = NULL;
         uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
 
-        if (s->ops->open(r->cfg, s->node, s->checkpoint, &ctx, &err) != SL_OK) {
+        if (s->preset != NULL) {
+            ctx = s->preset;
+            s->preset = NULL;
+        } else if (s->ops->open(r->cfg, s->node, s->checkpoint, &ctx, &err) !=
+                   SL_OK) {
             run_fail(r, &err);
             break;
         }
@@ -528,6 +533,67 @@ writer_loop(struct run *r, struct sl_err *err)
     return rc;
 }
 
+/* ---- replay: quarantined items as a source ------------------------------ */
+struct replay_src {
+    const char *id;
+    struct sl_qitem *q;
+    size_t n, i;
+};
+
+static int
+replay_next(void *ctx, struct sl_item **out, struct sl_err *err)
+{
+    struct replay_src *rs = ctx;
+    struct sl_qitem *q;
+    struct sl_item *it;
+
+    (void)err;
+    *out = NULL;
+    if (rs->i >= rs->n)
+        return SL_OK;
+    q = &rs->q[rs->i++];
+    if (strcmp(q->kind, "dicom") == 0) {
+        it = sl_item_new(SL_ITEM_DICOM);
+        it->path = sl_strdup(q->path);
+        it->rtype = sl_strdup("DICOM");
+    } else {
+        json_error_t je;
+        json_t *res = q->data ? json_loadb(q->data, q->data_len, 0, &je) : NULL;
+        json_t *rt = json_object_get(res, "resourceType");
+        if (json_is_object(res) && json_is_string(rt)) {
+            it = sl_item_new(SL_ITEM_FHIR);
+            it->rtype = sl_strdup(json_string_value(rt));
+            it->resource = res;
+        } else {
+            json_decref(res);
+            it = sl_item_new(SL_ITEM_BAD);
+            it->rtype = sl_strdup("unreadable");
+            sl_item_quarantine(it, "read", "%s: still not a FHIR resource "
+                               "(was: %s)", q->pos, q->reason);
+            if (q->data) {
+                it->raw = sl_strndup(q->data, q->data_len);
+                it->raw_len = q->data_len;
+            }
+        }
+    }
+    it->source = q->source;
+    it->pos = sl_asprintf("quarantine %lld, %s", (long long)q->id, q->pos);
+    it->origin = sl_strdup(q->origin);
+    it->checkpoint = sl_asprintf("%zu", rs->i);
+    *out = it;
+    return SL_OK;
+}
+
+static void
+replay_close(void *ctx)
+{
+    (void)ctx; /* owned by sl_pipeline_replay */
+}
+
+static const struct sl_source_ops replay_ops = {
+    "quarantine", NULL, replay_next, replay_close, NULL,
+};
+
 /* ---- set-up ------------------------------------------------------------------ */
 static int
 config_sha256(const char *path, char out[65])
@@ -592,10 +658,11 @@ check_job_supported(const struct sl_config *cfg, const struct sl_job *job,
     return SL_OK;
 }
 
-int
-sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
-                const char *job_id, const struct sl_run_opts *opts,
-                struct sl_run_summary *sum, struct sl_err *err)
+static int
+pipeline_run(const struct sl_config *cfg, struct sl_state *st,
+             const char *job_id, const struct sl_run_opts *opts,
+             struct replay_src *replay, struct sl_run_summary *sum,
+             struct sl_err *err)
 {
     struct run r;
     struct sl_checkpoint ck = {0};
@@ -625,9 +692,17 @@ sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
     pthread_cond_init(&r.cv_done, NULL);
 
     /* sources */
-    r.nsrc = r.job->from.n;
-    r.src = sl_calloc(r.nsrc, sizeof(*r.src));
-    for (k = 0; k < r.nsrc; k++) {
+    r.nsrc = replay ? 0 : r.job->from.n;
+    r.src = sl_calloc(r.nsrc + 1, sizeof(*r.src));
+    if (replay) {
+        static const struct sl_conf_node qnode = {.element = (char *)"quarantine",
+                                                  .id = (char *)"quarantine"};
+        r.nsrc = 1;
+        r.src[0].node = &qnode;
+        r.src[0].ops = &replay_ops;
+        r.src[0].preset = replay;
+    }
+    for (k = 0; k < r.nsrc && !replay; k++) {
         r.src[k].node = sl_config_source(cfg, r.job->from.v[k]);
         if (r.src[k].node == NULL) {
             rc = SL_ERR(err, SL_ECONFIG, "%s: job %s: unknown source %s",
@@ -647,6 +722,13 @@ sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
     /* the run: resume the unfinished one, or start */
     if (opts->dry_run) {
         snprintf(sum->run_id, sizeof(sum->run_id), "dry-run");
+    } else if (replay) {
+        char sha[65], *name = sl_asprintf("%s:replay", r.job->id);
+        config_sha256(cfg->path, sha);
+        rc = sl_state_run_start(st, name, cfg->path, sha, sum->run_id, err);
+        free(name);
+        if (rc != SL_OK)
+            goto out;
     } else {
         rc = sl_state_run_unfinished(st, r.job->id, &rec, err);
         if (rc == SL_OK) {
@@ -805,5 +887,62 @@ out:
     pthread_cond_destroy(&r.cv_work);
     pthread_cond_destroy(&r.cv_space);
     pthread_cond_destroy(&r.cv_done);
+    return rc;
+}
+
+int
+sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
+                const char *job_id, const struct sl_run_opts *opts,
+                struct sl_run_summary *sum, struct sl_err *err)
+{
+    return pipeline_run(cfg, st, job_id, opts, NULL, sum, err);
+}
+
+int
+sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
+                   const int64_t *ids, size_t n, const struct sl_run_opts *opts,
+                   struct sl_run_summary *sum, struct sl_err *err)
+{
+    struct replay_src rs = {0};
+    const char *job = NULL;
+    size_t i;
+    int rc = SL_OK;
+
+    memset(sum, 0, sizeof(*sum));
+    rs.q = sl_calloc(n ? n : 1, sizeof(*rs.q));
+    for (i = 0; i < n; i++) {
+        if ((rc = sl_state_quarantine_get(st, ids[i], &rs.q[i], err)) != SL_OK)
+            goto out;
+        rs.n = i + 1;
+        if (strcmp(rs.q[i].status, "open") != 0) {
+            rc = SL_ERR(err, SL_EUSAGE, "quarantine item %lld is %s, not open",
+                        (long long)ids[i], rs.q[i].status);
+            goto out;
+        }
+        if (job == NULL)
+            job = rs.q[i].job;
+        else if (strcmp(job, rs.q[i].job) != 0) {
+            rc = SL_ERR(err, SL_EUSAGE, "items %lld and %lld belong to "
+                        "different jobs: replay one job at a time",
+                        (long long)ids[0], (long long)ids[i]);
+            goto out;
+        }
+    }
+    if (job == NULL) {
+        rc = SL_ERR(err, SL_EUSAGE, "nothing to replay");
+        goto out;
+    }
+    if ((rc = pipeline_run(cfg, st, job, opts, &rs, sum, err)) != SL_OK)
+        goto out;
+    /* Done with the old entries: delivered now, or quarantined again as
+     * new entries with today's reason. */
+    for (i = 0; i < rs.n && !opts->dry_run; i++)
+        if ((rc = sl_state_quarantine_set_status(st, ids[i], "replayed",
+                                                 err)) != SL_OK)
+            goto out;
+out:
+    for (i = 0; i < rs.n; i++)
+        sl_qitem_clear(&rs.q[i]);
+    free(rs.q);
     return rc;
 }
