@@ -7,3 +7,5 @@ tests_unit_test_state_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_state_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_state_SOURCES = force-cxx-link.cc
 endif
+TESTS += tests/integration/state_cli.sh
+EXTRA_DIST += tests/integration/state_cli.sh

@@ -108,7 +108,7 @@ static const char qitem_cols[] =
     "id, run_id, job, source, pos, stage, reason, origin, kind, path,"
     " created, status, length(data)";
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 /* The store's error as an sl_err: the path and SQLite's message, which
  * names tables, columns and constraints but never values. */
@@ -219,8 +219,7 @@ identity_init(struct sl_state *st)
  * must land with a change. Takes nothing. */
 static int
 audit_insert(struct sl_state *st, const char *action, const char *job,
-             const char *run_id, const char *details_json,
-             struct sl_err *err)
+             const char *run_id, const char *details_json, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     char now[32];
@@ -263,7 +262,7 @@ audit_json(struct sl_state *st, const char *action, const char *job,
     return rc;
 }
 
-/* ---- open, schema ------------------------------------------------------- */
+/* ---- open, schema -------------------------------------------------------- */
 
 static int
 schema_version(struct sl_state *st, int *out, struct sl_err *err)
@@ -305,8 +304,8 @@ schema_upgrade(struct sl_state *st, struct sl_err *err)
             goto fail;
         }
         if (v < 0) {
-            rc = SL_ERR(err, SL_ESTATE, "%s: bad schema version %d",
-                        st->path, v);
+            rc = SL_ERR(err, SL_ESTATE, "%s: bad schema version %d", st->path,
+                        v);
             goto fail;
         }
         if (v == SL_STATE_SCHEMA_VERSION)
@@ -366,8 +365,7 @@ set_pragmas(struct sl_state *st, struct sl_err *err)
     /* An in-memory store reports "memory"; a file must really be in WAL. */
     if (mode == NULL || (strcmp((const char *)mode, "wal") != 0 &&
                          strcmp((const char *)mode, "memory") != 0)) {
-        rc = SL_ERR(err, SL_ESTATE, "%s: cannot switch to WAL mode",
-                    st->path);
+        rc = SL_ERR(err, SL_ESTATE, "%s: cannot switch to WAL mode", st->path);
         goto out;
     }
     if ((rc = exec_sql(st,
@@ -436,7 +434,7 @@ sl_state_busy_timeout(struct sl_state *st, int ms)
     sqlite3_busy_timeout(st->db, ms);
 }
 
-/* ---- runs --------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 static void
 run_from_row(sqlite3_stmt *s, struct sl_run_rec *r)
@@ -497,9 +495,8 @@ run_id_make(char id[64], struct sl_err *err)
     if (RAND_bytes(r, sizeof(r)) != 1)
         return SL_ERR(err, SL_EINTERNAL, "no random bytes for a run id");
     sl_time_iso(now, sizeof(now)); /* YYYY-MM-DDTHH:MM:SSZ */
-    snprintf(id, 64, "run-%.4s%.2s%.2s-%.2s%.2s%.2s-%02x%02x%02x", now,
-             now + 5, now + 8, now + 11, now + 14, now + 17, r[0], r[1],
-             r[2]);
+    snprintf(id, 64, "run-%.4s%.2s%.2s-%.2s%.2s%.2s-%02x%02x%02x", now, now + 5,
+             now + 8, now + 11, now + 14, now + 17, r[0], r[1], r[2]);
     return SL_OK;
 }
 
@@ -557,8 +554,7 @@ out:
 
 /* The job of a run, for the audit row; SL_ENOTFOUND for an unknown run. */
 static int
-run_job(struct sl_state *st, const char *run_id, char **job,
-        struct sl_err *err)
+run_job(struct sl_state *st, const char *run_id, char **job, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     int rc;
@@ -584,8 +580,7 @@ run_job(struct sl_state *st, const char *run_id, char **job,
 }
 
 int
-sl_state_run_resume(struct sl_state *st, const char *run_id,
-                    struct sl_err *err)
+sl_state_run_resume(struct sl_state *st, const char *run_id, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     char *job = NULL;
@@ -613,8 +608,8 @@ sl_state_run_resume(struct sl_state *st, const char *run_id,
     }
     sqlite3_finalize(s);
     s = NULL;
-    if ((rc = prepare(st, "SELECT attempts FROM runs WHERE id = ?", &s,
-                      err)) != SL_OK)
+    if ((rc = prepare(st, "SELECT attempts FROM runs WHERE id = ?", &s, err)) !=
+        SL_OK)
         goto out;
     bind_text(s, 1, run_id);
     if (sqlite3_step(s) != SQLITE_ROW) {
@@ -637,21 +632,21 @@ out:
 }
 
 int
-sl_state_run_end(struct sl_state *st, const char *run_id,
-                 const char *status, uint64_t in, uint64_t out,
-                 uint64_t quarantined, const char *summary_json,
-                 struct sl_err *err)
+sl_state_run_end(struct sl_state *st, const char *run_id, const char *status,
+                 uint64_t in, uint64_t out, uint64_t quarantined,
+                 const char *summary_json, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     char *job = NULL;
     char now[32];
     int rc;
 
-    if (status == NULL || (strcmp(status, "finished") != 0 &&
-                           strcmp(status, "failed") != 0 &&
-                           strcmp(status, "interrupted") != 0))
-        return SL_ERR(err, SL_EUSAGE, "a run ends finished, failed or "
-                                      "interrupted");
+    if (status == NULL ||
+        (strcmp(status, "finished") != 0 && strcmp(status, "failed") != 0 &&
+         strcmp(status, "interrupted") != 0))
+        return SL_ERR(err, SL_EUSAGE,
+                      "a run ends finished, failed or "
+                      "interrupted");
     if ((rc = begin(st, err)) != SL_OK)
         goto done;
     if ((rc = run_job(st, run_id, &job, err)) != SL_OK)
@@ -676,9 +671,8 @@ sl_state_run_end(struct sl_state *st, const char *run_id,
     }
     if ((rc = audit_json(st, "run-end", job, run_id,
                          json_pack("{s:s, s:I, s:I, s:I}", "status", status,
-                                   "in", (json_int_t)in, "out",
-                                   (json_int_t)out, "quarantined",
-                                   (json_int_t)quarantined),
+                                   "in", (json_int_t)in, "out", (json_int_t)out,
+                                   "quarantined", (json_int_t)quarantined),
                          err)) != SL_OK)
         goto done;
     rc = commit(st, err);
@@ -706,9 +700,8 @@ sl_state_runs_list(struct sl_state *st, const char *job, size_t limit,
     if ((rc = prepare(st, sql, &s, err)) != SL_OK)
         goto out;
     bind_text(s, 1, job);
-    sqlite3_bind_int64(s, 2,
-                       limit == 0 || limit > INT64_MAX ? -1
-                                                       : (sqlite3_int64)limit);
+    sqlite3_bind_int64(
+        s, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit);
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         if (nv == cap) {
             cap = cap ? cap * 2 : 16;
@@ -730,7 +723,7 @@ out:
     return rc;
 }
 
-/* ---- checkpoints and commits ---------------------------------------------- */
+/* ---- checkpoints and commits --------------------------------------------- */
 
 int
 sl_state_checkpoint_get(struct sl_state *st, const char *run_id,
@@ -754,8 +747,8 @@ sl_state_checkpoint_get(struct sl_state *st, const char *run_id,
         rc = SL_OK;
         break;
     case SQLITE_DONE:
-        rc = SL_ERR(err, SL_ENOTFOUND, "%s: run %s has no checkpoint",
-                    st->path, run_id);
+        rc = SL_ERR(err, SL_ENOTFOUND, "%s: run %s has no checkpoint", st->path,
+                    run_id);
         break;
     default:
         rc = db_err(st, err);
@@ -851,7 +844,7 @@ out:
     return rc;
 }
 
-/* ---- quarantine ------------------------------------------------------------ */
+/* ---- quarantine ---------------------------------------------------------- */
 
 static void
 qitem_from_row(sqlite3_stmt *s, struct sl_qitem *q)
@@ -896,8 +889,7 @@ sl_qitem_clear(struct sl_qitem *q)
 
 int
 sl_state_quarantine_list(struct sl_state *st, const char *status,
-                         struct sl_qitem **out, size_t *n,
-                         struct sl_err *err)
+                         struct sl_qitem **out, size_t *n, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     struct sl_qitem *v = NULL;
@@ -937,8 +929,8 @@ out:
 }
 
 int
-sl_state_quarantine_get(struct sl_state *st, int64_t id,
-                        struct sl_qitem *out, struct sl_err *err)
+sl_state_quarantine_get(struct sl_state *st, int64_t id, struct sl_qitem *out,
+                        struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
     char sql[512];
@@ -964,8 +956,8 @@ sl_state_quarantine_get(struct sl_state *st, int64_t id,
         rc = SL_OK;
         break;
     case SQLITE_DONE:
-        rc = SL_ERR(err, SL_ENOTFOUND, "%s: no quarantined item %lld",
-                    st->path, (long long)id);
+        rc = SL_ERR(err, SL_ENOTFOUND, "%s: no quarantined item %lld", st->path,
+                    (long long)id);
         break;
     default:
         rc = db_err(st, err);
@@ -983,11 +975,12 @@ sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
     char *job = NULL, *run_id = NULL, *from = NULL, action[32];
     int rc;
 
-    if (status == NULL || (strcmp(status, "open") != 0 &&
-                           strcmp(status, "replayed") != 0 &&
-                           strcmp(status, "released") != 0))
-        return SL_ERR(err, SL_EUSAGE, "a quarantined item is open, "
-                                      "replayed or released");
+    if (status == NULL ||
+        (strcmp(status, "open") != 0 && strcmp(status, "replayed") != 0 &&
+         strcmp(status, "released") != 0))
+        return SL_ERR(err, SL_EUSAGE,
+                      "a quarantined item is open, "
+                      "replayed or released");
     if ((rc = begin(st, err)) != SL_OK)
         goto out;
     if ((rc = prepare(st,
@@ -1003,8 +996,8 @@ sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
         from = col_strdup(s, 2);
         break;
     case SQLITE_DONE:
-        rc = SL_ERR(err, SL_ENOTFOUND, "%s: no quarantined item %lld",
-                    st->path, (long long)id);
+        rc = SL_ERR(err, SL_ENOTFOUND, "%s: no quarantined item %lld", st->path,
+                    (long long)id);
         goto out;
     default:
         rc = db_err(st, err);
@@ -1012,8 +1005,8 @@ sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
     }
     sqlite3_finalize(s);
     s = NULL;
-    if ((rc = prepare(st, "UPDATE quarantine SET status = ? WHERE id = ?",
-                      &s, err)) != SL_OK)
+    if ((rc = prepare(st, "UPDATE quarantine SET status = ? WHERE id = ?", &s,
+                      err)) != SL_OK)
         goto out;
     bind_text(s, 1, status);
     sqlite3_bind_int64(s, 2, id);
@@ -1022,10 +1015,10 @@ sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
         goto out;
     }
     snprintf(action, sizeof(action), "quarantine-%s", status);
-    if ((rc = audit_json(st, action, job, run_id,
-                         json_pack("{s:I, s:s?}", "id", (json_int_t)id,
-                                   "from", from),
-                         err)) != SL_OK)
+    if ((rc = audit_json(
+             st, action, job, run_id,
+             json_pack("{s:I, s:s?}", "id", (json_int_t)id, "from", from),
+             err)) != SL_OK)
         goto out;
     rc = commit(st, err);
 out:
@@ -1037,12 +1030,11 @@ out:
     return rc;
 }
 
-/* ---- audit ------------------------------------------------------------------ */
+/* ---- audit --------------------------------------------------------------- */
 
 int
 sl_state_audit(struct sl_state *st, const char *action, const char *job,
-               const char *run_id, const char *details_json,
-               struct sl_err *err)
+               const char *run_id, const char *details_json, struct sl_err *err)
 {
     /* One statement is its own transaction. */
     return audit_insert(st, action, job, run_id, details_json, err);

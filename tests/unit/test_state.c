@@ -45,7 +45,7 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+    const char *sfx[] = { "", "-wal", "-shm", "-journal" };
     char p[160];
     size_t i;
 
@@ -60,7 +60,7 @@ teardown(void **state)
     return 0;
 }
 
-/* ---- raw SQLite access, as another process or an intruder would have ---- */
+/* ---- raw SQLite access, as another process or an intruder would have ----- */
 
 static sqlite3 *
 raw_open(const char *path)
@@ -103,7 +103,7 @@ static struct sl_state *
 open_ok(const char *path)
 {
     struct sl_state *st = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     if (sl_state_open(path, &st, &err) != SL_OK)
         fail_msg("open: %s", err.msg);
@@ -113,7 +113,7 @@ open_ok(const char *path)
 static void
 start_ok(struct sl_state *st, const char *job, char id[64])
 {
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     if (sl_state_run_start(st, job, "/etc/sluice/sluice.xml", "abc123", id,
                            &err) != SL_OK)
@@ -124,15 +124,15 @@ static void
 commit_ok(struct sl_state *st, const char *run_id, uint64_t seq,
           const struct sl_qitem *q, size_t nq)
 {
-    struct sl_checkpoint ck = {"{\"ehr\":\"p1\"}", "{}", "{\"Patient\":1}",
-                               seq};
-    struct sl_err err = {0};
+    struct sl_checkpoint ck = { "{\"ehr\":\"p1\"}", "{}", "{\"Patient\":1}",
+                                seq };
+    struct sl_err err = { 0 };
 
     if (sl_state_commit(st, run_id, &ck, q, nq, &err) != SL_OK)
         fail_msg("commit: %s", err.msg);
 }
 
-/* ---- tests ----------------------------------------------------------------- */
+/* ---- tests --------------------------------------------------------------- */
 
 static void
 test_open_create_reopen(void **state)
@@ -204,7 +204,7 @@ test_refuses_newer_schema(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     sqlite3 *db;
 
     sl_state_close(open_ok(f->path));
@@ -224,10 +224,10 @@ test_run_round_trip(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    struct sl_qitem q[2] = {{0}, {0}};
-    struct sl_checkpoint ck = {0};
+    struct sl_qitem q[2] = { { 0 }, { 0 } };
+    struct sl_checkpoint ck = { 0 };
     struct sl_run_rec r, *runs = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char id[64];
     size_t n;
     sqlite3 *db;
@@ -241,13 +241,11 @@ test_run_round_trip(void **state)
     assert_int_equal(id[12], '-');
     assert_int_equal(id[19], '-');
 
-    assert_int_equal(sl_state_run_unfinished(st, "trial-42", &r, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_run_unfinished(st, "trial-42", &r, &err), SL_OK);
     assert_string_equal(r.id, id);
     assert_string_equal(r.status, "running");
     assert_int_equal(r.attempts, 1);
-    assert_int_equal(sl_state_checkpoint_get(st, id, &ck, &err),
-                     SL_ENOTFOUND);
+    assert_int_equal(sl_state_checkpoint_get(st, id, &ck, &err), SL_ENOTFOUND);
 
     q[0].source = "ehr";
     q[0].pos = "page 3 item 7";
@@ -281,25 +279,23 @@ test_run_round_trip(void **state)
     /* The process died: the next one resumes the run. */
     sl_state_close(st);
     st = open_ok(f->path);
-    assert_int_equal(sl_state_run_unfinished(st, "trial-42", &r, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_run_unfinished(st, "trial-42", &r, &err), SL_OK);
     assert_string_equal(r.id, id);
     assert_int_equal(sl_state_run_resume(st, id, &err), SL_OK);
-    assert_int_equal(sl_state_run_end(st, id, "finished", 10, 8, 2,
-                                      "{\"ok\":true}", &err),
-                     SL_OK);
+    assert_int_equal(
+        sl_state_run_end(st, id, "finished", 10, 8, 2, "{\"ok\":true}", &err),
+        SL_OK);
     assert_int_equal(sl_state_run_unfinished(st, "trial-42", &r, &err),
                      SL_ENOTFOUND);
     /* A finished run is not resumed. */
     assert_int_equal(sl_state_run_resume(st, id, &err), SL_ENOTFOUND);
     assert_int_equal(sl_state_run_end(st, id, "done", 0, 0, 0, NULL, &err),
                      SL_EUSAGE);
-    assert_int_equal(sl_state_run_end(st, "run-nope", "failed", 0, 0, 0,
-                                      NULL, &err),
-                     SL_ENOTFOUND);
+    assert_int_equal(
+        sl_state_run_end(st, "run-nope", "failed", 0, 0, 0, NULL, &err),
+        SL_ENOTFOUND);
 
-    assert_int_equal(sl_state_runs_list(st, NULL, 0, &runs, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_runs_list(st, NULL, 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 1);
     assert_string_equal(runs[0].id, id);
     assert_string_equal(runs[0].job, "trial-42");
@@ -316,7 +312,7 @@ test_run_round_trip(void **state)
     db = raw_open(f->path);
     {
         sqlite3_stmt *s = NULL;
-        const char *want[] = {"run-start", "run-resume", "run-end"};
+        const char *want[] = { "run-start", "run-resume", "run-end" };
         size_t i = 0;
 
         assert_int_equal(sqlite3_prepare_v2(db,
@@ -333,9 +329,8 @@ test_run_round_trip(void **state)
             assert_non_null(sqlite3_column_text(s, 3));
             assert_non_null(sqlite3_column_text(s, 4));
             if (i == 2)
-                assert_non_null(strstr(
-                    (const char *)sqlite3_column_text(s, 5),
-                    "\"quarantined\":2"));
+                assert_non_null(strstr((const char *)sqlite3_column_text(s, 5),
+                                       "\"quarantined\":2"));
             i++;
         }
         assert_int_equal(i, 3);
@@ -349,10 +344,10 @@ test_commit_is_atomic(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    struct sl_qitem q[2] = {{0}, {0}};
-    struct sl_checkpoint ck = {"{\"ehr\":\"p9\"}", NULL, NULL, 2};
-    struct sl_checkpoint got = {0};
-    struct sl_err err = {0};
+    struct sl_qitem q[2] = { { 0 }, { 0 } };
+    struct sl_checkpoint ck = { "{\"ehr\":\"p9\"}", NULL, NULL, 2 };
+    struct sl_checkpoint got = { 0 };
+    struct sl_err err = { 0 };
     char id[64];
     sqlite3 *db;
 
@@ -391,10 +386,10 @@ test_commit_when_locked(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    struct sl_qitem q = {0};
-    struct sl_checkpoint ck = {"{\"ehr\":\"p2\"}", NULL, NULL, 2};
-    struct sl_checkpoint got = {0};
-    struct sl_err err = {0};
+    struct sl_qitem q = { 0 };
+    struct sl_checkpoint ck = { "{\"ehr\":\"p2\"}", NULL, NULL, 2 };
+    struct sl_checkpoint got = { 0 };
+    struct sl_err err = { 0 };
     char id[64];
     sqlite3 *db;
 
@@ -411,8 +406,7 @@ test_commit_when_locked(void **state)
     assert_int_equal(sl_state_commit(st, id, &ck, &q, 1, &err), SL_ESTATE);
     assert_memory_equal(err.msg, f->path, strlen(f->path));
     assert_non_null(strstr(err.msg, "locked"));
-    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 
     assert_int_equal(sl_state_checkpoint_get(st, id, &got, &err), SL_OK);
     assert_int_equal(got.seq, 1);
@@ -431,9 +425,9 @@ test_errors_hold_no_values(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    struct sl_qitem q = {0};
-    struct sl_checkpoint ck = {NULL, NULL, NULL, 1};
-    struct sl_err err = {0};
+    struct sl_qitem q = { 0 };
+    struct sl_checkpoint ck = { NULL, NULL, NULL, 1 };
+    struct sl_err err = { 0 };
 
     /* An unknown run breaks the foreign key; the message names the store
      * and the constraint, not what the item held. */
@@ -455,11 +449,11 @@ test_audit_is_append_only(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     sqlite3 *db;
 
     assert_int_equal(sl_state_audit(st, "config-check", "j", NULL,
-                                     "{\"sha256\":\"ab\"}", &err),
+                                    "{\"sha256\":\"ab\"}", &err),
                      SL_OK);
     assert_int_equal(sl_state_audit(st, "keygen", NULL, NULL, NULL, &err),
                      SL_OK);
@@ -467,15 +461,15 @@ test_audit_is_append_only(void **state)
 
     db = raw_open(f->path);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 2);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET action = 'x'",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE audit SET action = 'x'", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
     assert_int_not_equal(
         sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id = 1",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "DELETE FROM audit WHERE id = 1", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 2);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE"
                                  " action = 'config-check'"),
@@ -489,37 +483,33 @@ test_runs_list_order_and_limit(void **state)
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
     struct sl_run_rec *runs = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char ids[5][64];
     size_t n, i;
 
     /* Several runs start within one second: newest first all the same. */
     for (i = 0; i < 5; i++)
         start_ok(st, i % 2 ? "odd" : "even", ids[i]);
-    assert_int_equal(sl_state_runs_list(st, NULL, 0, &runs, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_runs_list(st, NULL, 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 5);
     for (i = 0; i < 5; i++)
         assert_string_equal(runs[i].id, ids[4 - i]);
     free(runs);
 
-    assert_int_equal(sl_state_runs_list(st, NULL, 2, &runs, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_runs_list(st, NULL, 2, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 2);
     assert_string_equal(runs[0].id, ids[4]);
     assert_string_equal(runs[1].id, ids[3]);
     free(runs);
 
-    assert_int_equal(sl_state_runs_list(st, "odd", 0, &runs, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_runs_list(st, "odd", 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 2);
     assert_string_equal(runs[0].id, ids[3]);
     assert_string_equal(runs[1].id, ids[1]);
     free(runs);
 
     runs = NULL;
-    assert_int_equal(sl_state_runs_list(st, "none", 0, &runs, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_runs_list(st, "none", 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 0);
     free(runs);
     sl_state_close(st);
@@ -530,9 +520,9 @@ test_quarantine_list_get_status(void **state)
 {
     struct fixture *f = *state;
     struct sl_state *st = open_ok(f->path);
-    static const char bin[] = {'D', 'I', 0, 'C', 'M', 0};
-    struct sl_qitem q[3] = {{0}, {0}, {0}}, *items = NULL, it;
-    struct sl_err err = {0};
+    static const char bin[] = { 'D', 'I', 0, 'C', 'M', 0 };
+    struct sl_qitem q[3] = { { 0 }, { 0 }, { 0 } }, *items = NULL, it;
+    struct sl_err err = { 0 };
     char id[64];
     size_t n, i;
     sqlite3 *db;
@@ -577,18 +567,17 @@ test_quarantine_list_get_status(void **state)
     assert_null(it.data);
     sl_qitem_clear(NULL);
 
-    assert_int_equal(sl_state_quarantine_set_status(st, items[0].id,
-                                                    "released", &err),
-                     SL_OK);
-    assert_int_equal(sl_state_quarantine_set_status(st, items[1].id,
-                                                    "replayed", &err),
-                     SL_OK);
-    assert_int_equal(sl_state_quarantine_set_status(st, 9999, "released",
-                                                    &err),
+    assert_int_equal(
+        sl_state_quarantine_set_status(st, items[0].id, "released", &err),
+        SL_OK);
+    assert_int_equal(
+        sl_state_quarantine_set_status(st, items[1].id, "replayed", &err),
+        SL_OK);
+    assert_int_equal(sl_state_quarantine_set_status(st, 9999, "released", &err),
                      SL_ENOTFOUND);
-    assert_int_equal(sl_state_quarantine_set_status(st, items[2].id,
-                                                    "deleted", &err),
-                     SL_EUSAGE);
+    assert_int_equal(
+        sl_state_quarantine_set_status(st, items[2].id, "deleted", &err),
+        SL_EUSAGE);
     for (i = 0; i < n; i++)
         sl_qitem_clear(&items[i]);
     free(items);
@@ -630,9 +619,9 @@ static void __attribute__((noreturn))
 crash_child(const char *path, int ready_fd)
 {
     struct sl_state *st = NULL;
-    struct sl_err err = {0};
-    struct sl_qitem q = {0};
-    struct sl_checkpoint ck = {0};
+    struct sl_err err = { 0 };
+    struct sl_qitem q = { 0 };
+    struct sl_checkpoint ck = { 0 };
     char id[64], pos[32], counts[64];
     uint64_t i;
 
@@ -648,8 +637,7 @@ crash_child(const char *path, int ready_fd)
     ck.sources = "{}";
     for (i = 1;; i++) {
         snprintf(pos, sizeof(pos), "%llu", (unsigned long long)i);
-        snprintf(counts, sizeof(counts), "{\"n\":%llu}",
-                 (unsigned long long)i);
+        snprintf(counts, sizeof(counts), "{\"n\":%llu}", (unsigned long long)i);
         ck.seq = i;
         if (sl_state_commit(st, id, &ck, &q, 1, &err) != SL_OK)
             _exit(2);
@@ -668,8 +656,8 @@ test_crash_consistency(void **state)
     for (round = 0; round < 5; round++) {
         struct sl_state *st;
         struct sl_run_rec *runs = NULL;
-        struct sl_checkpoint ck = {0};
-        struct sl_err err = {0};
+        struct sl_checkpoint ck = { 0 };
+        struct sl_err err = { 0 };
         struct timespec ts;
         int fds[2], status;
         char c;
@@ -744,10 +732,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_run_round_trip, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_commit_is_atomic, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_run_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_is_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_when_locked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_errors_hold_no_values, setup,
@@ -756,8 +742,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_runs_list_order_and_limit, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_quarantine_list_get_status,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quarantine_list_get_status, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_crash_consistency, setup,
                                         teardown),
     };
