@@ -17,12 +17,14 @@
 #include "config/config.h"
 #include "state/state.h"
 
-/* Opens the store named by --state, else the one of the configuration.
+/* Opens the store named by --state, else the one of the configuration;
+ * *cfgp owns the configuration when it was loaded (NULL with --state).
  * A missing store is an error rather than created: a typo in a path, or
  * the wrong user, must not leave an empty store behind. */
 static int
 quarantine_state_open(const struct cli_global *g, const char *state_path,
-                      struct sl_state **out, struct sl_err *err)
+                      struct sl_config **cfgp, struct sl_state **out,
+                      struct sl_err *err)
 {
     struct sl_config *cfg = NULL;
     int rc;
@@ -43,7 +45,10 @@ quarantine_state_open(const struct cli_global *g, const char *state_path,
                     state_path);
         goto out;
     }
-    rc = sl_state_open(state_path, out, err);
+    if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
+        goto out;
+    *cfgp = cfg;
+    cfg = NULL; /* ownership moves to the caller */
 out:
     sl_config_free(cfg);
     return rc;
@@ -239,16 +244,19 @@ out:
 }
 
 static int
-quarantine_replay(struct sl_state *st, int argc, char **argv,
-                  struct sl_err *err)
+quarantine_replay(const struct sl_config *cfg, struct sl_state *st, int argc,
+                  char **argv, struct sl_err *err)
 {
     int64_t *ids = NULL;
     size_t n = 0;
     int rc;
 
+    (void)cfg;
     if ((rc = parse_replay_ids(st, argc, argv, &ids, &n, err)) != SL_OK)
         goto out;
-    /* The lead wires sl_pipeline_replay() here. */
+    /* To be wired by the pipeline's owner: sl_pipeline_replay(cfg, st, ids,
+     * n, ...). It needs the configuration, which is NULL when --state was
+     * given: load it then with sl_config_load(cli_config_path(g), ...). */
     rc = SL_ERR(err, SL_EINTERNAL, "replay is not available in this build");
 out:
     free(ids);
@@ -267,10 +275,12 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "state", required_argument, NULL, 's' },
         { NULL, 0, NULL, 0 },
     };
+    struct sl_config *cfg = NULL;
     struct sl_state *st = NULL;
     struct sl_err err = { 0 };
     const char *state_path = NULL, *sub;
     int c, all = 0, json = 0, rc, nargs;
+    long show_id = 0;
     char **args;
 
     opterr = 0;
@@ -305,29 +315,27 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "--all and --json go with list");
     if (strcmp(sub, "list") == 0 && nargs > 0)
         return cli_usage_error(self, "list takes no arguments");
-    if (strcmp(sub, "show") == 0 && nargs != 1)
-        return cli_usage_error(self, "show takes one item id");
+    if (strcmp(sub, "show") == 0) {
+        if (nargs != 1)
+            return cli_usage_error(self, "show takes one item id");
+        if (sl_parse_long(args[0], 1, LONG_MAX, &show_id) != SL_OK)
+            return cli_usage_error(self, "'%s' is not an item id", args[0]);
+    }
     if (strcmp(sub, "release") == 0 || strcmp(sub, "replay") == 0) {
         if (nargs < 1)
             return cli_usage_error(self, "%s takes one or more item ids", sub);
     }
 
-    if ((rc = quarantine_state_open(g, state_path, &st, &err)) != SL_OK)
+    if ((rc = quarantine_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
         goto fail;
     if (strcmp(sub, "list") == 0) {
         rc = quarantine_list(st, all, json, &err);
     } else if (strcmp(sub, "show") == 0) {
-        long id;
-
-        if (sl_parse_long(args[0], 1, LONG_MAX, &id) != SL_OK) {
-            sl_state_close(st);
-            return cli_usage_error(self, "'%s' is not an item id", args[0]);
-        }
-        rc = quarantine_show(st, (int64_t)id, &err);
+        rc = quarantine_show(st, (int64_t)show_id, &err);
     } else if (strcmp(sub, "release") == 0) {
         rc = quarantine_release(st, g, nargs, args, &err);
     } else {
-        rc = quarantine_replay(st, nargs, args, &err);
+        rc = quarantine_replay(cfg, st, nargs, args, &err);
     }
     if (rc != SL_OK)
         goto fail;
@@ -337,6 +345,7 @@ fail:
     rc = cli_fail(&err);
 out:
     sl_state_close(st);
+    sl_config_free(cfg); /* NULL-safe */
     return rc;
 }
 

@@ -880,7 +880,7 @@ sl_qitem_clear(struct sl_qitem *q)
         sl_freezero(q->origin, strlen(q->origin));
     free(q->kind);
     if (q->data)
-        sl_freezero(q->data, q->data_len + 1);
+        sl_freezero(q->data, q->data_len);
     free(q->path);
     free(q->created);
     free(q->status);

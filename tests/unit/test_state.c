@@ -340,6 +340,38 @@ test_run_round_trip(void **state)
 }
 
 static void
+test_interrupted_run_resumes(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_state *st = open_ok(f->path);
+    struct sl_err err = { 0 };
+    struct sl_run_rec r;
+    char old[64], id[64];
+
+    /* An older finished run and a newer interrupted one: the interrupted
+     * one is what the next start resumes. */
+    start_ok(st, "j", old);
+    assert_int_equal(sl_state_run_end(st, old, "finished", 1, 1, 0, NULL, &err),
+                     SL_OK);
+    start_ok(st, "j", id);
+    assert_int_equal(
+        sl_state_run_end(st, id, "interrupted", 5, 4, 0, NULL, &err), SL_OK);
+    assert_int_equal(sl_state_run_unfinished(st, "j", &r, &err), SL_OK);
+    assert_string_equal(r.id, id);
+    assert_string_equal(r.status, "interrupted");
+    assert_int_equal(sl_state_run_unfinished(st, "other", &r, &err),
+                     SL_ENOTFOUND);
+    assert_int_equal(sl_state_run_resume(st, id, &err), SL_OK);
+    assert_int_equal(sl_state_run_unfinished(st, "j", &r, &err), SL_OK);
+    assert_string_equal(r.status, "running");
+    assert_string_equal(r.finished, "");
+    assert_int_equal(r.attempts, 2);
+    assert_int_equal(sl_state_run_resume(st, "run-unknown", &err),
+                     SL_ENOTFOUND);
+    sl_state_close(st);
+}
+
+static void
 test_commit_is_atomic(void **state)
 {
     struct fixture *f = *state;
@@ -733,6 +765,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_run_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_run_resumes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_when_locked, setup,
                                         teardown),
