@@ -3,7 +3,7 @@
 # sluice creates the schema, the sqlite3 tool plays the pipeline's part.
 . "$top_srcdir/tests/integration/lib.sh"
 
-NTESTS=26
+NTESTS=28
 plan $NTESTS
 if ! command -v sqlite3 >/dev/null 2>&1; then
     i=0
@@ -62,6 +62,29 @@ check "runs --json is an array of both runs" \
     sh -c "head -c1 '$OUT' | grep -q '\\[' && [ \$(grep -c '\"id\": \"run-' '$OUT') -eq 2 ] && grep -q '\"in\": 120' '$OUT'"
 status 1 sluice runs --state "$DB" --limit lots
 check "runs --limit with a non-number is a usage error" has 'limit' "$ERR"
+
+# Without --state, both commands use the store the configuration names.
+mkdir -p "$T/keys"
+head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/keys/pseudonym.key"
+chmod 600 "$T/keys/pseudonym.key"
+cat >"$T/sluice.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<sluice xmlns="urn:sluice:config:1">
+  <keys pseudonym="file:keys/pseudonym.key"/>
+  <state path="$DB"/>
+</sluice>
+EOF
+if sluice check-config -c "$T/sluice.xml" >/dev/null 2>&1; then
+    status 0 sluice runs -c "$T/sluice.xml"
+    check "runs -c CONFIG reads the configured store" has run-20261102-020000-bbbbbb "$OUT"
+    SLUICE_CONFIG=$T/sluice.xml; export SLUICE_CONFIG
+    status 0 sluice quarantine list
+    check "quarantine list with \$SLUICE_CONFIG reads the configured store" has 'line 17' "$OUT"
+    unset SLUICE_CONFIG
+else
+    skip "configuration loading is not in this build"
+    skip "configuration loading is not in this build"
+fi
 
 status 0 sluice quarantine list --state "$DB"
 check "quarantine list shows the open items" sh -c "[ \$(grep -c 'trial-42' '$OUT') -eq 3 ] && grep -q 'line 17' '$OUT'"
