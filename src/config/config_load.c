@@ -159,6 +159,58 @@ take_quoted(const char *s, const char *prefix, char *out, size_t outlen)
     return q + 1;
 }
 
+/* True for the elements sluice.xml has: those of the option table and
+ * the few without attributes. */
+static int
+known_element(const char *name)
+{
+    const struct sl_opt *o;
+
+    if (strcmp(name, "sluice") == 0 || strcmp(name, "resources") == 0)
+        return 1;
+    for (o = sl_opt_table; o->name != NULL; o++)
+        if (strcmp(o->element, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* "Expected is one of ( a, b )." gives "one of <a>, <b>"; "Expected is
+ * ( a )." gives "<a>". out is empty when tail lists nothing. */
+static void
+expected_list(const char *tail, char *out, size_t len)
+{
+    const char *p = strstr(tail, "Expected is ");
+    size_t o = 0;
+    int start = 1;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    p += 12;
+    if (strncmp(p, "one of ", 7) == 0) {
+        o = (size_t)snprintf(out, len, "one of ");
+        p += 7;
+    }
+    for (; *p && *p != ')' && o + 4 < len; p++) {
+        if (*p == '(' || *p == ' ')
+            continue;
+        if (*p == ',') {
+            out[o++] = '>';
+            out[o++] = ',';
+            out[o++] = ' ';
+            start = 1;
+            continue;
+        }
+        if (start)
+            out[o++] = '<';
+        start = 0;
+        out[o++] = *p;
+    }
+    if (!start && o + 1 < len)
+        out[o++] = '>';
+    out[o] = '\0';
+}
+
 /* Turns libxml2's schema wording into sluice's: "<target> has no
  * attribute 'colour'" rather than "Element '{urn:...}target', attribute
  * 'colour': The attribute 'colour' is not allowed.". Returns 0 when the
@@ -166,7 +218,7 @@ take_quoted(const char *s, const char *prefix, char *out, size_t outlen)
 static int
 rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
 {
-    char el[128], attr[128], tail[768];
+    char el[128], attr[128], tail[768], list[512];
     const char *p, *q;
 
     str_remove_all(msg, "{" SL_CONFIG_NS "}");
@@ -194,10 +246,22 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
                take_quoted(tail, "The attribute '", attr, sizeof(attr))) {
         snprintf(msg, cap, "<%s> needs attribute '%s'", el, attr);
     } else if (strncmp(tail, "[facet 'enumeration']", 21) == 0 && attr[0]) {
-        const char *set = strchr(tail, '{');
+        /* "... The value 'x' is not an element of the set {'a', 'b'}" */
+        char value[256] = "", set[512] = "";
+        size_t o = 0;
+        const char *s = strchr(tail, '{');
+
         *last_facet = line;
-        snprintf(msg, cap, "attribute '%s' of <%s> must be one of %s", attr,
-                 el, set ? set : "the listed values");
+        const char *tv = strstr(tail, "The value '");
+
+        if (tv != NULL)
+            (void)take_quoted(tv, "The value '", value, sizeof(value));
+        for (; s && *s && *s != '}' && o + 1 < sizeof(set); s++)
+            if (*s != '{' && *s != '\'')
+                set[o++] = *s;
+        set[o] = '\0';
+        snprintf(msg, cap, "attribute '%s' must be one of %s, not '%s'", attr,
+                 set, value);
     } else if (strncmp(tail, "[facet 'pattern']", 17) == 0 && attr[0]) {
         *last_facet = line;
         snprintf(msg, cap,
@@ -205,13 +269,14 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
                  "digits, '.', '_' and '-'",
                  attr, el);
     } else if (strncmp(tail, "This element is not expected", 28) == 0) {
-        q = strstr(tail, "Expected is");
-        snprintf(msg, cap, "<%s> is not expected here%s%s%s", el,
-                 q ? " (" : "", q ? q : "", q ? ")" : "");
+        expected_list(tail, list, sizeof(list));
+        snprintf(msg, cap, "%s <%s>%s%s",
+                 known_element(el) ? "misplaced" : "unknown element", el,
+                 list[0] ? "; expected " : "", list);
     } else if (strncmp(tail, "Missing child element(s)", 24) == 0) {
-        q = strstr(tail, "Expected is");
-        snprintf(msg, cap, "<%s> is missing a child element%s%s%s", el,
-                 q ? " (" : "", q ? q : "", q ? ")" : "");
+        expected_list(tail, list, sizeof(list));
+        snprintf(msg, cap, "<%s> is missing a child element%s%s", el,
+                 list[0] ? "; expected " : "", list);
     } else if (attr[0]) {
         snprintf(msg, cap, "attribute '%s' of <%s>: %s", attr, el, tail);
     } else {
@@ -254,9 +319,23 @@ on_xml_error(void *ctx, SL_XMLERR e)
         /* Some parser messages quote the document after ": "; the
          * document may hold secrets, so only the wording is kept. */
         char *echo = strstr(msg, ": <");
+        char open_tag[128], close_tag[128];
+        int open_line;
+
         if (echo != NULL)
             *echo = '\0';
-        add_problem(L, line, "not well-formed XML: %s", msg);
+        /* After the first, the parser's errors follow from it. */
+        if (L->nprobs == 0) {
+            if (sscanf(msg, "Opening and ending tag mismatch: %127s line %d "
+                            "and %127s",
+                       open_tag, &open_line, close_tag) == 3)
+                add_problem(L, line,
+                            "not well-formed XML: <%s> (line %d) is closed "
+                            "by </%s>",
+                            open_tag, open_line, close_tag);
+            else
+                add_problem(L, line, "not well-formed XML: %s", msg);
+        }
     }
     L->in_schema = 0;
 }
@@ -869,6 +948,15 @@ is_dicom_target(const char *type)
     return type && strcmp(type, "dicom-folder") == 0;
 }
 
+/* True when type is one the option table lists for element. */
+static int
+known_kind(const char *element, const char *type)
+{
+    const struct sl_opt *o = sl_opt_find(element, NULL, "type");
+
+    return type != NULL && o != NULL && word_in(type, o->choices);
+}
+
 static void
 check_push_ref(struct loader *L, int line, const char *attr, const char *id,
                int (*fits)(const char *), const char *what)
@@ -885,6 +973,8 @@ check_push_ref(struct loader *L, int line, const char *attr, const char *id,
                         id);
         return;
     }
+    if (!known_kind("target", t->type))
+        return; /* the schema has reported the type */
     if (!fits(t->type))
         add_problem(L, line,
                     "<push %s>: target '%s' is of type '%s', which does not "
@@ -902,9 +992,7 @@ check_jobs(struct loader *L)
         const struct sl_job *j = &cfg->jobs[i];
         const struct job_lines *jl = &L->jl[i];
 
-        if (jl->pull == 0)
-            add_problem(L, j->node.line, "job '%s' has no <pull>",
-                        j->id ? j->id : "");
+        /* A job without <pull> is the schema's to report. */
         for (k = 0; k < j->from.n; k++) {
             const char *id = j->from.v[k];
             if (sl_config_source(cfg, id) != NULL)
