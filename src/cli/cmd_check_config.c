@@ -13,7 +13,7 @@ exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
                   char **argv)
 {
     struct sl_config *cfg = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     const char *path;
     int i, options = 0;
 
@@ -21,8 +21,7 @@ exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
         if (strcmp(argv[i], "--options") == 0)
             options = 1;
         else
-            return cli_usage_error(self, "unexpected argument '%s'",
-                                   argv[i]);
+            return cli_usage_error(self, "unexpected argument '%s'", argv[i]);
     }
     if (options) {
         sl_config_print_options(stdout);

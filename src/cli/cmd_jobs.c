@@ -69,10 +69,10 @@ static int
 exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
-    static const char *const heads[NCOLS] = {"JOB", "SCHEDULE", "FROM", "TO",
-                                             "STAGES"};
+    static const char *const heads[NCOLS] = { "JOB", "SCHEDULE", "FROM", "TO",
+                                              "STAGES" };
     struct sl_config *cfg = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *(*cells)[NCOLS] = NULL;
     size_t width[NCOLS], i;
     int c;

@@ -45,8 +45,7 @@ exec_keygen(const struct cli_cmd *self, struct cli_global *g, int argc,
             i + 1 < argc)
             outpath = argv[++i];
         else
-            return cli_usage_error(self, "unexpected argument '%s'",
-                                   argv[i]);
+            return cli_usage_error(self, "unexpected argument '%s'", argv[i]);
     }
     if (RAND_bytes(raw, sizeof(raw)) != 1) {
         fprintf(stderr, "sluice keygen: the system's random source failed\n");

@@ -30,8 +30,8 @@
 #define SECRET_MAX_BYTES (64L * 1024)
 
 /* The profiles sluice has built in; anything else is a site profile file. */
-static const char *const builtin_profiles[] = {"basic", "longitudinal",
-                                               "safe-harbor"};
+static const char *const builtin_profiles[] = { "basic", "longitudinal",
+                                                "safe-harbor" };
 
 struct problem {
     int line;   /* 0: about the whole file */
@@ -70,8 +70,7 @@ schema_rejected(const struct loader *L, int line)
     return 0;
 }
 
-static void
-add_problem(struct loader *L, int line, const char *fmt, ...)
+static void add_problem(struct loader *L, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -313,8 +312,8 @@ on_xml_error(void *ctx, SL_XMLERR e)
         if (rewrite_schema_msg(msg, sizeof(msg), line, &L->last_facet))
             add_problem(L, line, "%s", msg);
     } else if (e->domain == XML_FROM_SCHEMASP) {
-        add_problem(L, 0, "schema %s line %d: %s",
-                    e->file ? e->file : "?", e->line, msg);
+        add_problem(L, 0, "schema %s line %d: %s", e->file ? e->file : "?",
+                    e->line, msg);
     } else {
         /* Some parser messages quote the document after ": "; the
          * document may hold secrets, so only the wording is kept. */
@@ -326,8 +325,9 @@ on_xml_error(void *ctx, SL_XMLERR e)
             *echo = '\0';
         /* After the first, the parser's errors follow from it. */
         if (L->nprobs == 0) {
-            if (sscanf(msg, "Opening and ending tag mismatch: %127s line %d "
-                            "and %127s",
+            if (sscanf(msg,
+                       "Opening and ending tag mismatch: %127s line %d "
+                       "and %127s",
                        open_tag, &open_line, close_tag) == 3)
                 add_problem(L, line,
                             "not well-formed XML: <%s> (line %d) is closed "
@@ -438,8 +438,7 @@ node_add(struct sl_conf_node *node, const char *prefix, const char *name,
          const char *value)
 {
     node->names = sl_realloc(node->names, (node->nattr + 1) * sizeof(char *));
-    node->values =
-        sl_realloc(node->values, (node->nattr + 1) * sizeof(char *));
+    node->values = sl_realloc(node->values, (node->nattr + 1) * sizeof(char *));
     node->names[node->nattr] =
         prefix ? sl_asprintf("%s.%s", prefix, name) : sl_strdup(name);
     node->values[node->nattr] = sl_strdup(value);
@@ -544,8 +543,9 @@ check_secret(struct loader *L, int line, const char *name, const char *v)
         }
         path = sl_path_resolve(L->cfg->base_dir, v + 5);
         if (!sl_path_exists(path))
-            add_problem(L, line, "attribute '%s': secret file %s does not exist",
-                        name, path);
+            add_problem(L, line,
+                        "attribute '%s': secret file %s does not exist", name,
+                        path);
         else if (access(path, R_OK) != 0)
             add_problem(L, line,
                         "attribute '%s': secret file %s cannot be read: %s",
@@ -660,9 +660,8 @@ check_element(struct loader *L, const xmlNode *el, const char *element,
             continue;
         if (o->required) {
             if (o->kind)
-                add_problem(L, line,
-                            "<%s> of type '%s' needs attribute '%s'", element,
-                            kind, o->name);
+                add_problem(L, line, "<%s> of type '%s' needs attribute '%s'",
+                            element, kind, o->name);
             else
                 add_problem(L, line, "<%s> needs attribute '%s'", element,
                             o->name);
@@ -729,7 +728,7 @@ static void
 add_paths(struct loader *L, const struct sl_conf_node *tmp, const char *name,
           struct sl_strv *out)
 {
-    struct sl_strv words = {0};
+    struct sl_strv words = { 0 };
     const char *v = sl_conf_get(tmp, name);
     size_t i;
 
@@ -737,8 +736,7 @@ add_paths(struct loader *L, const struct sl_conf_node *tmp, const char *name,
         return;
     split_words(v, &words);
     for (i = 0; i < words.n; i++)
-        sl_strv_push_owned(out,
-                           sl_path_resolve(L->cfg->base_dir, words.v[i]));
+        sl_strv_push_owned(out, sl_path_resolve(L->cfg->base_dir, words.v[i]));
     sl_strv_free(&words);
 }
 
@@ -747,8 +745,7 @@ is_builtin_profile(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(builtin_profiles) / sizeof(builtin_profiles[0]);
-         i++)
+    for (i = 0; i < sizeof(builtin_profiles) / sizeof(builtin_profiles[0]); i++)
         if (strcmp(name, builtin_profiles[i]) == 0)
             return 1;
     return 0;
@@ -776,7 +773,7 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
     (void)sl_parse_long(o->def, o->min, o->max, &job->bundle_size);
 
     for (c = el->children; c != NULL; c = c->next) {
-        struct sl_conf_node tmp = {0};
+        struct sl_conf_node tmp = { 0 };
         const char *v;
 
         if (!is_el(c, NULL))
@@ -813,8 +810,7 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
             job->push_dicom = sl_strdup(sl_conf_get(&tmp, "dicom"));
             free(job->bundle);
             job->bundle = sl_strdup(sl_conf_get(&tmp, "bundle"));
-            job->bundle_size = sl_conf_get_long(&tmp, "size",
-                                                job->bundle_size);
+            job->bundle_size = sl_conf_get_long(&tmp, "size", job->bundle_size);
         }
         sl_conf_node_clear(&tmp);
     }
@@ -826,7 +822,7 @@ static char *
 load_single(struct loader *L, const xmlNode *el, const char *element,
             const char *name)
 {
-    struct sl_conf_node tmp = {0};
+    struct sl_conf_node tmp = { 0 };
     char *v;
 
     check_element(L, el, element, NULL, &tmp, NULL);
@@ -908,17 +904,16 @@ check_ids(struct loader *L)
     struct named *all;
     size_t n = 0, i, j;
 
-    all = sl_calloc(cfg->nsources + cfg->ntargets + cfg->njobs,
-                    sizeof(*all));
+    all = sl_calloc(cfg->nsources + cfg->ntargets + cfg->njobs, sizeof(*all));
     for (i = 0; i < cfg->nsources; i++)
-        all[n++] = (struct named){cfg->sources[i].id, "source",
-                                  cfg->sources[i].line};
+        all[n++] = (struct named){ cfg->sources[i].id, "source",
+                                   cfg->sources[i].line };
     for (i = 0; i < cfg->ntargets; i++)
-        all[n++] = (struct named){cfg->targets[i].id, "target",
-                                  cfg->targets[i].line};
+        all[n++] = (struct named){ cfg->targets[i].id, "target",
+                                   cfg->targets[i].line };
     for (i = 0; i < cfg->njobs; i++)
-        all[n++] = (struct named){cfg->jobs[i].id, "job",
-                                  cfg->jobs[i].node.line};
+        all[n++] =
+            (struct named){ cfg->jobs[i].id, "job", cfg->jobs[i].node.line };
     qsort(all, n, sizeof(*all), named_cmp);
     for (i = 0; i < n; i++) {
         if (all[i].id == NULL)
@@ -938,8 +933,8 @@ check_ids(struct loader *L)
 static int
 is_fhir_target(const char *type)
 {
-    return type && (strcmp(type, "fhir-files") == 0 ||
-                    strcmp(type, "fhir-store") == 0);
+    return type &&
+           (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0);
 }
 
 static int
@@ -965,12 +960,10 @@ check_push_ref(struct loader *L, int line, const char *attr, const char *id,
 
     if (t == NULL) {
         if (sl_config_source(L->cfg, id) != NULL)
-            add_problem(L, line,
-                        "<push %s>: '%s' is a source, not a target", attr,
-                        id);
+            add_problem(L, line, "<push %s>: '%s' is a source, not a target",
+                        attr, id);
         else
-            add_problem(L, line, "<push %s>: no target with id '%s'", attr,
-                        id);
+            add_problem(L, line, "<push %s>: no target with id '%s'", attr, id);
         return;
     }
     if (!known_kind("target", t->type))
@@ -999,22 +992,21 @@ check_jobs(struct loader *L)
                 continue;
             if (sl_config_target(cfg, id) != NULL)
                 add_problem(L, jl->pull,
-                            "<pull from>: '%s' is a target, not a source",
-                            id);
+                            "<pull from>: '%s' is a target, not a source", id);
             else
-                add_problem(L, jl->pull,
-                            "<pull from>: no source with id '%s'", id);
+                add_problem(L, jl->pull, "<pull from>: no source with id '%s'",
+                            id);
         }
         if (jl->push > 0 && j->push_fhir == NULL && j->push_dicom == NULL)
             add_problem(L, jl->push,
                         "<push> needs fhir=\"TARGET\", dicom=\"TARGET\" or "
                         "both");
         if (j->push_fhir)
-            check_push_ref(L, jl->push, "fhir", j->push_fhir,
-                           is_fhir_target, "FHIR resources");
+            check_push_ref(L, jl->push, "fhir", j->push_fhir, is_fhir_target,
+                           "FHIR resources");
         if (j->push_dicom)
-            check_push_ref(L, jl->push, "dicom", j->push_dicom,
-                           is_dicom_target, "DICOM instances");
+            check_push_ref(L, jl->push, "dicom", j->push_dicom, is_dicom_target,
+                           "DICOM instances");
         if (j->deid_profile) {
             const char *p = j->deid_profile;
             if (strchr(p, '/') == NULL && !sl_str_has_suffix(p, ".xml")) {
@@ -1025,8 +1017,7 @@ check_jobs(struct loader *L)
                                 "profile is a path to an .xml file)",
                                 p);
             } else if (!sl_path_exists(p)) {
-                add_problem(L, jl->deid, "de-id profile %s does not exist",
-                            p);
+                add_problem(L, jl->deid, "de-id profile %s does not exist", p);
             }
         }
     }
@@ -1130,8 +1121,8 @@ check_root(struct loader *L, const xmlNode *root, int *ok)
                     href + 18, SL_CONFIG_NS);
     else
         add_problem(L, line,
-                    "namespace '%s' is not sluice's; write xmlns=\"%s\"",
-                    href, SL_CONFIG_NS);
+                    "namespace '%s' is not sluice's; write xmlns=\"%s\"", href,
+                    SL_CONFIG_NS);
 }
 
 static struct sl_config *
@@ -1167,7 +1158,7 @@ int
 sl_config_load(const char *path, int report, struct sl_config **out,
                struct sl_err *err)
 {
-    struct loader L = {0};
+    struct loader L = { 0 };
     xmlDoc *doc = NULL;
     const xmlNode *root;
     char *text = NULL;
@@ -1242,8 +1233,8 @@ done:
 /* ---- secrets ---------------------------------------------------------- */
 
 int
-sl_secret_read(const char *ref, const char *base_dir, char **out,
-               size_t *len, struct sl_err *err)
+sl_secret_read(const char *ref, const char *base_dir, char **out, size_t *len,
+               struct sl_err *err)
 {
     char *buf = NULL, *path = NULL;
     size_t n = 0, cap = 0;

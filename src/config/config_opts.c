@@ -17,114 +17,114 @@
  * Rows with a NULL kind apply to every type of the element. */
 const struct sl_opt sl_opt_table[] = {
     /* <keys> */
-    {"keys", NULL, "pseudonym", SL_OPT_SECRET, NULL, 0, NOB, NULL,
-     "The pseudonym key (at least 32 bytes; `sluice keygen` makes one). "
-     "Pseudonyms, new UIDs and date shifts are derived from it."},
+    { "keys", NULL, "pseudonym", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "The pseudonym key (at least 32 bytes; `sluice keygen` makes one). "
+      "Pseudonyms, new UIDs and date shifts are derived from it." },
     /* <state> */
-    {"state", NULL, "path", SL_OPT_PATH, "sluice-state.db", 0, NOB, NULL,
-     "SQLite file holding checkpoints, runs, the quarantine index and the "
-     "audit trail."},
+    { "state", NULL, "path", SL_OPT_PATH, "sluice-state.db", 0, NOB, NULL,
+      "SQLite file holding checkpoints, runs, the quarantine index and the "
+      "audit trail." },
     /* <quarantine> */
-    {"quarantine", NULL, "path", SL_OPT_PATH, "quarantine", 0, NOB, NULL,
-     "Folder for items held back with their reasons. It still holds "
-     "patient data, so it must not lie inside a target folder."},
+    { "quarantine", NULL, "path", SL_OPT_PATH, "quarantine", 0, NOB, NULL,
+      "Folder for items held back with their reasons. It still holds "
+      "patient data, so it must not lie inside a target folder." },
     /* <source> */
-    {"source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Name of the source, unique among sources, targets and jobs."},
-    {"source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-     "fhir-files dicom-folder fhir-rest",
-     "Kind of source. `fhir-rest` is accepted by the schema but not "
-     "supported by this build yet."},
-    {"source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
-     "files; it must exist."},
-    {"source", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "Folder read recursively for DICOM files; it must exist."},
-    {"source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Base URL of the FHIR server (not supported yet)."},
+    { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the source, unique among sources, targets and jobs." },
+    { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "fhir-files dicom-folder fhir-rest",
+      "Kind of source. `fhir-rest` is accepted by the schema but not "
+      "supported by this build yet." },
+    { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
+      "files; it must exist." },
+    { "source", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder read recursively for DICOM files; it must exist." },
+    { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Base URL of the FHIR server (not supported yet)." },
     /* <target> */
-    {"target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Name of the target, unique among sources, targets and jobs."},
-    {"target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-     "fhir-files dicom-folder fhir-store",
-     "Kind of target. `fhir-store` is accepted by the schema but not "
-     "supported by this build yet."},
-    {"target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "Folder the FHIR output is written to (created when missing)."},
-    {"target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
-     "ndjson bundle",
-     "`ndjson`: one file per resource type, one resource per line; "
-     "`bundle`: FHIR Bundle files."},
-    {"target", "fhir-files", "bundle-size", SL_OPT_INT, "200", 0, 1, 100000,
-     NULL, "Resources per Bundle file when format is `bundle`."},
-    {"target", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "Folder the de-identified DICOM files are written to (created when "
-     "missing)."},
-    {"target", "dicom-folder", "layout", SL_OPT_ENUM, "patient/study/series",
-     0, NOB, "patient/study/series flat",
-     "`patient/study/series`: one folder level per pseudonymous patient, "
-     "study and series; `flat`: all files in one folder."},
-    {"target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Base URL of the FHIR store (not supported yet)."},
+    { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the target, unique among sources, targets and jobs." },
+    { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "fhir-files dicom-folder fhir-store",
+      "Kind of target. `fhir-store` is accepted by the schema but not "
+      "supported by this build yet." },
+    { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder the FHIR output is written to (created when missing)." },
+    { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
+      "ndjson bundle",
+      "`ndjson`: one file per resource type, one resource per line; "
+      "`bundle`: FHIR Bundle files." },
+    { "target", "fhir-files", "bundle-size", SL_OPT_INT, "200", 0, 1, 100000,
+      NULL, "Resources per Bundle file when format is `bundle`." },
+    { "target", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder the de-identified DICOM files are written to (created when "
+      "missing)." },
+    { "target", "dicom-folder", "layout", SL_OPT_ENUM, "patient/study/series",
+      0, NOB, "patient/study/series flat",
+      "`patient/study/series`: one folder level per pseudonymous patient, "
+      "study and series; `flat`: all files in one folder." },
+    { "target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Base URL of the FHIR store (not supported yet)." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
-    {"auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-     "basic bearer client-credentials smart-backend",
-     "How sluice authenticates to the server."},
-    {"auth", "basic", "user", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "User name for HTTP Basic authentication."},
-    {"auth", "basic", "password", SL_OPT_SECRET, NULL, 1, NOB, NULL,
-     "Password for HTTP Basic authentication."},
-    {"auth", "bearer", "token", SL_OPT_SECRET, NULL, 1, NOB, NULL,
-     "A fixed bearer token."},
-    {"auth", "client-credentials", "client-id", SL_OPT_STRING, NULL, 1, NOB,
-     NULL, "OAuth 2.0 client id."},
-    {"auth", "client-credentials", "client-secret", SL_OPT_SECRET, NULL, 1,
-     NOB, NULL, "OAuth 2.0 client secret."},
-    {"auth", "client-credentials", "token-url", SL_OPT_STRING, NULL, 1, NOB,
-     NULL, "OAuth 2.0 token endpoint."},
-    {"auth", "client-credentials", "scope", SL_OPT_STRING, NULL, 0, NOB,
-     NULL, "Scopes to request, space separated."},
-    {"auth", "smart-backend", "client-id", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "SMART Backend Services client id."},
-    {"auth", "smart-backend", "key", SL_OPT_SECRET, NULL, 1, NOB, NULL,
-     "Private key (PEM) that signs the client assertion."},
-    {"auth", "smart-backend", "token-url", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Token endpoint of the authorization server."},
-    {"auth", "smart-backend", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
-     "Scopes to request, space separated."},
+    { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "basic bearer client-credentials smart-backend",
+      "How sluice authenticates to the server." },
+    { "auth", "basic", "user", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "User name for HTTP Basic authentication." },
+    { "auth", "basic", "password", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "Password for HTTP Basic authentication." },
+    { "auth", "bearer", "token", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "A fixed bearer token." },
+    { "auth", "client-credentials", "client-id", SL_OPT_STRING, NULL, 1, NOB,
+      NULL, "OAuth 2.0 client id." },
+    { "auth", "client-credentials", "client-secret", SL_OPT_SECRET, NULL, 1,
+      NOB, NULL, "OAuth 2.0 client secret." },
+    { "auth", "client-credentials", "token-url", SL_OPT_STRING, NULL, 1, NOB,
+      NULL, "OAuth 2.0 token endpoint." },
+    { "auth", "client-credentials", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Scopes to request, space separated." },
+    { "auth", "smart-backend", "client-id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "SMART Backend Services client id." },
+    { "auth", "smart-backend", "key", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "Private key (PEM) that signs the client assertion." },
+    { "auth", "smart-backend", "token-url", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Token endpoint of the authorization server." },
+    { "auth", "smart-backend", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Scopes to request, space separated." },
     /* <job> */
-    {"job", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "Name of the job (`sluice run ID`), unique among sources, targets and "
-     "jobs."},
-    {"job", NULL, "schedule", SL_OPT_CRON, NULL, 0, NOB, NULL,
-     "When `sluice daemon` runs the job: minute hour day-of-month month "
-     "day-of-week. Without it the job runs only when asked."},
-    {"pull", NULL, "from", SL_OPT_IDREFS, NULL, 1, NOB, NULL,
-     "Ids of the sources to read, space separated."},
-    {"pull", NULL, "since", SL_OPT_ENUM, "checkpoint", 0, NOB,
-     "checkpoint all",
-     "`checkpoint`: only what is new since the last successful run; "
-     "`all`: everything."},
-    {"deid", NULL, "profile", SL_OPT_STRING, NULL, 1, NOB, NULL,
-     "A built-in profile (`basic`, `longitudinal`, `safe-harbor`) or the "
-     "path of a site profile (`.xml`); a site profile must exist."},
-    {"translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "Terminology map file(s) (ConceptMap JSON), space separated."},
-    {"validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
-     "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
-     "separated."},
-    {"push", NULL, "fhir", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
-     "Id of the target that receives FHIR resources (a `fhir-files` or "
-     "`fhir-store` target)."},
-    {"push", NULL, "dicom", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
-     "Id of the target that receives DICOM instances (a `dicom-folder` "
-     "target)."},
-    {"push", NULL, "bundle", SL_OPT_ENUM, "transaction", 0, NOB,
-     "transaction batch none",
-     "How resources are grouped when posted to a FHIR store."},
-    {"push", NULL, "size", SL_OPT_INT, "200", 0, 1, 100000, NULL,
-     "Resources per transaction or batch posted to a FHIR store."},
-    {NULL, NULL, NULL, SL_OPT_STRING, NULL, 0, NOB, NULL, NULL},
+    { "job", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the job (`sluice run ID`), unique among sources, targets and "
+      "jobs." },
+    { "job", NULL, "schedule", SL_OPT_CRON, NULL, 0, NOB, NULL,
+      "When `sluice daemon` runs the job: minute hour day-of-month month "
+      "day-of-week. Without it the job runs only when asked." },
+    { "pull", NULL, "from", SL_OPT_IDREFS, NULL, 1, NOB, NULL,
+      "Ids of the sources to read, space separated." },
+    { "pull", NULL, "since", SL_OPT_ENUM, "checkpoint", 0, NOB,
+      "checkpoint all",
+      "`checkpoint`: only what is new since the last successful run; "
+      "`all`: everything." },
+    { "deid", NULL, "profile", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "A built-in profile (`basic`, `longitudinal`, `safe-harbor`) or the "
+      "path of a site profile (`.xml`); a site profile must exist." },
+    { "translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Terminology map file(s) (ConceptMap JSON), space separated." },
+    { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
+      "separated." },
+    { "push", NULL, "fhir", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
+      "Id of the target that receives FHIR resources (a `fhir-files` or "
+      "`fhir-store` target)." },
+    { "push", NULL, "dicom", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
+      "Id of the target that receives DICOM instances (a `dicom-folder` "
+      "target)." },
+    { "push", NULL, "bundle", SL_OPT_ENUM, "transaction", 0, NOB,
+      "transaction batch none",
+      "How resources are grouped when posted to a FHIR store." },
+    { "push", NULL, "size", SL_OPT_INT, "200", 0, 1, 100000, NULL,
+      "Resources per transaction or batch posted to a FHIR store." },
+    { NULL, NULL, NULL, SL_OPT_STRING, NULL, 0, NOB, NULL, NULL },
 };
 
 /* What each element is for, in the order the reference lists them. */
@@ -133,28 +133,27 @@ static const struct {
     const char *where;
     const char *doc;
 } elements[] = {
-    {"keys", "in `<sluice>`, at most once",
-     "Where the secret keys come from."},
-    {"state", "in `<sluice>`, at most once",
-     "The state store."},
-    {"quarantine", "in `<sluice>`, at most once",
-     "Where items that fail a check are held."},
-    {"source", "in `<sluice>`, any number",
-     "Where data comes from. A `fhir-rest` source may hold one `<auth>` "
-     "and one `<resources>` (resource types, space separated)."},
-    {"target", "in `<sluice>`, any number",
-     "Where de-identified data goes. A `fhir-store` target may hold one "
-     "`<auth>`."},
-    {"auth", "in a `fhir-rest` source or `fhir-store` target",
-     "Credentials; every secret is `env:NAME` or `file:PATH`."},
-    {"job", "in `<sluice>`, any number",
-     "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "
-     "`<validate>`..., then `<push>`, in that order."},
-    {"pull", "in `<job>`, once", "What the job reads."},
-    {"deid", "in `<job>`, at most once", "The de-identification profile."},
-    {"translate", "in `<job>`, any number", "Terminology maps to apply."},
-    {"validate", "in `<job>`, any number", "FHIR profiles to check."},
-    {"push", "in `<job>`, at most once", "Where the job delivers."},
+    { "keys", "in `<sluice>`, at most once",
+      "Where the secret keys come from." },
+    { "state", "in `<sluice>`, at most once", "The state store." },
+    { "quarantine", "in `<sluice>`, at most once",
+      "Where items that fail a check are held." },
+    { "source", "in `<sluice>`, any number",
+      "Where data comes from. A `fhir-rest` source may hold one `<auth>` "
+      "and one `<resources>` (resource types, space separated)." },
+    { "target", "in `<sluice>`, any number",
+      "Where de-identified data goes. A `fhir-store` target may hold one "
+      "`<auth>`." },
+    { "auth", "in a `fhir-rest` source or `fhir-store` target",
+      "Credentials; every secret is `env:NAME` or `file:PATH`." },
+    { "job", "in `<sluice>`, any number",
+      "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "
+      "`<validate>`..., then `<push>`, in that order." },
+    { "pull", "in `<job>`, once", "What the job reads." },
+    { "deid", "in `<job>`, at most once", "The de-identification profile." },
+    { "translate", "in `<job>`, any number", "Terminology maps to apply." },
+    { "validate", "in `<job>`, any number", "FHIR profiles to check." },
+    { "push", "in `<job>`, at most once", "Where the job delivers." },
 };
 
 const struct sl_opt *
@@ -231,8 +230,9 @@ sl_config_print_options(FILE *f)
     const struct sl_opt *o;
     size_t i;
 
-    fprintf(f, "Generated by `sluice check-config --options` from the option "
-               "table in\n`src/config/config_opts.c`. Namespace: `%s`.\n",
+    fprintf(f,
+            "Generated by `sluice check-config --options` from the option "
+            "table in\n`src/config/config_opts.c`. Namespace: `%s`.\n",
             SL_CONFIG_NS);
     for (i = 0; i < sizeof(elements) / sizeof(elements[0]); i++) {
         fprintf(f, "\n### `<%s>`\n\n%s Appears %s.\n\n", elements[i].element,
@@ -243,8 +243,7 @@ sl_config_print_options(FILE *f)
         for (o = sl_opt_table; o->name != NULL; o++) {
             if (strcmp(o->element, elements[i].element) != 0)
                 continue;
-            fprintf(f, "| `%s` | %s | ", o->name,
-                    o->kind ? o->kind : "any");
+            fprintf(f, "| `%s` | %s | ", o->name, o->kind ? o->kind : "any");
             put_value(f, o);
             fputs(" | ", f);
             if (o->required)
@@ -329,8 +328,8 @@ sl_cron_check(const char *expr, struct sl_err *err)
         const char *name;
         long lo, hi;
     } fields[5] = {
-        {"minute", 0, 59},      {"hour", 0, 23}, {"day of month", 1, 31},
-        {"month", 1, 12},       {"day of week", 0, 7},
+        { "minute", 0, 59 }, { "hour", 0, 23 },       { "day of month", 1, 31 },
+        { "month", 1, 12 },  { "day of week", 0, 7 },
     };
     const char *p = expr, *start;
     int i;

@@ -41,7 +41,7 @@ static void
 test_load_full_with_defaults(void **state)
 {
     struct sl_config *cfg = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     const struct sl_conf_node *t;
     const struct sl_job *j;
     char *path = data_path("ok-full.xml"), *p;
@@ -114,7 +114,7 @@ static void
 test_load_errors_first_in_err(void **state)
 {
     struct sl_config *cfg = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *path = data_path("bad-several.xml"), *want;
     (void)state;
 
@@ -137,7 +137,7 @@ static void
 test_literal_secret_not_in_error(void **state)
 {
     struct sl_config *cfg = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *path = data_path("bad-literal-secret.xml");
     (void)state;
 
@@ -151,33 +151,30 @@ test_literal_secret_not_in_error(void **state)
 static void
 test_secret_env(void **state)
 {
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *s = NULL;
     size_t len = 0;
     (void)state;
 
     setenv("SLUICE_TEST_SECRET", "s3cret-value", 1);
-    assert_int_equal(sl_secret_read("env:SLUICE_TEST_SECRET", NULL, &s, &len,
-                                    &err),
-                     SL_OK);
+    assert_int_equal(
+        sl_secret_read("env:SLUICE_TEST_SECRET", NULL, &s, &len, &err), SL_OK);
     assert_int_equal(len, 12);
     assert_string_equal(s, "s3cret-value");
     sl_freezero(s, len);
     unsetenv("SLUICE_TEST_SECRET");
-    assert_int_not_equal(sl_secret_read("env:SLUICE_TEST_SECRET", NULL, &s,
-                                        &len, &err),
-                         SL_OK);
+    assert_int_not_equal(
+        sl_secret_read("env:SLUICE_TEST_SECRET", NULL, &s, &len, &err), SL_OK);
     assert_non_null(strstr(err.msg, "SLUICE_TEST_SECRET"));
     /* a literal is refused without being repeated */
-    assert_int_equal(sl_secret_read("hunter2", NULL, &s, &len, &err),
-                     SL_EKEY);
+    assert_int_equal(sl_secret_read("hunter2", NULL, &s, &len, &err), SL_EKEY);
     assert_null(strstr(err.msg, "hunter2"));
 }
 
 static void
 test_secret_file(void **state)
 {
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *f, *ref, *s = NULL, *dir, *base;
     size_t len = 0;
     (void)state;
@@ -209,9 +206,9 @@ test_secret_file(void **state)
     free(ref);
     free(f);
 
-    assert_int_equal(sl_secret_read("file:/nonexistent/sluice.key", NULL, &s,
-                                    &len, &err),
-                     SL_EKEY);
+    assert_int_equal(
+        sl_secret_read("file:/nonexistent/sluice.key", NULL, &s, &len, &err),
+        SL_EKEY);
     assert_non_null(strstr(err.msg, "/nonexistent/sluice.key"));
 }
 
@@ -219,12 +216,12 @@ static void
 test_cron(void **state)
 {
     static const char *const good[] = {
-        "0 2 * * *", "*/15 * * * 1-5", "0,30 8-18 1 1,6,12 0",
+        "0 2 * * *",       "*/15 * * * 1-5", "0,30 8-18 1 1,6,12 0",
         " 59 23 31 12 7 ", "5-10/2 * * * *",
     };
     static const char *const bad[] = {
-        "0 2 * *",   "60 * * * *", "* * * * * *", "a * * * *",
-        "5-1 * * * *", "* * 0 * *", "*/0 * * * *", "",
+        "0 2 * *",      "60 * * * *", "* * * * * *", "a * * * *",
+        "5-1 * * * *",  "* * 0 * *",  "*/0 * * * *", "",
         "1,,2 * * * *",
     };
     struct sl_err err;
@@ -252,8 +249,8 @@ test_opt_table_rows(void **state)
         if (o->type == SL_OPT_INT) {
             assert_true(o->min <= o->max);
             if (o->def)
-                assert_int_equal(
-                    sl_parse_long(o->def, o->min, o->max, &n), SL_OK);
+                assert_int_equal(sl_parse_long(o->def, o->min, o->max, &n),
+                                 SL_OK);
         }
         if (o->type == SL_OPT_ENUM) {
             assert_non_null(o->choices);
@@ -303,8 +300,8 @@ collect_xsd_attrs(xmlNode *n, struct sl_strv *out)
         if (xmlStrcmp(n->name, BAD_CAST "attribute") == 0) {
             xmlChar *owner = NULL, *name = xmlGetProp(n, BAD_CAST "name");
             const char *el = xsd_owner(n, &owner);
-            sl_strv_push_owned(out, sl_asprintf("%s@%s", el ? el : "?",
-                                                (const char *)name));
+            sl_strv_push_owned(
+                out, sl_asprintf("%s@%s", el ? el : "?", (const char *)name));
             xmlFree(name);
             xmlFree(owner);
         }
@@ -316,7 +313,7 @@ static void
 test_opt_table_matches_schema(void **state)
 {
     const char *top = getenv("top_srcdir");
-    struct sl_strv xsd = {0}, table = {0};
+    struct sl_strv xsd = { 0 }, table = { 0 };
     const struct sl_opt *o;
     xmlDoc *doc;
     char *path;
