@@ -1,21 +1,124 @@
-/* cmd_jobs.c - sluice jobs. */
+/* cmd_jobs.c - sluice jobs: the configured jobs, one line each. */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "config/config.h"
+
+enum { COL_JOB, COL_SCHEDULE, COL_FROM, COL_TO, COL_STAGES, NCOLS };
+
+static char *
+join_strv(const struct sl_strv *sv)
+{
+    struct sl_buf b;
+    size_t i;
+
+    sl_buf_init(&b);
+    for (i = 0; i < sv->n; i++)
+        sl_buf_addf(&b, "%s%s", i ? " " : "", sv->v[i]);
+    if (b.len == 0)
+        sl_buf_adds(&b, "-");
+    return sl_buf_steal(&b);
+}
+
+static char *
+targets_of(const struct sl_job *j)
+{
+    if (j->push_fhir && j->push_dicom)
+        return sl_asprintf("%s %s", j->push_fhir, j->push_dicom);
+    if (j->push_fhir || j->push_dicom)
+        return sl_strdup(j->push_fhir ? j->push_fhir : j->push_dicom);
+    return sl_strdup("-");
+}
+
+static char *
+stages_of(const struct sl_job *j)
+{
+    struct sl_buf b;
+    const char *p;
+
+    sl_buf_init(&b);
+    if (j->deid_profile) {
+        /* A site profile by its file name: the folder is noise here. */
+        p = strrchr(j->deid_profile, '/');
+        sl_buf_addf(&b, "deid:%s", p ? p + 1 : j->deid_profile);
+    }
+    if (j->translate.n)
+        sl_buf_addf(&b, "%stranslate:%zu", b.len ? " " : "", j->translate.n);
+    if (j->validate.n)
+        sl_buf_addf(&b, "%svalidate:%zu", b.len ? " " : "", j->validate.n);
+    if (b.len == 0)
+        sl_buf_adds(&b, "-");
+    return sl_buf_steal(&b);
+}
+
+static void
+print_row(const char *const *cell, const size_t *width)
+{
+    int c;
+
+    for (c = 0; c + 1 < NCOLS; c++)
+        printf("%-*s  ", (int)width[c], cell[c]);
+    printf("%s\n", cell[NCOLS - 1]);
+}
 
 static int
 exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
-        char **argv)
+          char **argv)
 {
-    (void)g;
-    (void)argc;
+    static const char *const heads[NCOLS] = { "JOB", "SCHEDULE", "FROM", "TO",
+                                              "STAGES" };
+    struct sl_config *cfg = NULL;
+    struct sl_err err = { 0 };
+    char *(*cells)[NCOLS] = NULL;
+    size_t width[NCOLS], i;
+    int c;
+
     (void)argv;
-    fprintf(stderr, "sluice %s: not implemented yet\n", self->name);
-    return SL_EXIT_RUNTIME;
+    if (argc > 1)
+        return cli_usage_error(self, "unexpected argument '%s'", argv[1]);
+    if (sl_config_load(cli_config_path(g), 1, &cfg, &err) != SL_OK)
+        return sl_status_exit(err.code);
+    cells = sl_calloc(cfg->njobs, sizeof(*cells));
+    for (c = 0; c < NCOLS; c++)
+        width[c] = strlen(heads[c]);
+    for (i = 0; i < cfg->njobs; i++) {
+        const struct sl_job *j = &cfg->jobs[i];
+        cells[i][COL_JOB] = sl_strdup(j->id);
+        cells[i][COL_SCHEDULE] =
+            sl_strdup(j->schedule ? j->schedule : "manual");
+        cells[i][COL_FROM] = join_strv(&j->from);
+        cells[i][COL_TO] = targets_of(j);
+        cells[i][COL_STAGES] = stages_of(j);
+        for (c = 0; c < NCOLS; c++)
+            if (strlen(cells[i][c]) > width[c])
+                width[c] = strlen(cells[i][c]);
+    }
+    if (cfg->njobs == 0) {
+        printf("no jobs in %s\n", cfg->path);
+    } else {
+        print_row(heads, width);
+        for (i = 0; i < cfg->njobs; i++)
+            print_row((const char *const *)cells[i], width);
+    }
+    for (i = 0; i < cfg->njobs; i++)
+        for (c = 0; c < NCOLS; c++)
+            free(cells[i][c]);
+    free(cells);
+    sl_config_free(cfg);
+    return SL_EXIT_OK;
 }
 
 const struct cli_cmd cli_cmd_jobs = {
-    "jobs", "", "(not yet implemented)", "", exec_jobs,
+    "jobs",
+    "",
+    "list the configured jobs",
+    "Prints one line per job of the configuration: its id, its schedule\n"
+    "('manual' when it has none), the sources it pulls from, the targets it\n"
+    "pushes to and its stages (de-id profile, number of terminology maps,\n"
+    "number of FHIR profile sets). Run one with 'sluice run JOB'.\n",
+    exec_jobs,
 };

@@ -1,6 +1,6 @@
 /* config.c - lookups on a loaded configuration. Loading and checking
  * live in config_load.c. */
-#include "config.h"
+#include <config.h> /* autoconf's, not config/config.h */
 
 #include <stdlib.h>
 #include <string.h>

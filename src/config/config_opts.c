@@ -1,2 +1,362 @@
-#include "config.h"
+/* config_opts.c - the option table: every attribute of sluice.xml, its
+ * type, bounds, default and documentation, described once (Redis style).
+ * The loader checks values and fills defaults from it, `sluice
+ * check-config --options` prints it, and docs/configuration.md is that
+ * output, so the three cannot disagree. */
+#include <config.h> /* autoconf's, not config/config.h */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "config/config.h"
+
+#define NOB 0, 0 /* no bounds */
+
+/* element, kind, name, type, default, required, min, max, choices, doc.
+ * Rows with a NULL kind apply to every type of the element. */
+const struct sl_opt sl_opt_table[] = {
+    /* <keys> */
+    { "keys", NULL, "pseudonym", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "The pseudonym key (at least 32 bytes; `sluice keygen` makes one). "
+      "Pseudonyms, new UIDs and date shifts are derived from it." },
+    /* <state> */
+    { "state", NULL, "path", SL_OPT_PATH, "sluice-state.db", 0, NOB, NULL,
+      "SQLite file holding checkpoints, runs, the quarantine index and the "
+      "audit trail." },
+    /* <quarantine> */
+    { "quarantine", NULL, "path", SL_OPT_PATH, "quarantine", 0, NOB, NULL,
+      "Folder for items held back with their reasons. It still holds "
+      "patient data, so it must not lie inside a target folder." },
+    /* <source> */
+    { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the source, unique among sources, targets and jobs." },
+    { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "fhir-files dicom-folder fhir-rest",
+      "Kind of source. `fhir-rest` is accepted by the schema but not "
+      "supported by this build yet." },
+    { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
+      "files; it must exist." },
+    { "source", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder read recursively for DICOM files; it must exist." },
+    { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Base URL of the FHIR server (not supported yet)." },
+    /* <target> */
+    { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the target, unique among sources, targets and jobs." },
+    { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "fhir-files dicom-folder fhir-store",
+      "Kind of target. `fhir-store` is accepted by the schema but not "
+      "supported by this build yet." },
+    { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder the FHIR output is written to (created when missing)." },
+    { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
+      "ndjson bundle",
+      "`ndjson`: one file per resource type, one resource per line; "
+      "`bundle`: FHIR Bundle files." },
+    { "target", "fhir-files", "bundle-size", SL_OPT_INT, "200", 0, 1, 100000,
+      NULL, "Resources per Bundle file when format is `bundle`." },
+    { "target", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Folder the de-identified DICOM files are written to (created when "
+      "missing)." },
+    { "target", "dicom-folder", "layout", SL_OPT_ENUM, "patient/study/series",
+      0, NOB, "patient/study/series flat",
+      "`patient/study/series`: one folder level per pseudonymous patient, "
+      "study and series; `flat`: all files in one folder." },
+    { "target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Base URL of the FHIR store (not supported yet)." },
+    /* <auth>, in a fhir-rest source or a fhir-store target */
+    { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
+      "basic bearer client-credentials smart-backend",
+      "How sluice authenticates to the server." },
+    { "auth", "basic", "user", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "User name for HTTP Basic authentication." },
+    { "auth", "basic", "password", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "Password for HTTP Basic authentication." },
+    { "auth", "bearer", "token", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "A fixed bearer token." },
+    { "auth", "client-credentials", "client-id", SL_OPT_STRING, NULL, 1, NOB,
+      NULL, "OAuth 2.0 client id." },
+    { "auth", "client-credentials", "client-secret", SL_OPT_SECRET, NULL, 1,
+      NOB, NULL, "OAuth 2.0 client secret." },
+    { "auth", "client-credentials", "token-url", SL_OPT_STRING, NULL, 1, NOB,
+      NULL, "OAuth 2.0 token endpoint." },
+    { "auth", "client-credentials", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Scopes to request, space separated." },
+    { "auth", "smart-backend", "client-id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "SMART Backend Services client id." },
+    { "auth", "smart-backend", "key", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "Private key (PEM) that signs the client assertion." },
+    { "auth", "smart-backend", "token-url", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Token endpoint of the authorization server." },
+    { "auth", "smart-backend", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Scopes to request, space separated." },
+    /* <job> */
+    { "job", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Name of the job (`sluice run ID`), unique among sources, targets and "
+      "jobs." },
+    { "job", NULL, "schedule", SL_OPT_CRON, NULL, 0, NOB, NULL,
+      "When `sluice daemon` runs the job: minute hour day-of-month month "
+      "day-of-week. Without it the job runs only when asked." },
+    { "pull", NULL, "from", SL_OPT_IDREFS, NULL, 1, NOB, NULL,
+      "Ids of the sources to read, space separated." },
+    { "pull", NULL, "since", SL_OPT_ENUM, "checkpoint", 0, NOB,
+      "checkpoint all",
+      "`checkpoint`: only what is new since the last successful run; "
+      "`all`: everything." },
+    { "deid", NULL, "profile", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "A built-in profile (`basic`, `longitudinal`, `safe-harbor`) or the "
+      "path of a site profile (`.xml`); a site profile must exist." },
+    { "translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "Terminology map file(s) (ConceptMap JSON), space separated." },
+    { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
+      "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
+      "separated." },
+    { "push", NULL, "fhir", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
+      "Id of the target that receives FHIR resources (a `fhir-files` or "
+      "`fhir-store` target)." },
+    { "push", NULL, "dicom", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
+      "Id of the target that receives DICOM instances (a `dicom-folder` "
+      "target)." },
+    { "push", NULL, "bundle", SL_OPT_ENUM, "transaction", 0, NOB,
+      "transaction batch none",
+      "How resources are grouped when posted to a FHIR store." },
+    { "push", NULL, "size", SL_OPT_INT, "200", 0, 1, 100000, NULL,
+      "Resources per transaction or batch posted to a FHIR store." },
+    { NULL, NULL, NULL, SL_OPT_STRING, NULL, 0, NOB, NULL, NULL },
+};
+
+/* What each element is for, in the order the reference lists them. */
+static const struct {
+    const char *element;
+    const char *where;
+    const char *doc;
+} elements[] = {
+    { "keys", "in `<sluice>`, at most once",
+      "Where the secret keys come from." },
+    { "state", "in `<sluice>`, at most once", "The state store." },
+    { "quarantine", "in `<sluice>`, at most once",
+      "Where items that fail a check are held." },
+    { "source", "in `<sluice>`, any number",
+      "Where data comes from. A `fhir-rest` source may hold one `<auth>` "
+      "and one `<resources>` (resource types, space separated)." },
+    { "target", "in `<sluice>`, any number",
+      "Where de-identified data goes. A `fhir-store` target may hold one "
+      "`<auth>`." },
+    { "auth", "in a `fhir-rest` source or `fhir-store` target",
+      "Credentials; every secret is `env:NAME` or `file:PATH`." },
+    { "job", "in `<sluice>`, any number",
+      "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "
+      "`<validate>`..., then `<push>`, in that order." },
+    { "pull", "in `<job>`, once", "What the job reads." },
+    { "deid", "in `<job>`, at most once", "The de-identification profile." },
+    { "translate", "in `<job>`, any number", "Terminology maps to apply." },
+    { "validate", "in `<job>`, any number", "FHIR profiles to check." },
+    { "push", "in `<job>`, at most once", "Where the job delivers." },
+};
+
+const struct sl_opt *
+sl_opt_find(const char *element, const char *kind, const char *name)
+{
+    const struct sl_opt *o;
+
+    for (o = sl_opt_table; o->name != NULL; o++) {
+        if (strcmp(o->element, element) != 0 || strcmp(o->name, name) != 0)
+            continue;
+        if (o->kind == NULL || (kind != NULL && strcmp(o->kind, kind) == 0))
+            return o;
+    }
+    return NULL;
+}
+
+/* Markdown table cells must not contain '|' or line breaks. */
+static void
+put_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void
+put_value(FILE *f, const struct sl_opt *o)
+{
+    const char *p, *q;
+
+    switch (o->type) {
+    case SL_OPT_STRING:
+        fputs("text", f);
+        break;
+    case SL_OPT_INT:
+        fprintf(f, "integer %ld..%ld", o->min, o->max);
+        break;
+    case SL_OPT_BOOL:
+        fputs("`true` or `false`", f);
+        break;
+    case SL_OPT_ENUM:
+        fputs("one of", f);
+        for (p = o->choices; *p;) {
+            q = strchr(p, ' ');
+            if (q == NULL)
+                q = p + strlen(p);
+            fprintf(f, " `%.*s`", (int)(q - p), p);
+            p = *q ? q + 1 : q;
+        }
+        break;
+    case SL_OPT_PATH:
+        fputs("path", f);
+        break;
+    case SL_OPT_SECRET:
+        fputs("secret: `env:NAME` or `file:PATH`", f);
+        break;
+    case SL_OPT_IDREFS:
+        fputs("id(s)", f);
+        break;
+    case SL_OPT_CRON:
+        fputs("cron expression", f);
+        break;
+    }
+}
+
+void
+sl_config_print_options(FILE *f)
+{
+    const struct sl_opt *o;
+    size_t i;
+
+    fprintf(f,
+            "Generated by `sluice check-config --options` from the option "
+            "table in\n`src/config/config_opts.c`. Namespace: `%s`.\n",
+            SL_CONFIG_NS);
+    for (i = 0; i < sizeof(elements) / sizeof(elements[0]); i++) {
+        fprintf(f, "\n### `<%s>`\n\n%s Appears %s.\n\n", elements[i].element,
+                elements[i].doc, elements[i].where);
+        fputs("| attribute | for type | value | default | description |\n"
+              "|---|---|---|---|---|\n",
+              f);
+        for (o = sl_opt_table; o->name != NULL; o++) {
+            if (strcmp(o->element, elements[i].element) != 0)
+                continue;
+            fprintf(f, "| `%s` | %s | ", o->name, o->kind ? o->kind : "any");
+            put_value(f, o);
+            fputs(" | ", f);
+            if (o->required)
+                fputs("*required*", f);
+            else if (o->def)
+                fprintf(f, "`%s`", o->def);
+            else
+                fputs("-", f);
+            fputs(" | ", f);
+            put_cell(f, o->doc);
+            fputs(" |\n", f);
+        }
+    }
+}
+
+/* ---- cron -------------------------------------------------------------- */
+
+/* Reads a number in [lo,hi] at *pp; returns 0 on success. */
+static int
+cron_num(const char **pp, long lo, long hi, long *out)
+{
+    const char *p = *pp;
+    long v = 0;
+
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    while (isdigit((unsigned char)*p)) {
+        v = v * 10 + (*p - '0');
+        if (v > hi)
+            return -1;
+        p++;
+    }
+    if (v < lo)
+        return -1;
+    *pp = p;
+    *out = v;
+    return 0;
+}
+
+/* item := ( '*' | N | N '-' N ) [ '/' N ], items separated by ','. */
+static int
+cron_field(const char *s, size_t len, long lo, long hi)
+{
+    char buf[64];
+    const char *p;
+    long a, b, step;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    p = buf;
+    for (;;) {
+        if (*p == '*') {
+            p++;
+        } else {
+            if (cron_num(&p, lo, hi, &a) != 0)
+                return -1;
+            if (*p == '-') {
+                p++;
+                if (cron_num(&p, lo, hi, &b) != 0 || b < a)
+                    return -1;
+            }
+        }
+        if (*p == '/') {
+            p++;
+            if (cron_num(&p, 1, hi > 0 ? hi : 1, &step) != 0)
+                return -1;
+        }
+        if (*p == '\0')
+            return 0;
+        if (*p != ',')
+            return -1;
+        p++;
+    }
+}
+
+int
+sl_cron_check(const char *expr, struct sl_err *err)
+{
+    static const struct {
+        const char *name;
+        long lo, hi;
+    } fields[5] = {
+        { "minute", 0, 59 }, { "hour", 0, 23 },       { "day of month", 1, 31 },
+        { "month", 1, 12 },  { "day of week", 0, 7 },
+    };
+    const char *p = expr, *start;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            return SL_ERR(err, SL_ECONFIG,
+                          "has %d field%s; a schedule has five: minute hour "
+                          "day-of-month month day-of-week",
+                          i, i == 1 ? "" : "s");
+        start = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (cron_field(start, (size_t)(p - start), fields[i].lo,
+                       fields[i].hi) != 0)
+            return SL_ERR(err, SL_ECONFIG,
+                          "field %d (%s) wants numbers %ld-%ld, '*', "
+                          "ranges (a-b), lists (a,b) or steps (/n)",
+                          i + 1, fields[i].name, fields[i].lo, fields[i].hi);
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '\0')
+        return SL_ERR(err, SL_ECONFIG,
+                      "has more than five fields (minute hour day-of-month "
+                      "month day-of-week)");
+    return SL_OK;
+}
