@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "pipeline/pipeline.h"
 #include "config/config.h"
 #include "state/state.h"
 
@@ -243,22 +244,39 @@ out:
     return rc;
 }
 
+/* Runs the items through their job again; *quarantined tells whether
+ * some were quarantined again (exit status 3). */
 static int
-quarantine_replay(const struct sl_config *cfg, struct sl_state *st, int argc,
-                  char **argv, struct sl_err *err)
+quarantine_replay(const struct sl_config *cfg, struct sl_state *st,
+                  const struct cli_global *g, int argc, char **argv,
+                  int *quarantined, struct sl_err *err)
 {
+    struct sl_config *own = NULL;
+    struct sl_run_summary sum = { 0 };
+    struct sl_run_opts opts = { 0 };
     int64_t *ids = NULL;
     size_t n = 0;
     int rc;
 
-    (void)cfg;
     if ((rc = parse_replay_ids(st, argc, argv, &ids, &n, err)) != SL_OK)
         goto out;
-    /* To be wired by the pipeline's owner: sl_pipeline_replay(cfg, st, ids,
-     * n, ...). It needs the configuration, which is NULL when --state was
-     * given: load it then with sl_config_load(cli_config_path(g), ...). */
-    rc = SL_ERR(err, SL_EINTERNAL, "replay is not available in this build");
+    if (cfg == NULL) {
+        /* --state was given: the job's stages and targets still come from
+         * the configuration. */
+        if ((rc = sl_config_load(cli_config_path(g), 1, &own, err)) != SL_OK)
+            goto out;
+        cfg = own;
+    }
+    opts.workers = g->jobs;
+    opts.commit_every = 1000;
+    opts.quiet = g->quiet;
+    rc = sl_pipeline_replay(cfg, st, ids, n, &opts, &sum, err);
+    if (sum.run_id[0])
+        cli_print_run_summary(cfg, NULL, &sum, 0, rc);
+    *quarantined = sum.quarantined > 0;
 out:
+    sl_run_summary_free(&sum);
+    sl_config_free(own);
     free(ids);
     return rc;
 }
@@ -279,7 +297,7 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_state *st = NULL;
     struct sl_err err = { 0 };
     const char *state_path = NULL, *sub;
-    int c, all = 0, json = 0, rc, nargs;
+    int c, all = 0, json = 0, rc, nargs, again = 0;
     long show_id = 0;
     char **args;
 
@@ -335,11 +353,11 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     } else if (strcmp(sub, "release") == 0) {
         rc = quarantine_release(st, g, nargs, args, &err);
     } else {
-        rc = quarantine_replay(cfg, st, nargs, args, &err);
+        rc = quarantine_replay(cfg, st, g, nargs, args, &again, &err);
     }
     if (rc != SL_OK)
         goto fail;
-    rc = SL_EXIT_OK;
+    rc = again ? SL_EXIT_QUARANTINED : SL_EXIT_OK;
     goto out;
 fail:
     rc = cli_fail(&err);

@@ -11,17 +11,18 @@
 #include "pipeline/pipeline.h"
 #include "state/state.h"
 
-static void
-print_summary(const struct sl_config *cfg, const struct sl_job *job,
-              const struct sl_run_summary *sum, int dry_run, int rc)
+void
+cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
+                      const struct sl_run_summary *sum, int dry_run, int rc)
 {
+    const char *job_id = job ? job->id : "replay";
     size_t i;
 
     if (sl_log_get_format() == SL_LOGFMT_JSON) {
         json_t *o = json_object(), *types = json_object();
         char *s;
         json_object_set_new(o, "run", json_string(sum->run_id));
-        json_object_set_new(o, "job", json_string(job->id));
+        json_object_set_new(o, "job", json_string(job_id));
         json_object_set_new(o, "status",
                             json_string(rc != SL_OK ? sl_status_name(rc)
                                         : dry_run   ? "dry-run"
@@ -49,7 +50,7 @@ print_summary(const struct sl_config *cfg, const struct sl_job *job,
         return;
     }
     printf("%s %s of job %s%s: %llu in, %llu %s, %llu quarantined",
-           dry_run ? "Dry run" : "Run", sum->run_id, job->id,
+           dry_run ? "Dry run" : "Run", sum->run_id, job_id,
            sum->resumed ? " (resumed)" : "", (unsigned long long)sum->in,
            (unsigned long long)sum->out, dry_run ? "would be pushed" : "out",
            (unsigned long long)sum->quarantined);
@@ -65,7 +66,7 @@ print_summary(const struct sl_config *cfg, const struct sl_job *job,
                    (unsigned long long)sum->types[i].out,
                    (unsigned long long)sum->types[i].quarantined);
     }
-    if (!dry_run) {
+    if (!dry_run && job) {
         const char *tids[2] = {job->push_fhir, job->push_dicom};
         for (i = 0; i < 2; i++) {
             const struct sl_conf_node *t;
@@ -141,7 +142,7 @@ exec_run(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     rc = sl_pipeline_run(cfg, st, job_id, &opts, &sum, &err);
     if (rc == SL_OK || sum.run_id[0])
-        print_summary(cfg, sl_config_job(cfg, job_id)
+        cli_print_run_summary(cfg, sl_config_job(cfg, job_id)
                                ? sl_config_job(cfg, job_id)
                                : &cfg->jobs[0],
                       &sum, opts.dry_run, rc);

@@ -569,7 +569,8 @@ replay_next(void *ctx, struct sl_item **out, struct sl_err *err)
             it = sl_item_new(SL_ITEM_BAD);
             it->rtype = sl_strdup("unreadable");
             sl_item_quarantine(it, "read", "%s: still not a FHIR resource "
-                               "(was: %s)", q->pos, q->reason);
+                               "(replay of quarantine item %lld)", q->pos,
+                               (long long)q->id);
             if (q->data) {
                 it->raw = sl_strndup(q->data, q->data_len);
                 it->raw_len = q->data_len;
@@ -577,7 +578,7 @@ replay_next(void *ctx, struct sl_item **out, struct sl_err *err)
         }
     }
     it->source = q->source;
-    it->pos = sl_asprintf("quarantine %lld, %s", (long long)q->id, q->pos);
+    it->pos = sl_strdup(q->pos);
     it->origin = sl_strdup(q->origin);
     it->checkpoint = sl_asprintf("%zu", rs->i);
     *out = it;
@@ -813,7 +814,7 @@ restore:
     for (k = 0; r.wq && k < r.wq_len; k++)
         sl_item_free(r.wq[(r.wq_head + k) % r.cap]);
     r.wq_len = 0;
-    if (r.drew_bar || (!opts->quiet && !opts->progress))
+    if (r.drew_bar)
         draw_progress(&r, 1);
     sum->elapsed = sl_now() - r.started;
 

@@ -61,17 +61,14 @@ make_checkpoint(struct fhir_src *s)
                        s->files.v[s->fi]);
 }
 
-/* jansson's messages may quote the input ("near 'Smith'"): keep only the
- * part before any quote so no patient data reaches a reason. */
+/* jansson's messages end with the offending token ("... near 'Smith'"):
+ * cut it off so no patient data reaches a reason. */
 static void
 json_reason(const json_error_t *je, char *out, size_t len)
 {
-    size_t n = strcspn(je->text, "'\"");
+    const char *near = strstr(je->text, " near ");
+    size_t n = near ? (size_t)(near - je->text) : strlen(je->text);
 
-    while (n > 0 && (je->text[n - 1] == ' '))
-        n--;
-    if (n >= 5 && strncmp(je->text + n - 5, " near", 5) == 0)
-        n -= 5;
     snprintf(out, len, "%.*s", (int)n, je->text);
 }
 
