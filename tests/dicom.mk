@@ -16,3 +16,5 @@ tests_unit_test_dicom_folder_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dicom_folder_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_dicom_folder_SOURCES = force-cxx-link.cc
 endif
+TESTS += tests/integration/synth.sh
+EXTRA_DIST += tests/integration/synth.sh
