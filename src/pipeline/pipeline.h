@@ -91,6 +91,9 @@ struct sl_sink_ops {
     /* Finishes (flushes partial bundles, writes manifests). */
     int (*finish)(void *ctx, struct sl_err *err);
     void (*close)(void *ctx);
+    /* Optional: the state last returned by checkpoint() is committed, so
+     * what only an older state needed can go. May be NULL. */
+    void (*committed)(void *ctx);
 };
 
 const struct sl_source_ops *sl_source_find(const char *type);

@@ -330,6 +330,9 @@ commit(struct run *r, struct sl_err *err)
     rc = sl_state_commit(r->st, r->sum->run_id, &ck, r->pending, r->npending,
                          err);
     if (rc == SL_OK) {
+        for (i = 0; i < 2; i++)
+            if (slots[i]->ctx && slots[i]->ops->committed)
+                slots[i]->ops->committed(slots[i]->ctx);
         for (i = 0; i < r->npending; i++)
             sl_qitem_clear(&r->pending[i]);
         r->npending = 0;

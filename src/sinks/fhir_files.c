@@ -19,7 +19,10 @@
 #include "config/config.h"
 #include "sinks/sinks.h"
 
-#define PENDING_NAME "pending.ndjson"
+/* Entries of Bundle number N wait in pending-N.ndjson until it is full.
+ * A pending file is removed only once a committed checkpoint counts its
+ * Bundle (see fk_committed), so a resume can always roll back to it. */
+#define PENDING_FMT "pending-%06ld.ndjson"
 
 struct out_file {
     char *name; /* "Patient.ndjson" */
@@ -36,7 +39,29 @@ struct fhir_sink {
     /* bundle mode */
     long nbundles;
     long npending;
+    long ck_bundles; /* nbundles at the last checkpoint() */
 };
+
+static char *
+pending_name(long bundle_no)
+{
+    return sl_asprintf(PENDING_FMT, bundle_no);
+}
+
+/* Closes the stream of file name, if open, and forgets it. */
+static void
+file_forget(struct fhir_sink *k, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < k->nfiles; i++)
+        if (strcmp(k->files[i].name, name) == 0) {
+            fclose(k->files[i].f);
+            free(k->files[i].name);
+            k->files[i] = k->files[--k->nfiles];
+            return;
+        }
+}
 
 static int
 sink_fail(struct sl_err *err, const char *id, const char *what,
@@ -87,7 +112,8 @@ type_ok(const char *t)
 static int
 write_bundle(struct fhir_sink *k, struct sl_err *err)
 {
-    char *pend = sl_path_join(k->dir, PENDING_NAME), *name = NULL, *full = NULL;
+    char *pname = pending_name(k->nbundles + 1);
+    char *pend = sl_path_join(k->dir, pname), *name = NULL, *full = NULL;
     char *text = NULL;
     json_t *b = NULL, *entries;
     FILE *pf = NULL;
@@ -99,10 +125,10 @@ write_bundle(struct fhir_sink *k, struct sl_err *err)
     sl_buf_init(&line);
     /* flush the pending file's stream first */
     for (i = 0; i < k->nfiles; i++)
-        if (strcmp(k->files[i].name, PENDING_NAME) == 0)
+        if (strcmp(k->files[i].name, pname) == 0)
             fflush(k->files[i].f);
     if ((pf = fopen(pend, "rb")) == NULL) {
-        rc = sink_fail(err, k->id, "cannot read", PENDING_NAME);
+        rc = sink_fail(err, k->id, "cannot read", pname);
         goto out;
     }
     b = json_object();
@@ -150,15 +176,9 @@ write_bundle(struct fhir_sink *k, struct sl_err *err)
     if ((rc = sl_file_write_atomic(full, text, strlen(text), err)) != SL_OK)
         goto out;
     k->nbundles++;
-    /* the pending entries are now in the bundle */
-    for (i = 0; i < k->nfiles; i++)
-        if (strcmp(k->files[i].name, PENDING_NAME) == 0) {
-            if (ftruncate(fileno(k->files[i].f), 0) != 0 ||
-                fseek(k->files[i].f, 0, SEEK_END) != 0) {
-                rc = sink_fail(err, k->id, "cannot truncate", PENDING_NAME);
-                goto out;
-            }
-        }
+    /* The entries are in the Bundle now; the pending file stays until a
+     * committed checkpoint counts the Bundle. */
+    file_forget(k, pname);
     k->npending = 0;
 out:
     if (pf)
@@ -169,6 +189,7 @@ out:
     free(name);
     free(full);
     free(pend);
+    free(pname);
     return rc;
 }
 
@@ -187,7 +208,7 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (!k->bundle_mode && !type_ok(it->rtype))
         return sl_item_quarantine(it, "sink", "resourceType is not a FHIR "
                                               "type name");
-    name = k->bundle_mode ? sl_strdup(PENDING_NAME)
+    name = k->bundle_mode ? pending_name(k->nbundles + 1)
                           : sl_asprintf("%s.ndjson", it->rtype);
     if ((f = file_for(k, name, err)) == NULL) {
         rc = SL_EIO;
@@ -232,6 +253,7 @@ fk_checkpoint(void *ctx, char **state, struct sl_err *err)
     }
     json_object_set_new(st, "bundles", json_integer(k->nbundles));
     json_object_set_new(st, "pending", json_integer(k->npending));
+    k->ck_bundles = k->nbundles;
     *state = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(st);
     return SL_OK;
@@ -253,6 +275,7 @@ roll_back(struct fhir_sink *k, const char *state, struct sl_err *err)
                           k->id);
         k->nbundles = (long)json_integer_value(json_object_get(st, "bundles"));
         k->npending = (long)json_integer_value(json_object_get(st, "pending"));
+        k->ck_bundles = k->nbundles;
     }
     files = json_object_get(st, "files");
     if ((rc = sl_dir_walk(k->dir, &names, err)) != SL_OK)
@@ -262,7 +285,18 @@ roll_back(struct fhir_sink *k, const char *state, struct sl_err *err)
         json_t *size = json_object_get(files, names.v[i]);
         long bundle_no = 0;
 
-        if (strstr(names.v[i], ".tmp.") != NULL) {
+        if (sscanf(names.v[i], "pending-%ld.ndjson", &bundle_no) == 1 &&
+            strstr(names.v[i], ".tmp.") == NULL) {
+            if (bundle_no == k->nbundles + 1 && size != NULL) {
+                if (truncate(full, (off_t)json_integer_value(size)) != 0)
+                    rc = sink_fail(err, k->id, "cannot truncate", names.v[i]);
+                else if (file_for(k, names.v[i], err) == NULL)
+                    rc = SL_EIO;
+            } else if (unlink(full) != 0) {
+                /* in a Bundle already, or made after the checkpoint */
+                rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
+            }
+        } else if (strstr(names.v[i], ".tmp.") != NULL) {
             /* a write cut short by a crash */
             if (unlink(full) != 0)
                 rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
@@ -270,8 +304,12 @@ roll_back(struct fhir_sink *k, const char *state, struct sl_err *err)
             if (bundle_no > k->nbundles && unlink(full) != 0)
                 rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
         } else if (size != NULL) {
+            /* Kept, and opened now so that the next checkpoint records
+             * it even when this attempt writes nothing to it. */
             if (truncate(full, (off_t)json_integer_value(size)) != 0)
                 rc = sink_fail(err, k->id, "cannot truncate", names.v[i]);
+            else if (file_for(k, names.v[i], err) == NULL)
+                rc = SL_EIO;
         } else if (sl_str_has_suffix(names.v[i], ".ndjson")) {
             /* made after the checkpoint */
             if (unlink(full) != 0)
@@ -339,27 +377,33 @@ static int
 fk_finish(void *ctx, struct sl_err *err)
 {
     struct fhir_sink *k = ctx;
-    char *pend;
-    int rc = SL_OK;
 
     if (k->bundle_mode && k->npending > 0)
-        rc = write_bundle(k, err);
-    if (rc == SL_OK && k->bundle_mode) {
-        size_t i;
-        for (i = 0; i < k->nfiles; i++)
-            if (strcmp(k->files[i].name, PENDING_NAME) == 0) {
-                fclose(k->files[i].f);
-                free(k->files[i].name);
-                k->files[i] = k->files[--k->nfiles];
-                break;
-            }
-        pend = sl_path_join(k->dir, PENDING_NAME);
-        unlink(pend);
-        free(pend);
+        return write_bundle(k, err);
+    return SL_OK;
+}
+
+/* The last checkpoint is committed: the pending files of the Bundles it
+ * counts are no longer needed by any resume. */
+static void
+fk_committed(void *ctx)
+{
+    struct fhir_sink *k = ctx;
+    long j;
+
+    if (!k->bundle_mode)
+        return;
+    for (j = k->ck_bundles; j >= 1; j--) {
+        char *name = pending_name(j), *full = sl_path_join(k->dir, name);
+        int gone = unlink(full) != 0;
+        free(name);
+        free(full);
+        if (gone)
+            break; /* older ones went at an earlier commit */
     }
-    return rc;
 }
 
 const struct sl_sink_ops sl_sink_fhir_files = {
-    "fhir-files", fk_open, fk_put, fk_checkpoint, fk_finish, fk_close,
+    "fhir-files", fk_open,  fk_put,       fk_checkpoint,
+    fk_finish,    fk_close, fk_committed,
 };

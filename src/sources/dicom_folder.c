@@ -196,9 +196,15 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     return SL_OK;
 }
 
+static void
+src_progress(void *ctx, uint64_t *done, uint64_t *total)
+{
+    struct dicom_folder_src *s = ctx;
+
+    *done = s->next;
+    *total = s->files.n;
+}
+
 const struct sl_source_ops sl_source_dicom_folder = {
-    "dicom-folder",
-    src_open,
-    src_next,
-    src_close,
+    "dicom-folder", src_open, src_next, src_close, src_progress,
 };

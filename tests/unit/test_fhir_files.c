@@ -245,6 +245,18 @@ test_sink_rolls_back_to_checkpoint(void **state)
                      SL_OK);
     assert_int_equal(count_lines("out/run-1/Patient.ndjson"), 1);
     assert_int_equal(count_lines("out/run-1/Condition.ndjson"), -1);
+    /* this attempt writes nothing before its checkpoint: the file from the
+     * first attempt must still be part of the state */
+    {
+        char *st2 = NULL;
+        assert_int_equal(sl_sink_fhir_files.checkpoint(ctx, &st2, &err), SL_OK);
+        sl_sink_fhir_files.close(ctx);
+        ctx = NULL;
+        assert_int_equal(
+            sl_sink_fhir_files.open(NULL, n, "run-1", st2, &ctx, &err), SL_OK);
+        assert_int_equal(count_lines("out/run-1/Patient.ndjson"), 1);
+        free(st2);
+    }
     sl_sink_fhir_files.close(ctx);
     free(st);
     node_free(n);
@@ -267,6 +279,12 @@ test_sink_bundles(void **state)
     put_one(ctx, "{\"resourceType\":\"Patient\",\"id\":\"2\"}");
     put_one(ctx, "{\"resourceType\":\"Patient\",\"id\":\"3\"}");
     assert_int_equal(sl_sink_fhir_files.finish(ctx, &err), SL_OK);
+    {
+        char *st = NULL;
+        assert_int_equal(sl_sink_fhir_files.checkpoint(ctx, &st, &err), SL_OK);
+        free(st);
+        sl_sink_fhir_files.committed(ctx);
+    }
     sl_sink_fhir_files.close(ctx);
     p = sl_path_join(out, "r/bundle-000001.json");
     assert_int_equal(sl_file_read(p, &text, NULL, NULL), SL_OK);
@@ -287,7 +305,11 @@ test_sink_bundles(void **state)
     p = sl_path_join(out, "r/bundle-000002.json");
     assert_true(sl_path_exists(p));
     free(p);
-    p = sl_path_join(out, "r/pending.ndjson");
+    /* pending files go once a committed checkpoint counts their Bundle */
+    p = sl_path_join(out, "r/pending-000001.ndjson");
+    assert_false(sl_path_exists(p));
+    free(p);
+    p = sl_path_join(out, "r/pending-000002.ndjson");
     assert_false(sl_path_exists(p));
     free(p);
     node_free(n);
