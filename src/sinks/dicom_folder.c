@@ -55,8 +55,8 @@ state_parse(struct dicom_folder_sink *k, const char *state)
 {
     unsigned long long w = 0, u = 0;
 
-    if (state != NULL && sscanf(state, "written=%llu unchanged=%llu", &w,
-                                &u) == 2) {
+    if (state != NULL &&
+        sscanf(state, "written=%llu unchanged=%llu", &w, &u) == 2) {
         k->written = w;
         k->unchanged = u;
     }
@@ -64,8 +64,7 @@ state_parse(struct dicom_folder_sink *k, const char *state)
 
 static int
 sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
-          const char *run_id, const char *state, void **ctx,
-          struct sl_err *err)
+          const char *run_id, const char *state, void **ctx, struct sl_err *err)
 {
     struct dicom_folder_sink *k = NULL;
     const char *id = node && node->id ? node->id : "dicom-folder";
@@ -79,8 +78,9 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     k->id = id;
     k->root = sl_conf_get_path(cfg, node, "path");
     if (k->root == NULL) {
-        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s' "
-                                     "(dicom-folder) needs a path attribute",
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "line %d: target '%s' "
+                    "(dicom-folder) needs a path attribute",
                     line, id);
         goto out;
     }
@@ -89,8 +89,9 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     } else if (strcmp(layout, "flat") == 0) {
         k->flat = 1;
     } else {
-        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s': layout is "
-                                     "\"patient/study/series\" or \"flat\"",
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "line %d: target '%s': layout is "
+                    "\"patient/study/series\" or \"flat\"",
                     line, id);
         goto out;
     }
@@ -186,8 +187,9 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
     }
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (out < 0) {
-        rc = SL_ERR(err, SL_EIO, "cannot create a file in the target "
-                                 "folder: %s",
+        rc = SL_ERR(err, SL_EIO,
+                    "cannot create a file in the target "
+                    "folder: %s",
                     strerror(errno));
         goto out;
     }
@@ -271,7 +273,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
 {
     struct dicom_folder_sink *k = vctx;
     struct sl_dicom_summary *sum = NULL;
-    struct sl_err rerr = {0};
+    struct sl_err rerr = { 0 };
     const char *src;
     char *dir = NULL, *file = NULL, *dst = NULL;
     char *pid = NULL, *study = NULL, *series = NULL;
@@ -312,8 +314,9 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (sl_path_exists(dst)) {
         same = same_content(src, dst);
         if (same < 0) {
-            rc = SL_ERR(err, SL_EIO, "cannot compare with the file "
-                                     "already in the target: %s",
+            rc = SL_ERR(err, SL_EIO,
+                        "cannot compare with the file "
+                        "already in the target: %s",
                         strerror(errno));
             goto fail;
         }
@@ -322,9 +325,10 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
             rc = SL_OK;
             goto out;
         }
-        rc = sl_item_quarantine(it, "sink", "duplicate SOP Instance UID "
-                                            "(0008,0018) with different "
-                                            "content");
+        rc = sl_item_quarantine(it, "sink",
+                                "duplicate SOP Instance UID "
+                                "(0008,0018) with different "
+                                "content");
         goto out;
     }
     if ((rc = copy_durable(src, dst, err)) != SL_OK)
@@ -332,8 +336,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     k->written++;
     goto out;
 fail:
-    sl_err_prefix(err, "target '%s' item %s: ", k->id,
-                  it->pos ? it->pos : "?");
+    sl_err_prefix(err, "target '%s' item %s: ", k->id, it->pos ? it->pos : "?");
 out:
     sl_dicom_summary_free(sum);
     free(pid);
@@ -352,8 +355,8 @@ sink_checkpoint(void *vctx, char **state, struct sl_err *err)
 
     (void)err;
     /* Every put() already fsynced its file and folder. */
-    *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64,
-                         k->written, k->unchanged);
+    *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64, k->written,
+                         k->unchanged);
     return SL_OK;
 }
 
@@ -372,14 +375,13 @@ sink_finish(void *vctx, struct sl_err *err)
     path = sl_path_join(k->root, "manifest.json");
     rc = sl_file_write_atomic(path, json, strlen(json), err);
     if (rc != SL_OK)
-        rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json",
-                    k->id);
+        rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json", k->id);
     free(path);
     free(json);
     return rc;
 }
 
 const struct sl_sink_ops sl_sink_dicom_folder = {
-    "dicom-folder", sink_open,   sink_put,
+    "dicom-folder",  sink_open,   sink_put,
     sink_checkpoint, sink_finish, sink_close,
 };
