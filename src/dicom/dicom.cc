@@ -319,6 +319,7 @@ sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
     std::FILE *f;
     size_t n;
 
+    // Plain C I/O only: nothing here can throw.
     f = std::fopen(path, "rb");
     if (f == nullptr)
         return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));

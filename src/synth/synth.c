@@ -757,7 +757,7 @@ fhir_report(const struct synth_patient *p, struct synth_rng *r)
              p->proc->display, p->given, p->family, p->mrn,
              *PICK(r, conclusions));
     return must(json_pack(
-        "{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:s, s:s, s:[{s:s, s:s}],"
+        "{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:s, s:s, s:[{s:s}],"
         " s:[o], s:s}",
         "resourceType", "DiagnosticReport", "id", p->report_id, "status",
         "final", "category",
@@ -765,8 +765,7 @@ fhir_report(const struct synth_patient *p, struct synth_rng *r)
         coding1_text("http://loinc.org", p->proc->loinc, p->proc->display),
         "subject", ref("Patient", p->patient_id), "encounter",
         ref("Encounter", p->encounter_id), "effectiveDateTime", eff, "issued",
-        issued, "performer", "display", p->institution, "reference",
-        "Organization/example-radiology", "imagingStudy",
+        issued, "performer", "display", p->institution, "imagingStudy",
         ref("ImagingStudy", p->imaging_id), "conclusion", conclusion));
 }
 
