@@ -29,6 +29,7 @@
 #include "sinks/sinks.h"
 
 #define NAME_MAX_KEEP 128
+#define COPY_CHUNK 65536
 
 struct dicom_folder_sink {
     const char *id; /* target id, owned by the config */
@@ -139,15 +140,16 @@ name_clean(const char *v, const char *suffix)
 static int
 same_content(const char *a, const char *b)
 {
-    char ba[65536], bb[65536];
+    /* on the heap: the writer thread's stack may be small */
+    char *ba = sl_malloc(2 * COPY_CHUNK), *bb = ba + COPY_CHUNK;
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
     int same = -1;
 
     if (fa == NULL || fb == NULL)
         goto out;
     for (;;) {
-        size_t na = fread(ba, 1, sizeof(ba), fa);
-        size_t nb = fread(bb, 1, sizeof(bb), fb);
+        size_t na = fread(ba, 1, COPY_CHUNK, fa);
+        size_t nb = fread(bb, 1, COPY_CHUNK, fb);
         if (ferror(fa) || ferror(fb))
             goto out;
         if (na != nb || memcmp(ba, bb, na) != 0) {
@@ -164,6 +166,7 @@ out:
         fclose(fa);
     if (fb)
         fclose(fb);
+    free(ba);
     return same;
 }
 
@@ -174,7 +177,7 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
 {
     char *dir = sl_path_dir(dst), *tmp;
     const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
-    char buf[65536];
+    char *buf = sl_malloc(COPY_CHUNK);
     int in = -1, out = -1, rc = SL_OK;
     ssize_t n;
 
@@ -193,7 +196,7 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
                     strerror(errno));
         goto out;
     }
-    while ((n = read(in, buf, sizeof(buf))) != 0) {
+    while ((n = read(in, buf, COPY_CHUNK)) != 0) {
         char *p = buf;
         if (n < 0) {
             if (errno == EINTR)
@@ -238,6 +241,7 @@ out:
         close(out);
     if (rc != SL_OK)
         unlink(tmp);
+    free(buf);
     free(tmp);
     free(dir);
     return rc;
