@@ -29,7 +29,7 @@
 #include "sinks/sinks.h"
 
 #define NAME_MAX_KEEP 128
-#define COPY_CHUNK 65536
+#define COPY_CHUNK    65536
 
 struct dicom_folder_sink {
     const char *id; /* target id, owned by the config */
