@@ -15,17 +15,17 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
            char **argv)
 {
     static const struct option longopts[] = {
-        {"patients", required_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 's'},
-        {"series", required_argument, NULL, 'S'},
-        {"instances", required_argument, NULL, 'i'},
-        {"no-dicom", no_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0},
+        { "patients", required_argument, NULL, 'n' },
+        { "output", required_argument, NULL, 'o' },
+        { "seed", required_argument, NULL, 's' },
+        { "series", required_argument, NULL, 'S' },
+        { "instances", required_argument, NULL, 'i' },
+        { "no-dicom", no_argument, NULL, 'D' },
+        { NULL, 0, NULL, 0 },
     };
     struct sl_synth_opts opts;
     struct sl_synth_stats st;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     const char *dir = NULL;
     int have_patients = 0, c, rc;
     double t0;
@@ -39,8 +39,9 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
         switch (c) {
         case 'n':
             if (sl_parse_long(optarg, 1, SL_SYNTH_MAX_PATIENTS, &v) != SL_OK)
-                return cli_usage_error(self, "--patients wants a number "
-                                             "from 1 to %ld",
+                return cli_usage_error(self,
+                                       "--patients wants a number "
+                                       "from 1 to %ld",
                                        SL_SYNTH_MAX_PATIENTS);
             opts.patients = v;
             have_patients = 1;
@@ -73,8 +74,7 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
             return cli_usage_error(self, "option %s needs a value",
                                    argv[optind - 1]);
         default:
-            return cli_usage_error(self, "unknown option %s",
-                                   argv[optind - 1]);
+            return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc)

@@ -5,6 +5,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <sys/stat.h>
@@ -20,7 +21,8 @@
 
 #include "dicom/dicom.h"
 
-namespace {
+namespace
+{
 
 // DCMTK logs parse warnings to stderr on its own, and some of them quote
 // attribute values: keep it silent and report through sl_err instead.
@@ -54,8 +56,8 @@ tag_text(const DcmTagKey &key, char *buf, size_t len)
         name[o++] = static_cast<char>(c);
     }
     name[o] = '\0';
-    std::snprintf(buf, len, "(%04X,%04X) %s", key.getGroup(),
-                  key.getElement(), name);
+    std::snprintf(buf, len, "(%04X,%04X) %s", key.getGroup(), key.getElement(),
+                  name);
 }
 
 char *
@@ -78,40 +80,103 @@ get_string(DcmItem *ds, const DcmTagKey &key)
     return dup_or_null(v.c_str());
 }
 
-// Walks the top-level dataset in file order summing encoded lengths, and
-// finds the first element whose value would end past the end of the file:
-// DCMTK skips values longer than the read limit without checking that
-// the bytes are there, so a truncated pixel data element loads "fine".
-// Returns true with the tag in *bad when such an element exists.
+// Bytes of an element header in the file: tag, VR and length.
+unsigned long long
+header_length(DcmObject *o, bool explicit_vr)
+{
+    if (!explicit_vr)
+        return 8;
+    return DcmVR(o->getVR()).usesExtendedLengthEncoding() ? 12 : 8;
+}
+
+unsigned long long element_file_length(DcmObject *o, bool explicit_vr,
+                                       bool *known);
+
+// Bytes of a sequence or pixel item in the file, from its length field or,
+// when undefined, from its content and delimiter.
+unsigned long long
+item_file_length(DcmItem *it, bool explicit_vr, bool *known)
+{
+    Uint32 lf = it->getLengthField();
+    unsigned long long sum = 8;
+
+    if (lf != DCM_UndefinedLength)
+        return sum + lf;
+    for (unsigned long i = 0; i < it->card(); i++)
+        sum += element_file_length(it->getElement(i), explicit_vr, known);
+    return sum + 8; // item delimitation item
+}
+
+// Bytes an element occupies in the file, computed from the length fields
+// DCMTK read (not from the values, which it may have padded). Sets *known
+// to false for an encoding it cannot account for.
+unsigned long long
+element_file_length(DcmObject *o, bool explicit_vr, bool *known)
+{
+    Uint32 lf = o->getLengthField();
+    unsigned long long sum = header_length(o, explicit_vr);
+
+    if (lf != DCM_UndefinedLength)
+        return sum + lf;
+    if (o->ident() == EVR_SQ) {
+        auto *sq = static_cast<DcmSequenceOfItems *>(o);
+        for (unsigned long i = 0; i < sq->card(); i++)
+            sum += item_file_length(sq->getItem(i), explicit_vr, known);
+        return sum + 8; // sequence delimitation item
+    }
+    if (o->ident() == EVR_PixelData) {
+        auto *pd = static_cast<DcmPixelData *>(o);
+        const DcmRepresentationParameter *param = nullptr;
+        DcmPixelSequence *seq = nullptr;
+        E_TransferSyntax rep;
+        pd->getOriginalRepresentationKey(rep, param);
+        if (pd->getEncapsulatedRepresentation(rep, param, seq).good() &&
+            seq != nullptr) {
+            for (unsigned long i = 0; i < seq->card(); i++) {
+                DcmPixelItem *pi = nullptr;
+                if (seq->getItem(pi, i).bad() || pi == nullptr) {
+                    *known = false;
+                    return sum;
+                }
+                sum += 8 + pi->getLengthField();
+            }
+            return sum + 8;
+        }
+    }
+    *known = false;
+    return sum;
+}
+
+// Walks the top-level dataset in file order adding up the lengths read,
+// and finds the first element whose value would end past the end of the
+// file: DCMTK skips values longer than the read limit without checking
+// that the bytes are there, so a truncated pixel data element loads
+// "fine". Returns true with the tag in *bad when such an element exists.
 bool
 find_truncated(DcmFileFormat &ff, E_TransferSyntax xfer, off_t file_size,
                DcmTagKey *bad)
 {
     DcmMetaInfo *meta = ff.getMetaInfo();
     DcmDataset *ds = ff.getDataset();
+    const bool explicit_vr = DcmXfer(xfer).isExplicitVR();
     // 128-byte preamble and "DICM", then the meta group (always explicit
     // little endian), then the dataset.
     unsigned long long pos = 132;
+    bool known = true;
 
+    // A deflated dataset is smaller on disk than its encoded length, and
+    // DCMTK inflates it whole (nothing is skipped): a cut shows as a
+    // failed load instead.
+    if (xfer == EXS_DeflatedLittleEndianExplicit || ds == nullptr)
+        return false;
     if (meta != nullptr) {
-        for (unsigned long i = 0; i < meta->card(); i++) {
-            DcmElement *e = meta->getElement(i);
-            pos += e->calcElementLength(EXS_LittleEndianExplicit,
-                                        EET_ExplicitLength);
-        }
+        for (unsigned long i = 0; i < meta->card(); i++)
+            pos += element_file_length(meta->getElement(i), true, &known);
     }
-    for (unsigned long i = 0; i < ds->card(); i++) {
+    for (unsigned long i = 0; i < ds->card() && known; i++) {
         DcmElement *e = ds->getElement(i);
-        Uint32 len = e->getLengthField();
-        // Elements of undefined length (sequences, encapsulated pixel
-        // data) were parsed item by item: a cut inside them made the load
-        // fail already, so only the defined lengths need a check here.
-        if (len == DCM_UndefinedLength) {
-            pos += e->calcElementLength(xfer, EET_UndefinedLength);
-            continue;
-        }
-        pos += e->calcElementLength(xfer, EET_ExplicitLength);
-        if (pos > static_cast<unsigned long long>(file_size)) {
+        pos += element_file_length(e, explicit_vr, &known);
+        if (known && pos > static_cast<unsigned long long>(file_size)) {
             *bad = e->getTag();
             return true;
         }
@@ -145,31 +210,36 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     if ((rc = sl_dicom_file_probe(path, &is_dicom, err)) != SL_OK)
         return rc;
     if (!is_dicom)
-        return SL_ERR(err, SL_EDICOM, "not a DICOM Part-10 file "
-                                      "(no DICM prefix)");
+        return SL_ERR(err, SL_EDICOM,
+                      "not a DICOM Part-10 file "
+                      "(no DICM prefix)");
     if (stat(path, &st) != 0)
         return SL_ERR(err, SL_EIO, "cannot stat: %s", std::strerror(errno));
 
     DcmFileFormat ff;
     // Values longer than 4 KiB (pixel data, big private blobs) stay on
     // disk: the summary needs only short attributes.
-    OFCondition cond = ff.loadFile(OFFilename(path), EXS_Unknown,
-                                   EGL_noChange, 4096, ERM_autoDetect);
+    OFCondition cond = ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
+                                   4096, ERM_autoDetect);
     if (cond.bad()) {
         DcmTagKey k;
         // A value cut short by the end of the file: name that element.
         if (ff.getDataset() != nullptr &&
-            find_truncated(ff, ff.getDataset()->getOriginalXfer(),
-                           st.st_size, &k)) {
+            find_truncated(ff, ff.getDataset()->getOriginalXfer(), st.st_size,
+                           &k)) {
             tag_text(k, tag, sizeof(tag));
-            return SL_ERR(err, SL_EDICOM, "%s: truncated (value shorter "
-                                          "than its declared length)", tag);
+            return SL_ERR(err, SL_EDICOM,
+                          "%s: truncated (value shorter "
+                          "than its declared length)",
+                          tag);
         }
         if (last_parsed(ff, &k)) {
             tag_text(k, tag, sizeof(tag));
             if (cond == EC_StreamNotifyClient)
-                return SL_ERR(err, SL_EDICOM, "truncated after %s "
-                                              "(premature end of file)", tag);
+                return SL_ERR(err, SL_EDICOM,
+                              "truncated after %s "
+                              "(premature end of file)",
+                              tag);
             return SL_ERR(err, SL_EDICOM, "cannot parse after %s: %s", tag,
                           cond.text());
         }
@@ -182,18 +252,23 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     DcmTagKey bad;
     if (find_truncated(ff, ds->getOriginalXfer(), st.st_size, &bad)) {
         tag_text(bad, tag, sizeof(tag));
-        return SL_ERR(err, SL_EDICOM, "%s: truncated (value shorter than "
-                                      "its declared length)", tag);
+        return SL_ERR(err, SL_EDICOM,
+                      "%s: truncated (value shorter than "
+                      "its declared length)",
+                      tag);
     }
 
-    static const DcmTagKey required[] = {
-        DCM_StudyInstanceUID, DCM_SeriesInstanceUID, DCM_SOPInstanceUID};
+    static const DcmTagKey required[] = { DCM_StudyInstanceUID,
+                                          DCM_SeriesInstanceUID,
+                                          DCM_SOPInstanceUID };
     for (const DcmTagKey &k : required) {
         OFString v;
         if (ds->findAndGetOFString(k, v).bad() || v.empty()) {
             tag_text(k, tag, sizeof(tag));
-            return SL_ERR(err, SL_EDICOM, "%s: required attribute missing "
-                                          "or empty", tag);
+            return SL_ERR(err, SL_EDICOM,
+                          "%s: required attribute missing "
+                          "or empty",
+                          tag);
         }
     }
 
@@ -207,8 +282,8 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     s->modality = get_string(ds, DCM_Modality);
     s->study_date = get_string(ds, DCM_StudyDate);
     if (ff.getMetaInfo() != nullptr)
-        s->transfer_syntax = get_string(ff.getMetaInfo(),
-                                        DCM_TransferSyntaxUID);
+        s->transfer_syntax =
+            get_string(ff.getMetaInfo(), DCM_TransferSyntaxUID);
     *out = s;
     return SL_OK;
 }
@@ -225,8 +300,9 @@ sl_dicom_init(char *msg, unsigned long msglen)
     try {
         quiet_dcmtk();
         if (!dcmDataDict.isDictionaryLoaded()) {
-            std::snprintf(msg, msglen, "DCMTK data dictionary not loaded "
-                                       "(install dcmtk's dicom.dic or set DCMDICTPATH)");
+            std::snprintf(msg, msglen,
+                          "DCMTK data dictionary not loaded "
+                          "(install dcmtk's dicom.dic or set DCMDICTPATH)");
             return -1;
         }
         return 0;
@@ -243,6 +319,7 @@ sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
     std::FILE *f;
     size_t n;
 
+    // Plain C I/O only: nothing here can throw.
     f = std::fopen(path, "rb");
     if (f == nullptr)
         return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
@@ -288,7 +365,8 @@ sl_dicom_summary_free(struct sl_dicom_summary *s)
 
 /* ---- builder ----------------------------------------------------------- */
 
-namespace {
+namespace
+{
 
 int
 cond_err(struct sl_err *err, const OFCondition &cond, uint16_t g, uint16_t e,
@@ -297,8 +375,7 @@ cond_err(struct sl_err *err, const OFCondition &cond, uint16_t g, uint16_t e,
     char tag[128];
 
     tag_text(DcmTagKey(g, e), tag, sizeof(tag));
-    return SL_ERR(err, SL_EDICOM, "%s: cannot %s: %s", tag, what,
-                  cond.text());
+    return SL_ERR(err, SL_EDICOM, "%s: cannot %s: %s", tag, what, cond.text());
 }
 
 // The last item of a sequence, or nullptr.
@@ -343,8 +420,8 @@ sl_dicom_builder_set_string(struct sl_dicom_builder *b, uint16_t group,
                             struct sl_err *err)
 {
     try {
-        OFCondition c = b->ff.getDataset()->putAndInsertString(
-            DcmTag(group, elem), value);
+        OFCondition c =
+            b->ff.getDataset()->putAndInsertString(DcmTag(group, elem), value);
         if (c.bad())
             return cond_err(err, c, group, elem, "set");
         return SL_OK;
@@ -358,8 +435,8 @@ sl_dicom_builder_set_u16(struct sl_dicom_builder *b, uint16_t group,
                          uint16_t elem, uint16_t value, struct sl_err *err)
 {
     try {
-        OFCondition c = b->ff.getDataset()->putAndInsertUint16(
-            DcmTag(group, elem), value);
+        OFCondition c =
+            b->ff.getDataset()->putAndInsertUint16(DcmTag(group, elem), value);
         if (c.bad())
             return cond_err(err, c, group, elem, "set");
         return SL_OK;
@@ -369,9 +446,8 @@ sl_dicom_builder_set_u16(struct sl_dicom_builder *b, uint16_t group,
 }
 
 extern "C" int
-sl_dicom_builder_set_pixels16(struct sl_dicom_builder *b,
-                              const uint16_t *words, size_t n,
-                              struct sl_err *err)
+sl_dicom_builder_set_pixels16(struct sl_dicom_builder *b, const uint16_t *words,
+                              size_t n, struct sl_err *err)
 {
     try {
         if (n > 0x7FFFFFFFUL)
@@ -403,8 +479,9 @@ sl_dicom_builder_set_private(struct sl_dicom_builder *b, uint16_t group,
                           group);
         DcmVR dvr(vr);
         if (dvr.getEVR() == EVR_UNKNOWN || dvr.getEVR() == EVR_SQ)
-            return SL_ERR(err, SL_EUSAGE, "unsupported VR for a private "
-                                          "attribute");
+            return SL_ERR(err, SL_EUSAGE,
+                          "unsupported VR for a private "
+                          "attribute");
         // Find the block already reserved for this creator, else the
         // first free one: (gggg,0010)-(gggg,00FF) hold the creators.
         for (uint16_t e = 0x10; e <= 0xFF && block == 0; e++) {
@@ -414,8 +491,8 @@ sl_dicom_builder_set_private(struct sl_dicom_builder *b, uint16_t group,
                     block = e;
                 continue;
             }
-            OFCondition c = ds->putAndInsertString(
-                DcmTag(group, e, EVR_LO), creator);
+            OFCondition c =
+                ds->putAndInsertString(DcmTag(group, e, EVR_LO), creator);
             if (c.bad())
                 return cond_err(err, c, group, e, "reserve a private block");
             block = e;
@@ -430,8 +507,9 @@ sl_dicom_builder_set_private(struct sl_dicom_builder *b, uint16_t group,
             return cond_err(err, c, group, elem, "set");
         return SL_OK;
     } catch (...) {
-        return SL_ERR(err, SL_EDICOM, "DCMTK failed setting a private "
-                                      "attribute");
+        return SL_ERR(err, SL_EDICOM,
+                      "DCMTK failed setting a private "
+                      "attribute");
     }
 }
 
@@ -477,10 +555,9 @@ sl_dicom_builder_save(struct sl_dicom_builder *b, const char *path,
                       struct sl_err *err)
 {
     try {
-        OFCondition c = b->ff.saveFile(OFFilename(path),
-                                       EXS_LittleEndianExplicit,
-                                       EET_ExplicitLength, EGL_recalcGL,
-                                       EPD_withoutPadding);
+        OFCondition c = b->ff.saveFile(
+            OFFilename(path), EXS_LittleEndianExplicit, EET_ExplicitLength,
+            EGL_recalcGL, EPD_withoutPadding);
         if (c.bad())
             return SL_ERR(err, SL_EDICOM, "cannot write DICOM file: %s",
                           c.text());

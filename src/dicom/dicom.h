@@ -31,13 +31,13 @@ int sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err);
  * the summary (NULL when the attribute is absent or empty, except the
  * three UIDs, which are always set on success). */
 struct sl_dicom_summary {
-    char *patient_id;    /* (0010,0020) */
-    char *study_uid;     /* (0020,000D) */
-    char *series_uid;    /* (0020,000E) */
-    char *sop_uid;       /* (0008,0018) */
-    char *sop_class_uid; /* (0008,0016) */
-    char *modality;      /* (0008,0060) */
-    char *study_date;    /* (0008,0020) */
+    char *patient_id;      /* (0010,0020) */
+    char *study_uid;       /* (0020,000D) */
+    char *series_uid;      /* (0020,000E) */
+    char *sop_uid;         /* (0008,0018) */
+    char *sop_class_uid;   /* (0008,0016) */
+    char *modality;        /* (0008,0060) */
+    char *study_date;      /* (0008,0020) */
     char *transfer_syntax; /* (0002,0010) from the meta header */
 };
 
@@ -65,8 +65,7 @@ int sl_dicom_builder_set_string(struct sl_dicom_builder *b, uint16_t group,
                                 uint16_t elem, const char *value,
                                 struct sl_err *err);
 int sl_dicom_builder_set_u16(struct sl_dicom_builder *b, uint16_t group,
-                             uint16_t elem, uint16_t value,
-                             struct sl_err *err);
+                             uint16_t elem, uint16_t value, struct sl_err *err);
 /* Sets (7FE0,0010) Pixel Data as OW from n 16-bit words (copied). The
  * caller sets Rows, Columns, BitsAllocated and the rest. */
 int sl_dicom_builder_set_pixels16(struct sl_dicom_builder *b,
@@ -86,9 +85,8 @@ int sl_dicom_builder_set_private(struct sl_dicom_builder *b, uint16_t group,
 int sl_dicom_builder_seq_add_item(struct sl_dicom_builder *b, uint16_t sg,
                                   uint16_t se, struct sl_err *err);
 int sl_dicom_builder_seq_set_string(struct sl_dicom_builder *b, uint16_t sg,
-                                    uint16_t se, uint16_t group,
-                                    uint16_t elem, const char *value,
-                                    struct sl_err *err);
+                                    uint16_t se, uint16_t group, uint16_t elem,
+                                    const char *value, struct sl_err *err);
 /* Writes the dataset as a Part-10 file in Explicit VR Little Endian with
  * a fresh meta header (SOP Class and Instance UIDs taken from the
  * dataset). The output is a function of the dataset only, so equal

@@ -29,6 +29,7 @@
 #include "sinks/sinks.h"
 
 #define NAME_MAX_KEEP 128
+#define COPY_CHUNK    65536
 
 struct dicom_folder_sink {
     const char *id; /* target id, owned by the config */
@@ -55,8 +56,8 @@ state_parse(struct dicom_folder_sink *k, const char *state)
 {
     unsigned long long w = 0, u = 0;
 
-    if (state != NULL && sscanf(state, "written=%llu unchanged=%llu", &w,
-                                &u) == 2) {
+    if (state != NULL &&
+        sscanf(state, "written=%llu unchanged=%llu", &w, &u) == 2) {
         k->written = w;
         k->unchanged = u;
     }
@@ -64,8 +65,7 @@ state_parse(struct dicom_folder_sink *k, const char *state)
 
 static int
 sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
-          const char *run_id, const char *state, void **ctx,
-          struct sl_err *err)
+          const char *run_id, const char *state, void **ctx, struct sl_err *err)
 {
     struct dicom_folder_sink *k = NULL;
     const char *id = node && node->id ? node->id : "dicom-folder";
@@ -79,8 +79,9 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     k->id = id;
     k->root = sl_conf_get_path(cfg, node, "path");
     if (k->root == NULL) {
-        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s' "
-                                     "(dicom-folder) needs a path attribute",
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "line %d: target '%s' "
+                    "(dicom-folder) needs a path attribute",
                     line, id);
         goto out;
     }
@@ -89,8 +90,9 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     } else if (strcmp(layout, "flat") == 0) {
         k->flat = 1;
     } else {
-        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s': layout is "
-                                     "\"patient/study/series\" or \"flat\"",
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "line %d: target '%s': layout is "
+                    "\"patient/study/series\" or \"flat\"",
                     line, id);
         goto out;
     }
@@ -138,15 +140,16 @@ name_clean(const char *v, const char *suffix)
 static int
 same_content(const char *a, const char *b)
 {
-    char ba[65536], bb[65536];
+    /* on the heap: the writer thread's stack may be small */
+    char *ba = sl_malloc(2 * COPY_CHUNK), *bb = ba + COPY_CHUNK;
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
     int same = -1;
 
     if (fa == NULL || fb == NULL)
         goto out;
     for (;;) {
-        size_t na = fread(ba, 1, sizeof(ba), fa);
-        size_t nb = fread(bb, 1, sizeof(bb), fb);
+        size_t na = fread(ba, 1, COPY_CHUNK, fa);
+        size_t nb = fread(bb, 1, COPY_CHUNK, fb);
         if (ferror(fa) || ferror(fb))
             goto out;
         if (na != nb || memcmp(ba, bb, na) != 0) {
@@ -163,6 +166,7 @@ out:
         fclose(fa);
     if (fb)
         fclose(fb);
+    free(ba);
     return same;
 }
 
@@ -173,7 +177,7 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
 {
     char *dir = sl_path_dir(dst), *tmp;
     const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
-    char buf[65536];
+    char *buf = sl_malloc(COPY_CHUNK);
     int in = -1, out = -1, rc = SL_OK;
     ssize_t n;
 
@@ -186,12 +190,13 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
     }
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (out < 0) {
-        rc = SL_ERR(err, SL_EIO, "cannot create a file in the target "
-                                 "folder: %s",
+        rc = SL_ERR(err, SL_EIO,
+                    "cannot create a file in the target "
+                    "folder: %s",
                     strerror(errno));
         goto out;
     }
-    while ((n = read(in, buf, sizeof(buf))) != 0) {
+    while ((n = read(in, buf, COPY_CHUNK)) != 0) {
         char *p = buf;
         if (n < 0) {
             if (errno == EINTR)
@@ -236,6 +241,7 @@ out:
         close(out);
     if (rc != SL_OK)
         unlink(tmp);
+    free(buf);
     free(tmp);
     free(dir);
     return rc;
@@ -271,7 +277,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
 {
     struct dicom_folder_sink *k = vctx;
     struct sl_dicom_summary *sum = NULL;
-    struct sl_err rerr = {0};
+    struct sl_err rerr = { 0 };
     const char *src;
     char *dir = NULL, *file = NULL, *dst = NULL;
     char *pid = NULL, *study = NULL, *series = NULL;
@@ -312,8 +318,9 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (sl_path_exists(dst)) {
         same = same_content(src, dst);
         if (same < 0) {
-            rc = SL_ERR(err, SL_EIO, "cannot compare with the file "
-                                     "already in the target: %s",
+            rc = SL_ERR(err, SL_EIO,
+                        "cannot compare with the file "
+                        "already in the target: %s",
                         strerror(errno));
             goto fail;
         }
@@ -322,9 +329,10 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
             rc = SL_OK;
             goto out;
         }
-        rc = sl_item_quarantine(it, "sink", "duplicate SOP Instance UID "
-                                            "(0008,0018) with different "
-                                            "content");
+        rc = sl_item_quarantine(it, "sink",
+                                "duplicate SOP Instance UID "
+                                "(0008,0018) with different "
+                                "content");
         goto out;
     }
     if ((rc = copy_durable(src, dst, err)) != SL_OK)
@@ -332,8 +340,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     k->written++;
     goto out;
 fail:
-    sl_err_prefix(err, "target '%s' item %s: ", k->id,
-                  it->pos ? it->pos : "?");
+    sl_err_prefix(err, "target '%s' item %s: ", k->id, it->pos ? it->pos : "?");
 out:
     sl_dicom_summary_free(sum);
     free(pid);
@@ -352,8 +359,8 @@ sink_checkpoint(void *vctx, char **state, struct sl_err *err)
 
     (void)err;
     /* Every put() already fsynced its file and folder. */
-    *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64,
-                         k->written, k->unchanged);
+    *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64, k->written,
+                         k->unchanged);
     return SL_OK;
 }
 
@@ -372,14 +379,13 @@ sink_finish(void *vctx, struct sl_err *err)
     path = sl_path_join(k->root, "manifest.json");
     rc = sl_file_write_atomic(path, json, strlen(json), err);
     if (rc != SL_OK)
-        rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json",
-                    k->id);
+        rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json", k->id);
     free(path);
     free(json);
     return rc;
 }
 
 const struct sl_sink_ops sl_sink_dicom_folder = {
-    "dicom-folder", sink_open,   sink_put,
+    "dicom-folder",  sink_open,   sink_put,
     sink_checkpoint, sink_finish, sink_close, NULL,
 };

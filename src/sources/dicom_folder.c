@@ -21,12 +21,12 @@
 #include "sources/sources.h"
 
 struct dicom_folder_src {
-    const char *id;      /* source id, owned by the config */
-    char *root;          /* the folder */
-    struct sl_strv files; /* dir-relative paths, sorted */
-    size_t next;         /* index of the next file to look at */
+    const char *id;        /* source id, owned by the config */
+    char *root;            /* the folder */
+    struct sl_strv files;  /* dir-relative paths, sorted */
+    size_t next;           /* index of the next file to look at */
     unsigned long skipped; /* files that are not DICOM */
-    int reported;        /* the end-of-folder line was logged */
+    int reported;          /* the end-of-folder line was logged */
 };
 
 static void
@@ -83,14 +83,16 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->id = id;
     s->root = sl_conf_get_path(cfg, node, "path");
     if (s->root == NULL) {
-        rc = SL_ERR(err, SL_ECONFIG, "line %d: source '%s' "
-                                     "(dicom-folder) needs a path attribute",
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "line %d: source '%s' "
+                    "(dicom-folder) needs a path attribute",
                     line, id);
         goto out;
     }
     if (!sl_path_is_dir(s->root)) {
-        rc = SL_ERR(err, SL_EIO, "source '%s' (line %d): its path is not a "
-                                 "readable folder",
+        rc = SL_ERR(err, SL_EIO,
+                    "source '%s' (line %d): its path is not a "
+                    "readable folder",
                     id, line);
         goto out;
     }
@@ -100,8 +102,9 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     }
     if ((rc = sl_dir_walk(s->root, &s->files, err)) != SL_OK) {
         /* sl_dir_walk names the folder; say which source instead. */
-        rc = SL_ERR(err, rc, "source '%s' (line %d): cannot list its "
-                             "folder",
+        rc = SL_ERR(err, rc,
+                    "source '%s' (line %d): cannot list its "
+                    "folder",
                     id, line);
         goto out;
     }
@@ -123,7 +126,7 @@ make_item(struct dicom_folder_src *s, size_t i, char *full,
           struct sl_item **out, struct sl_err *err)
 {
     struct sl_dicom_summary *sum = NULL;
-    struct sl_err rerr = {0};
+    struct sl_err rerr = { 0 };
     struct sl_item *it;
     int rc;
 
@@ -145,8 +148,8 @@ make_item(struct dicom_folder_src *s, size_t i, char *full,
         /* rerr never holds values or the path: it can be the reason. */
         it->rtype = sl_strdup("DICOM");
         sl_item_quarantine(it, "read", "%s", rerr.msg);
-        sl_log(SL_LOG_DEBUG, "source %s: file %zu: unreadable DICOM: %s",
-               s->id, i + 1, rerr.msg);
+        sl_log(SL_LOG_DEBUG, "source %s: file %zu: unreadable DICOM: %s", s->id,
+               i + 1, rerr.msg);
     }
     sl_dicom_summary_free(sum);
     *out = it;
@@ -162,7 +165,7 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     while (s->next < s->files.n) {
         size_t i = s->next++;
         char *full = sl_path_join(s->root, s->files.v[i]);
-        struct sl_err perr = {0};
+        struct sl_err perr = { 0 };
         int is_dicom = 0;
 
         if (sl_dicom_file_probe(full, &is_dicom, &perr) != SL_OK) {
@@ -190,8 +193,8 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     if (!s->reported) {
         s->reported = 1;
         if (s->skipped > 0)
-            sl_log(SL_LOG_INFO, "source %s: %lu files skipped (not DICOM)",
-                   s->id, s->skipped);
+            sl_log(SL_LOG_INFO, "source %s: %lu file%s skipped (not DICOM)",
+                   s->id, s->skipped, s->skipped == 1 ? "" : "s");
     }
     return SL_OK;
 }

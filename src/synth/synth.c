@@ -136,10 +136,9 @@ uuid_make(struct synth_rng *r, char *buf, size_t len)
 
     a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
     b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-    snprintf(buf, len, "%08x-%04x-%04x-%04x-%012llx",
-             (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
-             (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
-             (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+    snprintf(buf, len, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)((a >> 16) & 0xFFFF), (unsigned)(a & 0xFFFF),
+             (unsigned)(b >> 48), (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
 }
 
 /* ---- dates ------------------------------------------------------------- */
@@ -194,37 +193,39 @@ age_at(struct synth_date birth, struct synth_date on)
 /* ---- pools of fake data ------------------------------------------------ */
 
 static const char *const given_female[] = {
-    "Mary",   "Patricia", "Jennifer", "Linda",  "Elizabeth", "Barbara",
-    "Susan",  "Jessica",  "Sarah",    "Karen",  "Nancy",     "Lisa",
-    "Margaret", "Sandra", "Ashley",   "Emily",  "Donna",     "Michelle",
-    "Carol",  "Amanda",   "Dorothy",  "Melissa", "Deborah",  "Stephanie",
-    "Rebecca", "Laura",   "Sharon",   "Cynthia", "Kathleen", "Amy",
-    "Maria",  "Olivia",   "Sofia",    "Aaliyah", "Mei",      "Priya",
+    "Mary",     "Patricia", "Jennifer", "Linda",   "Elizabeth", "Barbara",
+    "Susan",    "Jessica",  "Sarah",    "Karen",   "Nancy",     "Lisa",
+    "Margaret", "Sandra",   "Ashley",   "Emily",   "Donna",     "Michelle",
+    "Carol",    "Amanda",   "Dorothy",  "Melissa", "Deborah",   "Stephanie",
+    "Rebecca",  "Laura",    "Sharon",   "Cynthia", "Kathleen",  "Amy",
+    "Maria",    "Olivia",   "Sofia",    "Aaliyah", "Mei",       "Priya",
 };
 static const char *const given_male[] = {
-    "James",  "Robert",   "John",    "Michael", "David",  "William",
-    "Richard", "Joseph",  "Thomas",  "Charles", "Daniel", "Matthew",
-    "Anthony", "Mark",    "Donald",  "Steven",  "Paul",   "Andrew",
-    "Joshua", "Kenneth",  "Kevin",   "Brian",   "George", "Timothy",
-    "Ronald", "Edward",   "Jason",   "Jeffrey", "Ryan",   "Jacob",
-    "Jose",   "Wei",      "Arjun",   "Mohammed", "Luis",  "Kwame",
+    "James",   "Robert",  "John",   "Michael",  "David",  "William",
+    "Richard", "Joseph",  "Thomas", "Charles",  "Daniel", "Matthew",
+    "Anthony", "Mark",    "Donald", "Steven",   "Paul",   "Andrew",
+    "Joshua",  "Kenneth", "Kevin",  "Brian",    "George", "Timothy",
+    "Ronald",  "Edward",  "Jason",  "Jeffrey",  "Ryan",   "Jacob",
+    "Jose",    "Wei",     "Arjun",  "Mohammed", "Luis",   "Kwame",
 };
 static const char *const family_names[] = {
-    "Smith",     "Johnson",  "Williams", "Brown",    "Jones",    "Garcia",
-    "Miller",    "Davis",    "Rodriguez", "Martinez", "Hernandez", "Lopez",
-    "Gonzalez",  "Wilson",   "Anderson", "Thomas",   "Taylor",   "Moore",
-    "Jackson",   "Martin",   "Lee",      "Perez",    "Thompson", "White",
-    "Harris",    "Sanchez",  "Clark",    "Ramirez",  "Lewis",    "Robinson",
-    "Walker",    "Young",    "Allen",    "King",     "Wright",   "Scott",
-    "Nguyen",    "Hill",     "Flores",   "Green",    "Adams",    "Nelson",
-    "Baker",     "Hall",     "Rivera",   "Campbell", "Mitchell", "Carter",
-    "O'Brien",   "Van der Berg", "Okafor", "Kowalski", "Chen",   "Patel",
+    "Smith",     "Johnson",  "Williams", "Brown",     "Jones",
+    "Garcia",    "Miller",   "Davis",    "Rodriguez", "Martinez",
+    "Hernandez", "Lopez",    "Gonzalez", "Wilson",    "Anderson",
+    "Thomas",    "Taylor",   "Moore",    "Jackson",   "Martin",
+    "Lee",       "Perez",    "Thompson", "White",     "Harris",
+    "Sanchez",   "Clark",    "Ramirez",  "Lewis",     "Robinson",
+    "Walker",    "Young",    "Allen",    "King",      "Wright",
+    "Scott",     "Nguyen",   "Hill",     "Flores",    "Green",
+    "Adams",     "Nelson",   "Baker",    "Hall",      "Rivera",
+    "Campbell",  "Mitchell", "Carter",   "O'Brien",   "Van der Berg",
+    "Okafor",    "Kowalski", "Chen",     "Patel",
 };
 static const char *const street_names[] = {
-    "Main St",     "Oak Ave",      "Maple St",    "Cedar Ln",
-    "Elm St",      "Washington Ave", "Lake Dr",   "Hillcrest Rd",
-    "Park Ave",    "Pine St",      "Sunset Blvd", "River Rd",
-    "Highland Ave", "Church St",   "Mill Rd",     "Chestnut St",
+    "Main St",      "Oak Ave",        "Maple St",    "Cedar Ln",
+    "Elm St",       "Washington Ave", "Lake Dr",     "Hillcrest Rd",
+    "Park Ave",     "Pine St",        "Sunset Blvd", "River Rd",
+    "Highland Ave", "Church St",      "Mill Rd",     "Chestnut St",
 };
 struct synth_city {
     const char *city, *state, *zip, *district;
@@ -232,52 +233,52 @@ struct synth_city {
 /* A few ZIPs sit in 3-digit areas of fewer than 20,000 people (036, 059,
  * 692, 830, 893), which Safe Harbor requires to become 000. */
 static const struct synth_city cities[] = {
-    {"Boston", "MA", "02118", "Suffolk"},
-    {"Springfield", "IL", "62704", "Sangamon"},
-    {"Austin", "TX", "78701", "Travis"},
-    {"Seattle", "WA", "98109", "King"},
-    {"Denver", "CO", "80203", "Denver"},
-    {"Columbus", "OH", "43215", "Franklin"},
-    {"Madison", "WI", "53703", "Dane"},
-    {"Portland", "OR", "97205", "Multnomah"},
-    {"Atlanta", "GA", "30303", "Fulton"},
-    {"Phoenix", "AZ", "85004", "Maricopa"},
-    {"Nashville", "TN", "37203", "Davidson"},
-    {"Walpole", "NH", "03608", "Cheshire"},
-    {"Colebrook", "NH", "03576", "Coos"},
-    {"Glendive", "MT", "59330", "Dawson"},
-    {"Valentine", "NE", "69201", "Cherry"},
-    {"Jackson", "WY", "83001", "Teton"},
-    {"Ely", "NV", "89301", "White Pine"},
+    { "Boston", "MA", "02118", "Suffolk" },
+    { "Springfield", "IL", "62704", "Sangamon" },
+    { "Austin", "TX", "78701", "Travis" },
+    { "Seattle", "WA", "98109", "King" },
+    { "Denver", "CO", "80203", "Denver" },
+    { "Columbus", "OH", "43215", "Franklin" },
+    { "Madison", "WI", "53703", "Dane" },
+    { "Portland", "OR", "97205", "Multnomah" },
+    { "Atlanta", "GA", "30303", "Fulton" },
+    { "Phoenix", "AZ", "85004", "Maricopa" },
+    { "Nashville", "TN", "37203", "Davidson" },
+    { "Walpole", "NH", "03608", "Cheshire" },
+    { "Colebrook", "NH", "03576", "Coos" },
+    { "Glendive", "MT", "59330", "Dawson" },
+    { "Valentine", "NE", "69201", "Cherry" },
+    { "Jackson", "WY", "83001", "Teton" },
+    { "Ely", "NV", "89301", "White Pine" },
 };
 
 struct synth_code {
     const char *code, *display;
 };
 static const struct synth_code conditions[] = {
-    {"38341003", "Hypertensive disorder, systemic arterial (disorder)"},
-    {"44054006", "Diabetes mellitus type 2 (disorder)"},
-    {"195967001", "Asthma (disorder)"},
-    {"13645005", "Chronic obstructive lung disease (disorder)"},
-    {"49436004", "Atrial fibrillation (disorder)"},
-    {"233604007", "Pneumonia (disorder)"},
-    {"84114007", "Heart failure (disorder)"},
-    {"55822004", "Hyperlipidemia (disorder)"},
-    {"35489007", "Depressive disorder (disorder)"},
-    {"396275006", "Osteoarthritis (disorder)"},
-    {"254637007", "Non-small cell lung cancer (disorder)"},
+    { "38341003", "Hypertensive disorder, systemic arterial (disorder)" },
+    { "44054006", "Diabetes mellitus type 2 (disorder)" },
+    { "195967001", "Asthma (disorder)" },
+    { "13645005", "Chronic obstructive lung disease (disorder)" },
+    { "49436004", "Atrial fibrillation (disorder)" },
+    { "233604007", "Pneumonia (disorder)" },
+    { "84114007", "Heart failure (disorder)" },
+    { "55822004", "Hyperlipidemia (disorder)" },
+    { "35489007", "Depressive disorder (disorder)" },
+    { "396275006", "Osteoarthritis (disorder)" },
+    { "254637007", "Non-small cell lung cancer (disorder)" },
 };
 static const struct synth_code medications[] = {
-    {"314076", "lisinopril 10 MG Oral Tablet"},
-    {"197361", "amlodipine 5 MG Oral Tablet"},
-    {"860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral "
-               "Tablet"},
-    {"617314", "atorvastatin 10 MG Oral Tablet"},
-    {"745679", "200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler"},
-    {"855332", "warfarin sodium 5 MG Oral Tablet"},
-    {"310965", "ibuprofen 200 MG Oral Tablet"},
-    {"312961", "simvastatin 20 MG Oral Tablet"},
-    {"313782", "acetaminophen 325 MG Oral Tablet"},
+    { "314076", "lisinopril 10 MG Oral Tablet" },
+    { "197361", "amlodipine 5 MG Oral Tablet" },
+    { "860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral "
+                "Tablet" },
+    { "617314", "atorvastatin 10 MG Oral Tablet" },
+    { "745679", "200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler" },
+    { "855332", "warfarin sodium 5 MG Oral Tablet" },
+    { "310965", "ibuprofen 200 MG Oral Tablet" },
+    { "312961", "simvastatin 20 MG Oral Tablet" },
+    { "313782", "acetaminophen 325 MG Oral Tablet" },
 };
 
 struct synth_test {
@@ -287,32 +288,32 @@ struct synth_test {
     int vital; /* category vital-signs, else laboratory */
 };
 static const struct synth_test loinc_tests[] = {
-    {"8867-4", "Heart rate", "beats/minute", "/min", 55, 110, 0, 1},
-    {"8480-6", "Systolic blood pressure", "mmHg", "mm[Hg]", 100, 170, 0, 1},
-    {"8462-4", "Diastolic blood pressure", "mmHg", "mm[Hg]", 60, 100, 0, 1},
-    {"29463-7", "Body weight", "kg", "kg", 45, 120, 1, 1},
-    {"8302-2", "Body height", "cm", "cm", 150, 195, 1, 1},
-    {"8310-5", "Body temperature", "C", "Cel", 36.1, 38.5, 1, 1},
-    {"2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", "mg/dL", 70, 180,
-     0, 0},
-    {"718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", "g/dL", 10, 17, 1,
-     0},
-    {"2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL",
-     "mg/dL", 0.6, 1.8, 2, 0},
-    {"6690-2", "Leukocytes [#/volume] in Blood by Automated count",
-     "10*3/uL", "10*3/uL", 4, 12, 1, 0},
-    {"4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "%", 5, 9, 1,
-     0},
+    { "8867-4", "Heart rate", "beats/minute", "/min", 55, 110, 0, 1 },
+    { "8480-6", "Systolic blood pressure", "mmHg", "mm[Hg]", 100, 170, 0, 1 },
+    { "8462-4", "Diastolic blood pressure", "mmHg", "mm[Hg]", 60, 100, 0, 1 },
+    { "29463-7", "Body weight", "kg", "kg", 45, 120, 1, 1 },
+    { "8302-2", "Body height", "cm", "cm", 150, 195, 1, 1 },
+    { "8310-5", "Body temperature", "C", "Cel", 36.1, 38.5, 1, 1 },
+    { "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", "mg/dL", 70, 180, 0,
+      0 },
+    { "718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", "g/dL", 10, 17, 1,
+      0 },
+    { "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL",
+      0.6, 1.8, 2, 0 },
+    { "6690-2", "Leukocytes [#/volume] in Blood by Automated count", "10*3/uL",
+      "10*3/uL", 4, 12, 1, 0 },
+    { "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "%", 5, 9, 1,
+      0 },
 };
 /* Codes of the hospital's own lab system: what terminology maps are for. */
 static const struct synth_test local_tests[] = {
-    {"K-SER", "Potassium, serum", "mmol/L", "mmol/L", 3.4, 5.3, 1, 0},
-    {"NA-SER", "Sodium, serum", "mmol/L", "mmol/L", 133, 147, 0, 0},
-    {"CRP-HS", "C-reactive protein, high sensitivity", "mg/L", "mg/L", 0.2,
-     12, 1, 0},
-    {"TSH-3G", "TSH, third generation", "mIU/L", "m[IU]/L", 0.3, 5, 2, 0},
-    {"LDL-CALC", "LDL cholesterol, calculated", "mg/dL", "mg/dL", 60, 190, 0,
-     0},
+    { "K-SER", "Potassium, serum", "mmol/L", "mmol/L", 3.4, 5.3, 1, 0 },
+    { "NA-SER", "Sodium, serum", "mmol/L", "mmol/L", 133, 147, 0, 0 },
+    { "CRP-HS", "C-reactive protein, high sensitivity", "mg/L", "mg/L", 0.2, 12,
+      1, 0 },
+    { "TSH-3G", "TSH, third generation", "mIU/L", "m[IU]/L", 0.3, 5, 2, 0 },
+    { "LDL-CALC", "LDL cholesterol, calculated", "mg/dL", "mg/dL", 60, 190, 0,
+      0 },
 };
 
 struct synth_procedure {
@@ -320,16 +321,30 @@ struct synth_procedure {
     const char *series_desc[3];
 };
 static const struct synth_procedure procedures[] = {
-    {"CT", "24627-2", "CT Chest", "CHEST", "1.2.840.10008.5.1.4.1.1.2",
-     {"AXIAL 5MM", "CORONAL MPR", "LUNG 1MM"}},
-    {"CT", "24725-4", "CT Head", "HEAD", "1.2.840.10008.5.1.4.1.1.2",
-     {"AXIAL 5MM BRAIN", "AXIAL BONE", "SAGITTAL MPR"}},
-    {"MR", "24590-2", "MR Brain", "BRAIN", "1.2.840.10008.5.1.4.1.1.4",
-     {"AX T1", "AX T2 FLAIR", "SAG T1"}},
+    { "CT",
+      "24627-2",
+      "CT Chest",
+      "CHEST",
+      "1.2.840.10008.5.1.4.1.1.2",
+      { "AXIAL 5MM", "CORONAL MPR", "LUNG 1MM" } },
+    { "CT",
+      "24725-4",
+      "CT Head",
+      "HEAD",
+      "1.2.840.10008.5.1.4.1.1.2",
+      { "AXIAL 5MM BRAIN", "AXIAL BONE", "SAGITTAL MPR" } },
+    { "MR",
+      "24590-2",
+      "MR Brain",
+      "BRAIN",
+      "1.2.840.10008.5.1.4.1.1.4",
+      { "AX T1", "AX T2 FLAIR", "SAG T1" } },
 };
 static const char *const institutions[] = {
-    "Example General Hospital", "St. Synthia Medical Center",
-    "Riverside Imaging Institute", "Lakeview University Hospital",
+    "Example General Hospital",
+    "St. Synthia Medical Center",
+    "Riverside Imaging Institute",
+    "Lakeview University Hospital",
 };
 static const char *const conclusions[] = {
     "No acute findings.",
@@ -340,7 +355,7 @@ static const char *const conclusions[] = {
 
 /* ---- one patient --------------------------------------------------------- */
 
-#define SYNTH_ID_LEN 40
+#define SYNTH_ID_LEN  40
 #define SYNTH_UID_LEN 65
 
 struct synth_instance {
@@ -428,8 +443,8 @@ patient_make(struct synth_patient *p, struct synth_rng *r, long index,
     } else {
         p->gender = "other";
         p->sex[0] = 'O';
-        p->given = rng_below(r, 2) ? *PICK(r, given_female)
-                                   : *PICK(r, given_male);
+        p->given =
+            rng_below(r, 2) ? *PICK(r, given_female) : *PICK(r, given_male);
         p->middle = NULL;
     }
     p->family = *PICK(r, family_names);
@@ -469,8 +484,8 @@ patient_make(struct synth_patient *p, struct synth_rng *r, long index,
     snprintf(p->street, sizeof(p->street), "%ld %s", rng_range(r, 1, 9899),
              *PICK(r, street_names));
     p->institution = *PICK(r, institutions);
-    p->ref_given = rng_below(r, 2) ? *PICK(r, given_female)
-                                   : *PICK(r, given_male);
+    p->ref_given =
+        rng_below(r, 2) ? *PICK(r, given_female) : *PICK(r, given_male);
     p->ref_family = *PICK(r, family_names);
 
     /* The visit: 2019-2024, never before birth. */
@@ -496,8 +511,8 @@ patient_make(struct synth_patient *p, struct synth_rng *r, long index,
         struct synth_series *s = &p->series[i];
         uid_make(r, s->uid, sizeof(s->uid));
         s->desc = p->proc->series_desc[i % 3];
-        s->ninst = opts->instances > 0 ? opts->instances
-                                       : (int)rng_range(r, 2, 3);
+        s->ninst =
+            opts->instances > 0 ? opts->instances : (int)rng_range(r, 2, 3);
         s->inst = sl_calloc((size_t)s->ninst, sizeof(*s->inst));
         for (j = 0; j < s->ninst; j++)
             uid_make(r, s->inst[j].uid, sizeof(s->inst[j].uid));
@@ -526,21 +541,20 @@ fmt_date(char *buf, size_t len, struct synth_date d)
 
 /* A local date-time with the hospital's offset. */
 static void
-fmt_datetime(char *buf, size_t len, struct synth_date d, int hh, int mm,
-             int ss)
+fmt_datetime(char *buf, size_t len, struct synth_date d, int hh, int mm, int ss)
 {
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d-05:00", d.y, d.m,
-             d.d, hh, mm, ss);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d-05:00", d.y, d.m, d.d, hh,
+             mm, ss);
 }
 
 /* The same moment plus minutes, as a UTC instant. */
 static void
-fmt_instant(char *buf, size_t len, struct synth_date d, int hh, int mm,
-            int ss, int plus_minutes)
+fmt_instant(char *buf, size_t len, struct synth_date d, int hh, int mm, int ss,
+            int plus_minutes)
 {
     long days = days_from_date(d.y, d.m, d.d);
-    long sec = ((long)hh + 5) * 3600 + (long)mm * 60 + ss +
-               (long)plus_minutes * 60;
+    long sec =
+        ((long)hh + 5) * 3600 + (long)mm * 60 + ss + (long)plus_minutes * 60;
     struct synth_date u;
 
     days += sec / 86400;
@@ -562,8 +576,8 @@ ref(const char *type, const char *id)
 static json_t *
 coding1(const char *system, const char *code, const char *display)
 {
-    return must(json_pack("{s:[{s:s, s:s, s:s}]}", "coding", "system",
-                          system, "code", code, "display", display));
+    return must(json_pack("{s:[{s:s, s:s, s:s}]}", "coding", "system", system,
+                          "code", code, "display", display));
 }
 
 static json_t *
@@ -579,11 +593,10 @@ bundle_add(json_t *entries, const char *type, const char *id, json_t *res)
 {
     char url[128];
 
-    snprintf(url, sizeof(url), "https://ehr.example.org/fhir/%s/%s", type,
-             id);
+    snprintf(url, sizeof(url), "https://ehr.example.org/fhir/%s/%s", type, id);
     /* json_pack "o" steals res */
-    json_array_append_new(entries, must(json_pack("{s:s, s:o}", "fullUrl",
-                                                  url, "resource", res)));
+    json_array_append_new(entries, must(json_pack("{s:s, s:o}", "fullUrl", url,
+                                                  "resource", res)));
 }
 
 static json_t *
@@ -601,23 +614,21 @@ fhir_patient(const struct synth_patient *p)
         " s:b, s:[{s:s, s:s, s:o}],"
         " s:[{s:s, s:s, s:s}, {s:s, s:s}], s:s, s:s,"
         " s:[{s:s, s:s, s:[s], s:s, s:s, s:s, s:s, s:s}]}",
-        "resourceType", "Patient", "id", p->patient_id, "identifier",
-        "use", "usual", "type",
+        "resourceType", "Patient", "id", p->patient_id, "identifier", "use",
+        "usual", "type",
         coding1_text("http://terminology.hl7.org/CodeSystem/v2-0203", "MR",
                      "Medical Record Number"),
-        "system", SL_SYNTH_MRN_SYSTEM, "value", p->mrn,
-        "use", "official", "type",
+        "system", SL_SYNTH_MRN_SYSTEM, "value", p->mrn, "use", "official",
+        "type",
         coding1_text("http://terminology.hl7.org/CodeSystem/v2-0203", "SS",
                      "Social Security number"),
-        "system", SL_SYNTH_SSN_SYSTEM, "value", p->ssn,
-        "active", 1,
-        "name", "use", "official", "family", p->family, "given", given,
-        "telecom", "system", "phone", "value", p->phone, "use", "home",
-        "system", "email", "value", p->email,
-        "gender", p->gender, "birthDate", birth,
-        "address", "use", "home", "type", "physical", "line", p->street,
-        "city", p->city->city, "district", p->city->district, "state",
-        p->city->state, "postalCode", p->city->zip, "country", "US"));
+        "system", SL_SYNTH_SSN_SYSTEM, "value", p->ssn, "active", 1, "name",
+        "use", "official", "family", p->family, "given", given, "telecom",
+        "system", "phone", "value", p->phone, "use", "home", "system", "email",
+        "value", p->email, "gender", p->gender, "birthDate", birth, "address",
+        "use", "home", "type", "physical", "line", p->street, "city",
+        p->city->city, "district", p->city->district, "state", p->city->state,
+        "postalCode", p->city->zip, "country", "US"));
     return res;
 }
 
@@ -625,25 +636,23 @@ static json_t *
 fhir_encounter(const struct synth_patient *p)
 {
     char start[40], end[40], doctor[96];
-    static const char *const cls[][2] = {
-        {"AMB", "ambulatory"}, {"IMP", "inpatient encounter"},
-        {"EMER", "emergency"}};
+    static const char *const cls[][2] = { { "AMB", "ambulatory" },
+                                          { "IMP", "inpatient encounter" },
+                                          { "EMER", "emergency" } };
     int c = (int)(p->index % 3);
 
     fmt_datetime(start, sizeof(start), p->visit, p->hh, p->mm, p->ss);
     fmt_datetime(end, sizeof(end), p->visit, p->hh + 1, p->mm, p->ss);
-    snprintf(doctor, sizeof(doctor), "Dr. %s %s", p->ref_given,
-             p->ref_family);
+    snprintf(doctor, sizeof(doctor), "Dr. %s %s", p->ref_given, p->ref_family);
     return must(json_pack(
         "{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:{s:s, s:s},"
         " s:[{s:{s:s}}], s:{s:s}}",
         "resourceType", "Encounter", "id", p->encounter_id, "status",
         "finished", "class", "system",
-        "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code",
-        cls[c][0], "display", cls[c][1], "subject",
-        ref("Patient", p->patient_id), "period", "start", start, "end", end,
-        "participant", "individual", "display", doctor,
-        "serviceProvider", "display", p->institution));
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", cls[c][0],
+        "display", cls[c][1], "subject", ref("Patient", p->patient_id),
+        "period", "start", start, "end", end, "participant", "individual",
+        "display", doctor, "serviceProvider", "display", p->institution));
 }
 
 static json_t *
@@ -651,11 +660,11 @@ fhir_condition(const struct synth_patient *p, struct synth_rng *r)
 {
     const struct synth_code *c = PICK(r, conditions);
     char onset[16], recorded[40];
-    struct synth_date d = date_from_days(
-        days_from_date(p->visit.y, p->visit.m, p->visit.d) -
-        rng_range(r, 0, 700));
-    struct synth_date birth1 = date_from_days(
-        days_from_date(p->birth.y, p->birth.m, p->birth.d) + 1);
+    struct synth_date d =
+        date_from_days(days_from_date(p->visit.y, p->visit.m, p->visit.d) -
+                       rng_range(r, 0, 700));
+    struct synth_date birth1 =
+        date_from_days(days_from_date(p->birth.y, p->birth.m, p->birth.d) + 1);
 
     if (days_from_date(d.y, d.m, d.d) <=
         days_from_date(p->birth.y, p->birth.m, p->birth.d))
@@ -663,8 +672,8 @@ fhir_condition(const struct synth_patient *p, struct synth_rng *r)
     fmt_date(onset, sizeof(onset), d);
     fmt_datetime(recorded, sizeof(recorded), p->visit, p->hh, p->mm, p->ss);
     return must(json_pack(
-        "{s:s, s:s, s:o, s:o, s:[o], s:o, s:o, s:o, s:s, s:s}",
-        "resourceType", "Condition", "id", p->condition_id, "clinicalStatus",
+        "{s:s, s:s, s:o, s:o, s:[o], s:o, s:o, s:o, s:s, s:s}", "resourceType",
+        "Condition", "id", p->condition_id, "clinicalStatus",
         coding1("http://terminology.hl7.org/CodeSystem/condition-clinical",
                 "active", "Active"),
         "verificationStatus",
@@ -698,16 +707,15 @@ fhir_observation(const struct synth_patient *p, struct synth_rng *r,
     return must(json_pack(
         "{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:s, s:s,"
         " s:{s:f, s:s, s:s, s:s}}",
-        "resourceType", "Observation", "id", id, "status", "final",
-        "category",
+        "resourceType", "Observation", "id", id, "status", "final", "category",
         coding1("http://terminology.hl7.org/CodeSystem/observation-category",
                 t->vital ? "vital-signs" : "laboratory",
                 t->vital ? "Vital Signs" : "Laboratory"),
         "code", coding1_text(system, t->code, t->display), "subject",
         ref("Patient", p->patient_id), "encounter",
-        ref("Encounter", p->encounter_id), "effectiveDateTime", eff,
-        "issued", issued, "valueQuantity", "value", v, "unit", t->unit,
-        "system", "http://unitsofmeasure.org", "code", t->ucum));
+        ref("Encounter", p->encounter_id), "effectiveDateTime", eff, "issued",
+        issued, "valueQuantity", "value", v, "unit", t->unit, "system",
+        "http://unitsofmeasure.org", "code", t->ucum));
 }
 
 static json_t *
@@ -721,8 +729,7 @@ fhir_medreq(const struct synth_patient *p, struct synth_rng *r)
         "Take as needed, no more than 4 times a day",
     };
 
-    fmt_datetime(authored, sizeof(authored), p->visit, p->hh + 1, p->mm,
-                 p->ss);
+    fmt_datetime(authored, sizeof(authored), p->visit, p->hh + 1, p->mm, p->ss);
     snprintf(requester, sizeof(requester), "Dr. %s %s", p->ref_given,
              p->ref_family);
     return must(json_pack(
@@ -732,9 +739,8 @@ fhir_medreq(const struct synth_patient *p, struct synth_rng *r)
         coding1_text("http://www.nlm.nih.gov/research/umls/rxnorm", m->code,
                      m->display),
         "subject", ref("Patient", p->patient_id), "encounter",
-        ref("Encounter", p->encounter_id), "authoredOn", authored,
-        "requester", "display", requester, "dosageInstruction", "text",
-        *PICK(r, sig)));
+        ref("Encounter", p->encounter_id), "authoredOn", authored, "requester",
+        "display", requester, "dosageInstruction", "text", *PICK(r, sig)));
 }
 
 static json_t *
@@ -751,16 +757,15 @@ fhir_report(const struct synth_patient *p, struct synth_rng *r)
              p->proc->display, p->given, p->family, p->mrn,
              *PICK(r, conclusions));
     return must(json_pack(
-        "{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:s, s:s, s:[{s:s, s:s}],"
+        "{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:s, s:s, s:[{s:s}],"
         " s:[o], s:s}",
         "resourceType", "DiagnosticReport", "id", p->report_id, "status",
         "final", "category",
         coding1("http://loinc.org", "LP29684-5", "Radiology"), "code",
         coding1_text("http://loinc.org", p->proc->loinc, p->proc->display),
         "subject", ref("Patient", p->patient_id), "encounter",
-        ref("Encounter", p->encounter_id), "effectiveDateTime", eff,
-        "issued", issued, "performer", "display", p->institution,
-        "reference", "Organization/example-radiology", "imagingStudy",
+        ref("Encounter", p->encounter_id), "effectiveDateTime", eff, "issued",
+        issued, "performer", "display", p->institution, "imagingStudy",
         ref("ImagingStudy", p->imaging_id), "conclusion", conclusion));
 }
 
@@ -783,20 +788,20 @@ fhir_imaging(const struct synth_patient *p, uint64_t *ninst)
                                      "urn:ietf:rfc:3986", "code", sop_class,
                                      "number", j + 1)));
         json_array_append_new(
-            series, must(json_pack(
-                        "{s:s, s:i, s:{s:s, s:s}, s:s, s:i, s:{s:s, s:s, s:s},"
-                        " s:o}",
-                        "uid", s->uid, "number", i + 1, "modality", "system",
-                        "http://dicom.nema.org/resources/ontology/DCM",
-                        "code", p->proc->modality, "description", s->desc,
-                        "numberOfInstances", s->ninst, "bodySite", "system",
-                        "http://snomed.info/sct", "code",
-                        strcmp(p->proc->body_part, "CHEST") == 0 ? "51185008"
-                                                                 : "69536005",
-                        "display",
-                        strcmp(p->proc->body_part, "CHEST") == 0 ? "Thorax"
-                                                                 : "Head",
-                        "instance", inst)));
+            series,
+            must(json_pack(
+                "{s:s, s:i, s:{s:s, s:s}, s:s, s:i, s:{s:s, s:s, s:s},"
+                " s:o}",
+                "uid", s->uid, "number", i + 1, "modality", "system",
+                "http://dicom.nema.org/resources/ontology/DCM", "code",
+                p->proc->modality, "description", s->desc, "numberOfInstances",
+                s->ninst, "bodySite", "system", "http://snomed.info/sct",
+                "code",
+                strcmp(p->proc->body_part, "CHEST") == 0 ? "51185008"
+                                                         : "69536005",
+                "display",
+                strcmp(p->proc->body_part, "CHEST") == 0 ? "Thorax" : "Head",
+                "instance", inst)));
         *ninst += (uint64_t)s->ninst;
     }
     fmt_datetime(started, sizeof(started), p->visit, p->hh, p->mm, p->ss);
@@ -824,8 +829,7 @@ fhir_imaging(const struct synth_patient *p, uint64_t *ninst)
 
 /* Builds the bundle of one patient; *nres gets the number of resources. */
 static json_t *
-fhir_bundle(const struct synth_patient *p, struct synth_rng *r,
-            uint64_t *nres)
+fhir_bundle(const struct synth_patient *p, struct synth_rng *r, uint64_t *nres)
 {
     json_t *entries = json_array(), *bundle;
     uint64_t ninst;
@@ -851,16 +855,14 @@ fhir_bundle(const struct synth_patient *p, struct synth_rng *r,
         bundle_add(entries, "Observation",
                    json_string_value(json_object_get(obs, "id")), obs);
     }
-    bundle_add(entries, "MedicationRequest", p->medreq_id,
-               fhir_medreq(p, r));
+    bundle_add(entries, "MedicationRequest", p->medreq_id, fhir_medreq(p, r));
     bundle_add(entries, "DiagnosticReport", p->report_id, fhir_report(p, r));
-    bundle_add(entries, "ImagingStudy", p->imaging_id,
-               fhir_imaging(p, &ninst));
+    bundle_add(entries, "ImagingStudy", p->imaging_id, fhir_imaging(p, &ninst));
     *nres = json_array_size(entries);
     /* json_pack "o" steals entries */
-    bundle = must(json_pack("{s:s, s:s, s:s, s:o}", "resourceType", "Bundle",
-                            "id", p->bundle_id, "type", "collection", "entry",
-                            entries));
+    bundle =
+        must(json_pack("{s:s, s:s, s:s, s:o}", "resourceType", "Bundle", "id",
+                       p->bundle_id, "type", "collection", "entry", entries));
     return bundle;
 }
 
@@ -925,44 +927,44 @@ dicom_instance_write(const struct synth_patient *p, int si, int ii,
              SL_SYNTH_MRN_SYSTEM + strlen("urn:oid:"));
     {
         const struct synth_attr attrs[] = {
-            {0x0008, 0x0005, "ISO_IR 100"},
-            {0x0008, 0x0008, "ORIGINAL\\PRIMARY\\AXIAL"},
-            {0x0008, 0x0012, date},
-            {0x0008, 0x0013, time},
-            {0x0008, 0x0016, p->proc->sop_class},
-            {0x0008, 0x0018, s->inst[ii].uid},
-            {0x0008, 0x0020, date},
-            {0x0008, 0x0021, date},
-            {0x0008, 0x0023, date},
-            {0x0008, 0x0030, time},
-            {0x0008, 0x0031, time},
-            {0x0008, 0x0033, time},
-            {0x0008, 0x0050, p->accession},
-            {0x0008, 0x0060, p->proc->modality},
-            {0x0008, 0x0070, "SLUICE Synthetic Imaging"},
-            {0x0008, 0x0080, p->institution},
-            {0x0008, 0x0090, refname},
-            {0x0008, 0x1030, p->proc->display},
-            {0x0008, 0x103E, s->desc},
-            {0x0010, 0x0010, pname},
-            {0x0010, 0x0020, p->mrn},
-            {0x0010, 0x0021, issuer},
-            {0x0010, 0x0030, birth},
-            {0x0010, 0x0040, p->sex},
-            {0x0010, 0x1010, age},
-            {0x0018, 0x0015, p->proc->body_part},
-            {0x0018, 0x0050, "5"},
-            {0x0020, 0x000D, p->study_uid},
-            {0x0020, 0x000E, s->uid},
-            {0x0020, 0x0010, p->accession + 3},
-            {0x0020, 0x0011, seriesno},
-            {0x0020, 0x0013, instno},
-            {0x0020, 0x0032, pos},
-            {0x0020, 0x0037, "1\\0\\0\\0\\1\\0"},
-            {0x0020, 0x0052, p->frame_uid},
-            {0x0020, 0x1041, loc},
-            {0x0028, 0x0004, "MONOCHROME2"},
-            {0x0028, 0x0030, "0.7\\0.7"},
+            { 0x0008, 0x0005, "ISO_IR 100" },
+            { 0x0008, 0x0008, "ORIGINAL\\PRIMARY\\AXIAL" },
+            { 0x0008, 0x0012, date },
+            { 0x0008, 0x0013, time },
+            { 0x0008, 0x0016, p->proc->sop_class },
+            { 0x0008, 0x0018, s->inst[ii].uid },
+            { 0x0008, 0x0020, date },
+            { 0x0008, 0x0021, date },
+            { 0x0008, 0x0023, date },
+            { 0x0008, 0x0030, time },
+            { 0x0008, 0x0031, time },
+            { 0x0008, 0x0033, time },
+            { 0x0008, 0x0050, p->accession },
+            { 0x0008, 0x0060, p->proc->modality },
+            { 0x0008, 0x0070, "SLUICE Synthetic Imaging" },
+            { 0x0008, 0x0080, p->institution },
+            { 0x0008, 0x0090, refname },
+            { 0x0008, 0x1030, p->proc->display },
+            { 0x0008, 0x103E, s->desc },
+            { 0x0010, 0x0010, pname },
+            { 0x0010, 0x0020, p->mrn },
+            { 0x0010, 0x0021, issuer },
+            { 0x0010, 0x0030, birth },
+            { 0x0010, 0x0040, p->sex },
+            { 0x0010, 0x1010, age },
+            { 0x0018, 0x0015, p->proc->body_part },
+            { 0x0018, 0x0050, "5" },
+            { 0x0020, 0x000D, p->study_uid },
+            { 0x0020, 0x000E, s->uid },
+            { 0x0020, 0x0010, p->accession + 3 },
+            { 0x0020, 0x0011, seriesno },
+            { 0x0020, 0x0013, instno },
+            { 0x0020, 0x0032, pos },
+            { 0x0020, 0x0037, "1\\0\\0\\0\\1\\0" },
+            { 0x0020, 0x0052, p->frame_uid },
+            { 0x0020, 0x1041, loc },
+            { 0x0028, 0x0004, "MONOCHROME2" },
+            { 0x0028, 0x0030, "0.7\\0.7" },
         };
         for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
             if ((rc = sl_dicom_builder_set_string(b, attrs[i].g, attrs[i].e,
@@ -970,12 +972,12 @@ dicom_instance_write(const struct synth_patient *p, int si, int ii,
                 goto out;
     }
     if (ct) {
-        if ((rc = sl_dicom_builder_set_string(b, 0x0018, 0x0060, "120",
-                                              err)) != SL_OK ||
+        if ((rc = sl_dicom_builder_set_string(b, 0x0018, 0x0060, "120", err)) !=
+                SL_OK ||
             (rc = sl_dicom_builder_set_string(b, 0x0028, 0x1052, "-1024",
                                               err)) != SL_OK ||
-            (rc = sl_dicom_builder_set_string(b, 0x0028, 0x1053, "1",
-                                              err)) != SL_OK)
+            (rc = sl_dicom_builder_set_string(b, 0x0028, 0x1053, "1", err)) !=
+                SL_OK)
             goto out;
     } else if ((rc = sl_dicom_builder_set_string(b, 0x0018, 0x0087, "1.5",
                                                  err)) != SL_OK) {
@@ -984,41 +986,34 @@ dicom_instance_write(const struct synth_patient *p, int si, int ii,
     {
         const struct {
             uint16_t e, v;
-        } us[] = {{0x0002, 1},  {0x0010, ROWS}, {0x0011, COLS},
-                  {0x0100, 16}, {0x0101, 12},   {0x0102, 11},
-                  {0x0103, 0}};
+        } us[] = { { 0x0002, 1 },  { 0x0010, ROWS }, { 0x0011, COLS },
+                   { 0x0100, 16 }, { 0x0101, 12 },   { 0x0102, 11 },
+                   { 0x0103, 0 } };
         for (i = 0; i < sizeof(us) / sizeof(us[0]); i++)
             if ((rc = sl_dicom_builder_set_u16(b, 0x0028, us[i].e, us[i].v,
                                                err)) != SL_OK)
                 goto out;
     }
     /* The requested procedure as a code sequence. */
-    if ((rc = sl_dicom_builder_seq_add_item(b, 0x0008, 0x1032, err)) !=
-            SL_OK ||
-        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008,
-                                              0x0100, p->proc->loinc, err)) !=
-            SL_OK ||
-        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008,
-                                              0x0102, "LN", err)) != SL_OK ||
-        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008,
-                                              0x0104, p->proc->display,
-                                              err)) != SL_OK)
+    if ((rc = sl_dicom_builder_seq_add_item(b, 0x0008, 0x1032, err)) != SL_OK ||
+        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008, 0x0100,
+                                              p->proc->loinc, err)) != SL_OK ||
+        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008, 0x0102,
+                                              "LN", err)) != SL_OK ||
+        (rc = sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008, 0x0104,
+                                              p->proc->display, err)) != SL_OK)
         goto out;
     /* Private elements, one of which hides an identifier, as vendors'
      * private groups often do. */
-    if ((rc = sl_dicom_builder_set_private(b, 0x0011,
-                                           SL_SYNTH_PRIVATE_CREATOR, 0x01,
-                                           "LO", "synthetic test data",
+    if ((rc = sl_dicom_builder_set_private(b, 0x0011, SL_SYNTH_PRIVATE_CREATOR,
+                                           0x01, "LO", "synthetic test data",
                                            err)) != SL_OK ||
-        (rc = sl_dicom_builder_set_private(b, 0x0011,
-                                           SL_SYNTH_PRIVATE_CREATOR, 0x02,
-                                           "LO", p->mrn, err)) != SL_OK)
+        (rc = sl_dicom_builder_set_private(b, 0x0011, SL_SYNTH_PRIVATE_CREATOR,
+                                           0x02, "LO", p->mrn, err)) != SL_OK)
         goto out;
     px = sl_malloc(sizeof(*px) * ROWS * COLS);
-    pixels_make(px, ROWS, COLS, p->pixel_seed + (uint64_t)si * 1000,
-                ii + 1);
-    if ((rc = sl_dicom_builder_set_pixels16(b, px, ROWS * COLS, err)) !=
-        SL_OK)
+    pixels_make(px, ROWS, COLS, p->pixel_seed + (uint64_t)si * 1000, ii + 1);
+    if ((rc = sl_dicom_builder_set_pixels16(b, px, ROWS * COLS, err)) != SL_OK)
         goto out;
     rc = sl_dicom_builder_save(b, path, err);
 out:
@@ -1048,8 +1043,9 @@ dicom_study_write(const char *dicom_dir, const struct synth_patient *p,
             free(path);
             path = sl_path_join(series_dir, name);
             if ((rc = dicom_instance_write(p, si, ii, path, err)) != SL_OK) {
-                sl_err_prefix(err, "patient %ld series %d instance %d: ",
-                              p->index, si + 1, ii + 1);
+                sl_err_prefix(err,
+                              "patient %ld series %d instance %d: ", p->index,
+                              si + 1, ii + 1);
                 goto out;
             }
         }
@@ -1076,20 +1072,18 @@ bundle_write(const char *fhir_dir, long index, json_t *bundle,
     path = sl_path_join(fhir_dir, name);
     f = fopen(path, "w");
     if (f == NULL) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", name,
-                    strerror(errno));
+        rc =
+            SL_ERR(err, SL_EIO, "%s: cannot create: %s", name, strerror(errno));
         goto out;
     }
-    if (json_dumpf(bundle, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) !=
-            0 ||
+    if (json_dumpf(bundle, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 ||
         fputc('\n', f) == EOF) {
         fclose(f);
         rc = SL_ERR(err, SL_EIO, "%s: write failed", name);
         goto out;
     }
     if (fclose(f) != 0)
-        rc = SL_ERR(err, SL_EIO, "%s: write failed: %s", name,
-                    strerror(errno));
+        rc = SL_ERR(err, SL_EIO, "%s: write failed: %s", name, strerror(errno));
 out:
     free(path);
     return rc;

@@ -19,9 +19,9 @@
 #define SL_SYNTH_REF_DATE "2025-01-01"
 
 /* The FHIR identifier systems the generated data uses. */
-#define SL_SYNTH_MRN_SYSTEM "urn:oid:1.2.36.146.595.217.0.1"
-#define SL_SYNTH_SSN_SYSTEM "http://hl7.org/fhir/sid/us-ssn"
-#define SL_SYNTH_LAB_SYSTEM "http://hospital.example.org/lab-codes"
+#define SL_SYNTH_MRN_SYSTEM      "urn:oid:1.2.36.146.595.217.0.1"
+#define SL_SYNTH_SSN_SYSTEM      "http://hl7.org/fhir/sid/us-ssn"
+#define SL_SYNTH_LAB_SYSTEM      "http://hospital.example.org/lab-codes"
 #define SL_SYNTH_PRIVATE_CREATOR "SLUICE SYNTH"
 
 struct sl_synth_opts {
@@ -38,7 +38,7 @@ struct sl_synth_stats {
     uint64_t patients;
     uint64_t resources; /* FHIR resources in all bundles */
     uint64_t studies, series, instances;
-    uint64_t over_89;   /* patients older than 89 on SL_SYNTH_REF_DATE */
+    uint64_t over_89; /* patients older than 89 on SL_SYNTH_REF_DATE */
 };
 
 /* Defaults: seed 1, 1 patient, 2 series, 2-3 instances, DICOM on. */

@@ -3,7 +3,7 @@
 # that DCMTK's own dcmdump reads, and FHIR and DICOM that agree.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-plan 17
+plan 18
 
 have_jq=0
 command -v jq >/dev/null 2>&1 && have_jq=1
@@ -50,6 +50,9 @@ if [ $have_jq = 1 ]; then
         | [.entry[].resource | select(.subject) | .subject.reference == "Patient/" + $p] | all' \
         "$T/a/fhir/bundle-000001.json")
     check "resources reference their Patient as Patient/id" [ "$refs_ok" = true ]
+    dangling=$(cat "$T"/a/fhir/*.json | jq -r '[.entry[].resource | .resourceType + "/" + .id] as $ids
+        | [.. | objects | .reference? // empty | select(. as $r | $ids | index($r) | not)] | .[]' | wc -l)
+    check "every reference resolves inside its bundle" [ "$dangling" -eq 0 ]
     # older than 89 today, whatever today is
     cutoff=$(( $(date -u +%Y) - 90 ))-$(date -u +%m-%d)
     old=$(cat "$T"/a/fhir/*.json | jq -r --arg c "$cutoff" \
@@ -62,6 +65,7 @@ else
     skip "every bundle parses as a FHIR Bundle (jq not installed)"
     skip "bundle holds every resource type (jq not installed)"
     skip "resources reference their Patient (jq not installed)"
+    skip "every reference resolves inside its bundle (jq not installed)"
     skip "some patients are older than 89 (jq not installed)"
 fi
 

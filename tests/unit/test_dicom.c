@@ -17,9 +17,9 @@
 #include "common/common.h"
 #include "dicom/dicom.h"
 
-#define STUDY_UID "2.25.1111"
+#define STUDY_UID  "2.25.1111"
 #define SERIES_UID "2.25.2222"
-#define SOP_UID "2.25.3333"
+#define SOP_UID    "2.25.3333"
 #define PATIENT_ID "MRN-SECRET-42"
 
 static char scratch[] = "/tmp/sluice-test-dicom.XXXXXX";
@@ -36,40 +36,38 @@ static void
 write_instance(const char *path, uint16_t skip_elem)
 {
     struct sl_dicom_builder *b = sl_dicom_builder_new();
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     uint16_t px[64 * 64];
     size_t i;
 
     for (i = 0; i < 64 * 64; i++)
         px[i] = (uint16_t)(i * 7 % 4096);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0016,
-                                                 "1.2.840.10008.5.1.4.1.1.2",
-                                                 &err),
+    assert_int_equal(sl_dicom_builder_set_string(
+                         b, 0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2", &err),
                      SL_OK);
     if (skip_elem != 0x0018)
-        assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0018,
-                                                     SOP_UID, &err),
-                         SL_OK);
+        assert_int_equal(
+            sl_dicom_builder_set_string(b, 0x0008, 0x0018, SOP_UID, &err),
+            SL_OK);
     if (skip_elem != 0x000D)
-        assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000D,
-                                                     STUDY_UID, &err),
-                         SL_OK);
+        assert_int_equal(
+            sl_dicom_builder_set_string(b, 0x0020, 0x000D, STUDY_UID, &err),
+            SL_OK);
     if (skip_elem != 0x000E)
-        assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000E,
-                                                     SERIES_UID, &err),
-                         SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0020,
-                                                 PATIENT_ID, &err),
+        assert_int_equal(
+            sl_dicom_builder_set_string(b, 0x0020, 0x000E, SERIES_UID, &err),
+            SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0010, 0x0020, PATIENT_ID, &err),
+        SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0010, 0x0010, "Doe^Jane", &err),
+        SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0060, "CT", &err),
                      SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0010,
-                                                 "Doe^Jane", &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0060, "CT",
-                                                 &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0020,
-                                                 "20240131", &err),
-                     SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0008, 0x0020, "20240131", &err),
+        SL_OK);
     assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0010, 64, &err),
                      SL_OK);
     assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0011, 64, &err),
@@ -85,9 +83,8 @@ write_instance(const char *path, uint16_t skip_elem)
                      SL_OK);
     assert_int_equal(sl_dicom_builder_seq_add_item(b, 0x0008, 0x1032, &err),
                      SL_OK);
-    assert_int_equal(sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032,
-                                                     0x0008, 0x0100, "24627-2",
-                                                     &err),
+    assert_int_equal(sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032, 0x0008,
+                                                     0x0100, "24627-2", &err),
                      SL_OK);
     assert_int_equal(sl_dicom_builder_set_pixels16(b, px, 64 * 64, &err),
                      SL_OK);
@@ -132,7 +129,7 @@ test_probe(void **state)
 {
     char *dcm = scratch_path("probe.dcm"), *txt = scratch_path("probe.txt");
     char *none = scratch_path("missing");
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     int is = -1;
     FILE *f;
 
@@ -159,7 +156,7 @@ test_summary(void **state)
 {
     char *dcm = scratch_path("summary.dcm");
     struct sl_dicom_summary *s = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     write_instance(dcm, 0);
@@ -182,7 +179,7 @@ test_truncated_pixels(void **state)
 {
     char *dcm = scratch_path("trunc.dcm");
     struct sl_dicom_summary *s = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     write_instance(dcm, 0);
@@ -197,12 +194,28 @@ test_truncated_pixels(void **state)
     free(dcm);
 }
 
+/* One byte short is as truncated as a thousand. */
+static void
+test_truncated_one_byte(void **state)
+{
+    char *dcm = scratch_path("trunc1.dcm");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = { 0 };
+
+    (void)state;
+    write_instance(dcm, 0);
+    truncate_by(dcm, 1);
+    assert_int_equal(sl_dicom_summary_read(dcm, &s, &err), SL_EDICOM);
+    assert_non_null(strstr(err.msg, "(7FE0,0010) Pixel Data: truncated"));
+    free(dcm);
+}
+
 static void
 test_truncated_header(void **state)
 {
     char *dcm = scratch_path("cut.dcm");
     struct sl_dicom_summary *s = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     write_instance(dcm, 0);
@@ -219,7 +232,7 @@ test_missing_uid(void **state)
 {
     char *dcm = scratch_path("nouid.dcm");
     struct sl_dicom_summary *s = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     write_instance(dcm, 0x000E);
@@ -234,7 +247,7 @@ test_not_dicom(void **state)
 {
     char *txt = scratch_path("plain.txt");
     struct sl_dicom_summary *s = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     FILE *f;
 
     (void)state;
@@ -254,7 +267,7 @@ test_builder_deterministic(void **state)
     char *a = scratch_path("a.dcm"), *b = scratch_path("b.dcm");
     char *da = NULL, *db = NULL;
     size_t la = 0, lb = 0;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     write_instance(a, 0);
@@ -275,16 +288,15 @@ static void
 test_builder_errors(void **state)
 {
     struct sl_dicom_builder *b = sl_dicom_builder_new();
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     (void)state;
     /* an even group is not private */
-    assert_int_not_equal(sl_dicom_builder_set_private(b, 0x0010, "X", 1,
-                                                      "LO", "v", &err),
-                         SL_OK);
-    assert_int_not_equal(sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032,
-                                                         0x0008, 0x0100, "v",
-                                                         &err),
+    assert_int_not_equal(
+        sl_dicom_builder_set_private(b, 0x0010, "X", 1, "LO", "v", &err),
+        SL_OK);
+    assert_int_not_equal(sl_dicom_builder_seq_set_string(
+                             b, 0x0008, 0x1032, 0x0008, 0x0100, "v", &err),
                          SL_OK);
     assert_non_null(strstr(err.msg, "(0008,1032)"));
     sl_dicom_builder_free(b);
@@ -298,6 +310,7 @@ main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_truncated_pixels),
+        cmocka_unit_test(test_truncated_one_byte),
         cmocka_unit_test(test_truncated_header),
         cmocka_unit_test(test_missing_uid),
         cmocka_unit_test(test_not_dicom),

@@ -36,8 +36,7 @@ struct node {
 };
 
 static void
-node_init(struct node *nd, const char *id, const char *path,
-          const char *layout)
+node_init(struct node *nd, const char *id, const char *path, const char *layout)
 {
     memset(nd, 0, sizeof(*nd));
     nd->n.element = (char *)"source";
@@ -71,7 +70,7 @@ copy_file(const char *from, const char *to)
 {
     char *data = NULL;
     size_t len = 0;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
 
     assert_int_equal(sl_file_read(from, &data, &len, &err), SL_OK);
     assert_int_equal(sl_file_write_atomic(to, data, len, &err), SL_OK);
@@ -82,7 +81,7 @@ static int
 setup(void **state)
 {
     struct sl_synth_opts o;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *src, *dst;
     struct stat st;
 
@@ -137,7 +136,7 @@ read_all(const char *cp, struct sl_item **items, size_t max)
 {
     const struct sl_source_ops *ops = sl_source_find("dicom-folder");
     struct node nd;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     void *ctx = NULL;
     size_t n = 0;
 
@@ -238,7 +237,7 @@ test_source_config_errors(void **state)
 {
     const struct sl_source_ops *ops = sl_source_find("dicom-folder");
     struct node nd;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     void *ctx = NULL;
     char *missing = sl_path_join(scratch, "no-such-folder");
 
@@ -259,7 +258,7 @@ sink_open(const char *dir, const char *layout, const char *state_str)
 {
     const struct sl_sink_ops *ops = sl_sink_find("dicom-folder");
     struct node nd;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     void *ctx = NULL;
 
     node_init(&nd, "images", dir, layout);
@@ -274,7 +273,7 @@ files_equal(const char *a, const char *b)
 {
     char *da = NULL, *db = NULL;
     size_t la = 0, lb = 0;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     int eq;
 
     if (sl_file_read(a, &da, &la, &err) != SL_OK ||
@@ -293,7 +292,7 @@ test_sink_layout_and_idempotence(void **state)
 {
     const struct sl_sink_ops *ops = sl_sink_find("dicom-folder");
     struct sl_item *items[32], *fhir;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     size_t n, i, taken_n = 0;
     char *st = NULL, *manifest, *expect;
     struct sl_dicom_summary *sum = NULL;
@@ -321,8 +320,7 @@ test_sink_layout_and_idempotence(void **state)
     ops->close(ctx);
 
     /* where the first instance went, byte for byte */
-    assert_int_equal(sl_dicom_summary_read(items[0]->path, &sum, &err),
-                     SL_OK);
+    assert_int_equal(sl_dicom_summary_read(items[0]->path, &sum, &err), SL_OK);
     expect = sl_asprintf("%s/%s/%s/%s/%s.dcm", out_dir, sum->patient_id,
                          sum->study_uid, sum->series_uid, sum->sop_uid);
     assert_true(files_equal(items[0]->path, expect));
@@ -353,7 +351,7 @@ test_sink_duplicate_uid(void **state)
 {
     const struct sl_sink_ops *ops = sl_sink_find("dicom-folder");
     struct sl_item *items[32];
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *dup_dir = sl_path_join(scratch, "dup");
     char *copy = sl_path_join(scratch, "changed.dcm");
     char *data = NULL;
@@ -392,29 +390,25 @@ test_sink_names_sanitised(void **state)
     const struct sl_sink_ops *ops = sl_sink_find("dicom-folder");
     struct sl_dicom_builder *b = sl_dicom_builder_new();
     struct sl_item *it = sl_item_new(SL_ITEM_DICOM);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *dir = sl_path_join(scratch, "names");
     char *f = sl_path_join(scratch, "odd.dcm"), *expect;
     void *ctx;
     int taken;
 
     (void)state;
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0016,
-                                                 "1.2.840.10008.5.1.4.1.1.7",
-                                                 &err),
+    assert_int_equal(sl_dicom_builder_set_string(
+                         b, 0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.7", &err),
                      SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0018, "1.2.3",
-                                                 &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000D, "1.2.4",
-                                                 &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000E, "1.2.5",
-                                                 &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0020,
-                                                 "../O'Hara/x", &err),
-                     SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0008, 0x0018, "1.2.3", &err), SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0020, 0x000D, "1.2.4", &err), SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0020, 0x000E, "1.2.5", &err), SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0010, 0x0020, "../O'Hara/x", &err),
+        SL_OK);
     assert_int_equal(sl_dicom_builder_save(b, f, &err), SL_OK);
     sl_dicom_builder_free(b);
     it->path = sl_strdup(f);
@@ -435,7 +429,7 @@ test_sink_bad_layout(void **state)
 {
     const struct sl_sink_ops *ops = sl_sink_find("dicom-folder");
     struct node nd;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     void *ctx = NULL;
 
     (void)state;
