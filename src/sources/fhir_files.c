@@ -144,7 +144,8 @@ read_line(struct fhir_src *s)
         if (gzgets(s->gz, chunk, sizeof(chunk)) == NULL) {
             int zerr;
             gzerror(s->gz, &zerr);
-            if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+            /* Z_BUF_ERROR here: the compressed stream ends early */
+            if (zerr != Z_OK)
                 return -1;
             if (!gzeof(s->gz))
                 return -1;

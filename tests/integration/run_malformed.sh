@@ -3,7 +3,7 @@
 # naming file, line, column or tag; good items are delivered; nothing from
 # the data or the input paths appears in what sluice prints.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 16
+plan 18
 write_config "$T"
 f="$T/in/fhir"
 # File names carry "patient names", as real exports often do.
@@ -27,7 +27,14 @@ echo "plain text, named like DICOM" >"$T/in/dicom/fake.dcm"
 
 sluice --config "$T/sluice.xml" run t --no-progress >"$T/out.txt" 2>"$T/err.txt"
 rc=$?
-check "run finishes with exit 3 (items quarantined)" [ $rc -eq 3 ]
+check "run # replay: a bad line is still bad, so it is quarantined again as a new
+# entry and the old one is marked replayed; nothing disappears
+sluice --config "$T/sluice.xml" quarantine replay 2 >"$T/replay.txt" 2>&1
+check "replay of a still-bad item exits 3" [ $? -eq 3 ]
+sluice --config "$T/sluice.xml" quarantine list --all >"$T/qall.txt" 2>&1
+check "the replayed item is marked replayed" sh -c "grep '^ *2 ' '$T/qall.txt' | grep -q replayed"
+check "and quarantined again with a new reason" grep -q 'still not a FHIR resource (replay of quarantine item 2)' "$T/qall.txt"
+finishes with exit 3 (items quarantined)" [ $rc -eq 3 ]
 run_dir=$(ls -d "$T"/out/fhir/run-*)
 check "good NDJSON lines delivered (p1, o1)" grep -q '"id":"p1"' "$run_dir/Patient.ndjson"
 check "good Observation delivered" grep -q '"id":"o1"' "$run_dir/Observation.ndjson"
@@ -53,4 +60,11 @@ sluice --config "$T/sluice.xml" quarantine show "$id" >"$T/show.txt" 2>/dev/null
 check "quarantine show gives the operator the input path" grep -q "$T/in/" "$T/show.txt"
 sluice --config "$T/sluice.xml" runs --json >"$T/runs.json" 2>&1
 check "the run records 7 items quarantined" grep -q '"quarantined": *7' "$T/runs.json"
+# replay: a bad line is still bad, so it is quarantined again as a new
+# entry and the old one is marked replayed; nothing disappears
+sluice --config "$T/sluice.xml" quarantine replay 2 >"$T/replay.txt" 2>&1
+check "replay of a still-bad item exits 3" [ $? -eq 3 ]
+sluice --config "$T/sluice.xml" quarantine list --all >"$T/qall.txt" 2>&1
+check "the replayed item is marked replayed" sh -c "grep '^ *2 ' '$T/qall.txt' | grep -q replayed"
+check "and quarantined again with a new reason" grep -q 'still not a FHIR resource (replay of quarantine item 2)' "$T/qall.txt"
 finish

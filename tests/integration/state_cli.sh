@@ -121,8 +121,8 @@ check "releasing it again: exit 1, says it is not open" has 'not open' "$ERR"
 
 status 1 sluice quarantine replay 99 --state "$DB"
 check "replay of an unknown id: exit 1" has 'no quarantined item 99' "$ERR"
-status 2 sluice quarantine replay 1 --state "$DB"
-check "replay of an open item: not in this build yet (exit 2)" has 'not available' "$ERR"
+SLUICE_CONFIG=$T/missing.xml status 1 sluice quarantine replay 1 --state "$DB"
+check "replay needs the job's configuration: exit 1 naming it" has 'missing.xml' "$ERR"
 
 check "the audit trail refuses UPDATE and DELETE" \
     sh -c "! sqlite3 '$DB' \"UPDATE audit SET action = 'x'\" 2>/dev/null && ! sqlite3 '$DB' 'DELETE FROM audit' 2>/dev/null && [ \$(sqlite3 '$DB' 'SELECT count(*) FROM audit') -eq 1 ]"
