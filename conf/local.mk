@@ -8,3 +8,8 @@ demo: sluice$(EXEEXT)
 	@$(SHELL) $(srcdir)/%reldir%/demo.sh $(abs_builddir)/sluice$(EXEEXT) \
 		$(abs_srcdir)/%reldir%/sluice.xml $(abs_builddir)/demo
 .PHONY: demo
+clean-local-demo:
+	rm -rf $(abs_builddir)/demo
+CLEAN_LOCAL_DEPS = clean-local-demo
+clean-local: $(CLEAN_LOCAL_DEPS)
+.PHONY: clean-local-demo

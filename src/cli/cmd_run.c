@@ -4,12 +4,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
 #include "state/state.h"
+
+/* The process's peak resident memory: the summary shows it so a user can
+ * see that memory stays flat whatever the size of the input. */
+static long
+peak_kib(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss;
+}
 
 void
 cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
@@ -35,6 +48,7 @@ cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
         json_object_set_new(o, "skipped",
                             json_integer((json_int_t)sum->skipped));
         json_object_set_new(o, "elapsed_seconds", json_real(sum->elapsed));
+        json_object_set_new(o, "peak_memory_kib", json_integer(peak_kib()));
         for (i = 0; i < sum->ntypes; i++)
             json_object_set_new(types, sum->types[i].type,
                                 json_pack("{sI sI sI}", "in",
@@ -57,7 +71,8 @@ cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
     if (sum->skipped)
         printf(", %llu skipped (no target for their kind)",
                (unsigned long long)sum->skipped);
-    printf(" in %.1f s\n", sum->elapsed);
+    printf(" in %.1f s, peak memory %ld MiB\n", sum->elapsed,
+           peak_kib() / 1024);
     if (sum->ntypes) {
         printf("  %-24s %10s %10s %12s\n", "type", "in", "out", "quarantined");
         for (i = 0; i < sum->ntypes; i++)

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,6 +64,20 @@ state_parse(struct dicom_folder_sink *k, const char *state)
     }
 }
 
+/* Removes the hidden temporary files (".NAME.tmp.PID") that a crash left
+ * in the folder, so that only whole instances are delivered. */
+static int
+remove_stale_tmp(const char *path, const struct stat *sb, int flag,
+                 struct FTW *ftw)
+{
+    const char *base = path + ftw->base;
+
+    (void)sb;
+    if (flag == FTW_F && base[0] == '.' && strstr(base, ".tmp.") != NULL)
+        unlink(path);
+    return 0;
+}
+
 static int
 sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
           const char *run_id, const char *state, void **ctx, struct sl_err *err)
@@ -103,7 +118,10 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if ((rc = sl_mkdir_p(k->root, err)) != SL_OK)
         goto out;
     /* Nothing to roll back: files after the checkpoint are put again and
-     * land on themselves. Only the counters resume. */
+     * land on themselves. Only the counters resume, and what a crash left
+     * half-written goes. */
+    if (state != NULL)
+        nftw(k->root, remove_stale_tmp, 16, FTW_PHYS);
     state_parse(k, state);
     *ctx = k;
     k = NULL; /* the caller owns it now */

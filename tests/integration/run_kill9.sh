@@ -2,7 +2,7 @@
 # kill -9 at random moments, then resume: every item reaches the sink
 # exactly once (no loss, no duplicate), for NDJSON and Bundle output.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 10
+plan 12
 sluice synth --patients 40 --seed 11 -o "$T/syn" >/dev/null 2>&1
 for fmt in ndjson bundle; do
     d="$T/$fmt"
@@ -57,5 +57,7 @@ for fmt in ndjson bundle; do
         [ "$lines" -eq "$n_fhir" ] && [ "$dups" -eq 0 ]
     n_dout=$(find "$d/out/dicom" -name '*.dcm' | wc -l)
     check "$fmt: DICOM exactly once: $n_dout of $n_dcm" [ "$n_dout" -eq "$n_dcm" ]
+    left=$(find "$d/out" -name '.*' -o -name '*.tmp.*' -o -name 'pending-*' | wc -l)
+    check "$fmt: no temporary or pending files left in the output ($left)" [ "$left" -eq 0 ]
 done
 finish
