@@ -1,0 +1,178 @@
+/* keys.c - key loading and keyed derivations (see keys.h). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "keys/keys.h"
+
+struct sl_keys {
+    unsigned char *key;
+    size_t len;
+};
+
+int
+sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
+                   struct sl_err *err)
+{
+    struct sl_keys *k;
+
+    if (len < SL_KEY_MIN_BYTES)
+        return SL_ERR(err, SL_EKEY, "key too short: %zu bytes, at least %d "
+                      "needed (make one with 'sluice keygen')", len,
+                      SL_KEY_MIN_BYTES);
+    k = sl_calloc(1, sizeof(*k));
+    k->key = sl_malloc(len);
+    memcpy(k->key, key, len);
+    k->len = len;
+    *out = k;
+    return SL_OK;
+}
+
+int
+sl_keys_load_file(const char *path, struct sl_keys **out, struct sl_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0, cap;
+    int rc;
+
+    if ((rc = sl_file_read(path, &buf, &len, err)) != SL_OK)
+        return SL_ERR(err, SL_EKEY, "%s: cannot read the key file", path);
+    cap = len;
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    rc = sl_keys_from_bytes(buf, len, out, err);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s", path);
+    sl_freezero(buf, cap);
+    return rc;
+}
+
+void
+sl_keys_free(struct sl_keys *k)
+{
+    if (k == NULL)
+        return;
+    sl_freezero(k->key, k->len);
+    free(k);
+}
+
+static void
+mac(const struct sl_keys *k, const char *domain, const char *value,
+    size_t len, unsigned char md[32])
+{
+    unsigned int mdlen = 32;
+    HMAC_CTX *h;
+
+    /* HMAC_* is deprecated in OpenSSL 3 but is the one API present in
+     * every version we build with; EVP_MAC would do the same. */
+    h = HMAC_CTX_new();
+    if (h == NULL)
+        abort();
+    HMAC_Init_ex(h, k->key, (int)k->len, EVP_sha256(), NULL);
+    HMAC_Update(h, (const unsigned char *)domain, strlen(domain));
+    HMAC_Update(h, (const unsigned char *)"", 1);
+    HMAC_Update(h, (const unsigned char *)value, len);
+    HMAC_Final(h, md, &mdlen);
+    HMAC_CTX_free(h);
+}
+
+void
+sl_keys_fingerprint(const struct sl_keys *k, char *out, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    EVP_DigestUpdate(c, "sluice-key-id", 13);
+    EVP_DigestUpdate(c, k->key, k->len);
+    EVP_DigestFinal_ex(c, md, &mdlen);
+    EVP_MD_CTX_free(c);
+    if (len == 0)
+        return;
+    for (i = 0; i < 4 && 2 * i + 2 < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[2 * i < len ? 2 * i : len - 1] = '\0';
+    OPENSSL_cleanse(md, sizeof(md));
+}
+
+void
+sl_keys_pseudonym(const struct sl_keys *k, const char *domain,
+                  const char *value, size_t len, char *out)
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char md[32];
+    unsigned int bits = 0, acc = 0;
+    size_t i = 0, o = 0;
+
+    mac(k, domain, value, len, md);
+    while (o < SL_PSEUDONYM_LEN) {
+        if (bits < 5) {
+            acc = (acc << 8) | md[i++];
+            bits += 8;
+        }
+        out[o++] = b32[(acc >> (bits - 5)) & 31];
+        bits -= 5;
+    }
+    out[o] = '\0';
+    OPENSSL_cleanse(md, sizeof(md));
+}
+
+void
+sl_keys_uid(const struct sl_keys *k, const char *uid, char *out)
+{
+    unsigned char md[32];
+    /* the 128-bit number as four 32-bit limbs, most significant first */
+    uint32_t n[4];
+    char digits[48];
+    int nd = 0, i;
+
+    mac(k, SL_KD_UID, uid, strlen(uid), md);
+    for (i = 0; i < 4; i++)
+        n[i] = (uint32_t)md[4 * i] << 24 | (uint32_t)md[4 * i + 1] << 16 |
+               (uint32_t)md[4 * i + 2] << 8 | md[4 * i + 3];
+    /* 2^126 <= n < 2^127: always 39 digits, no leading zero */
+    n[0] = (n[0] & 0x3fffffffu) | 0x40000000u;
+    while (n[0] | n[1] | n[2] | n[3]) {
+        uint64_t rem = 0;
+        for (i = 0; i < 4; i++) {
+            uint64_t cur = (rem << 32) | n[i];
+            n[i] = (uint32_t)(cur / 10);
+            rem = cur % 10;
+        }
+        digits[nd++] = (char)('0' + rem);
+    }
+    memcpy(out, "2.25.", 5);
+    for (i = 0; i < nd; i++)
+        out[5 + i] = digits[nd - 1 - i];
+    out[5 + nd] = '\0';
+    OPENSSL_cleanse(md, sizeof(md));
+}
+
+int
+sl_keys_date_shift(const struct sl_keys *k, const char *patient_id,
+                   int min_days, int max_days)
+{
+    unsigned char md[32];
+    uint32_t v;
+    int span;
+
+    if (min_days < 1)
+        min_days = 1;
+    if (max_days < min_days)
+        max_days = min_days;
+    span = max_days - min_days + 1;
+    mac(k, SL_KD_DATE_SHIFT, patient_id, strlen(patient_id), md);
+    v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 |
+        md[3];
+    OPENSSL_cleanse(md, sizeof(md));
+    return -(min_days + (int)(v % (uint32_t)span));
+}

@@ -1,0 +1,70 @@
+/* keys.h - everything derived from the pseudonym key: pseudonyms, new
+ * DICOM UIDs and per-patient date shifts. One module for FHIR and DICOM,
+ * so that the same key gives the same patient the same pseudonym and the
+ * same date shift in both, across runs and machines, with no lookup table.
+ *
+ * Derivation (a contract: changing it changes every pseudonym):
+ *   mac(domain, value) = HMAC-SHA256(key, domain || 0x00 || value)
+ *   pseudonym          = first 130 bits of mac, base32 (a-z, 2-7),
+ *                        26 characters: fixed length, so prefix-free, and
+ *                        valid as a FHIR id and a DICOM LO/SH value
+ *   UID                = "2.25." + decimal of a 128-bit number from
+ *                        mac("uid", original UID): see sl_keys_uid
+ *   date shift         = -(min + (first 32 bits of mac("date-shift",
+ *                        patient identifier) mod (max - min + 1))) days
+ */
+#ifndef SL_KEYS_H
+#define SL_KEYS_H
+
+#include <stddef.h>
+
+#include "common/common.h"
+
+/* Domains: the kind of value being pseudonymised. The same in FHIR and
+ * DICOM: an MRN in Patient.identifier and in DICOM PatientID use
+ * SL_KD_IDENTIFIER, so the two agree. */
+#define SL_KD_IDENTIFIER "identifier"   /* identifier values: MRN, accession */
+#define SL_KD_RESOURCE_ID "resource-id" /* FHIR logical ids (with type) */
+#define SL_KD_UID "uid"                 /* DICOM UIDs */
+#define SL_KD_NAME "name"               /* names derived from a patient id */
+#define SL_KD_DATE_SHIFT "date-shift"   /* per-patient date offset */
+#define SL_KD_TEXT "text"               /* other strings (replace by hash) */
+
+#define SL_KEY_MIN_BYTES 32
+#define SL_PSEUDONYM_LEN 26 /* characters, without the NUL */
+#define SL_UID_MAX 64       /* DICOM UI maximum, with the NUL: 65 bytes */
+
+struct sl_keys;
+
+/* Loads the key from a file: its bytes, one trailing newline (LF or CRLF)
+ * removed, at least 32 bytes. Errors name the file, never its content.
+ * On success *out owns the key; free with sl_keys_free (wipes it). */
+int sl_keys_load_file(const char *path, struct sl_keys **out,
+                      struct sl_err *err);
+/* The same from bytes already in memory (copied). */
+int sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
+                       struct sl_err *err);
+void sl_keys_free(struct sl_keys *k);
+
+/* A short, non-secret fingerprint of the key (first 8 hex characters of
+ * SHA-256 of "sluice-key-id" and the key): tells in a report which key was
+ * used without revealing it. out: at least 9 bytes. */
+void sl_keys_fingerprint(const struct sl_keys *k, char *out, size_t len);
+
+/* out receives the 26-character pseudonym and a NUL (at least 27 bytes). */
+void sl_keys_pseudonym(const struct sl_keys *k, const char *domain,
+                       const char *value, size_t len, char *out);
+
+/* The new UID for an original UID: "2.25." and the decimal of a 128-bit
+ * number from the MAC with the top bit set to 0 and the next bit set to 1,
+ * so it always has 39 digits and never a leading zero (44 characters).
+ * out: at least SL_UID_MAX + 1 bytes. Well-known UIDs (SOP classes,
+ * transfer syntaxes) are the caller's to leave alone. */
+void sl_keys_uid(const struct sl_keys *k, const char *uid, char *out);
+
+/* A patient's date shift in days: negative (back in time), between
+ * -max_days and -min_days, never 0. min_days >= 1, max_days >= min_days. */
+int sl_keys_date_shift(const struct sl_keys *k, const char *patient_id,
+                       int min_days, int max_days);
+
+#endif
