@@ -249,10 +249,9 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
         char value[256] = "", set[512] = "";
         size_t o = 0;
         const char *s = strchr(tail, '{');
-
-        *last_facet = line;
         const char *tv = strstr(tail, "The value '");
 
+        *last_facet = line;
         if (tv != NULL)
             (void)take_quoted(tv, "The value '", value, sizeof(value));
         for (; s && *s && *s != '}' && o + 1 < sizeof(set); s++)
@@ -1061,15 +1060,60 @@ check_endpoints(struct loader *L)
     }
 }
 
-/* True when path is dir or lies under it (both absolute, lexically). */
+/* An absolute path without ".", ".." and repeated '/', lexically (the
+ * folders need not exist yet). Caller frees. */
+static char *
+path_normal(const char *path)
+{
+    char *out = sl_malloc(strlen(path) + 2);
+    size_t o = 0;
+    const char *p = path;
+
+    while (*p) {
+        const char *e;
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        e = p;
+        while (*e && *e != '/')
+            e++;
+        n = (size_t)(e - p);
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* the '/' before the dropped part */
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p = e;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+/* True when path is dir or lies under it (both absolute). */
 static int
 path_within(const char *path, const char *dir)
 {
-    size_t n = strlen(dir);
+    char *np = path_normal(path), *nd = path_normal(dir);
+    size_t n = strlen(nd);
+    int in;
 
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+    if (n == 1) /* "/" holds everything */
+        in = 1;
+    else
+        in = strncmp(np, nd, n) == 0 && (np[n] == '\0' || np[n] == '/');
+    free(np);
+    free(nd);
+    return in;
 }
 
 /* Quarantine holds data that still identifies patients, and targets are
