@@ -173,6 +173,27 @@ known_element(const char *name)
     return 0;
 }
 
+/* Where an element goes, for a misplaced one when libxml2 does not
+ * say what it expected. */
+static const char *
+order_hint(const char *el)
+{
+    static const char *const steps[] = { "pull", "deid", "translate",
+                                         "validate", "push" };
+    static const char *const heads[] = { "keys", "state", "quarantine" };
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (strcmp(el, steps[i]) == 0)
+            return "a job's steps come in the order pull, deid, "
+                   "translate, validate, push";
+    for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+        if (strcmp(el, heads[i]) == 0)
+            return "<keys>, <state> and <quarantine> come once each, in "
+                   "that order, before sources, targets and jobs";
+    return NULL;
+}
+
 /* "Expected is one of ( a, b )." gives "one of <a>, <b>"; "Expected is
  * ( a )." gives "<a>". out is empty when tail lists nothing. */
 static void
@@ -267,10 +288,16 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
                  "digits, '.', '_' and '-'",
                  attr, el);
     } else if (strncmp(tail, "This element is not expected", 28) == 0) {
+        const char *what = known_element(el) ? "misplaced" : "unknown element";
+        const char *hint = order_hint(el);
+
         expected_list(tail, list, sizeof(list));
-        snprintf(msg, cap, "%s <%s>%s%s",
-                 known_element(el) ? "misplaced" : "unknown element", el,
-                 list[0] ? "; expected " : "", list);
+        if (list[0] != '\0')
+            snprintf(msg, cap, "%s <%s>; expected %s", what, el, list);
+        else if (hint != NULL)
+            snprintf(msg, cap, "%s <%s>; %s", what, el, hint);
+        else
+            snprintf(msg, cap, "%s <%s>", what, el);
     } else if (strncmp(tail, "Missing child element(s)", 24) == 0) {
         expected_list(tail, list, sizeof(list));
         snprintf(msg, cap, "<%s> is missing a child element%s%s", el,
