@@ -55,6 +55,7 @@ struct loader {
     int last_facet; /* line of the last facet error, to drop its echo */
     struct job_lines *jl;
     int quarantine_line;
+    int keys_line;
 };
 
 /* ---- problems -------------------------------------------------------- */
@@ -880,6 +881,7 @@ walk(struct loader *L, const xmlNode *root)
 
     for (c = root->children; c != NULL; c = c->next) {
         if (is_el(c, "keys")) {
+            L->keys_line = line_of(c);
             free(cfg->pseudonym_key);
             cfg->pseudonym_key = load_single(L, c, "keys", "pseudonym");
         } else if (is_el(c, "state")) {
@@ -1165,6 +1167,30 @@ check_quarantine(struct loader *L)
     }
 }
 
+/* The pseudonym key must be long enough to key HMAC-SHA256 soundly. It
+ * is read only when its reference resolves (else that was reported), and
+ * wiped at once. */
+static void
+check_key_length(struct loader *L)
+{
+    struct sl_err e;
+    char *key = NULL;
+    size_t len = 0;
+
+    if (L->cfg->pseudonym_key == NULL || L->keys_line == 0 ||
+        schema_rejected(L, L->keys_line))
+        return;
+    if (sl_secret_read(L->cfg->pseudonym_key, L->cfg->base_dir, &key, &len,
+                       &e) != SL_OK)
+        return; /* check_secret has said why */
+    if (len < SL_KEY_MIN_BYTES)
+        add_problem(L, L->keys_line,
+                    "attribute 'pseudonym': the key is shorter than %d "
+                    "bytes; make one with sluice keygen",
+                    SL_KEY_MIN_BYTES);
+    sl_freezero(key, len);
+}
+
 /* ---- the entry point -------------------------------------------------- */
 
 static void
@@ -1239,6 +1265,10 @@ sl_config_load(const char *path, int report, struct sl_config **out,
 
     L.path = path;
     L.cfg = config_new(path);
+    if (sl_path_is_dir(path)) {
+        add_problem(&L, 0, "is a folder, not a configuration file");
+        goto done;
+    }
     if (sl_file_read(path, &text, &len, &rerr) != SL_OK) {
         /* rerr.msg is "PATH: cannot open: why"; add_problem adds PATH. */
         const char *why = rerr.msg;
@@ -1246,6 +1276,10 @@ sl_config_load(const char *path, int report, struct sl_config **out,
         if (strncmp(why, path, pl) == 0 && strncmp(why + pl, ": ", 2) == 0)
             why += pl + 2;
         add_problem(&L, 0, "%s", why);
+        goto done;
+    }
+    if (len == 0) {
+        add_problem(&L, 0, "the file is empty");
         goto done;
     }
     if (len > (size_t)CONFIG_MAX_BYTES) {
@@ -1277,6 +1311,7 @@ sl_config_load(const char *path, int report, struct sl_config **out,
     check_endpoints(&L);
     check_jobs(&L);
     check_quarantine(&L);
+    check_key_length(&L);
 
 done:
     if (L.nprobs == 0) {

@@ -2,7 +2,7 @@
 # config_cli.sh - check-config, jobs and keygen as a user runs them.
 . "$top_srcdir/tests/integration/lib.sh"
 D=$top_srcdir/tests/data/config
-plan 17
+plan 19
 
 # The example that `make demo` runs is valid once its folders and key
 # exist, wherever it is copied and from whatever folder sluice is run:
@@ -40,6 +40,12 @@ case "$rc:$out" in
 "1:$T/none.xml: cannot open: No such file or directory") ok "a missing file: exit 1, named" ;;
 *) diag "$rc $out"; not_ok "a missing file: exit 1, named" ;;
 esac
+: >"$T/empty.xml"
+out=$(sluice check-config -c "$T/empty.xml" 2>&1)
+check "an empty file: exit 1, said so" test "$?:$out" = "1:$T/empty.xml: the file is empty"
+out=$(sluice check-config -c "$T/demo" 2>&1)
+check "a folder: exit 1, said so" \
+    test "$?:$out" = "1:$T/demo: is a folder, not a configuration file"
 sluice check-config --frobnicate >/dev/null 2>&1
 check "a bad argument is a usage error (exit 1)" test $? = 1
 
