@@ -545,6 +545,7 @@ valid_env_name(const char *s)
 static void
 check_secret(struct loader *L, int line, const char *name, const char *v)
 {
+    const char *env;
     char *path;
 
     if (strncmp(v, "env:", 4) == 0) {
@@ -555,7 +556,8 @@ check_secret(struct loader *L, int line, const char *name, const char *v)
                         name);
             return;
         }
-        if (getenv(v + 4) == NULL || getenv(v + 4)[0] == '\0')
+        env = getenv(v + 4);
+        if (env == NULL || env[0] == '\0')
             add_problem(L, line,
                         "attribute '%s': environment variable %s is not set",
                         name, v + 4);
