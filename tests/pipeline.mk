@@ -1,1 +1,13 @@
-# tests of the pipeline area
+# tests of the pipeline: jobs end to end on synthetic data
+TESTS += tests/integration/run_e2e.sh tests/integration/run_kill9.sh \
+	tests/integration/run_malformed.sh
+EXTRA_DIST += tests/integration/run_e2e.sh tests/integration/run_kill9.sh \
+	tests/integration/run_malformed.sh
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fhir_files
+TESTS += tests/unit/test_fhir_files
+tests_unit_test_fhir_files_SOURCES = tests/unit/test_fhir_files.c
+tests_unit_test_fhir_files_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fhir_files_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_fhir_files_SOURCES = force-cxx-link.cc
+endif

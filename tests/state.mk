@@ -1,1 +1,11 @@
 # tests of the state area
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_state
+TESTS += tests/unit/test_state
+tests_unit_test_state_SOURCES = tests/unit/test_state.c
+tests_unit_test_state_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_state_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_state_SOURCES = force-cxx-link.cc
+endif
+TESTS += tests/integration/state_cli.sh
+EXTRA_DIST += tests/integration/state_cli.sh

@@ -35,6 +35,16 @@ int cli_fail(const struct sl_err *err);
 /* True when argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 
+struct sl_config;
+struct sl_job;
+struct sl_run_summary;
+/* Prints a run's summary on stdout (JSON with --log-format json); job may
+ * be NULL (a replay). rc is the run's status. */
+void cli_print_run_summary(const struct sl_config *cfg,
+                           const struct sl_job *job,
+                           const struct sl_run_summary *sum, int dry_run,
+                           int rc);
+
 #define CLI_CMD_DECL(n) extern const struct cli_cmd cli_cmd_##n
 CLI_CMD_DECL(check_config);
 CLI_CMD_DECL(run);

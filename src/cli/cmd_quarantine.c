@@ -1,21 +1,396 @@
-/* cmd_quarantine.c - sluice quarantine. */
+/* cmd_quarantine.c - sluice quarantine: list, show, release and replay
+ * the items the pipeline held back.
+ *
+ * Only `show` prints an item's origin and data: it is the operator's tool
+ * for looking at what still holds patient data, on this machine. */
 #include "config.h"
 
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "cli/cli.h"
+#include "pipeline/pipeline.h"
+#include "config/config.h"
+#include "state/state.h"
+
+/* Opens the store named by --state, else the one of the configuration;
+ * *cfgp owns the configuration when it was loaded (NULL with --state).
+ * A missing store is an error rather than created: a typo in a path, or
+ * the wrong user, must not leave an empty store behind. */
+static int
+quarantine_state_open(const struct cli_global *g, const char *state_path,
+                      struct sl_config **cfgp, struct sl_state **out,
+                      struct sl_err *err)
+{
+    struct sl_config *cfg = NULL;
+    int rc;
+
+    if (state_path == NULL) {
+        if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, err)) != SL_OK)
+            goto out;
+        if (cfg->state_path == NULL) {
+            rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
+                        cli_config_path(g));
+            goto out;
+        }
+        state_path = cfg->state_path;
+    }
+    if (!sl_path_exists(state_path)) {
+        rc = SL_ERR(err, SL_ENOTFOUND,
+                    "%s: no state store here (has any job run yet?)",
+                    state_path);
+        goto out;
+    }
+    if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
+        goto out;
+    *cfgp = cfg;
+    cfg = NULL; /* ownership moves to the caller */
+out:
+    sl_config_free(cfg);
+    return rc;
+}
+
+static const char *
+dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+/* The fields list shows: never origin, path or data. */
+static json_t *
+qitem_json(const struct sl_qitem *q)
+{
+    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                     "id", (json_int_t)q->id, "run", q->run_id, "job", q->job,
+                     "source", q->source, "position", q->pos, "stage", q->stage,
+                     "reason", q->reason, "created", q->created, "status",
+                     q->status);
+}
+
+static int
+quarantine_list(struct sl_state *st, int all, int json, struct sl_err *err)
+{
+    struct sl_qitem *items = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    if ((rc = sl_state_quarantine_list(st, all ? NULL : "open", &items, &n,
+                                       err)) != SL_OK)
+        return rc;
+    if (json) {
+        json_t *arr = json_array();
+
+        for (i = 0; i < n; i++)
+            json_array_append_new(arr, qitem_json(&items[i])); /* steals */
+        if (json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+            rc = SL_ERR(err, SL_EIO, "cannot write to standard output");
+        else
+            fputc('\n', stdout);
+        json_decref(arr);
+    } else {
+        printf("%6s  %-14s  %-10s  %-20s  %-10s  %-20s  %s%s\n", "ID", "JOB",
+               "SOURCE", "POSITION", "STAGE", "CREATED",
+               all ? "STATUS    " : "", "REASON");
+        for (i = 0; i < n; i++) {
+            const struct sl_qitem *q = &items[i];
+
+            printf("%6lld  %-14s  %-10s  %-20s  %-10s  %-20s  ",
+                   (long long)q->id, dash(q->job), dash(q->source),
+                   dash(q->pos), dash(q->stage), dash(q->created));
+            if (all)
+                printf("%-8s  ", dash(q->status));
+            printf("%s\n", dash(q->reason));
+        }
+    }
+    for (i = 0; i < n; i++)
+        sl_qitem_clear(&items[i]);
+    free(items);
+    return rc;
+}
+
+/* ---- show ---------------------------------------------------------------- */
+
+static int
+quarantine_show(struct sl_state *st, int64_t id, struct sl_err *err)
+{
+    struct sl_qitem q = { 0 };
+    int rc, printable;
+
+    if ((rc = sl_state_quarantine_get(st, id, &q, err)) != SL_OK) {
+        if (rc == SL_ENOTFOUND)
+            rc = SL_ERR(err, SL_EUSAGE, "no quarantined item %lld",
+                        (long long)id);
+        return rc;
+    }
+    fprintf(stderr, "sluice quarantine: warning: the output may contain "
+                    "patient data\n");
+    printf("id:        %lld\n", (long long)q.id);
+    printf("run:       %s\n", dash(q.run_id));
+    printf("job:       %s\n", dash(q.job));
+    printf("source:    %s\n", dash(q.source));
+    printf("position:  %s\n", dash(q.pos));
+    printf("stage:     %s\n", dash(q.stage));
+    printf("reason:    %s\n", dash(q.reason));
+    printf("kind:      %s\n", dash(q.kind));
+    printf("status:    %s\n", dash(q.status));
+    printf("created:   %s\n", dash(q.created));
+    printf("origin:    %s\n", dash(q.origin));
+    if (q.path)
+        printf("path:      %s\n", q.path);
+    printable =
+        q.kind && (strcmp(q.kind, "fhir") == 0 || strcmp(q.kind, "raw") == 0);
+    printf("data:      %zu bytes\n", q.data_len);
+    if (printable && q.data != NULL) {
+        /* The data follows the blank line, byte for byte. */
+        fputc('\n', stdout);
+        fwrite(q.data, 1, q.data_len, stdout);
+        if (q.data_len > 0 && q.data[q.data_len - 1] != '\n' &&
+            strcmp(q.kind, "fhir") == 0)
+            fputc('\n', stdout);
+    }
+    if (fflush(stdout) != 0)
+        rc = SL_ERR(err, SL_EIO, "cannot write to standard output");
+    sl_qitem_clear(&q); /* wipes origin and data */
+    return rc;
+}
+
+/* ---- release and replay -------------------------------------------------- */
+
+/* Parses item ids and checks that each names an open item. An unknown or
+ * closed item is the operator's mistake (SL_EUSAGE, exit 1), found before
+ * anything changes. On success *out (n ids) is owned by the caller. */
+static int
+parse_open_ids(struct sl_state *st, int argc, char **argv, int64_t **out,
+               size_t *n, struct sl_err *err)
+{
+    int64_t *ids = NULL;
+    size_t nids = 0, j;
+    int i, rc = SL_OK;
+
+    if (argc <= 0)
+        return SL_ERR(err, SL_EUSAGE, "which items? give one or more ids");
+    ids = sl_calloc((size_t)argc, sizeof(*ids));
+    for (i = 0; i < argc; i++) {
+        struct sl_qitem q = { 0 };
+        long v;
+
+        if (sl_parse_long(argv[i], 1, LONG_MAX, &v) != SL_OK) {
+            rc = SL_ERR(err, SL_EUSAGE, "'%s' is not an item id", argv[i]);
+            goto out;
+        }
+        for (j = 0; j < nids; j++)
+            if (ids[j] == (int64_t)v) {
+                rc = SL_ERR(err, SL_EUSAGE, "item %ld is given twice", v);
+                goto out;
+            }
+        rc = sl_state_quarantine_get(st, (int64_t)v, &q, err);
+        if (rc == SL_ENOTFOUND) {
+            rc = SL_ERR(err, SL_EUSAGE, "no quarantined item %ld", v);
+            goto out;
+        }
+        if (rc != SL_OK)
+            goto out;
+        if (q.status == NULL || strcmp(q.status, "open") != 0) {
+            rc = SL_ERR(err, SL_EUSAGE, "item %ld is %s, not open", v,
+                        q.status ? q.status : "of unknown status");
+            sl_qitem_clear(&q);
+            goto out;
+        }
+        sl_qitem_clear(&q);
+        ids[nids++] = (int64_t)v;
+    }
+    *out = ids;
+    *n = nids;
+    ids = NULL;
+out:
+    free(ids);
+    return rc;
+}
+
+/* The ids `replay` was given: each must exist and still be open. */
+static int
+parse_replay_ids(struct sl_state *st, int argc, char **argv, int64_t **out,
+                 size_t *n, struct sl_err *err)
+{
+    return parse_open_ids(st, argc, argv, out, n, err);
+}
+
+static int
+quarantine_release(struct sl_state *st, const struct cli_global *g, int argc,
+                   char **argv, struct sl_err *err)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    if ((rc = parse_open_ids(st, argc, argv, &ids, &n, err)) != SL_OK)
+        goto out;
+    for (i = 0; i < n; i++) {
+        if ((rc = sl_state_quarantine_set_status(st, ids[i], "released",
+                                                 err)) != SL_OK)
+            goto out;
+        if (!g->quiet)
+            printf("released quarantined item %lld\n", (long long)ids[i]);
+    }
+out:
+    free(ids);
+    return rc;
+}
+
+/* Runs the items through their job again; *quarantined tells whether
+ * some were quarantined again (exit status 3). */
+static int
+quarantine_replay(const struct sl_config *cfg, struct sl_state *st,
+                  const struct cli_global *g, int argc, char **argv,
+                  int *quarantined, struct sl_err *err)
+{
+    struct sl_config *own = NULL;
+    struct sl_run_summary sum = { 0 };
+    struct sl_run_opts opts = { 0 };
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = parse_replay_ids(st, argc, argv, &ids, &n, err)) != SL_OK)
+        goto out;
+    if (cfg == NULL) {
+        /* --state was given: the job's stages and targets still come from
+         * the configuration. */
+        if ((rc = sl_config_load(cli_config_path(g), 1, &own, err)) != SL_OK)
+            goto out;
+        cfg = own;
+    }
+    opts.workers = g->jobs;
+    opts.commit_every = 1000;
+    opts.quiet = g->quiet;
+    rc = sl_pipeline_replay(cfg, st, ids, n, &opts, &sum, err);
+    if (sum.run_id[0])
+        cli_print_run_summary(cfg, NULL, &sum, 0, rc);
+    *quarantined = sum.quarantined > 0;
+out:
+    sl_run_summary_free(&sum);
+    sl_config_free(own);
+    free(ids);
+    return rc;
+}
+
+/* ---- the command --------------------------------------------------------- */
 
 static int
 exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
-        char **argv)
+                char **argv)
 {
-    (void)g;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice %s: not implemented yet\n", self->name);
-    return SL_EXIT_RUNTIME;
+    static const struct option opts[] = {
+        { "all", no_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'o' },
+        { "state", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct sl_config *cfg = NULL;
+    struct sl_state *st = NULL;
+    struct sl_err err = { 0 };
+    const char *state_path = NULL, *sub;
+    int c, all = 0, json = 0, rc, nargs, again = 0;
+    long show_id = 0;
+    char **args;
+
+    opterr = 0;
+    optind = 0; /* glibc: reinitialise getopt for this argv */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            all = 1;
+            break;
+        case 'o':
+            json = 1;
+            break;
+        case 's':
+            state_path = optarg;
+            break;
+        case ':':
+            return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(self, "which subcommand? list, show, "
+                                     "release or replay");
+    sub = argv[optind];
+    args = argv + optind + 1;
+    nargs = argc - optind - 1;
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
+        strcmp(sub, "release") != 0 && strcmp(sub, "replay") != 0)
+        return cli_usage_error(self, "unknown subcommand '%s'", sub);
+    if ((all || json) && strcmp(sub, "list") != 0)
+        return cli_usage_error(self, "--all and --json go with list");
+    if (strcmp(sub, "list") == 0 && nargs > 0)
+        return cli_usage_error(self, "list takes no arguments");
+    if (strcmp(sub, "show") == 0) {
+        if (nargs != 1)
+            return cli_usage_error(self, "show takes one item id");
+        if (sl_parse_long(args[0], 1, LONG_MAX, &show_id) != SL_OK)
+            return cli_usage_error(self, "'%s' is not an item id", args[0]);
+    }
+    if (strcmp(sub, "release") == 0 || strcmp(sub, "replay") == 0) {
+        if (nargs < 1)
+            return cli_usage_error(self, "%s takes one or more item ids", sub);
+    }
+
+    if ((rc = quarantine_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
+        goto fail;
+    if (strcmp(sub, "list") == 0) {
+        rc = quarantine_list(st, all, json, &err);
+    } else if (strcmp(sub, "show") == 0) {
+        rc = quarantine_show(st, (int64_t)show_id, &err);
+    } else if (strcmp(sub, "release") == 0) {
+        rc = quarantine_release(st, g, nargs, args, &err);
+    } else {
+        rc = quarantine_replay(cfg, st, g, nargs, args, &again, &err);
+    }
+    if (rc != SL_OK)
+        goto fail;
+    rc = again ? SL_EXIT_QUARANTINED : SL_EXIT_OK;
+    goto out;
+fail:
+    rc = cli_fail(&err);
+out:
+    sl_state_close(st);
+    sl_config_free(cfg); /* NULL-safe */
+    return rc;
 }
 
 const struct cli_cmd cli_cmd_quarantine = {
-    "quarantine", "", "(not yet implemented)", "", exec_quarantine,
+    "quarantine",
+    "list [--all] [--json] | show ID | release ID... | replay ID... "
+    "[--state PATH]",
+    "list, inspect, release or replay quarantined items",
+    "Subcommands:\n"
+    "  list                  the open items: id, job, source, position,\n"
+    "                        stage, creation time and reason (never the\n"
+    "                        item's data or where it came from)\n"
+    "      --all             every item, with its status (open, replayed,\n"
+    "                        released)\n"
+    "      --json            a JSON array instead of a table\n"
+    "  show ID               everything about one item, including its\n"
+    "                        origin path and, for FHIR and raw items, its\n"
+    "                        data: the output may contain patient data\n"
+    "  release ID...         decide not to deliver open items (audited)\n"
+    "  replay ID...          run open items through the pipeline again,\n"
+    "                        after fixing a map or a profile\n"
+    "\n"
+    "Options:\n"
+    "      --state PATH      use this state store instead of the one the\n"
+    "                        configuration names\n"
+    "\n"
+    "An unknown id, or one that is not open, is an error (exit 1) and\n"
+    "nothing changes.\n",
+    exec_quarantine,
 };

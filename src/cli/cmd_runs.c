@@ -1,21 +1,177 @@
-/* cmd_runs.c - sluice runs. */
+/* cmd_runs.c - sluice runs: the runs recorded in the state store. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "cli/cli.h"
+#include "config/config.h"
+#include "state/state.h"
+
+/* Opens the store named by --state, else the one of the configuration.
+ * A missing store is an error rather than created: a typo in a path, or
+ * the wrong user, must not leave an empty store behind. */
+static int
+runs_state_open(const struct cli_global *g, const char *state_path,
+                struct sl_state **out, struct sl_err *err)
+{
+    struct sl_config *cfg = NULL;
+    int rc;
+
+    if (state_path == NULL) {
+        if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, err)) != SL_OK)
+            goto out;
+        if (cfg->state_path == NULL) {
+            rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
+                        cli_config_path(g));
+            goto out;
+        }
+        state_path = cfg->state_path;
+    }
+    if (!sl_path_exists(state_path)) {
+        rc = SL_ERR(err, SL_ENOTFOUND,
+                    "%s: no state store here (has any job run yet?)",
+                    state_path);
+        goto out;
+    }
+    rc = sl_state_open(state_path, out, err);
+out:
+    sl_config_free(cfg);
+    return rc;
+}
+
+static json_t *
+run_json(const struct sl_run_rec *r)
+{
+    /* "o" steals the nested references; json_pack returns the new object. */
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I}", "id", r->id, "job",
+        r->job, "status", r->status, "started", r->started, "finished",
+        r->finished[0] ? json_string(r->finished) : json_null(), "attempts",
+        r->attempts, "in", (json_int_t)r->in, "out", (json_int_t)r->out,
+        "quarantined", (json_int_t)r->quarantined);
+}
+
+static int
+print_json(const struct sl_run_rec *runs, size_t n)
+{
+    json_t *arr = json_array();
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, run_json(&runs[i])); /* steals */
+    rc = json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    if (rc != 0)
+        return -1;
+    fputc('\n', stdout);
+    return 0;
+}
+
+static void
+print_table(const struct sl_run_rec *runs, size_t n)
+{
+    size_t i;
+
+    printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9s  %9s  %9s\n", "RUN", "JOB",
+           "STATUS", "STARTED", "FINISHED", "IN", "OUT", "QUARANT.");
+    for (i = 0; i < n; i++) {
+        const struct sl_run_rec *r = &runs[i];
+
+        printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9llu  %9llu  %9llu\n",
+               r->id, r->job, r->status, r->started,
+               r->finished[0] ? r->finished : "-", (unsigned long long)r->in,
+               (unsigned long long)r->out, (unsigned long long)r->quarantined);
+    }
+}
 
 static int
 exec_runs(const struct cli_cmd *self, struct cli_global *g, int argc,
-        char **argv)
+          char **argv)
 {
-    (void)g;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice %s: not implemented yet\n", self->name);
-    return SL_EXIT_RUNTIME;
+    static const struct option opts[] = {
+        { "job", required_argument, NULL, 'J' },
+        { "limit", required_argument, NULL, 'n' },
+        { "json", no_argument, NULL, 'o' },
+        { "state", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct sl_state *st = NULL;
+    struct sl_run_rec *runs = NULL;
+    struct sl_err err = { 0 };
+    const char *job = NULL, *state_path = NULL;
+    long limit = 20;
+    size_t n = 0;
+    int c, json = 0, rc;
+
+    opterr = 0;
+    optind = 0; /* glibc: reinitialise getopt for this argv */
+    while ((c = getopt_long(argc, argv, ":n:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'J':
+            job = optarg;
+            break;
+        case 'n':
+            if (sl_parse_long(optarg, 0, 1000000, &limit) != SL_OK)
+                return cli_usage_error(self, "--limit wants a number from 0 "
+                                             "(no limit) to 1000000");
+            break;
+        case 'o':
+            json = 1;
+            break;
+        case 's':
+            state_path = optarg;
+            break;
+        case ':':
+            return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+
+    if ((rc = runs_state_open(g, state_path, &st, &err)) != SL_OK)
+        goto fail;
+    if ((rc = sl_state_runs_list(st, job, (size_t)limit, &runs, &n, &err)) !=
+        SL_OK)
+        goto fail;
+    if (json) {
+        if (print_json(runs, n) != 0) {
+            rc = SL_ERR(&err, SL_EIO, "cannot write to standard output");
+            goto fail;
+        }
+    } else {
+        print_table(runs, n);
+    }
+    rc = SL_EXIT_OK;
+    goto out;
+fail:
+    rc = cli_fail(&err);
+out:
+    free(runs);
+    sl_state_close(st);
+    return rc;
 }
 
 const struct cli_cmd cli_cmd_runs = {
-    "runs", "", "(not yet implemented)", "", exec_runs,
+    "runs",
+    "[--job JOB] [--limit N] [--json] [--state PATH]",
+    "list the runs recorded in the state store, newest first",
+    "Options:\n"
+    "      --job JOB         only the runs of this job\n"
+    "  -n, --limit N         at most N runs (default 20; 0: all)\n"
+    "      --json            a JSON array instead of a table\n"
+    "      --state PATH      read this state store instead of the one the\n"
+    "                        configuration names\n"
+    "\n"
+    "Each run shows its id, job, status (running, finished, failed,\n"
+    "interrupted), start and end times (UTC) and its counts of items read,\n"
+    "delivered and quarantined.\n",
+    exec_runs,
 };

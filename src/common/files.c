@@ -249,3 +249,63 @@ sl_ncpu(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
 }
+
+int
+sl_file_copy(const char *src, const char *dst, struct sl_err *err)
+{
+    char *tmp = sl_asprintf("%s.tmp.%ld", dst, (long)getpid());
+    char buf[65536];
+    int in = -1, out = -1, rc = SL_OK;
+    ssize_t n;
+
+    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot open the input: %s", strerror(errno));
+        goto out;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto out;
+    }
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        const char *p = buf;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = SL_ERR(err, SL_EIO, "read error: %s", strerror(errno));
+            goto out;
+        }
+        while (n > 0) {
+            ssize_t w = write(out, p, (size_t)n);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc = SL_ERR(err, SL_EIO, "%s: write error: %s", tmp,
+                            strerror(errno));
+                goto out;
+            }
+            p += w;
+            n -= w;
+        }
+    }
+    if (fsync(out) != 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot sync: %s", tmp, strerror(errno));
+        goto out;
+    }
+    close(out);
+    out = -1;
+    if (rename(tmp, dst) != 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot rename: %s", dst, strerror(errno));
+        goto out;
+    }
+    sl_fsync_dir_of(dst);
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (rc != SL_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}

@@ -68,6 +68,9 @@ struct sl_source_ops {
      * input is an SL_ITEM_BAD item, not an error; an error stops the run. */
     int (*next)(void *ctx, struct sl_item **out, struct sl_err *err);
     void (*close)(void *ctx);
+    /* Optional: work done and total, in the source's own units (files),
+     * for the progress bar's ETA. May be NULL. */
+    void (*progress)(void *ctx, uint64_t *done, uint64_t *total);
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -140,5 +143,14 @@ int sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
                     const char *job_id, const struct sl_run_opts *opts,
                     struct sl_run_summary *sum, struct sl_err *err);
 void sl_run_summary_free(struct sl_run_summary *sum);
+
+/* Runs quarantined items (all of one job, all open) through that job's
+ * stages and targets again, as a new run named "JOB:replay". Items that
+ * pass are delivered; items that fail are quarantined again as new entries
+ * with the new reason. The old entries are marked "replayed". */
+int sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
+                       const int64_t *ids, size_t n,
+                       const struct sl_run_opts *opts,
+                       struct sl_run_summary *sum, struct sl_err *err);
 
 #endif

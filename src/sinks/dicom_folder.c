@@ -1,6 +1,385 @@
-/* dicom_folder.c - the dicom_folder sink. */
+/* dicom_folder.c - the dicom-folder sink: DICOM instances copied byte for
+ * byte into a folder, one file per SOP Instance UID.
+ *
+ * Configuration: path (the folder, required); layout "patient/study/series"
+ * (default: PATH/<PatientID>/<StudyUID>/<SeriesUID>/<SOPUID>.dcm) or
+ * "flat" (PATH/<SOPUID>.dcm). Folder and file names keep only
+ * [A-Za-z0-9._-]; anything else becomes '_', an empty name "unknown".
+ *
+ * Each file is written to a hidden temporary file in its folder, fsynced
+ * and renamed, so a file is either whole or absent. That makes put()
+ * idempotent: after a crash the pipeline puts again everything after the
+ * last checkpoint, and an instance that is already there with the same
+ * bytes is left alone. One that is there with other bytes is a different
+ * instance claiming the same SOP Instance UID: it is quarantined, never
+ * overwritten. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "dicom/dicom.h"
 #include "sinks/sinks.h"
 
-const struct sl_sink_ops sl_sink_dicom_folder = {"dicom-folder", NULL, NULL, NULL, NULL, NULL};
+#define NAME_MAX_KEEP 128
+
+struct dicom_folder_sink {
+    const char *id; /* target id, owned by the config */
+    char *root;
+    int flat;
+    uint64_t written;   /* new files */
+    uint64_t unchanged; /* already there with the same bytes */
+};
+
+static void
+sink_close(void *vctx)
+{
+    struct dicom_folder_sink *k = vctx;
+
+    if (k == NULL)
+        return;
+    free(k->root);
+    free(k);
+}
+
+/* Parses "written=N unchanged=M" as returned by sink_checkpoint(). */
+static void
+state_parse(struct dicom_folder_sink *k, const char *state)
+{
+    unsigned long long w = 0, u = 0;
+
+    if (state != NULL && sscanf(state, "written=%llu unchanged=%llu", &w,
+                                &u) == 2) {
+        k->written = w;
+        k->unchanged = u;
+    }
+}
+
+static int
+sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+          const char *run_id, const char *state, void **ctx,
+          struct sl_err *err)
+{
+    struct dicom_folder_sink *k = NULL;
+    const char *id = node && node->id ? node->id : "dicom-folder";
+    const char *layout = sl_conf_get(node, "layout");
+    int line = node ? node->line : 0;
+    char msg[256];
+    int rc;
+
+    (void)run_id;
+    k = sl_calloc(1, sizeof(*k));
+    k->id = id;
+    k->root = sl_conf_get_path(cfg, node, "path");
+    if (k->root == NULL) {
+        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s' "
+                                     "(dicom-folder) needs a path attribute",
+                    line, id);
+        goto out;
+    }
+    if (layout == NULL || strcmp(layout, "patient/study/series") == 0) {
+        k->flat = 0;
+    } else if (strcmp(layout, "flat") == 0) {
+        k->flat = 1;
+    } else {
+        rc = SL_ERR(err, SL_ECONFIG, "line %d: target '%s': layout is "
+                                     "\"patient/study/series\" or \"flat\"",
+                    line, id);
+        goto out;
+    }
+    if (sl_dicom_init(msg, sizeof(msg)) != 0) {
+        rc = SL_ERR(err, SL_EDICOM, "target '%s': %s", id, msg);
+        goto out;
+    }
+    if ((rc = sl_mkdir_p(k->root, err)) != SL_OK)
+        goto out;
+    /* Nothing to roll back: files after the checkpoint are put again and
+     * land on themselves. Only the counters resume. */
+    state_parse(k, state);
+    *ctx = k;
+    k = NULL; /* the caller owns it now */
+    rc = SL_OK;
+out:
+    sink_close(k);
+    return rc;
+}
+
+/* A file or folder name from an attribute value: [A-Za-z0-9._-] only, no
+ * leading dot (hidden, or "." and ".."), "unknown" when empty. */
+static char *
+name_clean(const char *v, const char *suffix)
+{
+    struct sl_buf b;
+    size_t i;
+
+    sl_buf_init(&b);
+    for (i = 0; v != NULL && v[i] != '\0' && i < NAME_MAX_KEEP; i++) {
+        char c = v[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok || (i == 0 && c == '.'))
+            c = '_';
+        sl_buf_addc(&b, c);
+    }
+    if (b.len == 0)
+        sl_buf_adds(&b, "unknown");
+    sl_buf_adds(&b, suffix);
+    return sl_buf_steal(&b);
+}
+
+/* 1 when the two files have the same bytes, 0 when not, -1 on error. */
+static int
+same_content(const char *a, const char *b)
+{
+    char ba[65536], bb[65536];
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = -1;
+
+    if (fa == NULL || fb == NULL)
+        goto out;
+    for (;;) {
+        size_t na = fread(ba, 1, sizeof(ba), fa);
+        size_t nb = fread(bb, 1, sizeof(bb), fb);
+        if (ferror(fa) || ferror(fb))
+            goto out;
+        if (na != nb || memcmp(ba, bb, na) != 0) {
+            same = 0;
+            goto out;
+        }
+        if (na == 0) {
+            same = 1;
+            goto out;
+        }
+    }
+out:
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* Copies src to dst through a hidden temporary file in dst's folder:
+ * write, fsync, rename, fsync the folder. Messages name no path. */
+static int
+copy_durable(const char *src, const char *dst, struct sl_err *err)
+{
+    char *dir = sl_path_dir(dst), *tmp;
+    const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
+    char buf[65536];
+    int in = -1, out = -1, rc = SL_OK;
+    ssize_t n;
+
+    tmp = sl_asprintf("%s/.%s.tmp.%ld", dir, base, (long)getpid());
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot open the instance: %s",
+                    strerror(errno));
+        goto out;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot create a file in the target "
+                                 "folder: %s",
+                    strerror(errno));
+        goto out;
+    }
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        char *p = buf;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = SL_ERR(err, SL_EIO, "read error: %s", strerror(errno));
+            goto out;
+        }
+        while (n > 0) {
+            ssize_t w = write(out, p, (size_t)n);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
+                goto out;
+            }
+            p += w;
+            n -= w;
+        }
+    }
+    if (fsync(out) != 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot sync: %s", strerror(errno));
+        goto out;
+    }
+    if (close(out) != 0) {
+        out = -1;
+        rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
+        goto out;
+    }
+    out = -1;
+    if (rename(tmp, dst) != 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot rename into place: %s",
+                    strerror(errno));
+        goto out;
+    }
+    if (sl_fsync_dir_of(dst) != 0)
+        rc = SL_ERR(err, SL_EIO, "cannot sync the target folder: %s",
+                    strerror(errno));
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (rc != SL_OK)
+        unlink(tmp);
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+/* Creates dir and parents and makes the new entries durable. */
+static int
+mkdir_durable(const char *root, const char *dir, struct sl_err *err)
+{
+    char *p;
+    int rc;
+
+    if (sl_path_is_dir(dir))
+        return SL_OK;
+    if ((rc = sl_mkdir_p(dir, err)) != SL_OK)
+        return SL_ERR(err, rc, "cannot create a folder in the target: %s",
+                      strerror(errno));
+    /* fsync each new level's parent, up to the root. */
+    p = sl_strdup(dir);
+    while (strlen(p) > strlen(root)) {
+        char *up;
+        sl_fsync_dir_of(p);
+        up = sl_path_dir(p);
+        free(p);
+        p = up;
+    }
+    free(p);
+    return SL_OK;
+}
+
+static int
+sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
+{
+    struct dicom_folder_sink *k = vctx;
+    struct sl_dicom_summary *sum = NULL;
+    struct sl_err rerr = {0};
+    const char *src;
+    char *dir = NULL, *file = NULL, *dst = NULL;
+    char *pid = NULL, *study = NULL, *series = NULL;
+    int rc, same;
+
+    *taken = 0;
+    if (it->kind != SL_ITEM_DICOM)
+        return SL_OK;
+    *taken = 1;
+    /* A stage's rewritten copy if there is one: that is what leaves. */
+    src = it->tmp_path ? it->tmp_path : it->path;
+    if (src == NULL)
+        return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
+                      k->id, it->pos ? it->pos : "?");
+    rc = sl_dicom_summary_read(src, &sum, &rerr);
+    if (rc == SL_ENOMEM)
+        return SL_ERR(err, rc, "%s", rerr.msg);
+    if (rc != SL_OK)
+        return sl_item_quarantine(it, "sink", "%s", rerr.msg);
+
+    file = name_clean(sum->sop_uid, ".dcm");
+    if (k->flat) {
+        dir = sl_strdup(k->root);
+    } else {
+        char *a, *b;
+        pid = name_clean(sum->patient_id, "");
+        study = name_clean(sum->study_uid, "");
+        series = name_clean(sum->series_uid, "");
+        a = sl_path_join(k->root, pid);
+        b = sl_path_join(a, study);
+        dir = sl_path_join(b, series);
+        free(a);
+        free(b);
+    }
+    dst = sl_path_join(dir, file);
+    if ((rc = mkdir_durable(k->root, dir, err)) != SL_OK)
+        goto fail;
+    if (sl_path_exists(dst)) {
+        same = same_content(src, dst);
+        if (same < 0) {
+            rc = SL_ERR(err, SL_EIO, "cannot compare with the file "
+                                     "already in the target: %s",
+                        strerror(errno));
+            goto fail;
+        }
+        if (same) {
+            k->unchanged++;
+            rc = SL_OK;
+            goto out;
+        }
+        rc = sl_item_quarantine(it, "sink", "duplicate SOP Instance UID "
+                                            "(0008,0018) with different "
+                                            "content");
+        goto out;
+    }
+    if ((rc = copy_durable(src, dst, err)) != SL_OK)
+        goto fail;
+    k->written++;
+    goto out;
+fail:
+    sl_err_prefix(err, "target '%s' item %s: ", k->id,
+                  it->pos ? it->pos : "?");
+out:
+    sl_dicom_summary_free(sum);
+    free(pid);
+    free(study);
+    free(series);
+    free(dir);
+    free(file);
+    free(dst);
+    return rc;
+}
+
+static int
+sink_checkpoint(void *vctx, char **state, struct sl_err *err)
+{
+    struct dicom_folder_sink *k = vctx;
+
+    (void)err;
+    /* Every put() already fsynced its file and folder. */
+    *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64,
+                         k->written, k->unchanged);
+    return SL_OK;
+}
+
+static int
+sink_finish(void *vctx, struct sl_err *err)
+{
+    struct dicom_folder_sink *k = vctx;
+    char *path, *json;
+    int rc;
+
+    /* Counts only: the manifest is delivered with the data. */
+    json = sl_asprintf("{\"layout\": \"%s\", \"written\": %" PRIu64
+                       ", \"unchanged\": %" PRIu64 "}\n",
+                       k->flat ? "flat" : "patient/study/series", k->written,
+                       k->unchanged);
+    path = sl_path_join(k->root, "manifest.json");
+    rc = sl_file_write_atomic(path, json, strlen(json), err);
+    if (rc != SL_OK)
+        rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json",
+                    k->id);
+    free(path);
+    free(json);
+    return rc;
+}
+
+const struct sl_sink_ops sl_sink_dicom_folder = {
+    "dicom-folder", sink_open,   sink_put,
+    sink_checkpoint, sink_finish, sink_close,
+};

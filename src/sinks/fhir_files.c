@@ -1,6 +1,365 @@
-/* fhir_files.c - the fhir_files sink. */
+/* fhir_files.c - the fhir-files sink: FHIR resources written under
+ * PATH/RUN-ID/, as one NDJSON file per resource type (format="ndjson") or
+ * as transaction Bundles of bundle-size entries (format="bundle").
+ *
+ * Exactly-once: checkpoint() fsyncs and returns the size of every file;
+ * open() with that state truncates each file back to its size and removes
+ * files made after it, so whatever was written after the last committed
+ * checkpoint is written again exactly once. In bundle mode entries wait in
+ * pending.ndjson (part of the state) until a Bundle is full. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
 #include "sinks/sinks.h"
 
-const struct sl_sink_ops sl_sink_fhir_files = {"fhir-files", NULL, NULL, NULL, NULL, NULL};
+#define PENDING_NAME "pending.ndjson"
+
+struct out_file {
+    char *name; /* "Patient.ndjson" */
+    FILE *f;
+};
+
+struct fhir_sink {
+    const char *id;
+    char *dir;
+    int bundle_mode;
+    long bundle_size;
+    size_t nfiles;
+    struct out_file *files;
+    /* bundle mode */
+    long nbundles;
+    long npending;
+};
+
+static int
+sink_fail(struct sl_err *err, const char *id, const char *what,
+          const char *name)
+{
+    return SL_ERR(err, SL_EIO, "target %s: %s %s: %s", id, what, name,
+                  strerror(errno));
+}
+
+static FILE *
+file_for(struct fhir_sink *k, const char *name, struct sl_err *err)
+{
+    size_t i;
+    char *full;
+    FILE *f;
+
+    for (i = 0; i < k->nfiles; i++)
+        if (strcmp(k->files[i].name, name) == 0)
+            return k->files[i].f;
+    full = sl_path_join(k->dir, name);
+    f = fopen(full, "ab");
+    free(full);
+    if (f == NULL) {
+        sink_fail(err, k->id, "cannot open", name);
+        return NULL;
+    }
+    k->files = sl_realloc(k->files, (k->nfiles + 1) * sizeof(*k->files));
+    k->files[k->nfiles].name = sl_strdup(name);
+    k->files[k->nfiles].f = f;
+    k->nfiles++;
+    return f;
+}
+
+/* Resource types become file names: letters only, as FHIR defines them. */
+static int
+type_ok(const char *t)
+{
+    size_t i;
+
+    if (t == NULL || t[0] == '\0' || strlen(t) > 64)
+        return 0;
+    for (i = 0; t[i]; i++)
+        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
+static int
+write_bundle(struct fhir_sink *k, struct sl_err *err)
+{
+    char *pend = sl_path_join(k->dir, PENDING_NAME), *name = NULL, *full = NULL;
+    char *text = NULL;
+    json_t *b = NULL, *entries;
+    FILE *pf = NULL;
+    struct sl_buf line;
+    char chunk[65536];
+    size_t i;
+    int rc = SL_OK;
+
+    sl_buf_init(&line);
+    /* flush the pending file's stream first */
+    for (i = 0; i < k->nfiles; i++)
+        if (strcmp(k->files[i].name, PENDING_NAME) == 0)
+            fflush(k->files[i].f);
+    if ((pf = fopen(pend, "rb")) == NULL) {
+        rc = sink_fail(err, k->id, "cannot read", PENDING_NAME);
+        goto out;
+    }
+    b = json_object();
+    json_object_set_new(b, "resourceType", json_string("Bundle"));
+    json_object_set_new(b, "type", json_string("transaction"));
+    entries = json_array();
+    json_object_set_new(b, "entry", entries); /* b owns entries */
+    while (fgets(chunk, sizeof(chunk), pf)) {
+        size_t n = strlen(chunk);
+        sl_buf_add(&line, chunk, n);
+        if (n > 0 && chunk[n - 1] != '\n' && !feof(pf))
+            continue;
+        if (line.len > 1) {
+            json_error_t je;
+            json_t *res = json_loadb(line.data, line.len, 0, &je), *e, *req;
+            const char *rt, *id;
+            if (res == NULL) {
+                rc = SL_ERR(err, SL_EINTERNAL, "target %s: pending entry "
+                            "unreadable", k->id);
+                goto out;
+            }
+            rt = json_string_value(json_object_get(res, "resourceType"));
+            id = json_string_value(json_object_get(res, "id"));
+            e = json_object();
+            req = json_object();
+            if (id) {
+                json_object_set_new(e, "fullUrl", json_sprintf("%s/%s", rt, id));
+                json_object_set_new(req, "method", json_string("PUT"));
+                json_object_set_new(req, "url", json_sprintf("%s/%s", rt, id));
+            } else {
+                json_object_set_new(req, "method", json_string("POST"));
+                json_object_set_new(req, "url", json_string(rt));
+            }
+            json_object_set_new(e, "resource", res);
+            json_object_set_new(e, "request", req);
+            json_array_append_new(entries, e);
+        }
+        sl_buf_reset(&line);
+    }
+    if (json_array_size(entries) == 0)
+        goto out;
+    name = sl_asprintf("bundle-%06ld.json", k->nbundles + 1);
+    full = sl_path_join(k->dir, name);
+    text = json_dumps(b, JSON_COMPACT);
+    if ((rc = sl_file_write_atomic(full, text, strlen(text), err)) != SL_OK)
+        goto out;
+    k->nbundles++;
+    /* the pending entries are now in the bundle */
+    for (i = 0; i < k->nfiles; i++)
+        if (strcmp(k->files[i].name, PENDING_NAME) == 0) {
+            if (ftruncate(fileno(k->files[i].f), 0) != 0 ||
+                fseek(k->files[i].f, 0, SEEK_END) != 0) {
+                rc = sink_fail(err, k->id, "cannot truncate", PENDING_NAME);
+                goto out;
+            }
+        }
+    k->npending = 0;
+out:
+    if (pf)
+        fclose(pf);
+    sl_buf_free(&line);
+    json_decref(b);
+    free(text);
+    free(name);
+    free(full);
+    free(pend);
+    return rc;
+}
+
+static int
+fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
+{
+    struct fhir_sink *k = ctx;
+    char *name, *text;
+    FILE *f;
+    int rc = SL_OK;
+
+    *taken = 0;
+    if (it->kind != SL_ITEM_FHIR)
+        return SL_OK;
+    *taken = 1;
+    if (!k->bundle_mode && !type_ok(it->rtype))
+        return sl_item_quarantine(it, "sink", "resourceType is not a FHIR "
+                                              "type name");
+    name = k->bundle_mode ? sl_strdup(PENDING_NAME)
+                          : sl_asprintf("%s.ndjson", it->rtype);
+    if ((f = file_for(k, name, err)) == NULL) {
+        rc = SL_EIO;
+        goto out;
+    }
+    text = json_dumps(it->resource, JSON_COMPACT);
+    if (text == NULL) {
+        rc = SL_ERR(err, SL_EINTERNAL, "target %s: cannot serialise %s", k->id,
+                    it->pos);
+        goto out;
+    }
+    if (fputs(text, f) == EOF || fputc('\n', f) == EOF)
+        rc = sink_fail(err, k->id, "cannot write", name);
+    sl_freezero(text, strlen(text));
+    if (rc == SL_OK && k->bundle_mode && ++k->npending >= k->bundle_size)
+        rc = write_bundle(k, err);
+out:
+    free(name);
+    return rc;
+}
+
+static int
+fk_checkpoint(void *ctx, char **state, struct sl_err *err)
+{
+    struct fhir_sink *k = ctx;
+    json_t *st = json_object(), *files = json_object();
+    size_t i;
+
+    json_object_set_new(st, "files", files);
+    for (i = 0; i < k->nfiles; i++) {
+        FILE *f = k->files[i].f;
+        long off;
+        if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+            json_decref(st);
+            return sink_fail(err, k->id, "cannot sync", k->files[i].name);
+        }
+        if (fseek(f, 0, SEEK_END) != 0 || (off = ftell(f)) < 0) {
+            json_decref(st);
+            return sink_fail(err, k->id, "cannot seek", k->files[i].name);
+        }
+        json_object_set_new(files, k->files[i].name, json_integer(off));
+    }
+    json_object_set_new(st, "bundles", json_integer(k->nbundles));
+    json_object_set_new(st, "pending", json_integer(k->npending));
+    *state = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(st);
+    return SL_OK;
+}
+
+/* Rolls the folder back to a checkpoint's state. */
+static int
+roll_back(struct fhir_sink *k, const char *state, struct sl_err *err)
+{
+    json_t *st = NULL, *files;
+    struct sl_strv names = {0};
+    size_t i;
+    int rc = SL_OK;
+
+    if (state && *state) {
+        st = json_loads(state, 0, NULL);
+        if (st == NULL)
+            return SL_ERR(err, SL_ESTATE, "target %s: unreadable checkpoint",
+                          k->id);
+        k->nbundles = (long)json_integer_value(json_object_get(st, "bundles"));
+        k->npending = (long)json_integer_value(json_object_get(st, "pending"));
+    }
+    files = json_object_get(st, "files");
+    if ((rc = sl_dir_walk(k->dir, &names, err)) != SL_OK)
+        goto out;
+    for (i = 0; i < names.n; i++) {
+        char *full = sl_path_join(k->dir, names.v[i]);
+        json_t *size = json_object_get(files, names.v[i]);
+        long bundle_no = 0;
+
+        if (strstr(names.v[i], ".tmp.") != NULL) {
+            /* a write cut short by a crash */
+            if (unlink(full) != 0)
+                rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
+        } else if (sscanf(names.v[i], "bundle-%ld.json", &bundle_no) == 1) {
+            if (bundle_no > k->nbundles && unlink(full) != 0)
+                rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
+        } else if (size != NULL) {
+            if (truncate(full, (off_t)json_integer_value(size)) != 0)
+                rc = sink_fail(err, k->id, "cannot truncate", names.v[i]);
+        } else if (sl_str_has_suffix(names.v[i], ".ndjson")) {
+            /* made after the checkpoint */
+            if (unlink(full) != 0)
+                rc = sink_fail(err, k->id, "cannot remove", names.v[i]);
+        }
+        free(full);
+        if (rc != SL_OK)
+            break;
+    }
+out:
+    sl_strv_free(&names);
+    json_decref(st);
+    return rc;
+}
+
+static void
+fk_close(void *ctx)
+{
+    struct fhir_sink *k = ctx;
+    size_t i;
+
+    if (k == NULL)
+        return;
+    for (i = 0; i < k->nfiles; i++) {
+        fclose(k->files[i].f);
+        free(k->files[i].name);
+    }
+    free(k->files);
+    free(k->dir);
+    free(k);
+}
+
+static int
+fk_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+        const char *run_id, const char *state, void **ctx, struct sl_err *err)
+{
+    struct fhir_sink *k = sl_calloc(1, sizeof(*k));
+    const char *fmt = sl_conf_get(node, "format");
+    char *base = sl_conf_get_path(cfg, node, "path");
+    int rc;
+
+    k->id = node->id;
+    k->bundle_mode = fmt && strcmp(fmt, "bundle") == 0;
+    k->bundle_size = sl_conf_get_long(node, "bundle-size", 200);
+    if (k->bundle_size < 1)
+        k->bundle_size = 200;
+    if (base == NULL) {
+        rc = SL_ERR(err, SL_ECONFIG, "target %s: no path", node->id);
+        goto out;
+    }
+    k->dir = sl_path_join(base, run_id);
+    if ((rc = sl_mkdir_p(k->dir, err)) != SL_OK)
+        goto out;
+    if ((rc = roll_back(k, state, err)) != SL_OK)
+        goto out;
+    *ctx = k;
+    k = NULL;
+out:
+    free(base);
+    fk_close(k);
+    return rc;
+}
+
+static int
+fk_finish(void *ctx, struct sl_err *err)
+{
+    struct fhir_sink *k = ctx;
+    char *pend;
+    int rc = SL_OK;
+
+    if (k->bundle_mode && k->npending > 0)
+        rc = write_bundle(k, err);
+    if (rc == SL_OK && k->bundle_mode) {
+        size_t i;
+        for (i = 0; i < k->nfiles; i++)
+            if (strcmp(k->files[i].name, PENDING_NAME) == 0) {
+                fclose(k->files[i].f);
+                free(k->files[i].name);
+                k->files[i] = k->files[--k->nfiles];
+                break;
+            }
+        pend = sl_path_join(k->dir, PENDING_NAME);
+        unlink(pend);
+        free(pend);
+    }
+    return rc;
+}
+
+const struct sl_sink_ops sl_sink_fhir_files = {
+    "fhir-files", fk_open, fk_put, fk_checkpoint, fk_finish, fk_close,
+};

@@ -16,3 +16,33 @@ skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $*"; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 diag() { echo "# $*"; }
+
+# write_config DIR [JOB-EXTRA]: a config in DIR/sluice.xml that reads
+# DIR/in/fhir and DIR/in/dicom and writes DIR/out/{fhir,dicom}.
+write_config() {
+    local d=$1 fmt=${2:-ndjson}
+    mkdir -p "$d/in/fhir" "$d/in/dicom"
+    cat >"$d/sluice.xml" <<EOC
+<?xml version="1.0"?>
+<sluice xmlns="urn:sluice:config:1">
+  <state path="state/sluice.db"/>
+  <quarantine path="quarantine"/>
+  <source id="ehr" type="fhir-files" path="in/fhir"/>
+  <source id="pacs" type="dicom-folder" path="in/dicom"/>
+  <target id="fhir-out" type="fhir-files" path="out/fhir" format="$fmt" bundle-size="50"/>
+  <target id="dicom-out" type="dicom-folder" path="out/dicom"/>
+  <job id="t">
+    <pull from="ehr pacs"/>
+    <push fhir="fhir-out" dicom="dicom-out"/>
+  </job>
+</sluice>
+EOC
+}
+
+# count_entries DIR: FHIR resources in the synthetic Bundles under DIR.
+count_entries() {
+    find "$1" -name '*.json' -exec cat {} + | grep -o '"resource" *: *{' | wc -l
+}
+
+# finish: ends the TAP stream with the right status.
+finish() { exit $TAP_FAILED; }

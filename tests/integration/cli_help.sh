@@ -1,0 +1,30 @@
+#!/bin/sh
+# Every command answers --help with its usage and exits 0; bad usage exits
+# 1 with a hint; --version prints the version.
+. "${top_srcdir}/tests/integration/lib.sh"
+cmds="check-config run jobs runs quarantine synth keygen"
+plan 14
+for c in $cmds; do
+    out=$(sluice "$c" --help 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q "^usage: sluice $c" &&
+        printf '%s' "$out" | grep -q 'Exit status'; then
+        ok "sluice $c --help"
+    else
+        not_ok "sluice $c --help (exit $rc)"
+    fi
+done
+out=$(sluice --help 2>&1); rc=$?
+n=0; for c in $cmds; do printf '%s' "$out" | grep -q "^  $c " && n=$((n + 1)); done
+check "sluice --help lists every command" [ $rc -eq 0 ] && [ $n -eq 7 ]
+check "sluice help run" sh -c "$SLUICE_WRAP '$SLUICE' help run | grep -q 'usage: sluice run'"
+check "sluice --version" sh -c "$SLUICE_WRAP '$SLUICE' --version | grep -q '^sluice [0-9]'"
+sluice frobnicate >/dev/null 2>&1
+check "unknown command exits 1" [ $? -eq 1 ]
+sluice >/dev/null 2>&1
+check "no command exits 1" [ $? -eq 1 ]
+sluice run >/dev/null 2>"$T/e"
+check "run without a job exits 1 with a hint" [ $? -eq 1 ] && grep -q "sluice run --help" "$T/e"
+sluice --jobs zero run x >/dev/null 2>&1
+check "bad --jobs exits 1" [ $? -eq 1 ]
+finish

@@ -1,0 +1,308 @@
+/* test_dicom.c - the DCMTK shim: probe, summary, truncated files and the
+ * builder, on files written in a scratch folder. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/common.h"
+#include "dicom/dicom.h"
+
+#define STUDY_UID "2.25.1111"
+#define SERIES_UID "2.25.2222"
+#define SOP_UID "2.25.3333"
+#define PATIENT_ID "MRN-SECRET-42"
+
+static char scratch[] = "/tmp/sluice-test-dicom.XXXXXX";
+
+static char *
+scratch_path(const char *name)
+{
+    return sl_path_join(scratch, name);
+}
+
+/* Writes a small CT instance; skip is the one required UID to leave out
+ * (0 for none). */
+static void
+write_instance(const char *path, uint16_t skip_elem)
+{
+    struct sl_dicom_builder *b = sl_dicom_builder_new();
+    struct sl_err err = {0};
+    uint16_t px[64 * 64];
+    size_t i;
+
+    for (i = 0; i < 64 * 64; i++)
+        px[i] = (uint16_t)(i * 7 % 4096);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0016,
+                                                 "1.2.840.10008.5.1.4.1.1.2",
+                                                 &err),
+                     SL_OK);
+    if (skip_elem != 0x0018)
+        assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0018,
+                                                     SOP_UID, &err),
+                         SL_OK);
+    if (skip_elem != 0x000D)
+        assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000D,
+                                                     STUDY_UID, &err),
+                         SL_OK);
+    if (skip_elem != 0x000E)
+        assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000E,
+                                                     SERIES_UID, &err),
+                         SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0020,
+                                                 PATIENT_ID, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0010,
+                                                 "Doe^Jane", &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0060, "CT",
+                                                 &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0020,
+                                                 "20240131", &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0010, 64, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0011, 64, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0100, 16, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_private(b, 0x0011, "SLUICE SYNTH",
+                                                  0x01, "LO", "synthetic",
+                                                  &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_private(b, 0x0011, "SLUICE SYNTH",
+                                                  0x02, "DS", "1.5", &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_seq_add_item(b, 0x0008, 0x1032, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032,
+                                                     0x0008, 0x0100, "24627-2",
+                                                     &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_set_pixels16(b, px, 64 * 64, &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_builder_save(b, path, &err), SL_OK);
+    sl_dicom_builder_free(b);
+}
+
+static void
+truncate_by(const char *path, off_t by)
+{
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size - by), 0);
+}
+
+static int
+setup(void **state)
+{
+    char msg[256];
+
+    (void)state;
+    if (mkdtemp(scratch) == NULL)
+        return -1;
+    return sl_dicom_init(msg, sizeof(msg));
+}
+
+static int
+teardown(void **state)
+{
+    char *cmd = sl_asprintf("rm -rf '%s'", scratch);
+    int rc;
+
+    (void)state;
+    rc = system(cmd);
+    free(cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+static void
+test_probe(void **state)
+{
+    char *dcm = scratch_path("probe.dcm"), *txt = scratch_path("probe.txt");
+    char *none = scratch_path("missing");
+    struct sl_err err = {0};
+    int is = -1;
+    FILE *f;
+
+    (void)state;
+    write_instance(dcm, 0);
+    f = fopen(txt, "w");
+    assert_non_null(f);
+    fputs("{\"resourceType\": \"Patient\"}\n", f);
+    fclose(f);
+
+    assert_int_equal(sl_dicom_file_probe(dcm, &is, &err), SL_OK);
+    assert_int_equal(is, 1);
+    assert_int_equal(sl_dicom_file_probe(txt, &is, &err), SL_OK);
+    assert_int_equal(is, 0);
+    assert_int_equal(sl_dicom_file_probe(none, &is, &err), SL_EIO);
+    assert_null(strstr(err.msg, none)); /* never the path */
+    free(dcm);
+    free(txt);
+    free(none);
+}
+
+static void
+test_summary(void **state)
+{
+    char *dcm = scratch_path("summary.dcm");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = {0};
+
+    (void)state;
+    write_instance(dcm, 0);
+    assert_int_equal(sl_dicom_summary_read(dcm, &s, &err), SL_OK);
+    assert_string_equal(s->study_uid, STUDY_UID);
+    assert_string_equal(s->series_uid, SERIES_UID);
+    assert_string_equal(s->sop_uid, SOP_UID);
+    assert_string_equal(s->patient_id, PATIENT_ID);
+    assert_string_equal(s->sop_class_uid, "1.2.840.10008.5.1.4.1.1.2");
+    assert_string_equal(s->modality, "CT");
+    assert_string_equal(s->study_date, "20240131");
+    assert_string_equal(s->transfer_syntax, "1.2.840.10008.1.2.1");
+    sl_dicom_summary_free(s);
+    sl_dicom_summary_free(NULL);
+    free(dcm);
+}
+
+static void
+test_truncated_pixels(void **state)
+{
+    char *dcm = scratch_path("trunc.dcm");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = {0};
+
+    (void)state;
+    write_instance(dcm, 0);
+    truncate_by(dcm, 1000);
+    assert_int_equal(sl_dicom_summary_read(dcm, &s, &err), SL_EDICOM);
+    print_message("# %s\n", err.msg);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "(7FE0,0010) Pixel Data"));
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_null(strstr(err.msg, dcm));
+    assert_null(strstr(err.msg, PATIENT_ID));
+    free(dcm);
+}
+
+static void
+test_truncated_header(void **state)
+{
+    char *dcm = scratch_path("cut.dcm");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = {0};
+
+    (void)state;
+    write_instance(dcm, 0);
+    assert_int_equal(truncate(dcm, 300), 0); /* inside the dataset */
+    assert_int_not_equal(sl_dicom_summary_read(dcm, &s, &err), SL_OK);
+    assert_null(s);
+    assert_true(err.msg[0] != '\0');
+    assert_null(strstr(err.msg, dcm));
+    free(dcm);
+}
+
+static void
+test_missing_uid(void **state)
+{
+    char *dcm = scratch_path("nouid.dcm");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = {0};
+
+    (void)state;
+    write_instance(dcm, 0x000E);
+    assert_int_equal(sl_dicom_summary_read(dcm, &s, &err), SL_EDICOM);
+    print_message("# %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "(0020,000E) Series Instance UID"));
+    free(dcm);
+}
+
+static void
+test_not_dicom(void **state)
+{
+    char *txt = scratch_path("plain.txt");
+    struct sl_dicom_summary *s = NULL;
+    struct sl_err err = {0};
+    FILE *f;
+
+    (void)state;
+    f = fopen(txt, "w");
+    assert_non_null(f);
+    fputs("hello\n", f);
+    fclose(f);
+    assert_int_equal(sl_dicom_summary_read(txt, &s, &err), SL_EDICOM);
+    assert_null(s);
+    free(txt);
+}
+
+/* Equal datasets give byte-identical files (synth relies on it). */
+static void
+test_builder_deterministic(void **state)
+{
+    char *a = scratch_path("a.dcm"), *b = scratch_path("b.dcm");
+    char *da = NULL, *db = NULL;
+    size_t la = 0, lb = 0;
+    struct sl_err err = {0};
+
+    (void)state;
+    write_instance(a, 0);
+    write_instance(b, 0);
+    assert_int_equal(sl_file_read(a, &da, &la, &err), SL_OK);
+    assert_int_equal(sl_file_read(b, &db, &lb, &err), SL_OK);
+    assert_int_equal(la, lb);
+    assert_memory_equal(da, db, la);
+    /* 64x64x2 bytes of pixels plus the header */
+    assert_true(la > 64 * 64 * 2);
+    free(da);
+    free(db);
+    free(a);
+    free(b);
+}
+
+static void
+test_builder_errors(void **state)
+{
+    struct sl_dicom_builder *b = sl_dicom_builder_new();
+    struct sl_err err = {0};
+
+    (void)state;
+    /* an even group is not private */
+    assert_int_not_equal(sl_dicom_builder_set_private(b, 0x0010, "X", 1,
+                                                      "LO", "v", &err),
+                         SL_OK);
+    assert_int_not_equal(sl_dicom_builder_seq_set_string(b, 0x0008, 0x1032,
+                                                         0x0008, 0x0100, "v",
+                                                         &err),
+                         SL_OK);
+    assert_non_null(strstr(err.msg, "(0008,1032)"));
+    sl_dicom_builder_free(b);
+    sl_dicom_builder_free(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_truncated_pixels),
+        cmocka_unit_test(test_truncated_header),
+        cmocka_unit_test(test_missing_uid),
+        cmocka_unit_test(test_not_dicom),
+        cmocka_unit_test(test_builder_deterministic),
+        cmocka_unit_test(test_builder_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
