@@ -7,8 +7,9 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "state/state.h"
 
-enum { COL_JOB, COL_SCHEDULE, COL_FROM, COL_TO, COL_STAGES, NCOLS };
+enum { COL_JOB, COL_SCHEDULE, COL_FROM, COL_TO, COL_STAGES, COL_LAST, NCOLS };
 
 static char *
 join_strv(const struct sl_strv *sv)
@@ -55,6 +56,26 @@ stages_of(const struct sl_job *j)
     return sl_buf_steal(&b);
 }
 
+/* "finished 2026-11-23T02:00:03Z", "never", or "?" when the store
+ * cannot say (st NULL: no store yet, so never run). */
+static char *
+last_run_of(struct sl_state *st, const char *job)
+{
+    struct sl_run_rec *recs = NULL;
+    struct sl_err err = { 0 };
+    size_t n = 0;
+    char *s;
+
+    if (st == NULL)
+        return sl_strdup("never");
+    if (sl_state_runs_list(st, job, 1, &recs, &n, &err) != SL_OK)
+        return sl_strdup("?");
+    s = n ? sl_asprintf("%s %s", recs[0].status, recs[0].started)
+          : sl_strdup("never");
+    free(recs);
+    return s;
+}
+
 static void
 print_row(const char *const *cell, const size_t *width)
 {
@@ -69,8 +90,9 @@ static int
 exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
-    static const char *const heads[NCOLS] = { "JOB", "SCHEDULE", "FROM", "TO",
-                                              "STAGES" };
+    static const char *const heads[NCOLS] = { "JOB", "SCHEDULE", "FROM",
+                                              "TO",  "STAGES",   "LAST RUN" };
+    struct sl_state *st = NULL;
     struct sl_config *cfg = NULL;
     struct sl_err err = { 0 };
     char *(*cells)[NCOLS] = NULL;
@@ -82,6 +104,13 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "unexpected argument '%s'", argv[1]);
     if (sl_config_load(cli_config_path(g), 1, &cfg, &err) != SL_OK)
         return sl_status_exit(err.code);
+    /* The last runs come from the state store when there is one; a job
+     * list must not create a store, so a missing one means "never". */
+    if (cfg->state_path && sl_path_exists(cfg->state_path) &&
+        sl_state_open(cfg->state_path, &st, &err) != SL_OK) {
+        sl_log(SL_LOG_WARN, "%s", err.msg);
+        st = NULL;
+    }
     cells = sl_calloc(cfg->njobs, sizeof(*cells));
     for (c = 0; c < NCOLS; c++)
         width[c] = strlen(heads[c]);
@@ -93,6 +122,7 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         cells[i][COL_FROM] = join_strv(&j->from);
         cells[i][COL_TO] = targets_of(j);
         cells[i][COL_STAGES] = stages_of(j);
+        cells[i][COL_LAST] = last_run_of(st, j->id);
         for (c = 0; c < NCOLS; c++)
             if (strlen(cells[i][c]) > width[c])
                 width[c] = strlen(cells[i][c]);
@@ -108,6 +138,7 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         for (c = 0; c < NCOLS; c++)
             free(cells[i][c]);
     free(cells);
+    sl_state_close(st);
     sl_config_free(cfg);
     return SL_EXIT_OK;
 }
@@ -119,6 +150,7 @@ const struct cli_cmd cli_cmd_jobs = {
     "Prints one line per job of the configuration: its id, its schedule\n"
     "('manual' when it has none), the sources it pulls from, the targets it\n"
     "pushes to and its stages (de-id profile, number of terminology maps,\n"
-    "number of FHIR profile sets). Run one with 'sluice run JOB'.\n",
+    "number of FHIR profile sets) and its last run from the state store\n"
+    "(status and start time, or 'never'). Run one with 'sluice run JOB'.\n",
     exec_jobs,
 };

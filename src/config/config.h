@@ -14,6 +14,9 @@
 
 #define SL_CONFIG_NS "urn:sluice:config:1"
 
+/* The shortest pseudonym key sluice accepts, in bytes (design: keys). */
+#define SL_KEY_MIN_BYTES 32
+
 enum sl_opt_type {
     SL_OPT_STRING,
     SL_OPT_INT,

@@ -55,6 +55,7 @@ struct loader {
     int last_facet; /* line of the last facet error, to drop its echo */
     struct job_lines *jl;
     int quarantine_line;
+    int keys_line;
 };
 
 /* ---- problems -------------------------------------------------------- */
@@ -173,6 +174,27 @@ known_element(const char *name)
     return 0;
 }
 
+/* Where an element goes, for a misplaced one when libxml2 does not
+ * say what it expected. */
+static const char *
+order_hint(const char *el)
+{
+    static const char *const steps[] = { "pull", "deid", "translate",
+                                         "validate", "push" };
+    static const char *const heads[] = { "keys", "state", "quarantine" };
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (strcmp(el, steps[i]) == 0)
+            return "a job's steps come in the order pull, deid, "
+                   "translate, validate, push";
+    for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+        if (strcmp(el, heads[i]) == 0)
+            return "<keys>, <state> and <quarantine> come once each, in "
+                   "that order, before sources, targets and jobs";
+    return NULL;
+}
+
 /* "Expected is one of ( a, b )." gives "one of <a>, <b>"; "Expected is
  * ( a )." gives "<a>". out is empty when tail lists nothing. */
 static void
@@ -249,10 +271,9 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
         char value[256] = "", set[512] = "";
         size_t o = 0;
         const char *s = strchr(tail, '{');
-
-        *last_facet = line;
         const char *tv = strstr(tail, "The value '");
 
+        *last_facet = line;
         if (tv != NULL)
             (void)take_quoted(tv, "The value '", value, sizeof(value));
         for (; s && *s && *s != '}' && o + 1 < sizeof(set); s++)
@@ -268,10 +289,16 @@ rewrite_schema_msg(char *msg, size_t cap, int line, int *last_facet)
                  "digits, '.', '_' and '-'",
                  attr, el);
     } else if (strncmp(tail, "This element is not expected", 28) == 0) {
+        const char *what = known_element(el) ? "misplaced" : "unknown element";
+        const char *hint = order_hint(el);
+
         expected_list(tail, list, sizeof(list));
-        snprintf(msg, cap, "%s <%s>%s%s",
-                 known_element(el) ? "misplaced" : "unknown element", el,
-                 list[0] ? "; expected " : "", list);
+        if (list[0] != '\0')
+            snprintf(msg, cap, "%s <%s>; expected %s", what, el, list);
+        else if (hint != NULL)
+            snprintf(msg, cap, "%s <%s>; %s", what, el, hint);
+        else
+            snprintf(msg, cap, "%s <%s>", what, el);
     } else if (strncmp(tail, "Missing child element(s)", 24) == 0) {
         expected_list(tail, list, sizeof(list));
         snprintf(msg, cap, "<%s> is missing a child element%s%s", el,
@@ -518,6 +545,7 @@ valid_env_name(const char *s)
 static void
 check_secret(struct loader *L, int line, const char *name, const char *v)
 {
+    const char *env;
     char *path;
 
     if (strncmp(v, "env:", 4) == 0) {
@@ -528,7 +556,8 @@ check_secret(struct loader *L, int line, const char *name, const char *v)
                         name);
             return;
         }
-        if (getenv(v + 4) == NULL || getenv(v + 4)[0] == '\0')
+        env = getenv(v + 4);
+        if (env == NULL || env[0] == '\0')
             add_problem(L, line,
                         "attribute '%s': environment variable %s is not set",
                         name, v + 4);
@@ -854,6 +883,7 @@ walk(struct loader *L, const xmlNode *root)
 
     for (c = root->children; c != NULL; c = c->next) {
         if (is_el(c, "keys")) {
+            L->keys_line = line_of(c);
             free(cfg->pseudonym_key);
             cfg->pseudonym_key = load_single(L, c, "keys", "pseudonym");
         } else if (is_el(c, "state")) {
@@ -1061,15 +1091,60 @@ check_endpoints(struct loader *L)
     }
 }
 
-/* True when path is dir or lies under it (both absolute, lexically). */
+/* An absolute path without ".", ".." and repeated '/', lexically (the
+ * folders need not exist yet). Caller frees. */
+static char *
+path_normal(const char *path)
+{
+    char *out = sl_malloc(strlen(path) + 2);
+    size_t o = 0;
+    const char *p = path;
+
+    while (*p) {
+        const char *e;
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        e = p;
+        while (*e && *e != '/')
+            e++;
+        n = (size_t)(e - p);
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* the '/' before the dropped part */
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p = e;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+/* True when path is dir or lies under it (both absolute). */
 static int
 path_within(const char *path, const char *dir)
 {
-    size_t n = strlen(dir);
+    char *np = path_normal(path), *nd = path_normal(dir);
+    size_t n = strlen(nd);
+    int in;
 
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+    if (n == 1) /* "/" holds everything */
+        in = 1;
+    else
+        in = strncmp(np, nd, n) == 0 && (np[n] == '\0' || np[n] == '/');
+    free(np);
+    free(nd);
+    return in;
 }
 
 /* Quarantine holds data that still identifies patients, and targets are
@@ -1092,6 +1167,30 @@ check_quarantine(struct loader *L)
                         t->id ? t->id : "");
         free(tp);
     }
+}
+
+/* The pseudonym key must be long enough to key HMAC-SHA256 soundly. It
+ * is read only when its reference resolves (else that was reported), and
+ * wiped at once. */
+static void
+check_key_length(struct loader *L)
+{
+    struct sl_err e;
+    char *key = NULL;
+    size_t len = 0;
+
+    if (L->cfg->pseudonym_key == NULL || L->keys_line == 0 ||
+        schema_rejected(L, L->keys_line))
+        return;
+    if (sl_secret_read(L->cfg->pseudonym_key, L->cfg->base_dir, &key, &len,
+                       &e) != SL_OK)
+        return; /* check_secret has said why */
+    if (len < SL_KEY_MIN_BYTES)
+        add_problem(L, L->keys_line,
+                    "attribute 'pseudonym': the key is shorter than %d "
+                    "bytes; make one with sluice keygen",
+                    SL_KEY_MIN_BYTES);
+    sl_freezero(key, len);
 }
 
 /* ---- the entry point -------------------------------------------------- */
@@ -1168,6 +1267,10 @@ sl_config_load(const char *path, int report, struct sl_config **out,
 
     L.path = path;
     L.cfg = config_new(path);
+    if (sl_path_is_dir(path)) {
+        add_problem(&L, 0, "is a folder, not a configuration file");
+        goto done;
+    }
     if (sl_file_read(path, &text, &len, &rerr) != SL_OK) {
         /* rerr.msg is "PATH: cannot open: why"; add_problem adds PATH. */
         const char *why = rerr.msg;
@@ -1175,6 +1278,10 @@ sl_config_load(const char *path, int report, struct sl_config **out,
         if (strncmp(why, path, pl) == 0 && strncmp(why + pl, ": ", 2) == 0)
             why += pl + 2;
         add_problem(&L, 0, "%s", why);
+        goto done;
+    }
+    if (len == 0) {
+        add_problem(&L, 0, "the file is empty");
         goto done;
     }
     if (len > (size_t)CONFIG_MAX_BYTES) {
@@ -1206,6 +1313,7 @@ sl_config_load(const char *path, int report, struct sl_config **out,
     check_endpoints(&L);
     check_jobs(&L);
     check_quarantine(&L);
+    check_key_length(&L);
 
 done:
     if (L.nprobs == 0) {

@@ -205,7 +205,8 @@ put_value(FILE *f, const struct sl_opt *o)
             q = strchr(p, ' ');
             if (q == NULL)
                 q = p + strlen(p);
-            fprintf(f, " `%.*s`", (int)(q - p), p);
+            fprintf(f, "%s `%.*s`", p == o->choices ? "" : ",", (int)(q - p),
+                    p);
             p = *q ? q + 1 : q;
         }
         break;

@@ -2,7 +2,7 @@
 # config_cli.sh - check-config, jobs and keygen as a user runs them.
 . "$top_srcdir/tests/integration/lib.sh"
 D=$top_srcdir/tests/data/config
-plan 17
+plan 21
 
 # The example that `make demo` runs is valid once its folders and key
 # exist, wherever it is copied and from whatever folder sluice is run:
@@ -40,6 +40,12 @@ case "$rc:$out" in
 "1:$T/none.xml: cannot open: No such file or directory") ok "a missing file: exit 1, named" ;;
 *) diag "$rc $out"; not_ok "a missing file: exit 1, named" ;;
 esac
+: >"$T/empty.xml"
+out=$(sluice check-config -c "$T/empty.xml" 2>&1)
+check "an empty file: exit 1, said so" test "$?:$out" = "1:$T/empty.xml: the file is empty"
+out=$(sluice check-config -c "$T/demo" 2>&1)
+check "a folder: exit 1, said so" \
+    test "$?:$out" = "1:$T/demo: is a folder, not a configuration file"
 sluice check-config --frobnicate >/dev/null 2>&1
 check "a bad argument is a usage error (exit 1)" test $? = 1
 
@@ -53,9 +59,17 @@ check "--options lists bundle-size with its bounds" \
 sluice jobs --config "$D/ok-full.xml" >"$T/jobs" 2>&1
 check "jobs exits 0" test $? = 0
 check "jobs shows the nightly job" \
-    grep -Eq '^nightly +30 1 \* \* 1-5 +ehr pacs +fhir-out dicom-out +deid:longitudinal$' "$T/jobs"
+    grep -Eq '^nightly +30 1 \* \* 1-5 +ehr pacs +fhir-out dicom-out +deid:longitudinal +never$' "$T/jobs"
 check "jobs shows the manual job and its stages" \
-    grep -Eq '^manual +manual +ehr +fhir-bundles +deid:site-profile.xml translate:2 validate:1$' "$T/jobs"
+    grep -Eq '^manual +manual +ehr +fhir-bundles +deid:site-profile.xml translate:2 validate:1 +never$' "$T/jobs"
+check "jobs without a state store does not create one" \
+    test ! -e "$D/sluice-state.db"
+# After a run, its status and start time.
+echo '{"resourceType":"Patient","id":"p1"}' >"$T/demo/input/fhir/p.ndjson"
+sluice run demo --config "$T/demo/sluice.xml" >/dev/null 2>&1
+sluice jobs --config "$T/demo/sluice.xml" >"$T/jobs" 2>&1
+check "jobs shows the last run of a job" \
+    grep -Eq '^demo +.* finished 20[0-9-]+T[0-9:]+Z$' "$T/jobs"
 sluice jobs --config "$D/bad-enum.xml" >/dev/null 2>&1
 check "jobs on a bad configuration exits 1" test $? = 1
 
