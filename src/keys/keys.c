@@ -7,13 +7,15 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "keys/keys.h"
 
 struct sl_keys {
     unsigned char *key;
     size_t len;
+    EVP_MAC *hmac; /* fetched once; shared by threads (read-only) */
 };
 
 int
@@ -27,6 +29,11 @@ sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
                       "needed (make one with 'sluice keygen')", len,
                       SL_KEY_MIN_BYTES);
     k = sl_calloc(1, sizeof(*k));
+    k->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (k->hmac == NULL) {
+        free(k);
+        return SL_ERR(err, SL_EKEY, "OpenSSL has no HMAC");
+    }
     k->key = sl_malloc(len);
     memcpy(k->key, key, len);
     k->len = len;
@@ -61,6 +68,7 @@ sl_keys_free(struct sl_keys *k)
     if (k == NULL)
         return;
     sl_freezero(k->key, k->len);
+    EVP_MAC_free(k->hmac);
     free(k);
 }
 
@@ -68,20 +76,19 @@ static void
 mac(const struct sl_keys *k, const char *domain, const char *value,
     size_t len, unsigned char md[32])
 {
-    unsigned int mdlen = 32;
-    HMAC_CTX *h;
+    OSSL_PARAM params[2];
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(k->hmac);
+    size_t mdlen = 0;
 
-    /* HMAC_* is deprecated in OpenSSL 3 but is the one API present in
-     * every version we build with; EVP_MAC would do the same. */
-    h = HMAC_CTX_new();
-    if (h == NULL)
-        abort();
-    HMAC_Init_ex(h, k->key, (int)k->len, EVP_sha256(), NULL);
-    HMAC_Update(h, (const unsigned char *)domain, strlen(domain));
-    HMAC_Update(h, (const unsigned char *)"", 1);
-    HMAC_Update(h, (const unsigned char *)value, len);
-    HMAC_Final(h, md, &mdlen);
-    HMAC_CTX_free(h);
+    params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (c == NULL || !EVP_MAC_init(c, k->key, k->len, params) ||
+        !EVP_MAC_update(c, (const unsigned char *)domain, strlen(domain)) ||
+        !EVP_MAC_update(c, (const unsigned char *)"", 1) ||
+        !EVP_MAC_update(c, (const unsigned char *)value, len) ||
+        !EVP_MAC_final(c, md, &mdlen, 32))
+        abort(); /* only on a broken OpenSSL: never go on without a MAC */
+    EVP_MAC_CTX_free(c);
 }
 
 void
@@ -139,8 +146,8 @@ sl_keys_uid(const struct sl_keys *k, const char *uid, char *out)
     for (i = 0; i < 4; i++)
         n[i] = (uint32_t)md[4 * i] << 24 | (uint32_t)md[4 * i + 1] << 16 |
                (uint32_t)md[4 * i + 2] << 8 | md[4 * i + 3];
-    /* 2^126 <= n < 2^127: always 39 digits, no leading zero */
-    n[0] = (n[0] & 0x3fffffffu) | 0x40000000u;
+    if ((n[0] | n[1] | n[2] | n[3]) == 0)
+        n[3] = 1; /* "2.25.0" is not a UID anyone should get */
     while (n[0] | n[1] | n[2] | n[3]) {
         uint64_t rem = 0;
         for (i = 0; i < 4; i++) {

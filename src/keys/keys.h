@@ -55,9 +55,9 @@ void sl_keys_fingerprint(const struct sl_keys *k, char *out, size_t len);
 void sl_keys_pseudonym(const struct sl_keys *k, const char *domain,
                        const char *value, size_t len, char *out);
 
-/* The new UID for an original UID: "2.25." and the decimal of a 128-bit
- * number from the MAC with the top bit set to 0 and the next bit set to 1,
- * so it always has 39 digits and never a leading zero (44 characters).
+/* The new UID for an original UID: "2.25." and the decimal (no leading
+ * zero) of the first 128 bits of the MAC, as PS3.5 B.2 does for UUIDs:
+ * at most 44 characters.
  * out: at least SL_UID_MAX + 1 bytes. Well-known UIDs (SOP classes,
  * transfer syntaxes) are the caller's to leave alone. */
 void sl_keys_uid(const struct sl_keys *k, const char *uid, char *out);
