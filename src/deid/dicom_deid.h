@@ -1,0 +1,46 @@
+/* dicom_deid.h - DICOM de-identification engine (issue: DICOM
+ * de-identification by the PS3.15 profile and its options). Rules come
+ * from the <dicom> sections of a profile chain (profile.h); pseudonyms,
+ * UIDs and date shifts from keys.h, so they agree with the FHIR engine.
+ * DCMTK is used only through src/dicom/dicom.h. */
+#ifndef SL_DEID_DICOM_H
+#define SL_DEID_DICOM_H
+
+#include <stdio.h>
+
+#include "common/common.h"
+#include "deid/profile.h"
+#include "keys/keys.h"
+
+struct sl_dicom_deid;
+
+/* What a de-identified instance is, for naming output files and folders
+ * (values are pseudonyms and new UIDs, never originals). */
+struct sl_dicom_deid_info {
+    char *patient;    /* new PatientID */
+    char *study_uid;  /* new StudyInstanceUID */
+    char *series_uid; /* new SeriesInstanceUID */
+    char *sop_uid;    /* new SOPInstanceUID */
+    char *modality;
+};
+void sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info);
+
+/* Compiles the chain's <dicom> rules and options. keys is borrowed. */
+int sl_dicom_deid_new(const struct sl_profile_chain *chain,
+                      const struct sl_keys *keys, struct sl_dicom_deid **out,
+                      struct sl_err *err);
+void sl_dicom_deid_free(struct sl_dicom_deid *d);
+
+/* De-identifies the Part-10 file in_path into a new file out_path (pixel
+ * data copied byte-exact). SL_OK and *info filled; or SL_EQUARANTINE with
+ * a reason naming tags, never values (burned-in text, SR without Clean
+ * Structured Content, a leak found by the scan, a broken file); other
+ * codes are failures. Safe from several threads. */
+int sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
+                       const char *out_path, struct sl_dicom_deid_info *info,
+                       struct sl_err *err);
+
+/* --explain: options, then per rule the tags touched and counts. */
+void sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f);
+
+#endif

@@ -1,0 +1,45 @@
+/* fhir.h - FHIR R4 de-identification engine (issue: FHIR de-identification
+ * by configurable profiles). Rules come from the <fhir> sections of a
+ * profile chain (profile.h); pseudonyms, UIDs and date shifts from keys.h,
+ * so they agree with the DICOM engine. */
+#ifndef SL_DEID_FHIR_H
+#define SL_DEID_FHIR_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/common.h"
+#include "deid/profile.h"
+#include "keys/keys.h"
+
+struct sl_fhir_deid;
+
+/* Compiles the chain's <fhir> rules. keys is borrowed and must outlive
+ * the engine. On success *out owns the engine (sl_fhir_deid_free). */
+int sl_fhir_deid_new(const struct sl_profile_chain *chain,
+                     const struct sl_keys *keys, struct sl_fhir_deid **out,
+                     struct sl_err *err);
+void sl_fhir_deid_free(struct sl_fhir_deid *d);
+
+/* Pass 1, over every input resource (Bundles included) before any is
+ * de-identified: learns patients (their identifier for the date shift,
+ * names, identifiers, contact details, for scrubbing free text and for the
+ * leak scan) and which patient each resource belongs to, across files.
+ * Call from one thread. */
+int sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
+                       struct sl_err *err);
+
+/* Pass 2: de-identifies resource (or Bundle) in place. SL_OK; or
+ * SL_EQUARANTINE with a reason in err that holds no patient data (element
+ * paths, rule ids); other codes are failures. After the rules, the result
+ * is scanned for every identifier value learned in pass 1: a hit is
+ * SL_EQUARANTINE. Safe from several threads once learning is done. */
+int sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
+                          struct sl_err *err);
+
+/* --explain: the profile chain, then for each rule the element paths it
+ * touched and how many times (never values). */
+void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);
+
+#endif
