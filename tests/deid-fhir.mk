@@ -1,0 +1,10 @@
+# the FHIR de-identification engine: unit tests, data-driven cases
+# (tests/data/deid/fhir/) and synthetic data end to end
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_deid_fhir
+TESTS += tests/unit/test_deid_fhir
+tests_unit_test_deid_fhir_SOURCES = tests/unit/test_deid_fhir.c
+tests_unit_test_deid_fhir_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_deid_fhir_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_deid_fhir_SOURCES = force-cxx-link.cc
+endif
