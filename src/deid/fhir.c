@@ -67,6 +67,7 @@ struct fd_rule {
     int bound_pct; /* bound is a percentage of the value */
     char *system;  /* condition: the object's system (trailing '*': prefix) */
     char *type_code; /* condition: a code of the object's type.coding */
+    char *code;    /* condition: the object's code (Quantity.code "a") */
     int doc;       /* index in the chain; -1 for the built-in pseudo rules */
     struct fd_count *counts; /* explain; guarded by the engine's lock */
     size_t ncounts, capcounts;
@@ -222,6 +223,7 @@ rule_clear(struct fd_rule *r)
     free(r->value);
     free(r->system);
     free(r->type_code);
+    free(r->code);
     for (i = 0; i < r->ncounts; i++)
         free(r->counts[i].path);
     free(r->counts);
@@ -322,6 +324,7 @@ parse_rule(xmlNode *n, const struct sl_profile_doc *doc, int di, int seq,
     r->value = xattr(n, "value");
     r->system = xattr(n, "system");
     r->type_code = xattr(n, "type-code");
+    r->code = xattr(n, "code");
     if ((r->method = parse_method(m)) < 0) {
         rc = SL_ERR(err, SL_ECONFIG, "%s:%d: rule %s: unknown method",
                     doc->path, line, r->id);
@@ -944,6 +947,11 @@ cond_holds(const struct fd_rule *r, const json_t *v)
     }
     if (r->type_code && !has_type_code(v, r->type_code))
         return 0;
+    if (r->code) {
+        const char *code = jstr(v, "code");
+        if (code == NULL || strcmp(code, r->code) != 0)
+            return 0;
+    }
     return 1;
 }
 
@@ -984,11 +992,18 @@ match(const struct call *c, const struct el *e, const json_t *v)
         default:
             if (strcmp(r->target, e->type) == 0)
                 score = 2;
+            /* the parts of a complex extension (relative URLs) follow
+             * the rule of the extension they are in */
+            if (score >= 0 && strcmp(e->type, "Extension") == 0) {
+                const char *u = jstr(v, "url");
+                if (u && !strchr(u, ':'))
+                    score = -1;
+            }
             break;
         }
         if (score < 0)
             continue;
-        if (r->system || r->type_code) {
+        if (r->system || r->type_code || r->code) {
             if (!json_is_object(v) || !cond_holds(r, v))
                 continue;
             score++;
@@ -1322,10 +1337,27 @@ pseudonymise(struct call *c, struct res *r, const struct el *e,
         strcmp(c->cpath, "Bundle.entry.fullUrl") == 0 ||
         strcmp(c->cpath, "Bundle.entry.request.url") == 0 ||
         strcmp(c->cpath, "Bundle.entry.response.location") == 0) {
-        t = rewrite_ref(c, s, strcmp(c->cpath, "Bundle.entry.request.url") ==
-                                  0);
+        int req = strcmp(c->cpath, "Bundle.entry.request.url") == 0;
+        t = rewrite_ref(c, s, req);
         if (t == NULL)
             return NULL;
+        if (req && strchr(s, '?')) {
+            /* the query of a conditional URL names identifiers and goes:
+             * a conditional update becomes a create; a conditional delete
+             * or patch cannot be kept */
+            const char *method = jstr(e->parent, "method");
+            if (method && strcmp(method, "PUT") == 0) {
+                json_object_set_new(e->parent, "method", json_string("POST"));
+            } else if (method && strcmp(method, "POST") != 0 &&
+                       strcmp(method, "GET") != 0) {
+                free(t);
+                fail(c, SL_EQUARANTINE,
+                     "%s: a conditional %s names identifiers and cannot be "
+                     "rewritten", c->path,
+                     strcmp(method, "DELETE") == 0 ? "delete" : "patch");
+                return NULL;
+            }
+        }
         res = json_string(t);
         free(t);
         return res;
@@ -1456,8 +1488,15 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
         nv = generalise(c, r, e, v);
         break;
     case FD_PERTURB:
-        if (json_is_number(v))
+        if (json_is_number(v)) {
             nv = perturb(c, r, &d->rules[ri], v);
+        } else if (json_is_object(v) &&
+                   json_is_number(json_object_get(v, "value"))) {
+            /* a Quantity: its value */
+            json_t *p = perturb(c, r, &d->rules[ri], json_object_get(v, "value"));
+            nv = json_deep_copy(v);
+            json_object_set_new(nv, "value", p); /* steals p */
+        }
         break;
     case FD_ENCRYPT:
         if (s)
