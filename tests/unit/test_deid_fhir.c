@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
@@ -590,6 +592,126 @@ test_explain(void **state)
     sl_keys_free(k);
 }
 
+/* encrypt: AES-256-GCM that the key holder can reverse. */
+static void
+test_encrypt(void **state)
+{
+    static const char *doc =
+        "<profile xmlns=\"urn:sluice:deid:1\" name=\"e\" version=\"1\">"
+        "<fhir><rule path=\"Patient.id\" method=\"pseudonymise\"/>"
+        "<rule path=\"Patient.identifier\" method=\"keep\"/>"
+        "<rule path=\"Identifier.value\" method=\"encrypt\"/>"
+        "</fhir></profile>";
+    unsigned char key[32], raw[256], pt[64], tag[16];
+    struct sl_keys *k = key32();
+    struct sl_profile_chain c = {0};
+    struct sl_fhir_deid *d = NULL;
+    struct sl_err err = {0};
+    json_t *p = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient",
+                          "id", "p1", "identifier", "value", "MRN-0001");
+    const char *enc;
+    EVP_CIPHER_CTX *x;
+    int n, len, fin;
+    (void)state;
+
+    memset(key, 7, sizeof(key));
+    c.n = 1;
+    c.docs[0].doc = xmlReadMemory(doc, (int)strlen(doc), "e.xml", NULL, 0);
+    c.docs[0].fhir = xmlDocGetRootElement(c.docs[0].doc)->children;
+    assert_int_equal(sl_fhir_deid_new(&c, k, &d, &err), SL_OK);
+    /* no key yet: an error, not a silent copy */
+    assert_int_equal(sl_fhir_deid_resource(d, p, &err), SL_EKEY);
+    assert_int_equal(sl_fhir_deid_set_encrypt_key(d, key, 31, &err), SL_EKEY);
+    assert_int_equal(sl_fhir_deid_set_encrypt_key(d, key, 32, &err), SL_OK);
+    json_decref(p);
+    p = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id",
+                  "p1", "identifier", "value", "MRN-0001");
+    assert_int_equal(sl_fhir_deid_learn(d, p, &err), SL_OK);
+    assert_int_equal(sl_fhir_deid_resource(d, p, &err), SL_OK);
+    enc = str_at(p, "identifier[0].value");
+    assert_non_null(enc);
+    assert_int_equal(strncmp(enc, "sluice-aes256gcm:", 17), 0);
+    len = (int)strlen(enc + 17);
+    n = EVP_DecodeBlock(raw, (const unsigned char *)enc + 17, len);
+    n -= (enc[17 + len - 1] == '=') + (enc[17 + len - 2] == '='); /* padding */
+    len = n - 12 - 16;
+    assert_int_equal(len, 8);
+    memcpy(tag, raw + 12 + len, 16);
+    x = EVP_CIPHER_CTX_new();
+    assert_int_equal(EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, raw), 1);
+    assert_int_equal(EVP_DecryptUpdate(x, pt, &fin, raw + 12, len), 1);
+    assert_int_equal(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16, tag), 1);
+    assert_int_equal(EVP_DecryptFinal_ex(x, pt + fin, &n), 1);
+    EVP_CIPHER_CTX_free(x);
+    assert_memory_equal(pt, "MRN-0001", 8);
+    json_decref(p);
+    sl_fhir_deid_free(d);
+    xmlFreeDoc(c.docs[0].doc);
+    sl_keys_free(k);
+}
+
+/* Pass 2 from several threads gives what one thread gives. */
+struct worker {
+    struct sl_fhir_deid *d;
+    json_t *items; /* de-identified in place */
+    int rc;
+};
+
+static void *
+work(void *arg)
+{
+    struct worker *w = arg;
+    struct sl_err err;
+    size_t i;
+    for (i = 0; i < json_array_size(w->items); i++) {
+        int rc = sl_fhir_deid_resource(w->d, json_array_get(w->items, i), &err);
+        if (rc != SL_OK)
+            w->rc = rc;
+    }
+    return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+    struct sl_keys *k = key32();
+    json_t *in = synth_bundles(8);
+    char *prof = chain_path("longitudinal");
+    struct sl_profile_chain *chain = NULL;
+    struct sl_fhir_deid *d = NULL;
+    struct worker w[4];
+    pthread_t t[4];
+    struct outcome o;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(run_engine(prof, in, k, &o, NULL), SL_OK);
+    assert_int_equal(o.rc, SL_OK);
+    assert_int_equal(sl_profile_chain_load(prof, &chain, NULL), SL_OK);
+    assert_int_equal(sl_fhir_deid_new(chain, k, &d, NULL), SL_OK);
+    for (i = 0; i < json_array_size(in); i++)
+        assert_int_equal(sl_fhir_deid_learn(d, json_array_get(in, i), NULL),
+                         SL_OK);
+    for (i = 0; i < 4; i++) {
+        w[i].d = d;
+        w[i].items = json_deep_copy(in);
+        w[i].rc = SL_OK;
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].rc, SL_OK);
+        assert_true(json_equal(w[i].items, o.out));
+        json_decref(w[i].items);
+    }
+    sl_fhir_deid_free(d);
+    sl_profile_chain_free(chain);
+    json_decref(o.out);
+    json_decref(in);
+    free(prof);
+    sl_keys_free(k);
+}
+
 /* A profile with an unknown path or method is refused with its line. */
 static void
 test_profile_errors(void **state)
@@ -678,6 +800,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_synth_basic),
         cmocka_unit_test(test_synth_longitudinal),
         cmocka_unit_test(test_synth_safe_harbor),
+        cmocka_unit_test(test_encrypt),
+        cmocka_unit_test(test_threads),
     };
 
     snprintf(srcdir, sizeof(srcdir), "%s", top ? top : ".");
