@@ -69,6 +69,7 @@ struct fd_rule {
     char *type_code; /* condition: a code of the object's type.coding */
     char *code;    /* condition: the object's code (Quantity.code "a") */
     int doc;       /* index in the chain; -1 for the built-in pseudo rules */
+    uint64_t hash; /* of target, to skip most strcmp calls */
     struct fd_count *counts; /* explain; guarded by the engine's lock */
     size_t ncounts, capcounts;
 };
@@ -93,6 +94,10 @@ struct sl_fhir_deid {
     struct sl_strv doc_names; /* "basic 1" per chain document */
     struct fd_rule *rules;    /* nrules, then the two pseudo rules */
     size_t nrules;
+    /* rules by the hash of their target: bucket heads and chains of rule
+     * indexes, highest index first (-1 ends) */
+    int *bucket, *chain;
+    size_t nbuckets;
     char *security_code;
     char *pid_system;
     int shift_min, shift_max;
@@ -498,6 +503,7 @@ compile_doc(struct sl_fhir_deid *d, const struct sl_profile_doc *doc, int di,
                 d->nrules--;
                 break;
             }
+        r.hash = hash_str(r.target);
         if (d->nrules + 3 > *cap) {
             *cap = *cap ? *cap * 2 : 64;
             d->rules = sl_realloc(d->rules, *cap * sizeof(r));
@@ -546,6 +552,17 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     d->rules[d->nrules + 1].method = FD_REMOVE;
     d->rules[d->nrules + 1].doc = -1;
     d->chain_desc = chain ? sl_profile_chain_describe(chain) : NULL;
+    for (d->nbuckets = 64; d->nbuckets < 2 * d->nrules;)
+        d->nbuckets *= 2;
+    d->bucket = sl_malloc(d->nbuckets * sizeof(int));
+    d->chain = sl_malloc((d->nrules + 1) * sizeof(int));
+    for (i = 0; i < d->nbuckets; i++)
+        d->bucket[i] = -1;
+    for (i = 0; i < d->nrules; i++) { /* ascending: heads end up highest */
+        size_t b = (size_t)d->rules[i].hash & (d->nbuckets - 1);
+        d->chain[i] = d->bucket[b];
+        d->bucket[b] = (int)i;
+    }
     *out = d;
     d = NULL;
 out:
@@ -577,6 +594,8 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
         for (i = 0; i < d->nrules + 2; i++)
             rule_clear(&d->rules[i]);
     free(d->rules);
+    free(d->bucket);
+    free(d->chain);
     free(d->chain_desc);
     sl_strv_free(&d->doc_names);
     free(d->security_code);
@@ -837,6 +856,7 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 
 struct lcount {
     int rule;
+    uint64_t hash; /* of path */
     char *path;
     long n;
 };
@@ -868,6 +888,7 @@ struct el {
     const char *key;
     char type[64];
     char base[320]; /* table path of its children */
+    char canon[320]; /* table path of the element */
     int root;       /* a direct child of the resource */
     json_t *parent;
 };
@@ -875,11 +896,14 @@ struct el {
 static void
 count(struct call *c, int rule)
 {
+    uint64_t h;
     size_t i;
     if (rule < 0)
         return;
+    h = hash_str(c->path);
     for (i = 0; i < c->nlc; i++)
-        if (c->lc[i].rule == rule && strcmp(c->lc[i].path, c->path) == 0) {
+        if (c->lc[i].hash == h && c->lc[i].rule == rule &&
+            strcmp(c->lc[i].path, c->path) == 0) {
             c->lc[i].n++;
             return;
         }
@@ -888,6 +912,7 @@ count(struct call *c, int rule)
         c->lc = sl_realloc(c->lc, c->caplc * sizeof(*c->lc));
     }
     c->lc[c->nlc].rule = rule;
+    c->lc[c->nlc].hash = h;
     c->lc[c->nlc].path = sl_strdup(c->path);
     c->lc[c->nlc].n = 1;
     c->nlc++;
@@ -924,12 +949,11 @@ merge_counts(struct call *c)
 static int
 push(char *buf, const char *sep, const char *s)
 {
-    size_t n = strlen(buf);
-    int w = snprintf(buf + n, PATHLEN - n, "%s%s", sep, s);
-    if (w < 0 || (size_t)w >= PATHLEN - n) {
-        buf[n] = '\0';
+    size_t n = strlen(buf), a = strlen(sep), b = strlen(s);
+    if (n + a + b + 1 > PATHLEN)
         return -1;
-    }
+    memcpy(buf + n, sep, a);
+    memcpy(buf + n + a, s, b + 1);
     return (int)n;
 }
 
@@ -955,62 +979,85 @@ cond_holds(const struct fd_rule *r, const json_t *v)
     return 1;
 }
 
-/* The index of the rule for the element, or -1. */
+/* Scores rule i for the element (-1: it does not apply). */
+static int
+score_rule(const struct call *c, const struct el *e, const json_t *v,
+           const struct fd_rule *r, const char *rel, const char *url)
+{
+    int score = -1;
+
+    switch (r->sel) {
+    case SEL_EXT:
+        if (url && strcmp(url, r->target) == 0)
+            score = 8;
+        break;
+    case SEL_PATH:
+        if (strcmp(r->target, c->cpath) == 0 &&
+            (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
+            score = 6;
+        break;
+    case SEL_RPATH:
+        if (rel && strcmp(r->target, rel) == 0)
+            score = 6;
+        break;
+    case SEL_TPATH:
+        if (c->tpath[0] && strcmp(r->target, c->tpath) == 0 &&
+            (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
+            score = 4;
+        break;
+    default:
+        if (strcmp(r->target, e->type) == 0)
+            score = 2;
+        /* the parts of a complex extension (relative URLs) follow the
+         * rule of the extension they are in */
+        if (score >= 0 && strcmp(e->type, "Extension") == 0) {
+            const char *u = jstr(v, "url");
+            if (u && !strchr(u, ':'))
+                score = -1;
+        }
+        break;
+    }
+    if (score >= 0 && (r->system || r->type_code || r->code)) {
+        if (!json_is_object(v) || !cond_holds(r, v))
+            return -1;
+        score++;
+    }
+    return score;
+}
+
+/* The index of the rule for the element, or -1: the candidates are the
+ * rules whose target hashes like the element's path, data type path,
+ * type, generic path or extension URL. */
 static int
 match(const struct call *c, const struct el *e, const json_t *v)
 {
     const struct sl_fhir_deid *d = c->d;
     const char *rel = strchr(c->cpath, '.');
-    int best = -1, bscore = -1;
-    size_t i;
+    const char *url = strcmp(e->type, "Extension") == 0 ? jstr(v, "url") : NULL;
+    uint64_t h[5];
+    int best = -1, bscore = -1, k, nh = 0;
 
-    for (i = d->nrules; i-- > 0;) {
-        const struct fd_rule *r = &d->rules[i];
-        int score = -1;
-        switch (r->sel) {
-        case SEL_EXT:
-            if (strcmp(e->type, "Extension") == 0) {
-                const char *u = jstr(v, "url");
-                if (u && strcmp(u, r->target) == 0)
-                    score = 8;
-            }
-            break;
-        case SEL_PATH:
-            if (strcmp(r->target, c->cpath) == 0 &&
-                (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
-                score = 6;
-            break;
-        case SEL_RPATH:
-            if (rel && strcmp(r->target, rel) == 0)
-                score = 6;
-            break;
-        case SEL_TPATH:
-            if (c->tpath[0] && strcmp(r->target, c->tpath) == 0 &&
-                (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
-                score = 4;
-            break;
-        default:
-            if (strcmp(r->target, e->type) == 0)
-                score = 2;
-            /* the parts of a complex extension (relative URLs) follow
-             * the rule of the extension they are in */
-            if (score >= 0 && strcmp(e->type, "Extension") == 0) {
-                const char *u = jstr(v, "url");
-                if (u && !strchr(u, ':'))
-                    score = -1;
-            }
-            break;
-        }
-        if (score < 0)
-            continue;
-        if (r->system || r->type_code || r->code) {
-            if (!json_is_object(v) || !cond_holds(r, v))
+    h[nh++] = hash_str(c->cpath);
+    h[nh++] = hash_str(e->type);
+    if (c->tpath[0])
+        h[nh++] = hash_str(c->tpath);
+    if (rel)
+        h[nh++] = hash_str(rel);
+    if (url)
+        h[nh++] = hash_str(url);
+    for (k = 0; k < nh; k++) {
+        int i;
+        for (i = d->bucket[(size_t)h[k] & (d->nbuckets - 1)]; i >= 0;
+             i = d->chain[i]) {
+            const struct fd_rule *r = &d->rules[i];
+            int score;
+            if (r->hash != h[k])
                 continue;
-            score++;
-        }
-        if (score > bscore) {
-            bscore = score;
-            best = (int)i;
+            score = score_rule(c, e, v, r, rel, url);
+            if (score > bscore || (score == bscore && score >= 0 && i > best)) {
+                bscore = score;
+                best = i;
+            }
         }
     }
     return best;
@@ -1529,9 +1576,9 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
 static int
 resolve(struct el *e, const char *base, const char *key)
 {
-    char canon[320];
+    const char *canon = e->canon;
 
-    if (!sl_fhir_elem_resolve(base, key, canon, sizeof(canon), e->type,
+    if (!sl_fhir_elem_resolve(base, key, e->canon, sizeof(e->canon), e->type,
                               sizeof(e->type)))
         return 0;
     e->key = key;
@@ -1580,10 +1627,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         }
         /* the canonical segment: "value[x]" for "valueQuantity" */
         {
-            char canon[320], t2[64];
-            sl_fhir_elem_resolve(base, key, canon, sizeof(canon), t2,
-                                 sizeof(t2));
-            seg = strrchr(canon, '.') + 1;
+            seg = strrchr(e.canon, '.') + 1;
             pl = push(c->path, ".", key);
             cl = push(c->cpath, ".", seg);
             if (c->tpath[0])

@@ -79,7 +79,9 @@ struct sl_fhir_vset {
     char **slot;
     size_t cap, n;
     size_t maxlen;
+    unsigned char *first; /* bitmap of the first two bytes of values */
 };
+/* minlen: at least 2 (the look-up filters on the first two bytes). */
 void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);
 void sl_fhir_vset_free(struct sl_fhir_vset *s);
 /* Finds the first match in text at or after from: returns 1 and sets

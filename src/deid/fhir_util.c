@@ -3,6 +3,7 @@
  * and to scan the output for leaks (see fhir_int.h). */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,50 @@
 
 /* ---- type table ---------------------------------------------------------- */
 
-static int
-row_cmp(const void *key, const void *row)
+/* An index of the rows by hash, built once (pthread_once: the engine
+ * may run on several threads). */
+static uint32_t *row_index; /* row number + 1; 0 is empty */
+static size_t row_index_cap;
+static pthread_once_t row_once = PTHREAD_ONCE_INIT;
+
+static uint64_t
+str_hash(const char *s)
 {
-    return strcmp(key, ((const struct sl_fhir_type_row *)row)->path);
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void
+build_row_index(void)
+{
+    size_t i, j;
+
+    for (row_index_cap = 1; row_index_cap < 2 * sl_fhir_type_nrows;)
+        row_index_cap *= 2;
+    row_index = sl_calloc(row_index_cap, sizeof(*row_index));
+    for (i = 0; i < sl_fhir_type_nrows; i++) {
+        j = (size_t)str_hash(sl_fhir_type_rows[i].path) & (row_index_cap - 1);
+        while (row_index[j])
+            j = (j + 1) & (row_index_cap - 1);
+        row_index[j] = (uint32_t)(i + 1);
+    }
 }
 
 const char *
 sl_fhir_type_lookup(const char *path)
 {
-    const struct sl_fhir_type_row *r;
+    size_t j;
 
-    r = bsearch(path, sl_fhir_type_rows, sl_fhir_type_nrows,
-                sizeof(sl_fhir_type_rows[0]), row_cmp);
-    return r ? r->types : NULL;
+    pthread_once(&row_once, build_row_index);
+    j = (size_t)str_hash(path) & (row_index_cap - 1);
+    for (; row_index[j]; j = (j + 1) & (row_index_cap - 1)) {
+        const struct sl_fhir_type_row *r = &sl_fhir_type_rows[row_index[j] - 1];
+        if (strcmp(r->path, path) == 0)
+            return r->types;
+    }
+    return NULL;
 }
 
 int
@@ -59,11 +90,14 @@ sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
 {
     const char *t, *p;
     size_t klen = strlen(key), i, n;
-    int w;
 
-    w = snprintf(canon, canon_len, "%s.%s", base, key);
-    if (w < 0 || (size_t)w >= canon_len)
+    size_t blen = strlen(base);
+
+    if (blen + 1 + klen + 4 > canon_len)
         return 0;
+    memcpy(canon, base, blen);
+    canon[blen] = '.';
+    memcpy(canon + blen + 1, key, klen + 1);
     if ((t = sl_fhir_type_lookup(canon)) != NULL) {
         first_type(t, type, type_len);
         return 1;
@@ -72,9 +106,8 @@ sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
     for (i = 1; i < klen; i++) {
         if (key[i] < 'A' || key[i] > 'Z')
             continue;
-        w = snprintf(canon, canon_len, "%s.%.*s[x]", base, (int)i, key);
-        if (w < 0 || (size_t)w >= canon_len)
-            return 0;
+        memcpy(canon + blen + 1, key, i);
+        memcpy(canon + blen + 1 + i, "[x]", 4);
         if ((t = sl_fhir_type_lookup(canon)) == NULL)
             continue;
         for (p = t; *p; p += n + (p[n] == '|')) {
@@ -362,6 +395,13 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
         x[i] = (char)lower((unsigned char)v[i]);
     x[n] = '\0';
     s->slot[at] = x;
+    if (s->first == NULL)
+        s->first = sl_calloc(65536 / 8, 1);
+    {
+        unsigned k = ((unsigned)(unsigned char)x[0] << 8) |
+                     (unsigned char)(n > 1 ? x[1] : 0);
+        s->first[k >> 3] |= (unsigned char)(1u << (k & 7));
+    }
     s->n++;
     if (n > s->maxlen)
         s->maxlen = n;
@@ -378,6 +418,7 @@ sl_fhir_vset_free(struct sl_fhir_vset *s)
         if (s->slot[i])
             sl_freezero(s->slot[i], strlen(s->slot[i]));
     free(s->slot);
+    free(s->first);
     memset(s, 0, sizeof(*s));
 }
 
@@ -392,7 +433,13 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text,
     if (s->n == 0)
         return 0;
     for (i = from; i < len; i++) {
+        unsigned k;
         if (!is_word(t[i]) || (i > 0 && is_word(t[i - 1])))
+            continue;
+        /* the first two characters, lowercased, must start some value
+         * (a value of one character is never stored: MIN_LEARNED) */
+        k = ((unsigned)lower(t[i]) << 8) | (i + 1 < len ? lower(t[i + 1]) : 0);
+        if (!(s->first[k >> 3] & (1u << (k & 7))))
             continue;
         best = 0;
         for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
