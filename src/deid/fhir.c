@@ -871,6 +871,14 @@ struct call {
     char path[PATHLEN];  /* concrete resource path, for explain */
     char cpath[PATHLEN]; /* canonical resource path */
     char tpath[PATHLEN]; /* canonical path inside the data type, or "" */
+    /* pseudonyms already computed in this call (a Bundle names its
+     * patient and encounter many times): hash of domain and value */
+    struct {
+        uint64_t h;
+        char *v;
+        const char *domain;
+        char ps[SL_PSEUDONYM_LEN + 1];
+    } memo[64];
 };
 
 /* The resource being walked. */
@@ -1082,15 +1090,29 @@ fail(struct call *c, int code, const char *fmt, ...)
 }
 
 static void
-pseudonym(const struct call *c, const char *domain, const char *v, char *out)
+pseudonym(struct call *c, const char *domain, const char *v, char *out)
 {
+    uint64_t h = hash_str(v) ^ hash_str(domain);
+    size_t slot = (size_t)h & 63;
+
+    if (c->memo[slot].v && c->memo[slot].h == h &&
+        c->memo[slot].domain == domain && strcmp(c->memo[slot].v, v) == 0) {
+        memcpy(out, c->memo[slot].ps, SL_PSEUDONYM_LEN + 1);
+        return;
+    }
     sl_keys_pseudonym(c->d->keys, domain, v, strlen(v), out);
+    if (c->memo[slot].v)
+        sl_freezero(c->memo[slot].v, strlen(c->memo[slot].v));
+    c->memo[slot].v = sl_strdup(v);
+    c->memo[slot].h = h;
+    c->memo[slot].domain = domain;
+    memcpy(c->memo[slot].ps, out, SL_PSEUDONYM_LEN + 1);
 }
 
 /* A reference rewritten to the pseudonymous ids, or NULL when it cannot
  * be kept (conditional references name identifiers). Caller frees. */
 static char *
-rewrite_ref(const struct call *c, const char *s, int request_url)
+rewrite_ref(struct call *c, const char *s, int request_url)
 {
     char ps[SL_PSEUDONYM_LEN + 1], uuid[40], uid[SL_UID_MAX + 1];
     const char *q, *slash, *prev = NULL, *p;
@@ -1646,12 +1668,12 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 json_t *item = json_incref(json_array_get(v, i));
                 char saved[PATHLEN];
                 if (in_type) {
-                    memcpy(saved, c->tpath, sizeof(saved));
+                    memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                     snprintf(c->tpath, PATHLEN, "%s", e.type);
                 }
                 act = element(c, r, &e, &item, deflt);
                 if (in_type)
-                    memcpy(c->tpath, saved, sizeof(saved));
+                    memcpy(c->tpath, saved, strlen(saved) + 1);
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -1665,12 +1687,12 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             json_t *item = json_incref(v);
             char saved[PATHLEN];
             if (in_type) {
-                memcpy(saved, c->tpath, sizeof(saved));
+                memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                 snprintf(c->tpath, PATHLEN, "%s", e.type);
             }
             act = element(c, r, &e, &item, deflt);
             if (in_type)
-                memcpy(c->tpath, saved, sizeof(saved));
+                memcpy(c->tpath, saved, strlen(saved) + 1);
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);
@@ -1861,6 +1883,9 @@ sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
 out:
     for (i = 0; i < c->nlc; i++)
         free(c->lc[i].path);
+    for (i = 0; i < 64; i++)
+        if (c->memo[i].v)
+            sl_freezero(c->memo[i].v, strlen(c->memo[i].v));
     free(c->lc);
     free(c);
     return rc;
