@@ -1576,7 +1576,10 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             strcmp(c->tpath, "Attachment.data") == 0) {
             nv = scrub_attachment(c, e, s);
         } else if (s) {
-            char *t = sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
+            char *t = strcmp(e->type, "xhtml") == 0
+                          ? sl_fhir_vset_scrub_markup(&d->values, s,
+                                                      REDACTED_TEXT)
+                          : sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
             if (t == NULL)
                 return ACT_KEEP;
             nv = json_string(t);
@@ -1848,8 +1851,11 @@ scan(struct call *c, json_t *v, char *path)
         for (i = 0; i < json_array_size(v); i++)
             scan(c, json_array_get(v, i), path);
     } else if (json_is_string(v) &&
-               sl_fhir_vset_find(&c->d->values, json_string_value(v),
-                                 json_string_length(v), 0, &a, &b)) {
+               (sl_str_has_suffix(path, ".text.div")
+                    ? sl_fhir_vset_find_markup(&c->d->values,
+                                               json_string_value(v))
+                    : sl_fhir_vset_find(&c->d->values, json_string_value(v),
+                                        json_string_length(v), 0, &a, &b))) {
         fail(c, SL_EQUARANTINE,
              "leak scan: a value learned from the input (a name, "
              "identifier, contact or address) remains at %s", path);

@@ -92,5 +92,10 @@ int sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text,
  * was no match. */
 char *sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
                          const char *repl);
+/* The same for XHTML (Narrative.div): only the text between tags is
+ * looked at, so markup stays well-formed and its names never match. */
+int sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text);
+char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s,
+                                const char *text, const char *repl);
 
 #endif

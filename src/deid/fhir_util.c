@@ -476,3 +476,61 @@ sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
     sl_buf_adds(&out, text + at);
     return sl_buf_steal(&out);
 }
+
+/* Text segments of markup: what lies outside <...>. */
+int
+sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text)
+{
+    const char *p = text;
+    size_t a, b;
+
+    while (*p) {
+        size_t n = strcspn(p, "<");
+        if (n && sl_fhir_vset_find(s, p, n, 0, &a, &b))
+            return 1;
+        p += n;
+        if (*p == '<') {
+            const char *gt = strchr(p, '>');
+            if (gt == NULL)
+                return sl_fhir_vset_find(s, p, strlen(p), 0, &a, &b);
+            p = gt + 1;
+        }
+    }
+    return 0;
+}
+
+char *
+sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
+                          const char *repl)
+{
+    const char *p = text;
+    struct sl_buf out;
+    int changed = 0;
+
+    sl_buf_init(&out);
+    while (*p) {
+        size_t n = strcspn(p, "<");
+        if (n) {
+            char *seg = sl_strndup(p, n), *clean;
+            clean = sl_fhir_vset_scrub(s, seg, repl);
+            sl_buf_adds(&out, clean ? clean : seg);
+            changed |= clean != NULL;
+            if (clean)
+                sl_freezero(clean, strlen(clean));
+            sl_freezero(seg, n);
+        }
+        p += n;
+        if (*p == '<') {
+            const char *gt = strchr(p, '>');
+            size_t m = gt ? (size_t)(gt + 1 - p) : strlen(p);
+            sl_buf_add(&out, p, m);
+            p += m;
+        }
+    }
+    if (!changed) {
+        sl_freezero(out.data, out.len);
+        free(out.data);
+        return NULL;
+    }
+    return sl_buf_steal(&out);
+}
