@@ -398,6 +398,39 @@ str_at(const json_t *v, const char *path)
     return json_string_value(at(v, path));
 }
 
+/* Every reference in v resolves to an entry of the bundle (urls). */
+static void
+check_refs(const json_t *v, const struct sl_strv *urls, size_t *nrefs)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++)
+            check_refs(json_array_get(v, i), urls, nrefs);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (strcmp(k, "reference") == 0 && json_is_string(x)) {
+            const char *ref = json_string_value(x);
+            int found = 0;
+            for (i = 0; i < urls->n && !found; i++)
+                found = strcmp(urls->v[i], ref) == 0 ||
+                        (sl_str_has_suffix(urls->v[i], ref) &&
+                         urls->v[i][strlen(urls->v[i]) - strlen(ref) - 1] ==
+                             '/');
+            if (!found)
+                fail_msg("a reference does not resolve in its Bundle");
+            (*nrefs)++;
+        } else
+            check_refs(x, urls, nrefs);
+    }
+}
+
 static void
 check_synth(const char *profile)
 {
@@ -422,6 +455,16 @@ check_synth(const char *profile)
 
         sl_buf_init(&all);
         all_strings(ob, &all);
+        {
+            struct sl_strv urls = {0};
+            const json_t *oes = json_object_get(ob, "entry");
+            size_t nrefs = 0;
+            for (i = 0; i < json_array_size(oes); i++)
+                sl_strv_push(&urls, str_at(json_array_get(oes, i), "fullUrl"));
+            check_refs(oes, &urls, &nrefs);
+            assert_true(nrefs >= json_array_size(oes));
+            sl_strv_free(&urls);
+        }
         /* PHI gone: names, identifiers, contact, address, report text */
         for (i = 0; i < json_array_size(ids); i++)
             assert_null(strstr(all.data, json_string_value(json_object_get(
