@@ -45,9 +45,9 @@ enum fd_method {
 };
 
 static const char *const method_names[FD_NMETHODS] = {
-    "keep",      "descend",    "remove",     "empty",
-    "replace",   "pseudonymise", "uid",      "date-shift",
-    "generalise", "perturb",   "encrypt",    "scrub"};
+    "keep", "descend",    "remove",     "empty",   "replace", "pseudonymise",
+    "uid",  "date-shift", "generalise", "perturb", "encrypt", "scrub"
+};
 
 enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE };
 
@@ -60,23 +60,23 @@ struct fd_rule {
     char *id;
     int method;
     int sel;
-    char *target;  /* URL, canonical path, or type */
-    char *ctype;   /* a path written with a concrete choice: its type */
-    char *value;   /* replace */
-    double bound;  /* perturb */
-    int bound_pct; /* bound is a percentage of the value */
-    char *system;  /* condition: the object's system (trailing '*': prefix) */
+    char *target;    /* URL, canonical path, or type */
+    char *ctype;     /* a path written with a concrete choice: its type */
+    char *value;     /* replace */
+    double bound;    /* perturb */
+    int bound_pct;   /* bound is a percentage of the value */
+    char *system;    /* condition: the object's system (trailing '*': prefix) */
     char *type_code; /* condition: a code of the object's type.coding */
-    char *code;    /* condition: the object's code (Quantity.code "a") */
-    int doc;       /* index in the chain; -1 for the built-in pseudo rules */
-    uint64_t hash; /* of target, to skip most strcmp calls */
+    char *code;      /* condition: the object's code (Quantity.code "a") */
+    int doc;         /* index in the chain; -1 for the built-in pseudo rules */
+    uint64_t hash;   /* of target, to skip most strcmp calls */
     struct fd_count *counts; /* explain; guarded by the engine's lock */
     size_t ncounts, capcounts;
 };
 
 /* A patient learned in pass 1. */
 struct fd_patient {
-    char *mrn;  /* the identifier the date shift derives from, or NULL */
+    char *mrn;       /* the identifier the date shift derives from, or NULL */
     char latest[11]; /* latest full date of the record, "" if none */
 };
 
@@ -109,16 +109,18 @@ struct sl_fhir_deid {
     pthread_mutex_t lock;
 };
 
-#define R_NORULE(d) ((int)(d)->nrules)      /* inherited "remove" */
+#define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
 #define R_UNKNOWN(d) ((int)(d)->nrules + 1) /* not defined in R4 */
 
-#define SECURITY_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
-#define DAR_URL "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-#define ENC_PREFIX "sluice-aes256gcm:"
+#define SECURITY_SYSTEM \
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+#define DAR_URL       "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#define ENC_PREFIX    "sluice-aes256gcm:"
 #define REDACTED_TEXT "[redacted]"
-#define MIN_LEARNED 3 /* shorter values are not scrubbed nor scanned */
+#define MIN_LEARNED   3 /* shorter values are not scrubbed nor scanned */
 
-/* ---- map ------------------------------------------------------------------- */
+/* ---- map -------------------------------------------------------------------
+ */
 
 static uint64_t
 hash_str(const char *s)
@@ -155,7 +157,7 @@ map_put(struct fd_map *m, const char *k)
     size_t i;
 
     if ((m->n + 1) * 2 > m->cap) {
-        struct fd_map t = {0};
+        struct fd_map t = { 0 };
         t.cap = m->cap ? m->cap * 2 : 64;
         t.keys = sl_calloc(t.cap, sizeof(char *));
         t.vals = sl_calloc(t.cap, sizeof(void *));
@@ -204,7 +206,8 @@ patient_free(void *p)
     free(pt);
 }
 
-/* ---- compiling the profile ------------------------------------------------- */
+/* ---- compiling the profile -------------------------------------------------
+ */
 
 static char *
 xattr(xmlNode *n, const char *name)
@@ -339,7 +342,8 @@ parse_rule(xmlNode *n, const struct sl_profile_doc *doc, int di, int seq,
     if (nsel != 1) {
         rc = SL_ERR(err, SL_ECONFIG,
                     "%s:%d: rule %s: needs exactly one of path, type, "
-                    "extension", doc->path, line, r->id);
+                    "extension",
+                    doc->path, line, r->id);
         goto out;
     }
     if (ext) {
@@ -389,7 +393,8 @@ parse_rule(xmlNode *n, const struct sl_profile_doc *doc, int di, int seq,
             (*end && strcmp(end, "%") != 0)) {
             rc = SL_ERR(err, SL_ECONFIG,
                         "%s:%d: rule %s: perturb needs a bound > 0 (a number, "
-                        "or a percentage like 5%%)", doc->path, line, r->id);
+                        "or a percentage like 5%%)",
+                        doc->path, line, r->id);
             goto out;
         }
         r->bound_pct = *end == '%';
@@ -422,8 +427,10 @@ load_enc_key(struct sl_fhir_deid *d, const char *ref, const char *where,
         data = sl_strdup(getenv(ref + 4));
         len = strlen(data);
     } else {
-        rc = SL_ERR(err, SL_EKEY, "%s: encrypt-key must be file:PATH or "
-                    "env:NAME of a set variable", where);
+        rc = SL_ERR(err, SL_EKEY,
+                    "%s: encrypt-key must be file:PATH or "
+                    "env:NAME of a set variable",
+                    where);
         goto out;
     }
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
@@ -432,12 +439,14 @@ load_enc_key(struct sl_fhir_deid *d, const char *ref, const char *where,
         memcpy(d->enc_key, data, 32);
     } else if (len == 64 && strspn(data, "0123456789abcdefABCDEF") >= 64) {
         for (i = 0; i < 32; i++) {
-            char hx[3] = {data[2 * i], data[2 * i + 1], 0};
+            char hx[3] = { data[2 * i], data[2 * i + 1], 0 };
             d->enc_key[i] = (unsigned char)strtoul(hx, NULL, 16);
         }
     } else {
-        rc = SL_ERR(err, SL_EKEY, "%s: the encryption key must be 32 bytes "
-                    "or 64 hex characters", where);
+        rc = SL_ERR(err, SL_EKEY,
+                    "%s: the encryption key must be 32 bytes "
+                    "or 64 hex characters",
+                    where);
         goto out;
     }
     d->has_enc_key = 1;
@@ -608,7 +617,8 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d);
 }
 
-/* ---- references ------------------------------------------------------------ */
+/* ---- references ------------------------------------------------------------
+ */
 
 static const char *
 jstr(const json_t *o, const char *key)
@@ -655,7 +665,7 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
 static char *
 patient_of(const struct sl_fhir_deid *d, const json_t *res)
 {
-    static const char *const keys[] = {"subject", "patient", "beneficiary"};
+    static const char *const keys[] = { "subject", "patient", "beneficiary" };
     size_t i;
 
     for (i = 0; i < 3; i++) {
@@ -670,7 +680,8 @@ patient_of(const struct sl_fhir_deid *d, const json_t *res)
     return NULL;
 }
 
-/* ---- pass 1 ------------------------------------------------------------------ */
+/* ---- pass 1
+ * ------------------------------------------------------------------ */
 
 static void
 learn_str(struct sl_fhir_deid *d, const json_t *v)
@@ -742,7 +753,10 @@ learn_walk(struct sl_fhir_deid *d, const json_t *v, const char *key,
     if (json_is_object(v)) {
         if (key && strcmp(key, "identifier") == 0)
             learn_str(d, json_object_get(v, "value"));
-        json_object_foreach((json_t *)v, k, c) learn_walk(d, c, k, latest);
+        json_object_foreach((json_t *)v, k, c)
+        {
+            learn_walk(d, c, k, latest);
+        }
     } else if (json_is_array(v)) {
         for (i = 0; i < json_array_size(v); i++)
             learn_walk(d, json_array_get(v, i), key, latest);
@@ -757,8 +771,8 @@ learn_walk(struct sl_fhir_deid *d, const json_t *v, const char *key,
 static int
 has_type_code(const json_t *ident, const char *code)
 {
-    const json_t *codings = json_object_get(json_object_get(ident, "type"),
-                                            "coding");
+    const json_t *codings =
+        json_object_get(json_object_get(ident, "type"), "coding");
     size_t i;
     for (i = 0; i < json_array_size(codings); i++) {
         const char *c = jstr(json_array_get(codings, i), "code");
@@ -802,9 +816,9 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
             }
         }
         for (i = 0; i < json_array_size(entries); i++)
-            learn_resource(d, json_object_get(json_array_get(entries, i),
-                                              "resource"),
-                           depth + 1);
+            learn_resource(
+                d, json_object_get(json_array_get(entries, i), "resource"),
+                depth + 1);
         learn_walk(d, json_object_get(res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
@@ -850,7 +864,8 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
     return learn_resource(d, resource, 0);
 }
 
-/* ---- pass 2 ------------------------------------------------------------------ */
+/* ---- pass 2
+ * ------------------------------------------------------------------ */
 
 #define PATHLEN 1024
 
@@ -884,7 +899,7 @@ struct call {
 /* The resource being walked. */
 struct res {
     const char *type;
-    char *self;    /* "Type/id", or NULL */
+    char *self; /* "Type/id", or NULL */
     int contained;
     const struct fd_patient *pat;
     char *pat_ref; /* "Patient/id" */
@@ -895,9 +910,9 @@ struct res {
 struct el {
     const char *key;
     char type[64];
-    char base[320]; /* table path of its children */
+    char base[320];  /* table path of its children */
     char canon[320]; /* table path of the element */
-    int root;       /* a direct child of the resource */
+    int root;        /* a direct child of the resource */
     json_t *parent;
 };
 
@@ -1180,8 +1195,8 @@ res_shift(const struct call *c, struct res *r)
                         : r->pat_ref          ? r->pat_ref
                         : r->self             ? r->self
                                               : "";
-        r->shift = sl_keys_date_shift(c->d->keys, k, c->d->shift_min,
-                                      c->d->shift_max);
+        r->shift =
+            sl_keys_date_shift(c->d->keys, k, c->d->shift_min, c->d->shift_max);
         r->have_shift = 1;
     }
     return r->shift;
@@ -1190,8 +1205,7 @@ res_shift(const struct call *c, struct res *r)
 /* Patient.birthDate: nobody is shown older than 90 at the record's
  * latest date (Safe Harbor (C): ages over 89 in one group). */
 static void
-cap_birth(const struct res *r, struct sl_fhir_date *b, int shift,
-          int year_only)
+cap_birth(const struct res *r, struct sl_fhir_date *b, int shift, int year_only)
 {
     struct sl_fhir_date last;
 
@@ -1279,8 +1293,8 @@ perturb(struct call *c, const struct res *r, const struct fd_rule *rule,
     if (rule->bound_pct)
         bound = fabs(x) * rule->bound / 100.0;
     snprintf(txt, sizeof(txt), "%.15g", x);
-    snprintf(seed, sizeof(seed), "%s|%s|%s", r->self ? r->self : "",
-             c->path, txt);
+    snprintf(seed, sizeof(seed), "%s|%s|%s", r->self ? r->self : "", c->path,
+             txt);
     sl_keys_pseudonym(c->d->keys, "perturb", seed, strlen(seed), ps);
     for (i = 0; i < 6; i++) {
         int b = ps[i] >= 'a' ? ps[i] - 'a' : ps[i] - '2' + 26;
@@ -1306,8 +1320,10 @@ encrypt_value(struct call *c, const char *s)
     json_t *res = NULL;
 
     if (!c->d->has_enc_key) {
-        fail(c, SL_EKEY, "%s: the encrypt method needs a key (the profile's "
-             "encrypt-key, or the API)", c->path);
+        fail(c, SL_EKEY,
+             "%s: the encrypt method needs a key (the profile's "
+             "encrypt-key, or the API)",
+             c->path);
         return NULL;
     }
     if (n > 1 << 20 || RAND_bytes(nonce, sizeof(nonce)) != 1)
@@ -1315,8 +1331,8 @@ encrypt_value(struct call *c, const char *s)
     buf = sl_malloc(12 + n + 16);
     memcpy(buf, nonce, 12);
     if ((x = EVP_CIPHER_CTX_new()) == NULL ||
-        EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, c->d->enc_key,
-                           nonce) != 1 ||
+        EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, c->d->enc_key, nonce) !=
+            1 ||
         EVP_EncryptUpdate(x, buf + 12, &len, (const unsigned char *)s,
                           (int)n) != 1 ||
         EVP_EncryptFinal_ex(x, buf + 12 + len, &fin) != 1 ||
@@ -1386,8 +1402,7 @@ scrub_attachment(struct call *c, const struct el *e, const char *b64)
 }
 
 static json_t *
-pseudonymise(struct call *c, struct res *r, const struct el *e,
-             const char *s)
+pseudonymise(struct call *c, struct res *r, const struct el *e, const char *s)
 {
     char ps[SL_PSEUDONYM_LEN + 1], uid[SL_UID_MAX + 1];
     char *t;
@@ -1422,7 +1437,8 @@ pseudonymise(struct call *c, struct res *r, const struct el *e,
                 free(t);
                 fail(c, SL_EQUARANTINE,
                      "%s: a conditional %s names identifiers and cannot be "
-                     "rewritten", c->path,
+                     "rewritten",
+                     c->path,
                      strcmp(method, "DELETE") == 0 ? "delete" : "patch");
                 return NULL;
             }
@@ -1447,9 +1463,9 @@ pseudonymise(struct call *c, struct res *r, const struct el *e,
         pseudonym(c, SL_KD_IDENTIFIER, s, ps);
         return json_string(ps);
     }
-    pseudonym(c, strncmp(c->tpath, "HumanName.", 10) == 0 ? SL_KD_NAME
-                                                           : SL_KD_TEXT,
-              s, ps);
+    pseudonym(
+        c, strncmp(c->tpath, "HumanName.", 10) == 0 ? SL_KD_NAME : SL_KD_TEXT,
+        s, ps);
     return json_string(ps);
 }
 
@@ -1481,8 +1497,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     m = ri >= 0 ? d->rules[ri].method : deflt;
     if (ri < 0 && m == FD_REMOVE)
         ri = R_NORULE(d);
-    if (strcmp(e->type, "Resource") == 0 &&
-        (m == FD_KEEP || m == FD_DESCEND)) {
+    if (strcmp(e->type, "Resource") == 0 && (m == FD_KEEP || m == FD_DESCEND)) {
         count(c, ri);
         return json_is_object(v) &&
                        do_resource(c, r, v, strcmp(e->key, "contained") == 0)
@@ -1505,8 +1520,11 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
                 const char *k;
                 json_t *x;
                 int has_value = 0;
-                json_object_foreach(v, k, x) if (strncmp(k, "value", 5) == 0)
-                    has_value = 1;
+                json_object_foreach(v, k, x)
+                {
+                    if (strncmp(k, "value", 5) == 0)
+                        has_value = 1;
+                }
                 if (!has_value)
                     return ACT_REMOVE;
             }
@@ -1525,8 +1543,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
         const char *val = d->rules[ri].value;
         double num;
         char *end;
-        if (json_is_number(v) && (num = strtod(val, &end), *end == '\0' &&
-                                                              end != val))
+        if (json_is_number(v) &&
+            (num = strtod(val, &end), *end == '\0' && end != val))
             nv = json_is_integer(v) ? json_integer((json_int_t)num)
                                     : json_real(num);
         else if (json_is_boolean(v))
@@ -1562,7 +1580,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
         } else if (json_is_object(v) &&
                    json_is_number(json_object_get(v, "value"))) {
             /* a Quantity: its value */
-            json_t *p = perturb(c, r, &d->rules[ri], json_object_get(v, "value"));
+            json_t *p =
+                perturb(c, r, &d->rules[ri], json_object_get(v, "value"));
             nv = json_deep_copy(v);
             json_object_set_new(nv, "value", p); /* steals p */
         }
@@ -1576,10 +1595,10 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             strcmp(c->tpath, "Attachment.data") == 0) {
             nv = scrub_attachment(c, e, s);
         } else if (s) {
-            char *t = strcmp(e->type, "xhtml") == 0
-                          ? sl_fhir_vset_scrub_markup(&d->values, s,
-                                                      REDACTED_TEXT)
-                          : sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
+            char *t =
+                strcmp(e->type, "xhtml") == 0
+                    ? sl_fhir_vset_scrub_markup(&d->values, s, REDACTED_TEXT)
+                    : sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
             if (t == NULL)
                 return ACT_KEEP;
             nv = json_string(t);
@@ -1768,9 +1787,9 @@ add_security(const struct call *c, json_t *res)
             strcmp(code, c->d->security_code) == 0)
             return;
     }
-    json_array_append_new(
-        sec, json_pack("{s:s, s:s}", "system", SECURITY_SYSTEM, "code",
-                       c->d->security_code));
+    json_array_append_new(sec,
+                          json_pack("{s:s, s:s}", "system", SECURITY_SYSTEM,
+                                    "code", c->d->security_code));
 }
 
 /* De-identifies one resource (top level, Bundle entry or contained).
@@ -1781,7 +1800,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     struct sl_fhir_deid *d = c->d;
     const char *type = jstr(obj, "resourceType"), *id = jstr(obj, "id");
     char save_p[PATHLEN], save_c[PATHLEN], save_t[PATHLEN];
-    struct res r = {0};
+    struct res r = { 0 };
     struct el e;
     int deflt = FD_DESCEND, ri;
 
@@ -1858,7 +1877,8 @@ scan(struct call *c, json_t *v, char *path)
                                         json_string_length(v), 0, &a, &b))) {
         fail(c, SL_EQUARANTINE,
              "leak scan: a value learned from the input (a name, "
-             "identifier, contact or address) remains at %s", path);
+             "identifier, contact or address) remains at %s",
+             path);
     }
 }
 
@@ -1897,7 +1917,8 @@ out:
     return rc;
 }
 
-/* ---- explain ----------------------------------------------------------------- */
+/* ---- explain
+ * ----------------------------------------------------------------- */
 
 static int
 count_cmp(const void *a, const void *b)
@@ -1925,8 +1946,7 @@ sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f)
         if (r->ncounts == 0)
             continue;
         qsort(r->counts, r->ncounts, sizeof(*r->counts), count_cmp);
-        fprintf(f, "rule %s (%s, %s):\n", r->id, method_names[r->method],
-                from);
+        fprintf(f, "rule %s (%s, %s):\n", r->id, method_names[r->method], from);
         for (j = 0; j < r->ncounts; j++)
             fprintf(f, "  %s %ld\n", r->counts[j].path, r->counts[j].n);
     }

@@ -50,8 +50,7 @@ struct sl_fhir_date {
  * it is not one). rest points into s. */
 int sl_fhir_date_parse(const char *s, struct sl_fhir_date *out);
 /* Writes date at its own precision (rest appended for SL_FD_TIME). */
-void sl_fhir_date_format(const struct sl_fhir_date *dt, char *out,
-                         size_t len);
+void sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len);
 /* Shifts by days, keeping the precision: a year is shifted as its 2 July,
  * a month as its 15th; times of day and zones are kept. */
 void sl_fhir_date_shift(struct sl_fhir_date *dt, int days);
@@ -95,7 +94,7 @@ char *sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
 /* The same for XHTML (Narrative.div): only the text between tags is
  * looked at, so markup stays well-formed and its names never match. */
 int sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text);
-char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s,
-                                const char *text, const char *repl);
+char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
+                                const char *repl);
 
 #endif

@@ -143,7 +143,7 @@ digits(const char *s, int n, int *out)
 int
 sl_fhir_date_parse(const char *s, struct sl_fhir_date *out)
 {
-    struct sl_fhir_date dt = {0};
+    struct sl_fhir_date dt = { 0 };
 
     if (!digits(s, 4, &dt.y))
         return SL_FD_BAD;
@@ -232,8 +232,8 @@ sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
     } else if (dt->prec == SL_FD_MONTH) {
         d = 15;
     }
-    sl_fhir_civil_from_days(sl_fhir_days_from_civil(dt->y, m, d) + days,
-                            &dt->y, &m, &d);
+    sl_fhir_civil_from_days(sl_fhir_days_from_civil(dt->y, m, d) + days, &dt->y,
+                            &m, &d);
     if (dt->prec >= SL_FD_MONTH)
         dt->m = m;
     if (dt->prec >= SL_FD_DAY)
@@ -249,16 +249,18 @@ sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t)
     return age;
 }
 
-/* ---- ZIP codes and UUIDs --------------------------------------------------- */
+/* ---- ZIP codes and UUIDs ---------------------------------------------------
+ */
 
 int
 sl_fhir_zip3(const char *zip, char *out)
 {
     /* 3-digit ZIP areas with 20,000 or fewer people (HHS guidance on
      * 164.514(b)(2)(i)(B), 2000 census) */
-    static const char *const restricted[] = {
-        "036", "059", "063", "102", "203", "556", "692", "790", "821",
-        "823", "830", "831", "878", "879", "884", "890", "893"};
+    static const char *const restricted[] = { "036", "059", "063", "102", "203",
+                                              "556", "692", "790", "821", "823",
+                                              "830", "831", "878", "879", "884",
+                                              "890", "893" };
     size_t i;
 
     if (strspn(zip, "0123456789") < 3)
@@ -276,7 +278,7 @@ sl_fhir_zip3(const char *zip, char *out)
 void
 sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
 {
-    unsigned char b[17] = {0};
+    unsigned char b[17] = { 0 };
     unsigned long acc = 0;
     int bits = 0, nb = 0, i, o = 0;
     const char *p;
@@ -302,7 +304,8 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
     out[o] = '\0';
 }
 
-/* ---- learned values ---------------------------------------------------------- */
+/* ---- learned values
+ * ---------------------------------------------------------- */
 
 static int
 is_word(unsigned char c)
@@ -317,7 +320,7 @@ lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-#define FNV_OFF 1469598103934665603ULL
+#define FNV_OFF   1469598103934665603ULL
 #define FNV_PRIME 1099511628211ULL
 
 static uint64_t
@@ -349,7 +352,7 @@ slot_of(const struct sl_fhir_vset *s, uint64_t h, const char *v, size_t n)
 static void
 vset_grow(struct sl_fhir_vset *s)
 {
-    struct sl_fhir_vset t = {0};
+    struct sl_fhir_vset t = { 0 };
     size_t i, j, n;
     uint64_t h;
 
@@ -423,8 +426,8 @@ sl_fhir_vset_free(struct sl_fhir_vset *s)
 }
 
 int
-sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text,
-                  size_t len, size_t from, size_t *start, size_t *end)
+sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
+                  size_t from, size_t *start, size_t *end)
 {
     const unsigned char *t = (const unsigned char *)text;
     size_t i, j, best;

@@ -36,9 +36,9 @@ static struct sl_keys *
 key32(void)
 {
     struct sl_keys *k = NULL;
-    assert_int_equal(sl_keys_from_bytes("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", 32,
-                                        &k, NULL),
-                     SL_OK);
+    assert_int_equal(
+        sl_keys_from_bytes("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", 32, &k, NULL),
+        SL_OK);
     return k;
 }
 
@@ -90,7 +90,7 @@ run_engine(const char *profile, json_t *items, struct sl_keys *k,
 {
     struct sl_profile_chain *chain = NULL;
     struct sl_fhir_deid *d = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     size_t i;
     int rc;
 
@@ -184,7 +184,8 @@ test_case(void **state)
     free(q);
 }
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------
+ */
 
 static void
 test_type_table(void **state)
@@ -266,7 +267,7 @@ test_zip3(void **state)
 static void
 test_vset(void **state)
 {
-    struct sl_fhir_vset s = {0};
+    struct sl_fhir_vset s = { 0 };
     char *t;
     size_t a, b;
     (void)state;
@@ -293,7 +294,8 @@ test_uuid(void **state)
     assert_true(strchr("89ab", out[19]) != NULL);
 }
 
-/* ---- synthetic data end to end ----------------------------------------------- */
+/* ---- synthetic data end to end
+ * ----------------------------------------------- */
 
 static char *
 chain_path(const char *name)
@@ -324,7 +326,7 @@ synth_bundles(long n)
 {
     char dir[] = "/tmp/sluice-deid-fhir.XXXXXX";
     struct sl_synth_opts o;
-    struct sl_strv files = {0};
+    struct sl_strv files = { 0 };
     json_t *arr = json_array();
     size_t i;
     char *cmd;
@@ -419,10 +421,10 @@ check_refs(const json_t *v, const struct sl_strv *urls, size_t *nrefs)
             const char *ref = json_string_value(x);
             int found = 0;
             for (i = 0; i < urls->n && !found; i++)
-                found = strcmp(urls->v[i], ref) == 0 ||
-                        (sl_str_has_suffix(urls->v[i], ref) &&
-                         urls->v[i][strlen(urls->v[i]) - strlen(ref) - 1] ==
-                             '/');
+                found =
+                    strcmp(urls->v[i], ref) == 0 ||
+                    (sl_str_has_suffix(urls->v[i], ref) &&
+                     urls->v[i][strlen(urls->v[i]) - strlen(ref) - 1] == '/');
             if (!found)
                 fail_msg("a reference does not resolve in its Bundle");
             (*nrefs)++;
@@ -446,7 +448,8 @@ check_synth(const char *profile)
     if (o.rc != SL_OK)
         fail_msg("%s: %s", sl_status_name(o.rc), o.reason);
     for (b = 0; b < json_array_size(in); b++) {
-        const json_t *ib = json_array_get(in, b), *ob = json_array_get(o.out, b);
+        const json_t *ib = json_array_get(in, b),
+                     *ob = json_array_get(o.out, b);
         const json_t *ip = entry_of(ib, "Patient", 0),
                      *op = entry_of(ob, "Patient", 0);
         const json_t *ids = json_object_get(ip, "identifier");
@@ -456,7 +459,7 @@ check_synth(const char *profile)
         sl_buf_init(&all);
         all_strings(ob, &all);
         {
-            struct sl_strv urls = {0};
+            struct sl_strv urls = { 0 };
             const json_t *oes = json_object_get(ob, "entry");
             size_t nrefs = 0;
             for (i = 0; i < json_array_size(oes); i++)
@@ -467,8 +470,9 @@ check_synth(const char *profile)
         }
         /* PHI gone: names, identifiers, contact, address, report text */
         for (i = 0; i < json_array_size(ids); i++)
-            assert_null(strstr(all.data, json_string_value(json_object_get(
-                                             json_array_get(ids, i), "value"))));
+            assert_null(
+                strstr(all.data, json_string_value(json_object_get(
+                                     json_array_get(ids, i), "value"))));
         assert_null(strstr(all.data, str_at(ip, "name[0].family")));
         assert_null(strstr(all.data, str_at(ip, "telecom[0].value")));
         assert_null(strstr(all.data, str_at(ip, "telecom[1].value")));
@@ -502,7 +506,7 @@ check_synth(const char *profile)
             const json_t *ie = json_array_get(json_object_get(ib, "entry"), i),
                          *oe = json_array_get(json_object_get(ob, "entry"), i);
             const json_t *ir = json_object_get(ie, "resource"),
-                         *or = json_object_get(oe, "resource");
+                         * or = json_object_get(oe, "resource");
             const char *type = str_at(ir, "resourceType");
             char *tid = sl_asprintf("%s/%s", type, str_at(ir, "id"));
             sl_keys_pseudonym(k, SL_KD_RESOURCE_ID, tid, strlen(tid), ps);
@@ -512,8 +516,7 @@ check_synth(const char *profile)
             free(t);
             free(tid);
             if (str_at(ir, "status"))
-                assert_string_equal(str_at(or, "status"),
-                                    str_at(ir, "status"));
+                assert_string_equal(str_at(or, "status"), str_at(ir, "status"));
             if (json_object_get(ir, "code"))
                 assert_true(json_equal(json_object_get(ir, "code"),
                                        json_object_get(or, "code")));
@@ -537,9 +540,9 @@ check_synth(const char *profile)
                     sl_keys_uid(k, str_at(json_array_get(is, j), "uid"), uid);
                     assert_string_equal(str_at(json_array_get(os, j), "uid"),
                                         uid);
-                    sl_keys_uid(k,
-                                str_at(json_array_get(is, j), "instance[0].uid"),
-                                uid);
+                    sl_keys_uid(
+                        k, str_at(json_array_get(is, j), "instance[0].uid"),
+                        uid);
                     assert_string_equal(
                         str_at(json_array_get(os, j), "instance[0].uid"), uid);
                 }
@@ -588,12 +591,12 @@ test_leak_quarantined(void **state)
 {
     struct sl_keys *k = key32();
     char *prof = sl_asprintf("%s/tests/data/deid/fhir/keep-text.xml", srcdir);
-    json_t *items = json_pack(
-        "[{s:s, s:s, s:[{s:s, s:[s]}]}, {s:s, s:s, s:{s:s}, s:s}]",
-        "resourceType", "Patient", "id", "p1", "name", "family", "Quixote",
-        "given", "Alonso", "resourceType", "Observation", "id", "o1",
-        "subject", "reference", "Patient/p1", "valueString",
-        "seen with alonso QUIXOTE today");
+    json_t *items =
+        json_pack("[{s:s, s:s, s:[{s:s, s:[s]}]}, {s:s, s:s, s:{s:s}, s:s}]",
+                  "resourceType", "Patient", "id", "p1", "name", "family",
+                  "Quixote", "given", "Alonso", "resourceType", "Observation",
+                  "id", "o1", "subject", "reference", "Patient/p1",
+                  "valueString", "seen with alonso QUIXOTE today");
     struct outcome o;
     (void)state;
     assert_int_equal(run_engine(prof, items, k, &o, NULL), SL_OK);
@@ -625,9 +628,9 @@ test_explain(void **state)
     assert_non_null(strstr(text, "rule hipaa-a-names (remove, basic 1):\n"
                                  "  Patient.name 2\n"));
     assert_non_null(strstr(text, "Patient.identifier.value"));
-    assert_null(strstr(text, str_at(entry_of(json_array_get(in, 0), "Patient",
-                                             0),
-                                    "name[0].family")));
+    assert_null(
+        strstr(text, str_at(entry_of(json_array_get(in, 0), "Patient", 0),
+                            "name[0].family")));
     free(text);
     json_decref(o.out);
     json_decref(in);
@@ -647,9 +650,9 @@ test_encrypt(void **state)
         "</fhir></profile>";
     unsigned char key[32], raw[256], pt[64], tag[16];
     struct sl_keys *k = key32();
-    struct sl_profile_chain c = {0};
+    struct sl_profile_chain c = { 0 };
     struct sl_fhir_deid *d = NULL;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     json_t *p = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient",
                           "id", "p1", "identifier", "value", "MRN-0001");
     const char *enc;
@@ -681,7 +684,8 @@ test_encrypt(void **state)
     assert_int_equal(len, 8);
     memcpy(tag, raw + 12 + len, 16);
     x = EVP_CIPHER_CTX_new();
-    assert_int_equal(EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, raw), 1);
+    assert_int_equal(EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, raw),
+                     1);
     assert_int_equal(EVP_DecryptUpdate(x, pt, &fin, raw + 12, len), 1);
     assert_int_equal(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16, tag), 1);
     assert_int_equal(EVP_DecryptFinal_ex(x, pt + fin, &n), 1);
@@ -764,17 +768,19 @@ test_profile_errors(void **state)
         "<rule type=\"HumanNam\" method=\"remove\"/>",
         "<rule path=\"Patient.name\" type=\"HumanName\" method=\"remove\"/>",
         "<rule path=\"Patient.name\" method=\"replace\"/>",
-        "<rule path=\"Observation.valueQuantity.value\" method=\"perturb\"/>"};
+        "<rule path=\"Observation.valueQuantity.value\" method=\"perturb\"/>"
+    };
     struct sl_keys *k = key32();
     size_t i;
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *doc = sl_asprintf(
             "<profile xmlns=\"urn:sluice:deid:1\" name=\"t\" version=\"1\">\n"
-            "<fhir>\n%s\n</fhir></profile>\n", bad[i]);
-        struct sl_profile_chain c = {0};
+            "<fhir>\n%s\n</fhir></profile>\n",
+            bad[i]);
+        struct sl_profile_chain c = { 0 };
         struct sl_fhir_deid *d = NULL;
-        struct sl_err err = {0};
+        struct sl_err err = { 0 };
         xmlNode *n;
         c.n = 1;
         c.docs[0].path = sl_strdup("t.xml");
@@ -809,10 +815,10 @@ dump(const char *profile, const char *input)
     if (o.rc != SL_OK)
         printf("quarantine: %s\n", o.reason);
     for (i = 0; i < json_array_size(o.out); i++) {
-        char *s = json_dumps(json_array_get(o.out, i),
-                             sl_str_has_suffix(input, ".ndjson")
-                                 ? JSON_COMPACT
-                                 : JSON_INDENT(2));
+        char *s =
+            json_dumps(json_array_get(o.out, i),
+                       sl_str_has_suffix(input, ".ndjson") ? JSON_COMPACT
+                                                           : JSON_INDENT(2));
         printf("%s\n", s);
         free(s);
     }
@@ -826,7 +832,7 @@ int
 main(int argc, char **argv)
 {
     const char *top = getenv("top_srcdir");
-    struct sl_strv files = {0};
+    struct sl_strv files = { 0 };
     struct CMUnitTest *tests;
     char *data, *prof_dir;
     size_t i, n = 0;
@@ -855,8 +861,8 @@ main(int argc, char **argv)
         return dump(argv[2], argv[3]);
     data = sl_asprintf("%s/tests/data/deid/fhir", srcdir);
     assert_int_equal(sl_dir_walk(data, &files, NULL), SL_OK);
-    tests = sl_calloc(files.n + sizeof(fixed) / sizeof(fixed[0]),
-                      sizeof(*tests));
+    tests =
+        sl_calloc(files.n + sizeof(fixed) / sizeof(fixed[0]), sizeof(*tests));
     for (i = 0; i < files.n; i++) {
         char *slash = strrchr(files.v[i], '/');
         if (slash == NULL || strcmp(slash, "/profile.xml") != 0)
