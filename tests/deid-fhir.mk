@@ -14,3 +14,4 @@ TESTS += tests/integration/deid_fhir_server.sh
 EXTRA_DIST += tests/integration/deid_fhir_server.sh \
 	tests/fhir-server/package.json tests/fhir-server/package-lock.json \
 	tests/fhir-server/server.mjs
+EXTRA_DIST += tests/fuzz/fuzz_deid_fhir.c

@@ -531,8 +531,7 @@ sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
         }
     }
     if (!changed) {
-        sl_freezero(out.data, out.len);
-        free(out.data);
+        sl_freezero(out.data, out.len); /* frees */
         return NULL;
     }
     return sl_buf_steal(&out);
