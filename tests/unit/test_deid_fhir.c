@@ -280,6 +280,13 @@ test_vset(void **state)
     assert_string_equal(t, "Call [x] at ([x].");
     free(t);
     assert_null(sl_fhir_vset_scrub(&s, "nothing here", "[x]"));
+    /* markup: tags and attributes untouched, text scrubbed */
+    assert_null(sl_fhir_vset_scrub_markup(&s, "<p class=\"ann\">x</p>", "[x]"));
+    assert_false(sl_fhir_vset_find_markup(&s, "<ann>Annual</ann>"));
+    assert_true(sl_fhir_vset_find_markup(&s, "<p>ANN</p>"));
+    t = sl_fhir_vset_scrub_markup(&s, "<p class=\"ann\">Ann</p> ann", "[x]");
+    assert_string_equal(t, "<p class=\"ann\">[x]</p> [x]");
+    free(t);
     sl_fhir_vset_free(&s);
 }
 
