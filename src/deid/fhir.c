@@ -119,8 +119,7 @@ struct sl_fhir_deid {
 #define REDACTED_TEXT "[redacted]"
 #define MIN_LEARNED   3 /* shorter values are not scrubbed nor scanned */
 
-/* ---- map -------------------------------------------------------------------
- */
+/* ---- map ---- */
 
 static uint64_t
 hash_str(const char *s)
@@ -206,8 +205,7 @@ patient_free(void *p)
     free(pt);
 }
 
-/* ---- compiling the profile -------------------------------------------------
- */
+/* ---- compiling the profile ---- */
 
 static char *
 xattr(xmlNode *n, const char *name)
@@ -617,8 +615,7 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d);
 }
 
-/* ---- references ------------------------------------------------------------
- */
+/* ---- references ---- */
 
 static const char *
 jstr(const json_t *o, const char *key)
@@ -680,8 +677,7 @@ patient_of(const struct sl_fhir_deid *d, const json_t *res)
     return NULL;
 }
 
-/* ---- pass 1
- * ------------------------------------------------------------------ */
+/* ---- pass 1 ---- */
 
 static void
 learn_str(struct sl_fhir_deid *d, const json_t *v)
@@ -864,8 +860,7 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
     return learn_resource(d, resource, 0);
 }
 
-/* ---- pass 2
- * ------------------------------------------------------------------ */
+/* ---- pass 2 ---- */
 
 #define PATHLEN 1024
 
@@ -1917,8 +1912,48 @@ out:
     return rc;
 }
 
-/* ---- explain
- * ----------------------------------------------------------------- */
+/* ---- provenance ---- */
+
+json_t *
+sl_fhir_deid_provenance(const struct sl_fhir_deid *d, const json_t *target,
+                        const char *recorded)
+{
+    json_t *prov, *targets = json_array(), *policy = json_array();
+    size_t i;
+
+    for (i = 0; i < json_array_size(target); i++) {
+        const char *ref = json_string_value(json_array_get(target, i));
+        if (ref)
+            json_array_append_new(targets,
+                                  json_pack("{s:s}", "reference", ref));
+    }
+    if (json_array_size(targets) == 0) {
+        json_decref(targets);
+        json_decref(policy);
+        return NULL;
+    }
+    for (i = 0; i < d->doc_names.n; i++) {
+        /* "basic 1" -> urn:sluice:deid:profile:basic:1 */
+        char *u = sl_asprintf("urn:sluice:deid:profile:%s", d->doc_names.v[i]);
+        char *sp = strchr(u + 24, ' ');
+        if (sp)
+            *sp = ':';
+        json_array_append_new(policy, json_string(u));
+        free(u);
+    }
+    /* json_pack "o" steals targets and policy */
+    prov = json_pack(
+        "{s:s, s:o, s:s, s:o, s:{s:s}, s:[{s:{s:[{s:s, s:s}]}, s:{s:s}}]}",
+        "resourceType", "Provenance", "target", targets, "recorded", recorded,
+        "policy", policy, "activity", "text",
+        "de-identification (sluice profile chain)", "agent", "type", "coding",
+        "system",
+        "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+        "code", "assembler", "who", "display", "sluice " PACKAGE_VERSION);
+    return prov;
+}
+
+/* ---- explain ---- */
 
 static int
 count_cmp(const void *a, const void *b)

@@ -46,6 +46,16 @@ int sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
 int sl_fhir_deid_set_encrypt_key(struct sl_fhir_deid *d, const void *key,
                                  size_t len, struct sl_err *err);
 
+/* A FHIR Provenance for de-identified resources (the issue's optional
+ * Provenance): target is a JSON array of their references ("Type/id" or
+ * "urn:uuid:…" as in the output; borrowed), recorded the time of the run
+ * (an instant, e.g. from sl_time_iso). It names the profile chain (policy
+ * "urn:sluice:deid:profile:NAME:VERSION", one per document) and sluice
+ * as the agent; nothing in it comes from patient data. Returns a new
+ * reference (caller decrefs), or NULL when target is empty. */
+json_t *sl_fhir_deid_provenance(const struct sl_fhir_deid *d,
+                                const json_t *target, const char *recorded);
+
 /* --explain: the profile chain, then for each rule the element paths it
  * touched and how many times (never values). */
 void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);

@@ -11,7 +11,7 @@
 #include "common/common.h"
 #include "deid/fhir_int.h"
 
-/* ---- type table ---------------------------------------------------------- */
+/* ---- type table ---- */
 
 /* An index of the rows by hash, built once (pthread_once: the engine
  * may run on several threads). */
@@ -125,7 +125,7 @@ sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
     return 0;
 }
 
-/* ---- dates --------------------------------------------------------------- */
+/* ---- dates ---- */
 
 static int
 digits(const char *s, int n, int *out)
@@ -249,8 +249,7 @@ sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t)
     return age;
 }
 
-/* ---- ZIP codes and UUIDs ---------------------------------------------------
- */
+/* ---- ZIP codes and UUIDs ---- */
 
 int
 sl_fhir_zip3(const char *zip, char *out)
@@ -304,8 +303,7 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
     out[o] = '\0';
 }
 
-/* ---- learned values
- * ---------------------------------------------------------- */
+/* ---- learned values ---- */
 
 static int
 is_word(unsigned char c)

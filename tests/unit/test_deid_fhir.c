@@ -704,6 +704,38 @@ test_encrypt(void **state)
     sl_keys_free(k);
 }
 
+/* The Provenance names the chain and the targets, and is valid FHIR
+ * shape (checked by the real server in the integration test too). */
+static void
+test_provenance(void **state)
+{
+    struct sl_keys *k = key32();
+    struct sl_profile_chain *chain = NULL;
+    struct sl_fhir_deid *d = NULL;
+    char *prof = chain_path("longitudinal");
+    json_t *t = json_pack("[s, s]", "Patient/abc", "Observation/def"), *p;
+    (void)state;
+    assert_int_equal(sl_profile_chain_load(prof, &chain, NULL), SL_OK);
+    assert_int_equal(sl_fhir_deid_new(chain, k, &d, NULL), SL_OK);
+    p = sl_fhir_deid_provenance(d, t, "2026-01-01T00:00:00Z");
+    assert_non_null(p);
+    assert_string_equal(str_at(p, "resourceType"), "Provenance");
+    assert_string_equal(str_at(p, "target[1].reference"), "Observation/def");
+    assert_string_equal(str_at(p, "policy[0]"),
+                        "urn:sluice:deid:profile:basic:1");
+    assert_string_equal(str_at(p, "policy[1]"),
+                        "urn:sluice:deid:profile:longitudinal:1");
+    assert_string_equal(str_at(p, "recorded"), "2026-01-01T00:00:00Z");
+    json_decref(p);
+    json_array_clear(t);
+    assert_null(sl_fhir_deid_provenance(d, t, "2026-01-01T00:00:00Z"));
+    json_decref(t);
+    sl_fhir_deid_free(d);
+    sl_profile_chain_free(chain);
+    free(prof);
+    sl_keys_free(k);
+}
+
 /* Pass 2 from several threads gives what one thread gives. */
 struct worker {
     struct sl_fhir_deid *d;
@@ -858,6 +890,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_synth_safe_harbor),
         cmocka_unit_test(test_encrypt),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_provenance),
     };
 
     snprintf(srcdir, sizeof(srcdir), "%s", top ? top : ".");
