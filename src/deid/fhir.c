@@ -1610,6 +1610,18 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     return ACT_KEEP;
 }
 
+/* 1 when the JSON value has the shape of the element's type: an object
+ * for a complex type, a string, number, boolean or null for a primitive.
+ * Anything else is not FHIR and goes, whatever the rules say. */
+static int
+shape_ok(const struct el *e, const json_t *v)
+{
+    int complex = (e->type[0] >= 'A' && e->type[0] <= 'Z') || e->type[0] == '@';
+    if (complex)
+        return json_is_object(v);
+    return !json_is_object(v) && !json_is_array(v);
+}
+
 /* Fills e for key under the table path base; 0 when FHIR R4 has no such
  * element there. */
 static int
@@ -1688,7 +1700,12 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                     memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                     snprintf(c->tpath, PATHLEN, "%s", e.type);
                 }
-                act = element(c, r, &e, &item, deflt);
+                if (shape_ok(&e, item)) {
+                    act = element(c, r, &e, &item, deflt);
+                } else {
+                    count(c, R_UNKNOWN(c->d));
+                    act = ACT_REMOVE;
+                }
                 if (in_type)
                     memcpy(c->tpath, saved, strlen(saved) + 1);
                 if (act == ACT_REMOVE) {
@@ -1707,7 +1724,12 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                 snprintf(c->tpath, PATHLEN, "%s", e.type);
             }
-            act = element(c, r, &e, &item, deflt);
+            if (shape_ok(&e, item)) {
+                act = element(c, r, &e, &item, deflt);
+            } else {
+                count(c, R_UNKNOWN(c->d));
+                act = ACT_REMOVE;
+            }
             if (in_type)
                 memcpy(c->tpath, saved, strlen(saved) + 1);
             if (act == ACT_KEEP && item != v)
