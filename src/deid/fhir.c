@@ -1759,23 +1759,35 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     {
         json_t *ext;
         size_t j;
-        int keep = 0;
+        char code[33] = "";
+        struct el be;
         if (key[0] != '_')
             continue;
+        /* only a data-absent-reason is known to be free of data, and only
+         * its code (a token) is kept, in a fresh extension */
         ext = json_object_get(v, "extension");
         for (j = 0; j < json_array_size(ext); j++) {
-            const char *u = jstr(json_array_get(ext, j), "url");
+            const json_t *x = json_array_get(ext, j);
+            const char *u = jstr(x, "url"), *vc = jstr(x, "valueCode");
             if (u && strcmp(u, DAR_URL) == 0)
-                keep = 1;
+                snprintf(code, sizeof(code), "%s",
+                         vc && strlen(vc) < sizeof(code) &&
+                                 strspn(vc, "abcdefghijklmnopqrstuvwxyz-") ==
+                                     strlen(vc)
+                             ? vc
+                             : "masked");
         }
-        if (!keep && json_object_get(obj, key + 1) == NULL) {
+        memset(&be, 0, sizeof(be));
+        if (code[0] && resolve(&be, base, key + 1)) {
+            json_t *dar = json_pack("{s:[{s:s, s:s}]}", "extension", "url",
+                                    DAR_URL, "valueCode", code);
+            json_object_set_new(obj, key, dar); /* steals dar */
+        } else {
             int pl = push(c->path, ".", key);
-            count(c, R_NORULE(c->d));
+            if (json_object_get(obj, key + 1) == NULL)
+                count(c, R_NORULE(c->d));
             if (pl >= 0)
                 c->path[pl] = '\0';
-            json_object_del(obj, key);
-        } else if (!keep) {
-            /* only a data-absent-reason is known to be free of data */
             json_object_del(obj, key);
         }
     }
