@@ -907,6 +907,7 @@ struct el {
     char type[64];
     char base[320];  /* table path of its children */
     char canon[320]; /* table path of the element */
+    int cref;        /* a contentReference: its children are base's */
     int root;        /* a direct child of the resource */
     json_t *parent;
 };
@@ -1506,7 +1507,16 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     case FD_DESCEND:
         if (json_is_object(v)) {
             size_t nkeys;
-            walk_obj(c, r, v, e->base, m, 0);
+            if (e->cref) {
+                /* QuestionnaireResponse.item.item.linkId is
+                 * QuestionnaireResponse.item.linkId for the rules */
+                char saved[PATHLEN];
+                memcpy(saved, c->cpath, strlen(c->cpath) + 1);
+                snprintf(c->cpath, PATHLEN, "%s", e->base);
+                walk_obj(c, r, v, e->base, m, 0);
+                memcpy(c->cpath, saved, strlen(saved) + 1);
+            } else
+                walk_obj(c, r, v, e->base, m, 0);
             nkeys = json_object_size(v);
             if (nkeys == 0)
                 return ACT_REMOVE;
@@ -1634,6 +1644,7 @@ resolve(struct el *e, const char *base, const char *key)
         return 0;
     e->key = key;
     if (e->type[0] == '@') {
+        e->cref = 1;
         snprintf(e->base, sizeof(e->base), "%s", e->type + 1);
         /* the type of a contentReference is that of its target */
         snprintf(e->type, sizeof(e->type), "BackboneElement");
