@@ -876,7 +876,8 @@ struct call {
     struct sl_fhir_deid *d;
     struct lcount *lc;
     size_t nlc, caplc;
-    int rc; /* first failure (quarantine, key error) */
+    int rc;    /* first failure (quarantine, key error) */
+    int depth; /* resources within resources (Bundle, contained) */
     struct sl_err *err;
     char path[PATHLEN];  /* concrete resource path, for explain */
     char cpath[PATHLEN]; /* canonical resource path */
@@ -1844,6 +1845,11 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     struct el e;
     int deflt = FD_DESCEND, ri;
 
+    if (c->depth >= 8) {
+        fail(c, SL_EQUARANTINE, "%s: resources nested too deep",
+             c->path[0] ? c->path : "resource");
+        return 0;
+    }
     if (type == NULL || !sl_fhir_type_is_resource(type)) {
         fail(c, SL_EQUARANTINE, "%s: not a FHIR R4 resource type",
              c->path[0] ? c->path : "resource");
@@ -1876,8 +1882,10 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
         deflt = d->rules[ri].method;
         count(c, ri);
     }
+    c->depth++;
     if (deflt == FD_KEEP || deflt == FD_DESCEND)
         walk_obj(c, &r, obj, type, deflt, 1);
+    c->depth--;
     if (c->rc == SL_OK && !contained && deflt != FD_REMOVE)
         add_security(c, obj);
     memcpy(c->path, save_p, PATHLEN);
