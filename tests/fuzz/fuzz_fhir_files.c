@@ -61,6 +61,25 @@ check_item(const struct sl_item *it)
     }
 }
 
+/* The items an NDJSON file must give: one for each line that is not blank
+ * (only spaces, tabs and line ends), be it a resource or a bad line. No
+ * line may vanish unseen, whatever bytes it holds. */
+static size_t
+ndjson_units(const uint8_t *data, size_t size)
+{
+    size_t i = 0, units = 0;
+
+    while (i < size) {
+        int blank = 1;
+        for (; i < size && data[i] != '\n'; i++)
+            if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
+                blank = 0;
+        units += !blank;
+        i++; /* the newline */
+    }
+    return units;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sl_err err;
     char *dir, *file, *full;
     void *ctx = NULL;
+    size_t nitems = 0;
     unsigned kind;
     int rc;
 
@@ -109,8 +129,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check_item(it);
         sl_item_free(it);
+        nitems++;
     }
     sl_source_fhir_files.close(ctx);
+    /* Plain NDJSON (zlib reads it through unless it starts like gzip) and
+     * NDJSON compressed here: the count of items is known. */
+    if (rc == SL_OK && (kind == 0 || kind == 6 || kind == 4) &&
+        !(kind != 4 && size >= 2 && data[0] == 0x1f && data[1] == 0x8b))
+        FUZZ_ASSERT(nitems == ndjson_units(data, size));
 
     /* The next input may pick another name: the folder holds one file. */
     full = sl_path_join(fuzz_util_dir(), file);
