@@ -4,8 +4,9 @@
  *
  * Position and checkpoint: files are taken in sorted order; an item's
  * position is "file N line L" or "file N entry E", its checkpoint
- * "N\tK\tRELPATH" where K counts the lines or entries of file N consumed.
- * Resuming skips files before N and the first K units of file N. */
+ * "N\tK\tRELPATH" where K counts the lines or entries of file N consumed
+ * (2^64-1 when a bad item consumed the rest of file N). Resuming skips
+ * files before N and the first K units of file N. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,11 @@
 #define FHIR_JSON_MAX (512L * 1024 * 1024)
 /* Bytes of a bad line kept in quarantine for the operator. */
 #define FHIR_RAW_MAX (1024 * 1024)
+/* K of a checkpoint "N\tK\tRELPATH" after a bad item that stands for the
+ * rest of file N (unreadable, not JSON, a damaged gzip stream): resuming
+ * from it goes on with file N+1. With K = the units read so far, as
+ * before, a resume read the damage again and quarantined it twice. */
+#define FHIR_FILE_DONE UINT64_MAX
 
 enum file_kind { FK_OTHER, FK_JSON, FK_NDJSON };
 
@@ -186,6 +192,7 @@ open_file(struct fhir_src *s)
 
     snprintf(pos, sizeof(pos), "file %zu", s->fi + 1);
     s->kind = file_kind(s->files.v[s->fi]);
+    s->unit = FHIR_FILE_DONE; /* for the checkpoint of a bad item */
     s->gz = gzopen(full, "rb");
     if (s->gz == NULL) {
         char why[128];
@@ -239,6 +246,7 @@ open_file(struct fhir_src *s)
             close_file(s);
     }
 out:
+    s->unit = 0;
     free(full);
     return bad;
 }
@@ -254,6 +262,11 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
     while (s->fi < s->files.n) {
         if (!s->open) {
             struct sl_item *bad;
+            if (s->skip == FHIR_FILE_DONE) {
+                s->fi++; /* resumed after a bad item for this file */
+                s->skip = 0;
+                continue;
+            }
             if (file_kind(s->files.v[s->fi]) == FK_OTHER) {
                 s->nskipped_files++;
                 sl_log(SL_LOG_DEBUG, "source %s: file %zu is not .json or "
@@ -273,6 +286,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
             if (r < 0) {
                 snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1,
                          (unsigned long long)s->unit + 1);
+                s->unit = FHIR_FILE_DONE;
                 *out = bad_item(s, pos, "read error (corrupt gzip stream?)",
                                 NULL, 0);
                 close_file(s);

@@ -10,7 +10,11 @@
  *   4 .ndjson.gz       5 .json.gz     the bytes gzip-compressed here, so
  *                                     fuzzed JSON reaches the gzip reader
  *   6 .ndjson          7 .json        (as 0 and 1)
- * Readable seeds start with '0' to '5' (0x30 to 0x35). */
+ * Readable seeds start with '0' to '5' (0x30 to 0x35).
+ *
+ * Then the source is opened again from the checkpoints of a few items, as
+ * after a crash: it must give exactly the items that followed, no more, no
+ * fewer (exactly-once delivery rests on it). */
 #include "config.h"
 
 #include <stdio.h>
@@ -80,6 +84,52 @@ ndjson_units(const uint8_t *data, size_t size)
     return units;
 }
 
+/* Drains the source opened on node from checkpoint (NULL: the start),
+ * checking each item; appends "POSITION KIND" of each to seen and, when
+ * cks is not NULL, its checkpoint to cks. Returns the last next() status. */
+static int
+drain(const struct sl_conf_node *node, const char *checkpoint,
+      struct sl_strv *seen, struct sl_strv *cks)
+{
+    struct sl_err err;
+    void *ctx = NULL;
+    int rc;
+
+    rc = sl_source_fhir_files.open(NULL, node, checkpoint, &ctx, &err);
+    FUZZ_ASSERT(rc == SL_OK);
+    for (;;) {
+        struct sl_item *it = NULL;
+
+        rc = sl_source_fhir_files.next(ctx, &it, &err);
+        if (rc != SL_OK || it == NULL) {
+            FUZZ_ASSERT(it == NULL);
+            break;
+        }
+        check_item(it);
+        sl_strv_push_owned(seen, sl_asprintf("%s %d", it->pos, (int)it->kind));
+        if (cks != NULL)
+            sl_strv_push(cks, it->checkpoint);
+        sl_item_free(it);
+    }
+    sl_source_fhir_files.close(ctx);
+    return rc;
+}
+
+/* Resuming from the checkpoint of item k gives items k+1 and on. */
+static void
+check_resume(const struct sl_conf_node *node, const struct sl_strv *seen,
+             const struct sl_strv *cks, size_t k)
+{
+    struct sl_strv again = { 0 };
+    size_t i;
+
+    (void)drain(node, cks->v[k], &again, NULL);
+    FUZZ_ASSERT(again.n == seen->n - k - 1);
+    for (i = 0; i < again.n; i++)
+        FUZZ_ASSERT(strcmp(again.v[i], seen->v[k + 1 + i]) == 0);
+    sl_strv_free(&again);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -89,8 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *name;
     struct sl_err err;
     char *dir, *file, *full;
-    void *ctx = NULL;
-    size_t nitems = 0;
+    struct sl_strv seen = { 0 }, cks = { 0 };
     unsigned kind;
     int rc;
 
@@ -117,26 +166,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     node.nattr = 1;
     node.names = keys;
     node.values = vals;
-    rc = sl_source_fhir_files.open(NULL, &node, NULL, &ctx, &err);
-    FUZZ_ASSERT(rc == SL_OK);
-    for (;;) {
-        struct sl_item *it = NULL;
-
-        rc = sl_source_fhir_files.next(ctx, &it, &err);
-        if (rc != SL_OK || it == NULL) {
-            FUZZ_ASSERT(it == NULL);
-            break;
-        }
-        check_item(it);
-        sl_item_free(it);
-        nitems++;
-    }
-    sl_source_fhir_files.close(ctx);
+    rc = drain(&node, NULL, &seen, &cks);
     /* Plain NDJSON (zlib reads it through unless it starts like gzip) and
      * NDJSON compressed here: the count of items is known. */
     if (rc == SL_OK && (kind == 0 || kind == 6 || kind == 4) &&
         !(kind != 4 && size >= 2 && data[0] == 0x1f && data[1] == 0x8b))
-        FUZZ_ASSERT(nitems == ndjson_units(data, size));
+        FUZZ_ASSERT(seen.n == ndjson_units(data, size));
+    if (rc == SL_OK && seen.n > 0) {
+        check_resume(&node, &seen, &cks, 0);
+        check_resume(&node, &seen, &cks, seen.n / 2);
+        check_resume(&node, &seen, &cks, seen.n - 1);
+    }
+    sl_strv_free(&seen);
+    sl_strv_free(&cks);
 
     /* The next input may pick another name: the folder holds one file. */
     full = sl_path_join(fuzz_util_dir(), file);
