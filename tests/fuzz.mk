@@ -33,7 +33,7 @@ nodist_EXTRA_tests_fuzz_fuzz_config_SOURCES = force-cxx-link.cc
 
 TESTS += tests/integration/fuzz_corpus.sh
 EXTRA_DIST += tests/integration/fuzz_corpus.sh tests/fuzz/standalone.c \
-	tests/fuzz/corpus tests/fuzz/dict
+	tests/fuzz/corpus tests/fuzz/dict tests/fuzz/seeds
 
 # make fuzz: each libFuzzer target for FUZZ_SECONDS over its seeds. New
 # inputs go to tests/fuzz/work/TARGET/corpus (the seeds are not touched),

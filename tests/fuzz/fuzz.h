@@ -24,10 +24,10 @@ char *fuzz_util_write(const char *name, const void *data, size_t size);
 
 /* Aborts with a message on stderr when cond is false: a broken promise of
  * a parser's API, which the fuzzer reports like a crash. */
-#define FUZZ_ASSERT(cond)                                                    \
-    do {                                                                     \
-        if (!(cond))                                                         \
-            fuzz_util_fail(__FILE__, __LINE__, #cond);                       \
+#define FUZZ_ASSERT(cond)                              \
+    do {                                               \
+        if (!(cond))                                   \
+            fuzz_util_fail(__FILE__, __LINE__, #cond); \
     } while (0)
 
 void fuzz_util_fail(const char *file, int line, const char *what)

@@ -29,8 +29,8 @@
 #include "fuzz.h"
 
 static const char *const names[8] = {
-    "in.ndjson", "in.json", "in.ndjson.gz", "in.json.gz",
-    "in.ndjson.gz", "in.json.gz", "in.ndjson", "in.json",
+    "in.ndjson",    "in.json",    "in.ndjson.gz", "in.json.gz",
+    "in.ndjson.gz", "in.json.gz", "in.ndjson",    "in.json",
 };
 
 static void
