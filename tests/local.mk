@@ -20,6 +20,7 @@ include tests/pipeline.mk
 include tests/dicom.mk
 include tests/cli.mk
 include tests/fuzz.mk
+include tests/deid-fhir.mk
 
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 # make check-valgrind: the same tests, every program under valgrind.

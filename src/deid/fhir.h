@@ -38,6 +38,14 @@ int sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 int sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
                           struct sl_err *err);
 
+/* Sets the 32-byte AES-256-GCM key of the `encrypt` method (copied; wiped
+ * by sl_fhir_deid_free), overriding the profile's encrypt-key="file:…" or
+ * "env:…". Call before pass 2. Encrypted values are "sluice-aes256gcm:"
+ * and the base64 of a 12-byte random nonce, the ciphertext and the 16-byte
+ * tag. SL_EKEY when len is not 32. */
+int sl_fhir_deid_set_encrypt_key(struct sl_fhir_deid *d, const void *key,
+                                 size_t len, struct sl_err *err);
+
 /* --explain: the profile chain, then for each rule the element paths it
  * touched and how many times (never values). */
 void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);

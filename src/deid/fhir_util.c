@@ -1,0 +1,536 @@
+/* fhir_util.c - the FHIR engine's helpers: type table look-ups, FHIR
+ * dates, ZIP codes, and the set of learned values used to scrub free text
+ * and to scan the output for leaks (see fhir_int.h). */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "deid/fhir_int.h"
+
+/* ---- type table ---------------------------------------------------------- */
+
+/* An index of the rows by hash, built once (pthread_once: the engine
+ * may run on several threads). */
+static uint32_t *row_index; /* row number + 1; 0 is empty */
+static size_t row_index_cap;
+static pthread_once_t row_once = PTHREAD_ONCE_INIT;
+
+static uint64_t
+str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void
+build_row_index(void)
+{
+    size_t i, j;
+
+    for (row_index_cap = 1; row_index_cap < 2 * sl_fhir_type_nrows;)
+        row_index_cap *= 2;
+    row_index = sl_calloc(row_index_cap, sizeof(*row_index));
+    for (i = 0; i < sl_fhir_type_nrows; i++) {
+        j = (size_t)str_hash(sl_fhir_type_rows[i].path) & (row_index_cap - 1);
+        while (row_index[j])
+            j = (j + 1) & (row_index_cap - 1);
+        row_index[j] = (uint32_t)(i + 1);
+    }
+}
+
+const char *
+sl_fhir_type_lookup(const char *path)
+{
+    size_t j;
+
+    pthread_once(&row_once, build_row_index);
+    j = (size_t)str_hash(path) & (row_index_cap - 1);
+    for (; row_index[j]; j = (j + 1) & (row_index_cap - 1)) {
+        const struct sl_fhir_type_row *r = &sl_fhir_type_rows[row_index[j] - 1];
+        if (strcmp(r->path, path) == 0)
+            return r->types;
+    }
+    return NULL;
+}
+
+int
+sl_fhir_type_is_resource(const char *name)
+{
+    const char *t = sl_fhir_type_lookup(name);
+    return t != NULL && strcmp(t, "=resource") == 0;
+}
+
+int
+sl_fhir_type_is_complex(const char *name)
+{
+    const char *t = sl_fhir_type_lookup(name);
+    return t != NULL && strcmp(t, "=complex") == 0;
+}
+
+/* Copies the first type of a '|' list. */
+static void
+first_type(const char *types, char *out, size_t len)
+{
+    size_t n = strcspn(types, "|");
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, types, n);
+    out[n] = '\0';
+}
+
+int
+sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
+                     size_t canon_len, char *type, size_t type_len)
+{
+    const char *t, *p;
+    size_t klen = strlen(key), i, n;
+
+    size_t blen = strlen(base);
+
+    if (blen + 1 + klen + 4 > canon_len)
+        return 0;
+    memcpy(canon, base, blen);
+    canon[blen] = '.';
+    memcpy(canon + blen + 1, key, klen + 1);
+    if ((t = sl_fhir_type_lookup(canon)) != NULL) {
+        first_type(t, type, type_len);
+        return 1;
+    }
+    /* a choice: valueQuantity is value[x] of type Quantity */
+    for (i = 1; i < klen; i++) {
+        if (key[i] < 'A' || key[i] > 'Z')
+            continue;
+        memcpy(canon + blen + 1, key, i);
+        memcpy(canon + blen + 1 + i, "[x]", 4);
+        if ((t = sl_fhir_type_lookup(canon)) == NULL)
+            continue;
+        for (p = t; *p; p += n + (p[n] == '|')) {
+            n = strcspn(p, "|");
+            if (n == klen - i && n < type_len &&
+                (p[0] == key[i] || p[0] - 'a' + 'A' == key[i]) &&
+                strncmp(p + 1, key + i + 1, n - 1) == 0) {
+                memcpy(type, p, n);
+                type[n] = '\0';
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- dates --------------------------------------------------------------- */
+
+static int
+digits(const char *s, int n, int *out)
+{
+    int i, v = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int
+sl_fhir_date_parse(const char *s, struct sl_fhir_date *out)
+{
+    struct sl_fhir_date dt = {0};
+
+    if (!digits(s, 4, &dt.y))
+        return SL_FD_BAD;
+    dt.m = dt.d = 1;
+    if (s[4] == '\0') {
+        dt.prec = SL_FD_YEAR;
+    } else if (s[4] == '-' && digits(s + 5, 2, &dt.m) && dt.m >= 1 &&
+               dt.m <= 12) {
+        if (s[7] == '\0') {
+            dt.prec = SL_FD_MONTH;
+        } else if (s[7] == '-' && digits(s + 8, 2, &dt.d) && dt.d >= 1 &&
+                   dt.d <= 31) {
+            if (s[10] == '\0')
+                dt.prec = SL_FD_DAY;
+            else if (s[10] == 'T' && s[11] >= '0' && s[11] <= '9') {
+                dt.prec = SL_FD_TIME;
+                dt.rest = s + 10;
+            } else
+                return SL_FD_BAD;
+        } else
+            return SL_FD_BAD;
+    } else
+        return SL_FD_BAD;
+    *out = dt;
+    return dt.prec;
+}
+
+void
+sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len)
+{
+    switch (dt->prec) {
+    case SL_FD_YEAR:
+        snprintf(out, len, "%04d", dt->y);
+        break;
+    case SL_FD_MONTH:
+        snprintf(out, len, "%04d-%02d", dt->y, dt->m);
+        break;
+    case SL_FD_DAY:
+        snprintf(out, len, "%04d-%02d-%02d", dt->y, dt->m, dt->d);
+        break;
+    default:
+        snprintf(out, len, "%04d-%02d-%02d%s", dt->y, dt->m, dt->d,
+                 dt->rest ? dt->rest : "");
+        break;
+    }
+}
+
+/* Howard Hinnant's civil calendar algorithms (public domain). */
+long
+sl_fhir_days_from_civil(int y, int m, int d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (long)y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void
+sl_fhir_civil_from_days(long z, int *y, int *m, int *d)
+{
+    long era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void
+sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
+{
+    int m = dt->m, d = dt->d;
+
+    if (dt->prec == SL_FD_YEAR) {
+        m = 7;
+        d = 2;
+    } else if (dt->prec == SL_FD_MONTH) {
+        d = 15;
+    }
+    sl_fhir_civil_from_days(sl_fhir_days_from_civil(dt->y, m, d) + days,
+                            &dt->y, &m, &d);
+    if (dt->prec >= SL_FD_MONTH)
+        dt->m = m;
+    if (dt->prec >= SL_FD_DAY)
+        dt->d = d;
+}
+
+int
+sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t)
+{
+    int age = t->y - b->y;
+    if (t->m < b->m || (t->m == b->m && t->d < b->d))
+        age--;
+    return age;
+}
+
+/* ---- ZIP codes and UUIDs --------------------------------------------------- */
+
+int
+sl_fhir_zip3(const char *zip, char *out)
+{
+    /* 3-digit ZIP areas with 20,000 or fewer people (HHS guidance on
+     * 164.514(b)(2)(i)(B), 2000 census) */
+    static const char *const restricted[] = {
+        "036", "059", "063", "102", "203", "556", "692", "790", "821",
+        "823", "830", "831", "878", "879", "884", "890", "893"};
+    size_t i;
+
+    if (strspn(zip, "0123456789") < 3)
+        return 0;
+    memcpy(out, zip, 3);
+    out[3] = '\0';
+    for (i = 0; i < sizeof(restricted) / sizeof(restricted[0]); i++)
+        if (strcmp(out, restricted[i]) == 0) {
+            memcpy(out, "000", 4);
+            break;
+        }
+    return 1;
+}
+
+void
+sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
+{
+    unsigned char b[17] = {0};
+    unsigned long acc = 0;
+    int bits = 0, nb = 0, i, o = 0;
+    const char *p;
+
+    /* base32 (a-z, 2-7) back to bytes: 26 characters give 16 bytes */
+    for (p = ps; *p && nb < 16; p++) {
+        int v = (*p >= 'a' && *p <= 'z') ? *p - 'a' : *p - '2' + 26;
+        acc = (acc << 5) | (unsigned long)(v & 31);
+        bits += 5;
+        if (bits >= 8) {
+            b[nb++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        snprintf(out + o, 3, "%02x", b[i]);
+        o += 2;
+    }
+    out[o] = '\0';
+}
+
+/* ---- learned values ---------------------------------------------------------- */
+
+static int
+is_word(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+#define FNV_OFF 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t
+fnv_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * FNV_PRIME;
+}
+
+static size_t
+slot_of(const struct sl_fhir_vset *s, uint64_t h, const char *v, size_t n)
+{
+    size_t i = (size_t)h & (s->cap - 1), k;
+
+    for (;;) {
+        char *x = s->slot[i];
+        if (x == NULL)
+            return i;
+        if (strlen(x) == n) {
+            for (k = 0; k < n; k++)
+                if ((unsigned char)x[k] != lower((unsigned char)v[k]))
+                    break;
+            if (k == n)
+                return i;
+        }
+        i = (i + 1) & (s->cap - 1);
+    }
+}
+
+static void
+vset_grow(struct sl_fhir_vset *s)
+{
+    struct sl_fhir_vset t = {0};
+    size_t i, j, n;
+    uint64_t h;
+
+    t.cap = s->cap ? s->cap * 2 : 64;
+    t.slot = sl_calloc(t.cap, sizeof(char *));
+    for (i = 0; i < s->cap; i++) {
+        char *x = s->slot[i];
+        if (x == NULL)
+            continue;
+        n = strlen(x);
+        for (h = FNV_OFF, j = 0; j < n; j++)
+            h = fnv_step(h, (unsigned char)x[j]);
+        t.slot[slot_of(&t, h, x, n)] = x;
+    }
+    free(s->slot);
+    s->slot = t.slot;
+    s->cap = t.cap;
+}
+
+void
+sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
+{
+    size_t n, i, at;
+    uint64_t h;
+    char *x;
+
+    while (*v && !is_word((unsigned char)*v))
+        v++;
+    n = strlen(v);
+    while (n > 0 && !is_word((unsigned char)v[n - 1]))
+        n--;
+    if (n < minlen)
+        return;
+    if ((s->n + 1) * 2 > s->cap)
+        vset_grow(s);
+    for (h = FNV_OFF, i = 0; i < n; i++)
+        h = fnv_step(h, lower((unsigned char)v[i]));
+    at = slot_of(s, h, v, n);
+    if (s->slot[at] != NULL)
+        return;
+    x = sl_malloc(n + 1);
+    for (i = 0; i < n; i++)
+        x[i] = (char)lower((unsigned char)v[i]);
+    x[n] = '\0';
+    s->slot[at] = x;
+    if (s->first == NULL)
+        s->first = sl_calloc(65536 / 8, 1);
+    {
+        unsigned k = ((unsigned)(unsigned char)x[0] << 8) |
+                     (unsigned char)(n > 1 ? x[1] : 0);
+        s->first[k >> 3] |= (unsigned char)(1u << (k & 7));
+    }
+    s->n++;
+    if (n > s->maxlen)
+        s->maxlen = n;
+}
+
+void
+sl_fhir_vset_free(struct sl_fhir_vset *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->cap; i++)
+        if (s->slot[i])
+            sl_freezero(s->slot[i], strlen(s->slot[i]));
+    free(s->slot);
+    free(s->first);
+    memset(s, 0, sizeof(*s));
+}
+
+int
+sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text,
+                  size_t len, size_t from, size_t *start, size_t *end)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i, j, best;
+    uint64_t h;
+
+    if (s->n == 0)
+        return 0;
+    for (i = from; i < len; i++) {
+        unsigned k;
+        if (!is_word(t[i]) || (i > 0 && is_word(t[i - 1])))
+            continue;
+        /* the first two characters, lowercased, must start some value
+         * (a value of one character is never stored: MIN_LEARNED) */
+        k = ((unsigned)lower(t[i]) << 8) | (i + 1 < len ? lower(t[i + 1]) : 0);
+        if (!(s->first[k >> 3] & (1u << (k & 7))))
+            continue;
+        best = 0;
+        for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
+            h = fnv_step(h, lower(t[j]));
+            if (!is_word(t[j]) || (j + 1 < len && is_word(t[j + 1])))
+                continue;
+            if (s->slot[slot_of(s, h, text + i, j + 1 - i)] != NULL)
+                best = j + 1;
+        }
+        if (best) {
+            *start = i;
+            *end = best;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+char *
+sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
+                   const char *repl)
+{
+    size_t len = strlen(text), at = 0, a, b;
+    struct sl_buf out;
+
+    if (!sl_fhir_vset_find(s, text, len, 0, &a, &b))
+        return NULL;
+    sl_buf_init(&out);
+    do {
+        sl_buf_add(&out, text + at, a - at);
+        sl_buf_adds(&out, repl);
+        at = b;
+    } while (sl_fhir_vset_find(s, text, len, at, &a, &b));
+    sl_buf_adds(&out, text + at);
+    return sl_buf_steal(&out);
+}
+
+/* Text segments of markup: what lies outside <...>. */
+int
+sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text)
+{
+    const char *p = text;
+    size_t a, b;
+
+    while (*p) {
+        size_t n = strcspn(p, "<");
+        if (n && sl_fhir_vset_find(s, p, n, 0, &a, &b))
+            return 1;
+        p += n;
+        if (*p == '<') {
+            const char *gt = strchr(p, '>');
+            if (gt == NULL)
+                return sl_fhir_vset_find(s, p, strlen(p), 0, &a, &b);
+            p = gt + 1;
+        }
+    }
+    return 0;
+}
+
+char *
+sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
+                          const char *repl)
+{
+    const char *p = text;
+    struct sl_buf out;
+    int changed = 0;
+
+    sl_buf_init(&out);
+    while (*p) {
+        size_t n = strcspn(p, "<");
+        if (n) {
+            char *seg = sl_strndup(p, n), *clean;
+            clean = sl_fhir_vset_scrub(s, seg, repl);
+            sl_buf_adds(&out, clean ? clean : seg);
+            changed |= clean != NULL;
+            if (clean)
+                sl_freezero(clean, strlen(clean));
+            sl_freezero(seg, n);
+        }
+        p += n;
+        if (*p == '<') {
+            const char *gt = strchr(p, '>');
+            size_t m = gt ? (size_t)(gt + 1 - p) : strlen(p);
+            sl_buf_add(&out, p, m);
+            p += m;
+        }
+    }
+    if (!changed) {
+        sl_freezero(out.data, out.len);
+        free(out.data);
+        return NULL;
+    }
+    return sl_buf_steal(&out);
+}

@@ -1,0 +1,16 @@
+# the FHIR de-identification engine: unit tests, data-driven cases
+# (tests/data/deid/fhir/) and synthetic data end to end
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_deid_fhir
+TESTS += tests/unit/test_deid_fhir
+tests_unit_test_deid_fhir_SOURCES = tests/unit/test_deid_fhir.c
+tests_unit_test_deid_fhir_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_deid_fhir_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_deid_fhir_SOURCES = force-cxx-link.cc
+endif
+
+# a real FHIR server accepts the de-identified Bundles as transactions
+TESTS += tests/integration/deid_fhir_server.sh
+EXTRA_DIST += tests/integration/deid_fhir_server.sh \
+	tests/fhir-server/package.json tests/fhir-server/package-lock.json \
+	tests/fhir-server/server.mjs

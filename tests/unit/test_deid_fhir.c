@@ -1,0 +1,880 @@
+/* test_deid_fhir.c - the FHIR de-identification engine.
+ *
+ * Data-driven cases, as jq does: each folder under tests/data/deid/fhir/
+ * holds input.json (a resource or a Bundle; input.ndjson: several, learned
+ * together), profile.xml (usually `extends` a built-in profile) and either
+ * expected.json (the output; expected.ndjson for several) or
+ * quarantine.txt (the output is quarantined and the reason contains this
+ * text). The key is 32 bytes of 'k'. Each case is one TAP line.
+ *
+ * Then unit cases for the helpers, and synthetic data end to end: PHI
+ * gone, what must survive survived, pseudonyms agree with keys.h.
+ *
+ * `test_deid_fhir --run PROFILE INPUT` prints what the engine makes of
+ * INPUT (to write an expected file, after reading it line by line). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "deid/fhir.h"
+#include "deid/fhir_int.h"
+#include "synth/synth.h"
+
+static char srcdir[1024];
+
+static struct sl_keys *
+key32(void)
+{
+    struct sl_keys *k = NULL;
+    assert_int_equal(sl_keys_from_bytes("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", 32,
+                                        &k, NULL),
+                     SL_OK);
+    return k;
+}
+
+/* Reads a .json (one value) or .ndjson (one a line) file into an array. */
+static json_t *
+read_items(const char *path)
+{
+    json_t *arr = json_array();
+    json_error_t je;
+
+    if (sl_str_has_suffix(path, ".ndjson")) {
+        FILE *f = fopen(path, "r");
+        char line[1 << 16];
+        if (f == NULL)
+            return NULL;
+        while (fgets(line, sizeof(line), f)) {
+            json_t *v;
+            if (line[0] == '\n')
+                continue;
+            v = json_loads(line, 0, &je);
+            if (v == NULL) {
+                fclose(f);
+                json_decref(arr);
+                return NULL;
+            }
+            json_array_append_new(arr, v);
+        }
+        fclose(f);
+    } else {
+        json_t *v = json_load_file(path, 0, &je);
+        if (v == NULL) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, v);
+    }
+    return arr;
+}
+
+struct outcome {
+    json_t *out; /* the items after de-identification */
+    int rc;      /* the first failure */
+    char reason[1024];
+};
+
+static int
+run_engine(const char *profile, json_t *items, struct sl_keys *k,
+           struct outcome *o, FILE *explain)
+{
+    struct sl_profile_chain *chain = NULL;
+    struct sl_fhir_deid *d = NULL;
+    struct sl_err err = {0};
+    size_t i;
+    int rc;
+
+    memset(o, 0, sizeof(*o));
+    if ((rc = sl_profile_chain_load(profile, &chain, &err)) != SL_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return rc;
+    }
+    if ((rc = sl_fhir_deid_new(chain, k, &d, &err)) != SL_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        sl_profile_chain_free(chain);
+        return rc;
+    }
+    for (i = 0; i < json_array_size(items); i++)
+        assert_int_equal(sl_fhir_deid_learn(d, json_array_get(items, i), &err),
+                         SL_OK);
+    o->out = json_deep_copy(items);
+    for (i = 0; i < json_array_size(o->out); i++) {
+        rc = sl_fhir_deid_resource(d, json_array_get(o->out, i), &err);
+        if (rc != SL_OK && o->rc == SL_OK) {
+            o->rc = rc;
+            snprintf(o->reason, sizeof(o->reason), "%s", err.msg);
+        }
+    }
+    if (explain)
+        sl_fhir_deid_explain(d, explain);
+    sl_fhir_deid_free(d);
+    sl_profile_chain_free(chain);
+    return SL_OK;
+}
+
+static char *
+case_file(const char *dir, const char *name)
+{
+    char *p = sl_path_join(dir, name);
+    if (sl_path_exists(p))
+        return p;
+    free(p);
+    return NULL;
+}
+
+static void
+test_case(void **state)
+{
+    const char *dir = *state;
+    char *in = case_file(dir, "input.json"), *prof, *exp, *q;
+    struct sl_keys *k = key32();
+    struct outcome o;
+    json_t *items, *want;
+
+    if (in == NULL)
+        in = case_file(dir, "input.ndjson");
+    prof = case_file(dir, "profile.xml");
+    exp = case_file(dir, "expected.json");
+    if (exp == NULL)
+        exp = case_file(dir, "expected.ndjson");
+    q = case_file(dir, "quarantine.txt");
+    assert_non_null(in);
+    assert_non_null(prof);
+    assert_true(exp != NULL || q != NULL);
+    items = read_items(in);
+    assert_non_null(items);
+    assert_int_equal(run_engine(prof, items, k, &o, NULL), SL_OK);
+    if (q) {
+        char *want_reason = NULL;
+        size_t len;
+        assert_int_equal(sl_file_read(q, &want_reason, &len, NULL), SL_OK);
+        while (len > 0 && want_reason[len - 1] == '\n')
+            want_reason[--len] = '\0';
+        assert_int_equal(o.rc, SL_EQUARANTINE);
+        if (strstr(o.reason, want_reason) == NULL)
+            fail_msg("reason \"%s\" lacks \"%s\"", o.reason, want_reason);
+        free(want_reason);
+    } else {
+        if (o.rc != SL_OK)
+            fail_msg("status %s: %s", sl_status_name(o.rc), o.reason);
+        want = read_items(exp);
+        assert_non_null(want);
+        if (!json_equal(want, o.out)) {
+            char *got = json_dumps(o.out, JSON_INDENT(1) | JSON_SORT_KEYS);
+            fail_msg("output differs from %s:\n%s", exp, got);
+        }
+        json_decref(want);
+    }
+    json_decref(o.out);
+    json_decref(items);
+    sl_keys_free(k);
+    free(in);
+    free(prof);
+    free(exp);
+    free(q);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void
+test_type_table(void **state)
+{
+    char canon[320], type[64];
+    (void)state;
+    assert_true(sl_fhir_type_is_resource("Patient"));
+    assert_true(sl_fhir_type_is_complex("HumanName"));
+    assert_false(sl_fhir_type_is_resource("HumanName"));
+    assert_true(sl_fhir_elem_resolve("Observation", "valueQuantity", canon,
+                                     sizeof(canon), type, sizeof(type)));
+    assert_string_equal(canon, "Observation.value[x]");
+    assert_string_equal(type, "Quantity");
+    assert_true(sl_fhir_elem_resolve("Observation", "valueString", canon,
+                                     sizeof(canon), type, sizeof(type)));
+    assert_string_equal(type, "string");
+    assert_false(sl_fhir_elem_resolve("Observation", "valueHumanName", canon,
+                                      sizeof(canon), type, sizeof(type)));
+    assert_false(sl_fhir_elem_resolve("Observation", "ssn", canon,
+                                      sizeof(canon), type, sizeof(type)));
+    assert_true(sl_fhir_elem_resolve("Questionnaire.item", "item", canon,
+                                     sizeof(canon), type, sizeof(type)));
+    assert_string_equal(type, "@Questionnaire.item");
+    assert_true(sl_fhir_elem_resolve("Condition", "onsetAge", canon,
+                                     sizeof(canon), type, sizeof(type)));
+    assert_string_equal(type, "Age");
+}
+
+static void
+shift(const char *in, int days, const char *want)
+{
+    struct sl_fhir_date dt;
+    char out[64];
+    assert_true(sl_fhir_date_parse(in, &dt) != SL_FD_BAD);
+    sl_fhir_date_shift(&dt, days);
+    sl_fhir_date_format(&dt, out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
+static void
+test_dates(void **state)
+{
+    struct sl_fhir_date dt, b;
+    (void)state;
+    shift("2021-03-01", -1, "2021-02-28");
+    shift("2020-03-01", -1, "2020-02-29");
+    shift("2021-01-05T10:20:30.123+05:30", -10,
+          "2020-12-26T10:20:30.123+05:30");
+    shift("2021-01-05T23:59:59Z", -365, "2020-01-06T23:59:59Z");
+    shift("2021-03", -30, "2021-02");
+    shift("2021", -100, "2021");
+    shift("2021", -200, "2020");
+    assert_int_equal(sl_fhir_date_parse("2021-13", &dt), SL_FD_BAD);
+    assert_int_equal(sl_fhir_date_parse("21-01-01", &dt), SL_FD_BAD);
+    assert_int_equal(sl_fhir_date_parse("2021-01-01X", &dt), SL_FD_BAD);
+    assert_int_equal(sl_fhir_date_parse("2021-02-03", &b), SL_FD_DAY);
+    assert_int_equal(sl_fhir_date_parse("2111-02-02", &dt), SL_FD_DAY);
+    assert_int_equal(sl_fhir_age_at(&b, &dt), 89);
+    assert_int_equal(sl_fhir_date_parse("2111-02-03", &dt), SL_FD_DAY);
+    assert_int_equal(sl_fhir_age_at(&b, &dt), 90);
+}
+
+static void
+test_zip3(void **state)
+{
+    char out[4];
+    (void)state;
+    assert_true(sl_fhir_zip3("30303", out));
+    assert_string_equal(out, "303");
+    assert_true(sl_fhir_zip3("03601-1234", out));
+    assert_string_equal(out, "000");
+    assert_true(sl_fhir_zip3("89301", out));
+    assert_string_equal(out, "000");
+    assert_true(sl_fhir_zip3("82201", out));
+    assert_string_equal(out, "822");
+    assert_false(sl_fhir_zip3("SW1A 1AA", out));
+}
+
+static void
+test_vset(void **state)
+{
+    struct sl_fhir_vset s = {0};
+    char *t;
+    size_t a, b;
+    (void)state;
+    sl_fhir_vset_add(&s, "Ann", 3);
+    sl_fhir_vset_add(&s, "(263) 555-0153", 3);
+    sl_fhir_vset_add(&s, "Jo", 3); /* too short to be looked for */
+    assert_false(sl_fhir_vset_find(&s, "Annual review", 13, 0, &a, &b));
+    assert_false(sl_fhir_vset_find(&s, "Jo came", 7, 0, &a, &b));
+    t = sl_fhir_vset_scrub(&s, "Call ANN at (263) 555-0153.", "[x]");
+    assert_string_equal(t, "Call [x] at ([x].");
+    free(t);
+    assert_null(sl_fhir_vset_scrub(&s, "nothing here", "[x]"));
+    sl_fhir_vset_free(&s);
+}
+
+static void
+test_uuid(void **state)
+{
+    char out[40];
+    (void)state;
+    sl_fhir_uuid_from_pseudonym("dzjkv2uhr4esursnopyxrkl7l7", out);
+    assert_int_equal(strlen(out), 36);
+    assert_int_equal(out[14], '4');
+    assert_true(strchr("89ab", out[19]) != NULL);
+}
+
+/* ---- synthetic data end to end ----------------------------------------------- */
+
+static char *
+chain_path(const char *name)
+{
+    return sl_asprintf("%s/profiles/deid/%s.xml", srcdir, name);
+}
+
+/* Every string of v, concatenated, for "is this value anywhere" checks. */
+static void
+all_strings(const json_t *v, struct sl_buf *b)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) all_strings(x, b);
+    } else if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++)
+            all_strings(json_array_get(v, i), b);
+    } else if (json_is_string(v)) {
+        sl_buf_adds(b, json_string_value(v));
+        sl_buf_addc(b, '\n');
+    }
+}
+
+static json_t *
+synth_bundles(long n)
+{
+    char dir[] = "/tmp/sluice-deid-fhir.XXXXXX";
+    struct sl_synth_opts o;
+    struct sl_strv files = {0};
+    json_t *arr = json_array();
+    size_t i;
+    char *cmd;
+
+    assert_non_null(mkdtemp(dir));
+    sl_synth_opts_init(&o);
+    o.patients = n;
+    o.write_dicom = 0;
+    o.quiet = 1;
+    assert_int_equal(sl_synth_run(dir, &o, NULL, NULL), SL_OK);
+    cmd = sl_path_join(dir, "fhir");
+    assert_int_equal(sl_dir_walk(cmd, &files, NULL), SL_OK);
+    for (i = 0; i < files.n; i++) {
+        char *p = sl_path_join(cmd, files.v[i]);
+        json_t *b = json_load_file(p, 0, NULL);
+        assert_non_null(b);
+        json_array_append_new(arr, b);
+        free(p);
+    }
+    free(cmd);
+    sl_strv_free(&files);
+    cmd = sl_asprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    return arr;
+}
+
+static const json_t *
+entry_of(const json_t *bundle, const char *type, size_t nth)
+{
+    const json_t *e = json_object_get(bundle, "entry");
+    size_t i;
+    for (i = 0; i < json_array_size(e); i++) {
+        const json_t *r = json_object_get(json_array_get(e, i), "resource");
+        const char *t = json_string_value(json_object_get(r, "resourceType"));
+        if (t && strcmp(t, type) == 0 && nth-- == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* The value at "a.b[0].c" in v, or NULL. */
+static const json_t *
+at(const json_t *v, const char *path)
+{
+    char key[128];
+    const char *p = path;
+
+    while (v && *p) {
+        size_t n = strcspn(p, ".[");
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        p += n;
+        if (n)
+            v = json_object_get(v, key);
+        while (v && *p == '[') {
+            v = json_array_get(v, strtoul(p + 1, NULL, 10));
+            p = strchr(p, ']') + 1;
+        }
+        if (*p == '.')
+            p++;
+    }
+    return v;
+}
+
+static const char *
+str_at(const json_t *v, const char *path)
+{
+    return json_string_value(at(v, path));
+}
+
+/* Every reference in v resolves to an entry of the bundle (urls). */
+static void
+check_refs(const json_t *v, const struct sl_strv *urls, size_t *nrefs)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++)
+            check_refs(json_array_get(v, i), urls, nrefs);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (strcmp(k, "reference") == 0 && json_is_string(x)) {
+            const char *ref = json_string_value(x);
+            int found = 0;
+            for (i = 0; i < urls->n && !found; i++)
+                found = strcmp(urls->v[i], ref) == 0 ||
+                        (sl_str_has_suffix(urls->v[i], ref) &&
+                         urls->v[i][strlen(urls->v[i]) - strlen(ref) - 1] ==
+                             '/');
+            if (!found)
+                fail_msg("a reference does not resolve in its Bundle");
+            (*nrefs)++;
+        } else
+            check_refs(x, urls, nrefs);
+    }
+}
+
+static void
+check_synth(const char *profile)
+{
+    struct sl_keys *k = key32();
+    json_t *in = synth_bundles(12);
+    char *prof = chain_path(profile);
+    struct outcome o;
+    size_t b, i, j;
+    char ps[SL_PSEUDONYM_LEN + 1], uid[SL_UID_MAX + 1];
+    int safe = strcmp(profile, "safe-harbor") == 0;
+
+    assert_int_equal(run_engine(prof, in, k, &o, NULL), SL_OK);
+    if (o.rc != SL_OK)
+        fail_msg("%s: %s", sl_status_name(o.rc), o.reason);
+    for (b = 0; b < json_array_size(in); b++) {
+        const json_t *ib = json_array_get(in, b), *ob = json_array_get(o.out, b);
+        const json_t *ip = entry_of(ib, "Patient", 0),
+                     *op = entry_of(ob, "Patient", 0);
+        const json_t *ids = json_object_get(ip, "identifier");
+        struct sl_buf all;
+        char *t;
+
+        sl_buf_init(&all);
+        all_strings(ob, &all);
+        {
+            struct sl_strv urls = {0};
+            const json_t *oes = json_object_get(ob, "entry");
+            size_t nrefs = 0;
+            for (i = 0; i < json_array_size(oes); i++)
+                sl_strv_push(&urls, str_at(json_array_get(oes, i), "fullUrl"));
+            check_refs(oes, &urls, &nrefs);
+            assert_true(nrefs >= json_array_size(oes));
+            sl_strv_free(&urls);
+        }
+        /* PHI gone: names, identifiers, contact, address, report text */
+        for (i = 0; i < json_array_size(ids); i++)
+            assert_null(strstr(all.data, json_string_value(json_object_get(
+                                             json_array_get(ids, i), "value"))));
+        assert_null(strstr(all.data, str_at(ip, "name[0].family")));
+        assert_null(strstr(all.data, str_at(ip, "telecom[0].value")));
+        assert_null(strstr(all.data, str_at(ip, "telecom[1].value")));
+        assert_null(strstr(all.data, str_at(ip, "address[0].line[0]")));
+        assert_null(strstr(all.data, str_at(ip, "address[0].city")));
+        assert_null(strstr(all.data, "Dr. "));
+        assert_null(strstr(all.data, str_at(ip, "birthDate")));
+        assert_null(json_object_get(op, "name"));
+        assert_null(json_object_get(op, "telecom"));
+        /* the MRN pseudonym is keys.h's; the SSN is gone */
+        if (!safe) {
+            const char *mrn = str_at(ip, "identifier[0].value");
+            sl_keys_pseudonym(k, SL_KD_IDENTIFIER, mrn, strlen(mrn), ps);
+            assert_string_equal(str_at(op, "identifier[0].value"), ps);
+            assert_string_equal(str_at(op, "identifier[0].system"),
+                                SL_SYNTH_MRN_SYSTEM);
+            assert_int_equal(json_array_size(json_object_get(op, "identifier")),
+                             1);
+        } else
+            assert_null(json_object_get(op, "identifier"));
+        /* what must survive */
+        assert_string_equal(str_at(op, "gender"), str_at(ip, "gender"));
+        assert_int_equal(strlen(str_at(op, "address[0].postalCode")), 3);
+        assert_string_equal(str_at(op, "address[0].state"),
+                            str_at(ip, "address[0].state"));
+        assert_string_equal(str_at(op, "meta.security[0].code"),
+                            safe ? "REDACTED" : "PSEUDED");
+        assert_int_equal(json_array_size(json_object_get(ob, "entry")),
+                         json_array_size(json_object_get(ib, "entry")));
+        for (i = 0; i < json_array_size(json_object_get(ib, "entry")); i++) {
+            const json_t *ie = json_array_get(json_object_get(ib, "entry"), i),
+                         *oe = json_array_get(json_object_get(ob, "entry"), i);
+            const json_t *ir = json_object_get(ie, "resource"),
+                         *or = json_object_get(oe, "resource");
+            const char *type = str_at(ir, "resourceType");
+            char *tid = sl_asprintf("%s/%s", type, str_at(ir, "id"));
+            sl_keys_pseudonym(k, SL_KD_RESOURCE_ID, tid, strlen(tid), ps);
+            assert_string_equal(str_at(or, "id"), ps);
+            t = sl_asprintf("https://ehr.example.org/fhir/%s/%s", type, ps);
+            assert_string_equal(str_at(oe, "fullUrl"), t);
+            free(t);
+            free(tid);
+            if (str_at(ir, "status"))
+                assert_string_equal(str_at(or, "status"),
+                                    str_at(ir, "status"));
+            if (json_object_get(ir, "code"))
+                assert_true(json_equal(json_object_get(ir, "code"),
+                                       json_object_get(or, "code")));
+            if (json_object_get(ir, "valueQuantity"))
+                assert_true(json_equal(json_object_get(ir, "valueQuantity"),
+                                       json_object_get(or, "valueQuantity")));
+            if (str_at(ir, "subject.reference")) {
+                t = sl_asprintf("Patient/%s", str_at(op, "id"));
+                assert_string_equal(str_at(or, "subject.reference"), t);
+                free(t);
+            }
+            if (strcmp(type, "ImagingStudy") == 0 && !safe) {
+                const json_t *is = json_object_get(ir, "series"),
+                             *os = json_object_get(or, "series");
+                const char *sid = str_at(ir, "identifier[0].value");
+                sl_keys_uid(k, sid + 8, uid);
+                t = sl_asprintf("urn:oid:%s", uid);
+                assert_string_equal(str_at(or, "identifier[0].value"), t);
+                free(t);
+                for (j = 0; j < json_array_size(is); j++) {
+                    sl_keys_uid(k, str_at(json_array_get(is, j), "uid"), uid);
+                    assert_string_equal(str_at(json_array_get(os, j), "uid"),
+                                        uid);
+                    sl_keys_uid(k,
+                                str_at(json_array_get(is, j), "instance[0].uid"),
+                                uid);
+                    assert_string_equal(
+                        str_at(json_array_get(os, j), "instance[0].uid"), uid);
+                }
+            }
+            if (strcmp(type, "DiagnosticReport") == 0 && !safe) {
+                const char *c = str_at(or, "conclusion"),
+                           *ic = strstr(str_at(ir, "conclusion"), "): ");
+                assert_non_null(c);
+                assert_non_null(ic);
+                assert_non_null(strstr(c, "[redacted]"));
+                assert_non_null(strstr(c, ic)); /* the finding stays */
+            }
+        }
+        sl_buf_free(&all);
+    }
+    json_decref(o.out);
+    json_decref(in);
+    free(prof);
+    sl_keys_free(k);
+}
+
+static void
+test_synth_basic(void **state)
+{
+    (void)state;
+    check_synth("basic");
+}
+
+static void
+test_synth_longitudinal(void **state)
+{
+    (void)state;
+    check_synth("longitudinal");
+}
+
+static void
+test_synth_safe_harbor(void **state)
+{
+    (void)state;
+    check_synth("safe-harbor");
+}
+
+/* A leak the rules miss is quarantined, and the reason has no value. */
+static void
+test_leak_quarantined(void **state)
+{
+    struct sl_keys *k = key32();
+    char *prof = sl_asprintf("%s/tests/data/deid/fhir/keep-text.xml", srcdir);
+    json_t *items = json_pack(
+        "[{s:s, s:s, s:[{s:s, s:[s]}]}, {s:s, s:s, s:{s:s}, s:s}]",
+        "resourceType", "Patient", "id", "p1", "name", "family", "Quixote",
+        "given", "Alonso", "resourceType", "Observation", "id", "o1",
+        "subject", "reference", "Patient/p1", "valueString",
+        "seen with alonso QUIXOTE today");
+    struct outcome o;
+    (void)state;
+    assert_int_equal(run_engine(prof, items, k, &o, NULL), SL_OK);
+    assert_int_equal(o.rc, SL_EQUARANTINE);
+    assert_non_null(strstr(o.reason, "Observation.valueString"));
+    assert_null(strstr(o.reason, "Quixote"));
+    assert_null(strstr(o.reason, "quixote"));
+    json_decref(o.out);
+    json_decref(items);
+    free(prof);
+    sl_keys_free(k);
+}
+
+/* --explain names rules, paths and counts, never values. */
+static void
+test_explain(void **state)
+{
+    struct sl_keys *k = key32();
+    json_t *in = synth_bundles(2);
+    char *prof = chain_path("basic"), *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct outcome o;
+    (void)state;
+    assert_int_equal(run_engine(prof, in, k, &o, f), SL_OK);
+    fclose(f);
+    assert_int_equal(o.rc, SL_OK);
+    assert_non_null(strstr(text, "FHIR profile chain: basic 1"));
+    assert_non_null(strstr(text, "rule hipaa-a-names (remove, basic 1):\n"
+                                 "  Patient.name 2\n"));
+    assert_non_null(strstr(text, "Patient.identifier.value"));
+    assert_null(strstr(text, str_at(entry_of(json_array_get(in, 0), "Patient",
+                                             0),
+                                    "name[0].family")));
+    free(text);
+    json_decref(o.out);
+    json_decref(in);
+    free(prof);
+    sl_keys_free(k);
+}
+
+/* encrypt: AES-256-GCM that the key holder can reverse. */
+static void
+test_encrypt(void **state)
+{
+    static const char *doc =
+        "<profile xmlns=\"urn:sluice:deid:1\" name=\"e\" version=\"1\">"
+        "<fhir><rule path=\"Patient.id\" method=\"pseudonymise\"/>"
+        "<rule path=\"Patient.identifier\" method=\"keep\"/>"
+        "<rule path=\"Identifier.value\" method=\"encrypt\"/>"
+        "</fhir></profile>";
+    unsigned char key[32], raw[256], pt[64], tag[16];
+    struct sl_keys *k = key32();
+    struct sl_profile_chain c = {0};
+    struct sl_fhir_deid *d = NULL;
+    struct sl_err err = {0};
+    json_t *p = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient",
+                          "id", "p1", "identifier", "value", "MRN-0001");
+    const char *enc;
+    EVP_CIPHER_CTX *x;
+    int n, len, fin;
+    (void)state;
+
+    memset(key, 7, sizeof(key));
+    c.n = 1;
+    c.docs[0].doc = xmlReadMemory(doc, (int)strlen(doc), "e.xml", NULL, 0);
+    c.docs[0].fhir = xmlDocGetRootElement(c.docs[0].doc)->children;
+    assert_int_equal(sl_fhir_deid_new(&c, k, &d, &err), SL_OK);
+    /* no key yet: an error, not a silent copy */
+    assert_int_equal(sl_fhir_deid_resource(d, p, &err), SL_EKEY);
+    assert_int_equal(sl_fhir_deid_set_encrypt_key(d, key, 31, &err), SL_EKEY);
+    assert_int_equal(sl_fhir_deid_set_encrypt_key(d, key, 32, &err), SL_OK);
+    json_decref(p);
+    p = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id",
+                  "p1", "identifier", "value", "MRN-0001");
+    assert_int_equal(sl_fhir_deid_learn(d, p, &err), SL_OK);
+    assert_int_equal(sl_fhir_deid_resource(d, p, &err), SL_OK);
+    enc = str_at(p, "identifier[0].value");
+    assert_non_null(enc);
+    assert_int_equal(strncmp(enc, "sluice-aes256gcm:", 17), 0);
+    len = (int)strlen(enc + 17);
+    n = EVP_DecodeBlock(raw, (const unsigned char *)enc + 17, len);
+    n -= (enc[17 + len - 1] == '=') + (enc[17 + len - 2] == '='); /* padding */
+    len = n - 12 - 16;
+    assert_int_equal(len, 8);
+    memcpy(tag, raw + 12 + len, 16);
+    x = EVP_CIPHER_CTX_new();
+    assert_int_equal(EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, raw), 1);
+    assert_int_equal(EVP_DecryptUpdate(x, pt, &fin, raw + 12, len), 1);
+    assert_int_equal(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16, tag), 1);
+    assert_int_equal(EVP_DecryptFinal_ex(x, pt + fin, &n), 1);
+    EVP_CIPHER_CTX_free(x);
+    assert_memory_equal(pt, "MRN-0001", 8);
+    json_decref(p);
+    sl_fhir_deid_free(d);
+    xmlFreeDoc(c.docs[0].doc);
+    sl_keys_free(k);
+}
+
+/* Pass 2 from several threads gives what one thread gives. */
+struct worker {
+    struct sl_fhir_deid *d;
+    json_t *items; /* de-identified in place */
+    int rc;
+};
+
+static void *
+work(void *arg)
+{
+    struct worker *w = arg;
+    struct sl_err err;
+    size_t i;
+    for (i = 0; i < json_array_size(w->items); i++) {
+        int rc = sl_fhir_deid_resource(w->d, json_array_get(w->items, i), &err);
+        if (rc != SL_OK)
+            w->rc = rc;
+    }
+    return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+    struct sl_keys *k = key32();
+    json_t *in = synth_bundles(8);
+    char *prof = chain_path("longitudinal");
+    struct sl_profile_chain *chain = NULL;
+    struct sl_fhir_deid *d = NULL;
+    struct worker w[4];
+    pthread_t t[4];
+    struct outcome o;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(run_engine(prof, in, k, &o, NULL), SL_OK);
+    assert_int_equal(o.rc, SL_OK);
+    assert_int_equal(sl_profile_chain_load(prof, &chain, NULL), SL_OK);
+    assert_int_equal(sl_fhir_deid_new(chain, k, &d, NULL), SL_OK);
+    for (i = 0; i < json_array_size(in); i++)
+        assert_int_equal(sl_fhir_deid_learn(d, json_array_get(in, i), NULL),
+                         SL_OK);
+    for (i = 0; i < 4; i++) {
+        w[i].d = d;
+        w[i].items = json_deep_copy(in);
+        w[i].rc = SL_OK;
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].rc, SL_OK);
+        assert_true(json_equal(w[i].items, o.out));
+        json_decref(w[i].items);
+    }
+    sl_fhir_deid_free(d);
+    sl_profile_chain_free(chain);
+    json_decref(o.out);
+    json_decref(in);
+    free(prof);
+    sl_keys_free(k);
+}
+
+/* A profile with an unknown path or method is refused with its line. */
+static void
+test_profile_errors(void **state)
+{
+    static const char *const bad[] = {
+        "<rule path=\"Patient.nmae\" method=\"remove\"/>",
+        "<rule type=\"HumanNam\" method=\"remove\"/>",
+        "<rule path=\"Patient.name\" type=\"HumanName\" method=\"remove\"/>",
+        "<rule path=\"Patient.name\" method=\"replace\"/>",
+        "<rule path=\"Observation.valueQuantity.value\" method=\"perturb\"/>"};
+    struct sl_keys *k = key32();
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *doc = sl_asprintf(
+            "<profile xmlns=\"urn:sluice:deid:1\" name=\"t\" version=\"1\">\n"
+            "<fhir>\n%s\n</fhir></profile>\n", bad[i]);
+        struct sl_profile_chain c = {0};
+        struct sl_fhir_deid *d = NULL;
+        struct sl_err err = {0};
+        xmlNode *n;
+        c.n = 1;
+        c.docs[0].path = sl_strdup("t.xml");
+        c.docs[0].name = sl_strdup("t");
+        c.docs[0].version = sl_strdup("1");
+        c.docs[0].doc = xmlReadMemory(doc, (int)strlen(doc), "t.xml", NULL, 0);
+        assert_non_null(c.docs[0].doc);
+        for (n = xmlDocGetRootElement(c.docs[0].doc)->children; n; n = n->next)
+            if (n->type == XML_ELEMENT_NODE)
+                c.docs[0].fhir = n;
+        assert_int_equal(sl_fhir_deid_new(&c, k, &d, &err), SL_ECONFIG);
+        assert_non_null(strstr(err.msg, "t.xml:3:"));
+        xmlFreeDoc(c.docs[0].doc);
+        free(c.docs[0].path);
+        free(c.docs[0].name);
+        free(c.docs[0].version);
+        free(doc);
+    }
+    sl_keys_free(k);
+}
+
+static int
+dump(const char *profile, const char *input)
+{
+    struct sl_keys *k = key32();
+    json_t *items = read_items(input);
+    struct outcome o;
+    size_t i;
+
+    if (items == NULL || run_engine(profile, items, k, &o, stderr) != SL_OK)
+        return 1;
+    if (o.rc != SL_OK)
+        printf("quarantine: %s\n", o.reason);
+    for (i = 0; i < json_array_size(o.out); i++) {
+        char *s = json_dumps(json_array_get(o.out, i),
+                             sl_str_has_suffix(input, ".ndjson")
+                                 ? JSON_COMPACT
+                                 : JSON_INDENT(2));
+        printf("%s\n", s);
+        free(s);
+    }
+    json_decref(o.out);
+    json_decref(items);
+    sl_keys_free(k);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *top = getenv("top_srcdir");
+    struct sl_strv files = {0};
+    struct CMUnitTest *tests;
+    char *data, *prof_dir;
+    size_t i, n = 0;
+    int rc;
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(test_type_table),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_zip3),
+        cmocka_unit_test(test_vset),
+        cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_leak_quarantined),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_synth_basic),
+        cmocka_unit_test(test_synth_longitudinal),
+        cmocka_unit_test(test_synth_safe_harbor),
+        cmocka_unit_test(test_encrypt),
+        cmocka_unit_test(test_threads),
+    };
+
+    snprintf(srcdir, sizeof(srcdir), "%s", top ? top : ".");
+    prof_dir = sl_asprintf("%s/profiles/deid", srcdir);
+    setenv("SLUICE_PROFILE_DIR", prof_dir, 1);
+    free(prof_dir);
+    if (argc == 4 && strcmp(argv[1], "--run") == 0)
+        return dump(argv[2], argv[3]);
+    data = sl_asprintf("%s/tests/data/deid/fhir", srcdir);
+    assert_int_equal(sl_dir_walk(data, &files, NULL), SL_OK);
+    tests = sl_calloc(files.n + sizeof(fixed) / sizeof(fixed[0]),
+                      sizeof(*tests));
+    for (i = 0; i < files.n; i++) {
+        char *slash = strrchr(files.v[i], '/');
+        if (slash == NULL || strcmp(slash, "/profile.xml") != 0)
+            continue;
+        *slash = '\0';
+        tests[n].name = files.v[i];
+        tests[n].test_func = test_case;
+        tests[n].initial_state = sl_path_join(data, files.v[i]);
+        n++;
+    }
+    for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        tests[n++] = fixed[i];
+    rc = _cmocka_run_group_tests("deid-fhir", tests, n, NULL, NULL);
+    for (i = 0; i < n; i++)
+        if (tests[i].test_func == test_case)
+            free(tests[i].initial_state);
+    free(tests);
+    free(data);
+    sl_strv_free(&files);
+    return rc;
+}
