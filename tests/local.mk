@@ -26,3 +26,4 @@ check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND) $(VALGRIND_FLAGS)' \
 		SLUICE_WRAP='$(VALGRIND) $(VALGRIND_FLAGS)'
 .PHONY: check-valgrind
+include tests/deid-dicom.mk
