@@ -239,6 +239,9 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
     case SL_DDA_XZD:
         return SL_DDA_D;
     case SL_DDA_XZU:
+        /* U*: the UIDs; a sequence stays and the UIDs in it are mapped. */
+        if (strcmp(e->vr, "SQ") == 0)
+            return SL_DDA_K;
         return strcmp(e->vr, "UI") == 0 ? SL_DDA_U : SL_DDA_Z;
     default:
         return a;
