@@ -27,3 +27,10 @@ check-valgrind:
 		SLUICE_WRAP='$(VALGRIND) $(VALGRIND_FLAGS)'
 .PHONY: check-valgrind
 include tests/deid-dicom.mk
+
+# make bench: throughput as ratios against baselines (tests/bench/bench.sh)
+EXTRA_DIST += tests/bench/bench.sh
+BENCH_PATIENTS = 2000
+bench: sluice$(EXEEXT)
+	$(SHELL) $(srcdir)/tests/bench/bench.sh $(abs_builddir)/sluice$(EXEEXT) $(BENCH_PATIENTS)
+.PHONY: bench

@@ -31,7 +31,7 @@ quarantine_state_open(const struct cli_global *g, const char *state_path,
     int rc;
 
     if (state_path == NULL) {
-        if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, err)) != SL_OK)
+        if ((rc = sl_config_load(cli_config_path(g), 0, &cfg, err)) != SL_OK)
             goto out;
         if (cfg->state_path == NULL) {
             rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
@@ -263,7 +263,7 @@ quarantine_replay(const struct sl_config *cfg, struct sl_state *st,
     if (cfg == NULL) {
         /* --state was given: the job's stages and targets still come from
          * the configuration. */
-        if ((rc = sl_config_load(cli_config_path(g), 1, &own, err)) != SL_OK)
+        if ((rc = sl_config_load(cli_config_path(g), 0, &own, err)) != SL_OK)
             goto out;
         cfg = own;
     }

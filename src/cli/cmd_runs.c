@@ -23,7 +23,7 @@ runs_state_open(const struct cli_global *g, const char *state_path,
     int rc;
 
     if (state_path == NULL) {
-        if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, err)) != SL_OK)
+        if ((rc = sl_config_load(cli_config_path(g), 0, &cfg, err)) != SL_OK)
             goto out;
         if (cfg->state_path == NULL) {
             rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",

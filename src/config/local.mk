@@ -1,8 +1,7 @@
 noinst_LIBRARIES += %reldir%/libconfig.a
 %canon_reldir%_libconfig_a_SOURCES = %reldir%/config.h %reldir%/config.c \
 	%reldir%/config_opts.c %reldir%/config_load.c
-# The schema is found next to the config, else in the source tree (so the
-# uninstalled sluice and make distcheck work), else in $(pkgdatadir).
-%canon_reldir%_libconfig_a_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DSL_SRCDIR='"$(abs_top_srcdir)"'
+# The schema is found next to the config, else in the source tree
+# (SL_SRCDIR, so the uninstalled sluice and make distcheck work), else in
+# $(pkgdatadir).
 SL_LIBS += %reldir%/libconfig.a

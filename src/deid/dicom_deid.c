@@ -3,7 +3,7 @@
  *
  * <dicom> content (schema: profiles/deid/dicom-profile.xsd):
  *   base="dicom-basic.xml"   the generated PS3.15 table, resolved against
- *                            the document's folder, then the profile dir
+ *                            the document's folder, then sl_profile_dir()
  *   options="a b …"          options by name (also <option name="a"/>,
  *                            <option name="a" enabled="no"/> to drop one)
  *   <rule tag="(0010,1010)" action="K"/>            per tag
@@ -367,31 +367,26 @@ parse_dicom(struct sl_dicom_deid *d, xmlNode *dicom, int level,
     return rc;
 }
 
-/* Finds the base table: beside the document, then in $SLUICE_PROFILE_DIR,
- * then the installed profiles. Caller frees. */
+/* Finds the base table: beside the document, then in the profile folder
+ * (sl_profile_dir). Caller frees. */
 static char *
 find_base(const struct sl_profile_doc *doc, const char *base)
 {
-    const char *env = getenv("SLUICE_PROFILE_DIR");
-    char *p;
+    char *dir, *p;
 
     if (base[0] == '/')
         return sl_strdup(base);
     if (doc->path != NULL) {
-        char *dir = sl_path_dir(doc->path);
+        dir = sl_path_dir(doc->path);
         p = sl_path_resolve(dir, base);
         free(dir);
         if (sl_path_exists(p))
             return p;
         free(p);
     }
-    if (env != NULL && *env != '\0') {
-        p = sl_path_join(env, base);
-        if (sl_path_exists(p))
-            return p;
-        free(p);
-    }
-    p = sl_path_join(SL_DATADIR "/profiles/deid", base);
+    dir = sl_profile_dir();
+    p = sl_path_join(dir, base);
+    free(dir);
     if (sl_path_exists(p))
         return p;
     free(p);

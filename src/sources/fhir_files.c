@@ -403,7 +403,14 @@ fhir_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         rc = SL_ERR(err, SL_ECONFIG, "source %s: no path", node->id);
         goto out;
     }
-    if ((rc = sl_dir_walk(s->root, &s->files, err)) != SL_OK) {
+    if (sl_path_exists(s->root) && !sl_path_is_dir(s->root)) {
+        /* one file: its folder is the root (sluice deid reads files) */
+        char *dir = sl_path_dir(s->root);
+        const char *slash = strrchr(s->root, '/');
+        sl_strv_push(&s->files, slash ? slash + 1 : s->root);
+        free(s->root);
+        s->root = dir;
+    } else if ((rc = sl_dir_walk(s->root, &s->files, err)) != SL_OK) {
         sl_err_prefix(err, "source %s", node->id);
         goto out;
     }

@@ -1,0 +1,4 @@
+noinst_LIBRARIES += %reldir%/libdeid.a
+%canon_reldir%_libdeid_a_SOURCES = %reldir%/profile.h %reldir%/profile.c \
+	%reldir%/fhir.h %reldir%/dicom_deid.h
+SL_LIBS += %reldir%/libdeid.a
