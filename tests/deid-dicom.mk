@@ -8,3 +8,13 @@ TESTS += tests/integration/deid_dicom_pydicom.sh
 EXTRA_DIST += tests/integration/deid_dicom_pydicom.sh
 TESTS += tests/integration/deid_dicom_cases.sh
 EXTRA_DIST += tests/integration/deid_dicom_cases.sh
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_dicom_deid
+TESTS += tests/unit/test_dicom_deid
+tests_unit_test_dicom_deid_SOURCES = tests/unit/test_dicom_deid.c
+tests_unit_test_dicom_deid_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dicom_deid_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_dicom_deid_SOURCES = force-cxx-link.cc
+endif
+TESTS += tests/integration/deid_dicom_profile.sh
+EXTRA_DIST += tests/integration/deid_dicom_profile.sh

@@ -500,8 +500,11 @@ sl_dicom_deid_new(const struct sl_profile_chain *chain,
     }
     if (rc == SL_OK && !based)
         rc = SL_ERR(err, SL_ECONFIG,
-                    "profile: no <dicom base=\"…\"> in the chain: DICOM "
-                    "de-identification needs the PS3.15 table");
+                    "%s: no <dicom base=\"…\"> in the profile or what it "
+                    "extends: DICOM de-identification needs the PS3.15 table",
+                    chain->n > 0 && chain->docs[chain->n - 1].path
+                        ? chain->docs[chain->n - 1].path
+                        : "profile");
     for (i = 0; i < chain->n && rc == SL_OK; i++) {
         const struct sl_profile_doc *doc = &chain->docs[i];
         if (doc->dicom != NULL)
