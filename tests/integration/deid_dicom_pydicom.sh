@@ -17,7 +17,7 @@ if [ ! -d "$DATA/test_files" ] || ! $PY -c 'import pydicom' 2>/dev/null; then
 fi
 find "$DATA/test_files" "$DATA/charset_files" -name '*.dcm' | sort >"$T/list"
 N=$(wc -l <"$T/list")
-plan $((2 * N + 4))
+plan $((2 * N + 5))
 
 for prof in basic pydicom-corpus; do
     mkdir -p "$T/$prof"
@@ -96,6 +96,30 @@ done <"$T/basic.res"
 missing=$((N - $(wc -l <"$T/basic.res")))
 i=0
 while [ $i -lt $missing ]; do not_ok "basic: a file got no result"; i=$((i + 1)); done
+
+# dciodvfy on every output: no error the input did not have (values,
+# which change, taken out of the messages).
+iod_errors() {
+    # dciodvfy aborts on some odd inputs: the shell's notice is dropped.
+    sh -c 'dciodvfy "$1" 2>&1' _ "$1" 2>/dev/null | grep '^Error' |
+        sed 's/<[^>]*>//g' | sort -u
+}
+if command -v dciodvfy >/dev/null; then
+    bad=
+    while read -r n status rest; do
+        [ "$status" = ok ] || continue
+        iod_errors "$(sed -n "${n}p" "$T/list")" >"$T/iod.in"
+        iod_errors "$T/pydicom-corpus/$n.dcm" >"$T/iod.out"
+        if [ -n "$(comm -13 "$T/iod.in" "$T/iod.out")" ]; then
+            bad="$bad $n"
+            comm -13 "$T/iod.in" "$T/iod.out" | sed "s/^/# file $n: /"
+        fi
+    done <"$T/pydicom-corpus.res"
+    check "dciodvfy reports no new error in any output${bad:+ (files$bad)}" \
+        test -z "$bad"
+else
+    skip "dciodvfy (dicom3tools) is not installed"
+fi
 
 okb=$(grep -c ' ok ' "$T/basic.res")
 oks=$(grep -c ' ok ' "$T/pydicom-corpus.res")
