@@ -449,6 +449,52 @@ method_text(const struct sl_dicom_deid *d, const struct sl_profile_chain *c)
     return sl_buf_steal(&b);
 }
 
+static int
+by_tag_then_order(const void *a, const void *b)
+{
+    const struct sl_dd_rule *x = *(const struct sl_dd_rule *const *)a;
+    const struct sl_dd_rule *y = *(const struct sl_dd_rule *const *)b;
+
+    if (x->tag != y->tag)
+        return x->tag < y->tag ? -1 : 1;
+    return x < y ? -1 : x > y; /* document order */
+}
+
+/* Sorts the rules into the lookup indexes (after every rule is read, so
+ * that the pointers stay valid). */
+static void
+build_index(struct sl_dicom_deid *d)
+{
+    size_t i;
+
+    d->exact = sl_calloc(d->nrules + 1, sizeof(*d->exact));
+    d->loose = sl_calloc(d->nrules + 1, sizeof(*d->loose));
+    d->priv = sl_calloc(d->nrules + 1, sizeof(*d->priv));
+    for (i = 0; i < d->nrules; i++) {
+        struct sl_dd_rule *r = &d->rules[i];
+        switch (r->kind) {
+        case SL_DDK_TAG:
+            if (r->mask == 0xFFFFFFFF)
+                d->exact[d->nexact++] = r;
+            else
+                d->loose[d->nloose++] = r;
+            break;
+        case SL_DDK_VR:
+            d->loose[d->nloose++] = r;
+            break;
+        case SL_DDK_PRIVATE:
+            d->priv[d->npriv++] = r;
+            break;
+        case SL_DDK_PRIV_ALL:
+            if (d->priv_all == NULL || r->level >= d->priv_all->level)
+                d->priv_all = r;
+            break;
+        }
+    }
+    qsort(d->exact, d->nexact, sizeof(*d->exact), by_tag_then_order);
+    qsort(d->priv, d->npriv, sizeof(*d->priv), by_tag_then_order);
+}
+
 void
 sl_dicom_deid_free(struct sl_dicom_deid *d)
 {
@@ -462,6 +508,9 @@ sl_dicom_deid_free(struct sl_dicom_deid *d)
         free(d->rules[i].src);
     }
     free(d->rules);
+    free(d->exact);
+    free(d->loose);
+    free(d->priv);
     for (i = 0; i < d->npixels; i++) {
         free(d->pixels[i].modality);
         free(d->pixels[i].manufacturer);
@@ -513,6 +562,7 @@ sl_dicom_deid_new(const struct sl_profile_chain *chain,
     }
     if (rc != SL_OK)
         goto out;
+    build_index(d);
     d->method = method_text(d, chain);
     *out = d;
     d = NULL; /* ownership moves to the caller */

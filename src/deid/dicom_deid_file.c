@@ -103,6 +103,38 @@ popcount32(uint32_t v)
     return n;
 }
 
+/* Whether candidate r (of specificity spec) beats *best: a later
+ * document first, then a more specific match, then the later rule. */
+static void
+consider(struct sl_dd_rule *r, int spec, struct sl_dd_rule **best,
+         int *best_spec)
+{
+    struct sl_dd_rule *b = *best;
+
+    if (b == NULL || r->level > b->level ||
+        (r->level == b->level &&
+         (spec > *best_spec || (spec == *best_spec && r > b)))) {
+        *best = r;
+        *best_spec = spec;
+    }
+}
+
+/* The first index in the sorted array whose tag is >= tag. */
+static size_t
+lower_bound(struct sl_dd_rule *const *v, size_t n, uint32_t tag)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid]->tag < tag)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The rule for a standard (even group) element. */
 static struct sl_dd_rule *
 find_standard(struct sl_dicom_deid *d, uint32_t tag, const char *vr)
@@ -111,25 +143,16 @@ find_standard(struct sl_dicom_deid *d, uint32_t tag, const char *vr)
     int best_spec = -1;
     size_t i;
 
-    for (i = 0; i < d->nrules; i++) {
-        struct sl_dd_rule *r = &d->rules[i];
-        int spec;
+    for (i = lower_bound(d->exact, d->nexact, tag);
+         i < d->nexact && d->exact[i]->tag == tag; i++)
+        consider(d->exact[i], 33, &best, &best_spec);
+    for (i = 0; i < d->nloose; i++) {
+        struct sl_dd_rule *r = d->loose[i];
         if (r->kind == SL_DDK_TAG) {
-            if ((tag & r->mask) != r->tag)
-                continue;
-            /* 50xx and 60xx patterns are repeating groups: even only. */
-            spec = popcount32(r->mask) + 1;
-        } else if (r->kind == SL_DDK_VR) {
-            if (strcmp(r->vr, vr) != 0)
-                continue;
-            spec = 0;
-        } else {
-            continue;
-        }
-        if (best == NULL || r->level > best->level ||
-            (r->level == best->level && spec >= best_spec)) {
-            best = r;
-            best_spec = spec;
+            if ((tag & r->mask) == r->tag)
+                consider(r, popcount32(r->mask) + 1, &best, &best_spec);
+        } else if (strcmp(r->vr, vr) == 0) {
+            consider(r, 0, &best, &best_spec);
         }
     }
     return best;
@@ -146,10 +169,10 @@ find_private(struct sl_dicom_deid *d, uint16_t group, uint16_t elem,
 
     if (creator == NULL)
         return NULL;
-    for (i = 0; i < d->nrules; i++) {
-        struct sl_dd_rule *r = &d->rules[i];
-        if (r->kind != SL_DDK_PRIVATE || r->tag != key ||
-            strcmp(r->creator, creator) != 0 ||
+    for (i = lower_bound(d->priv, d->npriv, key);
+         i < d->npriv && d->priv[i]->tag == key; i++) {
+        struct sl_dd_rule *r = d->priv[i];
+        if (strcmp(r->creator, creator) != 0 ||
             effective(d, r) == SL_DDA_NONE)
             continue;
         if (best == NULL || r->level >= best->level)
@@ -161,14 +184,7 @@ find_private(struct sl_dicom_deid *d, uint16_t group, uint16_t elem,
 static struct sl_dd_rule *
 find_private_all(struct sl_dicom_deid *d)
 {
-    struct sl_dd_rule *best = NULL;
-    size_t i;
-
-    for (i = 0; i < d->nrules; i++)
-        if (d->rules[i].kind == SL_DDK_PRIV_ALL &&
-            (best == NULL || d->rules[i].level >= best->level))
-            best = &d->rules[i];
-    return best;
+    return d->priv_all;
 }
 
 /* Whether any kept private rule names this creator in this group: its
@@ -180,11 +196,11 @@ creator_kept(struct sl_dicom_deid *d, uint16_t group, const char *creator)
 
     if (creator == NULL)
         return 0;
-    for (i = 0; i < d->nrules; i++) {
-        struct sl_dd_rule *r = &d->rules[i];
+    for (i = lower_bound(d->priv, d->npriv, TAG(group, 0));
+         i < d->npriv && (d->priv[i]->tag >> 16) == group; i++) {
+        struct sl_dd_rule *r = d->priv[i];
         int a;
-        if (r->kind != SL_DDK_PRIVATE || (r->tag >> 16) != group ||
-            strcmp(r->creator, creator) != 0)
+        if (strcmp(r->creator, creator) != 0)
             continue;
         a = effective(d, r);
         if (a != SL_DDA_NONE && a != SL_DDA_X)

@@ -92,6 +92,14 @@ struct sl_dicom_deid {
     size_t nrules, caprules;
     struct sl_dd_pixels *pixels;
     size_t npixels;
+    /* Indexes into rules, built once the profile is read: */
+    struct sl_dd_rule **exact;  /* tags without x, sorted by tag, order */
+    size_t nexact;
+    struct sl_dd_rule **loose;  /* group patterns and VR rules */
+    size_t nloose;
+    struct sl_dd_rule **priv;   /* private rules, sorted by tag, order */
+    size_t npriv;
+    struct sl_dd_rule *priv_all; /* the last private="all" of the top level */
     char *method;   /* De-identification Method (0012,0063) */
     char *edition;  /* of the base table, e.g. "2023b" */
     atomic_ulong files, quarantined;
