@@ -18,3 +18,12 @@ nodist_EXTRA_tests_unit_test_dicom_deid_SOURCES = force-cxx-link.cc
 endif
 TESTS += tests/integration/deid_dicom_profile.sh
 EXTRA_DIST += tests/integration/deid_dicom_profile.sh
+# The fuzz target of the DICOM reader path, run here as a deterministic
+# smoke fuzzer over a few seeds (build it with -DSL_LIBFUZZER and
+# -fsanitize=fuzzer for libFuzzer).
+check_PROGRAMS += tests/fuzz/fuzz_dicom_deid
+tests_fuzz_fuzz_dicom_deid_SOURCES = tests/fuzz/fuzz_dicom_deid.c
+tests_fuzz_fuzz_dicom_deid_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
+nodist_EXTRA_tests_fuzz_fuzz_dicom_deid_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/deid_dicom_fuzz.sh
+EXTRA_DIST += tests/integration/deid_dicom_fuzz.sh
