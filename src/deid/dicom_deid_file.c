@@ -671,6 +671,13 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                         "(0008,0018) SOP Instance UID");
         goto out;
     }
+    if (sl_dicom_file_check_pixels(j.f, err) != SL_OK) {
+        atomic_fetch_add(&d->quarantined, 1);
+        rc = SL_EQUARANTINE;
+        if (err != NULL)
+            err->code = SL_EQUARANTINE;
+        goto out;
+    }
     if (has_prefix(sop_class, SR_CLASS_ROOT) &&
         !d->options[SL_DDO_STRUCTURED]) {
         rc = quarantine(&j,

@@ -981,6 +981,54 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
 }
 
 extern "C" int
+sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        DcmElement *pd = nullptr;
+        Uint16 rows = 0, cols = 0, bits = 0, spp = 1;
+        long frames = 1;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
+            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
+            pd == nullptr)
+            return SL_OK;
+        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
+            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+            return SL_OK; // no geometry to check against
+        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        if (frames < 1)
+            frames = 1;
+        if (spp < 1)
+            spp = 1;
+        // YBR_FULL_422 / YBR_PARTIAL_422 native: two chroma samples per
+        // two pixels, so two samples a pixel instead of three.
+        OFString pi;
+        if (spp == 3 &&
+            ds->findAndGetOFString(DCM_PhotometricInterpretation, pi)
+                .good() &&
+            (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422"))
+            spp = 2;
+        const unsigned long long need_bits =
+            static_cast<unsigned long long>(rows) * cols * spp * bits *
+            static_cast<unsigned long long>(frames);
+        const unsigned long long need = (need_bits + 7) / 8;
+        const Uint32 have = pd->getLength();
+        if (have != DCM_UndefinedLength && have < need)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: %lu bytes, shorter than "
+                          "Rows x Columns x Samples x Bits Allocated x "
+                          "Frames (%llu)",
+                          static_cast<unsigned long>(have), need);
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
 sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
                     unsigned w, unsigned h, struct sl_err *err)
 {

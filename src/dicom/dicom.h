@@ -178,6 +178,12 @@ int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn,
 int sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
                        struct sl_err *err);
 
+/* Checks that native (uncompressed) pixel data holds at least Rows x
+ * Columns x Samples per Pixel x Bits Allocated x Number of Frames bits.
+ * SL_OK when it does or when there is no native pixel data; SL_EDICOM
+ * naming the tag when it is shorter. Reads no pixel value. */
+int sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err);
+
 /* Blanks (sets to 0) the rectangle x,y,w,h in every frame of native
  * (uncompressed) pixel data. SL_EDICOM when the pixel data is compressed
  * or its layout is not supported (the caller quarantines). */
