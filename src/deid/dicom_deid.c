@@ -156,8 +156,8 @@ parse_rule(struct sl_dicom_deid *d, xmlNode *n, int level, int safe,
            const char *where, struct sl_err *err)
 {
     struct sl_dd_rule *r;
-    char *tag = prop(n, "tag"), *priv = prop(n, "private"),
-         *vr = prop(n, "vr"), *action = prop(n, "action");
+    char *tag = prop(n, "tag"), *priv = prop(n, "private"), *vr = prop(n, "vr"),
+         *action = prop(n, "action");
     int line = (int)xmlGetLineNo(n), i, rc = SL_OK;
 
     r = rule_add(d);
@@ -288,11 +288,11 @@ parse_pixels(struct sl_dicom_deid *d, xmlNode *n, const char *where,
         if (parse_ulong(x, &g.x) || parse_ulong(y, &g.y) ||
             parse_ulong(w, &g.w) || parse_ulong(h, &g.h))
             rc = SL_ERR(err, SL_ECONFIG,
-                        "%s:%d: <blank> needs x, y, width and height",
-                        where, (int)xmlGetLineNo(c));
+                        "%s:%d: <blank> needs x, y, width and height", where,
+                        (int)xmlGetLineNo(c));
         else {
-            px->regions = sl_realloc(px->regions, (px->nregions + 1) *
-                                                      sizeof(*px->regions));
+            px->regions = sl_realloc(px->regions,
+                                     (px->nregions + 1) * sizeof(*px->regions));
             px->regions[px->nregions++] = g;
         }
         free(x);
@@ -307,21 +307,26 @@ static int
 set_options(struct sl_dicom_deid *d, const char *list, int on,
             const char *where, int line, struct sl_err *err)
 {
-    char *copy = sl_strdup(list), *save = NULL, *tok;
-    int rc = SL_OK;
+    const char *p = list;
+    const char *sep = " \t\r\n,";
 
-    for (tok = strtok_r(copy, " \t\n,", &save); tok != NULL;
-         tok = strtok_r(NULL, " \t\n,", &save)) {
-        int i = option_index(tok);
-        if (i < 0) {
-            rc = SL_ERR(err, SL_ECONFIG, "%s:%d: unknown DICOM option '%s'",
-                        where, line, tok);
+    for (;;) {
+        size_t n;
+        char name[64];
+        int i;
+
+        p += strspn(p, sep);
+        if (*p == '\0')
             break;
-        }
+        n = strcspn(p, sep);
+        snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
+        p += n;
+        if ((i = option_index(name)) < 0)
+            return SL_ERR(err, SL_ECONFIG, "%s:%d: unknown DICOM option '%s'",
+                          where, line, name);
         d->options[i] = on;
     }
-    free(copy);
-    return rc;
+    return SL_OK;
 }
 
 /* Reads the children (and attributes) of a <dicom> element at level. */

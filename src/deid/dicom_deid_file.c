@@ -11,11 +11,11 @@
 #include "deid/dicom_deid_int.h"
 #include "dicom/dicom.h"
 
-#define TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
+#define TAG(g, e)           (((uint32_t)(g) << 16) | (uint32_t)(e))
 #define WELL_KNOWN_UID_ROOT "1.2.840.10008."
-#define SR_CLASS_ROOT "1.2.840.10008.5.1.4.1.1.88."
-#define DOC_CLASS_ROOT "1.2.840.10008.5.1.4.1.1.104."
-#define SC_CLASS_ROOT "1.2.840.10008.5.1.4.1.1.7"
+#define SR_CLASS_ROOT       "1.2.840.10008.5.1.4.1.1.88."
+#define DOC_CLASS_ROOT      "1.2.840.10008.5.1.4.1.1.104."
+#define SC_CLASS_ROOT       "1.2.840.10008.5.1.4.1.1.7"
 
 /* Attributes whose values identify the patient or the people and places
  * around them, beyond every PN: looked for in what is kept (leak scan). */
@@ -47,14 +47,14 @@ struct job {
     struct sl_dicom_deid *d;
     struct sl_dicom_file *f;
     struct sl_err *err;
-    int pass;               /* 1: collect identifiers; 2: edit */
-    char *patient_id;       /* original (0010,0020), "" when absent */
+    int pass;         /* 1: collect identifiers; 2: edit */
+    char *patient_id; /* original (0010,0020), "" when absent */
     char name_pseudo[SL_PSEUDONYM_LEN + 1];
-    int shift;              /* days, under the modified-dates option */
-    struct sl_strv tokens;  /* identifier values and their parts */
-    uint32_t *token_src;    /* the tag each token came from */
+    int shift;             /* days, under the modified-dates option */
+    struct sl_strv tokens; /* identifier values and their parts */
+    uint32_t *token_src;   /* the tag each token came from */
     size_t token_cap;
-    struct sl_buf val;      /* the value handed back to the walk */
+    struct sl_buf val; /* the value handed back to the walk */
     struct sl_buf tmp;
     uint32_t leak_at, leak_from; /* first leak found (tags) */
     int leak;
@@ -172,8 +172,7 @@ find_private(struct sl_dicom_deid *d, uint16_t group, uint16_t elem,
     for (i = lower_bound(d->priv, d->npriv, key);
          i < d->npriv && d->priv[i]->tag == key; i++) {
         struct sl_dd_rule *r = d->priv[i];
-        if (strcmp(r->creator, creator) != 0 ||
-            effective(d, r) == SL_DDA_NONE)
+        if (strcmp(r->creator, creator) != 0 || effective(d, r) == SL_DDA_NONE)
             continue;
         if (best == NULL || r->level >= best->level)
             best = r;
@@ -564,16 +563,18 @@ check_pixels(struct job *j, const char *modality, const char *sop_class,
     px = find_pixels(j, modality, sop_class);
     if (px == NULL) {
         if (why != NULL)
-            rc = quarantine(j, "%s and no <pixels> rule of the profile "
-                               "cleans it",
+            rc = quarantine(j,
+                            "%s and no <pixels> rule of the profile "
+                            "cleans it",
                             why);
         goto out;
     }
     if (px->nregions == 0)
         goto out; /* reviewed by the site: nothing to blank */
     if (sl_dicom_file_is_encapsulated(j->f)) {
-        rc = quarantine(j, "%s: a blanking rule names this image but its "
-                           "pixel data is compressed",
+        rc = quarantine(j,
+                        "%s: a blanking rule names this image but its "
+                        "pixel data is compressed",
                         "(7FE0,0010) Pixel Data");
         goto out;
     }
@@ -607,17 +608,15 @@ conformance(struct job *j, int cleaned_pixels)
                                      "Profile",
                                      j->err)) != SL_OK)
         return rc;
-    if (cleaned_pixels &&
-        (rc = sl_dicom_file_add_code(j->f, 0x0012, 0x0064, "113101", "DCM",
-                                     "Clean Pixel Data Option", j->err)) !=
-            SL_OK)
+    if (cleaned_pixels && (rc = sl_dicom_file_add_code(
+                               j->f, 0x0012, 0x0064, "113101", "DCM",
+                               "Clean Pixel Data Option", j->err)) != SL_OK)
         return rc;
     for (o = 0; o < SL_DDO_COUNT; o++)
         if (d->options[o] &&
-            (rc = sl_dicom_file_add_code(j->f, 0x0012, 0x0064,
-                                         sl_dd_options[o].code, "DCM",
-                                         sl_dd_options[o].meaning, j->err)) !=
-                SL_OK)
+            (rc = sl_dicom_file_add_code(
+                 j->f, 0x0012, 0x0064, sl_dd_options[o].code, "DCM",
+                 sl_dd_options[o].meaning, j->err)) != SL_OK)
             return rc;
     if (d->options[SL_DDO_MODIFIED_DATES] && !d->options[SL_DDO_FULL_DATES] &&
         (rc = sl_dicom_file_put(j->f, 0x0028, 0x0303, "MODIFIED", j->err)) !=
@@ -663,7 +662,8 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     sl_dicom_file_get(j.f, 0x0008, 0x0018, &sop_uid);
     sl_dicom_file_get(j.f, 0x0008, 0x0060, &modality);
     if (sop_class == NULL || sop_class[0] == '\0') {
-        rc = quarantine(&j, "%s: missing or empty", "(0008,0016) SOP Class UID");
+        rc =
+            quarantine(&j, "%s: missing or empty", "(0008,0016) SOP Class UID");
         goto out;
     }
     if (sop_uid == NULL || sop_uid[0] == '\0') {
@@ -708,8 +708,8 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         tag_name(j.leak_from, from, sizeof(from));
         atomic_fetch_add(&d->quarantined, 1);
         rc = SL_ERR(err, SL_EQUARANTINE,
-                    "leak scan: %s keeps a value of %s found in the input",
-                    at, from);
+                    "leak scan: %s keeps a value of %s found in the input", at,
+                    from);
         goto out;
     }
     if ((rc = conformance(&j, cleaned)) != SL_OK)

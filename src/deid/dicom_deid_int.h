@@ -46,17 +46,17 @@ enum sl_dd_option {
 
 struct sl_dd_option_def {
     const char *name;
-    const char *code;    /* CID 7050 */
+    const char *code; /* CID 7050 */
     const char *meaning;
 };
 extern const struct sl_dd_option_def sl_dd_options[SL_DDO_COUNT];
 
 /* What a rule matches. */
 enum sl_dd_kind {
-    SL_DDK_TAG,     /* a standard tag, possibly with xx patterns (mask) */
-    SL_DDK_PRIVATE, /* a private element: group, element byte, creator */
-    SL_DDK_PRIV_ALL,/* every private attribute */
-    SL_DDK_VR       /* every attribute of a VR */
+    SL_DDK_TAG,      /* a standard tag, possibly with xx patterns (mask) */
+    SL_DDK_PRIVATE,  /* a private element: group, element byte, creator */
+    SL_DDK_PRIV_ALL, /* every private attribute */
+    SL_DDK_VR        /* every attribute of a VR */
 };
 
 struct sl_dd_rule {
@@ -64,13 +64,13 @@ struct sl_dd_rule {
     uint32_t tag;  /* group << 16 | element (private: element byte only) */
     uint32_t mask; /* bits of tag that must match */
     char vr[3];
-    char *creator;              /* SL_DDK_PRIVATE */
-    int level;                  /* 0: the base table; i + 1: docs[i] */
-    int action;                 /* enum sl_dd_action */
-    int opt[SL_DDO_COUNT];      /* per option, SL_DDA_NONE when empty */
-    char *name;                 /* attribute name (annotation) */
-    char *src;                  /* where the rule comes from */
-    atomic_ulong hits;          /* for --explain */
+    char *creator;         /* SL_DDK_PRIVATE */
+    int level;             /* 0: the base table; i + 1: docs[i] */
+    int action;            /* enum sl_dd_action */
+    int opt[SL_DDO_COUNT]; /* per option, SL_DDA_NONE when empty */
+    char *name;            /* attribute name (annotation) */
+    char *src;             /* where the rule comes from */
+    atomic_ulong hits;     /* for --explain */
 };
 
 /* Pixel rule: which images it names, and the regions to blank (none: the
@@ -88,20 +88,20 @@ struct sl_dd_pixels {
 struct sl_dicom_deid {
     const struct sl_keys *keys; /* borrowed */
     int options[SL_DDO_COUNT];
-    struct sl_dd_rule *rules;   /* in document order */
+    struct sl_dd_rule *rules; /* in document order */
     size_t nrules, caprules;
     struct sl_dd_pixels *pixels;
     size_t npixels;
     /* Indexes into rules, built once the profile is read: */
-    struct sl_dd_rule **exact;  /* tags without x, sorted by tag, order */
+    struct sl_dd_rule **exact; /* tags without x, sorted by tag, order */
     size_t nexact;
-    struct sl_dd_rule **loose;  /* group patterns and VR rules */
+    struct sl_dd_rule **loose; /* group patterns and VR rules */
     size_t nloose;
-    struct sl_dd_rule **priv;   /* private rules, sorted by tag, order */
+    struct sl_dd_rule **priv; /* private rules, sorted by tag, order */
     size_t npriv;
     struct sl_dd_rule *priv_all; /* the last private="all" of the top level */
-    char *method;   /* De-identification Method (0012,0063) */
-    char *edition;  /* of the base table, e.g. "2023b" */
+    char *method;                /* De-identification Method (0012,0063) */
+    char *edition;               /* of the base table, e.g. "2023b" */
     atomic_ulong files, quarantined;
 };
 

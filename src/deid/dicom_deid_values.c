@@ -14,13 +14,20 @@ static const struct {
     const char *code;
     int action;
 } action_codes[] = {
-    { "K", SL_DDA_K },           { "X", SL_DDA_X },
-    { "Z", SL_DDA_Z },           { "D", SL_DDA_D },
-    { "C", SL_DDA_C },           { "U", SL_DDA_U },
-    { "X/Z", SL_DDA_XZ },        { "X/D", SL_DDA_XD },
-    { "Z/D", SL_DDA_ZD },        { "X/Z/D", SL_DDA_XZD },
-    { "X/Z/U*", SL_DDA_XZU },    { "X/Z/U", SL_DDA_XZU },
-    { "pseudonym", SL_DDA_PSEUDONYM }, { "name-pseudonym", SL_DDA_NAME },
+    { "K", SL_DDA_K },
+    { "X", SL_DDA_X },
+    { "Z", SL_DDA_Z },
+    { "D", SL_DDA_D },
+    { "C", SL_DDA_C },
+    { "U", SL_DDA_U },
+    { "X/Z", SL_DDA_XZ },
+    { "X/D", SL_DDA_XD },
+    { "Z/D", SL_DDA_ZD },
+    { "X/Z/D", SL_DDA_XZD },
+    { "X/Z/U*", SL_DDA_XZU },
+    { "X/Z/U", SL_DDA_XZU },
+    { "pseudonym", SL_DDA_PSEUDONYM },
+    { "name-pseudonym", SL_DDA_NAME },
 };
 
 int
@@ -165,8 +172,7 @@ sl_dd_shift_dates(const char *value, const char *vr, int days,
             if (shift_one(p, (size_t)(dash - p), days, out) != 0)
                 return -1;
             sl_buf_addc(out, '-');
-            if (shift_one(dash + 1, n - (size_t)(dash - p) - 1, days, out) !=
-                0)
+            if (shift_one(dash + 1, n - (size_t)(dash - p) - 1, days, out) != 0)
                 return -1;
         } else if (strcmp(vr, "DA") == 0 && (n != 8 || !all_digits(p, n)) &&
                    n != 0) {
@@ -190,18 +196,30 @@ sl_dd_dummy(const char *vr)
     static const struct {
         const char *vr, *value;
     } dummies[] = {
-        { "AE", "ANONYMIZED" }, { "AS", "000Y" },
-        { "CS", "ANONYMIZED" }, { "DA", "19000101" },
-        { "DS", "0" },          { "DT", "19000101000000" },
-        { "IS", "0" },          { "LO", "ANONYMIZED" },
-        { "LT", "ANONYMIZED" }, { "PN", "ANONYMIZED" },
-        { "SH", "ANONYMIZED" }, { "ST", "ANONYMIZED" },
-        { "TM", "000000" },     { "UC", "ANONYMIZED" },
-        { "UR", "urn:oid:2.25.0" }, { "UT", "ANONYMIZED" },
-        { "US", "0" },          { "SS", "0" },
-        { "UL", "0" },          { "SL", "0" },
-        { "UV", "0" },          { "SV", "0" },
-        { "FL", "0" },          { "FD", "0" },
+        { "AE", "ANONYMIZED" },
+        { "AS", "000Y" },
+        { "CS", "ANONYMIZED" },
+        { "DA", "19000101" },
+        { "DS", "0" },
+        { "DT", "19000101000000" },
+        { "IS", "0" },
+        { "LO", "ANONYMIZED" },
+        { "LT", "ANONYMIZED" },
+        { "PN", "ANONYMIZED" },
+        { "SH", "ANONYMIZED" },
+        { "ST", "ANONYMIZED" },
+        { "TM", "000000" },
+        { "UC", "ANONYMIZED" },
+        { "UR", "urn:oid:2.25.0" },
+        { "UT", "ANONYMIZED" },
+        { "US", "0" },
+        { "SS", "0" },
+        { "UL", "0" },
+        { "SL", "0" },
+        { "UV", "0" },
+        { "SV", "0" },
+        { "FL", "0" },
+        { "FD", "0" },
     };
     size_t i;
 
@@ -259,10 +277,10 @@ sl_dd_tokens(const char *value, const char *vr, struct sl_strv *sv)
     for (;;) {
         const char *end = strchr(p, '\\');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        size_t i, start = 0;
 
         push_token(sv, p, n);
         if (pn) {
+            size_t i, start = 0;
             /* Name components and words: "Doe^John Q" looks for "Doe",
              * "John". */
             for (i = 0; i <= n; i++) {
@@ -315,8 +333,7 @@ sl_dd_contains_word(const char *value, const char *token)
 }
 
 size_t
-sl_dd_scrub(const char *value, const struct sl_strv *tokens,
-            struct sl_buf *out)
+sl_dd_scrub(const char *value, const struct sl_strv *tokens, struct sl_buf *out)
 {
     char *work = sl_strdup(value);
     size_t hits = 0, i;

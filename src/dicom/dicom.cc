@@ -615,10 +615,23 @@ bool
 is_string_vr(DcmEVR evr)
 {
     switch (evr) {
-    case EVR_AE: case EVR_AS: case EVR_CS: case EVR_DA: case EVR_DS:
-    case EVR_DT: case EVR_IS: case EVR_LO: case EVR_LT: case EVR_PN:
-    case EVR_SH: case EVR_ST: case EVR_TM: case EVR_UC: case EVR_UI:
-    case EVR_UR: case EVR_UT:
+    case EVR_AE:
+    case EVR_AS:
+    case EVR_CS:
+    case EVR_DA:
+    case EVR_DS:
+    case EVR_DT:
+    case EVR_IS:
+    case EVR_LO:
+    case EVR_LT:
+    case EVR_PN:
+    case EVR_SH:
+    case EVR_ST:
+    case EVR_TM:
+    case EVR_UC:
+    case EVR_UI:
+    case EVR_UR:
+    case EVR_UT:
         return true;
     default:
         return false;
@@ -631,8 +644,7 @@ struct walker {
     struct sl_err *err;
 };
 
-int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se,
-              walker &w);
+int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
 
 // The private creators of an item's blocks, keyed (group << 8 | block),
 // read before any element is changed.
@@ -764,8 +776,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         case SL_DICOM_SET:
             if (nv == nullptr || el->putString(nv).bad())
                 return SL_ERR(w.err, SL_EDICOM,
-                              "(%04X,%04X): cannot replace the value",
-                              e.group, e.elem);
+                              "(%04X,%04X): cannot replace the value", e.group,
+                              e.elem);
             break;
         default:
             if (evr == EVR_SQ) {
@@ -785,8 +797,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
 } // namespace
 
 extern "C" int
-sl_dicom_file_open(const char *path, struct sl_dicom_file **out,
-                   int *had_meta, struct sl_err *err)
+sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
+                   struct sl_err *err)
 {
     DcmFileFormat *ff = nullptr;
 
@@ -876,8 +888,8 @@ sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
                   const char *value, struct sl_err *err)
 {
     try {
-        OFCondition c = f->ff->getDataset()->putAndInsertString(
-            DcmTag(group, elem), value);
+        OFCondition c =
+            f->ff->getDataset()->putAndInsertString(DcmTag(group, elem), value);
         if (c.bad())
             return cond_err(err, c, group, elem, "set");
         return SL_OK;
@@ -965,9 +977,9 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         ds = f->ff->getAndRemoveDataset();
         delete f->ff;
         f->ff = new DcmFileFormat(ds, OFFalse);
-        OFCondition c = f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
-                                        EGL_withoutGL, EPD_noChange, 0, 0,
-                                        EWM_fileformat);
+        OFCondition c =
+            f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
+                            EGL_withoutGL, EPD_noChange, 0, 0, EWM_fileformat);
         if (c.bad()) {
             std::remove(path);
             return SL_ERR(err, SL_EDICOM, "cannot write the output: %s",
@@ -1007,8 +1019,7 @@ sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
         // two pixels, so two samples a pixel instead of three.
         OFString pi;
         if (spp == 3 &&
-            ds->findAndGetOFString(DCM_PhotometricInterpretation, pi)
-                .good() &&
+            ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).good() &&
             (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422"))
             spp = 2;
         const unsigned long long need_bits =
@@ -1029,8 +1040,8 @@ sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
 }
 
 extern "C" int
-sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
-                    unsigned w, unsigned h, struct sl_err *err)
+sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
+                    unsigned h, struct sl_err *err)
 {
     try {
         DcmDataset *ds = f->ff->getDataset();
@@ -1081,16 +1092,19 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
                 for (unsigned c = x; c < x + w && c < cols; c++) {
                     if (planar == 1 && spp > 1) {
                         for (unsigned s = 0; s < spp; s++)
-                            std::memset(base +
-                                            ((static_cast<unsigned long>(s) *
-                                                  rows +
-                                              r) * cols + c) * bpp,
-                                        0, bpp);
+                            std::memset(
+                                base + ((static_cast<unsigned long>(s) * rows +
+                                         r) *
+                                            cols +
+                                        c) *
+                                           bpp,
+                                0, bpp);
                     } else {
-                        std::memset(base +
-                                        ((static_cast<unsigned long>(r) * cols +
-                                          c) * spp) * bpp,
-                                    0, bpp * spp);
+                        std::memset(
+                            base + ((static_cast<unsigned long>(r) * cols + c) *
+                                    spp) *
+                                       bpp,
+                            0, bpp * spp);
                     }
                 }
         }

@@ -140,16 +140,16 @@ int sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,
  * duration of the callback. */
 struct sl_dicom_elem {
     uint16_t group, elem;
-    char vr[3];            /* "PN", "SQ", "OB", … ("UN" when unknown) */
-    int depth;             /* 0: top level; 1: in an item of a sequence … */
-    uint16_t seq_group;    /* the enclosing sequence (depth > 0) */
+    char vr[3];         /* "PN", "SQ", "OB", … ("UN" when unknown) */
+    int depth;          /* 0: top level; 1: in an item of a sequence … */
+    uint16_t seq_group; /* the enclosing sequence (depth > 0) */
     uint16_t seq_elem;
-    const char *creator;   /* private data element: its creator (NULL when
-                              the block has none); private creator element:
-                              its own value; else NULL */
-    const char *value;     /* string VRs: all values '\'-separated, with
-                              DCMTK's padding removed; else NULL */
-    unsigned long items;   /* SQ: number of items */
+    const char *creator; /* private data element: its creator (NULL when
+                            the block has none); private creator element:
+                            its own value; else NULL */
+    const char *value;   /* string VRs: all values '\'-separated, with
+                            DCMTK's padding removed; else NULL */
+    unsigned long items; /* SQ: number of items */
 };
 
 /* What to do with the element the callback was given. */
@@ -168,8 +168,8 @@ typedef int (*sl_dicom_visit_fn)(void *ctx, const struct sl_dicom_elem *e,
 
 /* Walks the dataset (not the meta header) through every sequence, applying
  * the callback's decisions. */
-int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn,
-                       void *ctx, struct sl_err *err);
+int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
+                       struct sl_err *err);
 
 /* Writes the dataset as a Part-10 file in the transfer syntax it was read
  * in, with a new meta header (from the dataset's SOP Class and Instance

@@ -72,10 +72,10 @@ one(const uint8_t *data, size_t len)
     int rc = SL_EIO;
 
     if (f != NULL) {
-        if (fwrite(data, 1, len, f) == len && fclose(f) == 0)
+        size_t w = fwrite(data, 1, len, f);
+        int closed = fclose(f);
+        if (w == len && closed == 0)
             rc = sl_dicom_deid_file(engine, in, out, &info, &err);
-        else
-            fclose(f);
     }
     sl_dicom_deid_info_clear(&info);
     unlink(out);
@@ -139,8 +139,8 @@ mutate(uint8_t *buf, size_t len)
         return at;
     case 3: /* a 32-bit length field set to an extreme */
         if (at + 4 <= len) {
-            static const uint32_t extremes[] = { 0, 1, 0x7FFFFFFF,
-                                                 0xFFFFFFFF, 0xFFFFFFFE };
+            static const uint32_t extremes[] = { 0, 1, 0x7FFFFFFF, 0xFFFFFFFF,
+                                                 0xFFFFFFFE };
             uint32_t v = extremes[next() % 5];
             memcpy(buf + at, &v, 4);
         }
@@ -197,8 +197,8 @@ main(int argc, char **argv)
             else if (rc == SL_EQUARANTINE)
                 quarantined++;
             else {
-                fprintf(stderr, "seed %d round %ld: status %s\n", i - optind,
-                        r, sl_status_name(rc));
+                fprintf(stderr, "seed %d round %ld: status %s\n", i - optind, r,
+                        sl_status_name(rc));
                 bad++;
             }
             free(buf);

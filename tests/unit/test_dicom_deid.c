@@ -56,21 +56,21 @@ static void
 test_date_shift(void **state)
 {
     (void)state;
-    expect_shift("20240301", "DA", -1, "20240229");     /* leap day */
+    expect_shift("20240301", "DA", -1, "20240229"); /* leap day */
     expect_shift("20240101", "DA", -365, "20230101");
     expect_shift("20240102\\20240103", "DA", -2, "20231231\\20240101");
     expect_shift("20240101-20240201", "DA", -1, "20231231-20240131");
     expect_shift("", "DA", -5, "");
-    expect_shift("2024.01.01", "DA", -1, NULL);         /* ACR-NEMA form */
+    expect_shift("2024.01.01", "DA", -1, NULL); /* ACR-NEMA form */
     expect_shift("garbage", "DA", -1, NULL);
     /* DT keeps its precision, time and offset. */
     expect_shift("20240102101112.123456+0100", "DT", -2,
                  "20231231101112.123456+0100");
     expect_shift("202401021011", "DT", -2, "202312311011");
-    expect_shift("202403", "DT", -20, "202402");        /* from the 15th */
-    expect_shift("2024", "DT", -100, "2024");           /* from 2 July */
+    expect_shift("202403", "DT", -20, "202402"); /* from the 15th */
+    expect_shift("2024", "DT", -100, "2024");    /* from 2 July */
     expect_shift("2024", "DT", -200, "2023");
-    expect_shift("20240230", "DA", -1, "20240229");     /* lenient, as DCMTK */
+    expect_shift("20240230", "DA", -1, "20240229"); /* lenient, as DCMTK */
 }
 
 static void
@@ -116,8 +116,8 @@ chain_from(struct sl_profile_chain *c, const char *xml)
 
     memset(c, 0, sizeof(*c));
     c->n = 1;
-    c->docs[0].doc = xmlReadMemory(xml, (int)strlen(xml), "site.xml", NULL,
-                                   XML_PARSE_NONET);
+    c->docs[0].doc =
+        xmlReadMemory(xml, (int)strlen(xml), "site.xml", NULL, XML_PARSE_NONET);
     assert_non_null(c->docs[0].doc);
     c->docs[0].path = sl_strdup("site.xml");
     c->docs[0].name = sl_strdup("site");
@@ -184,29 +184,26 @@ write_ct(const char *path, const char *patient, const char *sop)
 
     for (i = 0; i < 16; i++)
         px[i] = (uint16_t)i;
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0016,
-                                                 "1.2.840.10008.5.1.4.1.1.2",
-                                                 &err),
+    assert_int_equal(sl_dicom_builder_set_string(
+                         b, 0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2", &err),
                      SL_OK);
     assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0018, sop, &err),
                      SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000D,
-                                                 "1.2.3.4.5", &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0020, 0x000E,
-                                                 "1.2.3.4.5.6", &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0020, patient,
-                                                 &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0010, 0x0010,
-                                                 "Doe^Jane", &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0020,
-                                                 "20240131", &err),
-                     SL_OK);
-    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0060, "CT",
-                                                 &err),
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0020, 0x000D, "1.2.3.4.5", &err),
+        SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0020, 0x000E, "1.2.3.4.5.6", &err),
+        SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0010, 0x0020, patient, &err), SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0010, 0x0010, "Doe^Jane", &err),
+        SL_OK);
+    assert_int_equal(
+        sl_dicom_builder_set_string(b, 0x0008, 0x0020, "20240131", &err),
+        SL_OK);
+    assert_int_equal(sl_dicom_builder_set_string(b, 0x0008, 0x0060, "CT", &err),
                      SL_OK);
     assert_int_equal(sl_dicom_builder_set_u16(b, 0x0028, 0x0010, 4, &err),
                      SL_OK);
@@ -296,8 +293,8 @@ test_options_change_actions(void **state)
     assert_int_equal(sl_dicom_deid_file(d, in, out, NULL, &err), SL_OK);
     v = get_attr(out, 0x0008, 0x0020);
     {
-        char *exp = shift("20240131", "DA",
-                          sl_keys_date_shift(k, "MRN-1", 1, 365));
+        char *exp =
+            shift("20240131", "DA", sl_keys_date_shift(k, "MRN-1", 1, 365));
         assert_string_equal(v, exp);
         free(exp);
     }
@@ -311,7 +308,7 @@ test_options_change_actions(void **state)
     free(out);
 }
 
-#define NTHREADS 4
+#define NTHREADS   4
 #define PER_THREAD 8
 
 struct worker {
