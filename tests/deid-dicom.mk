@@ -27,3 +27,5 @@ tests_fuzz_fuzz_dicom_deid_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
 nodist_EXTRA_tests_fuzz_fuzz_dicom_deid_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/deid_dicom_fuzz.sh
 EXTRA_DIST += tests/integration/deid_dicom_fuzz.sh
+TESTS += tests/integration/deid_dicom_export.sh
+EXTRA_DIST += tests/integration/deid_dicom_export.sh

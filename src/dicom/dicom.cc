@@ -5,6 +5,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcddirif.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
@@ -1108,6 +1109,39 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
                     }
                 }
         }
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
+                        struct sl_err *err)
+{
+    try {
+        quiet_dcmtk();
+        DicomDirInterface dd;
+        std::string path = std::string(root) + "/DICOMDIR";
+        dd.disableTransferSyntaxCheck(OFFalse);
+        dd.enableInventMode(OFTrue);
+        OFCondition c = dd.createNewDicomDir(
+            DicomDirInterface::AP_GeneralPurpose, OFFilename(path.c_str()),
+            "SLUICE");
+        if (c.bad())
+            return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot create: %s",
+                          c.text());
+        for (size_t i = 0; i < n; i++) {
+            c = dd.addDicomFile(OFFilename(files[i]), OFFilename(root));
+            if (c.bad())
+                return SL_ERR(err, SL_EDICOM,
+                              "DICOMDIR: cannot add file %zu: %s", i + 1,
+                              c.text());
+        }
+        c = dd.writeDicomDir();
+        if (c.bad())
+            return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot write: %s",
+                          c.text());
         return SL_OK;
     } catch (...) {
         return fail_exception(err);

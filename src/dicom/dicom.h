@@ -190,6 +190,14 @@ int sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err);
 int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
                         unsigned w, unsigned h, struct sl_err *err);
 
+/* Writes root/DICOMDIR (General Purpose profile, file-set ID "SLUICE")
+ * indexing the n Part-10 files at the root-relative paths files[] (ISO
+ * 9660 names: up to 8 of A-Z 0-9 _ per component, '/'-separated). Missing
+ * type 1 keys are invented as DCMTK's dcmmkdir +I does; the transfer
+ * syntax is not restricted to uncompressed. */
+int sl_dicom_dicomdir_write(const char *root, const char *const *files,
+                            size_t n, struct sl_err *err);
+
 #ifdef __cplusplus
 }
 #endif
