@@ -28,6 +28,7 @@ check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND) $(VALGRIND_FLAGS)' \
 		SLUICE_WRAP='$(VALGRIND) $(VALGRIND_FLAGS)'
 .PHONY: check-valgrind
+include tests/deid-dicom.mk
 
 # make bench: throughput as ratios against baselines (tests/bench/bench.sh)
 EXTRA_DIST += tests/bench/bench.sh
