@@ -19,6 +19,7 @@ include tests/state.mk
 include tests/pipeline.mk
 include tests/dicom.mk
 include tests/cli.mk
+include tests/deid.mk
 include tests/fuzz.mk
 include tests/deid-fhir.mk
 
