@@ -69,8 +69,8 @@ has_prefix(const char *s, const char *prefix)
 
 /* The action an option set makes of a rule: a retaining K beats a C,
  * which beats any other option's action, which beats the basic one. */
-static int
-effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
+int
+sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
 {
     int o, k = 0, c = 0, other = SL_DDA_NONE;
 
@@ -172,7 +172,8 @@ find_private(struct sl_dicom_deid *d, uint16_t group, uint16_t elem,
     for (i = lower_bound(d->priv, d->npriv, key);
          i < d->npriv && d->priv[i]->tag == key; i++) {
         struct sl_dd_rule *r = d->priv[i];
-        if (strcmp(r->creator, creator) != 0 || effective(d, r) == SL_DDA_NONE)
+        if (strcmp(r->creator, creator) != 0 ||
+            sl_dd_effective(d, r) == SL_DDA_NONE)
             continue;
         if (best == NULL || r->level >= best->level)
             best = r;
@@ -201,7 +202,7 @@ creator_kept(struct sl_dicom_deid *d, uint16_t group, const char *creator)
         int a;
         if (strcmp(r->creator, creator) != 0)
             continue;
-        a = effective(d, r);
+        a = sl_dd_effective(d, r);
         if (a != SL_DDA_NONE && a != SL_DDA_X)
             return 1;
     }
@@ -224,7 +225,7 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         return SL_DDA_X; /* meta and group lengths are rewritten */
     if ((e->group & 1) != 0) {
         struct sl_dd_rule *all = find_private_all(d);
-        int dflt = all != NULL ? effective(d, all) : SL_DDA_X;
+        int dflt = all != NULL ? sl_dd_effective(d, all) : SL_DDA_X;
         /* C on "all private attributes" (Retain Safe Private) cleans:
          * only the safe ones named by a rule stay. */
         if (dflt == SL_DDA_C)
@@ -241,11 +242,11 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         }
         r = find_private(d, e->group, e->elem, e->creator);
         *rule = r != NULL ? r : all;
-        return r != NULL ? effective(d, r) : dflt;
+        return r != NULL ? sl_dd_effective(d, r) : dflt;
     }
     r = find_standard(d, TAG(e->group, e->elem), e->vr);
     *rule = r;
-    a = r != NULL ? effective(d, r) : SL_DDA_K;
+    a = r != NULL ? sl_dd_effective(d, r) : SL_DDA_K;
     switch (a) {
     case SL_DDA_XZ:
         return SL_DDA_Z;
