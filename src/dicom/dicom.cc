@@ -649,6 +649,7 @@ struct walker {
     sl_dicom_visit_fn fn;
     void *ctx;
     struct sl_err *err;
+    bool pixels_changed; // the top-level pixel data was edited
 };
 
 int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
@@ -768,6 +769,9 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             e.items = static_cast<DcmSequenceOfItems *>(el)->card();
         if ((rc = w.fn(w.ctx, &e, &op, &nv)) != SL_OK)
             return rc;
+        if (op != SL_DICOM_KEEP && depth == 0 && e.group == 0x7FE0 &&
+            e.elem == 0x0010)
+            w.pixels_changed = true;
         switch (op) {
         case SL_DICOM_REMOVE:
             delete item->remove(i);
@@ -971,8 +975,11 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
                    struct sl_err *err)
 {
     try {
-        walker w = { fn, ctx, err };
-        return walk_item(f->ff->getDataset(), 0, 0, 0, w);
+        walker w = { fn, ctx, err, false };
+        int rc = walk_item(f->ff->getDataset(), 0, 0, 0, w);
+        if (w.pixels_changed)
+            f->pixels_changed = true;
+        return rc;
     } catch (...) {
         return fail_exception(err);
     }
