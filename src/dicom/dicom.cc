@@ -601,7 +601,44 @@ struct sl_dicom_file {
     unsigned long long size; // its size when opened
     bool had_meta;
     bool pixels_changed; // blanked: the pixel data must be re-encoded
+    unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
 };
+
+namespace
+{
+
+// Where the top-level pixel data element is in the input file, from the
+// length fields read (before anything is changed).
+void
+locate_pixels(struct sl_dicom_file *f)
+{
+    DcmMetaInfo *meta = f->ff->getMetaInfo();
+    DcmDataset *ds = f->ff->getDataset();
+    E_TransferSyntax x = ds->getOriginalXfer();
+    const bool explicit_vr = DcmXfer(x).isExplicitVR();
+    unsigned long long pos = 132;
+    bool known = true;
+
+    if (!f->had_meta || x == EXS_DeflatedLittleEndianExplicit ||
+        meta == nullptr)
+        return;
+    for (unsigned long i = 0; i < meta->card(); i++)
+        pos += element_file_length(meta->getElement(i), true, &known);
+    for (unsigned long i = 0; i < ds->card() && known; i++) {
+        DcmElement *e = ds->getElement(i);
+        unsigned long long n = element_file_length(e, explicit_vr, &known);
+        if (known && e->getTag() == DCM_PixelData) {
+            if (pos + n <= f->size) {
+                f->pix_off = pos;
+                f->pix_len = n;
+            }
+            return;
+        }
+        pos += n;
+    }
+}
+
+} // namespace
 
 namespace
 {
@@ -834,6 +871,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
                       : 0;
         f->had_meta = meta != 0;
         f->pixels_changed = false;
+        f->pix_off = f->pix_len = 0;
+        locate_pixels(f);
         *out = f;
         return SL_OK;
     } catch (...) {
@@ -1052,17 +1091,14 @@ pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
         x == EXS_DeflatedLittleEndianExplicit || ds->card() == 0)
         return nullptr;
     DcmElement *pd = ds->getElement(ds->card() - 1);
-    if (pd == nullptr || pd->getTag() != DCM_PixelData)
+    if (pd == nullptr || pd->getTag() != DCM_PixelData || f->pix_len < 8)
         return nullptr;
-    bool known = true;
-    unsigned long long n = element_file_length(pd, xfer.isExplicitVR(), &known);
-    if (!known || n > f->size || n < 8)
-        return nullptr;
-    // The tag must be where the lengths say: the file ends with it.
+    const unsigned long long n = f->pix_len;
+    // The tag must be where the lengths say.
     unsigned char tag[4];
     std::FILE *in = std::fopen(f->src.c_str(), "rb");
     bool at = in != nullptr &&
-              std::fseek(in, static_cast<long>(f->size - n), SEEK_SET) == 0 &&
+              std::fseek(in, static_cast<long>(f->pix_off), SEEK_SET) == 0 &&
               std::fread(tag, 1, 4, in) == 4;
     if (in != nullptr)
         std::fclose(in);
@@ -1070,7 +1106,7 @@ pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
     static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
     if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
         return nullptr;
-    *offset = f->size - n;
+    *offset = f->pix_off;
     *len = n;
     return pd;
 }
