@@ -682,6 +682,15 @@ is_string_vr(DcmEVR evr)
     }
 }
 
+// What sl_dicom_elem_value needs: the element, and its value once read.
+struct elem_impl {
+    DcmElement *el;
+    bool is_string;
+    bool fetched;
+    bool ok;
+    OFString value;
+};
+
 struct walker {
     sl_dicom_visit_fn fn;
     void *ctx;
@@ -772,7 +781,6 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         const DcmTag &tag = el->getTag();
         const DcmEVR evr = el->ident();
         struct sl_dicom_elem e;
-        OFString value;
         const char *vrname;
         int op = SL_DICOM_KEEP;
         const char *nv = nullptr;
@@ -800,8 +808,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
                 if (key != 0 && c.key == key)
                     e.creator = c.name.c_str();
         }
-        if (is_string_vr(evr) && el->getOFStringArray(value).good())
-            e.value = value.c_str();
+        elem_impl impl = { el, is_string_vr(evr), false, false, OFString() };
+        e.impl = &impl;
         if (evr == EVR_SQ)
             e.items = static_cast<DcmSequenceOfItems *>(el)->card();
         if ((rc = w.fn(w.ctx, &e, &op, &nv)) != SL_OK)
@@ -1312,5 +1320,22 @@ sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
         return SL_OK;
     } catch (...) {
         return fail_exception(err);
+    }
+}
+
+extern "C" const char *
+sl_dicom_elem_value(const struct sl_dicom_elem *e)
+{
+    try {
+        auto *impl = static_cast<elem_impl *>(e->impl);
+        if (impl == nullptr || !impl->is_string)
+            return nullptr;
+        if (!impl->fetched) {
+            impl->fetched = true;
+            impl->ok = impl->el->getOFStringArray(impl->value).good();
+        }
+        return impl->ok ? impl->value.c_str() : nullptr;
+    } catch (...) {
+        return nullptr;
     }
 }
