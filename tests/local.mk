@@ -19,6 +19,7 @@ include tests/state.mk
 include tests/pipeline.mk
 include tests/dicom.mk
 include tests/cli.mk
+include tests/fuzz.mk
 
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 # make check-valgrind: the same tests, every program under valgrind.

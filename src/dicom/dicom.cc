@@ -294,6 +294,14 @@ summary_read(const char *path, struct sl_dicom_summary **out,
                           "or empty",
                           tag);
         }
+        // DCMTK keeps NUL bytes inside a value: a UID such as "\0\0@1.2"
+        // is not empty to it but is "" as the C string the summary hands
+        // out (found by fuzz_dicom), and "1.2\0x" would be cut to "1.2".
+        if (std::strlen(v.c_str()) != v.length()) {
+            tag_text(k, tag, sizeof(tag));
+            return SL_ERR(err, SL_EDICOM,
+                          "%s: required attribute holds a NUL byte", tag);
+        }
     }
 
     auto *s = static_cast<struct sl_dicom_summary *>(
