@@ -22,7 +22,8 @@ base=/dev/shm
 d=$(mktemp -d "$base/sluice-dicom-bench.XXXXXX")
 trap 'rm -rf "$d"' EXIT
 now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # time_of LABEL COMMAND...: prints seconds, keeps the peak RSS in $d/rss
 time_of() {
     t0=$(now)
@@ -44,11 +45,11 @@ bench() { # NAME INPUT-DIR
     ts=$(time_of sh -c "find '$in' -name '*.dcm' | sort | xargs '$run' -p '$prof' '$d/o'")
     rss=$(cat "$d/rss")
     printf '%s: cp %.2fs, sluice %.2fs (%.2fx cp), peak RSS %s KB\n' \
-        "$name" "$tc" "$ts" "$(echo "$tc / $ts" | bc -l)" "$rss"
+        "$name" "$tc" "$ts" "$(div "$tc" "$ts")" "$rss"
     if [ $have_gdcm = 1 ]; then
         tg=$(time_of gdcmanon -e -c "$d/cert.pem" -r --continue -i "$in" -o "$d/g")
         printf '%s: gdcmanon %.2fs (%.2fx cp); sluice is %.2fx gdcmanon\n' \
-            "$name" "$tg" "$(echo "$tc / $tg" | bc -l)" "$(echo "$tg / $ts" | bc -l)"
+            "$name" "$tg" "$(div "$tc" "$tg")" "$(div "$tg" "$ts")"
     fi
 }
 
