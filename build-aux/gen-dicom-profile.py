@@ -107,6 +107,8 @@ def main(argv):
     w('  <rule tag="(0010,0010)" action="name-pseudonym" name="Patient\'s Name"'
       ' retain-patient-characteristics="name-pseudonym"'
       ' src="sluice: pseudonym derived from the Patient ID"/>')
+    w('  <rule vr="PN" action="X" name="Person names the table does not list"'
+      ' src="sluice: a name in an attribute newer than the table is removed"/>')
     w('  <rule tag="(0040,A160)" action="D" name="Text Value"'
       ' src="sluice: SR TEXT content items replaced (issue 5)"/>')
     w("  <!-- PS3.15 %s Table E.3.10-1 Safe Private Attributes: kept under"

@@ -29,3 +29,4 @@ TESTS += tests/integration/deid_dicom_fuzz.sh
 EXTRA_DIST += tests/integration/deid_dicom_fuzz.sh
 TESTS += tests/integration/deid_dicom_export.sh
 EXTRA_DIST += tests/integration/deid_dicom_export.sh
+EXTRA_DIST += tests/bench/dicom-deid.sh

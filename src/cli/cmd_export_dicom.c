@@ -273,7 +273,8 @@ write_manifests(struct export *e, struct sl_err *err)
                 count++;
             }
         json_object_set_new(st, "study_uid", json_string(e->studies.v[i]));
-        json_object_set_new(st, "patient", json_string(nz(first->patient)));
+        json_object_set_new(st, "patient",
+                            json_string(first ? nz(first->patient) : ""));
         json_object_set_new(st, "instances", json_integer((json_int_t)count));
         for (j = 0; j < e->series.n; j++) {
             size_t k, c = 0;

@@ -622,8 +622,10 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
             snprintf(what, sizeof(what), "VR %s", r->vr);
             break;
         }
+        /* The action as the options make it, for what was used. */
         fprintf(f, "  %-24s %-30.30s %-9s %s: %lu\n", what,
-                r->name ? r->name : "", sl_dd_action_name(r->action),
+                r->name ? r->name : "",
+                sl_dd_action_name(sl_dd_effective(d, r)),
                 r->src ? r->src : (r->level > 0 ? "site profile" : ""), hits);
     }
 }

@@ -69,8 +69,8 @@ has_prefix(const char *s, const char *prefix)
 
 /* The action an option set makes of a rule: a retaining K beats a C,
  * which beats any other option's action, which beats the basic one. */
-static int
-effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
+int
+sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
 {
     int o, k = 0, c = 0, other = SL_DDA_NONE;
 
@@ -172,7 +172,8 @@ find_private(struct sl_dicom_deid *d, uint16_t group, uint16_t elem,
     for (i = lower_bound(d->priv, d->npriv, key);
          i < d->npriv && d->priv[i]->tag == key; i++) {
         struct sl_dd_rule *r = d->priv[i];
-        if (strcmp(r->creator, creator) != 0 || effective(d, r) == SL_DDA_NONE)
+        if (strcmp(r->creator, creator) != 0 ||
+            sl_dd_effective(d, r) == SL_DDA_NONE)
             continue;
         if (best == NULL || r->level >= best->level)
             best = r;
@@ -201,7 +202,7 @@ creator_kept(struct sl_dicom_deid *d, uint16_t group, const char *creator)
         int a;
         if (strcmp(r->creator, creator) != 0)
             continue;
-        a = effective(d, r);
+        a = sl_dd_effective(d, r);
         if (a != SL_DDA_NONE && a != SL_DDA_X)
             return 1;
     }
@@ -224,7 +225,7 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         return SL_DDA_X; /* meta and group lengths are rewritten */
     if ((e->group & 1) != 0) {
         struct sl_dd_rule *all = find_private_all(d);
-        int dflt = all != NULL ? effective(d, all) : SL_DDA_X;
+        int dflt = all != NULL ? sl_dd_effective(d, all) : SL_DDA_X;
         /* C on "all private attributes" (Retain Safe Private) cleans:
          * only the safe ones named by a rule stay. */
         if (dflt == SL_DDA_C)
@@ -241,11 +242,11 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         }
         r = find_private(d, e->group, e->elem, e->creator);
         *rule = r != NULL ? r : all;
-        return r != NULL ? effective(d, r) : dflt;
+        return r != NULL ? sl_dd_effective(d, r) : dflt;
     }
     r = find_standard(d, TAG(e->group, e->elem), e->vr);
     *rule = r;
-    a = r != NULL ? effective(d, r) : SL_DDA_K;
+    a = r != NULL ? sl_dd_effective(d, r) : SL_DDA_K;
     switch (a) {
     case SL_DDA_XZ:
         return SL_DDA_Z;
@@ -313,17 +314,20 @@ map_uids(struct job *j, const char *value)
 
 /* Looks for the instance's identifiers in a value that stays. */
 static void
-scan(struct job *j, const struct sl_dicom_elem *e, const char *value)
+scan(struct job *j, const struct sl_dicom_elem *e)
 {
+    const char *value;
     size_t i;
 
-    if (j->leak || value == NULL || !sl_dd_vr_is_text(e->vr))
+    if (j->leak || j->tokens.n == 0 || !sl_dd_vr_is_text(e->vr))
         return;
     /* Device descriptors name makers, not people or places; a hospital
      * named like its scanner's maker is not a leak. */
     for (i = 0; i < sizeof(device_tags) / sizeof(device_tags[0]); i++)
         if (device_tags[i] == TAG(e->group, e->elem))
             return;
+    if ((value = sl_dicom_elem_value(e)) == NULL)
+        return;
     for (i = 0; i < j->tokens.n; i++) {
         if (sl_dd_contains_word(value, j->tokens.v[i])) {
             j->leak = 1;
@@ -358,9 +362,11 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
     *op = SL_DICOM_KEEP;
     if (j->pass == 1) {
         /* Identifiers the profile does not keep on purpose. */
-        if (e->value != NULL && a != SL_DDA_K && is_identifier_source(e)) {
+        const char *v;
+        if (a != SL_DDA_K && is_identifier_source(e) &&
+            (v = sl_dicom_elem_value(e)) != NULL) {
             size_t before = j->tokens.n;
-            sl_dd_tokens(e->value, e->vr, &j->tokens);
+            sl_dd_tokens(v, e->vr, &j->tokens);
             add_token_src(j, before, TAG(e->group, e->elem));
         }
         return SL_OK;
@@ -375,24 +381,26 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         *op = SL_DICOM_CLEAR;
         break;
     case SL_DDA_U:
-        if (e->value == NULL) {
+        if (sl_dicom_elem_value(e) == NULL) {
             *op = strcmp(e->vr, "SQ") == 0 ? SL_DICOM_KEEP : SL_DICOM_CLEAR;
             break;
         }
-        map_uids(j, e->value);
+        map_uids(j, sl_dicom_elem_value(e));
         *op = SL_DICOM_SET;
         *value = j->val.data;
         break;
     case SL_DDA_PSEUDONYM:
-        if (e->value == NULL || e->value[0] == '\0') {
+        if (sl_dicom_elem_value(e) == NULL ||
+            sl_dicom_elem_value(e)[0] == '\0') {
             *op = SL_DICOM_CLEAR;
             break;
         }
         sl_buf_reset(&j->val);
         {
             char p[SL_PSEUDONYM_LEN + 1];
-            sl_keys_pseudonym(j->d->keys, SL_KD_IDENTIFIER, e->value,
-                              strlen(e->value), p);
+            sl_keys_pseudonym(j->d->keys, SL_KD_IDENTIFIER,
+                              sl_dicom_elem_value(e),
+                              strlen(sl_dicom_elem_value(e)), p);
             sl_buf_adds(&j->val, p);
         }
         *op = SL_DICOM_SET;
@@ -405,8 +413,8 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
     case SL_DDA_D:
         if (strcmp(e->vr, "SQ") == 0)
             break; /* kept; its items are cleaned by the walk */
-        if (strcmp(e->vr, "UI") == 0 && e->value != NULL) {
-            map_uids(j, e->value);
+        if (strcmp(e->vr, "UI") == 0 && sl_dicom_elem_value(e) != NULL) {
+            map_uids(j, sl_dicom_elem_value(e));
             *op = SL_DICOM_SET;
             *value = j->val.data;
             break;
@@ -422,29 +430,30 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
     case SL_DDA_C:
         if (strcmp(e->vr, "SQ") == 0)
             break;
-        if (strcmp(e->vr, "UI") == 0 && e->value != NULL) {
-            map_uids(j, e->value);
+        if (strcmp(e->vr, "UI") == 0 && sl_dicom_elem_value(e) != NULL) {
+            map_uids(j, sl_dicom_elem_value(e));
             *op = SL_DICOM_SET;
             *value = j->val.data;
         } else if ((strcmp(e->vr, "DA") == 0 || strcmp(e->vr, "DT") == 0) &&
-                   e->value != NULL) {
+                   sl_dicom_elem_value(e) != NULL) {
             if (!j->d->options[SL_DDO_MODIFIED_DATES]) {
-                scan(j, e, e->value);
+                scan(j, e);
                 break;
             }
-            if (sl_dd_shift_dates(e->value, e->vr, j->shift, &j->val) != 0) {
+            if (sl_dd_shift_dates(sl_dicom_elem_value(e), e->vr, j->shift,
+                                  &j->val) != 0) {
                 *op = SL_DICOM_CLEAR; /* unreadable: nothing to keep */
                 break;
             }
             j->shifted = 1;
             *op = SL_DICOM_SET;
             *value = j->val.data;
-        } else if (e->value != NULL && sl_dd_vr_is_text(e->vr)) {
-            if (sl_dd_scrub(e->value, &j->tokens, &j->val) > 0) {
+        } else if (sl_dicom_elem_value(e) != NULL && sl_dd_vr_is_text(e->vr)) {
+            if (sl_dd_scrub(sl_dicom_elem_value(e), &j->tokens, &j->val) > 0) {
                 *op = SL_DICOM_SET;
                 *value = j->val.data;
             }
-        } else if (e->value == NULL && strcmp(e->vr, "SQ") != 0 &&
+        } else if (sl_dicom_elem_value(e) == NULL && strcmp(e->vr, "SQ") != 0 &&
                    !(e->vr[0] == 'U' && e->vr[1] == 'S') &&
                    !(e->vr[0] == 'S' && e->vr[1] == 'S') &&
                    !(e->vr[0] == 'F' && e->vr[1] == 'L') &&
@@ -457,7 +466,7 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         }
         break;
     default: /* K */
-        scan(j, e, e->value);
+        scan(j, e);
         break;
     }
     return SL_OK;

@@ -105,6 +105,10 @@ struct sl_dicom_deid {
     atomic_ulong files, quarantined;
 };
 
+/* ---- dicom_deid_file.c ------------------------------------------------- */
+/* The action the engine's options make of a rule. */
+int sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r);
+
 /* ---- dicom_deid_values.c ------------------------------------------------ */
 /* Parses an action code ("X/Z/U*", "K", "pseudonym"); SL_DDA_NONE when
  * unknown. */

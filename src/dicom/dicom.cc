@@ -9,7 +9,9 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -603,7 +605,48 @@ sl_dicom_builder_save(struct sl_dicom_builder *b, const char *path,
 
 struct sl_dicom_file {
     DcmFileFormat *ff;
+    std::string src;         // the input file, for the pixel data fast path
+    unsigned long long size; // its size when opened
+    bool had_meta;
+    bool pixels_changed; // blanked: the pixel data must be re-encoded
+    unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
 };
+
+namespace
+{
+
+// Where the top-level pixel data element is in the input file, from the
+// length fields read (before anything is changed).
+void
+locate_pixels(struct sl_dicom_file *f)
+{
+    DcmMetaInfo *meta = f->ff->getMetaInfo();
+    DcmDataset *ds = f->ff->getDataset();
+    E_TransferSyntax x = ds->getOriginalXfer();
+    const bool explicit_vr = DcmXfer(x).isExplicitVR();
+    unsigned long long pos = 132;
+    bool known = true;
+
+    if (!f->had_meta || x == EXS_DeflatedLittleEndianExplicit ||
+        meta == nullptr)
+        return;
+    for (unsigned long i = 0; i < meta->card(); i++)
+        pos += element_file_length(meta->getElement(i), true, &known);
+    for (unsigned long i = 0; i < ds->card() && known; i++) {
+        DcmElement *e = ds->getElement(i);
+        unsigned long long n = element_file_length(e, explicit_vr, &known);
+        if (known && e->getTag() == DCM_PixelData) {
+            if (pos + n <= f->size) {
+                f->pix_off = pos;
+                f->pix_len = n;
+            }
+            return;
+        }
+        pos += n;
+    }
+}
+
+} // namespace
 
 namespace
 {
@@ -647,10 +690,20 @@ is_string_vr(DcmEVR evr)
     }
 }
 
+// What sl_dicom_elem_value needs: the element, and its value once read.
+struct elem_impl {
+    DcmElement *el;
+    bool is_string;
+    bool fetched;
+    bool ok;
+    OFString value;
+};
+
 struct walker {
     sl_dicom_visit_fn fn;
     void *ctx;
     struct sl_err *err;
+    bool pixels_changed; // the top-level pixel data was edited
 };
 
 int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
@@ -736,7 +789,6 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         const DcmTag &tag = el->getTag();
         const DcmEVR evr = el->ident();
         struct sl_dicom_elem e;
-        OFString value;
         const char *vrname;
         int op = SL_DICOM_KEEP;
         const char *nv = nullptr;
@@ -764,12 +816,15 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
                 if (key != 0 && c.key == key)
                     e.creator = c.name.c_str();
         }
-        if (is_string_vr(evr) && el->getOFStringArray(value).good())
-            e.value = value.c_str();
+        elem_impl impl = { el, is_string_vr(evr), false, false, OFString() };
+        e.impl = &impl;
         if (evr == EVR_SQ)
             e.items = static_cast<DcmSequenceOfItems *>(el)->card();
         if ((rc = w.fn(w.ctx, &e, &op, &nv)) != SL_OK)
             return rc;
+        if (op != SL_DICOM_KEEP && depth == 0 && e.group == 0x7FE0 &&
+            e.elem == 0x0010)
+            w.pixels_changed = true;
         switch (op) {
         case SL_DICOM_REMOVE:
             delete item->remove(i);
@@ -814,15 +869,26 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
     try {
         quiet_dcmtk();
         ff = new DcmFileFormat();
-        int rc = load_checked(path, *ff, false, had_meta, err);
+        int meta = 0;
+        int rc = load_checked(path, *ff, false, &meta, err);
+        if (had_meta != nullptr)
+            *had_meta = meta;
         if (rc != SL_OK) {
             delete ff;
             return rc;
         }
         normalize_un(ff->getDataset());
-        auto *f = static_cast<struct sl_dicom_file *>(
-            sl_calloc(1, sizeof(struct sl_dicom_file)));
+        auto *f = new sl_dicom_file();
         f->ff = ff;
+        f->src = path;
+        struct stat st;
+        f->size = stat(path, &st) == 0
+                      ? static_cast<unsigned long long>(st.st_size)
+                      : 0;
+        f->had_meta = meta != 0;
+        f->pixels_changed = false;
+        f->pix_off = f->pix_len = 0;
+        locate_pixels(f);
         *out = f;
         return SL_OK;
     } catch (...) {
@@ -838,9 +904,9 @@ sl_dicom_file_free(struct sl_dicom_file *f)
         return;
     try {
         delete f->ff;
+        delete f;
     } catch (...) {
     }
-    std::free(f);
 }
 
 extern "C" const char *
@@ -964,38 +1030,146 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
                    struct sl_err *err)
 {
     try {
-        walker w = { fn, ctx, err };
-        return walk_item(f->ff->getDataset(), 0, 0, 0, w);
+        walker w = { fn, ctx, err, false };
+        int rc = walk_item(f->ff->getDataset(), 0, 0, 0, w);
+        if (w.pixels_changed)
+            f->pixels_changed = true;
+        return rc;
     } catch (...) {
         return fail_exception(err);
     }
 }
 
+namespace
+{
+
+// Appends len bytes of src from offset to the end of dst.
+bool
+copy_range(const char *src, unsigned long long offset, unsigned long long len,
+           const char *dst)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    // Not O_APPEND: copy_file_range refuses it; the end is the offset.
+    int out = open(dst, O_WRONLY | O_CLOEXEC);
+    off_t off = static_cast<off_t>(offset);
+    off_t out_off = out >= 0 ? lseek(out, 0, SEEK_END) : -1;
+    bool ok = in >= 0 && out >= 0 && out_off >= 0;
+    std::vector<char> buf;
+
+    while (ok && len > 0) {
+        size_t chunk =
+            len > (1ULL << 30) ? (1U << 30) : static_cast<size_t>(len);
+        ssize_t n = copy_file_range(in, &off, out, &out_off, chunk, 0);
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                      errno == EOPNOTSUPP || errno == EBADF)) {
+            // No in-kernel copy here: plain reads and writes.
+            if (buf.empty())
+                buf.resize(1 << 20);
+            n = pread(in, buf.data(),
+                      len < buf.size() ? static_cast<size_t>(len) : buf.size(),
+                      off);
+            if (n > 0) {
+                ssize_t w =
+                    pwrite(out, buf.data(), static_cast<size_t>(n), out_off);
+                if (w != n) {
+                    n = -1;
+                } else {
+                    off += n;
+                    out_off += n;
+                }
+            }
+        }
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        len -= static_cast<unsigned long long>(n);
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        ok = false;
+    return ok;
+}
+
+// The pixel data element, when it can be copied from the input file as it
+// is: the last element of the dataset and of the file, unchanged, in a
+// transfer syntax written back as it was read (not deflated). Sets its
+// offset and length in the input file.
+DcmElement *
+pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
+           unsigned long long *offset, unsigned long long *len)
+{
+    DcmDataset *ds = f->ff->getDataset();
+    const DcmXfer xfer(x);
+
+    if (f->pixels_changed || !f->had_meta || f->src.empty() ||
+        x == EXS_DeflatedLittleEndianExplicit || ds->card() == 0)
+        return nullptr;
+    DcmElement *pd = ds->getElement(ds->card() - 1);
+    if (pd == nullptr || pd->getTag() != DCM_PixelData || f->pix_len < 8)
+        return nullptr;
+    const unsigned long long n = f->pix_len;
+    // The tag must be where the lengths say.
+    unsigned char tag[4];
+    std::FILE *in = std::fopen(f->src.c_str(), "rb");
+    bool at = in != nullptr &&
+              std::fseek(in, static_cast<long>(f->pix_off), SEEK_SET) == 0 &&
+              std::fread(tag, 1, 4, in) == 4;
+    if (in != nullptr)
+        std::fclose(in);
+    static const unsigned char le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
+    static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
+    if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
+        return nullptr;
+    *offset = f->pix_off;
+    *len = n;
+    return pd;
+}
+
+} // namespace
+
 extern "C" int
 sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
                    struct sl_err *err)
 {
+    DcmElement *tail = nullptr;
+
     try {
         DcmDataset *ds = f->ff->getDataset();
         E_TransferSyntax x = ds->getOriginalXfer();
+        unsigned long long offset = 0, len = 0;
         if (x == EXS_Unknown)
             x = EXS_LittleEndianExplicit;
+        // Pixel data is appended from the input file as bytes when it can
+        // be (the bulk of a large instance never goes through DCMTK).
+        if ((tail = pixel_tail(f, x, &offset, &len)) != nullptr)
+            ds->remove(tail);
         // A new DcmFileFormat around the same dataset: its meta header is
         // empty and its preamble zeroed, so nothing of the old ones
         // survives; values still on disk are read from the input file.
         ds = f->ff->getAndRemoveDataset();
         delete f->ff;
         f->ff = new DcmFileFormat(ds, OFFalse);
+        // The meta header names the SOP class and instance of the dataset
+        // (pixel data aside, which it does not depend on).
         OFCondition c =
             f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
                             EGL_withoutGL, EPD_noChange, 0, 0, EWM_fileformat);
-        if (c.bad()) {
+        bool ok = c.good() && (tail == nullptr ||
+                               copy_range(f->src.c_str(), offset, len, path));
+        if (tail != nullptr) {
+            f->ff->getDataset()->insert(tail, OFTrue);
+            tail = nullptr;
+        }
+        if (!ok) {
             std::remove(path);
             return SL_ERR(err, SL_EDICOM, "cannot write the output: %s",
-                          c.text());
+                          c.bad() ? c.text() : std::strerror(errno));
         }
         return SL_OK;
     } catch (...) {
+        delete tail;
         std::remove(path);
         return fail_exception(err);
     }
@@ -1095,6 +1269,7 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
             return SL_ERR(err, SL_EDICOM,
                           "(7FE0,0010) Pixel Data: shorter than "
                           "Rows x Columns x frames");
+        f->pixels_changed = true; // written through DCMTK from now on
         for (long fr = 0; fr < frames; fr++) {
             Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
             for (unsigned r = y; r < y + h && r < rows; r++)
@@ -1133,9 +1308,9 @@ sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
         std::string path = std::string(root) + "/DICOMDIR";
         dd.disableTransferSyntaxCheck(OFFalse);
         dd.enableInventMode(OFTrue);
-        OFCondition c = dd.createNewDicomDir(
-            DicomDirInterface::AP_GeneralPurpose, OFFilename(path.c_str()),
-            "SLUICE");
+        OFCondition c =
+            dd.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose,
+                                 OFFilename(path.c_str()), "SLUICE");
         if (c.bad())
             return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot create: %s",
                           c.text());
@@ -1153,5 +1328,22 @@ sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
         return SL_OK;
     } catch (...) {
         return fail_exception(err);
+    }
+}
+
+extern "C" const char *
+sl_dicom_elem_value(const struct sl_dicom_elem *e)
+{
+    try {
+        auto *impl = static_cast<elem_impl *>(e->impl);
+        if (impl == nullptr || !impl->is_string)
+            return nullptr;
+        if (!impl->fetched) {
+            impl->fetched = true;
+            impl->ok = impl->el->getOFStringArray(impl->value).good();
+        }
+        return impl->ok ? impl->value.c_str() : nullptr;
+    } catch (...) {
+        return nullptr;
     }
 }

@@ -147,10 +147,15 @@ struct sl_dicom_elem {
     const char *creator; /* private data element: its creator (NULL when
                             the block has none); private creator element:
                             its own value; else NULL */
-    const char *value;   /* string VRs: all values '\'-separated, with
-                            DCMTK's padding removed; else NULL */
     unsigned long items; /* SQ: number of items */
+    void *impl;          /* the shim's: see sl_dicom_elem_value() */
 };
+
+/* The value of the element the callback was given, read when first asked
+ * for (most elements never need theirs): string VRs give all values
+ * '\'-separated with DCMTK's padding removed; other VRs NULL. Borrowed
+ * for the duration of the callback. */
+const char *sl_dicom_elem_value(const struct sl_dicom_elem *e);
 
 /* What to do with the element the callback was given. */
 enum sl_dicom_op {
