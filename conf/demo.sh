@@ -11,6 +11,8 @@ dir=$3
 rm -rf "$dir"
 mkdir -p "$dir"
 cp "$conf" "$dir/sluice.xml"
+mkdir -p "$dir/keys"
+"$sluice" keygen -o "$dir/keys/pseudonym.key"
 echo "== sluice demo in $dir"
 echo "== 1. synthetic data: 20 patients (FHIR Bundles and DICOM studies)"
 "$sluice" synth --patients 20 --seed 42 -o "$dir/input"
@@ -40,7 +42,8 @@ cat <<EOT
 Done. Look at:
   configuration  $dir/sluice.xml
   input          $dir/input
-  output         $dir/output    (FHIR NDJSON per run, DICOM by patient/study/series)
+  output         $dir/output    (de-identified: FHIR NDJSON per run, DICOM by pseudonym/study/series)
+  key            $dir/keys/pseudonym.key (the same key gives the same pseudonyms)
   quarantine     $dir/quarantine (never inside the output)
   state          $dir/state/sluice.db (runs, checkpoints, quarantine, audit)
 Try: sluice --config $dir/sluice.xml quarantine show ID

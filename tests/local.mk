@@ -19,6 +19,8 @@ include tests/state.mk
 include tests/pipeline.mk
 include tests/dicom.mk
 include tests/cli.mk
+include tests/deid.mk
+include tests/fuzz.mk
 include tests/deid-fhir.mk
 
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
@@ -27,6 +29,7 @@ check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND) $(VALGRIND_FLAGS)' \
 		SLUICE_WRAP='$(VALGRIND) $(VALGRIND_FLAGS)'
 .PHONY: check-valgrind
+include tests/deid-dicom.mk
 
 # make bench: throughput as ratios against baselines (tests/bench/bench.sh)
 EXTRA_DIST += tests/bench/bench.sh

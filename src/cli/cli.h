@@ -53,5 +53,7 @@ CLI_CMD_DECL(runs);
 CLI_CMD_DECL(quarantine);
 CLI_CMD_DECL(synth);
 CLI_CMD_DECL(keygen);
+CLI_CMD_DECL(deid);
+CLI_CMD_DECL(export_dicom);
 
 #endif

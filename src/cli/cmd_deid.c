@@ -529,6 +529,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
             r.n_out, r.n_quarantined, r.n_quarantined ? " in " : "",
             r.n_quarantined ? qdir : "", r.n_skipped);
     ex = r.n_quarantined ? SL_EXIT_QUARANTINED : SL_EXIT_OK;
+    rmdir(qdir); /* made up front to check where it is; gone when empty */
     goto out;
 fail:
     ex = cli_fail(&err);

@@ -5,10 +5,13 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcddirif.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -18,6 +21,8 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "dicom/dicom.h"
 
@@ -198,9 +203,12 @@ last_parsed(DcmFileFormat &ff, DcmTagKey *key)
     return false;
 }
 
+// Loads path into ff with values over 4 KiB left on disk, and checks that
+// it parsed completely and that no value runs past the end of the file.
+// require_meta: refuse a file without the Part-10 "DICM" prefix.
 int
-summary_read(const char *path, struct sl_dicom_summary **out,
-             struct sl_err *err)
+load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
+             int *had_meta, struct sl_err *err)
 {
     struct stat st;
     char tag[128];
@@ -209,16 +217,17 @@ summary_read(const char *path, struct sl_dicom_summary **out,
 
     if ((rc = sl_dicom_file_probe(path, &is_dicom, err)) != SL_OK)
         return rc;
-    if (!is_dicom)
+    if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
                       "not a DICOM Part-10 file "
                       "(no DICM prefix)");
+    if (had_meta != nullptr)
+        *had_meta = is_dicom;
     if (stat(path, &st) != 0)
         return SL_ERR(err, SL_EIO, "cannot stat: %s", std::strerror(errno));
 
-    DcmFileFormat ff;
     // Values longer than 4 KiB (pixel data, big private blobs) stay on
-    // disk: the summary needs only short attributes.
+    // disk: they are copied through when written, never decoded.
     OFCondition cond = ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
                                    4096, ERM_autoDetect);
     if (cond.bad()) {
@@ -250,13 +259,28 @@ summary_read(const char *path, struct sl_dicom_summary **out,
         return SL_ERR(err, SL_EDICOM, "no dataset");
 
     DcmTagKey bad;
-    if (find_truncated(ff, ds->getOriginalXfer(), st.st_size, &bad)) {
+    if (is_dicom &&
+        find_truncated(ff, ds->getOriginalXfer(), st.st_size, &bad)) {
         tag_text(bad, tag, sizeof(tag));
         return SL_ERR(err, SL_EDICOM,
                       "%s: truncated (value shorter than "
                       "its declared length)",
                       tag);
     }
+    return SL_OK;
+}
+
+int
+summary_read(const char *path, struct sl_dicom_summary **out,
+             struct sl_err *err)
+{
+    char tag[128];
+    int rc;
+
+    DcmFileFormat ff;
+    if ((rc = load_checked(path, ff, true, nullptr, err)) != SL_OK)
+        return rc;
+    DcmDataset *ds = ff.getDataset();
 
     static const DcmTagKey required[] = { DCM_StudyInstanceUID,
                                           DCM_SeriesInstanceUID,
@@ -269,6 +293,14 @@ summary_read(const char *path, struct sl_dicom_summary **out,
                           "%s: required attribute missing "
                           "or empty",
                           tag);
+        }
+        // DCMTK keeps NUL bytes inside a value: a UID such as "\0\0@1.2"
+        // is not empty to it but is "" as the C string the summary hands
+        // out (found by fuzz_dicom), and "1.2\0x" would be cut to "1.2".
+        if (std::strlen(v.c_str()) != v.length()) {
+            tag_text(k, tag, sizeof(tag));
+            return SL_ERR(err, SL_EDICOM,
+                          "%s: required attribute holds a NUL byte", tag);
         }
     }
 
@@ -566,5 +598,752 @@ sl_dicom_builder_save(struct sl_dicom_builder *b, const char *path,
         return SL_ERR(err, SL_ENOMEM, "out of memory writing DICOM");
     } catch (...) {
         return SL_ERR(err, SL_EDICOM, "DCMTK failed writing the file");
+    }
+}
+
+/* ---- reading and editing a file ---------------------------------------- */
+
+struct sl_dicom_file {
+    DcmFileFormat *ff;
+    std::string src;         // the input file, for the pixel data fast path
+    unsigned long long size; // its size when opened
+    bool had_meta;
+    bool pixels_changed; // blanked: the pixel data must be re-encoded
+    unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
+};
+
+namespace
+{
+
+// Where the top-level pixel data element is in the input file, from the
+// length fields read (before anything is changed).
+void
+locate_pixels(struct sl_dicom_file *f)
+{
+    DcmMetaInfo *meta = f->ff->getMetaInfo();
+    DcmDataset *ds = f->ff->getDataset();
+    E_TransferSyntax x = ds->getOriginalXfer();
+    const bool explicit_vr = DcmXfer(x).isExplicitVR();
+    unsigned long long pos = 132;
+    bool known = true;
+
+    if (!f->had_meta || x == EXS_DeflatedLittleEndianExplicit ||
+        meta == nullptr)
+        return;
+    for (unsigned long i = 0; i < meta->card(); i++)
+        pos += element_file_length(meta->getElement(i), true, &known);
+    for (unsigned long i = 0; i < ds->card() && known; i++) {
+        DcmElement *e = ds->getElement(i);
+        unsigned long long n = element_file_length(e, explicit_vr, &known);
+        if (known && e->getTag() == DCM_PixelData) {
+            if (pos + n <= f->size) {
+                f->pix_off = pos;
+                f->pix_len = n;
+            }
+            return;
+        }
+        pos += n;
+    }
+}
+
+} // namespace
+
+namespace
+{
+
+int
+fail_exception(struct sl_err *err)
+{
+    try {
+        throw;
+    } catch (const std::bad_alloc &) {
+        return SL_ERR(err, SL_ENOMEM, "out of memory in DCMTK");
+    } catch (...) {
+        return SL_ERR(err, SL_EDICOM, "DCMTK failed");
+    }
+}
+
+bool
+is_string_vr(DcmEVR evr)
+{
+    switch (evr) {
+    case EVR_AE:
+    case EVR_AS:
+    case EVR_CS:
+    case EVR_DA:
+    case EVR_DS:
+    case EVR_DT:
+    case EVR_IS:
+    case EVR_LO:
+    case EVR_LT:
+    case EVR_PN:
+    case EVR_SH:
+    case EVR_ST:
+    case EVR_TM:
+    case EVR_UC:
+    case EVR_UI:
+    case EVR_UR:
+    case EVR_UT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// What sl_dicom_elem_value needs: the element, and its value once read.
+struct elem_impl {
+    DcmElement *el;
+    bool is_string;
+    bool fetched;
+    bool ok;
+    OFString value;
+};
+
+struct walker {
+    sl_dicom_visit_fn fn;
+    void *ctx;
+    struct sl_err *err;
+    bool pixels_changed; // the top-level pixel data was edited
+};
+
+int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
+
+// The private creators of an item's blocks, keyed (group << 8 | block),
+// read before any element is changed.
+struct creator_entry {
+    uint32_t key;
+    OFString name;
+};
+
+// A standard attribute written as UN (explicit VR files whose writer did
+// not know it) is read with its dictionary VR when that VR is a string,
+// so that its value can be seen, mapped and scanned like any other.
+// Returns the element now in the item (el itself when left alone).
+DcmElement *
+un_to_dictionary_vr(DcmItem *item, DcmElement *el)
+{
+    DcmTagKey key = el->getTag();
+    Uint8 *raw = nullptr;
+
+    if (key.isPrivate() || key.getElement() == 0 || el->getLength() > 65536)
+        return el;
+    DcmTag dict(key);
+    if (!is_string_vr(dict.getEVR()))
+        return el;
+    if (el->getUint8Array(raw).bad())
+        return el;
+    std::string v;
+    if (raw != nullptr)
+        v.assign(reinterpret_cast<const char *>(raw), el->getLength());
+    while (!v.empty() && (v.back() == '\0' || v.back() == ' '))
+        v.pop_back();
+    DcmElement *ne = DcmItem::newDicomElement(key);
+    if (ne == nullptr)
+        return el;
+    if (ne->putString(v.c_str()).bad() ||
+        item->insert(ne, OFTrue /* replace the UN element */).bad()) {
+        delete ne;
+        return el;
+    }
+    return ne;
+}
+
+// Applies un_to_dictionary_vr through every sequence.
+void
+normalize_un(DcmItem *item)
+{
+    for (unsigned long i = 0; i < item->card(); i++) {
+        DcmElement *el = item->getElement(i);
+        if (el->ident() == EVR_UN)
+            el = un_to_dictionary_vr(item, el);
+        if (el->ident() == EVR_SQ) {
+            auto *sq = static_cast<DcmSequenceOfItems *>(el);
+            for (unsigned long j = 0; j < sq->card(); j++)
+                normalize_un(sq->getItem(j));
+        }
+    }
+}
+
+int
+walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
+{
+    std::vector<creator_entry> creators;
+    int rc;
+
+    for (unsigned long i = 0; i < item->card(); i++) {
+        DcmElement *el = item->getElement(i);
+        const DcmTagKey k = el->getTag();
+        if ((k.getGroup() & 1) != 0 && k.getElement() >= 0x10 &&
+            k.getElement() <= 0xFF) {
+            OFString v;
+            if (el->getOFStringArray(v).good())
+                creators.push_back(
+                    { (static_cast<uint32_t>(k.getGroup()) << 8) |
+                          k.getElement(),
+                      v });
+        }
+    }
+    unsigned long i = 0;
+    while (i < item->card()) {
+        DcmElement *el = item->getElement(i);
+        const DcmTag &tag = el->getTag();
+        const DcmEVR evr = el->ident();
+        struct sl_dicom_elem e;
+        const char *vrname;
+        int op = SL_DICOM_KEEP;
+        const char *nv = nullptr;
+
+        std::memset(&e, 0, sizeof(e));
+        e.group = tag.getGroup();
+        e.elem = tag.getElement();
+        e.depth = depth;
+        e.seq_group = sg;
+        e.seq_elem = se;
+        if (evr == EVR_PixelData || evr == EVR_OverlayData)
+            vrname = DcmVR(el->getVR()).getValidVRName();
+        else
+            vrname = DcmVR(evr).getValidVRName();
+        if (vrname == nullptr || std::strlen(vrname) != 2)
+            vrname = "UN";
+        std::memcpy(e.vr, vrname, 2);
+        if ((e.group & 1) != 0) {
+            uint32_t key = 0;
+            if (e.elem >= 0x10 && e.elem <= 0xFF)
+                key = (static_cast<uint32_t>(e.group) << 8) | e.elem;
+            else if (e.elem >= 0x1000)
+                key = (static_cast<uint32_t>(e.group) << 8) | (e.elem >> 8);
+            for (const creator_entry &c : creators)
+                if (key != 0 && c.key == key)
+                    e.creator = c.name.c_str();
+        }
+        elem_impl impl = { el, is_string_vr(evr), false, false, OFString() };
+        e.impl = &impl;
+        if (evr == EVR_SQ)
+            e.items = static_cast<DcmSequenceOfItems *>(el)->card();
+        if ((rc = w.fn(w.ctx, &e, &op, &nv)) != SL_OK)
+            return rc;
+        if (op != SL_DICOM_KEEP && depth == 0 && e.group == 0x7FE0 &&
+            e.elem == 0x0010)
+            w.pixels_changed = true;
+        switch (op) {
+        case SL_DICOM_REMOVE:
+            delete item->remove(i);
+            continue;
+        case SL_DICOM_CLEAR:
+            if (evr == EVR_SQ)
+                static_cast<DcmSequenceOfItems *>(el)->clear();
+            else if (el->clear().bad())
+                return SL_ERR(w.err, SL_EDICOM,
+                              "(%04X,%04X): cannot empty the value", e.group,
+                              e.elem);
+            break;
+        case SL_DICOM_SET:
+            if (nv == nullptr || el->putString(nv).bad())
+                return SL_ERR(w.err, SL_EDICOM,
+                              "(%04X,%04X): cannot replace the value", e.group,
+                              e.elem);
+            break;
+        default:
+            if (evr == EVR_SQ) {
+                auto *sq = static_cast<DcmSequenceOfItems *>(el);
+                for (unsigned long j = 0; j < sq->card(); j++)
+                    if ((rc = walk_item(sq->getItem(j), depth + 1, e.group,
+                                        e.elem, w)) != SL_OK)
+                        return rc;
+            }
+            break;
+        }
+        i++;
+    }
+    return SL_OK;
+}
+
+} // namespace
+
+extern "C" int
+sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
+                   struct sl_err *err)
+{
+    DcmFileFormat *ff = nullptr;
+
+    try {
+        quiet_dcmtk();
+        ff = new DcmFileFormat();
+        int meta = 0;
+        int rc = load_checked(path, *ff, false, &meta, err);
+        if (had_meta != nullptr)
+            *had_meta = meta;
+        if (rc != SL_OK) {
+            delete ff;
+            return rc;
+        }
+        normalize_un(ff->getDataset());
+        auto *f = new sl_dicom_file();
+        f->ff = ff;
+        f->src = path;
+        struct stat st;
+        f->size = stat(path, &st) == 0
+                      ? static_cast<unsigned long long>(st.st_size)
+                      : 0;
+        f->had_meta = meta != 0;
+        f->pixels_changed = false;
+        f->pix_off = f->pix_len = 0;
+        locate_pixels(f);
+        *out = f;
+        return SL_OK;
+    } catch (...) {
+        delete ff;
+        return fail_exception(err);
+    }
+}
+
+extern "C" void
+sl_dicom_file_free(struct sl_dicom_file *f)
+{
+    if (f == nullptr)
+        return;
+    try {
+        delete f->ff;
+        delete f;
+    } catch (...) {
+    }
+}
+
+extern "C" const char *
+sl_dicom_file_xfer(const struct sl_dicom_file *f)
+{
+    try {
+        DcmXfer x(f->ff->getDataset()->getOriginalXfer());
+        return x.getXferID();
+    } catch (...) {
+        return "";
+    }
+}
+
+extern "C" int
+sl_dicom_file_is_encapsulated(const struct sl_dicom_file *f)
+{
+    try {
+        DcmXfer x(f->ff->getDataset()->getOriginalXfer());
+        return x.isEncapsulated() ? 1 : 0;
+    } catch (...) {
+        return 1;
+    }
+}
+
+extern "C" int
+sl_dicom_file_get(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
+                  char **out)
+{
+    try {
+        OFString v;
+        *out = nullptr;
+        if (f->ff->getDataset()
+                ->findAndGetOFStringArray(DcmTagKey(group, elem), v, OFFalse)
+                .good())
+            *out = sl_strdup(v.c_str());
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(nullptr);
+    }
+}
+
+extern "C" int
+sl_dicom_file_has(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
+{
+    try {
+        return f->ff->getDataset()->tagExists(DcmTagKey(group, elem)) ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" int
+sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
+                  const char *value, struct sl_err *err)
+{
+    try {
+        OFCondition c =
+            f->ff->getDataset()->putAndInsertString(DcmTag(group, elem), value);
+        if (c.bad())
+            return cond_err(err, c, group, elem, "set");
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_delete(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
+{
+    try {
+        f->ff->getDataset()->findAndDeleteElement(DcmTagKey(group, elem));
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(nullptr);
+    }
+}
+
+extern "C" int
+sl_dicom_file_delete_group(struct sl_dicom_file *f, uint16_t group)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        unsigned long i = 0;
+        while (i < ds->card()) {
+            if (ds->getElement(i)->getGTag() == group)
+                delete ds->remove(i);
+            else
+                i++;
+        }
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(nullptr);
+    }
+}
+
+extern "C" int
+sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,
+                       const char *value, const char *scheme,
+                       const char *meaning, struct sl_err *err)
+{
+    try {
+        DcmItem *it = nullptr;
+        OFCondition c = f->ff->getDataset()->findOrCreateSequenceItem(
+            DcmTagKey(sg, se), it, -2);
+        if (c.good() && it != nullptr)
+            c = it->putAndInsertString(DCM_CodeValue, value);
+        if (c.good())
+            c = it->putAndInsertString(DCM_CodingSchemeDesignator, scheme);
+        if (c.good())
+            c = it->putAndInsertString(DCM_CodeMeaning, meaning);
+        if (c.bad() || it == nullptr)
+            return cond_err(err, c, sg, se, "add a code to");
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
+                   struct sl_err *err)
+{
+    try {
+        walker w = { fn, ctx, err, false };
+        int rc = walk_item(f->ff->getDataset(), 0, 0, 0, w);
+        if (w.pixels_changed)
+            f->pixels_changed = true;
+        return rc;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+namespace
+{
+
+// Appends len bytes of src from offset to the end of dst.
+bool
+copy_range(const char *src, unsigned long long offset, unsigned long long len,
+           const char *dst)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    // Not O_APPEND: copy_file_range refuses it; the end is the offset.
+    int out = open(dst, O_WRONLY | O_CLOEXEC);
+    off_t off = static_cast<off_t>(offset);
+    off_t out_off = out >= 0 ? lseek(out, 0, SEEK_END) : -1;
+    bool ok = in >= 0 && out >= 0 && out_off >= 0;
+    std::vector<char> buf;
+
+    while (ok && len > 0) {
+        size_t chunk =
+            len > (1ULL << 30) ? (1U << 30) : static_cast<size_t>(len);
+        ssize_t n = copy_file_range(in, &off, out, &out_off, chunk, 0);
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                      errno == EOPNOTSUPP || errno == EBADF)) {
+            // No in-kernel copy here: plain reads and writes.
+            if (buf.empty())
+                buf.resize(1 << 20);
+            n = pread(in, buf.data(),
+                      len < buf.size() ? static_cast<size_t>(len) : buf.size(),
+                      off);
+            if (n > 0) {
+                ssize_t w =
+                    pwrite(out, buf.data(), static_cast<size_t>(n), out_off);
+                if (w != n) {
+                    n = -1;
+                } else {
+                    off += n;
+                    out_off += n;
+                }
+            }
+        }
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        len -= static_cast<unsigned long long>(n);
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        ok = false;
+    return ok;
+}
+
+// The pixel data element, when it can be copied from the input file as it
+// is: the last element of the dataset and of the file, unchanged, in a
+// transfer syntax written back as it was read (not deflated). Sets its
+// offset and length in the input file.
+DcmElement *
+pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
+           unsigned long long *offset, unsigned long long *len)
+{
+    DcmDataset *ds = f->ff->getDataset();
+    const DcmXfer xfer(x);
+
+    if (f->pixels_changed || !f->had_meta || f->src.empty() ||
+        x == EXS_DeflatedLittleEndianExplicit || ds->card() == 0)
+        return nullptr;
+    DcmElement *pd = ds->getElement(ds->card() - 1);
+    if (pd == nullptr || pd->getTag() != DCM_PixelData || f->pix_len < 8)
+        return nullptr;
+    const unsigned long long n = f->pix_len;
+    // The tag must be where the lengths say.
+    unsigned char tag[4];
+    std::FILE *in = std::fopen(f->src.c_str(), "rb");
+    bool at = in != nullptr &&
+              std::fseek(in, static_cast<long>(f->pix_off), SEEK_SET) == 0 &&
+              std::fread(tag, 1, 4, in) == 4;
+    if (in != nullptr)
+        std::fclose(in);
+    static const unsigned char le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
+    static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
+    if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
+        return nullptr;
+    *offset = f->pix_off;
+    *len = n;
+    return pd;
+}
+
+} // namespace
+
+extern "C" int
+sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
+                   struct sl_err *err)
+{
+    DcmElement *tail = nullptr;
+
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        E_TransferSyntax x = ds->getOriginalXfer();
+        unsigned long long offset = 0, len = 0;
+        if (x == EXS_Unknown)
+            x = EXS_LittleEndianExplicit;
+        // Pixel data is appended from the input file as bytes when it can
+        // be (the bulk of a large instance never goes through DCMTK).
+        if ((tail = pixel_tail(f, x, &offset, &len)) != nullptr)
+            ds->remove(tail);
+        // A new DcmFileFormat around the same dataset: its meta header is
+        // empty and its preamble zeroed, so nothing of the old ones
+        // survives; values still on disk are read from the input file.
+        ds = f->ff->getAndRemoveDataset();
+        delete f->ff;
+        f->ff = new DcmFileFormat(ds, OFFalse);
+        // The meta header names the SOP class and instance of the dataset
+        // (pixel data aside, which it does not depend on).
+        OFCondition c =
+            f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
+                            EGL_withoutGL, EPD_noChange, 0, 0, EWM_fileformat);
+        bool ok = c.good() && (tail == nullptr ||
+                               copy_range(f->src.c_str(), offset, len, path));
+        if (tail != nullptr) {
+            f->ff->getDataset()->insert(tail, OFTrue);
+            tail = nullptr;
+        }
+        if (!ok) {
+            std::remove(path);
+            return SL_ERR(err, SL_EDICOM, "cannot write the output: %s",
+                          c.bad() ? c.text() : std::strerror(errno));
+        }
+        return SL_OK;
+    } catch (...) {
+        delete tail;
+        std::remove(path);
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        DcmElement *pd = nullptr;
+        Uint16 rows = 0, cols = 0, bits = 0, spp = 1;
+        long frames = 1;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
+            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
+            pd == nullptr)
+            return SL_OK;
+        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
+            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+            return SL_OK; // no geometry to check against
+        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        if (frames < 1)
+            frames = 1;
+        if (spp < 1)
+            spp = 1;
+        // YBR_FULL_422 / YBR_PARTIAL_422 native: two chroma samples per
+        // two pixels, so two samples a pixel instead of three.
+        OFString pi;
+        if (spp == 3 &&
+            ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).good() &&
+            (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422"))
+            spp = 2;
+        const unsigned long long need_bits =
+            static_cast<unsigned long long>(rows) * cols * spp * bits *
+            static_cast<unsigned long long>(frames);
+        const unsigned long long need = (need_bits + 7) / 8;
+        const Uint32 have = pd->getLength();
+        if (have != DCM_UndefinedLength && have < need)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: %lu bytes, shorter than "
+                          "Rows x Columns x Samples x Bits Allocated x "
+                          "Frames (%llu)",
+                          static_cast<unsigned long>(have), need);
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
+                    unsigned h, struct sl_err *err)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        Uint16 rows = 0, cols = 0, bits = 0, spp = 1, planar = 0;
+        long frames = 1;
+        DcmElement *pd = nullptr;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated())
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: compressed, cannot blank");
+        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
+            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
+            ds->findAndGetElement(DCM_PixelData, pd).bad() || pd == nullptr)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: no native image to blank");
+        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        if (frames < 1)
+            frames = 1;
+        if ((bits != 8 && bits != 16) || spp < 1 || spp > 4)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: layout not supported "
+                          "for blanking");
+        const unsigned long bpp = bits / 8;
+        const unsigned long frame_bytes =
+            static_cast<unsigned long>(rows) * cols * spp * bpp;
+        Uint8 *data = nullptr;
+        // Loads the pixel data into memory: only for images a blanking
+        // rule names.
+        OFCondition got;
+        if (pd->getTag().getEVR() == EVR_OW || pd->getVR() == EVR_OW) {
+            Uint16 *words = nullptr;
+            got = pd->getUint16Array(words);
+            data = reinterpret_cast<Uint8 *>(words);
+        } else {
+            got = pd->getUint8Array(data);
+        }
+        if (got.bad() || data == nullptr ||
+            pd->getLength() < frame_bytes * static_cast<unsigned long>(frames))
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: shorter than "
+                          "Rows x Columns x frames");
+        f->pixels_changed = true; // written through DCMTK from now on
+        for (long fr = 0; fr < frames; fr++) {
+            Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
+            for (unsigned r = y; r < y + h && r < rows; r++)
+                for (unsigned c = x; c < x + w && c < cols; c++) {
+                    if (planar == 1 && spp > 1) {
+                        for (unsigned s = 0; s < spp; s++)
+                            std::memset(
+                                base + ((static_cast<unsigned long>(s) * rows +
+                                         r) *
+                                            cols +
+                                        c) *
+                                           bpp,
+                                0, bpp);
+                    } else {
+                        std::memset(
+                            base + ((static_cast<unsigned long>(r) * cols + c) *
+                                    spp) *
+                                       bpp,
+                            0, bpp * spp);
+                    }
+                }
+        }
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
+                        struct sl_err *err)
+{
+    try {
+        quiet_dcmtk();
+        DicomDirInterface dd;
+        std::string path = std::string(root) + "/DICOMDIR";
+        dd.disableTransferSyntaxCheck(OFFalse);
+        dd.enableInventMode(OFTrue);
+        OFCondition c =
+            dd.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose,
+                                 OFFilename(path.c_str()), "SLUICE");
+        if (c.bad())
+            return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot create: %s",
+                          c.text());
+        for (size_t i = 0; i < n; i++) {
+            c = dd.addDicomFile(OFFilename(files[i]), OFFilename(root));
+            if (c.bad())
+                return SL_ERR(err, SL_EDICOM,
+                              "DICOMDIR: cannot add file %zu: %s", i + 1,
+                              c.text());
+        }
+        c = dd.writeDicomDir();
+        if (c.bad())
+            return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot write: %s",
+                          c.text());
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" const char *
+sl_dicom_elem_value(const struct sl_dicom_elem *e)
+{
+    try {
+        auto *impl = static_cast<elem_impl *>(e->impl);
+        if (impl == nullptr || !impl->is_string)
+            return nullptr;
+        if (!impl->fetched) {
+            impl->fetched = true;
+            impl->ok = impl->el->getOFStringArray(impl->value).good();
+        }
+        return impl->ok ? impl->value.c_str() : nullptr;
+    } catch (...) {
+        return nullptr;
     }
 }

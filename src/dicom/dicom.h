@@ -94,6 +94,115 @@ int sl_dicom_builder_seq_set_string(struct sl_dicom_builder *b, uint16_t sg,
 int sl_dicom_builder_save(struct sl_dicom_builder *b, const char *path,
                           struct sl_err *err);
 
+/* ---- reading and editing a Part-10 file (the de-identification engine) --
+ * One struct sl_dicom_file per instance and per thread: a handle is not
+ * shared between threads, distinct handles are independent. */
+struct sl_dicom_file;
+
+/* Opens a DICOM file: Part-10 (DICM at offset 128) or, failing that, a bare
+ * dataset (DCMTK detects the encoding). Values longer than 4 KiB (pixel
+ * data) stay on disk and are copied through byte for byte on save. Fails
+ * with SL_EDICOM and a message naming the tag when the file cannot be
+ * parsed completely or a value is shorter than its declared length;
+ * SL_EIO when it cannot be opened. On success *out is the caller's; free
+ * it with sl_dicom_file_free(). *had_meta (may be NULL) tells whether the
+ * file had a Part-10 header. */
+int sl_dicom_file_open(const char *path, struct sl_dicom_file **out,
+                       int *had_meta, struct sl_err *err);
+void sl_dicom_file_free(struct sl_dicom_file *f); /* NULL-safe */
+
+/* The transfer syntax UID the dataset was read in (borrowed, static). */
+const char *sl_dicom_file_xfer(const struct sl_dicom_file *f);
+/* 1 when the pixel data is encapsulated (compressed), else 0. */
+int sl_dicom_file_is_encapsulated(const struct sl_dicom_file *f);
+
+/* A top-level attribute as a string (all values, '\'-separated). *out is
+ * the caller's, NULL when the attribute is absent (SL_OK either way). */
+int sl_dicom_file_get(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
+                      char **out);
+/* 1 when the top-level attribute is present (even empty), else 0. */
+int sl_dicom_file_has(struct sl_dicom_file *f, uint16_t group, uint16_t elem);
+/* Inserts or replaces a top-level attribute (VR from the dictionary). */
+int sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
+                      const char *value, struct sl_err *err);
+/* Removes a top-level attribute; SL_OK when it was absent. */
+int sl_dicom_file_delete(struct sl_dicom_file *f, uint16_t group,
+                         uint16_t elem);
+/* Removes every top-level attribute of a group. */
+int sl_dicom_file_delete_group(struct sl_dicom_file *f, uint16_t group);
+/* Appends an item (code value, scheme designator, code meaning) to the
+ * top-level code sequence (sg,se), creating the sequence when absent. */
+int sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,
+                           const char *value, const char *scheme,
+                           const char *meaning, struct sl_err *err);
+
+/* One element met by sl_dicom_file_walk. Pointers are borrowed for the
+ * duration of the callback. */
+struct sl_dicom_elem {
+    uint16_t group, elem;
+    char vr[3];         /* "PN", "SQ", "OB", … ("UN" when unknown) */
+    int depth;          /* 0: top level; 1: in an item of a sequence … */
+    uint16_t seq_group; /* the enclosing sequence (depth > 0) */
+    uint16_t seq_elem;
+    const char *creator; /* private data element: its creator (NULL when
+                            the block has none); private creator element:
+                            its own value; else NULL */
+    unsigned long items; /* SQ: number of items */
+    void *impl;          /* the shim's: see sl_dicom_elem_value() */
+};
+
+/* The value of the element the callback was given, read when first asked
+ * for (most elements never need theirs): string VRs give all values
+ * '\'-separated with DCMTK's padding removed; other VRs NULL. Borrowed
+ * for the duration of the callback. */
+const char *sl_dicom_elem_value(const struct sl_dicom_elem *e);
+
+/* What to do with the element the callback was given. */
+enum sl_dicom_op {
+    SL_DICOM_KEEP = 0, /* keep; a sequence is walked into */
+    SL_DICOM_REMOVE,   /* delete the element */
+    SL_DICOM_CLEAR,    /* zero length (a sequence: no items) */
+    SL_DICOM_SET       /* replace the value with *value (string form) */
+};
+
+/* Called for each element in order, depth first. Sets *op (and *value for
+ * SL_DICOM_SET; borrowed, copied before the next call). Returns SL_OK to
+ * go on, anything else to stop the walk with that status. */
+typedef int (*sl_dicom_visit_fn)(void *ctx, const struct sl_dicom_elem *e,
+                                 int *op, const char **value);
+
+/* Walks the dataset (not the meta header) through every sequence, applying
+ * the callback's decisions. */
+int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
+                       struct sl_err *err);
+
+/* Writes the dataset as a Part-10 file in the transfer syntax it was read
+ * in, with a new meta header (from the dataset's SOP Class and Instance
+ * UIDs) and a zeroed preamble, without group lengths. Values left on disk
+ * are copied through. f stays usable (it now holds what was written). */
+int sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
+                       struct sl_err *err);
+
+/* Checks that native (uncompressed) pixel data holds at least Rows x
+ * Columns x Samples per Pixel x Bits Allocated x Number of Frames bits.
+ * SL_OK when it does or when there is no native pixel data; SL_EDICOM
+ * naming the tag when it is shorter. Reads no pixel value. */
+int sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err);
+
+/* Blanks (sets to 0) the rectangle x,y,w,h in every frame of native
+ * (uncompressed) pixel data. SL_EDICOM when the pixel data is compressed
+ * or its layout is not supported (the caller quarantines). */
+int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
+                        unsigned w, unsigned h, struct sl_err *err);
+
+/* Writes root/DICOMDIR (General Purpose profile, file-set ID "SLUICE")
+ * indexing the n Part-10 files at the root-relative paths files[] (ISO
+ * 9660 names: up to 8 of A-Z 0-9 _ per component, '/'-separated). Missing
+ * type 1 keys are invented as DCMTK's dcmmkdir +I does; the transfer
+ * syntax is not restricted to uncompressed. */
+int sl_dicom_dicomdir_write(const char *root, const char *const *files,
+                            size_t n, struct sl_err *err);
+
 #ifdef __cplusplus
 }
 #endif

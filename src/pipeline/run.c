@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/stage_deid.h"
 #include "state/state.h"
 
 /* Seconds between checkpoints when items are slow to come. */
@@ -54,6 +55,7 @@ struct run {
     struct sink_slot fhir, dicom;
     size_t nstages;
     struct sl_stage *stages;
+    struct sl_stage_deid *deid;
 
     /* the queue: items seq in [write_seq, next_seq) are in flight */
     pthread_mutex_t mu;
@@ -647,10 +649,6 @@ check_job_supported(const struct sl_config *cfg, const struct sl_job *job,
 {
     /* Refuse, rather than skip, a stage this build cannot do: skipping
      * de-identification would deliver patient data. */
-    if (job->deid_profile)
-        return SL_ERR(err, SL_ECONFIG, "%s:%d: job %s: <deid> is not "
-                      "supported by this build yet; remove it to copy "
-                      "data unchanged", cfg->path, job->node.line, job->id);
     if (job->translate.n)
         return SL_ERR(err, SL_ECONFIG, "%s:%d: job %s: <translate> is not "
                       "supported by this build yet", cfg->path,
@@ -723,6 +721,28 @@ pipeline_run(const struct sl_config *cfg, struct sl_state *st,
         }
     }
 
+    /* stages: prepared before the run starts, so that a bad profile or
+     * key fails the command rather than the run */
+    r.stages = sl_calloc(1, sizeof(*r.stages));
+    if (r.job->deid_profile) {
+        char *sp = sl_path_resolve(cfg->base_dir, cfg->state_path
+                                                      ? cfg->state_path
+                                                      : "sluice-state.db");
+        char *sd = sl_path_dir(sp), *work = sl_path_join(sd, "work");
+        rc = sl_stage_deid_new(cfg, r.job, work, &r.deid, err);
+        free(sp);
+        free(sd);
+        free(work);
+        if (rc != SL_OK)
+            goto out;
+        r.stages[0].name = "deid";
+        r.stages[0].fn = sl_stage_deid_fn;
+        r.stages[0].ctx.cfg = cfg;
+        r.stages[0].ctx.job_id = r.job->id;
+        r.stages[0].ctx.data = r.deid;
+        r.nstages = 1;
+    }
+
     /* the run: resume the unfinished one, or start */
     if (opts->dry_run) {
         snprintf(sum->run_id, sizeof(sum->run_id), "dry-run");
@@ -751,6 +771,19 @@ pipeline_run(const struct sl_config *cfg, struct sl_state *st,
         } else {
             goto out;
         }
+    }
+    if (r.deid && !opts->dry_run) {
+        /* which profile and key de-identified this run: for the privacy
+         * officer (never the key itself, only its fingerprint) */
+        json_t *d = json_pack("{ss ss}", "profile",
+                              sl_stage_deid_describe(r.deid), "key",
+                              sl_stage_deid_key_id(r.deid));
+        char *dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+        rc = sl_state_audit(st, "deid", r.job->id, sum->run_id, dj, err);
+        free(dj);
+        json_decref(d);
+        if (rc != SL_OK)
+            goto out;
     }
     r.in_at_start = sum->in;
     if (ck.sources && (ckj = json_loads(ck.sources, 0, NULL)) != NULL)
@@ -886,6 +919,8 @@ out:
     free(r.done);
     free(workers);
     free(r.qdir);
+    free(r.stages);
+    sl_stage_deid_free(r.deid);
     sl_checkpoint_clear(&ck);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv_work);

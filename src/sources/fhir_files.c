@@ -4,8 +4,9 @@
  *
  * Position and checkpoint: files are taken in sorted order; an item's
  * position is "file N line L" or "file N entry E", its checkpoint
- * "N\tK\tRELPATH" where K counts the lines or entries of file N consumed.
- * Resuming skips files before N and the first K units of file N. */
+ * "N\tK\tRELPATH" where K counts the lines or entries of file N consumed
+ * (2^64-1 when a bad item consumed the rest of file N). Resuming skips
+ * files before N and the first K units of file N. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,11 @@
 #define FHIR_JSON_MAX (512L * 1024 * 1024)
 /* Bytes of a bad line kept in quarantine for the operator. */
 #define FHIR_RAW_MAX (1024 * 1024)
+/* K of a checkpoint "N\tK\tRELPATH" after a bad item that stands for the
+ * rest of file N (unreadable, not JSON, a damaged gzip stream): resuming
+ * from it goes on with file N+1. With K = the units read so far, as
+ * before, a resume read the damage again and quarantined it twice. */
+#define FHIR_FILE_DONE UINT64_MAX
 
 enum file_kind { FK_OTHER, FK_JSON, FK_NDJSON };
 
@@ -41,6 +47,9 @@ struct fhir_src {
     json_t *bundle;
     size_t entry;
     struct sl_buf line;
+    /* NDJSON bytes read from gz and not yet split into lines */
+    char rbuf[65536];
+    size_t rpos, rlen;
     uint64_t nskipped_files;
 };
 
@@ -129,31 +138,46 @@ close_file(struct fhir_src *s)
     s->open = 0;
     s->unit = 0;
     s->entry = 0;
+    s->rpos = s->rlen = 0;
 }
 
 /* Reads one line of any length into s->line; 1 on a line, 0 at EOF,
- * -1 on a read error. */
+ * -1 on a read error. Lines are split with memchr on what gzread gave,
+ * not with gzgets: gzgets cannot say how much it read when a line holds a
+ * NUL byte, and strlen() on its buffer then dropped the rest of that line
+ * and glued the next line to it, losing a resource unseen (found by
+ * fuzz_fhir_files). */
 static int
 read_line(struct fhir_src *s)
 {
-    char chunk[65536];
-
     sl_buf_reset(&s->line);
     for (;;) {
-        size_t n;
-        if (gzgets(s->gz, chunk, sizeof(chunk)) == NULL) {
+        const char *p, *nl;
+        size_t avail, take;
+
+        if (s->rpos == s->rlen) {
+            int n = gzread(s->gz, s->rbuf, sizeof(s->rbuf));
             int zerr;
-            gzerror(s->gz, &zerr);
-            /* Z_BUF_ERROR here: the compressed stream ends early */
-            if (zerr != Z_OK)
+
+            if (n < 0)
                 return -1;
-            if (!gzeof(s->gz))
-                return -1;
-            return s->line.len > 0 ? 1 : 0;
+            if (n == 0) {
+                gzerror(s->gz, &zerr);
+                /* Z_BUF_ERROR here: the compressed stream ends early */
+                if (zerr != Z_OK)
+                    return -1;
+                return s->line.len > 0 ? 1 : 0;
+            }
+            s->rpos = 0;
+            s->rlen = (size_t)n;
         }
-        n = strlen(chunk);
-        sl_buf_add(&s->line, chunk, n);
-        if (n > 0 && chunk[n - 1] == '\n')
+        p = s->rbuf + s->rpos;
+        avail = s->rlen - s->rpos;
+        nl = memchr(p, '\n', avail);
+        take = nl ? (size_t)(nl - p) + 1 : avail;
+        sl_buf_add(&s->line, p, take);
+        s->rpos += take;
+        if (nl)
             return 1;
     }
 }
@@ -168,6 +192,7 @@ open_file(struct fhir_src *s)
 
     snprintf(pos, sizeof(pos), "file %zu", s->fi + 1);
     s->kind = file_kind(s->files.v[s->fi]);
+    s->unit = FHIR_FILE_DONE; /* for the checkpoint of a bad item */
     s->gz = gzopen(full, "rb");
     if (s->gz == NULL) {
         char why[128];
@@ -221,6 +246,7 @@ open_file(struct fhir_src *s)
             close_file(s);
     }
 out:
+    s->unit = 0;
     free(full);
     return bad;
 }
@@ -236,6 +262,11 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
     while (s->fi < s->files.n) {
         if (!s->open) {
             struct sl_item *bad;
+            if (s->skip == FHIR_FILE_DONE) {
+                s->fi++; /* resumed after a bad item for this file */
+                s->skip = 0;
+                continue;
+            }
             if (file_kind(s->files.v[s->fi]) == FK_OTHER) {
                 s->nskipped_files++;
                 sl_log(SL_LOG_DEBUG, "source %s: file %zu is not .json or "
@@ -255,6 +286,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
             if (r < 0) {
                 snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1,
                          (unsigned long long)s->unit + 1);
+                s->unit = FHIR_FILE_DONE;
                 *out = bad_item(s, pos, "read error (corrupt gzip stream?)",
                                 NULL, 0);
                 close_file(s);

@@ -1,0 +1,3 @@
+# sluice deid and the <deid> stage, end to end
+TESTS += tests/integration/deid_cli.sh tests/integration/deid_job.sh
+EXTRA_DIST += tests/integration/deid_cli.sh tests/integration/deid_job.sh
