@@ -14,4 +14,15 @@ TESTS += tests/integration/deid_fhir_server.sh
 EXTRA_DIST += tests/integration/deid_fhir_server.sh \
 	tests/fhir-server/package.json tests/fhir-server/package-lock.json \
 	tests/fhir-server/server.mjs
-EXTRA_DIST += tests/fuzz/fuzz_deid_fhir.c
+
+# the engine's fuzz target, built as tests/fuzz.mk builds the others (the
+# plain driver, or libFuzzer with --enable-fuzzing: make fuzz
+# FUZZ_RUN=deid_fhir); its seeds replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_deid_fhir
+tests_fuzz_fuzz_deid_fhir_SOURCES = tests/fuzz/fuzz_deid_fhir.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_deid_fhir_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_deid_fhir_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_deid_fhir_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/deid_fhir_fuzz.sh
+EXTRA_DIST += tests/integration/deid_fhir_fuzz.sh
