@@ -26,3 +26,10 @@ tests_fuzz_fuzz_deid_fhir_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_deid_fhir_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/deid_fhir_fuzz.sh
 EXTRA_DIST += tests/integration/deid_fhir_fuzz.sh
+
+# the baseline of tests/bench/fhir-deid.sh (parse and re-serialise only)
+check_PROGRAMS += tests/tools/fhir_reserialise
+tests_tools_fhir_reserialise_SOURCES = tests/tools/fhir_reserialise.c
+tests_tools_fhir_reserialise_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
+nodist_EXTRA_tests_tools_fhir_reserialise_SOURCES = force-cxx-link.cc
+EXTRA_DIST += tests/bench/fhir-deid.sh
