@@ -1549,6 +1549,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
         const char *val = d->rules[ri].value;
         double num;
         char *end;
+        if (json_is_object(v)) /* a fixed string cannot be a complex value */
+            break;
         if (json_is_number(v) &&
             (num = strtod(val, &end), *end == '\0' && end != val))
             nv = json_is_integer(v) ? json_integer((json_int_t)num)
