@@ -1163,14 +1163,15 @@ rewrite_ref(struct call *c, const char *s, int request_url)
         slash = strchr(p, '/');
         if (slash == NULL)
             break;
-        {
-            char *type = sl_strndup(p, (size_t)(slash - p));
+        if ((size_t)(slash - p) < 64 && slash > p && *p >= 'A' && *p <= 'Z') {
+            char type[64];
             const char *id = slash + 1;
             size_t idlen = strcspn(id, "/");
+            memcpy(type, p, (size_t)(slash - p));
+            type[slash - p] = '\0';
             if (sl_fhir_type_is_resource(type) && idlen > 0 &&
                 strncmp(id, "_history", idlen) != 0)
                 prev = p;
-            free(type);
         }
     }
     if (prev) {
@@ -1623,6 +1624,17 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     return ACT_KEEP;
 }
 
+/* strlcpy: copies what fits of src into dst (cap bytes), NUL-terminated. */
+static void
+copyz(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* 1 when the JSON value has the shape of the element's type: an object
  * for a complex type, a string, number, boolean or null for a primitive.
  * Anything else is not FHIR and goes, whatever the rules say. */
@@ -1648,14 +1660,14 @@ resolve(struct el *e, const char *base, const char *key)
     e->key = key;
     if (e->type[0] == '@') {
         e->cref = 1;
-        snprintf(e->base, sizeof(e->base), "%s", e->type + 1);
+        copyz(e->base, sizeof(e->base), e->type + 1);
         /* the type of a contentReference is that of its target */
-        snprintf(e->type, sizeof(e->type), "BackboneElement");
+        copyz(e->type, sizeof(e->type), "BackboneElement");
     } else if (strcmp(e->type, "BackboneElement") == 0 ||
                strcmp(e->type, "Element") == 0)
-        snprintf(e->base, sizeof(e->base), "%s", canon);
+        copyz(e->base, sizeof(e->base), canon);
     else
-        snprintf(e->base, sizeof(e->base), "%s", e->type);
+        copyz(e->base, sizeof(e->base), e->type);
     return 1;
 }
 
@@ -1702,7 +1714,8 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             fail(c, SL_EQUARANTINE, "%s: nested too deep", c->path);
             return -1;
         }
-        in_type = sl_fhir_type_is_complex(e.type) &&
+        in_type = e.type[0] >= 'A' && e.type[0] <= 'Z' &&
+                  sl_fhir_type_is_complex(e.type) &&
                   strcmp(e.type, "BackboneElement") != 0 &&
                   strcmp(e.type, "Element") != 0 &&
                   strcmp(e.type, "Resource") != 0;
@@ -1874,8 +1887,8 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     if (parent && r.pat == NULL && parent->pat)
         r.pat = parent->pat;
     /* paths restart at each resource: "Patient.name" in a Bundle too */
-    snprintf(c->path, PATHLEN, "%s", type);
-    snprintf(c->cpath, PATHLEN, "%s", type);
+    copyz(c->path, PATHLEN, type);
+    copyz(c->cpath, PATHLEN, type);
     c->tpath[0] = '\0';
     memset(&e, 0, sizeof(e));
     snprintf(e.type, sizeof(e.type), "%s", type);
