@@ -12,7 +12,7 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dicom_folder
 TESTS += tests/unit/test_dicom_folder
 tests_unit_test_dicom_folder_SOURCES = tests/unit/test_dicom_folder.c
-tests_unit_test_dicom_folder_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dicom_folder_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -Wno-discarded-qualifiers
 tests_unit_test_dicom_folder_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_dicom_folder_SOURCES = force-cxx-link.cc
 endif

@@ -42,6 +42,8 @@ emit(enum sl_log_level level, const char *event, const char *msg,
 {
     char ts[32];
 
+    if ((int)level < SL_LOG_DEBUG || level > SL_LOG_ERROR)
+        level = SL_LOG_ERROR;
     sl_time_iso(ts, sizeof(ts));
     pthread_mutex_lock(&log_lock);
     if (log_fmt == SL_LOGFMT_JSON) {

@@ -139,7 +139,7 @@ sl_keys_uid(const struct sl_keys *k, const char *uid, char *out)
     unsigned char md[32];
     /* the 128-bit number as four 32-bit limbs, most significant first */
     uint32_t n[4];
-    char digits[48];
+    char digits[48] = {0};
     int nd = 0, i;
 
     mac(k, SL_KD_UID, uid, strlen(uid), md);

@@ -42,6 +42,7 @@ for fmt in ndjson bundle; do
         sluice --config "$d/sluice.xml" -q run t --no-progress --log-format json >"$d/sum.json" 2>"$d/err.txt"
         rc=$?
     fi
+    [ $rc -eq 0 ] || sed 's/^/# /' "$d/err.txt" 2>/dev/null
     check "$fmt: final run finishes (exit $rc) after $kills kills" [ $rc -eq 0 ]
     check "$fmt: at least one kill landed mid-run" [ $kills -ge 1 ]
     runs=$(ls -d "$d"/out/fhir/run-* | wc -l)

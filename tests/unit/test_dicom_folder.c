@@ -55,7 +55,7 @@ node_init(struct node *nd, const char *id, const char *path, const char *layout)
     nd->n.values = nd->values;
 }
 
-static void
+static void __attribute__((unused))
 write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
