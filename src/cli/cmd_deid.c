@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,21 @@ struct deid_run {
     size_t nin;
     struct input *in;
     unsigned long n_out, n_quarantined, n_skipped, n_fhir_files, n_dicom;
-    unsigned long fhir_seq;
+    unsigned long *fhir_no; /* output number of each FHIR input */
+    /* pass 2 runs on --jobs threads: */
+    pthread_mutex_t mu;     /* counters, the DICOM sink, the next input */
+    size_t next;            /* next input to take */
+    int failed;
+    struct sl_err ferr;
 };
+
+static void
+count(struct deid_run *r, unsigned long *field)
+{
+    pthread_mutex_lock(&r->mu);
+    (*field)++;
+    pthread_mutex_unlock(&r->mu);
+}
 
 static enum in_kind
 kind_of(const char *path)
@@ -129,7 +143,7 @@ quarantine(struct deid_run *r, const char *id, const char *ext,
     if (rc == SL_OK)
         rc = sl_file_write_atomic(rp, text, strlen(text), err);
     if (rc == SL_OK) {
-        r->n_quarantined++;
+        count(r, &r->n_quarantined);
         sl_log(SL_LOG_WARN, "quarantined %s (%s): %s", id, pos, reason);
     }
 out:
@@ -202,7 +216,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
     unsigned long written = 0;
     int rc;
 
-    name = sl_asprintf("%06lu.ndjson%s", ++r->fhir_seq, gz ? ".gz" : "");
+    name = sl_asprintf("%06lu.ndjson%s", r->fhir_no[i], gz ? ".gz" : "");
     out = sl_path_join(r->outdir, "fhir");
     if ((rc = sl_mkdir_p(out, err)) != SL_OK) {
         free(name);
@@ -264,7 +278,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
                 SL_ERR(err, rc, "%s: write error", tmp);
             free(text);
             written++;
-            r->n_out++;
+            count(r, &r->n_out);
         }
         free(id);
         sl_item_free(it);
@@ -332,12 +346,12 @@ deid_json(struct deid_run *r, size_t i, struct sl_err *err)
     dir = sl_path_join(r->outdir, "fhir");
     if ((rc = sl_mkdir_p(dir, err)) != SL_OK)
         goto out;
-    name = sl_asprintf("%06lu.json", ++r->fhir_seq);
+    name = sl_asprintf("%06lu.json", r->fhir_no[i]);
     out = sl_path_join(dir, name);
     text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     rc = sl_file_write_atomic(out, text, strlen(text), err);
     if (rc == SL_OK)
-        r->n_out++;
+        count(r, &r->n_out);
 out:
     json_decref(doc);
     sl_freezero(raw, len);
@@ -372,15 +386,17 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
         struct sl_item *it = sl_item_new(SL_ITEM_DICOM);
         it->path = sl_strdup(tmp);
         it->pos = sl_strdup(pos);
+        pthread_mutex_lock(&r->mu);
         rc = sl_sink_dicom_folder.put(r->dicom_sink, it, &taken, err);
+        pthread_mutex_unlock(&r->mu);
         if (rc == SL_EQUARANTINE)
             rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos,
                             it->reason, err);
         else if (rc == SL_OK)
-            r->n_out++;
+            count(r, &r->n_out);
         sl_item_free(it);
     }
-    r->n_dicom++;
+    count(r, &r->n_dicom);
 out:
     if (tmp)
         unlink(tmp);
@@ -388,6 +404,55 @@ out:
     free(id);
     sl_dicom_deid_info_clear(&info);
     return rc;
+}
+
+static int
+deid_one(struct deid_run *r, size_t i, struct sl_err *err)
+{
+    switch (r->in[i].kind) {
+    case IN_JSON:
+        return deid_json(r, i, err);
+    case IN_NDJSON:
+    case IN_NDJSON_GZ:
+        return deid_ndjson(r, i, err);
+    case IN_DICOM:
+        return deid_dicom(r, i, err);
+    default:
+        count(r, &r->n_skipped);
+        sl_log(SL_LOG_INFO, "file %zu: neither FHIR nor DICOM: skipped", i + 1);
+        return SL_OK;
+    }
+}
+
+/* Pass 2 worker: takes inputs in turn until none is left or one failed.
+ * Output names were fixed before, so the result does not depend on the
+ * number of threads. */
+static void *
+deid_worker(void *arg)
+{
+    struct deid_run *r = arg;
+
+    for (;;) {
+        struct sl_err err = {0};
+        size_t i;
+
+        pthread_mutex_lock(&r->mu);
+        if (r->failed || r->next >= r->nin) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        i = r->next++;
+        pthread_mutex_unlock(&r->mu);
+        if (deid_one(r, i, &err) != SL_OK) {
+            pthread_mutex_lock(&r->mu);
+            if (!r->failed) {
+                r->failed = 1;
+                r->ferr = err;
+            }
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+    }
 }
 
 /* QDIR must not be OUTDIR or inside it: outputs are what gets delivered. */
@@ -426,11 +491,11 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     const char *profile = "basic", *keyfile = NULL, *outdir = NULL;
     char *qdir = NULL, *dicom_out = NULL, *desc = NULL;
     int c, explain = 0, rc = SL_OK, has_fhir = 0, has_dicom = 0, ex;
-    char *names[] = {(char *)"path"}, *values[1];
+    unsigned long nfhir = 0;
+    char *names[] = {(char *)"path", (char *)"sync"}, *values[2];
     size_t i;
     char msg[256];
 
-    (void)g;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":p:k:o:Q:e", opts, NULL)) != -1) {
@@ -461,6 +526,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     r.outdir = outdir;
     r.qdir = qdir;
+    pthread_mutex_init(&r.mu, NULL);
     if ((rc = sl_keys_load_file(keyfile, &r.keys, &err)) != SL_OK)
         goto fail;
     if ((rc = sl_profile_chain_load(profile, &r.chain, &err)) != SL_OK)
@@ -469,10 +535,14 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         goto fail;
     if ((rc = collect_inputs(&r, argc - optind, argv + optind, &err)) != SL_OK)
         goto fail;
+    r.fhir_no = sl_calloc(r.nin ? r.nin : 1, sizeof(*r.fhir_no));
     for (i = 0; i < r.nin; i++) {
-        has_fhir |= r.in[i].kind == IN_JSON || r.in[i].kind == IN_NDJSON ||
-                    r.in[i].kind == IN_NDJSON_GZ;
+        int is_fhir = r.in[i].kind == IN_JSON || r.in[i].kind == IN_NDJSON ||
+                      r.in[i].kind == IN_NDJSON_GZ;
+        has_fhir |= is_fhir;
         has_dicom |= r.in[i].kind == IN_DICOM;
+        if (is_fhir)
+            r.fhir_no[i] = ++nfhir;
     }
     if ((rc = sl_fhir_deid_new(r.chain, r.keys, &r.fhir, &err)) != SL_OK)
         goto fail;
@@ -485,8 +555,11 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto fail;
         dicom_out = sl_path_join(outdir, "dicom");
         values[0] = dicom_out;
+        values[1] = (char *)"end"; /* one syncfs at the end: a crash of a
+                                      one-shot command means running it
+                                      again */
         r.sink_node.id = (char *)"output";
-        r.sink_node.nattr = 1;
+        r.sink_node.nattr = 2;
         r.sink_node.names = names;
         r.sink_node.values = values;
         if ((rc = sl_sink_dicom_folder.open(NULL, &r.sink_node, "deid", NULL,
@@ -498,21 +571,23 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         if (r.in[i].kind != IN_OTHER && r.in[i].kind != IN_DICOM &&
             (rc = learn_file(&r, i, &err)) != SL_OK)
             goto fail;
-    /* pass 2 */
-    for (i = 0; i < r.nin; i++) {
-        switch (r.in[i].kind) {
-        case IN_JSON: rc = deid_json(&r, i, &err); break;
-        case IN_NDJSON:
-        case IN_NDJSON_GZ: rc = deid_ndjson(&r, i, &err); break;
-        case IN_DICOM: rc = deid_dicom(&r, i, &err); break;
-        default:
-            r.n_skipped++;
-            sl_log(SL_LOG_INFO, "file %zu: neither FHIR nor DICOM: skipped",
-                   i + 1);
-            rc = SL_OK;
-        }
-        if (rc != SL_OK)
+    /* pass 2, on --jobs threads */
+    {
+        int nthreads = g->jobs > 0 ? g->jobs : 1, started = 0, t;
+        pthread_t *th = sl_calloc((size_t)nthreads, sizeof(*th));
+        for (t = 0; t < nthreads; t++)
+            if (pthread_create(&th[t], NULL, deid_worker, &r) == 0)
+                started++;
+        if (started == 0)
+            deid_worker(&r);
+        for (t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        free(th);
+        if (r.failed) {
+            err = r.ferr;
+            rc = err.code ? err.code : SL_EINTERNAL;
             goto fail;
+        }
     }
     if (r.dicom_sink &&
         (rc = sl_sink_dicom_folder.finish(r.dicom_sink, &err)) != SL_OK)
@@ -543,6 +618,8 @@ out:
     for (i = 0; i < r.nin; i++)
         free(r.in[i].path);
     free(r.in);
+    free(r.fhir_no);
+    pthread_mutex_destroy(&r.mu);
     free(qdir);
     free(dicom_out);
     free(desc);
@@ -572,6 +649,8 @@ const struct cli_cmd cli_cmd_deid = {
     "                           inside OUTDIR)\n"
     "  -e, --explain            print, per rule, the element paths and tags it\n"
     "                           touched and how many times (never values)\n"
+    "  -j, --jobs N             files de-identified at once (default: number\n"
+    "                           of cores); the output does not depend on it\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"

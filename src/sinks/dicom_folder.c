@@ -38,6 +38,12 @@ struct dicom_folder_sink {
     int flat;
     uint64_t written;   /* new files */
     uint64_t unchanged; /* already there with the same bytes */
+    /* 1: fsync every file and folder as it is written (jobs: a resume
+     * after a power loss must find whole files). 0: one syncfs() at each
+     * checkpoint and at finish; `sluice deid`, a one-shot command whose
+     * crash means running it again, asks for this with the node attribute
+     * sync="end" (not a configuration option). */
+    int sync_each;
 };
 
 static void
@@ -99,6 +105,10 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
                     "(dicom-folder) needs a path attribute",
                     line, id);
         goto out;
+    }
+    {
+        const char *sync = sl_conf_get(node, "sync");
+        k->sync_each = !(sync && strcmp(sync, "end") == 0);
     }
     if (layout == NULL || strcmp(layout, "patient/study/series") == 0) {
         k->flat = 0;
@@ -191,7 +201,8 @@ out:
 /* Copies src to dst through a hidden temporary file in dst's folder:
  * write, fsync, rename, fsync the folder. Messages name no path. */
 static int
-copy_durable(const char *src, const char *dst, struct sl_err *err)
+copy_durable(const char *src, const char *dst, int sync_each,
+             struct sl_err *err)
 {
     char *dir = sl_path_dir(dst), *tmp;
     const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
@@ -234,7 +245,7 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
             n -= w;
         }
     }
-    if (fsync(out) != 0) {
+    if (sync_each && fsync(out) != 0) {
         rc = SL_ERR(err, SL_EIO, "cannot sync: %s", strerror(errno));
         goto out;
     }
@@ -249,7 +260,7 @@ copy_durable(const char *src, const char *dst, struct sl_err *err)
                     strerror(errno));
         goto out;
     }
-    if (sl_fsync_dir_of(dst) != 0)
+    if (sync_each && sl_fsync_dir_of(dst) != 0)
         rc = SL_ERR(err, SL_EIO, "cannot sync the target folder: %s",
                     strerror(errno));
 out:
@@ -267,7 +278,8 @@ out:
 
 /* Creates dir and parents and makes the new entries durable. */
 static int
-mkdir_durable(const char *root, const char *dir, struct sl_err *err)
+mkdir_durable(const char *root, const char *dir, int sync_each,
+              struct sl_err *err)
 {
     char *p;
     int rc;
@@ -277,6 +289,8 @@ mkdir_durable(const char *root, const char *dir, struct sl_err *err)
     if ((rc = sl_mkdir_p(dir, err)) != SL_OK)
         return SL_ERR(err, rc, "cannot create a folder in the target: %s",
                       strerror(errno));
+    if (!sync_each)
+        return SL_OK;
     /* fsync each new level's parent, up to the root. */
     p = sl_strdup(dir);
     while (strlen(p) > strlen(root)) {
@@ -331,7 +345,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
         free(b);
     }
     dst = sl_path_join(dir, file);
-    if ((rc = mkdir_durable(k->root, dir, err)) != SL_OK)
+    if ((rc = mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
         goto fail;
     if (sl_path_exists(dst)) {
         same = same_content(src, dst);
@@ -353,7 +367,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
                                 "content");
         goto out;
     }
-    if ((rc = copy_durable(src, dst, err)) != SL_OK)
+    if ((rc = copy_durable(src, dst, k->sync_each, err)) != SL_OK)
         goto fail;
     k->written++;
     goto out;
@@ -370,13 +384,29 @@ out:
     return rc;
 }
 
+/* Flushes everything written under the root (one syscall for the whole
+ * file system, instead of one fsync per file). */
+static int
+sync_root(const struct dicom_folder_sink *k)
+{
+    int fd = open(k->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return -1;
+    rc = syncfs(fd);
+    close(fd);
+    return rc;
+}
+
 static int
 sink_checkpoint(void *vctx, char **state, struct sl_err *err)
 {
     struct dicom_folder_sink *k = vctx;
 
-    (void)err;
-    /* Every put() already fsynced its file and folder. */
+    /* With sync_each every put() already fsynced its file and folder. */
+    if (!k->sync_each && sync_root(k) != 0)
+        return SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
+                      k->id, strerror(errno));
     *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64, k->written,
                          k->unchanged);
     return SL_OK;
@@ -400,6 +430,9 @@ sink_finish(void *vctx, struct sl_err *err)
         rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json", k->id);
     free(path);
     free(json);
+    if (rc == SL_OK && !k->sync_each && sync_root(k) != 0)
+        rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
+                    k->id, strerror(errno));
     return rc;
 }
 

@@ -16,7 +16,7 @@ mv "$T/in/fhir/$first" "$T/in/fhir/SMITH_JOHN_MRN.json"
 sluice keygen >"$T/key"
 dval() { dcmdump +P "$2" "$1" 2>/dev/null | sed -n 's/.*\[\(.*\)\].*/\1/p'; }
 
-sluice deid --key-file "$T/key" -o "$T/out" "$T/in" >"$T/stdout" 2>"$T/stderr"
+sluice -j 4 deid --key-file "$T/key" -o "$T/out" "$T/in" >"$T/stdout" 2>"$T/stderr"
 check "deid of FHIR and DICOM exits 0" [ $? -eq 0 ]
 check "no output name comes from an input name" sh -c "! find '$T/out' | grep -q SMITH"
 # every identifier value of the input, then look for each in the output
@@ -57,8 +57,8 @@ odates=$(for f in $(find "$T/in/dicom" -name '*.dcm'); do dval "$f" 0008,0020; d
 check "study dates shifted alike in FHIR and DICOM" [ -n "$fdates" ] && [ "$fdates" = "$ddates" ] && [ "$ddates" != "$odates" ]
 
 # same key, same input: the same output, byte for byte
-sluice deid --key-file "$T/key" -o "$T/out2" "$T/in" >/dev/null 2>&1
-check "deterministic across runs" diff -r "$T/out" "$T/out2"
+sluice -j 1 deid --key-file "$T/key" -o "$T/out2" "$T/in" >/dev/null 2>&1
+check "deterministic across runs and numbers of threads (-j 1 and -j 4)" diff -r "$T/out" "$T/out2"
 
 # bad input: quarantined beside OUTDIR with a reason, exit 3
 mkdir -p "$T/bad"
