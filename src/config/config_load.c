@@ -1049,6 +1049,12 @@ check_jobs(struct loader *L)
             } else if (!sl_path_exists(p)) {
                 add_problem(L, jl->deid, "de-id profile %s does not exist", p);
             }
+            if (L->cfg->pseudonym_key == NULL && !schema_rejected(L, jl->deid))
+                add_problem(L, jl->deid,
+                            "job '%s' de-identifies, so the configuration "
+                            "needs <keys pseudonym=\"file:PATH\"/> (or "
+                            "env:NAME); make a key with 'sluice keygen'",
+                            j->id);
         }
     }
 }

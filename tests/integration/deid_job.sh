@@ -22,5 +22,6 @@ check "DICOM delivered into folders named by pseudonyms" sh -c "[ \$(find '$T/ou
 check "the audit trail names the profile and the key fingerprint" sh -c "sqlite3 '$T/state/sluice.db' \"SELECT details FROM audit WHERE action='deid'\" | grep -q '\"profile\":\"basic 1\"'"
 sed -i 's|<keys pseudonym="file:key"/>||' "$T/sluice.xml"
 sluice --config "$T/sluice.xml" run t --no-progress >/dev/null 2>"$T/e2"
-check "without a key: refused (exit 1), naming the line" sh -c "[ $? -eq 1 ] && grep -q 'sluice.xml:[0-9]*: job t de-identifies' '$T/e2'"
+rc=$?
+check "without a key: refused (exit 1), naming the line" sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:[0-9]*: job .t. de-identifies" "$2"' _ "$rc" "$T/e2"
 finish
