@@ -37,6 +37,16 @@ int cli_wants_help(int argc, char **argv);
 
 struct sl_config;
 struct sl_job;
+struct sl_state;
+
+/* Opens the state store named by state_path (--state), else the one of
+ * the configuration; when cfgp is not NULL, *cfgp owns the configuration
+ * if it was loaded (NULL with --state). A missing store is an error rather
+ * than created: a typo in a path, or the wrong user, must not leave an
+ * empty store behind. */
+int cli_state_open(const struct cli_global *g, const char *state_path,
+                   struct sl_config **cfgp, struct sl_state **out,
+                   struct sl_err *err);
 struct sl_run_summary;
 /* Prints a run's summary on stdout (JSON with --log-format json); job may
  * be NULL (a replay). rc is the run's status. */

@@ -137,7 +137,7 @@ quarantine(struct deid_run *r, const char *id, const char *ext,
     if ((rc = sl_mkdir_p(r->qdir, err)) != SL_OK)
         goto out;
     if (copy_from)
-        rc = sl_file_copy(copy_from, p, err);
+        rc = sl_file_copy(copy_from, p, 1, err);
     else
         rc = sl_file_write_atomic(p, data, len, err);
     if (rc == SL_OK)

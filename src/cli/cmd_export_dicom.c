@@ -224,7 +224,7 @@ place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
                         "instance (SOP Instance UID)",
                         i + 1);
         if (rc == SL_OK)
-            rc = sl_file_copy(inputs->v[i], dst, err);
+            rc = sl_file_copy(inputs->v[i], dst, 1, err);
         if (rc == SL_OK)
             rc = sha256_file(dst, x->sha256, err);
         free(dir);

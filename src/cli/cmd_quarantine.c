@@ -18,43 +18,6 @@
 #include "config/config.h"
 #include "state/state.h"
 
-/* Opens the store named by --state, else the one of the configuration;
- * *cfgp owns the configuration when it was loaded (NULL with --state).
- * A missing store is an error rather than created: a typo in a path, or
- * the wrong user, must not leave an empty store behind. */
-static int
-quarantine_state_open(const struct cli_global *g, const char *state_path,
-                      struct sl_config **cfgp, struct sl_state **out,
-                      struct sl_err *err)
-{
-    struct sl_config *cfg = NULL;
-    int rc;
-
-    if (state_path == NULL) {
-        if ((rc = sl_config_load(cli_config_path(g), 0, &cfg, err)) != SL_OK)
-            goto out;
-        if (cfg->state_path == NULL) {
-            rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
-                        cli_config_path(g));
-            goto out;
-        }
-        state_path = cfg->state_path;
-    }
-    if (!sl_path_exists(state_path)) {
-        rc = SL_ERR(err, SL_ENOTFOUND,
-                    "%s: no state store here (has any job run yet?)",
-                    state_path);
-        goto out;
-    }
-    if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
-        goto out;
-    *cfgp = cfg;
-    cfg = NULL; /* ownership moves to the caller */
-out:
-    sl_config_free(cfg);
-    return rc;
-}
-
 static const char *
 dash(const char *s)
 {
@@ -344,7 +307,7 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
             return cli_usage_error(self, "%s takes one or more item ids", sub);
     }
 
-    if ((rc = quarantine_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
+    if ((rc = cli_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
         goto fail;
     if (strcmp(sub, "list") == 0) {
         rc = quarantine_list(st, all, json, &err);

@@ -12,38 +12,6 @@
 #include "config/config.h"
 #include "state/state.h"
 
-/* Opens the store named by --state, else the one of the configuration.
- * A missing store is an error rather than created: a typo in a path, or
- * the wrong user, must not leave an empty store behind. */
-static int
-runs_state_open(const struct cli_global *g, const char *state_path,
-                struct sl_state **out, struct sl_err *err)
-{
-    struct sl_config *cfg = NULL;
-    int rc;
-
-    if (state_path == NULL) {
-        if ((rc = sl_config_load(cli_config_path(g), 0, &cfg, err)) != SL_OK)
-            goto out;
-        if (cfg->state_path == NULL) {
-            rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
-                        cli_config_path(g));
-            goto out;
-        }
-        state_path = cfg->state_path;
-    }
-    if (!sl_path_exists(state_path)) {
-        rc = SL_ERR(err, SL_ENOTFOUND,
-                    "%s: no state store here (has any job run yet?)",
-                    state_path);
-        goto out;
-    }
-    rc = sl_state_open(state_path, out, err);
-out:
-    sl_config_free(cfg);
-    return rc;
-}
-
 static json_t *
 run_json(const struct sl_run_rec *r)
 {
@@ -136,7 +104,7 @@ exec_runs(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (optind < argc)
         return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
 
-    if ((rc = runs_state_open(g, state_path, &st, &err)) != SL_OK)
+    if ((rc = cli_state_open(g, state_path, NULL, &st, &err)) != SL_OK)
         goto fail;
     if ((rc = sl_state_runs_list(st, job, (size_t)limit, &runs, &n, &err)) !=
         SL_OK)

@@ -1,5 +1,5 @@
 bin_PROGRAMS += sluice
-sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cmd_check_config.c \
+sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cmd_check_config.c \
 	%reldir%/cmd_run.c %reldir%/cmd_jobs.c %reldir%/cmd_runs.c \
 	%reldir%/cmd_quarantine.c %reldir%/cmd_synth.c %reldir%/cmd_keygen.c \
 	%reldir%/cmd_export_dicom.c %reldir%/cmd_deid.c

@@ -139,9 +139,13 @@ int sl_file_write_atomic(const char *path, const void *data, size_t len,
 /* Lists regular files under dir recursively, sorted by path, skipping
  * hidden entries. Paths are dir-relative. */
 int sl_dir_walk(const char *dir, struct sl_strv *out, struct sl_err *err);
-/* Copies src to dst durably (temp file, fsync, rename): a reader sees the
- * old dst or the whole new one. */
-int sl_file_copy(const char *src, const char *dst, struct sl_err *err);
+/* Copies src to dst through a hidden temporary file beside dst and a
+ * rename, so a reader sees the old dst or the whole new one; with sync, the
+ * file and its folder are fsynced first. Messages name no path (either may
+ * be named after a patient): callers add the context. */
+#define SL_COPY_CHUNK (1024 * 1024)
+int sl_file_copy(const char *src, const char *dst, int sync,
+                 struct sl_err *err);
 /* fsyncs the directory that holds path, so a rename in it is durable. */
 int sl_fsync_dir_of(const char *path);
 

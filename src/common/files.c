@@ -251,23 +251,27 @@ sl_ncpu(void)
 }
 
 int
-sl_file_copy(const char *src, const char *dst, struct sl_err *err)
+sl_file_copy(const char *src, const char *dst, int sync, struct sl_err *err)
 {
-    char *tmp = sl_asprintf("%s.tmp.%ld", dst, (long)getpid());
-    char buf[65536];
+    char *dir = sl_path_dir(dst), *tmp;
+    const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
+    char *buf = sl_malloc(SL_COPY_CHUNK);
     int in = -1, out = -1, rc = SL_OK;
     ssize_t n;
 
+    /* hidden, so that folder walks never take a half-written copy */
+    tmp = sl_asprintf("%s/.%s.tmp.%ld", dir, base, (long)getpid());
     if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = SL_ERR(err, SL_EIO, "cannot open the input: %s", strerror(errno));
         goto out;
     }
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (out < 0) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        rc = SL_ERR(err, SL_EIO, "cannot create a file in the destination "
+                    "folder: %s", strerror(errno));
         goto out;
     }
-    while ((n = read(in, buf, sizeof(buf))) != 0) {
+    while ((n = read(in, buf, SL_COPY_CHUNK)) != 0) {
         const char *p = buf;
         if (n < 0) {
             if (errno == EINTR)
@@ -280,25 +284,31 @@ sl_file_copy(const char *src, const char *dst, struct sl_err *err)
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
-                rc = SL_ERR(err, SL_EIO, "%s: write error: %s", tmp,
-                            strerror(errno));
+                rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
                 goto out;
             }
             p += w;
             n -= w;
         }
     }
-    if (fsync(out) != 0) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot sync: %s", tmp, strerror(errno));
+    if (sync && fsync(out) != 0) {
+        rc = SL_ERR(err, SL_EIO, "cannot sync: %s", strerror(errno));
         goto out;
     }
-    close(out);
+    if (close(out) != 0) {
+        out = -1;
+        rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
+        goto out;
+    }
     out = -1;
     if (rename(tmp, dst) != 0) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot rename: %s", dst, strerror(errno));
+        rc = SL_ERR(err, SL_EIO, "cannot rename into place: %s",
+                    strerror(errno));
         goto out;
     }
-    sl_fsync_dir_of(dst);
+    if (sync && sl_fsync_dir_of(dst) != 0)
+        rc = SL_ERR(err, SL_EIO, "cannot sync the destination folder: %s",
+                    strerror(errno));
 out:
     if (in >= 0)
         close(in);
@@ -306,6 +316,8 @@ out:
         close(out);
     if (rc != SL_OK)
         unlink(tmp);
+    free(buf);
     free(tmp);
+    free(dir);
     return rc;
 }

@@ -198,84 +198,6 @@ out:
     return same;
 }
 
-/* Copies src to dst through a hidden temporary file in dst's folder:
- * write, fsync, rename, fsync the folder. Messages name no path. */
-static int
-copy_durable(const char *src, const char *dst, int sync_each,
-             struct sl_err *err)
-{
-    char *dir = sl_path_dir(dst), *tmp;
-    const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
-    char *buf = sl_malloc(COPY_CHUNK);
-    int in = -1, out = -1, rc = SL_OK;
-    ssize_t n;
-
-    tmp = sl_asprintf("%s/.%s.tmp.%ld", dir, base, (long)getpid());
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        rc = SL_ERR(err, SL_EIO, "cannot open the instance: %s",
-                    strerror(errno));
-        goto out;
-    }
-    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (out < 0) {
-        rc = SL_ERR(err, SL_EIO,
-                    "cannot create a file in the target "
-                    "folder: %s",
-                    strerror(errno));
-        goto out;
-    }
-    while ((n = read(in, buf, COPY_CHUNK)) != 0) {
-        char *p = buf;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = SL_ERR(err, SL_EIO, "read error: %s", strerror(errno));
-            goto out;
-        }
-        while (n > 0) {
-            ssize_t w = write(out, p, (size_t)n);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
-                goto out;
-            }
-            p += w;
-            n -= w;
-        }
-    }
-    if (sync_each && fsync(out) != 0) {
-        rc = SL_ERR(err, SL_EIO, "cannot sync: %s", strerror(errno));
-        goto out;
-    }
-    if (close(out) != 0) {
-        out = -1;
-        rc = SL_ERR(err, SL_EIO, "write error: %s", strerror(errno));
-        goto out;
-    }
-    out = -1;
-    if (rename(tmp, dst) != 0) {
-        rc = SL_ERR(err, SL_EIO, "cannot rename into place: %s",
-                    strerror(errno));
-        goto out;
-    }
-    if (sync_each && sl_fsync_dir_of(dst) != 0)
-        rc = SL_ERR(err, SL_EIO, "cannot sync the target folder: %s",
-                    strerror(errno));
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    if (rc != SL_OK)
-        unlink(tmp);
-    free(buf);
-    free(tmp);
-    free(dir);
-    return rc;
-}
-
 /* Creates dir and parents and makes the new entries durable. */
 static int
 mkdir_durable(const char *root, const char *dir, int sync_each,
@@ -367,7 +289,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
                                 "content");
         goto out;
     }
-    if ((rc = copy_durable(src, dst, k->sync_each, err)) != SL_OK)
+    if ((rc = sl_file_copy(src, dst, k->sync_each, err)) != SL_OK)
         goto fail;
     k->written++;
     goto out;

@@ -1,0 +1,41 @@
+/* cli_state.c - opening the state store for the commands that read it. */
+#include "config.h"
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "state/state.h"
+
+int
+cli_state_open(const struct cli_global *g, const char *state_path,
+               struct sl_config **cfgp, struct sl_state **out,
+               struct sl_err *err)
+{
+    struct sl_config *cfg = NULL;
+    int rc;
+
+    if (state_path == NULL) {
+        if ((rc = sl_config_load(cli_config_path(g), 0, &cfg, err)) != SL_OK)
+            goto out;
+        if (cfg->state_path == NULL) {
+            rc = SL_ERR(err, SL_ECONFIG, "%s: no state store configured",
+                        cli_config_path(g));
+            goto out;
+        }
+        state_path = cfg->state_path;
+    }
+    if (!sl_path_exists(state_path)) {
+        rc = SL_ERR(err, SL_ENOTFOUND,
+                    "%s: no state store here (has any job run yet?)",
+                    state_path);
+        goto out;
+    }
+    if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
+        goto out;
+    if (cfgp) {
+        *cfgp = cfg;
+        cfg = NULL; /* ownership moves to the caller */
+    }
+out:
+    sl_config_free(cfg);
+    return rc;
+}
