@@ -3,6 +3,8 @@
  * the same engines as `sluice deid`. */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,28 @@ learn_sources(struct sl_stage_deid *s, const struct sl_config *cfg,
     return rc;
 }
 
+/* Removes what a killed run left in the work folder: copies named after a
+ * process that no longer exists (another job may share the folder). */
+static void
+clean_workdir(const char *workdir)
+{
+    struct sl_strv names = {0};
+    size_t i;
+
+    if (sl_dir_walk(workdir, &names, NULL) != SL_OK)
+        return;
+    for (i = 0; i < names.n; i++) {
+        long pid = 0;
+        if (sscanf(names.v[i], "deid-%ld-", &pid) == 1 && pid > 0 &&
+            kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            char *p = sl_path_join(workdir, names.v[i]);
+            unlink(p);
+            free(p);
+        }
+    }
+    sl_strv_free(&names);
+}
+
 int
 sl_stage_deid_new(const struct sl_config *cfg, const struct sl_job *job,
                   const char *workdir, struct sl_stage_deid **out,
@@ -121,6 +145,7 @@ sl_stage_deid_new(const struct sl_config *cfg, const struct sl_job *job,
     s->workdir = sl_strdup(workdir);
     if ((rc = sl_mkdir_p(workdir, err)) != SL_OK)
         goto out;
+    clean_workdir(workdir);
     if ((rc = learn_sources(s, cfg, job, err)) != SL_OK)
         goto out;
     *out = s;
