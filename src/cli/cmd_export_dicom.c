@@ -1,9 +1,11 @@
 /* cmd_export_dicom.c - sluice export-dicom: lays de-identified DICOM
  * instances out for delivery, as readable folders or as a DICOMDIR media
- * set, with a manifest (JSON and CSV) of studies, series, instance
- * counts, UIDs, the de-identification method and each file's SHA-256.
+ * set, or as a zip of the folder layout, with a manifest (JSON and CSV)
+ * of studies, series, instance counts, UIDs, the de-identification
+ * method and each file's SHA-256.
  *
  *   sluice export-dicom -o OUTDIR [--layout folders|dicomdir] INPUT...
+ *   sluice export-dicom --layout zip -o OUT.zip|OUTDIR INPUT...
  *
  * Only de-identified instances are exported (Patient Identity Removed
  * (0012,0062) = YES): everything named or listed comes from them, so no
@@ -17,12 +19,13 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <zip.h>
 #include <openssl/evp.h>
 
 #include "cli/cli.h"
 #include "dicom/dicom.h"
 
-enum layout { LAYOUT_FOLDERS, LAYOUT_DICOMDIR };
+enum layout { LAYOUT_FOLDERS, LAYOUT_DICOMDIR, LAYOUT_ZIP };
 
 /* One exported instance. Values are de-identified ones. */
 struct inst {
@@ -35,7 +38,9 @@ struct inst {
 struct export
 {
     enum layout layout;
-    const char *outdir;
+    const char *outdir;   /* folders, dicomdir: the export folder */
+    char *zippath;        /* zip: the archive (owned) */
+    zip_t *zip;           /* zip: open until zip_close() writes it */
     struct inst *v;
     size_t n, cap;
     struct sl_strv patients, studies, series; /* distinct keys, in order */
@@ -187,6 +192,74 @@ out:
     return SL_OK;
 }
 
+static const char *
+layout_name(enum layout l)
+{
+    return l == LAYOUT_DICOMDIR ? "dicomdir" : l == LAYOUT_ZIP ? "zip" : "folders";
+}
+
+/* Adds the file at path to the zip as name. libzip reads the file only
+ * when zip_close() writes the archive, in blocks: nothing is held whole. */
+static int
+zip_add_file(struct export *e, const char *name, const char *path,
+             struct sl_err *err)
+{
+    zip_source_t *src = zip_source_file(e->zip, path, 0, -1);
+
+    if (src == NULL)
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    if (zip_file_add(e->zip, name, src, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(src);
+        return SL_ERR(err, SL_EDICOM,
+                      "%s: cannot add to the zip (two inputs the same "
+                      "instance?): %s",
+                      name, zip_strerror(e->zip));
+    }
+    return SL_OK;
+}
+
+/* Adds len bytes of data to the zip as name (a copy: the caller keeps
+ * data). Used for the manifests, which are small. */
+static int
+zip_add_data(struct export *e, const char *name, const char *data,
+             size_t len, struct sl_err *err)
+{
+    void *copy = sl_malloc(len > 0 ? len : 1);
+    zip_source_t *src;
+
+    memcpy(copy, data, len);
+    /* freep = 1: libzip frees the copy with free(). */
+    src = zip_source_buffer(e->zip, copy, len, 1);
+    if (src == NULL) {
+        free(copy);
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    }
+    if (zip_file_add(e->zip, name, src, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(src);
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    }
+    return SL_OK;
+}
+
+/* Writes one manifest: into the export folder or into the zip. */
+static int
+emit(struct export *e, const char *name, const char *data, size_t len,
+     struct sl_err *err)
+{
+    char *path;
+    int rc;
+
+    if (e->layout == LAYOUT_ZIP)
+        return zip_add_data(e, name, data, len, err);
+    path = sl_path_join(e->outdir, name);
+    rc = sl_file_write_atomic(path, data, len, err);
+    free(path);
+    return rc;
+}
+
 /* The output path of each instance, then the copy and its hash. */
 static int
 place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
@@ -214,6 +287,14 @@ place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
             free(m);
             free(r);
             free(o);
+        }
+        if (e->layout == LAYOUT_ZIP) {
+            /* Files are copied byte for byte: the input's hash is the
+             * hash of the zip member. */
+            if ((rc = sha256_file(inputs->v[i], x->sha256, err)) != SL_OK ||
+                (rc = zip_add_file(e, x->rel, inputs->v[i], err)) != SL_OK)
+                return rc;
+            continue;
         }
         dst = sl_path_join(e->outdir, x->rel);
         dir = sl_path_dir(dst);
@@ -247,7 +328,7 @@ write_manifests(struct export *e, struct sl_err *err)
     json_t *root = json_object(), *studies = json_array(),
            *files = json_array(), *methods = json_array();
     struct sl_buf csv;
-    char now[32], *text = NULL, *path = NULL;
+    char now[32], *text = NULL;
     size_t i, j;
     int rc;
 
@@ -257,7 +338,7 @@ write_manifests(struct export *e, struct sl_err *err)
     json_object_set_new(root, "created", json_string(now));
     json_object_set_new(
         root, "layout",
-        json_string(e->layout == LAYOUT_DICOMDIR ? "dicomdir" : "folders"));
+        json_string(layout_name(e->layout)));
     json_object_set_new(root, "patients",
                         json_integer((json_int_t)e->patients.n));
     json_object_set_new(root, "instances", json_integer((json_int_t)e->n));
@@ -328,15 +409,10 @@ write_manifests(struct export *e, struct sl_err *err)
     json_object_set_new(root, "studies", studies);
     json_object_set_new(root, "files", files);
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    path = sl_path_join(e->outdir, "manifest.json");
-    rc = text != NULL ? sl_file_write_atomic(path, text, strlen(text), err)
+    rc = text != NULL ? emit(e, "manifest.json", text, strlen(text), err)
                       : SL_ERR(err, SL_ENOMEM, "manifest: out of memory");
-    free(path);
-    if (rc == SL_OK) {
-        path = sl_path_join(e->outdir, "manifest.csv");
-        rc = sl_file_write_atomic(path, csv.data, csv.len, err);
-        free(path);
-    }
+    if (rc == SL_OK)
+        rc = emit(e, "manifest.csv", csv.data, csv.len, err);
     free(text);
     sl_buf_free(&csv);
     json_decref(root);
@@ -373,8 +449,11 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
                 e.layout = LAYOUT_FOLDERS;
             else if (strcmp(optarg, "dicomdir") == 0)
                 e.layout = LAYOUT_DICOMDIR;
+            else if (strcmp(optarg, "zip") == 0)
+                e.layout = LAYOUT_ZIP;
             else
-                return cli_usage_error(self, "--layout: folders or dicomdir");
+                return cli_usage_error(self,
+                                       "--layout: folders, dicomdir or zip");
             break;
         case 'h':
             cli_print_help(self);
@@ -387,7 +466,20 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "-o OUTDIR is required");
     if (optind >= argc)
         return cli_usage_error(self, "no input");
-    if (sl_path_exists(e.outdir)) {
+    if (e.layout == LAYOUT_ZIP) {
+        size_t ol = strlen(e.outdir);
+        if (ol > 4 && strcmp(e.outdir + ol - 4, ".zip") == 0) {
+            e.zippath = sl_strdup(e.outdir);
+            e.outdir = NULL;
+        } else {
+            e.zippath = sl_path_join(e.outdir, "export.zip");
+        }
+        if (sl_path_exists(e.zippath)) {
+            free(e.zippath);
+            return cli_usage_error(self, "-o: the zip must not exist yet");
+        }
+    }
+    if (e.outdir != NULL && sl_path_exists(e.outdir)) {
         struct sl_strv there = { 0 };
         if (!sl_path_is_dir(e.outdir) ||
             sl_dir_walk(e.outdir, &there, &err) != SL_OK || there.n > 0) {
@@ -423,8 +515,21 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
         rc = SL_ERR(&err, SL_ENOTFOUND,
                     "no de-identified DICOM instance in "
                     "the inputs");
-    if (rc == SL_OK)
+    if (rc == SL_OK && e.outdir != NULL)
         rc = sl_mkdir_p(e.outdir, &err);
+    if (rc == SL_OK && e.layout == LAYOUT_ZIP) {
+        int zerr = 0;
+        /* ZIP_EXCL: never overwrite; libzip writes a temporary file and
+         * renames it over the name at zip_close(). */
+        e.zip = zip_open(e.zippath, ZIP_CREATE | ZIP_EXCL, &zerr);
+        if (e.zip == NULL) {
+            zip_error_t ze;
+            zip_error_init_with_code(&ze, zerr);
+            rc = SL_ERR(&err, SL_EIO, "%s: cannot create the zip: %s",
+                        e.zippath, zip_error_strerror(&ze));
+            zip_error_fini(&ze);
+        }
+    }
     if (rc == SL_OK)
         rc = place(&e, &kept, &err);
     if (rc == SL_OK && e.layout == LAYOUT_DICOMDIR) {
@@ -436,6 +541,18 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if (rc == SL_OK)
         rc = write_manifests(&e, &err);
+    if (e.zip != NULL) {
+        /* Here libzip streams every member from its file into the
+         * archive. */
+        if (rc == SL_OK && zip_close(e.zip) == 0)
+            e.zip = NULL; /* written and freed */
+        else if (rc == SL_OK)
+            rc = SL_ERR(&err, SL_EIO, "%s: cannot write the zip: %s",
+                        e.zippath, zip_strerror(e.zip));
+        if (e.zip != NULL)
+            zip_discard(e.zip); /* on failure: no partial archive */
+        e.zip = NULL;
+    }
     if (rc != SL_OK) {
         status = cli_fail(&err);
     } else {
@@ -454,12 +571,13 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
     sl_strv_free(&e.sops);
     sl_strv_free(&inputs);
     sl_strv_free(&kept);
+    free(e.zippath);
     return status;
 }
 
 const struct cli_cmd cli_cmd_export_dicom = {
     "export-dicom",
-    "-o OUTDIR [--layout folders|dicomdir] INPUT...",
+    "-o OUTDIR|OUT.zip [--layout folders|dicomdir|zip] INPUT...",
     "lay de-identified DICOM out for delivery, with a manifest",
     "Copies de-identified DICOM instances (files or folders of them, such\n"
     "as the output of sluice deid) byte for byte into OUTDIR, which must be\n"
@@ -472,6 +590,13 @@ const struct cli_cmd cli_cmd_export_dicom = {
     "                        named by pseudonyms and new UIDs (default)\n"
     "  --layout dicomdir     a DICOMDIR media set (General Purpose profile,\n"
     "                        ISO 9660 names P0000001/S0000001/R0000001/I...)\n"
+    "  --layout zip          a zip of the folders layout and the manifests:\n"
+    "                        -o OUT.zip, or -o OUTDIR for OUTDIR/export.zip;\n"
+    "                        the zip must not exist. Members are streamed\n"
+    "                        from the files, never held in memory whole\n"
+    "\n"
+    "With --layout zip the manifests are inside the zip, next to the\n"
+    "patient folders, and their SHA-256 are those of the zip members.\n"
     "\n"
     "Only instances with Patient Identity Removed (0012,0062) = YES are\n"
     "exported; others are refused by position (never by path) and the exit\n"
