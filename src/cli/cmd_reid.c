@@ -69,8 +69,7 @@ exec_reid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case ':':
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(self, "unknown option %s",
-                                   argv[optind - 1]);
+            return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
         }
     }
     if (keyfile == NULL || optind + 1 != argc)
@@ -100,7 +99,8 @@ const struct cli_cmd cli_cmd_reid = {
     "decrypt a re-identification map (prints patient data)",
     "Reads FILE, a re-identification map written by 'sluice deid\n"
     "--reid-map FILE --reid-key-file KEY2', checks every record (AES-256-GCM)\n"
-    "and prints one line per pair: KIND<TAB>ORIGINAL<TAB>PSEUDONYM, where KIND\n"
+    "and prints one line per pair: KIND<TAB>ORIGINAL<TAB>PSEUDONYM, where "
+    "KIND\n"
     "is PatientID, StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID,\n"
     "AccessionNumber or Patient.identifier(MR).\n"
     "\n"

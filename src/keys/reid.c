@@ -19,18 +19,18 @@
 
 #include "keys/keys.h"
 
-#define HDR_LEN 44
-#define SALT_OFF 12
-#define SALT_LEN 16
-#define CHECK_OFF 28
-#define CHECK_LEN 16
-#define NONCE_LEN 12
-#define TAG_LEN 16
-#define AAD_LEN (HDR_LEN + 8)
-#define REC_MAX 65536 /* a pair is short: anything longer is damage */
+#define HDR_LEN     44
+#define SALT_OFF    12
+#define SALT_LEN    16
+#define CHECK_OFF   28
+#define CHECK_LEN   16
+#define NONCE_LEN   12
+#define TAG_LEN     16
+#define AAD_LEN     (HDR_LEN + 8)
+#define REC_MAX     65536 /* a pair is short: anything longer is damage */
 
 #define LABEL_CHECK "sluice reid-map v1 check"
-#define LABEL_ENC "sluice reid-map v1 aes-256-gcm"
+#define LABEL_ENC   "sluice reid-map v1 aes-256-gcm"
 
 struct sl_reid_writer {
     FILE *f;
@@ -135,8 +135,8 @@ sl_reid_open(const char *path, const struct sl_keys *key,
             uint64_t l = get_be(len4, 4);
             if (l > REC_MAX ||
                 fseeko(rf, (off_t)(NONCE_LEN + l + TAG_LEN), SEEK_CUR) != 0) {
-                rc = SL_ERR(err, SL_EPARSE, "%s: record %llu is damaged",
-                            path, w->nrec + 1);
+                rc = SL_ERR(err, SL_EPARSE, "%s: record %llu is damaged", path,
+                            w->nrec + 1);
                 goto out;
             }
             w->nrec++;
@@ -195,8 +195,10 @@ sl_reid_add(struct sl_reid_writer *w, const char *kind, const char *original,
     int outl = 0, fin = 0, rc = SL_OK, locked = 0;
 
     if (n > REC_MAX)
-        return SL_ERR(err, SL_EUSAGE, "re-identification map: a %s value is "
-                      "too long", kind);
+        return SL_ERR(err, SL_EUSAGE,
+                      "re-identification map: a %s value is "
+                      "too long",
+                      kind);
     pt = sl_malloc(n);
     memcpy(pt, kind, lk + 1);
     memcpy(pt + lk + 1, original, lo + 1);
@@ -253,8 +255,8 @@ sl_reid_close(struct sl_reid_writer *w, struct sl_err *err)
 
     if (w == NULL)
         return SL_OK;
-    if (w->f != NULL && (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0 ||
-                         fclose(w->f) != 0))
+    if (w->f != NULL &&
+        (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0 || fclose(w->f) != 0))
         rc = SL_ERR(err, SL_EIO, "re-identification map: write error");
     OPENSSL_cleanse(w->key, sizeof(w->key));
     if (w->seen != NULL)
@@ -289,10 +291,13 @@ sl_reid_read(const char *path, const struct sl_keys *key, sl_reid_fn fn,
         const char *kind, *orig, *pseudo;
 
         recno++;
-        if (r != 4 || n > REC_MAX || fread(nonce, 1, NONCE_LEN, f) != NONCE_LEN ||
+        if (r != 4 || n > REC_MAX ||
+            fread(nonce, 1, NONCE_LEN, f) != NONCE_LEN ||
             fread(ct, 1, n, f) != n || fread(tag, 1, TAG_LEN, f) != TAG_LEN) {
-            rc = SL_ERR(err, SL_EPARSE, "%s: record %llu is truncated or "
-                        "damaged", path, recno);
+            rc = SL_ERR(err, SL_EPARSE,
+                        "%s: record %llu is truncated or "
+                        "damaged",
+                        path, recno);
             goto out;
         }
         memcpy(aad, hdr, HDR_LEN);
@@ -304,14 +309,15 @@ sl_reid_read(const char *path, const struct sl_keys *key, sl_reid_fn fn,
             EVP_DecryptUpdate(ctx, pt, &outl, ct, (int)n) != 1 ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
             EVP_DecryptFinal_ex(ctx, pt + outl, &fin) != 1) {
-            rc = SL_ERR(err, SL_EPARSE, "%s: record %llu fails authentication: "
-                        "the file was changed or damaged", path, recno);
+            rc = SL_ERR(err, SL_EPARSE,
+                        "%s: record %llu fails authentication: "
+                        "the file was changed or damaged",
+                        path, recno);
             goto out;
         }
         pt[n] = '\0';
         kind = (const char *)pt;
-        orig = memchr(pt, '\0', n) != NULL
-                   ? kind + strlen(kind) + 1 : NULL;
+        orig = memchr(pt, '\0', n) != NULL ? kind + strlen(kind) + 1 : NULL;
         if (orig == NULL || orig > (const char *)pt + n ||
             memchr(orig, '\0', (size_t)((const char *)pt + n - orig)) == NULL) {
             rc = SL_ERR(err, SL_EPARSE, "%s: record %llu is malformed", path,
