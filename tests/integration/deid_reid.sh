@@ -3,9 +3,9 @@
 # encrypted with a second key; round trip, lookup, append, wrong key,
 # a tampered byte, no original value in clear in the map.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 14
+plan 16
 if ! command -v jq >/dev/null 2>&1 || ! command -v dcmdump >/dev/null 2>&1; then
-    i=0; while [ $i -lt 14 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 16 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
     exit 0
 fi
 sluice synth --patients 3 --seed 5 -o "$T/in" >/dev/null 2>&1
@@ -75,6 +75,18 @@ rc=$?
 check "a tampered byte: an error naming record 3 (exit $rc)" \
     sh -c "[ $rc -ne 0 ] && grep -q 'record 3 ' '$T/terr'"
 
+size=$(stat -c %s "$T/map")
+head -c $((size - 5)) "$T/map" >"$T/cut"
+nrec=$(sluice reid --reid-key-file "$T/key2" "$T/map" 2>/dev/null | wc -l)
+sluice reid --reid-key-file "$T/key2" "$T/cut" >/dev/null 2>"$T/cerr"
+rc=$?
+check "a truncated map: an error naming the last record, $nrec (exit $rc)" \
+    sh -c "[ $rc -eq 2 ] && grep -q 'record $nrec ' '$T/cerr'"
+sluice deid --key-file "$T/key" --reid-map "$T/cut" --reid-key-file "$T/key2" \
+    -o "$T/out5" "$T/in" >/dev/null 2>"$T/aerr"
+rc=$?
+check "appending to a truncated map is refused (exit $rc)" \
+    sh -c "[ $rc -ne 0 ] && grep -q 'truncated' '$T/aerr'"
 sluice deid --key-file "$T/key" --reid-map "$T/m2" --reid-key-file "$T/key" \
     -o "$T/out3" "$T/in" >/dev/null 2>"$T/serr"
 rc=$?
