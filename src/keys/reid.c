@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,11 +123,37 @@ sl_reid_open(const char *path, const struct sl_keys *key,
     int fd = -1, rc = SL_OK, fresh = 0;
 
     pthread_mutex_init(&w->mu, NULL);
-    if (stat(path, &st) == 0 && st.st_size > 0) {
+    /* 0600: the map re-identifies patients. */
+    fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot open for writing: %s", path,
+                    strerror(errno));
+        goto out;
+    }
+    /* One writer at a time: record numbers are part of each record's
+     * additional data, so two runs appending at once would break both. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = SL_ERR(err, SL_EIO,
+                    "%s: the re-identification map is in use by another "
+                    "run",
+                    path);
+        close(fd);
+        goto out;
+    }
+    if (fstat(fd, &st) != 0 || (w->f = fdopen(fd, "ab")) == NULL) {
+        rc = SL_ERR(err, SL_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
+        goto out;
+    }
+    if (st.st_size > 0) {
         /* Appending: the same key, and count the records for the
          * additional data of the next one. */
-        if ((rf = fopen(path, "rb")) == NULL) {
+        int rfd = dup(fd);
+        if (rfd < 0 || (rf = fdopen(rfd, "rb")) == NULL ||
+            fseeko(rf, 0, SEEK_SET) != 0) {
             rc = SL_ERR(err, SL_EIO, "%s: %s", path, strerror(errno));
+            if (rf == NULL && rfd >= 0)
+                close(rfd);
             goto out;
         }
         if ((rc = read_header(rf, path, key, w->hdr, w->key, err)) != SL_OK)
@@ -146,7 +173,6 @@ sl_reid_open(const char *path, const struct sl_keys *key,
                         w->nrec);
             goto out;
         }
-        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
     } else {
         fresh = 1;
         memcpy(w->hdr, SL_REID_MAGIC, 8);
@@ -158,15 +184,6 @@ sl_reid_open(const char *path, const struct sl_keys *key,
         if ((rc = derive(key, w->hdr, w->key, check, err)) != SL_OK)
             goto out;
         memcpy(w->hdr + CHECK_OFF, check, CHECK_LEN);
-        /* 0600: the map re-identifies patients. */
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    }
-    if (fd < 0 || (w->f = fdopen(fd, "ab")) == NULL) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot open for writing: %s", path,
-                    strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        goto out;
     }
     if (fresh && fwrite(w->hdr, 1, HDR_LEN, w->f) != HDR_LEN) {
         rc = SL_ERR(err, SL_EIO, "%s: write error", path);

@@ -3,9 +3,9 @@
 # encrypted with a second key; round trip, lookup, append, wrong key,
 # a tampered byte, no original value in clear in the map.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 16
+plan 17
 if ! command -v jq >/dev/null 2>&1 || ! command -v dcmdump >/dev/null 2>&1; then
-    i=0; while [ $i -lt 16 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 17 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
     exit 0
 fi
 sluice synth --patients 3 --seed 5 -o "$T/in" >/dev/null 2>&1
@@ -95,4 +95,13 @@ check "the pseudonym key as the map's key is refused (exit $rc)" \
 sluice deid --key-file "$T/key" --reid-map "$T/m3" -o "$T/out4" "$T/in" >/dev/null 2>&1
 rc=$?
 check "--reid-map without --reid-key-file is a usage error (exit $rc)" [ $rc -eq 1 ]
+if command -v flock >/dev/null 2>&1; then
+    flock "$T/map" $SLUICE_WRAP "$SLUICE" deid --key-file "$T/key" --reid-map "$T/map" \
+        --reid-key-file "$T/key2" -o "$T/out6" "$T/in" >/dev/null 2>"$T/lerr"
+    rc=$?
+    check "a map another run holds is refused (exit $rc)" \
+        sh -c "[ $rc -eq 2 ] && grep -q 'in use' '$T/lerr'"
+else
+    skip "flock is not installed"
+fi
 finish
