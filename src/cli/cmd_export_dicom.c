@@ -13,10 +13,12 @@
  * output names never come from input names. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <zip.h>
@@ -38,9 +40,9 @@ struct inst {
 struct export
 {
     enum layout layout;
-    const char *outdir;   /* folders, dicomdir: the export folder */
-    char *zippath;        /* zip: the archive (owned) */
-    zip_t *zip;           /* zip: open until zip_close() writes it */
+    const char *outdir; /* folders, dicomdir: the export folder */
+    char *zippath;      /* zip: the archive (owned) */
+    zip_t *zip;         /* zip: open until zip_close() writes it */
     struct inst *v;
     size_t n, cap;
     struct sl_strv patients, studies, series; /* distinct keys, in order */
@@ -195,20 +197,131 @@ out:
 static const char *
 layout_name(enum layout l)
 {
-    return l == LAYOUT_DICOMDIR ? "dicomdir" : l == LAYOUT_ZIP ? "zip" : "folders";
+    return l == LAYOUT_DICOMDIR ? "dicomdir"
+           : l == LAYOUT_ZIP    ? "zip"
+                                : "folders";
 }
 
-/* Adds the file at path to the zip as name. libzip reads the file only
- * when zip_close() writes the archive, in blocks: nothing is held whole. */
+/* A zip member read from a file when zip_close() writes the archive, in
+ * blocks (nothing held whole), hashed as it is read: if the file is not
+ * the one hashed for the manifest any more, the archive is not written. */
+struct zsrc {
+    const char *path;   /* borrowed: lives until zip_close() */
+    const char *sha256; /* borrowed: the manifest's hash */
+    struct stat st;
+    FILE *f;
+    EVP_MD_CTX *md;
+    zip_uint64_t done;
+    zip_error_t error;
+};
+
+static zip_int64_t
+zsrc_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct zsrc *z = ud;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+    char got[65];
+    size_t r;
+
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        if ((z->f = fopen(z->path, "rb")) == NULL) {
+            zip_error_set(&z->error, ZIP_ER_OPEN, errno);
+            return -1;
+        }
+        if (z->md == NULL)
+            z->md = EVP_MD_CTX_new();
+        if (z->md == NULL ||
+            EVP_DigestInit_ex(z->md, EVP_sha256(), NULL) != 1) {
+            zip_error_set(&z->error, ZIP_ER_MEMORY, 0);
+            return -1;
+        }
+        z->done = 0;
+        return 0;
+    case ZIP_SOURCE_READ:
+        r = fread(data, 1, len, z->f);
+        if (ferror(z->f)) {
+            zip_error_set(&z->error, ZIP_ER_READ, errno);
+            return -1;
+        }
+        EVP_DigestUpdate(z->md, data, r);
+        z->done += r;
+        if (r == 0) {
+            /* End of the file: it must be what the manifest says. */
+            if (EVP_DigestFinal_ex(z->md, md, &mdlen) != 1 || mdlen != 32) {
+                zip_error_set(&z->error, ZIP_ER_INTERNAL, 0);
+                return -1;
+            }
+            for (i = 0; i < 32; i++) {
+                got[2 * i] = hex[md[i] >> 4];
+                got[2 * i + 1] = hex[md[i] & 15];
+            }
+            got[64] = '\0';
+            if (z->done != (zip_uint64_t)z->st.st_size ||
+                strcmp(got, z->sha256) != 0) {
+                zip_error_set(&z->error, ZIP_ER_CHANGED, 0);
+                return -1;
+            }
+        }
+        return (zip_int64_t)r;
+    case ZIP_SOURCE_CLOSE:
+        if (z->f != NULL)
+            fclose(z->f);
+        z->f = NULL;
+        return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *zs = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &z->error);
+        if (zs == NULL)
+            return -1;
+        zip_stat_init(zs);
+        zs->size = (zip_uint64_t)z->st.st_size;
+        zs->mtime = z->st.st_mtime;
+        zs->valid |= ZIP_STAT_SIZE | ZIP_STAT_MTIME;
+        return 0;
+    }
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&z->error, data, len);
+    case ZIP_SOURCE_FREE:
+        if (z->f != NULL)
+            fclose(z->f);
+        EVP_MD_CTX_free(z->md);
+        zip_error_fini(&z->error);
+        free(z);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(
+            ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+            ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    default:
+        zip_error_set(&z->error, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+/* Adds the file at path to the zip as name; sha256 is its hash in the
+ * manifest (borrowed, like path, until zip_close()). */
 static int
 zip_add_file(struct export *e, const char *name, const char *path,
-             struct sl_err *err)
+             const char *sha256, struct sl_err *err)
 {
-    zip_source_t *src = zip_source_file(e->zip, path, 0, -1);
+    struct zsrc *z = sl_calloc(1, sizeof(*z));
+    zip_source_t *src;
 
-    if (src == NULL)
+    z->path = path;
+    z->sha256 = sha256;
+    zip_error_init(&z->error);
+    if (stat(path, &z->st) != 0) {
+        free(z);
+        return SL_ERR(err, SL_EIO, "%s: cannot read the instance", name);
+    }
+    /* From here the source owns z (ZIP_SOURCE_FREE). */
+    if ((src = zip_source_function(e->zip, zsrc_cb, z)) == NULL) {
+        free(z);
         return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
                       zip_strerror(e->zip));
+    }
     if (zip_file_add(e->zip, name, src, ZIP_FL_ENC_UTF_8) < 0) {
         zip_source_free(src);
         return SL_ERR(err, SL_EDICOM,
@@ -222,8 +335,8 @@ zip_add_file(struct export *e, const char *name, const char *path,
 /* Adds len bytes of data to the zip as name (a copy: the caller keeps
  * data). Used for the manifests, which are small. */
 static int
-zip_add_data(struct export *e, const char *name, const char *data,
-             size_t len, struct sl_err *err)
+zip_add_data(struct export *e, const char *name, const char *data, size_t len,
+             struct sl_err *err)
 {
     void *copy = sl_malloc(len > 0 ? len : 1);
     zip_source_t *src;
@@ -292,7 +405,8 @@ place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
             /* Files are copied byte for byte: the input's hash is the
              * hash of the zip member. */
             if ((rc = sha256_file(inputs->v[i], x->sha256, err)) != SL_OK ||
-                (rc = zip_add_file(e, x->rel, inputs->v[i], err)) != SL_OK)
+                (rc = zip_add_file(e, x->rel, inputs->v[i], x->sha256, err)) !=
+                    SL_OK)
                 return rc;
             continue;
         }
@@ -336,9 +450,7 @@ write_manifests(struct export *e, struct sl_err *err)
     json_object_set_new(root, "generator",
                         json_string("sluice " PACKAGE_VERSION));
     json_object_set_new(root, "created", json_string(now));
-    json_object_set_new(
-        root, "layout",
-        json_string(layout_name(e->layout)));
+    json_object_set_new(root, "layout", json_string(layout_name(e->layout)));
     json_object_set_new(root, "patients",
                         json_integer((json_int_t)e->patients.n));
     json_object_set_new(root, "instances", json_integer((json_int_t)e->n));
@@ -547,8 +659,8 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
         if (rc == SL_OK && zip_close(e.zip) == 0)
             e.zip = NULL; /* written and freed */
         else if (rc == SL_OK)
-            rc = SL_ERR(&err, SL_EIO, "%s: cannot write the zip: %s",
-                        e.zippath, zip_strerror(e.zip));
+            rc = SL_ERR(&err, SL_EIO, "%s: cannot write the zip: %s", e.zippath,
+                        zip_strerror(e.zip));
         if (e.zip != NULL)
             zip_discard(e.zip); /* on failure: no partial archive */
         e.zip = NULL;
