@@ -65,5 +65,6 @@ CLI_CMD_DECL(synth);
 CLI_CMD_DECL(keygen);
 CLI_CMD_DECL(deid);
 CLI_CMD_DECL(export_dicom);
+CLI_CMD_DECL(reid);
 
 #endif

@@ -3,7 +3,8 @@
  * pseudonyms and date shift. The command line is a contract:
  *
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
- *               [--quarantine QDIR] [--explain] INPUT...
+ *               [--quarantine QDIR] [--explain]
+ *               [--reid-map FILE --reid-key-file KEY2] INPUT...
  *
  * Output names never come from input names: FHIR files become
  * OUTDIR/fhir/NNNNNN.json|.ndjson|.ndjson.gz (same kind as the input), DICOM
@@ -43,6 +44,7 @@ struct input {
 struct deid_run {
     const char *outdir, *qdir;
     struct sl_keys *keys;
+    struct sl_reid_writer *reid; /* --reid-map, else NULL; thread-safe */
     struct sl_profile_chain *chain;
     struct sl_fhir_deid *fhir;
     struct sl_dicom_deid *dicom;
@@ -155,6 +157,67 @@ out:
     return rc;
 }
 
+/* --reid-map: a Patient's MRN identifier values (type MR) and the
+ * pseudonym the FHIR engine gives them (the same derivation). */
+static int
+reid_fhir(struct deid_run *r, const json_t *res, struct sl_err *err)
+{
+    const json_t *ids = json_object_get(res, "identifier");
+    size_t i, j;
+    int rc;
+
+    if (strcmp(json_string_value(json_object_get(res, "resourceType")),
+               "Patient") != 0)
+        return SL_OK;
+    for (i = 0; i < json_array_size(ids); i++) {
+        const json_t *x = json_array_get(ids, i);
+        const json_t *codes = json_object_get(json_object_get(x, "type"),
+                                              "coding");
+        const char *val = json_string_value(json_object_get(x, "value"));
+        char ps[SL_PSEUDONYM_LEN + 1];
+        int mr = 0;
+
+        for (j = 0; j < json_array_size(codes); j++) {
+            const char *code = json_string_value(
+                json_object_get(json_array_get(codes, j), "code"));
+            mr |= code != NULL && strcmp(code, "MR") == 0;
+        }
+        if (!mr || val == NULL || *val == '\0')
+            continue;
+        sl_keys_pseudonym(r->keys, SL_KD_IDENTIFIER, val, strlen(val), ps);
+        if ((rc = sl_reid_add(r->reid, "Patient.identifier(MR)", val, ps,
+                              err)) != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+/* --reid-map: the pairs of one de-identified instance. */
+static int
+reid_dicom(struct deid_run *r, const struct sl_dicom_deid_info *info,
+           struct sl_err *err)
+{
+    const struct {
+        const char *kind, *orig, *pseudo;
+    } p[] = {
+        { "PatientID", info->orig_patient, info->patient },
+        { "StudyInstanceUID", info->orig_study_uid, info->study_uid },
+        { "SeriesInstanceUID", info->orig_series_uid, info->series_uid },
+        { "SOPInstanceUID", info->orig_sop_uid, info->sop_uid },
+        { "AccessionNumber", info->orig_accession, info->accession },
+    };
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+        if (p[i].orig != NULL && p[i].orig[0] != '\0' &&
+            (rc = sl_reid_add(r->reid, p[i].kind, p[i].orig,
+                              p[i].pseudo != NULL ? p[i].pseudo : "", err)) !=
+                SL_OK)
+            return rc;
+    return SL_OK;
+}
+
 /* Pass 1 over one FHIR file: learn patients. */
 static int
 learn_file(struct deid_run *r, size_t i, struct sl_err *err)
@@ -177,6 +240,8 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
             break;
         if (it->kind == SL_ITEM_FHIR)
             rc = sl_fhir_deid_learn(r->fhir, it->resource, err);
+        if (rc == SL_OK && it->kind == SL_ITEM_FHIR && r->reid != NULL)
+            rc = reid_fhir(r, it->resource, err);
         sl_item_free(it);
         if (rc != SL_OK)
             break;
@@ -376,6 +441,7 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
     if ((rc = sl_mkdir_p(r->outdir, err)) != SL_OK)
         goto out;
     tmp = sl_asprintf("%s/.deid-%ld-%zu.tmp", r->outdir, (long)getpid(), i);
+    info.want_originals = r->reid != NULL;
     rc = sl_dicom_deid_file(r->dicom, r->in[i].path, tmp, &info, &e2);
     if (rc == SL_EQUARANTINE) {
         rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos, e2.msg,
@@ -394,6 +460,8 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
                             it->reason, err);
         else if (rc == SL_OK)
             count(r, &r->n_out);
+        if (rc == SL_OK && taken && r->reid != NULL)
+            rc = reid_dicom(r, &info, err);
         sl_item_free(it);
     }
     count(r, &r->n_dicom);
@@ -484,11 +552,15 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"output", required_argument, NULL, 'o'},
         {"quarantine", required_argument, NULL, 'Q'},
         {"explain", no_argument, NULL, 'e'},
+        {"reid-map", required_argument, NULL, 'M'},
+        {"reid-key-file", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     struct deid_run r = {0};
     struct sl_err err = {0};
     const char *profile = "basic", *keyfile = NULL, *outdir = NULL;
+    const char *reid_map = NULL, *reid_keyfile = NULL;
+    struct sl_keys *reid_key = NULL;
     char *qdir = NULL, *dicom_out = NULL, *desc = NULL;
     int c, explain = 0, rc = SL_OK, has_fhir = 0, has_dicom = 0, ex;
     unsigned long nfhir = 0;
@@ -505,6 +577,8 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'o': outdir = optarg; break;
         case 'Q': qdir = sl_strdup(optarg); break;
         case 'e': explain = 1; break;
+        case 'M': reid_map = optarg; break;
+        case 'K': reid_keyfile = optarg; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -517,6 +591,11 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         free(qdir);
         return cli_usage_error(self, "--key-file, -o and at least one INPUT "
                                      "are needed");
+    }
+    if ((reid_map == NULL) != (reid_keyfile == NULL)) {
+        free(qdir);
+        return cli_usage_error(self, "--reid-map and --reid-key-file go "
+                                     "together");
     }
     if (qdir == NULL) {
         size_t n = strlen(outdir);
@@ -531,6 +610,19 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         goto fail;
     if ((rc = sl_profile_chain_load(profile, &r.chain, &err)) != SL_OK)
         goto fail;
+    if (reid_map != NULL) {
+        if ((rc = sl_keys_load_file(reid_keyfile, &reid_key, &err)) != SL_OK)
+            goto fail;
+        if (sl_keys_equal(reid_key, r.keys)) {
+            rc = SL_ERR(&err, SL_EKEY,
+                        "%s: the re-identification key must differ from "
+                        "the pseudonym key (make one with 'sluice keygen')",
+                        reid_keyfile);
+            goto fail;
+        }
+        if ((rc = sl_reid_open(reid_map, reid_key, &r.reid, &err)) != SL_OK)
+            goto fail;
+    }
     if ((rc = qdir_outside(outdir, qdir, &err)) != SL_OK)
         goto fail;
     if ((rc = collect_inputs(&r, argc - optind, argv + optind, &err)) != SL_OK)
@@ -592,6 +684,12 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (r.dicom_sink &&
         (rc = sl_sink_dicom_folder.finish(r.dicom_sink, &err)) != SL_OK)
         goto fail;
+    if (r.reid != NULL) {
+        rc = sl_reid_close(r.reid, &err);
+        r.reid = NULL;
+        if (rc != SL_OK)
+            goto fail;
+    }
     if (explain) {
         desc = sl_profile_chain_describe(r.chain);
         printf("profile chain: %s\n", desc);
@@ -614,6 +712,8 @@ out:
     sl_fhir_deid_free(r.fhir);
     sl_dicom_deid_free(r.dicom);
     sl_profile_chain_free(r.chain);
+    sl_reid_close(r.reid, NULL); /* after a failure: what was written */
+    sl_keys_free(reid_key);
     sl_keys_free(r.keys);
     for (i = 0; i < r.nin; i++)
         free(r.in[i].path);
@@ -629,7 +729,7 @@ out:
 const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
-    "[--explain] INPUT...",
+    "[--explain] [--reid-map FILE --reid-key-file KEY2] INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json resources or Bundles,\n"
     ".ndjson, .ndjson.gz; DICOM Part-10 files, recognised by content. One key\n"
@@ -651,6 +751,13 @@ const struct cli_cmd cli_cmd_deid = {
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"
     "                           of cores); the output does not depend on it\n"
+    "  --reid-map FILE          also append original -> pseudonym pairs\n"
+    "                           (PatientID, Study/Series/SOP Instance UID,\n"
+    "                           AccessionNumber; FHIR Patient MRNs) to FILE,\n"
+    "                           each encrypted with AES-256-GCM; off by\n"
+    "                           default. Read it with 'sluice reid'\n"
+    "  --reid-key-file KEY2     the map's key: at least 32 bytes and not the\n"
+    "                           --key-file key\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"

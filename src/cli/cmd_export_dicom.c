@@ -1,9 +1,11 @@
 /* cmd_export_dicom.c - sluice export-dicom: lays de-identified DICOM
  * instances out for delivery, as readable folders or as a DICOMDIR media
- * set, with a manifest (JSON and CSV) of studies, series, instance
- * counts, UIDs, the de-identification method and each file's SHA-256.
+ * set, or as a zip of the folder layout, with a manifest (JSON and CSV)
+ * of studies, series, instance counts, UIDs, the de-identification
+ * method and each file's SHA-256.
  *
  *   sluice export-dicom -o OUTDIR [--layout folders|dicomdir] INPUT...
+ *   sluice export-dicom --layout zip -o OUT.zip|OUTDIR INPUT...
  *
  * Only de-identified instances are exported (Patient Identity Removed
  * (0012,0062) = YES): everything named or listed comes from them, so no
@@ -11,18 +13,21 @@
  * output names never come from input names. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
+#include <zip.h>
 #include <openssl/evp.h>
 
 #include "cli/cli.h"
 #include "dicom/dicom.h"
 
-enum layout { LAYOUT_FOLDERS, LAYOUT_DICOMDIR };
+enum layout { LAYOUT_FOLDERS, LAYOUT_DICOMDIR, LAYOUT_ZIP };
 
 /* One exported instance. Values are de-identified ones. */
 struct inst {
@@ -35,7 +40,9 @@ struct inst {
 struct export
 {
     enum layout layout;
-    const char *outdir;
+    const char *outdir; /* folders, dicomdir: the export folder */
+    char *zippath;      /* zip: the archive (owned) */
+    zip_t *zip;         /* zip: open until zip_close() writes it */
     struct inst *v;
     size_t n, cap;
     struct sl_strv patients, studies, series; /* distinct keys, in order */
@@ -187,6 +194,185 @@ out:
     return SL_OK;
 }
 
+static const char *
+layout_name(enum layout l)
+{
+    return l == LAYOUT_DICOMDIR ? "dicomdir"
+           : l == LAYOUT_ZIP    ? "zip"
+                                : "folders";
+}
+
+/* A zip member read from a file when zip_close() writes the archive, in
+ * blocks (nothing held whole), hashed as it is read: if the file is not
+ * the one hashed for the manifest any more, the archive is not written. */
+struct zsrc {
+    const char *path;   /* borrowed: lives until zip_close() */
+    const char *sha256; /* borrowed: the manifest's hash */
+    struct stat st;
+    FILE *f;
+    EVP_MD_CTX *md;
+    zip_uint64_t done;
+    zip_error_t error;
+};
+
+static zip_int64_t
+zsrc_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct zsrc *z = ud;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+    char got[65];
+    size_t r;
+
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        if ((z->f = fopen(z->path, "rb")) == NULL) {
+            zip_error_set(&z->error, ZIP_ER_OPEN, errno);
+            return -1;
+        }
+        if (z->md == NULL)
+            z->md = EVP_MD_CTX_new();
+        if (z->md == NULL ||
+            EVP_DigestInit_ex(z->md, EVP_sha256(), NULL) != 1) {
+            zip_error_set(&z->error, ZIP_ER_MEMORY, 0);
+            return -1;
+        }
+        z->done = 0;
+        return 0;
+    case ZIP_SOURCE_READ:
+        r = fread(data, 1, len, z->f);
+        if (ferror(z->f)) {
+            zip_error_set(&z->error, ZIP_ER_READ, errno);
+            return -1;
+        }
+        EVP_DigestUpdate(z->md, data, r);
+        z->done += r;
+        if (r == 0) {
+            /* End of the file: it must be what the manifest says. */
+            if (EVP_DigestFinal_ex(z->md, md, &mdlen) != 1 || mdlen != 32) {
+                zip_error_set(&z->error, ZIP_ER_INTERNAL, 0);
+                return -1;
+            }
+            for (i = 0; i < 32; i++) {
+                got[2 * i] = hex[md[i] >> 4];
+                got[2 * i + 1] = hex[md[i] & 15];
+            }
+            got[64] = '\0';
+            if (z->done != (zip_uint64_t)z->st.st_size ||
+                strcmp(got, z->sha256) != 0) {
+                zip_error_set(&z->error, ZIP_ER_CHANGED, 0);
+                return -1;
+            }
+        }
+        return (zip_int64_t)r;
+    case ZIP_SOURCE_CLOSE:
+        if (z->f != NULL)
+            fclose(z->f);
+        z->f = NULL;
+        return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *zs = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &z->error);
+        if (zs == NULL)
+            return -1;
+        zip_stat_init(zs);
+        zs->size = (zip_uint64_t)z->st.st_size;
+        zs->mtime = z->st.st_mtime;
+        zs->valid |= ZIP_STAT_SIZE | ZIP_STAT_MTIME;
+        return 0;
+    }
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&z->error, data, len);
+    case ZIP_SOURCE_FREE:
+        if (z->f != NULL)
+            fclose(z->f);
+        EVP_MD_CTX_free(z->md);
+        zip_error_fini(&z->error);
+        free(z);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(
+            ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+            ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    default:
+        zip_error_set(&z->error, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+/* Adds the file at path to the zip as name; sha256 is its hash in the
+ * manifest (borrowed, like path, until zip_close()). */
+static int
+zip_add_file(struct export *e, const char *name, const char *path,
+             const char *sha256, struct sl_err *err)
+{
+    struct zsrc *z = sl_calloc(1, sizeof(*z));
+    zip_source_t *src;
+
+    z->path = path;
+    z->sha256 = sha256;
+    zip_error_init(&z->error);
+    if (stat(path, &z->st) != 0) {
+        free(z);
+        return SL_ERR(err, SL_EIO, "%s: cannot read the instance", name);
+    }
+    /* From here the source owns z (ZIP_SOURCE_FREE). */
+    if ((src = zip_source_function(e->zip, zsrc_cb, z)) == NULL) {
+        free(z);
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    }
+    if (zip_file_add(e->zip, name, src, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(src);
+        return SL_ERR(err, SL_EDICOM,
+                      "%s: cannot add to the zip (two inputs the same "
+                      "instance?): %s",
+                      name, zip_strerror(e->zip));
+    }
+    return SL_OK;
+}
+
+/* Adds len bytes of data to the zip as name (a copy: the caller keeps
+ * data). Used for the manifests, which are small. */
+static int
+zip_add_data(struct export *e, const char *name, const char *data, size_t len,
+             struct sl_err *err)
+{
+    void *copy = sl_malloc(len > 0 ? len : 1);
+    zip_source_t *src;
+
+    memcpy(copy, data, len);
+    /* freep = 1: libzip frees the copy with free(). */
+    src = zip_source_buffer(e->zip, copy, len, 1);
+    if (src == NULL) {
+        free(copy);
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    }
+    if (zip_file_add(e->zip, name, src, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(src);
+        return SL_ERR(err, SL_EIO, "%s: cannot add to the zip: %s", name,
+                      zip_strerror(e->zip));
+    }
+    return SL_OK;
+}
+
+/* Writes one manifest: into the export folder or into the zip. */
+static int
+emit(struct export *e, const char *name, const char *data, size_t len,
+     struct sl_err *err)
+{
+    char *path;
+    int rc;
+
+    if (e->layout == LAYOUT_ZIP)
+        return zip_add_data(e, name, data, len, err);
+    path = sl_path_join(e->outdir, name);
+    rc = sl_file_write_atomic(path, data, len, err);
+    free(path);
+    return rc;
+}
+
 /* The output path of each instance, then the copy and its hash. */
 static int
 place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
@@ -214,6 +400,15 @@ place(struct export *e, struct sl_strv *inputs, struct sl_err *err)
             free(m);
             free(r);
             free(o);
+        }
+        if (e->layout == LAYOUT_ZIP) {
+            /* Files are copied byte for byte: the input's hash is the
+             * hash of the zip member. */
+            if ((rc = sha256_file(inputs->v[i], x->sha256, err)) != SL_OK ||
+                (rc = zip_add_file(e, x->rel, inputs->v[i], x->sha256, err)) !=
+                    SL_OK)
+                return rc;
+            continue;
         }
         dst = sl_path_join(e->outdir, x->rel);
         dir = sl_path_dir(dst);
@@ -247,7 +442,7 @@ write_manifests(struct export *e, struct sl_err *err)
     json_t *root = json_object(), *studies = json_array(),
            *files = json_array(), *methods = json_array();
     struct sl_buf csv;
-    char now[32], *text = NULL, *path = NULL;
+    char now[32], *text = NULL;
     size_t i, j;
     int rc;
 
@@ -255,9 +450,7 @@ write_manifests(struct export *e, struct sl_err *err)
     json_object_set_new(root, "generator",
                         json_string("sluice " PACKAGE_VERSION));
     json_object_set_new(root, "created", json_string(now));
-    json_object_set_new(
-        root, "layout",
-        json_string(e->layout == LAYOUT_DICOMDIR ? "dicomdir" : "folders"));
+    json_object_set_new(root, "layout", json_string(layout_name(e->layout)));
     json_object_set_new(root, "patients",
                         json_integer((json_int_t)e->patients.n));
     json_object_set_new(root, "instances", json_integer((json_int_t)e->n));
@@ -328,15 +521,10 @@ write_manifests(struct export *e, struct sl_err *err)
     json_object_set_new(root, "studies", studies);
     json_object_set_new(root, "files", files);
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    path = sl_path_join(e->outdir, "manifest.json");
-    rc = text != NULL ? sl_file_write_atomic(path, text, strlen(text), err)
+    rc = text != NULL ? emit(e, "manifest.json", text, strlen(text), err)
                       : SL_ERR(err, SL_ENOMEM, "manifest: out of memory");
-    free(path);
-    if (rc == SL_OK) {
-        path = sl_path_join(e->outdir, "manifest.csv");
-        rc = sl_file_write_atomic(path, csv.data, csv.len, err);
-        free(path);
-    }
+    if (rc == SL_OK)
+        rc = emit(e, "manifest.csv", csv.data, csv.len, err);
     free(text);
     sl_buf_free(&csv);
     json_decref(root);
@@ -373,8 +561,11 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
                 e.layout = LAYOUT_FOLDERS;
             else if (strcmp(optarg, "dicomdir") == 0)
                 e.layout = LAYOUT_DICOMDIR;
+            else if (strcmp(optarg, "zip") == 0)
+                e.layout = LAYOUT_ZIP;
             else
-                return cli_usage_error(self, "--layout: folders or dicomdir");
+                return cli_usage_error(self,
+                                       "--layout: folders, dicomdir or zip");
             break;
         case 'h':
             cli_print_help(self);
@@ -387,7 +578,20 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "-o OUTDIR is required");
     if (optind >= argc)
         return cli_usage_error(self, "no input");
-    if (sl_path_exists(e.outdir)) {
+    if (e.layout == LAYOUT_ZIP) {
+        size_t ol = strlen(e.outdir);
+        if (ol > 4 && strcmp(e.outdir + ol - 4, ".zip") == 0) {
+            e.zippath = sl_strdup(e.outdir);
+            e.outdir = NULL;
+        } else {
+            e.zippath = sl_path_join(e.outdir, "export.zip");
+        }
+        if (sl_path_exists(e.zippath)) {
+            free(e.zippath);
+            return cli_usage_error(self, "-o: the zip must not exist yet");
+        }
+    }
+    if (e.outdir != NULL && sl_path_exists(e.outdir)) {
         struct sl_strv there = { 0 };
         if (!sl_path_is_dir(e.outdir) ||
             sl_dir_walk(e.outdir, &there, &err) != SL_OK || there.n > 0) {
@@ -423,8 +627,21 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
         rc = SL_ERR(&err, SL_ENOTFOUND,
                     "no de-identified DICOM instance in "
                     "the inputs");
-    if (rc == SL_OK)
+    if (rc == SL_OK && e.outdir != NULL)
         rc = sl_mkdir_p(e.outdir, &err);
+    if (rc == SL_OK && e.layout == LAYOUT_ZIP) {
+        int zerr = 0;
+        /* ZIP_EXCL: never overwrite; libzip writes a temporary file and
+         * renames it over the name at zip_close(). */
+        e.zip = zip_open(e.zippath, ZIP_CREATE | ZIP_EXCL, &zerr);
+        if (e.zip == NULL) {
+            zip_error_t ze;
+            zip_error_init_with_code(&ze, zerr);
+            rc = SL_ERR(&err, SL_EIO, "%s: cannot create the zip: %s",
+                        e.zippath, zip_error_strerror(&ze));
+            zip_error_fini(&ze);
+        }
+    }
     if (rc == SL_OK)
         rc = place(&e, &kept, &err);
     if (rc == SL_OK && e.layout == LAYOUT_DICOMDIR) {
@@ -436,6 +653,18 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if (rc == SL_OK)
         rc = write_manifests(&e, &err);
+    if (e.zip != NULL) {
+        /* Here libzip streams every member from its file into the
+         * archive. */
+        if (rc == SL_OK && zip_close(e.zip) == 0)
+            e.zip = NULL; /* written and freed */
+        else if (rc == SL_OK)
+            rc = SL_ERR(&err, SL_EIO, "%s: cannot write the zip: %s", e.zippath,
+                        zip_strerror(e.zip));
+        if (e.zip != NULL)
+            zip_discard(e.zip); /* on failure: no partial archive */
+        e.zip = NULL;
+    }
     if (rc != SL_OK) {
         status = cli_fail(&err);
     } else {
@@ -454,12 +683,13 @@ exec_export_dicom(const struct cli_cmd *self, struct cli_global *g, int argc,
     sl_strv_free(&e.sops);
     sl_strv_free(&inputs);
     sl_strv_free(&kept);
+    free(e.zippath);
     return status;
 }
 
 const struct cli_cmd cli_cmd_export_dicom = {
     "export-dicom",
-    "-o OUTDIR [--layout folders|dicomdir] INPUT...",
+    "-o OUTDIR|OUT.zip [--layout folders|dicomdir|zip] INPUT...",
     "lay de-identified DICOM out for delivery, with a manifest",
     "Copies de-identified DICOM instances (files or folders of them, such\n"
     "as the output of sluice deid) byte for byte into OUTDIR, which must be\n"
@@ -472,6 +702,13 @@ const struct cli_cmd cli_cmd_export_dicom = {
     "                        named by pseudonyms and new UIDs (default)\n"
     "  --layout dicomdir     a DICOMDIR media set (General Purpose profile,\n"
     "                        ISO 9660 names P0000001/S0000001/R0000001/I...)\n"
+    "  --layout zip          a zip of the folders layout and the manifests:\n"
+    "                        -o OUT.zip, or -o OUTDIR for OUTDIR/export.zip;\n"
+    "                        the zip must not exist. Members are streamed\n"
+    "                        from the files, never held in memory whole\n"
+    "\n"
+    "With --layout zip the manifests are inside the zip, next to the\n"
+    "patient folders, and their SHA-256 are those of the zip members.\n"
     "\n"
     "Only instances with Patient Identity Removed (0012,0062) = YES are\n"
     "exported; others are refused by position (never by path) and the exit\n"

@@ -43,6 +43,13 @@ const struct sl_dd_option_def sl_dd_options[SL_DDO_COUNT] = {
     { "clean-graphics", "113103", "Clean Graphics Option" },
 };
 
+static void
+strfreezero(char *s)
+{
+    if (s != NULL)
+        sl_freezero(s, strlen(s));
+}
+
 void
 sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info)
 {
@@ -53,6 +60,12 @@ sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info)
     free(info->series_uid);
     free(info->sop_uid);
     free(info->modality);
+    strfreezero(info->orig_patient);
+    strfreezero(info->orig_study_uid);
+    strfreezero(info->orig_series_uid);
+    strfreezero(info->orig_sop_uid);
+    strfreezero(info->orig_accession);
+    free(info->accession);
     memset(info, 0, sizeof(*info));
 }
 

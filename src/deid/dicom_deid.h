@@ -22,6 +22,15 @@ struct sl_dicom_deid_info {
     char *series_uid; /* new SeriesInstanceUID */
     char *sop_uid;    /* new SOPInstanceUID */
     char *modality;
+    /* For the re-identification map: set want_originals before the call
+     * and, on SL_OK, the orig_* fields hold the input's values (NULL when
+     * absent) and accession the new AccessionNumber. They are PHI: never
+     * logged or printed; owned by info and wiped by
+     * sl_dicom_deid_info_clear. Each call fills its own info, so threads
+     * share nothing. */
+    int want_originals;
+    char *orig_patient, *orig_study_uid, *orig_series_uid, *orig_sop_uid;
+    char *orig_accession, *accession;
 };
 void sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info);
 

@@ -705,6 +705,16 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                       j.name_pseudo);
     j.shift = sl_keys_date_shift(d->keys, j.patient_id, 1, 365);
 
+    if (info != NULL && info->want_originals) {
+        /* Read before the walk changes them; wiped by the caller. */
+        res.want_originals = 1;
+        if (j.patient_id[0] != '\0')
+            res.orig_patient = sl_strdup(j.patient_id);
+        res.orig_sop_uid = sl_strdup(sop_uid);
+        sl_dicom_file_get(j.f, 0x0020, 0x000D, &res.orig_study_uid);
+        sl_dicom_file_get(j.f, 0x0020, 0x000E, &res.orig_series_uid);
+        sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.orig_accession);
+    }
     j.pass = 1;
     if ((rc = sl_dicom_file_walk(j.f, visit, &j, err)) != SL_OK)
         goto out;
@@ -731,9 +741,13 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         sl_dicom_file_get(j.f, 0x0020, 0x000E, &res.series_uid);
         sl_dicom_file_get(j.f, 0x0008, 0x0018, &res.sop_uid);
         sl_dicom_file_get(j.f, 0x0008, 0x0060, &res.modality);
+        if (res.want_originals)
+            sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.accession);
         *info = res;
+        memset(&res, 0, sizeof(res)); /* moved to info */
     }
 out:
+    sl_dicom_deid_info_clear(&res); /* on failure: wipes the originals */
     free(sop_class);
     free(sop_uid);
     free(modality);

@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 
@@ -182,4 +183,36 @@ sl_keys_date_shift(const struct sl_keys *k, const char *patient_id,
         md[3];
     OPENSSL_cleanse(md, sizeof(md));
     return -(min_days + (int)(v % (uint32_t)span));
+}
+
+int
+sl_keys_equal(const struct sl_keys *a, const struct sl_keys *b)
+{
+    return a->len == b->len && CRYPTO_memcmp(a->key, b->key, a->len) == 0;
+}
+
+int
+sl_keys_derive(const struct sl_keys *k, const unsigned char *salt,
+               size_t salt_len, const char *label, unsigned char *out,
+               size_t len, struct sl_err *err)
+{
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM p[5];
+    int rc = SL_OK;
+
+    p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                            (char *)"SHA256", 0);
+    p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, k->key,
+                                             k->len);
+    p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                             (void *)salt, salt_len);
+    p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                             (void *)label, strlen(label));
+    p[4] = OSSL_PARAM_construct_end();
+    if (ctx == NULL || EVP_KDF_derive(ctx, out, len, p) != 1)
+        rc = SL_ERR(err, SL_EKEY, "OpenSSL: HKDF-SHA256 failed");
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    return rc;
 }

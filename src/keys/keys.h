@@ -67,4 +67,58 @@ void sl_keys_uid(const struct sl_keys *k, const char *uid, char *out);
 int sl_keys_date_shift(const struct sl_keys *k, const char *patient_id,
                        int min_days, int max_days);
 
+/* True when a and b hold the same key bytes (constant time). */
+int sl_keys_equal(const struct sl_keys *a, const struct sl_keys *b);
+
+/* HKDF-SHA256 of the key with salt and the label as info: len bytes
+ * into out (the caller wipes them). SL_OK or SL_EKEY. */
+int sl_keys_derive(const struct sl_keys *k, const unsigned char *salt,
+                   size_t salt_len, const char *label, unsigned char *out,
+                   size_t len, struct sl_err *err);
+
+/* Re-identification map (reid.c): original -> pseudonym pairs, each
+ * record sealed with AES-256-GCM under a key derived from a second key
+ * (never the pseudonym key). File format, all integers big endian:
+ *
+ *   header  "SLREIDMP" | version (1 byte, 1) | 3 zero bytes |
+ *           salt (16 random bytes) | key check (16 bytes: HKDF of the key
+ *           with the salt, label "sluice reid-map v1 check")
+ *   record  length L (4 bytes) | nonce (12 random bytes) |
+ *           ciphertext (L bytes) | GCM tag (16 bytes)
+ *
+ * The record key is HKDF(key, salt, "sluice reid-map v1 aes-256-gcm");
+ * the additional data of record n (from 1) is the 44-byte header and n
+ * as 8 bytes, so a changed header, a changed, moved or dropped record
+ * fails. The plaintext is KIND NUL ORIGINAL NUL PSEUDONYM. Records are
+ * appended: a later run with the same key adds to the same file. */
+#define SL_REID_MAGIC "SLREIDMP"
+#define SL_REID_VERSION 1
+
+struct sl_reid_writer;
+
+/* Opens path for appending (created 0600 with a new salt when missing or
+ * empty; else its header is checked against key). key is borrowed for
+ * the call. On success *out owns the writer; sl_reid_close it. */
+int sl_reid_open(const char *path, const struct sl_keys *key,
+                 struct sl_reid_writer **out, struct sl_err *err);
+/* Appends one pair, unless the same kind and original were added before
+ * by this writer. Safe from several threads. The values are PHI: they
+ * are never logged and copies are wiped. */
+int sl_reid_add(struct sl_reid_writer *w, const char *kind,
+                const char *original, const char *pseudonym,
+                struct sl_err *err);
+/* Flushes, closes and frees (NULL-safe); the key material is wiped. */
+int sl_reid_close(struct sl_reid_writer *w, struct sl_err *err);
+
+/* Called per record, in order; a non-zero return stops the read (and is
+ * returned). The strings are valid during the call only. */
+typedef int (*sl_reid_fn)(void *arg, unsigned long long record,
+                          const char *kind, const char *original,
+                          const char *pseudonym);
+/* Reads and authenticates every record of path with key. SL_EKEY when
+ * the key is not the map's; SL_EPARSE naming the record number when a
+ * record fails authentication or is truncated. */
+int sl_reid_read(const char *path, const struct sl_keys *key, sl_reid_fn fn,
+                 void *arg, struct sl_err *err);
+
 #endif

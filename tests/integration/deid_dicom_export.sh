@@ -11,7 +11,7 @@ if ! command -v dump2dcm >/dev/null; then
     echo "1..0 # SKIP dcmtk's dump2dcm is not installed"
     exit 0
 fi
-plan 11
+plan 18
 mkdir -p "$T/raw" "$T/deid" "$T/in"
 dump2dcm -q "$D/input/ct.dump" "$T/raw/ct.dcm"
 dump2dcm -q "$D/input/sr.dump" "$T/raw/sr.dcm"
@@ -59,4 +59,37 @@ check "the refusal names the input by position, not by path" \
 sluice export-dicom -o "$T/out" "$T/in" >/dev/null 2>&1
 rc=$?
 check "a folder that is not empty is a usage error (exit $rc)" test $rc = 1
+
+# zip: the folder layout and the manifests in one archive.
+sluice export-dicom --layout zip -o "$T/x.zip" "$T/in" >"$T/zip.txt" 2>&1
+check "zip: exit 0" test $? = 0
+if command -v unzip >/dev/null; then
+    unzip -l "$T/x.zip" >"$T/zip.list" 2>&1
+    n=$(grep -c '\.dcm$' "$T/zip.list")
+    check "zip: unzip -l lists the 3 instances ($n)" test "$n" = 3
+    check "zip: unzip -l lists both manifests" \
+        sh -c "grep -q ' manifest.json\$' '$T/zip.list' && grep -q ' manifest.csv\$' '$T/zip.list'"
+    mkdir -p "$T/zx" && (cd "$T/zx" && unzip -q "$T/x.zip")
+    ( cd "$T/zx" && tail -n +2 manifest.csv | while IFS=, read -r path rest; do
+        want=${rest##*,}
+        got=$(sha256sum "$path" | cut -d' ' -f1)
+        [ "$want" = "$got" ] || echo "bad $path"
+    done ) >"$T/zsha.txt"
+    check "zip: extracted files' SHA-256 equal manifest.csv" \
+        sh -c "test ! -s '$T/zsha.txt' && test \$(tail -n +2 '$T/zx/manifest.csv' | wc -l) = 3"
+else
+    skip "unzip is not installed"
+    skip "unzip is not installed"
+    skip "unzip is not installed"
+fi
+mkdir -p "$T/zd"
+sluice export-dicom --layout zip -o "$T/zd" "$T/in" >/dev/null 2>&1
+check "zip: -o OUTDIR writes OUTDIR/export.zip" \
+    sh -c "test \$? = 0 && test -s '$T/zd/export.zip'"
+sluice export-dicom --layout zip -o "$T/bad.zip" "$T/raw/ct.dcm" >"$T/zbad.txt" 2>&1
+rc=$?
+check "zip: a file not de-identified is refused (exit $rc)" test $rc = 2
+sluice export-dicom --layout zip -o "$T/x.zip" "$T/in" >/dev/null 2>&1
+rc=$?
+check "zip: an existing zip is a usage error (exit $rc)" test $rc = 1
 finish
