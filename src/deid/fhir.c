@@ -80,6 +80,15 @@ struct fd_patient {
     char latest[11]; /* latest full date of the record, "" if none */
 };
 
+/* An Encounter seen in pass 1, so that a resource that names only its
+ * encounter reaches the encounter's patient: the patient ("Patient/id",
+ * NULL until the Encounter itself is learned) and, until then, the latest
+ * full date of the resources that named it. */
+struct fd_encounter {
+    char *patient;
+    char latest[11];
+};
+
 /* A string-keyed map (open addressing); values are owned by the map's
  * user through free_val. */
 struct fd_map {
@@ -105,6 +114,7 @@ struct sl_fhir_deid {
     int has_enc_key;
     struct fd_map patients; /* "Patient/id" -> struct fd_patient */
     struct fd_map urns;     /* "urn:uuid:..." -> "Type/id" */
+    struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
 };
@@ -192,6 +202,15 @@ map_free(struct fd_map *m, void (*free_val)(void *))
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof(*m));
+}
+
+static void
+encounter_free(void *p)
+{
+    struct fd_encounter *e = p;
+    if (e)
+        free(e->patient);
+    free(e);
 }
 
 static void
@@ -610,6 +629,7 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     map_free(&d->patients, patient_free);
     map_free(&d->urns, free);
+    map_free(&d->encounters, encounter_free);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -658,11 +678,34 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     return res;
 }
 
-/* The reference of subject, patient or beneficiary, as "Patient/id". */
+/* The "Encounter/id" that res names as its encounter (encounter, or
+ * context as in MedicationAdministration), or NULL (caller frees). */
+static char *
+encounter_of(const struct sl_fhir_deid *d, const json_t *res)
+{
+    static const char *const keys[] = { "encounter", "context" };
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
+        char *t;
+        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+            continue;
+        if (strncmp(t, "Encounter/", 10) == 0)
+            return t;
+        free(t);
+    }
+    return NULL;
+}
+
+/* The reference of subject, patient or beneficiary, as "Patient/id"; else
+ * the patient of the Encounter that res names, as learned in pass 1. */
 static char *
 patient_of(const struct sl_fhir_deid *d, const json_t *res)
 {
     static const char *const keys[] = { "subject", "patient", "beneficiary" };
+    const struct fd_encounter *enc;
+    char *eref;
     size_t i;
 
     for (i = 0; i < 3; i++) {
@@ -674,7 +717,11 @@ patient_of(const struct sl_fhir_deid *d, const json_t *res)
             return t;
         free(t);
     }
-    return NULL;
+    if ((eref = encounter_of(d, res)) == NULL)
+        return NULL;
+    enc = map_get(&d->encounters, eref);
+    free(eref);
+    return enc && enc->patient ? sl_strdup(enc->patient) : NULL;
 }
 
 /* ---- pass 1 ---- */
@@ -828,6 +875,34 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
     else
         pref = patient_of(d, res);
     learn_walk(d, res, NULL, latest);
+    if (strcmp(type, "Encounter") == 0 && id) {
+        /* resources that name only this encounter belong to its patient,
+         * whether they came before it in the input or come after */
+        char *eref = sl_asprintf("Encounter/%s", id);
+        void **slot = map_put(&d->encounters, eref);
+        struct fd_encounter *enc = *slot;
+        if (enc == NULL)
+            *slot = enc = sl_calloc(1, sizeof(*enc));
+        if (enc->patient == NULL && pref) {
+            enc->patient = sl_strdup(pref);
+            if (strcmp(enc->latest, latest) > 0)
+                memcpy(latest, enc->latest, sizeof(latest));
+        }
+        free(eref);
+    } else if (pref == NULL) {
+        char *eref = encounter_of(d, res);
+        if (eref) {
+            void **slot = map_put(&d->encounters, eref);
+            struct fd_encounter *enc = *slot;
+            if (enc == NULL)
+                *slot = enc = sl_calloc(1, sizeof(*enc));
+            if (enc->patient)
+                pref = sl_strdup(enc->patient);
+            else if (strcmp(latest, enc->latest) > 0)
+                memcpy(enc->latest, latest, sizeof(latest));
+            free(eref);
+        }
+    }
     if (pref) {
         struct fd_patient *p = patient_get(d, pref);
         if (strcmp(latest, p->latest) > 0)
