@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -52,9 +53,12 @@ struct deid_run {
     struct input *in;
     unsigned long n_out, n_quarantined, n_skipped, n_fhir_files, n_dicom;
     unsigned long *fhir_no; /* output number of each FHIR input */
-    /* pass 2 runs on --jobs threads: */
+    /* both passes run on --jobs threads: */
     pthread_mutex_t mu;     /* counters, the DICOM sink, the next input */
-    size_t next;            /* next input to take */
+    size_t *order;          /* inputs, the largest first: the threads end
+                               together; results do not depend on it */
+    size_t next;            /* next input to take, in order */
+    int learning;           /* pass 1 */
     int failed;
     struct sl_err ferr;
 };
@@ -176,7 +180,7 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
         if ((rc = sl_source_fhir_files.next(src, &it, err)) != SL_OK || !it)
             break;
         if (it->kind == SL_ITEM_FHIR)
-            rc = sl_fhir_deid_learn(r->fhir, it->resource, err);
+            rc = sl_fhir_deid_learn_at(r->fhir, it->resource, (long)i, err);
         sl_item_free(it);
         if (rc != SL_OK)
             break;
@@ -427,6 +431,35 @@ deid_one(struct deid_run *r, size_t i, struct sl_err *err)
 /* Pass 2 worker: takes inputs in turn until none is left or one failed.
  * Output names were fixed before, so the result does not depend on the
  * number of threads. */
+static int
+by_size_desc(const void *a, const void *b)
+{
+    const off_t *x = a, *y = b; /* {size, index} pairs */
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* r->order: the inputs, the largest first (an input's size as stat sees
+ * it; 0 when it cannot be read, which its pass reports). */
+static void
+order_inputs(struct deid_run *r)
+{
+    off_t *pairs = sl_calloc(r->nin ? r->nin * 2 : 1, sizeof(*pairs));
+    size_t i;
+
+    for (i = 0; i < r->nin; i++) {
+        struct stat st;
+        pairs[2 * i] = stat(r->in[i].path, &st) == 0 ? st.st_size : 0;
+        pairs[2 * i + 1] = (off_t)i;
+    }
+    qsort(pairs, r->nin, 2 * sizeof(*pairs), by_size_desc);
+    r->order = sl_calloc(r->nin ? r->nin : 1, sizeof(*r->order));
+    for (i = 0; i < r->nin; i++)
+        r->order[i] = (size_t)pairs[2 * i + 1];
+    free(pairs);
+}
+
 static void *
 deid_worker(void *arg)
 {
@@ -436,14 +469,23 @@ deid_worker(void *arg)
         struct sl_err err = {0};
         size_t i;
 
+        int rc;
+
         pthread_mutex_lock(&r->mu);
         if (r->failed || r->next >= r->nin) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
         }
-        i = r->next++;
+        i = r->order[r->next++];
         pthread_mutex_unlock(&r->mu);
-        if (deid_one(r, i, &err) != SL_OK) {
+        if (!r->learning)
+            rc = deid_one(r, i, &err);
+        else if (r->in[i].kind == IN_JSON || r->in[i].kind == IN_NDJSON ||
+                 r->in[i].kind == IN_NDJSON_GZ)
+            rc = learn_file(r, i, &err);
+        else
+            rc = SL_OK;
+        if (rc != SL_OK) {
             pthread_mutex_lock(&r->mu);
             if (!r->failed) {
                 r->failed = 1;
@@ -566,15 +608,13 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
                                             &r.dicom_sink, &err)) != SL_OK)
             goto fail;
     }
-    /* pass 1: learn every patient across all FHIR inputs */
-    for (i = 0; i < r.nin && has_fhir; i++)
-        if (r.in[i].kind != IN_OTHER && r.in[i].kind != IN_DICOM &&
-            (rc = learn_file(&r, i, &err)) != SL_OK)
-            goto fail;
-    /* pass 2, on --jobs threads */
-    {
+    order_inputs(&r);
+    /* pass 1: learn every patient across all FHIR inputs; pass 2:
+     * de-identify. Both on --jobs threads. */
+    for (r.learning = has_fhir; r.learning >= 0; r.learning--) {
         int nthreads = g->jobs > 0 ? g->jobs : 1, started = 0, t;
         pthread_t *th = sl_calloc((size_t)nthreads, sizeof(*th));
+        r.next = 0;
         for (t = 0; t < nthreads; t++)
             if (pthread_create(&th[t], NULL, deid_worker, &r) == 0)
                 started++;
@@ -619,6 +659,7 @@ out:
         free(r.in[i].path);
     free(r.in);
     free(r.fhir_no);
+    free(r.order);
     pthread_mutex_destroy(&r.mu);
     free(qdir);
     free(dicom_out);

@@ -77,6 +77,7 @@ struct fd_rule {
 /* A patient learned in pass 1. */
 struct fd_patient {
     char *mrn;       /* the identifier the date shift derives from, or NULL */
+    long mrn_rank;   /* the rank of the input it came from */
     char latest[11]; /* latest full date of the record, "" if none */
 };
 
@@ -86,7 +87,14 @@ struct fd_patient {
  * full date of the resources that named it. */
 struct fd_encounter {
     char *patient;
+    long rank; /* of the input the Encounter came from */
     char latest[11];
+};
+
+/* A Bundle entry's fullUrl: what it names, from the input of that rank. */
+struct fd_urn {
+    char *ref; /* "Type/id" */
+    long rank;
 };
 
 /* A string-keyed map (open addressing); values are owned by the map's
@@ -113,10 +121,11 @@ struct sl_fhir_deid {
     unsigned char enc_key[32];
     int has_enc_key;
     struct fd_map patients; /* "Patient/id" -> struct fd_patient */
-    struct fd_map urns;     /* "urn:uuid:..." -> "Type/id" */
+    struct fd_map urns;     /* "urn:uuid:..." -> struct fd_urn */
     struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
+    pthread_mutex_t learn_lock; /* pass 1 on several threads */
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -211,6 +220,15 @@ encounter_free(void *p)
     if (e)
         free(e->patient);
     free(e);
+}
+
+static void
+urn_free(void *p)
+{
+    struct fd_urn *u = p;
+    if (u)
+        free(u->ref);
+    free(u);
 }
 
 static void
@@ -552,6 +570,7 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     d->shift_min = 1;
     d->shift_max = 365;
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->learn_lock, NULL);
     for (i = 0; chain && i < chain->n; i++) {
         const struct sl_profile_doc *doc = &chain->docs[i];
         sl_strv_push_owned(&d->doc_names,
@@ -628,10 +647,11 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d->pid_system);
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     map_free(&d->patients, patient_free);
-    map_free(&d->urns, free);
+    map_free(&d->urns, urn_free);
     map_free(&d->encounters, encounter_free);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->learn_lock);
     free(d);
 }
 
@@ -652,8 +672,8 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     char *copy, *s, *res = NULL;
 
     if (strncmp(ref, "urn:uuid:", 9) == 0) {
-        const char *t = map_get(&d->urns, ref);
-        return t ? sl_strdup(t) : NULL;
+        const struct fd_urn *u = map_get(&d->urns, ref);
+        return u ? sl_strdup(u->ref) : NULL;
     }
     if (strchr(ref, '?') || ref[0] == '#')
         return NULL;
@@ -835,7 +855,7 @@ patient_get(struct sl_fhir_deid *d, const char *ref)
 }
 
 static int
-learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
+learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
 {
     const char *type = jstr(res, "resourceType"), *id = jstr(res, "id");
     const json_t *entries, *e;
@@ -853,15 +873,22 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
             rt = jstr(json_object_get(e, "resource"), "resourceType");
             rid = jstr(json_object_get(e, "resource"), "id");
             if (fu && rt && rid && strncmp(fu, "urn:uuid:", 9) == 0) {
+                /* the later input wins, as when learned in order */
                 void **slot = map_put(&d->urns, fu);
-                free(*slot);
-                *slot = sl_asprintf("%s/%s", rt, rid);
+                struct fd_urn *u = *slot;
+                if (u == NULL)
+                    *slot = u = sl_calloc(1, sizeof(*u));
+                if (u->ref == NULL || rank >= u->rank) {
+                    free(u->ref);
+                    u->ref = sl_asprintf("%s/%s", rt, rid);
+                    u->rank = rank;
+                }
             }
         }
         for (i = 0; i < json_array_size(entries); i++)
             learn_resource(
                 d, json_object_get(json_array_get(entries, i), "resource"),
-                depth + 1);
+                depth + 1, rank);
         learn_walk(d, json_object_get(res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
@@ -883,8 +910,10 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
         struct fd_encounter *enc = *slot;
         if (enc == NULL)
             *slot = enc = sl_calloc(1, sizeof(*enc));
-        if (enc->patient == NULL && pref) {
+        if (pref && (enc->patient == NULL || rank < enc->rank)) {
+            free(enc->patient);
             enc->patient = sl_strdup(pref);
+            enc->rank = rank;
             if (strcmp(enc->latest, latest) > 0)
                 memcpy(latest, enc->latest, sizeof(latest));
         }
@@ -907,7 +936,9 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
         struct fd_patient *p = patient_get(d, pref);
         if (strcmp(latest, p->latest) > 0)
             memcpy(p->latest, latest, sizeof(latest));
-        if (strcmp(type, "Patient") == 0 && p->mrn == NULL) {
+        /* the first input wins, as when learned in order */
+        if (strcmp(type, "Patient") == 0 &&
+            (p->mrn == NULL || rank < p->mrn_rank)) {
             const json_t *ids = json_object_get(res, "identifier");
             for (i = 0; i < json_array_size(ids); i++) {
                 const json_t *x = json_array_get(ids, i);
@@ -916,7 +947,9 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
                     continue;
                 if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
                                   : has_type_code(x, "MR")) {
+                    free(p->mrn);
                     p->mrn = sl_strdup(val);
+                    p->mrn_rank = rank;
                     break;
                 }
             }
@@ -932,7 +965,21 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 {
     if (!json_is_object(resource) || !jstr(resource, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    return learn_resource(d, resource, 0);
+    return learn_resource(d, resource, 0, 0);
+}
+
+int
+sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
+                      long rank, struct sl_err *err)
+{
+    int rc;
+
+    if (!json_is_object(resource) || !jstr(resource, "resourceType"))
+        return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
+    pthread_mutex_lock(&d->learn_lock);
+    rc = learn_resource(d, resource, 0, rank);
+    pthread_mutex_unlock(&d->learn_lock);
+    return rc;
 }
 
 /* ---- pass 2 ---- */
