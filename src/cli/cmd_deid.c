@@ -3,7 +3,7 @@
  * pseudonyms and date shift. The command line is a contract:
  *
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
- *               [--quarantine QDIR] [--explain] INPUT...
+ *               [--quarantine QDIR] [--explain] [--provenance] INPUT...
  *
  * Output names never come from input names: FHIR files become
  * OUTDIR/fhir/NNNNNN.json|.ndjson|.ndjson.gz (same kind as the input), DICOM
@@ -53,6 +53,8 @@ struct deid_run {
     struct input *in;
     unsigned long n_out, n_quarantined, n_skipped, n_fhir_files, n_dicom;
     unsigned long *fhir_no; /* output number of each FHIR input */
+    int provenance;         /* --provenance: one Provenance per FHIR output */
+    char recorded[32];      /* its time: one for the whole run */
     /* both passes run on --jobs threads: */
     pthread_mutex_t mu;     /* counters, the DICOM sink, the next input */
     size_t *order;          /* inputs, the largest first: the threads end
@@ -189,6 +191,66 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
     return rc;
 }
 
+/* Appends to targets the reference of a de-identified resource as the
+ * output names it ("Type/id"), when it has an id. */
+static void
+add_target(json_t *targets, const char *fullurl, const json_t *res)
+{
+    const char *type = json_string_value(json_object_get(res, "resourceType"));
+    const char *id = json_string_value(json_object_get(res, "id"));
+
+    if (fullurl && strncmp(fullurl, "urn:uuid:", 9) == 0) {
+        json_array_append_new(targets, json_string(fullurl));
+    } else if (type && id) {
+        char *ref = sl_asprintf("%s/%s", type, id);
+        json_array_append_new(targets, json_string(ref));
+        free(ref);
+    }
+}
+
+/* --provenance for a .json output: a Bundle gets the Provenance of its
+ * entries as one more entry (POSTed in a transaction or batch); a lone
+ * resource gets it in NAME.provenance.json beside it, written by the
+ * caller (*extra). doc is the de-identified document. */
+static void
+add_provenance(struct deid_run *r, json_t *doc, json_t **extra)
+{
+    json_t *targets = json_array(), *prov, *entries, *entry;
+    const char *btype;
+    size_t i;
+
+    *extra = NULL;
+    if (strcmp(json_string_value(json_object_get(doc, "resourceType")),
+               "Bundle") != 0) {
+        add_target(targets, NULL, doc);
+        *extra = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+        json_decref(targets);
+        return;
+    }
+    entries = json_object_get(doc, "entry");
+    for (i = 0; i < json_array_size(entries); i++) {
+        const json_t *e = json_array_get(entries, i);
+        add_target(targets, json_string_value(json_object_get(e, "fullUrl")),
+                   json_object_get(e, "resource"));
+    }
+    prov = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+    json_decref(targets);
+    if (prov == NULL)
+        return;
+    btype = json_string_value(json_object_get(doc, "type"));
+    entry = json_pack("{s:o}", "resource", prov); /* "o" steals prov */
+    if (btype && (strcmp(btype, "transaction") == 0 ||
+                  strcmp(btype, "batch") == 0))
+        json_object_set_new(entry, "request",
+                            json_pack("{s:s, s:s}", "method", "POST", "url",
+                                      "Provenance"));
+    if (!json_is_array(entries)) {
+        entries = json_array();
+        json_object_set_new(doc, "entry", entries); /* steals entries */
+    }
+    json_array_append_new(entries, entry); /* steals entry */
+}
+
 static char *
 item_id(size_t input_no, const char *pos)
 {
@@ -218,6 +280,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
     FILE *f = NULL;
     void *src = NULL;
     unsigned long written = 0;
+    json_t *targets = r->provenance ? json_array() : NULL;
     int rc;
 
     name = sl_asprintf("%06lu.ndjson%s", r->fhir_no[i], gz ? ".gz" : "");
@@ -283,13 +346,31 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
             free(text);
             written++;
             count(r, &r->n_out);
+            if (targets)
+                add_target(targets, NULL, it->resource);
         }
         free(id);
         sl_item_free(it);
         if (rc != SL_OK)
             break;
     }
+    if (rc == SL_OK && targets) {
+        /* --provenance: one more line */
+        json_t *prov = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+        if (prov) {
+            char *text = json_dumps(prov, JSON_COMPACT);
+            if (gz)
+                rc = gzprintf(zf, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+            else
+                rc = fprintf(f, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+            if (rc != SL_OK)
+                SL_ERR(err, rc, "%s: write error", tmp);
+            free(text);
+            json_decref(prov);
+        }
+    }
 out:
+    json_decref(targets);
     sl_source_fhir_files.close(src);
     if (zf && gzclose(zf) != Z_OK && rc == SL_OK)
         rc = SL_ERR(err, SL_EIO, "%s: write error", tmp);
@@ -313,7 +394,7 @@ deid_json(struct deid_run *r, size_t i, struct sl_err *err)
     char *id = item_id(i, "");
     size_t len = 0;
     json_error_t je;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *extra = NULL;
     struct sl_err e2 = {0};
     char pos[32];
     int rc;
@@ -352,11 +433,26 @@ deid_json(struct deid_run *r, size_t i, struct sl_err *err)
         goto out;
     name = sl_asprintf("%06lu.json", r->fhir_no[i]);
     out = sl_path_join(dir, name);
+    if (r->provenance)
+        add_provenance(r, doc, &extra);
+    if (extra) {
+        /* a lone resource: its Provenance beside it */
+        char *pname = sl_asprintf("%06lu.provenance.json", r->fhir_no[i]);
+        char *pout = sl_path_join(dir, pname);
+        char *ptext = json_dumps(extra, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        rc = sl_file_write_atomic(pout, ptext, strlen(ptext), err);
+        free(ptext);
+        free(pout);
+        free(pname);
+        if (rc != SL_OK)
+            goto out;
+    }
     text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     rc = sl_file_write_atomic(out, text, strlen(text), err);
     if (rc == SL_OK)
         count(r, &r->n_out);
 out:
+    json_decref(extra);
     json_decref(doc);
     sl_freezero(raw, len);
     free(text);
@@ -526,6 +622,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"output", required_argument, NULL, 'o'},
         {"quarantine", required_argument, NULL, 'Q'},
         {"explain", no_argument, NULL, 'e'},
+        {"provenance", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     struct deid_run r = {0};
@@ -547,6 +644,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'o': outdir = optarg; break;
         case 'Q': qdir = sl_strdup(optarg); break;
         case 'e': explain = 1; break;
+        case 'P': r.provenance = 1; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -568,6 +666,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     r.outdir = outdir;
     r.qdir = qdir;
+    sl_time_iso(r.recorded, sizeof(r.recorded));
     pthread_mutex_init(&r.mu, NULL);
     if ((rc = sl_keys_load_file(keyfile, &r.keys, &err)) != SL_OK)
         goto fail;
@@ -670,7 +769,7 @@ out:
 const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
-    "[--explain] INPUT...",
+    "[--explain] [--provenance] INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json resources or Bundles,\n"
     ".ndjson, .ndjson.gz; DICOM Part-10 files, recognised by content. One key\n"
@@ -692,6 +791,12 @@ const struct cli_cmd cli_cmd_deid = {
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"
     "                           of cores); the output does not depend on it\n"
+    "      --provenance         add to each FHIR output a Provenance naming the\n"
+    "                           profile chain and sluice, whose targets are the\n"
+    "                           resources written: one more entry of a Bundle\n"
+    "                           (POST in a transaction), one more line of\n"
+    "                           NDJSON, NNNNNN.provenance.json beside a lone\n"
+    "                           resource\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"
