@@ -86,7 +86,7 @@ struct fd_patient {
  * NULL until the Encounter itself is learned) and, until then, the latest
  * full date of the resources that named it. */
 struct fd_encounter {
-    char *patient;
+    const char *patient; /* the key of d->patients (stable until freed) */
     long rank; /* of the input the Encounter came from */
     char latest[11];
 };
@@ -211,15 +211,6 @@ map_free(struct fd_map *m, void (*free_val)(void *))
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof(*m));
-}
-
-static void
-encounter_free(void *p)
-{
-    struct fd_encounter *e = p;
-    if (e)
-        free(e->patient);
-    free(e);
 }
 
 static void
@@ -648,7 +639,7 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     map_free(&d->patients, patient_free);
     map_free(&d->urns, urn_free);
-    map_free(&d->encounters, encounter_free);
+    map_free(&d->encounters, free);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->learn_lock);
@@ -846,11 +837,13 @@ has_type_code(const json_t *ident, const char *code)
 }
 
 static struct fd_patient *
-patient_get(struct sl_fhir_deid *d, const char *ref)
+patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
 {
     void **slot = map_put(&d->patients, ref);
     if (*slot == NULL)
         *slot = sl_calloc(1, sizeof(struct fd_patient));
+    if (key) /* the map's own copy: encounters share it */
+        *key = d->patients.keys[slot - d->patients.vals];
     return *slot;
 }
 
@@ -911,8 +904,7 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         if (enc == NULL)
             *slot = enc = sl_calloc(1, sizeof(*enc));
         if (pref && (enc->patient == NULL || rank < enc->rank)) {
-            free(enc->patient);
-            enc->patient = sl_strdup(pref);
+            patient_get(d, pref, &enc->patient);
             enc->rank = rank;
             if (strcmp(enc->latest, latest) > 0)
                 memcpy(latest, enc->latest, sizeof(latest));
@@ -933,7 +925,7 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         }
     }
     if (pref) {
-        struct fd_patient *p = patient_get(d, pref);
+        struct fd_patient *p = patient_get(d, pref, NULL);
         if (strcmp(latest, p->latest) > 0)
             memcpy(p->latest, latest, sizeof(latest));
         /* the first input wins, as when learned in order */

@@ -79,6 +79,11 @@ struct sl_fhir_vset {
     size_t cap, n;
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */
+    /* the values, packed in chunks (no malloc header per value: pass 1
+     * keeps one set for every patient of the input); each chunk begins
+     * with a pointer to the previous one */
+    char *chunk;
+    size_t chunk_used, chunk_cap;
 };
 /* minlen: at least 2 (the look-up filters on the first two bytes). */
 void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);

@@ -370,6 +370,29 @@ vset_grow(struct sl_fhir_vset *s)
     s->cap = t.cap;
 }
 
+#define VSET_CHUNK 32768
+#define VSET_HDR   (sizeof(char *) + sizeof(size_t)) /* prev, own size */
+
+/* n bytes for a value, from the current chunk or a new one. */
+static char *
+vset_alloc(struct sl_fhir_vset *s, size_t n)
+{
+    char *x;
+
+    if (s->chunk == NULL || s->chunk_used + n > s->chunk_cap) {
+        size_t cap = VSET_HDR + n > VSET_CHUNK ? VSET_HDR + n : VSET_CHUNK;
+        char *c = sl_malloc(cap);
+        memcpy(c, &s->chunk, sizeof(char *));
+        memcpy(c + sizeof(char *), &cap, sizeof(cap));
+        s->chunk = c;
+        s->chunk_cap = cap;
+        s->chunk_used = VSET_HDR;
+    }
+    x = s->chunk + s->chunk_used;
+    s->chunk_used += n;
+    return x;
+}
+
 void
 sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
 {
@@ -391,7 +414,7 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
     at = slot_of(s, h, v, n);
     if (s->slot[at] != NULL)
         return;
-    x = sl_malloc(n + 1);
+    x = vset_alloc(s, n + 1);
     for (i = 0; i < n; i++)
         x[i] = (char)lower((unsigned char)v[i]);
     x[n] = '\0';
@@ -411,13 +434,17 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
 void
 sl_fhir_vset_free(struct sl_fhir_vset *s)
 {
-    size_t i;
+    char *c, *prev;
+    size_t cap;
 
     if (s == NULL)
         return;
-    for (i = 0; i < s->cap; i++)
-        if (s->slot[i])
-            sl_freezero(s->slot[i], strlen(s->slot[i]));
+    /* the values are patient data: wiped, chunk by chunk */
+    for (c = s->chunk; c != NULL; c = prev) {
+        memcpy(&prev, c, sizeof(prev));
+        memcpy(&cap, c + sizeof(char *), sizeof(cap));
+        sl_freezero(c, cap);
+    }
     free(s->slot);
     free(s->first);
     memset(s, 0, sizeof(*s));
