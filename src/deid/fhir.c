@@ -174,7 +174,9 @@ map_put(struct fd_map *m, const char *k)
 {
     size_t i;
 
-    if ((m->n + 1) * 2 > m->cap) {
+    /* grown at three quarters full: linear probing stays short there, and
+     * pass 1 keeps a map entry per patient */
+    if ((m->n + 1) * 4 > m->cap * 3) {
         struct fd_map t = { 0 };
         t.cap = m->cap ? m->cap * 2 : 64;
         t.keys = sl_calloc(t.cap, sizeof(char *));

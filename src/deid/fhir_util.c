@@ -379,7 +379,7 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
         n--;
     if (n < minlen)
         return;
-    if ((s->n + 1) * 2 > s->cap)
+    if ((s->n + 1) * 4 > s->cap * 3)
         vset_grow(s);
     for (h = FNV_OFF, i = 0; i < n; i++)
         h = fnv_step(h, lower((unsigned char)v[i]));
