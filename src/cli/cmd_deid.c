@@ -268,6 +268,22 @@ item_id(size_t input_no, const char *pos)
     return sl_asprintf("in%06zu", input_no + 1);
 }
 
+/* Writes text and a newline to f, or to zf when f is NULL (no printf: a
+ * line is one resource, often kilobytes). */
+static int
+put_line(FILE *f, gzFile zf, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (f)
+        return fwrite(text, 1, n, f) == n && putc('\n', f) != EOF ? SL_OK
+                                                                  : SL_EIO;
+    return (n == 0 || gzwrite(zf, text, (unsigned)n) == (int)n) &&
+                   gzputc(zf, '\n') != -1
+               ? SL_OK
+               : SL_EIO;
+}
+
 /* Pass 2 over an NDJSON file (plain or gzip): line by line. */
 static int
 deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
@@ -338,9 +354,9 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         } else {
             text = json_dumps(it->resource, JSON_COMPACT);
             if (gz)
-                rc = gzprintf(zf, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(NULL, zf, text);
             else
-                rc = fprintf(f, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(f, NULL, text);
             if (rc != SL_OK)
                 SL_ERR(err, rc, "%s: write error", tmp);
             free(text);
@@ -360,9 +376,9 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         if (prov) {
             char *text = json_dumps(prov, JSON_COMPACT);
             if (gz)
-                rc = gzprintf(zf, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(NULL, zf, text);
             else
-                rc = fprintf(f, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(f, NULL, text);
             if (rc != SL_OK)
                 SL_ERR(err, rc, "%s: write error", tmp);
             free(text);
