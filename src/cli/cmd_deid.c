@@ -239,11 +239,11 @@ add_provenance(struct deid_run *r, json_t *doc, json_t **extra)
         return;
     btype = json_string_value(json_object_get(doc, "type"));
     entry = json_pack("{s:o}", "resource", prov); /* "o" steals prov */
-    if (btype && (strcmp(btype, "transaction") == 0 ||
-                  strcmp(btype, "batch") == 0))
-        json_object_set_new(entry, "request",
-                            json_pack("{s:s, s:s}", "method", "POST", "url",
-                                      "Provenance"));
+    if (btype &&
+        (strcmp(btype, "transaction") == 0 || strcmp(btype, "batch") == 0))
+        json_object_set_new(
+            entry, "request",
+            json_pack("{s:s, s:s}", "method", "POST", "url", "Provenance"));
     if (!json_is_array(entries)) {
         entries = json_array();
         json_object_set_new(doc, "entry", entries); /* steals entries */
@@ -807,12 +807,12 @@ const struct cli_cmd cli_cmd_deid = {
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"
     "                           of cores); the output does not depend on it\n"
-    "      --provenance         add to each FHIR output a Provenance naming the\n"
-    "                           profile chain and sluice, whose targets are the\n"
-    "                           resources written: one more entry of a Bundle\n"
-    "                           (POST in a transaction), one more line of\n"
-    "                           NDJSON, NNNNNN.provenance.json beside a lone\n"
-    "                           resource\n"
+    "      --provenance         add to each FHIR output a Provenance that\n"
+    "                           names the profile chain and sluice, and\n"
+    "                           targets the resources written: one more\n"
+    "                           entry of a Bundle (POST in a transaction),\n"
+    "                           one more line of NDJSON, or\n"
+    "                           NNNNNN.provenance.json beside a resource\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"

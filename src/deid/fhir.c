@@ -87,7 +87,7 @@ struct fd_patient {
  * full date of the resources that named it. */
 struct fd_encounter {
     const char *patient; /* the key of d->patients (stable until freed) */
-    long rank; /* of the input the Encounter came from */
+    long rank;           /* of the input the Encounter came from */
     char latest[11];
 };
 
@@ -120,8 +120,8 @@ struct sl_fhir_deid {
     int shift_min, shift_max;
     unsigned char enc_key[32];
     int has_enc_key;
-    struct fd_map patients; /* "Patient/id" -> struct fd_patient */
-    struct fd_map urns;     /* "urn:uuid:..." -> struct fd_urn */
+    struct fd_map patients;   /* "Patient/id" -> struct fd_patient */
+    struct fd_map urns;       /* "urn:uuid:..." -> struct fd_urn */
     struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
@@ -963,8 +963,8 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 }
 
 int
-sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
-                      long rank, struct sl_err *err)
+sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource, long rank,
+                      struct sl_err *err)
 {
     int rc;
 

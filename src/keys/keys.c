@@ -45,8 +45,7 @@ hmac_pads(struct sl_keys *k)
     }
     k->inner = EVP_MD_CTX_new();
     k->outer = EVP_MD_CTX_new();
-    ok = k->inner && k->outer &&
-         EVP_DigestInit_ex(k->inner, k->sha256, NULL) &&
+    ok = k->inner && k->outer && EVP_DigestInit_ex(k->inner, k->sha256, NULL) &&
          EVP_DigestUpdate(k->inner, ipad, sizeof(ipad)) &&
          EVP_DigestInit_ex(k->outer, k->sha256, NULL) &&
          EVP_DigestUpdate(k->outer, opad, sizeof(opad));
