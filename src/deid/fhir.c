@@ -1841,7 +1841,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 char saved[PATHLEN];
                 if (in_type) {
                     memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                    snprintf(c->tpath, PATHLEN, "%s", e.type);
+                    copyz(c->tpath, PATHLEN, e.type);
                 }
                 if (shape_ok(&e, item)) {
                     act = element(c, r, &e, &item, deflt);
@@ -1865,7 +1865,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             char saved[PATHLEN];
             if (in_type) {
                 memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                snprintf(c->tpath, PATHLEN, "%s", e.type);
+                copyz(c->tpath, PATHLEN, e.type);
             }
             if (shape_ok(&e, item)) {
                 act = element(c, r, &e, &item, deflt);
