@@ -3,7 +3,7 @@
  * pseudonyms and date shift. The command line is a contract:
  *
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
- *               [--quarantine QDIR] [--explain]
+ *               [--quarantine QDIR] [--explain] [--provenance]
  *               [--reid-map FILE --reid-key-file KEY2] INPUT...
  *
  * Output names never come from input names: FHIR files become
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -54,9 +55,14 @@ struct deid_run {
     struct input *in;
     unsigned long n_out, n_quarantined, n_skipped, n_fhir_files, n_dicom;
     unsigned long *fhir_no; /* output number of each FHIR input */
-    /* pass 2 runs on --jobs threads: */
+    int provenance;         /* --provenance: one Provenance per FHIR output */
+    char recorded[32];      /* its time: one for the whole run */
+    /* both passes run on --jobs threads: */
     pthread_mutex_t mu;     /* counters, the DICOM sink, the next input */
-    size_t next;            /* next input to take */
+    size_t *order;          /* inputs, the largest first: the threads end
+                               together; results do not depend on it */
+    size_t next;            /* next input to take, in order */
+    int learning;           /* pass 1 */
     int failed;
     struct sl_err ferr;
 };
@@ -239,7 +245,7 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
         if ((rc = sl_source_fhir_files.next(src, &it, err)) != SL_OK || !it)
             break;
         if (it->kind == SL_ITEM_FHIR)
-            rc = sl_fhir_deid_learn(r->fhir, it->resource, err);
+            rc = sl_fhir_deid_learn_at(r->fhir, it->resource, (long)i, err);
         if (rc == SL_OK && it->kind == SL_ITEM_FHIR && r->reid != NULL)
             rc = reid_fhir(r, it->resource, err);
         sl_item_free(it);
@@ -248,6 +254,66 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
     }
     sl_source_fhir_files.close(src);
     return rc;
+}
+
+/* Appends to targets the reference of a de-identified resource as the
+ * output names it ("Type/id"), when it has an id. */
+static void
+add_target(json_t *targets, const char *fullurl, const json_t *res)
+{
+    const char *type = json_string_value(json_object_get(res, "resourceType"));
+    const char *id = json_string_value(json_object_get(res, "id"));
+
+    if (fullurl && strncmp(fullurl, "urn:uuid:", 9) == 0) {
+        json_array_append_new(targets, json_string(fullurl));
+    } else if (type && id) {
+        char *ref = sl_asprintf("%s/%s", type, id);
+        json_array_append_new(targets, json_string(ref));
+        free(ref);
+    }
+}
+
+/* --provenance for a .json output: a Bundle gets the Provenance of its
+ * entries as one more entry (POSTed in a transaction or batch); a lone
+ * resource gets it in NAME.provenance.json beside it, written by the
+ * caller (*extra). doc is the de-identified document. */
+static void
+add_provenance(struct deid_run *r, json_t *doc, json_t **extra)
+{
+    json_t *targets = json_array(), *prov, *entries, *entry;
+    const char *btype;
+    size_t i;
+
+    *extra = NULL;
+    if (strcmp(json_string_value(json_object_get(doc, "resourceType")),
+               "Bundle") != 0) {
+        add_target(targets, NULL, doc);
+        *extra = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+        json_decref(targets);
+        return;
+    }
+    entries = json_object_get(doc, "entry");
+    for (i = 0; i < json_array_size(entries); i++) {
+        const json_t *e = json_array_get(entries, i);
+        add_target(targets, json_string_value(json_object_get(e, "fullUrl")),
+                   json_object_get(e, "resource"));
+    }
+    prov = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+    json_decref(targets);
+    if (prov == NULL)
+        return;
+    btype = json_string_value(json_object_get(doc, "type"));
+    entry = json_pack("{s:o}", "resource", prov); /* "o" steals prov */
+    if (btype &&
+        (strcmp(btype, "transaction") == 0 || strcmp(btype, "batch") == 0))
+        json_object_set_new(
+            entry, "request",
+            json_pack("{s:s, s:s}", "method", "POST", "url", "Provenance"));
+    if (!json_is_array(entries)) {
+        entries = json_array();
+        json_object_set_new(doc, "entry", entries); /* steals entries */
+    }
+    json_array_append_new(entries, entry); /* steals entry */
 }
 
 static char *
@@ -267,6 +333,22 @@ item_id(size_t input_no, const char *pos)
     return sl_asprintf("in%06zu", input_no + 1);
 }
 
+/* Writes text and a newline to f, or to zf when f is NULL (no printf: a
+ * line is one resource, often kilobytes). */
+static int
+put_line(FILE *f, gzFile zf, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (f)
+        return fwrite(text, 1, n, f) == n && putc('\n', f) != EOF ? SL_OK
+                                                                  : SL_EIO;
+    return (n == 0 || gzwrite(zf, text, (unsigned)n) == (int)n) &&
+                   gzputc(zf, '\n') != -1
+               ? SL_OK
+               : SL_EIO;
+}
+
 /* Pass 2 over an NDJSON file (plain or gzip): line by line. */
 static int
 deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
@@ -279,6 +361,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
     FILE *f = NULL;
     void *src = NULL;
     unsigned long written = 0;
+    json_t *targets = r->provenance ? json_array() : NULL;
     int rc;
 
     name = sl_asprintf("%06lu.ndjson%s", r->fhir_no[i], gz ? ".gz" : "");
@@ -336,21 +419,39 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         } else {
             text = json_dumps(it->resource, JSON_COMPACT);
             if (gz)
-                rc = gzprintf(zf, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(NULL, zf, text);
             else
-                rc = fprintf(f, "%s\n", text) > 0 ? SL_OK : SL_EIO;
+                rc = put_line(f, NULL, text);
             if (rc != SL_OK)
                 SL_ERR(err, rc, "%s: write error", tmp);
             free(text);
             written++;
             count(r, &r->n_out);
+            if (targets)
+                add_target(targets, NULL, it->resource);
         }
         free(id);
         sl_item_free(it);
         if (rc != SL_OK)
             break;
     }
+    if (rc == SL_OK && targets) {
+        /* --provenance: one more line */
+        json_t *prov = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
+        if (prov) {
+            char *text = json_dumps(prov, JSON_COMPACT);
+            if (gz)
+                rc = put_line(NULL, zf, text);
+            else
+                rc = put_line(f, NULL, text);
+            if (rc != SL_OK)
+                SL_ERR(err, rc, "%s: write error", tmp);
+            free(text);
+            json_decref(prov);
+        }
+    }
 out:
+    json_decref(targets);
     sl_source_fhir_files.close(src);
     if (zf && gzclose(zf) != Z_OK && rc == SL_OK)
         rc = SL_ERR(err, SL_EIO, "%s: write error", tmp);
@@ -374,7 +475,7 @@ deid_json(struct deid_run *r, size_t i, struct sl_err *err)
     char *id = item_id(i, "");
     size_t len = 0;
     json_error_t je;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *extra = NULL;
     struct sl_err e2 = {0};
     char pos[32];
     int rc;
@@ -413,11 +514,26 @@ deid_json(struct deid_run *r, size_t i, struct sl_err *err)
         goto out;
     name = sl_asprintf("%06lu.json", r->fhir_no[i]);
     out = sl_path_join(dir, name);
+    if (r->provenance)
+        add_provenance(r, doc, &extra);
+    if (extra) {
+        /* a lone resource: its Provenance beside it */
+        char *pname = sl_asprintf("%06lu.provenance.json", r->fhir_no[i]);
+        char *pout = sl_path_join(dir, pname);
+        char *ptext = json_dumps(extra, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        rc = sl_file_write_atomic(pout, ptext, strlen(ptext), err);
+        free(ptext);
+        free(pout);
+        free(pname);
+        if (rc != SL_OK)
+            goto out;
+    }
     text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     rc = sl_file_write_atomic(out, text, strlen(text), err);
     if (rc == SL_OK)
         count(r, &r->n_out);
 out:
+    json_decref(extra);
     json_decref(doc);
     sl_freezero(raw, len);
     free(text);
@@ -495,6 +611,35 @@ deid_one(struct deid_run *r, size_t i, struct sl_err *err)
 /* Pass 2 worker: takes inputs in turn until none is left or one failed.
  * Output names were fixed before, so the result does not depend on the
  * number of threads. */
+static int
+by_size_desc(const void *a, const void *b)
+{
+    const off_t *x = a, *y = b; /* {size, index} pairs */
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* r->order: the inputs, the largest first (an input's size as stat sees
+ * it; 0 when it cannot be read, which its pass reports). */
+static void
+order_inputs(struct deid_run *r)
+{
+    off_t *pairs = sl_calloc(r->nin ? r->nin * 2 : 1, sizeof(*pairs));
+    size_t i;
+
+    for (i = 0; i < r->nin; i++) {
+        struct stat st;
+        pairs[2 * i] = stat(r->in[i].path, &st) == 0 ? st.st_size : 0;
+        pairs[2 * i + 1] = (off_t)i;
+    }
+    qsort(pairs, r->nin, 2 * sizeof(*pairs), by_size_desc);
+    r->order = sl_calloc(r->nin ? r->nin : 1, sizeof(*r->order));
+    for (i = 0; i < r->nin; i++)
+        r->order[i] = (size_t)pairs[2 * i + 1];
+    free(pairs);
+}
+
 static void *
 deid_worker(void *arg)
 {
@@ -504,14 +649,23 @@ deid_worker(void *arg)
         struct sl_err err = {0};
         size_t i;
 
+        int rc;
+
         pthread_mutex_lock(&r->mu);
         if (r->failed || r->next >= r->nin) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
         }
-        i = r->next++;
+        i = r->order[r->next++];
         pthread_mutex_unlock(&r->mu);
-        if (deid_one(r, i, &err) != SL_OK) {
+        if (!r->learning)
+            rc = deid_one(r, i, &err);
+        else if (r->in[i].kind == IN_JSON || r->in[i].kind == IN_NDJSON ||
+                 r->in[i].kind == IN_NDJSON_GZ)
+            rc = learn_file(r, i, &err);
+        else
+            rc = SL_OK;
+        if (rc != SL_OK) {
             pthread_mutex_lock(&r->mu);
             if (!r->failed) {
                 r->failed = 1;
@@ -554,6 +708,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"explain", no_argument, NULL, 'e'},
         {"reid-map", required_argument, NULL, 'M'},
         {"reid-key-file", required_argument, NULL, 'K'},
+        {"provenance", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     struct deid_run r = {0};
@@ -579,6 +734,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'e': explain = 1; break;
         case 'M': reid_map = optarg; break;
         case 'K': reid_keyfile = optarg; break;
+        case 'P': r.provenance = 1; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -605,6 +761,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     r.outdir = outdir;
     r.qdir = qdir;
+    sl_time_iso(r.recorded, sizeof(r.recorded));
     pthread_mutex_init(&r.mu, NULL);
     if ((rc = sl_keys_load_file(keyfile, &r.keys, &err)) != SL_OK)
         goto fail;
@@ -658,15 +815,13 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
                                             &r.dicom_sink, &err)) != SL_OK)
             goto fail;
     }
-    /* pass 1: learn every patient across all FHIR inputs */
-    for (i = 0; i < r.nin && has_fhir; i++)
-        if (r.in[i].kind != IN_OTHER && r.in[i].kind != IN_DICOM &&
-            (rc = learn_file(&r, i, &err)) != SL_OK)
-            goto fail;
-    /* pass 2, on --jobs threads */
-    {
+    order_inputs(&r);
+    /* pass 1: learn every patient across all FHIR inputs; pass 2:
+     * de-identify. Both on --jobs threads. */
+    for (r.learning = has_fhir; r.learning >= 0; r.learning--) {
         int nthreads = g->jobs > 0 ? g->jobs : 1, started = 0, t;
         pthread_t *th = sl_calloc((size_t)nthreads, sizeof(*th));
+        r.next = 0;
         for (t = 0; t < nthreads; t++)
             if (pthread_create(&th[t], NULL, deid_worker, &r) == 0)
                 started++;
@@ -719,6 +874,7 @@ out:
         free(r.in[i].path);
     free(r.in);
     free(r.fhir_no);
+    free(r.order);
     pthread_mutex_destroy(&r.mu);
     free(qdir);
     free(dicom_out);
@@ -729,7 +885,8 @@ out:
 const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
-    "[--explain] [--reid-map FILE --reid-key-file KEY2] INPUT...",
+    "[--explain] [--provenance] [--reid-map FILE --reid-key-file KEY2] "
+    "INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json resources or Bundles,\n"
     ".ndjson, .ndjson.gz; DICOM Part-10 files, recognised by content. One key\n"
@@ -751,6 +908,12 @@ const struct cli_cmd cli_cmd_deid = {
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"
     "                           of cores); the output does not depend on it\n"
+    "      --provenance         add to each FHIR output a Provenance that\n"
+    "                           names the profile chain and sluice, and\n"
+    "                           targets the resources written: one more\n"
+    "                           entry of a Bundle (POST in a transaction),\n"
+    "                           one more line of NDJSON, or\n"
+    "                           NNNNNN.provenance.json beside a resource\n"
     "  --reid-map FILE          also append original -> pseudonym pairs\n"
     "                           (PatientID, Study/Series/SOP Instance UID,\n"
     "                           AccessionNumber; FHIR Patient MRNs) to FILE,\n"

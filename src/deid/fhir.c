@@ -77,7 +77,24 @@ struct fd_rule {
 /* A patient learned in pass 1. */
 struct fd_patient {
     char *mrn;       /* the identifier the date shift derives from, or NULL */
+    long mrn_rank;   /* the rank of the input it came from */
     char latest[11]; /* latest full date of the record, "" if none */
+};
+
+/* An Encounter seen in pass 1, so that a resource that names only its
+ * encounter reaches the encounter's patient: the patient ("Patient/id",
+ * NULL until the Encounter itself is learned) and, until then, the latest
+ * full date of the resources that named it. */
+struct fd_encounter {
+    const char *patient; /* the key of d->patients (stable until freed) */
+    long rank;           /* of the input the Encounter came from */
+    char latest[11];
+};
+
+/* A Bundle entry's fullUrl: what it names, from the input of that rank. */
+struct fd_urn {
+    char *ref; /* "Type/id" */
+    long rank;
 };
 
 /* A string-keyed map (open addressing); values are owned by the map's
@@ -103,10 +120,12 @@ struct sl_fhir_deid {
     int shift_min, shift_max;
     unsigned char enc_key[32];
     int has_enc_key;
-    struct fd_map patients; /* "Patient/id" -> struct fd_patient */
-    struct fd_map urns;     /* "urn:uuid:..." -> "Type/id" */
+    struct fd_map patients;   /* "Patient/id" -> struct fd_patient */
+    struct fd_map urns;       /* "urn:uuid:..." -> struct fd_urn */
+    struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
+    pthread_mutex_t learn_lock; /* pass 1 on several threads */
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -155,7 +174,9 @@ map_put(struct fd_map *m, const char *k)
 {
     size_t i;
 
-    if ((m->n + 1) * 2 > m->cap) {
+    /* grown at three quarters full: linear probing stays short there, and
+     * pass 1 keeps a map entry per patient */
+    if ((m->n + 1) * 4 > m->cap * 3) {
         struct fd_map t = { 0 };
         t.cap = m->cap ? m->cap * 2 : 64;
         t.keys = sl_calloc(t.cap, sizeof(char *));
@@ -192,6 +213,15 @@ map_free(struct fd_map *m, void (*free_val)(void *))
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof(*m));
+}
+
+static void
+urn_free(void *p)
+{
+    struct fd_urn *u = p;
+    if (u)
+        free(u->ref);
+    free(u);
 }
 
 static void
@@ -533,6 +563,7 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     d->shift_min = 1;
     d->shift_max = 365;
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->learn_lock, NULL);
     for (i = 0; chain && i < chain->n; i++) {
         const struct sl_profile_doc *doc = &chain->docs[i];
         sl_strv_push_owned(&d->doc_names,
@@ -609,9 +640,11 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d->pid_system);
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     map_free(&d->patients, patient_free);
-    map_free(&d->urns, free);
+    map_free(&d->urns, urn_free);
+    map_free(&d->encounters, free);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->learn_lock);
     free(d);
 }
 
@@ -632,8 +665,8 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     char *copy, *s, *res = NULL;
 
     if (strncmp(ref, "urn:uuid:", 9) == 0) {
-        const char *t = map_get(&d->urns, ref);
-        return t ? sl_strdup(t) : NULL;
+        const struct fd_urn *u = map_get(&d->urns, ref);
+        return u ? sl_strdup(u->ref) : NULL;
     }
     if (strchr(ref, '?') || ref[0] == '#')
         return NULL;
@@ -658,11 +691,34 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     return res;
 }
 
-/* The reference of subject, patient or beneficiary, as "Patient/id". */
+/* The "Encounter/id" that res names as its encounter (encounter, or
+ * context as in MedicationAdministration), or NULL (caller frees). */
+static char *
+encounter_of(const struct sl_fhir_deid *d, const json_t *res)
+{
+    static const char *const keys[] = { "encounter", "context" };
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
+        char *t;
+        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+            continue;
+        if (strncmp(t, "Encounter/", 10) == 0)
+            return t;
+        free(t);
+    }
+    return NULL;
+}
+
+/* The reference of subject, patient or beneficiary, as "Patient/id"; else
+ * the patient of the Encounter that res names, as learned in pass 1. */
 static char *
 patient_of(const struct sl_fhir_deid *d, const json_t *res)
 {
     static const char *const keys[] = { "subject", "patient", "beneficiary" };
+    const struct fd_encounter *enc;
+    char *eref;
     size_t i;
 
     for (i = 0; i < 3; i++) {
@@ -674,7 +730,11 @@ patient_of(const struct sl_fhir_deid *d, const json_t *res)
             return t;
         free(t);
     }
-    return NULL;
+    if ((eref = encounter_of(d, res)) == NULL)
+        return NULL;
+    enc = map_get(&d->encounters, eref);
+    free(eref);
+    return enc && enc->patient ? sl_strdup(enc->patient) : NULL;
 }
 
 /* ---- pass 1 ---- */
@@ -779,16 +839,18 @@ has_type_code(const json_t *ident, const char *code)
 }
 
 static struct fd_patient *
-patient_get(struct sl_fhir_deid *d, const char *ref)
+patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
 {
     void **slot = map_put(&d->patients, ref);
     if (*slot == NULL)
         *slot = sl_calloc(1, sizeof(struct fd_patient));
+    if (key) /* the map's own copy: encounters share it */
+        *key = d->patients.keys[slot - d->patients.vals];
     return *slot;
 }
 
 static int
-learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
+learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
 {
     const char *type = jstr(res, "resourceType"), *id = jstr(res, "id");
     const json_t *entries, *e;
@@ -806,15 +868,22 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
             rt = jstr(json_object_get(e, "resource"), "resourceType");
             rid = jstr(json_object_get(e, "resource"), "id");
             if (fu && rt && rid && strncmp(fu, "urn:uuid:", 9) == 0) {
+                /* the later input wins, as when learned in order */
                 void **slot = map_put(&d->urns, fu);
-                free(*slot);
-                *slot = sl_asprintf("%s/%s", rt, rid);
+                struct fd_urn *u = *slot;
+                if (u == NULL)
+                    *slot = u = sl_calloc(1, sizeof(*u));
+                if (u->ref == NULL || rank >= u->rank) {
+                    free(u->ref);
+                    u->ref = sl_asprintf("%s/%s", rt, rid);
+                    u->rank = rank;
+                }
             }
         }
         for (i = 0; i < json_array_size(entries); i++)
             learn_resource(
                 d, json_object_get(json_array_get(entries, i), "resource"),
-                depth + 1);
+                depth + 1, rank);
         learn_walk(d, json_object_get(res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
@@ -828,11 +897,42 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
     else
         pref = patient_of(d, res);
     learn_walk(d, res, NULL, latest);
+    if (strcmp(type, "Encounter") == 0 && id) {
+        /* resources that name only this encounter belong to its patient,
+         * whether they came before it in the input or come after */
+        char *eref = sl_asprintf("Encounter/%s", id);
+        void **slot = map_put(&d->encounters, eref);
+        struct fd_encounter *enc = *slot;
+        if (enc == NULL)
+            *slot = enc = sl_calloc(1, sizeof(*enc));
+        if (pref && (enc->patient == NULL || rank < enc->rank)) {
+            patient_get(d, pref, &enc->patient);
+            enc->rank = rank;
+            if (strcmp(enc->latest, latest) > 0)
+                memcpy(latest, enc->latest, sizeof(latest));
+        }
+        free(eref);
+    } else if (pref == NULL) {
+        char *eref = encounter_of(d, res);
+        if (eref) {
+            void **slot = map_put(&d->encounters, eref);
+            struct fd_encounter *enc = *slot;
+            if (enc == NULL)
+                *slot = enc = sl_calloc(1, sizeof(*enc));
+            if (enc->patient)
+                pref = sl_strdup(enc->patient);
+            else if (strcmp(latest, enc->latest) > 0)
+                memcpy(enc->latest, latest, sizeof(latest));
+            free(eref);
+        }
+    }
     if (pref) {
-        struct fd_patient *p = patient_get(d, pref);
+        struct fd_patient *p = patient_get(d, pref, NULL);
         if (strcmp(latest, p->latest) > 0)
             memcpy(p->latest, latest, sizeof(latest));
-        if (strcmp(type, "Patient") == 0 && p->mrn == NULL) {
+        /* the first input wins, as when learned in order */
+        if (strcmp(type, "Patient") == 0 &&
+            (p->mrn == NULL || rank < p->mrn_rank)) {
             const json_t *ids = json_object_get(res, "identifier");
             for (i = 0; i < json_array_size(ids); i++) {
                 const json_t *x = json_array_get(ids, i);
@@ -841,7 +941,9 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth)
                     continue;
                 if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
                                   : has_type_code(x, "MR")) {
+                    free(p->mrn);
                     p->mrn = sl_strdup(val);
+                    p->mrn_rank = rank;
                     break;
                 }
             }
@@ -857,7 +959,21 @@ sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 {
     if (!json_is_object(resource) || !jstr(resource, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    return learn_resource(d, resource, 0);
+    return learn_resource(d, resource, 0, 0);
+}
+
+int
+sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource, long rank,
+                      struct sl_err *err)
+{
+    int rc;
+
+    if (!json_is_object(resource) || !jstr(resource, "resourceType"))
+        return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
+    pthread_mutex_lock(&d->learn_lock);
+    rc = learn_resource(d, resource, 0, rank);
+    pthread_mutex_unlock(&d->learn_lock);
+    return rc;
 }
 
 /* ---- pass 2 ---- */
@@ -1725,7 +1841,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 char saved[PATHLEN];
                 if (in_type) {
                     memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                    snprintf(c->tpath, PATHLEN, "%s", e.type);
+                    copyz(c->tpath, PATHLEN, e.type);
                 }
                 if (shape_ok(&e, item)) {
                     act = element(c, r, &e, &item, deflt);
@@ -1749,7 +1865,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             char saved[PATHLEN];
             if (in_type) {
                 memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                snprintf(c->tpath, PATHLEN, "%s", e.type);
+                copyz(c->tpath, PATHLEN, e.type);
             }
             if (shape_ok(&e, item)) {
                 act = element(c, r, &e, &item, deflt);

@@ -30,6 +30,14 @@ void sl_fhir_deid_free(struct sl_fhir_deid *d);
 int sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
                        struct sl_err *err);
 
+/* The same, safe from several threads: rank is the number of the input
+ * (file) the resource comes from, resources of one rank learned in their
+ * order on one thread. What is learned is what learning the inputs one
+ * after the other in rank order gives: the first input's identifier of a
+ * patient, the last input's target of a Bundle fullUrl. */
+int sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
+                          long rank, struct sl_err *err);
+
 /* Pass 2: de-identifies resource (or Bundle) in place. SL_OK; or
  * SL_EQUARANTINE with a reason in err that holds no patient data (element
  * paths, rule ids); other codes are failures. After the rules, the result

@@ -5,6 +5,7 @@
 #define SL_DEID_FHIR_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- the R4 type table (fhir_types.c, generated) ------------------------
  * path: "Observation.value[x]", "HumanName.family", or a bare type or
@@ -75,7 +76,7 @@ void sl_fhir_uuid_from_pseudonym(const char *ps, char *out);
  * letters or digits and lowercased (ASCII); matches in text start and end
  * at word boundaries, so "Ann" is found in "Ann Lee" but not in "Annual". */
 struct sl_fhir_vset {
-    char **slot;
+    uint64_t *slot; /* hashes of the values (see fhir_util.c), 0: empty */
     size_t cap, n;
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */

@@ -327,45 +327,41 @@ fnv_step(uint64_t h, unsigned char c)
     return (h ^ c) * FNV_PRIME;
 }
 
-static size_t
-slot_of(const struct sl_fhir_vset *s, uint64_t h, const char *v, size_t n)
+/* The stored form of a value: its lowercased FNV-1a hash (h) with its
+ * length mixed in; never 0, which marks an empty slot. Only hashes are
+ * kept, not the values: less memory per patient and no patient data in
+ * the set. Two values with the same 64-bit hash are taken as one, which
+ * could only scrub or quarantine more, never let a value through. */
+static uint64_t
+vkey(uint64_t h, size_t n)
 {
-    size_t i = (size_t)h & (s->cap - 1), k;
+    uint64_t k = (h ^ (uint64_t)n) * FNV_PRIME;
+    return k ? k : 1;
+}
 
-    for (;;) {
-        char *x = s->slot[i];
-        if (x == NULL)
-            return i;
-        if (strlen(x) == n) {
-            for (k = 0; k < n; k++)
-                if ((unsigned char)x[k] != lower((unsigned char)v[k]))
-                    break;
-            if (k == n)
-                return i;
-        }
+static size_t
+slot_of(const struct sl_fhir_vset *s, uint64_t k)
+{
+    size_t i = (size_t)k & (s->cap - 1);
+
+    while (s->slot[i] != 0 && s->slot[i] != k)
         i = (i + 1) & (s->cap - 1);
-    }
+    return i;
 }
 
 static void
 vset_grow(struct sl_fhir_vset *s)
 {
     struct sl_fhir_vset t = { 0 };
-    size_t i, j, n;
-    uint64_t h;
+    size_t i;
 
     t.cap = s->cap ? s->cap * 2 : 64;
-    t.slot = sl_calloc(t.cap, sizeof(char *));
-    for (i = 0; i < s->cap; i++) {
-        char *x = s->slot[i];
-        if (x == NULL)
-            continue;
-        n = strlen(x);
-        for (h = FNV_OFF, j = 0; j < n; j++)
-            h = fnv_step(h, (unsigned char)x[j]);
-        t.slot[slot_of(&t, h, x, n)] = x;
-    }
-    free(s->slot);
+    t.slot = sl_calloc(t.cap, sizeof(*t.slot));
+    for (i = 0; i < s->cap; i++)
+        if (s->slot[i] != 0)
+            t.slot[slot_of(&t, s->slot[i])] = s->slot[i];
+    if (s->slot)
+        sl_freezero(s->slot, s->cap * sizeof(*s->slot));
     s->slot = t.slot;
     s->cap = t.cap;
 }
@@ -374,8 +370,7 @@ void
 sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
 {
     size_t n, i, at;
-    uint64_t h;
-    char *x;
+    uint64_t h, k;
 
     while (*v && !is_word((unsigned char)*v))
         v++;
@@ -384,24 +379,21 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
         n--;
     if (n < minlen)
         return;
-    if ((s->n + 1) * 2 > s->cap)
+    if ((s->n + 1) * 4 > s->cap * 3)
         vset_grow(s);
     for (h = FNV_OFF, i = 0; i < n; i++)
         h = fnv_step(h, lower((unsigned char)v[i]));
-    at = slot_of(s, h, v, n);
-    if (s->slot[at] != NULL)
+    k = vkey(h, n);
+    at = slot_of(s, k);
+    if (s->slot[at] != 0)
         return;
-    x = sl_malloc(n + 1);
-    for (i = 0; i < n; i++)
-        x[i] = (char)lower((unsigned char)v[i]);
-    x[n] = '\0';
-    s->slot[at] = x;
+    s->slot[at] = k;
     if (s->first == NULL)
         s->first = sl_calloc(65536 / 8, 1);
     {
-        unsigned k = ((unsigned)(unsigned char)x[0] << 8) |
-                     (unsigned char)(n > 1 ? x[1] : 0);
-        s->first[k >> 3] |= (unsigned char)(1u << (k & 7));
+        unsigned f = ((unsigned)lower((unsigned char)v[0]) << 8) |
+                     (unsigned)(n > 1 ? lower((unsigned char)v[1]) : 0);
+        s->first[f >> 3] |= (unsigned char)(1u << (f & 7));
     }
     s->n++;
     if (n > s->maxlen)
@@ -411,14 +403,10 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
 void
 sl_fhir_vset_free(struct sl_fhir_vset *s)
 {
-    size_t i;
-
     if (s == NULL)
         return;
-    for (i = 0; i < s->cap; i++)
-        if (s->slot[i])
-            sl_freezero(s->slot[i], strlen(s->slot[i]));
-    free(s->slot);
+    if (s->slot)
+        sl_freezero(s->slot, s->cap * sizeof(*s->slot));
     free(s->first);
     memset(s, 0, sizeof(*s));
 }
@@ -447,7 +435,7 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
             h = fnv_step(h, lower(t[j]));
             if (!is_word(t[j]) || (j + 1 < len && is_word(t[j + 1])))
                 continue;
-            if (s->slot[slot_of(s, h, text + i, j + 1 - i)] != NULL)
+            if (s->slot[slot_of(s, vkey(h, j + 1 - i))] != 0)
                 best = j + 1;
         }
         if (best) {

@@ -16,8 +16,45 @@
 struct sl_keys {
     unsigned char *key;
     size_t len;
-    EVP_MAC *hmac; /* fetched once; shared by threads (read-only) */
+    /* HMAC-SHA256 with the key's inner and outer pads already hashed, so
+     * that a MAC is two copies and two short updates (RFC 2104), not a
+     * digest fetch and a key schedule each time; shared by threads, which
+     * only copy them */
+    EVP_MD *sha256;
+    EVP_MD_CTX *inner, *outer;
 };
+
+/* The two pad states of k->key. 0 on an OpenSSL failure. */
+static int
+hmac_pads(struct sl_keys *k)
+{
+    unsigned char block[64], ipad[64], opad[64];
+    unsigned int n = 0;
+    size_t i;
+    int ok;
+
+    memset(block, 0, sizeof(block));
+    if (k->len > sizeof(block)) { /* RFC 2104: a long key is hashed first */
+        if (!EVP_Digest(k->key, k->len, block, &n, k->sha256, NULL))
+            return 0;
+    } else {
+        memcpy(block, k->key, k->len);
+    }
+    for (i = 0; i < sizeof(block); i++) {
+        ipad[i] = block[i] ^ 0x36;
+        opad[i] = block[i] ^ 0x5c;
+    }
+    k->inner = EVP_MD_CTX_new();
+    k->outer = EVP_MD_CTX_new();
+    ok = k->inner && k->outer && EVP_DigestInit_ex(k->inner, k->sha256, NULL) &&
+         EVP_DigestUpdate(k->inner, ipad, sizeof(ipad)) &&
+         EVP_DigestInit_ex(k->outer, k->sha256, NULL) &&
+         EVP_DigestUpdate(k->outer, opad, sizeof(opad));
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(ipad, sizeof(ipad));
+    OPENSSL_cleanse(opad, sizeof(opad));
+    return ok;
+}
 
 int
 sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
@@ -30,14 +67,14 @@ sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
                       "needed (make one with 'sluice keygen')", len,
                       SL_KEY_MIN_BYTES);
     k = sl_calloc(1, sizeof(*k));
-    k->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (k->hmac == NULL) {
-        free(k);
-        return SL_ERR(err, SL_EKEY, "OpenSSL has no HMAC");
-    }
     k->key = sl_malloc(len);
     memcpy(k->key, key, len);
     k->len = len;
+    k->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (k->sha256 == NULL || !hmac_pads(k)) {
+        sl_keys_free(k);
+        return SL_ERR(err, SL_EKEY, "OpenSSL has no SHA-256");
+    }
     *out = k;
     return SL_OK;
 }
@@ -69,7 +106,9 @@ sl_keys_free(struct sl_keys *k)
     if (k == NULL)
         return;
     sl_freezero(k->key, k->len);
-    EVP_MAC_free(k->hmac);
+    EVP_MD_CTX_free(k->inner); /* frees (and cleanses) the pad states */
+    EVP_MD_CTX_free(k->outer);
+    EVP_MD_free(k->sha256);
     free(k);
 }
 
@@ -77,19 +116,21 @@ static void
 mac(const struct sl_keys *k, const char *domain, const char *value,
     size_t len, unsigned char md[32])
 {
-    OSSL_PARAM params[2];
-    EVP_MAC_CTX *c = EVP_MAC_CTX_new(k->hmac);
-    size_t mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char ih[32];
+    unsigned int n = 0;
 
-    params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (c == NULL || !EVP_MAC_init(c, k->key, k->len, params) ||
-        !EVP_MAC_update(c, (const unsigned char *)domain, strlen(domain)) ||
-        !EVP_MAC_update(c, (const unsigned char *)"", 1) ||
-        !EVP_MAC_update(c, (const unsigned char *)value, len) ||
-        !EVP_MAC_final(c, md, &mdlen, 32))
+    /* HMAC(key, domain || 0x00 || value) */
+    if (c == NULL || !EVP_MD_CTX_copy_ex(c, k->inner) ||
+        !EVP_DigestUpdate(c, domain, strlen(domain)) ||
+        !EVP_DigestUpdate(c, "", 1) || !EVP_DigestUpdate(c, value, len) ||
+        !EVP_DigestFinal_ex(c, ih, &n) || n != 32 ||
+        !EVP_MD_CTX_copy_ex(c, k->outer) ||
+        !EVP_DigestUpdate(c, ih, sizeof(ih)) ||
+        !EVP_DigestFinal_ex(c, md, &n) || n != 32)
         abort(); /* only on a broken OpenSSL: never go on without a MAC */
-    EVP_MAC_CTX_free(c);
+    OPENSSL_cleanse(ih, sizeof(ih));
+    EVP_MD_CTX_free(c);
 }
 
 void

@@ -4,7 +4,7 @@
 # pseudonym, UIDs, date shift), bad input quarantined beside the output,
 # output names never from input names, and the contract's exit codes.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 18
+plan 21
 if ! command -v jq >/dev/null 2>&1 || ! command -v dcmdump >/dev/null 2>&1; then
     i=0; while [ $i -lt 18 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
     exit 0
@@ -59,6 +59,26 @@ check "study dates shifted alike in FHIR and DICOM" [ -n "$fdates" ] && [ "$fdat
 # same key, same input: the same output, byte for byte
 sluice -j 1 deid --key-file "$T/key" -o "$T/out2" "$T/in" >/dev/null 2>&1
 check "deterministic across runs and numbers of threads (-j 1 and -j 4)" diff -r "$T/out" "$T/out2"
+
+# --provenance: one Provenance per FHIR output, nothing else changes
+check "no Provenance without --provenance" sh -c "! grep -rq Provenance '$T/out/fhir'"
+mkdir -p "$T/pin"
+jq -c '.entry[].resource' "$T"/in/fhir/*.json >"$T/pin/all.ndjson"
+cp "$T"/in/fhir/*.json "$T/pin/"
+sluice deid --provenance --key-file "$T/key" -o "$T/pout" "$T/pin" >/dev/null 2>&1
+sluice deid --key-file "$T/key" -o "$T/pout0" "$T/pin" >/dev/null 2>&1
+ok=1
+for f in "$T"/pout/fhir/*.json; do
+    g="$T/pout0/fhir/$(basename "$f")"
+    [ "$(jq -r '.entry[-1].resource.resourceType' "$f")" = Provenance ] || ok=0
+    [ "$(jq -c '[.entry[:-1][].resource | "\(.resourceType)/\(.id)"]' "$f")" = \
+        "$(jq -c '[.entry[-1].resource.target[].reference]' "$f")" ] || ok=0
+    [ "$(jq -S 'del(.entry[-1])' "$f")" = "$(jq -S . "$g")" ] || ok=0
+done
+check "a Bundle gets one more entry, a Provenance of its resources" [ $ok -eq 1 ]
+f=$(ls "$T"/pout/fhir/*.ndjson)
+g="$T/pout0/fhir/$(basename "$f")"
+check "NDJSON gets one more line, a Provenance of its resources" sh -c "[ \"\$(tail -n 1 '$f' | jq -r .resourceType)\" = Provenance ] && [ \"\$(tail -n 1 '$f' | jq '.target | length')\" -eq \$(wc -l <'$g') ] && head -n -1 '$f' | cmp -s - '$g'"
 
 # bad input: quarantined beside OUTDIR with a reason, exit 3
 mkdir -p "$T/bad"
