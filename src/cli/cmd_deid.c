@@ -224,21 +224,29 @@ reid_dicom(struct deid_run *r, const struct sl_dicom_deid_info *info,
     return SL_OK;
 }
 
-/* Pass 1 over one FHIR file: learn patients. */
+/* Opens the fhir-files source on one input file. The node only lives for
+ * the call: the source copies the path and keeps the literal id. */
 static int
-learn_file(struct deid_run *r, size_t i, struct sl_err *err)
+open_input(const char *path, void **src, struct sl_err *err)
 {
+    char *names[] = {(char *)"path"}, *values[] = {(char *)path};
     struct sl_conf_node node = {0};
-    char *names[] = {(char *)"path"}, *values[1];
-    void *src = NULL;
-    int rc;
 
-    values[0] = r->in[i].path;
     node.id = (char *)"input";
     node.nattr = 1;
     node.names = names;
     node.values = values;
-    if ((rc = sl_source_fhir_files.open(NULL, &node, NULL, &src, err)) != SL_OK)
+    return sl_source_fhir_files.open(NULL, &node, NULL, src, err);
+}
+
+/* Pass 1 over one FHIR file: learn patients. */
+static int
+learn_file(struct deid_run *r, size_t i, struct sl_err *err)
+{
+    void *src = NULL;
+    int rc;
+
+    if ((rc = open_input(r->in[i].path, &src, err)) != SL_OK)
         return rc;
     for (;;) {
         struct sl_item *it = NULL;
@@ -353,8 +361,6 @@ put_line(FILE *f, gzFile zf, const char *text)
 static int
 deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
 {
-    struct sl_conf_node node = {0};
-    char *names[] = {(char *)"path"}, *values[1];
     int gz = r->in[i].kind == IN_NDJSON_GZ;
     char *name, *out, *tmp;
     gzFile zf = NULL;
@@ -387,12 +393,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
-    values[0] = r->in[i].path;
-    node.id = (char *)"input";
-    node.nattr = 1;
-    node.names = names;
-    node.values = values;
-    if ((rc = sl_source_fhir_files.open(NULL, &node, NULL, &src, err)) != SL_OK)
+    if ((rc = open_input(r->in[i].path, &src, err)) != SL_OK)
         goto out;
     for (;;) {
         struct sl_item *it = NULL;
