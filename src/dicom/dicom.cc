@@ -203,6 +203,59 @@ last_parsed(DcmFileFormat &ff, DcmTagKey *key)
     return false;
 }
 
+// A dataset written without preamble or meta information (older
+// writers, some PACS exports) starts with its lowest group: (0002,xxxx)
+// or (0008,xxxx), little or big endian, then either an explicit VR or an
+// implicit 32-bit length. Anything else is not taken for DICOM.
+bool
+looks_like_bare_dataset(const unsigned char *h, size_t n)
+{
+    static const char vrs[] = "AEASATCSDADSDTFLFDISLOLTOBODOFOLOVOWPNSH"
+                              "SLSQSSSTSVTMUCUIULUNURUSUTUV";
+    if (n < 8)
+        return false;
+    for (int big = 0; big < 2; big++) {
+        unsigned g = big ? (h[0] << 8 | h[1]) : (h[0] | h[1] << 8);
+        unsigned e = big ? (h[2] << 8 | h[3]) : (h[2] | h[3] << 8);
+        if ((g != 0x0002 && g != 0x0008) || e > 0x00ff)
+            continue;
+        for (size_t i = 0; i + 1 < sizeof(vrs); i += 2)
+            if (h[4] == vrs[i] && h[5] == vrs[i + 1])
+                return true;
+        // Implicit VR is little endian only; a first value is short.
+        unsigned long len = (unsigned long)h[4] | (unsigned long)h[5] << 8 |
+                            (unsigned long)h[6] << 16 | (unsigned long)h[7] << 24;
+        if (!big && len < 0x10000)
+            return true;
+    }
+    return false;
+}
+
+// *kind: 0 not DICOM, 1 Part-10 (DICM at 128), 2 a bare dataset.
+int
+probe_kind(const char *path, int *kind, struct sl_err *err)
+{
+    unsigned char head[132];
+    std::FILE *f;
+    size_t n;
+
+    // Plain C I/O only: nothing here can throw.
+    f = std::fopen(path, "rb");
+    if (f == nullptr)
+        return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
+    n = std::fread(head, 1, sizeof(head), f);
+    if (n < sizeof(head) && std::ferror(f)) {
+        std::fclose(f);
+        return SL_ERR(err, SL_EIO, "read error");
+    }
+    std::fclose(f);
+    if (n == sizeof(head) && std::memcmp(head + 128, "DICM", 4) == 0)
+        *kind = 1;
+    else
+        *kind = looks_like_bare_dataset(head, n) ? 2 : 0;
+    return SL_OK;
+}
+
 // Loads path into ff with values over 4 KiB left on disk, and checks that
 // it parsed completely and that no value runs past the end of the file.
 // require_meta: refuse a file without the Part-10 "DICM" prefix.
@@ -215,8 +268,9 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
     int is_dicom = 0;
     int rc;
 
-    if ((rc = sl_dicom_file_probe(path, &is_dicom, err)) != SL_OK)
+    if ((rc = probe_kind(path, &is_dicom, err)) != SL_OK)
         return rc;
+    is_dicom = is_dicom == 1; // Part-10; a bare dataset has no meta
     if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
                       "not a DICOM Part-10 file "
@@ -347,22 +401,11 @@ sl_dicom_init(char *msg, unsigned long msglen)
 extern "C" int
 sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
 {
-    unsigned char head[132];
-    std::FILE *f;
-    size_t n;
+    int kind = 0;
+    int rc = probe_kind(path, &kind, err);
 
-    // Plain C I/O only: nothing here can throw.
-    f = std::fopen(path, "rb");
-    if (f == nullptr)
-        return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
-    n = std::fread(head, 1, sizeof(head), f);
-    if (n < sizeof(head) && std::ferror(f)) {
-        std::fclose(f);
-        return SL_ERR(err, SL_EIO, "read error");
-    }
-    std::fclose(f);
-    *is_dicom = n == sizeof(head) && std::memcmp(head + 128, "DICM", 4) == 0;
-    return SL_OK;
+    *is_dicom = kind != 0;
+    return rc;
 }
 
 extern "C" int

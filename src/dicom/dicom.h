@@ -23,8 +23,10 @@ extern "C" {
 int sl_dicom_init(char *msg, unsigned long msglen);
 
 /* Sets *is_dicom to 1 when path is a DICOM Part-10 file ("DICM" at offset
- * 128), 0 otherwise, reading only those 132 bytes. SL_EIO when the file
- * cannot be opened. */
+ * 128) or a bare dataset without preamble and meta information (its first
+ * element in group 0002 or 0008, explicit or implicit VR, either byte
+ * order), 0 otherwise, reading only the first 132 bytes. SL_EIO when the
+ * file cannot be opened. */
 int sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err);
 
 /* What the pipeline needs to know about one instance. Strings are owned by
