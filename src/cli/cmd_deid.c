@@ -890,9 +890,28 @@ const struct cli_cmd cli_cmd_deid = {
     "INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json resources or Bundles,\n"
-    ".ndjson, .ndjson.gz; DICOM Part-10 files, recognised by content. One key\n"
-    "for everything: a patient's FHIR record and images get the same\n"
-    "pseudonyms and the same date shift.\n"
+    ".ndjson, .ndjson.gz; DICOM Part-10 files (and datasets without meta\n"
+    "information), recognised by content. One key for everything: a\n"
+    "patient's FHIR record and images get the same pseudonyms and the same\n"
+    "date shift.\n"
+    "\n"
+    "Profiles (in profiles/deid/, schema-checked XML):\n"
+    "  basic         the Safe Harbor list (45 CFR 164.514(b)(2)) for FHIR and\n"
+    "                the PS3.15 Basic Profile for DICOM; identifiers become\n"
+    "                keyed pseudonyms (HMAC-SHA256 of the value), dates the\n"
+    "                year (DICOM: removed or dummied). Pseudonymisation over\n"
+    "                the Safe Harbor list, NOT a 164.514(c) de-identification:\n"
+    "                the pseudonyms are derived from identifiers\n"
+    "  longitudinal  basic, with dates shifted by a per-patient number of\n"
+    "                days from the key (DICOM: Retain Longitudinal Temporal\n"
+    "                Information with Modified Dates)\n"
+    "  safe-harbor   FHIR identifiers removed instead of pseudonymised, free\n"
+    "                text removed (ids and UIDs stay keyed so references\n"
+    "                resolve: use a throwaway key for no linkage); DICOM as\n"
+    "                basic\n"
+    "  A site profile extends one of them and overrides rules (FHIR paths and\n"
+    "  data types; DICOM tags, private creators, VRs, 50xx/60xx, options such\n"
+    "  as retain-uids or clean-structured-content, <pixels> rules).\n"
     "\n"
     "Options:\n"
     "  -p, --profile NAME|FILE  basic (default), longitudinal, safe-harbor,\n"
@@ -926,6 +945,10 @@ const struct cli_cmd cli_cmd_deid = {
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"
     "the input path. Exit 0 when everything was de-identified, 3 when some\n"
-    "items were quarantined.\n",
+    "items were quarantined.\n"
+    "\n"
+    "Methods, what Safe Harbor covers and what it does not, how pseudonyms\n"
+    "and date shifts are derived, the DICOM options and pixel data: see\n"
+    "docs/deid.md and sluice(1).\n",
     exec_deid,
 };
