@@ -13,6 +13,7 @@
  * OUTDIR) with a reason file; nothing printed comes from the data. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -678,6 +679,33 @@ deid_worker(void *arg)
     }
 }
 
+/* OUTDIR and QDIR are new or empty: a second run into the same folder
+ * would overwrite the first one's numbered outputs and leave a manifest
+ * that no longer lists what is there. */
+static int
+new_or_empty(const char *dir, const char *what, struct sl_err *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int used = 0;
+
+    if (d == NULL)
+        return errno == ENOENT ? SL_OK
+                               : SL_ERR(err, SL_EIO, "%s: %s", dir,
+                                        strerror(errno));
+    while (!used && (e = readdir(d)) != NULL)
+        used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    if (used)
+        return SL_ERR(err, SL_EUSAGE,
+                      "%s: the %s folder is not empty: sluice deid writes "
+                      "into a new or empty folder, so that what is there "
+                      "is exactly this run's output (remove it or choose "
+                      "another)",
+                      dir, what);
+    return SL_OK;
+}
+
 /* QDIR must not be OUTDIR or inside it: outputs are what gets delivered. */
 static int
 qdir_outside(const char *outdir, const char *qdir, struct sl_err *err)
@@ -781,7 +809,9 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         if ((rc = sl_reid_open(reid_map, reid_key, &r.reid, &err)) != SL_OK)
             goto fail;
     }
-    if ((rc = qdir_outside(outdir, qdir, &err)) != SL_OK)
+    if ((rc = new_or_empty(outdir, "output", &err)) != SL_OK ||
+        (rc = new_or_empty(qdir, "quarantine", &err)) != SL_OK ||
+        (rc = qdir_outside(outdir, qdir, &err)) != SL_OK)
         goto fail;
     if ((rc = collect_inputs(&r, argc - optind, argv + optind, &err)) != SL_OK)
         goto fail;
@@ -918,12 +948,13 @@ const struct cli_cmd cli_cmd_deid = {
     "                           or a site profile that extends one of them\n"
     "  -k, --key-file FILE      the key: the file's bytes, one trailing newline\n"
     "                           ignored, at least 32 ('sluice keygen > FILE')\n"
-    "  -o, --output OUTDIR      where de-identified data goes: OUTDIR/fhir\n"
-    "                           (same kind as each input), OUTDIR/dicom\n"
+    "  -o, --output OUTDIR      where de-identified data goes (a new or\n"
+    "                           empty folder): OUTDIR/fhir (same kind as\n"
+    "                           each input), OUTDIR/dicom\n"
     "                           (PATIENT/STUDY/SERIES/SOP.dcm, by pseudonyms)\n"
     "  -Q, --quarantine QDIR    what could not be made safe, each with a\n"
     "                           reason file (default OUTDIR.quarantine; never\n"
-    "                           inside OUTDIR)\n"
+    "                           inside OUTDIR; new or empty)\n"
     "  -e, --explain            print, per rule, the element paths and tags it\n"
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"

@@ -4,9 +4,9 @@
 # pseudonym, UIDs, date shift), bad input quarantined beside the output,
 # output names never from input names, and the contract's exit codes.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 21
+plan 23
 if ! command -v jq >/dev/null 2>&1 || ! command -v dcmdump >/dev/null 2>&1; then
-    i=0; while [ $i -lt 18 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 23 ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
     exit 0
 fi
 sluice synth --patients 4 --seed 21 -o "$T/in" >/dev/null 2>&1
@@ -31,6 +31,14 @@ while IFS= read -r v; do
 done <"$T/phi.txt"
 check "no identifier of the input in any output file ($(wc -l <"$T/phi.txt") checked)" [ $leaks -eq 0 ]
 check "nothing from the data or input paths printed" sh -c "! grep -qF -f '$T/phi.txt' '$T/stdout' '$T/stderr' && ! grep -q SMITH '$T/stdout' '$T/stderr'"
+# a second run into the same folder is refused: it would overwrite the
+# first run's numbered outputs and leave a manifest that lists only its own
+(cd "$T/out" && find . -type f -exec sha256sum {} + | sort) >"$T/before"
+sluice deid --key-file "$T/key" -o "$T/out" "$T/in" >/dev/null 2>"$T/again.err"
+check "a non-empty OUTDIR is refused with exit 1 and a reason" \
+    sh -c "[ $? -eq 1 ] && grep -q 'not empty' '$T/again.err'"
+check "the first run's output is left as it was" \
+    sh -c "(cd '$T/out' && find . -type f -exec sha256sum {} + | sort) | cmp -s - '$T/before'"
 n_obs_in=$(jq '[.entry[].resource | select(.resourceType=="Observation")] | length' "$T"/in/fhir/*.json | awk '{s+=$1} END {print s}')
 n_obs_out=$(jq '[.entry[].resource | select(.resourceType=="Observation")] | length' "$T"/out/fhir/*.json | awk '{s+=$1} END {print s}')
 check "every Observation survives ($n_obs_out of $n_obs_in)" [ "$n_obs_in" = "$n_obs_out" ]
