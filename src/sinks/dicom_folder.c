@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "dicom/dicom.h"
 #include "sinks/sinks.h"
+#include "sinks/sinks_int.h"
 
 #define NAME_MAX_KEEP 128
 #define COPY_CHUNK    65536
@@ -36,6 +37,8 @@ struct dicom_folder_sink {
     const char *id; /* target id, owned by the config */
     char *root;
     int flat;
+    /* layout folders, dicomdir or zip: all is done there (dicom_media.c) */
+    struct dicom_media *media;
     uint64_t written;   /* new files */
     uint64_t unchanged; /* already there with the same bytes */
     /* 1: fsync every file and folder as it is written (jobs: a resume
@@ -53,6 +56,7 @@ sink_close(void *vctx)
 
     if (k == NULL)
         return;
+    dicom_media_close(k->media);
     free(k->root);
     free(k);
 }
@@ -92,10 +96,10 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     const char *id = node && node->id ? node->id : "dicom-folder";
     const char *layout = sl_conf_get(node, "layout");
     int line = node ? node->line : 0;
+    enum sl_export_layout ml = SL_EXPORT_FOLDERS;
     char msg[256];
-    int rc;
+    int rc, media = 0;
 
-    (void)run_id;
     k = sl_calloc(1, sizeof(*k));
     k->id = id;
     k->root = sl_conf_get_path(cfg, node, "path");
@@ -114,15 +118,32 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         k->flat = 0;
     } else if (strcmp(layout, "flat") == 0) {
         k->flat = 1;
+    } else if (strcmp(layout, "folders") == 0 ||
+               strcmp(layout, "dicomdir") == 0 ||
+               strcmp(layout, "zip") == 0) {
+        ml = layout[0] == 'f'   ? SL_EXPORT_FOLDERS
+             : layout[0] == 'd' ? SL_EXPORT_DICOMDIR
+                                : SL_EXPORT_ZIP;
+        media = 1;
     } else {
         rc = SL_ERR(err, SL_ECONFIG,
                     "line %d: target '%s': layout is "
-                    "\"patient/study/series\" or \"flat\"",
+                    "\"patient/study/series\", \"flat\", \"folders\", "
+                    "\"dicomdir\" or \"zip\"",
                     line, id);
         goto out;
     }
     if (sl_dicom_init(msg, sizeof(msg)) != 0) {
         rc = SL_ERR(err, SL_EDICOM, "target '%s': %s", id, msg);
+        goto out;
+    }
+    if (media) {
+        rc = dicom_media_open(cfg, node, ml, k->root, k->sync_each, run_id,
+                              state, &k->media, err);
+        if (rc != SL_OK)
+            goto out;
+        *ctx = k;
+        k = NULL; /* the caller owns it now */
         goto out;
     }
     if ((rc = sl_mkdir_p(k->root, err)) != SL_OK)
@@ -198,9 +219,8 @@ out:
     return same;
 }
 
-/* Creates dir and parents and makes the new entries durable. */
-static int
-mkdir_durable(const char *root, const char *dir, int sync_each,
+int
+sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
               struct sl_err *err)
 {
     char *p;
@@ -237,6 +257,8 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     char *pid = NULL, *study = NULL, *series = NULL;
     int rc, same;
 
+    if (k->media != NULL)
+        return dicom_media_put(k->media, it, taken, err);
     *taken = 0;
     if (it->kind != SL_ITEM_DICOM)
         return SL_OK;
@@ -267,7 +289,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
         free(b);
     }
     dst = sl_path_join(dir, file);
-    if ((rc = mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
+    if ((rc = sinks_mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
         goto fail;
     if (sl_path_exists(dst)) {
         same = same_content(src, dst);
@@ -308,10 +330,10 @@ out:
 
 /* Flushes everything written under the root (one syscall for the whole
  * file system, instead of one fsync per file). */
-static int
-sync_root(const struct dicom_folder_sink *k)
+int
+sinks_syncfs(const char *dir)
 {
-    int fd = open(k->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
     if (fd < 0)
         return -1;
@@ -325,8 +347,10 @@ sink_checkpoint(void *vctx, char **state, struct sl_err *err)
 {
     struct dicom_folder_sink *k = vctx;
 
+    if (k->media != NULL)
+        return dicom_media_checkpoint(k->media, state, err);
     /* With sync_each every put() already fsynced its file and folder. */
-    if (!k->sync_each && sync_root(k) != 0)
+    if (!k->sync_each && sinks_syncfs(k->root) != 0)
         return SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                       k->id, strerror(errno));
     *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64, k->written,
@@ -341,6 +365,8 @@ sink_finish(void *vctx, struct sl_err *err)
     char *path, *json;
     int rc;
 
+    if (k->media != NULL)
+        return dicom_media_finish(k->media, err);
     /* Counts only: the manifest is delivered with the data. */
     json = sl_asprintf("{\"layout\": \"%s\", \"written\": %" PRIu64
                        ", \"unchanged\": %" PRIu64 "}\n",
@@ -352,13 +378,22 @@ sink_finish(void *vctx, struct sl_err *err)
         rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json", k->id);
     free(path);
     free(json);
-    if (rc == SL_OK && !k->sync_each && sync_root(k) != 0)
+    if (rc == SL_OK && !k->sync_each && sinks_syncfs(k->root) != 0)
         rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                     k->id, strerror(errno));
     return rc;
 }
 
+static void
+sink_committed(void *vctx)
+{
+    struct dicom_folder_sink *k = vctx;
+
+    if (k->media != NULL)
+        dicom_media_committed(k->media);
+}
+
 const struct sl_sink_ops sl_sink_dicom_folder = {
     "dicom-folder",  sink_open,   sink_put,
-    sink_checkpoint, sink_finish, sink_close, NULL,
+    sink_checkpoint, sink_finish, sink_close, sink_committed,
 };
