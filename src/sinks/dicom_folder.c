@@ -3,8 +3,10 @@
  *
  * Configuration: path (the folder, required); layout "patient/study/series"
  * (default: PATH/<PatientID>/<StudyUID>/<SeriesUID>/<SOPUID>.dcm) or
- * "flat" (PATH/<SOPUID>.dcm). Folder and file names keep only
+ * "flat" (PATH/<SOPUID>.dcm), here. Folder and file names keep only
  * [A-Za-z0-9._-]; anything else becomes '_', an empty name "unknown".
+ * Layouts "folders", "dicomdir" and "zip" (those of `sluice export-dicom`,
+ * with manifests, de-identified instances only) are in dicom_media.c.
  *
  * Each file is written to a hidden temporary file in its folder, fsynced
  * and renamed, so a file is either whole or absent. That makes put()
@@ -257,8 +259,6 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     char *pid = NULL, *study = NULL, *series = NULL;
     int rc, same;
 
-    if (k->media != NULL)
-        return dicom_media_put(k->media, it, taken, err);
     *taken = 0;
     if (it->kind != SL_ITEM_DICOM)
         return SL_OK;
@@ -268,6 +268,8 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (src == NULL)
         return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
                       k->id, it->pos ? it->pos : "?");
+    if (k->media != NULL)
+        return dicom_media_put(k->media, it, src, err);
     rc = sl_dicom_summary_read(src, &sum, &rerr);
     if (rc == SL_ENOMEM)
         return SL_ERR(err, rc, "%s", rerr.msg);

@@ -316,19 +316,6 @@ drop_old_stages(const struct dicom_media *m)
     closedir(d);
 }
 
-/* A file or folder name from a target id. */
-static char *
-id_name(const char *id)
-{
-    char *s = sl_strdup(id), *p;
-
-    for (p = s; *p != '\0'; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-            *p = '_';
-    return s;
-}
-
 void
 dicom_media_close(struct dicom_media *m)
 {
@@ -367,7 +354,7 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
                                                         : "sluice-state.db");
     sd = sl_path_dir(sp);
     sinks = sl_path_join(sd, "sinks");
-    name = id_name(m->id);
+    name = sl_export_name_safe("", m->id);
     m->book = sl_path_join(sinks, name);
     m->journal = sl_path_join(m->book, "journal.tsv");
     free(sp);
@@ -445,26 +432,17 @@ deliver(struct dicom_media *m, const char *src, const struct sl_export_inst *x,
 }
 
 int
-dicom_media_put(struct dicom_media *m, struct sl_item *it, int *taken,
+dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
                 struct sl_err *err)
 {
     struct sl_export_inst x;
     struct sl_export_inst *d;
     struct sl_err rerr = { 0 };
-    const char *src, *refused = NULL;
+    const char *refused = NULL;
     char *dst = NULL, *line = NULL, have[65];
     long at;
     int rc;
 
-    *taken = 0;
-    if (it->kind != SL_ITEM_DICOM)
-        return SL_OK;
-    *taken = 1;
-    /* A stage's rewritten copy if there is one: that is what leaves. */
-    src = it->tmp_path ? it->tmp_path : it->path;
-    if (src == NULL)
-        return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
-                      m->id, it->pos ? it->pos : "?");
     rc = sl_export_inst_read(src, &x, &refused, &rerr);
     if (rc == SL_ENOMEM)
         return SL_ERR(err, rc, "%s", rerr.msg);

@@ -189,9 +189,8 @@ sl_export_add(struct sl_export *e, struct sl_export_inst *x)
     return 0;
 }
 
-/* A file or folder name from a de-identified value: [A-Za-z0-9._-] only. */
-static char *
-safe_name(const char *prefix, const char *v)
+char *
+sl_export_name_safe(const char *prefix, const char *v)
 {
     char *s = sl_asprintf("%s%s", prefix, v != NULL && *v ? v : "unknown");
     char *p;
@@ -200,6 +199,10 @@ safe_name(const char *prefix, const char *v)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
               (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
             *p = '_';
+    /* Never ".", ".." or a hidden name: a value kept by a site profile
+     * could be either. */
+    if (s[0] == '.')
+        s[0] = '_';
     if (strlen(s) > 128)
         s[128] = '\0';
     return s;
@@ -215,11 +218,11 @@ sl_export_rel_make(const struct sl_export *e, const struct sl_export_inst *x,
         /* ISO 9660 names: 8 characters per component. */
         return sl_asprintf("P%07zu/S%07zu/R%07zu/I%07zu", x->patient_no + 1,
                            x->study_no + 1, x->series_no + 1, ino);
-    p = safe_name("", x->patient);
-    s = safe_name("study-", x->study);
-    m = safe_name("", x->modality);
-    r = safe_name("", x->series);
-    o = safe_name("", x->sop);
+    p = sl_export_name_safe("", x->patient);
+    s = sl_export_name_safe("study-", x->study);
+    m = sl_export_name_safe("", x->modality);
+    r = sl_export_name_safe("", x->series);
+    o = sl_export_name_safe("", x->sop);
     rel = sl_asprintf("%s/%s/%s-%s/%s.dcm", p, s, m, r, o);
     free(p);
     free(s);

@@ -69,6 +69,11 @@ int sl_export_add(struct sl_export *e, struct sl_export_inst *x);
 char *sl_export_rel_make(const struct sl_export *e,
                          const struct sl_export_inst *x, size_t ino);
 
+/* A file or folder name: prefix and v ("unknown" when empty) with
+ * anything but [A-Za-z0-9._-] made '_', and a leading '.' too (never
+ * ".", ".." or hidden), at most 128 characters. Caller frees. */
+char *sl_export_name_safe(const char *prefix, const char *v);
+
 /* SHA-256 of a file, as 64 lowercase hex digits. */
 int sl_export_sha256_file(const char *path, char out[65], struct sl_err *err);
 

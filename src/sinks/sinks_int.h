@@ -22,7 +22,8 @@ int dicom_media_open(const struct sl_config *cfg,
                      const char *root, int sync_each, const char *run_id,
                      const char *state, struct dicom_media **out,
                      struct sl_err *err);
-int dicom_media_put(struct dicom_media *m, struct sl_item *it, int *taken,
+/* Delivers the DICOM item it, whose file is src. */
+int dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
                     struct sl_err *err);
 int dicom_media_checkpoint(struct dicom_media *m, char **state,
                            struct sl_err *err);
