@@ -1,5 +1,16 @@
 # tests of the dicom-folder sink's layouts with manifests (folders,
 # dicomdir, zip) through `sluice run`
-SINK_TESTS = tests/integration/sink_dicom_layouts.sh
+SINK_TESTS = tests/integration/sink_dicom_layouts.sh \
+	tests/integration/sink_journal_fuzz.sh
 TESTS += $(SINK_TESTS)
 EXTRA_DIST += $(SINK_TESTS)
+
+# The fuzz target of the sink's journal parser, built and run like those
+# of tests/fuzz.mk (docs/fuzzing.md).
+FUZZ_TARGETS += tests/fuzz/fuzz_sink_journal
+FUZZ_RUN += sink_journal
+tests_fuzz_fuzz_sink_journal_SOURCES = tests/fuzz/fuzz_sink_journal.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_sink_journal_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sink_journal_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_sink_journal_SOURCES = force-cxx-link.cc
