@@ -13,7 +13,7 @@ for tool in dcmdump dcmmkdir unzip jq sha256sum; do
         exit 0
     fi
 done
-plan 42
+plan 43
 
 # conf DIR: jobs f, d, z (one per layout, with <deid>) and copy (none).
 conf() {
@@ -186,12 +186,18 @@ for j in f d z; do
     rc=1
     for delay in 0.1 0.05 0.15 0.08 0.2 0.12 0.3 0.1 0.25 0.15; do
         $SLUICE --config "$K/sluice.xml" -q -j 2 run $j --no-progress \
-            --commit-every 1 >/dev/null 2>&1 &
+            --commit-every 1 >/dev/null 2>>"$K/loop-$j.txt" &
         pid=$!
         sleep $delay
         if kill -9 $pid 2>/dev/null; then
             wait $pid 2>/dev/null
             kills=$((kills + 1))
+            # The kill may have hit a run that had just finished.
+            if sluice --config "$K/sluice.xml" runs 2>/dev/null |
+                grep -q " $j  *finished"; then
+                rc=0
+                break
+            fi
         else
             wait $pid
             rc=$?
@@ -202,6 +208,7 @@ for j in f d z; do
         sluice --config "$K/sluice.xml" -q run $j --no-progress >/dev/null 2>"$K/err-$j.txt"
         rc=$?
     fi
+    [ $rc -eq 0 ] || sed 's/^/# /' "$K/loop-$j.txt" "$K/err-$j.txt" 2>/dev/null | tail -n 20
     runs=$(sluice --config "$K/sluice.xml" runs 2>/dev/null | grep -c " $j  *finished")
     check "kill -9 ($j): finishes (exit $rc) after $kills kills, one run resumed" \
         sh -c "[ $rc -eq 0 ] && [ $kills -ge 1 ] && [ $runs -eq 1 ]"
@@ -220,6 +227,19 @@ mkdir -p "$K/zx" && (cd "$K/zx" && unzip -q "$O"/run-*.zip)
 shas "$K/zx" >"$K/z.sha"
 check "kill -9 (zip): one zip, each instance exactly once, manifest matching" \
     sh -c "[ \$(ls '$O' | wc -l) -eq 1 ] && [ \$(find '$K/zx' -name '*.dcm' | wc -l) -eq $nk ] && [ \$(tail -n +2 '$K/zx/manifest.csv' | wc -l) -eq $nk ] && [ ! -s '$K/z.sha' ]"
+# A run stopped after it started and before its first checkpoint resumes
+# from the beginning (it used to fail for ever with "has no checkpoint").
+if command -v sqlite3 >/dev/null; then
+    sqlite3 "$K/state/sluice.db" "INSERT INTO runs (id, job, status, started, attempts) VALUES ('run-20000101-000000-000000', 'f', 'running', '2000-01-01T00:00:00Z', 1)"
+    sluice --config "$K/sluice.xml" -q run f --no-progress >/dev/null 2>"$K/nock.txt"
+    rc=$?
+    O="$K/out/folders"
+    shas "$O" >"$K/f2.sha"
+    check "a run killed before its first checkpoint resumes from the start (exit $rc), still exactly once" \
+        sh -c "[ $rc -eq 0 ] && [ \$(find '$O' -name '*.dcm' | wc -l) -eq $nk ] && [ \$(tail -n +2 '$O/manifest.csv' | wc -l) -eq $nk ] && [ ! -s '$K/f2.sha' ]"
+else
+    skip "sqlite3 is not installed"
+fi
 left=$(find "$K/out" "$K/state/sinks" -name '.*' -o -name '*.tmp*' -o -name '*.zip.*' -o -type d -name 'run-*' | wc -l)
 check "kill -9: no temporary, staging or partial file left ($left)" [ "$left" -eq 0 ]
 finish
