@@ -1331,6 +1331,36 @@ sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
     }
 }
 
+/* DicomDirInterface with its application profile chosen without a
+ * DICOMDIR being made (selectApplicationProfile() is protected). */
+struct dicomdir_checker : DicomDirInterface {
+    OFCondition select(E_ApplicationProfile p)
+    {
+        return selectApplicationProfile(p);
+    }
+};
+
+extern "C" int
+sl_dicom_dicomdir_check(const char *path, struct sl_err *err)
+{
+    try {
+        quiet_dcmtk();
+        dicomdir_checker dd;
+        dd.disableTransferSyntaxCheck(OFFalse);
+        dd.enableInventMode(OFTrue);
+        OFCondition c =
+            dd.select(DicomDirInterface::AP_GeneralPurpose);
+        if (c.good())
+            c = dd.checkDicomFile(OFFilename(path), OFFilename(), OFFalse);
+        if (c.bad())
+            return SL_ERR(err, SL_EDICOM, "DICOMDIR: cannot index it: %s",
+                          c.text());
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
 extern "C" const char *
 sl_dicom_elem_value(const struct sl_dicom_elem *e)
 {

@@ -202,6 +202,10 @@ int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
  * syntax is not restricted to uncompressed. */
 int sl_dicom_dicomdir_write(const char *root, const char *const *files,
                             size_t n, struct sl_err *err);
+/* Checks that sl_dicom_dicomdir_write() can index the Part-10 file at
+ * path (same profile and settings), wherever it is now. SL_OK, or
+ * SL_EDICOM with DCMTK's reason. */
+int sl_dicom_dicomdir_check(const char *path, struct sl_err *err);
 
 #ifdef __cplusplus
 }

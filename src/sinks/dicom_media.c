@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "dicom/dicom.h"
 #include "sinks/sinks_int.h"
 
 #define JOURNAL_MAGIC "sluice-dicom-folder-journal 1"
@@ -388,6 +389,21 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         nftw(m->stage, rm_stale, 16, FTW_PHYS);
     if ((rc = journal_load(m, keep, err)) != SL_OK)
         goto out;
+    if (l == SL_EXPORT_DICOMDIR && m->all.n == 0) {
+        /* Names are numbers here: new instances would take the names of
+         * files this journal does not know. */
+        char *dd = sl_path_join(m->root, "DICOMDIR");
+        int there = sl_path_exists(dd);
+        free(dd);
+        if (there) {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "target '%s': %s holds a DICOMDIR media set that "
+                        "this target did not deliver (or its journal in %s "
+                        "is gone): point the target to a new or empty folder",
+                        m->id, m->root, m->book);
+            goto out;
+        }
+    }
     if (l == SL_EXPORT_ZIP)
         drop_old_stages(m);
     if ((m->jf = fopen(m->journal, "a")) == NULL) {
@@ -476,6 +492,13 @@ dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
             !sl_path_exists(dst) && (rc = deliver(m, src, d, err)) != SL_OK)
             goto fail;
         rc = SL_OK;
+        goto out;
+    }
+    if (m->layout == SL_EXPORT_DICOMDIR &&
+        sl_dicom_dicomdir_check(src, &rerr) != SL_OK) {
+        /* Refused now rather than failing every end of run from here
+         * on, when the DICOMDIR is rebuilt. */
+        rc = sl_item_quarantine(it, "sink", "%s", rerr.msg);
         goto out;
     }
     x.run = sl_strdup(m->run_id);

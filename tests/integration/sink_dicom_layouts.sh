@@ -7,13 +7,13 @@
 # refused instance by instance; kill -9 and resume deliver each instance
 # exactly once with a manifest that matches.
 . "${top_srcdir}/tests/integration/lib.sh"
-for tool in dcmdump dcmmkdir unzip jq sha256sum; do
+for tool in dcmdump dcmmkdir dcmodify unzip jq sha256sum; do
     if ! command -v $tool >/dev/null; then
         echo "1..0 # SKIP $tool is not installed"
         exit 0
     fi
 done
-plan 43
+plan 45
 
 # conf DIR: jobs f, d, z (one per layout, with <deid>) and copy (none).
 conf() {
@@ -174,6 +174,25 @@ check "copy job: the reason says de-identified instances only" \
 check "copy job: its manifest lists nothing and no original value" \
     sh -c "[ \$(jq .instances '$T/out/copy/manifest.json') -eq 0 ] && ! leaks '$T'/out/copy/manifest.* >/dev/null"
 check "copy job: no original value in its messages" sh -c "! leaks '$T/copy.txt' '$T/q.txt' >/dev/null"
+
+# An instance DCMTK will not index is quarantined, not a DICOMDIR that
+# fails at every end of run.
+X="$T/x"
+conf "$X"
+cp "$T/syn/dicom/000001/1/1.dcm" "$X/in/dicom/ok.dcm"
+cp "$T/syn/dicom/000002/1/1.dcm" "$X/in/dicom/odd.dcm"
+dcmodify -nb -m "(0008,0016)=1.2.826.0.1.3680043.99999.1" "$X/in/dicom/odd.dcm" >/dev/null 2>&1
+sluice --config "$X/sluice.xml" -q run d --no-progress >/dev/null 2>&1
+rc=$?
+sluice --config "$X/sluice.xml" quarantine list >"$X/q.txt" 2>&1
+n=$(dcmdump "$X/out/dicomdir/DICOMDIR" 2>/dev/null | grep -c ReferencedFileID)
+check "dicomdir: an instance DCMTK cannot index is quarantined (exit $rc), the other delivered ($n)" \
+    sh -c "[ $rc -eq 3 ] && [ $n -eq 1 ] && grep -q 'DICOMDIR: cannot index' '$X/q.txt'"
+rm -rf "$X/state/sinks"
+sluice --config "$X/sluice.xml" -q run d --no-progress >/dev/null 2>"$X/err.txt"
+rc=$?
+check "dicomdir: a media set the journal does not know is refused (exit $rc)" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'did not deliver' '$X/err.txt'"
 
 # kill -9 mid-run, then resume: exactly once, manifests that match
 K="$T/k"
