@@ -1298,16 +1298,24 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
     }
 }
 
+/* The settings of every DICOMDIR sluice makes or checks: missing type 1
+ * keys invented (dcmmkdir +I), any transfer syntax. */
+static void
+dicomdir_setup(DicomDirInterface &dd)
+{
+    quiet_dcmtk();
+    dd.disableTransferSyntaxCheck(OFFalse);
+    dd.enableInventMode(OFTrue);
+}
+
 extern "C" int
 sl_dicom_dicomdir_write(const char *root, const char *const *files, size_t n,
                         struct sl_err *err)
 {
     try {
-        quiet_dcmtk();
         DicomDirInterface dd;
         std::string path = std::string(root) + "/DICOMDIR";
-        dd.disableTransferSyntaxCheck(OFFalse);
-        dd.enableInventMode(OFTrue);
+        dicomdir_setup(dd);
         OFCondition c =
             dd.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose,
                                  OFFilename(path.c_str()), "SLUICE");
@@ -1344,12 +1352,9 @@ extern "C" int
 sl_dicom_dicomdir_check(const char *path, struct sl_err *err)
 {
     try {
-        quiet_dcmtk();
         dicomdir_checker dd;
-        dd.disableTransferSyntaxCheck(OFFalse);
-        dd.enableInventMode(OFTrue);
-        OFCondition c =
-            dd.select(DicomDirInterface::AP_GeneralPurpose);
+        dicomdir_setup(dd);
+        OFCondition c = dd.select(DicomDirInterface::AP_GeneralPurpose);
         if (c.good())
             c = dd.checkDicomFile(OFFilename(path), OFFilename(), OFFalse);
         if (c.bad())

@@ -386,16 +386,7 @@ sink_finish(void *vctx, struct sl_err *err)
     return rc;
 }
 
-static void
-sink_committed(void *vctx)
-{
-    struct dicom_folder_sink *k = vctx;
-
-    if (k->media != NULL)
-        dicom_media_committed(k->media);
-}
-
 const struct sl_sink_ops sl_sink_dicom_folder = {
     "dicom-folder",  sink_open,   sink_put,
-    sink_checkpoint, sink_finish, sink_close, sink_committed,
+    sink_checkpoint, sink_finish, sink_close, NULL,
 };

@@ -58,7 +58,6 @@ struct dicom_media {
     FILE *jf;
     struct sl_export all; /* every instance in the journal, in order */
     uint64_t written, unchanged;
-    int finished; /* finish() done: committed() may drop the staging */
 };
 
 /* ---- journal --------------------------------------------------------------- */
@@ -293,9 +292,11 @@ rm_tree(const char *dir)
     nftw(dir, rm_any, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* zip: staging folders of other runs are from runs that finished (the
- * pipeline resumes an unfinished run before it starts another one), left
- * by a crash just after their last checkpoint. */
+/* zip: the staging folders of other runs go. A run's staging stays
+ * until then, because its zip is written again from it when the run
+ * resumes after a crash between its last checkpoint and the moment it is
+ * recorded as finished; a run with another id means that one is over (the
+ * pipeline resumes an unfinished run before it starts another). */
 static void
 drop_old_stages(const struct dicom_media *m)
 {
@@ -696,19 +697,9 @@ done:
         rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                     m->id, strerror(errno));
 out:
-    if (rc == SL_OK)
-        m->finished = 1;
-    else
+    if (rc != SL_OK)
         sl_err_prefix(err, "target '%s': ", m->id);
     free(zpath);
     sl_export_free(&e);
     return rc;
-}
-
-void
-dicom_media_committed(struct dicom_media *m)
-{
-    /* The run is recorded as finished: its zip is the delivery now. */
-    if (m->finished && m->stage != NULL)
-        rm_tree(m->stage);
 }

@@ -28,7 +28,6 @@ int dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
 int dicom_media_checkpoint(struct dicom_media *m, char **state,
                            struct sl_err *err);
 int dicom_media_finish(struct dicom_media *m, struct sl_err *err);
-void dicom_media_committed(struct dicom_media *m);
 void dicom_media_close(struct dicom_media *m); /* NULL-safe */
 
 /* Parses one journal line (without its newline) into x (the caller owns

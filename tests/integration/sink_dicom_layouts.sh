@@ -13,7 +13,7 @@ for tool in dcmdump dcmmkdir dcmodify unzip jq sha256sum; do
         exit 0
     fi
 done
-plan 45
+plan 46
 
 # conf DIR: jobs f, d, z (one per layout, with <deid>) and copy (none).
 conf() {
@@ -259,6 +259,12 @@ if command -v sqlite3 >/dev/null; then
 else
     skip "sqlite3 is not installed"
 fi
+# the next scheduled run: nothing new, the last run's zip staging goes
+for j in f d z; do
+    sluice --config "$K/sluice.xml" -q run $j --no-progress >/dev/null 2>&1
+done
+check "kill -9: the next runs deliver nothing new (still one zip)" \
+    sh -c "[ \$(ls '$K/out/zip' | wc -l) -eq 1 ] && [ \$(find '$K/out/folders' -name '*.dcm' | wc -l) -eq $nk ]"
 left=$(find "$K/out" "$K/state/sinks" -name '.*' -o -name '*.tmp*' -o -name '*.zip.*' -o -type d -name 'run-*' | wc -l)
 check "kill -9: no temporary, staging or partial file left ($left)" [ "$left" -eq 0 ]
 finish
