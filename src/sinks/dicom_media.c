@@ -667,8 +667,10 @@ dicom_media_finish(struct dicom_media *m, struct sl_err *err)
                "folder: left out of the manifest",
                m->id, missing);
     if (m->layout == SL_EXPORT_ZIP) {
-        if (e.n == 0)
-            goto done; /* nothing new: no zip */
+        if (e.n == 0) {
+            rm_tree(m->stage); /* nothing new: no zip, nothing staged */
+            goto done;
+        }
         zpath = sl_asprintf("%s/%s.zip", m->root, m->run_id);
         if ((rc = sl_export_zip_open(zpath, 0, &z, err)) != SL_OK)
             goto out;
