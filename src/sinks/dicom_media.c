@@ -701,6 +701,12 @@ done:
 out:
     if (rc != SL_OK)
         sl_err_prefix(err, "target '%s': ", m->id);
+    else
+        sl_log(SL_LOG_INFO,
+               "target '%s' (%s): %" PRIu64 " instances delivered by this "
+               "run, %" PRIu64 " delivered before; the manifests list %zu",
+               m->id, sl_export_layout_name(m->layout), m->written,
+               m->unchanged, e.n);
     free(zpath);
     sl_export_free(&e);
     return rc;
