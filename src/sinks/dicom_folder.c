@@ -121,8 +121,7 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     } else if (strcmp(layout, "flat") == 0) {
         k->flat = 1;
     } else if (strcmp(layout, "folders") == 0 ||
-               strcmp(layout, "dicomdir") == 0 ||
-               strcmp(layout, "zip") == 0) {
+               strcmp(layout, "dicomdir") == 0 || strcmp(layout, "zip") == 0) {
         ml = layout[0] == 'f'   ? SL_EXPORT_FOLDERS
              : layout[0] == 'd' ? SL_EXPORT_DICOMDIR
                                 : SL_EXPORT_ZIP;
@@ -223,7 +222,7 @@ out:
 
 int
 sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
-              struct sl_err *err)
+                    struct sl_err *err)
 {
     char *p;
     int rc;

@@ -43,7 +43,7 @@
 #include "dicom/dicom.h"
 #include "sinks/sinks_int.h"
 
-#define JOURNAL_MAGIC "sluice-dicom-folder-journal 1"
+#define JOURNAL_MAGIC  "sluice-dicom-folder-journal 1"
 #define JOURNAL_FIELDS 9
 
 struct dicom_media {
@@ -60,7 +60,7 @@ struct dicom_media {
     uint64_t written, unchanged;
 };
 
-/* ---- journal --------------------------------------------------------------- */
+/* ---- journal ------------------------------------------------------------- */
 static int
 hex64(const char *s)
 {
@@ -108,8 +108,8 @@ dicom_media_journal_parse(const char *line, struct sl_export_inst *x)
         f[i] = tab ? sl_strndup(p, (size_t)(tab - p)) : sl_strdup(p);
         p = tab ? tab + 1 : p;
     }
-    if (!rel_ok(f[0]) || !rel_ok(f[1]) || f[3][0] == '\0' ||
-        f[4][0] == '\0' || f[5][0] == '\0' || !hex64(f[8]))
+    if (!rel_ok(f[0]) || !rel_ok(f[1]) || f[3][0] == '\0' || f[4][0] == '\0' ||
+        f[5][0] == '\0' || !hex64(f[8]))
         goto bad;
     x->run = f[0];
     x->rel = f[1];
@@ -144,8 +144,8 @@ field_add(struct sl_buf *b, const char *v)
 static char *
 journal_line(const struct sl_export_inst *x)
 {
-    const char *v[JOURNAL_FIELDS] = { x->run,   x->rel,      x->patient,
-                                      x->study, x->series,   x->sop,
+    const char *v[JOURNAL_FIELDS] = { x->run,      x->rel,    x->patient,
+                                      x->study,    x->series, x->sop,
                                       x->modality, x->method, x->sha256 };
     struct sl_buf b;
     size_t i;
@@ -239,8 +239,9 @@ cut:
     fclose(f);
     f = NULL;
     if (rc == SL_OK && truncate(m->journal, good) != 0)
-        rc = SL_ERR(err, SL_EIO, "target '%s': cannot roll its journal back: %s",
-                    m->id, strerror(errno));
+        rc =
+            SL_ERR(err, SL_EIO, "target '%s': cannot roll its journal back: %s",
+                   m->id, strerror(errno));
     if (rc == SL_OK && good == 0) {
         sl_export_free(&m->all);
         sl_export_init(&m->all, m->layout);
@@ -253,7 +254,7 @@ out:
     return rc;
 }
 
-/* ---- files ------------------------------------------------------------------ */
+/* ---- files --------------------------------------------------------------- */
 /* nftw callbacks: remove what a crash left (hidden temporaries of
  * sl_file_copy(), NAME.tmp.PID of sl_file_write_atomic(), libzip's
  * NAME.zip.XXXXXX), or a whole tree. */
@@ -263,13 +264,12 @@ rm_stale(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
     const char *base = path + ftw->base;
 
     (void)sb;
-    if (flag == FTW_F &&
-        ((base[0] == '.' && strstr(base, ".tmp.") != NULL) ||
-         (ftw->level == 1 &&
-          (strncmp(base, "manifest.", 9) == 0 ||
-           strncmp(base, "DICOMDIR.", 9) == 0) &&
-          strstr(base, ".tmp") != NULL) ||
-         (ftw->level == 1 && strstr(base, ".zip.") != NULL)))
+    if (flag == FTW_F && ((base[0] == '.' && strstr(base, ".tmp.") != NULL) ||
+                          (ftw->level == 1 &&
+                           (strncmp(base, "manifest.", 9) == 0 ||
+                            strncmp(base, "DICOMDIR.", 9) == 0) &&
+                           strstr(base, ".tmp") != NULL) ||
+                          (ftw->level == 1 && strstr(base, ".zip.") != NULL)))
         unlink(path);
     return 0;
 }
@@ -352,8 +352,8 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     m->run_id = sl_strdup(run_id ? run_id : "run");
     m->sync_each = sync_each;
     sl_export_init(&m->all, l);
-    sp = sl_path_resolve(cfg->base_dir, cfg->state_path ? cfg->state_path
-                                                        : "sluice-state.db");
+    sp = sl_path_resolve(cfg->base_dir,
+                         cfg->state_path ? cfg->state_path : "sluice-state.db");
     sd = sl_path_dir(sp);
     sinks = sl_path_join(sd, "sinks");
     name = sl_export_name_safe("", m->id);
@@ -417,9 +417,9 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         fputs(h, m->jf);
         free(h);
         if (fflush(m->jf) != 0) {
-            rc = SL_ERR(err, SL_EIO,
-                        "target '%s': cannot write its journal: %s", m->id,
-                        strerror(errno));
+            rc =
+                SL_ERR(err, SL_EIO, "target '%s': cannot write its journal: %s",
+                       m->id, strerror(errno));
             goto out;
         }
     }
@@ -555,9 +555,8 @@ dicom_media_checkpoint(struct dicom_media *m, char **state, struct sl_err *err)
         return SL_ERR(err, SL_EIO, "target '%s': cannot sync its journal: %s",
                       m->id, strerror(errno));
     /* With sync_each every put() already fsynced its file and folder. */
-    if (!m->sync_each &&
-        (sinks_syncfs(m->root) != 0 ||
-         (m->stage != NULL && sinks_syncfs(m->stage) != 0)))
+    if (!m->sync_each && (sinks_syncfs(m->root) != 0 ||
+                          (m->stage != NULL && sinks_syncfs(m->stage) != 0)))
         return SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                       m->id, strerror(errno));
     *state = sl_asprintf("journal=%ld written=%" PRIu64 " unchanged=%" PRIu64,

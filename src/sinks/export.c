@@ -16,7 +16,7 @@
 #include "dicom/dicom.h"
 #include "sinks/export.h"
 
-/* ---- keys: distinct strings with a hash index ------------------------------ */
+/* ---- keys: distinct strings with a hash index ---------------------------- */
 static size_t
 str_hash(const char *s)
 {
@@ -83,7 +83,7 @@ keys_index(struct sl_export_keys *k, const char *key)
     return k->sv.n - 1;
 }
 
-/* ---- the set ------------------------------------------------------------------ */
+/* ---- the set ------------------------------------------------------------- */
 void
 sl_export_init(struct sl_export *e, enum sl_export_layout layout)
 {
@@ -275,7 +275,7 @@ out:
     return rc;
 }
 
-/* ---- manifests ------------------------------------------------------------ */
+/* ---- manifests ----------------------------------------------------------- */
 static const char *
 nz(const char *s)
 {
@@ -311,7 +311,8 @@ sl_export_manifests(const struct sl_export *e, const char *run, char **json,
     json_object_set_new(root, "generator",
                         json_string("sluice " PACKAGE_VERSION));
     json_object_set_new(root, "created", json_string(now));
-    json_object_set_new(root, "layout", json_string(sl_export_layout_name(e->layout)));
+    json_object_set_new(root, "layout",
+                        json_string(sl_export_layout_name(e->layout)));
     if (run != NULL)
         json_object_set_new(root, "run", json_string(run));
     json_object_set_new(root, "patients",
@@ -395,7 +396,7 @@ sl_export_dicomdir(const char *root, const struct sl_export *e,
     return rc;
 }
 
-/* ---- zip ---------------------------------------------------------------------- */
+/* ---- zip ----------------------------------------------------------------- */
 struct sl_export_zip {
     char *path;
     zip_t *zip; /* open until zip_close() writes it */
@@ -524,8 +525,7 @@ sl_export_zip_open(const char *path, int excl, struct sl_export_zip **out,
 
 int
 sl_export_zip_add_file(struct sl_export_zip *z, const char *name,
-                       const char *path, const char *sha256,
-                       struct sl_err *err)
+                       const char *path, const char *sha256, struct sl_err *err)
 {
     struct zsrc *s = sl_calloc(1, sizeof(*s));
     zip_source_t *src;

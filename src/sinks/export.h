@@ -79,15 +79,15 @@ int sl_export_sha256_file(const char *path, char out[65], struct sl_err *err);
 
 /* The manifests of e: *json (caller frees) and csv (appended to; an
  * initialised buffer). run, when not NULL, is recorded as "run". */
-int sl_export_manifests(const struct sl_export *e, const char *run,
-                        char **json, struct sl_buf *csv, struct sl_err *err);
+int sl_export_manifests(const struct sl_export *e, const char *run, char **json,
+                        struct sl_buf *csv, struct sl_err *err);
 
 /* Writes root/DICOMDIR (General Purpose profile) listing e's instances,
  * whose rel paths are under root. */
 int sl_export_dicomdir(const char *root, const struct sl_export *e,
                        struct sl_err *err);
 
-/* ---- zip ------------------------------------------------------------------ */
+/* ---- zip ----------------------------------------------------------------- */
 struct sl_export_zip;
 
 /* Starts the zip at path. excl: fail if path exists; otherwise an existing
