@@ -14,3 +14,12 @@ tests_fuzz_fuzz_sink_journal_SOURCES = tests/fuzz/fuzz_sink_journal.c \
 tests_fuzz_fuzz_sink_journal_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sink_journal_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_sink_journal_SOURCES = force-cxx-link.cc
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_sink_export
+TESTS += tests/unit/test_sink_export
+tests_unit_test_sink_export_SOURCES = tests/unit/test_sink_export.c
+tests_unit_test_sink_export_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sink_export_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_sink_export_SOURCES = force-cxx-link.cc
+endif

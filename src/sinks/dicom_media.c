@@ -341,6 +341,8 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
                  struct dicom_media **out, struct sl_err *err)
 {
     struct dicom_media *m = sl_calloc(1, sizeof(*m));
+    const char *state_path =
+        cfg && cfg->state_path ? cfg->state_path : "sluice-state.db";
     char *sp, *sd, *sinks, *name;
     long keep = -1;
     unsigned long long w = 0, u = 0;
@@ -352,8 +354,8 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     m->run_id = sl_strdup(run_id ? run_id : "run");
     m->sync_each = sync_each;
     sl_export_init(&m->all, l);
-    sp = sl_path_resolve(cfg->base_dir,
-                         cfg->state_path ? cfg->state_path : "sluice-state.db");
+    /* cfg NULL (tests): paths as given, the state in the current folder */
+    sp = sl_path_resolve(cfg ? cfg->base_dir : NULL, state_path);
     sd = sl_path_dir(sp);
     sinks = sl_path_join(sd, "sinks");
     name = sl_export_name_safe("", m->id);
