@@ -282,6 +282,27 @@ nz(const char *s)
     return s != NULL ? s : "";
 }
 
+/* One CSV field (RFC 4180) and its separator: quoted when asked or when
+ * it holds a comma, a quote or a line break; quotes doubled. */
+static void
+csv_field(struct sl_buf *b, const char *v, int quote, char sep)
+{
+    const char *p;
+
+    if (!quote && strpbrk(v, ",\"\r\n") == NULL) {
+        sl_buf_adds(b, v);
+    } else {
+        sl_buf_addc(b, '"');
+        for (p = v; *p != '\0'; p++) {
+            if (*p == '"')
+                sl_buf_addc(b, '"');
+            sl_buf_addc(b, *p);
+        }
+        sl_buf_addc(b, '"');
+    }
+    sl_buf_addc(b, sep);
+}
+
 int
 sl_export_manifests(const struct sl_export *e, const char *run, char **json,
                     struct sl_buf *csv, struct sl_err *err)
@@ -360,11 +381,16 @@ sl_export_manifests(const struct sl_export *e, const char *run, char **json,
         json_array_append_new(files, fo);
         if (keys_index(&seen, nz(x->method)) == before)
             json_array_append_new(methods, json_string(nz(x->method)));
-        /* De-identified values hold no comma or quote: UIDs, pseudonyms,
-         * CS codes; the method is quoted. */
-        sl_buf_addf(csv, "%s,%s,%s,%s,%s,%s,\"%s\",%s\n", x->rel,
-                    nz(x->patient), x->study, x->series, x->sop,
-                    nz(x->modality), nz(x->method), x->sha256);
+        /* The method is always quoted; other values (UIDs, pseudonyms,
+         * CS codes) only when a site profile kept one with a comma. */
+        csv_field(csv, x->rel, 0, ',');
+        csv_field(csv, nz(x->patient), 0, ',');
+        csv_field(csv, x->study, 0, ',');
+        csv_field(csv, x->series, 0, ',');
+        csv_field(csv, x->sop, 0, ',');
+        csv_field(csv, nz(x->modality), 0, ',');
+        csv_field(csv, nz(x->method), 1, ',');
+        csv_field(csv, x->sha256, 0, '\n');
     }
     json_object_set_new(root, "deidentification_methods", methods);
     json_object_set_new(root, "studies", studies);

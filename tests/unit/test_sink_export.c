@@ -93,6 +93,36 @@ test_journal_parse(void **state)
     }
 }
 
+static void
+test_manifest_csv(void **state)
+{
+    struct sl_export e;
+    struct sl_export_inst x;
+    struct sl_buf csv;
+    char *json = NULL;
+
+    (void)state;
+    sl_export_init(&e, SL_EXPORT_FOLDERS);
+    memset(&x, 0, sizeof(x));
+    x.patient = sl_strdup("kept, \"as is\""); /* a site profile kept it */
+    x.study = sl_strdup("1.2");
+    x.series = sl_strdup("1.3");
+    x.sop = sl_strdup("1.4");
+    x.method = sl_strdup("m");
+    x.rel = sl_strdup("a/b.dcm");
+    memset(x.sha256, 'a', 64);
+    assert_int_equal(sl_export_add(&e, &x), 0);
+    sl_buf_init(&csv);
+    assert_int_equal(sl_export_manifests(&e, NULL, &json, &csv, NULL), SL_OK);
+    sl_buf_addc(&csv, '\0');
+    assert_non_null(strstr(csv.data, "\na/b.dcm,\"kept, \"\"as is\"\"\",1.2,"
+                                     "1.3,1.4,,\"m\",aaaa"));
+    assert_non_null(strstr(json, "\"instances\": 1"));
+    free(json);
+    sl_buf_free(&csv);
+    sl_export_free(&e);
+}
+
 static int
 setup(void **state)
 {
@@ -268,6 +298,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_safe),
         cmocka_unit_test(test_journal_parse),
+        cmocka_unit_test(test_manifest_csv),
         cmocka_unit_test(test_sink_folders),
     };
 
