@@ -19,7 +19,7 @@
  * folder: STATEDIR/sinks/TARGET-ID/journal.tsv lists every instance
  * delivered (one line each, de-identified values only, written before
  * the file), and, for zip, STATEDIR/sinks/TARGET-ID/RUN-ID/ holds the
- * run's instances until its zip is written. checkpoint() fsyncs the
+ * run's instances until the next run opens the target. checkpoint() fsyncs the
  * journal and returns its length; open() with that state deletes the
  * files of the journal lines after it and truncates it, so whatever was
  * delivered after the last committed checkpoint is delivered again,
@@ -255,6 +255,19 @@ out:
 }
 
 /* ---- files --------------------------------------------------------------- */
+/* Makes the file at path and its name durable: 0, or -1 (errno). */
+static int
+fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? sl_fsync_dir_of(path) : -1;
+}
+
 /* nftw callbacks: remove what a crash left (hidden temporaries of
  * sl_file_copy(), NAME.tmp.PID of sl_file_write_atomic(), libzip's
  * NAME.zip.XXXXXX), or a whole tree. */
@@ -418,7 +431,7 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         char *h = journal_header(m);
         fputs(h, m->jf);
         free(h);
-        if (fflush(m->jf) != 0) {
+        if (fflush(m->jf) != 0 || fsync_path(m->journal) != 0) {
             rc =
                 SL_ERR(err, SL_EIO, "target '%s': cannot write its journal: %s",
                        m->id, strerror(errno));
@@ -621,7 +634,7 @@ write_dicomdir(struct dicom_media *m, const struct sl_export *e,
                struct sl_err *err)
 {
     char *dd = sl_path_join(m->root, "DICOMDIR");
-    int rc = SL_OK, fd;
+    int rc = SL_OK;
 
     if (e->n == 0) {
         unlink(dd); /* nothing left to list */
@@ -629,12 +642,9 @@ write_dicomdir(struct dicom_media *m, const struct sl_export *e,
     }
     if ((rc = sl_export_dicomdir(m->root, e, err)) != SL_OK)
         goto out;
-    if ((fd = open(dd, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0 ||
-        sl_fsync_dir_of(dd) != 0)
+    if (fsync_path(dd) != 0)
         rc = SL_ERR(err, SL_EIO, "cannot sync the DICOMDIR: %s",
                     strerror(errno));
-    if (fd >= 0)
-        close(fd);
 out:
     free(dd);
     return rc;
@@ -686,7 +696,7 @@ dicom_media_finish(struct dicom_media *m, struct sl_err *err)
             rc = sl_export_zip_close(z, err);
         else
             sl_export_zip_discard(z);
-        if (rc == SL_OK && sl_fsync_dir_of(zpath) != 0)
+        if (rc == SL_OK && fsync_path(zpath) != 0)
             rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                         m->id, strerror(errno));
         goto out;
