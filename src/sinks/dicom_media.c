@@ -268,21 +268,29 @@ fsync_path(const char *path)
     return rc == 0 ? sl_fsync_dir_of(path) : -1;
 }
 
-/* nftw callbacks: remove what a crash left (hidden temporaries of
- * sl_file_copy(), NAME.tmp.PID of sl_file_write_atomic(), libzip's
- * NAME.zip.XXXXXX), or a whole tree. */
+/* 1 when base, at depth level under a folder this sink writes, is what
+ * a crash left: a hidden temporary of sl_file_copy(), or at the top
+ * manifest.*.tmp.PID (sl_file_write_atomic()), DICOMDIR.tmp (DCMTK) or
+ * run-*.zip.XXXXXX (libzip). */
+static int
+stale_name(const char *base, int level)
+{
+    if (base[0] == '.' && strstr(base, ".tmp.") != NULL)
+        return 1;
+    if (level != 1)
+        return 0;
+    if (strncmp(base, "manifest.", 9) == 0 ||
+        strncmp(base, "DICOMDIR.", 9) == 0)
+        return strstr(base, ".tmp") != NULL;
+    return strncmp(base, "run-", 4) == 0 && strstr(base, ".zip.") != NULL;
+}
+
+/* nftw callbacks: remove what a crash left, or a whole tree. */
 static int
 rm_stale(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-    const char *base = path + ftw->base;
-
     (void)sb;
-    if (flag == FTW_F && ((base[0] == '.' && strstr(base, ".tmp.") != NULL) ||
-                          (ftw->level == 1 &&
-                           (strncmp(base, "manifest.", 9) == 0 ||
-                            strncmp(base, "DICOMDIR.", 9) == 0) &&
-                           strstr(base, ".tmp") != NULL) ||
-                          (ftw->level == 1 && strstr(base, ".zip.") != NULL)))
+    if (flag == FTW_F && stale_name(path + ftw->base, ftw->level))
         unlink(path);
     return 0;
 }

@@ -241,8 +241,11 @@ test_sink_folders(void **state)
     char *out = sl_path_join(scratch, "out"), *st1 = NULL, *st2 = NULL;
     char *reason = NULL, *manifest = sl_path_join(out, "manifest.csv");
     char *journal = sl_path_join(scratch, "state/sinks/t/journal.tsv");
+    static const char *const leftovers[3] = { "manifest.json.tmp.999",
+                                              "run-1.zip.AbC123", "notes.txt" };
     struct sl_strv files = { 0 };
     void *ctx = NULL;
+    int i;
 
     (void)state;
     memset(&cfg, 0, sizeof(cfg));
@@ -266,19 +269,32 @@ test_sink_folders(void **state)
     assert_int_equal(lines_of(manifest), 3); /* header + 2 */
     assert_int_equal(lines_of(journal), 3);  /* header + 2 */
 
+    /* What a crash in finish() leaves goes when the target opens; other
+     * files stay. */
+    for (i = 0; i < 3; i++) {
+        char *p = sl_path_join(out, leftovers[i]);
+        assert_int_equal(sl_file_write_atomic(p, "x", 1, &err), SL_OK);
+        free(p);
+    }
     /* Resume from the first checkpoint: the second instance, delivered
      * after it, goes, and the journal is cut back. */
     assert_int_equal(ops->open(&cfg, &nd.n, "run-1", st1, &ctx, &err), SL_OK);
+    for (i = 0; i < 3; i++) {
+        char *p = sl_path_join(out, leftovers[i]);
+        assert_int_equal(sl_path_exists(p), i == 2);
+        free(p);
+    }
     assert_int_equal(lines_of(journal), 2);
     assert_int_equal(sl_dir_walk(out, &files, &err), SL_OK);
-    assert_int_equal(files.n, 3); /* 1 instance + the 2 old manifests */
+    /* 1 instance, the 2 old manifests, notes.txt */
+    assert_int_equal(files.n, 4);
     sl_strv_free(&files);
     assert_int_equal(put_file(ops, ctx, deid[1], NULL), SL_OK);
     assert_int_equal(ops->finish(ctx, &err), SL_OK);
     ops->close(ctx);
     assert_int_equal(lines_of(manifest), 3);
     assert_int_equal(sl_dir_walk(out, &files, &err), SL_OK);
-    assert_int_equal(files.n, 4);
+    assert_int_equal(files.n, 5);
     sl_strv_free(&files);
 
     /* A checkpoint of another layout is refused, not misread. */
