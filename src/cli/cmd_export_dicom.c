@@ -50,9 +50,7 @@ add_input(struct export *e, const char *path, size_t pos, struct sl_err *err)
     }
     if (refused != NULL) {
         sl_log(SL_LOG_ERROR, "input %zu: %s%s", pos, refused,
-               strstr(refused, "(0012,0062)") != NULL
-                   ? ": run sluice deid first"
-                   : "");
+               refused == sl_export_not_deid ? ": run sluice deid first" : "");
         e->refused++;
         return SL_OK;
     }

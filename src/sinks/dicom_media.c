@@ -488,13 +488,15 @@ dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
         return SL_ERR(err, rc, "%s", rerr.msg);
     if (rc != SL_OK)
         return sl_item_quarantine(it, "sink", "%s", rerr.msg);
-    if (refused != NULL)
+    if (refused == sl_export_not_deid)
         /* The layouts with a manifest deliver de-identified instances
          * only: a copy job uses layout patient/study/series or flat. */
         return sl_item_quarantine(it, "sink",
                                   "%s: layout %s delivers de-identified "
                                   "instances only (add <deid> to the job)",
                                   refused, sl_export_layout_name(m->layout));
+    if (refused != NULL)
+        return sl_item_quarantine(it, "sink", "%s", refused);
     if ((rc = sl_export_sha256_file(src, x.sha256, err)) != SL_OK)
         goto fail;
 

@@ -131,6 +131,11 @@ sl_export_layout_name(enum sl_export_layout l)
                                    : "folders";
 }
 
+const char sl_export_not_deid[] =
+    "not de-identified ((0012,0062) Patient Identity Removed is not YES)";
+const char sl_export_no_uid[] =
+    "a Study, Series or SOP Instance UID is missing";
+
 int
 sl_export_inst_read(const char *path, struct sl_export_inst *x,
                     const char **refused, struct sl_err *err)
@@ -145,8 +150,7 @@ sl_export_inst_read(const char *path, struct sl_export_inst *x,
         return rc;
     sl_dicom_file_get(f, 0x0012, 0x0062, &removed);
     if (removed == NULL || strcmp(removed, "YES") != 0) {
-        *refused = "not de-identified ((0012,0062) Patient Identity "
-                   "Removed is not YES)";
+        *refused = sl_export_not_deid;
         goto out;
     }
     sl_dicom_file_get(f, 0x0010, 0x0020, &x->patient);
@@ -156,7 +160,7 @@ sl_export_inst_read(const char *path, struct sl_export_inst *x,
     sl_dicom_file_get(f, 0x0008, 0x0060, &x->modality);
     sl_dicom_file_get(f, 0x0012, 0x0063, &x->method);
     if (x->study == NULL || x->series == NULL || x->sop == NULL) {
-        *refused = "a Study, Series or SOP Instance UID is missing";
+        *refused = sl_export_no_uid;
         sl_export_inst_clear(x);
     }
 out:

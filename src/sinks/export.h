@@ -48,10 +48,16 @@ void sl_export_free(struct sl_export *e); /* NULL-safe */
 const char *sl_export_layout_name(enum sl_export_layout l);
 void sl_export_inst_clear(struct sl_export_inst *x);
 
+/* Why sl_export_inst_read() refuses a file: not de-identified, or a UID
+ * missing. Compare pointers. */
+extern const char sl_export_not_deid[];
+extern const char sl_export_no_uid[];
+
 /* Reads the values a manifest lists from the DICOM file at path. On
  * SL_OK with *refused NULL, x is filled (the caller owns it); with
- * *refused set (a static message), the file is no de-identified instance
- * with the UIDs an export needs, and x is left empty. */
+ * *refused set (sl_export_not_deid or sl_export_no_uid), the file is no
+ * de-identified instance with the UIDs an export needs, and x is left
+ * empty. */
 int sl_export_inst_read(const char *path, struct sl_export_inst *x,
                         const char **refused, struct sl_err *err);
 
