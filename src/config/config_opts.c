@@ -69,7 +69,8 @@ const struct sl_opt sl_opt_table[] = {
       "per file) and de-identified instances only, the others quarantined: "
       "`folders`: PATIENT/study-UID/MOD-SERIESUID/SOPUID.dcm, the manifests "
       "rewritten over everything delivered at the end of each run; "
-      "`dicomdir`: a DICOMDIR media set, rebuilt at the end of each run; "
+      "`dicomdir`: a DICOMDIR media set, brought up to date at the end of "
+      "each run; "
       "`zip`: RUN-ID.zip per run with that run's new instances and their "
       "manifests. See docs/deid.md, Export." },
     { "target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,

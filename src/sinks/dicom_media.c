@@ -58,6 +58,9 @@ struct dicom_media {
     FILE *jf;
     struct sl_export all; /* every instance in the journal, in order */
     uint64_t written, unchanged;
+    /* A resume deleted files: the DICOMDIR may describe a name that will
+     * hold another instance, so it is made again rather than added to. */
+    int rolled_back;
 };
 
 /* ---- journal ------------------------------------------------------------- */
@@ -224,6 +227,7 @@ journal_load(struct dicom_media *m, long keep, struct sl_err *err)
             /* Delivered after the last committed checkpoint: roll back. */
             char *p = inst_path(m, &x);
             unlink(p);
+            m->rolled_back = 1;
             free(p);
             sl_export_inst_clear(&x);
             continue;
@@ -523,7 +527,7 @@ dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
     if (m->layout == SL_EXPORT_DICOMDIR &&
         sl_dicom_dicomdir_check(src, &rerr) != SL_OK) {
         /* Refused now rather than failing every end of run from here
-         * on, when the DICOMDIR is rebuilt. */
+         * on, when the DICOMDIR is written. */
         rc = sl_item_quarantine(it, "sink", "%s", rerr.msg);
         goto out;
     }
@@ -637,25 +641,89 @@ write_manifests(struct dicom_media *m, const struct sl_export *e,
     return rc;
 }
 
-/* The DICOMDIR over e. DCMTK writes it as DICOMDIR.tmp beside the media
- * and renames it: a reader sees the old one or the whole new one. */
+static int
+str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The instances of e that root/DICOMDIR does not reference yet, in e's
+ * order, into *out (caller frees the array; the strings are e's): their
+ * number, or -1 when the DICOMDIR cannot be read or references a file
+ * that is not in e, and must be made again. */
+static long
+dicomdir_missing(const char *root, const struct sl_export *e, const char ***out)
+{
+    struct sl_strv listed = { 0 };
+    const char **rels = sl_calloc(e->n + 1, sizeof(*rels));
+    const char **miss = sl_calloc(e->n + 1, sizeof(*miss));
+    long n = 0;
+    size_t i;
+
+    if (sl_dicom_dicomdir_list(root, &listed, NULL) != SL_OK) {
+        n = -1;
+        goto out;
+    }
+    for (i = 0; i < e->n; i++)
+        rels[i] = e->v[i].rel;
+    qsort(rels, e->n, sizeof(*rels), str_cmp);
+    sl_strv_sort(&listed);
+    for (i = 0; i < listed.n && n >= 0; i++)
+        if (bsearch(&listed.v[i], rels, e->n, sizeof(*rels), str_cmp) == NULL ||
+            (i > 0 && strcmp(listed.v[i - 1], listed.v[i]) == 0))
+            n = -1; /* gone from the folder, or listed twice */
+    for (i = 0; i < e->n && n >= 0; i++)
+        if (bsearch(&e->v[i].rel, listed.v, listed.n, sizeof(*listed.v),
+                    str_cmp) == NULL)
+            miss[n++] = e->v[i].rel;
+out:
+    if (n >= 0) {
+        *out = miss;
+        miss = NULL;
+    }
+    free(miss);
+    free(rels);
+    sl_strv_free(&listed);
+    return n;
+}
+
+/* The DICOMDIR over e: the new instances appended when the DICOMDIR there
+ * lists only instances of e, else made again. DCMTK writes it as
+ * DICOMDIR.tmp beside the media and renames it: a reader sees the old one
+ * or the whole new one. */
 static int
 write_dicomdir(struct dicom_media *m, const struct sl_export *e,
                struct sl_err *err)
 {
     char *dd = sl_path_join(m->root, "DICOMDIR");
+    const char **miss = NULL;
+    long nmiss = -1;
     int rc = SL_OK;
 
     if (e->n == 0) {
         unlink(dd); /* nothing left to list */
         goto out;
     }
+    if (!m->rolled_back && sl_path_exists(dd))
+        nmiss = dicomdir_missing(m->root, e, &miss);
+    if (nmiss == 0)
+        goto out; /* up to date */
+    if (nmiss > 0 &&
+        sl_dicom_dicomdir_append(m->root, miss, (size_t)nmiss, NULL) == SL_OK) {
+        sl_log(SL_LOG_INFO, "target '%s': DICOMDIR: %ld instances added", m->id,
+               nmiss);
+        goto synced;
+    }
+    sl_log(SL_LOG_INFO, "target '%s': DICOMDIR: made over %zu instances", m->id,
+           e->n);
     if ((rc = sl_export_dicomdir(m->root, e, err)) != SL_OK)
         goto out;
+synced:
     if (fsync_path(dd) != 0)
         rc = SL_ERR(err, SL_EIO, "cannot sync the DICOMDIR: %s",
                     strerror(errno));
 out:
+    free(miss);
     free(dd);
     return rc;
 }

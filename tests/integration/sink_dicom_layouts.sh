@@ -13,7 +13,7 @@ for tool in dcmdump dcmmkdir dcmodify unzip jq sha256sum; do
         exit 0
     fi
 done
-plan 46
+plan 47
 
 # conf DIR: jobs f, d, z (one per layout, with <deid>) and copy (none).
 conf() {
@@ -146,8 +146,14 @@ check "folders, run 2: the manifests cover all $n2 instances delivered so far" \
 O="$T/out/dicomdir"
 n=$(dcmdump "$O/DICOMDIR" 2>/dev/null | grep -c ReferencedFileID)
 shas "$O" >"$T/d2.sha"
-check "dicomdir, run 2: the DICOMDIR is rebuilt over all $n2 instances ($n)" \
+check "dicomdir, run 2: the DICOMDIR lists all $n2 instances ($n)" \
     sh -c "[ $n -eq $n2 ] && [ ! -s '$T/d2.sha' ] && [ \$(jq .instances '$O/manifest.json') -eq $n2 ]"
+rm -rf "$T/ddcheck2" && cp -r "$O" "$T/ddcheck2"
+( cd "$T/ddcheck2" && dcmmkdir -q +U +I -Pgp +r P0* ) >"$T/dcmmkdir2.txt" 2>&1
+rc=$?
+n=$(dcmdump "$T/ddcheck2/DICOMDIR" 2>/dev/null | grep -c ReferencedFileID)
+check "dicomdir, run 2: dcmmkdir --update takes the DICOMDIR, with no new record (exit $rc, $n)" \
+    sh -c "[ $rc -eq 0 ] && [ $n -eq $n2 ]"
 check "dicomdir, run 2: earlier instances keep their names" \
     sh -c "[ \$(find '$O' -type f -name 'I*' | wc -l) -eq $n2 ] && [ -e '$O/P0000001/S0000001/R0000001/I0000001' ]"
 O="$T/out/zip"
