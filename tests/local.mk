@@ -37,3 +37,4 @@ BENCH_PATIENTS = 2000
 bench: sluice$(EXEEXT)
 	$(SHELL) $(srcdir)/tests/bench/bench.sh $(abs_builddir)/sluice$(EXEEXT) $(BENCH_PATIENTS)
 .PHONY: bench
+include tests/sink.mk

@@ -61,9 +61,18 @@ const struct sl_opt sl_opt_table[] = {
       "Folder the de-identified DICOM files are written to (created when "
       "missing)." },
     { "target", "dicom-folder", "layout", SL_OPT_ENUM, "patient/study/series",
-      0, NOB, "patient/study/series flat",
-      "`patient/study/series`: one folder level per pseudonymous patient, "
-      "study and series; `flat`: all files in one folder." },
+      0, NOB, "patient/study/series flat folders dicomdir zip",
+      "`patient/study/series`: PatientID/StudyUID/SeriesUID/SOPUID.dcm; "
+      "`flat`: all files in one folder (both as before: any instance, "
+      "a counts-only manifest.json). With a manifest (manifest.json and "
+      "manifest.csv: studies, series, counts, new UIDs, method, SHA-256 "
+      "per file) and de-identified instances only, the others quarantined: "
+      "`folders`: PATIENT/study-UID/MOD-SERIESUID/SOPUID.dcm, the manifests "
+      "rewritten over everything delivered at the end of each run; "
+      "`dicomdir`: a DICOMDIR media set, brought up to date at the end of "
+      "each run; "
+      "`zip`: RUN-ID.zip per run with that run's new instances and their "
+      "manifests. See docs/deid.md, Export." },
     { "target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR store (not supported yet)." },
     /* <auth>, in a fhir-rest source or a fhir-store target */

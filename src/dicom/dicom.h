@@ -204,6 +204,19 @@ int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
  * syntax is not restricted to uncompressed. */
 int sl_dicom_dicomdir_write(const char *root, const char *const *files,
                             size_t n, struct sl_err *err);
+/* Adds the n files (as sl_dicom_dicomdir_write() takes them) to the
+ * existing root/DICOMDIR, which DCMTK writes again whole (DICOMDIR.tmp,
+ * then a rename). */
+int sl_dicom_dicomdir_append(const char *root, const char *const *files,
+                             size_t n, struct sl_err *err);
+/* Appends to out the root-relative, '/'-separated paths of the files
+ * root/DICOMDIR references, in record order. */
+int sl_dicom_dicomdir_list(const char *root, struct sl_strv *out,
+                           struct sl_err *err);
+/* Checks that sl_dicom_dicomdir_write() can index the Part-10 file at
+ * path (same profile and settings), wherever it is now. SL_OK, or
+ * SL_EDICOM with DCMTK's reason. */
+int sl_dicom_dicomdir_check(const char *path, struct sl_err *err);
 
 #ifdef __cplusplus
 }

@@ -758,9 +758,18 @@ pipeline_run(const struct sl_config *cfg, struct sl_state *st,
         if (rc == SL_OK) {
             memcpy(sum->run_id, rec.id, sizeof(sum->run_id));
             sum->resumed = 1;
-            if ((rc = sl_state_run_resume(st, rec.id, err)) != SL_OK ||
-                (rc = sl_state_checkpoint_get(st, rec.id, &ck, err)) != SL_OK)
+            if ((rc = sl_state_run_resume(st, rec.id, err)) != SL_OK)
                 goto out;
+            rc = sl_state_checkpoint_get(st, rec.id, &ck, err);
+            if (rc == SL_ENOTFOUND) {
+                /* Stopped before its first checkpoint: nothing of it is
+                 * committed, so it starts from the beginning (sinks get
+                 * no state and roll everything back). */
+                memset(&ck, 0, sizeof(ck));
+                rc = SL_OK;
+            } else if (rc != SL_OK) {
+                goto out;
+            }
             counts_load(sum, ck.counts);
         } else if (rc == SL_ENOTFOUND) {
             char sha[65];

@@ -3,8 +3,10 @@
  *
  * Configuration: path (the folder, required); layout "patient/study/series"
  * (default: PATH/<PatientID>/<StudyUID>/<SeriesUID>/<SOPUID>.dcm) or
- * "flat" (PATH/<SOPUID>.dcm). Folder and file names keep only
+ * "flat" (PATH/<SOPUID>.dcm), here. Folder and file names keep only
  * [A-Za-z0-9._-]; anything else becomes '_', an empty name "unknown".
+ * Layouts "folders", "dicomdir" and "zip" (those of `sluice export-dicom`,
+ * with manifests, de-identified instances only) are in dicom_media.c.
  *
  * Each file is written to a hidden temporary file in its folder, fsynced
  * and renamed, so a file is either whole or absent. That makes put()
@@ -28,6 +30,7 @@
 #include "config/config.h"
 #include "dicom/dicom.h"
 #include "sinks/sinks.h"
+#include "sinks/sinks_int.h"
 
 #define NAME_MAX_KEEP 128
 #define COPY_CHUNK    65536
@@ -36,6 +39,8 @@ struct dicom_folder_sink {
     const char *id; /* target id, owned by the config */
     char *root;
     int flat;
+    /* layout folders, dicomdir or zip: all is done there (dicom_media.c) */
+    struct dicom_media *media;
     uint64_t written;   /* new files */
     uint64_t unchanged; /* already there with the same bytes */
     /* 1: fsync every file and folder as it is written (jobs: a resume
@@ -53,6 +58,7 @@ sink_close(void *vctx)
 
     if (k == NULL)
         return;
+    dicom_media_close(k->media);
     free(k->root);
     free(k);
 }
@@ -92,10 +98,10 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     const char *id = node && node->id ? node->id : "dicom-folder";
     const char *layout = sl_conf_get(node, "layout");
     int line = node ? node->line : 0;
+    enum sl_export_layout ml = SL_EXPORT_FOLDERS;
     char msg[256];
-    int rc;
+    int rc, media = 0;
 
-    (void)run_id;
     k = sl_calloc(1, sizeof(*k));
     k->id = id;
     k->root = sl_conf_get_path(cfg, node, "path");
@@ -114,15 +120,31 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         k->flat = 0;
     } else if (strcmp(layout, "flat") == 0) {
         k->flat = 1;
+    } else if (strcmp(layout, "folders") == 0 ||
+               strcmp(layout, "dicomdir") == 0 || strcmp(layout, "zip") == 0) {
+        ml = layout[0] == 'f'   ? SL_EXPORT_FOLDERS
+             : layout[0] == 'd' ? SL_EXPORT_DICOMDIR
+                                : SL_EXPORT_ZIP;
+        media = 1;
     } else {
         rc = SL_ERR(err, SL_ECONFIG,
                     "line %d: target '%s': layout is "
-                    "\"patient/study/series\" or \"flat\"",
+                    "\"patient/study/series\", \"flat\", \"folders\", "
+                    "\"dicomdir\" or \"zip\"",
                     line, id);
         goto out;
     }
     if (sl_dicom_init(msg, sizeof(msg)) != 0) {
         rc = SL_ERR(err, SL_EDICOM, "target '%s': %s", id, msg);
+        goto out;
+    }
+    if (media) {
+        rc = dicom_media_open(cfg, node, ml, k->root, k->sync_each, run_id,
+                              state, &k->media, err);
+        if (rc != SL_OK)
+            goto out;
+        *ctx = k;
+        k = NULL; /* the caller owns it now */
         goto out;
     }
     if ((rc = sl_mkdir_p(k->root, err)) != SL_OK)
@@ -198,10 +220,9 @@ out:
     return same;
 }
 
-/* Creates dir and parents and makes the new entries durable. */
-static int
-mkdir_durable(const char *root, const char *dir, int sync_each,
-              struct sl_err *err)
+int
+sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
+                    struct sl_err *err)
 {
     char *p;
     int rc;
@@ -246,6 +267,8 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (src == NULL)
         return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
                       k->id, it->pos ? it->pos : "?");
+    if (k->media != NULL)
+        return dicom_media_put(k->media, it, src, err);
     rc = sl_dicom_summary_read(src, &sum, &rerr);
     if (rc == SL_ENOMEM)
         return SL_ERR(err, rc, "%s", rerr.msg);
@@ -267,7 +290,7 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
         free(b);
     }
     dst = sl_path_join(dir, file);
-    if ((rc = mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
+    if ((rc = sinks_mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
         goto fail;
     if (sl_path_exists(dst)) {
         same = same_content(src, dst);
@@ -308,10 +331,10 @@ out:
 
 /* Flushes everything written under the root (one syscall for the whole
  * file system, instead of one fsync per file). */
-static int
-sync_root(const struct dicom_folder_sink *k)
+int
+sinks_syncfs(const char *dir)
 {
-    int fd = open(k->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
     if (fd < 0)
         return -1;
@@ -325,8 +348,10 @@ sink_checkpoint(void *vctx, char **state, struct sl_err *err)
 {
     struct dicom_folder_sink *k = vctx;
 
+    if (k->media != NULL)
+        return dicom_media_checkpoint(k->media, state, err);
     /* With sync_each every put() already fsynced its file and folder. */
-    if (!k->sync_each && sync_root(k) != 0)
+    if (!k->sync_each && sinks_syncfs(k->root) != 0)
         return SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                       k->id, strerror(errno));
     *state = sl_asprintf("written=%" PRIu64 " unchanged=%" PRIu64, k->written,
@@ -341,6 +366,8 @@ sink_finish(void *vctx, struct sl_err *err)
     char *path, *json;
     int rc;
 
+    if (k->media != NULL)
+        return dicom_media_finish(k->media, err);
     /* Counts only: the manifest is delivered with the data. */
     json = sl_asprintf("{\"layout\": \"%s\", \"written\": %" PRIu64
                        ", \"unchanged\": %" PRIu64 "}\n",
@@ -352,7 +379,7 @@ sink_finish(void *vctx, struct sl_err *err)
         rc = SL_ERR(err, rc, "target '%s': cannot write manifest.json", k->id);
     free(path);
     free(json);
-    if (rc == SL_OK && !k->sync_each && sync_root(k) != 0)
+    if (rc == SL_OK && !k->sync_each && sinks_syncfs(k->root) != 0)
         rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                     k->id, strerror(errno));
     return rc;

@@ -1,0 +1,38 @@
+/* sinks_int.h - what the files of src/sinks/ share among themselves. */
+#ifndef SL_SINKS_INT_H
+#define SL_SINKS_INT_H
+
+#include "pipeline/pipeline.h"
+#include "sinks/export.h"
+
+/* Creates dir (under root) and its parents; with sync_each, fsyncs each
+ * new level's parent up to root, so the new entries are durable. */
+int sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
+                        struct sl_err *err);
+/* syncfs() of the file system that holds dir: 0 or -1 (errno). */
+int sinks_syncfs(const char *dir);
+
+/* The dicom-folder sink with layout folders, dicomdir or zip
+ * (dicom_media.c): the layouts and manifests of `sluice export-dicom`,
+ * kept exactly-once across crashes by a journal. The same contract as
+ * struct sl_sink_ops. */
+struct dicom_media;
+int dicom_media_open(const struct sl_config *cfg,
+                     const struct sl_conf_node *node, enum sl_export_layout l,
+                     const char *root, int sync_each, const char *run_id,
+                     const char *state, struct dicom_media **out,
+                     struct sl_err *err);
+/* Delivers the DICOM item it, whose file is src. */
+int dicom_media_put(struct dicom_media *m, struct sl_item *it, const char *src,
+                    struct sl_err *err);
+int dicom_media_checkpoint(struct dicom_media *m, char **state,
+                           struct sl_err *err);
+int dicom_media_finish(struct dicom_media *m, struct sl_err *err);
+void dicom_media_close(struct dicom_media *m); /* NULL-safe */
+
+/* Parses one journal line (without its newline) into x (the caller owns
+ * it; cleared on failure). 0, or -1 when the line is malformed. Exposed
+ * for the fuzz target. */
+int dicom_media_journal_parse(const char *line, struct sl_export_inst *x);
+
+#endif
