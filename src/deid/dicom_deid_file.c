@@ -743,6 +743,19 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         sl_dicom_file_get(j.f, 0x0008, 0x0060, &res.modality);
         if (res.want_originals)
             sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.accession);
+        if (info->want_written) {
+            struct sl_err e3 = { 0 };
+            res.want_written = 1;
+            rc = sl_dicom_file_summary(j.f, &res.written, &e3);
+            if (rc == SL_ENOMEM) {
+                if (err != NULL)
+                    *err = e3;
+                goto out;
+            }
+            if (rc != SL_OK)
+                res.written_why = sl_strdup(e3.msg);
+            rc = SL_OK;
+        }
         *info = res;
         memset(&res, 0, sizeof(res)); /* moved to info */
     }

@@ -270,17 +270,16 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
     return SL_OK;
 }
 
+// The summary of what ff holds, with the checks a reader of it makes.
 int
-summary_read(const char *path, struct sl_dicom_summary **out,
-             struct sl_err *err)
+summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
+           struct sl_err *err)
 {
     char tag[128];
-    int rc;
-
-    DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, err)) != SL_OK)
-        return rc;
     DcmDataset *ds = ff.getDataset();
+
+    if (ds == nullptr)
+        return SL_ERR(err, SL_EDICOM, "no dataset");
 
     static const DcmTagKey required[] = { DCM_StudyInstanceUID,
                                           DCM_SeriesInstanceUID,
@@ -318,6 +317,18 @@ summary_read(const char *path, struct sl_dicom_summary **out,
             get_string(ff.getMetaInfo(), DCM_TransferSyntaxUID);
     *out = s;
     return SL_OK;
+}
+
+int
+summary_read(const char *path, struct sl_dicom_summary **out,
+             struct sl_err *err)
+{
+    int rc;
+
+    DcmFileFormat ff;
+    if ((rc = load_checked(path, ff, true, nullptr, err)) != SL_OK)
+        return rc;
+    return summary_of(ff, out, err);
 }
 
 } // namespace
@@ -1171,6 +1182,17 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
     } catch (...) {
         delete tail;
         std::remove(path);
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_summary(struct sl_dicom_file *f, struct sl_dicom_summary **out,
+                      struct sl_err *err)
+{
+    try {
+        return summary_of(*f->ff, out, err);
+    } catch (...) {
         return fail_exception(err);
     }
 }
