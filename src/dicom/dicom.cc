@@ -73,6 +73,22 @@ dup_or_null(const char *s)
     return sl_strdup(s);
 }
 
+// The elements of an item or the items of a sequence, in order.
+// getElement(i) and getItem(i) walk the list from its head each time
+// (DcmList::seek_to), which made every loop over a dataset quadratic.
+template <class C>
+std::vector<DcmObject *>
+children(C *c)
+{
+    std::vector<DcmObject *> v;
+
+    v.reserve(c->card());
+    for (DcmObject *o = c->nextInContainer(nullptr); o != nullptr;
+         o = c->nextInContainer(o))
+        v.push_back(o);
+    return v;
+}
+
 // Reads a string attribute of the top-level dataset; NULL when absent,
 // empty or not a string.
 char *
@@ -107,8 +123,8 @@ item_file_length(DcmItem *it, bool explicit_vr, bool *known)
 
     if (lf != DCM_UndefinedLength)
         return sum + lf;
-    for (unsigned long i = 0; i < it->card(); i++)
-        sum += element_file_length(it->getElement(i), explicit_vr, known);
+    for (DcmObject *o : children(it))
+        sum += element_file_length(o, explicit_vr, known);
     return sum + 8; // item delimitation item
 }
 
@@ -125,8 +141,9 @@ element_file_length(DcmObject *o, bool explicit_vr, bool *known)
         return sum + lf;
     if (o->ident() == EVR_SQ) {
         auto *sq = static_cast<DcmSequenceOfItems *>(o);
-        for (unsigned long i = 0; i < sq->card(); i++)
-            sum += item_file_length(sq->getItem(i), explicit_vr, known);
+        for (DcmObject *o : children(sq))
+            sum += item_file_length(static_cast<DcmItem *>(o), explicit_vr,
+                                    known);
         return sum + 8; // sequence delimitation item
     }
     if (o->ident() == EVR_PixelData) {
@@ -175,11 +192,12 @@ find_truncated(DcmFileFormat &ff, E_TransferSyntax xfer, off_t file_size,
     if (xfer == EXS_DeflatedLittleEndianExplicit || ds == nullptr)
         return false;
     if (meta != nullptr) {
-        for (unsigned long i = 0; i < meta->card(); i++)
-            pos += element_file_length(meta->getElement(i), true, &known);
+        for (DcmObject *o : children(meta))
+            pos += element_file_length(o, true, &known);
     }
-    for (unsigned long i = 0; i < ds->card() && known; i++) {
-        DcmElement *e = ds->getElement(i);
+    for (DcmObject *e : children(ds)) {
+        if (!known)
+            break;
         pos += element_file_length(e, explicit_vr, &known);
         if (known && pos > static_cast<unsigned long long>(file_size)) {
             *bad = e->getTag();
@@ -641,10 +659,11 @@ locate_pixels(struct sl_dicom_file *f)
     if (!f->had_meta || x == EXS_DeflatedLittleEndianExplicit ||
         meta == nullptr)
         return;
-    for (unsigned long i = 0; i < meta->card(); i++)
-        pos += element_file_length(meta->getElement(i), true, &known);
-    for (unsigned long i = 0; i < ds->card() && known; i++) {
-        DcmElement *e = ds->getElement(i);
+    for (DcmObject *o : children(meta))
+        pos += element_file_length(o, true, &known);
+    for (DcmObject *e : children(ds)) {
+        if (!known)
+            break;
         unsigned long long n = element_file_length(e, explicit_vr, &known);
         if (known && e->getTag() == DCM_PixelData) {
             if (pos + n <= f->size) {
@@ -763,14 +782,13 @@ un_to_dictionary_vr(DcmItem *item, DcmElement *el)
 void
 normalize_un(DcmItem *item)
 {
-    for (unsigned long i = 0; i < item->card(); i++) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : children(item)) {
+        auto *el = static_cast<DcmElement *>(o);
         if (el->ident() == EVR_UN)
             el = un_to_dictionary_vr(item, el);
         if (el->ident() == EVR_SQ) {
-            auto *sq = static_cast<DcmSequenceOfItems *>(el);
-            for (unsigned long j = 0; j < sq->card(); j++)
-                normalize_un(sq->getItem(j));
+            for (DcmObject *it : children(static_cast<DcmSequenceOfItems *>(el)))
+                normalize_un(static_cast<DcmItem *>(it));
         }
     }
 }
@@ -779,10 +797,11 @@ int
 walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
 {
     std::vector<creator_entry> creators;
+    const std::vector<DcmObject *> els = children(item);
     int rc;
 
-    for (unsigned long i = 0; i < item->card(); i++) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : els) {
+        auto *el = static_cast<DcmElement *>(o);
         const DcmTagKey k = el->getTag();
         if ((k.getGroup() & 1) != 0 && k.getElement() >= 0x10 &&
             k.getElement() <= 0xFF) {
@@ -794,9 +813,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
                       v });
         }
     }
-    unsigned long i = 0;
-    while (i < item->card()) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : els) {
+        auto *el = static_cast<DcmElement *>(o);
         const DcmTag &tag = el->getTag();
         const DcmEVR evr = el->ident();
         struct sl_dicom_elem e;
@@ -838,7 +856,7 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             w.pixels_changed = true;
         switch (op) {
         case SL_DICOM_REMOVE:
-            delete item->remove(i);
+            delete item->remove(el);
             continue;
         case SL_DICOM_CLEAR:
             if (evr == EVR_SQ)
@@ -856,15 +874,14 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             break;
         default:
             if (evr == EVR_SQ) {
-                auto *sq = static_cast<DcmSequenceOfItems *>(el);
-                for (unsigned long j = 0; j < sq->card(); j++)
-                    if ((rc = walk_item(sq->getItem(j), depth + 1, e.group,
-                                        e.elem, w)) != SL_OK)
+                for (DcmObject *it :
+                     children(static_cast<DcmSequenceOfItems *>(el)))
+                    if ((rc = walk_item(static_cast<DcmItem *>(it), depth + 1,
+                                        e.group, e.elem, w)) != SL_OK)
                         return rc;
             }
             break;
         }
-        i++;
     }
     return SL_OK;
 }
