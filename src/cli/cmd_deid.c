@@ -555,8 +555,7 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
     int rc, taken = 0;
 
     snprintf(pos, sizeof(pos), "file %zu", i + 1);
-    if ((rc = sl_mkdir_p(r->outdir, err)) != SL_OK)
-        goto out;
+    /* OUTDIR was made before the threads started (qdir_outside). */
     tmp = sl_asprintf("%s/.deid-%ld-%zu.tmp", r->outdir, (long)getpid(), i);
     info.want_originals = r->reid != NULL;
     info.want_written = 1;
@@ -586,9 +585,7 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
         sl_item_free(it);
     }
     count(r, &r->n_dicom);
-out:
-    if (tmp)
-        unlink(tmp);
+    unlink(tmp); /* gone when moved into place */
     free(tmp);
     free(id);
     sl_dicom_deid_info_clear(&info);

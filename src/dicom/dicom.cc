@@ -236,11 +236,30 @@ class pread_producer : public DcmProducer
 
         fd_ = open(path, O_RDONLY | O_CLOEXEC);
         if (fd_ < 0 || fstat(fd_, &st) != 0) {
+            errno_ = errno;
+            stat_failed_ = fd_ >= 0;
             status_ = makeOFCondition(OFM_dcmdata, 18, OF_error,
                                       std::strerror(errno));
             return;
         }
         size_ = static_cast<offile_off_t>(st.st_size);
+        buf_.resize(size_ > 0 && size_ < 65536 ? static_cast<size_t>(size_)
+                                               : 65536);
+    }
+    // Why the constructor failed: errno, and whether open or fstat did.
+    int open_errno() const { return errno_; }
+    bool stat_failed() const { return stat_failed_; }
+    offile_off_t size() const { return size_; }
+    // The first n bytes, read without moving; -1 on a read error, else
+    // how many there were.
+    ssize_t head(void *buf, size_t n)
+    {
+        ssize_t r;
+
+        do
+            r = pread(fd_, buf, n, 0);
+        while (r < 0 && errno == EINTR);
+        return r;
     }
     ~pread_producer() override
     {
@@ -269,14 +288,14 @@ class pread_producer : public DcmProducer
                 offile_off_t n = at_ + len_ - pos_;
                 if (n > buflen - done)
                     n = buflen - done;
-                std::memcpy(out + done, buf_ + (pos_ - at_),
+                std::memcpy(out + done, buf_.data() + (pos_ - at_),
                             static_cast<size_t>(n));
                 done += n;
                 pos_ += n;
                 continue;
             }
             ssize_t r;
-            if (buflen - done >= static_cast<offile_off_t>(sizeof(buf_))) {
+            if (buflen - done >= static_cast<offile_off_t>(buf_.size())) {
                 // A large value: straight into the caller's buffer.
                 r = pread(fd_, out + done,
                           static_cast<size_t>(buflen - done), pos_);
@@ -286,7 +305,7 @@ class pread_producer : public DcmProducer
                     continue;
                 }
             } else {
-                r = pread(fd_, buf_, sizeof(buf_), pos_);
+                r = pread(fd_, buf_.data(), buf_.size(), pos_);
                 if (r > 0) {
                     at_ = pos_;
                     len_ = r;
@@ -322,10 +341,11 @@ class pread_producer : public DcmProducer
     }
 
   private:
-    int fd_ = -1;
+    int fd_ = -1, errno_ = 0;
+    bool stat_failed_ = false;
     offile_off_t size_ = 0, pos_ = 0;
     offile_off_t at_ = 0, len_ = 0; // what buf_ holds
-    char buf_[65536];
+    std::vector<char> buf_;
     OFCondition status_ = EC_Normal;
 };
 
@@ -338,6 +358,7 @@ class pread_stream : public DcmInputStream
         : DcmInputStream(&producer_), producer_(path), path_(path)
     {
     }
+    pread_producer &producer() { return producer_; }
     DcmInputStreamFactory *newFactory() const override
     {
         // Not through a compression filter (deflate): no factory, the
@@ -354,11 +375,10 @@ class pread_stream : public DcmInputStream
 };
 
 // DcmFileFormat::loadFile(path, EXS_Unknown, EGL_noChange, maxReadLength,
-// ERM_autoDetect) through pread_stream.
+// ERM_autoDetect) from in.
 OFCondition
-load_file(DcmFileFormat &ff, const char *path, Uint32 max_read_length)
+load_file(DcmFileFormat &ff, pread_stream &in, Uint32 max_read_length)
 {
-    pread_stream in(path);
     OFCondition c = in.status();
 
     if (c.bad())
@@ -376,32 +396,46 @@ load_file(DcmFileFormat &ff, const char *path, Uint32 max_read_length)
 // require_meta: refuse a file without the Part-10 "DICM" prefix.
 int
 load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
-             int *had_meta, struct sl_err *err)
+             int *had_meta, unsigned long long *size, struct sl_err *err)
 {
-    struct stat st;
+    unsigned char head[132];
     char tag[128];
     int is_dicom = 0;
-    int rc;
 
-    if ((rc = sl_dicom_file_probe(path, &is_dicom, err)) != SL_OK)
-        return rc;
+    // One open for the prefix check (sl_dicom_file_probe's, with its
+    // messages), the size and the parse.
+    pread_stream in(path);
+    if (in.status().bad() && !in.producer().stat_failed())
+        return SL_ERR(err, SL_EIO, "cannot open: %s",
+                      std::strerror(in.producer().open_errno()));
+    if (in.status().good()) {
+        ssize_t n = in.producer().head(head, sizeof(head));
+        if (n < 0)
+            return SL_ERR(err, SL_EIO, "read error");
+        is_dicom = n == static_cast<ssize_t>(sizeof(head)) &&
+                   std::memcmp(head + 128, "DICM", 4) == 0;
+    }
     if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
                       "not a DICOM Part-10 file "
                       "(no DICM prefix)");
     if (had_meta != nullptr)
         *had_meta = is_dicom;
-    if (stat(path, &st) != 0)
-        return SL_ERR(err, SL_EIO, "cannot stat: %s", std::strerror(errno));
+    if (in.status().bad())
+        return SL_ERR(err, SL_EIO, "cannot stat: %s",
+                      std::strerror(in.producer().open_errno()));
+    const off_t file_size = static_cast<off_t>(in.producer().size());
+    if (size != nullptr)
+        *size = static_cast<unsigned long long>(file_size);
 
     // Values longer than 4 KiB (pixel data, big private blobs) stay on
     // disk: they are copied through when written, never decoded.
-    OFCondition cond = load_file(ff, path, 4096);
+    OFCondition cond = load_file(ff, in, 4096);
     if (cond.bad()) {
         DcmTagKey k;
         // A value cut short by the end of the file: name that element.
         if (ff.getDataset() != nullptr &&
-            find_truncated(ff, ff.getDataset()->getOriginalXfer(), st.st_size,
+            find_truncated(ff, ff.getDataset()->getOriginalXfer(), file_size,
                            &k)) {
             tag_text(k, tag, sizeof(tag));
             return SL_ERR(err, SL_EDICOM,
@@ -427,7 +461,7 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
 
     DcmTagKey bad;
     if (is_dicom &&
-        find_truncated(ff, ds->getOriginalXfer(), st.st_size, &bad)) {
+        find_truncated(ff, ds->getOriginalXfer(), file_size, &bad)) {
         tag_text(bad, tag, sizeof(tag));
         return SL_ERR(err, SL_EDICOM,
                       "%s: truncated (value shorter than "
@@ -493,7 +527,7 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     int rc;
 
     DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, err)) != SL_OK)
+    if ((rc = load_checked(path, ff, true, nullptr, nullptr, err)) != SL_OK)
         return rc;
     return summary_of(ff, out, err);
 }
@@ -1047,7 +1081,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         quiet_dcmtk();
         ff = new DcmFileFormat();
         int meta = 0;
-        int rc = load_checked(path, *ff, false, &meta, err);
+        unsigned long long size = 0;
+        int rc = load_checked(path, *ff, false, &meta, &size, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -1058,10 +1093,7 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         auto *f = new sl_dicom_file();
         f->ff = ff;
         f->src = path;
-        struct stat st;
-        f->size = stat(path, &st) == 0
-                      ? static_cast<unsigned long long>(st.st_size)
-                      : 0;
+        f->size = size;
         f->had_meta = meta != 0;
         f->pixels_changed = false;
         f->pix_off = f->pix_len = 0;

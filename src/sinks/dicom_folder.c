@@ -44,7 +44,8 @@ struct dicom_folder_sink {
      * crash means running it again, asks for this with the node attribute
      * sync="end" (not a configuration option). */
     int sync_each;
-    mode_t mode; /* of a file copied in (0640 under the umask) */
+    mode_t mode;    /* of a file copied in (0640 under the umask) */
+    char *last_dir; /* made by the last move: the next is often there */
 };
 
 static void
@@ -55,6 +56,7 @@ sink_close(void *vctx)
     if (k == NULL)
         return;
     free(k->root);
+    free(k->last_dir);
     free(k);
 }
 
@@ -258,6 +260,23 @@ place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
         free(b);
     }
     dst = sl_path_join(dir, file);
+    /* A move needs no copy of the pixel data; under sync_each the copy
+     * is what fsyncs the file before it appears. The rename does not
+     * replace: a file already there is compared below. */
+    if (move && !k->sync_each) {
+        if (k->last_dir == NULL || strcmp(k->last_dir, dir) != 0) {
+            if ((rc = mkdir_durable(k->root, dir, 0, err)) != SL_OK)
+                goto fail;
+            free(k->last_dir);
+            k->last_dir = sl_strdup(dir);
+        }
+        if (chmod(src, k->mode) == 0 &&
+            renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+            k->written++;
+            rc = SL_OK;
+            goto out;
+        }
+    }
     if ((rc = mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
         goto fail;
     if (sl_path_exists(dst)) {
@@ -278,13 +297,6 @@ place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
                                 "duplicate SOP Instance UID "
                                 "(0008,0018) with different "
                                 "content");
-        goto out;
-    }
-    /* A move needs no copy of the pixel data; under sync_each the copy
-     * is what fsyncs the file before it appears. */
-    if (move && !k->sync_each && chmod(src, k->mode) == 0 &&
-        rename(src, dst) == 0) {
-        k->written++;
         goto out;
     }
     if ((rc = sl_file_copy(src, dst, k->sync_each, err)) != SL_OK)
