@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcddirif.h>
 #include <dcmtk/dcmdata/dcistrmf.h>
+#include <dcmtk/dcmdata/dcwcache.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
@@ -1252,16 +1253,14 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 namespace
 {
 
-// Appends len bytes of src from offset to the end of dst.
+// Appends len bytes of src from offset to out (open for writing, not
+// O_APPEND, which copy_file_range refuses), at its end out_off.
 bool
 copy_range(const char *src, unsigned long long offset, unsigned long long len,
-           const char *dst)
+           int out, off_t out_off)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
-    // Not O_APPEND: copy_file_range refuses it; the end is the offset.
-    int out = open(dst, O_WRONLY | O_CLOEXEC);
     off_t off = static_cast<off_t>(offset);
-    off_t out_off = out >= 0 ? lseek(out, 0, SEEK_END) : -1;
     bool ok = in >= 0 && out >= 0 && out_off >= 0;
     std::vector<char> buf;
 
@@ -1296,9 +1295,153 @@ copy_range(const char *src, unsigned long long offset, unsigned long long len,
     }
     if (in >= 0)
         close(in);
-    if (out >= 0 && close(out) != 0)
-        ok = false;
     return ok;
+}
+
+// The output file through one buffer and write(2), under the contract of
+// DCMTK's DcmFileConsumer (always flushed, room for 2 GB at any time),
+// kept open so that the pixel data can be appended to it: DCMTK's own
+// consumer goes through stdio, a lock and a call per piece of every
+// element.
+class fd_consumer : public DcmConsumer
+{
+  public:
+    explicit fd_consumer(const char *path)
+    {
+        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd_ < 0)
+            fail();
+        buf_.reserve(cap);
+    }
+    ~fd_consumer() override
+    {
+        if (fd_ >= 0)
+            close(fd_);
+    }
+    fd_consumer(const fd_consumer &) = delete;
+    fd_consumer &operator=(const fd_consumer &) = delete;
+
+    OFBool good() const override { return status_.good(); }
+    OFCondition status() const override { return status_; }
+    OFBool isFlushed() const override { return OFTrue; }
+    offile_off_t avail() const override { return 2147483647L; }
+    offile_off_t write(const void *buf, offile_off_t buflen) override
+    {
+        const char *p = static_cast<const char *>(buf);
+
+        if (status_.bad() || fd_ < 0 || buf == nullptr || buflen <= 0)
+            return 0;
+        if (buf_.size() + static_cast<size_t>(buflen) > cap && !drain())
+            return 0;
+        if (static_cast<size_t>(buflen) >= cap)
+            return put(p, static_cast<size_t>(buflen)) ? buflen : 0;
+        buf_.insert(buf_.end(), p, p + buflen);
+        return buflen;
+    }
+    void flush() override { drain(); }
+
+    // Writes what is buffered; the file's end is then at end().
+    bool drain()
+    {
+        bool ok = put(buf_.data(), buf_.size());
+        buf_.clear();
+        return ok;
+    }
+    int fd() const { return fd_; }
+    off_t end() const { return end_; }
+    // Closes the file; false when anything failed.
+    bool finish()
+    {
+        bool ok = drain() && status_.good();
+        if (fd_ >= 0 && close(fd_) != 0) {
+            if (ok)
+                fail();
+            ok = false;
+        }
+        fd_ = -1;
+        return ok;
+    }
+
+  private:
+    static constexpr size_t cap = 256 * 1024;
+
+    void fail()
+    {
+        status_ =
+            makeOFCondition(OFM_dcmdata, 19, OF_error, std::strerror(errno));
+    }
+    bool put(const char *p, size_t n)
+    {
+        while (status_.good() && n > 0) {
+            ssize_t w = ::write(fd_, p, n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                if (w == 0)
+                    errno = EIO;
+                fail();
+                break;
+            }
+            p += w;
+            n -= static_cast<size_t>(w);
+            end_ += w;
+        }
+        return status_.good();
+    }
+
+    int fd_ = -1;
+    off_t end_ = 0;
+    std::vector<char> buf_;
+    OFCondition status_ = EC_Normal;
+};
+
+class fd_stream : public DcmOutputStream
+{
+  public:
+    explicit fd_stream(const char *path)
+        : DcmOutputStream(&consumer_), consumer_(path)
+    {
+    }
+    fd_consumer &consumer() { return consumer_; }
+
+  private:
+    fd_consumer consumer_;
+};
+
+// DcmFileFormat::saveFile(path, x, enc, glen, EPD_noChange, 0, 0,
+// EWM_fileformat) through fd_stream, then the pixel data (tail_len bytes
+// from tail_off of src, when tail_len > 0) appended to the same file.
+OFCondition
+save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
+          E_EncodingType enc, E_GrpLenEncoding glen, const char *src,
+          unsigned long long tail_off, unsigned long long tail_len,
+          bool *tail_ok)
+{
+    DcmWriteCache wcache;
+    fd_stream out(path);
+    OFCondition c = out.status();
+
+    *tail_ok = true;
+    if (c.bad())
+        return c;
+    ff.transferInit();
+    c = ff.write(out, x, enc, &wcache, glen, EPD_noChange, 0, 0, 0,
+                 EWM_fileformat);
+    ff.transferEnd();
+    out.flush();
+    if (c.bad())
+        return c;
+    fd_consumer &file = out.consumer();
+    if (!file.drain())
+        return file.status();
+    if (tail_len > 0 &&
+        !copy_range(src, tail_off, tail_len, file.fd(), file.end())) {
+        *tail_ok = false;
+        return EC_Normal;
+    }
+    if (!file.finish())
+        return file.status();
+    return EC_Normal;
 }
 
 // The pixel data element, when it can be copied from the input file as it
@@ -1362,11 +1505,11 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         f->ff = new DcmFileFormat(ds, OFFalse);
         // The meta header names the SOP class and instance of the dataset
         // (pixel data aside, which it does not depend on).
-        OFCondition c =
-            f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
-                            EGL_withoutGL, EPD_noChange, 0, 0, EWM_fileformat);
-        bool ok = c.good() && (tail == nullptr ||
-                               copy_range(f->src.c_str(), offset, len, path));
+        bool tail_ok = true;
+        OFCondition c = save_file(*f->ff, path, x, EET_UndefinedLength,
+                                  EGL_withoutGL, f->src.c_str(), offset,
+                                  tail != nullptr ? len : 0, &tail_ok);
+        bool ok = c.good() && tail_ok;
         if (tail != nullptr) {
             f->ff->getDataset()->insert(tail, OFTrue);
             tail = nullptr;
