@@ -251,6 +251,13 @@ class pread_producer : public DcmProducer
     int open_errno() const { return errno_; }
     bool stat_failed() const { return stat_failed_; }
     offile_off_t size() const { return size_; }
+    // Hands the descriptor over to the caller (the producer is spent).
+    int release()
+    {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
     // The first n bytes, read without moving; -1 on a read error, else
     // how many there were.
     ssize_t head(void *buf, size_t n)
@@ -397,7 +404,8 @@ load_file(DcmFileFormat &ff, pread_stream &in, Uint32 max_read_length)
 // require_meta: refuse a file without the Part-10 "DICM" prefix.
 int
 load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
-             int *had_meta, unsigned long long *size, struct sl_err *err)
+             int *had_meta, unsigned long long *size, int *keep_fd,
+             struct sl_err *err)
 {
     unsigned char head[132];
     char tag[128];
@@ -469,6 +477,8 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
                       "its declared length)",
                       tag);
     }
+    if (keep_fd != nullptr)
+        *keep_fd = in.producer().release();
     return SL_OK;
 }
 
@@ -528,7 +538,8 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     int rc;
 
     DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, nullptr, err)) != SL_OK)
+    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, err)) !=
+        SL_OK)
         return rc;
     return summary_of(ff, out, err);
 }
@@ -561,20 +572,21 @@ extern "C" int
 sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
 {
     unsigned char head[132];
-    std::FILE *f;
-    size_t n;
+    ssize_t n;
+    int fd;
 
     // Plain C I/O only: nothing here can throw.
-    f = std::fopen(path, "rb");
-    if (f == nullptr)
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
-    n = std::fread(head, 1, sizeof(head), f);
-    if (n < sizeof(head) && std::ferror(f)) {
-        std::fclose(f);
+    do
+        n = pread(fd, head, sizeof(head), 0);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0)
         return SL_ERR(err, SL_EIO, "read error");
-    }
-    std::fclose(f);
-    *is_dicom = n == sizeof(head) && std::memcmp(head + 128, "DICM", 4) == 0;
+    *is_dicom = n == static_cast<ssize_t>(sizeof(head)) &&
+                std::memcmp(head + 128, "DICM", 4) == 0;
     return SL_OK;
 }
 
@@ -823,6 +835,7 @@ struct sl_dicom_file {
     bool had_meta;
     bool pixels_changed; // blanked: the pixel data must be re-encoded
     unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
+    int src_fd; // src, open for reading (-1: not)
 };
 
 namespace
@@ -1083,7 +1096,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         ff = new DcmFileFormat();
         int meta = 0;
         unsigned long long size = 0;
-        int rc = load_checked(path, *ff, false, &meta, &size, err);
+        int fd = -1;
+        int rc = load_checked(path, *ff, false, &meta, &size, &fd, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -1094,6 +1108,7 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         auto *f = new sl_dicom_file();
         f->ff = ff;
         f->src = path;
+        f->src_fd = fd;
         f->size = size;
         f->had_meta = meta != 0;
         f->pixels_changed = false;
@@ -1113,6 +1128,8 @@ sl_dicom_file_free(struct sl_dicom_file *f)
     if (f == nullptr)
         return;
     try {
+        if (f->src_fd >= 0)
+            close(f->src_fd);
         delete f->ff;
         delete f;
     } catch (...) {
@@ -1256,10 +1273,9 @@ namespace
 // Appends len bytes of src from offset to out (open for writing, not
 // O_APPEND, which copy_file_range refuses), at its end out_off.
 bool
-copy_range(const char *src, unsigned long long offset, unsigned long long len,
-           int out, off_t out_off)
+copy_range(int in, unsigned long long offset, unsigned long long len, int out,
+           off_t out_off)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
     off_t off = static_cast<off_t>(offset);
     bool ok = in >= 0 && out >= 0 && out_off >= 0;
     std::vector<char> buf;
@@ -1293,8 +1309,6 @@ copy_range(const char *src, unsigned long long offset, unsigned long long len,
         }
         len -= static_cast<unsigned long long>(n);
     }
-    if (in >= 0)
-        close(in);
     return ok;
 }
 
@@ -1413,7 +1427,7 @@ class fd_stream : public DcmOutputStream
 // from tail_off of src, when tail_len > 0) appended to the same file.
 OFCondition
 save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
-          E_EncodingType enc, E_GrpLenEncoding glen, const char *src,
+          E_EncodingType enc, E_GrpLenEncoding glen, int src,
           unsigned long long tail_off, unsigned long long tail_len,
           bool *tail_ok)
 {
@@ -1464,12 +1478,8 @@ pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
     const unsigned long long n = f->pix_len;
     // The tag must be where the lengths say.
     unsigned char tag[4];
-    std::FILE *in = std::fopen(f->src.c_str(), "rb");
-    bool at = in != nullptr &&
-              std::fseek(in, static_cast<long>(f->pix_off), SEEK_SET) == 0 &&
-              std::fread(tag, 1, 4, in) == 4;
-    if (in != nullptr)
-        std::fclose(in);
+    bool at = f->src_fd >= 0 &&
+              pread(f->src_fd, tag, 4, static_cast<off_t>(f->pix_off)) == 4;
     static const unsigned char le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
     static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
     if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
@@ -1507,7 +1517,7 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         // (pixel data aside, which it does not depend on).
         bool tail_ok = true;
         OFCondition c = save_file(*f->ff, path, x, EET_UndefinedLength,
-                                  EGL_withoutGL, f->src.c_str(), offset,
+                                  EGL_withoutGL, f->src_fd, offset,
                                   tail != nullptr ? len : 0, &tail_ok);
         bool ok = c.good() && tail_ok;
         if (tail != nullptr) {
