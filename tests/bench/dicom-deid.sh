@@ -11,17 +11,19 @@
 #     (8 KiB of pixel data), 20 per series, 3 series per study, 2 studies
 #     per patient, each patient, study, series and instance with its own
 #     identifiers and UIDs.
-# Times are the medians of RUNS runs (default 5) of hyperfine, each run into
-# an empty output folder (sluice deid would otherwise compare with what an
-# earlier run left there). sluice runs with its default --jobs (the number
-# of cores) and with -j 1. Then the peak RSS of sluice deid (/usr/bin/time)
+# RUNS rounds (default 7) of hyperfine, one run of each command in turn,
+# each run into an empty output folder (sluice deid would otherwise compare
+# with what an earlier run left there); ratios are the medians of the
+# round-by-round ratios, of wall time and of CPU time (user + system: what
+# a loaded machine cannot blur). sluice runs with its default --jobs (the
+# number of cores) and with -j 1. Then the peak RSS of sluice deid (/usr/bin/time)
 # on half of each corpus and on all of it: it must not grow with the corpus.
 # Usage: dicom-deid.sh BUILDDIR SRCDIR [LARGE_MB] [SMALL] [RUNS]
 # Needs hyperfine, python3-pydicom, openssl and gdcmanon (libgdcm-tools;
 # without it the gdcmanon ratios are left out).
 set -eu
 PY=${PYTHON:-/usr/bin/python3}
-build=$1 src=$2 large_mb=${3:-2048} small=${4:-20000} runs=${5:-5}
+build=$1 src=$2 large_mb=${3:-2048} small=${4:-20000} runs=${5:-7}
 sluice="$build/sluice"
 SLUICE_PROFILE_DIR="$src/profiles/deid"
 export SLUICE_PROFILE_DIR
@@ -105,14 +107,35 @@ for i in range(slices + multi):
     save(ds, "large", (series % 100000) // 2, series, n, series // 2)
 PY
 
-# median NAME: the median seconds of command NAME in $d/times.json
-median() {
-    "$PY" -c 'import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    if r["command"] == sys.argv[2]:
-        print("%.3f" % r["median"])' "$d/times.json" "$1"
+# summary NAME FILES...: from hyperfine's JSON of each round, the median
+# wall and CPU (user + system) seconds of each command and the median of
+# the per-round ratios that the bench reports.
+summary() {
+    "$PY" - "$@" <<'PY'
+import json, statistics, sys
+name, files = sys.argv[1], sys.argv[2:]
+runs = {}
+for f in files:
+    for r in json.load(open(f))["results"]:
+        runs.setdefault(r["command"], []).append(
+            (r["median"], r["user"] + r["system"]))
+med = lambda v: statistics.median(v)
+for c, v in runs.items():
+    print("%s: %-9s wall %.3f s, cpu %.3f s (medians of %d)"
+          % (name, c, med([w for w, _ in v]), med([u for _, u in v]), len(v)))
+def ratio(a, b, i):  # b's time over a's, round by round: a's speed vs b
+    return med([y[i] / x[i] for x, y in zip(runs[a], runs[b])])
+def line(what, a, b):
+    if a in runs and b in runs:
+        print("%s: %s %.2fx %s (%.2fx by CPU time)"
+              % (name, a, ratio(a, b, 0), what, ratio(a, b, 1)))
+line("the throughput of cp -r", "sluice", "cp")
+line("the throughput of cp -r", "sluice-j1", "cp")
+line("the throughput of cp -r", "gdcmanon", "cp")
+line("the throughput of gdcmanon", "sluice", "gdcmanon")
+line("the throughput of gdcmanon", "sluice-j1", "gdcmanon")
+PY
 }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 bench() { # NAME: times the corpus $d/NAME, prints the ratios
     name=$1 in="$d/$1"
@@ -126,18 +149,19 @@ bench() { # NAME: times the corpus $d/NAME, prints the ratios
         set -- "$@" -n gdcmanon "mkdir '$d/out-g' && gdcmanon -e -c \
 '$d/cert.pem' -r --continue -i '$in' -o '$d/out-g' >/dev/null 2>&1"
     fi
-    hyperfine --style basic --runs "$runs" --warmup 1 \
-        --prepare "rm -rf '$d'/out-*" --export-json "$d/times.json" "$@"
+    # Rounds of one run of each command in turn, so that a change in the
+    # load of a shared machine hits all of them alike; the ratios are
+    # taken round by round. One round first to warm the caches, untimed.
+    hyperfine --style none --runs 1 --prepare "rm -rf '$d'/out-*" "$@" \
+        >/dev/null
+    r=1
+    while [ $r -le "$runs" ]; do
+        hyperfine --style none --runs 1 --prepare "rm -rf '$d'/out-*" \
+            --export-json "$d/round-$name-$r.json" "$@" >/dev/null
+        r=$((r + 1))
+    done
     rm -rf "$d"/out-*
-    tc=$(median cp) ts=$(median sluice) t1=$(median sluice-j1)
-    printf '%s: sluice deid %.2fx the throughput of cp -r (-j 1: %.2fx)\n' \
-        "$name" "$(div "$tc" "$ts")" "$(div "$tc" "$t1")"
-    if [ $have_gdcm = 1 ]; then
-        tg=$(median gdcmanon)
-        printf '%s: gdcmanon %.2fx cp -r; sluice deid %.2fx gdcmanon' \
-            "$name" "$(div "$tc" "$tg")" "$(div "$tg" "$ts")"
-        printf ' (-j 1: %.2fx)\n' "$(div "$tg" "$t1")"
-    fi
+    summary "$name" "$d"/round-"$name"-*.json
 }
 
 rss() { # NAME: peak RSS of sluice deid on half of the corpus, then all
