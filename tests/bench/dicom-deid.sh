@@ -25,6 +25,10 @@ set -eu
 PY=${PYTHON:-/usr/bin/python3}
 build=$1 src=$2 large_mb=${3:-2048} small=${4:-20000} runs=${5:-7}
 sluice="$build/sluice"
+if ! command -v hyperfine >/dev/null 2>&1; then
+    echo "bench: hyperfine is not installed (Debian: apt-get install hyperfine)" >&2
+    exit 1
+fi
 SLUICE_PROFILE_DIR="$src/profiles/deid"
 export SLUICE_PROFILE_DIR
 base=/dev/shm
