@@ -4,14 +4,15 @@
 # a copy into the folder makes them), no temporary file stays behind, a
 # second run into the same OUTDIR finds everything already there, and a
 # second instance with the same SOP Instance UID is left alone when it
-# has the same bytes and quarantined when it does not.
+# has the same bytes and quarantined when it does not; an output without
+# a Study Instance UID is quarantined with the reason a reader of it gives.
 . "$top_srcdir/tests/integration/lib.sh"
 SLUICE_PROFILE_DIR="$top_srcdir/profiles/deid"; export SLUICE_PROFILE_DIR
 if ! command -v dcmodify >/dev/null; then
     echo "1..0 # SKIP dcmtk's dcmodify is not installed"
     exit 0
 fi
-plan 8
+plan 9
 umask 022
 sluice synth --patients 3 --seed 5 -o "$T/syn" >/dev/null 2>&1
 in="$T/syn/dicom"
@@ -48,4 +49,10 @@ check "the same instance twice: exit 0, written once, then unchanged" \
 deid -j 1 deid --key-file "$T/key" -o "$T/oq" "$T/dup/a" "$T/dup/c"
 check "the same SOP Instance UID with other content: quarantined, exit 3" \
     sh -c "[ $? -eq 3 ] && grep -q 'duplicate SOP Instance UID' '$T'/oq.quarantine/*.reason.txt"
+
+cp "$one" "$T/nostudy.dcm"
+dcmodify -nb -ea "(0020,000D)" "$T/nostudy.dcm" >/dev/null 2>&1
+deid deid --key-file "$T/key" -o "$T/on" "$T/nostudy.dcm"
+check "no Study Instance UID: quarantined, naming the tag, exit 3" \
+    sh -c "[ $? -eq 3 ] && grep -q '^reason: (0020,000D) Study Instance UID: required attribute missing or empty' '$T'/on.quarantine/*.reason.txt"
 finish
