@@ -19,6 +19,7 @@
 # number of cores) and with -j 1. Then the peak RSS of sluice deid (/usr/bin/time)
 # on half of each corpus and on all of it: it must not grow with the corpus.
 # Usage: dicom-deid.sh BUILDDIR SRCDIR [LARGE_MB] [SMALL] [RUNS]
+# docs/deid.md (DICOM, "Speed") quotes its output: update both together.
 # Needs hyperfine, python3-pydicom, openssl and gdcmanon (libgdcm-tools;
 # without it the gdcmanon ratios are left out).
 set -eu
