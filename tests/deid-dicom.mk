@@ -28,5 +28,7 @@ nodist_EXTRA_tests_fuzz_fuzz_dicom_deid_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/deid_dicom_fuzz.sh
 EXTRA_DIST += tests/integration/deid_dicom_fuzz.sh
 TESTS += tests/integration/deid_dicom_export.sh
+TESTS += tests/integration/deid_dicom_cli.sh
+EXTRA_DIST += tests/integration/deid_dicom_cli.sh
 EXTRA_DIST += tests/integration/deid_dicom_export.sh
 EXTRA_DIST += tests/bench/dicom-deid.sh

@@ -556,10 +556,10 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
     int rc, taken = 0;
 
     snprintf(pos, sizeof(pos), "file %zu", i + 1);
-    if ((rc = sl_mkdir_p(r->outdir, err)) != SL_OK)
-        goto out;
+    /* OUTDIR was made before the threads started (qdir_outside). */
     tmp = sl_asprintf("%s/.deid-%ld-%zu.tmp", r->outdir, (long)getpid(), i);
     info.want_originals = r->reid != NULL;
+    info.want_written = 1;
     rc = sl_dicom_deid_file(r->dicom, r->in[i].path, tmp, &info, &e2);
     if (rc == SL_EQUARANTINE) {
         rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos, e2.msg,
@@ -570,8 +570,11 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
         struct sl_item *it = sl_item_new(SL_ITEM_DICOM);
         it->path = sl_strdup(tmp);
         it->pos = sl_strdup(pos);
+        /* The engine knows what it wrote: the sink moves the file in
+         * without reading or copying it again. */
         pthread_mutex_lock(&r->mu);
-        rc = sl_sink_dicom_folder.put(r->dicom_sink, it, &taken, err);
+        rc = sl_sink_dicom_folder_place(r->dicom_sink, it, info.written,
+                                        info.written_why, &taken, err);
         pthread_mutex_unlock(&r->mu);
         if (rc == SL_EQUARANTINE)
             rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos,
@@ -583,9 +586,7 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
         sl_item_free(it);
     }
     count(r, &r->n_dicom);
-out:
-    if (tmp)
-        unlink(tmp);
+    unlink(tmp); /* gone when moved into place */
     free(tmp);
     free(id);
     sl_dicom_deid_info_clear(&info);

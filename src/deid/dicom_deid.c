@@ -25,6 +25,7 @@
 #include <libxml/parser.h>
 
 #include "deid/dicom_deid_int.h"
+#include "dicom/dicom.h"
 
 const struct sl_dd_option_def sl_dd_options[SL_DDO_COUNT] = {
     { "retain-safe-private", "113111", "Retain Safe Private Option" },
@@ -66,6 +67,8 @@ sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info)
     strfreezero(info->orig_sop_uid);
     strfreezero(info->orig_accession);
     free(info->accession);
+    sl_dicom_summary_free(info->written);
+    free(info->written_why);
     memset(info, 0, sizeof(*info));
 }
 

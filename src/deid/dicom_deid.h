@@ -31,6 +31,13 @@ struct sl_dicom_deid_info {
     int want_originals;
     char *orig_patient, *orig_study_uid, *orig_series_uid, *orig_sop_uid;
     char *orig_accession, *accession;
+    /* Set want_written before the call: on SL_OK, written is the summary
+     * of the file written (sl_dicom_file_summary, so nobody reads it
+     * again) or, when a reader would refuse it, NULL and written_why the
+     * reason (tags, never values). Owned by info. */
+    int want_written;
+    struct sl_dicom_summary *written;
+    char *written_why;
 };
 void sl_dicom_deid_info_clear(struct sl_dicom_deid_info *info);
 

@@ -356,14 +356,15 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
 {
     struct job *j = ctx;
     struct sl_dd_rule *rule = NULL;
-    int a = action_for(j, e, &rule);
+    int a;
     const char *dummy;
 
     *op = SL_DICOM_KEEP;
     if (j->pass == 1) {
-        /* Identifiers the profile does not keep on purpose. */
+        /* Identifiers the profile does not keep on purpose (the rule is
+         * looked up only for the few elements that can be one). */
         const char *v;
-        if (a != SL_DDA_K && is_identifier_source(e) &&
+        if (is_identifier_source(e) && action_for(j, e, &rule) != SL_DDA_K &&
             (v = sl_dicom_elem_value(e)) != NULL) {
             size_t before = j->tokens.n;
             sl_dd_tokens(v, e->vr, &j->tokens);
@@ -371,6 +372,7 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         }
         return SL_OK;
     }
+    a = action_for(j, e, &rule);
     if (rule != NULL)
         atomic_fetch_add(&rule->hits, 1);
     switch (a) {
@@ -743,6 +745,19 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         sl_dicom_file_get(j.f, 0x0008, 0x0060, &res.modality);
         if (res.want_originals)
             sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.accession);
+        if (info->want_written) {
+            struct sl_err e3 = { 0 };
+            res.want_written = 1;
+            rc = sl_dicom_file_summary(j.f, &res.written, &e3);
+            if (rc == SL_ENOMEM) {
+                if (err != NULL)
+                    *err = e3;
+                goto out;
+            }
+            if (rc != SL_OK)
+                res.written_why = sl_strdup(e3.msg);
+            rc = SL_OK;
+        }
         *info = res;
         memset(&res, 0, sizeof(res)); /* moved to info */
     }

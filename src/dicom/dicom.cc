@@ -6,6 +6,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcddirif.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
+#include <dcmtk/dcmdata/dcwcache.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/oflog/oflog.h>
 
@@ -73,6 +75,22 @@ dup_or_null(const char *s)
     return sl_strdup(s);
 }
 
+// The elements of an item or the items of a sequence, in order.
+// getElement(i) and getItem(i) walk the list from its head each time
+// (DcmList::seek_to), which made every loop over a dataset quadratic.
+template <class C>
+std::vector<DcmObject *>
+children(C *c)
+{
+    std::vector<DcmObject *> v;
+
+    v.reserve(c->card());
+    for (DcmObject *o = c->nextInContainer(nullptr); o != nullptr;
+         o = c->nextInContainer(o))
+        v.push_back(o);
+    return v;
+}
+
 // Reads a string attribute of the top-level dataset; NULL when absent,
 // empty or not a string.
 char *
@@ -107,8 +125,8 @@ item_file_length(DcmItem *it, bool explicit_vr, bool *known)
 
     if (lf != DCM_UndefinedLength)
         return sum + lf;
-    for (unsigned long i = 0; i < it->card(); i++)
-        sum += element_file_length(it->getElement(i), explicit_vr, known);
+    for (DcmObject *o : children(it))
+        sum += element_file_length(o, explicit_vr, known);
     return sum + 8; // item delimitation item
 }
 
@@ -125,8 +143,9 @@ element_file_length(DcmObject *o, bool explicit_vr, bool *known)
         return sum + lf;
     if (o->ident() == EVR_SQ) {
         auto *sq = static_cast<DcmSequenceOfItems *>(o);
-        for (unsigned long i = 0; i < sq->card(); i++)
-            sum += item_file_length(sq->getItem(i), explicit_vr, known);
+        for (DcmObject *o : children(sq))
+            sum += item_file_length(static_cast<DcmItem *>(o), explicit_vr,
+                                    known);
         return sum + 8; // sequence delimitation item
     }
     if (o->ident() == EVR_PixelData) {
@@ -175,11 +194,12 @@ find_truncated(DcmFileFormat &ff, E_TransferSyntax xfer, off_t file_size,
     if (xfer == EXS_DeflatedLittleEndianExplicit || ds == nullptr)
         return false;
     if (meta != nullptr) {
-        for (unsigned long i = 0; i < meta->card(); i++)
-            pos += element_file_length(meta->getElement(i), true, &known);
+        for (DcmObject *o : children(meta))
+            pos += element_file_length(o, true, &known);
     }
-    for (unsigned long i = 0; i < ds->card() && known; i++) {
-        DcmElement *e = ds->getElement(i);
+    for (DcmObject *e : children(ds)) {
+        if (!known)
+            break;
         pos += element_file_length(e, explicit_vr, &known);
         if (known && pos > static_cast<unsigned long long>(file_size)) {
             *bad = e->getTag();
@@ -231,29 +251,180 @@ looks_like_bare_dataset(const unsigned char *h, size_t n)
     return false;
 }
 
-// *kind: 0 not DICOM, 1 Part-10 (DICM at 128), 2 a bare dataset.
-int
-probe_kind(const char *path, int *kind, struct sl_err *err)
+// A file read with pread through one buffer, under the contract of
+// DCMTK's DcmFileProducer (size fixed when opened, reads and skips stop at
+// it, putback within what was read): that producer asks stdio for the
+// position at every element (ftello, feof), which was a fifth of the
+// time spent on a small instance.
+class pread_producer : public DcmProducer
 {
-    unsigned char head[132];
-    std::FILE *f;
-    size_t n;
+  public:
+    explicit pread_producer(const char *path)
+    {
+        struct stat st;
 
-    // Plain C I/O only: nothing here can throw.
-    f = std::fopen(path, "rb");
-    if (f == nullptr)
-        return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
-    n = std::fread(head, 1, sizeof(head), f);
-    if (n < sizeof(head) && std::ferror(f)) {
-        std::fclose(f);
-        return SL_ERR(err, SL_EIO, "read error");
+        fd_ = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0 || fstat(fd_, &st) != 0) {
+            errno_ = errno;
+            stat_failed_ = fd_ >= 0;
+            status_ = makeOFCondition(OFM_dcmdata, 18, OF_error,
+                                      std::strerror(errno));
+            return;
+        }
+        size_ = static_cast<offile_off_t>(st.st_size);
+        buf_.resize(size_ > 0 && size_ < 65536 ? static_cast<size_t>(size_)
+                                               : 65536);
     }
-    std::fclose(f);
-    if (n == sizeof(head) && std::memcmp(head + 128, "DICM", 4) == 0)
-        *kind = 1;
-    else
-        *kind = looks_like_bare_dataset(head, n) ? 2 : 0;
-    return SL_OK;
+    // Why the constructor failed: errno, and whether open or fstat did.
+    int open_errno() const { return errno_; }
+    bool stat_failed() const { return stat_failed_; }
+    offile_off_t size() const { return size_; }
+    // Hands the descriptor over to the caller (the producer is spent).
+    int release()
+    {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+    // The first n bytes, read without moving; -1 on a read error, else
+    // how many there were.
+    ssize_t head(void *buf, size_t n)
+    {
+        ssize_t r;
+
+        do
+            r = pread(fd_, buf, n, 0);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+    ~pread_producer() override
+    {
+        if (fd_ >= 0)
+            close(fd_);
+    }
+    pread_producer(const pread_producer &) = delete;
+    pread_producer &operator=(const pread_producer &) = delete;
+
+    OFBool good() const override { return status_.good(); }
+    OFCondition status() const override { return status_; }
+    OFBool eos() override { return fd_ < 0 || pos_ >= size_; }
+    offile_off_t avail() override
+    {
+        return status_.good() && fd_ >= 0 && pos_ < size_ ? size_ - pos_ : 0;
+    }
+    offile_off_t read(void *buf, offile_off_t buflen) override
+    {
+        auto *out = static_cast<char *>(buf);
+        offile_off_t done = 0;
+
+        if (status_.bad() || fd_ < 0 || buf == nullptr)
+            return 0;
+        while (done < buflen) {
+            if (pos_ >= at_ && pos_ < at_ + len_) {
+                offile_off_t n = at_ + len_ - pos_;
+                if (n > buflen - done)
+                    n = buflen - done;
+                std::memcpy(out + done, buf_.data() + (pos_ - at_),
+                            static_cast<size_t>(n));
+                done += n;
+                pos_ += n;
+                continue;
+            }
+            ssize_t r;
+            if (buflen - done >= static_cast<offile_off_t>(buf_.size())) {
+                // A large value: straight into the caller's buffer.
+                r = pread(fd_, out + done,
+                          static_cast<size_t>(buflen - done), pos_);
+                if (r > 0) {
+                    done += r;
+                    pos_ += r;
+                    continue;
+                }
+            } else {
+                r = pread(fd_, buf_.data(), buf_.size(), pos_);
+                if (r > 0) {
+                    at_ = pos_;
+                    len_ = r;
+                    continue;
+                }
+            }
+            if (r < 0 && errno == EINTR)
+                continue;
+            break; // end of file (or an error: what was read so far)
+        }
+        return done;
+    }
+    offile_off_t skip(offile_off_t skiplen) override
+    {
+        offile_off_t n = 0;
+
+        if (status_.good() && fd_ >= 0 && skiplen > 0) {
+            n = size_ - pos_ < skiplen ? size_ - pos_ : skiplen;
+            if (n < 0)
+                n = 0;
+            pos_ += n;
+        }
+        return n;
+    }
+    void putback(offile_off_t num) override
+    {
+        if (status_.good() && fd_ >= 0 && num > 0) {
+            if (num <= pos_)
+                pos_ -= num;
+            else
+                status_ = EC_PutbackFailed;
+        }
+    }
+
+  private:
+    int fd_ = -1, errno_ = 0;
+    bool stat_failed_ = false;
+    offile_off_t size_ = 0, pos_ = 0;
+    offile_off_t at_ = 0, len_ = 0; // what buf_ holds
+    std::vector<char> buf_;
+    OFCondition status_ = EC_Normal;
+};
+
+// DcmInputFileStream over pread_producer: values left on disk are loaded
+// later through the same DcmInputFileStreamFactory it would give.
+class pread_stream : public DcmInputStream
+{
+  public:
+    explicit pread_stream(const char *path)
+        : DcmInputStream(&producer_), producer_(path), path_(path)
+    {
+    }
+    pread_producer &producer() { return producer_; }
+    DcmInputStreamFactory *newFactory() const override
+    {
+        // Not through a compression filter (deflate): no factory, the
+        // values are read whole, as DcmInputFileStream does.
+        if (currentProducer() != &producer_)
+            return nullptr;
+        return new DcmInputFileStreamFactory(OFFilename(path_.c_str()),
+                                             tell());
+    }
+
+  private:
+    pread_producer producer_;
+    std::string path_;
+};
+
+// DcmFileFormat::loadFile(path, EXS_Unknown, EGL_noChange, maxReadLength,
+// ERM_autoDetect) from in.
+OFCondition
+load_file(DcmFileFormat &ff, pread_stream &in, Uint32 max_read_length)
+{
+    OFCondition c = in.status();
+
+    if (c.bad())
+        return c;
+    if ((c = ff.clear()).bad())
+        return c;
+    ff.transferInit();
+    c = ff.read(in, EXS_Unknown, EGL_noChange, max_read_length);
+    ff.transferEnd();
+    return c;
 }
 
 // Loads path into ff with values over 4 KiB left on disk, and checks that
@@ -261,34 +432,47 @@ probe_kind(const char *path, int *kind, struct sl_err *err)
 // require_meta: refuse a file without the Part-10 "DICM" prefix.
 int
 load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
-             int *had_meta, struct sl_err *err)
+             int *had_meta, unsigned long long *size, int *keep_fd,
+             struct sl_err *err)
 {
-    struct stat st;
+    unsigned char head[132];
     char tag[128];
     int is_dicom = 0;
-    int rc;
 
-    if ((rc = probe_kind(path, &is_dicom, err)) != SL_OK)
-        return rc;
-    is_dicom = is_dicom == 1; // Part-10; a bare dataset has no meta
+    // One open for the prefix check (sl_dicom_file_probe's, with its
+    // messages), the size and the parse.
+    pread_stream in(path);
+    if (in.status().bad() && !in.producer().stat_failed())
+        return SL_ERR(err, SL_EIO, "cannot open: %s",
+                      std::strerror(in.producer().open_errno()));
+    if (in.status().good()) {
+        ssize_t n = in.producer().head(head, sizeof(head));
+        if (n < 0)
+            return SL_ERR(err, SL_EIO, "read error");
+        is_dicom = n == static_cast<ssize_t>(sizeof(head)) &&
+                   std::memcmp(head + 128, "DICM", 4) == 0;
+    }
     if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
                       "not a DICOM Part-10 file "
                       "(no DICM prefix)");
     if (had_meta != nullptr)
         *had_meta = is_dicom;
-    if (stat(path, &st) != 0)
-        return SL_ERR(err, SL_EIO, "cannot stat: %s", std::strerror(errno));
+    if (in.status().bad())
+        return SL_ERR(err, SL_EIO, "cannot stat: %s",
+                      std::strerror(in.producer().open_errno()));
+    const off_t file_size = static_cast<off_t>(in.producer().size());
+    if (size != nullptr)
+        *size = static_cast<unsigned long long>(file_size);
 
     // Values longer than 4 KiB (pixel data, big private blobs) stay on
     // disk: they are copied through when written, never decoded.
-    OFCondition cond = ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
-                                   4096, ERM_autoDetect);
+    OFCondition cond = load_file(ff, in, 4096);
     if (cond.bad()) {
         DcmTagKey k;
         // A value cut short by the end of the file: name that element.
         if (ff.getDataset() != nullptr &&
-            find_truncated(ff, ff.getDataset()->getOriginalXfer(), st.st_size,
+            find_truncated(ff, ff.getDataset()->getOriginalXfer(), file_size,
                            &k)) {
             tag_text(k, tag, sizeof(tag));
             return SL_ERR(err, SL_EDICOM,
@@ -314,27 +498,28 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
 
     DcmTagKey bad;
     if (is_dicom &&
-        find_truncated(ff, ds->getOriginalXfer(), st.st_size, &bad)) {
+        find_truncated(ff, ds->getOriginalXfer(), file_size, &bad)) {
         tag_text(bad, tag, sizeof(tag));
         return SL_ERR(err, SL_EDICOM,
                       "%s: truncated (value shorter than "
                       "its declared length)",
                       tag);
     }
+    if (keep_fd != nullptr)
+        *keep_fd = in.producer().release();
     return SL_OK;
 }
 
+// The summary of what ff holds, with the checks a reader of it makes.
 int
-summary_read(const char *path, struct sl_dicom_summary **out,
-             struct sl_err *err)
+summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
+           struct sl_err *err)
 {
     char tag[128];
-    int rc;
-
-    DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, err)) != SL_OK)
-        return rc;
     DcmDataset *ds = ff.getDataset();
+
+    if (ds == nullptr)
+        return SL_ERR(err, SL_EDICOM, "no dataset");
 
     static const DcmTagKey required[] = { DCM_StudyInstanceUID,
                                           DCM_SeriesInstanceUID,
@@ -374,6 +559,19 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     return SL_OK;
 }
 
+int
+summary_read(const char *path, struct sl_dicom_summary **out,
+             struct sl_err *err)
+{
+    int rc;
+
+    DcmFileFormat ff;
+    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, err)) !=
+        SL_OK)
+        return rc;
+    return summary_of(ff, out, err);
+}
+
 } // namespace
 
 struct sl_dicom_builder {
@@ -401,11 +599,24 @@ sl_dicom_init(char *msg, unsigned long msglen)
 extern "C" int
 sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
 {
-    int kind = 0;
-    int rc = probe_kind(path, &kind, err);
+    unsigned char head[132];
+    ssize_t n;
+    int fd;
 
-    *is_dicom = kind != 0;
-    return rc;
+    // Plain C I/O only: nothing here can throw.
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(errno));
+    do
+        n = pread(fd, head, sizeof(head), 0);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0)
+        return SL_ERR(err, SL_EIO, "read error");
+    *is_dicom = (n == static_cast<ssize_t>(sizeof(head)) &&
+                 std::memcmp(head + 128, "DICM", 4) == 0) ||
+                looks_like_bare_dataset(head, static_cast<size_t>(n));
+    return SL_OK;
 }
 
 extern "C" int
@@ -653,6 +864,7 @@ struct sl_dicom_file {
     bool had_meta;
     bool pixels_changed; // blanked: the pixel data must be re-encoded
     unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
+    int src_fd; // src, open for reading (-1: not)
 };
 
 namespace
@@ -673,10 +885,11 @@ locate_pixels(struct sl_dicom_file *f)
     if (!f->had_meta || x == EXS_DeflatedLittleEndianExplicit ||
         meta == nullptr)
         return;
-    for (unsigned long i = 0; i < meta->card(); i++)
-        pos += element_file_length(meta->getElement(i), true, &known);
-    for (unsigned long i = 0; i < ds->card() && known; i++) {
-        DcmElement *e = ds->getElement(i);
+    for (DcmObject *o : children(meta))
+        pos += element_file_length(o, true, &known);
+    for (DcmObject *e : children(ds)) {
+        if (!known)
+            break;
         unsigned long long n = element_file_length(e, explicit_vr, &known);
         if (known && e->getTag() == DCM_PixelData) {
             if (pos + n <= f->size) {
@@ -795,26 +1008,61 @@ un_to_dictionary_vr(DcmItem *item, DcmElement *el)
 void
 normalize_un(DcmItem *item)
 {
-    for (unsigned long i = 0; i < item->card(); i++) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : children(item)) {
+        auto *el = static_cast<DcmElement *>(o);
         if (el->ident() == EVR_UN)
             el = un_to_dictionary_vr(item, el);
         if (el->ident() == EVR_SQ) {
-            auto *sq = static_cast<DcmSequenceOfItems *>(el);
-            for (unsigned long j = 0; j < sq->card(); j++)
-                normalize_un(sq->getItem(j));
+            for (DcmObject *it : children(static_cast<DcmSequenceOfItems *>(el)))
+                normalize_un(static_cast<DcmItem *>(it));
         }
     }
+}
+
+// Removes from item the elements of doomed (in the item's order) in one
+// pass: DcmItem::remove(DcmObject *) searches from the head of the list,
+// which made removing the private groups of an instance, often most of
+// its elements, quadratic. Every element is taken off the head (O(1))
+// and the others put back in order (DcmItem::insert looks from the tail:
+// O(1) for tags in ascending order, which the list's are).
+int
+drop(DcmItem *item, const std::vector<DcmObject *> &doomed, walker &w)
+{
+    std::vector<DcmElement *> keep;
+    size_t k = 0;
+    int rc = SL_OK;
+
+    keep.reserve(item->card());
+    while (item->card() > 0) {
+        DcmElement *el = item->remove(0UL);
+        if (el == nullptr)
+            break;
+        if (k < doomed.size() && el == doomed[k]) {
+            delete el;
+            k++;
+        } else {
+            keep.push_back(el);
+        }
+    }
+    for (DcmElement *el : keep) {
+        if (item->insert(el, OFFalse, OFFalse).bad()) {
+            delete el;
+            rc = SL_ERR(w.err, SL_EDICOM, "cannot remove attributes");
+        }
+    }
+    return rc;
 }
 
 int
 walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
 {
     std::vector<creator_entry> creators;
+    const std::vector<DcmObject *> els = children(item);
+    std::vector<DcmObject *> doomed; // removed after the walk of this item
     int rc;
 
-    for (unsigned long i = 0; i < item->card(); i++) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : els) {
+        auto *el = static_cast<DcmElement *>(o);
         const DcmTagKey k = el->getTag();
         if ((k.getGroup() & 1) != 0 && k.getElement() >= 0x10 &&
             k.getElement() <= 0xFF) {
@@ -826,9 +1074,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
                       v });
         }
     }
-    unsigned long i = 0;
-    while (i < item->card()) {
-        DcmElement *el = item->getElement(i);
+    for (DcmObject *o : els) {
+        auto *el = static_cast<DcmElement *>(o);
         const DcmTag &tag = el->getTag();
         const DcmEVR evr = el->ident();
         struct sl_dicom_elem e;
@@ -870,7 +1117,7 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             w.pixels_changed = true;
         switch (op) {
         case SL_DICOM_REMOVE:
-            delete item->remove(i);
+            doomed.push_back(el);
             continue;
         case SL_DICOM_CLEAR:
             if (evr == EVR_SQ)
@@ -888,17 +1135,22 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             break;
         default:
             if (evr == EVR_SQ) {
-                auto *sq = static_cast<DcmSequenceOfItems *>(el);
-                for (unsigned long j = 0; j < sq->card(); j++)
-                    if ((rc = walk_item(sq->getItem(j), depth + 1, e.group,
-                                        e.elem, w)) != SL_OK)
+                for (DcmObject *it :
+                     children(static_cast<DcmSequenceOfItems *>(el)))
+                    if ((rc = walk_item(static_cast<DcmItem *>(it), depth + 1,
+                                        e.group, e.elem, w)) != SL_OK)
                         return rc;
             }
             break;
         }
-        i++;
     }
-    return SL_OK;
+    if (doomed.empty())
+        return SL_OK;
+    if (doomed.size() == 1) {
+        delete item->remove(doomed[0]);
+        return SL_OK;
+    }
+    return drop(item, doomed, w);
 }
 
 } // namespace
@@ -913,7 +1165,9 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         quiet_dcmtk();
         ff = new DcmFileFormat();
         int meta = 0;
-        int rc = load_checked(path, *ff, false, &meta, err);
+        unsigned long long size = 0;
+        int fd = -1;
+        int rc = load_checked(path, *ff, false, &meta, &size, &fd, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -924,10 +1178,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         auto *f = new sl_dicom_file();
         f->ff = ff;
         f->src = path;
-        struct stat st;
-        f->size = stat(path, &st) == 0
-                      ? static_cast<unsigned long long>(st.st_size)
-                      : 0;
+        f->src_fd = fd;
+        f->size = size;
         f->had_meta = meta != 0;
         f->pixels_changed = false;
         f->pix_off = f->pix_len = 0;
@@ -946,6 +1198,8 @@ sl_dicom_file_free(struct sl_dicom_file *f)
     if (f == nullptr)
         return;
     try {
+        if (f->src_fd >= 0)
+            close(f->src_fd);
         delete f->ff;
         delete f;
     } catch (...) {
@@ -1086,16 +1340,13 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 namespace
 {
 
-// Appends len bytes of src from offset to the end of dst.
+// Appends len bytes of src from offset to out (open for writing, not
+// O_APPEND, which copy_file_range refuses), at its end out_off.
 bool
-copy_range(const char *src, unsigned long long offset, unsigned long long len,
-           const char *dst)
+copy_range(int in, unsigned long long offset, unsigned long long len, int out,
+           off_t out_off)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    // Not O_APPEND: copy_file_range refuses it; the end is the offset.
-    int out = open(dst, O_WRONLY | O_CLOEXEC);
     off_t off = static_cast<off_t>(offset);
-    off_t out_off = out >= 0 ? lseek(out, 0, SEEK_END) : -1;
     bool ok = in >= 0 && out >= 0 && out_off >= 0;
     std::vector<char> buf;
 
@@ -1128,11 +1379,153 @@ copy_range(const char *src, unsigned long long offset, unsigned long long len,
         }
         len -= static_cast<unsigned long long>(n);
     }
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) != 0)
-        ok = false;
     return ok;
+}
+
+// The output file through one buffer and write(2), under the contract of
+// DCMTK's DcmFileConsumer (always flushed, room for 2 GB at any time),
+// kept open so that the pixel data can be appended to it: DCMTK's own
+// consumer goes through stdio, a lock and a call per piece of every
+// element.
+class fd_consumer : public DcmConsumer
+{
+  public:
+    explicit fd_consumer(const char *path)
+    {
+        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd_ < 0)
+            fail();
+        buf_.reserve(cap);
+    }
+    ~fd_consumer() override
+    {
+        if (fd_ >= 0)
+            close(fd_);
+    }
+    fd_consumer(const fd_consumer &) = delete;
+    fd_consumer &operator=(const fd_consumer &) = delete;
+
+    OFBool good() const override { return status_.good(); }
+    OFCondition status() const override { return status_; }
+    OFBool isFlushed() const override { return OFTrue; }
+    offile_off_t avail() const override { return 2147483647L; }
+    offile_off_t write(const void *buf, offile_off_t buflen) override
+    {
+        const char *p = static_cast<const char *>(buf);
+
+        if (status_.bad() || fd_ < 0 || buf == nullptr || buflen <= 0)
+            return 0;
+        if (buf_.size() + static_cast<size_t>(buflen) > cap && !drain())
+            return 0;
+        if (static_cast<size_t>(buflen) >= cap)
+            return put(p, static_cast<size_t>(buflen)) ? buflen : 0;
+        buf_.insert(buf_.end(), p, p + buflen);
+        return buflen;
+    }
+    void flush() override { drain(); }
+
+    // Writes what is buffered; the file's end is then at end().
+    bool drain()
+    {
+        bool ok = put(buf_.data(), buf_.size());
+        buf_.clear();
+        return ok;
+    }
+    int fd() const { return fd_; }
+    off_t end() const { return end_; }
+    // Closes the file; false when anything failed.
+    bool finish()
+    {
+        bool ok = drain() && status_.good();
+        if (fd_ >= 0 && close(fd_) != 0) {
+            if (ok)
+                fail();
+            ok = false;
+        }
+        fd_ = -1;
+        return ok;
+    }
+
+  private:
+    static constexpr size_t cap = 256 * 1024;
+
+    void fail()
+    {
+        status_ =
+            makeOFCondition(OFM_dcmdata, 19, OF_error, std::strerror(errno));
+    }
+    bool put(const char *p, size_t n)
+    {
+        while (status_.good() && n > 0) {
+            ssize_t w = ::write(fd_, p, n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                if (w == 0)
+                    errno = EIO;
+                fail();
+                break;
+            }
+            p += w;
+            n -= static_cast<size_t>(w);
+            end_ += w;
+        }
+        return status_.good();
+    }
+
+    int fd_ = -1;
+    off_t end_ = 0;
+    std::vector<char> buf_;
+    OFCondition status_ = EC_Normal;
+};
+
+class fd_stream : public DcmOutputStream
+{
+  public:
+    explicit fd_stream(const char *path)
+        : DcmOutputStream(&consumer_), consumer_(path)
+    {
+    }
+    fd_consumer &consumer() { return consumer_; }
+
+  private:
+    fd_consumer consumer_;
+};
+
+// DcmFileFormat::saveFile(path, x, enc, glen, EPD_noChange, 0, 0,
+// EWM_fileformat) through fd_stream, then the pixel data (tail_len bytes
+// from tail_off of src, when tail_len > 0) appended to the same file.
+OFCondition
+save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
+          E_EncodingType enc, E_GrpLenEncoding glen, int src,
+          unsigned long long tail_off, unsigned long long tail_len,
+          bool *tail_ok)
+{
+    DcmWriteCache wcache;
+    fd_stream out(path);
+    OFCondition c = out.status();
+
+    *tail_ok = true;
+    if (c.bad())
+        return c;
+    ff.transferInit();
+    c = ff.write(out, x, enc, &wcache, glen, EPD_noChange, 0, 0, 0,
+                 EWM_fileformat);
+    ff.transferEnd();
+    out.flush();
+    if (c.bad())
+        return c;
+    fd_consumer &file = out.consumer();
+    if (!file.drain())
+        return file.status();
+    if (tail_len > 0 &&
+        !copy_range(src, tail_off, tail_len, file.fd(), file.end())) {
+        *tail_ok = false;
+        return EC_Normal;
+    }
+    if (!file.finish())
+        return file.status();
+    return EC_Normal;
 }
 
 // The pixel data element, when it can be copied from the input file as it
@@ -1155,12 +1548,8 @@ pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
     const unsigned long long n = f->pix_len;
     // The tag must be where the lengths say.
     unsigned char tag[4];
-    std::FILE *in = std::fopen(f->src.c_str(), "rb");
-    bool at = in != nullptr &&
-              std::fseek(in, static_cast<long>(f->pix_off), SEEK_SET) == 0 &&
-              std::fread(tag, 1, 4, in) == 4;
-    if (in != nullptr)
-        std::fclose(in);
+    bool at = f->src_fd >= 0 &&
+              pread(f->src_fd, tag, 4, static_cast<off_t>(f->pix_off)) == 4;
     static const unsigned char le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
     static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
     if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
@@ -1196,11 +1585,11 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         f->ff = new DcmFileFormat(ds, OFFalse);
         // The meta header names the SOP class and instance of the dataset
         // (pixel data aside, which it does not depend on).
-        OFCondition c =
-            f->ff->saveFile(OFFilename(path), x, EET_UndefinedLength,
-                            EGL_withoutGL, EPD_noChange, 0, 0, EWM_fileformat);
-        bool ok = c.good() && (tail == nullptr ||
-                               copy_range(f->src.c_str(), offset, len, path));
+        bool tail_ok = true;
+        OFCondition c = save_file(*f->ff, path, x, EET_UndefinedLength,
+                                  EGL_withoutGL, f->src_fd, offset,
+                                  tail != nullptr ? len : 0, &tail_ok);
+        bool ok = c.good() && tail_ok;
         if (tail != nullptr) {
             f->ff->getDataset()->insert(tail, OFTrue);
             tail = nullptr;
@@ -1214,6 +1603,17 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
     } catch (...) {
         delete tail;
         std::remove(path);
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_summary(struct sl_dicom_file *f, struct sl_dicom_summary **out,
+                      struct sl_err *err)
+{
+    try {
+        return summary_of(*f->ff, out, err);
+    } catch (...) {
         return fail_exception(err);
     }
 }

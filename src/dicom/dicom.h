@@ -185,6 +185,14 @@ int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 int sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
                        struct sl_err *err);
 
+/* The summary of what f holds now (after sl_dicom_file_save: what was
+ * written), with the checks sl_dicom_summary_read makes (the same
+ * SL_EDICOM and message when a required UID is missing, empty or holds a
+ * NUL byte), without reading the file again. *out as for
+ * sl_dicom_summary_read. */
+int sl_dicom_file_summary(struct sl_dicom_file *f,
+                          struct sl_dicom_summary **out, struct sl_err *err);
+
 /* Checks that native (uncompressed) pixel data holds at least Rows x
  * Columns x Samples per Pixel x Bits Allocated x Number of Frames bits.
  * SL_OK when it does or when there is no native pixel data; SL_EDICOM

@@ -49,6 +49,8 @@ struct dicom_folder_sink {
      * crash means running it again, asks for this with the node attribute
      * sync="end" (not a configuration option). */
     int sync_each;
+    mode_t mode;    /* of a file copied in (0640 under the umask) */
+    char *last_dir; /* made by the last move: the next is often there */
 };
 
 static void
@@ -60,6 +62,7 @@ sink_close(void *vctx)
         return;
     dicom_media_close(k->media);
     free(k->root);
+    free(k->last_dir);
     free(k);
 }
 
@@ -155,6 +158,12 @@ sink_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (state != NULL)
         nftw(k->root, remove_stale_tmp, 16, FTW_PHYS);
     state_parse(k, state);
+    {
+        /* What sl_file_copy's 0640 gives, for a file moved in instead. */
+        mode_t um = umask(0);
+        umask(um);
+        k->mode = 0640 & ~um;
+    }
     *ctx = k;
     k = NULL; /* the caller owns it now */
     rc = SL_OK;
@@ -247,33 +256,15 @@ sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
     return SL_OK;
 }
 
+/* Puts src, whose summary is sum, in its place; move: by renaming it
+ * (src is gone on SL_OK) rather than copying it. */
 static int
-sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
+place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
+      const struct sl_dicom_summary *sum, int move, struct sl_err *err)
 {
-    struct dicom_folder_sink *k = vctx;
-    struct sl_dicom_summary *sum = NULL;
-    struct sl_err rerr = { 0 };
-    const char *src;
     char *dir = NULL, *file = NULL, *dst = NULL;
     char *pid = NULL, *study = NULL, *series = NULL;
     int rc, same;
-
-    *taken = 0;
-    if (it->kind != SL_ITEM_DICOM)
-        return SL_OK;
-    *taken = 1;
-    /* A stage's rewritten copy if there is one: that is what leaves. */
-    src = it->tmp_path ? it->tmp_path : it->path;
-    if (src == NULL)
-        return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
-                      k->id, it->pos ? it->pos : "?");
-    if (k->media != NULL)
-        return dicom_media_put(k->media, it, src, err);
-    rc = sl_dicom_summary_read(src, &sum, &rerr);
-    if (rc == SL_ENOMEM)
-        return SL_ERR(err, rc, "%s", rerr.msg);
-    if (rc != SL_OK)
-        return sl_item_quarantine(it, "sink", "%s", rerr.msg);
 
     file = name_clean(sum->sop_uid, ".dcm");
     if (k->flat) {
@@ -290,6 +281,23 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
         free(b);
     }
     dst = sl_path_join(dir, file);
+    /* A move needs no copy of the pixel data; under sync_each the copy
+     * is what fsyncs the file before it appears. The rename does not
+     * replace: a file already there is compared below. */
+    if (move && !k->sync_each) {
+        if (k->last_dir == NULL || strcmp(k->last_dir, dir) != 0) {
+            if ((rc = sinks_mkdir_durable(k->root, dir, 0, err)) != SL_OK)
+                goto fail;
+            free(k->last_dir);
+            k->last_dir = sl_strdup(dir);
+        }
+        if (chmod(src, k->mode) == 0 &&
+            renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+            k->written++;
+            rc = SL_OK;
+            goto out;
+        }
+    }
     if ((rc = sinks_mkdir_durable(k->root, dir, k->sync_each, err)) != SL_OK)
         goto fail;
     if (sl_path_exists(dst)) {
@@ -319,7 +327,6 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
 fail:
     sl_err_prefix(err, "target '%s' item %s: ", k->id, it->pos ? it->pos : "?");
 out:
-    sl_dicom_summary_free(sum);
     free(pid);
     free(study);
     free(series);
@@ -327,6 +334,65 @@ out:
     free(file);
     free(dst);
     return rc;
+}
+
+/* The item's file: a stage's rewritten copy if there is one (that is
+ * what leaves), else the item's own. */
+static const char *
+item_file(const struct dicom_folder_sink *k, const struct sl_item *it,
+          struct sl_err *err)
+{
+    const char *src = it->tmp_path ? it->tmp_path : it->path;
+
+    if (src == NULL)
+        SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file", k->id,
+               it->pos ? it->pos : "?");
+    return src;
+}
+
+static int
+sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
+{
+    struct dicom_folder_sink *k = vctx;
+    struct sl_dicom_summary *sum = NULL;
+    struct sl_err rerr = { 0 };
+    const char *src;
+    int rc;
+
+    *taken = 0;
+    if (it->kind != SL_ITEM_DICOM)
+        return SL_OK;
+    *taken = 1;
+    if ((src = item_file(k, it, err)) == NULL)
+        return SL_EINTERNAL;
+    if (k->media != NULL)
+        return dicom_media_put(k->media, it, src, err);
+    rc = sl_dicom_summary_read(src, &sum, &rerr);
+    if (rc == SL_ENOMEM)
+        return SL_ERR(err, rc, "%s", rerr.msg);
+    if (rc != SL_OK)
+        return sl_item_quarantine(it, "sink", "%s", rerr.msg);
+    rc = place(k, it, src, sum, 0, err);
+    sl_dicom_summary_free(sum);
+    return rc;
+}
+
+int
+sl_sink_dicom_folder_place(void *vctx, struct sl_item *it,
+                           const struct sl_dicom_summary *sum,
+                           const char *why, int *taken, struct sl_err *err)
+{
+    struct dicom_folder_sink *k = vctx;
+    const char *src;
+
+    *taken = 1;
+    if ((src = item_file(k, it, err)) == NULL)
+        return SL_EINTERNAL;
+    if (sum == NULL)
+        return sl_item_quarantine(it, "sink", "%s", why ? why : "");
+    if (k->media != NULL)
+        return dicom_media_put(k->media, it, src, err);
+    return place(k, it, src, sum, 1, err);
 }
 
 /* Flushes everything written under the root (one syscall for the whole

@@ -7,4 +7,16 @@
 extern const struct sl_sink_ops sl_sink_fhir_files;
 extern const struct sl_sink_ops sl_sink_dicom_folder;
 
+struct sl_dicom_summary;
+/* The dicom-folder sink's put() for a caller that has just written the
+ * item's file and knows its summary (sl_dicom_file_summary): the file is
+ * not read again, and it is moved into place (renamed; gone on SL_OK)
+ * rather than copied. sum NULL: a reader would refuse the file for the
+ * reason why (tags, never values): quarantined as put() would. Same
+ * locking as put(). */
+int sl_sink_dicom_folder_place(void *ctx, struct sl_item *it,
+                               const struct sl_dicom_summary *sum,
+                               const char *why, int *taken,
+                               struct sl_err *err);
+
 #endif
