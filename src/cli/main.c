@@ -137,6 +137,11 @@ take_globals(struct cli_global *g, int *argcp, char **argv)
         } else if (strncmp(a, "--jobs=", 7) == 0) {
             val = a + 7;
             a = "--jobs";
+        } else if (a[0] == '-' && (a[1] == 'j' || a[1] == 'c') &&
+                   a[2] != '\0') {
+            /* -j4, -cFILE: the attached forms getopt users expect */
+            val = a + 2;
+            a = a[1] == 'j' ? "-j" : "-c";
         } else if (strncmp(a, "--log-format=", 13) == 0) {
             val = a + 13;
             a = "--log-format";

@@ -3,7 +3,7 @@
 # 1 with a hint; --version prints the version.
 . "${top_srcdir}/tests/integration/lib.sh"
 cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid"
-plan 17
+plan 19
 for c in $cmds; do
     out=$(sluice "$c" --help 2>&1)
     rc=$?
@@ -27,4 +27,9 @@ sluice run >/dev/null 2>"$T/e"
 check "run without a job exits 1 with a hint" [ $? -eq 1 ] && grep -q "sluice run --help" "$T/e"
 sluice --jobs zero run x >/dev/null 2>&1
 check "bad --jobs exits 1" [ $? -eq 1 ]
+# global options in their attached forms, anywhere on the line
+check "-j2 (attached) is taken as --jobs 2" \
+    sh -c "'$SLUICE' synth -j2 --patients 1 --no-dicom -o '$T/syn' >/dev/null 2>&1"
+check "-j0 is refused as a bad --jobs" \
+    sh -c "'$SLUICE' -j0 synth --patients 1 -o '$T/syn0' 2>&1 | grep -q 'jobs wants a number'"
 finish
