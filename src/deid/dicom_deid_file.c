@@ -471,6 +471,8 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         scan(j, e);
         break;
     }
+    if (*op == SL_DICOM_SET && *value == NULL)
+        *value = ""; /* an empty value shifted or mapped stays empty */
     return SL_OK;
 }
 
@@ -762,6 +764,14 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         memset(&res, 0, sizeof(res)); /* moved to info */
     }
 out:
+    if (rc == SL_EDICOM) {
+        /* DCMTK refused a change or the encoding of the output: this
+         * instance cannot be made safe, the others still can. */
+        atomic_fetch_add(&d->quarantined, 1);
+        rc = SL_EQUARANTINE;
+        if (err != NULL)
+            err->code = SL_EQUARANTINE;
+    }
     sl_dicom_deid_info_clear(&res); /* on failure: wipes the originals */
     free(sop_class);
     free(sop_uid);
