@@ -64,6 +64,11 @@ struct deid_run {
                                together; results do not depend on it */
     size_t next;            /* next input to take, in order */
     int learning;           /* pass 1 */
+    /* DICOM outputs placed: hash of the new SOP Instance UID -> input
+     * number + 1 (0: free), so that of two inputs with one UID and
+     * different bytes the earlier input wins, whatever the threads do */
+    struct owner { uint64_t h; size_t input1; } *owners;
+    size_t owners_cap, owners_n;
     int failed;
     struct sl_err ferr;
 };
@@ -546,6 +551,81 @@ out:
     return rc;
 }
 
+static uint64_t
+uid_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of h (under r->mu); grows the table at three quarters. */
+static struct owner *
+owner_slot(struct deid_run *r, uint64_t h)
+{
+    size_t j;
+
+    if (4 * (r->owners_n + 1) > 3 * r->owners_cap) {
+        struct owner *old = r->owners;
+        size_t oc = r->owners_cap;
+        r->owners_cap = oc ? 2 * oc : 1024;
+        r->owners = sl_calloc(r->owners_cap, sizeof(*r->owners));
+        r->owners_n = 0;
+        for (j = 0; j < oc; j++)
+            if (old[j].input1 != 0) {
+                struct owner *o = owner_slot(r, old[j].h);
+                *o = old[j];
+                r->owners_n++;
+            }
+        free(old);
+    }
+    for (j = h & (r->owners_cap - 1); r->owners[j].input1 != 0 &&
+                                      r->owners[j].h != h;
+         j = (j + 1) & (r->owners_cap - 1))
+        ;
+    return &r->owners[j];
+}
+
+/* Places instance i's output (under r->mu). Of two inputs whose outputs
+ * share a SOP Instance UID with different bytes, the earlier input's is
+ * kept: a later one is quarantined, an earlier one takes the place of
+ * the later one, whose input number goes to *displaced (else SIZE_MAX)
+ * for the caller to quarantine. */
+static int
+place_dicom(struct deid_run *r, size_t i, struct sl_item *it,
+            const struct sl_dicom_deid_info *info, int *taken,
+            size_t *displaced, struct sl_err *err)
+{
+    struct owner *o = NULL;
+    int rc;
+
+    *displaced = SIZE_MAX;
+    rc = sl_sink_dicom_folder_place(r->dicom_sink, it, info->written,
+                                    info->written_why, taken, err);
+    if (info->written == NULL)
+        return rc;
+    o = owner_slot(r, uid_hash(info->written->sop_uid));
+    if (rc == SL_OK && o->input1 == 0) {
+        o->h = uid_hash(info->written->sop_uid);
+        o->input1 = i + 1;
+        r->owners_n++;
+    } else if (rc == SL_EQUARANTINE && o->input1 > i + 1 &&
+               it->reason != NULL && strcmp(it->reason, SL_SINK_DUPLICATE) == 0 &&
+               sl_sink_dicom_folder_unplace(r->dicom_sink, info->written) == 0) {
+        *displaced = o->input1 - 1;
+        o->input1 = i + 1;
+        r->n_out--; /* counted when it was placed */
+        free(it->reason);
+        free(it->stage);
+        it->reason = it->stage = NULL;
+        rc = sl_sink_dicom_folder_place(r->dicom_sink, it, info->written,
+                                        info->written_why, taken, err);
+    }
+    return rc;
+}
+
 static int
 deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
 {
@@ -572,10 +652,21 @@ deid_dicom(struct deid_run *r, size_t i, struct sl_err *err)
         it->pos = sl_strdup(pos);
         /* The engine knows what it wrote: the sink moves the file in
          * without reading or copying it again. */
+        size_t displaced;
         pthread_mutex_lock(&r->mu);
-        rc = sl_sink_dicom_folder_place(r->dicom_sink, it, info.written,
-                                        info.written_why, &taken, err);
+        rc = place_dicom(r, i, it, &info, &taken, &displaced, err);
         pthread_mutex_unlock(&r->mu);
+        if (displaced != SIZE_MAX) {
+            char *did = item_id(displaced, "");
+            char dpos[32];
+            int drc;
+            snprintf(dpos, sizeof(dpos), "file %zu", displaced + 1);
+            drc = quarantine(r, did, ".dcm", NULL, 0, r->in[displaced].path,
+                             displaced, dpos, SL_SINK_DUPLICATE, err);
+            free(did);
+            if (drc != SL_OK && rc == SL_OK)
+                rc = drc;
+        }
         if (rc == SL_EQUARANTINE)
             rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos,
                             it->reason, err);
@@ -907,6 +998,7 @@ out:
     free(r.in);
     free(r.fhir_no);
     free(r.order);
+    free(r.owners);
     pthread_mutex_destroy(&r.mu);
     free(qdir);
     free(dicom_out);

@@ -256,31 +256,60 @@ sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
     return SL_OK;
 }
 
+/* Where the instance summed up by sum goes (folder layouts). */
+static void
+dest_of(const struct dicom_folder_sink *k, const struct sl_dicom_summary *sum,
+        char **dir, char **dst)
+{
+    char *file = name_clean(sum->sop_uid, ".dcm");
+
+    if (k->flat) {
+        *dir = sl_strdup(k->root);
+    } else {
+        char *pid = name_clean(sum->patient_id, "");
+        char *study = name_clean(sum->study_uid, "");
+        char *series = name_clean(sum->series_uid, "");
+        char *a = sl_path_join(k->root, pid), *b = sl_path_join(a, study);
+        *dir = sl_path_join(b, series);
+        free(a);
+        free(b);
+        free(pid);
+        free(study);
+        free(series);
+    }
+    *dst = sl_path_join(*dir, file);
+    free(file);
+}
+
+int
+sl_sink_dicom_folder_unplace(void *vctx, const struct sl_dicom_summary *sum)
+{
+    struct dicom_folder_sink *k = vctx;
+    char *dir = NULL, *dst = NULL;
+    int rc = -1;
+
+    if (k->media != NULL)
+        return -1;
+    dest_of(k, sum, &dir, &dst);
+    if (unlink(dst) == 0) {
+        k->written--;
+        rc = 0;
+    }
+    free(dir);
+    free(dst);
+    return rc;
+}
+
 /* Puts src, whose summary is sum, in its place; move: by renaming it
  * (src is gone on SL_OK) rather than copying it. */
 static int
 place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
       const struct sl_dicom_summary *sum, int move, struct sl_err *err)
 {
-    char *dir = NULL, *file = NULL, *dst = NULL;
-    char *pid = NULL, *study = NULL, *series = NULL;
+    char *dir = NULL, *dst = NULL;
     int rc, same;
 
-    file = name_clean(sum->sop_uid, ".dcm");
-    if (k->flat) {
-        dir = sl_strdup(k->root);
-    } else {
-        char *a, *b;
-        pid = name_clean(sum->patient_id, "");
-        study = name_clean(sum->study_uid, "");
-        series = name_clean(sum->series_uid, "");
-        a = sl_path_join(k->root, pid);
-        b = sl_path_join(a, study);
-        dir = sl_path_join(b, series);
-        free(a);
-        free(b);
-    }
-    dst = sl_path_join(dir, file);
+    dest_of(k, sum, &dir, &dst);
     /* A move needs no copy of the pixel data; under sync_each the copy
      * is what fsyncs the file before it appears. The rename does not
      * replace: a file already there is compared below. */
@@ -314,10 +343,7 @@ place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
             rc = SL_OK;
             goto out;
         }
-        rc = sl_item_quarantine(it, "sink",
-                                "duplicate SOP Instance UID "
-                                "(0008,0018) with different "
-                                "content");
+        rc = sl_item_quarantine(it, "sink", "%s", SL_SINK_DUPLICATE);
         goto out;
     }
     if ((rc = sl_file_copy(src, dst, k->sync_each, err)) != SL_OK)
@@ -327,11 +353,7 @@ place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
 fail:
     sl_err_prefix(err, "target '%s' item %s: ", k->id, it->pos ? it->pos : "?");
 out:
-    free(pid);
-    free(study);
-    free(series);
     free(dir);
-    free(file);
     free(dst);
     return rc;
 }

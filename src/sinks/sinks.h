@@ -19,4 +19,13 @@ int sl_sink_dicom_folder_place(void *ctx, struct sl_item *it,
                                const char *why, int *taken,
                                struct sl_err *err);
 
+/* The reason of an instance whose SOP Instance UID is already in the
+ * target with other bytes (put() and place() quarantine it with it). */
+#define SL_SINK_DUPLICATE                                                      \
+    "duplicate SOP Instance UID (0008,0018) with different content"
+
+/* Takes back what place() put for the instance of sum (folder layouts):
+ * 0 when its file was removed, -1 otherwise. Same locking as put(). */
+int sl_sink_dicom_folder_unplace(void *ctx, const struct sl_dicom_summary *sum);
+
 #endif

@@ -12,7 +12,7 @@ if ! command -v dcmodify >/dev/null; then
     echo "1..0 # SKIP dcmtk's dcmodify is not installed"
     exit 0
 fi
-plan 9
+plan 11
 umask 022
 sluice synth --patients 3 --seed 5 -o "$T/syn" >/dev/null 2>&1
 in="$T/syn/dicom"
@@ -50,6 +50,24 @@ check "the same instance twice: exit 0, written once, then unchanged" \
 deid -j 1 deid --key-file "$T/key" -o "$T/oq" "$T/dup/a" "$T/dup/c"
 check "the same SOP Instance UID with other content: quarantined, exit 3" \
     sh -c "[ $? -eq 3 ] && grep -q 'duplicate SOP Instance UID' '$T'/oq.quarantine/*.reason.txt"
+
+# Which of them is kept does not depend on the threads or on file sizes:
+# the first input wins. c is made larger so that it is taken first.
+cp "$one" "$T/dup/d.dcm"
+dcmodify -nb -i "(0008,103E)=a longer series description to make it big" \
+    "$T/dup/c/x.dcm" >/dev/null 2>&1
+for k in 1 2 3 4 5 6; do
+    deid -j 3 deid --key-file "$T/key" -o "$T/or$k" "$T/dup/d.dcm" "$T/dup/c/x.dcm"
+    echo $? >>"$T/or.rc"
+    (cd "$T/or$k" && find . -name '*.dcm' -exec sha256sum {} + | sort) >"$T/or$k.sums"
+    sed -n 's/^item: //p' "$T/or$k.quarantine"/*.reason.txt >>"$T/or.q"
+done
+check "duplicates under -j 3, six runs: always the first input written, the later one quarantined" \
+    sh -c "[ \"\$(sort -u '$T/or.rc')\" = 3 ] && [ \"\$(sort -u '$T/or.q')\" = in000002 ] &&
+           for k in 2 3 4 5 6; do cmp -s '$T/or1.sums' '$T/or'\$k.sums || exit 1; done"
+deid -j 1 deid --key-file "$T/key" -o "$T/os" "$T/dup/d.dcm"
+check "... and what is written is the first input's output" \
+    sh -c "(cd '$T/os' && find . -name '*.dcm' -exec sha256sum {} + | sort) | cmp -s - '$T/or1.sums'"
 
 cp "$one" "$T/nostudy.dcm"
 dcmodify -nb -ea "(0020,000D)" "$T/nostudy.dcm" >/dev/null 2>&1
