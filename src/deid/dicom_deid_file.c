@@ -674,6 +674,16 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     sl_dicom_file_get(j.f, 0x0008, 0x0016, &sop_class);
     sl_dicom_file_get(j.f, 0x0008, 0x0018, &sop_uid);
     sl_dicom_file_get(j.f, 0x0008, 0x0060, &modality);
+    if ((sop_class == NULL || sop_class[0] == '\0') &&
+        sl_dicom_file_has(j.f, 0x0004, 0x1220)) {
+        /* Its records repeat the names and ids of the instances. */
+        rc = quarantine(&j, "%s: a DICOMDIR (a media directory, not an "
+                            "instance) is not de-identified: de-identify the "
+                            "instances it lists (export-dicom --layout "
+                            "dicomdir writes a new one)",
+                        "(0004,1220) Directory Record Sequence");
+        goto out;
+    }
     if (sop_class == NULL || sop_class[0] == '\0') {
         rc =
             quarantine(&j, "%s: missing or empty", "(0008,0016) SOP Class UID");

@@ -23,7 +23,7 @@ if [ ! -d "$DATA/test_files" ] || ! $PY -c 'import pydicom' 2>/dev/null; then
 fi
 find "$DATA/test_files" "$DATA/charset_files" -name '*.dcm' | sort >"$T/list"
 N=$(wc -l <"$T/list")
-plan $((2 * N + 12))
+plan $((2 * N + 13))
 sluice keygen >"$T/key"
 
 # deid_one PROFILE N FILE: one `sluice deid`; prints the result line
@@ -180,6 +180,9 @@ check "one run: every quarantined item has its reason file ($nq)" \
 check "one run: nothing printed names an input path" \
     sh -c "! grep -q '$DATA' '$T/all.log'"
 diag "one run over the corpus: $sum"
+ndd=$(find "$DATA/test_files" -name 'DICOMDIR*' -type f | wc -l)
+check "one run: each of the $ndd DICOMDIRs quarantined as a DICOMDIR" \
+    test "$(grep -l '^reason: .*a DICOMDIR (a media directory' "$T/all.quarantine"/*.reason.txt | wc -l)" = "$ndd"
 # longitudinal shifts dates: an empty date (693_J2KI.dcm) stays empty and
 # a change DCMTK refuses quarantines that instance, never ends the run
 timeout 300 $SLUICE_WRAP "$SLUICE" deid --profile longitudinal --key-file "$T/key" \
