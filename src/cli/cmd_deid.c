@@ -36,7 +36,14 @@
 #include "sinks/sinks.h"
 #include "sources/sources.h"
 
-enum in_kind { IN_OTHER, IN_JSON, IN_NDJSON, IN_NDJSON_GZ, IN_DICOM };
+enum in_kind {
+    IN_OTHER,
+    IN_JSON,
+    IN_NDJSON,
+    IN_NDJSON_GZ,
+    IN_DICOM,
+    IN_NOT_DICOM /* named .dcm, but not DICOM by its content */
+};
 
 struct input {
     char *path; /* never printed */
@@ -94,6 +101,9 @@ kind_of(const char *path)
         return IN_JSON;
     if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
         return IN_DICOM;
+    if (sl_str_has_suffix(path, ".dcm") || sl_str_has_suffix(path, ".DCM") ||
+        sl_str_has_suffix(path, ".dicom"))
+        return IN_NOT_DICOM;
     return IN_OTHER;
 }
 
@@ -695,6 +705,20 @@ deid_one(struct deid_run *r, size_t i, struct sl_err *err)
         return deid_ndjson(r, i, err);
     case IN_DICOM:
         return deid_dicom(r, i, err);
+    case IN_NOT_DICOM: {
+        /* Meant as DICOM, so not skipped: the operator must see it. */
+        char *id = item_id(i, "");
+        char pos[32];
+        int rc;
+        snprintf(pos, sizeof(pos), "file %zu", i + 1);
+        rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos,
+                        "named as DICOM but not DICOM by its content: no "
+                        "DICM prefix at offset 128, and the first bytes are "
+                        "not an element of group 0002 or 0008",
+                        err);
+        free(id);
+        return rc;
+    }
     default:
         count(r, &r->n_skipped);
         sl_log(SL_LOG_INFO, "file %zu: neither FHIR nor DICOM: skipped", i + 1);

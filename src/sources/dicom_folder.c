@@ -181,6 +181,24 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
             *out = it;
             return SL_OK;
         }
+        if (!is_dicom && (sl_str_has_suffix(full, ".dcm") ||
+                          sl_str_has_suffix(full, ".DCM") ||
+                          sl_str_has_suffix(full, ".dicom"))) {
+            /* Named as DICOM: meant to be delivered, so not skipped. */
+            struct sl_item *it = sl_item_new(SL_ITEM_BAD);
+            it->source = s->id;
+            it->pos = sl_asprintf("file %zu", i + 1);
+            it->origin = full;
+            it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);
+            it->rtype = sl_strdup("DICOM");
+            sl_item_quarantine(it, "read",
+                               "named as DICOM but not DICOM by its content: "
+                               "no DICM prefix at offset 128, and the first "
+                               "bytes are not an element of group 0002 or "
+                               "0008");
+            *out = it;
+            return SL_OK;
+        }
         if (!is_dicom) {
             s->skipped++;
             sl_log(SL_LOG_DEBUG, "source %s: file %zu is not DICOM, skipped",

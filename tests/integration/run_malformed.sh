@@ -3,7 +3,7 @@
 # naming file, line, column or tag; good items are delivered; nothing from
 # the data or the input paths appears in what sluice prints.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 18
+plan 19
 write_config "$T"
 f="$T/in/fhir"
 # File names carry "patient names", as real exports often do.
@@ -49,6 +49,7 @@ check "Bundle entry without resource" grep -q 'entry 2.*no resource' "$T/q.txt"
 check "malformed .json file with line/column" grep -q 'malformed JSON at line 1 column' "$T/q.txt"
 check "corrupt gzip quarantined" grep -qi 'gzip' "$T/q.txt"
 check "unreadable file quarantined" grep -q 'cannot open' "$T/q.txt"
+check "a .dcm file that is not DICOM quarantined, not skipped" grep -q 'named as DICOM but not DICOM' "$T/q.txt"
 check "truncated DICOM quarantined naming a tag" grep -q '([0-9A-F]\{4\},[0-9A-F]\{4\})' "$T/q.txt"
 leak=0
 for s in SMITH JOHN DOE_JANE ROE_RICHARD Zyxwvut Qwertyuiop Mxyzptlk "$T/in"; do
@@ -59,7 +60,7 @@ id=$(sluice --config "$T/sluice.xml" quarantine list --json 2>/dev/null | grep -
 sluice --config "$T/sluice.xml" quarantine show "$id" >"$T/show.txt" 2>/dev/null
 check "quarantine show gives the operator the input path" grep -q "$T/in/" "$T/show.txt"
 sluice --config "$T/sluice.xml" runs --json >"$T/runs.json" 2>&1
-check "the run records 7 items quarantined" grep -q '"quarantined": *7' "$T/runs.json"
+check "the run records 8 items quarantined" grep -q '"quarantined": *8' "$T/runs.json"
 # replay: a bad line is still bad, so it is quarantined again as a new
 # entry and the old one is marked replayed; nothing disappears
 sluice --config "$T/sluice.xml" quarantine replay 2 >"$T/replay.txt" 2>&1
