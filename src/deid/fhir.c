@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
+#include "deid/fhir_scan.h"
 
 enum fd_method {
     FD_KEEP,
@@ -691,18 +693,17 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     return res;
 }
 
-/* The "Encounter/id" that res names as its encounter (encounter, or
- * context as in MedicationAdministration), or NULL (caller frees). */
+/* The "Encounter/id" that refs (the references of encounter and of
+ * context, as in MedicationAdministration; NULL when absent) name, or NULL
+ * (caller frees). */
 static char *
-encounter_of(const struct sl_fhir_deid *d, const json_t *res)
+encounter_of_refs(const struct sl_fhir_deid *d, const char *const refs[2])
 {
-    static const char *const keys[] = { "encounter", "context" };
     size_t i;
 
     for (i = 0; i < 2; i++) {
-        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
         char *t;
-        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+        if (refs[i] == NULL || (t = ref_target(d, refs[i])) == NULL)
             continue;
         if (strncmp(t, "Encounter/", 10) == 0)
             return t;
@@ -711,115 +712,140 @@ encounter_of(const struct sl_fhir_deid *d, const json_t *res)
     return NULL;
 }
 
-/* The reference of subject, patient or beneficiary, as "Patient/id"; else
- * the patient of the Encounter that res names, as learned in pass 1. */
+/* The reference of subject, patient or beneficiary (prefs) as
+ * "Patient/id"; else the patient of the Encounter that erefs name, as
+ * learned in pass 1. */
 static char *
-patient_of(const struct sl_fhir_deid *d, const json_t *res)
+patient_of_refs(const struct sl_fhir_deid *d, const char *const prefs[3],
+                const char *const erefs[2])
 {
-    static const char *const keys[] = { "subject", "patient", "beneficiary" };
     const struct fd_encounter *enc;
     char *eref;
     size_t i;
 
     for (i = 0; i < 3; i++) {
-        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
         char *t;
-        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+        if (prefs[i] == NULL || (t = ref_target(d, prefs[i])) == NULL)
             continue;
         if (strncmp(t, "Patient/", 8) == 0)
             return t;
         free(t);
     }
-    if ((eref = encounter_of(d, res)) == NULL)
+    if ((eref = encounter_of_refs(d, erefs)) == NULL)
         return NULL;
     enc = map_get(&d->encounters, eref);
     free(eref);
     return enc && enc->patient ? sl_strdup(enc->patient) : NULL;
 }
 
-/* ---- pass 1 ---- */
+static const char *const pat_keys[3] = { "subject", "patient", "beneficiary" };
+static const char *const enc_keys[2] = { "encounter", "context" };
 
-static void
-learn_str(struct sl_fhir_deid *d, const json_t *v)
+static char *
+patient_of(const struct sl_fhir_deid *d, const json_t *res)
 {
-    if (json_is_string(v))
-        sl_fhir_vset_add(&d->values, json_string_value(v), MIN_LEARNED);
-}
-
-static void
-learn_each(struct sl_fhir_deid *d, const json_t *v,
-           void (*fn)(struct sl_fhir_deid *, const json_t *))
-{
+    const char *prefs[3], *erefs[2];
     size_t i;
-    if (json_is_array(v))
-        for (i = 0; i < json_array_size(v); i++)
-            fn(d, json_array_get(v, i));
-    else if (v)
-        fn(d, v);
+
+    for (i = 0; i < 3; i++)
+        prefs[i] = jstr(json_object_get(res, pat_keys[i]), "reference");
+    for (i = 0; i < 2; i++)
+        erefs[i] = jstr(json_object_get(res, enc_keys[i]), "reference");
+    return patient_of_refs(d, prefs, erefs);
+}
+
+/* ---- pass 1 ----
+ * Learning reads a tape (fhir_scan.h): NDJSON lines are scanned straight
+ * into one, other inputs are jansson documents turned into one. */
+
+static const char *
+tstr(const struct sl_jtape *t, size_t o, const char *key)
+{
+    return sl_jt_str(t, sl_jt_get(t, o, key));
 }
 
 static void
-learn_name(struct sl_fhir_deid *d, const json_t *n)
+learn_str(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v)
 {
-    if (json_is_string(n)) { /* Organization.name */
-        learn_str(d, n);
+    const char *s = sl_jt_str(t, v);
+    if (s)
+        sl_fhir_vset_add(&d->values, s, MIN_LEARNED);
+}
+
+static void
+learn_each(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v,
+           void (*fn)(struct sl_fhir_deid *, const struct sl_jtape *, size_t))
+{
+    size_t k;
+    if (v && t->n[v].type == SL_JT_ARRAY)
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            fn(d, t, k);
+    else if (v)
+        fn(d, t, v);
+}
+
+static void
+learn_name(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t n)
+{
+    if (t->n[n].type == SL_JT_STRING) { /* Organization.name */
+        learn_str(d, t, n);
         return;
     }
-    learn_str(d, json_object_get(n, "family"));
-    learn_str(d, json_object_get(n, "text"));
-    learn_each(d, json_object_get(n, "given"), learn_str);
+    learn_str(d, t, sl_jt_get(t, n, "family"));
+    learn_str(d, t, sl_jt_get(t, n, "text"));
+    learn_each(d, t, sl_jt_get(t, n, "given"), learn_str);
 }
 
 static void
-learn_telecom(struct sl_fhir_deid *d, const json_t *t)
+learn_telecom(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v)
 {
-    learn_str(d, json_object_get(t, "value"));
+    learn_str(d, t, sl_jt_get(t, v, "value"));
 }
 
 static void
-learn_address(struct sl_fhir_deid *d, const json_t *a)
+learn_address(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t a)
 {
-    learn_each(d, json_object_get(a, "line"), learn_str);
-    learn_str(d, json_object_get(a, "city"));
-    learn_str(d, json_object_get(a, "district"));
-    learn_str(d, json_object_get(a, "text"));
-    learn_str(d, json_object_get(a, "postalCode"));
+    learn_each(d, t, sl_jt_get(t, a, "line"), learn_str);
+    learn_str(d, t, sl_jt_get(t, a, "city"));
+    learn_str(d, t, sl_jt_get(t, a, "district"));
+    learn_str(d, t, sl_jt_get(t, a, "text"));
+    learn_str(d, t, sl_jt_get(t, a, "postalCode"));
 }
 
 static void
-learn_party(struct sl_fhir_deid *d, const json_t *o)
+learn_party(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t o)
 {
-    learn_each(d, json_object_get(o, "name"), learn_name);
-    learn_each(d, json_object_get(o, "alias"), learn_str);
-    learn_each(d, json_object_get(o, "telecom"), learn_telecom);
-    learn_each(d, json_object_get(o, "address"), learn_address);
-    learn_each(d, json_object_get(o, "contact"), learn_party);
+    learn_each(d, t, sl_jt_get(t, o, "name"), learn_name);
+    learn_each(d, t, sl_jt_get(t, o, "alias"), learn_str);
+    learn_each(d, t, sl_jt_get(t, o, "telecom"), learn_telecom);
+    learn_each(d, t, sl_jt_get(t, o, "address"), learn_address);
+    learn_each(d, t, sl_jt_get(t, o, "contact"), learn_party);
 }
 
-/* Identifier values anywhere; the latest full date of the record. */
+/* Identifier values anywhere; the latest full date of the record. key:
+ * the member name v is (an element of) the value of, or NULL. */
 static void
-learn_walk(struct sl_fhir_deid *d, const json_t *v, const char *key,
-           char *latest)
+learn_walk(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v,
+           const char *key, char *latest)
 {
-    const char *k;
-    json_t *c;
-    size_t i;
+    const struct sl_jt_node *nd = &t->n[v];
     struct sl_fhir_date dt;
+    size_t k;
 
-    if (json_is_object(v)) {
+    if (v == 0)
+        return;
+    if (nd->type == SL_JT_OBJECT) {
         if (key && strcmp(key, "identifier") == 0)
-            learn_str(d, json_object_get(v, "value"));
-        json_object_foreach((json_t *)v, k, c)
-        {
-            learn_walk(d, c, k, latest);
-        }
-    } else if (json_is_array(v)) {
-        for (i = 0; i < json_array_size(v); i++)
-            learn_walk(d, json_array_get(v, i), key, latest);
-    } else if (json_is_string(v) && latest &&
-               sl_fhir_date_parse(json_string_value(v), &dt) >= SL_FD_DAY &&
-               strncmp(json_string_value(v), latest, 10) > 0) {
-        memcpy(latest, json_string_value(v), 10);
+            learn_str(d, t, sl_jt_get(t, v, "value"));
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            learn_walk(d, t, k + 1, t->n[k].v.s, latest);
+    } else if (nd->type == SL_JT_ARRAY) {
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            learn_walk(d, t, k, key, latest);
+    } else if (nd->type == SL_JT_STRING && latest &&
+               sl_fhir_date_parse(nd->v.s, &dt) >= SL_FD_DAY &&
+               strncmp(nd->v.s, latest, 10) > 0) {
+        memcpy(latest, nd->v.s, 10);
         latest[10] = '\0';
     }
 }
@@ -838,6 +864,21 @@ has_type_code(const json_t *ident, const char *code)
     return 0;
 }
 
+static int
+has_type_code_t(const struct sl_jtape *t, size_t ident, const char *code)
+{
+    size_t codings = sl_jt_get(t, sl_jt_get(t, ident, "type"), "coding"), k;
+
+    if (codings == 0 || t->n[codings].type != SL_JT_ARRAY)
+        return 0;
+    for (k = sl_jt_first(t, codings); k; k = sl_jt_next(t, codings, k)) {
+        const char *c = tstr(t, k, "code");
+        if (c && strcmp(c, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static struct fd_patient *
 patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
 {
@@ -849,24 +890,37 @@ patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
     return *slot;
 }
 
-static int
-learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
+static void
+refs_of(const struct sl_jtape *t, size_t res, const char *prefs[3],
+        const char *erefs[2])
 {
-    const char *type = jstr(res, "resourceType"), *id = jstr(res, "id");
-    const json_t *entries, *e;
-    char latest[11] = "", *pref = NULL;
     size_t i;
+
+    for (i = 0; i < 3; i++)
+        prefs[i] = tstr(t, sl_jt_get(t, res, pat_keys[i]), "reference");
+    for (i = 0; i < 2; i++)
+        erefs[i] = tstr(t, sl_jt_get(t, res, enc_keys[i]), "reference");
+}
+
+static int
+learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+               int depth, long rank)
+{
+    const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
+    const char *prefs[3], *erefs[2];
+    size_t entries, e;
+    char latest[11] = "", *pref = NULL;
 
     if (type == NULL || depth > 8)
         return SL_OK;
     if (strcmp(type, "Bundle") == 0) {
-        entries = json_object_get(res, "entry");
-        for (i = 0; i < json_array_size(entries); i++) {
-            const char *fu, *rt, *rid;
-            e = json_array_get(entries, i);
-            fu = jstr(e, "fullUrl");
-            rt = jstr(json_object_get(e, "resource"), "resourceType");
-            rid = jstr(json_object_get(e, "resource"), "id");
+        entries = sl_jt_get(t, res, "entry");
+        if (entries && t->n[entries].type != SL_JT_ARRAY)
+            entries = 0;
+        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e)) {
+            size_t r = sl_jt_get(t, e, "resource");
+            const char *fu = tstr(t, e, "fullUrl"),
+                       *rt = tstr(t, r, "resourceType"), *rid = tstr(t, r, "id");
             if (fu && rt && rid && strncmp(fu, "urn:uuid:", 9) == 0) {
                 /* the later input wins, as when learned in order */
                 void **slot = map_put(&d->urns, fu);
@@ -880,23 +934,22 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
                 }
             }
         }
-        for (i = 0; i < json_array_size(entries); i++)
-            learn_resource(
-                d, json_object_get(json_array_get(entries, i), "resource"),
-                depth + 1, rank);
-        learn_walk(d, json_object_get(res, "identifier"), "identifier", NULL);
+        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
+            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank);
+        learn_walk(d, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
     if (strcmp(type, "Patient") == 0 || strcmp(type, "RelatedPerson") == 0 ||
         strcmp(type, "Practitioner") == 0 || strcmp(type, "Person") == 0 ||
         strcmp(type, "Organization") == 0 ||
         strcmp(type, "PractitionerRole") == 0)
-        learn_party(d, res);
+        learn_party(d, t, res);
+    refs_of(t, res, prefs, erefs);
     if (strcmp(type, "Patient") == 0 && id)
         pref = sl_asprintf("Patient/%s", id);
     else
-        pref = patient_of(d, res);
-    learn_walk(d, res, NULL, latest);
+        pref = patient_of_refs(d, prefs, erefs);
+    learn_walk(d, t, res, NULL, latest);
     if (strcmp(type, "Encounter") == 0 && id) {
         /* resources that name only this encounter belong to its patient,
          * whether they came before it in the input or come after */
@@ -913,7 +966,7 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         }
         free(eref);
     } else if (pref == NULL) {
-        char *eref = encounter_of(d, res);
+        char *eref = encounter_of_refs(d, erefs);
         if (eref) {
             void **slot = map_put(&d->encounters, eref);
             struct fd_encounter *enc = *slot;
@@ -933,14 +986,15 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         /* the first input wins, as when learned in order */
         if (strcmp(type, "Patient") == 0 &&
             (p->mrn == NULL || rank < p->mrn_rank)) {
-            const json_t *ids = json_object_get(res, "identifier");
-            for (i = 0; i < json_array_size(ids); i++) {
-                const json_t *x = json_array_get(ids, i);
-                const char *sys = jstr(x, "system"), *val = jstr(x, "value");
+            size_t ids = sl_jt_get(t, res, "identifier"), x;
+            if (ids && t->n[ids].type != SL_JT_ARRAY)
+                ids = 0;
+            for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
+                const char *sys = tstr(t, x, "system"), *val = tstr(t, x, "value");
                 if (val == NULL)
                     continue;
                 if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
-                                  : has_type_code(x, "MR")) {
+                                  : has_type_code_t(t, x, "MR")) {
                     free(p->mrn);
                     p->mrn = sl_strdup(val);
                     p->mrn_rank = rank;
@@ -954,26 +1008,42 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
 }
 
 int
-sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
-                   struct sl_err *err)
+sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                        long rank, struct sl_err *err)
 {
-    if (!json_is_object(resource) || !jstr(resource, "resourceType"))
+    int rc;
+
+    if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
+        !tstr(t, SL_JT_ROOT, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    return learn_resource(d, resource, 0, 0);
+    pthread_mutex_lock(&d->learn_lock);
+    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank);
+    pthread_mutex_unlock(&d->learn_lock);
+    return rc;
 }
 
 int
 sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource, long rank,
                       struct sl_err *err)
 {
+    struct sl_jtape t = { 0 };
     int rc;
 
     if (!json_is_object(resource) || !jstr(resource, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    pthread_mutex_lock(&d->learn_lock);
-    rc = learn_resource(d, resource, 0, rank);
-    pthread_mutex_unlock(&d->learn_lock);
+    if (!sl_jtape_from_json(&t, resource))
+        rc = SL_ERR(err, SL_EPARSE, "resource nested too deep");
+    else
+        rc = sl_fhir_deid_learn_tape(d, &t, rank, err);
+    sl_jtape_free(&t);
     return rc;
+}
+
+int
+sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
+                   struct sl_err *err)
+{
+    return sl_fhir_deid_learn_at(d, resource, 0, err);
 }
 
 /* ---- pass 2 ---- */
@@ -2061,14 +2131,228 @@ scan(struct call *c, json_t *v, char *path)
     }
 }
 
-int
-sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
-                      struct sl_err *err)
+/* ---- writing the output: json_dumps(v, JSON_COMPACT), byte for byte,
+ * with the leak scan done on the way (the same strings, paths and order
+ * as scan above) ---- */
+
+struct dump {
+    struct call *c;
+    struct sl_buf *out;
+    char *path;
+    size_t plen;
+    int bad; /* a string that is not UTF-8: json_dumps decides */
+};
+
+static const char hexd[] = "0123456789ABCDEF";
+
+/* sl_buf_add without the function call and the NUL while it fits; the
+ * caller ends the buffer with sl_buf_add(b, "", 0). */
+static inline void
+bput(struct sl_buf *b, const void *p, size_t n)
 {
-    struct call *c = sl_calloc(1, sizeof(*c));
+    if (b->cap - b->len > n) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    } else
+        sl_buf_add(b, p, n);
+}
+
+static inline void
+bputc(struct sl_buf *b, char ch)
+{
+    if (b->cap - b->len > 1)
+        b->data[b->len++] = ch;
+    else
+        sl_buf_add(b, &ch, 1);
+}
+
+/* A JSON string as jansson writes it: '"', '\\' and control characters
+ * escaped (\b \f \n \r \t or \u00XX), everything else as it is; 0 when
+ * s is not valid UTF-8 (json_dumps then fails). */
+static int
+dump_str(struct sl_buf *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
+
+    bputc(b, '"');
+    run = p;
+    while (p < end) {
+        unsigned c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0x80) {
+            /* jansson's utf8_iterate: strict UTF-8 */
+            size_t n, i;
+            uint32_t v;
+            if (c <= 0xC1)
+                return 0;
+            n = c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+            if (n == 0 || (size_t)(end - p) < n)
+                return 0;
+            v = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+            for (i = 1; i < n; i++) {
+                if (p[i] < 0x80 || p[i] > 0xBF)
+                    return 0;
+                v = (v << 6) | (p[i] & 0x3F);
+            }
+            if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+                (n == 2 && v < 0x80) || (n == 3 && v < 0x800) ||
+                (n == 4 && v < 0x10000))
+                return 0;
+            p += n;
+            continue;
+        }
+        bput(b, run, (size_t)(p - run));
+        switch (c) {
+        case '"': bput(b, "\\\"", 2); break;
+        case '\\': bput(b, "\\\\", 2); break;
+        case '\b': bput(b, "\\b", 2); break;
+        case '\f': bput(b, "\\f", 2); break;
+        case '\n': bput(b, "\\n", 2); break;
+        case '\r': bput(b, "\\r", 2); break;
+        case '\t': bput(b, "\\t", 2); break;
+        default: {
+            char u[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+            bput(b, u, 6);
+        }
+        }
+        run = ++p;
+    }
+    bput(b, run, (size_t)(p - run));
+    bputc(b, '"');
+    return 1;
+}
+
+/* Returns 0 to stop: a leak (c->rc is set) or a string json_dumps would
+ * refuse (dp->bad). */
+static int
+dump_val(struct dump *dp, json_t *v)
+{
+    struct sl_buf *b = dp->out;
+    char num[64];
+    size_t a, e;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        size_t klen;
+        json_t *x;
+        int first = 1;
+        bputc(b, '{');
+        json_object_keylen_foreach(v, k, klen, x)
+        {
+            size_t pl = dp->plen;
+            if (!first)
+                bputc(b, ',');
+            first = 0;
+            if (!dump_str(b, k, klen)) {
+                dp->bad = 1;
+                return 0;
+            }
+            bputc(b, ':');
+            /* the path as scan's push makes it (a key that does not fit
+             * is left out) */
+            if (strlen(k) != klen) { /* scan's path would differ */
+                dp->bad = 1;
+                return 0;
+            }
+            if (pl + 1 + klen + 1 <= PATHLEN) {
+                dp->path[pl] = '.';
+                memcpy(dp->path + pl + 1, k, klen + 1);
+                dp->plen = pl + 1 + klen;
+            }
+            if (!dump_val(dp, x))
+                return 0;
+            dp->plen = pl;
+            dp->path[pl] = '\0';
+        }
+        bputc(b, '}');
+        return 1;
+    }
+    case JSON_ARRAY: {
+        size_t i, n = json_array_size(v);
+        bputc(b, '[');
+        for (i = 0; i < n; i++) {
+            if (i)
+                bputc(b, ',');
+            if (!dump_val(dp, json_array_get(v, i)))
+                return 0;
+        }
+        bputc(b, ']');
+        return 1;
+    }
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        int markup = dp->plen >= 9 &&
+                     memcmp(dp->path + dp->plen - 9, ".text.div", 9) == 0;
+        if (markup ? sl_fhir_vset_find_markup(&dp->c->d->values, s)
+                   : sl_fhir_vset_find(&dp->c->d->values, s, n, 0, &a, &e)) {
+            fail(dp->c, SL_EQUARANTINE,
+                 "leak scan: a value learned from the input (a name, "
+                 "identifier, contact or address) remains at %s",
+                 dp->path);
+            return 0;
+        }
+        if (!dump_str(b, s, n)) {
+            dp->bad = 1;
+            return 0;
+        }
+        return 1;
+    }
+    case JSON_INTEGER: {
+        /* "%" JSON_INTEGER_FORMAT */
+        json_int_t x = json_integer_value(v);
+        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x
+                                     : (unsigned long long)x;
+        char *p = num + sizeof(num);
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (x < 0)
+            *--p = '-';
+        bput(b, p, (size_t)(num + sizeof(num) - p));
+        return 1;
+    }
+    case JSON_REAL: {
+        /* jansson's own formatting of reals */
+        size_t n = json_dumpb(v, num, sizeof(num), JSON_ENCODE_ANY);
+        if (n == 0 || n > sizeof(num)) {
+            dp->bad = 1;
+            return 0;
+        }
+        bput(b, num, n);
+        return 1;
+    }
+    case JSON_TRUE:
+        bput(b, "true", 4);
+        return 1;
+    case JSON_FALSE:
+        bput(b, "false", 5);
+        return 1;
+    default:
+        bput(b, "null", 4);
+        return 1;
+    }
+}
+
+/* sl_fhir_deid_resource; with out, the resource is also written there
+ * (as json_dumps(resource, JSON_COMPACT)) and scanned on the way. */
+static int
+deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
+              struct sl_err *err)
+{
+    struct call *c = sl_malloc(sizeof(*c));
     size_t i;
     int rc;
 
+    /* memo and the counts zeroed; the paths are set before use */
+    memset(c, 0, offsetof(struct call, path));
+    memset(c->memo, 0, sizeof(c->memo));
+    c->path[0] = c->cpath[0] = c->tpath[0] = '\0';
     c->d = d;
     c->err = err;
     if (!json_is_object(resource) || !jstr(resource, "resourceType")) {
@@ -2078,7 +2362,34 @@ sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
     if (!do_resource(c, NULL, resource, 0) && c->rc == SL_OK)
         fail(c, SL_EQUARANTINE, "%s: the profile removes this resource",
              jstr(resource, "resourceType"));
-    if (c->rc == SL_OK) {
+    if (c->rc == SL_OK && out) {
+        struct dump dp = { 0 };
+        size_t at = out->len;
+        snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
+        dp.c = c;
+        dp.out = out;
+        dp.path = c->path;
+        dp.plen = strlen(c->path);
+        if (dump_val(&dp, resource)) {
+            sl_buf_add(out, "", 0); /* the NUL */
+        } else {
+            out->len = at;
+            sl_buf_add(out, "", 0);
+            if (dp.bad) { /* json_dumps decides, after the scan as it was */
+                snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
+                scan(c, resource, c->path);
+                if (c->rc == SL_OK) {
+                    char *text = json_dumps(resource, JSON_COMPACT);
+                    if (text == NULL)
+                        fail(c, SL_EINTERNAL, "%s: cannot write it as JSON",
+                             jstr(resource, "resourceType"));
+                    else
+                        sl_buf_adds(out, text);
+                    free(text);
+                }
+            }
+        }
+    } else if (c->rc == SL_OK) {
         snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
         scan(c, resource, c->path);
     }
@@ -2094,6 +2405,20 @@ out:
     free(c->lc);
     free(c);
     return rc;
+}
+
+int
+sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
+                      struct sl_err *err)
+{
+    return deid_resource(d, resource, NULL, err);
+}
+
+int
+sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
+                           struct sl_buf *out, struct sl_err *err)
+{
+    return deid_resource(d, resource, out, err);
 }
 
 /* ---- provenance ---- */
