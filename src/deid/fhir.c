@@ -55,6 +55,7 @@ enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE };
 
 struct fd_count {
     char *path;
+    uint64_t hash; /* of path: merging compares it first */
     long n;
 };
 
@@ -146,6 +147,16 @@ static uint64_t
 hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* hash_str of a string that goes on with s, from the hash h of what
+ * came before */
+static uint64_t
+hash_cont(uint64_t h, const char *s)
+{
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
@@ -1068,6 +1079,12 @@ struct call {
     char path[PATHLEN];  /* concrete resource path, for explain */
     char cpath[PATHLEN]; /* canonical resource path */
     char tpath[PATHLEN]; /* canonical path inside the data type, or "" */
+    /* hashes of cpath, of its part from the first '.' (has_rel: there is
+     * one) and of tpath, kept as they change: rules are found by them */
+    struct phash {
+        uint64_t hc, hrel, ht;
+        int has_rel;
+    } ph;
     /* pseudonyms already computed in this call (a Bundle names its
      * patient and encounter many times): hash of domain and value */
     struct {
@@ -1134,7 +1151,8 @@ merge_counts(struct call *c)
     for (i = 0; i < c->nlc; i++) {
         struct fd_rule *r = &d->rules[c->lc[i].rule];
         for (j = 0; j < r->ncounts; j++)
-            if (strcmp(r->counts[j].path, c->lc[i].path) == 0)
+            if (r->counts[j].hash == c->lc[i].hash &&
+                strcmp(r->counts[j].path, c->lc[i].path) == 0)
                 break;
         if (j == r->ncounts) {
             if (r->ncounts == r->capcounts) {
@@ -1143,6 +1161,7 @@ merge_counts(struct call *c)
                     sl_realloc(r->counts, r->capcounts * sizeof(*r->counts));
             }
             r->counts[j].path = c->lc[i].path;
+            r->counts[j].hash = c->lc[i].hash;
             r->counts[j].n = 0;
             c->lc[i].path = NULL;
             r->ncounts++;
@@ -1150,6 +1169,17 @@ merge_counts(struct call *c)
         r->counts[j].n += c->lc[i].n;
     }
     pthread_mutex_unlock(&d->lock);
+}
+
+/* c->ph from the paths as they are */
+static void
+ph_set(struct call *c)
+{
+    const char *rel = strchr(c->cpath, '.');
+    c->ph.hc = hash_str(c->cpath);
+    c->ph.has_rel = rel != NULL;
+    c->ph.hrel = rel ? hash_str(rel) : 0;
+    c->ph.ht = hash_str(c->tpath);
 }
 
 static int
@@ -1243,12 +1273,12 @@ match(const struct call *c, const struct el *e, const json_t *v)
     uint64_t h[5];
     int best = -1, bscore = -1, k, nh = 0;
 
-    h[nh++] = hash_str(c->cpath);
+    h[nh++] = c->ph.hc;
     h[nh++] = hash_str(e->type);
     if (c->tpath[0])
-        h[nh++] = hash_str(c->tpath);
+        h[nh++] = c->ph.ht;
     if (rel)
-        h[nh++] = hash_str(rel);
+        h[nh++] = c->ph.hrel;
     if (url)
         h[nh++] = hash_str(url);
     for (k = 0; k < nh; k++) {
@@ -1699,10 +1729,13 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
                 /* QuestionnaireResponse.item.item.linkId is
                  * QuestionnaireResponse.item.linkId for the rules */
                 char saved[PATHLEN];
+                struct phash ph = c->ph;
                 memcpy(saved, c->cpath, strlen(c->cpath) + 1);
                 snprintf(c->cpath, PATHLEN, "%s", e->base);
+                ph_set(c);
                 walk_obj(c, r, v, e->base, m, 0);
                 memcpy(c->cpath, saved, strlen(saved) + 1);
+                c->ph = ph;
             } else
                 walk_obj(c, r, v, e->base, m, 0);
             nkeys = json_object_size(v);
@@ -1872,6 +1905,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     {
         int pl, cl, tl = -1, act = ACT_KEEP;
         const char *seg;
+        struct phash ph = c->ph;
 
         if (at_root && strcmp(key, "resourceType") == 0)
             continue;
@@ -1895,6 +1929,15 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             cl = push(c->cpath, ".", seg);
             if (c->tpath[0])
                 tl = push(c->tpath, ".", seg);
+            if (cl >= 0) {
+                c->ph.hc = hash_cont(hash_cont(c->ph.hc, "."), seg);
+                c->ph.hrel = hash_cont(
+                    hash_cont(c->ph.has_rel ? c->ph.hrel : hash_str(""), "."),
+                    seg);
+                c->ph.has_rel = 1;
+            }
+            if (tl >= 0)
+                c->ph.ht = hash_cont(hash_cont(c->ph.ht, "."), seg);
         }
         if (pl < 0 || cl < 0 || (c->tpath[0] && tl < 0)) {
             fail(c, SL_EQUARANTINE, "%s: nested too deep", c->path);
@@ -1909,9 +1952,11 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
                 char saved[PATHLEN];
+                uint64_t ht = c->ph.ht;
                 if (in_type) {
                     memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                     copyz(c->tpath, PATHLEN, e.type);
+                    c->ph.ht = hash_str(c->tpath);
                 }
                 if (shape_ok(&e, item)) {
                     act = element(c, r, &e, &item, deflt);
@@ -1919,8 +1964,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                     count(c, R_UNKNOWN(c->d));
                     act = ACT_REMOVE;
                 }
-                if (in_type)
+                if (in_type) {
                     memcpy(c->tpath, saved, strlen(saved) + 1);
+                    c->ph.ht = ht;
+                }
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -1933,9 +1980,11 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         } else {
             json_t *item = json_incref(v);
             char saved[PATHLEN];
+            uint64_t ht = c->ph.ht;
             if (in_type) {
                 memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                 copyz(c->tpath, PATHLEN, e.type);
+                c->ph.ht = hash_str(c->tpath);
             }
             if (shape_ok(&e, item)) {
                 act = element(c, r, &e, &item, deflt);
@@ -1943,8 +1992,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 count(c, R_UNKNOWN(c->d));
                 act = ACT_REMOVE;
             }
-            if (in_type)
+            if (in_type) {
                 memcpy(c->tpath, saved, strlen(saved) + 1);
+                c->ph.ht = ht;
+            }
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);
@@ -1963,6 +2014,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         c->cpath[cl] = '\0';
         if (tl >= 0)
             c->tpath[tl] = '\0';
+        c->ph = ph;
         if (c->rc != SL_OK)
             return -1;
     }
@@ -2042,6 +2094,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     struct sl_fhir_deid *d = c->d;
     const char *type = jstr(obj, "resourceType"), *id = jstr(obj, "id");
     char save_p[PATHLEN], save_c[PATHLEN], save_t[PATHLEN];
+    struct phash save_h;
     struct res r = { 0 };
     struct el e;
     int deflt = FD_DESCEND, ri;
@@ -2059,6 +2112,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     memcpy(save_p, c->path, PATHLEN);
     memcpy(save_c, c->cpath, PATHLEN);
     memcpy(save_t, c->tpath, PATHLEN);
+    save_h = c->ph;
     r.type = type;
     r.contained = contained;
     r.self = id ? sl_asprintf("%s/%s", type, id) : NULL;
@@ -2076,6 +2130,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     copyz(c->path, PATHLEN, type);
     copyz(c->cpath, PATHLEN, type);
     c->tpath[0] = '\0';
+    ph_set(c);
     memset(&e, 0, sizeof(e));
     snprintf(e.type, sizeof(e.type), "%s", type);
     ri = match(c, &e, obj);
@@ -2092,6 +2147,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     memcpy(c->path, save_p, PATHLEN);
     memcpy(c->cpath, save_c, PATHLEN);
     memcpy(c->tpath, save_t, PATHLEN);
+    c->ph = save_h;
     free(r.self);
     free(r.pat_ref);
     return deflt != FD_REMOVE && c->rc == SL_OK;
@@ -2353,6 +2409,7 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
     memset(c, 0, offsetof(struct call, path));
     memset(c->memo, 0, sizeof(c->memo));
     c->path[0] = c->cpath[0] = c->tpath[0] = '\0';
+    ph_set(c);
     c->d = d;
     c->err = err;
     if (!json_is_object(resource) || !jstr(resource, "resourceType")) {

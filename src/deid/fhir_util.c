@@ -339,6 +339,15 @@ vkey(uint64_t h, size_t n)
     return k ? k : 1;
 }
 
+/* The bit of a first word's key in the words bitmap: a fixed size, so
+ * memory does not grow with the values (a shared bit only costs a look). */
+#define WORD_BITS (1u << 20)
+static unsigned
+word_bit(uint64_t k)
+{
+    return (unsigned)(k >> 40) & (WORD_BITS - 1);
+}
+
 static size_t
 slot_of(const struct sl_fhir_vset *s, uint64_t k)
 {
@@ -388,8 +397,19 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
     if (s->slot[at] != 0)
         return;
     s->slot[at] = k;
-    if (s->first == NULL)
+    if (s->first == NULL) {
         s->first = sl_calloc(65536 / 8, 1);
+        s->words = sl_calloc(WORD_BITS / 8, 1);
+    }
+    { /* the first word: up to the first character that is not a letter
+       * or a digit (the whole value when it is one word) */
+        size_t w;
+        unsigned b;
+        for (h = FNV_OFF, w = 0; w < n && is_word((unsigned char)v[w]); w++)
+            h = fnv_step(h, lower((unsigned char)v[w]));
+        b = word_bit(vkey(h, w));
+        s->words[b >> 3] |= (unsigned char)(1u << (b & 7));
+    }
     {
         unsigned f = ((unsigned)lower((unsigned char)v[0]) << 8) |
                      (unsigned)(n > 1 ? lower((unsigned char)v[1]) : 0);
@@ -408,6 +428,7 @@ sl_fhir_vset_free(struct sl_fhir_vset *s)
     if (s->slot)
         sl_freezero(s->slot, s->cap * sizeof(*s->slot));
     free(s->first);
+    free(s->words);
     memset(s, 0, sizeof(*s));
 }
 
@@ -429,6 +450,14 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
          * (a value of one character is never stored: MIN_LEARNED) */
         k = ((unsigned)lower(t[i]) << 8) | (i + 1 < len ? lower(t[i + 1]) : 0);
         if (!(s->first[k >> 3] & (1u << (k & 7))))
+            continue;
+        /* a value that matches here starts with the word that starts
+         * here (matches end at word boundaries): most words start none,
+         * and then the longer look below is not needed */
+        for (h = FNV_OFF, j = i; j < len && is_word(t[j]); j++)
+            h = fnv_step(h, lower(t[j]));
+        k = word_bit(vkey(h, j - i));
+        if (!(s->words[k >> 3] & (1u << (k & 7))))
             continue;
         best = 0;
         for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
