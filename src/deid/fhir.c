@@ -248,6 +248,22 @@ patient_free(void *p)
     free(pt);
 }
 
+/* a, b and c joined (no printf: this runs for every reference and id);
+ * n: the bytes of a to take. Caller frees. */
+static char *
+join3(const char *a, size_t n, const char *b, const char *c)
+{
+    size_t lb = strlen(b), lc = strlen(c);
+    char *t = sl_malloc(n + lb + lc + 1);
+
+    memcpy(t, a, n);
+    memcpy(t + n, b, lb);
+    memcpy(t + n + lb, c, lc + 1);
+    return t;
+}
+
+#define JOIN(a, b, c) join3((a), strlen(a), (b), (c))
+
 /* ---- compiling the profile ---- */
 
 static char *
@@ -697,7 +713,7 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     for (i = nseg; i-- > 1;)
         if (sl_fhir_type_is_resource(seg[i - 1]) && seg[i][0] &&
             strcmp(seg[i], "_history") != 0) {
-            res = sl_asprintf("%s/%s", seg[i - 1], seg[i]);
+            res = JOIN(seg[i - 1], "/", seg[i]);
             break;
         }
     free(copy);
@@ -940,7 +956,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                     *slot = u = sl_calloc(1, sizeof(*u));
                 if (u->ref == NULL || rank >= u->rank) {
                     free(u->ref);
-                    u->ref = sl_asprintf("%s/%s", rt, rid);
+                    u->ref = JOIN(rt, "/", rid);
                     u->rank = rank;
                 }
             }
@@ -957,14 +973,14 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         learn_party(d, t, res);
     refs_of(t, res, prefs, erefs);
     if (strcmp(type, "Patient") == 0 && id)
-        pref = sl_asprintf("Patient/%s", id);
+        pref = JOIN("Patient/", id, "");
     else
         pref = patient_of_refs(d, prefs, erefs);
     learn_walk(d, t, res, NULL, latest);
     if (strcmp(type, "Encounter") == 0 && id) {
         /* resources that name only this encounter belong to its patient,
          * whether they came before it in the input or come after */
-        char *eref = sl_asprintf("Encounter/%s", id);
+        char *eref = JOIN("Encounter/", id, "");
         void **slot = map_put(&d->encounters, eref);
         struct fd_encounter *enc = *slot;
         if (enc == NULL)
@@ -1350,16 +1366,16 @@ rewrite_ref(struct call *c, const char *s, int request_url)
         if (s[1] == '\0')
             return sl_strdup("#");
         pseudonym(c, SL_KD_RESOURCE_ID, s, ps);
-        return sl_asprintf("#%s", ps);
+        return JOIN("#", ps, "");
     }
     if (strncmp(s, "urn:uuid:", 9) == 0) {
         pseudonym(c, SL_KD_RESOURCE_ID, s, ps);
         sl_fhir_uuid_from_pseudonym(ps, uuid);
-        return sl_asprintf("urn:uuid:%s", uuid);
+        return JOIN("urn:uuid:", uuid, "");
     }
     if (strncmp(s, "urn:oid:", 8) == 0) {
         sl_keys_uid(c->d->keys, s + 8, uid);
-        return sl_asprintf("urn:oid:%s", uid);
+        return JOIN("urn:oid:", uid, "");
     }
     if ((q = strchr(s, '?')) != NULL) {
         /* a conditional URL: its query names identifiers; a request URL
@@ -1395,7 +1411,7 @@ rewrite_ref(struct call *c, const char *s, int request_url)
         size_t idlen = strcspn(id, "/");
         char *tid = sl_strndup(prev, (size_t)(id - prev) + idlen);
         pseudonym(c, SL_KD_RESOURCE_ID, tid, ps);
-        res = sl_asprintf("%.*s%s%s", (int)(id - s), s, ps, id + idlen);
+        res = join3(s, (size_t)(id - s), ps, id + idlen);
         free(tid);
     }
     return res;
@@ -1624,9 +1640,9 @@ pseudonymise(struct call *c, struct res *r, const struct el *e, const char *s)
 
     if (e->root && strcmp(e->key, "id") == 0) {
         if (r->contained) {
-            t = sl_asprintf("#%s", s);
+            t = JOIN("#", s, "");
         } else
-            t = sl_asprintf("%s/%s", r->type, s);
+            t = JOIN(r->type, "/", s);
         pseudonym(c, SL_KD_RESOURCE_ID, t, ps);
         free(t);
         return json_string(ps);
@@ -1665,7 +1681,7 @@ pseudonymise(struct call *c, struct res *r, const struct el *e, const char *s)
         const char *sys = jstr(e->parent, "system");
         if (strncmp(s, "urn:oid:", 8) == 0) {
             sl_keys_uid(c->d->keys, s + 8, uid);
-            t = sl_asprintf("urn:oid:%s", uid);
+            t = JOIN("urn:oid:", uid, "");
             res = json_string(t);
             free(t);
             return res;
@@ -1790,7 +1806,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             char uid[SL_UID_MAX + 1], *t;
             int oid = strncmp(s, "urn:oid:", 8) == 0;
             sl_keys_uid(d->keys, oid ? s + 8 : s, uid);
-            t = sl_asprintf("%s%s", oid ? "urn:oid:" : "", uid);
+            t = JOIN(oid ? "urn:oid:" : "", uid, "");
             nv = json_string(t);
             free(t);
         }
@@ -2115,7 +2131,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     save_h = c->ph;
     r.type = type;
     r.contained = contained;
-    r.self = id ? sl_asprintf("%s/%s", type, id) : NULL;
+    r.self = id ? JOIN(type, "/", id) : NULL;
     if (strcmp(type, "Patient") == 0 && r.self && !contained)
         r.pat_ref = sl_strdup(r.self);
     else

@@ -171,9 +171,36 @@ sl_fhir_date_parse(const char *s, struct sl_fhir_date *out)
     return dt.prec;
 }
 
+/* n as 2 digits (n: 0 to 99) */
+static char *
+put2(char *p, int n)
+{
+    *p++ = (char)('0' + n / 10);
+    *p++ = (char)('0' + n % 10);
+    return p;
+}
+
 void
 sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len)
 {
+    /* the common case without printf (one call per date of the output):
+     * what the snprintf calls below write */
+    size_t rest = dt->prec == SL_FD_TIME && dt->rest ? strlen(dt->rest) : 0;
+    if (dt->y >= 0 && dt->y <= 9999 && dt->m >= 0 && dt->m <= 99 &&
+        dt->d >= 0 && dt->d <= 99 && len >= 11 + rest &&
+        dt->prec >= SL_FD_YEAR) {
+        char *p = put2(put2(out, dt->y / 100), dt->y % 100);
+        if (dt->prec >= SL_FD_MONTH) {
+            *p++ = '-';
+            p = put2(p, dt->m);
+        }
+        if (dt->prec >= SL_FD_DAY) {
+            *p++ = '-';
+            p = put2(p, dt->d);
+        }
+        memcpy(p, dt->rest && dt->prec == SL_FD_TIME ? dt->rest : "", rest + 1);
+        return;
+    }
     switch (dt->prec) {
     case SL_FD_YEAR:
         snprintf(out, len, "%04d", dt->y);
@@ -297,8 +324,8 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
     for (i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        snprintf(out + o, 3, "%02x", b[i]);
-        o += 2;
+        out[o++] = "0123456789abcdef"[b[i] >> 4];
+        out[o++] = "0123456789abcdef"[b[i] & 15];
     }
     out[o] = '\0';
 }
