@@ -1906,6 +1906,102 @@ resolve(struct el *e, const char *base, const char *key)
     return 1;
 }
 
+/* 1 when an element of type t is walked inside its data type (tpath). */
+static int
+type_walked_in(const char *t)
+{
+    return t[0] >= 'A' && t[0] <= 'Z' && sl_fhir_type_is_complex(t) &&
+           strcmp(t, "BackboneElement") != 0 && strcmp(t, "Element") != 0 &&
+           strcmp(t, "Resource") != 0;
+}
+
+/* What resolve and type_walked_in give for a key under a table path,
+ * remembered per thread: the same few hundred (base, key) pairs come up
+ * in every resource. Only the type table is behind it, so it holds for
+ * every engine. */
+#define RC_SIZE 1024
+struct rc_ent {
+    uint64_t h; /* 0: empty */
+    unsigned char blen, klen, clen, tlen, elen, ok, cref, in_type;
+    char bk[96]; /* base, NUL, key */
+    char canon[96], type[48], ebase[96];
+};
+static pthread_key_t rc_key;
+static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
+
+static void
+rc_init(void)
+{
+    pthread_key_create(&rc_key, free);
+}
+
+/* resolve() and in_type through the cache; hb, blen: hash_str(base),
+ * strlen(base). */
+static int
+resolve_c(struct el *e, const char *base, uint64_t hb, size_t blen,
+          const char *key, int *in_type)
+{
+    struct rc_ent *tab, *x;
+    size_t klen = strlen(key);
+    uint64_t h;
+    int ok;
+
+    pthread_once(&rc_once, rc_init);
+    if ((tab = pthread_getspecific(rc_key)) == NULL) {
+        tab = sl_calloc(RC_SIZE, sizeof(*tab));
+        if (pthread_setspecific(rc_key, tab) != 0) {
+            free(tab);
+            tab = NULL;
+        }
+    }
+    if (tab == NULL || blen + 1 + klen + 1 > sizeof(x->bk))
+        goto uncached;
+    h = hash_cont(hb * 1099511628211ULL, key) | 1;
+    x = &tab[h & (RC_SIZE - 1)];
+    if (x->h == h && x->blen == blen && x->klen == klen &&
+        memcmp(x->bk, base, blen) == 0 &&
+        memcmp(x->bk + blen + 1, key, klen) == 0) {
+        e->key = key;
+        if (!x->ok)
+            return 0;
+        memcpy(e->canon, x->canon, x->clen + 1u);
+        memcpy(e->type, x->type, x->tlen + 1u);
+        memcpy(e->base, x->ebase, x->elen + 1u);
+        e->cref = x->cref;
+        *in_type = x->in_type;
+        return 1;
+    }
+    e->cref = 0;
+    ok = resolve(e, base, key);
+    *in_type = ok && type_walked_in(e->type);
+    if (!ok || (strlen(e->canon) < sizeof(x->canon) &&
+                strlen(e->type) < sizeof(x->type) &&
+                strlen(e->base) < sizeof(x->ebase))) {
+        x->h = h;
+        x->blen = (unsigned char)blen;
+        x->klen = (unsigned char)klen;
+        memcpy(x->bk, base, blen + 1);
+        memcpy(x->bk + blen + 1, key, klen + 1);
+        x->ok = (unsigned char)ok;
+        if (ok) {
+            x->clen = (unsigned char)strlen(e->canon);
+            x->tlen = (unsigned char)strlen(e->type);
+            x->elen = (unsigned char)strlen(e->base);
+            memcpy(x->canon, e->canon, x->clen + 1u);
+            memcpy(x->type, e->type, x->tlen + 1u);
+            memcpy(x->ebase, e->base, x->elen + 1u);
+            x->cref = (unsigned char)e->cref;
+            x->in_type = (unsigned char)*in_type;
+        }
+    }
+    return ok;
+uncached:
+    e->cref = 0;
+    ok = resolve(e, base, key);
+    *in_type = ok && type_walked_in(e->type);
+    return ok;
+}
+
 /* Walks the members of obj, whose table path is base. */
 static int
 walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
@@ -1915,7 +2011,8 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     json_t *v, *tmp;
     struct el e;
     int in_type;
-    size_t i;
+    size_t i, blen = strlen(base);
+    uint64_t hb = hash_str(base);
 
     json_object_foreach_safe(obj, tmp, key, v)
     {
@@ -1927,10 +2024,9 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             continue;
         if (key[0] == '_') /* primitive extensions: below */
             continue;
-        memset(&e, 0, sizeof(e));
         e.root = at_root;
         e.parent = obj;
-        if (!resolve(&e, base, key)) {
+        if (!resolve_c(&e, base, hb, blen, key, &in_type)) {
             pl = push(c->path, ".", "?");
             count(c, R_UNKNOWN(c->d));
             if (pl >= 0)
@@ -1959,11 +2055,6 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             fail(c, SL_EQUARANTINE, "%s: nested too deep", c->path);
             return -1;
         }
-        in_type = e.type[0] >= 'A' && e.type[0] <= 'Z' &&
-                  sl_fhir_type_is_complex(e.type) &&
-                  strcmp(e.type, "BackboneElement") != 0 &&
-                  strcmp(e.type, "Element") != 0 &&
-                  strcmp(e.type, "Resource") != 0;
         if (json_is_array(v)) {
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
