@@ -791,17 +791,29 @@ tstr(const struct sl_jtape *t, size_t o, const char *key)
     return sl_jt_str(t, sl_jt_get(t, o, key));
 }
 
+/* The values one resource teaches, gathered without the lock and added
+ * to the set under it at the end. */
+struct lctx {
+    const char **v;
+    size_t n, cap;
+};
+
 static void
-learn_str(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v)
+learn_str(struct lctx *d, const struct sl_jtape *t, size_t v)
 {
     const char *s = sl_jt_str(t, v);
-    if (s)
-        sl_fhir_vset_add(&d->values, s, MIN_LEARNED);
+    if (s == NULL)
+        return;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 32;
+        d->v = sl_realloc(d->v, d->cap * sizeof(*d->v));
+    }
+    d->v[d->n++] = s;
 }
 
 static void
-learn_each(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v,
-           void (*fn)(struct sl_fhir_deid *, const struct sl_jtape *, size_t))
+learn_each(struct lctx *d, const struct sl_jtape *t, size_t v,
+           void (*fn)(struct lctx *, const struct sl_jtape *, size_t))
 {
     size_t k;
     if (v && t->n[v].type == SL_JT_ARRAY)
@@ -812,7 +824,7 @@ learn_each(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v,
 }
 
 static void
-learn_name(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t n)
+learn_name(struct lctx *d, const struct sl_jtape *t, size_t n)
 {
     if (t->n[n].type == SL_JT_STRING) { /* Organization.name */
         learn_str(d, t, n);
@@ -824,13 +836,13 @@ learn_name(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t n)
 }
 
 static void
-learn_telecom(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v)
+learn_telecom(struct lctx *d, const struct sl_jtape *t, size_t v)
 {
     learn_str(d, t, sl_jt_get(t, v, "value"));
 }
 
 static void
-learn_address(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t a)
+learn_address(struct lctx *d, const struct sl_jtape *t, size_t a)
 {
     learn_each(d, t, sl_jt_get(t, a, "line"), learn_str);
     learn_str(d, t, sl_jt_get(t, a, "city"));
@@ -840,7 +852,7 @@ learn_address(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t a)
 }
 
 static void
-learn_party(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t o)
+learn_party(struct lctx *d, const struct sl_jtape *t, size_t o)
 {
     learn_each(d, t, sl_jt_get(t, o, "name"), learn_name);
     learn_each(d, t, sl_jt_get(t, o, "alias"), learn_str);
@@ -852,7 +864,7 @@ learn_party(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t o)
 /* Identifier values anywhere; the latest full date of the record. key:
  * the member name v is (an element of) the value of, or NULL. */
 static void
-learn_walk(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t v,
+learn_walk(struct lctx *d, const struct sl_jtape *t, size_t v,
            const char *key, char *latest)
 {
     const struct sl_jt_node *nd = &t->n[v];
@@ -931,7 +943,7 @@ refs_of(const struct sl_jtape *t, size_t res, const char *prefs[3],
 
 static int
 learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
-               int depth, long rank)
+               int depth, long rank, struct lctx *lc)
 {
     const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
     const char *prefs[3], *erefs[2];
@@ -944,6 +956,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         entries = sl_jt_get(t, res, "entry");
         if (entries && t->n[entries].type != SL_JT_ARRAY)
             entries = 0;
+        pthread_mutex_lock(&d->learn_lock);
         for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e)) {
             size_t r = sl_jt_get(t, e, "resource");
             const char *fu = tstr(t, e, "fullUrl"),
@@ -961,22 +974,26 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                 }
             }
         }
+        pthread_mutex_unlock(&d->learn_lock);
         for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
-            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank);
-        learn_walk(d, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
+            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank,
+                           lc);
+        learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
     if (strcmp(type, "Patient") == 0 || strcmp(type, "RelatedPerson") == 0 ||
         strcmp(type, "Practitioner") == 0 || strcmp(type, "Person") == 0 ||
         strcmp(type, "Organization") == 0 ||
         strcmp(type, "PractitionerRole") == 0)
-        learn_party(d, t, res);
+        learn_party(lc, t, res);
     refs_of(t, res, prefs, erefs);
+    learn_walk(lc, t, res, NULL, latest);
+    /* what follows reads and writes the maps */
+    pthread_mutex_lock(&d->learn_lock);
     if (strcmp(type, "Patient") == 0 && id)
         pref = JOIN("Patient/", id, "");
     else
         pref = patient_of_refs(d, prefs, erefs);
-    learn_walk(d, t, res, NULL, latest);
     if (strcmp(type, "Encounter") == 0 && id) {
         /* resources that name only this encounter belong to its patient,
          * whether they came before it in the input or come after */
@@ -1030,6 +1047,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
             }
         }
     }
+    pthread_mutex_unlock(&d->learn_lock);
     free(pref);
     return SL_OK;
 }
@@ -1038,14 +1056,20 @@ int
 sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
                         long rank, struct sl_err *err)
 {
+    struct lctx lc = { 0 };
+    size_t i;
     int rc;
 
     if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
         !tstr(t, SL_JT_ROOT, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
+    /* the walks run without the lock; the maps and the set under it */
+    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc);
     pthread_mutex_lock(&d->learn_lock);
-    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank);
+    for (i = 0; i < lc.n; i++)
+        sl_fhir_vset_add(&d->values, lc.v[i], MIN_LEARNED);
     pthread_mutex_unlock(&d->learn_lock);
+    free(lc.v);
     return rc;
 }
 
