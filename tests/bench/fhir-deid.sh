@@ -27,7 +27,8 @@ max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b > a) ? b : a }'; }
 "$sluice" keygen >"$d/key"
 
 make_input() { # N DIR: synth N patients as NDJSON, one file per type
-    "$sluice" synth --patients "$1" --no-dicom -o "$d/syn$1" --seed 11 >/dev/null
+    "$sluice" synth --patients "$1" --no-dicom -o "$d/syn$1" --seed 11 \
+        >/dev/null 2>&1
     mkdir -p "$2"
     find "$d/syn$1/fhir" -name '*.json' -print0 | xargs -0 cat |
         jq -c '.entry[].resource' >"$d/all.ndjson"
