@@ -218,6 +218,8 @@ parse_string(struct ps *s)
         }
     }
     *w = '\0'; /* at or before the closing quote */
+    if ((size_t)(w - start) > UINT32_MAX)
+        return 0;
     idx = push_node(s->t, SL_JT_STRING);
     s->t->n[idx].v.s = (const char *)start;
     s->t->n[idx].len = (uint32_t)(w - start);
@@ -453,7 +455,7 @@ from_json(struct sl_jtape *t, const json_t *v, int depth)
 {
     size_t idx;
 
-    if (depth > 4096)
+    if (depth > 4096 || t->len >= UINT32_MAX - 2)
         return 0;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -463,6 +465,8 @@ from_json(struct sl_jtape *t, const json_t *v, int depth)
         idx = push_node(t, SL_JT_OBJECT);
         json_object_keylen_foreach((json_t *)v, k, klen, c)
         {
+            if (klen > UINT32_MAX)
+                return 0;
             size_t ki = push_node(t, SL_JT_STRING);
             t->n[ki].v.s = k;
             t->n[ki].len = (uint32_t)klen;
@@ -485,6 +489,8 @@ from_json(struct sl_jtape *t, const json_t *v, int depth)
         return 1;
     }
     case JSON_STRING:
+        if (json_string_length(v) > UINT32_MAX)
+            return 0;
         idx = push_node(t, SL_JT_STRING);
         t->n[idx].v.s = json_string_value(v);
         t->n[idx].len = (uint32_t)json_string_length(v);
