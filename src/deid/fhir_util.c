@@ -335,8 +335,8 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
 static int
 is_word(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z') || c >= 0x80;
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u ||
+           c >= 0x80;
 }
 
 static unsigned char
@@ -464,11 +464,13 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
                   size_t from, size_t *start, size_t *end)
 {
     const unsigned char *t = (const unsigned char *)text;
-    size_t i, j, best;
+    size_t i, j, we, best;
     uint64_t h;
 
     if (s->n == 0)
         return 0;
+    /* i goes from word start to word start: the characters in between
+     * start no match */
     for (i = from; i < len; i++) {
         unsigned k;
         if (!is_word(t[i]) || (i > 0 && is_word(t[i - 1])))
@@ -476,16 +478,21 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
         /* the first two characters, lowercased, must start some value
          * (a value of one character is never stored: MIN_LEARNED) */
         k = ((unsigned)lower(t[i]) << 8) | (i + 1 < len ? lower(t[i + 1]) : 0);
-        if (!(s->first[k >> 3] & (1u << (k & 7))))
+        if (!(s->first[k >> 3] & (1u << (k & 7)))) {
+            while (i + 1 < len && is_word(t[i + 1]))
+                i++;
             continue;
+        }
         /* a value that matches here starts with the word that starts
          * here (matches end at word boundaries): most words start none,
          * and then the longer look below is not needed */
-        for (h = FNV_OFF, j = i; j < len && is_word(t[j]); j++)
-            h = fnv_step(h, lower(t[j]));
-        k = word_bit(vkey(h, j - i));
-        if (!(s->words[k >> 3] & (1u << (k & 7))))
+        for (h = FNV_OFF, we = i; we < len && is_word(t[we]); we++)
+            h = fnv_step(h, lower(t[we]));
+        k = word_bit(vkey(h, we - i));
+        if (!(s->words[k >> 3] & (1u << (k & 7)))) {
+            i = we; /* t[we] is not a word character, or the end */
             continue;
+        }
         best = 0;
         for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
             h = fnv_step(h, lower(t[j]));
@@ -499,6 +506,7 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
             *end = best;
             return 1;
         }
+        i = we;
     }
     return 0;
 }
