@@ -1106,6 +1106,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if ((rc = sl_fhir_deid_new(r.chain, r.keys, &r.fhir, &err)) != SL_OK)
         goto fail;
+    sl_fhir_deid_set_explain(r.fhir, explain);
     if (has_dicom) {
         if (sl_dicom_init(msg, sizeof(msg)) != 0) {
             rc = SL_ERR(&err, SL_EDICOM, "%s", msg);

@@ -129,6 +129,7 @@ struct sl_fhir_deid {
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
+    int no_counts; /* nobody will ask for --explain: count nothing */
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -1161,7 +1162,7 @@ count(struct call *c, int rule)
 {
     uint64_t h;
     size_t i;
-    if (rule < 0)
+    if (rule < 0 || c->d->no_counts)
         return;
     h = hash_str(c->path);
     for (i = 0; i < c->nlc; i++)
@@ -2582,7 +2583,7 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
         scan(c, resource, c->path);
     }
     rc = c->rc;
-    if (rc == SL_OK || rc == SL_EQUARANTINE)
+    if ((rc == SL_OK || rc == SL_EQUARANTINE) && !d->no_counts)
         merge_counts(c);
 out:
     for (i = 0; i < c->nlc; i++)
@@ -2651,6 +2652,12 @@ sl_fhir_deid_provenance(const struct sl_fhir_deid *d, const json_t *target,
 }
 
 /* ---- explain ---- */
+
+void
+sl_fhir_deid_set_explain(struct sl_fhir_deid *d, int on)
+{
+    d->no_counts = !on;
+}
 
 static int
 count_cmp(const void *a, const void *b)

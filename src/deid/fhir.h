@@ -81,4 +81,10 @@ json_t *sl_fhir_deid_provenance(const struct sl_fhir_deid *d,
  * touched and how many times (never values). */
 void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);
 
+/* Whether sl_fhir_deid_explain will be asked for (the default: yes). With
+ * 0 the engine does not count rules per element path, which every call
+ * otherwise merges under the engine's lock: threads then wait less.
+ * Call before pass 2; the explain output then has no rule lines. */
+void sl_fhir_deid_set_explain(struct sl_fhir_deid *d, int on);
+
 #endif
