@@ -27,6 +27,18 @@ nodist_EXTRA_tests_fuzz_fuzz_deid_fhir_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/deid_fhir_fuzz.sh
 EXTRA_DIST += tests/integration/deid_fhir_fuzz.sh
 
+# the NDJSON line reader of sluice deid (src/deid/fhir_scan.c), checked
+# against jansson (make fuzz FUZZ_RUN=fhir_scan); its seeds replayed in
+# make check
+check_PROGRAMS += tests/fuzz/fuzz_fhir_scan
+tests_fuzz_fuzz_fhir_scan_SOURCES = tests/fuzz/fuzz_fhir_scan.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_fhir_scan_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_fhir_scan_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_fhir_scan_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/fhir_scan_fuzz.sh
+EXTRA_DIST += tests/integration/fhir_scan_fuzz.sh
+
 # the baseline of tests/bench/fhir-deid.sh (parse and re-serialise only)
 check_PROGRAMS += tests/tools/fhir_reserialise
 tests_tools_fhir_reserialise_SOURCES = tests/tools/fhir_reserialise.c

@@ -24,12 +24,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <zlib.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
 #include "deid/dicom_deid.h"
 #include "deid/fhir.h"
+#include "deid/fhir_scan.h"
 #include "deid/profile.h"
 #include "dicom/dicom.h"
 #include "keys/keys.h"
@@ -280,6 +282,220 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
     return rc;
 }
 
+/* ---- NDJSON read directly (both passes) ----
+ * Lines are read as the fhir-files source reads them (gzread, split on
+ * '\n', trailing CR/LF dropped, blank lines skipped) and each is scanned
+ * into a tape (deid/fhir_scan.h): pass 1 learns from the tape, pass 2
+ * builds the jansson document from it. A line the scanner leaves to
+ * jansson is parsed by json_loadb as the source parses it, and a bad line
+ * is reported with the source's words and positions. */
+
+#define NDJ_RAW_MAX (1024 * 1024) /* bytes of a bad line kept, as the source */
+
+struct ndj {
+    gzFile gz;
+    unsigned long unit; /* lines read */
+    struct sl_buf line;
+    struct sl_buf copy; /* the line, scanned (decoded in place) */
+    struct sl_jtape tape;
+    char rbuf[65536];
+    size_t rpos, rlen;
+};
+
+static struct ndj *
+ndj_open(const char *path)
+{
+    struct ndj *n = sl_calloc(1, sizeof(*n));
+
+    sl_buf_init(&n->line);
+    sl_buf_init(&n->copy);
+    n->gz = gzopen(path, "rb");
+    if (n->gz != NULL)
+        gzbuffer(n->gz, 128 * 1024);
+    return n;
+}
+
+static void
+ndj_close(struct ndj *n)
+{
+    if (n == NULL)
+        return;
+    if (n->gz)
+        gzclose(n->gz);
+    /* they held patient data */
+    if (n->line.data)
+        sl_freezero(n->line.data, n->line.cap);
+    if (n->copy.data)
+        sl_freezero(n->copy.data, n->copy.cap);
+    OPENSSL_cleanse(n->rbuf, sizeof(n->rbuf));
+    sl_jtape_free(&n->tape);
+    free(n);
+}
+
+/* One line into n->line: 1, 0 at the end, -1 on a read error (as the
+ * source's read_line). */
+static int
+ndj_read(struct ndj *n)
+{
+    sl_buf_reset(&n->line);
+    for (;;) {
+        const char *p, *nl;
+        size_t avail, take;
+
+        if (n->rpos == n->rlen) {
+            int got = gzread(n->gz, n->rbuf, sizeof(n->rbuf));
+            int zerr;
+
+            if (got < 0)
+                return -1;
+            if (got == 0) {
+                gzerror(n->gz, &zerr);
+                if (zerr != Z_OK)
+                    return -1;
+                return n->line.len > 0 ? 1 : 0;
+            }
+            n->rpos = 0;
+            n->rlen = (size_t)got;
+        }
+        p = n->rbuf + n->rpos;
+        avail = n->rlen - n->rpos;
+        nl = memchr(p, '\n', avail);
+        take = nl ? (size_t)(nl - p) + 1 : avail;
+        sl_buf_add(&n->line, p, take);
+        n->rpos += take;
+        if (nl)
+            return 1;
+    }
+}
+
+/* The next resource line: 1 with *p, *len (the line without its end) and,
+ * when the scanner took it, *scanned (n->tape holds it, its root an
+ * object with a non-empty resourceType); 0 at the end; -1 on a read
+ * error. Blank lines are skipped. */
+static int
+ndj_next(struct ndj *n, const char **p, size_t *len, int *scanned)
+{
+    for (;;) {
+        int rl = ndj_read(n);
+        const char *s;
+        size_t m;
+
+        if (rl <= 0)
+            return rl;
+        n->unit++;
+        s = n->line.data;
+        m = n->line.len;
+        while (m > 0 && (s[m - 1] == '\n' || s[m - 1] == '\r'))
+            m--;
+        if (strspn(s, " \t\r\n") >= m)
+            continue; /* blank line */
+        sl_buf_reset(&n->copy);
+        sl_buf_add(&n->copy, s, m);
+        *scanned = 0;
+        if (sl_jtape_parse(&n->tape, n->copy.data, m) &&
+            n->tape.n[SL_JT_ROOT].type == SL_JT_OBJECT) {
+            size_t rt = sl_jt_get(&n->tape, SL_JT_ROOT, "resourceType");
+            *scanned = sl_jt_str(&n->tape, rt) != NULL && n->tape.n[rt].len > 0;
+        }
+        *p = s;
+        *len = m;
+        return 1;
+    }
+}
+
+/* jansson's reading of a line the scanner left to it: the resource, or
+ * NULL and why (the source's words: no patient data). */
+static json_t *
+ndj_jansson(const char *p, size_t len, char *why, size_t whylen)
+{
+    json_error_t je;
+    json_t *res = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je), *rt;
+
+    if (res == NULL) {
+        const char *near = strstr(je.text, " near ");
+        char w[256];
+        snprintf(w, sizeof(w), "%.*s",
+                 (int)(near ? (size_t)(near - je.text) : strlen(je.text)),
+                 je.text);
+        snprintf(why, whylen, "malformed JSON at column %d: %s", je.column, w);
+        return NULL;
+    }
+    rt = json_object_get(res, "resourceType");
+    if (!json_is_object(res) || !json_is_string(rt) ||
+        json_string_length(rt) == 0) {
+        snprintf(why, whylen, "not a FHIR resource: no resourceType");
+        return res; /* the caller quarantines it */
+    }
+    why[0] = '\0';
+    return res;
+}
+
+/* --reid-map from a tape: as reid_fhir. */
+static int
+reid_fhir_tape(struct deid_run *r, const struct sl_jtape *t, struct sl_err *err)
+{
+    size_t ids = sl_jt_get(t, SL_JT_ROOT, "identifier"), x;
+    int rc;
+
+    if (strcmp(sl_jt_str(t, sl_jt_get(t, SL_JT_ROOT, "resourceType")),
+               "Patient") != 0 ||
+        ids == 0 || t->n[ids].type != SL_JT_ARRAY)
+        return SL_OK;
+    for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
+        size_t codes = sl_jt_get(t, sl_jt_get(t, x, "type"), "coding"), k;
+        const char *val = sl_jt_str(t, sl_jt_get(t, x, "value"));
+        char ps[SL_PSEUDONYM_LEN + 1];
+        int mr = 0;
+
+        if (codes && t->n[codes].type == SL_JT_ARRAY)
+            for (k = sl_jt_first(t, codes); k; k = sl_jt_next(t, codes, k)) {
+                const char *code = sl_jt_str(t, sl_jt_get(t, k, "code"));
+                mr |= code != NULL && strcmp(code, "MR") == 0;
+            }
+        if (!mr || val == NULL || *val == '\0')
+            continue;
+        sl_keys_pseudonym(r->keys, SL_KD_IDENTIFIER, val, strlen(val), ps);
+        if ((rc = sl_reid_add(r->reid, "Patient.identifier(MR)", val, ps,
+                              err)) != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+/* Pass 1 over an NDJSON file: learn patients. Bad lines teach nothing
+ * (pass 2 quarantines them). */
+static int
+learn_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
+{
+    struct ndj *n = ndj_open(r->in[i].path);
+    const char *p;
+    size_t len;
+    int scanned, rc = SL_OK;
+
+    if (n->gz == NULL) { /* the source says why, as before */
+        ndj_close(n);
+        return learn_file(r, i, err);
+    }
+    while (rc == SL_OK && ndj_next(n, &p, &len, &scanned) > 0) {
+        if (scanned) {
+            rc = sl_fhir_deid_learn_tape(r->fhir, &n->tape, (long)i, err);
+            if (rc == SL_OK && r->reid != NULL)
+                rc = reid_fhir_tape(r, &n->tape, err);
+        } else {
+            char why[320];
+            json_t *res = ndj_jansson(p, len, why, sizeof(why));
+            if (res && why[0] == '\0') {
+                rc = sl_fhir_deid_learn_at(r->fhir, res, (long)i, err);
+                if (rc == SL_OK && r->reid != NULL)
+                    rc = reid_fhir(r, res, err);
+            }
+            json_decref(res);
+        }
+    }
+    ndj_close(n);
+    return rc;
+}
+
 /* Appends to targets the reference of a de-identified resource as the
  * output names it ("Type/id"), when it has an id. */
 static void
@@ -373,6 +589,89 @@ put_line(FILE *f, gzFile zf, const char *text)
                : SL_EIO;
 }
 
+/* Pass 2 over the lines of an NDJSON file opened as n: each line
+ * de-identified and written to f (or zf), or quarantined. */
+static int
+deid_ndjson_lines(struct deid_run *r, size_t i, struct ndj *n, FILE *f,
+                  gzFile zf, const char *tmp, json_t *targets,
+                  unsigned long *written, struct sl_err *err)
+{
+    struct sl_buf text;
+    const char *p;
+    size_t len;
+    int scanned, rl, rc = SL_OK;
+
+    sl_buf_init(&text);
+    while (rc == SL_OK && (rl = ndj_next(n, &p, &len, &scanned)) != 0) {
+        struct sl_err e2 = {0};
+        char pos[96], why[320], reason[1024], *id;
+        json_t *res = NULL;
+        int drc;
+
+        if (rl < 0) { /* as the source: the rest of the file is lost */
+            snprintf(pos, sizeof(pos), "file 1 line %lu", n->unit + 1);
+            snprintf(reason, sizeof(reason), "%s: %s", pos,
+                     "read error (corrupt gzip stream?)");
+            id = item_id(i, pos);
+            rc = quarantine(r, id, ".ndjson", "", 0, NULL, i, pos, reason, err);
+            free(id);
+            break;
+        }
+        why[0] = '\0';
+        if (scanned)
+            res = sl_jtape_to_json(&n->tape, SL_JT_ROOT);
+        if (res == NULL)
+            res = ndj_jansson(p, len, why, sizeof(why));
+        if (why[0]) { /* a bad line: what the source would have said */
+            char *dump = res ? json_dumps(res, JSON_COMPACT) : NULL;
+            const char *raw = res ? dump : p;
+            size_t rawlen = res ? (dump ? strlen(dump) : 0) : len;
+            snprintf(pos, sizeof(pos), "file 1 line %lu", n->unit);
+            snprintf(reason, sizeof(reason), "%s: %s", pos, why);
+            if (rawlen > NDJ_RAW_MAX)
+                rawlen = NDJ_RAW_MAX;
+            id = item_id(i, pos);
+            rc = quarantine(r, id, ".ndjson", raw ? raw : "", raw ? rawlen : 0,
+                            NULL, i, pos, reason, err);
+            free(id);
+            free(dump);
+            json_decref(res);
+            continue;
+        }
+        sl_buf_reset(&text);
+        drc = sl_fhir_deid_resource_json(r->fhir, res, &text, &e2);
+        if (drc == SL_EQUARANTINE) {
+            char *q = json_dumps(res, JSON_COMPACT);
+            snprintf(pos, sizeof(pos), "file 1 line %lu", n->unit);
+            id = item_id(i, pos);
+            rc = quarantine(r, id, ".ndjson", q, strlen(q), NULL, i, pos,
+                            e2.msg, err);
+            free(id);
+            sl_freezero(q, strlen(q));
+        } else if (drc != SL_OK) {
+            *err = e2;
+            rc = drc;
+        } else {
+            if (f) {
+                sl_buf_addc(&text, '\n');
+                rc = fwrite(text.data, 1, text.len, f) == text.len ? SL_OK
+                                                                   : SL_EIO;
+            } else
+                rc = put_line(NULL, zf, text.data);
+            if (rc != SL_OK)
+                SL_ERR(err, rc, "%s: write error", tmp);
+            (*written)++;
+            count(r, &r->n_out);
+            if (targets)
+                add_target(targets, NULL, res);
+        }
+        json_decref(res);
+    }
+    if (text.data)
+        sl_freezero(text.data, text.cap);
+    return rc;
+}
+
 /* Pass 2 over an NDJSON file (plain or gzip): line by line. */
 static int
 deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
@@ -382,6 +681,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
     gzFile zf = NULL;
     FILE *f = NULL;
     void *src = NULL;
+    struct ndj *nd;
     unsigned long written = 0;
     json_t *targets = r->provenance ? json_array() : NULL;
     int rc;
@@ -409,6 +709,13 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
+    nd = ndj_open(r->in[i].path);
+    if (nd->gz != NULL) {
+        rc = deid_ndjson_lines(r, i, nd, f, zf, tmp, targets, &written, err);
+        ndj_close(nd);
+        goto provenance;
+    }
+    ndj_close(nd); /* the source says why, as before */
     if ((rc = open_input(r->in[i].path, &src, err)) != SL_OK)
         goto out;
     for (;;) {
@@ -452,6 +759,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
         if (rc != SL_OK)
             break;
     }
+provenance:
     if (rc == SL_OK && targets) {
         /* --provenance: one more line */
         json_t *prov = sl_fhir_deid_provenance(r->fhir, targets, r->recorded);
@@ -469,7 +777,8 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
     }
 out:
     json_decref(targets);
-    sl_source_fhir_files.close(src);
+    if (src)
+        sl_source_fhir_files.close(src);
     if (zf && gzclose(zf) != Z_OK && rc == SL_OK)
         rc = SL_ERR(err, SL_EIO, "%s: write error", tmp);
     if (f && fclose(f) != 0 && rc == SL_OK)
@@ -778,8 +1087,9 @@ deid_worker(void *arg)
         pthread_mutex_unlock(&r->mu);
         if (!r->learning)
             rc = deid_one(r, i, &err);
-        else if (r->in[i].kind == IN_JSON || r->in[i].kind == IN_NDJSON ||
-                 r->in[i].kind == IN_NDJSON_GZ)
+        else if (r->in[i].kind == IN_NDJSON || r->in[i].kind == IN_NDJSON_GZ)
+            rc = learn_ndjson(r, i, &err);
+        else if (r->in[i].kind == IN_JSON)
             rc = learn_file(r, i, &err);
         else
             rc = SL_OK;
@@ -942,6 +1252,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if ((rc = sl_fhir_deid_new(r.chain, r.keys, &r.fhir, &err)) != SL_OK)
         goto fail;
+    sl_fhir_deid_set_explain(r.fhir, explain);
     if (has_dicom) {
         if (sl_dicom_init(msg, sizeof(msg)) != 0) {
             rc = SL_ERR(&err, SL_EDICOM, "%s", msg);
@@ -1100,3 +1411,4 @@ const struct cli_cmd cli_cmd_deid = {
     "docs/deid.md and sluice(1).\n",
     exec_deid,
 };
+

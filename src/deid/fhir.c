@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
+#include "deid/fhir_scan.h"
 
 enum fd_method {
     FD_KEEP,
@@ -53,6 +55,7 @@ enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE };
 
 struct fd_count {
     char *path;
+    uint64_t hash; /* of path: merging compares it first */
     long n;
 };
 
@@ -126,6 +129,7 @@ struct sl_fhir_deid {
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
+    int no_counts; /* nobody will ask for --explain: count nothing */
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -144,6 +148,16 @@ static uint64_t
 hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* hash_str of a string that goes on with s, from the hash h of what
+ * came before */
+static uint64_t
+hash_cont(uint64_t h, const char *s)
+{
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
@@ -234,6 +248,22 @@ patient_free(void *p)
         sl_freezero(pt->mrn, strlen(pt->mrn));
     free(pt);
 }
+
+/* a, b and c joined (no printf: this runs for every reference and id);
+ * n: the bytes of a to take. Caller frees. */
+static char *
+join3(const char *a, size_t n, const char *b, const char *c)
+{
+    size_t lb = strlen(b), lc = strlen(c);
+    char *t = sl_malloc(n + lb + lc + 1);
+
+    memcpy(t, a, n);
+    memcpy(t + n, b, lb);
+    memcpy(t + n + lb, c, lc + 1);
+    return t;
+}
+
+#define JOIN(a, b, c) join3((a), strlen(a), (b), (c))
 
 /* ---- compiling the profile ---- */
 
@@ -684,25 +714,24 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     for (i = nseg; i-- > 1;)
         if (sl_fhir_type_is_resource(seg[i - 1]) && seg[i][0] &&
             strcmp(seg[i], "_history") != 0) {
-            res = sl_asprintf("%s/%s", seg[i - 1], seg[i]);
+            res = JOIN(seg[i - 1], "/", seg[i]);
             break;
         }
     free(copy);
     return res;
 }
 
-/* The "Encounter/id" that res names as its encounter (encounter, or
- * context as in MedicationAdministration), or NULL (caller frees). */
+/* The "Encounter/id" that refs (the references of encounter and of
+ * context, as in MedicationAdministration; NULL when absent) name, or NULL
+ * (caller frees). */
 static char *
-encounter_of(const struct sl_fhir_deid *d, const json_t *res)
+encounter_of_refs(const struct sl_fhir_deid *d, const char *const refs[2])
 {
-    static const char *const keys[] = { "encounter", "context" };
     size_t i;
 
     for (i = 0; i < 2; i++) {
-        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
         char *t;
-        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+        if (refs[i] == NULL || (t = ref_target(d, refs[i])) == NULL)
             continue;
         if (strncmp(t, "Encounter/", 10) == 0)
             return t;
@@ -711,115 +740,152 @@ encounter_of(const struct sl_fhir_deid *d, const json_t *res)
     return NULL;
 }
 
-/* The reference of subject, patient or beneficiary, as "Patient/id"; else
- * the patient of the Encounter that res names, as learned in pass 1. */
+/* The reference of subject, patient or beneficiary (prefs) as
+ * "Patient/id"; else the patient of the Encounter that erefs name, as
+ * learned in pass 1. */
 static char *
-patient_of(const struct sl_fhir_deid *d, const json_t *res)
+patient_of_refs(const struct sl_fhir_deid *d, const char *const prefs[3],
+                const char *const erefs[2])
 {
-    static const char *const keys[] = { "subject", "patient", "beneficiary" };
     const struct fd_encounter *enc;
     char *eref;
     size_t i;
 
     for (i = 0; i < 3; i++) {
-        const char *ref = jstr(json_object_get(res, keys[i]), "reference");
         char *t;
-        if (ref == NULL || (t = ref_target(d, ref)) == NULL)
+        if (prefs[i] == NULL || (t = ref_target(d, prefs[i])) == NULL)
             continue;
         if (strncmp(t, "Patient/", 8) == 0)
             return t;
         free(t);
     }
-    if ((eref = encounter_of(d, res)) == NULL)
+    if ((eref = encounter_of_refs(d, erefs)) == NULL)
         return NULL;
     enc = map_get(&d->encounters, eref);
     free(eref);
     return enc && enc->patient ? sl_strdup(enc->patient) : NULL;
 }
 
-/* ---- pass 1 ---- */
+static const char *const pat_keys[3] = { "subject", "patient", "beneficiary" };
+static const char *const enc_keys[2] = { "encounter", "context" };
 
-static void
-learn_str(struct sl_fhir_deid *d, const json_t *v)
+static char *
+patient_of(const struct sl_fhir_deid *d, const json_t *res)
 {
-    if (json_is_string(v))
-        sl_fhir_vset_add(&d->values, json_string_value(v), MIN_LEARNED);
-}
-
-static void
-learn_each(struct sl_fhir_deid *d, const json_t *v,
-           void (*fn)(struct sl_fhir_deid *, const json_t *))
-{
+    const char *prefs[3], *erefs[2];
     size_t i;
-    if (json_is_array(v))
-        for (i = 0; i < json_array_size(v); i++)
-            fn(d, json_array_get(v, i));
-    else if (v)
-        fn(d, v);
+
+    for (i = 0; i < 3; i++)
+        prefs[i] = jstr(json_object_get(res, pat_keys[i]), "reference");
+    for (i = 0; i < 2; i++)
+        erefs[i] = jstr(json_object_get(res, enc_keys[i]), "reference");
+    return patient_of_refs(d, prefs, erefs);
+}
+
+/* ---- pass 1 ----
+ * Learning reads a tape (fhir_scan.h): NDJSON lines are scanned straight
+ * into one, other inputs are jansson documents turned into one. */
+
+static const char *
+tstr(const struct sl_jtape *t, size_t o, const char *key)
+{
+    return sl_jt_str(t, sl_jt_get(t, o, key));
+}
+
+/* The values one resource teaches, gathered without the lock and added
+ * to the set under it at the end. */
+struct lctx {
+    const char **v;
+    size_t n, cap;
+};
+
+static void
+learn_str(struct lctx *d, const struct sl_jtape *t, size_t v)
+{
+    const char *s = sl_jt_str(t, v);
+    if (s == NULL)
+        return;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 32;
+        d->v = sl_realloc(d->v, d->cap * sizeof(*d->v));
+    }
+    d->v[d->n++] = s;
 }
 
 static void
-learn_name(struct sl_fhir_deid *d, const json_t *n)
+learn_each(struct lctx *d, const struct sl_jtape *t, size_t v,
+           void (*fn)(struct lctx *, const struct sl_jtape *, size_t))
 {
-    if (json_is_string(n)) { /* Organization.name */
-        learn_str(d, n);
+    size_t k;
+    if (v && t->n[v].type == SL_JT_ARRAY)
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            fn(d, t, k);
+    else if (v)
+        fn(d, t, v);
+}
+
+static void
+learn_name(struct lctx *d, const struct sl_jtape *t, size_t n)
+{
+    if (t->n[n].type == SL_JT_STRING) { /* Organization.name */
+        learn_str(d, t, n);
         return;
     }
-    learn_str(d, json_object_get(n, "family"));
-    learn_str(d, json_object_get(n, "text"));
-    learn_each(d, json_object_get(n, "given"), learn_str);
+    learn_str(d, t, sl_jt_get(t, n, "family"));
+    learn_str(d, t, sl_jt_get(t, n, "text"));
+    learn_each(d, t, sl_jt_get(t, n, "given"), learn_str);
 }
 
 static void
-learn_telecom(struct sl_fhir_deid *d, const json_t *t)
+learn_telecom(struct lctx *d, const struct sl_jtape *t, size_t v)
 {
-    learn_str(d, json_object_get(t, "value"));
+    learn_str(d, t, sl_jt_get(t, v, "value"));
 }
 
 static void
-learn_address(struct sl_fhir_deid *d, const json_t *a)
+learn_address(struct lctx *d, const struct sl_jtape *t, size_t a)
 {
-    learn_each(d, json_object_get(a, "line"), learn_str);
-    learn_str(d, json_object_get(a, "city"));
-    learn_str(d, json_object_get(a, "district"));
-    learn_str(d, json_object_get(a, "text"));
-    learn_str(d, json_object_get(a, "postalCode"));
+    learn_each(d, t, sl_jt_get(t, a, "line"), learn_str);
+    learn_str(d, t, sl_jt_get(t, a, "city"));
+    learn_str(d, t, sl_jt_get(t, a, "district"));
+    learn_str(d, t, sl_jt_get(t, a, "text"));
+    learn_str(d, t, sl_jt_get(t, a, "postalCode"));
 }
 
 static void
-learn_party(struct sl_fhir_deid *d, const json_t *o)
+learn_party(struct lctx *d, const struct sl_jtape *t, size_t o)
 {
-    learn_each(d, json_object_get(o, "name"), learn_name);
-    learn_each(d, json_object_get(o, "alias"), learn_str);
-    learn_each(d, json_object_get(o, "telecom"), learn_telecom);
-    learn_each(d, json_object_get(o, "address"), learn_address);
-    learn_each(d, json_object_get(o, "contact"), learn_party);
+    learn_each(d, t, sl_jt_get(t, o, "name"), learn_name);
+    learn_each(d, t, sl_jt_get(t, o, "alias"), learn_str);
+    learn_each(d, t, sl_jt_get(t, o, "telecom"), learn_telecom);
+    learn_each(d, t, sl_jt_get(t, o, "address"), learn_address);
+    learn_each(d, t, sl_jt_get(t, o, "contact"), learn_party);
 }
 
-/* Identifier values anywhere; the latest full date of the record. */
+/* Identifier values anywhere; the latest full date of the record. key:
+ * the member name v is (an element of) the value of, or NULL. */
 static void
-learn_walk(struct sl_fhir_deid *d, const json_t *v, const char *key,
-           char *latest)
+learn_walk(struct lctx *d, const struct sl_jtape *t, size_t v,
+           const char *key, char *latest)
 {
-    const char *k;
-    json_t *c;
-    size_t i;
+    const struct sl_jt_node *nd = &t->n[v];
     struct sl_fhir_date dt;
+    size_t k;
 
-    if (json_is_object(v)) {
+    if (v == 0)
+        return;
+    if (nd->type == SL_JT_OBJECT) {
         if (key && strcmp(key, "identifier") == 0)
-            learn_str(d, json_object_get(v, "value"));
-        json_object_foreach((json_t *)v, k, c)
-        {
-            learn_walk(d, c, k, latest);
-        }
-    } else if (json_is_array(v)) {
-        for (i = 0; i < json_array_size(v); i++)
-            learn_walk(d, json_array_get(v, i), key, latest);
-    } else if (json_is_string(v) && latest &&
-               sl_fhir_date_parse(json_string_value(v), &dt) >= SL_FD_DAY &&
-               strncmp(json_string_value(v), latest, 10) > 0) {
-        memcpy(latest, json_string_value(v), 10);
+            learn_str(d, t, sl_jt_get(t, v, "value"));
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            learn_walk(d, t, k + 1, t->n[k].v.s, latest);
+    } else if (nd->type == SL_JT_ARRAY) {
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            learn_walk(d, t, k, key, latest);
+    } else if (nd->type == SL_JT_STRING && latest &&
+               sl_fhir_date_parse(nd->v.s, &dt) >= SL_FD_DAY &&
+               strncmp(nd->v.s, latest, 10) > 0) {
+        memcpy(latest, nd->v.s, 10);
         latest[10] = '\0';
     }
 }
@@ -838,6 +904,21 @@ has_type_code(const json_t *ident, const char *code)
     return 0;
 }
 
+static int
+has_type_code_t(const struct sl_jtape *t, size_t ident, const char *code)
+{
+    size_t codings = sl_jt_get(t, sl_jt_get(t, ident, "type"), "coding"), k;
+
+    if (codings == 0 || t->n[codings].type != SL_JT_ARRAY)
+        return 0;
+    for (k = sl_jt_first(t, codings); k; k = sl_jt_next(t, codings, k)) {
+        const char *c = tstr(t, k, "code");
+        if (c && strcmp(c, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static struct fd_patient *
 patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
 {
@@ -849,24 +930,38 @@ patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
     return *slot;
 }
 
-static int
-learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
+static void
+refs_of(const struct sl_jtape *t, size_t res, const char *prefs[3],
+        const char *erefs[2])
 {
-    const char *type = jstr(res, "resourceType"), *id = jstr(res, "id");
-    const json_t *entries, *e;
-    char latest[11] = "", *pref = NULL;
     size_t i;
+
+    for (i = 0; i < 3; i++)
+        prefs[i] = tstr(t, sl_jt_get(t, res, pat_keys[i]), "reference");
+    for (i = 0; i < 2; i++)
+        erefs[i] = tstr(t, sl_jt_get(t, res, enc_keys[i]), "reference");
+}
+
+static int
+learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+               int depth, long rank, struct lctx *lc)
+{
+    const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
+    const char *prefs[3], *erefs[2];
+    size_t entries, e;
+    char latest[11] = "", *pref = NULL;
 
     if (type == NULL || depth > 8)
         return SL_OK;
     if (strcmp(type, "Bundle") == 0) {
-        entries = json_object_get(res, "entry");
-        for (i = 0; i < json_array_size(entries); i++) {
-            const char *fu, *rt, *rid;
-            e = json_array_get(entries, i);
-            fu = jstr(e, "fullUrl");
-            rt = jstr(json_object_get(e, "resource"), "resourceType");
-            rid = jstr(json_object_get(e, "resource"), "id");
+        entries = sl_jt_get(t, res, "entry");
+        if (entries && t->n[entries].type != SL_JT_ARRAY)
+            entries = 0;
+        pthread_mutex_lock(&d->learn_lock);
+        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e)) {
+            size_t r = sl_jt_get(t, e, "resource");
+            const char *fu = tstr(t, e, "fullUrl"),
+                       *rt = tstr(t, r, "resourceType"), *rid = tstr(t, r, "id");
             if (fu && rt && rid && strncmp(fu, "urn:uuid:", 9) == 0) {
                 /* the later input wins, as when learned in order */
                 void **slot = map_put(&d->urns, fu);
@@ -875,32 +970,35 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
                     *slot = u = sl_calloc(1, sizeof(*u));
                 if (u->ref == NULL || rank >= u->rank) {
                     free(u->ref);
-                    u->ref = sl_asprintf("%s/%s", rt, rid);
+                    u->ref = JOIN(rt, "/", rid);
                     u->rank = rank;
                 }
             }
         }
-        for (i = 0; i < json_array_size(entries); i++)
-            learn_resource(
-                d, json_object_get(json_array_get(entries, i), "resource"),
-                depth + 1, rank);
-        learn_walk(d, json_object_get(res, "identifier"), "identifier", NULL);
+        pthread_mutex_unlock(&d->learn_lock);
+        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
+            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank,
+                           lc);
+        learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
     if (strcmp(type, "Patient") == 0 || strcmp(type, "RelatedPerson") == 0 ||
         strcmp(type, "Practitioner") == 0 || strcmp(type, "Person") == 0 ||
         strcmp(type, "Organization") == 0 ||
         strcmp(type, "PractitionerRole") == 0)
-        learn_party(d, res);
+        learn_party(lc, t, res);
+    refs_of(t, res, prefs, erefs);
+    learn_walk(lc, t, res, NULL, latest);
+    /* what follows reads and writes the maps */
+    pthread_mutex_lock(&d->learn_lock);
     if (strcmp(type, "Patient") == 0 && id)
-        pref = sl_asprintf("Patient/%s", id);
+        pref = JOIN("Patient/", id, "");
     else
-        pref = patient_of(d, res);
-    learn_walk(d, res, NULL, latest);
+        pref = patient_of_refs(d, prefs, erefs);
     if (strcmp(type, "Encounter") == 0 && id) {
         /* resources that name only this encounter belong to its patient,
          * whether they came before it in the input or come after */
-        char *eref = sl_asprintf("Encounter/%s", id);
+        char *eref = JOIN("Encounter/", id, "");
         void **slot = map_put(&d->encounters, eref);
         struct fd_encounter *enc = *slot;
         if (enc == NULL)
@@ -913,7 +1011,7 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         }
         free(eref);
     } else if (pref == NULL) {
-        char *eref = encounter_of(d, res);
+        char *eref = encounter_of_refs(d, erefs);
         if (eref) {
             void **slot = map_put(&d->encounters, eref);
             struct fd_encounter *enc = *slot;
@@ -933,14 +1031,15 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
         /* the first input wins, as when learned in order */
         if (strcmp(type, "Patient") == 0 &&
             (p->mrn == NULL || rank < p->mrn_rank)) {
-            const json_t *ids = json_object_get(res, "identifier");
-            for (i = 0; i < json_array_size(ids); i++) {
-                const json_t *x = json_array_get(ids, i);
-                const char *sys = jstr(x, "system"), *val = jstr(x, "value");
+            size_t ids = sl_jt_get(t, res, "identifier"), x;
+            if (ids && t->n[ids].type != SL_JT_ARRAY)
+                ids = 0;
+            for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
+                const char *sys = tstr(t, x, "system"), *val = tstr(t, x, "value");
                 if (val == NULL)
                     continue;
                 if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
-                                  : has_type_code(x, "MR")) {
+                                  : has_type_code_t(t, x, "MR")) {
                     free(p->mrn);
                     p->mrn = sl_strdup(val);
                     p->mrn_rank = rank;
@@ -949,31 +1048,54 @@ learn_resource(struct sl_fhir_deid *d, const json_t *res, int depth, long rank)
             }
         }
     }
+    pthread_mutex_unlock(&d->learn_lock);
     free(pref);
     return SL_OK;
 }
 
 int
-sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
-                   struct sl_err *err)
+sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                        long rank, struct sl_err *err)
 {
-    if (!json_is_object(resource) || !jstr(resource, "resourceType"))
+    struct lctx lc = { 0 };
+    size_t i;
+    int rc;
+
+    if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
+        !tstr(t, SL_JT_ROOT, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    return learn_resource(d, resource, 0, 0);
+    /* the walks run without the lock; the maps and the set under it */
+    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc);
+    pthread_mutex_lock(&d->learn_lock);
+    for (i = 0; i < lc.n; i++)
+        sl_fhir_vset_add(&d->values, lc.v[i], MIN_LEARNED);
+    pthread_mutex_unlock(&d->learn_lock);
+    free(lc.v);
+    return rc;
 }
 
 int
 sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource, long rank,
                       struct sl_err *err)
 {
+    struct sl_jtape t = { 0 };
     int rc;
 
     if (!json_is_object(resource) || !jstr(resource, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    pthread_mutex_lock(&d->learn_lock);
-    rc = learn_resource(d, resource, 0, rank);
-    pthread_mutex_unlock(&d->learn_lock);
+    if (!sl_jtape_from_json(&t, resource))
+        rc = SL_ERR(err, SL_EPARSE, "resource nested too deep");
+    else
+        rc = sl_fhir_deid_learn_tape(d, &t, rank, err);
+    sl_jtape_free(&t);
     return rc;
+}
+
+int
+sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
+                   struct sl_err *err)
+{
+    return sl_fhir_deid_learn_at(d, resource, 0, err);
 }
 
 /* ---- pass 2 ---- */
@@ -998,6 +1120,12 @@ struct call {
     char path[PATHLEN];  /* concrete resource path, for explain */
     char cpath[PATHLEN]; /* canonical resource path */
     char tpath[PATHLEN]; /* canonical path inside the data type, or "" */
+    /* hashes of cpath, of its part from the first '.' (has_rel: there is
+     * one) and of tpath, kept as they change: rules are found by them */
+    struct phash {
+        uint64_t hc, hrel, ht;
+        int has_rel;
+    } ph;
     /* pseudonyms already computed in this call (a Bundle names its
      * patient and encounter many times): hash of domain and value */
     struct {
@@ -1034,7 +1162,7 @@ count(struct call *c, int rule)
 {
     uint64_t h;
     size_t i;
-    if (rule < 0)
+    if (rule < 0 || c->d->no_counts)
         return;
     h = hash_str(c->path);
     for (i = 0; i < c->nlc; i++)
@@ -1064,7 +1192,8 @@ merge_counts(struct call *c)
     for (i = 0; i < c->nlc; i++) {
         struct fd_rule *r = &d->rules[c->lc[i].rule];
         for (j = 0; j < r->ncounts; j++)
-            if (strcmp(r->counts[j].path, c->lc[i].path) == 0)
+            if (r->counts[j].hash == c->lc[i].hash &&
+                strcmp(r->counts[j].path, c->lc[i].path) == 0)
                 break;
         if (j == r->ncounts) {
             if (r->ncounts == r->capcounts) {
@@ -1073,6 +1202,7 @@ merge_counts(struct call *c)
                     sl_realloc(r->counts, r->capcounts * sizeof(*r->counts));
             }
             r->counts[j].path = c->lc[i].path;
+            r->counts[j].hash = c->lc[i].hash;
             r->counts[j].n = 0;
             c->lc[i].path = NULL;
             r->ncounts++;
@@ -1080,6 +1210,17 @@ merge_counts(struct call *c)
         r->counts[j].n += c->lc[i].n;
     }
     pthread_mutex_unlock(&d->lock);
+}
+
+/* c->ph from the paths as they are */
+static void
+ph_set(struct call *c)
+{
+    const char *rel = strchr(c->cpath, '.');
+    c->ph.hc = hash_str(c->cpath);
+    c->ph.has_rel = rel != NULL;
+    c->ph.hrel = rel ? hash_str(rel) : 0;
+    c->ph.ht = hash_str(c->tpath);
 }
 
 static int
@@ -1173,12 +1314,12 @@ match(const struct call *c, const struct el *e, const json_t *v)
     uint64_t h[5];
     int best = -1, bscore = -1, k, nh = 0;
 
-    h[nh++] = hash_str(c->cpath);
+    h[nh++] = c->ph.hc;
     h[nh++] = hash_str(e->type);
     if (c->tpath[0])
-        h[nh++] = hash_str(c->tpath);
+        h[nh++] = c->ph.ht;
     if (rel)
-        h[nh++] = hash_str(rel);
+        h[nh++] = c->ph.hrel;
     if (url)
         h[nh++] = hash_str(url);
     for (k = 0; k < nh; k++) {
@@ -1250,16 +1391,16 @@ rewrite_ref(struct call *c, const char *s, int request_url)
         if (s[1] == '\0')
             return sl_strdup("#");
         pseudonym(c, SL_KD_RESOURCE_ID, s, ps);
-        return sl_asprintf("#%s", ps);
+        return JOIN("#", ps, "");
     }
     if (strncmp(s, "urn:uuid:", 9) == 0) {
         pseudonym(c, SL_KD_RESOURCE_ID, s, ps);
         sl_fhir_uuid_from_pseudonym(ps, uuid);
-        return sl_asprintf("urn:uuid:%s", uuid);
+        return JOIN("urn:uuid:", uuid, "");
     }
     if (strncmp(s, "urn:oid:", 8) == 0) {
         sl_keys_uid(c->d->keys, s + 8, uid);
-        return sl_asprintf("urn:oid:%s", uid);
+        return JOIN("urn:oid:", uid, "");
     }
     if ((q = strchr(s, '?')) != NULL) {
         /* a conditional URL: its query names identifiers; a request URL
@@ -1295,7 +1436,7 @@ rewrite_ref(struct call *c, const char *s, int request_url)
         size_t idlen = strcspn(id, "/");
         char *tid = sl_strndup(prev, (size_t)(id - prev) + idlen);
         pseudonym(c, SL_KD_RESOURCE_ID, tid, ps);
-        res = sl_asprintf("%.*s%s%s", (int)(id - s), s, ps, id + idlen);
+        res = join3(s, (size_t)(id - s), ps, id + idlen);
         free(tid);
     }
     return res;
@@ -1524,9 +1665,9 @@ pseudonymise(struct call *c, struct res *r, const struct el *e, const char *s)
 
     if (e->root && strcmp(e->key, "id") == 0) {
         if (r->contained) {
-            t = sl_asprintf("#%s", s);
+            t = JOIN("#", s, "");
         } else
-            t = sl_asprintf("%s/%s", r->type, s);
+            t = JOIN(r->type, "/", s);
         pseudonym(c, SL_KD_RESOURCE_ID, t, ps);
         free(t);
         return json_string(ps);
@@ -1565,7 +1706,7 @@ pseudonymise(struct call *c, struct res *r, const struct el *e, const char *s)
         const char *sys = jstr(e->parent, "system");
         if (strncmp(s, "urn:oid:", 8) == 0) {
             sl_keys_uid(c->d->keys, s + 8, uid);
-            t = sl_asprintf("urn:oid:%s", uid);
+            t = JOIN("urn:oid:", uid, "");
             res = json_string(t);
             free(t);
             return res;
@@ -1629,10 +1770,13 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
                 /* QuestionnaireResponse.item.item.linkId is
                  * QuestionnaireResponse.item.linkId for the rules */
                 char saved[PATHLEN];
+                struct phash ph = c->ph;
                 memcpy(saved, c->cpath, strlen(c->cpath) + 1);
                 snprintf(c->cpath, PATHLEN, "%s", e->base);
+                ph_set(c);
                 walk_obj(c, r, v, e->base, m, 0);
                 memcpy(c->cpath, saved, strlen(saved) + 1);
+                c->ph = ph;
             } else
                 walk_obj(c, r, v, e->base, m, 0);
             nkeys = json_object_size(v);
@@ -1687,7 +1831,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             char uid[SL_UID_MAX + 1], *t;
             int oid = strncmp(s, "urn:oid:", 8) == 0;
             sl_keys_uid(d->keys, oid ? s + 8 : s, uid);
-            t = sl_asprintf("%s%s", oid ? "urn:oid:" : "", uid);
+            t = JOIN(oid ? "urn:oid:" : "", uid, "");
             nv = json_string(t);
             free(t);
         }
@@ -1787,6 +1931,102 @@ resolve(struct el *e, const char *base, const char *key)
     return 1;
 }
 
+/* 1 when an element of type t is walked inside its data type (tpath). */
+static int
+type_walked_in(const char *t)
+{
+    return t[0] >= 'A' && t[0] <= 'Z' && sl_fhir_type_is_complex(t) &&
+           strcmp(t, "BackboneElement") != 0 && strcmp(t, "Element") != 0 &&
+           strcmp(t, "Resource") != 0;
+}
+
+/* What resolve and type_walked_in give for a key under a table path,
+ * remembered per thread: the same few hundred (base, key) pairs come up
+ * in every resource. Only the type table is behind it, so it holds for
+ * every engine. */
+#define RC_SIZE 1024
+struct rc_ent {
+    uint64_t h; /* 0: empty */
+    unsigned char blen, klen, clen, tlen, elen, ok, cref, in_type;
+    char bk[96]; /* base, NUL, key */
+    char canon[96], type[48], ebase[96];
+};
+static pthread_key_t rc_key;
+static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
+
+static void
+rc_init(void)
+{
+    pthread_key_create(&rc_key, free);
+}
+
+/* resolve() and in_type through the cache; hb, blen: hash_str(base),
+ * strlen(base). */
+static int
+resolve_c(struct el *e, const char *base, uint64_t hb, size_t blen,
+          const char *key, int *in_type)
+{
+    struct rc_ent *tab, *x;
+    size_t klen = strlen(key);
+    uint64_t h;
+    int ok;
+
+    pthread_once(&rc_once, rc_init);
+    if ((tab = pthread_getspecific(rc_key)) == NULL) {
+        tab = sl_calloc(RC_SIZE, sizeof(*tab));
+        if (pthread_setspecific(rc_key, tab) != 0) {
+            free(tab);
+            tab = NULL;
+        }
+    }
+    if (tab == NULL || blen + 1 + klen + 1 > sizeof(x->bk))
+        goto uncached;
+    h = hash_cont(hb * 1099511628211ULL, key) | 1;
+    x = &tab[h & (RC_SIZE - 1)];
+    if (x->h == h && x->blen == blen && x->klen == klen &&
+        memcmp(x->bk, base, blen) == 0 &&
+        memcmp(x->bk + blen + 1, key, klen) == 0) {
+        e->key = key;
+        if (!x->ok)
+            return 0;
+        memcpy(e->canon, x->canon, x->clen + 1u);
+        memcpy(e->type, x->type, x->tlen + 1u);
+        memcpy(e->base, x->ebase, x->elen + 1u);
+        e->cref = x->cref;
+        *in_type = x->in_type;
+        return 1;
+    }
+    e->cref = 0;
+    ok = resolve(e, base, key);
+    *in_type = ok && type_walked_in(e->type);
+    if (!ok || (strlen(e->canon) < sizeof(x->canon) &&
+                strlen(e->type) < sizeof(x->type) &&
+                strlen(e->base) < sizeof(x->ebase))) {
+        x->h = h;
+        x->blen = (unsigned char)blen;
+        x->klen = (unsigned char)klen;
+        memcpy(x->bk, base, blen + 1);
+        memcpy(x->bk + blen + 1, key, klen + 1);
+        x->ok = (unsigned char)ok;
+        if (ok) {
+            x->clen = (unsigned char)strlen(e->canon);
+            x->tlen = (unsigned char)strlen(e->type);
+            x->elen = (unsigned char)strlen(e->base);
+            memcpy(x->canon, e->canon, x->clen + 1u);
+            memcpy(x->type, e->type, x->tlen + 1u);
+            memcpy(x->ebase, e->base, x->elen + 1u);
+            x->cref = (unsigned char)e->cref;
+            x->in_type = (unsigned char)*in_type;
+        }
+    }
+    return ok;
+uncached:
+    e->cref = 0;
+    ok = resolve(e, base, key);
+    *in_type = ok && type_walked_in(e->type);
+    return ok;
+}
+
 /* Walks the members of obj, whose table path is base. */
 static int
 walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
@@ -1796,21 +2036,22 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     json_t *v, *tmp;
     struct el e;
     int in_type;
-    size_t i;
+    size_t i, blen = strlen(base);
+    uint64_t hb = hash_str(base);
 
     json_object_foreach_safe(obj, tmp, key, v)
     {
         int pl, cl, tl = -1, act = ACT_KEEP;
         const char *seg;
+        struct phash ph = c->ph;
 
         if (at_root && strcmp(key, "resourceType") == 0)
             continue;
         if (key[0] == '_') /* primitive extensions: below */
             continue;
-        memset(&e, 0, sizeof(e));
         e.root = at_root;
         e.parent = obj;
-        if (!resolve(&e, base, key)) {
+        if (!resolve_c(&e, base, hb, blen, key, &in_type)) {
             pl = push(c->path, ".", "?");
             count(c, R_UNKNOWN(c->d));
             if (pl >= 0)
@@ -1825,23 +2066,29 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             cl = push(c->cpath, ".", seg);
             if (c->tpath[0])
                 tl = push(c->tpath, ".", seg);
+            if (cl >= 0) {
+                c->ph.hc = hash_cont(hash_cont(c->ph.hc, "."), seg);
+                c->ph.hrel = hash_cont(
+                    hash_cont(c->ph.has_rel ? c->ph.hrel : hash_str(""), "."),
+                    seg);
+                c->ph.has_rel = 1;
+            }
+            if (tl >= 0)
+                c->ph.ht = hash_cont(hash_cont(c->ph.ht, "."), seg);
         }
         if (pl < 0 || cl < 0 || (c->tpath[0] && tl < 0)) {
             fail(c, SL_EQUARANTINE, "%s: nested too deep", c->path);
             return -1;
         }
-        in_type = e.type[0] >= 'A' && e.type[0] <= 'Z' &&
-                  sl_fhir_type_is_complex(e.type) &&
-                  strcmp(e.type, "BackboneElement") != 0 &&
-                  strcmp(e.type, "Element") != 0 &&
-                  strcmp(e.type, "Resource") != 0;
         if (json_is_array(v)) {
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
                 char saved[PATHLEN];
+                uint64_t ht = c->ph.ht;
                 if (in_type) {
                     memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                     copyz(c->tpath, PATHLEN, e.type);
+                    c->ph.ht = hash_str(c->tpath);
                 }
                 if (shape_ok(&e, item)) {
                     act = element(c, r, &e, &item, deflt);
@@ -1849,8 +2096,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                     count(c, R_UNKNOWN(c->d));
                     act = ACT_REMOVE;
                 }
-                if (in_type)
+                if (in_type) {
                     memcpy(c->tpath, saved, strlen(saved) + 1);
+                    c->ph.ht = ht;
+                }
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -1863,9 +2112,11 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         } else {
             json_t *item = json_incref(v);
             char saved[PATHLEN];
+            uint64_t ht = c->ph.ht;
             if (in_type) {
                 memcpy(saved, c->tpath, strlen(c->tpath) + 1);
                 copyz(c->tpath, PATHLEN, e.type);
+                c->ph.ht = hash_str(c->tpath);
             }
             if (shape_ok(&e, item)) {
                 act = element(c, r, &e, &item, deflt);
@@ -1873,8 +2124,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
                 count(c, R_UNKNOWN(c->d));
                 act = ACT_REMOVE;
             }
-            if (in_type)
+            if (in_type) {
                 memcpy(c->tpath, saved, strlen(saved) + 1);
+                c->ph.ht = ht;
+            }
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);
@@ -1893,6 +2146,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         c->cpath[cl] = '\0';
         if (tl >= 0)
             c->tpath[tl] = '\0';
+        c->ph = ph;
         if (c->rc != SL_OK)
             return -1;
     }
@@ -1972,6 +2226,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     struct sl_fhir_deid *d = c->d;
     const char *type = jstr(obj, "resourceType"), *id = jstr(obj, "id");
     char save_p[PATHLEN], save_c[PATHLEN], save_t[PATHLEN];
+    struct phash save_h;
     struct res r = { 0 };
     struct el e;
     int deflt = FD_DESCEND, ri;
@@ -1989,9 +2244,10 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     memcpy(save_p, c->path, PATHLEN);
     memcpy(save_c, c->cpath, PATHLEN);
     memcpy(save_t, c->tpath, PATHLEN);
+    save_h = c->ph;
     r.type = type;
     r.contained = contained;
-    r.self = id ? sl_asprintf("%s/%s", type, id) : NULL;
+    r.self = id ? JOIN(type, "/", id) : NULL;
     if (strcmp(type, "Patient") == 0 && r.self && !contained)
         r.pat_ref = sl_strdup(r.self);
     else
@@ -2006,6 +2262,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     copyz(c->path, PATHLEN, type);
     copyz(c->cpath, PATHLEN, type);
     c->tpath[0] = '\0';
+    ph_set(c);
     memset(&e, 0, sizeof(e));
     snprintf(e.type, sizeof(e.type), "%s", type);
     ri = match(c, &e, obj);
@@ -2022,6 +2279,7 @@ do_resource(struct call *c, struct res *parent, json_t *obj, int contained)
     memcpy(c->path, save_p, PATHLEN);
     memcpy(c->cpath, save_c, PATHLEN);
     memcpy(c->tpath, save_t, PATHLEN);
+    c->ph = save_h;
     free(r.self);
     free(r.pat_ref);
     return deflt != FD_REMOVE && c->rc == SL_OK;
@@ -2061,14 +2319,229 @@ scan(struct call *c, json_t *v, char *path)
     }
 }
 
-int
-sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
-                      struct sl_err *err)
+/* ---- writing the output: json_dumps(v, JSON_COMPACT), byte for byte,
+ * with the leak scan done on the way (the same strings, paths and order
+ * as scan above) ---- */
+
+struct dump {
+    struct call *c;
+    struct sl_buf *out;
+    char *path;
+    size_t plen;
+    int bad; /* a string that is not UTF-8: json_dumps decides */
+};
+
+static const char hexd[] = "0123456789ABCDEF";
+
+/* sl_buf_add without the function call and the NUL while it fits; the
+ * caller ends the buffer with sl_buf_add(b, "", 0). */
+static inline void
+bput(struct sl_buf *b, const void *p, size_t n)
 {
-    struct call *c = sl_calloc(1, sizeof(*c));
+    if (b->cap - b->len > n) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    } else
+        sl_buf_add(b, p, n);
+}
+
+static inline void
+bputc(struct sl_buf *b, char ch)
+{
+    if (b->cap - b->len > 1)
+        b->data[b->len++] = ch;
+    else
+        sl_buf_add(b, &ch, 1);
+}
+
+/* A JSON string as jansson writes it: '"', '\\' and control characters
+ * escaped (\b \f \n \r \t or \u00XX), everything else as it is; 0 when
+ * s is not valid UTF-8 (json_dumps then fails). */
+static int
+dump_str(struct sl_buf *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
+
+    bputc(b, '"');
+    run = p;
+    while (p < end) {
+        unsigned c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0x80) {
+            /* jansson's utf8_iterate: strict UTF-8 */
+            size_t n, i;
+            uint32_t v;
+            if (c <= 0xC1)
+                return 0;
+            n = c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+            if (n == 0 || (size_t)(end - p) < n)
+                return 0;
+            v = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+            for (i = 1; i < n; i++) {
+                if (p[i] < 0x80 || p[i] > 0xBF)
+                    return 0;
+                v = (v << 6) | (p[i] & 0x3F);
+            }
+            if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+                (n == 2 && v < 0x80) || (n == 3 && v < 0x800) ||
+                (n == 4 && v < 0x10000))
+                return 0;
+            p += n;
+            continue;
+        }
+        bput(b, run, (size_t)(p - run));
+        switch (c) {
+        case '"': bput(b, "\\\"", 2); break;
+        case '\\': bput(b, "\\\\", 2); break;
+        case '\b': bput(b, "\\b", 2); break;
+        case '\f': bput(b, "\\f", 2); break;
+        case '\n': bput(b, "\\n", 2); break;
+        case '\r': bput(b, "\\r", 2); break;
+        case '\t': bput(b, "\\t", 2); break;
+        default: {
+            char u[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+            bput(b, u, 6);
+        }
+        }
+        run = ++p;
+    }
+    bput(b, run, (size_t)(p - run));
+    bputc(b, '"');
+    return 1;
+}
+
+/* Returns 0 to stop: a leak (c->rc is set) or a string json_dumps would
+ * refuse (dp->bad). */
+static int
+dump_val(struct dump *dp, json_t *v)
+{
+    struct sl_buf *b = dp->out;
+    char num[64];
+    size_t a, e;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        size_t klen;
+        json_t *x;
+        int first = 1;
+        bputc(b, '{');
+        json_object_keylen_foreach(v, k, klen, x)
+        {
+            size_t pl = dp->plen;
+            if (!first)
+                bputc(b, ',');
+            first = 0;
+            if (!dump_str(b, k, klen)) {
+                dp->bad = 1;
+                return 0;
+            }
+            bputc(b, ':');
+            /* the path as scan's push makes it (a key that does not fit
+             * is left out) */
+            if (strlen(k) != klen) { /* scan's path would differ */
+                dp->bad = 1;
+                return 0;
+            }
+            if (pl + 1 + klen + 1 <= PATHLEN) {
+                dp->path[pl] = '.';
+                memcpy(dp->path + pl + 1, k, klen + 1);
+                dp->plen = pl + 1 + klen;
+            }
+            if (!dump_val(dp, x))
+                return 0;
+            dp->plen = pl;
+            dp->path[pl] = '\0';
+        }
+        bputc(b, '}');
+        return 1;
+    }
+    case JSON_ARRAY: {
+        size_t i, n = json_array_size(v);
+        bputc(b, '[');
+        for (i = 0; i < n; i++) {
+            if (i)
+                bputc(b, ',');
+            if (!dump_val(dp, json_array_get(v, i)))
+                return 0;
+        }
+        bputc(b, ']');
+        return 1;
+    }
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        int markup = dp->plen >= 9 &&
+                     memcmp(dp->path + dp->plen - 9, ".text.div", 9) == 0;
+        if (markup ? sl_fhir_vset_find_markup(&dp->c->d->values, s)
+                   : sl_fhir_vset_find(&dp->c->d->values, s, n, 0, &a, &e)) {
+            fail(dp->c, SL_EQUARANTINE,
+                 "leak scan: a value learned from the input (a name, "
+                 "identifier, contact or address) remains at %s",
+                 dp->path);
+            return 0;
+        }
+        if (!dump_str(b, s, n)) {
+            dp->bad = 1;
+            return 0;
+        }
+        return 1;
+    }
+    case JSON_INTEGER: {
+        /* "%" JSON_INTEGER_FORMAT */
+        json_int_t x = json_integer_value(v);
+        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x
+                                     : (unsigned long long)x;
+        char *p = num + sizeof(num);
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (x < 0)
+            *--p = '-';
+        bput(b, p, (size_t)(num + sizeof(num) - p));
+        return 1;
+    }
+    case JSON_REAL: {
+        /* jansson's own formatting of reals */
+        size_t n = json_dumpb(v, num, sizeof(num), JSON_ENCODE_ANY);
+        if (n == 0 || n > sizeof(num)) {
+            dp->bad = 1;
+            return 0;
+        }
+        bput(b, num, n);
+        return 1;
+    }
+    case JSON_TRUE:
+        bput(b, "true", 4);
+        return 1;
+    case JSON_FALSE:
+        bput(b, "false", 5);
+        return 1;
+    default:
+        bput(b, "null", 4);
+        return 1;
+    }
+}
+
+/* sl_fhir_deid_resource; with out, the resource is also written there
+ * (as json_dumps(resource, JSON_COMPACT)) and scanned on the way. */
+static int
+deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
+              struct sl_err *err)
+{
+    struct call *c = sl_malloc(sizeof(*c));
     size_t i;
     int rc;
 
+    /* memo and the counts zeroed; the paths are set before use */
+    memset(c, 0, offsetof(struct call, path));
+    memset(c->memo, 0, sizeof(c->memo));
+    c->path[0] = c->cpath[0] = c->tpath[0] = '\0';
+    ph_set(c);
     c->d = d;
     c->err = err;
     if (!json_is_object(resource) || !jstr(resource, "resourceType")) {
@@ -2078,12 +2551,39 @@ sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
     if (!do_resource(c, NULL, resource, 0) && c->rc == SL_OK)
         fail(c, SL_EQUARANTINE, "%s: the profile removes this resource",
              jstr(resource, "resourceType"));
-    if (c->rc == SL_OK) {
+    if (c->rc == SL_OK && out) {
+        struct dump dp = { 0 };
+        size_t at = out->len;
+        snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
+        dp.c = c;
+        dp.out = out;
+        dp.path = c->path;
+        dp.plen = strlen(c->path);
+        if (dump_val(&dp, resource)) {
+            sl_buf_add(out, "", 0); /* the NUL */
+        } else {
+            out->len = at;
+            sl_buf_add(out, "", 0);
+            if (dp.bad) { /* json_dumps decides, after the scan as it was */
+                snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
+                scan(c, resource, c->path);
+                if (c->rc == SL_OK) {
+                    char *text = json_dumps(resource, JSON_COMPACT);
+                    if (text == NULL)
+                        fail(c, SL_EINTERNAL, "%s: cannot write it as JSON",
+                             jstr(resource, "resourceType"));
+                    else
+                        sl_buf_adds(out, text);
+                    free(text);
+                }
+            }
+        }
+    } else if (c->rc == SL_OK) {
         snprintf(c->path, PATHLEN, "%s", jstr(resource, "resourceType"));
         scan(c, resource, c->path);
     }
     rc = c->rc;
-    if (rc == SL_OK || rc == SL_EQUARANTINE)
+    if ((rc == SL_OK || rc == SL_EQUARANTINE) && !d->no_counts)
         merge_counts(c);
 out:
     for (i = 0; i < c->nlc; i++)
@@ -2094,6 +2594,20 @@ out:
     free(c->lc);
     free(c);
     return rc;
+}
+
+int
+sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
+                      struct sl_err *err)
+{
+    return deid_resource(d, resource, NULL, err);
+}
+
+int
+sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
+                           struct sl_buf *out, struct sl_err *err)
+{
+    return deid_resource(d, resource, out, err);
 }
 
 /* ---- provenance ---- */
@@ -2138,6 +2652,12 @@ sl_fhir_deid_provenance(const struct sl_fhir_deid *d, const json_t *target,
 }
 
 /* ---- explain ---- */
+
+void
+sl_fhir_deid_set_explain(struct sl_fhir_deid *d, int on)
+{
+    d->no_counts = !on;
+}
 
 static int
 count_cmp(const void *a, const void *b)

@@ -14,6 +14,7 @@
 #include "keys/keys.h"
 
 struct sl_fhir_deid;
+struct sl_jtape;
 
 /* Compiles the chain's <fhir> rules. keys is borrowed and must outlive
  * the engine. On success *out owns the engine (sl_fhir_deid_free). */
@@ -38,6 +39,11 @@ int sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 int sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
                           long rank, struct sl_err *err);
 
+/* The same for a resource read by sl_jtape_parse (fhir_scan.h): what
+ * learning its jansson document would learn, without building it. */
+int sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                            long rank, struct sl_err *err);
+
 /* Pass 2: de-identifies resource (or Bundle) in place. SL_OK; or
  * SL_EQUARANTINE with a reason in err that holds no patient data (element
  * paths, rule ids); other codes are failures. After the rules, the result
@@ -45,6 +51,13 @@ int sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
  * SL_EQUARANTINE. Safe from several threads once learning is done. */
 int sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
                           struct sl_err *err);
+
+/* sl_fhir_deid_resource, and on SL_OK the result appended to out as
+ * json_dumps(resource, JSON_COMPACT) writes it (byte for byte), the leak
+ * scan done while writing: one walk instead of two. On other codes out is
+ * as it was. */
+int sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
+                               struct sl_buf *out, struct sl_err *err);
 
 /* Sets the 32-byte AES-256-GCM key of the `encrypt` method (copied; wiped
  * by sl_fhir_deid_free), overriding the profile's encrypt-key="file:…" or
@@ -67,5 +80,11 @@ json_t *sl_fhir_deid_provenance(const struct sl_fhir_deid *d,
 /* --explain: the profile chain, then for each rule the element paths it
  * touched and how many times (never values). */
 void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);
+
+/* Whether sl_fhir_deid_explain will be asked for (the default: yes). With
+ * 0 the engine does not count rules per element path, which every call
+ * otherwise merges under the engine's lock: threads then wait less.
+ * Call before pass 2; the explain output then has no rule lines. */
+void sl_fhir_deid_set_explain(struct sl_fhir_deid *d, int on);
 
 #endif

@@ -80,6 +80,7 @@ struct sl_fhir_vset {
     size_t cap, n;
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */
+    unsigned char *words; /* bitmap of the hashes of their first words */
 };
 /* minlen: at least 2 (the look-up filters on the first two bytes). */
 void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);

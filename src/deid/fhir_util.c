@@ -171,9 +171,36 @@ sl_fhir_date_parse(const char *s, struct sl_fhir_date *out)
     return dt.prec;
 }
 
+/* n as 2 digits (n: 0 to 99) */
+static char *
+put2(char *p, int n)
+{
+    *p++ = (char)('0' + n / 10);
+    *p++ = (char)('0' + n % 10);
+    return p;
+}
+
 void
 sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len)
 {
+    /* the common case without printf (one call per date of the output):
+     * what the snprintf calls below write */
+    size_t rest = dt->prec == SL_FD_TIME && dt->rest ? strlen(dt->rest) : 0;
+    if (dt->y >= 0 && dt->y <= 9999 && dt->m >= 0 && dt->m <= 99 &&
+        dt->d >= 0 && dt->d <= 99 && len >= 11 + rest &&
+        dt->prec >= SL_FD_YEAR) {
+        char *p = put2(put2(out, dt->y / 100), dt->y % 100);
+        if (dt->prec >= SL_FD_MONTH) {
+            *p++ = '-';
+            p = put2(p, dt->m);
+        }
+        if (dt->prec >= SL_FD_DAY) {
+            *p++ = '-';
+            p = put2(p, dt->d);
+        }
+        memcpy(p, dt->rest && dt->prec == SL_FD_TIME ? dt->rest : "", rest + 1);
+        return;
+    }
     switch (dt->prec) {
     case SL_FD_YEAR:
         snprintf(out, len, "%04d", dt->y);
@@ -297,8 +324,8 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
     for (i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        snprintf(out + o, 3, "%02x", b[i]);
-        o += 2;
+        out[o++] = "0123456789abcdef"[b[i] >> 4];
+        out[o++] = "0123456789abcdef"[b[i] & 15];
     }
     out[o] = '\0';
 }
@@ -308,8 +335,8 @@ sl_fhir_uuid_from_pseudonym(const char *ps, char *out)
 static int
 is_word(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z') || c >= 0x80;
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u ||
+           c >= 0x80;
 }
 
 static unsigned char
@@ -337,6 +364,15 @@ vkey(uint64_t h, size_t n)
 {
     uint64_t k = (h ^ (uint64_t)n) * FNV_PRIME;
     return k ? k : 1;
+}
+
+/* The bit of a first word's key in the words bitmap: a fixed size, so
+ * memory does not grow with the values (a shared bit only costs a look). */
+#define WORD_BITS (1u << 20)
+static unsigned
+word_bit(uint64_t k)
+{
+    return (unsigned)(k >> 40) & (WORD_BITS - 1);
 }
 
 static size_t
@@ -388,8 +424,19 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
     if (s->slot[at] != 0)
         return;
     s->slot[at] = k;
-    if (s->first == NULL)
+    if (s->first == NULL) {
         s->first = sl_calloc(65536 / 8, 1);
+        s->words = sl_calloc(WORD_BITS / 8, 1);
+    }
+    { /* the first word: up to the first character that is not a letter
+       * or a digit (the whole value when it is one word) */
+        size_t w;
+        unsigned b;
+        for (h = FNV_OFF, w = 0; w < n && is_word((unsigned char)v[w]); w++)
+            h = fnv_step(h, lower((unsigned char)v[w]));
+        b = word_bit(vkey(h, w));
+        s->words[b >> 3] |= (unsigned char)(1u << (b & 7));
+    }
     {
         unsigned f = ((unsigned)lower((unsigned char)v[0]) << 8) |
                      (unsigned)(n > 1 ? lower((unsigned char)v[1]) : 0);
@@ -408,6 +455,7 @@ sl_fhir_vset_free(struct sl_fhir_vset *s)
     if (s->slot)
         sl_freezero(s->slot, s->cap * sizeof(*s->slot));
     free(s->first);
+    free(s->words);
     memset(s, 0, sizeof(*s));
 }
 
@@ -416,11 +464,13 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
                   size_t from, size_t *start, size_t *end)
 {
     const unsigned char *t = (const unsigned char *)text;
-    size_t i, j, best;
+    size_t i, j, we, best;
     uint64_t h;
 
     if (s->n == 0)
         return 0;
+    /* i goes from word start to word start: the characters in between
+     * start no match */
     for (i = from; i < len; i++) {
         unsigned k;
         if (!is_word(t[i]) || (i > 0 && is_word(t[i - 1])))
@@ -428,8 +478,21 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
         /* the first two characters, lowercased, must start some value
          * (a value of one character is never stored: MIN_LEARNED) */
         k = ((unsigned)lower(t[i]) << 8) | (i + 1 < len ? lower(t[i + 1]) : 0);
-        if (!(s->first[k >> 3] & (1u << (k & 7))))
+        if (!(s->first[k >> 3] & (1u << (k & 7)))) {
+            while (i + 1 < len && is_word(t[i + 1]))
+                i++;
             continue;
+        }
+        /* a value that matches here starts with the word that starts
+         * here (matches end at word boundaries): most words start none,
+         * and then the longer look below is not needed */
+        for (h = FNV_OFF, we = i; we < len && is_word(t[we]); we++)
+            h = fnv_step(h, lower(t[we]));
+        k = word_bit(vkey(h, we - i));
+        if (!(s->words[k >> 3] & (1u << (k & 7)))) {
+            i = we; /* t[we] is not a word character, or the end */
+            continue;
+        }
         best = 0;
         for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
             h = fnv_step(h, lower(t[j]));
@@ -443,6 +506,7 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
             *end = best;
             return 1;
         }
+        i = we;
     }
     return 0;
 }

@@ -3,6 +3,7 @@ noinst_LIBRARIES += %reldir%/libdeid.a
 # so that building needs no Node.
 %canon_reldir%_libdeid_a_SOURCES = %reldir%/profile.h %reldir%/profile.c \
 	%reldir%/fhir.h %reldir%/dicom_deid.h %reldir%/fhir_int.h \
-	%reldir%/fhir.c %reldir%/fhir_util.c %reldir%/fhir_types.c
+	%reldir%/fhir.c %reldir%/fhir_util.c %reldir%/fhir_types.c \
+	%reldir%/fhir_scan.h %reldir%/fhir_scan.c
 SL_LIBS += %reldir%/libdeid.a
 EXTRA_DIST += build-aux/gen-fhir-types.mjs

@@ -2,7 +2,9 @@
  * the input is JSON (a resource or a Bundle); it is learned (pass 1) and
  * de-identified (pass 2) with the built-in basic profile, twice in a row
  * with the same engine, and nothing the engine returns may be other than
- * SL_OK, SL_EQUARANTINE or SL_EPARSE. Built as tests/fuzz.mk builds every
+ * SL_OK, SL_EQUARANTINE or SL_EPARSE. sl_fhir_deid_resource_json, on a
+ * copy, must agree with sl_fhir_deid_resource and write what json_dumps
+ * writes, byte for byte. Built as tests/fuzz.mk builds every
  * target (the plain driver in `make check`, libFuzzer with
  * --enable-fuzzing; `make fuzz FUZZ_RUN=deid_fhir`); its seeds are in
  * tests/fuzz/corpus/deid_fhir, replayed by tests/integration/deid_fhir_fuzz.sh. */
@@ -37,8 +39,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sl_fhir_deid_new(chain, keys, &d, &err) != SL_OK)
         abort();
     if (sl_fhir_deid_learn(d, v, &err) == SL_OK) {
-        int rc = sl_fhir_deid_resource(d, v, &err);
+        json_t *w = json_deep_copy(v);
+        struct sl_buf out;
+        struct sl_err err2;
+        int rc = sl_fhir_deid_resource(d, v, &err), rc2;
         FUZZ_ASSERT(rc == SL_OK || rc == SL_EQUARANTINE || rc == SL_EPARSE);
+        sl_buf_init(&out);
+        rc2 = sl_fhir_deid_resource_json(d, w, &out, &err2);
+        FUZZ_ASSERT(rc2 == rc);
+        if (rc == SL_OK) {
+            char *text = json_dumps(v, JSON_COMPACT);
+            FUZZ_ASSERT(text != NULL && out.data != NULL &&
+                        strcmp(text, out.data) == 0);
+            free(text);
+        } else if (rc == SL_EQUARANTINE)
+            FUZZ_ASSERT(strcmp(err.msg, err2.msg) == 0);
+        sl_buf_free(&out);
+        json_decref(w);
         /* what came out goes in again: it must still be handled */
         rc = sl_fhir_deid_resource(d, v, &err);
         FUZZ_ASSERT(rc == SL_OK || rc == SL_EQUARANTINE || rc == SL_EPARSE);
