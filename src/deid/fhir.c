@@ -79,7 +79,8 @@ struct fd_rule {
 
 /* A patient learned in pass 1. */
 struct fd_patient {
-    char *mrn;       /* the identifier the date shift derives from, or NULL */
+    char *mrn;       /* the identifier the date shift derives from, or NULL
+                      * (in the map's chunks) */
     long mrn_rank;   /* the rank of the input it came from */
     char latest[11]; /* latest full date of the record, "" if none */
 };
@@ -100,12 +101,22 @@ struct fd_urn {
     long rank;
 };
 
-/* A string-keyed map (open addressing); values are owned by the map's
- * user through free_val. */
+/* Keys and values of a map live in chunks freed with it: one allocation
+ * per 64 KiB instead of two per entry (pass 1 keeps an entry per patient
+ * and per encounter, and malloc's own overhead was a fifth of that). */
+struct fd_chunk {
+    struct fd_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* A string-keyed map (open addressing); values come from map_alloc, and
+ * what they point to is freed by the map's user through free_val. */
 struct fd_map {
     char **keys;
     void **vals;
     size_t cap, n;
+    struct fd_chunk *chunks;
 };
 
 struct sl_fhir_deid {
@@ -182,6 +193,30 @@ map_get(const struct fd_map *m, const char *k)
     return m->keys[i] ? m->vals[i] : NULL;
 }
 
+/* size zeroed bytes that live as long as m (8-byte aligned). */
+static void *
+map_alloc(struct fd_map *m, size_t size)
+{
+    void *p;
+
+    size = (size + 7) & ~(size_t)7;
+    if (m->chunks == NULL || m->chunks->cap - m->chunks->used < size) {
+        size_t cap = 65536 - sizeof(struct fd_chunk);
+        struct fd_chunk *c;
+        if (size > cap)
+            cap = size;
+        c = sl_malloc(sizeof(*c) + cap);
+        c->next = m->chunks;
+        c->used = 0;
+        c->cap = cap;
+        m->chunks = c;
+    }
+    p = m->chunks->data + m->chunks->used;
+    m->chunks->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
 /* Returns the slot's value pointer for k, creating an empty slot. */
 static void **
 map_put(struct fd_map *m, const char *k)
@@ -209,7 +244,8 @@ map_put(struct fd_map *m, const char *k)
     }
     i = map_slot(m, k);
     if (m->keys[i] == NULL) {
-        m->keys[i] = sl_strdup(k);
+        size_t n = strlen(k) + 1;
+        m->keys[i] = memcpy(map_alloc(m, n), k, n);
         m->n++;
     }
     return &m->vals[i];
@@ -220,10 +256,14 @@ map_free(struct fd_map *m, void (*free_val)(void *))
 {
     size_t i;
     for (i = 0; i < m->cap; i++)
-        if (m->keys[i]) {
-            free(m->keys[i]);
+        if (m->keys[i] && free_val)
             free_val(m->vals[i]);
-        }
+    while (m->chunks) {
+        struct fd_chunk *c = m->chunks;
+        m->chunks = c->next;
+        explicit_bzero(c->data, c->used); /* ids of patients */
+        free(c);
+    }
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof(*m));
@@ -235,18 +275,6 @@ urn_free(void *p)
     struct fd_urn *u = p;
     if (u)
         free(u->ref);
-    free(u);
-}
-
-static void
-patient_free(void *p)
-{
-    struct fd_patient *pt = p;
-    if (pt == NULL)
-        return;
-    if (pt->mrn)
-        sl_freezero(pt->mrn, strlen(pt->mrn));
-    free(pt);
 }
 
 /* a, b and c joined (no printf: this runs for every reference and id);
@@ -669,9 +697,9 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d->security_code);
     free(d->pid_system);
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
-    map_free(&d->patients, patient_free);
+    map_free(&d->patients, NULL); /* MRNs too: wiped with the chunks */
     map_free(&d->urns, urn_free);
-    map_free(&d->encounters, free);
+    map_free(&d->encounters, NULL);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->learn_lock);
@@ -924,7 +952,7 @@ patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
 {
     void **slot = map_put(&d->patients, ref);
     if (*slot == NULL)
-        *slot = sl_calloc(1, sizeof(struct fd_patient));
+        *slot = map_alloc(&d->patients, sizeof(struct fd_patient));
     if (key) /* the map's own copy: encounters share it */
         *key = d->patients.keys[slot - d->patients.vals];
     return *slot;
@@ -967,7 +995,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                 void **slot = map_put(&d->urns, fu);
                 struct fd_urn *u = *slot;
                 if (u == NULL)
-                    *slot = u = sl_calloc(1, sizeof(*u));
+                    *slot = u = map_alloc(&d->urns, sizeof(*u));
                 if (u->ref == NULL || rank >= u->rank) {
                     free(u->ref);
                     u->ref = JOIN(rt, "/", rid);
@@ -1002,7 +1030,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         void **slot = map_put(&d->encounters, eref);
         struct fd_encounter *enc = *slot;
         if (enc == NULL)
-            *slot = enc = sl_calloc(1, sizeof(*enc));
+            *slot = enc = map_alloc(&d->encounters, sizeof(*enc));
         if (pref && (enc->patient == NULL || rank < enc->rank)) {
             patient_get(d, pref, &enc->patient);
             enc->rank = rank;
@@ -1016,7 +1044,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
             void **slot = map_put(&d->encounters, eref);
             struct fd_encounter *enc = *slot;
             if (enc == NULL)
-                *slot = enc = sl_calloc(1, sizeof(*enc));
+                *slot = enc = map_alloc(&d->encounters, sizeof(*enc));
             if (enc->patient)
                 pref = sl_strdup(enc->patient);
             else if (strcmp(latest, enc->latest) > 0)
@@ -1040,8 +1068,10 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                     continue;
                 if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
                                   : has_type_code_t(t, x, "MR")) {
-                    free(p->mrn);
-                    p->mrn = sl_strdup(val);
+                    size_t n = strlen(val) + 1;
+                    if (p->mrn) /* replaced: wiped now, freed with the map */
+                        explicit_bzero(p->mrn, strlen(p->mrn));
+                    p->mrn = memcpy(map_alloc(&d->patients, n), val, n);
                     p->mrn_rank = rank;
                     break;
                 }
