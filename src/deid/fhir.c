@@ -79,10 +79,10 @@ struct fd_rule {
 
 /* A patient learned in pass 1. */
 struct fd_patient {
-    char *mrn;       /* the identifier the date shift derives from, or NULL
-                      * (in the map's chunks) */
-    long mrn_rank;   /* the rank of the input it came from */
-    char latest[11]; /* latest full date of the record, "" if none */
+    char *mrn;        /* the identifier the date shift derives from, or
+                       * NULL (in the map's chunks) */
+    int32_t mrn_rank; /* the rank of the input it came from */
+    int32_t latest;   /* latest full date of the record (day_pack), 0: none */
 };
 
 /* An Encounter seen in pass 1, so that a resource that names only its
@@ -91,9 +91,46 @@ struct fd_patient {
  * full date of the resources that named it. */
 struct fd_encounter {
     const char *patient; /* the key of d->patients (stable until freed) */
-    long rank;           /* of the input the Encounter came from */
-    char latest[11];
+    int32_t rank;        /* of the input the Encounter came from */
+    int32_t latest;      /* day_pack */
 };
+
+/* "YYYY-MM-DD" (a date that parsed to the day) as YYYYMMDD, "" as 0: in
+ * the order of the strings, in 4 bytes instead of 11 per patient and per
+ * encounter. */
+static int32_t
+day_pack(const char *s)
+{
+    int32_t v = 0;
+    int i;
+
+    if (s[0] == '\0')
+        return 0;
+    for (i = 0; i < 10; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static void
+day_unpack(int32_t v, char out[11])
+{
+    int i;
+
+    if (v <= 0) {
+        out[0] = '\0';
+        return;
+    }
+    for (i = 9; i >= 0; i--) {
+        if (i == 4 || i == 7) {
+            out[i] = '-';
+            continue;
+        }
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    out[10] = '\0';
+}
 
 /* A Bundle entry's fullUrl: what it names, from the input of that rank. */
 struct fd_urn {
@@ -1033,9 +1070,9 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
             *slot = enc = map_alloc(&d->encounters, sizeof(*enc));
         if (pref && (enc->patient == NULL || rank < enc->rank)) {
             patient_get(d, pref, &enc->patient);
-            enc->rank = rank;
-            if (strcmp(enc->latest, latest) > 0)
-                memcpy(latest, enc->latest, sizeof(latest));
+            enc->rank = (int32_t)rank;
+            if (enc->latest > day_pack(latest))
+                day_unpack(enc->latest, latest);
         }
         free(eref);
     } else if (pref == NULL) {
@@ -1047,15 +1084,15 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                 *slot = enc = map_alloc(&d->encounters, sizeof(*enc));
             if (enc->patient)
                 pref = sl_strdup(enc->patient);
-            else if (strcmp(latest, enc->latest) > 0)
-                memcpy(enc->latest, latest, sizeof(latest));
+            else if (day_pack(latest) > enc->latest)
+                enc->latest = day_pack(latest);
             free(eref);
         }
     }
     if (pref) {
         struct fd_patient *p = patient_get(d, pref, NULL);
-        if (strcmp(latest, p->latest) > 0)
-            memcpy(p->latest, latest, sizeof(latest));
+        if (day_pack(latest) > p->latest)
+            p->latest = day_pack(latest);
         /* the first input wins, as when learned in order */
         if (strcmp(type, "Patient") == 0 &&
             (p->mrn == NULL || rank < p->mrn_rank)) {
@@ -1072,7 +1109,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                     if (p->mrn) /* replaced: wiped now, freed with the map */
                         explicit_bzero(p->mrn, strlen(p->mrn));
                     p->mrn = memcpy(map_alloc(&d->patients, n), val, n);
-                    p->mrn_rank = rank;
+                    p->mrn_rank = (int32_t)rank;
                     break;
                 }
             }
@@ -1493,9 +1530,12 @@ static void
 cap_birth(const struct res *r, struct sl_fhir_date *b, int shift, int year_only)
 {
     struct sl_fhir_date last;
+    char latest[11];
 
-    if (r->pat == NULL || r->pat->latest[0] == '\0' ||
-        sl_fhir_date_parse(r->pat->latest, &last) < SL_FD_DAY)
+    if (r->pat == NULL || r->pat->latest == 0)
+        return;
+    day_unpack(r->pat->latest, latest);
+    if (sl_fhir_date_parse(latest, &last) < SL_FD_DAY)
         return;
     if (shift)
         sl_fhir_date_shift(&last, shift);
