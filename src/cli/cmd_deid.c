@@ -103,8 +103,7 @@ kind_of(const char *path)
         return IN_JSON;
     if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
         return IN_DICOM;
-    if (sl_str_has_suffix(path, ".dcm") || sl_str_has_suffix(path, ".DCM") ||
-        sl_str_has_suffix(path, ".dicom"))
+    if (sl_dicom_named_as_dicom(path))
         return IN_NOT_DICOM;
     return IN_OTHER;
 }
@@ -1021,10 +1020,7 @@ deid_one(struct deid_run *r, size_t i, struct sl_err *err)
         int rc;
         snprintf(pos, sizeof(pos), "file %zu", i + 1);
         rc = quarantine(r, id, ".dcm", NULL, 0, r->in[i].path, i, pos,
-                        "named as DICOM but not DICOM by its content: no "
-                        "DICM prefix at offset 128, and the first bytes are "
-                        "not an element of group 0002 or 0008",
-                        err);
+                        SL_DICOM_NOT_DICOM, err);
         free(id);
         return rc;
     }

@@ -597,6 +597,13 @@ sl_dicom_init(char *msg, unsigned long msglen)
 }
 
 extern "C" int
+sl_dicom_named_as_dicom(const char *path)
+{
+    return sl_str_has_suffix(path, ".dcm") || sl_str_has_suffix(path, ".DCM") ||
+           sl_str_has_suffix(path, ".dicom");
+}
+
+extern "C" int
 sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
 {
     unsigned char head[132];

@@ -29,6 +29,14 @@ int sl_dicom_init(char *msg, unsigned long msglen);
  * file cannot be opened. */
 int sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err);
 
+/* 1 when path is named as DICOM (.dcm, .DCM, .dicom): such a file that the
+ * probe does not take was meant to be delivered, so it is quarantined
+ * with SL_DICOM_NOT_DICOM, not skipped as a README would be. */
+int sl_dicom_named_as_dicom(const char *path);
+#define SL_DICOM_NOT_DICOM                                                     \
+    "named as DICOM but not DICOM by its content: no DICM prefix at offset "  \
+    "128, and the first bytes are not an element of group 0002 or 0008"
+
 /* What the pipeline needs to know about one instance. Strings are owned by
  * the summary (NULL when the attribute is absent or empty, except the
  * three UIDs, which are always set on success). */

@@ -156,6 +156,22 @@ make_item(struct dicom_folder_src *s, size_t i, char *full,
     return SL_OK;
 }
 
+/* File i (path full, taken over) as an item for quarantine. */
+static struct sl_item *
+bad_item(const struct dicom_folder_src *s, size_t i, char *full,
+         const char *reason)
+{
+    struct sl_item *it = sl_item_new(SL_ITEM_BAD);
+
+    it->source = s->id;
+    it->pos = sl_asprintf("file %zu", i + 1);
+    it->origin = full;
+    it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);
+    it->rtype = sl_strdup("DICOM");
+    sl_item_quarantine(it, "read", "%s", reason);
+    return it;
+}
+
 static int
 src_next(void *vctx, struct sl_item **out, struct sl_err *err)
 {
@@ -171,32 +187,11 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         if (sl_dicom_file_probe(full, &is_dicom, &perr) != SL_OK) {
             /* Listed but unreadable (permissions, a dangling link): the
              * operator must hear of it, so it goes to quarantine. */
-            struct sl_item *it = sl_item_new(SL_ITEM_BAD);
-            it->source = s->id;
-            it->pos = sl_asprintf("file %zu", i + 1);
-            it->origin = full;
-            it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);
-            it->rtype = sl_strdup("DICOM");
-            sl_item_quarantine(it, "read", "%s", perr.msg);
-            *out = it;
+            *out = bad_item(s, i, full, perr.msg);
             return SL_OK;
         }
-        if (!is_dicom && (sl_str_has_suffix(full, ".dcm") ||
-                          sl_str_has_suffix(full, ".DCM") ||
-                          sl_str_has_suffix(full, ".dicom"))) {
-            /* Named as DICOM: meant to be delivered, so not skipped. */
-            struct sl_item *it = sl_item_new(SL_ITEM_BAD);
-            it->source = s->id;
-            it->pos = sl_asprintf("file %zu", i + 1);
-            it->origin = full;
-            it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);
-            it->rtype = sl_strdup("DICOM");
-            sl_item_quarantine(it, "read",
-                               "named as DICOM but not DICOM by its content: "
-                               "no DICM prefix at offset 128, and the first "
-                               "bytes are not an element of group 0002 or "
-                               "0008");
-            *out = it;
+        if (!is_dicom && sl_dicom_named_as_dicom(full)) {
+            *out = bad_item(s, i, full, SL_DICOM_NOT_DICOM);
             return SL_OK;
         }
         if (!is_dicom) {
