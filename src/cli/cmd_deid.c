@@ -180,6 +180,18 @@ out:
     return rc;
 }
 
+/* --reid-map: the pair of one Patient MRN (val may be NULL or empty). */
+static int
+reid_mrn(struct deid_run *r, const char *val, struct sl_err *err)
+{
+    char ps[SL_PSEUDONYM_LEN + 1];
+
+    if (val == NULL || *val == '\0')
+        return SL_OK;
+    sl_keys_pseudonym(r->keys, SL_KD_IDENTIFIER, val, strlen(val), ps);
+    return sl_reid_add(r->reid, "Patient.identifier(MR)", val, ps, err);
+}
+
 /* --reid-map: a Patient's MRN identifier values (type MR) and the
  * pseudonym the FHIR engine gives them (the same derivation). */
 static int
@@ -197,7 +209,6 @@ reid_fhir(struct deid_run *r, const json_t *res, struct sl_err *err)
         const json_t *codes = json_object_get(json_object_get(x, "type"),
                                               "coding");
         const char *val = json_string_value(json_object_get(x, "value"));
-        char ps[SL_PSEUDONYM_LEN + 1];
         int mr = 0;
 
         for (j = 0; j < json_array_size(codes); j++) {
@@ -205,11 +216,7 @@ reid_fhir(struct deid_run *r, const json_t *res, struct sl_err *err)
                 json_object_get(json_array_get(codes, j), "code"));
             mr |= code != NULL && strcmp(code, "MR") == 0;
         }
-        if (!mr || val == NULL || *val == '\0')
-            continue;
-        sl_keys_pseudonym(r->keys, SL_KD_IDENTIFIER, val, strlen(val), ps);
-        if ((rc = sl_reid_add(r->reid, "Patient.identifier(MR)", val, ps,
-                              err)) != SL_OK)
+        if (mr && (rc = reid_mrn(r, val, err)) != SL_OK)
             return rc;
     }
     return SL_OK;
@@ -443,7 +450,6 @@ reid_fhir_tape(struct deid_run *r, const struct sl_jtape *t, struct sl_err *err)
     for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
         size_t codes = sl_jt_get(t, sl_jt_get(t, x, "type"), "coding"), k;
         const char *val = sl_jt_str(t, sl_jt_get(t, x, "value"));
-        char ps[SL_PSEUDONYM_LEN + 1];
         int mr = 0;
 
         if (codes && t->n[codes].type == SL_JT_ARRAY)
@@ -451,11 +457,7 @@ reid_fhir_tape(struct deid_run *r, const struct sl_jtape *t, struct sl_err *err)
                 const char *code = sl_jt_str(t, sl_jt_get(t, k, "code"));
                 mr |= code != NULL && strcmp(code, "MR") == 0;
             }
-        if (!mr || val == NULL || *val == '\0')
-            continue;
-        sl_keys_pseudonym(r->keys, SL_KD_IDENTIFIER, val, strlen(val), ps);
-        if ((rc = sl_reid_add(r->reid, "Patient.identifier(MR)", val, ps,
-                              err)) != SL_OK)
+        if (mr && (rc = reid_mrn(r, val, err)) != SL_OK)
             return rc;
     }
     return SL_OK;
