@@ -1977,6 +1977,35 @@ shape_ok(const struct el *e, const json_t *v)
     return !json_is_object(v) && !json_is_array(v);
 }
 
+/* One value of element e through element(), or removed when it does not
+ * have e's shape; in_type: e starts a data type, whose paths the type's
+ * rules are matched against while inside it. */
+static int
+judge(struct call *c, struct res *r, struct el *e, json_t **item, int deflt,
+      int in_type)
+{
+    char saved[PATHLEN];
+    uint64_t ht = c->ph.ht;
+    int act;
+
+    if (in_type) {
+        memcpy(saved, c->tpath, strlen(c->tpath) + 1);
+        copyz(c->tpath, PATHLEN, e->type);
+        c->ph.ht = hash_str(c->tpath);
+    }
+    if (shape_ok(e, *item)) {
+        act = element(c, r, e, item, deflt);
+    } else {
+        count(c, R_UNKNOWN(c->d));
+        act = ACT_REMOVE;
+    }
+    if (in_type) {
+        memcpy(c->tpath, saved, strlen(saved) + 1);
+        c->ph.ht = ht;
+    }
+    return act;
+}
+
 /* Fills e for key under the table path base; 0 when FHIR R4 has no such
  * element there. */
 static int
@@ -2153,23 +2182,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         if (json_is_array(v)) {
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
-                char saved[PATHLEN];
-                uint64_t ht = c->ph.ht;
-                if (in_type) {
-                    memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                    copyz(c->tpath, PATHLEN, e.type);
-                    c->ph.ht = hash_str(c->tpath);
-                }
-                if (shape_ok(&e, item)) {
-                    act = element(c, r, &e, &item, deflt);
-                } else {
-                    count(c, R_UNKNOWN(c->d));
-                    act = ACT_REMOVE;
-                }
-                if (in_type) {
-                    memcpy(c->tpath, saved, strlen(saved) + 1);
-                    c->ph.ht = ht;
-                }
+                act = judge(c, r, &e, &item, deflt, in_type);
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -2181,23 +2194,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             act = json_array_size(v) ? ACT_KEEP : ACT_REMOVE;
         } else {
             json_t *item = json_incref(v);
-            char saved[PATHLEN];
-            uint64_t ht = c->ph.ht;
-            if (in_type) {
-                memcpy(saved, c->tpath, strlen(c->tpath) + 1);
-                copyz(c->tpath, PATHLEN, e.type);
-                c->ph.ht = hash_str(c->tpath);
-            }
-            if (shape_ok(&e, item)) {
-                act = element(c, r, &e, &item, deflt);
-            } else {
-                count(c, R_UNKNOWN(c->d));
-                act = ACT_REMOVE;
-            }
-            if (in_type) {
-                memcpy(c->tpath, saved, strlen(saved) + 1);
-                c->ph.ht = ht;
-            }
+            act = judge(c, r, &e, &item, deflt, in_type);
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);
