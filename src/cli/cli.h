@@ -55,6 +55,22 @@ void cli_print_run_summary(const struct sl_config *cfg,
                            const struct sl_run_summary *sum, int dry_run,
                            int rc);
 
+/* What the user sees while a run goes on (cli_run.c): an observer of
+ * the pipeline drawing a progress bar (bar) or logging progress lines,
+ * attached to opts, which also gets the stop flag that SIGINT and SIGTERM
+ * set between cli_signals_catch() and cli_signals_restore(). v must
+ * outlive the run. */
+#include "pipeline/pipeline.h"
+struct cli_run_view {
+    int bar, quiet;
+    struct sl_run_observer obs;
+    const struct sl_run_observer *list[1];
+};
+void cli_run_view_attach(struct cli_run_view *v, const struct cli_global *g,
+                         int bar, struct sl_run_opts *opts);
+void cli_signals_catch(void);
+void cli_signals_restore(void);
+
 #define CLI_CMD_DECL(n) extern const struct cli_cmd cli_cmd_##n
 CLI_CMD_DECL(check_config);
 CLI_CMD_DECL(run);

@@ -276,6 +276,7 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
         struct sl_item *it = NULL;
         if ((rc = sl_source_fhir_files.next(src, &it, err)) != SL_OK || !it)
             break;
+        sl_item_parse(it);
         if (it->kind == SL_ITEM_FHIR)
             rc = sl_fhir_deid_learn_at(r->fhir, it->resource, (long)i, err);
         if (rc == SL_OK && it->kind == SL_ITEM_FHIR && r->reid != NULL)
@@ -727,6 +728,7 @@ deid_ndjson(struct deid_run *r, size_t i, struct sl_err *err)
 
         if ((rc = sl_source_fhir_files.next(src, &it, err)) != SL_OK || !it)
             break;
+        sl_item_parse(it);
         id = item_id(i, it->pos);
         if (it->kind != SL_ITEM_FHIR) {
             rc = quarantine(r, id, ".ndjson", it->raw ? it->raw : "",

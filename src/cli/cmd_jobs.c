@@ -12,7 +12,7 @@
 enum { COL_JOB, COL_SCHEDULE, COL_FROM, COL_TO, COL_STAGES, COL_LAST, NCOLS };
 
 static char *
-join_strv(const struct sl_strv *sv)
+words_of(const struct sl_strv *sv)
 {
     struct sl_buf b;
     size_t i;
@@ -28,11 +28,7 @@ join_strv(const struct sl_strv *sv)
 static char *
 targets_of(const struct sl_job *j)
 {
-    if (j->push_fhir && j->push_dicom)
-        return sl_asprintf("%s %s", j->push_fhir, j->push_dicom);
-    if (j->push_fhir || j->push_dicom)
-        return sl_strdup(j->push_fhir ? j->push_fhir : j->push_dicom);
-    return sl_strdup("-");
+    return words_of(&j->push);
 }
 
 static char *
@@ -119,7 +115,7 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         cells[i][COL_JOB] = sl_strdup(j->id);
         cells[i][COL_SCHEDULE] =
             sl_strdup(j->schedule ? j->schedule : "manual");
-        cells[i][COL_FROM] = join_strv(&j->from);
+        cells[i][COL_FROM] = words_of(&j->from);
         cells[i][COL_TO] = targets_of(j);
         cells[i][COL_STAGES] = stages_of(j);
         cells[i][COL_LAST] = last_run_of(st, j->id);

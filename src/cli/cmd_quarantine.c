@@ -217,6 +217,7 @@ quarantine_replay(const struct sl_config *cfg, struct sl_state *st,
     struct sl_config *own = NULL;
     struct sl_run_summary sum = { 0 };
     struct sl_run_opts opts = { 0 };
+    struct cli_run_view view;
     int64_t *ids = NULL;
     size_t n = 0;
     int rc;
@@ -232,8 +233,10 @@ quarantine_replay(const struct sl_config *cfg, struct sl_state *st,
     }
     opts.workers = g->jobs;
     opts.commit_every = 1000;
-    opts.quiet = g->quiet;
+    cli_run_view_attach(&view, g, 0, &opts);
+    cli_signals_catch();
     rc = sl_pipeline_replay(cfg, st, ids, n, &opts, &sum, err);
+    cli_signals_restore();
     if (sum.run_id[0])
         cli_print_run_summary(cfg, NULL, &sum, 0, rc);
     *quarantined = sum.quarantined > 0;

@@ -82,11 +82,10 @@ cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
                    (unsigned long long)sum->types[i].quarantined);
     }
     if (!dry_run && job) {
-        const char *tids[2] = {job->push_fhir, job->push_dicom};
-        for (i = 0; i < 2; i++) {
+        for (i = 0; i < job->push.n; i++) {
             const struct sl_conf_node *t;
             char *p;
-            if (tids[i] == NULL || (t = sl_config_target(cfg, tids[i])) == NULL)
+            if ((t = sl_config_target(cfg, job->push.v[i])) == NULL)
                 continue;
             p = sl_conf_get_path(cfg, t, "path");
             if (p && strcmp(t->type, "fhir-files") == 0)
@@ -109,17 +108,17 @@ exec_run(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_run_summary sum = {0};
     struct sl_run_opts opts = {0};
     struct sl_err err = {0};
+    struct cli_run_view view;
     const char *job_id = NULL;
-    int i, rc, ex;
+    int i, rc, ex, bar = 0;
 
     opts.workers = g->jobs;
     opts.commit_every = 1000;
-    opts.quiet = g->quiet;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
             opts.dry_run = 1;
         else if (strcmp(argv[i], "--no-progress") == 0)
-            opts.progress = -1;
+            bar = -1;
         else if (strcmp(argv[i], "--commit-every") == 0 && i + 1 < argc) {
             long n;
             if (sl_parse_long(argv[++i], 1, 1000000, &n) != SL_OK)
@@ -135,8 +134,9 @@ exec_run(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if (job_id == NULL)
         return cli_usage_error(self, "which job? ('sluice jobs' lists them)");
-    opts.progress = opts.progress == 0 && !g->quiet && isatty(2) &&
-                    g->log_format == SL_LOGFMT_TEXT;
+    bar = bar == 0 && !g->quiet && isatty(2) &&
+          g->log_format == SL_LOGFMT_TEXT;
+    cli_run_view_attach(&view, g, bar, &opts);
 
     if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, &err)) != SL_OK)
         return sl_status_exit(rc);
@@ -155,7 +155,9 @@ exec_run(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto out;
         }
     }
+    cli_signals_catch();
     rc = sl_pipeline_run(cfg, st, job_id, &opts, &sum, &err);
+    cli_signals_restore();
     if (rc == SL_OK || sum.run_id[0])
         cli_print_run_summary(cfg, sl_config_job(cfg, job_id)
                                ? sl_config_job(cfg, job_id)

@@ -99,7 +99,7 @@ sl_conf_node_clear(struct sl_conf_node *n)
 void
 sl_config_free(struct sl_config *cfg)
 {
-    size_t i;
+    size_t i, k;
 
     if (cfg == NULL)
         return;
@@ -119,8 +119,10 @@ sl_config_free(struct sl_config *cfg)
         free(j->deid_profile);
         sl_strv_free(&j->translate);
         sl_strv_free(&j->validate);
-        free(j->push_fhir);
-        free(j->push_dicom);
+        sl_strv_free(&j->push);
+        for (k = 0; k < j->nstages; k++)
+            sl_conf_node_clear(&j->stages[k]);
+        free(j->stages);
         free(j->bundle);
     }
     free(cfg->sources);

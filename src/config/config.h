@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "common/common.h"
+#include "item/item.h"
 
 #define SL_CONFIG_NS "urn:sluice:config:1"
 
@@ -74,8 +75,13 @@ struct sl_job {
     char *deid_profile;         /* <deid profile=""> resolved, or NULL */
     struct sl_strv translate;   /* map files, resolved */
     struct sl_strv validate;    /* profile dirs/files, resolved */
-    char *push_fhir;            /* target id or NULL */
-    char *push_dicom;           /* target id or NULL */
+    /* Target ids of <push>, in order, each once: to="" first, then
+     * fhir="" and dicom="" (the older form, which names the kind). */
+    struct sl_strv push;
+    /* The processing steps (<deid>, <translate>, <validate>) in the order
+     * the job lists them, with their attributes after defaults. */
+    size_t nstages;
+    struct sl_conf_node *stages;
     char *bundle;               /* "transaction", "batch" or "none" */
     long bundle_size;
 };
@@ -124,6 +130,12 @@ char *sl_conf_get_path(const struct sl_config *cfg,
  * sl_freezero(*out, *len). Errors never include the secret. */
 int sl_secret_read(const char *ref, const char *base_dir, char **out,
                    size_t *len, struct sl_err *err);
+
+/* Item kinds a target type takes, as bits (SL_TAKES_* of item.h); 0 for
+ * a type this build does not know. The pipeline's registry
+ * (pipeline/registry.c) is the list of types; test_registry checks that
+ * the two agree. */
+unsigned sl_config_target_takes(const char *type);
 
 /* Writes the option table as Markdown (for docs/configuration.md). */
 void sl_config_print_options(FILE *f);

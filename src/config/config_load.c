@@ -42,6 +42,8 @@ struct problem {
 /* What a job's steps looked like, for the checks after the walk. */
 struct job_lines {
     int pull, deid, push;
+    /* which <push> attribute named each target: checked after the walk */
+    struct sl_strv to, fhir, dicom;
 };
 
 struct loader {
@@ -54,6 +56,7 @@ struct loader {
     int in_schema;  /* the problems being added come from libxml2 */
     int last_facet; /* line of the last facet error, to drop its echo */
     struct job_lines *jl;
+    size_t njl;
     int quarantine_line;
     int keys_line;
 };
@@ -780,6 +783,21 @@ is_builtin_profile(const char *name)
     return 0;
 }
 
+/* Appends the ids of ids to the job's targets, each once. */
+static void
+add_targets(struct sl_job *job, const struct sl_strv *ids)
+{
+    size_t i, k;
+
+    for (i = 0; i < ids->n; i++) {
+        for (k = 0; k < job->push.n; k++)
+            if (strcmp(job->push.v[k], ids->v[i]) == 0)
+                break;
+        if (k == job->push.n)
+            sl_strv_push(&job->push, ids->v[i]);
+    }
+}
+
 static void
 load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
          struct job_lines *jl)
@@ -833,13 +851,28 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
         } else if (is_el(c, "push")) {
             jl->push = line_of(c);
             check_element(L, c, "push", NULL, &tmp, NULL);
-            free(job->push_fhir);
-            job->push_fhir = sl_strdup(sl_conf_get(&tmp, "fhir"));
-            free(job->push_dicom);
-            job->push_dicom = sl_strdup(sl_conf_get(&tmp, "dicom"));
+            if ((v = sl_conf_get(&tmp, "to")) != NULL)
+                split_words(v, &jl->to);
+            if ((v = sl_conf_get(&tmp, "fhir")) != NULL)
+                split_words(v, &jl->fhir);
+            if ((v = sl_conf_get(&tmp, "dicom")) != NULL)
+                split_words(v, &jl->dicom);
+            add_targets(job, &jl->to);
+            add_targets(job, &jl->fhir);
+            add_targets(job, &jl->dicom);
             free(job->bundle);
             job->bundle = sl_strdup(sl_conf_get(&tmp, "bundle"));
             job->bundle_size = sl_conf_get_long(&tmp, "size", job->bundle_size);
+        }
+        if (is_el(c, "deid") || is_el(c, "translate") || is_el(c, "validate")) {
+            /* the job keeps the step's node, in order (tmp is moved) */
+            free(tmp.element);
+            tmp.element = sl_strdup((const char *)c->name);
+            tmp.line = line_of(c);
+            job->stages = sl_realloc(job->stages, (job->nstages + 1) *
+                                                      sizeof(*job->stages));
+            job->stages[job->nstages++] = tmp;
+            continue;
         }
         sl_conf_node_clear(&tmp);
     }
@@ -880,6 +913,7 @@ walk(struct loader *L, const xmlNode *root)
     cfg->targets = sl_calloc(nt, sizeof(*cfg->targets));
     cfg->jobs = sl_calloc(nj, sizeof(*cfg->jobs));
     L->jl = sl_calloc(nj, sizeof(*L->jl));
+    L->njl = nj;
 
     for (c = root->children; c != NULL; c = c->next) {
         if (is_el(c, "keys")) {
@@ -960,17 +994,17 @@ check_ids(struct loader *L)
     free(all);
 }
 
-static int
-is_fhir_target(const char *type)
+unsigned
+sl_config_target_takes(const char *type)
 {
-    return type &&
-           (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0);
-}
-
-static int
-is_dicom_target(const char *type)
-{
-    return type && strcmp(type, "dicom-folder") == 0;
+    /* The same list as the pipeline's registry (test_registry checks). */
+    if (type == NULL)
+        return 0;
+    if (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0)
+        return SL_TAKES_FHIR;
+    if (strcmp(type, "dicom-folder") == 0)
+        return SL_TAKES_DICOM;
+    return 0;
 }
 
 /* True when type is one the option table lists for element. */
@@ -982,27 +1016,44 @@ known_kind(const char *element, const char *type)
     return type != NULL && o != NULL && word_in(type, o->choices);
 }
 
+/* Checks the ids one attribute of <push> names; takes: the kinds of
+ * item the attribute promises (0: any), what: their name in messages. */
 static void
-check_push_ref(struct loader *L, int line, const char *attr, const char *id,
-               int (*fits)(const char *), const char *what)
+check_push_refs(struct loader *L, int line, const char *attr,
+                const struct sl_strv *ids, unsigned takes, const char *what)
 {
-    const struct sl_conf_node *t = sl_config_target(L->cfg, id);
+    size_t i, k;
 
-    if (t == NULL) {
-        if (sl_config_source(L->cfg, id) != NULL)
-            add_problem(L, line, "<push %s>: '%s' is a source, not a target",
+    for (i = 0; i < ids->n; i++) {
+        const char *id = ids->v[i];
+        const struct sl_conf_node *t = sl_config_target(L->cfg, id);
+
+        for (k = 0; k < i; k++)
+            if (strcmp(ids->v[k], id) == 0)
+                break;
+        if (k < i) {
+            add_problem(L, line, "<push %s>: target '%s' is named twice",
                         attr, id);
-        else
-            add_problem(L, line, "<push %s>: no target with id '%s'", attr, id);
-        return;
+            continue;
+        }
+        if (t == NULL) {
+            if (sl_config_source(L->cfg, id) != NULL)
+                add_problem(L, line,
+                            "<push %s>: '%s' is a source, not a target", attr,
+                            id);
+            else
+                add_problem(L, line, "<push %s>: no target with id '%s'",
+                            attr, id);
+            continue;
+        }
+        if (!known_kind("target", t->type))
+            continue; /* the schema has reported the type */
+        if (takes && (sl_config_target_takes(t->type) & takes) == 0)
+            add_problem(L, line,
+                        "<push %s>: target '%s' is of type '%s', which does "
+                        "not take %s",
+                        attr, id, t->type ? t->type : "(none)", what);
     }
-    if (!known_kind("target", t->type))
-        return; /* the schema has reported the type */
-    if (!fits(t->type))
-        add_problem(L, line,
-                    "<push %s>: target '%s' is of type '%s', which does not "
-                    "take %s",
-                    attr, id, t->type ? t->type : "(none)", what);
 }
 
 static void
@@ -1027,16 +1078,15 @@ check_jobs(struct loader *L)
                 add_problem(L, jl->pull, "<pull from>: no source with id '%s'",
                             id);
         }
-        if (jl->push > 0 && j->push_fhir == NULL && j->push_dicom == NULL)
+        if (jl->push > 0 && j->push.n == 0)
             add_problem(L, jl->push,
-                        "<push> needs fhir=\"TARGET\", dicom=\"TARGET\" or "
-                        "both");
-        if (j->push_fhir)
-            check_push_ref(L, jl->push, "fhir", j->push_fhir, is_fhir_target,
-                           "FHIR resources");
-        if (j->push_dicom)
-            check_push_ref(L, jl->push, "dicom", j->push_dicom, is_dicom_target,
-                           "DICOM instances");
+                        "<push> needs to=\"TARGET ...\" (or the older "
+                        "fhir=\"TARGET\" and dicom=\"TARGET\")");
+        check_push_refs(L, jl->push, "to", &jl->to, 0, NULL);
+        check_push_refs(L, jl->push, "fhir", &jl->fhir, SL_TAKES_FHIR,
+                        "FHIR resources");
+        check_push_refs(L, jl->push, "dicom", &jl->dicom, SL_TAKES_DICOM,
+                        "DICOM instances");
         if (j->deid_profile) {
             const char *p = j->deid_profile;
             if (strchr(p, '/') == NULL && !sl_str_has_suffix(p, ".xml")) {
@@ -1337,6 +1387,11 @@ done:
         free(L.probs[i].msg);
     free(L.probs);
     free(L.schema_lines);
+    for (i = 0; i < L.njl; i++) {
+        sl_strv_free(&L.jl[i].to);
+        sl_strv_free(&L.jl[i].fhir);
+        sl_strv_free(&L.jl[i].dicom);
+    }
     free(L.jl);
     free(text);
     xmlFreeDoc(doc);

@@ -122,12 +122,17 @@ const struct sl_opt sl_opt_table[] = {
     { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
       "separated." },
+    { "push", NULL, "to", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
+      "Ids of the targets that receive the job's items, space separated. "
+      "Each target takes the kinds of item its type takes (`fhir-files` "
+      "and `fhir-store`: FHIR resources; `dicom-folder`: DICOM instances) "
+      "and gets every such item, exactly once." },
     { "push", NULL, "fhir", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
-      "Id of the target that receives FHIR resources (a `fhir-files` or "
-      "`fhir-store` target)." },
+      "The older form: ids of targets that receive FHIR resources (a "
+      "`fhir-files` or `fhir-store` target); checked to take them." },
     { "push", NULL, "dicom", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
-      "Id of the target that receives DICOM instances (a `dicom-folder` "
-      "target)." },
+      "The older form: ids of targets that receive DICOM instances (a "
+      "`dicom-folder` target); checked to take them." },
     { "push", NULL, "bundle", SL_OPT_ENUM, "transaction", 0, NOB,
       "transaction batch none",
       "How resources are grouped when posted to a FHIR store." },

@@ -1,5 +1,6 @@
 noinst_LIBRARIES += %reldir%/libpipeline.a
-%canon_reldir%_libpipeline_a_SOURCES = %reldir%/pipeline.h %reldir%/item.c \
-	%reldir%/registry.c %reldir%/run.c \
+%canon_reldir%_libpipeline_a_SOURCES = %reldir%/pipeline.h \
+	%reldir%/pipeline_int.h %reldir%/registry.c %reldir%/run.c \
+	%reldir%/queue.c %reldir%/summary.c %reldir%/quarantine.c \
 	%reldir%/stage_deid.h %reldir%/stage_deid.c
 SL_LIBS += %reldir%/libpipeline.a

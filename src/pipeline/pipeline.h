@@ -1,133 +1,104 @@
-/* pipeline.h - items, sources, stages and sinks, and the run loop that
- * streams items from sources through stages to sinks with a bounded queue
- * and a worker pool.
+/* pipeline.h - the one engine: sources -> stages -> targets, with a
+ * bounded queue, a worker pool, checkpoints and observers.
  *
  * Data flow: one reader thread pulls items from the sources in a fixed
- * order and numbers them; workers run the stages; one writer puts results
- * to the sinks in number order and, every so often, commits a checkpoint
- * (source position + sink state) to the state store in one transaction.
- * After a crash the sinks roll back to the last checkpoint and the sources
- * resume from it, so every item reaches the sink exactly once. */
+ * order and numbers them; workers parse what the sources left raw and run
+ * the job's stages in order; one writer gives each result to every target
+ * that takes its kind, in number order, and every so often commits a
+ * checkpoint (source positions + every target's state) to the state
+ * store in one transaction. After a crash the targets roll back to the
+ * last checkpoint and the sources resume from it, so every item reaches
+ * every target exactly once.
+ *
+ * A stage may ask for a learning pass: the pipeline then reads the
+ * sources once before the main pass, in parallel, and gives each item to
+ * the stage's learn() (items of one rank on one thread, in order).
+ *
+ * Nothing here is a global: progress, per-item events and the summary go
+ * to observers in the run options, and a stop is asked for through
+ * opts->stop (the CLI's signal handler sets it), so several jobs can run
+ * in one process. */
 #ifndef SL_PIPELINE_H
 #define SL_PIPELINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "common/common.h"
+#include "item/item.h"
 
 struct sl_config;
 struct sl_conf_node;
+struct sl_job;
+struct sl_keys;
 struct sl_state;
 
-enum sl_item_kind {
-    SL_ITEM_FHIR,  /* a FHIR resource (JSON) */
-    SL_ITEM_DICOM, /* a DICOM Part-10 file, left on disk */
-    SL_ITEM_BAD,   /* input that could not be read: goes to quarantine */
+/* ---- stages ------------------------------------------------------------- */
+/* What a stage is created from: the job compiled before anything runs.
+ * A stage never reads the config file, resolves paths or reads secrets
+ * itself. Everything here is borrowed for the life of the run. */
+struct sl_stage_args {
+    const struct sl_config *cfg;
+    const struct sl_job *job;
+    const struct sl_conf_node *node; /* the stage's element in the job */
+    const struct sl_keys *keys;      /* the pseudonym key, or NULL */
+    const char *workdir;             /* exists; the stage's scratch files */
 };
 
-/* One unit of work. Names and positions never hold patient data: `pos`
- * says where the item came from ("file 3 line 17", "file 12"), `origin`
- * is the input path, kept only for `sluice quarantine show`. */
-struct sl_item {
-    enum sl_item_kind kind;
-    uint64_t seq;       /* number in this run, from 1 */
-    const char *source; /* source id (owned by the config) */
-    char *pos;          /* position, no PHI */
-    char *origin;       /* input path (operator only, may hold PHI) */
-    char *checkpoint;   /* source position just after this item */
-    char *rtype;        /* resource type or DICOM modality, for counts */
-    json_t *resource;   /* SL_ITEM_FHIR: owned reference */
-    char *path;         /* SL_ITEM_DICOM: file on disk */
-    char *tmp_path;     /* a stage's rewritten copy, removed when done */
-    /* SL_ITEM_BAD, or set by a stage: why it goes to quarantine */
-    char *reason;
-    char *stage;        /* which stage quarantined it ("read", "deid") */
-    char *raw;          /* SL_ITEM_BAD: the bytes that failed, if small */
-    size_t raw_len;
-};
-
-struct sl_item *sl_item_new(enum sl_item_kind kind);
-void sl_item_free(struct sl_item *it);
-/* Marks the item for quarantine with a reason that holds no patient data
- * (copied). Returns SL_EQUARANTINE. */
-int sl_item_quarantine(struct sl_item *it, const char *stage,
-                       const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* ---- sources ------------------------------------------------------------ */
-struct sl_source_ops {
-    const char *type; /* "fhir-files", "dicom-folder", ... */
-    /* Opens the source configured by node, resuming just after checkpoint
-     * (NULL: from the start). */
-    int (*open)(const struct sl_config *cfg, const struct sl_conf_node *node,
-                const char *checkpoint, void **ctx, struct sl_err *err);
-    /* Produces the next item in *out, or *out = NULL at the end. Unreadable
-     * input is an SL_ITEM_BAD item, not an error; an error stops the run. */
-    int (*next)(void *ctx, struct sl_item **out, struct sl_err *err);
-    void (*close)(void *ctx);
-    /* Optional: work done and total, in the source's own units (files),
-     * for the progress bar's ETA. May be NULL. */
-    void (*progress)(void *ctx, uint64_t *done, uint64_t *total);
-};
-
-/* ---- sinks -------------------------------------------------------------- */
-struct sl_sink_ops {
-    const char *type;
-    /* Opens the sink; state is what checkpoint() returned at the last
-     * committed checkpoint (NULL on a fresh run): the sink rolls back
-     * anything written after it. */
-    int (*open)(const struct sl_config *cfg, const struct sl_conf_node *node,
-                const char *run_id, const char *state, void **ctx,
-                struct sl_err *err);
-    /* Accepts the item if it is of a kind this sink takes; sets *taken. */
-    int (*put)(void *ctx, struct sl_item *it, int *taken,
-               struct sl_err *err);
-    /* Makes everything put so far durable and returns (in *state, caller
-     * frees) what open() needs to roll back to this point. */
-    int (*checkpoint)(void *ctx, char **state, struct sl_err *err);
-    /* Finishes (flushes partial bundles, writes manifests). */
+/* A stage type: a pure function of (item, prepared data) with a
+ * lifecycle. process() may rewrite the item, add findings, or mark it for
+ * quarantine (returning SL_EQUARANTINE); any other error stops the run.
+ * learn() and process() are called from several threads at once. */
+struct sl_stage_ops {
+    const char *name; /* its element in a job: "deid" */
+    unsigned learns;  /* item kinds (SL_TAKES_*) learn() wants, or 0 */
+    int (*create)(const struct sl_stage_args *a, void **ctx,
+                  struct sl_err *err);
+    /* Optional: the learning pass, on every item of the sources. */
+    int (*learn)(void *ctx, struct sl_item *it, struct sl_err *err);
+    int (*process)(void *ctx, struct sl_item *it, struct sl_err *err);
+    /* Optional: for the audit trail, a JSON object (caller frees) saying
+     * what the stage applies (profile and version, key fingerprint). */
+    char *(*describe)(void *ctx);
+    /* Optional: the run is over (finished or not). */
     int (*finish)(void *ctx, struct sl_err *err);
-    void (*close)(void *ctx);
-    /* Optional: the state last returned by checkpoint() is committed, so
-     * what only an older state needed can go. May be NULL. */
-    void (*committed)(void *ctx);
+    void (*free)(void *ctx);
 };
 
+/* ---- the registry: the one list of source, stage and target types ------- */
+struct sl_source_type {
+    const char *type;
+    const struct sl_source_ops *ops;
+    unsigned yields; /* SL_TAKES_* */
+};
+struct sl_target_type {
+    const char *type;
+    const struct sl_sink_ops *ops; /* NULL: accepted by the schema, not
+                                      built yet */
+    unsigned takes;                /* SL_TAKES_* */
+};
+const struct sl_source_type *sl_source_type_find(const char *type);
+const struct sl_target_type *sl_target_type_find(const char *type);
+const struct sl_stage_ops *sl_stage_find(const char *name);
+/* The whole lists, ending with a NULL type / NULL name. */
+extern const struct sl_source_type sl_source_types[];
+extern const struct sl_target_type sl_target_types[];
+extern const struct sl_stage_ops *const sl_stage_types[];
+/* Kept for callers that only need the ops. */
 const struct sl_source_ops *sl_source_find(const char *type);
 const struct sl_sink_ops *sl_sink_find(const char *type);
 
-/* ---- stages --------------------------------------------------------------- */
-struct sl_stage_ctx {
-    const struct sl_config *cfg;
-    const char *job_id;
-    void *data; /* the stage's own prepared data (profiles, maps) */
-};
-
-/* A stage is a pure function of (item, context): it may rewrite the item
- * or mark it for quarantine (returning SL_EQUARANTINE); any other error
- * stops the run. Stages must be safe to call from several threads. */
-struct sl_stage {
-    const char *name;
-    int (*fn)(struct sl_item *it, const struct sl_stage_ctx *ctx,
-              struct sl_err *err);
-    struct sl_stage_ctx ctx;
-};
-
-/* ---- running a job --------------------------------------------------------- */
-struct sl_run_opts {
-    int workers;      /* worker threads, >= 1 */
-    int dry_run;      /* read and process, do not write sinks or state */
-    int progress;     /* draw a progress bar (terminal) */
-    long commit_every; /* items between checkpoints */
-    int quiet;
-};
-
+/* ---- what a run reports --------------------------------------------------- */
 struct sl_type_count {
     char *type;
     uint64_t in, out, quarantined;
+};
+
+struct sl_finding_count {
+    char *stage, *code;
+    enum sl_severity severity;
+    uint64_t n;
 };
 
 struct sl_run_summary {
@@ -136,16 +107,59 @@ struct sl_run_summary {
     uint64_t in, out, quarantined, skipped;
     size_t ntypes;
     struct sl_type_count *types;
+    size_t nfindings;
+    struct sl_finding_count *findings;
     double elapsed;
+};
+
+void sl_run_summary_free(struct sl_run_summary *sum);
+
+/* Where a run is, for an observer. */
+struct sl_run_progress {
+    const char *run_id;
+    const char *phase;      /* "learn" or "run" */
+    uint64_t items;         /* items written (main pass) or read (learn) */
+    uint64_t quarantined;
+    uint64_t units_done;    /* in the sources' units (files) */
+    uint64_t units_total;
+    double elapsed;         /* seconds since the phase started */
+    int final;              /* the last call of the phase */
+};
+
+/* An observer of runs: every callback is optional and is called from one
+ * thread at a time (the writer's or the caller's), never with data
+ * values: items are named by source, position and kind. */
+struct sl_run_observer {
+    void *arg;
+    void (*start)(void *arg, const struct sl_run_summary *sum);
+    /* About every opts->progress_every seconds, and once at the end of
+       each phase with final set. */
+    void (*progress)(void *arg, const struct sl_run_progress *p);
+    /* After each item is written or quarantined. */
+    void (*item)(void *arg, const struct sl_item *it, int delivered);
+    void (*end)(void *arg, const struct sl_run_summary *sum, int rc);
+};
+
+/* ---- running a job --------------------------------------------------------- */
+struct sl_run_opts {
+    int workers;       /* worker threads, >= 1 */
+    int dry_run;       /* read and process, do not write sinks or state */
+    long commit_every; /* items between checkpoints */
+    double progress_every; /* seconds between progress calls (0: 10) */
+    /* Set (to the signal number, say) to ask the run to stop at the next
+     * item: it checkpoints and ends "interrupted". May be NULL. */
+    volatile sig_atomic_t *stop;
+    size_t nobservers;
+    const struct sl_run_observer *const *observers;
 };
 
 /* Runs job `job_id` of cfg with its state in st: resumes the unfinished
  * run of that job if there is one. Fills *sum (free with
- * sl_run_summary_free). Returns SL_OK when the run finished. */
+ * sl_run_summary_free). Returns SL_OK when the run finished, SL_EINTR
+ * when opts->stop ended it. */
 int sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
                     const char *job_id, const struct sl_run_opts *opts,
                     struct sl_run_summary *sum, struct sl_err *err);
-void sl_run_summary_free(struct sl_run_summary *sum);
 
 /* Runs quarantined items (all of one job, all open) through that job's
  * stages and targets again, as a new run named "JOB:replay". Items that

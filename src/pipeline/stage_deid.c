@@ -13,14 +13,14 @@
 #include "config/config.h"
 #include "deid/dicom_deid.h"
 #include "deid/fhir.h"
+#include "deid/fhir_scan.h"
 #include "deid/profile.h"
 #include "dicom/dicom.h"
 #include "keys/keys.h"
 #include "pipeline/stage_deid.h"
-#include "sources/sources.h"
 
 struct sl_stage_deid {
-    struct sl_keys *keys;
+    const struct sl_keys *keys; /* the run's */
     struct sl_profile_chain *chain;
     struct sl_fhir_deid *fhir;
     struct sl_dicom_deid *dicom;
@@ -29,61 +29,62 @@ struct sl_stage_deid {
     char fingerprint[16];
 };
 
-void
-sl_stage_deid_free(struct sl_stage_deid *s)
+static void
+deid_free(void *ctx)
 {
+    struct sl_stage_deid *s = ctx;
+
     if (s == NULL)
         return;
     sl_fhir_deid_free(s->fhir);
     sl_dicom_deid_free(s->dicom);
     sl_profile_chain_free(s->chain);
-    sl_keys_free(s->keys);
     free(s->workdir);
     free(s->describe);
     free(s);
 }
 
-const char *
-sl_stage_deid_describe(const struct sl_stage_deid *s)
+static char *
+deid_describe(void *ctx)
 {
-    return s->describe;
+    struct sl_stage_deid *s = ctx;
+    /* which profile and key de-identified this run: for the privacy
+     * officer (never the key itself, only its fingerprint) */
+    json_t *d = json_pack("{ss ss}", "profile", s->describe, "key",
+                          s->fingerprint);
+    char *dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+
+    json_decref(d);
+    return dj;
 }
 
-const char *
-sl_stage_deid_key_id(const struct sl_stage_deid *s)
-{
-    return s->fingerprint;
-}
-
-/* Pass 1: every patient of the job's FHIR sources, so that each resource
- * finds its patient (and free text can be scrubbed) whatever the order. */
+/* The learning pass: every patient of the job's FHIR items, so that each
+ * resource finds its patient (and free text can be scrubbed) whatever
+ * the order. An NDJSON line still raw is read by the fast scanner. */
 static int
-learn_sources(struct sl_stage_deid *s, const struct sl_config *cfg,
-              const struct sl_job *job, struct sl_err *err)
+deid_learn(void *ctx, struct sl_item *it, struct sl_err *err)
 {
-    size_t i;
+    struct sl_stage_deid *s = ctx;
+    struct sl_jtape t = {0};
     int rc = SL_OK;
 
-    for (i = 0; i < job->from.n && rc == SL_OK; i++) {
-        const struct sl_conf_node *n = sl_config_source(cfg, job->from.v[i]);
-        void *ctx = NULL;
-
-        if (n == NULL || strcmp(n->type, "fhir-files") != 0)
-            continue;
-        if ((rc = sl_source_fhir_files.open(cfg, n, NULL, &ctx, err)) != SL_OK)
-            break;
-        for (;;) {
-            struct sl_item *it = NULL;
-            if ((rc = sl_source_fhir_files.next(ctx, &it, err)) != SL_OK || !it)
-                break;
-            if (it->kind == SL_ITEM_FHIR)
-                rc = sl_fhir_deid_learn(s->fhir, it->resource, err);
-            sl_item_free(it);
-            if (rc != SL_OK)
-                break;
-        }
-        sl_source_fhir_files.close(ctx);
+    if (it->kind != SL_ITEM_FHIR)
+        return SL_OK;
+    if (it->resource == NULL && it->text != NULL) {
+        /* the scanner decodes strings in place: it reads a copy, and the
+         * text stays whole for jansson when the scanner is unsure */
+        char *copy = sl_strndup(it->text, it->text_len);
+        if (sl_jtape_parse(&t, copy, it->text_len))
+            rc = sl_fhir_deid_learn_tape(s->fhir, &t, it->rank, err);
+        else
+            sl_item_parse(it); /* a bad line teaches nothing */
+        sl_jtape_free(&t);
+        sl_freezero(copy, it->text_len);
+        if (rc != SL_OK || it->resource == NULL)
+            return rc;
     }
+    if (it->resource != NULL)
+        rc = sl_fhir_deid_learn_at(s->fhir, it->resource, it->rank, err);
     return rc;
 }
 
@@ -109,58 +110,48 @@ clean_workdir(const char *workdir)
     sl_strv_free(&names);
 }
 
-int
-sl_stage_deid_new(const struct sl_config *cfg, const struct sl_job *job,
-                  const char *workdir, struct sl_stage_deid **out,
-                  struct sl_err *err)
+static int
+deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
 {
     struct sl_stage_deid *s = sl_calloc(1, sizeof(*s));
-    char *key = NULL, msg[256];
-    size_t keylen = 0;
+    char msg[256];
     int rc;
 
-    if (cfg->pseudonym_key == NULL) {
+    if (a->keys == NULL) {
         rc = SL_ERR(err, SL_ECONFIG, "%s:%d: job %s de-identifies, so the "
                     "configuration needs <keys pseudonym=\"file:...\"/>",
-                    cfg->path, job->node.line, job->id);
+                    a->cfg->path, a->node->line, a->job->id);
         goto out;
     }
-    if ((rc = sl_secret_read(cfg->pseudonym_key, cfg->base_dir, &key, &keylen,
-                             err)) != SL_OK)
-        goto out;
-    if ((rc = sl_keys_from_bytes(key, keylen, &s->keys, err)) != SL_OK)
-        goto out;
+    s->keys = a->keys;
     sl_keys_fingerprint(s->keys, s->fingerprint, sizeof(s->fingerprint));
-    if ((rc = sl_profile_chain_load(job->deid_profile, &s->chain, err)) != SL_OK)
+    if ((rc = sl_profile_chain_load(a->job->deid_profile, &s->chain, err)) !=
+        SL_OK)
         goto out;
     s->describe = sl_profile_chain_describe(s->chain);
     if ((rc = sl_fhir_deid_new(s->chain, s->keys, &s->fhir, err)) != SL_OK)
         goto out;
+    /* a job has no --explain (yet): rule counts would only slow it */
+    sl_fhir_deid_set_explain(s->fhir, 0);
     if (sl_dicom_init(msg, sizeof(msg)) != 0) {
         rc = SL_ERR(err, SL_EDICOM, "%s", msg);
         goto out;
     }
     if ((rc = sl_dicom_deid_new(s->chain, s->keys, &s->dicom, err)) != SL_OK)
         goto out;
-    s->workdir = sl_strdup(workdir);
-    if ((rc = sl_mkdir_p(workdir, err)) != SL_OK)
-        goto out;
-    clean_workdir(workdir);
-    if ((rc = learn_sources(s, cfg, job, err)) != SL_OK)
-        goto out;
+    s->workdir = sl_strdup(a->workdir);
+    clean_workdir(s->workdir);
     *out = s;
     s = NULL;
 out:
-    sl_freezero(key, keylen);
-    sl_stage_deid_free(s);
+    deid_free(s);
     return rc;
 }
 
-int
-sl_stage_deid_fn(struct sl_item *it, const struct sl_stage_ctx *ctx,
-                 struct sl_err *err)
+static int
+deid_process(void *ctx, struct sl_item *it, struct sl_err *err)
 {
-    struct sl_stage_deid *s = ctx->data;
+    struct sl_stage_deid *s = ctx;
     struct sl_err e2 = {0};
     int rc = SL_OK;
 
@@ -188,3 +179,13 @@ sl_stage_deid_fn(struct sl_item *it, const struct sl_stage_ctx *ctx,
         *err = e2;
     return rc;
 }
+
+const struct sl_stage_ops sl_stage_deid = {
+    .name = "deid",
+    .learns = SL_TAKES_FHIR,
+    .create = deid_create,
+    .learn = deid_learn,
+    .process = deid_process,
+    .describe = deid_describe,
+    .free = deid_free,
+};

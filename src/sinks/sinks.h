@@ -2,7 +2,7 @@
 #ifndef SL_SINKS_H
 #define SL_SINKS_H
 
-#include "pipeline/pipeline.h"
+#include "item/item.h"
 
 extern const struct sl_sink_ops sl_sink_fhir_files;
 extern const struct sl_sink_ops sl_sink_dicom_folder;

@@ -138,6 +138,7 @@ make_item(struct dicom_folder_src *s, size_t i, char *full,
     }
     it = sl_item_new(rc == SL_OK ? SL_ITEM_DICOM : SL_ITEM_BAD);
     it->source = s->id;
+    it->rank = (long)i;
     it->pos = sl_asprintf("file %zu", i + 1);
     it->origin = full; /* the item owns it now */
     it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);
@@ -164,6 +165,7 @@ bad_item(const struct dicom_folder_src *s, size_t i, char *full,
     struct sl_item *it = sl_item_new(SL_ITEM_BAD);
 
     it->source = s->id;
+    it->rank = (long)i;
     it->pos = sl_asprintf("file %zu", i + 1);
     it->origin = full;
     it->checkpoint = sl_asprintf("%zu\t%s", i + 1, s->files.v[i]);

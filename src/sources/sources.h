@@ -2,7 +2,7 @@
 #ifndef SL_SOURCES_H
 #define SL_SOURCES_H
 
-#include "pipeline/pipeline.h"
+#include "item/item.h"
 
 extern const struct sl_source_ops sl_source_fhir_files;
 extern const struct sl_source_ops sl_source_dicom_folder;

@@ -105,6 +105,7 @@ drain(const struct sl_conf_node *node, const char *checkpoint,
             FUZZ_ASSERT(it == NULL);
             break;
         }
+        sl_item_parse(it); /* as a pipeline worker does */
         check_item(it);
         sl_strv_push_owned(seen, sl_asprintf("%s %d", it->pos, (int)it->kind));
         if (cks != NULL)

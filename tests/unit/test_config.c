@@ -86,8 +86,9 @@ test_load_full_with_defaults(void **state)
     assert_string_equal(j->from.v[1], "pacs");
     assert_string_equal(j->since, "checkpoint");
     assert_string_equal(j->deid_profile, "longitudinal"); /* built-in */
-    assert_string_equal(j->push_fhir, "fhir-out");
-    assert_string_equal(j->push_dicom, "dicom-out");
+    assert_int_equal(j->push.n, 2);
+    assert_string_equal(j->push.v[0], "fhir-out");
+    assert_string_equal(j->push.v[1], "dicom-out");
     assert_string_equal(j->bundle, "transaction");
     assert_int_equal(j->bundle_size, 200);
     assert_int_equal(j->translate.n, 0);
@@ -101,7 +102,7 @@ test_load_full_with_defaults(void **state)
     assert_int_equal(j->translate.n, 2);
     assert_true(sl_str_has_suffix(j->translate.v[1], "/config/map-b.json"));
     assert_int_equal(j->validate.n, 1);
-    assert_null(j->push_dicom);
+    assert_int_equal(j->push.n, 1);
     assert_string_equal(j->bundle, "batch");
     assert_int_equal(j->bundle_size, 50);
     assert_null(sl_config_job(cfg, "nope"));

@@ -107,6 +107,7 @@ read_all(const char *checkpoint, char **last_ck, int stop_after)
         assert_int_equal(sl_source_fhir_files.next(ctx, &it, &err), SL_OK);
         if (it == NULL)
             break;
+        sl_item_parse(it); /* as a pipeline worker does */
         sl_buf_addf(&b, "%s%s:%s", b.len ? "|" : "", it->pos,
                     it->kind == SL_ITEM_BAD ? "BAD" : it->rtype);
         if (last_ck) {
@@ -173,6 +174,7 @@ test_bad_reason_has_no_value(void **state)
     assert_int_equal(sl_source_fhir_files.open(NULL, n, NULL, &ctx, &err), SL_OK);
     assert_int_equal(sl_source_fhir_files.next(ctx, &it, &err), SL_OK);
     assert_non_null(it);
+    sl_item_parse(it); /* as a pipeline worker does */
     assert_int_equal(it->kind, SL_ITEM_BAD);
     assert_non_null(strstr(it->reason, "file 1 line 1"));
     assert_non_null(strstr(it->reason, "column"));

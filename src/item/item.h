@@ -1,0 +1,140 @@
+/* item.h - the unit of work that flows from sources through stages to
+ * targets, and the interfaces of sources and targets (sinks).
+ *
+ * This library sits below sources, sinks, stages and the pipeline: all of
+ * them use items, none of them is used by it. */
+#ifndef SL_ITEM_H
+#define SL_ITEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/common.h"
+
+struct sl_config;
+struct sl_conf_node;
+
+enum sl_item_kind {
+    SL_ITEM_FHIR,  /* a FHIR resource (JSON) */
+    SL_ITEM_DICOM, /* a DICOM Part-10 file, left on disk */
+    SL_ITEM_BAD,   /* input that could not be read: goes to quarantine */
+};
+
+/* Sets of item kinds (what a target takes, a source yields). */
+#define SL_TAKES_FHIR (1u << SL_ITEM_FHIR)
+#define SL_TAKES_DICOM (1u << SL_ITEM_DICOM)
+
+enum sl_severity {
+    SL_SEV_INFO,
+    SL_SEV_WARNING,
+    SL_SEV_ERROR,
+};
+
+/* What a stage found about an item: counted per stage and code in the run
+ * summary. Never a value from the data: `where` is an element path or a
+ * DICOM tag. */
+struct sl_finding {
+    char *stage;
+    enum sl_severity severity;
+    char *code;  /* short, stable: "quarantined", "unmapped-code" */
+    char *where; /* element path or tag, or NULL */
+};
+
+/* One unit of work. Names and positions never hold patient data: `pos`
+ * says where the item came from ("file 3 line 17", "file 12"), `origin`
+ * is the input path, kept only for `sluice quarantine show`. */
+struct sl_item {
+    enum sl_item_kind kind;
+    uint64_t seq;       /* number in this run, from 1 */
+    const char *source; /* source id (owned by the config) */
+    long rank;          /* the input (file) it came from, in source order:
+                           items of one rank are learned in order */
+    char *pos;          /* position, no PHI */
+    char *origin;       /* input path (operator only, may hold PHI) */
+    char *checkpoint;   /* source position just after this item */
+    char *rtype;        /* resource type or DICOM modality, for counts */
+    json_t *resource;   /* SL_ITEM_FHIR: owned reference, or NULL while
+                           text holds the unparsed JSON */
+    char *text;         /* SL_ITEM_FHIR: raw JSON a source left to be
+                           parsed by a worker (sl_item_parse), or NULL */
+    size_t text_len;
+    char *path;         /* SL_ITEM_DICOM: file on disk */
+    char *tmp_path;     /* a stage's rewritten copy, removed when done */
+    /* SL_ITEM_BAD, or set by a stage: why it goes to quarantine */
+    char *reason;
+    char *stage;        /* which stage quarantined it ("read", "deid") */
+    char *raw;          /* SL_ITEM_BAD: the bytes that failed, if small */
+    size_t raw_len;
+    size_t nfindings;
+    struct sl_finding *findings;
+};
+
+/* Bytes of a bad input kept in quarantine for the operator. */
+#define SL_ITEM_RAW_MAX (1024 * 1024)
+
+struct sl_item *sl_item_new(enum sl_item_kind kind);
+void sl_item_free(struct sl_item *it); /* NULL-safe */
+/* Marks the item for quarantine with a reason that holds no patient data
+ * (copied), and records the finding (stage, error, "quarantined").
+ * Returns SL_EQUARANTINE. */
+int sl_item_quarantine(struct sl_item *it, const char *stage,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds a finding (strings copied; where may be NULL). */
+void sl_item_finding(struct sl_item *it, const char *stage,
+                     enum sl_severity sev, const char *code,
+                     const char *where);
+const char *sl_severity_name(enum sl_severity sev);
+
+/* Parses the raw JSON of an SL_ITEM_FHIR item left by its source (text):
+ * afterwards it holds the resource, or it is an SL_ITEM_BAD item whose
+ * reason names its position, the column and jansson's words (never the
+ * text), with the text kept as raw. No-op for other items. Safe to call
+ * from any thread on items of its own. */
+void sl_item_parse(struct sl_item *it);
+
+/* ---- sources ------------------------------------------------------------ */
+struct sl_source_ops {
+    const char *type; /* "fhir-files", "dicom-folder", ... */
+    /* Opens the source configured by node, resuming just after checkpoint
+     * (NULL: from the start). */
+    int (*open)(const struct sl_config *cfg, const struct sl_conf_node *node,
+                const char *checkpoint, void **ctx, struct sl_err *err);
+    /* Produces the next item in *out, or *out = NULL at the end. Unreadable
+     * input is an SL_ITEM_BAD item, not an error; an error stops the run.
+     * A FHIR item may come unparsed (text set): the pipeline parses it on
+     * a worker thread. */
+    int (*next)(void *ctx, struct sl_item **out, struct sl_err *err);
+    void (*close)(void *ctx);
+    /* Optional: work done and total, in the source's own units (files),
+     * for the progress bar's ETA. May be NULL. */
+    void (*progress)(void *ctx, uint64_t *done, uint64_t *total);
+};
+
+/* ---- targets (sinks) ---------------------------------------------------- */
+struct sl_sink_ops {
+    const char *type;
+    /* Opens the sink; state is what checkpoint() returned at the last
+     * committed checkpoint (NULL on a fresh run): the sink rolls back
+     * anything written after it. */
+    int (*open)(const struct sl_config *cfg, const struct sl_conf_node *node,
+                const char *run_id, const char *state, void **ctx,
+                struct sl_err *err);
+    /* Accepts the item if it is of a kind this sink takes; sets *taken.
+     * The item is not the sink's: several targets may be given it. */
+    int (*put)(void *ctx, struct sl_item *it, int *taken,
+               struct sl_err *err);
+    /* Makes everything put so far durable and returns (in *state, caller
+     * frees) what open() needs to roll back to this point. */
+    int (*checkpoint)(void *ctx, char **state, struct sl_err *err);
+    /* Finishes (flushes partial bundles, writes manifests). */
+    int (*finish)(void *ctx, struct sl_err *err);
+    void (*close)(void *ctx);
+    /* Optional: the state last returned by checkpoint() is committed, so
+     * what only an older state needed can go. May be NULL. */
+    void (*committed)(void *ctx);
+};
+
+#endif

@@ -1,0 +1,98 @@
+/* pipeline_int.h - what the files of src/pipeline/ share: one run. */
+#ifndef SL_PIPELINE_INT_H
+#define SL_PIPELINE_INT_H
+
+#include <pthread.h>
+
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "state/state.h"
+
+struct src_slot {
+    const struct sl_conf_node *node;
+    const struct sl_source_ops *ops;
+    unsigned yields;
+    void *preset;     /* an already open source (replay), or NULL */
+    char *checkpoint; /* of the last item written (owned) */
+};
+
+struct target_slot {
+    const struct sl_conf_node *node;
+    const struct sl_sink_ops *ops;
+    unsigned takes;
+    void *ctx;
+};
+
+struct stage_slot {
+    const struct sl_stage_ops *ops;
+    const struct sl_conf_node *node;
+    void *ctx;
+};
+
+struct run {
+    const struct sl_config *cfg;
+    struct sl_state *st;
+    const struct sl_job *job;
+    const struct sl_run_opts *opts;
+    struct sl_run_summary *sum;
+    char *qdir;    /* quarantine folder of this run (DICOM copies) */
+    char *workdir; /* stages' scratch files */
+    struct sl_keys *keys;
+
+    size_t nsrc;
+    struct src_slot *src;
+    size_t ntargets;
+    struct target_slot *tgt;
+    size_t nstages;
+    struct stage_slot *stages;
+
+    /* the queue: items seq in [write_seq, next_seq) are in flight */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_space, cv_done;
+    size_t cap;
+    struct sl_item **wq; /* FIFO of items for the workers */
+    size_t wq_head, wq_len;
+    struct sl_item **done; /* slot seq % cap: processed, waiting to write */
+    uint64_t next_seq, write_seq;
+    int reader_done, stop, failed;
+    struct sl_err ferr;
+    /* progress, in source units (files) */
+    uint64_t units_done, units_total;
+
+    /* writer's own */
+    struct sl_qitem *pending;
+    size_t npending;
+    uint64_t since_commit;
+    double last_commit, last_progress, started;
+    uint64_t in_at_start;
+};
+
+/* Whether the caller asked the run to stop (opts->stop). */
+int run_stop_asked(const struct run *r);
+/* Records the first failure and stops every thread. */
+void run_fail(struct run *r, const struct sl_err *err);
+
+/* queue.c: the learning pass, then the reader, workers and writer of the
+ * main pass. Both return when the pass is over (or failed). */
+int run_learn(struct run *r, struct sl_err *err);
+int run_main(struct run *r, struct sl_err *err);
+
+/* summary.c: counts of types and findings, kept in the checkpoint. */
+struct sl_type_count *summary_type(struct sl_run_summary *sum,
+                                   const char *type);
+void summary_add_findings(struct sl_run_summary *sum,
+                          const struct sl_item *it);
+char *summary_json(const struct sl_run_summary *sum); /* caller frees */
+void summary_load(struct sl_run_summary *sum, const char *text);
+
+/* quarantine.c: the state store's quarantine for a job (items wait in
+ * r->pending until the next commit, which stores them with the
+ * checkpoint) and the commit itself. */
+int quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err);
+int run_commit(struct run *r, struct sl_err *err);
+
+/* Observers. */
+void notify_progress(struct run *r, const char *phase, uint64_t items,
+                     double since, int final);
+
+#endif

@@ -1,0 +1,155 @@
+/* summary.c - what a run counts: items per type and findings per stage
+ * and code. The counts travel in each checkpoint, so a resumed run goes
+ * on counting where the killed one stopped. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "pipeline/pipeline_int.h"
+
+struct sl_type_count *
+summary_type(struct sl_run_summary *sum, const char *type)
+{
+    size_t i;
+
+    if (type == NULL)
+        type = "unknown";
+    for (i = 0; i < sum->ntypes; i++)
+        if (strcmp(sum->types[i].type, type) == 0)
+            return &sum->types[i];
+    sum->types = sl_realloc(sum->types, (sum->ntypes + 1) * sizeof(*sum->types));
+    memset(&sum->types[sum->ntypes], 0, sizeof(*sum->types));
+    sum->types[sum->ntypes].type = sl_strdup(type);
+    return &sum->types[sum->ntypes++];
+}
+
+static struct sl_finding_count *
+finding_count(struct sl_run_summary *sum, const char *stage, const char *code,
+              enum sl_severity sev)
+{
+    struct sl_finding_count *f;
+    size_t i;
+
+    for (i = 0; i < sum->nfindings; i++) {
+        f = &sum->findings[i];
+        if (f->severity == sev && strcmp(f->stage, stage) == 0 &&
+            strcmp(f->code, code) == 0)
+            return f;
+    }
+    sum->findings = sl_realloc(sum->findings, (sum->nfindings + 1) *
+                                                  sizeof(*sum->findings));
+    f = &sum->findings[sum->nfindings++];
+    f->stage = sl_strdup(stage);
+    f->code = sl_strdup(code);
+    f->severity = sev;
+    f->n = 0;
+    return f;
+}
+
+void
+summary_add_findings(struct sl_run_summary *sum, const struct sl_item *it)
+{
+    size_t i;
+
+    for (i = 0; i < it->nfindings; i++)
+        finding_count(sum, it->findings[i].stage, it->findings[i].code,
+                      it->findings[i].severity)
+            ->n++;
+}
+
+static enum sl_severity
+severity_of(const char *name)
+{
+    if (name && strcmp(name, "error") == 0)
+        return SL_SEV_ERROR;
+    if (name && strcmp(name, "warning") == 0)
+        return SL_SEV_WARNING;
+    return SL_SEV_INFO;
+}
+
+char *
+summary_json(const struct sl_run_summary *sum)
+{
+    json_t *o = json_object(), *types = json_object(), *fs = json_array();
+    char *s;
+    size_t i;
+
+    json_object_set_new(o, "in", json_integer((json_int_t)sum->in));
+    json_object_set_new(o, "out", json_integer((json_int_t)sum->out));
+    json_object_set_new(o, "quarantined",
+                        json_integer((json_int_t)sum->quarantined));
+    json_object_set_new(o, "skipped", json_integer((json_int_t)sum->skipped));
+    for (i = 0; i < sum->ntypes; i++)
+        json_object_set_new(types, sum->types[i].type,
+                            json_pack("[III]", (json_int_t)sum->types[i].in,
+                                      (json_int_t)sum->types[i].out,
+                                      (json_int_t)sum->types[i].quarantined));
+    json_object_set_new(o, "types", types);
+    for (i = 0; i < sum->nfindings; i++)
+        json_array_append_new(
+            fs, json_pack("{ss ss ss sI}", "stage", sum->findings[i].stage,
+                          "code", sum->findings[i].code, "severity",
+                          sl_severity_name(sum->findings[i].severity), "n",
+                          (json_int_t)sum->findings[i].n));
+    json_object_set_new(o, "findings", fs);
+    s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+void
+summary_load(struct sl_run_summary *sum, const char *text)
+{
+    json_t *o = text ? json_loads(text, 0, NULL) : NULL, *v;
+    const char *k;
+    size_t i;
+
+    if (o == NULL)
+        return;
+    sum->in = (uint64_t)json_integer_value(json_object_get(o, "in"));
+    sum->out = (uint64_t)json_integer_value(json_object_get(o, "out"));
+    sum->quarantined =
+        (uint64_t)json_integer_value(json_object_get(o, "quarantined"));
+    sum->skipped = (uint64_t)json_integer_value(json_object_get(o, "skipped"));
+    json_object_foreach(json_object_get(o, "types"), k, v)
+    {
+        struct sl_type_count *tc = summary_type(sum, k);
+        tc->in = (uint64_t)json_integer_value(json_array_get(v, 0));
+        tc->out = (uint64_t)json_integer_value(json_array_get(v, 1));
+        tc->quarantined = (uint64_t)json_integer_value(json_array_get(v, 2));
+    }
+    json_array_foreach(json_object_get(o, "findings"), i, v)
+    {
+        const char *st = json_string_value(json_object_get(v, "stage"));
+        const char *code = json_string_value(json_object_get(v, "code"));
+        const char *sev = json_string_value(json_object_get(v, "severity"));
+        if (st && code)
+            finding_count(sum, st, code, severity_of(sev))->n =
+                (uint64_t)json_integer_value(json_object_get(v, "n"));
+    }
+    json_decref(o);
+}
+
+void
+sl_run_summary_free(struct sl_run_summary *sum)
+{
+    size_t i;
+
+    if (sum == NULL)
+        return;
+    for (i = 0; i < sum->ntypes; i++)
+        free(sum->types[i].type);
+    free(sum->types);
+    sum->types = NULL;
+    sum->ntypes = 0;
+    for (i = 0; i < sum->nfindings; i++) {
+        free(sum->findings[i].stage);
+        free(sum->findings[i].code);
+    }
+    free(sum->findings);
+    sum->findings = NULL;
+    sum->nfindings = 0;
+}
