@@ -11,3 +11,11 @@ tests_unit_test_fhir_files_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_fhir_files_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_fhir_files_SOURCES = force-cxx-link.cc
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_registry
+TESTS += tests/unit/test_registry
+tests_unit_test_registry_SOURCES = tests/unit/test_registry.c
+tests_unit_test_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_registry_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_registry_SOURCES = force-cxx-link.cc
+endif

@@ -57,6 +57,17 @@ cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
                                           "quarantined",
                                           (json_int_t)sum->types[i].quarantined));
         json_object_set_new(o, "types", types);
+        {
+            json_t *fs = json_array();
+            for (i = 0; i < sum->nfindings; i++)
+                json_array_append_new(
+                    fs, json_pack("{ss ss ss sI}", "stage",
+                                  sum->findings[i].stage, "code",
+                                  sum->findings[i].code, "severity",
+                                  sl_severity_name(sum->findings[i].severity),
+                                  "n", (json_int_t)sum->findings[i].n));
+            json_object_set_new(o, "findings", fs);
+        }
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
         free(s);
@@ -80,6 +91,15 @@ cli_print_run_summary(const struct sl_config *cfg, const struct sl_job *job,
                    (unsigned long long)sum->types[i].in,
                    (unsigned long long)sum->types[i].out,
                    (unsigned long long)sum->types[i].quarantined);
+    }
+    if (sum->nfindings) {
+        printf("  %-24s %-10s %-16s %8s\n", "findings: stage", "severity",
+               "code", "items");
+        for (i = 0; i < sum->nfindings; i++)
+            printf("  %-24s %-10s %-16s %8llu\n", sum->findings[i].stage,
+                   sl_severity_name(sum->findings[i].severity),
+                   sum->findings[i].code,
+                   (unsigned long long)sum->findings[i].n);
     }
     if (!dry_run && job) {
         for (i = 0; i < job->push.n; i++) {
