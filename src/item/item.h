@@ -60,6 +60,12 @@ struct sl_item {
     char *text;         /* SL_ITEM_FHIR: raw JSON a source left to be
                            parsed by a worker (sl_item_parse), or NULL */
     size_t text_len;
+    /* SL_ITEM_FHIR: json_dumps(resource, JSON_COMPACT), byte for byte,
+     * when the stage that last changed the resource wrote it on its
+     * worker thread (so that targets need not serialise on the writer's);
+     * NULL otherwise. A stage that changes resource frees it. */
+    char *out_json;
+    size_t out_json_len;
     char *path;         /* SL_ITEM_DICOM: file on disk */
     char *tmp_path;     /* a stage's rewritten copy, removed when done */
     /* SL_ITEM_BAD, or set by a stage: why it goes to quarantine */

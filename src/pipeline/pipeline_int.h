@@ -55,6 +55,9 @@ struct run {
     struct sl_item **done; /* slot seq % cap: processed, waiting to write */
     uint64_t next_seq, write_seq;
     int reader_done, stop, failed;
+    /* threads asleep on each condition: a wake-up is sent only to a
+     * sleeper, and in batches (see queue.c) */
+    int work_waiters, space_waiter, done_waiter;
     struct sl_err ferr;
     /* progress, in source units (files) */
     uint64_t units_done, units_total;

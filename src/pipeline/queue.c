@@ -6,10 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deid/fhir_scan.h"
 #include "pipeline/pipeline_int.h"
 
 #define COMMIT_SECONDS 2.0
 #define LEARN_QUEUE 64
+/* Items handed over per wake-up: a thread woken for each item spends more
+ * time switching than working on small resources. A source slower than
+ * SLOW_NEXT seconds an item has each item handed over at once. */
+#define BATCH 16
+#define SLOW_NEXT 0.001
 
 int
 run_stop_asked(const struct run *r)
@@ -85,6 +91,7 @@ struct learner {
     struct sl_item *q[LEARN_QUEUE];
     size_t head, len;
     int closed;
+    int idle, full; /* the learner waits for items; the reader for room */
     pthread_cond_t cv;
 };
 
@@ -101,8 +108,11 @@ learner_main(void *arg)
         int rc = SL_OK;
 
         pthread_mutex_lock(&r->mu);
-        while (l->len == 0 && !l->closed && !r->failed)
+        while (l->len == 0 && !l->closed && !r->failed) {
+            l->idle = 1;
             pthread_cond_wait(&l->cv, &r->mu);
+            l->idle = 0;
+        }
         if (l->len == 0 || r->failed) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
@@ -110,7 +120,8 @@ learner_main(void *arg)
         it = l->q[l->head];
         l->head = (l->head + 1) % LEARN_QUEUE;
         l->len--;
-        pthread_cond_broadcast(&l->cv);
+        if (l->full && l->len <= LEARN_QUEUE / 2)
+            pthread_cond_broadcast(&l->cv);
         pthread_mutex_unlock(&r->mu);
         for (i = 0; i < r->nstages && rc == SL_OK; i++) {
             const struct stage_slot *s = &r->stages[i];
@@ -200,8 +211,12 @@ run_learn(struct run *r, struct sl_err *err)
             it->rank += (long)i << 32;
             l = &ls[(size_t)it->rank % started];
             pthread_mutex_lock(&r->mu);
-            while (l->len == LEARN_QUEUE && !r->failed)
+            while (l->len == LEARN_QUEUE && !r->failed) {
+                l->full = 1;
+                pthread_cond_broadcast(&l->cv);
                 pthread_cond_wait(&l->cv, &r->mu);
+                l->full = 0;
+            }
             if (r->failed) {
                 pthread_mutex_unlock(&r->mu);
                 sl_item_free(it);
@@ -209,10 +224,16 @@ run_learn(struct run *r, struct sl_err *err)
             }
             l->q[(l->head + l->len) % LEARN_QUEUE] = it;
             l->len++;
-            pthread_cond_broadcast(&l->cv);
+            if (l->idle && l->len >= BATCH)
+                pthread_cond_broadcast(&l->cv);
             pthread_mutex_unlock(&r->mu);
         }
         t->ops->close(ctx);
+        pthread_mutex_lock(&r->mu);
+        for (k = 0; k < started; k++)
+            if (ls[k].len > 0)
+                pthread_cond_broadcast(&ls[k].cv);
+        pthread_mutex_unlock(&r->mu);
     }
 out:
     pthread_mutex_lock(&r->mu);
@@ -269,6 +290,8 @@ reader_main(void *arg)
         pthread_mutex_unlock(&r->mu);
         for (;;) {
             struct sl_item *it = NULL;
+            double t0 = sl_now();
+            int slow;
 
             if (run_stopping(r))
                 break;
@@ -278,11 +301,17 @@ reader_main(void *arg)
             }
             if (it == NULL)
                 break;
+            slow = sl_now() - t0 >= SLOW_NEXT;
             if (s->ops->progress)
                 s->ops->progress(ctx, &d, &t);
             pthread_mutex_lock(&r->mu);
-            while (!r->stop && r->next_seq - r->write_seq >= r->cap)
+            while (!r->stop && r->next_seq - r->write_seq >= r->cap) {
+                if (r->wq_len > 0 && r->work_waiters > 0)
+                    pthread_cond_broadcast(&r->cv_work);
+                r->space_waiter = 1;
                 pthread_cond_wait(&r->cv_space, &r->mu);
+                r->space_waiter = 0;
+            }
             if (r->stop) {
                 pthread_mutex_unlock(&r->mu);
                 sl_item_free(it);
@@ -293,7 +322,10 @@ reader_main(void *arg)
             r->wq_len++;
             r->units_done = base_done + d;
             r->units_total = base_total + t;
-            pthread_cond_signal(&r->cv_work);
+            if (r->work_waiters > 0 &&
+                (slow || r->wq_len >= BATCH ||
+                 r->wq_len >= (size_t)r->work_waiters * BATCH / 2))
+                pthread_cond_signal(&r->cv_work);
             pthread_mutex_unlock(&r->mu);
         }
         if (s->ops->progress) {
@@ -316,6 +348,38 @@ reader_main(void *arg)
 }
 
 /* ---- workers: parse, then the stages in the job's order ------------------------ */
+/* Parses a raw FHIR item: the fast scanner builds the jansson document
+ * (what json_loadb would build), jansson itself when the scanner is
+ * unsure (and to word the error of a bad line). */
+static void
+parse_item(struct sl_item *it)
+{
+    struct sl_jtape t = {0};
+    char *copy;
+    json_t *res = NULL, *rt;
+
+    if (it->kind != SL_ITEM_FHIR || it->resource != NULL || it->text == NULL)
+        return;
+    copy = sl_strndup(it->text, it->text_len); /* decoded in place */
+    if (sl_jtape_parse(&t, copy, it->text_len))
+        res = sl_jtape_to_json(&t, SL_JT_ROOT);
+    sl_jtape_free(&t);
+    sl_freezero(copy, it->text_len);
+    rt = json_object_get(res, "resourceType");
+    if (json_is_object(res) && json_is_string(rt) &&
+        json_string_length(rt) > 0) {
+        free(it->rtype);
+        it->rtype = sl_strdup(json_string_value(rt));
+        it->resource = res;
+        sl_freezero(it->text, it->text_len);
+        it->text = NULL;
+        it->text_len = 0;
+        return;
+    }
+    json_decref(res);
+    sl_item_parse(it); /* says why, as the source would have */
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -327,8 +391,11 @@ worker_main(void *arg)
         size_t i;
 
         pthread_mutex_lock(&r->mu);
-        while (r->wq_len == 0 && !r->reader_done && !r->failed)
+        while (r->wq_len == 0 && !r->reader_done && !r->failed) {
+            r->work_waiters++;
             pthread_cond_wait(&r->cv_work, &r->mu);
+            r->work_waiters--;
+        }
         if (r->wq_len == 0 || r->failed) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
@@ -336,9 +403,13 @@ worker_main(void *arg)
         it = r->wq[r->wq_head];
         r->wq_head = (r->wq_head + 1) % r->cap;
         r->wq_len--;
+        /* more for a sleeping worker: wake one (the reader wakes in
+         * batches; the workers pass the batch on) */
+        if (r->wq_len > 0 && r->work_waiters > 0)
+            pthread_cond_signal(&r->cv_work);
         pthread_mutex_unlock(&r->mu);
 
-        sl_item_parse(it);
+        parse_item(it);
         for (i = 0; i < r->nstages && it->reason == NULL; i++) {
             const struct stage_slot *s = &r->stages[i];
             int rc = s->ops->process(s->ctx, it, &err);
@@ -355,7 +426,18 @@ worker_main(void *arg)
         }
         pthread_mutex_lock(&r->mu);
         r->done[it->seq % r->cap] = it;
-        pthread_cond_signal(&r->cv_done);
+        /* The writer sleeps until the item it waits for is done; it is
+         * woken when a run of BATCH items from there is ready, or when no
+         * more work is queued (nothing would complete the run). */
+        if (r->done_waiter && r->done[r->write_seq % r->cap] != NULL) {
+            uint64_t k = r->write_seq;
+            while (k < r->next_seq && k - r->write_seq < BATCH &&
+                   r->done[k % r->cap] != NULL)
+                k++;
+            if (k - r->write_seq >= BATCH || k == r->next_seq ||
+                r->wq_len == 0)
+                pthread_cond_signal(&r->cv_done);
+        }
         pthread_mutex_unlock(&r->mu);
     }
 }
@@ -433,7 +515,9 @@ writer_loop(struct run *r)
         while ((it = r->done[r->write_seq % r->cap]) == NULL) {
             if (r->failed || (r->reader_done && r->write_seq == r->next_seq))
                 break;
+            r->done_waiter = 1;
             pthread_cond_wait(&r->cv_done, &r->mu);
+            r->done_waiter = 0;
         }
         if (it == NULL) {
             pthread_mutex_unlock(&r->mu);
@@ -441,7 +525,9 @@ writer_loop(struct run *r)
         }
         r->done[r->write_seq % r->cap] = NULL;
         r->write_seq++;
-        pthread_cond_signal(&r->cv_space);
+        /* the reader waits for room: let it fill half the queue at once */
+        if (r->space_waiter && r->next_seq - r->write_seq <= r->cap / 2)
+            pthread_cond_signal(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
         rc = write_item(r, it, &err);

@@ -156,7 +156,20 @@ deid_process(void *ctx, struct sl_item *it, struct sl_err *err)
     int rc = SL_OK;
 
     if (it->kind == SL_ITEM_FHIR) {
-        rc = sl_fhir_deid_resource(s->fhir, it->resource, &e2);
+        struct sl_buf b;
+        /* de-identified and serialised in one walk, the leak scan done
+         * while writing: the targets write these bytes as they are */
+        sl_buf_init(&b);
+        rc = sl_fhir_deid_resource_json(s->fhir, it->resource, &b, &e2);
+        sl_freezero(it->out_json, it->out_json_len);
+        it->out_json = NULL;
+        it->out_json_len = 0;
+        if (rc == SL_OK) {
+            it->out_json_len = b.len;
+            it->out_json = sl_buf_steal(&b);
+        } else {
+            sl_freezero(b.data, b.cap);
+        }
     } else if (it->kind == SL_ITEM_DICOM) {
         struct sl_dicom_deid_info info = {0};
         char *name = sl_asprintf("deid-%ld-%llu.dcm", (long)getpid(),

@@ -214,6 +214,12 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         rc = SL_EIO;
         goto out;
     }
+    if (it->out_json != NULL) { /* serialised by a worker */
+        if (fwrite(it->out_json, 1, it->out_json_len, f) != it->out_json_len ||
+            fputc('\n', f) == EOF)
+            rc = sink_fail(err, k->id, "cannot write", name);
+        goto written;
+    }
     text = json_dumps(it->resource, JSON_COMPACT);
     if (text == NULL) {
         rc = SL_ERR(err, SL_EINTERNAL, "target %s: cannot serialise %s", k->id,
@@ -223,6 +229,7 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (fputs(text, f) == EOF || fputc('\n', f) == EOF)
         rc = sink_fail(err, k->id, "cannot write", name);
     sl_freezero(text, strlen(text));
+written:
     if (rc == SL_OK && k->bundle_mode && ++k->npending >= k->bundle_size)
         rc = write_bundle(k, err);
 out:
