@@ -10,3 +10,6 @@ nodist_EXTRA_tests_unit_test_state_SOURCES = force-cxx-link.cc
 endif
 TESTS += tests/integration/state_cli.sh
 EXTRA_DIST += tests/integration/state_cli.sh
+# sluice quarantine --dir on what sluice deid quarantined
+TESTS += tests/integration/quarantine_dir.sh
+EXTRA_DIST += tests/integration/quarantine_dir.sh
