@@ -45,8 +45,9 @@ sl_state_open_ops(const struct sl_state_ops *ops, const char *path,
     return SL_OK;
 }
 
-int
-sl_state_open(const char *path, struct sl_state **out, struct sl_err *err)
+/* The backend whose prefix starts path, else the default. */
+static const struct sl_state_ops *
+backend_for(const char *path)
 {
     const struct sl_state_ops *ops = NULL;
     size_t i;
@@ -57,9 +58,25 @@ sl_state_open(const char *path, struct sl_state **out, struct sl_err *err)
         if (p == NULL ? ops == NULL : strncmp(path, p, strlen(p)) == 0)
             ops = backends[i];
     }
+    return ops;
+}
+
+int
+sl_state_open(const char *path, struct sl_state **out, struct sl_err *err)
+{
+    const struct sl_state_ops *ops = backend_for(path);
+
     if (ops == NULL) /* unreachable while the default is listed */
         return SL_ERR(err, SL_EINTERNAL, "no state store backend");
     return sl_state_open_ops(ops, path, out, err);
+}
+
+int
+sl_state_exists(const char *path)
+{
+    const struct sl_state_ops *ops = backend_for(path);
+
+    return ops != NULL && (ops->exists == NULL || ops->exists(path));
 }
 
 void

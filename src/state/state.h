@@ -34,6 +34,9 @@ int sl_state_open(const char *path, struct sl_state **out,
 int sl_state_open_ops(const struct sl_state_ops *ops, const char *path,
                       struct sl_state **out, struct sl_err *err);
 void sl_state_close(struct sl_state *st); /* NULL-safe */
+/* True when a store is at path, without creating one: the commands that
+ * only read a store say "no state store here" rather than make one. */
+int sl_state_exists(const char *path);
 
 /* The schema version the SQLite backend writes (PRAGMA user_version). */
 #define SL_STATE_SCHEMA_VERSION 2
@@ -185,6 +188,10 @@ struct sl_state_ops {
     int (*open)(const char *path, void **be, struct sl_err *err);
     /* Closes the handle; NULL-safe. */
     void (*close)(void *be);
+    /* Whether a store is at path, creating nothing; NULL when that cannot
+     * be told without connecting (a server store is made by its
+     * administrator): then it is taken to exist. */
+    int (*exists)(const char *path);
     /* How long a write waits for a lock; NULL if the backend has no such
      * setting. */
     void (*busy_timeout)(void *be, int ms);

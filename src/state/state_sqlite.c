@@ -165,6 +165,14 @@ lite_close(void *be)
     free(st);
 }
 
+/* A file: URI or :memory: is taken to exist; SQLite makes either. */
+static int
+lite_exists(const char *path)
+{
+    return path[0] == ':' || strncmp(path, "file:", 5) == 0 ||
+           sl_path_exists(path);
+}
+
 static void
 lite_busy_timeout(void *be, int ms)
 {
@@ -737,6 +745,7 @@ const struct sl_state_ops sl_state_sqlite = {
     .prefix = NULL, /* the default: a file path */
     .open = lite_open,
     .close = lite_close,
+    .exists = lite_exists,
     .busy_timeout = lite_busy_timeout,
     .run_unfinished = lite_run_unfinished,
     .run_start = lite_run_start,
