@@ -38,13 +38,12 @@ qitem_json(const struct sl_qitem *q, int numeric)
                      numeric ? json_integer((json_int_t)q->id)
                              : json_string(dash(q->name)), /* o: steals */
                      "run", q->run_id, "job", q->job, "source", q->source,
-                     "position", q->pos, "stage", q->stage, "reason",
-                     q->reason, "created", q->created, "status", q->status);
+                     "position", q->pos, "stage", q->stage, "reason", q->reason,
+                     "created", q->created, "status", q->status);
 }
 
 static int
-quarantine_list(struct sl_quarantine *qu, int all, int json,
-                struct sl_err *err)
+quarantine_list(struct sl_quarantine *qu, int all, int json, struct sl_err *err)
 {
     struct sl_qitem *items = NULL;
     size_t n = 0, i;
@@ -71,8 +70,8 @@ quarantine_list(struct sl_quarantine *qu, int all, int json,
         json_decref(arr);
     } else {
         printf("%*s  %-14s  %-10s  %-20s  %-10s  %-20s  %s%s\n",
-               numeric ? idw : -idw, "ID", "JOB", "SOURCE", "POSITION",
-               "STAGE", "CREATED", all ? "STATUS    " : "", "REASON");
+               numeric ? idw : -idw, "ID", "JOB", "SOURCE", "POSITION", "STAGE",
+               "CREATED", all ? "STATUS    " : "", "REASON");
         for (i = 0; i < n; i++) {
             const struct sl_qitem *q = &items[i];
 

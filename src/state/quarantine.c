@@ -105,8 +105,7 @@ state_list(void *be, const char *status, struct sl_qitem **out, size_t *n,
 }
 
 static int
-state_get(void *be, const char *name, struct sl_qitem *out,
-          struct sl_err *err)
+state_get(void *be, const char *name, struct sl_qitem *out, struct sl_err *err)
 {
     int64_t id = 0;
     int rc;

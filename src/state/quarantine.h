@@ -26,8 +26,8 @@ struct sl_quarantine_ops {
      * by name), status NULL for all. Each item has its name, data NULL and
      * data_len the data's size. *out is malloc'd, each item freed with
      * sl_qitem_clear. */
-    int (*list)(void *be, const char *status, struct sl_qitem **out,
-                size_t *n, struct sl_err *err);
+    int (*list)(void *be, const char *status, struct sl_qitem **out, size_t *n,
+                struct sl_err *err);
     /* One item by name, with its data (NUL-terminated beyond data_len);
      * SL_ENOTFOUND for an unknown name, SL_EUSAGE for one that cannot be
      * an id here. */

@@ -202,8 +202,7 @@ entry_load(struct qdir *d, const char *name, int with_data, struct sl_qitem *q,
         }
         /* A line that did not parse is kept as it was read: raw. */
         if (strcmp(q->kind, "fhir") == 0) {
-            json_t *j = json_loadb(q->data, q->data_len, JSON_DECODE_ANY,
-                                   NULL);
+            json_t *j = json_loadb(q->data, q->data_len, JSON_DECODE_ANY, NULL);
 
             if (j == NULL) {
                 free(q->kind);
@@ -313,8 +312,7 @@ sl_quarantine_dir_open(const char *dir, struct sl_quarantine **out,
     struct qdir *d;
 
     if (!sl_path_is_dir(dir))
-        return SL_ERR(err, SL_ENOTFOUND, "%s: no quarantine folder here",
-                      dir);
+        return SL_ERR(err, SL_ENOTFOUND, "%s: no quarantine folder here", dir);
     d = sl_calloc(1, sizeof(*d));
     d->dir = sl_strdup(dir);
     *out = sl_quarantine_new(&dir_ops, d);

@@ -28,8 +28,7 @@ struct sl_state_ops;
  * sl_state_close(). A new store file is created mode 0600: quarantine
  * items hold patient data. One struct sl_state is used by one thread at
  * a time. */
-int sl_state_open(const char *path, struct sl_state **out,
-                  struct sl_err *err);
+int sl_state_open(const char *path, struct sl_state **out, struct sl_err *err);
 /* The same with a given backend (tests, or a caller that knows). */
 int sl_state_open_ops(const struct sl_state_ops *ops, const char *path,
                       struct sl_state **out, struct sl_err *err);
@@ -79,8 +78,7 @@ int sl_state_run_end(struct sl_state *st, const char *run_id,
 /* Lists runs, newest first (job may be NULL for all; limit 0: no
  * limit). Caller frees *out (NULL when *n is 0). */
 int sl_state_runs_list(struct sl_state *st, const char *job, size_t limit,
-                       struct sl_run_rec **out, size_t *n,
-                       struct sl_err *err);
+                       struct sl_run_rec **out, size_t *n, struct sl_err *err);
 
 /* The last committed checkpoint of a run. Each out string is owned by the
  * caller (NULL when absent); SL_ENOTFOUND when the run has committed none.
@@ -97,20 +95,20 @@ void sl_checkpoint_clear(struct sl_checkpoint *c);
 
 /* A quarantined item. */
 struct sl_qitem {
-    int64_t id;   /* the state store's id (0 in a quarantine folder) */
-    char *name;   /* the id as the operator types it, set by the
-                   * quarantine interface (quarantine.h); else NULL */
+    int64_t id; /* the state store's id (0 in a quarantine folder) */
+    char *name; /* the id as the operator types it, set by the
+                 * quarantine interface (quarantine.h); else NULL */
     char *run_id;
     char *job;
     char *source;
-    char *pos;    /* position, no PHI */
+    char *pos; /* position, no PHI */
     char *stage;
     char *reason; /* no PHI */
     char *origin; /* input path: operator only */
     char *kind;   /* "fhir", "dicom", "raw" */
     char *data;   /* FHIR JSON or raw bytes, or NULL */
     size_t data_len;
-    char *path;   /* DICOM: copy kept in the quarantine folder */
+    char *path; /* DICOM: copy kept in the quarantine folder */
     char *created;
     char *status; /* open, replayed, released */
 };
@@ -122,8 +120,8 @@ void sl_qitem_clear(struct sl_qitem *q);
  * run_id and created may be NULL (the commit's run and now); id and status
  * are ignored (new ids, "open"). Nothing is kept from ck or q. */
 int sl_state_commit(struct sl_state *st, const char *run_id,
-                    const struct sl_checkpoint *ck,
-                    const struct sl_qitem *q, size_t nq, struct sl_err *err);
+                    const struct sl_checkpoint *ck, const struct sl_qitem *q,
+                    size_t nq, struct sl_err *err);
 
 /* Lists quarantined items, oldest first (status NULL: all). data is left
  * NULL (data_len gives its size): use sl_state_quarantine_get. Caller
@@ -143,9 +141,9 @@ int sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
 
 /* Appends to the audit trail (never updated or deleted: triggers refuse).
  * details_json holds counts, versions and ids, never patient data. */
-int sl_state_audit(struct sl_state *st, const char *action,
-                   const char *job, const char *run_id,
-                   const char *details_json, struct sl_err *err);
+int sl_state_audit(struct sl_state *st, const char *action, const char *job,
+                   const char *run_id, const char *details_json,
+                   struct sl_err *err);
 
 /* ---- backends ------------------------------------------------------------ */
 
@@ -240,9 +238,8 @@ struct sl_state_ops {
     /* Items oldest first (ascending id), status NULL for all, each with
      * data NULL and data_len its size; *out is malloc'd, each item freed
      * with sl_qitem_clear. */
-    int (*quarantine_list)(void *be, const char *status,
-                           struct sl_qitem **out, size_t *n,
-                           struct sl_err *err);
+    int (*quarantine_list)(void *be, const char *status, struct sl_qitem **out,
+                           size_t *n, struct sl_err *err);
     /* One item with its data (malloc'd, NUL-terminated beyond data_len);
      * SL_ENOTFOUND for an unknown id. */
     int (*quarantine_get)(void *be, int64_t id, struct sl_qitem *out,

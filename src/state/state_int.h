@@ -13,7 +13,6 @@ int sl_state_run_id_make(char id[64], struct sl_err *err);
 
 /* Who and where, for the audit trail: the effective user's name (else
  * uid:N) and the host name (else "unknown"). */
-void sl_state_identity(char *user, size_t userlen, char *host,
-                       size_t hostlen);
+void sl_state_identity(char *user, size_t userlen, char *host, size_t hostlen);
 
 #endif

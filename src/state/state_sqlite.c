@@ -118,7 +118,6 @@ audit_json(struct lite *st, const char *action, const char *job,
     return rc;
 }
 
-
 static void lite_close(void *be);
 
 static int
@@ -131,8 +130,7 @@ lite_open(const char *path, void **out, struct sl_err *err)
         goto out;
     st = sl_calloc(1, sizeof(*st));
     st->path = sl_strdup(path);
-    sl_state_identity(st->user, sizeof(st->user), st->host,
-                      sizeof(st->host));
+    sl_state_identity(st->user, sizeof(st->user), st->host, sizeof(st->host));
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI,
@@ -199,8 +197,8 @@ run_from_row(sqlite3_stmt *s, struct sl_run_rec *r)
 }
 
 static int
-lite_run_unfinished(void *be, const char *job,
-                        struct sl_run_rec *out, struct sl_err *err)
+lite_run_unfinished(void *be, const char *job, struct sl_run_rec *out,
+                    struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -234,9 +232,8 @@ out:
 }
 
 static int
-lite_run_start(void *be, const char *job,
-                   const char *config_path, const char *config_sha256,
-                   char run_id[64], struct sl_err *err)
+lite_run_start(void *be, const char *job, const char *config_path,
+               const char *config_sha256, char run_id[64], struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -367,9 +364,9 @@ out:
 }
 
 static int
-lite_run_end(void *be, const char *run_id, const char *status,
-                 uint64_t in, uint64_t out, uint64_t quarantined,
-                 const char *summary_json, struct sl_err *err)
+lite_run_end(void *be, const char *run_id, const char *status, uint64_t in,
+             uint64_t out, uint64_t quarantined, const char *summary_json,
+             struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -414,8 +411,8 @@ done:
 }
 
 static int
-lite_runs_list(void *be, const char *job, size_t limit,
-                   struct sl_run_rec **out, size_t *n, struct sl_err *err)
+lite_runs_list(void *be, const char *job, size_t limit, struct sl_run_rec **out,
+               size_t *n, struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -457,8 +454,8 @@ out:
 /* ---- checkpoints and commits --------------------------------------------- */
 
 static int
-lite_checkpoint_get(void *be, const char *run_id,
-                        struct sl_checkpoint *out, struct sl_err *err)
+lite_checkpoint_get(void *be, const char *run_id, struct sl_checkpoint *out,
+                    struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -514,9 +511,8 @@ qitem_insert(struct lite *st, sqlite3_stmt *s, const char *run_id,
 }
 
 static int
-lite_commit(void *be, const char *run_id,
-                const struct sl_checkpoint *ck, const struct sl_qitem *q,
-                size_t nq, struct sl_err *err)
+lite_commit(void *be, const char *run_id, const struct sl_checkpoint *ck,
+            const struct sl_qitem *q, size_t nq, struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -588,8 +584,8 @@ qitem_from_row(sqlite3_stmt *s, struct sl_qitem *q)
 }
 
 static int
-lite_quarantine_list(void *be, const char *status,
-                         struct sl_qitem **out, size_t *n, struct sl_err *err)
+lite_quarantine_list(void *be, const char *status, struct sl_qitem **out,
+                     size_t *n, struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -631,7 +627,7 @@ out:
 
 static int
 lite_quarantine_get(void *be, int64_t id, struct sl_qitem *out,
-                        struct sl_err *err)
+                    struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -670,8 +666,8 @@ lite_quarantine_get(void *be, int64_t id, struct sl_qitem *out,
 }
 
 static int
-lite_quarantine_set_status(void *be, int64_t id,
-                               const char *status, struct sl_err *err)
+lite_quarantine_set_status(void *be, int64_t id, const char *status,
+                           struct sl_err *err)
 {
     struct lite *st = be;
     sqlite3_stmt *s = NULL;
@@ -730,8 +726,8 @@ out:
 /* ---- audit --------------------------------------------------------------- */
 
 static int
-lite_audit(void *be, const char *action, const char *job,
-               const char *run_id, const char *details_json, struct sl_err *err)
+lite_audit(void *be, const char *action, const char *job, const char *run_id,
+           const char *details_json, struct sl_err *err)
 {
     struct lite *st = be;
     /* One statement is its own transaction. */

@@ -139,8 +139,7 @@ test_dispatch_to_backend(void **state)
     assert_string_equal(sl_state_path(st), "fake://store");
     sl_state_busy_timeout(st, 10); /* optional op: absent, no crash */
 
-    assert_int_equal(sl_state_run_end(st, "r", "finished", 3, 2, 1, NULL,
-                                      &err),
+    assert_int_equal(sl_state_run_end(st, "r", "finished", 3, 2, 1, NULL, &err),
                      SL_OK);
     assert_int_equal(fk.ends, 1);
     assert_string_equal(fk.last_status, "finished");
@@ -191,8 +190,7 @@ test_quarantine_state(void **state)
     (void)state;
     assert_int_equal(sl_state_open(path, &st, &err), SL_OK);
     assert_string_equal(sl_state_backend(st), "sqlite");
-    assert_int_equal(sl_state_run_start(st, "j", NULL, NULL, run, &err),
-                     SL_OK);
+    assert_int_equal(sl_state_run_start(st, "j", NULL, NULL, run, &err), SL_OK);
     in[0].pos = "line 1";
     in[0].reason = "bad";
     in[0].kind = "raw";
@@ -297,8 +295,7 @@ test_quarantine_dir(void **state)
     assert_int_equal(sl_quarantine_get(qu, "../qd/in000002", &it, &err),
                      SL_EUSAGE);
     assert_int_equal(sl_quarantine_get(qu, "", &it, &err), SL_EUSAGE);
-    assert_int_equal(sl_quarantine_set_status(qu, "in000002", "released",
-                                              &err),
+    assert_int_equal(sl_quarantine_set_status(qu, "in000002", "released", &err),
                      SL_EUSAGE);
     assert_non_null(strstr(err.msg, "read-only"));
     sl_quarantine_close(qu);
