@@ -90,7 +90,8 @@ test_single_file_source_opens(void **state)
     assert_int_equal(rc, SL_OK);
     assert_int_equal(sl_source_fhir_files.next(ctx, &it, &err), SL_OK);
     assert_non_null(it);
-    assert_string_equal(it->rtype, "Patient");
+    assert_int_equal(it->kind, SL_ITEM_FHIR);
+    assert_string_equal(it->pos, "file 1 line 1");
     sl_item_free(it);
     sl_source_fhir_files.close(ctx);
     free(values[0]);
