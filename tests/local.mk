@@ -38,3 +38,4 @@ bench: sluice$(EXEEXT)
 	$(SHELL) $(srcdir)/tests/bench/bench.sh $(abs_builddir)/sluice$(EXEEXT) $(BENCH_PATIENTS)
 .PHONY: bench
 include tests/sink.mk
+include tests/inputs.mk

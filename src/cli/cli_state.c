@@ -23,7 +23,7 @@ cli_state_open(const struct cli_global *g, const char *state_path,
         }
         state_path = cfg->state_path;
     }
-    if (!sl_path_exists(state_path)) {
+    if (!sl_state_exists(state_path)) {
         rc = SL_ERR(err, SL_ENOTFOUND,
                     "%s: no state store here (has any job run yet?)",
                     state_path);

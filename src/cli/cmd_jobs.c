@@ -102,7 +102,7 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         return sl_status_exit(err.code);
     /* The last runs come from the state store when there is one; a job
      * list must not create a store, so a missing one means "never". */
-    if (cfg->state_path && sl_path_exists(cfg->state_path) &&
+    if (cfg->state_path && sl_state_exists(cfg->state_path) &&
         sl_state_open(cfg->state_path, &st, &err) != SL_OK) {
         sl_log(SL_LOG_WARN, "%s", err.msg);
         st = NULL;

@@ -1,5 +1,6 @@
 /* cmd_quarantine.c - sluice quarantine: list, show, release and replay
- * the items the pipeline held back.
+ * the items the pipeline held back; list and show also read the folder
+ * `sluice deid` quarantines into (--dir QDIR).
  *
  * Only `show` prints an item's origin and data: it is the operator's tool
  * for looking at what still holds patient data, on this machine. */
@@ -16,6 +17,7 @@
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
 #include "config/config.h"
+#include "state/quarantine.h"
 #include "state/state.h"
 
 static const char *
@@ -26,75 +28,82 @@ dash(const char *s)
 
 /* ---- list ---------------------------------------------------------------- */
 
-/* The fields list shows: never origin, path or data. */
+/* The fields list shows: never origin, path or data. The state store's
+ * ids are numbers, a folder's are names. */
 static json_t *
-qitem_json(const struct sl_qitem *q)
+qitem_json(const struct sl_qitem *q, int numeric)
 {
-    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
-                     "id", (json_int_t)q->id, "run", q->run_id, "job", q->job,
-                     "source", q->source, "position", q->pos, "stage", q->stage,
-                     "reason", q->reason, "created", q->created, "status",
-                     q->status);
+    return json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                     "id",
+                     numeric ? json_integer((json_int_t)q->id)
+                             : json_string(dash(q->name)), /* o: steals */
+                     "run", q->run_id, "job", q->job, "source", q->source,
+                     "position", q->pos, "stage", q->stage, "reason", q->reason,
+                     "created", q->created, "status", q->status);
 }
 
 static int
-quarantine_list(struct sl_state *st, int all, int json, struct sl_err *err)
+quarantine_list(struct sl_quarantine *qu, int all, int json, struct sl_err *err)
 {
     struct sl_qitem *items = NULL;
     size_t n = 0, i;
-    int rc;
+    /* Numbers right-aligned in 6 columns as always; a folder's names,
+     * left-aligned in the width of the longest. */
+    int numeric = strcmp(sl_quarantine_kind(qu), "state") == 0;
+    int idw = numeric ? 6 : 2, rc;
 
-    if ((rc = sl_state_quarantine_list(st, all ? NULL : "open", &items, &n,
-                                       err)) != SL_OK)
+    if ((rc = sl_quarantine_list(qu, all ? NULL : "open", &items, &n, err)) !=
+        SL_OK)
         return rc;
+    for (i = 0; !numeric && i < n; i++)
+        if ((int)strlen(dash(items[i].name)) > idw)
+            idw = (int)strlen(dash(items[i].name));
     if (json) {
         json_t *arr = json_array();
 
-        for (i = 0; i < n; i++)
-            json_array_append_new(arr, qitem_json(&items[i])); /* steals */
+        for (i = 0; i < n; i++) /* steals */
+            json_array_append_new(arr, qitem_json(&items[i], numeric));
         if (json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
             rc = SL_ERR(err, SL_EIO, "cannot write to standard output");
         else
             fputc('\n', stdout);
         json_decref(arr);
     } else {
-        printf("%6s  %-14s  %-10s  %-20s  %-10s  %-20s  %s%s\n", "ID", "JOB",
-               "SOURCE", "POSITION", "STAGE", "CREATED",
-               all ? "STATUS    " : "", "REASON");
+        printf("%*s  %-14s  %-10s  %-20s  %-10s  %-20s  %s%s\n",
+               numeric ? idw : -idw, "ID", "JOB", "SOURCE", "POSITION", "STAGE",
+               "CREATED", all ? "STATUS    " : "", "REASON");
         for (i = 0; i < n; i++) {
             const struct sl_qitem *q = &items[i];
 
-            printf("%6lld  %-14s  %-10s  %-20s  %-10s  %-20s  ",
-                   (long long)q->id, dash(q->job), dash(q->source),
-                   dash(q->pos), dash(q->stage), dash(q->created));
+            printf("%*s  %-14s  %-10s  %-20s  %-10s  %-20s  ",
+                   numeric ? idw : -idw, dash(q->name), dash(q->job),
+                   dash(q->source), dash(q->pos), dash(q->stage),
+                   dash(q->created));
             if (all)
                 printf("%-8s  ", dash(q->status));
             printf("%s\n", dash(q->reason));
         }
     }
-    for (i = 0; i < n; i++)
-        sl_qitem_clear(&items[i]);
-    free(items);
+    sl_quarantine_items_free(items, n);
     return rc;
 }
 
 /* ---- show ---------------------------------------------------------------- */
 
 static int
-quarantine_show(struct sl_state *st, int64_t id, struct sl_err *err)
+quarantine_show(struct sl_quarantine *qu, const char *id, struct sl_err *err)
 {
     struct sl_qitem q = { 0 };
     int rc, printable;
 
-    if ((rc = sl_state_quarantine_get(st, id, &q, err)) != SL_OK) {
+    if ((rc = sl_quarantine_get(qu, id, &q, err)) != SL_OK) {
         if (rc == SL_ENOTFOUND)
-            rc = SL_ERR(err, SL_EUSAGE, "no quarantined item %lld",
-                        (long long)id);
+            rc = SL_ERR(err, SL_EUSAGE, "no quarantined item %s", id);
         return rc;
     }
     fprintf(stderr, "sluice quarantine: warning: the output may contain "
                     "patient data\n");
-    printf("id:        %lld\n", (long long)q.id);
+    printf("id:        %s\n", dash(q.name));
     printf("run:       %s\n", dash(q.run_id));
     printf("job:       %s\n", dash(q.job));
     printf("source:    %s\n", dash(q.source));
@@ -257,12 +266,14 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "all", no_argument, NULL, 'a' },
         { "json", no_argument, NULL, 'o' },
         { "state", required_argument, NULL, 's' },
+        { "dir", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
     struct sl_config *cfg = NULL;
     struct sl_state *st = NULL;
+    struct sl_quarantine *qu = NULL;
     struct sl_err err = { 0 };
-    const char *state_path = NULL, *sub;
+    const char *state_path = NULL, *qdir = NULL, *sub;
     int c, all = 0, json = 0, rc, nargs, again = 0;
     long show_id = 0;
     char **args;
@@ -279,6 +290,9 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
             break;
         case 's':
             state_path = optarg;
+            break;
+        case 'd':
+            qdir = optarg;
             break;
         case ':':
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -299,10 +313,19 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "--all and --json go with list");
     if (strcmp(sub, "list") == 0 && nargs > 0)
         return cli_usage_error(self, "list takes no arguments");
+    if (qdir && state_path)
+        return cli_usage_error(self, "--dir and --state: give one or the "
+                                     "other");
+    if (qdir && strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0)
+        return cli_usage_error(self, "--dir goes with list and show: "
+                                     "release and replay need the state "
+                                     "store");
     if (strcmp(sub, "show") == 0) {
         if (nargs != 1)
             return cli_usage_error(self, "show takes one item id");
-        if (sl_parse_long(args[0], 1, LONG_MAX, &show_id) != SL_OK)
+        /* A folder's ids are names, checked when the folder is read. */
+        if (qdir == NULL &&
+            sl_parse_long(args[0], 1, LONG_MAX, &show_id) != SL_OK)
             return cli_usage_error(self, "'%s' is not an item id", args[0]);
     }
     if (strcmp(sub, "release") == 0 || strcmp(sub, "replay") == 0) {
@@ -310,12 +333,18 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
             return cli_usage_error(self, "%s takes one or more item ids", sub);
     }
 
-    if ((rc = cli_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
-        goto fail;
+    if (qdir) {
+        if ((rc = sl_quarantine_dir_open(qdir, &qu, &err)) != SL_OK)
+            goto fail;
+    } else {
+        if ((rc = cli_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
+            goto fail;
+        qu = sl_quarantine_open_state(st);
+    }
     if (strcmp(sub, "list") == 0) {
-        rc = quarantine_list(st, all, json, &err);
+        rc = quarantine_list(qu, all, json, &err);
     } else if (strcmp(sub, "show") == 0) {
-        rc = quarantine_show(st, (int64_t)show_id, &err);
+        rc = quarantine_show(qu, args[0], &err);
     } else if (strcmp(sub, "release") == 0) {
         rc = quarantine_release(st, g, nargs, args, &err);
     } else {
@@ -328,6 +357,7 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
 fail:
     rc = cli_fail(&err);
 out:
+    sl_quarantine_close(qu); /* before st: it borrows st */
     sl_state_close(st);
     sl_config_free(cfg); /* NULL-safe */
     return rc;
@@ -336,7 +366,7 @@ out:
 const struct cli_cmd cli_cmd_quarantine = {
     "quarantine",
     "list [--all] [--json] | show ID | release ID... | replay ID... "
-    "[--state PATH]",
+    "[--state PATH | --dir QDIR]",
     "list, inspect, release or replay quarantined items",
     "Subcommands:\n"
     "  list                  the open items: id, job, source, position,\n"
@@ -355,6 +385,11 @@ const struct cli_cmd cli_cmd_quarantine = {
     "Options:\n"
     "      --state PATH      use this state store instead of the one the\n"
     "                        configuration names\n"
+    "      --dir QDIR        list and show read the quarantine folder that\n"
+    "                        `sluice deid --quarantine QDIR` wrote (default\n"
+    "                        OUTDIR.quarantine) instead of a state store;\n"
+    "                        its ids are names such as in000002-line000001,\n"
+    "                        and it is read-only (no release or replay)\n"
     "\n"
     "An unknown id, or one that is not open, is an error (exit 1) and\n"
     "nothing changes.\n",

@@ -182,8 +182,14 @@ walk(const char *root, const char *rel, struct sl_strv *out,
 
     d = opendir(dirpath);
     if (d == NULL) {
-        rc = SL_ERR(err, SL_EIO, "%s: cannot open directory: %s", dirpath,
-                    strerror(errno));
+        /* No path: folder names under an input often carry a patient's
+         * name. The caller prefixes which input or source this is. */
+        if (rel[0])
+            rc = SL_ERR(err, SL_EIO, "sub-folder unreadable: %s",
+                        strerror(errno));
+        else
+            rc = SL_ERR(err, SL_EIO, "folder unreadable: %s",
+                        strerror(errno));
         free(dirpath);
         return rc;
     }

@@ -428,7 +428,7 @@ fhir_open(const struct sl_config *cfg, const struct sl_conf_node *node,
           const char *checkpoint, void **ctx, struct sl_err *err)
 {
     struct fhir_src *s = sl_calloc(1, sizeof(*s));
-    int rc;
+    int rc = SL_OK; /* a single file without a checkpoint sets nothing */
 
     s->id = node->id;
     s->root = sl_conf_get_path(cfg, node, "path");

@@ -1,5 +1,12 @@
-/* state.h - the state store (SQLite, WAL): runs, checkpoints, quarantine
- * and the append-only audit trail.
+/* state.h - the state store: runs, checkpoints, quarantine and the
+ * append-only audit trail.
+ *
+ * The sl_state_* functions are what the pipeline and the CLI call; each
+ * dispatches to a backend, a struct sl_state_ops (at the end of this
+ * header, with the contract every backend keeps). SQLite (state_sqlite.c)
+ * is the default; a server backend (PostgreSQL, for many gateway
+ * processes sharing one store) implements the same ops and nothing above
+ * this header changes.
  *
  * Nothing stored here except quarantine item data and origins holds
  * patient data; those two are shown only by `sluice quarantine show`. */
@@ -13,18 +20,29 @@
 
 struct sl_state;
 
-/* Opens (creating when needed) the store at path and upgrades its schema.
- * On success *out owns it; close with sl_state_close(). A new store file
- * is created mode 0600: quarantine items hold patient data.
- * One struct sl_state is used by one thread at a time. */
-int sl_state_open(const char *path, struct sl_state **out,
-                  struct sl_err *err);
-void sl_state_close(struct sl_state *st); /* NULL-safe */
+struct sl_state_ops;
 
-/* The schema version this build writes (PRAGMA user_version). */
+/* Opens (creating when needed) the store at path and upgrades its schema.
+ * The backend is the one whose prefix starts path (none yet but SQLite's
+ * default: a file path). On success *out owns it; close with
+ * sl_state_close(). A new store file is created mode 0600: quarantine
+ * items hold patient data. One struct sl_state is used by one thread at
+ * a time. */
+int sl_state_open(const char *path, struct sl_state **out, struct sl_err *err);
+/* The same with a given backend (tests, or a caller that knows). */
+int sl_state_open_ops(const struct sl_state_ops *ops, const char *path,
+                      struct sl_state **out, struct sl_err *err);
+void sl_state_close(struct sl_state *st); /* NULL-safe */
+/* True when a store is at path, without creating one: the commands that
+ * only read a store say "no state store here" rather than make one. */
+int sl_state_exists(const char *path);
+
+/* The schema version the SQLite backend writes (PRAGMA user_version). */
 #define SL_STATE_SCHEMA_VERSION 2
 /* The path the store was opened with (owned by st). */
 const char *sl_state_path(const struct sl_state *st);
+/* The backend's name ("sqlite"). */
+const char *sl_state_backend(const struct sl_state *st);
 /* How long a write waits for another process's lock before failing with
  * SL_ESTATE "database is locked" (default 5000 ms). */
 void sl_state_busy_timeout(struct sl_state *st, int ms);
@@ -60,8 +78,7 @@ int sl_state_run_end(struct sl_state *st, const char *run_id,
 /* Lists runs, newest first (job may be NULL for all; limit 0: no
  * limit). Caller frees *out (NULL when *n is 0). */
 int sl_state_runs_list(struct sl_state *st, const char *job, size_t limit,
-                       struct sl_run_rec **out, size_t *n,
-                       struct sl_err *err);
+                       struct sl_run_rec **out, size_t *n, struct sl_err *err);
 
 /* The last committed checkpoint of a run. Each out string is owned by the
  * caller (NULL when absent); SL_ENOTFOUND when the run has committed none.
@@ -78,18 +95,20 @@ void sl_checkpoint_clear(struct sl_checkpoint *c);
 
 /* A quarantined item. */
 struct sl_qitem {
-    int64_t id;
+    int64_t id; /* the state store's id (0 in a quarantine folder) */
+    char *name; /* the id as the operator types it, set by the
+                 * quarantine interface (quarantine.h); else NULL */
     char *run_id;
     char *job;
     char *source;
-    char *pos;    /* position, no PHI */
+    char *pos; /* position, no PHI */
     char *stage;
     char *reason; /* no PHI */
     char *origin; /* input path: operator only */
     char *kind;   /* "fhir", "dicom", "raw" */
     char *data;   /* FHIR JSON or raw bytes, or NULL */
     size_t data_len;
-    char *path;   /* DICOM: copy kept in the quarantine folder */
+    char *path; /* DICOM: copy kept in the quarantine folder */
     char *created;
     char *status; /* open, replayed, released */
 };
@@ -101,8 +120,8 @@ void sl_qitem_clear(struct sl_qitem *q);
  * run_id and created may be NULL (the commit's run and now); id and status
  * are ignored (new ids, "open"). Nothing is kept from ck or q. */
 int sl_state_commit(struct sl_state *st, const char *run_id,
-                    const struct sl_checkpoint *ck,
-                    const struct sl_qitem *q, size_t nq, struct sl_err *err);
+                    const struct sl_checkpoint *ck, const struct sl_qitem *q,
+                    size_t nq, struct sl_err *err);
 
 /* Lists quarantined items, oldest first (status NULL: all). data is left
  * NULL (data_len gives its size): use sl_state_quarantine_get. Caller
@@ -122,8 +141,122 @@ int sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
 
 /* Appends to the audit trail (never updated or deleted: triggers refuse).
  * details_json holds counts, versions and ids, never patient data. */
-int sl_state_audit(struct sl_state *st, const char *action,
-                   const char *job, const char *run_id,
-                   const char *details_json, struct sl_err *err);
+int sl_state_audit(struct sl_state *st, const char *action, const char *job,
+                   const char *run_id, const char *details_json,
+                   struct sl_err *err);
+
+/* ---- backends ------------------------------------------------------------ */
+
+/* A state store backend: a table of functions, like the sources and sinks.
+ * be is the handle its open returned; the dispatchers above pass it on
+ * unchanged, after checking what does not depend on the backend (the
+ * status words of run_end and quarantine_set_status), so an op may take
+ * its arguments as valid.
+ *
+ * The contract, for every op:
+ *  - It returns an SL_* status; on failure err says why, names the store
+ *    (never with a password) and never holds patient data. SL_ESTATE is a
+ *    store error; SL_ENOTFOUND is the only other failure a caller acts on.
+ *  - Out parameters are written only on success. Strings given in are
+ *    borrowed for the call; nothing is kept after it returns.
+ *  - An op that changes the store is one transaction: when it returns
+ *    SL_OK every change it made is durable (survives a crash, a kill -9 or
+ *    a power cut); when it fails none of them is visible, to this process
+ *    or another. Ops that audit write the audit row in that same
+ *    transaction.
+ *  - Several processes (and, for a server backend, several machines) may
+ *    use one store at once. A write that meets another's lock waits up to
+ *    the busy timeout, then fails with SL_ESTATE. Reads see committed data
+ *    only.
+ *  - The audit trail is append-only in the store itself (SQLite: triggers;
+ *    a server: triggers or grants), not only in this code.
+ *  - Audit rows carry the process's user and host (sl_state_identity() in
+ *    state_int.h) and the time; ids and times are ISO 8601 UTC text.
+ */
+struct sl_state_ops {
+    const char *name; /* "sqlite", "postgresql" */
+    /* sl_state_open picks the backend whose prefix starts the path
+     * ("postgresql://"); NULL marks the default (a file path). */
+    const char *prefix;
+
+    /* Opens (creating when needed) the store at path and brings its schema
+     * to the version this build writes, one migration per transaction,
+     * safe when two processes open a new store at once. A schema newer
+     * than this build knows is SL_ESTATE. On success *be is the handle. */
+    int (*open)(const char *path, void **be, struct sl_err *err);
+    /* Closes the handle; NULL-safe. */
+    void (*close)(void *be);
+    /* Whether a store is at path, creating nothing; NULL when that cannot
+     * be told without connecting (a server store is made by its
+     * administrator): then it is taken to exist. */
+    int (*exists)(const char *path);
+    /* How long a write waits for a lock; NULL if the backend has no such
+     * setting. */
+    void (*busy_timeout)(void *be, int ms);
+
+    /* The newest run of job with status running, interrupted or failed;
+     * SL_ENOTFOUND when there is none. */
+    int (*run_unfinished)(void *be, const char *job, struct sl_run_rec *out,
+                          struct sl_err *err);
+    /* Inserts a run (status running, attempts 1, started now, the config's
+     * path and hash, the user and host) with a new id from
+     * sl_state_run_id_make(), retrying a few times on a clash, and audits
+     * "run-start" {config_sha256}; one transaction. Writes the id. */
+    int (*run_start)(void *be, const char *job, const char *config_path,
+                     const char *config_sha256, char run_id[64],
+                     struct sl_err *err);
+    /* Sets an unfinished run back to running (finished cleared, attempts
+     * + 1) and audits "run-resume" {attempts}; one transaction.
+     * SL_ENOTFOUND for an unknown or finished run. */
+    int (*run_resume)(void *be, const char *run_id, struct sl_err *err);
+    /* Sets the run's status (finished, failed or interrupted: checked),
+     * finish time, counts and summary, and audits "run-end" {status, in,
+     * out, quarantined}; one transaction. SL_ENOTFOUND for an unknown
+     * run. */
+    int (*run_end)(void *be, const char *run_id, const char *status,
+                   uint64_t in, uint64_t out, uint64_t quarantined,
+                   const char *summary_json, struct sl_err *err);
+    /* Runs newest first (by start time, then insertion), job NULL for all,
+     * limit 0 for no limit; *out is malloc'd (NULL when *n is 0). */
+    int (*runs_list)(void *be, const char *job, size_t limit,
+                     struct sl_run_rec **out, size_t *n, struct sl_err *err);
+
+    /* The run's last committed checkpoint, strings malloc'd;
+     * SL_ENOTFOUND when there is none. */
+    int (*checkpoint_get)(void *be, const char *run_id,
+                          struct sl_checkpoint *out, struct sl_err *err);
+    /* The pipeline's commit, and the reason the store exists: in ONE
+     * transaction, replace the run's checkpoint with ck and insert the nq
+     * quarantined items (new ids, ascending in the order given; status
+     * open; run_id and created defaulting to the commit's run and now).
+     * After a crash the store holds both or neither: a checkpoint that
+     * moved past an item without the item would lose it, an item without
+     * its checkpoint would be quarantined twice on resume. */
+    int (*commit)(void *be, const char *run_id, const struct sl_checkpoint *ck,
+                  const struct sl_qitem *q, size_t nq, struct sl_err *err);
+
+    /* Items oldest first (ascending id), status NULL for all, each with
+     * data NULL and data_len its size; *out is malloc'd, each item freed
+     * with sl_qitem_clear. */
+    int (*quarantine_list)(void *be, const char *status, struct sl_qitem **out,
+                           size_t *n, struct sl_err *err);
+    /* One item with its data (malloc'd, NUL-terminated beyond data_len);
+     * SL_ENOTFOUND for an unknown id. */
+    int (*quarantine_get)(void *be, int64_t id, struct sl_qitem *out,
+                          struct sl_err *err);
+    /* Sets the item's status (open, replayed or released: checked) and
+     * audits "quarantine-<status>" {id, from} in the same transaction.
+     * SL_ENOTFOUND for an unknown id. */
+    int (*quarantine_set_status)(void *be, int64_t id, const char *status,
+                                 struct sl_err *err);
+
+    /* Appends one audit row, its own transaction. */
+    int (*audit)(void *be, const char *action, const char *job,
+                 const char *run_id, const char *details_json,
+                 struct sl_err *err);
+};
+
+/* The SQLite backend (state_sqlite.c), the default. */
+extern const struct sl_state_ops sl_state_sqlite;
 
 #endif
