@@ -39,6 +39,10 @@ sl_item_free(struct sl_item *it)
     free(it->reason);
     free(it->stage);
     sl_freezero(it->raw, it->raw_len);
+    json_decref(it->companion);
+    if (it->summary && it->summary_free)
+        it->summary_free(it->summary);
+    free(it->summary_why);
     for (i = 0; i < it->nfindings; i++) {
         free(it->findings[i].stage);
         free(it->findings[i].code);

@@ -20,6 +20,18 @@ enum sl_item_kind {
     SL_ITEM_FHIR,  /* a FHIR resource (JSON) */
     SL_ITEM_DICOM, /* a DICOM Part-10 file, left on disk */
     SL_ITEM_BAD,   /* input that could not be read: goes to quarantine */
+    SL_ITEM_SKIP,  /* input that is neither FHIR nor DICOM: counted as
+                      skipped, goes nowhere */
+};
+
+/* Writes a FHIR Provenance for resources a run delivered: a stage that
+ * knows what it applied offers one (the deid stage: the profile chain),
+ * and a target that groups resources (a file, a Bundle) asks it for the
+ * group. targets: a JSON array of references ("Type/id"), borrowed.
+ * Returns a new reference, or NULL when targets is empty. */
+struct sl_provenance_maker {
+    void *ctx;
+    json_t *(*make)(void *ctx, const json_t *targets);
 };
 
 /* Sets of item kinds (what a target takes, a source yields). */
@@ -75,6 +87,31 @@ struct sl_item {
     size_t raw_len;
     size_t nfindings;
     struct sl_finding *findings;
+
+    /* Where the item sits in its input, for targets and quarantines that
+     * keep the inputs' layout (`sluice deid`): 0 when not known. */
+    long unit;            /* number of its input among inputs of its kind */
+    const char *unit_ext; /* its input's kind: ".json", ".ndjson",
+                             ".ndjson.gz", ".dcm" (static) */
+    const char *quarantine_ext; /* how a folder quarantine names it (static)
+                                   or NULL */
+    int whole;            /* SL_ITEM_FHIR: a whole document (a Bundle is
+                             one item, not split) */
+    json_t *companion;    /* a document a stage made to go beside the
+                             item's output (a Provenance), or NULL */
+    const struct sl_provenance_maker *provenance; /* or NULL */
+
+    /* SL_ITEM_DICOM: what the stage that wrote tmp_path knows of it, so
+     * that a target need not read it again (summary_set: summary is the
+     * file's summary, or NULL and summary_why why a reader would refuse
+     * the file). Freed with summary_free. */
+    int summary_set;
+    void *summary;
+    void (*summary_free)(void *);
+    char *summary_why;
+    /* Set by the pipeline for the last target given the item: it may move
+     * tmp_path into place rather than copy it. */
+    int may_move;
 };
 
 /* Bytes of a bad input kept in quarantine for the operator. */

@@ -26,24 +26,30 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "config/config.h"
 #include "item/item.h"
 
-struct sl_config;
-struct sl_conf_node;
 struct sl_job;
 struct sl_keys;
 struct sl_state;
 
 /* ---- stages ------------------------------------------------------------- */
-/* What a stage is created from: the job compiled before anything runs.
- * A stage never reads the config file, resolves paths or reads secrets
- * itself. Everything here is borrowed for the life of the run. */
+/* What a stage is created from: the job compiled before anything runs
+ * (sl_job_compile). A stage never reads the config file, resolves paths or
+ * reads secrets itself: path attributes of its node are already resolved
+ * and secrets already read. Everything here is borrowed for the life of
+ * the run. */
 struct sl_stage_args {
-    const struct sl_config *cfg;
-    const struct sl_job *job;
+    const char *job_id;
+    const char *config_path;         /* for messages ("FILE:LINE"), or the
+                                        command that built the job */
     const struct sl_conf_node *node; /* the stage's element in the job */
     const struct sl_keys *keys;      /* the pseudonym key, or NULL */
-    const char *workdir;             /* exists; the stage's scratch files */
+    const struct sl_keys *reid_key;  /* the re-identification map's key
+                                        (<deid reid-key>), or NULL */
+    const char *workdir;             /* exists; the stage's scratch files
+                                        (rename() reaches the targets'
+                                        folders from it when it can) */
 };
 
 /* A stage type: a pure function of (item, prepared data) with a
@@ -61,7 +67,8 @@ struct sl_stage_ops {
     /* Optional: for the audit trail, a JSON object (caller frees) saying
      * what the stage applies (profile and version, key fingerprint). */
     char *(*describe)(void *ctx);
-    /* Optional: the run is over (finished or not). */
+    /* Optional: the run finished; the stage reports (an explanation,
+     * a map closed). Not called when the run failed or was stopped. */
     int (*finish)(void *ctx, struct sl_err *err);
     void (*free)(void *ctx);
 };
@@ -140,6 +147,66 @@ struct sl_run_observer {
     void (*end)(void *arg, const struct sl_run_summary *sum, int rc);
 };
 
+/* ---- a job compiled: everything a run needs, resolved up front ------------ */
+struct sl_job_source {
+    const struct sl_conf_node *node;
+    const struct sl_source_ops *ops;
+    unsigned yields;
+    void *preset;   /* an already open source (replay), or NULL; the
+                       run closes it */
+    int learn_only; /* read by the learning pass only (replay: the job's
+                       own sources teach, the quarantine is replayed) */
+};
+struct sl_job_stage {
+    struct sl_conf_node node; /* a copy, paths resolved, secrets removed */
+    const struct sl_stage_ops *ops;
+};
+struct sl_job_target {
+    const struct sl_conf_node *node;
+    const struct sl_sink_ops *ops;
+    unsigned takes;
+};
+
+/* Where quarantined items go when a run has no state store (`sluice
+ * deid`: a folder). put() takes a copy of what it needs; it is called
+ * from the writer thread, in item order. */
+struct sl_quarantine_sink {
+    void *ctx;
+    int (*put)(void *ctx, struct sl_item *it, struct sl_err *err);
+};
+
+/* The folder quarantine of `sluice deid` (quarantine_folder.c): items as
+ * QDIR/ID.EXT with QDIR/ID.reason.txt. Free with
+ * sl_quarantine_folder_free (NULL-safe). */
+struct sl_quarantine_sink *sl_quarantine_folder_new(const char *qdir);
+void sl_quarantine_folder_free(struct sl_quarantine_sink *q);
+
+struct sl_job_spec {
+    char *id;
+    char *config_path; /* the file it came from, or the command's name */
+    char *base_dir;
+    const struct sl_config *cfg; /* handed to sources and targets; may be
+                                    NULL for a job built in memory */
+    size_t nsources, nstages, ntargets;
+    struct sl_job_source *sources;
+    struct sl_job_stage *stages;
+    struct sl_job_target *targets;
+    struct sl_keys *keys;     /* owned, or NULL */
+    struct sl_keys *reid_key; /* owned, or NULL */
+    char *workdir;            /* owned: the stages' scratch folder */
+    char *qdir;               /* owned: the state store's quarantine copies
+                                 (the run id is added) */
+    const struct sl_quarantine_sink *quarantine; /* NULL: the state store's */
+};
+
+/* Compiles job job_id of cfg: types from the registry, stage paths
+ * resolved, secrets (the pseudonym key, reid-key) read, the work folder
+ * made. A stage or type this build does not have is refused, never
+ * skipped. On success *out owns the spec (sl_job_spec_free). */
+int sl_job_compile(const struct sl_config *cfg, const char *job_id,
+                   struct sl_job_spec **out, struct sl_err *err);
+void sl_job_spec_free(struct sl_job_spec *spec); /* NULL-safe */
+
 /* ---- running a job --------------------------------------------------------- */
 struct sl_run_opts {
     int workers;       /* worker threads, >= 1 */
@@ -149,6 +216,7 @@ struct sl_run_opts {
     /* Set (to the signal number, say) to ask the run to stop at the next
      * item: it checkpoints and ends "interrupted". May be NULL. */
     volatile sig_atomic_t *stop;
+    const char *run_id; /* a run without a state store: its name */
     size_t nobservers;
     const struct sl_run_observer *const *observers;
 };
@@ -160,6 +228,12 @@ struct sl_run_opts {
 int sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
                     const char *job_id, const struct sl_run_opts *opts,
                     struct sl_run_summary *sum, struct sl_err *err);
+
+/* Runs a compiled job. st NULL: a run without a state store (no
+ * checkpoints, no resume; spec->quarantine takes what is quarantined). */
+int sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
+                         const struct sl_run_opts *opts,
+                         struct sl_run_summary *sum, struct sl_err *err);
 
 /* Runs quarantined items (all of one job, all open) through that job's
  * stages and targets again, as a new run named "JOB:replay". Items that

@@ -11,8 +11,7 @@
 struct src_slot {
     const struct sl_conf_node *node;
     const struct sl_source_ops *ops;
-    unsigned yields;
-    void *preset;     /* an already open source (replay), or NULL */
+    void *preset;     /* an already open source, or NULL */
     char *checkpoint; /* of the last item written (owned) */
 };
 
@@ -25,19 +24,15 @@ struct target_slot {
 
 struct stage_slot {
     const struct sl_stage_ops *ops;
-    const struct sl_conf_node *node;
     void *ctx;
 };
 
 struct run {
-    const struct sl_config *cfg;
-    struct sl_state *st;
-    const struct sl_job *job;
+    struct sl_job_spec *spec;
+    struct sl_state *st; /* NULL: a run without a state store */
     const struct sl_run_opts *opts;
     struct sl_run_summary *sum;
-    char *qdir;    /* quarantine folder of this run (DICOM copies) */
-    char *workdir; /* stages' scratch files */
-    struct sl_keys *keys;
+    char *qdir; /* quarantine folder of this run (DICOM copies) */
 
     size_t nsrc;
     struct src_slot *src;

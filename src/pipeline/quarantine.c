@@ -16,11 +16,13 @@ quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err)
     struct sl_qitem *q;
     int rc = SL_OK;
 
+    if (r->spec->quarantine != NULL)
+        return r->spec->quarantine->put(r->spec->quarantine->ctx, it, err);
     r->pending = sl_realloc(r->pending, (r->npending + 1) * sizeof(*r->pending));
     q = &r->pending[r->npending];
     memset(q, 0, sizeof(*q));
     q->run_id = sl_strdup(r->sum->run_id);
-    q->job = sl_strdup(r->job->id);
+    q->job = sl_strdup(r->spec->id);
     q->source = sl_strdup(it->source ? it->source : "");
     q->pos = sl_strdup(it->pos ? it->pos : "");
     q->stage = sl_strdup(it->stage ? it->stage : "read");
@@ -57,6 +59,11 @@ run_commit(struct run *r, struct sl_err *err)
     size_t i;
     int rc = SL_OK;
 
+    if (r->st == NULL) { /* nothing to resume from: nothing to record */
+        r->since_commit = 0;
+        r->last_commit = sl_now();
+        goto out;
+    }
     for (i = 0; i < r->nsrc; i++)
         if (r->src[i].checkpoint)
             json_object_set_new(srcs, r->src[i].node->id,

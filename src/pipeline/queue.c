@@ -168,18 +168,17 @@ run_learn(struct run *r, struct sl_err *err)
     }
     r->units_done = r->units_total = 0;
     r->last_progress = t0;
-    for (i = 0; i < r->job->from.n && !run_stopping(r); i++) {
-        const struct sl_conf_node *node =
-            sl_config_source(r->cfg, r->job->from.v[i]);
-        const struct sl_source_type *t =
-            node ? sl_source_type_find(node->type) : NULL;
+    for (i = 0; i < r->spec->nsources && !run_stopping(r); i++) {
+        const struct sl_job_source *t = &r->spec->sources[i];
+        const struct sl_conf_node *node = t->node;
         uint64_t base_done = r->units_done, base_total = r->units_total, d, tt;
         void *ctx = NULL;
         struct sl_err e2 = {0};
 
-        if (t == NULL || t->ops == NULL || (t->yields & wants) == 0)
+        /* a preset source is read once, by the main pass */
+        if (t->preset != NULL || (t->yields & wants) == 0)
             continue;
-        if (t->ops->open(r->cfg, node, NULL, &ctx, &e2) != SL_OK) {
+        if (t->ops->open(r->spec->cfg, node, NULL, &ctx, &e2) != SL_OK) {
             run_fail(r, &e2);
             break;
         }
@@ -279,7 +278,8 @@ reader_main(void *arg)
         if (s->preset != NULL) {
             ctx = s->preset;
             s->preset = NULL;
-        } else if (s->ops->open(r->cfg, s->node, s->checkpoint, &ctx, &err) !=
+        } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
+                                &err) !=
                    SL_OK) {
             run_fail(r, &err);
             break;
@@ -410,7 +410,9 @@ worker_main(void *arg)
         pthread_mutex_unlock(&r->mu);
 
         parse_item(it);
-        for (i = 0; i < r->nstages && it->reason == NULL; i++) {
+        for (i = 0; i < r->nstages && it->reason == NULL &&
+                    it->kind != SL_ITEM_SKIP;
+             i++) {
             const struct stage_slot *s = &r->stages[i];
             int rc = s->ops->process(s->ctx, it, &err);
             if (rc == SL_EQUARANTINE)
@@ -446,12 +448,22 @@ worker_main(void *arg)
 static int
 write_item(struct run *r, struct sl_item *it, struct sl_err *err)
 {
-    struct sl_type_count *tc = summary_type(r->sum, it->rtype);
-    size_t i;
+    struct sl_type_count *tc;
+    size_t i, last = SIZE_MAX;
     int rc = SL_OK, taken = 0, delivered = 0;
 
+    if (it->kind == SL_ITEM_SKIP) {
+        r->sum->skipped++;
+        sl_log(SL_LOG_INFO, "source %s, %s: neither FHIR nor DICOM: skipped",
+               it->source ? it->source : "?", it->pos ? it->pos : "?");
+        goto checkpoint;
+    }
+    tc = summary_type(r->sum, it->rtype);
     r->sum->in++;
     tc->in++;
+    for (i = 0; i < r->ntargets; i++)
+        if (r->tgt[i].takes & (1u << it->kind))
+            last = i;
     for (i = 0; i < r->ntargets && it->reason == NULL; i++) {
         struct target_slot *t = &r->tgt[i];
         if (it->kind == SL_ITEM_BAD || !(t->takes & (1u << it->kind)))
@@ -461,6 +473,7 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
             continue;
         }
         taken = 0;
+        it->may_move = i == last;
         rc = t->ops->put(t->ctx, it, &taken, err);
         if (rc == SL_EQUARANTINE)
             rc = SL_OK; /* the target set the reason */
@@ -486,6 +499,7 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
     } else {
         r->sum->skipped++;
     }
+checkpoint:
     for (i = 0; i < r->nsrc; i++)
         if (it->source && strcmp(r->src[i].node->id, it->source) == 0) {
             free(r->src[i].checkpoint);

@@ -31,35 +31,26 @@ config_sha256(const char *path, char out[65])
     return 0;
 }
 
-static int
-setup_sources(struct run *r, struct sl_err *err)
+/* The main pass's sources: all but those only for learning. */
+static void
+setup_sources(struct run *r)
 {
     size_t k;
 
-    r->nsrc = r->job->from.n;
-    r->src = sl_calloc(r->nsrc + 1, sizeof(*r->src));
-    for (k = 0; k < r->nsrc; k++) {
-        const struct sl_source_type *t;
-        r->src[k].node = sl_config_source(r->cfg, r->job->from.v[k]);
-        if (r->src[k].node == NULL)
-            return SL_ERR(err, SL_ECONFIG, "%s: job %s: unknown source %s",
-                          r->cfg->path, r->job->id, r->job->from.v[k]);
-        t = sl_source_type_find(r->src[k].node->type);
-        if (t == NULL || t->ops == NULL)
-            return SL_ERR(err, SL_ECONFIG, "%s:%d: source %s: type %s is not "
-                          "supported by this build", r->cfg->path,
-                          r->src[k].node->line, r->src[k].node->id,
-                          r->src[k].node->type);
-        r->src[k].ops = t->ops;
-        r->src[k].yields = t->yields;
+    r->src = sl_calloc(r->spec->nsources + 1, sizeof(*r->src));
+    for (k = 0; k < r->spec->nsources; k++) {
+        const struct sl_job_source *js = &r->spec->sources[k];
+        if (js->learn_only)
+            continue;
+        r->src[r->nsrc].node = js->node;
+        r->src[r->nsrc].ops = js->ops;
+        r->src[r->nsrc].preset = js->preset;
+        r->nsrc++;
     }
-    return SL_OK;
 }
 
-/* The stages, created before the run starts, so that a bad profile or
- * key fails the command rather than the run. A stage this build does not
- * have is refused, never skipped: skipping de-identification would
- * deliver patient data. */
+/* The stages, created before the run starts, so that a bad profile fails
+ * the command rather than the run. */
 static int
 setup_stages(struct run *r, struct sl_err *err)
 {
@@ -68,43 +59,15 @@ setup_stages(struct run *r, struct sl_err *err)
     int rc;
 
     memset(&a, 0, sizeof(a));
-    r->stages = sl_calloc(r->job->nstages + 1, sizeof(*r->stages));
-    for (k = 0; k < r->job->nstages; k++) {
-        const struct sl_conf_node *n = &r->job->stages[k];
-        if ((r->stages[k].ops = sl_stage_find(n->element)) == NULL)
-            return SL_ERR(err, SL_ECONFIG, "%s:%d: job %s: <%s> is not "
-                          "supported by this build yet", r->cfg->path,
-                          n->line, r->job->id, n->element);
-    }
-    if (r->job->nstages > 0 && r->cfg->pseudonym_key != NULL) {
-        char *key = NULL;
-        size_t keylen = 0;
-        rc = sl_secret_read(r->cfg->pseudonym_key, r->cfg->base_dir, &key,
-                            &keylen, err);
-        if (rc == SL_OK)
-            rc = sl_keys_from_bytes(key, keylen, &r->keys, err);
-        sl_freezero(key, keylen);
-        if (rc != SL_OK)
-            return rc;
-    }
-    if (r->job->nstages > 0) {
-        char *sp = sl_path_resolve(r->cfg->base_dir,
-                                   r->cfg->state_path ? r->cfg->state_path
-                                                      : "sluice-state.db");
-        char *sd = sl_path_dir(sp);
-        r->workdir = sl_path_join(sd, "work");
-        free(sp);
-        free(sd);
-        if ((rc = sl_mkdir_p(r->workdir, err)) != SL_OK)
-            return rc;
-    }
-    a.cfg = r->cfg;
-    a.job = r->job;
-    a.keys = r->keys;
-    a.workdir = r->workdir;
-    for (k = 0; k < r->job->nstages; k++) {
-        a.node = &r->job->stages[k];
-        r->stages[k].node = a.node;
+    r->stages = sl_calloc(r->spec->nstages + 1, sizeof(*r->stages));
+    a.job_id = r->spec->id;
+    a.config_path = r->spec->config_path;
+    a.keys = r->spec->keys;
+    a.reid_key = r->spec->reid_key;
+    a.workdir = r->spec->workdir;
+    for (k = 0; k < r->spec->nstages; k++) {
+        a.node = &r->spec->stages[k].node;
+        r->stages[k].ops = r->spec->stages[k].ops;
         if ((rc = r->stages[k].ops->create(&a, &r->stages[k].ctx, err)) !=
             SL_OK)
             return rc;
@@ -121,28 +84,19 @@ setup_targets(struct run *r, json_t *ckj, struct sl_err *err)
     size_t k;
     int rc;
 
-    r->tgt = sl_calloc(r->job->push.n + 1, sizeof(*r->tgt));
-    for (k = 0; k < r->job->push.n; k++) {
-        const char *id = r->job->push.v[k];
+    r->tgt = sl_calloc(r->spec->ntargets + 1, sizeof(*r->tgt));
+    for (k = 0; k < r->spec->ntargets; k++) {
+        const struct sl_job_target *jt = &r->spec->targets[k];
         struct target_slot *t = &r->tgt[k];
-        const struct sl_target_type *tt;
 
-        t->node = sl_config_target(r->cfg, id);
-        if (t->node == NULL)
-            return SL_ERR(err, SL_ECONFIG, "%s: job %s: unknown target %s",
-                          r->cfg->path, r->job->id, id);
-        tt = sl_target_type_find(t->node->type);
-        if (tt == NULL || tt->ops == NULL || tt->ops->open == NULL)
-            return SL_ERR(err, SL_ECONFIG, "%s:%d: target %s: type %s is not "
-                          "supported by this build", r->cfg->path,
-                          t->node->line, id, t->node->type);
-        t->ops = tt->ops;
-        t->takes = tt->takes;
+        t->node = jt->node;
+        t->ops = jt->ops;
+        t->takes = jt->takes;
         r->ntargets = k + 1;
         if (r->opts->dry_run)
             continue;
-        rc = t->ops->open(r->cfg, t->node, r->sum->run_id,
-                          json_string_value(json_object_get(ckj, id)),
+        rc = t->ops->open(r->spec->cfg, t->node, r->sum->run_id,
+                          json_string_value(json_object_get(ckj, t->node->id)),
                           &t->ctx, err);
         if (rc != SL_OK)
             return rc;
@@ -160,23 +114,26 @@ start_run(struct run *r, int replay, struct sl_checkpoint *ck,
     char sha[65];
     int rc;
 
-    if (r->opts->dry_run) {
-        snprintf(r->sum->run_id, sizeof(r->sum->run_id), "dry-run");
+    if (r->opts->dry_run || r->st == NULL) {
+        snprintf(r->sum->run_id, sizeof(r->sum->run_id), "%s",
+                 r->opts->dry_run ? "dry-run"
+                 : r->opts->run_id ? r->opts->run_id
+                                   : "run");
         return SL_OK;
     }
     if (replay) {
-        char *name = sl_asprintf("%s:replay", r->job->id);
-        config_sha256(r->cfg->path, sha);
-        rc = sl_state_run_start(r->st, name, r->cfg->path, sha,
+        char *name = sl_asprintf("%s:replay", r->spec->id);
+        config_sha256(r->spec->config_path, sha);
+        rc = sl_state_run_start(r->st, name, r->spec->config_path, sha,
                                 r->sum->run_id, err);
         free(name);
         return rc;
     }
-    rc = sl_state_run_unfinished(r->st, r->job->id, &rec, err);
+    rc = sl_state_run_unfinished(r->st, r->spec->id, &rec, err);
     if (rc == SL_ENOTFOUND) {
-        config_sha256(r->cfg->path, sha);
-        return sl_state_run_start(r->st, r->job->id, r->cfg->path, sha,
-                                  r->sum->run_id, err);
+        config_sha256(r->spec->config_path, sha);
+        return sl_state_run_start(r->st, r->spec->id, r->spec->config_path,
+                                  sha, r->sum->run_id, err);
     }
     if (rc != SL_OK)
         return rc;
@@ -204,12 +161,13 @@ audit_stages(struct run *r, struct sl_err *err)
     size_t k;
     int rc = SL_OK;
 
-    for (k = 0; k < r->nstages && rc == SL_OK && !r->opts->dry_run; k++) {
+    for (k = 0; k < r->nstages && rc == SL_OK && !r->opts->dry_run && r->st;
+         k++) {
         char *d;
         if (r->stages[k].ops->describe == NULL)
             continue;
         d = r->stages[k].ops->describe(r->stages[k].ctx);
-        rc = sl_state_audit(r->st, r->stages[k].ops->name, r->job->id,
+        rc = sl_state_audit(r->st, r->stages[k].ops->name, r->spec->id,
                             r->sum->run_id, d ? d : "{}", err);
         free(d);
     }
@@ -223,6 +181,8 @@ end_run(struct run *r, const char *status, int do_commit)
     struct sl_err e2 = {0};
     char *cj;
 
+    if (r->st == NULL)
+        return;
     if (do_commit)
         run_commit(r, &e2);
     cj = summary_json(r->sum);
@@ -266,7 +226,7 @@ finish_run(struct run *r, uint64_t first_seq, struct sl_err *err)
         if (r->tgt[k].ctx && r->tgt[k].ops->finish &&
             (rc = r->tgt[k].ops->finish(r->tgt[k].ctx, err)) != SL_OK)
             return rc;
-    if ((rc = run_commit(r, err)) != SL_OK)
+    if ((rc = run_commit(r, err)) != SL_OK || r->st == NULL)
         return rc;
     {
         char *cj = summary_json(r->sum);
@@ -295,32 +255,29 @@ run_free(struct run *r)
     for (k = 0; k < r->nstages; k++)
         r->stages[k].ops->free(r->stages[k].ctx);
     free(r->stages);
-    sl_keys_free(r->keys);
     free(r->wq);
     free(r->done);
     free(r->qdir);
-    free(r->workdir);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv_work);
     pthread_cond_destroy(&r->cv_space);
     pthread_cond_destroy(&r->cv_done);
 }
 
-static int
-pipeline_run(const struct sl_config *cfg, struct sl_state *st,
-             const char *job_id, const struct sl_run_opts *opts,
-             const struct sl_source_ops *replay_ops, void *replay,
-             struct sl_run_summary *sum, struct sl_err *err)
+int
+sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
+                     const struct sl_run_opts *opts,
+                     struct sl_run_summary *sum, struct sl_err *err)
 {
     struct run r;
     struct sl_checkpoint ck = {0};
     json_t *ckj = NULL;
     size_t k;
-    int rc = SL_OK;
+    int rc = SL_OK, replay = 0;
 
     memset(&r, 0, sizeof(r));
     memset(sum, 0, sizeof(*sum));
-    r.cfg = cfg;
+    r.spec = spec;
     r.st = st;
     r.opts = opts;
     r.sum = sum;
@@ -328,26 +285,12 @@ pipeline_run(const struct sl_config *cfg, struct sl_state *st,
     pthread_cond_init(&r.cv_work, NULL);
     pthread_cond_init(&r.cv_space, NULL);
     pthread_cond_init(&r.cv_done, NULL);
-    r.job = sl_config_job(cfg, job_id);
-    if (r.job == NULL) {
-        rc = SL_ERR(err, SL_EUSAGE, "%s: no job named %s (see 'sluice "
-                    "jobs')", cfg->path, job_id);
-        goto out;
-    }
-    if (replay) {
-        static const struct sl_conf_node qnode = {
-            .element = (char *)"quarantine", .id = (char *)"quarantine"};
-        r.nsrc = 1;
-        r.src = sl_calloc(1, sizeof(*r.src));
-        r.src[0].node = &qnode;
-        r.src[0].ops = replay_ops;
-        r.src[0].preset = replay;
-    } else if ((rc = setup_sources(&r, err)) != SL_OK) {
-        goto out;
-    }
+    for (k = 0; k < spec->nsources; k++)
+        replay |= spec->sources[k].learn_only;
+    setup_sources(&r);
     if ((rc = setup_stages(&r, err)) != SL_OK)
         goto out;
-    if ((rc = start_run(&r, replay != NULL, &ck, err)) != SL_OK)
+    if ((rc = start_run(&r, replay, &ck, err)) != SL_OK)
         goto out;
     if ((rc = audit_stages(&r, err)) != SL_OK)
         goto out;
@@ -362,13 +305,8 @@ pipeline_run(const struct sl_config *cfg, struct sl_state *st,
     ckj = ck.sinks ? json_loads(ck.sinks, 0, NULL) : NULL;
     if ((rc = setup_targets(&r, ckj, err)) != SL_OK)
         goto out;
-    {
-        char *qbase = sl_path_resolve(cfg->base_dir, cfg->quarantine_dir
-                                                         ? cfg->quarantine_dir
-                                                         : "quarantine");
-        r.qdir = sl_path_join(qbase, sum->run_id);
-        free(qbase);
-    }
+    if (spec->qdir)
+        r.qdir = sl_path_join(spec->qdir, sum->run_id);
     for (k = 0; k < opts->nobservers; k++)
         if (opts->observers[k]->start)
             opts->observers[k]->start(opts->observers[k]->arg, sum);
@@ -401,7 +339,15 @@ sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
                 const char *job_id, const struct sl_run_opts *opts,
                 struct sl_run_summary *sum, struct sl_err *err)
 {
-    return pipeline_run(cfg, st, job_id, opts, NULL, NULL, sum, err);
+    struct sl_job_spec *spec = NULL;
+    int rc;
+
+    memset(sum, 0, sizeof(*sum));
+    if ((rc = sl_job_compile(cfg, job_id, &spec, err)) != SL_OK)
+        return rc;
+    rc = sl_pipeline_run_spec(spec, st, opts, sum, err);
+    sl_job_spec_free(spec);
+    return rc;
 }
 
 /* ---- replay: quarantined items as a source ------------------------------ */
@@ -471,7 +417,10 @@ sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
                    const int64_t *ids, size_t n, const struct sl_run_opts *opts,
                    struct sl_run_summary *sum, struct sl_err *err)
 {
+    static const struct sl_conf_node qnode = {
+        .element = (char *)"quarantine", .id = (char *)"quarantine"};
     struct replay_src rs = {0};
+    struct sl_job_spec *spec = NULL;
     const char *job = NULL;
     size_t i;
     int rc = SL_OK;
@@ -500,8 +449,20 @@ sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
         rc = SL_ERR(err, SL_EUSAGE, "nothing to replay");
         goto out;
     }
-    if ((rc = pipeline_run(cfg, st, job, opts, &replay_ops, &rs, sum, err)) !=
-        SL_OK)
+    if ((rc = sl_job_compile(cfg, job, &spec, err)) != SL_OK)
+        goto out;
+    /* the job's own sources teach the stages; the quarantine is what is
+     * run through them */
+    for (i = 0; i < spec->nsources; i++)
+        spec->sources[i].learn_only = 1;
+    spec->sources = sl_realloc(spec->sources, (spec->nsources + 1) *
+                                                  sizeof(*spec->sources));
+    memset(&spec->sources[spec->nsources], 0, sizeof(*spec->sources));
+    spec->sources[spec->nsources].node = &qnode;
+    spec->sources[spec->nsources].ops = &replay_ops;
+    spec->sources[spec->nsources].preset = &rs;
+    spec->nsources++;
+    if ((rc = sl_pipeline_run_spec(spec, st, opts, sum, err)) != SL_OK)
         goto out;
     /* Done with the old entries: delivered now, or quarantined again as
      * new entries with today's reason. */
@@ -510,6 +471,7 @@ sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
                                                  err)) != SL_OK)
             goto out;
 out:
+    sl_job_spec_free(spec);
     for (i = 0; i < rs.n; i++)
         sl_qitem_clear(&rs.q[i]);
     free(rs.q);

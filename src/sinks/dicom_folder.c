@@ -385,6 +385,11 @@ sink_put(void *vctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (it->kind != SL_ITEM_DICOM)
         return SL_OK;
     *taken = 1;
+    /* the stage that wrote the file knows its summary: no second read,
+     * and as the last target given the item, a rename instead of a copy */
+    if (it->summary_set && it->tmp_path && it->may_move)
+        return sl_sink_dicom_folder_place(vctx, it, it->summary,
+                                          it->summary_why, taken, err);
     if ((src = item_file(k, it, err)) == NULL)
         return SL_EINTERNAL;
     if (k->media != NULL)

@@ -6,6 +6,8 @@
 
 extern const struct sl_sink_ops sl_sink_fhir_files;
 extern const struct sl_sink_ops sl_sink_dicom_folder;
+/* one output per FHIR input, of its kind (sluice deid) */
+extern const struct sl_sink_ops sl_sink_fhir_mirror;
 
 struct sl_dicom_summary;
 /* The dicom-folder sink's put() for a caller that has just written the

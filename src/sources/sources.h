@@ -6,5 +6,7 @@
 
 extern const struct sl_source_ops sl_source_fhir_files;
 extern const struct sl_source_ops sl_source_dicom_folder;
+/* the inputs of a command (sluice deid), by name and content */
+extern const struct sl_source_ops sl_source_files;
 
 #endif

@@ -1,0 +1,287 @@
+/* files.c - the files source: the files and folders a command was given
+ * (`sluice deid INPUT...`), each recognised by its name and content:
+ * FHIR .json (one item: the resource or Bundle as a whole), .ndjson and
+ * .ndjson.gz (one item a line, read through the fhir-files source), DICOM
+ * Part-10 files by content, files named as DICOM that are not (bad items:
+ * the operator must see them), anything else (skipped).
+ *
+ * Node attributes: "input", once per argument, in order. Folders are
+ * walked recursively in sorted order. Items carry their input's number
+ * (rank, from 0, over all inputs; unit, from 1, over the FHIR inputs) and
+ * kind, so that targets and quarantines can keep the inputs' layout. No
+ * checkpoints: a command that reads files is run again, not resumed. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "dicom/dicom.h"
+#include "sources/sources.h"
+
+enum in_kind {
+    IN_OTHER,
+    IN_JSON,
+    IN_NDJSON,
+    IN_NDJSON_GZ,
+    IN_DICOM,
+    IN_NOT_DICOM /* named as DICOM, but not DICOM by its content */
+};
+
+struct files_src {
+    const char *id;
+    struct sl_strv paths; /* the inputs, folders expanded (never printed) */
+    size_t next;          /* the next input */
+    long nfhir;           /* FHIR inputs numbered so far */
+    void *lines;          /* an NDJSON input being read, or NULL */
+    size_t cur;           /* its number */
+    long cur_unit;
+    const char *cur_ext;
+};
+
+static enum in_kind
+kind_of(const char *path)
+{
+    int is_dicom = 0;
+
+    if (sl_str_has_suffix(path, ".ndjson.gz"))
+        return IN_NDJSON_GZ;
+    if (sl_str_has_suffix(path, ".ndjson"))
+        return IN_NDJSON;
+    if (sl_str_has_suffix(path, ".json"))
+        return IN_JSON;
+    if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
+        return IN_DICOM;
+    if (sl_dicom_named_as_dicom(path))
+        return IN_NOT_DICOM;
+    return IN_OTHER;
+}
+
+static void
+files_close(void *ctx)
+{
+    struct files_src *s = ctx;
+
+    if (s == NULL)
+        return;
+    if (s->lines)
+        sl_source_fhir_files.close(s->lines);
+    sl_strv_free(&s->paths);
+    free(s);
+}
+
+static int
+files_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+           const char *checkpoint, void **ctx, struct sl_err *err)
+{
+    struct files_src *s = sl_calloc(1, sizeof(*s));
+    size_t a, n = 0;
+    int rc = SL_OK;
+
+    (void)cfg;
+    (void)checkpoint; /* never resumed */
+    s->id = node->id ? node->id : "input";
+    for (a = 0; a < node->nattr && rc == SL_OK; a++) {
+        const char *p = node->values[a];
+        struct sl_strv files = {0};
+        size_t j;
+
+        if (strcmp(node->names[a], "input") != 0)
+            continue;
+        n++;
+        if (!sl_path_exists(p)) {
+            rc = SL_ERR(err, SL_EUSAGE, "input %zu does not exist", n);
+        } else if (sl_path_is_dir(p)) {
+            if ((rc = sl_dir_walk(p, &files, err)) == SL_OK)
+                for (j = 0; j < files.n; j++)
+                    sl_strv_push_owned(&s->paths,
+                                       sl_path_join(p, files.v[j]));
+            sl_strv_free(&files);
+        } else {
+            sl_strv_push(&s->paths, p);
+        }
+    }
+    if (rc != SL_OK) {
+        files_close(s);
+        return rc;
+    }
+    *ctx = s;
+    return SL_OK;
+}
+
+static struct sl_item *
+item_at(struct files_src *s, size_t i, enum sl_item_kind kind)
+{
+    struct sl_item *it = sl_item_new(kind);
+
+    it->source = s->id;
+    it->rank = (long)i;
+    it->pos = sl_asprintf("file %zu", i + 1);
+    it->origin = sl_strdup(s->paths.v[i]);
+    return it;
+}
+
+/* A .json input as one item: the resource or Bundle whole, its bytes kept
+ * for the quarantine (which keeps what came in, not a half-done copy). */
+static struct sl_item *
+json_item(struct files_src *s, size_t i)
+{
+    struct sl_item *it;
+    char *raw = NULL;
+    size_t len = 0;
+    json_error_t je;
+    json_t *doc;
+
+    if (sl_file_read(s->paths.v[i], &raw, &len, NULL) != SL_OK) {
+        it = item_at(s, i, SL_ITEM_BAD);
+        it->rtype = sl_strdup("unreadable");
+        it->quarantine_ext = ".reason-only";
+        sl_item_quarantine(it, "read", "cannot read the file");
+        return it;
+    }
+    doc = json_loadb(raw, len, 0, &je);
+    if (doc == NULL || !json_is_string(json_object_get(doc, "resourceType"))) {
+        char why[160];
+        const char *near = strstr(je.text, " near ");
+        if (doc)
+            snprintf(why, sizeof(why), "not a FHIR resource: no resourceType");
+        else
+            snprintf(why, sizeof(why),
+                     "malformed JSON at line %d column %d: %.*s", je.line,
+                     je.column,
+                     (int)(near ? (size_t)(near - je.text) : strlen(je.text)),
+                     je.text);
+        json_decref(doc);
+        it = item_at(s, i, SL_ITEM_BAD);
+        it->rtype = sl_strdup("unreadable");
+        it->quarantine_ext = ".json";
+        sl_item_quarantine(it, "read", "%s", why);
+        it->raw = raw;
+        it->raw_len = len;
+        return it;
+    }
+    it = item_at(s, i, SL_ITEM_FHIR);
+    it->whole = 1;
+    it->rtype = sl_strdup(json_string_value(json_object_get(doc, "resourceType")));
+    it->resource = doc;
+    it->quarantine_ext = ".json";
+    it->raw = raw; /* what the quarantine keeps */
+    it->raw_len = len;
+    return it;
+}
+
+/* Replaces "file 1" at the start of the item's position and reason. */
+static void
+reposition(struct sl_item *it, size_t n)
+{
+    char **fields[2] = {&it->pos, &it->reason};
+    size_t k;
+
+    for (k = 0; k < 2; k++) {
+        char *v = *fields[k], *nv;
+        if (v == NULL || strncmp(v, "file 1", 6) != 0 ||
+            (v[6] != ' ' && v[6] != ':' && v[6] != '\0'))
+            continue;
+        nv = sl_asprintf("file %zu%s", n, v + 6);
+        free(v);
+        *fields[k] = nv;
+    }
+}
+
+static int
+open_lines(struct files_src *s, size_t i, struct sl_err *err)
+{
+    char *names[] = {(char *)"path"}, *values[] = {s->paths.v[i]};
+    struct sl_conf_node node = {0};
+
+    node.id = (char *)s->id;
+    node.nattr = 1;
+    node.names = names;
+    node.values = values;
+    return sl_source_fhir_files.open(NULL, &node, NULL, &s->lines, err);
+}
+
+static int
+files_next(void *ctx, struct sl_item **out, struct sl_err *err)
+{
+    struct files_src *s = ctx;
+    int rc;
+
+    *out = NULL;
+    for (;;) {
+        size_t i;
+
+        if (s->lines != NULL) {
+            struct sl_item *it = NULL;
+            if ((rc = sl_source_fhir_files.next(s->lines, &it, err)) != SL_OK)
+                return rc;
+            if (it != NULL) {
+                /* the input was read alone: "file 1 line L" becomes
+                 * "file N line L", N its number among the inputs */
+                reposition(it, s->cur + 1);
+                it->source = s->id;
+                it->rank = (long)s->cur;
+                it->unit = s->cur_unit;
+                it->unit_ext = s->cur_ext;
+                it->quarantine_ext = ".ndjson";
+                free(it->origin);
+                it->origin = sl_strdup(s->paths.v[s->cur]);
+                free(it->checkpoint);
+                it->checkpoint = NULL;
+                *out = it;
+                return SL_OK;
+            }
+            sl_source_fhir_files.close(s->lines);
+            s->lines = NULL;
+        }
+        if (s->next >= s->paths.n)
+            return SL_OK;
+        i = s->next++;
+        switch (kind_of(s->paths.v[i])) {
+        case IN_JSON:
+            *out = json_item(s, i);
+            (*out)->unit = ++s->nfhir;
+            (*out)->unit_ext = ".json";
+            return SL_OK;
+        case IN_NDJSON:
+        case IN_NDJSON_GZ:
+            s->cur = i;
+            s->cur_unit = ++s->nfhir;
+            s->cur_ext = sl_str_has_suffix(s->paths.v[i], ".gz") ? ".ndjson.gz"
+                                                                 : ".ndjson";
+            if ((rc = open_lines(s, i, err)) != SL_OK)
+                return rc;
+            continue;
+        case IN_DICOM:
+            *out = item_at(s, i, SL_ITEM_DICOM);
+            (*out)->path = sl_strdup(s->paths.v[i]);
+            (*out)->rtype = sl_strdup("DICOM");
+            (*out)->unit_ext = (*out)->quarantine_ext = ".dcm";
+            return SL_OK;
+        case IN_NOT_DICOM:
+            /* meant as DICOM, so not skipped: the operator must see it */
+            *out = item_at(s, i, SL_ITEM_BAD);
+            (*out)->rtype = sl_strdup("DICOM");
+            (*out)->unit_ext = (*out)->quarantine_ext = ".dcm";
+            sl_item_quarantine(*out, "read", "%s", SL_DICOM_NOT_DICOM);
+            return SL_OK;
+        case IN_OTHER:
+            *out = item_at(s, i, SL_ITEM_SKIP);
+            return SL_OK;
+        }
+    }
+}
+
+static void
+files_progress(void *ctx, uint64_t *done, uint64_t *total)
+{
+    struct files_src *s = ctx;
+
+    *done = s->lines ? s->next - 1 : s->next;
+    *total = s->paths.n;
+}
+
+const struct sl_source_ops sl_source_files = {
+    "files", files_open, files_next, files_close, files_progress,
+};
