@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "cli/cli.h"
+#include "common/hash.h"
 #include "config/config.h"
 #include "deid/dicom_deid.h"
 #include "deid/fhir.h"
@@ -871,16 +872,6 @@ out:
     return rc;
 }
 
-static uint64_t
-uid_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* The slot of h (under r->mu); grows the table at three quarters. */
 static struct owner *
 owner_slot(struct deid_run *r, uint64_t h)
@@ -926,9 +917,9 @@ place_dicom(struct deid_run *r, size_t i, struct sl_item *it,
                                     info->written_why, taken, err);
     if (info->written == NULL)
         return rc;
-    o = owner_slot(r, uid_hash(info->written->sop_uid));
+    o = owner_slot(r, sl_fnv1a64(info->written->sop_uid));
     if (rc == SL_OK && o->input1 == 0) {
-        o->h = uid_hash(info->written->sop_uid);
+        o->h = sl_fnv1a64(info->written->sop_uid);
         o->input1 = i + 1;
         r->owners_n++;
     } else if (rc == SL_EQUARANTINE && o->input1 > i + 1 &&

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/hash.h"
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
 #include "deid/fhir_scan.h"
@@ -192,13 +193,11 @@ struct sl_fhir_deid {
 
 /* ---- map ---- */
 
+/* FNV-1a from the short seed (common/hash.h) */
 static uint64_t
 hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return sl_fnv1a64_cont(SL_FNV1A64_OFFSET_SHORT, s);
 }
 
 /* hash_str of a string that goes on with s, from the hash h of what
@@ -206,9 +205,7 @@ hash_str(const char *s)
 static uint64_t
 hash_cont(uint64_t h, const char *s)
 {
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return sl_fnv1a64_cont(h, s);
 }
 
 static size_t
@@ -2080,7 +2077,7 @@ resolve_c(struct el *e, const char *base, uint64_t hb, size_t blen,
     }
     if (tab == NULL || blen + 1 + klen + 1 > sizeof(x->bk))
         goto uncached;
-    h = hash_cont(hb * 1099511628211ULL, key) | 1;
+    h = hash_cont(hb * SL_FNV1A64_PRIME, key) | 1;
     x = &tab[h & (RC_SIZE - 1)];
     if (x->h == h && x->blen == blen && x->klen == klen &&
         memcmp(x->bk, base, blen) == 0 &&

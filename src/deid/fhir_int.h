@@ -55,9 +55,6 @@ void sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len);
 /* Shifts by days, keeping the precision: a year is shifted as its 2 July,
  * a month as its 15th; times of day and zones are kept. */
 void sl_fhir_date_shift(struct sl_fhir_date *dt, int days);
-/* Days since 1970-01-01 of a civil date, and back. */
-long sl_fhir_days_from_civil(int y, int m, int d);
-void sl_fhir_civil_from_days(long z, int *y, int *m, int *d);
 /* Completed years from birth (b) to date (t), month and day taken as 1
  * where missing. */
 int sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t);

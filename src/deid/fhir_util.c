@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "common/date.h"
+#include "common/hash.h"
 #include "deid/fhir_int.h"
 
 /* ---- type table ---- */
@@ -19,13 +21,11 @@ static uint32_t *row_index; /* row number + 1; 0 is empty */
 static size_t row_index_cap;
 static pthread_once_t row_once = PTHREAD_ONCE_INIT;
 
+/* FNV-1a from the short seed (common/hash.h) */
 static uint64_t
 str_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return sl_fnv1a64_cont(SL_FNV1A64_OFFSET_SHORT, s);
 }
 
 static void
@@ -218,40 +218,11 @@ sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len)
     }
 }
 
-/* Howard Hinnant's civil calendar algorithms (public domain). */
-long
-sl_fhir_days_from_civil(int y, int m, int d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (long)y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void
-sl_fhir_civil_from_days(long z, int *y, int *m, int *d)
-{
-    long era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 void
 sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
 {
     int m = dt->m, d = dt->d;
+    long y;
 
     if (dt->prec == SL_FD_YEAR) {
         m = 7;
@@ -259,8 +230,8 @@ sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
     } else if (dt->prec == SL_FD_MONTH) {
         d = 15;
     }
-    sl_fhir_civil_from_days(sl_fhir_days_from_civil(dt->y, m, d) + days, &dt->y,
-                            &m, &d);
+    sl_civil_from_days(sl_days_from_civil(dt->y, m, d) + days, &y, &m, &d);
+    dt->y = (int)y;
     if (dt->prec >= SL_FD_MONTH)
         dt->m = m;
     if (dt->prec >= SL_FD_DAY)
@@ -345,16 +316,8 @@ lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-#define FNV_OFF   1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t
-fnv_step(uint64_t h, unsigned char c)
-{
-    return (h ^ c) * FNV_PRIME;
-}
-
-/* The stored form of a value: its lowercased FNV-1a hash (h) with its
+/* The stored form of a value: its lowercased FNV-1a hash (h, from the
+ * short seed of common/hash.h) with its
  * length mixed in; never 0, which marks an empty slot. Only hashes are
  * kept, not the values: less memory per patient and no patient data in
  * the set. Two values with the same 64-bit hash are taken as one, which
@@ -362,7 +325,7 @@ fnv_step(uint64_t h, unsigned char c)
 static uint64_t
 vkey(uint64_t h, size_t n)
 {
-    uint64_t k = (h ^ (uint64_t)n) * FNV_PRIME;
+    uint64_t k = (h ^ (uint64_t)n) * SL_FNV1A64_PRIME;
     return k ? k : 1;
 }
 
@@ -417,8 +380,8 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
         return;
     if ((s->n + 1) * 4 > s->cap * 3)
         vset_grow(s);
-    for (h = FNV_OFF, i = 0; i < n; i++)
-        h = fnv_step(h, lower((unsigned char)v[i]));
+    for (h = SL_FNV1A64_OFFSET_SHORT, i = 0; i < n; i++)
+        h = sl_fnv1a64_step(h, lower((unsigned char)v[i]));
     k = vkey(h, n);
     at = slot_of(s, k);
     if (s->slot[at] != 0)
@@ -432,8 +395,9 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
        * or a digit (the whole value when it is one word) */
         size_t w;
         unsigned b;
-        for (h = FNV_OFF, w = 0; w < n && is_word((unsigned char)v[w]); w++)
-            h = fnv_step(h, lower((unsigned char)v[w]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, w = 0;
+             w < n && is_word((unsigned char)v[w]); w++)
+            h = sl_fnv1a64_step(h, lower((unsigned char)v[w]));
         b = word_bit(vkey(h, w));
         s->words[b >> 3] |= (unsigned char)(1u << (b & 7));
     }
@@ -486,16 +450,18 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
         /* a value that matches here starts with the word that starts
          * here (matches end at word boundaries): most words start none,
          * and then the longer look below is not needed */
-        for (h = FNV_OFF, we = i; we < len && is_word(t[we]); we++)
-            h = fnv_step(h, lower(t[we]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, we = i; we < len && is_word(t[we]);
+             we++)
+            h = sl_fnv1a64_step(h, lower(t[we]));
         k = word_bit(vkey(h, we - i));
         if (!(s->words[k >> 3] & (1u << (k & 7)))) {
             i = we; /* t[we] is not a word character, or the end */
             continue;
         }
         best = 0;
-        for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
-            h = fnv_step(h, lower(t[j]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, j = i; j < len && j - i < s->maxlen;
+             j++) {
+            h = sl_fnv1a64_step(h, lower(t[j]));
             if (!is_word(t[j]) || (j + 1 < len && is_word(t[j + 1])))
                 continue;
             if (s->slot[slot_of(s, vkey(h, j + 1 - i))] != 0)
