@@ -32,7 +32,7 @@
 #include "config/config.h"
 #include "deid/dicom_deid.h"
 #include "deid/fhir.h"
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 #include "deid/profile.h"
 #include "dicom/dicom.h"
 #include "keys/keys.h"
@@ -292,7 +292,7 @@ learn_file(struct deid_run *r, size_t i, struct sl_err *err)
 /* ---- NDJSON read directly (both passes) ----
  * Lines are read as the fhir-files source reads them (gzread, split on
  * '\n', trailing CR/LF dropped, blank lines skipped) and each is scanned
- * into a tape (deid/fhir_scan.h): pass 1 learns from the tape, pass 2
+ * into a tape (fhir/jtape.h): pass 1 learns from the tape, pass 2
  * builds the jansson document from it. A line the scanner leaves to
  * jansson is parsed by json_loadb as the source parses it, and a bad line
  * is reported with the source's words and positions. */

@@ -1,6 +1,6 @@
 /* fhir.c - the FHIR R4 de-identification engine (see fhir.h): compiles the
  * <fhir> rules of a profile chain, learns patients in pass 1 and rewrites
- * resources in pass 2, guided by the R4 type table (fhir_types.c).
+ * resources in pass 2, guided by the R4 type table (src/fhir/fhir.h).
  *
  * How an element is judged. Every element of a resource has a canonical
  * path ("Observation.value[x].value"), a path inside its data type when it
@@ -29,7 +29,7 @@
 #include "common/hash.h"
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 
 enum fd_method {
     FD_KEEP,
@@ -845,7 +845,7 @@ patient_of(const struct sl_fhir_deid *d, const json_t *res)
 }
 
 /* ---- pass 1 ----
- * Learning reads a tape (fhir_scan.h): NDJSON lines are scanned straight
+ * Learning reads a tape (fhir/jtape.h): NDJSON lines are scanned straight
  * into one, other inputs are jansson documents turned into one. */
 
 static const char *
@@ -1536,7 +1536,7 @@ cap_birth(const struct res *r, struct sl_fhir_date *b, int shift, int year_only)
         return;
     if (shift)
         sl_fhir_date_shift(&last, shift);
-    if (sl_fhir_age_at(b, &last) <= 89)
+    if (sl_fhir_date_age_at(b, &last) <= 89)
         return;
     b->y = last.y - 90;
     if (year_only)
