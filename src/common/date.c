@@ -12,9 +12,9 @@ sl_days_from_civil(long y, int m, int d)
 
     y -= m <= 2;
     era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;                                     /* [0, 399] */
-    doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;   /* [0, 365] */
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;             /* [0, 146096] */
+    yoe = y - era * 400;                                   /* [0, 399] */
+    doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 

@@ -120,8 +120,7 @@ sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
 }
 
 int
-sl_fhir_date_age_at(const struct sl_fhir_date *b,
-                    const struct sl_fhir_date *t)
+sl_fhir_date_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t)
 {
     int age = t->y - b->y;
     if (t->m < b->m || (t->m == b->m && t->d < b->d))

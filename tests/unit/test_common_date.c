@@ -21,9 +21,11 @@ test_days_known(void **state)
     assert_int_equal(sl_days_from_civil(2000, 2, 29), 11016);
     assert_int_equal(sl_days_from_civil(2000, 3, 1), 11017);
     assert_int_equal(sl_days_from_civil(1900, 3, 1) -
-                         sl_days_from_civil(1900, 2, 28), 1); /* not leap */
+                         sl_days_from_civil(1900, 2, 28),
+                     1); /* not leap */
     assert_int_equal(sl_days_from_civil(2024, 3, 1) -
-                         sl_days_from_civil(2024, 2, 28), 2); /* leap */
+                         sl_days_from_civil(2024, 2, 28),
+                     2); /* leap */
     assert_int_equal(sl_days_from_civil(0, 3, 1), -719468);
     /* a day past the end of the month goes on into the next */
     assert_int_equal(sl_days_from_civil(2021, 2, 31),
