@@ -59,7 +59,8 @@ char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
  * fhir_learn.c is pass 1; pass 2 is fhir_walk.c (the tree walk), with
  * fhir_call.c (the state of one call and rule matching) and fhir_method.c
  * (what the methods make of a value); fhir_write.c writes the result with
- * the leak scan; fhir.c is the Provenance and --explain. */
+ * the leak scan; fhir.c is the Provenance and --explain; fhir_util.c
+ * holds the transforms and the learned-value set declared above. */
 
 enum fd_method {
     FD_KEEP,
