@@ -27,7 +27,7 @@ nodist_EXTRA_tests_fuzz_fuzz_deid_fhir_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/deid_fhir_fuzz.sh
 EXTRA_DIST += tests/integration/deid_fhir_fuzz.sh
 
-# the NDJSON line reader of sluice deid (src/deid/fhir_scan.c), checked
+# the NDJSON line reader of sluice deid (src/fhir/jtape.c), checked
 # against jansson (make fuzz FUZZ_RUN=fhir_scan); its seeds replayed in
 # make check
 check_PROGRAMS += tests/fuzz/fuzz_fhir_scan

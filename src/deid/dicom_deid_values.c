@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/date.h"
 #include "deid/dicom_deid_int.h"
 
 static const struct {
@@ -55,39 +56,6 @@ sl_dd_action_name(int a)
 }
 
 /* ---- dates ------------------------------------------------------------ */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long
-days_from_civil(long y, unsigned m, unsigned d)
-{
-    long era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-static void
-civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-    long era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    *y = (long)yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y += *m <= 2;
-}
 
 static int
 all_digits(const char *s, size_t n)
@@ -137,7 +105,13 @@ shift_one(const char *s, size_t n, int days, struct sl_buf *out)
         d = num(s + 6, 2);
     if (m < 1 || m > 12 || d < 1 || d > 31)
         return -1;
-    civil_from_days(days_from_civil(y, m, d) + days, &y, &m, &d);
+    {
+        int cm, cd;
+        sl_civil_from_days(sl_days_from_civil(y, (int)m, (int)d) + days, &y,
+                           &cm, &cd);
+        m = (unsigned)cm;
+        d = (unsigned)cd;
+    }
     if (y < 0 || y > 9999)
         return -1;
     if (digits == 4)

@@ -39,7 +39,7 @@ int sl_fhir_deid_learn(struct sl_fhir_deid *d, const json_t *resource,
 int sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
                           long rank, struct sl_err *err);
 
-/* The same for a resource read by sl_jtape_parse (fhir_scan.h): what
+/* The same for a resource read by sl_jtape_parse (fhir/jtape.h): what
  * learning its jansson document would learn, without building it. */
 int sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
                             long rank, struct sl_err *err);

@@ -1,66 +1,20 @@
 /* fhir_int.h - internals of the FHIR de-identification engine shared by
- * fhir.c, fhir_util.c and the generated type table fhir_types.c. Not a
- * public header: the API is fhir.h. */
+ * its files. Not a public header: the API is fhir.h. The FHIR knowledge
+ * it uses (type table, dates, the JSON tape) is src/fhir/. */
 #ifndef SL_DEID_FHIR_INT_H
 #define SL_DEID_FHIR_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* ---- the R4 type table (fhir_types.c, generated) ------------------------
- * path: "Observation.value[x]", "HumanName.family", or a bare type or
- * resource name. types: type codes joined by '|'; "@Path" for a
- * contentReference (the element has the children of Path); for bare names
- * "=resource", "=complex" or "=primitive". Sorted by strcmp(path). */
-struct sl_fhir_type_row {
-    const char *path;
-    const char *types;
-};
-extern const struct sl_fhir_type_row sl_fhir_type_rows[];
-extern const size_t sl_fhir_type_nrows;
+#include <jansson.h>
 
-/* The types of path, or NULL. The returned string is static. */
-const char *sl_fhir_type_lookup(const char *path);
-/* 1 if name is a resource type (Patient, Bundle...). */
-int sl_fhir_type_is_resource(const char *name);
-/* 1 if name is a complex data type (HumanName, Quantity...). */
-int sl_fhir_type_is_complex(const char *name);
-
-/* Resolves JSON key under the table path base ("Observation",
- * "Observation.component", "HumanName"). On success fills canon (the
- * table path of the element, "Observation.value[x]"), type (the one type
- * code that applies: for a choice, the one the key names) and returns 1;
- * returns 0 for a key FHIR R4 does not define there. */
-int sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
-                         size_t canon_len, char *type, size_t type_len);
-
-/* ---- dates (fhir_util.c) ------------------------------------------------ */
-enum sl_fhir_date_prec {
-    SL_FD_BAD = 0,
-    SL_FD_YEAR,
-    SL_FD_MONTH,
-    SL_FD_DAY,
-    SL_FD_TIME /* date and time of day, with or without a zone */
-};
-struct sl_fhir_date {
-    int prec;
-    int y, m, d;
-    const char *rest; /* "T..." of the original, when prec is SL_FD_TIME */
-};
-/* Parses a FHIR date, dateTime or instant. Returns prec (SL_FD_BAD when
- * it is not one). rest points into s. */
-int sl_fhir_date_parse(const char *s, struct sl_fhir_date *out);
-/* Writes date at its own precision (rest appended for SL_FD_TIME). */
-void sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len);
-/* Shifts by days, keeping the precision: a year is shifted as its 2 July,
- * a month as its 15th; times of day and zones are kept. */
-void sl_fhir_date_shift(struct sl_fhir_date *dt, int days);
-/* Days since 1970-01-01 of a civil date, and back. */
-long sl_fhir_days_from_civil(int y, int m, int d);
-void sl_fhir_civil_from_days(long z, int *y, int *m, int *d);
-/* Completed years from birth (b) to date (t), month and day taken as 1
- * where missing. */
-int sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t);
+#include "common/common.h"
+#include "common/hash.h"
+#include "deid/fhir.h"
+#include "fhir/fhir.h"
 
 /* ---- small transforms ---------------------------------------------------- */
 /* ZIP code to its first 3 digits, "000" for the prefixes of areas of
@@ -98,5 +52,343 @@ char *sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
 int sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text);
 char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
                                 const char *repl);
+
+/* ==== the engine (fhir*.c) ==============================================
+ * fhir_compile.c compiles the profile chain into an engine; fhir_map.c is
+ * pass 1's string map; fhir_ref.c finds the patient of a resource;
+ * fhir_learn.c is pass 1; pass 2 is fhir_walk.c (the tree walk), with
+ * fhir_call.c (the state of one call and rule matching) and fhir_method.c
+ * (what the methods make of a value); fhir_write.c writes the result with
+ * the leak scan; fhir.c is the Provenance and --explain; fhir_util.c
+ * holds the transforms and the learned-value set declared above. */
+
+enum fd_method {
+    FD_KEEP,
+    FD_DESCEND,
+    FD_REMOVE,
+    FD_EMPTY,
+    FD_REPLACE,
+    FD_PSEUDONYMISE,
+    FD_UID,
+    FD_DATE_SHIFT,
+    FD_GENERALISE,
+    FD_PERTURB,
+    FD_ENCRYPT,
+    FD_SCRUB,
+    FD_NMETHODS
+};
+
+/* The names of the methods as profiles write them (fhir_method.c). */
+extern const char *const fhir_method_names[FD_NMETHODS];
+
+enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE };
+
+struct fd_count {
+    char *path;
+    uint64_t hash; /* of path: merging compares it first */
+    long n;
+};
+
+struct fd_rule {
+    char *id;
+    int method;
+    int sel;
+    char *target;    /* URL, canonical path, or type */
+    char *ctype;     /* a path written with a concrete choice: its type */
+    char *value;     /* replace */
+    double bound;    /* perturb */
+    int bound_pct;   /* bound is a percentage of the value */
+    char *system;    /* condition: the object's system (trailing '*': prefix) */
+    char *type_code; /* condition: a code of the object's type.coding */
+    char *code;      /* condition: the object's code (Quantity.code "a") */
+    int doc;         /* index in the chain; -1 for the built-in pseudo rules */
+    uint64_t hash;   /* of target, to skip most strcmp calls */
+    struct fd_count *counts; /* explain; guarded by the engine's lock */
+    size_t ncounts, capcounts;
+};
+
+/* A patient learned in pass 1. */
+struct fd_patient {
+    char *mrn;        /* the identifier the date shift derives from, or
+                       * NULL (in the map's chunks) */
+    int32_t mrn_rank; /* the rank of the input it came from */
+    int32_t latest;   /* latest full date of the record (packed), 0: none */
+};
+
+/* An Encounter seen in pass 1, so that a resource that names only its
+ * encounter reaches the encounter's patient: the patient ("Patient/id",
+ * NULL until the Encounter itself is learned) and, until then, the latest
+ * full date of the resources that named it. */
+struct fd_encounter {
+    const char *patient; /* the key of d->patients (stable until freed) */
+    int32_t rank;        /* of the input the Encounter came from */
+    int32_t latest;      /* fhir_day_pack */
+};
+
+/* A Bundle entry's fullUrl: what it names, from the input of that rank. */
+struct fd_urn {
+    char *ref; /* "Type/id" */
+    long rank;
+};
+
+/* Keys and values of a map live in chunks freed with it: one allocation
+ * per 64 KiB instead of two per entry (pass 1 keeps an entry per patient
+ * and per encounter, and malloc's own overhead was a fifth of that). */
+struct fd_chunk {
+    struct fd_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* A string-keyed map (open addressing); values come from fhir_map_alloc, and
+ * what they point to is freed by the map's user through free_val. */
+struct fd_map {
+    char **keys;
+    void **vals;
+    size_t cap, n;
+    struct fd_chunk *chunks;
+};
+
+struct sl_fhir_deid {
+    const struct sl_keys *keys;
+    char *chain_desc;
+    struct sl_strv doc_names; /* "basic 1" per chain document */
+    struct fd_rule *rules;    /* nrules, then the two pseudo rules */
+    size_t nrules;
+    /* rules by the hash of their target: bucket heads and chains of rule
+     * indexes, highest index first (-1 ends) */
+    int *bucket, *chain;
+    size_t nbuckets;
+    char *security_code;
+    char *pid_system;
+    int shift_min, shift_max;
+    unsigned char enc_key[32];
+    int has_enc_key;
+    struct fd_map patients;   /* "Patient/id" -> struct fd_patient */
+    struct fd_map urns;       /* "urn:uuid:..." -> struct fd_urn */
+    struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
+    struct sl_fhir_vset values;
+    pthread_mutex_t lock;
+    pthread_mutex_t learn_lock; /* pass 1 on several threads */
+    int no_counts; /* nobody will ask for --explain: count nothing */
+};
+
+#define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
+#define R_UNKNOWN(d) ((int)(d)->nrules + 1) /* not defined in R4 */
+
+#define DAR_URL       "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#define REDACTED_TEXT "[redacted]"
+
+/* ---- small helpers ---- */
+
+/* FNV-1a from the short seed (common/hash.h) */
+static inline uint64_t
+fhir_hash(const char *s)
+{
+    return sl_fnv1a64_cont(SL_FNV1A64_OFFSET_SHORT, s);
+}
+
+/* fhir_hash of a string that goes on with s, from the hash h of what
+ * came before */
+static inline uint64_t
+fhir_hash_cont(uint64_t h, const char *s)
+{
+    return sl_fnv1a64_cont(h, s);
+}
+
+static inline const char *
+fhir_jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* a, b and c joined (no printf: this runs for every reference and id);
+ * n: the bytes of a to take. Caller frees. */
+static inline char *
+fhir_join3(const char *a, size_t n, const char *b, const char *c)
+{
+    size_t lb = strlen(b), lc = strlen(c);
+    char *t = sl_malloc(n + lb + lc + 1);
+
+    memcpy(t, a, n);
+    memcpy(t + n, b, lb);
+    memcpy(t + n + lb, c, lc + 1);
+    return t;
+}
+
+#define FHIR_JOIN(a, b, c) fhir_join3((a), strlen(a), (b), (c))
+
+/* "YYYY-MM-DD" (a date that parsed to the day) as YYYYMMDD, "" as 0: in
+ * the order of the strings, in 4 bytes instead of 11 per patient and per
+ * encounter. */
+static inline int32_t
+fhir_day_pack(const char *s)
+{
+    int32_t v = 0;
+    int i;
+
+    if (s[0] == '\0')
+        return 0;
+    for (i = 0; i < 10; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static inline void
+fhir_day_unpack(int32_t v, char out[11])
+{
+    int i;
+
+    if (v <= 0) {
+        out[0] = '\0';
+        return;
+    }
+    for (i = 9; i >= 0; i--) {
+        if (i == 4 || i == 7) {
+            out[i] = '-';
+            continue;
+        }
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    out[10] = '\0';
+}
+
+/* ---- the map (fhir_map.c) ---- */
+
+/* The value of k, or NULL. */
+void *fhir_map_get(const struct fd_map *m, const char *k);
+/* size zeroed bytes that live as long as m (8-byte aligned). */
+void *fhir_map_alloc(struct fd_map *m, size_t size);
+/* Returns the slot's value pointer for k, creating an empty slot (the
+ * key is copied into the map's chunks). */
+void **fhir_map_put(struct fd_map *m, const char *k);
+/* Frees the map, free_val (when not NULL) on every value; the chunks are
+ * wiped. m is left empty, ready for use again. */
+void fhir_map_free(struct fd_map *m, void (*free_val)(void *));
+
+/* ---- references (fhir_ref.c) ---- */
+
+/* The members that name a resource's patient, and its encounter. */
+extern const char *const fhir_ref_pat_keys[3];
+extern const char *const fhir_ref_enc_keys[2];
+/* The "Encounter/id" that refs (the references of encounter and of
+ * context; NULL when absent) name, or NULL (caller frees). */
+char *fhir_ref_encounter(const struct sl_fhir_deid *d,
+                         const char *const refs[2]);
+/* The reference of subject, patient or beneficiary (prefs) as
+ * "Patient/id"; else the patient of the Encounter that erefs name, as
+ * learned in pass 1; or NULL. Caller frees. */
+char *fhir_ref_patient(const struct sl_fhir_deid *d, const char *const prefs[3],
+                       const char *const erefs[2]);
+/* fhir_ref_patient with the references of the jansson resource res. */
+char *fhir_ref_patient_json(const struct sl_fhir_deid *d, const json_t *res);
+
+/* ==== pass 2 ============================================================ */
+
+#define PATHLEN 1024 /* the paths of pass 2 */
+
+struct lcount {
+    int rule;
+    uint64_t hash; /* of path */
+    char *path;
+    long n;
+};
+
+/* One call of sl_fhir_deid_resource. */
+struct call {
+    struct sl_fhir_deid *d;
+    struct lcount *lc;
+    size_t nlc, caplc;
+    int rc;    /* first failure (quarantine, key error) */
+    int depth; /* resources within resources (Bundle, contained) */
+    struct sl_err *err;
+    char path[PATHLEN];  /* concrete resource path, for explain */
+    char cpath[PATHLEN]; /* canonical resource path */
+    char tpath[PATHLEN]; /* canonical path inside the data type, or "" */
+    /* hashes of cpath, of its part from the first '.' (has_rel: there is
+     * one) and of tpath, kept as they change: rules are found by them */
+    struct phash {
+        uint64_t hc, hrel, ht;
+        int has_rel;
+    } ph;
+    /* pseudonyms already computed in this call (a Bundle names its
+     * patient and encounter many times): hash of domain and value */
+    struct {
+        uint64_t h;
+        char *v;
+        const char *domain;
+        char ps[SL_PSEUDONYM_LEN + 1];
+    } memo[64];
+};
+
+/* The resource being walked. */
+struct res {
+    const char *type;
+    char *self; /* "Type/id", or NULL */
+    int contained;
+    const struct fd_patient *pat;
+    char *pat_ref; /* "Patient/id" */
+    int shift, have_shift;
+};
+
+/* The element being judged. */
+struct el {
+    const char *key;
+    char type[64];
+    char base[320];  /* table path of its children */
+    char canon[320]; /* table path of the element */
+    int cref;        /* a contentReference: its children are base's */
+    int root;        /* a direct child of the resource */
+    json_t *parent;
+};
+
+enum { ACT_KEEP, ACT_REMOVE };
+
+/* ---- one call (fhir_call.c) ---- */
+
+/* Counts one use of rule at c->path, for --explain (nothing when rule < 0
+ * or nobody will ask). */
+void fhir_call_count(struct call *c, int rule);
+/* Adds the call's counts to the engine's, under its lock. */
+void fhir_call_merge_counts(struct call *c);
+/* c->ph from the paths as they are. */
+void fhir_call_hash_paths(struct call *c);
+/* Appends sep and s to the path buf (PATHLEN bytes); returns the old
+ * length, to cut back to, or -1 when it does not fit (buf unchanged). */
+int fhir_call_push(char *buf, const char *sep, const char *s);
+/* The index of the rule for element e of value v at the call's paths, or
+ * -1 (see fhir.c for the order). */
+int fhir_call_match(const struct call *c, const struct el *e, const json_t *v);
+/* Records the call's first failure (later ones are dropped) and returns
+ * the code of the first. The message must hold no patient data. */
+int fhir_call_fail(struct call *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- methods (fhir_method.c) ----
+ * Each returns the new value (a new reference), or NULL: the element goes
+ * (or, after fhir_call_fail, the resource is quarantined). */
+
+json_t *fhir_method_pseudonymise(struct call *c, struct res *r,
+                                 const struct el *e, const char *s);
+json_t *fhir_method_date_shift(struct call *c, struct res *r,
+                               const struct el *e, const char *s);
+json_t *fhir_method_generalise(struct call *c, struct res *r,
+                               const struct el *e, json_t *v);
+json_t *fhir_method_perturb(struct call *c, const struct res *r,
+                            const struct fd_rule *rule, json_t *v);
+json_t *fhir_method_encrypt(struct call *c, const char *s);
+json_t *fhir_method_scrub_attachment(struct call *c, const struct el *e,
+                                     const char *b64);
+/* {"extension": [data-absent-reason "masked"]} */
+json_t *fhir_method_dar_masked(void);
+
+/* ---- the walk (fhir_walk.c) ---- */
+
+/* De-identifies one resource (top level, Bundle entry or contained).
+ * Returns 1 when it stays, 0 when it must go. */
+int fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
+                       int contained);
 
 #endif

@@ -1,280 +1,15 @@
-/* fhir_util.c - the FHIR engine's helpers: type table look-ups, FHIR
- * dates, ZIP codes, and the set of learned values used to scrub free text
- * and to scan the output for leaks (see fhir_int.h). */
+/* fhir_util.c - the FHIR engine's helpers: ZIP codes, UUIDs from
+ * pseudonyms, and the set of learned values used to scrub free text and
+ * to scan the output for leaks (see fhir_int.h). The type table and FHIR
+ * dates are in src/fhir/. */
 #include "config.h"
 
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
+#include "common/hash.h"
 #include "deid/fhir_int.h"
-
-/* ---- type table ---- */
-
-/* An index of the rows by hash, built once (pthread_once: the engine
- * may run on several threads). */
-static uint32_t *row_index; /* row number + 1; 0 is empty */
-static size_t row_index_cap;
-static pthread_once_t row_once = PTHREAD_ONCE_INIT;
-
-static uint64_t
-str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void
-build_row_index(void)
-{
-    size_t i, j;
-
-    for (row_index_cap = 1; row_index_cap < 2 * sl_fhir_type_nrows;)
-        row_index_cap *= 2;
-    row_index = sl_calloc(row_index_cap, sizeof(*row_index));
-    for (i = 0; i < sl_fhir_type_nrows; i++) {
-        j = (size_t)str_hash(sl_fhir_type_rows[i].path) & (row_index_cap - 1);
-        while (row_index[j])
-            j = (j + 1) & (row_index_cap - 1);
-        row_index[j] = (uint32_t)(i + 1);
-    }
-}
-
-const char *
-sl_fhir_type_lookup(const char *path)
-{
-    size_t j;
-
-    pthread_once(&row_once, build_row_index);
-    j = (size_t)str_hash(path) & (row_index_cap - 1);
-    for (; row_index[j]; j = (j + 1) & (row_index_cap - 1)) {
-        const struct sl_fhir_type_row *r = &sl_fhir_type_rows[row_index[j] - 1];
-        if (strcmp(r->path, path) == 0)
-            return r->types;
-    }
-    return NULL;
-}
-
-int
-sl_fhir_type_is_resource(const char *name)
-{
-    const char *t = sl_fhir_type_lookup(name);
-    return t != NULL && strcmp(t, "=resource") == 0;
-}
-
-int
-sl_fhir_type_is_complex(const char *name)
-{
-    const char *t = sl_fhir_type_lookup(name);
-    return t != NULL && strcmp(t, "=complex") == 0;
-}
-
-/* Copies the first type of a '|' list. */
-static void
-first_type(const char *types, char *out, size_t len)
-{
-    size_t n = strcspn(types, "|");
-    if (n >= len)
-        n = len - 1;
-    memcpy(out, types, n);
-    out[n] = '\0';
-}
-
-int
-sl_fhir_elem_resolve(const char *base, const char *key, char *canon,
-                     size_t canon_len, char *type, size_t type_len)
-{
-    const char *t, *p;
-    size_t klen = strlen(key), i, n;
-
-    size_t blen = strlen(base);
-
-    if (blen + 1 + klen + 4 > canon_len)
-        return 0;
-    memcpy(canon, base, blen);
-    canon[blen] = '.';
-    memcpy(canon + blen + 1, key, klen + 1);
-    if ((t = sl_fhir_type_lookup(canon)) != NULL) {
-        first_type(t, type, type_len);
-        return 1;
-    }
-    /* a choice: valueQuantity is value[x] of type Quantity */
-    for (i = 1; i < klen; i++) {
-        if (key[i] < 'A' || key[i] > 'Z')
-            continue;
-        memcpy(canon + blen + 1, key, i);
-        memcpy(canon + blen + 1 + i, "[x]", 4);
-        if ((t = sl_fhir_type_lookup(canon)) == NULL)
-            continue;
-        for (p = t; *p; p += n + (p[n] == '|')) {
-            n = strcspn(p, "|");
-            if (n == klen - i && n < type_len &&
-                (p[0] == key[i] || p[0] - 'a' + 'A' == key[i]) &&
-                strncmp(p + 1, key + i + 1, n - 1) == 0) {
-                memcpy(type, p, n);
-                type[n] = '\0';
-                return 1;
-            }
-        }
-        return 0;
-    }
-    return 0;
-}
-
-/* ---- dates ---- */
-
-static int
-digits(const char *s, int n, int *out)
-{
-    int i, v = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-int
-sl_fhir_date_parse(const char *s, struct sl_fhir_date *out)
-{
-    struct sl_fhir_date dt = { 0 };
-
-    if (!digits(s, 4, &dt.y))
-        return SL_FD_BAD;
-    dt.m = dt.d = 1;
-    if (s[4] == '\0') {
-        dt.prec = SL_FD_YEAR;
-    } else if (s[4] == '-' && digits(s + 5, 2, &dt.m) && dt.m >= 1 &&
-               dt.m <= 12) {
-        if (s[7] == '\0') {
-            dt.prec = SL_FD_MONTH;
-        } else if (s[7] == '-' && digits(s + 8, 2, &dt.d) && dt.d >= 1 &&
-                   dt.d <= 31) {
-            if (s[10] == '\0')
-                dt.prec = SL_FD_DAY;
-            else if (s[10] == 'T' && s[11] >= '0' && s[11] <= '9') {
-                dt.prec = SL_FD_TIME;
-                dt.rest = s + 10;
-            } else
-                return SL_FD_BAD;
-        } else
-            return SL_FD_BAD;
-    } else
-        return SL_FD_BAD;
-    *out = dt;
-    return dt.prec;
-}
-
-/* n as 2 digits (n: 0 to 99) */
-static char *
-put2(char *p, int n)
-{
-    *p++ = (char)('0' + n / 10);
-    *p++ = (char)('0' + n % 10);
-    return p;
-}
-
-void
-sl_fhir_date_format(const struct sl_fhir_date *dt, char *out, size_t len)
-{
-    /* the common case without printf (one call per date of the output):
-     * what the snprintf calls below write */
-    size_t rest = dt->prec == SL_FD_TIME && dt->rest ? strlen(dt->rest) : 0;
-    if (dt->y >= 0 && dt->y <= 9999 && dt->m >= 0 && dt->m <= 99 &&
-        dt->d >= 0 && dt->d <= 99 && len >= 11 + rest &&
-        dt->prec >= SL_FD_YEAR) {
-        char *p = put2(put2(out, dt->y / 100), dt->y % 100);
-        if (dt->prec >= SL_FD_MONTH) {
-            *p++ = '-';
-            p = put2(p, dt->m);
-        }
-        if (dt->prec >= SL_FD_DAY) {
-            *p++ = '-';
-            p = put2(p, dt->d);
-        }
-        memcpy(p, dt->rest && dt->prec == SL_FD_TIME ? dt->rest : "", rest + 1);
-        return;
-    }
-    switch (dt->prec) {
-    case SL_FD_YEAR:
-        snprintf(out, len, "%04d", dt->y);
-        break;
-    case SL_FD_MONTH:
-        snprintf(out, len, "%04d-%02d", dt->y, dt->m);
-        break;
-    case SL_FD_DAY:
-        snprintf(out, len, "%04d-%02d-%02d", dt->y, dt->m, dt->d);
-        break;
-    default:
-        snprintf(out, len, "%04d-%02d-%02d%s", dt->y, dt->m, dt->d,
-                 dt->rest ? dt->rest : "");
-        break;
-    }
-}
-
-/* Howard Hinnant's civil calendar algorithms (public domain). */
-long
-sl_fhir_days_from_civil(int y, int m, int d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (long)y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void
-sl_fhir_civil_from_days(long z, int *y, int *m, int *d)
-{
-    long era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-void
-sl_fhir_date_shift(struct sl_fhir_date *dt, int days)
-{
-    int m = dt->m, d = dt->d;
-
-    if (dt->prec == SL_FD_YEAR) {
-        m = 7;
-        d = 2;
-    } else if (dt->prec == SL_FD_MONTH) {
-        d = 15;
-    }
-    sl_fhir_civil_from_days(sl_fhir_days_from_civil(dt->y, m, d) + days, &dt->y,
-                            &m, &d);
-    if (dt->prec >= SL_FD_MONTH)
-        dt->m = m;
-    if (dt->prec >= SL_FD_DAY)
-        dt->d = d;
-}
-
-int
-sl_fhir_age_at(const struct sl_fhir_date *b, const struct sl_fhir_date *t)
-{
-    int age = t->y - b->y;
-    if (t->m < b->m || (t->m == b->m && t->d < b->d))
-        age--;
-    return age;
-}
 
 /* ---- ZIP codes and UUIDs ---- */
 
@@ -345,16 +80,8 @@ lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-#define FNV_OFF   1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t
-fnv_step(uint64_t h, unsigned char c)
-{
-    return (h ^ c) * FNV_PRIME;
-}
-
-/* The stored form of a value: its lowercased FNV-1a hash (h) with its
+/* The stored form of a value: its lowercased FNV-1a hash (h, from the
+ * short seed of common/hash.h) with its
  * length mixed in; never 0, which marks an empty slot. Only hashes are
  * kept, not the values: less memory per patient and no patient data in
  * the set. Two values with the same 64-bit hash are taken as one, which
@@ -362,7 +89,7 @@ fnv_step(uint64_t h, unsigned char c)
 static uint64_t
 vkey(uint64_t h, size_t n)
 {
-    uint64_t k = (h ^ (uint64_t)n) * FNV_PRIME;
+    uint64_t k = (h ^ (uint64_t)n) * SL_FNV1A64_PRIME;
     return k ? k : 1;
 }
 
@@ -417,8 +144,8 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
         return;
     if ((s->n + 1) * 4 > s->cap * 3)
         vset_grow(s);
-    for (h = FNV_OFF, i = 0; i < n; i++)
-        h = fnv_step(h, lower((unsigned char)v[i]));
+    for (h = SL_FNV1A64_OFFSET_SHORT, i = 0; i < n; i++)
+        h = sl_fnv1a64_step(h, lower((unsigned char)v[i]));
     k = vkey(h, n);
     at = slot_of(s, k);
     if (s->slot[at] != 0)
@@ -432,8 +159,9 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
        * or a digit (the whole value when it is one word) */
         size_t w;
         unsigned b;
-        for (h = FNV_OFF, w = 0; w < n && is_word((unsigned char)v[w]); w++)
-            h = fnv_step(h, lower((unsigned char)v[w]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, w = 0;
+             w < n && is_word((unsigned char)v[w]); w++)
+            h = sl_fnv1a64_step(h, lower((unsigned char)v[w]));
         b = word_bit(vkey(h, w));
         s->words[b >> 3] |= (unsigned char)(1u << (b & 7));
     }
@@ -486,16 +214,18 @@ sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text, size_t len,
         /* a value that matches here starts with the word that starts
          * here (matches end at word boundaries): most words start none,
          * and then the longer look below is not needed */
-        for (h = FNV_OFF, we = i; we < len && is_word(t[we]); we++)
-            h = fnv_step(h, lower(t[we]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, we = i; we < len && is_word(t[we]);
+             we++)
+            h = sl_fnv1a64_step(h, lower(t[we]));
         k = word_bit(vkey(h, we - i));
         if (!(s->words[k >> 3] & (1u << (k & 7)))) {
             i = we; /* t[we] is not a word character, or the end */
             continue;
         }
         best = 0;
-        for (h = FNV_OFF, j = i; j < len && j - i < s->maxlen; j++) {
-            h = fnv_step(h, lower(t[j]));
+        for (h = SL_FNV1A64_OFFSET_SHORT, j = i; j < len && j - i < s->maxlen;
+             j++) {
+            h = sl_fnv1a64_step(h, lower(t[j]));
             if (!is_word(t[j]) || (j + 1 < len && is_word(t[j + 1])))
                 continue;
             if (s->slot[slot_of(s, vkey(h, j + 1 - i))] != 0)

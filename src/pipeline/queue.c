@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 #include "pipeline/pipeline_int.h"
 
 #define COMMIT_SECONDS 2.0

@@ -22,7 +22,7 @@
 
 #include "deid/dicom_deid.h"
 #include "deid/fhir.h"
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 #include "deid/profile.h"
 #include "dicom/dicom.h"
 #include "keys/keys.h"

@@ -13,18 +13,17 @@
 #include <openssl/evp.h>
 #include <zip.h>
 
+#include "common/hash.h"
 #include "dicom/dicom.h"
 #include "sinks/export.h"
 
 /* ---- keys: distinct strings with a hash index ---------------------------- */
+/* FNV-1a from the short seed this index was written with (hash.h); the
+ * low bits of the 64-bit hash are what a size_t hash gave, on any size_t. */
 static size_t
 str_hash(const char *s)
 {
-    size_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return (size_t)sl_fnv1a64_cont(SL_FNV1A64_OFFSET_SHORT, s);
 }
 
 static void

@@ -1,5 +1,5 @@
 /* fuzz_fhir_scan.c - fuzz target for the NDJSON line reader of
- * `sluice deid` (src/deid/fhir_scan.c), checked against jansson, whose
+ * `sluice deid` (src/fhir/jtape.c), checked against jansson, whose
  * reading it must agree with: whenever sl_jtape_parse accepts the input,
  * json_loadb(..., JSON_REJECT_DUPLICATES) accepts it too, the jansson
  * document built from the tape is written out exactly as jansson's own,
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 #include "fuzz.h"
 
 static void

@@ -28,6 +28,7 @@
 
 #include "deid/fhir.h"
 #include "deid/fhir_int.h"
+#include "fhir/fhir.h"
 #include "synth/synth.h"
 
 static char srcdir[1024];
@@ -243,9 +244,9 @@ test_dates(void **state)
     assert_int_equal(sl_fhir_date_parse("2021-01-01X", &dt), SL_FD_BAD);
     assert_int_equal(sl_fhir_date_parse("2021-02-03", &b), SL_FD_DAY);
     assert_int_equal(sl_fhir_date_parse("2111-02-02", &dt), SL_FD_DAY);
-    assert_int_equal(sl_fhir_age_at(&b, &dt), 89);
+    assert_int_equal(sl_fhir_date_age_at(&b, &dt), 89);
     assert_int_equal(sl_fhir_date_parse("2111-02-03", &dt), SL_FD_DAY);
-    assert_int_equal(sl_fhir_age_at(&b, &dt), 90);
+    assert_int_equal(sl_fhir_date_age_at(&b, &dt), 90);
 }
 
 static void

@@ -1,4 +1,4 @@
-/* fhir_scan.c - the fast JSON reader of fhir_scan.h. It accepts only what
+/* jtape.c - the fast JSON reader of jtape.h. It accepts only what
  * jansson's json_loadb(..., JSON_REJECT_DUPLICATES) accepts, with the same
  * value: the JSON grammar (RFC 8259) with jansson's rules on top: an object
  * or an array at the top, whitespace of space, tab, CR and LF only, strict
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deid/fhir_scan.h"
+#include "fhir/jtape.h"
 
 #define MAX_DEPTH   200 /* jansson's limit is 2048: deeper goes to jansson */
 #define MAX_MEMBERS 64  /* duplicate keys are looked for pairwise */

@@ -1,4 +1,4 @@
-/* fhir_scan.h - a fast JSON reader for FHIR NDJSON lines: it parses a
+/* jtape.h - a fast JSON reader for FHIR NDJSON lines: it parses a
  * line into a flat "tape" of nodes (no allocation per value), so that
  * pass 1 of `sluice deid` learns patients without building a jansson
  * document, and pass 2 builds the jansson document from the tape, which is
@@ -13,8 +13,8 @@
  * deep nesting, an object of very many members...) it returns 0 and the
  * caller asks jansson, so errors are reported by jansson's words and
  * positions as before. tests/fuzz/fuzz_fhir_scan.c checks the contract. */
-#ifndef SL_DEID_FHIR_SCAN_H
-#define SL_DEID_FHIR_SCAN_H
+#ifndef SL_FHIR_JTAPE_H
+#define SL_FHIR_JTAPE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,225 @@
+/* fhir_call.c - the state of one call of pass 2 (see fhir_int.h): the
+ * paths of the element being judged and their hashes, the rule that
+ * applies there (in the order fhir.c's opening comment gives), the counts
+ * kept for --explain and the first failure. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deid/fhir_int.h"
+
+void
+fhir_call_count(struct call *c, int rule)
+{
+    uint64_t h;
+    size_t i;
+    if (rule < 0 || c->d->no_counts)
+        return;
+    h = fhir_hash(c->path);
+    for (i = 0; i < c->nlc; i++)
+        if (c->lc[i].hash == h && c->lc[i].rule == rule &&
+            strcmp(c->lc[i].path, c->path) == 0) {
+            c->lc[i].n++;
+            return;
+        }
+    if (c->nlc == c->caplc) {
+        c->caplc = c->caplc ? c->caplc * 2 : 32;
+        c->lc = sl_realloc(c->lc, c->caplc * sizeof(*c->lc));
+    }
+    c->lc[c->nlc].rule = rule;
+    c->lc[c->nlc].hash = h;
+    c->lc[c->nlc].path = sl_strdup(c->path);
+    c->lc[c->nlc].n = 1;
+    c->nlc++;
+}
+
+void
+fhir_call_merge_counts(struct call *c)
+{
+    struct sl_fhir_deid *d = c->d;
+    size_t i, j;
+
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < c->nlc; i++) {
+        struct fd_rule *r = &d->rules[c->lc[i].rule];
+        for (j = 0; j < r->ncounts; j++)
+            if (r->counts[j].hash == c->lc[i].hash &&
+                strcmp(r->counts[j].path, c->lc[i].path) == 0)
+                break;
+        if (j == r->ncounts) {
+            if (r->ncounts == r->capcounts) {
+                r->capcounts = r->capcounts ? r->capcounts * 2 : 8;
+                r->counts =
+                    sl_realloc(r->counts, r->capcounts * sizeof(*r->counts));
+            }
+            r->counts[j].path = c->lc[i].path;
+            r->counts[j].hash = c->lc[i].hash;
+            r->counts[j].n = 0;
+            c->lc[i].path = NULL;
+            r->ncounts++;
+        }
+        r->counts[j].n += c->lc[i].n;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* c->ph from the paths as they are */
+void
+fhir_call_hash_paths(struct call *c)
+{
+    const char *rel = strchr(c->cpath, '.');
+    c->ph.hc = fhir_hash(c->cpath);
+    c->ph.has_rel = rel != NULL;
+    c->ph.hrel = rel ? fhir_hash(rel) : 0;
+    c->ph.ht = fhir_hash(c->tpath);
+}
+
+int
+fhir_call_push(char *buf, const char *sep, const char *s)
+{
+    size_t n = strlen(buf), a = strlen(sep), b = strlen(s);
+    if (n + a + b + 1 > PATHLEN)
+        return -1;
+    memcpy(buf + n, sep, a);
+    memcpy(buf + n + a, s, b + 1);
+    return (int)n;
+}
+
+static int
+has_type_code(const json_t *ident, const char *code)
+{
+    const json_t *codings =
+        json_object_get(json_object_get(ident, "type"), "coding");
+    size_t i;
+    for (i = 0; i < json_array_size(codings); i++) {
+        const char *c = fhir_jstr(json_array_get(codings, i), "code");
+        if (c && strcmp(c, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+cond_holds(const struct fd_rule *r, const json_t *v)
+{
+    if (r->system) {
+        const char *s = fhir_jstr(v, "system");
+        size_t n = strlen(r->system);
+        if (s == NULL)
+            return 0;
+        if (n > 0 && r->system[n - 1] == '*' ? strncmp(s, r->system, n - 1)
+                                             : strcmp(s, r->system))
+            return 0;
+    }
+    if (r->type_code && !has_type_code(v, r->type_code))
+        return 0;
+    if (r->code) {
+        const char *code = fhir_jstr(v, "code");
+        if (code == NULL || strcmp(code, r->code) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Scores rule i for the element (-1: it does not apply). */
+static int
+score_rule(const struct call *c, const struct el *e, const json_t *v,
+           const struct fd_rule *r, const char *rel, const char *url)
+{
+    int score = -1;
+
+    switch (r->sel) {
+    case SEL_EXT:
+        if (url && strcmp(url, r->target) == 0)
+            score = 8;
+        break;
+    case SEL_PATH:
+        if (strcmp(r->target, c->cpath) == 0 &&
+            (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
+            score = 6;
+        break;
+    case SEL_RPATH:
+        if (rel && strcmp(r->target, rel) == 0)
+            score = 6;
+        break;
+    case SEL_TPATH:
+        if (c->tpath[0] && strcmp(r->target, c->tpath) == 0 &&
+            (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
+            score = 4;
+        break;
+    default:
+        if (strcmp(r->target, e->type) == 0)
+            score = 2;
+        /* the parts of a complex extension (relative URLs) follow the
+         * rule of the extension they are in */
+        if (score >= 0 && strcmp(e->type, "Extension") == 0) {
+            const char *u = fhir_jstr(v, "url");
+            if (u && !strchr(u, ':'))
+                score = -1;
+        }
+        break;
+    }
+    if (score >= 0 && (r->system || r->type_code || r->code)) {
+        if (!json_is_object(v) || !cond_holds(r, v))
+            return -1;
+        score++;
+    }
+    return score;
+}
+
+/* The index of the rule for the element, or -1: the candidates are the
+ * rules whose target hashes like the element's path, data type path,
+ * type, generic path or extension URL. */
+int
+fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
+{
+    const struct sl_fhir_deid *d = c->d;
+    const char *rel = strchr(c->cpath, '.');
+    const char *url =
+        strcmp(e->type, "Extension") == 0 ? fhir_jstr(v, "url") : NULL;
+    uint64_t h[5];
+    int best = -1, bscore = -1, k, nh = 0;
+
+    h[nh++] = c->ph.hc;
+    h[nh++] = fhir_hash(e->type);
+    if (c->tpath[0])
+        h[nh++] = c->ph.ht;
+    if (rel)
+        h[nh++] = c->ph.hrel;
+    if (url)
+        h[nh++] = fhir_hash(url);
+    for (k = 0; k < nh; k++) {
+        int i;
+        for (i = d->bucket[(size_t)h[k] & (d->nbuckets - 1)]; i >= 0;
+             i = d->chain[i]) {
+            const struct fd_rule *r = &d->rules[i];
+            int score;
+            if (r->hash != h[k])
+                continue;
+            score = score_rule(c, e, v, r, rel, url);
+            if (score > bscore || (score == bscore && score >= 0 && i > best)) {
+                bscore = score;
+                best = i;
+            }
+        }
+    }
+    return best;
+}
+
+int
+fhir_call_fail(struct call *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[512];
+
+    if (c->rc != SL_OK)
+        return c->rc;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    c->rc = SL_ERR(c->err, code, "%s", msg);
+    return c->rc;
+}
