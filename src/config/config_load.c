@@ -1099,6 +1099,15 @@ check_jobs(struct loader *L)
             } else if (!sl_path_exists(p)) {
                 add_problem(L, jl->deid, "de-id profile %s does not exist", p);
             }
+            for (k = 0; k < j->nstages; k++) {
+                const struct sl_conf_node *n = &j->stages[k];
+                if (strcmp(n->element, "deid") != 0)
+                    continue;
+                if ((sl_conf_get(n, "reid-map") == NULL) !=
+                    (sl_conf_get(n, "reid-key") == NULL))
+                    add_problem(L, n->line, "<deid> reid-map and reid-key "
+                                            "go together");
+            }
             if (L->cfg->pseudonym_key == NULL && !schema_rejected(L, jl->deid))
                 add_problem(L, jl->deid,
                             "job '%s' de-identifies, so the configuration "

@@ -117,6 +117,21 @@ const struct sl_opt sl_opt_table[] = {
     { "deid", NULL, "profile", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "A built-in profile (`basic`, `longitudinal`, `safe-harbor`) or the "
       "path of a site profile (`.xml`); a site profile must exist." },
+    { "deid", NULL, "explain", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "Where to write, when the run finishes, each rule's element paths "
+      "and DICOM tags and how many times it applied (never values), as "
+      "`sluice deid --explain` prints it; `-` for standard output." },
+    { "deid", NULL, "provenance", SL_OPT_ENUM, "no", 0, NOB, "yes no",
+      "`yes`: a FHIR Provenance naming the profile chain and sluice for "
+      "the resources delivered, as `sluice deid --provenance`." },
+    { "deid", NULL, "reid-map", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "An encrypted re-identification map to append original -> pseudonym "
+      "pairs to (PatientID, Study/Series/SOP Instance UID, "
+      "AccessionNumber, FHIR Patient MRNs); read it with `sluice reid`. "
+      "Needs `reid-key`." },
+    { "deid", NULL, "reid-key", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "The map's key (`env:NAME` or `file:PATH`, at least 32 bytes, not "
+      "the pseudonym key)." },
     { "translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Terminology map file(s) (ConceptMap JSON), space separated." },
     { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,

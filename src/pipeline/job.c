@@ -63,7 +63,8 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
         if (strcmp(in->element, "deid") == 0 &&
             strcmp(in->names[i], "profile") == 0) {
             node_add(out, "profile", job->deid_profile); /* resolved */
-        } else if (o != NULL && o->type == SL_OPT_PATH) {
+        } else if (o != NULL && o->type == SL_OPT_PATH &&
+                   strcmp(v, "-") != 0) {
             char *p = sl_path_resolve(cfg->base_dir, v);
             node_add(out, in->names[i], p);
             free(p);

@@ -6,7 +6,13 @@
  * open() with that state truncates each file back to its size and removes
  * files made after it, so whatever was written after the last committed
  * checkpoint is written again exactly once. In bundle mode entries wait in
- * pending.ndjson (part of the state) until a Bundle is full. */
+ * pending.ndjson (part of the state) until a Bundle is full.
+ *
+ * Provenance (items that carry a provenance maker, <deid provenance>):
+ * each Bundle gets one more entry, the Provenance of its resources; in
+ * NDJSON mode, Provenance.ndjson gets the Provenance of the resources
+ * written since the last checkpoint at each checkpoint and at the end, so
+ * that memory stays bounded and a resume writes each exactly once. */
 #include "config.h"
 
 #include <errno.h>
@@ -40,7 +46,20 @@ struct fhir_sink {
     long nbundles;
     long npending;
     long ck_bundles; /* nbundles at the last checkpoint() */
+    /* Provenance */
+    const struct sl_provenance_maker *prov;
+    json_t *refs; /* NDJSON mode: references since the last checkpoint */
 };
+
+/* "Type/id" of a resource, for a Provenance's targets (NULL: no id). */
+static json_t *
+ref_of(const json_t *res)
+{
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+    const char *id = json_string_value(json_object_get(res, "id"));
+
+    return rt && id ? json_sprintf("%s/%s", rt, id) : NULL;
+}
 
 static char *
 pending_name(long bundle_no)
@@ -170,6 +189,23 @@ write_bundle(struct fhir_sink *k, struct sl_err *err)
     }
     if (json_array_size(entries) == 0)
         goto out;
+    if (k->prov != NULL) {
+        json_t *targets = json_array(), *p, *e;
+        size_t x;
+        for (x = 0; x < json_array_size(entries); x++) {
+            json_t *ref = ref_of(json_object_get(json_array_get(entries, x),
+                                                 "resource"));
+            if (ref)
+                json_array_append_new(targets, ref);
+        }
+        p = k->prov->make(k->prov->ctx, targets);
+        json_decref(targets);
+        if (p != NULL) {
+            e = json_pack("{s:o, s:{s:s, s:s}}", "resource", p, "request",
+                          "method", "POST", "url", "Provenance");
+            json_array_append_new(entries, e); /* steals e; e stole p */
+        }
+    }
     name = sl_asprintf("bundle-%06ld.json", k->nbundles + 1);
     full = sl_path_join(k->dir, name);
     text = json_dumps(b, JSON_COMPACT);
@@ -230,6 +266,16 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         rc = sink_fail(err, k->id, "cannot write", name);
     sl_freezero(text, strlen(text));
 written:
+    if (rc == SL_OK && it->provenance != NULL) {
+        k->prov = it->provenance;
+        if (!k->bundle_mode) {
+            json_t *ref = ref_of(it->resource);
+            if (k->refs == NULL)
+                k->refs = json_array();
+            if (ref)
+                json_array_append_new(k->refs, ref);
+        }
+    }
     if (rc == SL_OK && k->bundle_mode && ++k->npending >= k->bundle_size)
         rc = write_bundle(k, err);
 out:
@@ -237,13 +283,44 @@ out:
     return rc;
 }
 
+/* NDJSON mode: the Provenance of what was written since the last
+ * checkpoint, as one line of Provenance.ndjson. */
+static int
+flush_provenance(struct fhir_sink *k, struct sl_err *err)
+{
+    json_t *p;
+    char *text;
+    FILE *f;
+    int rc = SL_OK;
+
+    if (k->prov == NULL || json_array_size(k->refs) == 0)
+        return SL_OK;
+    p = k->prov->make(k->prov->ctx, k->refs);
+    json_array_clear(k->refs);
+    if (p == NULL)
+        return SL_OK;
+    text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    if ((f = file_for(k, "Provenance.ndjson", err)) == NULL)
+        rc = SL_EIO;
+    else if (fputs(text, f) == EOF || fputc('\n', f) == EOF)
+        rc = sink_fail(err, k->id, "cannot write", "Provenance.ndjson");
+    free(text);
+    return rc;
+}
+
 static int
 fk_checkpoint(void *ctx, char **state, struct sl_err *err)
 {
     struct fhir_sink *k = ctx;
-    json_t *st = json_object(), *files = json_object();
+    json_t *st, *files;
     size_t i;
+    int rc;
 
+    if ((rc = flush_provenance(k, err)) != SL_OK)
+        return rc;
+    st = json_object();
+    files = json_object();
     json_object_set_new(st, "files", files);
     for (i = 0; i < k->nfiles; i++) {
         FILE *f = k->files[i].f;
@@ -346,6 +423,7 @@ fk_close(void *ctx)
     }
     free(k->files);
     free(k->dir);
+    json_decref(k->refs);
     free(k);
 }
 
@@ -387,7 +465,7 @@ fk_finish(void *ctx, struct sl_err *err)
 
     if (k->bundle_mode && k->npending > 0)
         return write_bundle(k, err);
-    return SL_OK;
+    return flush_provenance(k, err);
 }
 
 /* The last checkpoint is committed: the pending files of the Bundles it
