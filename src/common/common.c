@@ -91,15 +91,6 @@ sl_err_prefix(struct sl_err *err, const char *fmt, ...)
     }
 }
 
-void
-sl_err_clear(struct sl_err *err)
-{
-    if (err == NULL)
-        return;
-    err->code = SL_OK;
-    err->msg[0] = '\0';
-}
-
 static void
 oom(void)
 {

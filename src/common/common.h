@@ -58,7 +58,6 @@ int sl_err_set(struct sl_err *err, int code, const char *fmt, ...)
 /* Prefixes the message already in err with more context. */
 void sl_err_prefix(struct sl_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void sl_err_clear(struct sl_err *err);
 
 /* ---- logging --------------------------------------------------------- */
 enum sl_log_level { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR };

@@ -1,5 +1,6 @@
 /* dicom_deid.c - compiling the <dicom> sections of a profile chain into
- * the engine's rules and options, and --explain.
+ * the engine's rules and options, the action they make of a rule, and
+ * --explain. Below dicom_deid_file.c, which it never calls.
  *
  * <dicom> content (schema: profiles/deid/dicom-profile.xsd):
  *   base="dicom-basic.xml"   the generated PS3.15 table, resolved against
@@ -514,6 +515,32 @@ build_index(struct sl_dicom_deid *d)
     }
     qsort(d->exact, d->nexact, sizeof(*d->exact), by_tag_then_order);
     qsort(d->priv, d->npriv, sizeof(*d->priv), by_tag_then_order);
+}
+
+/* The action an option set makes of a rule: a retaining K beats a C,
+ * which beats any other option's action, which beats the basic one. */
+int
+sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
+{
+    int o, k = 0, c = 0, other = SL_DDA_NONE;
+
+    for (o = 0; o < SL_DDO_COUNT; o++) {
+        if (!d->options[o] || r->opt[o] == SL_DDA_NONE)
+            continue;
+        if (r->opt[o] == SL_DDA_K)
+            k = 1;
+        else if (r->opt[o] == SL_DDA_C)
+            c = 1;
+        else
+            other = r->opt[o];
+    }
+    if (k)
+        return SL_DDA_K;
+    if (c)
+        return SL_DDA_C;
+    if (other != SL_DDA_NONE)
+        return other;
+    return r->action;
 }
 
 void

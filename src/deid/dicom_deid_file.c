@@ -1,6 +1,8 @@
 /* dicom_deid_file.c - de-identifying one instance: quarantine checks,
  * collecting the identifiers, applying the rules at every depth, the leak
- * scan, conformance attributes, writing the output. */
+ * scan, conformance attributes, writing the output. On top of the engine
+ * that dicom_deid.c compiles (rules, options, sl_dd_effective) and the
+ * value transforms of dicom_deid_values.c. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -65,32 +67,6 @@ static int
 has_prefix(const char *s, const char *prefix)
 {
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The action an option set makes of a rule: a retaining K beats a C,
- * which beats any other option's action, which beats the basic one. */
-int
-sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r)
-{
-    int o, k = 0, c = 0, other = SL_DDA_NONE;
-
-    for (o = 0; o < SL_DDO_COUNT; o++) {
-        if (!d->options[o] || r->opt[o] == SL_DDA_NONE)
-            continue;
-        if (r->opt[o] == SL_DDA_K)
-            k = 1;
-        else if (r->opt[o] == SL_DDA_C)
-            c = 1;
-        else
-            other = r->opt[o];
-    }
-    if (k)
-        return SL_DDA_K;
-    if (c)
-        return SL_DDA_C;
-    if (other != SL_DDA_NONE)
-        return other;
-    return r->action;
 }
 
 static int

@@ -1,6 +1,9 @@
 /* dicom_deid_int.h - internals of the DICOM de-identification engine,
- * shared by dicom_deid.c (compiling the profile), dicom_deid_file.c (one
- * instance) and dicom_deid_values.c (value transforms). */
+ * in three layers, each calling only the ones below it:
+ *   dicom_deid_file.c    one instance (sl_dicom_deid_file)
+ *   dicom_deid.c         the engine compiled from a profile chain: rules,
+ *                        options, the action they make of a rule, --explain
+ *   dicom_deid_values.c  value transforms (no engine state) */
 #ifndef SL_DEID_DICOM_INT_H
 #define SL_DEID_DICOM_INT_H
 
@@ -105,7 +108,7 @@ struct sl_dicom_deid {
     atomic_ulong files, quarantined;
 };
 
-/* ---- dicom_deid_file.c ------------------------------------------------- */
+/* ---- dicom_deid.c ------------------------------------------------------ */
 /* The action the engine's options make of a rule. */
 int sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r);
 

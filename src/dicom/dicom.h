@@ -121,8 +121,6 @@ int sl_dicom_file_open(const char *path, struct sl_dicom_file **out,
                        int *had_meta, struct sl_err *err);
 void sl_dicom_file_free(struct sl_dicom_file *f); /* NULL-safe */
 
-/* The transfer syntax UID the dataset was read in (borrowed, static). */
-const char *sl_dicom_file_xfer(const struct sl_dicom_file *f);
 /* 1 when the pixel data is encapsulated (compressed), else 0. */
 int sl_dicom_file_is_encapsulated(const struct sl_dicom_file *f);
 
@@ -138,8 +136,6 @@ int sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
 /* Removes a top-level attribute; SL_OK when it was absent. */
 int sl_dicom_file_delete(struct sl_dicom_file *f, uint16_t group,
                          uint16_t elem);
-/* Removes every top-level attribute of a group. */
-int sl_dicom_file_delete_group(struct sl_dicom_file *f, uint16_t group);
 /* Appends an item (code value, scheme designator, code meaning) to the
  * top-level code sequence (sg,se), creating the sequence when absent. */
 int sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,

@@ -1,4 +1,8 @@
-# The only C++ in the tree: a thin shim over DCMTK with a C API.
+# The only C++ in the tree: a thin shim over DCMTK with a C API (dicom.h),
+# one file per concern behind the private dicom_int.h.
 noinst_LIBRARIES += %reldir%/libdicom.a
-%canon_reldir%_libdicom_a_SOURCES = %reldir%/dicom.h %reldir%/dicom.cc
+%canon_reldir%_libdicom_a_SOURCES = %reldir%/dicom.h %reldir%/dicom_int.h \
+	%reldir%/dicom_util.cc %reldir%/dicom_read.cc \
+	%reldir%/dicom_build.cc %reldir%/dicom_edit.cc \
+	%reldir%/dicom_save.cc %reldir%/dicom_pixels.cc %reldir%/dicom_dir.cc
 SL_LIBS += %reldir%/libdicom.a

@@ -6,7 +6,8 @@
  * "flat" (PATH/<SOPUID>.dcm), here. Folder and file names keep only
  * [A-Za-z0-9._-]; anything else becomes '_', an empty name "unknown".
  * Layouts "folders", "dicomdir" and "zip" (those of `sluice export-dicom`,
- * with manifests, de-identified instances only) are in dicom_media.c.
+ * with manifests, de-identified instances only) are in dicom_media.c,
+ * which this file drives; file helpers are in sink_files.c.
  *
  * Each file is written to a hidden temporary file in its folder, fsynced
  * and renamed, so a file is either whole or absent. That makes put()
@@ -88,7 +89,7 @@ remove_stale_tmp(const char *path, const struct stat *sb, int flag,
     const char *base = path + ftw->base;
 
     (void)sb;
-    if (flag == FTW_F && base[0] == '.' && strstr(base, ".tmp.") != NULL)
+    if (flag == FTW_F && sinks_is_copy_tmp(base))
         unlink(path);
     return 0;
 }
@@ -227,33 +228,6 @@ out:
         fclose(fb);
     free(ba);
     return same;
-}
-
-int
-sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
-                    struct sl_err *err)
-{
-    char *p;
-    int rc;
-
-    if (sl_path_is_dir(dir))
-        return SL_OK;
-    if ((rc = sl_mkdir_p(dir, err)) != SL_OK)
-        return SL_ERR(err, rc, "cannot create a folder in the target: %s",
-                      strerror(errno));
-    if (!sync_each)
-        return SL_OK;
-    /* fsync each new level's parent, up to the root. */
-    p = sl_strdup(dir);
-    while (strlen(p) > strlen(root)) {
-        char *up;
-        sl_fsync_dir_of(p);
-        up = sl_path_dir(p);
-        free(p);
-        p = up;
-    }
-    free(p);
-    return SL_OK;
 }
 
 /* Where the instance summed up by sum goes (folder layouts). */
@@ -420,20 +394,6 @@ sl_sink_dicom_folder_place(void *vctx, struct sl_item *it,
     if (k->media != NULL)
         return dicom_media_put(k->media, it, src, err);
     return place(k, it, src, sum, 1, err);
-}
-
-/* Flushes everything written under the root (one syscall for the whole
- * file system, instead of one fsync per file). */
-int
-sinks_syncfs(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-    if (fd < 0)
-        return -1;
-    rc = syncfs(fd);
-    close(fd);
-    return rc;
 }
 
 static int

@@ -25,7 +25,10 @@
  * delivered after the last committed checkpoint is delivered again,
  * exactly once. finish() writes the manifests, the DICOMDIR or the zip
  * under temporary names and renames them, so none is ever seen half
- * written; it may run again after a crash and writes the same. */
+ * written; it may run again after a crash and writes the same.
+ *
+ * A layout behind the dicom-folder sink: dicom_folder.c opens and drives
+ * it, and it calls nothing of dicom_folder.c (file helpers: sink_files.c). */
 #include "config.h"
 
 #include <dirent.h>
@@ -259,19 +262,6 @@ out:
 }
 
 /* ---- files --------------------------------------------------------------- */
-/* Makes the file at path and its name durable: 0, or -1 (errno). */
-static int
-fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc == 0 ? sl_fsync_dir_of(path) : -1;
-}
-
 /* 1 when base, at depth level under a folder this sink writes, is what
  * a crash left: a hidden temporary of sl_file_copy(), or at the top
  * manifest.*.tmp.PID (sl_file_write_atomic()), DICOMDIR.tmp (DCMTK) or
@@ -279,7 +269,7 @@ fsync_path(const char *path)
 static int
 stale_name(const char *base, int level)
 {
-    if (base[0] == '.' && strstr(base, ".tmp.") != NULL)
+    if (sinks_is_copy_tmp(base))
         return 1;
     if (level != 1)
         return 0;
@@ -289,7 +279,7 @@ stale_name(const char *base, int level)
     return strncmp(base, "run-", 4) == 0 && strstr(base, ".zip.") != NULL;
 }
 
-/* nftw callbacks: remove what a crash left, or a whole tree. */
+/* nftw callback: removes what a crash left. */
 static int
 rm_stale(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -297,24 +287,6 @@ rm_stale(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
     if (flag == FTW_F && stale_name(path + ftw->base, ftw->level))
         unlink(path);
     return 0;
-}
-
-static int
-rm_any(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-static void
-rm_tree(const char *dir)
-{
-    nftw(dir, rm_any, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* zip: the staging folders of other runs go. A run's staging stays
@@ -337,7 +309,7 @@ drop_old_stages(const struct dicom_media *m)
             continue;
         p = sl_path_join(m->book, de->d_name);
         if (sl_path_is_dir(p))
-            rm_tree(p);
+            sinks_rm_tree(p);
         free(p);
     }
     closedir(d);
@@ -443,7 +415,7 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         char *h = journal_header(m);
         fputs(h, m->jf);
         free(h);
-        if (fflush(m->jf) != 0 || fsync_path(m->journal) != 0) {
+        if (fflush(m->jf) != 0 || sinks_fsync_path(m->journal) != 0) {
             rc =
                 SL_ERR(err, SL_EIO, "target '%s': cannot write its journal: %s",
                        m->id, strerror(errno));
@@ -579,8 +551,7 @@ dicom_media_checkpoint(struct dicom_media *m, char **state, struct sl_err *err)
 {
     long len;
 
-    if (fflush(m->jf) != 0 || fsync(fileno(m->jf)) != 0 ||
-        (len = ftell(m->jf)) < 0)
+    if (sinks_stream_sync(m->jf) != 0 || (len = ftell(m->jf)) < 0)
         return SL_ERR(err, SL_EIO, "target '%s': cannot sync its journal: %s",
                       m->id, strerror(errno));
     /* With sync_each every put() already fsynced its file and folder. */
@@ -719,7 +690,7 @@ write_dicomdir(struct dicom_media *m, const struct sl_export *e,
     if ((rc = sl_export_dicomdir(m->root, e, err)) != SL_OK)
         goto out;
 synced:
-    if (fsync_path(dd) != 0)
+    if (sinks_fsync_path(dd) != 0)
         rc = SL_ERR(err, SL_EIO, "cannot sync the DICOMDIR: %s",
                     strerror(errno));
 out:
@@ -757,7 +728,7 @@ dicom_media_finish(struct dicom_media *m, struct sl_err *err)
                m->id, missing);
     if (m->layout == SL_EXPORT_ZIP) {
         if (e.n == 0) {
-            rm_tree(m->stage); /* nothing new: no zip, nothing staged */
+            sinks_rm_tree(m->stage); /* nothing new: no zip, nothing staged */
             goto done;
         }
         zpath = sl_asprintf("%s/%s.zip", m->root, m->run_id);
@@ -774,7 +745,7 @@ dicom_media_finish(struct dicom_media *m, struct sl_err *err)
             rc = sl_export_zip_close(z, err);
         else
             sl_export_zip_discard(z);
-        if (rc == SL_OK && fsync_path(zpath) != 0)
+        if (rc == SL_OK && sinks_fsync_path(zpath) != 0)
             rc = SL_ERR(err, SL_EIO, "target '%s': cannot sync the folder: %s",
                         m->id, strerror(errno));
         goto out;

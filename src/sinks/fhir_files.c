@@ -24,6 +24,7 @@
 
 #include "config/config.h"
 #include "sinks/sinks.h"
+#include "sinks/sinks_int.h"
 
 /* Entries of Bundle number N wait in pending-N.ndjson until it is full.
  * A pending file is removed only once a committed checkpoint counts its
@@ -325,7 +326,7 @@ fk_checkpoint(void *ctx, char **state, struct sl_err *err)
     for (i = 0; i < k->nfiles; i++) {
         FILE *f = k->files[i].f;
         long off;
-        if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        if (sinks_stream_sync(f) != 0) {
             json_decref(st);
             return sink_fail(err, k->id, "cannot sync", k->files[i].name);
         }

@@ -2,20 +2,33 @@
 #ifndef SL_SINKS_INT_H
 #define SL_SINKS_INT_H
 
+#include <stdio.h>
+
 #include "pipeline/pipeline.h"
 #include "sinks/export.h"
 
+/* ---- sink_files.c: file helpers, below every sink ---------------------- */
 /* Creates dir (under root) and its parents; with sync_each, fsyncs each
  * new level's parent up to root, so the new entries are durable. */
 int sinks_mkdir_durable(const char *root, const char *dir, int sync_each,
                         struct sl_err *err);
 /* syncfs() of the file system that holds dir: 0 or -1 (errno). */
 int sinks_syncfs(const char *dir);
+/* Makes the file at path and its name durable: 0, or -1 (errno). */
+int sinks_fsync_path(const char *path);
+/* Flushes the stream f and fsyncs its file: 0, or -1 (errno). */
+int sinks_stream_sync(FILE *f);
+/* 1 when the file name base is a hidden temporary of sl_file_copy()
+ * (".NAME.tmp.PID"), which a crash may leave behind. */
+int sinks_is_copy_tmp(const char *base);
+/* Removes dir and everything under it, as far as it can. */
+void sinks_rm_tree(const char *dir);
 
-/* The dicom-folder sink with layout folders, dicomdir or zip
- * (dicom_media.c): the layouts and manifests of `sluice export-dicom`,
- * kept exactly-once across crashes by a journal. The same contract as
- * struct sl_sink_ops. */
+/* ---- dicom_media.c: layouts of the dicom-folder sink -------------------- */
+/* The dicom-folder sink with layout folders, dicomdir or zip: the layouts
+ * and manifests of `sluice export-dicom`, kept exactly-once across
+ * crashes by a journal. Called by dicom_folder.c only, never the reverse.
+ * The same contract as struct sl_sink_ops. */
 struct dicom_media;
 int dicom_media_open(const struct sl_config *cfg,
                      const struct sl_conf_node *node, enum sl_export_layout l,

@@ -81,7 +81,9 @@ for fmt in ndjson bundle multi; do
     fi
     n_dout=$(find "$d/out/dicom" -name '*.dcm' | wc -l)
     check "$fmt: DICOM exactly once: $n_dout of $n_dcm" [ "$n_dout" -eq "$n_dcm" ]
-    left=$(find "$d/out" -name '.*' -o -name '*.tmp.*' -o -name 'pending-*' | wc -l)
+    find "$d/out" -name '.*' -o -name '*.tmp.*' -o -name 'pending-*' >"$d/left"
+    left=$(wc -l <"$d/left")
+    sed "s|^$d/|# left: |" "$d/left"
     check "$fmt: no temporary or pending files left in the output ($left)" [ "$left" -eq 0 ]
 done
 finish

@@ -1,0 +1,93 @@
+// dicom_int.h - what the files of the DCMTK shim share among themselves
+// (C++ only; callers use dicom.h). Every file includes DCMTK through here
+// so that osconfig.h comes first.
+//
+//   dicom_util.cc    quiet DCMTK, tag names, exceptions into statuses
+//   dicom_read.cc    the probe, checked loading, summaries
+//   dicom_build.cc   synthetic instances
+//   dicom_edit.cc    a file open for de-identification: get, put, walk
+//   dicom_save.cc    writing it back, pixel data copied as bytes
+//   dicom_pixels.cc  checking and blanking native pixel data
+//   dicom_dir.cc     DICOMDIR
+// A network side (DcmSCU) would be one more file on these helpers.
+#ifndef SL_DICOM_INT_H
+#define SL_DICOM_INT_H
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "dicom/dicom.h"
+
+// A file open for reading and editing (sl_dicom_file_open()).
+struct sl_dicom_file {
+    DcmFileFormat *ff;
+    std::string src;         // the input file, for the pixel data fast path
+    unsigned long long size; // its size when opened
+    bool had_meta;
+    bool pixels_changed; // blanked: the pixel data must be re-encoded
+    unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
+    int src_fd; // src, open for reading (-1: not)
+};
+
+namespace shim
+{
+
+// ---- dicom_util.cc --------------------------------------------------------
+
+// Silences DCMTK's own logger once per process: its messages may quote
+// attribute values.
+void quiet_dcmtk();
+// "(7FE0,0010) Pixel Data" for a tag, into buf.
+void tag_text(const DcmTagKey &key, char *buf, size_t len);
+// A copy of s (the caller's), or nullptr when s is NULL or empty.
+char *dup_or_null(const char *s);
+// SL_EDICOM "(gggg,eeee) Name: cannot <what>: <DCMTK's reason>".
+int cond_err(struct sl_err *err, const OFCondition &cond, uint16_t g,
+             uint16_t e, const char *what);
+// Inside a catch block: the exception in flight as a status (SL_ENOMEM
+// for std::bad_alloc, SL_EDICOM otherwise), with a message in err.
+int fail_exception(struct sl_err *err);
+// 1 for the VRs whose value is text.
+bool is_string_vr(DcmEVR evr);
+
+// The elements of an item or the items of a sequence, in order.
+// getElement(i) and getItem(i) walk the list from its head each time
+// (DcmList::seek_to), which made every loop over a dataset quadratic.
+template <class C>
+std::vector<DcmObject *>
+children(C *c)
+{
+    std::vector<DcmObject *> v;
+
+    v.reserve(c->card());
+    for (DcmObject *o = c->nextInContainer(nullptr); o != nullptr;
+         o = c->nextInContainer(o))
+        v.push_back(o);
+    return v;
+}
+
+// ---- dicom_read.cc --------------------------------------------------------
+
+// Bytes element o occupies in a file, from the length fields DCMTK read;
+// *known set to false for an encoding it cannot account for.
+unsigned long long element_file_length(DcmObject *o, bool explicit_vr,
+                                       bool *known);
+// Loads path into ff with values over 4 KiB left on disk, checking that
+// it parsed completely and that no value runs past the end of the file.
+// require_meta: refuse a file without the Part-10 "DICM" prefix. Out
+// parameters may be nullptr: whether it had one, its size, and (keep_fd)
+// the descriptor it was read through, then the caller's to close.
+int load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
+                 int *had_meta, unsigned long long *size, int *keep_fd,
+                 struct sl_err *err);
+// The summary of what ff holds, with the checks a reader of it makes.
+int summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
+               struct sl_err *err);
+
+} // namespace shim
+
+#endif

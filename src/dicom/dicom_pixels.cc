@@ -1,0 +1,132 @@
+// dicom_pixels.cc - native pixel data: the check that it holds what its
+// geometry says, and blanking regions of burned-in text.
+#include "config.h"
+
+#include "dicom/dicom_int.h"
+
+#include <cstring>
+
+using namespace shim;
+
+extern "C" int
+sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        DcmElement *pd = nullptr;
+        Uint16 rows = 0, cols = 0, bits = 0, spp = 1;
+        long frames = 1;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
+            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
+            pd == nullptr)
+            return SL_OK;
+        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
+            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+            return SL_OK; // no geometry to check against
+        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        if (frames < 1)
+            frames = 1;
+        if (spp < 1)
+            spp = 1;
+        // YBR_FULL_422 / YBR_PARTIAL_422 native: two chroma samples per
+        // two pixels, so two samples a pixel instead of three.
+        OFString pi;
+        if (spp == 3 &&
+            ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).good() &&
+            (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422"))
+            spp = 2;
+        const unsigned long long need_bits =
+            static_cast<unsigned long long>(rows) * cols * spp * bits *
+            static_cast<unsigned long long>(frames);
+        const unsigned long long need = (need_bits + 7) / 8;
+        const Uint32 have = pd->getLength();
+        if (have != DCM_UndefinedLength && have < need)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: %lu bytes, shorter than "
+                          "Rows x Columns x Samples x Bits Allocated x "
+                          "Frames (%llu)",
+                          static_cast<unsigned long>(have), need);
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" int
+sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
+                    unsigned h, struct sl_err *err)
+{
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        Uint16 rows = 0, cols = 0, bits = 0, spp = 1, planar = 0;
+        long frames = 1;
+        DcmElement *pd = nullptr;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated())
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: compressed, cannot blank");
+        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
+            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
+            ds->findAndGetElement(DCM_PixelData, pd).bad() || pd == nullptr)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: no native image to blank");
+        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        if (frames < 1)
+            frames = 1;
+        if ((bits != 8 && bits != 16) || spp < 1 || spp > 4)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: layout not supported "
+                          "for blanking");
+        const unsigned long bpp = bits / 8;
+        const unsigned long frame_bytes =
+            static_cast<unsigned long>(rows) * cols * spp * bpp;
+        Uint8 *data = nullptr;
+        // Loads the pixel data into memory: only for images a blanking
+        // rule names.
+        OFCondition got;
+        if (pd->getTag().getEVR() == EVR_OW || pd->getVR() == EVR_OW) {
+            Uint16 *words = nullptr;
+            got = pd->getUint16Array(words);
+            data = reinterpret_cast<Uint8 *>(words);
+        } else {
+            got = pd->getUint8Array(data);
+        }
+        if (got.bad() || data == nullptr ||
+            pd->getLength() < frame_bytes * static_cast<unsigned long>(frames))
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: shorter than "
+                          "Rows x Columns x frames");
+        f->pixels_changed = true; // written through DCMTK from now on
+        for (long fr = 0; fr < frames; fr++) {
+            Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
+            for (unsigned r = y; r < y + h && r < rows; r++)
+                for (unsigned c = x; c < x + w && c < cols; c++) {
+                    if (planar == 1 && spp > 1) {
+                        for (unsigned s = 0; s < spp; s++)
+                            std::memset(
+                                base + ((static_cast<unsigned long>(s) * rows +
+                                         r) *
+                                            cols +
+                                        c) *
+                                           bpp,
+                                0, bpp);
+                    } else {
+                        std::memset(
+                            base + ((static_cast<unsigned long>(r) * cols + c) *
+                                    spp) *
+                                       bpp,
+                            0, bpp * spp);
+                    }
+                }
+        }
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
