@@ -165,7 +165,10 @@ sl_freezero(void *p, size_t n)
 {
     if (p == NULL)
         return;
-    OPENSSL_cleanse(p, n);
+    /* explicit_bzero: a memset the compiler may not remove, vectorised
+     * (OPENSSL_cleanse goes byte by byte: a fifth of a run's time when
+     * every line of an export is wiped) */
+    explicit_bzero(p, n);
     free(p);
 }
 
@@ -251,7 +254,7 @@ void
 sl_buf_free(struct sl_buf *b)
 {
     if (b->data)
-        OPENSSL_cleanse(b->data, b->cap);
+        explicit_bzero(b->data, b->cap);
     free(b->data);
     sl_buf_init(b);
 }

@@ -31,6 +31,7 @@ sl_item_free(struct sl_item *it)
     json_decref(it->resource);
     sl_freezero(it->text, it->text_len);
     sl_freezero(it->out_json, it->out_json_len);
+    free(it->ref);
     free(it->path);
     if (it->tmp_path) {
         unlink(it->tmp_path);

@@ -15,6 +15,7 @@
 
 struct sl_config;
 struct sl_conf_node;
+struct sl_jtape;
 
 enum sl_item_kind {
     SL_ITEM_FHIR,  /* a FHIR resource (JSON) */
@@ -72,12 +73,18 @@ struct sl_item {
     char *text;         /* SL_ITEM_FHIR: raw JSON a source left to be
                            parsed by a worker (sl_item_parse), or NULL */
     size_t text_len;
+    /* During a learning call only: text read by the fast tape reader
+     * (fhir/jtape.h) when it could, else NULL. Borrowed. */
+    const struct sl_jtape *tape;
     /* SL_ITEM_FHIR: json_dumps(resource, JSON_COMPACT), byte for byte,
      * when the stage that last changed the resource wrote it on its
      * worker thread (so that targets need not serialise on the writer's);
      * NULL otherwise. A stage that changes resource frees it. */
     char *out_json;
     size_t out_json_len;
+    /* "Type/id" of the resource, kept when the pipeline lets go of the
+     * document once out_json holds it (for a Provenance), or NULL */
+    char *ref;
     char *path;         /* SL_ITEM_DICOM: file on disk */
     char *tmp_path;     /* a stage's rewritten copy, removed when done */
     /* SL_ITEM_BAD, or set by a stage: why it goes to quarantine */

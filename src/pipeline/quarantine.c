@@ -30,8 +30,13 @@ quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err)
     q->origin = sl_strdup(it->origin);
     if (it->kind == SL_ITEM_FHIR) {
         q->kind = sl_strdup("fhir");
-        q->data = json_dumps(it->resource, JSON_COMPACT);
-        q->data_len = q->data ? strlen(q->data) : 0;
+        if (it->resource != NULL) {
+            q->data = json_dumps(it->resource, JSON_COMPACT);
+            q->data_len = q->data ? strlen(q->data) : 0;
+        } else if (it->out_json != NULL) { /* a target refused it */
+            q->data = sl_strndup(it->out_json, it->out_json_len);
+            q->data_len = it->out_json_len;
+        }
     } else if (it->kind == SL_ITEM_DICOM) {
         char *name = sl_asprintf("%llu.dcm", (unsigned long long)it->seq);
         q->kind = sl_strdup("dicom");

@@ -54,6 +54,9 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
         dump = json_dumps(it->resource, JSON_COMPACT);
         data = dump ? dump : "";
         len = strlen(data);
+    } else if (it->kind == SL_ITEM_FHIR && !it->whole && it->out_json) {
+        data = it->out_json; /* a target refused it */
+        len = it->out_json_len;
     } else if (it->raw != NULL) {
         data = it->raw;
         len = it->raw_len;

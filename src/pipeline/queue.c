@@ -14,7 +14,7 @@
 /* Items handed over per wake-up: a thread woken for each item spends more
  * time switching than working on small resources. A source slower than
  * SLOW_NEXT seconds an item has each item handed over at once. */
-#define BATCH 16
+#define BATCH 32
 #define SLOW_NEXT 0.001
 
 int
@@ -93,6 +93,8 @@ struct learner {
     int closed;
     int idle, full; /* the learner waits for items; the reader for room */
     pthread_cond_t cv;
+    struct sl_jtape tape; /* reused for every line */
+    struct sl_buf copy;   /* the line, decoded in place by the reader */
 };
 
 static void *
@@ -123,11 +125,19 @@ learner_main(void *arg)
         if (l->full && l->len <= LEARN_QUEUE / 2)
             pthread_cond_broadcast(&l->cv);
         pthread_mutex_unlock(&r->mu);
+        /* a raw line is read once, by the tape reader, for every stage */
+        if (it->resource == NULL && it->text != NULL) {
+            sl_buf_reset(&l->copy);
+            sl_buf_add(&l->copy, it->text, it->text_len);
+            if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
+                it->tape = &l->tape;
+        }
         for (i = 0; i < r->nstages && rc == SL_OK; i++) {
             const struct stage_slot *s = &r->stages[i];
             if (s->ops->learn && (s->ops->learns & (1u << it->kind)))
                 rc = s->ops->learn(s->ctx, it, &err);
         }
+        it->tape = NULL;
         if (rc != SL_OK) {
             sl_err_prefix(&err, "learning pass, source %s item %s",
                           it->source ? it->source : "?",
@@ -250,6 +260,9 @@ out:
             ls[k].len--;
         }
         pthread_cond_destroy(&ls[k].cv);
+        sl_jtape_free(&ls[k].tape);
+        if (ls[k].copy.data)
+            sl_freezero(ls[k].copy.data, ls[k].copy.cap);
     }
     free(ls);
     if (rc == SL_OK && r->failed) {
@@ -347,24 +360,49 @@ reader_main(void *arg)
     return NULL;
 }
 
+/* Once a stage serialised a FHIR resource (out_json) and nothing holds it
+ * back, the document is freed here, on the thread that built it: freed by
+ * the writer, its hundreds of small blocks would go back to another
+ * thread's heap, which costs more than the work. Targets write out_json;
+ * a Provenance names the resource by ref. */
+static void
+drop_document(struct sl_item *it)
+{
+    const char *rt, *id;
+
+    if (it->kind != SL_ITEM_FHIR || it->resource == NULL ||
+        it->out_json == NULL || it->reason != NULL || it->whole)
+        return;
+    rt = json_string_value(json_object_get(it->resource, "resourceType"));
+    id = json_string_value(json_object_get(it->resource, "id"));
+    if (rt && id && it->provenance)
+        it->ref = sl_asprintf("%s/%s", rt, id);
+    json_decref(it->resource);
+    it->resource = NULL;
+}
+
 /* ---- workers: parse, then the stages in the job's order ------------------------ */
 /* Parses a raw FHIR item: the fast scanner builds the jansson document
  * (what json_loadb would build), jansson itself when the scanner is
  * unsure (and to word the error of a bad line). */
+struct parse_scratch {
+    struct sl_jtape tape; /* reused: no allocation per item */
+    struct sl_buf copy;   /* the text, which the reader decodes in place */
+};
+
 static void
-parse_item(struct sl_item *it)
+parse_item(struct sl_item *it, struct parse_scratch *ps)
 {
-    struct sl_jtape t = {0};
-    char *copy;
     json_t *res = NULL, *rt;
 
     if (it->kind != SL_ITEM_FHIR || it->resource != NULL || it->text == NULL)
         return;
-    copy = sl_strndup(it->text, it->text_len); /* decoded in place */
-    if (sl_jtape_parse(&t, copy, it->text_len))
-        res = sl_jtape_to_json(&t, SL_JT_ROOT);
-    sl_jtape_free(&t);
-    sl_freezero(copy, it->text_len);
+    sl_buf_reset(&ps->copy);
+    sl_buf_add(&ps->copy, it->text, it->text_len);
+    if (sl_jtape_parse(&ps->tape, ps->copy.data, it->text_len))
+        res = sl_jtape_to_json(&ps->tape, SL_JT_ROOT);
+    /* the copy holds patient data until the next item overwrites it; it
+     * is wiped when the worker ends */
     rt = json_object_get(res, "resourceType");
     if (json_is_object(res) && json_is_string(rt) &&
         json_string_length(rt) > 0) {
@@ -384,7 +422,10 @@ static void *
 worker_main(void *arg)
 {
     struct run *r = arg;
+    struct parse_scratch ps;
 
+    memset(&ps, 0, sizeof(ps));
+    sl_buf_init(&ps.copy);
     for (;;) {
         struct sl_item *it;
         struct sl_err err = {0};
@@ -398,7 +439,7 @@ worker_main(void *arg)
         }
         if (r->wq_len == 0 || r->failed) {
             pthread_mutex_unlock(&r->mu);
-            return NULL;
+            break;
         }
         it = r->wq[r->wq_head];
         r->wq_head = (r->wq_head + 1) % r->cap;
@@ -409,7 +450,7 @@ worker_main(void *arg)
             pthread_cond_signal(&r->cv_work);
         pthread_mutex_unlock(&r->mu);
 
-        parse_item(it);
+        parse_item(it, &ps);
         for (i = 0; i < r->nstages && it->reason == NULL &&
                     it->kind != SL_ITEM_SKIP;
              i++) {
@@ -423,9 +464,10 @@ worker_main(void *arg)
                               it->pos ? it->pos : "?");
                 sl_item_free(it);
                 run_fail(r, &err);
-                return NULL;
+                goto out;
             }
         }
+        drop_document(it);
         pthread_mutex_lock(&r->mu);
         r->done[it->seq % r->cap] = it;
         /* The writer sleeps until the item it waits for is done; it is
@@ -442,6 +484,11 @@ worker_main(void *arg)
         }
         pthread_mutex_unlock(&r->mu);
     }
+out:
+    sl_jtape_free(&ps.tape);
+    if (ps.copy.data)
+        sl_freezero(ps.copy.data, ps.copy.cap);
+    return NULL;
 }
 
 /* ---- the writer: every target that takes the item, in item order --------------- */

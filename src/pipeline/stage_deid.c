@@ -197,34 +197,24 @@ static int
 deid_learn(void *ctx, struct sl_item *it, struct sl_err *err)
 {
     struct sl_stage_deid *s = ctx;
-    struct sl_jtape t = {0};
-    int rc = SL_OK, done = 0;
+    int rc = SL_OK;
 
     if (it->kind != SL_ITEM_FHIR)
         return SL_OK;
-    if (it->resource == NULL && it->text != NULL) {
-        /* the scanner decodes strings in place: it reads a copy, and the
-         * text stays whole for jansson when the scanner is unsure */
-        char *copy = sl_strndup(it->text, it->text_len);
-        if (sl_jtape_parse(&t, copy, it->text_len)) {
-            const char *rt =
-                sl_jt_str(&t, sl_jt_get(&t, SL_JT_ROOT, "resourceType"));
-            /* a line that is no resource teaches nothing (the main pass
-             * quarantines it) */
-            if (rt != NULL && *rt != '\0') {
-                rc = sl_fhir_deid_learn_tape(s->fhir, &t, it->rank, err);
-                if (rc == SL_OK && s->reid)
-                    rc = reid_fhir_tape(s, &t, err);
-            }
-            done = 1;
-        } else {
-            sl_item_parse(it); /* a bad line teaches nothing */
-        }
-        sl_jtape_free(&t);
-        sl_freezero(copy, it->text_len);
-        if (done || rc != SL_OK || it->resource == NULL)
-            return rc;
+    if (it->tape != NULL) { /* the pipeline read the line */
+        const char *rt =
+            sl_jt_str(it->tape, sl_jt_get(it->tape, SL_JT_ROOT, "resourceType"));
+        /* a line that is no resource teaches nothing (the main pass
+         * quarantines it) */
+        if (rt == NULL || *rt == '\0')
+            return SL_OK;
+        rc = sl_fhir_deid_learn_tape(s->fhir, it->tape, it->rank, err);
+        if (rc == SL_OK && s->reid)
+            rc = reid_fhir_tape(s, it->tape, err);
+        return rc;
     }
+    if (it->resource == NULL && it->text != NULL)
+        sl_item_parse(it); /* the tape reader was unsure: jansson */
     if (it->resource == NULL)
         return SL_OK;
     if (it->whole) {

@@ -270,7 +270,9 @@ written:
     if (rc == SL_OK && it->provenance != NULL) {
         k->prov = it->provenance;
         if (!k->bundle_mode) {
-            json_t *ref = ref_of(it->resource);
+            json_t *ref = it->resource ? ref_of(it->resource)
+                          : it->ref    ? json_string(it->ref)
+                                       : NULL;
             if (k->refs == NULL)
                 k->refs = json_array();
             if (ref)

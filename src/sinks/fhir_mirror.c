@@ -208,8 +208,10 @@ mirror_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (rc != SL_OK)
         return SL_ERR(err, rc, "%s: write error", m->tmp);
     m->written++;
-    if (m->prov)
+    if (m->prov && it->resource)
         add_target(m->targets, it->resource);
+    else if (m->prov && it->ref)
+        json_array_append_new(m->targets, json_string(it->ref));
     return SL_OK;
 }
 

@@ -51,6 +51,9 @@ struct fhir_src {
     char rbuf[65536];
     size_t rpos, rlen;
     uint64_t nskipped_files;
+    size_t number_base; /* added to file numbers in positions (the files
+                           source reads each input alone: "number") */
+    int no_checkpoints; /* "resumable"="no": items carry none */
 };
 
 static enum file_kind
@@ -66,6 +69,8 @@ file_kind(const char *rel)
 static char *
 make_checkpoint(struct fhir_src *s)
 {
+    if (s->no_checkpoints)
+        return NULL;
     return sl_asprintf("%zu\t%llu\t%s", s->fi + 1, (unsigned long long)s->unit,
                        s->files.v[s->fi]);
 }
@@ -192,7 +197,7 @@ open_file(struct fhir_src *s)
     char pos[64];
     struct sl_item *bad = NULL;
 
-    snprintf(pos, sizeof(pos), "file %zu", s->fi + 1);
+    snprintf(pos, sizeof(pos), "file %zu", s->fi + 1 + s->number_base);
     s->kind = file_kind(s->files.v[s->fi]);
     s->unit = FHIR_FILE_DONE; /* for the checkpoint of a bad item */
     s->gz = gzopen(full, "rb");
@@ -286,7 +291,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
         if (s->kind == FK_NDJSON) {
             int r = read_line(s);
             if (r < 0) {
-                snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1,
+                snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1 + s->number_base,
                          (unsigned long long)s->unit + 1);
                 s->unit = FHIR_FILE_DONE;
                 *out = bad_item(s, pos, "read error (corrupt gzip stream?)",
@@ -314,7 +319,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
                     n--;
                 if (strspn(p, " \t\r\n") >= n)
                     continue; /* blank line */
-                snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1,
+                snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1 + s->number_base,
                          (unsigned long long)s->unit);
                 /* Parsed on a worker thread (sl_item_parse), so that a
                  * run reads at the speed of its workers, not of one. */
@@ -349,7 +354,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
             if (s->unit <= s->skip)
                 continue;
             if (is_bundle) {
-                snprintf(pos, sizeof(pos), "file %zu entry %zu", s->fi + 1,
+                snprintf(pos, sizeof(pos), "file %zu entry %zu", s->fi + 1 + s->number_base,
                          s->entry);
                 res = json_object_get(e, "resource");
                 if (res == NULL) {
@@ -358,7 +363,7 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
                     return SL_OK;
                 }
             } else {
-                snprintf(pos, sizeof(pos), "file %zu", s->fi + 1);
+                snprintf(pos, sizeof(pos), "file %zu", s->fi + 1 + s->number_base);
                 res = e;
             }
             *out = resource_item(s, json_incref(res), pos);
@@ -431,6 +436,11 @@ fhir_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     int rc = SL_OK; /* a single file without a checkpoint sets nothing */
 
     s->id = node->id;
+    /* for the files source; not in the option table */
+    if (sl_conf_get(node, "number") != NULL)
+        s->number_base = strtoul(sl_conf_get(node, "number"), NULL, 10) - 1;
+    s->no_checkpoints = sl_conf_get(node, "resumable") != NULL &&
+                        strcmp(sl_conf_get(node, "resumable"), "no") == 0;
     s->root = sl_conf_get_path(cfg, node, "path");
     sl_buf_init(&s->line);
     if (s->root == NULL) {

@@ -171,35 +171,23 @@ json_item(struct files_src *s, size_t i)
     return it;
 }
 
-/* Replaces "file 1" at the start of the item's position and reason. */
-static void
-reposition(struct sl_item *it, size_t n)
-{
-    char **fields[2] = {&it->pos, &it->reason};
-    size_t k;
-
-    for (k = 0; k < 2; k++) {
-        char *v = *fields[k], *nv;
-        if (v == NULL || strncmp(v, "file 1", 6) != 0 ||
-            (v[6] != ' ' && v[6] != ':' && v[6] != '\0'))
-            continue;
-        nv = sl_asprintf("file %zu%s", n, v + 6);
-        free(v);
-        *fields[k] = nv;
-    }
-}
-
 static int
 open_lines(struct files_src *s, size_t i, struct sl_err *err)
 {
-    char *names[] = {(char *)"path"}, *values[] = {s->paths.v[i]};
+    char number[32];
+    char *names[] = {(char *)"path", (char *)"number", (char *)"resumable"};
+    char *values[] = {s->paths.v[i], number, (char *)"no"};
     struct sl_conf_node node = {0};
+    int rc;
 
+    /* positions name the input's number: "file N line L" */
+    snprintf(number, sizeof(number), "%zu", i + 1);
     node.id = (char *)s->id;
-    node.nattr = 1;
+    node.nattr = 3;
     node.names = names;
     node.values = values;
-    return sl_source_fhir_files.open(NULL, &node, NULL, &s->lines, err);
+    rc = sl_source_fhir_files.open(NULL, &node, NULL, &s->lines, err);
+    return rc;
 }
 
 static int
@@ -217,9 +205,6 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
             if ((rc = sl_source_fhir_files.next(s->lines, &it, err)) != SL_OK)
                 return rc;
             if (it != NULL) {
-                /* the input was read alone: "file 1 line L" becomes
-                 * "file N line L", N its number among the inputs */
-                reposition(it, s->cur + 1);
                 it->source = s->id;
                 it->rank = (long)s->cur;
                 it->unit = s->cur_unit;
@@ -227,8 +212,6 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
                 it->quarantine_ext = ".ndjson";
                 free(it->origin);
                 it->origin = sl_strdup(s->paths.v[s->cur]);
-                free(it->checkpoint);
-                it->checkpoint = NULL;
                 *out = it;
                 return SL_OK;
             }
