@@ -195,6 +195,15 @@ buf_grow(struct sl_buf *b, size_t need)
 }
 
 void
+sl_buf_reserve(struct sl_buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->data = sl_realloc(b->data, b->len + n + 1);
+        b->cap = b->len + n + 1;
+    }
+}
+
+void
 sl_buf_add(struct sl_buf *b, const void *p, size_t n)
 {
     buf_grow(b, n);

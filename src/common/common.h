@@ -98,6 +98,9 @@ void sl_buf_addc(struct sl_buf *b, char c);
 void sl_buf_addf(struct sl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sl_buf_reset(struct sl_buf *b);
+/* Makes room for n more bytes at once (one allocation instead of several
+ * doublings when the size is roughly known). */
+void sl_buf_reserve(struct sl_buf *b, size_t n);
 /* Returns the data (caller frees) and leaves b empty. */
 char *sl_buf_steal(struct sl_buf *b);
 void sl_buf_free(struct sl_buf *b);

@@ -457,6 +457,7 @@ deid_process(void *ctx, struct sl_item *it, struct sl_err *err)
         /* de-identified and serialised in one walk, the leak scan done
          * while writing: the targets write these bytes as they are */
         sl_buf_init(&b);
+        sl_buf_reserve(&b, 4096); /* most resources: one allocation */
         rc = sl_fhir_deid_resource_json(s->fhir, it->resource, &b, &e2);
         sl_freezero(it->out_json, it->out_json_len);
         it->out_json = NULL;
