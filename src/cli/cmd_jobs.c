@@ -68,7 +68,7 @@ last_run_of(struct sl_state *st, const char *job)
         return sl_strdup("?");
     s = n ? sl_asprintf("%s %s", recs[0].status, recs[0].started)
           : sl_strdup("never");
-    free(recs);
+    sl_run_recs_free(recs, n);
     return s;
 }
 

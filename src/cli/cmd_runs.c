@@ -12,16 +12,51 @@
 #include "config/config.h"
 #include "state/state.h"
 
+/* The findings of a run's summary (a new reference: an array, maybe
+ * empty). */
+static json_t *
+findings_of(const struct sl_run_rec *r)
+{
+    json_t *sum = r->summary ? json_loads(r->summary, 0, NULL) : NULL;
+    json_t *f = json_object_get(sum, "findings");
+
+    f = json_is_array(f) ? json_incref(f) : json_array();
+    json_decref(sum);
+    return f;
+}
+
 static json_t *
 run_json(const struct sl_run_rec *r)
 {
     /* "o" steals the nested references; json_pack returns the new object. */
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I}", "id", r->id, "job",
-        r->job, "status", r->status, "started", r->started, "finished",
+        "{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:o}", "id", r->id,
+        "job", r->job, "status", r->status, "started", r->started, "finished",
         r->finished[0] ? json_string(r->finished) : json_null(), "attempts",
         r->attempts, "in", (json_int_t)r->in, "out", (json_int_t)r->out,
-        "quarantined", (json_int_t)r->quarantined);
+        "quarantined", (json_int_t)r->quarantined, "findings", findings_of(r));
+}
+
+/* "stage/code n, ..." of a run's findings, or "-". Caller frees. */
+static char *
+findings_text(const struct sl_run_rec *r)
+{
+    json_t *f = findings_of(r), *x;
+    struct sl_buf b;
+    size_t i;
+
+    sl_buf_init(&b);
+    json_array_foreach(f, i, x)
+    {
+        sl_buf_addf(&b, "%s%s/%s %lld", b.len ? ", " : "",
+                    json_string_value(json_object_get(x, "stage")),
+                    json_string_value(json_object_get(x, "code")),
+                    (long long)json_integer_value(json_object_get(x, "n")));
+    }
+    json_decref(f);
+    if (b.len == 0)
+        sl_buf_adds(&b, "-");
+    return sl_buf_steal(&b);
 }
 
 static int
@@ -46,15 +81,19 @@ print_table(const struct sl_run_rec *runs, size_t n)
 {
     size_t i;
 
-    printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9s  %9s  %9s\n", "RUN", "JOB",
-           "STATUS", "STARTED", "FINISHED", "IN", "OUT", "QUARANT.");
+    printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9s  %9s  %9s  %s\n", "RUN",
+           "JOB", "STATUS", "STARTED", "FINISHED", "IN", "OUT", "QUARANT.",
+           "FINDINGS");
     for (i = 0; i < n; i++) {
         const struct sl_run_rec *r = &runs[i];
+        char *f = findings_text(r);
 
-        printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9llu  %9llu  %9llu\n",
+        printf("%-26s  %-14s  %-11s  %-20s  %-20s  %9llu  %9llu  %9llu  %s\n",
                r->id, r->job, r->status, r->started,
                r->finished[0] ? r->finished : "-", (unsigned long long)r->in,
-               (unsigned long long)r->out, (unsigned long long)r->quarantined);
+               (unsigned long long)r->out, (unsigned long long)r->quarantined,
+               f);
+        free(f);
     }
 }
 
@@ -122,7 +161,7 @@ exec_runs(const struct cli_cmd *self, struct cli_global *g, int argc,
 fail:
     rc = cli_fail(&err);
 out:
-    free(runs);
+    sl_run_recs_free(runs, n);
     sl_state_close(st);
     return rc;
 }
@@ -139,7 +178,8 @@ const struct cli_cmd cli_cmd_runs = {
     "                        configuration names\n"
     "\n"
     "Each run shows its id, job, status (running, finished, failed,\n"
-    "interrupted), start and end times (UTC) and its counts of items read,\n"
-    "delivered and quarantined.\n",
+    "interrupted), start and end times (UTC), its counts of items read,\n"
+    "delivered and quarantined, and its findings: how many items each\n"
+    "stage found something about, by code (\"deid/quarantined 3\").\n",
     exec_runs,
 };

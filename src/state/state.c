@@ -271,3 +271,13 @@ sl_state_identity(char *user, size_t userlen, char *host, size_t hostlen)
         snprintf(host, hostlen, "unknown");
     host[hostlen - 1] = '\0';
 }
+
+void
+sl_run_recs_free(struct sl_run_rec *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v != NULL && i < n; i++)
+        free(v[i].summary);
+    free(v);
+}

@@ -55,7 +55,12 @@ struct sl_run_rec {
     char finished[32];
     uint64_t in, out, quarantined;
     int attempts; /* how many times the run was started (resumes + 1) */
+    /* The run's counts as JSON (types; findings per stage and code), as
+     * the run ended; set only by sl_state_runs_list, else NULL. Owned:
+     * free a list with sl_run_recs_free. */
+    char *summary;
 };
+void sl_run_recs_free(struct sl_run_rec *v, size_t n); /* NULL-safe */
 
 /* Finds the unfinished run of job (status running/interrupted/failed);
  * SL_ENOTFOUND when there is none. */

@@ -422,7 +422,7 @@ lite_runs_list(void *be, const char *job, size_t limit, struct sl_run_rec **out,
     int rc, step;
 
     snprintf(sql, sizeof(sql),
-             "SELECT %s FROM runs WHERE ?1 IS NULL OR job = ?1"
+             "SELECT %s, summary FROM runs WHERE ?1 IS NULL OR job = ?1"
              " ORDER BY started DESC, rowid DESC LIMIT ?2",
              run_cols);
     if ((rc = prepare(st, sql, &s, err)) != SL_OK)
@@ -435,7 +435,11 @@ lite_runs_list(void *be, const char *job, size_t limit, struct sl_run_rec **out,
             cap = cap ? cap * 2 : 16;
             v = sl_realloc(v, cap * sizeof(*v));
         }
-        run_from_row(s, &v[nv++]);
+        run_from_row(s, &v[nv]);
+        if (sqlite3_column_type(s, 9) == SQLITE_TEXT)
+            v[nv].summary =
+                sl_strdup((const char *)sqlite3_column_text(s, 9));
+        nv++;
     }
     if (step != SQLITE_DONE) {
         rc = db_err(st, err);
@@ -447,7 +451,7 @@ lite_runs_list(void *be, const char *job, size_t limit, struct sl_run_rec **out,
     rc = SL_OK;
 out:
     sqlite3_finalize(s);
-    free(v);
+    sl_run_recs_free(v, nv);
     return rc;
 }
 

@@ -3,7 +3,7 @@
 # naming file, line, column or tag; good items are delivered; nothing from
 # the data or the input paths appears in what sluice prints.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 19
+plan 21
 write_config "$T"
 f="$T/in/fhir"
 # File names carry "patient names", as real exports often do.
@@ -68,4 +68,11 @@ check "replay of a still-bad item exits 3" [ $? -eq 3 ]
 sluice --config "$T/sluice.xml" quarantine list --all >"$T/qall.txt" 2>&1
 check "the replayed item is marked replayed" sh -c "grep '^ *2 ' '$T/qall.txt' | grep -q replayed"
 check "and quarantined again with a new reason" grep -q 'still not a FHIR resource (replay of quarantine item 2)' "$T/qall.txt"
+# findings: counted per stage and code, in the summary and in sluice runs
+check "the run summary counts the findings per stage and code" \
+    grep -q 'read .*error .*quarantined' "$T/out.txt"
+n_q=$(sluice --config "$T/sluice.xml" runs --json 2>/dev/null | jq '[.[] | select(.job == "t") | .findings[] | select(.stage == "read" and .code == "quarantined") | .n] | add' 2>/dev/null)
+n_rq=$(sluice --config "$T/sluice.xml" runs --json 2>/dev/null | jq '[.[] | select(.job == "t") | .quarantined] | add' 2>/dev/null)
+check "sluice runs --json gives the findings of each run ($n_q of $n_rq quarantined)" \
+    sh -c "[ -n '$n_q' ] && [ '$n_q' = '$n_rq' ]"
 finish

@@ -52,7 +52,7 @@ status 0 sluice runs --state "$DB"
 check "runs lists the newest run first" \
     sh -c "sed -n 2p '$OUT' | grep -q run-20261102-020000-bbbbbb && sed -n 3p '$OUT' | grep -q run-20261101-020000-aaaaaa"
 check "runs shows status and counts" \
-    sh -c "grep run-20261101 '$OUT' | grep finished | grep -q ' 120 .* 117 .* 3\$'"
+    sh -c "grep run-20261101 '$OUT' | grep finished | grep -q ' 120 .* 117 .* 3  -\$'"
 status 0 sluice runs --state "$DB" --job trial-42
 check "runs --job keeps one job" sh -c "[ \$(grep -c '^run-' '$OUT') -eq 1 ] && grep -q trial-42 '$OUT'"
 status 0 sluice runs --state "$DB" --limit 1
