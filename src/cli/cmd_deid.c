@@ -10,8 +10,8 @@
  * source over INPUT..., the deid stage, the fhir-mirror target for
  * OUTDIR/fhir and the dicom-folder target for OUTDIR/dicom, a folder
  * quarantine) and runs it without a state store. Output names never come
- * from input names: FHIR files become OUTDIR/fhir/NNNNNN.json|.ndjson|
- * .ndjson.gz (same kind as the input), DICOM instances
+ * from input names: FHIR files become OUTDIR/fhir/NNNNNN.json|.json.gz|
+ * .ndjson|.ndjson.gz (same kind as the input), DICOM instances
  * OUTDIR/dicom/PATIENT/STUDY/SERIES/SOP.dcm named by pseudonyms and new
  * UIDs. What cannot be made safe goes to QDIR (never inside OUTDIR) with
  * a reason file; nothing printed comes from the data. */
@@ -328,11 +328,11 @@ const struct cli_cmd cli_cmd_deid = {
     "[--explain] [--provenance] [--reid-map FILE --reid-key-file KEY2] "
     "INPUT...",
     "de-identify FHIR and DICOM files with one key",
-    "INPUT: files or folders (recursive): FHIR R4 .json resources or Bundles,\n"
-    ".ndjson, .ndjson.gz; DICOM Part-10 files (and datasets without meta\n"
-    "information), recognised by content. One key for everything: a\n"
-    "patient's FHIR record and images get the same pseudonyms and the same\n"
-    "date shift.\n"
+    "INPUT: files or folders (recursive): FHIR R4 .json or .json.gz\n"
+    "resources or Bundles, .ndjson, .ndjson.gz; DICOM Part-10 files (and\n"
+    "datasets without meta information), recognised by content. One key\n"
+    "for everything: a patient's FHIR record and images get the same\n"
+    "pseudonyms and the same date shift.\n"
     "\n"
     "Profiles (in profiles/deid/, schema-checked XML):\n"
     "  basic         the Safe Harbor list (45 CFR 164.514(b)(2)) for FHIR and\n"

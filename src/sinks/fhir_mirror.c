@@ -1,6 +1,7 @@
 /* fhir_mirror.c - the fhir-mirror target of `sluice deid`: one output per
  * FHIR input, of the same kind, numbered in input order:
- * DIR/NNNNNN.json (the resource or Bundle whole, indented as before),
+ * DIR/NNNNNN.json or .json.gz (the resource or Bundle whole, indented as
+ * before),
  * DIR/NNNNNN.ndjson or .ndjson.gz (the input's lines that were delivered,
  * in order). Names never come from input names. An NDJSON output is
  * written as NAME.part and renamed when its input ends; one that would be
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -149,12 +151,38 @@ open_unit(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
     return SL_OK;
 }
 
-/* A .json input's output (and a companion beside it). */
+/* Writes text gzip'd to path, whole or not at all (NAME.part, renamed). */
+static int
+write_gz(const char *path, const char *text, size_t n, struct sl_err *err)
+{
+    char *tmp = sl_asprintf("%s.part", path);
+    gzFile zf = gzopen(tmp, "wb");
+    int rc = SL_OK;
+
+    if (zf == NULL) {
+        rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto out;
+    }
+    /* "|", not "||": the stream is closed whatever gzwrite said */
+    if ((n > 0 && gzwrite(zf, text, (unsigned)n) != (int)n) |
+        (gzclose(zf) != Z_OK))
+        rc = SL_ERR(err, SL_EIO, "%s: write error", tmp);
+    else if (rename(tmp, path) != 0)
+        rc = SL_ERR(err, SL_EIO, "%s: cannot rename: %s", path,
+                    strerror(errno));
+    if (rc != SL_OK)
+        unlink(tmp);
+out:
+    free(tmp);
+    return rc;
+}
+
+/* A .json or .json.gz input's output (and a companion beside it). */
 static int
 put_whole(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
 {
     char *name = NULL, *out = NULL, *text = NULL;
-    int rc;
+    int rc, gz;
 
     if ((rc = sl_mkdir_p(m->dir, err)) != SL_OK)
         return rc;
@@ -170,10 +198,14 @@ put_whole(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
         if (rc != SL_OK)
             return rc;
     }
-    name = sl_asprintf("%06ld.json", it->unit);
+    gz = it->unit_ext && strcmp(it->unit_ext, ".json.gz") == 0;
+    name = sl_asprintf("%06ld.json%s", it->unit, gz ? ".gz" : "");
     out = sl_path_join(m->dir, name);
     text = json_dumps(it->resource, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    rc = sl_file_write_atomic(out, text, strlen(text), err);
+    if (gz)
+        rc = write_gz(out, text, strlen(text), err);
+    else
+        rc = sl_file_write_atomic(out, text, strlen(text), err);
     sl_freezero(text, strlen(text));
     free(name);
     free(out);

@@ -1,6 +1,7 @@
 /* files.c - the files source: the files and folders a command was given
  * (`sluice deid INPUT...`), each recognised by its name and content:
- * FHIR .json (one item: the resource or Bundle as a whole), .ndjson and
+ * FHIR .json and .json.gz (one item: the resource or Bundle as a whole,
+ * its output of the same kind), .ndjson and
  * .ndjson.gz (one item a line, read through the fhir-files source), DICOM
  * Part-10 files by content, files named as DICOM that are not (bad items:
  * the operator must see them), anything else (skipped).
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "config/config.h"
 #include "dicom/dicom.h"
 #include "sources/sources.h"
@@ -23,6 +26,7 @@
 enum in_kind {
     IN_OTHER,
     IN_JSON,
+    IN_JSON_GZ, /* as the fhir-files source reads it */
     IN_NDJSON,
     IN_NDJSON_GZ,
     IN_DICOM,
@@ -51,6 +55,8 @@ kind_of(const char *path)
         return IN_NDJSON;
     if (sl_str_has_suffix(path, ".json"))
         return IN_JSON;
+    if (sl_str_has_suffix(path, ".json.gz"))
+        return IN_JSON_GZ;
     if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
         return IN_DICOM;
     if (sl_dicom_named_as_dicom(path))
@@ -124,8 +130,33 @@ item_at(struct files_src *s, size_t i, enum sl_item_kind kind)
 
 /* A .json input as one item: the resource or Bundle whole, its bytes kept
  * for the quarantine (which keeps what came in, not a half-done copy). */
+/* The bytes of a gzip file, whole (a .json.gz is parsed whole anyway, as
+ * a .json is). SL_OK or SL_EIO. */
+static int
+gz_read(const char *path, char **out, size_t *len)
+{
+    gzFile gz = gzopen(path, "rb");
+    struct sl_buf b;
+    char chunk[65536];
+    int n;
+
+    if (gz == NULL)
+        return SL_EIO;
+    sl_buf_init(&b);
+    while ((n = gzread(gz, chunk, sizeof(chunk))) > 0)
+        sl_buf_add(&b, chunk, (size_t)n);
+    gzclose(gz);
+    if (n < 0) {
+        sl_buf_free(&b);
+        return SL_EIO;
+    }
+    *len = b.len;
+    *out = b.data ? sl_buf_steal(&b) : sl_strdup("");
+    return SL_OK;
+}
+
 static struct sl_item *
-json_item(struct files_src *s, size_t i)
+json_item(struct files_src *s, size_t i, int gz)
 {
     struct sl_item *it;
     char *raw = NULL;
@@ -133,7 +164,8 @@ json_item(struct files_src *s, size_t i)
     json_error_t je;
     json_t *doc;
 
-    if (sl_file_read(s->paths.v[i], &raw, &len, NULL) != SL_OK) {
+    if ((gz ? gz_read(s->paths.v[i], &raw, &len)
+            : sl_file_read(s->paths.v[i], &raw, &len, NULL)) != SL_OK) {
         it = item_at(s, i, SL_ITEM_BAD);
         it->rtype = sl_strdup("unreadable");
         it->quarantine_ext = ".reason-only";
@@ -198,6 +230,7 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
 
     *out = NULL;
     for (;;) {
+        enum in_kind kind;
         size_t i;
 
         if (s->lines != NULL) {
@@ -221,11 +254,13 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
         if (s->next >= s->paths.n)
             return SL_OK;
         i = s->next++;
-        switch (kind_of(s->paths.v[i])) {
+        kind = kind_of(s->paths.v[i]);
+        switch (kind) {
         case IN_JSON:
-            *out = json_item(s, i);
+        case IN_JSON_GZ:
+            *out = json_item(s, i, kind == IN_JSON_GZ);
             (*out)->unit = ++s->nfhir;
-            (*out)->unit_ext = ".json";
+            (*out)->unit_ext = kind == IN_JSON_GZ ? ".json.gz" : ".json";
             return SL_OK;
         case IN_NDJSON:
         case IN_NDJSON_GZ:

@@ -5,9 +5,9 @@
 # gives: the same de-identified resources, the same explanation, the same
 # re-identification pairs, a Provenance for every resource delivered.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 14
+plan 15
 if ! command -v jq >/dev/null 2>&1; then
-    i=0; while [ $i -lt 14 ]; do skip "jq not installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 15 ]; do skip "jq not installed"; i=$((i + 1)); done
     exit 0
 fi
 sluice synth --patients 12 --seed 31 -o "$T/syn" >/dev/null 2>&1
@@ -24,6 +24,8 @@ cp -r "$T/syn/fhir" "$T/syn/dicom" "$T/mix/"
 cp "$T/in/nd/Observation.ndjson" "$T/mix/obs.ndjson"
 printf '{"resourceType":"Patient","id":"p"}\n{broken\n{"no":"type"}\n' >>"$T/mix/obs.ndjson"
 gzip -c "$T/in/nd/Condition.ndjson" >"$T/mix/cond.ndjson.gz"
+first=$(ls "$T/syn/fhir" | head -n 1)
+gzip -c "$T/syn/fhir/$first" >"$T/mix/bundle.json.gz"
 echo "not dicom" >"$T/mix/fake.dcm"
 echo "read me" >"$T/mix/README.txt"
 
@@ -39,6 +41,8 @@ check "the quarantine at -j1 and -j2 is the same" diff -r "$T/q1" "$T/q2"
 n_nd=$(ls "$T/o1/fhir" | grep -c 'ndjson')
 check "one output per FHIR input, of its kind ($n_nd NDJSON, gzip kept)" \
     sh -c "[ $n_nd -eq 2 ] && gzip -t '$T/o1/fhir/'*.ndjson.gz"
+check "a .json.gz input is de-identified into a .json.gz output, as in a job" \
+    sh -c "ls '$T/o1/fhir/'*.json.gz >/dev/null 2>&1 && zcat '$T/o1/fhir/'*.json.gz | jq -e '.resourceType == \"Bundle\"' >/dev/null"
 check "a quarantined line names its input's number (file N line L)" \
     sh -c "grep -h '^position: file [0-9]* line' '$T/q1/'*.reason.txt | grep -qv '^position: file 1 line'"
 check "the summary counts the skipped README and the quarantined items" \
