@@ -19,3 +19,11 @@ tests_unit_test_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_registry_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_registry_SOURCES = force-cxx-link.cc
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pipeline
+TESTS += tests/unit/test_pipeline
+tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c
+tests_unit_test_pipeline_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pipeline_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_pipeline_SOURCES = force-cxx-link.cc
+endif
