@@ -33,8 +33,9 @@ draw(void *arg, const struct sl_run_progress *p)
                           : 0;
         int i, fill = (int)(frac * 30);
 
-        if (frac > 1)
-            frac = 1;
+        if (frac > 1 || p->final)
+            frac = 1; /* the phase is over, whatever the sources counted */
+        fill = (int)(frac * 30);
         for (i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = '\0';
