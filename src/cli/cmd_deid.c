@@ -4,7 +4,8 @@
  *
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
  *               [--quarantine QDIR] [--explain] [--provenance]
- *               [--reid-map FILE --reid-key-file KEY2] INPUT...
+ *               [--reid-map FILE --reid-key-file KEY2] [--follow-symlinks]
+ *               INPUT...
  *
  * A thin front over the one engine: it builds a job in memory (the files
  * source over INPUT..., the deid stage, the fhir-mirror target for
@@ -96,7 +97,7 @@ node_add(struct sl_conf_node *n, const char *name, const char *value)
  * content: only then does the output get a dicom folder. Stops at the
  * first. */
 static int
-any_dicom(int argc, char **argv)
+any_dicom(int argc, char **argv, int follow)
 {
     int i, found = 0;
 
@@ -106,7 +107,8 @@ any_dicom(int argc, char **argv)
 
         if (!sl_path_is_dir(argv[i])) {
             sl_strv_push(&files, argv[i]);
-        } else if (sl_dir_walk(argv[i], &files, NULL) == SL_OK) {
+        } else if (sl_dir_walk_links(argv[i], follow, &files, NULL) ==
+                   SL_OK) {
             for (j = 0; j < files.n; j++) {
                 char *p = sl_path_join(argv[i], files.v[j]);
                 free(files.v[j]);
@@ -116,7 +118,7 @@ any_dicom(int argc, char **argv)
         for (j = 0; j < files.n && !found; j++) {
             const char *p = files.v[j];
             int is_dicom = 0;
-            if (sl_str_has_suffix(p, ".json") ||
+            if ((!follow && sl_is_symlink(p)) || sl_str_has_suffix(p, ".json") ||
                 sl_str_has_suffix(p, ".ndjson") ||
                 sl_str_has_suffix(p, ".ndjson.gz"))
                 continue;
@@ -188,6 +190,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"reid-map", required_argument, NULL, 'M'},
         {"reid-key-file", required_argument, NULL, 'K'},
         {"provenance", no_argument, NULL, 'P'},
+        {"follow-symlinks", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -202,12 +205,12 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_run_summary sum = {0};
     struct cli_run_view view;
     char *qdir = NULL;
-    int c, explain = 0, provenance = 0, rc = SL_OK, ex, i;
+    int c, explain = 0, provenance = 0, follow = 0, rc = SL_OK, ex, i;
 
     memset(nodes, 0, sizeof(nodes));
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:k:o:Q:e", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:k:o:Q:eL", opts, NULL)) != -1) {
         switch (c) {
         case 'p': profile = optarg; break;
         case 'k': keyfile = optarg; break;
@@ -217,6 +220,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'M': reid_map = optarg; break;
         case 'K': reid_keyfile = optarg; break;
         case 'P': provenance = 1; break;
+        case 'L': follow = 1; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -269,7 +273,9 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         }
 
     spec = build_job(nodes, argc - optind, argv + optind, outdir,
-                     any_dicom(argc - optind, argv + optind));
+                     any_dicom(argc - optind, argv + optind, follow));
+    if (follow)
+        node_add(&nodes[0], "follow-symlinks", "yes");
     spec->nstages = 1;
     spec->stages = sl_calloc(1, sizeof(*spec->stages));
     spec->stages[0].ops = &sl_stage_deid;
@@ -326,7 +332,7 @@ const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
     "[--explain] [--provenance] [--reid-map FILE --reid-key-file KEY2] "
-    "INPUT...",
+    "[--follow-symlinks] INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz; DICOM Part-10 files (and\n"
@@ -381,6 +387,10 @@ const struct cli_cmd cli_cmd_deid = {
     "                           default. Read it with 'sluice reid'\n"
     "  --reid-key-file KEY2     the map's key: at least 32 bytes and not the\n"
     "                           --key-file key\n"
+    "  -L, --follow-symlinks    follow symbolic links found in input folders\n"
+    "                           (a loop is walked once); without it a link\n"
+    "                           is quarantined by its position and what it\n"
+    "                           points to is never read or copied\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"

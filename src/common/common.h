@@ -139,8 +139,21 @@ int sl_file_read(const char *path, char **out, size_t *len,
 int sl_file_write_atomic(const char *path, const void *data, size_t len,
                          struct sl_err *err);
 /* Lists regular files under dir recursively, sorted by path, skipping
- * hidden entries. Paths are dir-relative. */
+ * hidden entries. Paths are dir-relative. Symbolic links are followed,
+ * a link back to a folder on the path (a loop) is not walked again.
+ * Messages name no path. */
 int sl_dir_walk(const char *dir, struct sl_strv *out, struct sl_err *err);
+/* The same; with follow 0, a symbolic link (to a file, a folder or
+ * nothing) is listed as an entry and never followed, for the caller to
+ * report (sl_is_symlink). Input folders are walked this way by default:
+ * a link in an export can point anywhere, a key file among others. */
+int sl_dir_walk_links(const char *dir, int follow, struct sl_strv *out,
+                      struct sl_err *err);
+int sl_is_symlink(const char *path);
+/* Why an input that is a symbolic link was not read. */
+#define SL_LINK_NOT_FOLLOWED                                                   \
+    "a symbolic link: not followed (allow links with follow-symlinks=\"yes\" " \
+    "or --follow-symlinks)"
 /* Copies src to dst through a hidden temporary file beside dst and a
  * rename, so a reader sees the old dst or the whole new one; with sync, the
  * file and its folder are fsynced first. Messages name no path (either may

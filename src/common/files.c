@@ -171,9 +171,17 @@ out:
     return rc;
 }
 
+/* The folders on the path being walked (device and inode), so that a link
+ * back to one of them is not walked again. */
+struct walk_path {
+    dev_t dev;
+    ino_t ino;
+    const struct walk_path *up;
+};
+
 static int
-walk(const char *root, const char *rel, struct sl_strv *out,
-     struct sl_err *err)
+walk(const char *root, const char *rel, int follow,
+     const struct walk_path *up, struct sl_strv *out, struct sl_err *err)
 {
     char *dirpath = rel[0] ? sl_path_join(root, rel) : sl_strdup(root);
     struct dirent *de;
@@ -194,18 +202,28 @@ walk(const char *root, const char *rel, struct sl_strv *out,
         return rc;
     }
     while ((de = readdir(d)) != NULL) {
-        struct stat st;
+        struct stat st, lst;
         char *full, *r;
 
         if (de->d_name[0] == '.')
             continue;
         r = rel[0] ? sl_path_join(rel, de->d_name) : sl_strdup(de->d_name);
         full = sl_path_join(root, r);
-        if (stat(full, &st) != 0) {
+        if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode) && !follow) {
+            /* Listed, not followed: the source reports it by position
+             * and never reads or copies what it points to. */
+            sl_strv_push_owned(out, r);
+        } else if (stat(full, &st) != 0) {
             /* A dangling link or a race: listed so the source reports it. */
             sl_strv_push_owned(out, r);
         } else if (S_ISDIR(st.st_mode)) {
-            rc = walk(root, r, out, err);
+            const struct walk_path *w;
+            struct walk_path here = {st.st_dev, st.st_ino, up};
+            for (w = up; w != NULL; w = w->up)
+                if (w->dev == st.st_dev && w->ino == st.st_ino)
+                    break;
+            if (w == NULL) /* else a link back up the path: a loop */
+                rc = walk(root, r, follow, &here, out, err);
             free(r);
         } else if (S_ISREG(st.st_mode)) {
             sl_strv_push_owned(out, r);
@@ -222,12 +240,35 @@ walk(const char *root, const char *rel, struct sl_strv *out,
 }
 
 int
-sl_dir_walk(const char *dir, struct sl_strv *out, struct sl_err *err)
+sl_dir_walk_links(const char *dir, int follow, struct sl_strv *out,
+                  struct sl_err *err)
 {
-    int rc = walk(dir, "", out, err);
+    struct stat st;
+    struct walk_path top = {0, 0, NULL};
+    int rc;
+
+    if (stat(dir, &st) == 0) {
+        top.dev = st.st_dev;
+        top.ino = st.st_ino;
+    }
+    rc = walk(dir, "", follow, &top, out, err);
     if (rc == SL_OK)
         sl_strv_sort(out);
     return rc;
+}
+
+int
+sl_dir_walk(const char *dir, struct sl_strv *out, struct sl_err *err)
+{
+    return sl_dir_walk_links(dir, 1, out, err);
+}
+
+int
+sl_is_symlink(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 double

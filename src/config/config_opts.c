@@ -38,8 +38,17 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
+    { "source", "fhir-files", "follow-symlinks", SL_OPT_ENUM, "no", 0, NOB,
+      "yes no",
+      "`no`: a symbolic link in the folder is quarantined by its position "
+      "and never read (a link in an export can point anywhere, a key file "
+      "among others); `yes`: links are followed, a loop once." },
     { "source", "dicom-folder", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for DICOM files; it must exist." },
+    { "source", "dicom-folder", "follow-symlinks", SL_OPT_ENUM, "no", 0, NOB,
+      "yes no",
+      "As for `fhir-files`: links in the folder are not followed unless "
+      "`yes`." },
     { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server (not supported yet)." },
     /* <target> */

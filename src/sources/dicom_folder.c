@@ -27,6 +27,7 @@ struct dicom_folder_src {
     size_t next;           /* index of the next file to look at */
     unsigned long skipped; /* files that are not DICOM */
     int reported;          /* the end-of-folder line was logged */
+    int follow;            /* follow-symlinks="yes" */
 };
 
 static void
@@ -100,7 +101,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         rc = SL_ERR(err, SL_EDICOM, "source '%s': %s", id, msg);
         goto out;
     }
-    if ((rc = sl_dir_walk(s->root, &s->files, err)) != SL_OK) {
+    s->follow = sl_conf_get(node, "follow-symlinks") != NULL &&
+                strcmp(sl_conf_get(node, "follow-symlinks"), "yes") == 0;
+    if ((rc = sl_dir_walk_links(s->root, s->follow, &s->files, err)) !=
+        SL_OK) {
         /* sl_dir_walk names the folder; say which source instead. */
         rc = SL_ERR(err, rc,
                     "source '%s' (line %d): cannot list its "
@@ -186,6 +190,11 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         struct sl_err perr = { 0 };
         int is_dicom = 0;
 
+        if (!s->follow && sl_is_symlink(full)) {
+            /* reported by position; what it points to is never read */
+            *out = bad_item(s, i, full, SL_LINK_NOT_FOLLOWED);
+            return SL_OK;
+        }
         if (sl_dicom_file_probe(full, &is_dicom, &perr) != SL_OK) {
             /* Listed but unreadable (permissions, a dangling link): the
              * operator must hear of it, so it goes to quarantine. */

@@ -54,6 +54,8 @@ struct fhir_src {
     size_t number_base; /* added to file numbers in positions (the files
                            source reads each input alone: "number") */
     int no_checkpoints; /* "resumable"="no": items carry none */
+    int follow;         /* follow-symlinks="yes" */
+    int single;         /* path names one file: read it, link or not */
 };
 
 static enum file_kind
@@ -200,6 +202,12 @@ open_file(struct fhir_src *s)
     snprintf(pos, sizeof(pos), "file %zu", s->fi + 1 + s->number_base);
     s->kind = file_kind(s->files.v[s->fi]);
     s->unit = FHIR_FILE_DONE; /* for the checkpoint of a bad item */
+    if (!s->follow && !s->single && sl_is_symlink(full)) {
+        /* in a folder: reported by position, never read (a file given
+         * by name is read: that is what was asked) */
+        bad = bad_item(s, pos, SL_LINK_NOT_FOLLOWED, NULL, 0);
+        goto out;
+    }
     s->gz = gzopen(full, "rb");
     if (s->gz == NULL) {
         char why[128];
@@ -439,6 +447,8 @@ fhir_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     /* for the files source; not in the option table */
     if (sl_conf_get(node, "number") != NULL)
         s->number_base = strtoul(sl_conf_get(node, "number"), NULL, 10) - 1;
+    s->follow = sl_conf_get(node, "follow-symlinks") != NULL &&
+                strcmp(sl_conf_get(node, "follow-symlinks"), "yes") == 0;
     s->no_checkpoints = sl_conf_get(node, "resumable") != NULL &&
                         strcmp(sl_conf_get(node, "resumable"), "no") == 0;
     s->root = sl_conf_get_path(cfg, node, "path");
@@ -449,12 +459,14 @@ fhir_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     }
     if (sl_path_exists(s->root) && !sl_path_is_dir(s->root)) {
         /* one file: its folder is the root (sluice deid reads files) */
+        s->single = 1;
         char *dir = sl_path_dir(s->root);
         const char *slash = strrchr(s->root, '/');
         sl_strv_push(&s->files, slash ? slash + 1 : s->root);
         free(s->root);
         s->root = dir;
-    } else if ((rc = sl_dir_walk(s->root, &s->files, err)) != SL_OK) {
+    } else if ((rc = sl_dir_walk_links(s->root, s->follow, &s->files, err)) !=
+               SL_OK) {
         sl_err_prefix(err, "source %s", node->id);
         goto out;
     }

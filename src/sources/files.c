@@ -36,6 +36,9 @@ enum in_kind {
 struct files_src {
     const char *id;
     struct sl_strv paths; /* the inputs, folders expanded (never printed) */
+    struct sl_strv given; /* "1" for an input named as an argument, "0"
+                             for one found in a folder (parallel) */
+    int follow;           /* follow-symlinks="yes" */
     size_t next;          /* the next input */
     long nfhir;           /* FHIR inputs numbered so far */
     void *lines;          /* an NDJSON input being read, or NULL */
@@ -74,6 +77,7 @@ files_close(void *ctx)
     if (s->lines)
         sl_source_fhir_files.close(s->lines);
     sl_strv_free(&s->paths);
+    sl_strv_free(&s->given);
     free(s);
 }
 
@@ -88,6 +92,8 @@ files_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     (void)cfg;
     (void)checkpoint; /* never resumed */
     s->id = node->id ? node->id : "input";
+    s->follow = sl_conf_get(node, "follow-symlinks") != NULL &&
+                strcmp(sl_conf_get(node, "follow-symlinks"), "yes") == 0;
     for (a = 0; a < node->nattr && rc == SL_OK; a++) {
         const char *p = node->values[a];
         struct sl_strv files = {0};
@@ -99,13 +105,16 @@ files_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         if (!sl_path_exists(p)) {
             rc = SL_ERR(err, SL_EUSAGE, "input %zu does not exist", n);
         } else if (sl_path_is_dir(p)) {
-            if ((rc = sl_dir_walk(p, &files, err)) == SL_OK)
-                for (j = 0; j < files.n; j++)
+            if ((rc = sl_dir_walk_links(p, s->follow, &files, err)) == SL_OK)
+                for (j = 0; j < files.n; j++) {
                     sl_strv_push_owned(&s->paths,
                                        sl_path_join(p, files.v[j]));
+                    sl_strv_push(&s->given, "0");
+                }
             sl_strv_free(&files);
         } else {
             sl_strv_push(&s->paths, p);
+            sl_strv_push(&s->given, "1");
         }
     }
     if (rc != SL_OK) {
@@ -254,6 +263,16 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
         if (s->next >= s->paths.n)
             return SL_OK;
         i = s->next++;
+        if (!s->follow && s->given.v[i][0] == '0' &&
+            sl_is_symlink(s->paths.v[i])) {
+            /* a link in a folder: reported by position; what it points
+             * to is never read, nor copied into the quarantine */
+            *out = item_at(s, i, SL_ITEM_BAD);
+            (*out)->rtype = sl_strdup("link");
+            (*out)->quarantine_ext = ".reason-only";
+            sl_item_quarantine(*out, "read", "%s", SL_LINK_NOT_FOLLOWED);
+            return SL_OK;
+        }
         kind = kind_of(s->paths.v[i]);
         switch (kind) {
         case IN_JSON:

@@ -48,7 +48,7 @@ check "resource without resourceType" grep -q 'line 5.*no resourceType' "$T/q.tx
 check "Bundle entry without resource" grep -q 'entry 2.*no resource' "$T/q.txt"
 check "malformed .json file with line/column" grep -q 'malformed JSON at line 1 column' "$T/q.txt"
 check "corrupt gzip quarantined" grep -qi 'gzip' "$T/q.txt"
-check "unreadable file quarantined" grep -q 'cannot open' "$T/q.txt"
+check "a (dangling) link in the folder is quarantined, not followed" grep -q 'symbolic link: not followed' "$T/q.txt"
 check "a .dcm file that is not DICOM quarantined, not skipped" grep -q 'named as DICOM but not DICOM' "$T/q.txt"
 check "truncated DICOM quarantined naming a tag" grep -q '([0-9A-F]\{4\},[0-9A-F]\{4\})' "$T/q.txt"
 leak=0
