@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -46,6 +47,25 @@ exec_keygen(const struct cli_cmd *self, struct cli_global *g, int argc,
             outpath = argv[++i];
         else
             return cli_usage_error(self, "unexpected argument '%s'", argv[i]);
+    }
+    if (outpath == NULL && isatty(STDOUT_FILENO)) {
+        /* a key on a screen is in its scroll-back, a recording, a
+         * shoulder's view: write it to a file */
+        fprintf(stderr, "sluice keygen: not writing a key to a terminal: "
+                        "use -o FILE (or redirect to a file)\n");
+        return SL_EXIT_USAGE;
+    }
+    if (outpath == NULL) {
+        struct stat st;
+        /* `sluice keygen > FILE`: the shell made FILE with its umask;
+         * a key file is the owner's alone, as -o makes it */
+        if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == geteuid() && (st.st_mode & 077) != 0 &&
+            fchmod(STDOUT_FILENO, st.st_mode & 0700) != 0) {
+            fprintf(stderr, "sluice keygen: cannot make the key file private: "
+                            "%s\n", strerror(errno));
+            goto out;
+        }
     }
     if (RAND_bytes(raw, sizeof(raw)) != 1) {
         fprintf(stderr, "sluice keygen: the system's random source failed\n");
@@ -93,6 +113,10 @@ const struct cli_cmd cli_cmd_keygen = {
     "\n"
     "Options:\n"
     "  -o, --output FILE  write the key to FILE, created with mode 0600;\n"
-    "                     an existing FILE is never overwritten\n",
+    "                     an existing FILE is never overwritten\n"
+    "\n"
+    "Without -o the key goes to standard output, which must not be a\n"
+    "terminal; a file it is redirected to is made readable by its owner\n"
+    "only (mode 0600).\n",
     exec_keygen,
 };

@@ -2,7 +2,7 @@
 # config_cli.sh - check-config, jobs and keygen as a user runs them.
 . "$top_srcdir/tests/integration/lib.sh"
 D=$top_srcdir/tests/data/config
-plan 21
+plan 23
 
 # The example that `make demo` runs is valid once its folders and key
 # exist, wherever it is copied and from whatever folder sluice is run:
@@ -82,4 +82,14 @@ check "keygen prints 64 hex characters" \
 check "two keys differ" test "$k1" != "$k2"
 sluice keygen -o "$T/demo/keys/pseudonym.key" 2>/dev/null
 check "keygen -o never overwrites a key" test $? != 0
+(umask 022; sluice keygen >"$T/redirected.key")
+check "keygen > FILE leaves FILE readable by its owner only" \
+    [ "$(stat -c %a "$T/redirected.key")" = 600 ]
+if command -v script >/dev/null 2>&1; then
+    script -qec "$SLUICE keygen" /dev/null >"$T/tty.out" 2>&1
+    check "keygen refuses to print a key on a terminal" \
+        sh -c "grep -q 'not writing a key to a terminal' '$T/tty.out' && ! grep -Eq '^[0-9a-f]{64}' '$T/tty.out'"
+else
+    skip "script (util-linux) not installed"
+fi
 exit $TAP_FAILED
