@@ -1,6 +1,9 @@
 /* keys.c - key loading and keyed derivations (see keys.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +99,30 @@ sl_keys_load_file(const char *path, struct sl_keys **out, struct sl_err *err)
     rc = sl_keys_from_bytes(buf, len, out, err);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s", path);
+    else if ((rc = sl_keys_check_private(path, err)) != SL_OK) {
+        sl_keys_free(*out);
+        *out = NULL;
+    }
     sl_freezero(buf, cap);
     return rc;
+}
+
+int
+sl_keys_check_private(const char *path, struct sl_err *err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return SL_ERR(err, SL_EKEY, "%s: cannot read the key file: %s", path,
+                      strerror(errno));
+    /* as OpenSSH refuses a private key others can read: whoever can read
+     * the key can undo every pseudonym made with it */
+    if ((st.st_mode & 077) != 0)
+        return SL_ERR(err, SL_EKEY,
+                      "%s: the key file can be read or written by others "
+                      "(mode %04o): make it the owner's alone (chmod 600)",
+                      path, (unsigned)(st.st_mode & 07777));
+    return SL_OK;
 }
 
 void

@@ -44,6 +44,9 @@ int sl_keys_load_file(const char *path, struct sl_keys **out,
 /* The same from bytes already in memory (copied). */
 int sl_keys_from_bytes(const void *key, size_t len, struct sl_keys **out,
                        struct sl_err *err);
+/* SL_OK when the key file at path can be read and written by its owner
+ * only; else SL_EKEY with advice (sl_keys_load_file checks it too). */
+int sl_keys_check_private(const char *path, struct sl_err *err);
 void sl_keys_free(struct sl_keys *k);
 
 /* A short, non-secret fingerprint of the key (first 8 hex characters of

@@ -77,6 +77,11 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
             else if ((rc = sl_secret_read(v, cfg->base_dir, &key, &keylen,
                                           err)) == SL_OK)
                 rc = sl_keys_from_bytes(key, keylen, reid_key, err);
+            if (rc == SL_OK && strncmp(v, "file:", 5) == 0) {
+                char *p = sl_path_resolve(cfg->base_dir, v + 5);
+                rc = sl_keys_check_private(p, err);
+                free(p);
+            }
             sl_freezero(key, keylen);
             if (rc != SL_OK)
                 sl_err_prefix(err, "%s:%d: <%s %s>", cfg->path, in->line,
@@ -176,6 +181,11 @@ sl_job_compile(const struct sl_config *cfg, const char *job_id,
         if (rc == SL_OK)
             rc = sl_keys_from_bytes(key, keylen, &spec->keys, err);
         sl_freezero(key, keylen);
+        if (rc == SL_OK && strncmp(cfg->pseudonym_key, "file:", 5) == 0) {
+            char *p = sl_path_resolve(cfg->base_dir, cfg->pseudonym_key + 5);
+            rc = sl_keys_check_private(p, err);
+            free(p);
+        }
         if (rc != SL_OK)
             goto out;
     }

@@ -2,7 +2,7 @@
 # config_cli.sh - check-config, jobs and keygen as a user runs them.
 . "$top_srcdir/tests/integration/lib.sh"
 D=$top_srcdir/tests/data/config
-plan 23
+plan 25
 
 # The example that `make demo` runs is valid once its folders and key
 # exist, wherever it is copied and from whatever folder sluice is run:
@@ -85,6 +85,18 @@ check "keygen -o never overwrites a key" test $? != 0
 (umask 022; sluice keygen >"$T/redirected.key")
 check "keygen > FILE leaves FILE readable by its owner only" \
     [ "$(stat -c %a "$T/redirected.key")" = 600 ]
+# a key file others can read is refused, as OpenSSH refuses a private key
+sluice keygen -o "$T/open.key"
+chmod 644 "$T/open.key"
+mkdir -p "$T/kin"
+printf '{"resourceType":"Patient","id":"p"}\n' >"$T/kin/p.ndjson"
+sluice deid --key-file "$T/open.key" -o "$T/kout" "$T/kin" >/dev/null 2>"$T/kerr"
+rc=$?
+check "sluice deid refuses a key file others can read (exit $rc), with advice" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'chmod 600' '$T/kerr' && ! grep -qF \"\$(cat '$T/open.key')\" '$T/kerr'"
+chmod 600 "$T/open.key"
+sluice deid --key-file "$T/open.key" -o "$T/kout2" "$T/kin" >/dev/null 2>&1
+check "the same key, made private, is taken" [ $? -eq 0 ]
 if command -v script >/dev/null 2>&1; then
     script -qec "$SLUICE keygen" /dev/null >"$T/tty.out" 2>&1
     check "keygen refuses to print a key on a terminal" \

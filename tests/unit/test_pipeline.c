@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -149,6 +150,11 @@ test_two_jobs_at_once(void **state)
     write_file("in/patients.ndjson", nd.data);
     sl_buf_free(&nd);
     write_file("key", "0123456789abcdef0123456789abcdef0123456789\n");
+    {
+        char *k = sl_path_join(tmpdir, "key");
+        chmod(k, 0600); /* a key file is the owner's alone */
+        free(k);
+    }
     write_file("sluice.xml",
                "<sluice xmlns=\"urn:sluice:config:1\">\n"
                "  <keys pseudonym=\"file:key\"/>\n"
