@@ -71,8 +71,13 @@ qdir_outside(const char *outdir, const char *qdir, struct sl_err *err)
     char ro[PATH_MAX], rq[PATH_MAX];
     size_t n;
 
-    if (sl_mkdir_p(outdir, err) != SL_OK || sl_mkdir_p(qdir, err) != SL_OK)
+    int rc;
+
+    if (sl_mkdir_p(outdir, err) != SL_OK)
         return SL_EIO;
+    /* the quarantine holds patient data: the user's alone */
+    if ((rc = sl_mkdir_private(qdir, "quarantine", err)) != SL_OK)
+        return rc;
     if (!realpath(outdir, ro) || !realpath(qdir, rq))
         return SL_ERR(err, SL_EIO, "cannot resolve the output folders");
     n = strlen(ro);
@@ -241,9 +246,22 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if (qdir == NULL) {
         size_t n = strlen(outdir);
+        char *parent;
+        int shared;
         while (n > 1 && outdir[n - 1] == '/')
             n--;
         qdir = sl_asprintf("%.*s.quarantine", (int)n, outdir);
+        parent = sl_path_dir(qdir);
+        shared = sl_dir_shared(parent);
+        free(parent);
+        if (shared) {
+            /* beside OUTDIR in /tmp, say: any user could have made it */
+            free(qdir);
+            return cli_usage_error(self, "the default quarantine folder "
+                                         "would be in a folder other users "
+                                         "share (like /tmp): choose one "
+                                         "with --quarantine QDIR");
+        }
     }
     /* the checks come in the order they always did, before any output */
     if ((rc = sl_keys_load_file(keyfile, &keys, &err)) != SL_OK)
@@ -368,8 +386,11 @@ const struct cli_cmd cli_cmd_deid = {
     "                           each input), OUTDIR/dicom\n"
     "                           (PATIENT/STUDY/SERIES/SOP.dcm, by pseudonyms)\n"
     "  -Q, --quarantine QDIR    what could not be made safe, each with a\n"
-    "                           reason file (default OUTDIR.quarantine; never\n"
-    "                           inside OUTDIR; new or empty)\n"
+    "                           reason file (default OUTDIR.quarantine, not\n"
+    "                           in a folder other users share such as /tmp;\n"
+    "                           never inside OUTDIR; new or empty; yours\n"
+    "                           alone: made mode 0700, refused if others\n"
+    "                           may write to it)\n"
     "  -e, --explain            print, per rule, the element paths and tags it\n"
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"

@@ -138,6 +138,13 @@ int sl_file_read(const char *path, char **out, size_t *len,
 /* Writes data to path atomically (temp file, fsync, rename). */
 int sl_file_write_atomic(const char *path, const void *data, size_t len,
                          struct sl_err *err);
+/* A folder for patient data (a quarantine): made with its parents when
+ * missing, itself mode 0700; one that exists must belong to the user and
+ * not be writable by group or others. what names it in messages. */
+int sl_mkdir_private(const char *path, const char *what, struct sl_err *err);
+/* Whether path is a folder other users share (sticky and world-writable,
+ * like /tmp). */
+int sl_dir_shared(const char *path);
 /* Lists regular files under dir recursively, sorted by path, skipping
  * hidden entries. Paths are dir-relative. Symbolic links are followed,
  * a link back to a folder on the path (a loop) is not walked again.

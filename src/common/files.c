@@ -38,6 +38,40 @@ out:
     return rc;
 }
 
+int
+sl_mkdir_private(const char *path, const char *what, struct sl_err *err)
+{
+    struct stat st;
+    int rc;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return SL_ERR(err, SL_EUSAGE, "%s: the %s folder is not a folder",
+                          path, what);
+        if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+            return SL_ERR(err, SL_EUSAGE,
+                          "%s: the %s folder must belong to you and not be "
+                          "writable by others (it holds patient data)",
+                          path, what);
+        return SL_OK;
+    }
+    if ((rc = sl_mkdir_p(path, err)) != SL_OK)
+        return rc;
+    if (chmod(path, 0700) != 0)
+        return SL_ERR(err, SL_EIO, "%s: cannot make the %s folder private: %s",
+                      path, what, strerror(errno));
+    return SL_OK;
+}
+
+int
+sl_dir_shared(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+           (st.st_mode & S_ISVTX) != 0 && (st.st_mode & 002) != 0;
+}
+
 char *
 sl_path_join(const char *a, const char *b)
 {

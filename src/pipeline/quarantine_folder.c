@@ -69,7 +69,7 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
                        it->pos ? it->pos : "?",
                        it->reason ? it->reason : "unknown",
                        it->origin ? it->origin : "?");
-    if ((rc = sl_mkdir_p(q->qdir, err)) != SL_OK)
+    if ((rc = sl_mkdir_private(q->qdir, "quarantine", err)) != SL_OK)
         goto out;
     if (copy_from)
         rc = sl_file_copy(copy_from, p, 1, err);

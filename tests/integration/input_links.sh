@@ -5,7 +5,7 @@
 # quarantine; --follow-symlinks / follow-symlinks="yes" follows them,
 # walking a loop once.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 10
+plan 13
 sluice synth --patients 3 --seed 41 -o "$T/in" >/dev/null 2>&1
 sluice keygen >"$T/key"
 mkdir -p "$T/elsewhere"
@@ -51,4 +51,22 @@ check "sluice quarantine list gives the reason" \
     sh -c "[ \$(grep -c 'symbolic link: not followed' '$T/ql') -eq 2 ]"
 check "nothing of the key in the job's output, quarantine or state" \
     sh -c "! grep -rqaF -- '$keybytes' '$T/job/out' '$T/job/quarantine' '$T/job/state'"
+# the quarantine holds patient data: the user's alone
+check "sluice deid makes its quarantine folder the user's alone (mode 700)" \
+    [ "$(stat -c %a "$T/q")" = 700 ]
+mkdir -m 777 "$T/q3"
+sluice deid --key-file "$T/key" -o "$T/out3" --quarantine "$T/q3" "$T/in/fhir" \
+    >/dev/null 2>"$T/err3"
+check "a quarantine folder others may write to is refused (exit $?)" \
+    grep -q 'not be writable by others' "$T/err3"
+if [ "$(stat -c %a /tmp 2>/dev/null)" = 1777 ]; then
+    sh_tmp=/tmp/sluice-links-$$
+    sluice deid --key-file "$T/key" -o "$sh_tmp" "$T/in/fhir" >/dev/null 2>"$T/err4"
+    rc=$?
+    check "a default quarantine in a shared folder like /tmp is refused (exit $rc)" \
+        sh -c "[ $rc -eq 1 ] && grep -q 'other users share' '$T/err4' && [ ! -e '$sh_tmp' ] && [ ! -e '$sh_tmp.quarantine' ]"
+    rm -rf "$sh_tmp" "$sh_tmp.quarantine"
+else
+    skip "/tmp is not a shared sticky folder here"
+fi
 finish
