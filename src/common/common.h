@@ -138,6 +138,10 @@ int sl_file_read(const char *path, char **out, size_t *len,
 /* Writes data to path atomically (temp file, fsync, rename). */
 int sl_file_write_atomic(const char *path, const void *data, size_t len,
                          struct sl_err *err);
+/* Creates path for writing, as a new file (O_EXCL | O_NOFOLLOW): never
+ * through a link left at the name, never into a file that was there (a
+ * leftover is removed once and made again). A descriptor, or -1 (errno). */
+int sl_open_new(const char *path, int mode);
 /* A folder for patient data (a quarantine): made with its parents when
  * missing, itself mode 0700; one that exists must belong to the user and
  * not be writable by group or others. what names it in messages. */

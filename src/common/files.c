@@ -39,6 +39,25 @@ out:
 }
 
 int
+sl_open_new(const char *path, int mode)
+{
+    int fd, tries;
+
+    /* O_EXCL with O_NOFOLLOW: never write through a link someone left at
+     * the name, never into a file that was there. A leftover of ours (a
+     * killed run's temporary file) is removed once and made again. */
+    for (tries = 0; tries < 2; tries++) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  mode);
+        if (fd >= 0 || errno != EEXIST || tries > 0)
+            return fd;
+        if (unlink(path) != 0)
+            return -1;
+    }
+    return -1;
+}
+
+int
 sl_mkdir_private(const char *path, const char *what, struct sl_err *err)
 {
     struct stat st;
@@ -168,7 +187,7 @@ sl_file_write_atomic(const char *path, const void *data, size_t len,
     const char *p = data;
     int fd, rc = SL_OK;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    fd = sl_open_new(tmp, 0640);
     if (fd < 0) {
         rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp,
                     strerror(errno));
@@ -346,7 +365,7 @@ sl_file_copy(const char *src, const char *dst, int sync, struct sl_err *err)
         rc = SL_ERR(err, SL_EIO, "cannot open the input: %s", strerror(errno));
         goto out;
     }
-    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    out = sl_open_new(tmp, 0640);
     if (out < 0) {
         rc = SL_ERR(err, SL_EIO, "cannot create a file in the destination "
                     "folder: %s", strerror(errno));

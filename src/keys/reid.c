@@ -124,7 +124,8 @@ sl_reid_open(const char *path, const struct sl_keys *key,
 
     pthread_mutex_init(&w->mu, NULL);
     /* 0600: the map re-identifies patients. */
-    fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+              0600);
     if (fd < 0) {
         rc = SL_ERR(err, SL_EIO, "%s: cannot open for writing: %s", path,
                     strerror(errno));

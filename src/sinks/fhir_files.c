@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,15 @@ file_for(struct fhir_sink *k, const char *name, struct sl_err *err)
         if (strcmp(k->files[i].name, name) == 0)
             return k->files[i].f;
     full = sl_path_join(k->dir, name);
-    f = fopen(full, "ab");
+    {
+        /* appended to across resumes; never through a link at the name */
+        int fd = open(full, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+                                O_CLOEXEC,
+                      0640);
+        f = fd >= 0 ? fdopen(fd, "ab") : NULL;
+        if (fd >= 0 && f == NULL)
+            close(fd);
+    }
     free(full);
     if (f == NULL) {
         sink_fail(err, k->id, "cannot open", name);

@@ -139,10 +139,13 @@ open_unit(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
     m->out = sl_path_join(m->dir, name);
     free(name);
     m->tmp = sl_asprintf("%s.part", m->out);
-    if (gz)
-        m->zf = gzopen(m->tmp, "wb");
-    else
-        m->f = fopen(m->tmp, "wb");
+    {
+        int fd = sl_open_new(m->tmp, 0640);
+        if (fd >= 0 && gz && (m->zf = gzdopen(fd, "wb")) == NULL)
+            close(fd);
+        else if (fd >= 0 && !gz && (m->f = fdopen(fd, "wb")) == NULL)
+            close(fd);
+    }
     m->unit = it->unit;
     m->targets = json_array();
     if (m->zf == NULL && m->f == NULL)
@@ -156,9 +159,11 @@ static int
 write_gz(const char *path, const char *text, size_t n, struct sl_err *err)
 {
     char *tmp = sl_asprintf("%s.part", path);
-    gzFile zf = gzopen(tmp, "wb");
-    int rc = SL_OK;
+    int fd = sl_open_new(tmp, 0640), rc = SL_OK;
+    gzFile zf = fd >= 0 ? gzdopen(fd, "wb") : NULL;
 
+    if (fd >= 0 && zf == NULL)
+        close(fd);
     if (zf == NULL) {
         rc = SL_ERR(err, SL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;

@@ -5,7 +5,7 @@
 # quarantine; --follow-symlinks / follow-symlinks="yes" follows them,
 # walking a loop once.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 13
+plan 14
 sluice synth --patients 3 --seed 41 -o "$T/in" >/dev/null 2>&1
 sluice keygen >"$T/key"
 mkdir -p "$T/elsewhere"
@@ -51,6 +51,15 @@ check "sluice quarantine list gives the reason" \
     sh -c "[ \$(grep -c 'symbolic link: not followed' '$T/ql') -eq 2 ]"
 check "nothing of the key in the job's output, quarantine or state" \
     sh -c "! grep -rqaF -- '$keybytes' '$T/job/out' '$T/job/quarantine' '$T/job/state'"
+# a re-identification map named through a link is not written through it
+sluice keygen >"$T/key2"
+echo "victim" >"$T/victim"
+ln -s "$T/victim" "$T/map-link"
+sluice deid --key-file "$T/key" -o "$T/out5" --quarantine "$T/q5" \
+    --reid-map "$T/map-link" --reid-key-file "$T/key2" "$T/in/fhir" >/dev/null 2>&1
+rc=$?
+check "a --reid-map that is a symbolic link is refused, its target untouched (exit $rc)" \
+    sh -c "[ $rc -ne 0 ] && [ \"\$(cat '$T/victim')\" = victim ]"
 # the quarantine holds patient data: the user's alone
 check "sluice deid makes its quarantine folder the user's alone (mode 700)" \
     [ "$(stat -c %a "$T/q")" = 700 ]
