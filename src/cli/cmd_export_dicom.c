@@ -299,7 +299,10 @@ const struct cli_cmd cli_cmd_export_dicom = {
     "\n"
     "Only instances with Patient Identity Removed (0012,0062) = YES are\n"
     "exported; others are refused by position (never by path) and the exit\n"
-    "status is 2. Names and the manifest come only from the de-identified\n"
-    "values, never from input file names.\n",
+    "status is 2. Names and the manifest come only from values sluice's\n"
+    "own de-identification wrote ((0012,0063) names sluice; its Patient ID\n"
+    "and Name must then be pseudonyms, or the instance is refused);\n"
+    "another tool's output gets numbered names. Never from input file\n"
+    "names.\n",
     exec_export_dicom,
 };

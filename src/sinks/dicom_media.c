@@ -132,6 +132,8 @@ dicom_media_journal_parse(const char *line, struct sl_export_inst *x)
         free(f[7]);
     memcpy(x->sha256, f[8], 65);
     free(f[8]);
+    /* as sl_export_inst_read decides it */
+    x->ours = x->method != NULL && strstr(x->method, "; sluice") != NULL;
     return 0;
 bad:
     for (i = 0; i < JOURNAL_FIELDS; i++)

@@ -134,6 +134,23 @@ const char sl_export_not_deid[] =
     "not de-identified ((0012,0062) Patient Identity Removed is not YES)";
 const char sl_export_no_uid[] =
     "a Study, Series or SOP Instance UID is missing";
+const char sl_export_not_pseudonym[] =
+    "(0010,0020) Patient ID or (0010,0010) Patient Name is not a pseudonym, "
+    "although (0012,0063) says sluice de-identified the instance";
+
+/* Empty, or 26 characters of base32 as sluice's pseudonyms are. */
+static int
+pseudonym_shaped(const char *v)
+{
+    size_t i;
+
+    if (v == NULL || *v == '\0')
+        return 1;
+    for (i = 0; v[i]; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '2' && v[i] <= '7')))
+            return 0;
+    return i == 26;
+}
 
 int
 sl_export_inst_read(const char *path, struct sl_export_inst *x,
@@ -158,9 +175,20 @@ sl_export_inst_read(const char *path, struct sl_export_inst *x,
     sl_dicom_file_get(f, 0x0008, 0x0018, &x->sop);
     sl_dicom_file_get(f, 0x0008, 0x0060, &x->modality);
     sl_dicom_file_get(f, 0x0012, 0x0063, &x->method);
+    x->ours = x->method != NULL && strstr(x->method, "; sluice") != NULL;
     if (x->study == NULL || x->series == NULL || x->sop == NULL) {
         *refused = sl_export_no_uid;
         sl_export_inst_clear(x);
+    } else if (x->ours) {
+        /* (0012,0062) YES alone is trusted by nobody: a value that is
+         * not what sluice writes may be the patient's own */
+        char *name = NULL;
+        sl_dicom_file_get(f, 0x0010, 0x0010, &name);
+        if (!pseudonym_shaped(x->patient) || !pseudonym_shaped(name)) {
+            *refused = sl_export_not_pseudonym;
+            sl_export_inst_clear(x);
+        }
+        free(name);
     }
 out:
     free(removed);
@@ -221,6 +249,21 @@ sl_export_rel_make(const struct sl_export *e, const struct sl_export_inst *x,
         /* ISO 9660 names: 8 characters per component. */
         return sl_asprintf("P%07zu/S%07zu/R%07zu/I%07zu", x->patient_no + 1,
                            x->study_no + 1, x->series_no + 1, ino);
+    if (!x->ours) {
+        /* another tool's output: its values may be anything, so the
+         * names are numbers, in the order instances were first seen
+         * (the numbers sl_export_add gives, or will give) */
+        long pi = keys_find(&e->patients, x->patient ? x->patient : "");
+        long si = keys_find(&e->studies, x->study);
+        long ri = keys_find(&e->series, x->series);
+        long oi = keys_find(&e->sops, x->sop);
+        return sl_asprintf(
+            "patient-%04zu/study-%04zu/series-%04zu/%06zu.dcm",
+            (pi >= 0 ? (size_t)pi : e->patients.sv.n) + 1,
+            (si >= 0 ? (size_t)si : e->studies.sv.n) + 1,
+            (ri >= 0 ? (size_t)ri : e->series.sv.n) + 1,
+            (oi >= 0 ? (size_t)oi : e->sops.sv.n) + 1);
+    }
     p = sl_export_name_safe("", x->patient);
     s = sl_export_name_safe("study-", x->study);
     m = sl_export_name_safe("", x->modality);
@@ -233,6 +276,16 @@ sl_export_rel_make(const struct sl_export *e, const struct sl_export_inst *x,
     free(r);
     free(o);
     return rel;
+}
+
+/* How the manifest names an instance's patient: sluice's pseudonym, or
+ * a number for another tool's output. A new reference. */
+static json_t *
+patient_name(const struct sl_export_inst *x)
+{
+    if (x->ours)
+        return json_string(x->patient ? x->patient : "");
+    return json_sprintf("patient-%04zu", x->patient_no + 1);
 }
 
 static void
@@ -349,7 +402,7 @@ sl_export_manifests(const struct sl_export *e, const char *run, char **json,
             count[i] > 0 ? &e->v[pfirst[i]] : NULL;
         json_object_set_new(st, "study_uid", json_string(e->studies.sv.v[i]));
         json_object_set_new(st, "patient",
-                            json_string(first ? nz(first->patient) : ""));
+                            first ? patient_name(first) : json_string(""));
         json_object_set_new(st, "instances",
                             json_integer((json_int_t)count[i]));
         for (j = 0; j < e->series.sv.n; j++) {
@@ -375,7 +428,7 @@ sl_export_manifests(const struct sl_export *e, const char *run, char **json,
         json_t *fo = json_object();
         size_t before = seen.sv.n;
         json_object_set_new(fo, "path", json_string(x->rel));
-        json_object_set_new(fo, "patient", json_string(nz(x->patient)));
+        json_object_set_new(fo, "patient", patient_name(x));
         json_object_set_new(fo, "study_uid", json_string(x->study));
         json_object_set_new(fo, "series_uid", json_string(x->series));
         json_object_set_new(fo, "sop_uid", json_string(x->sop));
@@ -387,7 +440,11 @@ sl_export_manifests(const struct sl_export *e, const char *run, char **json,
         /* The method is always quoted; other values (UIDs, pseudonyms,
          * CS codes) only when a site profile kept one with a comma. */
         csv_field(csv, x->rel, 0, ',');
-        csv_field(csv, nz(x->patient), 0, ',');
+        {
+            json_t *pn = patient_name(x);
+            csv_field(csv, json_string_value(pn), 0, ',');
+            json_decref(pn);
+        }
         csv_field(csv, x->study, 0, ',');
         csv_field(csv, x->series, 0, ',');
         csv_field(csv, x->sop, 0, ',');

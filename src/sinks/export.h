@@ -26,9 +26,17 @@ struct sl_export_inst {
     char *run; /* the sink's run that delivered it; NULL in export-dicom */
     char sha256[65];
     size_t patient_no, study_no, series_no; /* set by sl_export_add() */
+    /* sluice's own de-identification wrote it ((0012,0063) names sluice):
+     * only then do its values name folders and the manifest's patients;
+     * another tool's output gets numbered names */
+    int ours;
 };
 
 /* Distinct strings in first-seen order, with a hash index. */
+/* Why an instance that says sluice de-identified it is refused: its
+ * Patient ID or Name is not a pseudonym sluice would have written. */
+extern const char sl_export_not_pseudonym[];
+
 struct sl_export_keys {
     struct sl_strv sv;
     size_t *slot; /* open addressing: index + 1, 0 = empty */

@@ -110,6 +110,7 @@ test_manifest_csv(void **state)
     x.sop = sl_strdup("1.4");
     x.method = sl_strdup("m");
     x.rel = sl_strdup("a/b.dcm");
+    x.ours = 1; /* as if sluice's method were in (0012,0063) */
     memset(x.sha256, 'a', 64);
     assert_int_equal(sl_export_add(&e, &x), 0);
     sl_buf_init(&csv);
@@ -308,6 +309,50 @@ test_sink_folders(void **state)
     free(journal);
 }
 
+/* (0012,0062) YES alone is not trusted: another tool's output gets
+ * numbered names (never its Patient ID), and an instance that says sluice
+ * de-identified it but carries a Patient ID or Name that is no pseudonym
+ * is refused. */
+static void
+test_trust_not_flag_alone(void **state)
+{
+    struct sl_export e;
+    struct sl_export_inst x;
+    struct sl_dicom_file *f = NULL;
+    struct sl_err err = { 0 };
+    const char *refused = NULL;
+    char *lie = sl_path_join(scratch, "lie.dcm"), *rel;
+
+    (void)state;
+    sl_export_init(&e, SL_EXPORT_FOLDERS);
+    /* deid[0]: YES, method "test", Patient ID "PSEUDO": another tool */
+    assert_int_equal(sl_export_inst_read(deid[0], &x, &refused, &err), SL_OK);
+    assert_null(refused);
+    assert_false(x.ours);
+    rel = sl_export_rel_make(&e, &x, 0);
+    assert_string_equal(rel, "patient-0001/study-0001/series-0001/000001.dcm");
+    assert_null(strstr(rel, "PSEUDO"));
+    free(rel);
+    sl_export_inst_clear(&x);
+    /* says sluice, but the Patient ID is a name */
+    assert_int_equal(sl_dicom_file_open(raw[0], &f, NULL, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_put(f, 0x0010, 0x0020, "SMITH^JOHN", &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_file_put(f, 0x0012, 0x0062, "YES", &err), SL_OK);
+    assert_int_equal(sl_dicom_file_put(f, 0x0012, 0x0063,
+                                       "PS3.15 2023b Basic Profile; sluice "
+                                       "basic 1",
+                                       &err),
+                     SL_OK);
+    assert_int_equal(sl_dicom_file_save(f, lie, &err), SL_OK);
+    sl_dicom_file_free(f);
+    assert_int_equal(sl_export_inst_read(lie, &x, &refused, &err), SL_OK);
+    assert_ptr_equal(refused, sl_export_not_pseudonym);
+    sl_export_inst_clear(&x);
+    sl_export_free(&e);
+    free(lie);
+}
+
 int
 main(void)
 {
@@ -316,6 +361,7 @@ main(void)
         cmocka_unit_test(test_journal_parse),
         cmocka_unit_test(test_manifest_csv),
         cmocka_unit_test(test_sink_folders),
+        cmocka_unit_test(test_trust_not_flag_alone),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
