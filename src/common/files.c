@@ -94,13 +94,19 @@ sl_dir_shared(const char *path)
 char *
 sl_path_join(const char *a, const char *b)
 {
-    size_t la = strlen(a);
+    size_t la = strlen(a), lb = strlen(b), sep;
+    char *p;
 
     if (la == 0)
         return sl_strdup(b);
-    if (a[la - 1] == '/')
-        return sl_asprintf("%s%s", a, b);
-    return sl_asprintf("%s/%s", a, b);
+    /* no printf: joined once per item of a run */
+    sep = a[la - 1] == '/' ? 0 : 1;
+    p = sl_malloc(la + sep + lb + 1);
+    memcpy(p, a, la);
+    if (sep)
+        p[la] = '/';
+    memcpy(p + la + sep, b, lb + 1);
+    return p;
 }
 
 char *

@@ -56,6 +56,8 @@ struct fhir_src {
     int no_checkpoints; /* "resumable"="no": items carry none */
     int follow;         /* follow-symlinks="yes" */
     int single;         /* path names one file: read it, link or not */
+    char *origin;       /* the current file's path (for items: copied) */
+    size_t origin_fi;   /* which file origin is of, + 1 (0: none) */
 };
 
 static enum file_kind
@@ -66,6 +68,47 @@ file_kind(const char *rel)
     if (sl_str_has_suffix(rel, ".json") || sl_str_has_suffix(rel, ".json.gz"))
         return FK_JSON;
     return FK_OTHER;
+}
+
+/* "file F line L" into pos (at least 64 bytes), without printf: once
+ * for every line of an export. */
+static void
+line_pos(char *pos, uint64_t file, uint64_t line)
+{
+    char digits[2][24];
+    uint64_t v[2] = {file, line};
+    size_t n[2], k, o = 0;
+
+    for (k = 0; k < 2; k++) {
+        char *e = digits[k] + sizeof(digits[k]);
+        n[k] = 0;
+        do {
+            *--e = (char)('0' + v[k] % 10);
+            v[k] /= 10;
+            n[k]++;
+        } while (v[k] != 0);
+    }
+    memcpy(pos + o, "file ", 5);
+    o += 5;
+    memcpy(pos + o, digits[0] + sizeof(digits[0]) - n[0], n[0]);
+    o += n[0];
+    memcpy(pos + o, " line ", 6);
+    o += 6;
+    memcpy(pos + o, digits[1] + sizeof(digits[1]) - n[1], n[1]);
+    o += n[1];
+    pos[o] = '\0';
+}
+
+/* The current file's path, for an item (a copy); joined once a file. */
+static char *
+origin_of(struct fhir_src *s)
+{
+    if (s->origin_fi != s->fi + 1) {
+        free(s->origin);
+        s->origin = sl_path_join(s->root, s->files.v[s->fi]);
+        s->origin_fi = s->fi + 1;
+    }
+    return sl_strdup(s->origin);
 }
 
 static char *
@@ -97,7 +140,7 @@ bad_item(struct fhir_src *s, const char *pos, const char *reason,
     it->source = s->id;
     it->rank = (long)s->fi;
     it->pos = sl_strdup(pos);
-    it->origin = sl_path_join(s->root, s->files.v[s->fi]);
+    it->origin = origin_of(s);
     it->checkpoint = make_checkpoint(s);
     it->rtype = sl_strdup("unreadable");
     sl_item_quarantine(it, "read", "%s: %s", pos, reason);
@@ -129,7 +172,7 @@ resource_item(struct fhir_src *s, json_t *res, const char *pos)
     it->source = s->id;
     it->rank = (long)s->fi;
     it->pos = sl_strdup(pos);
-    it->origin = sl_path_join(s->root, s->files.v[s->fi]);
+    it->origin = origin_of(s);
     it->checkpoint = make_checkpoint(s);
     it->rtype = sl_strdup(json_string_value(rt));
     it->resource = res; /* the item takes the reference */
@@ -327,15 +370,14 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
                     n--;
                 if (strspn(p, " \t\r\n") >= n)
                     continue; /* blank line */
-                snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1 + s->number_base,
-                         (unsigned long long)s->unit);
+                line_pos(pos, s->fi + 1 + s->number_base, s->unit);
                 /* Parsed on a worker thread (sl_item_parse), so that a
                  * run reads at the speed of its workers, not of one. */
                 it = sl_item_new(SL_ITEM_FHIR);
                 it->source = s->id;
                 it->rank = (long)s->fi;
                 it->pos = sl_strdup(pos);
-                it->origin = sl_path_join(s->root, s->files.v[s->fi]);
+                it->origin = origin_of(s);
                 it->checkpoint = make_checkpoint(s);
                 it->text = sl_strndup(p, n);
                 it->text_len = n;
@@ -394,6 +436,7 @@ fhir_close(void *ctx)
                             ".ndjson", s->id,
                (unsigned long long)s->nskipped_files);
     sl_strv_free(&s->files);
+    free(s->origin);
     sl_buf_free(&s->line);
     free(s->root);
     free(s);
