@@ -45,3 +45,14 @@ tests_tools_fhir_reserialise_SOURCES = tests/tools/fhir_reserialise.c
 tests_tools_fhir_reserialise_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
 nodist_EXTRA_tests_tools_fhir_reserialise_SOURCES = force-cxx-link.cc
 EXTRA_DIST += tests/bench/fhir-deid.sh
+
+# one patient, one shift, whatever the reference form (issue 10, section
+# 1); the generated Patient compartment table
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_deid_fhir_refs
+TESTS += tests/unit/test_deid_fhir_refs
+tests_unit_test_deid_fhir_refs_SOURCES = tests/unit/test_deid_fhir_refs.c
+tests_unit_test_deid_fhir_refs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_deid_fhir_refs_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_deid_fhir_refs_SOURCES = force-cxx-link.cc
+endif

@@ -397,11 +397,11 @@ sl_fhir_deid_set_encrypt_key(struct sl_fhir_deid *d, const void *key,
 }
 
 static void
-urn_free(void *p)
+alias_free(void *p)
 {
-    struct fd_urn *u = p;
-    if (u)
-        free(u->ref);
+    struct fd_alias *a = p;
+    if (a && a->key) /* keys of patients */
+        sl_freezero(a->key, strlen(a->key));
 }
 
 void
@@ -423,8 +423,8 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d->pid_system);
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     fhir_map_free(&d->patients, NULL); /* MRNs too: wiped with the chunks */
-    fhir_map_free(&d->urns, urn_free);
-    fhir_map_free(&d->encounters, NULL);
+    fhir_map_free(&d->aliases, alias_free); /* identifiers: wiped too */
+    fhir_map_free(&d->nodes, NULL);
     sl_fhir_vset_free(&d->values);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->learn_lock);

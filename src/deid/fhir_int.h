@@ -115,20 +115,27 @@ struct fd_patient {
     int32_t latest;   /* latest full date of the record (packed), 0: none */
 };
 
-/* An Encounter seen in pass 1, so that a resource that names only its
- * encounter reaches the encounter's patient: the patient ("Patient/id",
- * NULL until the Encounter itself is learned) and, until then, the latest
- * full date of the resources that named it. */
-struct fd_encounter {
-    const char *patient; /* the key of d->patients (stable until freed) */
-    int32_t rank;        /* of the input the Encounter came from */
+/* A resource others reach their patient through (sl_fhir_is_context_type:
+ * an Encounter, an EpisodeOfCare), seen in pass 1 whichever comes first:
+ * its patient, or the context resource it reaches its patient through,
+ * and until then the latest full date of the resources that named it. */
+struct fd_node {
+    const char *patient; /* a key of d->patients (stable until freed) */
+    const char *via;     /* a key of d->nodes, when patient is NULL */
+    int32_t rank;        /* of the input patient or via came from */
     int32_t latest;      /* fhir_day_pack */
 };
 
-/* A Bundle entry's fullUrl: what it names, from the input of that rank. */
-struct fd_urn {
-    char *ref; /* "Type/id" */
+/* What a reference form names: a Bundle entry's fullUrl (urn:uuid:,
+ * urn:oid:, an absolute URL), a contained resource ("ck#id"), or a
+ * Patient's identifier as a conditional reference names it
+ * ("Patient?identifier=system|value", "Patient?identifier=value").
+ * key: the resource's key (see fhir_ref_key); ambiguous: two patients
+ * share the identifier, so the conditional reference names neither. */
+struct fd_alias {
+    char *key;
     long rank;
+    int ambiguous;
 };
 
 /* Keys and values of a map live in chunks freed with it: one allocation
@@ -164,9 +171,9 @@ struct sl_fhir_deid {
     int shift_min, shift_max;
     unsigned char enc_key[32];
     int has_enc_key;
-    struct fd_map patients;   /* "Patient/id" -> struct fd_patient */
-    struct fd_map urns;       /* "urn:uuid:..." -> struct fd_urn */
-    struct fd_map encounters; /* "Encounter/id" -> struct fd_encounter */
+    struct fd_map patients; /* key ("Patient/id"...) -> struct fd_patient */
+    struct fd_map aliases;  /* reference form -> struct fd_alias */
+    struct fd_map nodes;    /* key of an Encounter... -> struct fd_node */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
@@ -268,22 +275,74 @@ void **fhir_map_put(struct fd_map *m, const char *k);
  * wiped. m is left empty, ready for use again. */
 void fhir_map_free(struct fd_map *m, void (*free_val)(void *));
 
-/* ---- references (fhir_ref.c) ---- */
+struct call;
 
-/* The members that name a resource's patient, and its encounter. */
-extern const char *const fhir_ref_pat_keys[3];
-extern const char *const fhir_ref_enc_keys[2];
-/* The "Encounter/id" that refs (the references of encounter and of
- * context; NULL when absent) name, or NULL (caller frees). */
-char *fhir_ref_encounter(const struct sl_fhir_deid *d,
-                         const char *const refs[2]);
-/* The reference of subject, patient or beneficiary (prefs) as
- * "Patient/id"; else the patient of the Encounter that erefs name, as
- * learned in pass 1; or NULL. Caller frees. */
-char *fhir_ref_patient(const struct sl_fhir_deid *d, const char *const prefs[3],
-                       const char *const erefs[2]);
-/* fhir_ref_patient with the references of the jansson resource res. */
-char *fhir_ref_patient_json(const struct sl_fhir_deid *d, const json_t *res);
+/* ---- references (fhir_ref.c) ----
+ * A resource's key names it in the maps: "Type/id"; for a resource
+ * without id, from its Bundle entry's fullUrl: the "Type/id" an absolute
+ * URL names, else "Type/" and the fullUrl ("Patient/urn:uuid:…"); for a
+ * contained one, "Type/" and its container's key, '#' and its id. A
+ * resource's patient is found through the Patient compartment (fhir.h):
+ * the first reference of its elements, in the compartment's order, that
+ * names a Patient; else the first Encounter or EpisodeOfCare it names,
+ * whose patient is found in turn (as many hops as it takes). */
+
+/* The key of a resource of type with id (or NULL), in the Bundle entry
+ * of full_url (or NULL); ck: its container's key when it is contained.
+ * NULL when it has none. Caller frees. */
+char *fhir_ref_key(const char *type, const char *id, const char *full_url,
+                   const char *ck);
+/* "Patient?identifier=…" with the query %-decoded, when ref is such a
+ * conditional reference of one parameter; else NULL. Caller frees. */
+char *fhir_ref_conditional(const char *ref);
+/* The key of what ref names, within the resource whose key is ck (for
+ * "#id"; may be NULL), or NULL. Caller frees. */
+char *fhir_ref_resolve(const struct sl_fhir_deid *d, const char *ref,
+                       const char *ck);
+
+/* A resource as pass 1 (a tape node) or pass 2 (a jansson object) has it */
+struct fd_src {
+    const struct sl_jtape *t;
+    size_t node;
+    const json_t *j;
+};
+
+#define FD_MAXREFS 32
+struct fd_refs {
+    const char *v[FD_MAXREFS];
+    size_t n;
+};
+
+struct fd_found {
+    char *patient;        /* the patient's key (caller frees), or NULL */
+    char *hop;            /* else the context resource's key, or NULL */
+    const char *hop_path; /* the element that named it */
+    const char *bad_path; /* an element whose reference named nothing */
+    int member;           /* type is in the Patient compartment */
+    int any;              /* some element had a reference */
+};
+/* The patient of src, a resource of type (not a Patient), within the
+ * container whose key is ck (for "#id"), as far as its own references
+ * tell: f->patient, or f->hop to follow. */
+void fhir_ref_find(const struct sl_fhir_deid *d, const char *type,
+                   const struct fd_src *src, const char *ck,
+                   struct fd_found *f);
+/* The patient (a key of d->patients) that the context resource hop leads
+ * to, or NULL; *end: the last one reached. */
+const char *fhir_ref_follow(const struct sl_fhir_deid *d, const char *hop,
+                            const char **end);
+/* Pass 2: the patient's key of the jansson resource res of type (caller
+ * frees); or NULL, and why (when type is in the Patient compartment) says
+ * which element failed, without values. */
+char *fhir_ref_patient_json(const struct sl_fhir_deid *d, const json_t *res,
+                            const char *type, const char *ck, char *why,
+                            size_t whylen);
+/* Pass 2 of a Bundle: the fullUrls of its entries, kept before the walk
+ * rewrites them (fhir_walk_resource pops them after the Bundle). */
+void fhir_ref_bundle_push(struct call *c, const json_t *bundle);
+void fhir_ref_bundle_pop(struct call *c, size_t mark);
+/* The fullUrl of the entry whose resource is obj, or NULL. */
+const char *fhir_ref_bundle_url(struct call *c, const json_t *obj);
 
 /* ==== pass 2 ============================================================ */
 
@@ -298,6 +357,12 @@ struct lcount {
 
 /* One call of sl_fhir_deid_resource. */
 struct call {
+    /* the fullUrls of the Bundle entries being walked (fhir_ref.c) */
+    struct {
+        const json_t *res;
+        char *url;
+    } *urls;
+    size_t nurls, capurls, urlnext;
     struct sl_fhir_deid *d;
     struct lcount *lc;
     size_t nlc, caplc;
@@ -327,6 +392,9 @@ struct call {
 struct res {
     const char *type;
     char *self; /* "Type/id", or NULL */
+    char *key;  /* its key (fhir_ref_key), or NULL */
+    char *ck;   /* the key "#id" resolves within: its container's or its own */
+    char why[256]; /* its patient cannot be found, and why; or "" */
     int contained;
     const struct fd_patient *pat;
     char *pat_ref; /* "Patient/id" */

@@ -1,7 +1,8 @@
 /* fhir_learn.c - pass 1 of the FHIR engine (see fhir.h): learns patients
  * (the identifier their date shift derives from, the latest date of their
- * record), which patient each resource and encounter belongs to, the
- * targets of Bundle fullUrls, and the values (names, identifiers, contact
+ * record), which patient each resource and encounter belongs to (through
+ * the Patient compartment, see fhir_ref.c), what every form of reference
+ * names (Bundle fullUrls, contained ids, Patient?identifier=), and the values (names, identifiers, contact
  * details) that free text is scrubbed of and the output is scanned for.
  * Learning reads a tape (fhir/jtape.h): NDJSON lines are scanned straight
  * into one, other inputs are jansson documents turned into one. */
@@ -145,28 +146,130 @@ patient_get(struct sl_fhir_deid *d, const char *ref, const char **key)
     return *slot;
 }
 
+/* form names key; the later input wins, as when learned in order */
 static void
-refs_of(const struct sl_jtape *t, size_t res, const char *prefs[3],
-        const char *erefs[2])
+alias_put(struct sl_fhir_deid *d, const char *form, const char *key, long rank)
 {
-    size_t i;
+    void **slot = fhir_map_put(&d->aliases, form);
+    struct fd_alias *a = *slot;
 
-    for (i = 0; i < 3; i++)
-        prefs[i] =
-            tstr(t, sl_jt_get(t, res, fhir_ref_pat_keys[i]), "reference");
-    for (i = 0; i < 2; i++)
-        erefs[i] =
-            tstr(t, sl_jt_get(t, res, fhir_ref_enc_keys[i]), "reference");
+    if (a == NULL)
+        *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
+    if (a->key == NULL || rank >= a->rank) {
+        free(a->key);
+        a->key = sl_strdup(key);
+        a->rank = rank;
+    }
 }
 
+/* A Patient's identifier as Patient?identifier= names it; one that two
+ * patients share names neither, whatever the order they come in. */
+static void
+alias_ident(struct sl_fhir_deid *d, const char *sys, const char *sep,
+            const char *val, const char *key)
+{
+    char *form = fhir_join3("Patient?identifier=", 19, sys, ""), *f2;
+    void **slot;
+    struct fd_alias *a;
+
+    f2 = FHIR_JOIN(form, sep, val);
+    slot = fhir_map_put(&d->aliases, f2);
+    if ((a = *slot) == NULL) {
+        *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
+        a->key = sl_strdup(key);
+    } else if (a->key && strcmp(a->key, key) != 0)
+        a->ambiguous = 1;
+    sl_freezero(f2, strlen(f2));
+    free(form);
+}
+
+static struct fd_node *
+node_get(struct sl_fhir_deid *d, const char *key, const char **mkey)
+{
+    void **slot = fhir_map_put(&d->nodes, key);
+    if (*slot == NULL)
+        *slot = fhir_map_alloc(&d->nodes, sizeof(struct fd_node));
+    if (mkey) /* the map's own copy */
+        *mkey = d->nodes.keys[slot - d->nodes.vals];
+    return *slot;
+}
+
+/* The latest date of a resource that reaches its patient through hop:
+ * to that patient, or, until the chain leads to one, to the last context
+ * resource of the chain, which hands it on when it learns more. */
+static void
+pend_latest(struct sl_fhir_deid *d, const char *hop, int32_t latest)
+{
+    const char *end, *p = fhir_ref_follow(d, hop, &end);
+    struct fd_node *nd;
+
+    if (latest == 0)
+        return;
+    if (p) {
+        struct fd_patient *pt = patient_get(d, p, NULL);
+        if (latest > pt->latest)
+            pt->latest = latest;
+        return;
+    }
+    nd = node_get(d, end, NULL);
+    if (latest > nd->latest)
+        nd->latest = latest;
+}
+
+static void
+learn_mrn(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+          struct fd_patient *p, long rank)
+{
+    size_t ids = sl_jt_get(t, res, "identifier"), x;
+
+    if (ids && t->n[ids].type != SL_JT_ARRAY)
+        ids = 0;
+    for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
+        const char *sys = tstr(t, x, "system"), *val = tstr(t, x, "value");
+        if (val == NULL)
+            continue;
+        if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
+                          : has_type_code_t(t, x, "MR")) {
+            size_t n = strlen(val) + 1;
+            if (p->mrn) /* replaced: wiped now, freed with the map */
+                explicit_bzero(p->mrn, strlen(p->mrn));
+            p->mrn = memcpy(fhir_map_alloc(&d->patients, n), val, n);
+            p->mrn_rank = (int32_t)rank;
+            return;
+        }
+    }
+}
+
+/* What Patient?identifier= references may name this Patient by. */
+static void
+learn_idents(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+             const char *key)
+{
+    size_t ids = sl_jt_get(t, res, "identifier"), x;
+
+    if (ids && t->n[ids].type != SL_JT_ARRAY)
+        ids = 0;
+    for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
+        const char *sys = tstr(t, x, "system"), *val = tstr(t, x, "value");
+        if (val == NULL || val[0] == '\0')
+            continue;
+        alias_ident(d, "", "", val, key);
+        alias_ident(d, sys ? sys : "", "|", val, key);
+    }
+}
+
+/* full_url: of the Bundle entry res is in, or NULL; ck: the key of the
+ * resource res is contained in, or NULL. */
 static int
 learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
-               int depth, long rank, struct lctx *lc)
+               int depth, long rank, struct lctx *lc, const char *full_url,
+               const char *ck)
 {
     const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
-    const char *prefs[3], *erefs[2];
+    struct fd_src src = { 0 };
+    struct fd_found f = { 0 };
     size_t entries, e;
-    char latest[11] = "", *pref = NULL;
+    char latest[11] = "", *pref = NULL, *key;
 
     if (type == NULL || depth > 8)
         return SL_OK;
@@ -180,23 +283,21 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
             const char *fu = tstr(t, e, "fullUrl"),
                        *rt = tstr(t, r, "resourceType"),
                        *rid = tstr(t, r, "id");
-            if (fu && rt && rid && strncmp(fu, "urn:uuid:", 9) == 0) {
-                /* the later input wins, as when learned in order */
-                void **slot = fhir_map_put(&d->urns, fu);
-                struct fd_urn *u = *slot;
-                if (u == NULL)
-                    *slot = u = fhir_map_alloc(&d->urns, sizeof(*u));
-                if (u->ref == NULL || rank >= u->rank) {
-                    free(u->ref);
-                    u->ref = FHIR_JOIN(rt, "/", rid);
-                    u->rank = rank;
-                }
-            }
+            char *k;
+            if (fu == NULL || rt == NULL ||
+                (k = fhir_ref_key(rt, rid, fu, NULL)) == NULL)
+                continue;
+            /* an absolute URL ending in the key needs no alias */
+            if (strncmp(fu, "urn:", 4) == 0 || strlen(fu) <= strlen(k) ||
+                strcmp(fu + strlen(fu) - strlen(k), k) != 0 ||
+                fu[strlen(fu) - strlen(k) - 1] != '/')
+                alias_put(d, fu, k, rank);
+            free(k);
         }
         pthread_mutex_unlock(&d->learn_lock);
         for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
             learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank,
-                           lc);
+                           lc, tstr(t, e, "fullUrl"), NULL);
         learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
@@ -205,72 +306,70 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         strcmp(type, "Organization") == 0 ||
         strcmp(type, "PractitionerRole") == 0)
         learn_party(lc, t, res);
-    refs_of(t, res, prefs, erefs);
     learn_walk(lc, t, res, NULL, latest);
+    key = fhir_ref_key(type, id, full_url, ck);
+    src.t = t;
+    src.node = res;
     /* what follows reads and writes the maps */
     pthread_mutex_lock(&d->learn_lock);
-    if (strcmp(type, "Patient") == 0 && id)
-        pref = FHIR_JOIN("Patient/", id, "");
-    else
-        pref = fhir_ref_patient(d, prefs, erefs);
-    if (strcmp(type, "Encounter") == 0 && id) {
-        /* resources that name only this encounter belong to its patient,
-         * whether they came before it in the input or come after */
-        char *eref = FHIR_JOIN("Encounter/", id, "");
-        void **slot = fhir_map_put(&d->encounters, eref);
-        struct fd_encounter *enc = *slot;
-        if (enc == NULL)
-            *slot = enc = fhir_map_alloc(&d->encounters, sizeof(*enc));
-        if (pref && (enc->patient == NULL || rank < enc->rank)) {
-            patient_get(d, pref, &enc->patient);
-            enc->rank = (int32_t)rank;
-            if (enc->latest > fhir_day_pack(latest))
-                fhir_day_unpack(enc->latest, latest);
-        }
-        free(eref);
-    } else if (pref == NULL) {
-        char *eref = fhir_ref_encounter(d, erefs);
-        if (eref) {
-            void **slot = fhir_map_put(&d->encounters, eref);
-            struct fd_encounter *enc = *slot;
-            if (enc == NULL)
-                *slot = enc = fhir_map_alloc(&d->encounters, sizeof(*enc));
-            if (enc->patient)
-                pref = sl_strdup(enc->patient);
-            else if (fhir_day_pack(latest) > enc->latest)
-                enc->latest = fhir_day_pack(latest);
-            free(eref);
+    if (strcmp(type, "Patient") == 0) {
+        pref = key ? sl_strdup(key) : NULL;
+    } else {
+        fhir_ref_find(d, type, &src, ck ? ck : key, &f);
+        pref = f.patient;
+        if (pref == NULL && f.hop) {
+            const char *end, *p = fhir_ref_follow(d, f.hop, &end);
+            if (p)
+                pref = sl_strdup(p);
         }
     }
+    if (key && sl_fhir_is_context_type(type)) {
+        /* resources that name this one reach its patient, whether they
+         * came before it in the input or come after */
+        struct fd_node *nd = node_get(d, key, NULL);
+        if (pref && (nd->patient == NULL || rank < nd->rank)) {
+            patient_get(d, pref, &nd->patient);
+            nd->rank = (int32_t)rank;
+            if (nd->latest > fhir_day_pack(latest))
+                fhir_day_unpack(nd->latest, latest);
+        } else if (pref == NULL && f.hop && nd->patient == NULL &&
+                   (nd->via == NULL || rank < nd->rank)) {
+            node_get(d, f.hop, &nd->via);
+            nd->rank = (int32_t)rank;
+            if (nd->latest > fhir_day_pack(latest))
+                fhir_day_unpack(nd->latest, latest);
+            nd->latest = 0; /* handed on */
+            pend_latest(d, f.hop, fhir_day_pack(latest));
+        }
+    } else if (pref == NULL && f.hop)
+        pend_latest(d, f.hop, fhir_day_pack(latest));
     if (pref) {
         struct fd_patient *p = patient_get(d, pref, NULL);
         if (fhir_day_pack(latest) > p->latest)
             p->latest = fhir_day_pack(latest);
         /* the first input wins, as when learned in order */
         if (strcmp(type, "Patient") == 0 &&
-            (p->mrn == NULL || rank < p->mrn_rank)) {
-            size_t ids = sl_jt_get(t, res, "identifier"), x;
-            if (ids && t->n[ids].type != SL_JT_ARRAY)
-                ids = 0;
-            for (x = sl_jt_first(t, ids); x; x = sl_jt_next(t, ids, x)) {
-                const char *sys = tstr(t, x, "system"),
-                           *val = tstr(t, x, "value");
-                if (val == NULL)
-                    continue;
-                if (d->pid_system ? (sys && strcmp(sys, d->pid_system) == 0)
-                                  : has_type_code_t(t, x, "MR")) {
-                    size_t n = strlen(val) + 1;
-                    if (p->mrn) /* replaced: wiped now, freed with the map */
-                        explicit_bzero(p->mrn, strlen(p->mrn));
-                    p->mrn = memcpy(fhir_map_alloc(&d->patients, n), val, n);
-                    p->mrn_rank = (int32_t)rank;
-                    break;
-                }
-            }
-        }
+            (p->mrn == NULL || rank < p->mrn_rank))
+            learn_mrn(d, t, res, p, rank);
+    }
+    if (key && ck == NULL && strcmp(type, "Patient") == 0)
+        learn_idents(d, t, res, key);
+    if (key && ck && id) {
+        char *form = FHIR_JOIN(ck, "#", id);
+        alias_put(d, form, key, rank);
+        free(form);
     }
     pthread_mutex_unlock(&d->learn_lock);
+    free(f.hop);
     free(pref);
+    if (key && ck == NULL) {
+        /* contained resources: their ids are local to this one */
+        size_t cs = sl_jt_get(t, res, "contained"), x;
+        if (cs && t->n[cs].type == SL_JT_ARRAY)
+            for (x = sl_jt_first(t, cs); x; x = sl_jt_next(t, cs, x))
+                learn_resource(d, t, x, depth + 1, rank, lc, NULL, key);
+    }
+    free(key);
     return SL_OK;
 }
 
@@ -286,7 +385,7 @@ sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
         !tstr(t, SL_JT_ROOT, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
     /* the walks run without the lock; the maps and the set under it */
-    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc);
+    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc, NULL, NULL);
     pthread_mutex_lock(&d->learn_lock);
     for (i = 0; i < lc.n; i++)
         sl_fhir_vset_add(&d->values, lc.v[i], MIN_LEARNED);

@@ -105,13 +105,21 @@ rewrite_ref(struct call *c, const char *s, int request_url)
 }
 
 static int
-res_shift(const struct call *c, struct res *r)
+res_shift(struct call *c, struct res *r)
 {
     if (!r->have_shift) {
         const char *k = r->pat && r->pat->mrn ? r->pat->mrn
                         : r->pat_ref          ? r->pat_ref
                         : r->self             ? r->self
+                        : r->key              ? r->key
                                               : "";
+        /* a resource of the Patient compartment whose patient cannot be
+         * found is not given an offset of its own (fhir_ref.c) */
+        if (r->pat_ref == NULL && r->why[0])
+            fhir_call_fail(c, SL_EQUARANTINE,
+                           "%s; its dates would be shifted apart from its "
+                           "patient's",
+                           r->why);
         r->shift =
             sl_keys_date_shift(c->d->keys, k, c->d->shift_min, c->d->shift_max);
         r->have_shift = 1;

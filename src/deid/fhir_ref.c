@@ -1,26 +1,26 @@
-/* fhir_ref.c - references: what a reference string points to, and the
- * patient a resource belongs to (see fhir_int.h). */
+/* fhir_ref.c - references: the key of a resource, what a reference in any
+ * of its forms names, and the patient a resource belongs to through the
+ * FHIR R4 Patient compartment (fhir/fhir.h), in pass 1 (a tape) and pass 2
+ * (jansson) alike (see fhir_int.h). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "deid/fhir_int.h"
+#include "fhir/jtape.h"
 
-/* The "Type/id" a reference string points to, or NULL (caller frees). */
+#define MAX_HOPS 16 /* Encounter -> Encounter -> EpisodeOfCare ... */
+
+/* The "Type/id" an absolute or relative URL names ([base/]Type/id
+ * [/_history/vid]), or NULL (caller frees). */
 static char *
-ref_target(const struct sl_fhir_deid *d, const char *ref)
+url_target(const char *ref)
 {
     const char *p, *seg[64];
     size_t nseg = 0, i;
     char *copy, *s, *res = NULL;
 
-    if (strncmp(ref, "urn:uuid:", 9) == 0) {
-        const struct fd_urn *u = fhir_map_get(&d->urns, ref);
-        return u ? sl_strdup(u->ref) : NULL;
-    }
-    if (strchr(ref, '?') || ref[0] == '#')
-        return NULL;
     copy = sl_strdup(ref);
     for (s = copy, p = copy; nseg < 64; s++) {
         if (*s == '/' || *s == '\0') {
@@ -42,68 +42,358 @@ ref_target(const struct sl_fhir_deid *d, const char *ref)
     return res;
 }
 
-/* The "Encounter/id" that refs (the references of encounter and of
- * context, as in MedicationAdministration; NULL when absent) name, or NULL
- * (caller frees). */
-char *
-fhir_ref_encounter(const struct sl_fhir_deid *d, const char *const refs[2])
+static int
+hexval(int c)
 {
-    size_t i;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
 
-    for (i = 0; i < 2; i++) {
-        char *t;
-        if (refs[i] == NULL || (t = ref_target(d, refs[i])) == NULL)
-            continue;
-        if (strncmp(t, "Encounter/", 10) == 0)
+char *
+fhir_ref_conditional(const char *ref)
+{
+    static const char pfx[] = "Patient?identifier=";
+    const char *v;
+    char *out, *o;
+
+    if (strncmp(ref, pfx, sizeof(pfx) - 1) != 0)
+        return NULL;
+    v = ref + sizeof(pfx) - 1;
+    if (*v == '\0' || strchr(v, '&') != NULL)
+        return NULL; /* one parameter only: others we cannot search */
+    out = sl_malloc(sizeof(pfx) + strlen(v));
+    memcpy(out, pfx, sizeof(pfx) - 1);
+    o = out + sizeof(pfx) - 1;
+    for (; *v; v++) {
+        if (*v == '%' && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
+            *o++ = (char)(hexval(v[1]) * 16 + hexval(v[2]));
+            v += 2;
+        } else
+            *o++ = *v == '+' ? ' ' : *v;
+    }
+    *o = '\0';
+    return out;
+}
+
+char *
+fhir_ref_key(const char *type, const char *id, const char *full_url,
+             const char *ck)
+{
+    char *t, *res;
+
+    if (ck) { /* contained: its id is local to the container */
+        if (id == NULL)
+            return NULL;
+        t = FHIR_JOIN(ck, "#", id);
+        res = FHIR_JOIN(type, "/", t);
+        free(t);
+        return res;
+    }
+    if (id)
+        return FHIR_JOIN(type, "/", id);
+    if (full_url == NULL || full_url[0] == '\0')
+        return NULL;
+    if (strncmp(full_url, "urn:", 4) != 0 &&
+        (t = url_target(full_url)) != NULL) {
+        if (strncmp(t, type, strlen(type)) == 0 && t[strlen(type)] == '/')
             return t;
         free(t);
+    }
+    return FHIR_JOIN(type, "/", full_url);
+}
+
+char *
+fhir_ref_resolve(const struct sl_fhir_deid *d, const char *ref, const char *ck)
+{
+    const struct fd_alias *a;
+    char *t;
+
+    if (ref[0] == '#') {
+        if (ck == NULL)
+            return NULL;
+        if (ref[1] == '\0') /* the container */
+            return sl_strdup(ck);
+        t = FHIR_JOIN(ck, ref, "");
+        a = fhir_map_get(&d->aliases, t);
+        free(t);
+        return a && a->key && !a->ambiguous ? sl_strdup(a->key) : NULL;
+    }
+    if (strchr(ref, '?')) {
+        if ((t = fhir_ref_conditional(ref)) == NULL)
+            return NULL;
+        a = fhir_map_get(&d->aliases, t);
+        free(t);
+        return a && a->key && !a->ambiguous ? sl_strdup(a->key) : NULL;
+    }
+    /* a fullUrl: urn:uuid:, urn:oid:, or an absolute URL */
+    if ((a = fhir_map_get(&d->aliases, ref)) != NULL && a->key)
+        return sl_strdup(a->key);
+    if (strncmp(ref, "urn:", 4) == 0)
+        return NULL;
+    return url_target(ref);
+}
+
+/* ---- reading a resource: a tape node or a jansson object ---- */
+
+static void
+refs_add(struct fd_refs *out, const char *s)
+{
+    if (s && out->n < FD_MAXREFS)
+        out->v[out->n++] = s;
+}
+
+/* The references at path (dotted, below node v), through arrays. */
+static void
+tape_refs(const struct sl_jtape *t, size_t v, const char *path,
+          struct fd_refs *out)
+{
+    char seg[64];
+    size_t n = strcspn(path, "."), k;
+
+    if (v == 0)
+        return;
+    if (t->n[v].type == SL_JT_ARRAY) {
+        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
+            tape_refs(t, k, path, out);
+        return;
+    }
+    if (*path == '\0') {
+        refs_add(out, sl_jt_str(t, sl_jt_get(t, v, "reference")));
+        return;
+    }
+    if (n >= sizeof(seg))
+        return;
+    memcpy(seg, path, n);
+    seg[n] = '\0';
+    tape_refs(t, sl_jt_get(t, v, seg), path[n] ? path + n + 1 : "", out);
+}
+
+static void
+json_refs(const json_t *v, const char *path, struct fd_refs *out)
+{
+    char seg[64];
+    size_t n = strcspn(path, "."), k;
+
+    if (v == NULL)
+        return;
+    if (json_is_array(v)) {
+        for (k = 0; k < json_array_size(v); k++)
+            json_refs(json_array_get(v, k), path, out);
+        return;
+    }
+    if (*path == '\0') {
+        refs_add(out, fhir_jstr(v, "reference"));
+        return;
+    }
+    if (n >= sizeof(seg))
+        return;
+    memcpy(seg, path, n);
+    seg[n] = '\0';
+    json_refs(json_object_get(v, seg), path[n] ? path + n + 1 : "", out);
+}
+
+static void
+src_refs(const struct fd_src *src, const char *path, struct fd_refs *out)
+{
+    out->n = 0;
+    if (src->t)
+        tape_refs(src->t, src->node, path, out);
+    else
+        json_refs(src->j, path, out);
+}
+
+static int
+key_is(const char *key, const char *type)
+{
+    size_t n = strlen(type);
+    return strncmp(key, type, n) == 0 && key[n] == '/';
+}
+
+static int
+key_is_context(const char *key)
+{
+    const char *slash = strchr(key, '/');
+    char type[64];
+
+    if (slash == NULL || (size_t)(slash - key) >= sizeof(type))
+        return 0;
+    memcpy(type, key, (size_t)(slash - key));
+    type[slash - key] = '\0';
+    return sl_fhir_is_context_type(type);
+}
+
+void
+fhir_ref_find(const struct sl_fhir_deid *d, const char *type,
+              const struct fd_src *src, const char *ck, struct fd_found *f)
+{
+    const struct sl_fhir_link *l;
+    const char *bad = NULL, *bad_hop = NULL;
+    struct fd_refs refs;
+    size_t n, i, j;
+    int any = 0;
+
+    memset(f, 0, sizeof(*f));
+    if ((l = sl_fhir_compartment_links_of(type, &n)) == NULL)
+        return;
+    f->member = 1;
+    /* a reference that names a Patient, in the compartment's order */
+    for (i = 0; i < n; i++) {
+        if (l[i].kind == SL_FL_CONTEXT)
+            continue;
+        src_refs(src, l[i].path, &refs);
+        for (j = 0; j < refs.n; j++) {
+            char *k = fhir_ref_resolve(d, refs.v[j], ck);
+            any = 1;
+            if (k && key_is(k, "Patient")) {
+                f->patient = k;
+                return;
+            }
+            /* a Practitioner or a Group is not a patient, and not
+             * a failure; a reference that resolves to nothing is */
+            if (k == NULL && bad == NULL)
+                bad = l[i].path;
+            free(k);
+        }
+    }
+    /* else an Encounter or EpisodeOfCare that leads to one */
+    for (i = 0; i < n; i++) {
+        if (l[i].kind != SL_FL_CONTEXT)
+            continue;
+        src_refs(src, l[i].path, &refs);
+        for (j = 0; j < refs.n; j++) {
+            char *k = fhir_ref_resolve(d, refs.v[j], ck);
+            any = 1;
+            if (k && key_is_context(k)) {
+                f->hop = k;
+                f->hop_path = l[i].path;
+                return;
+            }
+            if (bad_hop == NULL)
+                bad_hop = l[i].path;
+            free(k);
+        }
+    }
+    f->bad_path = bad ? bad : bad_hop;
+    f->any = any;
+}
+
+const char *
+fhir_ref_follow(const struct sl_fhir_deid *d, const char *hop, const char **end)
+{
+    const struct fd_node *nd = NULL;
+    int i;
+
+    *end = hop;
+    for (i = 0; i < MAX_HOPS && hop; i++) {
+        *end = hop;
+        if ((nd = fhir_map_get(&d->nodes, hop)) == NULL)
+            return NULL;
+        if (nd->patient)
+            return nd->patient;
+        hop = nd->via;
     }
     return NULL;
 }
 
-/* The reference of subject, patient or beneficiary (prefs) as
- * "Patient/id"; else the patient of the Encounter that erefs name, as
- * learned in pass 1. */
+/* pass 2 */
 char *
-fhir_ref_patient(const struct sl_fhir_deid *d, const char *const prefs[3],
-                 const char *const erefs[2])
+fhir_ref_patient_json(const struct sl_fhir_deid *d, const json_t *res,
+                      const char *type, const char *ck, char *why,
+                      size_t whylen)
 {
-    const struct fd_encounter *enc;
-    char *eref;
-    size_t i;
+    struct fd_src src = { 0 };
+    struct fd_found f;
+    const char *p, *end;
 
-    for (i = 0; i < 3; i++) {
-        char *t;
-        if (prefs[i] == NULL || (t = ref_target(d, prefs[i])) == NULL)
-            continue;
-        if (strncmp(t, "Patient/", 8) == 0)
-            return t;
-        free(t);
-    }
-    if ((eref = fhir_ref_encounter(d, erefs)) == NULL)
+    src.j = res;
+    fhir_ref_find(d, type, &src, ck, &f);
+    why[0] = '\0';
+    if (f.patient)
+        return f.patient;
+    if (f.hop) {
+        p = fhir_ref_follow(d, f.hop, &end);
+        if (p) {
+            free(f.hop);
+            return sl_strdup(p);
+        }
+        snprintf(why, whylen,
+                 "%s.%s: the %.*s it names leads to no patient in the input",
+                 type, f.hop_path, (int)strcspn(f.hop, "/"), f.hop);
+        free(f.hop);
         return NULL;
-    enc = fhir_map_get(&d->encounters, eref);
-    free(eref);
-    return enc && enc->patient ? sl_strdup(enc->patient) : NULL;
+    }
+    if (!f.member)
+        return NULL;
+    if (f.bad_path)
+        snprintf(why, whylen,
+                 "%s.%s: the reference names no resource of the input, so "
+                 "its patient cannot be found",
+                 type, f.bad_path);
+    else {
+        const struct sl_fhir_link *l;
+        size_t n, i, at;
+        l = sl_fhir_compartment_links_of(type, &n);
+        at = (size_t)snprintf(why, whylen, "%s: none of ", type);
+        for (i = 0; i < n && at < whylen; i++)
+            at += (size_t)snprintf(why + at, whylen - at, "%s%s", i ? ", " : "",
+                                   l[i].path);
+        if (at < whylen)
+            snprintf(why + at, whylen - at, " names its patient%s",
+                     f.any ? " (they name no Patient)" : "");
+    }
+    return NULL;
 }
 
-/* The members that name a resource's patient, and its encounter. */
-const char *const fhir_ref_pat_keys[3] = { "subject", "patient",
-                                           "beneficiary" };
-const char *const fhir_ref_enc_keys[2] = { "encounter", "context" };
-
-/* fhir_ref_patient with the references of the jansson resource res. */
-char *
-fhir_ref_patient_json(const struct sl_fhir_deid *d, const json_t *res)
+void
+fhir_ref_bundle_push(struct call *c, const json_t *bundle)
 {
-    const char *prefs[3], *erefs[2];
+    const json_t *entries = json_object_get(bundle, "entry");
     size_t i;
 
-    for (i = 0; i < 3; i++)
-        prefs[i] =
-            fhir_jstr(json_object_get(res, fhir_ref_pat_keys[i]), "reference");
-    for (i = 0; i < 2; i++)
-        erefs[i] =
-            fhir_jstr(json_object_get(res, fhir_ref_enc_keys[i]), "reference");
-    return fhir_ref_patient(d, prefs, erefs);
+    for (i = 0; i < json_array_size(entries); i++) {
+        const json_t *e = json_array_get(entries, i),
+                     *res = json_object_get(e, "resource");
+        const char *url = fhir_jstr(e, "fullUrl");
+        if (!json_is_object(res) || url == NULL)
+            continue;
+        if (c->nurls == c->capurls) {
+            c->capurls = c->capurls ? c->capurls * 2 : 16;
+            c->urls = sl_realloc(c->urls, c->capurls * sizeof(*c->urls));
+        }
+        c->urls[c->nurls].res = res;
+        c->urls[c->nurls].url = sl_strdup(url);
+        c->nurls++;
+    }
+}
+
+void
+fhir_ref_bundle_pop(struct call *c, size_t mark)
+{
+    while (c->nurls > mark) {
+        c->nurls--;
+        sl_freezero(c->urls[c->nurls].url, strlen(c->urls[c->nurls].url));
+    }
+    if (c->nurls == 0) {
+        free(c->urls);
+        c->urls = NULL;
+        c->capurls = 0;
+    }
+}
+
+const char *
+fhir_ref_bundle_url(struct call *c, const json_t *obj)
+{
+    size_t k, i;
+
+    /* entries are walked in order: start after the last one found */
+    for (k = 0; k < c->nurls; k++) {
+        i = (c->urlnext + k) % c->nurls;
+        if (c->urls[i].res == obj) {
+            c->urlnext = i + 1;
+            return c->urls[i].url;
+        }
+    }
+    return NULL;
 }

@@ -510,6 +510,7 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
     struct res r = { 0 };
     struct el e;
     int deflt = FD_DESCEND, ri;
+    size_t mark;
 
     if (c->depth >= 8) {
         fhir_call_fail(c, SL_EQUARANTINE, "%s: resources nested too deep",
@@ -528,12 +529,25 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
     r.type = type;
     r.contained = contained;
     r.self = id ? FHIR_JOIN(type, "/", id) : NULL;
-    if (strcmp(type, "Patient") == 0 && r.self && !contained)
-        r.pat_ref = sl_strdup(r.self);
-    else
-        r.pat_ref = fhir_ref_patient_json(d, obj);
-    if (r.pat_ref == NULL && parent && parent->pat_ref)
+    /* its key and patient as pass 1 learned them (fhir_ref.c) */
+    r.key =
+        fhir_ref_key(type, id, contained ? NULL : fhir_ref_bundle_url(c, obj),
+                     contained && parent ? parent->key : NULL);
+    r.ck = contained && parent ? (parent->key ? sl_strdup(parent->key) : NULL)
+           : r.key             ? sl_strdup(r.key)
+                               : NULL;
+    if (strcmp(type, "Patient") == 0) {
+        r.pat_ref = r.key ? sl_strdup(r.key) : NULL;
+        if (r.key == NULL)
+            snprintf(r.why, sizeof(r.why),
+                     "Patient.id: absent, and no fullUrl names the Patient");
+    } else
+        r.pat_ref =
+            fhir_ref_patient_json(d, obj, type, r.ck, r.why, sizeof(r.why));
+    if (r.pat_ref == NULL && parent && parent->pat_ref) {
         r.pat_ref = sl_strdup(parent->pat_ref);
+        r.why[0] = '\0';
+    }
     if (r.pat_ref)
         r.pat = fhir_map_get(&d->patients, r.pat_ref);
     if (parent && r.pat == NULL && parent->pat)
@@ -551,8 +565,12 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
         fhir_call_count(c, ri);
     }
     c->depth++;
+    mark = c->nurls;
+    if (strcmp(type, "Bundle") == 0)
+        fhir_ref_bundle_push(c, obj); /* before the walk rewrites them */
     if (deflt == FD_KEEP || deflt == FD_DESCEND)
         walk_obj(c, &r, obj, type, deflt, 1);
+    fhir_ref_bundle_pop(c, mark);
     c->depth--;
     if (c->rc == SL_OK && !contained && deflt != FD_REMOVE)
         add_security(c, obj);
@@ -561,6 +579,8 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
     memcpy(c->tpath, save_t, PATHLEN);
     c->ph = save_h;
     free(r.self);
+    free(r.key);
+    free(r.ck);
     free(r.pat_ref);
     return deflt != FD_REMOVE && c->rc == SL_OK;
 }

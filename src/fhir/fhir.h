@@ -27,6 +27,35 @@ int sl_fhir_type_is_resource(const char *name);
 /* 1 if name is a complex data type (HumanName, Quantity...). */
 int sl_fhir_type_is_complex(const char *name);
 
+/* ---- the Patient compartment (fhir_compartment.c, generated) ----------
+ * From FHIR R4's CompartmentDefinition/patient: per resource type of the
+ * compartment, the elements (paths below the resource, "subject",
+ * "participant.actor") whose references link it to its patient, in the
+ * order they are tried: first those that can only name a Patient
+ * (SL_FL_PATIENT), then the definition's others, which may also name a
+ * Group, a Practitioner... (SL_FL_MEMBER); then the Reference elements
+ * that can only name an Encounter or an EpisodeOfCare (SL_FL_CONTEXT),
+ * through which a resource reaches the patient of its encounter. Types
+ * without rows (Practitioner, Organization, Medication...) are outside
+ * the compartment. Rows are sorted by type (strcmp). */
+enum sl_fhir_link_kind { SL_FL_PATIENT, SL_FL_MEMBER, SL_FL_CONTEXT };
+struct sl_fhir_link {
+    const char *type;
+    const char *path;
+    int kind;
+};
+extern const struct sl_fhir_link sl_fhir_compartment_links[];
+extern const size_t sl_fhir_compartment_nlinks;
+/* The types SL_FL_CONTEXT elements name, NULL-terminated. */
+extern const char *const sl_fhir_context_types[];
+
+/* The n rows of type, or NULL (n = 0) when type is outside the Patient
+ * compartment. */
+const struct sl_fhir_link *sl_fhir_compartment_links_of(const char *type,
+                                                        size_t *n);
+/* 1 if an SL_FL_CONTEXT element may name a resource of this type. */
+int sl_fhir_is_context_type(const char *type);
+
 /* ---- elements (fhir_elem.c) ---------------------------------------------
  * Resolves JSON key under the table path base ("Observation",
  * "Observation.component", "HumanName"). On success fills canon (the

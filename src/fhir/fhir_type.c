@@ -1,5 +1,6 @@
 /* fhir_type.c - look-ups in the R4 type table (see fhir.h): the rows of
- * fhir_type_rows.c behind a hash index. */
+ * fhir_type_rows.c behind a hash index; and in the Patient compartment
+ * (fhir_compartment.c). */
 #include "config.h"
 
 #include <pthread.h>
@@ -66,4 +67,36 @@ sl_fhir_type_is_complex(const char *name)
 {
     const char *t = sl_fhir_type_lookup(name);
     return t != NULL && strcmp(t, "=complex") == 0;
+}
+
+const struct sl_fhir_link *
+sl_fhir_compartment_links_of(const char *type, size_t *n)
+{
+    size_t lo = 0, hi = sl_fhir_compartment_nlinks, end;
+
+    /* the first row of type: rows are sorted by type */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(sl_fhir_compartment_links[mid].type, type) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (end = lo; end < sl_fhir_compartment_nlinks &&
+                   strcmp(sl_fhir_compartment_links[end].type, type) == 0;
+         end++)
+        ;
+    *n = end - lo;
+    return end > lo ? &sl_fhir_compartment_links[lo] : NULL;
+}
+
+int
+sl_fhir_is_context_type(const char *type)
+{
+    size_t i;
+
+    for (i = 0; sl_fhir_context_types[i]; i++)
+        if (strcmp(sl_fhir_context_types[i], type) == 0)
+            return 1;
+    return 0;
 }

@@ -218,19 +218,23 @@ deid_learn(void *ctx, struct sl_item *it, struct sl_err *err)
     if (it->resource == NULL)
         return SL_OK;
     if (it->whole) {
-        /* a Bundle teaches entry by entry, as when a source splits it */
+        /* a Bundle is learned whole, so that its entries' fullUrls
+         * (urn:uuid: of resources without ids) name them (issue 10);
+         * the re-identification map takes it entry by entry */
         const json_t *rt = json_object_get(it->resource, "resourceType");
         const json_t *entries = json_object_get(it->resource, "entry");
         size_t i;
         if (json_is_string(rt) &&
             strcmp(json_string_value(rt), "Bundle") == 0 &&
             json_is_array(entries)) {
-            for (i = 0; i < json_array_size(entries) && rc == SL_OK; i++) {
+            rc = sl_fhir_deid_learn_at(s->fhir, it->resource, it->rank, err);
+            for (i = 0; i < json_array_size(entries) && rc == SL_OK && s->reid;
+                 i++) {
                 json_t *res = json_object_get(json_array_get(entries, i),
                                               "resource");
-                if (res == NULL)
-                    continue; /* the split would quarantine it */
-                rc = learn_one(s, res, it->rank, err);
+                if (json_is_object(res) &&
+                    json_is_string(json_object_get(res, "resourceType")))
+                    rc = reid_fhir(s, res, err);
             }
             return rc;
         }
