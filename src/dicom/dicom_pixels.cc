@@ -130,3 +130,113 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
         return fail_exception(err);
     }
 }
+
+namespace shim
+{
+
+void
+mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
+            bool big)
+{
+    if (m.bits == 8) {
+        for (unsigned long long i = 0; i < n; i++)
+            p[i] = static_cast<unsigned char>(m.apply(p[i]));
+        return;
+    }
+    const int hi = big ? 0 : 1, lo = big ? 1 : 0;
+    for (unsigned long long i = 0; i + 1 < n; i += 2) {
+        unsigned w = static_cast<unsigned>(p[i + hi]) << 8 | p[i + lo];
+        w = m.apply(w);
+        p[i + hi] = static_cast<unsigned char>(w >> 8);
+        p[i + lo] = static_cast<unsigned char>(w & 0xFF);
+    }
+}
+
+int
+mask_in_memory(struct sl_dicom_file *f, struct sl_err *err)
+{
+    DcmDataset *ds = f->ff->getDataset();
+    DcmElement *pd = nullptr;
+
+    if (ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
+        pd == nullptr)
+        return SL_OK;
+    const Uint32 len = pd->getLength();
+    if (len == 0 || len == DCM_UndefinedLength)
+        return SL_OK;
+    if (pd->getVR() == EVR_OW) {
+        // Words in memory are in the host's byte order, whatever the
+        // transfer syntax; 8-bit samples get the same mask in each byte.
+        Uint16 *words = nullptr;
+        if (pd->getUint16Array(words).bad() || words == nullptr)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: cannot read it to clear "
+                          "the bits outside Bits Stored");
+        const unsigned long n = len / 2;
+        if (f->mask.bits == 16) {
+            for (unsigned long i = 0; i < n; i++)
+                words[i] = static_cast<Uint16>(f->mask.apply(words[i]));
+        } else {
+            mask_pixels(reinterpret_cast<unsigned char *>(words), n * 2,
+                        f->mask, false);
+        }
+    } else {
+        // OB: the bytes as written, 16-bit samples little endian (an OB
+        // pixel data of 16 bits is only read in little endian syntaxes).
+        Uint8 *bytes = nullptr;
+        if (f->mask.bits == 16 && DcmXfer(ds->getOriginalXfer()).isBigEndian())
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: OB of 16 bits in big "
+                          "endian, cannot clear the bits outside Bits "
+                          "Stored");
+        if (pd->getUint8Array(bytes).bad() || bytes == nullptr)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: cannot read it to clear "
+                          "the bits outside Bits Stored");
+        mask_pixels(bytes, len, f->mask, false);
+    }
+    f->pixels_changed = true; // written through DCMTK from now on
+    f->mask.on = false;       // done
+    return SL_OK;
+}
+
+} // namespace shim
+
+extern "C" int
+sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
+                               struct sl_err *err)
+{
+    if (masked != nullptr)
+        *masked = 0;
+    try {
+        DcmDataset *ds = f->ff->getDataset();
+        DcmElement *pd = nullptr;
+        Uint16 bits = 0, stored = 0, high = 0, rep = 0;
+
+        if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
+            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
+            pd == nullptr ||
+            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
+            ds->findAndGetUint16(DCM_BitsStored, stored).bad() ||
+            ds->findAndGetUint16(DCM_HighBit, high).bad())
+            return SL_OK;
+        ds->findAndGetUint16(DCM_PixelRepresentation, rep);
+        if ((bits != 8 && bits != 16) || stored == 0 || stored >= bits ||
+            high >= bits || high + 1 < stored)
+            return SL_OK;
+        f->mask.on = true;
+        f->mask.bits = bits;
+        f->mask.stored = stored;
+        f->mask.low = high + 1u - stored;
+        f->mask.is_signed = rep == 1;
+        if (masked != nullptr)
+            *masked = 1;
+        // Pixel data already in memory (small, or blanked) is masked now;
+        // pixel data left on disk when it is copied (dicom_save.cc).
+        if (f->pixels_changed || pd->valueLoaded())
+            return mask_in_memory(f, err);
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
