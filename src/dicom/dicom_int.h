@@ -97,6 +97,9 @@ children(C *c)
 // in the byte order big or little endian).
 void mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
                  bool big);
+// Whether m changes any sample of those n bytes.
+bool pixels_need_mask(const unsigned char *p, unsigned long long n,
+                      const sl_pixel_mask &m, bool big);
 // Applies f->mask to the top-level pixel data in memory (loading it) and
 // marks it changed. SL_EDICOM when its encoding is not one it can mask.
 int mask_in_memory(struct sl_dicom_file *f, struct sl_err *err);

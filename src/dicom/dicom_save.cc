@@ -61,6 +61,38 @@ copy_range(int in, unsigned long long offset, unsigned long long len, int out,
     return ok;
 }
 
+// Whether f's mask changes any sample of the pixel data value of src
+// (len bytes from offset, after a header of hdr bytes). Reading it once
+// costs less than writing it through memory: most pixel data has nothing
+// in its unused bits and is then copied in the kernel as before.
+bool
+needs_masking(int in, unsigned long long offset, unsigned long long len,
+              unsigned hdr, const sl_pixel_mask &m, bool big)
+{
+    std::vector<unsigned char> buf(1 << 20); // even: samples never split
+    unsigned long long at = hdr;
+
+    if (in < 0 || len < hdr)
+        return true; // copy_masked fails the same way
+    while (at < len) {
+        size_t want =
+            len - at < buf.size() ? static_cast<size_t>(len - at) : buf.size();
+        ssize_t n =
+            pread(in, buf.data(), want, static_cast<off_t>(offset + at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return true;
+        if (n % 2 != 0 && static_cast<size_t>(n) < want)
+            n--; // a short read: the odd byte comes again with the next
+        if (pixels_need_mask(buf.data(), static_cast<unsigned long long>(n), m,
+                             big))
+            return true;
+        at += static_cast<unsigned long long>(n);
+    }
+    return false;
+}
+
 // Appends the pixel data element of src (len bytes from offset, its
 // header of hdr bytes first) to out at out_off with f's mask applied to
 // each sample: read, masked and written a chunk at a time, so memory
@@ -245,8 +277,11 @@ save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
     if (!file.drain())
         return file.status();
     const unsigned hdr = DcmXfer(x).isExplicitVR() ? 12 : 8;
+    const bool masked =
+        mask.on && tail_len > 0 &&
+        needs_masking(src, tail_off, tail_len, hdr, mask, mask_big);
     if (tail_len > 0 &&
-        !(mask.on ? copy_masked(src, tail_off, tail_len, hdr, mask, mask_big,
+        !(masked ? copy_masked(src, tail_off, tail_len, hdr, mask, mask_big,
                                 file.fd(), file.end())
                   : copy_range(src, tail_off, tail_len, file.fd(),
                                file.end()))) {

@@ -14,7 +14,7 @@
 # - 16-bit native pixel data with Bits Stored 12: bits above High Bit
 #   zeroed (signed: copies of the sign bit), the 12 stored bits exact, in
 #   explicit and implicit little endian and big endian; nothing changes
-#   when Bits Stored is 16, when the profile keeps the unused bits, or
+#   when nothing is above High Bit, when Bits Stored is 16, when the profile keeps the unused bits, or
 #   when the pixel data is compressed (RLE).
 . "$top_srcdir/tests/integration/lib.sh"
 SLUICE_PROFILE_DIR="$top_srcdir/profiles/deid"; export SLUICE_PROFILE_DIR
@@ -23,7 +23,7 @@ if ! $PY -c 'import pydicom' 2>/dev/null; then
     echo "1..0 # SKIP python3-pydicom is not installed (apt-get install python3-pydicom)"
     exit 0
 fi
-plan 22
+plan 23
 sluice keygen >"$T/key"
 mkdir -p "$T/in"
 
@@ -65,21 +65,21 @@ def code(value, scheme, meaning):
 
 
 # 64 x 64 words: 8 KiB, so the pixel data stays on disk and is copied.
-def words(signed):
+def words(signed, overlay=True):
     w = []
     for i in range(64 * 64):
         v = (i * 37) & 0x0FFF
         if signed and i % 5 == 0:
             v = (v | 0x0800) | 0xF000  # negative, sign-extended
-        if i % 3 == 0:
+        if overlay and i % 3 == 0:
             v ^= 0x2000  # an overlay bit
-        if i % 7 == 0:
+        if overlay and i % 7 == 0:
             v |= 0x8000
         w.append(v & 0xFFFF)
     return w
 
 
-def image(ds, bits_stored=12, signed=False):
+def image(ds, bits_stored=12, signed=False, overlay=True):
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.Rows = ds.Columns = 64
@@ -87,7 +87,7 @@ def image(ds, bits_stored=12, signed=False):
     ds.BitsStored = bits_stored
     ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = 1 if signed else 0
-    ds.PixelData = struct.pack("<%dH" % (64 * 64), *words(signed))
+    ds.PixelData = struct.pack("<%dH" % (64 * 64), *words(signed, overlay))
 
 
 def save(ds, name, syntax=ExplicitVRLittleEndian):
@@ -137,6 +137,9 @@ for n, name, syntax, bs, signed in (
     ds = base(n, CT, "Pixel^Pat", "PX-%d" % n)
     image(ds, bs, signed)
     save(ds, name, syntax)
+ds = base(8, CT, "Pixel^Pat", "PX-8")
+image(ds, 12, False, overlay=False)
+save(ds, "px-clean")
 PYEOF
 
 # deid NAME PROFILE [FILE]: one `sluice deid`; $T/NAME.dcm is the output.
@@ -256,6 +259,11 @@ done
 deid px-16 basic
 check "px-16: Bits Stored = Bits Allocated: pixel data byte-identical" \
     same_pixels "$T/in/px-16.dcm" "$T/px-16.dcm"
+deid px-clean basic
+check "px-clean: Bits Stored 12, nothing above High Bit: byte-identical (exit $rc)" \
+    sh -c "[ $rc = 0 ] && $PY -c 'import sys, pydicom
+a, b = (pydicom.dcmread(p) for p in sys.argv[1:3])
+sys.exit(0 if a.PixelData == b.PixelData else 1)' '$T/in/px-clean.dcm' '$T/px-clean.dcm'"
 cat >"$T/keep-bits.xml" <<'EOF'
 <profile xmlns="urn:sluice:deid:1" name="keep-bits" version="1" extends="basic">
   <dicom><unused-pixel-bits action="keep"/></dicom>
