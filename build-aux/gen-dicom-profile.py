@@ -36,6 +36,42 @@ OPTIONS = [
 ]
 ACTIONS = {"D", "Z", "X", "K", "C", "U", "Z/D", "X/Z", "X/D", "X/Z/D",
            "X/Z/U*"}
+
+# Text VRs whose attributes, when Table E.1-1 does not list them, are kept
+# and scrubbed of the instance's identifiers (issue 10, section 6). PN has
+# its own rule (removed); AE and UR are not free text.
+SCRUB_VRS = ["LO", "SH", "ST", "LT", "UT", "UC"]
+
+# Text attributes Table E.1-1 does not list that are kept whole, not
+# scrubbed (still leak-scanned): their values come from a coding scheme or
+# name a device's make, never the patient. (tag, VR, name, source.)
+CODE_MACRO = "PS3.3 Table 8.8-1 Code Sequence Macro: a coded entry's text " \
+             "comes from its coding scheme"
+SCHEME_ID = "PS3.3 Table C.12-1 Coding Scheme Identification Sequence: " \
+            "names a published coding scheme"
+EQUIPMENT = "PS3.3 C.7.5.1 General Equipment: the make, not the device's " \
+            "identity (serial, station, UIDs are in Table E.1-1)"
+SC_EQUIPMENT = "PS3.3 C.8.6.1 SC Equipment: the make of the capture device"
+SAFE_TEXT = [
+    ("(0008,0100)", "SH", "Code Value", CODE_MACRO),
+    ("(0008,0102)", "SH", "Coding Scheme Designator", CODE_MACRO),
+    ("(0008,0103)", "SH", "Coding Scheme Version", CODE_MACRO),
+    ("(0008,0104)", "LO", "Code Meaning", CODE_MACRO),
+    ("(0008,0119)", "UC", "Long Code Value", CODE_MACRO),
+    ("(0008,0122)", "LO", "Mapping Resource Name", CODE_MACRO),
+    ("(0008,0112)", "LO", "Coding Scheme Registry", SCHEME_ID),
+    ("(0008,0114)", "ST", "Coding Scheme External ID", SCHEME_ID),
+    ("(0008,0115)", "ST", "Coding Scheme Name", SCHEME_ID),
+    ("(0008,0070)", "LO", "Manufacturer", EQUIPMENT),
+    ("(0008,1090)", "LO", "Manufacturer's Model Name", EQUIPMENT),
+    ("(0018,1020)", "LO", "Software Versions", EQUIPMENT),
+    ("(0018,1016)", "LO", "Secondary Capture Device Manufacturer",
+     SC_EQUIPMENT),
+    ("(0018,1018)", "LO", "Secondary Capture Device Manufacturer's Model "
+     "Name", SC_EQUIPMENT),
+    ("(0018,1019)", "LO", "Secondary Capture Device Software Versions",
+     SC_EQUIPMENT),
+]
 TAG_RE = re.compile(r"^\(([0-9A-Fa-fx]{4}),([0-9A-Fa-fx]{4})\)$")
 
 
@@ -69,6 +105,7 @@ def main(argv):
           % (quoteattr(name), quoteattr(code), quoteattr(meaning)))
     with open(table, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    by_tag = {r["Tag"].strip().upper(): r for r in rows}
     n = 0
     for r in rows:
         name = r["Attribute Name"].strip()
@@ -111,6 +148,38 @@ def main(argv):
       ' src="sluice: a name in an attribute newer than the table is removed"/>')
     w('  <rule tag="(0040,A160)" action="D" name="Text Value"'
       ' src="sluice: SR TEXT content items replaced (issue 5)"/>')
+    w("  <!-- sluice additions (issue 10): text the table does not list is")
+    w("       kept and scrubbed of the instance's identifiers, except the")
+    w("       safe list below (kept whole); both are leak-scanned. -->")
+    for vr in SCRUB_VRS:
+        w('  <rule vr="%s" action="scrub" name="%s text the table does not'
+          ' list" src="sluice: scrubbed of the instance\'s identifiers'
+          ' (issue 10)"/>' % (vr, vr))
+    for tag, vr, name, why in SAFE_TEXT:
+        if tag.upper() in by_tag:
+            sys.exit("%s: safe list: %s %s is in the table" % (table, tag, name))
+        if vr not in SCRUB_VRS:
+            sys.exit("safe list: %s %s: VR %s is not scrubbed" % (tag, name, vr))
+        w("  <rule tag=%s vr=%s action=\"K\" name=%s src=%s/>"
+          % (quoteattr(tag), quoteattr(vr), quoteattr(name),
+             quoteattr("sluice safe list: " + why)))
+    # A presentation state's text objects follow their Graphic Annotation
+    # Sequence, whose row gives Clean Graphics.
+    ga = by_tag.get("(0070,0001)")
+    if ga is None:
+        sys.exit("%s: no Graphic Annotation Sequence (0070,0001)" % table)
+    opts = ""
+    for col, oname, _, _ in OPTIONS:
+        if ga[col].strip():
+            opts += " %s=%s" % (oname, quoteattr(ga[col].strip()))
+    w("  <rule tag=\"(0070,0006)\" in=\"(0070,0008)\" action=%s%s"
+      " name=\"Unformatted Text Value of a text object\" src=%s/>"
+      % (quoteattr(ga["Basic Prof."].strip()), opts,
+         quoteattr("sluice: as (0070,0001) Graphic Annotation Sequence in %s"
+                   % src)))
+    w('  <unused-pixel-bits action="zero" src="sluice: overlays in the'
+      ' unused bits of native pixel data go with the overlay groups'
+      ' (issue 10)"/>')
     w("  <!-- PS3.15 %s Table E.3.10-1 Safe Private Attributes: kept under"
       % edition)
     w("       retain-safe-private when the private creator matches by name. -->")

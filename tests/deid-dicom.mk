@@ -8,6 +8,8 @@ TESTS += tests/integration/deid_dicom_pydicom.sh
 EXTRA_DIST += tests/integration/deid_dicom_pydicom.sh
 TESTS += tests/integration/deid_dicom_cases.sh
 EXTRA_DIST += tests/integration/deid_dicom_cases.sh
+TESTS += tests/integration/deid_dicom_text.sh
+EXTRA_DIST += tests/integration/deid_dicom_text.sh
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dicom_deid
 TESTS += tests/unit/test_dicom_deid

@@ -11,13 +11,18 @@
  *   <rule tag="(60xx,xxxx)" action="K"/>            per group pattern
  *   <rule tag="(0009,xx10)" creator="ACME" action="K"/>  private
  *   <rule vr="PN" action="X"/>                      per VR
+ *   <rule tag="(0070,0006)" in="(0070,0008)" action="D"/>  per tag, only
+ *                            inside items of the sequence named by in=
+ *   <rule vr="LT" action="scrub"/>   text kept, scrubbed of identifiers
  *   <rule private="all" action="K"/>                every private attribute
  *   <pixels modality="US" manufacturer="…" model="…" rows="480"
  *           columns="640" sop-class="…">            images it names
  *     <blank x="0" y="0" width="640" height="40"/>  regions to blank
  *   </pixels>   (no <blank>: such images were reviewed, no burned-in text)
- * A later document overrides an earlier one; within a level, a tag beats a
- * group pattern, which beats a VR. */
+ *   <unused-pixel-bits action="zero|keep"/>  bits of native pixel data
+ *                            outside Bits Stored (overlays) zeroed or kept
+ * A later document overrides an earlier one; within a level, a tag in a
+ * sequence beats a tag, which beats a group pattern, which beats a VR. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -174,7 +179,7 @@ parse_rule(struct sl_dicom_deid *d, xmlNode *n, int level, int safe,
 {
     struct sl_dd_rule *r;
     char *tag = prop(n, "tag"), *priv = prop(n, "private"), *vr = prop(n, "vr"),
-         *action = prop(n, "action");
+         *action = prop(n, "action"), *in = prop(n, "in");
     int line = (int)xmlGetLineNo(n), i, rc = SL_OK;
 
     r = rule_add(d);
@@ -234,6 +239,7 @@ parse_rule(struct sl_dicom_deid *d, xmlNode *n, int level, int safe,
         } else {
             r->kind = SL_DDK_TAG;
         }
+
         if (vr != NULL && strlen(vr) == 2)
             memcpy(r->vr, vr, 2);
     } else {
@@ -243,11 +249,23 @@ parse_rule(struct sl_dicom_deid *d, xmlNode *n, int level, int safe,
                     where, line);
         goto out;
     }
+    if (in != NULL) {
+        uint32_t in_mask;
+        if (r->kind != SL_DDK_TAG || r->mask != 0xFFFFFFFF ||
+            parse_tag(in, &r->in, &in_mask) != 0 || in_mask != 0xFFFFFFFF) {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "%s:%d: <rule in=\"(gggg,eeee)\">: a sequence tag, "
+                        "on a rule for one standard tag",
+                        where, line);
+            goto out;
+        }
+    }
 out:
     free(tag);
     free(priv);
     free(vr);
     free(action);
+    free(in);
     return rc;
 }
 
@@ -374,6 +392,23 @@ parse_dicom(struct sl_dicom_deid *d, xmlNode *dicom, int level,
             free(en);
         } else if (is_elem(c, "pixels")) {
             rc = parse_pixels(d, c, where, err);
+        } else if (is_elem(c, "unused-pixel-bits")) {
+            char *a = prop(c, "action");
+            if (a != NULL &&
+                (strcmp(a, "zero") == 0 || strcmp(a, "keep") == 0)) {
+                d->zero_unused_bits = strcmp(a, "zero") == 0;
+                free(d->unused_bits_src);
+                d->unused_bits_src = prop(c, "src");
+                if (d->unused_bits_src == NULL)
+                    d->unused_bits_src =
+                        sl_strdup(level > 0 ? "site profile" : "");
+            } else {
+                rc = SL_ERR(err, SL_ECONFIG,
+                            "%s:%d: <unused-pixel-bits> needs "
+                            "action=\"zero\" or action=\"keep\"",
+                            where, (int)xmlGetLineNo(c));
+            }
+            free(a);
         } else if (is_elem(c, "option-def")) {
             char *name = prop(c, "name");
             if (name == NULL || option_index(name) < 0)
@@ -567,6 +602,7 @@ sl_dicom_deid_free(struct sl_dicom_deid *d)
         free(d->pixels[i].regions);
     }
     free(d->pixels);
+    free(d->unused_bits_src);
     free(d->method);
     free(d->edition);
     free(d);
@@ -632,6 +668,10 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
             any = 1;
         }
     fprintf(f, "%s\n", any ? "" : " none (Basic Profile)");
+    fprintf(f, "unused pixel bits: %s%s%s\n",
+            d->zero_unused_bits ? "zeroed" : "kept",
+            d->unused_bits_src && d->unused_bits_src[0] ? " - " : "",
+            d->unused_bits_src ? d->unused_bits_src : "");
     fprintf(f, "instances: %lu, quarantined: %lu\n",
             (unsigned long)atomic_load(&d->files),
             (unsigned long)atomic_load(&d->quarantined));
@@ -653,6 +693,9 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
                     if (((r->mask >> (28 - 4 * k)) & 0xF) == 0)
                         what[1 + k + (k >= 4)] = 'x';
             }
+            if (r->in != 0)
+                snprintf(what + 11, sizeof(what) - 11, " in (%04X,%04X)",
+                         r->in >> 16, r->in & 0xFFFF);
             break;
         case SL_DDK_PRIVATE:
             snprintf(what, sizeof(what), "(%04X,xx%02X) %s", r->tag >> 16,

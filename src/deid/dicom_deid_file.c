@@ -111,17 +111,24 @@ lower_bound(struct sl_dd_rule *const *v, size_t n, uint32_t tag)
     return lo;
 }
 
-/* The rule for a standard (even group) element. */
+/* The rule for a standard (even group) element inside the sequence seq
+ * (0 at the top level). */
 static struct sl_dd_rule *
-find_standard(struct sl_dicom_deid *d, uint32_t tag, const char *vr)
+find_standard(struct sl_dicom_deid *d, uint32_t tag, const char *vr,
+              uint32_t seq)
 {
     struct sl_dd_rule *best = NULL;
     int best_spec = -1;
     size_t i;
 
     for (i = lower_bound(d->exact, d->nexact, tag);
-         i < d->nexact && d->exact[i]->tag == tag; i++)
-        consider(d->exact[i], 33, &best, &best_spec);
+         i < d->nexact && d->exact[i]->tag == tag; i++) {
+        struct sl_dd_rule *r = d->exact[i];
+        if (r->in == 0)
+            consider(r, 33, &best, &best_spec);
+        else if (r->in == seq)
+            consider(r, 34, &best, &best_spec);
+    }
     for (i = 0; i < d->nloose; i++) {
         struct sl_dd_rule *r = d->loose[i];
         if (r->kind == SL_DDK_TAG) {
@@ -220,7 +227,8 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         *rule = r != NULL ? r : all;
         return r != NULL ? sl_dd_effective(d, r) : dflt;
     }
-    r = find_standard(d, TAG(e->group, e->elem), e->vr);
+    r = find_standard(d, TAG(e->group, e->elem), e->vr,
+                      e->depth > 0 ? TAG(e->seq_group, e->seq_elem) : 0);
     *rule = r;
     a = r != NULL ? sl_dd_effective(d, r) : SL_DDA_K;
     switch (a) {
@@ -288,11 +296,11 @@ map_uids(struct job *j, const char *value)
     }
 }
 
-/* Looks for the instance's identifiers in a value that stays. */
+/* Looks for the instance's identifiers in value, which stays as e's
+ * value (NULL: e's own). */
 static void
-scan(struct job *j, const struct sl_dicom_elem *e)
+scan_value(struct job *j, const struct sl_dicom_elem *e, const char *value)
 {
-    const char *value;
     size_t i;
 
     if (j->leak || j->tokens.n == 0 || !sl_dd_vr_is_text(e->vr))
@@ -302,7 +310,7 @@ scan(struct job *j, const struct sl_dicom_elem *e)
     for (i = 0; i < sizeof(device_tags) / sizeof(device_tags[0]); i++)
         if (device_tags[i] == TAG(e->group, e->elem))
             return;
-    if ((value = sl_dicom_elem_value(e)) == NULL)
+    if (value == NULL && (value = sl_dicom_elem_value(e)) == NULL)
         return;
     for (i = 0; i < j->tokens.n; i++) {
         if (sl_dd_contains_word(value, j->tokens.v[i])) {
@@ -312,6 +320,12 @@ scan(struct job *j, const struct sl_dicom_elem *e)
             return;
         }
     }
+}
+
+static void
+scan(struct job *j, const struct sl_dicom_elem *e)
+{
+    scan_value(j, e, NULL);
 }
 
 static int
@@ -441,6 +455,19 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
             /* Binary content (overlay or curve data, UN) cannot be
              * cleaned here: removed. */
             *op = SL_DICOM_REMOVE;
+        }
+        break;
+    case SL_DDA_SCRUB:
+        /* Free text the table does not list: scrubbed of the instance's
+         * identifiers and, like everything kept, scanned (nothing to do
+         * when no identifier was learned). */
+        if (j->tokens.n == 0 || !sl_dd_vr_is_text(e->vr) ||
+            sl_dicom_elem_value(e) == NULL)
+            break;
+        if (sl_dd_scrub(sl_dicom_elem_value(e), &j->tokens, &j->val) > 0) {
+            *op = SL_DICOM_SET;
+            *value = j->val.data;
+            scan_value(j, e, j->val.data);
         }
         break;
     default: /* K */
@@ -721,6 +748,11 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                     from);
         goto out;
     }
+    /* Overlays in the pixel data's unused bits go with the overlay groups
+     * the profile removes. */
+    if (d->zero_unused_bits &&
+        (rc = sl_dicom_file_mask_unused_bits(j.f, NULL, err)) != SL_OK)
+        goto out;
     if ((rc = conformance(&j, cleaned)) != SL_OK)
         goto out;
     if ((rc = sl_dicom_file_save(j.f, out_path, err)) != SL_OK)

@@ -29,6 +29,7 @@ enum sl_dd_action {
     SL_DDA_XZU,
     SL_DDA_PSEUDONYM, /* keyed pseudonym of the value (identifier domain) */
     SL_DDA_NAME,      /* name pseudonym derived from the Patient ID */
+    SL_DDA_SCRUB,     /* text kept, scrubbed of the instance's identifiers */
     SL_DDA_COUNT
 };
 
@@ -66,6 +67,7 @@ struct sl_dd_rule {
     enum sl_dd_kind kind;
     uint32_t tag;  /* group << 16 | element (private: element byte only) */
     uint32_t mask; /* bits of tag that must match */
+    uint32_t in;   /* SL_DDK_TAG: only inside this sequence (0: anywhere) */
     char vr[3];
     char *creator;         /* SL_DDK_PRIVATE */
     int level;             /* 0: the base table; i + 1: docs[i] */
@@ -103,8 +105,12 @@ struct sl_dicom_deid {
     struct sl_dd_rule **priv; /* private rules, sorted by tag, order */
     size_t npriv;
     struct sl_dd_rule *priv_all; /* the last private="all" of the top level */
-    char *method;                /* De-identification Method (0012,0063) */
-    char *edition;               /* of the base table, e.g. "2023b" */
+    /* Bits of native pixel data outside Bits Stored (overlays kept in
+     * the unused bits) zeroed: <unused-pixel-bits action="zero"/>. */
+    int zero_unused_bits;
+    char *unused_bits_src; /* where that setting comes from */
+    char *method;          /* De-identification Method (0012,0063) */
+    char *edition;         /* of the base table, e.g. "2023b" */
     atomic_ulong files, quarantined;
 };
 

@@ -29,6 +29,7 @@ static const struct {
     { "X/Z/U", SL_DDA_XZU },
     { "pseudonym", SL_DDA_PSEUDONYM },
     { "name-pseudonym", SL_DDA_NAME },
+    { "scrub", SL_DDA_SCRUB },
 };
 
 int

@@ -209,6 +209,20 @@ int sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err);
 int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
                         unsigned w, unsigned h, struct sl_err *err);
 
+/* Clears, in native (uncompressed) pixel data of 8 or 16 Bits Allocated,
+ * the bits of each sample outside the Bits Stored that end at High Bit:
+ * overlays kept in the unused high bits (retired Overlay Bit Position)
+ * go with the overlay groups that described them. Signed samples
+ * (Pixel Representation 1) get copies of the sign bit above High Bit
+ * instead, so their 16-bit value is unchanged when it was sign-extended.
+ * Does nothing (SL_OK) when Bits Allocated is not above Bits Stored, when
+ * the pixel data is compressed or absent, or when the geometry is not
+ * one it can mask (other Bits Allocated, High Bit out of range). The
+ * change is made when f is saved: pixel data left on disk is masked as
+ * it is copied, so it is never loaded whole. */
+int sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
+                                   struct sl_err *err);
+
 /* Writes root/DICOMDIR (General Purpose profile, file-set ID "SLUICE")
  * indexing the n Part-10 files at the root-relative paths files[] (ISO
  * 9660 names: up to 8 of A-Z 0-9 _ per component, '/'-separated). Missing

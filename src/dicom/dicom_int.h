@@ -7,7 +7,7 @@
 //   dicom_build.cc   synthetic instances
 //   dicom_edit.cc    a file open for de-identification: get, put, walk
 //   dicom_save.cc    writing it back, pixel data copied as bytes
-//   dicom_pixels.cc  checking and blanking native pixel data
+//   dicom_pixels.cc  checking, blanking and masking native pixel data
 //   dicom_dir.cc     DICOMDIR
 // A network side (DcmSCU) would be one more file on these helpers.
 #ifndef SL_DICOM_INT_H
@@ -22,6 +22,25 @@
 
 #include "dicom/dicom.h"
 
+// Which bits of each sample of native pixel data hold the stored value
+// (sl_dicom_file_mask_unused_bits()): the others are cleared, or for
+// signed samples the bits above High Bit become copies of the sign bit.
+struct sl_pixel_mask {
+    bool on = false;
+    unsigned bits = 0;   // Bits Allocated: 8 or 16
+    unsigned stored = 0; // Bits Stored, < bits
+    unsigned low = 0;    // the lowest stored bit: High Bit + 1 - stored
+    bool is_signed = false;
+
+    unsigned apply(unsigned w) const
+    {
+        unsigned v = (w >> low) & ((1u << stored) - 1);
+        if (is_signed && ((v >> (stored - 1)) & 1))
+            v |= ~((1u << stored) - 1);
+        return (v << low) & ((1u << bits) - 1);
+    }
+};
+
 // A file open for reading and editing (sl_dicom_file_open()).
 struct sl_dicom_file {
     DcmFileFormat *ff;
@@ -31,6 +50,8 @@ struct sl_dicom_file {
     bool pixels_changed; // blanked: the pixel data must be re-encoded
     unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
     int src_fd; // src, open for reading (-1: not)
+    // Applied to the pixel data when it is written.
+    sl_pixel_mask mask;
 };
 
 namespace shim
@@ -69,6 +90,19 @@ children(C *c)
         v.push_back(o);
     return v;
 }
+
+// ---- dicom_pixels.cc ------------------------------------------------------
+
+// Applies m to n bytes of pixel data p (16 bits allocated: n even, words
+// in the byte order big or little endian).
+void mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
+                 bool big);
+// Whether m changes any sample of those n bytes.
+bool pixels_need_mask(const unsigned char *p, unsigned long long n,
+                      const sl_pixel_mask &m, bool big);
+// Applies f->mask to the top-level pixel data in memory (loading it) and
+// marks it changed. SL_EDICOM when its encoding is not one it can mask.
+int mask_in_memory(struct sl_dicom_file *f, struct sl_err *err);
 
 // ---- dicom_read.cc --------------------------------------------------------
 

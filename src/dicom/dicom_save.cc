@@ -61,6 +61,84 @@ copy_range(int in, unsigned long long offset, unsigned long long len, int out,
     return ok;
 }
 
+// Whether f's mask changes any sample of the pixel data value of src
+// (len bytes from offset, after a header of hdr bytes). Reading it once
+// costs less than writing it through memory: most pixel data has nothing
+// in its unused bits and is then copied in the kernel as before.
+bool
+needs_masking(int in, unsigned long long offset, unsigned long long len,
+              unsigned hdr, const sl_pixel_mask &m, bool big)
+{
+    std::vector<unsigned char> buf(1 << 20); // even: samples never split
+    unsigned long long at = hdr;
+
+    if (in < 0 || len < hdr)
+        return true; // copy_masked fails the same way
+    while (at < len) {
+        size_t want =
+            len - at < buf.size() ? static_cast<size_t>(len - at) : buf.size();
+        ssize_t n =
+            pread(in, buf.data(), want, static_cast<off_t>(offset + at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return true;
+        if (n % 2 != 0 && static_cast<size_t>(n) < want)
+            n--; // a short read: the odd byte comes again with the next
+        if (pixels_need_mask(buf.data(), static_cast<unsigned long long>(n), m,
+                             big))
+            return true;
+        at += static_cast<unsigned long long>(n);
+    }
+    return false;
+}
+
+// Appends the pixel data element of src (len bytes from offset, its
+// header of hdr bytes first) to out at out_off with f's mask applied to
+// each sample: read, masked and written a chunk at a time, so memory
+// stays small whatever the size of the pixel data.
+bool
+copy_masked(int in, unsigned long long offset, unsigned long long len,
+            unsigned hdr, const sl_pixel_mask &m, bool big, int out,
+            off_t out_off)
+{
+    std::vector<unsigned char> buf(1 << 20); // even: samples never split
+    unsigned long long done = 0;
+
+    if (in < 0 || out < 0 || out_off < 0 || len < hdr)
+        return false;
+    while (done < len) {
+        size_t want = len - done < buf.size() ? static_cast<size_t>(len - done)
+                                              : buf.size();
+        size_t got = 0;
+        while (got < want) {
+            ssize_t n = pread(in, buf.data() + got, want - got,
+                              static_cast<off_t>(offset + done + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            got += static_cast<size_t>(n);
+        }
+        // The header is copied as it is; the value starts at hdr (even).
+        unsigned long long skip = done < hdr ? hdr - done : 0;
+        if (skip < want)
+            mask_pixels(buf.data() + skip, want - skip, m, big);
+        size_t put = 0;
+        while (put < want) {
+            ssize_t n = pwrite(out, buf.data() + put, want - put,
+                               out_off + static_cast<off_t>(done + put));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            put += static_cast<size_t>(n);
+        }
+        done += want;
+    }
+    return true;
+}
+
 // The output file through one buffer and write(2), under the contract of
 // DCMTK's DcmFileConsumer (always flushed, room for 2 GB at any time),
 // kept open so that the pixel data can be appended to it: DCMTK's own
@@ -173,12 +251,13 @@ class fd_stream : public DcmOutputStream
 
 // DcmFileFormat::saveFile(path, x, enc, glen, EPD_noChange, 0, 0,
 // EWM_fileformat) through fd_stream, then the pixel data (tail_len bytes
-// from tail_off of src, when tail_len > 0) appended to the same file.
+// from tail_off of src, when tail_len > 0) appended to the same file,
+// through mask when it is on (mask_big: 16-bit words big endian).
 OFCondition
 save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
           E_EncodingType enc, E_GrpLenEncoding glen, int src,
           unsigned long long tail_off, unsigned long long tail_len,
-          bool *tail_ok)
+          const sl_pixel_mask &mask, bool mask_big, bool *tail_ok)
 {
     DcmWriteCache wcache;
     fd_stream out(path);
@@ -197,8 +276,15 @@ save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
     fd_consumer &file = out.consumer();
     if (!file.drain())
         return file.status();
+    const unsigned hdr = DcmXfer(x).isExplicitVR() ? 12 : 8;
+    const bool masked =
+        mask.on && tail_len > 0 &&
+        needs_masking(src, tail_off, tail_len, hdr, mask, mask_big);
     if (tail_len > 0 &&
-        !copy_range(src, tail_off, tail_len, file.fd(), file.end())) {
+        !(masked ? copy_masked(src, tail_off, tail_len, hdr, mask, mask_big,
+                                file.fd(), file.end())
+                  : copy_range(src, tail_off, tail_len, file.fd(),
+                               file.end()))) {
         *tail_ok = false;
         return EC_Normal;
     }
@@ -254,7 +340,22 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
             x = EXS_LittleEndianExplicit;
         // Pixel data is appended from the input file as bytes when it can
         // be (the bulk of a large instance never goes through DCMTK).
-        if ((tail = pixel_tail(f, x, &offset, &len)) != nullptr)
+        tail = pixel_tail(f, x, &offset, &len);
+        bool mask_big = false;
+        if (tail != nullptr && f->mask.on) {
+            // Copied with the mask: OW words in the syntax's byte order;
+            // OB of 16 bits in big endian is left to DCMTK (and refused).
+            mask_big = DcmXfer(x).isBigEndian() && tail->getVR() == EVR_OW;
+            if (f->mask.bits == 16 && DcmXfer(x).isBigEndian() &&
+                tail->getVR() != EVR_OW)
+                tail = nullptr;
+        }
+        if (tail == nullptr && f->mask.on) {
+            int rc = mask_in_memory(f, err);
+            if (rc != SL_OK)
+                return rc;
+        }
+        if (tail != nullptr)
             ds->remove(tail);
         // A new DcmFileFormat around the same dataset: its meta header is
         // empty and its preamble zeroed, so nothing of the old ones
@@ -267,7 +368,8 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         bool tail_ok = true;
         OFCondition c = save_file(*f->ff, path, x, EET_UndefinedLength,
                                   EGL_withoutGL, f->src_fd, offset,
-                                  tail != nullptr ? len : 0, &tail_ok);
+                                  tail != nullptr ? len : 0, f->mask,
+                                  mask_big, &tail_ok);
         bool ok = c.good() && tail_ok;
         if (tail != nullptr) {
             f->ff->getDataset()->insert(tail, OFTrue);

@@ -102,6 +102,7 @@ test_actions(void **state)
     assert_int_equal(sl_dd_action_parse("X/Z/U*"), SL_DDA_XZU);
     assert_int_equal(sl_dd_action_parse("Z/D"), SL_DDA_ZD);
     assert_int_equal(sl_dd_action_parse("pseudonym"), SL_DDA_PSEUDONYM);
+    assert_int_equal(sl_dd_action_parse("scrub"), SL_DDA_SCRUB);
     assert_int_equal(sl_dd_action_parse("Q"), SL_DDA_NONE);
     assert_string_equal(sl_dd_action_name(SL_DDA_XZD), "X/Z/D");
     assert_string_equal(sl_dd_dummy("DA"), "19000101");
@@ -148,6 +149,14 @@ test_profile_errors(void **state)
         " options='retain-everything'/></profile>",
         "<profile xmlns='urn:sluice:deid:1'>\n<dicom base='dicom-basic.xml'>"
         "\n<rule tag='(0009,xx10)' action='K'/></dicom></profile>",
+        /* in= names one sequence, on a rule for one standard tag */
+        "<profile xmlns='urn:sluice:deid:1'>\n<dicom base='dicom-basic.xml'>"
+        "\n<rule vr='ST' in='(0070,0008)' action='K'/></dicom></profile>",
+        "<profile xmlns='urn:sluice:deid:1'>\n<dicom base='dicom-basic.xml'>"
+        "\n<rule tag='(0070,0006)' in='(0070,xx08)' action='K'/></dicom>"
+        "</profile>",
+        "<profile xmlns='urn:sluice:deid:1'>\n<dicom base='dicom-basic.xml'>"
+        "\n<unused-pixel-bits action='maybe'/></dicom></profile>",
         "<profile xmlns='urn:sluice:deid:1'>\n<dicom base='no-such.xml'/>"
         "</profile>",
         "<profile xmlns='urn:sluice:deid:1'>\n<dicom/></profile>",
@@ -166,7 +175,7 @@ test_profile_errors(void **state)
         assert_null(d);
         /* Errors name the file (and the line, for rules). */
         assert_non_null(strstr(err.msg, ".xml"));
-        if (i < 3)
+        if (i < 6)
             assert_non_null(strstr(err.msg, "site.xml:"));
         chain_clear(&c);
     }
