@@ -47,11 +47,26 @@ int sl_fhir_vset_find(const struct sl_fhir_vset *s, const char *text,
  * was no match. */
 char *sl_fhir_vset_scrub(const struct sl_fhir_vset *s, const char *text,
                          const char *repl);
-/* The same for XHTML (Narrative.div): only the text between tags is
- * looked at, so markup stays well-formed and its names never match. */
-int sl_fhir_vset_find_markup(const struct sl_fhir_vset *s, const char *text);
-char *sl_fhir_vset_scrub_markup(const struct sl_fhir_vset *s, const char *text,
-                                const char *repl);
+/* ---- attachments: base64 and content types ---- */
+
+/* base64 (RFC 4648, padded; whitespace between characters is skipped, as
+ * FHIR's base64Binary allows) decoded into a NUL-terminated buffer of *n
+ * bytes; caller frees (wipe: it holds data). NULL when s is not base64. */
+unsigned char *sl_fhir_b64_decode(const char *s, size_t len, size_t *n);
+/* p as base64; caller frees. */
+char *sl_fhir_b64_encode(const unsigned char *p, size_t n);
+/* What a contentType (parameters and case ignored) holds, for scrubbing
+ * and for the leak scan: plain text (any other text/ type), RTF (text/rtf,
+ * application/rtf), XML or XHTML (application/xhtml+xml, text/html,
+ * text/xml, application/xml, anything +xml: CDA documents), or anything
+ * else (PDF, images: binary, not read). */
+enum { SL_FHIR_CT_OTHER, SL_FHIR_CT_TEXT, SL_FHIR_CT_RTF, SL_FHIR_CT_XML };
+int sl_fhir_content_kind(const char *ct);
+/* 1 when p is UTF-8 without NUL bytes: text the scrubber can read. */
+int sl_fhir_utf8_ok(const unsigned char *p, size_t n);
+/* 1 when RTF text writes characters as escapes (\'e9, \u233): values
+ * could hide behind them, so it is not read as plain text. */
+int sl_fhir_rtf_escaped(const char *s);
 
 /* ==== the engine (fhir*.c) ==============================================
  * fhir_compile.c compiles the profile chain into an engine; fhir_map.c is
@@ -185,6 +200,30 @@ struct sl_fhir_deid {
 
 #define DAR_URL       "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 #define REDACTED_TEXT "[redacted]"
+/* what replaces a narrative that cannot be read: R4 wants a div with some
+ * text (txt-2) whenever text is present */
+#define FHIR_EMPTY_DIV \
+    "<div xmlns=\"http://www.w3.org/1999/xhtml\">" REDACTED_TEXT "</div>"
+/* what the encrypt method writes (fhir_method.c) */
+#define FHIR_ENC_PREFIX "sluice-aes256gcm:"
+
+/* ---- markup (fhir_xhtml.c) ---- */
+
+#define FX_DIV 1 /* a Narrative.div: one <div> element, no declaration */
+
+/* Markup with its text and attribute values scrubbed of learned values,
+ * and comments, processing instructions and elements with a data:,
+ * mailto:, tel: or sms: URI dropped. SL_OK with *out a new string (caller
+ * frees, wipes), or NULL when nothing had to change; SL_EPARSE when text
+ * is not well-formed, has a DTD, or (FX_DIV) is not one <div>. */
+int fhir_xhtml_scrub(const struct sl_fhir_vset *s, const char *text,
+                     size_t len, int flags, char **out);
+/* The leak scan of markup: 1 when a learned value is in its text,
+ * attribute values, comments or processing instructions (character
+ * references read), 2 when it would have to be parsed and cannot be, 0
+ * when clean. Element and attribute names are not values. */
+int fhir_xhtml_find(const struct sl_fhir_vset *s, const char *text,
+                    size_t len, int flags);
 
 /* ---- small helpers ---- */
 
@@ -447,8 +486,20 @@ json_t *fhir_method_generalise(struct call *c, struct res *r,
 json_t *fhir_method_perturb(struct call *c, const struct res *r,
                             const struct fd_rule *rule, json_t *v);
 json_t *fhir_method_encrypt(struct call *c, const char *s);
-json_t *fhir_method_scrub_attachment(struct call *c, const struct el *e,
-                                     const char *b64);
+/* Narrative.div: markup scrubbed (fhir_xhtml.c); a div that cannot be
+ * parsed is replaced by FHIR_EMPTY_DIV and the narrative's status set to
+ * "empty". */
+json_t *fhir_method_scrub_narrative(struct call *c, const struct el *e,
+                                    const char *s);
+/* Attachment.data and Binary.data under "scrub": text decoded, scrubbed
+ * and encoded again (size and hash updated when the Attachment has them);
+ * NULL (the data goes) for anything else or what cannot be read. */
+json_t *fhir_method_scrub_data(struct call *c, const struct el *e,
+                               const char *b64);
+/* Before an Attachment is walked: its size and hash set to describe its
+ * data (bytes, base64 SHA-1), so that they stay true whether the data is
+ * kept or removed; each is then judged by its own rule. */
+void fhir_method_describe_attachment(json_t *att);
 /* {"extension": [data-absent-reason "masked"]} */
 json_t *fhir_method_dar_masked(void);
 

@@ -13,8 +13,6 @@
 
 #include "deid/fhir_int.h"
 
-#define ENC_PREFIX "sluice-aes256gcm:"
-
 const char *const fhir_method_names[FD_NMETHODS] = {
     "keep", "descend",    "remove",     "empty",   "replace", "pseudonymise",
     "uid",  "date-shift", "generalise", "perturb", "encrypt", "scrub"
@@ -273,7 +271,7 @@ fhir_method_encrypt(struct call *c, const char *s)
     b64 = sl_malloc(4 * ((blen + 2) / 3) + 1);
     EVP_EncodeBlock(b64, buf, (int)blen);
     {
-        char *t = sl_asprintf("%s%s", ENC_PREFIX, (char *)b64);
+        char *t = sl_asprintf("%s%s", FHIR_ENC_PREFIX, (char *)b64);
         res = json_string(t);
         free(t);
     }
@@ -287,48 +285,97 @@ out:
     return res;
 }
 
-/* Attachment.data that is text: decoded, scrubbed, encoded again. */
-json_t *
-fhir_method_scrub_attachment(struct call *c, const struct el *e,
-                             const char *b64)
+/* size and hash of an Attachment set to describe data: its bytes, and
+ * the base64 of its SHA-1 (R4: Attachment.hash); with only_present, only
+ * those the Attachment still has. */
+static void
+describe(json_t *att, const unsigned char *data, size_t n, int only_present)
 {
-    const char *ct = fhir_jstr(e->parent, "contentType");
-    size_t n = strlen(b64), dlen;
-    unsigned char *dec;
-    char *clean, *enc;
-    int w;
-    json_t *res;
+    unsigned char md[20];
+    char *h;
 
-    if (ct == NULL || strncmp(ct, "text/", 5) != 0 || n % 4 != 0)
+    if (EVP_Digest(data, n, md, NULL, EVP_sha1(), NULL) != 1)
+        return;
+    h = sl_fhir_b64_encode(md, sizeof(md));
+    if (!only_present || json_object_get(att, "size"))
+        json_object_set_new(att, "size", json_integer((json_int_t)n));
+    if (!only_present || json_object_get(att, "hash"))
+        json_object_set_new(att, "hash", json_string(h));
+    free(h);
+}
+
+void
+fhir_method_describe_attachment(json_t *att)
+{
+    const char *b64 = fhir_jstr(att, "data");
+    unsigned char *dec;
+    size_t n;
+
+    if (b64 == NULL ||
+        (dec = sl_fhir_b64_decode(b64, strlen(b64), &n)) == NULL)
+        return;
+    describe(att, dec, n, 0);
+    sl_freezero(dec, n + 1);
+}
+
+json_t *
+fhir_method_scrub_data(struct call *c, const struct el *e, const char *b64)
+{
+    int kind = sl_fhir_content_kind(fhir_jstr(e->parent, "contentType"));
+    unsigned char *dec = NULL;
+    char *clean = NULL, *enc;
+    size_t n = 0;
+    json_t *res = NULL;
+
+    if (kind == SL_FHIR_CT_OTHER) /* binary: not read, so not kept */
         return NULL;
-    dec = sl_malloc(n / 4 * 3 + 1);
-    w = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n);
-    if (w < 0) {
-        free(dec);
+    if ((dec = sl_fhir_b64_decode(b64, strlen(b64), &n)) == NULL)
         return NULL;
-    }
-    dlen = (size_t)w;
-    while (dlen > 0 && n > 0 && b64[n - 1] == '=') { /* padding */
-        dlen--;
-        n--;
-    }
-    dec[dlen] = '\0';
-    if (strlen((char *)dec) != dlen) { /* not text after all */
-        sl_freezero(dec, dlen);
-        return NULL;
-    }
-    clean = sl_fhir_vset_scrub(&c->d->values, (char *)dec, REDACTED_TEXT);
+    /* text the scrubber cannot read (another charset, escapes) could
+     * hide a name from it: it goes */
+    if (!sl_fhir_utf8_ok(dec, n) ||
+        (kind == SL_FHIR_CT_RTF && sl_fhir_rtf_escaped((char *)dec)))
+        goto out;
+    if (kind == SL_FHIR_CT_XML) {
+        if (fhir_xhtml_scrub(&c->d->values, (char *)dec, n, 0, &clean) !=
+            SL_OK)
+            goto out;
+    } else
+        clean = sl_fhir_vset_scrub(&c->d->values, (char *)dec, REDACTED_TEXT);
     if (clean == NULL) {
-        sl_freezero(dec, dlen);
-        return json_string(b64);
+        res = json_string(b64); /* size and hash already describe it */
+        goto out;
     }
-    enc = sl_malloc(4 * ((strlen(clean) + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)enc, (unsigned char *)clean,
-                    (int)strlen(clean));
+    enc = sl_fhir_b64_encode((unsigned char *)clean, strlen(clean));
     res = json_string(enc);
     free(enc);
+    /* only those still there: one judged and removed stays removed */
+    describe(e->parent, (unsigned char *)clean, strlen(clean), 1);
+out:
+    if (clean)
+        sl_freezero(clean, strlen(clean));
+    sl_freezero(dec, n + 1);
+    return res;
+}
+
+json_t *
+fhir_method_scrub_narrative(struct call *c, const struct el *e, const char *s)
+{
+    char *clean = NULL;
+    json_t *res;
+
+    if (fhir_xhtml_scrub(&c->d->values, s, strlen(s), FX_DIV, &clean) !=
+        SL_OK) {
+        /* never passed through: R4 needs div (txt-2: with some text)
+         * whenever text is there, so a placeholder, and the status that
+         * says the narrative is not available */
+        json_object_set_new(e->parent, "status", json_string("empty"));
+        return json_string(FHIR_EMPTY_DIV);
+    }
+    if (clean == NULL)
+        return json_string(s);
+    res = json_string(clean);
     sl_freezero(clean, strlen(clean));
-    sl_freezero(dec, dlen);
     return res;
 }
 

@@ -17,6 +17,17 @@
 static int walk_obj(struct call *c, struct res *r, json_t *obj,
                     const char *base, int deflt, int at_root);
 
+/* 1 for the base64 content of an Attachment or a Binary, whose
+ * contentType says what it is. */
+static int
+is_content_data(const struct call *c, const struct el *e)
+{
+    return strcmp(e->key, "data") == 0 &&
+           strcmp(e->type, "base64Binary") == 0 &&
+           (strcmp(c->tpath, "Attachment.data") == 0 ||
+            strcmp(c->cpath, "Binary.data") == 0);
+}
+
 /* Applies the rule (or the inherited default) to one value. *vp may be
  * replaced (the old reference is released). */
 static int
@@ -45,6 +56,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     case FD_DESCEND:
         if (json_is_object(v)) {
             size_t nkeys;
+            if (strcmp(e->type, "Attachment") == 0)
+                fhir_method_describe_attachment(v);
             if (e->cref) {
                 /* QuestionnaireResponse.item.item.linkId is
                  * QuestionnaireResponse.item.linkId for the rules */
@@ -76,6 +89,11 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             }
             return ACT_KEEP;
         }
+        /* content without a contentType cannot be told from binary, nor
+         * read by the leak scan (and R4 wants one: att-1) */
+        if (m == FD_KEEP && s && is_content_data(c, e) &&
+            fhir_jstr(e->parent, "contentType") == NULL)
+            return ACT_REMOVE;
         return m == FD_KEEP ? ACT_KEEP : ACT_REMOVE;
     case FD_REMOVE:
         return ACT_REMOVE;
@@ -139,14 +157,12 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             nv = fhir_method_encrypt(c, s);
         break;
     case FD_SCRUB:
-        if (s && strcmp(e->key, "data") == 0 &&
-            strcmp(c->tpath, "Attachment.data") == 0) {
-            nv = fhir_method_scrub_attachment(c, e, s);
+        if (s && is_content_data(c, e)) {
+            nv = fhir_method_scrub_data(c, e, s);
+        } else if (s && strcmp(e->type, "xhtml") == 0) {
+            nv = fhir_method_scrub_narrative(c, e, s);
         } else if (s) {
-            char *t =
-                strcmp(e->type, "xhtml") == 0
-                    ? sl_fhir_vset_scrub_markup(&d->values, s, REDACTED_TEXT)
-                    : sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
+            char *t = sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
             if (t == NULL)
                 return ACT_KEEP;
             nv = json_string(t);

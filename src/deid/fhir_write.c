@@ -12,13 +12,78 @@
 
 #include "deid/fhir_int.h"
 
+/* The base64 content of an Attachment or a Binary (key "data" beside a
+ * contentType), read as the reader of the output would: 0 clean, 1 a
+ * learned value, 2 not readable (binary, another charset, RTF escapes,
+ * markup that does not parse, not base64). What is not readable is not
+ * shown to be clean: only a profile that keeps such data gets here. */
+static int
+data_find(const struct sl_fhir_vset *vs, const char *ct, const char *s,
+          size_t n)
+{
+    int kind = sl_fhir_content_kind(ct), r;
+    unsigned char *dec;
+    size_t m, a, b;
+
+    if (n >= strlen(FHIR_ENC_PREFIX) &&
+        memcmp(s, FHIR_ENC_PREFIX, strlen(FHIR_ENC_PREFIX)) == 0)
+        return sl_fhir_vset_find(vs, s, n, 0, &a, &b); /* our ciphertext */
+    if ((dec = sl_fhir_b64_decode(s, n, &m)) == NULL)
+        return 2;
+    if (kind == SL_FHIR_CT_OTHER || !sl_fhir_utf8_ok(dec, m) ||
+        (kind == SL_FHIR_CT_RTF && sl_fhir_rtf_escaped((char *)dec)))
+        r = 2;
+    else if (kind == SL_FHIR_CT_XML)
+        r = fhir_xhtml_find(vs, (char *)dec, m, 0);
+    else
+        r = sl_fhir_vset_find(vs, (char *)dec, m, 0, &a, &b);
+    sl_freezero(dec, m + 1);
+    return r;
+}
+
+/* The leak scan of one string s of the output at path (plen bytes), the
+ * member key of obj (NULL in an array). Returns 0, or fails the call
+ * (quarantine) and returns 1. */
+static int
+leaks(struct call *c, const json_t *obj, const char *key, const char *s,
+      size_t n, const char *path, size_t plen)
+{
+    const struct sl_fhir_vset *vs = &c->d->values;
+    const char *ct;
+    size_t a, b;
+    int r;
+
+    if (plen >= 9 && memcmp(path + plen - 9, ".text.div", 9) == 0)
+        r = fhir_xhtml_find(vs, s, n, FX_DIV);
+    else if (obj && key[0] == 'd' && strcmp(key, "data") == 0 &&
+             (ct = fhir_jstr(obj, "contentType")) != NULL)
+        r = data_find(vs, ct, s, n);
+    else
+        r = sl_fhir_vset_find(vs, s, n, 0, &a, &b);
+    if (r == 0)
+        return 0;
+    if (r == 2)
+        fhir_call_fail(c, SL_EQUARANTINE,
+                       "leak scan: %s: the leak scan cannot read what the "
+                       "profile keeps there (binary data, text in another "
+                       "charset, or markup that does not parse)",
+                       path);
+    else
+        fhir_call_fail(c, SL_EQUARANTINE,
+                       "leak scan: a value learned from the input (a name, "
+                       "identifier, contact or address) remains at %s",
+                       path);
+    return 1;
+}
+
 /* The leak scan: every string of the output against every learned value. */
 static void
-scan(struct call *c, json_t *v, char *path)
+scan(struct call *c, json_t *v, const json_t *obj, const char *key,
+     char *path)
 {
     const char *k;
     json_t *x;
-    size_t i, a, b;
+    size_t i;
 
     if (c->rc != SL_OK)
         return;
@@ -26,23 +91,16 @@ scan(struct call *c, json_t *v, char *path)
         json_object_foreach(v, k, x)
         {
             int pl = fhir_call_push(path, ".", k);
-            scan(c, x, path);
+            scan(c, x, v, k, path);
             if (pl >= 0)
                 path[pl] = '\0';
         }
     } else if (json_is_array(v)) {
         for (i = 0; i < json_array_size(v); i++)
-            scan(c, json_array_get(v, i), path);
-    } else if (json_is_string(v) &&
-               (sl_str_has_suffix(path, ".text.div")
-                    ? sl_fhir_vset_find_markup(&c->d->values,
-                                               json_string_value(v))
-                    : sl_fhir_vset_find(&c->d->values, json_string_value(v),
-                                        json_string_length(v), 0, &a, &b))) {
-        fhir_call_fail(c, SL_EQUARANTINE,
-                       "leak scan: a value learned from the input (a name, "
-                       "identifier, contact or address) remains at %s",
-                       path);
+            scan(c, json_array_get(v, i), NULL, NULL, path);
+    } else if (json_is_string(v)) {
+        leaks(c, obj, key, json_string_value(v), json_string_length(v), path,
+              strlen(path));
     }
 }
 
@@ -52,6 +110,8 @@ struct dump {
     char *path;
     size_t plen;
     int bad; /* a string that is not UTF-8: json_dumps decides */
+    const json_t *obj; /* the object of the value being written, or NULL */
+    const char *key;   /* its key there */
 };
 
 static const char hexd[] = "0123456789ABCDEF";
@@ -143,7 +203,6 @@ dump_val(struct dump *dp, json_t *v)
 {
     struct sl_buf *b = dp->out;
     char num[64];
-    size_t a, e;
 
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -174,6 +233,8 @@ dump_val(struct dump *dp, json_t *v)
                 memcpy(dp->path + pl + 1, k, klen + 1);
                 dp->plen = pl + 1 + klen;
             }
+            dp->obj = v;
+            dp->key = k;
             if (!dump_val(dp, x))
                 return 0;
             dp->plen = pl;
@@ -188,6 +249,7 @@ dump_val(struct dump *dp, json_t *v)
         for (i = 0; i < n; i++) {
             if (i)
                 bputc(b, ',');
+            dp->obj = NULL;
             if (!dump_val(dp, json_array_get(v, i)))
                 return 0;
         }
@@ -197,16 +259,8 @@ dump_val(struct dump *dp, json_t *v)
     case JSON_STRING: {
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
-        int markup = dp->plen >= 9 &&
-                     memcmp(dp->path + dp->plen - 9, ".text.div", 9) == 0;
-        if (markup ? sl_fhir_vset_find_markup(&dp->c->d->values, s)
-                   : sl_fhir_vset_find(&dp->c->d->values, s, n, 0, &a, &e)) {
-            fhir_call_fail(dp->c, SL_EQUARANTINE,
-                           "leak scan: a value learned from the input (a name, "
-                           "identifier, contact or address) remains at %s",
-                           dp->path);
+        if (leaks(dp->c, dp->obj, dp->key, s, n, dp->path, dp->plen))
             return 0;
-        }
         if (!dump_str(b, s, n)) {
             dp->bad = 1;
             return 0;
@@ -291,7 +345,7 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
             if (dp.bad) { /* json_dumps decides, after the scan as it was */
                 snprintf(c->path, PATHLEN, "%s",
                          fhir_jstr(resource, "resourceType"));
-                scan(c, resource, c->path);
+                scan(c, resource, NULL, NULL, c->path);
                 if (c->rc == SL_OK) {
                     char *text = json_dumps(resource, JSON_COMPACT);
                     if (text == NULL)
@@ -306,7 +360,7 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
         }
     } else if (c->rc == SL_OK) {
         snprintf(c->path, PATHLEN, "%s", fhir_jstr(resource, "resourceType"));
-        scan(c, resource, c->path);
+        scan(c, resource, NULL, NULL, c->path);
     }
     rc = c->rc;
     if ((rc == SL_OK || rc == SL_EQUARANTINE) && !d->no_counts)

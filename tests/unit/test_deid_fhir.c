@@ -281,13 +281,25 @@ test_vset(void **state)
     assert_string_equal(t, "Call [x] at ([x].");
     free(t);
     assert_null(sl_fhir_vset_scrub(&s, "nothing here", "[x]"));
-    /* markup: tags and attributes untouched, text scrubbed */
-    assert_null(sl_fhir_vset_scrub_markup(&s, "<p class=\"ann\">x</p>", "[x]"));
-    assert_false(sl_fhir_vset_find_markup(&s, "<ann>Annual</ann>"));
-    assert_true(sl_fhir_vset_find_markup(&s, "<p>ANN</p>"));
-    t = sl_fhir_vset_scrub_markup(&s, "<p class=\"ann\">Ann</p> ann", "[x]");
-    assert_string_equal(t, "<p class=\"ann\">[x]</p> [x]");
+    /* markup: text and attribute values scrubbed, names of elements and
+     * attributes are not values */
+    assert_int_equal(fhir_xhtml_scrub(&s, "<ann>Annual</ann>", 17, 0, &t),
+                     SL_OK);
+    assert_null(t);
+    assert_int_equal(fhir_xhtml_find(&s, "<ann>Annual</ann>", 17, 0), 0);
+    assert_int_equal(fhir_xhtml_find(&s, "<p>A&#78;N</p>", 14, 0), 1);
+    assert_int_equal(fhir_xhtml_find(&s, "<p>ANN<p>", 9, 0), 2);
+    assert_int_equal(fhir_xhtml_find(&s, "<p>Jo</p>", 9, 0), 0);
+    {
+        static const char m[] = "<p class=\"ann\">Ann<!-- ann --></p>";
+        assert_int_equal(fhir_xhtml_scrub(&s, m, strlen(m), 0, &t), SL_OK);
+    }
+    assert_string_equal(t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                           "<p class=\"[redacted]\">[redacted]</p>\n");
     free(t);
+    assert_int_equal(fhir_xhtml_scrub(&s, "<p>ann", 6, 0, &t), SL_EPARSE);
+    assert_int_equal(fhir_xhtml_scrub(&s, "<p>ann</p>", 10, FX_DIV, &t),
+                     SL_EPARSE);
     sl_fhir_vset_free(&s);
 }
 
@@ -593,6 +605,160 @@ test_synth_safe_harbor(void **state)
     check_synth("safe-harbor");
 }
 
+/* Every string of v, with attachment and Binary data decoded: what a
+ * reader of the output could see. */
+static void
+all_text(const json_t *v, struct sl_buf *b)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (strcmp(k, "data") == 0 && json_is_string(x) &&
+                json_object_get(v, "contentType")) {
+                const char *s = json_string_value(x);
+                size_t n = strlen(s);
+                unsigned char *dec = sl_malloc(n / 4 * 3 + 1);
+                int w = EVP_DecodeBlock(dec, (const unsigned char *)s, (int)n);
+                assert_true(w >= 0);
+                while (w > 0 && n > 0 && s[--n] == '=') /* padding */
+                    w--;
+                sl_buf_add(b, dec, (size_t)w);
+                sl_buf_addc(b, '\n');
+                free(dec);
+            }
+            all_text(x, b);
+        }
+    } else if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++)
+            all_text(json_array_get(v, i), b);
+    } else if (json_is_string(v)) {
+        sl_buf_adds(b, json_string_value(v));
+        sl_buf_addc(b, '\n');
+    }
+}
+
+/* Runs a case folder and returns its output as text (all_text). */
+static char *
+case_text(const char *name, json_t **out)
+{
+    struct sl_keys *k = key32();
+    char *dir = sl_asprintf("%s/tests/data/deid/fhir/%s", srcdir, name);
+    char *in = sl_path_join(dir, "input.ndjson"),
+         *prof = sl_path_join(dir, "profile.xml");
+    json_t *items = read_items(in);
+    struct outcome o;
+    struct sl_buf b;
+
+    assert_non_null(items);
+    assert_int_equal(run_engine(prof, items, k, &o, NULL), SL_OK);
+    if (o.rc != SL_OK)
+        fail_msg("%s: %s", name, o.reason);
+    sl_buf_init(&b);
+    all_text(o.out, &b);
+    *out = o.out;
+    json_decref(items);
+    sl_keys_free(k);
+    free(in);
+    free(prof);
+    free(dir);
+    return sl_buf_steal(&b);
+}
+
+static void
+assert_absent(const char *text, const char *what)
+{
+    if (strcasestr(text, what) != NULL)
+        fail_msg("\"%s\" is still in the output", what);
+}
+
+/* Narrative XHTML: names, contacts and identifiers in attributes,
+ * comments, processing instructions, mailto:/tel: links and data: images
+ * are gone; the clinical text and the markup around it stay. */
+static void
+test_narrative_phi_gone(void **state)
+{
+    json_t *out;
+    char *t = case_text("narrative-markup", &out);
+    const char *div = str_at(json_array_get(out, 0), "text.div");
+    (void)state;
+    assert_absent(t, "Lovelace");
+    assert_absent(t, "Augusta");
+    assert_absent(t, "447122");
+    assert_absent(t, "mailto:");
+    assert_absent(t, "tel:");
+    assert_absent(t, "data:image");
+    assert_absent(t, "<!--");
+    assert_absent(t, "<?sluice");
+    assert_non_null(div);
+    assert_non_null(strstr(div, "Asthma review, <b>no</b> change."));
+    assert_non_null(strstr(div, "Peak flow 410 L/min &amp; stable."));
+    assert_non_null(strstr(div, "<img alt=\"photo of [redacted]\""));
+    assert_non_null(strstr(div, "<div xmlns=\"http://www.w3.org/1999/xhtml\">"));
+    assert_string_equal(str_at(json_array_get(out, 0), "text.status"),
+                        "generated");
+    json_decref(out);
+    free(t);
+}
+
+/* size and hash of an attachment describe data: bytes and base64 SHA-1 */
+static void
+assert_describes(const json_t *att, const unsigned char *data, size_t n)
+{
+    unsigned char md[20], b64[32];
+    assert_int_equal(json_integer_value(json_object_get(att, "size")),
+                     (json_int_t)n);
+    EVP_Digest(data, n, md, NULL, EVP_sha1(), NULL);
+    EVP_EncodeBlock(b64, md, 20);
+    assert_string_equal(str_at(att, "hash"), (const char *)b64);
+}
+
+/* Attachments: under basic the data goes, described by size and hash;
+ * a site that keeps text gets it scrubbed, with size and hash of what it
+ * keeps. Nothing of the patient is left, even base64-encoded. */
+static void
+test_attachment_phi_gone(void **state)
+{
+    static const char note[] = "Augusta Lovelace, born 1961-04-12, seen at "
+                               "St Mary's Hospital on 2023-05-02.";
+    static const char kept[] = "[redacted] [redacted] called about her "
+                               "results.";
+    json_t *out;
+    char *t = case_text("attachment-removed", &out);
+    const json_t *form = at(json_array_get(out, 1), "presentedForm[0]");
+    (void)state;
+    assert_absent(t, "Lovelace");
+    assert_absent(t, "1961-04-12");
+    assert_absent(t, "St Mary");
+    assert_null(json_object_get(form, "data"));
+    assert_null(json_object_get(form, "url"));
+    assert_string_equal(str_at(form, "contentType"),
+                        "text/plain; charset=utf-8");
+    assert_describes(form, (const unsigned char *)note, strlen(note));
+    assert_describes(at(json_array_get(out, 2), "content[0].attachment"),
+                     (const unsigned char *)note, strlen(note));
+    assert_string_equal(str_at(json_array_get(out, 3), "contentType"),
+                        "text/plain");
+    assert_null(at(json_array_get(out, 3), "data"));
+    json_decref(out);
+    free(t);
+
+    t = case_text("attachment-text", &out);
+    assert_absent(t, "Lovelace");
+    assert_absent(t, "Miller");
+    assert_absent(t, "Elizabeth");
+    assert_absent(t, "447122");
+    assert_non_null(strstr(t, kept));
+    assert_non_null(strstr(t, "Plan: inhaler."));
+    assert_describes(at(json_array_get(out, 1), "content[0].attachment"),
+                     (const unsigned char *)kept, strlen(kept));
+    assert_non_null(strstr(t, "Letter to [redacted] [redacted]."));
+    json_decref(out);
+    free(t);
+}
+
 /* A leak the rules miss is quarantined, and the reason has no value. */
 static void
 test_leak_quarantined(void **state)
@@ -885,6 +1051,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_leak_quarantined),
+        cmocka_unit_test(test_narrative_phi_gone),
+        cmocka_unit_test(test_attachment_phi_gone),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_synth_basic),
         cmocka_unit_test(test_synth_longitudinal),
