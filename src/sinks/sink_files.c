@@ -77,7 +77,17 @@ sinks_stream_sync(FILE *f)
 int
 sinks_is_copy_tmp(const char *base)
 {
-    return base[0] == '.' && strstr(base, ".tmp.") != NULL;
+    const char *t;
+
+    if (base[0] == '.' && strstr(base, ".tmp.") != NULL)
+        return 1; /* sl_file_copy's */
+    /* sl_file_write_atomic's: NAME.tmp.PID (a manifest cut short) */
+    if ((t = strstr(base, ".tmp.")) == NULL || t[5] == '\0')
+        return 0;
+    for (t += 5; *t; t++)
+        if (*t < '0' || *t > '9')
+            return 0;
+    return 1;
 }
 
 /* nftw callback of sinks_rm_tree(): everything goes, folders last. */

@@ -18,8 +18,9 @@ int sinks_syncfs(const char *dir);
 int sinks_fsync_path(const char *path);
 /* Flushes the stream f and fsyncs its file: 0, or -1 (errno). */
 int sinks_stream_sync(FILE *f);
-/* 1 when the file name base is a hidden temporary of sl_file_copy()
- * (".NAME.tmp.PID"), which a crash may leave behind. */
+/* 1 when the file name base is a temporary file of ours that a crash may
+ * have left: sl_file_copy's hidden .NAME.tmp.PID or sl_file_write_atomic's
+ * NAME.tmp.PID (a manifest cut short). */
 int sinks_is_copy_tmp(const char *base);
 /* Removes dir and everything under it, as far as it can. */
 void sinks_rm_tree(const char *dir);
