@@ -1,5 +1,5 @@
 /* config.c - lookups on a loaded configuration. Loading and checking
- * live in config_load.c. */
+ * live in config_load.c and the files it names. */
 #include <config.h> /* autoconf's, not config/config.h */
 
 #include <stdlib.h>

@@ -1,0 +1,359 @@
+/* config_check.c - the checks on sluice.xml that need the whole file,
+ * made after the walk has loaded it and the defaults are filled: unique
+ * ids, references between jobs, sources and targets, folders, profiles,
+ * the quarantine's place and the pseudonym key's length. */
+#include <config.h> /* autoconf's, not config/config.h */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+/* ---- checks on the whole file ----------------------------------------- */
+
+/* The profiles sluice has built in; anything else is a site profile file. */
+static const char *const builtin_profiles[] = { "basic", "longitudinal",
+                                                "safe-harbor" };
+
+static int
+is_builtin_profile(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(builtin_profiles) / sizeof(builtin_profiles[0]); i++)
+        if (strcmp(name, builtin_profiles[i]) == 0)
+            return 1;
+    return 0;
+}
+
+struct named {
+    const char *id;
+    const char *element;
+    int line;
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+    const struct named *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static void
+check_ids(struct loader *L)
+{
+    const struct sl_config *cfg = L->cfg;
+    struct named *all;
+    size_t n = 0, i, j;
+
+    all = sl_calloc(cfg->nsources + cfg->ntargets + cfg->njobs, sizeof(*all));
+    for (i = 0; i < cfg->nsources; i++)
+        all[n++] = (struct named){ cfg->sources[i].id, "source",
+                                   cfg->sources[i].line };
+    for (i = 0; i < cfg->ntargets; i++)
+        all[n++] = (struct named){ cfg->targets[i].id, "target",
+                                   cfg->targets[i].line };
+    for (i = 0; i < cfg->njobs; i++)
+        all[n++] =
+            (struct named){ cfg->jobs[i].id, "job", cfg->jobs[i].node.line };
+    qsort(all, n, sizeof(*all), named_cmp);
+    for (i = 0; i < n; i++) {
+        if (all[i].id == NULL)
+            continue;
+        for (j = 0; j < i; j++) {
+            if (all[j].id && strcmp(all[i].id, all[j].id) == 0) {
+                config_problem_add(
+                    L, all[i].line,
+                    "id '%s' is already used by the <%s> on line %d", all[i].id,
+                    all[j].element, all[j].line);
+                break;
+            }
+        }
+    }
+    free(all);
+}
+
+unsigned
+sl_config_target_takes(const char *type)
+{
+    /* The same list as the pipeline's registry (test_registry checks). */
+    if (type == NULL)
+        return 0;
+    if (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0)
+        return SL_TAKES_FHIR;
+    if (strcmp(type, "dicom-folder") == 0)
+        return SL_TAKES_DICOM;
+    return 0;
+}
+
+/* True when type is one the option table lists for element. */
+static int
+known_kind(const char *element, const char *type)
+{
+    const struct sl_opt *o = sl_opt_find(element, NULL, "type");
+
+    return type != NULL && o != NULL && config_word_in(type, o->choices);
+}
+
+/* Checks the ids one attribute of <push> names; takes: the kinds of
+ * item the attribute promises (0: any), what: their name in messages. */
+static void
+check_push_refs(struct loader *L, int line, const char *attr,
+                const struct sl_strv *ids, unsigned takes, const char *what)
+{
+    size_t i, k;
+
+    for (i = 0; i < ids->n; i++) {
+        const char *id = ids->v[i];
+        const struct sl_conf_node *t = sl_config_target(L->cfg, id);
+
+        for (k = 0; k < i; k++)
+            if (strcmp(ids->v[k], id) == 0)
+                break;
+        if (k < i) {
+            config_problem_add(L, line, "<push %s>: target '%s' is named twice",
+                               attr, id);
+            continue;
+        }
+        if (t == NULL) {
+            if (sl_config_source(L->cfg, id) != NULL)
+                config_problem_add(L, line,
+                                   "<push %s>: '%s' is a source, not a target",
+                                   attr, id);
+            else
+                config_problem_add(L, line, "<push %s>: no target with id '%s'",
+                                   attr, id);
+            continue;
+        }
+        if (!known_kind("target", t->type))
+            continue; /* the schema has reported the type */
+        if (takes && (sl_config_target_takes(t->type) & takes) == 0)
+            config_problem_add(
+                L, line,
+                "<push %s>: target '%s' is of type '%s', which does "
+                "not take %s",
+                attr, id, t->type ? t->type : "(none)", what);
+    }
+}
+
+static void
+check_jobs(struct loader *L)
+{
+    const struct sl_config *cfg = L->cfg;
+    size_t i, k;
+
+    for (i = 0; i < cfg->njobs; i++) {
+        const struct sl_job *j = &cfg->jobs[i];
+        const struct job_lines *jl = &L->jl[i];
+
+        /* A job without <pull> is the schema's to report. */
+        for (k = 0; k < j->from.n; k++) {
+            const char *id = j->from.v[k];
+            if (sl_config_source(cfg, id) != NULL)
+                continue;
+            if (sl_config_target(cfg, id) != NULL)
+                config_problem_add(
+                    L, jl->pull, "<pull from>: '%s' is a target, not a source",
+                    id);
+            else
+                config_problem_add(L, jl->pull,
+                                   "<pull from>: no source with id '%s'", id);
+        }
+        if (jl->push > 0 && j->push.n == 0)
+            config_problem_add(L, jl->push,
+                               "<push> needs to=\"TARGET ...\" (or the older "
+                               "fhir=\"TARGET\" and dicom=\"TARGET\")");
+        check_push_refs(L, jl->push, "to", &jl->to, 0, NULL);
+        check_push_refs(L, jl->push, "fhir", &jl->fhir, SL_TAKES_FHIR,
+                        "FHIR resources");
+        check_push_refs(L, jl->push, "dicom", &jl->dicom, SL_TAKES_DICOM,
+                        "DICOM instances");
+        if (j->deid_profile) {
+            const char *p = j->deid_profile;
+            if (strchr(p, '/') == NULL && !sl_str_has_suffix(p, ".xml")) {
+                if (!is_builtin_profile(p))
+                    config_problem_add(
+                        L, jl->deid,
+                        "no built-in de-id profile '%s' (built-in: "
+                        "basic, longitudinal, safe-harbor; a site "
+                        "profile is a path to an .xml file)",
+                        p);
+            } else if (!sl_path_exists(p)) {
+                config_problem_add(L, jl->deid,
+                                   "de-id profile %s does not exist", p);
+            }
+            for (k = 0; k < j->nstages; k++) {
+                const struct sl_conf_node *n = &j->stages[k];
+                if (strcmp(n->element, "deid") != 0)
+                    continue;
+                if ((sl_conf_get(n, "reid-map") == NULL) !=
+                    (sl_conf_get(n, "reid-key") == NULL))
+                    config_problem_add(L, n->line,
+                                       "<deid> reid-map and reid-key "
+                                       "go together");
+            }
+            if (L->cfg->pseudonym_key == NULL &&
+                !config_schema_rejected(L, jl->deid))
+                config_problem_add(
+                    L, jl->deid,
+                    "job '%s' de-identifies, so the configuration "
+                    "needs <keys pseudonym=\"file:PATH\"/> (or "
+                    "env:NAME); make a key with 'sluice keygen'",
+                    j->id);
+        }
+    }
+}
+
+static void
+check_endpoints(struct loader *L)
+{
+    const struct sl_config *cfg = L->cfg;
+    size_t i;
+
+    for (i = 0; i < cfg->nsources; i++) {
+        const struct sl_conf_node *s = &cfg->sources[i];
+        char *path;
+
+        if (s->type == NULL)
+            continue;
+        if (strcmp(s->type, "fhir-rest") == 0) {
+            config_problem_add(
+                L, s->line,
+                "type 'fhir-rest' is not supported by this build "
+                "yet");
+            continue;
+        }
+        path = sl_conf_get_path(cfg, s, "path");
+        if (path == NULL)
+            continue;
+        if (!sl_path_exists(path))
+            config_problem_add(L, s->line,
+                               "source '%s': folder %s does not exist",
+                               s->id ? s->id : "", path);
+        else if (!sl_path_is_dir(path))
+            config_problem_add(L, s->line, "source '%s': %s is not a folder",
+                               s->id ? s->id : "", path);
+        free(path);
+    }
+    for (i = 0; i < cfg->ntargets; i++) {
+        const struct sl_conf_node *t = &cfg->targets[i];
+        if (t->type && strcmp(t->type, "fhir-store") == 0)
+            config_problem_add(
+                L, t->line,
+                "type 'fhir-store' is not supported by this build "
+                "yet");
+    }
+}
+
+/* An absolute path without ".", ".." and repeated '/', lexically (the
+ * folders need not exist yet). Caller frees. */
+static char *
+path_normal(const char *path)
+{
+    char *out = sl_malloc(strlen(path) + 2);
+    size_t o = 0;
+    const char *p = path;
+
+    while (*p) {
+        const char *e;
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        e = p;
+        while (*e && *e != '/')
+            e++;
+        n = (size_t)(e - p);
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* the '/' before the dropped part */
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p = e;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+/* True when path is dir or lies under it (both absolute). */
+static int
+path_within(const char *path, const char *dir)
+{
+    char *np = path_normal(path), *nd = path_normal(dir);
+    size_t n = strlen(nd);
+    int in;
+
+    if (n == 1) /* "/" holds everything */
+        in = 1;
+    else
+        in = strncmp(np, nd, n) == 0 && (np[n] == '\0' || np[n] == '/');
+    free(np);
+    free(nd);
+    return in;
+}
+
+/* Quarantine holds data that still identifies patients, and targets are
+ * what gets delivered: one must never lie inside the other. */
+static void
+check_quarantine(struct loader *L)
+{
+    const struct sl_config *cfg = L->cfg;
+    size_t i;
+
+    for (i = 0; i < cfg->ntargets; i++) {
+        const struct sl_conf_node *t = &cfg->targets[i];
+        char *tp = sl_conf_get_path(cfg, t, "path");
+
+        if (tp != NULL && path_within(cfg->quarantine_dir, tp))
+            config_problem_add(
+                L, L->quarantine_line ? L->quarantine_line : t->line,
+                "the quarantine folder lies inside the folder of "
+                "target '%s'; it holds data that still identifies "
+                "patients and must stay out of what is delivered",
+                t->id ? t->id : "");
+        free(tp);
+    }
+}
+
+/* The pseudonym key must be long enough to key HMAC-SHA256 soundly. It
+ * is read only when its reference resolves (else that was reported), and
+ * wiped at once. */
+static void
+check_key_length(struct loader *L)
+{
+    struct sl_err e;
+    char *key = NULL;
+    size_t len = 0;
+
+    if (L->cfg->pseudonym_key == NULL || L->keys_line == 0 ||
+        config_schema_rejected(L, L->keys_line))
+        return;
+    if (sl_secret_read(L->cfg->pseudonym_key, L->cfg->base_dir, &key, &len,
+                       &e) != SL_OK)
+        return; /* check_secret has said why */
+    if (len < SL_KEY_MIN_BYTES)
+        config_problem_add(L, L->keys_line,
+                           "attribute 'pseudonym': the key is shorter than %d "
+                           "bytes; make one with sluice keygen",
+                           SL_KEY_MIN_BYTES);
+    sl_freezero(key, len);
+}
+
+void
+config_check_file(struct loader *L)
+{
+    check_ids(L);
+    check_endpoints(L);
+    check_jobs(L);
+    check_quarantine(L);
+    check_key_length(L);
+}
