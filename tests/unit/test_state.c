@@ -305,7 +305,7 @@ test_run_round_trip(void **state)
     assert_int_equal(runs[0].out, 8);
     assert_int_equal(runs[0].quarantined, 2);
     assert_true(runs[0].finished[0] != '\0');
-    free(runs);
+    sl_run_recs_free(runs, n);
     sl_state_close(st);
 
     /* Each step left its audit row, attributed to a user and host. */
@@ -526,24 +526,24 @@ test_runs_list_order_and_limit(void **state)
     assert_int_equal(n, 5);
     for (i = 0; i < 5; i++)
         assert_string_equal(runs[i].id, ids[4 - i]);
-    free(runs);
+    sl_run_recs_free(runs, n);
 
     assert_int_equal(sl_state_runs_list(st, NULL, 2, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 2);
     assert_string_equal(runs[0].id, ids[4]);
     assert_string_equal(runs[1].id, ids[3]);
-    free(runs);
+    sl_run_recs_free(runs, n);
 
     assert_int_equal(sl_state_runs_list(st, "odd", 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 2);
     assert_string_equal(runs[0].id, ids[3]);
     assert_string_equal(runs[1].id, ids[1]);
-    free(runs);
+    sl_run_recs_free(runs, n);
 
     runs = NULL;
     assert_int_equal(sl_state_runs_list(st, "none", 0, &runs, &n, &err), SL_OK);
     assert_int_equal(n, 0);
-    free(runs);
+    sl_run_recs_free(runs, n);
     sl_state_close(st);
 }
 
@@ -749,7 +749,7 @@ test_crash_consistency(void **state)
         print_message("# round %d: killed after %llu commits\n", round,
                       (unsigned long long)ck.seq);
         sl_checkpoint_clear(&ck);
-        free(runs);
+        sl_run_recs_free(runs, n);
         sl_state_close(st);
     }
 }
