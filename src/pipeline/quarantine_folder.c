@@ -65,8 +65,10 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
     p = sl_path_join(q->qdir, name);
     rname = sl_asprintf("%s.reason.txt", id);
     rp = sl_path_join(q->qdir, rname);
-    text = sl_asprintf("item: %s\nposition: %s\nreason: %s\ninput: %s\n", id,
-                       it->pos ? it->pos : "?",
+    text = sl_asprintf("item: %s\nposition: %s\nstage: %s\nreason: %s\n"
+                       "input: %s\n",
+                       id, it->pos ? it->pos : "?",
+                       it->stage ? it->stage : "read",
                        it->reason ? it->reason : "unknown",
                        it->origin ? it->origin : "?");
     if ((rc = sl_mkdir_private(q->qdir, "quarantine", err)) != SL_OK)

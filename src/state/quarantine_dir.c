@@ -157,7 +157,10 @@ entry_load(struct qdir *d, const char *name, int with_data, struct sl_qitem *q,
     }
     q->name = sl_strdup(name);
     q->pos = field(text, "position");
-    q->stage = sl_strdup("deid");
+    /* which stage quarantined it ("read": the input could not be read);
+     * folders written before the line existed: deid */
+    if ((q->stage = field(text, "stage")) == NULL)
+        q->stage = sl_strdup("deid");
     q->status = sl_strdup("open");
     /* The input path is the last field: the reason runs up to it. */
     in = NULL;

@@ -5,7 +5,7 @@
 # quarantine; --follow-symlinks / follow-symlinks="yes" follows them,
 # walking a loop once.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 14
+plan 15
 sluice synth --patients 3 --seed 41 -o "$T/in" >/dev/null 2>&1
 sluice keygen >"$T/key"
 mkdir -p "$T/elsewhere"
@@ -25,6 +25,8 @@ check "each link has its reason file ($n of 3)" [ "$n" -eq 3 ]
 check "the key a link points to is not copied into the quarantine" \
     sh -c "! grep -rqF -- '$keybytes' '$T/q' '$T/out'"
 check "a linked export is not read" sh -c "! grep -rq Linkedzyx '$T/out' '$T/q'"
+check "sluice quarantine --dir names the stage that held a link back (read)" \
+    sh -c "$SLUICE quarantine --dir '$T/q' list 2>/dev/null | grep 'symbolic link' | grep -q ' read '"
 check "nothing printed names where a link points" \
     sh -c "! grep -q elsewhere '$T/err' && ! grep -qF '$T/key' '$T/err'"
 
