@@ -76,6 +76,45 @@ leaks(struct call *c, const json_t *obj, const char *key, const char *s,
     return 1;
 }
 
+/* The decimal digits of an integer as json_dumps writes it, into num
+ * (at least 24 bytes); returns where they start. */
+static char *
+int_digits(json_int_t x, char *num, size_t size)
+{
+    unsigned long long u =
+        x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    char *p = num + size;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        *--p = '-';
+    return p;
+}
+
+/* Integers are leak-scanned too (an MRN kept in a valueInteger), from
+ * this many digits: shorter numbers are measurements and counts far more
+ * often than identifiers, and a learned value that short would match
+ * them. */
+#define LEAK_INT_DIGITS 6
+
+static int
+int_leaks(struct call *c, json_int_t x, const char *path, size_t plen)
+{
+    char num[32], *p = int_digits(x, num, sizeof(num));
+    size_t n = (size_t)(num + sizeof(num) - p);
+
+    if (*p == '-') {
+        p++;
+        n--;
+    }
+    if (n < LEAK_INT_DIGITS)
+        return 0;
+    return leaks(c, NULL, NULL, p, n, path, plen);
+}
+
 /* The leak scan: every string of the output against every learned value. */
 static void
 scan(struct call *c, json_t *v, const json_t *obj, const char *key,
@@ -101,6 +140,8 @@ scan(struct call *c, json_t *v, const json_t *obj, const char *key,
     } else if (json_is_string(v)) {
         leaks(c, obj, key, json_string_value(v), json_string_length(v), path,
               strlen(path));
+    } else if (json_is_integer(v)) {
+        int_leaks(c, json_integer_value(v), path, strlen(path));
     }
 }
 
@@ -270,15 +311,9 @@ dump_val(struct dump *dp, json_t *v)
     case JSON_INTEGER: {
         /* "%" JSON_INTEGER_FORMAT */
         json_int_t x = json_integer_value(v);
-        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x
-                                     : (unsigned long long)x;
-        char *p = num + sizeof(num);
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (x < 0)
-            *--p = '-';
+        char *p = int_digits(x, num, sizeof(num));
+        if (int_leaks(dp->c, x, dp->path, dp->plen))
+            return 0;
         bput(b, p, (size_t)(num + sizeof(num) - p));
         return 1;
     }
