@@ -88,16 +88,6 @@ qdir_outside(const char *outdir, const char *qdir, struct sl_err *err)
     return SL_OK;
 }
 
-static void
-node_add(struct sl_conf_node *n, const char *name, const char *value)
-{
-    n->names = sl_realloc(n->names, (n->nattr + 1) * sizeof(*n->names));
-    n->values = sl_realloc(n->values, (n->nattr + 1) * sizeof(*n->values));
-    n->names[n->nattr] = sl_strdup(name);
-    n->values[n->nattr] = sl_strdup(value);
-    n->nattr++;
-}
-
 /* Whether an input (a file, or a file under a folder) is DICOM by its
  * content: only then does the output get a dicom folder. Stops at the
  * first. */
@@ -151,16 +141,16 @@ build_job(struct sl_conf_node nodes[3], int argc, char **argv,
     nodes[0].element = sl_strdup("source");
     nodes[0].id = sl_strdup("input");
     for (i = 0; i < argc; i++)
-        node_add(&nodes[0], "input", argv[i]);
+        sl_conf_node_add(&nodes[0], "input", argv[i]);
     nodes[1].element = sl_strdup("target");
     nodes[1].id = sl_strdup("output");
-    node_add(&nodes[1], "path", fhir_out);
+    sl_conf_node_add(&nodes[1], "path", fhir_out);
     nodes[2].element = sl_strdup("target");
     nodes[2].id = sl_strdup("output");
-    node_add(&nodes[2], "path", dicom_out);
+    sl_conf_node_add(&nodes[2], "path", dicom_out);
     /* one syncfs at the end: a crash of a one-shot command means running
      * it again */
-    node_add(&nodes[2], "sync", "end");
+    sl_conf_node_add(&nodes[2], "sync", "end");
     spec->nsources = 1;
     spec->sources = sl_calloc(1, sizeof(*spec->sources));
     spec->sources[0].node = &nodes[0];
@@ -293,18 +283,18 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     spec = build_job(nodes, argc - optind, argv + optind, outdir,
                      any_dicom(argc - optind, argv + optind, follow));
     if (follow)
-        node_add(&nodes[0], "follow-symlinks", "yes");
+        sl_conf_node_add(&nodes[0], "follow-symlinks", "yes");
     spec->nstages = 1;
     spec->stages = sl_calloc(1, sizeof(*spec->stages));
     spec->stages[0].ops = &sl_stage_deid;
     spec->stages[0].node.element = sl_strdup("deid");
-    node_add(&spec->stages[0].node, "profile", profile);
+    sl_conf_node_add(&spec->stages[0].node, "profile", profile);
     if (explain)
-        node_add(&spec->stages[0].node, "explain", "-");
+        sl_conf_node_add(&spec->stages[0].node, "explain", "-");
     if (provenance)
-        node_add(&spec->stages[0].node, "provenance", "yes");
+        sl_conf_node_add(&spec->stages[0].node, "provenance", "yes");
     if (reid_map)
-        node_add(&spec->stages[0].node, "reid-map", reid_map);
+        sl_conf_node_add(&spec->stages[0].node, "reid-map", reid_map);
     spec->keys = keys;
     spec->reid_key = reid_key;
     keys = reid_key = NULL; /* the spec owns them */

@@ -77,6 +77,16 @@ sl_config_job(const struct sl_config *cfg, const char *id)
 }
 
 void
+sl_conf_node_add(struct sl_conf_node *n, const char *name, const char *value)
+{
+    n->names = sl_realloc(n->names, (n->nattr + 1) * sizeof(*n->names));
+    n->values = sl_realloc(n->values, (n->nattr + 1) * sizeof(*n->values));
+    n->names[n->nattr] = sl_strdup(name);
+    n->values[n->nattr] = sl_strdup(value);
+    n->nattr++;
+}
+
+void
 sl_conf_node_clear(struct sl_conf_node *n)
 {
     size_t i;

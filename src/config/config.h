@@ -114,6 +114,9 @@ const struct sl_conf_node *sl_config_source(const struct sl_config *cfg,
 const struct sl_conf_node *sl_config_target(const struct sl_config *cfg,
                                             const char *id);
 
+/* Appends attribute name = value (both copied) to n. */
+void sl_conf_node_add(struct sl_conf_node *n, const char *name,
+                      const char *value);
 /* Frees what a node holds (not the node itself). */
 void sl_conf_node_clear(struct sl_conf_node *n);
 

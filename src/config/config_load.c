@@ -60,12 +60,10 @@ static void
 node_add(struct sl_conf_node *node, const char *prefix, const char *name,
          const char *value)
 {
-    node->names = sl_realloc(node->names, (node->nattr + 1) * sizeof(char *));
-    node->values = sl_realloc(node->values, (node->nattr + 1) * sizeof(char *));
-    node->names[node->nattr] =
-        prefix ? sl_asprintf("%s.%s", prefix, name) : sl_strdup(name);
-    node->values[node->nattr] = sl_strdup(value);
-    node->nattr++;
+    char *full = prefix ? sl_asprintf("%s.%s", prefix, name) : NULL;
+
+    sl_conf_node_add(node, full ? full : name, value);
+    free(full);
 }
 
 int

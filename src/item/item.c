@@ -68,6 +68,15 @@ sl_item_finding(struct sl_item *it, const char *stage, enum sl_severity sev,
     f->where = where ? sl_strdup(where) : NULL;
 }
 
+char *
+sl_resource_ref(const json_t *res)
+{
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+    const char *id = json_string_value(json_object_get(res, "id"));
+
+    return rt && id ? sl_asprintf("%s/%s", rt, id) : NULL;
+}
+
 const char *
 sl_severity_name(enum sl_severity sev)
 {

@@ -137,6 +137,9 @@ void sl_item_finding(struct sl_item *it, const char *stage,
                      enum sl_severity sev, const char *code,
                      const char *where);
 const char *sl_severity_name(enum sl_severity sev);
+/* "Type/id" of a FHIR resource, as a Provenance names it (caller frees),
+ * or NULL when it has no resourceType or id. */
+char *sl_resource_ref(const json_t *res);
 
 /* Parses the raw JSON of an SL_ITEM_FHIR item left by its source (text):
  * afterwards it holds the resource, or it is an SL_ITEM_BAD item whose

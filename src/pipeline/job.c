@@ -33,16 +33,6 @@ sl_job_spec_free(struct sl_job_spec *spec)
     free(spec);
 }
 
-static void
-node_add(struct sl_conf_node *n, const char *name, const char *value)
-{
-    n->names = sl_realloc(n->names, (n->nattr + 1) * sizeof(*n->names));
-    n->values = sl_realloc(n->values, (n->nattr + 1) * sizeof(*n->values));
-    n->names[n->nattr] = sl_strdup(name);
-    n->values[n->nattr] = sl_strdup(value);
-    n->nattr++;
-}
-
 /* A copy of a stage's node with path attributes resolved and secrets read
  * (into *reid_key for reid-key; no other stage secret exists yet). */
 static int
@@ -62,11 +52,11 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
 
         if (strcmp(in->element, "deid") == 0 &&
             strcmp(in->names[i], "profile") == 0) {
-            node_add(out, "profile", job->deid_profile); /* resolved */
+            sl_conf_node_add(out, "profile", job->deid_profile); /* resolved */
         } else if (o != NULL && o->type == SL_OPT_PATH &&
                    strcmp(v, "-") != 0) {
             char *p = sl_path_resolve(cfg->base_dir, v);
-            node_add(out, in->names[i], p);
+            sl_conf_node_add(out, in->names[i], p);
             free(p);
         } else if (o != NULL && o->type == SL_OPT_SECRET) {
             char *key = NULL;
@@ -87,7 +77,7 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
                 sl_err_prefix(err, "%s:%d: <%s %s>", cfg->path, in->line,
                               in->element, in->names[i]);
         } else {
-            node_add(out, in->names[i], v);
+            sl_conf_node_add(out, in->names[i], v);
         }
     }
     out->text = in->text ? sl_strdup(in->text) : NULL;

@@ -368,15 +368,11 @@ reader_main(void *arg)
 static void
 drop_document(struct sl_item *it)
 {
-    const char *rt, *id;
-
     if (it->kind != SL_ITEM_FHIR || it->resource == NULL ||
         it->out_json == NULL || it->reason != NULL || it->whole)
         return;
-    rt = json_string_value(json_object_get(it->resource, "resourceType"));
-    id = json_string_value(json_object_get(it->resource, "id"));
-    if (rt && id && it->provenance)
-        it->ref = sl_asprintf("%s/%s", rt, id);
+    if (it->provenance)
+        it->ref = sl_resource_ref(it->resource);
     json_decref(it->resource);
     it->resource = NULL;
 }

@@ -257,13 +257,11 @@ make_provenance(void *ctx, const json_t *targets)
 static void
 add_target(json_t *targets, const char *fullurl, const json_t *res)
 {
-    const char *type = json_string_value(json_object_get(res, "resourceType"));
-    const char *id = json_string_value(json_object_get(res, "id"));
+    char *ref;
 
     if (fullurl && strncmp(fullurl, "urn:uuid:", 9) == 0) {
         json_array_append_new(targets, json_string(fullurl));
-    } else if (type && id) {
-        char *ref = sl_asprintf("%s/%s", type, id);
+    } else if ((ref = sl_resource_ref(res)) != NULL) {
         json_array_append_new(targets, json_string(ref));
         free(ref);
     }

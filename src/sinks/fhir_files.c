@@ -57,10 +57,11 @@ struct fhir_sink {
 static json_t *
 ref_of(const json_t *res)
 {
-    const char *rt = json_string_value(json_object_get(res, "resourceType"));
-    const char *id = json_string_value(json_object_get(res, "id"));
+    char *r = sl_resource_ref(res);
+    json_t *j = r ? json_string(r) : NULL;
 
-    return rt && id ? json_sprintf("%s/%s", rt, id) : NULL;
+    free(r);
+    return j;
 }
 
 static char *

@@ -62,14 +62,11 @@ mirror_open(const struct sl_config *cfg, const struct sl_conf_node *node,
 static void
 add_target(json_t *targets, const json_t *res)
 {
-    const char *type = json_string_value(json_object_get(res, "resourceType"));
-    const char *id = json_string_value(json_object_get(res, "id"));
+    char *ref = sl_resource_ref(res);
 
-    if (type && id) {
-        char *ref = sl_asprintf("%s/%s", type, id);
+    if (ref)
         json_array_append_new(targets, json_string(ref));
-        free(ref);
-    }
+    free(ref);
 }
 
 /* A line and its newline (no printf: a line is often kilobytes). */
