@@ -31,7 +31,8 @@ d=$(mktemp -d "$base/sluice-floor-bench.XXXXXX")
 cc -O2 -pthread -o "$d/copy_floor" "$floor_c"
 "$sluice" keygen >"$d/key"
 "$PY" - "$d" "$large" "$small" <<'PY'
-import os, random, sys
+import os, random, sys, warnings
+warnings.filterwarnings("ignore")
 import pydicom
 from pydicom.data import get_testdata_file
 out, large, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
