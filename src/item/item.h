@@ -164,6 +164,12 @@ struct sl_source_ops {
     /* Optional: work done and total, in the source's own units (files),
      * for the progress bar's ETA. May be NULL. */
     void (*progress)(void *ctx, uint64_t *done, uint64_t *total);
+    /* Optional: the reader needs only items of these kinds (SL_TAKES_*),
+     * as the learning pass does; the source may then yield others as
+     * SL_ITEM_SKIP without reading them (no DICOM file is opened to be
+     * recognised when only FHIR is learned). Called after open, before
+     * the first next. May be NULL. */
+    void (*want)(void *ctx, unsigned kinds);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

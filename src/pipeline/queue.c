@@ -192,6 +192,8 @@ run_learn(struct run *r, struct sl_err *err)
             run_fail(r, &e2);
             break;
         }
+        if (t->ops->want)
+            t->ops->want(ctx, wants);
         while (!run_stopping(r)) {
             struct sl_item *it = NULL;
             struct learner *l;

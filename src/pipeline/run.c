@@ -409,7 +409,7 @@ replay_close(void *ctx)
 }
 
 static const struct sl_source_ops replay_ops = {
-    "quarantine", NULL, replay_next, replay_close, NULL,
+    "quarantine", NULL, replay_next, replay_close, NULL, NULL,
 };
 
 int

@@ -39,6 +39,7 @@ struct files_src {
     struct sl_strv given; /* "1" for an input named as an argument, "0"
                              for one found in a folder (parallel) */
     int follow;           /* follow-symlinks="yes" */
+    unsigned want;        /* the kinds the reader takes (SL_TAKES_*) */
     size_t next;          /* the next input */
     long nfhir;           /* FHIR inputs numbered so far */
     void *lines;          /* an NDJSON input being read, or NULL */
@@ -47,8 +48,11 @@ struct files_src {
     const char *cur_ext;
 };
 
+/* What an input is, by its name and (for DICOM) its content; dicom 0:
+ * the reader takes no DICOM, so a file not named as FHIR is not opened
+ * (IN_OTHER). */
 static enum in_kind
-kind_of(const char *path)
+kind_of(const char *path, int dicom)
 {
     int is_dicom = 0;
 
@@ -60,6 +64,8 @@ kind_of(const char *path)
         return IN_JSON;
     if (sl_str_has_suffix(path, ".json.gz"))
         return IN_JSON_GZ;
+    if (!dicom)
+        return IN_OTHER;
     if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
         return IN_DICOM;
     if (sl_dicom_named_as_dicom(path))
@@ -92,6 +98,7 @@ files_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     (void)cfg;
     (void)checkpoint; /* never resumed */
     s->id = node->id ? node->id : "input";
+    s->want = ~0u;
     s->follow = sl_conf_get(node, "follow-symlinks") != NULL &&
                 strcmp(sl_conf_get(node, "follow-symlinks"), "yes") == 0;
     for (a = 0; a < node->nattr && rc == SL_OK; a++) {
@@ -273,7 +280,7 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
             sl_item_quarantine(*out, "read", "%s", SL_LINK_NOT_FOLLOWED);
             return SL_OK;
         }
-        kind = kind_of(s->paths.v[i]);
+        kind = kind_of(s->paths.v[i], (s->want & SL_TAKES_DICOM) != 0);
         switch (kind) {
         case IN_JSON:
         case IN_JSON_GZ:
@@ -319,6 +326,14 @@ files_progress(void *ctx, uint64_t *done, uint64_t *total)
     *total = s->paths.n;
 }
 
+static void
+files_want(void *ctx, unsigned kinds)
+{
+    struct files_src *s = ctx;
+
+    s->want = kinds;
+}
+
 const struct sl_source_ops sl_source_files = {
-    "files", files_open, files_next, files_close, files_progress,
+    "files", files_open, files_next, files_close, files_progress, files_want,
 };
