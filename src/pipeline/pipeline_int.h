@@ -27,6 +27,15 @@ struct stage_slot {
     void *ctx;
 };
 
+/* Consecutive items of one source handed from thread to thread together:
+ * one lock and at most one wake-up a chunk, not an item. */
+#define CHUNK_ITEMS 64
+struct chunk {
+    uint64_t cseq;
+    size_t n;
+    struct sl_item *it[CHUNK_ITEMS];
+};
+
 struct run {
     struct sl_job_spec *spec;
     struct sl_state *st; /* NULL: a run without a state store */
@@ -41,13 +50,16 @@ struct run {
     size_t nstages;
     struct stage_slot *stages;
 
-    /* the queue: items seq in [write_seq, next_seq) are in flight */
+    /* the queue: items travel in chunks (queue.c); chunks cseq in
+     * [write_cseq, next_cseq) are in flight, at most cap of them */
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_space, cv_done;
     size_t cap;
-    struct sl_item **wq; /* FIFO of items for the workers */
+    struct chunk **wq; /* FIFO of chunks for the workers */
     size_t wq_head, wq_len;
-    struct sl_item **done; /* slot seq % cap: processed, waiting to write */
+    struct chunk **done; /* slot cseq % cap: processed, waiting to write */
+    uint64_t next_cseq, write_cseq;
+    /* item numbers: the next the reader gives, one past the last written */
     uint64_t next_seq, write_seq;
     int reader_done, stop, failed;
     /* threads asleep on each condition: a wake-up is sent only to a

@@ -10,11 +10,10 @@
 #include "pipeline/pipeline_int.h"
 
 #define COMMIT_SECONDS 2.0
-#define LEARN_QUEUE 64
-/* Items handed over per wake-up: a thread woken for each item spends more
- * time switching than working on small resources. A source slower than
- * SLOW_NEXT seconds an item has each item handed over at once. */
-#define BATCH 32
+/* Chunks waiting for each learner. */
+#define LEARN_QUEUE 4
+/* A source slower than SLOW_NEXT seconds an item has each item handed
+ * over at once (items otherwise travel in chunks: queue.c, struct chunk). */
 #define SLOW_NEXT 0.001
 
 int
@@ -84,11 +83,15 @@ progress_every(const struct run *r)
 /* ---- the learning pass -------------------------------------------------------
  * Every stage that learns sees every item of the kinds it asks for, read
  * from the start of the job's sources (not from a checkpoint: what is
- * learned must not depend on where a run resumed). */
+ * learned must not depend on where a run resumed). Items go to the
+ * learners in chunks of one rank (one input): a rank is always learned by
+ * the same learner, in order. */
+#define CHUNK_BYTES (256 * 1024)
+
 struct learner {
     struct run *r;
     pthread_t th;
-    struct sl_item *q[LEARN_QUEUE];
+    struct chunk *q[LEARN_QUEUE];
     size_t head, len;
     int closed;
     int idle, full; /* the learner waits for items; the reader for room */
@@ -97,6 +100,47 @@ struct learner {
     struct sl_buf copy;   /* the line, decoded in place by the reader */
 };
 
+static void
+free_chunk(struct chunk *c, size_t from)
+{
+    size_t k;
+
+    if (c == NULL)
+        return;
+    for (k = from; k < c->n; k++)
+        sl_item_free(c->it[k]);
+    free(c);
+}
+
+static int
+learn_item(struct learner *l, struct sl_item *it)
+{
+    struct run *r = l->r;
+    struct sl_err err = {0};
+    size_t i;
+    int rc = SL_OK;
+
+    /* a raw line is read once, by the tape reader, for every stage */
+    if (it->resource == NULL && it->text != NULL) {
+        sl_buf_reset(&l->copy);
+        sl_buf_add(&l->copy, it->text, it->text_len);
+        if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
+            it->tape = &l->tape;
+    }
+    for (i = 0; i < r->nstages && rc == SL_OK; i++) {
+        const struct stage_slot *s = &r->stages[i];
+        if (s->ops->learn && (s->ops->learns & (1u << it->kind)))
+            rc = s->ops->learn(s->ctx, it, &err);
+    }
+    it->tape = NULL;
+    if (rc != SL_OK) {
+        sl_err_prefix(&err, "learning pass, source %s item %s",
+                      it->source ? it->source : "?", it->pos ? it->pos : "?");
+        run_fail(r, &err);
+    }
+    return rc;
+}
+
 static void *
 learner_main(void *arg)
 {
@@ -104,9 +148,8 @@ learner_main(void *arg)
     struct run *r = l->r;
 
     for (;;) {
-        struct sl_item *it;
-        struct sl_err err = {0};
-        size_t i;
+        struct chunk *c;
+        size_t k;
         int rc = SL_OK;
 
         pthread_mutex_lock(&r->mu);
@@ -119,33 +162,40 @@ learner_main(void *arg)
             pthread_mutex_unlock(&r->mu);
             return NULL;
         }
-        it = l->q[l->head];
+        c = l->q[l->head];
         l->head = (l->head + 1) % LEARN_QUEUE;
         l->len--;
-        if (l->full && l->len <= LEARN_QUEUE / 2)
+        if (l->full)
             pthread_cond_broadcast(&l->cv);
         pthread_mutex_unlock(&r->mu);
-        /* a raw line is read once, by the tape reader, for every stage */
-        if (it->resource == NULL && it->text != NULL) {
-            sl_buf_reset(&l->copy);
-            sl_buf_add(&l->copy, it->text, it->text_len);
-            if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
-                it->tape = &l->tape;
-        }
-        for (i = 0; i < r->nstages && rc == SL_OK; i++) {
-            const struct stage_slot *s = &r->stages[i];
-            if (s->ops->learn && (s->ops->learns & (1u << it->kind)))
-                rc = s->ops->learn(s->ctx, it, &err);
-        }
-        it->tape = NULL;
-        if (rc != SL_OK) {
-            sl_err_prefix(&err, "learning pass, source %s item %s",
-                          it->source ? it->source : "?",
-                          it->pos ? it->pos : "?");
-            run_fail(r, &err);
-        }
-        sl_item_free(it);
+        for (k = 0; k < c->n && rc == SL_OK; k++)
+            rc = learn_item(l, c->it[k]);
+        free_chunk(c, 0);
     }
+}
+
+/* Hands a chunk to its learner once there is room. 0, or -1 when the run
+ * failed (the chunk is freed). */
+static int
+learn_push(struct run *r, struct learner *l, struct chunk *c)
+{
+    pthread_mutex_lock(&r->mu);
+    while (l->len == LEARN_QUEUE && !r->failed) {
+        l->full = 1;
+        pthread_cond_wait(&l->cv, &r->mu);
+        l->full = 0;
+    }
+    if (r->failed) {
+        pthread_mutex_unlock(&r->mu);
+        free_chunk(c, 0);
+        return -1;
+    }
+    l->q[(l->head + l->len) % LEARN_QUEUE] = c;
+    l->len++;
+    if (l->idle)
+        pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&r->mu);
+    return 0;
 }
 
 int
@@ -182,8 +232,11 @@ run_learn(struct run *r, struct sl_err *err)
         const struct sl_job_source *t = &r->spec->sources[i];
         const struct sl_conf_node *node = t->node;
         uint64_t base_done = r->units_done, base_total = r->units_total, d, tt;
+        struct chunk *c = NULL;
+        size_t bytes = 0;
         void *ctx = NULL;
         struct sl_err e2 = {0};
+        int stopped = 0;
 
         /* a preset source is read once, by the main pass */
         if (t->preset != NULL || (t->yields & wants) == 0)
@@ -194,57 +247,63 @@ run_learn(struct run *r, struct sl_err *err)
         }
         if (t->ops->want)
             t->ops->want(ctx, wants);
-        while (!run_stopping(r)) {
+        while (!stopped) {
             struct sl_item *it = NULL;
-            struct learner *l;
 
             if (t->ops->next(ctx, &it, &e2) != SL_OK) {
                 run_fail(r, &e2);
                 break;
             }
-            if (it == NULL)
-                break;
-            if (t->ops->progress) {
-                t->ops->progress(ctx, &d, &tt);
-                pthread_mutex_lock(&r->mu);
-                r->units_done = base_done + d;
-                r->units_total = base_total + tt;
-                pthread_mutex_unlock(&r->mu);
-            }
-            items++;
-            if (sl_now() - r->last_progress >= progress_every(r))
-                notify_progress(r, "learn", items, t0, 0);
-            if (it->kind == SL_ITEM_BAD || !(wants & (1u << it->kind))) {
+            if (it != NULL &&
+                (it->kind == SL_ITEM_BAD || !(wants & (1u << it->kind)))) {
                 sl_item_free(it);
+                it = NULL;
+                if (!(items++ & 1023) && run_stop_asked(r))
+                    break;
                 continue;
             }
-            /* ranks are per source: make them distinct across sources */
-            it->rank += (long)i << 32;
-            l = &ls[(size_t)it->rank % started];
-            pthread_mutex_lock(&r->mu);
-            while (l->len == LEARN_QUEUE && !r->failed) {
-                l->full = 1;
-                pthread_cond_broadcast(&l->cv);
-                pthread_cond_wait(&l->cv, &r->mu);
-                l->full = 0;
+            if (it != NULL) {
+                items++;
+                /* ranks are per source: make them distinct across
+                 * sources */
+                it->rank += (long)i << 32;
             }
-            if (r->failed) {
-                pthread_mutex_unlock(&r->mu);
+            /* a chunk holds one rank; it goes when full, when the next
+             * item is of another rank, and at the end */
+            if (c != NULL &&
+                (it == NULL || it->rank != c->it[0]->rank ||
+                 c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES)) {
+                stopped = learn_push(r, &ls[(size_t)c->it[0]->rank % started],
+                                     c) != 0;
+                c = NULL;
+                if (t->ops->progress) {
+                    t->ops->progress(ctx, &d, &tt);
+                    pthread_mutex_lock(&r->mu);
+                    r->units_done = base_done + d;
+                    r->units_total = base_total + tt;
+                    pthread_mutex_unlock(&r->mu);
+                }
+                if (sl_now() - r->last_progress >= progress_every(r))
+                    notify_progress(r, "learn", items, t0, 0);
+                if (run_stop_asked(r))
+                    stopped = 1;
+            }
+            if (it == NULL)
+                break;
+            if (stopped) {
                 sl_item_free(it);
                 break;
             }
-            l->q[(l->head + l->len) % LEARN_QUEUE] = it;
-            l->len++;
-            if (l->idle && l->len >= BATCH)
-                pthread_cond_broadcast(&l->cv);
-            pthread_mutex_unlock(&r->mu);
+            if (c == NULL) {
+                c = sl_malloc(sizeof(*c));
+                c->n = 0;
+                bytes = 0;
+            }
+            c->it[c->n++] = it;
+            bytes += it->text_len;
         }
+        free_chunk(c, 0);
         t->ops->close(ctx);
-        pthread_mutex_lock(&r->mu);
-        for (k = 0; k < started; k++)
-            if (ls[k].len > 0)
-                pthread_cond_broadcast(&ls[k].cv);
-        pthread_mutex_unlock(&r->mu);
     }
 out:
     pthread_mutex_lock(&r->mu);
@@ -257,7 +316,7 @@ out:
         pthread_join(ls[k].th, NULL);
     for (k = 0; k < n; k++) {
         while (ls[k].len > 0) { /* left after a failure */
-            sl_item_free(ls[k].q[ls[k].head]);
+            free_chunk(ls[k].q[ls[k].head], 0);
             ls[k].head = (ls[k].head + 1) % LEARN_QUEUE;
             ls[k].len--;
         }
@@ -278,15 +337,56 @@ out:
 }
 
 /* ---- the main pass: reader ---------------------------------------------------- */
+/* A chunk closes after CHUNK_ITEMS items or CHUNK_BYTES of raw text; an
+ * item that is not a raw line (a DICOM file, a whole document) is costly
+ * enough to travel alone, so that the workers share such items out one by
+ * one. */
+
+/* Hands a chunk to the workers once there is room. 0, or -1 when the run
+ * stops (the chunk's items are freed). */
+static int
+push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
+{
+    size_t k;
+
+    pthread_mutex_lock(&r->mu);
+    if (run_stop_asked(r))
+        r->stop = 1;
+    while (!r->stop && r->next_cseq - r->write_cseq >= r->cap) {
+        r->space_waiter = 1;
+        pthread_cond_wait(&r->cv_space, &r->mu);
+        r->space_waiter = 0;
+    }
+    if (r->stop) {
+        pthread_mutex_unlock(&r->mu);
+        for (k = 0; k < c->n; k++)
+            sl_item_free(c->it[k]);
+        free(c);
+        return -1;
+    }
+    c->cseq = r->next_cseq++;
+    r->wq[(r->wq_head + r->wq_len) % r->cap] = c;
+    r->wq_len++;
+    r->units_done = done;
+    r->units_total = total;
+    if (r->work_waiters > 0)
+        pthread_cond_signal(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
 static void *
 reader_main(void *arg)
 {
     struct run *r = arg;
     struct sl_err err = {0};
     size_t i;
+    int stopped = 0;
 
-    for (i = 0; i < r->nsrc; i++) {
+    for (i = 0; i < r->nsrc && !stopped; i++) {
         struct src_slot *s = &r->src[i];
+        struct chunk *c = NULL;
+        size_t bytes = 0;
         void *ctx = NULL;
         uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
 
@@ -308,48 +408,41 @@ reader_main(void *arg)
             double t0 = sl_now();
             int slow;
 
-            if (run_stopping(r))
-                break;
             if (s->ops->next(ctx, &it, &err) != SL_OK) {
                 run_fail(r, &err);
+                stopped = 1;
                 break;
             }
             if (it == NULL)
                 break;
+            /* a slow source (a network, say) hands each item on at once */
             slow = sl_now() - t0 >= SLOW_NEXT;
-            if (s->ops->progress)
-                s->ops->progress(ctx, &d, &t);
-            pthread_mutex_lock(&r->mu);
-            while (!r->stop && r->next_seq - r->write_seq >= r->cap) {
-                if (r->wq_len > 0 && r->work_waiters > 0)
-                    pthread_cond_broadcast(&r->cv_work);
-                r->space_waiter = 1;
-                pthread_cond_wait(&r->cv_space, &r->mu);
-                r->space_waiter = 0;
-            }
-            if (r->stop) {
-                pthread_mutex_unlock(&r->mu);
-                sl_item_free(it);
-                break;
+            if (c == NULL) {
+                c = sl_malloc(sizeof(*c));
+                c->n = 0;
+                bytes = 0;
             }
             it->seq = r->next_seq++;
-            r->wq[(r->wq_head + r->wq_len) % r->cap] = it;
-            r->wq_len++;
-            r->units_done = base_done + d;
-            r->units_total = base_total + t;
-            if (r->work_waiters > 0 &&
-                (slow || r->wq_len >= BATCH ||
-                 r->wq_len >= (size_t)r->work_waiters * BATCH / 2))
-                pthread_cond_signal(&r->cv_work);
-            pthread_mutex_unlock(&r->mu);
+            c->it[c->n++] = it;
+            bytes += it->text_len;
+            if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
+                it->text == NULL) {
+                if (s->ops->progress)
+                    s->ops->progress(ctx, &d, &t);
+                stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;
+                c = NULL;
+                if (stopped)
+                    break;
+            }
         }
-        if (s->ops->progress) {
+        if (s->ops->progress)
             s->ops->progress(ctx, &d, &t);
-            pthread_mutex_lock(&r->mu);
-            r->units_done = base_done + t;
-            r->units_total = base_total + t;
-            pthread_mutex_unlock(&r->mu);
-        }
+        if (c != NULL)
+            stopped = push_chunk(r, c, base_done + t, base_total + t) != 0;
+        pthread_mutex_lock(&r->mu);
+        r->units_done = base_done + t;
+        r->units_total = base_total + t;
+        pthread_mutex_unlock(&r->mu);
         s->ops->close(ctx);
         if (run_stopping(r))
             break;
@@ -416,18 +509,49 @@ parse_item(struct sl_item *it, struct parse_scratch *ps)
     sl_item_parse(it); /* says why, as the source would have */
 }
 
+/* The stages, in the job's order, on one item. SL_OK, or an error that
+ * stops the run (the item is then freed and *itp set to NULL). */
+static int
+process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
+{
+    struct sl_item *it = *itp;
+    struct sl_err err = {0};
+    size_t i;
+
+    parse_item(it, ps);
+    for (i = 0; i < r->nstages && it->reason == NULL &&
+                it->kind != SL_ITEM_SKIP;
+         i++) {
+        const struct stage_slot *s = &r->stages[i];
+        int rc = s->ops->process(s->ctx, it, &err);
+        if (rc == SL_EQUARANTINE)
+            break;
+        if (rc != SL_OK) {
+            sl_err_prefix(&err, "stage %s, item %llu (%s)", s->ops->name,
+                          (unsigned long long)it->seq,
+                          it->pos ? it->pos : "?");
+            sl_item_free(it);
+            *itp = NULL;
+            run_fail(r, &err);
+            return rc;
+        }
+    }
+    drop_document(it);
+    return SL_OK;
+}
+
 static void *
 worker_main(void *arg)
 {
     struct run *r = arg;
     struct parse_scratch ps;
+    int failed = 0;
 
     memset(&ps, 0, sizeof(ps));
     sl_buf_init(&ps.copy);
-    for (;;) {
-        struct sl_item *it;
-        struct sl_err err = {0};
-        size_t i;
+    while (!failed) {
+        struct chunk *c;
+        size_t k;
 
         pthread_mutex_lock(&r->mu);
         while (r->wq_len == 0 && !r->reader_done && !r->failed) {
@@ -439,50 +563,24 @@ worker_main(void *arg)
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        it = r->wq[r->wq_head];
+        c = r->wq[r->wq_head];
         r->wq_head = (r->wq_head + 1) % r->cap;
         r->wq_len--;
-        /* more for a sleeping worker: wake one (the reader wakes in
-         * batches; the workers pass the batch on) */
+        /* more for a sleeping worker: wake one */
         if (r->wq_len > 0 && r->work_waiters > 0)
             pthread_cond_signal(&r->cv_work);
         pthread_mutex_unlock(&r->mu);
 
-        parse_item(it, &ps);
-        for (i = 0; i < r->nstages && it->reason == NULL &&
-                    it->kind != SL_ITEM_SKIP;
-             i++) {
-            const struct stage_slot *s = &r->stages[i];
-            int rc = s->ops->process(s->ctx, it, &err);
-            if (rc == SL_EQUARANTINE)
-                break;
-            if (rc != SL_OK) {
-                sl_err_prefix(&err, "stage %s, item %llu (%s)", s->ops->name,
-                              (unsigned long long)it->seq,
-                              it->pos ? it->pos : "?");
-                sl_item_free(it);
-                run_fail(r, &err);
-                goto out;
-            }
-        }
-        drop_document(it);
+        for (k = 0; k < c->n && !failed; k++)
+            failed = process_item(r, &c->it[k], &ps) != SL_OK;
+        /* after a failure the chunk still goes to the writer's slot, so
+         * that its items are freed with the rest */
         pthread_mutex_lock(&r->mu);
-        r->done[it->seq % r->cap] = it;
-        /* The writer sleeps until the item it waits for is done; it is
-         * woken when a run of BATCH items from there is ready, or when no
-         * more work is queued (nothing would complete the run). */
-        if (r->done_waiter && r->done[r->write_seq % r->cap] != NULL) {
-            uint64_t k = r->write_seq;
-            while (k < r->next_seq && k - r->write_seq < BATCH &&
-                   r->done[k % r->cap] != NULL)
-                k++;
-            if (k - r->write_seq >= BATCH || k == r->next_seq ||
-                r->wq_len == 0)
-                pthread_cond_signal(&r->cv_done);
-        }
+        r->done[c->cseq % r->cap] = c;
+        if (r->done_waiter && c->cseq == r->write_cseq)
+            pthread_cond_signal(&r->cv_done);
         pthread_mutex_unlock(&r->mu);
     }
-out:
     sl_jtape_free(&ps.tape);
     if (ps.copy.data)
         sl_freezero(ps.copy.data, ps.copy.cap);
@@ -564,50 +662,59 @@ static void
 writer_loop(struct run *r)
 {
     struct sl_err err = {0};
+    int failed = 0;
 
-    for (;;) {
-        struct sl_item *it;
-        double now;
-        int rc;
+    while (!failed) {
+        struct chunk *c;
+        size_t k;
 
         pthread_mutex_lock(&r->mu);
-        while ((it = r->done[r->write_seq % r->cap]) == NULL) {
-            if (r->failed || (r->reader_done && r->write_seq == r->next_seq))
+        while ((c = r->done[r->write_cseq % r->cap]) == NULL) {
+            if (r->failed ||
+                (r->reader_done && r->write_cseq == r->next_cseq))
                 break;
             r->done_waiter = 1;
             pthread_cond_wait(&r->cv_done, &r->mu);
             r->done_waiter = 0;
         }
-        if (it == NULL) {
+        if (c == NULL || r->failed) {
             pthread_mutex_unlock(&r->mu);
-            break;
+            break; /* a failed run's chunks are freed by run_main */
         }
-        r->done[r->write_seq % r->cap] = NULL;
-        r->write_seq++;
-        /* the reader waits for room: let it fill half the queue at once */
-        if (r->space_waiter && r->next_seq - r->write_seq <= r->cap / 2)
+        r->done[r->write_cseq % r->cap] = NULL;
+        r->write_cseq++;
+        if (r->space_waiter)
             pthread_cond_signal(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
-        rc = write_item(r, it, &err);
-        sl_item_free(it);
-        if (rc != SL_OK) {
-            run_fail(r, &err);
-            break;
-        }
-        r->since_commit++;
-        now = sl_now();
-        if (!r->opts->dry_run &&
-            (r->since_commit >= (uint64_t)r->opts->commit_every ||
-             (r->since_commit > 0 && now - r->last_commit >= COMMIT_SECONDS))) {
-            if ((rc = run_commit(r, &err)) != SL_OK) {
+        for (k = 0; k < c->n && !failed; k++) {
+            struct sl_item *it = c->it[k];
+            double now;
+
+            failed = write_item(r, it, &err) != SL_OK;
+            r->write_seq = it->seq + 1;
+            sl_item_free(it);
+            if (failed) {
                 run_fail(r, &err);
                 break;
             }
+            r->since_commit++;
+            now = sl_now();
+            if (!r->opts->dry_run &&
+                (r->since_commit >= (uint64_t)r->opts->commit_every ||
+                 (r->since_commit > 0 &&
+                  now - r->last_commit >= COMMIT_SECONDS))) {
+                if (run_commit(r, &err) != SL_OK) {
+                    run_fail(r, &err);
+                    failed = 1;
+                    break;
+                }
+            }
+            if (now - r->last_progress >= progress_every(r))
+                notify_progress(r, "run", r->sum->in - r->in_at_start,
+                                r->started, 0);
         }
-        if (now - r->last_progress >= progress_every(r))
-            notify_progress(r, "run", r->sum->in - r->in_at_start, r->started,
-                            0);
+        free_chunk(c, failed ? k + 1 : c->n);
     }
 }
 
@@ -638,13 +745,13 @@ run_main(struct run *r, struct sl_err *err)
     for (i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     free(workers);
-    /* items left over after a failure */
+    /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {
-        sl_item_free(r->done[k]);
+        free_chunk(r->done[k], 0);
         r->done[k] = NULL;
     }
     for (k = 0; k < r->wq_len; k++)
-        sl_item_free(r->wq[(r->wq_head + k) % r->cap]);
+        free_chunk(r->wq[(r->wq_head + k) % r->cap], 0);
     r->wq_len = 0;
     notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
     return SL_OK;

@@ -316,7 +316,9 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
             end_run(&r, run_stop_asked(&r) ? "interrupted" : "failed", 0);
         goto out;
     }
-    r.cap = (size_t)(opts->workers > 0 ? opts->workers : 1) * 64 + 64;
+    /* chunks in flight: one a worker, one being read, one being written
+     * and one a worker to spare (at most CHUNK_ITEMS items each) */
+    r.cap = (size_t)(opts->workers > 0 ? opts->workers : 1) * 2 + 2;
     r.wq = sl_calloc(r.cap, sizeof(*r.wq));
     r.done = sl_calloc(r.cap, sizeof(*r.done));
     r.next_seq = r.write_seq = ck.seq + 1;

@@ -42,6 +42,8 @@ struct sl_stage_deid {
     struct sl_provenance_maker prov;
     struct sl_reid_writer *reid; /* thread-safe, or NULL */
     atomic_int saw_dicom;
+    atomic_int dicom_ready; /* DCMTK's dictionary is loaded */
+    long pid;               /* names the temporary files */
 };
 
 static void
@@ -342,7 +344,6 @@ deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
     struct sl_stage_deid *s = sl_calloc(1, sizeof(*s));
     const char *profile = sl_conf_get(a->node, "profile");
     const char *v;
-    char msg[256];
     int rc;
 
     if (a->keys == NULL) {
@@ -368,10 +369,8 @@ deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
     sl_time_iso(s->recorded, sizeof(s->recorded));
     s->prov.ctx = s;
     s->prov.make = make_provenance;
-    if (sl_dicom_init(msg, sizeof(msg)) != 0) {
-        rc = SL_ERR(err, SL_EDICOM, "%s", msg);
-        goto out;
-    }
+    /* DCMTK's dictionary is loaded on the first DICOM item (deid_dicom):
+     * a run of FHIR alone does not pay for it */
     if ((rc = sl_dicom_deid_new(s->chain, s->keys, &s->dicom, err)) != SL_OK)
         goto out;
     if ((v = sl_conf_get(a->node, "reid-map")) != NULL) {
@@ -391,6 +390,7 @@ deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
             goto out;
     }
     s->workdir = sl_strdup(a->workdir);
+    s->pid = (long)getpid();
     clean_workdir(s->workdir);
     *out = s;
     s = NULL;
@@ -411,12 +411,22 @@ static int
 deid_dicom(struct sl_stage_deid *s, struct sl_item *it, struct sl_err *e2)
 {
     struct sl_dicom_deid_info info = {0};
-    char *name = sl_asprintf(".deid-%ld-%llu.tmp", (long)getpid(),
+    char *name = sl_asprintf(".deid-%ld-%llu.tmp", s->pid,
                              (unsigned long long)it->seq);
     char *tmp = sl_path_join(s->workdir, name);
+    char msg[200];
     int rc;
 
     free(name);
+    if (!atomic_load(&s->dicom_ready)) {
+        /* loads DCMTK's dictionary once (DCMTK locks it); an installation
+         * without it stops the run: no DICOM item could pass */
+        if (sl_dicom_init(msg, sizeof(msg)) != 0) {
+            free(tmp);
+            return SL_ERR(e2, SL_EDICOM, "%s", msg);
+        }
+        atomic_store(&s->dicom_ready, 1);
+    }
     atomic_store(&s->saw_dicom, 1);
     info.want_originals = s->reid != NULL;
     info.want_written = 1;

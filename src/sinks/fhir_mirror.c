@@ -28,12 +28,15 @@
 #include "config/config.h"
 #include "sinks/sinks.h"
 
+#define MIRROR_BUF (64 * 1024)
+
 struct fhir_mirror {
     char *dir;
     /* the NDJSON output being written */
     long unit; /* 0: none */
     char *out, *tmp;
     FILE *f;
+    char *fbuf; /* f's buffer: glibc ignores a size without one */
     gzFile zf;
     unsigned long written;
     json_t *targets; /* references written, for the Provenance */
@@ -108,6 +111,8 @@ close_unit(struct fhir_mirror *m, int ok, struct sl_err *err)
         rc = SL_ERR(err, SL_EIO, "%s: write error", m->tmp);
     m->zf = NULL;
     m->f = NULL;
+    free(m->fbuf); /* after fclose: held resources, now written */
+    m->fbuf = NULL;
     if (ok && rc == SL_OK && m->written > 0 && rename(m->tmp, m->out) != 0)
         rc = SL_ERR(err, SL_EIO, "%s: cannot rename: %s", m->out,
                     strerror(errno));
@@ -142,6 +147,11 @@ open_unit(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
             close(fd);
         else if (fd >= 0 && !gz && (m->f = fdopen(fd, "wb")) == NULL)
             close(fd);
+        /* one write a few hundred resources, not one a few */
+        if (m->f != NULL) {
+            m->fbuf = sl_malloc(MIRROR_BUF);
+            setvbuf(m->f, m->fbuf, _IOFBF, MIRROR_BUF);
+        }
     }
     m->unit = it->unit;
     m->targets = json_array();

@@ -259,8 +259,11 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
                 it->unit = s->cur_unit;
                 it->unit_ext = s->cur_ext;
                 it->quarantine_ext = ".ndjson";
-                free(it->origin);
-                it->origin = sl_strdup(s->paths.v[s->cur]);
+                if (it->origin == NULL ||
+                    strcmp(it->origin, s->paths.v[s->cur]) != 0) {
+                    free(it->origin);
+                    it->origin = sl_strdup(s->paths.v[s->cur]);
+                }
                 *out = it;
                 return SL_OK;
             }
