@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -508,7 +509,18 @@ deid_finish(void *ctx, struct sl_err *err)
     }
     if (s->explain == NULL)
         return SL_OK;
-    f = strcmp(s->explain, "-") == 0 ? stdout : fopen(s->explain, "w");
+    if (strcmp(s->explain, "-") == 0) {
+        f = stdout;
+    } else {
+        /* a report, not patient data; still never written through a
+         * link left at its name */
+        int fd = open(s->explain,
+                      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                      0640);
+        f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (fd >= 0 && f == NULL)
+            close(fd);
+    }
     if (f == NULL)
         return SL_ERR(err, SL_EIO, "%s: cannot write the explanation: %s",
                       s->explain, strerror(errno));
