@@ -3,7 +3,7 @@
 # replay the seed corpus in `make check`; ./configure --enable-fuzzing
 # (clang) links them with libFuzzer instead, and `make fuzz` runs them.
 FUZZ_TARGETS = tests/fuzz/fuzz_fhir_files tests/fuzz/fuzz_dicom \
-	tests/fuzz/fuzz_config
+	tests/fuzz/fuzz_config tests/fuzz/fuzz_pdf
 FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/fuzz_util.c
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
@@ -31,6 +31,12 @@ tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_config_SOURCES = force-cxx-link.cc
 
+tests_fuzz_fuzz_pdf_SOURCES = tests/fuzz/fuzz_pdf.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_pdf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_pdf_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_pdf_SOURCES = force-cxx-link.cc
+
 TESTS += tests/integration/fuzz_corpus.sh
 EXTRA_DIST += tests/integration/fuzz_corpus.sh tests/fuzz/standalone.c \
 	tests/fuzz/corpus tests/fuzz/dict tests/fuzz/seeds
@@ -40,7 +46,7 @@ EXTRA_DIST += tests/integration/fuzz_corpus.sh tests/fuzz/standalone.c \
 # crashes, leaks and time-outs to tests/fuzz/work/TARGET/.
 FUZZ_SECONDS = 60
 FUZZ_TIMEOUT = 10
-FUZZ_RUN = fhir_files dicom config
+FUZZ_RUN = fhir_files dicom config pdf
 FUZZ_FLAGS =
 # DCMTK must load each value of a deflated dataset whole (the inflated
 # stream cannot be skipped) and allocates a declared length of up to 4 GiB

@@ -60,7 +60,13 @@ char *sl_fhir_b64_encode(const unsigned char *p, size_t n);
  * application/rtf), XML or XHTML (application/xhtml+xml, text/html,
  * text/xml, application/xml, anything +xml: CDA documents), or anything
  * else (PDF, images: binary, not read). */
-enum { SL_FHIR_CT_OTHER, SL_FHIR_CT_TEXT, SL_FHIR_CT_RTF, SL_FHIR_CT_XML };
+enum {
+    SL_FHIR_CT_OTHER,
+    SL_FHIR_CT_TEXT,
+    SL_FHIR_CT_RTF,
+    SL_FHIR_CT_XML,
+    SL_FHIR_CT_PDF /* binary, never scrubbed; its text leak-scanned when kept */
+};
 int sl_fhir_content_kind(const char *ct);
 /* 1 when p is UTF-8 without NUL bytes: text the scrubber can read. */
 int sl_fhir_utf8_ok(const unsigned char *p, size_t n);

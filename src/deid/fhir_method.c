@@ -327,8 +327,8 @@ fhir_method_scrub_data(struct call *c, const struct el *e, const char *b64)
     size_t n = 0;
     json_t *res = NULL;
 
-    if (kind == SL_FHIR_CT_OTHER) /* binary: not read, so not kept */
-        return NULL;
+    if (kind == SL_FHIR_CT_OTHER || kind == SL_FHIR_CT_PDF)
+        return NULL; /* binary: cannot be scrubbed, so not kept */
     if ((dec = sl_fhir_b64_decode(b64, strlen(b64), &n)) == NULL)
         return NULL;
     /* text the scrubber cannot read (another charset, escapes) could

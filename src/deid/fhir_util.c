@@ -377,6 +377,8 @@ sl_fhir_content_kind(const char *ct)
         return SL_FHIR_CT_XML;
     if (strncmp(t, "text/", 5) == 0)
         return SL_FHIR_CT_TEXT;
+    if (strcmp(t, "application/pdf") == 0)
+        return SL_FHIR_CT_PDF;
     return SL_FHIR_CT_OTHER;
 }
 

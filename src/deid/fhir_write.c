@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "deid/fhir_int.h"
+#include "pdf/pdf.h"
 
 /* The base64 content of an Attachment or a Binary (key "data" beside a
  * contentType), read as the reader of the output would: 0 clean, 1 a
@@ -30,6 +31,20 @@ data_find(const struct sl_fhir_vset *vs, const char *ct, const char *s,
         return sl_fhir_vset_find(vs, s, n, 0, &a, &b); /* our ciphertext */
     if ((dec = sl_fhir_b64_decode(s, n, &m)) == NULL)
         return 2;
+    if (kind == SL_FHIR_CT_PDF) {
+        /* a PDF the profile keeps: its text, as a reader would see it */
+        char *text = NULL;
+        size_t tn = 0;
+        struct sl_err e2 = {0};
+        if (sl_pdf_text(dec, m, &text, &tn, &e2) != SL_OK)
+            r = 2;
+        else
+            r = sl_fhir_vset_find(vs, text, tn, 0, &a, &b);
+        if (text)
+            sl_freezero(text, tn + 1);
+        sl_freezero(dec, m + 1);
+        return r;
+    }
     if (kind == SL_FHIR_CT_OTHER || !sl_fhir_utf8_ok(dec, m) ||
         (kind == SL_FHIR_CT_RTF && sl_fhir_rtf_escaped((char *)dec)))
         r = 2;

@@ -5,7 +5,7 @@
 # of it. Works with the plain driver (standalone.c) and with libFuzzer
 # binaries (--enable-fuzzing), which run each file given once.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 5
+plan 6
 F="${top_builddir}/tests/fuzz"
 C="${top_srcdir}/tests/fuzz/corpus"
 
@@ -39,7 +39,7 @@ replay() {
 # seeds TARGET: the files of a corpus folder, sorted, as arguments
 seeds() { find "$C/$1" -type f ! -name '.*' | LC_ALL=C sort; }
 
-for t in fhir_files dicom config; do
+for t in fhir_files dicom config pdf; do
     # shellcheck disable=SC2046 # corpus file names have no spaces
     check "fuzz_$t replays its $(seeds $t | wc -l) seeds without a crash" \
         replay $t $(seeds $t)
