@@ -22,6 +22,7 @@ include tests/cli.mk
 include tests/deid.mk
 include tests/fuzz.mk
 include tests/deid-fhir.mk
+include tests/ocr.mk
 
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 # make check-valgrind: the same tests, every program under valgrind.

@@ -1,0 +1,286 @@
+/* ocr.c - words in an 8-bit image through Tesseract's C API (Debian's
+ * libtesseract 5): enlarged first so that overlay fonts of 8 to 10 pixels
+ * reach the size the engine reads, in sparse-text mode (overlays are not
+ * paragraphs), and, when asked, turned a quarter either way for text that
+ * runs up or down the side of an image. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tesseract/capi.h>
+
+#include "ocr/ocr.h"
+
+/* An engine is slow to make (it loads its model): made once per thread
+ * that needs one at the same time, then kept in the pool. */
+struct engine {
+    TessBaseAPI *api;
+    struct engine *next;
+};
+
+struct sl_ocr_pool {
+    pthread_mutex_t mu;
+    struct engine *idle;
+    char *datapath, *lang;
+};
+
+static int
+engine_new(const struct sl_ocr_pool *p, struct engine **out,
+           struct sl_err *err)
+{
+    struct engine *e = sl_calloc(1, sizeof(*e));
+
+    e->api = TessBaseAPICreate();
+    /* Tesseract prints what it thinks of an image (its resolution
+     * estimate, warnings) to stderr: never, since a message could one day
+     * quote what it read */
+    if (e->api == NULL ||
+        TessBaseAPIInit3(e->api, p->datapath, p->lang) != 0) {
+        if (e->api)
+            TessBaseAPIDelete(e->api);
+        free(e);
+        return SL_ERR(err, SL_ECONFIG,
+                      "OCR: cannot load Tesseract's model for \"%s\" "
+                      "(Debian: tesseract-ocr-%s)",
+                      p->lang, p->lang);
+    }
+    TessBaseAPISetVariable(e->api, "debug_file", "/dev/null");
+    /* overlays are scattered words, not a page of paragraphs */
+    TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
+    *out = e;
+    return SL_OK;
+}
+
+static void
+engine_free(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    TessBaseAPIEnd(e->api);
+    TessBaseAPIDelete(e->api);
+    free(e);
+}
+
+int
+sl_ocr_pool_new(const char *datapath, const char *lang,
+                struct sl_ocr_pool **out, struct sl_err *err)
+{
+    struct sl_ocr_pool *p = sl_calloc(1, sizeof(*p));
+    struct engine *e = NULL;
+    int rc;
+
+    pthread_mutex_init(&p->mu, NULL);
+    p->datapath = datapath ? sl_strdup(datapath) : NULL;
+    p->lang = sl_strdup(lang ? lang : "eng");
+    /* one engine now: a missing model is an error before any instance */
+    if ((rc = engine_new(p, &e, err)) != SL_OK) {
+        sl_ocr_pool_free(p);
+        return rc;
+    }
+    p->idle = e;
+    *out = p;
+    return SL_OK;
+}
+
+void
+sl_ocr_pool_free(struct sl_ocr_pool *p)
+{
+    if (p == NULL)
+        return;
+    while (p->idle) {
+        struct engine *e = p->idle;
+        p->idle = e->next;
+        engine_free(e);
+    }
+    pthread_mutex_destroy(&p->mu);
+    free(p->datapath);
+    free(p->lang);
+    free(p);
+}
+
+void
+sl_ocr_words_free(struct sl_ocr_word *words, size_t n)
+{
+    size_t i;
+
+    if (words == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        if (words[i].text)
+            sl_freezero(words[i].text, strlen(words[i].text));
+    free(words);
+}
+
+/* The image enlarged k times (bilinear), turned q quarters clockwise. */
+static unsigned char *
+prepare(const unsigned char *g, int w, int h, size_t stride, int k, int q,
+        int *ow, int *oh)
+{
+    int W = w * k, H = h * k, x, y, tw = q % 2 ? H : W, th = q % 2 ? W : H;
+    unsigned char *out = sl_malloc((size_t)tw * (size_t)th);
+
+    for (y = 0; y < H; y++) {
+        /* source position of the pixel's centre, in 1/256 */
+        long sy = ((long)y * 256 + 128) / k - 128, y0, y1, fy;
+        if (sy < 0)
+            sy = 0;
+        y0 = sy >> 8;
+        fy = sy & 255;
+        y1 = y0 + 1 < h ? y0 + 1 : y0;
+        for (x = 0; x < W; x++) {
+            long sx = ((long)x * 256 + 128) / k - 128, x0, x1, fx, top, bot;
+            int tx, ty;
+            if (sx < 0)
+                sx = 0;
+            x0 = sx >> 8;
+            fx = sx & 255;
+            x1 = x0 + 1 < w ? x0 + 1 : x0;
+            top = g[(size_t)y0 * stride + (size_t)x0] * (256 - fx) +
+                  g[(size_t)y0 * stride + (size_t)x1] * fx;
+            bot = g[(size_t)y1 * stride + (size_t)x0] * (256 - fx) +
+                  g[(size_t)y1 * stride + (size_t)x1] * fx;
+            switch (q) {
+            case 1: /* clockwise: (x, y) -> (H-1-y, x) */
+                tx = H - 1 - y;
+                ty = x;
+                break;
+            case 3: /* anticlockwise: (x, y) -> (y, W-1-x) */
+                tx = y;
+                ty = W - 1 - x;
+                break;
+            default:
+                tx = x;
+                ty = y;
+            }
+            out[(size_t)ty * (size_t)tw + (size_t)tx] =
+                (unsigned char)((top * (256 - fy) + bot * fy + 32768) >> 16);
+        }
+    }
+    *ow = tw;
+    *oh = th;
+    return out;
+}
+
+/* A box found in the prepared image, back in the image given. */
+static void
+unmap(int q, int k, int W, int H, int l, int t, int r, int b,
+      struct sl_ocr_word *w)
+{
+    int x0 = l, y0 = t, x1 = r, y1 = b; /* in the enlarged, unturned image */
+
+    if (q == 1) { /* tx = H-1-y, ty = x */
+        x0 = t;
+        x1 = b;
+        y0 = H - r;
+        y1 = H - l;
+    } else if (q == 3) { /* tx = y, ty = W-1-x */
+        x0 = W - b;
+        x1 = W - t;
+        y0 = l;
+        y1 = r;
+    }
+    /* outward to whole pixels of the image given */
+    w->x = x0 / k;
+    w->y = y0 / k;
+    w->w = (x1 + k - 1) / k - w->x;
+    w->h = (y1 + k - 1) / k - w->y;
+}
+
+static int
+read_words(TessBaseAPI *api, const struct sl_ocr_opts *o, int q, int k,
+           int W, int H, struct sl_ocr_word **words, size_t *n, size_t *cap)
+{
+    TessResultIterator *ri;
+    TessPageIterator *pi;
+
+    if (TessBaseAPIRecognize(api, NULL) != 0)
+        return -1;
+    ri = TessBaseAPIGetIterator(api);
+    if (ri == NULL)
+        return 0;
+    pi = TessResultIteratorGetPageIterator(ri);
+    do {
+        int l, t, r, b;
+        float conf = TessResultIteratorConfidence(ri, RIL_WORD);
+        char *text;
+        struct sl_ocr_word *w;
+
+        if (!TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &t, &r, &b))
+            continue;
+        text = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+        if (text == NULL)
+            continue;
+        if (conf < o->min_conf || text[strspn(text, " \t\r\n")] == '\0') {
+            explicit_bzero(text, strlen(text));
+            TessDeleteText(text);
+            continue;
+        }
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            *words = sl_realloc(*words, *cap * sizeof(**words));
+        }
+        w = &(*words)[(*n)++];
+        memset(w, 0, sizeof(*w));
+        unmap(q, k, W, H, l, t, r, b, w);
+        w->conf = conf;
+        w->angle = q * 90;
+        w->text = sl_strdup(text);
+        explicit_bzero(text, strlen(text));
+        TessDeleteText(text);
+    } while (TessPageIteratorNext(pi, RIL_WORD));
+    TessResultIteratorDelete(ri);
+    return 0;
+}
+
+int
+sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
+             size_t stride, const struct sl_ocr_opts *opts,
+             struct sl_ocr_word **out, size_t *n, struct sl_err *err)
+{
+    static const struct sl_ocr_opts none = {0};
+    const struct sl_ocr_opts *o = opts ? opts : &none;
+    struct sl_ocr_word *words = NULL;
+    size_t nw = 0, cap = 0;
+    struct engine *e;
+    int k = o->scale, q, rc = SL_OK;
+
+    *out = NULL;
+    *n = 0;
+    if (w <= 0 || h <= 0 || stride < (size_t)w)
+        return SL_ERR(err, SL_EINTERNAL, "OCR: no image");
+    if (k <= 0) /* small images are screens with small fonts */
+        k = (w < 1200 && h < 1200) ? 3 : (w < 2400 && h < 2400) ? 2 : 1;
+    if (k > 4)
+        k = 4;
+    pthread_mutex_lock(&p->mu);
+    e = p->idle;
+    if (e)
+        p->idle = e->next;
+    pthread_mutex_unlock(&p->mu);
+    if (e == NULL && (rc = engine_new(p, &e, err)) != SL_OK)
+        return rc;
+    for (q = 0; q < 4 && rc == SL_OK; q += o->rotated ? (q == 0 ? 1 : 2) : 4) {
+        int tw, th;
+        unsigned char *img = prepare(gray, w, h, stride, k, q, &tw, &th);
+
+        TessBaseAPISetImage(e->api, img, tw, th, 1, tw);
+        TessBaseAPISetSourceResolution(e->api, 70 * k);
+        if (read_words(e->api, o, q, k, w * k, h * k, &words, &nw, &cap) != 0)
+            rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
+        TessBaseAPIClear(e->api);
+        sl_freezero(img, (size_t)tw * (size_t)th);
+    }
+    pthread_mutex_lock(&p->mu);
+    e->next = p->idle;
+    p->idle = e;
+    pthread_mutex_unlock(&p->mu);
+    if (rc != SL_OK) {
+        sl_ocr_words_free(words, nw);
+        return rc;
+    }
+    *out = words;
+    *n = nw;
+    return SL_OK;
+}

@@ -1,0 +1,44 @@
+/* ocr.h - words in an image, for burned-in text in DICOM pixel data
+ * (issue 11). The only folder that includes Tesseract's and Leptonica's
+ * C APIs. */
+#ifndef SL_OCR_H
+#define SL_OCR_H
+
+#include <stddef.h>
+
+#include "common/common.h"
+
+/* One word found: its box in the image given (pixels, x right, y down),
+ * Tesseract's confidence (0 to 100) and its text (UTF-8: patient data;
+ * sl_ocr_words_free wipes it). */
+struct sl_ocr_word {
+    int x, y, w, h;
+    float conf;
+    int angle; /* 0, or 90/270: found in the image turned that way */
+    char *text;
+};
+
+struct sl_ocr_opts {
+    float min_conf; /* words below are not returned (default 0: all) */
+    int scale;      /* 1 to 4: the image is enlarged first, so that small
+                       overlay fonts reach the size OCR reads (0: chosen
+                       from the image's size) */
+    int rotated;    /* also look for text turned 90 degrees either way */
+};
+
+/* A pool of OCR engines (one is made for each thread that asks at the
+ * same time, and kept): thread-safe. lang is Tesseract's language
+ * ("eng"); datapath NULL for the installed tessdata. */
+struct sl_ocr_pool;
+int sl_ocr_pool_new(const char *datapath, const char *lang,
+                    struct sl_ocr_pool **out, struct sl_err *err);
+void sl_ocr_pool_free(struct sl_ocr_pool *p);
+
+/* The words of an 8-bit grayscale image (w x h, stride bytes a row), in
+ * *out (*n of them; the caller frees with sl_ocr_words_free). */
+int sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w,
+                 int h, size_t stride, const struct sl_ocr_opts *opts,
+                 struct sl_ocr_word **out, size_t *n, struct sl_err *err);
+void sl_ocr_words_free(struct sl_ocr_word *words, size_t n);
+
+#endif

@@ -1,0 +1,8 @@
+# OCR of burned-in text (issue 11): src/ocr/ over Tesseract, driven by a
+# small tool on images rendered in the test with ImageMagick.
+check_PROGRAMS += tests/tools/ocr_words
+tests_tools_ocr_words_SOURCES = tests/tools/ocr_words.c
+tests_tools_ocr_words_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
+nodist_EXTRA_tests_tools_ocr_words_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/ocr_words.sh
+EXTRA_DIST += tests/integration/ocr_words.sh
