@@ -2,9 +2,12 @@
  * libtesseract 5): enlarged first so that overlay fonts of 8 to 10 pixels
  * reach the size the engine reads, in sparse-text mode (overlays are not
  * paragraphs), and, when asked, turned a quarter either way for text that
- * runs up or down the side of an image. */
+ * runs up or down the side of an image. The library is opened with dlopen
+ * when the first pool is made (SL_TESSERACT_SONAME, found by configure):
+ * linked, it and what it needs would be loaded by every sluice command. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,46 @@
 #include <tesseract/capi.h>
 
 #include "ocr/ocr.h"
+
+#define TESS_FUNCS(X)                                                         \
+    X(TessBaseAPICreate)                                                      \
+    X(TessBaseAPIInit3)                                                       \
+    X(TessBaseAPIDelete)                                                      \
+    X(TessBaseAPISetVariable)                                                 \
+    X(TessBaseAPISetPageSegMode)                                              \
+    X(TessBaseAPIEnd)                                                         \
+    X(TessBaseAPISetImage)                                                    \
+    X(TessBaseAPISetSourceResolution)                                         \
+    X(TessBaseAPIRecognize)                                                   \
+    X(TessBaseAPIGetIterator)                                                 \
+    X(TessBaseAPIClear)                                                       \
+    X(TessResultIteratorGetPageIterator)                                      \
+    X(TessResultIteratorConfidence)                                           \
+    X(TessResultIteratorGetUTF8Text)                                          \
+    X(TessResultIteratorDelete)                                               \
+    X(TessPageIteratorBoundingBox)                                            \
+    X(TessPageIteratorNext)                                                   \
+    X(TessDeleteText)
+#define TESS_PTR(f) __typeof__(f) *f;
+static struct {
+    int ok;
+    TESS_FUNCS(TESS_PTR)
+} tp;
+static pthread_once_t tess_once = PTHREAD_ONCE_INIT;
+
+static void
+tess_load(void)
+{
+    void *h = dlopen(SL_TESSERACT_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+    if (h == NULL)
+        return;
+#define TESS_SYM(f)                                                           \
+    if ((*(void **)&tp.f = dlsym(h, #f)) == NULL)                             \
+        return;
+    TESS_FUNCS(TESS_SYM)
+    tp.ok = 1;
+}
 
 /* An engine is slow to make (it loads its model): made once per thread
  * that needs one at the same time, then kept in the pool. */
@@ -32,23 +75,23 @@ engine_new(const struct sl_ocr_pool *p, struct engine **out,
 {
     struct engine *e = sl_calloc(1, sizeof(*e));
 
-    e->api = TessBaseAPICreate();
+    e->api = tp.TessBaseAPICreate();
     /* Tesseract prints what it thinks of an image (its resolution
      * estimate, warnings) to stderr: never, since a message could one day
      * quote what it read */
     if (e->api == NULL ||
-        TessBaseAPIInit3(e->api, p->datapath, p->lang) != 0) {
+        tp.TessBaseAPIInit3(e->api, p->datapath, p->lang) != 0) {
         if (e->api)
-            TessBaseAPIDelete(e->api);
+            tp.TessBaseAPIDelete(e->api);
         free(e);
         return SL_ERR(err, SL_ECONFIG,
                       "OCR: cannot load Tesseract's model for \"%s\" "
                       "(Debian: tesseract-ocr-%s)",
                       p->lang, p->lang);
     }
-    TessBaseAPISetVariable(e->api, "debug_file", "/dev/null");
+    tp.TessBaseAPISetVariable(e->api, "debug_file", "/dev/null");
     /* overlays are scattered words, not a page of paragraphs */
-    TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
+    tp.TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
     *out = e;
     return SL_OK;
 }
@@ -58,8 +101,8 @@ engine_free(struct engine *e)
 {
     if (e == NULL)
         return;
-    TessBaseAPIEnd(e->api);
-    TessBaseAPIDelete(e->api);
+    tp.TessBaseAPIEnd(e->api);
+    tp.TessBaseAPIDelete(e->api);
     free(e);
 }
 
@@ -67,10 +110,16 @@ int
 sl_ocr_pool_new(const char *datapath, const char *lang,
                 struct sl_ocr_pool **out, struct sl_err *err)
 {
-    struct sl_ocr_pool *p = sl_calloc(1, sizeof(*p));
+    struct sl_ocr_pool *p;
     struct engine *e = NULL;
     int rc;
 
+    pthread_once(&tess_once, tess_load);
+    if (!tp.ok)
+        return SL_ERR(err, SL_ECONFIG, "OCR: cannot load %s (Debian: "
+                                       "libtesseract5)",
+                      SL_TESSERACT_SONAME);
+    p = sl_calloc(1, sizeof(*p));
     pthread_mutex_init(&p->mu, NULL);
     p->datapath = datapath ? sl_strdup(datapath) : NULL;
     p->lang = sl_strdup(lang ? lang : "eng");
@@ -195,26 +244,26 @@ read_words(TessBaseAPI *api, const struct sl_ocr_opts *o, int q, int k,
     TessResultIterator *ri;
     TessPageIterator *pi;
 
-    if (TessBaseAPIRecognize(api, NULL) != 0)
+    if (tp.TessBaseAPIRecognize(api, NULL) != 0)
         return -1;
-    ri = TessBaseAPIGetIterator(api);
+    ri = tp.TessBaseAPIGetIterator(api);
     if (ri == NULL)
         return 0;
-    pi = TessResultIteratorGetPageIterator(ri);
+    pi = tp.TessResultIteratorGetPageIterator(ri);
     do {
         int l, t, r, b;
-        float conf = TessResultIteratorConfidence(ri, RIL_WORD);
+        float conf = tp.TessResultIteratorConfidence(ri, RIL_WORD);
         char *text;
         struct sl_ocr_word *w;
 
-        if (!TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &t, &r, &b))
+        if (!tp.TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &t, &r, &b))
             continue;
-        text = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+        text = tp.TessResultIteratorGetUTF8Text(ri, RIL_WORD);
         if (text == NULL)
             continue;
         if (conf < o->min_conf || text[strspn(text, " \t\r\n")] == '\0') {
             explicit_bzero(text, strlen(text));
-            TessDeleteText(text);
+            tp.TessDeleteText(text);
             continue;
         }
         if (*n == *cap) {
@@ -228,9 +277,9 @@ read_words(TessBaseAPI *api, const struct sl_ocr_opts *o, int q, int k,
         w->angle = q * 90;
         w->text = sl_strdup(text);
         explicit_bzero(text, strlen(text));
-        TessDeleteText(text);
-    } while (TessPageIteratorNext(pi, RIL_WORD));
-    TessResultIteratorDelete(ri);
+        tp.TessDeleteText(text);
+    } while (tp.TessPageIteratorNext(pi, RIL_WORD));
+    tp.TessResultIteratorDelete(ri);
     return 0;
 }
 
@@ -265,11 +314,11 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
         int tw, th;
         unsigned char *img = prepare(gray, w, h, stride, k, q, &tw, &th);
 
-        TessBaseAPISetImage(e->api, img, tw, th, 1, tw);
-        TessBaseAPISetSourceResolution(e->api, 70 * k);
+        tp.TessBaseAPISetImage(e->api, img, tw, th, 1, tw);
+        tp.TessBaseAPISetSourceResolution(e->api, 70 * k);
         if (read_words(e->api, o, q, k, w * k, h * k, &words, &nw, &cap) != 0)
             rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
-        TessBaseAPIClear(e->api);
+        tp.TessBaseAPIClear(e->api);
         sl_freezero(img, (size_t)tw * (size_t)th);
     }
     pthread_mutex_lock(&p->mu);

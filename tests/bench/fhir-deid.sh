@@ -4,7 +4,9 @@
 # with jansson (tests/tools/fhir_reserialise), run side by side, outputs on
 # tmpfs (/dev/shm) when there is one: the default --jobs (the number of
 # cores), -j 1 (the single-thread comparison) and -j 2, with the -j 1 to
-# -j 2 speed-up; then the default at 10 times the size, with the peak RSS
+# -j 2 speed-up, and `sluice run` of a job doing the same (files to files,
+# with its state store); then the default at 10 times the size, with the
+# peak RSS
 # of both sizes (it must stay flat: streams stay streams).
 # Usage: fhir-deid.sh BUILDDIR [PATIENTS] (default 1000; the issue's
 # measurement is 10000). RUNS=N (default 3): each time is the best of N
@@ -55,6 +57,22 @@ measure() {
     rm -rf "$d/o.$name" "$d/o.$name.quarantine"
 }
 
+# write_job IN: a job doing what `sluice deid` does (basic, NDJSON out)
+write_job() {
+    mkdir -p "$d/job"
+    cat >"$d/job/sluice.xml" <<EOC
+<?xml version="1.0"?>
+<sluice xmlns="urn:sluice:config:1">
+  <keys pseudonym="file:$d/key"/>
+  <state path="state/sluice.db"/>
+  <quarantine path="quarantine"/>
+  <source id="in" type="fhir-files" path="$1"/>
+  <target id="out" type="fhir-files" path="out" format="ndjson"/>
+  <job id="b"><pull from="in"/><deid/><push to="out"/></job>
+</sluice>
+EOC
+}
+
 # run N FULL: N patients; FULL=1 also times -j 1 and -j 2
 run() {
     n=$1 full=$2
@@ -66,6 +84,12 @@ run() {
     while [ "$i" -lt "$runs" ]; do
         measure base "$base_tool" "$in" "$d/o.base"
         measure deid "$sluice" deid --key-file "$d/key" -o "$d/o.deid" "$in"
+        # the same de-identification as a job: files to files, with its
+        # state store and checkpoints (the pipeline issue: at least as fast)
+        write_job "$in"
+        rm -rf "$d/job/state" "$d/job/out" "$d/job/quarantine"
+        measure run "$sluice" -c "$d/job/sluice.xml" -q run b --no-progress
+        rm -rf "$d/job/state" "$d/job/out" "$d/job/quarantine"
         if [ "$full" = 1 ]; then
             measure j1 "$sluice" -j 1 deid --key-file "$d/key" -o "$d/o.j1" "$in"
             measure j2 "$sluice" -j 2 deid --key-file "$d/key" -o "$d/o.j2" "$in"
@@ -77,6 +101,9 @@ run() {
         "baseline $tb s ($(div "$nres" "$tb") res/s, $(cat "$d/m.base") KiB)," \
         "sluice deid $td s ($(div "$nres" "$td") res/s, $(cat "$d/m.deid") KiB):" \
         "speed $(div "$tb" "$td") x the baseline"
+    tr=$(cat "$d/t.run")
+    echo "  sluice run of the same job: $tr s: speed $(div "$tb" "$tr") x" \
+        "the baseline, $(div "$td" "$tr") x sluice deid's"
     if [ "$full" = 1 ]; then
         t1=$(cat "$d/t.j1") t2=$(cat "$d/t.j2")
         echo "  -j 1: $t1 s ($(div "$nres" "$t1") res/s): speed" \
