@@ -521,14 +521,14 @@ sl_fhir_deid_set_reference_base(struct sl_fhir_deid *d, const char *base,
         n <= (size_t)(base[4] == 's' ? 8 : 7) || n > FD_REF_BASE_MAX ||
         strcspn(base, "?#") < n)
         return SL_ERR(err, SL_EUSAGE,
-                      "reference base: wants an absolute http:// or "
+                      "wants an absolute http:// or "
                       "https:// URL of at most %d characters, without a "
                       "query or fragment",
                       FD_REF_BASE_MAX);
     for (i = 0; i < n; i++)
         if ((unsigned char)base[i] <= ' ' || base[i] == '"' || base[i] == 0x7f)
             return SL_ERR(err, SL_EUSAGE,
-                          "reference base: a space, quote or control "
+                          "a space, quote or control "
                           "character at position %zu",
                           i + 1);
     memcpy(d->ref_base, base, n);

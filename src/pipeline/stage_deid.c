@@ -374,6 +374,15 @@ deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
     s->describe = sl_profile_chain_describe(s->chain);
     if ((rc = sl_fhir_deid_new(s->chain, s->keys, &s->fhir, err)) != SL_OK)
         goto out;
+    if ((v = sl_conf_get(a->node, "reference-base")) != NULL &&
+        (rc = sl_fhir_deid_set_reference_base(s->fhir, v, err)) != SL_OK) {
+        if (a->node->line > 0)
+            sl_err_prefix(err, "%s:%d: <deid reference-base>", a->config_path,
+                          a->node->line);
+        else /* sluice deid */
+            sl_err_prefix(err, "--reference-base");
+        goto out;
+    }
     if ((v = sl_conf_get(a->node, "explain")) != NULL)
         s->explain = sl_strdup(v);
     /* without explain, rule counts would only slow the run */

@@ -13,9 +13,10 @@ SHAPES="default transaction collection bulk encounter-only"
 PROFILES="basic longitudinal safe-harbor"
 NCASE=7
 NJOB=7
-plan $((5 * 3 * NCASE + NJOB))
+NBASE=3
+plan $((5 * 3 * NCASE + NJOB + NBASE))
 if ! command -v jq >/dev/null 2>&1 || ! command -v dcmdump >/dev/null 2>&1; then
-    i=0; while [ $i -lt $((5 * 3 * NCASE + NJOB)) ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt $((5 * 3 * NCASE + NJOB + NBASE)) ]; do skip "jq or dcmdump not installed"; i=$((i + 1)); done
     exit 0
 fi
 JQ="${top_srcdir}/tests/integration/shapes.jq"
@@ -138,4 +139,25 @@ jq -r 'select(.resourceType == "ImagingStudy") | .series[] as $s | "\($s.uid) \(
 dicom_lines "$T/job/out/dicom" | awk '{print $4, $2}' | sort -u >"$T/job-dday"
 check "job: ImagingStudy dates = the DICOM StudyDates, series by series" \
     sh -c '[ -s "$1" ] && cmp -s "$1" "$2"' _ "$T/job-day" "$T/job-dday"
+
+# A configured base takes the hospital's place in absolute references and
+# fullUrls; a relative reference stays relative.
+sluice deid --reference-base https://research.example.net/fhir/ --key-file "$T/key" \
+    -o "$T/rb" "$T/in-collection" >/dev/null 2>&1
+rc=$?
+docs "$T/rb/fhir" >"$T/rb.docs"
+jq -n --slurpfile in "$T/in-collection.docs" --slurpfile out "$T/rb.docs" -f "$JQ" >"$T/rb.f"
+F="$T/rb.f"
+abs=$(jq -r '.entry[] | .fullUrl, (.resource | .. | objects | .reference? // empty)' "$T"/rb/fhir/*.json | grep -c '://')
+other=$(jq -r '.entry[] | .fullUrl, (.resource | .. | objects | .reference? // empty)' "$T"/rb/fhir/*.json |
+    grep '://' | grep -cv '^https://research\.example\.net/fhir/[A-Za-z]*/[a-z2-7]*$')
+check "--reference-base: $abs absolute references and fullUrls on the configured base, none on another" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -gt 0 ] && [ "$3" -eq 0 ]' _ "$rc" "$abs" "$other"
+check "--reference-base: the hospital's host gone, all $(get .refs) references resolve" \
+    sh -c '! grep -rqa "$1" "$2" && [ "$3" = 0 ]' _ "$HOSTS" "$T/rb" "$(get .dangling)"
+sed -i 's|<deid profile="longitudinal"/>|<deid profile="longitudinal" reference-base="research.example.net"/>|' "$T/job/sluice.xml"
+(cd "$T/job" && sluice --config sluice.xml check-config >/dev/null 2>"$T/rb.err")
+rc=$?
+check "a <deid reference-base> that is no absolute URL: exit 1, naming the line" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:[0-9]*: <deid reference-base>" "$2"' _ "$rc" "$T/rb.err"
 finish
