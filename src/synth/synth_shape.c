@@ -51,13 +51,16 @@ refs_each(json_t *v, void (*fn)(json_t *ref, long n, const void *ctx),
     size_t i;
 
     if (json_is_array(v)) {
-        json_array_foreach (v, i, x)
+        json_array_foreach(v, i, x)
+        {
             refs_each(x, fn, ctx, n);
+        }
         return;
     }
     if (!json_is_object(v))
         return;
-    json_object_foreach (v, k, x) {
+    json_object_foreach(v, k, x)
+    {
         if (strcmp(k, "reference") == 0 && json_is_string(x))
             fn(v, (*n)++, ctx);
         else
@@ -106,24 +109,26 @@ synth_shape_bundle(json_t *bundle, enum sl_synth_shape shape)
         return;
     case SL_SYNTH_SHAPE_TRANSACTION:
         json_object_set_new(bundle, "type", json_string("transaction"));
-        json_array_foreach (entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
             json_t *res = json_object_get(e, "resource");
-            const char *rt = json_string_value(
-                json_object_get(res, "resourceType"));
+            const char *rt =
+                json_string_value(json_object_get(res, "resourceType"));
             json_object_set_new(
                 e, "fullUrl",
                 json_sprintf("urn:uuid:%s",
                              json_string_value(json_object_get(res, "id"))));
             json_object_del(res, "id");
             /* json_pack steals nothing here: all strings */
-            json_object_set_new(e, "request",
-                                json_pack("{s:s, s:s}", "method", "POST",
-                                          "url", rt));
+            json_object_set_new(
+                e, "request",
+                json_pack("{s:s, s:s}", "method", "POST", "url", rt));
         }
         refs_each(entries, ref_to_urn, NULL, &n);
         return;
     case SL_SYNTH_SHAPE_COLLECTION:
-        json_array_foreach (entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
             json_t *res = json_object_get(e, "resource");
             json_object_set_new(
                 e, "fullUrl",
@@ -135,10 +140,11 @@ synth_shape_bundle(json_t *bundle, enum sl_synth_shape shape)
         refs_each(entries, ref_mixed, NULL, &n);
         return;
     case SL_SYNTH_SHAPE_ENCOUNTER:
-        json_array_foreach (entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
             json_t *res = json_object_get(e, "resource");
-            const char *rt = json_string_value(
-                json_object_get(res, "resourceType"));
+            const char *rt =
+                json_string_value(json_object_get(res, "resourceType"));
             /* subject is optional (0..1) in both: the Encounter is then
              * the only way to the patient */
             if (strcmp(rt, "Observation") == 0 ||
@@ -164,7 +170,8 @@ synth_bulk_add(struct synth_bulk *b, const json_t *bundle, struct sl_err *err)
     const json_t *entries = json_object_get(bundle, "entry"), *e;
     size_t i, k;
 
-    json_array_foreach (entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         const json_t *res = json_object_get(e, "resource");
         const char *rt =
             json_string_value(json_object_get(res, "resourceType"));
@@ -203,8 +210,8 @@ synth_bulk_close(struct synth_bulk *b, struct sl_err *err)
 
     for (k = 0; k < b->n; k++) {
         if (fclose(b->files[k]) != 0 && rc == SL_OK && err != NULL)
-            rc = SL_ERR(err, SL_EIO, "%s.ndjson: write failed: %s",
-                        b->names[k], strerror(errno));
+            rc = SL_ERR(err, SL_EIO, "%s.ndjson: write failed: %s", b->names[k],
+                        strerror(errno));
         free(b->names[k]);
     }
     b->n = 0;
