@@ -5,6 +5,7 @@
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
  *               [--quarantine QDIR] [--explain] [--provenance]
  *               [--reid-map FILE --reid-key-file KEY2] [--follow-symlinks]
+ *               [--reference-base URL]
  *               INPUT...
  *
  * A thin front over the one engine: it builds a job in memory (the files
@@ -186,11 +187,12 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"reid-key-file", required_argument, NULL, 'K'},
         {"provenance", no_argument, NULL, 'P'},
         {"follow-symlinks", no_argument, NULL, 'L'},
+        {"reference-base", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *profile = "basic", *keyfile = NULL, *outdir = NULL;
-    const char *reid_map = NULL, *reid_keyfile = NULL;
+    const char *reid_map = NULL, *reid_keyfile = NULL, *ref_base = NULL;
     struct sl_keys *keys = NULL, *reid_key = NULL;
     struct sl_profile_chain *chain = NULL;
     struct sl_job_spec *spec = NULL;
@@ -216,6 +218,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'K': reid_keyfile = optarg; break;
         case 'P': provenance = 1; break;
         case 'L': follow = 1; break;
+        case 'B': ref_base = optarg; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -295,6 +298,8 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         sl_conf_node_add(&spec->stages[0].node, "provenance", "yes");
     if (reid_map)
         sl_conf_node_add(&spec->stages[0].node, "reid-map", reid_map);
+    if (ref_base)
+        sl_conf_node_add(&spec->stages[0].node, "reference-base", ref_base);
     spec->keys = keys;
     spec->reid_key = reid_key;
     keys = reid_key = NULL; /* the spec owns them */
@@ -340,7 +345,7 @@ const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
     "[--explain] [--provenance] [--reid-map FILE --reid-key-file KEY2] "
-    "[--follow-symlinks] INPUT...",
+    "[--follow-symlinks] [--reference-base URL] INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz; DICOM Part-10 files (and\n"
@@ -402,6 +407,11 @@ const struct cli_cmd cli_cmd_deid = {
     "                           (a loop is walked once); without it a link\n"
     "                           is quarantined by its position and what it\n"
     "                           points to is never read or copied\n"
+    "      --reference-base URL the base absolute FHIR references and\n"
+    "                           Bundle fullUrls get instead of the source\n"
+    "                           server's, whose name is never kept; without\n"
+    "                           it they become relative (Type/pseudonym) and\n"
+    "                           urn:uuid: (fullUrls)\n"
     "\n"
     "Output names never come from input names. Nothing printed comes from\n"
     "the data: a quarantined item is named by its id; its reason file keeps\n"

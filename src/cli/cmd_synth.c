@@ -21,6 +21,7 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "series", required_argument, NULL, 'S' },
         { "instances", required_argument, NULL, 'i' },
         { "no-dicom", no_argument, NULL, 'D' },
+        { "shape", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
     };
     struct sl_synth_opts opts;
@@ -70,6 +71,12 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'D':
             opts.write_dicom = 0;
             break;
+        case 'H':
+            if (sl_synth_shape_parse(optarg, &opts.shape) != SL_OK)
+                return cli_usage_error(self,
+                                       "--shape wants default, transaction, "
+                                       "collection, bulk or encounter-only");
+            break;
         case ':':
             return cli_usage_error(self, "option %s needs a value",
                                    argv[optind - 1]);
@@ -100,7 +107,7 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
 
 const struct cli_cmd cli_cmd_synth = {
     "synth",
-    "--patients N -o DIR [--seed S]",
+    "--patients N -o DIR [--seed S] [--shape SHAPE]",
     "generate synthetic FHIR and DICOM data with fake PHI",
     "Writes realistic test data whose identifiers are fake but shaped like\n"
     "real ones (names, addresses, MRNs, SSNs in the never-issued 9xx area,\n"
@@ -115,13 +122,30 @@ const struct cli_cmd cli_cmd_synth = {
     "      --series N     series per study, 1 to 16 (default 2)\n"
     "      --instances N  instances per series, 1 to 64 (default: 2 or 3)\n"
     "      --no-dicom     write the FHIR bundles only\n"
+    "      --shape SHAPE  how the FHIR side is written, as real exports do:\n"
+    "        default         collection Bundles, fullUrls on\n"
+    "                        https://ehr.example.org/fhir, references Type/id\n"
+    "        transaction     transaction Bundles (as Synthea writes them):\n"
+    "                        urn:uuid: fullUrls, resources without ids,\n"
+    "                        references by urn:uuid:\n"
+    "        collection      collection Bundles with absolute fullUrls on\n"
+    "                        https://ehr.example-hospital.org/fhir,\n"
+    "                        references absolute and Type/id in turn\n"
+    "        bulk            NDJSON, one file per resource type (the FHIR\n"
+    "                        Bulk Data export shape)\n"
+    "        encounter-only  as default, but Observation and DiagnosticReport\n"
+    "                        reach their patient only through the Encounter\n"
+    "      The patients, their values and the DICOM studies are the same in\n"
+    "      every shape.\n"
     "\n"
     "Written:\n"
-    "  DIR/fhir/bundle-NNNNNN.json  one FHIR R4 collection Bundle per\n"
+    "  DIR/fhir/bundle-NNNNNN.json  one FHIR R4 Bundle per\n"
     "      patient: Patient, Encounter, Condition (SNOMED CT), Observations\n"
     "      (LOINC and local lab codes), MedicationRequest (RxNorm),\n"
     "      DiagnosticReport and ImagingStudy, referencing each other as\n"
-    "      Type/id\n"
+    "      Type/id (other forms: see --shape)\n"
+    "  DIR/fhir/TYPE.ndjson         instead, with --shape bulk: every\n"
+    "      patient's resources of TYPE, one a line\n"
     "  DIR/dicom/NNNNNN/S/I.dcm     the patient's study (CT or MR), series\n"
     "      S, instance I: Explicit VR Little Endian, 64x64 16-bit pixels,\n"
     "      PatientID = the MRN, UIDs matching the ImagingStudy\n"

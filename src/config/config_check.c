@@ -141,6 +141,7 @@ check_jobs(struct loader *L)
 {
     const struct sl_config *cfg = L->cfg;
     size_t i, k;
+    const char *rb;
 
     for (i = 0; i < cfg->njobs; i++) {
         const struct sl_job *j = &cfg->jobs[i];
@@ -191,6 +192,15 @@ check_jobs(struct loader *L)
                     config_problem_add(L, n->line,
                                        "<deid> reid-map and reid-key "
                                        "go together");
+                /* the engine checks the rest (length) when the job runs */
+                if ((rb = sl_conf_get(n, "reference-base")) != NULL &&
+                    ((strncmp(rb, "https://", 8) != 0 &&
+                      strncmp(rb, "http://", 7) != 0) ||
+                     strpbrk(rb, "?# \"") != NULL))
+                    config_problem_add(L, n->line,
+                                       "<deid reference-base> wants an "
+                                       "absolute http:// or https:// URL "
+                                       "without query or fragment");
             }
             if (L->cfg->pseudonym_key == NULL &&
                 !config_schema_rejected(L, jl->deid))

@@ -133,6 +133,14 @@ const struct sl_opt sl_opt_table[] = {
     { "deid", NULL, "provenance", SL_OPT_ENUM, "no", 0, NOB, "yes no",
       "`yes`: a FHIR Provenance naming the profile chain and sluice for "
       "the resources delivered, as `sluice deid --provenance`." },
+    { "deid", NULL, "reference-base", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The base URL (`https://research.example.org/fhir`) that absolute "
+      "FHIR references and Bundle `fullUrl`s get in place of the base of "
+      "the server they came from, whose name is never kept. Without it, "
+      "absolute references become relative (`Patient/<pseudonym>`) and "
+      "absolute `fullUrl`s `urn:uuid:` of a UUID made of the resource's "
+      "pseudonymous id. An absolute `http://` or `https://` URL without "
+      "query or fragment." },
     { "deid", NULL, "reid-map", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "An encrypted re-identification map to append original -> pseudonym "
       "pairs to (PatientID, Study/Series/SOP Instance UID, "

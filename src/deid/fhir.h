@@ -59,6 +59,21 @@ int sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
 int sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
                                struct sl_buf *out, struct sl_err *err);
 
+/* sl_fhir_deid_resource_json for an entry a job took out of its Bundle
+ * (full_url: the entry's fullUrl, or NULL), which is delivered without
+ * its fullUrl (issue 10): references to fullUrls ("urn:uuid:...",
+ * "urn:oid:...") become "Type/id" with the de-identified id of the
+ * resource they name, and a resource without id gets one made of its
+ * pseudonymised fullUrl (what follows "urn:uuid:" in the fullUrl the
+ * de-identification of the whole Bundle writes), so that nothing in the
+ * output resolves to nothing. A fullUrl reference that names no entry of
+ * the input, or an entry without id whose fullUrl is no urn:, is
+ * SL_EQUARANTINE. Pass 1 must have learned the entry with its fullUrl
+ * (in a one-entry Bundle, for instance). */
+int sl_fhir_deid_entry_json(struct sl_fhir_deid *d, json_t *resource,
+                            const char *full_url, struct sl_buf *out,
+                            struct sl_err *err);
+
 /* Sets the 32-byte AES-256-GCM key of the `encrypt` method (copied; wiped
  * by sl_fhir_deid_free), overriding the profile's encrypt-key="file:…" or
  * "env:…". Call before pass 2. Encrypted values are "sluice-aes256gcm:"
@@ -66,6 +81,16 @@ int sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
  * tag. SL_EKEY when len is not 32. */
 int sl_fhir_deid_set_encrypt_key(struct sl_fhir_deid *d, const void *key,
                                  size_t len, struct sl_err *err);
+
+/* The base that absolute references ("https://ehr.example.org/fhir/
+ * Patient/123") and absolute Bundle fullUrls get in place of the server's
+ * they came from, whose name is not kept: an absolute http:// or https://
+ * URL without query or fragment (trailing '/' dropped). NULL or "": the
+ * default, references made relative ("Patient/<pseudonym>") and such
+ * fullUrls "urn:uuid:" and a UUID made of the resource's pseudonymous id.
+ * SL_EUSAGE for another base. Call before pass 2. */
+int sl_fhir_deid_set_reference_base(struct sl_fhir_deid *d, const char *base,
+                                    struct sl_err *err);
 
 /* A FHIR Provenance for de-identified resources (the issue's optional
  * Provenance): target is a JSON array of their references ("Type/id" or

@@ -177,6 +177,8 @@ struct fd_map {
     struct fd_chunk *chunks;
 };
 
+#define FD_REF_BASE_MAX 255
+
 struct sl_fhir_deid {
     const struct sl_keys *keys;
     char *chain_desc;
@@ -199,6 +201,9 @@ struct sl_fhir_deid {
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
     int no_counts; /* nobody will ask for --explain: count nothing */
+    /* the base absolute references and fullUrls get instead of the
+     * source server's ("" : references relative, fullUrls urn:uuid:) */
+    char ref_base[FD_REF_BASE_MAX + 1];
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -388,6 +393,27 @@ void fhir_ref_bundle_push(struct call *c, const json_t *bundle);
 void fhir_ref_bundle_pop(struct call *c, size_t mark);
 /* The fullUrl of the entry whose resource is obj, or NULL. */
 const char *fhir_ref_bundle_url(struct call *c, const json_t *obj);
+/* What a pseudonymised reference is: where its base is rewritten. */
+enum fd_ref_kind {
+    FD_RK_REFERENCE, /* Reference.reference, request.url, location */
+    FD_RK_FULLURL    /* Bundle.entry.fullUrl */
+};
+/* t, the reference s already pseudonymised, without the base of the
+ * server it came from (issue 10, section 5): an absolute "[base/]Type/id
+ * [/...]" becomes d->ref_base + "/Type/id[/...]", or without a configured
+ * base "Type/id[/...]" (a fullUrl: "urn:uuid:" and a UUID made of the
+ * pseudonymous id). In a split entry (c->split) a reference to a fullUrl
+ * ("urn:uuid:", "urn:oid:") becomes "Type/newid" of the resource it
+ * names (see fhir_ref_urn_id), or fails the call: it would resolve to
+ * nothing. Other forms are returned as they are. t is consumed (NULL
+ * passes through); the result is a new string (caller frees). */
+char *fhir_ref_rebase(struct call *c, const char *s, char *t,
+                      enum fd_ref_kind kind);
+/* The id a resource without one gets when its Bundle entry, whose fullUrl
+ * is urn ("urn:uuid:..." or "urn:oid:..."), is split out of the Bundle:
+ * what the de-identified fullUrl holds after "urn:uuid:" or "urn:oid:".
+ * NULL for another form. Caller frees. */
+char *fhir_ref_urn_id(const struct sl_fhir_deid *d, const char *urn);
 
 /* ==== pass 2 ============================================================ */
 
@@ -408,6 +434,9 @@ struct call {
         char *url;
     } *urls;
     size_t nurls, capurls, urlnext;
+    /* the resource is an entry taken out of its Bundle: no fullUrl will
+     * be delivered with it (sl_fhir_deid_entry_json) */
+    int split;
     struct sl_fhir_deid *d;
     struct lcount *lc;
     size_t nlc, caplc;

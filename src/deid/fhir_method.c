@@ -401,7 +401,10 @@ fhir_method_pseudonymise(struct call *c, struct res *r, const struct el *e,
         strcmp(c->cpath, "Bundle.entry.request.url") == 0 ||
         strcmp(c->cpath, "Bundle.entry.response.location") == 0) {
         int req = strcmp(c->cpath, "Bundle.entry.request.url") == 0;
-        t = rewrite_ref(c, s, req);
+        t = fhir_ref_rebase(c, s, rewrite_ref(c, s, req),
+                            strcmp(c->cpath, "Bundle.entry.fullUrl") == 0
+                                ? FD_RK_FULLURL
+                                : FD_RK_REFERENCE);
         if (t == NULL)
             return NULL;
         if (req && strchr(s, '?')) {

@@ -397,3 +397,141 @@ fhir_ref_bundle_url(struct call *c, const json_t *obj)
     }
     return NULL;
 }
+
+/* ---- the base of absolute references (issue 10, section 5) ---- */
+
+/* The start of the last "Type/id" pair of s (a resource type of R4, then
+ * an id that is not "_history"), or NULL. */
+static const char *
+last_type_id(const char *s)
+{
+    const char *p, *slash, *last = NULL;
+
+    for (p = s; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+        const char *id = slash + 1;
+        size_t tlen = (size_t)(slash - p), idlen = strcspn(id, "/");
+        char type[64];
+
+        if (tlen == 0 || tlen >= sizeof(type) || idlen == 0 ||
+            (idlen == 8 && memcmp(id, "_history", 8) == 0))
+            continue;
+        memcpy(type, p, tlen);
+        type[tlen] = '\0';
+        if (sl_fhir_type_is_resource(type))
+            last = p;
+    }
+    return last;
+}
+
+char *
+fhir_ref_urn_id(const struct sl_fhir_deid *d, const char *urn)
+{
+    char ps[SL_PSEUDONYM_LEN + 1], uuid[40], uid[SL_UID_MAX + 1];
+
+    /* as the rewrite of the fullUrl itself (fhir_method.c) */
+    if (strncmp(urn, "urn:uuid:", 9) == 0) {
+        sl_keys_pseudonym(d->keys, SL_KD_RESOURCE_ID, urn, strlen(urn), ps);
+        sl_fhir_uuid_from_pseudonym(ps, uuid);
+        return sl_strdup(uuid);
+    }
+    if (strncmp(urn, "urn:oid:", 8) == 0) {
+        sl_keys_uid(d->keys, urn + 8, uid);
+        return sl_strdup(uid);
+    }
+    return NULL;
+}
+
+/* A split entry's reference to a fullUrl: "Type/newid" of what it names. */
+static char *
+split_ref(struct call *c, const char *s, char *t)
+{
+    char ps[SL_PSEUDONYM_LEN + 1];
+    char *k, *id, *res = NULL;
+    const char *slash;
+
+    k = fhir_ref_resolve(c->d, s, NULL);
+    if (k == NULL || (slash = strchr(k, '/')) == NULL) {
+        fhir_call_fail(c, SL_EQUARANTINE,
+                       "%s: names a Bundle entry's fullUrl that no entry "
+                       "of the input has; taken out of its Bundle it would "
+                       "resolve to nothing",
+                       c->path);
+    } else if (strncmp(slash + 1, "urn:", 4) == 0) {
+        /* an entry without id: the id it is given (fhir_write.c) */
+        if ((id = fhir_ref_urn_id(c->d, slash + 1)) != NULL) {
+            res = fhir_join3(k, (size_t)(slash - k) + 1, id, "");
+            free(id);
+        }
+    } else {
+        sl_keys_pseudonym(c->d->keys, SL_KD_RESOURCE_ID, k, strlen(k), ps);
+        res = fhir_join3(k, (size_t)(slash - k) + 1, ps, "");
+    }
+    if (k)
+        sl_freezero(k, strlen(k));
+    free(t);
+    return res;
+}
+
+char *
+fhir_ref_rebase(struct call *c, const char *s, char *t, enum fd_ref_kind kind)
+{
+    const struct sl_fhir_deid *d = c->d;
+    const char *at, *id;
+    char uuid[40], *ps, *res;
+
+    if (t == NULL)
+        return NULL;
+    if (c->split && kind == FD_RK_REFERENCE && strncmp(s, "urn:", 4) == 0)
+        return split_ref(c, s, t);
+    if (t[0] == '#' || strncmp(t, "urn:", 4) == 0 ||
+        (at = last_type_id(t)) == NULL || at == t)
+        return t; /* relative, local or a URN: no server's name in it */
+    if (d->ref_base[0] != '\0') {
+        res = FHIR_JOIN(d->ref_base, "/", at);
+    } else if (kind == FD_RK_FULLURL) {
+        /* a fullUrl must be absolute: a UUID of the pseudonymous id, so
+         * that it is the same wherever the resource is named */
+        id = strchr(at, '/') + 1;
+        ps = sl_strndup(id, strcspn(id, "/"));
+        sl_fhir_uuid_from_pseudonym(ps, uuid);
+        free(ps);
+        res = FHIR_JOIN("urn:uuid:", uuid, "");
+    } else {
+        res = sl_strdup(at);
+    }
+    free(t);
+    return res;
+}
+
+int
+sl_fhir_deid_set_reference_base(struct sl_fhir_deid *d, const char *base,
+                                struct sl_err *err)
+{
+    size_t n, i;
+
+    if (base == NULL || base[0] == '\0') {
+        d->ref_base[0] = '\0';
+        return SL_OK;
+    }
+    n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    if ((strncmp(base, "https://", 8) != 0 &&
+         strncmp(base, "http://", 7) != 0) ||
+        n <= (size_t)(base[4] == 's' ? 8 : 7) || n > FD_REF_BASE_MAX ||
+        strcspn(base, "?#") < n)
+        return SL_ERR(err, SL_EUSAGE,
+                      "wants an absolute http:// or "
+                      "https:// URL of at most %d characters, without a "
+                      "query or fragment",
+                      FD_REF_BASE_MAX);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)base[i] <= ' ' || base[i] == '"' || base[i] == 0x7f)
+            return SL_ERR(err, SL_EUSAGE,
+                          "a space, quote or control "
+                          "character at position %zu",
+                          i + 1);
+    memcpy(d->ref_base, base, n);
+    d->ref_base[n] = '\0';
+    return SL_OK;
+}

@@ -355,10 +355,12 @@ dump_val(struct dump *dp, json_t *v)
 }
 
 /* sl_fhir_deid_resource; with out, the resource is also written there
- * (as json_dumps(resource, JSON_COMPACT)) and scanned on the way. */
+ * (as json_dumps(resource, JSON_COMPACT)) and scanned on the way. split:
+ * an entry taken out of its Bundle, whose fullUrl was full_url (or NULL),
+ * see sl_fhir_deid_entry_json. */
 static int
-deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
-              struct sl_err *err)
+deid_resource(struct sl_fhir_deid *d, json_t *resource, int split,
+              const char *full_url, struct sl_buf *out, struct sl_err *err)
 {
     struct call *c = sl_malloc(sizeof(*c));
     size_t i;
@@ -375,10 +377,33 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
         rc = SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
         goto out;
     }
+    c->split = split;
+    if (full_url) {
+        /* the entry's fullUrl names the resource, as in its Bundle */
+        c->urls = sl_malloc(sizeof(*c->urls));
+        c->urls[0].res = resource;
+        c->urls[0].url = sl_strdup(full_url);
+        c->nurls = c->capurls = 1;
+    }
     if (!fhir_walk_resource(c, NULL, resource, 0) && c->rc == SL_OK)
         fhir_call_fail(c, SL_EQUARANTINE,
                        "%s: the profile removes this resource",
                        fhir_jstr(resource, "resourceType"));
+    if (c->rc == SL_OK && split && full_url &&
+        json_object_get(resource, "id") == NULL) {
+        /* no fullUrl goes with it: it is named by an id made of its
+         * pseudonymised fullUrl, as references to it are (fhir_ref.c) */
+        char *id = fhir_ref_urn_id(d, full_url);
+        if (id == NULL)
+            fhir_call_fail(c, SL_EQUARANTINE,
+                           "%s: no id, and its Bundle entry's fullUrl is "
+                           "not a urn:uuid: or urn:oid:, so taken out of "
+                           "its Bundle nothing could name it",
+                           fhir_jstr(resource, "resourceType"));
+        else
+            json_object_set_new(resource, "id", json_string(id));
+        free(id);
+    }
     if (c->rc == SL_OK && out) {
         struct dump dp = { 0 };
         size_t at = out->len;
@@ -416,6 +441,7 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, struct sl_buf *out,
     if ((rc == SL_OK || rc == SL_EQUARANTINE) && !d->no_counts)
         fhir_call_merge_counts(c);
 out:
+    fhir_ref_bundle_pop(c, 0);
     for (i = 0; i < c->nlc; i++)
         free(c->lc[i].path);
     for (i = 0; i < 64; i++)
@@ -430,12 +456,20 @@ int
 sl_fhir_deid_resource(struct sl_fhir_deid *d, json_t *resource,
                       struct sl_err *err)
 {
-    return deid_resource(d, resource, NULL, err);
+    return deid_resource(d, resource, 0, NULL, NULL, err);
 }
 
 int
 sl_fhir_deid_resource_json(struct sl_fhir_deid *d, json_t *resource,
                            struct sl_buf *out, struct sl_err *err)
 {
-    return deid_resource(d, resource, out, err);
+    return deid_resource(d, resource, 0, NULL, out, err);
+}
+
+int
+sl_fhir_deid_entry_json(struct sl_fhir_deid *d, json_t *resource,
+                        const char *full_url, struct sl_buf *out,
+                        struct sl_err *err)
+{
+    return deid_resource(d, resource, 1, full_url, out, err);
 }

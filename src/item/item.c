@@ -32,6 +32,8 @@ sl_item_free(struct sl_item *it)
     sl_freezero(it->text, it->text_len);
     sl_freezero(it->out_json, it->out_json_len);
     free(it->ref);
+    if (it->full_url)
+        sl_freezero(it->full_url, strlen(it->full_url));
     free(it->path);
     if (it->tmp_path) {
         unlink(it->tmp_path);

@@ -104,6 +104,10 @@ struct sl_item {
                                    or NULL */
     int whole;            /* SL_ITEM_FHIR: a whole document (a Bundle is
                              one item, not split) */
+    int bundle_entry;     /* SL_ITEM_FHIR: an entry of a Bundle a source
+                             split (its references may name fullUrls) */
+    char *full_url;       /* that entry's fullUrl, or NULL (may hold PHI:
+                             never printed) */
     json_t *companion;    /* a document a stage made to go beside the
                              item's output (a Provenance), or NULL */
     const struct sl_provenance_maker *provenance; /* or NULL */

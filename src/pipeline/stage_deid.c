@@ -242,6 +242,20 @@ deid_learn(void *ctx, struct sl_item *it, struct sl_err *err)
             return rc;
         }
     }
+    if (it->full_url != NULL && json_is_object(it->resource) &&
+        json_is_string(json_object_get(it->resource, "resourceType"))) {
+        /* an entry the source took out of its Bundle: learned with its
+         * fullUrl, which references of other entries may name */
+        json_t *b = json_pack("{s:s, s:s, s:[{s:s, s:O}]}", "resourceType",
+                              "Bundle", "type", "collection", "entry",
+                              "fullUrl", it->full_url, "resource",
+                              it->resource); /* "O": not stolen */
+        rc = sl_fhir_deid_learn_at(s->fhir, b, it->rank, err);
+        json_decref(b);
+        if (rc == SL_OK && s->reid)
+            rc = reid_fhir(s, it->resource, err);
+        return rc;
+    }
     return learn_one(s, it->resource, it->rank, err);
 }
 
@@ -256,17 +270,18 @@ make_provenance(void *ctx, const json_t *targets)
 }
 
 /* Appends to targets the reference of a de-identified resource as the
- * output names it ("Type/id", or its urn:uuid fullUrl). */
+ * output names it ("Type/id", or without id its urn:uuid fullUrl; since
+ * absolute fullUrls become urn:uuid: too, the id comes first). */
 static void
 add_target(json_t *targets, const char *fullurl, const json_t *res)
 {
     char *ref;
 
-    if (fullurl && strncmp(fullurl, "urn:uuid:", 9) == 0) {
-        json_array_append_new(targets, json_string(fullurl));
-    } else if ((ref = sl_resource_ref(res)) != NULL) {
+    if ((ref = sl_resource_ref(res)) != NULL) {
         json_array_append_new(targets, json_string(ref));
         free(ref);
+    } else if (fullurl && strncmp(fullurl, "urn:uuid:", 9) == 0) {
+        json_array_append_new(targets, json_string(fullurl));
     }
 }
 
@@ -361,6 +376,15 @@ deid_create(const struct sl_stage_args *a, void **out, struct sl_err *err)
     s->describe = sl_profile_chain_describe(s->chain);
     if ((rc = sl_fhir_deid_new(s->chain, s->keys, &s->fhir, err)) != SL_OK)
         goto out;
+    if ((v = sl_conf_get(a->node, "reference-base")) != NULL &&
+        (rc = sl_fhir_deid_set_reference_base(s->fhir, v, err)) != SL_OK) {
+        if (a->node->line > 0)
+            sl_err_prefix(err, "%s:%d: <deid reference-base>", a->config_path,
+                          a->node->line);
+        else /* sluice deid */
+            sl_err_prefix(err, "--reference-base");
+        goto out;
+    }
     if ((v = sl_conf_get(a->node, "explain")) != NULL)
         s->explain = sl_strdup(v);
     /* without explain, rule counts would only slow the run */
@@ -471,7 +495,10 @@ deid_process(void *ctx, struct sl_item *it, struct sl_err *err)
          * while writing: the targets write these bytes as they are */
         sl_buf_init(&b);
         sl_buf_reserve(&b, 4096); /* most resources: one allocation */
-        rc = sl_fhir_deid_resource_json(s->fhir, it->resource, &b, &e2);
+        rc = it->bundle_entry
+                 ? sl_fhir_deid_entry_json(s->fhir, it->resource,
+                                           it->full_url, &b, &e2)
+                 : sl_fhir_deid_resource_json(s->fhir, it->resource, &b, &e2);
         sl_freezero(it->out_json, it->out_json_len);
         it->out_json = NULL;
         it->out_json_len = 0;

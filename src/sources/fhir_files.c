@@ -417,6 +417,14 @@ fhir_next(void *ctx, struct sl_item **out, struct sl_err *err)
                 res = e;
             }
             *out = resource_item(s, json_incref(res), pos);
+            if (is_bundle && (*out)->kind == SL_ITEM_FHIR) {
+                /* what references by fullUrl name (issue 10): the
+                 * de-identification rewrites them to Type/id */
+                const char *fu =
+                    json_string_value(json_object_get(e, "fullUrl"));
+                (*out)->bundle_entry = 1;
+                (*out)->full_url = fu ? sl_strdup(fu) : NULL;
+            }
             return SL_OK;
         }
     }

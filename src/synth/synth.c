@@ -444,6 +444,7 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
 {
     struct sl_synth_stats st;
     struct synth_patient p;
+    struct synth_bulk bulk;
     char *fhir_dir, *dicom_dir;
     char msg[256];
     long i;
@@ -451,6 +452,7 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
 
     memset(&st, 0, sizeof(st));
     memset(&p, 0, sizeof(p));
+    synth_bulk_init(&bulk, NULL);
     fhir_dir = sl_path_join(dir, "fhir");
     dicom_dir = sl_path_join(dir, "dicom");
     if (opts->patients < 1 || opts->patients > SL_SYNTH_MAX_PATIENTS ||
@@ -461,6 +463,7 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
     }
     if ((rc = sl_mkdir_p(fhir_dir, err)) != SL_OK)
         goto out;
+    bulk.dir = fhir_dir;
     if (opts->write_dicom) {
         if (sl_dicom_init(msg, sizeof(msg)) != 0) {
             rc = SL_ERR(err, SL_EDICOM, "%s", msg);
@@ -477,7 +480,11 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
         synth_rng_seed(&r, opts->seed, (uint64_t)i);
         patient_make(&p, &r, i, opts);
         bundle = synth_fhir_bundle(&p, &r, &nres);
-        rc = bundle_write(fhir_dir, i, bundle, err);
+        synth_shape_bundle(bundle, opts->shape);
+        if (opts->shape == SL_SYNTH_SHAPE_BULK)
+            rc = synth_bulk_add(&bulk, bundle, err);
+        else
+            rc = bundle_write(fhir_dir, i, bundle, err);
         json_decref(bundle);
         if (rc != SL_OK)
             goto out;
@@ -498,8 +505,9 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
             sl_log(SL_LOG_INFO, "synth: %ld of %ld patients written", i,
                    opts->patients);
     }
-    rc = SL_OK;
+    rc = synth_bulk_close(&bulk, err);
 out:
+    synth_bulk_close(&bulk, NULL);
     patient_free(&p);
     if (stats)
         *stats = st;

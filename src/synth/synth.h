@@ -24,7 +24,35 @@
 #define SL_SYNTH_LAB_SYSTEM      "http://hospital.example.org/lab-codes"
 #define SL_SYNTH_PRIVATE_CREATOR "SLUICE SYNTH"
 
+/* How the FHIR side is written (issue 10: the shapes real exports have).
+ * The patients, their values and their DICOM studies are the same in
+ * every shape; only the form of the FHIR documents and references
+ * changes. */
+enum sl_synth_shape {
+    SL_SYNTH_SHAPE_DEFAULT,     /* collection Bundles, fullUrls on
+                                   https://ehr.example.org/fhir, references
+                                   Type/id (the output of old versions) */
+    SL_SYNTH_SHAPE_TRANSACTION, /* transaction Bundles, urn:uuid: fullUrls,
+                                   resources without ids, references by
+                                   urn:uuid: (as Synthea writes) */
+    SL_SYNTH_SHAPE_COLLECTION,  /* collection Bundles, absolute fullUrls on
+                                   SL_SYNTH_HOSPITAL_BASE, references
+                                   absolute and relative in turn */
+    SL_SYNTH_SHAPE_BULK,        /* NDJSON, one file per resource type */
+    SL_SYNTH_SHAPE_ENCOUNTER,   /* Observation and DiagnosticReport reach
+                                   their patient only through Encounter */
+};
+
+/* The hospital FHIR server of the collection shape: its host name must
+ * not survive de-identification. */
+#define SL_SYNTH_HOSPITAL_BASE "https://ehr.example-hospital.org/fhir"
+
+/* The shape called name ("default", "transaction", "collection", "bulk",
+ * "encounter-only"): SL_OK, or SL_EUSAGE for another name. */
+int sl_synth_shape_parse(const char *name, enum sl_synth_shape *out);
+
 struct sl_synth_opts {
+    enum sl_synth_shape shape;
     uint64_t seed;
     long patients;   /* 1..SL_SYNTH_MAX_PATIENTS */
     int series;      /* series per study, 1..16 (default 2) */
@@ -45,7 +73,10 @@ struct sl_synth_stats {
 void sl_synth_opts_init(struct sl_synth_opts *opts);
 
 /* Writes opts->patients patients under dir (created if needed):
- *   dir/fhir/bundle-NNNNNN.json   one FHIR R4 collection Bundle each
+ *   dir/fhir/bundle-NNNNNN.json   one FHIR R4 Bundle each (collection or,
+ *                                 in the transaction shape, transaction)
+ *   dir/fhir/TYPE.ndjson          instead, in the bulk shape: every
+ *                                 patient's resources of TYPE
  *   dir/dicom/NNNNNN/S/I.dcm      study of patient N, series S, instance I
  * File names are numbers, never derived from the fake PHI. One patient is
  * in memory at a time. Fills *stats (may be NULL). */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -102,5 +103,24 @@ json_t *synth_fhir_bundle(const struct synth_patient *p, struct synth_rng *r,
 /* synth_dicom.c: the study of patient p under dicom_dir/NNNNNN/. */
 int synth_dicom_study_write(const char *dicom_dir,
                             const struct synth_patient *p, struct sl_err *err);
+
+/* synth_shape.c: the patient's bundle rewritten in place into shape
+ * (nothing to do for the default and bulk shapes). */
+void synth_shape_bundle(json_t *bundle, enum sl_synth_shape shape);
+
+/* The bulk shape's open files: one per resource type, under dir. */
+#define SYNTH_BULK_MAX 32
+struct synth_bulk {
+    const char *dir; /* borrowed */
+    size_t n;
+    char *names[SYNTH_BULK_MAX];
+    FILE *files[SYNTH_BULK_MAX];
+};
+void synth_bulk_init(struct synth_bulk *b, const char *fhir_dir);
+/* Appends each resource of bundle to its type's file. */
+int synth_bulk_add(struct synth_bulk *b, const json_t *bundle,
+                   struct sl_err *err);
+/* Closes every file; err may be NULL (after another failure). */
+int synth_bulk_close(struct synth_bulk *b, struct sl_err *err);
 
 #endif

@@ -3,7 +3,7 @@
 # that DCMTK's own dcmdump reads, and FHIR and DICOM that agree.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-plan 18
+plan 26
 
 have_jq=0
 command -v jq >/dev/null 2>&1 && have_jq=1
@@ -105,5 +105,41 @@ sluice synth --patients 0 -o "$T/x" >/dev/null 2>&1
 check "--patients 0 is a usage error (exit 1)" [ $? -eq 1 ]
 sluice synth --help >"$T/help" 2>&1
 check "--help describes the options" grep -q -- "--patients" "$T/help"
+
+# --shape: the same patients and studies, written as real exports are
+sluice synth --patients 4 --seed 42 --shape frobnicate -o "$T/s-bad" >/dev/null 2>"$T/s-err"
+check "an unknown --shape is a usage error naming the shapes (exit 1)" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "encounter-only" "$2"' _ $? "$T/s-err"
+for s in default transaction collection bulk encounter-only; do
+    sluice synth --patients 4 --seed 42 --instances 1 --shape $s -o "$T/s-$s" >/dev/null 2>&1
+done
+check "--shape default is the output without --shape, byte for byte" \
+    sh -c 'sluice() { $SLUICE_WRAP "$SLUICE" "$@"; }; sluice synth --patients 4 --seed 42 --instances 1 -o "$1" >/dev/null 2>&1 && diff -r "$1" "$2" >/dev/null' _ "$T/s-none" "$T/s-default"
+same_dicom=1
+for s in transaction collection bulk encounter-only; do
+    diff -r "$T/s-default/dicom" "$T/s-$s/dicom" >/dev/null || same_dicom=0
+done
+check "every shape has the same DICOM studies" [ $same_dicom = 1 ]
+if [ $have_jq = 1 ]; then
+    # the same resources in every shape, ids aside
+    strip='del(.id) | walk(if type == "object" and has("reference") then del(.reference) else . end)'
+    jq -c ".entry[].resource | $strip" "$T"/s-default/fhir/*.json | sort >"$T/s-ref"
+    same=1
+    for s in transaction collection; do
+        jq -c ".entry[].resource | $strip" "$T"/s-$s/fhir/*.json | sort | cmp -s - "$T/s-ref" || same=0
+    done
+    jq -c "$strip" "$T"/s-bulk/fhir/*.ndjson | sort | cmp -s - "$T/s-ref" || same=0
+    check "every shape holds the same resources and values" [ $same = 1 ]
+    check "transaction: transaction Bundles, urn:uuid: fullUrls, no ids, every reference a fullUrl of its Bundle" \
+        sh -c 'for f in "$1"/fhir/*.json; do jq -e "([.entry[].fullUrl] as \$u | .type == \"transaction\" and all(.entry[]; (.fullUrl | startswith(\"urn:uuid:\")) and .resource.id == null and .request.method == \"POST\") and all(.. | objects | .reference? // empty; . as \$r | \$u | index(\$r)))" "$f" >/dev/null || exit 1; done' _ "$T/s-transaction"
+    check "collection: fullUrls on the hospital's base, references absolute and relative" \
+        sh -c 'for f in "$1"/fhir/*.json; do jq -e "[.. | objects | .reference? // empty] as \$r | all(.entry[]; .fullUrl | startswith(\"https://ehr.example-hospital.org/fhir/\")) and any(\$r[]; startswith(\"https://ehr.example-hospital.org/fhir/\")) and any(\$r[]; startswith(\"https:\") | not)" "$f" >/dev/null || exit 1; done' _ "$T/s-collection"
+    check "bulk: one NDJSON file per resource type, each line of its type" \
+        sh -c 'cd "$1/fhir" && [ "$(ls | tr "\n" " ")" = "Condition.ndjson DiagnosticReport.ndjson Encounter.ndjson ImagingStudy.ndjson MedicationRequest.ndjson Observation.ndjson Patient.ndjson " ] && for f in *.ndjson; do [ "$(jq -r .resourceType "$f" | sort -u)" = "${f%.ndjson}" ] || exit 1; done' _ "$T/s-bulk"
+    check "encounter-only: Observation and DiagnosticReport name only their Encounter" \
+        sh -c 'jq -e "[.entry[].resource | select(.resourceType == \"Observation\" or .resourceType == \"DiagnosticReport\")] | length > 0 and all(.[]; .subject == null and (.encounter.reference | startswith(\"Encounter/\")))" "$1"/fhir/*.json >/dev/null' _ "$T/s-encounter-only"
+else
+    for i in 1 2 3 4 5; do skip "--shape checks (jq not installed)"; done
+fi
 
 exit $TAP_FAILED

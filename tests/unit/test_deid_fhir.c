@@ -482,8 +482,17 @@ check_synth(const char *profile)
             struct sl_strv urls = { 0 };
             const json_t *oes = json_object_get(ob, "entry");
             size_t nrefs = 0;
-            for (i = 0; i < json_array_size(oes); i++)
-                sl_strv_push(&urls, str_at(json_array_get(oes, i), "fullUrl"));
+            /* an entry is named by its fullUrl or, the fullUrls being
+             * urn:uuid: now, by the Type/id of its resource */
+            for (i = 0; i < json_array_size(oes); i++) {
+                const json_t *oe = json_array_get(oes, i);
+                char *tid = sl_asprintf("%s/%s",
+                                        str_at(oe, "resource.resourceType"),
+                                        str_at(oe, "resource.id"));
+                sl_strv_push(&urls, str_at(oe, "fullUrl"));
+                sl_strv_push(&urls, tid);
+                free(tid);
+            }
             check_refs(oes, &urls, &nrefs);
             assert_true(nrefs >= json_array_size(oes));
             sl_strv_free(&urls);
@@ -531,9 +540,16 @@ check_synth(const char *profile)
             char *tid = sl_asprintf("%s/%s", type, str_at(ir, "id"));
             sl_keys_pseudonym(k, SL_KD_RESOURCE_ID, tid, strlen(tid), ps);
             assert_string_equal(str_at(or, "id"), ps);
-            t = sl_asprintf("https://ehr.example.org/fhir/%s/%s", type, ps);
-            assert_string_equal(str_at(oe, "fullUrl"), t);
-            free(t);
+            /* the server's name goes (issue 10, section 5): an absolute
+             * fullUrl becomes urn:uuid: of the pseudonymous id */
+            {
+                char uuid[40];
+                sl_fhir_uuid_from_pseudonym(ps, uuid);
+                t = sl_asprintf("urn:uuid:%s", uuid);
+                assert_string_equal(str_at(oe, "fullUrl"), t);
+                assert_null(strstr(all.data, "ehr.example.org"));
+                free(t);
+            }
             free(tid);
             if (str_at(ir, "status"))
                 assert_string_equal(str_at(or, "status"), str_at(ir, "status"));

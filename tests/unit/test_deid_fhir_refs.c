@@ -378,6 +378,106 @@ test_compartment_table(void **state)
     assert_false(sl_fhir_is_context_type("Observation"));
 }
 
+/* A job takes Bundle entries out of their Bundle (issue 10): learned
+ * with their fullUrls, each is de-identified alone with
+ * sl_fhir_deid_entry_json; references to fullUrls must come out as
+ * Type/id of what they name, a resource without id must get one, and the
+ * hospital server's base must go. */
+static void
+test_split_entries(void **state)
+{
+    static const char *const entries[][2] = {
+        { "urn:uuid:0b1e3c52-7d0a-4c1f-9a7e-1d2c3b4a5f60",
+          "{\"resourceType\":\"Patient\",\"birthDate\":\"1970-02-03\","
+          "\"identifier\":[{\"system\":\"urn:x\",\"value\":\"" MRN "\"}]}" },
+        { "https://ehr.example-hospital.org/fhir/Encounter/e1",
+          "{\"resourceType\":\"Encounter\",\"id\":\"e1\",\"status\":"
+          "\"finished\",\"class\":{\"code\":\"AMB\"},\"subject\":"
+          "{\"reference\":\"urn:uuid:0b1e3c52-7d0a-4c1f-9a7e-1d2c3b4a5f60\"}}" },
+        { "urn:uuid:6a1f0f4e-2b9c-4d7e-8f10-3c2b1a0d9e8f",
+          "{\"resourceType\":\"Observation\",\"status\":\"final\","
+          "\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":"
+          "\"urn:uuid:0b1e3c52-7d0a-4c1f-9a7e-1d2c3b4a5f60\"},\"encounter\":"
+          "{\"reference\":\"https://ehr.example-hospital.org/fhir/Encounter/"
+          "e1\"}}" },
+        /* names a fullUrl no entry has */
+        { NULL,
+          "{\"resourceType\":\"Observation\",\"id\":\"o2\",\"status\":"
+          "\"final\",\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":"
+          "\"urn:uuid:99999999-0000-4000-8000-000000000000\"}}" },
+    };
+    struct sl_keys *k = key32();
+    struct sl_profile_chain *chain = NULL;
+    struct sl_fhir_deid *d = NULL;
+    struct sl_err err = { 0 };
+    json_t *res[4], *out[4];
+    char *pat_ref;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sl_profile_chain_load("basic", &chain, &err), SL_OK);
+    assert_int_equal(sl_fhir_deid_new(chain, k, &d, &err), SL_OK);
+    for (i = 0; i < 4; i++) {
+        json_t *b;
+        res[i] = json_loads(entries[i][1], 0, NULL);
+        assert_non_null(res[i]);
+        /* as the job learns an entry: in a one-entry Bundle ("O" keeps) */
+        b = entries[i][0]
+                ? json_pack("{s:s, s:s, s:[{s:s, s:O}]}", "resourceType",
+                            "Bundle", "type", "collection", "entry",
+                            "fullUrl", entries[i][0], "resource", res[i])
+                : json_incref(res[i]);
+        assert_int_equal(sl_fhir_deid_learn_at(d, b, (long)i, &err), SL_OK);
+        json_decref(b);
+    }
+    for (i = 0; i < 4; i++) {
+        struct sl_buf buf;
+        int rc;
+        sl_buf_init(&buf);
+        err.msg[0] = '\0';
+        rc = sl_fhir_deid_entry_json(d, res[i], entries[i][0], &buf, &err);
+        if (i < 3) {
+            if (rc != SL_OK)
+                fail_msg("entry %zu: %s", i, err.msg);
+            out[i] = json_loads(buf.data, 0, NULL);
+            assert_non_null(out[i]);
+            assert_null(strstr(buf.data, "urn:uuid:"));
+            assert_null(strstr(buf.data, "example-hospital"));
+            assert_non_null(json_object_get(out[i], "id"));
+        } else {
+            /* quarantined, the element named, the value not */
+            assert_int_equal(rc, SL_EQUARANTINE);
+            assert_non_null(strstr(err.msg, "Observation.subject"));
+            assert_null(strstr(err.msg, "99999999"));
+        }
+        sl_buf_free(&buf);
+    }
+    /* the Patient had no id: the references name the one it got */
+    pat_ref = sl_asprintf("Patient/%s",
+                          json_string_value(json_object_get(out[0], "id")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(out[1], "subject"), "reference")),
+                        pat_ref);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(out[2], "subject"), "reference")),
+                        pat_ref);
+    free(pat_ref);
+    pat_ref = sl_asprintf("Encounter/%s",
+                          json_string_value(json_object_get(out[1], "id")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(out[2], "encounter"), "reference")),
+                        pat_ref);
+    free(pat_ref);
+    for (i = 0; i < 4; i++) {
+        json_decref(res[i]);
+        if (i < 3)
+            json_decref(out[i]);
+    }
+    sl_fhir_deid_free(d);
+    sl_profile_chain_free(chain);
+    sl_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -389,6 +489,7 @@ main(void)
         cmocka_unit_test(test_collection_one_shift),
         cmocka_unit_test(test_orphans_quarantined),
         cmocka_unit_test(test_tape_and_jansson_agree),
+        cmocka_unit_test(test_split_entries),
     };
 
     snprintf(srcdir, sizeof(srcdir), "%s", top ? top : ".");
