@@ -25,10 +25,13 @@ int sl_fhir_zip3(const char *zip, char *out);
  * out: at least 37 bytes. */
 void sl_fhir_uuid_from_pseudonym(const char *ps, char *out);
 
-/* ---- learned values: a set of normalised strings ------------------------
+/* ---- learned values: a set of normalised strings (fhir_vset.c) ----------
  * Values are trimmed of leading and trailing characters that are not
- * letters or digits and lowercased (ASCII); matches in text start and end
- * at word boundaries, so "Ann" is found in "Ann Lee" but not in "Annual". */
+ * letters or digits, and compared with text in a folded form (Unicode
+ * NFKD, case folding, marks dropped, runs of white space as one space:
+ * "JOSÉ" = "José" = "Jose"); matches in text start and end at word
+ * boundaries, so "Ann" is found in "Ann Lee" but not in "Annual", and
+ * inside runs of Han, Kana, Hangul or Thai at any character. */
 struct sl_fhir_vset {
     uint64_t *slot; /* hashes of the values (see fhir_util.c), 0: empty */
     size_t cap, n;
@@ -36,7 +39,9 @@ struct sl_fhir_vset {
     unsigned char *first; /* bitmap of the first two bytes of values */
     unsigned char *words; /* bitmap of the hashes of their first words */
 };
-/* minlen: at least 2 (the look-up filters on the first two bytes). */
+/* minlen: at least 2 (the look-up filters on the first two folded
+ * bytes), counted in folded bytes; a value in an unspaced script needs
+ * two characters. */
 void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);
 void sl_fhir_vset_free(struct sl_fhir_vset *s);
 /* Finds the first match in text at or after from: returns 1 and sets
@@ -75,7 +80,8 @@ int sl_fhir_rtf_escaped(const char *s);
  * fhir_call.c (the state of one call and rule matching) and fhir_method.c
  * (what the methods make of a value); fhir_write.c writes the result with
  * the leak scan; fhir.c is the Provenance and --explain; fhir_util.c
- * holds the transforms and the learned-value set declared above. */
+ * holds the transforms and fhir_vset.c the learned-value set declared
+ * above. */
 
 enum fd_method {
     FD_KEEP,
