@@ -313,12 +313,20 @@ compile_doc(struct sl_fhir_deid *d, const struct sl_profile_doc *doc, int di,
                 memmove(&d->rules[i], &d->rules[i + 1],
                         (d->nrules - i - 1) * sizeof(r));
                 d->nrules--;
+                /* not a second copy of the last rule for a free after an
+                 * error */
+                memset(&d->rules[d->nrules], 0, sizeof(r));
                 break;
             }
         r.hash = fhir_hash(r.target);
         if (d->nrules + 3 > *cap) {
+            size_t old = *cap;
             *cap = *cap ? *cap * 2 : 64;
             d->rules = sl_realloc(d->rules, *cap * sizeof(r));
+            /* sl_fhir_deid_free clears two slots past the rules, which
+             * are the pseudo rules only once the chain is compiled: a
+             * profile error before that must find them empty */
+            memset(&d->rules[old], 0, (*cap - old) * sizeof(r));
         }
         d->rules[d->nrules++] = r;
     }
