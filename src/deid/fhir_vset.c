@@ -326,8 +326,15 @@ vset_grow(struct sl_fhir_vset *s)
 void
 sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
 {
+    sl_fhir_vset_addn(s, v, strlen(v), minlen);
+}
+
+void
+sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
+                  size_t minlen)
+{
     const unsigned char *t = (const unsigned char *)v;
-    size_t len = strlen(v), a = len, z = 0, i, e, nw = 0, at;
+    size_t a = len, z = 0, i, e, nw = 0, at;
     struct fst f, fw = { 0 };
     int cls, ncls, first_cls = CL_SEP, fw_done = 0;
     unsigned b;
@@ -420,31 +427,31 @@ first2(const unsigned char *t, size_t len, size_t i)
  * letters and digits are taken byte by byte: a mark after one is a
  * cluster of its own, which folds to nothing as it would attached. Two
  * copies, since most words are only skipped. */
-#define WORD_AT(NAME, F_ADD, F_BYTE)                                 \
-    static size_t NAME(const unsigned char *t, size_t len, size_t i, \
-                       struct fst *f, int *last)                     \
-    {                                                                \
-        size_t e, n;                                                 \
-        int c;                                                       \
-        (void)f;                                                     \
-        e = cl_next(t, len, i, &c);                                  \
-        F_ADD(f, t, i, e, c);                                        \
-        *last = c;                                                   \
-        if (c == CL_UNSPACED)                                        \
-            return e;                                                \
-        for (;;) {                                                   \
-            while (e < len && ctab[t[e]] == CL_WORD) {               \
-                F_BYTE(f, lower(t[e]));                              \
-                e++;                                                 \
-            }                                                        \
-            if (e >= len || t[e] < 0x80)                             \
-                return e;                                            \
-            n = cl_slow(t, len, e, &c);                              \
-            if (c != CL_WORD)                                        \
-                return e;                                            \
-            F_ADD(f, t, e, n, c);                                    \
-            e = n;                                                   \
-        }                                                            \
+#define WORD_AT(NAME, F_ADD, F_BYTE)                                        \
+    static inline size_t NAME(const unsigned char *t, size_t len, size_t i, \
+                              struct fst *f, int *last)                     \
+    {                                                                       \
+        size_t e, n;                                                        \
+        int c;                                                              \
+        (void)f;                                                            \
+        e = cl_next(t, len, i, &c);                                         \
+        F_ADD(f, t, i, e, c);                                               \
+        *last = c;                                                          \
+        if (c == CL_UNSPACED)                                               \
+            return e;                                                       \
+        for (;;) {                                                          \
+            while (e < len && ctab[t[e]] == CL_WORD) {                      \
+                F_BYTE(f, lower(t[e]));                                     \
+                e++;                                                        \
+            }                                                               \
+            if (e >= len || t[e] < 0x80)                                    \
+                return e;                                                   \
+            n = cl_slow(t, len, e, &c);                                     \
+            if (c != CL_WORD)                                               \
+                return e;                                                   \
+            F_ADD(f, t, e, n, c);                                           \
+            e = n;                                                          \
+        }                                                                   \
     }
 #define NO_ADD(f, t, i, e, c) ((void)0)
 #define NO_BYTE(f, b)         ((void)0)
