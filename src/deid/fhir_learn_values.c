@@ -3,9 +3,10 @@
  * for: the names, contacts and addresses of every person and
  * organisation the input names (Patient, RelatedPerson, Practitioner,
  * PractitionerRole, Person, Organization, Patient.contact, contained
- * ones), the display of references to them, and identifying extensions
- * (mother's maiden name, birth place, names' parts, and the string values
- * of any extension of a person). A person's name is learned whole and by
+ * ones), the display of references to them, the author of a note
+ * (Annotation.authorString), and identifying extensions (mother's
+ * maiden name, birth place, names' parts, and the string values of any
+ * extension of a person). A person's name is learned whole and by
  * part (family, each given name, each word of HumanName.text), titles and
  * particles left out; an organisation's name whole only ("General" or
  * "Hospital" alone names nobody). */
@@ -69,11 +70,12 @@ static int
 not_a_name(const char *w, size_t n)
 {
     static const char *const stop[] = {
-        "mr",   "mrs",  "ms",  "miss", "mx",  "dr",    "prof", "sir",
-        "md",   "phd",  "rn",  "np",   "jr",  "sr",    "iii",  "esq",
-        "van",  "von",  "der", "den",  "del", "della", "des",  "dos",
-        "das",  "bin",  "ibn", "abu",  "the", "and",   "dds",  "dvm",
-        "mbbs", "frcp", "msc", "bsc",  "lpn", "aprn",  "dnp",  "pharmd",
+        "mr",   "mrs",   "ms",    "miss",   "mx",   "dr",   "prof", "sir",
+        "dame", "rev",   "nurse", "sister", "md",   "phd",  "rn",   "np",
+        "jr",   "sr",    "iii",   "esq",    "van",  "von",  "der",  "den",
+        "del",  "della", "des",   "dos",    "das",  "bin",  "ibn",  "abu",
+        "the",  "and",   "dds",   "dvm",    "mbbs", "frcp", "msc",  "bsc",
+        "lpn",  "aprn",  "dnp",   "pharmd",
     };
     size_t i;
 
@@ -502,6 +504,8 @@ fhir_learn_object(struct fd_lvals *l, const struct sl_jtape *t, size_t obj,
         const char *m = t->n[k].v.s;
         if (m[0] == 'd' && strcmp(m, "display") == 0)
             lv_display(l, t, obj, key);
+        else if (m[0] == 'a' && strcmp(m, "authorString") == 0)
+            lv_name_words(l, sl_jt_str(t, k + 1)); /* a note's author */
         else if (!in_ext &&
                  ((m[0] == 'e' && strcmp(m, "extension") == 0) ||
                   (m[0] == 'm' && strcmp(m, "modifierExtension") == 0)) &&
