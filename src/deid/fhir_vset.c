@@ -334,38 +334,46 @@ sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
                   size_t minlen)
 {
     const unsigned char *t = (const unsigned char *)v;
-    size_t a = len, z = 0, i, e, nw = 0, at;
-    struct fst f, fw = { 0 };
-    int cls, ncls, first_cls = CL_SEP, fw_done = 0;
+    size_t a, i, e = 0, ne, nw = 0, at;
+    struct fst f, fw, last;
+    int cls = CL_SEP, ncls, first_cls;
     unsigned b;
     uint64_t k;
 
-    /* trimmed of what is not part of a word at either end */
-    for (i = 0; i < len; i = e) {
-        e = cl_next(t, len, i, &cls);
-        if (IS_W(cls)) {
-            if (a == len)
-                a = i;
-            z = e;
-        }
+    /* trimmed of what is not part of a word at either end: from the first
+     * word cluster, and the state as it was after the last one */
+    for (a = 0; a < len; a = e) {
+        e = cl_next(t, len, a, &cls);
+        if (IS_W(cls))
+            break;
     }
-    if (a >= z)
+    if (a >= len)
         return;
+    first_cls = cls;
     fst_init(&f);
-    for (i = a; i < z; i = e) {
-        e = cl_next(t, z, i, &cls);
-        if (i == a)
-            first_cls = cls;
+    for (i = a;;) { /* the first word */
         fst_add(&f, t, i, e, cls);
-        nw += IS_W(cls);
+        nw++;
         ncls = CL_SPACE;
-        if (e < z)
-            cl_next(t, z, e, &ncls);
-        if (!fw_done && word_end(cls, ncls)) {
-            fw = f;
-            fw_done = 1;
+        ne = e;
+        if (e < len)
+            ne = cl_next(t, len, e, &ncls);
+        if (word_end(cls, ncls))
+            break;
+        i = e;
+        e = ne;
+        cls = ncls;
+    }
+    fw = last = f;
+    for (i = e; i < len; i = e) {
+        e = cl_next(t, len, i, &cls);
+        fst_add(&f, t, i, e, cls);
+        if (IS_W(cls)) {
+            nw++;
+            last = f;
         }
     }
+    f = last;
     if (f.n < minlen || (first_cls == CL_UNSPACED && nw < 2))
         return; /* one ideograph names too much to be looked for */
     if ((s->n + 1) * 4 > s->cap * 3)
