@@ -345,6 +345,11 @@ void fhir_learn_party(struct fd_lvals *l, const struct sl_jtape *t, size_t o);
  * party: it is inside a person or an organisation. */
 void fhir_learn_object(struct fd_lvals *l, const struct sl_jtape *t, size_t obj,
                        const char *key, int party);
+/* What a Parameters.parameter's value[x] names: a HumanName, an Address,
+ * a ContactPoint, an Identifier, a Reference's display (its resource is
+ * learned as a resource). */
+void fhir_learn_parameter(struct fd_lvals *l, const struct sl_jtape *t,
+                          size_t p);
 
 /* ---- the map (fhir_map.c) ---- */
 

@@ -229,8 +229,7 @@ learn_parameters(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t ps,
         size_t r = sl_jt_get(t, k, "resource");
         if (r && t->n[r].type == SL_JT_OBJECT)
             learn_resource(d, t, r, depth + 1, rank, lc, NULL, NULL);
-        /* values[x] of a parameter: a HumanName, an Identifier... */
-        learn_walk(lc, t, k, NULL, NULL);
+        fhir_learn_parameter(lc, t, k);
         learn_parameters(d, t, sl_jt_get(t, k, "part"), depth + 1, rank, lc);
     }
 }

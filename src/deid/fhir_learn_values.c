@@ -491,6 +491,28 @@ lv_ext(struct fd_lvals *l, const struct sl_jtape *t, size_t x, int party,
 }
 
 void
+fhir_learn_parameter(struct fd_lvals *l, const struct sl_jtape *t, size_t p)
+{
+    size_t k;
+
+    for (k = sl_jt_first(t, p); k; k = sl_jt_next(t, p, k)) {
+        const char *m = t->n[k].v.s;
+        if (strncmp(m, "value", 5) != 0)
+            continue;
+        if (strcmp(m, "valueHumanName") == 0)
+            lv_name(l, t, k + 1);
+        else if (strcmp(m, "valueAddress") == 0)
+            lv_address(l, t, k + 1);
+        else if (strcmp(m, "valueContactPoint") == 0)
+            lv_telecom(l, t, k + 1);
+        else if (strcmp(m, "valueIdentifier") == 0)
+            lv_str(l, sl_jt_str(t, sl_jt_get(t, k + 1, "value")));
+        else if (strcmp(m, "valueReference") == 0)
+            lv_display(l, t, k + 1, NULL);
+    }
+}
+
+void
 fhir_learn_object(struct fd_lvals *l, const struct sl_jtape *t, size_t obj,
                   const char *key, int party)
 {
