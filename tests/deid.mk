@@ -8,6 +8,7 @@ DEID_TESTS = \
 	tests/integration/deid_job.sh \
 	tests/integration/deid_reid.sh \
 	tests/integration/deid_refs.sh \
-	tests/integration/deid_shapes.sh
+	tests/integration/deid_shapes.sh \
+	tests/integration/deid_learn.sh
 TESTS += $(DEID_TESTS)
 EXTRA_DIST += $(DEID_TESTS) tests/integration/shapes.jq

@@ -124,6 +124,13 @@ cond_holds(const struct fd_rule *r, const json_t *v)
     return 1;
 }
 
+/* The types an element rule (SEL_NAME) applies to. */
+static int
+is_text_type(const char *t)
+{
+    return strcmp(t, "string") == 0 || strcmp(t, "markdown") == 0;
+}
+
 /* Scores rule i for the element (-1: it does not apply). */
 static int
 score_rule(const struct call *c, const struct el *e, const json_t *v,
@@ -145,6 +152,12 @@ score_rule(const struct call *c, const struct el *e, const json_t *v,
         if (rel && strcmp(r->target, rel) == 0)
             score = 6;
         break;
+    case SEL_NAME: {
+        const char *seg = strrchr(e->canon, '.');
+        if (seg && strcmp(seg + 1, r->target) == 0 && is_text_type(e->type))
+            score = 3;
+        break;
+    }
     case SEL_TPATH:
         if (c->tpath[0] && strcmp(r->target, c->tpath) == 0 &&
             (r->ctype == NULL || strcmp(r->ctype, e->type) == 0))
@@ -180,7 +193,7 @@ fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
     const char *rel = strchr(c->cpath, '.');
     const char *url =
         strcmp(e->type, "Extension") == 0 ? fhir_jstr(v, "url") : NULL;
-    uint64_t h[5];
+    uint64_t h[6];
     int best = -1, bscore = -1, k, nh = 0;
 
     h[nh++] = c->ph.hc;
@@ -191,6 +204,11 @@ fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
         h[nh++] = c->ph.hrel;
     if (url)
         h[nh++] = fhir_hash(url);
+    if (d->has_name_rules && is_text_type(e->type)) {
+        const char *seg = strrchr(e->canon, '.');
+        if (seg)
+            h[nh++] = fhir_hash(seg + 1);
+    }
     for (k = 0; k < nh; k++) {
         int i;
         for (i = d->bucket[(size_t)h[k] & (d->nbuckets - 1)]; i >= 0;

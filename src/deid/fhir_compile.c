@@ -122,7 +122,7 @@ parse_rule(xmlNode *n, const struct sl_profile_doc *doc, int di, int seq,
 {
     char *m = xattr(n, "method"), *path = xattr(n, "path"),
          *type = xattr(n, "type"), *ext = xattr(n, "extension"),
-         *bound = xattr(n, "bound");
+         *name = xattr(n, "element"), *bound = xattr(n, "bound");
     struct sl_buf canon;
     int line = (int)xmlGetLineNo(n), rc = SL_OK, nsel;
 
@@ -141,15 +141,30 @@ parse_rule(xmlNode *n, const struct sl_profile_doc *doc, int di, int seq,
                     doc->path, line, r->id);
         goto out;
     }
-    nsel = (path != NULL) + (type != NULL) + (ext != NULL);
+    nsel = (path != NULL) + (type != NULL) + (ext != NULL) + (name != NULL);
     if (nsel != 1) {
         rc = SL_ERR(err, SL_ECONFIG,
                     "%s:%d: rule %s: needs exactly one of path, type, "
-                    "extension",
+                    "extension, element",
                     doc->path, line, r->id);
         goto out;
     }
-    if (ext) {
+    if (name) {
+        /* an element name as R4 writes them: a lowercase letter, then
+         * letters and digits */
+        if (name[0] < 'a' || name[0] > 'z' ||
+            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789") != strlen(name)) {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "%s:%d: rule %s: element=\"%s\" is not an element "
+                        "name (description, comment...)",
+                        doc->path, line, r->id, name);
+            goto out;
+        }
+        r->sel = SEL_NAME;
+        r->target = name;
+        name = NULL;
+    } else if (ext) {
         r->sel = SEL_EXT;
         r->target = ext;
         ext = NULL;
@@ -209,6 +224,7 @@ out:
     free(path);
     free(type);
     free(ext);
+    free(name);
     free(bound);
     sl_buf_free(&canon);
     return rc;
@@ -313,12 +329,22 @@ compile_doc(struct sl_fhir_deid *d, const struct sl_profile_doc *doc, int di,
                 memmove(&d->rules[i], &d->rules[i + 1],
                         (d->nrules - i - 1) * sizeof(r));
                 d->nrules--;
+                /* not a second copy of the last rule for a free after an
+                 * error */
+                memset(&d->rules[d->nrules], 0, sizeof(r));
                 break;
             }
         r.hash = fhir_hash(r.target);
+        if (r.sel == SEL_NAME)
+            d->has_name_rules = 1;
         if (d->nrules + 3 > *cap) {
+            size_t old = *cap;
             *cap = *cap ? *cap * 2 : 64;
             d->rules = sl_realloc(d->rules, *cap * sizeof(r));
+            /* sl_fhir_deid_free clears two slots past the rules, which
+             * are the pseudo rules only once the chain is compiled: a
+             * profile error before that must find them empty */
+            memset(&d->rules[old], 0, (*cap - old) * sizeof(r));
         }
         d->rules[d->nrules++] = r;
     }

@@ -25,10 +25,13 @@ int sl_fhir_zip3(const char *zip, char *out);
  * out: at least 37 bytes. */
 void sl_fhir_uuid_from_pseudonym(const char *ps, char *out);
 
-/* ---- learned values: a set of normalised strings ------------------------
+/* ---- learned values: a set of normalised strings (fhir_vset.c) ----------
  * Values are trimmed of leading and trailing characters that are not
- * letters or digits and lowercased (ASCII); matches in text start and end
- * at word boundaries, so "Ann" is found in "Ann Lee" but not in "Annual". */
+ * letters or digits, and compared with text in a folded form (Unicode
+ * NFKD, case folding, marks dropped, runs of white space as one space:
+ * "JOSÉ" = "José" = "Jose"); matches in text start and end at word
+ * boundaries, so "Ann" is found in "Ann Lee" but not in "Annual", and
+ * inside runs of Han, Kana, Hangul or Thai at any character. */
 struct sl_fhir_vset {
     uint64_t *slot; /* hashes of the values (see fhir_util.c), 0: empty */
     size_t cap, n;
@@ -36,8 +39,13 @@ struct sl_fhir_vset {
     unsigned char *first; /* bitmap of the first two bytes of values */
     unsigned char *words; /* bitmap of the hashes of their first words */
 };
-/* minlen: at least 2 (the look-up filters on the first two bytes). */
+/* minlen: at least 2 (the look-up filters on the first two folded
+ * bytes), counted in folded bytes; a value in an unspaced script needs
+ * two characters. */
 void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);
+/* The same for the n bytes at v (no NUL needed). */
+void sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t n,
+                       size_t minlen);
 void sl_fhir_vset_free(struct sl_fhir_vset *s);
 /* Finds the first match in text at or after from: returns 1 and sets
  * *start, *end (byte offsets) or returns 0. */
@@ -81,7 +89,8 @@ int sl_fhir_rtf_escaped(const char *s);
  * fhir_call.c (the state of one call and rule matching) and fhir_method.c
  * (what the methods make of a value); fhir_write.c writes the result with
  * the leak scan; fhir.c is the Provenance and --explain; fhir_util.c
- * holds the transforms and the learned-value set declared above. */
+ * holds the transforms and fhir_vset.c the learned-value set declared
+ * above. */
 
 enum fd_method {
     FD_KEEP,
@@ -102,7 +111,9 @@ enum fd_method {
 /* The names of the methods as profiles write them (fhir_method.c). */
 extern const char *const fhir_method_names[FD_NMETHODS];
 
-enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE };
+/* SEL_NAME: string and markdown elements of a name, in any resource or
+ * data type ("description", "comment") */
+enum fd_sel { SEL_EXT, SEL_PATH, SEL_RPATH, SEL_TPATH, SEL_TYPE, SEL_NAME };
 
 struct fd_count {
     char *path;
@@ -200,10 +211,11 @@ struct sl_fhir_deid {
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
-    int no_counts; /* nobody will ask for --explain: count nothing */
     /* the base absolute references and fullUrls get instead of the
      * source server's ("" : references relative, fullUrls urn:uuid:) */
     char ref_base[FD_REF_BASE_MAX + 1];
+    int no_counts;      /* nobody will ask for --explain: count nothing */
+    int has_name_rules; /* some rule is SEL_NAME */
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -311,6 +323,44 @@ fhir_day_unpack(int32_t v, char out[11])
     }
     out[10] = '\0';
 }
+
+/* ---- the values pass 1 learns (fhir_learn_values.c) ---- */
+
+struct sl_jtape;
+
+/* The values one resource teaches, gathered without the lock and added
+ * to the set under it at the end: pointers into the tape, or into own
+ * (values made of two, wiped and freed with the list). party: the
+ * resource being read is a person or an organisation. */
+struct fd_lvals {
+    struct {
+        const char *s;
+        size_t n;
+    } *v;
+    size_t n, cap;
+    char **own;
+    size_t nown, capown;
+    int party;
+};
+void fhir_lv_add(struct fd_lvals *l, const char *s, size_t n);
+void fhir_lv_free(struct fd_lvals *l);
+/* 1 for the resource types whose names, contacts and addresses are
+ * learned: Patient, RelatedPerson, Practitioner, PractitionerRole,
+ * Person, Organization. */
+int fhir_learn_is_party(const char *type);
+/* The names, aliases, telecom values, addresses and contacts of o. */
+void fhir_learn_party(struct fd_lvals *l, const struct sl_jtape *t, size_t o);
+/* What an object of the tape teaches by itself, whatever resource it is
+ * in: the display of a Reference to a person or an organisation, and its
+ * identifying extensions; key: the member it is the value of, or NULL;
+ * party: it is inside a person or an organisation. */
+void fhir_learn_object(struct fd_lvals *l, const struct sl_jtape *t, size_t obj,
+                       const char *key, int party);
+/* What a Parameters.parameter's value[x] names: a HumanName, an Address,
+ * a ContactPoint, an Identifier, a Reference's display (its resource is
+ * learned as a resource). */
+void fhir_learn_parameter(struct fd_lvals *l, const struct sl_jtape *t,
+                          size_t p);
 
 /* ---- the map (fhir_map.c) ---- */
 

@@ -2,8 +2,9 @@
  * (the identifier their date shift derives from, the latest date of their
  * record), which patient each resource and encounter belongs to (through
  * the Patient compartment, see fhir_ref.c), what every form of reference
- * names (Bundle fullUrls, contained ids, Patient?identifier=), and the values (names, identifiers, contact
- * details) that free text is scrubbed of and the output is scanned for.
+ * names (Bundle fullUrls, contained ids, Patient?identifier=), and the
+ * values (names, identifiers, contact details: fhir_learn_values.c) that
+ * free text is scrubbed of and the output is scanned for.
  * Learning reads a tape (fhir/jtape.h): NDJSON lines are scanned straight
  * into one, other inputs are jansson documents turned into one. */
 #include "config.h"
@@ -22,80 +23,12 @@ tstr(const struct sl_jtape *t, size_t o, const char *key)
     return sl_jt_str(t, sl_jt_get(t, o, key));
 }
 
-/* The values one resource teaches, gathered without the lock and added
- * to the set under it at the end. */
-struct lctx {
-    const char **v;
-    size_t n, cap;
-};
-
+/* Identifier values anywhere, the displays of references to people and
+ * organisations, identifying extensions (fhir_learn_values.c); the
+ * latest full date of the record. key: the member name v is (an element
+ * of) the value of, or NULL. */
 static void
-learn_str(struct lctx *d, const struct sl_jtape *t, size_t v)
-{
-    const char *s = sl_jt_str(t, v);
-    if (s == NULL)
-        return;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 32;
-        d->v = sl_realloc(d->v, d->cap * sizeof(*d->v));
-    }
-    d->v[d->n++] = s;
-}
-
-static void
-learn_each(struct lctx *d, const struct sl_jtape *t, size_t v,
-           void (*fn)(struct lctx *, const struct sl_jtape *, size_t))
-{
-    size_t k;
-    if (v && t->n[v].type == SL_JT_ARRAY)
-        for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
-            fn(d, t, k);
-    else if (v)
-        fn(d, t, v);
-}
-
-static void
-learn_name(struct lctx *d, const struct sl_jtape *t, size_t n)
-{
-    if (t->n[n].type == SL_JT_STRING) { /* Organization.name */
-        learn_str(d, t, n);
-        return;
-    }
-    learn_str(d, t, sl_jt_get(t, n, "family"));
-    learn_str(d, t, sl_jt_get(t, n, "text"));
-    learn_each(d, t, sl_jt_get(t, n, "given"), learn_str);
-}
-
-static void
-learn_telecom(struct lctx *d, const struct sl_jtape *t, size_t v)
-{
-    learn_str(d, t, sl_jt_get(t, v, "value"));
-}
-
-static void
-learn_address(struct lctx *d, const struct sl_jtape *t, size_t a)
-{
-    learn_each(d, t, sl_jt_get(t, a, "line"), learn_str);
-    learn_str(d, t, sl_jt_get(t, a, "city"));
-    learn_str(d, t, sl_jt_get(t, a, "district"));
-    learn_str(d, t, sl_jt_get(t, a, "text"));
-    learn_str(d, t, sl_jt_get(t, a, "postalCode"));
-}
-
-static void
-learn_party(struct lctx *d, const struct sl_jtape *t, size_t o)
-{
-    learn_each(d, t, sl_jt_get(t, o, "name"), learn_name);
-    learn_each(d, t, sl_jt_get(t, o, "alias"), learn_str);
-    learn_each(d, t, sl_jt_get(t, o, "telecom"), learn_telecom);
-    learn_each(d, t, sl_jt_get(t, o, "address"), learn_address);
-    learn_each(d, t, sl_jt_get(t, o, "contact"), learn_party);
-}
-
-/* Identifier values anywhere; the latest full date of the record. key:
- * the member name v is (an element of) the value of, or NULL. */
-static void
-learn_walk(struct lctx *d, const struct sl_jtape *t, size_t v,
+learn_walk(struct fd_lvals *d, const struct sl_jtape *t, size_t v,
            const char *key, char *latest)
 {
     const struct sl_jt_node *nd = &t->n[v];
@@ -105,8 +38,12 @@ learn_walk(struct lctx *d, const struct sl_jtape *t, size_t v,
     if (v == 0)
         return;
     if (nd->type == SL_JT_OBJECT) {
-        if (key && strcmp(key, "identifier") == 0)
-            learn_str(d, t, sl_jt_get(t, v, "value"));
+        if (key && strcmp(key, "identifier") == 0) {
+            const char *s = sl_jt_str(t, sl_jt_get(t, v, "value"));
+            if (s)
+                fhir_lv_add(d, s, strlen(s));
+        }
+        fhir_learn_object(d, t, v, key, d->party);
         for (k = sl_jt_first(t, v); k; k = sl_jt_next(t, v, k))
             learn_walk(d, t, k + 1, t->n[k].v.s, latest);
     } else if (nd->type == SL_JT_ARRAY) {
@@ -258,11 +195,50 @@ learn_idents(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
     }
 }
 
+/* The values res (of type) teaches; its latest full date into latest
+ * (or NULL). */
+static void
+learn_values(struct fd_lvals *lc, const struct sl_jtape *t, size_t res,
+             const char *type, char *latest)
+{
+    int party = lc->party;
+
+    lc->party = fhir_learn_is_party(type);
+    if (lc->party)
+        fhir_learn_party(lc, t, res);
+    learn_walk(lc, t, res, NULL, latest);
+    lc->party = party;
+}
+
+static int learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                          size_t res, int depth, long rank,
+                          struct fd_lvals *lc, const char *full_url,
+                          const char *ck);
+
+/* Parameters.parameter (and its parts, as deep as they go): the
+ * resources they carry are learned as any other. */
+static void
+learn_parameters(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t ps,
+                 int depth, long rank, struct fd_lvals *lc)
+{
+    size_t k;
+
+    if (ps == 0 || t->n[ps].type != SL_JT_ARRAY || depth > 8)
+        return;
+    for (k = sl_jt_first(t, ps); k; k = sl_jt_next(t, ps, k)) {
+        size_t r = sl_jt_get(t, k, "resource");
+        if (r && t->n[r].type == SL_JT_OBJECT)
+            learn_resource(d, t, r, depth + 1, rank, lc, NULL, NULL);
+        fhir_learn_parameter(lc, t, k);
+        learn_parameters(d, t, sl_jt_get(t, k, "part"), depth + 1, rank, lc);
+    }
+}
+
 /* full_url: of the Bundle entry res is in, or NULL; ck: the key of the
  * resource res is contained in, or NULL. */
 static int
 learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
-               int depth, long rank, struct lctx *lc, const char *full_url,
+               int depth, long rank, struct fd_lvals *lc, const char *full_url,
                const char *ck)
 {
     const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
@@ -301,12 +277,12 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
         return SL_OK;
     }
-    if (strcmp(type, "Patient") == 0 || strcmp(type, "RelatedPerson") == 0 ||
-        strcmp(type, "Practitioner") == 0 || strcmp(type, "Person") == 0 ||
-        strcmp(type, "Organization") == 0 ||
-        strcmp(type, "PractitionerRole") == 0)
-        learn_party(lc, t, res);
-    learn_walk(lc, t, res, NULL, latest);
+    if (strcmp(type, "Parameters") == 0) {
+        learn_parameters(d, t, sl_jt_get(t, res, "parameter"), depth, rank,
+                         lc);
+        return SL_OK;
+    }
+    learn_values(lc, t, res, type, latest);
     key = fhir_ref_key(type, id, full_url, ck);
     src.t = t;
     src.node = res;
@@ -362,12 +338,18 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
     pthread_mutex_unlock(&d->learn_lock);
     free(f.hop);
     free(pref);
-    if (key && ck == NULL) {
-        /* contained resources: their ids are local to this one */
+    {
+        /* contained resources: their ids are local to this one; without
+         * a key for it, only their values are learned */
         size_t cs = sl_jt_get(t, res, "contained"), x;
         if (cs && t->n[cs].type == SL_JT_ARRAY)
-            for (x = sl_jt_first(t, cs); x; x = sl_jt_next(t, cs, x))
-                learn_resource(d, t, x, depth + 1, rank, lc, NULL, key);
+            for (x = sl_jt_first(t, cs); x; x = sl_jt_next(t, cs, x)) {
+                const char *xt = tstr(t, x, "resourceType");
+                if (key && ck == NULL)
+                    learn_resource(d, t, x, depth + 1, rank, lc, NULL, key);
+                else if (xt && depth < 8)
+                    learn_values(lc, t, x, xt, NULL);
+            }
     }
     free(key);
     return SL_OK;
@@ -377,7 +359,7 @@ int
 sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
                         long rank, struct sl_err *err)
 {
-    struct lctx lc = { 0 };
+    struct fd_lvals lc = { 0 };
     size_t i;
     int rc;
 
@@ -388,9 +370,9 @@ sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
     rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc, NULL, NULL);
     pthread_mutex_lock(&d->learn_lock);
     for (i = 0; i < lc.n; i++)
-        sl_fhir_vset_add(&d->values, lc.v[i], MIN_LEARNED);
+        sl_fhir_vset_addn(&d->values, lc.v[i].s, lc.v[i].n, MIN_LEARNED);
     pthread_mutex_unlock(&d->learn_lock);
-    free(lc.v);
+    fhir_lv_free(&lc);
     return rc;
 }
 

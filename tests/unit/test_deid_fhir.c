@@ -303,6 +303,73 @@ test_vset(void **state)
     sl_fhir_vset_free(&s);
 }
 
+/* 1 when text holds a learned value, which is then text[*a, *b). */
+static int
+vfind(const struct sl_fhir_vset *s, const char *text, size_t *a, size_t *b)
+{
+    return sl_fhir_vset_find(s, text, strlen(text), 0, a, b);
+}
+
+/* Unicode: values and text are compared normalised and case-folded, and
+ * names in scripts without spaces are found inside words. */
+static void
+test_vset_unicode(void **state)
+{
+    struct sl_fhir_vset s = { 0 };
+    size_t a, b;
+    char *t;
+    (void)state;
+    sl_fhir_vset_add(&s, "JOS\xc3\x89", 3);   /* JOSÉ, NFC */
+    sl_fhir_vset_add(&s, "M\xc3\xbcller", 3); /* Müller */
+    sl_fhir_vset_add(&s, "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e",
+                     3);                     /* 山田太郎 */
+    sl_fhir_vset_add(&s, "\xe7\x8e\x8b", 3); /* 王: one */
+    sl_fhir_vset_add(&s, "\xea\xb9\x80\xeb\xaf\xbc\xec\x88\x98",
+                     3); /* 김민수 */
+    sl_fhir_vset_add(&s, "Mary Ann", 3);
+    /* José in NFC, NFD, upper case and without the accent */
+    assert_true(vfind(&s, "seen with jos\xc3\xa9 today", &a, &b));
+    assert_int_equal(a, 10);
+    assert_int_equal(b, 15);
+    assert_true(vfind(&s, "seen with Jose\xcc\x81 today", &a, &b));
+    assert_int_equal(b, 16); /* the combining accent goes with the name */
+    assert_true(vfind(&s, "JOSE", &a, &b));
+    /* Müller, MÜLLER, Mu + combining diaeresis + ller, full width */
+    assert_true(vfind(&s, "Dr M\xc3\x9cLLER said", &a, &b));
+    assert_true(vfind(&s, "Dr Mu\xcc\x88ller said", &a, &b));
+    assert_true(vfind(&s,
+                      "\xef\xbc\xad\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c\xef\xbd"
+                      "\x85\xef\xbd\x92",
+                      &a, &b));
+    /* still whole words in spaced scripts */
+    assert_false(vfind(&s,
+                       "M\xc3\xbcllerstra\xc3\x9f"
+                       "e 4",
+                       &a, &b));
+    assert_false(vfind(&s, "Josefine", &a, &b));
+    /* white space: any run of it, no-break spaces too */
+    assert_true(vfind(&s, "MARY\xc2\xa0 \n ANN came", &a, &b));
+    assert_int_equal(b, 12);
+    /* Han and Kana without spaces: 患者山田太郎さんは */
+    t = sl_fhir_vset_scrub(&s,
+                           "\xe6\x82\xa3\xe8\x80\x85\xe5\xb1\xb1\xe7\x94\xb0"
+                           "\xe5\xa4\xaa\xe9\x83\x8e\xe3\x81\x95\xe3\x82\x93"
+                           "\xe3\x81\xaf",
+                           "[x]");
+    assert_non_null(t);
+    assert_string_equal(t, "\xe6\x82\xa3\xe8\x80\x85[x]\xe3\x81\x95\xe3\x82"
+                           "\x93\xe3\x81\xaf");
+    free(t);
+    /* a single ideograph is not looked for: 王 is in too many words */
+    assert_false(vfind(&s, "\xe7\x8e\x8b\xe5\x85\x88\xe7\x94\x9f", &a, &b));
+    /* Hangul with a particle attached: 김민수는 */
+    assert_true(
+        vfind(&s, "\xea\xb9\x80\xeb\xaf\xbc\xec\x88\x98\xeb\x8a\x94", &a, &b));
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 9);
+    sl_fhir_vset_free(&s);
+}
+
 static void
 test_uuid(void **state)
 {
@@ -1064,6 +1131,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_zip3),
         cmocka_unit_test(test_vset),
+        cmocka_unit_test(test_vset_unicode),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_leak_quarantined),
