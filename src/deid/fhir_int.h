@@ -458,6 +458,10 @@ enum { ACT_KEEP, ACT_REMOVE };
 /* Counts one use of rule at c->path, for --explain (nothing when rule < 0
  * or nobody will ask). */
 void fhir_call_count(struct call *c, int rule);
+
+/* 1 when the element being judged (c->cpath) is a part of an extension:
+ * an "extension" inside an "extension" or a "modifierExtension". */
+int fhir_call_ext_part(const struct call *c);
 /* Adds the call's counts to the engine's, under its lock. */
 void fhir_call_merge_counts(struct call *c);
 /* c->ph from the paths as they are. */

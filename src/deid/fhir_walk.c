@@ -39,6 +39,12 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     const char *s = json_string_value(v);
 
     m = ri >= 0 ? d->rules[ri].method : deflt;
+    /* an extension may hold anything (a name in a valueString inside a
+     * kept CodeableConcept): it is kept only by a rule that selects it,
+     * never by its parent's default; the parts of a kept complex
+     * extension are the exception */
+    if (ri < 0 && strcmp(e->type, "Extension") == 0 && !fhir_call_ext_part(c))
+        m = FD_REMOVE;
     if (ri < 0 && m == FD_REMOVE)
         ri = R_NORULE(d);
     if (strcmp(e->type, "Resource") == 0 && (m == FD_KEEP || m == FD_DESCEND)) {
@@ -351,6 +357,23 @@ uncached:
     return ok;
 }
 
+/* A modifier extension changes the meaning of what holds it (a
+ * "not done", a negation): removing it would deliver a resource that says
+ * something else. So when the profile does not keep one, the resource is
+ * quarantined instead. Returns 1 when e is no modifier extension. */
+static int
+modifier_gone(struct call *c, const struct el *e)
+{
+    if (strcmp(e->key, "modifierExtension") != 0)
+        return 1;
+    fhir_call_fail(c, SL_EQUARANTINE,
+                   "%s: a modifier extension the profile does not keep "
+                   "(removing it would change the meaning of the resource; "
+                   "an extension rule for its URL may keep it)",
+                   c->path);
+    return 0;
+}
+
 /* Walks the members of obj, whose table path is base. */
 static int
 walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
@@ -409,6 +432,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
                 act = judge(c, r, &e, &item, deflt, in_type);
+                if (act == ACT_REMOVE && !modifier_gone(c, &e)) {
+                    json_decref(item);
+                    return -1;
+                }
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -421,6 +448,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         } else {
             json_t *item = json_incref(v);
             act = judge(c, r, &e, &item, deflt, in_type);
+            if (act == ACT_REMOVE && !modifier_gone(c, &e)) {
+                json_decref(item);
+                return -1;
+            }
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);
