@@ -514,4 +514,14 @@ json_t *fhir_method_dar_masked(void);
 int fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
                        int contained);
 
+/* ---- numbers and digits in the leak scan (fhir_digits.c) ---- */
+
+/* Checks a primitive value v of element e that the profile keeps or
+ * scrubs, in resource r: the digits of r's patient's MRN as a number or
+ * in a string, or an integral decimal of six digits or more that was
+ * learned. Returns 1 and fails the call (quarantine, the path named)
+ * on a hit, else 0. */
+int fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+                     const json_t *v);
+
 #endif

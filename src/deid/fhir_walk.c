@@ -29,9 +29,10 @@ is_content_data(const struct call *c, const struct el *e)
 }
 
 /* Applies the rule (or the inherited default) to one value. *vp may be
- * replaced (the old reference is released). */
+ * replaced (the old reference is released). *used: the method applied. */
 static int
-element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
+element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
+        int *used)
 {
     struct sl_fhir_deid *d = c->d;
     json_t *v = *vp, *nv = NULL;
@@ -47,6 +48,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
         m = FD_REMOVE;
     if (ri < 0 && m == FD_REMOVE)
         ri = R_NORULE(d);
+    *used = m;
     if (strcmp(e->type, "Resource") == 0 && (m == FD_KEEP || m == FD_DESCEND)) {
         fhir_call_count(c, ri);
         return json_is_object(v) &&
@@ -225,7 +227,11 @@ judge(struct call *c, struct res *r, struct el *e, json_t **item, int deflt,
         c->ph.ht = fhir_hash(c->tpath);
     }
     if (shape_ok(e, *item)) {
-        act = element(c, r, e, item, deflt);
+        int m = FD_REMOVE;
+        act = element(c, r, e, item, deflt, &m);
+        if (act == ACT_KEEP && (m == FD_KEEP || m == FD_SCRUB) &&
+            !json_is_object(*item) && fhir_digits_leak(c, r, e, *item))
+            act = ACT_REMOVE; /* the call has failed: quarantined */
     } else {
         fhir_call_count(c, R_UNKNOWN(c->d));
         act = ACT_REMOVE;

@@ -1,0 +1,175 @@
+/* fhir_digits.c - identifiers kept as numbers, or as digits in a string
+ * with separators, caught during the walk (see fhir_int.h). The writer's
+ * leak scan (fhir_write.c) reads strings at word boundaries and integers
+ * of six digits or more against every value learned from the input; what
+ * it cannot see is checked here, on each value the profile keeps or
+ * scrubs:
+ *
+ * - the patient's own MRN (the identifier its date shift derives from),
+ *   from DIGITS_MRN_MIN digits: as a number (valueInteger 4471,
+ *   valueDecimal 12345678.0), or as digits in a string however they are
+ *   split or run into letters ("12-345-678", "1234 5678", "MRN12345678").
+ *   Only the resource's own patient is looked for: short numbers of
+ *   other patients would match counts and measurements of everyone.
+ * - a decimal without a fraction (12345678.0) of six digits or more
+ *   against every learned value, as the writer does for integers.
+ *
+ * A hit quarantines the resource with the element's path, never the
+ * value. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "deid/fhir_int.h"
+
+/* The patient's MRN is looked for in numbers and digit groups from this
+ * many digits: a three-digit one would match a blood pressure. */
+#define DIGITS_MRN_MIN 4
+/* As fhir_write.c's LEAK_INT_DIGITS: integral decimals against every
+ * learned value from this many digits. */
+#define DIGITS_ALL_MIN 6
+#define DIGITS_MAX     40
+/* Between two digits, one of these continues a group of digits. */
+#define DIGIT_SEPS " -./"
+
+static int
+is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* The digits of s, in order, into out (cap bytes, NUL-terminated);
+ * their number, or 0 when there are none or too many. */
+static size_t
+only_digits(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if (!is_digit(*s))
+            continue;
+        if (n + 1 >= cap)
+            return 0;
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* The digits of a JSON number as a reader of the output sees them: an
+ * integer, or a real without a fraction (its sign dropped); 0 for any
+ * other value. */
+static size_t
+number_digits(const json_t *v, char *out, size_t cap)
+{
+    char tmp[64];
+
+    if (json_is_integer(v)) {
+        json_int_t x = json_integer_value(v);
+        unsigned long long u =
+            x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+        snprintf(tmp, sizeof(tmp), "%llu", u);
+    } else if (json_is_real(v)) {
+        double x = fabs(json_real_value(v));
+        if (!(x < 1e15) || x != floor(x))
+            return 0;
+        snprintf(tmp, sizeof(tmp), "%.0f", x);
+    } else
+        return 0;
+    return only_digits(tmp, out, cap);
+}
+
+/* 1 when s (n bytes) holds want (wn digits) as a run of consecutive digit
+ * chunks: chunks are the runs of digits of a group, whose runs are joined
+ * by one character of DIGIT_SEPS ("12-345-678 12" is the chunks 12, 345,
+ * 678 and 12). Letters and other characters end a group. */
+static int
+has_digit_group(const char *s, size_t n, const char *want, size_t wn)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t cs[16], cl[16], nc = 0, j, k;
+        if (!is_digit(s[i])) {
+            i++;
+            continue;
+        }
+        /* one group: its chunks (at most 16 looked at) */
+        for (j = i; j < n;) {
+            size_t st = j;
+            while (j < n && is_digit(s[j]))
+                j++;
+            if (nc < 16) {
+                cs[nc] = st;
+                cl[nc] = j - st;
+                nc++;
+            }
+            if (j + 1 < n && strchr(DIGIT_SEPS, s[j]) && s[j] != '\0' &&
+                is_digit(s[j + 1]))
+                j++;
+            else
+                break;
+        }
+        for (k = 0; k < nc; k++) {
+            size_t pos = 0, m;
+            for (m = k; m < nc && pos + cl[m] <= wn; m++) {
+                if (memcmp(want + pos, s + cs[m], cl[m]) != 0)
+                    break;
+                pos += cl[m];
+                if (pos == wn)
+                    return 1;
+            }
+        }
+        i = j;
+    }
+    return 0;
+}
+
+int
+fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+                 const json_t *v)
+{
+    char mrn[DIGITS_MAX], num[DIGITS_MAX];
+    size_t mn = 0, nn;
+
+    if (r && r->pat && r->pat->mrn)
+        mn = only_digits(r->pat->mrn, mrn, sizeof(mrn));
+    if (mn < DIGITS_MRN_MIN)
+        mn = 0;
+    if (json_is_number(v)) {
+        nn = number_digits(v, num, sizeof(num));
+        if (nn == 0)
+            return 0;
+        if (mn && nn == mn && memcmp(num, mrn, mn) == 0)
+            goto patient;
+        if (json_is_real(v) && nn >= DIGITS_ALL_MIN) {
+            size_t a, b;
+            if (sl_fhir_vset_find(&c->d->values, num, nn, 0, &a, &b)) {
+                fhir_call_fail(c, SL_EQUARANTINE,
+                               "leak scan: a value learned from the input (a "
+                               "name, identifier, contact or address) "
+                               "remains at %s",
+                               c->path);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    /* strings: not a narrative or attachment content (read by the
+     * writer's scan), nor a code or an id (tokens of code systems and of
+     * the resource, whose digits are not the patient's) */
+    if (mn == 0 || !json_is_string(v) || strcmp(e->type, "xhtml") == 0 ||
+        strcmp(e->type, "base64Binary") == 0 || strcmp(e->type, "code") == 0 ||
+        strcmp(e->type, "id") == 0)
+        return 0;
+    if (!has_digit_group(json_string_value(v), json_string_length(v), mrn, mn))
+        return 0;
+patient:
+    fhir_call_fail(c, SL_EQUARANTINE,
+                   "leak scan: the patient's identifier remains at %s, "
+                   "as digits (a number, or digits in a string)",
+                   c->path);
+    return 1;
+}
