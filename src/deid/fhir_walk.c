@@ -59,7 +59,9 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
     }
     if (m != FD_KEEP || ri >= 0)
         fhir_call_count(c, ri);
-    switch (m) {
+    /* a complex element to scrub (an extension a site names) is kept, and
+     * the strings inside it without a rule of their own are scrubbed */
+    switch (m == FD_SCRUB && json_is_object(v) ? FD_KEEP : m) {
     case FD_KEEP:
     case FD_DESCEND:
         if (json_is_object(v)) {
@@ -165,6 +167,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
             nv = fhir_method_encrypt(c, s);
         break;
     case FD_SCRUB:
+        if (s == NULL && ri < 0) /* a number inside what is scrubbed */
+            return ACT_KEEP;
         if (s && is_content_data(c, e)) {
             nv = fhir_method_scrub_data(c, e, s);
         } else if (s && strcmp(e->type, "xhtml") == 0) {
