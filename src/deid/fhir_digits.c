@@ -67,10 +67,22 @@ number_digits(const json_t *v, char *out, size_t cap)
     char tmp[64];
 
     if (json_is_integer(v)) {
+        /* by hand: most kept values are integers, and printf is slow */
         json_int_t x = json_integer_value(v);
         unsigned long long u =
             x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
-        snprintf(tmp, sizeof(tmp), "%llu", u);
+        char *p = tmp + sizeof(tmp) - 1;
+        size_t n;
+        *p = '\0';
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        n = (size_t)(tmp + sizeof(tmp) - 1 - p);
+        if (n + 1 > cap)
+            return 0;
+        memcpy(out, p, n + 1);
+        return n;
     } else if (json_is_real(v)) {
         double x = fabs(json_real_value(v));
         if (!(x < 1e15) || x != floor(x))
@@ -138,6 +150,8 @@ fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
         mn = only_digits(r->pat->mrn, mrn, sizeof(mrn));
     if (mn < DIGITS_MRN_MIN)
         mn = 0;
+    if (mn == 0 && !json_is_real(v))
+        return 0;
     if (json_is_number(v)) {
         nn = number_digits(v, num, sizeof(num));
         if (nn == 0)
