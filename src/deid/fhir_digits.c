@@ -94,47 +94,32 @@ number_digits(const json_t *v, char *out, size_t cap)
 }
 
 /* 1 when s (n bytes) holds want (wn digits) as a run of consecutive digit
- * chunks: chunks are the runs of digits of a group, whose runs are joined
- * by one character of DIGIT_SEPS ("12-345-678 12" is the chunks 12, 345,
- * 678 and 12). Letters and other characters end a group. */
+ * chunks: a chunk is a run of digits, and chunks are joined by one
+ * character of DIGIT_SEPS ("12-345-678 12" is the chunks 12, 345, 678 and
+ * 12: 12345678 is found, as 34567 is not). Letters and other characters
+ * join nothing. */
 static int
 has_digit_group(const char *s, size_t n, const char *want, size_t wn)
 {
-    size_t i = 0;
+    size_t i, j, g;
 
-    while (i < n) {
-        size_t cs[16], cl[16], nc = 0, j, k;
-        if (!is_digit(s[i])) {
-            i++;
-            continue;
-        }
-        /* one group: its chunks (at most 16 looked at) */
-        for (j = i; j < n;) {
-            size_t st = j;
-            while (j < n && is_digit(s[j]))
+    for (i = 0; i < n; i++) {
+        if (!is_digit(s[i]) || (i > 0 && is_digit(s[i - 1])))
+            continue; /* not the start of a chunk */
+        for (j = i, g = 0; g < wn && j < n;) {
+            if (is_digit(s[j])) {
+                if (s[j] != want[g])
+                    break;
+                g++;
                 j++;
-            if (nc < 16) {
-                cs[nc] = st;
-                cl[nc] = j - st;
-                nc++;
-            }
-            if (j + 1 < n && strchr(DIGIT_SEPS, s[j]) && s[j] != '\0' &&
-                is_digit(s[j + 1]))
+            } else if (j > i && s[j] != '\0' && strchr(DIGIT_SEPS, s[j]) &&
+                       j + 1 < n && is_digit(s[j + 1]))
                 j++;
             else
                 break;
         }
-        for (k = 0; k < nc; k++) {
-            size_t pos = 0, m;
-            for (m = k; m < nc && pos + cl[m] <= wn; m++) {
-                if (memcmp(want + pos, s + cs[m], cl[m]) != 0)
-                    break;
-                pos += cl[m];
-                if (pos == wn)
-                    return 1;
-            }
-        }
-        i = j;
+        if (g == wn && (j >= n || !is_digit(s[j])))
+            return 1;
     }
     return 0;
 }
