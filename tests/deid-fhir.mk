@@ -15,6 +15,15 @@ EXTRA_DIST += tests/integration/deid_fhir_server.sh \
 	tests/fhir-server/package.json tests/fhir-server/package-lock.json \
 	tests/fhir-server/server.mjs
 
+# the R4 type table is its generator's output and holds only R4
+TESTS += tests/integration/fhir_type_table.sh
+EXTRA_DIST += tests/integration/fhir_type_table.sh
+
+# what the profile does not know (unknown extensions, elements not in R4,
+# modifier extensions) under the three built-in profiles, with --explain
+TESTS += tests/integration/deid_unknown.sh
+EXTRA_DIST += tests/integration/deid_unknown.sh
+
 # the engine's fuzz target, built as tests/fuzz.mk builds the others (the
 # plain driver, or libFuzzer with --enable-fuzzing: make fuzz
 # FUZZ_RUN=deid_fhir); its seeds replayed in make check

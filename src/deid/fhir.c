@@ -12,7 +12,10 @@
  * (later document of the chain, later in the document) wins. With no rule,
  * the element inherits its parent's default: "keep" keeps what has no rule
  * below it, "descend" removes it. A resource starts as "descend". Elements
- * that FHIR R4 does not define are always removed (an allow-list).
+ * that FHIR R4 does not define are always removed (an allow-list). An
+ * extension never inherits "keep" (only the parts of a complex extension
+ * do), and a modifier extension that does not stay quarantines the
+ * resource (fhir_walk.c).
  *
  * The engine is in several files, listed in fhir_int.h; this one holds
  * the Provenance and --explain. */

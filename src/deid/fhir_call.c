@@ -131,6 +131,21 @@ is_text_type(const char *t)
     return strcmp(t, "string") == 0 || strcmp(t, "markdown") == 0;
 }
 
+int
+fhir_call_ext_part(const struct call *c)
+{
+    const char *end = strrchr(c->cpath, '.'), *start;
+    size_t n;
+
+    if (end == NULL || strcmp(end, ".extension") != 0)
+        return 0;
+    for (start = end; start > c->cpath && start[-1] != '.'; start--)
+        ;
+    n = (size_t)(end - start);
+    return (n == 9 && memcmp(start, "extension", 9) == 0) ||
+           (n == 17 && memcmp(start, "modifierExtension", 17) == 0);
+}
+
 /* Scores rule i for the element (-1: it does not apply). */
 static int
 score_rule(const struct call *c, const struct el *e, const json_t *v,
@@ -167,8 +182,10 @@ score_rule(const struct call *c, const struct el *e, const json_t *v,
         if (strcmp(r->target, e->type) == 0)
             score = 2;
         /* the parts of a complex extension (relative URLs) follow the
-         * rule of the extension they are in */
-        if (score >= 0 && strcmp(e->type, "Extension") == 0) {
+         * rule of the extension they are in; a relative URL anywhere
+         * else names nothing and is judged as any extension */
+        if (score >= 0 && strcmp(e->type, "Extension") == 0 &&
+            fhir_call_ext_part(c)) {
             const char *u = fhir_jstr(v, "url");
             if (u && !strchr(u, ':'))
                 score = -1;

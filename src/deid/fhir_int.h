@@ -543,6 +543,10 @@ enum { ACT_KEEP, ACT_REMOVE };
 /* Counts one use of rule at c->path, for --explain (nothing when rule < 0
  * or nobody will ask). */
 void fhir_call_count(struct call *c, int rule);
+
+/* 1 when the element being judged (c->cpath) is a part of an extension:
+ * an "extension" inside an "extension" or a "modifierExtension". */
+int fhir_call_ext_part(const struct call *c);
 /* Adds the call's counts to the engine's, under its lock. */
 void fhir_call_merge_counts(struct call *c);
 /* c->ph from the paths as they are. */
@@ -594,5 +598,15 @@ json_t *fhir_method_dar_masked(void);
  * Returns 1 when it stays, 0 when it must go. */
 int fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
                        int contained);
+
+/* ---- numbers and digits in the leak scan (fhir_digits.c) ---- */
+
+/* Checks a primitive value v of element e that the profile keeps or
+ * scrubs, in resource r: the digits of r's patient's MRN as a number or
+ * in a string, or an integral decimal of six digits or more that was
+ * learned. Returns 1 and fails the call (quarantine, the path named)
+ * on a hit, else 0. */
+int fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+                     const json_t *v);
 
 #endif

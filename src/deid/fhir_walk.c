@@ -29,9 +29,10 @@ is_content_data(const struct call *c, const struct el *e)
 }
 
 /* Applies the rule (or the inherited default) to one value. *vp may be
- * replaced (the old reference is released). */
+ * replaced (the old reference is released). *used: the method applied. */
 static int
-element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
+element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
+        int *used)
 {
     struct sl_fhir_deid *d = c->d;
     json_t *v = *vp, *nv = NULL;
@@ -39,8 +40,15 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     const char *s = json_string_value(v);
 
     m = ri >= 0 ? d->rules[ri].method : deflt;
+    /* an extension may hold anything (a name in a valueString inside a
+     * kept CodeableConcept): it is kept only by a rule that selects it,
+     * never by its parent's default; the parts of a kept complex
+     * extension are the exception */
+    if (ri < 0 && strcmp(e->type, "Extension") == 0 && !fhir_call_ext_part(c))
+        m = FD_REMOVE;
     if (ri < 0 && m == FD_REMOVE)
         ri = R_NORULE(d);
+    *used = m;
     if (strcmp(e->type, "Resource") == 0 && (m == FD_KEEP || m == FD_DESCEND)) {
         fhir_call_count(c, ri);
         return json_is_object(v) &&
@@ -51,7 +59,9 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
     }
     if (m != FD_KEEP || ri >= 0)
         fhir_call_count(c, ri);
-    switch (m) {
+    /* a complex element to scrub (an extension a site names) is kept, and
+     * the strings inside it without a rule of their own are scrubbed */
+    switch (m == FD_SCRUB && json_is_object(v) ? FD_KEEP : m) {
     case FD_KEEP:
     case FD_DESCEND:
         if (json_is_object(v)) {
@@ -157,6 +167,8 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt)
             nv = fhir_method_encrypt(c, s);
         break;
     case FD_SCRUB:
+        if (s == NULL && ri < 0) /* a number inside what is scrubbed */
+            return ACT_KEEP;
         if (s && is_content_data(c, e)) {
             nv = fhir_method_scrub_data(c, e, s);
         } else if (s && strcmp(e->type, "xhtml") == 0) {
@@ -219,7 +231,11 @@ judge(struct call *c, struct res *r, struct el *e, json_t **item, int deflt,
         c->ph.ht = fhir_hash(c->tpath);
     }
     if (shape_ok(e, *item)) {
-        act = element(c, r, e, item, deflt);
+        int m = FD_REMOVE;
+        act = element(c, r, e, item, deflt, &m);
+        if (act == ACT_KEEP && (m == FD_KEEP || m == FD_SCRUB) &&
+            !json_is_object(*item) && fhir_digits_leak(c, r, e, *item))
+            act = ACT_REMOVE; /* the call has failed: quarantined */
     } else {
         fhir_call_count(c, R_UNKNOWN(c->d));
         act = ACT_REMOVE;
@@ -351,6 +367,23 @@ uncached:
     return ok;
 }
 
+/* A modifier extension changes the meaning of what holds it (a
+ * "not done", a negation): removing it would deliver a resource that says
+ * something else. So when the profile does not keep one, the resource is
+ * quarantined instead. Returns 1 when e is no modifier extension. */
+static int
+modifier_gone(struct call *c, const struct el *e)
+{
+    if (strcmp(e->key, "modifierExtension") != 0)
+        return 1;
+    fhir_call_fail(c, SL_EQUARANTINE,
+                   "%s: a modifier extension the profile does not keep "
+                   "(removing it would change the meaning of the resource; "
+                   "an extension rule for its URL may keep it)",
+                   c->path);
+    return 0;
+}
+
 /* Walks the members of obj, whose table path is base. */
 static int
 walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
@@ -409,6 +442,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
             for (i = 0; i < json_array_size(v);) {
                 json_t *item = json_incref(json_array_get(v, i));
                 act = judge(c, r, &e, &item, deflt, in_type);
+                if (act == ACT_REMOVE && !modifier_gone(c, &e)) {
+                    json_decref(item);
+                    return -1;
+                }
                 if (act == ACT_REMOVE) {
                     json_array_remove(v, i);
                     json_decref(item);
@@ -421,6 +458,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         } else {
             json_t *item = json_incref(v);
             act = judge(c, r, &e, &item, deflt, in_type);
+            if (act == ACT_REMOVE && !modifier_gone(c, &e)) {
+                json_decref(item);
+                return -1;
+            }
             if (act == ACT_KEEP && item != v)
                 json_object_set(obj, key, item);
             json_decref(item);

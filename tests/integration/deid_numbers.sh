@@ -2,9 +2,14 @@
 # A patient's MRN kept as a number (an extension's or an Observation's
 # valueInteger) is caught by the leak scan, as the same digits in a string
 # are scrubbed; other numbers survive (issue 10, section 5: numbers).
+# Then what the word-boundary scan of learned values cannot see: the
+# patient's own MRN of fewer than six digits as a number, an MRN as a
+# decimal (12345678.0), its digits split by separators or run into
+# letters in a string; while the same short number in another patient's
+# resource, and digits that are not the MRN, survive.
 # The input is synthetic, made here.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 5
+plan 12
 sluice keygen -o "$T/key"
 mkdir -p "$T/in"
 cat >"$T/in/a.ndjson" <<'EOJ'
@@ -25,4 +30,33 @@ check "other numbers survive (1234567 and 42)" \
     sh -c "grep -q '\"valueInteger\":1234567' '$T'/out/fhir/*.ndjson && grep -q '\"valueInteger\":42' '$T'/out/fhir/*.ndjson"
 check "the same digits in a string are scrubbed, the text kept" \
     grep -q '"valueString":"chart \[redacted\] reviewed"' "$T"/out/fhir/000001.ndjson
+
+mkdir -p "$T/in2"
+cat >"$T/in2/a.ndjson" <<'EOJ'
+{"resourceType":"Patient","id":"p1","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"http://hospital/mrn","value":"4471"}],"name":[{"family":"Zyxwq","given":["Anna"]}]}
+{"resourceType":"Patient","id":"p2","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"http://hospital/mrn","value":"12345678"}],"name":[{"family":"Qwvzy","given":["Bo"]}]}
+{"resourceType":"Observation","id":"short","status":"final","code":{"text":"a"},"subject":{"reference":"Patient/p1"},"valueInteger":4471}
+{"resourceType":"Observation","id":"other","status":"final","code":{"text":"b"},"subject":{"reference":"Patient/p2"},"valueInteger":4471}
+{"resourceType":"Observation","id":"decimal","status":"final","code":{"text":"c"},"subject":{"reference":"Patient/p2"},"valueQuantity":{"value":12345678.0}}
+{"resourceType":"Observation","id":"dashes","status":"final","code":{"text":"d"},"subject":{"reference":"Patient/p2"},"valueString":"chart 12-345-678 reviewed"}
+{"resourceType":"Observation","id":"glued","status":"final","code":{"text":"e"},"subject":{"reference":"Patient/p2"},"valueString":"see MRN12345678"}
+{"resourceType":"Observation","id":"spaced","status":"final","code":{"text":"f"},"subject":{"reference":"Patient/p2"},"valueString":"1234 5678 and 12 tablets"}
+{"resourceType":"Observation","id":"dose","status":"final","code":{"text":"g"},"subject":{"reference":"Patient/p2"},"valueString":"dose 123.45 mg, 678 ml"}
+{"resourceType":"Observation","id":"fraction","status":"final","code":{"text":"h"},"subject":{"reference":"Patient/p1"},"valueQuantity":{"value":44.71}}
+EOJ
+sluice deid --key-file "$T/key" -o "$T/out2" --quarantine "$T/q2" "$T/in2" \
+    >/dev/null 2>"$T/err2"
+rc=$?
+check "the MRNs in numbers and split digits are quarantined (exit $rc)" [ $rc -eq 3 ]
+q() { grep -q "remains at $2" "$T/q2/in000001-line00000$1.reason.txt"; }
+check "the patient's 4-digit MRN as a valueInteger" q 3 Observation.valueInteger
+check "an MRN as a decimal (12345678.0)" q 5 Observation.valueQuantity.value
+check "an MRN as 12-345-678, 1234 5678, MRN12345678 in a string" \
+    sh -c "for n in 6 7 8; do grep -q 'remains at Observation.valueString' '$T'/q2/in000001-line00000\$n.reason.txt || exit 1; done"
+check "nothing else is quarantined (5 de-identified, 5 quarantined)" \
+    grep -q '5 de-identified, 5 quarantined' "$T/err2"
+check "4471 in another patient's resource, a dose and a fraction survive" \
+    sh -c "grep -q '\"valueInteger\":4471' '$T'/out2/fhir/000001.ndjson && grep -q '\"valueString\":\"dose 123.45 mg, 678 ml\"' '$T'/out2/fhir/000001.ndjson && grep -q '\"value\":44.71' '$T'/out2/fhir/000001.ndjson"
+check "no reason and no message holds the MRN's digits" \
+    sh -c "! grep -rqE '4471|12345678|345-678' '$T'/q2/*.reason.txt '$T/err2'"
 finish
