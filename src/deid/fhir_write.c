@@ -56,6 +56,35 @@ data_find(const struct sl_fhir_vset *vs, const char *ct, const char *s,
     return r;
 }
 
+/* A FHIR decimal as the input most likely wrote it: the shortest form of
+ * up to 15 significant digits that reads back as the same double (5.4,
+ * not jansson's "%.17g" 5.4000000000000004, which claims a precision the
+ * source never had), else the 17 digits that always do; ".0" added to a
+ * whole number, as jansson does, so that it stays a decimal. Returns the
+ * length, or 0 for what JSON cannot hold (inf, nan). */
+static size_t
+real_text(double d, char *buf, size_t cap)
+{
+    int p, n = 0;
+
+    if (d != d || d - d != 0)
+        return 0;
+    for (p = 1; p <= 17; p++) {
+        n = snprintf(buf, cap, "%.*g", p > 15 ? 17 : p, d);
+        if (n <= 0 || (size_t)n >= cap)
+            return 0;
+        if (p > 15 || strtod(buf, NULL) == d)
+            break;
+    }
+    if (strpbrk(buf, ".eE") == NULL) {
+        if ((size_t)n + 2 >= cap)
+            return 0;
+        memcpy(buf + n, ".0", 3);
+        n += 2;
+    }
+    return (size_t)n;
+}
+
 /* The leak scan of one string s of the output at path (plen bytes), the
  * member key of obj (NULL in an array). Returns 0, or fails the call
  * (quarantine) and returns 1. */
@@ -333,9 +362,8 @@ dump_val(struct dump *dp, json_t *v)
         return 1;
     }
     case JSON_REAL: {
-        /* jansson's own formatting of reals */
-        size_t n = json_dumpb(v, num, sizeof(num), JSON_ENCODE_ANY);
-        if (n == 0 || n > sizeof(num)) {
+        size_t n = real_text(json_real_value(v), num, sizeof(num));
+        if (n == 0) {
             dp->bad = 1;
             return 0;
         }

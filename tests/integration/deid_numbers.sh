@@ -9,7 +9,7 @@
 # resource, and digits that are not the MRN, survive.
 # The input is synthetic, made here.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 12
+plan 13
 sluice keygen -o "$T/key"
 mkdir -p "$T/in"
 cat >"$T/in/a.ndjson" <<'EOJ'
@@ -59,4 +59,14 @@ check "4471 in another patient's resource, a dose and a fraction survive" \
     sh -c "grep -q '\"valueInteger\":4471' '$T'/out2/fhir/000001.ndjson && grep -q '\"valueString\":\"dose 123.45 mg, 678 ml\"' '$T'/out2/fhir/000001.ndjson && grep -q '\"value\":44.71' '$T'/out2/fhir/000001.ndjson"
 check "no reason and no message holds the MRN's digits" \
     sh -c "! grep -rqE '4471|12345678|345-678' '$T'/q2/*.reason.txt '$T/err2'"
+# Decimals come out as they went in, not as jansson's 17 digits
+# (5.4 became 5.4000000000000004)
+mkdir -p "$T/dec"
+cat >"$T/dec/d.ndjson" <<'EOJ'
+{"resourceType":"Observation","id":"d1","status":"final","code":{"text":"x"},"valueQuantity":{"value":5.4,"unit":"mmol/L"},"component":[{"code":{"text":"a"},"valueQuantity":{"value":0.1}},{"code":{"text":"b"},"valueQuantity":{"value":12345678.25}},{"code":{"text":"c"},"valueQuantity":{"value":3.0}},{"code":{"text":"d"},"valueQuantity":{"value":-273.15}}]}
+EOJ
+sluice deid --key-file "$T/key" -o "$T/dout" --quarantine "$T/dq" "$T/dec" \
+    >/dev/null 2>&1
+check "decimals are written as the input wrote them (5.4, 0.1, 12345678.25, 3.0, -273.15)" \
+    sh -c "grep -q '\"value\":5.4,' '$T'/dout/fhir/000001.ndjson && grep -q '\"value\":0.1}' '$T'/dout/fhir/000001.ndjson && grep -q '\"value\":12345678.25}' '$T'/dout/fhir/000001.ndjson && grep -q '\"value\":3.0}' '$T'/dout/fhir/000001.ndjson && grep -q '\"value\":-273.15}' '$T'/dout/fhir/000001.ndjson"
 finish
