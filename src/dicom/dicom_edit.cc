@@ -267,7 +267,10 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         int meta = 0;
         unsigned long long size = 0;
         int fd = -1;
-        int rc = load_checked(path, *ff, false, &meta, &size, &fd, err);
+        std::vector<char> buf;
+        unsigned long long buf_at = 0;
+        int rc = load_checked(path, *ff, false, &meta, &size, &fd, &buf,
+                              &buf_at, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -279,6 +282,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         f->ff = ff;
         f->src = path;
         f->src_fd = fd;
+        f->buf.swap(buf);
+        f->buf_at = buf_at;
         f->size = size;
         f->had_meta = meta != 0;
         f->pixels_changed = false;

@@ -224,16 +224,32 @@ class pread_producer : public DcmProducer
         fd_ = -1;
         return fd;
     }
-    // The first n bytes, read without moving; -1 on a read error, else
-    // how many there were.
-    ssize_t head(void *buf, size_t n)
+    // Reads the start of the file into the buffer (the parse reads it
+    // from there: a file of up to 64 KiB is read whole, once) and points
+    // *p at it; -1 on a read error, else how many bytes there were.
+    ssize_t head(const unsigned char **p)
     {
         ssize_t r;
 
         do
-            r = pread(fd_, buf, n, 0);
+            r = pread(fd_, buf_.data(), buf_.size(), 0);
         while (r < 0 && errno == EINTR);
+        if (r >= 0) {
+            at_ = 0;
+            len_ = r;
+        }
+        *p = reinterpret_cast<const unsigned char *>(buf_.data());
         return r;
+    }
+    // Hands what the buffer holds over to the caller, with its offset in
+    // the file.
+    void take_buffer(std::vector<char> *out, unsigned long long *at)
+    {
+        buf_.resize(static_cast<size_t>(len_));
+        out->swap(buf_);
+        *at = static_cast<unsigned long long>(at_);
+        buf_.clear();
+        at_ = len_ = 0;
     }
     ~pread_producer() override
     {
@@ -376,9 +392,10 @@ namespace shim
 int
 load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
              int *had_meta, unsigned long long *size, int *keep_fd,
+             std::vector<char> *keep_buf, unsigned long long *buf_at,
              struct sl_err *err)
 {
-    unsigned char head[132];
+    const unsigned char *head = nullptr;
     char tag[128];
     int is_dicom = 0;
 
@@ -389,11 +406,10 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
         return SL_ERR(err, SL_EIO, "cannot open: %s",
                       std::strerror(in.producer().open_errno()));
     if (in.status().good()) {
-        ssize_t n = in.producer().head(head, sizeof(head));
+        ssize_t n = in.producer().head(&head);
         if (n < 0)
             return SL_ERR(err, SL_EIO, "read error");
-        is_dicom = n == static_cast<ssize_t>(sizeof(head)) &&
-                   std::memcmp(head + 128, "DICM", 4) == 0;
+        is_dicom = n >= 132 && std::memcmp(head + 128, "DICM", 4) == 0;
     }
     if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
@@ -448,6 +464,8 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
                       "its declared length)",
                       tag);
     }
+    if (keep_buf != nullptr && buf_at != nullptr)
+        in.producer().take_buffer(keep_buf, buf_at);
     if (keep_fd != nullptr)
         *keep_fd = in.producer().release();
     return SL_OK;
@@ -514,8 +532,8 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     int rc;
 
     DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, err)) !=
-        SL_OK)
+    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, nullptr,
+                           nullptr, err)) != SL_OK)
         return rc;
     return summary_of(ff, out, err);
 }
