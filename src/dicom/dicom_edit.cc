@@ -255,6 +255,50 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
 
 } // namespace
 
+namespace shim
+{
+
+DcmElement *
+top_element(struct sl_dicom_file *f, const DcmTagKey &key)
+{
+    DcmDataset *ds = f->ff->getDataset();
+
+    if (!f->top_ok) {
+        f->top.clear();
+        f->top.reserve(ds->card());
+        for (DcmObject *o = ds->nextInContainer(nullptr); o != nullptr;
+             o = ds->nextInContainer(o))
+            f->top.push_back(static_cast<DcmElement *>(o));
+        f->top_ok = true;
+    }
+    // DcmItem keeps its elements in ascending tag order, each tag once.
+    size_t lo = 0, hi = f->top.size();
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const DcmTagKey &k = f->top[mid]->getTag();
+        if (k == key)
+            return f->top[mid];
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return nullptr;
+}
+
+bool
+top_uint16(struct sl_dicom_file *f, const DcmTagKey &key, Uint16 &v)
+{
+    DcmElement *el = top_element(f, key);
+
+    if (el != nullptr && el->getUint16(v, 0).good())
+        return true;
+    v = 0;
+    return false;
+}
+
+} // namespace shim
+
 extern "C" int
 sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
                    struct sl_err *err)
@@ -279,6 +323,7 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         }
         normalize_un(ff->getDataset());
         auto *f = new sl_dicom_file();
+        f->top_ok = false;
         f->ff = ff;
         f->src = path;
         f->src_fd = fd;
@@ -328,9 +373,8 @@ sl_dicom_file_get(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
     try {
         OFString v;
         *out = nullptr;
-        if (f->ff->getDataset()
-                ->findAndGetOFStringArray(DcmTagKey(group, elem), v, OFFalse)
-                .good())
+        DcmElement *el = top_element(f, DcmTagKey(group, elem));
+        if (el != nullptr && el->getOFStringArray(v, OFFalse).good())
             *out = sl_strdup(v.c_str());
         return SL_OK;
     } catch (...) {
@@ -342,7 +386,7 @@ extern "C" int
 sl_dicom_file_has(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
 {
     try {
-        return f->ff->getDataset()->tagExists(DcmTagKey(group, elem)) ? 1 : 0;
+        return top_element(f, DcmTagKey(group, elem)) != nullptr ? 1 : 0;
     } catch (...) {
         return 0;
     }
@@ -353,6 +397,7 @@ sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
                   const char *value, struct sl_err *err)
 {
     try {
+        f->top_ok = false;
         OFCondition c =
             f->ff->getDataset()->putAndInsertString(DcmTag(group, elem), value);
         if (c.bad())
@@ -367,7 +412,11 @@ extern "C" int
 sl_dicom_file_delete(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
 {
     try {
-        f->ff->getDataset()->findAndDeleteElement(DcmTagKey(group, elem));
+        DcmElement *el = top_element(f, DcmTagKey(group, elem));
+        if (el != nullptr) {
+            f->top_ok = false;
+            delete f->ff->getDataset()->remove(el);
+        }
         return SL_OK;
     } catch (...) {
         return fail_exception(nullptr);
@@ -380,6 +429,7 @@ sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,
 {
     try {
         DcmItem *it = nullptr;
+        f->top_ok = false;
         OFCondition c = f->ff->getDataset()->findOrCreateSequenceItem(
             DcmTagKey(sg, se), it, -2);
         if (c.good() && it != nullptr)
@@ -402,6 +452,7 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 {
     try {
         walker w = { fn, ctx, err, false };
+        f->top_ok = false;
         int rc = walk_item(f->ff->getDataset(), 0, 0, 0, w);
         if (w.pixels_changed)
             f->pixels_changed = true;
@@ -415,7 +466,7 @@ sl_dicom_file_summary(struct sl_dicom_file *f, struct sl_dicom_summary **out,
                       struct sl_err *err)
 {
     try {
-        return summary_of(*f->ff, out, err);
+        return summary_of(*f->ff, f, out, err);
     } catch (...) {
         return fail_exception(err);
     }

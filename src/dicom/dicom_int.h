@@ -55,6 +55,11 @@ struct sl_dicom_file {
     // when it lies inside.
     std::vector<char> buf;
     unsigned long long buf_at;
+    // The top-level elements in tag order, for look-ups by tag without a
+    // walk of DCMTK's list from its head each time (top_element());
+    // top_ok is cleared by whatever adds, removes or replaces one.
+    std::vector<DcmElement *> top;
+    bool top_ok = false;
     // Applied to the pixel data when it is written.
     sl_pixel_mask mask;
 };
@@ -96,6 +101,13 @@ children(C *c)
     return v;
 }
 
+// The top-level element of f with tag key, or nullptr: what
+// findAndGetElement(key, el, OFFalse) finds, by binary search.
+DcmElement *top_element(struct sl_dicom_file *f, const DcmTagKey &key);
+// findAndGetUint16(key, v) through top_element(): false, and v = 0, when
+// there is no such element or no value.
+bool top_uint16(struct sl_dicom_file *f, const DcmTagKey &key, Uint16 &v);
+
 // ---- dicom_pixels.cc ------------------------------------------------------
 
 // Applies m to n bytes of pixel data p (16 bits allocated: n even, words
@@ -124,9 +136,10 @@ int load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
                  int *had_meta, unsigned long long *size, int *keep_fd,
                  std::vector<char> *keep_buf, unsigned long long *buf_at,
                  struct sl_err *err);
-// The summary of what ff holds, with the checks a reader of it makes.
-int summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
-               struct sl_err *err);
+// The summary of what ff holds, with the checks a reader of it makes;
+// f (or nullptr) is the open file ff is, to look elements up in.
+int summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
+               struct sl_dicom_summary **out, struct sl_err *err);
 
 } // namespace shim
 

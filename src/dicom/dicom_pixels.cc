@@ -8,6 +8,22 @@
 
 using namespace shim;
 
+namespace
+{
+
+// findAndGetLongInt(DCM_NumberOfFrames, frames): 0 when absent (most
+// instances), without a search through the dataset for it.
+void
+frames_of(struct sl_dicom_file *f, long &frames)
+{
+    if (top_element(f, DCM_NumberOfFrames) == nullptr)
+        frames = 0;
+    else
+        f->ff->getDataset()->findAndGetLongInt(DCM_NumberOfFrames, frames);
+}
+
+} // namespace
+
 extern "C" int
 sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
 {
@@ -18,15 +34,14 @@ sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
         long frames = 1;
 
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
-            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-            pd == nullptr)
+            (pd = top_element(f, DCM_PixelData)) == nullptr)
             return SL_OK;
-        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
-            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+        if (!top_uint16(f, DCM_Rows, rows) ||
+            !top_uint16(f, DCM_Columns, cols) ||
+            !top_uint16(f, DCM_BitsAllocated, bits))
             return SL_OK; // no geometry to check against
-        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
-        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        top_uint16(f, DCM_SamplesPerPixel, spp);
+        frames_of(f, frames);
         if (frames < 1)
             frames = 1;
         if (spp < 1)
@@ -68,15 +83,15 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated())
             return SL_ERR(err, SL_EDICOM,
                           "(7FE0,0010) Pixel Data: compressed, cannot blank");
-        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
-            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
-            ds->findAndGetElement(DCM_PixelData, pd).bad() || pd == nullptr)
+        if (!top_uint16(f, DCM_Rows, rows) ||
+            !top_uint16(f, DCM_Columns, cols) ||
+            !top_uint16(f, DCM_BitsAllocated, bits) ||
+            (pd = top_element(f, DCM_PixelData)) == nullptr)
             return SL_ERR(err, SL_EDICOM,
                           "(7FE0,0010) Pixel Data: no native image to blank");
-        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
-        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
-        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        top_uint16(f, DCM_SamplesPerPixel, spp);
+        top_uint16(f, DCM_PlanarConfiguration, planar);
+        frames_of(f, frames);
         if (frames < 1)
             frames = 1;
         if ((bits != 8 && bits != 16) || spp < 1 || spp > 4)
@@ -248,10 +263,9 @@ int
 mask_in_memory(struct sl_dicom_file *f, struct sl_err *err)
 {
     DcmDataset *ds = f->ff->getDataset();
-    DcmElement *pd = nullptr;
+    DcmElement *pd = top_element(f, DCM_PixelData);
 
-    if (ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-        pd == nullptr)
+    if (pd == nullptr)
         return SL_OK;
     const Uint32 len = pd->getLength();
     if (len == 0 || len == DCM_UndefinedLength)
@@ -307,13 +321,12 @@ sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
         Uint16 bits = 0, stored = 0, high = 0, rep = 0;
 
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
-            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-            pd == nullptr ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
-            ds->findAndGetUint16(DCM_BitsStored, stored).bad() ||
-            ds->findAndGetUint16(DCM_HighBit, high).bad())
+            (pd = top_element(f, DCM_PixelData)) == nullptr ||
+            !top_uint16(f, DCM_BitsAllocated, bits) ||
+            !top_uint16(f, DCM_BitsStored, stored) ||
+            !top_uint16(f, DCM_HighBit, high))
             return SL_OK;
-        ds->findAndGetUint16(DCM_PixelRepresentation, rep);
+        top_uint16(f, DCM_PixelRepresentation, rep);
         if ((bits != 8 && bits != 16) || stored == 0 || stored >= bits ||
             high >= bits || high + 1 < stored)
             return SL_OK;

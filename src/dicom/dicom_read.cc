@@ -25,12 +25,17 @@ namespace
 // Reads a string attribute of the top-level dataset; NULL when absent,
 // empty or not a string.
 char *
-get_string(DcmItem *ds, const DcmTagKey &key)
+get_string(DcmItem *ds, struct sl_dicom_file *f, const DcmTagKey &key)
 {
     OFString v;
 
-    if (ds->findAndGetOFStringArray(key, v, OFFalse).bad())
+    if (f != nullptr) {
+        DcmElement *el = top_element(f, key);
+        if (el == nullptr || el->getOFStringArray(v, OFFalse).bad())
+            return nullptr;
+    } else if (ds->findAndGetOFStringArray(key, v, OFFalse).bad()) {
         return nullptr;
+    }
     return dup_or_null(v.c_str());
 }
 
@@ -473,8 +478,8 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
 
 // The summary of what ff holds, with the checks a reader of it makes.
 int
-summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
-           struct sl_err *err)
+summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
+           struct sl_dicom_summary **out, struct sl_err *err)
 {
     char tag[128];
     DcmDataset *ds = ff.getDataset();
@@ -487,7 +492,13 @@ summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
                                           DCM_SOPInstanceUID };
     for (const DcmTagKey &k : required) {
         OFString v;
-        if (ds->findAndGetOFString(k, v).bad() || v.empty()) {
+        DcmElement *el = nullptr;
+        OFCondition c = EC_TagNotFound;
+        if (f == nullptr)
+            c = ds->findAndGetOFString(k, v);
+        else if ((el = top_element(f, k)) != nullptr)
+            c = el->getOFString(v, 0);
+        if (c.bad() || v.empty()) {
             tag_text(k, tag, sizeof(tag));
             return SL_ERR(err, SL_EDICOM,
                           "%s: required attribute missing "
@@ -506,16 +517,16 @@ summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
 
     auto *s = static_cast<struct sl_dicom_summary *>(
         sl_calloc(1, sizeof(struct sl_dicom_summary)));
-    s->patient_id = get_string(ds, DCM_PatientID);
-    s->study_uid = get_string(ds, DCM_StudyInstanceUID);
-    s->series_uid = get_string(ds, DCM_SeriesInstanceUID);
-    s->sop_uid = get_string(ds, DCM_SOPInstanceUID);
-    s->sop_class_uid = get_string(ds, DCM_SOPClassUID);
-    s->modality = get_string(ds, DCM_Modality);
-    s->study_date = get_string(ds, DCM_StudyDate);
+    s->patient_id = get_string(ds, f, DCM_PatientID);
+    s->study_uid = get_string(ds, f, DCM_StudyInstanceUID);
+    s->series_uid = get_string(ds, f, DCM_SeriesInstanceUID);
+    s->sop_uid = get_string(ds, f, DCM_SOPInstanceUID);
+    s->sop_class_uid = get_string(ds, f, DCM_SOPClassUID);
+    s->modality = get_string(ds, f, DCM_Modality);
+    s->study_date = get_string(ds, f, DCM_StudyDate);
     if (ff.getMetaInfo() != nullptr)
         s->transfer_syntax =
-            get_string(ff.getMetaInfo(), DCM_TransferSyntaxUID);
+            get_string(ff.getMetaInfo(), nullptr, DCM_TransferSyntaxUID);
     *out = s;
     return SL_OK;
 }
@@ -535,7 +546,7 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, nullptr,
                            nullptr, err)) != SL_OK)
         return rc;
-    return summary_of(ff, out, err);
+    return summary_of(ff, nullptr, out, err);
 }
 
 } // namespace

@@ -87,7 +87,7 @@ class fd_consumer : public DcmConsumer
   public:
     explicit fd_consumer(const char *path)
     {
-        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd_ < 0)
             fail();
         buf_.reserve(cap);
@@ -117,7 +117,9 @@ class fd_consumer : public DcmConsumer
         buf_.insert(buf_.end(), p, p + buflen);
         return buflen;
     }
-    void flush() override { drain(); }
+    // Nothing waits on it: what is buffered goes out with the pixel data
+    // (drain_with()) or when the file is finished.
+    void flush() override {}
 
     // Writes what is buffered; the file's end is then at end().
     bool drain()
@@ -377,6 +379,7 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         DcmDataset *ds = f->ff->getDataset();
         E_TransferSyntax x = ds->getOriginalXfer();
         tail_src t;
+        f->top_ok = false; // the pixel data goes out of the list and back
         unsigned long long offset = 0, len = 0;
         unsigned char *mem = nullptr;
         if (x == EXS_Unknown)
