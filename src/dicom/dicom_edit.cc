@@ -350,6 +350,7 @@ sl_dicom_file_free(struct sl_dicom_file *f)
     try {
         if (f->src_fd >= 0)
             close(f->src_fd);
+        keep_buffer(SPARE_INPUT, std::move(f->buf));
         delete f->ff;
         delete f;
     } catch (...) {

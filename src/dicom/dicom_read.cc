@@ -215,6 +215,7 @@ class pread_producer : public DcmProducer
             return;
         }
         size_ = static_cast<offile_off_t>(st.st_size);
+        buf_ = spare_buffer(SPARE_INPUT);
         buf_.resize(size_ > 0 && size_ < 65536 ? static_cast<size_t>(size_)
                                                : 65536);
     }
@@ -260,6 +261,7 @@ class pread_producer : public DcmProducer
     {
         if (fd_ >= 0)
             close(fd_);
+        keep_buffer(SPARE_INPUT, std::move(buf_));
     }
     pread_producer(const pread_producer &) = delete;
     pread_producer &operator=(const pread_producer &) = delete;

@@ -90,12 +90,14 @@ class fd_consumer : public DcmConsumer
         fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd_ < 0)
             fail();
+        buf_ = spare_buffer(SPARE_OUTPUT);
         buf_.reserve(cap);
     }
     ~fd_consumer() override
     {
         if (fd_ >= 0)
             close(fd_);
+        keep_buffer(SPARE_OUTPUT, std::move(buf_));
     }
     fd_consumer(const fd_consumer &) = delete;
     fd_consumer &operator=(const fd_consumer &) = delete;
