@@ -64,6 +64,32 @@ struct walker {
 
 int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
 
+// The two letters the walk hands out for a VR: DCMTK's valid VR name, or
+// "UN" when it has none of two letters; looked up once per VR.
+const char *
+vr_name(DcmEVR evr)
+{
+    struct table {
+        char names[64][3];
+        table()
+        {
+            for (int i = 0; i < 64; i++) {
+                const char *n = DcmVR(static_cast<DcmEVR>(i)).getValidVRName();
+                if (n == nullptr || std::strlen(n) != 2)
+                    n = "UN";
+                std::memcpy(names[i], n, 3);
+            }
+        }
+    };
+    static const table t; // built once, thread-safe (C++11)
+    const int i = static_cast<int>(evr);
+
+    if (i >= 0 && i < 64)
+        return t.names[i];
+    const char *n = DcmVR(evr).getValidVRName();
+    return n != nullptr && std::strlen(n) == 2 ? n : "UN";
+}
+
 // The private creators of an item's blocks, keyed (group << 8 | block),
 // read before any element is changed.
 struct creator_entry {
@@ -189,12 +215,9 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         e.depth = depth;
         e.seq_group = sg;
         e.seq_elem = se;
-        if (evr == EVR_PixelData || evr == EVR_OverlayData)
-            vrname = DcmVR(el->getVR()).getValidVRName();
-        else
-            vrname = DcmVR(evr).getValidVRName();
-        if (vrname == nullptr || std::strlen(vrname) != 2)
-            vrname = "UN";
+        vrname = vr_name(evr == EVR_PixelData || evr == EVR_OverlayData
+                             ? el->getVR()
+                             : evr);
         std::memcpy(e.vr, vrname, 2);
         if ((e.group & 1) != 0) {
             uint32_t key = 0;
