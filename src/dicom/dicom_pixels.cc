@@ -200,8 +200,8 @@ mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
     // Eight bytes at a time: four 16-bit samples (or eight 8-bit ones) as
     // lanes of one word, with the constants laid out in the data's byte
     // order, so that no lane carries into the next: v & keep, and for
-    // signed samples fill (the bits above High Bit) times the sign bit.
-    // The same result as sl_pixel_mask::apply on each sample.
+    // signed samples fill (the bits above High Bit) where the sign bit is
+    // set. The same result as sl_pixel_mask::apply on each sample.
     const unsigned top = m.low + m.stored; // the first bit above High Bit
     const unsigned keep = ((1u << m.stored) - 1) << m.low;
     const unsigned fill = (0xFFFFu << top) & ((1u << m.bits) - 1);
@@ -228,18 +228,41 @@ mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
         lane_fill = f;
         one64 = 0x0001000100010001ULL;
     }
+    // Each lane's sign bit, moved to the lane's bit 0: s = (w >> sign_at)
+    // & one64 (bits shifted in from the next lane are masked off). Then
+    // (s << lane) - s is all ones in the negative lanes and nothing
+    // elsewhere (no borrow crosses a lane: each term is a whole lane),
+    // and & fill64 leaves the bits above High Bit.
+    const unsigned lane = m.bits == 8 ? 8 : 16;
+    const uint64_t fill64 = one64 * lane_fill;
     unsigned long long i = 0;
+    // 16 bytes at a time as two 64-bit lanes of a vector (GCC and clang
+    // vector extensions: SSE2 or NEON code, plain words elsewhere).
+    typedef uint64_t v2 __attribute__((vector_size(16)));
+    const v2 k2 = { keep64, keep64 }, f2 = { fill64, fill64 },
+             o2 = { one64, one64 };
     if (m.is_signed) {
+        for (; i + 16 <= n; i += 16) {
+            v2 w;
+            std::memcpy(&w, p + i, 16);
+            v2 sg = (w >> sign_at) & o2;
+            w = (w & k2) | (((sg << lane) - sg) & f2);
+            std::memcpy(p + i, &w, 16);
+        }
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             std::memcpy(&w, p + i, 8);
-            // (w >> sign_at) & one64: each lane's sign bit, moved to the
-            // lane's bit 0 (bits shifted in from the next lane are masked
-            // off); times lane_fill it is fill in the negative lanes.
-            w = (w & keep64) | (((w >> sign_at) & one64) * lane_fill);
+            uint64_t sg = (w >> sign_at) & one64;
+            w = (w & keep64) | (((sg << lane) - sg) & fill64);
             std::memcpy(p + i, &w, 8);
         }
     } else {
+        for (; i + 16 <= n; i += 16) {
+            v2 w;
+            std::memcpy(&w, p + i, 16);
+            w &= k2;
+            std::memcpy(p + i, &w, 16);
+        }
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             std::memcpy(&w, p + i, 8);
