@@ -128,6 +128,10 @@ spare_buffer(int which)
 void
 keep_buffer(int which, std::vector<char> &&v)
 {
+    // The input's bytes hold the patient's data: wiped whether the buffer
+    // is kept or freed (a memset the compiler may not remove).
+    if (!v.empty())
+        explicit_bzero(v.data(), v.size());
     if (v.capacity() > spares[which].capacity() && v.capacity() <= (1 << 20)) {
         v.clear();
         spares[which].swap(v);
