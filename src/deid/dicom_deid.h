@@ -48,7 +48,7 @@ int sl_dicom_deid_new(const struct sl_profile_chain *chain,
 void sl_dicom_deid_free(struct sl_dicom_deid *d);
 
 /* De-identifies the Part-10 file in_path into a new file out_path (pixel
- * data copied byte-exact). SL_OK and *info filled; or SL_EQUARANTINE with
+ * data copied byte-exact; mode 0640 under the umask). SL_OK and *info filled; or SL_EQUARANTINE with
  * a reason naming tags, never values (burned-in text, SR without Clean
  * Structured Content, a leak found by the scan, a broken file); other
  * codes are failures. Safe from several threads. */

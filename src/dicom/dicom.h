@@ -185,7 +185,9 @@ int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 /* Writes the dataset as a Part-10 file in the transfer syntax it was read
  * in, with a new meta header (from the dataset's SOP Class and Instance
  * UIDs) and a zeroed preamble, without group lengths. Values left on disk
- * are copied through. f stays usable (it now holds what was written). */
+ * are copied through. path is created with mode 0640 under the umask (what
+ * a dicom-folder target gives what it delivers: no chmod when it moves the
+ * file in). f stays usable (it now holds what was written). */
 int sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
                        struct sl_err *err);
 

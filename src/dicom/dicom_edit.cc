@@ -64,6 +64,32 @@ struct walker {
 
 int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
 
+// The two letters the walk hands out for a VR: DCMTK's valid VR name, or
+// "UN" when it has none of two letters; looked up once per VR.
+const char *
+vr_name(DcmEVR evr)
+{
+    struct table {
+        char names[64][3];
+        table()
+        {
+            for (int i = 0; i < 64; i++) {
+                const char *n = DcmVR(static_cast<DcmEVR>(i)).getValidVRName();
+                if (n == nullptr || std::strlen(n) != 2)
+                    n = "UN";
+                std::memcpy(names[i], n, 3);
+            }
+        }
+    };
+    static const table t; // built once, thread-safe (C++11)
+    const int i = static_cast<int>(evr);
+
+    if (i >= 0 && i < 64)
+        return t.names[i];
+    const char *n = DcmVR(evr).getValidVRName();
+    return n != nullptr && std::strlen(n) == 2 ? n : "UN";
+}
+
 // The private creators of an item's blocks, keyed (group << 8 | block),
 // read before any element is changed.
 struct creator_entry {
@@ -189,12 +215,9 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         e.depth = depth;
         e.seq_group = sg;
         e.seq_elem = se;
-        if (evr == EVR_PixelData || evr == EVR_OverlayData)
-            vrname = DcmVR(el->getVR()).getValidVRName();
-        else
-            vrname = DcmVR(evr).getValidVRName();
-        if (vrname == nullptr || std::strlen(vrname) != 2)
-            vrname = "UN";
+        vrname = vr_name(evr == EVR_PixelData || evr == EVR_OverlayData
+                             ? el->getVR()
+                             : evr);
         std::memcpy(e.vr, vrname, 2);
         if ((e.group & 1) != 0) {
             uint32_t key = 0;
@@ -255,6 +278,50 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
 
 } // namespace
 
+namespace shim
+{
+
+DcmElement *
+top_element(struct sl_dicom_file *f, const DcmTagKey &key)
+{
+    DcmDataset *ds = f->ff->getDataset();
+
+    if (!f->top_ok) {
+        f->top.clear();
+        f->top.reserve(ds->card());
+        for (DcmObject *o = ds->nextInContainer(nullptr); o != nullptr;
+             o = ds->nextInContainer(o))
+            f->top.push_back(static_cast<DcmElement *>(o));
+        f->top_ok = true;
+    }
+    // DcmItem keeps its elements in ascending tag order, each tag once.
+    size_t lo = 0, hi = f->top.size();
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const DcmTagKey &k = f->top[mid]->getTag();
+        if (k == key)
+            return f->top[mid];
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return nullptr;
+}
+
+bool
+top_uint16(struct sl_dicom_file *f, const DcmTagKey &key, Uint16 &v)
+{
+    DcmElement *el = top_element(f, key);
+
+    if (el != nullptr && el->getUint16(v, 0).good())
+        return true;
+    v = 0;
+    return false;
+}
+
+} // namespace shim
+
 extern "C" int
 sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
                    struct sl_err *err)
@@ -267,7 +334,10 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         int meta = 0;
         unsigned long long size = 0;
         int fd = -1;
-        int rc = load_checked(path, *ff, false, &meta, &size, &fd, err);
+        std::vector<char> buf;
+        unsigned long long buf_at = 0;
+        int rc = load_checked(path, *ff, false, &meta, &size, &fd, &buf,
+                              &buf_at, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -276,9 +346,12 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         }
         normalize_un(ff->getDataset());
         auto *f = new sl_dicom_file();
+        f->top_ok = false;
         f->ff = ff;
         f->src = path;
         f->src_fd = fd;
+        f->buf.swap(buf);
+        f->buf_at = buf_at;
         f->size = size;
         f->had_meta = meta != 0;
         f->pixels_changed = false;
@@ -300,6 +373,7 @@ sl_dicom_file_free(struct sl_dicom_file *f)
     try {
         if (f->src_fd >= 0)
             close(f->src_fd);
+        keep_buffer(SPARE_INPUT, std::move(f->buf));
         delete f->ff;
         delete f;
     } catch (...) {
@@ -323,9 +397,8 @@ sl_dicom_file_get(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
     try {
         OFString v;
         *out = nullptr;
-        if (f->ff->getDataset()
-                ->findAndGetOFStringArray(DcmTagKey(group, elem), v, OFFalse)
-                .good())
+        DcmElement *el = top_element(f, DcmTagKey(group, elem));
+        if (el != nullptr && el->getOFStringArray(v, OFFalse).good())
             *out = sl_strdup(v.c_str());
         return SL_OK;
     } catch (...) {
@@ -337,7 +410,7 @@ extern "C" int
 sl_dicom_file_has(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
 {
     try {
-        return f->ff->getDataset()->tagExists(DcmTagKey(group, elem)) ? 1 : 0;
+        return top_element(f, DcmTagKey(group, elem)) != nullptr ? 1 : 0;
     } catch (...) {
         return 0;
     }
@@ -348,6 +421,7 @@ sl_dicom_file_put(struct sl_dicom_file *f, uint16_t group, uint16_t elem,
                   const char *value, struct sl_err *err)
 {
     try {
+        f->top_ok = false;
         OFCondition c =
             f->ff->getDataset()->putAndInsertString(DcmTag(group, elem), value);
         if (c.bad())
@@ -362,7 +436,11 @@ extern "C" int
 sl_dicom_file_delete(struct sl_dicom_file *f, uint16_t group, uint16_t elem)
 {
     try {
-        f->ff->getDataset()->findAndDeleteElement(DcmTagKey(group, elem));
+        DcmElement *el = top_element(f, DcmTagKey(group, elem));
+        if (el != nullptr) {
+            f->top_ok = false;
+            delete f->ff->getDataset()->remove(el);
+        }
         return SL_OK;
     } catch (...) {
         return fail_exception(nullptr);
@@ -375,6 +453,7 @@ sl_dicom_file_add_code(struct sl_dicom_file *f, uint16_t sg, uint16_t se,
 {
     try {
         DcmItem *it = nullptr;
+        f->top_ok = false;
         OFCondition c = f->ff->getDataset()->findOrCreateSequenceItem(
             DcmTagKey(sg, se), it, -2);
         if (c.good() && it != nullptr)
@@ -397,6 +476,7 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
 {
     try {
         walker w = { fn, ctx, err, false };
+        f->top_ok = false;
         int rc = walk_item(f->ff->getDataset(), 0, 0, 0, w);
         if (w.pixels_changed)
             f->pixels_changed = true;
@@ -410,7 +490,7 @@ sl_dicom_file_summary(struct sl_dicom_file *f, struct sl_dicom_summary **out,
                       struct sl_err *err)
 {
     try {
-        return summary_of(*f->ff, out, err);
+        return summary_of(*f->ff, f, out, err);
     } catch (...) {
         return fail_exception(err);
     }

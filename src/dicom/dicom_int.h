@@ -50,6 +50,16 @@ struct sl_dicom_file {
     bool pixels_changed; // blanked: the pixel data must be re-encoded
     unsigned long long pix_off, pix_len; // where it is in src (0: unknown)
     int src_fd; // src, open for reading (-1: not)
+    // Bytes of src read while parsing, from offset buf_at (all of a file
+    // of up to 64 KiB): the pixel data is taken from here, not read again,
+    // when it lies inside.
+    std::vector<char> buf;
+    unsigned long long buf_at;
+    // The top-level elements in tag order, for look-ups by tag without a
+    // walk of DCMTK's list from its head each time (top_element());
+    // top_ok is cleared by whatever adds, removes or replaces one.
+    std::vector<DcmElement *> top;
+    bool top_ok = false;
     // Applied to the pixel data when it is written.
     sl_pixel_mask mask;
 };
@@ -74,6 +84,12 @@ int cond_err(struct sl_err *err, const OFCondition &cond, uint16_t g,
 int fail_exception(struct sl_err *err);
 // 1 for the VRs whose value is text.
 bool is_string_vr(DcmEVR evr);
+// The calling thread's spare buffer of a kind (0: the input read while
+// parsing, 1: the output's), empty but with the capacity it had, and
+// giving one back (wiped; kept when it is the larger, up to 1 MiB).
+enum { SPARE_INPUT = 0, SPARE_OUTPUT = 1 };
+std::vector<char> spare_buffer(int which);
+void keep_buffer(int which, std::vector<char> &&v);
 
 // The elements of an item or the items of a sequence, in order.
 // getElement(i) and getItem(i) walk the list from its head each time
@@ -91,15 +107,21 @@ children(C *c)
     return v;
 }
 
+// The top-level element of f with tag key, or nullptr: what
+// findAndGetElement(key, el, OFFalse) finds, by binary search.
+DcmElement *top_element(struct sl_dicom_file *f, const DcmTagKey &key);
+// findAndGetUint16(key, v) through top_element(): false, and v = 0, when
+// there is no such element or no value.
+bool top_uint16(struct sl_dicom_file *f, const DcmTagKey &key, Uint16 &v);
+
 // ---- dicom_pixels.cc ------------------------------------------------------
 
 // Applies m to n bytes of pixel data p (16 bits allocated: n even, words
-// in the byte order big or little endian).
+// in the byte order big or little endian), in place, in one pass of word
+// operations: samples m leaves alone come out as they were, so there is
+// no need to check first whether any must change.
 void mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
                  bool big);
-// Whether m changes any sample of those n bytes.
-bool pixels_need_mask(const unsigned char *p, unsigned long long n,
-                      const sl_pixel_mask &m, bool big);
 // Applies f->mask to the top-level pixel data in memory (loading it) and
 // marks it changed. SL_EDICOM when its encoding is not one it can mask.
 int mask_in_memory(struct sl_dicom_file *f, struct sl_err *err);
@@ -113,14 +135,17 @@ unsigned long long element_file_length(DcmObject *o, bool explicit_vr,
 // Loads path into ff with values over 4 KiB left on disk, checking that
 // it parsed completely and that no value runs past the end of the file.
 // require_meta: refuse a file without the Part-10 "DICM" prefix. Out
-// parameters may be nullptr: whether it had one, its size, and (keep_fd)
-// the descriptor it was read through, then the caller's to close.
+// parameters may be nullptr: whether it had one, its size, (keep_fd)
+// the descriptor it was read through, then the caller's to close, and
+// (keep_buf) the last bytes read through it, from offset *buf_at.
 int load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
                  int *had_meta, unsigned long long *size, int *keep_fd,
+                 std::vector<char> *keep_buf, unsigned long long *buf_at,
                  struct sl_err *err);
-// The summary of what ff holds, with the checks a reader of it makes.
-int summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
-               struct sl_err *err);
+// The summary of what ff holds, with the checks a reader of it makes;
+// f (or nullptr) is the open file ff is, to look elements up in.
+int summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
+               struct sl_dicom_summary **out, struct sl_err *err);
 
 } // namespace shim
 

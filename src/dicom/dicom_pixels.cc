@@ -8,6 +8,22 @@
 
 using namespace shim;
 
+namespace
+{
+
+// findAndGetLongInt(DCM_NumberOfFrames, frames): 0 when absent (most
+// instances), without a search through the dataset for it.
+void
+frames_of(struct sl_dicom_file *f, long &frames)
+{
+    if (top_element(f, DCM_NumberOfFrames) == nullptr)
+        frames = 0;
+    else
+        f->ff->getDataset()->findAndGetLongInt(DCM_NumberOfFrames, frames);
+}
+
+} // namespace
+
 extern "C" int
 sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
 {
@@ -18,15 +34,14 @@ sl_dicom_file_check_pixels(struct sl_dicom_file *f, struct sl_err *err)
         long frames = 1;
 
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
-            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-            pd == nullptr)
+            (pd = top_element(f, DCM_PixelData)) == nullptr)
             return SL_OK;
-        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
-            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+        if (!top_uint16(f, DCM_Rows, rows) ||
+            !top_uint16(f, DCM_Columns, cols) ||
+            !top_uint16(f, DCM_BitsAllocated, bits))
             return SL_OK; // no geometry to check against
-        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
-        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        top_uint16(f, DCM_SamplesPerPixel, spp);
+        frames_of(f, frames);
         if (frames < 1)
             frames = 1;
         if (spp < 1)
@@ -68,15 +83,15 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated())
             return SL_ERR(err, SL_EDICOM,
                           "(7FE0,0010) Pixel Data: compressed, cannot blank");
-        if (ds->findAndGetUint16(DCM_Rows, rows).bad() ||
-            ds->findAndGetUint16(DCM_Columns, cols).bad() ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
-            ds->findAndGetElement(DCM_PixelData, pd).bad() || pd == nullptr)
+        if (!top_uint16(f, DCM_Rows, rows) ||
+            !top_uint16(f, DCM_Columns, cols) ||
+            !top_uint16(f, DCM_BitsAllocated, bits) ||
+            (pd = top_element(f, DCM_PixelData)) == nullptr)
             return SL_ERR(err, SL_EDICOM,
                           "(7FE0,0010) Pixel Data: no native image to blank");
-        ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
-        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
-        ds->findAndGetLongInt(DCM_NumberOfFrames, frames);
+        top_uint16(f, DCM_SamplesPerPixel, spp);
+        top_uint16(f, DCM_PlanarConfiguration, planar);
+        frames_of(f, frames);
         if (frames < 1)
             frames = 1;
         if ((bits != 8 && bits != 16) || spp < 1 || spp > 4)
@@ -178,59 +193,92 @@ store16(unsigned char *p, uint16_t v, bool big)
 
 } // namespace
 
-bool
-pixels_need_mask(const unsigned char *p, unsigned long long n,
-                 const sl_pixel_mask &m, bool big)
-{
-    if (!m.is_signed) {
-        // Unsigned: is any bit outside Bits Stored set? 8 bytes at a time
-        // against the bits outside, laid out in the data's byte order
-        // (about a tenth of the time of the sample by sample check).
-        unsigned char out[8];
-        for (unsigned k = 0; k < 8; k++) {
-            unsigned keep = m.bits == 8 ? ((1u << m.stored) - 1) << m.low
-                                        : (((1u << m.stored) - 1) << m.low) >>
-                                              (((k & 1) != 0) != big ? 8 : 0);
-            out[k] = static_cast<unsigned char>(~keep & 0xFF);
-        }
-        uint64_t outside, acc = 0;
-        std::memcpy(&outside, out, 8);
-        unsigned long long i = 0;
-        for (; i + 8 <= n; i += 8) {
-            uint64_t w;
-            std::memcpy(&w, p + i, 8);
-            acc |= w & outside;
-        }
-        for (; i < n; i++)
-            acc |= p[i] & out[i % 8];
-        return acc != 0;
-    }
-    if (m.bits == 8) {
-        unsigned diff = 0;
-        for (unsigned long long i = 0; i < n; i++)
-            diff |= p[i] ^ m.apply(p[i]);
-        return diff != 0;
-    }
-    const mask16 f(m);
-    uint16_t diff = 0;
-    for (unsigned long long i = 0; i + 1 < n; i += 2) {
-        uint16_t v = load16(p + i, big);
-        diff = static_cast<uint16_t>(diff | (v ^ f(v)));
-    }
-    return diff != 0;
-}
-
 void
 mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
             bool big)
 {
+    // Eight bytes at a time: four 16-bit samples (or eight 8-bit ones) as
+    // lanes of one word, with the constants laid out in the data's byte
+    // order, so that no lane carries into the next: v & keep, and for
+    // signed samples fill (the bits above High Bit) where the sign bit is
+    // set. The same result as sl_pixel_mask::apply on each sample.
+    const unsigned top = m.low + m.stored; // the first bit above High Bit
+    const unsigned keep = ((1u << m.stored) - 1) << m.low;
+    const unsigned fill = (0xFFFFu << top) & ((1u << m.bits) - 1);
+    uint64_t keep64 = 0, one64 = 0, lane_fill = fill;
+    unsigned sign_at = top - 1; // where the sign bit is in a lane
+
     if (m.bits == 8) {
-        for (unsigned long long i = 0; i < n; i++)
+        keep64 = 0x0101010101010101ULL * keep;
+        one64 = 0x0101010101010101ULL;
+    } else {
+        // A sample in the other byte order than the host's, read as a
+        // lane, has its bytes swapped: so have the constants, and the
+        // sign bit moves by 8.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        const bool swap = !big;
+#else
+        const bool swap = big;
+#endif
+        unsigned k = swap ? ((keep >> 8) | (keep << 8)) & 0xFFFF : keep;
+        unsigned f = swap ? ((fill >> 8) | (fill << 8)) & 0xFFFF : fill;
+        if (swap)
+            sign_at = (sign_at + 8) % 16;
+        keep64 = 0x0001000100010001ULL * k;
+        lane_fill = f;
+        one64 = 0x0001000100010001ULL;
+    }
+    // Each lane's sign bit, moved to the lane's bit 0: s = (w >> sign_at)
+    // & one64 (bits shifted in from the next lane are masked off). Then
+    // (s << lane) - s is all ones in the negative lanes and nothing
+    // elsewhere (no borrow crosses a lane: each term is a whole lane),
+    // and & fill64 leaves the bits above High Bit.
+    const unsigned lane = m.bits == 8 ? 8 : 16;
+    const uint64_t fill64 = one64 * lane_fill;
+    unsigned long long i = 0;
+    // 16 bytes at a time as two 64-bit lanes of a vector (GCC and clang
+    // vector extensions: SSE2 or NEON code, plain words elsewhere).
+    typedef uint64_t v2 __attribute__((vector_size(16)));
+    const v2 k2 = { keep64, keep64 }, f2 = { fill64, fill64 },
+             o2 = { one64, one64 };
+    if (m.is_signed) {
+        for (; i + 16 <= n; i += 16) {
+            v2 w;
+            std::memcpy(&w, p + i, 16);
+            v2 sg = (w >> sign_at) & o2;
+            w = (w & k2) | (((sg << lane) - sg) & f2);
+            std::memcpy(p + i, &w, 16);
+        }
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            uint64_t sg = (w >> sign_at) & one64;
+            w = (w & keep64) | (((sg << lane) - sg) & fill64);
+            std::memcpy(p + i, &w, 8);
+        }
+    } else {
+        for (; i + 16 <= n; i += 16) {
+            v2 w;
+            std::memcpy(&w, p + i, 16);
+            w &= k2;
+            std::memcpy(p + i, &w, 16);
+        }
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            w &= keep64;
+            std::memcpy(p + i, &w, 8);
+        }
+    }
+    // The rest, sample by sample (an odd last byte of 16-bit samples is
+    // left as it is).
+    if (m.bits == 8) {
+        for (; i < n; i++)
             p[i] = static_cast<unsigned char>(m.apply(p[i]));
         return;
     }
     const mask16 f(m);
-    for (unsigned long long i = 0; i + 1 < n; i += 2)
+    for (; i + 1 < n; i += 2)
         store16(p + i, f(load16(p + i, big)), big);
 }
 
@@ -238,10 +286,9 @@ int
 mask_in_memory(struct sl_dicom_file *f, struct sl_err *err)
 {
     DcmDataset *ds = f->ff->getDataset();
-    DcmElement *pd = nullptr;
+    DcmElement *pd = top_element(f, DCM_PixelData);
 
-    if (ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-        pd == nullptr)
+    if (pd == nullptr)
         return SL_OK;
     const Uint32 len = pd->getLength();
     if (len == 0 || len == DCM_UndefinedLength)
@@ -297,13 +344,12 @@ sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
         Uint16 bits = 0, stored = 0, high = 0, rep = 0;
 
         if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() ||
-            ds->findAndGetElement(DCM_PixelData, pd, OFFalse).bad() ||
-            pd == nullptr ||
-            ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
-            ds->findAndGetUint16(DCM_BitsStored, stored).bad() ||
-            ds->findAndGetUint16(DCM_HighBit, high).bad())
+            (pd = top_element(f, DCM_PixelData)) == nullptr ||
+            !top_uint16(f, DCM_BitsAllocated, bits) ||
+            !top_uint16(f, DCM_BitsStored, stored) ||
+            !top_uint16(f, DCM_HighBit, high))
             return SL_OK;
-        ds->findAndGetUint16(DCM_PixelRepresentation, rep);
+        top_uint16(f, DCM_PixelRepresentation, rep);
         if ((bits != 8 && bits != 16) || stored == 0 || stored >= bits ||
             high >= bits || high + 1 < stored)
             return SL_OK;

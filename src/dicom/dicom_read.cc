@@ -25,12 +25,17 @@ namespace
 // Reads a string attribute of the top-level dataset; NULL when absent,
 // empty or not a string.
 char *
-get_string(DcmItem *ds, const DcmTagKey &key)
+get_string(DcmItem *ds, struct sl_dicom_file *f, const DcmTagKey &key)
 {
     OFString v;
 
-    if (ds->findAndGetOFStringArray(key, v, OFFalse).bad())
+    if (f != nullptr) {
+        DcmElement *el = top_element(f, key);
+        if (el == nullptr || el->getOFStringArray(v, OFFalse).bad())
+            return nullptr;
+    } else if (ds->findAndGetOFStringArray(key, v, OFFalse).bad()) {
         return nullptr;
+    }
     return dup_or_null(v.c_str());
 }
 
@@ -210,6 +215,7 @@ class pread_producer : public DcmProducer
             return;
         }
         size_ = static_cast<offile_off_t>(st.st_size);
+        buf_ = spare_buffer(SPARE_INPUT);
         buf_.resize(size_ > 0 && size_ < 65536 ? static_cast<size_t>(size_)
                                                : 65536);
     }
@@ -224,21 +230,38 @@ class pread_producer : public DcmProducer
         fd_ = -1;
         return fd;
     }
-    // The first n bytes, read without moving; -1 on a read error, else
-    // how many there were.
-    ssize_t head(void *buf, size_t n)
+    // Reads the start of the file into the buffer (the parse reads it
+    // from there: a file of up to 64 KiB is read whole, once) and points
+    // *p at it; -1 on a read error, else how many bytes there were.
+    ssize_t head(const unsigned char **p)
     {
         ssize_t r;
 
         do
-            r = pread(fd_, buf, n, 0);
+            r = pread(fd_, buf_.data(), buf_.size(), 0);
         while (r < 0 && errno == EINTR);
+        if (r >= 0) {
+            at_ = 0;
+            len_ = r;
+        }
+        *p = reinterpret_cast<const unsigned char *>(buf_.data());
         return r;
+    }
+    // Hands what the buffer holds over to the caller, with its offset in
+    // the file.
+    void take_buffer(std::vector<char> *out, unsigned long long *at)
+    {
+        buf_.resize(static_cast<size_t>(len_));
+        out->swap(buf_);
+        *at = static_cast<unsigned long long>(at_);
+        buf_.clear();
+        at_ = len_ = 0;
     }
     ~pread_producer() override
     {
         if (fd_ >= 0)
             close(fd_);
+        keep_buffer(SPARE_INPUT, std::move(buf_));
     }
     pread_producer(const pread_producer &) = delete;
     pread_producer &operator=(const pread_producer &) = delete;
@@ -376,9 +399,10 @@ namespace shim
 int
 load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
              int *had_meta, unsigned long long *size, int *keep_fd,
+             std::vector<char> *keep_buf, unsigned long long *buf_at,
              struct sl_err *err)
 {
-    unsigned char head[132];
+    const unsigned char *head = nullptr;
     char tag[128];
     int is_dicom = 0;
 
@@ -389,11 +413,10 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
         return SL_ERR(err, SL_EIO, "cannot open: %s",
                       std::strerror(in.producer().open_errno()));
     if (in.status().good()) {
-        ssize_t n = in.producer().head(head, sizeof(head));
+        ssize_t n = in.producer().head(&head);
         if (n < 0)
             return SL_ERR(err, SL_EIO, "read error");
-        is_dicom = n == static_cast<ssize_t>(sizeof(head)) &&
-                   std::memcmp(head + 128, "DICM", 4) == 0;
+        is_dicom = n >= 132 && std::memcmp(head + 128, "DICM", 4) == 0;
     }
     if (!is_dicom && require_meta)
         return SL_ERR(err, SL_EDICOM,
@@ -448,6 +471,8 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
                       "its declared length)",
                       tag);
     }
+    if (keep_buf != nullptr && buf_at != nullptr)
+        in.producer().take_buffer(keep_buf, buf_at);
     if (keep_fd != nullptr)
         *keep_fd = in.producer().release();
     return SL_OK;
@@ -455,8 +480,8 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
 
 // The summary of what ff holds, with the checks a reader of it makes.
 int
-summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
-           struct sl_err *err)
+summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
+           struct sl_dicom_summary **out, struct sl_err *err)
 {
     char tag[128];
     DcmDataset *ds = ff.getDataset();
@@ -469,7 +494,13 @@ summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
                                           DCM_SOPInstanceUID };
     for (const DcmTagKey &k : required) {
         OFString v;
-        if (ds->findAndGetOFString(k, v).bad() || v.empty()) {
+        DcmElement *el = nullptr;
+        OFCondition c = EC_TagNotFound;
+        if (f == nullptr)
+            c = ds->findAndGetOFString(k, v);
+        else if ((el = top_element(f, k)) != nullptr)
+            c = el->getOFString(v, 0);
+        if (c.bad() || v.empty()) {
             tag_text(k, tag, sizeof(tag));
             return SL_ERR(err, SL_EDICOM,
                           "%s: required attribute missing "
@@ -488,16 +519,16 @@ summary_of(DcmFileFormat &ff, struct sl_dicom_summary **out,
 
     auto *s = static_cast<struct sl_dicom_summary *>(
         sl_calloc(1, sizeof(struct sl_dicom_summary)));
-    s->patient_id = get_string(ds, DCM_PatientID);
-    s->study_uid = get_string(ds, DCM_StudyInstanceUID);
-    s->series_uid = get_string(ds, DCM_SeriesInstanceUID);
-    s->sop_uid = get_string(ds, DCM_SOPInstanceUID);
-    s->sop_class_uid = get_string(ds, DCM_SOPClassUID);
-    s->modality = get_string(ds, DCM_Modality);
-    s->study_date = get_string(ds, DCM_StudyDate);
+    s->patient_id = get_string(ds, f, DCM_PatientID);
+    s->study_uid = get_string(ds, f, DCM_StudyInstanceUID);
+    s->series_uid = get_string(ds, f, DCM_SeriesInstanceUID);
+    s->sop_uid = get_string(ds, f, DCM_SOPInstanceUID);
+    s->sop_class_uid = get_string(ds, f, DCM_SOPClassUID);
+    s->modality = get_string(ds, f, DCM_Modality);
+    s->study_date = get_string(ds, f, DCM_StudyDate);
     if (ff.getMetaInfo() != nullptr)
         s->transfer_syntax =
-            get_string(ff.getMetaInfo(), DCM_TransferSyntaxUID);
+            get_string(ff.getMetaInfo(), nullptr, DCM_TransferSyntaxUID);
     *out = s;
     return SL_OK;
 }
@@ -514,10 +545,10 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     int rc;
 
     DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, err)) !=
-        SL_OK)
+    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, nullptr,
+                           nullptr, err)) != SL_OK)
         return rc;
-    return summary_of(ff, out, err);
+    return summary_of(ff, nullptr, out, err);
 }
 
 } // namespace

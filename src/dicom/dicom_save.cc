@@ -8,11 +8,13 @@
 #include <dcmtk/dcmdata/dcwcache.h>
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 using namespace shim;
 
@@ -61,82 +63,18 @@ copy_range(int in, unsigned long long offset, unsigned long long len, int out,
     return ok;
 }
 
-// Whether f's mask changes any sample of the pixel data value of src
-// (len bytes from offset, after a header of hdr bytes). Reading it once
-// costs less than writing it through memory: most pixel data has nothing
-// in its unused bits and is then copied in the kernel as before.
-bool
-needs_masking(int in, unsigned long long offset, unsigned long long len,
-              unsigned hdr, const sl_pixel_mask &m, bool big)
+// A buffer of each thread's own for pixel data read from the input to be
+// masked, kept from one instance to the next: never zeroed, and freed
+// when the thread ends.
+unsigned char *
+thread_buffer(size_t *cap)
 {
-    std::vector<unsigned char> buf(1 << 20); // even: samples never split
-    unsigned long long at = hdr;
+    static thread_local std::unique_ptr<unsigned char[]> buf;
 
-    if (in < 0 || len < hdr)
-        return true; // copy_masked fails the same way
-    while (at < len) {
-        size_t want =
-            len - at < buf.size() ? static_cast<size_t>(len - at) : buf.size();
-        ssize_t n =
-            pread(in, buf.data(), want, static_cast<off_t>(offset + at));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return true;
-        if (n % 2 != 0 && static_cast<size_t>(n) < want)
-            n--; // a short read: the odd byte comes again with the next
-        if (pixels_need_mask(buf.data(), static_cast<unsigned long long>(n), m,
-                             big))
-            return true;
-        at += static_cast<unsigned long long>(n);
-    }
-    return false;
-}
-
-// Appends the pixel data element of src (len bytes from offset, its
-// header of hdr bytes first) to out at out_off with f's mask applied to
-// each sample: read, masked and written a chunk at a time, so memory
-// stays small whatever the size of the pixel data.
-bool
-copy_masked(int in, unsigned long long offset, unsigned long long len,
-            unsigned hdr, const sl_pixel_mask &m, bool big, int out,
-            off_t out_off)
-{
-    std::vector<unsigned char> buf(1 << 20); // even: samples never split
-    unsigned long long done = 0;
-
-    if (in < 0 || out < 0 || out_off < 0 || len < hdr)
-        return false;
-    while (done < len) {
-        size_t want = len - done < buf.size() ? static_cast<size_t>(len - done)
-                                              : buf.size();
-        size_t got = 0;
-        while (got < want) {
-            ssize_t n = pread(in, buf.data() + got, want - got,
-                              static_cast<off_t>(offset + done + got));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return false;
-            got += static_cast<size_t>(n);
-        }
-        // The header is copied as it is; the value starts at hdr (even).
-        unsigned long long skip = done < hdr ? hdr - done : 0;
-        if (skip < want)
-            mask_pixels(buf.data() + skip, want - skip, m, big);
-        size_t put = 0;
-        while (put < want) {
-            ssize_t n = pwrite(out, buf.data() + put, want - put,
-                               out_off + static_cast<off_t>(done + put));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return false;
-            put += static_cast<size_t>(n);
-        }
-        done += want;
-    }
-    return true;
+    *cap = 1 << 20; // even: samples never split
+    if (!buf)
+        buf.reset(new unsigned char[*cap]);
+    return buf.get();
 }
 
 // The output file through one buffer and write(2), under the contract of
@@ -149,15 +87,17 @@ class fd_consumer : public DcmConsumer
   public:
     explicit fd_consumer(const char *path)
     {
-        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd_ < 0)
             fail();
+        buf_ = spare_buffer(SPARE_OUTPUT);
         buf_.reserve(cap);
     }
     ~fd_consumer() override
     {
         if (fd_ >= 0)
             close(fd_);
+        keep_buffer(SPARE_OUTPUT, std::move(buf_));
     }
     fd_consumer(const fd_consumer &) = delete;
     fd_consumer &operator=(const fd_consumer &) = delete;
@@ -179,7 +119,9 @@ class fd_consumer : public DcmConsumer
         buf_.insert(buf_.end(), p, p + buflen);
         return buflen;
     }
-    void flush() override { drain(); }
+    // Nothing waits on it: what is buffered goes out with the pixel data
+    // (drain_with()) or when the file is finished.
+    void flush() override {}
 
     // Writes what is buffered; the file's end is then at end().
     bool drain()
@@ -187,6 +129,42 @@ class fd_consumer : public DcmConsumer
         bool ok = put(buf_.data(), buf_.size());
         buf_.clear();
         return ok;
+    }
+    // Writes what is buffered and then n bytes from p, in one call when
+    // the kernel takes them all.
+    bool drain_with(const void *p, size_t n)
+    {
+        const char *q = static_cast<const char *>(p);
+
+        if (status_.bad() || fd_ < 0)
+            return false;
+        if (!buf_.empty() && n > 0) {
+            struct iovec iov[2];
+            iov[0].iov_base = buf_.data();
+            iov[0].iov_len = buf_.size();
+            iov[1].iov_base = const_cast<char *>(q);
+            iov[1].iov_len = n;
+            ssize_t w;
+            do
+                w = ::writev(fd_, iov, 2);
+            while (w < 0 && errno == EINTR);
+            if (w < 0) {
+                fail();
+                return false;
+            }
+            end_ += w;
+            size_t done = static_cast<size_t>(w);
+            if (done < buf_.size()) {
+                buf_.erase(buf_.begin(),
+                           buf_.begin() + static_cast<ptrdiff_t>(done));
+            } else {
+                done -= buf_.size();
+                buf_.clear();
+                q += done;
+                n -= done;
+            }
+        }
+        return drain() && put(q, n);
     }
     int fd() const { return fd_; }
     off_t end() const { return end_; }
@@ -249,15 +227,63 @@ class fd_stream : public DcmOutputStream
     fd_consumer consumer_;
 };
 
+// Where the pixel data element is to be copied from, and how.
+struct tail_src {
+    int fd = -1;                  // the input file
+    unsigned long long off = 0;   // the element's offset in it
+    unsigned long long len = 0;   // its bytes, header included (0: none)
+    unsigned char *mem = nullptr; // the same bytes in memory, or nullptr
+    unsigned hdr = 0;             // bytes of its header
+    const sl_pixel_mask *mask = nullptr; // applied when on
+    bool big = false; // 16-bit words big endian
+};
+
+// Appends the pixel data element of t.fd (t.len bytes from t.off, its
+// header of t.hdr bytes first) to file with t.mask applied to each
+// sample, in one pass: read a chunk, mask it, write it (a sample the
+// mask leaves alone comes out as it was), so memory stays small whatever
+// the size of the pixel data.
+bool
+copy_masked(const tail_src &t, fd_consumer &file)
+{
+    size_t cap;
+    unsigned char *buf = thread_buffer(&cap);
+    unsigned long long done = 0;
+
+    if (t.fd < 0 || t.len < t.hdr)
+        return false;
+    while (done < t.len) {
+        size_t want = t.len - done < cap ? static_cast<size_t>(t.len - done)
+                                         : cap;
+        size_t got = 0;
+        while (got < want) {
+            ssize_t n = pread(t.fd, buf + got, want - got,
+                              static_cast<off_t>(t.off + done + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            got += static_cast<size_t>(n);
+        }
+        // The header is copied as it is; the value starts at hdr (even).
+        unsigned long long skip = done < t.hdr ? t.hdr - done : 0;
+        if (skip < want)
+            mask_pixels(buf + skip, want - skip, *t.mask, t.big);
+        // The first chunk goes out with the rest of the dataset.
+        if (!file.drain_with(buf, want))
+            return false;
+        done += want;
+    }
+    return true;
+}
+
 // DcmFileFormat::saveFile(path, x, enc, glen, EPD_noChange, 0, 0,
-// EWM_fileformat) through fd_stream, then the pixel data (tail_len bytes
-// from tail_off of src, when tail_len > 0) appended to the same file,
-// through mask when it is on (mask_big: 16-bit words big endian).
+// EWM_fileformat) through fd_stream, then the pixel data t (when t.len >
+// 0) appended to the same file, through t.mask when it is on.
 OFCondition
 save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
-          E_EncodingType enc, E_GrpLenEncoding glen, int src,
-          unsigned long long tail_off, unsigned long long tail_len,
-          const sl_pixel_mask &mask, bool mask_big, bool *tail_ok)
+          E_EncodingType enc, E_GrpLenEncoding glen, const tail_src &t,
+          bool *tail_ok)
 {
     DcmWriteCache wcache;
     fd_stream out(path);
@@ -274,17 +300,24 @@ save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
     if (c.bad())
         return c;
     fd_consumer &file = out.consumer();
-    if (!file.drain())
-        return file.status();
-    const unsigned hdr = DcmXfer(x).isExplicitVR() ? 12 : 8;
-    const bool masked =
-        mask.on && tail_len > 0 &&
-        needs_masking(src, tail_off, tail_len, hdr, mask, mask_big);
-    if (tail_len > 0 &&
-        !(masked ? copy_masked(src, tail_off, tail_len, hdr, mask, mask_big,
-                                file.fd(), file.end())
-                  : copy_range(src, tail_off, tail_len, file.fd(),
-                               file.end()))) {
+    const bool masked = t.mask != nullptr && t.mask->on;
+    bool ok = true;
+    if (t.len > 0 && t.mem != nullptr) {
+        // Already in memory (read with the rest of a small file): masked
+        // there, and written with the dataset in one call.
+        if (masked && t.len < t.hdr)
+            ok = false;
+        else if (masked)
+            mask_pixels(t.mem + t.hdr, t.len - t.hdr, *t.mask, t.big);
+        ok = ok && file.drain_with(t.mem, static_cast<size_t>(t.len));
+    } else if (t.len > 0 && masked) {
+        ok = copy_masked(t, file);
+    } else if (t.len > 0) {
+        // Nothing to look at in it: copied in the kernel.
+        ok = file.drain() &&
+             copy_range(t.fd, t.off, t.len, file.fd(), file.end());
+    }
+    if (!ok && file.status().good()) {
         *tail_ok = false;
         return EC_Normal;
     }
@@ -296,14 +329,17 @@ save_file(DcmFileFormat &ff, const char *path, E_TransferSyntax x,
 // The pixel data element, when it can be copied from the input file as it
 // is: the last element of the dataset and of the file, unchanged, in a
 // transfer syntax written back as it was read (not deflated). Sets its
-// offset and length in the input file.
+// offset and length in the input file, and *mem to its bytes when they
+// are in memory already.
 DcmElement *
 pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
-           unsigned long long *offset, unsigned long long *len)
+           unsigned long long *offset, unsigned long long *len,
+           unsigned char **mem)
 {
     DcmDataset *ds = f->ff->getDataset();
     const DcmXfer xfer(x);
 
+    *mem = nullptr;
     if (f->pixels_changed || !f->had_meta || f->src.empty() ||
         x == EXS_DeflatedLittleEndianExplicit || ds->card() == 0)
         return nullptr;
@@ -313,14 +349,23 @@ pixel_tail(struct sl_dicom_file *f, E_TransferSyntax x,
     const unsigned long long n = f->pix_len;
     // The tag must be where the lengths say.
     unsigned char tag[4];
-    bool at = f->src_fd >= 0 &&
-              pread(f->src_fd, tag, 4, static_cast<off_t>(f->pix_off)) == 4;
+    unsigned char *in = nullptr;
+    if (f->pix_off >= f->buf_at &&
+        f->pix_off - f->buf_at <= f->buf.size() &&
+        n <= f->buf.size() - (f->pix_off - f->buf_at))
+        in = reinterpret_cast<unsigned char *>(f->buf.data()) +
+             (f->pix_off - f->buf_at);
+    bool at = in != nullptr ||
+              (f->src_fd >= 0 &&
+               pread(f->src_fd, tag, 4, static_cast<off_t>(f->pix_off)) == 4);
     static const unsigned char le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
     static const unsigned char be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
-    if (!at || std::memcmp(tag, xfer.isBigEndian() ? be : le, 4) != 0)
+    if (!at || std::memcmp(in != nullptr ? in : tag,
+                           xfer.isBigEndian() ? be : le, 4) != 0)
         return nullptr;
     *offset = f->pix_off;
     *len = n;
+    *mem = in;
     return pd;
 }
 
@@ -335,12 +380,15 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
     try {
         DcmDataset *ds = f->ff->getDataset();
         E_TransferSyntax x = ds->getOriginalXfer();
+        tail_src t;
+        f->top_ok = false; // the pixel data goes out of the list and back
         unsigned long long offset = 0, len = 0;
+        unsigned char *mem = nullptr;
         if (x == EXS_Unknown)
             x = EXS_LittleEndianExplicit;
         // Pixel data is appended from the input file as bytes when it can
         // be (the bulk of a large instance never goes through DCMTK).
-        tail = pixel_tail(f, x, &offset, &len);
+        tail = pixel_tail(f, x, &offset, &len, &mem);
         bool mask_big = false;
         if (tail != nullptr && f->mask.on) {
             // Copied with the mask: OW words in the syntax's byte order;
@@ -355,8 +403,16 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
             if (rc != SL_OK)
                 return rc;
         }
-        if (tail != nullptr)
+        if (tail != nullptr) {
             ds->remove(tail);
+            t.fd = f->src_fd;
+            t.off = offset;
+            t.len = len;
+            t.mem = mem;
+            t.hdr = DcmXfer(x).isExplicitVR() ? 12 : 8;
+            t.mask = &f->mask;
+            t.big = mask_big;
+        }
         // A new DcmFileFormat around the same dataset: its meta header is
         // empty and its preamble zeroed, so nothing of the old ones
         // survives; values still on disk are read from the input file.
@@ -367,9 +423,7 @@ sl_dicom_file_save(struct sl_dicom_file *f, const char *path,
         // (pixel data aside, which it does not depend on).
         bool tail_ok = true;
         OFCondition c = save_file(*f->ff, path, x, EET_UndefinedLength,
-                                  EGL_withoutGL, f->src_fd, offset,
-                                  tail != nullptr ? len : 0, f->mask,
-                                  mask_big, &tail_ok);
+                                  EGL_withoutGL, t, &tail_ok);
         bool ok = c.good() && tail_ok;
         if (tail != nullptr) {
             f->ff->getDataset()->insert(tail, OFTrue);

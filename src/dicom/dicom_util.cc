@@ -108,4 +108,34 @@ is_string_vr(DcmEVR evr)
     }
 }
 
+// One spare buffer of each kind per thread: malloc hands out and takes
+// back buffers of tens or hundreds of KiB by consolidating its free lists
+// (and trimming the heap), a cost paid twice per instance otherwise.
+namespace
+{
+thread_local std::vector<char> spares[2];
+}
+
+std::vector<char>
+spare_buffer(int which)
+{
+    std::vector<char> v;
+
+    v.swap(spares[which]);
+    return v;
+}
+
+void
+keep_buffer(int which, std::vector<char> &&v)
+{
+    // The input's bytes hold the patient's data: wiped whether the buffer
+    // is kept or freed (a memset the compiler may not remove).
+    if (!v.empty())
+        explicit_bzero(v.data(), v.size());
+    if (v.capacity() > spares[which].capacity() && v.capacity() <= (1 << 20)) {
+        v.clear();
+        spares[which].swap(v);
+    }
+}
+
 } // namespace shim

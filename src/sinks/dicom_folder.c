@@ -294,9 +294,16 @@ place(struct dicom_folder_sink *k, struct sl_item *it, const char *src,
             free(k->last_dir);
             k->last_dir = sl_strdup(dir);
         }
-        if (chmod(src, k->mode) == 0 &&
+        /* A file the deid stage wrote was created with 0640 under this
+         * umask (sl_dicom_deid_file()), which is k->mode: no chmod. */
+        if ((it->summary_set || chmod(src, k->mode) == 0) &&
             renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
             k->written++;
+            if (src == it->tmp_path) {
+                /* gone: nothing for sl_item_free() to unlink */
+                free(it->tmp_path);
+                it->tmp_path = NULL;
+            }
             rc = SL_OK;
             goto out;
         }

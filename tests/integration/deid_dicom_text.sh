@@ -13,7 +13,10 @@
 #   under basic, scrubbed under clean-graphics;
 # - 16-bit native pixel data with Bits Stored 12: bits above High Bit
 #   zeroed (signed: copies of the sign bit), the 12 stored bits exact, in
-#   explicit and implicit little endian and big endian; nothing changes
+#   explicit and implicit little endian and big endian, in instances
+#   small enough to be read whole and in ones whose pixel data is read
+#   from the file when written (over 64 KiB), and in one whose pixel data
+#   is not a whole number of 16-byte words; nothing changes
 #   when nothing is above High Bit, when Bits Stored is 16, when the profile keeps the unused bits, or
 #   when the pixel data is compressed (RLE).
 . "$top_srcdir/tests/integration/lib.sh"
@@ -23,7 +26,7 @@ if ! $PY -c 'import pydicom' 2>/dev/null; then
     echo "1..0 # SKIP python3-pydicom is not installed (apt-get install python3-pydicom)"
     exit 0
 fi
-plan 23
+plan 31
 sluice keygen >"$T/key"
 mkdir -p "$T/in"
 
@@ -64,10 +67,11 @@ def code(value, scheme, meaning):
     return c
 
 
-# 64 x 64 words: 8 KiB, so the pixel data stays on disk and is copied.
-def words(signed, overlay=True):
+# side x side words: 64 x 64 is 8 KiB, read with the rest of the file;
+# 256 x 256 (128 KiB) is read from the file again when it is written.
+def words(signed, overlay=True, side=64):
     w = []
-    for i in range(64 * 64):
+    for i in range(side * side):
         v = (i * 37) & 0x0FFF
         if signed and i % 5 == 0:
             v = (v | 0x0800) | 0xF000  # negative, sign-extended
@@ -79,15 +83,16 @@ def words(signed, overlay=True):
     return w
 
 
-def image(ds, bits_stored=12, signed=False, overlay=True):
+def image(ds, bits_stored=12, signed=False, overlay=True, side=64):
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = ds.Columns = 64
+    ds.Rows = ds.Columns = side
     ds.BitsAllocated = 16
     ds.BitsStored = bits_stored
     ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = 1 if signed else 0
-    ds.PixelData = struct.pack("<%dH" % (64 * 64), *words(signed, overlay))
+    ds.PixelData = struct.pack("<%dH" % (side * side),
+                               *words(signed, overlay, side))
 
 
 def save(ds, name, syntax=ExplicitVRLittleEndian):
@@ -127,15 +132,22 @@ layer.TextObjectSequence = Sequence([txt])
 ds.GraphicAnnotationSequence = Sequence([layer])
 save(ds, "gsps")
 
-# Pixel data alone, in three encodings, signed, and 16 bits stored.
-for n, name, syntax, bs, signed in (
-        (3, "px-le", ExplicitVRLittleEndian, 12, False),
-        (4, "px-implicit", ImplicitVRLittleEndian, 12, False),
-        (5, "px-big", ExplicitVRBigEndian, 12, False),
-        (6, "px-signed", ExplicitVRLittleEndian, 12, True),
-        (7, "px-16", ExplicitVRLittleEndian, 16, False)):
+# Pixel data alone, in three encodings, signed, and 16 bits stored; small
+# and large.
+for n, name, syntax, bs, signed, side in (
+        (3, "px-le", ExplicitVRLittleEndian, 12, False, 64),
+        (4, "px-implicit", ImplicitVRLittleEndian, 12, False, 64),
+        (5, "px-big", ExplicitVRBigEndian, 12, False, 64),
+        (6, "px-signed", ExplicitVRLittleEndian, 12, True, 64),
+        (7, "px-16", ExplicitVRLittleEndian, 16, False, 64),
+        (9, "px-implicit-large", ImplicitVRLittleEndian, 12, False, 256),
+        (10, "px-signed-large", ExplicitVRLittleEndian, 12, True, 256),
+        (11, "px-big-signed-large", ExplicitVRBigEndian, 12, True, 256),
+        # 65 x 65 words: not a whole number of 16 or 8 bytes, so the
+        # last samples are masked one by one
+        (12, "px-big-signed-odd", ExplicitVRBigEndian, 12, True, 65)):
     ds = base(n, CT, "Pixel^Pat", "PX-%d" % n)
-    image(ds, bs, signed)
+    image(ds, bs, signed, side=side)
     save(ds, name, syntax)
 ds = base(8, CT, "Pixel^Pat", "PX-8")
 image(ds, 12, False, overlay=False)
@@ -250,7 +262,8 @@ sys.exit(0 if a.PixelData == b.PixelData else 1)' "$1" "$2"
 
 check "text: its pixel data's overlay bits zeroed, stored bits exact" \
     pixels "$T/in/text.dcm" "$T/text.dcm"
-for n in px-le px-implicit px-big px-signed; do
+for n in px-le px-implicit px-big px-signed px-implicit-large \
+    px-signed-large px-big-signed-large px-big-signed-odd; do
     deid $n basic
     check "$n: de-identified (exit $rc)" test $rc = 0
     check "$n: bits above High Bit cleared (signed: the sign), 12 stored bits exact" \
