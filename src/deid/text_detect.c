@@ -657,10 +657,12 @@ number(struct scan *s, size_t i)
         return add(s, i, j, SL_TEXT_ID), j;
     /* letters and digits with five digits or more: "A12345678" */
     if (j > e) {
-        size_t d = 0;
-        for (k = i; k < j; k++)
+        size_t d = 0, l = 0;
+        for (k = i; k < j; k++) {
             d += is_digit(s->t[k]);
-        if (d >= 5)
+            l += is_alpha(s->t[k]);
+        }
+        if (d >= 5 && l > 0)
             return add(s, i, j, SL_TEXT_ID), j;
     }
     return j;
@@ -802,6 +804,27 @@ all_caps(const struct scan *s, size_t a, size_t b)
     return 1;
 }
 
+static int
+is_strong_given(int f)
+{
+    return (f & NF_GIVEN) && !(f & (NF_WORD | NF_EPONYM));
+}
+
+/* 1 when the word after e (a space, then a capitalised word) is a
+ * surname that is not a given name, a common word or an eponym */
+static int
+strong_surname_next(const struct scan *s, size_t e)
+{
+    int ini, f;
+    size_t e2;
+
+    if (at(s, e) != ' ' || (e2 = cap_word(s, e + 1, &ini)) == 0 || ini ||
+        all_caps(s, e + 1, e2))
+        return 0;
+    f = name_flags(s, e + 1, e2);
+    return f == NF_SUR;
+}
+
 /* Names at i, a capitalised word: the run of capitalised words from
  * there (at most MAXPARTS; it ends after a part that cannot be a given
  * name) is a name when a title stands before it, when two or more of
@@ -824,9 +847,14 @@ names_at(struct scan *s, size_t i, int after_title)
         /* a month is a date's word before it is a name */
         if (fl[np] && month_of(s, j, e, &named))
             fl[np] |= NF_WORD;
-        /* after a title the first word is a name whatever it is; the
-         * rest must be names or initials */
-        if (!ini[np] && fl[np] == 0 && !(after_title && np == 0))
+        /* a word the dictionary does not know is a name part only after
+         * a title, an initial or a given name that is not a common word
+         * ("Patricia Okafor", "J. Okafor"), or before a surname that is
+         * not one ("Priya Fitzgerald") */
+        if (!ini[np] && fl[np] == 0 && !(after_title && np == 0) &&
+            !(np > 0 && (after_title || ini[np - 1] ||
+                         is_strong_given(fl[np - 1]))) &&
+            !(np == 0 && strong_surname_next(s, e)))
             break;
         if (!ini[np])
             caps |= all_caps(s, j, e);
@@ -835,9 +863,26 @@ names_at(struct scan *s, size_t i, int after_title)
         st[np] = j;
         en[np] = e;
         np++;
-        if (at(s, e) != ' ' || !(ini[np - 1] || (fl[np - 1] & NF_GIVEN)))
+        /* the run goes on after an initial, a given name, or the first
+         * word after a title or before a surname */
+        if (at(s, e) != ' ' ||
+            !(ini[np - 1] || (fl[np - 1] & NF_GIVEN) ||
+              (np == 1 && fl[0] == 0)))
             break;
         j = e + 1;
+    }
+    /* "Walker, Daniel": a surname, a comma, a given name, one of them
+     * not a common word */
+    if (np == 1 && !ini[0] && (fl[0] & NF_SUR) && at(s, en[0]) == ',' &&
+        at(s, en[0] + 1) == ' ') {
+        int i2, f2;
+        size_t e2 = cap_word(s, en[0] + 2, &i2);
+        if (e2 && !i2 && ((f2 = name_flags(s, en[0] + 2, e2)) & NF_GIVEN) &&
+            !all_caps(s, st[0], en[0]) && !all_caps(s, en[0] + 2, e2) &&
+            (is_strong_given(f2) || !(fl[0] & (NF_WORD | NF_EPONYM)))) {
+            add(s, st[0], e2, SL_TEXT_NAME);
+            return e2;
+        }
     }
     /* a trailing initial is the next sentence's capital: "… Smith. A" */
     while (np > 0 && ini[np - 1])
@@ -876,6 +921,14 @@ names_at(struct scan *s, size_t i, int after_title)
 static const char *const titles[] = { "dr",   "mr",    "mrs",    "ms",
                                       "miss", "mx",    "prof",   "professor",
                                       "sr",   "nurse", "doctor", NULL };
+
+/* words that name the person after them: "daughter Maria" */
+static const char *const kin[] = {
+    "wife",     "husband", "daughter", "son",     "mother",  "father",
+    "sister",   "brother", "spouse",   "partner", "friend",  "niece",
+    "nephew",   "aunt",    "uncle",    "grandson", "granddaughter",
+    "caregiver", "guardian", NULL
+};
 
 /* 1 when text may hold something the detectors find: a digit, an upper
  * case letter, '@', "www." or "://" */
@@ -952,7 +1005,8 @@ sl_text_detect(const char *text, size_t len, struct sl_text_spans *out)
         s.prev2_e = s.prev_e;
         s.prev_s = i;
         s.prev_e = we;
-        title = is_upper(c) && word_in(&s, i, we, titles);
+        title = (is_upper(c) && word_in(&s, i, we, titles)) ||
+                word_in(&s, i, we, kin);
         e = we;
         if (at(&s, e) == '.')
             e++;
