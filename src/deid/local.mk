@@ -5,7 +5,8 @@ noinst_LIBRARIES += %reldir%/libdeid.a
 	%reldir%/fhir_ref.c %reldir%/fhir_learn.c %reldir%/fhir_call.c \
 	%reldir%/fhir_method.c %reldir%/fhir_walk.c %reldir%/fhir_write.c \
 	%reldir%/fhir_util.c %reldir%/fhir_xhtml.c %reldir%/fhir_scrub.c \
-	%reldir%/text_detect.h %reldir%/text_detect.c
+	%reldir%/text_detect.h %reldir%/text_detect_int.h \
+	%reldir%/text_detect.c %reldir%/text_date.c %reldir%/text_names.c
 nodist_%canon_reldir%_libdeid_a_SOURCES = %reldir%/text_names.inc
 # the name dictionary of the free-text detectors, as a C table: one
 # {"name", flags} per line of profiles/names/names.tsv (g 1, s 2, w 4, e 8)

@@ -2,9 +2,9 @@
  * dates in their common written forms, phone and fax numbers, e-mail
  * addresses, URLs, IP addresses, SSNs and other national-id shapes,
  * MRN-like and account-like tokens, ZIP codes and postcodes, street
- * addresses, ages over 89, and personal names from the name dictionary (profiles/names/) where
- * they stand as names. Used by the FHIR scrubber (fhir_scrub.c); see
- * docs/deid.md, "Free text". Not a public header. */
+ * addresses, ages over 89, and personal names from the name dictionary
+ * (profiles/names/) where they stand as names. Used by the FHIR scrubber
+ * (fhir_scrub.c); see docs/deid.md, "Free text". Not a public header. */
 #ifndef SL_DEID_TEXT_DETECT_H
 #define SL_DEID_TEXT_DETECT_H
 

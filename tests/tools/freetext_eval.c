@@ -121,8 +121,10 @@ main(int argc, char **argv)
         if (n == 0 || line[0] == '#')
             continue;
         if (unmark(line, text, lab, &nlab) != 0) {
-            fprintf(stderr, "%s:%ld: a mark is not {kind:text} with a kind "
-                            "of text_detect.h\n", path, lineno);
+            fprintf(stderr,
+                    "%s:%ld: a mark is not {kind:text} with a kind "
+                    "of text_detect.h\n",
+                    path, lineno);
             fclose(f);
             return 1;
         }
@@ -158,8 +160,8 @@ main(int argc, char **argv)
             if (!right && verbose)
                 printf("wrong %s: %.*s\t(line %ld)\n",
                        sl_text_kind_names[sp.v[k].kind],
-                       (int)(sp.v[k].end - sp.v[k].start),
-                       text + sp.v[k].start, lineno);
+                       (int)(sp.v[k].end - sp.v[k].start), text + sp.v[k].start,
+                       lineno);
         }
         sl_text_spans_free(&sp);
     }
