@@ -56,3 +56,14 @@ tests_unit_test_deid_fhir_refs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_deid_fhir_refs_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_deid_fhir_refs_SOURCES = force-cxx-link.cc
 endif
+
+# the free-text detectors and the scrubber that merges them with the
+# learned values (issue 10, section 2)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_text_detect
+TESTS += tests/unit/test_text_detect
+tests_unit_test_text_detect_SOURCES = tests/unit/test_text_detect.c
+tests_unit_test_text_detect_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_text_detect_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_text_detect_SOURCES = force-cxx-link.cc
+endif
