@@ -372,6 +372,16 @@ static const char *const kin[] = {
     "grandson", "granddaughter", "caregiver", "guardian", NULL
 };
 
+/* 1 when the word [a, b) has no lower-case letter */
+static int
+all_upper(const struct scan *s, size_t a, size_t b)
+{
+    for (; a < b; a++)
+        if (is_lower(s->t[a]))
+            return 0;
+    return 1;
+}
+
 /* 1 when text may hold something the detectors find: a digit, an upper
  * case letter, '@', "www." or "://" */
 static int
@@ -448,7 +458,11 @@ sl_text_detect(const char *text, size_t len, struct sl_text_spans *out)
         s.prev2_e = s.prev_e;
         s.prev_s = i;
         s.prev_e = we;
-        title = (is_upper(c) && word_in(&s, i, we, titles)) ||
+        /* a title in capitals only with its dot: MR, MS, DR and SR are
+         * also "magnetic resonance", "multiple sclerosis", "diabetic
+         * retinopathy", "sustained release" */
+        title = (is_upper(c) && word_in(&s, i, we, titles) &&
+                 (!all_upper(&s, i, we) || at(&s, we) == '.')) ||
                 word_in(&s, i, we, kin);
         e = we;
         if (at(&s, e) == '.')

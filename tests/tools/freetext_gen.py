@@ -83,6 +83,8 @@ SURVIVE = [
     "Wilson disease on zinc acetate.",
     "Patient denies chest pain, shortness of breath or palpitations.",
     "Plan: CBC, BMP and lipid panel in 3 months.",
+    "MR Brain without contrast, MS protocol.",
+    "DR screening negative; metoprolol SR 50 mg.",
 ]
 
 

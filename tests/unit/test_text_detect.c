@@ -127,6 +127,8 @@ test_names_kept(void **state)
     FINDS("Will return. Mark the site. Brown sputum. Young adult.", "");
     FINDS("Graves disease, Crohn flare, Foley catheter, Glasgow 15.", "");
     FINDS("ED visit, CT HEAD, MRI BRAIN, Grace period in May.", "");
+    FINDS("MR Brain, MS Flare, DR Screening, SR Tablets", "");
+    FINDS("DR. JONES", "name:JONES");
     FINDS("no capitals or digits here at all", "");
 }
 
