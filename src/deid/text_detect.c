@@ -154,10 +154,13 @@ is_state(const struct scan *s, size_t a, size_t b)
 
     if (b - a != 2 || !is_upper(s->t[a]) || !is_upper(s->t[a + 1]))
         return 0;
-    for (p = states; *p; p += 3)
+    /* codes of two letters, each followed by a space or the end */
+    for (p = states;; p += 3) {
         if (p[0] == (char)s->t[a] && p[1] == (char)s->t[a + 1])
             return 1;
-    return 0;
+        if (p[2] == '\0')
+            return 0;
+    }
 }
 
 /* a number that an age over 89 qualifies: "92-year-old", "95 yo",
@@ -301,7 +304,7 @@ url(struct scan *s, size_t i)
     while (j < s->len && s->t[j] > ' ' && s->t[j] != '<' && s->t[j] != '>' &&
            s->t[j] != '"')
         j++;
-    while (j > i && strchr(".,;:!?)]'", s->t[j - 1]))
+    while (j > i && s->t[j - 1] && strchr(".,;:!?)]'", s->t[j - 1]))
         j--;
     sl_text_add(s, i, j, SL_TEXT_URL);
     return j;
