@@ -6,6 +6,8 @@ noinst_LIBRARIES += %reldir%/libdeidtext.a
 	%reldir%/text_detect_int.h %reldir%/text_detect.c \
 	%reldir%/text_date.c %reldir%/text_names.c
 nodist_%canon_reldir%_libdeidtext_a_SOURCES = %reldir%/text_names.inc
+# the generated table is in the build tree (a VPATH build)
+%canon_reldir%_libdeidtext_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/src
 # the name dictionary as a C table: one {"name", flags} per line of
 # profiles/names/names.tsv (flags g 1, s 2, w 4, e 8)
 %reldir%/text_names.inc: $(top_srcdir)/profiles/names/names.tsv
