@@ -19,3 +19,9 @@ regen-dicom-profile:
 		$(STD)/annexE_table_E1-1_2023b.csv $(STD)/safe_private_attributes.csv \
 		$(top_srcdir)/profiles/deid/dicom-basic.xml
 .PHONY: regen-dicom-profile
+
+# The name dictionary of the free-text detectors (compiled into sluice as
+# src/deid/text_names.inc): the 1990 census name lists, trimmed and
+# marked by regen.sh; see profiles/names/README.md.
+EXTRA_DIST += %reldir%/names/names.tsv %reldir%/names/eponyms.txt \
+	%reldir%/names/regen.sh %reldir%/names/README.md

@@ -10,6 +10,9 @@ TESTS += tests/integration/deid_dicom_cases.sh
 EXTRA_DIST += tests/integration/deid_dicom_cases.sh
 TESTS += tests/integration/deid_dicom_text.sh
 EXTRA_DIST += tests/integration/deid_dicom_text.sh
+# DICOM free text through the free-text detectors (issue 10, section 2)
+TESTS += tests/integration/deid_dicom_freetext.sh
+EXTRA_DIST += tests/integration/deid_dicom_freetext.sh
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dicom_deid
 TESTS += tests/unit/test_dicom_deid

@@ -65,3 +65,25 @@ tests_unit_test_deid_fhir_refs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_deid_fhir_refs_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_deid_fhir_refs_SOURCES = force-cxx-link.cc
 endif
+
+# the free-text detectors and the scrubber that merges them with the
+# learned values (issue 10, section 2)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_text_detect
+TESTS += tests/unit/test_text_detect
+tests_unit_test_text_detect_SOURCES = tests/unit/test_text_detect.c
+tests_unit_test_text_detect_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_text_detect_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_text_detect_SOURCES = force-cxx-link.cc
+endif
+
+# the free-text detectors' fuzz target (make fuzz FUZZ_RUN=text_detect);
+# its seeds replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_text_detect
+tests_fuzz_fuzz_text_detect_SOURCES = tests/fuzz/fuzz_text_detect.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_text_detect_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_text_detect_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_text_detect_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/text_detect_fuzz.sh
+EXTRA_DIST += tests/integration/text_detect_fuzz.sh

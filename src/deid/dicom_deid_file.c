@@ -441,7 +441,9 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
             *op = SL_DICOM_SET;
             *value = j->val.data;
         } else if (sl_dicom_elem_value(e) != NULL && sl_dd_vr_is_text(e->vr)) {
-            if (sl_dd_scrub(sl_dicom_elem_value(e), &j->tokens, &j->val) > 0) {
+            if (sl_dd_scrub_text(sl_dicom_elem_value(e), &j->tokens,
+                                 j->d->options[SL_DDO_MODIFIED_DATES],
+                                 j->shift, &j->val) > 0) {
                 *op = SL_DICOM_SET;
                 *value = j->val.data;
             }
@@ -459,12 +461,13 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         break;
     case SL_DDA_SCRUB:
         /* Free text the table does not list: scrubbed of the instance's
-         * identifiers and, like everything kept, scanned (nothing to do
-         * when no identifier was learned). */
-        if (j->tokens.n == 0 || !sl_dd_vr_is_text(e->vr) ||
-            sl_dicom_elem_value(e) == NULL)
+         * identifiers and of what the free-text detectors find and, like
+         * everything kept, scanned. */
+        if (!sl_dd_vr_is_text(e->vr) || sl_dicom_elem_value(e) == NULL)
             break;
-        if (sl_dd_scrub(sl_dicom_elem_value(e), &j->tokens, &j->val) > 0) {
+        if (sl_dd_scrub_text(sl_dicom_elem_value(e), &j->tokens,
+                             j->d->options[SL_DDO_MODIFIED_DATES], j->shift,
+                             &j->val) > 0) {
             *op = SL_DICOM_SET;
             *value = j->val.data;
             scan_value(j, e, j->val.data);

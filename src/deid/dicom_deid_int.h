@@ -141,5 +141,12 @@ int sl_dd_contains_word(const char *value, const char *token);
  * out; returns the number of replacements. */
 size_t sl_dd_scrub(const char *value, const struct sl_strv *tokens,
                    struct sl_buf *out);
+/* sl_dd_scrub, then what the free-text detectors (text_detect.h) find:
+ * a date becomes its year, or with modified_dates is moved by days in
+ * the form it was written in (its year when that would be longer than
+ * the original); anything else as many 'X'. Returns the number of
+ * replacements; out holds the value either way. */
+size_t sl_dd_scrub_text(const char *value, const struct sl_strv *tokens,
+                        int modified_dates, int days, struct sl_buf *out);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/date.h"
 #include "deid/dicom_deid_int.h"
+#include "deid/text_detect.h"
 
 static const struct {
     const char *code;
@@ -329,5 +330,52 @@ sl_dd_scrub(const char *value, const struct sl_strv *tokens, struct sl_buf *out)
     sl_buf_reset(out);
     sl_buf_adds(out, work);
     sl_freezero(work, strlen(work));
+    return hits;
+}
+
+size_t
+sl_dd_scrub_text(const char *value, const struct sl_strv *tokens,
+                 int modified_dates, int days, struct sl_buf *out)
+{
+    struct sl_text_spans sp = { 0 };
+    struct sl_buf res, d;
+    size_t hits = sl_dd_scrub(value, tokens, out), at = 0, k;
+    const char *v = out->data ? out->data : "";
+
+    if (sl_text_detect(v, strlen(v), &sp) == 0)
+        return hits;
+    sl_buf_init(&res);
+    sl_buf_init(&d);
+    for (k = 0; k < sp.n; k++) {
+        const struct sl_text_span *p = &sp.v[k];
+        size_t n = p->end - p->start;
+        sl_buf_add(&res, v + at, p->start - at);
+        sl_buf_reset(&d);
+        if (p->kind == SL_TEXT_DATE) {
+            /* text VRs have length limits: a moved date that would be
+             * longer than the original ("May 4" to "September 30")
+             * becomes its year */
+            if (!modified_dates || !sl_text_date_write(p, days, 0, &d) ||
+                d.len > n) {
+                sl_buf_reset(&d);
+                sl_text_date_write(p, 0, 1, &d);
+            }
+        }
+        if (d.len > 0)
+            sl_buf_add(&res, d.data, d.len);
+        else
+            while (n--)
+                sl_buf_addc(&res, 'X');
+        at = p->end;
+    }
+    sl_buf_adds(&res, v + at);
+    hits += sp.n;
+    sl_buf_reset(out);
+    sl_buf_add(out, res.data, res.len);
+    if (res.data)
+        sl_freezero(res.data, res.cap);
+    if (d.data)
+        sl_freezero(d.data, d.cap);
+    sl_text_spans_free(&sp);
     return hits;
 }

@@ -380,6 +380,14 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
                     "profile: date-shift-max is below date-shift-min");
         goto out;
     }
+    /* dates found in free text follow the profile's rule for dateTime
+     * (the last one wins, as in the look-up) */
+    for (i = d->nrules; i-- > 0;)
+        if (d->rules[i].sel == SEL_TYPE &&
+            strcmp(d->rules[i].target, "dateTime") == 0) {
+            d->text_shift = d->rules[i].method == FD_DATE_SHIFT;
+            break;
+        }
     if (d->security_code == NULL)
         d->security_code = sl_strdup("PSEUDED");
     d->rules = sl_realloc(d->rules, (d->nrules + 2) * sizeof(*d->rules));

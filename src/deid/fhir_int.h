@@ -216,6 +216,9 @@ struct sl_fhir_deid {
     char ref_base[FD_REF_BASE_MAX + 1];
     int no_counts;      /* nobody will ask for --explain: count nothing */
     int has_name_rules; /* some rule is SEL_NAME */
+    /* dates found in free text are shifted (the profile's rule for
+     * dateTime is date-shift), else reduced to the year */
+    int text_shift;
 };
 
 #define R_NORULE(d)  ((int)(d)->nrules)     /* inherited "remove" */
@@ -230,16 +233,37 @@ struct sl_fhir_deid {
 /* what the encrypt method writes (fhir_method.c) */
 #define FHIR_ENC_PREFIX "sluice-aes256gcm:"
 
+/* ---- the free-text scrubber (fhir_scrub.c) ---- */
+
+struct call;
+struct res;
+
+/* What scrubbing a string needs: the learned values, and the call and
+ * resource whose patient's offset shifts the dates found (c NULL: dates
+ * are reduced to the year). */
+struct fhir_scrub {
+    const struct sl_fhir_vset *values;
+    struct call *c;
+    struct res *r;
+};
+
+/* text with every learned value and every identifier the detectors of
+ * text_detect.h find replaced: dates by their year or shifted (as the
+ * profile treats dates), ages over 89 by "90+", the rest by
+ * REDACTED_TEXT. A new string (caller frees, wipes), or NULL when nothing
+ * had to change. */
+char *fhir_scrub_text(const struct fhir_scrub *x, const char *text);
+
 /* ---- markup (fhir_xhtml.c) ---- */
 
 #define FX_DIV 1 /* a Narrative.div: one <div> element, no declaration */
 
-/* Markup with its text and attribute values scrubbed of learned values,
+/* Markup with its text and attribute values scrubbed (fhir_scrub_text),
  * and comments, processing instructions and elements with a data:,
  * mailto:, tel: or sms: URI dropped. SL_OK with *out a new string (caller
  * frees, wipes), or NULL when nothing had to change; SL_EPARSE when text
  * is not well-formed, has a DTD, or (FX_DIV) is not one <div>. */
-int fhir_xhtml_scrub(const struct sl_fhir_vset *s, const char *text,
+int fhir_xhtml_scrub(const struct fhir_scrub *x, const char *text,
                      size_t len, int flags, char **out);
 /* The leak scan of markup: 1 when a learned value is in its text,
  * attribute values, comments or processing instructions (character
@@ -575,16 +599,20 @@ json_t *fhir_method_generalise(struct call *c, struct res *r,
 json_t *fhir_method_perturb(struct call *c, const struct res *r,
                             const struct fd_rule *rule, json_t *v);
 json_t *fhir_method_encrypt(struct call *c, const char *s);
+/* The date shift of r's patient, in days (quarantines, through
+ * fhir_call_fail, a resource of the Patient compartment whose patient
+ * cannot be found). */
+int fhir_method_shift(struct call *c, struct res *r);
 /* Narrative.div: markup scrubbed (fhir_xhtml.c); a div that cannot be
  * parsed is replaced by FHIR_EMPTY_DIV and the narrative's status set to
  * "empty". */
-json_t *fhir_method_scrub_narrative(struct call *c, const struct el *e,
-                                    const char *s);
+json_t *fhir_method_scrub_narrative(struct call *c, struct res *r,
+                                    const struct el *e, const char *s);
 /* Attachment.data and Binary.data under "scrub": text decoded, scrubbed
  * and encoded again (size and hash updated when the Attachment has them);
  * NULL (the data goes) for anything else or what cannot be read. */
-json_t *fhir_method_scrub_data(struct call *c, const struct el *e,
-                               const char *b64);
+json_t *fhir_method_scrub_data(struct call *c, struct res *r,
+                               const struct el *e, const char *b64);
 /* Before an Attachment is walked: its size and hash set to describe its
  * data (bytes, base64 SHA-1), so that they stay true whether the data is
  * kept or removed; each is then judged by its own rule. */

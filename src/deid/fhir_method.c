@@ -102,8 +102,8 @@ rewrite_ref(struct call *c, const char *s, int request_url)
     return res;
 }
 
-static int
-res_shift(struct call *c, struct res *r)
+int
+fhir_method_shift(struct call *c, struct res *r)
 {
     if (!r->have_shift) {
         const char *k = r->pat && r->pat->mrn ? r->pat->mrn
@@ -164,7 +164,7 @@ fhir_method_date_shift(struct call *c, struct res *r, const struct el *e,
 {
     struct sl_fhir_date dt;
     char out[64];
-    int shift = res_shift(c, r);
+    int shift = fhir_method_shift(c, r);
 
     if (sl_fhir_date_parse(s, &dt) == SL_FD_BAD)
         return NULL;
@@ -319,8 +319,10 @@ fhir_method_describe_attachment(json_t *att)
 }
 
 json_t *
-fhir_method_scrub_data(struct call *c, const struct el *e, const char *b64)
+fhir_method_scrub_data(struct call *c, struct res *r, const struct el *e,
+                       const char *b64)
 {
+    struct fhir_scrub x = { &c->d->values, c, r };
     int kind = sl_fhir_content_kind(fhir_jstr(e->parent, "contentType"));
     unsigned char *dec = NULL;
     char *clean = NULL, *enc;
@@ -337,11 +339,10 @@ fhir_method_scrub_data(struct call *c, const struct el *e, const char *b64)
         (kind == SL_FHIR_CT_RTF && sl_fhir_rtf_escaped((char *)dec)))
         goto out;
     if (kind == SL_FHIR_CT_XML) {
-        if (fhir_xhtml_scrub(&c->d->values, (char *)dec, n, 0, &clean) !=
-            SL_OK)
+        if (fhir_xhtml_scrub(&x, (char *)dec, n, 0, &clean) != SL_OK)
             goto out;
     } else
-        clean = sl_fhir_vset_scrub(&c->d->values, (char *)dec, REDACTED_TEXT);
+        clean = fhir_scrub_text(&x, (char *)dec);
     if (clean == NULL) {
         res = json_string(b64); /* size and hash already describe it */
         goto out;
@@ -359,13 +360,14 @@ out:
 }
 
 json_t *
-fhir_method_scrub_narrative(struct call *c, const struct el *e, const char *s)
+fhir_method_scrub_narrative(struct call *c, struct res *r, const struct el *e,
+                            const char *s)
 {
+    struct fhir_scrub x = { &c->d->values, c, r };
     char *clean = NULL;
     json_t *res;
 
-    if (fhir_xhtml_scrub(&c->d->values, s, strlen(s), FX_DIV, &clean) !=
-        SL_OK) {
+    if (fhir_xhtml_scrub(&x, s, strlen(s), FX_DIV, &clean) != SL_OK) {
         /* never passed through: R4 needs div (txt-2: with some text)
          * whenever text is there, so a placeholder, and the status that
          * says the narrative is not available */

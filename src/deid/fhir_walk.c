@@ -170,11 +170,12 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
         if (s == NULL && ri < 0) /* a number inside what is scrubbed */
             return ACT_KEEP;
         if (s && is_content_data(c, e)) {
-            nv = fhir_method_scrub_data(c, e, s);
+            nv = fhir_method_scrub_data(c, r, e, s);
         } else if (s && strcmp(e->type, "xhtml") == 0) {
-            nv = fhir_method_scrub_narrative(c, e, s);
+            nv = fhir_method_scrub_narrative(c, r, e, s);
         } else if (s) {
-            char *t = sl_fhir_vset_scrub(&d->values, s, REDACTED_TEXT);
+            struct fhir_scrub x = { &d->values, c, r };
+            char *t = fhir_scrub_text(&x, s);
             if (t == NULL)
                 return ACT_KEEP;
             nv = json_string(t);

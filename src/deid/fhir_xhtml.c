@@ -99,7 +99,7 @@ has_unsafe_uri(xmlNode *n)
 }
 
 struct xs {
-    const struct sl_fhir_vset *s;
+    const struct fhir_scrub *s;
     int changed;
 };
 
@@ -119,7 +119,7 @@ scrub_text(struct xs *x, xmlNode *t)
 
     if (t->content == NULL)
         return;
-    clean = sl_fhir_vset_scrub(x->s, (const char *)t->content, REDACTED_TEXT);
+    clean = fhir_scrub_text(x->s, (const char *)t->content);
     if (clean == NULL)
         return;
     xmlNodeSetContent(t, (const xmlChar *)clean);
@@ -192,7 +192,7 @@ serialise(xmlDoc *doc, int flags)
 }
 
 int
-fhir_xhtml_scrub(const struct sl_fhir_vset *s, const char *text, size_t len,
+fhir_xhtml_scrub(const struct fhir_scrub *s, const char *text, size_t len,
                  int flags, char **out)
 {
     struct xs x = { s, 0 };

@@ -290,6 +290,7 @@ static void
 test_vset(void **state)
 {
     struct sl_fhir_vset s = { 0 };
+    struct fhir_scrub x = { &s, NULL, NULL };
     char *t;
     size_t a, b;
     (void)state;
@@ -304,7 +305,7 @@ test_vset(void **state)
     assert_null(sl_fhir_vset_scrub(&s, "nothing here", "[x]"));
     /* markup: text and attribute values scrubbed, names of elements and
      * attributes are not values */
-    assert_int_equal(fhir_xhtml_scrub(&s, "<ann>Annual</ann>", 17, 0, &t),
+    assert_int_equal(fhir_xhtml_scrub(&x, "<ann>Annual</ann>", 17, 0, &t),
                      SL_OK);
     assert_null(t);
     assert_int_equal(fhir_xhtml_find(&s, "<ann>Annual</ann>", 17, 0), 0);
@@ -313,13 +314,13 @@ test_vset(void **state)
     assert_int_equal(fhir_xhtml_find(&s, "<p>Jo</p>", 9, 0), 0);
     {
         static const char m[] = "<p class=\"ann\">Ann<!-- ann --></p>";
-        assert_int_equal(fhir_xhtml_scrub(&s, m, strlen(m), 0, &t), SL_OK);
+        assert_int_equal(fhir_xhtml_scrub(&x, m, strlen(m), 0, &t), SL_OK);
     }
     assert_string_equal(t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                            "<p class=\"[redacted]\">[redacted]</p>\n");
     free(t);
-    assert_int_equal(fhir_xhtml_scrub(&s, "<p>ann", 6, 0, &t), SL_EPARSE);
-    assert_int_equal(fhir_xhtml_scrub(&s, "<p>ann</p>", 10, FX_DIV, &t),
+    assert_int_equal(fhir_xhtml_scrub(&x, "<p>ann", 6, 0, &t), SL_EPARSE);
+    assert_int_equal(fhir_xhtml_scrub(&x, "<p>ann</p>", 10, FX_DIV, &t),
                      SL_EPARSE);
     sl_fhir_vset_free(&s);
 }
@@ -827,8 +828,9 @@ test_attachment_phi_gone(void **state)
 {
     static const char note[] = "Augusta Lovelace, born 1961-04-12, seen at "
                                "St Mary's Hospital on 2023-05-02.";
-    static const char kept[] = "[redacted] [redacted] called about her "
-                               "results.";
+    /* the name is found whole by the detectors (text_detect.c), so one
+     * [redacted] replaces both its parts */
+    static const char kept[] = "[redacted] called about her results.";
     json_t *out;
     char *t = case_text("attachment-removed", &out);
     const json_t *form = at(json_array_get(out, 1), "presentedForm[0]");
@@ -858,7 +860,7 @@ test_attachment_phi_gone(void **state)
     assert_non_null(strstr(t, "Plan: inhaler."));
     assert_describes(at(json_array_get(out, 1), "content[0].attachment"),
                      (const unsigned char *)kept, strlen(kept));
-    assert_non_null(strstr(t, "Letter to [redacted] [redacted]."));
+    assert_non_null(strstr(t, "Letter to [redacted]."));
     json_decref(out);
     free(t);
 }
