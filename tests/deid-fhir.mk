@@ -3,7 +3,8 @@
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_deid_fhir
 TESTS += tests/unit/test_deid_fhir
-tests_unit_test_deid_fhir_SOURCES = tests/unit/test_deid_fhir.c
+tests_unit_test_deid_fhir_SOURCES = tests/unit/test_deid_fhir.c \
+	tests/unit/test_deid_fhir_e2e.c tests/unit/test_deid_fhir.h
 tests_unit_test_deid_fhir_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_deid_fhir_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_deid_fhir_SOURCES = force-cxx-link.cc

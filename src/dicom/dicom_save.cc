@@ -87,7 +87,9 @@ class fd_consumer : public DcmConsumer
   public:
     explicit fd_consumer(const char *path)
     {
-        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        // never through a link left at the name
+        fd_ = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                   0640);
         if (fd_ < 0)
             fail();
         buf_ = spare_buffer(SPARE_OUTPUT);

@@ -408,7 +408,18 @@ dicom_media_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     }
     if (l == SL_EXPORT_ZIP)
         drop_old_stages(m);
-    if ((m->jf = fopen(m->journal, "a")) == NULL) {
+    {
+        /* appended to across resumes; never through a link at its name */
+        int fd = open(m->journal,
+                      O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                      0640);
+        m->jf = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (fd >= 0 && m->jf == NULL)
+            close(fd);
+        if (m->jf != NULL)
+            fseek(m->jf, 0, SEEK_END); /* ftell below: empty or not */
+    }
+    if (m->jf == NULL) {
         rc = SL_ERR(err, SL_EIO, "target '%s': cannot write its journal: %s",
                     m->id, strerror(errno));
         goto out;
