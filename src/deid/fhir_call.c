@@ -128,7 +128,8 @@ cond_holds(const struct fd_rule *r, const json_t *v)
 static int
 is_text_type(const char *t)
 {
-    return strcmp(t, "string") == 0 || strcmp(t, "markdown") == 0;
+    return (t[0] == 's' && strcmp(t, "string") == 0) ||
+           (t[0] == 'm' && strcmp(t, "markdown") == 0);
 }
 
 int

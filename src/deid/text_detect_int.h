@@ -84,14 +84,13 @@ num(const struct scan *s, size_t i, size_t n)
 static inline int
 word_is(const struct scan *s, size_t a, size_t b, const char *w)
 {
-    size_t n = strlen(w), i;
+    size_t n = b - a, i;
 
-    if (b - a != n)
-        return 0;
+    /* most words differ at the first letter: no strlen first */
     for (i = 0; i < n; i++)
-        if (lower(s->t[a + i]) != (unsigned char)w[i])
+        if (w[i] == '\0' || lower(s->t[a + i]) != (unsigned char)w[i])
             return 0;
-    return 1;
+    return w[n] == '\0';
 }
 
 static inline int
