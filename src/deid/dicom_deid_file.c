@@ -61,6 +61,8 @@ struct job {
     uint32_t leak_at, leak_from; /* first leak found (tags) */
     int leak;
     int shifted;
+    const char *sop_uid; /* borrowed */
+    char *ocr_note;      /* (0008,2111) after OCR blanking */
 };
 
 static int
@@ -494,6 +496,7 @@ job_free(struct job *j)
         explicit_bzero(j->val.data, j->val.cap);
     sl_buf_free(&j->val);
     sl_buf_free(&j->tmp);
+    free(j->ocr_note);
     sl_dicom_file_free(j->f);
 }
 
@@ -577,6 +580,21 @@ check_pixels(struct job *j, const char *modality, const char *sop_class,
         !sl_dicom_file_has(j->f, 0x7FE0, 0x0010))
         why = NULL;
     px = find_pixels(j, modality, sop_class);
+    if (px == NULL && j->d->ocr && !has_prefix(sop_class, DOC_CLASS_ROOT) &&
+        (why != NULL || sl_dd_ocr_kind(modality)) &&
+        sl_dicom_file_has(j->f, 0x7FE0, 0x0010)) {
+        struct sl_err e2 = { 0 };
+        int r2 = sl_dd_ocr_clean(j->d, j->f, j->sop_uid, &j->ocr_note, &e2);
+        if (r2 == SL_EDICOM)
+            rc = quarantine(j, "burned-in text: %s", e2.msg);
+        else if (r2 != SL_OK && j->err != NULL)
+            *j->err = e2;
+        if (r2 == SL_OK)
+            *cleaned = 1;
+        else if (r2 != SL_EDICOM)
+            rc = r2;
+        goto out;
+    }
     if (px == NULL) {
         if (why != NULL)
             rc = quarantine(j,
@@ -712,6 +730,7 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                         "(0040,A730) Content Sequence");
         goto out;
     }
+    j.sop_uid = sop_uid;
     if ((rc = check_pixels(&j, modality, sop_class, &cleaned)) != SL_OK)
         goto out;
 
@@ -753,7 +772,10 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     if (d->zero_unused_bits &&
         (rc = sl_dicom_file_mask_unused_bits(j.f, NULL, err)) != SL_OK)
         goto out;
-    if ((rc = conformance(&j, cleaned)) != SL_OK)
+    if ((rc = conformance(&j, cleaned)) != SL_OK ||
+        (j.ocr_note != NULL &&
+         (rc = sl_dicom_file_put(j.f, 0x0008, 0x2111, j.ocr_note, err)) !=
+             SL_OK))
         goto out;
     if ((rc = sl_dicom_file_save(j.f, out_path, err)) != SL_OK)
         goto out;
