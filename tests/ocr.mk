@@ -6,3 +6,7 @@ tests_tools_ocr_words_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
 nodist_EXTRA_tests_tools_ocr_words_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/ocr_words.sh
 EXTRA_DIST += tests/integration/ocr_words.sh
+# clean-pixel-data="ocr" and inspect-pixels on images rendered, wrapped
+# and compressed in the test (issue 11).
+TESTS += tests/integration/burnedin.sh
+EXTRA_DIST += tests/integration/burnedin.sh

@@ -150,6 +150,22 @@ needles_free(struct needles *nd)
     memset(nd, 0, sizeof(*nd));
 }
 
+/* Whether piece (n characters) is needle, or, for needles of six
+ * characters or more, needle with one character misread (OCR takes 8 for
+ * 6, 0 for O, 1 for l). */
+static int
+same_or_near(const char *needle, const char *piece, size_t n)
+{
+    size_t i, off = 0;
+
+    if (strlen(needle) != n)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (needle[i] != piece[i])
+            off++;
+    return off == 0 || (n >= 6 && off == 1);
+}
+
 /* The attribute a word repeats: the word, or a piece of it between
  * characters other than letters and digits ("DOE^JOHN", "05/01/2023"
  * taken whole as digits), equal to a needle. NULL when none. */
@@ -168,7 +184,7 @@ match(const struct needles *nd, const char *word)
             isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : ' ';
     }
     for (i = 0; i < nd->n && found == NULL; i++)
-        if (k >= 6 && strcmp(digits, nd->v[i].s) == 0)
+        if (k >= 6 && same_or_near(nd->v[i].s, digits, k))
             found = nd->v[i].attr;
     for (p = w; found == NULL && *p != '\0'; p = q) {
         while (*p == ' ')
@@ -178,8 +194,7 @@ match(const struct needles *nd, const char *word)
         if (q == p)
             break;
         for (i = 0; i < nd->n && found == NULL; i++)
-            if (strlen(nd->v[i].s) == (size_t)(q - p) &&
-                memcmp(nd->v[i].s, p, (size_t)(q - p)) == 0)
+            if (same_or_near(nd->v[i].s, p, (size_t)(q - p)))
                 found = nd->v[i].attr;
     }
     sl_freezero(w, strlen(word));
@@ -187,14 +202,36 @@ match(const struct needles *nd, const char *word)
     return found;
 }
 
-/* Whether a word counts as text: a confidence at least min_conf, or
- * repeating an identifier whatever the engine thinks of it. */
+/* Whether a word counts as text: repeating an identifier whatever the
+ * engine thinks of it; else a confidence of at least min_conf and two
+ * letters or digits. Texture (speckle, vessel edges, a photograph) reads
+ * as lone marks and punctuation ("=", "a>", "|"), and a lone letter (an
+ * orientation marker "L") identifies nobody. */
 static int
 counts(const struct sl_ocr_word *wd, float min_conf, const char *attr)
 {
+    const char *p;
+    int alnum = 0;
+
     if (attr != NULL)
         return 1;
-    return wd->conf >= min_conf && wd->text != NULL && wd->text[0] != '\0';
+    if (wd->conf < min_conf || wd->text == NULL)
+        return 0;
+    for (p = wd->text; *p != '\0'; p++)
+        if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0xC0)
+            alnum++; /* letters, digits, non-ASCII characters */
+    if (alnum < 2)
+        return 0;
+    /* Text runs along its box: a word of n characters of height h is at
+     * least about n * h / 3 long, and a stroke a few pixels wide is not
+     * a word. (Turned text: its box is turned too.) */
+    {
+        int along = wd->angle == 0 ? wd->w : wd->h;
+        int across = wd->angle == 0 ? wd->h : wd->w;
+        if (across < 5 || along < 5 || 3 * along < alnum * across)
+            return 0;
+    }
+    return 1;
 }
 
 /* The frame with its slow background taken away: each pixel's distance
