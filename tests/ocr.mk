@@ -10,3 +10,7 @@ EXTRA_DIST += tests/integration/ocr_words.sh
 # and compressed in the test (issue 11).
 TESTS += tests/integration/burnedin.sh
 EXTRA_DIST += tests/integration/burnedin.sh
+# The same on Debian's python3-pydicom test files: the share of distinct
+# instances de-identified, and no identifying word left in any output.
+TESTS += tests/integration/burnedin_pydicom.sh
+EXTRA_DIST += tests/integration/burnedin_pydicom.sh
