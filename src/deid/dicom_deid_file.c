@@ -580,19 +580,10 @@ check_pixels(struct job *j, const char *modality, const char *sop_class,
         !sl_dicom_file_has(j->f, 0x7FE0, 0x0010))
         why = NULL;
     px = find_pixels(j, modality, sop_class);
-    if (px == NULL && j->d->ocr && !has_prefix(sop_class, DOC_CLASS_ROOT) &&
-        (why != NULL || sl_dd_ocr_kind(modality)) &&
-        sl_dicom_file_has(j->f, 0x7FE0, 0x0010)) {
-        struct sl_err e2 = { 0 };
-        int r2 = sl_dd_ocr_clean(j->d, j->f, j->sop_uid, &j->ocr_note, &e2);
-        if (r2 == SL_EDICOM)
-            rc = quarantine(j, "burned-in text: %s", e2.msg);
-        else if (r2 != SL_OK && j->err != NULL)
-            *j->err = e2;
-        if (r2 == SL_OK)
-            *cleaned = 1;
-        else if (r2 != SL_EDICOM)
-            rc = r2;
+    if (px == NULL &&
+        sl_dd_ocr_wanted(j->d, j->f, modality, sop_class, why != NULL)) {
+        rc = sl_dd_ocr_clean(j->d, j->f, j->sop_uid, &j->ocr_note, j->err);
+        *cleaned = rc == SL_OK;
         goto out;
     }
     if (px == NULL) {

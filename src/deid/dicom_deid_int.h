@@ -130,15 +130,18 @@ struct sl_dicom_deid {
 int sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r);
 
 /* ---- dicom_deid_ocr.c --------------------------------------------------
- * 1 when an instance of this modality / SOP class is OCR'd under
- * clean-pixel-data="ocr" although nothing quarantined it before (XA, RF). */
-int sl_dd_ocr_kind(const char *modality);
+ * Whether clean-pixel-data="ocr" takes this instance (no <pixels> rule
+ * named it): pixel data, not an encapsulated document, and either a
+ * reason to suspect burned-in text (suspect) or XA/RF. */
+int sl_dd_ocr_wanted(struct sl_dicom_deid *d, struct sl_dicom_file *f,
+                     const char *modality, const char *sop_class,
+                     int suspect);
 /* Finds the burned-in text of f, blanks every word box (with a margin) in
  * every frame, checks by OCR again that none is left, and sets Burned In
  * Annotation to NO. sop_uid names the instance in --explain (as a new
  * UID). On SL_OK, *note (the caller's) says what was done, for (0008,2111)
- * Derivation Description. SL_EDICOM with the reason when the pixels
- * cannot be decoded or the text could not be blanked. */
+ * Derivation Description. SL_EQUARANTINE (counted) with the reason when
+ * the pixels cannot be decoded or the text could not be blanked. */
 int sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
                     const char *sop_uid, char **note, struct sl_err *err);
 /* Creates the OCR pool and report (d->ocr set); frees them. */

@@ -389,10 +389,17 @@ sl_pixel_text_free(struct sl_pixel_text *t, size_t n)
 }
 
 int
-sl_dd_ocr_kind(const char *modality)
+sl_dd_ocr_wanted(struct sl_dicom_deid *d, struct sl_dicom_file *f,
+                 const char *modality, const char *sop_class, int suspect)
 {
-    return modality != NULL &&
-           (strcmp(modality, "XA") == 0 || strcmp(modality, "RF") == 0);
+    if (!d->ocr || d->ocr_pool == NULL ||
+        (sop_class != NULL &&
+         strncmp(sop_class, "1.2.840.10008.5.1.4.1.1.104.", 28) == 0) ||
+        !sl_dicom_file_has(f, 0x7FE0, 0x0010))
+        return 0;
+    return suspect ||
+           (modality != NULL &&
+            (strcmp(modality, "XA") == 0 || strcmp(modality, "RF") == 0));
 }
 
 int
@@ -537,6 +544,14 @@ sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
     }
     (void)changed;
 out:
+    if (rc == SL_EDICOM) {
+        /* This instance cannot be shown clean: quarantined, the others
+         * go on. */
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");
+        atomic_fetch_add(&d->quarantined, 1);
+        rc = SL_ERR(err, SL_EQUARANTINE, "burned-in text: %s", msg);
+    }
     sl_pixel_text_free(t, nt);
     free(boxes);
     sl_buf_free(&line);
