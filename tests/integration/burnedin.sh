@@ -21,7 +21,7 @@ if ! command -v convert >/dev/null 2>&1 || [ ! -f "$F" ] ||
     exit 0
 fi
 SLUICE_PROFILE_DIR="$top_srcdir/profiles/deid"; export SLUICE_PROFILE_DIR
-plan 27
+plan 30
 sluice keygen >"$T/key"
 cat >"$T/ocr.xml" <<'EOF'
 <?xml version="1.0" encoding="UTF-8"?>
@@ -39,20 +39,25 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 img, out, kind, bits = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-data = open(img, "rb").read()
-fields, pos = [], 0
-while len(fields) < 4:
-    while data[pos:pos + 1].isspace():
-        pos += 1
-    end = pos
-    while not data[end:end + 1].isspace():
-        end += 1
-    fields.append(data[pos:end])
-    pos = end
-pos += 1
-magic, w, h = fields[0], int(fields[1]), int(fields[2])
-spp = 3 if magic == b"P6" else 1
-px = data[pos:pos + w * h * spp]
+def read_pnm(name):
+    data = open(name, "rb").read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    pos += 1
+    magic, w, h = fields[0], int(fields[1]), int(fields[2])
+    spp = 3 if magic == b"P6" else 1
+    return w, h, spp, data[pos:pos + w * h * spp]
+w, h, spp, px = read_pnm(img)
+# more images after BITS: further frames of the same size
+for extra in sys.argv[5:]:
+    px += read_pnm(extra)[3]
 cls = {"us": "1.2.840.10008.5.1.4.1.1.6.1", "sc": "1.2.840.10008.5.1.4.1.1.7",
        "xa": "1.2.840.10008.5.1.4.1.1.12.1"}[kind]
 ds = Dataset()
@@ -76,6 +81,8 @@ ds.PhotometricInterpretation = "RGB" if spp == 3 else "MONOCHROME2"
 if spp == 3:
     ds.PlanarConfiguration = 0
 ds.PixelRepresentation = 0
+if len(sys.argv) > 5:
+    ds.NumberOfFrames = len(sys.argv) - 4
 if bits == 16:
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
     px = b"".join((b * 16).to_bytes(2, "little") for b in px)
@@ -137,6 +144,11 @@ $PY "$T/wrap.py" "$T/sc.ppm" "$T/in/sc.dcm" sc 8
 img xa 512x512 gradient:gray20-gray50 pgm -pointsize 14 -fill white \
     -annotate 90x90+480+100 'ZANZIBAR QUIMBY'
 $PY "$T/wrap.py" "$T/xa.pgm" "$T/in/xa.dcm" xa 16
+# US cine, 3 frames: text only in the second.
+convert -size 256x256 gradient:gray10-gray30 -depth 8 "$T/f1.pgm"
+img f2 256x256 gradient:gray10-gray30 pgm -pointsize 12 -fill white \
+    -annotate +10+20 'ZANZIBAR'
+$PY "$T/wrap.py" "$T/f1.pgm" "$T/in/cine.dcm" us 8 "$T/f2.pgm" "$T/f1.pgm"
 # Compressed copies (each its own instance: new SOP Instance UIDs).
 dcmcrle "$T/in/us.dcm" "$T/in/us-rle.dcm"
 dcmcjpls "$T/in/us.dcm" "$T/in/us-jls.dcm"
@@ -192,8 +204,12 @@ check "inspect-pixels prints no text without --show-text" \
 sluice deid --profile "$T/ocr.xml" --key-file "$T/key" -o "$T/out" \
     --quarantine "$T/q" --explain "$T/in" >"$T/deid.out" 2>"$T/deid.err"
 rc=$?
-check "deid with clean-pixel-data=\"ocr\": all 7 instances de-identified" \
-    sh -c "[ $rc = 0 ] && [ \$(find '$T/out' -name '*.dcm' | wc -l) = 7 ]"
+check "deid with clean-pixel-data=\"ocr\": all 8 instances de-identified" \
+    sh -c "[ $rc = 0 ] && [ \$(find '$T/out' -name '*.dcm' | wc -l) = 8 ]"
+check "a cine loop: every frame read, the text of frame 2 named in --explain" \
+    grep -q '3 frame(s), 1 text box(es) blanked' "$T/deid.out"
+check "... and matched to PatientName in frame 2 only" \
+    grep -q 'text matching PatientName found and blanked in frame 2$' "$T/deid.out"
 check "--explain: text matching PatientName found and blanked in frame 1" \
     grep -q 'text matching PatientName found and blanked in frame 1' "$T/deid.out"
 check "--explain and the log never show the text" \
@@ -216,7 +232,7 @@ for o in $(find "$T/out" -name '*.dcm'); do
     $SLUICE_WRAP "$OCR" --rotated "$T/r$n.pgm" >>"$T/indep.txt"
 done
 check "... and DCMTK's dcmj2pnm/dcml2pnm with the OCR tool find none either" \
-    sh -c "[ $n = 7 ] && ! grep -i -e QUIMBY -e ZANZIBAR -e 48213377 -e ACC77102 -e wexford -e infirmary '$T/indep.txt'"
+    sh -c "[ $n = 8 ] && ! grep -i -e QUIMBY -e ZANZIBAR -e 48213377 -e ACC77102 -e wexford -e infirmary '$T/indep.txt'"
 tag() { # FILE TAG: dcmdump's line for TAG
     dcmdump -q +P "$2" "$1" 2>/dev/null
 }
@@ -325,4 +341,10 @@ sluice deid --key-file "$T/key" -o "$T/bout" --quarantine "$T/bq" \
 rc=$?
 check "without the option, an ultrasound is still quarantined (basic)" \
     sh -c "[ $rc = 3 ] && grep -q 'ultrasound' '$T/basic.out'"
+sed 's/clean-pixel-data="ocr"/clean-pixel-data="yes"/' "$T/ocr.xml" >"$T/bad.xml"
+sluice deid --profile "$T/bad.xml" --key-file "$T/key" -o "$T/badout" \
+    "$T/in/us.dcm" >"$T/bad.out" 2>&1
+rc=$?
+check "a bad clean-pixel-data value: exit 1, the file, line and attribute named" \
+    sh -c "[ $rc = 1 ] && grep -q 'bad.xml:3: <dicom clean-pixel-data> must be' '$T/bad.out'"
 finish
