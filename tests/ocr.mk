@@ -14,3 +14,8 @@ EXTRA_DIST += tests/integration/burnedin.sh
 # instances de-identified, and no identifying word left in any output.
 TESTS += tests/integration/burnedin_pydicom.sh
 EXTRA_DIST += tests/integration/burnedin_pydicom.sh
+# make bench-ocr: what clean-pixel-data="ocr" costs (tests/bench/burnedin.sh)
+EXTRA_DIST += tests/bench/burnedin.sh
+bench-ocr: sluice$(EXEEXT)
+	$(SHELL) $(srcdir)/tests/bench/burnedin.sh $(abs_builddir) $(abs_srcdir)
+.PHONY: bench-ocr
