@@ -6,3 +6,16 @@ tests_tools_ocr_words_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
 nodist_EXTRA_tests_tools_ocr_words_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/ocr_words.sh
 EXTRA_DIST += tests/integration/ocr_words.sh
+# clean-pixel-data="ocr" and inspect-pixels on images rendered, wrapped
+# and compressed in the test (issue 11).
+TESTS += tests/integration/burnedin.sh
+EXTRA_DIST += tests/integration/burnedin.sh
+# The same on Debian's python3-pydicom test files: the share of distinct
+# instances de-identified, and no identifying word left in any output.
+TESTS += tests/integration/burnedin_pydicom.sh
+EXTRA_DIST += tests/integration/burnedin_pydicom.sh
+# make bench-ocr: what clean-pixel-data="ocr" costs (tests/bench/burnedin.sh)
+EXTRA_DIST += tests/bench/burnedin.sh
+bench-ocr: sluice$(EXEEXT)
+	$(SHELL) $(srcdir)/tests/bench/burnedin.sh $(abs_builddir) $(abs_srcdir)
+.PHONY: bench-ocr

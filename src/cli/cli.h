@@ -82,5 +82,6 @@ CLI_CMD_DECL(keygen);
 CLI_CMD_DECL(deid);
 CLI_CMD_DECL(export_dicom);
 CLI_CMD_DECL(reid);
+CLI_CMD_DECL(inspect_pixels);
 
 #endif

@@ -21,6 +21,10 @@
  *   </pixels>   (no <blank>: such images were reviewed, no burned-in text)
  *   <unused-pixel-bits action="zero|keep"/>  bits of native pixel data
  *                            outside Bits Stored (overlays) zeroed or kept
+ *   clean-pixel-data="ocr"   burned-in text found by OCR and blanked in
+ *                            the images that would be quarantined for it
+ *                            ("none": quarantined), with
+ *   ocr-min-confidence="60"  the confidence (0-100) a word needs
  * A later document overrides an earlier one; within a level, a tag in a
  * sequence beats a tag, which beats a group pattern, which beats a VR. */
 #include "config.h"
@@ -364,6 +368,43 @@ set_options(struct sl_dicom_deid *d, const char *list, int on,
     return SL_OK;
 }
 
+/* clean-pixel-data="ocr|none" and ocr-min-confidence on <dicom>. */
+static int
+parse_ocr(struct sl_dicom_deid *d, xmlNode *dicom, int level,
+          const char *where, struct sl_err *err)
+{
+    char *cpd = prop(dicom, "clean-pixel-data");
+    char *conf = prop(dicom, "ocr-min-confidence");
+    int rc = SL_OK;
+
+    if (cpd != NULL) {
+        if (strcmp(cpd, "ocr") == 0 || strcmp(cpd, "none") == 0) {
+            d->ocr = strcmp(cpd, "ocr") == 0;
+            free(d->ocr_src);
+            d->ocr_src = sl_strdup(level > 0 ? where : "");
+        } else {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "%s:%d: <dicom clean-pixel-data> must be \"ocr\" "
+                        "or \"none\"",
+                        where, (int)xmlGetLineNo(dicom));
+        }
+    }
+    if (rc == SL_OK && conf != NULL) {
+        char *end = NULL;
+        double v = strtod(conf, &end);
+        if (end == conf || *end != '\0' || v < 0 || v > 100)
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "%s:%d: <dicom ocr-min-confidence> must be a number "
+                        "from 0 to 100",
+                        where, (int)xmlGetLineNo(dicom));
+        else
+            d->ocr_min_conf = (float)v;
+    }
+    free(cpd);
+    free(conf);
+    return rc;
+}
+
 /* Reads the children (and attributes) of a <dicom> element at level. */
 static int
 parse_dicom(struct sl_dicom_deid *d, xmlNode *dicom, int level,
@@ -376,6 +417,8 @@ parse_dicom(struct sl_dicom_deid *d, xmlNode *dicom, int level,
     if (opts != NULL)
         rc = set_options(d, opts, 1, where, (int)xmlGetLineNo(dicom), err);
     free(opts);
+    if (rc == SL_OK)
+        rc = parse_ocr(d, dicom, level, where, err);
     for (c = dicom->children; c != NULL && rc == SL_OK; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -603,6 +646,8 @@ sl_dicom_deid_free(struct sl_dicom_deid *d)
     }
     free(d->pixels);
     free(d->unused_bits_src);
+    sl_dd_ocr_fini(d);
+    free(d->ocr_src);
     free(d->method);
     free(d->edition);
     free(d);
@@ -618,6 +663,7 @@ sl_dicom_deid_new(const struct sl_profile_chain *chain,
     size_t i;
 
     d->keys = keys;
+    d->ocr_min_conf = 60;
     atomic_init(&d->files, 0);
     atomic_init(&d->quarantined, 0);
     /* Bases first (level 0), then each document's own content. */
@@ -647,6 +693,8 @@ sl_dicom_deid_new(const struct sl_profile_chain *chain,
     if (rc != SL_OK)
         goto out;
     build_index(d);
+    if (d->ocr && (rc = sl_dd_ocr_init(d, err)) != SL_OK)
+        goto out;
     d->method = method_text(d, chain);
     *out = d;
     d = NULL; /* ownership moves to the caller */
@@ -675,6 +723,7 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
     fprintf(f, "instances: %lu, quarantined: %lu\n",
             (unsigned long)atomic_load(&d->files),
             (unsigned long)atomic_load(&d->quarantined));
+    sl_dd_ocr_explain(d, f);
     for (i = 0; i < d->nrules; i++) {
         const struct sl_dd_rule *r = &d->rules[i];
         unsigned long hits = atomic_load(&r->hits);

@@ -59,4 +59,31 @@ int sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
 /* --explain: options, then per rule the tags touched and counts. */
 void sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f);
 
+/* ---- burned-in text (issue 11: dicom_deid_ocr.c) ------------------------
+ * One word OCR found in the pixels of an instance. attr names the
+ * identifying attribute of the same instance the word matches
+ * ("PatientName", "PatientID", "AccessionNumber", "PatientBirthDate",
+ * "StudyDate", "InstitutionName", …) or is NULL. text is patient data:
+ * never printed unless a user asks for it; wiped by
+ * sl_pixel_text_free. */
+struct sl_ocr_pool;
+struct sl_dicom_file;
+struct sl_pixel_text {
+    unsigned long frame; /* from 0 */
+    unsigned x, y, w, h; /* the word's box in the image */
+    float conf;
+    const char *attr;
+    char *text;
+};
+/* The words of every frame of f (rendered as a viewer shows them) with a
+ * confidence of at least min_conf, and those below it that match an
+ * identifying attribute of f. *frames (may be NULL) gets the number of
+ * frames. SL_ENOTFOUND when f has no pixel data; SL_EDICOM when its
+ * pixels cannot be decoded (the message says why). *out is the
+ * caller's. */
+int sl_pixel_text_find(struct sl_ocr_pool *pool, struct sl_dicom_file *f,
+                       float min_conf, struct sl_pixel_text **out, size_t *n,
+                       unsigned long *frames, struct sl_err *err);
+void sl_pixel_text_free(struct sl_pixel_text *t, size_t n); /* NULL-safe */
+
 #endif

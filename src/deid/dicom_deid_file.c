@@ -61,6 +61,8 @@ struct job {
     uint32_t leak_at, leak_from; /* first leak found (tags) */
     int leak;
     int shifted;
+    const char *sop_uid; /* borrowed */
+    char *ocr_note;      /* (0008,2111) after OCR blanking */
 };
 
 static int
@@ -497,6 +499,7 @@ job_free(struct job *j)
         explicit_bzero(j->val.data, j->val.cap);
     sl_buf_free(&j->val);
     sl_buf_free(&j->tmp);
+    free(j->ocr_note);
     sl_dicom_file_free(j->f);
 }
 
@@ -580,6 +583,12 @@ check_pixels(struct job *j, const char *modality, const char *sop_class,
         !sl_dicom_file_has(j->f, 0x7FE0, 0x0010))
         why = NULL;
     px = find_pixels(j, modality, sop_class);
+    if (px == NULL &&
+        sl_dd_ocr_wanted(j->d, j->f, modality, sop_class, why != NULL)) {
+        rc = sl_dd_ocr_clean(j->d, j->f, j->sop_uid, &j->ocr_note, j->err);
+        *cleaned = rc == SL_OK;
+        goto out;
+    }
     if (px == NULL) {
         if (why != NULL)
             rc = quarantine(j,
@@ -715,6 +724,7 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                         "(0040,A730) Content Sequence");
         goto out;
     }
+    j.sop_uid = sop_uid;
     if ((rc = check_pixels(&j, modality, sop_class, &cleaned)) != SL_OK)
         goto out;
 
@@ -756,7 +766,10 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     if (d->zero_unused_bits &&
         (rc = sl_dicom_file_mask_unused_bits(j.f, NULL, err)) != SL_OK)
         goto out;
-    if ((rc = conformance(&j, cleaned)) != SL_OK)
+    if ((rc = conformance(&j, cleaned)) != SL_OK ||
+        (j.ocr_note != NULL &&
+         (rc = sl_dicom_file_put(j.f, 0x0008, 0x2111, j.ocr_note, err)) !=
+             SL_OK))
         goto out;
     if ((rc = sl_dicom_file_save(j.f, out_path, err)) != SL_OK)
         goto out;

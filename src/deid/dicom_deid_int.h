@@ -7,8 +7,10 @@
 #ifndef SL_DEID_DICOM_INT_H
 #define SL_DEID_DICOM_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/common.h"
 #include "deid/dicom_deid.h"
@@ -110,6 +112,15 @@ struct sl_dicom_deid {
     int zero_unused_bits;
     char *unused_bits_src; /* where that setting comes from */
     char *method;          /* De-identification Method (0012,0063) */
+    /* clean-pixel-data="ocr" on <dicom>: burned-in text found by OCR and
+     * blanked (dicom_deid_ocr.c); ocr_min_conf from ocr-min-confidence. */
+    int ocr;
+    float ocr_min_conf;
+    char *ocr_src;
+    struct sl_ocr_pool *ocr_pool;
+    pthread_mutex_t ocr_mu; /* guards ocr_report */
+    struct sl_buf ocr_report; /* --explain lines: counts, attribute names */
+    atomic_ulong ocr_checked, ocr_with_text, ocr_boxes;
     char *edition;         /* of the base table, e.g. "2023b" */
     atomic_ulong files, quarantined;
 };
@@ -117,6 +128,26 @@ struct sl_dicom_deid {
 /* ---- dicom_deid.c ------------------------------------------------------ */
 /* The action the engine's options make of a rule. */
 int sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r);
+
+/* ---- dicom_deid_ocr.c --------------------------------------------------
+ * Whether clean-pixel-data="ocr" takes this instance (no <pixels> rule
+ * named it): pixel data, not an encapsulated document, and either a
+ * reason to suspect burned-in text (suspect) or XA/RF. */
+int sl_dd_ocr_wanted(struct sl_dicom_deid *d, struct sl_dicom_file *f,
+                     const char *modality, const char *sop_class,
+                     int suspect);
+/* Finds the burned-in text of f, blanks every word box (with a margin) in
+ * every frame, checks by OCR again that none is left, and sets Burned In
+ * Annotation to NO. sop_uid names the instance in --explain (as a new
+ * UID). On SL_OK, *note (the caller's) says what was done, for (0008,2111)
+ * Derivation Description. SL_EQUARANTINE (counted) with the reason when
+ * the pixels cannot be decoded or the text could not be blanked. */
+int sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
+                    const char *sop_uid, char **note, struct sl_err *err);
+/* Creates the OCR pool and report (d->ocr set); frees them. */
+int sl_dd_ocr_init(struct sl_dicom_deid *d, struct sl_err *err);
+void sl_dd_ocr_fini(struct sl_dicom_deid *d);
+void sl_dd_ocr_explain(const struct sl_dicom_deid *d, FILE *f);
 
 /* ---- dicom_deid_values.c ------------------------------------------------ */
 /* Parses an action code ("X/Z/U*", "K", "pseudonym"); SL_DDA_NONE when

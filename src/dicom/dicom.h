@@ -225,6 +225,53 @@ int sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y,
 int sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
                                    struct sl_err *err);
 
+/* ---- frames as a viewer shows them, and blanking boxes in them --------
+ * (burned-in text, issue 11: dicom_render.cc). Compressed pixel data is
+ * decoded through DCMTK's codecs (RLE, JPEG baseline/extended/lossless,
+ * JPEG-LS); JPEG 2000 is not decodable by Debian's DCMTK and fails with
+ * SL_EDICOM saying so. */
+struct sl_dicom_render;
+
+/* Decodes every frame of f's pixel data for rendering. SL_EDICOM with
+ * DCMTK's reason when the pixel data cannot be decoded; SL_ENOTFOUND
+ * when f has no pixel data. *out is the caller's (sl_dicom_render_free);
+ * it borrows f, which must outlive it and not be saved meanwhile. */
+int sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
+                         struct sl_err *err);
+void sl_dicom_render_free(struct sl_dicom_render *r); /* NULL-safe */
+unsigned long sl_dicom_render_frames(const struct sl_dicom_render *r);
+/* Frame i (from 0) in 8-bit grey, w x h, one byte a pixel, the way a
+ * viewer shows it: the first window (or VOI LUT) of the file, else the
+ * frame's minimum to maximum; MONOCHROME1 inverted; palette, RGB and YBR
+ * rendered in colour, then to grey. *gray is the caller's (it shows the
+ * patient's image: wipe and free it). */
+int sl_dicom_render_frame(struct sl_dicom_render *r, unsigned long i,
+                          unsigned char **gray, unsigned *w, unsigned *h,
+                          struct sl_err *err);
+
+/* A region of every frame, in pixels of the image. */
+struct sl_dicom_box {
+    unsigned x, y, w, h;
+};
+
+/* Sets every sample (all planes, all frames) inside the n boxes to the
+ * darkest value a viewer shows (0; the smallest signed value; the largest
+ * under MONOCHROME1; black in YBR_FULL), leaving every other sample as it
+ * was. Native pixel data is changed in place. Compressed pixel data is
+ * decoded, blanked and encoded again losslessly, never lossily: in its
+ * own transfer syntax when that is lossless and DCMTK can encode it (RLE,
+ * JPEG-LS lossless, JPEG lossless), else in JPEG-LS lossless (or RLE, or
+ * Explicit VR Little Endian, whichever DCMTK manages first). xfer (at
+ * least 65 bytes, may be NULL) receives the transfer syntax UID the file
+ * will be written in; *changed (may be NULL) is 1 when it differs from
+ * the input's. SL_EDICOM when the pixel data cannot be decoded or its
+ * layout blanked. */
+int sl_dicom_file_blank_boxes(struct sl_dicom_file *f,
+                              const struct sl_dicom_box *boxes, size_t n,
+                              char *xfer, int *changed, struct sl_err *err);
+/* The transfer syntax f holds now, as a UID (at least 65 bytes). */
+void sl_dicom_file_xfer(struct sl_dicom_file *f, char *xfer);
+
 /* Writes root/DICOMDIR (General Purpose profile, file-set ID "SLUICE")
  * indexing the n Part-10 files at the root-relative paths files[] (ISO
  * 9660 names: up to 8 of A-Z 0-9 _ per component, '/'-separated). Missing

@@ -9,6 +9,7 @@
 //   dicom_save.cc    writing it back, pixel data copied as bytes
 //   dicom_pixels.cc  checking, blanking and masking native pixel data
 //   dicom_dir.cc     DICOMDIR
+//   dicom_render.cc  frames decoded and rendered to 8 bits, boxes blanked
 // A network side (DcmSCU) would be one more file on these helpers.
 #ifndef SL_DICOM_INT_H
 #define SL_DICOM_INT_H
