@@ -23,12 +23,20 @@ sl_text_month(const struct scan *s, size_t a, size_t b, unsigned char *named)
 {
     size_t n = b - a, k, i;
 
+    static const unsigned char mlen[12] = { 7, 8, 5, 5, 3, 4,
+                                            4, 6, 9, 7, 8, 8 };
+    unsigned char c;
+
     if (n < 3 || n > 9 || !is_upper(s->t[a]))
+        return 0;
+    /* only a, d, f, j, m, n, o, s begin a month */
+    c = (unsigned char)lower(s->t[a]);
+    if (strchr("adfjmnos", c) == NULL)
         return 0;
     for (k = 0; k < 12; k++) {
         const char *m = months[k];
-        size_t ml = strlen(m);
-        if (n > ml)
+        size_t ml = mlen[k];
+        if (n > ml || (unsigned char)m[0] != c)
             continue;
         for (i = 0; i < n; i++)
             if (lower(s->t[a + i]) != (unsigned char)m[i])

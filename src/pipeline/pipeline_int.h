@@ -32,6 +32,7 @@ struct stage_slot {
 #define CHUNK_ITEMS 64
 struct chunk {
     uint64_t cseq;
+    struct chunk *next; /* in the list of written chunks (run.spent) */
     size_t n;
     struct sl_item *it[CHUNK_ITEMS];
 };
@@ -58,6 +59,10 @@ struct run {
     struct chunk **wq; /* FIFO of chunks for the workers */
     size_t wq_head, wq_len;
     struct chunk **done; /* slot cseq % cap: processed, waiting to write */
+    /* written chunks, freed by the reader, whose thread allocated most of
+     * what their items hold: freed by the writer, every block would go
+     * back to another thread's heap under its lock */
+    struct chunk *spent;
     uint64_t next_cseq, write_cseq;
     /* item numbers: the next the reader gives, one past the last written */
     uint64_t next_seq, write_seq;

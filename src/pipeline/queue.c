@@ -344,9 +344,20 @@ out:
 
 /* Hands a chunk to the workers once there is room. 0, or -1 when the run
  * stops (the chunk's items are freed). */
+static void
+free_spent(struct chunk *c)
+{
+    while (c != NULL) {
+        struct chunk *next = c->next;
+        free_chunk(c, 0);
+        c = next;
+    }
+}
+
 static int
 push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
 {
+    struct chunk *spent;
     size_t k;
 
     pthread_mutex_lock(&r->mu);
@@ -371,7 +382,10 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
     r->units_total = total;
     if (r->work_waiters > 0)
         pthread_cond_signal(&r->cv_work);
+    spent = r->spent;
+    r->spent = NULL;
     pthread_mutex_unlock(&r->mu);
+    free_spent(spent);
     return 0;
 }
 
@@ -693,7 +707,6 @@ writer_loop(struct run *r)
 
             failed = write_item(r, it, &err) != SL_OK;
             r->write_seq = it->seq + 1;
-            sl_item_free(it);
             if (failed) {
                 run_fail(r, &err);
                 break;
@@ -714,7 +727,15 @@ writer_loop(struct run *r)
                 notify_progress(r, "run", r->sum->in - r->in_at_start,
                                 r->started, 0);
         }
-        free_chunk(c, failed ? k + 1 : c->n);
+        if (failed) {
+            free_chunk(c, 0);
+        } else {
+            /* the reader frees it (see run.spent) */
+            pthread_mutex_lock(&r->mu);
+            c->next = r->spent;
+            r->spent = c;
+            pthread_mutex_unlock(&r->mu);
+        }
     }
 }
 
@@ -745,6 +766,8 @@ run_main(struct run *r, struct sl_err *err)
     for (i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     free(workers);
+    free_spent(r->spent);
+    r->spent = NULL;
     /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {
         free_chunk(r->done[k], 0);

@@ -68,7 +68,7 @@ write_job() {
   <quarantine path="quarantine"/>
   <source id="in" type="fhir-files" path="$1"/>
   <target id="out" type="fhir-files" path="out" format="ndjson"/>
-  <job id="b"><pull from="in"/><deid/><push to="out"/></job>
+  <job id="b"><pull from="in"/><deid profile="basic"/><push to="out"/></job>
 </sluice>
 EOC
 }
