@@ -17,5 +17,8 @@ nodist_%canon_reldir%_libdeidtext_a_SOURCES = %reldir%/text_names.inc
 	  printf "{\"%s\", %d},\n", $$1, f }' \
 	  $(top_srcdir)/profiles/names/names.tsv > $@.tmp && mv $@.tmp $@
 BUILT_SOURCES += %reldir%/text_names.inc
+# BUILT_SOURCES come first only for all, check and install: `make demo`
+# builds sluice directly, so the object says what it needs
+%reldir%/libdeidtext_a-text_names.$(OBJEXT): %reldir%/text_names.inc
 CLEANFILES += %reldir%/text_names.inc
 SL_LIBS += %reldir%/libdeidtext.a
