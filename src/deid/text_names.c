@@ -73,7 +73,7 @@ name_flags(const struct scan *s, size_t a, size_t b)
     for (h = name_hash(k, n) & (NAME_SLOTS - 1); name_slot[h] != 0;
          h = (h + 1) & (NAME_SLOTS - 1)) {
         const struct name_ent *e = &names[name_slot[h] - 1];
-        if (memcmp(e->n, k, n + 1) == 0)
+        if (strcmp(e->n, k) == 0)
             return e->f;
     }
     return 0;
