@@ -126,6 +126,12 @@ void mask_pixels(unsigned char *p, unsigned long long n, const sl_pixel_mask &m,
 // Applies f->mask to the top-level pixel data in memory (loading it) and
 // marks it changed. SL_EDICOM when its encoding is not one it can mask.
 int mask_in_memory(struct sl_dicom_file *f, struct sl_err *err);
+// The native pixel data pd in memory (loaded; 16 bits: words in the
+// host's order, *words true; else bytes), in *out, once it is known to
+// hold frames of frame_bytes each; SL_EDICOM naming (7FE0,0010) when it
+// is shorter.
+int native_pixels(DcmElement *pd, unsigned long frame_bytes, long frames,
+                  Uint8 **out, bool *words, struct sl_err *err);
 
 // ---- dicom_read.cc --------------------------------------------------------
 

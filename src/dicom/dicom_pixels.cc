@@ -104,19 +104,10 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
         Uint8 *data = nullptr;
         // Loads the pixel data into memory: only for images a blanking
         // rule names.
-        OFCondition got;
-        if (pd->getTag().getEVR() == EVR_OW || pd->getVR() == EVR_OW) {
-            Uint16 *words = nullptr;
-            got = pd->getUint16Array(words);
-            data = reinterpret_cast<Uint8 *>(words);
-        } else {
-            got = pd->getUint8Array(data);
-        }
-        if (got.bad() || data == nullptr ||
-            pd->getLength() < frame_bytes * static_cast<unsigned long>(frames))
-            return SL_ERR(err, SL_EDICOM,
-                          "(7FE0,0010) Pixel Data: shorter than "
-                          "Rows x Columns x frames");
+        bool words = false;
+        int rc = native_pixels(pd, frame_bytes, frames, &data, &words, err);
+        if (rc != SL_OK)
+            return rc;
         f->pixels_changed = true; // written through DCMTK from now on
         for (long fr = 0; fr < frames; fr++) {
             Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
@@ -148,6 +139,30 @@ sl_dicom_file_blank(struct sl_dicom_file *f, unsigned x, unsigned y, unsigned w,
 
 namespace shim
 {
+
+int
+native_pixels(DcmElement *pd, unsigned long frame_bytes, long frames,
+              Uint8 **out, bool *words, struct sl_err *err)
+{
+    Uint8 *data = nullptr;
+    OFCondition got;
+
+    *words = pd->getTag().getEVR() == EVR_OW || pd->getVR() == EVR_OW;
+    if (*words) {
+        Uint16 *w = nullptr;
+        got = pd->getUint16Array(w);
+        data = reinterpret_cast<Uint8 *>(w);
+    } else {
+        got = pd->getUint8Array(data);
+    }
+    if (got.bad() || data == nullptr ||
+        pd->getLength() < frame_bytes * static_cast<unsigned long>(frames))
+        return SL_ERR(err, SL_EDICOM,
+                      "(7FE0,0010) Pixel Data: shorter than Rows x Columns "
+                      "x Samples x frames");
+    *out = data;
+    return SL_OK;
+}
 
 namespace
 {

@@ -129,22 +129,13 @@ blank_native(DcmDataset *ds, const struct sl_dicom_box *boxes, size_t n,
     const unsigned long plane = static_cast<unsigned long>(rows) * cols;
     const unsigned long frame_bytes = plane * spp * bpp;
     Uint8 *data = nullptr;
-    Uint16 *words = nullptr;
-    OFCondition got;
-    if (pd->getVR() == EVR_OW) {
-        got = pd->getUint16Array(words);
-        data = reinterpret_cast<Uint8 *>(words);
-    } else {
-        got = pd->getUint8Array(data);
-    }
-    if (got.bad() || data == nullptr ||
-        pd->getLength() < frame_bytes * static_cast<unsigned long>(frames))
-        return SL_ERR(err, SL_EDICOM,
-                      "(7FE0,0010) Pixel Data: shorter than Rows x Columns "
-                      "x Samples x frames");
+    bool words = false;
+    int rc = native_pixels(pd, frame_bytes, frames, &data, &words, err);
+    if (rc != SL_OK)
+        return rc;
     // 16 bits: OW words are in the host's order in memory; OB bytes are
     // little endian (as mask_in_memory() reads them).
-    const bool host_words = words != nullptr && bits == 16;
+    const bool host_words = words && bits == 16;
     for (unsigned s = 0; s < spp; s++) {
         const unsigned v =
             darkest(pi, s, stored, rep == 1) & (bits == 8 ? 0xFFu : 0xFFFFu);
