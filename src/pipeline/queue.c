@@ -337,10 +337,11 @@ out:
 }
 
 /* ---- the main pass: reader ---------------------------------------------------- */
-/* A chunk closes after CHUNK_ITEMS items or CHUNK_BYTES of raw text; an
- * item that is not a raw line (a DICOM file, a whole document) is costly
- * enough to travel alone, so that the workers share such items out one by
- * one. */
+/* A chunk closes after CHUNK_ITEMS items, CHUNK_BYTES of raw text or
+ * CHUNK_DICOM DICOM files (a few: small instances cost little more than
+ * their hand-over, large ones are shared out nearly one by one); a whole
+ * document travels alone. */
+#define CHUNK_DICOM 4
 
 /* Hands a chunk to the workers once there is room. 0, or -1 when the run
  * stops (the chunk's items are freed). */
@@ -400,7 +401,7 @@ reader_main(void *arg)
     for (i = 0; i < r->nsrc && !stopped; i++) {
         struct src_slot *s = &r->src[i];
         struct chunk *c = NULL;
-        size_t bytes = 0;
+        size_t bytes = 0, ndicom = 0;
         void *ctx = NULL;
         uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
 
@@ -435,12 +436,16 @@ reader_main(void *arg)
                 c = sl_malloc(sizeof(*c));
                 c->n = 0;
                 bytes = 0;
+                ndicom = 0;
             }
             it->seq = r->next_seq++;
             c->it[c->n++] = it;
             bytes += it->text_len;
+            if (it->kind == SL_ITEM_DICOM)
+                ndicom++;
             if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
-                it->text == NULL) {
+                ndicom >= CHUNK_DICOM ||
+                (it->text == NULL && it->kind != SL_ITEM_DICOM)) {
                 if (s->ops->progress)
                     s->ops->progress(ctx, &d, &t);
                 stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;
