@@ -12,6 +12,7 @@
  * with sluice's error message on stderr. */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,14 @@
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
-    fwrite(p, size, n, (FILE *)arg);
+    if (arg != NULL) /* NULL: the body is not wanted */
+        fwrite(p, size, n, (FILE *)arg);
     return size * n;
 }
 
 static int
 one(struct sl_http_auth *a, const char *url, const char *data, const char *ca,
-    long *status, struct sl_err *err)
+    FILE *out, long *status, struct sl_err *err)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
@@ -47,7 +49,7 @@ one(struct sl_http_auth *a, const char *url, const char *data, const char *ca,
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, stdout);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     if (curl_easy_perform(h) != CURLE_OK) {
         rc = SL_ERR(err, SL_ENET, "%s", ebuf);
@@ -60,6 +62,61 @@ out:
     return rc;
 }
 
+struct worker {
+    struct sl_http_auth *a;
+    const char *url;
+    long n, ok;
+    struct sl_err err;
+    int rc;
+};
+
+static void *
+work(void *arg)
+{
+    struct worker *w = arg;
+    long i, status;
+
+    for (i = 0; i < w->n; i++) {
+        status = 0;
+        if ((w->rc = one(w->a, w->url, NULL, NULL, NULL, &status, &w->err)) !=
+            SL_OK)
+            break;
+        w->ok += status == 200;
+    }
+    return NULL;
+}
+
+/* THREADS threads through one auth at once. */
+static int
+threads(struct sl_http_auth *a, const char *url, long n, long nthreads,
+        struct sl_err *err)
+{
+    struct worker w[16];
+    pthread_t t[16];
+    long i, ok = 0;
+    int rc = SL_OK;
+
+    if (nthreads < 1 || nthreads > 16)
+        return SL_ERR(err, SL_EUSAGE, "-t takes 1 to 16");
+    for (i = 0; i < nthreads; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].a = a;
+        w[i].url = url;
+        w[i].n = n;
+        pthread_create(&t[i], NULL, work, &w[i]);
+    }
+    for (i = 0; i < nthreads; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+        if (w[i].rc != SL_OK && rc == SL_OK) {
+            rc = w[i].rc;
+            *err = w[i].err;
+        }
+    }
+    printf("200 x %ld\n", ok);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -67,10 +124,10 @@ main(int argc, char **argv)
     struct sl_conf_node node = { 0 };
     const char *data = NULL, *ca = NULL;
     struct sl_err err = { 0 };
-    long n = 1, pause = 0, status, i;
+    long n = 1, pause = 0, nthreads = 0, status, i;
     int c, inval = 0, retry = 0, rc;
 
-    while ((c = getopt(argc, argv, "n:s:id:c:r")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:id:c:rt:")) != -1) {
         switch (c) {
         case 'n':
             n = strtol(optarg, NULL, 10);
@@ -87,6 +144,9 @@ main(int argc, char **argv)
         case 'c':
             ca = optarg;
             break;
+        case 't':
+            nthreads = strtol(optarg, NULL, 10);
+            break;
         case 'r':
             retry = 1;
             break;
@@ -96,7 +156,7 @@ main(int argc, char **argv)
     }
     if (argc - optind < 1) {
         fprintf(stderr, "usage: auth_get [-n N] [-s S] [-i] [-r] [-d DATA] "
-                        "[-c CA] URL [auth.NAME=VALUE...]\n");
+                        "[-c CA] [-t THREADS] URL [auth.NAME=VALUE...]\n");
         return 1;
     }
     node.element = sl_strdup("target");
@@ -111,18 +171,24 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if ((rc = sl_http_auth_new(NULL, &node, &a, &err)) != SL_OK)
         goto out;
+    if (nthreads > 0) {
+        rc = threads(a, argv[optind], n, nthreads, &err);
+        goto out;
+    }
     for (i = 0; i < n; i++) {
         if (i > 0 && pause > 0)
             sleep((unsigned)pause);
         if (i > 0 && inval)
             sl_http_auth_invalidate(a);
         status = 0;
-        if ((rc = one(a, argv[optind], data, ca, &status, &err)) != SL_OK)
+        if ((rc = one(a, argv[optind], data, ca, stdout, &status, &err)) !=
+            SL_OK)
             goto out;
         if (status == 401 && retry) {
             printf(" 401, retrying\n");
             sl_http_auth_invalidate(a);
-            if ((rc = one(a, argv[optind], data, ca, &status, &err)) != SL_OK)
+            if ((rc = one(a, argv[optind], data, ca, stdout, &status, &err)) !=
+                SL_OK)
                 goto out;
         }
         printf(" %ld\n", status);
