@@ -105,6 +105,10 @@ const struct sl_opt sl_opt_table[] = {
       NULL, "OAuth 2.0 token endpoint." },
     { "auth", "client-credentials", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Scopes to request, space separated." },
+    { "auth", "client-credentials", "ca-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "CA certificates (PEM) the token endpoint's certificate must chain "
+      "to, instead of the system's." },
     { "auth", "smart-backend", "client-id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "SMART Backend Services client id." },
     { "auth", "smart-backend", "key", SL_OPT_SECRET, NULL, 1, NOB, NULL,
@@ -117,6 +121,8 @@ const struct sl_opt sl_opt_table[] = {
       "Key id of the key in the JWKS registered with the server; sent as "
       "the client assertion's `kid` header. The key's type chooses the "
       "algorithm: RSA signs RS384, EC P-384 signs ES384." },
+    { "auth", "smart-backend", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for `client-credentials`." },
     { "auth", "aws-sigv4", "region", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "AWS region of the service, e.g. `us-east-1`." },
     { "auth", "aws-sigv4", "service", SL_OPT_STRING, "healthlake", 0, NOB,

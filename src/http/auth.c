@@ -103,6 +103,14 @@ load_oauth(const struct sl_config *cfg, const struct sl_conf_node *node,
         (rc = token_url_host(a->token_url, &a->token_host, err)) != SL_OK)
         return rc;
     a->scope = opt_dup(node, "auth.scope");
+    if (sl_conf_get(node, "auth.ca-file") != NULL) {
+        a->ca_file = sl_path_resolve(cfg != NULL ? cfg->base_dir : ".",
+                                     sl_conf_get(node, "auth.ca-file"));
+        if (!sl_path_exists(a->ca_file))
+            return SL_ERR(err, SL_ECONFIG,
+                          "<auth> attribute 'ca-file': %s: no such file",
+                          a->ca_file);
+    }
     if (a->kind == AUTH_CLIENT_CREDENTIALS)
         return read_secret(cfg, node, "client-secret", 1, &a->client_secret,
                            err);
@@ -370,6 +378,7 @@ sl_http_auth_free(struct sl_http_auth *a)
     free(a->token_host);
     free(a->scope);
     free(a->kid);
+    free(a->ca_file);
     auth_secret_clear(&a->client_secret);
     EVP_PKEY_free(a->key);
     free(a->sigv4);

@@ -32,6 +32,7 @@ struct sl_http_auth {
     struct auth_secret token;    /* bearer: fixed; OAuth: the cached one */
     struct timespec token_until; /* CLOCK_MONOTONIC; OAuth only */
     char *client_id, *token_url, *token_host, *scope, *kid;
+    char *ca_file; /* the token endpoint's CA, or NULL: the system's */
     struct auth_secret client_secret;
     EVP_PKEY *key;   /* smart-backend */
     const char *alg; /* "RS384" or "ES384", from the key's type */

@@ -206,6 +206,8 @@ auth_token_fetch(struct sl_http_auth *a, struct sl_err *err)
         goto out;
     if ((rc = auth_set_tls(a, h, err)) != SL_OK)
         goto out;
+    if (a->ca_file != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, a->ca_file);
     hdr = curl_slist_append(hdr, "Accept: application/json");
     curl_easy_setopt(h, CURLOPT_URL, a->token_url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -69,6 +69,9 @@ provider.on('grant.success', (ctx) => {
 });
 provider.on('grant.error', (ctx, err) => console.error(`grant.error: ${err.message} ${err.error_description || ''}`));
 oidcSrv.on('request', provider.callback());
+// the same provider over TLS, with the test CA's server certificate
+const tlsOpts = { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) };
+const oidcTlsPort = await listen(createTlsServer(tlsOpts, provider.callback()));
 
 // --- the resource server -------------------------------------------------
 const api = createServer(async (req, res) => {
@@ -145,5 +148,5 @@ const mtls = createTlsServer({
 });
 const mtlsPort = await listen(mtls);
 
-writeFileSync(process.argv[2] + '.tmp', JSON.stringify({ oidc: oidcPort, api: apiPort, sigv4: sigv4Port, mtls: mtlsPort }));
+writeFileSync(process.argv[2] + '.tmp', JSON.stringify({ oidc: oidcPort, oidcTls: oidcTlsPort, api: apiPort, sigv4: sigv4Port, mtls: mtlsPort }));
 import('node:fs').then((fs) => fs.renameSync(process.argv[2] + '.tmp', process.argv[2]));

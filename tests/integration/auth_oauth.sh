@@ -9,7 +9,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/auth_lib.sh"
 
-auth_start 17
+auth_start 19
 TOK="http://127.0.0.1:$(port oidc)/token"
 API="http://127.0.0.1:$(port api)"
 # json FILE EXPR: prints EXPR (JavaScript over `j`) of the JSON in FILE
@@ -88,6 +88,17 @@ check "an EC key on P-256 is refused before any request, naming the attribute" \
     auth.client-secret=env:SL_TEST_NO_SUCH_VAR auth.token-url="$TOK" >/dev/null 2>"$T/env.err"
 check "a secret from an unset variable: an error naming the attribute and the variable" \
     grep -q "<auth> attribute 'client-secret': environment variable SL_TEST_NO_SUCH_VAR is not set" "$T/env.err"
+
+# the token endpoint over TLS, its certificate from the test's CA
+TLS_TOK="https://127.0.0.1:$(port oidcTls)/token"
+smart es-client "$K/es.pem" ES384-key auth.token-url="$TLS_TOK" auth.ca-file="$K/ca.pem" >"$T/tls.out" 2>&1
+check "smart-backend with an https token endpoint trusted through ca-file" \
+    grep -q '"client":"es-client".* 200$' "$T/tls.out"
+"$DRIVER" "$API/Patient" $(echo "$CC" | sed "s|$TOK|$TLS_TOK|") >/dev/null 2>"$T/untrusted.err"
+rc=$?
+diag "untrusted: $(cat "$T/untrusted.err")"
+check "an https token endpoint of an unknown CA: refused, the error names the host and the certificate" \
+    sh -c '[ $1 = 2 ] && grep -q "token endpoint 127.0.0.1: .*certificate" "$2"' _ $rc "$T/untrusted.err"
 
 # a port nothing listens on: the error names the endpoint's host
 "$DRIVER" "$API/Patient" $(echo "$CC" | sed "s|$TOK|http://127.0.0.1:1/token|") >/dev/null 2>"$T/down.err"

@@ -161,12 +161,14 @@ main(int argc, char **argv)
     }
     node.element = sl_strdup("target");
     node.line = 1;
-    for (i = optind + 1; i < argc; i++) {
+    /* from the last: a later NAME=VALUE overrides an earlier one */
+    for (i = argc - 1; i > optind; i--) {
         char *eq = strchr(argv[i], '=');
         if (eq == NULL)
             return 1;
         *eq = '\0';
-        sl_conf_node_add(&node, argv[i], eq + 1);
+        if (sl_conf_get(&node, argv[i]) == NULL)
+            sl_conf_node_add(&node, argv[i], eq + 1);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if ((rc = sl_http_auth_new(NULL, &node, &a, &err)) != SL_OK)
