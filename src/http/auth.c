@@ -41,6 +41,23 @@ read_secret(const struct sl_config *cfg, const struct sl_conf_node *node,
     return rc;
 }
 
+/* A secret that goes into a header line must be one line of printable
+ * text: a newline in a token file would otherwise start a header of its
+ * own. */
+static int
+header_safe(const struct auth_secret *s, const char *name, struct sl_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < s->len; i++)
+        if ((unsigned char)s->s[i] < 0x20 || s->s[i] == 0x7f)
+            return SL_ERR(err, SL_EKEY,
+                          "<auth> attribute '%s': the secret holds a control "
+                          "character or a line break (byte %zu)",
+                          name, i + 1);
+    return SL_OK;
+}
+
 static int
 need(const struct sl_conf_node *node, const char *name, char **out,
      struct sl_err *err)
@@ -148,7 +165,10 @@ load_sigv4(const struct sl_config *cfg, const struct sl_conf_node *node,
         (rc = read_secret(cfg, node, "secret-access-key", 1, &a->sak, err)) !=
             SL_OK)
         return rc;
-    return read_secret(cfg, node, "session-token", 0, &a->session_token, err);
+    if ((rc = read_secret(cfg, node, "session-token", 0, &a->session_token,
+                          err)) != SL_OK)
+        return rc;
+    return header_safe(&a->session_token, "session-token", err);
 }
 
 static int
@@ -216,7 +236,8 @@ sl_http_auth_new(const struct sl_config *cfg, const struct sl_conf_node *node,
             rc = read_secret(cfg, node, "password", 1, &a->password, err);
         break;
     case AUTH_BEARER:
-        rc = read_secret(cfg, node, "token", 1, &a->token, err);
+        if ((rc = read_secret(cfg, node, "token", 1, &a->token, err)) == SL_OK)
+            rc = header_safe(&a->token, "token", err);
         break;
     case AUTH_CLIENT_CREDENTIALS:
     case AUTH_SMART_BACKEND:

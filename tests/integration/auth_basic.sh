@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/auth_lib.sh"
 
-auth_start 9
+auth_start 10
 API="http://127.0.0.1:$(port api)"
 
 "$DRIVER" "$API/basic" auth.type=basic auth.user=alice auth.password=file:$K/basic.pass >"$T/basic.out" 2>&1
@@ -20,6 +20,11 @@ SL_TEST_TOKEN=$(cat "$K/static.token") "$DRIVER" "$API/Patient" auth.type=bearer
 check "bearer: a token from an environment variable accepted" grep -q '"client":"static"} 200$' "$T/bearer.out"
 "$DRIVER" "$API/Patient" auth.type=bearer auth.token=file:$K/static.token >"$T/bearer2.out" 2>&1
 check "bearer: a token from a file (its newline dropped) accepted" grep -q '"client":"static"} 200$' "$T/bearer2.out"
+
+printf 'tok\r\nX-Injected: 1\n' >"$T/two-lines.token"
+"$DRIVER" "$API/Patient" auth.type=bearer auth.token=file:$T/two-lines.token >"$T/inj.out" 2>"$T/inj.err"
+check "bearer: a token file of two lines is refused before any request, without quoting it" \
+    sh -c 'grep -q "attribute .token.: the secret holds a control character or a line break (byte 4)" "$1" && ! grep -q "Injected" "$1" && [ ! -s "$2" ]' _ "$T/inj.err" "$T/inj.out"
 
 # the configuration: every type, as check-config sees it
 mkdir -p "$T/cfg"
