@@ -9,7 +9,7 @@
 //   api:  a resource server: a Bearer token is looked up in the provider
 //         (200 with {client, scope}, else 401), STATIC_TOKEN is accepted
 //         as client "static"; /basic wants HTTP Basic with BASIC_USER and
-//         BASIC_PASS; GET /stats answers {tokens: number issued,
+//         BASIC_PASS; /revoke-after revokes the token it accepts; GET /stats answers {tokens: number issued,
 //         assertion: the last client assertion's header and claims}
 //   sigv4: recomputes the AWS Signature V4 of each request with
 //         @smithy/signature-v4 and answers 200, or 403 when it differs
@@ -97,6 +97,9 @@ const api = createServer(async (req, res) => {
     res.end();
     return;
   }
+  // /revoke-after: the token is accepted once, then revoked (a token
+  // that dies before its expiry, as after a server restart)
+  if (req.url.startsWith('/revoke-after')) await t.destroy();
   res.end(JSON.stringify({ client: t.clientId, scope: t.scope }));
 });
 const apiPort = await listen(api);

@@ -9,7 +9,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/auth_lib.sh"
 
-auth_start 19
+auth_start 20
 TOK="http://127.0.0.1:$(port oidc)/token"
 API="http://127.0.0.1:$(port api)"
 # json FILE EXPR: prints EXPR (JavaScript over `j`) of the JSON in FILE
@@ -32,11 +32,17 @@ check "after sl_http_auth_invalidate the next request fetches a new token" \
 check "a token about to expire is refreshed, not sent (3 s token, 4 s pause)" \
     sh -c '[ "$(grep -c " 200$" "$1")" = 2 ] && [ "$2" = 5 ]' _ "$T/short.out" "$(tokens)"
 
+# a cached token revoked by the server: 401, invalidate, one retry with a
+# new token (what the http client does on a 401)
+"$DRIVER" -n 2 -r "$API/revoke-after" $CC >"$T/revoked.out" 2>&1
+check "a revoked token: 401, then a new token is fetched and the retry is accepted" \
+    sh -c '[ "$(grep -c " 200$" "$1")" = 2 ] && grep -q "^ 401, retrying$" "$1" && [ "$2" = 7 ]' _ "$T/revoked.out" "$(tokens)"
+
 # one sl_http_auth shared by 8 threads: one token fetch, every request
 # authorised
 "$DRIVER" -t 8 -n 3 "$API/Patient" $CC >"$T/threads.out" 2>&1
 check "8 threads at once through one auth: 24 requests accepted, one token fetched" \
-    sh -c '[ "$(cat "$1")" = "200 x 24" ] && [ "$2" = 6 ]' _ "$T/threads.out" "$(tokens)"
+    sh -c '[ "$(cat "$1")" = "200 x 24" ] && [ "$2" = 8 ]' _ "$T/threads.out" "$(tokens)"
 
 printf 'not-the-secret-%s\n' $$ >"$T/bad.secret"
 "$DRIVER" "$API/Patient" $(echo "$CC" | sed "s|file:$K/cc.secret|file:$T/bad.secret|") \
