@@ -40,3 +40,4 @@ bench: sluice$(EXEEXT)
 .PHONY: bench
 include tests/sink.mk
 include tests/inputs.mk
+include tests/http.mk

@@ -86,8 +86,9 @@ const struct sl_opt sl_opt_table[] = {
       "Base URL of the FHIR store (not supported yet)." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "basic bearer client-credentials smart-backend",
-      "How sluice authenticates to the server." },
+      "basic bearer client-credentials smart-backend aws-sigv4 mtls",
+      "How sluice authenticates to the server (docs/connectors.md has an "
+      "example of each); `mtls`: a client certificate only." },
     { "auth", "basic", "user", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "User name for HTTP Basic authentication." },
     { "auth", "basic", "password", SL_OPT_SECRET, NULL, 1, NOB, NULL,
@@ -97,11 +98,17 @@ const struct sl_opt sl_opt_table[] = {
     { "auth", "client-credentials", "client-id", SL_OPT_STRING, NULL, 1, NOB,
       NULL, "OAuth 2.0 client id." },
     { "auth", "client-credentials", "client-secret", SL_OPT_SECRET, NULL, 1,
-      NOB, NULL, "OAuth 2.0 client secret." },
+      NOB, NULL,
+      "OAuth 2.0 client secret, sent to the token endpoint as HTTP Basic "
+      "(`client_secret_basic`)." },
     { "auth", "client-credentials", "token-url", SL_OPT_STRING, NULL, 1, NOB,
       NULL, "OAuth 2.0 token endpoint." },
     { "auth", "client-credentials", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Scopes to request, space separated." },
+    { "auth", "client-credentials", "ca-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "CA certificates (PEM) the token endpoint's certificate must chain "
+      "to, instead of the system's." },
     { "auth", "smart-backend", "client-id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "SMART Backend Services client id." },
     { "auth", "smart-backend", "key", SL_OPT_SECRET, NULL, 1, NOB, NULL,
@@ -109,7 +116,32 @@ const struct sl_opt sl_opt_table[] = {
     { "auth", "smart-backend", "token-url", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Token endpoint of the authorization server." },
     { "auth", "smart-backend", "scope", SL_OPT_STRING, NULL, 0, NOB, NULL,
-      "Scopes to request, space separated." },
+      "Scopes to request, space separated (e.g. `system/Patient.rs`)." },
+    { "auth", "smart-backend", "kid", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Key id of the key in the JWKS registered with the server; sent as "
+      "the client assertion's `kid` header. The key's type chooses the "
+      "algorithm: RSA signs RS384, EC P-384 signs ES384." },
+    { "auth", "smart-backend", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for `client-credentials`." },
+    { "auth", "aws-sigv4", "region", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "AWS region of the service, e.g. `us-east-1`." },
+    { "auth", "aws-sigv4", "service", SL_OPT_STRING, "healthlake", 0, NOB,
+      NULL, "AWS service name signed into every request." },
+    { "auth", "aws-sigv4", "access-key-id", SL_OPT_SECRET, NULL, 1, NOB, NULL,
+      "AWS access key id." },
+    { "auth", "aws-sigv4", "secret-access-key", SL_OPT_SECRET, NULL, 1, NOB,
+      NULL, "AWS secret access key." },
+    { "auth", "aws-sigv4", "session-token", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "AWS session token of temporary credentials, sent as "
+      "`x-amz-security-token`." },
+    { "auth", NULL, "client-cert", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "Client certificate (PEM) for mutual TLS, with any auth type; "
+      "required for `mtls`." },
+    { "auth", NULL, "client-key", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "Private key (PEM) of the client certificate; required with "
+      "`client-cert`." },
+    { "auth", NULL, "client-key-password", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "Password of an encrypted `client-key`." },
     /* <job> */
     { "job", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the job (`sluice run ID`), unique among sources, targets and "

@@ -1,0 +1,4 @@
+noinst_LIBRARIES += %reldir%/libhttp.a
+%canon_reldir%_libhttp_a_SOURCES =
+%canon_reldir%_libhttp_a_SOURCES += %reldir%/auth.h %reldir%/auth_int.h %reldir%/auth.c %reldir%/auth_jwt.c %reldir%/auth_token.c
+SL_LIBS += %reldir%/libhttp.a
