@@ -98,6 +98,9 @@ run_commit(struct run *r, struct sl_err *err)
     int rc = SL_OK;
 
     if (r->st == NULL) { /* nothing to resume from: nothing to record */
+        /* but what a target refused at finish() is still quarantined */
+        for (i = 0; i < r->ntargets && rc == SL_OK; i++)
+            rc = run_take_refused(r, &r->tgt[i], err);
         r->since_commit = 0;
         r->last_commit = sl_now();
         goto out;

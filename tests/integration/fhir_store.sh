@@ -11,8 +11,8 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 21
-conn_need 21
+plan 24
+conn_need 24
 
 sluice synth --patients 4 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -107,6 +107,33 @@ for mode in transaction batch none; do
     kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
     PROXY_PID= SRV_PID=
 done
+
+# sluice push: files as they are, to a configured target, once
+conn_start
+d="$T/push"
+mkjob "$d" "$BASE" batch
+mkdir -p "$d/files"
+printf '%s\n' \
+    '{"resourceType":"Condition","id":"push-bad","subject":{"reference":"Patient/p1"},"clinicalStatus":{"coding":[{"code":"active"}]},"verificationStatus":{"coding":[{"code":"x"}]},"extension":"wrong"}' \
+    '{"resourceType":"Patient","id":"push-p1","gender":"other"}' >"$d/files/a.ndjson"
+cp "$T/syn/fhir/bundle-000001.json" "$d/files/"
+nb=$(jq '.entry | length' "$d/files/bundle-000001.json")
+sluice -c "$d/sluice.xml" push --target store --quarantine "$d/q" \
+    "$d/files/a.ndjson" "$d/files/bundle-000001.json" >/dev/null 2>"$d/err"
+rc=$?
+check "push: exit 3, the refused resource in the quarantine folder with a reason" \
+    sh -c '[ "$1" -eq 3 ] && [ "$(ls "$2"/*.reason.txt | wc -l)" -eq 1 ] &&
+           grep -q "HTTP 400" "$2"/*.reason.txt' _ $rc "$d/q"
+check "push: the Bundle's $nb entries and the good line are on the server" \
+    sh -c '[ "$(curl -s "$1/Patient/push-p1" | jq -r .id)" = push-p1 ] &&
+           [ "$(curl -s "$1/Condition/push-bad" | jq -r .resourceType)" = OperationOutcome ] &&
+           grep -q "$3 sent to store, 1 quarantined" "$2"' _ "$BASE" "$d/err" $((nb + 1))
+sluice -c "$d/sluice.xml" push --target nowhere --quarantine "$d/q2" "$d/files" >/dev/null 2>"$d/err2"
+rc=$?
+check "push: an unknown target is a usage error naming it" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "no target .nowhere." "$2"' _ $rc "$d/err2"
+kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
+PROXY_PID= SRV_PID=
 
 # faults through the proxy: 429 (Retry-After) and 503 are retried
 conn_start
