@@ -470,7 +470,14 @@ st_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     o.ca_file = ca;
     o.timeout_ms = sl_conf_get_long(node, "timeout", 300) * 1000;
     o.max_attempts = (int)sl_conf_get_long(node, "max-attempts", 5);
-    /* <auth>: wired when src/http/auth.c is merged (sl_http_auth_new) */
+    /* <auth>: wired when src/http/auth.c is merged (sl_http_auth_new on
+     * the node, o.auth set, sl_http_auth_free in st_close); until then a
+     * target that names one is refused, never run without it */
+    if (sl_conf_get(node, "auth.type") != NULL) {
+        rc = SL_ERR(err, SL_ECONFIG, "target %s (line %d): <auth> is not "
+                    "supported by this build yet", node->id, node->line);
+        goto out;
+    }
     if ((rc = sl_http_new(&o, &s->http, err)) != SL_OK) {
         sl_err_prefix(err, "target %s", node->id);
         goto out;

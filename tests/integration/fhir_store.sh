@@ -11,8 +11,8 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 24
-conn_need 24
+plan 25
+conn_need 25
 
 sluice synth --patients 4 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -132,6 +132,12 @@ sluice -c "$d/sluice.xml" push --target nowhere --quarantine "$d/q2" "$d/files" 
 rc=$?
 check "push: an unknown target is a usage error naming it" \
     sh -c '[ "$1" -eq 1 ] && grep -q "no target .nowhere." "$2"' _ $rc "$d/err2"
+# an <auth> this build cannot apply stops the run before anything is sent
+sed -i 's|bundle-size="7" />|bundle-size="7"><auth type="bearer" token="env:SL_TEST_TOKEN"/></target>|' "$d/sluice.xml"
+SL_TEST_TOKEN=not-a-real-token sluice -c "$d/sluice.xml" -q run t --no-progress >/dev/null 2>"$d/err3"
+rc=$?
+check "a target with <auth> is refused, not run without it (exit $rc)" \
+    sh -c '[ "$1" -ne 0 ] && [ "$1" -ne 3 ] && grep -q "<auth> is not supported by this build yet" "$2"' _ $rc "$d/err3"
 kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
 PROXY_PID= SRV_PID=
 
