@@ -12,10 +12,10 @@ conn_stop() {
 }
 trap conn_stop EXIT
 # conn_need N: skips the N tests and finishes when node, npm, python3,
-# curl or jq are absent, or the server cannot be installed.
+# curl, jq or openssl are absent, or the server cannot be installed.
 conn_need() {
     local n=$1 i tool
-    for tool in node npm python3 curl jq; do
+    for tool in node npm python3 curl jq openssl; do
         if ! command -v $tool >/dev/null 2>&1; then
             i=0; while [ $i -lt "$n" ]; do skip "needs $tool"; i=$((i + 1)); done
             finish

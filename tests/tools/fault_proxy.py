@@ -2,7 +2,9 @@
 # fault_proxy.py - TEST CODE: a loopback HTTP proxy for sluice's tests that
 # puts faults in front of a real server. Not a server of its own: without
 # a fault every request is forwarded as is to UPSTREAM.
-#   fault_proxy.py PORTFILE UPSTREAM     (UPSTREAM: http://127.0.0.1:PORT)
+#   fault_proxy.py PORTFILE UPSTREAM [CERT KEY]
+# (UPSTREAM: http://127.0.0.1:PORT; with CERT and KEY, PEM files, it
+# listens with TLS, for the client's certificate checks)
 # A first path segment names a fault, taken off before forwarding:
 #   /f429-N-KEY/...    the first N requests of KEY get 429, Retry-After: 1
 #   /f503-N-KEY/...    the first N get 503 (no Retry-After)
@@ -75,6 +77,11 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 srv = S(('127.0.0.1', 0), H)
+if len(sys.argv) > 4:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(sys.argv[1] + '.tmp', 'w') as f:
     f.write(str(srv.server_address[1]))
 import os

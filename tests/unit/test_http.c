@@ -1,7 +1,8 @@
 /* test_http.c - the HTTP client (src/http). The parsing cases run alone;
  * the network cases run only with SL_HTTP_TEST_PROXY (the base URL of
  * tests/tools/fault_proxy.py in front of the real FHIR server), which
- * tests/integration/http_client.sh sets. */
+ * tests/integration/http_client.sh sets (with SL_HTTP_TEST_TLS, the
+ * proxy again over TLS, and SL_HTTP_TEST_CA, the CA that signed it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +233,40 @@ test_timeout(void **st)
     sl_http_free(h);
 }
 
+/* TLS: a server whose CA is not trusted is refused (not retried), and
+ * naming its CA with ca_file makes it work; never a way around the check */
+static void
+test_tls(void **st)
+{
+    const char *tls = getenv("SL_HTTP_TEST_TLS");
+    const char *ca = getenv("SL_HTTP_TEST_CA");
+    struct sl_http_opts o = {0};
+    struct sl_http *h = NULL;
+    struct sl_http_req rq = {0};
+    struct sl_http_resp rs;
+    struct sl_err err = {0};
+
+    (void)st;
+    assert_non_null(tls);
+    assert_non_null(ca);
+    o.base = tls;
+    o.max_attempts = 3;
+    o.backoff_ms = 10;
+    assert_int_equal(sl_http_new(&o, &h, &err), SL_OK);
+    rq.method = "GET";
+    rq.path = "Patient/h1";
+    assert_int_equal(sl_http_do(h, &rq, &rs, &err), SL_ENET);
+    assert_int_equal(rs.attempts, 1);
+    assert_non_null(strstr(err.msg, "https://127.0.0.1"));
+    assert_non_null(strstr(err.msg, "certificate"));
+    sl_http_free(h);
+    o.ca_file = ca;
+    assert_int_equal(sl_http_new(&o, &h, &err), SL_OK);
+    assert_int_equal(sl_http_do(h, &rq, &rs, &err), SL_OK);
+    assert_int_equal(rs.status, 200);
+    sl_http_free(h);
+}
+
 /* a 404 is an answer, not a failure to retry */
 static void
 test_4xx_not_retried(void **st)
@@ -263,6 +298,7 @@ main(void)
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_4xx_not_retried),
+        cmocka_unit_test(test_tls),
     };
 
     const struct CMUnitTest offline[] = {
