@@ -83,5 +83,6 @@ CLI_CMD_DECL(deid);
 CLI_CMD_DECL(export_dicom);
 CLI_CMD_DECL(reid);
 CLI_CMD_DECL(inspect_pixels);
+CLI_CMD_DECL(push);
 
 #endif

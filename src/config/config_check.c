@@ -247,11 +247,22 @@ check_endpoints(struct loader *L)
     }
     for (i = 0; i < cfg->ntargets; i++) {
         const struct sl_conf_node *t = &cfg->targets[i];
-        if (t->type && strcmp(t->type, "fhir-store") == 0)
-            config_problem_add(
-                L, t->line,
-                "type 'fhir-store' is not supported by this build "
-                "yet");
+        const char *base = sl_conf_get(t, "base");
+        char *ca;
+
+        if (t->type == NULL || strcmp(t->type, "fhir-store") != 0)
+            continue;
+        if (base != NULL && strncmp(base, "http://", 7) != 0 &&
+            strncmp(base, "https://", 8) != 0)
+            config_problem_add(L, t->line,
+                               "target '%s': base must start with http:// "
+                               "or https://", t->id ? t->id : "");
+        ca = sl_conf_get_path(cfg, t, "ca-file");
+        if (ca != NULL && !sl_path_exists(ca))
+            config_problem_add(L, t->line,
+                               "target '%s': ca-file %s does not exist",
+                               t->id ? t->id : "", ca);
+        free(ca);
     }
 }
 

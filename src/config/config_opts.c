@@ -56,8 +56,8 @@ const struct sl_opt sl_opt_table[] = {
       "Name of the target, unique among sources, targets and jobs." },
     { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "fhir-files dicom-folder fhir-store",
-      "Kind of target. `fhir-store` is accepted by the schema but not "
-      "supported by this build yet." },
+      "Kind of target: files, a DICOM folder, or a FHIR server "
+      "(docs/connectors.md)." },
     { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder the FHIR output is written to (created when missing)." },
     { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
@@ -83,7 +83,25 @@ const struct sl_opt sl_opt_table[] = {
       "`zip`: RUN-ID.zip per run with that run's new instances and their "
       "manifests. See docs/deid.md, Export." },
     { "target", "fhir-store", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
-      "Base URL of the FHIR store (not supported yet)." },
+      "Base URL of the FHIR store (`http://` or `https://`). Each resource "
+      "is sent as an idempotent `PUT Type/id`, so a re-run never "
+      "duplicates (docs/connectors.md)." },
+    { "target", "fhir-store", "bundle", SL_OPT_ENUM, "transaction", 0, NOB,
+      "transaction batch none",
+      "`transaction` or `batch`: resources go in Bundles of `bundle-size` "
+      "entries (a refused transaction is split in halves until the "
+      "refused resource is found); `none`: one request per resource." },
+    { "target", "fhir-store", "bundle-size", SL_OPT_INT, "50", 0, 1, 1000,
+      NULL, "Resources per transaction or batch Bundle." },
+    { "target", "fhir-store", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "PEM file of the certificate authorities to trust for `https://` "
+      "(default: the system's). TLS peers are always verified." },
+    { "target", "fhir-store", "timeout", SL_OPT_INT, "300", 0, 1, 86400,
+      NULL, "Seconds one request may take before it is tried again." },
+    { "target", "fhir-store", "max-attempts", SL_OPT_INT, "5", 0, 1, 100,
+      NULL, "Tries of one request that gets 429, 5xx or no answer; then "
+      "its resources are quarantined (429, 5xx) or the run stops (no "
+      "answer)." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "basic bearer client-credentials smart-backend aws-sigv4 mtls",

@@ -198,6 +198,15 @@ struct sl_sink_ops {
     /* Optional: the state last returned by checkpoint() is committed, so
      * what only an older state needed can go. May be NULL. */
     void (*committed)(void *ctx);
+    /* Optional: items this target took in an earlier put() and refused
+     * later (a per-entry error of a Bundle it sent after that put: the
+     * fhir-store target). *out is an array of *n copies, each with its
+     * reason set; the array and the items become the caller's, which
+     * quarantines them. The pipeline asks after every put() and after
+     * every checkpoint(), before the checkpoint is committed, so a refused
+     * item is in the quarantine of the checkpoint that passed it. May be
+     * NULL. */
+    int (*refused)(void *ctx, struct sl_item ***out, size_t *n);
 };
 
 #endif

@@ -105,6 +105,9 @@ void summary_load(struct sl_run_summary *sum, const char *text);
  * checkpoint) and the commit itself. */
 int quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err);
 int run_commit(struct run *r, struct sl_err *err);
+/* Quarantines what target t refused after taking it (sl_sink_ops.refused)
+ * and moves those items from the delivered count to the quarantined. */
+int run_take_refused(struct run *r, struct target_slot *t, struct sl_err *err);
 
 /* Observers. */
 void notify_progress(struct run *r, const char *phase, uint64_t items,

@@ -57,6 +57,39 @@ quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err)
 }
 
 int
+run_take_refused(struct run *r, struct target_slot *t, struct sl_err *err)
+{
+    struct sl_item **v = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    if (t->ctx == NULL || t->ops->refused == NULL)
+        return SL_OK;
+    if ((rc = t->ops->refused(t->ctx, &v, &n)) != SL_OK)
+        return SL_ERR(err, rc, "target %s: refused items unreadable",
+                      t->node->id);
+    for (i = 0; i < n; i++) {
+        struct sl_type_count *tc = summary_type(r->sum, v[i]->rtype);
+        if (r->sum->out > 0)
+            r->sum->out--;
+        if (tc->out > 0)
+            tc->out--;
+        r->sum->quarantined++;
+        tc->quarantined++;
+        summary_add_findings(r->sum, v[i]);
+        if (rc == SL_OK)
+            rc = quarantine_put(r, v[i], err);
+        sl_log(SL_LOG_DEBUG, "quarantined: source %s, %s (target %s): %s",
+               v[i]->source ? v[i]->source : "?",
+               v[i]->pos ? v[i]->pos : "?", t->node->id,
+               v[i]->reason ? v[i]->reason : "?");
+        sl_item_free(v[i]);
+    }
+    free(v);
+    return rc;
+}
+
+int
 run_commit(struct run *r, struct sl_err *err)
 {
     struct sl_checkpoint ck = {0};
@@ -65,6 +98,9 @@ run_commit(struct run *r, struct sl_err *err)
     int rc = SL_OK;
 
     if (r->st == NULL) { /* nothing to resume from: nothing to record */
+        /* but what a target refused at finish() is still quarantined */
+        for (i = 0; i < r->ntargets && rc == SL_OK; i++)
+            rc = run_take_refused(r, &r->tgt[i], err);
         r->since_commit = 0;
         r->last_commit = sl_now();
         goto out;
@@ -80,6 +116,10 @@ run_commit(struct run *r, struct sl_err *err)
             continue;
         if ((rc = t->ops->checkpoint(t->ctx, &state, err)) != SL_OK)
             goto out;
+        if ((rc = run_take_refused(r, t, err)) != SL_OK) {
+            free(state);
+            goto out;
+        }
         json_object_set_new(sinks, t->node->id,
                             json_string(state ? state : ""));
         free(state);

@@ -641,6 +641,9 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
             rc = SL_OK; /* the target set the reason */
         else if (rc != SL_OK)
             goto out;
+        /* earlier items this target refused when it sent them now */
+        if ((rc = run_take_refused(r, t, err)) != SL_OK)
+            goto out;
         delivered |= taken;
     }
     summary_add_findings(r->sum, it);

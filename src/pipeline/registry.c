@@ -21,8 +21,7 @@ const struct sl_source_type sl_source_types[] = {
 const struct sl_target_type sl_target_types[] = {
     {"fhir-files", &sl_sink_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_sink_dicom_folder, SL_TAKES_DICOM},
-    /* in the schema, refused until the FHIR connectors are built */
-    {"fhir-store", NULL, SL_TAKES_FHIR},
+    {"fhir-store", &sl_sink_fhir_store, SL_TAKES_FHIR},
     {NULL, NULL, 0},
 };
 

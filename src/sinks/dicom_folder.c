@@ -447,5 +447,5 @@ sink_finish(void *vctx, struct sl_err *err)
 
 const struct sl_sink_ops sl_sink_dicom_folder = {
     "dicom-folder",  sink_open,   sink_put,
-    sink_checkpoint, sink_finish, sink_close, NULL,
+    sink_checkpoint, sink_finish, sink_close, NULL, NULL,
 };

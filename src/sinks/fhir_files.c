@@ -503,5 +503,5 @@ fk_committed(void *ctx)
 
 const struct sl_sink_ops sl_sink_fhir_files = {
     "fhir-files", fk_open,  fk_put,       fk_checkpoint,
-    fk_finish,    fk_close, fk_committed,
+    fk_finish,    fk_close, fk_committed, NULL,
 };

@@ -2,8 +2,9 @@
 // @medplum/fhir-router with its MemoryRepository behind node:http.
 //   node server.mjs PORTFILE    listens on a free port and writes it there
 // What this front adds, as test code (the router alone does not do it):
-// every resource of a POSTed Bundle is checked with validateResource from
-// @medplum/core first (the router does not validate); a transaction is
+// every resource of a POSTed Bundle, or PUT or POSTed alone, is checked
+// with validateResource from @medplum/core first (the router does not
+// validate); a transaction is
 // run with config.transactions so it is not processed as a batch. Nothing
 // else (no paging links, _include, /metadata).
 import { createServer } from 'node:http';
@@ -33,12 +34,21 @@ const server = createServer((req, res) => {
     let status = 200, out;
     try {
       const json = body ? JSON.parse(body) : undefined;
-      if (json && json.resourceType === 'Bundle') {
-        for (const e of json.entry || []) {
+      // a resource PUT or POSTed alone is checked too (test code)
+      const checked = json && json.resourceType === 'Bundle' ? json.entry || []
+        : json && (req.method === 'PUT' || req.method === 'POST') ? [{ resource: json }] : [];
+      {
+        for (const e of checked) {
           if (!e.resource) continue;
           // references to urn:uuid: entries are only resolved by the
           // transaction itself: not a validation error here
-          const issues = validateResource(e.resource).filter(
+          // validateResource throws on an invalid resource: a 400, not a
+          // server error (test code, for the fhir-store target's tests)
+          let found;
+          try { found = validateResource(e.resource); } catch (err) {
+            found = err.outcome?.issue || [{ diagnostics: String(err.message) }];
+          }
+          const issues = found.filter(
             (i) => !/urn:uuid:/.test(i.details?.text || i.diagnostics || ''));
           if (issues.length) {
             status = 400;

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# fault_proxy.py - TEST CODE: a loopback HTTP proxy for sluice's tests that
+# puts faults in front of a real server. Not a server of its own: without
+# a fault every request is forwarded as is to UPSTREAM.
+#   fault_proxy.py PORTFILE UPSTREAM [CERT KEY]
+# (UPSTREAM: http://127.0.0.1:PORT; with CERT and KEY, PEM files, it
+# listens with TLS, for the client's certificate checks)
+# A first path segment names a fault, taken off before forwarding:
+#   /f429-N-KEY/...    the first N requests of KEY get 429, Retry-After: 1
+#   /f503-N-KEY/...    the first N get 503 (no Retry-After)
+#   /freset-N-KEY/...  the first N get their connection reset, no response
+#   /fslow-S-KEY/...   every request waits S seconds before it is forwarded
+#   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
+# GET /count/KEY answers how many requests KEY has seen.
+import http.server, socket, socketserver, struct, sys, threading, time
+import urllib.request, urllib.error
+from email.utils import formatdate
+
+UP = sys.argv[2]
+seen = {}
+lock = threading.Lock()
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *a):
+        pass
+    def reply(self, code, body=b'', headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def handle_any(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(n) if n else None
+        path = self.path
+        if path.startswith('/count/'):
+            with lock:
+                c = seen.get(path[7:], 0)
+            return self.reply(200, str(c).encode())
+        seg, _, rest = path[1:].partition('/')
+        if seg.startswith('f') and seg.count('-') >= 2:
+            kind, num, key = seg[1:].split('-', 2)
+            with lock:
+                seen[key] = seen.get(key, 0) + 1
+                c = seen[key]
+            path = '/' + rest
+            if kind == 'slow':
+                time.sleep(float(num))
+            elif c <= int(num):
+                if kind == '429':
+                    return self.reply(429, b'{"busy":1}', [('Retry-After', '1')])
+                if kind == 'date':
+                    return self.reply(429, b'', [('Retry-After', formatdate(time.time() + 2, usegmt=True))])
+                if kind == '503':
+                    return self.reply(503, b'PHI-LIKE-BODY Smith')
+                if kind == 'reset':
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack('ii', 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+        req = urllib.request.Request(UP + path, data=body, method=self.command,
+                                     headers={k: v for k, v in self.headers.items()
+                                              if k.lower() in ('content-type', 'accept', 'user-agent')})
+        try:
+            with urllib.request.urlopen(req) as r:
+                code, data, ctype = r.status, r.read(), r.headers.get('Content-Type')
+        except urllib.error.HTTPError as e:
+            code, data, ctype = e.code, e.read(), e.headers.get('Content-Type')
+        self.reply(code, data, [('Content-Type', ctype or 'application/json'),
+                                ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))])
+    do_GET = do_PUT = do_POST = do_DELETE = handle_any
+
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+srv = S(('127.0.0.1', 0), H)
+if len(sys.argv) > 4:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+with open(sys.argv[1] + '.tmp', 'w') as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+srv.serve_forever()
