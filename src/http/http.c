@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "http/auth.h"
 #include "http/http.h"
 
 struct sl_http {
@@ -217,6 +218,9 @@ struct attempt {
     int sink_failed;
     long retry_after_ms; /* -1: none */
     int deliver;         /* 0 while the status says the body is not wanted */
+    int skip_401;        /* a 401 will be retried with a new token */
+    int auth_failed;     /* the auth could not be applied (aerr says why) */
+    struct sl_err aerr;
     CURL *c;
 };
 
@@ -229,7 +233,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 
     curl_easy_getinfo(a->c, CURLINFO_RESPONSE_CODE, &status);
     /* a response that will be retried is not the caller's */
-    if (status == 429 || status >= 500)
+    if (status == 429 || status >= 500 || (status == 401 && a->skip_401))
         return n;
     if (a->rq->sink == NULL)
         return n;
@@ -305,9 +309,14 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     }
     for (x = rq->headers; x && *x; x++)
         hdrs = curl_slist_append(hdrs, *x);
-    /* Authentication goes here once auth.c is merged:
-     *   if (h->auth && sl_http_auth_apply(h->auth, c, &hdrs, err) != SL_OK)
-     *       -> fail the request with err (not retried). */
+    /* the credentials, last: a token is fetched or refreshed here */
+    if (h->auth && sl_http_auth_apply(h->auth, c, &hdrs, &a->aerr) != SL_OK) {
+        a->auth_failed = 1;
+        curl_slist_free_all(hdrs);
+        free(ua);
+        free(ct);
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
     if (strcmp(rq->method, "GET") == 0)
@@ -378,7 +387,7 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
     CURL *c = NULL;
     CURLcode crc = CURLE_OK;
     long status = 0, w;
-    int tried = 0, rc = SL_OK, keep = 1;
+    int tried = 0, rc = SL_OK, keep = 1, reauthed = 0;
 
     resp->status = 0;
     resp->attempts = 0;
@@ -386,6 +395,7 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
         memset(&a, 0, sizeof(a));
         a.rq = rq;
         a.retry_after_ms = -1;
+        a.skip_401 = h->auth != NULL && !reauthed;
         c = handle_get(h);
         if (c == NULL) {
             handle_put(h, NULL, 0);
@@ -404,9 +414,17 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
                         "(HTTP %ld)", rq->method, shown, status);
             goto out;
         }
-        /* A 401 with an auth goes here once auth.c is merged:
-         *   if (status == 401 && h->auth && !reauthed) {
-         *       sl_http_auth_invalidate(h->auth); reauthed = 1; continue; } */
+        if (a.auth_failed) {
+            *err = a.aerr;
+            rc = a.aerr.code ? a.aerr.code : SL_EIO;
+            goto out;
+        }
+        /* a token the server no longer takes: one more try with a new one */
+        if (crc == CURLE_OK && status == 401 && h->auth && !reauthed) {
+            sl_http_auth_invalidate(h->auth);
+            reauthed = 1;
+            continue;
+        }
         if (crc == CURLE_OK && !retryable(status))
             break;
         if (tried >= h->max_attempts)

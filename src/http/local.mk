@@ -1,6 +1,7 @@
 # HTTP client: the only folder that calls libcurl (docs/connectors.md);
 # auth*.c: how sluice authenticates to a server.
 noinst_LIBRARIES += %reldir%/libhttp.a
-%canon_reldir%_libhttp_a_SOURCES = %reldir%/http.h %reldir%/http.c
-%canon_reldir%_libhttp_a_SOURCES += %reldir%/auth.h %reldir%/auth_int.h %reldir%/auth.c %reldir%/auth_jwt.c %reldir%/auth_token.c
+%canon_reldir%_libhttp_a_SOURCES = %reldir%/http.h %reldir%/http.c \
+	%reldir%/auth.h %reldir%/auth_int.h %reldir%/auth.c \
+	%reldir%/auth_jwt.c %reldir%/auth_token.c
 SL_LIBS += %reldir%/libhttp.a

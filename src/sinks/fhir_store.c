@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "sinks/sinks.h"
 
@@ -44,6 +45,7 @@ struct entry {
 struct store {
     const char *id;
     struct sl_http *http;
+    struct sl_http_auth *auth; /* or NULL; the client borrows it */
     enum store_mode mode;
     long size;
     struct entry *pend;
@@ -443,6 +445,7 @@ st_close(void *ctx)
         sl_item_free(s->refused[i]);
     free(s->refused);
     sl_http_free(s->http);
+    sl_http_auth_free(s->auth); /* after the client that borrows it */
     free(s);
 }
 
@@ -470,14 +473,13 @@ st_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     o.ca_file = ca;
     o.timeout_ms = sl_conf_get_long(node, "timeout", 300) * 1000;
     o.max_attempts = (int)sl_conf_get_long(node, "max-attempts", 5);
-    /* <auth>: wired when src/http/auth.c is merged (sl_http_auth_new on
-     * the node, o.auth set, sl_http_auth_free in st_close); until then a
-     * target that names one is refused, never run without it */
-    if (sl_conf_get(node, "auth.type") != NULL) {
-        rc = SL_ERR(err, SL_ECONFIG, "target %s (line %d): <auth> is not "
-                    "supported by this build yet", node->id, node->line);
+    /* <auth>: secrets and keys read now, so that a missing one fails
+     * before the first request */
+    if ((rc = sl_http_auth_new(cfg, node, &s->auth, err)) != SL_OK) {
+        sl_err_prefix(err, "target %s", node->id);
         goto out;
     }
+    o.auth = s->auth;
     if ((rc = sl_http_new(&o, &s->http, err)) != SL_OK) {
         sl_err_prefix(err, "target %s", node->id);
         goto out;

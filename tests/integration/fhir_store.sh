@@ -11,7 +11,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 25
+plan 27
 conn_need 25
 
 sluice synth --patients 4 --seed 7 -o "$T/syn" >/dev/null 2>&1
@@ -132,12 +132,13 @@ sluice -c "$d/sluice.xml" push --target nowhere --quarantine "$d/q2" "$d/files" 
 rc=$?
 check "push: an unknown target is a usage error naming it" \
     sh -c '[ "$1" -eq 1 ] && grep -q "no target .nowhere." "$2"' _ $rc "$d/err2"
-# an <auth> this build cannot apply stops the run before anything is sent
+# an <auth> whose secret is missing stops the run before anything is sent,
+# naming the variable and never a value
 sed -i 's|bundle-size="7" />|bundle-size="7"><auth type="bearer" token="env:SL_TEST_TOKEN"/></target>|' "$d/sluice.xml"
-SL_TEST_TOKEN=not-a-real-token sluice -c "$d/sluice.xml" -q run t --no-progress >/dev/null 2>"$d/err3"
+env -u SL_TEST_TOKEN "$SLUICE" -c "$d/sluice.xml" -q run t --no-progress >/dev/null 2>"$d/err3"
 rc=$?
-check "a target with <auth> is refused, not run without it (exit $rc)" \
-    sh -c '[ "$1" -ne 0 ] && [ "$1" -ne 3 ] && grep -q "<auth> is not supported by this build yet" "$2"' _ $rc "$d/err3"
+check "a target whose <auth> secret is missing does not run (exit $rc)" \
+    sh -c '[ "$1" -ne 0 ] && [ "$1" -ne 3 ] && grep -q "SL_TEST_TOKEN" "$2"' _ $rc "$d/err3"
 kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
 PROXY_PID= SRV_PID=
 
@@ -162,6 +163,22 @@ check "503 every time: exit $rc, all $N resources quarantined ($nq)" \
     sh -c '[ "$1" -eq 3 ] && [ "$2" -eq "$3" ]' _ $rc "$nq" $N
 check "the warning names host, path and status, no body" \
     sh -c 'grep -q "127.0.0.1:[0-9]*/f503-100000-z: HTTP 503" "$1" && ! grep -q Smith "$1"' _ "$e/err"
+# a bearer token from the environment goes with every request: a server
+# that wants it takes everything, with the wrong one nothing
+b="$T/bearer"
+mkjob "$b" "$PROXY/fbearer-0-tok3n42/" transaction
+sed -i 's|bundle-size="7" />|bundle-size="7"><auth type="bearer" token="env:SL_TEST_TOKEN"/></target>|' "$b/sluice.xml"
+SL_TEST_TOKEN=tok3n42 "$SLUICE" -c "$b/sluice.xml" -q run t --no-progress >/dev/null 2>"$b/err"
+rc=$?
+check "<auth type=bearer>: the server that wants the token takes all (exit $rc: nothing quarantined)" \
+    [ $rc -eq 0 ]
+w="$T/bearer-wrong"
+mkjob "$w" "$PROXY/fbearer-0-tok3n42/" transaction
+sed -i 's|bundle-size="7" />|bundle-size="7"><auth type="bearer" token="env:SL_TEST_TOKEN"/></target>|' "$w/sluice.xml"
+SL_TEST_TOKEN=wrong "$SLUICE" -c "$w/sluice.xml" -q run t --no-progress >/dev/null 2>"$w/err"
+rc=$?
+check "... with a wrong token nothing is delivered (exit $rc) and no token is printed" \
+    sh -c '[ "$1" -ne 0 ] && ! grep -q -e wrong -e tok3n42 "$2"' _ $rc "$w/err"
 kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
 PROXY_PID= SRV_PID=
 

@@ -11,6 +11,8 @@
 #   /freset-N-KEY/...  the first N get their connection reset, no response
 #   /fslow-S-KEY/...   every request waits S seconds before it is forwarded
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
+#   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
+#                      TOKEN" (the Authorization header is not forwarded)
 # GET /count/KEY answers how many requests KEY has seen.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
@@ -46,7 +48,10 @@ class H(http.server.BaseHTTPRequestHandler):
                 seen[key] = seen.get(key, 0) + 1
                 c = seen[key]
             path = '/' + rest
-            if kind == 'slow':
+            if kind == 'bearer':
+                if self.headers.get('Authorization', '') != 'Bearer ' + key:
+                    return self.reply(401, b'{"resourceType":"OperationOutcome"}')
+            elif kind == 'slow':
                 time.sleep(float(num))
             elif c <= int(num):
                 if kind == '429':
