@@ -70,6 +70,12 @@ void cli_run_view_attach(struct cli_run_view *v, const struct cli_global *g,
                          int bar, struct sl_run_opts *opts);
 void cli_signals_catch(void);
 void cli_signals_restore(void);
+/* Runs a job built in memory (sluice deid, sluice push) on the one engine
+ * without a state store: --jobs workers, the progress view when stderr is
+ * a terminal, SIGINT/SIGTERM asking it to stop. */
+int cli_run_spec(const struct cli_global *g, struct sl_job_spec *spec,
+                 const char *run_id, struct sl_run_summary *sum,
+                 struct sl_err *err);
 
 #define CLI_CMD_DECL(n) extern const struct cli_cmd cli_cmd_##n
 CLI_CMD_DECL(check_config);

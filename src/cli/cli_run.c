@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
@@ -107,4 +108,26 @@ cli_signals_restore(void)
 {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+}
+
+int
+cli_run_spec(const struct cli_global *g, struct sl_job_spec *spec,
+             const char *run_id, struct sl_run_summary *sum,
+             struct sl_err *err)
+{
+    struct sl_run_opts ro = {0};
+    struct cli_run_view view;
+    int rc;
+
+    ro.workers = g->jobs;
+    ro.commit_every = 1000;
+    ro.run_id = run_id;
+    cli_run_view_attach(&view, g,
+                        !g->quiet && isatty(2) &&
+                            g->log_format == SL_LOGFMT_TEXT,
+                        &ro);
+    cli_signals_catch();
+    rc = sl_pipeline_run_spec(spec, NULL, &ro, sum, err);
+    cli_signals_restore();
+    return rc;
 }

@@ -198,9 +198,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_job_spec *spec = NULL;
     struct sl_conf_node nodes[3];
     struct sl_quarantine_sink *q = NULL;
-    struct sl_run_opts ro = {0};
     struct sl_run_summary sum = {0};
-    struct cli_run_view view;
     char *qdir = NULL;
     int c, explain = 0, provenance = 0, follow = 0, rc = SL_OK, ex, i;
 
@@ -306,16 +304,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     q = sl_quarantine_folder_new(qdir);
     spec->quarantine = q;
 
-    ro.workers = g->jobs;
-    ro.commit_every = 1000;
-    ro.run_id = "deid";
-    cli_run_view_attach(&view, g,
-                        !g->quiet && isatty(2) &&
-                            g->log_format == SL_LOGFMT_TEXT,
-                        &ro);
-    cli_signals_catch();
-    rc = sl_pipeline_run_spec(spec, NULL, &ro, &sum, &err);
-    cli_signals_restore();
+    rc = cli_run_spec(g, spec, "deid", &sum, &err);
     if (rc != SL_OK)
         goto fail;
     fprintf(stderr, "sluice deid: %llu de-identified, %llu quarantined%s%s, "

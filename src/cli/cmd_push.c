@@ -31,9 +31,7 @@ exec_push(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_conf_node *src = NULL;
     size_t nsrc = 0, k;
     struct sl_quarantine_sink *q = NULL;
-    struct sl_run_opts ro = {0};
     struct sl_run_summary sum = {0};
-    struct cli_run_view view;
     const char *target = NULL, *qdir = NULL;
     int c, i, rc, ex;
 
@@ -103,16 +101,7 @@ exec_push(const struct cli_cmd *self, struct cli_global *g, int argc,
     q = sl_quarantine_folder_new(qdir);
     spec->quarantine = q;
 
-    ro.workers = g->jobs;
-    ro.commit_every = 1000;
-    ro.run_id = "push";
-    cli_run_view_attach(&view, g,
-                        !g->quiet && isatty(2) &&
-                            g->log_format == SL_LOGFMT_TEXT,
-                        &ro);
-    cli_signals_catch();
-    rc = sl_pipeline_run_spec(spec, NULL, &ro, &sum, &err);
-    cli_signals_restore();
+    rc = cli_run_spec(g, spec, "push", &sum, &err);
     if (rc != SL_OK)
         goto fail;
     fprintf(stderr, "sluice push: %llu sent to %s, %llu quarantined%s%s, "

@@ -125,20 +125,6 @@ file_for(struct fhir_sink *k, const char *name, struct sl_err *err)
     return f;
 }
 
-/* Resource types become file names: letters only, as FHIR defines them. */
-static int
-type_ok(const char *t)
-{
-    size_t i;
-
-    if (t == NULL || t[0] == '\0' || strlen(t) > 64)
-        return 0;
-    for (i = 0; t[i]; i++)
-        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
-            return 0;
-    return 1;
-}
-
 static int
 write_bundle(struct fhir_sink *k, struct sl_err *err)
 {
@@ -252,7 +238,7 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (it->kind != SL_ITEM_FHIR)
         return SL_OK;
     *taken = 1;
-    if (!k->bundle_mode && !type_ok(it->rtype))
+    if (!k->bundle_mode && !sinks_type_ok(it->rtype))
         return sl_item_quarantine(it, "sink", "resourceType is not a FHIR "
                                               "type name");
     name = k->bundle_mode ? pending_name(k->nbundles + 1)

@@ -27,6 +27,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "sinks/sinks.h"
+#include "sinks/sinks_int.h"
 
 enum store_mode { MODE_NONE, MODE_BATCH, MODE_TRANSACTION };
 
@@ -54,20 +55,6 @@ struct store {
     size_t nrefused;
     unsigned long long sent; /* resources the server took, this attempt */
 };
-
-/* FHIR's resource type names: letters only */
-static int
-type_ok(const char *t)
-{
-    size_t i;
-
-    if (t == NULL || t[0] == '\0' || strlen(t) > 64)
-        return 0;
-    for (i = 0; t[i]; i++)
-        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
-            return 0;
-    return 1;
-}
 
 /* FHIR's id: [A-Za-z0-9\-\.]{1,64}, so it is safe in a URL path */
 static int
@@ -366,7 +353,7 @@ st_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     }
     type = json_string_value(json_object_get(res, "resourceType"));
     id = json_string_value(json_object_get(res, "id"));
-    if (!type_ok(type)) {
+    if (!sinks_type_ok(type)) {
         rc = sl_item_quarantine(it, "fhir-store", "target %s: resourceType "
                                 "is missing or not a FHIR type name", s->id);
         goto out;

@@ -108,3 +108,16 @@ sinks_rm_tree(const char *dir)
 {
     nftw(dir, rm_any, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int
+sinks_type_ok(const char *t)
+{
+    size_t i;
+
+    if (t == NULL || t[0] == '\0' || strlen(t) > 64)
+        return 0;
+    for (i = 0; t[i]; i++)
+        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
+            return 0;
+    return 1;
+}

@@ -24,6 +24,9 @@ int sinks_stream_sync(FILE *f);
 int sinks_is_copy_tmp(const char *base);
 /* Removes dir and everything under it, as far as it can. */
 void sinks_rm_tree(const char *dir);
+/* 1 when t can be a FHIR resource type name (letters only, 1 to 64), so
+ * safe in a file name or a URL path. */
+int sinks_type_ok(const char *t);
 
 /* ---- dicom_media.c: layouts of the dicom-folder sink -------------------- */
 /* The dicom-folder sink with layout folders, dicomdir or zip: the layouts
