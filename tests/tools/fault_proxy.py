@@ -13,13 +13,15 @@
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
 #   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
 #                      TOKEN" (the Authorization header is not forwarded)
-# GET /count/KEY answers how many requests KEY has seen.
+# GET /count/KEY answers how many requests KEY has seen; GET /peak/KEY how
+# many requests of a slow KEY were in flight at once, at most.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
 from email.utils import formatdate
 
 UP = sys.argv[2]
 seen = {}
+inflight, peak = {}, {}
 lock = threading.Lock()
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -37,6 +39,10 @@ class H(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else None
         path = self.path
+        if path.startswith('/peak/'):
+            with lock:
+                c = peak.get(path[6:], 0)
+            return self.reply(200, str(c).encode())
         if path.startswith('/count/'):
             with lock:
                 c = seen.get(path[7:], 0)
@@ -52,7 +58,15 @@ class H(http.server.BaseHTTPRequestHandler):
                 if self.headers.get('Authorization', '') != 'Bearer ' + key:
                     return self.reply(401, b'{"resourceType":"OperationOutcome"}')
             elif kind == 'slow':
-                time.sleep(float(num))
+                with lock:
+                    inflight[key] = inflight.get(key, 0) + 1
+                    peak[key] = max(peak.get(key, 0), inflight[key])
+                try:
+                    time.sleep(float(num))
+                    return self.forward(path, body)
+                finally:
+                    with lock:
+                        inflight[key] -= 1
             elif c <= int(num):
                 if kind == '429':
                     return self.reply(429, b'{"busy":1}', [('Retry-After', '1')])
@@ -66,6 +80,8 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
+        self.forward(path, body)
+    def forward(self, path, body):
         req = urllib.request.Request(UP + path, data=body, method=self.command,
                                      headers={k: v for k, v in self.headers.items()
                                               if k.lower() in ('content-type', 'accept', 'user-agent')})
