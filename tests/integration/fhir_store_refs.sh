@@ -16,9 +16,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 9
-conn_need 9
-conn_start || { i=0; while [ $i -lt 9 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
+plan 10
+conn_need 10
+conn_start || { i=0; while [ $i -lt 10 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
 
 # PATIENTS patients with an MRN, each with 3 Observations that refer to it
 # by the id sluice sends (Patient/pK), all in one NDJSON file
@@ -119,4 +119,17 @@ check "... with the server's diagnostics, and the other six are on the server" \
     sh -c 'grep -q "HTTP 400: Missing required property" "$1"/*.reason.txt &&
            for i in 1 2 3 4 5 6; do [ "$(curl -s -o /dev/null -w "%{http_code}" "$2/Patient/b$i")" = 200 ] || exit 1; done' \
     _ "$T/q-pe" "$BASE"
+# the issue's form, without --quarantine: the configuration's folder
+cat >"$T/noq.xml" <<EOC
+<?xml version="1.0"?>
+<sluice xmlns="urn:sluice:config:1">
+  <quarantine path="held"/>
+  <target id="store" type="fhir-store" base="$BASE" bundle="batch" bundle-size="10"/>
+</sluice>
+EOC
+sluice -c "$T/noq.xml" push --target store "$T/d" >/dev/null 2>"$T/noq.err"
+rc=$?
+check "push --target ID INPUT (no --quarantine): exit $rc, the refused one in <quarantine>/push, mode 0700" \
+    sh -c '[ "$1" -eq 3 ] && [ "$(ls "$2"/held/push/*.reason.txt | wc -l)" -eq 1 ] &&
+           [ "$(stat -c %a "$2/held/push")" = 700 ]' _ $rc "$T"
 finish
