@@ -305,6 +305,10 @@ st_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     e->res = res;
     res = NULL;
     e->copy = store_item_copy(it, text, len);
+    /* the copy's text is the Bundle's too, while the copy is here (a
+     * refused entry is not sent again) */
+    e->text = e->copy->out_json;
+    e->text_len = e->copy->out_json_len;
     per = s->mode == MODE_NONE ? 1 : (size_t)s->size;
     if (s->npend >= per)
         rc = flush(s, err);

@@ -16,6 +16,8 @@ enum store_mode { MODE_NONE, MODE_BATCH, MODE_TRANSACTION };
 /* One resource waiting to be sent. */
 struct entry {
     json_t *res;          /* owned reference; never changed (shared) */
+    const char *text;     /* its JSON text: copy->out_json, or NULL */
+    size_t text_len;
     char *ref;            /* "Type/id" */
     char *if_none_exist;  /* conditional create: "identifier=S|V", or NULL */
     char full_url[46];    /* "urn:uuid:" + a UUID named by ref */

@@ -7,7 +7,10 @@
  * `Type/id` to another entry of the same Bundle is rewritten to that
  * entry's fullUrl, so the server resolves it to whatever id the entry gets
  * (FHIR R4 3.1.0.11.2, transaction processing); a batch resolves nothing
- * between its entries, so its references stay as they are.
+ * between its entries, so its references stay as they are. The Bundle's
+ * text is written from each resource's serialised text; no document of
+ * the Bundle is built, and a transaction's reply is read only when it is
+ * a refusal.
  *
  * Refusals: a batch entry answered with a non-2xx status is refused with
  * the server's diagnostics; a refused Bundle is split in halves until the
@@ -26,6 +29,8 @@
 /* what the server may answer for one Bundle: bounded (a batch-response of
  * bundle-size entries) */
 #define RESP_MAX ((size_t)64 << 20)
+/* what is read of a transaction's reply: enough for an OperationOutcome */
+#define DIAG_REPLY_MAX ((size_t)1 << 20)
 /* diagnostics kept in a quarantine reason */
 #define DIAG_MAX 300
 
@@ -100,6 +105,7 @@ store_full_url(const char *ref, char out[46])
     static const unsigned char ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad,
                                           0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0,
                                           0x4f, 0xd4, 0x30, 0xc8 };
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int i, o;
@@ -112,12 +118,13 @@ store_full_url(const char *ref, char out[46])
     EVP_MD_CTX_free(c);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* version 5 */
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* RFC variant */
-    o = snprintf(out, 46, "urn:uuid:");
+    memcpy(out, "urn:uuid:", 9);
+    o = 9;
     for (i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        snprintf(out + o, 3, "%02x", md[i]);
-        o += 2;
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
     }
     out[o] = '\0';
 }
@@ -154,48 +161,69 @@ refidx_find(const struct refidx *ix, const char *ref)
     return NULL;
 }
 
-/* Rewrites, in v, every "reference": "Type/id" naming an entry of ix to
- * that entry's fullUrl; with dry set, changes nothing and says whether
- * there is one to rewrite. */
 static int
-rewrite_refs(json_t *v, const struct refidx *ix, int dry)
+is_ws(char c)
 {
-    const char *k;
-    json_t *x;
-    size_t i;
-    int found = 0;
-
-    if (json_is_object(v)) {
-        json_object_foreach(v, k, x) {
-            if (strcmp(k, "reference") == 0 && json_is_string(x)) {
-                const struct entry *e = refidx_find(ix, json_string_value(x));
-                if (e != NULL) {
-                    if (dry)
-                        return 1;
-                    json_string_set(x, e->full_url);
-                    found = 1;
-                }
-            } else if (json_is_object(x) || json_is_array(x)) {
-                found |= rewrite_refs(x, ix, dry);
-                if (found && dry)
-                    return 1;
-            }
-        }
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x) {
-            found |= rewrite_refs(x, ix, dry);
-            if (found && dry)
-                return 1;
-        }
-    }
-    return found;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static json_t *
-bundle_of(struct store *s, struct entry *e, size_t lo, size_t hi)
+/* Appends the resource's JSON text t (n bytes, valid JSON) to b, each
+ * "reference": "Type/id" naming an entry of ix written as that entry's
+ * fullUrl. The text is scanned, not parsed: a key is the only place where
+ * the bytes "reference" followed by ':' can stand (inside a string its
+ * quotes would be escaped), and a Type/id value holds no escape. */
+static void
+add_rewritten(struct sl_buf *b, const char *t, size_t n,
+              const struct refidx *ix)
 {
-    json_t *b = json_object(), *entries = json_array();
+    static const char key[] = "\"reference\"";
+    const size_t klen = sizeof(key) - 1;
+    size_t done = 0, i = 0;
+
+    while (ix->n > 0 && i + klen < n) {
+        const char *hit = memmem(t + i, n - i, key, klen);
+        size_t v, e;
+        char ref[160];
+        const struct entry *to;
+
+        if (hit == NULL)
+            break;
+        v = (size_t)(hit - t) + klen;
+        i = v;
+        while (v < n && is_ws(t[v]))
+            v++;
+        if (v >= n || t[v] != ':')
+            continue;
+        v++;
+        while (v < n && is_ws(t[v]))
+            v++;
+        if (v >= n || t[v] != '"')
+            continue;
+        v++;
+        for (e = v; e < n && t[e] != '"' && t[e] != '\\'; e++)
+            ;
+        if (e >= n || t[e] != '"' || e - v >= sizeof(ref))
+            continue;
+        memcpy(ref, t + v, e - v);
+        ref[e - v] = '\0';
+        if ((to = refidx_find(ix, ref)) == NULL)
+            continue;
+        sl_buf_add(b, t + done, v - done);
+        sl_buf_adds(b, to->full_url);
+        done = e;
+        i = e;
+    }
+    sl_buf_add(b, t + done, n - done);
+}
+
+/* The Bundle of entries [lo, hi) as JSON text, written from each entry's
+ * serialised resource (no document is built: the Bundle is the bulk of
+ * what the target costs). Caller frees. */
+static char *
+bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
+{
     struct refidx ix = { NULL, 0 };
+    struct sl_buf b;
     size_t i;
 
     if (s->mode == MODE_TRANSACTION) {
@@ -204,37 +232,68 @@ bundle_of(struct store *s, struct entry *e, size_t lo, size_t hi)
             ix.by_ref[ix.n++] = &e[i];
         qsort(ix.by_ref, ix.n, sizeof(*ix.by_ref), by_ref_cmp);
     }
-    json_object_set_new(b, "resourceType", json_string("Bundle"));
-    json_object_set_new(b, "type", json_string(s->mode == MODE_BATCH
-                                                   ? "batch"
-                                                   : "transaction"));
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "{\"resourceType\":\"Bundle\",\"type\":\"");
+    sl_buf_adds(&b, s->mode == MODE_BATCH ? "batch" : "transaction");
+    sl_buf_adds(&b, "\",\"entry\":[");
     for (i = lo; i < hi; i++) {
-        json_t *res = json_incref(e[i].res), *rq;
-        const char *slash = strchr(e[i].ref, '/');
+        char *own = NULL;
+        const char *t = e[i].text;
+        size_t n = e[i].text_len;
 
-        /* the resource is shared with the item: copied before a rewrite */
-        if (ix.n > 0 && rewrite_refs(res, &ix, 1)) {
-            json_decref(res);
-            res = json_deep_copy(e[i].res);
-            rewrite_refs(res, &ix, 0);
+        if (t == NULL) { /* not kept: written again */
+            own = json_dumps(e[i].res, JSON_COMPACT);
+            t = own != NULL ? own : "{}";
+            n = strlen(t);
         }
+        if (i > lo)
+            sl_buf_addc(&b, ',');
+        /* full_url, ref and if_none_exist hold no character JSON escapes */
+        sl_buf_adds(&b, "{\"fullUrl\":\"");
+        sl_buf_adds(&b, e[i].full_url);
+        sl_buf_adds(&b, "\",\"resource\":");
+        add_rewritten(&b, t, n, &ix);
         if (e[i].if_none_exist != NULL) {
-            char *type = sl_strndup(e[i].ref, (size_t)(slash - e[i].ref));
-            rq = json_pack("{s:s, s:s, s:s}", "method", "POST", "url", type,
-                           "ifNoneExist", e[i].if_none_exist);
-            free(type);
+            sl_buf_adds(&b, ",\"request\":{\"method\":\"POST\",\"url\":\"");
+            sl_buf_add(&b, e[i].ref, strcspn(e[i].ref, "/"));
+            sl_buf_adds(&b, "\",\"ifNoneExist\":\"");
+            sl_buf_adds(&b, e[i].if_none_exist);
         } else {
-            rq = json_pack("{s:s, s:s}", "method", "PUT", "url", e[i].ref);
+            sl_buf_adds(&b, ",\"request\":{\"method\":\"PUT\",\"url\":\"");
+            sl_buf_adds(&b, e[i].ref);
         }
-        /* json_pack's o steals the references */
-        json_array_append_new(entries,
-                              json_pack("{s:s, s:o, s:o}", "fullUrl",
-                                        e[i].full_url, "resource", res,
-                                        "request", rq));
+        sl_buf_adds(&b, "\"}}");
+        if (own != NULL)
+            sl_freezero(own, strlen(own));
     }
-    json_object_set_new(b, "entry", entries); /* b owns entries */
+    sl_buf_adds(&b, "]}");
+    sl_buf_addc(&b, '\0');
     free(ix.by_ref);
-    return b;
+    return sl_buf_steal(&b);
+}
+
+/* The server's reply to one request, collected up to max bytes. With
+ * keep_small, a longer reply (a transaction's, read only when it is a
+ * refusal) is not an error: what is beyond is dropped and truncated set. */
+struct reply {
+    struct sl_buf buf;
+    size_t max;
+    int keep_small, truncated;
+};
+
+static int
+collect_reply(void *arg, const char *data, size_t n)
+{
+    struct reply *r = arg;
+
+    if (r->buf.len + n > r->max) {
+        if (!r->keep_small)
+            return 1;
+        r->truncated = 1;
+        return 0;
+    }
+    sl_buf_add(&r->buf, data, n);
+    return 0;
 }
 
 static void
@@ -252,6 +311,7 @@ refuse(struct store *s, struct entry *e, long status, const char *diag)
     s->refused[s->nrefused++] = e->copy;
     pthread_mutex_unlock(&s->mu);
     e->copy = NULL;
+    e->text = NULL; /* it was the copy's */
 }
 
 static void
@@ -266,10 +326,10 @@ int
 store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
            struct sl_err *err)
 {
-    struct sl_http_body body = { { 0 }, RESP_MAX };
+    struct reply body = { { 0 }, RESP_MAX, 0, 0 };
     struct sl_http_req rq = { 0 };
     struct sl_http_resp rs;
-    json_t *b = NULL, *reply = NULL, *entries;
+    json_t *reply = NULL, *entries;
     char *text = NULL, *diag = NULL, *type = NULL, *cond = NULL;
     const char *hdrs[2] = { NULL, NULL };
     size_t i, n;
@@ -280,7 +340,8 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
     rq.content_type = "application/fhir+json";
     if (s->mode == MODE_NONE) {
         /* one request: PUT by id, or POST with If-None-Exist */
-        text = json_dumps(e[lo].res, JSON_COMPACT);
+        text = e[lo].text != NULL ? sl_strndup(e[lo].text, e[lo].text_len)
+                                  : json_dumps(e[lo].res, JSON_COMPACT);
         if (e[lo].if_none_exist != NULL) {
             type = sl_strndup(e[lo].ref, strcspn(e[lo].ref, "/"));
             cond = sl_asprintf("If-None-Exist: %s", e[lo].if_none_exist);
@@ -290,9 +351,7 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
         rq.method = type != NULL ? "POST" : "PUT";
         rq.path = type != NULL ? type : e[lo].ref;
     } else {
-        b = bundle_of(s, e, lo, hi);
-        text = json_dumps(b, JSON_COMPACT);
-        json_decref(b);
+        text = bundle_text(s, e, lo, hi);
         rq.method = "POST";
         rq.path = "";
     }
@@ -302,7 +361,12 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
     }
     rq.body = text;
     rq.body_len = strlen(text);
-    rq.sink = sl_http_collect;
+    /* a transaction succeeds or fails whole: its reply is read only when
+     * it failed (its diagnostics), so the reply is kept only up to what a
+     * refusal says; a batch's reply says how each entry went */
+    body.max = s->mode == MODE_TRANSACTION ? DIAG_REPLY_MAX : RESP_MAX;
+    body.keep_small = s->mode == MODE_TRANSACTION;
+    rq.sink = collect_reply;
     rq.sink_arg = &body;
     rc = sl_http_do(s->http, &rq, &rs, err);
     if (rc == SL_ENET && rs.status != 0) {
@@ -319,8 +383,10 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
         sl_err_prefix(err, "target %s", s->id);
         goto out;
     }
-    reply = body.buf.len ? json_loadb(body.buf.data, body.buf.len, 0, NULL)
-                         : NULL;
+    if (rs.status < 200 || rs.status > 299 || s->mode != MODE_TRANSACTION)
+        reply = body.buf.len && !body.truncated
+                    ? json_loadb(body.buf.data, body.buf.len, 0, NULL)
+                    : NULL;
     if (rs.status < 200 || rs.status > 299) {
         if (hi - lo > 1) { /* find the entry it refuses */
             size_t mid = lo + (hi - lo) / 2;
@@ -334,6 +400,11 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
     }
     if (s->mode == MODE_NONE) {
         count_sent(s, 1);
+        goto out;
+    }
+    if (s->mode == MODE_TRANSACTION) {
+        /* 2xx: every entry was applied (FHIR R4 3.1.0.11.2) */
+        count_sent(s, hi - lo);
         goto out;
     }
     entries = json_object_get(reply, "entry");
