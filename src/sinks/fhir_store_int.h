@@ -59,6 +59,13 @@ struct store {
 int store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
                struct sl_err *err);
 
+/* The Bundle of entries [lo, hi) of e (s->mode: its type, and whether
+ * references are rewritten) as JSON text, written from each entry's
+ * serialised resource: no document is built, the Bundle being the bulk of
+ * what the target costs. Caller frees. */
+char *store_bundle_text(struct store *s, struct entry *e, size_t lo,
+                        size_t hi);
+
 /* Frees what e holds (not e itself). */
 void store_entry_clear(struct entry *e);
 

@@ -216,11 +216,8 @@ add_rewritten(struct sl_buf *b, const char *t, size_t n,
     sl_buf_add(b, t + done, n - done);
 }
 
-/* The Bundle of entries [lo, hi) as JSON text, written from each entry's
- * serialised resource (no document is built: the Bundle is the bulk of
- * what the target costs). Caller frees. */
-static char *
-bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
+char *
+store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
 {
     struct refidx ix = { NULL, 0 };
     struct sl_buf b;
@@ -351,7 +348,7 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
         rq.method = type != NULL ? "POST" : "PUT";
         rq.path = type != NULL ? type : e[lo].ref;
     } else {
-        text = bundle_text(s, e, lo, hi);
+        text = store_bundle_text(s, e, lo, hi);
         rq.method = "POST";
         rq.path = "";
     }
