@@ -155,7 +155,8 @@ load_google(const struct sl_config *cfg, const struct sl_conf_node *node,
         a->token_url = sl_strdup(url);
     a->scope = opt_dup(node, "auth.scope");
     if (a->scope == NULL)
-        a->scope = sl_strdup("https://www.googleapis.com/auth/cloud-healthcare");
+        a->scope =
+            sl_strdup("https://www.googleapis.com/auth/cloud-healthcare");
     if (sl_conf_get(node, "auth.ca-file") != NULL) {
         a->ca_file = sl_path_resolve(cfg != NULL ? cfg->base_dir : ".",
                                      sl_conf_get(node, "auth.ca-file"));
@@ -427,9 +428,8 @@ sl_http_auth_scope_default(struct sl_http_auth *a, const char *prefix,
 void
 sl_http_auth_invalidate(struct sl_http_auth *a)
 {
-    if (a == NULL ||
-        (a->kind != AUTH_CLIENT_CREDENTIALS && a->kind != AUTH_SMART_BACKEND &&
-         a->kind != AUTH_GOOGLE))
+    if (a == NULL || (a->kind != AUTH_CLIENT_CREDENTIALS &&
+                      a->kind != AUTH_SMART_BACKEND && a->kind != AUTH_GOOGLE))
         return;
     pthread_mutex_lock(&a->lock);
     auth_secret_clear(&a->token);

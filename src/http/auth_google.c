@@ -16,8 +16,7 @@
 #define GOOGLE_DEFAULT_TOKEN_URL    "https://oauth2.googleapis.com/token"
 
 static int
-field(const json_t *doc, const char *name, const char **out,
-      struct sl_err *err)
+field(const json_t *doc, const char *name, const char **out, struct sl_err *err)
 {
     const char *v = json_string_value(json_object_get(doc, name));
 
@@ -101,10 +100,10 @@ auth_google_assertion(const struct sl_http_auth *a, char **out,
 
     hdr = json_pack("{s:s, s:s, s:s}", "alg", a->alg, "typ", "JWT", "kid",
                     a->kid);
-    claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", a->client_id,
-                       "scope", a->scope, "aud", a->token_url, "iat",
-                       (json_int_t)now, "exp",
-                       (json_int_t)(now + GOOGLE_ASSERTION_LIFETIME_S));
+    claims =
+        json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", a->client_id, "scope",
+                  a->scope, "aud", a->token_url, "iat", (json_int_t)now, "exp",
+                  (json_int_t)(now + GOOGLE_ASSERTION_LIFETIME_S));
     if (hdr == NULL || claims == NULL)
         rc = SL_ERR(err, SL_EKEY,
                     "attribute 'key': the service account's client_email or "

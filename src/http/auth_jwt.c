@@ -131,11 +131,9 @@ sign(const struct sl_http_auth *a, const struct sl_buf *input,
     if (md == NULL)
         return SL_ERR(err, SL_ENOMEM, "out of memory");
     /* RS256 for Google's service accounts, RS384/ES384 for SMART */
-    if (EVP_DigestSignInit_ex(md, NULL,
-                              strcmp(a->alg, "RS256") == 0 ? "SHA256"
-                                                           : "SHA384",
-                              NULL, NULL, a->key, NULL) !=
-            1 ||
+    if (EVP_DigestSignInit_ex(
+            md, NULL, strcmp(a->alg, "RS256") == 0 ? "SHA256" : "SHA384", NULL,
+            NULL, a->key, NULL) != 1 ||
         EVP_DigestSign(md, NULL, &n, (const unsigned char *)input->data,
                        input->len) != 1) {
         rc = SL_ERR(err, SL_EKEY, "cannot sign the client assertion (%s)",

@@ -90,8 +90,8 @@ auth_sigv4_canonical_url(const char *url)
             eq = memchr(p, '=', (size_t)(amp - p));
             ps = sl_realloc(ps, (n + 1) * sizeof(*ps));
             ps[n].name = recode(p, (size_t)((eq ? eq : amp) - p));
-            ps[n].value = eq ? recode(eq + 1, (size_t)(amp - eq - 1))
-                             : sl_strdup("");
+            ps[n].value =
+                eq ? recode(eq + 1, (size_t)(amp - eq - 1)) : sl_strdup("");
             n++;
         }
         if (amp == end)

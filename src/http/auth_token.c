@@ -2,8 +2,9 @@
  * 4.4, the client secret sent as HTTP Basic, section 2.3.1) and SMART
  * Backend Services (the same grant with a signed JWT client assertion,
  * RFC 7523) and Google service accounts (a signed JWT as the grant
- * itself, RFC 7523 section 2.1). libcurl is used directly: src/http is the one folder that
- * may. Nothing here logs or quotes the secret, the assertion or a token. */
+ * itself, RFC 7523 section 2.1). libcurl is used directly: src/http is the one
+ * folder that may. Nothing here logs or quotes the secret, the assertion or a
+ * token. */
 #include <config.h> /* autoconf's, not config/config.h */
 
 #include <string.h>
@@ -19,10 +20,10 @@
 /* A token is refreshed this long before it expires (at most a fifth of
  * its lifetime for short-lived tokens), so that no request leaves with a
  * token that expires on the way. */
-#define TOKEN_MARGIN_S 60L
+#define TOKEN_MARGIN_S   60L
 
 #define JWT_BEARER_GRANT "urn:ietf:params:oauth:grant-type:jwt-bearer"
-#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define ASSERTION_TYPE   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 struct body {
     struct sl_buf b;

@@ -92,7 +92,8 @@ if_none_exist(const json_t *res)
     struct sl_buf b;
     size_t i;
 
-    json_array_foreach(ids, i, x) {
+    json_array_foreach(ids, i, x)
+    {
         const char *sys = json_string_value(json_object_get(x, "system"));
         const char *val = json_string_value(json_object_get(x, "value"));
         if (val == NULL || val[0] == '\0')

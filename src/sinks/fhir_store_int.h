@@ -15,8 +15,8 @@ enum store_mode { MODE_NONE, MODE_BATCH, MODE_TRANSACTION };
 
 /* One resource waiting to be sent. */
 struct entry {
-    json_t *res;          /* owned reference; never changed (shared) */
-    const char *text;     /* its JSON text: copy->out_json, or NULL */
+    json_t *res;      /* owned reference; never changed (shared) */
+    const char *text; /* its JSON text: copy->out_json, or NULL */
     size_t text_len;
     char *ref;            /* "Type/id" */
     char *if_none_exist;  /* conditional create: "identifier=S|V", or NULL */
@@ -30,7 +30,7 @@ struct store {
     struct sl_http_auth *auth; /* or NULL; the client borrows it */
     enum store_mode mode;
     long size;
-    int conditional;           /* conditional="identifier" */
+    int conditional; /* conditional="identifier" */
     int concurrency;
     /* the Bundle being filled, by the writer's thread only */
     struct entry *pend;
@@ -43,7 +43,7 @@ struct store {
     int inflight, stopping;
     pthread_t *threads;
     int nthreads;
-    int failed;         /* a Bundle could not be sent: ferr says why */
+    int failed; /* a Bundle could not be sent: ferr says why */
     struct sl_err ferr;
     struct sl_item **refused;
     size_t nrefused;
@@ -63,8 +63,7 @@ int store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
  * references are rewritten) as JSON text, written from each entry's
  * serialised resource: no document is built, the Bundle being the bulk of
  * what the target costs. Caller frees. */
-char *store_bundle_text(struct store *s, struct entry *e, size_t lo,
-                        size_t hi);
+char *store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi);
 
 /* Frees what e holds (not e itself). */
 void store_entry_clear(struct entry *e);

@@ -46,11 +46,12 @@ diagnostics(const json_t *oo)
     size_t i;
 
     sl_buf_init(&b);
-    json_array_foreach(issues, i, is) {
+    json_array_foreach(issues, i, is)
+    {
         const char *d = json_string_value(json_object_get(is, "diagnostics"));
         if (d == NULL)
-            d = json_string_value(json_object_get(
-                json_object_get(is, "details"), "text"));
+            d = json_string_value(
+                json_object_get(json_object_get(is, "details"), "text"));
         if (d == NULL)
             continue;
         if (b.len > 0)
@@ -303,8 +304,8 @@ refuse(struct store *s, struct entry *e, long status, const char *diag)
                        "%ld: %s",
                        s->id, status, diag);
     pthread_mutex_lock(&s->mu);
-    s->refused = sl_realloc(s->refused,
-                            (s->nrefused + 1) * sizeof(*s->refused));
+    s->refused =
+        sl_realloc(s->refused, (s->nrefused + 1) * sizeof(*s->refused));
     s->refused[s->nrefused++] = e->copy;
     pthread_mutex_unlock(&s->mu);
     e->copy = NULL;

@@ -23,8 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = auth_google_load(a, (const char *)data, size, &err);
     if (rc == SL_OK) {
         /* what the token request needs is all there */
-        FUZZ_ASSERT(a->key != NULL && a->client_id != NULL &&
-                    a->kid != NULL && a->token_url != NULL);
+        FUZZ_ASSERT(a->key != NULL && a->client_id != NULL && a->kid != NULL &&
+                    a->token_url != NULL);
         FUZZ_ASSERT(strcmp(a->alg, "RS256") == 0);
     } else {
         FUZZ_ASSERT(err.msg[0] != '\0');

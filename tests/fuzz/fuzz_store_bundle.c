@@ -40,9 +40,8 @@ one(enum store_mode mode, json_t *in, const char *text, size_t len)
     FUZZ_ASSERT(json_array_size(entries) == 2);
     if (mode == MODE_BATCH)
         for (i = 0; i < 2; i++)
-            FUZZ_ASSERT(json_equal(json_object_get(json_array_get(entries, i),
-                                                   "resource"),
-                                   in));
+            FUZZ_ASSERT(json_equal(
+                json_object_get(json_array_get(entries, i), "resource"), in));
     json_decref(b);
     free(out);
 }
