@@ -16,9 +16,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 10
-conn_need 10
-conn_start || { i=0; while [ $i -lt 10 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
+plan 11
+conn_need 11
+conn_start || { i=0; while [ $i -lt 11 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
 
 # PATIENTS patients with an MRN, each with 3 Observations that refer to it
 # by the id sluice sends (Patient/pK), all in one NDJSON file
@@ -132,4 +132,13 @@ rc=$?
 check "push --target ID INPUT (no --quarantine): exit $rc, the refused one in <quarantine>/push, mode 0700" \
     sh -c '[ "$1" -eq 3 ] && [ "$(ls "$2"/held/push/*.reason.txt | wc -l)" -eq 1 ] &&
            [ "$(stat -c %a "$2/held/push")" = 700 ]' _ $rc "$T"
+# a server that cannot be reached, with 4 Bundles in flight: the push
+# stops with the host named, and nothing goes to the quarantine (an outage
+# is not the data's fault)
+conf dead "http://127.0.0.1:9/" transaction 5 'concurrency="4" max-attempts="2"'
+push dead "$T/a"
+rc=$?
+check "concurrency 4, server unreachable: exit $rc, the error names the host, nothing quarantined" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "POST http://127.0.0.1:9: Couldn.t connect" "$2" &&
+           [ -z "$(ls "$3" 2>/dev/null)" ]' _ $rc "$T/dead.err" "$T/q-dead"
 finish
