@@ -338,8 +338,17 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
     rq.content_type = "application/fhir+json";
     if (s->mode == MODE_NONE) {
         /* one request: PUT by id, or POST with If-None-Exist */
-        text = e[lo].text != NULL ? sl_strndup(e[lo].text, e[lo].text_len)
-                                  : json_dumps(e[lo].res, JSON_COMPACT);
+        if (e[lo].if_none_exist != NULL) {
+            /* a create takes no id (FHIR R4 3.1.0.7.1): some servers
+             * refuse one that differs from the match they find */
+            json_t *c = json_copy(e[lo].res);
+            json_object_del(c, "id");
+            text = json_dumps(c, JSON_COMPACT);
+            json_decref(c);
+        } else {
+            text = e[lo].text != NULL ? sl_strndup(e[lo].text, e[lo].text_len)
+                                      : json_dumps(e[lo].res, JSON_COMPACT);
+        }
         if (e[lo].if_none_exist != NULL) {
             type = sl_strndup(e[lo].ref, strcspn(e[lo].ref, "/"));
             cond = sl_asprintf("If-None-Exist: %s", e[lo].if_none_exist);

@@ -84,7 +84,7 @@ const server = createServer((req, res) => {
         const query = Object.fromEntries(url.searchParams);
         const [oo, resource] = await router.handleRequest({
           method: req.method, url: url.pathname.replace(/^\/+/, '') + url.search, pathname: '',
-          body: json, params: {}, query,
+          body: json, params: {}, query, headers: req.headers, // If-None-Exist, If-Match
           config: { transactions: true } }, repo);
         const code = oo.issue?.[0]?.code;
         status = oo.id === 'ok' || oo.id === 'created' || oo.id === 'allOk' ? (oo.id === 'created' ? 201 : 200)

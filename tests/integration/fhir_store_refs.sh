@@ -16,9 +16,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 11
-conn_need 11
-conn_start || { i=0; while [ $i -lt 11 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
+plan 12
+conn_need 12
+conn_start || { i=0; while [ $i -lt 12 ]; do skip "the test FHIR server does not start"; i=$((i + 1)); done; finish; }
 
 # PATIENTS patients with an MRN, each with 3 Observations that refer to it
 # by the id sluice sends (Patient/pK), all in one NDJSON file
@@ -101,6 +101,17 @@ rc=$?
 check "bundle-size 20 with conditional entries (the server takes 8): split until accepted, exit $rc, all 5 + 15 there once" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 13 ] && [ "$3" -eq 39 ] && [ "$(curl -s "$4/count/big")" -gt 1 ]' \
     _ $rc "$(count Patient)" "$(count Observation)" "$PROXY"
+
+# --- bundle="none": the If-None-Exist header ---------------------------
+mkdir -p "$T/n"
+printf '%s\n' '{"resourceType":"Patient","id":"n1","identifier":[{"system":"urn:x","value":"NONE-1"}]}' \
+    '{"resourceType":"Patient","id":"n2","identifier":[{"system":"urn:x","value":"NONE-1"}]}' >"$T/n/in.ndjson"
+conf none "$BASE" none 1 'conditional="identifier" concurrency="2"'
+push none "$T/n"
+rc=$?
+check "bundle=none, conditional: two resources with one identifier make one Patient (If-None-Exist), exit $rc" \
+    sh -c '[ "$1" -eq 0 ] &&
+           [ "$(curl -s "$2/Patient?identifier=urn:x%7CNONE-1" | jq ".entry | length")" -eq 1 ]' _ $rc "$BASE"
 
 # --- a batch entry refused on its own -----------------------------------
 mkdir -p "$T/d"
