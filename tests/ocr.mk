@@ -15,7 +15,10 @@ EXTRA_DIST += tests/integration/burnedin.sh
 TESTS += tests/integration/burnedin_pydicom.sh
 EXTRA_DIST += tests/integration/burnedin_pydicom.sh
 # make bench-ocr: what clean-pixel-data="ocr" costs (tests/bench/burnedin.sh)
-EXTRA_DIST += tests/bench/burnedin.sh
+# and how much planted text it finds (tests/bench/ocr-recall.py)
+EXTRA_DIST += tests/bench/burnedin.sh tests/bench/ocr-recall.py
 bench-ocr: sluice$(EXEEXT)
 	$(SHELL) $(srcdir)/tests/bench/burnedin.sh $(abs_builddir) $(abs_srcdir)
+	/usr/bin/python3 $(srcdir)/tests/bench/ocr-recall.py \
+	    $(abs_builddir)/sluice$(EXEEXT) "$${TMPDIR:-/tmp}/sluice-ocr-recall"
 .PHONY: bench-ocr
