@@ -46,17 +46,32 @@ static struct {
 } tp;
 static pthread_once_t tess_once = PTHREAD_ONCE_INIT;
 
+/* OpenMP's omp_set_num_threads, from the libgomp libtesseract needs. */
+static void (*omp_threads)(int);
+
+/* Tesseract runs parts of recognition in OpenMP teams of one thread per
+ * core, whose threads spin while they wait: with --jobs workers each
+ * reading an image, that made jobs x cores threads fighting for the
+ * cores, and twice the CPU time for the same words. sluice's workers are
+ * its parallelism: each engine runs in its one thread, whatever the
+ * environment says, so OCR threads never exceed --jobs. OMP_THREAD_LIMIT
+ * is read when libgomp is loaded (here, with libtesseract, before any
+ * worker starts); omp_set_num_threads(1) in each thread that reads covers
+ * a libgomp some other library loaded first. */
 static void
 tess_load(void)
 {
-    void *h = dlopen(SL_TESSERACT_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h;
 
+    setenv("OMP_THREAD_LIMIT", "1", 1);
+    h = dlopen(SL_TESSERACT_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL)
         return;
 #define TESS_SYM(f)                                                           \
     if ((*(void **)&tp.f = dlsym(h, #f)) == NULL)                             \
         return;
     TESS_FUNCS(TESS_SYM)
+    *(void **)&omp_threads = dlsym(h, "omp_set_num_threads");
     tp.ok = 1;
 }
 
@@ -395,6 +410,8 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
     pthread_mutex_unlock(&p->mu);
     if (e == NULL && (rc = engine_new(p, &e, err)) != SL_OK)
         return rc;
+    if (omp_threads != NULL)
+        omp_threads(1);
     if (o->regions)
         nr = sl_ocr_regions(gray, w, h, stride, &reg);
     if (nr < 0) {

@@ -77,31 +77,46 @@ join(struct node *v, int a, int b)
 }
 
 /* The mean of the window around each pixel of row y, from colsum (the
- * sums of each column over the window's rows, rows of them). */
+ * sums of each column over the window's rows, rows of them) and its
+ * prefix sums (pre, w + 1 of them). A division per pixel would cost more
+ * than the rest of the search: away from the edges the window's size is
+ * the same, and its reciprocal (in 1/2^32) is taken once. */
 static void
-row_mean(const uint32_t *colsum, int w, int rows, int *mean)
+row_mean(const uint32_t *colsum, uint32_t *pre, int w, int rows, int *mean)
 {
-    uint64_t s = 0;
-    int x, lo = 0, hi = 0; /* columns [lo, hi) summed */
+    const unsigned full = (2 * RADIUS + 1) * (unsigned)rows;
+    const uint64_t recip = ((uint64_t)1 << 32) / full + 1;
+    int x;
 
+    pre[0] = 0;
+    for (x = 0; x < w; x++)
+        pre[x + 1] = pre[x] + colsum[x];
     for (x = 0; x < w; x++) {
-        int want_hi = x + RADIUS + 1 < w ? x + RADIUS + 1 : w;
-        int want_lo = x > RADIUS ? x - RADIUS : 0;
-        while (hi < want_hi)
-            s += colsum[hi++];
-        while (lo < want_lo)
-            s -= colsum[lo++];
-        mean[x] = (int)(s / ((uint64_t)(hi - lo) * (unsigned)rows));
+        int lo = x > RADIUS ? x - RADIUS : 0;
+        int hi = x + RADIUS + 1 < w ? x + RADIUS + 1 : w;
+        uint32_t s = pre[hi] - pre[lo];
+        unsigned cnt = (unsigned)(hi - lo) * (unsigned)rows;
+        mean[x] =
+            cnt == full ? (int)(((uint64_t)s * recip) >> 32) : (int)(s / cnt);
     }
 }
 
 static void
-colsum_row(uint32_t *colsum, const unsigned char *row, int w, int sign)
+colsum_add(uint32_t *colsum, const unsigned char *row, int w)
 {
     int x;
 
     for (x = 0; x < w; x++)
-        colsum[x] = sign > 0 ? colsum[x] + row[x] : colsum[x] - row[x];
+        colsum[x] += row[x];
+}
+
+static void
+colsum_sub(uint32_t *colsum, const unsigned char *row, int w)
+{
+    int x;
+
+    for (x = 0; x < w; x++)
+        colsum[x] -= row[x];
 }
 
 /* The components of strokes; NULL when there are more runs than cap. */
@@ -110,6 +125,7 @@ components(const unsigned char *g, int w, int h, size_t stride, size_t cap,
            size_t *nc)
 {
     uint32_t *colsum = sl_calloc((size_t)w, sizeof(*colsum));
+    uint32_t *pre = sl_calloc((size_t)w + 1, sizeof(*pre));
     int *mean = sl_calloc((size_t)w, sizeof(*mean));
     struct node *v = NULL;
     struct comp *c = NULL;
@@ -124,10 +140,10 @@ components(const unsigned char *g, int w, int h, size_t stride, size_t cap,
         int x = 0;
 
         while (bot < want_bot)
-            colsum_row(colsum, g + (size_t)bot++ * stride, w, 1);
+            colsum_add(colsum, g + (size_t)bot++ * stride, w);
         while (top < want_top)
-            colsum_row(colsum, g + (size_t)top++ * stride, w, -1);
-        row_mean(colsum, w, bot - top, mean);
+            colsum_sub(colsum, g + (size_t)top++ * stride, w);
+        row_mean(colsum, pre, w, bot - top, mean);
         while (x < w) {
             int d = row[x] - mean[x], cls, x0;
             if (d > -STROKE && d < STROKE) {
@@ -170,6 +186,7 @@ components(const unsigned char *g, int w, int h, size_t stride, size_t cap,
 busy:
     free(v);
     free(mean);
+    free(pre);
     free(colsum);
     return c;
 }
@@ -186,10 +203,14 @@ glyph(const struct comp *c, int vertical, int maxh)
         gw = gh;
         gh = t;
     }
-    /* hollow frames and rulers are not characters */
+    /* hollow frames and rulers are not characters, nor are solid
+     * blocks (a box blanked before, a bar) */
     if (gh < MIN_GLYPH || gh > maxh || gw > 20 * gh)
         return 0;
-    return gw * gh <= 64 || (long)c->n * 12 >= (long)gw * gh;
+    if (gw * gh <= 64)
+        return 1;
+    return (long)c->n * 12 >= (long)gw * gh &&
+           (long)c->n * 20 < (long)gw * gh * 19;
 }
 
 static int
@@ -391,6 +412,7 @@ unsigned char *
 sl_ocr_local_contrast(const unsigned char *g, int w, int h, size_t stride)
 {
     uint32_t *colsum = sl_calloc((size_t)w, sizeof(*colsum));
+    uint32_t *pre = sl_calloc((size_t)w + 1, sizeof(*pre));
     int *mean = sl_calloc((size_t)w, sizeof(*mean));
     unsigned char *out = sl_malloc((size_t)w * (size_t)h);
     int y, x, top = 0, bot = 0;
@@ -400,10 +422,10 @@ sl_ocr_local_contrast(const unsigned char *g, int w, int h, size_t stride)
         int want_bot = y + RADIUS + 1 < h ? y + RADIUS + 1 : h;
         int want_top = y > RADIUS ? y - RADIUS : 0;
         while (bot < want_bot)
-            colsum_row(colsum, g + (size_t)bot++ * stride, w, 1);
+            colsum_add(colsum, g + (size_t)bot++ * stride, w);
         while (top < want_top)
-            colsum_row(colsum, g + (size_t)top++ * stride, w, -1);
-        row_mean(colsum, w, bot - top, mean);
+            colsum_sub(colsum, g + (size_t)top++ * stride, w);
+        row_mean(colsum, pre, w, bot - top, mean);
         for (x = 0; x < w; x++) {
             int d = row[x] - mean[x];
             d = (d < 0 ? -d : d) * 3;
@@ -412,6 +434,7 @@ sl_ocr_local_contrast(const unsigned char *g, int w, int h, size_t stride)
         }
     }
     free(mean);
+    free(pre);
     free(colsum);
     return out;
 }
