@@ -10,6 +10,13 @@ EXTRA_DIST += tests/integration/ocr_words.sh
 # and compressed in the test (issue 11).
 TESTS += tests/integration/burnedin.sh
 EXTRA_DIST += tests/integration/burnedin.sh
+# MONOCHROME1, PALETTE COLOR, YBR_FULL_422, planar RGB and multi-frame:
+# found, blanked to the layout's black, the rest unchanged (issue 11).
+TESTS += tests/integration/burnedin_layouts.sh
+EXTRA_DIST += tests/integration/burnedin_layouts.sh
+# OCR threads never exceed --jobs, whatever OpenMP's environment says.
+TESTS += tests/integration/ocr_threads.sh
+EXTRA_DIST += tests/integration/ocr_threads.sh
 # The same on Debian's python3-pydicom test files: the share of distinct
 # instances de-identified, and no identifying word left in any output.
 TESTS += tests/integration/burnedin_pydicom.sh
