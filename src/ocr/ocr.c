@@ -427,7 +427,7 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
             rk = 4;
         if (r->vertical && !o->rotated)
             continue;
-        tp.TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
+        tp.TessBaseAPISetPageSegMode(e->api, PSM_SINGLE_BLOCK);
         bad = read_all(e->api, o, gray + (size_t)r->y * stride + (size_t)r->x,
                        r->w, r->h, stride, rk, !r->vertical, r->vertical, 0,
                        r->x, r->y, &words, &nw, &cap);
