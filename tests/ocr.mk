@@ -29,3 +29,13 @@ bench-ocr: sluice$(EXEEXT)
 	/usr/bin/python3 $(srcdir)/tests/bench/ocr-recall.py \
 	    $(abs_builddir)/sluice$(EXEEXT) "$${TMPDIR:-/tmp}/sluice-ocr-recall"
 .PHONY: bench-ocr
+# The text-region search's fuzz target (make fuzz FUZZ_RUN=ocr_regions);
+# its seeds replayed in make check.
+check_PROGRAMS += tests/fuzz/fuzz_ocr_regions
+tests_fuzz_fuzz_ocr_regions_SOURCES = tests/fuzz/fuzz_ocr_regions.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_ocr_regions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ocr_regions_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_ocr_regions_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/ocr_regions_fuzz.sh
+EXTRA_DIST += tests/integration/ocr_regions_fuzz.sh
