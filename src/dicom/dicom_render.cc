@@ -116,8 +116,7 @@ palette_darkest(DcmDataset *ds, unsigned *out, struct sl_err *err)
     for (int c = 0; c < 3; c++) {
         Uint16 n = 0;
         if (ds->findAndGetUint16(desc_tags[c], n, 0).bad() ||
-            ds->findAndGetUint16Array(data_tags[c], lut[c], &count[c])
-                .bad() ||
+            ds->findAndGetUint16Array(data_tags[c], lut[c], &count[c]).bad() ||
             lut[c] == nullptr || count[c] == 0)
             return SL_ERR(err, SL_EDICOM,
                           "(0028,1101-1203) Palette Color Lookup Tables: "
@@ -165,8 +164,7 @@ blank_422(Uint8 *data, unsigned long frame_bytes, long frames, Uint16 rows,
         Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
         for (size_t b = 0; b < n; b++) {
             const sl_dicom_box &bx = boxes[b];
-            for (unsigned long r = bx.y; r < bx.y + 0UL + bx.h && r < rows;
-                 r++)
+            for (unsigned long r = bx.y; r < bx.y + 0UL + bx.h && r < rows; r++)
                 for (unsigned long c = bx.x & ~1UL;
                      c < bx.x + 0UL + bx.w && c < cols; c += 2) {
                     Uint8 *p = base + (r * cols + c) * 2;
@@ -213,8 +211,7 @@ blank_native(DcmDataset *ds, const struct sl_dicom_box *boxes, size_t n,
                       "Bits Allocated: layout not supported for blanking");
     const unsigned long bpp = bits / 8;
     const unsigned long plane = static_cast<unsigned long>(rows) * cols;
-    const unsigned long frame_bytes =
-        ybr422 ? plane * 2 : plane * spp * bpp;
+    const unsigned long frame_bytes = ybr422 ? plane * 2 : plane * spp * bpp;
     unsigned palette_black = 0;
     Uint8 *data = nullptr;
     bool words = false;
@@ -233,10 +230,10 @@ blank_native(DcmDataset *ds, const struct sl_dicom_box *boxes, size_t n,
     // little endian (as mask_in_memory() reads them).
     const bool host_words = words && bits == 16;
     for (unsigned s = 0; s < spp; s++) {
-        const unsigned v = (pi == "PALETTE COLOR"
-                                ? palette_black
-                                : darkest(pi, s, stored, rep == 1)) &
-                           (bits == 8 ? 0xFFu : 0xFFFFu);
+        const unsigned v =
+            (pi == "PALETTE COLOR" ? palette_black
+                                   : darkest(pi, s, stored, rep == 1)) &
+            (bits == 8 ? 0xFFu : 0xFFFFu);
         for (long fr = 0; fr < frames; fr++) {
             Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
             for (size_t b = 0; b < n; b++) {
@@ -287,8 +284,7 @@ sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
         OFString pi;
         unsigned black = 0;
         int rc;
-        if (ds->findAndGetOFString(DCM_PhotometricInterpretation, pi)
-                .good() &&
+        if (ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).good() &&
             pi == "PALETTE COLOR" &&
             (rc = palette_darkest(ds, &black, err)) != SL_OK)
             return rc;
