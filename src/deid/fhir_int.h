@@ -38,6 +38,7 @@ struct sl_fhir_vset {
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */
     unsigned char *words; /* bitmap of the hashes of their first words */
+    uint64_t version; /* fhir_memo_serial() at the last value added, or 0 */
 };
 /* minlen: at least 2 (the look-up filters on the first two folded
  * bytes), counted in folded bytes; a value in an unspaced script needs
@@ -192,6 +193,7 @@ struct fd_map {
 
 struct sl_fhir_deid {
     const struct sl_keys *keys;
+    uint64_t serial; /* fhir_memo_serial(): what fhir_memo.c ties to it */
     char *chain_desc;
     struct sl_strv doc_names; /* "basic 1" per chain document */
     struct fd_rule *rules;    /* nrules, then the two pseudo rules */
@@ -271,6 +273,32 @@ int fhir_xhtml_scrub(const struct fhir_scrub *x, const char *text,
  * when clean. Element and attribute names are not values. */
 int fhir_xhtml_find(const struct sl_fhir_vset *s, const char *text,
                     size_t len, int flags);
+
+/* ---- what pass 2 remembers per thread (fhir_memo.c) ----
+ * Strings of up to FHIR_MEMO_KEY bytes, found by their exact bytes; the
+ * table is wiped when its thread ends (fhir_memo_release: now, for the
+ * calling thread). */
+#define FHIR_MEMO_KEY 118
+/* A new number, never 0: engines and versions of value sets. */
+uint64_t fhir_memo_serial(void);
+void fhir_memo_release(void);
+/* sl_keys_pseudonym(d->keys, domain, v) into out; domain: one of keys.h's
+ * SL_KD_ constants (compared by address). */
+void fhir_memo_pseudonym(const struct sl_fhir_deid *d, const char *domain,
+                         const char *v, char *out);
+/* sl_keys_date_shift(d->keys, k, d->shift_min, d->shift_max) */
+int fhir_memo_date_shift(const struct sl_fhir_deid *d, const char *k);
+/* 1 when text (n bytes) was found clean by the leak scan's
+ * sl_fhir_vset_find (scan) or by fhir_scrub_text (scrub) with the set s
+ * as it is now; the _add functions record that it was. */
+int fhir_memo_scan_clean(const struct sl_fhir_vset *s, const char *text,
+                         size_t n);
+void fhir_memo_scan_clean_add(const struct sl_fhir_vset *s, const char *text,
+                              size_t n);
+int fhir_memo_scrub_clean(const struct sl_fhir_vset *s, const char *text,
+                          size_t n);
+void fhir_memo_scrub_clean_add(const struct sl_fhir_vset *s, const char *text,
+                               size_t n);
 
 /* ---- small helpers ---- */
 

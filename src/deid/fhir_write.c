@@ -102,8 +102,10 @@ leaks(struct call *c, const json_t *obj, const char *key, const char *s,
     else if (obj && key[0] == 'd' && strcmp(key, "data") == 0 &&
              (ct = fhir_jstr(obj, "contentType")) != NULL)
         r = data_find(vs, ct, s, n);
-    else
-        r = sl_fhir_vset_find(vs, s, n, 0, &a, &b);
+    else if (fhir_memo_scan_clean(vs, s, n))
+        r = 0; /* this string was scanned clean before */
+    else if ((r = sl_fhir_vset_find(vs, s, n, 0, &a, &b)) == 0)
+        fhir_memo_scan_clean_add(vs, s, n);
     if (r == 0)
         return 0;
     if (r == 2)
