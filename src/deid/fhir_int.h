@@ -146,6 +146,10 @@ struct fd_patient {
                        * NULL (in the map's chunks) */
     int32_t mrn_rank; /* the rank of the input it came from */
     int32_t latest;   /* latest full date of the record (packed), 0: none */
+    /* pass 2: the date shift of mrn, computed by the first resource that
+     * needs it and read with atomics (never 0: shifts are negative), so
+     * that one HMAC serves all the patient's resources; 0: not yet */
+    int32_t shift;
 };
 
 /* A resource others reach their patient through (sl_fhir_is_context_type:

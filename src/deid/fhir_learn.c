@@ -172,6 +172,7 @@ learn_mrn(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                 explicit_bzero(p->mrn, strlen(p->mrn));
             p->mrn = memcpy(fhir_map_alloc(&d->patients, n), val, n);
             p->mrn_rank = (int32_t)rank;
+            __atomic_store_n(&p->shift, 0, __ATOMIC_RELAXED); /* its own */
             return;
         }
     }

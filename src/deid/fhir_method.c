@@ -124,7 +124,16 @@ fhir_method_shift(struct call *c, struct res *r)
                            "%s; its dates would be shifted apart from its "
                            "patient's",
                            r->why);
-        r->shift = fhir_memo_date_shift(c->d, k);
+        if (r->pat && r->pat->mrn) {
+            /* const to pass 2 but for this one cache (see fd_patient) */
+            int32_t *cache = (int32_t *)&r->pat->shift;
+            r->shift = __atomic_load_n(cache, __ATOMIC_RELAXED);
+            if (r->shift == 0) {
+                r->shift = fhir_memo_date_shift(c->d, k);
+                __atomic_store_n(cache, r->shift, __ATOMIC_RELAXED);
+            }
+        } else
+            r->shift = fhir_memo_date_shift(c->d, k);
         r->have_shift = 1;
     }
     return r->shift;
