@@ -435,7 +435,7 @@ static void
 alias_free(void *p)
 {
     struct fd_alias *a = p;
-    if (a && a->key) /* keys of patients */
+    if (a && a->key && !a->borrowed) /* keys of patients */
         sl_freezero(a->key, strlen(a->key));
 }
 

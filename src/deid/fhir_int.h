@@ -173,6 +173,9 @@ struct fd_alias {
     char *key;
     long rank;
     int ambiguous;
+    /* key is the patients map's own copy (a Patient's identifiers: one
+     * string per patient, not one per identifier form), not freed here */
+    int borrowed;
 };
 
 /* Keys and values of a map live in chunks freed with it: one allocation

@@ -93,8 +93,10 @@ alias_put(struct sl_fhir_deid *d, const char *form, const char *key, long rank)
     if (a == NULL)
         *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
     if (a->key == NULL || rank >= a->rank) {
-        free(a->key);
+        if (!a->borrowed)
+            free(a->key);
         a->key = sl_strdup(key);
+        a->borrowed = 0;
         a->rank = rank;
     }
 }
@@ -112,8 +114,12 @@ alias_ident(struct sl_fhir_deid *d, const char *sys, const char *sep,
     f2 = FHIR_JOIN(form, sep, val);
     slot = fhir_map_put(&d->aliases, f2);
     if ((a = *slot) == NULL) {
+        const char *pk;
         *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
-        a->key = sl_strdup(key);
+        patient_get(d, key, &pk); /* the Patient's entry: its key lives
+                                   * as long as the aliases */
+        a->key = (char *)pk;
+        a->borrowed = 1;
     } else if (a->key && strcmp(a->key, key) != 0)
         a->ambiguous = 1;
     sl_freezero(f2, strlen(f2));
