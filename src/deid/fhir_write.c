@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "deid/fhir_int.h"
+#include "fhir/jtape.h"
 #include "pdf/pdf.h"
 
 /* The base64 content of an Attachment or a Binary (key "data" beside a
@@ -235,11 +236,10 @@ dump_str(struct sl_buf *b, const char *s, size_t len)
     bputc(b, '"');
     run = p;
     while (p < end) {
-        unsigned c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            p++;
-            continue;
-        }
+        unsigned c;
+        if ((p = sl_jt_plain_end(p, end)) >= end)
+            break;
+        c = *p;
         if (c >= 0x80) {
             /* jansson's utf8_iterate: strict UTF-8 */
             size_t n, i;
