@@ -582,6 +582,11 @@ struct res {
     const struct fd_patient *pat;
     char *pat_ref; /* "Patient/id" */
     int shift, have_shift;
+    /* the digits of pat->mrn, for fhir_digits_leak (once a resource, not
+     * once a value); have_mrn_digits: computed */
+    char mrn_digits[40];
+    size_t mrn_ndigits;
+    int have_mrn_digits;
 };
 
 /* The element being judged. */
@@ -669,7 +674,7 @@ int fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
  * in a string, or an integral decimal of six digits or more that was
  * learned. Returns 1 and fails the call (quarantine, the path named)
  * on a hit, else 0. */
-int fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+int fhir_digits_leak(struct call *c, struct res *r, const struct el *e,
                      const json_t *v);
 
 #endif
