@@ -173,9 +173,6 @@ struct fd_alias {
     char *key;
     long rank;
     int ambiguous;
-    /* key is the patients map's own copy (a Patient's identifiers: one
-     * string per patient, not one per identifier form), not freed here */
-    int borrowed;
 };
 
 /* Keys and values of a map live in chunks freed with it: one allocation
@@ -194,6 +191,25 @@ struct fd_map {
     void **vals;
     size_t cap, n;
     struct fd_chunk *chunks;
+};
+
+/* The forms a Patient's identifiers are named by in conditional
+ * references ("Patient?identifier=system|value", "...=value"): pass 1
+ * keeps two 64-bit hashes of each form (seeded at random per engine, so
+ * that no input can be written to make two forms collide), never the
+ * identifier itself, and the Patient's key (the patients map's copy);
+ * ambiguous: two patients share the identifier, so the conditional
+ * reference names neither. 32 bytes a slot instead of the form, a copy
+ * of the key and a map entry (about 100 bytes a form). */
+struct fd_ident {
+    uint64_t h1, h2; /* h1 == 0: an empty slot */
+    const char *key;
+    int ambiguous;
+};
+struct fd_idents {
+    struct fd_ident *slot;
+    size_t cap, n;
+    uint64_t seed1, seed2;
 };
 
 #define FD_REF_BASE_MAX 255
@@ -216,6 +232,7 @@ struct sl_fhir_deid {
     int has_enc_key;
     struct fd_map patients; /* key ("Patient/id"...) -> struct fd_patient */
     struct fd_map aliases;  /* reference form -> struct fd_alias */
+    struct fd_idents idents; /* Patient?identifier= forms (fhir_map.c) */
     struct fd_map nodes;    /* key of an Encounter... -> struct fd_node */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
@@ -433,6 +450,15 @@ void **fhir_map_put(struct fd_map *m, const char *k);
 /* Frees the map, free_val (when not NULL) on every value; the chunks are
  * wiped. m is left empty, ready for use again. */
 void fhir_map_free(struct fd_map *m, void (*free_val)(void *));
+/* Random seeds for m (before any fhir_idents_put). */
+void fhir_idents_init(struct fd_idents *m);
+/* form names the patient whose key is key (a string that outlives m);
+ * a form two keys claim becomes ambiguous. */
+void fhir_idents_put(struct fd_idents *m, const char *form, const char *key);
+/* The entry of form, or NULL. */
+const struct fd_ident *fhir_idents_get(const struct fd_idents *m,
+                                       const char *form);
+void fhir_idents_free(struct fd_idents *m);
 
 struct call;
 

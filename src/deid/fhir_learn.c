@@ -93,10 +93,8 @@ alias_put(struct sl_fhir_deid *d, const char *form, const char *key, long rank)
     if (a == NULL)
         *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
     if (a->key == NULL || rank >= a->rank) {
-        if (!a->borrowed)
-            free(a->key);
+        free(a->key);
         a->key = sl_strdup(key);
-        a->borrowed = 0;
         a->rank = rank;
     }
 }
@@ -108,20 +106,12 @@ alias_ident(struct sl_fhir_deid *d, const char *sys, const char *sep,
             const char *val, const char *key)
 {
     char *form = fhir_join3("Patient?identifier=", 19, sys, ""), *f2;
-    void **slot;
-    struct fd_alias *a;
+    const char *pk;
 
     f2 = FHIR_JOIN(form, sep, val);
-    slot = fhir_map_put(&d->aliases, f2);
-    if ((a = *slot) == NULL) {
-        const char *pk;
-        *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
-        patient_get(d, key, &pk); /* the Patient's entry: its key lives
-                                   * as long as the aliases */
-        a->key = (char *)pk;
-        a->borrowed = 1;
-    } else if (a->key && strcmp(a->key, key) != 0)
-        a->ambiguous = 1;
+    /* the Patient's entry: its key lives as long as the forms */
+    patient_get(d, key, &pk);
+    fhir_idents_put(&d->idents, f2, pk);
     sl_freezero(f2, strlen(f2));
     free(form);
 }
