@@ -134,8 +134,8 @@ fhir_digits_leak(struct call *c, struct res *r, const struct el *e,
 
     if (r && r->pat && r->pat->mrn) {
         if (!r->have_mrn_digits) {
-            r->mrn_ndigits = only_digits(r->pat->mrn, r->mrn_digits,
-                                         sizeof(r->mrn_digits));
+            r->mrn_ndigits =
+                only_digits(r->pat->mrn, r->mrn_digits, sizeof(r->mrn_digits));
             r->have_mrn_digits = 1;
         }
         mn = r->mrn_ndigits;

@@ -38,7 +38,7 @@ struct sl_fhir_vset {
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */
     unsigned char *words; /* bitmap of the hashes of their first words */
-    uint64_t version; /* fhir_memo_serial() at the last value added, or 0 */
+    uint64_t version;     /* fhir_memo_serial() at the last value added, or 0 */
 };
 /* minlen: at least 2 (the look-up filters on the first two folded
  * bytes), counted in folded bytes; a value in an unspaced script needs
@@ -230,10 +230,10 @@ struct sl_fhir_deid {
     int shift_min, shift_max;
     unsigned char enc_key[32];
     int has_enc_key;
-    struct fd_map patients; /* key ("Patient/id"...) -> struct fd_patient */
-    struct fd_map aliases;  /* reference form -> struct fd_alias */
+    struct fd_map patients;  /* key ("Patient/id"...) -> struct fd_patient */
+    struct fd_map aliases;   /* reference form -> struct fd_alias */
     struct fd_idents idents; /* Patient?identifier= forms (fhir_map.c) */
-    struct fd_map nodes;    /* key of an Encounter... -> struct fd_node */
+    struct fd_map nodes;     /* key of an Encounter... -> struct fd_node */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */

@@ -171,8 +171,7 @@ fhir_idents_put(struct fd_idents *m, const char *form, const char *key)
         struct fd_ident *t = sl_calloc(cap, sizeof(*t));
         for (i = 0; i < m->cap; i++)
             if (m->slot[i].h1 != 0)
-                *ident_slot(t, cap, m->slot[i].h1, m->slot[i].h2) =
-                    m->slot[i];
+                *ident_slot(t, cap, m->slot[i].h1, m->slot[i].h2) = m->slot[i];
         if (m->slot)
             sl_freezero(m->slot, m->cap * sizeof(*m->slot));
         m->slot = t;

@@ -146,8 +146,8 @@ lookup(uint64_t owner, int kind, const void *tag, const char *s, size_t n,
         h = sl_fnv1a64_step(h, (unsigned char)s[i]);
     h = mix(h, owner, kind, tag);
     e = &t->e[fm_base[kind] + ((h >> 7) & (fm_size[kind] - 1))];
-    *hit = e->owner == owner && e->h == h && e->kind == kind &&
-           e->tag == tag && e->len == n && memcmp(e->key, s, n) == 0;
+    *hit = e->owner == owner && e->h == h && e->kind == kind && e->tag == tag &&
+           e->len == n && memcmp(e->key, s, n) == 0;
     t->miss_s = NULL;
     if (!*hit && !fill) {
         t->miss_s = s;
@@ -167,7 +167,6 @@ lookup(uint64_t owner, int kind, const void *tag, const char *s, size_t n,
     }
     return e;
 }
-
 
 void
 fhir_memo_pseudonym(const struct sl_fhir_deid *d, const char *domain,
@@ -190,7 +189,8 @@ int
 fhir_memo_date_shift(const struct sl_fhir_deid *d, const char *k)
 {
     int hit;
-    struct fm_entry *e = lookup(d->serial, FM_SHIFT, NULL, k, strlen(k), 1, &hit);
+    struct fm_entry *e =
+        lookup(d->serial, FM_SHIFT, NULL, k, strlen(k), 1, &hit);
 
     if (e && hit)
         return e->u.shift;
@@ -203,8 +203,7 @@ fhir_memo_date_shift(const struct sl_fhir_deid *d, const char *k)
 /* A clean entry is only made once the work has found s clean: a look-up
  * that misses leaves nothing behind. */
 static int
-clean_known(const struct sl_fhir_vset *s, int kind, const char *text,
-            size_t n)
+clean_known(const struct sl_fhir_vset *s, int kind, const char *text, size_t n)
 {
     int hit;
 
@@ -249,8 +248,7 @@ fhir_memo_scan_clean_add(const struct sl_fhir_vset *s, const char *text,
 }
 
 int
-fhir_memo_scrub_clean(const struct sl_fhir_vset *s, const char *text,
-                      size_t n)
+fhir_memo_scrub_clean(const struct sl_fhir_vset *s, const char *text, size_t n)
 {
     return clean_known(s, FM_CLEAN_SCRUB, text, n);
 }
