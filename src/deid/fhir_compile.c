@@ -361,6 +361,8 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     int rc = SL_OK;
 
     d->keys = keys;
+    d->serial = fhir_memo_serial();
+    fhir_idents_init(&d->idents);
     d->shift_min = 1;
     d->shift_max = 365;
     pthread_mutex_init(&d->lock, NULL);
@@ -458,8 +460,10 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     OPENSSL_cleanse(d->enc_key, sizeof(d->enc_key));
     fhir_map_free(&d->patients, NULL); /* MRNs too: wiped with the chunks */
     fhir_map_free(&d->aliases, alias_free); /* identifiers: wiped too */
+    fhir_idents_free(&d->idents);
     fhir_map_free(&d->nodes, NULL);
     sl_fhir_vset_free(&d->values);
+    fhir_memo_release(); /* this thread's; the others' go with them */
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->learn_lock);
     free(d);

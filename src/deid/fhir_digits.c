@@ -125,14 +125,22 @@ has_digit_group(const char *s, size_t n, const char *want, size_t wn)
 }
 
 int
-fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+fhir_digits_leak(struct call *c, struct res *r, const struct el *e,
                  const json_t *v)
 {
-    char mrn[DIGITS_MAX], num[DIGITS_MAX];
+    char num[DIGITS_MAX];
+    const char *mrn = "";
     size_t mn = 0, nn;
 
-    if (r && r->pat && r->pat->mrn)
-        mn = only_digits(r->pat->mrn, mrn, sizeof(mrn));
+    if (r && r->pat && r->pat->mrn) {
+        if (!r->have_mrn_digits) {
+            r->mrn_ndigits =
+                only_digits(r->pat->mrn, r->mrn_digits, sizeof(r->mrn_digits));
+            r->have_mrn_digits = 1;
+        }
+        mn = r->mrn_ndigits;
+        mrn = r->mrn_digits;
+    }
     if (mn < DIGITS_MRN_MIN)
         mn = 0;
     if (mn == 0 && !json_is_real(v))
@@ -162,6 +170,9 @@ fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
     if (mn == 0 || !json_is_string(v) || strcmp(e->type, "xhtml") == 0 ||
         strcmp(e->type, "base64Binary") == 0 || strcmp(e->type, "code") == 0 ||
         strcmp(e->type, "id") == 0)
+        return 0;
+    /* most strings have none of the MRN's first digit: nothing to walk */
+    if (memchr(json_string_value(v), mrn[0], json_string_length(v)) == NULL)
         return 0;
     if (!has_digit_group(json_string_value(v), json_string_length(v), mrn, mn))
         return 0;

@@ -38,6 +38,7 @@ struct sl_fhir_vset {
     size_t maxlen;
     unsigned char *first; /* bitmap of the first two bytes of values */
     unsigned char *words; /* bitmap of the hashes of their first words */
+    uint64_t version;     /* fhir_memo_serial() at the last value added, or 0 */
 };
 /* minlen: at least 2 (the look-up filters on the first two folded
  * bytes), counted in folded bytes; a value in an unspaced script needs
@@ -145,6 +146,10 @@ struct fd_patient {
                        * NULL (in the map's chunks) */
     int32_t mrn_rank; /* the rank of the input it came from */
     int32_t latest;   /* latest full date of the record (packed), 0: none */
+    /* pass 2: the date shift of mrn, computed by the first resource that
+     * needs it and read with atomics (never 0: shifts are negative), so
+     * that one HMAC serves all the patient's resources; 0: not yet */
+    int32_t shift;
 };
 
 /* A resource others reach their patient through (sl_fhir_is_context_type:
@@ -188,10 +193,30 @@ struct fd_map {
     struct fd_chunk *chunks;
 };
 
+/* The forms a Patient's identifiers are named by in conditional
+ * references ("Patient?identifier=system|value", "...=value"): pass 1
+ * keeps two 64-bit hashes of each form (seeded at random per engine, so
+ * that no input can be written to make two forms collide), never the
+ * identifier itself, and the Patient's key (the patients map's copy);
+ * ambiguous: two patients share the identifier, so the conditional
+ * reference names neither. 32 bytes a slot instead of the form, a copy
+ * of the key and a map entry (about 100 bytes a form). */
+struct fd_ident {
+    uint64_t h1, h2; /* h1 == 0: an empty slot */
+    const char *key;
+    int ambiguous;
+};
+struct fd_idents {
+    struct fd_ident *slot;
+    size_t cap, n;
+    uint64_t seed1, seed2;
+};
+
 #define FD_REF_BASE_MAX 255
 
 struct sl_fhir_deid {
     const struct sl_keys *keys;
+    uint64_t serial; /* fhir_memo_serial(): what fhir_memo.c ties to it */
     char *chain_desc;
     struct sl_strv doc_names; /* "basic 1" per chain document */
     struct fd_rule *rules;    /* nrules, then the two pseudo rules */
@@ -205,9 +230,10 @@ struct sl_fhir_deid {
     int shift_min, shift_max;
     unsigned char enc_key[32];
     int has_enc_key;
-    struct fd_map patients; /* key ("Patient/id"...) -> struct fd_patient */
-    struct fd_map aliases;  /* reference form -> struct fd_alias */
-    struct fd_map nodes;    /* key of an Encounter... -> struct fd_node */
+    struct fd_map patients;  /* key ("Patient/id"...) -> struct fd_patient */
+    struct fd_map aliases;   /* reference form -> struct fd_alias */
+    struct fd_idents idents; /* Patient?identifier= forms (fhir_map.c) */
+    struct fd_map nodes;     /* key of an Encounter... -> struct fd_node */
     struct sl_fhir_vset values;
     pthread_mutex_t lock;
     pthread_mutex_t learn_lock; /* pass 1 on several threads */
@@ -271,6 +297,32 @@ int fhir_xhtml_scrub(const struct fhir_scrub *x, const char *text,
  * when clean. Element and attribute names are not values. */
 int fhir_xhtml_find(const struct sl_fhir_vset *s, const char *text,
                     size_t len, int flags);
+
+/* ---- what pass 2 remembers per thread (fhir_memo.c) ----
+ * Strings of up to FHIR_MEMO_KEY bytes, found by their exact bytes; the
+ * table is wiped when its thread ends (fhir_memo_release: now, for the
+ * calling thread). */
+#define FHIR_MEMO_KEY 118
+/* A new number, never 0: engines and versions of value sets. */
+uint64_t fhir_memo_serial(void);
+void fhir_memo_release(void);
+/* sl_keys_pseudonym(d->keys, domain, v) into out; domain: one of keys.h's
+ * SL_KD_ constants (compared by address). */
+void fhir_memo_pseudonym(const struct sl_fhir_deid *d, const char *domain,
+                         const char *v, char *out);
+/* sl_keys_date_shift(d->keys, k, d->shift_min, d->shift_max) */
+int fhir_memo_date_shift(const struct sl_fhir_deid *d, const char *k);
+/* 1 when text (n bytes) was found clean by the leak scan's
+ * sl_fhir_vset_find (scan) or by fhir_scrub_text (scrub) with the set s
+ * as it is now; the _add functions record that it was. */
+int fhir_memo_scan_clean(const struct sl_fhir_vset *s, const char *text,
+                         size_t n);
+void fhir_memo_scan_clean_add(const struct sl_fhir_vset *s, const char *text,
+                              size_t n);
+int fhir_memo_scrub_clean(const struct sl_fhir_vset *s, const char *text,
+                          size_t n);
+void fhir_memo_scrub_clean_add(const struct sl_fhir_vset *s, const char *text,
+                               size_t n);
 
 /* ---- small helpers ---- */
 
@@ -398,6 +450,15 @@ void **fhir_map_put(struct fd_map *m, const char *k);
 /* Frees the map, free_val (when not NULL) on every value; the chunks are
  * wiped. m is left empty, ready for use again. */
 void fhir_map_free(struct fd_map *m, void (*free_val)(void *));
+/* Random seeds for m (before any fhir_idents_put). */
+void fhir_idents_init(struct fd_idents *m);
+/* form names the patient whose key is key (a string that outlives m);
+ * a form two keys claim becomes ambiguous. */
+void fhir_idents_put(struct fd_idents *m, const char *form, const char *key);
+/* The entry of form, or NULL. */
+const struct fd_ident *fhir_idents_get(const struct fd_idents *m,
+                                       const char *form);
+void fhir_idents_free(struct fd_idents *m);
 
 struct call;
 
@@ -547,6 +608,11 @@ struct res {
     const struct fd_patient *pat;
     char *pat_ref; /* "Patient/id" */
     int shift, have_shift;
+    /* the digits of pat->mrn, for fhir_digits_leak (once a resource, not
+     * once a value); have_mrn_digits: computed */
+    char mrn_digits[40];
+    size_t mrn_ndigits;
+    int have_mrn_digits;
 };
 
 /* The element being judged. */
@@ -634,7 +700,7 @@ int fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
  * in a string, or an integral decimal of six digits or more that was
  * learned. Returns 1 and fails the call (quarantine, the path named)
  * on a hit, else 0. */
-int fhir_digits_leak(struct call *c, const struct res *r, const struct el *e,
+int fhir_digits_leak(struct call *c, struct res *r, const struct el *e,
                      const json_t *v);
 
 #endif

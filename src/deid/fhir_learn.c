@@ -106,16 +106,12 @@ alias_ident(struct sl_fhir_deid *d, const char *sys, const char *sep,
             const char *val, const char *key)
 {
     char *form = fhir_join3("Patient?identifier=", 19, sys, ""), *f2;
-    void **slot;
-    struct fd_alias *a;
+    const char *pk;
 
     f2 = FHIR_JOIN(form, sep, val);
-    slot = fhir_map_put(&d->aliases, f2);
-    if ((a = *slot) == NULL) {
-        *slot = a = fhir_map_alloc(&d->aliases, sizeof(*a));
-        a->key = sl_strdup(key);
-    } else if (a->key && strcmp(a->key, key) != 0)
-        a->ambiguous = 1;
+    /* the Patient's entry: its key lives as long as the forms */
+    patient_get(d, key, &pk);
+    fhir_idents_put(&d->idents, f2, pk);
     sl_freezero(f2, strlen(f2));
     free(form);
 }
@@ -172,6 +168,7 @@ learn_mrn(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
                 explicit_bzero(p->mrn, strlen(p->mrn));
             p->mrn = memcpy(fhir_map_alloc(&d->patients, n), val, n);
             p->mrn_rank = (int32_t)rank;
+            __atomic_store_n(&p->shift, 0, __ATOMIC_RELAXED); /* its own */
             return;
         }
     }

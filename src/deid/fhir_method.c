@@ -21,9 +21,15 @@ const char *const fhir_method_names[FD_NMETHODS] = {
 static void
 pseudonym(struct call *c, const char *domain, const char *v, char *out)
 {
-    uint64_t h = fhir_hash(v) ^ fhir_hash(domain);
-    size_t slot = (size_t)h & 63;
+    uint64_t h;
+    size_t slot;
 
+    if (strlen(v) <= FHIR_MEMO_KEY) { /* remembered across resources */
+        fhir_memo_pseudonym(c->d, domain, v, out);
+        return;
+    }
+    h = fhir_hash(v) ^ fhir_hash(domain);
+    slot = (size_t)h & 63;
     if (c->memo[slot].v && c->memo[slot].h == h &&
         c->memo[slot].domain == domain && strcmp(c->memo[slot].v, v) == 0) {
         memcpy(out, c->memo[slot].ps, SL_PSEUDONYM_LEN + 1);
@@ -118,8 +124,16 @@ fhir_method_shift(struct call *c, struct res *r)
                            "%s; its dates would be shifted apart from its "
                            "patient's",
                            r->why);
-        r->shift =
-            sl_keys_date_shift(c->d->keys, k, c->d->shift_min, c->d->shift_max);
+        if (r->pat && r->pat->mrn) {
+            /* const to pass 2 but for this one cache (see fd_patient) */
+            int32_t *cache = (int32_t *)&r->pat->shift;
+            r->shift = __atomic_load_n(cache, __ATOMIC_RELAXED);
+            if (r->shift == 0) {
+                r->shift = fhir_memo_date_shift(c->d, k);
+                __atomic_store_n(cache, r->shift, __ATOMIC_RELAXED);
+            }
+        } else
+            r->shift = fhir_memo_date_shift(c->d, k);
         r->have_shift = 1;
     }
     return r->shift;

@@ -121,10 +121,15 @@ fhir_ref_resolve(const struct sl_fhir_deid *d, const char *ref, const char *ck)
         return a && a->key && !a->ambiguous ? sl_strdup(a->key) : NULL;
     }
     if (strchr(ref, '?')) {
+        const struct fd_ident *id;
         if ((t = fhir_ref_conditional(ref)) == NULL)
             return NULL;
+        if ((id = fhir_idents_get(&d->idents, t)) != NULL) {
+            sl_freezero(t, strlen(t));
+            return id->ambiguous ? NULL : sl_strdup(id->key);
+        }
         a = fhir_map_get(&d->aliases, t);
-        free(t);
+        sl_freezero(t, strlen(t));
         return a && a->key && !a->ambiguous ? sl_strdup(a->key) : NULL;
     }
     /* a fullUrl: urn:uuid:, urn:oid:, or an absolute URL */

@@ -48,10 +48,16 @@ fhir_scrub_text(const struct fhir_scrub *x, const char *text)
     struct sl_buf out;
     int have_v;
 
+    /* what was clean is clean again: the detectors depend on the text
+     * alone, and the set is the same */
+    if (fhir_memo_scrub_clean(x->values, text, len))
+        return NULL;
     sl_text_detect(text, len, &det);
     have_v = sl_fhir_vset_find(x->values, text, len, 0, &va, &vb);
-    if (det.n == 0 && !have_v)
+    if (det.n == 0 && !have_v) {
+        fhir_memo_scrub_clean_add(x->values, text, len);
         return NULL;
+    }
     sl_buf_init(&out);
     /* the union of both kinds of spans, in text order: overlapping ones
      * become one span */

@@ -383,6 +383,7 @@ sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
     if (s->slot[at] != 0)
         return;
     s->slot[at] = k;
+    s->version = fhir_memo_serial(); /* what was clean may not be now */
     if (s->first == NULL) {
         s->first = sl_calloc(65536 / 8, 1);
         s->words = sl_calloc(WORD_BITS / 8, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "deid/fhir_int.h"
+#include "fhir/jtape.h"
 #include "pdf/pdf.h"
 
 /* The base64 content of an Attachment or a Binary (key "data" beside a
@@ -102,8 +103,10 @@ leaks(struct call *c, const json_t *obj, const char *key, const char *s,
     else if (obj && key[0] == 'd' && strcmp(key, "data") == 0 &&
              (ct = fhir_jstr(obj, "contentType")) != NULL)
         r = data_find(vs, ct, s, n);
-    else
-        r = sl_fhir_vset_find(vs, s, n, 0, &a, &b);
+    else if (fhir_memo_scan_clean(vs, s, n))
+        r = 0; /* this string was scanned clean before */
+    else if ((r = sl_fhir_vset_find(vs, s, n, 0, &a, &b)) == 0)
+        fhir_memo_scan_clean_add(vs, s, n);
     if (r == 0)
         return 0;
     if (r == 2)
@@ -233,11 +236,10 @@ dump_str(struct sl_buf *b, const char *s, size_t len)
     bputc(b, '"');
     run = p;
     while (p < end) {
-        unsigned c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            p++;
-            continue;
-        }
+        unsigned c;
+        if ((p = sl_jt_plain_end(p, end)) >= end)
+            break;
+        c = *p;
         if (c >= 0x80) {
             /* jansson's utf8_iterate: strict UTF-8 */
             size_t n, i;

@@ -5,5 +5,5 @@ noinst_LIBRARIES += %reldir%/libdeid.a
 	%reldir%/fhir_ref.c %reldir%/fhir_learn.c %reldir%/fhir_learn_values.c %reldir%/fhir_call.c \
 	%reldir%/fhir_method.c %reldir%/fhir_walk.c %reldir%/fhir_write.c \
 	%reldir%/fhir_util.c %reldir%/fhir_vset.c %reldir%/fhir_xhtml.c \
-	%reldir%/fhir_digits.c %reldir%/fhir_scrub.c
+	%reldir%/fhir_digits.c %reldir%/fhir_scrub.c %reldir%/fhir_memo.c
 SL_LIBS += %reldir%/libdeid.a

@@ -53,7 +53,7 @@ push_node(struct sl_jtape *t, int type)
 
 /* 1 for the bytes a string holds as they are (printable ASCII but '"' and
  * '\\'); the others need a look. */
-static const unsigned char plain[256] = {
+const unsigned char sl_jt_plain[256] = {
     [0x20] = 1, 1, 0 /* '"' */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     [0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     [0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -132,12 +132,11 @@ parse_string(struct ps *s)
     unsigned char *p = s->p, *end = s->end, *start = p, *w;
     size_t idx;
 
-    while (p < end && plain[*p])
-        p++;
+    p = (unsigned char *)sl_jt_plain_end(p, end);
     w = p;
     for (;;) {
         unsigned c;
-        while (p < end && plain[*p])
+        while (p < end && sl_jt_plain[*p])
             *w++ = *p++;
         if (p >= end)
             return 0;

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -95,6 +96,35 @@ sl_jt_next(const struct sl_jtape *t, size_t a, size_t k)
 {
     size_t nx = t->n[a].type == SL_JT_OBJECT ? t->n[k + 1].end : t->n[k].end;
     return nx < t->n[a].end ? nx : 0;
+}
+
+/* The first byte from p on that a JSON string cannot hold as it is (a
+ * control character, '"', '\\' or a byte of a non-ASCII character), or
+ * end: the reader and the writer skip the plain runs of strings with it,
+ * eight bytes at a time (bit tricks on a 64-bit word: "has a byte below
+ * 0x20", "has a zero byte" after XOR with '"' and '\\', the high bits;
+ * each test is exact for the word as a whole). */
+extern const unsigned char sl_jt_plain[256]; /* 1: a byte held as it is */
+static inline const unsigned char *
+sl_jt_plain_end(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+
+    while (end - p >= 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+             x) &
+            high)
+            break;
+        p += 8;
+    }
+    while (p < end && sl_jt_plain[*p])
+        p++;
+    return p;
 }
 
 #endif

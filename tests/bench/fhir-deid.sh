@@ -11,10 +11,13 @@
 # Usage: fhir-deid.sh BUILDDIR [PATIENTS] (default 1000; the issue's
 # measurement is 10000). RUNS=N (default 3): each time is the best of N
 # runs, the commands taking turns so that a drift of the machine's speed
-# hits them alike. Needs jq to turn synth's Bundles into NDJSON, and
-# /usr/bin/time (Debian's time package) for the peak RSS.
+# hits them alike. OLD=DIR (another build folder, e.g. of main before a
+# change): its `sluice deid` (default --jobs and -j 1) takes turns with
+# this build's in the same runs, on the same input, and the ratios of the
+# two are printed beside the others. Needs jq to turn synth's Bundles
+# into NDJSON, and /usr/bin/time (Debian's time package) for the peak RSS.
 set -eu
-build=$1 patients=${2:-1000} runs=${RUNS:-3}
+build=$1 patients=${2:-1000} runs=${RUNS:-3} old=${OLD:-}
 sluice="$build/sluice"
 base_tool="$build/tests/tools/fhir_reserialise"
 base=/dev/shm
@@ -94,6 +97,12 @@ run() {
             measure j1 "$sluice" -j 1 deid --key-file "$d/key" -o "$d/o.j1" "$in"
             measure j2 "$sluice" -j 2 deid --key-file "$d/key" -o "$d/o.j2" "$in"
         fi
+        if [ -n "$old" ]; then
+            measure odeid "$old/sluice" deid --key-file "$d/key" \
+                -o "$d/o.odeid" "$in"
+            [ "$full" = 1 ] && measure oj1 "$old/sluice" -j 1 deid \
+                --key-file "$d/key" -o "$d/o.oj1" "$in"
+        fi
         i=$((i + 1))
     done
     tb=$(cat "$d/t.base") td=$(cat "$d/t.deid")
@@ -110,9 +119,25 @@ run() {
             "$(div "$tb" "$t1") x the baseline; -j 2: $t2 s: speed" \
             "$(div "$tb" "$t2") x; -j 1 to -j 2: $(div "$t1" "$t2") x faster"
     fi
+    if [ -n "$old" ]; then
+        to=$(cat "$d/t.odeid")
+        echo "  OLD build: sluice deid $to s ($(cat "$d/m.odeid") KiB): speed" \
+            "$(div "$tb" "$to") x the baseline; this build is" \
+            "$(div "$to" "$td") x as fast"
+        if [ "$full" = 1 ]; then
+            to1=$(cat "$d/t.oj1")
+            echo "  OLD build -j 1: $to1 s: speed $(div "$tb" "$to1") x the" \
+                "baseline; this build's -j 1 is $(div "$to1" "$t1") x as fast"
+        fi
+        cp "$d/m.odeid" "$d/orss$n"
+    fi
     cp "$d/m.deid" "$d/rss$n"
     rm -rf "$in"
 }
 run "$patients" 1
 run $((patients * 10)) 0
 echo "peak RSS of sluice deid at 10x the input: $(div "$(cat "$d/rss$((patients * 10))")" "$(cat "$d/rss$patients")") x"
+if [ -n "$old" ]; then
+    echo "peak RSS of the OLD build's sluice deid at 10x the input:" \
+        "$(div "$(cat "$d/orss$((patients * 10))")" "$(cat "$d/orss$patients")") x"
+fi
