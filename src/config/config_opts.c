@@ -55,9 +55,9 @@ const struct sl_opt sl_opt_table[] = {
     { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the target, unique among sources, targets and jobs." },
     { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-store",
-      "Kind of target: files, a DICOM folder, or a FHIR server "
-      "(docs/connectors.md)." },
+      "fhir-files dicom-folder fhir-store dicom-store",
+      "Kind of target: files, a DICOM folder, a FHIR server or a DICOM "
+      "node (docs/connectors.md)." },
     { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder the FHIR output is written to (created when missing)." },
     { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
@@ -102,6 +102,29 @@ const struct sl_opt sl_opt_table[] = {
       NULL, "Tries of one request that gets 429, 5xx or no answer; then "
       "its resources are quarantined (429, 5xx) or the run stops (no "
       "answer)." },
+    { "target", "dicom-store", "host", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Host name or address of the DICOM node that receives the "
+      "de-identified instances by C-STORE (docs/pacs.md)." },
+    { "target", "dicom-store", "port", SL_OPT_INT, "104", 0, 1, 65535, NULL,
+      "Its DICOM port." },
+    { "target", "dicom-store", "called-ae", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Its AE title (1 to 16 characters)." },
+    { "target", "dicom-store", "calling-ae", SL_OPT_STRING, "SLUICE", 0, NOB,
+      NULL, "The AE title sluice calls from; the node must know it." },
+    { "target", "dicom-store", "convert", SL_OPT_ENUM, "lossless", 0, NOB,
+      "lossless never",
+      "Each instance is offered in its own transfer syntax. `lossless`: "
+      "when the node does not accept it for the SOP class, the instance is "
+      "sent uncompressed (decoded losslessly); `never`: it is quarantined "
+      "instead. Nothing is ever encoded lossily." },
+    { "target", "dicom-store", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
+      "Seconds to connect, to negotiate an association and to wait for a "
+      "C-STORE response." },
+    { "target", "dicom-store", "max-attempts", SL_OPT_INT, "5", 0, 1, 100,
+      NULL, "Tries of one instance when the node cannot be reached or the "
+      "association breaks; then the run stops (nothing is quarantined for "
+      "an outage). A C-STORE answered with a failure status is not tried "
+      "again: the instance is quarantined with the status." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "basic bearer client-credentials smart-backend aws-sigv4 mtls",

@@ -293,6 +293,65 @@ int sl_dicom_dicomdir_list(const char *root, struct sl_strv *out,
  * SL_EDICOM with DCMTK's reason. */
 int sl_dicom_dicomdir_check(const char *path, struct sl_err *err);
 
+/* ---- the network: DCMTK's DcmSCU (dicom_net.cc) -------------------------
+ * A DICOM node as the configuration names it. Strings are borrowed. */
+struct sl_dicom_peer {
+    const char *host;       /* name or address */
+    int port;               /* 1..65535 */
+    const char *called_ae;  /* the peer's AE title */
+    const char *calling_ae; /* ours */
+    int timeout;            /* seconds for connecting, ACSE and DIMSE */
+};
+
+/* Network failures, for the caller to word its own message: what
+ * sl_dicom_echo() and the SCU functions put in *why (may be NULL). */
+enum sl_dicom_net_why {
+    SL_DICOM_NET_OK = 0,
+    SL_DICOM_NET_UNREACHABLE, /* no TCP connection: refused, no route,
+                                 unknown host */
+    SL_DICOM_NET_REJECTED,    /* the peer rejected the association (AE
+                                 titles not known to it, or busy) */
+    SL_DICOM_NET_TIMEOUT,     /* no answer within the timeout */
+    SL_DICOM_NET_ABORTED,     /* the association was aborted or closed */
+    SL_DICOM_NET_NOCONTEXT,   /* the peer accepts no presentation context
+                                 that was proposed */
+};
+
+/* C-ECHO: opens an association proposing Verification and common storage
+ * SOP classes in common transfer syntaxes (each pair its own context),
+ * sends a C-ECHO, releases. On success *accepted (may be NULL) gets one
+ * line per accepted SOP class, "Name: TS name, TS name" (Verification
+ * first). SL_ENET on a network failure (*why says which, err says how),
+ * SL_EDICOM when the echo itself failed. */
+int sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted,
+                  int *why, struct sl_err *err);
+
+/* A C-STORE SCU that keeps its association open between instances and
+ * negotiates again (adding the instance's SOP class and transfer syntax)
+ * when an instance needs a context the open association lacks. */
+struct sl_dicom_scu;
+/* convert: 1 to send uncompressed (decoded losslessly by DCMTK) when the
+ * peer does not accept the file's own compressed transfer syntax; 0 to
+ * fail instead. *out is the caller's (sl_dicom_scu_free). Opens nothing
+ * yet. */
+int sl_dicom_scu_new(const struct sl_dicom_peer *p, int convert,
+                     struct sl_dicom_scu **out, struct sl_err *err);
+/* Releases the association (if open) and frees. NULL-safe. */
+void sl_dicom_scu_free(struct sl_dicom_scu *s);
+/* Sends the Part-10 file at path. SL_OK when a response came: *status is
+ * its DIMSE status (0x0000 success, 0xB000-0xBFFF warning, others
+ * failure), *xfer_sent (at least 65 bytes, may be NULL) the transfer
+ * syntax sent. SL_ENET on a network failure (the association is dropped;
+ * the next call opens a new one), with *why. SL_EDICOM when the peer
+ * accepts no context for the instance (*why SL_DICOM_NET_NOCONTEXT) or
+ * the file cannot be read or converted: the instance is refused, the
+ * association stays. */
+int sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path,
+                       unsigned *status, char *xfer_sent, int *why,
+                       struct sl_err *err);
+/* The name of a transfer syntax UID ("JPEG Baseline"), or the UID. */
+const char *sl_dicom_xfer_name(const char *uid);
+
 #ifdef __cplusplus
 }
 #endif

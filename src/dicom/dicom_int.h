@@ -10,7 +10,7 @@
 //   dicom_pixels.cc  checking, blanking and masking native pixel data
 //   dicom_dir.cc     DICOMDIR
 //   dicom_render.cc  frames decoded and rendered to 8 bits, boxes blanked
-// A network side (DcmSCU) would be one more file on these helpers.
+//   dicom_net.cc     the network: C-ECHO and C-STORE through DcmSCU
 #ifndef SL_DICOM_INT_H
 #define SL_DICOM_INT_H
 

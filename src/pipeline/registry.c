@@ -22,6 +22,7 @@ const struct sl_target_type sl_target_types[] = {
     {"fhir-files", &sl_sink_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_sink_dicom_folder, SL_TAKES_DICOM},
     {"fhir-store", &sl_sink_fhir_store, SL_TAKES_FHIR},
+    {"dicom-store", &sl_sink_dicom_store, SL_TAKES_DICOM},
     {NULL, NULL, 0},
 };
 
