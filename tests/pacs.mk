@@ -1,7 +1,8 @@
 # PACS connectors (issue 13): sluice echo and the dicom-store target
 # against DCMTK's storescp and Orthanc 1.10 on 127.0.0.1, in a private
 # network namespace (tests/integration/pacs_lib.sh).
-PACS_TESTS = tests/integration/pacs_store.sh
+PACS_TESTS = tests/integration/pacs_store.sh \
+	tests/integration/pacs_dimse.sh
 TESTS += $(PACS_TESTS)
 EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh
 # make check-pacs: these tests only

@@ -1,5 +1,5 @@
 /* cmd_echo.c - sluice echo NODE: C-ECHO a DICOM node of the configuration
- * (a dicom-store target) and print what it accepts, so that AE titles,
+ * (a dicom-store target or a dimse source) and print what it accepts, so that AE titles,
  * ports and transfer syntaxes can be checked before a job runs. */
 #include "config.h"
 
@@ -46,9 +46,13 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
     if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, &err)) != SL_OK)
         goto fail;
     n = sl_config_target(cfg, argv[1]);
-    if (n == NULL || n->type == NULL || strcmp(n->type, "dicom-store") != 0) {
+    if (n == NULL || n->type == NULL || strcmp(n->type, "dicom-store") != 0)
+        n = sl_config_source(cfg, argv[1]);
+    if (n == NULL || n->type == NULL ||
+        (strcmp(n->type, "dicom-store") != 0 && strcmp(n->type, "dimse") != 0)) {
         rc = SL_ERR(&err, SL_EUSAGE, "%s: no DICOM node '%s' (a target of "
-                    "type dicom-store)", cfg->path, argv[1]);
+                    "type dicom-store or a source of type dimse)", cfg->path,
+                    argv[1]);
         goto fail;
     }
     if ((rc = peer_of(cfg, n, &peer, &err)) != SL_OK)
@@ -79,7 +83,7 @@ const struct cli_cmd cli_cmd_echo = {
     "NODE",
     "C-ECHO a configured DICOM node and list what it accepts",
     "Opens an association with the DICOM node NODE (a target of type\n"
-    "dicom-store) using its host, port, called-ae, calling-ae and\n"
+    "dicom-store or a source of type dimse) using its host, port, called-ae, calling-ae and\n"
     "timeout, sends a C-ECHO, and lists the presentation contexts the node\n"
     "accepted: Verification and common storage SOP classes (CT, MR, CR, DX,\n"
     "MG, US, SC, enhanced CT/MR, PET, NM, XA), each with the transfer\n"

@@ -233,8 +233,9 @@ check_ae(struct loader *L, const struct sl_conf_node *n, const char *attr)
     }
     if (len == 0 || len > 16 || i < len || blank == len)
         config_problem_add(L, n->line,
-                           "target '%s': %s must be an AE title: 1 to 16 "
+                           "%s '%s': %s must be an AE title: 1 to 16 "
                            "printable ASCII characters, no backslash",
+                           n->element ? n->element : "target",
                            n->id ? n->id : "", attr);
 }
 
@@ -250,6 +251,17 @@ check_endpoints(struct loader *L)
 
         if (s->type == NULL)
             continue;
+        if (strcmp(s->type, "dimse") == 0) {
+            check_ae(L, s, "called-ae");
+            check_ae(L, s, "calling-ae");
+            path = sl_conf_get_path(cfg, s, "patient-ids");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': patient-ids file %s does "
+                                   "not exist", s->id ? s->id : "", path);
+            free(path);
+            continue;
+        }
         if (strcmp(s->type, "fhir-rest") == 0) {
             config_problem_add(
                 L, s->line,

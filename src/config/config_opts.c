@@ -32,9 +32,10 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-rest",
+      "fhir-files dicom-folder fhir-rest dimse",
       "Kind of source. `fhir-rest` is accepted by the schema but not "
-      "supported by this build yet." },
+      "supported by this build yet; `dimse`: a PACS, by C-FIND and C-GET "
+      "(docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -51,6 +52,33 @@ const struct sl_opt sl_opt_table[] = {
       "`yes`." },
     { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server (not supported yet)." },
+    { "source", "dimse", "host", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Host name or address of the PACS (docs/pacs.md)." },
+    { "source", "dimse", "port", SL_OPT_INT, "104", 0, 1, 65535, NULL,
+      "Its DICOM port." },
+    { "source", "dimse", "called-ae", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Its AE title." },
+    { "source", "dimse", "calling-ae", SL_OPT_STRING, "SLUICE", 0, NOB, NULL,
+      "The AE title sluice calls from; the PACS must allow it to query and "
+      "retrieve." },
+    { "source", "dimse", "retrieve", SL_OPT_ENUM, "c-get", 0, NOB, "c-get",
+      "How studies are retrieved: `c-get` (the instances come back on "
+      "sluice's own association; nothing listens)." },
+    { "source", "dimse", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Studies of these dates only: a DICOM date or range, `20240101`, "
+      "`20240101-20241231`, `20240101-` (C-FIND Study Date)." },
+    { "source", "dimse", "modality", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Studies holding this modality only (C-FIND Modalities in Study, "
+      "e.g. `CT`)." },
+    { "source", "dimse", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "File of patient ids, one a line: the studies of these patients only "
+      "(one C-FIND each). Patient data: never printed." },
+    { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
+      "Seconds to connect, to negotiate and to wait for each answer." },
+    { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
+      "Tries of a C-FIND, and of a study's C-GET while instances it listed "
+      "are missing; then the run stops (no answer) or the missing ones are "
+      "reported in the quarantine." },
     /* <target> */
     { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the target, unique among sources, targets and jobs." },

@@ -352,6 +352,52 @@ int sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path,
 /* The name of a transfer syntax UID ("JPEG Baseline"), or the UID. */
 const char *sl_dicom_xfer_name(const char *uid);
 
+/* ---- query and retrieve: C-FIND, C-GET (dicom_qr.cc) -------------------
+ * Each call opens its own association and releases it. */
+
+/* A C-FIND at study level (Study Root): keys left NULL are not matched.
+ * study_date is a DICOM date or range ("20240101-20241231", "20240101-");
+ * modality matches Modalities in Study. */
+struct sl_dicom_query {
+    const char *study_date;
+    const char *modality;
+    const char *patient_id;
+    const char *accession;
+};
+/* One study found. Strings are owned by the array (date and time NULL
+ * when the node did not return them). */
+struct sl_dicom_study {
+    char *uid;
+    char *date;
+    char *time;
+};
+/* Appends the studies matching q to *studies (grown with realloc; *n
+ * counts them). SL_ENET with *why on a network failure; SL_EDICOM when
+ * the node answers the C-FIND with a failure status (named in err). */
+int sl_dicom_find_studies(const struct sl_dicom_peer *p,
+                          const struct sl_dicom_query *q,
+                          struct sl_dicom_study **studies, size_t *n,
+                          int *why, struct sl_err *err);
+void sl_dicom_studies_free(struct sl_dicom_study *s, size_t n); /* NULL-safe */
+/* The SOP Instance UIDs of a study, series by series (C-FIND at series
+ * then image level), appended to out. */
+int sl_dicom_find_instances(const struct sl_dicom_peer *p,
+                            const char *study_uid, struct sl_strv *out,
+                            int *why, struct sl_err *err);
+/* What a C-GET ended with. */
+struct sl_dicom_get_result {
+    unsigned status; /* the final C-GET response status */
+    unsigned completed, failed, warning;
+};
+/* C-GET of a whole study: each instance the node sends is written, as it
+ * arrives and without being held in memory (DCMTK's bit-preserving
+ * storage), as a Part-10 file in dir. SL_OK when the C-GET ran to its
+ * final response (which may still report failed sub-operations: res);
+ * SL_ENET with *why on a network failure. */
+int sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
+                       const char *dir, struct sl_dicom_get_result *res,
+                       int *why, struct sl_err *err);
+
 #ifdef __cplusplus
 }
 #endif

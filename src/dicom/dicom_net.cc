@@ -64,6 +64,54 @@ classify(const OFCondition &c)
     return SL_DICOM_NET_ABORTED;
 }
 
+// Proposed by sluice echo: each (class, syntax) pair in its own context,
+// so that the answer tells which syntaxes the peer takes for each class.
+const char *const echo_classes[] = {
+    UID_CTImageStorage,
+    UID_MRImageStorage,
+    UID_ComputedRadiographyImageStorage,
+    UID_DigitalXRayImageStorageForPresentation,
+    UID_DigitalMammographyXRayImageStorageForPresentation,
+    UID_UltrasoundImageStorage,
+    UID_UltrasoundMultiframeImageStorage,
+    UID_SecondaryCaptureImageStorage,
+    UID_EnhancedCTImageStorage,
+    UID_EnhancedMRImageStorage,
+    UID_PositronEmissionTomographyImageStorage,
+    UID_NuclearMedicineImageStorage,
+    UID_XRayAngiographicImageStorage,
+};
+const char *const echo_syntaxes[] = {
+    UID_LittleEndianImplicitTransferSyntax,
+    UID_LittleEndianExplicitTransferSyntax,
+    UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+    UID_JPEGProcess1TransferSyntax,
+    UID_JPEGProcess14SV1TransferSyntax,
+    UID_JPEGLSLosslessTransferSyntax,
+    UID_JPEG2000LosslessOnlyTransferSyntax,
+    UID_RLELosslessTransferSyntax,
+};
+
+const char *
+uid_name(const char *uid)
+{
+    const char *n = dcmFindNameOfUID(uid, nullptr);
+    return n != nullptr ? n : uid;
+}
+
+// "JPEG Baseline", "Little Endian Explicit" (DCMTK's names)
+const char *
+xfer_name(const char *uid)
+{
+    DcmXfer x(uid);
+    return x.getXfer() == EXS_Unknown ? uid : x.getXferName();
+}
+
+} // namespace
+
+namespace shim
+{
+
 // SL_ENET with a message saying what happened and what to check.
 int
 net_err(struct sl_err *err, const struct sl_dicom_peer *p,
@@ -121,50 +169,10 @@ new_scu(const struct sl_dicom_peer *p)
     return scu;
 }
 
-// Proposed by sluice echo: each (class, syntax) pair in its own context,
-// so that the answer tells which syntaxes the peer takes for each class.
-const char *const echo_classes[] = {
-    UID_CTImageStorage,
-    UID_MRImageStorage,
-    UID_ComputedRadiographyImageStorage,
-    UID_DigitalXRayImageStorageForPresentation,
-    UID_DigitalMammographyXRayImageStorageForPresentation,
-    UID_UltrasoundImageStorage,
-    UID_UltrasoundMultiframeImageStorage,
-    UID_SecondaryCaptureImageStorage,
-    UID_EnhancedCTImageStorage,
-    UID_EnhancedMRImageStorage,
-    UID_PositronEmissionTomographyImageStorage,
-    UID_NuclearMedicineImageStorage,
-    UID_XRayAngiographicImageStorage,
-};
-const char *const echo_syntaxes[] = {
-    UID_LittleEndianImplicitTransferSyntax,
-    UID_LittleEndianExplicitTransferSyntax,
-    UID_DeflatedExplicitVRLittleEndianTransferSyntax,
-    UID_JPEGProcess1TransferSyntax,
-    UID_JPEGProcess14SV1TransferSyntax,
-    UID_JPEGLSLosslessTransferSyntax,
-    UID_JPEG2000LosslessOnlyTransferSyntax,
-    UID_RLELosslessTransferSyntax,
-};
+} // namespace shim
 
-const char *
-uid_name(const char *uid)
-{
-    const char *n = dcmFindNameOfUID(uid, nullptr);
-    return n != nullptr ? n : uid;
-}
-
-} // namespace
-
-// "JPEG Baseline", "Little Endian Explicit" (DCMTK's names)
-const char *
-xfer_name(const char *uid)
-{
-    DcmXfer x(uid);
-    return x.getXfer() == EXS_Unknown ? uid : x.getXferName();
-}
+using shim::net_err;
+using shim::new_scu;
 
 extern "C" const char *
 sl_dicom_xfer_name(const char *uid)
