@@ -254,6 +254,13 @@ check_endpoints(struct loader *L)
         if (strcmp(s->type, "dimse") == 0) {
             check_ae(L, s, "called-ae");
             check_ae(L, s, "calling-ae");
+            if (sl_conf_get(s, "retrieve") != NULL &&
+                strcmp(sl_conf_get(s, "retrieve"), "c-move") == 0 &&
+                sl_conf_get(s, "listen-port") == NULL)
+                config_problem_add(L, s->line,
+                                   "source '%s': retrieve=\"c-move\" needs "
+                                   "listen-port, where the PACS sends the "
+                                   "instances", s->id ? s->id : "");
             path = sl_conf_get_path(cfg, s, "patient-ids");
             if (path != NULL && !sl_path_exists(path))
                 config_problem_add(L, s->line,

@@ -61,9 +61,16 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "dimse", "calling-ae", SL_OPT_STRING, "SLUICE", 0, NOB, NULL,
       "The AE title sluice calls from; the PACS must allow it to query and "
       "retrieve." },
-    { "source", "dimse", "retrieve", SL_OPT_ENUM, "c-get", 0, NOB, "c-get",
+    { "source", "dimse", "retrieve", SL_OPT_ENUM, "c-get", 0, NOB,
+      "c-get c-move",
       "How studies are retrieved: `c-get` (the instances come back on "
-      "sluice's own association; nothing listens)." },
+      "sluice's own association; nothing listens); `c-move` (the PACS "
+      "sends them to sluice's own storage SCP, AE title `calling-ae` on "
+      "`listen-port`, which listens only for the time of each move and "
+      "takes only associations from `called-ae`)." },
+    { "source", "dimse", "listen-port", SL_OPT_INT, NULL, 0, 1, 65535, NULL,
+      "With `retrieve=\"c-move\"`: the port sluice's storage SCP listens "
+      "on; the PACS must know `calling-ae` at this host and port." },
     { "source", "dimse", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Studies of these dates only: a DICOM date or range, `20240101`, "
       "`20240101-20241231`, `20240101-` (C-FIND Study Date)." },

@@ -7,12 +7,15 @@
 
 #include "dicom/dicom_int.h"
 
+#include <dcmtk/dcmnet/dstorscp.h>
 #include <dcmtk/dcmnet/scu.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace
@@ -26,6 +29,7 @@ int
 open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
         int *why, struct sl_err *err, const char *what)
 {
+    bool move = std::strcmp(what, "C-MOVE") == 0;
     std::unique_ptr<DcmSCU> scu(shim::new_scu(p));
     OFList<OFString> ts;
     OFCondition c;
@@ -33,8 +37,9 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);
     scu->addPresentationContext(
-        get ? UID_GETStudyRootQueryRetrieveInformationModel
-            : UID_FINDStudyRootQueryRetrieveInformationModel,
+        get    ? UID_GETStudyRootQueryRetrieveInformationModel
+        : move ? UID_MOVEStudyRootQueryRetrieveInformationModel
+               : UID_FINDStudyRootQueryRetrieveInformationModel,
         ts);
     if (get) {
         OFList<OFString> store;
@@ -276,6 +281,134 @@ sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
         }
         if (rc == SL_OK && scu->isConnected())
             scu->releaseAssociation();
+        return rc;
+    } catch (...) {
+        return shim::fail_exception(err);
+    }
+}
+
+// ---- C-MOVE to our own storage SCP -------------------------------------------
+
+namespace
+{
+
+// The storage SCP of one C-MOVE: only the PACS may call it, and it stops
+// listening once told to (polled every second of idle time).
+class MoveSCP : public DcmStorageSCP
+{
+  public:
+    std::atomic<bool> stop{false};
+    std::string peer_ae;
+
+  protected:
+    OFBool checkCallingAETitleAccepted(const OFString &ae) override
+    {
+        return peer_ae == ae.c_str();
+    }
+    OFBool stopAfterConnectionTimeout() override { return stop.load(); }
+    OFBool stopAfterCurrentAssociation() override { return stop.load(); }
+};
+
+} // namespace
+
+extern "C" int
+sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
+                    const char *dir, int listen_port,
+                    struct sl_dicom_get_result *res, int *why,
+                    struct sl_err *err)
+{
+    int rc = SL_OK;
+
+    if (why != nullptr)
+        *why = SL_DICOM_NET_OK;
+    std::memset(res, 0, sizeof(*res));
+    shim::quiet_dcmtk();
+    try {
+        MoveSCP scp;
+        std::unique_ptr<DcmSCU> scu;
+        OFList<RetrieveResponse *> rsp;
+        OFList<OFString> store;
+        T_ASC_PresentationContextID id;
+        DcmDataset ds;
+        OFCondition c;
+        std::thread listener;
+
+        scp.peer_ae = p->called_ae;
+        scp.setAETitle(p->calling_ae);
+        scp.setPort(static_cast<Uint16>(listen_port));
+        scp.setConnectionBlockingMode(DUL_NOBLOCK);
+        scp.setConnectionTimeout(1);
+        scp.setACSETimeout(static_cast<Uint32>(p->timeout));
+        scp.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+        scp.setDIMSETimeout(static_cast<Uint32>(p->timeout));
+        scp.setHostLookupEnabled(OFFalse);
+        scp.setVerbosePCMode(OFFalse);
+        // written to disk as received, named by SOP Instance UID
+        scp.setDirectoryGenerationMode(DcmStorageSCP::DGM_NoSubdirectory);
+        scp.setFilenameGenerationMode(DcmStorageSCP::FGM_SOPInstanceUID);
+        scp.setDatasetStorageMode(DcmStorageSCP::DGM_StoreBitPreserving);
+        if ((c = scp.setOutputDirectory(dir)).bad())
+            return SL_ERR(err, SL_EIO, "C-MOVE: cannot store into the work "
+                          "folder: %s", c.text());
+        for (const char *x :
+             {UID_LittleEndianExplicitTransferSyntax,
+              UID_LittleEndianImplicitTransferSyntax,
+              UID_JPEGProcess14SV1TransferSyntax, UID_JPEGLSLosslessTransferSyntax,
+              UID_RLELosslessTransferSyntax, UID_JPEGProcess1TransferSyntax,
+              UID_JPEGProcess2_4TransferSyntax,
+              UID_JPEG2000LosslessOnlyTransferSyntax,
+              UID_JPEG2000TransferSyntax,
+              UID_DeflatedExplicitVRLittleEndianTransferSyntax})
+            store.push_back(x);
+        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
+            scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
+        scp.setEnableVerification();
+        if ((c = scp.openListenPort()).bad())
+            return SL_ERR(err, SL_ENET,
+                          "C-MOVE: cannot listen on port %d for the "
+                          "instances (in use, or not allowed?): %s",
+                          listen_port, c.text());
+        listener = std::thread([&scp] { scp.acceptAssociations(); });
+        rc = open_qr(p, false, scu, why, err, "C-MOVE");
+        if (rc == SL_OK) {
+            id = scu->findPresentationContextID(
+                UID_MOVEStudyRootQueryRetrieveInformationModel, "");
+            if (id == 0) {
+                rc = SL_ERR(err, SL_EDICOM,
+                            "DICOM node %s:%d: C-MOVE: the node does not "
+                            "accept the Study Root Query/Retrieve MOVE "
+                            "model",
+                            p->host, p->port);
+            } else {
+                ds.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+                ds.putAndInsertString(DCM_StudyInstanceUID, study_uid);
+                c = scu->sendMOVERequest(id, p->calling_ae, &ds, &rsp);
+                if (c.bad())
+                    rc = shim::net_err(err, p, c, why, "C-MOVE");
+                for (RetrieveResponse *r : rsp) {
+                    res->status = r->m_status;
+                    res->completed = r->m_numberOfCompletedSubops;
+                    res->failed = r->m_numberOfFailedSubops;
+                    res->warning = r->m_numberOfWarningSubops;
+                    delete r;
+                }
+                if (rc == SL_OK && res->status != 0x0000 &&
+                    res->status != 0xB000 && res->completed == 0 &&
+                    res->failed == 0)
+                    // refused before any sub-operation: the PACS does not
+                    // know the destination, or may not move to it
+                    rc = SL_ERR(err, SL_EDICOM,
+                                "DICOM node %s:%d: C-MOVE refused with "
+                                "status 0x%04X (does the node know AE "
+                                "title '%s' at this host and port %d?)",
+                                p->host, p->port, res->status,
+                                p->calling_ae, listen_port);
+            }
+            if (scu->isConnected())
+                scu->releaseAssociation();
+        }
+        scp.stop = true;
+        listener.join();
         return rc;
     } catch (...) {
         return shim::fail_exception(err);

@@ -1,6 +1,8 @@
 /* dimse.c - the dimse source: studies found on a PACS by C-FIND and
- * retrieved by C-GET (DCMTK's DcmSCU, through src/dicom), instance by
- * instance onto disk, then given to the pipeline as DICOM items.
+ * retrieved by C-GET, or by C-MOVE to a storage SCP of sluice's own that
+ * listens for the time of the move (DCMTK's DcmSCU and DcmStorageSCP,
+ * through src/dicom), instance by instance onto disk, then given to the
+ * pipeline as DICOM items.
  *
  * Query: at study level (Study Root), from the source's attributes:
  * study-date (a DICOM date range), modality (Modalities in Study), and
@@ -49,6 +51,7 @@ struct dimse_src {
     const char *id;
     struct sl_dicom_peer peer;
     long attempts;
+    int move_port; /* retrieve="c-move": our storage SCP's port, else 0 */
     struct sl_dicom_study *studies;
     size_t nstudies;
     size_t next;        /* the next study to retrieve */
@@ -225,7 +228,7 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
                 nap(a);
         }
         if (rc != SL_OK)
-            sl_err_prefix(err, "source '%s': ", s->id);
+            sl_err_prefix(err, "source '%s'", s->id);
     }
     for (i = 0; i < ids.n; i++)
         explicit_bzero(ids.v[i], strlen(ids.v[i]));
@@ -262,6 +265,15 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->peer.calling_ae = sl_conf_get(node, "calling-ae");
     s->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
     s->attempts = sl_conf_get_long(node, "max-attempts", 5);
+    if (sl_conf_get(node, "retrieve") != NULL &&
+        strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
+        s->move_port = (int)sl_conf_get_long(node, "listen-port", 0);
+        if (s->move_port <= 0) {
+            rc = SL_ERR(err, SL_ECONFIG, "source '%s': retrieve=\"c-move\" "
+                        "needs listen-port", s->id ? s->id : "?");
+            goto out;
+        }
+    }
     if (s->peer.host == NULL || s->peer.called_ae == NULL ||
         s->peer.calling_ae == NULL) {
         rc = SL_ERR(err, SL_ECONFIG, "source '%s': host, called-ae and "
@@ -381,7 +393,10 @@ fetch(struct dimse_src *s, struct sl_err *err)
         sl_strv_free(&uids);
         sl_strv_free(&bad);
         rc = sl_dicom_find_instances(&s->peer, st->uid, &want, &why, err);
-        if (rc == SL_OK)
+        if (rc == SL_OK && s->move_port > 0)
+            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_port,
+                                     &res, &why, err);
+        else if (rc == SL_OK)
             rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
         if (rc == SL_OK)
             rc = list_study(dir, &files, &uids, &bad, err);
@@ -401,7 +416,7 @@ fetch(struct dimse_src *s, struct sl_err *err)
             if (nmissing == 0 && bad.n == 0)
                 break;
             sl_log(SL_LOG_WARN, "source '%s', study %zu: attempt %ld of %ld: "
-                   "%zu of %zu instances did not arrive (C-GET status "
+                   "%zu of %zu instances did not arrive (retrieve status "
                    "0x%04X, %u failed)", s->id, s->next + 1, a, s->attempts,
                    nmissing + bad.n, want.n, res.status, res.failed);
         } else {
@@ -412,7 +427,7 @@ fetch(struct dimse_src *s, struct sl_err *err)
             nap(a);
     }
     if (rc != SL_OK) {
-        sl_err_prefix(err, "source '%s', study %zu: ", s->id, s->next + 1);
+        sl_err_prefix(err, "source '%s', study %zu", s->id, s->next + 1);
         goto out;
     }
     /* in SOP Instance UID order, so that a resume skips the same ones */
@@ -432,9 +447,10 @@ fetch(struct dimse_src *s, struct sl_err *err)
     if (nmissing + bad.n > 0)
         s->missing = sl_asprintf(
             "study %zu: %zu of the %zu instances C-FIND listed did not "
-            "arrive by C-GET after %ld attempts (final status 0x%04X, %u "
+            "arrive by %s after %ld attempts (final status 0x%04X, %u "
             "sub-operations failed); the %zu that did were delivered",
-            s->next + 1, nmissing + bad.n, want.n, s->attempts, res.status,
+            s->next + 1, nmissing + bad.n, want.n,
+            s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
             res.failed, s->files.n);
     if (s->resume_skip > s->files.n) {
         /* its report of missing instances was written too */

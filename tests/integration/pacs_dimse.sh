@@ -1,18 +1,19 @@
 #!/bin/sh
 # pacs_dimse.sh - the dimse source against Orthanc 1.10 on 127.0.0.1 in a
 # private network namespace (pacs_lib.sh), filled with `sluice synth`
-# studies by DCMTK's storescu: a job pulls by C-FIND and C-GET, de-
+# studies by DCMTK's storescu: a job pulls by C-FIND and C-GET (or C-MOVE), de-
 # identifies and writes a DICOM folder; the query follows the source's
 # modality, patient-ids and study-date; nothing of the patients' names or
 # ids reaches the output, the messages or the work folder; kill -9 and a
 # resume, and Orthanc stopped mid-pull then started again, end with every
-# instance delivered once.
+# instance delivered once; C-MOVE to sluice's own storage SCP delivers the
+# same, and a move the PACS cannot make says what to check.
 #
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 14
-pacs_need 14
+plan 17
+pacs_need 17
 
 sluice synth --patients 3 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -52,6 +53,12 @@ check "check-config: a missing patient-ids file is named with its line" \
     sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:7: source .pacs.: patient-ids file .* does not exist" "$2"' \
     _ $? "$T/bad/err"
 
+mkjob "$T/nomove" 'retrieve="c-move"'
+sluice -c "$T/nomove/sluice.xml" check-config >/dev/null 2>"$T/nomove/err"
+check "check-config: retrieve=c-move without listen-port is refused with its line" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:7: source .pacs.: retrieve=\"c-move\" needs listen-port" "$2"' \
+    _ $? "$T/nomove/err"
+
 o="$T/all"
 mkjob "$o"
 orthanc_start "$T/pacs" || diag "Orthanc did not start"
@@ -90,6 +97,24 @@ printf '%s\n' "$pid" >"$p/ids.txt"
 sluice -c "$p/sluice.xml" -q run t --no-progress >/dev/null 2>"$p/err"
 check "patient-ids: the $want instances of that patient only, the id never printed" \
     sh -c '[ "$1" -eq "$2" ] && ! grep -qF -- "$3" "$4"' _ "$(count_out "$p")" "$want" "$pid" "$p/err"
+
+# C-MOVE to sluice's own storage SCP: Orthanc knows SLUICE at
+# 127.0.0.1:11113 (pacs_lib.sh)
+mv="$T/move"
+mkjob "$mv" 'retrieve="c-move" listen-port="11113"'
+sluice -c "$mv/sluice.xml" -q run t --no-progress >/dev/null 2>"$mv/err"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$mv/err"
+check "c-move: exit 0, the $N instances de-identified in the folder, none left in the work folder" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ -z "$(find "$4" -type f)" ]' \
+    _ $rc "$(count_out "$mv")" "$N" "$mv/state/work"
+mw="$T/move-wrong"
+mkjob "$mw" 'retrieve="c-move" listen-port="11114" max-attempts="1"'
+sluice -c "$mw/sluice.xml" -q run t --no-progress >/dev/null 2>"$mw/err"
+rc=$?
+check "c-move to a port the PACS does not know for SLUICE: exit 2, the refusal says what to check" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "C-MOVE refused with status 0x.*does the node know AE title .SLUICE." "$2"' \
+    _ $rc "$mw/err"
 
 z="$T/future"
 mkjob "$z" 'study-date="29990101-"'
