@@ -13,6 +13,7 @@
 #include <dcmtk/dcmnet/scu.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -154,7 +155,15 @@ net_err(struct sl_err *err, const struct sl_dicom_peer *p,
 DcmSCU *
 new_scu(const struct sl_dicom_peer *p)
 {
-    DcmSCU *scu = new DcmSCU();
+    DcmSCU *scu;
+    static std::once_flag once;
+
+    // DCMTK (3.6.2 on) leaves Nagle's algorithm on unless TCP_NODELAY is
+    // set: a command and its dataset then wait for the peer's delayed ACK,
+    // some 40 ms each exchange (half the time of a pull from Orthanc).
+    // An explicit setting of the user's is kept.
+    std::call_once(once, [] { setenv("TCP_NODELAY", "1", 0); });
+    scu = new DcmSCU();
 
     scu->setAETitle(p->calling_ae);
     scu->setPeerHostName(p->host);

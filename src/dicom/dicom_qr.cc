@@ -10,6 +10,11 @@
 #include <dcmtk/dcmnet/dstorscp.h>
 #include <dcmtk/dcmnet/scu.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -309,6 +314,24 @@ class MoveSCP : public DcmStorageSCP
     OFBool stopAfterCurrentAssociation() override { return stop.load(); }
 };
 
+// Wakes a listener waiting for a connection (it polls for the stop flag
+// only once a second otherwise): a connection it accepts and drops.
+void
+wake(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return;
+    std::memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)connect(fd, reinterpret_cast<struct sockaddr *>(&a), sizeof(a));
+    close(fd);
+}
+
 } // namespace
 
 extern "C" int
@@ -325,6 +348,7 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
     shim::quiet_dcmtk();
     try {
         MoveSCP scp;
+        // (TCP_NODELAY: see new_scu(), which runs before the SCP accepts)
         std::unique_ptr<DcmSCU> scu;
         OFList<RetrieveResponse *> rsp;
         OFList<OFString> store;
@@ -408,6 +432,7 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                 scu->releaseAssociation();
         }
         scp.stop = true;
+        wake(listen_port);
         listener.join();
         return rc;
     } catch (...) {
