@@ -4,7 +4,8 @@
 PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_dimse.sh
 TESTS += $(PACS_TESTS)
-EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh
+EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh \
+	tests/bench/pacs-retrieve.sh
 # make check-pacs: these tests only
 check-pacs:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACS_TESTS)'

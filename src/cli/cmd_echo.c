@@ -1,6 +1,6 @@
 /* cmd_echo.c - sluice echo NODE: C-ECHO a DICOM node of the configuration
- * (a dicom-store target or a dimse source) and print what it accepts, so that AE titles,
- * ports and transfer syntaxes can be checked before a job runs. */
+ * (a dicom-store target or a dimse source) and print what it accepts, so that
+ * AE titles, ports and transfer syntaxes can be checked before a job runs. */
 #include "config.h"
 
 #include <stdio.h>
@@ -22,9 +22,10 @@ peer_of(const struct sl_config *cfg, const struct sl_conf_node *n,
     p->calling_ae = sl_conf_get(n, "calling-ae");
     p->timeout = (int)sl_conf_get_long(n, "timeout", 30);
     if (p->host == NULL || p->called_ae == NULL || p->calling_ae == NULL)
-        return SL_ERR(err, SL_ECONFIG, "%s:%d: '%s' has no host, called-ae "
-                      "or calling-ae", cfg->path, n->line,
-                      n->id ? n->id : "?");
+        return SL_ERR(err, SL_ECONFIG,
+                      "%s:%d: '%s' has no host, called-ae "
+                      "or calling-ae",
+                      cfg->path, n->line, n->id ? n->id : "?");
     return SL_OK;
 }
 
@@ -32,11 +33,11 @@ static int
 exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_config *cfg = NULL;
     const struct sl_conf_node *n;
     struct sl_dicom_peer peer;
-    struct sl_strv acc = {0};
+    struct sl_strv acc = { 0 };
     char msg[256];
     int rc, why = 0;
     size_t i;
@@ -49,10 +50,12 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (n == NULL || n->type == NULL || strcmp(n->type, "dicom-store") != 0)
         n = sl_config_source(cfg, argv[1]);
     if (n == NULL || n->type == NULL ||
-        (strcmp(n->type, "dicom-store") != 0 && strcmp(n->type, "dimse") != 0)) {
-        rc = SL_ERR(&err, SL_EUSAGE, "%s: no DICOM node '%s' (a target of "
-                    "type dicom-store or a source of type dimse)", cfg->path,
-                    argv[1]);
+        (strcmp(n->type, "dicom-store") != 0 &&
+         strcmp(n->type, "dimse") != 0)) {
+        rc = SL_ERR(&err, SL_EUSAGE,
+                    "%s: no DICOM node '%s' (a target of "
+                    "type dicom-store or a source of type dimse)",
+                    cfg->path, argv[1]);
         goto fail;
     }
     if ((rc = peer_of(cfg, n, &peer, &err)) != SL_OK)
@@ -63,8 +66,8 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if ((rc = sl_dicom_echo(&peer, &acc, &why, &err)) != SL_OK)
         goto fail;
-    printf("%s: C-ECHO to %s@%s:%d from %s: success\n", n->id,
-           peer.called_ae, peer.host, peer.port, peer.calling_ae);
+    printf("%s: C-ECHO to %s@%s:%d from %s: success\n", n->id, peer.called_ae,
+           peer.host, peer.port, peer.calling_ae);
     printf("accepted presentation contexts (SOP class: transfer "
            "syntaxes):\n");
     for (i = 0; i < acc.n; i++)
@@ -83,7 +86,8 @@ const struct cli_cmd cli_cmd_echo = {
     "NODE",
     "C-ECHO a configured DICOM node and list what it accepts",
     "Opens an association with the DICOM node NODE (a target of type\n"
-    "dicom-store or a source of type dimse) using its host, port, called-ae, calling-ae and\n"
+    "dicom-store or a source of type dimse) using its host, port, called-ae, "
+    "calling-ae and\n"
     "timeout, sends a C-ECHO, and lists the presentation contexts the node\n"
     "accepted: Verification and common storage SOP classes (CT, MR, CR, DX,\n"
     "MG, US, SC, enhanced CT/MR, PET, NM, XA), each with the transfer\n"

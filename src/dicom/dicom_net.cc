@@ -115,8 +115,8 @@ namespace shim
 
 // SL_ENET with a message saying what happened and what to check.
 int
-net_err(struct sl_err *err, const struct sl_dicom_peer *p,
-        const OFCondition &c, int *why, const char *what)
+net_err(struct sl_err *err, const struct sl_dicom_peer *p, const OFCondition &c,
+        int *why, const char *what)
 {
     int w = classify(c);
 
@@ -192,8 +192,8 @@ sl_dicom_xfer_name(const char *uid)
 }
 
 extern "C" int
-sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted,
-              int *why, struct sl_err *err)
+sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted, int *why,
+              struct sl_err *err)
 {
     DcmSCU *scu = nullptr;
     int rc = SL_OK;
@@ -216,8 +216,8 @@ sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted,
                 scu->addPresentationContext(cls, one);
             }
         if ((c = scu->initNetwork()).bad()) {
-            rc = SL_ERR(err, SL_ENET, "cannot set up the network: %s",
-                        c.text());
+            rc =
+                SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
             goto out;
         }
         if ((c = scu->negotiateAssociation()).bad()) {
@@ -241,8 +241,8 @@ sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted,
         if (accepted != nullptr) {
             std::string line = "Verification SOP Class:";
             const char *sep = " ";
-            for (const char *x : {UID_LittleEndianExplicitTransferSyntax,
-                                  UID_LittleEndianImplicitTransferSyntax})
+            for (const char *x : { UID_LittleEndianExplicitTransferSyntax,
+                                   UID_LittleEndianImplicitTransferSyntax })
                 if (scu->findPresentationContextID(UID_VerificationSOPClass,
                                                    x) != 0) {
                     line += sep;
@@ -316,8 +316,8 @@ associate(struct sl_dicom_scu *s, int *why, struct sl_err *err)
         OFList<OFString> ts;
         ts.push_back(pr.second.c_str());
         if (is_uncompressed(pr.second)) {
-            for (const char *x : {UID_LittleEndianExplicitTransferSyntax,
-                                  UID_LittleEndianImplicitTransferSyntax})
+            for (const char *x : { UID_LittleEndianExplicitTransferSyntax,
+                                   UID_LittleEndianImplicitTransferSyntax })
                 if (pr.second != x)
                     ts.push_back(x);
             scu->addPresentationContext(pr.first.c_str(), ts);
@@ -333,8 +333,7 @@ associate(struct sl_dicom_scu *s, int *why, struct sl_err *err)
     }
     if ((c = scu->initNetwork()).bad()) {
         delete scu;
-        return SL_ERR(err, SL_ENET, "cannot set up the network: %s",
-                      c.text());
+        return SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
     }
     if ((c = scu->negotiateAssociation()).bad()) {
         delete scu;
@@ -360,8 +359,8 @@ context_for(struct sl_dicom_scu *s, const std::string &cls,
         return id;
     if (!is_uncompressed(ts) && !s->convert)
         return 0;
-    for (const char *x : {UID_LittleEndianExplicitTransferSyntax,
-                          UID_LittleEndianImplicitTransferSyntax})
+    for (const char *x : { UID_LittleEndianExplicitTransferSyntax,
+                           UID_LittleEndianImplicitTransferSyntax })
         if ((id = s->scu->findPresentationContextID(cls.c_str(), x)) != 0) {
             *convert = true;
             *to = x;
@@ -431,8 +430,7 @@ sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path, unsigned *status,
 
         // values over 4 KiB (pixel data) are read from the file while
         // they are sent, not loaded first
-        c = ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096,
-                        ERM_fileOnly);
+        c = ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_fileOnly);
         if (c.bad())
             return SL_ERR(err, SL_EDICOM, "cannot read the file to send: %s",
                           c.text());
@@ -450,11 +448,10 @@ sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path, unsigned *status,
         if (s->refused.count(key) != 0) {
             if (why != nullptr)
                 *why = SL_DICOM_NET_NOCONTEXT;
-            return SL_ERR(err, SL_EDICOM,
-                          "DICOM node %s:%d does not accept %s in %s%s",
-                          s->peer.host, s->peer.port, uid_name(cls.c_str()),
-                          xfer_name(ts.c_str()),
-                          s->convert ? " nor uncompressed" : "");
+            return SL_ERR(
+                err, SL_EDICOM, "DICOM node %s:%d does not accept %s in %s%s",
+                s->peer.host, s->peer.port, uid_name(cls.c_str()),
+                xfer_name(ts.c_str()), s->convert ? " nor uncompressed" : "");
         }
         id = context_for(s, key.first, key.second, &convert, &to_ts);
         if (id == 0) {
@@ -491,8 +488,8 @@ sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path, unsigned *status,
                     *why = SL_DICOM_NET_NOCONTEXT;
                 return SL_ERR(err, SL_EDICOM,
                               "DICOM node %s:%d does not accept %s in %s%s",
-                              s->peer.host, s->peer.port,
-                              uid_name(cls.c_str()), xfer_name(ts.c_str()),
+                              s->peer.host, s->peer.port, uid_name(cls.c_str()),
+                              xfer_name(ts.c_str()),
                               s->convert ? " nor uncompressed" : "");
             }
         }
@@ -500,9 +497,8 @@ sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path, unsigned *status,
             DcmXfer to(to_ts);
             c = ff.getDataset()->chooseRepresentation(to.getXfer(), nullptr);
             if (c.bad() ||
-                !ff.getDataset()->canWriteXfer(to.getXfer(),
-                                               ff.getDataset()
-                                                   ->getOriginalXfer()))
+                !ff.getDataset()->canWriteXfer(
+                    to.getXfer(), ff.getDataset()->getOriginalXfer()))
                 return SL_ERR(err, SL_EDICOM,
                               "cannot convert from %s to %s for DICOM node "
                               "%s:%d: %s",

@@ -49,24 +49,23 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     if (get) {
         OFList<OFString> store;
         for (const char *x :
-             {UID_LittleEndianExplicitTransferSyntax,
-              UID_LittleEndianImplicitTransferSyntax,
-              UID_JPEGProcess14SV1TransferSyntax, UID_JPEGLSLosslessTransferSyntax,
-              UID_RLELosslessTransferSyntax, UID_JPEGProcess1TransferSyntax,
-              UID_JPEGProcess2_4TransferSyntax,
-              UID_JPEG2000LosslessOnlyTransferSyntax,
-              UID_JPEG2000TransferSyntax,
-              UID_DeflatedExplicitVRLittleEndianTransferSyntax})
+             { UID_LittleEndianExplicitTransferSyntax,
+               UID_LittleEndianImplicitTransferSyntax,
+               UID_JPEGProcess14SV1TransferSyntax,
+               UID_JPEGLSLosslessTransferSyntax, UID_RLELosslessTransferSyntax,
+               UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax,
+               UID_JPEG2000LosslessOnlyTransferSyntax,
+               UID_JPEG2000TransferSyntax,
+               UID_DeflatedExplicitVRLittleEndianTransferSyntax })
             store.push_back(x);
         // 127 contexts at most with the GET model's
         for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs && i < 120;
              i++)
-            scu->addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i],
-                                        store, ASC_SC_ROLE_SCP);
+            scu->addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], store,
+                                        ASC_SC_ROLE_SCP);
     }
     if ((c = scu->initNetwork()).bad())
-        return SL_ERR(err, SL_ENET, "cannot set up the network: %s",
-                      c.text());
+        return SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
     if ((c = scu->negotiateAssociation()).bad())
         return shim::net_err(err, p, c, why, what);
     out = std::move(scu);
@@ -82,8 +81,8 @@ is_pending(Uint16 st)
 // Sends one C-FIND and hands each pending answer's dataset to fn.
 template <class F>
 int
-find(DcmSCU *scu, const struct sl_dicom_peer *p, DcmDataset *q, F fn,
-     int *why, struct sl_err *err)
+find(DcmSCU *scu, const struct sl_dicom_peer *p, DcmDataset *q, F fn, int *why,
+     struct sl_err *err)
 {
     T_ASC_PresentationContextID id = scu->findPresentationContextID(
         UID_FINDStudyRootQueryRetrieveInformationModel, "");
@@ -292,7 +291,8 @@ sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
     }
 }
 
-// ---- C-MOVE to our own storage SCP -------------------------------------------
+// ---- C-MOVE to our own storage SCP
+// -------------------------------------------
 
 namespace
 {
@@ -302,7 +302,7 @@ namespace
 class MoveSCP : public DcmStorageSCP
 {
   public:
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{ false };
     std::string peer_ae;
 
   protected:
@@ -310,8 +310,14 @@ class MoveSCP : public DcmStorageSCP
     {
         return peer_ae == ae.c_str();
     }
-    OFBool stopAfterConnectionTimeout() override { return stop.load(); }
-    OFBool stopAfterCurrentAssociation() override { return stop.load(); }
+    OFBool stopAfterConnectionTimeout() override
+    {
+        return stop.load();
+    }
+    OFBool stopAfterCurrentAssociation() override
+    {
+        return stop.load();
+    }
 };
 
 // Wakes a listener waiting for a connection (it polls for the stop flag
@@ -372,17 +378,19 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
         scp.setFilenameGenerationMode(DcmStorageSCP::FGM_SOPInstanceUID);
         scp.setDatasetStorageMode(DcmStorageSCP::DGM_StoreBitPreserving);
         if ((c = scp.setOutputDirectory(dir)).bad())
-            return SL_ERR(err, SL_EIO, "C-MOVE: cannot store into the work "
-                          "folder: %s", c.text());
+            return SL_ERR(err, SL_EIO,
+                          "C-MOVE: cannot store into the work "
+                          "folder: %s",
+                          c.text());
         for (const char *x :
-             {UID_LittleEndianExplicitTransferSyntax,
-              UID_LittleEndianImplicitTransferSyntax,
-              UID_JPEGProcess14SV1TransferSyntax, UID_JPEGLSLosslessTransferSyntax,
-              UID_RLELosslessTransferSyntax, UID_JPEGProcess1TransferSyntax,
-              UID_JPEGProcess2_4TransferSyntax,
-              UID_JPEG2000LosslessOnlyTransferSyntax,
-              UID_JPEG2000TransferSyntax,
-              UID_DeflatedExplicitVRLittleEndianTransferSyntax})
+             { UID_LittleEndianExplicitTransferSyntax,
+               UID_LittleEndianImplicitTransferSyntax,
+               UID_JPEGProcess14SV1TransferSyntax,
+               UID_JPEGLSLosslessTransferSyntax, UID_RLELosslessTransferSyntax,
+               UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax,
+               UID_JPEG2000LosslessOnlyTransferSyntax,
+               UID_JPEG2000TransferSyntax,
+               UID_DeflatedExplicitVRLittleEndianTransferSyntax })
             store.push_back(x);
         for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
             scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
@@ -425,8 +433,8 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                                 "DICOM node %s:%d: C-MOVE refused with "
                                 "status 0x%04X (does the node know AE "
                                 "title '%s' at this host and port %d?)",
-                                p->host, p->port, res->status,
-                                p->calling_ae, listen_port);
+                                p->host, p->port, res->status, p->calling_ae,
+                                listen_port);
             }
             if (scu->isConnected())
                 scu->releaseAssociation();

@@ -101,8 +101,10 @@ dstore_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (d->peer.host == NULL || d->peer.called_ae == NULL ||
         d->peer.calling_ae == NULL) {
         free(d);
-        return SL_ERR(err, SL_ECONFIG, "target '%s': host, called-ae and "
-                      "calling-ae are needed", node->id ? node->id : "?");
+        return SL_ERR(err, SL_ECONFIG,
+                      "target '%s': host, called-ae and "
+                      "calling-ae are needed",
+                      node->id ? node->id : "?");
     }
     rc = sl_dicom_scu_new(&d->peer, conv == NULL || strcmp(conv, "never") != 0,
                           &d->scu, err);
@@ -146,9 +148,10 @@ dstore_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
             nap(attempt);
     }
     if (rc == SL_ENET)
-        return SL_ERR(err, SL_ENET, "target '%s': item %s: %s (after %ld "
-                      "attempts)", d->id, it->pos ? it->pos : "?", e.msg,
-                      d->attempts);
+        return SL_ERR(err, SL_ENET,
+                      "target '%s': item %s: %s (after %ld "
+                      "attempts)",
+                      d->id, it->pos ? it->pos : "?", e.msg, d->attempts);
     if (rc == SL_EDICOM) {
         d->refused++;
         return sl_item_quarantine(it, "dicom-store", "target %s: %s", d->id,
@@ -165,8 +168,8 @@ dstore_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
                                   d->id, st, status_text(st));
     }
     if (st != 0x0000)
-        sl_item_finding(it, "dicom-store", SL_SEV_WARNING,
-                        "c-store-warning", NULL);
+        sl_item_finding(it, "dicom-store", SL_SEV_WARNING, "c-store-warning",
+                        NULL);
     d->sent++;
     return SL_OK;
 }
@@ -178,8 +181,8 @@ dstore_checkpoint(void *ctx, char **state, struct sl_err *err)
 
     (void)err;
     /* every instance put so far was answered: nothing to flush */
-    *state = sl_asprintf("sent=%" PRIu64 " refused=%" PRIu64, d->sent,
-                         d->refused);
+    *state =
+        sl_asprintf("sent=%" PRIu64 " refused=%" PRIu64, d->sent, d->refused);
     return SL_OK;
 }
 
@@ -208,6 +211,6 @@ dstore_close(void *ctx)
 }
 
 const struct sl_sink_ops sl_sink_dicom_store = {
-    "dicom-store",     dstore_open,   dstore_put,
-    dstore_checkpoint, dstore_finish, dstore_close, NULL, NULL,
+    "dicom-store", dstore_open,  dstore_put, dstore_checkpoint,
+    dstore_finish, dstore_close, NULL,       NULL,
 };

@@ -23,8 +23,9 @@
  * when the pipeline is done with it (the deid stage removes it when it
  * writes its copy), so disk use stays at about the studies in flight.
  * What a killed run left is removed when the source is opened again
- * (folders named after a process that is gone). Memory holds the study list and one study's UIDs,
- * never an instance (DCMTK writes them to disk as they arrive).
+ * (folders named after a process that is gone). Memory holds the study list and
+ * one study's UIDs, never an instance (DCMTK writes them to disk as they
+ * arrive).
  *
  * Checkpoint: "HASH:J", the FNV-1a of the Study Instance UID and the
  * number of its instances (in SOP Instance UID order) already given out:
@@ -59,11 +60,11 @@ struct dimse_src {
     char *workdir;      /* this run's folder, removed by close */
     int none;           /* want() asked for no DICOM */
     /* the study being given out */
-    size_t cur;          /* its index */
-    uint64_t cur_hash;   /* FNV-1a of its UID */
+    size_t cur;           /* its index */
+    uint64_t cur_hash;    /* FNV-1a of its UID */
     struct sl_strv files; /* its instances in order */
-    size_t fi;           /* the next of files */
-    char *missing;       /* why some did not arrive (an item), or NULL */
+    size_t fi;            /* the next of files */
+    char *missing;        /* why some did not arrive (an item), or NULL */
 };
 
 static uint64_t
@@ -188,8 +189,10 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
         char *text = NULL, *line, *save = NULL;
         size_t len;
         if ((rc = sl_file_read(idfile, &text, &len, err)) != SL_OK) {
-            rc = SL_ERR(err, SL_ECONFIG, "source '%s': cannot read its "
-                        "patient-ids file", s->id);
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "source '%s': cannot read its "
+                        "patient-ids file",
+                        s->id);
             free(idfile);
             return rc;
         }
@@ -201,8 +204,10 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
         free(idfile);
         if (ids.n == 0) {
             sl_strv_free(&ids);
-            return SL_ERR(err, SL_ECONFIG, "source '%s': its patient-ids "
-                          "file lists no id", s->id);
+            return SL_ERR(err, SL_ECONFIG,
+                          "source '%s': its patient-ids "
+                          "file lists no id",
+                          s->id);
         }
     }
     for (i = 0; i < (ids.n ? ids.n : 1) && rc == SL_OK; i++) {
@@ -211,8 +216,8 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
         for (a = 1; a <= s->attempts; a++) {
             size_t before = s->nstudies;
             int why = 0;
-            rc = sl_dicom_find_studies(&s->peer, &q, &s->studies,
-                                       &s->nstudies, &why, err);
+            rc = sl_dicom_find_studies(&s->peer, &q, &s->studies, &s->nstudies,
+                                       &why, err);
             if (rc != SL_ENET)
                 break;
             /* drop what a broken answer gave before asking again */
@@ -269,15 +274,19 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
         s->move_port = (int)sl_conf_get_long(node, "listen-port", 0);
         if (s->move_port <= 0) {
-            rc = SL_ERR(err, SL_ECONFIG, "source '%s': retrieve=\"c-move\" "
-                        "needs listen-port", s->id ? s->id : "?");
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "source '%s': retrieve=\"c-move\" "
+                        "needs listen-port",
+                        s->id ? s->id : "?");
             goto out;
         }
     }
     if (s->peer.host == NULL || s->peer.called_ae == NULL ||
         s->peer.calling_ae == NULL) {
-        rc = SL_ERR(err, SL_ECONFIG, "source '%s': host, called-ae and "
-                    "calling-ae are needed", s->id ? s->id : "?");
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source '%s': host, called-ae and "
+                    "calling-ae are needed",
+                    s->id ? s->id : "?");
         goto out;
     }
     if (sl_dicom_init(msg, sizeof(msg)) != 0) {
@@ -294,8 +303,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     rm_stale(base);
     tmpl = sl_asprintf("%s/dimse-%ld-XXXXXX", base, (long)getpid());
     if (mkdtemp(tmpl) == NULL) {
-        rc = SL_ERR(err, SL_EIO, "source '%s': cannot make a folder in the "
-                    "work folder", s->id);
+        rc = SL_ERR(err, SL_EIO,
+                    "source '%s': cannot make a folder in the "
+                    "work folder",
+                    s->id);
         goto out;
     }
     s->workdir = tmpl;
@@ -313,15 +324,17 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
                 s->next = i;
                 s->resume_skip = j;
             } else {
-                sl_log(SL_LOG_WARN, "source '%s': the study of the "
+                sl_log(SL_LOG_WARN,
+                       "source '%s': the study of the "
                        "checkpoint is no longer found: starting again "
                        "from the first (targets keep one copy of each "
-                       "instance)", s->id);
+                       "instance)",
+                       s->id);
             }
         }
     }
-    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu",
-           s->id, s->nstudies, s->next + 1);
+    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
+           s->nstudies, s->next + 1);
     *ctx = s;
     s = NULL;
     rc = SL_OK;
@@ -383,8 +396,10 @@ fetch(struct dimse_src *s, struct sl_err *err)
     s->cur = s->next;
     s->cur_hash = uid_hash(st->uid);
     if (mkdir(dir, 0700) != 0 && !sl_path_is_dir(dir)) {
-        rc = SL_ERR(err, SL_EIO, "source '%s': cannot make a folder in the "
-                    "work folder", s->id);
+        rc = SL_ERR(err, SL_EIO,
+                    "source '%s': cannot make a folder in the "
+                    "work folder",
+                    s->id);
         goto out;
     }
     for (a = 1; a <= s->attempts; a++) {
@@ -394,8 +409,8 @@ fetch(struct dimse_src *s, struct sl_err *err)
         sl_strv_free(&bad);
         rc = sl_dicom_find_instances(&s->peer, st->uid, &want, &why, err);
         if (rc == SL_OK && s->move_port > 0)
-            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_port,
-                                     &res, &why, err);
+            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_port, &res,
+                                     &why, err);
         else if (rc == SL_OK)
             rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
         if (rc == SL_OK)
@@ -415,13 +430,17 @@ fetch(struct dimse_src *s, struct sl_err *err)
             }
             if (nmissing == 0 && bad.n == 0)
                 break;
-            sl_log(SL_LOG_WARN, "source '%s', study %zu: attempt %ld of %ld: "
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of %ld: "
                    "%zu of %zu instances did not arrive (retrieve status "
-                   "0x%04X, %u failed)", s->id, s->next + 1, a, s->attempts,
-                   nmissing + bad.n, want.n, res.status, res.failed);
+                   "0x%04X, %u failed)",
+                   s->id, s->next + 1, a, s->attempts, nmissing + bad.n, want.n,
+                   res.status, res.failed);
         } else {
-            sl_log(SL_LOG_WARN, "source '%s', study %zu: attempt %ld of "
-                   "%ld: %s", s->id, s->next + 1, a, s->attempts, err->msg);
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of "
+                   "%ld: %s",
+                   s->id, s->next + 1, a, s->attempts, err->msg);
         }
         if (a < s->attempts)
             nap(a);
@@ -502,8 +521,7 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         it->tmp_path = sl_strdup(f); /* removed when the item is done */
         /* the study is done with its last instance, unless a report of
          * missing ones follows */
-        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash,
-                                     s->fi);
+        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->fi);
         if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
             it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
         else
@@ -517,8 +535,8 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     it->rank = (long)s->cur;
     it->pos = sl_asprintf("study %zu", s->cur + 1);
     it->origin = sl_asprintf("study %zu of source %s", s->cur + 1, s->id);
-    it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash,
-                                 s->files.n + 1);
+    it->checkpoint =
+        sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->files.n + 1);
     it->rtype = sl_strdup("DICOM");
     sl_item_quarantine(it, "read", "%s", s->missing);
     free(s->missing);
