@@ -1,6 +1,6 @@
-# PACS connectors (issue 13): sluice echo and the dicom-store target
-# against DCMTK's storescp and Orthanc 1.10 on 127.0.0.1, in a private
-# network namespace (tests/integration/pacs_lib.sh).
+# PACS connectors (issue 13): sluice echo, the dicom-store target and the
+# dimse source against DCMTK's storescp and Orthanc 1.10 on 127.0.0.1, in
+# a private network namespace (tests/integration/pacs_lib.sh).
 PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_dimse.sh
 TESTS += $(PACS_TESTS)

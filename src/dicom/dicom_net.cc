@@ -82,6 +82,13 @@ const char *const echo_classes[] = {
     UID_NuclearMedicineImageStorage,
     UID_XRayAngiographicImageStorage,
 };
+// and the Study Root query/retrieve models a dimse source needs, in the
+// two uncompressed syntaxes
+const char *const echo_qr[] = {
+    UID_FINDStudyRootQueryRetrieveInformationModel,
+    UID_GETStudyRootQueryRetrieveInformationModel,
+    UID_MOVEStudyRootQueryRetrieveInformationModel,
+};
 const char *const echo_syntaxes[] = {
     UID_LittleEndianImplicitTransferSyntax,
     UID_LittleEndianExplicitTransferSyntax,
@@ -209,6 +216,13 @@ sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted, int *why,
         ts.push_back(UID_LittleEndianExplicitTransferSyntax);
         ts.push_back(UID_LittleEndianImplicitTransferSyntax);
         scu->addPresentationContext(UID_VerificationSOPClass, ts);
+        for (const char *cls : echo_qr)
+            for (const char *x : { UID_LittleEndianExplicitTransferSyntax,
+                                   UID_LittleEndianImplicitTransferSyntax }) {
+                OFList<OFString> one;
+                one.push_back(x);
+                scu->addPresentationContext(cls, one);
+            }
         for (const char *cls : echo_classes)
             for (const char *x : echo_syntaxes) {
                 OFList<OFString> one;
@@ -250,6 +264,20 @@ sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted, int *why,
                     sep = "; ";
                 }
             sl_strv_push(accepted, line.c_str());
+            for (const char *cls : echo_qr) {
+                line = uid_name(cls);
+                line += ":";
+                sep = " ";
+                for (const char *x : { UID_LittleEndianExplicitTransferSyntax,
+                                       UID_LittleEndianImplicitTransferSyntax })
+                    if (scu->findPresentationContextID(cls, x) != 0) {
+                        line += sep;
+                        line += xfer_name(x);
+                        sep = "; ";
+                    }
+                if (sep[0] == ';')
+                    sl_strv_push(accepted, line.c_str());
+            }
             for (const char *cls : echo_classes) {
                 line = uid_name(cls);
                 line += ":";

@@ -64,8 +64,11 @@ mkjob "$o"
 orthanc_start "$T/pacs" || diag "Orthanc did not start"
 fill "$T/syn/dicom"
 check "Orthanc holds the $N synthetic instances" test "$(orthanc_count)" = "$N"
-sluice -c "$o/sluice.xml" echo pacs >/dev/null 2>&1
-check "echo the dimse source: exit 0" test $? -eq 0
+sluice -c "$o/sluice.xml" echo pacs >"$o/echo" 2>&1
+check "echo the dimse source: exit 0, Orthanc takes the FIND, GET and MOVE models" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "^  FINDStudyRoot.*: Little Endian" "$2" &&
+           grep -q "^  GETStudyRoot.*: Little Endian" "$2" &&
+           grep -q "^  MOVEStudyRoot.*: Little Endian" "$2"' _ $? "$o/echo"
 sluice -c "$o/sluice.xml" run t --no-progress >"$o/out.log" 2>"$o/err"
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$o/err"
