@@ -81,7 +81,7 @@ sl_config_target_takes(const char *type)
         return 0;
     if (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0)
         return SL_TAKES_FHIR;
-    if (strcmp(type, "dicom-folder") == 0)
+    if (strcmp(type, "dicom-folder") == 0 || strcmp(type, "dicom-store") == 0)
         return SL_TAKES_DICOM;
     return 0;
 }
@@ -290,6 +290,31 @@ check_flavour(struct loader *L, const struct sl_conf_node *t)
                                : "datastore/DATASTORE-ID/r4");
 }
 
+/* A DICOM AE title: 1 to 16 characters of the default repertoire, no
+ * backslash, not only spaces (PS3.5 6.2, VR AE). */
+static void
+check_ae(struct loader *L, const struct sl_conf_node *n, const char *attr)
+{
+    const char *v = sl_conf_get(n, attr);
+    size_t i, len, blank = 0;
+
+    if (v == NULL)
+        return;
+    len = strlen(v);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c > 0x7e || c == '\\')
+            break;
+        blank += c == ' ';
+    }
+    if (len == 0 || len > 16 || i < len || blank == len)
+        config_problem_add(L, n->line,
+                           "%s '%s': %s must be an AE title: 1 to 16 "
+                           "printable ASCII characters, no backslash",
+                           n->element ? n->element : "target",
+                           n->id ? n->id : "", attr);
+}
+
 static void
 check_endpoints(struct loader *L)
 {
@@ -302,6 +327,24 @@ check_endpoints(struct loader *L)
 
         if (s->type == NULL)
             continue;
+        if (strcmp(s->type, "dimse") == 0) {
+            check_ae(L, s, "called-ae");
+            check_ae(L, s, "calling-ae");
+            if (sl_conf_get(s, "retrieve") != NULL &&
+                strcmp(sl_conf_get(s, "retrieve"), "c-move") == 0 &&
+                sl_conf_get(s, "listen-port") == NULL)
+                config_problem_add(L, s->line,
+                                   "source '%s': retrieve=\"c-move\" needs "
+                                   "listen-port, where the PACS sends the "
+                                   "instances", s->id ? s->id : "");
+            path = sl_conf_get_path(cfg, s, "patient-ids");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': patient-ids file %s does "
+                                   "not exist", s->id ? s->id : "", path);
+            free(path);
+            continue;
+        }
         if (strcmp(s->type, "fhir-rest") == 0) {
             config_problem_add(
                 L, s->line,
@@ -326,6 +369,11 @@ check_endpoints(struct loader *L)
         const char *base = sl_conf_get(t, "base");
         char *ca;
 
+        if (t->type != NULL && strcmp(t->type, "dicom-store") == 0) {
+            check_ae(L, t, "called-ae");
+            check_ae(L, t, "calling-ae");
+            continue;
+        }
         if (t->type == NULL || strcmp(t->type, "fhir-store") != 0)
             continue;
         if (base != NULL && strncmp(base, "http://", 7) != 0 &&

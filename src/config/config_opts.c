@@ -32,9 +32,10 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-rest",
+      "fhir-files dicom-folder fhir-rest dimse",
       "Kind of source. `fhir-rest` is accepted by the schema but not "
-      "supported by this build yet." },
+      "supported by this build yet; `dimse`: a PACS, by C-FIND and C-GET "
+      "(docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -51,13 +52,47 @@ const struct sl_opt sl_opt_table[] = {
       "`yes`." },
     { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server (not supported yet)." },
+    { "source", "dimse", "host", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Host name or address of the PACS (docs/pacs.md)." },
+    { "source", "dimse", "port", SL_OPT_INT, "104", 0, 1, 65535, NULL,
+      "Its DICOM port." },
+    { "source", "dimse", "called-ae", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Its AE title." },
+    { "source", "dimse", "calling-ae", SL_OPT_STRING, "SLUICE", 0, NOB, NULL,
+      "The AE title sluice calls from; the PACS must allow it to query and "
+      "retrieve." },
+    { "source", "dimse", "retrieve", SL_OPT_ENUM, "c-get", 0, NOB,
+      "c-get c-move",
+      "How studies are retrieved: `c-get` (the instances come back on "
+      "sluice's own association; nothing listens); `c-move` (the PACS "
+      "sends them to sluice's own storage SCP, AE title `calling-ae` on "
+      "`listen-port`, which listens only for the time of each move and "
+      "takes only associations from `called-ae`)." },
+    { "source", "dimse", "listen-port", SL_OPT_INT, NULL, 0, 1, 65535, NULL,
+      "With `retrieve=\"c-move\"`: the port sluice's storage SCP listens "
+      "on; the PACS must know `calling-ae` at this host and port." },
+    { "source", "dimse", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Studies of these dates only: a DICOM date or range, `20240101`, "
+      "`20240101-20241231`, `20240101-` (C-FIND Study Date)." },
+    { "source", "dimse", "modality", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Studies holding this modality only (C-FIND Modalities in Study, "
+      "e.g. `CT`)." },
+    { "source", "dimse", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "File of patient ids, one a line: the studies of these patients only "
+      "(one C-FIND each). Patient data: never printed." },
+    { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
+      "Seconds to connect, to negotiate and to wait for each answer." },
+    { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
+      "Tries of a C-FIND, and of a study's C-GET while instances it listed "
+      "are missing; then the run stops (no answer) or the missing ones are "
+      "reported in the quarantine." },
     /* <target> */
     { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the target, unique among sources, targets and jobs." },
     { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-store",
-      "Kind of target: files, a DICOM folder, or a FHIR server "
-      "(docs/connectors.md)." },
+      "fhir-files dicom-folder fhir-store dicom-store",
+      "Kind of target: files, a DICOM folder, a FHIR server or a DICOM "
+      "node (docs/connectors.md)." },
     { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder the FHIR output is written to (created when missing)." },
     { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
@@ -124,6 +159,29 @@ const struct sl_opt sl_opt_table[] = {
       "already holds under another id is not copied; the server then "
       "chooses the id and references to it within the Bundle go through "
       "its `urn:uuid` fullUrl." },
+    { "target", "dicom-store", "host", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Host name or address of the DICOM node that receives the "
+      "de-identified instances by C-STORE (docs/pacs.md)." },
+    { "target", "dicom-store", "port", SL_OPT_INT, "104", 0, 1, 65535, NULL,
+      "Its DICOM port." },
+    { "target", "dicom-store", "called-ae", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Its AE title (1 to 16 characters)." },
+    { "target", "dicom-store", "calling-ae", SL_OPT_STRING, "SLUICE", 0, NOB,
+      NULL, "The AE title sluice calls from; the node must know it." },
+    { "target", "dicom-store", "convert", SL_OPT_ENUM, "lossless", 0, NOB,
+      "lossless never",
+      "Each instance is offered in its own transfer syntax. `lossless`: "
+      "when the node does not accept it for the SOP class, the instance is "
+      "sent uncompressed (decoded losslessly); `never`: it is quarantined "
+      "instead. Nothing is ever encoded lossily." },
+    { "target", "dicom-store", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
+      "Seconds to connect, to negotiate an association and to wait for a "
+      "C-STORE response." },
+    { "target", "dicom-store", "max-attempts", SL_OPT_INT, "5", 0, 1, 100,
+      NULL, "Tries of one instance when the node cannot be reached or the "
+      "association breaks; then the run stops (nothing is quarantined for "
+      "an outage). A C-STORE answered with a failure status is not tried "
+      "again: the instance is quarantined with the status." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "basic bearer client-credentials smart-backend aws-sigv4 mtls "

@@ -295,6 +295,122 @@ int sl_dicom_dicomdir_list(const char *root, struct sl_strv *out,
  * SL_EDICOM with DCMTK's reason. */
 int sl_dicom_dicomdir_check(const char *path, struct sl_err *err);
 
+/* ---- the network: DCMTK's DcmSCU (dicom_net.cc) -------------------------
+ * A DICOM node as the configuration names it. Strings are borrowed. */
+struct sl_dicom_peer {
+    const char *host;       /* name or address */
+    int port;               /* 1..65535 */
+    const char *called_ae;  /* the peer's AE title */
+    const char *calling_ae; /* ours */
+    int timeout;            /* seconds for connecting, ACSE and DIMSE */
+};
+
+/* Network failures, for the caller to word its own message: what
+ * sl_dicom_echo() and the SCU functions put in *why (may be NULL). */
+enum sl_dicom_net_why {
+    SL_DICOM_NET_OK = 0,
+    SL_DICOM_NET_UNREACHABLE, /* no TCP connection: refused, no route,
+                                 unknown host */
+    SL_DICOM_NET_REJECTED,    /* the peer rejected the association (AE
+                                 titles not known to it, or busy) */
+    SL_DICOM_NET_TIMEOUT,     /* no answer within the timeout */
+    SL_DICOM_NET_ABORTED,     /* the association was aborted or closed */
+    SL_DICOM_NET_NOCONTEXT,   /* the peer accepts no presentation context
+                                 that was proposed */
+};
+
+/* C-ECHO: opens an association proposing Verification and common storage
+ * SOP classes in common transfer syntaxes (each pair its own context),
+ * sends a C-ECHO, releases. On success *accepted (may be NULL) gets one
+ * line per accepted SOP class, "Name: TS name, TS name" (Verification
+ * first). SL_ENET on a network failure (*why says which, err says how),
+ * SL_EDICOM when the echo itself failed. */
+int sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted,
+                  int *why, struct sl_err *err);
+
+/* A C-STORE SCU that keeps its association open between instances and
+ * negotiates again (adding the instance's SOP class and transfer syntax)
+ * when an instance needs a context the open association lacks. */
+struct sl_dicom_scu;
+/* convert: 1 to send uncompressed (decoded losslessly by DCMTK) when the
+ * peer does not accept the file's own compressed transfer syntax; 0 to
+ * fail instead. *out is the caller's (sl_dicom_scu_free). Opens nothing
+ * yet. */
+int sl_dicom_scu_new(const struct sl_dicom_peer *p, int convert,
+                     struct sl_dicom_scu **out, struct sl_err *err);
+/* Releases the association (if open) and frees. NULL-safe. */
+void sl_dicom_scu_free(struct sl_dicom_scu *s);
+/* Sends the Part-10 file at path. SL_OK when a response came: *status is
+ * its DIMSE status (0x0000 success, 0xB000-0xBFFF warning, others
+ * failure), *xfer_sent (at least 65 bytes, may be NULL) the transfer
+ * syntax sent. SL_ENET on a network failure (the association is dropped;
+ * the next call opens a new one), with *why. SL_EDICOM when the peer
+ * accepts no context for the instance (*why SL_DICOM_NET_NOCONTEXT) or
+ * the file cannot be read or converted: the instance is refused, the
+ * association stays. */
+int sl_dicom_scu_store(struct sl_dicom_scu *s, const char *path,
+                       unsigned *status, char *xfer_sent, int *why,
+                       struct sl_err *err);
+/* The name of a transfer syntax UID ("JPEG Baseline"), or the UID. */
+const char *sl_dicom_xfer_name(const char *uid);
+
+/* ---- query and retrieve: C-FIND, C-GET (dicom_qr.cc) -------------------
+ * Each call opens its own association and releases it. */
+
+/* A C-FIND at study level (Study Root): keys left NULL are not matched.
+ * study_date is a DICOM date or range ("20240101-20241231", "20240101-");
+ * modality matches Modalities in Study. */
+struct sl_dicom_query {
+    const char *study_date;
+    const char *modality;
+    const char *patient_id;
+    const char *accession;
+};
+/* One study found. Strings are owned by the array (date and time NULL
+ * when the node did not return them). */
+struct sl_dicom_study {
+    char *uid;
+    char *date;
+    char *time;
+};
+/* Appends the studies matching q to *studies (grown with realloc; *n
+ * counts them). SL_ENET with *why on a network failure; SL_EDICOM when
+ * the node answers the C-FIND with a failure status (named in err). */
+int sl_dicom_find_studies(const struct sl_dicom_peer *p,
+                          const struct sl_dicom_query *q,
+                          struct sl_dicom_study **studies, size_t *n,
+                          int *why, struct sl_err *err);
+void sl_dicom_studies_free(struct sl_dicom_study *s, size_t n); /* NULL-safe */
+/* The SOP Instance UIDs of a study, series by series (C-FIND at series
+ * then image level), appended to out. */
+int sl_dicom_find_instances(const struct sl_dicom_peer *p,
+                            const char *study_uid, struct sl_strv *out,
+                            int *why, struct sl_err *err);
+/* What a C-GET ended with. */
+struct sl_dicom_get_result {
+    unsigned status; /* the final C-GET response status */
+    unsigned completed, failed, warning;
+};
+/* C-GET of a whole study: each instance the node sends is written, as it
+ * arrives and without being held in memory (DCMTK's bit-preserving
+ * storage), as a Part-10 file in dir. SL_OK when the C-GET ran to its
+ * final response (which may still report failed sub-operations: res);
+ * SL_ENET with *why on a network failure. */
+int sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
+                       const char *dir, struct sl_dicom_get_result *res,
+                       int *why, struct sl_err *err);
+
+/* C-MOVE of a whole study to sluice itself: a storage SCP (DCMTK's
+ * DcmStorageSCP) listens on listen_port as p->calling_ae for the time of
+ * the move, accepting only associations called by p->called_ae (the
+ * PACS, which must know calling_ae at this host and port), and writes
+ * each instance as it arrives into dir. Same results as
+ * sl_dicom_get_study(); SL_ENET also when the port cannot be opened. */
+int sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
+                        const char *dir, int listen_port,
+                        struct sl_dicom_get_result *res, int *why,
+                        struct sl_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,8 @@
 //   dicom_pixels.cc  checking, blanking and masking native pixel data
 //   dicom_dir.cc     DICOMDIR
 //   dicom_render.cc  frames decoded and rendered to 8 bits, boxes blanked
-// A network side (DcmSCU) would be one more file on these helpers.
+//   dicom_net.cc     the network: C-ECHO and C-STORE through DcmSCU
+//   dicom_qr.cc      query and retrieve: C-FIND and C-GET through DcmSCU
 #ifndef SL_DICOM_INT_H
 #define SL_DICOM_INT_H
 
@@ -153,6 +154,21 @@ int load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
 // f (or nullptr) is the open file ff is, to look elements up in.
 int summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
                struct sl_dicom_summary **out, struct sl_err *err);
+
+// ---- dicom_net.cc ---------------------------------------------------------
+
+} // namespace shim
+class DcmSCU;
+class OFCondition;
+namespace shim
+{
+// A DcmSCU set up for peer p (AE titles, timeouts, non-blocking DIMSE),
+// not yet connected; the caller deletes it.
+DcmSCU *new_scu(const struct sl_dicom_peer *p);
+// SL_ENET with a message saying what went wrong on the network and what
+// to check (what: "C-ECHO", "C-FIND"...); *why (may be NULL) says which.
+int net_err(struct sl_err *err, const struct sl_dicom_peer *p,
+            const OFCondition &c, int *why, const char *what);
 
 } // namespace shim
 

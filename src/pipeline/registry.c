@@ -13,6 +13,7 @@
 const struct sl_source_type sl_source_types[] = {
     {"fhir-files", &sl_source_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_source_dicom_folder, SL_TAKES_DICOM},
+    {"dimse", &sl_source_dimse, SL_TAKES_DICOM},
     /* in the schema, refused until the FHIR connectors are built */
     {"fhir-rest", NULL, SL_TAKES_FHIR},
     {NULL, NULL, 0},
@@ -22,6 +23,7 @@ const struct sl_target_type sl_target_types[] = {
     {"fhir-files", &sl_sink_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_sink_dicom_folder, SL_TAKES_DICOM},
     {"fhir-store", &sl_sink_fhir_store, SL_TAKES_FHIR},
+    {"dicom-store", &sl_sink_dicom_store, SL_TAKES_DICOM},
     {NULL, NULL, 0},
 };
 

@@ -457,6 +457,9 @@ deid_dicom(struct sl_stage_deid *s, struct sl_item *it, struct sl_err *e2)
     info.want_written = 1;
     rc = sl_dicom_deid_file(s->dicom, it->path, tmp, &info, e2);
     if (rc == SL_OK) {
+        /* a source's own copy (a file retrieved from a PACS) goes now */
+        if (it->tmp_path != NULL)
+            unlink(it->tmp_path);
         free(it->tmp_path);
         it->tmp_path = tmp; /* removed when the item is freed */
         tmp = NULL;

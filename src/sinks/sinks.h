@@ -8,6 +8,8 @@ extern const struct sl_sink_ops sl_sink_fhir_files;
 extern const struct sl_sink_ops sl_sink_dicom_folder;
 /* a FHIR server, through src/http (docs/connectors.md) */
 extern const struct sl_sink_ops sl_sink_fhir_store;
+/* a DICOM node, by C-STORE (docs/connectors.md) */
+extern const struct sl_sink_ops sl_sink_dicom_store;
 /* one output per FHIR input, of its kind (sluice deid) */
 extern const struct sl_sink_ops sl_sink_fhir_mirror;
 

@@ -1,0 +1,216 @@
+/* dicom_store.c - the dicom-store target: de-identified instances sent to
+ * a DICOM node by C-STORE (DCMTK's DcmSCU behind src/dicom), one
+ * association kept open from instance to instance.
+ *
+ * Transfer syntax: each instance is offered in its own transfer syntax
+ * (what the de-identification wrote: the input's, unless pixel blanking
+ * had to re-encode it). When the node does not accept that syntax for the
+ * instance's SOP class, and convert="lossless", the instance is sent
+ * uncompressed, decoded losslessly by DCMTK; with convert="never" it is
+ * quarantined instead. Nothing is ever encoded lossily.
+ *
+ * Exactly once: put() returns after the node answered the C-STORE, so a
+ * checkpoint has nothing to flush and every instance before it is on the
+ * node (or quarantined). After a crash the instances after the last
+ * committed checkpoint are sent again: a C-STORE of a SOP Instance UID the
+ * node holds replaces it or is ignored by it (Orthanc, storescp), so the
+ * node ends with one copy of each.
+ *
+ * Refusals: a C-STORE answered with a failure status (0xA..., 0xC...,
+ * anything not success or warning) and an instance the node accepts in no
+ * transfer syntax it can be sent in are quarantined with the status and
+ * the run goes on. A node that cannot be reached after max-attempts stops
+ * the run: nothing is quarantined for an outage, the resume sends it. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "dicom/dicom.h"
+#include "sinks/sinks.h"
+
+struct dstore {
+    const char *id;
+    struct sl_dicom_peer peer;
+    struct sl_dicom_scu *scu;
+    long attempts;
+    uint64_t sent, refused;
+};
+
+/* What a C-STORE status means (PS3.4 B.2.3 and PS3.7 C). */
+static const char *
+status_text(unsigned st)
+{
+    if (st == 0x0000)
+        return "success";
+    if ((st & 0xF000) == 0xB000)
+        return "warning";
+    if ((st & 0xFF00) == 0xA700)
+        return "refused: out of resources";
+    if ((st & 0xFF00) == 0xA900)
+        return "error: data set does not match SOP class";
+    if ((st & 0xF000) == 0xC000)
+        return "error: cannot understand";
+    if (st == 0x0122)
+        return "refused: SOP class not supported";
+    if (st == 0x0124)
+        return "refused: not authorized";
+    if (st == 0x0211)
+        return "unrecognized operation";
+    if (st == 0x0212)
+        return "mistyped argument";
+    return "failure";
+}
+
+static void
+nap(long attempt)
+{
+    /* 1, 2, 4, ... seconds, at most 30 */
+    long s = attempt >= 5 ? 30 : 1L << (attempt - 1);
+    struct timespec ts = { s > 30 ? 30 : s, 0 };
+
+    nanosleep(&ts, NULL);
+}
+
+static int
+dstore_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+            const char *run_id, const char *state, void **ctx,
+            struct sl_err *err)
+{
+    struct dstore *d;
+    const char *conv = sl_conf_get(node, "convert");
+    char msg[256];
+    int rc;
+
+    (void)cfg;
+    (void)run_id;
+    (void)state; /* nothing to roll back: see the head of this file */
+    if (sl_dicom_init(msg, sizeof(msg)) != 0)
+        return SL_ERR(err, SL_EINTERNAL, "%s", msg);
+    d = sl_calloc(1, sizeof(*d));
+    d->id = node->id;
+    d->peer.host = sl_conf_get(node, "host");
+    d->peer.port = (int)sl_conf_get_long(node, "port", 104);
+    d->peer.called_ae = sl_conf_get(node, "called-ae");
+    d->peer.calling_ae = sl_conf_get(node, "calling-ae");
+    d->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    d->attempts = sl_conf_get_long(node, "max-attempts", 5);
+    if (d->peer.host == NULL || d->peer.called_ae == NULL ||
+        d->peer.calling_ae == NULL) {
+        free(d);
+        return SL_ERR(err, SL_ECONFIG,
+                      "target '%s': host, called-ae and "
+                      "calling-ae are needed",
+                      node->id ? node->id : "?");
+    }
+    rc = sl_dicom_scu_new(&d->peer, conv == NULL || strcmp(conv, "never") != 0,
+                          &d->scu, err);
+    if (rc != SL_OK) {
+        free(d);
+        return rc;
+    }
+    *ctx = d;
+    return SL_OK;
+}
+
+static int
+dstore_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
+{
+    struct dstore *d = ctx;
+    const char *src = it->tmp_path ? it->tmp_path : it->path;
+    struct sl_err e = { 0 };
+    char xfer[72];
+    unsigned st = 0;
+    long attempt;
+    int rc = SL_OK, why = 0;
+
+    *taken = 0;
+    if (it->kind != SL_ITEM_DICOM)
+        return SL_OK;
+    *taken = 1;
+    if (d->scu == NULL)
+        return SL_ERR(err, SL_EINTERNAL, "target '%s': put after finish",
+                      d->id);
+    if (src == NULL)
+        return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
+                      d->id, it->pos ? it->pos : "?");
+    for (attempt = 1; attempt <= d->attempts; attempt++) {
+        memset(&e, 0, sizeof(e));
+        rc = sl_dicom_scu_store(d->scu, src, &st, xfer, &why, &e);
+        if (rc != SL_ENET)
+            break;
+        sl_log(SL_LOG_WARN, "target '%s', item %s: attempt %ld of %ld: %s",
+               d->id, it->pos ? it->pos : "?", attempt, d->attempts, e.msg);
+        if (attempt < d->attempts)
+            nap(attempt);
+    }
+    if (rc == SL_ENET)
+        return SL_ERR(err, SL_ENET,
+                      "target '%s': item %s: %s (after %ld "
+                      "attempts)",
+                      d->id, it->pos ? it->pos : "?", e.msg, d->attempts);
+    if (rc == SL_EDICOM) {
+        d->refused++;
+        return sl_item_quarantine(it, "dicom-store", "target %s: %s", d->id,
+                                  e.msg);
+    }
+    if (rc != SL_OK)
+        return SL_ERR(err, rc, "target '%s': item %s: %s", d->id,
+                      it->pos ? it->pos : "?", e.msg);
+    if (st != 0x0000 && (st & 0xF000) != 0xB000) {
+        d->refused++;
+        return sl_item_quarantine(it, "dicom-store",
+                                  "target %s: the DICOM node refused the "
+                                  "instance: C-STORE status 0x%04X (%s)",
+                                  d->id, st, status_text(st));
+    }
+    if (st != 0x0000)
+        sl_item_finding(it, "dicom-store", SL_SEV_WARNING, "c-store-warning",
+                        NULL);
+    d->sent++;
+    return SL_OK;
+}
+
+static int
+dstore_checkpoint(void *ctx, char **state, struct sl_err *err)
+{
+    struct dstore *d = ctx;
+
+    (void)err;
+    /* every instance put so far was answered: nothing to flush */
+    *state =
+        sl_asprintf("sent=%" PRIu64 " refused=%" PRIu64, d->sent, d->refused);
+    return SL_OK;
+}
+
+static int
+dstore_finish(void *ctx, struct sl_err *err)
+{
+    struct dstore *d = ctx;
+
+    (void)err;
+    /* release the association now rather than when the run is freed;
+     * nothing is put after finish() */
+    sl_dicom_scu_free(d->scu);
+    d->scu = NULL;
+    return SL_OK;
+}
+
+static void
+dstore_close(void *ctx)
+{
+    struct dstore *d = ctx;
+
+    if (d == NULL)
+        return;
+    sl_dicom_scu_free(d->scu);
+    free(d);
+}
+
+const struct sl_sink_ops sl_sink_dicom_store = {
+    "dicom-store", dstore_open,  dstore_put, dstore_checkpoint,
+    dstore_finish, dstore_close, NULL,       NULL,
+};

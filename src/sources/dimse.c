@@ -1,0 +1,568 @@
+/* dimse.c - the dimse source: studies found on a PACS by C-FIND and
+ * retrieved by C-GET, or by C-MOVE to a storage SCP of sluice's own that
+ * listens for the time of the move (DCMTK's DcmSCU and DcmStorageSCP,
+ * through src/dicom), instance by instance onto disk, then given to the
+ * pipeline as DICOM items.
+ *
+ * Query: at study level (Study Root), from the source's attributes:
+ * study-date (a DICOM date range), modality (Modalities in Study), and
+ * patient-ids (a file of patient ids, one a line: one C-FIND each). The
+ * studies found are taken in order of StudyDate, StudyTime, Study
+ * Instance UID.
+ *
+ * A study is taken when every instance a C-FIND at series then image level
+ * listed has arrived: the C-GET is tried again (max-attempts) while some
+ * are missing; after that the instances that did arrive go on, and the
+ * missing ones are reported by one quarantined item naming the study by
+ * its position and the counts (nothing is dropped silently). A node that
+ * cannot be reached after max-attempts stops the run: a resume starts
+ * again from the study it was in.
+ *
+ * Files: each study is retrieved into its own folder under the state
+ * store's work folder; every instance is the item's tmp_path, removed
+ * when the pipeline is done with it (the deid stage removes it when it
+ * writes its copy), so disk use stays at about the studies in flight.
+ * What a killed run left is removed when the source is opened again
+ * (folders named after a process that is gone). Memory holds the study list and
+ * one study's UIDs, never an instance (DCMTK writes them to disk as they
+ * arrive).
+ *
+ * Checkpoint: "HASH:J", the FNV-1a of the Study Instance UID and the
+ * number of its instances (in SOP Instance UID order) already given out:
+ * no UID, date or id of the data. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "config/config.h"
+#include "dicom/dicom.h"
+#include "sources/sources.h"
+
+struct dimse_src {
+    const char *id;
+    struct sl_dicom_peer peer;
+    long attempts;
+    int move_port; /* retrieve="c-move": our storage SCP's port, else 0 */
+    struct sl_dicom_study *studies;
+    size_t nstudies;
+    size_t next;        /* the next study to retrieve */
+    size_t resume_skip; /* instances of study `next` already given out */
+    char *workdir;      /* this run's folder, removed by close */
+    int none;           /* want() asked for no DICOM */
+    /* the study being given out */
+    size_t cur;           /* its index */
+    uint64_t cur_hash;    /* FNV-1a of its UID */
+    struct sl_strv files; /* its instances in order */
+    size_t fi;            /* the next of files */
+    char *missing;        /* why some did not arrive (an item), or NULL */
+};
+
+static uint64_t
+uid_hash(const char *uid)
+{
+    return sl_fnv1a64(uid);
+}
+
+static int
+cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int
+cmp_study(const void *va, const void *vb)
+{
+    const struct sl_dicom_study *a = va, *b = vb;
+    int c;
+
+    if ((c = cmp_str(a->date, b->date)) != 0)
+        return c;
+    if ((c = cmp_str(a->time, b->time)) != 0)
+        return c;
+    return strcmp(a->uid, b->uid);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes folder dir and what it holds (studies' folders, their files);
+ * with files 0, only the folders that are empty. */
+static void
+rm_folder(const char *dir, int files)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *p;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        p = sl_path_join(dir, e->d_name);
+        if (sl_path_is_dir(p))
+            rm_folder(p, files);
+        else if (files)
+            unlink(p);
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* What a killed run left in the work folder: the folders of a process
+ * that no longer exists (another job may share the folder, as the deid
+ * stage's copies do). */
+static void
+rm_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    struct dirent *e;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        long pid = 0;
+        if (sscanf(e->d_name, "dimse-%ld-", &pid) == 1 && pid > 0 &&
+            kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            char *p = sl_path_join(base, e->d_name);
+            rm_folder(p, 1);
+            free(p);
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
+static void
+nap(long attempt)
+{
+    struct timespec ts = { attempt >= 5 ? 30 : 1L << (attempt - 1), 0 };
+    nanosleep(&ts, NULL);
+}
+
+static void
+src_close(void *vctx)
+{
+    struct dimse_src *s = vctx;
+
+    if (s == NULL)
+        return;
+    sl_dicom_studies_free(s->studies, s->nstudies);
+    sl_strv_free(&s->files);
+    free(s->missing);
+    if (s->workdir) {
+        /* the items still in the pipeline own their files (tmp_path) and
+         * remove them: only what is already empty goes now */
+        rm_folder(s->workdir, 0);
+        free(s->workdir);
+    }
+    free(s);
+}
+
+/* Runs one C-FIND per patient id of the file (or one without), with
+ * retries; the studies are appended to s. */
+static int
+find_all(struct dimse_src *s, const struct sl_config *cfg,
+         const struct sl_conf_node *node, struct sl_err *err)
+{
+    struct sl_dicom_query q = { 0 };
+    struct sl_strv ids = { 0 };
+    char *idfile = sl_conf_get_path(cfg, node, "patient-ids");
+    size_t i, k;
+    int rc = SL_OK;
+
+    q.study_date = sl_conf_get(node, "study-date");
+    q.modality = sl_conf_get(node, "modality");
+    if (idfile != NULL) {
+        char *text = NULL, *line, *save = NULL;
+        size_t len;
+        if ((rc = sl_file_read(idfile, &text, &len, err)) != SL_OK) {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "source '%s': cannot read its "
+                        "patient-ids file",
+                        s->id);
+            free(idfile);
+            return rc;
+        }
+        for (line = strtok_r(text, "\r\n", &save); line != NULL;
+             line = strtok_r(NULL, "\r\n", &save))
+            if (line[strspn(line, " \t")] != '\0')
+                sl_strv_push(&ids, line);
+        sl_freezero(text, len);
+        free(idfile);
+        if (ids.n == 0) {
+            sl_strv_free(&ids);
+            return SL_ERR(err, SL_ECONFIG,
+                          "source '%s': its patient-ids "
+                          "file lists no id",
+                          s->id);
+        }
+    }
+    for (i = 0; i < (ids.n ? ids.n : 1) && rc == SL_OK; i++) {
+        long a;
+        q.patient_id = ids.n ? ids.v[i] : NULL;
+        for (a = 1; a <= s->attempts; a++) {
+            size_t before = s->nstudies;
+            int why = 0;
+            rc = sl_dicom_find_studies(&s->peer, &q, &s->studies, &s->nstudies,
+                                       &why, err);
+            if (rc != SL_ENET)
+                break;
+            /* drop what a broken answer gave before asking again */
+            for (k = before; k < s->nstudies; k++) {
+                free(s->studies[k].uid);
+                free(s->studies[k].date);
+                free(s->studies[k].time);
+            }
+            s->nstudies = before;
+            sl_log(SL_LOG_WARN, "source '%s': C-FIND attempt %ld of %ld: %s",
+                   s->id, a, s->attempts, err->msg);
+            if (a < s->attempts)
+                nap(a);
+        }
+        if (rc != SL_OK)
+            sl_err_prefix(err, "source '%s'", s->id);
+    }
+    for (i = 0; i < ids.n; i++)
+        explicit_bzero(ids.v[i], strlen(ids.v[i]));
+    sl_strv_free(&ids);
+    if (rc != SL_OK)
+        return rc;
+    qsort(s->studies, s->nstudies, sizeof(*s->studies), cmp_study);
+    /* a study found by two patient ids (or twice) is taken once */
+    for (i = k = 0; i < s->nstudies; i++) {
+        if (k > 0 && strcmp(s->studies[k - 1].uid, s->studies[i].uid) == 0) {
+            free(s->studies[i].uid);
+            free(s->studies[i].date);
+            free(s->studies[i].time);
+            continue;
+        }
+        s->studies[k++] = s->studies[i];
+    }
+    s->nstudies = k;
+    return SL_OK;
+}
+
+static int
+src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+         const char *checkpoint, void **ctx, struct sl_err *err)
+{
+    struct dimse_src *s = sl_calloc(1, sizeof(*s));
+    char msg[256], *sp = NULL, *sd = NULL, *base = NULL, *tmpl = NULL;
+    int rc;
+
+    s->id = node->id;
+    s->peer.host = sl_conf_get(node, "host");
+    s->peer.port = (int)sl_conf_get_long(node, "port", 104);
+    s->peer.called_ae = sl_conf_get(node, "called-ae");
+    s->peer.calling_ae = sl_conf_get(node, "calling-ae");
+    s->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    s->attempts = sl_conf_get_long(node, "max-attempts", 5);
+    if (sl_conf_get(node, "retrieve") != NULL &&
+        strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
+        s->move_port = (int)sl_conf_get_long(node, "listen-port", 0);
+        if (s->move_port <= 0) {
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "source '%s': retrieve=\"c-move\" "
+                        "needs listen-port",
+                        s->id ? s->id : "?");
+            goto out;
+        }
+    }
+    if (s->peer.host == NULL || s->peer.called_ae == NULL ||
+        s->peer.calling_ae == NULL) {
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source '%s': host, called-ae and "
+                    "calling-ae are needed",
+                    s->id ? s->id : "?");
+        goto out;
+    }
+    if (sl_dicom_init(msg, sizeof(msg)) != 0) {
+        rc = SL_ERR(err, SL_EDICOM, "source '%s': %s", s->id, msg);
+        goto out;
+    }
+    /* the run's folder beside the state store, as the stages' work */
+    sp = sl_path_resolve(cfg->base_dir,
+                         cfg->state_path ? cfg->state_path : "sluice-state.db");
+    sd = sl_path_dir(sp);
+    base = sl_path_join(sd, "work");
+    if ((rc = sl_mkdir_private(base, "work folder", err)) != SL_OK)
+        goto out;
+    rm_stale(base);
+    tmpl = sl_asprintf("%s/dimse-%ld-XXXXXX", base, (long)getpid());
+    if (mkdtemp(tmpl) == NULL) {
+        rc = SL_ERR(err, SL_EIO,
+                    "source '%s': cannot make a folder in the "
+                    "work folder",
+                    s->id);
+        goto out;
+    }
+    s->workdir = tmpl;
+    tmpl = NULL;
+    if ((rc = find_all(s, cfg, node, err)) != SL_OK)
+        goto out;
+    if (checkpoint != NULL && *checkpoint != '\0') {
+        uint64_t h = 0;
+        size_t j = 0, i;
+        if (sscanf(checkpoint, "%" SCNx64 ":%zu", &h, &j) == 2) {
+            for (i = 0; i < s->nstudies; i++)
+                if (uid_hash(s->studies[i].uid) == h)
+                    break;
+            if (i < s->nstudies) {
+                s->next = i;
+                s->resume_skip = j;
+            } else {
+                sl_log(SL_LOG_WARN,
+                       "source '%s': the study of the "
+                       "checkpoint is no longer found: starting again "
+                       "from the first (targets keep one copy of each "
+                       "instance)",
+                       s->id);
+            }
+        }
+    }
+    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
+           s->nstudies, s->next + 1);
+    *ctx = s;
+    s = NULL;
+    rc = SL_OK;
+out:
+    free(sp);
+    free(sd);
+    free(base);
+    free(tmpl);
+    src_close(s);
+    return rc;
+}
+
+/* The Part-10 files of dir, by SOP Instance UID (uids[i] is the UID of
+ * files[i]); unreadable ones in bad. */
+static int
+list_study(const char *dir, struct sl_strv *files, struct sl_strv *uids,
+           struct sl_strv *bad, struct sl_err *err)
+{
+    struct sl_strv names = { 0 };
+    size_t i;
+    int rc;
+
+    if ((rc = sl_dir_walk(dir, &names, err)) != SL_OK)
+        return rc;
+    for (i = 0; i < names.n; i++) {
+        char *p = sl_path_join(dir, names.v[i]);
+        struct sl_dicom_summary *sum = NULL;
+        struct sl_err e = { 0 };
+        if (sl_dicom_summary_read(p, &sum, &e) == SL_OK) {
+            sl_strv_push_owned(files, p);
+            sl_strv_push(uids, sum->sop_uid);
+        } else {
+            sl_strv_push_owned(bad, p);
+        }
+        sl_dicom_summary_free(sum);
+    }
+    sl_strv_free(&names);
+    return SL_OK;
+}
+
+/* Retrieves study s->next into its folder and lines its instances up in
+ * s->files (SOP Instance UID order); s->missing says what did not
+ * arrive. */
+static int
+fetch(struct dimse_src *s, struct sl_err *err)
+{
+    const struct sl_dicom_study *st = &s->studies[s->next];
+    struct sl_strv want = { 0 }, files = { 0 }, uids = { 0 }, bad = { 0 };
+    struct sl_dicom_get_result res = { 0 };
+    char *dir = sl_asprintf("%s/%zu", s->workdir, s->next + 1);
+    size_t i, nmissing = 0;
+    long a;
+    int rc = SL_OK, why = 0;
+
+    sl_strv_free(&s->files);
+    free(s->missing);
+    s->missing = NULL;
+    s->fi = 0;
+    s->cur = s->next;
+    s->cur_hash = uid_hash(st->uid);
+    if (mkdir(dir, 0700) != 0 && !sl_path_is_dir(dir)) {
+        rc = SL_ERR(err, SL_EIO,
+                    "source '%s': cannot make a folder in the "
+                    "work folder",
+                    s->id);
+        goto out;
+    }
+    for (a = 1; a <= s->attempts; a++) {
+        sl_strv_free(&want);
+        sl_strv_free(&files);
+        sl_strv_free(&uids);
+        sl_strv_free(&bad);
+        rc = sl_dicom_find_instances(&s->peer, st->uid, &want, &why, err);
+        if (rc == SL_OK && s->move_port > 0)
+            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_port, &res,
+                                     &why, err);
+        else if (rc == SL_OK)
+            rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
+        if (rc == SL_OK)
+            rc = list_study(dir, &files, &uids, &bad, err);
+        if (rc != SL_OK && rc != SL_ENET)
+            break;
+        if (rc == SL_OK) {
+            /* every listed instance there? */
+            sl_strv_sort(&want);
+            nmissing = 0;
+            for (i = 0; i < want.n; i++) {
+                size_t k;
+                for (k = 0; k < uids.n; k++)
+                    if (strcmp(uids.v[k], want.v[i]) == 0)
+                        break;
+                nmissing += k == uids.n;
+            }
+            if (nmissing == 0 && bad.n == 0)
+                break;
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of %ld: "
+                   "%zu of %zu instances did not arrive (retrieve status "
+                   "0x%04X, %u failed)",
+                   s->id, s->next + 1, a, s->attempts, nmissing + bad.n, want.n,
+                   res.status, res.failed);
+        } else {
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of "
+                   "%ld: %s",
+                   s->id, s->next + 1, a, s->attempts, err->msg);
+        }
+        if (a < s->attempts)
+            nap(a);
+    }
+    if (rc != SL_OK) {
+        sl_err_prefix(err, "source '%s', study %zu", s->id, s->next + 1);
+        goto out;
+    }
+    /* in SOP Instance UID order, so that a resume skips the same ones */
+    {
+        char **pairs = sl_calloc(files.n ? files.n : 1, sizeof(*pairs));
+        for (i = 0; i < files.n; i++)
+            pairs[i] = sl_asprintf("%s\t%s", uids.v[i], files.v[i]);
+        qsort(pairs, files.n, sizeof(*pairs), cmp_strp);
+        for (i = 0; i < files.n; i++) {
+            sl_strv_push(&s->files, strchr(pairs[i], '\t') + 1);
+            free(pairs[i]);
+        }
+        free(pairs);
+    }
+    for (i = 0; i < bad.n; i++)
+        unlink(bad.v[i]);
+    if (nmissing + bad.n > 0)
+        s->missing = sl_asprintf(
+            "study %zu: %zu of the %zu instances C-FIND listed did not "
+            "arrive by %s after %ld attempts (final status 0x%04X, %u "
+            "sub-operations failed); the %zu that did were delivered",
+            s->next + 1, nmissing + bad.n, want.n,
+            s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
+            res.failed, s->files.n);
+    if (s->resume_skip > s->files.n) {
+        /* its report of missing instances was written too */
+        free(s->missing);
+        s->missing = NULL;
+    }
+    if (s->resume_skip > 0) {
+        /* given out before the crash: only their files go */
+        for (; s->fi < s->resume_skip && s->fi < s->files.n; s->fi++)
+            unlink(s->files.v[s->fi]);
+        s->resume_skip = 0;
+    }
+    s->next++;
+out:
+    sl_strv_free(&want);
+    sl_strv_free(&files);
+    sl_strv_free(&uids);
+    sl_strv_free(&bad);
+    free(dir);
+    return rc;
+}
+
+static int
+src_next(void *vctx, struct sl_item **out, struct sl_err *err)
+{
+    struct dimse_src *s = vctx;
+    struct sl_item *it;
+    int rc;
+
+    *out = NULL;
+    if (s->none)
+        return SL_OK;
+    while (s->fi >= s->files.n && s->missing == NULL) {
+        if (s->next >= s->nstudies)
+            return SL_OK;
+        if ((rc = fetch(s, err)) != SL_OK)
+            return rc;
+    }
+    if (s->fi < s->files.n) {
+        const char *f = s->files.v[s->fi++];
+        struct sl_dicom_summary *sum = NULL;
+        struct sl_err e = { 0 };
+        it = sl_item_new(SL_ITEM_DICOM);
+        it->source = s->id;
+        it->rank = (long)s->cur;
+        it->pos = sl_asprintf("study %zu instance %zu", s->cur + 1, s->fi);
+        it->origin = sl_strdup(f);
+        it->path = sl_strdup(f);
+        it->tmp_path = sl_strdup(f); /* removed when the item is done */
+        /* the study is done with its last instance, unless a report of
+         * missing ones follows */
+        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->fi);
+        if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
+            it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
+        else
+            it->rtype = sl_strdup("DICOM");
+        sl_dicom_summary_free(sum);
+        *out = it;
+        return SL_OK;
+    }
+    it = sl_item_new(SL_ITEM_BAD);
+    it->source = s->id;
+    it->rank = (long)s->cur;
+    it->pos = sl_asprintf("study %zu", s->cur + 1);
+    it->origin = sl_asprintf("study %zu of source %s", s->cur + 1, s->id);
+    it->checkpoint =
+        sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->files.n + 1);
+    it->rtype = sl_strdup("DICOM");
+    sl_item_quarantine(it, "read", "%s", s->missing);
+    free(s->missing);
+    s->missing = NULL;
+    *out = it;
+    return SL_OK;
+}
+
+static void
+src_progress(void *vctx, uint64_t *done, uint64_t *total)
+{
+    struct dimse_src *s = vctx;
+
+    *done = s->next;
+    *total = s->nstudies;
+}
+
+static void
+src_want(void *vctx, unsigned kinds)
+{
+    struct dimse_src *s = vctx;
+
+    /* a pass that learns from FHIR only: retrieve nothing */
+    s->none = !(kinds & SL_TAKES_DICOM);
+}
+
+const struct sl_source_ops sl_source_dimse = {
+    "dimse", src_open, src_next, src_close, src_progress, src_want,
+};
