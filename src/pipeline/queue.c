@@ -37,6 +37,19 @@ run_fail(struct run *r, const struct sl_err *err)
     pthread_mutex_unlock(&r->mu);
 }
 
+
+/* The last finished run's checkpoint of source node, for ops->since. */
+static const char *
+since_of(const struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++)
+        if (r->src[k].node == node)
+            return r->src[k].since;
+    return NULL;
+}
+
 static int
 run_stopping(struct run *r)
 {
@@ -245,6 +258,13 @@ run_learn(struct run *r, struct sl_err *err)
             run_fail(r, &e2);
             break;
         }
+        /* learn from what the main pass reads: only what is new */
+        if (t->ops->since && since_of(r, node) &&
+            t->ops->since(ctx, since_of(r, node), &e2) != SL_OK) {
+            t->ops->close(ctx);
+            run_fail(r, &e2);
+            break;
+        }
         if (t->ops->want)
             t->ops->want(ctx, wants);
         while (!stopped) {
@@ -411,6 +431,11 @@ reader_main(void *arg)
         } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
                                 &err) !=
                    SL_OK) {
+            run_fail(r, &err);
+            break;
+        } else if (s->ops->since && s->since &&
+                   s->ops->since(ctx, s->since, &err) != SL_OK) {
+            s->ops->close(ctx);
             run_fail(r, &err);
             break;
         }
