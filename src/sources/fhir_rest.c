@@ -35,111 +35,6 @@
 /* A page is read whole (it is bounded by page-size): above this it is
  * refused rather than risking the memory bound. */
 #define PAGE_MAX (256u * 1024 * 1024)
-/* Resources near the watermark remembered for the next run's overlap;
- * beyond it the oldest are dropped and the next run starts after them. */
-#define SEEN_MAX 20000
-
-struct seen {
-    char *key; /* "Type/id/versionId" */
-    int64_t ms;
-};
-
-struct rest_src {
-    const char *id;
-    struct sl_http_auth *auth;
-    struct sl_http *http;
-    char *base;
-    long count;
-    struct sl_strv types, includes, revincludes, extra, patients;
-    int everything;
-    int64_t overlap_ms;
-    size_t nunits;
-    /* position */
-    size_t u;       /* unit */
-    long pageno;    /* page of the unit, from 1 */
-    char *page_url; /* the current page (NULL: the unit's first) */
-    size_t off;     /* entries of the page taken */
-    size_t skip;    /* entries to skip when the page comes (resume) */
-    int have_page;
-    struct sl_rest_page page;
-    struct sl_item *ahead; /* the next item, read before its predecessor
-                              is handed on: the last one gets the end */
-    int primed;
-    /* incremental */
-    int64_t since_ms;    /* -1: everything */
-    int64_t prev_w;      /* the last run's watermark, or -1 */
-    int64_t max_ms;      /* highest lastUpdated of a match so far, or -1 */
-    int64_t cut_ms;      /* nothing at or before it is remembered */
-    struct seen *prev;   /* the last run's, sorted by key */
-    size_t nprev;
-    struct seen *recent; /* this run's */
-    size_t nrecent, caprecent;
-    uint64_t nskipped;   /* the overlap brought again */
-};
-
-static void
-seen_free(struct seen *v, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        free(v[i].key);
-    free(v);
-}
-
-static int
-seen_cmp_key(const void *a, const void *b)
-{
-    return strcmp(((const struct seen *)a)->key, ((const struct seen *)b)->key);
-}
-
-static int
-seen_cmp_ms_desc(const void *a, const void *b)
-{
-    int64_t x = ((const struct seen *)a)->ms, y = ((const struct seen *)b)->ms;
-
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Keeps what lies within the overlap of the watermark, at most SEEN_MAX
- * of the newest; what is dropped moves cut_ms. */
-static void
-recent_prune(struct rest_src *s, int64_t w)
-{
-    size_t i, k = 0;
-
-    qsort(s->recent, s->nrecent, sizeof(*s->recent), seen_cmp_ms_desc);
-    for (i = 0; i < s->nrecent; i++) {
-        if (s->recent[i].ms > w - s->overlap_ms && k < SEEN_MAX &&
-            s->recent[i].ms > s->cut_ms) {
-            s->recent[k++] = s->recent[i];
-            continue;
-        }
-        if (k >= SEEN_MAX && s->recent[i].ms > s->cut_ms &&
-            s->recent[i].ms > w - s->overlap_ms)
-            s->cut_ms = s->recent[i].ms;
-        free(s->recent[i].key);
-    }
-    s->nrecent = k;
-}
-
-static void
-recent_add(struct rest_src *s, const char *key, int64_t ms)
-{
-    if (s->nrecent == s->caprecent) {
-        if (s->nrecent >= 2 * SEEN_MAX) {
-            recent_prune(s, s->max_ms);
-        }
-        if (s->nrecent == s->caprecent) {
-            s->caprecent = s->caprecent ? s->caprecent * 2 : 256;
-            s->recent = sl_realloc(s->recent,
-                                   s->caprecent * sizeof(*s->recent));
-        }
-    }
-    s->recent[s->nrecent].key = sl_strdup(key);
-    s->recent[s->nrecent].ms = ms;
-    s->nrecent++;
-}
 
 /* ---- URLs ----------------------------------------------------------------- */
 
@@ -248,10 +143,10 @@ unit_name(const struct rest_src *s, char *out, size_t len)
 static char *
 mid_checkpoint(const struct rest_src *s)
 {
-    json_t *o = json_pack("{sI sI ss? sI sI}", "u", (json_int_t)s->u, "n",
-                          (json_int_t)s->pageno, "p",
-                          s->page_url, "o",
-                          (json_int_t)s->off, "m", (json_int_t)s->max_ms);
+    json_t *o = json_pack("{sI sI ss? sI sI sb}", "u", (json_int_t)s->u,
+                          "n", (json_int_t)s->pageno, "p", s->page_url, "o",
+                          (json_int_t)s->off, "m", (json_int_t)s->max_ms, "f",
+                          s->failed);
     char *t = json_dumps(o, JSON_COMPACT);
 
     json_decref(o);
@@ -269,10 +164,22 @@ end_checkpoint(struct rest_src *s)
     char *t;
     size_t i;
 
+    /* A search that failed (quarantined) read nothing of its type: the
+     * watermark stays where it was, so that the next run reads that type
+     * again from there (what the others gave again is sent again, by id,
+     * rather than anything lost). */
+    if (s->failed)
+        w = s->prev_w;
+    if (w < 0) {
+        /* nothing dated: the next run reads everything */
+        json_decref(seen);
+        return sl_asprintf("{\"u\":%zu}", s->nunits);
+    }
+
     for (i = 0; i < s->nprev; i++)
         if (s->prev[i].ms > w - s->overlap_ms && s->prev[i].ms > s->cut_ms)
-            recent_add(s, s->prev[i].key, s->prev[i].ms);
-    recent_prune(s, w);
+            sl_rest_recent_add(s, s->prev[i].key, s->prev[i].ms);
+    sl_rest_recent_prune(s, w);
     for (i = 0; i < s->nrecent; i++)
         json_object_set_new(seen, s->recent[i].key,
                             json_integer((json_int_t)s->recent[i].ms));
@@ -311,6 +218,7 @@ resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
         s->pageno = 1;
     s->skip = (size_t)json_integer_value(json_object_get(o, "o"));
     s->max_ms = json_integer_value(json_object_get(o, "m"));
+    s->failed = json_is_true(json_object_get(o, "f"));
     s->page_url = p ? sl_strdup(p) : NULL;
 out:
     json_decref(o);
@@ -351,7 +259,7 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
         s->prev[s->nprev].ms = json_integer_value(v);
         s->nprev++;
     }
-    qsort(s->prev, s->nprev, sizeof(*s->prev), seen_cmp_key);
+    qsort(s->prev, s->nprev, sizeof(*s->prev), sl_rest_seen_cmp);
     json_decref(o);
     return SL_OK;
 }
@@ -422,6 +330,13 @@ unit_done(struct rest_src *s)
     s->skip = 0;
 }
 
+static void
+unit_failed(struct rest_src *s)
+{
+    s->failed = 1;
+    unit_done(s);
+}
+
 /* Fetches the current page. SL_OK with s->have_page set, or with *bad a
  * quarantine item for the unit (moved past); an error stops the run. */
 static int
@@ -457,7 +372,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
                               rs.status);
         *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
-        unit_done(s);
+        unit_failed(s);
         goto out;
     }
     if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why,
@@ -466,7 +381,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
                               why);
         *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
-        unit_done(s);
+        unit_failed(s);
         goto out;
     }
     s->have_page = 1;
@@ -511,7 +426,7 @@ follow_next(struct rest_src *s, struct sl_item **bad)
                         s->id, pos);
         *bad = bad_item(s, pos, NULL, NULL, 0, r);
         free(r);
-        unit_done(s);
+        unit_failed(s);
         (*bad)->checkpoint = mid_checkpoint(s);
         return SL_OK;
     }
@@ -523,32 +438,6 @@ follow_next(struct rest_src *s, struct sl_item **bad)
 }
 
 /* "Type/id/versionId" of a match (versionId, else lastUpdated), or NULL */
-static char *
-seen_key(const json_t *res, int64_t ms)
-{
-    const char *t = json_string_value(json_object_get(res, "resourceType"));
-    const char *id = json_string_value(json_object_get(res, "id"));
-    const char *v = json_string_value(
-        json_object_get(json_object_get(res, "meta"), "versionId"));
-
-    if (t == NULL || id == NULL)
-        return NULL;
-    if (v != NULL)
-        return sl_asprintf("%s/%s/%s", t, id, v);
-    return sl_asprintf("%s/%s/@%lld", t, id, (long long)ms);
-}
-
-static int
-was_seen(const struct rest_src *s, const char *key)
-{
-    struct seen k;
-
-    k.key = (char *)key;
-    return s->nprev &&
-           bsearch(&k, s->prev, s->nprev, sizeof(*s->prev), seen_cmp_key);
-}
-
-/* The next item with its checkpoint, or NULL at the end. */
 static int
 produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
 {
@@ -593,8 +482,8 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
                 json_object_get(json_object_get(res, "meta"), "lastUpdated"));
             int64_t ms;
             if (lu && sl_rest_instant_ms(lu, &ms) == 0) {
-                char *key = seen_key(res, ms);
-                if (key && was_seen(s, key)) {
+                char *key = sl_rest_seen_key(res, ms);
+                if (key && sl_rest_was_seen(s, key)) {
                     s->nskipped++;
                     free(key);
                     continue;
@@ -602,7 +491,7 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
                 if (ms > s->max_ms)
                     s->max_ms = ms;
                 if (key && ms > s->max_ms - s->overlap_ms)
-                    recent_add(s, key, ms);
+                    sl_rest_recent_add(s, key, ms);
                 free(key);
             }
         }
@@ -664,8 +553,8 @@ rest_close(void *ctx)
     sl_item_free(s->ahead);
     sl_rest_page_clear(&s->page);
     free(s->page_url);
-    seen_free(s->prev, s->nprev);
-    seen_free(s->recent, s->nrecent);
+    sl_rest_seen_free(s->prev, s->nprev);
+    sl_rest_seen_free(s->recent, s->nrecent);
     sl_strv_free(&s->types);
     sl_strv_free(&s->includes);
     sl_strv_free(&s->revincludes);
@@ -675,121 +564,6 @@ rest_close(void *ctx)
     sl_http_auth_free(s->auth);
     free(s->base);
     free(s);
-}
-
-static void
-split(const char *v, struct sl_strv *out)
-{
-    const char *p = v;
-
-    while (p && *p) {
-        size_t n;
-        p += strspn(p, " \t\r\n");
-        n = strcspn(p, " \t\r\n");
-        if (n > 0) {
-            char *w = sl_strndup(p, n);
-            sl_strv_push_owned(out, w);
-        }
-        p += n;
-    }
-}
-
-static int
-valid_id(const char *id)
-{
-    size_t n = strlen(id);
-
-    return n >= 1 && n <= 64 &&
-           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                      "0123456789-.") == n;
-}
-
-/* Adds "Patient/ID" or "ID" to the list; -1 when it is not an id. */
-static int
-add_patient(struct rest_src *s, const char *ref)
-{
-    if (strncmp(ref, "Patient/", 8) == 0)
-        ref += 8;
-    if (!valid_id(ref))
-        return -1;
-    sl_strv_push(&s->patients, ref);
-    return 0;
-}
-
-static int
-patients_from_file(struct rest_src *s, const char *path, struct sl_err *err)
-{
-    char *data = NULL, *line, *save = NULL;
-    size_t len;
-    int rc, lineno = 0;
-
-    if ((rc = sl_file_read(path, &data, &len, err)) != SL_OK)
-        return rc;
-    for (line = data; line && *line; line = save) {
-        char *nl = strchr(line, '\n'), *e;
-        save = nl ? nl + 1 : NULL;
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        e = line + strlen(line);
-        while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-            *--e = '\0';
-        if (*line == '\0' || *line == '#')
-            continue;
-        if (add_patient(s, line) != 0) {
-            rc = SL_ERR(err, SL_ECONFIG, "%s:%d: not a Patient id", path,
-                        lineno);
-            break;
-        }
-    }
-    sl_freezero(data, len);
-    return rc;
-}
-
-static int
-patients_from_group(struct rest_src *s, const char *group, struct sl_err *err)
-{
-    struct sl_http_body b = {{0}, 64u * 1024 * 1024};
-    struct sl_http_req rq = {0};
-    struct sl_http_resp rs;
-    char *path = sl_asprintf("Group/%s", group), *shown = NULL;
-    json_t *doc = NULL, *m;
-    size_t i;
-    int rc;
-
-    sl_buf_init(&b.buf);
-    rq.method = "GET";
-    rq.path = path;
-    rq.sink = sl_http_collect;
-    rq.sink_arg = &b;
-    if ((rc = sl_http_do(s->http, &rq, &rs, err)) != SL_OK)
-        goto out;
-    shown = sl_http_url_for_log(s->http, path);
-    if (rs.status != 200) {
-        rc = SL_ERR(err, SL_ENET, "GET %s: HTTP %ld: cannot read the Group",
-                    shown, rs.status);
-        goto out;
-    }
-    doc = json_loadb(b.buf.data ? b.buf.data : "", b.buf.len, 0, NULL);
-    if (doc == NULL || !json_is_array(json_object_get(doc, "member"))) {
-        rc = SL_ERR(err, SL_EPARSE, "GET %s: not a Group with members", shown);
-        goto out;
-    }
-    json_array_foreach(json_object_get(doc, "member"), i, m) {
-        const char *ref = json_string_value(
-            json_object_get(json_object_get(m, "entity"), "reference"));
-        if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
-            sl_log(SL_LOG_WARN, "GET %s: member %zu is not a Patient "
-                   "reference: skipped", shown, i + 1);
-    }
-out:
-    json_decref(doc);
-    sl_buf_free(&b.buf);
-    free(shown);
-    free(path);
-    return rc;
 }
 
 static int
@@ -810,10 +584,10 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->count = sl_conf_get_long(node, "page-size", 100);
     s->overlap_ms = sl_conf_get_long(node, "overlap", 300) * 1000;
     s->everything = ev && strcmp(ev, "yes") == 0;
-    split(node->text, &s->types);
-    split(sl_conf_get(node, "include"), &s->includes);
-    split(sl_conf_get(node, "revinclude"), &s->revincludes);
-    split(sl_conf_get(node, "search"), &s->extra);
+    sl_rest_split(node->text, &s->types);
+    sl_rest_split(sl_conf_get(node, "include"), &s->includes);
+    sl_rest_split(sl_conf_get(node, "revinclude"), &s->revincludes);
+    sl_rest_split(sl_conf_get(node, "search"), &s->extra);
     if (s->types.n == 0 && !s->everything) {
         rc = SL_ERR(err, SL_ECONFIG, "source %s: no <resources>: name the "
                     "resource types to search", node->id);
@@ -833,9 +607,9 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->base = sl_strdup(o.base);
     while (*s->base && s->base[strlen(s->base) - 1] == '/')
         s->base[strlen(s->base) - 1] = '\0';
-    if (plist && (rc = patients_from_file(s, plist, err)) != SL_OK)
+    if (plist && (rc = sl_rest_patients_file(s, plist, err)) != SL_OK)
         goto prefix;
-    if (group && (rc = patients_from_group(s, group, err)) != SL_OK)
+    if (group && (rc = sl_rest_patients_group(s, group, err)) != SL_OK)
         goto prefix;
     if (s->everything && s->patients.n == 0 && !plist && !group) {
         rc = SL_ERR(err, SL_ECONFIG, "source %s: everything=\"yes\" needs "

@@ -9,6 +9,11 @@
 
 #include <jansson.h>
 
+#include "common/common.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "item/item.h"
+
 /* One page of a search: a Bundle of type searchset (or collection, as
  * some servers answer $everything). */
 struct sl_rest_page {
@@ -38,5 +43,70 @@ int sl_rest_page_entry(const json_t *entry, json_t **res, char *mode,
 int sl_rest_instant_ms(const char *s, int64_t *out);
 /* ms as "YYYY-MM-DDThh:mm:ss.fffZ" (out: at least 32 bytes). */
 void sl_rest_instant_format(int64_t ms, char *out, size_t len);
+
+/* ---- the source (fhir_rest.c) ------------------------------------------- */
+/* Resources near the watermark remembered for the next run's overlap;
+ * beyond it the oldest are dropped and the next run starts after them. */
+#define SEEN_MAX 20000
+
+struct seen {
+    char *key; /* "Type/id/versionId" */
+    int64_t ms;
+};
+
+struct rest_src {
+    const char *id;
+    struct sl_http_auth *auth;
+    struct sl_http *http;
+    char *base;
+    long count;
+    struct sl_strv types, includes, revincludes, extra, patients;
+    int everything;
+    int64_t overlap_ms;
+    size_t nunits;
+    /* position */
+    size_t u;       /* unit */
+    long pageno;    /* page of the unit, from 1 */
+    char *page_url; /* the current page (NULL: the unit's first) */
+    size_t off;     /* entries of the page taken */
+    size_t skip;    /* entries to skip when the page comes (resume) */
+    int have_page;
+    struct sl_rest_page page;
+    struct sl_item *ahead; /* the next item, read before its predecessor
+                              is handed on: the last one gets the end */
+    int primed;
+    /* incremental */
+    int64_t since_ms;    /* -1: everything */
+    int64_t prev_w;      /* the last run's watermark, or -1 */
+    int64_t max_ms;      /* highest lastUpdated of a match so far, or -1 */
+    int64_t cut_ms;      /* nothing at or before it is remembered */
+    struct seen *prev;   /* the last run's, sorted by key */
+    size_t nprev;
+    struct seen *recent; /* this run's */
+    size_t nrecent, caprecent;
+    uint64_t nskipped;   /* the overlap brought again */
+    int failed;          /* a unit could not be read to its end */
+};
+
+/* ---- its lists (fhir_rest_list.c) ---------------------------------------- */
+void sl_rest_seen_free(struct seen *v, size_t n);
+/* by key, for qsort and bsearch */
+int sl_rest_seen_cmp(const void *a, const void *b);
+/* Keeps this run's resources within the overlap of watermark w, at most
+ * SEEN_MAX of the newest; what is dropped moves s->cut_ms. */
+void sl_rest_recent_prune(struct rest_src *s, int64_t w);
+void sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms);
+/* "Type/id/versionId" (else "Type/id/@MS") of a resource, or NULL */
+char *sl_rest_seen_key(const json_t *res, int64_t ms);
+/* True when the last run saw key near its watermark. */
+int sl_rest_was_seen(const struct rest_src *s, const char *key);
+/* Appends the space-separated words of v (NULL: none). */
+void sl_rest_split(const char *v, struct sl_strv *out);
+/* The patient list from a file (ids or Patient/ids, one a line, '#'
+ * comments; errors name the file's line) or from a Group's members. */
+int sl_rest_patients_file(struct rest_src *s, const char *path,
+                          struct sl_err *err);
+int sl_rest_patients_group(struct rest_src *s, const char *group,
+                           struct sl_err *err);
 
 #endif

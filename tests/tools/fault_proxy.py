@@ -13,7 +13,12 @@
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
 #   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
 #                      TOKEN" (the Authorization header is not forwarded)
+#   /ftrunc-N-KEY/...  the first N get their headers (the whole length) and
+#                      half of the body, then the connection is closed
 # GET /count/KEY answers how many requests KEY has seen.
+# Under a fault segment, the upstream's own URLs in a response (the next
+# links of a search page) are rewritten to this proxy and that segment, so
+# that following them goes through the same fault.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
 from email.utils import formatdate
@@ -34,6 +39,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def handle_any(self):
+        trunc = False
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else None
         path = self.path
@@ -66,6 +72,8 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
+                if kind == 'trunc':
+                    trunc = True
         req = urllib.request.Request(UP + path, data=body, method=self.command,
                                      headers={k: v for k, v in self.headers.items()
                                               if k.lower() in ('content-type', 'accept', 'user-agent')})
@@ -74,6 +82,19 @@ class H(http.server.BaseHTTPRequestHandler):
                 code, data, ctype = r.status, r.read(), r.headers.get('Content-Type')
         except urllib.error.HTTPError as e:
             code, data, ctype = e.code, e.read(), e.headers.get('Content-Type')
+        if path != self.path:
+            me = '%s://127.0.0.1:%d/%s' % (SCHEME, srv.server_address[1], seg)
+            data = data.replace(UP.encode(), me.encode())
+        if trunc:
+            self.send_response(code)
+            self.send_header('Content-Type', ctype or 'application/json')
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
         self.reply(code, data, [('Content-Type', ctype or 'application/json'),
                                 ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))])
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
@@ -82,6 +103,7 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 srv = S(('127.0.0.1', 0), H)
+SCHEME = 'https' if len(sys.argv) > 4 else 'http'
 if len(sys.argv) > 4:
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
