@@ -219,6 +219,12 @@ resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
     s->skip = (size_t)json_integer_value(json_object_get(o, "o"));
     s->max_ms = json_integer_value(json_object_get(o, "m"));
     s->failed = json_is_true(json_object_get(o, "f"));
+    if (p && (strncmp(p, s->base, strlen(s->base)) != 0)) {
+        rc = SL_ERR(err, SL_ESTATE, "source %s: the checkpoint's page is "
+                    "not under base: the base URL changed since; cannot "
+                    "resume exactly-once", s->id);
+        goto out;
+    }
     s->page_url = p ? sl_strdup(p) : NULL;
 out:
     json_decref(o);
