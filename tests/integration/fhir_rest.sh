@@ -8,9 +8,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 22
-conn_need 22
-conn_start || { i=0; while [ $i -lt 22 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
+plan 24
+conn_need 24
+conn_start || { i=0; while [ $i -lt 24 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
 
 sluice synth --patients 12 --seed 5 -o "$T/syn" >/dev/null 2>&1
 for f in "$T"/syn/fhir/*.json; do
@@ -196,4 +196,37 @@ check "resumed: exit 0, one run folder, each of the $N resources once" \
     _ $rc "$d" "$T/want" "$d/got" "$(dups "$d/out/$(ls "$d/out" | head -n 1)")"
 check "the run was resumed, not restarted" \
     sh -c '[ "$($SLUICE -c "$1" runs --json | jq ".[0].attempts")" -eq 2 ]' _ "$d/sluice.xml"
+
+# 7. pull -> de-identify -> push into a second server (a job that pushed
+# into the server it searches would read its own copies again): the
+# server takes all, every reference resolves there
+SRV2_PID=
+trap '[ -n "$SRV2_PID" ] && kill "$SRV2_PID" 2>/dev/null; conn_stop' EXIT
+node "$T/server/server.mjs" "$T/port2" 2>"$T/server2.log" &
+SRV2_PID=$!
+wait_file "$T/port2"
+BASE2="http://127.0.0.1:$(cat "$T/port2")"
+d="$T/trip"
+cfg "$d" "$BASE"
+sluice keygen -o "$d/key" >/dev/null 2>&1
+sed -i "s|<state path|<keys pseudonym=\"file:$d/key\"/>\n  <state path|;
+        s|<target id=\"out\" type=\"fhir-files\" path=\"out\"/>|<target id=\"store\" type=\"fhir-store\" base=\"$BASE2\" bundle=\"transaction\" bundle-size=\"20\"/>|;
+        s|<push to=\"out\"/>|<deid profile=\"basic\"/><push to=\"store\"/>|" "$d/sluice.xml"
+sluice -c "$d/sluice.xml" -q run j --no-progress >/dev/null 2>"$d/err"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$d/err"
+for t in $TYPES; do curl -s "$BASE/$t?_count=1000" | jq -r '.entry[].resource | .resourceType + "/" + .id'; done | sort >"$d/orig"
+for t in $TYPES; do curl -s "$BASE2/$t?_count=1000" | jq -r '.entry[].resource | .resourceType + "/" + .id'; done | sort >"$d/new"
+check "round trip: exit $rc, the second server holds each of the $N resources under a new id" \
+    sh -c '[ "$1" -eq 0 ] && [ "$(wc -l <"$2")" -eq "$3" ] && [ "$(comm -12 "$4" "$2" | wc -l)" -eq 0 ]' _ $rc "$d/new" $N "$d/orig"
+bad=0; nref=0
+for t in $TYPES; do
+    curl -s "$BASE2/$t?_count=1000" | jq -r '.entry[].resource | .. | objects | .reference? // empty'
+done | sort -u >"$d/refs"
+while read -r ref; do
+    nref=$((nref + 1))
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE2/$ref")" = 200 ] || bad=1
+done <"$d/refs"
+check "round trip: all $nref references on the second server resolve there" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -gt 12 ]' _ $bad $nref
 finish
