@@ -12,3 +12,15 @@ CONNECTOR_TESTS = tests/integration/http_client.sh \
 TESTS += $(CONNECTOR_TESTS)
 EXTRA_DIST += $(CONNECTOR_TESTS) tests/tools/fault_proxy.py \
 	tests/integration/connectors_lib.sh
+
+# The fhir-rest source's page reader: fuzz target, built and run like
+# those of tests/fuzz.mk (docs/fuzzing.md); its seeds replayed in check.
+FUZZ_TARGETS += tests/fuzz/fuzz_rest_page
+FUZZ_RUN += rest_page
+tests_fuzz_fuzz_rest_page_SOURCES = tests/fuzz/fuzz_rest_page.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rest_page_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rest_page_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_rest_page_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/rest_page_fuzz.sh
+EXTRA_DIST += tests/integration/rest_page_fuzz.sh tests/bench/fhir-pull.sh

@@ -469,8 +469,7 @@ reader_main(void *arg)
             if (it->kind == SL_ITEM_DICOM)
                 ndicom++;
             if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
-                ndicom >= CHUNK_DICOM ||
-                (it->text == NULL && it->kind != SL_ITEM_DICOM)) {
+                ndicom >= CHUNK_DICOM || it->whole) {
                 if (s->ops->progress)
                     s->ops->progress(ctx, &d, &t);
                 stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;

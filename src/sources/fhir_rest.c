@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +144,31 @@ unit_name(const struct rest_src *s, char *out, size_t len)
 static char *
 mid_checkpoint(const struct rest_src *s)
 {
-    json_t *o = json_pack("{sI sI ss? sI sI sb}", "u", (json_int_t)s->u,
-                          "n", (json_int_t)s->pageno, "p", s->page_url, "o",
-                          (json_int_t)s->off, "m", (json_int_t)s->max_ms, "f",
-                          s->failed);
-    char *t = json_dumps(o, JSON_COMPACT);
+    struct sl_buf b;
 
-    json_decref(o);
-    return t;
+    /* once an item: printf rather than a jansson document; the page URL
+     * is the only string, escaped as JSON wants */
+    sl_buf_init(&b);
+    sl_buf_addf(&b, "{\"u\":%zu,\"n\":%ld,\"p\":", s->u, s->pageno);
+    if (s->page_url == NULL) {
+        sl_buf_adds(&b, "null");
+    } else {
+        const char *p;
+        sl_buf_addc(&b, '"');
+        for (p = s->page_url; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c == '"' || c == '\\')
+                sl_buf_addf(&b, "\\%c", c);
+            else if (c < 0x20)
+                sl_buf_addf(&b, "\\u%04x", c);
+            else
+                sl_buf_addc(&b, (char)c);
+        }
+        sl_buf_addc(&b, '"');
+    }
+    sl_buf_addf(&b, ",\"o\":%zu,\"m\":%lld,\"f\":%s}", s->off,
+                (long long)s->max_ms, s->failed ? "true" : "false");
+    return sl_buf_steal(&b);
 }
 
 /* The end of the run: the watermark and what lies near it, for the next
@@ -343,6 +361,85 @@ unit_failed(struct rest_src *s)
     unit_done(s);
 }
 
+/* One GET of a page, on the reader's thread or the prefetcher's. */
+struct sl_rest_prefetch {
+    struct sl_http *http;
+    char *url;
+    struct page_body b;
+    struct sl_http_resp rs;
+    struct sl_err err;
+    int rc;
+    pthread_t th;
+};
+
+static void *
+get_page(void *arg)
+{
+    struct sl_rest_prefetch *g = arg;
+    struct sl_http_req rq = {0};
+
+    rq.method = "GET";
+    rq.path = g->url;
+    rq.sink = page_sink;
+    rq.sink_arg = &g->b;
+    rq.restart = page_restart;
+    g->rc = sl_http_do(g->http, &rq, &g->rs, &g->err);
+    return NULL;
+}
+
+static void
+prefetch_free(struct sl_rest_prefetch *g)
+{
+    if (g == NULL)
+        return;
+    pthread_join(g->th, NULL);
+    sl_buf_free(&g->b.buf);
+    free(g->url);
+    free(g);
+}
+
+/* The URL of the page after the current one (its next link when it stays
+ * under the base, else the next unit's first page), or NULL. */
+static char *
+following_url(const struct rest_src *s)
+{
+    const char *next = s->page.next;
+    size_t bl = strlen(s->base);
+
+    if (next == NULL)
+        return s->u + 1 < s->nunits ? first_url(s, s->u + 1) : NULL;
+    if (strncmp(next, "http://", 7) != 0 && strncmp(next, "https://", 8) != 0)
+        return sl_asprintf("%s/%s", s->base, next[0] == '/' ? next + 1 : next);
+    if (strncmp(next, s->base, bl) == 0 &&
+        (next[bl] == '/' || next[bl] == '?' || next[bl] == '\0'))
+        return sl_strdup(next);
+    return NULL;
+}
+
+/* Starts fetching the following page, unless it cannot be known. */
+static void
+prefetch_start(struct rest_src *s)
+{
+    struct sl_rest_prefetch *g;
+    char *url = following_url(s);
+
+    if (url == NULL || s->pf != NULL) {
+        free(url);
+        return;
+    }
+    g = sl_calloc(1, sizeof(*g));
+    g->http = s->http;
+    g->url = url;
+    sl_buf_init(&g->b.buf);
+    if (pthread_create(&g->th, NULL, get_page, g) != 0) {
+        sl_buf_free(&g->b.buf);
+        free(g->url);
+        free(g);
+        return; /* fetched when wanted instead */
+    }
+    s->pf = g;
+}
+
 /* Fetches the current page. SL_OK with s->have_page set, or with *bad a
  * quarantine item for the unit (moved past); an error stops the run. */
 static int
@@ -350,20 +447,37 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
 {
     char *url = s->page_url ? sl_strdup(s->page_url) : first_url(s, s->u);
     char *shown = sl_http_url_for_log(s->http, url), *full = NULL;
+    struct sl_rest_prefetch *g = s->pf;
     struct page_body b = {{0}, 0};
-    struct sl_http_req rq = {0};
     struct sl_http_resp rs;
     char pos[160], why[200];
     int rc;
 
-    sl_buf_init(&b.buf);
+    s->pf = NULL;
+    if (g != NULL && strcmp(g->url, url) != 0) {
+        prefetch_free(g); /* not the page wanted after all */
+        g = NULL;
+    }
+    if (g == NULL) {
+        g = sl_calloc(1, sizeof(*g));
+        g->http = s->http;
+        g->url = sl_strdup(url);
+        sl_buf_init(&g->b.buf);
+        get_page(g);
+        g->th = pthread_self();
+    } else {
+        pthread_join(g->th, NULL);
+        g->th = pthread_self();
+    }
+    /* the body is ours now */
+    b = g->b;
+    rs = g->rs;
+    rc = g->rc;
+    if (rc != SL_OK)
+        *err = g->err;
+    free(g->url);
+    free(g);
     unit_name(s, pos, sizeof(pos));
-    rq.method = "GET";
-    rq.path = url;
-    rq.sink = page_sink;
-    rq.sink_arg = &b;
-    rq.restart = page_restart;
-    rc = sl_http_do(s->http, &rq, &rs, err);
     if (rc != SL_OK) {
         if (b.too_big)
             rc = SL_ERR(err, SL_EIO, "GET %s: %s larger than 256 MiB: lower "
@@ -396,6 +510,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         s->off = s->skip;
         s->skip = 0;
     }
+    prefetch_start(s);
 out:
     if (*bad)
         (*bad)->checkpoint = mid_checkpoint(s);
@@ -443,7 +558,7 @@ follow_next(struct rest_src *s, struct sl_item **bad)
     return SL_OK;
 }
 
-/* "Type/id/versionId" of a match (versionId, else lastUpdated), or NULL */
+/* The next item with its checkpoint, or NULL at the end. */
 static int
 produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
 {
@@ -556,6 +671,7 @@ rest_close(void *ctx)
         sl_log(SL_LOG_INFO, "source %s: %llu resource(s) the overlap with "
                "the last run brought again: skipped", s->id,
                (unsigned long long)s->nskipped);
+    prefetch_free(s->pf);
     sl_item_free(s->ahead);
     sl_rest_page_clear(&s->page);
     free(s->page_url);

@@ -86,6 +86,9 @@ struct rest_src {
     size_t nrecent, caprecent;
     uint64_t nskipped;   /* the overlap brought again */
     int failed;          /* a unit could not be read to its end */
+    /* the page after the current one, fetched while the current one's
+     * items are handed on (one request in flight, as without it) */
+    struct sl_rest_prefetch *pf;
 };
 
 /* ---- its lists (fhir_rest_list.c) ---------------------------------------- */
