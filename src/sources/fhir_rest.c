@@ -401,9 +401,8 @@ prefetch_free(struct sl_rest_prefetch *g)
 /* The URL of the page after the current one (its next link when it stays
  * under the base, else the next unit's first page), or NULL. */
 static char *
-following_url(const struct rest_src *s)
+following_url(const struct rest_src *s, const char *next)
 {
-    const char *next = s->page.next;
     size_t bl = strlen(s->base);
 
     if (next == NULL)
@@ -418,10 +417,10 @@ following_url(const struct rest_src *s)
 
 /* Starts fetching the following page, unless it cannot be known. */
 static void
-prefetch_start(struct rest_src *s)
+prefetch_start(struct rest_src *s, const char *next)
 {
     struct sl_rest_prefetch *g;
-    char *url = following_url(s);
+    char *url = following_url(s, next);
 
     if (url == NULL || s->pf != NULL) {
         free(url);
@@ -495,6 +494,12 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         unit_failed(s);
         goto out;
     }
+    /* the next request leaves now, while this page is read */
+    {
+        char *nx = sl_rest_page_next_scan(b.buf.data, b.buf.len);
+        prefetch_start(s, nx);
+        free(nx);
+    }
     if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why,
                            sizeof(why)) != 0) {
         char *r = sl_asprintf("source %s: GET %s: %s: %s", s->id, shown, pos,
@@ -510,7 +515,8 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         s->off = s->skip;
         s->skip = 0;
     }
-    prefetch_start(s);
+    if (s->pf == NULL)
+        prefetch_start(s, s->page.next); /* the scan found nothing */
 out:
     if (*bad)
         (*bad)->checkpoint = mid_checkpoint(s);

@@ -29,6 +29,11 @@ struct sl_rest_page {
 int sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
                        char *why, size_t whylen);
 void sl_rest_page_clear(struct sl_rest_page *p); /* NULL-safe, reusable */
+/* The next link of a page found without reading the whole page (the
+ * Bundle's "link" member alone is parsed), so that the next request can
+ * leave before the page is read; a guess, checked against what
+ * sl_rest_page_parse finds. Caller frees; NULL when none is found. */
+char *sl_rest_page_next_scan(const char *buf, size_t len);
 
 /* What one entry of a page holds. Returns 0 with *res the resource
  * (borrowed) and *mode 'm' (a match), 'i' (an _include or _revinclude)

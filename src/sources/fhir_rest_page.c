@@ -98,6 +98,90 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     return 0;
 }
 
+/* The index just after the JSON string starting at b[i] ('"'), or 0
+ * when it does not end. */
+static size_t
+skip_string(const char *b, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (b[i] == '\\')
+            i++;
+        else if (b[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+static size_t
+skip_ws(const char *b, size_t n, size_t i)
+{
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' ||
+                     b[i] == '\n'))
+        i++;
+    return i;
+}
+
+char *
+sl_rest_page_next_scan(const char *b, size_t n)
+{
+    size_t i = 0;
+    int depth = 0;
+
+    while (i < n) {
+        size_t j, k, e;
+        int d = 0;
+        json_t *v, *l;
+        char *url = NULL;
+
+        if (b[i] != '"') {
+            if (b[i] == '{' || b[i] == '[')
+                depth++;
+            else if (b[i] == '}' || b[i] == ']')
+                depth--;
+            i++;
+            continue;
+        }
+        if ((j = skip_string(b, n, i)) == 0)
+            return NULL;
+        k = skip_ws(b, n, j);
+        if (depth != 1 || j - i != 6 || memcmp(b + i, "\"link\"", 6) != 0 ||
+            k >= n || b[k] != ':') {
+            i = j;
+            continue;
+        }
+        /* the member "link" of the Bundle: its value alone is parsed */
+        k = skip_ws(b, n, k + 1);
+        if (k >= n || b[k] != '[')
+            return NULL;
+        for (e = k; e < n;) {
+            if (b[e] == '"') {
+                if ((e = skip_string(b, n, e)) == 0)
+                    return NULL;
+                continue;
+            }
+            if (b[e] == '[' || b[e] == '{')
+                d++;
+            else if ((b[e] == ']' || b[e] == '}') && --d == 0)
+                break;
+            e++;
+        }
+        if (e >= n)
+            return NULL;
+        v = json_loadb(b + k, e + 1 - k, 0, NULL);
+        json_array_foreach(v, j, l) {
+            const char *rel = json_string_value(json_object_get(l, "relation"));
+            const char *u = json_string_value(json_object_get(l, "url"));
+            if (rel && u && *u && strcmp(rel, "next") == 0) {
+                free(url);
+                url = sl_strdup(u);
+            }
+        }
+        json_decref(v);
+        return url;
+    }
+    return NULL;
+}
+
 int
 sl_rest_page_entry(const json_t *entry, json_t **res, char *mode, char *why,
                    size_t whylen)

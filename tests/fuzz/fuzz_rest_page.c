@@ -57,6 +57,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *e;
 
     instant(data, size);
+    {
+        /* the quick look for the next link never reads past the input */
+        char *nx = sl_rest_page_next_scan((const char *)data, size);
+        FUZZ_ASSERT(nx == NULL || nx[0] != '\0');
+        free(nx);
+    }
     why[0] = '\0';
     if (sl_rest_page_parse((const char *)data, size, &page, why,
                            sizeof(why)) != 0) {
