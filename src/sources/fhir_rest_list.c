@@ -58,15 +58,12 @@ sl_rest_recent_prune(struct rest_src *s, int64_t w)
 void
 sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms)
 {
+    /* at most 2 * SEEN_MAX between prunes: the memory bound */
+    if (s->nrecent >= 2 * SEEN_MAX)
+        sl_rest_recent_prune(s, s->max_ms);
     if (s->nrecent == s->caprecent) {
-        if (s->nrecent >= 2 * SEEN_MAX) {
-            sl_rest_recent_prune(s, s->max_ms);
-        }
-        if (s->nrecent == s->caprecent) {
-            s->caprecent = s->caprecent ? s->caprecent * 2 : 256;
-            s->recent = sl_realloc(s->recent,
-                                   s->caprecent * sizeof(*s->recent));
-        }
+        s->caprecent = s->caprecent ? s->caprecent * 2 : 256;
+        s->recent = sl_realloc(s->recent, s->caprecent * sizeof(*s->recent));
     }
     s->recent[s->nrecent].key = sl_strdup(key);
     s->recent[s->nrecent].ms = ms;
