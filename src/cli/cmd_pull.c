@@ -18,8 +18,8 @@
 static int
 empty_or_absent(const char *path)
 {
-    struct sl_strv names = {0};
-    struct sl_err e = {0};
+    struct sl_strv names = { 0 };
+    struct sl_err e = { 0 };
     int ok;
 
     if (!sl_path_exists(path))
@@ -36,20 +36,20 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
     static const struct option opts[] = {
-        {"source", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
-        {"quarantine", required_argument, NULL, 'Q'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
+        { "source", required_argument, NULL, 's' },
+        { "output", required_argument, NULL, 'o' },
+        { "quarantine", required_argument, NULL, 'Q' },
+        { "format", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
     };
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_config *cfg = NULL;
     const struct sl_conf_node *snode;
     const struct sl_source_type *st;
     struct sl_job_spec *spec = NULL;
-    struct sl_conf_node tnode = {0};
+    struct sl_conf_node tnode = { 0 };
     struct sl_quarantine_sink *q = NULL;
-    struct sl_run_summary sum = {0};
+    struct sl_run_summary sum = { 0 };
     const char *source = NULL, *out = NULL, *qdir = NULL, *format = "ndjson";
     char *abs = NULL, *parent = NULL, *qdef = NULL;
     const char *leaf;
@@ -59,10 +59,18 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
     optind = 0;
     while ((c = getopt_long(argc, argv, ":s:o:Q:f:", opts, NULL)) != -1) {
         switch (c) {
-        case 's': source = optarg; break;
-        case 'o': out = optarg; break;
-        case 'Q': qdir = optarg; break;
-        case 'f': format = optarg; break;
+        case 's':
+            source = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'Q':
+            qdir = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
         case ':':
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
         default:
@@ -76,7 +84,8 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (strcmp(format, "ndjson") != 0 && strcmp(format, "bundle") != 0)
         return cli_usage_error(self, "--format is ndjson or bundle");
     if (!empty_or_absent(out))
-        return cli_usage_error(self, "-o names a folder that is not empty: "
+        return cli_usage_error(self,
+                               "-o names a folder that is not empty: "
                                "a pull writes into a new or empty folder");
     if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, &err)) != SL_OK)
         goto fail;
@@ -86,8 +95,10 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     st = sl_source_type_find(snode->type);
     if (st == NULL || st->ops == NULL || !(st->yields & SL_TAKES_FHIR)) {
-        rc = SL_ERR(&err, SL_EUSAGE, "%s:%d: source '%s' (%s) does not give "
-                    "FHIR resources", cfg->path, snode->line, source,
+        rc = SL_ERR(&err, SL_EUSAGE,
+                    "%s:%d: source '%s' (%s) does not give "
+                    "FHIR resources",
+                    cfg->path, snode->line, source,
                     snode->type ? snode->type : "?");
         goto fail;
     }
@@ -135,8 +146,9 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
     rc = cli_run_spec(g, spec, leaf, &sum, &err);
     if (rc != SL_OK)
         goto fail;
-    fprintf(stderr, "sluice pull: %llu resources from %s, %llu "
-                    "quarantined%s%s\n",
+    fprintf(stderr,
+            "sluice pull: %llu resources from %s, %llu "
+            "quarantined%s%s\n",
             (unsigned long long)sum.out, source,
             (unsigned long long)sum.quarantined, sum.quarantined ? " in " : "",
             sum.quarantined ? qdir : "");

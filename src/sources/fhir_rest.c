@@ -37,7 +37,8 @@
  * refused rather than risking the memory bound. */
 #define PAGE_MAX (256u * 1024 * 1024)
 
-/* ---- URLs ----------------------------------------------------------------- */
+/* ---- URLs -----------------------------------------------------------------
+ */
 
 /* Percent-encodes what a query value may not hold as it is. */
 static void
@@ -139,7 +140,8 @@ unit_name(const struct rest_src *s, char *out, size_t len)
         snprintf(out, len, "%s page %ld", unit_type(s, s->u), s->pageno);
 }
 
-/* ---- checkpoints ------------------------------------------------------------ */
+/* ---- checkpoints ------------------------------------------------------------
+ */
 
 static char *
 mid_checkpoint(const struct rest_src *s)
@@ -226,9 +228,11 @@ resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
         goto out;
     }
     if (s->u > s->nunits) {
-        rc = SL_ERR(err, SL_ESTATE, "source %s: the checkpoint names search "
+        rc = SL_ERR(err, SL_ESTATE,
+                    "source %s: the checkpoint names search "
                     "%zu of %zu: the configuration changed since; cannot "
-                    "resume exactly-once", s->id, s->u + 1, s->nunits);
+                    "resume exactly-once",
+                    s->id, s->u + 1, s->nunits);
         goto out;
     }
     s->pageno = (long)json_integer_value(json_object_get(o, "n"));
@@ -238,9 +242,11 @@ resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
     s->max_ms = json_integer_value(json_object_get(o, "m"));
     s->failed = json_is_true(json_object_get(o, "f"));
     if (p && (strncmp(p, s->base, strlen(s->base)) != 0)) {
-        rc = SL_ERR(err, SL_ESTATE, "source %s: the checkpoint's page is "
+        rc = SL_ERR(err, SL_ESTATE,
+                    "source %s: the checkpoint's page is "
                     "not under base: the base URL changed since; cannot "
-                    "resume exactly-once", s->id);
+                    "resume exactly-once",
+                    s->id);
         goto out;
     }
     s->page_url = p ? sl_strdup(p) : NULL;
@@ -261,8 +267,10 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
     int64_t c = json_integer_value(json_object_get(o, "c"));
 
     if (o == NULL)
-        return SL_ERR(err, SL_ESTATE, "source %s: unreadable checkpoint of "
-                      "the last run", s->id);
+        return SL_ERR(err, SL_ESTATE,
+                      "source %s: unreadable checkpoint of "
+                      "the last run",
+                      s->id);
     if (!json_is_integer(w)) {
         /* that run ended without reaching its end (or found nothing new)
          * : no watermark, everything is read */
@@ -278,7 +286,8 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
         s->max_ms = s->prev_w;
     seen = json_object_get(o, "seen");
     s->prev = sl_calloc(json_object_size(seen) + 1, sizeof(*s->prev));
-    json_object_foreach(seen, key, v) {
+    json_object_foreach(seen, key, v)
+    {
         s->prev[s->nprev].key = sl_strdup(key);
         s->prev[s->nprev].ms = json_integer_value(v);
         s->nprev++;
@@ -288,7 +297,8 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
     return SL_OK;
 }
 
-/* ---- fetching ---------------------------------------------------------------- */
+/* ---- fetching
+ * ---------------------------------------------------------------- */
 
 struct page_body {
     struct sl_buf buf;
@@ -376,7 +386,7 @@ static void *
 get_page(void *arg)
 {
     struct sl_rest_prefetch *g = arg;
-    struct sl_http_req rq = {0};
+    struct sl_http_req rq = { 0 };
 
     rq.method = "GET";
     rq.path = g->url;
@@ -447,7 +457,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
     char *url = s->page_url ? sl_strdup(s->page_url) : first_url(s, s->u);
     char *shown = sl_http_url_for_log(s->http, url), *full = NULL;
     struct sl_rest_prefetch *g = s->pf;
-    struct page_body b = {{0}, 0};
+    struct page_body b = { { 0 }, 0 };
     struct sl_http_resp rs;
     char pos[160], why[200];
     int rc;
@@ -479,16 +489,18 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
     unit_name(s, pos, sizeof(pos));
     if (rc != SL_OK) {
         if (b.too_big)
-            rc = SL_ERR(err, SL_EIO, "GET %s: %s larger than 256 MiB: lower "
-                        "page-size", shown, pos);
+            rc = SL_ERR(err, SL_EIO,
+                        "GET %s: %s larger than 256 MiB: lower "
+                        "page-size",
+                        shown, pos);
         sl_err_prefix(err, "source %s", s->id);
         goto out;
     }
     full = s->page_url ? sl_strdup(url) : sl_asprintf("%s/%s", s->base, url);
     if (rs.status != 200) {
         char *r = sl_asprintf("source %s: GET %s: %s: the server refused "
-                              "the search: HTTP %ld", s->id, shown, pos,
-                              rs.status);
+                              "the search: HTTP %ld",
+                              s->id, shown, pos, rs.status);
         *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
         unit_failed(s);
@@ -500,10 +512,10 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         prefetch_start(s, nx);
         free(nx);
     }
-    if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why,
-                           sizeof(why)) != 0) {
-        char *r = sl_asprintf("source %s: GET %s: %s: %s", s->id, shown, pos,
-                              why);
+    if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why, sizeof(why)) !=
+        0) {
+        char *r =
+            sl_asprintf("source %s: GET %s: %s: %s", s->id, shown, pos, why);
         *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
         unit_failed(s);
@@ -537,8 +549,8 @@ follow_next(struct rest_src *s, struct sl_item **bad)
     char pos[160];
 
     if (strncmp(next, "http://", 7) != 0 && strncmp(next, "https://", 8) != 0) {
-        char *abs = sl_asprintf("%s/%s", s->base, next[0] == '/' ? next + 1
-                                                                 : next);
+        char *abs =
+            sl_asprintf("%s/%s", s->base, next[0] == '/' ? next + 1 : next);
         free(s->page_url);
         s->page_url = abs;
     } else if (strncmp(next, s->base, bl) == 0 &&
@@ -595,8 +607,7 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
         if (sl_rest_page_entry(e, &res, &mode, why, sizeof(why)) != 0) {
             char *r = sl_asprintf("source %s: %s: %s", s->id, pos, why);
             char *raw = json_dumps(e, JSON_COMPACT);
-            *out = bad_item(s, pos, s->page_url, raw, raw ? strlen(raw) : 0,
-                            r);
+            *out = bad_item(s, pos, s->page_url, raw, raw ? strlen(raw) : 0, r);
             free(r);
             free(raw);
             (*out)->checkpoint = mid_checkpoint(s);
@@ -627,8 +638,8 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
         it->rank = (long)s->u;
         it->pos = sl_strdup(pos);
         it->origin = s->page_url ? sl_strdup(s->page_url) : NULL;
-        it->rtype = sl_strdup(
-            json_string_value(json_object_get(res, "resourceType")));
+        it->rtype =
+            sl_strdup(json_string_value(json_object_get(res, "resourceType")));
         it->resource = json_incref(res);
         it->checkpoint = mid_checkpoint(s);
         *out = it;
@@ -674,9 +685,10 @@ rest_close(void *ctx)
     if (s == NULL)
         return;
     if (s->nskipped)
-        sl_log(SL_LOG_INFO, "source %s: %llu resource(s) the overlap with "
-               "the last run brought again: skipped", s->id,
-               (unsigned long long)s->nskipped);
+        sl_log(SL_LOG_INFO,
+               "source %s: %llu resource(s) the overlap with "
+               "the last run brought again: skipped",
+               s->id, (unsigned long long)s->nskipped);
     prefetch_free(s->pf);
     sl_item_free(s->ahead);
     sl_rest_page_clear(&s->page);
@@ -699,7 +711,7 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
           const char *checkpoint, void **ctx, struct sl_err *err)
 {
     struct rest_src *s = sl_calloc(1, sizeof(*s));
-    struct sl_http_opts o = {0};
+    struct sl_http_opts o = { 0 };
     char *ca = sl_conf_get_path(cfg, node, "ca-file");
     char *plist = sl_conf_get_path(cfg, node, "patients");
     const char *group = sl_conf_get(node, "group");
@@ -717,8 +729,10 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     sl_rest_split(sl_conf_get(node, "revinclude"), &s->revincludes);
     sl_rest_split(sl_conf_get(node, "search"), &s->extra);
     if (s->types.n == 0 && !s->everything) {
-        rc = SL_ERR(err, SL_ECONFIG, "source %s: no <resources>: name the "
-                    "resource types to search", node->id);
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source %s: no <resources>: name the "
+                    "resource types to search",
+                    node->id);
         goto out;
     }
     if (s->types.n == 0)
@@ -740,8 +754,10 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (group && (rc = sl_rest_patients_group(s, group, err)) != SL_OK)
         goto prefix;
     if (s->everything && s->patients.n == 0 && !plist && !group) {
-        rc = SL_ERR(err, SL_ECONFIG, "source %s: everything=\"yes\" needs "
-                    "a patient list (patients or group)", node->id);
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source %s: everything=\"yes\" needs "
+                    "a patient list (patients or group)",
+                    node->id);
         goto out;
     }
     /* an empty patient list is no search at all, not every patient */
@@ -751,8 +767,8 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         s->nunits = s->patients.n * s->types.n;
     else
         s->nunits = s->types.n;
-    if (checkpoint && *checkpoint && (rc = resume_at(s, checkpoint, err)) !=
-                                         SL_OK)
+    if (checkpoint && *checkpoint &&
+        (rc = resume_at(s, checkpoint, err)) != SL_OK)
         goto out;
     *ctx = s;
     s = NULL;
@@ -776,6 +792,6 @@ rest_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_fhir_rest = {
-    "fhir-rest", rest_open, rest_next, rest_close, rest_progress, NULL,
-    rest_since,
+    "fhir-rest",   rest_open, rest_next,  rest_close,
+    rest_progress, NULL,      rest_since,
 };

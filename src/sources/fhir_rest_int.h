@@ -39,8 +39,8 @@ char *sl_rest_page_next_scan(const char *buf, size_t len);
  * (borrowed) and *mode 'm' (a match), 'i' (an _include or _revinclude)
  * or 'o' (an OperationOutcome the server adds: not data), or -1 with why
  * set ("no resource", "no resourceType"). */
-int sl_rest_page_entry(const json_t *entry, json_t **res, char *mode,
-                       char *why, size_t whylen);
+int sl_rest_page_entry(const json_t *entry, json_t **res, char *mode, char *why,
+                       size_t whylen);
 
 /* A FHIR instant ("2026-12-07T14:03:00.123Z", "+01:00" offsets, seconds
  * fractions of any length) as milliseconds since 1970 UTC: 0, or -1 when
@@ -81,16 +81,16 @@ struct rest_src {
                               is handed on: the last one gets the end */
     int primed;
     /* incremental */
-    int64_t since_ms;    /* -1: everything */
-    int64_t prev_w;      /* the last run's watermark, or -1 */
-    int64_t max_ms;      /* highest lastUpdated of a match so far, or -1 */
-    int64_t cut_ms;      /* nothing at or before it is remembered */
-    struct seen *prev;   /* the last run's, sorted by key */
+    int64_t since_ms;  /* -1: everything */
+    int64_t prev_w;    /* the last run's watermark, or -1 */
+    int64_t max_ms;    /* highest lastUpdated of a match so far, or -1 */
+    int64_t cut_ms;    /* nothing at or before it is remembered */
+    struct seen *prev; /* the last run's, sorted by key */
     size_t nprev;
     struct seen *recent; /* this run's */
     size_t nrecent, caprecent;
-    uint64_t nskipped;   /* the overlap brought again */
-    int failed;          /* a unit could not be read to its end */
+    uint64_t nskipped; /* the overlap brought again */
+    int failed;        /* a unit could not be read to its end */
     /* the page after the current one, fetched while the current one's
      * items are handed on (one request in flight, as without it) */
     struct sl_rest_prefetch *pf;

@@ -91,10 +91,10 @@ sl_rest_was_seen(const struct rest_src *s, const char *key)
     struct seen k;
 
     k.key = (char *)key;
+    k.ms = 0;
     return s->nprev &&
            bsearch(&k, s->prev, s->nprev, sizeof(*s->prev), sl_rest_seen_cmp);
 }
-
 
 void
 sl_rest_split(const char *v, struct sl_strv *out)
@@ -168,10 +168,11 @@ sl_rest_patients_file(struct rest_src *s, const char *path, struct sl_err *err)
 }
 
 int
-sl_rest_patients_group(struct rest_src *s, const char *group, struct sl_err *err)
+sl_rest_patients_group(struct rest_src *s, const char *group,
+                       struct sl_err *err)
 {
-    struct sl_http_body b = {{0}, 64u * 1024 * 1024};
-    struct sl_http_req rq = {0};
+    struct sl_http_body b = { { 0 }, 64u * 1024 * 1024 };
+    struct sl_http_req rq = { 0 };
     struct sl_http_resp rs;
     char *path = sl_asprintf("Group/%s", group), *shown = NULL;
     json_t *doc = NULL, *m;
@@ -196,12 +197,15 @@ sl_rest_patients_group(struct rest_src *s, const char *group, struct sl_err *err
         rc = SL_ERR(err, SL_EPARSE, "GET %s: not a Group with members", shown);
         goto out;
     }
-    json_array_foreach(json_object_get(doc, "member"), i, m) {
+    json_array_foreach(json_object_get(doc, "member"), i, m)
+    {
         const char *ref = json_string_value(
             json_object_get(json_object_get(m, "entity"), "reference"));
         if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
-            sl_log(SL_LOG_WARN, "GET %s: member %zu is not a Patient "
-                   "reference: skipped", shown, i + 1);
+            sl_log(SL_LOG_WARN,
+                   "GET %s: member %zu is not a Patient "
+                   "reference: skipped",
+                   shown, i + 1);
     }
 out:
     json_decref(doc);

@@ -45,9 +45,9 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     if (!json_is_string(rt) || strcmp(json_string_value(rt), "Bundle") != 0) {
         const char *t = json_string_value(rt);
         /* a resource type is a name, never data: shown when it is one */
-        int name = t && strlen(t) < 64 && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                    "abcdefghijklmnopqrstuvwxyz") ==
-                                              strlen(t);
+        int name = t && strlen(t) < 64 &&
+                   strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "abcdefghijklmnopqrstuvwxyz") == strlen(t);
         snprintf(why, whylen, "not a Bundle (%s)",
                  !json_is_object(doc) ? "not a JSON object"
                  : name && *t         ? t
@@ -59,8 +59,9 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     if (type && strcmp(type, "searchset") != 0 &&
         strcmp(type, "collection") != 0) {
         snprintf(why, whylen, "a Bundle of type %s, not a searchset",
-                 strlen(type) < 32 && strspn(type, "abcdefghijklmnopqrstuvwxyz-") ==
-                                          strlen(type)
+                 strlen(type) < 32 &&
+                         strspn(type, "abcdefghijklmnopqrstuvwxyz-") ==
+                             strlen(type)
                      ? type
                      : "?");
         json_decref(doc);
@@ -78,7 +79,8 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
         json_decref(doc);
         return -1;
     }
-    json_array_foreach(links, i, l) {
+    json_array_foreach(links, i, l)
+    {
         const char *rel = json_string_value(json_object_get(l, "relation"));
         const char *url = json_string_value(json_object_get(l, "url"));
         if (rel == NULL || strcmp(rel, "next") != 0)
@@ -115,8 +117,8 @@ skip_string(const char *b, size_t n, size_t i)
 static size_t
 skip_ws(const char *b, size_t n, size_t i)
 {
-    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' ||
-                     b[i] == '\n'))
+    while (i < n &&
+           (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
         i++;
     return i;
 }
@@ -168,7 +170,8 @@ sl_rest_page_next_scan(const char *b, size_t n)
         if (e >= n)
             return NULL;
         v = json_loadb(b + k, e + 1 - k, 0, NULL);
-        json_array_foreach(v, j, l) {
+        json_array_foreach(v, j, l)
+        {
             const char *rel = json_string_value(json_object_get(l, "relation"));
             const char *u = json_string_value(json_object_get(l, "url"));
             if (rel && u && *u && strcmp(rel, "next") == 0) {

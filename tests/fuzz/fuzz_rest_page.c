@@ -17,9 +17,9 @@ static int
 known_why(const char *why)
 {
     static const char *const starts[] = {
-        "malformed JSON at line ", "not a Bundle (", "a Bundle of type ",
-        "Bundle.entry is not an array", "Bundle.link is not an array",
-        "the next link has no url",
+        "malformed JSON at line ",     "not a Bundle (",
+        "a Bundle of type ",           "Bundle.entry is not an array",
+        "Bundle.link is not an array", "the next link has no url",
     };
     size_t i;
 
@@ -64,8 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(nx);
     }
     why[0] = '\0';
-    if (sl_rest_page_parse((const char *)data, size, &page, why,
-                           sizeof(why)) != 0) {
+    if (sl_rest_page_parse((const char *)data, size, &page, why, sizeof(why)) !=
+        0) {
         FUZZ_ASSERT(page.doc == NULL && page.next == NULL);
         FUZZ_ASSERT(known_why(why));
         return 0;
@@ -73,14 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(json_is_object(page.doc));
     FUZZ_ASSERT(page.entries == NULL || json_is_array(page.entries));
     FUZZ_ASSERT(page.next == NULL || page.next[0] != '\0');
-    json_array_foreach(page.entries, i, e) {
+    json_array_foreach(page.entries, i, e)
+    {
         json_t *res = NULL;
         char mode = 0, ewhy[128];
         ewhy[0] = '\0';
         if (sl_rest_page_entry(e, &res, &mode, ewhy, sizeof(ewhy)) == 0) {
             FUZZ_ASSERT(json_is_object(res));
-            FUZZ_ASSERT(json_string_length(
-                            json_object_get(res, "resourceType")) > 0);
+            FUZZ_ASSERT(
+                json_string_length(json_object_get(res, "resourceType")) > 0);
             FUZZ_ASSERT(mode == 'm' || mode == 'i' || mode == 'o');
         } else {
             FUZZ_ASSERT(strcmp(ewhy, "the entry has no resource") == 0 ||
