@@ -8,7 +8,8 @@ tests_unit_test_http_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_http_SOURCES = force-cxx-link.cc
 endif
 CONNECTOR_TESTS = tests/integration/http_client.sh \
-	tests/integration/fhir_store.sh tests/integration/fhir_rest.sh
+	tests/integration/fhir_store.sh tests/integration/fhir_rest.sh \
+	tests/integration/fhir_rest_auth.sh
 TESTS += $(CONNECTOR_TESTS)
 EXTRA_DIST += $(CONNECTOR_TESTS) tests/tools/fault_proxy.py \
 	tests/integration/connectors_lib.sh

@@ -15,6 +15,8 @@
 #                      TOKEN" (the Authorization header is not forwarded)
 #   /ftrunc-N-KEY/...  the first N get their headers (the whole length) and
 #                      half of the body, then the connection is closed
+#   /f401at-N-KEY/...  request number N (only) gets 401, as when a token
+#                      expires in the middle of a run
 # GET /count/KEY answers how many requests KEY has seen.
 # Under a fault segment, the upstream's own URLs in a response (the next
 # links of a search page) are rewritten to this proxy and that segment, so
@@ -59,6 +61,9 @@ class H(http.server.BaseHTTPRequestHandler):
                     return self.reply(401, b'{"resourceType":"OperationOutcome"}')
             elif kind == 'slow':
                 time.sleep(float(num))
+            elif kind == '401at':
+                if c == int(num):
+                    return self.reply(401, b'', [('WWW-Authenticate', 'Bearer error="invalid_token"')])
             elif c <= int(num):
                 if kind == '429':
                     return self.reply(429, b'{"busy":1}', [('Retry-After', '1')])
