@@ -9,7 +9,8 @@ nodist_EXTRA_tests_unit_test_http_SOURCES = force-cxx-link.cc
 endif
 CONNECTOR_TESTS = tests/integration/http_client.sh \
 	tests/integration/fhir_store.sh tests/integration/fhir_store_cloud.sh \
-	tests/integration/fhir_store_refs.sh
+	tests/integration/fhir_store_refs.sh tests/integration/fhir_rest.sh \
+	tests/integration/fhir_rest_auth.sh
 TESTS += $(CONNECTOR_TESTS)
 EXTRA_DIST += $(CONNECTOR_TESTS) tests/tools/fault_proxy.py tests/bench/fhir-push.sh \
 	tests/integration/connectors_lib.sh
@@ -23,3 +24,15 @@ tests_fuzz_fuzz_store_bundle_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_store_bundle_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/store_bundle_fuzz.sh
 EXTRA_DIST += tests/integration/store_bundle_fuzz.sh
+
+# The fhir-rest source's page reader: fuzz target, built and run like
+# those of tests/fuzz.mk (docs/fuzzing.md); its seeds replayed in check.
+FUZZ_TARGETS += tests/fuzz/fuzz_rest_page
+FUZZ_RUN += rest_page
+tests_fuzz_fuzz_rest_page_SOURCES = tests/fuzz/fuzz_rest_page.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rest_page_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rest_page_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_rest_page_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/rest_page_fuzz.sh
+EXTRA_DIST += tests/integration/rest_page_fuzz.sh tests/bench/fhir-pull.sh

@@ -91,5 +91,6 @@ CLI_CMD_DECL(reid);
 CLI_CMD_DECL(inspect_pixels);
 CLI_CMD_DECL(push);
 CLI_CMD_DECL(echo);
+CLI_CMD_DECL(pull);
 
 #endif

@@ -346,10 +346,32 @@ check_endpoints(struct loader *L)
             continue;
         }
         if (strcmp(s->type, "fhir-rest") == 0) {
-            config_problem_add(
-                L, s->line,
-                "type 'fhir-rest' is not supported by this build "
-                "yet");
+            const char *b = sl_conf_get(s, "base");
+            const char *ev = sl_conf_get(s, "everything");
+            int pl = sl_conf_get(s, "patients") || sl_conf_get(s, "group");
+            if (b && strncmp(b, "http://", 7) != 0 &&
+                strncmp(b, "https://", 8) != 0)
+                config_problem_add(L, s->line, "source '%s': base must "
+                                   "start with http:// or https://",
+                                   s->id ? s->id : "");
+            if (sl_conf_get(s, "patients") && sl_conf_get(s, "group"))
+                config_problem_add(L, s->line, "source '%s': patients and "
+                                   "group: give one patient list",
+                                   s->id ? s->id : "");
+            if (ev && strcmp(ev, "yes") == 0 && !pl)
+                config_problem_add(L, s->line, "source '%s': everything=\"yes\" "
+                                   "needs a patient list (patients or group)",
+                                   s->id ? s->id : "");
+            else if ((s->text == NULL || *s->text == '\0') &&
+                     !(ev && strcmp(ev, "yes") == 0))
+                config_problem_add(L, s->line, "source '%s': no <resources>: "
+                                   "name the resource types to search",
+                                   s->id ? s->id : "");
+            path = sl_conf_get_path(cfg, s, "patients");
+            if (path && !sl_path_exists(path))
+                config_problem_add(L, s->line, "source '%s': patient list %s "
+                                   "does not exist", s->id ? s->id : "", path);
+            free(path);
             continue;
         }
         path = sl_conf_get_path(cfg, s, "path");

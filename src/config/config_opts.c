@@ -33,9 +33,9 @@ const struct sl_opt sl_opt_table[] = {
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "fhir-files dicom-folder fhir-rest dimse",
-      "Kind of source. `fhir-rest` is accepted by the schema but not "
-      "supported by this build yet; `dimse`: a PACS, by C-FIND and C-GET "
-      "(docs/pacs.md)." },
+      "Kind of source: files, a DICOM folder, a FHIR server searched "
+      "through its REST API (`fhir-rest`, docs/connectors.md), or a PACS "
+      "by C-FIND and C-GET (`dimse`, docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -51,7 +51,45 @@ const struct sl_opt sl_opt_table[] = {
       "As for `fhir-files`: links in the folder are not followed unless "
       "`yes`." },
     { "source", "fhir-rest", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
-      "Base URL of the FHIR server (not supported yet)." },
+      "Base URL of the FHIR server (`http://` or `https://`). Each type of "
+      "`<resources>` is searched, page by page following the `next` "
+      "links; a job with `<pull since=\"checkpoint\">` reads only what "
+      "changed since its last finished run (docs/connectors.md)." },
+    { "source", "fhir-rest", "page-size", SL_OPT_INT, "100", 0, 1, 10000,
+      NULL, "Resources per page asked of the server (`_count`)." },
+    { "source", "fhir-rest", "overlap", SL_OPT_INT, "300", 0, 0, 86400,
+      NULL, "Seconds before the last run's newest `meta.lastUpdated` that "
+      "an incremental search starts from (servers' clocks and commits are "
+      "not atomic); what it brings again (same type, id and "
+      "`meta.versionId`) is skipped." },
+    { "source", "fhir-rest", "include", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "`_include` values, space separated (`Observation:subject`); each is "
+      "added to the search of the type it names before the colon." },
+    { "source", "fhir-rest", "revinclude", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "`_revinclude` values, space separated (`Provenance:target`), added "
+      "to every search." },
+    { "source", "fhir-rest", "search", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "More search parameters, space separated, each `Type?name=value&...` "
+      "(`Observation?category=laboratory`): added to that type's search as "
+      "written (percent-encode what needs it)." },
+    { "source", "fhir-rest", "patients", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "A file of Patient ids (`123` or `Patient/123`, one a line, `#` "
+      "comments): each type is searched per patient (`patient=`, `_id=` "
+      "for Patient)." },
+    { "source", "fhir-rest", "group", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The id of a Group on the server whose Patient members are the "
+      "patient list, read when the run starts." },
+    { "source", "fhir-rest", "everything", SL_OPT_ENUM, "no", 0, NOB,
+      "yes no",
+      "`yes`: with a patient list, `Patient/ID/$everything` per patient "
+      "(with `_since` when incremental) instead of the searches by type." },
+    { "source", "fhir-rest", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for a `fhir-store` target: the CAs to trust for `https://`." },
+    { "source", "fhir-rest", "timeout", SL_OPT_INT, "300", 0, 1, 86400,
+      NULL, "Seconds one request may take before it is tried again." },
+    { "source", "fhir-rest", "max-attempts", SL_OPT_INT, "5", 0, 1, 100,
+      NULL, "Tries of one request that gets 429, 5xx or no answer; then "
+      "the run stops and the next run resumes where it stopped." },
     { "source", "dimse", "host", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Host name or address of the PACS (docs/pacs.md)." },
     { "source", "dimse", "port", SL_OPT_INT, "104", 0, 1, 65535, NULL,

@@ -420,6 +420,11 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
         a.rq = rq;
         a.retry_after_ms = -1;
         a.skip_401 = h->auth != NULL && !reauthed;
+        /* what a failed try delivered is not the caller's body */
+        if (tried > 0 && rq->restart)
+            rq->restart(rq->sink_arg);
+        else if (tried > 0 && rq->sink == sl_http_collect)
+            sl_buf_reset(&((struct sl_http_body *)rq->sink_arg)->buf);
         c = handle_get(h);
         if (c == NULL) {
             handle_put(h, NULL, 0);

@@ -64,6 +64,11 @@ struct sl_http_req {
     const char *const *headers; /* extra "Name: value" lines, NULL-ended */
     sl_http_sink_fn sink;     /* where the body goes (NULL: discarded) */
     void *sink_arg;
+    /* Called with sink_arg before every try after the first: a try that
+     * failed mid-body (a reset, a truncated body) may have delivered part
+     * of it, and the next try delivers the body again from its start.
+     * NULL: nothing is called (a sl_http_collect body is emptied anyway). */
+    void (*restart)(void *arg);
 };
 
 struct sl_http_resp {

@@ -174,6 +174,12 @@ struct sl_source_ops {
      * recognised when only FHIR is learned). Called after open, before
      * the first next. May be NULL. */
     void (*want)(void *ctx, unsigned kinds);
+    /* Optional: the source reads incrementally. Called after open, before
+     * the first next, with the checkpoint the source gave the last item
+     * of the job's last finished run (a job with <pull since="checkpoint">
+     * and a state store; on a resume too): the source reads only what is
+     * new since then. Not called when there is no such run. May be NULL. */
+    int (*since)(void *ctx, const char *last, struct sl_err *err);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

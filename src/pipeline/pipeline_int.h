@@ -13,6 +13,8 @@ struct src_slot {
     const struct sl_source_ops *ops;
     void *preset;     /* an already open source, or NULL */
     char *checkpoint; /* of the last item written (owned) */
+    char *since;      /* the source's last checkpoint in the job's last
+                         finished run, for ops->since (owned), or NULL */
 };
 
 struct target_slot {

@@ -37,6 +37,19 @@ run_fail(struct run *r, const struct sl_err *err)
     pthread_mutex_unlock(&r->mu);
 }
 
+
+/* The last finished run's checkpoint of source node, for ops->since. */
+static const char *
+since_of(const struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++)
+        if (r->src[k].node == node)
+            return r->src[k].since;
+    return NULL;
+}
+
 static int
 run_stopping(struct run *r)
 {
@@ -245,6 +258,13 @@ run_learn(struct run *r, struct sl_err *err)
             run_fail(r, &e2);
             break;
         }
+        /* learn from what the main pass reads: only what is new */
+        if (t->ops->since && since_of(r, node) &&
+            t->ops->since(ctx, since_of(r, node), &e2) != SL_OK) {
+            t->ops->close(ctx);
+            run_fail(r, &e2);
+            break;
+        }
         if (t->ops->want)
             t->ops->want(ctx, wants);
         while (!stopped) {
@@ -413,6 +433,11 @@ reader_main(void *arg)
                    SL_OK) {
             run_fail(r, &err);
             break;
+        } else if (s->ops->since && s->since &&
+                   s->ops->since(ctx, s->since, &err) != SL_OK) {
+            s->ops->close(ctx);
+            run_fail(r, &err);
+            break;
         }
         pthread_mutex_lock(&r->mu);
         base_done = r->units_done;
@@ -444,8 +469,7 @@ reader_main(void *arg)
             if (it->kind == SL_ITEM_DICOM)
                 ndicom++;
             if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
-                ndicom >= CHUNK_DICOM ||
-                (it->text == NULL && it->kind != SL_ITEM_DICOM)) {
+                ndicom >= CHUNK_DICOM || it->whole) {
                 if (s->ops->progress)
                     s->ops->progress(ctx, &d, &t);
                 stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;

@@ -49,6 +49,54 @@ setup_sources(struct run *r)
     }
 }
 
+/* For the sources that read incrementally (ops->since), in a job with
+ * <pull since="checkpoint">: the checkpoint each gave the last item of
+ * the job's newest finished run that read from it. */
+static int
+find_since(struct run *r, struct sl_err *err)
+{
+    const struct sl_job *job;
+    struct sl_run_rec *recs = NULL;
+    size_t n = 0, i, k, want = 0;
+    int rc;
+
+    for (k = 0; k < r->nsrc; k++)
+        want += r->src[k].ops->since != NULL;
+    if (want == 0 || r->st == NULL || r->spec->cfg == NULL ||
+        (job = sl_config_job(r->spec->cfg, r->spec->id)) == NULL ||
+        (job->since && strcmp(job->since, "all") == 0))
+        return SL_OK;
+    if ((rc = sl_state_runs_list(r->st, r->spec->id, 0, &recs, &n, err)) !=
+        SL_OK)
+        return rc;
+    for (i = 0; i < n && want > 0; i++) {
+        struct sl_checkpoint ck = {0};
+        json_t *o;
+
+        if (strcmp(recs[i].status, "finished") != 0 ||
+            strcmp(recs[i].id, r->sum->run_id) == 0)
+            continue;
+        rc = sl_state_checkpoint_get(r->st, recs[i].id, &ck, err);
+        if (rc == SL_ENOTFOUND)
+            continue;
+        if (rc != SL_OK)
+            break;
+        o = ck.sources ? json_loads(ck.sources, 0, NULL) : NULL;
+        for (k = 0; k < r->nsrc; k++) {
+            const char *c =
+                json_string_value(json_object_get(o, r->src[k].node->id));
+            if (r->src[k].ops->since && r->src[k].since == NULL && c) {
+                r->src[k].since = sl_strdup(c);
+                want--;
+            }
+        }
+        json_decref(o);
+        sl_checkpoint_clear(&ck);
+    }
+    sl_run_recs_free(recs, n);
+    return rc == SL_ENOTFOUND ? SL_OK : rc;
+}
+
 /* The stages, created before the run starts, so that a bad profile fails
  * the command rather than the run. */
 static int
@@ -249,8 +297,10 @@ run_free(struct run *r)
         if (r->tgt[k].ctx)
             r->tgt[k].ops->close(r->tgt[k].ctx);
     free(r->tgt);
-    for (k = 0; k < r->nsrc; k++)
+    for (k = 0; k < r->nsrc; k++) {
         free(r->src[k].checkpoint);
+        free(r->src[k].since);
+    }
     free(r->src);
     for (k = 0; k < r->nstages; k++)
         r->stages[k].ops->free(r->stages[k].ctx);
@@ -302,6 +352,8 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
             r.src[k].checkpoint = c ? sl_strdup(c) : NULL;
         }
     json_decref(ckj);
+    if (!replay && (rc = find_since(&r, err)) != SL_OK)
+        goto out;
     ckj = ck.sinks ? json_loads(ck.sinks, 0, NULL) : NULL;
     if ((rc = setup_targets(&r, ckj, err)) != SL_OK)
         goto out;
@@ -411,7 +463,7 @@ replay_close(void *ctx)
 }
 
 static const struct sl_source_ops replay_ops = {
-    "quarantine", NULL, replay_next, replay_close, NULL, NULL,
+    "quarantine", NULL, replay_next, replay_close, NULL, NULL, NULL,
 };
 
 int

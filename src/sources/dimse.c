@@ -564,5 +564,5 @@ src_want(void *vctx, unsigned kinds)
 }
 
 const struct sl_source_ops sl_source_dimse = {
-    "dimse", src_open, src_next, src_close, src_progress, src_want,
+    "dimse", src_open, src_next, src_close, src_progress, src_want, NULL,
 };

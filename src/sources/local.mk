@@ -1,5 +1,6 @@
 noinst_LIBRARIES += %reldir%/libsources.a
 %canon_reldir%_libsources_a_SOURCES = %reldir%/sources.h \
 	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c \
-	%reldir%/dimse.c
+	%reldir%/dimse.c \
+	%reldir%/fhir_rest.c %reldir%/fhir_rest_page.c %reldir%/fhir_rest_list.c %reldir%/fhir_rest_int.h
 SL_LIBS += %reldir%/libsources.a

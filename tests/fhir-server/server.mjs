@@ -9,7 +9,10 @@
 // batch, an entry that does not validate gets its own 400 and
 // OperationOutcome in the batch-response while the others are processed
 // (as a real server answers per entry; the router alone would take it).
-// Nothing else (no paging links, _include, /metadata).
+// For the fhir-rest source's tests, also test code (see `extra` below):
+// a `next` link on a search page that is full (_count/_offset), `_include`
+// of a reference element, `Patient/ID/$everything` (with _count, _since)
+// and a /metadata CapabilityStatement naming it. Nothing else.
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle,
@@ -28,6 +31,67 @@ function outcome(status, text) {
   return { resourceType: 'OperationOutcome',
            issue: [{ severity: 'error', code: 'invalid', diagnostics: text }] };
 }
+
+// ---- TEST CODE: what the router lacks, for the fhir-rest source ---------
+// The types $everything gathers (those `sluice synth` makes).
+const EVERYTHING = ['Encounter', 'Condition', 'Observation', 'DiagnosticReport',
+  'MedicationRequest', 'ImagingStudy', 'Procedure', 'AllergyIntolerance'];
+const search = async (path, query) => {
+  const [oo, b] = await router.handleRequest({ method: 'GET', url: path, pathname: '',
+    body: undefined, params: {}, query, config: {} }, repo);
+  return b && b.resourceType === 'Bundle' ? b : { resourceType: 'Bundle', type: 'searchset', entry: [] };
+};
+function selfUrl(req, url, offset) {
+  const u = new URL(url.pathname + url.search, 'http://' + req.headers.host);
+  u.searchParams.set('_offset', String(offset));
+  return u.toString();
+}
+async function everything(req, url, id) {
+  const count = Number(url.searchParams.get('_count') || 20);
+  const offset = Number(url.searchParams.get('_offset') || 0);
+  const since = url.searchParams.get('_since');
+  const all = [];
+  const q = (p) => (since ? { ...p, _lastUpdated: 'gt' + since } : p);
+  for (const e of (await search('Patient', q({ _id: id, _count: '1000' }))).entry || []) all.push(e.resource);
+  if (!since && all.length === 0) return [404, outcome(404, 'no such patient')];
+  for (const t of EVERYTHING) {
+    const b = await search(t, q({ patient: 'Patient/' + id, _count: '1000' }));
+    for (const e of b.entry || []) all.push(e.resource);
+  }
+  const page = all.slice(offset, offset + count);
+  const out = { resourceType: 'Bundle', type: 'searchset', total: all.length,
+    entry: page.map((r) => ({ fullUrl: `http://${req.headers.host}/${r.resourceType}/${r.id}`,
+                              resource: r, search: { mode: 'match' } })) };
+  if (offset + count < all.length) out.link = [{ relation: 'next', url: selfUrl(req, url, offset + count) }];
+  return [200, out];
+}
+async function extra(req, url, bundle) {
+  const count = Number(url.searchParams.get('_count') || 20);
+  const offset = Number(url.searchParams.get('_offset') || 0);
+  const matches = (bundle.entry || []).filter((e) => e.search?.mode !== 'include');
+  bundle.link = (bundle.link || []).filter((l) => l.relation !== 'next');
+  if (matches.length >= count) bundle.link.push({ relation: 'next', url: selfUrl(req, url, offset + count) });
+  const seen = new Set();
+  for (const inc of url.searchParams.getAll('_include')) {
+    const [type, elem] = inc.split(':');
+    for (const e of matches) {
+      if (e.resource.resourceType !== type) continue;
+      for (const ref of [].concat(e.resource[elem] || [])) {
+        if (!ref.reference || seen.has(ref.reference)) continue;
+        seen.add(ref.reference);
+        const [oo, r] = await router.handleRequest({ method: 'GET', url: ref.reference,
+          pathname: '', body: undefined, params: {}, query: {}, config: {} }, repo);
+        if (r && r.resourceType) bundle.entry.push({ resource: r, search: { mode: 'include' } });
+      }
+    }
+  }
+  return bundle;
+}
+const METADATA = { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance',
+  fhirVersion: '4.0.1', format: ['json'], rest: [{ mode: 'server',
+    resource: [{ type: 'Patient', operation: [{ name: 'everything',
+      definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }] }] };
+// ---- end of the test code for the fhir-rest source -----------------------
 
 const server = createServer((req, res) => {
   let body = '';
@@ -80,6 +144,12 @@ const server = createServer((req, res) => {
                 entry: json.entry.map((e, n) => (refusedAt.has(n)
                   ? { response: refusedAt.get(n) } : answers.next().value)) };
       }
+      const ev = req.method === 'GET' && url.pathname.match(/^\/+Patient\/([^/]+)\/\$everything$/);
+      if (!out && req.method === 'GET' && /^\/*metadata$/.test(url.pathname)) {
+        out = METADATA;
+      } else if (!out && ev) {
+        [status, out] = await everything(req, url, ev[1]);
+      }
       if (!out) {
         const query = Object.fromEntries(url.searchParams);
         const [oo, resource] = await router.handleRequest({
@@ -91,6 +161,10 @@ const server = createServer((req, res) => {
           : code === 'not-found' ? 404 : code === 'invalid' || code === 'processing' ? 400 : 200;
         if (oo.issue?.[0]?.severity === 'error' && status === 200) status = 400;
         out = resource || oo;
+        // a search (GET Type?...): paging links and _include (test code)
+        if (req.method === 'GET' && status === 200 && out.resourceType === 'Bundle' &&
+            out.type === 'searchset' && /^\/*[A-Z][A-Za-z]+$/.test(url.pathname))
+          out = await extra(req, url, out);
       }
     } catch (err) {
       status = 500;

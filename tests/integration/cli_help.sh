@@ -2,7 +2,7 @@
 # Every command answers --help with its usage and exits 0; bad usage exits
 # 1 with a hint; --version prints the version.
 . "${top_srcdir}/tests/integration/lib.sh"
-cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push echo"
+cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push echo pull"
 plan 21
 for c in $cmds; do
     out=$(sluice "$c" --help 2>&1)

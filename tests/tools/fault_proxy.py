@@ -13,8 +13,15 @@
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
 #   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
 #                      TOKEN" (the Authorization header is not forwarded)
+#   /ftrunc-N-KEY/...  the first N get their headers (the whole length) and
+#                      half of the body, then the connection is closed
+#   /f401at-N-KEY/...  request number N (only) gets 401, as when a token
+#                      expires in the middle of a run
 # GET /count/KEY answers how many requests KEY has seen; GET /peak/KEY how
 # many requests of a slow KEY were in flight at once, at most.
+# Under a fault segment, the upstream's own URLs in a response (the next
+# links of a search page) are rewritten to this proxy and that segment, so
+# that following them goes through the same fault.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
 from email.utils import formatdate
@@ -36,6 +43,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def handle_any(self):
+        trunc = False
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else None
         path = self.path
@@ -63,10 +71,13 @@ class H(http.server.BaseHTTPRequestHandler):
                     peak[key] = max(peak.get(key, 0), inflight[key])
                 try:
                     time.sleep(float(num))
-                    return self.forward(path, body)
+                    return self.forward(path, body, seg)
                 finally:
                     with lock:
                         inflight[key] -= 1
+            elif kind == '401at':
+                if c == int(num):
+                    return self.reply(401, b'', [('WWW-Authenticate', 'Bearer error="invalid_token"')])
             elif c <= int(num):
                 if kind == '429':
                     return self.reply(429, b'{"busy":1}', [('Retry-After', '1')])
@@ -80,8 +91,10 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
-        self.forward(path, body)
-    def forward(self, path, body):
+                if kind == 'trunc':
+                    trunc = True
+        self.forward(path, body, seg, trunc)
+    def forward(self, path, body, seg, trunc=False):
         req = urllib.request.Request(UP + path, data=body, method=self.command,
                                      headers={k: v for k, v in self.headers.items()
                                               if k.lower() in ('content-type', 'accept', 'user-agent')})
@@ -90,6 +103,19 @@ class H(http.server.BaseHTTPRequestHandler):
                 code, data, ctype = r.status, r.read(), r.headers.get('Content-Type')
         except urllib.error.HTTPError as e:
             code, data, ctype = e.code, e.read(), e.headers.get('Content-Type')
+        if path != self.path:
+            me = '%s://127.0.0.1:%d/%s' % (SCHEME, srv.server_address[1], seg)
+            data = data.replace(UP.encode(), me.encode())
+        if trunc:
+            self.send_response(code)
+            self.send_header('Content-Type', ctype or 'application/json')
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
         self.reply(code, data, [('Content-Type', ctype or 'application/json'),
                                 ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))])
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
@@ -98,6 +124,7 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 srv = S(('127.0.0.1', 0), H)
+SCHEME = 'https' if len(sys.argv) > 4 else 'http'
 if len(sys.argv) > 4:
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

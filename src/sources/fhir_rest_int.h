@@ -1,0 +1,120 @@
+/* fhir_rest_int.h - what the fhir-rest source's files share: the reader
+ * of one searchset Bundle page (fhir_rest_page.c, fuzzed by
+ * tests/fuzz/fuzz_rest_page.c) and FHIR instants as milliseconds. */
+#ifndef SL_SOURCES_FHIR_REST_INT_H
+#define SL_SOURCES_FHIR_REST_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/common.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "item/item.h"
+
+/* One page of a search: a Bundle of type searchset (or collection, as
+ * some servers answer $everything). */
+struct sl_rest_page {
+    json_t *doc;     /* the Bundle (owned) */
+    json_t *entries; /* its entry array (borrowed from doc), or NULL */
+    char *next;      /* the URL of link[relation=next], or NULL */
+};
+
+/* Reads the page in buf[0..len). On success (0) *out holds it (free with
+ * sl_rest_page_clear). On failure (-1) why says what is wrong without
+ * quoting the data: "malformed JSON at line 3 column 7", "not a Bundle
+ * (OperationOutcome)", "a link has no url". */
+int sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
+                       char *why, size_t whylen);
+void sl_rest_page_clear(struct sl_rest_page *p); /* NULL-safe, reusable */
+/* The next link of a page found without reading the whole page (the
+ * Bundle's "link" member alone is parsed), so that the next request can
+ * leave before the page is read; a guess, checked against what
+ * sl_rest_page_parse finds. Caller frees; NULL when none is found. */
+char *sl_rest_page_next_scan(const char *buf, size_t len);
+
+/* What one entry of a page holds. Returns 0 with *res the resource
+ * (borrowed) and *mode 'm' (a match), 'i' (an _include or _revinclude)
+ * or 'o' (an OperationOutcome the server adds: not data), or -1 with why
+ * set ("no resource", "no resourceType"). */
+int sl_rest_page_entry(const json_t *entry, json_t **res, char *mode, char *why,
+                       size_t whylen);
+
+/* A FHIR instant ("2026-12-07T14:03:00.123Z", "+01:00" offsets, seconds
+ * fractions of any length) as milliseconds since 1970 UTC: 0, or -1 when
+ * s is not one. */
+int sl_rest_instant_ms(const char *s, int64_t *out);
+/* ms as "YYYY-MM-DDThh:mm:ss.fffZ" (out: at least 32 bytes). */
+void sl_rest_instant_format(int64_t ms, char *out, size_t len);
+
+/* ---- the source (fhir_rest.c) ------------------------------------------- */
+/* Resources near the watermark remembered for the next run's overlap;
+ * beyond it the oldest are dropped and the next run starts after them. */
+#define SEEN_MAX 20000
+
+struct seen {
+    char *key; /* "Type/id/versionId" */
+    int64_t ms;
+};
+
+struct rest_src {
+    const char *id;
+    struct sl_http_auth *auth;
+    struct sl_http *http;
+    char *base;
+    long count;
+    struct sl_strv types, includes, revincludes, extra, patients;
+    int everything;
+    int64_t overlap_ms;
+    size_t nunits;
+    /* position */
+    size_t u;       /* unit */
+    long pageno;    /* page of the unit, from 1 */
+    char *page_url; /* the current page (NULL: the unit's first) */
+    size_t off;     /* entries of the page taken */
+    size_t skip;    /* entries to skip when the page comes (resume) */
+    int have_page;
+    struct sl_rest_page page;
+    struct sl_item *ahead; /* the next item, read before its predecessor
+                              is handed on: the last one gets the end */
+    int primed;
+    /* incremental */
+    int64_t since_ms;  /* -1: everything */
+    int64_t prev_w;    /* the last run's watermark, or -1 */
+    int64_t max_ms;    /* highest lastUpdated of a match so far, or -1 */
+    int64_t cut_ms;    /* nothing at or before it is remembered */
+    struct seen *prev; /* the last run's, sorted by key */
+    size_t nprev;
+    struct seen *recent; /* this run's */
+    size_t nrecent, caprecent;
+    uint64_t nskipped; /* the overlap brought again */
+    int failed;        /* a unit could not be read to its end */
+    /* the page after the current one, fetched while the current one's
+     * items are handed on (one request in flight, as without it) */
+    struct sl_rest_prefetch *pf;
+};
+
+/* ---- its lists (fhir_rest_list.c) ---------------------------------------- */
+void sl_rest_seen_free(struct seen *v, size_t n);
+/* by key, for qsort and bsearch */
+int sl_rest_seen_cmp(const void *a, const void *b);
+/* Keeps this run's resources within the overlap of watermark w, at most
+ * SEEN_MAX of the newest; what is dropped moves s->cut_ms. */
+void sl_rest_recent_prune(struct rest_src *s, int64_t w);
+void sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms);
+/* "Type/id/versionId" (else "Type/id/@MS") of a resource, or NULL */
+char *sl_rest_seen_key(const json_t *res, int64_t ms);
+/* True when the last run saw key near its watermark. */
+int sl_rest_was_seen(const struct rest_src *s, const char *key);
+/* Appends the space-separated words of v (NULL: none). */
+void sl_rest_split(const char *v, struct sl_strv *out);
+/* The patient list from a file (ids or Patient/ids, one a line, '#'
+ * comments; errors name the file's line) or from a Group's members. */
+int sl_rest_patients_file(struct rest_src *s, const char *path,
+                          struct sl_err *err);
+int sl_rest_patients_group(struct rest_src *s, const char *group,
+                           struct sl_err *err);
+
+#endif

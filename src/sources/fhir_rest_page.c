@@ -1,0 +1,292 @@
+/* fhir_rest_page.c - reads one page of a FHIR search (a searchset
+ * Bundle) as a server sent it, and FHIR instants. This is a parser of
+ * outside input: it never trusts the shape of what came, and its
+ * messages never quote it (a page holds patient data). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "common/date.h"
+#include "sources/fhir_rest_int.h"
+
+void
+sl_rest_page_clear(struct sl_rest_page *p)
+{
+    if (p == NULL)
+        return;
+    json_decref(p->doc);
+    free(p->next);
+    memset(p, 0, sizeof(*p));
+}
+
+int
+sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
+                   char *why, size_t whylen)
+{
+    json_error_t je;
+    json_t *doc, *rt, *links, *entries, *l;
+    const char *type;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    doc = json_loadb(buf ? buf : "", len, 0, &je);
+    if (doc == NULL) {
+        /* jansson's text ends with the token near the error: not kept */
+        const char *near = strstr(je.text, " near ");
+        int n = near ? (int)(near - je.text) : (int)strlen(je.text);
+        snprintf(why, whylen, "malformed JSON at line %d column %d: %.*s",
+                 je.line, je.column, n, je.text);
+        return -1;
+    }
+    rt = json_object_get(doc, "resourceType");
+    if (!json_is_string(rt) || strcmp(json_string_value(rt), "Bundle") != 0) {
+        const char *t = json_string_value(rt);
+        /* a resource type is a name, never data: shown when it is one */
+        int name = t && strlen(t) < 64 &&
+                   strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "abcdefghijklmnopqrstuvwxyz") == strlen(t);
+        snprintf(why, whylen, "not a Bundle (%s)",
+                 !json_is_object(doc) ? "not a JSON object"
+                 : name && *t         ? t
+                                      : "no resourceType");
+        json_decref(doc);
+        return -1;
+    }
+    type = json_string_value(json_object_get(doc, "type"));
+    if (type && strcmp(type, "searchset") != 0 &&
+        strcmp(type, "collection") != 0) {
+        snprintf(why, whylen, "a Bundle of type %s, not a searchset",
+                 strlen(type) < 32 &&
+                         strspn(type, "abcdefghijklmnopqrstuvwxyz-") ==
+                             strlen(type)
+                     ? type
+                     : "?");
+        json_decref(doc);
+        return -1;
+    }
+    entries = json_object_get(doc, "entry");
+    if (entries != NULL && !json_is_array(entries)) {
+        snprintf(why, whylen, "Bundle.entry is not an array");
+        json_decref(doc);
+        return -1;
+    }
+    links = json_object_get(doc, "link");
+    if (links != NULL && !json_is_array(links)) {
+        snprintf(why, whylen, "Bundle.link is not an array");
+        json_decref(doc);
+        return -1;
+    }
+    json_array_foreach(links, i, l)
+    {
+        const char *rel = json_string_value(json_object_get(l, "relation"));
+        const char *url = json_string_value(json_object_get(l, "url"));
+        if (rel == NULL || strcmp(rel, "next") != 0)
+            continue;
+        if (url == NULL || *url == '\0') {
+            snprintf(why, whylen, "the next link has no url");
+            free(out->next);
+            json_decref(doc);
+            out->next = NULL;
+            return -1;
+        }
+        free(out->next);
+        out->next = sl_strdup(url);
+    }
+    out->doc = doc;
+    out->entries = entries;
+    return 0;
+}
+
+/* The index just after the JSON string starting at b[i] ('"'), or 0
+ * when it does not end. */
+static size_t
+skip_string(const char *b, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (b[i] == '\\')
+            i++;
+        else if (b[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+static size_t
+skip_ws(const char *b, size_t n, size_t i)
+{
+    while (i < n &&
+           (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    return i;
+}
+
+char *
+sl_rest_page_next_scan(const char *b, size_t n)
+{
+    size_t i = 0;
+    int depth = 0;
+
+    while (i < n) {
+        size_t j, k, e;
+        int d = 0;
+        json_t *v, *l;
+        char *url = NULL;
+
+        if (b[i] != '"') {
+            if (b[i] == '{' || b[i] == '[')
+                depth++;
+            else if (b[i] == '}' || b[i] == ']')
+                depth--;
+            i++;
+            continue;
+        }
+        if ((j = skip_string(b, n, i)) == 0)
+            return NULL;
+        k = skip_ws(b, n, j);
+        if (depth != 1 || j - i != 6 || memcmp(b + i, "\"link\"", 6) != 0 ||
+            k >= n || b[k] != ':') {
+            i = j;
+            continue;
+        }
+        /* the member "link" of the Bundle: its value alone is parsed */
+        k = skip_ws(b, n, k + 1);
+        if (k >= n || b[k] != '[')
+            return NULL;
+        for (e = k; e < n;) {
+            if (b[e] == '"') {
+                if ((e = skip_string(b, n, e)) == 0)
+                    return NULL;
+                continue;
+            }
+            if (b[e] == '[' || b[e] == '{')
+                d++;
+            else if ((b[e] == ']' || b[e] == '}') && --d == 0)
+                break;
+            e++;
+        }
+        if (e >= n)
+            return NULL;
+        v = json_loadb(b + k, e + 1 - k, 0, NULL);
+        json_array_foreach(v, j, l)
+        {
+            const char *rel = json_string_value(json_object_get(l, "relation"));
+            const char *u = json_string_value(json_object_get(l, "url"));
+            if (rel && u && *u && strcmp(rel, "next") == 0) {
+                free(url);
+                url = sl_strdup(u);
+            }
+        }
+        json_decref(v);
+        return url;
+    }
+    return NULL;
+}
+
+int
+sl_rest_page_entry(const json_t *entry, json_t **res, char *mode, char *why,
+                   size_t whylen)
+{
+    json_t *r = json_object_get(entry, "resource"), *rt;
+    const char *m = json_string_value(
+        json_object_get(json_object_get(entry, "search"), "mode"));
+
+    if (!json_is_object(entry) || !json_is_object(r)) {
+        snprintf(why, whylen, "the entry has no resource");
+        return -1;
+    }
+    rt = json_object_get(r, "resourceType");
+    if (!json_is_string(rt) || json_string_length(rt) == 0) {
+        snprintf(why, whylen, "not a FHIR resource: no resourceType");
+        return -1;
+    }
+    *res = r;
+    if (m && strcmp(m, "outcome") == 0)
+        *mode = 'o';
+    else if (m && strcmp(m, "include") == 0)
+        *mode = 'i';
+    else
+        *mode = 'm';
+    return 0;
+}
+
+/* n digits at s as a number, or -1 */
+static long
+digits(const char *s, int n)
+{
+    long v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int
+sl_rest_instant_ms(const char *s, int64_t *out)
+{
+    long y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0;
+    int64_t t;
+    const char *p;
+    int sign = 0, k;
+
+    if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+        s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return -1;
+    y = digits(s, 4);
+    mo = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    h = digits(s + 11, 2);
+    mi = digits(s + 14, 2);
+    sec = digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    p = s + 19;
+    if (*p == '.') {
+        p++;
+        for (k = 0; *p >= '0' && *p <= '9'; p++, k++)
+            if (k < 3)
+                ms = ms * 10 + (*p - '0');
+        if (k == 0)
+            return -1;
+        for (; k < 3; k++)
+            ms *= 10;
+    }
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '+' ? 1 : -1;
+        if (p[3] != ':' || (oh = digits(p + 1, 2)) < 0 || oh > 14 ||
+            (om = digits(p + 4, 2)) < 0 || om > 59)
+            return -1;
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    t = (int64_t)sl_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
+        mi * 60 + sec;
+    t -= (int64_t)sign * (oh * 3600 + om * 60);
+    *out = t * 1000 + ms;
+    return 0;
+}
+
+void
+sl_rest_instant_format(int64_t ms, char *out, size_t len)
+{
+    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+    long rem = (long)(s - days * 86400), y;
+    int m, d;
+
+    sl_civil_from_days((long)days, &y, &m, &d);
+    snprintf(out, len, "%04ld-%02d-%02dT%02ld:%02ld:%02ld.%03dZ", y, m, d,
+             rem / 3600, rem / 60 % 60, rem % 60, (int)(ms - s * 1000));
+}
