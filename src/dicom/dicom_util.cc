@@ -22,6 +22,9 @@ quiet_dcmtk()
 {
     static std::once_flag once;
     std::call_once(once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
+    // Every entry point comes here first: the dictionary is built before
+    // DCMTK's first look at it would load it the slow way.
+    load_dictionary();
 }
 
 // "(7FE0,0010) Pixel Data" for a tag: the dictionary keyword split into
