@@ -87,8 +87,9 @@ int fail_exception(struct sl_err *err);
 // 1 for the VRs whose value is text.
 bool is_string_vr(DcmEVR evr);
 // The calling thread's spare buffer of a kind (0: the input read while
-// parsing, 1: the output's), empty but with the capacity it had, and
-// giving one back (wiped; kept when it is the larger, up to 1 MiB).
+// parsing, 1: the output's), with the capacity it had and the size it
+// was given back with, every byte zero; and giving one back (wiped; kept
+// when it is the larger, up to 1 MiB).
 enum { SPARE_INPUT = 0, SPARE_OUTPUT = 1 };
 std::vector<char> spare_buffer(int which);
 void keep_buffer(int which, std::vector<char> &&v);

@@ -136,7 +136,9 @@ keep_buffer(int which, std::vector<char> &&v)
     if (!v.empty())
         explicit_bzero(v.data(), v.size());
     if (v.capacity() > spares[which].capacity() && v.capacity() <= (1 << 20)) {
-        v.clear();
+        // Kept at its size, all zeros now: the next resize() up to it
+        // does not write the zeros a second time (it did, 21 KB a small
+        // instance, as much as the wipe).
         spares[which].swap(v);
     }
 }
