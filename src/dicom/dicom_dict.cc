@@ -373,7 +373,10 @@ add_lines(DcmDataDictionary &d, const std::vector<dict_line> &lines)
 // hidden (DCMDICTPATH set to a list of no files for the moment), then
 // the lines read here are added. Runs once, before the first use of
 // dcmDataDict; leaves everything to DCMTK when a file is not in the
-// expected form.
+// expected form. setenv() is not safe while another thread reads the
+// environment: sluice gets here through sl_dicom_init(), which the
+// stages and targets call when they are made, before the pipeline
+// starts its threads.
 void
 load_fast()
 {
