@@ -5,8 +5,8 @@
  *     a patient's pseudonyms and date shift. Each is a keyed HMAC
  *     (sl_keys_*, some 6,000 to 9,000 instructions), taken some seven
  *     times an instance, five of them giving what the instance before
- *     had. A few entries, replaced in turn; wiped when the thread ends,
- *     since they hold identifiers;
+ *     had. A few entries, the least recently used replaced; wiped when
+ *     the thread ends, since they hold identifiers;
  *   - the action the rules give a standard element (by tag, VR and
  *     enclosing sequence): a binary search and a scan of the pattern and
  *     VR rules, some 500 instructions, for each element of each
@@ -28,11 +28,12 @@ struct memo_entry {
     char in[SL_UID_MAX + 1]; /* the original */
     char out[SL_UID_MAX + 1];
     int shift;
+    unsigned long used; /* when last found or made (memo.clock) */
 };
 
 struct memo {
     unsigned long engine; /* sl_dicom_deid.memo_id; 0: empty */
-    unsigned next;        /* the entry replaced next */
+    unsigned long clock;
     struct memo_entry e[MEMO_N];
 };
 
@@ -68,7 +69,7 @@ memo_for(const struct sl_dicom_deid *d)
             return NULL;
         explicit_bzero(memo.e, sizeof(memo.e));
         memo.engine = d->memo_id;
-        memo.next = 0;
+        memo.clock = 0;
     }
     return &memo;
 }
@@ -80,17 +81,27 @@ memo_find(struct memo *m, const char *what, const char *in)
 
     for (i = 0; i < MEMO_N; i++)
         if (m->e[i].what[0] != '\0' && strcmp(m->e[i].in, in) == 0 &&
-            strcmp(m->e[i].what, what) == 0)
+            strcmp(m->e[i].what, what) == 0) {
+            m->e[i].used = ++m->clock;
             return &m->e[i];
+        }
     return NULL;
 }
 
+/* The entry least recently found or made, given over to (what, in): the
+ * SOP Instance UID, new with every instance, does not push out the
+ * study's and the patient's values, found again in every instance (taken
+ * in turn, they were: one HMAC in three came back). */
 static struct memo_entry *
 memo_add(struct memo *m, const char *what, const char *in)
 {
-    struct memo_entry *e = &m->e[m->next];
+    struct memo_entry *e = &m->e[0];
+    size_t i;
 
-    m->next = (m->next + 1) % MEMO_N;
+    for (i = 1; i < MEMO_N; i++)
+        if (m->e[i].used < e->used)
+            e = &m->e[i];
+    e->used = ++m->clock;
     snprintf(e->what, sizeof(e->what), "%s", what);
     snprintf(e->in, sizeof(e->in), "%s", in);
     return e;
