@@ -37,3 +37,16 @@ TESTS += tests/integration/deid_dicom_cli.sh
 EXTRA_DIST += tests/integration/deid_dicom_cli.sh
 EXTRA_DIST += tests/integration/deid_dicom_export.sh
 EXTRA_DIST += tests/bench/dicom-deid.sh
+
+# The fuzz target of the reader of DCMTK's text data dictionaries
+# (src/dicom/dicom_dict.cc), built and run like those of tests/fuzz.mk
+# (docs/fuzzing.md); here because this file comes after tests/fuzz.mk.
+FUZZ_TARGETS += tests/fuzz/fuzz_dicom_dict
+FUZZ_RUN += dicom_dict
+tests_fuzz_fuzz_dicom_dict_SOURCES = tests/fuzz/fuzz_dicom_dict.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dicom_dict_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dicom_dict_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_dicom_dict_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/dicom_dict_fuzz.sh
+EXTRA_DIST += tests/integration/dicom_dict_fuzz.sh

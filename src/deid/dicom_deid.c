@@ -663,6 +663,7 @@ sl_dicom_deid_new(const struct sl_profile_chain *chain,
     size_t i;
 
     d->keys = keys;
+    d->memo_id = sl_dd_memo_id();
     d->ocr_min_conf = 60;
     atomic_init(&d->files, 0);
     atomic_init(&d->quarantined, 0);

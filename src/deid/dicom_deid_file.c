@@ -203,6 +203,7 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
 {
     struct sl_dicom_deid *d = j->d;
     struct sl_dd_rule *r = NULL;
+    uint32_t tag, seq;
     int a;
 
     *rule = NULL;
@@ -229,25 +230,34 @@ action_for(struct job *j, const struct sl_dicom_elem *e,
         *rule = r != NULL ? r : all;
         return r != NULL ? sl_dd_effective(d, r) : dflt;
     }
-    r = find_standard(d, TAG(e->group, e->elem), e->vr,
-                      e->depth > 0 ? TAG(e->seq_group, e->seq_elem) : 0);
-    *rule = r;
+    tag = TAG(e->group, e->elem);
+    seq = e->depth > 0 ? TAG(e->seq_group, e->seq_elem) : 0;
+    if (sl_dd_memo_action(d, tag, e->vr, seq, rule, &a))
+        return a;
+    r = find_standard(d, tag, e->vr, seq);
     a = r != NULL ? sl_dd_effective(d, r) : SL_DDA_K;
     switch (a) {
     case SL_DDA_XZ:
-        return SL_DDA_Z;
+        a = SL_DDA_Z;
+        break;
     case SL_DDA_XD:
     case SL_DDA_ZD:
     case SL_DDA_XZD:
-        return SL_DDA_D;
+        a = SL_DDA_D;
+        break;
     case SL_DDA_XZU:
         /* U*: the UIDs; a sequence stays and the UIDs in it are mapped. */
         if (strcmp(e->vr, "SQ") == 0)
-            return SL_DDA_K;
-        return strcmp(e->vr, "UI") == 0 ? SL_DDA_U : SL_DDA_Z;
+            a = SL_DDA_K;
+        else
+            a = strcmp(e->vr, "UI") == 0 ? SL_DDA_U : SL_DDA_Z;
+        break;
     default:
-        return a;
+        break;
     }
+    sl_dd_memo_keep_action(d, tag, e->vr, seq, r, a);
+    *rule = r;
+    return a;
 }
 
 static void
@@ -287,7 +297,7 @@ map_uids(struct job *j, const char *value)
             sl_buf_adds(&j->val, s);
         } else {
             char uid[SL_UID_MAX + 1];
-            sl_keys_uid(j->d->keys, s, uid);
+            sl_dd_uid(j->d, s, uid);
             sl_buf_adds(&j->val, uid);
         }
         free(one);
@@ -392,9 +402,8 @@ visit(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
         sl_buf_reset(&j->val);
         {
             char p[SL_PSEUDONYM_LEN + 1];
-            sl_keys_pseudonym(j->d->keys, SL_KD_IDENTIFIER,
-                              sl_dicom_elem_value(e),
-                              strlen(sl_dicom_elem_value(e)), p);
+            sl_dd_pseudonym(j->d, SL_KD_IDENTIFIER, sl_dicom_elem_value(e),
+                            strlen(sl_dicom_elem_value(e)), p);
             sl_buf_adds(&j->val, p);
         }
         *op = SL_DICOM_SET;
@@ -731,9 +740,9 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     sl_dicom_file_get(j.f, 0x0010, 0x0020, &j.patient_id);
     if (j.patient_id == NULL)
         j.patient_id = sl_strdup("");
-    sl_keys_pseudonym(d->keys, SL_KD_NAME, j.patient_id, strlen(j.patient_id),
-                      j.name_pseudo);
-    j.shift = sl_keys_date_shift(d->keys, j.patient_id, 1, 365);
+    sl_dd_pseudonym(d, SL_KD_NAME, j.patient_id, strlen(j.patient_id),
+                    j.name_pseudo);
+    j.shift = sl_dd_date_shift(d, j.patient_id, 1, 365);
 
     if (info != NULL && info->want_originals) {
         /* Read before the walk changes them; wiped by the caller. */

@@ -3,7 +3,8 @@
  *   dicom_deid_file.c    one instance (sl_dicom_deid_file)
  *   dicom_deid.c         the engine compiled from a profile chain: rules,
  *                        options, the action they make of a rule, --explain
- *   dicom_deid_values.c  value transforms (no engine state) */
+ *   dicom_deid_values.c  value transforms (no engine state)
+ *   dicom_deid_memo.c    each thread's memo of the values the key derives */
 #ifndef SL_DEID_DICOM_INT_H
 #define SL_DEID_DICOM_INT_H
 
@@ -123,11 +124,36 @@ struct sl_dicom_deid {
     atomic_ulong ocr_checked, ocr_with_text, ocr_boxes;
     char *edition;         /* of the base table, e.g. "2023b" */
     atomic_ulong files, quarantined;
+    unsigned long memo_id; /* this engine's, in the threads' memos */
 };
 
 /* ---- dicom_deid.c ------------------------------------------------------ */
 /* The action the engine's options make of a rule. */
 int sl_dd_effective(const struct sl_dicom_deid *d, const struct sl_dd_rule *r);
+
+/* ---- dicom_deid_memo.c -------------------------------------------------
+ * sl_keys_uid, sl_keys_pseudonym and sl_keys_date_shift with d's key,
+ * through the calling thread's memo of the last few values (the UIDs of
+ * a study and series, a patient's pseudonyms, repeat from one instance to
+ * the next); the same results. sl_dd_memo_id() gives each engine its own
+ * number, never 0. */
+unsigned long sl_dd_memo_id(void);
+void sl_dd_uid(const struct sl_dicom_deid *d, const char *uid, char *out);
+void sl_dd_pseudonym(const struct sl_dicom_deid *d, const char *domain,
+                     const char *value, size_t len, char *out);
+int sl_dd_date_shift(const struct sl_dicom_deid *d, const char *patient_id,
+                     int min_days, int max_days);
+/* The action for a standard element (tag, its two-letter VR, the tag of
+ * the sequence it is in or 0) as d's rules resolve it, from the calling
+ * thread's memo: 1 with *rule and *action when there, else 0; and
+ * keeping one there. (A pure function of its arguments for one engine:
+ * the rules and options do not change once the engine is made.) */
+int sl_dd_memo_action(const struct sl_dicom_deid *d, uint32_t tag,
+                      const char *vr, uint32_t seq, struct sl_dd_rule **rule,
+                      int *action);
+void sl_dd_memo_keep_action(const struct sl_dicom_deid *d, uint32_t tag,
+                            const char *vr, uint32_t seq,
+                            struct sl_dd_rule *rule, int action);
 
 /* ---- dicom_deid_ocr.c --------------------------------------------------
  * Whether clean-pixel-data="ocr" takes this instance (no <pixels> rule

@@ -3,6 +3,7 @@
 // so that osconfig.h comes first.
 //
 //   dicom_util.cc    quiet DCMTK, tag names, exceptions into statuses
+//   dicom_dict.cc    the data dictionary loaded at start-up
 //   dicom_read.cc    the probe, checked loading, summaries
 //   dicom_build.cc   synthetic instances
 //   dicom_edit.cc    a file open for de-identification: get, put, walk
@@ -71,8 +72,8 @@ namespace shim
 
 // ---- dicom_util.cc --------------------------------------------------------
 
-// Silences DCMTK's own logger once per process: its messages may quote
-// attribute values.
+// Silences DCMTK's own logger once per process (its messages may quote
+// attribute values) and builds the data dictionary (load_dictionary()).
 void quiet_dcmtk();
 // "(7FE0,0010) Pixel Data" for a tag, into buf.
 void tag_text(const DcmTagKey &key, char *buf, size_t len);
@@ -87,8 +88,9 @@ int fail_exception(struct sl_err *err);
 // 1 for the VRs whose value is text.
 bool is_string_vr(DcmEVR evr);
 // The calling thread's spare buffer of a kind (0: the input read while
-// parsing, 1: the output's), empty but with the capacity it had, and
-// giving one back (wiped; kept when it is the larger, up to 1 MiB).
+// parsing, 1: the output's), with the capacity it had and the size it
+// was given back with, every byte zero; and giving one back (wiped; kept
+// when it is the larger, up to 1 MiB).
 enum { SPARE_INPUT = 0, SPARE_OUTPUT = 1 };
 std::vector<char> spare_buffer(int which);
 void keep_buffer(int which, std::vector<char> &&v);
@@ -115,6 +117,14 @@ DcmElement *top_element(struct sl_dicom_file *f, const DcmTagKey &key);
 // findAndGetUint16(key, v) through top_element(): false, and v = 0, when
 // there is no such element or no value.
 bool top_uint16(struct sl_dicom_file *f, const DcmTagKey &key, Uint16 &v);
+
+// ---- dicom_dict.cc --------------------------------------------------------
+
+// Builds DCMTK's global data dictionary from its text files, faster than
+// DCMTK's own loader (which it leaves the files to when they are not in
+// the expected form). Once per process, before anything else touches
+// dcmDataDict; later calls return at once.
+void load_dictionary();
 
 // ---- dicom_pixels.cc ------------------------------------------------------
 

@@ -93,6 +93,7 @@ class fd_consumer : public DcmConsumer
         if (fd_ < 0)
             fail();
         buf_ = spare_buffer(SPARE_OUTPUT);
+        buf_.clear(); // appended to
         buf_.reserve(cap);
     }
     ~fd_consumer() override

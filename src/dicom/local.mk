@@ -2,7 +2,7 @@
 # one file per concern behind the private dicom_int.h.
 noinst_LIBRARIES += %reldir%/libdicom.a
 %canon_reldir%_libdicom_a_SOURCES = %reldir%/dicom.h %reldir%/dicom_int.h \
-	%reldir%/dicom_util.cc %reldir%/dicom_read.cc \
+	%reldir%/dicom_util.cc %reldir%/dicom_dict.cc %reldir%/dicom_read.cc \
 	%reldir%/dicom_build.cc %reldir%/dicom_edit.cc \
 	%reldir%/dicom_save.cc %reldir%/dicom_pixels.cc %reldir%/dicom_dir.cc \
 	%reldir%/dicom_render.cc %reldir%/dicom_net.cc %reldir%/dicom_qr.cc

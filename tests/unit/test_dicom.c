@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -303,6 +304,77 @@ test_builder_errors(void **state)
     sl_dicom_builder_free(NULL);
 }
 
+/* The data dictionary sluice loads at start-up (its own reader of
+ * DCMTK's text files) holds exactly what DCMTK's loader makes of the
+ * installed files: every tag's name, VR, VM, ranges and private creator. */
+static void
+test_dictionary_installed(void **state)
+{
+    glob_t g;
+    char msg[256];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(glob("/usr/share/libdcmtk*/*.dic", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 2); /* dicom.dic, private.dic at least */
+    for (i = 0; i < g.gl_pathc; i++) {
+        msg[0] = '\0';
+        if (sl_dicom_dict_compare(g.gl_pathv[i], msg, sizeof(msg)) != 0)
+            fail_msg("%s", msg);
+    }
+    globfree(&g);
+}
+
+/* The forms a dictionary may use, read the same both ways; a form the
+ * fast reader does not take is refused (and left to DCMTK at start-up). */
+static void
+test_dictionary_forms(void **state)
+{
+    static const char good[] =
+        "# comment\n"
+        "   # indented comment\n"
+        "\n"
+        "(0008,0005)\tCS\tSpecificCharacterSet\t1-n\tDICOM\n"
+        "(0008,0006)\tSQ\tLanguageCodeSequence\t1\r\n"
+        "(0018,1149)\tIS\tFieldOfViewDimensions\t1-2\tDICOM  \n"
+        "(0028,1050)\tDS\tWindowCenter\t1-n\tDICOM\n"
+        "(0040,a0b0)\tUS\tReferencedWaveformChannels\t2-2n\tDICOM\n"
+        "(0018,9219)\tSS\tTagAngleSecondAxis\tn\tDICOM\n"
+        "(0020,3100-31FF)\tCS\tSourceImageIDs\t1-n\tDICOM/retired\n"
+        "(6000-60FF,0010)\tUS\tOverlayRows\t1\tDICOM\n"
+        "(7F00-o-7FFF,0010)\tox\tVariablePixelData\t1\tDICOM/retired\n"
+        "(1000-u-1FFF,0000)\tUL\tSomeGroupLength\t1\tDICOM\n"
+        "(0009,\"SIEMENS CSA HEADER\",10)\tLO\tCSAImageHeaderType\t1\tPrivateTag\n"
+        "(0009,\"GEMS_IDEN_01\",1e)\tSH\tGenericSpecifics\t1\tPrivateTag\n"
+        "(0029,\"X\",00-0f)\tOB\tRange\t1\n"
+        "(0002,0001)\tOB\tFileMetaInformationVersion\n";
+    static const char *bad[] = {
+        "(0008,0005) \tCS\tSpecificCharacterSet\t1-n\tDICOM\n", /* space */
+        "(0008,0005)\tQQ\tBadVR\t1\tDICOM\n",
+        "(0008,0005)\tCS\tSpecificCharacterSet\t1-x\tDICOM\n",
+        "(0008,0005)\tCS\tToo\tMany\tFields\tHere\n",
+        "(0008,0005)\tCS\n",
+        "(0009,\"\",10)\tLO\tEmptyCreator\t1\tPrivateTag\n",
+        "(12345,0005)\tCS\tWideGroup\t1\tDICOM\n",
+    };
+    char *path = scratch_path("forms.dic");
+    char msg[256];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sl_file_write_atomic(path, good, strlen(good), NULL), SL_OK);
+    msg[0] = '\0';
+    if (sl_dicom_dict_compare(path, msg, sizeof(msg)) != 0)
+        fail_msg("%s", msg);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sl_file_write_atomic(path, bad[i], strlen(bad[i]), NULL),
+                         SL_OK);
+        assert_int_equal(sl_dicom_dict_compare(path, msg, sizeof(msg)), 2);
+        assert_non_null(strstr(msg, "forms.dic"));
+    }
+    free(path);
+}
+
 int
 main(void)
 {
@@ -316,6 +388,8 @@ main(void)
         cmocka_unit_test(test_not_dicom),
         cmocka_unit_test(test_builder_deterministic),
         cmocka_unit_test(test_builder_errors),
+        cmocka_unit_test(test_dictionary_installed),
+        cmocka_unit_test(test_dictionary_forms),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
