@@ -216,6 +216,8 @@ sl_http_collect(void *arg, const char *data, size_t n)
 struct attempt {
     const struct sl_http_req *rq;
     int sink_failed;
+    int delivered;       /* some of the body went to the sink */
+    char *captured[SL_HTTP_CAPTURE_MAX];
     long retry_after_ms; /* -1: none */
     int deliver;         /* 0 while the status says the body is not wanted */
     int skip_401;        /* a 401 will be retried with a new token */
@@ -237,6 +239,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
         return n;
     if (a->rq->sink == NULL)
         return n;
+    a->delivered = 1;
     if (a->rq->sink(a->rq->sink_arg, data, n) != 0) {
         a->sink_failed = 1;
         return 0;
@@ -250,7 +253,37 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     struct attempt *a = arg;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
+    size_t k;
 
+    if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* a new response (after a redirect or a 1xx): forget the last */
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++) {
+            free(a->captured[k]);
+            a->captured[k] = NULL;
+        }
+        a->retry_after_ms = -1;
+        return n;
+    }
+    for (k = 0; a->rq->capture && a->rq->capture[k] &&
+                k < SL_HTTP_CAPTURE_MAX;
+         k++) {
+        size_t len = strlen(a->rq->capture[k]);
+        if (n > len + 1 && n < len + 1 + 1024 &&
+            strncasecmp(data, a->rq->capture[k], len) == 0 &&
+            data[len] == ':') {
+            const char *v = data + len + 1;
+            size_t vn = n - len - 1;
+            while (vn > 0 && (*v == ' ' || *v == '\t')) {
+                v++;
+                vn--;
+            }
+            while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n' ||
+                              v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+                vn--;
+            free(a->captured[k]);
+            a->captured[k] = sl_strndup(v, vn);
+        }
+    }
     if (n > sizeof(name) - 1 && n < 256 &&
         strncasecmp(data, name, sizeof(name) - 1) == 0) {
         char v[256];
@@ -391,7 +424,15 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
 
     resp->status = 0;
     resp->attempts = 0;
+    memset(resp->captured, 0, sizeof(resp->captured));
+    resp->retry_after_ms = -1;
+    memset(&a, 0, sizeof(a));
     for (;;) {
+        size_t k;
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++)
+            free(a.captured[k]);
+        if (a.delivered && rq->restart)
+            rq->restart(rq->sink_arg);
         memset(&a, 0, sizeof(a));
         a.rq = rq;
         a.retry_after_ms = -1;
@@ -443,6 +484,9 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
     }
     resp->status = status;
     resp->attempts = tried;
+    memcpy(resp->captured, a.captured, sizeof(resp->captured));
+    memset(a.captured, 0, sizeof(a.captured));
+    resp->retry_after_ms = a.retry_after_ms;
     if (crc != CURLE_OK || retryable(status)) {
         shown = sl_http_url_for_log(h, rq->path);
         if (crc != CURLE_OK)
@@ -456,7 +500,25 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
                         tried == 1 ? "y" : "ies");
     }
 out:
+    {
+        size_t k;
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++)
+            free(a.captured[k]);
+    }
     free(url);
     free(shown);
     return rc;
+}
+
+void
+sl_http_resp_clear(struct sl_http_resp *resp)
+{
+    size_t k;
+
+    if (resp == NULL)
+        return;
+    for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++) {
+        free(resp->captured[k]);
+        resp->captured[k] = NULL;
+    }
 }

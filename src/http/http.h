@@ -64,12 +64,31 @@ struct sl_http_req {
     const char *const *headers; /* extra "Name: value" lines, NULL-ended */
     sl_http_sink_fn sink;     /* where the body goes (NULL: discarded) */
     void *sink_arg;
+    /* Optional: called before a retry when the sink was given some of the
+     * failed attempt's body (a connection reset or a truncated body after
+     * the status line), so that the sink can start again. */
+    void (*restart)(void *sink_arg);
+    /* Optional: names of response headers whose values the response
+     * keeps (case-insensitive, NULL-ended, at most SL_HTTP_CAPTURE_MAX),
+     * e.g. "Content-Location"; see sl_http_resp.captured. */
+    const char *const *capture;
 };
+
+#define SL_HTTP_CAPTURE_MAX 8
 
 struct sl_http_resp {
     long status;   /* the final attempt's HTTP status (0: no response) */
     int attempts;  /* tries made */
+    /* The final attempt's values of rq->capture's headers, in its order
+     * (NULL when absent; at most 1024 bytes each, the last one given
+     * wins); owned: free with sl_http_resp_clear(). */
+    char *captured[SL_HTTP_CAPTURE_MAX];
+    /* The final attempt's Retry-After in milliseconds, -1 when none. */
+    long retry_after_ms;
 };
+
+/* Frees what a response captured. NULL-safe. */
+void sl_http_resp_clear(struct sl_http_resp *resp);
 
 /* Performs one request with retries. Returns SL_OK when a response came
  * (any status: the caller decides what a 4xx means; resp->status says),

@@ -13,6 +13,8 @@ struct src_slot {
     const struct sl_source_ops *ops;
     void *preset;     /* an already open source, or NULL */
     char *checkpoint; /* of the last item written (owned) */
+    char *last;       /* for ops->begin: the source's checkpoint of the
+                         job's last finished run, or NULL (owned) */
 };
 
 struct target_slot {

@@ -80,6 +80,18 @@ progress_every(const struct run *r)
     return r->opts->progress_every > 0 ? r->opts->progress_every : 10.0;
 }
 
+/* The begin() argument of the source configured by node (run.c). */
+static const char *
+src_last(const struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++)
+        if (r->src[k].node == node)
+            return r->src[k].last;
+    return NULL;
+}
+
 /* ---- the learning pass -------------------------------------------------------
  * Every stage that learns sees every item of the kinds it asks for, read
  * from the start of the job's sources (not from a checkpoint: what is
@@ -247,6 +259,8 @@ run_learn(struct run *r, struct sl_err *err)
         }
         if (t->ops->want)
             t->ops->want(ctx, wants);
+        if (t->ops->begin)
+            t->ops->begin(ctx, r->opts->stop, src_last(r, node));
         while (!stopped) {
             struct sl_item *it = NULL;
 
@@ -414,6 +428,8 @@ reader_main(void *arg)
             run_fail(r, &err);
             break;
         }
+        if (s->ops->begin)
+            s->ops->begin(ctx, r->opts->stop, s->last);
         pthread_mutex_lock(&r->mu);
         base_done = r->units_done;
         base_total = r->units_total;

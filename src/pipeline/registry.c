@@ -13,6 +13,7 @@
 const struct sl_source_type sl_source_types[] = {
     {"fhir-files", &sl_source_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_source_dicom_folder, SL_TAKES_DICOM},
+    {"fhir-bulk", &sl_source_fhir_bulk, SL_TAKES_FHIR},
     /* in the schema, refused until the FHIR connectors are built */
     {"fhir-rest", NULL, SL_TAKES_FHIR},
     {NULL, NULL, 0},

@@ -49,6 +49,49 @@ setup_sources(struct run *r)
     }
 }
 
+/* For a new run of a job pulling since="checkpoint": each source with a
+ * begin operation gets its checkpoint of the job's latest finished run
+ * that has one (an incremental source starts after it). */
+static void
+load_last(struct run *r, int replay)
+{
+    const struct sl_job *job;
+    struct sl_run_rec *runs = NULL;
+    struct sl_err e2 = {0};
+    size_t n = 0, i, k, want = 0;
+
+    if (r->st == NULL || replay || r->sum->resumed || r->spec->cfg == NULL)
+        return;
+    job = sl_config_job(r->spec->cfg, r->spec->id);
+    if (job == NULL || (job->since && strcmp(job->since, "all") == 0))
+        return;
+    for (k = 0; k < r->nsrc; k++)
+        want += r->src[k].ops->begin != NULL;
+    if (want == 0 ||
+        sl_state_runs_list(r->st, r->spec->id, 200, &runs, &n, &e2) != SL_OK)
+        return;
+    for (i = 0; i < n && want > 0; i++) {
+        struct sl_checkpoint ck = {0};
+        json_t *j;
+
+        if (strcmp(runs[i].status, "finished") != 0 ||
+            sl_state_checkpoint_get(r->st, runs[i].id, &ck, &e2) != SL_OK)
+            continue;
+        j = ck.sources ? json_loads(ck.sources, 0, NULL) : NULL;
+        for (k = 0; k < r->nsrc; k++) {
+            const char *c =
+                json_string_value(json_object_get(j, r->src[k].node->id));
+            if (r->src[k].ops->begin && r->src[k].last == NULL && c) {
+                r->src[k].last = sl_strdup(c);
+                want--;
+            }
+        }
+        json_decref(j);
+        sl_checkpoint_clear(&ck);
+    }
+    sl_run_recs_free(runs, n);
+}
+
 /* The stages, created before the run starts, so that a bad profile fails
  * the command rather than the run. */
 static int
@@ -249,8 +292,10 @@ run_free(struct run *r)
         if (r->tgt[k].ctx)
             r->tgt[k].ops->close(r->tgt[k].ctx);
     free(r->tgt);
-    for (k = 0; k < r->nsrc; k++)
+    for (k = 0; k < r->nsrc; k++) {
         free(r->src[k].checkpoint);
+        free(r->src[k].last);
+    }
     free(r->src);
     for (k = 0; k < r->nstages; k++)
         r->stages[k].ops->free(r->stages[k].ctx);
@@ -295,6 +340,7 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
     if ((rc = audit_stages(&r, err)) != SL_OK)
         goto out;
     r.in_at_start = sum->in;
+    load_last(&r, replay);
     if (ck.sources && (ckj = json_loads(ck.sources, 0, NULL)) != NULL)
         for (k = 0; k < r.nsrc; k++) {
             const char *c =
@@ -411,7 +457,7 @@ replay_close(void *ctx)
 }
 
 static const struct sl_source_ops replay_ops = {
-    "quarantine", NULL, replay_next, replay_close, NULL, NULL,
+    "quarantine", NULL, replay_next, replay_close, NULL, NULL, NULL,
 };
 
 int

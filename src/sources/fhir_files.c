@@ -540,5 +540,5 @@ fhir_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_fhir_files = {
-    "fhir-files", fhir_open, fhir_next, fhir_close, fhir_progress, NULL,
+    "fhir-files", fhir_open, fhir_next, fhir_close, fhir_progress, NULL, NULL,
 };

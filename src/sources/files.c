@@ -339,4 +339,5 @@ files_want(void *ctx, unsigned kinds)
 
 const struct sl_source_ops sl_source_files = {
     "files", files_open, files_next, files_close, files_progress, files_want,
+    NULL,
 };

@@ -1,4 +1,6 @@
 noinst_LIBRARIES += %reldir%/libsources.a
 %canon_reldir%_libsources_a_SOURCES = %reldir%/sources.h \
-	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c
+	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c \
+	%reldir%/fhir_bulk.h %reldir%/fhir_bulk.c \
+	%reldir%/fhir_bulk_manifest.c %reldir%/fhir_bulk_fetch.c
 SL_LIBS += %reldir%/libsources.a

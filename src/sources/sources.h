@@ -6,6 +6,8 @@
 
 extern const struct sl_source_ops sl_source_fhir_files;
 extern const struct sl_source_ops sl_source_dicom_folder;
+/* an HL7 FHIR Bulk Data $export (fhir_bulk.c) */
+extern const struct sl_source_ops sl_source_fhir_bulk;
 /* the inputs of a command (sluice deid), by name and content */
 extern const struct sl_source_ops sl_source_files;
 
