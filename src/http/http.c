@@ -212,6 +212,14 @@ sl_http_collect(void *arg, const char *data, size_t n)
     return 0;
 }
 
+void
+sl_http_collect_restart(void *arg)
+{
+    struct sl_http_body *b = arg;
+
+    sl_buf_reset(&b->buf);
+}
+
 /* One attempt's state. */
 struct attempt {
     const struct sl_http_req *rq;

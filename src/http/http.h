@@ -105,6 +105,8 @@ struct sl_http_body {
     size_t max;
 };
 int sl_http_collect(void *arg, const char *data, size_t n);
+/* Its restart (sl_http_req.restart): forgets what a failed attempt gave. */
+void sl_http_collect_restart(void *arg);
 
 /* The URL a request path makes (caller frees), for messages: host and
  * path only, no query string, no user info. */

@@ -194,6 +194,7 @@ kickoff(struct bulk *s, struct sl_err *err)
     rq.capture = cap;
     rq.sink = sl_http_collect;
     rq.sink_arg = &body;
+    rq.restart = sl_http_collect_restart;
     if ((rc = sl_http_do(s->api, &rq, &resp, err)) != SL_OK) {
         sl_err_prefix(err, "source %s: export kick-off", s->id);
         goto out;
@@ -251,6 +252,7 @@ poll_status(struct bulk *s, struct sl_err *err)
         rq.capture = cap;
         rq.sink = sl_http_collect;
         rq.sink_arg = &body;
+        rq.restart = sl_http_collect_restart;
         rc = sl_http_do(s->api, &rq, &resp, err);
         if (rc == SL_OK && resp.status == 200) {
             rc = bulk_manifest_parse(body.buf.data, body.buf.len, &s->m, err);
@@ -301,15 +303,18 @@ start_export(struct bulk *s, struct sl_err *err)
     if (s->ck.status_url != NULL) {
         rc = poll_status(s, err);
         if (rc == SL_OK && s->ck.tt &&
-            strcmp(s->ck.tt, s->m.transaction_time) != 0)
-            return SL_ERR(err, SL_ESTATE, "source %s: the status URL of the "
-                          "checkpoint now answers for another export "
-                          "(transactionTime changed)", s->id);
+            strcmp(s->ck.tt, s->m.transaction_time) != 0) {
+            /* the server reused the URL: not the export of the
+             * checkpoint, whose positions would be wrong in it */
+            bulk_manifest_clear(&s->m);
+            rc = SL_ENOTFOUND;
+        }
         if (rc != SL_ENOTFOUND)
             return rc;
         sl_log(SL_LOG_WARN, "source %s: the server no longer has the export "
-               "of the last checkpoint (expired or deleted): starting it "
-               "again; what the run delivered of it comes again", s->id);
+               "of the last checkpoint (expired, deleted or replaced): "
+               "starting it again; what the run delivered of it comes "
+               "again", s->id);
     }
     if ((rc = kickoff(s, err)) != SL_OK)
         return rc;
@@ -395,10 +400,28 @@ close_file(struct bulk *s)
     s->line_no = 0;
 }
 
+static int next_item(struct bulk *s, struct sl_item **out,
+                     struct sl_err *err);
+
+/* A stop asked while the source waits (for the export, for a download)
+ * ends the source: the pipeline then ends the run as interrupted, and
+ * close() cancels the export. */
 static int
 bulk_next(void *ctx, struct sl_item **out, struct sl_err *err)
 {
     struct bulk *s = ctx;
+    int rc = next_item(s, out, err);
+
+    if (rc == SL_EINTR && s->stop != NULL && *s->stop != 0) {
+        *out = NULL;
+        return SL_OK;
+    }
+    return rc;
+}
+
+static int
+next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
+{
     char pos[96];
     int rc;
 

@@ -13,6 +13,15 @@
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
 #   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
 #                      TOKEN" (the Authorization header is not forwarded)
+#   /ftrunc-N-KEY/...  the first N replies of KEY with a body of more than
+#                      100 bytes send half of it (Content-Length says all),
+#                      then the connection is closed
+# Requests are forwarded with their Content-Type, Accept, User-Agent,
+# Prefer, Accept-Encoding and (but for fbearer) Authorization, and with
+# X-Forwarded-Prefix: the proxy's URL and the fault segment, so a server
+# that hands out URLs (the Bulk Data harness) routes them through it too.
+# Replies keep Content-Type, Content-Encoding, Content-Location,
+# Retry-After, X-Progress and Expires.
 # GET /count/KEY answers how many requests KEY has seen.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
@@ -42,17 +51,22 @@ class H(http.server.BaseHTTPRequestHandler):
                 c = seen.get(path[7:], 0)
             return self.reply(200, str(c).encode())
         seg, _, rest = path[1:].partition('/')
+        kind = ''
+        prefix = 'http://%s' % self.headers.get('Host', '127.0.0.1')
         if seg.startswith('f') and seg.count('-') >= 2:
             kind, num, key = seg[1:].split('-', 2)
             with lock:
                 seen[key] = seen.get(key, 0) + 1
                 c = seen[key]
             path = '/' + rest
+            prefix += '/' + seg
             if kind == 'bearer':
                 if self.headers.get('Authorization', '') != 'Bearer ' + key:
                     return self.reply(401, b'{"resourceType":"OperationOutcome"}')
             elif kind == 'slow':
                 time.sleep(float(num))
+            elif kind == 'trunc':
+                pass
             elif c <= int(num):
                 if kind == '429':
                     return self.reply(429, b'{"busy":1}', [('Retry-After', '1')])
@@ -66,16 +80,39 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
+        fwd = ['content-type', 'accept', 'user-agent', 'prefer', 'accept-encoding']
+        if kind != 'bearer':
+            fwd.append('authorization')
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() in fwd}
+        hdrs['X-Forwarded-Prefix'] = prefix
         req = urllib.request.Request(UP + path, data=body, method=self.command,
-                                     headers={k: v for k, v in self.headers.items()
-                                              if k.lower() in ('content-type', 'accept', 'user-agent')})
+                                     headers=hdrs)
         try:
             with urllib.request.urlopen(req) as r:
-                code, data, ctype = r.status, r.read(), r.headers.get('Content-Type')
+                code, data, rh = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
-            code, data, ctype = e.code, e.read(), e.headers.get('Content-Type')
-        self.reply(code, data, [('Content-Type', ctype or 'application/json'),
-                                ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))])
+            code, data, rh = e.code, e.read(), e.headers
+        keep = [(k, rh.get(k)) for k in ('Content-Encoding', 'Content-Location',
+                                         'Retry-After', 'X-Progress', 'Expires')
+                if rh.get(k) is not None]
+        out = [('Content-Type', rh.get('Content-Type') or 'application/json'),
+               ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))] + keep
+        if kind == 'trunc' and len(data) > 100:
+            with lock:
+                tkey = 'trunc:' + key
+                seen[tkey] = seen.get(tkey, 0) + 1
+                cut = seen[tkey] <= int(num)
+            if cut:
+                self.send_response(code)
+                for k, v in out:
+                    self.send_header(k, v)
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+        self.reply(code, data, out)
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
 
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
