@@ -155,7 +155,9 @@ download(struct bulk_fetch *f, size_t i, struct sl_err *err)
         free(why);
         goto out;
     }
-    if (fsync(p.fd) != 0 || close(p.fd) != 0) {
+    /* no fsync: a spool file does not outlive the run (a resume
+     * downloads it again), so its durability would only cost time */
+    if (close(p.fd) != 0) {
         p.fd = -1;
         rc = SL_ERR(err, SL_EIO, "source %s: file %zu: spool copy: %s",
                     f->source_id, i + 1, strerror(errno));
