@@ -37,6 +37,7 @@
 /* wait between polls when the server gives no Retry-After */
 #define POLL_DEFAULT_MS 2000L
 #define POLL_MAX_MS (3600L * 1000)
+#define POLL_MIN_MS 500L
 
 struct bulk {
     const char *id;
@@ -264,6 +265,9 @@ poll_status(struct bulk *s, struct sl_err *err)
                 backoff *= 2;
             if (wait > POLL_MAX_MS)
                 wait = POLL_MAX_MS;
+            if (wait < POLL_MIN_MS)
+                wait = POLL_MIN_MS; /* "Retry-After: 0" is no reason to
+                                       hammer the server */
             progress_text(resp.captured[0], prog, sizeof(prog));
             sl_log(SL_LOG_INFO, "source %s: export in progress%s%s%s; "
                    "asking again in %ld s", s->id, prog[0] ? " (" : "",

@@ -8,14 +8,15 @@
 # take only what they should; the next run asks with _since and gets only
 # the changes; the manifest's error file is quarantined with the server's
 # words; Retry-After is honoured and files come gzipped; kill -9 during
-# the downloads then a resume needs no new kick-off; Ctrl-C cancels the
+# the downloads then a resume needs no new kick-off (one when the export
+# expired meanwhile); Ctrl-C cancels the
 # export with DELETE; resets, 503 and truncated bodies are retried;
 # the token goes to the files only when the manifest asks for it.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 25
-conn_need 25
+plan 26
+conn_need 26
 cp "$top_srcdir/tests/fhir-server/bulk.mjs" "$T/server/"
 
 PIDS=
@@ -197,6 +198,24 @@ check "kill -9 after $part of $(wc -l <"$d/want") resources, resume: exit 0, eve
     sh -c '[ "$1" -eq 0 ] && [ "$2" -gt 0 ] && [ "$2" -lt "$(wc -l <"$3")" ] && cmp -s "$3" "$4"' _ $rc "$part" "$d/want" "$d/got"
 check "the resume asked the same status URL: no new kick-off" \
     sh -c '[ "$1" -eq $(($2 + 1)) ] && grep -q "export ready" "$3"' _ "$(stat_of kickoffs)" "$k0" "$d/err.txt"
+# the same, but the server dropped the export while the run was down
+d="$T/expired"
+mkjob "$d" "$X/fslow-0.5-slow2" 'downloads="1"'
+k0=$(stat_of kickoffs)
+$SLUICE -c "$d/sluice.xml" run t --no-progress --commit-every 1 >"$d/out1.txt" 2>"$d/err1.txt" &
+rp=$!
+i=0
+while [ "$(cat "$d"/out/*/*.ndjson 2>/dev/null | wc -l)" -lt 8 ] && [ $i -lt 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+sleep 0.3
+kill -9 $rp; wait $rp 2>/dev/null
+curl -s -X POST "$H/_harness/expire" >/dev/null
+run "$d"; rc=$?
+ids "$d" | sort -u >"$d/got"
+check "export expired before the resume: a warning, a new kick-off, exit 0, every resource delivered" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "no longer has the export" "$2" && [ "$3" -eq $(($4 + 2)) ] && cmp -s "$5" "$6"' \
+    _ $rc "$d/err.txt" "$(stat_of kickoffs)" "$k0" "$T/kill/want" "$d/got"
 bulk_stop
 
 # ---- Ctrl-C cancels the export -----------------------------------------------------
