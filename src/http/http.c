@@ -24,6 +24,7 @@ struct sl_http {
     long connect_timeout_ms, timeout_ms, backoff_ms, backoff_max_ms;
     int max_attempts, concurrency;
     struct sl_http_auth *auth;
+    const volatile sig_atomic_t *stop; /* or NULL */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int busy;     /* handles out of the pool */
@@ -103,6 +104,18 @@ sl_http_free(struct sl_http *h)
     free(h->cert_file);
     free(h->key_file);
     free(h);
+}
+
+void
+sl_http_set_stop(struct sl_http *h, const volatile sig_atomic_t *stop)
+{
+    h->stop = stop;
+}
+
+static int
+stop_asked(const struct sl_http *h)
+{
+    return h->stop != NULL && *h->stop != 0;
 }
 
 /* Takes a handle from the pool, waiting while `concurrency` are out. */
@@ -382,17 +395,21 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     return rc;
 }
 
+/* Sleeps ms, in slices of at most 100 ms when a stop flag is set, so a
+ * stop does not wait out a long Retry-After. */
 static void
-sleep_ms(long ms)
+sleep_ms(const struct sl_http *h, long ms)
 {
     struct timespec ts;
 
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    while (ms > 0 && !stop_asked(h)) {
+        long slice = h->stop != NULL && ms > 100 ? 100 : ms;
+        ts.tv_sec = slice / 1000;
+        ts.tv_nsec = (slice % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        ms -= slice;
+    }
 }
 
 /* The wait before try number `tried + 1`: backoff × 2^(tried-1) with
@@ -478,6 +495,12 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
             break;
         if (tried >= h->max_attempts)
             break;
+        if (stop_asked(h)) {
+            shown = sl_http_url_for_log(h, rq->path);
+            rc = SL_ERR(err, SL_EINTR, "%s %s: stopped before try %d",
+                        rq->method, shown, tried + 1);
+            goto out;
+        }
         if (crc != CURLE_OK && crc != CURLE_OPERATION_TIMEDOUT &&
             crc != CURLE_COULDNT_CONNECT && crc != CURLE_RECV_ERROR &&
             crc != CURLE_SEND_ERROR && crc != CURLE_GOT_NOTHING &&
@@ -488,7 +511,13 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
         sl_log(SL_LOG_DEBUG, "http: try %d of %d failed (%s, HTTP %ld), "
                "again in %ld ms", tried, h->max_attempts,
                curl_easy_strerror(crc), status, w);
-        sleep_ms(w);
+        sleep_ms(h, w);
+        if (stop_asked(h)) {
+            shown = sl_http_url_for_log(h, rq->path);
+            rc = SL_ERR(err, SL_EINTR, "%s %s: stopped before try %d",
+                        rq->method, shown, tried + 1);
+            goto out;
+        }
     }
     resp->status = status;
     resp->attempts = tried;

@@ -21,6 +21,7 @@
 #ifndef SL_HTTP_H
 #define SL_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "common/common.h"
@@ -48,6 +49,10 @@ struct sl_http_opts {
 int sl_http_new(const struct sl_http_opts *o, struct sl_http **out,
                 struct sl_err *err);
 void sl_http_free(struct sl_http *h); /* NULL-safe */
+/* Optional: a flag (a run's stop flag) that, once non-zero, ends the wait
+ * between tries and the tries themselves: sl_http_do then fails with
+ * SL_EINTR. stop is borrowed; NULL (the default) never stops. */
+void sl_http_set_stop(struct sl_http *h, const volatile sig_atomic_t *stop);
 
 /* Called with each piece of a response body as it arrives; returns 0 to
  * go on, anything else to abort the request (an SL_EIO error). The body

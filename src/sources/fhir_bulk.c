@@ -659,6 +659,8 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
     struct bulk_ck prev;
 
     s->stop = stop;
+    sl_http_set_stop(s->api, stop);
+    sl_http_set_stop(s->plain, stop);
     if (s->ck.status_url != NULL || last == NULL)
         return; /* a resume, or no earlier run */
     if (bulk_ck_parse(last, &prev) != SL_OK) {

@@ -15,8 +15,8 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 26
-conn_need 26
+plan 27
+conn_need 27
 cp "$top_srcdir/tests/fhir-server/bulk.mjs" "$T/server/"
 
 PIDS=
@@ -231,6 +231,21 @@ kill -INT $rp
 wait $rp; rc=$?
 check "Ctrl-C while the export runs: the run stops (exit $rc) and sends DELETE on the status URL" \
     sh -c '[ "$1" -ne 0 ] && [ "$2" -eq 1 ] && grep -q "export cancelled" "$3"' _ $rc "$(stat_of deletes)" "$d/err.txt"
+# Ctrl-C while a kick-off answered 503 waits to be tried again: the run
+# stops then, not after its 20 tries
+d="$T/cancel503"
+mkjob "$d" "$X/f503-100-stop" 'max-attempts="20"'
+$SLUICE -c "$d/sluice.xml" run t --no-progress >"$d/out.txt" 2>"$d/err.txt" &
+rp=$!
+i=0
+while [ "$(curl -s "$X/count/stop")" -lt 3 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $rp
+i=0
+while kill -0 $rp 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 $rp 2>/dev/null && { kill -9 $rp; diag "still running 10 s after Ctrl-C"; }
+wait $rp; rc=$?
+check "Ctrl-C between tries of a kick-off: the run stops as interrupted ($(curl -s "$X/count/stop") of 20 tries made)" \
+    sh -c '[ "$1" -eq 2 ] && [ "$2" -lt 20 ] && grep -q "interrupted by signal 2" "$3"' _ $rc "$(curl -s "$X/count/stop")" "$d/err.txt"
 bulk_stop
 
 # ---- the access token ------------------------------------------------------------
