@@ -34,10 +34,8 @@
 #define RAW_MAX (1024 * 1024)
 /* the status reply: a manifest (a few URLs per type), or an outcome */
 #define STATUS_MAX ((size_t)64 << 20)
-/* wait between polls when the server gives no Retry-After */
-#define POLL_DEFAULT_MS 2000L
-#define POLL_MAX_MS (3600L * 1000)
-#define POLL_MIN_MS 500L
+#define POLL_MAX_MS     (3600L * 1000)
+#define POLL_MIN_MS     500L
 
 struct bulk {
     const char *id;
@@ -58,8 +56,8 @@ struct bulk {
     char *spool;
 
     /* the file being read */
-    size_t fi;         /* 0-based */
-    uint64_t skip;     /* lines of file fi to skip (resume) */
+    size_t fi;     /* 0-based */
+    uint64_t skip; /* lines of file fi to skip (resume) */
     gzFile gz;
     uint64_t line_no;
     struct sl_buf line;
@@ -80,8 +78,8 @@ add_query(struct sl_buf *b, const char *name, const char *value)
     sl_buf_addc(b, '=');
     for (p = (const unsigned char *)value; *p; p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-            *p == '_' || *p == '~' || *p == ',') {
+            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+            *p == '~' || *p == ',') {
             sl_buf_addc(b, (char)*p);
         } else {
             sl_buf_addc(b, '%');
@@ -139,11 +137,11 @@ reply_error(struct bulk *s, const char *what, const char *method,
             struct sl_err *err)
 {
     char *shown = sl_http_url_for_log(s->api, path);
-    char *why = body && body->len ? bulk_outcome_text(body->data, body->len)
-                                  : NULL;
-    int rc = SL_ERR(err, SL_ENET, "source %s: %s: %s %s: HTTP %ld%s%s", s->id,
-                    what, method, shown, status, why ? ": " : "",
-                    why ? why : "");
+    char *why =
+        body && body->len ? bulk_outcome_text(body->data, body->len) : NULL;
+    int rc =
+        SL_ERR(err, SL_ENET, "source %s: %s: %s %s: HTTP %ld%s%s", s->id, what,
+               method, shown, status, why ? ": " : "", why ? why : "");
 
     free(shown);
     free(why);
@@ -155,7 +153,7 @@ static int
 nap(const struct bulk *s, long ms)
 {
     while (ms > 0) {
-        struct timespec ts = {0, 100 * 1000000L};
+        struct timespec ts = { 0, 100 * 1000000L };
         if (s->stop != NULL && *s->stop != 0)
             return 1;
         if (ms < 100)
@@ -180,11 +178,11 @@ progress_text(const char *v, char *out, size_t len)
 static int
 kickoff(struct bulk *s, struct sl_err *err)
 {
-    static const char *const hdrs[] = {"Prefer: respond-async", NULL};
-    static const char *const cap[] = {"Content-Location", NULL};
-    struct sl_http_body body = {{0}, 1 << 20};
-    struct sl_http_req rq = {0};
-    struct sl_http_resp resp = {0};
+    static const char *const hdrs[] = { "Prefer: respond-async", NULL };
+    static const char *const cap[] = { "Content-Location", NULL };
+    struct sl_http_body body = { { 0 }, 1 << 20 };
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp resp = { 0 };
     char *path = kickoff_path(s);
     int rc;
 
@@ -201,14 +199,15 @@ kickoff(struct bulk *s, struct sl_err *err)
         goto out;
     }
     if (resp.status != 202) {
-        rc = reply_error(s, "export kick-off refused", "GET", path,
-                         resp.status, &body.buf, err);
+        rc = reply_error(s, "export kick-off refused", "GET", path, resp.status,
+                         &body.buf, err);
         goto out;
     }
     if (resp.captured[0] == NULL ||
         (strncmp(resp.captured[0], "http://", 7) != 0 &&
          strncmp(resp.captured[0], "https://", 8) != 0)) {
-        rc = SL_ERR(err, SL_ENET, "source %s: export kick-off: the server's "
+        rc = SL_ERR(err, SL_ENET,
+                    "source %s: export kick-off: the server's "
                     "202 has no absolute Content-Location (the status URL)",
                     s->id);
         goto out;
@@ -235,15 +234,15 @@ out:
 static int
 poll_status(struct bulk *s, struct sl_err *err)
 {
-    static const char *const cap[] = {"X-Progress", NULL};
+    static const char *const cap[] = { "X-Progress", NULL };
     double t0 = sl_now();
     long backoff = 1000;
     int rc;
 
     for (;;) {
-        struct sl_http_body body = {{0}, STATUS_MAX};
-        struct sl_http_req rq = {0};
-        struct sl_http_resp resp = {0};
+        struct sl_http_body body = { { 0 }, STATUS_MAX };
+        struct sl_http_req rq = { 0 };
+        struct sl_http_resp resp = { 0 };
         long wait;
         char prog[64];
 
@@ -269,20 +268,24 @@ poll_status(struct bulk *s, struct sl_err *err)
                 wait = POLL_MIN_MS; /* "Retry-After: 0" is no reason to
                                        hammer the server */
             progress_text(resp.captured[0], prog, sizeof(prog));
-            sl_log(SL_LOG_INFO, "source %s: export in progress%s%s%s; "
-                   "asking again in %ld s", s->id, prog[0] ? " (" : "",
-                   prog, prog[0] ? ")" : "", (wait + 999) / 1000);
+            sl_log(SL_LOG_INFO,
+                   "source %s: export in progress%s%s%s; "
+                   "asking again in %ld s",
+                   s->id, prog[0] ? " (" : "", prog, prog[0] ? ")" : "",
+                   (wait + 999) / 1000);
             if (sl_now() - t0 + (double)wait / 1000 > (double)s->max_wait_s)
-                rc = SL_ERR(err, SL_ENET, "source %s: the export is not "
-                            "ready after %ld s (max-wait)", s->id,
-                            s->max_wait_s);
+                rc = SL_ERR(err, SL_ENET,
+                            "source %s: the export is not "
+                            "ready after %ld s (max-wait)",
+                            s->id, s->max_wait_s);
             else if (nap(s, wait))
-                rc = SL_ERR(err, SL_EINTR, "source %s: stopped while the "
-                            "export was in progress", s->id);
+                rc = SL_ERR(err, SL_EINTR,
+                            "source %s: stopped while the "
+                            "export was in progress",
+                            s->id);
             else
                 rc = -1; /* again */
-        } else if (rc == SL_OK &&
-                   (resp.status == 404 || resp.status == 410)) {
+        } else if (rc == SL_OK && (resp.status == 404 || resp.status == 410)) {
             rc = SL_ENOTFOUND;
         } else if (rc == SL_OK) {
             rc = reply_error(s, "export failed", "GET", s->ck.status_url,
@@ -315,21 +318,26 @@ start_export(struct bulk *s, struct sl_err *err)
         }
         if (rc != SL_ENOTFOUND)
             return rc;
-        sl_log(SL_LOG_WARN, "source %s: the server no longer has the export "
+        sl_log(SL_LOG_WARN,
+               "source %s: the server no longer has the export "
                "of the last checkpoint (expired, deleted or replaced): "
                "starting it again; what the run delivered of it comes "
-               "again", s->id);
+               "again",
+               s->id);
     }
     if ((rc = kickoff(s, err)) != SL_OK)
         return rc;
     rc = poll_status(s, err);
     if (rc == SL_ENOTFOUND)
-        rc = SL_ERR(err, SL_ENET, "source %s: the export's status URL "
-                    "answers 404/410 right after the kick-off", s->id);
+        rc = SL_ERR(err, SL_ENET,
+                    "source %s: the export's status URL "
+                    "answers 404/410 right after the kick-off",
+                    s->id);
     return rc;
 }
 
-/* ---- reading the files ---------------------------------------------------- */
+/* ---- reading the files ----------------------------------------------------
+ */
 static char *
 make_checkpoint(struct bulk *s)
 {
@@ -372,16 +380,16 @@ read_line(struct bulk *s)
 }
 
 static struct sl_item *
-bad_item(struct bulk *s, const char *pos, const char *rtype,
-         const char *reason, const char *raw, size_t rawlen)
+bad_item(struct bulk *s, const char *pos, const char *rtype, const char *reason,
+         const char *raw, size_t rawlen)
 {
     struct sl_item *it = sl_item_new(SL_ITEM_BAD);
 
     it->source = s->id;
     it->rank = (long)s->fi;
     it->pos = sl_strdup(pos);
-    it->origin = sl_asprintf("export %s file %zu", s->m.transaction_time,
-                             s->fi + 1);
+    it->origin =
+        sl_asprintf("export %s file %zu", s->m.transaction_time, s->fi + 1);
     it->checkpoint = make_checkpoint(s);
     it->rtype = sl_strdup(rtype);
     sl_item_quarantine(it, "read", "%s: %s", pos, reason);
@@ -404,8 +412,7 @@ close_file(struct bulk *s)
     s->line_no = 0;
 }
 
-static int next_item(struct bulk *s, struct sl_item **out,
-                     struct sl_err *err);
+static int next_item(struct bulk *s, struct sl_item **out, struct sl_err *err);
 
 /* A stop asked while the source waits (for the export, for a download)
  * ends the source: the pipeline then ends the run as interrupted, and
@@ -433,10 +440,9 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
     if (s->finished)
         return SL_OK;
     if (!s->started) {
-        char *tmp = sl_path_join(getenv("TMPDIR") && *getenv("TMPDIR")
-                                     ? getenv("TMPDIR")
-                                     : "/tmp",
-                                 "sluice-bulk-XXXXXX");
+        char *tmp = sl_path_join(
+            getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+            "sluice-bulk-XXXXXX");
         if ((rc = start_export(s, err)) != SL_OK) {
             free(tmp);
             return rc;
@@ -444,14 +450,18 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
         free(s->ck.tt);
         s->ck.tt = sl_strdup(s->m.transaction_time);
         s->started = 1;
-        sl_log(SL_LOG_INFO, "source %s: export ready: %zu file(s), %zu of "
-               "them errors", s->id, s->m.n, s->m.n - s->m.noutputs);
+        sl_log(SL_LOG_INFO,
+               "source %s: export ready: %zu file(s), %zu of "
+               "them errors",
+               s->id, s->m.n, s->m.n - s->m.noutputs);
         /* resume: files before ck.file are taken, ck.lines of it */
         s->fi = s->ck.file >= 1 ? s->ck.file - 1 : 0;
         s->skip = s->ck.lines;
         if (mkdtemp(tmp) == NULL) {
-            rc = SL_ERR(err, SL_EIO, "source %s: cannot make a spool folder "
-                        "in TMPDIR: %s", s->id, strerror(errno));
+            rc = SL_ERR(err, SL_EIO,
+                        "source %s: cannot make a spool folder "
+                        "in TMPDIR: %s",
+                        s->id, strerror(errno));
             free(tmp);
             return rc;
         }
@@ -471,9 +481,10 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
                 return rc;
             s->gz = gzopen(path, "rb");
             if (s->gz == NULL)
-                return SL_ERR(err, SL_EIO, "source %s: file %zu: cannot open "
-                              "its spool copy: %s", s->id, s->fi + 1,
-                              strerror(errno));
+                return SL_ERR(err, SL_EIO,
+                              "source %s: file %zu: cannot open "
+                              "its spool copy: %s",
+                              s->id, s->fi + 1, strerror(errno));
             gzbuffer(s->gz, 128 * 1024);
             s->line_no = 0;
         }
@@ -482,8 +493,10 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
             snprintf(pos, sizeof(pos), "file %zu line %llu", s->fi + 1,
                      (unsigned long long)s->line_no + 1);
             s->line_no = UINT64_MAX - 1; /* the rest of the file */
-            *out = bad_item(s, pos, f->type, "read error (corrupt gzip "
-                            "stream?)", NULL, 0);
+            *out = bad_item(s, pos, f->type,
+                            "read error (corrupt gzip "
+                            "stream?)",
+                            NULL, 0);
             close_file(s);
             bulk_fetch_done(s->fetch, s->fi);
             s->fi++;
@@ -515,10 +528,12 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
             if (f->error) {
                 /* the server could not export something: its words */
                 char *why = bulk_outcome_text(p, n), reason[400];
-                snprintf(reason, sizeof(reason), "the server reported an "
+                snprintf(reason, sizeof(reason),
+                         "the server reported an "
                          "export error: %s",
-                         why ? why : "an OperationOutcome without "
-                                     "diagnostics");
+                         why ? why
+                             : "an OperationOutcome without "
+                               "diagnostics");
                 free(why);
                 *out = bad_item(s, pos, "OperationOutcome", reason, p, n);
                 return SL_OK;
@@ -537,18 +552,21 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
         }
     }
     s->finished = 1;
-    sl_log(SL_LOG_INFO, "source %s: export read; the next run asks for "
-           "changes since %s", s->id, s->m.transaction_time);
+    sl_log(SL_LOG_INFO,
+           "source %s: export read; the next run asks for "
+           "changes since %s",
+           s->id, s->m.transaction_time);
     return SL_OK;
 }
 
-/* ---- open, begin, close ----------------------------------------------------- */
+/* ---- open, begin, close -----------------------------------------------------
+ */
 static void
 cancel_export(struct bulk *s)
 {
-    struct sl_http_req rq = {0};
-    struct sl_http_resp resp = {0};
-    struct sl_err e = {0};
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp resp = { 0 };
+    struct sl_err e = { 0 };
 
     rq.method = "DELETE";
     rq.path = s->ck.status_url;
@@ -556,8 +574,10 @@ cancel_export(struct bulk *s)
         sl_log(SL_LOG_WARN, "source %s: cancelling the export: %s", s->id,
                e.msg);
     else
-        sl_log(SL_LOG_INFO, "source %s: export cancelled (DELETE on its "
-               "status URL: HTTP %ld)", s->id, resp.status);
+        sl_log(SL_LOG_INFO,
+               "source %s: export cancelled (DELETE on its "
+               "status URL: HTTP %ld)",
+               s->id, resp.status);
     sl_http_resp_clear(&resp);
 }
 
@@ -591,7 +611,7 @@ bulk_open(const struct sl_config *cfg, const struct sl_conf_node *node,
           const char *checkpoint, void **ctx, struct sl_err *err)
 {
     struct bulk *s = sl_calloc(1, sizeof(*s));
-    struct sl_http_opts o = {0};
+    struct sl_http_opts o = { 0 };
     const char *since = sl_conf_get(node, "since");
     const char *level = sl_conf_get(node, "level");
     char *ca = sl_conf_get_path(cfg, node, "ca-file");
@@ -608,13 +628,17 @@ bulk_open(const struct sl_config *cfg, const struct sl_conf_node *node,
          strspn(sl_conf_get(node, "group"),
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                 "0123456789-.") != strlen(sl_conf_get(node, "group")))) {
-        rc = SL_ERR(err, SL_ECONFIG, "source %s: level=\"group\" needs "
-                    "group=\"ID\" (a FHIR id)", node->id);
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source %s: level=\"group\" needs "
+                    "group=\"ID\" (a FHIR id)",
+                    node->id);
         goto out;
     }
     if (since && !bulk_instant_ok(since)) {
-        rc = SL_ERR(err, SL_ECONFIG, "source %s: since: not a FHIR instant "
-                    "(2024-01-31T00:00:00Z)", node->id);
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "source %s: since: not a FHIR instant "
+                    "(2024-01-31T00:00:00Z)",
+                    node->id);
         goto out;
     }
     if (checkpoint && *checkpoint) {
@@ -664,8 +688,10 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
     if (s->ck.status_url != NULL || last == NULL)
         return; /* a resume, or no earlier run */
     if (bulk_ck_parse(last, &prev) != SL_OK) {
-        sl_log(SL_LOG_WARN, "source %s: the last run's checkpoint is "
-               "unreadable: exporting everything", s->id);
+        sl_log(SL_LOG_WARN,
+               "source %s: the last run's checkpoint is "
+               "unreadable: exporting everything",
+               s->id);
         return;
     }
     if (prev.tt) {
@@ -686,6 +712,6 @@ bulk_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_fhir_bulk = {
-    "fhir-bulk", bulk_open, bulk_next, bulk_close, bulk_progress, NULL,
-    bulk_begin,
+    "fhir-bulk",   bulk_open, bulk_next,  bulk_close,
+    bulk_progress, NULL,      bulk_begin,
 };

@@ -17,10 +17,10 @@ struct sl_http;
 
 /* One file of a manifest: an `output` or an `error` entry. */
 struct bulk_file {
-    char *type;  /* resource type ("OperationOutcome" for errors) */
-    char *url;   /* absolute http(s) URL (never printed: it may hold a
-                    signature) */
-    int error;   /* from the manifest's `error` array */
+    char *type; /* resource type ("OperationOutcome" for errors) */
+    char *url;  /* absolute http(s) URL (never printed: it may hold a
+                   signature) */
+    int error;  /* from the manifest's `error` array */
 };
 
 /* A manifest: outputs first, in the server's order, then errors. */
@@ -73,8 +73,7 @@ struct bulk_fetch;
  * manifest says); borrowed. stop: the run's stop flag, or NULL. */
 int bulk_fetch_start(struct sl_http *http, const struct bulk_manifest *m,
                      size_t first, int threads, const char *dir,
-                     const char *source_id,
-                     const volatile sig_atomic_t *stop,
+                     const char *source_id, const volatile sig_atomic_t *stop,
                      struct bulk_fetch **out, struct sl_err *err);
 /* Waits until file i is downloaded; *path is then its spool file
  * (owned by the fetcher, removed by bulk_fetch_done). SL_EINTR when the

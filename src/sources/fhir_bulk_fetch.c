@@ -46,7 +46,7 @@ struct part {
     struct bulk_fetch *f;
     int fd;
     int failed;
-    size_t len;      /* bytes written */
+    size_t len; /* bytes written */
 };
 
 static int
@@ -97,19 +97,21 @@ static int
 download(struct bulk_fetch *f, size_t i, struct sl_err *err)
 {
     const struct bulk_file *bf = &f->m->files[i];
-    static const char *const hdrs[] = {"Accept: application/fhir+ndjson",
-                                       NULL};
-    struct sl_http_req rq = {0};
-    struct sl_http_resp resp = {0};
-    struct part p = {0};
+    static const char *const hdrs[] = { "Accept: application/fhir+ndjson",
+                                        NULL };
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp resp = { 0 };
+    struct part p = { 0 };
     char *part = sl_asprintf("%s.part", f->slots[i].path), *shown = NULL;
     int rc;
 
     p.f = f;
     p.fd = sl_open_new(part, 0600);
     if (p.fd < 0) {
-        rc = SL_ERR(err, SL_EIO, "source %s: file %zu: cannot write its "
-                    "spool copy: %s", f->source_id, i + 1, strerror(errno));
+        rc = SL_ERR(err, SL_EIO,
+                    "source %s: file %zu: cannot write its "
+                    "spool copy: %s",
+                    f->source_id, i + 1, strerror(errno));
         goto out;
     }
     rq.method = "GET";
@@ -120,14 +122,14 @@ download(struct bulk_fetch *f, size_t i, struct sl_err *err)
     rq.restart = part_restart;
     rc = sl_http_do(f->http, &rq, &resp, err);
     if (rc == SL_EIO && stopping(f)) {
-        rc = SL_ERR(err, SL_EINTR, "source %s: download stopped",
-                    f->source_id);
+        rc = SL_ERR(err, SL_EINTR, "source %s: download stopped", f->source_id);
         goto out;
     }
     if (p.failed) {
-        rc = SL_ERR(err, SL_EIO, "source %s: file %zu: cannot write its "
-                    "spool copy: %s", f->source_id, i + 1,
-                    strerror(p.failed));
+        rc = SL_ERR(err, SL_EIO,
+                    "source %s: file %zu: cannot write its "
+                    "spool copy: %s",
+                    f->source_id, i + 1, strerror(p.failed));
         goto out;
     }
     if (rc != SL_OK) {
@@ -138,16 +140,18 @@ download(struct bulk_fetch *f, size_t i, struct sl_err *err)
     if (resp.status != 200) {
         char *body = NULL, *why = NULL;
         size_t blen = 0;
-        struct sl_err e2 = {0};
+        struct sl_err e2 = { 0 };
 
         shown = sl_http_url_for_log(f->http, bf->url);
         if (p.len > 0 && p.len < (1u << 20) &&
             sl_file_read(part, &body, &blen, &e2) == SL_OK)
             why = bulk_outcome_text(body, blen);
         free(body);
-        rc = SL_ERR(err, SL_ENET, "source %s: file %zu (%s): GET %s: HTTP "
-                    "%ld%s%s%s", f->source_id, i + 1, bf->type, shown,
-                    resp.status, why ? ": " : "", why ? why : "",
+        rc = SL_ERR(err, SL_ENET,
+                    "source %s: file %zu (%s): GET %s: HTTP "
+                    "%ld%s%s%s",
+                    f->source_id, i + 1, bf->type, shown, resp.status,
+                    why ? ": " : "", why ? why : "",
                     resp.status == 401 || resp.status == 403
                         ? " (does the file need the access token the "
                           "server did not ask for?)"
@@ -185,7 +189,7 @@ fetch_main(void *arg)
 
     for (;;) {
         size_t i, pick = SIZE_MAX;
-        struct sl_err err = {0};
+        struct sl_err err = { 0 };
         int rc;
 
         pthread_mutex_lock(&f->mu);
@@ -193,8 +197,7 @@ fetch_main(void *arg)
             pick = SIZE_MAX;
             if (f->quit)
                 break;
-            for (i = f->reading; i < f->m->n && i < f->reading + f->ahead;
-                 i++)
+            for (i = f->reading; i < f->m->n && i < f->reading + f->ahead; i++)
                 if (f->slots[i].st == F_PENDING) {
                     pick = i;
                     break;
@@ -251,8 +254,8 @@ bulk_fetch_start(struct sl_http *http, const struct bulk_manifest *m,
     }
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    f->threads = sl_calloc((size_t)(threads > 0 ? threads : 1),
-                           sizeof(*f->threads));
+    f->threads =
+        sl_calloc((size_t)(threads > 0 ? threads : 1), sizeof(*f->threads));
     for (k = 0; k < (threads > 0 ? threads : 1); k++) {
         if (pthread_create(&f->threads[k], NULL, fetch_main, f) != 0)
             break;
@@ -260,8 +263,10 @@ bulk_fetch_start(struct sl_http *http, const struct bulk_manifest *m,
     }
     if (f->nthreads == 0) {
         bulk_fetch_free(f);
-        return SL_ERR(err, SL_EINTERNAL, "source %s: cannot start download "
-                      "threads", source_id);
+        return SL_ERR(err, SL_EINTERNAL,
+                      "source %s: cannot start download "
+                      "threads",
+                      source_id);
     }
     *out = f;
     return SL_OK;

@@ -113,7 +113,8 @@ add_files(struct bulk_manifest *m, const json_t *arr, const char *name,
     if (m->n + json_array_size(arr) > MANIFEST_FILES_MAX)
         return SL_ERR(err, SL_EPARSE, "manifest: more than %d files",
                       MANIFEST_FILES_MAX);
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         const char *type = json_string_value(json_object_get(e, "type"));
         const char *url = json_string_value(json_object_get(e, "url"));
         struct bulk_file *f;
@@ -122,11 +123,11 @@ add_files(struct bulk_manifest *m, const json_t *arr, const char *name,
             return SL_ERR(err, SL_EPARSE, "manifest: %s[%zu]: not an object",
                           name, i);
         if (!type_ok(type))
-            return SL_ERR(err, SL_EPARSE, "manifest: %s[%zu].type: %s", name,
-                          i, type ? "not a resource type" : "missing");
+            return SL_ERR(err, SL_EPARSE, "manifest: %s[%zu].type: %s", name, i,
+                          type ? "not a resource type" : "missing");
         if (!url_ok(url))
-            return SL_ERR(err, SL_EPARSE, "manifest: %s[%zu].url: %s", name,
-                          i, url ? "not an absolute http(s) URL" : "missing");
+            return SL_ERR(err, SL_EPARSE, "manifest: %s[%zu].url: %s", name, i,
+                          url ? "not an absolute http(s) URL" : "missing");
         m->files = sl_realloc(m->files, (m->n + 1) * sizeof(*m->files));
         f = &m->files[m->n++];
         f->type = sl_strdup(type);
@@ -148,8 +149,10 @@ bulk_manifest_parse(const char *json, size_t len, struct bulk_manifest *m,
     memset(m, 0, sizeof(*m));
     doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
     if (doc == NULL)
-        return SL_ERR(err, SL_EPARSE, "manifest: not JSON (line %d column "
-                      "%d)", je.line, je.column);
+        return SL_ERR(err, SL_EPARSE,
+                      "manifest: not JSON (line %d column "
+                      "%d)",
+                      je.line, je.column);
     if (!json_is_object(doc)) {
         rc = SL_ERR(err, SL_EPARSE, "manifest: not a JSON object");
         goto out;
@@ -167,15 +170,15 @@ bulk_manifest_parse(const char *json, size_t len, struct bulk_manifest *m,
         goto out;
     }
     if (!json_is_array(json_object_get(doc, "output"))) {
-        rc = SL_ERR(err, SL_EPARSE, "manifest: output: %s",
-                    json_object_get(doc, "output") ? "not an array"
-                                                   : "missing");
+        rc =
+            SL_ERR(err, SL_EPARSE, "manifest: output: %s",
+                   json_object_get(doc, "output") ? "not an array" : "missing");
         goto out;
     }
     m->transaction_time = sl_strdup(json_string_value(tt));
     m->requires_token = json_is_true(rat);
-    if ((rc = add_files(m, json_object_get(doc, "output"), "output", 0,
-                        err)) != SL_OK)
+    if ((rc = add_files(m, json_object_get(doc, "output"), "output", 0, err)) !=
+        SL_OK)
         goto out;
     m->noutputs = m->n;
     rc = add_files(m, json_object_get(doc, "error"), "error", 1, err);
@@ -228,7 +231,7 @@ int
 bulk_ck_parse(const char *s, struct bulk_ck *ck)
 {
     const char *p = s;
-    char *f[6] = {0}, *end;
+    char *f[6] = { 0 }, *end;
     int i, ok = 0;
     unsigned long long file, lines;
 
@@ -282,7 +285,8 @@ bulk_outcome_text(const char *body, size_t len)
     size_t i;
 
     sl_buf_init(&b);
-    json_array_foreach(issues, i, is) {
+    json_array_foreach(issues, i, is)
+    {
         const char *d = json_string_value(json_object_get(is, "diagnostics"));
         if (d == NULL)
             d = json_string_value(

@@ -33,7 +33,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct bulk_manifest m;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     char *text = malloc(size + 1), *line, *nl, *why;
 
     if (text == NULL)
@@ -44,8 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_manifest(&m);
         bulk_manifest_clear(&m);
     } else {
-        FUZZ_ASSERT(m.n == 0 && m.files == NULL &&
-                    m.transaction_time == NULL);
+        FUZZ_ASSERT(m.n == 0 && m.files == NULL && m.transaction_time == NULL);
         FUZZ_ASSERT(err.msg[0] != '\0');
     }
     why = bulk_outcome_text(text, size);

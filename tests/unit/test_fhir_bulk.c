@@ -63,27 +63,27 @@ test_manifest_refused(void **st)
     static const struct {
         const char *json, *says;
     } bad[] = {
-        {"[1]", "manifest: not a JSON object"},
-        {"{\"transactionTime\":", "manifest: not JSON"},
-        {"{\"requiresAccessToken\":true,\"output\":[]}",
-         "manifest: transactionTime: missing"},
-        {"{\"transactionTime\":\"2026-01-31 00:00&_type=Secret\","
-         "\"requiresAccessToken\":true,\"output\":[]}",
-         "manifest: transactionTime: not a FHIR instant"},
-        {"{\"transactionTime\":\"2026-01-31T00:00:00Z\",\"output\":[]}",
-         "manifest: requiresAccessToken: missing"},
-        {"{\"transactionTime\":\"2026-01-31T00:00:00Z\","
-         "\"requiresAccessToken\":true}",
-         "manifest: output: missing"},
-        {"{\"transactionTime\":\"2026-01-31T00:00:00Z\","
-         "\"requiresAccessToken\":true,\"output\":[{\"type\":\"Patient\","
-         "\"url\":\"http://h/1\"},{\"type\":\"Patient\","
-         "\"url\":\"file:///etc/Secret\"}]}",
-         "manifest: output[1].url: not an absolute http(s) URL"},
-        {"{\"transactionTime\":\"2026-01-31T00:00:00Z\","
-         "\"requiresAccessToken\":true,\"output\":[],\"error\":[{\"type\":"
-         "\"../Secret\",\"url\":\"http://h/1\"}]}",
-         "manifest: error[0].type: not a resource type"},
+        { "[1]", "manifest: not a JSON object" },
+        { "{\"transactionTime\":", "manifest: not JSON" },
+        { "{\"requiresAccessToken\":true,\"output\":[]}",
+          "manifest: transactionTime: missing" },
+        { "{\"transactionTime\":\"2026-01-31 00:00&_type=Secret\","
+          "\"requiresAccessToken\":true,\"output\":[]}",
+          "manifest: transactionTime: not a FHIR instant" },
+        { "{\"transactionTime\":\"2026-01-31T00:00:00Z\",\"output\":[]}",
+          "manifest: requiresAccessToken: missing" },
+        { "{\"transactionTime\":\"2026-01-31T00:00:00Z\","
+          "\"requiresAccessToken\":true}",
+          "manifest: output: missing" },
+        { "{\"transactionTime\":\"2026-01-31T00:00:00Z\","
+          "\"requiresAccessToken\":true,\"output\":[{\"type\":\"Patient\","
+          "\"url\":\"http://h/1\"},{\"type\":\"Patient\","
+          "\"url\":\"file:///etc/Secret\"}]}",
+          "manifest: output[1].url: not an absolute http(s) URL" },
+        { "{\"transactionTime\":\"2026-01-31T00:00:00Z\","
+          "\"requiresAccessToken\":true,\"output\":[],\"error\":[{\"type\":"
+          "\"../Secret\",\"url\":\"http://h/1\"}]}",
+          "manifest: error[0].type: not a resource type" },
     };
     size_t i;
 
@@ -102,7 +102,7 @@ test_manifest_refused(void **st)
 static void
 test_checkpoint(void **st)
 {
-    struct bulk_ck ck = {0}, back;
+    struct bulk_ck ck = { 0 }, back;
     char *s;
     char since[] = "2026-01-31T00:00:00Z", tt[] = "2026-12-07T14:09:08.713Z",
          url[] = "http://127.0.0.1:9/_bulk/status/ab-12";
@@ -137,10 +137,9 @@ test_checkpoint(void **st)
 static void
 test_outcome_text(void **st)
 {
-    static const char oo[] =
-        "{\"resourceType\":\"OperationOutcome\",\"issue\":"
-        "[{\"diagnostics\":\"bad\\nfilter\"},{\"details\":"
-        "{\"text\":\"more\"}}]}";
+    static const char oo[] = "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+                             "[{\"diagnostics\":\"bad\\nfilter\"},{\"details\":"
+                             "{\"text\":\"more\"}}]}";
     char *t;
 
     (void)st;
