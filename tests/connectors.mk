@@ -8,10 +8,21 @@ tests_unit_test_http_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_http_SOURCES = force-cxx-link.cc
 endif
 CONNECTOR_TESTS = tests/integration/http_client.sh \
-	tests/integration/fhir_store.sh
+	tests/integration/fhir_store.sh tests/integration/fhir_store_cloud.sh \
+	tests/integration/fhir_store_refs.sh
 TESTS += $(CONNECTOR_TESTS)
-EXTRA_DIST += $(CONNECTOR_TESTS) tests/tools/fault_proxy.py \
+EXTRA_DIST += $(CONNECTOR_TESTS) tests/tools/fault_proxy.py tests/bench/fhir-push.sh \
 	tests/integration/connectors_lib.sh
+# the text writer of the fhir-store target's Bundles (docs/fuzzing.md)
+FUZZ_TARGETS += tests/fuzz/fuzz_store_bundle
+FUZZ_RUN += store_bundle
+tests_fuzz_fuzz_store_bundle_SOURCES = tests/fuzz/fuzz_store_bundle.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_store_bundle_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_store_bundle_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_store_bundle_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/store_bundle_fuzz.sh
+EXTRA_DIST += tests/integration/store_bundle_fuzz.sh
 # the fhir-bulk source against the Bulk Data test harness (bulk.mjs)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fhir_bulk

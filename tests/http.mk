@@ -16,3 +16,13 @@ clean-local: clean-node20
 clean-node20:
 	-rm -rf tests/.node20 tests/.node20.lock
 .PHONY: clean-node20
+# the Google service account key file's reader (docs/fuzzing.md)
+FUZZ_TARGETS += tests/fuzz/fuzz_google_key
+FUZZ_RUN += google_key
+tests_fuzz_fuzz_google_key_SOURCES = tests/fuzz/fuzz_google_key.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_google_key_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_google_key_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_google_key_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/google_key_fuzz.sh
+EXTRA_DIST += tests/integration/google_key_fuzz.sh

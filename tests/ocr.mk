@@ -10,12 +10,32 @@ EXTRA_DIST += tests/integration/ocr_words.sh
 # and compressed in the test (issue 11).
 TESTS += tests/integration/burnedin.sh
 EXTRA_DIST += tests/integration/burnedin.sh
+# MONOCHROME1, PALETTE COLOR, YBR_FULL_422, planar RGB and multi-frame:
+# found, blanked to the layout's black, the rest unchanged (issue 11).
+TESTS += tests/integration/burnedin_layouts.sh
+EXTRA_DIST += tests/integration/burnedin_layouts.sh
+# OCR threads never exceed --jobs, whatever OpenMP's environment says.
+TESTS += tests/integration/ocr_threads.sh
+EXTRA_DIST += tests/integration/ocr_threads.sh
 # The same on Debian's python3-pydicom test files: the share of distinct
 # instances de-identified, and no identifying word left in any output.
 TESTS += tests/integration/burnedin_pydicom.sh
 EXTRA_DIST += tests/integration/burnedin_pydicom.sh
 # make bench-ocr: what clean-pixel-data="ocr" costs (tests/bench/burnedin.sh)
-EXTRA_DIST += tests/bench/burnedin.sh
+# and how much planted text it finds (tests/bench/ocr-recall.py)
+EXTRA_DIST += tests/bench/burnedin.sh tests/bench/ocr-recall.py
 bench-ocr: sluice$(EXEEXT)
 	$(SHELL) $(srcdir)/tests/bench/burnedin.sh $(abs_builddir) $(abs_srcdir)
+	/usr/bin/python3 $(srcdir)/tests/bench/ocr-recall.py \
+	    $(abs_builddir)/sluice$(EXEEXT) "$${TMPDIR:-/tmp}/sluice-ocr-recall"
 .PHONY: bench-ocr
+# The text-region search's fuzz target (make fuzz FUZZ_RUN=ocr_regions);
+# its seeds replayed in make check.
+check_PROGRAMS += tests/fuzz/fuzz_ocr_regions
+tests_fuzz_fuzz_ocr_regions_SOURCES = tests/fuzz/fuzz_ocr_regions.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_ocr_regions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ocr_regions_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_ocr_regions_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/ocr_regions_fuzz.sh
+EXTRA_DIST += tests/integration/ocr_regions_fuzz.sh

@@ -33,6 +33,7 @@ exec_push(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_quarantine_sink *q = NULL;
     struct sl_run_summary sum = {0};
     const char *target = NULL, *qdir = NULL;
+    char *qdir_own = NULL;
     int c, i, rc, ex;
 
     opterr = 0;
@@ -47,11 +48,18 @@ exec_push(const struct cli_cmd *self, struct cli_global *g, int argc,
             return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
         }
     }
-    if (target == NULL || qdir == NULL || optind >= argc)
-        return cli_usage_error(self, "--target, --quarantine and at least "
-                                     "one INPUT are needed");
+    if (target == NULL || optind >= argc)
+        return cli_usage_error(self, "--target and at least one INPUT are "
+                                     "needed");
     if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, &err)) != SL_OK)
         goto fail;
+    if (qdir == NULL) {
+        /* the configuration's quarantine folder, private, then push/ */
+        if ((rc = sl_mkdir_private(cfg->quarantine_dir, "quarantine",
+                                   &err)) != SL_OK)
+            goto fail;
+        qdir = qdir_own = sl_path_join(cfg->quarantine_dir, "push");
+    }
     if ((tnode = sl_config_target(cfg, target)) == NULL) {
         rc = SL_ERR(&err, SL_EUSAGE, "%s: no target '%s'", cfg->path, target);
         goto fail;
@@ -121,12 +129,13 @@ out:
     free(src);
     sl_quarantine_folder_free(q);
     sl_config_free(cfg);
+    free(qdir_own);
     return ex;
 }
 
 const struct cli_cmd cli_cmd_push = {
     "push",
-    "--target ID --quarantine QDIR INPUT...",
+    "--target ID [--quarantine QDIR] INPUT...",
     "send FHIR files to a target of the configuration, once",
     "INPUT: files or folders (recursive): FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz. They are sent as they are:\n"
@@ -135,10 +144,13 @@ const struct cli_cmd cli_cmd_push = {
     "Options:\n"
     "  -t, --target ID       a target of the configuration that takes FHIR\n"
     "                        (a fhir-store: each resource is a PUT by its\n"
-    "                        id, in Bundles as the target says; see\n"
-    "                        docs/connectors.md)\n"
+    "                        id, in Bundles as the target says, with its\n"
+    "                        <auth> and flavour: generic, google, azure or\n"
+    "                        aws-healthlake; see docs/connectors.md)\n"
     "  -Q, --quarantine QDIR what the target refused, each with a reason\n"
-    "                        file (made mode 0700; never inside an output)\n"
+    "                        file (made mode 0700; never inside an output;\n"
+    "                        default: push/ in the configuration's\n"
+    "                        <quarantine> folder)\n"
     "\n"
     "No state store is used: a push that is stopped is run again whole,\n"
     "which a fhir-store target makes harmless (a PUT of the same id\n"

@@ -214,6 +214,82 @@ check_jobs(struct loader *L)
     }
 }
 
+/* Whether the path of url (after the host) matches pattern, where '*'
+ * stands for one non-empty path segment; a trailing '/' is ignored. */
+static int
+path_like(const char *url, const char *pattern)
+{
+    const char *p = strstr(url, "://");
+
+    if (p == NULL)
+        return 0;
+    p += 3;
+    p += strcspn(p, "/");
+    for (;;) {
+        while (*p == '/' && *pattern == '/')
+            p++, pattern++;
+        if (*pattern == '\0')
+            return *p == '\0';
+        if (*pattern == '*') {
+            size_t n = strcspn(p, "/?#");
+            if (n == 0)
+                return 0;
+            p += n;
+            pattern++;
+        } else if (*p == *pattern) {
+            p++, pattern++;
+        } else {
+            return 0;
+        }
+    }
+}
+
+/* flavour= of a fhir-store: the base URL and <auth> each cloud needs
+ * (docs/connectors.md). */
+static void
+check_flavour(struct loader *L, const struct sl_conf_node *t)
+{
+    const char *fl = sl_conf_get(t, "flavour");
+    const char *base = sl_conf_get(t, "base");
+    const char *auth = sl_conf_get(t, "auth.type");
+    const char *id = t->id ? t->id : "";
+    const char *want = NULL, *path = NULL;
+
+    if (fl == NULL || strcmp(fl, "generic") == 0 || base == NULL)
+        return;
+    if (strcmp(fl, "google") == 0) {
+        want = "google-service-account";
+        path = "/*/projects/*/locations/*/datasets/*/fhirStores/*/fhir";
+        if (!path_like(base, path))
+            path = "/projects/*/locations/*/datasets/*/fhirStores/*/fhir";
+    } else if (strcmp(fl, "azure") == 0) {
+        want = "client-credentials";
+    } else if (strcmp(fl, "aws-healthlake") == 0) {
+        want = "aws-sigv4";
+        path = "/datastore/*/r4";
+        if (sl_conf_get(t, "auth.service") != NULL &&
+            strcmp(sl_conf_get(t, "auth.service"), "healthlake") != 0)
+            config_problem_add(L, t->line,
+                               "target '%s': flavour \"aws-healthlake\" "
+                               "signs for service healthlake, not %s",
+                               id, sl_conf_get(t, "auth.service"));
+    }
+    if (want != NULL && (auth == NULL || strcmp(auth, want) != 0))
+        config_problem_add(L, t->line,
+                           "target '%s': flavour \"%s\" needs <auth "
+                           "type=\"%s\">",
+                           id, fl, want);
+    if (path != NULL && !path_like(base, path))
+        config_problem_add(L, t->line,
+                           "target '%s': flavour \"%s\": base must end in "
+                           "%s",
+                           id, fl,
+                           strcmp(fl, "google") == 0
+                               ? "projects/PROJECT/locations/LOCATION/"
+                                 "datasets/DATASET/fhirStores/STORE/fhir"
+                               : "datastore/DATASTORE-ID/r4");
+}
+
 static void
 check_endpoints(struct loader *L)
 {
@@ -257,6 +333,7 @@ check_endpoints(struct loader *L)
             config_problem_add(L, t->line,
                                "target '%s': base must start with http:// "
                                "or https://", t->id ? t->id : "");
+        check_flavour(L, t);
         ca = sl_conf_get_path(cfg, t, "ca-file");
         if (ca != NULL && !sl_path_exists(ca))
             config_problem_add(L, t->line,

@@ -141,9 +141,32 @@ const struct sl_opt sl_opt_table[] = {
       NULL, "Tries of one request that gets 429, 5xx or no answer; then "
       "its resources are quarantined (429, 5xx) or the run stops (no "
       "answer)." },
+    { "target", "fhir-store", "flavour", SL_OPT_ENUM, "generic", 0, NOB,
+      "generic google azure aws-healthlake",
+      "The kind of server, checked against `base` and `<auth>`: `google` "
+      "(Cloud Healthcare API: `base` ends in `projects/P/locations/L/"
+      "datasets/D/fhirStores/S/fhir`, `<auth type=\"google-service-"
+      "account\">`), `azure` (Health Data Services: `<auth type=\"client-"
+      "credentials\">` from Microsoft Entra, `scope` `BASE/.default` unless "
+      "given), `aws-healthlake` (`base` ends in `datastore/ID/r4`, `<auth "
+      "type=\"aws-sigv4\">` with service `healthlake`); `generic`: any FHIR "
+      "server (docs/connectors.md)." },
+    { "target", "fhir-store", "concurrency", SL_OPT_INT, "1", 0, 1, 64, NULL,
+      "Bundles (or resources, with `bundle=\"none\"`) in flight at once. "
+      "Above 1, a Bundle may reach the server before an earlier one: a "
+      "server that checks references between Bundles may refuse it." },
+    { "target", "fhir-store", "conditional", SL_OPT_ENUM, "none", 0, NOB,
+      "none identifier",
+      "`identifier`: a resource with an `identifier` is sent as a "
+      "conditional create (`POST` with `ifNoneExist` on its first "
+      "identifier) instead of a `PUT` by id, so a resource the server "
+      "already holds under another id is not copied; the server then "
+      "chooses the id and references to it within the Bundle go through "
+      "its `urn:uuid` fullUrl." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "basic bearer client-credentials smart-backend aws-sigv4 mtls",
+      "basic bearer client-credentials smart-backend aws-sigv4 mtls "
+      "google-service-account",
       "How sluice authenticates to the server (docs/connectors.md has an "
       "example of each); `mtls`: a client certificate only." },
     { "auth", "basic", "user", SL_OPT_STRING, NULL, 1, NOB, NULL,
@@ -191,6 +214,19 @@ const struct sl_opt sl_opt_table[] = {
     { "auth", "aws-sigv4", "session-token", SL_OPT_SECRET, NULL, 0, NOB, NULL,
       "AWS session token of temporary credentials, sent as "
       "`x-amz-security-token`." },
+    { "auth", "google-service-account", "key", SL_OPT_SECRET, NULL, 1, NOB,
+      NULL,
+      "The service account's JSON key file (`file:PATH`), as the Cloud "
+      "console makes it; its RSA key signs the RS256 JWT exchanged for a "
+      "token." },
+    { "auth", "google-service-account", "token-url", SL_OPT_STRING, NULL, 0,
+      NOB, NULL,
+      "Token endpoint (default: the key file's `token_uri`)." },
+    { "auth", "google-service-account", "scope", SL_OPT_STRING,
+      "https://www.googleapis.com/auth/cloud-healthcare", 0, NOB, NULL,
+      "Scopes signed into the JWT, space separated." },
+    { "auth", "google-service-account", "ca-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL, "As for `client-credentials`." },
     { "auth", NULL, "client-cert", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "Client certificate (PEM) for mutual TLS, with any auth type; "
       "required for `mtls`." },

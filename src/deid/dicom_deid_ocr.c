@@ -234,45 +234,6 @@ counts(const struct sl_ocr_word *wd, float min_conf, const char *attr)
     return 1;
 }
 
-/* The frame with its slow background taken away: each pixel's distance
- * from the mean of the 33 x 33 pixels around it, stretched. Tesseract
- * binarises a whole image at one threshold, which loses light text on a
- * background that grows lighter across the image (an ultrasound sector,
- * a gradient); here every stroke is bright on black. */
-static unsigned char *
-local_contrast(const unsigned char *g, unsigned w, unsigned h)
-{
-    const unsigned r = 16;
-    uint64_t *sum = sl_calloc(((size_t)w + 1) * (h + 1), sizeof(*sum));
-    unsigned char *out = sl_calloc((size_t)w * h, 1);
-    unsigned x, y;
-
-    for (y = 0; y < h; y++) {
-        uint64_t row = 0;
-        for (x = 0; x < w; x++) {
-            row += g[(size_t)y * w + x];
-            sum[(size_t)(y + 1) * (w + 1) + x + 1] =
-                sum[(size_t)y * (w + 1) + x + 1] + row;
-        }
-    }
-    for (y = 0; y < h; y++) {
-        unsigned y0 = y > r ? y - r : 0, y1 = y + r + 1 < h ? y + r + 1 : h;
-        for (x = 0; x < w; x++) {
-            unsigned x0 = x > r ? x - r : 0, x1 = x + r + 1 < w ? x + r + 1 : w;
-            uint64_t s = sum[(size_t)y1 * (w + 1) + x1] -
-                         sum[(size_t)y0 * (w + 1) + x1] -
-                         sum[(size_t)y1 * (w + 1) + x0] +
-                         sum[(size_t)y0 * (w + 1) + x0];
-            int mean = (int)(s / ((uint64_t)(x1 - x0) * (y1 - y0)));
-            int d = g[(size_t)y * w + x] - mean;
-            d = (d < 0 ? -d : d) * 3;
-            out[(size_t)y * w + x] = (unsigned char)(d > 255 ? 255 : d);
-        }
-    }
-    free(sum);
-    return out;
-}
-
 /* Whether box a is mostly inside a word already in v (for frame fr). */
 static int
 seen_box(const struct sl_pixel_text *v, size_t n, unsigned long fr,
@@ -319,47 +280,40 @@ sl_pixel_text_find(struct sl_ocr_pool *pool, struct sl_dicom_file *f,
         struct sl_ocr_word *words = NULL;
         size_t nw = 0, i;
         struct sl_ocr_opts o = { 0 };
-        int pass;
 
+        /* where text may be, read there as it is and with its
+         * background taken away, across and turned either way */
         o.rotated = 1;
+        o.regions = 1;
+        o.contrast = 1;
         if ((rc = sl_dicom_render_frame(r, fr, &g, &w, &h, err)) != SL_OK)
             goto out;
-        for (pass = 0; pass < 2; pass++) {
-            if (pass == 1) {
-                unsigned char *lc = local_contrast(g, w, h);
-                sl_freezero(g, (size_t)w * h);
-                g = lc;
-            }
-            rc = sl_ocr_words(pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
-            if (rc != SL_OK) {
-                sl_freezero(g, (size_t)w * h);
-                goto out;
-            }
-            for (i = 0; i < nw; i++) {
-                const char *attr =
-                    match(&nd, words[i].text ? words[i].text : "");
-                struct sl_pixel_text *t;
-                if (!counts(&words[i], min_conf, attr) ||
-                    seen_box(v, nv, fr, &words[i]))
-                    continue;
-                if (nv == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    v = sl_realloc(v, cap * sizeof(*v));
-                }
-                t = &v[nv++];
-                t->frame = fr;
-                t->x = words[i].x < 0 ? 0 : (unsigned)words[i].x;
-                t->y = words[i].y < 0 ? 0 : (unsigned)words[i].y;
-                t->w = (unsigned)words[i].w;
-                t->h = (unsigned)words[i].h;
-                t->conf = words[i].conf;
-                t->attr = attr;
-                t->text = sl_strdup(words[i].text ? words[i].text : "");
-            }
-            sl_ocr_words_free(words, nw);
-            words = NULL;
-            nw = 0;
+        rc = sl_ocr_words(pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
+        if (rc != SL_OK) {
+            sl_freezero(g, (size_t)w * h);
+            goto out;
         }
+        for (i = 0; i < nw; i++) {
+            const char *attr = match(&nd, words[i].text ? words[i].text : "");
+            struct sl_pixel_text *t;
+            if (!counts(&words[i], min_conf, attr) ||
+                seen_box(v, nv, fr, &words[i]))
+                continue;
+            if (nv == cap) {
+                cap = cap ? cap * 2 : 16;
+                v = sl_realloc(v, cap * sizeof(*v));
+            }
+            t = &v[nv++];
+            t->frame = fr;
+            t->x = words[i].x < 0 ? 0 : (unsigned)words[i].x;
+            t->y = words[i].y < 0 ? 0 : (unsigned)words[i].y;
+            t->w = (unsigned)words[i].w;
+            t->h = (unsigned)words[i].h;
+            t->conf = words[i].conf;
+            t->attr = attr;
+            t->text = sl_strdup(words[i].text ? words[i].text : "");
+        }
+        sl_ocr_words_free(words, nw);
         sl_freezero(g, (size_t)w * h);
     }
     if (frames != NULL)

@@ -256,8 +256,10 @@ struct sl_dicom_box {
 
 /* Sets every sample (all planes, all frames) inside the n boxes to the
  * darkest value a viewer shows (0; the smallest signed value; the largest
- * under MONOCHROME1; black in YBR_FULL), leaving every other sample as it
- * was. Native pixel data is changed in place. Compressed pixel data is
+ * under MONOCHROME1; the index of the palette's darkest entry under
+ * PALETTE COLOR; black in YBR_FULL, and under YBR_FULL_422 in every pair
+ * of pixels a box touches, since a pair shares its colour), leaving every
+ * other sample as it was. Native pixel data is changed in place. Compressed pixel data is
  * decoded, blanked and encoded again losslessly, never lossily: in its
  * own transfer syntax when that is lossless and DCMTK can encode it (RLE,
  * JPEG-LS lossless, JPEG lossless), else in JPEG-LS lossless (or RLE, or

@@ -93,6 +93,88 @@ darkest(const OFString &pi, unsigned s, unsigned stored, bool is_signed)
     return 0;
 }
 
+// The index of a PALETTE COLOR image's darkest entry (its luminance,
+// ITU-R BT.601 weights), plus the descriptor's first mapped value: what
+// blanked samples are set to, since index 0 can be any colour.
+int
+palette_darkest(DcmDataset *ds, unsigned *out, struct sl_err *err)
+{
+    static const DcmTagKey desc_tags[3] = {
+        DCM_RedPaletteColorLookupTableDescriptor,
+        DCM_GreenPaletteColorLookupTableDescriptor,
+        DCM_BluePaletteColorLookupTableDescriptor
+    };
+    static const DcmTagKey data_tags[3] = {
+        DCM_RedPaletteColorLookupTableData,
+        DCM_GreenPaletteColorLookupTableData,
+        DCM_BluePaletteColorLookupTableData
+    };
+    const Uint16 *lut[3] = { nullptr, nullptr, nullptr };
+    unsigned long count[3] = { 0, 0, 0 }, entries = 0;
+    Uint16 first = 0, bits = 16;
+
+    for (int c = 0; c < 3; c++) {
+        Uint16 n = 0;
+        if (ds->findAndGetUint16(desc_tags[c], n, 0).bad() ||
+            ds->findAndGetUint16Array(data_tags[c], lut[c], &count[c]).bad() ||
+            lut[c] == nullptr || count[c] == 0)
+            return SL_ERR(err, SL_EDICOM,
+                          "(0028,1101-1203) Palette Color Lookup Tables: "
+                          "missing or segmented, so the darkest entry is "
+                          "unknown and text cannot be blanked");
+        if (c == 0) {
+            entries = n == 0 ? 65536UL : n;
+            ds->findAndGetUint16(desc_tags[c], first, 1);
+            ds->findAndGetUint16(desc_tags[c], bits, 2);
+        }
+    }
+    unsigned long best = 0, best_lum = ~0UL;
+    for (unsigned long i = 0; i < entries; i++) {
+        unsigned long lum = 0;
+        static const unsigned long weight[3] = { 299, 587, 114 };
+        for (int c = 0; c < 3; c++) {
+            unsigned long v;
+            if (bits == 8 && count[c] * 2 >= entries &&
+                count[c] < entries) // 8-bit entries, two to a word
+                v = (lut[c][i / 2] >> (i % 2 ? 8 : 0)) & 0xFF;
+            else if (i < count[c])
+                v = bits == 8 ? lut[c][i] & 0xFF : lut[c][i] >> 8;
+            else
+                v = 255;
+            lum += weight[c] * v;
+        }
+        if (lum < best_lum) {
+            best_lum = lum;
+            best = i;
+        }
+    }
+    *out = static_cast<unsigned>(first + best);
+    return SL_OK;
+}
+
+// Blanks the boxes in native YBR_FULL_422 pixel data (8 bits: Y Y Cb Cr
+// for each pair of pixels along a row): every pair a box touches is set
+// to black, Y 0 and no colour. A box is widened to whole pairs, since
+// the pair shares its colour.
+void
+blank_422(Uint8 *data, unsigned long frame_bytes, long frames, Uint16 rows,
+          Uint16 cols, const struct sl_dicom_box *boxes, size_t n)
+{
+    for (long fr = 0; fr < frames; fr++) {
+        Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
+        for (size_t b = 0; b < n; b++) {
+            const sl_dicom_box &bx = boxes[b];
+            for (unsigned long r = bx.y; r < bx.y + 0UL + bx.h && r < rows; r++)
+                for (unsigned long c = bx.x & ~1UL;
+                     c < bx.x + 0UL + bx.w && c < cols; c += 2) {
+                    Uint8 *p = base + (r * cols + c) * 2;
+                    p[0] = p[1] = 0;
+                    p[2] = p[3] = 128;
+                }
+        }
+    }
+}
+
 // Blanks the boxes in native pixel data held in memory.
 int
 blank_native(DcmDataset *ds, const struct sl_dicom_box *boxes, size_t n,
@@ -120,25 +202,38 @@ blank_native(DcmDataset *ds, const struct sl_dicom_box *boxes, size_t n,
     ds->findAndGetOFString(DCM_PhotometricInterpretation, pi);
     if (frames < 1)
         frames = 1;
+    const bool ybr422 = pi == "YBR_FULL_422";
     if ((bits != 8 && bits != 16) || spp < 1 || spp > 4 ||
-        pi.compare(0, 7, "YBR_PAR") == 0 || pi == "YBR_FULL_422")
+        pi.compare(0, 7, "YBR_PAR") == 0 ||
+        (ybr422 && (bits != 8 || spp != 3 || planar != 0 || cols % 2 != 0)))
         return SL_ERR(err, SL_EDICOM,
                       "(0028,0004) Photometric Interpretation / (0028,0100) "
                       "Bits Allocated: layout not supported for blanking");
     const unsigned long bpp = bits / 8;
     const unsigned long plane = static_cast<unsigned long>(rows) * cols;
-    const unsigned long frame_bytes = plane * spp * bpp;
+    const unsigned long frame_bytes = ybr422 ? plane * 2 : plane * spp * bpp;
+    unsigned palette_black = 0;
     Uint8 *data = nullptr;
     bool words = false;
-    int rc = native_pixels(pd, frame_bytes, frames, &data, &words, err);
+    int rc;
+    if (pi == "PALETTE COLOR" &&
+        (rc = palette_darkest(ds, &palette_black, err)) != SL_OK)
+        return rc;
+    rc = native_pixels(pd, frame_bytes, frames, &data, &words, err);
     if (rc != SL_OK)
         return rc;
+    if (ybr422) {
+        blank_422(data, frame_bytes, frames, rows, cols, boxes, n);
+        return SL_OK;
+    }
     // 16 bits: OW words are in the host's order in memory; OB bytes are
     // little endian (as mask_in_memory() reads them).
     const bool host_words = words && bits == 16;
     for (unsigned s = 0; s < spp; s++) {
         const unsigned v =
-            darkest(pi, s, stored, rep == 1) & (bits == 8 ? 0xFFu : 0xFFFFu);
+            (pi == "PALETTE COLOR" ? palette_black
+                                   : darkest(pi, s, stored, rep == 1)) &
+            (bits == 8 ? 0xFFu : 0xFFFFu);
         for (long fr = 0; fr < frames; fr++) {
             Uint8 *base = data + frame_bytes * static_cast<unsigned long>(fr);
             for (size_t b = 0; b < n; b++) {
@@ -184,6 +279,15 @@ sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
             return SL_ERR(err, SL_ENOTFOUND, "(7FE0,0010) Pixel Data: none");
         if (is_jpeg2000(x))
             return undecodable(err, x, "");
+        // A palette that cannot say which entry is black is refused here,
+        // with that reason, rather than as an image DCMTK cannot show.
+        OFString pi;
+        unsigned black = 0;
+        int rc;
+        if (ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).good() &&
+            pi == "PALETTE COLOR" &&
+            (rc = palette_darkest(ds, &black, err)) != SL_OK)
+            return rc;
         // All frames, from a copy: DCMTK decodes compressed pixel data in
         // the dataset it is given, which must stay as it was read for
         // writing (the copy is the image's and goes with it).

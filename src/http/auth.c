@@ -141,6 +141,41 @@ load_oauth(const struct sl_config *cfg, const struct sl_conf_node *node,
     return rc;
 }
 
+/* google-service-account: the key file (a secret) names the account, its
+ * key and usually the token endpoint; token-url and ca-file override. */
+static int
+load_google(const struct sl_config *cfg, const struct sl_conf_node *node,
+            struct sl_http_auth *a, struct sl_err *err)
+{
+    struct auth_secret js = { 0 };
+    const char *url = sl_conf_get(node, "auth.token-url");
+    int rc;
+
+    if (url != NULL)
+        a->token_url = sl_strdup(url);
+    a->scope = opt_dup(node, "auth.scope");
+    if (a->scope == NULL)
+        a->scope =
+            sl_strdup("https://www.googleapis.com/auth/cloud-healthcare");
+    if (sl_conf_get(node, "auth.ca-file") != NULL) {
+        a->ca_file = sl_path_resolve(cfg != NULL ? cfg->base_dir : ".",
+                                     sl_conf_get(node, "auth.ca-file"));
+        if (!sl_path_exists(a->ca_file))
+            return SL_ERR(err, SL_ECONFIG,
+                          "<auth> attribute 'ca-file': %s: no such file",
+                          a->ca_file);
+    }
+    if ((rc = read_secret(cfg, node, "key", 1, &js, err)) != SL_OK)
+        return rc;
+    rc = auth_google_load(a, js.s, js.len, err);
+    auth_secret_clear(&js);
+    if (rc != SL_OK) {
+        sl_err_prefix(err, "<auth>");
+        return rc;
+    }
+    return token_url_host(a->token_url, &a->token_host, err);
+}
+
 static int
 load_sigv4(const struct sl_config *cfg, const struct sl_conf_node *node,
            struct sl_http_auth *a, struct sl_err *err)
@@ -210,6 +245,7 @@ sl_http_auth_new(const struct sl_config *cfg, const struct sl_conf_node *node,
         { "smart-backend", AUTH_SMART_BACKEND },
         { "aws-sigv4", AUTH_AWS_SIGV4 },
         { "mtls", AUTH_MTLS },
+        { "google-service-account", AUTH_GOOGLE },
     };
     struct sl_http_auth *a = NULL;
     const char *type = node != NULL ? sl_conf_get(node, "auth.type") : NULL;
@@ -245,6 +281,9 @@ sl_http_auth_new(const struct sl_config *cfg, const struct sl_conf_node *node,
         break;
     case AUTH_AWS_SIGV4:
         rc = load_sigv4(cfg, node, a, err);
+        break;
+    case AUTH_GOOGLE:
+        rc = load_google(cfg, node, a, err);
         break;
     case AUTH_MTLS:
         break;
@@ -341,6 +380,7 @@ sl_http_auth_apply(struct sl_http_auth *a, CURL *h, struct curl_slist **headers,
         break;
     case AUTH_CLIENT_CREDENTIALS:
     case AUTH_SMART_BACKEND:
+    case AUTH_GOOGLE:
         pthread_mutex_lock(&a->lock);
         if (!token_fresh(a))
             rc = auth_token_fetch(a, err);
@@ -376,10 +416,20 @@ sl_http_auth_apply(struct sl_http_auth *a, CURL *h, struct curl_slist **headers,
 }
 
 void
+sl_http_auth_scope_default(struct sl_http_auth *a, const char *prefix,
+                           const char *suffix)
+{
+    if (a == NULL || a->scope != NULL ||
+        (a->kind != AUTH_CLIENT_CREDENTIALS && a->kind != AUTH_SMART_BACKEND))
+        return;
+    a->scope = sl_asprintf("%s%s", prefix, suffix);
+}
+
+void
 sl_http_auth_invalidate(struct sl_http_auth *a)
 {
-    if (a == NULL ||
-        (a->kind != AUTH_CLIENT_CREDENTIALS && a->kind != AUTH_SMART_BACKEND))
+    if (a == NULL || (a->kind != AUTH_CLIENT_CREDENTIALS &&
+                      a->kind != AUTH_SMART_BACKEND && a->kind != AUTH_GOOGLE))
         return;
     pthread_mutex_lock(&a->lock);
     auth_secret_clear(&a->token);

@@ -36,6 +36,20 @@ int sl_http_auth_new(const struct sl_config *cfg,
 int sl_http_auth_apply(struct sl_http_auth *a, CURL *h,
                        struct curl_slist **headers, struct sl_err *err);
 
+/* The URL to request instead of url, or NULL when url is fine as it is:
+ * for aws-sigv4, url with its query in SigV4's canonical order and
+ * encoding (libcurl 7.88 signs the query as written). Caller frees. */
+char *sl_http_auth_url(const struct sl_http_auth *a, const char *url);
+
+/* Whether a signs the request's headers (aws-sigv4): then no header may
+ * be listed empty to remove it. NULL-safe (0). */
+int sl_http_auth_signs_headers(const struct sl_http_auth *a);
+
+/* For OAuth kinds without a configured scope: asks tokens for the scope
+ * prefix + suffix (flavour="azure": BASE + "/.default"). NULL-safe. */
+void sl_http_auth_scope_default(struct sl_http_auth *a, const char *prefix,
+                                const char *suffix);
+
 /* After a 401: the cached token is dropped, the next apply fetches one.
  * NULL-safe; nothing happens for kinds without a token. */
 void sl_http_auth_invalidate(struct sl_http_auth *a);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "http/auth.h"
@@ -16,6 +17,7 @@ enum auth_kind {
     AUTH_SMART_BACKEND,
     AUTH_AWS_SIGV4,
     AUTH_MTLS,
+    AUTH_GOOGLE, /* a Google service account's key: JWT bearer grant */
 };
 
 /* A secret read from env:/file:, wiped when freed. */
@@ -59,8 +61,29 @@ int auth_jwt_load_key(struct sl_http_auth *a, const char *pem, size_t len,
 int auth_jwt_assertion(const struct sl_http_auth *a, char **out,
                        struct sl_err *err);
 
+/* The JWT of header hdr and claims claims signed with a->key (a->alg:
+ * RS256, RS384 or ES384). *out as for auth_jwt_assertion. */
+int auth_jwt_encode(const struct sl_http_auth *a, json_t *hdr, json_t *claims,
+                    char **out, struct sl_err *err);
+
+/* google-service-account: reads the key file's JSON (pem: its bytes) into
+ * a->client_id (client_email), a->kid (private_key_id), a->key (RS256)
+ * and a->token_url when the <auth> names none (auth_google.c). */
+int auth_google_load(struct sl_http_auth *a, const char *json, size_t len,
+                     struct sl_err *err);
+
+/* The signed JWT that Google's token endpoint exchanges for a token
+ * (RFC 7523 section 2.1: iss the service account, scope, aud the token
+ * URL, an hour at most). *out as for auth_jwt_assertion. */
+int auth_google_assertion(const struct sl_http_auth *a, char **out,
+                          struct sl_err *err);
+
 /* Fetches a new access token from a's token endpoint into a->token and
  * a->token_until. Called with a->lock held. */
 int auth_token_fetch(struct sl_http_auth *a, struct sl_err *err);
+
+/* url with its query in SigV4's canonical form (auth_sigv4.c); caller
+ * frees. */
+char *auth_sigv4_canonical_url(const char *url);
 
 #endif

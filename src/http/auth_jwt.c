@@ -130,8 +130,10 @@ sign(const struct sl_http_auth *a, const struct sl_buf *input,
 
     if (md == NULL)
         return SL_ERR(err, SL_ENOMEM, "out of memory");
-    if (EVP_DigestSignInit_ex(md, NULL, "SHA384", NULL, NULL, a->key, NULL) !=
-            1 ||
+    /* RS256 for Google's service accounts, RS384/ES384 for SMART */
+    if (EVP_DigestSignInit_ex(
+            md, NULL, strcmp(a->alg, "RS256") == 0 ? "SHA256" : "SHA384", NULL,
+            NULL, a->key, NULL) != 1 ||
         EVP_DigestSign(md, NULL, &n, (const unsigned char *)input->data,
                        input->len) != 1) {
         rc = SL_ERR(err, SL_EKEY, "cannot sign the client assertion (%s)",
@@ -162,17 +164,40 @@ out:
 }
 
 int
+auth_jwt_encode(const struct sl_http_auth *a, json_t *hdr, json_t *claims,
+                char **out, struct sl_err *err)
+{
+    struct sl_buf jwt, sig;
+    int rc;
+
+    sl_buf_init(&jwt);
+    sl_buf_init(&sig);
+    b64url_json(&jwt, hdr);
+    sl_buf_addc(&jwt, '.');
+    b64url_json(&jwt, claims);
+    rc = sign(a, &jwt, &sig, err);
+    if (rc == SL_OK) {
+        sl_buf_addc(&jwt, '.');
+        sl_buf_add(&jwt, sig.data, sig.len);
+        *out = sl_buf_steal(&jwt);
+    }
+    sl_buf_free(&sig);
+    if (jwt.data != NULL)
+        OPENSSL_cleanse(jwt.data, jwt.len);
+    sl_buf_free(&jwt);
+    return rc;
+}
+
+int
 auth_jwt_assertion(const struct sl_http_auth *a, char **out, struct sl_err *err)
 {
     unsigned char rnd[16];
     char jti[2 * sizeof(rnd) + 1];
     json_t *hdr = NULL, *claims = NULL;
-    struct sl_buf jwt;
     time_t now = time(NULL);
     size_t i;
     int rc;
 
-    sl_buf_init(&jwt);
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
         return SL_ERR(err, SL_EINTERNAL, "no random bytes for the jti");
     for (i = 0; i < sizeof(rnd); i++)
@@ -189,27 +214,8 @@ auth_jwt_assertion(const struct sl_http_auth *a, char **out, struct sl_err *err)
                     "kid that is not UTF-8?)");
         goto out;
     }
-    b64url_json(&jwt, hdr);
-    sl_buf_addc(&jwt, '.');
-    b64url_json(&jwt, claims);
-    {
-        struct sl_buf sig;
-
-        sl_buf_init(&sig);
-        rc = sign(a, &jwt, &sig, err);
-        if (rc == SL_OK) {
-            sl_buf_addc(&jwt, '.');
-            sl_buf_add(&jwt, sig.data, sig.len);
-        }
-        sl_buf_free(&sig);
-    }
-    if (rc != SL_OK)
-        goto out;
-    *out = sl_buf_steal(&jwt);
+    rc = auth_jwt_encode(a, hdr, claims, out, err);
 out:
-    if (jwt.data != NULL)
-        OPENSSL_cleanse(jwt.data, jwt.len);
-    sl_buf_free(&jwt);
     json_decref(hdr);
     json_decref(claims);
     return rc;

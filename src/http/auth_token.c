@@ -1,8 +1,10 @@
 /* auth_token.c - OAuth 2.0 access tokens for client-credentials (RFC 6749
  * 4.4, the client secret sent as HTTP Basic, section 2.3.1) and SMART
  * Backend Services (the same grant with a signed JWT client assertion,
- * RFC 7523). libcurl is used directly: src/http is the one folder that
- * may. Nothing here logs or quotes the secret, the assertion or a token. */
+ * RFC 7523) and Google service accounts (a signed JWT as the grant
+ * itself, RFC 7523 section 2.1). libcurl is used directly: src/http is the one
+ * folder that may. Nothing here logs or quotes the secret, the assertion or a
+ * token. */
 #include <config.h> /* autoconf's, not config/config.h */
 
 #include <string.h>
@@ -18,9 +20,10 @@
 /* A token is refreshed this long before it expires (at most a fifth of
  * its lifetime for short-lived tokens), so that no request leaves with a
  * token that expires on the way. */
-#define TOKEN_MARGIN_S 60L
+#define TOKEN_MARGIN_S   60L
 
-#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define JWT_BEARER_GRANT "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define ASSERTION_TYPE   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 struct body {
     struct sl_buf b;
@@ -67,6 +70,19 @@ build_form(struct sl_http_auth *a, CURL *h, struct sl_buf *form,
     char *jwt = NULL;
     int rc;
 
+    if (a->kind == AUTH_GOOGLE) {
+        /* RFC 7523 2.1: the JWT is the grant; the scope is inside it */
+        if ((rc = auth_google_assertion(a, &jwt, err)) != SL_OK)
+            return rc;
+        rc = form_add(h, form, "grant_type", JWT_BEARER_GRANT,
+                      strlen(JWT_BEARER_GRANT));
+        if (rc == SL_OK)
+            rc = form_add(h, form, "assertion", jwt, strlen(jwt));
+        sl_freezero(jwt, strlen(jwt));
+        if (rc != SL_OK)
+            goto oom;
+        return SL_OK;
+    }
     if ((rc = form_add(h, form, "grant_type", "client_credentials", 18)) !=
         SL_OK)
         goto oom;

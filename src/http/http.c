@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "http/auth.h"
 #include "http/http.h"
@@ -148,6 +149,20 @@ handle_put(struct sl_http *h, CURL *c, int keep)
         curl_easy_cleanup(c);
     pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
+}
+
+/* Frees a header list after wiping every line: one of them may be the
+ * Authorization header with a bearer token, or the session token of
+ * SigV4, and freed heap memory is not cleared by anyone else. */
+static void
+headers_free(struct curl_slist *l)
+{
+    struct curl_slist *p;
+
+    for (p = l; p != NULL; p = p->next)
+        if (p->data != NULL)
+            OPENSSL_cleanse(p->data, strlen(p->data));
+    curl_slist_free_all(l);
 }
 
 static int
@@ -356,7 +371,11 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     hdrs = curl_slist_append(hdrs, ua);
     hdrs = curl_slist_append(hdrs, "Accept: application/fhir+json, "
                                    "application/json;q=0.9");
-    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue wait */
+    /* no 100-continue wait; but libcurl 7.88 signs an "Expect:" that
+     * only removes the header as if it were sent, and a SigV4 server
+     * then computes another signature: there curl's own Expect stays */
+    if (!sl_http_auth_signs_headers(h->auth))
+        hdrs = curl_slist_append(hdrs, "Expect:");
     if (rq->content_type) {
         ct = sl_asprintf("Content-Type: %s", rq->content_type);
         hdrs = curl_slist_append(hdrs, ct);
@@ -366,7 +385,7 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     /* the credentials, last: a token is fetched or refreshed here */
     if (h->auth && sl_http_auth_apply(h->auth, c, &hdrs, &a->aerr) != SL_OK) {
         a->auth_failed = 1;
-        curl_slist_free_all(hdrs);
+        headers_free(hdrs);
         free(ua);
         free(ct);
         return CURLE_ABORTED_BY_CALLBACK;
@@ -389,7 +408,7 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     a->c = c;
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(hdrs);
+    headers_free(hdrs);
     free(ua);
     free(ct);
     return rc;
@@ -440,7 +459,7 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
            struct sl_http_resp *resp, struct sl_err *err)
 {
     char ebuf[CURL_ERROR_SIZE];
-    char *url = url_for(h, rq->path), *shown = NULL;
+    char *url = url_for(h, rq->path), *shown = NULL, *signable;
     struct attempt a;
     CURL *c = NULL;
     CURLcode crc = CURLE_OK;
@@ -452,6 +471,11 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
     memset(resp->captured, 0, sizeof(resp->captured));
     resp->retry_after_ms = -1;
     memset(&a, 0, sizeof(a));
+    /* SigV4 signs the query: put it in canonical form first */
+    if ((signable = sl_http_auth_url(h->auth, url)) != NULL) {
+        free(url);
+        url = signable;
+    }
     for (;;) {
         size_t k;
         for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++)

@@ -3,5 +3,6 @@
 noinst_LIBRARIES += %reldir%/libhttp.a
 %canon_reldir%_libhttp_a_SOURCES = %reldir%/http.h %reldir%/http.c \
 	%reldir%/auth.h %reldir%/auth_int.h %reldir%/auth.c \
-	%reldir%/auth_jwt.c %reldir%/auth_token.c
+	%reldir%/auth_jwt.c %reldir%/auth_token.c %reldir%/auth_sigv4.c \
+	%reldir%/auth_google.c
 SL_LIBS += %reldir%/libhttp.a

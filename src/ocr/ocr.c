@@ -1,12 +1,15 @@
 /* ocr.c - words in an 8-bit image through Tesseract's C API (Debian's
- * libtesseract 5): enlarged first so that overlay fonts of 8 to 10 pixels
- * reach the size the engine reads, in sparse-text mode (overlays are not
- * paragraphs), and, when asked, turned a quarter either way for text that
- * runs up or down the side of an image. The library is opened with dlopen
- * when the first pool is made (SL_TESSERACT_SONAME, found by configure):
- * linked, it and what it needs would be loaded by every sluice command. */
+ * libtesseract 5). With opts->regions, only the parts where text may be
+ * (ocr_regions.c) are read, each enlarged until its characters are about
+ * 30 pixels high, lines running down the image turned a quarter either
+ * way; an image too busy to tell is read whole, enlarged, in every
+ * orientation asked for. Sparse-text mode: overlays are not paragraphs.
+ * The library is opened with dlopen when the first pool is made
+ * (SL_TESSERACT_SONAME, found by configure): linked, it and what it needs
+ * would be loaded by every sluice command. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <tesseract/capi.h>
 
 #include "ocr/ocr.h"
+#include "ocr/ocr_int.h"
 
 #define TESS_FUNCS(X)                                                         \
     X(TessBaseAPICreate)                                                      \
@@ -42,17 +46,32 @@ static struct {
 } tp;
 static pthread_once_t tess_once = PTHREAD_ONCE_INIT;
 
+/* OpenMP's omp_set_num_threads, from the libgomp libtesseract needs. */
+static void (*omp_threads)(int);
+
+/* Tesseract runs parts of recognition in OpenMP teams of one thread per
+ * core, whose threads spin while they wait: with --jobs workers each
+ * reading an image, that made jobs x cores threads fighting for the
+ * cores, and twice the CPU time for the same words. sluice's workers are
+ * its parallelism: each engine runs in its one thread, whatever the
+ * environment says, so OCR threads never exceed --jobs. OMP_THREAD_LIMIT
+ * is read when libgomp is loaded (here, with libtesseract, before any
+ * worker starts); omp_set_num_threads(1) in each thread that reads covers
+ * a libgomp some other library loaded first. */
 static void
 tess_load(void)
 {
-    void *h = dlopen(SL_TESSERACT_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h;
 
+    setenv("OMP_THREAD_LIMIT", "1", 1);
+    h = dlopen(SL_TESSERACT_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL)
         return;
 #define TESS_SYM(f)                                                           \
     if ((*(void **)&tp.f = dlsym(h, #f)) == NULL)                             \
         return;
     TESS_FUNCS(TESS_SYM)
+    *(void **)&omp_threads = dlsym(h, "omp_set_num_threads");
     tp.ok = 1;
 }
 
@@ -283,6 +302,85 @@ read_words(TessBaseAPI *api, const struct sl_ocr_opts *o, int q, int k,
     return 0;
 }
 
+/* Reads image g (w x h) enlarged k times and turned q quarters; the
+ * words found are added with their boxes moved by (ox, oy). */
+static int
+read_image(TessBaseAPI *api, const struct sl_ocr_opts *o,
+           const unsigned char *g, int w, int h, size_t stride, int k, int q,
+           int ox, int oy, struct sl_ocr_word **words, size_t *n,
+           size_t *cap)
+{
+    int tw, th, rc;
+    size_t i, first = *n;
+    unsigned char *img = prepare(g, w, h, stride, k, q, &tw, &th);
+
+    tp.TessBaseAPISetImage(api, img, tw, th, 1, tw);
+    tp.TessBaseAPISetSourceResolution(api, 70 * k);
+    rc = read_words(api, o, q, k, w * k, h * k, words, n, cap);
+    tp.TessBaseAPIClear(api);
+    sl_freezero(img, (size_t)tw * (size_t)th);
+    for (i = first; i < *n; i++) {
+        (*words)[i].x += ox;
+        (*words)[i].y += oy;
+    }
+    return rc;
+}
+
+/* Whether words [from, n) hold one read with confidence: 75 or more,
+ * two letters or digits. */
+static int
+confident(const struct sl_ocr_word *words, size_t from, size_t n)
+{
+    size_t i;
+
+    for (i = from; i < n; i++) {
+        const char *p;
+        int alnum = 0;
+        if (words[i].conf < 75)
+            continue;
+        for (p = words[i].text; *p != '\0'; p++)
+            alnum += isalnum((unsigned char)*p) != 0;
+        if (alnum >= 2)
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads image g, across and, when down, turned either way; then, when
+ * asked, its local-contrast form too (all of it when always, else only
+ * when the first reading found nothing with confidence). */
+static int
+read_all(TessBaseAPI *api, const struct sl_ocr_opts *o,
+         const unsigned char *g, int w, int h, size_t stride, int k,
+         int across, int down, int always, int ox, int oy,
+         struct sl_ocr_word **words, size_t *n, size_t *cap)
+{
+    unsigned char *lc = NULL;
+    size_t first = *n;
+    int pass, q, rc = 0;
+
+    for (pass = 0; pass < (o->contrast ? 2 : 1) && rc == 0; pass++) {
+        const unsigned char *img = g;
+        size_t st = stride;
+        if (pass == 1) {
+            if (!always && confident(*words, first, *n))
+                break;
+            lc = sl_ocr_local_contrast(g, w, h, stride);
+            img = lc;
+            st = (size_t)w;
+        }
+        for (q = across ? 0 : 1; q < 4 && rc == 0; q++) {
+            if ((q == 0 && !across) || q == 2 || (q % 2 == 1 && !down))
+                continue;
+            rc = read_image(api, o, img, w, h, st, k, q, ox, oy, words, n,
+                            cap);
+        }
+    }
+    if (lc != NULL)
+        sl_freezero(lc, (size_t)w * (size_t)h);
+    return rc;
+}
+
 int
 sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
              size_t stride, const struct sl_ocr_opts *opts,
@@ -291,9 +389,11 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
     static const struct sl_ocr_opts none = {0};
     const struct sl_ocr_opts *o = opts ? opts : &none;
     struct sl_ocr_word *words = NULL;
+    struct sl_ocr_region *reg = NULL;
     size_t nw = 0, cap = 0;
     struct engine *e;
-    int k = o->scale, q, rc = SL_OK;
+    long nr = -1, i;
+    int k = o->scale, rc = SL_OK, bad = 0;
 
     *out = NULL;
     *n = 0;
@@ -310,17 +410,31 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
     pthread_mutex_unlock(&p->mu);
     if (e == NULL && (rc = engine_new(p, &e, err)) != SL_OK)
         return rc;
-    for (q = 0; q < 4 && rc == SL_OK; q += o->rotated ? (q == 0 ? 1 : 2) : 4) {
-        int tw, th;
-        unsigned char *img = prepare(gray, w, h, stride, k, q, &tw, &th);
-
-        tp.TessBaseAPISetImage(e->api, img, tw, th, 1, tw);
-        tp.TessBaseAPISetSourceResolution(e->api, 70 * k);
-        if (read_words(e->api, o, q, k, w * k, h * k, &words, &nw, &cap) != 0)
-            rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
-        tp.TessBaseAPIClear(e->api);
-        sl_freezero(img, (size_t)tw * (size_t)th);
+    if (omp_threads != NULL)
+        omp_threads(1);
+    if (o->regions)
+        nr = sl_ocr_regions(gray, w, h, stride, &reg);
+    if (nr < 0) {
+        tp.TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
+        bad = read_all(e->api, o, gray, w, h, stride, k, 1, o->rotated, 1, 0,
+                       0, &words, &nw, &cap);
     }
+    for (i = 0; i < nr && !bad; i++) {
+        const struct sl_ocr_region *r = &reg[i];
+        /* enlarged until its characters are about 30 pixels high */
+        int rk = o->scale > 0 ? k : (30 + r->glyph - 1) / r->glyph;
+        if (rk > 4)
+            rk = 4;
+        if (r->vertical && !o->rotated)
+            continue;
+        tp.TessBaseAPISetPageSegMode(e->api, PSM_SINGLE_BLOCK);
+        bad = read_all(e->api, o, gray + (size_t)r->y * stride + (size_t)r->x,
+                       r->w, r->h, stride, rk, !r->vertical, r->vertical, 0,
+                       r->x, r->y, &words, &nw, &cap);
+    }
+    free(reg);
+    if (bad)
+        rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
     pthread_mutex_lock(&p->mu);
     e->next = p->idle;
     p->idle = e;

@@ -24,6 +24,11 @@ struct sl_ocr_opts {
                        overlay fonts reach the size OCR reads (0: chosen
                        from the image's size) */
     int rotated;    /* also look for text turned 90 degrees either way */
+    int regions;    /* find where text may be first, and read only there
+                       (the whole image when it is too busy to tell) */
+    int contrast;   /* also read the image with its background taken
+                       away (light text on a background that grows
+                       lighter across the image) */
 };
 
 /* A pool of OCR engines (one is made for each thread that asks at the

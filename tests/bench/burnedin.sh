@@ -3,7 +3,7 @@
 # with `sluice deid`, the command a user runs:
 #   - OCR throughput, instances per second, on N 512x512 ultrasound frames
 #     (8-bit grey) and N 1024x768 RGB screen captures, each with a few
-#     overlay words, with OMP_THREAD_LIMIT unset and set to 1;
+#     overlay words (sluice runs each OCR engine in one thread itself);
 #   - a mixed study: CT CT_N 512x512 16-bit slices and CAP_N captures
 #     (under 5% of the instances), `sluice deid` with basic (the captures
 #     go to quarantine) and with the option (they are OCR'd and blanked),
@@ -95,15 +95,11 @@ run() {
     echo "$t1 - $t0" | bc -l
 }
 for set in us sc; do
-    for omp in unset 1; do
-        e=""
-        [ $omp = 1 ] && e="OMP_THREAD_LIMIT=1"
-        s=$(run $set "$d/$set" "$d/ocr.xml" "$e")
-        printf '%s: %d instances, OMP_THREAD_LIMIT %s: %.2f s, %.2f instances/s\n' \
-            "$set" "$n" "$omp" "$s" "$(echo "$n / $s" | bc -l)"
-    done
+    s=$(run $set "$d/$set" "$d/ocr.xml" "")
+    printf '%s: %d instances: %.2f s, %.2f instances/s\n' \
+        "$set" "$n" "$s" "$(echo "$n / $s" | bc -l)"
 done
-b=$(run basic "$d/mixed" basic "OMP_THREAD_LIMIT=1")
-o=$(run ocr "$d/mixed" "$d/ocr.xml" "OMP_THREAD_LIMIT=1")
+b=$(run basic "$d/mixed" basic "")
+o=$(run ocr "$d/mixed" "$d/ocr.xml" "")
 printf 'mixed study (%d CT + %d captures): basic %.2f s, clean-pixel-data=ocr %.2f s (+%.0f%%)\n' \
     "$ct_n" "$cap_n" "$b" "$o" "$(echo "100 * ($o - $b) / $b" | bc -l)"

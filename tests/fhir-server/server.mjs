@@ -5,8 +5,11 @@
 // every resource of a POSTed Bundle, or PUT or POSTed alone, is checked
 // with validateResource from @medplum/core first (the router does not
 // validate); a transaction is
-// run with config.transactions so it is not processed as a batch. Nothing
-// else (no paging links, _include, /metadata).
+// run with config.transactions so it is not processed as a batch; in a
+// batch, an entry that does not validate gets its own 400 and
+// OperationOutcome in the batch-response while the others are processed
+// (as a real server answers per entry; the router alone would take it).
+// Nothing else (no paging links, _include, /metadata).
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle,
@@ -37,8 +40,12 @@ const server = createServer((req, res) => {
       // a resource PUT or POSTed alone is checked too (test code)
       const checked = json && json.resourceType === 'Bundle' ? json.entry || []
         : json && (req.method === 'PUT' || req.method === 'POST') ? [{ resource: json }] : [];
+      // batch: entries that do not validate are answered on their own
+      // (test code), the rest go to the router
+      const perEntry = json && json.resourceType === 'Bundle' && json.type === 'batch';
+      const refusedAt = new Map();
       {
-        for (const e of checked) {
+        for (const [n, e] of checked.entries()) {
           if (!e.resource) continue;
           // references to urn:uuid: entries are only resolved by the
           // transaction itself: not a validation error here
@@ -51,17 +58,33 @@ const server = createServer((req, res) => {
           const issues = found.filter(
             (i) => !/urn:uuid:/.test(i.details?.text || i.diagnostics || ''));
           if (issues.length) {
+            const oo = outcome(400, issues.map((i) => i.details?.text || i.diagnostics).join('; '));
+            if (perEntry) {
+              refusedAt.set(n, { status: '400', outcome: oo });
+              continue;
+            }
             status = 400;
-            out = outcome(400, issues.map((i) => i.details?.text || i.diagnostics).join('; '));
+            out = oo;
             break;
           }
         }
+      }
+      if (!out && refusedAt.size) {
+        const rest = { ...json, entry: json.entry.filter((e, n) => !refusedAt.has(n)) };
+        const [, done] = rest.entry.length
+          ? await router.handleRequest({ method: 'POST', url: '', pathname: '', body: rest, params: {},
+              query: {}, config: { transactions: true } }, repo)
+          : [null, { entry: [] }];
+        const answers = (done?.entry || []).values();
+        out = { resourceType: 'Bundle', type: 'batch-response',
+                entry: json.entry.map((e, n) => (refusedAt.has(n)
+                  ? { response: refusedAt.get(n) } : answers.next().value)) };
       }
       if (!out) {
         const query = Object.fromEntries(url.searchParams);
         const [oo, resource] = await router.handleRequest({
           method: req.method, url: url.pathname.replace(/^\/+/, '') + url.search, pathname: '',
-          body: json, params: {}, query,
+          body: json, params: {}, query, headers: req.headers, // If-None-Exist, If-Match
           config: { transactions: true } }, repo);
         const code = oo.issue?.[0]?.code;
         status = oo.id === 'ok' || oo.id === 'created' || oo.id === 'allOk' ? (oo.id === 'created' ? 201 : 200)

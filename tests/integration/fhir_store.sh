@@ -11,8 +11,8 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 27
-conn_need 25
+plan 28
+conn_need 28
 
 sluice synth --patients 4 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -182,7 +182,8 @@ check "... with a wrong token nothing is delivered (exit $rc) and no token is pr
 kill "$PROXY_PID" "$SRV_PID" 2>/dev/null; wait 2>/dev/null
 PROXY_PID= SRV_PID=
 
-# kill -9 mid-run, then resume: nothing missing, nothing twice
+# kill -9 mid-run with 4 Bundles in flight, then resume: nothing missing,
+# nothing twice
 conn_start
 sluice synth --patients 40 --seed 11 -o "$T/big" >/dev/null 2>&1
 jq -r '.entry[].resource.resourceType' "$T"/big/fhir/*.json | sort | uniq -c \
@@ -190,7 +191,7 @@ jq -r '.entry[].resource.resourceType' "$T"/big/fhir/*.json | sort | uniq -c \
 NB=$(awk '{s += $2} END {print s}' "$T/want")
 d="$T/kill"
 mkdir -p "$d"
-mkjob "$d" "$PROXY/fslow-0.05-k/" transaction
+mkjob "$d" "$PROXY/fslow-0.05-k/" transaction 'concurrency="4"'
 rm -f "$d"/in/*.json
 cp "$T"/big/fhir/*.json "$d/in/"
 $SLUICE -c "$d/sluice.xml" -q -j 2 run t --no-progress --commit-every 5 >/dev/null 2>&1 &
@@ -209,6 +210,8 @@ rc=$?
 server_counts >"$d/got"
 check "resumed run exits 0 and the server holds each of $NB resources once" \
     sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' _ $rc "$T/want" "$d/got"
+check "with concurrency=4, Bundles were in flight at once ($(curl -s "$PROXY/peak/k") at most)" \
+    [ "$(curl -s "$PROXY/peak/k")" -ge 2 ]
 check "the run was resumed, not restarted" \
     sh -c '[ "$($SLUICE -c "$1" runs --json | jq length)" -eq 1 ] &&
            [ "$($SLUICE -c "$1" runs --json | jq ".[0].attempts")" -eq 2 ]' _ "$d/sluice.xml"

@@ -36,11 +36,12 @@ one(struct sl_http_auth *a, const char *url, const char *data, const char *ca,
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
     char ebuf[CURL_ERROR_SIZE] = "";
+    char *canon = sl_http_auth_url(a, url); /* as http.c does */
     int rc;
 
     if ((rc = sl_http_auth_apply(a, h, &hdr, err)) != SL_OK)
         goto out;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, canon != NULL ? canon : url);
     if (data != NULL) {
         hdr = curl_slist_append(hdr, "Content-Type: application/fhir+json");
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
@@ -57,6 +58,7 @@ one(struct sl_http_auth *a, const char *url, const char *data, const char *ca,
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 out:
+    free(canon);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     return rc;

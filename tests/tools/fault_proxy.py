@@ -22,13 +22,15 @@
 # that hands out URLs (the Bulk Data harness) routes them through it too.
 # Replies keep Content-Type, Content-Encoding, Content-Location,
 # Retry-After, X-Progress and Expires.
-# GET /count/KEY answers how many requests KEY has seen.
+# GET /count/KEY answers how many requests KEY has seen; GET /peak/KEY how
+# many requests of a slow KEY were in flight at once, at most.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
 from email.utils import formatdate
 
 UP = sys.argv[2]
 seen = {}
+inflight, peak = {}, {}
 lock = threading.Lock()
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -46,25 +48,38 @@ class H(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else None
         path = self.path
+        if path.startswith('/peak/'):
+            with lock:
+                c = peak.get(path[6:], 0)
+            return self.reply(200, str(c).encode())
         if path.startswith('/count/'):
             with lock:
                 c = seen.get(path[7:], 0)
             return self.reply(200, str(c).encode())
         seg, _, rest = path[1:].partition('/')
-        kind = ''
-        prefix = 'http://%s' % self.headers.get('Host', '127.0.0.1')
+        self.fault = ('', '0', '')
+        self.prefix = 'http://%s' % self.headers.get('Host', '127.0.0.1')
         if seg.startswith('f') and seg.count('-') >= 2:
             kind, num, key = seg[1:].split('-', 2)
+            self.fault = (kind, num, key)
+            self.prefix += '/' + seg
             with lock:
                 seen[key] = seen.get(key, 0) + 1
                 c = seen[key]
             path = '/' + rest
-            prefix += '/' + seg
             if kind == 'bearer':
                 if self.headers.get('Authorization', '') != 'Bearer ' + key:
                     return self.reply(401, b'{"resourceType":"OperationOutcome"}')
             elif kind == 'slow':
-                time.sleep(float(num))
+                with lock:
+                    inflight[key] = inflight.get(key, 0) + 1
+                    peak[key] = max(peak.get(key, 0), inflight[key])
+                try:
+                    time.sleep(float(num))
+                    return self.forward(path, body)
+                finally:
+                    with lock:
+                        inflight[key] -= 1
             elif kind == 'trunc':
                 pass
             elif c <= int(num):
@@ -80,11 +95,14 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
+        self.forward(path, body)
+    def forward(self, path, body):
+        kind, num, key = self.fault
         fwd = ['content-type', 'accept', 'user-agent', 'prefer', 'accept-encoding']
         if kind != 'bearer':
             fwd.append('authorization')
         hdrs = {k: v for k, v in self.headers.items() if k.lower() in fwd}
-        hdrs['X-Forwarded-Prefix'] = prefix
+        hdrs['X-Forwarded-Prefix'] = self.prefix
         req = urllib.request.Request(UP + path, data=body, method=self.command,
                                      headers=hdrs)
         try:
