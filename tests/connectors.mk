@@ -36,3 +36,34 @@ tests_fuzz_fuzz_rest_page_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_rest_page_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/rest_page_fuzz.sh
 EXTRA_DIST += tests/integration/rest_page_fuzz.sh tests/bench/fhir-pull.sh
+# the fhir-bulk source against the Bulk Data test harness (bulk.mjs)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fhir_bulk
+TESTS += tests/unit/test_fhir_bulk
+tests_unit_test_fhir_bulk_SOURCES = tests/unit/test_fhir_bulk.c
+tests_unit_test_fhir_bulk_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fhir_bulk_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_fhir_bulk_SOURCES = force-cxx-link.cc
+endif
+BULK_TESTS = tests/integration/fhir_bulk.sh
+TESTS += $(BULK_TESTS)
+EXTRA_DIST += $(BULK_TESTS) tests/fhir-server/bulk.mjs \
+	tests/bench/fhir-bulk.sh
+# make bench-bulk: the fhir-bulk source against curl doing the same
+# requests, and its peak memory at 10 times the export
+# (tests/bench/fhir-bulk.sh)
+BENCH_BULK_PATIENTS = 1000
+bench-bulk: sluice$(EXEEXT)
+	$(SHELL) $(srcdir)/tests/bench/fhir-bulk.sh $(abs_builddir) $(BENCH_BULK_PATIENTS)
+.PHONY: bench-bulk
+# The fuzz target of the fhir-bulk source's manifest and checkpoint
+# parsers, built and run like those of tests/fuzz.mk (docs/fuzzing.md).
+FUZZ_TARGETS += tests/fuzz/fuzz_bulk_manifest
+FUZZ_RUN += bulk_manifest
+tests_fuzz_fuzz_bulk_manifest_SOURCES = tests/fuzz/fuzz_bulk_manifest.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_bulk_manifest_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_bulk_manifest_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_bulk_manifest_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/bulk_manifest_fuzz.sh
+EXTRA_DIST += tests/integration/bulk_manifest_fuzz.sh

@@ -32,10 +32,11 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-rest dimse",
+      "fhir-files dicom-folder fhir-bulk fhir-rest dimse",
       "Kind of source: files, a DICOM folder, a FHIR server searched "
-      "through its REST API (`fhir-rest`, docs/connectors.md), or a PACS "
-      "by C-FIND and C-GET (`dimse`, docs/pacs.md)." },
+      "through its REST API (`fhir-rest`) or exported by FHIR Bulk Data "
+      "`$export` (`fhir-bulk`; both docs/connectors.md), or a PACS by "
+      "C-FIND and C-GET (`dimse`, docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -124,6 +125,44 @@ const struct sl_opt sl_opt_table[] = {
       "Tries of a C-FIND, and of a study's C-GET while instances it listed "
       "are missing; then the run stops (no answer) or the missing ones are "
       "reported in the quarantine." },
+    { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Base URL of the FHIR server that offers `$export` (`http://` or "
+      "`https://`); an `<auth>` inside authenticates to it "
+      "(docs/connectors.md)." },
+    { "source", "fhir-bulk", "level", SL_OPT_ENUM, "system", 0, NOB,
+      "system patient group",
+      "`system`: `[base]/$export`; `patient`: `[base]/Patient/$export`; "
+      "`group`: `[base]/Group/[group]/$export`." },
+    { "source", "fhir-bulk", "group", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The Group's id, for `level=\"group\"`." },
+    { "source", "fhir-bulk", "types", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Resource types to export (`_type`), space separated; default: "
+      "what the server exports." },
+    { "source", "fhir-bulk", "type-filter", SL_OPT_STRING, NULL, 0, NOB,
+      NULL, "`_typeFilter` queries (`Observation?category=laboratory`), "
+      "space separated; each is sent as its own `_typeFilter`." },
+    { "source", "fhir-bulk", "since", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "`_since` of the first export (a FHIR instant, "
+      "`2024-01-31T00:00:00Z`). Later runs of a job pulling "
+      "`since=\"checkpoint\"` ask for changes since the last finished "
+      "run's `transactionTime`." },
+    { "source", "fhir-bulk", "output-format", SL_OPT_STRING,
+      "application/fhir+ndjson", 0, NOB, NULL,
+      "`_outputFormat` asked for (NDJSON; the files may come gzipped)." },
+    { "source", "fhir-bulk", "downloads", SL_OPT_INT, "2", 0, 1, 16, NULL,
+      "Output files downloaded at once (each into a private folder in "
+      "`$TMPDIR`, at most this many plus one ahead of the pipeline)." },
+    { "source", "fhir-bulk", "max-wait", SL_OPT_INT, "86400", 0, 1, 604800,
+      NULL, "Seconds to wait for the server to finish the export before "
+      "the run fails (it resumes with the same export)." },
+    { "source", "fhir-bulk", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for `fhir-store`." },
+    { "source", "fhir-bulk", "timeout", SL_OPT_INT, "300", 0, 1, 86400,
+      NULL, "Seconds one request (a file download too) may take before it "
+      "is tried again." },
+    { "source", "fhir-bulk", "max-attempts", SL_OPT_INT, "5", 0, 1, 100,
+      NULL, "Tries of one request that gets 429, 5xx or no answer (a reset "
+      "or a truncated file); then the run stops and resumes later." },
     /* <target> */
     { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the target, unique among sources, targets and jobs." },
@@ -367,12 +406,14 @@ static const struct {
     { "quarantine", "in `<sluice>`, at most once",
       "Where items that fail a check are held." },
     { "source", "in `<sluice>`, any number",
-      "Where data comes from. A `fhir-rest` source may hold one `<auth>` "
-      "and one `<resources>` (resource types, space separated)." },
+      "Where data comes from. A `fhir-rest` or `fhir-bulk` source may "
+      "hold one `<auth>`; a `fhir-rest` source also one `<resources>` "
+      "(resource types, space separated)." },
     { "target", "in `<sluice>`, any number",
       "Where de-identified data goes. A `fhir-store` target may hold one "
       "`<auth>`." },
-    { "auth", "in a `fhir-rest` source or `fhir-store` target",
+    { "auth", "in a `fhir-rest` or `fhir-bulk` source or `fhir-store` "
+      "target",
       "Credentials; every secret is `env:NAME` or `file:PATH`." },
     { "job", "in `<sluice>`, any number",
       "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "

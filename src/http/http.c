@@ -25,6 +25,7 @@ struct sl_http {
     long connect_timeout_ms, timeout_ms, backoff_ms, backoff_max_ms;
     int max_attempts, concurrency;
     struct sl_http_auth *auth;
+    const volatile sig_atomic_t *stop; /* or NULL */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int busy;     /* handles out of the pool */
@@ -104,6 +105,18 @@ sl_http_free(struct sl_http *h)
     free(h->cert_file);
     free(h->key_file);
     free(h);
+}
+
+void
+sl_http_set_stop(struct sl_http *h, const volatile sig_atomic_t *stop)
+{
+    h->stop = stop;
+}
+
+static int
+stop_asked(const struct sl_http *h)
+{
+    return h->stop != NULL && *h->stop != 0;
 }
 
 /* Takes a handle from the pool, waiting while `concurrency` are out. */
@@ -227,10 +240,20 @@ sl_http_collect(void *arg, const char *data, size_t n)
     return 0;
 }
 
+void
+sl_http_collect_restart(void *arg)
+{
+    struct sl_http_body *b = arg;
+
+    sl_buf_reset(&b->buf);
+}
+
 /* One attempt's state. */
 struct attempt {
     const struct sl_http_req *rq;
     int sink_failed;
+    int delivered;       /* some of the body went to the sink */
+    char *captured[SL_HTTP_CAPTURE_MAX];
     long retry_after_ms; /* -1: none */
     int deliver;         /* 0 while the status says the body is not wanted */
     int skip_401;        /* a 401 will be retried with a new token */
@@ -252,6 +275,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
         return n;
     if (a->rq->sink == NULL)
         return n;
+    a->delivered = 1;
     if (a->rq->sink(a->rq->sink_arg, data, n) != 0) {
         a->sink_failed = 1;
         return 0;
@@ -265,7 +289,37 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     struct attempt *a = arg;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
+    size_t k;
 
+    if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* a new response (after a redirect or a 1xx): forget the last */
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++) {
+            free(a->captured[k]);
+            a->captured[k] = NULL;
+        }
+        a->retry_after_ms = -1;
+        return n;
+    }
+    for (k = 0; a->rq->capture && a->rq->capture[k] &&
+                k < SL_HTTP_CAPTURE_MAX;
+         k++) {
+        size_t len = strlen(a->rq->capture[k]);
+        if (n > len + 1 && n < len + 1 + 1024 &&
+            strncasecmp(data, a->rq->capture[k], len) == 0 &&
+            data[len] == ':') {
+            const char *v = data + len + 1;
+            size_t vn = n - len - 1;
+            while (vn > 0 && (*v == ' ' || *v == '\t')) {
+                v++;
+                vn--;
+            }
+            while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n' ||
+                              v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+                vn--;
+            free(a->captured[k]);
+            a->captured[k] = sl_strndup(v, vn);
+        }
+    }
     if (n > sizeof(name) - 1 && n < 256 &&
         strncasecmp(data, name, sizeof(name) - 1) == 0) {
         char v[256];
@@ -360,17 +414,21 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
     return rc;
 }
 
+/* Sleeps ms, in slices of at most 100 ms when a stop flag is set, so a
+ * stop does not wait out a long Retry-After. */
 static void
-sleep_ms(long ms)
+sleep_ms(const struct sl_http *h, long ms)
 {
     struct timespec ts;
 
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    while (ms > 0 && !stop_asked(h)) {
+        long slice = h->stop != NULL && ms > 100 ? 100 : ms;
+        ts.tv_sec = slice / 1000;
+        ts.tv_nsec = (slice % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        ms -= slice;
+    }
 }
 
 /* The wait before try number `tried + 1`: backoff × 2^(tried-1) with
@@ -410,12 +468,18 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
 
     resp->status = 0;
     resp->attempts = 0;
+    memset(resp->captured, 0, sizeof(resp->captured));
+    resp->retry_after_ms = -1;
+    memset(&a, 0, sizeof(a));
     /* SigV4 signs the query: put it in canonical form first */
     if ((signable = sl_http_auth_url(h->auth, url)) != NULL) {
         free(url);
         url = signable;
     }
     for (;;) {
+        size_t k;
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++)
+            free(a.captured[k]);
         memset(&a, 0, sizeof(a));
         a.rq = rq;
         a.retry_after_ms = -1;
@@ -458,6 +522,12 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
             break;
         if (tried >= h->max_attempts)
             break;
+        if (stop_asked(h)) {
+            shown = sl_http_url_for_log(h, rq->path);
+            rc = SL_ERR(err, SL_EINTR, "%s %s: stopped before try %d",
+                        rq->method, shown, tried + 1);
+            goto out;
+        }
         if (crc != CURLE_OK && crc != CURLE_OPERATION_TIMEDOUT &&
             crc != CURLE_COULDNT_CONNECT && crc != CURLE_RECV_ERROR &&
             crc != CURLE_SEND_ERROR && crc != CURLE_GOT_NOTHING &&
@@ -468,10 +538,19 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
         sl_log(SL_LOG_DEBUG, "http: try %d of %d failed (%s, HTTP %ld), "
                "again in %ld ms", tried, h->max_attempts,
                curl_easy_strerror(crc), status, w);
-        sleep_ms(w);
+        sleep_ms(h, w);
+        if (stop_asked(h)) {
+            shown = sl_http_url_for_log(h, rq->path);
+            rc = SL_ERR(err, SL_EINTR, "%s %s: stopped before try %d",
+                        rq->method, shown, tried + 1);
+            goto out;
+        }
     }
     resp->status = status;
     resp->attempts = tried;
+    memcpy(resp->captured, a.captured, sizeof(resp->captured));
+    memset(a.captured, 0, sizeof(a.captured));
+    resp->retry_after_ms = a.retry_after_ms;
     if (crc != CURLE_OK || retryable(status)) {
         shown = sl_http_url_for_log(h, rq->path);
         if (crc != CURLE_OK)
@@ -485,7 +564,25 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
                         tried == 1 ? "y" : "ies");
     }
 out:
+    {
+        size_t k;
+        for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++)
+            free(a.captured[k]);
+    }
     free(url);
     free(shown);
     return rc;
+}
+
+void
+sl_http_resp_clear(struct sl_http_resp *resp)
+{
+    size_t k;
+
+    if (resp == NULL)
+        return;
+    for (k = 0; k < SL_HTTP_CAPTURE_MAX; k++) {
+        free(resp->captured[k]);
+        resp->captured[k] = NULL;
+    }
 }

@@ -21,6 +21,7 @@
 #ifndef SL_HTTP_H
 #define SL_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "common/common.h"
@@ -48,6 +49,10 @@ struct sl_http_opts {
 int sl_http_new(const struct sl_http_opts *o, struct sl_http **out,
                 struct sl_err *err);
 void sl_http_free(struct sl_http *h); /* NULL-safe */
+/* Optional: a flag (a run's stop flag) that, once non-zero, ends the wait
+ * between tries and the tries themselves: sl_http_do then fails with
+ * SL_EINTR. stop is borrowed; NULL (the default) never stops. */
+void sl_http_set_stop(struct sl_http *h, const volatile sig_atomic_t *stop);
 
 /* Called with each piece of a response body as it arrives; returns 0 to
  * go on, anything else to abort the request (an SL_EIO error). The body
@@ -69,12 +74,27 @@ struct sl_http_req {
      * of it, and the next try delivers the body again from its start.
      * NULL: nothing is called (a sl_http_collect body is emptied anyway). */
     void (*restart)(void *arg);
+    /* Optional: names of response headers whose values the response
+     * keeps (case-insensitive, NULL-ended, at most SL_HTTP_CAPTURE_MAX),
+     * e.g. "Content-Location"; see sl_http_resp.captured. */
+    const char *const *capture;
 };
+
+#define SL_HTTP_CAPTURE_MAX 8
 
 struct sl_http_resp {
     long status;   /* the final attempt's HTTP status (0: no response) */
     int attempts;  /* tries made */
+    /* The final attempt's values of rq->capture's headers, in its order
+     * (NULL when absent; at most 1024 bytes each, the last one given
+     * wins); owned: free with sl_http_resp_clear(). */
+    char *captured[SL_HTTP_CAPTURE_MAX];
+    /* The final attempt's Retry-After in milliseconds, -1 when none. */
+    long retry_after_ms;
 };
+
+/* Frees what a response captured. NULL-safe. */
+void sl_http_resp_clear(struct sl_http_resp *resp);
 
 /* Performs one request with retries. Returns SL_OK when a response came
  * (any status: the caller decides what a 4xx means; resp->status says),
@@ -91,6 +111,8 @@ struct sl_http_body {
     size_t max;
 };
 int sl_http_collect(void *arg, const char *data, size_t n);
+/* Its restart (sl_http_req.restart): forgets what a failed attempt gave. */
+void sl_http_collect_restart(void *arg);
 
 /* The URL a request path makes (caller frees), for messages: host and
  * path only, no query string, no user info. */

@@ -6,6 +6,7 @@
 #ifndef SL_ITEM_H
 #define SL_ITEM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -180,6 +181,15 @@ struct sl_source_ops {
      * and a state store; on a resume too): the source reads only what is
      * new since then. Not called when there is no such run. May be NULL. */
     int (*since)(void *ctx, const char *last, struct sl_err *err);
+    /* Optional: called after open (and want), before the first next.
+     * stop: the run's stop flag (non-zero once a stop is asked: a source
+     * that waits on a server checks it, and may tell the server). last:
+     * on a new run (not a resume) of a job pulling since="checkpoint",
+     * this source's last checkpoint in the job's latest finished run that
+     * has one, else NULL: an incremental source starts after it. May be
+     * NULL. */
+    void (*begin)(void *ctx, const volatile sig_atomic_t *stop,
+                  const char *last);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

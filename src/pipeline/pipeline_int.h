@@ -13,8 +13,9 @@ struct src_slot {
     const struct sl_source_ops *ops;
     void *preset;     /* an already open source, or NULL */
     char *checkpoint; /* of the last item written (owned) */
-    char *since;      /* the source's last checkpoint in the job's last
-                         finished run, for ops->since (owned), or NULL */
+    char *last;       /* the source's checkpoint of the job's last finished
+                         run (owned), or NULL: for ops->since on every run
+                         but a replay, for ops->begin on a new run only */
 };
 
 struct target_slot {

@@ -38,15 +38,16 @@ run_fail(struct run *r, const struct sl_err *err)
 }
 
 
-/* The last finished run's checkpoint of source node, for ops->since. */
+/* The since() and begin() argument of the source configured by node
+ * (load_last() in run.c). */
 static const char *
-since_of(const struct run *r, const struct sl_conf_node *node)
+src_last(const struct run *r, const struct sl_conf_node *node)
 {
     size_t k;
 
     for (k = 0; k < r->nsrc; k++)
         if (r->src[k].node == node)
-            return r->src[k].since;
+            return r->src[k].last;
     return NULL;
 }
 
@@ -259,14 +260,16 @@ run_learn(struct run *r, struct sl_err *err)
             break;
         }
         /* learn from what the main pass reads: only what is new */
-        if (t->ops->since && since_of(r, node) &&
-            t->ops->since(ctx, since_of(r, node), &e2) != SL_OK) {
+        if (t->ops->since && src_last(r, node) &&
+            t->ops->since(ctx, src_last(r, node), &e2) != SL_OK) {
             t->ops->close(ctx);
             run_fail(r, &e2);
             break;
         }
         if (t->ops->want)
             t->ops->want(ctx, wants);
+        if (t->ops->begin)
+            t->ops->begin(ctx, r->opts->stop, src_last(r, node));
         while (!stopped) {
             struct sl_item *it = NULL;
 
@@ -433,12 +436,14 @@ reader_main(void *arg)
                    SL_OK) {
             run_fail(r, &err);
             break;
-        } else if (s->ops->since && s->since &&
-                   s->ops->since(ctx, s->since, &err) != SL_OK) {
+        } else if (s->ops->since && s->last &&
+                   s->ops->since(ctx, s->last, &err) != SL_OK) {
             s->ops->close(ctx);
             run_fail(r, &err);
             break;
         }
+        if (s->ops->begin)
+            s->ops->begin(ctx, r->opts->stop, s->last);
         pthread_mutex_lock(&r->mu);
         base_done = r->units_done;
         base_total = r->units_total;

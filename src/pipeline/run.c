@@ -49,22 +49,33 @@ setup_sources(struct run *r)
     }
 }
 
-/* For the sources that read incrementally (ops->since), in a job with
- * <pull since="checkpoint">: the checkpoint each gave the last item of
- * the job's newest finished run that read from it. */
+/* For the sources that read incrementally, in a job with <pull
+ * since="checkpoint">: the checkpoint each gave the last item of the
+ * job's newest finished run that read from it. ops->since gets it on a
+ * resume too (fhir-rest searches from the same watermark); ops->begin only
+ * on a new run (a resumed fhir-bulk goes on from its own checkpoint). */
 static int
-find_since(struct run *r, struct sl_err *err)
+wants_last(const struct run *r, size_t k)
+{
+    return r->src[k].ops->since != NULL ||
+           (r->src[k].ops->begin != NULL && !r->sum->resumed);
+}
+
+static int
+load_last(struct run *r, int replay, struct sl_err *err)
 {
     const struct sl_job *job;
     struct sl_run_rec *recs = NULL;
     size_t n = 0, i, k, want = 0;
     int rc;
 
-    for (k = 0; k < r->nsrc; k++)
-        want += r->src[k].ops->since != NULL;
-    if (want == 0 || r->st == NULL || r->spec->cfg == NULL ||
+    if (replay || r->st == NULL || r->spec->cfg == NULL ||
         (job = sl_config_job(r->spec->cfg, r->spec->id)) == NULL ||
         (job->since && strcmp(job->since, "all") == 0))
+        return SL_OK;
+    for (k = 0; k < r->nsrc; k++)
+        want += wants_last(r, k);
+    if (want == 0)
         return SL_OK;
     if ((rc = sl_state_runs_list(r->st, r->spec->id, 0, &recs, &n, err)) !=
         SL_OK)
@@ -85,8 +96,8 @@ find_since(struct run *r, struct sl_err *err)
         for (k = 0; k < r->nsrc; k++) {
             const char *c =
                 json_string_value(json_object_get(o, r->src[k].node->id));
-            if (r->src[k].ops->since && r->src[k].since == NULL && c) {
-                r->src[k].since = sl_strdup(c);
+            if (wants_last(r, k) && r->src[k].last == NULL && c) {
+                r->src[k].last = sl_strdup(c);
                 want--;
             }
         }
@@ -299,7 +310,7 @@ run_free(struct run *r)
     free(r->tgt);
     for (k = 0; k < r->nsrc; k++) {
         free(r->src[k].checkpoint);
-        free(r->src[k].since);
+        free(r->src[k].last);
     }
     free(r->src);
     for (k = 0; k < r->nstages; k++)
@@ -352,7 +363,7 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
             r.src[k].checkpoint = c ? sl_strdup(c) : NULL;
         }
     json_decref(ckj);
-    if (!replay && (rc = find_since(&r, err)) != SL_OK)
+    if ((rc = load_last(&r, replay, err)) != SL_OK)
         goto out;
     ckj = ck.sinks ? json_loads(ck.sinks, 0, NULL) : NULL;
     if ((rc = setup_targets(&r, ckj, err)) != SL_OK)
@@ -463,7 +474,9 @@ replay_close(void *ctx)
 }
 
 static const struct sl_source_ops replay_ops = {
-    "quarantine", NULL, replay_next, replay_close, NULL, NULL, NULL,
+    .type = "quarantine",
+    .next = replay_next,
+    .close = replay_close,
 };
 
 int

@@ -233,5 +233,9 @@ src_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_dicom_folder = {
-    "dicom-folder", src_open, src_next, src_close, src_progress, NULL, NULL,
+    .type = "dicom-folder",
+    .open = src_open,
+    .next = src_next,
+    .close = src_close,
+    .progress = src_progress,
 };

@@ -564,5 +564,10 @@ src_want(void *vctx, unsigned kinds)
 }
 
 const struct sl_source_ops sl_source_dimse = {
-    "dimse", src_open, src_next, src_close, src_progress, src_want, NULL,
+    .type = "dimse",
+    .open = src_open,
+    .next = src_next,
+    .close = src_close,
+    .progress = src_progress,
+    .want = src_want,
 };

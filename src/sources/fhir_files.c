@@ -540,5 +540,9 @@ fhir_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_fhir_files = {
-    "fhir-files", fhir_open, fhir_next, fhir_close, fhir_progress, NULL, NULL,
+    .type = "fhir-files",
+    .open = fhir_open,
+    .next = fhir_next,
+    .close = fhir_close,
+    .progress = fhir_progress,
 };

@@ -792,6 +792,10 @@ rest_progress(void *ctx, uint64_t *done, uint64_t *total)
 }
 
 const struct sl_source_ops sl_source_fhir_rest = {
-    "fhir-rest",   rest_open, rest_next,  rest_close,
-    rest_progress, NULL,      rest_since,
+    .type = "fhir-rest",
+    .open = rest_open,
+    .next = rest_next,
+    .close = rest_close,
+    .progress = rest_progress,
+    .since = rest_since,
 };

@@ -338,6 +338,10 @@ files_want(void *ctx, unsigned kinds)
 }
 
 const struct sl_source_ops sl_source_files = {
-    "files", files_open, files_next, files_close, files_progress, files_want,
-    NULL,
+    .type = "files",
+    .open = files_open,
+    .next = files_next,
+    .close = files_close,
+    .progress = files_progress,
+    .want = files_want,
 };

@@ -10,6 +10,8 @@ extern const struct sl_source_ops sl_source_dicom_folder;
 extern const struct sl_source_ops sl_source_dimse;
 /* a FHIR server's REST search API (fhir_rest.c) */
 extern const struct sl_source_ops sl_source_fhir_rest;
+/* an HL7 FHIR Bulk Data $export (fhir_bulk.c) */
+extern const struct sl_source_ops sl_source_fhir_bulk;
 /* the inputs of a command (sluice deid), by name and content */
 extern const struct sl_source_ops sl_source_files;
 

@@ -13,15 +13,22 @@
 #   /fdate-N-KEY/...   like f429 with Retry-After as an HTTP date (+2 s)
 #   /fbearer-0-TOKEN/... 401 unless the request says "Authorization: Bearer
 #                      TOKEN" (the Authorization header is not forwarded)
-#   /ftrunc-N-KEY/...  the first N get their headers (the whole length) and
-#                      half of the body, then the connection is closed
+#   /ftrunc-N-KEY/...  the first N replies of KEY with a body of more than
+#                      100 bytes send half of it (Content-Length says all),
+#                      then the connection is closed
 #   /f401at-N-KEY/...  request number N (only) gets 401, as when a token
 #                      expires in the middle of a run
-# GET /count/KEY answers how many requests KEY has seen; GET /peak/KEY how
-# many requests of a slow KEY were in flight at once, at most.
+# Requests are forwarded with their Content-Type, Accept, User-Agent,
+# Prefer, Accept-Encoding and (but for fbearer) Authorization, and with
+# X-Forwarded-Prefix: the proxy's URL and the fault segment, so a server
+# that hands out URLs (the Bulk Data harness) routes them through it too.
+# Replies keep Content-Type, Content-Encoding, Content-Location,
+# Retry-After, X-Progress and Expires.
 # Under a fault segment, the upstream's own URLs in a response (the next
 # links of a search page) are rewritten to this proxy and that segment, so
 # that following them goes through the same fault.
+# GET /count/KEY answers how many requests KEY has seen; GET /peak/KEY how
+# many requests of a slow KEY were in flight at once, at most.
 import http.server, socket, socketserver, struct, sys, threading, time
 import urllib.request, urllib.error
 from email.utils import formatdate
@@ -43,7 +50,6 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def handle_any(self):
-        trunc = False
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else None
         path = self.path
@@ -56,8 +62,12 @@ class H(http.server.BaseHTTPRequestHandler):
                 c = seen.get(path[7:], 0)
             return self.reply(200, str(c).encode())
         seg, _, rest = path[1:].partition('/')
+        self.fault = ('', '0', '')
+        self.prefix = '%s://%s' % (SCHEME, self.headers.get('Host', '127.0.0.1'))
         if seg.startswith('f') and seg.count('-') >= 2:
             kind, num, key = seg[1:].split('-', 2)
+            self.fault = (kind, num, key)
+            self.prefix += '/' + seg
             with lock:
                 seen[key] = seen.get(key, 0) + 1
                 c = seen[key]
@@ -71,10 +81,12 @@ class H(http.server.BaseHTTPRequestHandler):
                     peak[key] = max(peak.get(key, 0), inflight[key])
                 try:
                     time.sleep(float(num))
-                    return self.forward(path, body, seg)
+                    return self.forward(path, body)
                 finally:
                     with lock:
                         inflight[key] -= 1
+            elif kind == 'trunc':
+                pass
             elif kind == '401at':
                 if c == int(num):
                     return self.reply(401, b'', [('WWW-Authenticate', 'Bearer error="invalid_token"')])
@@ -91,33 +103,44 @@ class H(http.server.BaseHTTPRequestHandler):
                     self.connection.close()
                     self.close_connection = True
                     return
-                if kind == 'trunc':
-                    trunc = True
-        self.forward(path, body, seg, trunc)
-    def forward(self, path, body, seg, trunc=False):
+        self.forward(path, body)
+    def forward(self, path, body):
+        kind, num, key = self.fault
+        fwd = ['content-type', 'accept', 'user-agent', 'prefer', 'accept-encoding']
+        if kind != 'bearer':
+            fwd.append('authorization')
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() in fwd}
+        hdrs['X-Forwarded-Prefix'] = self.prefix
         req = urllib.request.Request(UP + path, data=body, method=self.command,
-                                     headers={k: v for k, v in self.headers.items()
-                                              if k.lower() in ('content-type', 'accept', 'user-agent')})
+                                     headers=hdrs)
         try:
             with urllib.request.urlopen(req) as r:
-                code, data, ctype = r.status, r.read(), r.headers.get('Content-Type')
+                code, data, rh = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
-            code, data, ctype = e.code, e.read(), e.headers.get('Content-Type')
+            code, data, rh = e.code, e.read(), e.headers
         if path != self.path:
-            me = '%s://127.0.0.1:%d/%s' % (SCHEME, srv.server_address[1], seg)
-            data = data.replace(UP.encode(), me.encode())
-        if trunc:
-            self.send_response(code)
-            self.send_header('Content-Type', ctype or 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[:len(data) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-            self.close_connection = True
-            return
-        self.reply(code, data, [('Content-Type', ctype or 'application/json'),
-                                ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))])
+            data = data.replace(UP.encode(), self.prefix.encode())
+        keep = [(k, rh.get(k)) for k in ('Content-Encoding', 'Content-Location',
+                                         'Retry-After', 'X-Progress', 'Expires')
+                if rh.get(k) is not None]
+        out = [('Content-Type', rh.get('Content-Type') or 'application/json'),
+               ('X-Seen-User-Agent', self.headers.get('User-Agent', ''))] + keep
+        if kind == 'trunc' and len(data) > 100:
+            with lock:
+                tkey = 'trunc:' + key
+                seen[tkey] = seen.get(tkey, 0) + 1
+                cut = seen[tkey] <= int(num)
+            if cut:
+                self.send_response(code)
+                for k, v in out:
+                    self.send_header(k, v)
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+        self.reply(code, data, out)
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
 
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
