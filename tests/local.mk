@@ -42,3 +42,4 @@ bench: sluice$(EXEEXT)
 include tests/sink.mk
 include tests/inputs.mk
 include tests/http.mk
+include tests/terminology.mk
