@@ -20,3 +20,7 @@ tests_fuzz_fuzz_term_map_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_term_map_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/term_map_fuzz.sh
 EXTRA_DIST += tests/integration/term_map_fuzz.sh
+
+# sluice translate and the <translate> stage in a job, on synthetic data
+TESTS += tests/integration/translate.sh
+EXTRA_DIST += tests/integration/translate.sh

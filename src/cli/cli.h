@@ -90,5 +90,6 @@ CLI_CMD_DECL(export_dicom);
 CLI_CMD_DECL(reid);
 CLI_CMD_DECL(inspect_pixels);
 CLI_CMD_DECL(push);
+CLI_CMD_DECL(translate);
 
 #endif

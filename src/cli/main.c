@@ -13,7 +13,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_check_config, &cli_cmd_run,   &cli_cmd_jobs,   &cli_cmd_runs,
     &cli_cmd_quarantine,   &cli_cmd_synth, &cli_cmd_keygen,
     &cli_cmd_deid,         &cli_cmd_export_dicom, &cli_cmd_reid,
-    &cli_cmd_inspect_pixels, &cli_cmd_push,
+    &cli_cmd_inspect_pixels, &cli_cmd_push, &cli_cmd_translate,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

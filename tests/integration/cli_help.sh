@@ -2,8 +2,8 @@
 # Every command answers --help with its usage and exits 0; bad usage exits
 # 1 with a hint; --version prints the version.
 . "${top_srcdir}/tests/integration/lib.sh"
-cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push"
-plan 20
+cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push translate"
+plan 21
 for c in $cmds; do
     out=$(sluice "$c" --help 2>&1)
     rc=$?
@@ -16,7 +16,7 @@ for c in $cmds; do
 done
 out=$(sluice --help 2>&1); rc=$?
 n=0; for c in $cmds; do printf '%s' "$out" | grep -q "^  $c " && n=$((n + 1)); done
-check "sluice --help lists every command" [ $rc -eq 0 ] && [ $n -eq 11 ]
+check "sluice --help lists every command" [ $rc -eq 0 ] && [ $n -eq 12 ]
 check "sluice help run" sh -c "$SLUICE_WRAP '$SLUICE' help run | grep -q 'usage: sluice run'"
 check "sluice --version" sh -c "$SLUICE_WRAP '$SLUICE' --version | grep -q '^sluice [0-9]'"
 sluice frobnicate >/dev/null 2>&1
