@@ -24,3 +24,6 @@ EXTRA_DIST += tests/integration/term_map_fuzz.sh
 # sluice translate and the <translate> stage in a job, on synthetic data
 TESTS += tests/integration/translate.sh
 EXTRA_DIST += tests/integration/translate.sh
+
+# a benchmark, not a test: sh tests/bench/translate.sh BUILDDIR [PATIENTS]
+EXTRA_DIST += tests/bench/translate.sh
