@@ -146,8 +146,11 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
         return SL_OK;
     if (it->out_json != NULL && !it->whole) {
         /* an earlier stage (deid) wrote the resource out: that text, not
-         * the document it came from, is what goes on */
+         * the document it came from, is what goes on; text that names no
+         * mapped system cannot change and is not parsed */
         json_error_t je;
+        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len))
+            return SL_OK;
         parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
         if (parsed == NULL)
             return SL_ERR(err, SL_EINTERNAL, "%s: translate: the output of "

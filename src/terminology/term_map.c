@@ -360,6 +360,24 @@ sl_term_set_check(const struct sl_term_set *s, struct sl_err *err)
     return SL_OK;
 }
 
+int
+sl_term_set_may_apply(const struct sl_term_set *s, const char *text,
+                      size_t len)
+{
+    size_t i, j;
+
+    /* a writer that escapes '/' would hide the systems: then parse */
+    if (memmem(text, len, "\\/", 2) != NULL)
+        return 1;
+    for (i = 0; i < s->n; i++)
+        for (j = 0; j < s->m[i]->ng; j++) {
+            const char *src = s->m[i]->g[j].source;
+            if (memmem(text, len, src, strlen(src)) != NULL)
+                return 1;
+        }
+    return 0;
+}
+
 char *
 sl_term_dir(void)
 {

@@ -188,6 +188,26 @@ other_map_missing(void **state)
     free(p);
 }
 
+/* the prefilter of text an earlier stage wrote: never a false "no" */
+static void
+may_apply(void **state)
+{
+    struct sl_term_set *s = sl_term_set_new();
+    struct sl_err err = {0};
+    const char *none = "{\"resourceType\":\"Patient\",\"id\":\"p\"}";
+    const char *some = "{\"code\":{\"coding\":[{\"system\":"
+                       "\"http://hospital.example.org/lab-codes\"}]}}";
+    const char *esc = "{\"system\":\"http:\\/\\/hospital.example.org"
+                      "\\/lab-codes\"}";
+
+    (void)state;
+    assert_int_equal(sl_term_set_load(s, "lab-local-to-loinc", &err), SL_OK);
+    assert_false(sl_term_set_may_apply(s, none, strlen(none)));
+    assert_true(sl_term_set_may_apply(s, some, strlen(some)));
+    assert_true(sl_term_set_may_apply(s, esc, strlen(esc)));
+    sl_term_set_free(s);
+}
+
 int
 main(void)
 {
@@ -224,6 +244,8 @@ main(void)
     tests[n++].test_func = element_paths;
     tests[n].name = "other-map and names checked in a set";
     tests[n++].test_func = other_map_missing;
+    tests[n].name = "text naming no mapped system is skipped, no other";
+    tests[n++].test_func = may_apply;
     rc = _cmocka_run_group_tests("terminology", tests, n, NULL, NULL);
     free(tests);
     json_decref(all);
