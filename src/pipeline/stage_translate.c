@@ -104,6 +104,40 @@ out:
     return rc;
 }
 
+int
+sl_stage_translate_check(const struct sl_config *cfg,
+                         const struct sl_conf_node *node, struct sl_err *err)
+{
+    struct sl_strv words = {0};
+    struct sl_buf maps;
+    void *ctx = NULL;
+    size_t i;
+    int rc;
+
+    sl_buf_init(&maps);
+    split(sl_conf_get(node, "maps"), &words);
+    for (i = 0; i < words.n; i++) {
+        const char *w = words.v[i];
+        /* as sl_job_compile resolves them */
+        char *p = !strchr(w, '/') && !sl_str_has_suffix(w, ".json") &&
+                          !sl_str_has_suffix(w, ".csv")
+                      ? sl_strdup(w)
+                      : sl_path_resolve(cfg->base_dir, w);
+        sl_buf_addf(&maps, "%s%s", maps.len ? " " : "", p);
+        free(p);
+    }
+    sl_strv_free(&words);
+    rc = sl_stage_translate_new(maps.data, sl_conf_get(node, "policy"),
+                                sl_conf_get(node, "unmapped"),
+                                sl_conf_get(node, "elements"),
+                                sl_conf_get(node, "target"), &ctx, err);
+    sl_buf_free(&maps);
+    translate_free(ctx);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s:%d: <translate>", cfg->path, node->line);
+    return rc;
+}
+
 static int
 translate_create(const struct sl_stage_args *a, void **ctx,
                  struct sl_err *err)

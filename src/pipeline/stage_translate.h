@@ -16,4 +16,12 @@ int sl_stage_translate_new(const char *maps, const char *policy,
                            const char *target, void **ctx,
                            struct sl_err *err);
 
+/* Loads and checks the maps and options of a <translate> element of cfg
+ * (sluice check-config): what a run would refuse, with "FILE:LINE:
+ * <translate>: " before the reason. Relative map paths are taken from the
+ * configuration's folder; a shipped map's name stays a name. */
+int sl_stage_translate_check(const struct sl_config *cfg,
+                             const struct sl_conf_node *node,
+                             struct sl_err *err);
+
 #endif

@@ -5,7 +5,7 @@
 # is kept, dropped or quarantined with a reason naming the element, and a
 # bad map is refused with its file and line before anything is written.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 14
+plan 15
 LAB=http://hospital.example.org/lab-codes
 sluice synth --patients 20 --seed 42 --no-dicom -o "$T/syn" >/dev/null 2>&1
 # the local-coded Observations of the input, one line each
@@ -66,6 +66,14 @@ check "the job runs (exit 0) and its summary counts codings mapped by map" \
 jq -r '.entry[].resource | select(.resourceType=="Patient") | .name[].family' "$T"/syn/fhir/*.json | sort -u >"$T/names.txt"
 check "after deid and translate: LOINC codes, no local lab code, no family name" \
     sh -c 'grep -rq "\"2823-3\"\\|\"2951-2\"\\|\"30522-7\"\\|\"3016-3\"\\|\"13457-7\"" "$1" && ! grep -rq "$2" "$1" && [ -s "$3" ] && ! grep -rqF -f "$3" "$1"' _ "$T/job/out/fhir" "$LAB" "$T/names.txt"
+# check-config reads the maps too: a broken one is named with both lines
+cp "$T/job/sluice.xml" "$T/job/good.xml"
+sed -i 's|policy="replace"/>|policy="replace"/>\n    <translate maps="../bad.csv"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" check-config >/dev/null 2>"$T/cc.err"
+rc=$?
+check "check-config refuses a broken map (exit 1), naming config line and map line" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:[0-9]*: <translate>: .*bad.csv:2: broken CSV line: too many fields" "$2"' _ $rc "$T/cc.err"
+cp "$T/job/good.xml" "$T/job/sluice.xml"
 sed -i 's|policy="replace"/>|policy="replace" elements="Observation..code"/>|' "$T/job/sluice.xml"
 sluice --config "$T/job/sluice.xml" run t --no-progress >/dev/null 2>"$T/job2.err"
 rc=$?
