@@ -43,3 +43,4 @@ include tests/sink.mk
 include tests/inputs.mk
 include tests/http.mk
 include tests/pacs.mk
+include tests/terminology.mk

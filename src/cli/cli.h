@@ -92,5 +92,6 @@ CLI_CMD_DECL(inspect_pixels);
 CLI_CMD_DECL(push);
 CLI_CMD_DECL(echo);
 CLI_CMD_DECL(pull);
+CLI_CMD_DECL(translate);
 
 #endif

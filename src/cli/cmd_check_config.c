@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "pipeline/stage_translate.h"
 
 static int
 exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
@@ -15,7 +16,7 @@ exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_config *cfg = NULL;
     struct sl_err err = { 0 };
     const char *path;
-    int i, options = 0;
+    int i, options = 0, rc = SL_EXIT_OK;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--options") == 0)
@@ -31,6 +32,22 @@ exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
     /* Every problem goes to stderr, one per line, from the loader. */
     if (sl_config_load(path, 1, &cfg, &err) != SL_OK)
         return sl_status_exit(err.code);
+    /* what the loader cannot see: the terminology maps themselves */
+    for (i = 0; i < (int)cfg->njobs; i++) {
+        size_t k;
+        for (k = 0; k < cfg->jobs[i].nstages; k++) {
+            const struct sl_conf_node *n = &cfg->jobs[i].stages[k];
+            if (strcmp(n->element, "translate") == 0 &&
+                sl_stage_translate_check(cfg, n, &err) != SL_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                rc = SL_EXIT_USAGE;
+            }
+        }
+    }
+    if (rc != SL_EXIT_OK) {
+        sl_config_free(cfg);
+        return rc;
+    }
     printf("%s: ok (%zu source%s, %zu target%s, %zu job%s)\n", path,
            cfg->nsources, cfg->nsources == 1 ? "" : "s", cfg->ntargets,
            cfg->ntargets == 1 ? "" : "s", cfg->njobs,

@@ -371,7 +371,26 @@ const struct sl_opt sl_opt_table[] = {
       "The map's key (`env:NAME` or `file:PATH`, at least 32 bytes, not "
       "the pseudonym key)." },
     { "translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
-      "Terminology map file(s) (ConceptMap JSON), space separated." },
+      "Terminology maps, space separated: FHIR R4 ConceptMap files "
+      "(`.json`), CSV maps (`.csv`) or the names of shipped maps "
+      "(`lab-local-to-loinc`); see docs/terminology.md." },
+    { "translate", NULL, "policy", SL_OPT_ENUM, "add", 0, NOB, "add replace",
+      "`add`: the target coding goes beside the original; `replace`: in "
+      "its place." },
+    { "translate", NULL, "unmapped", SL_OPT_ENUM, "keep", 0, NOB,
+      "keep quarantine drop",
+      "A coding of a mapped system that no map translates: `keep` it "
+      "(with an `unmapped` finding), `quarantine` the resource, or `drop` "
+      "the coding." },
+    { "translate", NULL, "elements", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Element paths whose Codings and CodeableConcepts are translated, "
+      "space separated (`Observation.component.code`). Default: "
+      "`Observation.code Observation.valueCodeableConcept Condition.code "
+      "Procedure.code MedicationRequest.medicationCodeableConcept "
+      "DiagnosticReport.code`." },
+    { "translate", NULL, "target", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Only translate into this system (`http://loinc.org`), as "
+      "`$translate`'s `targetsystem`." },
     { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
       "separated." },
@@ -420,7 +439,8 @@ static const struct {
       "`<validate>`..., then `<push>`, in that order." },
     { "pull", "in `<job>`, once", "What the job reads." },
     { "deid", "in `<job>`, at most once", "The de-identification profile." },
-    { "translate", "in `<job>`, any number", "Terminology maps to apply." },
+    { "translate", "in `<job>`, any number",
+      "Terminology maps to apply, each element with its own policy." },
     { "validate", "in `<job>`, any number", "FHIR profiles to check." },
     { "push", "in `<job>`, at most once", "Where the job delivers." },
 };

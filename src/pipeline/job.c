@@ -54,6 +54,32 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
             strcmp(in->names[i], "profile") == 0) {
             sl_conf_node_add(out, "profile", job->deid_profile); /* resolved */
         } else if (o != NULL && o->type == SL_OPT_PATH &&
+                   (strcmp(in->names[i], "maps") == 0 ||
+                    strcmp(in->names[i], "profiles") == 0)) {
+            /* lists of paths, space separated: each word resolved */
+            struct sl_buf b;
+            const char *w = v;
+            sl_buf_init(&b);
+            while (*(w += strspn(w, " \t\r\n")) != '\0') {
+                size_t n = strcspn(w, " \t\r\n");
+                char *word = sl_strndup(w, n);
+                /* a shipped map's name stays a name */
+                int name = strcmp(in->names[i], "maps") == 0 &&
+                           !strchr(word, '/') &&
+                           !sl_str_has_suffix(word, ".json") &&
+                           !sl_str_has_suffix(word, ".csv");
+                char *p = name ? sl_strdup(word)
+                               : sl_path_resolve(cfg->base_dir, word);
+                if (b.len)
+                    sl_buf_addc(&b, ' ');
+                sl_buf_adds(&b, p);
+                free(p);
+                free(word);
+                w += n;
+            }
+            sl_conf_node_add(out, in->names[i], b.data ? b.data : "");
+            sl_buf_free(&b);
+        } else if (o != NULL && o->type == SL_OPT_PATH &&
                    strcmp(v, "-") != 0) {
             char *p = sl_path_resolve(cfg->base_dir, v);
             sl_conf_node_add(out, in->names[i], p);

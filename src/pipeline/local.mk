@@ -3,5 +3,6 @@ noinst_LIBRARIES += %reldir%/libpipeline.a
 	%reldir%/pipeline_int.h %reldir%/registry.c %reldir%/job.c %reldir%/run.c \
 	%reldir%/queue.c %reldir%/summary.c %reldir%/quarantine.c \
 	%reldir%/quarantine_folder.c \
-	%reldir%/stage_deid.h %reldir%/stage_deid.c
+	%reldir%/stage_deid.h %reldir%/stage_deid.c \
+	%reldir%/stage_translate.h %reldir%/stage_translate.c
 SL_LIBS += %reldir%/libpipeline.a

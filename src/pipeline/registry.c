@@ -7,6 +7,7 @@
 
 #include "pipeline/pipeline.h"
 #include "pipeline/stage_deid.h"
+#include "pipeline/stage_translate.h"
 #include "sinks/sinks.h"
 #include "sources/sources.h"
 
@@ -27,10 +28,11 @@ const struct sl_target_type sl_target_types[] = {
     {NULL, NULL, 0},
 };
 
-/* <translate> and <validate> are in the schema but not here yet: a job
- * that names them is refused rather than run without them. */
+/* <validate> is in the schema but not here yet: a job that names it is
+ * refused rather than run without it. */
 const struct sl_stage_ops *const sl_stage_types[] = {
     &sl_stage_deid,
+    &sl_stage_translate,
     NULL,
 };
 

@@ -1,0 +1,253 @@
+/* stage_translate.c - the <translate> stage: the Codings and
+ * CodeableConcepts a job selects translated through terminology maps
+ * (src/terminology), `sluice run` and `sluice translate` alike.
+ *
+ * Options (attributes of its node, map paths already resolved):
+ *   maps      files (.json ConceptMap, .csv) or shipped map names
+ *   policy    add | replace
+ *   unmapped  keep | quarantine | drop
+ *   elements  element paths, space separated (default: the issue's list)
+ *   target    only translate into this system
+ *
+ * Every coding of a mapped system gives a finding "mapped:MAP" (info) or
+ * "unmapped:MAP" (warning) with its element path, so that the run
+ * summary counts codings mapped and unmapped by map. Codes are not PHI,
+ * but findings carry none anyway: only map names and element paths. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/stage_translate.h"
+#include "terminology/terminology.h"
+
+struct stage_translate {
+    struct sl_term_set *set;
+    struct sl_term_apply a;
+    struct sl_strv elements;
+    const char **el; /* elements.v, NULL-ended */
+    char *target;
+};
+
+static void
+translate_free(void *ctx)
+{
+    struct stage_translate *s = ctx;
+
+    if (s == NULL)
+        return;
+    sl_term_set_free(s->set);
+    sl_strv_free(&s->elements);
+    free(s->el);
+    free(s->target);
+    free(s);
+}
+
+static void
+split(const char *v, struct sl_strv *out)
+{
+    const char *w = v;
+
+    while (v && *(w += strspn(w, " \t\r\n")) != '\0') {
+        size_t n = strcspn(w, " \t\r\n");
+        sl_strv_push_owned(out, sl_strndup(w, n));
+        w += n;
+    }
+}
+
+int
+sl_stage_translate_new(const char *maps, const char *policy,
+                       const char *unmapped, const char *elements,
+                       const char *target, void **ctx, struct sl_err *err)
+{
+    struct stage_translate *s = sl_calloc(1, sizeof(*s));
+    struct sl_strv words = {0};
+    size_t i;
+    int rc = SL_OK;
+
+    s->set = sl_term_set_new();
+    split(maps, &words);
+    if (words.n == 0)
+        rc = SL_ERR(err, SL_ECONFIG, "no map given");
+    for (i = 0; i < words.n && rc == SL_OK; i++)
+        rc = sl_term_set_load(s->set, words.v[i], err);
+    if (rc == SL_OK)
+        rc = sl_term_set_check(s->set, err);
+    sl_strv_free(&words);
+    if (rc != SL_OK)
+        goto out;
+    split(elements, &s->elements);
+    for (i = 0; i < s->elements.n && rc == SL_OK; i++)
+        rc = sl_term_element_check(s->elements.v[i], err);
+    if (rc != SL_OK)
+        goto out;
+    if (s->elements.n > 0) {
+        s->el = sl_calloc(s->elements.n + 1, sizeof(*s->el));
+        for (i = 0; i < s->elements.n; i++)
+            s->el[i] = s->elements.v[i];
+    }
+    s->target = target && *target ? sl_strdup(target) : NULL;
+    s->a.set = s->set;
+    s->a.policy = policy && strcmp(policy, "replace") == 0 ? SL_TERM_REPLACE
+                                                           : SL_TERM_ADD;
+    s->a.unmapped = unmapped && strcmp(unmapped, "quarantine") == 0
+                        ? SL_TERM_QUARANTINE
+                    : unmapped && strcmp(unmapped, "drop") == 0
+                        ? SL_TERM_DROP
+                        : SL_TERM_KEEP;
+    s->a.elements = s->el ? (const char *const *)s->el : NULL;
+    s->a.target_system = s->target;
+    *ctx = s;
+    s = NULL;
+out:
+    translate_free(s);
+    return rc;
+}
+
+int
+sl_stage_translate_check(const struct sl_config *cfg,
+                         const struct sl_conf_node *node, struct sl_err *err)
+{
+    struct sl_strv words = {0};
+    struct sl_buf maps;
+    void *ctx = NULL;
+    size_t i;
+    int rc;
+
+    sl_buf_init(&maps);
+    split(sl_conf_get(node, "maps"), &words);
+    for (i = 0; i < words.n; i++) {
+        const char *w = words.v[i];
+        /* as sl_job_compile resolves them */
+        char *p = !strchr(w, '/') && !sl_str_has_suffix(w, ".json") &&
+                          !sl_str_has_suffix(w, ".csv")
+                      ? sl_strdup(w)
+                      : sl_path_resolve(cfg->base_dir, w);
+        sl_buf_addf(&maps, "%s%s", maps.len ? " " : "", p);
+        free(p);
+    }
+    sl_strv_free(&words);
+    rc = sl_stage_translate_new(maps.data, sl_conf_get(node, "policy"),
+                                sl_conf_get(node, "unmapped"),
+                                sl_conf_get(node, "elements"),
+                                sl_conf_get(node, "target"), &ctx, err);
+    sl_buf_free(&maps);
+    translate_free(ctx);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s:%d: <translate>", cfg->path, node->line);
+    return rc;
+}
+
+static int
+translate_create(const struct sl_stage_args *a, void **ctx,
+                 struct sl_err *err)
+{
+    const struct sl_conf_node *n = a->node;
+    int rc;
+
+    rc = sl_stage_translate_new(sl_conf_get(n, "maps"),
+                                sl_conf_get(n, "policy"),
+                                sl_conf_get(n, "unmapped"),
+                                sl_conf_get(n, "elements"),
+                                sl_conf_get(n, "target"), ctx, err);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s:%d: <translate>", a->config_path, n->line);
+    return rc;
+}
+
+static void
+report(void *arg, const char *map, int mapped, const char *where)
+{
+    struct sl_item *it = arg;
+    char code[160];
+
+    snprintf(code, sizeof(code), "%s:%s", mapped ? "mapped" : "unmapped",
+             map);
+    sl_item_finding(it, "translate", mapped ? SL_SEV_INFO : SL_SEV_WARNING,
+                    code, where);
+}
+
+static int
+translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
+{
+    struct stage_translate *s = ctx;
+    struct sl_term_apply a = s->a;
+    struct sl_err e2 = {0};
+    json_t *doc = it->resource, *parsed = NULL;
+    int changed = 0, rc;
+
+    if (it->kind != SL_ITEM_FHIR)
+        return SL_OK;
+    if (it->out_json != NULL && !it->whole) {
+        /* an earlier stage (deid) wrote the resource out: that text, not
+         * the document it came from, is what goes on; text that names no
+         * mapped system cannot change and is not parsed */
+        json_error_t je;
+        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len))
+            return SL_OK;
+        parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
+        if (parsed == NULL)
+            return SL_ERR(err, SL_EINTERNAL, "%s: translate: the output of "
+                          "the stage before is not JSON (%s)", it->pos,
+                          je.text);
+        doc = parsed;
+    }
+    if (doc == NULL)
+        return SL_OK;
+    a.report = report;
+    a.arg = it;
+    rc = sl_term_apply_resource(&a, doc, &changed, &e2);
+    if (rc == SL_OK && changed && parsed != NULL) {
+        char *out = json_dumps(parsed, JSON_COMPACT);
+        sl_freezero(it->out_json, it->out_json_len);
+        it->out_json = out;
+        it->out_json_len = strlen(out);
+    }
+    json_decref(parsed);
+    if (rc == SL_EQUARANTINE)
+        return sl_item_quarantine(it, "translate", "%s", e2.msg);
+    if (rc != SL_OK)
+        *err = e2;
+    return rc;
+}
+
+static char *
+translate_describe(void *ctx)
+{
+    struct stage_translate *s = ctx;
+    json_t *d = json_object(), *maps = json_array();
+    char *dj;
+    size_t i;
+
+    for (i = 0; i < sl_term_set_count(s->set); i++) {
+        const struct sl_term_map *m = sl_term_set_map(s->set, i);
+        json_t *o = json_pack("{ss}", "name", sl_term_map_name(m));
+        if (sl_term_map_url(m))
+            json_object_set_new(o, "url", json_string(sl_term_map_url(m)));
+        if (sl_term_map_version(m))
+            json_object_set_new(o, "version",
+                                json_string(sl_term_map_version(m)));
+        json_array_append_new(maps, o);
+    }
+    json_object_set_new(d, "maps", maps);
+    json_object_set_new(d, "policy", json_string(s->a.policy == SL_TERM_REPLACE
+                                                     ? "replace"
+                                                     : "add"));
+    json_object_set_new(d, "unmapped",
+                        json_string(s->a.unmapped == SL_TERM_QUARANTINE
+                                        ? "quarantine"
+                                    : s->a.unmapped == SL_TERM_DROP ? "drop"
+                                                                    : "keep"));
+    dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    return dj;
+}
+
+const struct sl_stage_ops sl_stage_translate = {
+    .name = "translate",
+    .learns = 0,
+    .create = translate_create,
+    .process = translate_process,
+    .describe = translate_describe,
+    .free = translate_free,
+};

@@ -1,0 +1,66 @@
+/* term_int.h - what the terminology module's files share. */
+#ifndef SL_TERM_INT_H
+#define SL_TERM_INT_H
+
+#include "terminology/terminology.h"
+
+enum term_unmapped_mode {
+    TERM_UNMAPPED_NONE,
+    TERM_UNMAPPED_PROVIDED,
+    TERM_UNMAPPED_FIXED,
+    TERM_UNMAPPED_OTHER_MAP,
+};
+
+struct term_target {
+    char *code;    /* NULL for unmatched without a code */
+    char *display; /* or NULL */
+    enum sl_term_rel rel;
+    char *where;   /* "line 12" or "group[0].element[3].target[1]" */
+};
+
+struct term_element {
+    char *code;
+    size_t nt;
+    struct term_target *t;
+    size_t ord; /* its place in the file */
+};
+
+struct term_group {
+    char *source, *source_version, *target, *target_version;
+    size_t ne;
+    struct term_element *e; /* sorted by code once loaded */
+    enum term_unmapped_mode unmapped;
+    char *unmapped_code, *unmapped_display, *unmapped_url;
+};
+
+struct sl_term_map {
+    char *name, *url, *version;
+    size_t ng;
+    struct term_group *g;
+};
+
+/* The group of m with these systems and versions (versions may be
+ * NULL), made when missing. */
+struct term_group *term_group_get(struct sl_term_map *m, const char *source,
+                                  const char *source_version,
+                                  const char *target,
+                                  const char *target_version);
+/* Adds a target to code's element in g (strings copied; the target's
+ * code and display may be NULL). where NULL: an element without target
+ * (tcode, display and rel ignored). */
+void term_group_add(struct term_group *g, const char *code,
+                    const char *tcode, const char *display,
+                    enum sl_term_rel rel, const char *where);
+/* Sorts the elements, merges repeated codes and checks each source
+ * code's targets agree; file names the map in messages. */
+int term_map_finish(struct sl_term_map *m, const char *file,
+                    struct sl_err *err);
+/* Whether s looks like a system URI (a scheme, then something). */
+int term_system_ok(const char *s);
+
+int term_load_csv(const char *name, const char *data, size_t len,
+                  struct sl_term_map *m, struct sl_err *err);
+int term_load_json(const char *name, const char *data, size_t len,
+                   struct sl_term_map *m, struct sl_err *err);
+
+#endif

@@ -1,0 +1,82 @@
+#!/bin/sh
+# sluice translate and the <translate> stage on synthetic data: local lab
+# codes get their LOINC coding beside them (or in their place), the run
+# reports codings mapped and unmapped per map, what a map does not cover
+# is kept, dropped or quarantined with a reason naming the element, and a
+# bad map is refused with its file and line before anything is written.
+. "${top_srcdir}/tests/integration/lib.sh"
+plan 15
+LAB=http://hospital.example.org/lab-codes
+sluice synth --patients 20 --seed 42 --no-dicom -o "$T/syn" >/dev/null 2>&1
+# the local-coded Observations of the input, one line each
+jq -c '.entry[].resource | select(.resourceType=="Observation") | select(.code.coding[0].system=="'$LAB'") | .code.coding[0].code' \
+    "$T"/syn/fhir/*.json >"$T/local.txt"
+nlocal=$(wc -l <"$T/local.txt")
+
+sluice translate --map lab-local-to-loinc "$T/syn/fhir" -o "$T/o1" >"$T/o1.out" 2>"$T/o1.err"
+rc=$?
+check "translate with the shipped map exits 0" [ $rc -eq 0 ]
+check "it reports every local coding mapped ($nlocal)" \
+    grep -q "map lab-local-to-loinc: $nlocal mapped, 0 unmapped" "$T/o1.err"
+# policy add: each local coding keeps its place, the LOINC one follows
+jq -r '.entry[].resource | select(.resourceType=="Observation") | select(.code.coding[0].system=="'$LAB'") | [.code.coding[0].code, .code.coding[1].system, .code.coding[1].code] | @tsv' \
+    "$T"/o1/*.json | sort | uniq >"$T/o1.pairs"
+check "each local lab code has its LOINC coding beside it" \
+    sh -c '[ -s "$1" ] && [ "$(cut -f2 "$1" | sort -u)" = "http://loinc.org" ]' _ "$T/o1.pairs"
+check "K-SER became LOINC 2823-3" grep -q "^K-SER	http://loinc.org	2823-3$" "$T/o1.pairs"
+check "codings outside the map are untouched" \
+    sh -c '[ "$(jq -c ".entry[].resource | select(.resourceType==\"Condition\") | .code" "$1"/syn/fhir/*.json | md5sum)" = "$(jq -c ".entry[].resource | select(.resourceType==\"Condition\") | .code" "$1"/o1/*.json | md5sum)" ]' _ "$T"
+
+# a partial CSV map: only K-SER. Unmapped codings quarantine the Bundle
+cat >"$T/k.csv" <<EOC
+source system,source code,target system,target code,target display,relationship
+$LAB,K-SER,http://loinc.org,2823-3,,wider
+EOC
+sluice translate --map "$T/k.csv" --unmapped quarantine "$T/syn/fhir" -o "$T/o2" --quarantine "$T/q2" >/dev/null 2>"$T/o2.err"
+rc=$?
+nq=$(ls "$T/q2" 2>/dev/null | grep -c 'reason')
+nout=$(ls "$T/o2" | wc -l)
+check "unmapped=quarantine: exit 3, written + quarantined = 20 inputs" \
+    sh -c '[ "$1" -eq 3 ] && [ "$2" -gt 0 ] && [ $(($2 + $3)) -eq 20 ]' _ $rc "$nq" "$nout"
+check "the reason names the element and the map, not the code" \
+    sh -c 'cat "$1"/*reason* | grep -q "Observation.code.coding\[0\]: a code of http://hospital.example.org/lab-codes that map k does not translate" && ! cat "$1"/*reason* | grep -q -e NA-SER -e CRP-HS' _ "$T/q2"
+sluice translate --map "$T/k.csv" --unmapped drop --policy replace "$T/syn/fhir" -o "$T/o3" >/dev/null 2>"$T/o3.err"
+check "unmapped=drop, policy=replace: no local lab code left" \
+    sh -c '[ $? -eq 0 ] && ! grep -rq "$1" "$2"' _ "$LAB" "$T/o3"
+check "the report counts both" grep -q "map k: [1-9][0-9]* mapped, [1-9][0-9]* unmapped" "$T/o3.err"
+
+# a bad map: refused with file and line, nothing written
+printf '%s\n' "$LAB,K-SER,http://loinc.org,2823-3,,wider" "$LAB,K-SER,http://loinc.org,2824-1,,wider,extra" >"$T/bad.csv"
+sluice translate --map "$T/bad.csv" "$T/syn/fhir" -o "$T/o4" >/dev/null 2>"$T/o4.err"
+rc=$?
+check "a broken CSV line: exit 1, file:line named, no output" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "bad.csv:2: broken CSV line: too many fields" "$2" && [ ! -e "$3" ]' _ $rc "$T/o4.err" "$T/o4"
+
+# a job: deid, then translate with replace; the run summary counts by map
+write_config "$T/job"
+cp "$T"/syn/fhir/*.json "$T/job/in/fhir/"
+sluice keygen >"$T/job/key"
+sed -i 's|<state |<keys pseudonym="file:key"/>\n  <state |; s|<pull from="ehr pacs"/>|<pull from="ehr pacs"/>\n    <deid profile="basic"/>\n    <translate maps="lab-local-to-loinc" policy="replace"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" check-config >/dev/null 2>&1
+check "a job with <translate> checks out" [ $? -eq 0 ]
+sluice --config "$T/job/sluice.xml" run t --no-progress >"$T/job.out" 2>"$T/job.err"
+rc=$?
+check "the job runs (exit 0) and its summary counts codings mapped by map" \
+    sh -c '[ "$1" -eq 0 ] && grep -Eq "translate +info +mapped:lab-local-to-loinc +$2\$" "$3"' _ $rc "$nlocal" "$T/job.out"
+jq -r '.entry[].resource | select(.resourceType=="Patient") | .name[].family' "$T"/syn/fhir/*.json | sort -u >"$T/names.txt"
+check "after deid and translate: LOINC codes, no local lab code, no family name" \
+    sh -c 'grep -rq "\"2823-3\"\\|\"2951-2\"\\|\"30522-7\"\\|\"3016-3\"\\|\"13457-7\"" "$1" && ! grep -rq "$2" "$1" && [ -s "$3" ] && ! grep -rqF -f "$3" "$1"' _ "$T/job/out/fhir" "$LAB" "$T/names.txt"
+# check-config reads the maps too: a broken one is named with both lines
+cp "$T/job/sluice.xml" "$T/job/good.xml"
+sed -i 's|policy="replace"/>|policy="replace"/>\n    <translate maps="../bad.csv"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" check-config >/dev/null 2>"$T/cc.err"
+rc=$?
+check "check-config refuses a broken map (exit 1), naming config line and map line" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:[0-9]*: <translate>: .*bad.csv:2: broken CSV line: too many fields" "$2"' _ $rc "$T/cc.err"
+cp "$T/job/good.xml" "$T/job/sluice.xml"
+sed -i 's|policy="replace"/>|policy="replace" elements="Observation..code"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" run t --no-progress >/dev/null 2>"$T/job2.err"
+rc=$?
+check "a bad element path: refused (exit 1), naming the config line" \
+    sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:[0-9]*: <translate>.*element path \"Observation..code\"" "$2"' _ $rc "$T/job2.err"
+finish

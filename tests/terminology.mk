@@ -1,0 +1,29 @@
+# tests of terminology: maps, $translate, the <translate> stage, sluice translate
+EXTRA_DIST += tests/data/terminology
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_terminology
+TESTS += tests/unit/test_terminology
+tests_unit_test_terminology_SOURCES = tests/unit/test_terminology.c
+tests_unit_test_terminology_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_terminology_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_terminology_SOURCES = force-cxx-link.cc
+endif
+
+# the map loaders' fuzz target (ConceptMap JSON and CSV), built as
+# tests/fuzz.mk builds the others (make fuzz FUZZ_RUN=term_map with
+# --enable-fuzzing); its seeds replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_term_map
+tests_fuzz_fuzz_term_map_SOURCES = tests/fuzz/fuzz_term_map.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_term_map_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_map_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_term_map_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/term_map_fuzz.sh
+EXTRA_DIST += tests/integration/term_map_fuzz.sh
+
+# sluice translate and the <translate> stage in a job, on synthetic data
+TESTS += tests/integration/translate.sh
+EXTRA_DIST += tests/integration/translate.sh
+
+# a benchmark, not a test: sh tests/bench/translate.sh BUILDDIR [PATIENTS]
+EXTRA_DIST += tests/bench/translate.sh
