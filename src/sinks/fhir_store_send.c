@@ -228,7 +228,8 @@ store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
         ix.by_ref = sl_malloc((hi - lo) * sizeof(*ix.by_ref));
         for (i = lo; i < hi; i++)
             ix.by_ref[ix.n++] = &e[i];
-        qsort(ix.by_ref, ix.n, sizeof(*ix.by_ref), by_ref_cmp);
+        if (ix.n > 1)
+            qsort(ix.by_ref, ix.n, sizeof(*ix.by_ref), by_ref_cmp);
     }
     sl_buf_init(&b);
     sl_buf_adds(&b, "{\"resourceType\":\"Bundle\",\"type\":\"");

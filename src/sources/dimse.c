@@ -240,7 +240,8 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
     sl_strv_free(&ids);
     if (rc != SL_OK)
         return rc;
-    qsort(s->studies, s->nstudies, sizeof(*s->studies), cmp_study);
+    if (s->nstudies > 1) /* no studies: s->studies is NULL */
+        qsort(s->studies, s->nstudies, sizeof(*s->studies), cmp_study);
     /* a study found by two patient ids (or twice) is taken once */
     for (i = k = 0; i < s->nstudies; i++) {
         if (k > 0 && strcmp(s->studies[k - 1].uid, s->studies[i].uid) == 0) {

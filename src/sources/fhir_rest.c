@@ -292,7 +292,8 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
         s->prev[s->nprev].ms = json_integer_value(v);
         s->nprev++;
     }
-    qsort(s->prev, s->nprev, sizeof(*s->prev), sl_rest_seen_cmp);
+    if (s->nprev > 1) /* none: s->prev may be NULL */
+        qsort(s->prev, s->nprev, sizeof(*s->prev), sl_rest_seen_cmp);
     json_decref(o);
     return SL_OK;
 }

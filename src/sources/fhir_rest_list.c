@@ -40,7 +40,8 @@ sl_rest_recent_prune(struct rest_src *s, int64_t w)
 {
     size_t i, k = 0;
 
-    qsort(s->recent, s->nrecent, sizeof(*s->recent), seen_cmp_ms_desc);
+    if (s->nrecent > 1) /* none: s->recent may be NULL */
+        qsort(s->recent, s->nrecent, sizeof(*s->recent), seen_cmp_ms_desc);
     for (i = 0; i < s->nrecent; i++) {
         if (s->recent[i].ms > w - s->overlap_ms && k < SEEN_MAX &&
             s->recent[i].ms > s->cut_ms) {

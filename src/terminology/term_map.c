@@ -218,7 +218,8 @@ term_map_finish(struct sl_term_map *m, const char *file, struct sl_err *err)
 
     for (i = 0; i < m->ng; i++) {
         struct term_group *g = &m->g[i];
-        qsort(g->e, g->ne, sizeof(*g->e), element_order);
+        if (g->ne > 1) /* none: g->e may be NULL */
+            qsort(g->e, g->ne, sizeof(*g->e), element_order);
         for (j = 0, w = 0; j < g->ne; j++) {
             struct term_element *e = &g->e[j];
             if (w > 0 && strcmp(g->e[w - 1].code, e->code) == 0) {
