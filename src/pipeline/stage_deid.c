@@ -12,6 +12,7 @@
  *               the job's reid key) */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -335,23 +336,21 @@ add_provenance(struct sl_stage_deid *s, struct sl_item *it)
 static void
 clean_workdir(const char *workdir)
 {
-    struct sl_strv names = {0};
-    size_t i;
+    /* read the folder itself: sl_dir_walk skips hidden names, and the
+     * temporary outputs are .deid-PID-N.tmp */
+    DIR *d = opendir(workdir);
+    struct dirent *e;
 
-    if (sl_dir_walk(workdir, &names, NULL) != SL_OK)
+    if (d == NULL)
         return;
-    for (i = 0; i < names.n; i++) {
+    while ((e = readdir(d)) != NULL) {
         long pid = 0;
-        if (strchr(names.v[i], '/') == NULL &&
-            (sscanf(names.v[i], ".deid-%ld-", &pid) == 1 ||
-             sscanf(names.v[i], "deid-%ld-", &pid) == 1) &&
-            pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-            char *p = sl_path_join(workdir, names.v[i]);
-            unlink(p);
-            free(p);
-        }
+        if ((sscanf(e->d_name, ".deid-%ld-", &pid) == 1 ||
+             sscanf(e->d_name, "deid-%ld-", &pid) == 1) &&
+            pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            (void)unlinkat(dirfd(d), e->d_name, 0);
     }
-    sl_strv_free(&names);
+    closedir(d);
 }
 
 static int

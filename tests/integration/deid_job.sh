@@ -3,7 +3,7 @@
 # trail names the profile chain and the key's fingerprint, and a job
 # without a key is refused with the line to fix.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 8
+plan 9
 write_config "$T"
 sluice synth --patients 3 --seed 8 -o "$T/syn" >/dev/null 2>&1
 cp -r "$T/syn/fhir/." "$T/in/fhir/"
@@ -16,9 +16,11 @@ check "a job with <deid> checks out" [ $? -eq 0 ]
 dead=$(sh -c 'echo $$')
 mkdir -p "$T/state/work"
 echo leftover >"$T/state/work/deid-$dead-7.dcm"
+echo leftover >"$T/state/work/.deid-$dead-8.tmp"
 sluice --config "$T/sluice.xml" run t --no-progress >"$T/out.txt" 2>"$T/err.txt"
 check "the job runs (exit 0)" [ $? -eq 0 ]
 check "a killed run's leftovers in the work folder are removed" [ ! -e "$T/state/work/deid-$dead-7.dcm" ]
+check "its hidden temporary outputs too" [ ! -e "$T/state/work/.deid-$dead-8.tmp" ]
 grep -ho '"family":"[^"]*"' "$T"/in/fhir/*.json | sort -u | sed 's/.*:"//; s/"$//' >"$T/names.txt"
 check "no patient family name in the delivered FHIR" sh -c "! grep -rqF -f '$T/names.txt' '$T/out/fhir'"
 mrn=$(jq -r '.entry[].resource | select(.resourceType=="Patient") | .identifier[] | select(.type.coding[0].code=="MR") | .value' "$T"/in/fhir/*.json | head -n 1)
