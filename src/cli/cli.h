@@ -33,6 +33,9 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 /* Reports err on stderr and returns its exit status. */
 int cli_fail(const struct sl_err *err);
 /* True when argv holds -h or --help before any "--". */
+/* *used: dir exists and holds something (a hidden name too); a dir that
+ * does not exist is not used. SL_EIO when it cannot be read. */
+int cli_dir_used(const char *dir, int *used, struct sl_err *err);
 int cli_wants_help(int argc, char **argv);
 
 struct sl_config;

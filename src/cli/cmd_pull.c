@@ -16,22 +16,6 @@
 
 /* True when path is absent or an empty folder. */
 static int
-empty_or_absent(const char *path)
-{
-    struct sl_strv names = { 0 };
-    struct sl_err e = { 0 };
-    int ok;
-
-    if (!sl_path_exists(path))
-        return 1;
-    if (!sl_path_is_dir(path))
-        return 0;
-    ok = sl_dir_walk(path, &names, &e) == SL_OK && names.n == 0;
-    sl_strv_free(&names);
-    return ok;
-}
-
-static int
 exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
@@ -53,7 +37,7 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
     const char *source = NULL, *out = NULL, *qdir = NULL, *format = "ndjson";
     char *abs = NULL, *parent = NULL, *qdef = NULL;
     const char *leaf;
-    int c, rc, ex;
+    int c, rc, ex, used = 0;
 
     opterr = 0;
     optind = 0;
@@ -83,7 +67,7 @@ exec_pull(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "unexpected argument %d", optind);
     if (strcmp(format, "ndjson") != 0 && strcmp(format, "bundle") != 0)
         return cli_usage_error(self, "--format is ndjson or bundle");
-    if (!empty_or_absent(out))
+    if (cli_dir_used(out, &used, &err) != SL_OK || used)
         return cli_usage_error(self,
                                "-o names a folder that is not empty: "
                                "a pull writes into a new or empty folder");

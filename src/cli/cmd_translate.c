@@ -29,17 +29,10 @@
 static int
 fresh(const char *dir, const char *what, struct sl_err *err)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int used = 0;
+    int used, rc;
 
-    if (d == NULL)
-        return errno == ENOENT ? SL_OK
-                               : SL_ERR(err, SL_EIO, "%s: %s", dir,
-                                        strerror(errno));
-    while (!used && (e = readdir(d)) != NULL)
-        used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
+    if ((rc = cli_dir_used(dir, &used, err)) != SL_OK)
+        return rc;
     return used ? SL_ERR(err, SL_EUSAGE, "%s: the %s folder is not empty "
                          "(remove it or choose another)", dir, what)
                 : SL_OK;

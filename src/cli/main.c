@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <errno.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -91,6 +93,23 @@ cli_fail(const struct sl_err *err)
     sl_log(SL_LOG_ERROR, "%s", err->msg[0] ? err->msg
                                            : sl_status_message(err->code));
     return sl_status_exit(err->code);
+}
+
+int
+cli_dir_used(const char *dir, int *used, struct sl_err *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    *used = 0;
+    if (d == NULL)
+        return errno == ENOENT ? SL_OK
+                               : SL_ERR(err, SL_EIO, "%s: %s", dir,
+                                        strerror(errno));
+    while (!*used && (e = readdir(d)) != NULL)
+        *used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return SL_OK;
 }
 
 int
