@@ -25,6 +25,7 @@
 
 #include <zlib.h>
 
+#include "sources/gz_lines.h"
 #include "config/config.h"
 #include "http/auth.h"
 #include "http/http.h"
@@ -61,8 +62,7 @@ struct bulk {
     gzFile gz;
     uint64_t line_no;
     struct sl_buf line;
-    char rbuf[65536];
-    size_t rpos, rlen;
+    struct sl_gz_lines rd;
 };
 
 /* ---- requests ------------------------------------------------------------ */
@@ -350,33 +350,7 @@ make_checkpoint(struct bulk *s)
 static int
 read_line(struct bulk *s)
 {
-    sl_buf_reset(&s->line);
-    for (;;) {
-        const char *p, *nl;
-        size_t avail, take;
-
-        if (s->rpos == s->rlen) {
-            int n = gzread(s->gz, s->rbuf, sizeof(s->rbuf)), zerr;
-            if (n < 0)
-                return -1;
-            if (n == 0) {
-                gzerror(s->gz, &zerr);
-                if (zerr != Z_OK)
-                    return -1;
-                return s->line.len > 0 ? 1 : 0;
-            }
-            s->rpos = 0;
-            s->rlen = (size_t)n;
-        }
-        p = s->rbuf + s->rpos;
-        avail = s->rlen - s->rpos;
-        nl = memchr(p, '\n', avail);
-        take = nl ? (size_t)(nl - p) + 1 : avail;
-        sl_buf_add(&s->line, p, take);
-        s->rpos += take;
-        if (nl)
-            return 1;
-    }
+    return sl_gz_lines_next(s->gz, &s->rd, &s->line);
 }
 
 static struct sl_item *
@@ -408,7 +382,7 @@ close_file(struct bulk *s)
     if (s->gz)
         gzclose(s->gz);
     s->gz = NULL;
-    s->rpos = s->rlen = 0;
+    sl_gz_lines_reset(&s->rd);
     s->line_no = 0;
 }
 

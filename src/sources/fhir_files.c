@@ -17,6 +17,7 @@
 
 #include <zlib.h>
 
+#include "sources/gz_lines.h"
 #include "config/config.h"
 #include "sources/sources.h"
 
@@ -48,8 +49,7 @@ struct fhir_src {
     size_t entry;
     struct sl_buf line;
     /* NDJSON bytes read from gz and not yet split into lines */
-    char rbuf[65536];
-    size_t rpos, rlen;
+    struct sl_gz_lines rd;
     uint64_t nskipped_files;
     size_t number_base; /* added to file numbers in positions (the files
                            source reads each input alone: "number") */
@@ -190,7 +190,7 @@ close_file(struct fhir_src *s)
     s->open = 0;
     s->unit = 0;
     s->entry = 0;
-    s->rpos = s->rlen = 0;
+    sl_gz_lines_reset(&s->rd);
 }
 
 /* Reads one line of any length into s->line; 1 on a line, 0 at EOF,
@@ -202,36 +202,7 @@ close_file(struct fhir_src *s)
 static int
 read_line(struct fhir_src *s)
 {
-    sl_buf_reset(&s->line);
-    for (;;) {
-        const char *p, *nl;
-        size_t avail, take;
-
-        if (s->rpos == s->rlen) {
-            int n = gzread(s->gz, s->rbuf, sizeof(s->rbuf));
-            int zerr;
-
-            if (n < 0)
-                return -1;
-            if (n == 0) {
-                gzerror(s->gz, &zerr);
-                /* Z_BUF_ERROR here: the compressed stream ends early */
-                if (zerr != Z_OK)
-                    return -1;
-                return s->line.len > 0 ? 1 : 0;
-            }
-            s->rpos = 0;
-            s->rlen = (size_t)n;
-        }
-        p = s->rbuf + s->rpos;
-        avail = s->rlen - s->rpos;
-        nl = memchr(p, '\n', avail);
-        take = nl ? (size_t)(nl - p) + 1 : avail;
-        sl_buf_add(&s->line, p, take);
-        s->rpos += take;
-        if (nl)
-            return 1;
-    }
+    return sl_gz_lines_next(s->gz, &s->rd, &s->line);
 }
 
 /* Opens file fi; returns a BAD item when it cannot be read. */
