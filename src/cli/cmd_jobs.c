@@ -4,12 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "common/cron.h"
 #include "config/config.h"
 #include "state/state.h"
 
-enum { COL_JOB, COL_SCHEDULE, COL_FROM, COL_TO, COL_STAGES, COL_LAST, NCOLS };
+enum {
+    COL_JOB,
+    COL_SCHEDULE,
+    COL_NEXT,
+    COL_FROM,
+    COL_TO,
+    COL_STAGES,
+    COL_LAST,
+    NCOLS
+};
 
 static char *
 words_of(const struct sl_strv *sv)
@@ -52,6 +63,24 @@ stages_of(const struct sl_job *j)
     return sl_buf_steal(&b);
 }
 
+/* When the daemon runs the job next, in the job's zone: "-" for a job
+ * without a schedule, "never" for one whose days never come. */
+static char *
+next_run_of(const struct sl_job *j, time_t now)
+{
+    struct sl_cron c;
+    time_t t;
+    char buf[64];
+
+    if (!j->schedule)
+        return sl_strdup("-");
+    if (sl_cron_parse(j->schedule, &c, NULL) != SL_OK ||
+        sl_cron_next(&c, j->timezone, now, &t) != SL_OK)
+        return sl_strdup("never");
+    sl_cron_format(t, j->timezone, buf, sizeof(buf));
+    return sl_strdup(buf);
+}
+
 /* "finished 2026-11-23T02:00:03Z", "never", or "?" when the store
  * cannot say (st NULL: no store yet, so never run). */
 static char *
@@ -86,8 +115,10 @@ static int
 exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
           char **argv)
 {
-    static const char *const heads[NCOLS] = { "JOB", "SCHEDULE", "FROM",
-                                              "TO",  "STAGES",   "LAST RUN" };
+    static const char *const heads[NCOLS] = {
+        "JOB", "SCHEDULE", "NEXT RUN", "FROM", "TO", "STAGES", "LAST RUN"
+    };
+    time_t now = time(NULL);
     struct sl_state *st = NULL;
     struct sl_config *cfg = NULL;
     struct sl_err err = { 0 };
@@ -115,6 +146,7 @@ exec_jobs(const struct cli_cmd *self, struct cli_global *g, int argc,
         cells[i][COL_JOB] = sl_strdup(j->id);
         cells[i][COL_SCHEDULE] =
             sl_strdup(j->schedule ? j->schedule : "manual");
+        cells[i][COL_NEXT] = next_run_of(j, now);
         cells[i][COL_FROM] = words_of(&j->from);
         cells[i][COL_TO] = targets_of(j);
         cells[i][COL_STAGES] = stages_of(j);
@@ -144,7 +176,8 @@ const struct cli_cmd cli_cmd_jobs = {
     "",
     "list the configured jobs",
     "Prints one line per job of the configuration: its id, its schedule\n"
-    "('manual' when it has none), the sources it pulls from, the targets it\n"
+    "('manual' when it has none), when it is due next in its time zone\n"
+    "(the job's timezone=\"\", else the machine's), the sources it pulls from, the targets it\n"
     "pushes to and its stages (de-id profile, number of terminology maps,\n"
     "number of FHIR profile sets) and its last run from the state store\n"
     "(status and start time, or 'never'). Run one with 'sluice run JOB'.\n",

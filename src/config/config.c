@@ -124,6 +124,7 @@ sl_config_free(struct sl_config *cfg)
          * config_load.c, which sets them to owned copies. */
         free(j->id);
         free(j->schedule);
+        free(j->timezone);
         sl_strv_free(&j->from);
         free(j->since);
         free(j->deid_profile);

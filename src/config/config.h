@@ -70,6 +70,7 @@ struct sl_job {
     struct sl_conf_node node;   /* the <job> element itself */
     char *id;
     char *schedule;             /* cron expression or NULL */
+    char *timezone;             /* zone of the schedule, NULL: local */
     struct sl_strv from;        /* source ids of <pull from=""> */
     char *since;                /* "checkpoint" or "all" */
     char *deid_profile;         /* <deid profile=""> resolved, or NULL */

@@ -22,6 +22,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
+#include "common/cron.h"
 #include "config/config_int.h"
 
 #define CONFIG_MAX_BYTES (16L * 1024 * 1024)
@@ -386,6 +387,14 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
     check_element(L, el, "job", NULL, &job->node, NULL);
     job->id = sl_strdup(job->node.id);
     job->schedule = sl_strdup(sl_conf_get(&job->node, "schedule"));
+    job->timezone = sl_strdup(sl_conf_get(&job->node, "timezone"));
+    if (job->timezone) {
+        struct sl_err e = { 0 };
+
+        if (sl_cron_tz_check(job->timezone, &e) != SL_OK)
+            config_problem_add(L, job->node.line, "attribute 'timezone': %s",
+                               e.msg);
+    }
     /* Defaults hold even for a job without the step. */
     o = sl_opt_find("pull", NULL, "since");
     job->since = sl_strdup(o->def);

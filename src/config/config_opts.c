@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cron.h"
 #include "config/config.h"
 
 #define NOB 0, 0 /* no bounds */
@@ -337,7 +338,14 @@ const struct sl_opt sl_opt_table[] = {
       "jobs." },
     { "job", NULL, "schedule", SL_OPT_CRON, NULL, 0, NOB, NULL,
       "When `sluice daemon` runs the job: minute hour day-of-month month "
-      "day-of-week. Without it the job runs only when asked." },
+      "day-of-week, with names (`jan`, `mon`) and steps (`*/15`), or "
+      "`@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`. Without it the "
+      "job runs only when asked." },
+    { "job", NULL, "timezone", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Time zone of the schedule, a name of the system's time zone "
+      "database (`Europe/Berlin`, `UTC`); without it the machine's. "
+      "Daylight-saving changes are handled as cron does: a fixed time the "
+      "clocks skip runs right after the change, one they repeat runs once." },
     { "pull", NULL, "from", SL_OPT_IDREFS, NULL, 1, NOB, NULL,
       "Ids of the sources to read, space separated." },
     { "pull", NULL, "since", SL_OPT_ENUM, "checkpoint", 0, NOB,
@@ -551,102 +559,10 @@ sl_config_print_options(FILE *f)
 
 /* ---- cron -------------------------------------------------------------- */
 
-/* Reads a number in [lo,hi] at *pp; returns 0 on success. */
-static int
-cron_num(const char **pp, long lo, long hi, long *out)
-{
-    const char *p = *pp;
-    long v = 0;
-
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    while (isdigit((unsigned char)*p)) {
-        v = v * 10 + (*p - '0');
-        if (v > hi)
-            return -1;
-        p++;
-    }
-    if (v < lo)
-        return -1;
-    *pp = p;
-    *out = v;
-    return 0;
-}
-
-/* item := ( '*' | N | N '-' N ) [ '/' N ], items separated by ','. */
-static int
-cron_field(const char *s, size_t len, long lo, long hi)
-{
-    char buf[64];
-    const char *p;
-    long a, b, step;
-
-    if (len == 0 || len >= sizeof(buf))
-        return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    p = buf;
-    for (;;) {
-        if (*p == '*') {
-            p++;
-        } else {
-            if (cron_num(&p, lo, hi, &a) != 0)
-                return -1;
-            if (*p == '-') {
-                p++;
-                if (cron_num(&p, lo, hi, &b) != 0 || b < a)
-                    return -1;
-            }
-        }
-        if (*p == '/') {
-            p++;
-            if (cron_num(&p, 1, hi > 0 ? hi : 1, &step) != 0)
-                return -1;
-        }
-        if (*p == '\0')
-            return 0;
-        if (*p != ',')
-            return -1;
-        p++;
-    }
-}
-
 int
 sl_cron_check(const char *expr, struct sl_err *err)
 {
-    static const struct {
-        const char *name;
-        long lo, hi;
-    } fields[5] = {
-        { "minute", 0, 59 }, { "hour", 0, 23 },       { "day of month", 1, 31 },
-        { "month", 1, 12 },  { "day of week", 0, 7 },
-    };
-    const char *p = expr, *start;
-    int i;
+    struct sl_cron c;
 
-    for (i = 0; i < 5; i++) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0')
-            return SL_ERR(err, SL_ECONFIG,
-                          "has %d field%s; a schedule has five: minute hour "
-                          "day-of-month month day-of-week",
-                          i, i == 1 ? "" : "s");
-        start = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        if (cron_field(start, (size_t)(p - start), fields[i].lo,
-                       fields[i].hi) != 0)
-            return SL_ERR(err, SL_ECONFIG,
-                          "field %d (%s) wants numbers %ld-%ld, '*', "
-                          "ranges (a-b), lists (a,b) or steps (/n)",
-                          i + 1, fields[i].name, fields[i].lo, fields[i].hi);
-    }
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p != '\0')
-        return SL_ERR(err, SL_ECONFIG,
-                      "has more than five fields (minute hour day-of-month "
-                      "month day-of-week)");
-    return SL_OK;
+    return sl_cron_parse(expr, &c, err);
 }

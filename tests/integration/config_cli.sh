@@ -2,7 +2,7 @@
 # config_cli.sh - check-config, jobs and keygen as a user runs them.
 . "$top_srcdir/tests/integration/lib.sh"
 D=$top_srcdir/tests/data/config
-plan 25
+plan 28
 
 # The example that `make demo` runs is valid once its folders and key
 # exist, wherever it is copied and from whatever folder sluice is run:
@@ -59,9 +59,9 @@ check "--options lists bundle-size with its bounds" \
 sluice jobs --config "$D/ok-full.xml" >"$T/jobs" 2>&1
 check "jobs exits 0" test $? = 0
 check "jobs shows the nightly job" \
-    grep -Eq '^nightly +30 1 \* \* 1-5 +ehr pacs +fhir-out dicom-out +deid:longitudinal +never$' "$T/jobs"
+    grep -Eq '^nightly +30 1 \* \* 1-5 +20[0-9]{2}-[0-9]{2}-[0-9]{2}T01:30\+0[12]:00 +ehr pacs +fhir-out dicom-out +deid:longitudinal +never$' "$T/jobs"
 check "jobs shows the manual job and its stages" \
-    grep -Eq '^manual +manual +ehr +fhir-bundles +deid:site-profile.xml translate:2 validate:1 +never$' "$T/jobs"
+    grep -Eq '^manual +manual +- +ehr +fhir-bundles +deid:site-profile.xml translate:2 validate:1 +never$' "$T/jobs"
 check "jobs without a state store does not create one" \
     test ! -e "$D/sluice-state.db"
 # After a run, its status and start time.
@@ -70,6 +70,16 @@ sluice run demo --config "$T/demo/sluice.xml" >/dev/null 2>&1
 sluice jobs --config "$T/demo/sluice.xml" >"$T/jobs" 2>&1
 check "jobs shows the last run of a job" \
     grep -Eq '^demo +.* finished 20[0-9-]+T[0-9:]+Z$' "$T/jobs"
+# The next run is a weekday (the schedule says 1-5) in the job's zone.
+nd=$(sed -n 's/^nightly .* \(20[0-9-]*\)T01:30.*/\1/p' "$T/jobs")
+check "jobs' next run of the nightly job falls on a weekday" \
+    sh -c "test \"\$(date -d '$nd' +%u)\" -le 5"
+sed 's/timezone="Europe\/Berlin"/timezone="Mars\/Olympus_Mons"/' \
+    "$D/ok-full.xml" >"$T/bad-tz.xml"
+sluice check-config --config "$T/bad-tz.xml" >"$T/bad-tz.out" 2>&1
+check "check-config refuses an unknown time zone (exit 1)" test $? = 1
+check "the error names the line and the zone" \
+    grep -q "bad-tz.xml:10: .*timezone.*Mars/Olympus_Mons" "$T/bad-tz.out"
 sluice jobs --config "$D/bad-enum.xml" >/dev/null 2>&1
 check "jobs on a bad configuration exits 1" test $? = 1
 
