@@ -23,7 +23,8 @@
     X(SL_EQUARANTINE, "item quarantined", 422, 3)                            \
     X(SL_EINTR, "interrupted", 503, 2)                                       \
     X(SL_EKEY, "key error", 400, 1)                                          \
-    X(SL_ENET, "network error", 502, 2)
+    X(SL_ENET, "network error", 502, 2)                                      \
+    X(SL_EBUSY, "held by another process", 409, 2)
 
 enum sl_status {
 #define SL_X_ENUM(name, msg, http, exitc) name,

@@ -82,6 +82,10 @@ struct run {
     size_t npending;
     uint64_t since_commit;
     double last_commit, last_progress, started;
+    /* The job's lease (state.h): its name, NULL when none was taken, and
+     * when it was last renewed. */
+    char *lease;
+    double lease_renewed;
     uint64_t in_at_start;
 };
 
@@ -108,6 +112,9 @@ void summary_load(struct sl_run_summary *sum, const char *text);
  * checkpoint) and the commit itself. */
 int quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err);
 int run_commit(struct run *r, struct sl_err *err);
+/* Renews the job's lease when a minute has passed since the last time
+ * (run.c); a failure is logged, the run goes on. */
+void run_lease_renew(struct run *r);
 /* Quarantines what target t refused after taking it (sl_sink_ops.refused)
  * and moves those items from the delivered count to the quarantined. */
 int run_take_refused(struct run *r, struct target_slot *t, struct sl_err *err);

@@ -139,6 +139,7 @@ run_commit(struct run *r, struct sl_err *err)
         r->npending = 0;
         r->since_commit = 0;
         r->last_commit = sl_now();
+        run_lease_renew(r);
     }
 out:
     json_decref(srcs);

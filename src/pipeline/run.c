@@ -213,6 +213,67 @@ start_run(struct run *r, int replay, struct sl_checkpoint *ck,
     return rc;
 }
 
+/* One run of a job at a time, across processes: the lease is taken before
+ * the run starts or resumes, renewed at checkpoints and given back at the
+ * end. A process that dies keeps it only until it is seen to be gone (on
+ * this host) or the lease expires (another host sharing the store). */
+#define LEASE_TTL 600
+#define LEASE_RENEW_EVERY 60.0
+
+static int
+lease_take(struct run *r, int replay, struct sl_err *err)
+{
+    struct sl_lease who;
+    char desc[512];
+    int rc;
+
+    if (r->opts->dry_run || r->st == NULL)
+        return SL_OK;
+    r->lease = replay ? sl_asprintf("%s:replay", r->spec->id)
+                      : sl_strdup(r->spec->id);
+    rc = sl_state_lease_take(r->st, r->lease, LEASE_TTL, &who, err);
+    if (rc == SL_EBUSY) {
+        sl_lease_describe(&who, desc, sizeof(desc));
+        SL_ERR(err, SL_EBUSY,
+               "job %s is already running (%s); one run of a job at a time: "
+               "wait for it to end, or stop it",
+               r->lease, desc);
+    }
+    if (rc != SL_OK) {
+        free(r->lease);
+        r->lease = NULL;
+        return rc;
+    }
+    r->lease_renewed = sl_now();
+    return SL_OK;
+}
+
+void
+run_lease_renew(struct run *r)
+{
+    struct sl_err e = {0};
+
+    if (r->lease == NULL || sl_now() - r->lease_renewed < LEASE_RENEW_EVERY)
+        return;
+    if (sl_state_lease_take(r->st, r->lease, LEASE_TTL, NULL, &e) != SL_OK)
+        sl_log(SL_LOG_WARN, "job %s: lease not renewed: %s", r->lease, e.msg);
+    r->lease_renewed = sl_now();
+}
+
+static void
+lease_release(struct run *r)
+{
+    struct sl_err e = {0};
+
+    if (r->lease == NULL)
+        return;
+    if (sl_state_lease_release(r->st, r->lease, &e) != SL_OK)
+        sl_log(SL_LOG_WARN, "job %s: lease not released: %s", r->lease,
+               e.msg);
+    free(r->lease);
+    r->lease = NULL;
+}
+
 /* What each stage applies, in the audit trail: for the privacy officer. */
 static int
 audit_stages(struct run *r, struct sl_err *err)
@@ -351,6 +412,8 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
     setup_sources(&r);
     if ((rc = setup_stages(&r, err)) != SL_OK)
         goto out;
+    if ((rc = lease_take(&r, replay, err)) != SL_OK)
+        goto out;
     if ((rc = start_run(&r, replay, &ck, err)) != SL_OK)
         goto out;
     if ((rc = audit_stages(&r, err)) != SL_OK)
@@ -394,6 +457,7 @@ out:
         if (opts->observers[k]->end)
             opts->observers[k]->end(opts->observers[k]->arg, sum, rc);
     json_decref(ckj);
+    lease_release(&r);
     run_free(&r);
     sl_checkpoint_clear(&ck);
     return rc;

@@ -241,6 +241,96 @@ sl_state_audit(struct sl_state *st, const char *action, const char *job,
     return st->ops->audit(st->be, action, job, run_id, details_json, err);
 }
 
+/* ---- leases and schedule slots ------------------------------------------ */
+
+/* The start time of process pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat), 0 when it cannot be read: with the pid it names one
+ * process, so a pid reused after a crash is not taken for the holder. */
+static unsigned long long
+proc_start(long pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long v = 0;
+    FILE *f;
+    size_t n;
+    int field;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command name (field 2) may hold spaces: count after its ')' */
+    if ((p = strrchr(buf, ')')) == NULL)
+        return 0;
+    for (field = 2; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    if (field == 22)
+        v = strtoull(p, NULL, 10);
+    return v;
+}
+
+void
+sl_lease_self(struct sl_lease *me)
+{
+    memset(me, 0, sizeof(*me));
+    sl_state_identity(me->user, sizeof(me->user), me->host, sizeof(me->host));
+    me->pid = (long)getpid();
+    me->start = proc_start(me->pid);
+}
+
+/* Whether the holder (on this host) is no longer running. */
+static int
+holder_gone(const struct sl_lease *l)
+{
+    unsigned long long s = proc_start(l->pid);
+
+    return s == 0 || s != l->start;
+}
+
+void
+sl_lease_describe(const struct sl_lease *l, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s@%s pid %ld since %s", l->user, l->host, l->pid,
+             l->since);
+}
+
+int
+sl_state_lease_take(struct sl_state *st, const char *job, int ttl,
+                    struct sl_lease *who, struct sl_err *err)
+{
+    struct sl_lease me;
+
+    sl_lease_self(&me);
+    return st->ops->lease_take(st->be, job, &me, ttl, holder_gone, who, err);
+}
+
+int
+sl_state_lease_release(struct sl_state *st, const char *job,
+                       struct sl_err *err)
+{
+    struct sl_lease me;
+
+    sl_lease_self(&me);
+    return st->ops->lease_release(st->be, job, &me, err);
+}
+
+int
+sl_state_slot_get(struct sl_state *st, const char *job, int64_t *slot,
+                  struct sl_err *err)
+{
+    return st->ops->slot_get(st->be, job, slot, err);
+}
+
+int
+sl_state_slot_set(struct sl_state *st, const char *job, int64_t slot,
+                  struct sl_err *err)
+{
+    return st->ops->slot_set(st->be, job, slot, err);
+}
+
 /* ---- shared by the backends ---------------------------------------------- */
 
 int

@@ -38,7 +38,7 @@ void sl_state_close(struct sl_state *st); /* NULL-safe */
 int sl_state_exists(const char *path);
 
 /* The schema version the SQLite backend writes (PRAGMA user_version). */
-#define SL_STATE_SCHEMA_VERSION 2
+#define SL_STATE_SCHEMA_VERSION 3
 /* The path the store was opened with (owned by st). */
 const char *sl_state_path(const struct sl_state *st);
 /* The backend's name ("sqlite"). */
@@ -150,6 +150,42 @@ int sl_state_audit(struct sl_state *st, const char *action, const char *job,
                    const char *run_id, const char *details_json,
                    struct sl_err *err);
 
+/* ---- leases and schedules ---------------------------------------------- */
+
+/* Who holds a job: one run of a job at a time, across processes (the
+ * daemon, `sluice run`, a CronJob on another machine sharing the store). */
+struct sl_lease {
+    char user[64];
+    char host[256];
+    long pid;
+    unsigned long long start; /* the process's start (boot ticks) */
+    char since[32]; /* ISO 8601 UTC */
+    char expires[32];
+};
+
+/* Takes the lease on job for this process for ttl seconds (or renews it
+ * when this process holds it). SL_EBUSY when another process holds it:
+ * one that is alive on this host, or one on another host whose lease has
+ * not expired; *who (may be NULL) then says which. A holder that died
+ * (same host, its process gone) or expired loses the lease. Audits
+ * "lease-take" with the job and, when one was taken over, from whom. */
+int sl_state_lease_take(struct sl_state *st, const char *job, int ttl,
+                        struct sl_lease *who, struct sl_err *err);
+/* Gives the lease on job back, if this process holds it. */
+int sl_state_lease_release(struct sl_state *st, const char *job,
+                           struct sl_err *err);
+/* This process as a lease holder (user, host, pid, start time). */
+void sl_lease_self(struct sl_lease *me);
+/* "user@host pid N since T" for messages (no patient data). */
+void sl_lease_describe(const struct sl_lease *l, char *buf, size_t len);
+
+/* The last schedule slot the daemon handled for job (seconds since the
+ * epoch; SL_ENOTFOUND when none), and setting it. */
+int sl_state_slot_get(struct sl_state *st, const char *job, int64_t *slot,
+                      struct sl_err *err);
+int sl_state_slot_set(struct sl_state *st, const char *job, int64_t slot,
+                      struct sl_err *err);
+
 /* ---- backends ------------------------------------------------------------ */
 
 /* A state store backend: a table of functions, like the sources and sinks.
@@ -259,6 +295,21 @@ struct sl_state_ops {
     int (*audit)(void *be, const char *action, const char *job,
                  const char *run_id, const char *details_json,
                  struct sl_err *err);
+
+    /* In one transaction: reads job's lease; when there is none, it is
+     * me's (same host, pid and start), it expired, or gone(holder) says
+     * its holder is dead, writes me's with expires = now + ttl and audits
+     * "lease-take" (not on a renewal); else SL_EBUSY with *who set. */
+    int (*lease_take)(void *be, const char *job, const struct sl_lease *me,
+                      int ttl, int (*gone)(const struct sl_lease *),
+                      struct sl_lease *who, struct sl_err *err);
+    /* Deletes job's lease if me holds it; SL_OK either way. */
+    int (*lease_release)(void *be, const char *job, const struct sl_lease *me,
+                         struct sl_err *err);
+    int (*slot_get)(void *be, const char *job, int64_t *slot,
+                    struct sl_err *err);
+    int (*slot_set)(void *be, const char *job, int64_t slot,
+                    struct sl_err *err);
 };
 
 /* The SQLite backend (state_sqlite.c), the default. */

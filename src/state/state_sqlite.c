@@ -71,10 +71,8 @@ bind_u64(sqlite3_stmt *s, int i, uint64_t v)
                               v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
 }
 
-/* Appends one audit row; the caller holds the transaction when the row
- * must land with a change. Takes nothing. */
-static int
-audit_insert(struct lite *st, const char *action, const char *job,
+int
+sl_lite_audit_insert(struct lite *st, const char *action, const char *job,
              const char *run_id, const char *details_json, struct sl_err *err)
 {
     sqlite3_stmt *s = NULL;
@@ -112,7 +110,7 @@ audit_json(struct lite *st, const char *action, const char *job,
     char *details = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     int rc;
 
-    rc = audit_insert(st, action, job, run_id, details, err);
+    rc = sl_lite_audit_insert(st, action, job, run_id, details, err);
     free(details);
     json_decref(o);
     return rc;
@@ -735,7 +733,7 @@ lite_audit(void *be, const char *action, const char *job, const char *run_id,
 {
     struct lite *st = be;
     /* One statement is its own transaction. */
-    return audit_insert(st, action, job, run_id, details_json, err);
+    return sl_lite_audit_insert(st, action, job, run_id, details_json, err);
 }
 
 /* ---- the ops ------------------------------------------------------------- */
@@ -758,4 +756,8 @@ const struct sl_state_ops sl_state_sqlite = {
     .quarantine_get = lite_quarantine_get,
     .quarantine_set_status = lite_quarantine_set_status,
     .audit = lite_audit,
+    .lease_take = sl_lite_lease_take,
+    .lease_release = sl_lite_lease_release,
+    .slot_get = sl_lite_slot_get,
+    .slot_set = sl_lite_slot_set,
 };

@@ -70,4 +70,22 @@ int sl_state_sqlite_schema_create(const char *path, struct sl_err *err);
  * busy timeout) and brings the schema to SL_STATE_SCHEMA_VERSION. */
 int sl_state_sqlite_schema_setup(struct lite *st, struct sl_err *err);
 
+/* Appends one audit row; the caller holds the transaction when the row
+ * must land with a change. Takes nothing. */
+int sl_lite_audit_insert(struct lite *st, const char *action, const char *job,
+                         const char *run_id, const char *details_json,
+                         struct sl_err *err);
+
+/* The lease and schedule ops (state_sqlite_lease.c). */
+struct sl_lease;
+int sl_lite_lease_take(void *be, const char *job, const struct sl_lease *me,
+                       int ttl, int (*gone)(const struct sl_lease *),
+                       struct sl_lease *who, struct sl_err *err);
+int sl_lite_lease_release(void *be, const char *job,
+                          const struct sl_lease *me, struct sl_err *err);
+int sl_lite_slot_get(void *be, const char *job, int64_t *slot,
+                     struct sl_err *err);
+int sl_lite_slot_set(void *be, const char *job, int64_t slot,
+                     struct sl_err *err);
+
 #endif

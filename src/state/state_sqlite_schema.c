@@ -78,6 +78,20 @@ static const char *const migrations[] = {
     "CREATE INDEX quarantine_status ON quarantine(status, id);"
     "CREATE INDEX quarantine_run ON quarantine(run_id);"
     "PRAGMA user_version = 2;",
+    /* 2 -> 3: who runs a job now, and the daemon's last schedule slot. */
+    "CREATE TABLE leases ("
+    " job TEXT PRIMARY KEY,"
+    " user TEXT,"
+    " host TEXT NOT NULL,"
+    " pid INTEGER NOT NULL,"
+    " start INTEGER NOT NULL,"
+    " since TEXT NOT NULL,"
+    " expires TEXT NOT NULL);"
+    "CREATE TABLE schedule ("
+    " job TEXT PRIMARY KEY,"
+    " slot INTEGER NOT NULL,"
+    " updated TEXT NOT NULL);"
+    "PRAGMA user_version = 3;",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

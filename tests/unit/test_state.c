@@ -174,7 +174,8 @@ test_migrates_old_schema(void **state)
     struct sl_state *st;
     sqlite3 *db;
 
-    /* Make a version-1 store: version 2 added the indexes. */
+    /* Make a version-1 store: version 2 added the indexes, 3 the leases
+     * and schedule tables. */
     sl_state_close(open_ok(f->path));
     db = raw_open(f->path);
     assert_int_equal(sqlite3_exec(db,
@@ -182,6 +183,8 @@ test_migrates_old_schema(void **state)
                                   "DROP INDEX runs_started;"
                                   "DROP INDEX quarantine_status;"
                                   "DROP INDEX quarantine_run;"
+                                  "DROP TABLE leases;"
+                                  "DROP TABLE schedule;"
                                   "PRAGMA user_version = 1;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -190,7 +193,12 @@ test_migrates_old_schema(void **state)
     st = open_ok(f->path);
     sl_state_close(st);
     db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"),
+                     SL_STATE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE"
+                                 " type = 'table' AND name IN"
+                                 " ('leases', 'schedule')"),
+                     2);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE"
                                  " type = 'index' AND name IN"
                                  " ('runs_job_started', 'runs_started',"
@@ -754,6 +762,118 @@ test_crash_consistency(void **state)
     }
 }
 
+/* One run of a job at a time: the lease, held by this process, by another
+ * live one (this test's parent, on this host), by a dead one (a pid that
+ * is not running), and by a process on another host, within its time and
+ * after it. */
+static void
+test_lease(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_state *st = open_ok(f->path);
+    struct sl_lease me, who;
+    struct sl_err err = { 0 };
+    char sql[1024];
+    sqlite3 *db;
+    pid_t child;
+    int status;
+
+    sl_lease_self(&me);
+    assert_true(me.start > 0);
+    assert_int_equal(sl_state_lease_take(st, "nightly", 60, &who, &err),
+                     SL_OK);
+    /* renewing our own lease */
+    assert_int_equal(sl_state_lease_take(st, "nightly", 60, &who, &err),
+                     SL_OK);
+    /* another job is free */
+    assert_int_equal(sl_state_lease_take(st, "weekly", 60, &who, &err), SL_OK);
+
+    /* a child process (alive, same host) cannot take it and is told who */
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct sl_state *c = NULL;
+        struct sl_lease w;
+        struct sl_err e = { 0 };
+        int rc;
+
+        if (sl_state_open(f->path, &c, &e) != SL_OK)
+            _exit(10);
+        rc = sl_state_lease_take(c, "nightly", 60, &w, &e);
+        if (rc != SL_EBUSY || w.pid != (long)getppid() ||
+            strstr(e.msg, "nightly") == NULL)
+            _exit(11);
+        sl_state_close(c);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* released: free again */
+    assert_int_equal(sl_state_lease_release(st, "nightly", &err), SL_OK);
+    db = raw_open(f->path);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM leases WHERE job ="
+                                 " 'nightly'"),
+                     0);
+
+    /* a dead holder on this host: taken over, and audited from whom */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO leases VALUES ('nightly', 'op', '%s', 999999, 1,"
+             " '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
+             me.host);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sl_state_lease_take(st, "nightly", 60, &who, &err),
+                     SL_OK);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE action ="
+                                 " 'lease-take' AND job = 'nightly' AND"
+                                 " details LIKE '%999999%'"),
+                     1);
+    assert_int_equal(sl_state_lease_release(st, "nightly", &err), SL_OK);
+
+    /* another host, not expired: busy; expired: taken */
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO leases VALUES ('nightly', 'op',"
+                     " 'elsewhere.example', 42, 7, '2026-01-01T00:00:00Z',"
+                     " '2999-01-01T00:00:00Z')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sl_state_lease_take(st, "nightly", 60, &who, &err),
+                     SL_EBUSY);
+    assert_string_equal(who.host, "elsewhere.example");
+    assert_int_equal(who.pid, 42);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE leases SET expires ="
+                                  " '2000-01-01T00:00:00Z'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sl_state_lease_take(st, "nightly", 60, &who, &err),
+                     SL_OK);
+    sqlite3_close(db);
+    sl_state_close(st);
+}
+
+/* The daemon's schedule slot per job. */
+static void
+test_schedule_slot(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_state *st = open_ok(f->path);
+    struct sl_err err = { 0 };
+    int64_t slot = 0;
+
+    assert_int_equal(sl_state_slot_get(st, "nightly", &slot, &err),
+                     SL_ENOTFOUND);
+    assert_int_equal(sl_state_slot_set(st, "nightly", 1790000000, &err),
+                     SL_OK);
+    assert_int_equal(sl_state_slot_set(st, "nightly", 1790003600, &err),
+                     SL_OK);
+    assert_int_equal(sl_state_slot_get(st, "nightly", &slot, &err), SL_OK);
+    assert_int_equal(slot, 1790003600);
+    sl_state_close(st);
+}
+
 int
 main(void)
 {
@@ -778,6 +898,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quarantine_list_get_status, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schedule_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_consistency, setup,
                                         teardown),
     };
