@@ -50,6 +50,10 @@ struct sl_state;
 int cli_state_open(const struct cli_global *g, const char *state_path,
                    struct sl_config **cfgp, struct sl_state **out,
                    struct sl_err *err);
+/* Opens the configuration's state store for running jobs, creating it
+ * (and its folder) when it does not exist yet. */
+int cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
+                       struct sl_err *err);
 struct sl_run_summary;
 /* Prints a run's summary on stdout (JSON with --log-format json); job may
  * be NULL (a replay). rc is the run's status. */
@@ -96,5 +100,6 @@ CLI_CMD_DECL(push);
 CLI_CMD_DECL(echo);
 CLI_CMD_DECL(pull);
 CLI_CMD_DECL(translate);
+CLI_CMD_DECL(daemon);
 
 #endif

@@ -1,6 +1,8 @@
 /* cli_state.c - opening the state store for the commands that read it. */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "cli/cli.h"
 #include "config/config.h"
 #include "state/state.h"
@@ -37,5 +39,22 @@ cli_state_open(const struct cli_global *g, const char *state_path,
     }
 out:
     sl_config_free(cfg);
+    return rc;
+}
+
+int
+cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
+                   struct sl_err *err)
+{
+    char *sp = sl_path_resolve(cfg->base_dir, cfg->state_path
+                                                  ? cfg->state_path
+                                                  : "sluice-state.db");
+    char *dir = sl_path_dir(sp);
+    int rc = sl_mkdir_p(dir, err);
+
+    if (rc == SL_OK)
+        rc = sl_state_open(sp, out, err);
+    free(dir);
+    free(sp);
     return rc;
 }

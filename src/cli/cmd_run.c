@@ -160,20 +160,9 @@ exec_run(const struct cli_cmd *self, struct cli_global *g, int argc,
 
     if ((rc = sl_config_load(cli_config_path(g), 1, &cfg, &err)) != SL_OK)
         return sl_status_exit(rc);
-    if (!opts.dry_run) {
-        char *sp = sl_path_resolve(cfg->base_dir, cfg->state_path
-                                                      ? cfg->state_path
-                                                      : "sluice-state.db");
-        char *dir = sl_path_dir(sp);
-        rc = sl_mkdir_p(dir, &err);
-        if (rc == SL_OK)
-            rc = sl_state_open(sp, &st, &err);
-        free(dir);
-        free(sp);
-        if (rc != SL_OK) {
-            ex = cli_fail(&err);
-            goto out;
-        }
+    if (!opts.dry_run && cli_state_for_runs(cfg, &st, &err) != SL_OK) {
+        ex = cli_fail(&err);
+        goto out;
     }
     cli_signals_catch();
     rc = sl_pipeline_run(cfg, st, job_id, &opts, &sum, &err);

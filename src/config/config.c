@@ -125,6 +125,7 @@ sl_config_free(struct sl_config *cfg)
         free(j->id);
         free(j->schedule);
         free(j->timezone);
+        free(j->missed);
         sl_strv_free(&j->from);
         free(j->since);
         free(j->deid_profile);

@@ -71,6 +71,8 @@ struct sl_job {
     char *id;
     char *schedule;             /* cron expression or NULL */
     char *timezone;             /* zone of the schedule, NULL: local */
+    char *missed;               /* "once" or "skip" */
+    long jitter;                /* seconds, 0 to 3600 */
     struct sl_strv from;        /* source ids of <pull from=""> */
     char *since;                /* "checkpoint" or "all" */
     char *deid_profile;         /* <deid profile=""> resolved, or NULL */

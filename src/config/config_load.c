@@ -395,6 +395,15 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
             config_problem_add(L, job->node.line, "attribute 'timezone': %s",
                                e.msg);
     }
+    o = sl_opt_find("job", NULL, "missed");
+    job->missed = sl_strdup(sl_conf_get(&job->node, "missed")
+                                ? sl_conf_get(&job->node, "missed")
+                                : o->def);
+    o = sl_opt_find("job", NULL, "jitter");
+    (void)sl_parse_long(sl_conf_get(&job->node, "jitter")
+                            ? sl_conf_get(&job->node, "jitter")
+                            : o->def,
+                        o->min, o->max, &job->jitter);
     /* Defaults hold even for a job without the step. */
     o = sl_opt_find("pull", NULL, "since");
     job->since = sl_strdup(o->def);

@@ -346,6 +346,14 @@ const struct sl_opt sl_opt_table[] = {
       "database (`Europe/Berlin`, `UTC`); without it the machine's. "
       "Daylight-saving changes are handled as cron does: a fixed time the "
       "clocks skip runs right after the change, one they repeat runs once." },
+    { "job", NULL, "missed", SL_OPT_ENUM, "once", 0, NOB, "once skip",
+      "What `sluice daemon` does with runs of the schedule missed while it "
+      "was not running: `once`: one run when it starts; `skip`: none, the "
+      "job waits for its next time." },
+    { "job", NULL, "jitter", SL_OPT_INT, "0", 0, 0, 3600, NULL,
+      "Seconds: each scheduled run starts up to this much later, at random, "
+      "so that many gateways on one schedule do not reach a server at "
+      "once." },
     { "pull", NULL, "from", SL_OPT_IDREFS, NULL, 1, NOB, NULL,
       "Ids of the sources to read, space separated." },
     { "pull", NULL, "since", SL_OPT_ENUM, "checkpoint", 0, NOB,

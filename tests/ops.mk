@@ -1,0 +1,3 @@
+# tests of operations (issue 16): schedules, the daemon
+TESTS += tests/integration/daemon.sh
+EXTRA_DIST += tests/integration/daemon.sh tests/tools/notify_listen.py
