@@ -1,3 +1,5 @@
 # tests of operations (issue 16): schedules, the daemon
 TESTS += tests/integration/daemon.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/tools/notify_listen.py
+TESTS += tests/integration/systemd_unit.sh
+EXTRA_DIST += tests/integration/systemd_unit.sh
