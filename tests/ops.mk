@@ -3,3 +3,5 @@ TESTS += tests/integration/daemon.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/tools/notify_listen.py
 TESTS += tests/integration/systemd_unit.sh
 EXTRA_DIST += tests/integration/systemd_unit.sh
+TESTS += tests/integration/audit.sh
+EXTRA_DIST += tests/integration/audit.sh

@@ -54,6 +54,10 @@ int cli_state_open(const struct cli_global *g, const char *state_path,
  * (and its folder) when it does not exist yet. */
 int cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
                        struct sl_err *err);
+/* The configuration's audit key (<keys audit>), NULL when it has none;
+ * free with sl_freezero(*key, *len). */
+int cli_state_audit_key(const struct sl_config *cfg, char **key, size_t *len,
+                        struct sl_err *err);
 struct sl_run_summary;
 /* Prints a run's summary on stdout (JSON with --log-format json); job may
  * be NULL (a replay). rc is the run's status. */
@@ -101,5 +105,6 @@ CLI_CMD_DECL(echo);
 CLI_CMD_DECL(pull);
 CLI_CMD_DECL(translate);
 CLI_CMD_DECL(daemon);
+CLI_CMD_DECL(audit);
 
 #endif

@@ -7,6 +7,46 @@
 #include "config/config.h"
 #include "state/state.h"
 
+/* Gives the store the configuration's audit key, if it has one, so that
+ * the records this process writes carry their HMAC. */
+static int
+give_audit_key(const struct sl_config *cfg, struct sl_state *st,
+               struct sl_err *err)
+{
+    char *key = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (cfg == NULL || cfg->audit_key == NULL)
+        return SL_OK;
+    if ((rc = sl_secret_read(cfg->audit_key, cfg->base_dir, &key, &len,
+                             err)) != SL_OK) {
+        sl_err_prefix(err, "%s: <keys audit>", cfg->path);
+        return rc;
+    }
+    if (len < 32) {
+        sl_freezero(key, len);
+        return SL_ERR(err, SL_EKEY,
+                      "%s: <keys audit>: the audit key has %zu bytes; it "
+                      "needs at least 32 ('sluice keygen' makes one)",
+                      cfg->path, len);
+    }
+    sl_state_audit_key(st, key, len);
+    sl_freezero(key, len);
+    return SL_OK;
+}
+
+int
+cli_state_audit_key(const struct sl_config *cfg, char **key, size_t *len,
+                    struct sl_err *err)
+{
+    *key = NULL;
+    *len = 0;
+    if (cfg == NULL || cfg->audit_key == NULL)
+        return SL_OK;
+    return sl_secret_read(cfg->audit_key, cfg->base_dir, key, len, err);
+}
+
 int
 cli_state_open(const struct cli_global *g, const char *state_path,
                struct sl_config **cfgp, struct sl_state **out,
@@ -33,6 +73,11 @@ cli_state_open(const struct cli_global *g, const char *state_path,
     }
     if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
         goto out;
+    if ((rc = give_audit_key(cfg ? cfg : NULL, *out, err)) != SL_OK) {
+        sl_state_close(*out);
+        *out = NULL;
+        goto out;
+    }
     if (cfgp) {
         *cfgp = cfg;
         cfg = NULL; /* ownership moves to the caller */
@@ -54,6 +99,10 @@ cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
 
     if (rc == SL_OK)
         rc = sl_state_open(sp, out, err);
+    if (rc == SL_OK && (rc = give_audit_key(cfg, *out, err)) != SL_OK) {
+        sl_state_close(*out);
+        *out = NULL;
+    }
     free(dir);
     free(sp);
     return rc;

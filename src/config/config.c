@@ -145,5 +145,6 @@ sl_config_free(struct sl_config *cfg)
     free(cfg->state_path);
     free(cfg->quarantine_dir);
     free(cfg->pseudonym_key);
+    free(cfg->audit_key);
     free(cfg);
 }

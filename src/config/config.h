@@ -95,6 +95,7 @@ struct sl_config {
     char *state_path;
     char *quarantine_dir;
     char *pseudonym_key; /* the secret reference (env:/file:), not a key */
+    char *audit_key;     /* the same for the audit trail's HMAC, or NULL */
     size_t nsources, ntargets, njobs;
     struct sl_conf_node *sources;
     struct sl_conf_node *targets;

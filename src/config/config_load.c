@@ -510,9 +510,15 @@ walk(struct loader *L, const xmlNode *root)
 
     for (c = root->children; c != NULL; c = c->next) {
         if (is_el(c, "keys")) {
+            struct sl_conf_node tmp = { 0 };
+
             L->keys_line = line_of(c);
+            check_element(L, c, "keys", NULL, &tmp, NULL);
             free(cfg->pseudonym_key);
-            cfg->pseudonym_key = load_single(L, c, "keys", "pseudonym");
+            cfg->pseudonym_key = sl_strdup(sl_conf_get(&tmp, "pseudonym"));
+            free(cfg->audit_key);
+            cfg->audit_key = sl_strdup(sl_conf_get(&tmp, "audit"));
+            sl_conf_node_clear(&tmp);
         } else if (is_el(c, "state")) {
             v = load_single(L, c, "state", "path");
             if (v != NULL) {

@@ -21,6 +21,11 @@ const struct sl_opt sl_opt_table[] = {
     { "keys", NULL, "pseudonym", SL_OPT_SECRET, NULL, 0, NOB, NULL,
       "The pseudonym key (at least 32 bytes; `sluice keygen` makes one). "
       "Pseudonyms, new UIDs and date shifts are derived from it." },
+    { "keys", NULL, "audit", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "The audit key (at least 32 bytes, `sluice keygen`): every record of "
+      "the audit trail carries an HMAC with it, so that `sluice audit "
+      "verify` can tell a forged trail from the real one. Keep it apart "
+      "from the state store." },
     /* <state> */
     { "state", NULL, "path", SL_OPT_PATH, "sluice-state.db", 0, NOB, NULL,
       "SQLite file holding checkpoints, runs, the quarantine index and the "

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "state/state.h"
@@ -329,6 +332,150 @@ sl_state_slot_set(struct sl_state *st, const char *job, int64_t slot,
                   struct sl_err *err)
 {
     return st->ops->slot_set(st->be, job, slot, err);
+}
+
+/* ---- the audit trail's chain ------------------------------------------- */
+
+static void
+hex_of(const unsigned char *b, size_t n, char *out)
+{
+    static const char h[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = h[b[i] >> 4];
+        out[2 * i + 1] = h[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void
+net_add(struct sl_buf *b, const char *v)
+{
+    if (v == NULL)
+        sl_buf_adds(b, "-");
+    else
+        sl_buf_addf(b, "%zu:%s,", strlen(v), v);
+}
+
+void
+sl_state_audit_hash(const struct sl_audit_rec *r, const char *prev,
+                    char out[65])
+{
+    struct sl_buf b;
+    unsigned char md[32];
+    unsigned int n = 0;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "sluice-audit-1\n");
+    net_add(&b, prev);
+    net_add(&b, r->time);
+    net_add(&b, r->user);
+    net_add(&b, r->host);
+    net_add(&b, r->action);
+    net_add(&b, r->job);
+    net_add(&b, r->run_id);
+    net_add(&b, r->details);
+    EVP_Digest(b.data, b.len, md, &n, EVP_sha256(), NULL);
+    sl_buf_free(&b);
+    hex_of(md, 32, out);
+}
+
+void
+sl_state_audit_mac(const void *key, size_t len, const char *hash,
+                   char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+
+    HMAC(EVP_sha256(), key, (int)len, (const unsigned char *)hash,
+         strlen(hash), md, &n);
+    hex_of(md, 32, out);
+}
+
+void
+sl_state_audit_key(struct sl_state *st, const void *key, size_t len)
+{
+    st->ops->audit_key(st->be, key, len);
+}
+
+int
+sl_state_audit_scan(struct sl_state *st,
+                    int (*fn)(void *ud, const struct sl_audit_rec *r),
+                    void *ud, struct sl_err *err)
+{
+    return st->ops->audit_scan(st->be, fn, ud, err);
+}
+
+struct verify {
+    struct sl_audit_check *out;
+    const void *key;
+    size_t len;
+    char last[65];
+    int started;
+};
+
+static int
+verify_bad(struct verify *v, const struct sl_audit_rec *r, const char *why)
+{
+    v->out->bad_id = r->id;
+    snprintf(v->out->bad_time, sizeof(v->out->bad_time), "%s",
+             r->time ? r->time : "?");
+    snprintf(v->out->bad_action, sizeof(v->out->bad_action), "%s",
+             r->action ? r->action : "?");
+    snprintf(v->out->why, sizeof(v->out->why), "%s", why);
+    return 1;
+}
+
+static int
+verify_one(void *ud, const struct sl_audit_rec *r)
+{
+    struct verify *v = ud;
+    char h[65], m[65];
+
+    if (r->hash == NULL) {
+        if (v->started)
+            return verify_bad(v, r, "it has no hash: written outside the "
+                                    "chain, after the chain began");
+        v->out->legacy++;
+        return 0;
+    }
+    v->started = 1;
+    if (strcmp(r->prev_hash ? r->prev_hash : "", v->last) != 0)
+        return verify_bad(v, r, "it does not follow the record before it: "
+                                "a record was removed, inserted or "
+                                "reordered");
+    sl_state_audit_hash(r, v->last, h);
+    if (CRYPTO_memcmp(h, r->hash, 64) != 0 || strlen(r->hash) != 64)
+        return verify_bad(v, r, "its content does not match its hash: it "
+                                "was changed after it was written");
+    if (v->key) {
+        if (r->mac == NULL)
+            return verify_bad(v, r, "it has no HMAC: written without the "
+                                    "audit key, or forged");
+        sl_state_audit_mac(v->key, v->len, r->hash, m);
+        if (strlen(r->mac) != 64 || CRYPTO_memcmp(m, r->mac, 64) != 0)
+            return verify_bad(v, r, "its HMAC does not match: forged, or "
+                                    "checked with the wrong audit key");
+        v->out->macs++;
+    }
+    v->out->records++;
+    memcpy(v->last, r->hash, 65);
+    return 0;
+}
+
+int
+sl_state_audit_verify(struct sl_state *st, const void *key, size_t len,
+                      struct sl_audit_check *out, struct sl_err *err)
+{
+    struct verify v;
+
+    memset(out, 0, sizeof(*out));
+    memset(&v, 0, sizeof(v));
+    v.out = out;
+    v.key = key && len ? key : NULL;
+    v.len = len;
+    return sl_state_audit_scan(st, verify_one, &v, err);
 }
 
 /* ---- shared by the backends ---------------------------------------------- */

@@ -150,6 +150,42 @@ int sl_state_audit(struct sl_state *st, const char *action, const char *job,
                    const char *run_id, const char *details_json,
                    struct sl_err *err);
 
+/* ---- the audit trail's chain ------------------------------------------- */
+
+/* One audit record as stored. The chain: each record's hash is SHA-256
+ * over the previous record's hash and its own fields; its mac is
+ * HMAC-SHA256 with the audit key over that hash (NULL without a key).
+ * Records written before the chain existed have neither. */
+struct sl_audit_rec {
+    int64_t id;
+    const char *time, *user, *host, *action, *job, *run_id, *details;
+    const char *prev_hash, *hash, *mac; /* lowercase hex, or NULL */
+};
+
+/* The key (copied; wiped at close) that HMACs every record written from
+ * now on through st. */
+void sl_state_audit_key(struct sl_state *st, const void *key, size_t len);
+
+/* Calls fn for every record, oldest first, until it returns non-zero. */
+int sl_state_audit_scan(struct sl_state *st,
+                        int (*fn)(void *ud, const struct sl_audit_rec *r),
+                        void *ud, struct sl_err *err);
+
+/* What checking the trail found. */
+struct sl_audit_check {
+    uint64_t records; /* in the chain, checked */
+    uint64_t legacy;  /* before the chain began (an older sluice) */
+    uint64_t macs;    /* HMACs checked (0 without a key) */
+    int64_t bad_id;   /* the first broken record, 0 when intact */
+    char bad_time[32], bad_action[64];
+    char why[256];
+};
+
+/* Checks the chain from the first record (and every HMAC when key is
+ * given). SL_OK whatever it finds: out->bad_id says. */
+int sl_state_audit_verify(struct sl_state *st, const void *key, size_t len,
+                          struct sl_audit_check *out, struct sl_err *err);
+
 /* ---- leases and schedules ---------------------------------------------- */
 
 /* Who holds a job: one run of a job at a time, across processes (the
@@ -310,6 +346,13 @@ struct sl_state_ops {
                     struct sl_err *err);
     int (*slot_set)(void *be, const char *job, int64_t slot,
                     struct sl_err *err);
+    /* Keeps a copy of the audit key for the records written from now. */
+    void (*audit_key)(void *be, const void *key, size_t len);
+    /* Every audit record, oldest first (ascending id), to fn until it
+     * returns non-zero; the strings live for the call of fn. */
+    int (*audit_scan)(void *be,
+                      int (*fn)(void *ud, const struct sl_audit_rec *r),
+                      void *ud, struct sl_err *err);
 };
 
 /* The SQLite backend (state_sqlite.c), the default. */

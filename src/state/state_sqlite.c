@@ -71,37 +71,6 @@ bind_u64(sqlite3_stmt *s, int i, uint64_t v)
                               v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
 }
 
-int
-sl_lite_audit_insert(struct lite *st, const char *action, const char *job,
-             const char *run_id, const char *details_json, struct sl_err *err)
-{
-    sqlite3_stmt *s = NULL;
-    char now[32];
-    int rc;
-
-    sl_time_iso(now, sizeof(now));
-    if ((rc = prepare(st,
-                      "INSERT INTO audit (time, user, host, action, job,"
-                      " run_id, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      &s, err)) != SL_OK)
-        goto out;
-    bind_text(s, 1, now);
-    bind_text(s, 2, st->user);
-    bind_text(s, 3, st->host);
-    bind_text(s, 4, action);
-    bind_text(s, 5, job);
-    bind_text(s, 6, run_id);
-    bind_text(s, 7, details_json);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = db_err(st, err);
-        goto out;
-    }
-    rc = SL_OK;
-out:
-    sqlite3_finalize(s);
-    return rc;
-}
-
 /* Serialises an audit details object and appends the row. Consumes o. */
 static int
 audit_json(struct lite *st, const char *action, const char *job,
@@ -157,6 +126,7 @@ lite_close(void *be)
     if (st == NULL)
         return;
     sqlite3_close(st->db); /* NULL-safe; all statements are finalized */
+    sl_freezero(st->akey, st->akey_len);
     free(st->path);
     free(st);
 }
@@ -732,8 +702,17 @@ lite_audit(void *be, const char *action, const char *job, const char *run_id,
            const char *details_json, struct sl_err *err)
 {
     struct lite *st = be;
-    /* One statement is its own transaction. */
-    return sl_lite_audit_insert(st, action, job, run_id, details_json, err);
+    int rc;
+
+    /* Its own transaction: the chain reads the last record's hash. */
+    if ((rc = tx_begin(st, err)) != SL_OK)
+        return rc;
+    rc = sl_lite_audit_insert(st, action, job, run_id, details_json, err);
+    if (rc != SL_OK) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, err);
 }
 
 /* ---- the ops ------------------------------------------------------------- */
@@ -760,4 +739,6 @@ const struct sl_state_ops sl_state_sqlite = {
     .lease_release = sl_lite_lease_release,
     .slot_get = sl_lite_slot_get,
     .slot_set = sl_lite_slot_set,
+    .audit_key = sl_lite_audit_key,
+    .audit_scan = sl_lite_audit_scan,
 };

@@ -14,6 +14,8 @@ struct lite {
     char *path;
     char user[64];
     char host[256];
+    unsigned char *akey; /* the audit key (HMAC of each record), or NULL */
+    size_t akey_len;
 };
 
 /* The store's error as an sl_err: the path and SQLite's message, which
@@ -70,8 +72,9 @@ int sl_state_sqlite_schema_create(const char *path, struct sl_err *err);
  * busy timeout) and brings the schema to SL_STATE_SCHEMA_VERSION. */
 int sl_state_sqlite_schema_setup(struct lite *st, struct sl_err *err);
 
-/* Appends one audit row; the caller holds the transaction when the row
- * must land with a change. Takes nothing. */
+/* Appends one audit row, chained to the one before (and with its HMAC
+ * when the store has an audit key); the caller holds the transaction
+ * (state_sqlite_audit.c). Takes nothing. */
 int sl_lite_audit_insert(struct lite *st, const char *action, const char *job,
                          const char *run_id, const char *details_json,
                          struct sl_err *err);
@@ -87,5 +90,10 @@ int sl_lite_slot_get(void *be, const char *job, int64_t *slot,
                      struct sl_err *err);
 int sl_lite_slot_set(void *be, const char *job, int64_t slot,
                      struct sl_err *err);
+struct sl_audit_rec;
+void sl_lite_audit_key(void *be, const void *key, size_t len);
+int sl_lite_audit_scan(void *be,
+                       int (*fn)(void *ud, const struct sl_audit_rec *r),
+                       void *ud, struct sl_err *err);
 
 #endif

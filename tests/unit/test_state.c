@@ -175,7 +175,7 @@ test_migrates_old_schema(void **state)
     sqlite3 *db;
 
     /* Make a version-1 store: version 2 added the indexes, 3 the leases
-     * and schedule tables. */
+     * and schedule tables and the audit chain's columns. */
     sl_state_close(open_ok(f->path));
     db = raw_open(f->path);
     assert_int_equal(sqlite3_exec(db,
@@ -185,6 +185,9 @@ test_migrates_old_schema(void **state)
                                   "DROP INDEX quarantine_run;"
                                   "DROP TABLE leases;"
                                   "DROP TABLE schedule;"
+                                  "ALTER TABLE audit DROP COLUMN prev_hash;"
+                                  "ALTER TABLE audit DROP COLUMN hash;"
+                                  "ALTER TABLE audit DROP COLUMN mac;"
                                   "PRAGMA user_version = 1;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -854,6 +857,74 @@ test_lease(void **state)
     sl_state_close(st);
 }
 
+/* The audit trail is a hash chain with an HMAC per record: intact, it
+ * verifies; one record edited (after dropping the trigger, as an intruder
+ * with sqlite3 would), one removed, or checked with another key, and
+ * verify names the first broken record. */
+static void
+test_audit_chain(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_state *st = open_ok(f->path);
+    struct sl_audit_check ck;
+    struct sl_err err = { 0 };
+    static const char key[] = "an audit key of thirty-two bytes!";
+    static const char other[] = "another key, also thirty-two byte";
+    char details[64];
+    sqlite3 *db;
+    int i;
+
+    sl_state_audit_key(st, key, sizeof(key) - 1);
+    for (i = 1; i <= 6; i++) {
+        snprintf(details, sizeof(details), "{\"n\":%d}", i);
+        assert_int_equal(sl_state_audit(st, "test", "job", NULL, details,
+                                        &err),
+                         SL_OK);
+    }
+    assert_int_equal(
+        sl_state_audit_verify(st, key, sizeof(key) - 1, &ck, &err), SL_OK);
+    assert_int_equal(ck.bad_id, 0);
+    assert_int_equal(ck.records, 6);
+    assert_int_equal(ck.macs, 6);
+    /* without the key: the chain alone */
+    assert_int_equal(sl_state_audit_verify(st, NULL, 0, &ck, &err), SL_OK);
+    assert_int_equal(ck.bad_id, 0);
+    assert_int_equal(ck.macs, 0);
+    /* the wrong key: the first record's HMAC fails */
+    assert_int_equal(
+        sl_state_audit_verify(st, other, sizeof(other) - 1, &ck, &err),
+        SL_OK);
+    assert_int_equal(ck.bad_id, 1);
+    assert_non_null(strstr(ck.why, "HMAC"));
+
+    db = raw_open(f->path);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER audit_no_update;"
+                                  "UPDATE audit SET details = '{\"n\":33}'"
+                                  " WHERE id = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sl_state_audit_verify(st, NULL, 0, &ck, &err), SL_OK);
+    assert_int_equal(ck.bad_id, 3);
+    assert_non_null(strstr(ck.why, "changed"));
+    assert_int_equal(ck.records, 2);
+    /* put it back, then remove record 5 */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE audit SET details = '{\"n\":3}'"
+                                  " WHERE id = 3;"
+                                  "DROP TRIGGER audit_no_delete;"
+                                  "DELETE FROM audit WHERE id = 5;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sl_state_audit_verify(st, key, sizeof(key) - 1, &ck,
+                                           &err),
+                     SL_OK);
+    assert_int_equal(ck.bad_id, 6);
+    assert_non_null(strstr(ck.why, "removed"));
+    sqlite3_close(db);
+    sl_state_close(st);
+}
+
 /* The daemon's schedule slot per job. */
 static void
 test_schedule_slot(void **state)
@@ -899,6 +970,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_quarantine_list_get_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schedule_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_consistency, setup,
                                         teardown),
