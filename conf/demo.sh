@@ -46,5 +46,5 @@ Done. Look at:
   key            $dir/keys/pseudonym.key (the same key gives the same pseudonyms)
   quarantine     $dir/quarantine (never inside the output)
   state          $dir/state/sluice.db (runs, checkpoints, quarantine, audit)
-Try: sluice --config $dir/sluice.xml quarantine show ID
+Try: sluice --config $dir/sluice.xml quarantine show ID --content
 EOT

@@ -5,3 +5,5 @@ TESTS += tests/integration/systemd_unit.sh
 EXTRA_DIST += tests/integration/systemd_unit.sh
 TESTS += tests/integration/audit.sh
 EXTRA_DIST += tests/integration/audit.sh
+TESTS += tests/integration/quarantine_sealed.sh
+EXTRA_DIST += tests/integration/quarantine_sealed.sh

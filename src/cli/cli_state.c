@@ -36,6 +36,43 @@ give_audit_key(const struct sl_config *cfg, struct sl_state *st,
     return SL_OK;
 }
 
+/* The same for the quarantine key, which seals quarantined PHI. */
+static int
+give_quarantine_key(const struct sl_config *cfg, struct sl_state *st,
+                    struct sl_err *err)
+{
+    char *key = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (cfg == NULL || cfg->quarantine_key == NULL)
+        return SL_OK;
+    if ((rc = sl_secret_read(cfg->quarantine_key, cfg->base_dir, &key, &len,
+                             err)) != SL_OK) {
+        sl_err_prefix(err, "%s: <quarantine key>", cfg->path);
+        return rc;
+    }
+    if (len < 32) {
+        sl_freezero(key, len);
+        return SL_ERR(err, SL_EKEY,
+                      "%s: <quarantine key>: the key has %zu bytes; it "
+                      "needs at least 32 ('sluice keygen' makes one)",
+                      cfg->path, len);
+    }
+    sl_state_quarantine_key(st, key, len);
+    sl_freezero(key, len);
+    return SL_OK;
+}
+
+static int
+give_keys(const struct sl_config *cfg, struct sl_state *st,
+          struct sl_err *err)
+{
+    int rc = give_audit_key(cfg, st, err);
+
+    return rc == SL_OK ? give_quarantine_key(cfg, st, err) : rc;
+}
+
 int
 cli_state_audit_key(const struct sl_config *cfg, char **key, size_t *len,
                     struct sl_err *err)
@@ -73,7 +110,7 @@ cli_state_open(const struct cli_global *g, const char *state_path,
     }
     if ((rc = sl_state_open(state_path, out, err)) != SL_OK)
         goto out;
-    if ((rc = give_audit_key(cfg ? cfg : NULL, *out, err)) != SL_OK) {
+    if ((rc = give_keys(cfg, *out, err)) != SL_OK) {
         sl_state_close(*out);
         *out = NULL;
         goto out;
@@ -99,7 +136,7 @@ cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
 
     if (rc == SL_OK)
         rc = sl_state_open(sp, out, err);
-    if (rc == SL_OK && (rc = give_audit_key(cfg, *out, err)) != SL_OK) {
+    if (rc == SL_OK && (rc = give_keys(cfg, *out, err)) != SL_OK) {
         sl_state_close(*out);
         *out = NULL;
     }

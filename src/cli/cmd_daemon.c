@@ -364,6 +364,31 @@ reload(struct daemon *D)
     notify("READY=1");
 }
 
+/* Deletes quarantined items past the configuration's retention-days, at
+ * start and then once a day. */
+static void
+purge_due(struct daemon *D, time_t *last)
+{
+    struct sl_err err = {0};
+    uint64_t n = 0;
+    char nb[32], days[32];
+
+    if (D->cfg->quarantine_retention_days <= 0 ||
+        (*last && time(NULL) - *last < 86400))
+        return;
+    *last = time(NULL);
+    snprintf(days, sizeof(days), "%ld", D->cfg->quarantine_retention_days);
+    if (sl_state_quarantine_purge(D->st, D->cfg->quarantine_retention_days,
+                                  &n, &err) != SL_OK) {
+        sl_log_event(SL_LOG_ERROR, "quarantine-purge", "error", err.msg,
+                     (char *)NULL);
+        return;
+    }
+    snprintf(nb, sizeof(nb), "%llu", (unsigned long long)n);
+    sl_log_event(SL_LOG_INFO, "quarantine-purge", "deleted", nb,
+                 "older_than_days", days, (char *)NULL);
+}
+
 /* Waits until `until` or a signal, with the signals blocked outside the
  * wait so none is lost between the check and the sleep. */
 static void
@@ -388,6 +413,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sigaction sa;
     sigset_t block, orig;
     long grace = 30;
+    time_t last_purge = 0;
     int i, ex = SL_EXIT_OK;
 
     memset(&D, 0, sizeof(D));
@@ -432,6 +458,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
     log_plan(&D);
     notify("READY=1\nSTATUS=idle\nMAINPID=%ld", (long)getpid());
     resume_unfinished(&D);
+    purge_due(&D, &last_purge);
     if (D.once) {
         (void)run_due(&D, time(NULL));
     } else {
@@ -442,6 +469,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
             if (d_hup)
                 reload(&D);
             run_due(&D, time(NULL));
+            purge_due(&D, &last_purge);
             for (k = 0; k < D.njobs; k++)
                 if (D.jobs[k].due_now)
                     next = time(NULL);
@@ -492,6 +520,8 @@ const struct cli_cmd cli_cmd_daemon = {
     "configuration after checking it: a configuration with errors is not\n"
     "taken, the log says why (file and line) and the old one keeps running.\n"
     "Under systemd (Type=notify) it reports READY, RELOADING and STOPPING.\n"
+    "Once a day it deletes quarantined items older than <quarantine\n"
+    "retention-days> (sluice quarantine purge).\n"
     "Logs go to stderr (--log-format json for JSON lines). Exit status: 0,\n"
     "2 when a run failed, 3 when a run quarantined items (with --once).\n",
     exec_daemon,

@@ -91,7 +91,8 @@ quarantine_list(struct sl_quarantine *qu, int all, int json, struct sl_err *err)
 /* ---- show ---------------------------------------------------------------- */
 
 static int
-quarantine_show(struct sl_quarantine *qu, const char *id, struct sl_err *err)
+quarantine_show(struct sl_quarantine *qu, const char *id, int content,
+                struct sl_err *err)
 {
     struct sl_qitem q = { 0 };
     int rc, printable;
@@ -101,8 +102,22 @@ quarantine_show(struct sl_quarantine *qu, const char *id, struct sl_err *err)
             rc = SL_ERR(err, SL_EUSAGE, "no quarantined item %s", id);
         return rc;
     }
-    fprintf(stderr, "sluice quarantine: warning: the output may contain "
-                    "patient data\n");
+    if (content && q.sealed == 1) {
+        sl_qitem_clear(&q);
+        return SL_ERR(err, SL_EKEY,
+                      "quarantine item %s is encrypted at rest, and the "
+                      "configuration's <quarantine key> is missing or is not "
+                      "the key it was encrypted with; nothing printed",
+                      id);
+    }
+    if (!content) {
+        /* reasons and metadata only: nothing that may hold PHI */
+        free(q.origin);
+        q.origin = NULL;
+    } else {
+        fprintf(stderr, "sluice quarantine: warning: the output may contain "
+                        "patient data\n");
+    }
     printf("id:        %s\n", dash(q.name));
     printf("run:       %s\n", dash(q.run_id));
     printf("job:       %s\n", dash(q.job));
@@ -113,13 +128,21 @@ quarantine_show(struct sl_quarantine *qu, const char *id, struct sl_err *err)
     printf("kind:      %s\n", dash(q.kind));
     printf("status:    %s\n", dash(q.status));
     printf("created:   %s\n", dash(q.created));
-    printf("origin:    %s\n", dash(q.origin));
+    if (content)
+        printf("origin:    %s\n", dash(q.origin));
     if (q.path)
         printf("path:      %s\n", q.path);
     printable =
         q.kind && (strcmp(q.kind, "fhir") == 0 || strcmp(q.kind, "raw") == 0);
     printf("data:      %zu bytes\n", q.data_len);
-    if (printable && q.data != NULL) {
+    printf("at rest:   %s\n",
+           q.sealed == 1   ? "encrypted (AES-256-GCM); no key here opens it"
+           : q.sealed == 2 ? "encrypted (AES-256-GCM)"
+                           : "in the clear (no <quarantine key>)");
+    if (!content)
+        printf("\n(add --content to print the input path%s)\n",
+               printable ? " and the data; they may hold patient data" : "");
+    if (content && printable && q.data != NULL) {
         /* The data follows the blank line, byte for byte. */
         fputc('\n', stdout);
         fwrite(q.data, 1, q.data_len, stdout);
@@ -256,6 +279,54 @@ out:
     return rc;
 }
 
+/* ---- purge and rekey ------------------------------------------------------- */
+
+static int
+quarantine_purge(struct sl_state *st, const struct sl_config *cfg, long days,
+                 struct sl_err *err)
+{
+    uint64_t n = 0;
+    int rc;
+
+    if (days < 0)
+        days = cfg ? cfg->quarantine_retention_days : 0;
+    if (days <= 0)
+        return SL_ERR(err, SL_EUSAGE,
+                      "how old? give --older-than DAYS, or retention-days in "
+                      "the configuration's <quarantine>");
+    if ((rc = sl_state_quarantine_purge(st, days, &n, err)) != SL_OK)
+        return rc;
+    printf("%llu quarantined item%s older than %ld day%s deleted\n",
+           (unsigned long long)n, n == 1 ? "" : "s", days,
+           days == 1 ? "" : "s");
+    return SL_OK;
+}
+
+static int
+quarantine_rekey(struct sl_state *st, const struct sl_config *cfg,
+                 const char *ref, struct sl_err *err)
+{
+    char *key = NULL;
+    size_t len = 0;
+    uint64_t n = 0;
+    int rc;
+
+    if (ref == NULL)
+        return SL_ERR(err, SL_EUSAGE,
+                      "rekey needs --new-key env:NAME or --new-key file:PATH");
+    if ((rc = sl_secret_read(ref, cfg ? cfg->base_dir : ".", &key, &len,
+                             err)) != SL_OK)
+        return rc;
+    rc = sl_state_quarantine_rekey(st, key, len, &n, err);
+    sl_freezero(key, len);
+    if (rc != SL_OK)
+        return rc;
+    printf("%llu quarantined item%s sealed with the new key; name it in the "
+           "configuration's <quarantine key> now\n",
+           (unsigned long long)n, n == 1 ? "" : "s");
+    return SL_OK;
+}
+
 /* ---- the command --------------------------------------------------------- */
 
 static int
@@ -267,6 +338,9 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "json", no_argument, NULL, 'o' },
         { "state", required_argument, NULL, 's' },
         { "dir", required_argument, NULL, 'd' },
+        { "content", no_argument, NULL, 'c' },
+        { "older-than", required_argument, NULL, 'O' },
+        { "new-key", required_argument, NULL, 'k' },
         { NULL, 0, NULL, 0 },
     };
     struct sl_config *cfg = NULL;
@@ -274,8 +348,9 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_quarantine *qu = NULL;
     struct sl_err err = { 0 };
     const char *state_path = NULL, *qdir = NULL, *sub;
-    int c, all = 0, json = 0, rc, nargs, again = 0;
-    long show_id = 0;
+    int c, all = 0, json = 0, rc, nargs, again = 0, content = 0;
+    long show_id = 0, days = -1;
+    const char *new_key = NULL;
     char **args;
 
     opterr = 0;
@@ -294,6 +369,17 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'd':
             qdir = optarg;
             break;
+        case 'c':
+            content = 1;
+            break;
+        case 'O':
+            if (sl_parse_long(optarg, 1, 36500, &days) != SL_OK)
+                return cli_usage_error(self, "--older-than wants 1 to 36500 "
+                                             "days");
+            break;
+        case 'k':
+            new_key = optarg;
+            break;
         case ':':
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
         default:
@@ -307,8 +393,16 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     args = argv + optind + 1;
     nargs = argc - optind - 1;
     if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
-        strcmp(sub, "release") != 0 && strcmp(sub, "replay") != 0)
+        strcmp(sub, "release") != 0 && strcmp(sub, "replay") != 0 &&
+        strcmp(sub, "purge") != 0 && strcmp(sub, "rekey") != 0)
         return cli_usage_error(self, "unknown subcommand '%s'", sub);
+    if (content && strcmp(sub, "show") != 0)
+        return cli_usage_error(self, "--content goes with show");
+    if ((strcmp(sub, "purge") == 0 || strcmp(sub, "rekey") == 0) &&
+        (nargs > 0 || qdir))
+        return cli_usage_error(self, "%s takes no item ids and works on the "
+                                     "state store",
+                               sub);
     if ((all || json) && strcmp(sub, "list") != 0)
         return cli_usage_error(self, "--all and --json go with list");
     if (strcmp(sub, "list") == 0 && nargs > 0)
@@ -344,7 +438,11 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (strcmp(sub, "list") == 0) {
         rc = quarantine_list(qu, all, json, &err);
     } else if (strcmp(sub, "show") == 0) {
-        rc = quarantine_show(qu, args[0], &err);
+        rc = quarantine_show(qu, args[0], content, &err);
+    } else if (strcmp(sub, "purge") == 0) {
+        rc = quarantine_purge(st, cfg, days, &err);
+    } else if (strcmp(sub, "rekey") == 0) {
+        rc = quarantine_rekey(st, cfg, new_key, &err);
     } else if (strcmp(sub, "release") == 0) {
         rc = quarantine_release(st, g, nargs, args, &err);
     } else {
@@ -365,7 +463,8 @@ out:
 
 const struct cli_cmd cli_cmd_quarantine = {
     "quarantine",
-    "list [--all] [--json] | show ID | release ID... | replay ID... "
+    "list [--all] [--json] | show ID [--content] | release ID... | "
+    "replay ID... | purge [--older-than DAYS] | rekey --new-key SECRET "
     "[--state PATH | --dir QDIR]",
     "list, inspect, release or replay quarantined items",
     "Subcommands:\n"
@@ -375,9 +474,19 @@ const struct cli_cmd cli_cmd_quarantine = {
     "      --all             every item, with its status (open, replayed,\n"
     "                        released)\n"
     "      --json            a JSON array instead of a table\n"
-    "  show ID               everything about one item, including its\n"
-    "                        origin path and, for FHIR and raw items, its\n"
-    "                        data: the output may contain patient data\n"
+    "  show ID               one item's reason and metadata: job, run,\n"
+    "                        source, position, stage, kind, size, status,\n"
+    "                        whether it is encrypted at rest\n"
+    "      --content         also its origin path and, for FHIR and raw\n"
+    "                        items, its data: the output may contain\n"
+    "                        patient data; an encrypted item needs the\n"
+    "                        configuration's <quarantine key>\n"
+    "  purge                 delete the items older than retention-days of\n"
+    "                        <quarantine> (the daemon does it daily)\n"
+    "      --older-than DAYS instead of retention-days\n"
+    "  rekey --new-key SECRET  seal every item again with a new quarantine\n"
+    "                        key (env:NAME or file:PATH), then name it in\n"
+    "                        <quarantine key>; safe to run again if stopped\n"
     "  release ID...         decide not to deliver open items (audited)\n"
     "  replay ID...          run open items through the pipeline again,\n"
     "                        after fixing a map or a profile\n"
@@ -391,7 +500,12 @@ const struct cli_cmd cli_cmd_quarantine = {
     "                        its ids are names such as in000002-line000001,\n"
     "                        and it is read-only (no release or replay)\n"
     "\n"
+    "With <quarantine key=\"env:...|file:...\"/> in the configuration,\n"
+    "items' data, input paths and DICOM copies are encrypted at rest\n"
+    "(AES-256-GCM; docs/operations.md).\n"
+    "\n"
     "An unknown id, or one that is not open, is an error (exit 1) and\n"
-    "nothing changes.\n",
+    "nothing changes. Exit status: 0, 1 on usage errors or a missing or\n"
+    "wrong key, 3 when a replay quarantined items again.\n",
     exec_quarantine,
 };

@@ -146,5 +146,6 @@ sl_config_free(struct sl_config *cfg)
     free(cfg->quarantine_dir);
     free(cfg->pseudonym_key);
     free(cfg->audit_key);
+    free(cfg->quarantine_key);
     free(cfg);
 }

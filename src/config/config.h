@@ -94,6 +94,9 @@ struct sl_config {
     char *base_dir; /* its folder: relative paths resolve against it */
     char *state_path;
     char *quarantine_dir;
+    char *quarantine_key; /* secret reference (env:/file:), or NULL */
+    int quarantine_encrypt_required;
+    long quarantine_retention_days; /* 0: kept until purged by hand */
     char *pseudonym_key; /* the secret reference (env:/file:), not a key */
     char *audit_key;     /* the same for the audit trail's HMAC, or NULL */
     size_t nsources, ntargets, njobs;

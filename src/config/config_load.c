@@ -527,13 +527,28 @@ walk(struct loader *L, const xmlNode *root)
             }
             free(v);
         } else if (is_el(c, "quarantine")) {
+            struct sl_conf_node tmp = { 0 };
+            const char *e;
+
             L->quarantine_line = line_of(c);
-            v = load_single(L, c, "quarantine", "path");
-            if (v != NULL) {
+            check_element(L, c, "quarantine", NULL, &tmp, NULL);
+            if ((v = (char *)sl_conf_get(&tmp, "path")) != NULL) {
                 free(cfg->quarantine_dir);
                 cfg->quarantine_dir = sl_path_resolve(cfg->base_dir, v);
             }
-            free(v);
+            free(cfg->quarantine_key);
+            cfg->quarantine_key = sl_strdup(sl_conf_get(&tmp, "key"));
+            e = sl_conf_get(&tmp, "encrypt");
+            cfg->quarantine_encrypt_required = e && strcmp(e, "required") == 0;
+            cfg->quarantine_retention_days =
+                sl_conf_get_long(&tmp, "retention-days", 0);
+            if (cfg->quarantine_encrypt_required && !cfg->quarantine_key)
+                config_problem_add(
+                    L, line_of(c),
+                    "<quarantine encrypt=\"required\">: no key=\"env:...\" "
+                    "or key=\"file:...\" to encrypt it with (sluice keygen "
+                    "makes one)");
+            sl_conf_node_clear(&tmp);
         } else if (is_el(c, "source")) {
             load_endpoint(L, c, "source", &cfg->sources[cfg->nsources++]);
         } else if (is_el(c, "target")) {

@@ -34,6 +34,21 @@ const struct sl_opt sl_opt_table[] = {
     { "quarantine", NULL, "path", SL_OPT_PATH, "quarantine", 0, NOB, NULL,
       "Folder for items held back with their reasons. It still holds "
       "patient data, so it must not lie inside a target folder." },
+    { "quarantine", NULL, "key", SL_OPT_SECRET, NULL, 0, NOB, NULL,
+      "The quarantine key (at least 32 bytes, `sluice keygen`): items' "
+      "content, their input paths and DICOM copies are encrypted at rest "
+      "with it (AES-256-GCM); `sluice quarantine show --content` and "
+      "replay need it." },
+    { "quarantine", NULL, "encrypt", SL_OPT_ENUM, "auto", 0, NOB,
+      "auto required",
+      "`required`: the configuration is refused without `key`, so that no "
+      "patient data is ever quarantined in the clear; `auto`: encrypted "
+      "when there is a key." },
+    { "quarantine", NULL, "retention-days", SL_OPT_INT, "0", 0, 0, 36500,
+      NULL,
+      "Quarantined items older than this many days are deleted by "
+      "`sluice quarantine purge` and by `sluice daemon` once a day; 0 "
+      "keeps them until purged by hand." },
     /* <source> */
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },

@@ -43,7 +43,8 @@ quarantine_put(struct run *r, struct sl_item *it, struct sl_err *err)
         q->path = sl_path_join(r->qdir, name);
         free(name);
         if ((rc = sl_mkdir_private(r->qdir, "quarantine", err)) == SL_OK &&
-            (rc = sl_file_copy(it->path, q->path, 1, err)) != SL_OK)
+            (rc = sl_state_quarantine_file(r->st, it->path, q->path, err)) !=
+                SL_OK)
             sl_err_prefix(err, "quarantine of %s", it->pos ? it->pos : "?");
     } else {
         q->kind = sl_strdup("raw");

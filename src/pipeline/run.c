@@ -481,6 +481,7 @@ sl_pipeline_run(const struct sl_config *cfg, struct sl_state *st,
 
 /* ---- replay: quarantined items as a source ------------------------------ */
 struct replay_src {
+    struct sl_state *st;
     struct sl_qitem *q;
     size_t n, i;
 };
@@ -498,8 +499,17 @@ replay_next(void *ctx, struct sl_item **out, struct sl_err *err)
         return SL_OK;
     q = &rs->q[rs->i++];
     if (strcmp(q->kind, "dicom") == 0) {
+        char *plain = NULL;
+        int rc;
+
+        /* a sealed copy is opened into a file of its own, removed with
+         * the item */
+        if ((rc = sl_state_quarantine_open_file(rs->st, q->path, &plain,
+                                                err)) != SL_OK)
+            return rc;
         it = sl_item_new(SL_ITEM_DICOM);
-        it->path = sl_strdup(q->path);
+        it->path = sl_strdup(plain ? plain : q->path);
+        it->tmp_path = plain;
         it->rtype = sl_strdup("DICOM");
     } else {
         json_error_t je;
@@ -557,11 +567,19 @@ sl_pipeline_replay(const struct sl_config *cfg, struct sl_state *st,
     int rc = SL_OK;
 
     memset(sum, 0, sizeof(*sum));
+    rs.st = st;
     rs.q = sl_calloc(n ? n : 1, sizeof(*rs.q));
     for (i = 0; i < n; i++) {
         if ((rc = sl_state_quarantine_get(st, ids[i], &rs.q[i], err)) != SL_OK)
             goto out;
         rs.n = i + 1;
+        if (rs.q[i].sealed == 1) {
+            rc = SL_ERR(err, SL_EKEY,
+                        "quarantine item %lld is encrypted and the "
+                        "configuration's <quarantine key> does not open it",
+                        (long long)ids[i]);
+            goto out;
+        }
         if (strcmp(rs.q[i].status, "open") != 0) {
             rc = SL_ERR(err, SL_EUSAGE, "quarantine item %lld is %s, not open",
                         (long long)ids[i], rs.q[i].status);

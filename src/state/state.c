@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -14,14 +15,11 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "common/seal.h"
 #include "state/state.h"
 #include "state/state_int.h"
 
-struct sl_state {
-    const struct sl_state_ops *ops;
-    void *be; /* the backend's handle */
-    char *path;
-};
+
 
 /* The backends this build has, the default (prefix NULL) last. */
 static const struct sl_state_ops *const backends[] = {
@@ -88,6 +86,7 @@ sl_state_close(struct sl_state *st)
     if (st == NULL)
         return;
     st->ops->close(st->be);
+    sl_freezero(st->qkey, st->qkey_len);
     free(st->path);
     free(st);
 }
@@ -181,8 +180,43 @@ sl_state_commit(struct sl_state *st, const char *run_id,
                 const struct sl_checkpoint *ck, const struct sl_qitem *q,
                 size_t nq, struct sl_err *err)
 {
-    return st->ops->commit(st->be, run_id, ck, q, nq, err);
+    struct sl_qitem *sq;
+    size_t i;
+    int rc = SL_OK;
+
+    if (st->qkey == NULL || nq == 0)
+        return st->ops->commit(st->be, run_id, ck, q, nq, err);
+    /* Sealed copies of what holds PHI; the caller's items stay as they
+     * are. */
+    sq = sl_calloc(nq, sizeof(*sq));
+    for (i = 0; i < nq && rc == SL_OK; i++) {
+        unsigned char *b = NULL;
+        size_t bn = 0;
+
+        sq[i] = q[i];
+        sq[i].data = NULL;
+        sq[i].data_len = 0;
+        sq[i].origin = NULL;
+        if (q[i].data != NULL &&
+            (rc = sl_seal(st->qkey, st->qkey_len, CTX_DATA, q[i].data,
+                          q[i].data_len, &b, &bn, err)) == SL_OK) {
+            sq[i].data = (char *)b;
+            sq[i].data_len = bn;
+        }
+        if (rc == SL_OK && q[i].origin != NULL)
+            rc = sl_seal_text(st->qkey, st->qkey_len, CTX_ORIGIN, q[i].origin,
+                              &sq[i].origin, err);
+    }
+    if (rc == SL_OK)
+        rc = st->ops->commit(st->be, run_id, ck, sq, nq, err);
+    for (i = 0; i < nq; i++) {
+        free(sq[i].data);
+        free(sq[i].origin);
+    }
+    free(sq);
+    return rc;
 }
+
 
 /* ---- quarantine ---------------------------------------------------------- */
 
@@ -213,14 +247,23 @@ int
 sl_state_quarantine_list(struct sl_state *st, const char *status,
                          struct sl_qitem **out, size_t *n, struct sl_err *err)
 {
-    return st->ops->quarantine_list(st->be, status, out, n, err);
+    size_t i;
+    int rc = st->ops->quarantine_list(st->be, status, out, n, err);
+
+    for (i = 0; rc == SL_OK && i < *n; i++)
+        rc = sl_state_qitem_open(st, &(*out)[i], 0, err);
+    return rc;
 }
 
 int
 sl_state_quarantine_get(struct sl_state *st, int64_t id, struct sl_qitem *out,
                         struct sl_err *err)
 {
-    return st->ops->quarantine_get(st->be, id, out, err);
+    int rc = st->ops->quarantine_get(st->be, id, out, err);
+
+    if (rc == SL_OK && (rc = sl_state_qitem_open(st, out, 1, err)) != SL_OK)
+        sl_qitem_clear(out);
+    return rc;
 }
 
 int

@@ -116,6 +116,10 @@ struct sl_qitem {
     char *path; /* DICOM: copy kept in the quarantine folder */
     char *created;
     char *status; /* open, replayed, released */
+    /* 0: kept in the clear; 1: sealed (encrypted at rest) and no key, or
+     * not the right one, was given to open it: data and origin are then
+     * NULL; 2: sealed, and opened with the key */
+    int sealed;
 };
 void sl_qitem_clear(struct sl_qitem *q);
 
@@ -143,6 +147,40 @@ int sl_state_quarantine_get(struct sl_state *st, int64_t id,
  * unknown id, SL_EUSAGE for an unknown status. */
 int sl_state_quarantine_set_status(struct sl_state *st, int64_t id,
                                    const char *status, struct sl_err *err);
+
+/* ---- the quarantine at rest ------------------------------------------- */
+
+/* The quarantine key (copied; wiped at close). With it, sl_state_commit
+ * seals every new item's data and origin (common/seal.h), and
+ * sl_state_quarantine_get opens sealed ones; without it, sealed items come
+ * back with sealed set and no data or origin. */
+void sl_state_quarantine_key(struct sl_state *st, const void *key, size_t len);
+/* True when st has a quarantine key. */
+int sl_state_quarantine_sealing(const struct sl_state *st);
+/* Keeps a copy of a DICOM file for the quarantine at dst: sealed with the
+ * quarantine key when there is one, else a plain copy. st may be NULL. */
+int sl_state_quarantine_file(struct sl_state *st, const char *src,
+                             const char *dst, struct sl_err *err);
+/* The readable form of a quarantined DICOM copy: *plain NULL when path is
+ * not sealed (read it as it is), else a new file beside it that the caller
+ * removes. SL_EKEY without the key, or with another one. */
+int sl_state_quarantine_open_file(struct sl_state *st, const char *path,
+                                  char **plain, struct sl_err *err);
+
+/* Deletes the items older than days (their DICOM copies too) and audits
+ * it; *n says how many. */
+int sl_state_quarantine_purge(struct sl_state *st, long days, uint64_t *n,
+                              struct sl_err *err);
+/* Seals every item (data, origin, DICOM copy) again with new_key (key
+ * rotation), opening it with the current key or reading it in the clear;
+ * then new_key is the current one. Every item is opened before any is
+ * rewritten: an item neither key opens stops it with SL_EKEY and nothing
+ * changes. An item already under new_key (a rekey that was interrupted)
+ * is left as it is, so running it again finishes the job. Audits
+ * "quarantine-rekeyed" {items}; *n counts the items rewritten. */
+int sl_state_quarantine_rekey(struct sl_state *st, const void *new_key,
+                              size_t new_len, uint64_t *n,
+                              struct sl_err *err);
 
 /* Appends to the audit trail (never updated or deleted: triggers refuse).
  * details_json holds counts, versions and ids, never patient data. */
@@ -353,6 +391,16 @@ struct sl_state_ops {
     int (*audit_scan)(void *be,
                       int (*fn)(void *ud, const struct sl_audit_rec *r),
                       void *ud, struct sl_err *err);
+    /* Deletes the items created before `before` (ISO 8601 UTC) and audits
+     * "quarantine-purged" {before, items}, one transaction; *paths (n
+     * malloc'd strings) are their DICOM copies, for the caller to remove
+     * once the delete is durable. */
+    int (*quarantine_purge)(void *be, const char *before, char ***paths,
+                            size_t *npaths, uint64_t *n, struct sl_err *err);
+    /* Replaces an item's data and origin (already sealed). */
+    int (*quarantine_rewrite)(void *be, int64_t id, const void *data,
+                              size_t len, const char *origin,
+                              struct sl_err *err);
 };
 
 /* The SQLite backend (state_sqlite.c), the default. */

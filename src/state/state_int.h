@@ -6,6 +6,26 @@
 #include <stddef.h>
 
 #include "common/common.h"
+#include "state/state.h"
+
+struct sl_state {
+    const struct sl_state_ops *ops;
+    void *be; /* the backend's handle */
+    char *path;
+    unsigned char *qkey; /* the quarantine key, or NULL */
+    size_t qkey_len;
+};
+
+/* What each sealed part of a quarantined item is sealed for (seal.h). */
+#define CTX_DATA "sluice quarantine data"
+#define CTX_ORIGIN "sluice quarantine origin"
+#define CTX_DICOM "sluice quarantine dicom"
+
+/* Opens a sealed item in place (data too when with_data); without the
+ * key, or with another one, it is marked sealed and its data and origin
+ * dropped (quarantine_seal.c). */
+int sl_state_qitem_open(struct sl_state *st, struct sl_qitem *q,
+                        int with_data, struct sl_err *err);
 
 /* A new run id, run-YYYYMMDD-HHMMSS-xxxxxx: sortable by start, unique by
  * a random suffix (a backend retries on the rare clash). */

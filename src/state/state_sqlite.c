@@ -741,4 +741,6 @@ const struct sl_state_ops sl_state_sqlite = {
     .slot_set = sl_lite_slot_set,
     .audit_key = sl_lite_audit_key,
     .audit_scan = sl_lite_audit_scan,
+    .quarantine_purge = sl_lite_quarantine_purge,
+    .quarantine_rewrite = sl_lite_quarantine_rewrite,
 };

@@ -90,6 +90,11 @@ int sl_lite_slot_get(void *be, const char *job, int64_t *slot,
                      struct sl_err *err);
 int sl_lite_slot_set(void *be, const char *job, int64_t slot,
                      struct sl_err *err);
+int sl_lite_quarantine_purge(void *be, const char *before, char ***paths,
+                             size_t *npaths, uint64_t *n, struct sl_err *err);
+int sl_lite_quarantine_rewrite(void *be, int64_t id, const void *data,
+                               size_t len, const char *origin,
+                               struct sl_err *err);
 struct sl_audit_rec;
 void sl_lite_audit_key(void *be, const void *key, size_t len);
 int sl_lite_audit_scan(void *be,

@@ -55,7 +55,7 @@ else
     skip "jq not installed"
 fi
 
-status 0 sluice quarantine --dir "$Q" show "$ndj"
+status 0 sluice quarantine --dir "$Q" show "$ndj" --content
 check "show the NDJSON line: exit 0" [ $? -eq 0 ]
 check "show gives the reason and, for the operator, the input path" \
     sh -c "grep -q '^reason: .*malformed JSON' '$OUT' && grep -q '^origin: .*Doe_Jane_export/ROE_RICHARD.ndjson' '$OUT'"
@@ -64,7 +64,7 @@ check "show prints the quarantined line itself, and only that line" \
 check "show warns on stderr that the output may hold patient data" \
     grep -q 'may contain patient data' "$ERR"
 
-status 0 sluice quarantine --dir "$Q" show "$dcm"
+status 0 sluice quarantine --dir "$Q" show "$dcm" --content
 check "show the DICOM: its kind, its copy in the folder, its origin" \
     sh -c "grep -q '^kind: *dicom' '$OUT' && grep -q '^path: .*out.quarantine/$dcm.dcm' '$OUT' && grep -q '^origin: .*DOE_JANE.dcm' '$OUT' && grep -q '^data: *900 bytes' '$OUT'"
 

@@ -57,7 +57,7 @@ for s in SMITH JOHN DOE_JANE ROE_RICHARD Zyxwvut Qwertyuiop Mxyzptlk "$T/in"; do
 done
 check "no values or input paths in output, logs or quarantine list" [ $leak -eq 0 ]
 id=$(sluice --config "$T/sluice.xml" quarantine list --json 2>/dev/null | grep -o '"id": *[0-9]*' | head -n 1 | grep -o '[0-9]*$')
-sluice --config "$T/sluice.xml" quarantine show "$id" >"$T/show.txt" 2>/dev/null
+sluice --config "$T/sluice.xml" quarantine show "$id" --content >"$T/show.txt" 2>/dev/null
 check "quarantine show gives the operator the input path" grep -q "$T/in/" "$T/show.txt"
 sluice --config "$T/sluice.xml" runs --json >"$T/runs.json" 2>&1
 check "the run records 8 items quarantined" grep -q '"quarantined": *8' "$T/runs.json"

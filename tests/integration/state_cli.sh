@@ -94,11 +94,11 @@ status 0 sluice quarantine list --json --state "$DB"
 check "quarantine list --json has ids and no origin" \
     sh -c "[ \$(grep -c '\"id\":' '$OUT') -eq 3 ] && ! grep -qi 'doe' '$OUT'"
 
-status 0 sluice quarantine show 1 --state "$DB"
+status 0 sluice quarantine show 1 --content --state "$DB"
 check "show prints the origin and the FHIR data" \
     sh -c "grep -q '^origin: *.*Doe_Jane_export.ndjson' '$OUT' && grep -q '\"family\":\"Doe\"' '$OUT'"
 check "show warns on stderr that the output may hold patient data" has 'patient data' "$ERR"
-status 0 sluice quarantine show 2 --state "$DB"
+status 0 sluice quarantine show 2 --content --state "$DB"
 check "show of a DICOM item does not dump data" \
     sh -c "grep -q '^kind: *dicom' '$OUT' && grep -q '^data: *0 bytes' '$OUT'"
 status 1 sluice quarantine show 99 --state "$DB"
