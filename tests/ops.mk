@@ -7,3 +7,5 @@ TESTS += tests/integration/audit.sh
 EXTRA_DIST += tests/integration/audit.sh
 TESTS += tests/integration/quarantine_sealed.sh
 EXTRA_DIST += tests/integration/quarantine_sealed.sh
+TESTS += tests/integration/report.sh
+EXTRA_DIST += tests/integration/report.sh

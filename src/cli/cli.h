@@ -106,5 +106,6 @@ CLI_CMD_DECL(pull);
 CLI_CMD_DECL(translate);
 CLI_CMD_DECL(daemon);
 CLI_CMD_DECL(audit);
+CLI_CMD_DECL(report);
 
 #endif

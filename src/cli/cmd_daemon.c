@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "common/cron.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
@@ -109,6 +110,7 @@ struct daemon {
     struct sl_state *st;
     struct djob *jobs;
     size_t njobs;
+    char *report_dir; /* reports/ beside the state store */
     int once, failed, quarantined;
 };
 
@@ -244,6 +246,15 @@ run_job(struct daemon *D, const struct sl_job *j, const char *why)
                      rc == SL_EBUSY ? "skipped" : "failed", "error", err.msg,
                      (char *)NULL);
         D->failed |= rc != SL_EBUSY;
+    }
+    if (sum.run_id[0] && rc != SL_EBUSY) {
+        /* the run's report beside the state store, the last 30 kept */
+        struct sl_err e2 = {0};
+
+        if (sl_report_keep(D->st, sum.run_id, D->report_dir, 30, &e2) !=
+            SL_OK)
+            sl_log_event(SL_LOG_WARN, "report", "run", sum.run_id, "error",
+                         e2.msg, (char *)NULL);
     }
     sl_run_summary_free(&sum);
     notify("STATUS=idle");
@@ -437,6 +448,11 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
         ex = cli_fail(&err);
         goto out;
     }
+    {
+        char *sd = sl_path_dir(sl_state_path(D.st));
+        D.report_dir = sl_path_join(sd, "reports");
+        free(sd);
+    }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
     d_stop = d_hup = 0;
@@ -488,6 +504,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
          : D.quarantined ? SL_EXIT_QUARANTINED
                          : SL_EXIT_OK;
 out:
+    free(D.report_dir);
     free(D.jobs);
     sl_state_close(D.st);
     sl_config_free(D.cfg);

@@ -6,7 +6,7 @@
 # (--once) that resumes it, and every resource at the target exactly once.
 # It waits for two minute boundaries: about two minutes.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 17
+plan 18
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 0; }
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP sqlite3 missing"; exit 0; }
 
@@ -63,6 +63,8 @@ check "the first scheduled run finishes within a minute or so" \
     wait_for "$T/d.err" 'run-end job=every-minute .*status=finished' 75
 lines=$(cat "$d"/out/fhir/run-*/*.ndjson 2>/dev/null | wc -l)
 check "it delivered the $na resources there were ($lines)" [ "$lines" -eq "$na" ]
+check "and kept the run's HTML report beside the state store" \
+    sh -c "ls '$d'/state/reports/run-*.html >/dev/null 2>&1 && grep -q '<svg' '$d'/state/reports/run-*.html"
 
 # SIGHUP with a configuration that does not check: refused, named, kept.
 sed 's|<push to="fhir-out"/>|<push to="nowhere"/>|' "$d/good.xml" >"$d/sluice.xml"

@@ -1,0 +1,386 @@
+/* report_html.c - a run's report as one self-contained HTML page: no
+ * external assets, charts as inline SVG, print styles. Made from what the
+ * state store keeps of the run (its summary, its quarantined items'
+ * reasons, its audit records) and of the job's recent runs. Nothing in it
+ * is patient data: counts, types, codes, reasons, ids, times. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/report.h"
+#include "state/quarantine.h"
+#include "state/state.h"
+
+/* ---- writing --------------------------------------------------------------- */
+
+static void
+esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+struct bar {
+    char *label;
+    double v[3]; /* up to three stacked parts */
+};
+
+static const char *const colours[3] = { "#2f6f9f", "#c0392b", "#9aa5ad" };
+
+/* A horizontal bar chart, each bar of up to nparts stacked parts. */
+static void
+bar_chart(FILE *f, const char *title, const char *const *parts, int nparts,
+          const struct bar *b, size_t n)
+{
+    double max = 0;
+    size_t i;
+    int p, w = 760, row = 22, left = 330, h;
+
+    for (i = 0; i < n; i++) {
+        double t = 0;
+        for (p = 0; p < nparts; p++)
+            t += b[i].v[p];
+        if (t > max)
+            max = t;
+    }
+    h = (int)n * row + (nparts > 1 ? 40 : 10);
+    fprintf(f, "<figure><figcaption>");
+    esc(f, title);
+    fprintf(f, "</figcaption>\n<svg class=\"chart\" role=\"img\" "
+               "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+               "height=\"%d\" viewBox=\"0 0 %d %d\"><title>",
+            w, h, w, h);
+    esc(f, title);
+    fputs("</title>\n", f);
+    if (n == 0)
+        fprintf(f, "<text x=\"0\" y=\"16\" class=\"none\">none</text>\n");
+    for (i = 0; i < n; i++) {
+        double x = left;
+        int y = (int)i * row;
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"><title>",
+                left - 6, y + 15);
+        esc(f, b[i].label);
+        fputs("</title>", f);
+        if (strlen(b[i].label) > 48) {
+            /* long reasons: the start shows, all of it on hover */
+            char *s = sl_strndup(b[i].label, 45);
+            esc(f, s);
+            fputs("...", f);
+            free(s);
+        } else {
+            esc(f, b[i].label);
+        }
+        fputs("</text>", f);
+        for (p = 0; p < nparts; p++) {
+            double bw = max > 0 ? b[i].v[p] / max * (w - left - 70) : 0;
+            if (bw > 0)
+                fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+                           "height=\"16\" fill=\"%s\"><title>%s: %.0f"
+                           "</title></rect>",
+                        x, y + 3, bw, colours[p], parts[p], b[i].v[p]);
+            x += bw;
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x + 4, y + 15);
+        for (p = 0; p < nparts; p++)
+            fprintf(f, "%s%.0f", p ? " / " : "", b[i].v[p]);
+        fputs("</text>\n", f);
+    }
+    for (p = 0; p < nparts && nparts > 1; p++)
+        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" "
+                   "fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>",
+                left + p * 130, h - 16, colours[p], left + p * 130 + 14,
+                h - 7, parts[p]);
+    fputs("</svg></figure>\n", f);
+}
+
+/* A line chart of the job's runs, oldest to newest. */
+static void
+line_chart(FILE *f, const char *title, const double *v, const char *const *x,
+           size_t n, const char *unit)
+{
+    int w = 640, h = 180, l = 50, b = 30;
+    double max = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (v[i] > max)
+            max = v[i];
+    fprintf(f, "<figure><figcaption>");
+    esc(f, title);
+    fprintf(f, "</figcaption>\n<svg class=\"chart\" role=\"img\" "
+               "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+               "height=\"%d\" viewBox=\"0 0 %d %d\"><title>",
+            w, h, w, h);
+    esc(f, title);
+    fprintf(f, "</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+               "stroke=\"#555\"/><text x=\"0\" y=\"12\">%.0f %s</text>",
+            l, h - b, w - 10, h - b, max, unit);
+    if (n > 0) {
+        fputs("<polyline fill=\"none\" stroke=\"#2f6f9f\" stroke-width=\"2\" "
+              "points=\"",
+              f);
+        for (i = 0; i < n; i++)
+            fprintf(f, "%.1f,%.1f ",
+                    l + (n > 1 ? (double)i / (double)(n - 1) : 0.5) *
+                            (w - l - 20),
+                    (h - b) - (max > 0 ? v[i] / max : 0) * (h - b - 20));
+        fputs("\"/>", f);
+        for (i = 0; i < n; i++) {
+            double cx = l + (n > 1 ? (double)i / (double)(n - 1) : 0.5) *
+                                (w - l - 20);
+            double cy = (h - b) - (max > 0 ? v[i] / max : 0) * (h - b - 20);
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+                       "fill=\"#2f6f9f\"><title>",
+                    cx, cy);
+            esc(f, x[i]);
+            fprintf(f, ": %.1f %s</title></circle>", v[i], unit);
+        }
+        fprintf(f, "<text x=\"%d\" y=\"%d\">", l, h - 8);
+        esc(f, x[0]);
+        fprintf(f, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
+                w - 10, h - 8);
+        esc(f, x[n - 1]);
+        fputs("</text>", f);
+    }
+    fputs("</svg></figure>\n", f);
+}
+
+/* ---- what the store holds -------------------------------------------------- */
+
+struct audit_rows {
+    const char *run;
+    FILE *f;
+};
+
+static int
+audit_row(void *ud, const struct sl_audit_rec *r)
+{
+    struct audit_rows *a = ud;
+
+    if (r->run_id == NULL || strcmp(r->run_id, a->run) != 0)
+        return 0;
+    fputs("<tr><td>", a->f);
+    esc(a->f, r->time);
+    fputs("</td><td>", a->f);
+    esc(a->f, r->action);
+    fputs("</td><td>", a->f);
+    esc(a->f, r->user);
+    fputs("@", a->f);
+    esc(a->f, r->host);
+    fputs("</td><td><code>", a->f);
+    esc(a->f, r->details ? r->details : "");
+    fputs("</code></td></tr>\n", a->f);
+    return 0;
+}
+
+/* A quarantine reason without its position ("file 2 line 7: "), so that
+ * items failing the same way group together. */
+static char *
+reason_class(const char *reason)
+{
+    const char *p = reason ? reason : "?", *c = strstr(p, ": ");
+
+    if (c && (strncmp(p, "file ", 5) == 0 || strncmp(p, "in", 2) == 0))
+        p = c + 2;
+    return sl_strndup(p, strlen(p) > 90 ? 90 : strlen(p));
+}
+
+static void
+add_count(struct bar **v, size_t *n, const char *label, int part, double k)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++)
+        if (strcmp((*v)[i].label, label) == 0)
+            break;
+    if (i == *n) {
+        *v = sl_realloc(*v, (*n + 1) * sizeof(**v));
+        memset(&(*v)[i], 0, sizeof(**v));
+        (*v)[i].label = sl_strdup(label);
+        (*n)++;
+    }
+    (*v)[i].v[part] += k;
+}
+
+static void
+bars_free(struct bar *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free(v[i].label);
+    free(v);
+}
+
+static const char style[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:"
+    "60em;color:#222;padding:0 1em}h1{font-size:1.5em;margin-bottom:.2em}"
+    "h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}"
+    ".kpi{display:flex;gap:1em;flex-wrap:wrap}.kpi div{border:1px solid "
+    "#ccc;border-radius:4px;padding:.5em 1em;min-width:7em}.kpi b{display:"
+    "block;font-size:1.6em}svg.chart{max-width:100%;height:auto;font-size:"
+    "12px}figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}"
+    "table{border-collapse:collapse;width:100%;font-size:12px}td,th{border:"
+    "1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}"
+    "code{font-size:11px;word-break:break-all}.muted{color:#666}"
+    "@media print{body{margin:0;max-width:none}h2{break-after:avoid}"
+    "figure,tr{break-inside:avoid}}";
+
+int
+sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
+                struct sl_err *err)
+{
+    struct sl_run_rec *runs = NULL, *r = NULL;
+    struct sl_qitem *q = NULL;
+    struct bar *types = NULL, *finds = NULL, *reasons = NULL;
+    size_t nruns = 0, nq = 0, ntypes = 0, nfinds = 0, nreasons = 0, i, k;
+    json_t *sum = NULL, *o, *v;
+    const char *key;
+    int rc;
+
+    if ((rc = sl_state_runs_list(st, NULL, 0, &runs, &nruns, err)) != SL_OK)
+        return rc;
+    for (i = 0; i < nruns && r == NULL; i++)
+        if (strcmp(runs[i].id, run_id) == 0)
+            r = &runs[i];
+    if (r == NULL) {
+        sl_run_recs_free(runs, nruns);
+        return SL_ERR(err, SL_ENOTFOUND, "no run %s in the state store",
+                      run_id);
+    }
+    sum = r->summary ? json_loads(r->summary, 0, NULL) : NULL;
+    json_object_foreach(json_object_get(sum, "types"), key, v) {
+        add_count(&types, &ntypes, key, 0,
+                  (double)json_integer_value(json_array_get(v, 1)));
+        add_count(&types, &ntypes, key, 1,
+                  (double)json_integer_value(json_array_get(v, 2)));
+    }
+    json_array_foreach(json_object_get(sum, "findings"), i, o) {
+        char *l = sl_asprintf(
+            "%s: %s", json_string_value(json_object_get(o, "stage")),
+            json_string_value(json_object_get(o, "code")));
+        add_count(&finds, &nfinds, l, 0,
+                  (double)json_integer_value(json_object_get(o, "n")));
+        free(l);
+    }
+    if ((rc = sl_state_quarantine_list(st, NULL, &q, &nq, err)) != SL_OK)
+        goto out;
+    for (i = 0; i < nq; i++) {
+        char *c, *l;
+        if (q[i].run_id == NULL || strcmp(q[i].run_id, run_id) != 0)
+            continue;
+        c = reason_class(q[i].reason);
+        l = sl_asprintf("%s: %s", q[i].stage ? q[i].stage : "?", c);
+        add_count(&reasons, &nreasons, l, 0, 1);
+        free(c);
+        free(l);
+    }
+
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width\">"
+          "<title>sluice run ",
+          f);
+    esc(f, r->id);
+    fprintf(f, "</title><style>%s</style></head><body>\n", style);
+    fputs("<h1>Run ", f);
+    esc(f, r->id);
+    fputs("</h1>\n<p class=\"muted\">job <b>", f);
+    esc(f, r->job);
+    fputs("</b> &middot; ", f);
+    esc(f, r->status);
+    fputs(" &middot; started ", f);
+    esc(f, r->started);
+    if (r->finished[0]) {
+        fputs(", ended ", f);
+        esc(f, r->finished);
+    }
+    fprintf(f, " &middot; %d attempt%s &middot; sluice %s</p>\n", r->attempts,
+            r->attempts == 1 ? "" : "s", PACKAGE_VERSION);
+    fprintf(f, "<div class=\"kpi\"><div><b>%llu</b>items in</div><div><b>"
+               "%llu</b>delivered</div><div><b>%llu</b>quarantined</div>"
+               "<div><b>%lld</b>skipped</div></div>\n",
+            (unsigned long long)r->in, (unsigned long long)r->out,
+            (unsigned long long)r->quarantined,
+            (long long)json_integer_value(json_object_get(sum, "skipped")));
+
+    fputs("<h2>Items by type</h2>\n", f);
+    {
+        static const char *const parts[] = { "delivered", "quarantined" };
+        bar_chart(f, "Items by resource type or modality", parts, 2, types,
+                  ntypes);
+    }
+    fputs("<h2>Findings</h2>\n", f);
+    {
+        static const char *const parts[] = { "items" };
+        bar_chart(f, "Findings by stage and code", parts, 1, finds, nfinds);
+        fputs("<h2>Quarantine</h2>\n", f);
+        bar_chart(f, "Quarantined items by stage and reason", parts, 1,
+                  reasons, nreasons);
+    }
+    /* the job's runs, oldest first: throughput from run to run */
+    {
+        double *tp = sl_calloc(nruns + 1, sizeof(*tp));
+        const char **xs = sl_calloc(nruns + 1, sizeof(*xs));
+        size_t m = 0;
+
+        for (k = nruns; k-- > 0 && m < 30;) {
+            struct tm a, b;
+            double secs;
+            if (strcmp(runs[k].job, r->job) != 0 || !runs[k].finished[0])
+                continue;
+            memset(&a, 0, sizeof(a));
+            memset(&b, 0, sizeof(b));
+            if (!strptime(runs[k].started, "%Y-%m-%dT%H:%M:%SZ", &a) ||
+                !strptime(runs[k].finished, "%Y-%m-%dT%H:%M:%SZ", &b))
+                continue;
+            secs = difftime(timegm(&b), timegm(&a));
+            tp[m] = (double)runs[k].in / (secs < 1 ? 1 : secs);
+            xs[m++] = runs[k].started;
+        }
+        fputs("<h2>Throughput</h2>\n", f);
+        line_chart(f, "Items per second, the job's recent runs", tp, xs, m,
+                   "items/s");
+        free(tp);
+        free(xs);
+    }
+    fputs("<h2>Audit trail of the run</h2>\n<table><tr><th>time</th><th>"
+          "action</th><th>by</th><th>details</th></tr>\n",
+          f);
+    {
+        struct audit_rows a = { run_id, f };
+        rc = sl_state_audit_scan(st, audit_row, &a, err);
+    }
+    fputs("</table>\n<p class=\"muted\">This report holds counts, types, "
+          "codes, reasons and ids, never patient data. Made by <code>sluice "
+          "report</code> from the state store.</p>\n</body></html>\n",
+          f);
+out:
+    sl_quarantine_items_free(q, nq);
+    bars_free(types, ntypes);
+    bars_free(finds, nfinds);
+    bars_free(reasons, nreasons);
+    json_decref(sum);
+    sl_run_recs_free(runs, nruns);
+    return rc;
+}
