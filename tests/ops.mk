@@ -9,3 +9,5 @@ TESTS += tests/integration/quarantine_sealed.sh
 EXTRA_DIST += tests/integration/quarantine_sealed.sh
 TESTS += tests/integration/report.sh
 EXTRA_DIST += tests/integration/report.sh
+TESTS += tests/integration/metrics.sh
+EXTRA_DIST += tests/integration/metrics.sh

@@ -30,6 +30,7 @@
 #include "cli/report.h"
 #include "common/cron.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "pipeline/pipeline.h"
 #include "state/state.h"
 
@@ -111,6 +112,8 @@ struct daemon {
     struct djob *jobs;
     size_t njobs;
     char *report_dir; /* reports/ beside the state store */
+    struct sl_metrics *metrics; /* NULL without --metrics */
+    const char *job_now; /* the job running, for the metrics observer */
     int once, failed, quarantined;
 };
 
@@ -203,6 +206,42 @@ plan(struct daemon *D, struct sl_err *err)
     return SL_OK;
 }
 
+/* The metrics observer: items read so far by the run in progress. */
+static void
+metrics_progress(void *arg, const struct sl_run_progress *p)
+{
+    struct daemon *D = arg;
+
+    if (strcmp(p->phase, "run") == 0)
+        sl_metrics_run_progress(D->metrics, D->job_now, p->items,
+                                p->quarantined);
+}
+
+/* After a run: its counts from the state store, and the open quarantine. */
+static void
+metrics_run_end(struct daemon *D, const char *job, const char *status,
+                double seconds)
+{
+    struct sl_run_rec *recs = NULL;
+    struct sl_qitem *q = NULL;
+    struct sl_err err = {0};
+    size_t n = 0, nq = 0, i;
+
+    if (D->metrics == NULL)
+        return;
+    if (sl_state_runs_list(D->st, job, 1, &recs, &n, &err) != SL_OK)
+        n = 0;
+    sl_metrics_run_end(D->metrics, job, status, seconds,
+                       n ? recs[0].summary : NULL);
+    sl_run_recs_free(recs, n);
+    if (sl_state_quarantine_list(D->st, "open", &q, &nq, &err) == SL_OK) {
+        sl_metrics_quarantine_open(D->metrics, nq);
+        for (i = 0; i < nq; i++)
+            sl_qitem_clear(&q[i]);
+        free(q);
+    }
+}
+
 /* Runs one job now (resuming its unfinished run if it has one). */
 static void
 run_job(struct daemon *D, const struct sl_job *j, const char *why)
@@ -219,9 +258,22 @@ run_job(struct daemon *D, const struct sl_job *j, const char *why)
     notify("STATUS=running %s", j->id);
     opts.workers = D->g->jobs;
     opts.commit_every = 1000;
+    struct sl_run_observer mobs = {0};
+    const struct sl_run_observer *obs[2];
+
     cli_run_view_attach(&view, D->g, 0, &opts);
     opts.stop = &d_stop;
-    opts.progress_every = 60;
+    opts.progress_every = D->metrics ? 5 : 60;
+    if (D->metrics) {
+        mobs.arg = D;
+        mobs.progress = metrics_progress;
+        obs[0] = opts.observers[0];
+        obs[1] = &mobs;
+        opts.observers = obs;
+        opts.nobservers = 2;
+        D->job_now = j->id;
+        sl_metrics_run_start(D->metrics, j->id);
+    }
     d_running = 1;
     rc = sl_pipeline_run(D->cfg, D->st, j->id, &opts, &sum, &err);
     d_running = 0;
@@ -247,6 +299,12 @@ run_job(struct daemon *D, const struct sl_job *j, const char *why)
                      (char *)NULL);
         D->failed |= rc != SL_EBUSY;
     }
+    metrics_run_end(D, j->id,
+                    rc == SL_OK       ? "finished"
+                    : rc == SL_EINTR  ? "interrupted"
+                    : rc == SL_EBUSY  ? "skipped"
+                                      : "failed",
+                    sum.elapsed);
     if (sum.run_id[0] && rc != SL_EBUSY) {
         /* the run's report beside the state store, the last 30 kept */
         struct sl_err e2 = {0};
@@ -425,6 +483,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
     sigset_t block, orig;
     long grace = 30;
     time_t last_purge = 0;
+    const char *metrics_addr = NULL;
     int i, ex = SL_EXIT_OK;
 
     memset(&D, 0, sizeof(D));
@@ -432,6 +491,8 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--once") == 0)
             D.once = 1;
+        else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
+            metrics_addr = argv[++i];
         else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             if (sl_parse_long(argv[++i], 0, 86400, &grace) != SL_OK)
                 return cli_usage_error(self, "--grace wants 0 to 86400 "
@@ -445,6 +506,11 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
         return sl_status_exit(err.code);
     if (cli_state_for_runs(D.cfg, &D.st, &err) != SL_OK ||
         plan(&D, &err) != SL_OK) {
+        ex = cli_fail(&err);
+        goto out;
+    }
+    if (metrics_addr &&
+        sl_metrics_start(metrics_addr, &D.metrics, &err) != SL_OK) {
         ex = cli_fail(&err);
         goto out;
     }
@@ -473,6 +539,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
                  "mode", D.once ? "once" : "service", (char *)NULL);
     log_plan(&D);
     notify("READY=1\nSTATUS=idle\nMAINPID=%ld", (long)getpid());
+    sl_metrics_ready(D.metrics, 1);
     resume_unfinished(&D);
     purge_due(&D, &last_purge);
     if (D.once) {
@@ -504,6 +571,7 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
          : D.quarantined ? SL_EXIT_QUARANTINED
                          : SL_EXIT_OK;
 out:
+    sl_metrics_stop(D.metrics);
     free(D.report_dir);
     free(D.jobs);
     sl_state_close(D.st);
@@ -513,7 +581,7 @@ out:
 
 const struct cli_cmd cli_cmd_daemon = {
     "daemon",
-    "[--once] [--grace SECONDS]",
+    "[--once] [--grace SECONDS] [--metrics ADDR]",
     "run every job that has a schedule when it is due",
     "Runs as a service: every job of the configuration with a schedule=\"\"\n"
     "runs when its schedule says, in its timezone=\"\" (see sluice.xml(5)).\n"
@@ -531,6 +599,9 @@ const struct cli_cmd cli_cmd_daemon = {
     "      --grace SECONDS  on SIGTERM, how long a run in progress has to\n"
     "                       checkpoint and stop before the process exits\n"
     "                       anyway (default 30; 0: wait for it)\n"
+    "      --metrics ADDR   serve /metrics (Prometheus), /healthz and\n"
+    "                       /readyz over HTTP on ADDR: 127.0.0.1:9464,\n"
+    "                       [::1]:9464, or a port alone (on 127.0.0.1)\n"
     "\n"
     "Signals: SIGTERM and SIGINT stop it (a run in progress ends\n"
     "'interrupted' and resumes at the next start); SIGHUP reloads the\n"
