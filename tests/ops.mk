@@ -11,3 +11,5 @@ TESTS += tests/integration/report.sh
 EXTRA_DIST += tests/integration/report.sh
 TESTS += tests/integration/metrics.sh
 EXTRA_DIST += tests/integration/metrics.sh
+TESTS += tests/integration/daemon_missed.sh
+EXTRA_DIST += tests/integration/daemon_missed.sh
