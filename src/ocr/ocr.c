@@ -389,7 +389,8 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
     static const struct sl_ocr_opts none = {0};
     const struct sl_ocr_opts *o = opts ? opts : &none;
     struct sl_ocr_word *words = NULL;
-    struct sl_ocr_region *reg = NULL;
+    struct sl_ocr_region *own = NULL;
+    const struct sl_ocr_region *reg = NULL;
     size_t nw = 0, cap = 0;
     struct engine *e;
     long nr = -1, i;
@@ -412,8 +413,13 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
         return rc;
     if (omp_threads != NULL)
         omp_threads(1);
-    if (o->regions)
-        nr = sl_ocr_regions(gray, w, h, stride, &reg);
+    if (o->regions && o->have_reg) {
+        reg = o->reg;
+        nr = o->nreg;
+    } else if (o->regions) {
+        nr = sl_ocr_regions(gray, w, h, stride, &own);
+        reg = own;
+    }
     if (nr < 0) {
         tp.TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
         bad = read_all(e->api, o, gray, w, h, stride, k, 1, o->rotated, 1, 0,
@@ -432,7 +438,7 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
                        r->w, r->h, stride, rk, !r->vertical, r->vertical, 0,
                        r->x, r->y, &words, &nw, &cap);
     }
-    free(reg);
+    free(own);
     if (bad)
         rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
     pthread_mutex_lock(&p->mu);
