@@ -476,7 +476,9 @@ sl_dd_ocr_init(struct sl_dicom_deid *d, struct sl_err *err)
 
     if (d->ocr_pool != NULL)
         return SL_OK;
-    if ((rc = sl_ocr_pool_new(NULL, "eng", &d->ocr_pool, err)) != SL_OK)
+    /* Engines are made when the first instance is read: a run of plain
+     * CT or MR under the option (nothing to read) pays nothing for them. */
+    if ((rc = sl_ocr_pool_lazy(NULL, "eng", &d->ocr_pool, err)) != SL_OK)
         return rc;
     pthread_mutex_init(&d->ocr_mu, NULL);
     sl_buf_init(&d->ocr_report);

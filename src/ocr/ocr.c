@@ -125,9 +125,9 @@ engine_free(struct engine *e)
     free(e);
 }
 
-int
-sl_ocr_pool_new(const char *datapath, const char *lang,
-                struct sl_ocr_pool **out, struct sl_err *err)
+static int
+pool_make(const char *datapath, const char *lang, int now,
+          struct sl_ocr_pool **out, struct sl_err *err)
 {
     struct sl_ocr_pool *p;
     struct engine *e = NULL;
@@ -142,14 +142,28 @@ sl_ocr_pool_new(const char *datapath, const char *lang,
     pthread_mutex_init(&p->mu, NULL);
     p->datapath = datapath ? sl_strdup(datapath) : NULL;
     p->lang = sl_strdup(lang ? lang : "eng");
-    /* one engine now: a missing model is an error before any instance */
-    if ((rc = engine_new(p, &e, err)) != SL_OK) {
+    /* one engine now: a missing model is an error before any image */
+    if (now && (rc = engine_new(p, &e, err)) != SL_OK) {
         sl_ocr_pool_free(p);
         return rc;
     }
     p->idle = e;
     *out = p;
     return SL_OK;
+}
+
+int
+sl_ocr_pool_new(const char *datapath, const char *lang,
+                struct sl_ocr_pool **out, struct sl_err *err)
+{
+    return pool_make(datapath, lang, 1, out, err);
+}
+
+int
+sl_ocr_pool_lazy(const char *datapath, const char *lang,
+                 struct sl_ocr_pool **out, struct sl_err *err)
+{
+    return pool_make(datapath, lang, 0, out, err);
 }
 
 void
