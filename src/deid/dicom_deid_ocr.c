@@ -458,8 +458,8 @@ scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
  * them) read first, then each other frame only when its text layout is
  * not covered by the boxes found so far (scan_frame). */
 static int
-scan(struct scan *s, struct sl_dicom_file *f, int sample,
-     unsigned long *frames, struct sl_err *err)
+scan(struct scan *s, struct sl_dicom_file *f, int sample, unsigned long *frames,
+     struct sl_err *err)
 {
     unsigned long fr, nf, step = 1;
     int rc, pass;
