@@ -14,6 +14,10 @@ EXTRA_DIST += tests/integration/burnedin.sh
 # found, blanked to the layout's black, the rest unchanged (issue 11).
 TESTS += tests/integration/burnedin_layouts.sh
 EXTRA_DIST += tests/integration/burnedin_layouts.sh
+# A 24-frame cine: a sample of frames read, then only those whose text
+# layout differs; nothing left in any frame (issue 11).
+TESTS += tests/integration/burnedin_cine.sh
+EXTRA_DIST += tests/integration/burnedin_cine.sh
 # OCR threads never exceed --jobs, whatever OpenMP's environment says.
 TESTS += tests/integration/ocr_threads.sh
 EXTRA_DIST += tests/integration/ocr_threads.sh

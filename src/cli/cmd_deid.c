@@ -358,6 +358,8 @@ const struct cli_cmd cli_cmd_deid = {
     "  quarantining them; see sluice inspect-pixels. OCR reads only the\n"
     "  lines where characters are found (the whole frame when it is too\n"
     "  busy to tell), one thread per engine: never more than --jobs.\n"
+    "  Of a cine of more than 8 frames, 8 frames spread over it are read,\n"
+    "  then only the frames whose text layout differs from what was found.\n"
     "\n"
     "Options:\n"
     "  -p, --profile NAME|FILE  basic (default), longitudinal, safe-harbor,\n"

@@ -182,7 +182,7 @@ const struct cli_cmd cli_cmd_inspect_pixels = {
     "the OCR confidence), and which of them repeat an identifying\n"
     "attribute of the same instance (PatientName parts, PatientID,\n"
     "OtherPatientIDs, AccessionNumber, dates, InstitutionName, staff\n"
-    "names) by the attribute's name. Writes nothing.\n"
+    "names) by the attribute's name. Every frame is read. Writes nothing.\n"
     "\n"
     "Options:\n"
     "  -m, --min-confidence N  words below N (0-100, default 60) are not\n"

@@ -1,7 +1,9 @@
 /* dicom_deid_ocr.c - burned-in text (issue 11): the PS3.15 Clean Pixel
  * Data option by OCR. Every frame is rendered as a viewer shows it
  * (src/dicom/dicom_render.cc), its words found by src/ocr/, each word box
- * (with a margin) blanked in every frame, and the result read again: text
+ * (with a margin) blanked in every frame (of a long cine, a sample of
+ * frames is read, then only the frames whose text layout differs), and
+ * the result read again: text
  * still found is blanked in turn, and an instance still showing text after
  * a few rounds is quarantined. Words are compared with the instance's own
  * identifying attributes so --explain and inspect-pixels can say which
@@ -17,6 +19,7 @@
 #include "ocr/ocr.h"
 
 #define ROUNDS 3 /* blank, read again: at most this many times */
+#define SAMPLE 8 /* frames of a cine read whatever their text layout */
 
 /* Identifying attributes whose values are looked for in the words. */
 static const struct {
@@ -258,74 +261,254 @@ seen_box(const struct sl_pixel_text *v, size_t n, unsigned long fr,
     return 0;
 }
 
+/* Whether the text of region g (its box without the margin) lies inside
+ * the boxes that will be blanked: the known ones, and those of the words
+ * in v grown by their margin (box_add's), all but a quarter of a
+ * character's area of it. */
+static int
+covered(const struct sl_ocr_region *g, const struct sl_dicom_box *known,
+        size_t nknown, const struct sl_pixel_text *v, size_t nv)
+{
+    long w = g->tw, h = g->th, y;
+    size_t i, left = 0;
+    unsigned char *m;
+
+    if (w <= 0 || h <= 0)
+        return 1;
+    m = sl_calloc((size_t)w * (size_t)h, 1);
+    for (i = 0; i < nknown + nv; i++) {
+        long x0, y0, x1, y1;
+        if (i < nknown) {
+            x0 = known[i].x;
+            y0 = known[i].y;
+            x1 = x0 + (long)known[i].w;
+            y1 = y0 + (long)known[i].h;
+        } else {
+            const struct sl_pixel_text *t = &v[i - nknown];
+            long mg = t->h / 4 > 2 ? t->h / 4 : 2;
+            x0 = (long)t->x - mg;
+            y0 = (long)t->y - mg;
+            x1 = (long)(t->x + t->w) + mg;
+            y1 = (long)(t->y + t->h) + mg;
+        }
+        x0 = x0 > g->tx ? x0 - g->tx : 0;
+        y0 = y0 > g->ty ? y0 - g->ty : 0;
+        x1 = x1 - g->tx < w ? x1 - g->tx : w;
+        y1 = y1 - g->ty < h ? y1 - g->ty : h;
+        for (y = y0; y < y1 && x0 < x1; y++)
+            memset(m + y * w + x0, 1, (size_t)(x1 - x0));
+    }
+    for (i = 0; i < (size_t)(w * h); i++)
+        left += m[i] == 0;
+    free(m);
+    return 4 * left <= (size_t)g->glyph * (size_t)g->glyph;
+}
+
+/* Whether pixel (x, y) lies in one of the n boxes. */
+static int
+in_boxes(const struct sl_dicom_box *b, size_t n, unsigned x, unsigned y)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (x >= b[i].x && x - b[i].x < b[i].w && y >= b[i].y &&
+            y - b[i].y < b[i].h)
+            return 1;
+    return 0;
+}
+
+/* In the rounds after blanking: the n boxes blanked before must be flat
+ * in the rendered frame g (w x h), which is checked here sample by
+ * sample; each is then painted with the mean grey of the two pixels
+ * around it (outside every box). A flat dark box on a lighter picture
+ * has edges the region search takes for characters: read again, as is
+ * and with its background removed, they cost 4 of the 6 readings of a
+ * capture and never held text. Text left beside a box still shows.
+ * When a box is not flat (the blanking did not reach the render),
+ * nothing is painted and the frame is read as rendered. */
+static void
+settle_known(unsigned char *g, unsigned w, unsigned h,
+             const struct sl_dicom_box *b, size_t n)
+{
+    unsigned char *fill;
+    size_t i;
+    unsigned x, y;
+
+    if (n == 0)
+        return;
+    fill = sl_malloc(n);
+    for (i = 0; i < n; i++) {
+        unsigned x0 = b[i].x, y0 = b[i].y, x1, y1;
+        unsigned long sum = 0, cnt = 0;
+        unsigned char v;
+        fill[i] = 0;
+        if (x0 >= w || y0 >= h)
+            continue;
+        x1 = b[i].w < w - x0 ? x0 + b[i].w : w;
+        y1 = b[i].h < h - y0 ? y0 + b[i].h : h;
+        v = g[(size_t)y0 * w + x0];
+        for (y = y0; y < y1; y++)
+            for (x = x0; x < x1; x++)
+                if (g[(size_t)y * w + x] != v) {
+                    free(fill);
+                    return;
+                }
+        for (y = y0 >= 2 ? y0 - 2 : 0; y < y1 + 2 && y < h; y++)
+            for (x = x0 >= 2 ? x0 - 2 : 0; x < x1 + 2 && x < w; x++)
+                if (!in_boxes(b, n, x, y)) {
+                    sum += g[(size_t)y * w + x];
+                    cnt++;
+                }
+        fill[i] = cnt ? (unsigned char)(sum / cnt) : v;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned x0 = b[i].x, y0 = b[i].y, x1, y1;
+        if (x0 >= w || y0 >= h)
+            continue;
+        x1 = b[i].w < w - x0 ? x0 + b[i].w : w;
+        y1 = b[i].h < h - y0 ? y0 + b[i].h : h;
+        for (y = y0; y < y1; y++)
+            memset(g + (size_t)y * w + x0, fill[i], x1 - x0);
+    }
+    free(fill);
+}
+
+/* The scan of one instance, frame by frame. */
+struct scan {
+    struct sl_ocr_pool *pool;
+    struct sl_dicom_render *r;
+    struct needles nd;
+    float min_conf;
+    const struct sl_dicom_box *known; /* blanked in earlier rounds */
+    size_t nknown;
+    struct sl_pixel_text *v;
+    size_t nv, cap;
+    unsigned long read; /* frames read by OCR */
+};
+
+/* Adds the words of frame fr to s->v. With check, the frame is read only
+ * when its text layout is not already covered: a line of text found
+ * (cheaply, without OCR) outside every box that will be blanked, or a
+ * frame too busy to tell. */
+static int
+scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
+{
+    unsigned char *g = NULL;
+    unsigned w = 0, h = 0;
+    struct sl_ocr_word *words = NULL;
+    struct sl_ocr_region *reg = NULL;
+    size_t nw = 0, i;
+    struct sl_ocr_opts o = { 0 };
+    int rc;
+
+    /* where text may be, read there as it is and with its background
+     * taken away, across and turned either way */
+    o.rotated = 1;
+    o.regions = 1;
+    o.contrast = 1;
+    if ((rc = sl_dicom_render_frame(s->r, fr, &g, &w, &h, err)) != SL_OK)
+        return rc;
+    settle_known(g, w, h, s->known, s->nknown);
+    if (check) {
+        long nr = sl_ocr_regions(g, (int)w, (int)h, w, &reg), k;
+        int skip = nr >= 0;
+        for (k = 0; k < nr && skip; k++)
+            skip = covered(&reg[k], s->known, s->nknown, s->v, s->nv);
+        if (skip) {
+            free(reg);
+            sl_freezero(g, (size_t)w * h);
+            return SL_OK;
+        }
+        o.have_reg = 1;
+        o.reg = reg;
+        o.nreg = nr;
+    }
+    s->read++;
+    rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
+    free(reg);
+    sl_freezero(g, (size_t)w * h);
+    if (rc != SL_OK)
+        return rc;
+    for (i = 0; i < nw; i++) {
+        const char *attr = match(&s->nd, words[i].text ? words[i].text : "");
+        struct sl_pixel_text *t;
+        if (!counts(&words[i], s->min_conf, attr) ||
+            seen_box(s->v, s->nv, fr, &words[i]))
+            continue;
+        if (s->nv == s->cap) {
+            s->cap = s->cap ? s->cap * 2 : 16;
+            s->v = sl_realloc(s->v, s->cap * sizeof(*s->v));
+        }
+        t = &s->v[s->nv++];
+        t->frame = fr;
+        t->x = words[i].x < 0 ? 0 : (unsigned)words[i].x;
+        t->y = words[i].y < 0 ? 0 : (unsigned)words[i].y;
+        t->w = (unsigned)words[i].w;
+        t->h = (unsigned)words[i].h;
+        t->conf = words[i].conf;
+        t->attr = attr;
+        t->text = sl_strdup(words[i].text ? words[i].text : "");
+    }
+    sl_ocr_words_free(words, nw);
+    return SL_OK;
+}
+
+/* The words of f's frames: every frame, or, with sample, a sample of a
+ * long cine (SAMPLE frames spread over it, the first and the last among
+ * them) read first, then each other frame only when its text layout is
+ * not covered by the boxes found so far (scan_frame). */
+static int
+scan(struct scan *s, struct sl_dicom_file *f, int sample, unsigned long *frames,
+     struct sl_err *err)
+{
+    unsigned long fr, nf, step = 1;
+    int rc, pass;
+
+    if ((rc = sl_dicom_render_open(f, &s->r, err)) != SL_OK)
+        return rc;
+    needles_of(f, &s->nd);
+    nf = sl_dicom_render_frames(s->r);
+    if (sample && nf > SAMPLE)
+        step = (nf + SAMPLE - 1) / SAMPLE;
+    for (pass = 0; pass < (step > 1 ? 2 : 1); pass++)
+        for (fr = 0; fr < nf; fr++) {
+            int in_sample = fr % step == 0 || fr == nf - 1;
+            if (in_sample != (pass == 0))
+                continue;
+            if ((rc = scan_frame(s, fr, pass == 1, err)) != SL_OK)
+                return rc;
+        }
+    if (frames != NULL)
+        *frames = nf;
+    return SL_OK;
+}
+
+static void
+scan_fini(struct scan *s)
+{
+    sl_pixel_text_free(s->v, s->nv);
+    needles_free(&s->nd);
+    sl_dicom_render_free(s->r);
+}
+
 int
 sl_pixel_text_find(struct sl_ocr_pool *pool, struct sl_dicom_file *f,
                    float min_conf, struct sl_pixel_text **out, size_t *n,
                    unsigned long *frames, struct sl_err *err)
 {
-    struct sl_dicom_render *r = NULL;
-    struct sl_pixel_text *v = NULL;
-    struct needles nd = { 0 };
-    size_t nv = 0, cap = 0;
-    unsigned long fr, nf;
+    struct scan s = { 0 };
     int rc;
 
-    if ((rc = sl_dicom_render_open(f, &r, err)) != SL_OK)
-        goto out;
-    needles_of(f, &nd);
-    nf = sl_dicom_render_frames(r);
-    for (fr = 0; fr < nf; fr++) {
-        unsigned char *g = NULL;
-        unsigned w = 0, h = 0;
-        struct sl_ocr_word *words = NULL;
-        size_t nw = 0, i;
-        struct sl_ocr_opts o = { 0 };
-
-        /* where text may be, read there as it is and with its
-         * background taken away, across and turned either way */
-        o.rotated = 1;
-        o.regions = 1;
-        o.contrast = 1;
-        if ((rc = sl_dicom_render_frame(r, fr, &g, &w, &h, err)) != SL_OK)
-            goto out;
-        rc = sl_ocr_words(pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
-        if (rc != SL_OK) {
-            sl_freezero(g, (size_t)w * h);
-            goto out;
-        }
-        for (i = 0; i < nw; i++) {
-            const char *attr = match(&nd, words[i].text ? words[i].text : "");
-            struct sl_pixel_text *t;
-            if (!counts(&words[i], min_conf, attr) ||
-                seen_box(v, nv, fr, &words[i]))
-                continue;
-            if (nv == cap) {
-                cap = cap ? cap * 2 : 16;
-                v = sl_realloc(v, cap * sizeof(*v));
-            }
-            t = &v[nv++];
-            t->frame = fr;
-            t->x = words[i].x < 0 ? 0 : (unsigned)words[i].x;
-            t->y = words[i].y < 0 ? 0 : (unsigned)words[i].y;
-            t->w = (unsigned)words[i].w;
-            t->h = (unsigned)words[i].h;
-            t->conf = words[i].conf;
-            t->attr = attr;
-            t->text = sl_strdup(words[i].text ? words[i].text : "");
-        }
-        sl_ocr_words_free(words, nw);
-        sl_freezero(g, (size_t)w * h);
+    s.pool = pool;
+    s.min_conf = min_conf;
+    /* a review: every frame */
+    if ((rc = scan(&s, f, 0, frames, err)) == SL_OK) {
+        *out = s.v;
+        *n = s.nv;
+        s.v = NULL;
+        s.nv = 0;
     }
-    if (frames != NULL)
-        *frames = nf;
-    *out = v;
-    *n = nv;
-    v = NULL;
-    nv = 0;
-out:
-    sl_pixel_text_free(v, nv);
-    needles_free(&nd);
-    sl_dicom_render_free(r);
+    scan_fini(&s);
     return rc;
 }
 
@@ -363,7 +546,9 @@ sl_dd_ocr_init(struct sl_dicom_deid *d, struct sl_err *err)
 
     if (d->ocr_pool != NULL)
         return SL_OK;
-    if ((rc = sl_ocr_pool_new(NULL, "eng", &d->ocr_pool, err)) != SL_OK)
+    /* Engines are made when the first instance is read: a run of plain
+     * CT or MR under the option (nothing to read) pays nothing for them. */
+    if ((rc = sl_ocr_pool_lazy(NULL, "eng", &d->ocr_pool, err)) != SL_OK)
         return rc;
     pthread_mutex_init(&d->ocr_mu, NULL);
     sl_buf_init(&d->ocr_report);
@@ -405,7 +590,7 @@ sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
     struct sl_dicom_box *boxes = NULL;
     struct sl_buf line;
     size_t nt = 0, nboxes = 0, i, k;
-    unsigned long frames = 0;
+    unsigned long frames = 0, nread = 0;
     int rc, round, changed = 0, any_change = 0;
     char xfer_in[65], xfer[65], uid[SL_UID_MAX + 1];
     /* the frames (up to 64) in which each attribute was found */
@@ -420,8 +605,20 @@ sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
         goto out;
     atomic_fetch_add(&d->ocr_checked, 1);
     for (round = 0;; round++) {
-        if ((rc = sl_pixel_text_find(d->ocr_pool, f, d->ocr_min_conf, &t, &nt,
-                                     &frames, err)) != SL_OK)
+        struct scan s = { 0 };
+        s.pool = d->ocr_pool;
+        s.min_conf = d->ocr_min_conf;
+        s.known = boxes;
+        s.nknown = nboxes;
+        rc = scan(&s, f, 1, &frames, err);
+        t = s.v;
+        nt = s.nv;
+        s.v = NULL;
+        s.nv = 0;
+        if (round == 0)
+            nread = s.read;
+        scan_fini(&s);
+        if (rc != SL_OK)
             goto out;
         if (nt == 0)
             break;
@@ -452,6 +649,11 @@ sl_dd_ocr_clean(struct sl_dicom_deid *d, struct sl_dicom_file *f,
         goto out;
     sl_keys_uid(d->keys, sop_uid, uid);
     sl_buf_addf(&line, "  instance %s: %lu frame(s), ", uid, frames);
+    if (nread < frames)
+        sl_buf_addf(&line,
+                    "%lu read by OCR (the others' text layout already "
+                    "covered), ",
+                    nread);
     if (nboxes == 0) {
         sl_buf_adds(&line, "no text found\n");
     } else {

@@ -125,9 +125,9 @@ engine_free(struct engine *e)
     free(e);
 }
 
-int
-sl_ocr_pool_new(const char *datapath, const char *lang,
-                struct sl_ocr_pool **out, struct sl_err *err)
+static int
+pool_make(const char *datapath, const char *lang, int now,
+          struct sl_ocr_pool **out, struct sl_err *err)
 {
     struct sl_ocr_pool *p;
     struct engine *e = NULL;
@@ -142,14 +142,28 @@ sl_ocr_pool_new(const char *datapath, const char *lang,
     pthread_mutex_init(&p->mu, NULL);
     p->datapath = datapath ? sl_strdup(datapath) : NULL;
     p->lang = sl_strdup(lang ? lang : "eng");
-    /* one engine now: a missing model is an error before any instance */
-    if ((rc = engine_new(p, &e, err)) != SL_OK) {
+    /* one engine now: a missing model is an error before any image */
+    if (now && (rc = engine_new(p, &e, err)) != SL_OK) {
         sl_ocr_pool_free(p);
         return rc;
     }
     p->idle = e;
     *out = p;
     return SL_OK;
+}
+
+int
+sl_ocr_pool_new(const char *datapath, const char *lang,
+                struct sl_ocr_pool **out, struct sl_err *err)
+{
+    return pool_make(datapath, lang, 1, out, err);
+}
+
+int
+sl_ocr_pool_lazy(const char *datapath, const char *lang,
+                 struct sl_ocr_pool **out, struct sl_err *err)
+{
+    return pool_make(datapath, lang, 0, out, err);
 }
 
 void
@@ -389,7 +403,8 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
     static const struct sl_ocr_opts none = {0};
     const struct sl_ocr_opts *o = opts ? opts : &none;
     struct sl_ocr_word *words = NULL;
-    struct sl_ocr_region *reg = NULL;
+    struct sl_ocr_region *own = NULL;
+    const struct sl_ocr_region *reg = NULL;
     size_t nw = 0, cap = 0;
     struct engine *e;
     long nr = -1, i;
@@ -412,8 +427,13 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
         return rc;
     if (omp_threads != NULL)
         omp_threads(1);
-    if (o->regions)
-        nr = sl_ocr_regions(gray, w, h, stride, &reg);
+    if (o->regions && o->have_reg) {
+        reg = o->reg;
+        nr = o->nreg;
+    } else if (o->regions) {
+        nr = sl_ocr_regions(gray, w, h, stride, &own);
+        reg = own;
+    }
     if (nr < 0) {
         tp.TessBaseAPISetPageSegMode(e->api, PSM_SPARSE_TEXT);
         bad = read_all(e->api, o, gray, w, h, stride, k, 1, o->rotated, 1, 0,
@@ -432,7 +452,7 @@ sl_ocr_words(struct sl_ocr_pool *p, const unsigned char *gray, int w, int h,
                        r->w, r->h, stride, rk, !r->vertical, r->vertical, 0,
                        r->x, r->y, &words, &nw, &cap);
     }
-    free(reg);
+    free(own);
     if (bad)
         rc = SL_ERR(err, SL_EINTERNAL, "OCR: recognition failed");
     pthread_mutex_lock(&p->mu);

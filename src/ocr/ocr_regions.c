@@ -324,6 +324,10 @@ lines(struct comp **s, size_t k, int vertical, int w, int h,
         (*out)[*n].y = b->y > m ? b->y - m : 0;
         (*out)[*n].w = (b->w + m < w - 1 ? b->w + m : w - 1) - (*out)[*n].x + 1;
         (*out)[*n].h = (b->h + m < h - 1 ? b->h + m : h - 1) - (*out)[*n].y + 1;
+        (*out)[*n].tx = b->x;
+        (*out)[*n].ty = b->y;
+        (*out)[*n].tw = b->w - b->x + 1;
+        (*out)[*n].th = b->h - b->y + 1;
         (*out)[*n].vertical = vertical;
         (*out)[*n].glyph = b->glyph;
         (*n)++;
@@ -356,6 +360,14 @@ merge(struct sl_ocr_region *r, size_t n)
                 a->y = a->y < b->y ? a->y : b->y;
                 a->w = x1 - a->x;
                 a->h = y1 - a->y;
+                x1 = a->tx + a->tw > b->tx + b->tw ? a->tx + a->tw
+                                                   : b->tx + b->tw;
+                y1 = a->ty + a->th > b->ty + b->th ? a->ty + a->th
+                                                   : b->ty + b->th;
+                a->tx = a->tx < b->tx ? a->tx : b->tx;
+                a->ty = a->ty < b->ty ? a->ty : b->ty;
+                a->tw = x1 - a->tx;
+                a->th = y1 - a->ty;
                 if (b->glyph > a->glyph)
                     a->glyph = b->glyph;
                 r[j] = r[--n];

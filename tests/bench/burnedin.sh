@@ -7,13 +7,15 @@
 #   - a mixed study: CT CT_N 512x512 16-bit slices and CAP_N captures
 #     (under 5% of the instances), `sluice deid` with basic (the captures
 #     go to quarantine) and with the option (they are OCR'd and blanked),
-#     side by side.
+#     side by side, PAIRS times alternated: CPU time (from wait4) and
+#     wall time, medians and the ratio pair by pair;
+#   - the same on the CT slices alone (the option, with nothing to read).
 # Images are rendered with ImageMagick (DejaVu) and wrapped with pydicom.
 # Measures; never fails on a timing. docs/deid.md quotes its output.
-# Usage: burnedin.sh BUILDDIR SRCDIR [N] [CT_N] [CAP_N]
+# Usage: burnedin.sh BUILDDIR SRCDIR [N] [CT_N] [CAP_N] [PAIRS]
 set -eu
 PY=${PYTHON:-/usr/bin/python3}
-build=$1 src=$2 n=${3:-20} ct_n=${4:-200} cap_n=${5:-8}
+build=$1 src=$2 n=${3:-20} ct_n=${4:-200} cap_n=${5:-8} PAIRS=${6:-5}
 sluice="$build/sluice"
 F=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 SLUICE_PROFILE_DIR="$src/profiles/deid"
@@ -71,7 +73,7 @@ def save(path, cls, mod, w, h, spp, bits, px, study, series):
 US, SC, CT = ("1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.7",
               "1.2.840.10008.5.1.4.1.1.2")
 us, sc = pnm(d + "/us.pgm"), pnm(d + "/sc.ppm")
-for sub in ("us", "sc", "mixed"):
+for sub in ("us", "sc", "mixed", "ct"):
     os.makedirs(d + "/" + sub)
 st, se = generate_uid(), generate_uid()
 for i in range(n):
@@ -82,24 +84,54 @@ slice_px = bytes(rnd.getrandbits(8) & (0x0F if k % 2 else 0xFF) for k in range(5
 st, ct_se, cap_se = generate_uid(), generate_uid(), generate_uid()
 for i in range(ct_n):
     save("%s/mixed/ct%d.dcm" % (d, i), CT, "CT", 512, 512, 1, 16, slice_px, st, ct_se)
+    os.link("%s/mixed/ct%d.dcm" % (d, i), "%s/ct/ct%d.dcm" % (d, i))
 for i in range(cap_n):
     save("%s/mixed/sc%d.dcm" % (d, i), SC, "OT", sc[0], sc[1], 3, 8, sc[3], st, cap_se)
 PYEOF
-# run LABEL DIR PROFILE [ENV]: seconds of one `sluice deid`
+# run DIR PROFILE: "CPU WALL" seconds of one `sluice deid` (CPU: user +
+# system time of the process and its threads, from wait4, which the
+# machine's load hardly changes; wall: noisy on a shared machine).
 run() {
     rm -rf "$d/out" "$d/q"
-    t0=$(date +%s.%N)
-    env $4 "$sluice" deid --profile "$3" --key-file "$d/key" -o "$d/out" \
-        --quarantine "$d/q" "$2" >/dev/null 2>&1 || true
-    t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
+    $PY - "$sluice" "$2" "$d" "$1" <<'PYEOF'
+import os, sys, time
+sl, prof, d, src = sys.argv[1:5]
+t0 = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.execv(sl, [sl, "deid", "--profile", prof, "--key-file", d + "/key",
+                  "-o", d + "/out", "--quarantine", d + "/q", src])
+_, _, ru = os.wait4(pid, 0)
+print("%.3f %.3f" % (ru.ru_utime + ru.ru_stime, time.monotonic() - t0))
+PYEOF
 }
 for set in us sc; do
-    s=$(run $set "$d/$set" "$d/ocr.xml" "")
-    printf '%s: %d instances: %.2f s, %.2f instances/s\n' \
-        "$set" "$n" "$s" "$(echo "$n / $s" | bc -l)"
+    r=$(run "$d/$set" "$d/ocr.xml")
+    printf '%s: %d instances: %.2f s CPU (%.1f instances/s), %.2f s wall\n' \
+        "$set" "$n" "${r% *}" "$(echo "$n / ${r% *}" | bc -l)" "${r#* }"
 done
-b=$(run basic "$d/mixed" basic "")
-o=$(run ocr "$d/mixed" "$d/ocr.xml" "")
-printf 'mixed study (%d CT + %d captures): basic %.2f s, clean-pixel-data=ocr %.2f s (+%.0f%%)\n' \
-    "$ct_n" "$cap_n" "$b" "$o" "$(echo "100 * ($o - $b) / $b" | bc -l)"
+# pairs LABEL DIR: PAIRS runs of `basic` and of the option, alternated;
+# the medians of each and of the ratios option/basic pair by pair.
+pairs() {
+    : >"$d/pairs"
+    i=0
+    while [ $i -lt "$PAIRS" ]; do
+        echo "$(run "$2" basic) $(run "$2" "$d/ocr.xml")" >>"$d/pairs"
+        i=$((i + 1))
+    done
+    $PY - "$1" "$d/pairs" <<'PYEOF'
+import statistics as st, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[2])]
+med = lambda k: st.median(r[k] for r in rows)
+ratio = lambda a, b: st.median(r[b] / r[a] for r in rows)
+print("%s, %d pairs, medians: basic %.2f s CPU (%.2f wall), "
+      "clean-pixel-data=ocr %.2f s CPU (%.2f wall); option/basic %.2f CPU, "
+      "%.2f wall" % (sys.argv[1], len(rows), med(0), med(1), med(2), med(3),
+                     ratio(0, 2), ratio(1, 3)))
+PYEOF
+}
+pairs "mixed study ($ct_n CT + $cap_n captures)" "$d/mixed"
+pairs "plain CT ($ct_n slices, no capture)" "$d/ct"
