@@ -80,7 +80,10 @@ struct sl_item {
     /* SL_ITEM_FHIR: json_dumps(resource, JSON_COMPACT), byte for byte,
      * when the stage that last changed the resource wrote it on its
      * worker thread (so that targets need not serialise on the writer's);
-     * NULL otherwise. A stage that changes resource frees it. */
+     * or, set by a source (fhir-rest, fhir-bulk), the resource's text as
+     * the server sent it, on one line: the same value, its numbers and
+     * escapes as written. NULL otherwise. A stage that changes resource
+     * frees it. */
     char *out_json;
     size_t out_json_len;
     /* "Type/id" of the resource, kept when the pipeline lets go of the

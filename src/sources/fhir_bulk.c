@@ -30,6 +30,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "sources/fhir_bulk.h"
+#include "sources/fhir_rest_int.h" /* sl_rest_compact */
 #include "sources/sources.h"
 
 #define RAW_MAX (1024 * 1024)
@@ -521,6 +522,10 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
             it->checkpoint = make_checkpoint(s);
             it->text = sl_strndup(p, n);
             it->text_len = n;
+            /* what targets write unless a stage changes the resource:
+             * the line as it came (a line that is not a resource is
+             * quarantined by the worker's parse, and this goes with it) */
+            it->out_json = sl_rest_compact(p, n, &it->out_json_len);
             *out = it;
             return SL_OK;
         }

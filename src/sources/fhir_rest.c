@@ -513,8 +513,13 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         prefetch_start(s, nx);
         free(nx);
     }
-    if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why, sizeof(why)) !=
-        0) {
+    /* the ordinary page is read fast, its resources left as text to the
+     * workers; anything else by jansson, which words what is wrong */
+    if (sl_rest_page_parse_fast(b.buf.data, b.buf.len, &s->page)) {
+        b.buf.data = NULL; /* the page owns it now */
+        b.buf.len = b.buf.cap = 0;
+    } else if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why,
+                                  sizeof(why)) != 0) {
         char *r =
             sl_asprintf("source %s: GET %s: %s: %s", s->id, shown, pos, why);
         *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
@@ -585,15 +590,16 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
 
     *out = NULL;
     while (s->u < s->nunits) {
-        json_t *e, *res;
-        char mode, why[128], pos[200], name[160];
+        struct sl_rest_entry e;
+        char why[128], pos[200], name[160];
+        size_t i;
         struct sl_item *it;
 
         if (!s->have_page) {
             if ((rc = fetch_page(s, out, err)) != SL_OK || *out != NULL)
                 return rc;
         }
-        if (s->off >= json_array_size(s->page.entries)) {
+        if (s->off >= sl_rest_page_count(&s->page)) {
             if (s->page.next != NULL) {
                 if ((rc = follow_next(s, out)) != SL_OK || *out != NULL)
                     return rc;
@@ -602,26 +608,25 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
             unit_done(s);
             continue;
         }
-        e = json_array_get(s->page.entries, s->off++);
+        i = s->off++;
         unit_name(s, name, sizeof(name));
         snprintf(pos, sizeof(pos), "%s entry %zu", name, s->off);
-        if (sl_rest_page_entry(e, &res, &mode, why, sizeof(why)) != 0) {
+        if (sl_rest_page_at(&s->page, i, &e, why, sizeof(why)) != 0) {
             char *r = sl_asprintf("source %s: %s: %s", s->id, pos, why);
-            char *raw = json_dumps(e, JSON_COMPACT);
+            char *raw = json_dumps(json_array_get(s->page.entries, i),
+                                   JSON_COMPACT);
             *out = bad_item(s, pos, s->page_url, raw, raw ? strlen(raw) : 0, r);
             free(r);
             free(raw);
             (*out)->checkpoint = mid_checkpoint(s);
             return SL_OK;
         }
-        if (mode == 'o')
+        if (e.mode == 'o')
             continue; /* the server's remarks on the search, not data */
-        if (mode == 'm') {
-            const char *lu = json_string_value(
-                json_object_get(json_object_get(res, "meta"), "lastUpdated"));
+        if (e.mode == 'm') {
             int64_t ms;
-            if (lu && sl_rest_instant_ms(lu, &ms) == 0) {
-                char *key = sl_rest_seen_key(res, ms);
+            if (e.last_updated && sl_rest_instant_ms(e.last_updated, &ms) == 0) {
+                char *key = sl_rest_seen_key(e.rtype, e.id, e.version_id, ms);
                 if (key && sl_rest_was_seen(s, key)) {
                     s->nskipped++;
                     free(key);
@@ -639,9 +644,19 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
         it->rank = (long)s->u;
         it->pos = sl_strdup(pos);
         it->origin = s->page_url ? sl_strdup(s->page_url) : NULL;
-        it->rtype =
-            sl_strdup(json_string_value(json_object_get(res, "resourceType")));
-        it->resource = json_incref(res);
+        it->rtype = sl_strdup(e.rtype);
+        if (e.res != NULL) {
+            it->resource = json_incref(e.res);
+        } else {
+            /* parsed by a worker for the stages; the targets write the
+             * server's own text (made one line) unless a stage changes
+             * the resource, so a run without stages never writes the
+             * document out again (item.h, out_json) */
+            it->text = sl_strndup(e.text, e.text_len);
+            it->text_len = e.text_len;
+            it->out_json = sl_rest_compact(e.text, e.text_len,
+                                           &it->out_json_len);
+        }
         it->checkpoint = mid_checkpoint(s);
         *out = it;
         return SL_OK;

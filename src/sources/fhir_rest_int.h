@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/common.h"
+#include "fhir/jtape.h"
 #include "http/auth.h"
 #include "http/http.h"
 #include "item/item.h"
@@ -17,9 +18,27 @@
 /* One page of a search: a Bundle of type searchset (or collection, as
  * some servers answer $everything). */
 struct sl_rest_page {
-    json_t *doc;     /* the Bundle (owned) */
+    json_t *doc;     /* the Bundle (owned), or NULL when read fast */
     json_t *entries; /* its entry array (borrowed from doc), or NULL */
     char *next;      /* the URL of link[relation=next], or NULL */
+    /* The fast reading (sl_rest_page_parse_fast): no jansson document. */
+    char *raw;            /* the page's bytes as they came (owned) */
+    size_t raw_len;
+    char *copy;           /* a copy the tape decoded in place (owned) */
+    struct sl_jtape tape; /* of copy */
+    size_t n;             /* entries */
+    size_t *at; /* 3 per entry: its tape node, the offset and the length
+                   of its resource's text in raw (owned) */
+};
+
+/* One entry of a page, as the source uses it. The strings are borrowed
+ * from the page (NULL when absent or not strings). */
+struct sl_rest_entry {
+    char mode; /* 'm' a match, 'i' an _include, 'o' an OperationOutcome */
+    const char *rtype, *id, *last_updated, *version_id;
+    json_t *res;      /* the resource (borrowed) when read by jansson */
+    const char *text; /* else its JSON text in the page, text_len bytes */
+    size_t text_len;
 };
 
 /* Reads the page in buf[0..len). On success (0) *out holds it (free with
@@ -29,6 +48,25 @@ struct sl_rest_page {
 int sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
                        char *why, size_t whylen);
 void sl_rest_page_clear(struct sl_rest_page *p); /* NULL-safe, reusable */
+/* The fast reading of an ordinary page: the tape reader checks the whole
+ * text (jtape.h: what it accepts, jansson accepts with the same value)
+ * and reads the Bundle's type, links and entries without building a
+ * document; each entry's resource stays text, which a worker parses. 1
+ * when it could: *out holds the page and owns buf (malloc'd, len bytes),
+ * freed by sl_rest_page_clear. 0 when the page is anything else (not
+ * JSON as the tape reads it, not a searchset, an entry without a
+ * resource...): buf is untouched and sl_rest_page_parse decides and words
+ * what is wrong. */
+int sl_rest_page_parse_fast(char *buf, size_t len, struct sl_rest_page *out);
+/* The JSON text s[0..n) (one the tape reader accepted) without the
+ * whitespace between its tokens: one line, the same value, strings and
+ * numbers as they were written. Caller frees; *outlen its length. */
+char *sl_rest_compact(const char *s, size_t n, size_t *outlen);
+/* Entries of a page, read either way. */
+size_t sl_rest_page_count(const struct sl_rest_page *p);
+/* Entry i: 0 with *e filled, or -1 with why set as sl_rest_page_entry. */
+int sl_rest_page_at(const struct sl_rest_page *p, size_t i,
+                    struct sl_rest_entry *e, char *why, size_t whylen);
 /* The next link of a page found without reading the whole page (the
  * Bundle's "link" member alone is parsed), so that the next request can
  * leave before the page is read; a guess, checked against what
@@ -104,8 +142,10 @@ int sl_rest_seen_cmp(const void *a, const void *b);
  * SEEN_MAX of the newest; what is dropped moves s->cut_ms. */
 void sl_rest_recent_prune(struct rest_src *s, int64_t w);
 void sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms);
-/* "Type/id/versionId" (else "Type/id/@MS") of a resource, or NULL */
-char *sl_rest_seen_key(const json_t *res, int64_t ms);
+/* "Type/id/versionId" (else "Type/id/@MS") of a resource, or NULL when
+ * type or id is NULL */
+char *sl_rest_seen_key(const char *type, const char *id, const char *version,
+                       int64_t ms);
 /* True when the last run saw key near its watermark. */
 int sl_rest_was_seen(const struct rest_src *s, const char *key);
 /* Appends the space-separated words of v (NULL: none). */
