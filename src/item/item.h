@@ -127,6 +127,12 @@ struct sl_item {
     /* Set by the pipeline for the last target given the item: it may move
      * tmp_path into place rather than copy it. */
     int may_move;
+    /* SL_ITEM_FHIR: the source found the resource deleted on the server
+     * (fhir-rest, deletes="history"). resource holds only its
+     * resourceType and id, which stages treat as any resource's (the
+     * pseudonymised id is the one a target stored); a target deletes it
+     * (fhir-store) or records it (fhir-files), never stores it. */
+    int deleted;
 };
 
 /* Bytes of a bad input kept in quarantine for the operator. */

@@ -97,6 +97,12 @@ struct seen {
     int64_t ms;
 };
 
+/* A set of strings (open addressing) */
+struct sl_rest_set {
+    char **v;
+    size_t n, cap;
+};
+
 struct rest_src {
     const char *id;
     struct sl_http_auth *auth;
@@ -107,6 +113,12 @@ struct rest_src {
     int everything;
     int64_t overlap_ms;
     size_t nunits;
+    /* deletes="history": units nbase.. read each type's _history since
+     * the last run (none when the run reads everything) */
+    int deletes;
+    size_t nbase;
+    struct sl_rest_set hist_seen; /* "Type/id" the current one saw */
+    uint64_t ndeleted;
     /* position */
     size_t u;       /* unit */
     long pageno;    /* page of the unit, from 1 */
@@ -156,5 +168,51 @@ int sl_rest_patients_file(struct rest_src *s, const char *path,
                           struct sl_err *err);
 int sl_rest_patients_group(struct rest_src *s, const char *group,
                            struct sl_err *err);
+
+/* ---- shared by the source's files (fhir_rest.c) ------------------------- */
+/* The checkpoint after the current item (JSON; caller frees). */
+char *sl_rest_mid_checkpoint(const struct rest_src *s);
+/* A quarantine item for what could not be read; reason holds no data. */
+struct sl_item *sl_rest_bad_item(struct rest_src *s, const char *pos,
+                                 const char *origin, const char *raw,
+                                 size_t rawlen, const char *reason);
+/* ---- units (fhir_rest_url.c) ------------------------------------------- */
+/* The resource type unit u searches (or reads the history of). */
+const char *sl_rest_unit_type(const struct rest_src *s, size_t u);
+/* True when unit u reads a type's history (deletes="history"). */
+int sl_rest_unit_hist(const struct rest_src *s, size_t u);
+/* Where a history unit starts: the run's own start when incremental;
+ * in a run that reads everything, the overlap before the watermark its
+ * searches found, whose deletions are only remembered (so that the next
+ * run does not pass them on); -1 when there is nothing to read. */
+int64_t sl_rest_hist_since(const struct rest_src *s);
+/* The first page of unit u, a path under the base (caller frees). */
+char *sl_rest_first_url(const struct rest_src *s, size_t u);
+/* "Observation page 3", "patient 2 Observation page 1": no data */
+void sl_rest_unit_name(const struct rest_src *s, char *out, size_t len);
+
+/* ---- history and capabilities (fhir_rest_hist.c) ------------------------- */
+/* Entry i of the current history page (the unit's type): a deletion
+ * item, a quarantine item for an entry that is not one of a history, or
+ * NULL (a change the searches read, an older entry, a deletion the last
+ * run passed on, or one a run reading everything only remembers). */
+struct sl_item *sl_rest_history_item(struct rest_src *s, size_t i,
+                                     const char *pos);
+/* 1 when key was not in h yet (added, copied), 0 when it was. */
+int sl_rest_set_add(struct sl_rest_set *h, const char *key);
+void sl_rest_set_clear(struct sl_rest_set *h);
+/* One entry of a type's history page: 1 when it says the resource was
+ * deleted (the newest entry of that resource in this history), 0 when it
+ * is anything else or an older entry of a resource already seen, -1 with
+ * why set (no data quoted) when it is not a history entry of type. *ref
+ * gets "Type/id" (caller frees; NULL on -1), *ms the time of the change
+ * or -1. */
+int sl_rest_history_entry(struct rest_src *s, const json_t *entry,
+                          const char *type, char **ref, int64_t *ms,
+                          char *why, size_t whylen);
+/* Reads base/metadata: *yes when its CapabilityStatement lists
+ * Patient/$everything. A reply that is not one is logged and taken as
+ * no; an error only when the server cannot be reached. */
+int sl_rest_offers_everything(struct rest_src *s, int *yes, struct sl_err *err);
 
 #endif

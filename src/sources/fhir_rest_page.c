@@ -62,7 +62,7 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     }
     type = json_string_value(json_object_get(doc, "type"));
     if (type && strcmp(type, "searchset") != 0 &&
-        strcmp(type, "collection") != 0) {
+        strcmp(type, "collection") != 0 && strcmp(type, "history") != 0) {
         snprintf(why, whylen, "a Bundle of type %s, not a searchset",
                  strlen(type) < 32 &&
                          strspn(type, "abcdefghijklmnopqrstuvwxyz-") ==
