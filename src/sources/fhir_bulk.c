@@ -14,10 +14,17 @@
  * while the server still has the export) and skipping what was taken; a
  * new run of the job starts a new export with _since = the last finished
  * run's transactionTime (the `begin` operation). A stopped run (Ctrl-C,
- * SIGTERM) cancels the export with DELETE on its status URL. */
+ * SIGTERM) cancels the export with DELETE on its status URL.
+ *
+ * A job with a <deid> stage reads its sources twice in one process (the
+ * learning pass, then the run): the export the first pass read to its
+ * end is handed to the second (a checkpoint of it, nothing taken), which
+ * asks its status URL for the manifest and downloads the files again,
+ * rather than kicking off a second export. */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +56,7 @@ struct bulk {
     int downloads;
     long max_wait_s;
     const volatile sig_atomic_t *stop;
+    char *last; /* the begin() argument: which run this pass belongs to */
 
     struct bulk_ck ck; /* where the export is; resumed from open */
     int started;       /* the export was found or kicked off */
@@ -337,6 +345,61 @@ start_export(struct bulk *s, struct sl_err *err)
     return rc;
 }
 
+/* ---- one export for both passes of a run -----------------------------------
+ * Which pass is which the source cannot tell; what it can tell is that a
+ * pass of the same source (id and configuration file) began with the same
+ * last-run checkpoint right after another read its export to the end.
+ * The next run begins with another one (this run's), so it never takes
+ * the export of this one. Guarded by reuse_mu; one entry. */
+static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *key;  /* "ID\nCONFIG-PATH\nLAST" */
+    char *ck;   /* the export as at its start: file 0, no line taken */
+} reuse;
+
+static char *
+reuse_key(const struct bulk *s)
+{
+    return sl_asprintf("%s\n%s\n%s", s->id, s->cfg && s->cfg->path ?
+                       s->cfg->path : "", s->last ? s->last : "");
+}
+
+static void
+reuse_keep(struct bulk *s)
+{
+    struct bulk_ck c = s->ck;
+
+    c.file = 0;
+    c.lines = 0;
+    c.tt = s->m.transaction_time;
+    pthread_mutex_lock(&reuse_mu);
+    free(reuse.key);
+    free(reuse.ck);
+    reuse.key = reuse_key(s);
+    reuse.ck = bulk_ck_format(&c);
+    pthread_mutex_unlock(&reuse_mu);
+}
+
+/* 1 when s now holds the export of the other pass of its run. */
+static int
+reuse_take(struct bulk *s)
+{
+    char *key = reuse_key(s);
+    int took = 0;
+
+    pthread_mutex_lock(&reuse_mu);
+    if (reuse.key != NULL && strcmp(reuse.key, key) == 0 &&
+        bulk_ck_parse(reuse.ck, &s->ck) == SL_OK)
+        took = 1;
+    /* taken once; any other is stale */
+    free(reuse.key);
+    free(reuse.ck);
+    reuse.key = reuse.ck = NULL;
+    pthread_mutex_unlock(&reuse_mu);
+    free(key);
+    return took;
+}
+
 /* ---- reading the files ----------------------------------------------------
  */
 static char *
@@ -571,6 +634,9 @@ bulk_close(void *ctx)
      * one keeps it, for the resume */
     if (!s->finished && s->ck.status_url && s->stop && *s->stop && s->api)
         cancel_export(s);
+    if (s->finished && s->ck.status_url && s->m.transaction_time)
+        reuse_keep(s); /* for the other pass of the run, if it comes */
+    free(s->last);
     close_file(s);
     bulk_fetch_free(s->fetch);
     if (s->spool)
@@ -664,6 +730,20 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
     s->stop = stop;
     sl_http_set_stop(s->api, stop);
     sl_http_set_stop(s->plain, stop);
+    s->last = last ? sl_strdup(last) : NULL;
+    if (s->ck.status_url == NULL) {
+        struct bulk_ck mine = s->ck; /* since from the configuration */
+        memset(&s->ck, 0, sizeof(s->ck));
+        if (reuse_take(s)) {
+            bulk_ck_clear(&mine);
+            sl_log(SL_LOG_INFO,
+                   "source %s: reading the export the run's learning "
+                   "pass read (no new kick-off)",
+                   s->id);
+            return;
+        }
+        s->ck = mine;
+    }
     if (s->ck.status_url != NULL || last == NULL)
         return; /* a resume, or no earlier run */
     if (bulk_ck_parse(last, &prev) != SL_OK) {
