@@ -199,6 +199,13 @@ struct sl_source_ops {
      * NULL. */
     void (*begin)(void *ctx, const volatile sig_atomic_t *stop,
                   const char *last);
+    /* Optional: called after begin, before the first next. report(arg,
+     * text) tells the run where the source is while it waits, in words
+     * for the progress bar (a Bulk Data export's X-Progress: printable,
+     * no data), or NULL once it has nothing to say; the source calls it
+     * from next() (the reader's thread) until close. May be NULL. */
+    void (*watch)(void *ctx, void (*report)(void *arg, const char *text),
+                  void *arg);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

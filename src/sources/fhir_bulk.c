@@ -57,6 +57,8 @@ struct bulk {
     long max_wait_s;
     const volatile sig_atomic_t *stop;
     char *last; /* the begin() argument: which run this pass belongs to */
+    void (*report)(void *arg, const char *text); /* item.h: watch */
+    void *report_arg;
 
     struct bulk_ck ck; /* where the export is; resumed from open */
     int started;       /* the export was found or kicked off */
@@ -277,6 +279,9 @@ poll_status(struct bulk *s, struct sl_err *err)
                 wait = POLL_MIN_MS; /* "Retry-After: 0" is no reason to
                                        hammer the server */
             progress_text(resp.captured[0], prog, sizeof(prog));
+            if (s->report) /* on the progress bar */
+                s->report(s->report_arg,
+                          prog[0] ? prog : "export in progress");
             sl_log(SL_LOG_INFO,
                    "source %s: export in progress%s%s%s; "
                    "asking again in %ld s",
@@ -304,8 +309,11 @@ poll_status(struct bulk *s, struct sl_err *err)
         }
         sl_http_resp_clear(&resp);
         sl_buf_free(&body.buf);
-        if (rc != -1)
+        if (rc != -1) {
+            if (s->report)
+                s->report(s->report_arg, NULL); /* the wait is over */
             return rc;
+        }
     }
 }
 
@@ -762,6 +770,15 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
 }
 
 static void
+bulk_watch(void *ctx, void (*report)(void *arg, const char *text), void *arg)
+{
+    struct bulk *s = ctx;
+
+    s->report = report;
+    s->report_arg = arg;
+}
+
+static void
 bulk_progress(void *ctx, uint64_t *done, uint64_t *total)
 {
     struct bulk *s = ctx;
@@ -777,4 +794,5 @@ const struct sl_source_ops sl_source_fhir_bulk = {
     .close = bulk_close,
     .progress = bulk_progress,
     .begin = bulk_begin,
+    .watch = bulk_watch,
 };

@@ -15,7 +15,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 28
+plan 29
 conn_need 27
 cp "$top_srcdir/tests/fhir-server/bulk.mjs" "$T/server/"
 
@@ -101,6 +101,8 @@ check "status polled 3 times, never before Retry-After said ($(stat_of polls) po
     sh -c '[ "$1" -eq 3 ] && [ "$2" -eq 0 ]' _ "$(stat_of polls)" "$(stat_of earlyPolls)"
 check "X-Progress is shown while the export runs" \
     grep -q 'export in progress (in progress: step 1 of 2)' "$d/err.txt"
+check "... and goes to the progress observer (the progress line: status=)" \
+    grep -q 'progress .*status=in progress: step 1 of 2' "$d/err.txt"
 nfiles=$(stat_of files)
 check "several files ($nfiles), every one downloaded gzip-encoded" \
     sh -c '[ "$1" -gt 3 ] && [ "$1" -eq "$2" ]' _ "$nfiles" "$(stat_of filesGzip)"
