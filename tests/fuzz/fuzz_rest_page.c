@@ -48,6 +48,51 @@ instant(const uint8_t *data, size_t size)
     FUZZ_ASSERT(again == ms);
 }
 
+/* Each entry read as one of a type's history (deletes="history"): a
+ * deletion, something else, or a reason among the reader's own; the ref
+ * it gives is "Patient/" and a FHIR id, and an entry whose resource was
+ * seen before is never a deletion. */
+static void
+history(const struct sl_rest_page *page)
+{
+    struct rest_src s;
+    size_t i;
+    json_t *e;
+
+    memset(&s, 0, sizeof(s));
+    s.id = "fuzz";
+    json_array_foreach(page->entries, i, e)
+    {
+        char why[128], *ref = NULL;
+        int64_t ms;
+        int r;
+        why[0] = '\0';
+        r = sl_rest_history_entry(&s, e, "Patient", &ref, &ms, why,
+                                  sizeof(why));
+        if (r < 0) {
+            FUZZ_ASSERT(ref == NULL);
+            FUZZ_ASSERT(strncmp(why, "a history entry ", 16) == 0);
+            continue;
+        }
+        FUZZ_ASSERT(r == 0 || r == 1);
+        FUZZ_ASSERT(ref != NULL && strncmp(ref, "Patient/", 8) == 0);
+        FUZZ_ASSERT(strlen(ref + 8) >= 1 && strlen(ref + 8) <= 64 &&
+                    strspn(ref + 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno"
+                                    "pqrstuvwxyz0123456789-.") ==
+                        strlen(ref + 8));
+        /* seen now: the same entry again is never a deletion */
+        {
+            char *again = NULL;
+            FUZZ_ASSERT(sl_rest_history_entry(&s, e, "Patient", &again, &ms,
+                                              why, sizeof(why)) == 0);
+            FUZZ_ASSERT(again != NULL && strcmp(again, ref) == 0);
+            free(again);
+        }
+        free(ref);
+    }
+    sl_rest_set_clear(&s.hist_seen);
+}
+
 /* The fast reading accepts only pages jansson reads too, with the same
  * entries (each resource's text, read by jansson, is the resource jansson
  * found in the page, and made compact it is still that resource on one
@@ -137,6 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             0);
         }
     }
+    history(&page);
     sl_rest_page_clear(&page);
     sl_rest_page_clear(&page); /* reusable, and NULL-safe */
     fast(data, size);
