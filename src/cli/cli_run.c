@@ -59,6 +59,11 @@ draw(void *arg, const struct sl_run_progress *p)
                             "%.0f/s, ETA %s ",
                     bar, (int)(frac * 100), (unsigned long long)p->items,
                     (unsigned long long)p->quarantined, rate, eta);
+        /* a source's words while it waits (an export's X-Progress); the
+         * line is cleared to its end so a shorter one leaves nothing */
+        if (p->status)
+            fprintf(stderr, "(%s)", p->status);
+        fputs("\033[K", stderr);
         if (p->final)
             fputc('\n', stderr);
         fflush(stderr);
@@ -71,7 +76,9 @@ draw(void *arg, const struct sl_run_progress *p)
         snprintf(ft, sizeof(ft), "%llu", (unsigned long long)p->units_total);
         sl_log_event(SL_LOG_INFO, "progress", "run", p->run_id, "phase",
                      p->phase, "items", in, "quarantined", q, "per_second",
-                     rt, "files_done", fd, "files_total", ft, (char *)NULL);
+                     rt, "files_done", fd, "files_total", ft,
+                     p->status ? "status" : (char *)NULL, p->status,
+                     (char *)NULL);
     }
 }
 

@@ -102,9 +102,17 @@ const struct sl_opt sl_opt_table[] = {
       "The id of a Group on the server whose Patient members are the "
       "patient list, read when the run starts." },
     { "source", "fhir-rest", "everything", SL_OPT_ENUM, "no", 0, NOB,
-      "yes no",
+      "yes no auto",
       "`yes`: with a patient list, `Patient/ID/$everything` per patient "
-      "(with `_since` when incremental) instead of the searches by type." },
+      "(with `_since` when incremental) instead of the searches by type; "
+      "`auto`: that when the server's CapabilityStatement (`/metadata`) "
+      "lists the operation, else the searches by type." },
+    { "source", "fhir-rest", "deletes", SL_OPT_ENUM, "none", 0, NOB,
+      "none history",
+      "`history`: an incremental run also reads each type's `_history` "
+      "since the last run and passes on the resources deleted since, "
+      "which a `fhir-store` target deletes and a `fhir-files` target "
+      "records in `deleted.ndjson`; `none`: deletions are not seen." },
     { "source", "fhir-rest", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "As for a `fhir-store` target: the CAs to trust for `https://`." },
     { "source", "fhir-rest", "timeout", SL_OPT_INT, "300", 0, 1, 86400,

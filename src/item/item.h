@@ -80,7 +80,10 @@ struct sl_item {
     /* SL_ITEM_FHIR: json_dumps(resource, JSON_COMPACT), byte for byte,
      * when the stage that last changed the resource wrote it on its
      * worker thread (so that targets need not serialise on the writer's);
-     * NULL otherwise. A stage that changes resource frees it. */
+     * or, set by a source (fhir-rest, fhir-bulk), the resource's text as
+     * the server sent it, on one line: the same value, its numbers and
+     * escapes as written. NULL otherwise. A stage that changes resource
+     * frees it. */
     char *out_json;
     size_t out_json_len;
     /* "Type/id" of the resource, kept when the pipeline lets go of the
@@ -124,6 +127,12 @@ struct sl_item {
     /* Set by the pipeline for the last target given the item: it may move
      * tmp_path into place rather than copy it. */
     int may_move;
+    /* SL_ITEM_FHIR: the source found the resource deleted on the server
+     * (fhir-rest, deletes="history"). resource holds only its
+     * resourceType and id, which stages treat as any resource's (the
+     * pseudonymised id is the one a target stored); a target deletes it
+     * (fhir-store) or records it (fhir-files), never stores it. */
+    int deleted;
 };
 
 /* Bytes of a bad input kept in quarantine for the operator. */
@@ -190,6 +199,13 @@ struct sl_source_ops {
      * NULL. */
     void (*begin)(void *ctx, const volatile sig_atomic_t *stop,
                   const char *last);
+    /* Optional: called after begin, before the first next. report(arg,
+     * text) tells the run where the source is while it waits, in words
+     * for the progress bar (a Bulk Data export's X-Progress: printable,
+     * no data), or NULL once it has nothing to say; the source calls it
+     * from next() (the reader's thread) until close. May be NULL. */
+    void (*watch)(void *ctx, void (*report)(void *arg, const char *text),
+                  void *arg);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

@@ -131,6 +131,10 @@ struct sl_run_progress {
     uint64_t units_total;
     double elapsed;         /* seconds since the phase started */
     int final;              /* the last call of the phase */
+    /* What a source says of where it is while it waits (a Bulk Data
+     * export's X-Progress, "in progress: step 1 of 2"), or NULL. A call
+     * with a new status may come between the periodic ones. */
+    const char *status;
 };
 
 /* An observer of runs: every callback is optional and is called from one

@@ -87,6 +87,13 @@ struct run {
     char *lease;
     double lease_renewed;
     uint64_t in_at_start;
+    /* the observers' progress calls, one at a time whichever thread
+     * makes them (the writer, the learning reader, a source's status) */
+    pthread_mutex_t progress_mu;
+    char status[128];            /* a source's words, "" for none */
+    const char *progress_phase;  /* of the last progress call, or NULL */
+    uint64_t progress_items, progress_quarantined;
+    double progress_since;
 };
 
 /* Whether the caller asked the run to stop (opts->stop). */

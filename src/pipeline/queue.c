@@ -82,10 +82,64 @@ notify_progress(struct run *r, const char *phase, uint64_t items,
     pthread_mutex_unlock(&r->mu);
     p.elapsed = sl_now() - since;
     p.final = final;
+    pthread_mutex_lock(&r->progress_mu);
+    r->progress_phase = phase;
+    r->progress_items = items;
+    r->progress_quarantined = p.quarantined;
+    r->progress_since = since;
+    p.status = r->status[0] && !final ? r->status : NULL;
     for (i = 0; i < r->opts->nobservers; i++)
         if (r->opts->observers[i]->progress)
             r->opts->observers[i]->progress(r->opts->observers[i]->arg, &p);
+    pthread_mutex_unlock(&r->progress_mu);
     r->last_progress = sl_now();
+}
+
+/* The phase the next progress calls are about, from its start. */
+static void
+progress_phase(struct run *r, const char *phase, double since)
+{
+    pthread_mutex_lock(&r->progress_mu);
+    r->progress_phase = phase;
+    r->progress_items = 0;
+    r->progress_since = since;
+    pthread_mutex_unlock(&r->progress_mu);
+}
+
+/* A source's words on where it is (item.h: watch), from the reader's
+ * thread: kept for the next progress calls, and shown now when they
+ * changed, with what the last call said. */
+static void
+source_status(void *arg, const char *text)
+{
+    struct run *r = arg;
+    struct sl_run_progress p;
+    size_t i;
+
+    pthread_mutex_lock(&r->progress_mu);
+    if (strcmp(r->status, text ? text : "") == 0) {
+        pthread_mutex_unlock(&r->progress_mu);
+        return;
+    }
+    snprintf(r->status, sizeof(r->status), "%s", text ? text : "");
+    if (r->progress_phase != NULL && r->status[0]) {
+        memset(&p, 0, sizeof(p));
+        p.run_id = r->sum->run_id;
+        p.phase = r->progress_phase;
+        p.items = r->progress_items;
+        p.quarantined = r->progress_quarantined;
+        pthread_mutex_lock(&r->mu);
+        p.units_done = r->units_done;
+        p.units_total = r->units_total;
+        pthread_mutex_unlock(&r->mu);
+        p.elapsed = sl_now() - r->progress_since;
+        p.status = r->status;
+        for (i = 0; i < r->opts->nobservers; i++)
+            if (r->opts->observers[i]->progress)
+                r->opts->observers[i]->progress(r->opts->observers[i]->arg,
+                                                &p);
+    }
+    pthread_mutex_unlock(&r->progress_mu);
 }
 
 static double
@@ -228,6 +282,7 @@ run_learn(struct run *r, struct sl_err *err)
             wants |= r->stages[i].ops->learns;
     if (wants == 0)
         return SL_OK;
+    progress_phase(r, "learn", t0);
     ls = sl_calloc(n, sizeof(*ls));
     for (k = 0; k < n; k++) {
         ls[k].r = r;
@@ -270,6 +325,8 @@ run_learn(struct run *r, struct sl_err *err)
             t->ops->want(ctx, wants);
         if (t->ops->begin)
             t->ops->begin(ctx, r->opts->stop, src_last(r, node));
+        if (t->ops->watch)
+            t->ops->watch(ctx, source_status, r);
         while (!stopped) {
             struct sl_item *it = NULL;
 
@@ -327,6 +384,7 @@ run_learn(struct run *r, struct sl_err *err)
         }
         free_chunk(c, 0);
         t->ops->close(ctx);
+        source_status(r, NULL); /* what it said is over */
     }
 out:
     pthread_mutex_lock(&r->mu);
@@ -444,6 +502,8 @@ reader_main(void *arg)
         }
         if (s->ops->begin)
             s->ops->begin(ctx, r->opts->stop, s->last);
+        if (s->ops->watch)
+            s->ops->watch(ctx, source_status, r);
         pthread_mutex_lock(&r->mu);
         base_done = r->units_done;
         base_total = r->units_total;
@@ -492,6 +552,7 @@ reader_main(void *arg)
         r->units_total = base_total + t;
         pthread_mutex_unlock(&r->mu);
         s->ops->close(ctx);
+        source_status(r, NULL); /* what it said is over */
         if (run_stopping(r))
             break;
     }
@@ -786,6 +847,7 @@ run_main(struct run *r, struct sl_err *err)
 
     workers = sl_calloc((size_t)nworkers, sizeof(*workers));
     r->started = r->last_commit = r->last_progress = sl_now();
+    progress_phase(r, "run", r->started);
     if (pthread_create(&reader, NULL, reader_main, r) != 0) {
         free(workers);
         return SL_ERR(err, SL_EINTERNAL, "cannot start the reader thread");

@@ -381,6 +381,7 @@ run_free(struct run *r)
     free(r->done);
     free(r->qdir);
     pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->progress_mu);
     pthread_cond_destroy(&r->cv_work);
     pthread_cond_destroy(&r->cv_space);
     pthread_cond_destroy(&r->cv_done);
@@ -404,6 +405,7 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
     r.opts = opts;
     r.sum = sum;
     pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.progress_mu, NULL);
     pthread_cond_init(&r.cv_work, NULL);
     pthread_cond_init(&r.cv_space, NULL);
     pthread_cond_init(&r.cv_done, NULL);

@@ -226,6 +226,37 @@ out:
     return rc;
 }
 
+/* A resource the source found deleted (item.h: deleted): recorded as a
+ * line {"request":{"method":"DELETE","url":"Type/id"}} of deleted.ndjson
+ * (not a resource type's name), whatever the format, never as data. */
+static int
+put_deleted(struct fhir_sink *k, struct sl_item *it, struct sl_err *err)
+{
+    json_t *res = it->resource ? json_incref(it->resource)
+                  : it->out_json
+                      ? json_loadb(it->out_json, it->out_json_len, 0, NULL)
+                      : NULL;
+    char *ref = res ? sl_resource_ref(res) : NULL, *line;
+    FILE *f;
+    int rc = SL_OK;
+
+    json_decref(res);
+    if (ref == NULL)
+        return sl_item_quarantine(it, "sink", "a deletion without a type "
+                                              "and id");
+    res = json_pack("{s:{s:s, s:s}}", "request", "method", "DELETE", "url",
+                    ref);
+    line = json_dumps(res, JSON_COMPACT);
+    json_decref(res);
+    free(ref);
+    if ((f = file_for(k, "deleted.ndjson", err)) == NULL)
+        rc = SL_EIO;
+    else if (line == NULL || fputs(line, f) == EOF || fputc('\n', f) == EOF)
+        rc = sink_fail(err, k->id, "cannot write", "deleted.ndjson");
+    free(line);
+    return rc;
+}
+
 static int
 fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
 {
@@ -238,6 +269,8 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (it->kind != SL_ITEM_FHIR)
         return SL_OK;
     *taken = 1;
+    if (it->deleted)
+        return put_deleted(k, it, err);
     if (!k->bundle_mode && !sinks_type_ok(it->rtype))
         return sl_item_quarantine(it, "sink", "resourceType is not a FHIR "
                                               "type name");

@@ -303,6 +303,11 @@ st_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     store_full_url(e->ref, e->full_url);
     if (s->conditional)
         e->if_none_exist = if_none_exist(res);
+    e->del = it->deleted;
+    if (e->del) { /* a delete carries nothing to create */
+        free(e->if_none_exist);
+        e->if_none_exist = NULL;
+    }
     e->res = res;
     res = NULL;
     e->copy = store_item_copy(it, text, len);

@@ -22,6 +22,7 @@ struct entry {
     char *if_none_exist;  /* conditional create: "identifier=S|V", or NULL */
     char full_url[46];    /* "urn:uuid:" + a UUID named by ref */
     struct sl_item *copy; /* what is quarantined if the server refuses it */
+    int del;              /* DELETE ref (item.h: deleted), no resource */
 };
 
 struct store {

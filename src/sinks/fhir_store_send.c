@@ -227,7 +227,8 @@ store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
     if (s->mode == MODE_TRANSACTION) {
         ix.by_ref = sl_malloc((hi - lo) * sizeof(*ix.by_ref));
         for (i = lo; i < hi; i++)
-            ix.by_ref[ix.n++] = &e[i];
+            if (!e[i].del) /* nothing to refer to */
+                ix.by_ref[ix.n++] = &e[i];
         if (ix.n > 1)
             qsort(ix.by_ref, ix.n, sizeof(*ix.by_ref), by_ref_cmp);
     }
@@ -247,6 +248,14 @@ store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
         }
         if (i > lo)
             sl_buf_addc(&b, ',');
+        if (e[i].del) { /* ref holds no character JSON escapes */
+            sl_buf_adds(&b, "{\"request\":{\"method\":\"DELETE\",\"url\":\"");
+            sl_buf_adds(&b, e[i].ref);
+            sl_buf_adds(&b, "\"}}");
+            if (own != NULL)
+                sl_freezero(own, strlen(own));
+            continue;
+        }
         /* full_url, ref and if_none_exist hold no character JSON escapes */
         sl_buf_adds(&b, "{\"fullUrl\":\"");
         sl_buf_adds(&b, e[i].full_url);
@@ -356,8 +365,13 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
             hdrs[0] = cond;
             rq.headers = hdrs;
         }
-        rq.method = type != NULL ? "POST" : "PUT";
+        rq.method = type != NULL ? "POST" : e[lo].del ? "DELETE" : "PUT";
         rq.path = type != NULL ? type : e[lo].ref;
+        if (e[lo].del) {
+            free(text);
+            text = sl_strdup("");
+            rq.content_type = NULL;
+        }
     } else {
         text = store_bundle_text(s, e, lo, hi);
         rq.method = "POST";
@@ -395,6 +409,10 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
         reply = body.buf.len && !body.truncated
                     ? json_loadb(body.buf.data, body.buf.len, 0, NULL)
                     : NULL;
+    if (hi - lo == 1 && e[lo].del && (rs.status == 404 || rs.status == 410)) {
+        count_sent(s, 1); /* already gone: what a delete wants */
+        goto out;
+    }
     if (rs.status < 200 || rs.status > 299) {
         if (hi - lo > 1) { /* find the entry it refuses */
             size_t mid = lo + (hi - lo) / 2;
@@ -430,8 +448,10 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
         const json_t *r =
             json_object_get(json_array_get(entries, i), "response");
         const char *st = json_string_value(json_object_get(r, "status"));
-        if (st != NULL && st[0] == '2') {
-            count_sent(s, 1);
+        if (st != NULL && (st[0] == '2' ||
+                           (e[lo + i].del && (strncmp(st, "404", 3) == 0 ||
+                                              strncmp(st, "410", 3) == 0)))) {
+            count_sent(s, 1); /* a delete of what is gone is done */
             continue;
         }
         /* a batch entry refused on its own: its OperationOutcome */

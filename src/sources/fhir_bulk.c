@@ -14,10 +14,17 @@
  * while the server still has the export) and skipping what was taken; a
  * new run of the job starts a new export with _since = the last finished
  * run's transactionTime (the `begin` operation). A stopped run (Ctrl-C,
- * SIGTERM) cancels the export with DELETE on its status URL. */
+ * SIGTERM) cancels the export with DELETE on its status URL.
+ *
+ * A job with a <deid> stage reads its sources twice in one process (the
+ * learning pass, then the run): the export the first pass read to its
+ * end is handed to the second (a checkpoint of it, nothing taken), which
+ * asks its status URL for the manifest and downloads the files again,
+ * rather than kicking off a second export. */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "sources/fhir_bulk.h"
+#include "sources/fhir_rest_int.h" /* sl_rest_compact */
 #include "sources/sources.h"
 
 #define RAW_MAX (1024 * 1024)
@@ -48,6 +56,9 @@ struct bulk {
     int downloads;
     long max_wait_s;
     const volatile sig_atomic_t *stop;
+    char *last; /* the begin() argument: which run this pass belongs to */
+    void (*report)(void *arg, const char *text); /* item.h: watch */
+    void *report_arg;
 
     struct bulk_ck ck; /* where the export is; resumed from open */
     int started;       /* the export was found or kicked off */
@@ -268,6 +279,9 @@ poll_status(struct bulk *s, struct sl_err *err)
                 wait = POLL_MIN_MS; /* "Retry-After: 0" is no reason to
                                        hammer the server */
             progress_text(resp.captured[0], prog, sizeof(prog));
+            if (s->report) /* on the progress bar */
+                s->report(s->report_arg,
+                          prog[0] ? prog : "export in progress");
             sl_log(SL_LOG_INFO,
                    "source %s: export in progress%s%s%s; "
                    "asking again in %ld s",
@@ -295,8 +309,11 @@ poll_status(struct bulk *s, struct sl_err *err)
         }
         sl_http_resp_clear(&resp);
         sl_buf_free(&body.buf);
-        if (rc != -1)
+        if (rc != -1) {
+            if (s->report)
+                s->report(s->report_arg, NULL); /* the wait is over */
             return rc;
+        }
     }
 }
 
@@ -334,6 +351,61 @@ start_export(struct bulk *s, struct sl_err *err)
                     "answers 404/410 right after the kick-off",
                     s->id);
     return rc;
+}
+
+/* ---- one export for both passes of a run -----------------------------------
+ * Which pass is which the source cannot tell; what it can tell is that a
+ * pass of the same source (id and configuration file) began with the same
+ * last-run checkpoint right after another read its export to the end.
+ * The next run begins with another one (this run's), so it never takes
+ * the export of this one. Guarded by reuse_mu; one entry. */
+static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *key;  /* "ID\nCONFIG-PATH\nLAST" */
+    char *ck;   /* the export as at its start: file 0, no line taken */
+} reuse;
+
+static char *
+reuse_key(const struct bulk *s)
+{
+    return sl_asprintf("%s\n%s\n%s", s->id, s->cfg && s->cfg->path ?
+                       s->cfg->path : "", s->last ? s->last : "");
+}
+
+static void
+reuse_keep(struct bulk *s)
+{
+    struct bulk_ck c = s->ck;
+
+    c.file = 0;
+    c.lines = 0;
+    c.tt = s->m.transaction_time;
+    pthread_mutex_lock(&reuse_mu);
+    free(reuse.key);
+    free(reuse.ck);
+    reuse.key = reuse_key(s);
+    reuse.ck = bulk_ck_format(&c);
+    pthread_mutex_unlock(&reuse_mu);
+}
+
+/* 1 when s now holds the export of the other pass of its run. */
+static int
+reuse_take(struct bulk *s)
+{
+    char *key = reuse_key(s);
+    int took = 0;
+
+    pthread_mutex_lock(&reuse_mu);
+    if (reuse.key != NULL && strcmp(reuse.key, key) == 0 &&
+        bulk_ck_parse(reuse.ck, &s->ck) == SL_OK)
+        took = 1;
+    /* taken once; any other is stale */
+    free(reuse.key);
+    free(reuse.ck);
+    reuse.key = reuse.ck = NULL;
+    pthread_mutex_unlock(&reuse_mu);
+    free(key);
+    return took;
 }
 
 /* ---- reading the files ----------------------------------------------------
@@ -521,6 +593,10 @@ next_item(struct bulk *s, struct sl_item **out, struct sl_err *err)
             it->checkpoint = make_checkpoint(s);
             it->text = sl_strndup(p, n);
             it->text_len = n;
+            /* what targets write unless a stage changes the resource:
+             * the line as it came (a line that is not a resource is
+             * quarantined by the worker's parse, and this goes with it) */
+            it->out_json = sl_rest_compact(p, n, &it->out_json_len);
             *out = it;
             return SL_OK;
         }
@@ -566,6 +642,9 @@ bulk_close(void *ctx)
      * one keeps it, for the resume */
     if (!s->finished && s->ck.status_url && s->stop && *s->stop && s->api)
         cancel_export(s);
+    if (s->finished && s->ck.status_url && s->m.transaction_time)
+        reuse_keep(s); /* for the other pass of the run, if it comes */
+    free(s->last);
     close_file(s);
     bulk_fetch_free(s->fetch);
     if (s->spool)
@@ -659,6 +738,20 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
     s->stop = stop;
     sl_http_set_stop(s->api, stop);
     sl_http_set_stop(s->plain, stop);
+    s->last = last ? sl_strdup(last) : NULL;
+    if (s->ck.status_url == NULL) {
+        struct bulk_ck mine = s->ck; /* since from the configuration */
+        memset(&s->ck, 0, sizeof(s->ck));
+        if (reuse_take(s)) {
+            bulk_ck_clear(&mine);
+            sl_log(SL_LOG_INFO,
+                   "source %s: reading the export the run's learning "
+                   "pass read (no new kick-off)",
+                   s->id);
+            return;
+        }
+        s->ck = mine;
+    }
     if (s->ck.status_url != NULL || last == NULL)
         return; /* a resume, or no earlier run */
     if (bulk_ck_parse(last, &prev) != SL_OK) {
@@ -677,6 +770,15 @@ bulk_begin(void *ctx, const volatile sig_atomic_t *stop, const char *last)
 }
 
 static void
+bulk_watch(void *ctx, void (*report)(void *arg, const char *text), void *arg)
+{
+    struct bulk *s = ctx;
+
+    s->report = report;
+    s->report_arg = arg;
+}
+
+static void
 bulk_progress(void *ctx, uint64_t *done, uint64_t *total)
 {
     struct bulk *s = ctx;
@@ -692,4 +794,5 @@ const struct sl_source_ops sl_source_fhir_bulk = {
     .close = bulk_close,
     .progress = bulk_progress,
     .begin = bulk_begin,
+    .watch = bulk_watch,
 };

@@ -37,114 +37,11 @@
  * refused rather than risking the memory bound. */
 #define PAGE_MAX (256u * 1024 * 1024)
 
-/* ---- URLs -----------------------------------------------------------------
- */
-
-/* Percent-encodes what a query value may not hold as it is. */
-static void
-add_enc(struct sl_buf *b, const char *v)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *v; v++) {
-        unsigned char c = (unsigned char)*v;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-            c == '/' || c == ',')
-            sl_buf_addc(b, (char)c);
-        else {
-            sl_buf_addc(b, '%');
-            sl_buf_addc(b, hex[c >> 4]);
-            sl_buf_addc(b, hex[c & 15]);
-        }
-    }
-}
-
-static const char *
-unit_type(const struct rest_src *s, size_t u)
-{
-    return s->types.v[u % s->types.n];
-}
-
-static const char *
-unit_patient(const struct rest_src *s, size_t u)
-{
-    if (s->patients.n == 0)
-        return NULL;
-    return s->patients.v[s->everything ? u : u / s->types.n];
-}
-
-/* The first page of unit u (a path under the base). */
-static char *
-first_url(const struct rest_src *s, size_t u)
-{
-    struct sl_buf b;
-    const char *type = unit_type(s, u), *pat = unit_patient(s, u);
-    char when[40];
-    size_t i, tl = strlen(type);
-
-    sl_buf_init(&b);
-    if (s->everything) {
-        sl_buf_addf(&b, "Patient/%s/$everything?_count=%ld", pat, s->count);
-        if (s->since_ms >= 0) {
-            sl_rest_instant_format(s->since_ms, when, sizeof(when));
-            sl_buf_adds(&b, "&_since=");
-            add_enc(&b, when);
-        }
-        return sl_buf_steal(&b);
-    }
-    sl_buf_addf(&b, "%s?_count=%ld", type, s->count);
-    if (s->since_ms >= 0) {
-        sl_rest_instant_format(s->since_ms, when, sizeof(when));
-        sl_buf_adds(&b, "&_lastUpdated=gt");
-        add_enc(&b, when);
-    }
-    if (pat != NULL) {
-        if (strcmp(type, "Patient") == 0)
-            sl_buf_addf(&b, "&_id=%s", pat);
-        else
-            sl_buf_addf(&b, "&patient=Patient/%s", pat);
-    }
-    for (i = 0; i < s->includes.n; i++) {
-        const char *v = s->includes.v[i];
-        if ((strncmp(v, type, tl) == 0 && v[tl] == ':') ||
-            strncmp(v, "*", 1) == 0) {
-            sl_buf_adds(&b, "&_include=");
-            add_enc(&b, v);
-        }
-    }
-    for (i = 0; i < s->revincludes.n; i++) {
-        sl_buf_adds(&b, "&_revinclude=");
-        add_enc(&b, s->revincludes.v[i]);
-    }
-    for (i = 0; i < s->extra.n; i++) {
-        const char *v = s->extra.v[i], *q = strchr(v, '?');
-        if (q && (size_t)(q - v) == tl && strncmp(v, type, tl) == 0 && q[1])
-            sl_buf_addf(&b, "&%s", q + 1);
-    }
-    return sl_buf_steal(&b);
-}
-
-/* "Observation page 3", "patient 2 Observation page 1": no data */
-static void
-unit_name(const struct rest_src *s, char *out, size_t len)
-{
-    size_t pi = s->everything ? s->u : s->u / s->types.n;
-
-    if (s->everything)
-        snprintf(out, len, "patient %zu $everything page %ld", pi + 1,
-                 s->pageno);
-    else if (s->patients.n)
-        snprintf(out, len, "patient %zu %s page %ld", pi + 1,
-                 unit_type(s, s->u), s->pageno);
-    else
-        snprintf(out, len, "%s page %ld", unit_type(s, s->u), s->pageno);
-}
-
 /* ---- checkpoints ------------------------------------------------------------
  */
 
-static char *
-mid_checkpoint(const struct rest_src *s)
+char *
+sl_rest_mid_checkpoint(const struct rest_src *s)
 {
     struct sl_buf b;
 
@@ -329,8 +226,8 @@ page_restart(void *arg)
 }
 
 /* A quarantine item for what could not be read; reason holds no data. */
-static struct sl_item *
-bad_item(struct rest_src *s, const char *pos, const char *origin,
+struct sl_item *
+sl_rest_bad_item(struct rest_src *s, const char *pos, const char *origin,
          const char *raw, size_t rawlen, const char *reason)
 {
     struct sl_item *it = sl_item_new(SL_ITEM_BAD);
@@ -359,6 +256,7 @@ unit_done(struct rest_src *s)
     s->have_page = 0;
     free(s->page_url);
     s->page_url = NULL;
+    sl_rest_set_clear(&s->hist_seen);
     s->u++;
     s->pageno = 1;
     s->off = 0;
@@ -417,7 +315,10 @@ following_url(const struct rest_src *s, const char *next)
     size_t bl = strlen(s->base);
 
     if (next == NULL)
-        return s->u + 1 < s->nunits ? first_url(s, s->u + 1) : NULL;
+        return s->u + 1 < s->nunits &&
+                       !(sl_rest_unit_hist(s, s->u + 1) && sl_rest_hist_since(s) < 0)
+                   ? sl_rest_first_url(s, s->u + 1)
+                   : NULL;
     if (strncmp(next, "http://", 7) != 0 && strncmp(next, "https://", 8) != 0)
         return sl_asprintf("%s/%s", s->base, next[0] == '/' ? next + 1 : next);
     if (strncmp(next, s->base, bl) == 0 &&
@@ -455,7 +356,7 @@ prefetch_start(struct rest_src *s, const char *next)
 static int
 fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
 {
-    char *url = s->page_url ? sl_strdup(s->page_url) : first_url(s, s->u);
+    char *url = s->page_url ? sl_strdup(s->page_url) : sl_rest_first_url(s, s->u);
     char *shown = sl_http_url_for_log(s->http, url), *full = NULL;
     struct sl_rest_prefetch *g = s->pf;
     struct page_body b = { { 0 }, 0 };
@@ -487,7 +388,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         *err = g->err;
     free(g->url);
     free(g);
-    unit_name(s, pos, sizeof(pos));
+    sl_rest_unit_name(s, pos, sizeof(pos));
     if (rc != SL_OK) {
         if (b.too_big)
             rc = SL_ERR(err, SL_EIO,
@@ -502,7 +403,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         char *r = sl_asprintf("source %s: GET %s: %s: the server refused "
                               "the search: HTTP %ld",
                               s->id, shown, pos, rs.status);
-        *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
+        *bad = sl_rest_bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
         unit_failed(s);
         goto out;
@@ -513,11 +414,16 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         prefetch_start(s, nx);
         free(nx);
     }
-    if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why, sizeof(why)) !=
-        0) {
+    /* the ordinary page is read fast, its resources left as text to the
+     * workers; anything else by jansson, which words what is wrong */
+    if (sl_rest_page_parse_fast(b.buf.data, b.buf.len, &s->page)) {
+        b.buf.data = NULL; /* the page owns it now */
+        b.buf.len = b.buf.cap = 0;
+    } else if (sl_rest_page_parse(b.buf.data, b.buf.len, &s->page, why,
+                                  sizeof(why)) != 0) {
         char *r =
             sl_asprintf("source %s: GET %s: %s: %s", s->id, shown, pos, why);
-        *bad = bad_item(s, pos, full, b.buf.data, b.buf.len, r);
+        *bad = sl_rest_bad_item(s, pos, full, b.buf.data, b.buf.len, r);
         free(r);
         unit_failed(s);
         goto out;
@@ -532,7 +438,7 @@ fetch_page(struct rest_src *s, struct sl_item **bad, struct sl_err *err)
         prefetch_start(s, s->page.next); /* the scan found nothing */
 out:
     if (*bad)
-        (*bad)->checkpoint = mid_checkpoint(s);
+        (*bad)->checkpoint = sl_rest_mid_checkpoint(s);
     sl_buf_free(&b.buf);
     free(full);
     free(shown);
@@ -560,14 +466,14 @@ follow_next(struct rest_src *s, struct sl_item **bad)
         s->page_url = sl_strdup(next);
     } else {
         char *r;
-        unit_name(s, pos, sizeof(pos));
+        sl_rest_unit_name(s, pos, sizeof(pos));
         r = sl_asprintf("source %s: %s: the next link leaves the base URL: "
                         "not followed (the credentials would go with it)",
                         s->id, pos);
-        *bad = bad_item(s, pos, NULL, NULL, 0, r);
+        *bad = sl_rest_bad_item(s, pos, NULL, NULL, 0, r);
         free(r);
         unit_failed(s);
-        (*bad)->checkpoint = mid_checkpoint(s);
+        (*bad)->checkpoint = sl_rest_mid_checkpoint(s);
         return SL_OK;
     }
     sl_rest_page_clear(&s->page);
@@ -585,15 +491,20 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
 
     *out = NULL;
     while (s->u < s->nunits) {
-        json_t *e, *res;
-        char mode, why[128], pos[200], name[160];
+        struct sl_rest_entry e;
+        char why[128], pos[200], name[160];
+        size_t i;
         struct sl_item *it;
 
         if (!s->have_page) {
+            if (sl_rest_unit_hist(s, s->u) && sl_rest_hist_since(s) < 0) {
+                unit_done(s); /* nothing dated: nothing to remember */
+                continue;
+            }
             if ((rc = fetch_page(s, out, err)) != SL_OK || *out != NULL)
                 return rc;
         }
-        if (s->off >= json_array_size(s->page.entries)) {
+        if (s->off >= sl_rest_page_count(&s->page)) {
             if (s->page.next != NULL) {
                 if ((rc = follow_next(s, out)) != SL_OK || *out != NULL)
                     return rc;
@@ -602,26 +513,30 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
             unit_done(s);
             continue;
         }
-        e = json_array_get(s->page.entries, s->off++);
-        unit_name(s, name, sizeof(name));
+        i = s->off++;
+        sl_rest_unit_name(s, name, sizeof(name));
         snprintf(pos, sizeof(pos), "%s entry %zu", name, s->off);
-        if (sl_rest_page_entry(e, &res, &mode, why, sizeof(why)) != 0) {
+        if (sl_rest_unit_hist(s, s->u)) {
+            if ((*out = sl_rest_history_item(s, i, pos)) != NULL)
+                return SL_OK;
+            continue;
+        }
+        if (sl_rest_page_at(&s->page, i, &e, why, sizeof(why)) != 0) {
             char *r = sl_asprintf("source %s: %s: %s", s->id, pos, why);
-            char *raw = json_dumps(e, JSON_COMPACT);
-            *out = bad_item(s, pos, s->page_url, raw, raw ? strlen(raw) : 0, r);
+            char *raw = json_dumps(json_array_get(s->page.entries, i),
+                                   JSON_COMPACT);
+            *out = sl_rest_bad_item(s, pos, s->page_url, raw, raw ? strlen(raw) : 0, r);
             free(r);
             free(raw);
-            (*out)->checkpoint = mid_checkpoint(s);
+            (*out)->checkpoint = sl_rest_mid_checkpoint(s);
             return SL_OK;
         }
-        if (mode == 'o')
+        if (e.mode == 'o')
             continue; /* the server's remarks on the search, not data */
-        if (mode == 'm') {
-            const char *lu = json_string_value(
-                json_object_get(json_object_get(res, "meta"), "lastUpdated"));
+        if (e.mode == 'm') {
             int64_t ms;
-            if (lu && sl_rest_instant_ms(lu, &ms) == 0) {
-                char *key = sl_rest_seen_key(res, ms);
+            if (e.last_updated && sl_rest_instant_ms(e.last_updated, &ms) == 0) {
+                char *key = sl_rest_seen_key(e.rtype, e.id, e.version_id, ms);
                 if (key && sl_rest_was_seen(s, key)) {
                     s->nskipped++;
                     free(key);
@@ -639,10 +554,20 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
         it->rank = (long)s->u;
         it->pos = sl_strdup(pos);
         it->origin = s->page_url ? sl_strdup(s->page_url) : NULL;
-        it->rtype =
-            sl_strdup(json_string_value(json_object_get(res, "resourceType")));
-        it->resource = json_incref(res);
-        it->checkpoint = mid_checkpoint(s);
+        it->rtype = sl_strdup(e.rtype);
+        if (e.res != NULL) {
+            it->resource = json_incref(e.res);
+        } else {
+            /* parsed by a worker for the stages; the targets write the
+             * server's own text (made one line) unless a stage changes
+             * the resource, so a run without stages never writes the
+             * document out again (item.h, out_json) */
+            it->text = sl_strndup(e.text, e.text_len);
+            it->text_len = e.text_len;
+            it->out_json = sl_rest_compact(e.text, e.text_len,
+                                           &it->out_json_len);
+        }
+        it->checkpoint = sl_rest_mid_checkpoint(s);
         *out = it;
         return SL_OK;
     }
@@ -690,7 +615,13 @@ rest_close(void *ctx)
                "source %s: %llu resource(s) the overlap with "
                "the last run brought again: skipped",
                s->id, (unsigned long long)s->nskipped);
+    if (s->ndeleted)
+        sl_log(SL_LOG_INFO,
+               "source %s: %llu resource(s) deleted on the server "
+               "since the last run: passed on as deletions",
+               s->id, (unsigned long long)s->ndeleted);
     prefetch_free(s->pf);
+    sl_rest_set_clear(&s->hist_seen);
     sl_item_free(s->ahead);
     sl_rest_page_clear(&s->page);
     free(s->page_url);
@@ -716,7 +647,7 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     char *ca = sl_conf_get_path(cfg, node, "ca-file");
     char *plist = sl_conf_get_path(cfg, node, "patients");
     const char *group = sl_conf_get(node, "group");
-    const char *ev = sl_conf_get(node, "everything");
+    const char *ev = sl_conf_get(node, "everything"), *dl;
     int rc;
 
     s->id = node->id;
@@ -725,6 +656,8 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->count = sl_conf_get_long(node, "page-size", 100);
     s->overlap_ms = sl_conf_get_long(node, "overlap", 300) * 1000;
     s->everything = ev && strcmp(ev, "yes") == 0;
+    dl = sl_conf_get(node, "deletes");
+    s->deletes = dl && strcmp(dl, "history") == 0;
     sl_rest_split(node->text, &s->types);
     sl_rest_split(sl_conf_get(node, "include"), &s->includes);
     sl_rest_split(sl_conf_get(node, "revinclude"), &s->revincludes);
@@ -754,6 +687,10 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         goto prefix;
     if (group && (rc = sl_rest_patients_group(s, group, err)) != SL_OK)
         goto prefix;
+    /* everything="auto": as the server's CapabilityStatement says */
+    if (ev && strcmp(ev, "auto") == 0 && (plist || group) &&
+        (rc = sl_rest_offers_everything(s, &s->everything, err)) != SL_OK)
+        goto prefix;
     if (s->everything && s->patients.n == 0 && !plist && !group) {
         rc = SL_ERR(err, SL_ECONFIG,
                     "source %s: everything=\"yes\" needs "
@@ -768,6 +705,9 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         s->nunits = s->patients.n * s->types.n;
     else
         s->nunits = s->types.n;
+    s->nbase = s->nunits;
+    if (s->deletes)
+        s->nunits += s->types.n;
     if (checkpoint && *checkpoint &&
         (rc = resume_at(s, checkpoint, err)) != SL_OK)
         goto out;

@@ -72,13 +72,8 @@ sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms)
 }
 
 char *
-sl_rest_seen_key(const json_t *res, int64_t ms)
+sl_rest_seen_key(const char *t, const char *id, const char *v, int64_t ms)
 {
-    const char *t = json_string_value(json_object_get(res, "resourceType"));
-    const char *id = json_string_value(json_object_get(res, "id"));
-    const char *v = json_string_value(
-        json_object_get(json_object_get(res, "meta"), "versionId"));
-
     if (t == NULL || id == NULL)
         return NULL;
     if (v != NULL)

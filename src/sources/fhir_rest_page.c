@@ -19,6 +19,11 @@ sl_rest_page_clear(struct sl_rest_page *p)
         return;
     json_decref(p->doc);
     free(p->next);
+    /* a page holds patient data */
+    sl_freezero(p->raw, p->raw_len);
+    sl_freezero(p->copy, p->raw_len);
+    sl_jtape_free(&p->tape);
+    free(p->at);
     memset(p, 0, sizeof(*p));
 }
 
@@ -57,7 +62,7 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     }
     type = json_string_value(json_object_get(doc, "type"));
     if (type && strcmp(type, "searchset") != 0 &&
-        strcmp(type, "collection") != 0) {
+        strcmp(type, "collection") != 0 && strcmp(type, "history") != 0) {
         snprintf(why, whylen, "a Bundle of type %s, not a searchset",
                  strlen(type) < 32 &&
                          strspn(type, "abcdefghijklmnopqrstuvwxyz-") ==
@@ -105,11 +110,19 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
 static size_t
 skip_string(const char *b, size_t n, size_t i)
 {
-    for (i++; i < n; i++) {
-        if (b[i] == '\\')
-            i++;
-        else if (b[i] == '"')
-            return i + 1;
+    const unsigned char *p = (const unsigned char *)b + i + 1;
+    const unsigned char *end = (const unsigned char *)b + n;
+
+    while (p < end) {
+        p = sl_jt_plain_end(p, end); /* the plain run, 8 bytes a step */
+        if (p >= end)
+            break;
+        if (*p == '\\')
+            p += 2;
+        else if (*p == '"')
+            return (size_t)(p - (const unsigned char *)b) + 1;
+        else
+            p++;
     }
     return 0;
 }
@@ -183,6 +196,256 @@ sl_rest_page_next_scan(const char *b, size_t n)
         return url;
     }
     return NULL;
+}
+
+/* ---- the fast reading ------------------------------------------------------
+ * The tape reader has checked the page's syntax; what is left is finding
+ * each entry's resource in the bytes as they came, so that it travels as
+ * text. The walk below reads structure only and is bounded by len. */
+
+/* The index after the JSON value starting at b[i], or 0. */
+static size_t
+skip_value(const char *b, size_t n, size_t i)
+{
+    int d = 0;
+
+    if (i >= n)
+        return 0;
+    if (b[i] == '"')
+        return skip_string(b, n, i);
+    if (b[i] != '{' && b[i] != '[') {
+        while (i < n && b[i] != ',' && b[i] != '}' && b[i] != ']' &&
+               b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+            i++;
+        return i;
+    }
+    while (i < n) {
+        if (b[i] == '"') {
+            if ((i = skip_string(b, n, i)) == 0)
+                return 0;
+            continue;
+        }
+        if (b[i] == '{' || b[i] == '[')
+            d++;
+        else if ((b[i] == '}' || b[i] == ']') && --d == 0)
+            return i + 1;
+        i++;
+    }
+    return 0;
+}
+
+/* The value of member key (written as it is, no escapes) of the object at
+ * b[i] ('{'): 1 with [*vs, *ve) and *oe the index after the object, 0
+ * when it has none or on a surprise. */
+static int
+member_span(const char *b, size_t n, size_t i, const char *key, size_t *vs,
+            size_t *ve, size_t *oe)
+{
+    size_t kl = strlen(key);
+    int found = 0;
+
+    if (i >= n || b[i] != '{')
+        return 0;
+    i = skip_ws(b, n, i + 1);
+    if (i < n && b[i] == '}')
+        return 0;
+    while (i < n && b[i] == '"') {
+        size_t ks = i, ke = skip_string(b, n, i), v, e;
+        if (ke == 0)
+            return 0;
+        i = skip_ws(b, n, ke);
+        if (i >= n || b[i] != ':')
+            return 0;
+        v = skip_ws(b, n, i + 1);
+        if ((e = skip_value(b, n, v)) == 0)
+            return 0;
+        if (!found && ke - ks == kl + 2 && memcmp(b + ks + 1, key, kl) == 0) {
+            *vs = v;
+            *ve = e;
+            found = 1;
+        }
+        i = skip_ws(b, n, e);
+        if (i < n && b[i] == '}') {
+            *oe = i + 1;
+            return found;
+        }
+        if (i >= n || b[i] != ',')
+            return 0;
+        i = skip_ws(b, n, i + 1);
+    }
+    return 0;
+}
+
+static const char *
+jt_path_str(const struct sl_jtape *t, size_t obj, const char *a, const char *b)
+{
+    size_t i = sl_jt_get(t, obj, a);
+
+    return sl_jt_str(t, b ? sl_jt_get(t, i, b) : i);
+}
+
+int
+sl_rest_page_parse_fast(char *buf, size_t len, struct sl_rest_page *out)
+{
+    struct sl_rest_page p;
+    const struct sl_jtape *t = &p.tape;
+    const char *rt, *type;
+    size_t ent, links, k, i, vs, ve, e, pos, idx = 0;
+
+    memset(&p, 0, sizeof(p));
+    memset(out, 0, sizeof(*out));
+    if (buf == NULL || len == 0 || len > UINT32_MAX)
+        return 0;
+    p.copy = sl_malloc(len + 1);
+    memcpy(p.copy, buf, len);
+    p.copy[len] = '\0';
+    p.raw_len = len;
+    if (!sl_jtape_parse(&p.tape, p.copy, len) ||
+        t->n[SL_JT_ROOT].type != SL_JT_OBJECT)
+        goto no;
+    rt = jt_path_str(t, SL_JT_ROOT, "resourceType", NULL);
+    type = jt_path_str(t, SL_JT_ROOT, "type", NULL);
+    if (rt == NULL || strcmp(rt, "Bundle") != 0 ||
+        (sl_jt_get(t, SL_JT_ROOT, "type") &&
+         (type == NULL ||
+          (strcmp(type, "searchset") != 0 && strcmp(type, "collection") != 0))))
+        goto no;
+    links = sl_jt_get(t, SL_JT_ROOT, "link");
+    if (links && t->n[links].type != SL_JT_ARRAY)
+        goto no;
+    for (k = sl_jt_first(t, links); k; k = sl_jt_next(t, links, k)) {
+        const char *rel = jt_path_str(t, k, "relation", NULL);
+        const char *url = jt_path_str(t, k, "url", NULL);
+        if (rel == NULL || strcmp(rel, "next") != 0)
+            continue;
+        if (url == NULL || *url == '\0')
+            goto no; /* worded by the other reading */
+        free(p.next);
+        p.next = sl_strdup(url);
+    }
+    ent = sl_jt_get(t, SL_JT_ROOT, "entry");
+    if (ent && t->n[ent].type != SL_JT_ARRAY)
+        goto no;
+    p.n = ent ? t->n[ent].len : 0;
+    p.at = sl_calloc(p.n * 3 + 1, sizeof(*p.at));
+    /* the entries in the bytes: the array of the root's "entry" */
+    pos = skip_ws(buf, len, 0);
+    if (p.n > 0) {
+        if (!member_span(buf, len, pos, "entry", &vs, &ve, &e) ||
+            buf[vs] != '[')
+            goto no;
+        pos = skip_ws(buf, len, vs + 1);
+    }
+    for (k = sl_jt_first(t, ent); k; k = sl_jt_next(t, ent, k), idx++) {
+        size_t res = sl_jt_get(t, k, "resource");
+        const char *r;
+        if (idx >= p.n || t->n[k].type != SL_JT_OBJECT || res == 0 ||
+            t->n[res].type != SL_JT_OBJECT)
+            goto no;
+        r = jt_path_str(t, res, "resourceType", NULL);
+        if (r == NULL || *r == '\0')
+            goto no;
+        if (pos >= len || buf[pos] != '{' ||
+            !member_span(buf, len, pos, "resource", &vs, &ve, &e) ||
+            buf[vs] != '{')
+            goto no;
+        p.at[idx * 3] = k;
+        p.at[idx * 3 + 1] = vs;
+        p.at[idx * 3 + 2] = ve - vs;
+        pos = skip_ws(buf, len, e);
+        if (pos < len && buf[pos] == ',')
+            pos = skip_ws(buf, len, pos + 1);
+    }
+    if (idx != p.n)
+        goto no;
+    for (i = 0; i < p.n; i++)
+        if (p.at[i * 3 + 1] + p.at[i * 3 + 2] > len)
+            goto no;
+    p.raw = buf; /* ours from here */
+    *out = p;
+    return 1;
+no:
+    free(p.next);
+    sl_freezero(p.copy, len);
+    sl_jtape_free(&p.tape);
+    free(p.at);
+    return 0;
+}
+
+char *
+sl_rest_compact(const char *s, size_t n, size_t *outlen)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *q;
+    char *out = sl_malloc(n + 1), *w = out;
+
+    while (p < end) {
+        if (*p == '"') {
+            /* a string as it is, escapes and all */
+            q = p + 1;
+            while (q < end) {
+                q = sl_jt_plain_end(q, end);
+                if (q >= end)
+                    break;
+                if (*q == '\\')
+                    q += 2;
+                else if (*q++ == '"')
+                    break;
+            }
+            if (q > end)
+                q = end;
+            memcpy(w, p, (size_t)(q - p));
+            w += q - p;
+            p = q;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+            p++;
+        } else {
+            *w++ = (char)*p++;
+        }
+    }
+    *w = '\0';
+    *outlen = (size_t)(w - out);
+    return out;
+}
+
+size_t
+sl_rest_page_count(const struct sl_rest_page *p)
+{
+    return p->doc ? json_array_size(p->entries) : p->n;
+}
+
+int
+sl_rest_page_at(const struct sl_rest_page *p, size_t i, struct sl_rest_entry *e,
+                char *why, size_t whylen)
+{
+    memset(e, 0, sizeof(*e));
+    if (p->doc != NULL) {
+        json_t *res, *meta;
+        if (sl_rest_page_entry(json_array_get(p->entries, i), &res, &e->mode,
+                               why, whylen) != 0)
+            return -1;
+        meta = json_object_get(res, "meta");
+        e->res = res;
+        e->rtype = json_string_value(json_object_get(res, "resourceType"));
+        e->id = json_string_value(json_object_get(res, "id"));
+        e->last_updated =
+            json_string_value(json_object_get(meta, "lastUpdated"));
+        e->version_id = json_string_value(json_object_get(meta, "versionId"));
+        return 0;
+    } else {
+        const struct sl_jtape *t = &p->tape;
+        size_t k = p->at[i * 3], res = sl_jt_get(t, k, "resource");
+        const char *m = jt_path_str(t, k, "search", "mode");
+        e->mode = m && strcmp(m, "outcome") == 0   ? 'o'
+                  : m && strcmp(m, "include") == 0 ? 'i'
+                                                   : 'm';
+        e->rtype = jt_path_str(t, res, "resourceType", NULL);
+        e->id = jt_path_str(t, res, "id", NULL);
+        e->last_updated = jt_path_str(t, res, "meta", "lastUpdated");
+        e->version_id = jt_path_str(t, res, "meta", "versionId");
+        e->text = p->raw + p->at[i * 3 + 1];
+        e->text_len = p->at[i * 3 + 2];
+        return 0;
+    }
 }
 
 int

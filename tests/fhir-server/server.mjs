@@ -12,7 +12,10 @@
 // For the fhir-rest source's tests, also test code (see `extra` below):
 // a `next` link on a search page that is full (_count/_offset), `_include`
 // of a reference element, `Patient/ID/$everything` (with _count, _since)
-// and a /metadata CapabilityStatement naming it. Nothing else.
+// and a /metadata CapabilityStatement naming it; a type's history
+// (`GET /Type/_history?_since=&_count=`, newest first, with the deletions
+// made through this front, which the MemoryRepository does not keep).
+// Nothing else.
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle,
@@ -87,9 +90,35 @@ async function extra(req, url, bundle) {
   }
   return bundle;
 }
+// Deletions made through this front, and a type's history from the
+// repository's versions and them (test code: the router serves only an
+// instance's history, and forgets it when the resource is deleted).
+const deleted = [];
+async function typeHistory(req, url, type) {
+  const count = Number(url.searchParams.get('_count') || 20);
+  const offset = Number(url.searchParams.get('_offset') || 0);
+  const since = url.searchParams.get('_since');
+  const all = [];
+  for (const [id, versions] of repo.history.get(type) || new Map())
+    for (const v of versions)
+      all.push({ at: v.meta.lastUpdated, e: { fullUrl: `http://${req.headers.host}/${type}/${id}`,
+        resource: v, request: { method: 'PUT', url: `${type}/${id}` },
+        response: { status: '200 OK', lastModified: v.meta.lastUpdated } } });
+  for (const d of deleted.filter((x) => x.type === type))
+    all.push({ at: d.at, e: { request: { method: 'DELETE', url: `${type}/${d.id}` },
+      response: { status: '204 No Content', lastModified: d.at } } });
+  const sel = all.filter((x) => !since || x.at > since)
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  const out = { resourceType: 'Bundle', type: 'history', total: sel.length,
+    entry: sel.slice(offset, offset + count).map((x) => x.e) };
+  if (offset + count < sel.length) out.link = [{ relation: 'next', url: selfUrl(req, url, offset + count) }];
+  return out;
+}
+// SLUICE_TEST_NO_EVERYTHING=1: a statement that does not list it, for the
+// tests of everything="auto" (this server then still answers it)
 const METADATA = { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance',
   fhirVersion: '4.0.1', format: ['json'], rest: [{ mode: 'server',
-    resource: [{ type: 'Patient', operation: [{ name: 'everything',
+    resource: [{ type: 'Patient', operation: process.env.SLUICE_TEST_NO_EVERYTHING ? [] : [{ name: 'everything',
       definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }] }] };
 // ---- end of the test code for the fhir-rest source -----------------------
 
@@ -145,7 +174,10 @@ const server = createServer((req, res) => {
                   ? { response: refusedAt.get(n) } : answers.next().value)) };
       }
       const ev = req.method === 'GET' && url.pathname.match(/^\/+Patient\/([^/]+)\/\$everything$/);
-      if (!out && req.method === 'GET' && /^\/*metadata$/.test(url.pathname)) {
+      const th = req.method === 'GET' && url.pathname.match(/^\/+([A-Z][A-Za-z]+)\/_history$/);
+      if (!out && th) {
+        out = await typeHistory(req, url, th[1]);
+      } else if (!out && req.method === 'GET' && /^\/*metadata$/.test(url.pathname)) {
         out = METADATA;
       } else if (!out && ev) {
         [status, out] = await everything(req, url, ev[1]);
@@ -161,6 +193,10 @@ const server = createServer((req, res) => {
           : code === 'not-found' ? 404 : code === 'invalid' || code === 'processing' ? 400 : 200;
         if (oo.issue?.[0]?.severity === 'error' && status === 200) status = 400;
         out = resource || oo;
+        // remembered for the type's history above (test code)
+        const dm = req.method === 'DELETE' && status === 200 &&
+          url.pathname.match(/^\/+([A-Z][A-Za-z]+)\/([^/]+)$/);
+        if (dm) deleted.push({ type: dm[1], id: dm[2], at: new Date().toISOString() });
         // a search (GET Type?...): paging links and _include (test code)
         if (req.method === 'GET' && status === 200 && out.resourceType === 'Bundle' &&
             out.type === 'searchset' && /^\/*[A-Z][A-Za-z]+$/.test(url.pathname))

@@ -48,6 +48,99 @@ instant(const uint8_t *data, size_t size)
     FUZZ_ASSERT(again == ms);
 }
 
+/* Each entry read as one of a type's history (deletes="history"): a
+ * deletion, something else, or a reason among the reader's own; the ref
+ * it gives is "Patient/" and a FHIR id, and an entry whose resource was
+ * seen before is never a deletion. */
+static void
+history(const struct sl_rest_page *page)
+{
+    struct rest_src s;
+    size_t i;
+    json_t *e;
+
+    memset(&s, 0, sizeof(s));
+    s.id = "fuzz";
+    json_array_foreach(page->entries, i, e)
+    {
+        char why[128], *ref = NULL;
+        int64_t ms;
+        int r;
+        why[0] = '\0';
+        r = sl_rest_history_entry(&s, e, "Patient", &ref, &ms, why,
+                                  sizeof(why));
+        if (r < 0) {
+            FUZZ_ASSERT(ref == NULL);
+            FUZZ_ASSERT(strncmp(why, "a history entry ", 16) == 0);
+            continue;
+        }
+        FUZZ_ASSERT(r == 0 || r == 1);
+        FUZZ_ASSERT(ref != NULL && strncmp(ref, "Patient/", 8) == 0);
+        FUZZ_ASSERT(strlen(ref + 8) >= 1 && strlen(ref + 8) <= 64 &&
+                    strspn(ref + 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno"
+                                    "pqrstuvwxyz0123456789-.") ==
+                        strlen(ref + 8));
+        /* seen now: the same entry again is never a deletion */
+        {
+            char *again = NULL;
+            FUZZ_ASSERT(sl_rest_history_entry(&s, e, "Patient", &again, &ms,
+                                              why, sizeof(why)) == 0);
+            FUZZ_ASSERT(again != NULL && strcmp(again, ref) == 0);
+            free(again);
+        }
+        free(ref);
+    }
+    sl_rest_set_clear(&s.hist_seen);
+}
+
+/* The fast reading accepts only pages jansson reads too, with the same
+ * entries (each resource's text, read by jansson, is the resource jansson
+ * found in the page, and made compact it is still that resource on one
+ * line), the same modes and the same next link. */
+static void
+fast(const uint8_t *data, size_t size)
+{
+    struct sl_rest_page f, j;
+    char *buf = sl_malloc(size + 1), why[200];
+    size_t i;
+
+    memcpy(buf, data, size);
+    if (!sl_rest_page_parse_fast(buf, size, &f)) {
+        free(buf); /* untouched, still ours */
+        return;
+    }
+    FUZZ_ASSERT(sl_rest_page_parse((const char *)data, size, &j, why,
+                                   sizeof(why)) == 0);
+    FUZZ_ASSERT(sl_rest_page_count(&f) == sl_rest_page_count(&j));
+    FUZZ_ASSERT((f.next == NULL) == (j.next == NULL));
+    FUZZ_ASSERT(f.next == NULL || strcmp(f.next, j.next) == 0);
+    for (i = 0; i < sl_rest_page_count(&f); i++) {
+        struct sl_rest_entry a, b;
+        json_t *v, *w;
+        char *c;
+        size_t cl;
+        FUZZ_ASSERT(sl_rest_page_at(&f, i, &a, why, sizeof(why)) == 0);
+        FUZZ_ASSERT(sl_rest_page_at(&j, i, &b, why, sizeof(why)) == 0);
+        FUZZ_ASSERT(a.res == NULL && a.text != NULL && b.res != NULL);
+        FUZZ_ASSERT(a.mode == b.mode);
+        FUZZ_ASSERT(strcmp(a.rtype, b.rtype) == 0);
+        FUZZ_ASSERT((a.id == NULL) == (b.id == NULL));
+        FUZZ_ASSERT((a.last_updated == NULL) == (b.last_updated == NULL));
+        FUZZ_ASSERT((a.version_id == NULL) == (b.version_id == NULL));
+        v = json_loadb(a.text, a.text_len, JSON_REJECT_DUPLICATES, NULL);
+        FUZZ_ASSERT(v != NULL && json_equal(v, b.res));
+        c = sl_rest_compact(a.text, a.text_len, &cl);
+        FUZZ_ASSERT(memchr(c, '\n', cl) == NULL);
+        w = json_loadb(c, cl, JSON_REJECT_DUPLICATES, NULL);
+        FUZZ_ASSERT(w != NULL && json_equal(w, v));
+        json_decref(v);
+        json_decref(w);
+        free(c);
+    }
+    sl_rest_page_clear(&f);
+    sl_rest_page_clear(&j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -89,7 +182,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             0);
         }
     }
+    history(&page);
     sl_rest_page_clear(&page);
     sl_rest_page_clear(&page); /* reusable, and NULL-safe */
+    fast(data, size);
     return 0;
 }

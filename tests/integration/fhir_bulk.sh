@@ -15,7 +15,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 27
+plan 29
 conn_need 27
 cp "$top_srcdir/tests/fhir-server/bulk.mjs" "$T/server/"
 
@@ -101,6 +101,8 @@ check "status polled 3 times, never before Retry-After said ($(stat_of polls) po
     sh -c '[ "$1" -eq 3 ] && [ "$2" -eq 0 ]' _ "$(stat_of polls)" "$(stat_of earlyPolls)"
 check "X-Progress is shown while the export runs" \
     grep -q 'export in progress (in progress: step 1 of 2)' "$d/err.txt"
+check "... and goes to the progress observer (the progress line: status=)" \
+    grep -q 'progress .*status=in progress: step 1 of 2' "$d/err.txt"
 nfiles=$(stat_of files)
 check "several files ($nfiles), every one downloaded gzip-encoded" \
     sh -c '[ "$1" -gt 3 ] && [ "$1" -eq "$2" ]' _ "$nfiles" "$(stat_of filesGzip)"
@@ -290,4 +292,18 @@ mkjob "$d" "$H" 'types="NoSuchType"' '<auth type="bearer" token="env:BULK_TEST_T
 run "$d"; rc=$?
 check "a refused kick-off: exit 2 with HTTP 400 and the server's OperationOutcome text" \
     sh -c '[ "$1" -eq 2 ] && grep -q "HTTP 400: unknown _type NoSuchType" "$2"' _ $rc "$d/err.txt"
+
+# ---- a job with <deid>: its two passes read one export ---------------------------
+d="$T/deid"
+mkjob "$d" "$H" 'types="Patient"' '<auth type="bearer" token="env:BULK_TEST_TOKEN"/>'
+sluice keygen -o "$d/key" >/dev/null 2>&1
+sed -i "s|<state path|<keys pseudonym=\"file:$d/key\"/>\n  <state path|;
+        s|<push to=\"out\"/>|<deid profile=\"basic\"/><push to=\"out\"/>|" "$d/sluice.xml"
+k0=$(stat_of kickoffs)
+run "$d"; rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$d/err.txt"
+n=$(cat "$d"/out/*/*.ndjson 2>/dev/null | jq -r 'select(.resourceType == "Patient") | .id' | sort -u | wc -l)
+check "<deid> job: one kick-off for both passes ($(($(stat_of kickoffs) - k0))), every patient delivered once ($n of $(wc -l <"$T/token/want")) (exit $rc)" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 1 ] && [ "$3" -eq "$4" ] && grep -q "the run.s learning pass read (no new kick-off)" "$5"' \
+    _ $rc "$(($(stat_of kickoffs) - k0))" "$n" "$(wc -l <"$T/token/want")" "$d/err.txt"
 finish

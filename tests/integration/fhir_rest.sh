@@ -8,9 +8,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 24
-conn_need 24
-conn_start || { i=0; while [ $i -lt 24 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
+plan 31
+conn_need 31
+conn_start || { i=0; while [ $i -lt 31 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
 
 sluice synth --patients 12 --seed 5 -o "$T/syn" >/dev/null 2>&1
 for f in "$T"/syn/fhir/*.json; do
@@ -202,7 +202,8 @@ check "the run was resumed, not restarted" \
 # server takes all, every reference resolves there
 SRV2_PID=
 trap '[ -n "$SRV2_PID" ] && kill "$SRV2_PID" 2>/dev/null; conn_stop' EXIT
-node "$T/server/server.mjs" "$T/port2" 2>"$T/server2.log" &
+# (its CapabilityStatement does not list Patient/$everything: 9. below)
+SLUICE_TEST_NO_EVERYTHING=1 node "$T/server/server.mjs" "$T/port2" 2>"$T/server2.log" &
 SRV2_PID=$!
 wait_file "$T/port2"
 BASE2="http://127.0.0.1:$(cat "$T/port2")"
@@ -229,4 +230,77 @@ while read -r ref; do
 done <"$d/refs"
 check "round trip: all $nref references on the second server resolve there" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -gt 12 ]' _ $bad $nref
+
+# 8. deletions between incremental runs (deletes="history"): each type's
+# history since the last run (the front serves it: test code, see
+# server.mjs) says what was deleted. A fhir-files target records it; the
+# round trip's fhir-store target deletes the pseudonymised copies.
+d="$T/del"
+cfg "$d" "$BASE" 'deletes="history"'
+sluice -c "$d/sluice.xml" -q run j --no-progress >/dev/null 2>&1
+sleep 1
+obs=$(curl -s "$BASE/Observation?_count=1" | jq -r '.entry[0].resource.id')
+enc=$(curl -s "$BASE/Encounter?_count=1" | jq -r '.entry[0].resource.id')
+put() { curl -s -X PUT -H 'content-type: application/fhir+json' "$BASE/$1" -d "$2" >/dev/null; sleep 0.05; }
+put Observation/del-new-1 '{"resourceType":"Observation","id":"del-new-1","status":"final","code":{"text":"new"}}'
+curl -s -X DELETE "$BASE/Observation/$obs" >/dev/null
+curl -s -X DELETE "$BASE/Encounter/$enc" >/dev/null
+sleep 0.05
+# made, deleted and made again: it is there, not deleted
+put Patient/del-back '{"resourceType":"Patient","id":"del-back","gender":"other"}'
+curl -s -X DELETE "$BASE/Patient/del-back" >/dev/null
+sleep 0.05
+put Patient/del-back '{"resourceType":"Patient","id":"del-back","gender":"female"}'
+sluice -c "$d/sluice.xml" -q run j --no-progress >/dev/null 2>"$d/err2"
+rc=$?
+r2=$(ls -t "$d/out" | head -n 1)
+jq -r '.request.method + " " + .request.url' "$d/out/$r2/deleted.ndjson" 2>/dev/null | sort >"$d/gotdel"
+printf '%s\n' "DELETE Encounter/$enc" "DELETE Observation/$obs" | sort >"$d/wantdel"
+check "deletions: run 2 records exactly the 2 resources deleted since run 1 (exit $rc)" \
+    sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' _ $rc "$d/wantdel" "$d/gotdel"
+cat "$d/out/$r2"/[A-Z]*.ndjson | jq -r '.resourceType + "/" + .id + " " + (.gender // .status // "-")' | sort >"$d/got2"
+printf '%s\n' "Observation/del-new-1 final" "Patient/del-back female" | sort >"$d/want2"
+check "deletions: ... and the created ones, one made again after its deletion among them" cmp -s "$d/want2" "$d/got2"
+sleep 1
+sluice -c "$d/sluice.xml" -q run j --no-progress >/dev/null 2>&1
+r3=$(ls -t "$d/out" | head -n 1)
+check "deletions: run 3, nothing changed: no deletion recorded again" \
+    sh -c '[ ! -s "$1/deleted.ndjson" ] && [ "$(cat "$1"/*.ndjson 2>/dev/null | wc -l)" -eq 0 ]' _ "$d/out/$r3"
+# the round trip's job, now with deletes="history": the second server
+# ends up holding what the first holds, type by type
+d="$T/trip"
+sed -i 's|page-size="7"|page-size="7" deletes="history"|' "$d/sluice.xml"
+sluice -c "$d/sluice.xml" run j --no-progress >/dev/null 2>"$d/err2"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$d/err2"
+server_counts >"$d/c1"
+( BASE=$BASE2; server_counts ) >"$d/c2"
+check "deletions: the fhir-store target deleted the pseudonymised copies: both servers hold the same counts (exit $rc)" \
+    sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' _ $rc "$d/c1" "$d/c2"
+# (the Condition deleted in 3. too: this job's first run did not read
+# the history, so it had nothing to remember)
+check "deletions: the log counts them" grep -q "3 resource(s) deleted on the server" "$d/err2"
+
+# 9. everything="auto": Patient/$everything per patient when the server's
+# CapabilityStatement (/metadata) lists it, else the searches by type
+# (the second server's statement does not list it)
+for srv in 1 2; do
+    if [ $srv = 1 ]; then b=$BASE; else b=$BASE2; fi
+    d="$T/auto$srv"
+    cfg "$d" "$b" "patients=\"pats\" everything=\"auto\""
+    curl -s "$b/Patient?_count=2" | jq -r '.entry[].resource.id' >"$d/pats"
+    want=0
+    while read -r p; do
+        for t in $TYPES; do
+            if [ $t = Patient ]; then q="_id=$p"; else q="patient=Patient/$p"; fi
+            want=$((want + $(curl -s "$b/$t?$q&_summary=count" | jq -r .total)))
+        done
+    done <"$d/pats"
+    sluice -c "$d/sluice.xml" pull --source ehr -o "$d/o" >/dev/null 2>"$d/err"
+    rc=$?
+    if [ $srv = 1 ]; then how="offers Patient/\$everything: one per patient"; else how="does not offer Patient/\$everything: searching by type"; fi
+    check "everything=auto, server $srv: the server $(echo "$how" | cut -d: -f1), $want resources of 2 patients, each once (exit $rc)" \
+        sh -c '[ "$1" -eq 0 ] && [ "$(cat "$2"/*.ndjson | wc -l)" -eq "$3" ] && [ "$4" -eq 0 ] && grep -qF "$5" "$6"' \
+        _ $rc "$d/o" $want "$(dups "$d/o")" "$how" "$d/err"
+done
 finish
