@@ -1,0 +1,421 @@
+/* stow_rs.c - the stow-rs target: de-identified instances sent to a
+ * DICOMweb node by STOW-RS (PS3.18 10.5), several in one
+ * multipart/related POST {base}/studies, over src/http (its auth, TLS,
+ * retries).
+ *
+ * Chunks: instances are added to the request body as they are put, up to
+ * chunk-size MiB (an instance larger than that goes alone); the body is
+ * sent when it is full, at every checkpoint and at the end. Memory is one
+ * chunk, whatever the size of the study.
+ *
+ * Refusals: the node's answer lists what it could not store in its
+ * Failed SOP Sequence (0008,1198), each with the Referenced SOP Instance
+ * UID (0008,1155) and a Failure Reason (0008,1197): those instances are
+ * handed back through refused() (item.h) and quarantined with the reason
+ * and the HTTP status. A 4xx without such a list refuses the whole chunk
+ * with its status. A node that cannot be reached (src/http's retries used
+ * up) stops the run; nothing is quarantined for an outage.
+ *
+ * Exactly once: a checkpoint sends what waits, so every instance before a
+ * committed checkpoint is on the node (or quarantined); a resume sends
+ * again what followed it, and a node keeps one instance per SOP Instance
+ * UID. With skip-existing="yes" (the default) the target first asks the
+ * node which instances of the study it holds (QIDO-RS, once per study)
+ * and does not send those again: a re-run sends only what is missing. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "dicom/dicom.h"
+#include "http/auth.h"
+#include "http/dicom_json.h"
+#include "http/http.h"
+#include "sinks/sinks.h"
+
+#define ANSWER_MAX (16u * 1024 * 1024)
+#define BOUNDARY "sluice-stow-7c1f0e5a9b3d4c28"
+
+struct pending {
+    char *sop;
+    struct sl_item *copy; /* what refused() hands back */
+};
+
+struct stow {
+    const char *id;
+    struct sl_http_auth *auth;
+    struct sl_http *http;
+    size_t chunk_max;
+    int skip_existing;
+    long page;
+    struct sl_buf body;
+    struct pending *p;
+    size_t np;
+    /* the instances the node holds of the study last asked about */
+    char *known_study;
+    struct sl_strv known;
+    struct sl_item **refused;
+    size_t nrefused;
+    uint64_t sent, skipped, nrefused_total;
+};
+
+static struct sl_item *
+item_copy(const struct sl_item *it)
+{
+    struct sl_item *c = sl_item_new(SL_ITEM_DICOM);
+
+    c->seq = it->seq;
+    c->source = it->source;
+    c->rank = it->rank;
+    c->pos = it->pos ? sl_strdup(it->pos) : NULL;
+    c->origin = it->origin ? sl_strdup(it->origin) : NULL;
+    c->rtype = it->rtype ? sl_strdup(it->rtype) : NULL;
+    return c;
+}
+
+static void
+refuse(struct stow *s, struct pending *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct stow *s, struct pending *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sl_item_quarantine(p->copy, "stow-rs", "target %s: %s", s->id, msg);
+    s->refused = sl_realloc(s->refused,
+                            (s->nrefused + 1) * sizeof(*s->refused));
+    s->refused[s->nrefused++] = p->copy;
+    p->copy = NULL;
+    s->nrefused_total++;
+}
+
+static void
+pending_clear(struct stow *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->np; i++) {
+        free(s->p[i].sop);
+        sl_item_free(s->p[i].copy);
+    }
+    free(s->p);
+    s->p = NULL;
+    s->np = 0;
+    sl_buf_reset(&s->body);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+known_has(const struct stow *s, const char *sop)
+{
+    return s->known.n > 0 && bsearch(&sop, s->known.v, s->known.n,
+                                     sizeof(*s->known.v), cmp_strp) != NULL;
+}
+
+/* Sends what waits. */
+static int
+send_chunk(struct stow *s, struct sl_err *err)
+{
+    static const char *const hdrs[] = { "Accept: application/dicom+json",
+                                        NULL };
+    struct sl_http_body ans = { { 0 }, ANSWER_MAX };
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp rs = { 0 };
+    struct sl_stow_failed *f = NULL;
+    size_t nf = 0, i, k;
+    struct sl_err pe = { 0 };
+    int rc, parsed;
+
+    if (s->np == 0)
+        return SL_OK;
+    sl_buf_adds(&s->body, "--" BOUNDARY "--\r\n");
+    rq.method = "POST";
+    rq.path = "studies";
+    rq.content_type = "multipart/related; type=\"application/dicom\"; "
+                      "boundary=" BOUNDARY;
+    rq.body = s->body.data;
+    rq.body_len = s->body.len;
+    rq.headers = hdrs;
+    rq.sink = sl_http_collect;
+    rq.sink_arg = &ans;
+    rq.restart = sl_http_collect_restart;
+    rc = sl_http_do(s->http, &rq, &rs, err);
+    sl_http_resp_clear(&rs);
+    if (rc != SL_OK) {
+        sl_buf_free(&ans.buf);
+        return SL_ERR(err, rc, "target '%s': %s", s->id, err->msg);
+    }
+    parsed = sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "",
+                                  ans.buf.len, &f, &nf, &pe) == SL_OK;
+    sl_buf_free(&ans.buf);
+    if (rs.status >= 200 && rs.status < 300 && !parsed && rs.status != 204)
+        sl_log(SL_LOG_WARN, "target '%s': the node's STOW-RS answer "
+               "(HTTP %ld) could not be read: %s", s->id, rs.status, pe.msg);
+    for (i = 0; i < nf; i++)
+        for (k = 0; k < s->np; k++)
+            if (s->p[k].copy != NULL && strcmp(s->p[k].sop, f[i].sop) == 0)
+                refuse(s, &s->p[k],
+                       "the DICOMweb node refused the instance: STOW-RS "
+                       "Failure Reason 0x%04X (%s), HTTP %ld",
+                       f[i].reason, sl_stow_reason_text(f[i].reason),
+                       rs.status);
+    if (rs.status < 200 || rs.status >= 300) {
+        /* refused as a whole, or in part without saying which */
+        for (k = 0; k < s->np; k++)
+            if (s->p[k].copy != NULL)
+                refuse(s, &s->p[k],
+                       "the DICOMweb node refused the request: STOW-RS "
+                       "HTTP %ld%s",
+                       rs.status, nf > 0 ? " (its answer did not list this "
+                                           "instance as failed)"
+                                         : "");
+    }
+    for (k = 0; k < s->np; k++)
+        if (s->p[k].copy != NULL) {
+            s->sent++;
+            /* a re-send in this run is skipped too */
+            if (s->known_study != NULL)
+                sl_strv_push(&s->known, s->p[k].sop);
+        }
+    sl_strv_sort(&s->known);
+    sl_stow_failed_free(f, nf);
+    pending_clear(s);
+    return SL_OK;
+}
+
+/* The SOP Instance UIDs the node holds of study (QIDO-RS), into
+ * s->known, once per study in a row. */
+static int
+learn_study(struct stow *s, const char *study, struct sl_err *err)
+{
+    static const char *const hdrs[] = { "Accept: application/dicom+json",
+                                        NULL };
+    size_t offset = 0;
+    int rc = SL_OK;
+
+    if (s->known_study != NULL && strcmp(s->known_study, study) == 0)
+        return SL_OK;
+    free(s->known_study);
+    s->known_study = NULL;
+    sl_strv_free(&s->known);
+    for (;;) {
+        struct sl_http_body ans = { { 0 }, ANSWER_MAX };
+        struct sl_http_req rq = { 0 };
+        struct sl_http_resp rs = { 0 };
+        size_t got = 0;
+        char *path = sl_asprintf("studies/%s/instances?includefield=00080018"
+                                 "&limit=%ld&offset=%zu",
+                                 study, s->page, offset);
+        rq.method = "GET";
+        rq.path = path;
+        rq.headers = hdrs;
+        rq.sink = sl_http_collect;
+        rq.sink_arg = &ans;
+        rq.restart = sl_http_collect_restart;
+        rc = sl_http_do(s->http, &rq, &rs, err);
+        free(path);
+        sl_http_resp_clear(&rs);
+        if (rc == SL_OK && rs.status == 200) {
+            static const char *const tags[] = { "00080018" };
+            struct sl_qido_rows rows = { 0 };
+            size_t i;
+            rc = sl_qido_parse(ans.buf.data ? ans.buf.data : "", ans.buf.len,
+                               tags, 1, &rows, err);
+            for (i = 0; rc == SL_OK && i < rows.n; i++)
+                if (rows.v[i] != NULL)
+                    sl_strv_push(&s->known, rows.v[i]);
+            got = rows.n;
+            sl_qido_rows_free(&rows);
+        }
+        sl_buf_free(&ans.buf);
+        if (rc != SL_OK) {
+            sl_dicomweb_scrub(err, study);
+            return SL_ERR(err, rc, "target '%s': asking which instances "
+                          "the node holds: %s", s->id, err->msg);
+        }
+        /* 204, 404: none; another status: not known, all are sent */
+        if (rs.status != 200 || got == 0)
+            break;
+        offset += got;
+    }
+    sl_strv_sort(&s->known);
+    s->known_study = sl_strdup(study);
+    return SL_OK;
+}
+
+static int
+stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
+{
+    struct stow *s = ctx;
+    const char *src = it->tmp_path ? it->tmp_path : it->path;
+    struct sl_dicom_summary *sum = NULL;
+    const struct sl_dicom_summary *use;
+    struct sl_err e = { 0 };
+    char *data = NULL;
+    size_t len = 0;
+    int rc = SL_OK;
+
+    *taken = 0;
+    if (it->kind != SL_ITEM_DICOM)
+        return SL_OK;
+    *taken = 1;
+    if (src == NULL)
+        return SL_ERR(err, SL_EINTERNAL, "target '%s': item %s has no file",
+                      s->id, it->pos ? it->pos : "?");
+    if (it->summary_set && it->summary != NULL) {
+        use = it->summary;
+    } else if (sl_dicom_summary_read(src, &sum, &e) == SL_OK) {
+        use = sum;
+    } else {
+        s->nrefused_total++;
+        return sl_item_quarantine(it, "stow-rs", "target %s: not sent, the "
+                                  "instance cannot be read: %s", s->id, e.msg);
+    }
+    if (s->skip_existing) {
+        if ((rc = learn_study(s, use->study_uid, err)) != SL_OK)
+            goto out;
+        if (known_has(s, use->sop_uid)) {
+            sl_item_finding(it, "stow-rs", SL_SEV_INFO, "already-on-node",
+                            NULL);
+            s->skipped++;
+            goto out;
+        }
+    }
+    if ((rc = sl_file_read(src, &data, &len, err)) != SL_OK)
+        goto out;
+    if (s->np > 0 && s->body.len + len + 256 > s->chunk_max &&
+        (rc = send_chunk(s, err)) != SL_OK)
+        goto out;
+    sl_buf_addf(&s->body, "--" BOUNDARY "\r\nContent-Type: application/dicom"
+                "\r\nContent-Length: %zu\r\n\r\n", len);
+    sl_buf_add(&s->body, data, len);
+    sl_buf_adds(&s->body, "\r\n");
+    s->p = sl_realloc(s->p, (s->np + 1) * sizeof(*s->p));
+    s->p[s->np].sop = sl_strdup(use->sop_uid);
+    s->p[s->np].copy = item_copy(it);
+    s->np++;
+    if (s->body.len >= s->chunk_max)
+        rc = send_chunk(s, err);
+out:
+    free(data);
+    sl_dicom_summary_free(sum);
+    return rc;
+}
+
+static int
+stow_checkpoint(void *ctx, char **state, struct sl_err *err)
+{
+    struct stow *s = ctx;
+    int rc;
+
+    if ((rc = send_chunk(s, err)) != SL_OK)
+        return rc;
+    *state = sl_asprintf("sent=%" PRIu64 " skipped=%" PRIu64
+                         " refused=%" PRIu64,
+                         s->sent, s->skipped, s->nrefused_total);
+    return SL_OK;
+}
+
+static int
+stow_finish(void *ctx, struct sl_err *err)
+{
+    return send_chunk(ctx, err);
+}
+
+static int
+stow_refused(void *ctx, struct sl_item ***out, size_t *n)
+{
+    struct stow *s = ctx;
+
+    *out = s->refused;
+    *n = s->nrefused;
+    s->refused = NULL;
+    s->nrefused = 0;
+    return SL_OK;
+}
+
+static void
+stow_close(void *ctx)
+{
+    struct stow *s = ctx;
+    size_t i;
+
+    if (s == NULL)
+        return;
+    pending_clear(s);
+    sl_buf_free(&s->body);
+    for (i = 0; i < s->nrefused; i++)
+        sl_item_free(s->refused[i]);
+    free(s->refused);
+    free(s->known_study);
+    sl_strv_free(&s->known);
+    sl_http_free(s->http);
+    sl_http_auth_free(s->auth); /* after the client that borrows it */
+    free(s);
+}
+
+static int
+stow_open(const struct sl_config *cfg, const struct sl_conf_node *node,
+          const char *run_id, const char *state, void **ctx,
+          struct sl_err *err)
+{
+    struct stow *s = sl_calloc(1, sizeof(*s));
+    struct sl_http_opts o = { 0 };
+    char *ca = sl_conf_get_path(cfg, node, "ca-file"), *base = NULL;
+    const char *skip = sl_conf_get(node, "skip-existing");
+    int rc;
+
+    (void)run_id;
+    (void)state; /* nothing to roll back: see the head of this file */
+    s->id = node->id;
+    s->chunk_max = (size_t)sl_conf_get_long(node, "chunk-size", 16) << 20;
+    s->skip_existing = skip == NULL || strcmp(skip, "no") != 0;
+    s->page = 1000;
+    if (sl_conf_get(node, "base") == NULL) {
+        rc = SL_ERR(err, SL_ECONFIG, "target '%s': base is needed", s->id);
+        goto out;
+    }
+    base = sl_strdup(sl_conf_get(node, "base"));
+    while (*base && base[strlen(base) - 1] == '/')
+        base[strlen(base) - 1] = '\0';
+    o.base = base;
+    o.ca_file = ca;
+    o.timeout_ms = sl_conf_get_long(node, "timeout", 300) * 1000;
+    o.max_attempts = (int)sl_conf_get_long(node, "max-attempts", 5);
+    if ((rc = sl_http_auth_new(cfg, node, &s->auth, err)) != SL_OK ||
+        (rc = sl_http_new(&o, &s->http, err)) != SL_OK) {
+        sl_err_prefix(err, "target '%s'", s->id);
+        goto out;
+    }
+    *ctx = s;
+    s = NULL;
+out:
+    free(ca);
+    free(base);
+    stow_close(s);
+    return rc;
+}
+
+const struct sl_sink_ops sl_sink_stow_rs = {
+    .type = "stow-rs",
+    .open = stow_open,
+    .put = stow_put,
+    .checkpoint = stow_checkpoint,
+    .finish = stow_finish,
+    .close = stow_close,
+    .refused = stow_refused,
+};
