@@ -144,8 +144,9 @@ first_value(json_t *ds, const char *tag)
 
 int
 sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
-                     size_t *n, struct sl_err *err)
+                     size_t *n, struct sl_strv *stored, struct sl_err *err)
 {
+    struct sl_strv ok = { 0 };
     struct sl_stow_failed *f = NULL;
     json_error_t je;
     json_t *doc, *ds, *seq;
@@ -159,7 +160,7 @@ sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
     }
     doc = json_loadb(json, len, 0, &je);
     if (doc == NULL)
-        return SL_ERR(err, SL_EPARSE,
+        return SL_ERR(err, SL_EPARSE, /* ok is empty */
                       "STOW-RS answer: not JSON (line %d, column %d)",
                       je.line, je.column);
     ds = json_is_array(doc) ? json_array_get(doc, 0) : doc;
@@ -200,11 +201,26 @@ sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
             f[nf].reason = 0x0110; /* processing failure: none given */
         nf++;
     }
+    seq = json_object_get(json_object_get(ds, "00081199"), "Value");
+    for (i = 0; i < json_array_size(seq); i++) {
+        json_t *uid = first_value(json_array_get(seq, i), "00081155");
+        if (!json_is_string(uid) || !sl_qido_is_uid(json_string_value(uid))) {
+            rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: (0008,1199) item "
+                        "%zu: (0008,1155) is not a UID", i + 1);
+            goto out;
+        }
+        sl_strv_push(&ok, json_string_value(uid));
+    }
     *out = f;
     *n = nf;
     f = NULL;
     nf = 0;
+    if (stored != NULL) {
+        for (i = 0; i < ok.n; i++)
+            sl_strv_push(stored, ok.v[i]);
+    }
 out:
+    sl_strv_free(&ok);
     sl_stow_failed_free(f, nf);
     json_decref(doc);
     return rc;

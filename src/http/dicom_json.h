@@ -46,11 +46,13 @@ struct sl_stow_failed {
     unsigned reason;
 };
 /* Reads a STOW-RS answer (a JSON object, or an array holding one; 0
- * bytes: nothing failed). *out (caller frees with sl_stow_failed_free)
- * and *n are written only on success; SL_EPARSE names the item and tag. */
+ * bytes: nothing listed). *out (caller frees with sl_stow_failed_free)
+ * and *n are written only on success; stored, when not NULL, gets the
+ * Referenced SOP Instance UIDs of the Referenced SOP Sequence (0008,1199):
+ * what the node says it stored. SL_EPARSE names the item and tag. */
 int sl_stow_failed_parse(const char *json, size_t len,
                          struct sl_stow_failed **out, size_t *n,
-                         struct sl_err *err);
+                         struct sl_strv *stored, struct sl_err *err);
 void sl_stow_failed_free(struct sl_stow_failed *f, size_t n); /* NULL-safe */
 /* What a Failure Reason means (PS3.4 B.2.3, PS3.18 10.5.3). Static. */
 const char *sl_stow_reason_text(unsigned reason);

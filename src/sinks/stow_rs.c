@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "dicom/dicom.h"
@@ -42,6 +43,8 @@
 
 struct pending {
     char *sop;
+    char *study;
+    size_t at, len; /* its bytes in the body */
     struct sl_item *copy; /* what refused() hands back */
 };
 
@@ -58,6 +61,8 @@ struct stow {
     /* the instances the node holds of the study last asked about */
     char *known_study;
     struct sl_strv known;
+    char *tmpdir; /* refused instances' bytes wait here for the quarantine */
+    size_t ntmp;
     struct sl_item **refused;
     size_t nrefused;
     uint64_t sent, skipped, nrefused_total;
@@ -90,6 +95,26 @@ refuse(struct stow *s, struct pending *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* the quarantine copies the instance from a file: the bytes sent */
+    if (s->tmpdir == NULL) {
+        char *t = sl_asprintf("%s/sluice-stow-XXXXXX",
+                              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (mkdtemp(t) != NULL)
+            s->tmpdir = t;
+        else
+            free(t);
+    }
+    if (s->tmpdir != NULL) {
+        char *f = sl_asprintf("%s/%zu.dcm", s->tmpdir, ++s->ntmp);
+        struct sl_err e = { 0 };
+        if (sl_file_write_atomic(f, s->body.data + p->at, p->len, &e) ==
+            SL_OK) {
+            p->copy->path = sl_strdup(f);
+            p->copy->tmp_path = f; /* removed when the copy is freed */
+        } else {
+            free(f);
+        }
+    }
     sl_item_quarantine(p->copy, "stow-rs", "target %s: %s", s->id, msg);
     s->refused = sl_realloc(s->refused,
                             (s->nrefused + 1) * sizeof(*s->refused));
@@ -105,6 +130,7 @@ pending_clear(struct stow *s)
 
     for (i = 0; i < s->np; i++) {
         free(s->p[i].sop);
+        free(s->p[i].study);
         sl_item_free(s->p[i].copy);
     }
     free(s->p);
@@ -124,77 +150,6 @@ known_has(const struct stow *s, const char *sop)
 {
     return s->known.n > 0 && bsearch(&sop, s->known.v, s->known.n,
                                      sizeof(*s->known.v), cmp_strp) != NULL;
-}
-
-/* Sends what waits. */
-static int
-send_chunk(struct stow *s, struct sl_err *err)
-{
-    static const char *const hdrs[] = { "Accept: application/dicom+json",
-                                        NULL };
-    struct sl_http_body ans = { { 0 }, ANSWER_MAX };
-    struct sl_http_req rq = { 0 };
-    struct sl_http_resp rs = { 0 };
-    struct sl_stow_failed *f = NULL;
-    size_t nf = 0, i, k;
-    struct sl_err pe = { 0 };
-    int rc, parsed;
-
-    if (s->np == 0)
-        return SL_OK;
-    sl_buf_adds(&s->body, "--" BOUNDARY "--\r\n");
-    rq.method = "POST";
-    rq.path = "studies";
-    rq.content_type = "multipart/related; type=\"application/dicom\"; "
-                      "boundary=" BOUNDARY;
-    rq.body = s->body.data;
-    rq.body_len = s->body.len;
-    rq.headers = hdrs;
-    rq.sink = sl_http_collect;
-    rq.sink_arg = &ans;
-    rq.restart = sl_http_collect_restart;
-    rc = sl_http_do(s->http, &rq, &rs, err);
-    sl_http_resp_clear(&rs);
-    if (rc != SL_OK) {
-        sl_buf_free(&ans.buf);
-        return SL_ERR(err, rc, "target '%s': %s", s->id, err->msg);
-    }
-    parsed = sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "",
-                                  ans.buf.len, &f, &nf, &pe) == SL_OK;
-    sl_buf_free(&ans.buf);
-    if (rs.status >= 200 && rs.status < 300 && !parsed && rs.status != 204)
-        sl_log(SL_LOG_WARN, "target '%s': the node's STOW-RS answer "
-               "(HTTP %ld) could not be read: %s", s->id, rs.status, pe.msg);
-    for (i = 0; i < nf; i++)
-        for (k = 0; k < s->np; k++)
-            if (s->p[k].copy != NULL && strcmp(s->p[k].sop, f[i].sop) == 0)
-                refuse(s, &s->p[k],
-                       "the DICOMweb node refused the instance: STOW-RS "
-                       "Failure Reason 0x%04X (%s), HTTP %ld",
-                       f[i].reason, sl_stow_reason_text(f[i].reason),
-                       rs.status);
-    if (rs.status < 200 || rs.status >= 300) {
-        /* refused as a whole, or in part without saying which */
-        for (k = 0; k < s->np; k++)
-            if (s->p[k].copy != NULL)
-                refuse(s, &s->p[k],
-                       "the DICOMweb node refused the request: STOW-RS "
-                       "HTTP %ld%s",
-                       rs.status, nf > 0 ? " (its answer did not list this "
-                                           "instance as failed)"
-                                         : "");
-    }
-    for (k = 0; k < s->np; k++)
-        if (s->p[k].copy != NULL) {
-            s->sent++;
-            /* a re-send in this run is skipped too */
-            if (s->known_study != NULL)
-                sl_strv_push(&s->known, s->p[k].sop);
-        }
-    sl_strv_sort(&s->known);
-    sl_stow_failed_free(f, nf);
-    pending_clear(s);
-    return SL_OK;
 }
 
 /* The SOP Instance UIDs the node holds of study (QIDO-RS), into
@@ -258,6 +213,188 @@ learn_study(struct stow *s, const char *study, struct sl_err *err)
 }
 
 static int
+has(const struct sl_strv *v, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* POSTs a multipart body; *status and the answer's lists (*f, *nf:
+ * failed; stored) come back. An answer that cannot be read lists
+ * nothing. */
+static int
+post(struct stow *s, const char *body, size_t len, long *status,
+     struct sl_stow_failed **f, size_t *nf, struct sl_strv *stored,
+     struct sl_err *err)
+{
+    static const char *const hdrs[] = { "Accept: application/dicom+json",
+                                        NULL };
+    struct sl_http_body ans = { { 0 }, ANSWER_MAX };
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp rs = { 0 };
+    struct sl_err pe = { 0 };
+    int rc;
+
+    *f = NULL;
+    *nf = 0;
+    rq.method = "POST";
+    rq.path = "studies";
+    rq.content_type = "multipart/related; type=\"application/dicom\"; "
+                      "boundary=" BOUNDARY;
+    rq.body = body;
+    rq.body_len = len;
+    rq.headers = hdrs;
+    rq.sink = sl_http_collect;
+    rq.sink_arg = &ans;
+    rq.restart = sl_http_collect_restart;
+    rc = sl_http_do(s->http, &rq, &rs, err);
+    sl_http_resp_clear(&rs);
+    *status = rs.status;
+    if (rc != SL_OK) {
+        sl_buf_free(&ans.buf);
+        return SL_ERR(err, rc, "target '%s': %s", s->id, err->msg);
+    }
+    if (sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "", ans.buf.len,
+                             f, nf, stored, &pe) != SL_OK &&
+        rs.status >= 200 && rs.status < 300)
+        sl_log(SL_LOG_WARN, "target '%s': the node's STOW-RS answer (HTTP "
+               "%ld) could not be read (%s): each instance is looked for by "
+               "QIDO-RS", s->id, rs.status, pe.msg);
+    sl_buf_free(&ans.buf);
+    return SL_OK;
+}
+
+static const struct sl_stow_failed *
+failed_of(const struct sl_stow_failed *f, size_t nf, const char *sop)
+{
+    size_t i;
+
+    for (i = 0; i < nf; i++)
+        if (strcmp(f[i].sop, sop) == 0)
+            return &f[i];
+    return NULL;
+}
+
+/* Whether the node holds p, by a new QIDO-RS listing of its study. */
+static int
+held(struct stow *s, const struct pending *p, int *yes, struct sl_err *err)
+{
+    int rc;
+
+    free(s->known_study);
+    s->known_study = NULL;
+    if ((rc = learn_study(s, p->study, err)) != SL_OK)
+        return rc;
+    *yes = known_has(s, p->sop);
+    return SL_OK;
+}
+
+/* The node's word on p after one request: 1 stored, 0 not (p refused),
+ * -1 no word (neither listed, nor refused as a whole). */
+static int
+judge(struct stow *s, struct pending *p, long status,
+      const struct sl_stow_failed *f, size_t nf,
+      const struct sl_strv *stored)
+{
+    const struct sl_stow_failed *x = failed_of(f, nf, p->sop);
+
+    if (x != NULL) {
+        refuse(s, p, "the DICOMweb node refused the instance: STOW-RS "
+               "Failure Reason 0x%04X (%s), HTTP %ld",
+               x->reason, sl_stow_reason_text(x->reason), status);
+        return 0;
+    }
+    if (has(stored, p->sop))
+        return 1;
+    if ((status < 200 || status >= 300) && nf == 0 && stored->n == 0) {
+        refuse(s, p, "the DICOMweb node refused the request: STOW-RS HTTP "
+               "%ld", status);
+        return 0;
+    }
+    return -1;
+}
+
+/* Sends what waits. An instance the node's answer lists as failed is
+ * refused with its Failure Reason; one it lists as stored is delivered.
+ * One it lists as neither is looked for by QIDO-RS: Orthanc's DICOMweb
+ * plugin stops at the first instance it cannot store and lists none of
+ * the request's others, so such an instance not found on the node is
+ * sent again alone, and refused only when the node still does not hold
+ * it. */
+static int
+send_chunk(struct stow *s, struct sl_err *err)
+{
+    struct sl_stow_failed *f = NULL;
+    struct sl_strv stored = { 0 };
+    size_t nf = 0, k;
+    long status = 0;
+    int rc, yes;
+
+    if (s->np == 0)
+        return SL_OK;
+    sl_buf_adds(&s->body, "--" BOUNDARY "--\r\n");
+    if ((rc = post(s, s->body.data, s->body.len, &status, &f, &nf, &stored,
+                   err)) != SL_OK)
+        goto out;
+    for (k = 0; k < s->np; k++) {
+        struct pending *p = &s->p[k];
+        struct sl_stow_failed *f1 = NULL;
+        struct sl_strv st1 = { 0 };
+        struct sl_buf one = { 0 };
+        size_t nf1 = 0;
+        long status1 = 0;
+        int w;
+
+        if (p->copy == NULL ||
+            (w = judge(s, p, status, f, nf, &stored)) >= 0)
+            continue;
+        if ((rc = held(s, p, &yes, err)) != SL_OK)
+            goto out;
+        if (yes)
+            continue;
+        if (s->np == 1) {
+            refuse(s, p, "the DICOMweb node did not store the instance: its "
+                   "STOW-RS answer (HTTP %ld) lists it neither as stored "
+                   "nor as failed, and QIDO-RS does not find it", status);
+            continue;
+        }
+        sl_buf_addf(&one, "--" BOUNDARY "\r\nContent-Type: application/"
+                    "dicom\r\n\r\n");
+        sl_buf_add(&one, s->body.data + p->at, p->len);
+        sl_buf_adds(&one, "\r\n--" BOUNDARY "--\r\n");
+        rc = post(s, one.data, one.len, &status1, &f1, &nf1, &st1, err);
+        sl_buf_free(&one);
+        if (rc == SL_OK && judge(s, p, status1, f1, nf1, &st1) < 0 &&
+            (rc = held(s, p, &yes, err)) == SL_OK && !yes)
+            refuse(s, p, "the DICOMweb node did not store the instance: its "
+                   "STOW-RS answer (HTTP %ld) lists it neither as stored "
+                   "nor as failed, and QIDO-RS does not find it", status1);
+        sl_stow_failed_free(f1, nf1);
+        sl_strv_free(&st1);
+        if (rc != SL_OK)
+            goto out;
+    }
+    for (k = 0; k < s->np; k++)
+        if (s->p[k].copy != NULL) {
+            s->sent++;
+            /* a re-send in this run is skipped too */
+            if (s->known_study != NULL &&
+                strcmp(s->known_study, s->p[k].study) == 0)
+                sl_strv_push(&s->known, s->p[k].sop);
+        }
+    sl_strv_sort(&s->known);
+out:
+    sl_stow_failed_free(f, nf);
+    sl_strv_free(&stored);
+    pending_clear(s);
+    return rc;
+}
+
+static int
 stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
 {
     struct stow *s = ctx;
@@ -302,10 +439,13 @@ stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         goto out;
     sl_buf_addf(&s->body, "--" BOUNDARY "\r\nContent-Type: application/dicom"
                 "\r\nContent-Length: %zu\r\n\r\n", len);
+    s->p = sl_realloc(s->p, (s->np + 1) * sizeof(*s->p));
+    s->p[s->np].at = s->body.len;
+    s->p[s->np].len = len;
     sl_buf_add(&s->body, data, len);
     sl_buf_adds(&s->body, "\r\n");
-    s->p = sl_realloc(s->p, (s->np + 1) * sizeof(*s->p));
     s->p[s->np].sop = sl_strdup(use->sop_uid);
+    s->p[s->np].study = sl_strdup(use->study_uid);
     s->p[s->np].copy = item_copy(it);
     s->np++;
     if (s->body.len >= s->chunk_max)
@@ -363,6 +503,10 @@ stow_close(void *ctx)
     free(s->refused);
     free(s->known_study);
     sl_strv_free(&s->known);
+    if (s->tmpdir != NULL) {
+        rmdir(s->tmpdir); /* empty once the copies are freed */
+        free(s->tmpdir);
+    }
     sl_http_free(s->http);
     sl_http_auth_free(s->auth); /* after the client that borrows it */
     free(s);

@@ -46,16 +46,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     } else {
         struct sl_stow_failed *f = NULL;
+        struct sl_strv stored = { 0 };
         size_t nf = 0;
-        if (sl_stow_failed_parse(body, n, &f, &nf, &err) == SL_OK) {
+        if (sl_stow_failed_parse(body, n, &f, &nf, &stored, &err) == SL_OK) {
+            for (i = 0; i < stored.n; i++)
+                FUZZ_ASSERT(sl_qido_is_uid(stored.v[i]));
             for (i = 0; i < nf; i++) {
                 FUZZ_ASSERT(sl_qido_is_uid(f[i].sop));
                 FUZZ_ASSERT(f[i].reason <= 0xFFFF);
                 FUZZ_ASSERT(sl_stow_reason_text(f[i].reason) != NULL);
             }
             sl_stow_failed_free(f, nf);
+            sl_strv_free(&stored);
         } else {
-            FUZZ_ASSERT(f == NULL);
+            FUZZ_ASSERT(f == NULL && stored.n == 0);
             FUZZ_ASSERT(strncmp(err.msg, "STOW-RS answer: ", 16) == 0);
         }
     }

@@ -205,14 +205,19 @@ test_stow_answer(void **st)
     static const char ans[] =
         "{\"00081198\":{\"vr\":\"SQ\",\"Value\":[{\"00081155\":{\"vr\":\"UI\","
         "\"Value\":[\"1.2.3.4\"]},\"00081197\":{\"vr\":\"US\",\"Value\":"
-        "[42752]}}]},\"00081199\":{\"vr\":\"SQ\",\"Value\":[]}}";
+        "[42752]}}]},\"00081199\":{\"vr\":\"SQ\",\"Value\":[{\"00081155\":"
+        "{\"vr\":\"UI\",\"Value\":[\"1.2.3.5\"]}}]}}";
+    struct sl_strv stored = { 0 };
     struct sl_stow_failed *f = NULL;
     struct sl_err err = { 0 };
     size_t n = 0;
 
     (void)st;
-    assert_int_equal(sl_stow_failed_parse(ans, strlen(ans), &f, &n, &err),
-                     SL_OK);
+    assert_int_equal(sl_stow_failed_parse(ans, strlen(ans), &f, &n, &stored,
+                                          &err), SL_OK);
+    assert_int_equal(stored.n, 1);
+    assert_string_equal(stored.v[0], "1.2.3.5");
+    sl_strv_free(&stored);
     assert_int_equal(n, 1);
     assert_string_equal(f[0].sop, "1.2.3.4");
     assert_int_equal(f[0].reason, 0xA700);
@@ -222,10 +227,10 @@ test_stow_answer(void **st)
     assert_int_equal(sl_stow_failed_parse("{\"00081199\":{\"vr\":\"SQ\"}}",
                                           strlen("{\"00081199\":{\"vr\":"
                                                  "\"SQ\"}}"),
-                                          &f, &n, &err), SL_OK);
+                                          &f, &n, NULL, &err), SL_OK);
     assert_int_equal(n, 0);
     sl_stow_failed_free(f, n);
-    assert_int_equal(sl_stow_failed_parse("<html>", 6, &f, &n, &err),
+    assert_int_equal(sl_stow_failed_parse("<html>", 6, &f, &n, NULL, &err),
                      SL_EPARSE);
 }
 
