@@ -36,8 +36,8 @@ const struct sl_opt sl_opt_table[] = {
       "Kind of source: files, a DICOM folder, a FHIR server searched "
       "through its REST API (`fhir-rest`) or exported by FHIR Bulk Data "
       "`$export` (`fhir-bulk`; both docs/connectors.md), or a PACS by "
-      "C-FIND and C-GET (`dimse`) or by QIDO-RS and WADO-RS (`dicomweb`; "
-      "both docs/pacs.md)." },
+      "C-FIND and C-GET (`dimse`, docs/pacs.md) or by QIDO-RS and WADO-RS "
+      "(`dicomweb`, docs/dicomweb.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -130,7 +130,7 @@ const struct sl_opt sl_opt_table[] = {
       "The DICOMweb root of the PACS (`http://` or `https://`, e.g. "
       "`https://pacs/dicom-web`): studies are searched by QIDO-RS "
       "(`BASE/studies`) and retrieved by WADO-RS, instances streamed to "
-      "disk (docs/pacs.md). An `<auth>` inside authenticates to it." },
+      "disk (docs/dicomweb.md). An `<auth>` inside authenticates to it." },
     { "source", "dicomweb", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "As for `dimse`: a DICOM date or range (QIDO-RS `StudyDate`)." },
     { "source", "dicomweb", "modality", SL_OPT_STRING, NULL, 0, NOB, NULL,
@@ -197,8 +197,8 @@ const struct sl_opt sl_opt_table[] = {
     { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "fhir-files dicom-folder fhir-store dicom-store stow-rs",
       "Kind of target: files, a DICOM folder, a FHIR server (docs/"
-      "connectors.md) or a DICOM node by C-STORE or STOW-RS (docs/"
-      "pacs.md)." },
+      "connectors.md) or a DICOM node by C-STORE (docs/pacs.md) or STOW-RS "
+      "(docs/dicomweb.md)." },
     { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder the FHIR output is written to (created when missing)." },
     { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
@@ -291,7 +291,7 @@ const struct sl_opt sl_opt_table[] = {
     { "target", "stow-rs", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "The DICOMweb root of the node (`http://` or `https://`): instances "
       "are sent by STOW-RS (`POST BASE/studies`), several in one "
-      "multipart/related request (docs/pacs.md). An `<auth>` inside "
+      "multipart/related request (docs/dicomweb.md). An `<auth>` inside "
       "authenticates to it." },
     { "target", "stow-rs", "chunk-size", SL_OPT_INT, "16", 0, 1, 1024, NULL,
       "MiB of instances per STOW-RS request (an instance larger than that "
