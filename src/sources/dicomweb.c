@@ -153,8 +153,10 @@ find_studies(struct dweb_src *s, const struct sl_conf_node *node,
         rc = qido(s, q.data, tags, 3, &rows, &status, err);
         sl_freezero(q.data, q.cap); /* it held a patient id */
         if (rc == SL_OK && status != 200 && status != 204)
-            rc = SL_ERR(err, SL_ENET, "QIDO-RS search for studies: HTTP %ld",
-                        status);
+            rc = SL_ERR(err, SL_ENET, "QIDO-RS search for studies: HTTP "
+                        "%ld%s", status, status == 401 || status == 403
+                                             ? " (does <auth> give access?)"
+                                             : "");
         if (rc != SL_OK) {
             sl_qido_rows_free(&rows);
             return rc;
