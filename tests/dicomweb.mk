@@ -6,7 +6,7 @@
 DICOMWEB_TESTS = tests/integration/dicomweb.sh \
 	tests/integration/multipart_fuzz.sh tests/integration/dicom_json_fuzz.sh
 TESTS += $(DICOMWEB_TESTS)
-EXTRA_DIST += $(DICOMWEB_TESTS)
+EXTRA_DIST += $(DICOMWEB_TESTS) tests/bench/dicomweb-retrieve.sh
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dicomweb
 TESTS += tests/unit/test_dicomweb

@@ -407,6 +407,10 @@ wado_study(struct dweb_src *s, const char *uid, const char *dir,
     static const char *const hdrs[] = {
         "Accept: multipart/related; type=\"application/dicom\"; "
         "transfer-syntax=*",
+        /* src/http offers gzip; pixel data hardly shrinks, and a server
+         * that compresses a whole study (Orthanc) spends more than the
+         * transfer saves on loopback or a LAN */
+        "Accept-Encoding: identity",
         NULL
     };
     static const char *const cap[] = { "Content-Type", NULL };
