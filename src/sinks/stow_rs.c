@@ -199,8 +199,9 @@ learn_study(struct stow *s, const char *study, struct sl_err *err)
         sl_buf_free(&ans.buf);
         if (rc != SL_OK) {
             sl_dicomweb_scrub(err, study);
-            return SL_ERR(err, rc, "target '%s': asking which instances "
-                          "the node holds: %s", s->id, err->msg);
+            sl_err_prefix(err, "target '%s': asking which instances the "
+                          "node holds", s->id);
+            return rc;
         }
         /* 204, 404: none; another status: not known, all are sent */
         if (rs.status != 200 || got == 0)
@@ -256,7 +257,8 @@ post(struct stow *s, const char *body, size_t len, long *status,
     *status = rs.status;
     if (rc != SL_OK) {
         sl_buf_free(&ans.buf);
-        return SL_ERR(err, rc, "target '%s': %s", s->id, err->msg);
+        sl_err_prefix(err, "target '%s'", s->id);
+        return rc;
     }
     if (sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "", ans.buf.len,
                              f, nf, stored, &pe) != SL_OK &&

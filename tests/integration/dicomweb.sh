@@ -20,8 +20,8 @@
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 22
-pacs_need 22
+plan 24
+pacs_need 24
 
 B_HTTP=8043
 B_DICOM=4243
@@ -211,6 +211,26 @@ sed 's/^/# /' "$fu/q" | head -3
 check "each with the reason: the node did not store it, nothing of the data" \
     sh -c 'grep -q "target node: the DICOMweb node did not store the instance" "$1" &&
            ! grep -q "2\.25\." "$1"' _ "$fu/q"
+b_stop
+
+# the node down: the run stops, nothing quarantined; once it is up, the
+# next run delivers everything
+ou="$T/outage"
+mkjob "$ou" '' '<deid profile="basic"/>' 'node' 'max-attempts="2"'
+sluice -c "$ou/sluice.xml" -q run t --no-progress >/dev/null 2>"$ou/err"
+rc=$?
+q=$(qcount "$ou")
+sed "s/^/# /" "$ou/err"
+check "STOW-RS node down: exit 2 naming it, nothing quarantined" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "target .node.: .*127.0.0.1:'$B_HTTP'/dicom-web/studies/{study}/instances: Couldn.t connect" "$2" && [ "$3" -eq 0 ]' \
+    _ $rc "$ou/err" "$q"
+b_start "$ou/node"
+sluice -c "$ou/sluice.xml" -q run t --no-progress >/dev/null 2>"$ou/err2"
+rc=$?
+bn=$(b_count)
+[ $rc -eq 0 ] || sed 's/^/# /' "$ou/err2"
+check "node up: the next run delivers the $N instances" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ]' _ $rc "$bn" "$N"
 b_stop
 orthanc_stop
 
