@@ -31,6 +31,26 @@ tag_name(const char *tag, char buf[12])
     return buf;
 }
 
+/* The VR a tag sluice reads has (PS3.6), or NULL: the answer's own "vr"
+ * must agree, so that a server cannot pass a path off as a UID by
+ * calling it text. */
+static const char *
+tag_vr(const char *tag)
+{
+    static const char *const ui[] = { "0020000D", "0020000E", "00080018",
+                                      "00080016", "00081150", "00081155" };
+    size_t i;
+
+    for (i = 0; i < sizeof(ui) / sizeof(*ui); i++)
+        if (strcmp(tag, ui[i]) == 0)
+            return "UI";
+    if (strcmp(tag, "00080020") == 0)
+        return "DA";
+    if (strcmp(tag, "00080030") == 0)
+        return "TM";
+    return NULL;
+}
+
 static int
 value_ok(const char *vr, const char *v)
 {
@@ -90,6 +110,13 @@ sl_qido_parse(const char *json, size_t len, const char *const *tags,
                             "QIDO-RS answer: result %zu, %s: not an "
                             "element (an object with \"vr\")",
                             i + 1, tag_name(tags[k], tn));
+                goto out;
+            }
+            if (tag_vr(tags[k]) != NULL && strcmp(vr, tag_vr(tags[k])) != 0) {
+                rc = SL_ERR(err, SL_EPARSE,
+                            "QIDO-RS answer: result %zu, %s: its VR is not "
+                            "%s",
+                            i + 1, tag_name(tags[k], tn), tag_vr(tags[k]));
                 goto out;
             }
             vals = json_object_get(el, "Value");

@@ -424,6 +424,16 @@ stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         return sl_item_quarantine(it, "stow-rs", "target %s: not sent, the "
                                   "instance cannot be read: %s", s->id, e.msg);
     }
+    /* the study's UID goes into a URL path: a UID, nothing else */
+    if (!sl_qido_is_uid(use->study_uid) || !sl_qido_is_uid(use->sop_uid)) {
+        s->nrefused_total++;
+        rc = sl_item_quarantine(it, "stow-rs", "target %s: not sent, its %s "
+                                "is not a valid UID", s->id,
+                                sl_qido_is_uid(use->study_uid)
+                                    ? "SOP Instance UID (0008,0018)"
+                                    : "Study Instance UID (0020,000D)");
+        goto out;
+    }
     if (s->skip_existing) {
         if ((rc = learn_study(s, use->study_uid, err)) != SL_OK)
             goto out;

@@ -20,8 +20,8 @@
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 24
-pacs_need 24
+plan 25
+pacs_need 25
 
 B_HTTP=8043
 B_DICOM=4243
@@ -231,6 +231,26 @@ bn=$(b_count)
 [ $rc -eq 0 ] || sed 's/^/# /' "$ou/err2"
 check "node up: the next run delivers the $N instances" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ]' _ $rc "$bn" "$N"
+# an instance whose Study Instance UID is no UID never reaches a URL
+bu="$T/baduid"
+mkdir -p "$bu/in"
+cp "$(find "$T/syn/dicom" -type f | head -n 1)" "$bu/in/x.dcm"
+dcmodify -nb -m "(0020,000D)=../../../system" "$bu/in/x.dcm" >/dev/null 2>&1
+cat >"$bu/sluice.xml" <<EOC
+<sluice xmlns="urn:sluice:config:1">
+  <state path="state/state.db"/>
+  <quarantine path="quarantine"/>
+  <source id="files" type="dicom-folder" path="in"/>
+  <target id="node" type="stow-rs" base="$B_URL/dicom-web"/>
+  <job id="t"><pull from="files"/><push to="node"/></job>
+</sluice>
+EOC
+sluice -c "$bu/sluice.xml" -q run t --no-progress >/dev/null 2>&1
+rc=$?
+sluice -c "$bu/sluice.xml" quarantine list >"$bu/q" 2>&1
+check "a Study Instance UID that is a path: exit 3, quarantined, nothing sent" \
+    sh -c '[ "$1" -eq 3 ] && grep -q "not sent, its Study Instance UID (0020,000D) is not a valid UID" "$2" &&
+           [ "$(curl -sf "$3/statistics" | jq -r .CountInstances)" -eq "$4" ]' _ $rc "$bu/q" "$B_URL" "$N"
 b_stop
 orthanc_stop
 

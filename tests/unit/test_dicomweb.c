@@ -192,6 +192,12 @@ test_qido(void **st)
                      SL_EPARSE);
     assert_string_equal(err.msg, "QIDO-RS answer: result 2, (0020,000D): the "
                                  "value is not a valid UI");
+    /* found by fuzz_dicom_json: a path the server calls text is no UID */
+    assert_int_equal(sl_qido_parse("[{\"0020000D\":{\"vr\":\"TI\",\"Value\":"
+                                   "[\"../x\"]}}]", 43, tags, 2, &r, &err),
+                     SL_EPARSE);
+    assert_string_equal(err.msg, "QIDO-RS answer: result 1, (0020,000D): its "
+                                 "VR is not UI");
     assert_int_equal(sl_qido_parse("[{", 2, tags, 2, &r, &err), SL_EPARSE);
     assert_non_null(strstr(err.msg, "not JSON (line 1"));
     assert_int_equal(sl_qido_parse("", 0, tags, 2, &r, &err), SL_OK);
