@@ -83,8 +83,8 @@ sl_qido_parse(const char *json, size_t len, const char *const *tags,
     doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (doc == NULL)
         return SL_ERR(err, SL_EPARSE,
-                      "QIDO-RS answer: not JSON (line %d, column %d)",
-                      je.line, je.column);
+                      "QIDO-RS answer: not JSON (line %d, column %d)", je.line,
+                      je.column);
     if (!json_is_array(doc)) {
         rc = SL_ERR(err, SL_EPARSE, "QIDO-RS answer: not a JSON array");
         goto out;
@@ -127,11 +127,15 @@ sl_qido_parse(const char *json, size_t len, const char *const *tags,
                 continue;
             if (!json_is_string(v0) || !json_is_array(vals) ||
                 !value_ok(vr, json_string_value(v0))) {
-                rc = SL_ERR(err, SL_EPARSE,
-                            "QIDO-RS answer: result %zu, %s: the value "
-                            "is not a valid %s",
-                            i + 1, tag_name(tags[k], tn),
-                            strlen(vr) == 2 && strspn(vr, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 2 ? vr : "value");
+                rc =
+                    SL_ERR(err, SL_EPARSE,
+                           "QIDO-RS answer: result %zu, %s: the value "
+                           "is not a valid %s",
+                           i + 1, tag_name(tags[k], tn),
+                           strlen(vr) == 2 &&
+                                   strspn(vr, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 2
+                               ? vr
+                               : "value");
                 goto out;
             }
             r.v[i * ntags + k] = sl_strdup(json_string_value(v0));
@@ -188,33 +192,39 @@ sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
     doc = json_loadb(json, len, 0, &je);
     if (doc == NULL)
         return SL_ERR(err, SL_EPARSE, /* ok is empty */
-                      "STOW-RS answer: not JSON (line %d, column %d)",
-                      je.line, je.column);
+                      "STOW-RS answer: not JSON (line %d, column %d)", je.line,
+                      je.column);
     ds = json_is_array(doc) ? json_array_get(doc, 0) : doc;
     if (!json_is_object(ds)) {
-        rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: not a dataset (a JSON "
-                                    "object)");
+        rc = SL_ERR(err, SL_EPARSE,
+                    "STOW-RS answer: not a dataset (a JSON "
+                    "object)");
         goto out;
     }
     seq = json_object_get(json_object_get(ds, "00081198"), "Value");
     if (seq != NULL && !json_is_array(seq)) {
-        rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: (0008,1198) Failed SOP "
-                                    "Sequence: Value is not an array");
+        rc = SL_ERR(err, SL_EPARSE,
+                    "STOW-RS answer: (0008,1198) Failed SOP "
+                    "Sequence: Value is not an array");
         goto out;
     }
     f = sl_calloc(json_array_size(seq) + 1, sizeof(*f));
     for (i = 0; i < json_array_size(seq); i++) {
         json_t *it = json_array_get(seq, i), *uid, *why;
         if (!json_is_object(it)) {
-            rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: (0008,1198) item "
-                        "%zu is not a dataset", i + 1);
+            rc = SL_ERR(err, SL_EPARSE,
+                        "STOW-RS answer: (0008,1198) item "
+                        "%zu is not a dataset",
+                        i + 1);
             goto out;
         }
         uid = first_value(it, "00081155");
         why = first_value(it, "00081197");
         if (!json_is_string(uid) || !sl_qido_is_uid(json_string_value(uid))) {
-            rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: (0008,1198) item "
-                        "%zu: (0008,1155) is not a UID", i + 1);
+            rc = SL_ERR(err, SL_EPARSE,
+                        "STOW-RS answer: (0008,1198) item "
+                        "%zu: (0008,1155) is not a UID",
+                        i + 1);
             goto out;
         }
         f[nf].sop = sl_strdup(json_string_value(uid));
@@ -222,8 +232,8 @@ sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
         if (json_is_integer(why))
             f[nf].reason = (unsigned)(json_integer_value(why) & 0xFFFF);
         else if (json_is_string(why))
-            f[nf].reason = (unsigned)(strtoul(json_string_value(why), NULL,
-                                              0) & 0xFFFF);
+            f[nf].reason =
+                (unsigned)(strtoul(json_string_value(why), NULL, 0) & 0xFFFF);
         else
             f[nf].reason = 0x0110; /* processing failure: none given */
         nf++;
@@ -232,8 +242,10 @@ sl_stow_failed_parse(const char *json, size_t len, struct sl_stow_failed **out,
     for (i = 0; i < json_array_size(seq); i++) {
         json_t *uid = first_value(json_array_get(seq, i), "00081155");
         if (!json_is_string(uid) || !sl_qido_is_uid(json_string_value(uid))) {
-            rc = SL_ERR(err, SL_EPARSE, "STOW-RS answer: (0008,1199) item "
-                        "%zu: (0008,1155) is not a UID", i + 1);
+            rc = SL_ERR(err, SL_EPARSE,
+                        "STOW-RS answer: (0008,1199) item "
+                        "%zu: (0008,1155) is not a UID",
+                        i + 1);
             goto out;
         }
         sl_strv_push(&ok, json_string_value(uid));

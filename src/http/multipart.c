@@ -14,8 +14,8 @@
 
 #include "http/multipart.h"
 
-#define WINDOW (64u * 1024)
-#define HEADERS_MAX (16u * 1024)
+#define WINDOW       (64u * 1024)
+#define HEADERS_MAX  (16u * 1024)
 #define BOUNDARY_MAX 70 /* RFC 2046 */
 
 enum state {
@@ -157,21 +157,24 @@ run(struct sl_multipart *m, struct sl_err *err)
                 if (m->len < 4)
                     return SL_OK;
                 if (memcmp(m->win, "\r\n--", 4) != 0)
-                    return fail(m, 2, err, "the body does not begin with a "
-                                           "boundary delimiter");
+                    return fail(m, 2, err,
+                                "the body does not begin with a "
+                                "boundary delimiter");
                 eol = find(m->win + 4, m->len - 4, "\r\n", 2);
                 if (eol == NULL) {
                     if (m->len - 4 > BOUNDARY_MAX + 8)
-                        return fail(m, 4, err, "boundary longer than 70 "
-                                               "characters");
+                        return fail(m, 4, err,
+                                    "boundary longer than 70 "
+                                    "characters");
                     return SL_OK;
                 }
                 i = (size_t)(eol - (m->win + 4));
                 if (i > BOUNDARY_MAX + 8)
-                    return fail(m, 4, err, "boundary longer than 70 "
-                                           "characters");
-                while (i > 0 && (m->win[4 + i - 1] == ' ' ||
-                                 m->win[4 + i - 1] == '\t'))
+                    return fail(m, 4, err,
+                                "boundary longer than 70 "
+                                "characters");
+                while (i > 0 &&
+                       (m->win[4 + i - 1] == ' ' || m->win[4 + i - 1] == '\t'))
                     i--; /* transport padding */
                 if (i == 0 || i > BOUNDARY_MAX)
                     return fail(m, 4, err, "empty or over-long boundary");
@@ -198,13 +201,15 @@ run(struct sl_multipart *m, struct sl_err *err)
                  i++)
                 ;
             if (i > BOUNDARY_MAX)
-                return fail(m, i, err, "a delimiter is followed by "
-                                       "neither CRLF nor \"--\"");
+                return fail(m, i, err,
+                            "a delimiter is followed by "
+                            "neither CRLF nor \"--\"");
             if (m->len - i < 2)
                 return SL_OK;
             if (memcmp(m->win + i, "\r\n", 2) != 0)
-                return fail(m, i, err, "a delimiter is followed by "
-                                       "neither CRLF nor \"--\"");
+                return fail(m, i, err,
+                            "a delimiter is followed by "
+                            "neither CRLF nor \"--\"");
             drop(m, i + 2);
             m->st = ST_HEADERS;
             break;
@@ -218,20 +223,21 @@ run(struct sl_multipart *m, struct sl_err *err)
                 hit = find(m->win, m->len, "\r\n\r\n", 4);
                 if (hit == NULL) {
                     if (m->len > HEADERS_MAX)
-                        return fail(m, m->len, err, "part headers longer "
-                                                    "than 16 KiB");
+                        return fail(m, m->len, err,
+                                    "part headers longer "
+                                    "than 16 KiB");
                     return SL_OK;
                 }
                 hn = (size_t)(hit - m->win) + 2;
                 /* the same verdict whatever the pieces the body came in */
                 if (hn > HEADERS_MAX)
-                    return fail(m, m->len, err, "part headers longer "
-                                                "than 16 KiB");
+                    return fail(m, m->len, err,
+                                "part headers longer "
+                                "than 16 KiB");
             }
             m->parts++;
             ct = header_content_type(m->win, hn);
-            rc = m->cb->part_begin ? m->cb->part_begin(m->arg, ct, err)
-                                   : SL_OK;
+            rc = m->cb->part_begin ? m->cb->part_begin(m->arg, ct, err) : SL_OK;
             free(ct);
             if (rc != SL_OK) {
                 m->st = ST_FAILED;
@@ -255,7 +261,8 @@ run(struct sl_multipart *m, struct sl_err *err)
             if (hit == NULL)
                 return SL_OK;
             drop(m, m->dlen);
-            if (m->cb->part_end && (rc = m->cb->part_end(m->arg, err)) != SL_OK) {
+            if (m->cb->part_end &&
+                (rc = m->cb->part_end(m->arg, err)) != SL_OK) {
                 m->st = ST_FAILED;
                 return rc;
             }
@@ -267,8 +274,9 @@ run(struct sl_multipart *m, struct sl_err *err)
             m->len = 0;
             return SL_OK;
         case ST_FAILED:
-            return SL_ERR(err, SL_EPARSE, "multipart body: read after an "
-                                          "error");
+            return SL_ERR(err, SL_EPARSE,
+                          "multipart body: read after an "
+                          "error");
         }
     }
 }
@@ -309,14 +317,17 @@ sl_multipart_finish(struct sl_multipart *m, struct sl_err *err)
     case ST_DONE:
         return SL_OK;
     case ST_PREAMBLE:
-        return fail(m, m->len, err, "no boundary delimiter in the body "
-                                    "(empty, or not multipart)");
+        return fail(m, m->len, err,
+                    "no boundary delimiter in the body "
+                    "(empty, or not multipart)");
     case ST_BODY:
-        return fail(m, m->len, err, "the body ends inside the part's "
-                                    "content (truncated)");
+        return fail(m, m->len, err,
+                    "the body ends inside the part's "
+                    "content (truncated)");
     default:
-        return fail(m, m->len, err, "the body ends without the closing "
-                                    "delimiter (truncated)");
+        return fail(m, m->len, err,
+                    "the body ends without the closing "
+                    "delimiter (truncated)");
     }
 }
 

@@ -27,10 +27,8 @@ struct sl_multipart;
  * set it). content_type: the part's Content-Type value, or NULL when it
  * has none (borrowed for the call). */
 struct sl_multipart_cb {
-    int (*part_begin)(void *arg, const char *content_type,
-                      struct sl_err *err);
-    int (*part_data)(void *arg, const char *data, size_t n,
-                     struct sl_err *err);
+    int (*part_begin)(void *arg, const char *content_type, struct sl_err *err);
+    int (*part_data)(void *arg, const char *data, size_t n, struct sl_err *err);
     int (*part_end)(void *arg, struct sl_err *err);
 };
 

@@ -39,12 +39,12 @@
 #include "sinks/sinks.h"
 
 #define ANSWER_MAX (16u * 1024 * 1024)
-#define BOUNDARY "sluice-stow-7c1f0e5a9b3d4c28"
+#define BOUNDARY   "sluice-stow-7c1f0e5a9b3d4c28"
 
 struct pending {
     char *sop;
     char *study;
-    size_t at, len; /* its bytes in the body */
+    size_t at, len;       /* its bytes in the body */
     struct sl_item *copy; /* what refused() hands back */
 };
 
@@ -82,8 +82,7 @@ item_copy(const struct sl_item *it)
     return c;
 }
 
-static void
-refuse(struct stow *s, struct pending *p, const char *fmt, ...)
+static void refuse(struct stow *s, struct pending *p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -116,8 +115,8 @@ refuse(struct stow *s, struct pending *p, const char *fmt, ...)
         }
     }
     sl_item_quarantine(p->copy, "stow-rs", "target %s: %s", s->id, msg);
-    s->refused = sl_realloc(s->refused,
-                            (s->nrefused + 1) * sizeof(*s->refused));
+    s->refused =
+        sl_realloc(s->refused, (s->nrefused + 1) * sizeof(*s->refused));
     s->refused[s->nrefused++] = p->copy;
     p->copy = NULL;
     s->nrefused_total++;
@@ -199,8 +198,10 @@ learn_study(struct stow *s, const char *study, struct sl_err *err)
         sl_buf_free(&ans.buf);
         if (rc != SL_OK) {
             sl_dicomweb_scrub(err, study);
-            sl_err_prefix(err, "target '%s': asking which instances the "
-                          "node holds", s->id);
+            sl_err_prefix(err,
+                          "target '%s': asking which instances the "
+                          "node holds",
+                          s->id);
             return rc;
         }
         /* 204, 404: none; another status: not known, all are sent */
@@ -260,12 +261,14 @@ post(struct stow *s, const char *body, size_t len, long *status,
         sl_err_prefix(err, "target '%s'", s->id);
         return rc;
     }
-    if (sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "", ans.buf.len,
-                             f, nf, stored, &pe) != SL_OK &&
+    if (sl_stow_failed_parse(ans.buf.data ? ans.buf.data : "", ans.buf.len, f,
+                             nf, stored, &pe) != SL_OK &&
         rs.status >= 200 && rs.status < 300)
-        sl_log(SL_LOG_WARN, "target '%s': the node's STOW-RS answer (HTTP "
+        sl_log(SL_LOG_WARN,
+               "target '%s': the node's STOW-RS answer (HTTP "
                "%ld) could not be read (%s): each instance is looked for by "
-               "QIDO-RS", s->id, rs.status, pe.msg);
+               "QIDO-RS",
+               s->id, rs.status, pe.msg);
     sl_buf_free(&ans.buf);
     return SL_OK;
 }
@@ -299,13 +302,13 @@ held(struct stow *s, const struct pending *p, int *yes, struct sl_err *err)
  * -1 no word (neither listed, nor refused as a whole). */
 static int
 judge(struct stow *s, struct pending *p, long status,
-      const struct sl_stow_failed *f, size_t nf,
-      const struct sl_strv *stored)
+      const struct sl_stow_failed *f, size_t nf, const struct sl_strv *stored)
 {
     const struct sl_stow_failed *x = failed_of(f, nf, p->sop);
 
     if (x != NULL) {
-        refuse(s, p, "the DICOMweb node refused the instance: STOW-RS "
+        refuse(s, p,
+               "the DICOMweb node refused the instance: STOW-RS "
                "Failure Reason 0x%04X (%s), HTTP %ld",
                x->reason, sl_stow_reason_text(x->reason), status);
         return 0;
@@ -313,8 +316,10 @@ judge(struct stow *s, struct pending *p, long status,
     if (has(stored, p->sop))
         return 1;
     if ((status < 200 || status >= 300) && nf == 0 && stored->n == 0) {
-        refuse(s, p, "the DICOMweb node refused the request: STOW-RS HTTP "
-               "%ld", status);
+        refuse(s, p,
+               "the DICOMweb node refused the request: STOW-RS HTTP "
+               "%ld",
+               status);
         return 0;
     }
     return -1;
@@ -351,30 +356,33 @@ send_chunk(struct stow *s, struct sl_err *err)
         long status1 = 0;
         int w;
 
-        if (p->copy == NULL ||
-            (w = judge(s, p, status, f, nf, &stored)) >= 0)
+        if (p->copy == NULL || (w = judge(s, p, status, f, nf, &stored)) >= 0)
             continue;
         if ((rc = held(s, p, &yes, err)) != SL_OK)
             goto out;
         if (yes)
             continue;
         if (s->np == 1) {
-            refuse(s, p, "the DICOMweb node did not store the instance: its "
+            refuse(s, p,
+                   "the DICOMweb node did not store the instance: its "
                    "STOW-RS answer (HTTP %ld) lists it neither as stored "
-                   "nor as failed, and QIDO-RS does not find it", status);
+                   "nor as failed, and QIDO-RS does not find it",
+                   status);
             continue;
         }
         sl_buf_addf(&one, "--" BOUNDARY "\r\nContent-Type: application/"
-                    "dicom\r\n\r\n");
+                          "dicom\r\n\r\n");
         sl_buf_add(&one, s->body.data + p->at, p->len);
         sl_buf_adds(&one, "\r\n--" BOUNDARY "--\r\n");
         rc = post(s, one.data, one.len, &status1, &f1, &nf1, &st1, err);
         sl_buf_free(&one);
         if (rc == SL_OK && judge(s, p, status1, f1, nf1, &st1) < 0 &&
             (rc = held(s, p, &yes, err)) == SL_OK && !yes)
-            refuse(s, p, "the DICOMweb node did not store the instance: its "
+            refuse(s, p,
+                   "the DICOMweb node did not store the instance: its "
                    "STOW-RS answer (HTTP %ld) lists it neither as stored "
-                   "nor as failed, and QIDO-RS does not find it", status1);
+                   "nor as failed, and QIDO-RS does not find it",
+                   status1);
         sl_stow_failed_free(f1, nf1);
         sl_strv_free(&st1);
         if (rc != SL_OK)
@@ -421,14 +429,18 @@ stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         use = sum;
     } else {
         s->nrefused_total++;
-        return sl_item_quarantine(it, "stow-rs", "target %s: not sent, the "
-                                  "instance cannot be read: %s", s->id, e.msg);
+        return sl_item_quarantine(it, "stow-rs",
+                                  "target %s: not sent, the "
+                                  "instance cannot be read: %s",
+                                  s->id, e.msg);
     }
     /* the study's UID goes into a URL path: a UID, nothing else */
     if (!sl_qido_is_uid(use->study_uid) || !sl_qido_is_uid(use->sop_uid)) {
         s->nrefused_total++;
-        rc = sl_item_quarantine(it, "stow-rs", "target %s: not sent, its %s "
-                                "is not a valid UID", s->id,
+        rc = sl_item_quarantine(it, "stow-rs",
+                                "target %s: not sent, its %s "
+                                "is not a valid UID",
+                                s->id,
                                 sl_qido_is_uid(use->study_uid)
                                     ? "SOP Instance UID (0008,0018)"
                                     : "Study Instance UID (0020,000D)");
@@ -449,8 +461,10 @@ stow_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (s->np > 0 && s->body.len + len + 256 > s->chunk_max &&
         (rc = send_chunk(s, err)) != SL_OK)
         goto out;
-    sl_buf_addf(&s->body, "--" BOUNDARY "\r\nContent-Type: application/dicom"
-                "\r\nContent-Length: %zu\r\n\r\n", len);
+    sl_buf_addf(&s->body,
+                "--" BOUNDARY "\r\nContent-Type: application/dicom"
+                "\r\nContent-Length: %zu\r\n\r\n",
+                len);
     s->p = sl_realloc(s->p, (s->np + 1) * sizeof(*s->p));
     s->p[s->np].at = s->body.len;
     s->p[s->np].len = len;
@@ -476,9 +490,9 @@ stow_checkpoint(void *ctx, char **state, struct sl_err *err)
 
     if ((rc = send_chunk(s, err)) != SL_OK)
         return rc;
-    *state = sl_asprintf("sent=%" PRIu64 " skipped=%" PRIu64
-                         " refused=%" PRIu64,
-                         s->sent, s->skipped, s->nrefused_total);
+    *state =
+        sl_asprintf("sent=%" PRIu64 " skipped=%" PRIu64 " refused=%" PRIu64,
+                    s->sent, s->skipped, s->nrefused_total);
     return SL_OK;
 }
 
@@ -526,8 +540,7 @@ stow_close(void *ctx)
 
 static int
 stow_open(const struct sl_config *cfg, const struct sl_conf_node *node,
-          const char *run_id, const char *state, void **ctx,
-          struct sl_err *err)
+          const char *run_id, const char *state, void **ctx, struct sl_err *err)
 {
     struct stow *s = sl_calloc(1, sizeof(*s));
     struct sl_http_opts o = { 0 };

@@ -92,8 +92,7 @@ add_enc(struct sl_buf *b, const char *v)
 /* GET path (a QIDO-RS search) into rows. Status 204: none. */
 static int
 qido(struct dweb_src *s, const char *path, const char *const *tags,
-     size_t ntags, struct sl_qido_rows *rows, long *status,
-     struct sl_err *err)
+     size_t ntags, struct sl_qido_rows *rows, long *status, struct sl_err *err)
 {
     static const char *const hdrs[] = { "Accept: application/dicom+json",
                                         NULL };
@@ -114,8 +113,8 @@ qido(struct dweb_src *s, const char *path, const char *const *tags,
     if (rc == SL_OK && rs.status == 204)
         rc = sl_qido_parse("", 0, tags, ntags, rows, err);
     else if (rc == SL_OK && rs.status == 200)
-        rc = sl_qido_parse(b.buf.data ? b.buf.data : "", b.buf.len, tags,
-                           ntags, rows, err);
+        rc = sl_qido_parse(b.buf.data ? b.buf.data : "", b.buf.len, tags, ntags,
+                           rows, err);
     sl_buf_free(&b.buf);
     return rc;
 }
@@ -153,10 +152,13 @@ find_studies(struct dweb_src *s, const struct sl_conf_node *node,
         rc = qido(s, q.data, tags, 3, &rows, &status, err);
         sl_freezero(q.data, q.cap); /* it held a patient id */
         if (rc == SL_OK && status != 200 && status != 204)
-            rc = SL_ERR(err, SL_ENET, "QIDO-RS search for studies: HTTP "
-                        "%ld%s", status, status == 401 || status == 403
-                                             ? " (does <auth> give access?)"
-                                             : "");
+            rc = SL_ERR(err, SL_ENET,
+                        "QIDO-RS search for studies: HTTP "
+                        "%ld%s",
+                        status,
+                        status == 401 || status == 403
+                            ? " (does <auth> give access?)"
+                            : "");
         if (rc != SL_OK) {
             sl_qido_rows_free(&rows);
             return rc;
@@ -170,8 +172,8 @@ find_studies(struct dweb_src *s, const struct sl_conf_node *node,
                               "Instance UID (0020,000D)",
                               (size_t)offset + i + 1);
             }
-            s->studies = sl_realloc(s->studies,
-                                    (s->nstudies + 1) * sizeof(*s->studies));
+            s->studies =
+                sl_realloc(s->studies, (s->nstudies + 1) * sizeof(*s->studies));
             st = &s->studies[s->nstudies++];
             st->uid = rows.v[i * 3];
             st->date = rows.v[i * 3 + 1];
@@ -286,10 +288,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if ((rc = find_all(s, cfg, node, err)) != SL_OK)
         goto prefix;
     if (checkpoint != NULL && *checkpoint != '\0')
-        sl_pacs_resume_at(s->id, s->studies, s->nstudies, checkpoint,
-                          &s->next, &s->resume_skip);
-    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu",
-           s->id, s->nstudies, s->next + 1);
+        sl_pacs_resume_at(s->id, s->studies, s->nstudies, checkpoint, &s->next,
+                          &s->resume_skip);
+    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
+           s->nstudies, s->next + 1);
     *ctx = s;
     s = NULL;
     goto out;
@@ -401,8 +403,8 @@ wado_restart(void *arg)
  * files in dir when 200); *why says what was wrong with a 200 answer
  * (caller frees), or stays NULL. */
 static int
-wado_study(struct dweb_src *s, const char *uid, const char *dir,
-           long *status, char **why, struct sl_err *err)
+wado_study(struct dweb_src *s, const char *uid, const char *dir, long *status,
+           char **why, struct sl_err *err)
 {
     static const char *const hdrs[] = {
         "Accept: multipart/related; type=\"application/dicom\"; "
@@ -410,8 +412,7 @@ wado_study(struct dweb_src *s, const char *uid, const char *dir,
         /* src/http offers gzip; pixel data hardly shrinks, and a server
          * that compresses a whole study (Orthanc) spends more than the
          * transfer saves on loopback or a LAN */
-        "Accept-Encoding: identity",
-        NULL
+        "Accept-Encoding: identity", NULL
     };
     static const char *const cap[] = { "Content-Type", NULL };
     struct wado w = { 0 };
@@ -451,8 +452,8 @@ wado_study(struct dweb_src *s, const char *uid, const char *dir,
             *why = sl_strdup("the body's boundary is not the one of its "
                              "Content-Type");
         else if (w.notdicom > 0)
-            *why = sl_asprintf("%zu parts were not application/dicom",
-                               w.notdicom);
+            *why =
+                sl_asprintf("%zu parts were not application/dicom", w.notdicom);
     }
     if (rc != SL_OK)
         sl_dicomweb_scrub(err, uid);
@@ -499,8 +500,9 @@ fetch(struct dweb_src *s, struct sl_err *err)
         why = NULL;
         sl_pacs_work_rm(dir, 1);
         if (mkdir(dir, 0700) != 0) {
-            rc = SL_ERR(err, SL_EIO, "cannot make a folder in the work "
-                                     "folder");
+            rc = SL_ERR(err, SL_EIO,
+                        "cannot make a folder in the work "
+                        "folder");
             goto out;
         }
         /* the instances the server lists, page by page */
@@ -553,7 +555,8 @@ fetch(struct dweb_src *s, struct sl_err *err)
         unlink(bad.v[i]);
     if (nmissing + bad.n > 0 || why != NULL) {
         struct sl_buf m = { 0 };
-        sl_buf_addf(&m, "study %zu: %zu of the %zu instances QIDO-RS listed "
+        sl_buf_addf(&m,
+                    "study %zu: %zu of the %zu instances QIDO-RS listed "
                     "did not arrive by WADO-RS after %ld attempt%s",
                     s->next + 1, nmissing + bad.n, want.n,
                     a > s->attempts ? s->attempts : a,

@@ -41,9 +41,8 @@ int
 sl_pacs_work_new(const struct sl_config *cfg, const char *prefix, char **dir,
                  struct sl_err *err)
 {
-    char *sp = sl_path_resolve(cfg->base_dir, cfg->state_path
-                                                  ? cfg->state_path
-                                                  : "sluice-state.db");
+    char *sp = sl_path_resolve(
+        cfg->base_dir, cfg->state_path ? cfg->state_path : "sluice-state.db");
     char *sd = sl_path_dir(sp), *base = sl_path_join(sd, "work"), *tmpl;
     size_t plen = strlen(prefix);
     struct dirent *e;
@@ -74,8 +73,9 @@ sl_pacs_work_new(const struct sl_config *cfg, const char *prefix, char **dir,
     free(base);
     if (mkdtemp(tmpl) == NULL) {
         free(tmpl);
-        return SL_ERR(err, SL_EIO, "cannot make a folder in the work "
-                                   "folder");
+        return SL_ERR(err, SL_EIO,
+                      "cannot make a folder in the work "
+                      "folder");
     }
     *dir = tmpl;
     return SL_OK;
@@ -154,16 +154,17 @@ sl_pacs_resume_at(const char *id, const struct sl_dicom_study *studies,
         *next = i;
         *skip = j;
     } else {
-        sl_log(SL_LOG_WARN, "source '%s': the study of the checkpoint is no "
+        sl_log(SL_LOG_WARN,
+               "source '%s': the study of the checkpoint is no "
                "longer found: starting again from the first (targets keep "
-               "one copy of each instance)", id);
+               "one copy of each instance)",
+               id);
     }
 }
 
 int
-sl_pacs_list_study(const char *dir, struct sl_strv *files,
-                   struct sl_strv *uids, struct sl_strv *bad,
-                   struct sl_err *err)
+sl_pacs_list_study(const char *dir, struct sl_strv *files, struct sl_strv *uids,
+                   struct sl_strv *bad, struct sl_err *err)
 {
     struct sl_strv names = { 0 };
     size_t i;

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_ASSERT(uid == NULL || sl_qido_is_uid(uid));
                 FUZZ_ASSERT(sop == NULL || sl_qido_is_uid(sop));
                 FUZZ_ASSERT(date == NULL || (strlen(date) == 8 &&
-                            strspn(date, "0123456789") == 8));
+                                             strspn(date, "0123456789") == 8));
             }
             sl_qido_rows_free(&r);
         } else {

@@ -104,7 +104,8 @@ test_multipart_parts(void **st)
         assert_string_equal(g.types.v[1],
                             "application/dicom; transfer-syntax=1.2");
         assert_int_equal(g.bodies.n, 2);
-        assert_string_equal(g.bodies.v[0], "first\r\n--se not yet\r\n-sep\n--sep");
+        assert_string_equal(g.bodies.v[0],
+                            "first\r\n--se not yet\r\n-sep\n--sep");
         assert_string_equal(g.bodies.v[1], "second");
         got_free(&g);
     }
@@ -118,8 +119,9 @@ test_multipart_errors(void **st)
 
     (void)st;
     /* cut inside the second part's content */
-    assert_int_equal(read_in("--b\r\n\r\none\r\n--b\r\n\r\ntw", 3, NULL, &g,
-                             &err), SL_EPARSE);
+    assert_int_equal(
+        read_in("--b\r\n\r\none\r\n--b\r\n\r\ntw", 3, NULL, &g, &err),
+        SL_EPARSE);
     assert_non_null(strstr(err.msg, "part 2"));
     assert_non_null(strstr(err.msg, "truncated"));
     assert_null(strstr(err.msg, "tw"));
@@ -137,8 +139,8 @@ test_multipart_errors(void **st)
     got_free(&g);
     memset(&g, 0, sizeof(g));
     /* a delimiter followed by garbage: content may not hold CRLF--B */
-    assert_int_equal(read_in("--b\r\n\r\nx\r\n--bz\r\n--b--", 64, "b", &g,
-                             &err), SL_EPARSE);
+    assert_int_equal(
+        read_in("--b\r\n\r\nx\r\n--bz\r\n--b--", 64, "b", &g, &err), SL_EPARSE);
     got_free(&g);
     memset(&g, 0, sizeof(g));
     assert_int_equal(read_in("--b\r\n\r\nx\r\n--b zz\r\n", 64, "b", &g, &err),
@@ -194,7 +196,8 @@ test_qido(void **st)
                                  "value is not a valid UI");
     /* found by fuzz_dicom_json: a path the server calls text is no UID */
     assert_int_equal(sl_qido_parse("[{\"0020000D\":{\"vr\":\"TI\",\"Value\":"
-                                   "[\"../x\"]}}]", 43, tags, 2, &r, &err),
+                                   "[\"../x\"]}}]",
+                                   43, tags, 2, &r, &err),
                      SL_EPARSE);
     assert_string_equal(err.msg, "QIDO-RS answer: result 1, (0020,000D): its "
                                  "VR is not UI");
@@ -219,8 +222,8 @@ test_stow_answer(void **st)
     size_t n = 0;
 
     (void)st;
-    assert_int_equal(sl_stow_failed_parse(ans, strlen(ans), &f, &n, &stored,
-                                          &err), SL_OK);
+    assert_int_equal(
+        sl_stow_failed_parse(ans, strlen(ans), &f, &n, &stored, &err), SL_OK);
     assert_int_equal(stored.n, 1);
     assert_string_equal(stored.v[0], "1.2.3.5");
     sl_strv_free(&stored);
@@ -233,7 +236,8 @@ test_stow_answer(void **st)
     assert_int_equal(sl_stow_failed_parse("{\"00081199\":{\"vr\":\"SQ\"}}",
                                           strlen("{\"00081199\":{\"vr\":"
                                                  "\"SQ\"}}"),
-                                          &f, &n, NULL, &err), SL_OK);
+                                          &f, &n, NULL, &err),
+                     SL_OK);
     assert_int_equal(n, 0);
     sl_stow_failed_free(f, n);
     assert_int_equal(sl_stow_failed_parse("<html>", 6, &f, &n, NULL, &err),
