@@ -312,6 +312,7 @@ struct wado {
     struct sl_strv written; /* this attempt's files */
     size_t notdicom;        /* parts of another type, skipped */
     int failed;             /* the reader refused the body: err says why */
+    int local;              /* writing a part failed: err says why */
     struct sl_err err;
 };
 
@@ -371,11 +372,19 @@ static int
 wado_sink(void *arg, const char *data, size_t n)
 {
     struct wado *w = arg;
+    int rc;
 
-    if (sl_multipart_feed(w->mp, data, n, &w->err) != SL_OK) {
-        w->failed = 1;
+    if (w->failed)
+        return 0; /* the rest of a body that is not multipart */
+    if ((rc = sl_multipart_feed(w->mp, data, n, &w->err)) == SL_OK)
+        return 0;
+    if (rc != SL_EPARSE) {
+        w->local = 1; /* the work folder: the run cannot go on */
         return 1;
     }
+    /* read to its end all the same, so that its HTTP status is known (an
+     * error page is no multipart body) */
+    w->failed = 1;
     return 0;
 }
 
@@ -396,6 +405,7 @@ wado_restart(void *arg)
     w->mp = sl_multipart_new(NULL, &wado_cb, w);
     w->notdicom = 0;
     w->failed = 0;
+    w->local = 0;
     memset(&w->err, 0, sizeof(w->err));
 }
 
@@ -435,10 +445,11 @@ wado_study(struct dweb_src *s, const char *uid, const char *dir, long *status,
     if (w.f != NULL)
         fclose(w.f);
     w.f = NULL;
-    if (rc == SL_EIO && w.failed) {
+    if (rc == SL_EIO && w.local) {
+        *err = w.err;
+    } else if (rc == SL_OK && rs.status == 200 && w.failed) {
         /* the body was not what it should be: a try of the study fails */
         *why = sl_strdup(w.err.msg);
-        rc = SL_OK;
     } else if (rc == SL_OK && rs.status == 200) {
         struct sl_err e = { 0 };
         b = sl_multipart_boundary_of(rs.captured[0]);
