@@ -266,7 +266,7 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         rc = SL_ERR(err, SL_EDICOM, "%s", msg);
         goto prefix;
     }
-    /* the base with one '/' at its end, so that paths are relative */
+    /* the base without a '/' at its end: src/http joins it to a path */
     if (sl_conf_get(node, "base") == NULL) {
         rc = SL_ERR(err, SL_ECONFIG, "base is needed");
         goto prefix;
