@@ -2,5 +2,6 @@ dist_doc_DATA = %reldir%/user-guide.md %reldir%/configuration.md \
 	%reldir%/architecture.md %reldir%/troubleshooting.md \
 	%reldir%/fuzzing.md %reldir%/deid.md %reldir%/connectors.md \
 	%reldir%/terminology.md %reldir%/pacs.md \
-	%reldir%/operations.md %reldir%/report-demo.png
+	%reldir%/operations.md %reldir%/report-demo.png \
+	%reldir%/dicomweb.md
 dist_man_MANS += man/sluice.1 man/sluice.xml.5

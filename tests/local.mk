@@ -43,5 +43,6 @@ include tests/sink.mk
 include tests/inputs.mk
 include tests/http.mk
 include tests/pacs.mk
+include tests/dicomweb.mk
 include tests/terminology.mk
 include tests/ops.mk

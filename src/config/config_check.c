@@ -81,7 +81,8 @@ sl_config_target_takes(const char *type)
         return 0;
     if (strcmp(type, "fhir-files") == 0 || strcmp(type, "fhir-store") == 0)
         return SL_TAKES_FHIR;
-    if (strcmp(type, "dicom-folder") == 0 || strcmp(type, "dicom-store") == 0)
+    if (strcmp(type, "dicom-folder") == 0 || strcmp(type, "dicom-store") == 0 ||
+        strcmp(type, "stow-rs") == 0)
         return SL_TAKES_DICOM;
     return 0;
 }
@@ -345,6 +346,36 @@ check_endpoints(struct loader *L)
             free(path);
             continue;
         }
+        if (strcmp(s->type, "dicomweb") == 0) {
+            const char *b = sl_conf_get(s, "base");
+            static const char *const lists[] = { "patient-ids",
+                                                 "accession-numbers" };
+            size_t k;
+            if (b && strncmp(b, "http://", 7) != 0 &&
+                strncmp(b, "https://", 8) != 0)
+                config_problem_add(L, s->line, "source '%s': base must "
+                                   "start with http:// or https://",
+                                   s->id ? s->id : "");
+            if (sl_conf_get(s, "patient-ids") &&
+                sl_conf_get(s, "accession-numbers"))
+                config_problem_add(L, s->line, "source '%s': patient-ids "
+                                   "and accession-numbers: give one list",
+                                   s->id ? s->id : "");
+            for (k = 0; k < 2; k++) {
+                path = sl_conf_get_path(cfg, s, lists[k]);
+                if (path != NULL && !sl_path_exists(path))
+                    config_problem_add(L, s->line, "source '%s': %s file %s "
+                                       "does not exist", s->id ? s->id : "",
+                                       lists[k], path);
+                free(path);
+            }
+            path = sl_conf_get_path(cfg, s, "ca-file");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line, "source '%s': ca-file %s does "
+                                   "not exist", s->id ? s->id : "", path);
+            free(path);
+            continue;
+        }
         if (strcmp(s->type, "fhir-rest") == 0) {
             const char *b = sl_conf_get(s, "base");
             const char *ev = sl_conf_get(s, "everything");
@@ -396,14 +427,16 @@ check_endpoints(struct loader *L)
             check_ae(L, t, "calling-ae");
             continue;
         }
-        if (t->type == NULL || strcmp(t->type, "fhir-store") != 0)
+        if (t->type == NULL || (strcmp(t->type, "fhir-store") != 0 &&
+                                strcmp(t->type, "stow-rs") != 0))
             continue;
         if (base != NULL && strncmp(base, "http://", 7) != 0 &&
             strncmp(base, "https://", 8) != 0)
             config_problem_add(L, t->line,
                                "target '%s': base must start with http:// "
                                "or https://", t->id ? t->id : "");
-        check_flavour(L, t);
+        if (strcmp(t->type, "fhir-store") == 0)
+            check_flavour(L, t);
         ca = sl_conf_get_path(cfg, t, "ca-file");
         if (ca != NULL && !sl_path_exists(ca))
             config_problem_add(L, t->line,

@@ -328,11 +328,14 @@ load_endpoint(struct loader *L, const xmlNode *el, const char *element,
             check_element(L, c, "auth", atype, node, "auth");
             if (node->type && strcmp(node->type, "fhir-rest") != 0 &&
                 strcmp(node->type, "fhir-bulk") != 0 &&
+                strcmp(node->type, "dicomweb") != 0 &&
+                strcmp(node->type, "stow-rs") != 0 &&
                 strcmp(node->type, "fhir-store") != 0)
                 config_problem_add(L, line_of(c),
-                                   "<auth> belongs in a fhir-rest or "
-                                   "fhir-bulk source or a fhir-store "
-                                   "target, not a %s",
+                                   "<auth> belongs in a fhir-rest, "
+                                   "fhir-bulk or dicomweb source or a "
+                                   "fhir-store or stow-rs target, not "
+                                   "a %s",
                                    node->type);
             free(atype);
         } else if (is_el(c, "resources")) {

@@ -53,11 +53,12 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-bulk fhir-rest dimse",
+      "fhir-files dicom-folder fhir-bulk fhir-rest dimse dicomweb",
       "Kind of source: files, a DICOM folder, a FHIR server searched "
       "through its REST API (`fhir-rest`) or exported by FHIR Bulk Data "
       "`$export` (`fhir-bulk`; both docs/connectors.md), or a PACS by "
-      "C-FIND and C-GET (`dimse`, docs/pacs.md)." },
+      "C-FIND and C-GET (`dimse`, docs/pacs.md) or by QIDO-RS and WADO-RS "
+      "(`dicomweb`, docs/dicomweb.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -154,6 +155,33 @@ const struct sl_opt sl_opt_table[] = {
       "Tries of a C-FIND, and of a study's C-GET while instances it listed "
       "are missing; then the run stops (no answer) or the missing ones are "
       "reported in the quarantine." },
+    { "source", "dicomweb", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "The DICOMweb root of the PACS (`http://` or `https://`, e.g. "
+      "`https://pacs/dicom-web`): studies are searched by QIDO-RS "
+      "(`BASE/studies`) and retrieved by WADO-RS, instances streamed to "
+      "disk (docs/dicomweb.md). An `<auth>` inside authenticates to it." },
+    { "source", "dicomweb", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "As for `dimse`: a DICOM date or range (QIDO-RS `StudyDate`)." },
+    { "source", "dicomweb", "modality", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "Studies holding this modality only (`ModalitiesInStudy`)." },
+    { "source", "dicomweb", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "File of patient ids, one a line: one search each (`PatientID`). "
+      "Patient data: never printed." },
+    { "source", "dicomweb", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
+      NULL, "File of accession numbers, one a line: one search each "
+      "(`AccessionNumber`); not with `patient-ids`. Never printed." },
+    { "source", "dicomweb", "page-size", SL_OPT_INT, "100", 0, 1, 10000,
+      NULL, "Results per QIDO-RS page asked (`limit`; pages follow by "
+      "`offset`)." },
+    { "source", "dicomweb", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for a `fhir-store` target: the CAs to trust for `https://`." },
+    { "source", "dicomweb", "timeout", SL_OPT_INT, "300", 0, 1, 86400, NULL,
+      "Seconds one request (a whole study's retrieve too) may take before "
+      "it is tried again." },
+    { "source", "dicomweb", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
+      "Tries of one request that gets 429, 5xx or no answer (then the run "
+      "stops and resumes later), and of a study while instances QIDO-RS "
+      "listed are missing (then they are reported in the quarantine)." },
     { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server that offers `$export` (`http://` or "
       "`https://`); an `<auth>` inside authenticates to it "
@@ -196,9 +224,10 @@ const struct sl_opt sl_opt_table[] = {
     { "target", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the target, unique among sources, targets and jobs." },
     { "target", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-store dicom-store",
-      "Kind of target: files, a DICOM folder, a FHIR server or a DICOM "
-      "node (docs/connectors.md)." },
+      "fhir-files dicom-folder fhir-store dicom-store stow-rs",
+      "Kind of target: files, a DICOM folder, a FHIR server (docs/"
+      "connectors.md) or a DICOM node by C-STORE (docs/pacs.md) or STOW-RS "
+      "(docs/dicomweb.md)." },
     { "target", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder the FHIR output is written to (created when missing)." },
     { "target", "fhir-files", "format", SL_OPT_ENUM, "ndjson", 0, NOB,
@@ -288,6 +317,27 @@ const struct sl_opt sl_opt_table[] = {
       "association breaks; then the run stops (nothing is quarantined for "
       "an outage). A C-STORE answered with a failure status is not tried "
       "again: the instance is quarantined with the status." },
+    { "target", "stow-rs", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "The DICOMweb root of the node (`http://` or `https://`): instances "
+      "are sent by STOW-RS (`POST BASE/studies`), several in one "
+      "multipart/related request (docs/dicomweb.md). An `<auth>` inside "
+      "authenticates to it." },
+    { "target", "stow-rs", "chunk-size", SL_OPT_INT, "16", 0, 1, 1024, NULL,
+      "MiB of instances per STOW-RS request (an instance larger than that "
+      "goes alone); a request is also sent at every checkpoint." },
+    { "target", "stow-rs", "skip-existing", SL_OPT_ENUM, "yes", 0, NOB,
+      "yes no",
+      "`yes`: the instances the node already holds (one QIDO-RS listing "
+      "per study) are not sent again, so a re-run sends only what is "
+      "missing; `no`: every instance is sent." },
+    { "target", "stow-rs", "ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "As for `fhir-store`." },
+    { "target", "stow-rs", "timeout", SL_OPT_INT, "300", 0, 1, 86400, NULL,
+      "Seconds one request may take before it is tried again." },
+    { "target", "stow-rs", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
+      "Tries of one request that gets 429, 5xx or no answer; then the run "
+      "stops (nothing is quarantined for an outage). Instances the node "
+      "refuses (its FailedSOPSequence, or a 4xx) are quarantined." },
     /* <auth>, in a fhir-rest source or a fhir-store target */
     { "auth", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
       "basic bearer client-credentials smart-backend aws-sigv4 mtls "
@@ -469,14 +519,14 @@ static const struct {
     { "quarantine", "in `<sluice>`, at most once",
       "Where items that fail a check are held." },
     { "source", "in `<sluice>`, any number",
-      "Where data comes from. A `fhir-rest` or `fhir-bulk` source may "
-      "hold one `<auth>`; a `fhir-rest` source also one `<resources>` "
+      "Where data comes from. A `fhir-rest`, `fhir-bulk` or `dicomweb` "
+      "source may hold one `<auth>`; a `fhir-rest` source also one `<resources>` "
       "(resource types, space separated)." },
     { "target", "in `<sluice>`, any number",
-      "Where de-identified data goes. A `fhir-store` target may hold one "
-      "`<auth>`." },
-    { "auth", "in a `fhir-rest` or `fhir-bulk` source or `fhir-store` "
-      "target",
+      "Where de-identified data goes. A `fhir-store` or `stow-rs` target "
+      "may hold one `<auth>`." },
+    { "auth", "in a `fhir-rest`, `fhir-bulk` or `dicomweb` source or a "
+      "`fhir-store` or `stow-rs` target",
       "Credentials; every secret is `env:NAME` or `file:PATH`." },
     { "job", "in `<sluice>`, any number",
       "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "

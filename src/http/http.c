@@ -369,8 +369,12 @@ attempt_one(struct sl_http *h, CURL *c, const char *url, struct attempt *a,
         curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
     ua = sl_asprintf("User-Agent: sluice/%s", PACKAGE_VERSION);
     hdrs = curl_slist_append(hdrs, ua);
-    hdrs = curl_slist_append(hdrs, "Accept: application/fhir+json, "
-                                   "application/json;q=0.9");
+    /* FHIR's, unless the request names its own (DICOMweb) */
+    for (x = rq->headers; x && *x && strncasecmp(*x, "Accept:", 7) != 0; x++)
+        ;
+    if (x == NULL || *x == NULL)
+        hdrs = curl_slist_append(hdrs, "Accept: application/fhir+json, "
+                                       "application/json;q=0.9");
     /* no 100-continue wait; but libcurl 7.88 signs an "Expect:" that
      * only removes the header as if it were sent, and a SigV4 server
      * then computes another signature: there curl's own Expect stays */

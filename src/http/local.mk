@@ -4,5 +4,7 @@ noinst_LIBRARIES += %reldir%/libhttp.a
 %canon_reldir%_libhttp_a_SOURCES = %reldir%/http.h %reldir%/http.c \
 	%reldir%/auth.h %reldir%/auth_int.h %reldir%/auth.c \
 	%reldir%/auth_jwt.c %reldir%/auth_token.c %reldir%/auth_sigv4.c \
-	%reldir%/auth_google.c
+	%reldir%/auth_google.c \
+	%reldir%/multipart.h %reldir%/multipart.c \
+	%reldir%/dicom_json.h %reldir%/dicom_json.c
 SL_LIBS += %reldir%/libhttp.a

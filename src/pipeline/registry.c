@@ -15,6 +15,7 @@ const struct sl_source_type sl_source_types[] = {
     {"fhir-files", &sl_source_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_source_dicom_folder, SL_TAKES_DICOM},
     {"dimse", &sl_source_dimse, SL_TAKES_DICOM},
+    {"dicomweb", &sl_source_dicomweb, SL_TAKES_DICOM},
     {"fhir-bulk", &sl_source_fhir_bulk, SL_TAKES_FHIR},
     {"fhir-rest", &sl_source_fhir_rest, SL_TAKES_FHIR},
     {NULL, NULL, 0},
@@ -25,6 +26,7 @@ const struct sl_target_type sl_target_types[] = {
     {"dicom-folder", &sl_sink_dicom_folder, SL_TAKES_DICOM},
     {"fhir-store", &sl_sink_fhir_store, SL_TAKES_FHIR},
     {"dicom-store", &sl_sink_dicom_store, SL_TAKES_DICOM},
+    {"stow-rs", &sl_sink_stow_rs, SL_TAKES_DICOM},
     {NULL, NULL, 0},
 };
 

@@ -10,6 +10,8 @@ extern const struct sl_sink_ops sl_sink_dicom_folder;
 extern const struct sl_sink_ops sl_sink_fhir_store;
 /* a DICOM node, by C-STORE (docs/connectors.md) */
 extern const struct sl_sink_ops sl_sink_dicom_store;
+/* a DICOMweb node, by STOW-RS (docs/pacs.md) */
+extern const struct sl_sink_ops sl_sink_stow_rs;
 /* one output per FHIR input, of its kind (sluice deid) */
 extern const struct sl_sink_ops sl_sink_fhir_mirror;
 

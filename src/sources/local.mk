@@ -3,6 +3,8 @@ noinst_LIBRARIES += %reldir%/libsources.a
 	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c \
 	%reldir%/gz_lines.h %reldir%/gz_lines.c \
 	%reldir%/dimse.c \
+	%reldir%/dicomweb.c \
+	%reldir%/pacs_work.h %reldir%/pacs_work.c \
 	%reldir%/fhir_rest.c %reldir%/fhir_rest_page.c %reldir%/fhir_rest_list.c %reldir%/fhir_rest_hist.c %reldir%/fhir_rest_url.c \
 	%reldir%/fhir_rest_int.h \
 	%reldir%/fhir_bulk.h %reldir%/fhir_bulk.c \
