@@ -129,7 +129,15 @@ fp_children_named(const struct fp_item *it, const char *name,
             return;
         }
     }
-    /* a choice element: value finds valueQuantity, valueString... */
+    /* a choice element: value finds valueQuantity, valueString... but
+     * ElementDefinition.max is not maxValueQuantity: where the type is
+     * known, only NAME[x] elements are choices */
+    if (it->path[0] != '\0') {
+        char choice[256];
+        snprintf(choice, sizeof(choice), "%s.%s[x]", it->path, name);
+        if (sl_fhir_type_lookup(choice) == NULL)
+            return;
+    }
     json_object_foreach(o, k, v) {
         if (strncmp(k, name, nl) == 0 && isupper((unsigned char)k[nl])) {
             add_member(it, o, k, out);
@@ -253,12 +261,12 @@ find_in(json_t *res, const char *ref)
             snprintf(key, sizeof(key), "%s/%s", rt, id);
             if (strcmp(key, ref) == 0)
                 return r;
-            /* a relative reference matches the end of an absolute fullUrl */
-            fl = full ? strlen(full) : 0;
-            if (full && fl > rl && strcmp(full + fl - rl, ref) == 0 &&
-                full[fl - rl - 1] == '/')
-                return r;
         }
+        /* a relative reference matches the end of an absolute fullUrl */
+        fl = full ? strlen(full) : 0;
+        if (full && strchr(ref, ':') == NULL && fl > rl &&
+            strcmp(full + fl - rl, ref) == 0 && full[fl - rl - 1] == '/')
+            return r;
     }
     return NULL;
 }
@@ -437,8 +445,10 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
                 a.kind == FK_TIME) &&
                b.kind == FK_QTY && (op[0] == '+' || op[0] == '-')) {
         if (fp_date_add(&a, &b, op[0] == '+' ? 1 : -1, out) != 0)
-            rc = fp_err(cx, n, SL_EPARSE, "'%s': the quantity is not a time "
-                        "duration", op);
+            rc = fp_err(cx, n, SL_EPARSE, "'%s': the quantity is not a "
+                        "calendar duration (year, month, week, day, hour, "
+                        "minute, second, millisecond, or 'wk', 'd', 'h', "
+                        "'min', 's', 'ms')", op);
     } else if (a.kind == FK_QTY && b.kind == FK_QTY &&
                (op[0] == '+' || op[0] == '-')) {
         double v;

@@ -530,6 +530,59 @@ out:
     return rc;
 }
 
+/* sum, min, max, avg (the aggregates FHIRPath added after N1, which the
+ * reference engine has) */
+static int
+f_agg(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
+      struct fp_coll *out)
+{
+    const char *f = n->name;
+    double total = 0, x;
+    json_int_t itotal = 0;
+    int ints = 1, cmp;
+    size_t i, best = 0;
+
+    if (in->n == 0)
+        return SL_OK;
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+        for (i = 1; i < in->n; i++) {
+            int r = fp_item_compare(&in->v[i], &in->v[best], &cmp);
+            if (r == -2)
+                return fp_err(cx, n, SL_EPARSE, "%s(): the items cannot be "
+                              "compared", f);
+            if (r == 0 && (f[1] == 'i' ? cmp < 0 : cmp > 0))
+                best = i;
+        }
+        {
+            struct fp_item s;
+            fp_item_system(&in->v[best], &s);
+            fp_coll_take(out, &s);
+        }
+        return SL_OK;
+    }
+    for (i = 0; i < in->n; i++) {
+        struct fp_item s;
+        fp_item_system(&in->v[i], &s);
+        if (!fp_item_num(&s, &x)) {
+            fp_item_clear(&s);
+            return fp_err(cx, n, SL_EPARSE, "%s() needs numbers", f);
+        }
+        if (s.kind == FK_INT)
+            itotal += json_integer_value(s.j);
+        else
+            ints = 0;
+        total += x;
+        fp_item_clear(&s);
+    }
+    if (strcmp(f, "avg") == 0)
+        fp_add_dec(out, total / (double)in->n);
+    else if (ints)
+        fp_add_int(out, itotal);
+    else
+        fp_add_dec(out, total);
+    return SL_OK;
+}
+
 /* ---- the tree -------------------------------------------------------------- */
 static int
 f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
@@ -784,6 +837,8 @@ static const struct fp_fn_entry fns[] = {
     {"extension", 1, 1, f_extension}, {"hasValue", 0, 0, f_hasvalue},
     {"getValue", 0, 0, f_hasvalue},   {"resolve", 0, 0, f_resolve},
     {"memberOf", 1, 1, f_memberof},   {"conformsTo", 1, 1, f_conformsto},
+    {"sum", 0, 0, f_agg},             {"min", 0, 0, f_agg},
+    {"max", 0, 0, f_agg},             {"avg", 0, 0, f_agg},
     {"htmlChecks", 0, 0, f_htmlchecks}, {"htmlChecks2", 0, 0, f_htmlchecks},
     {NULL, 0, 0, NULL},
 };

@@ -61,6 +61,53 @@ to_ere(const char *re)
 
     sl_buf_init(&b);
     for (; *re; re++) {
+        if (re[0] == '[') {
+            /* a bracket expression: POSIX has no escapes inside, so an
+             * escaped ] goes first, an escaped - last, others as they are */
+            struct sl_buf in;
+            int close = 0, dash = 0, neg = 0;
+            const char *p = re + 1;
+            sl_buf_init(&in);
+            sl_buf_adds(&in, "");
+            if (*p == '^') {
+                neg = 1;
+                p++;
+            }
+            for (; *p && *p != ']'; p++) {
+                if (p[0] == '\\' && p[1]) {
+                    p++;
+                    switch (*p) {
+                    case ']': close = 1; break;
+                    case '-': dash = 1; break;
+                    case 'd': sl_buf_adds(&in, "[:digit:]"); break;
+                    case 's': sl_buf_adds(&in, "[:space:]"); break;
+                    case 'w': sl_buf_adds(&in, "[:alnum:]_"); break;
+                    case 'n': sl_buf_addc(&in, '\n'); break;
+                    case 't': sl_buf_addc(&in, '\t'); break;
+                    default: sl_buf_addc(&in, *p); break;
+                    }
+                } else {
+                    sl_buf_addc(&in, *p);
+                }
+            }
+            if (*p != ']') { /* unterminated: let regcomp say so */
+                sl_buf_free(&in);
+                sl_buf_adds(&b, re);
+                break;
+            }
+            sl_buf_addc(&b, '[');
+            if (neg)
+                sl_buf_addc(&b, '^');
+            if (close)
+                sl_buf_addc(&b, ']');
+            sl_buf_adds(&b, in.data);
+            if (dash)
+                sl_buf_addc(&b, '-');
+            sl_buf_addc(&b, ']');
+            sl_buf_free(&in);
+            re = p;
+            continue;
+        }
         if (re[0] == '\\' && re[1]) {
             switch (re[1]) {
             case 'd': sl_buf_adds(&b, "[0-9]"); re++; continue;
@@ -334,6 +381,8 @@ f_join(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     size_t i;
     int rc;
 
+    if (in->n == 0)
+        return SL_OK;
     if (n->nargs > 0 && (rc = fp_arg_str(cx, n, 0, &sep)) != SL_OK)
         return rc;
     sl_buf_init(&b);
@@ -499,7 +548,8 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
                                 it->kind == FK_DATETIME || it->kind == FK_TIME
                             ? fp_item_str(it)
                             : NULL;
-        if (v == NULL || (it->kind == FK_TIME) != (kind == FK_TIME))
+        if (v == NULL || (it->kind != FK_STR &&
+                          (it->kind == FK_TIME) != (kind == FK_TIME)))
             return 0;
         if (kind == FK_DATE) {
             char buf[16];

@@ -223,7 +223,7 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
                 continue;
             }
             for (k = i + 1; isalnum((unsigned char)src[k]) || src[k] == '_' ||
-                            src[k] == '-' || src[k] == '.';
+                            src[k] == '-';
                  k++)
                 ;
             if (k == i + 1)
