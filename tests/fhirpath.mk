@@ -30,3 +30,10 @@ EXTRA_DIST += $(FHIRPATH_TESTS)
 check-fhirpath:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/unit/test_fhirpath $(FHIRPATH_TESTS)'
 .PHONY: check-fhirpath
+
+# a benchmark, not a test: sh tests/bench/fhirpath.sh BUILDDIR [PATIENTS]
+check_PROGRAMS += tests/tools/fhirpath_bench
+tests_tools_fhirpath_bench_SOURCES = tests/tools/fhirpath_bench.c
+tests_tools_fhirpath_bench_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
+nodist_EXTRA_tests_tools_fhirpath_bench_SOURCES = force-cxx-link.cc
+EXTRA_DIST += tests/bench/fhirpath.sh tests/fhirpath/bench.mjs

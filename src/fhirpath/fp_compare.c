@@ -586,6 +586,8 @@ fp_date_add(const struct fp_item *d0, const struct fp_item *q0, int sign,
         goto out;
     v = sign * json_number_value(json_object_get(q.j, "value"));
     u = json_string_value(json_object_get(q.j, "unit"));
+    if (!(fabs(v) < 1e9) || u == NULL) /* far past any calendar */
+        goto out;
     /* UCUM's 'a' and 'mo' are mean lengths, not calendar years and months:
      * date arithmetic takes them only as the words (year, month) */
     if (strcmp(u, "a") == 0 || strcmp(u, "mo") == 0)

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +41,18 @@ child_type(const char *canon, const char *type, json_t *v, char *otype,
 
     if (rt != NULL && (strcmp(type, "Resource") == 0 || type[0] == '\0' ||
                        sl_fhir_type_is_resource(rt))) {
-        snprintf(otype, tlen, "%s", rt);
-        snprintf(opath, plen, "%s", rt);
+        fp_strlcpy(otype, rt, tlen);
+        fp_strlcpy(opath, rt, plen);
     } else if (type[0] == '@') {
-        snprintf(otype, tlen, "BackboneElement");
-        snprintf(opath, plen, "%s", type + 1);
+        fp_strlcpy(otype, "BackboneElement", tlen);
+        fp_strlcpy(opath, type + 1, plen);
     } else if (strcmp(type, "BackboneElement") == 0 ||
                strcmp(type, "Element") == 0) {
-        snprintf(otype, tlen, "%s", type);
-        snprintf(opath, plen, "%s", canon);
+        fp_strlcpy(otype, type, tlen);
+        fp_strlcpy(opath, canon, plen);
     } else {
-        snprintf(otype, tlen, "%s", type);
-        snprintf(opath, plen, "%s", type);
+        fp_strlcpy(otype, type, tlen);
+        fp_strlcpy(opath, type, plen);
     }
 }
 
@@ -66,7 +67,8 @@ add_member(const struct fp_item *it, json_t *o, const char *key,
 
     if (strlen(key) + 2 > sizeof(ukey))
         return;
-    snprintf(ukey, sizeof(ukey), "_%s", key);
+    ukey[0] = '_';
+    fp_strlcpy(ukey + 1, key, sizeof(ukey) - 1);
     x = json_object_get(o, ukey);
     if (v == NULL && x == NULL)
         return;
@@ -123,7 +125,8 @@ fp_children_named(const struct fp_item *it, const char *name,
     }
     {
         char ukey[128];
-        snprintf(ukey, sizeof(ukey), "_%s", name);
+        ukey[0] = '_';
+        fp_strlcpy(ukey + 1, name, sizeof(ukey) - 1);
         if (json_object_get(o, name) || json_object_get(o, ukey)) {
             add_member(it, o, name, out);
             return;
@@ -420,21 +423,40 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
         int ints = a.kind == FK_INT && b.kind == FK_INT;
         json_int_t ia = ints ? json_integer_value(a.j) : 0;
         json_int_t ib = ints ? json_integer_value(b.j) : 0;
+        json_int_t ir;
+        /* integer overflow gives empty, as FHIRPath says */
         switch (op[0]) {
-        case '+': ints ? fp_add_int(out, ia + ib) : fp_add_dec(out, x + y); break;
-        case '-': ints ? fp_add_int(out, ia - ib) : fp_add_dec(out, x - y); break;
-        case '*': ints ? fp_add_int(out, ia * ib) : fp_add_dec(out, x * y); break;
+        case '+':
+            if (!ints)
+                fp_add_dec(out, x + y);
+            else if (!__builtin_add_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
+        case '-':
+            if (!ints)
+                fp_add_dec(out, x - y);
+            else if (!__builtin_sub_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
+        case '*':
+            if (!ints)
+                fp_add_dec(out, x * y);
+            else if (!__builtin_mul_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
         case '/':
             if (y != 0)
                 fp_add_dec(out, x / y);
             break;
         case 'd': /* div */
-            if (y != 0)
-                ints ? fp_add_int(out, ia / ib) : fp_add_int(out, (json_int_t)trunc(x / y));
+            if (y == 0 || (ints && ib == -1 && ia == INT64_MIN))
+                break;
+            ints ? fp_add_int(out, ia / ib) : fp_add_int_d(out, trunc(x / y));
             break;
         case 'm': /* mod */
-            if (y != 0)
-                ints ? fp_add_int(out, ia % ib) : fp_add_dec(out, fmod(x, y));
+            if (y == 0 || (ints && ib == -1 && ia == INT64_MIN))
+                break;
+            ints ? fp_add_int(out, ia % ib) : fp_add_dec(out, fmod(x, y));
             break;
         }
     } else if (a.kind == FK_STR && b.kind == FK_STR && op[0] == '+') {
@@ -653,8 +675,10 @@ fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
         for (i = 0; i < in.n; i++) {
             struct fp_item s;
             fp_item_system(&in.v[i], &s);
-            if (s.kind == FK_INT)
+            if (s.kind == FK_INT && json_integer_value(s.j) != INT64_MIN)
                 fp_add_int(out, -json_integer_value(s.j));
+            else if (s.kind == FK_INT)
+                ; /* overflow: empty */
             else if (s.kind == FK_DEC)
                 fp_add_dec(out, -json_real_value(s.j));
             else if (s.kind == FK_QTY)

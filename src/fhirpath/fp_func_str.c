@@ -213,7 +213,7 @@ f_substring(struct fp_ctx *cx, const struct fp_node *n,
     if (e1 || start < 0 || (size_t)start >= l)
         goto out;
     a = u8_off(s, (size_t)start);
-    if (e2 || len < 0 || (size_t)(start + len) > l)
+    if (e2 || len < 0 || (size_t)len > l - (size_t)start)
         b = strlen(s);
     else
         b = u8_off(s, (size_t)(start + len));
@@ -430,13 +430,13 @@ f_math(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     }
     isint = it.kind == FK_INT;
     if (strcmp(f, "abs") == 0) {
-        isint ? fp_add_int(out, (json_int_t)fabs(x)) : fp_add_dec(out, fabs(x));
+        isint ? fp_add_int_d(out, fabs(x)) : fp_add_dec(out, fabs(x));
     } else if (strcmp(f, "ceiling") == 0) {
-        fp_add_int(out, (json_int_t)ceil(x));
+        fp_add_int_d(out, ceil(x));
     } else if (strcmp(f, "floor") == 0) {
-        fp_add_int(out, (json_int_t)floor(x));
+        fp_add_int_d(out, floor(x));
     } else if (strcmp(f, "truncate") == 0) {
-        fp_add_int(out, (json_int_t)trunc(x));
+        fp_add_int_d(out, trunc(x));
     } else if (strcmp(f, "exp") == 0) {
         fp_add_dec(out, exp(x));
     } else if (strcmp(f, "ln") == 0) {
@@ -466,7 +466,7 @@ f_math(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         } else {
             r = pow(x, y);
             if (isfinite(r))
-                (isint && a.v[0].kind == FK_INT) ? fp_add_int(out, (json_int_t)r)
+                (isint && a.v[0].kind == FK_INT) ? fp_add_int_d(out, r)
                                                  : fp_add_dec(out, r);
         }
         fp_coll_free(&a);
