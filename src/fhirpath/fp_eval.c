@@ -181,33 +181,41 @@ fp_children_all(const struct fp_item *it, struct fp_coll *out)
 }
 
 /* ---- types ----------------------------------------------------------------- */
+/* Is type a kind of name, other than name itself? Only these names have
+ * subtypes in R4 (and in FHIRPath's view of its primitives). */
 static int
 fhir_base_of(const char *type, const char *name)
 {
-    if (strcmp(name, "Resource") == 0)
-        return sl_fhir_type_is_resource(type);
-    if (strcmp(name, "DomainResource") == 0)
-        return sl_fhir_type_is_resource(type) && strcmp(type, "Bundle") != 0 &&
+    switch (name[0]) {
+    case 'R':
+        return strcmp(name, "Resource") == 0 && sl_fhir_type_is_resource(type);
+    case 'D':
+        return strcmp(name, "DomainResource") == 0 &&
+               sl_fhir_type_is_resource(type) && strcmp(type, "Bundle") != 0 &&
                strcmp(type, "Binary") != 0 && strcmp(type, "Parameters") != 0;
-    if (strcmp(name, "Element") == 0)
-        return !sl_fhir_type_is_resource(type);
-    if (strcmp(name, "Quantity") == 0)
-        return strcmp(type, "Age") == 0 || strcmp(type, "Duration") == 0 ||
-               strcmp(type, "Distance") == 0 || strcmp(type, "Count") == 0 ||
-               strcmp(type, "SimpleQuantity") == 0 ||
-               strcmp(type, "MoneyQuantity") == 0;
-    if (strcmp(name, "string") == 0)
-        return strcmp(type, "code") == 0 || strcmp(type, "id") == 0 ||
-               strcmp(type, "markdown") == 0;
-    if (strcmp(name, "uri") == 0)
-        return strcmp(type, "url") == 0 || strcmp(type, "canonical") == 0 ||
-               strcmp(type, "oid") == 0 || strcmp(type, "uuid") == 0;
-    if (strcmp(name, "integer") == 0)
-        return strcmp(type, "positiveInt") == 0 ||
-               strcmp(type, "unsignedInt") == 0;
-    if (strcmp(name, "BackboneElement") == 0)
+    case 'E':
+        return strcmp(name, "Element") == 0 && !sl_fhir_type_is_resource(type);
+    case 'Q':
+        return strcmp(name, "Quantity") == 0 &&
+               (strcmp(type, "Age") == 0 || strcmp(type, "Duration") == 0 ||
+                strcmp(type, "Distance") == 0 || strcmp(type, "Count") == 0 ||
+                strcmp(type, "SimpleQuantity") == 0 ||
+                strcmp(type, "MoneyQuantity") == 0);
+    case 's':
+        return strcmp(name, "string") == 0 &&
+               (strcmp(type, "code") == 0 || strcmp(type, "id") == 0 ||
+                strcmp(type, "markdown") == 0);
+    case 'u':
+        return strcmp(name, "uri") == 0 &&
+               (strcmp(type, "url") == 0 || strcmp(type, "canonical") == 0 ||
+                strcmp(type, "oid") == 0 || strcmp(type, "uuid") == 0);
+    case 'i':
+        return strcmp(name, "integer") == 0 &&
+               (strcmp(type, "positiveInt") == 0 ||
+                strcmp(type, "unsignedInt") == 0);
+    default:
         return 0;
-    return 0;
+    }
 }
 
 int
@@ -563,6 +571,27 @@ add_root(struct fp_coll *out, json_t *j)
     fp_add_node(out, j, NULL, rt ? rt : "", rt ? rt : "");
 }
 
+/* The focus as an element at path: a type name or an element path. */
+static void
+add_typed(struct fp_coll *out, json_t *j, json_t *ext, const char *path)
+{
+    const char *t = sl_fhir_type_lookup(path);
+    char type[64];
+
+    if (t == NULL || t[0] == '=') { /* a type name, or not in the table */
+        fp_add_node(out, j, ext, t ? path : "", t ? path : "");
+        return;
+    }
+    fp_strlcpy(type, t, sizeof(type));
+    type[strcspn(type, "|")] = '\0';
+    if (type[0] == '@')
+        fp_add_node(out, j, ext, "BackboneElement", type + 1);
+    else if (strcmp(type, "BackboneElement") == 0 || strcmp(type, "Element") == 0)
+        fp_add_node(out, j, ext, type, path);
+    else
+        fp_add_node(out, j, ext, type, type);
+}
+
 static int
 variable(struct fp_ctx *cx, const struct fp_node *n, struct fp_coll *out)
 {
@@ -746,7 +775,10 @@ sl_fp_eval(const struct sl_fp_expr *e, const struct sl_fp_env *env,
     cx.env = env;
     cx.focus = focus;
     cx.err = err;
-    if (focus != NULL)
+    if (focus != NULL && env != NULL && env->focus_path != NULL &&
+        json_object_get(focus, "resourceType") == NULL)
+        add_typed(&in, focus, env->focus_ext, env->focus_path);
+    else if (focus != NULL)
         add_root(&in, focus);
     rc = fp_eval(&cx, e->root, &in, &res);
     fp_coll_free(&in);

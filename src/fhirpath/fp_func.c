@@ -599,10 +599,11 @@ f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         return SL_OK;
     }
     while (work.n > 0 && depth++ < 1000) {
-        for (i = 0; i < work.n; i++) {
-            fp_coll_add(out, &work.v[i]);
+        for (i = 0; i < work.n; i++)
             fp_children_all(&work.v[i], &next);
-        }
+        for (i = 0; i < work.n; i++) /* moved, not copied */
+            fp_coll_take(out, &work.v[i]);
+        work.n = 0;
         fp_coll_move(&work, &next);
     }
     fp_coll_free(&work);
@@ -657,7 +658,7 @@ int
 fp_call(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         struct fp_coll *out)
 {
-    const struct fp_fn_entry *f = fp_fn_find(n->name);
+    const struct fp_fn_entry *f = n->fn ? n->fn : fp_fn_find(n->name);
 
     if (f == NULL)
         return fp_err(cx, n, SL_EPARSE, "unknown function %s()", n->name);

@@ -130,6 +130,8 @@ char *fp_item_to_string(const struct fp_item *it);
 /* Appends item as JSON text, the way fhirpath.js prints it. */
 json_t *fp_item_to_json(const struct fp_item *it);
 
+struct fp_fn_entry;
+
 /* ---- the syntax tree (fp_parse.c) -------------------------------------- */
 enum fp_nkind {
     FN_EMPTY,    /* {} */
@@ -155,6 +157,7 @@ struct fp_node {
     struct fp_node **args;
     int nargs;
     struct fp_item lit;
+    const struct fp_fn_entry *fn; /* FN_CALL: found when compiled */
 };
 
 struct sl_fp_expr {

@@ -411,7 +411,7 @@ parse_expr(struct parser *p, int minprec)
  * a misspelt function in an invariant is found when the profile loads,
  * not on the first resource that reaches it. */
 static int
-check_calls(const struct fp_node *n, struct sl_err *err)
+check_calls(struct fp_node *n, struct sl_err *err)
 {
     const struct fp_fn_entry *f;
     int i, rc;
@@ -426,6 +426,7 @@ check_calls(const struct fp_node *n, struct sl_err *err)
             return SL_ERR(err, SL_EPARSE, "column %d: %s() takes %d to %d "
                           "arguments, not %d", n->pos, n->name, f->min,
                           f->max, n->nargs);
+        n->fn = f;
     }
     if ((rc = check_calls(n->left, err)) != SL_OK)
         return rc;

@@ -5,7 +5,8 @@
 # (their Bundles and each entry), as tests/fhirpath/cases.mjs makes them
 # for the differential test. Each side loads the resources and compiles
 # each expression once, then evaluates every case ROUNDS times and times
-# only that (tests/tools/fhirpath_bench and tests/fhirpath/bench.mjs); the
+# only that, in processor time (tests/tools/fhirpath_bench and
+# tests/fhirpath/bench.mjs; node's garbage collector threads count); the
 # item counts of both must agree. Reported: evaluations/s of each, best of
 # RUNS taking turns, and their ratio. It measures, never fails on a time.
 # Usage: fhirpath.sh BUILDDIR [PATIENTS] (default 20). RUNS=N (default 3),

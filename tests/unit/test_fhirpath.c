@@ -345,6 +345,49 @@ resolve_in_root(void **state)
     json_decref(b);
 }
 
+/* an element's invariant: the focus is the element, typed by focus_path */
+static void
+element_focus(void **state)
+{
+    json_t *o = json_loads(obs, 0, NULL);
+    json_t *q = json_object_get(o, "valueQuantity");
+    json_t *bd = json_string("2020-01"), *ext = json_loads(
+        "{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}", 0, NULL);
+    struct sl_err err = {0};
+    struct sl_fp_expr *e = NULL;
+    struct sl_fp_env env = {0};
+    int v;
+
+    (void)state;
+    env.resource = o;
+    env.focus_path = "Quantity";
+    assert_int_equal(sl_fp_compile("$this is Quantity and value > 70 and "
+                                   "%resource.status = 'final'", &e, &err),
+                     SL_OK);
+    assert_int_equal(sl_fp_eval_bool(e, &env, q, &v, &err), SL_OK);
+    assert_int_equal(v, 1);
+    env.focus_path = NULL; /* untyped: names navigate, types do not */
+    assert_int_equal(sl_fp_eval_bool(e, &env, q, &v, &err), SL_OK);
+    assert_int_equal(v, 0);
+    sl_fp_free(e);
+    /* a primitive with its _name: ele-1 */
+    env.focus_path = "date";
+    env.focus_ext = ext;
+    assert_int_equal(sl_fp_compile("hasValue() or (children().count() > "
+                                   "id.count())", &e, &err), SL_OK);
+    assert_int_equal(sl_fp_eval_bool(e, &env, bd, &v, &err), SL_OK);
+    assert_int_equal(v, 1);
+    sl_fp_free(e);
+    assert_int_equal(sl_fp_compile("extension.value = 'x' and $this is date",
+                                   &e, &err), SL_OK);
+    assert_int_equal(sl_fp_eval_bool(e, &env, bd, &v, &err), SL_OK);
+    assert_int_equal(v, 1);
+    sl_fp_free(e);
+    json_decref(bd);
+    json_decref(ext);
+    json_decref(o);
+}
+
 static void
 null_safe(void **state)
 {
@@ -359,7 +402,7 @@ int
 main(void)
 {
     size_t n = sizeof(rows) / sizeof(rows[0]), i;
-    struct CMUnitTest *t = calloc(n + 5, sizeof(*t));
+    struct CMUnitTest *t = calloc(n + 6, sizeof(*t));
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -371,6 +414,7 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(member_of_callback);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(conforms_to_callback);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(resolve_in_root);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(element_focus);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(null_safe);
     rc = _cmocka_run_group_tests("fhirpath", t, n, NULL, NULL);
     free(t);
