@@ -400,7 +400,8 @@ fp_qty_convert(double v, const char *from, const char *to, double *out)
         return 0;
     }
     if (unit_parse(from, &ff, df) != 0 || unit_parse(to, &ft, dt_) != 0 ||
-        memcmp(df, dt_, sizeof(df)) != 0)
+        memcmp(df, dt_, sizeof(df)) != 0 || !(ft != 0) || !isfinite(ff) ||
+        !isfinite(v * ff / ft))
         return -1;
     *out = v * ff / ft;
     return 0;

@@ -2,6 +2,7 @@
  * over the operator table of the FHIRPath N1 grammar. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,12 @@ literal_number(struct parser *p, const struct fp_token *t)
     struct fp_node *n = node_new(FN_LIT, t->pos);
     const struct fp_token *u = &p->lx.toks[p->i];
     int dec = strchr(t->text, '.') != NULL;
+    double d = strtod(t->text, NULL);
+
+    if (!isfinite(d) || (!dec && (d > 9.2e18))) {
+        fp_node_free(n);
+        return fail(p, t, "the number is too large");
+    }
 
     if (u->kind == FT_STRING || (u->kind == FT_IDENT && calendar_unit(u->text))) {
         n->lit.kind = FK_QTY;

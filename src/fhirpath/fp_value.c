@@ -116,7 +116,13 @@ fp_add_str(struct fp_coll *c, int kind, const char *s)
 void
 fp_add_qty(struct fp_coll *c, double v, const char *unit)
 {
-    add_sys(c, FK_QTY, json_pack("{s:f,s:s}", "value", v, "unit", unit));
+    json_t *j;
+
+    /* an infinite or NaN value (a unit conversion by zero) is no quantity */
+    if (!isfinite(v) || unit == NULL ||
+        (j = json_pack("{s:f,s:s}", "value", v, "unit", unit)) == NULL)
+        return;
+    add_sys(c, FK_QTY, j);
 }
 
 void
