@@ -381,6 +381,33 @@ f_oftype(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     return SL_OK;
 }
 
+/* type(): each item's type as a SimpleTypeInfo-like {namespace, name}
+ * (navigable: type().name) */
+static int
+f_type(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
+       struct fp_coll *out)
+{
+    size_t i;
+
+    (void)cx, (void)n;
+    for (i = 0; i < in->n; i++) {
+        const char *t = fp_item_typename(&in->v[i]), *dot = strchr(t, '.');
+        char ns[16];
+        json_t *o;
+        size_t l = dot ? (size_t)(dot - t) : 0;
+        if (l >= sizeof(ns))
+            l = sizeof(ns) - 1;
+        memcpy(ns, t, l);
+        ns[l] = '\0';
+        o = json_pack("{s:s,s:s}", "namespace", ns, "name", dot ? dot + 1 : t);
+        if (o == NULL)
+            continue;
+        fp_add_node(out, o, NULL, "", "");
+        json_decref(o); /* the item holds it */
+    }
+    return SL_OK;
+}
+
 /* ---- subsetting ---------------------------------------------------------- */
 static int
 f_subsetting(struct fp_ctx *cx, const struct fp_node *n,
@@ -620,6 +647,7 @@ static const struct fp_fn_entry fns[] = {
     {"where", 1, 1, f_where},         {"select", 1, 1, f_select},
     {"repeat", 1, 1, f_repeat},       {"ofType", 1, 1, f_oftype},
     {"is", 1, 1, f_oftype},           {"as", 1, 1, f_oftype},
+    {"type", 0, 0, f_type},
     {"single", 0, 0, f_subsetting},   {"first", 0, 0, f_subsetting},
     {"last", 0, 0, f_subsetting},     {"tail", 0, 0, f_subsetting},
     {"skip", 1, 1, f_subsetting},     {"take", 1, 1, f_subsetting},

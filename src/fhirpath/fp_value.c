@@ -266,33 +266,56 @@ fp_item_typename(const struct fp_item *it)
     return buf;
 }
 
-/* A number the way JavaScript prints it: the shortest form that reads
- * back the same, without a trailing ".0". */
+/* A number the way JavaScript prints it: the shortest digits that read
+ * back the same, in plain notation from 1e-7 to 1e21 (padded with zeros,
+ * as JavaScript does, past the 17th digit), without a trailing ".0". */
 static void
 fmt_num(char *buf, size_t len, double d)
 {
-    int p;
+    char e[64], digits[32];
+    int p, exp10, nd = 0, neg = d < 0, i;
+    size_t o = 0;
+    const char *q;
 
-    if (d == 0) {
+    if (d == 0 || !isfinite(d)) {
         snprintf(buf, len, "0");
         return;
     }
-    for (p = 1; p <= 17; p++) {
-        snprintf(buf, len, "%.*g", p, d);
-        if (strtod(buf, NULL) == d)
+    for (p = 0; p <= 16; p++) {
+        snprintf(e, sizeof(e), "%.*e", p, d);
+        if (strtod(e, NULL) == d)
             break;
     }
-    /* JavaScript uses plain notation from 1e-7 to 1e21 */
-    if (fabs(d) >= 1e-7 && fabs(d) < 1e21 && strchr(buf, 'e') != NULL) {
-        int dec = 0;
-        char tmp[64];
-        for (dec = 0; dec <= 20; dec++) {
-            snprintf(tmp, sizeof(tmp), "%.*f", dec, d);
-            if (strtod(tmp, NULL) == d)
-                break;
-        }
-        snprintf(buf, len, "%s", tmp);
+    /* mantissa digits and exponent of "-d.ddde+XX" */
+    for (q = e + neg; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && nd < (int)sizeof(digits) - 1)
+            digits[nd++] = *q;
+    digits[nd] = '\0';
+    exp10 = atoi(q + 1);
+    if (fabs(d) < 1e-7 || fabs(d) >= 1e21) { /* 1e-8, -1.5e+21 */
+        snprintf(buf, len, "%s%c%s%s%se%c%d", neg ? "-" : "", digits[0],
+                 nd > 1 ? "." : "", digits + 1, "", exp10 < 0 ? '-' : '+',
+                 abs(exp10));
+        return;
     }
+    if (neg && o + 1 < len)
+        buf[o++] = '-';
+    if (exp10 < 0) {
+        for (i = 0; i < 2 && o + 1 < len; i++)
+            buf[o++] = "0."[i];
+        for (i = 0; i < -exp10 - 1 && o + 1 < len; i++)
+            buf[o++] = '0';
+        for (i = 0; i < nd && o + 1 < len; i++)
+            buf[o++] = digits[i];
+    } else {
+        for (i = 0; i < nd || i <= exp10; i++) {
+            if (i == exp10 + 1 && i < nd && o + 1 < len)
+                buf[o++] = '.';
+            if (o + 1 < len)
+                buf[o++] = i < nd ? digits[i] : '0';
+        }
+    }
+    buf[o] = '\0';
 }
 
 char *

@@ -164,6 +164,8 @@ static const struct row rows[] = {
     {"(1|2).subsetOf(1|2|3)", pat, "[true]"},
     {"name.descendants().count()", pat, "[5]"},
     {"%resource.id = %rootResource.id", pat, "[true]"},
+    {"%context.type().name | 1.type().namespace | name.type().name", pat,
+     "[\"Patient\",\"System\",\"HumanName\"]"},
     {"text.div.htmlChecks()", pat, "[]"},
     {"'<div>ok</div>'.htmlChecks()", pat, "[true]"},
     {"'<div><script>x</script></div>'.htmlChecks()", pat, "[false]"},
