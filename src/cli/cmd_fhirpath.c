@@ -37,14 +37,18 @@ load(const char *path, struct sl_err *err)
         if (je.line <= 0 && je.position == 0)
             SL_ERR(err, SL_EIO, "%s: cannot be read", name);
         else
-            SL_ERR(err, SL_EPARSE, "%s: not valid JSON at line %d, column "
-                   "%d", name, je.line, je.column);
+            SL_ERR(err, SL_EPARSE,
+                   "%s: not valid JSON at line %d, column "
+                   "%d",
+                   name, je.line, je.column);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        SL_ERR(err, SL_EPARSE, "%s: not a FHIR resource (a JSON object was "
-               "expected)", name);
+        SL_ERR(err, SL_EPARSE,
+               "%s: not a FHIR resource (a JSON object was "
+               "expected)",
+               name);
         return NULL;
     }
     return j;
@@ -54,7 +58,7 @@ load(const char *path, struct sl_err *err)
 static int
 eval_one(const char *text, json_t *res, int types, long lineno)
 {
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
     struct sl_fp_result *r = NULL;
     struct sl_fp_env env;
@@ -127,11 +131,11 @@ exec_fhirpath(const struct cli_cmd *self, struct cli_global *g, int argc,
               char **argv)
 {
     static const struct option opts[] = {
-        {"types", no_argument, NULL, 't'},
-        {"expressions", required_argument, NULL, 'e'},
-        {NULL, 0, NULL, 0},
+        { "types", no_argument, NULL, 't' },
+        { "expressions", required_argument, NULL, 'e' },
+        { NULL, 0, NULL, 0 },
     };
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
     const char *list = NULL;
     json_t *res = NULL;
@@ -181,7 +185,8 @@ const struct cli_cmd cli_cmd_fhirpath = {
     "(JSON; '-' reads standard input) and prints the result collection as\n"
     "one line of JSON, as the fhirpath npm library gives it: elements as\n"
     "they are in the resource, dates, times and quantities as strings\n"
-    "(\"2012-04\", \"5 'mg'\"). FILE is %resource and %rootResource: resolve()\n"
+    "(\"2012-04\", \"5 'mg'\"). FILE is %resource and %rootResource: "
+    "resolve()\n"
     "finds the entries of a Bundle and the resource's contained resources.\n"
     "memberOf() has no terminology here and fails; conformsTo() is true for\n"
     "the base definition of the resource's type and its meta.profile.\n"

@@ -160,7 +160,7 @@ civil_from_days(long z, int *y, int *m, int *d)
 static int
 month_days(int y, int m)
 {
-    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int md[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return m == 2 && leap ? 29 : md[m - 1];
 }
@@ -248,34 +248,43 @@ dt_format(const struct dt *t, int kind, char *out, size_t len)
 /* Dimensions: mass, length, time, amount, volume-free (volume is L^3) */
 struct unit {
     const char *code;
-    double factor; /* to the base unit of its dimension */
+    double factor;      /* to the base unit of its dimension */
     signed char dim[4]; /* g, m, s, mol */
 };
 
 static const struct unit units[] = {
-    {"g", 1, {1, 0, 0, 0}},         {"m", 1, {0, 1, 0, 0}},
-    {"s", 1, {0, 0, 1, 0}},         {"mol", 1, {0, 0, 0, 1}},
-    {"L", 1e-3, {0, 3, 0, 0}},      {"l", 1e-3, {0, 3, 0, 0}},
-    {"min", 60, {0, 0, 1, 0}},      {"h", 3600, {0, 0, 1, 0}},
-    {"d", 86400, {0, 0, 1, 0}},     {"wk", 604800, {0, 0, 1, 0}},
-    {"mo", 2629800, {0, 0, 1, 0}},  {"a", 31557600, {0, 0, 1, 0}},
-    {"[lb_av]", 453.59237, {1, 0, 0, 0}},
-    {"[oz_av]", 28.349523125, {1, 0, 0, 0}},
-    {"[in_i]", 0.0254, {0, 1, 0, 0}}, {"[ft_i]", 0.3048, {0, 1, 0, 0}},
-    {"[mi_i]", 1609.344, {0, 1, 0, 0}},
-    {"1", 1, {0, 0, 0, 0}},         {"%", 0.01, {0, 0, 0, 0}},
-    {"mm[Hg]", 133.322, {1, -1, -2, 0}},
-    {"[iU]", 1, {0, 0, 0, 0}},      {"U", 1, {0, 0, 0, 0}},
-    {NULL, 0, {0, 0, 0, 0}},
+    { "g", 1, { 1, 0, 0, 0 } },
+    { "m", 1, { 0, 1, 0, 0 } },
+    { "s", 1, { 0, 0, 1, 0 } },
+    { "mol", 1, { 0, 0, 0, 1 } },
+    { "L", 1e-3, { 0, 3, 0, 0 } },
+    { "l", 1e-3, { 0, 3, 0, 0 } },
+    { "min", 60, { 0, 0, 1, 0 } },
+    { "h", 3600, { 0, 0, 1, 0 } },
+    { "d", 86400, { 0, 0, 1, 0 } },
+    { "wk", 604800, { 0, 0, 1, 0 } },
+    { "mo", 2629800, { 0, 0, 1, 0 } },
+    { "a", 31557600, { 0, 0, 1, 0 } },
+    { "[lb_av]", 453.59237, { 1, 0, 0, 0 } },
+    { "[oz_av]", 28.349523125, { 1, 0, 0, 0 } },
+    { "[in_i]", 0.0254, { 0, 1, 0, 0 } },
+    { "[ft_i]", 0.3048, { 0, 1, 0, 0 } },
+    { "[mi_i]", 1609.344, { 0, 1, 0, 0 } },
+    { "1", 1, { 0, 0, 0, 0 } },
+    { "%", 0.01, { 0, 0, 0, 0 } },
+    { "mm[Hg]", 133.322, { 1, -1, -2, 0 } },
+    { "[iU]", 1, { 0, 0, 0, 0 } },
+    { "U", 1, { 0, 0, 0, 0 } },
+    { NULL, 0, { 0, 0, 0, 0 } },
 };
 
 static const struct {
     const char *p;
     double f;
-} prefixes[] = {{"k", 1e3}, {"h", 1e2}, {"da", 1e1}, {"d", 1e-1},
-                {"c", 1e-2}, {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
-                {"p", 1e-12}, {"f", 1e-15}, {"M", 1e6}, {"G", 1e9},
-                {NULL, 0}};
+} prefixes[] = { { "k", 1e3 },   { "h", 1e2 },   { "da", 1e1 }, { "d", 1e-1 },
+                 { "c", 1e-2 },  { "m", 1e-3 },  { "u", 1e-6 }, { "n", 1e-9 },
+                 { "p", 1e-12 }, { "f", 1e-15 }, { "M", 1e6 },  { "G", 1e9 },
+                 { NULL, 0 } };
 
 /* A calendar word ("year", "days") as the UCUM unit it compares with;
  * *exact is 0 for year and month (not equal to 'a' and 'mo'). */
@@ -285,9 +294,10 @@ calendar_ucum(const char *w, int *exact)
     static const struct {
         const char *w, *u;
         int exact;
-    } tab[] = {{"year", "a", 0},  {"month", "mo", 0}, {"week", "wk", 1},
-               {"day", "d", 1},   {"hour", "h", 1},   {"minute", "min", 1},
-               {"second", "s", 1}, {"millisecond", "ms", 1}};
+    } tab[] = { { "year", "a", 0 },   { "month", "mo", 0 },
+                { "week", "wk", 1 },  { "day", "d", 1 },
+                { "hour", "h", 1 },   { "minute", "min", 1 },
+                { "second", "s", 1 }, { "millisecond", "ms", 1 } };
     size_t i, n;
 
     for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -323,8 +333,8 @@ unit_term(const char *s, size_t n, double *f, int dim[4])
     }
     memcpy(buf, s, e);
     buf[e] = '\0';
-    if (strcmp(buf, "10*") == 0 || (isdigit((unsigned char)buf[0]) &&
-                                    strspn(buf, "0123456789") == e)) {
+    if (strcmp(buf, "10*") == 0 ||
+        (isdigit((unsigned char)buf[0]) && strspn(buf, "0123456789") == e)) {
         *f = strcmp(buf, "10*") == 0 ? pow(10, exp) : pow(atof(buf), exp);
         return 0;
     }
@@ -341,7 +351,8 @@ unit_term(const char *s, size_t n, double *f, int dim[4])
         if (strncmp(buf, prefixes[i].p, pl) != 0)
             continue;
         for (k = 0; units[k].code; k++) {
-            if (strcmp(buf + pl, units[k].code) == 0 && units[k].code[0] != '[') {
+            if (strcmp(buf + pl, units[k].code) == 0 &&
+                units[k].code[0] != '[') {
                 int d;
                 *f = pow(prefixes[i].f * units[k].factor, exp);
                 for (d = 0; d < 4; d++)
@@ -365,7 +376,7 @@ unit_parse(const char *u, double *factor, int dim[4])
     while (*p) {
         size_t n = strcspn(p, "./");
         double f;
-        int d[4] = {0, 0, 0, 0};
+        int d[4] = { 0, 0, 0, 0 };
         if (unit_term(p, n, &f, d) != 0)
             return -1;
         *factor *= sign > 0 ? f : 1 / f;
@@ -549,8 +560,8 @@ fp_item_equiv(const struct fp_item *a0, const struct fp_item *b0)
         r = a.kind == b.kind && a.j && b.j && json_equal(a.j, b.j);
     } else if (fp_item_num(&a, &x) && fp_item_num(&b, &y)) {
         /* decimals equal at the precision of the less precise */
-        int p = decimals_of(x) < decimals_of(y) ? decimals_of(x)
-                                                : decimals_of(y);
+        int p =
+            decimals_of(x) < decimals_of(y) ? decimals_of(x) : decimals_of(y);
         double m = pow(10, p);
         r = fabs(round(x * m) - round(y * m)) < 0.5;
     } else if (a.kind == FK_STR && b.kind == FK_STR) {
@@ -648,7 +659,8 @@ fp_date_add(const struct fp_item *d0, const struct fp_item *q0, int sign,
                     ms += 86400000LL;
                 day = 0;
             } else {
-                day = ms >= 0 ? ms / 86400000LL : (ms - 86399999LL) / 86400000LL;
+                day =
+                    ms >= 0 ? ms / 86400000LL : (ms - 86399999LL) / 86400000LL;
                 ms -= day * 86400000LL;
                 civil_from_days((long)day, &t.y, &t.mo, &t.d);
             }
@@ -682,8 +694,8 @@ int fp_date_precision(const char *s, int kind);
 int
 fp_date_precision(const char *s, int kind)
 {
-    static const int yd[] = {0, 4, 6, 8, 10, 12, 14};
-    static const int td[] = {0, 2, 4, 6};
+    static const int yd[] = { 0, 4, 6, 8, 10, 12, 14 };
+    static const int td[] = { 0, 2, 4, 6 };
     struct dt t;
 
     if (dt_parse(s, kind, &t) != 0)

@@ -141,7 +141,8 @@ fp_children_named(const struct fp_item *it, const char *name,
         if (sl_fhir_type_lookup(choice) == NULL)
             return;
     }
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         if (strncmp(k, name, nl) == 0 && isupper((unsigned char)k[nl])) {
             add_member(it, o, k, out);
         } else if (k[0] == '_' && strncmp(k + 1, name, nl) == 0 &&
@@ -168,7 +169,8 @@ fp_children_all(const struct fp_item *it, struct fp_coll *out)
         }
         return;
     }
-    json_object_foreach(it->j, k, v) {
+    json_object_foreach(it->j, k, v)
+    {
         if (strcmp(k, "resourceType") == 0)
             continue;
         if (k[0] == '_') {
@@ -180,7 +182,8 @@ fp_children_all(const struct fp_item *it, struct fp_coll *out)
     }
 }
 
-/* ---- types ----------------------------------------------------------------- */
+/* ---- types -----------------------------------------------------------------
+ */
 /* Is type a kind of name, other than name itself? Only these names have
  * subtypes in R4 (and in FHIRPath's view of its primitives). */
 static int
@@ -221,9 +224,9 @@ fhir_base_of(const char *type, const char *name)
 int
 fp_is_type(const struct fp_item *it, const char *name)
 {
-    static const char *const sys[] = {
-        "", "Boolean", "Integer", "Decimal", "String", "Date", "DateTime",
-        "Time", "Quantity"};
+    static const char *const sys[] = { "",         "Boolean", "Integer",
+                                       "Decimal",  "String",  "Date",
+                                       "DateTime", "Time",    "Quantity" };
     int system = strncmp(name, "System.", 7) == 0;
     int fhir = strncmp(name, "FHIR.", 5) == 0;
 
@@ -238,71 +241,8 @@ fp_is_type(const struct fp_item *it, const char *name)
     return strcmp(it->type, name) == 0 || fhir_base_of(it->type, name);
 }
 
-/* ---- resolve() ------------------------------------------------------------- */
-static json_t *
-find_in(json_t *res, const char *ref)
-{
-    json_t *entries, *e, *c;
-    size_t i;
-    const char *rt, *id;
-    char key[512];
-
-    if (res == NULL)
-        return NULL;
-    if (ref[0] == '#') {
-        if (ref[1] == '\0')
-            return res;
-        json_array_foreach(json_object_get(res, "contained"), i, c) {
-            id = json_string_value(json_object_get(c, "id"));
-            if (id && strcmp(id, ref + 1) == 0)
-                return c;
-        }
-        return NULL;
-    }
-    entries = json_object_get(res, "entry");
-    json_array_foreach(entries, i, e) {
-        const char *full = json_string_value(json_object_get(e, "fullUrl"));
-        json_t *r = json_object_get(e, "resource");
-        size_t fl, rl = strlen(ref);
-        if (full && strcmp(full, ref) == 0)
-            return r;
-        rt = json_string_value(json_object_get(r, "resourceType"));
-        id = json_string_value(json_object_get(r, "id"));
-        if (rt && id) {
-            snprintf(key, sizeof(key), "%s/%s", rt, id);
-            if (strcmp(key, ref) == 0)
-                return r;
-        }
-        /* a relative reference matches the end of an absolute fullUrl */
-        fl = full ? strlen(full) : 0;
-        if (full && strchr(ref, ':') == NULL && fl > rl &&
-            strcmp(full + fl - rl, ref) == 0 && full[fl - rl - 1] == '/')
-            return r;
-    }
-    return NULL;
-}
-
-json_t *
-fp_resolve_ref(struct fp_ctx *cx, const char *ref)
-{
-    json_t *r = NULL;
-    const struct sl_fp_env *env = cx->env;
-
-    if (ref == NULL)
-        return NULL;
-    if (env && env->resource && ref[0] == '#')
-        r = find_in(env->resource, ref);
-    if (r == NULL && env && env->root)
-        r = find_in(env->root, ref);
-    if (r == NULL && ref[0] == '#')
-        r = find_in(cx->focus, ref);
-    if (r == NULL && cx->focus &&
-        json_object_get(cx->focus, "entry") != NULL)
-        r = find_in(cx->focus, ref);
-    return r;
-}
-
-/* ---- operators ------------------------------------------------------------- */
+/* ---- operators -------------------------------------------------------------
+ */
 int
 fp_coll_bool(const struct fp_coll *c)
 {
@@ -323,15 +263,17 @@ static int
 logic(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
       struct fp_coll *out)
 {
-    struct fp_coll a = {0}, b = {0};
+    struct fp_coll a = { 0 }, b = { 0 };
     int l, r, v = -1, rc;
     const char *op = n->name;
 
     if ((rc = fp_eval(cx, n->left, focus, &a)) != SL_OK)
         goto out;
     if ((l = fp_coll_bool(&a)) == -2) {
-        rc = fp_err(cx, n, SL_EPARSE, "'%s' needs a single boolean on its "
-                    "left", op);
+        rc = fp_err(cx, n, SL_EPARSE,
+                    "'%s' needs a single boolean on its "
+                    "left",
+                    op);
         goto out;
     }
     /* short cuts that need not evaluate the right side */
@@ -344,8 +286,10 @@ logic(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
     if ((rc = fp_eval(cx, n->args[0], focus, &b)) != SL_OK)
         goto out;
     if ((r = fp_coll_bool(&b)) == -2) {
-        rc = fp_err(cx, n, SL_EPARSE, "'%s' needs a single boolean on its "
-                    "right", op);
+        rc = fp_err(cx, n, SL_EPARSE,
+                    "'%s' needs a single boolean on its "
+                    "right",
+                    op);
         goto out;
     }
     if (strcmp(op, "and") == 0)
@@ -475,10 +419,12 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
                 a.kind == FK_TIME) &&
                b.kind == FK_QTY && (op[0] == '+' || op[0] == '-')) {
         if (fp_date_add(&a, &b, op[0] == '+' ? 1 : -1, out) != 0)
-            rc = fp_err(cx, n, SL_EPARSE, "'%s': the quantity is not a "
+            rc = fp_err(cx, n, SL_EPARSE,
+                        "'%s': the quantity is not a "
                         "calendar duration (year, month, week, day, hour, "
                         "minute, second, millisecond, or 'wk', 'd', 'h', "
-                        "'min', 's', 'ms')", op);
+                        "'min', 's', 'ms')",
+                        op);
     } else if (a.kind == FK_QTY && b.kind == FK_QTY &&
                (op[0] == '+' || op[0] == '-')) {
         double v;
@@ -486,8 +432,9 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
         if (fp_qty_convert(json_number_value(json_object_get(b.j, "value")),
                            json_string_value(json_object_get(b.j, "unit")), u,
                            &v) == 0)
-            fp_add_qty(out, json_number_value(json_object_get(a.j, "value")) +
-                                (op[0] == '+' ? v : -v),
+            fp_add_qty(out,
+                       json_number_value(json_object_get(a.j, "value")) +
+                           (op[0] == '+' ? v : -v),
                        u);
     } else if (a.kind == FK_QTY && fp_item_num(&b, &y) &&
                (op[0] == '*' || op[0] == '/')) {
@@ -496,8 +443,8 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
             fp_add_qty(out, op[0] == '*' ? x * y : x / y,
                        json_string_value(json_object_get(a.j, "unit")));
     } else {
-        rc = fp_err(cx, n, SL_EPARSE, "'%s' cannot be applied to %s and %s",
-                    op, fp_item_typename(&a), fp_item_typename(&b));
+        rc = fp_err(cx, n, SL_EPARSE, "'%s' cannot be applied to %s and %s", op,
+                    fp_item_typename(&a), fp_item_typename(&b));
     }
     fp_item_clear(&a);
     fp_item_clear(&b);
@@ -508,7 +455,7 @@ static int
 binop(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
       struct fp_coll *out)
 {
-    struct fp_coll a = {0}, b = {0};
+    struct fp_coll a = { 0 }, b = { 0 };
     const char *op = n->name;
     int rc, cmp;
     size_t i;
@@ -550,9 +497,8 @@ binop(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
         case -1:
             break; /* different precisions: unknown */
         default:
-            rc = fp_err(cx, n, SL_EPARSE, "'%s' cannot compare %s with %s",
-                        op, fp_item_typename(&a.v[0]),
-                        fp_item_typename(&b.v[0]));
+            rc = fp_err(cx, n, SL_EPARSE, "'%s' cannot compare %s with %s", op,
+                        fp_item_typename(&a.v[0]), fp_item_typename(&b.v[0]));
         }
     } else {
         rc = arith(cx, n, &a, &b, out);
@@ -586,7 +532,8 @@ add_typed(struct fp_coll *out, json_t *j, json_t *ext, const char *path)
     type[strcspn(type, "|")] = '\0';
     if (type[0] == '@')
         fp_add_node(out, j, ext, "BackboneElement", type + 1);
-    else if (strcmp(type, "BackboneElement") == 0 || strcmp(type, "Element") == 0)
+    else if (strcmp(type, "BackboneElement") == 0 ||
+             strcmp(type, "Element") == 0)
         fp_add_node(out, j, ext, type, path);
     else
         fp_add_node(out, j, ext, type, type);
@@ -601,7 +548,7 @@ variable(struct fp_ctx *cx, const struct fp_node *n, struct fp_coll *out)
     if (strcmp(v, "resource") == 0) {
         add_root(out, env && env->resource ? env->resource : cx->focus);
     } else if (strcmp(v, "rootResource") == 0) {
-        add_root(out, env && env->root ? env->root
+        add_root(out, env && env->root       ? env->root
                       : env && env->resource ? env->resource
                                              : cx->focus);
     } else if (strcmp(v, "context") == 0) {
@@ -624,14 +571,15 @@ variable(struct fp_ctx *cx, const struct fp_node *n, struct fp_coll *out)
     return SL_OK;
 }
 
-/* ---- the tree ---------------------------------------------------------------- */
+/* ---- the tree
+ * ---------------------------------------------------------------- */
 #define FP_MAX_EVAL_DEPTH 400
 
 int
 fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
         struct fp_coll *out)
 {
-    struct fp_coll in = {0};
+    struct fp_coll in = { 0 };
     int rc = SL_OK;
     size_t i;
 
@@ -711,7 +659,8 @@ fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
             else if (s.kind == FK_DEC)
                 fp_add_dec(out, -json_real_value(s.j));
             else if (s.kind == FK_QTY)
-                fp_add_qty(out, -json_number_value(json_object_get(s.j, "value")),
+                fp_add_qty(out,
+                           -json_number_value(json_object_get(s.j, "value")),
                            json_string_value(json_object_get(s.j, "unit")));
             else
                 rc = fp_err(cx, n, SL_EPARSE, "'-' needs a number");
@@ -719,7 +668,7 @@ fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
         }
         break;
     case FN_INDEXER: {
-        struct fp_coll ix = {0};
+        struct fp_coll ix = { 0 };
         if ((rc = fp_eval(cx, n->left, focus, &in)) != SL_OK ||
             (rc = fp_eval(cx, n->args[0], focus, &ix)) != SL_OK) {
             fp_coll_free(&ix);
@@ -757,14 +706,15 @@ fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
     return rc;
 }
 
-/* ---- the public API --------------------------------------------------------- */
+/* ---- the public API ---------------------------------------------------------
+ */
 int
 sl_fp_eval(const struct sl_fp_expr *e, const struct sl_fp_env *env,
            json_t *focus, struct sl_fp_result **out, struct sl_err *err)
 {
-    struct sl_err local = {0};
+    struct sl_err local = { 0 };
     struct fp_ctx cx;
-    struct fp_coll in = {0}, res = {0};
+    struct fp_coll in = { 0 }, res = { 0 };
     int rc;
 
     if (err == NULL)
@@ -795,7 +745,7 @@ sl_fp_eval_bool(const struct sl_fp_expr *e, const struct sl_fp_env *env,
                 json_t *focus, int *value, struct sl_err *err)
 {
     struct sl_fp_result *r = NULL;
-    struct sl_err local = {0};
+    struct sl_err local = { 0 };
     int rc, b;
 
     if (err == NULL)
@@ -805,7 +755,8 @@ sl_fp_eval_bool(const struct sl_fp_expr *e, const struct sl_fp_env *env,
     b = fp_coll_bool((const struct fp_coll *)r); /* the result wraps a coll */
     sl_fp_result_free(r);
     if (b == -2)
-        return SL_ERR(err, SL_EPARSE, "the expression gives several items "
+        return SL_ERR(err, SL_EPARSE,
+                      "the expression gives several items "
                       "where one boolean is needed");
     *value = b;
     return SL_OK;

@@ -27,7 +27,7 @@ fp_arg(struct fp_ctx *cx, const struct fp_node *n, int k, struct fp_coll *out)
 int
 fp_arg_str(struct fp_ctx *cx, const struct fp_node *n, int k, char **s)
 {
-    struct fp_coll c = {0};
+    struct fp_coll c = { 0 };
     struct fp_item it;
     int rc;
 
@@ -45,8 +45,10 @@ fp_arg_str(struct fp_ctx *cx, const struct fp_node *n, int k, char **s)
             it.kind == FK_TIME)
             *s = sl_strdup(fp_item_str(&it));
         else
-            rc = fp_err(cx, n, SL_EPARSE, "%s(): argument %d must be a "
-                        "string", n->name, k + 1);
+            rc = fp_err(cx, n, SL_EPARSE,
+                        "%s(): argument %d must be a "
+                        "string",
+                        n->name, k + 1);
         fp_item_clear(&it);
     }
 out:
@@ -58,7 +60,7 @@ int
 fp_arg_int(struct fp_ctx *cx, const struct fp_node *n, int k, long *v,
            int *empty)
 {
-    struct fp_coll c = {0};
+    struct fp_coll c = { 0 };
     struct fp_item it;
     int rc;
 
@@ -76,8 +78,10 @@ fp_arg_int(struct fp_ctx *cx, const struct fp_node *n, int k, long *v,
             *v = (long)json_integer_value(it.j);
             *empty = 0;
         } else {
-            rc = fp_err(cx, n, SL_EPARSE, "%s(): argument %d must be an "
-                        "integer", n->name, k + 1);
+            rc = fp_err(cx, n, SL_EPARSE,
+                        "%s(): argument %d must be an "
+                        "integer",
+                        n->name, k + 1);
         }
         fp_item_clear(&it);
     }
@@ -93,8 +97,10 @@ fp_single(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     if (in->n == 0)
         return 1;
     if (in->n > 1)
-        return fp_err(cx, n, SL_EPARSE, "%s() needs a single item, not a "
-                      "collection of %zu", n->name, in->n);
+        return fp_err(cx, n, SL_EPARSE,
+                      "%s() needs a single item, not a "
+                      "collection of %zu",
+                      n->name, in->n);
     fp_item_system(&in->v[0], it);
     return 0;
 }
@@ -104,7 +110,7 @@ static int
 lambda(struct fp_ctx *cx, const struct fp_node *n, int k,
        const struct fp_coll *in, size_t i, struct fp_coll *out)
 {
-    struct fp_coll one = {0};
+    struct fp_coll one = { 0 };
     const struct fp_item *save_item = cx->this_item;
     const struct fp_coll *save_focus = cx->arg_focus;
     long save_index = cx->index;
@@ -126,14 +132,16 @@ static int
 lambda_bool(struct fp_ctx *cx, const struct fp_node *n, int k,
             const struct fp_coll *in, size_t i, int *b)
 {
-    struct fp_coll r = {0};
+    struct fp_coll r = { 0 };
     int rc;
 
     if ((rc = lambda(cx, n, k, in, i, &r)) == SL_OK) {
         *b = fp_coll_bool(&r);
         if (*b == -2)
-            rc = fp_err(cx, n, SL_EPARSE, "%s(): the criteria give several "
-                        "items for one input", n->name);
+            rc = fp_err(cx, n, SL_EPARSE,
+                        "%s(): the criteria give several "
+                        "items for one input",
+                        n->name);
     }
     fp_coll_free(&r);
     return rc;
@@ -167,7 +175,8 @@ type_arg(struct fp_ctx *cx, const struct fp_node *n, char *buf, size_t len)
     return fp_err(cx, n, SL_EPARSE, "%s() needs a type name", n->name);
 }
 
-/* ---- existence ------------------------------------------------------------ */
+/* ---- existence ------------------------------------------------------------
+ */
 static int
 f_empty(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         struct fp_coll *out)
@@ -254,7 +263,7 @@ static int
 f_subset(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
          struct fp_coll *out)
 {
-    struct fp_coll other = {0};
+    struct fp_coll other = { 0 };
     const struct fp_coll *a, *b;
     size_t i;
     int rc, v = 1;
@@ -284,7 +293,7 @@ static int
 f_distinct(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
            struct fp_coll *out)
 {
-    struct fp_coll d = {0};
+    struct fp_coll d = { 0 };
     size_t i;
 
     (void)cx;
@@ -300,7 +309,8 @@ f_distinct(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     return SL_OK;
 }
 
-/* ---- filtering and projection ---------------------------------------------- */
+/* ---- filtering and projection ----------------------------------------------
+ */
 static int
 f_where(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         struct fp_coll *out)
@@ -334,7 +344,7 @@ static int
 f_repeat(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
          struct fp_coll *out)
 {
-    struct fp_coll work = {0}, next = {0};
+    struct fp_coll work = { 0 }, next = { 0 };
     size_t i, k, rounds = 0;
     int rc = SL_OK;
 
@@ -445,7 +455,7 @@ static int
 f_sets(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
        struct fp_coll *out)
 {
-    struct fp_coll other = {0};
+    struct fp_coll other = { 0 };
     const char *f = n->name;
     size_t i;
     int rc;
@@ -478,7 +488,8 @@ out:
     return rc;
 }
 
-/* ---- logic and utility ---------------------------------------------------- */
+/* ---- logic and utility ----------------------------------------------------
+ */
 static int
 f_not(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
       struct fp_coll *out)
@@ -496,14 +507,15 @@ static int
 f_iif(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
       struct fp_coll *out)
 {
-    struct fp_coll c = {0};
+    struct fp_coll c = { 0 };
     int rc, b;
 
     (void)in;
     if ((rc = fp_arg(cx, n, 0, &c)) != SL_OK)
         goto out;
     if ((b = fp_coll_bool(&c)) == -2) {
-        rc = fp_err(cx, n, SL_EPARSE, "iif() needs a single boolean "
+        rc = fp_err(cx, n, SL_EPARSE,
+                    "iif() needs a single boolean "
                     "criterion");
         goto out;
     }
@@ -534,7 +546,7 @@ static int
 f_aggregate(struct fp_ctx *cx, const struct fp_node *n,
             const struct fp_coll *in, struct fp_coll *out)
 {
-    struct fp_coll total = {0}, next = {0};
+    struct fp_coll total = { 0 }, next = { 0 };
     const struct fp_coll *save = cx->total;
     size_t i;
     int rc = SL_OK;
@@ -575,8 +587,10 @@ f_agg(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         for (i = 1; i < in->n; i++) {
             int r = fp_item_compare(&in->v[i], &in->v[best], &cmp);
             if (r == -2)
-                return fp_err(cx, n, SL_EPARSE, "%s(): the items cannot be "
-                              "compared", f);
+                return fp_err(cx, n, SL_EPARSE,
+                              "%s(): the items cannot be "
+                              "compared",
+                              f);
             if (r == 0 && (f[1] == 'i' ? cmp < 0 : cmp > 0))
                 best = i;
         }
@@ -609,12 +623,13 @@ f_agg(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     return SL_OK;
 }
 
-/* ---- the tree -------------------------------------------------------------- */
+/* ---- the tree --------------------------------------------------------------
+ */
 static int
 f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
            struct fp_coll *out)
 {
-    struct fp_coll work = {0}, next = {0};
+    struct fp_coll work = { 0 }, next = { 0 };
     size_t i;
     int depth = 0;
 
@@ -638,27 +653,46 @@ f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
 }
 
 static const struct fp_fn_entry fns[] = {
-    {"empty", 0, 0, f_empty},         {"exists", 0, 1, f_exists},
-    {"all", 1, 1, f_all},             {"allTrue", 0, 0, f_bools},
-    {"anyTrue", 0, 0, f_bools},       {"allFalse", 0, 0, f_bools},
-    {"anyFalse", 0, 0, f_bools},      {"subsetOf", 1, 1, f_subset},
-    {"supersetOf", 1, 1, f_subset},   {"count", 0, 0, f_count},
-    {"distinct", 0, 0, f_distinct},   {"isDistinct", 0, 0, f_distinct},
-    {"where", 1, 1, f_where},         {"select", 1, 1, f_select},
-    {"repeat", 1, 1, f_repeat},       {"ofType", 1, 1, f_oftype},
-    {"is", 1, 1, f_oftype},           {"as", 1, 1, f_oftype},
-    {"type", 0, 0, f_type},
-    {"single", 0, 0, f_subsetting},   {"first", 0, 0, f_subsetting},
-    {"last", 0, 0, f_subsetting},     {"tail", 0, 0, f_subsetting},
-    {"skip", 1, 1, f_subsetting},     {"take", 1, 1, f_subsetting},
-    {"intersect", 1, 1, f_sets},      {"exclude", 1, 1, f_sets},
-    {"union", 1, 1, f_sets},          {"combine", 1, 1, f_sets},
-    {"not", 0, 0, f_not},             {"iif", 2, 3, f_iif},
-    {"trace", 1, 2, f_trace},         {"aggregate", 1, 2, f_aggregate},
-    {"children", 0, 0, f_children},   {"descendants", 0, 0, f_children},
-    {"sum", 0, 0, f_agg},             {"min", 0, 0, f_agg},
-    {"max", 0, 0, f_agg},             {"avg", 0, 0, f_agg},
-    {NULL, 0, 0, NULL},
+    { "empty", 0, 0, f_empty },
+    { "exists", 0, 1, f_exists },
+    { "all", 1, 1, f_all },
+    { "allTrue", 0, 0, f_bools },
+    { "anyTrue", 0, 0, f_bools },
+    { "allFalse", 0, 0, f_bools },
+    { "anyFalse", 0, 0, f_bools },
+    { "subsetOf", 1, 1, f_subset },
+    { "supersetOf", 1, 1, f_subset },
+    { "count", 0, 0, f_count },
+    { "distinct", 0, 0, f_distinct },
+    { "isDistinct", 0, 0, f_distinct },
+    { "where", 1, 1, f_where },
+    { "select", 1, 1, f_select },
+    { "repeat", 1, 1, f_repeat },
+    { "ofType", 1, 1, f_oftype },
+    { "is", 1, 1, f_oftype },
+    { "as", 1, 1, f_oftype },
+    { "type", 0, 0, f_type },
+    { "single", 0, 0, f_subsetting },
+    { "first", 0, 0, f_subsetting },
+    { "last", 0, 0, f_subsetting },
+    { "tail", 0, 0, f_subsetting },
+    { "skip", 1, 1, f_subsetting },
+    { "take", 1, 1, f_subsetting },
+    { "intersect", 1, 1, f_sets },
+    { "exclude", 1, 1, f_sets },
+    { "union", 1, 1, f_sets },
+    { "combine", 1, 1, f_sets },
+    { "not", 0, 0, f_not },
+    { "iif", 2, 3, f_iif },
+    { "trace", 1, 2, f_trace },
+    { "aggregate", 1, 2, f_aggregate },
+    { "children", 0, 0, f_children },
+    { "descendants", 0, 0, f_children },
+    { "sum", 0, 0, f_agg },
+    { "min", 0, 0, f_agg },
+    { "max", 0, 0, f_agg },
+    { "avg", 0, 0, f_agg },
+    { NULL, 0, 0, NULL },
 };
 
 static const struct fp_fn_entry *
@@ -691,7 +725,9 @@ fp_call(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     if (f == NULL)
         return fp_err(cx, n, SL_EPARSE, "unknown function %s()", n->name);
     if (n->nargs < f->min || n->nargs > f->max)
-        return fp_err(cx, n, SL_EPARSE, "%s() takes %d to %d arguments, not "
-                      "%d", n->name, f->min, f->max, n->nargs);
+        return fp_err(cx, n, SL_EPARSE,
+                      "%s() takes %d to %d arguments, not "
+                      "%d",
+                      n->name, f->min, f->max, n->nargs);
     return f->fn(cx, n, in, out);
 }

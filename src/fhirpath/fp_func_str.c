@@ -23,8 +23,8 @@ in_str(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         return rc;
     if (it->kind != FK_STR) {
         fp_item_clear(it);
-        return fp_err(cx, n, SL_EPARSE, "%s() needs a string, not %s",
-                      n->name, fp_item_typename(&in->v[0]));
+        return fp_err(cx, n, SL_EPARSE, "%s() needs a string, not %s", n->name,
+                      fp_item_typename(&in->v[0]));
     }
     *s = fp_item_str(it);
     return 0;
@@ -77,14 +77,30 @@ to_ere(const char *re)
                 if (p[0] == '\\' && p[1]) {
                     p++;
                     switch (*p) {
-                    case ']': close = 1; break;
-                    case '-': dash = 1; break;
-                    case 'd': sl_buf_adds(&in, "[:digit:]"); break;
-                    case 's': sl_buf_adds(&in, "[:space:]"); break;
-                    case 'w': sl_buf_adds(&in, "[:alnum:]_"); break;
-                    case 'n': sl_buf_addc(&in, '\n'); break;
-                    case 't': sl_buf_addc(&in, '\t'); break;
-                    default: sl_buf_addc(&in, *p); break;
+                    case ']':
+                        close = 1;
+                        break;
+                    case '-':
+                        dash = 1;
+                        break;
+                    case 'd':
+                        sl_buf_adds(&in, "[:digit:]");
+                        break;
+                    case 's':
+                        sl_buf_adds(&in, "[:space:]");
+                        break;
+                    case 'w':
+                        sl_buf_adds(&in, "[:alnum:]_");
+                        break;
+                    case 'n':
+                        sl_buf_addc(&in, '\n');
+                        break;
+                    case 't':
+                        sl_buf_addc(&in, '\t');
+                        break;
+                    default:
+                        sl_buf_addc(&in, *p);
+                        break;
                     }
                 } else {
                     sl_buf_addc(&in, *p);
@@ -110,12 +126,30 @@ to_ere(const char *re)
         }
         if (re[0] == '\\' && re[1]) {
             switch (re[1]) {
-            case 'd': sl_buf_adds(&b, "[0-9]"); re++; continue;
-            case 'D': sl_buf_adds(&b, "[^0-9]"); re++; continue;
-            case 's': sl_buf_adds(&b, "[[:space:]]"); re++; continue;
-            case 'S': sl_buf_adds(&b, "[^[:space:]]"); re++; continue;
-            case 'w': sl_buf_adds(&b, "[[:alnum:]_]"); re++; continue;
-            case 'W': sl_buf_adds(&b, "[^[:alnum:]_]"); re++; continue;
+            case 'd':
+                sl_buf_adds(&b, "[0-9]");
+                re++;
+                continue;
+            case 'D':
+                sl_buf_adds(&b, "[^0-9]");
+                re++;
+                continue;
+            case 's':
+                sl_buf_adds(&b, "[[:space:]]");
+                re++;
+                continue;
+            case 'S':
+                sl_buf_adds(&b, "[^[:space:]]");
+                re++;
+                continue;
+            case 'w':
+                sl_buf_adds(&b, "[[:alnum:]_]");
+                re++;
+                continue;
+            case 'W':
+                sl_buf_adds(&b, "[^[:alnum:]_]");
+                re++;
+                continue;
             default:
                 sl_buf_addc(&b, re[0]);
                 sl_buf_addc(&b, re[1]);
@@ -135,8 +169,8 @@ to_ere(const char *re)
 }
 
 static int
-compile_re(struct fp_ctx *cx, const struct fp_node *n, const char *re,
-           int full, regex_t *rx)
+compile_re(struct fp_ctx *cx, const struct fp_node *n, const char *re, int full,
+           regex_t *rx)
 {
     char *ere = to_ere(re), *pat;
     int rc;
@@ -146,8 +180,10 @@ compile_re(struct fp_ctx *cx, const struct fp_node *n, const char *re,
     free(ere);
     free(pat);
     return rc == 0 ? SL_OK
-                   : fp_err(cx, n, SL_EPARSE, "%s(): not a valid regular "
-                            "expression", n->name);
+                   : fp_err(cx, n, SL_EPARSE,
+                            "%s(): not a valid regular "
+                            "expression",
+                            n->name);
 }
 
 /* startsWith endsWith contains indexOf matches matchesFull */
@@ -453,7 +489,7 @@ f_math(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         r = pow(10, (double)p);
         fp_add_dec(out, round(x * r) / r);
     } else { /* log, power */
-        struct fp_coll a = {0};
+        struct fp_coll a = { 0 };
         double y;
         if ((rc = fp_arg(cx, n, 0, &a)) != SL_OK || a.n != 1 ||
             !fp_item_num(&a.v[0], &y)) {
@@ -488,20 +524,27 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
     switch (kind) {
     case FK_BOOL:
         if (it->kind == FK_BOOL) {
-            if (out) fp_add_bool(out, json_is_true(it->j));
+            if (out)
+                fp_add_bool(out, json_is_true(it->j));
             return 1;
         }
         if (fp_item_num(it, &d) && (d == 0 || d == 1)) {
-            if (out) fp_add_bool(out, d == 1);
+            if (out)
+                fp_add_bool(out, d == 1);
             return 1;
         }
         if (s) {
-            static const char *const t[] = {"true", "t", "yes", "y", "1", "1.0"};
-            static const char *const f[] = {"false", "f", "no", "n", "0", "0.0"};
+            static const char *const t[] = {
+                "true", "t", "yes", "y", "1", "1.0"
+            };
+            static const char *const f[] = {
+                "false", "f", "no", "n", "0", "0.0"
+            };
             size_t i;
             for (i = 0; i < 6; i++) {
                 if (strcasecmp(s, t[i]) == 0 || strcasecmp(s, f[i]) == 0) {
-                    if (out) fp_add_bool(out, strcasecmp(s, t[i]) == 0);
+                    if (out)
+                        fp_add_bool(out, strcasecmp(s, t[i]) == 0);
                     return 1;
                 }
             }
@@ -509,28 +552,34 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
         return 0;
     case FK_INT:
         if (it->kind == FK_INT || it->kind == FK_BOOL) {
-            if (out) fp_add_int(out, it->kind == FK_BOOL ? json_is_true(it->j)
-                                                         : json_integer_value(it->j));
+            if (out)
+                fp_add_int(out, it->kind == FK_BOOL
+                                    ? json_is_true(it->j)
+                                    : json_integer_value(it->j));
             return 1;
         }
         if (s && *s) {
             long long v = strtoll(s, &end, 10);
-            if (*end == '\0' && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) {
-                if (out) fp_add_int(out, (json_int_t)v);
+            if (*end == '\0' &&
+                (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) {
+                if (out)
+                    fp_add_int(out, (json_int_t)v);
                 return 1;
             }
         }
         return 0;
     case FK_DEC:
         if (it->kind == FK_INT || it->kind == FK_DEC || it->kind == FK_BOOL) {
-            if (out) fp_add_dec(out, it->kind == FK_BOOL ? json_is_true(it->j)
-                                                         : json_number_value(it->j));
+            if (out)
+                fp_add_dec(out, it->kind == FK_BOOL ? json_is_true(it->j)
+                                                    : json_number_value(it->j));
             return 1;
         }
         if (s && *s && strspn(s, "+-0123456789.") == strlen(s)) {
             d = strtod(s, &end);
             if (*end == '\0') {
-                if (out) fp_add_dec(out, d);
+                if (out)
+                    fp_add_dec(out, d);
                 return 1;
             }
         }
@@ -538,7 +587,8 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
     case FK_STR:
         if ((str = fp_item_to_string(it)) == NULL)
             return 0;
-        if (out) fp_add_str(out, FK_STR, str);
+        if (out)
+            fp_add_str(out, FK_STR, str);
         free(str);
         return 1;
     case FK_DATE:
@@ -548,8 +598,8 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
                                 it->kind == FK_DATETIME || it->kind == FK_TIME
                             ? fp_item_str(it)
                             : NULL;
-        if (v == NULL || (it->kind != FK_STR &&
-                          (it->kind == FK_TIME) != (kind == FK_TIME)))
+        if (v == NULL ||
+            (it->kind != FK_STR && (it->kind == FK_TIME) != (kind == FK_TIME)))
             return 0;
         if (kind == FK_DATE) {
             char buf[16];
@@ -558,21 +608,25 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
                 return 0;
             memcpy(buf, v, l);
             buf[l] = '\0';
-            if (out) fp_add_str(out, FK_DATE, buf);
+            if (out)
+                fp_add_str(out, FK_DATE, buf);
             return 1;
         }
         if (!fp_date_valid(v, kind))
             return 0;
-        if (out) fp_add_str(out, kind, v);
+        if (out)
+            fp_add_str(out, kind, v);
         return 1;
     }
     case FK_QTY:
         if (it->kind == FK_QTY) {
-            if (out) fp_coll_add(out, it);
+            if (out)
+                fp_coll_add(out, it);
             return 1;
         }
         if (it->kind == FK_INT || it->kind == FK_DEC) {
-            if (out) fp_add_qty(out, json_number_value(it->j), "1");
+            if (out)
+                fp_add_qty(out, json_number_value(it->j), "1");
             return 1;
         }
         if (s) {
@@ -582,12 +636,14 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
             while (*end == ' ')
                 end++;
             if (*end == '\0') {
-                if (out) fp_add_qty(out, d, "1");
+                if (out)
+                    fp_add_qty(out, d, "1");
                 return 1;
             }
             if (*end == '\'' && end[1] && end[strlen(end) - 1] == '\'') {
                 char *u = sl_strndup(end + 1, strlen(end) - 2);
-                if (out) fp_add_qty(out, d, u);
+                if (out)
+                    fp_add_qty(out, d, u);
                 free(u);
                 return 1;
             }
@@ -604,9 +660,10 @@ f_convert(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     static const struct {
         const char *suffix;
         int kind;
-    } tab[] = {{"Boolean", FK_BOOL}, {"Integer", FK_INT}, {"Decimal", FK_DEC},
-               {"String", FK_STR},   {"Date", FK_DATE},   {"DateTime", FK_DATETIME},
-               {"Time", FK_TIME},    {"Quantity", FK_QTY}};
+    } tab[] = { { "Boolean", FK_BOOL }, { "Integer", FK_INT },
+                { "Decimal", FK_DEC },  { "String", FK_STR },
+                { "Date", FK_DATE },    { "DateTime", FK_DATETIME },
+                { "Time", FK_TIME },    { "Quantity", FK_QTY } };
     struct fp_item it;
     const char *f = n->name;
     int test = strncmp(f, "convertsTo", 10) == 0, rc, ok;
@@ -618,8 +675,8 @@ f_convert(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
         if (strcmp(suffix, tab[i].suffix) == 0)
             break;
-    ok = i < sizeof(tab) / sizeof(tab[0]) && convert(&it, tab[i].kind,
-                                                      test ? NULL : out);
+    ok = i < sizeof(tab) / sizeof(tab[0]) &&
+         convert(&it, tab[i].kind, test ? NULL : out);
     if (test)
         fp_add_bool(out, ok);
     fp_item_clear(&it);
@@ -674,28 +731,51 @@ f_precision(struct fp_ctx *cx, const struct fp_node *n,
 }
 
 const struct fp_fn_entry fp_fns_str[] = {
-    {"startsWith", 1, 1, f_strtest}, {"endsWith", 1, 1, f_strtest},
-    {"contains", 1, 1, f_strtest},   {"indexOf", 1, 1, f_strtest},
-    {"matches", 1, 1, f_strtest},    {"matchesFull", 1, 1, f_strtest},
-    {"substring", 1, 2, f_substring}, {"upper", 0, 0, f_strone},
-    {"lower", 0, 0, f_strone},       {"length", 0, 0, f_strone},
-    {"trim", 0, 0, f_strone},        {"toChars", 0, 0, f_strone},
-    {"replace", 2, 2, f_replace},    {"replaceMatches", 2, 2, f_replace},
-    {"split", 1, 1, f_split},        {"join", 0, 1, f_join},
-    {"abs", 0, 0, f_math},           {"ceiling", 0, 0, f_math},
-    {"floor", 0, 0, f_math},         {"truncate", 0, 0, f_math},
-    {"exp", 0, 0, f_math},           {"ln", 0, 0, f_math},
-    {"sqrt", 0, 0, f_math},          {"round", 0, 1, f_math},
-    {"log", 1, 1, f_math},           {"power", 1, 1, f_math},
-    {"toBoolean", 0, 0, f_convert},  {"convertsToBoolean", 0, 0, f_convert},
-    {"toInteger", 0, 0, f_convert},  {"convertsToInteger", 0, 0, f_convert},
-    {"toDecimal", 0, 0, f_convert},  {"convertsToDecimal", 0, 0, f_convert},
-    {"toString", 0, 0, f_convert},   {"convertsToString", 0, 0, f_convert},
-    {"toDate", 0, 0, f_convert},     {"convertsToDate", 0, 0, f_convert},
-    {"toDateTime", 0, 0, f_convert}, {"convertsToDateTime", 0, 0, f_convert},
-    {"toTime", 0, 0, f_convert},     {"convertsToTime", 0, 0, f_convert},
-    {"toQuantity", 0, 1, f_convert}, {"convertsToQuantity", 0, 1, f_convert},
-    {"now", 0, 0, f_now},            {"today", 0, 0, f_now},
-    {"timeOfDay", 0, 0, f_now},      {"precision", 0, 0, f_precision},
-    {NULL, 0, 0, NULL},
+    { "startsWith", 1, 1, f_strtest },
+    { "endsWith", 1, 1, f_strtest },
+    { "contains", 1, 1, f_strtest },
+    { "indexOf", 1, 1, f_strtest },
+    { "matches", 1, 1, f_strtest },
+    { "matchesFull", 1, 1, f_strtest },
+    { "substring", 1, 2, f_substring },
+    { "upper", 0, 0, f_strone },
+    { "lower", 0, 0, f_strone },
+    { "length", 0, 0, f_strone },
+    { "trim", 0, 0, f_strone },
+    { "toChars", 0, 0, f_strone },
+    { "replace", 2, 2, f_replace },
+    { "replaceMatches", 2, 2, f_replace },
+    { "split", 1, 1, f_split },
+    { "join", 0, 1, f_join },
+    { "abs", 0, 0, f_math },
+    { "ceiling", 0, 0, f_math },
+    { "floor", 0, 0, f_math },
+    { "truncate", 0, 0, f_math },
+    { "exp", 0, 0, f_math },
+    { "ln", 0, 0, f_math },
+    { "sqrt", 0, 0, f_math },
+    { "round", 0, 1, f_math },
+    { "log", 1, 1, f_math },
+    { "power", 1, 1, f_math },
+    { "toBoolean", 0, 0, f_convert },
+    { "convertsToBoolean", 0, 0, f_convert },
+    { "toInteger", 0, 0, f_convert },
+    { "convertsToInteger", 0, 0, f_convert },
+    { "toDecimal", 0, 0, f_convert },
+    { "convertsToDecimal", 0, 0, f_convert },
+    { "toString", 0, 0, f_convert },
+    { "convertsToString", 0, 0, f_convert },
+    { "toDate", 0, 0, f_convert },
+    { "convertsToDate", 0, 0, f_convert },
+    { "toDateTime", 0, 0, f_convert },
+    { "convertsToDateTime", 0, 0, f_convert },
+    { "toTime", 0, 0, f_convert },
+    { "convertsToTime", 0, 0, f_convert },
+    { "toQuantity", 0, 1, f_convert },
+    { "convertsToQuantity", 0, 1, f_convert },
+    { "now", 0, 0, f_now },
+    { "today", 0, 0, f_now },
+    { "timeOfDay", 0, 0, f_now },
+    { "precision", 0, 0, f_precision },
+    { NULL, 0, 0, NULL },
 };

@@ -10,15 +10,15 @@
 /* ---- lexer (fp_lex.c) ---------------------------------------------------- */
 enum fp_tok {
     FT_EOF,
-    FT_IDENT,    /* name or `delimited name` */
-    FT_STRING,   /* 'text' (escapes resolved) */
-    FT_NUMBER,   /* 12, 1.5 */
-    FT_LONG,     /* 12L */
-    FT_DATE,     /* @2012-04-15, @2012-04-15T10:00 (text after '@') */
-    FT_TIME,     /* @T10:00 (text after "@T") */
-    FT_VAR,      /* %name, %`name`, %'name' (name) */
-    FT_SPECIAL,  /* $this $index $total (name without '$') */
-    FT_OP,       /* punctuation and operator words: text holds it */
+    FT_IDENT,   /* name or `delimited name` */
+    FT_STRING,  /* 'text' (escapes resolved) */
+    FT_NUMBER,  /* 12, 1.5 */
+    FT_LONG,    /* 12L */
+    FT_DATE,    /* @2012-04-15, @2012-04-15T10:00 (text after '@') */
+    FT_TIME,    /* @T10:00 (text after "@T") */
+    FT_VAR,     /* %name, %`name`, %'name' (name) */
+    FT_SPECIAL, /* $this $index $total (name without '$') */
+    FT_OP,      /* punctuation and operator words: text holds it */
 };
 
 struct fp_token {
@@ -40,7 +40,7 @@ void fp_lex_free(struct fp_lexer *lx);
 
 /* ---- items and collections ----------------------------------------------- */
 enum fp_kind {
-    FK_NODE,     /* a FHIR element or resource of the input */
+    FK_NODE, /* a FHIR element or resource of the input */
     FK_BOOL,
     FK_INT,
     FK_DEC,
@@ -48,18 +48,18 @@ enum fp_kind {
     FK_DATE,
     FK_DATETIME,
     FK_TIME,
-    FK_QTY,      /* j = {"value": number, "unit": "mg"} */
+    FK_QTY, /* j = {"value": number, "unit": "mg"} */
 };
 
 struct fp_item {
     int kind;
-    json_t *j;     /* owned reference; NULL for a primitive that only has
-                    * its _name extension object */
-    json_t *ext;   /* owned: a primitive's "_name" sibling, or NULL */
-    char type[40]; /* FHIR type of an FK_NODE ("Quantity", "string",
-                    * "Patient"; "" when not known) */
-    char path[112];/* the type-table base of its children
-                    * ("Observation.component", "HumanName") */
+    json_t *j;      /* owned reference; NULL for a primitive that only has
+                     * its _name extension object */
+    json_t *ext;    /* owned: a primitive's "_name" sibling, or NULL */
+    char type[40];  /* FHIR type of an FK_NODE ("Quantity", "string",
+                     * "Patient"; "" when not known) */
+    char path[112]; /* the type-table base of its children
+                     * ("Observation.component", "HumanName") */
 };
 
 struct fp_coll {
@@ -116,8 +116,7 @@ int fp_item_equal(const struct fp_item *a, const struct fp_item *b);
 int fp_item_equiv(const struct fp_item *a, const struct fp_item *b);
 /* *cmp < 0, 0, > 0; returns 0 when comparable, -1 unknown (precision),
  * -2 when the kinds cannot be compared (an error). */
-int fp_item_compare(const struct fp_item *a, const struct fp_item *b,
-                    int *cmp);
+int fp_item_compare(const struct fp_item *a, const struct fp_item *b, int *cmp);
 /* A date/time item plus or minus a quantity (sign 1 or -1). 0 on success,
  * -1 when the unit is not a time unit. */
 int fp_date_add(const struct fp_item *d, const struct fp_item *q, int sign,
@@ -134,19 +133,19 @@ struct fp_fn_entry;
 
 /* ---- the syntax tree (fp_parse.c) -------------------------------------- */
 enum fp_nkind {
-    FN_EMPTY,    /* {} */
-    FN_LIT,      /* lit */
-    FN_MEMBER,   /* left.name (left NULL: on the focus) */
-    FN_CALL,     /* left.name(args) */
+    FN_EMPTY,  /* {} */
+    FN_LIT,    /* lit */
+    FN_MEMBER, /* left.name (left NULL: on the focus) */
+    FN_CALL,   /* left.name(args) */
     FN_THIS,
     FN_INDEX,
     FN_TOTAL,
-    FN_VAR,      /* %name */
-    FN_BINOP,    /* left op args[0] */
-    FN_NEG,      /* -left */
-    FN_INDEXER,  /* left[args[0]] */
-    FN_IS,       /* left is name */
-    FN_AS,       /* left as name */
+    FN_VAR,     /* %name */
+    FN_BINOP,   /* left op args[0] */
+    FN_NEG,     /* -left */
+    FN_INDEXER, /* left[args[0]] */
+    FN_IS,      /* left is name */
+    FN_AS,      /* left as name */
 };
 
 struct fp_node {

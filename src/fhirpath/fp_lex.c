@@ -72,10 +72,18 @@ quoted(const char *src, size_t *i, char q, char **out, struct sl_err *err)
             char e = src[k + 1];
             k += 2;
             switch (e) {
-            case 'n': sl_buf_addc(&b, '\n'); break;
-            case 't': sl_buf_addc(&b, '\t'); break;
-            case 'r': sl_buf_addc(&b, '\r'); break;
-            case 'f': sl_buf_addc(&b, '\f'); break;
+            case 'n':
+                sl_buf_addc(&b, '\n');
+                break;
+            case 't':
+                sl_buf_addc(&b, '\t');
+                break;
+            case 'r':
+                sl_buf_addc(&b, '\r');
+                break;
+            case 'f':
+                sl_buf_addc(&b, '\f');
+                break;
             case 'u': {
                 unsigned u = 0;
                 int d;
@@ -83,13 +91,15 @@ quoted(const char *src, size_t *i, char q, char **out, struct sl_err *err)
                     char h = src[k + (size_t)d];
                     if (!isxdigit((unsigned char)h)) {
                         sl_buf_free(&b);
-                        return SL_ERR(err, SL_EPARSE, "column %zu: bad \\u "
-                                      "escape", k - 1);
+                        return SL_ERR(err, SL_EPARSE,
+                                      "column %zu: bad \\u "
+                                      "escape",
+                                      k - 1);
                     }
                     u = u * 16 + (unsigned)(isdigit((unsigned char)h)
                                                 ? h - '0'
-                                                : (tolower((unsigned char)h)
-                                                   - 'a' + 10));
+                                                : (tolower((unsigned char)h) -
+                                                   'a' + 10));
                 }
                 k += 4;
                 add_utf8(&b, u);
@@ -97,9 +107,13 @@ quoted(const char *src, size_t *i, char q, char **out, struct sl_err *err)
             }
             case '\0':
                 sl_buf_free(&b);
-                return SL_ERR(err, SL_EPARSE, "column %zu: unterminated "
-                              "string", start + 1);
-            default: sl_buf_addc(&b, e); break; /* \' \" \` \\ \/ */
+                return SL_ERR(err, SL_EPARSE,
+                              "column %zu: unterminated "
+                              "string",
+                              start + 1);
+            default:
+                sl_buf_addc(&b, e);
+                break; /* \' \" \` \\ \/ */
             }
             continue;
         }
@@ -139,9 +153,11 @@ bad_utf8(const char *s)
     long i = 0;
 
     while (p[i]) {
-        int n = p[i] < 0x80 ? 0 : (p[i] & 0xE0) == 0xC0 ? 1
-                              : (p[i] & 0xF0) == 0xE0 ? 2
-                              : (p[i] & 0xF8) == 0xF0 ? 3 : -1;
+        int n = p[i] < 0x80             ? 0
+                : (p[i] & 0xE0) == 0xC0 ? 1
+                : (p[i] & 0xF0) == 0xE0 ? 2
+                : (p[i] & 0xF8) == 0xF0 ? 3
+                                        : -1;
         int k;
         if (n < 0 || (n == 1 && p[i] < 0xC2))
             return i;
@@ -153,7 +169,7 @@ bad_utf8(const char *s)
     return -1;
 }
 
-static const char *const ops2[] = {"<=", ">=", "!=", "!~", NULL};
+static const char *const ops2[] = { "<=", ">=", "!=", "!~", NULL };
 
 int
 fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
@@ -185,8 +201,10 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
         if (c == '/' && src[i + 1] == '*') {
             const char *e = strstr(src + i + 2, "*/");
             if (e == NULL)
-                return SL_ERR(err, SL_EPARSE, "column %d: unterminated "
-                              "comment", pos);
+                return SL_ERR(err, SL_EPARSE,
+                              "column %d: unterminated "
+                              "comment",
+                              pos);
             i = (size_t)(e - src) + 2;
             continue;
         }
@@ -233,8 +251,10 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
             } else {
                 k = datetime_len(src + i + 1);
                 if (k == 0)
-                    return SL_ERR(err, SL_EPARSE, "column %d: '@' without a "
-                                  "date", pos);
+                    return SL_ERR(err, SL_EPARSE,
+                                  "column %d: '@' without a "
+                                  "date",
+                                  pos);
                 push(lx, FT_DATE, pos, sl_strndup(src + i + 1, k));
                 i += 1 + k;
             }
@@ -253,8 +273,10 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
                  k++)
                 ;
             if (k == i + 1)
-                return SL_ERR(err, SL_EPARSE, "column %d: '%%' without a "
-                              "name", pos);
+                return SL_ERR(err, SL_EPARSE,
+                              "column %d: '%%' without a "
+                              "name",
+                              pos);
             push(lx, FT_VAR, pos, sl_strndup(src + i + 1, k - i - 1));
             i = k;
             continue;
@@ -266,8 +288,10 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
             if (strcmp(text, "this") != 0 && strcmp(text, "index") != 0 &&
                 strcmp(text, "total") != 0) {
                 free(text);
-                return SL_ERR(err, SL_EPARSE, "column %d: unknown special "
-                              "variable (only $this, $index, $total)", pos);
+                return SL_ERR(err, SL_EPARSE,
+                              "column %d: unknown special "
+                              "variable (only $this, $index, $total)",
+                              pos);
             }
             push(lx, FT_SPECIAL, pos, text);
             i = k;

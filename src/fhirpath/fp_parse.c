@@ -69,8 +69,10 @@ fail(struct parser *p, const struct fp_token *t, const char *what)
 {
     if (p->err->code == SL_OK) {
         if (t->kind == FT_EOF)
-            SL_ERR(p->err, SL_EPARSE, "column %d: %s, found the end of the "
-                   "expression", t->pos, what);
+            SL_ERR(p->err, SL_EPARSE,
+                   "column %d: %s, found the end of the "
+                   "expression",
+                   t->pos, what);
         else
             SL_ERR(p->err, SL_EPARSE, "column %d: %s", t->pos, what);
     }
@@ -85,11 +87,12 @@ binprec(const struct fp_token *t)
         const char *op;
         int prec;
     } tab[] = {
-        {"implies", 1}, {"or", 2},  {"xor", 2}, {"and", 3},   {"in", 4},
-        {"contains", 4}, {"=", 5},  {"~", 5},   {"!=", 5},    {"!~", 5},
-        {"<", 6},       {">", 6},   {"<=", 6},  {">=", 6},    {"|", 7},
-        {"is", 8},      {"as", 8},  {"+", 9},   {"-", 9},     {"&", 9},
-        {"*", 10},      {"/", 10},  {"div", 10}, {"mod", 10},
+        { "implies", 1 }, { "or", 2 },       { "xor", 2 },  { "and", 3 },
+        { "in", 4 },      { "contains", 4 }, { "=", 5 },    { "~", 5 },
+        { "!=", 5 },      { "!~", 5 },       { "<", 6 },    { ">", 6 },
+        { "<=", 6 },      { ">=", 6 },       { "|", 7 },    { "is", 8 },
+        { "as", 8 },      { "+", 9 },        { "-", 9 },    { "&", 9 },
+        { "*", 10 },      { "/", 10 },       { "div", 10 }, { "mod", 10 },
     };
     size_t k;
 
@@ -109,9 +112,10 @@ static int
 calendar_unit(const char *s)
 {
     static const char *const u[] = {
-        "year", "years", "month", "months", "week", "weeks", "day", "days",
-        "hour", "hours", "minute", "minutes", "second", "seconds",
-        "millisecond", "milliseconds", NULL};
+        "year",   "years",   "month",       "months",       "week",   "weeks",
+        "day",    "days",    "hour",        "hours",        "minute", "minutes",
+        "second", "seconds", "millisecond", "milliseconds", NULL
+    };
     int i;
 
     for (i = 0; u[i]; i++)
@@ -182,7 +186,8 @@ literal_number(struct parser *p, const struct fp_token *t)
         return fail(p, t, "the number is too large");
     }
 
-    if (u->kind == FT_STRING || (u->kind == FT_IDENT && calendar_unit(u->text))) {
+    if (u->kind == FT_STRING ||
+        (u->kind == FT_IDENT && calendar_unit(u->text))) {
         n->lit.kind = FK_QTY;
         n->lit.j = json_pack("{s:f,s:s}", "value", strtod(t->text, NULL),
                              "unit", u->text);
@@ -228,7 +233,7 @@ parse_term(struct parser *p)
     case FT_TIME:
         p->i++;
         n = node_new(FN_LIT, t->pos);
-        n->lit.kind = t->kind == FT_TIME ? FK_TIME
+        n->lit.kind = t->kind == FT_TIME     ? FK_TIME
                       : strchr(t->text, 'T') ? FK_DATETIME
                                              : FK_DATE;
         {
@@ -427,12 +432,15 @@ check_calls(struct fp_node *n, struct sl_err *err)
         return SL_OK;
     if (n->kind == FN_CALL) {
         if ((f = fp_fn_find(n->name)) == NULL)
-            return SL_ERR(err, SL_EPARSE, "column %d: unknown function "
-                          "%s()", n->pos, n->name);
+            return SL_ERR(err, SL_EPARSE,
+                          "column %d: unknown function "
+                          "%s()",
+                          n->pos, n->name);
         if (n->nargs < f->min || n->nargs > f->max)
-            return SL_ERR(err, SL_EPARSE, "column %d: %s() takes %d to %d "
-                          "arguments, not %d", n->pos, n->name, f->min,
-                          f->max, n->nargs);
+            return SL_ERR(err, SL_EPARSE,
+                          "column %d: %s() takes %d to %d "
+                          "arguments, not %d",
+                          n->pos, n->name, f->min, f->max, n->nargs);
         n->fn = f;
     }
     if ((rc = check_calls(n->left, err)) != SL_OK)
@@ -447,7 +455,7 @@ int
 sl_fp_compile(const char *text, struct sl_fp_expr **out, struct sl_err *err)
 {
     struct parser p;
-    struct sl_err local = {0};
+    struct sl_err local = { 0 };
     struct fp_node *root = NULL;
     struct sl_fp_expr *e;
     int rc;
@@ -461,8 +469,9 @@ sl_fp_compile(const char *text, struct sl_fp_expr **out, struct sl_err *err)
         goto out;
     root = parse_expr(&p, 1);
     if (root != NULL && peek(&p)->kind != FT_EOF) {
-        fail(&p, peek(&p), "an operator or the end of the expression was "
-                           "expected");
+        fail(&p, peek(&p),
+             "an operator or the end of the expression was "
+             "expected");
         fp_node_free(root);
         root = NULL;
     }

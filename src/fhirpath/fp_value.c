@@ -147,16 +147,16 @@ fhir_prim_kind(const char *t)
         const char *name;
         int kind;
     } tab[] = {
-        {"boolean", FK_BOOL},       {"integer", FK_INT},
-        {"unsignedInt", FK_INT},    {"positiveInt", FK_INT},
-        {"decimal", FK_DEC},        {"date", FK_DATE},
-        {"dateTime", FK_DATETIME},  {"instant", FK_DATETIME},
-        {"time", FK_TIME},          {"string", FK_STR},
-        {"code", FK_STR},           {"id", FK_STR},
-        {"uri", FK_STR},            {"url", FK_STR},
-        {"canonical", FK_STR},      {"oid", FK_STR},
-        {"uuid", FK_STR},           {"markdown", FK_STR},
-        {"base64Binary", FK_STR},   {"xhtml", FK_STR},
+        { "boolean", FK_BOOL },      { "integer", FK_INT },
+        { "unsignedInt", FK_INT },   { "positiveInt", FK_INT },
+        { "decimal", FK_DEC },       { "date", FK_DATE },
+        { "dateTime", FK_DATETIME }, { "instant", FK_DATETIME },
+        { "time", FK_TIME },         { "string", FK_STR },
+        { "code", FK_STR },          { "id", FK_STR },
+        { "uri", FK_STR },           { "url", FK_STR },
+        { "canonical", FK_STR },     { "oid", FK_STR },
+        { "uuid", FK_STR },          { "markdown", FK_STR },
+        { "base64Binary", FK_STR },  { "xhtml", FK_STR },
     };
     size_t i;
 
@@ -178,8 +178,8 @@ fp_item_system(const struct fp_item *in, struct fp_item *out)
         return;
     }
     if (json_is_object(in->j)) {
-        if (strcmp(in->type, "Quantity") == 0 ||
-            strcmp(in->type, "Age") == 0 || strcmp(in->type, "Duration") == 0 ||
+        if (strcmp(in->type, "Quantity") == 0 || strcmp(in->type, "Age") == 0 ||
+            strcmp(in->type, "Duration") == 0 ||
             strcmp(in->type, "Distance") == 0 ||
             strcmp(in->type, "Count") == 0 ||
             strcmp(in->type, "SimpleQuantity") == 0 ||
@@ -224,8 +224,7 @@ fp_item_system(const struct fp_item *in, struct fp_item *out)
             out->kind = FK_DEC;
             out->j = json_incref(in->j);
         }
-    }
-    else
+    } else
         out->j = json_incref(in->j);
     if ((k == FK_DATETIME || k == FK_DATE) && json_is_string(in->j) &&
         strchr(json_string_value(in->j), 'T') == NULL &&
@@ -254,10 +253,15 @@ fp_item_num(const struct fp_item *it, double *d)
 const char *
 fp_item_typename(const struct fp_item *it)
 {
-    static const char *const sys[] = {
-        "", "System.Boolean", "System.Integer", "System.Decimal",
-        "System.String", "System.Date", "System.DateTime", "System.Time",
-        "System.Quantity"};
+    static const char *const sys[] = { "",
+                                       "System.Boolean",
+                                       "System.Integer",
+                                       "System.Decimal",
+                                       "System.String",
+                                       "System.Date",
+                                       "System.DateTime",
+                                       "System.Time",
+                                       "System.Quantity" };
     static _Thread_local char buf[64];
 
     if (it->kind != FK_NODE)
@@ -454,7 +458,8 @@ dump_json(struct sl_buf *b, json_t *j)
     case JSON_OBJECT:
         sl_buf_addc(b, '{');
         i = 0;
-        json_object_foreach(j, k, v) {
+        json_object_foreach(j, k, v)
+        {
             json_t *ks = json_string(k);
             if (i++)
                 sl_buf_addc(b, ',');
@@ -469,7 +474,8 @@ dump_json(struct sl_buf *b, json_t *j)
         break;
     case JSON_ARRAY:
         sl_buf_addc(b, '[');
-        json_array_foreach(j, i, v) {
+        json_array_foreach(j, i, v)
+        {
             if (i)
                 sl_buf_addc(b, ',');
             dump_json(b, v);

@@ -39,10 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *nl = memchr(data, '\n', size);
     size_t elen = nl ? (size_t)(nl - (const char *)data) : size;
     char *text = malloc(elen + 1);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
     struct sl_fp_result *r = NULL;
-    struct sl_fp_env env = {0};
+    struct sl_fp_env env = { 0 };
     json_t *res = NULL, *arr;
     char *dump;
     int rc, b;

@@ -43,7 +43,7 @@ main(int argc, char **argv)
     }
     while ((len = getline(&line, &cap, f)) != -1) {
         char *tab = strchr(line, '\t');
-        struct sl_err err = {0};
+        struct sl_err err = { 0 };
         struct sl_fp_expr *e;
         if (tab == NULL)
             continue;
@@ -71,8 +71,8 @@ main(int argc, char **argv)
     for (r = 0; r < rounds; r++) {
         for (i = 0; i < n; i++) {
             struct sl_fp_result *out = NULL;
-            struct sl_fp_env env = {0};
-            struct sl_err err = {0};
+            struct sl_fp_env env = { 0 };
+            struct sl_err err = { 0 };
             env.resource = cs[i].res;
             if (sl_fp_eval(cs[i].e, &env, cs[i].res, &out, &err) == SL_OK)
                 items += sl_fp_result_count(out);

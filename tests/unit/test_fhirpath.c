@@ -42,149 +42,151 @@ struct row {
 
 static const struct row rows[] = {
     /* lexer and parser */
-    {"name.given", pat, "[\"A\",\"B\",\"C\"]"},
-    {"name.`given`", pat, "[\"A\",\"B\",\"C\"]"},
-    {"name.given // a comment", pat, "[\"A\",\"B\",\"C\"]"},
-    {"/* c */ name.family", pat, "[\"Fam\"]"},
-    {"'it''s'", pat, "!column 5"},
-    {"'a\\'b\\u00e9'", pat, "[\"a'bé\"]"},
-    {"name.", pat, "!column 6: a name was expected"},
-    {"name.given)", pat, "!column 11"},
-    {"1 +", pat, "!column 4"},
-    {"(1", pat, "!')' was expected"},
-    {"'open", pat, "!column 1: unterminated string"},
-    {"name #", pat, "!column 6: unexpected character"},
-    {"$foo", pat, "!unknown special variable"},
-    {"%nosuch", pat, "!unknown variable %nosuch"},
-    {"nosuch()", pat, "!unknown function nosuch()"},
-    {"name.where()", pat, "!where() takes 1 to 1 arguments"},
-    {"2 + 3 * 4 - 1", pat, "[13]"},
-    {"-2.5 + 1", pat, "[-1.5]"},
-    {"1 | 2 = 2", pat, "[false]"},
-    {"true or false and false", pat, "[true]"},
-    {"@2012-04-15T10:00:00.000+01:00", pat, "[\"2012-04-15T10:00:00.000+01:00\"]"},
-    {"@2015T", pat, "[\"2015\"]"},
-    {"@T14:30", pat, "[\"14:30\"]"},
-    {"3 days", pat, "[\"3 days\"]"},
-    {"2.50 'mg'", pat, "[\"2.5 'mg'\"]"},
+    { "name.given", pat, "[\"A\",\"B\",\"C\"]" },
+    { "name.`given`", pat, "[\"A\",\"B\",\"C\"]" },
+    { "name.given // a comment", pat, "[\"A\",\"B\",\"C\"]" },
+    { "/* c */ name.family", pat, "[\"Fam\"]" },
+    { "'it''s'", pat, "!column 5" },
+    { "'a\\'b\\u00e9'", pat, "[\"a'bé\"]" },
+    { "name.", pat, "!column 6: a name was expected" },
+    { "name.given)", pat, "!column 11" },
+    { "1 +", pat, "!column 4" },
+    { "(1", pat, "!')' was expected" },
+    { "'open", pat, "!column 1: unterminated string" },
+    { "name #", pat, "!column 6: unexpected character" },
+    { "$foo", pat, "!unknown special variable" },
+    { "%nosuch", pat, "!unknown variable %nosuch" },
+    { "nosuch()", pat, "!unknown function nosuch()" },
+    { "name.where()", pat, "!where() takes 1 to 1 arguments" },
+    { "2 + 3 * 4 - 1", pat, "[13]" },
+    { "-2.5 + 1", pat, "[-1.5]" },
+    { "1 | 2 = 2", pat, "[false]" },
+    { "true or false and false", pat, "[true]" },
+    { "@2012-04-15T10:00:00.000+01:00", pat,
+      "[\"2012-04-15T10:00:00.000+01:00\"]" },
+    { "@2015T", pat, "[\"2015\"]" },
+    { "@T14:30", pat, "[\"14:30\"]" },
+    { "3 days", pat, "[\"3 days\"]" },
+    { "2.50 'mg'", pat, "[\"2.5 'mg'\"]" },
     /* navigation, FHIR types */
-    {"Patient.name.family", pat, "[\"Fam\"]"},
-    {"Observation.status", pat, "[]"},
-    {"birthDate.extension.value", pat, "[7]"},
-    {"birthDate.extension('http://t').value is integer", pat, "[true]"},
-    {"multipleBirth", pat, "[false]"},
-    {"multipleBirth is boolean", pat, "[true]"},
-    {"multipleBirth is Boolean", pat, "[false]"},
-    {"value.value", obs, "[70.5]"},
-    {"value is Quantity", obs, "[true]"},
-    {"value.ofType(string)", obs, "[]"},
-    {"component.value", obs, "[\"x\",null]"},
-    {"component.value.hasValue()", obs, "[false]"},
-    {"component[0].value.hasValue()", obs, "[true]"},
-    {"component[1].value.hasValue()", obs, "[false]"},
-    {"component[1].value.extension.value", obs, "[\"absent\"]"},
-    {"managingOrganization.resolve().name", pat, "[\"Org\"]"},
-    {"contained.ofType(Organization).id", pat, "[\"o1\"]"},
-    {"name[1].given", pat, "[\"C\"]"},
-    {"name[-1]", pat, "[]"},
+    { "Patient.name.family", pat, "[\"Fam\"]" },
+    { "Observation.status", pat, "[]" },
+    { "birthDate.extension.value", pat, "[7]" },
+    { "birthDate.extension('http://t').value is integer", pat, "[true]" },
+    { "multipleBirth", pat, "[false]" },
+    { "multipleBirth is boolean", pat, "[true]" },
+    { "multipleBirth is Boolean", pat, "[false]" },
+    { "value.value", obs, "[70.5]" },
+    { "value is Quantity", obs, "[true]" },
+    { "value.ofType(string)", obs, "[]" },
+    { "component.value", obs, "[\"x\",null]" },
+    { "component.value.hasValue()", obs, "[false]" },
+    { "component[0].value.hasValue()", obs, "[true]" },
+    { "component[1].value.hasValue()", obs, "[false]" },
+    { "component[1].value.extension.value", obs, "[\"absent\"]" },
+    { "managingOrganization.resolve().name", pat, "[\"Org\"]" },
+    { "contained.ofType(Organization).id", pat, "[\"o1\"]" },
+    { "name[1].given", pat, "[\"C\"]" },
+    { "name[-1]", pat, "[]" },
     /* three-valued logic */
-    {"{} and true", pat, "[]"},
-    {"{} and false", pat, "[false]"},
-    {"{} or true", pat, "[true]"},
-    {"{} or false", pat, "[]"},
-    {"{} xor true", pat, "[]"},
-    {"false implies {}", pat, "[true]"},
-    {"{} implies true", pat, "[true]"},
-    {"{} implies false", pat, "[]"},
-    {"{}.not()", pat, "[]"},
-    {"name.given and true", pat, "!needs a single boolean"},
+    { "{} and true", pat, "[]" },
+    { "{} and false", pat, "[false]" },
+    { "{} or true", pat, "[true]" },
+    { "{} or false", pat, "[]" },
+    { "{} xor true", pat, "[]" },
+    { "false implies {}", pat, "[true]" },
+    { "{} implies true", pat, "[true]" },
+    { "{} implies false", pat, "[]" },
+    { "{}.not()", pat, "[]" },
+    { "name.given and true", pat, "!needs a single boolean" },
     /* equality and equivalence */
-    {"{} = {}", pat, "[]"},
-    {"{} ~ {}", pat, "[true]"},
-    {"1 ~ {}", pat, "[false]"},
-    {"'A b' ~ 'a B'", pat, "[true]"},
-    {"1.0 = 1", pat, "[true]"},
-    {"1.2 ~ 1.24", pat, "[true]"},
-    {"name.given = ('A' | 'B' | 'C')", pat, "[true]"},
-    {"name.given = ('B' | 'A' | 'C')", pat, "[false]"},
-    {"name.given ~ ('B' | 'A' | 'C')", pat, "[true]"},
+    { "{} = {}", pat, "[]" },
+    { "{} ~ {}", pat, "[true]" },
+    { "1 ~ {}", pat, "[false]" },
+    { "'A b' ~ 'a B'", pat, "[true]" },
+    { "1.0 = 1", pat, "[true]" },
+    { "1.2 ~ 1.24", pat, "[true]" },
+    { "name.given = ('A' | 'B' | 'C')", pat, "[true]" },
+    { "name.given = ('B' | 'A' | 'C')", pat, "[false]" },
+    { "name.given ~ ('B' | 'A' | 'C')", pat, "[true]" },
     /* dates with partial precision */
-    {"@2012 = @2012-01", pat, "[]"},
-    {"@2012 < @2013-01", pat, "[true]"},
-    {"@2012-01-01T10:00Z = @2012-01-01T11:00+01:00", pat, "[true]"},
-    {"@2012-01-01T10:00:00 = @2012-01-01T10:00:00.000", pat, "[true]"},
-    {"birthDate > @1970-06", pat, "[]"},
-    {"birthDate >= @1970-06-15", pat, "[true]"},
-    {"effective < @2020-01-02T02:00:00Z", obs, "[true]"},
-    {"effective = @2020-01-02T01:04:05Z", obs, "[true]"},
-    {"@2012-03-31 - 1 month", pat, "[\"2012-02-29\"]"},
-    {"@2012 + 13 months", pat, "[\"2013\"]"},
-    {"@2012-01-01T23:00:00Z + 2 hours", pat, "[\"2012-01-02T01:00:00Z\"]"},
-    {"@T23:30 + 1 hour", pat, "[\"00:30\"]"},
-    {"@2012-01-01 + 1 'mg'", pat, "!calendar duration"},
-    {"@2012-01-01 + 1 'a'", pat, "!calendar duration"},
+    { "@2012 = @2012-01", pat, "[]" },
+    { "@2012 < @2013-01", pat, "[true]" },
+    { "@2012-01-01T10:00Z = @2012-01-01T11:00+01:00", pat, "[true]" },
+    { "@2012-01-01T10:00:00 = @2012-01-01T10:00:00.000", pat, "[true]" },
+    { "birthDate > @1970-06", pat, "[]" },
+    { "birthDate >= @1970-06-15", pat, "[true]" },
+    { "effective < @2020-01-02T02:00:00Z", obs, "[true]" },
+    { "effective = @2020-01-02T01:04:05Z", obs, "[true]" },
+    { "@2012-03-31 - 1 month", pat, "[\"2012-02-29\"]" },
+    { "@2012 + 13 months", pat, "[\"2013\"]" },
+    { "@2012-01-01T23:00:00Z + 2 hours", pat, "[\"2012-01-02T01:00:00Z\"]" },
+    { "@T23:30 + 1 hour", pat, "[\"00:30\"]" },
+    { "@2012-01-01 + 1 'mg'", pat, "!calendar duration" },
+    { "@2012-01-01 + 1 'a'", pat, "!calendar duration" },
     /* quantities */
-    {"value > 70000 'g'", obs, "[true]"},
-    {"value = 70.5 'kg'", obs, "[true]"},
-    {"1 'm' = 100 'cm'", pat, "[true]"},
-    {"1 'mg/dL' = 10 'mg/L'", pat, "[true]"},
-    {"1 'kg' = 1 'm'", pat, "[false]"},
-    {"1 'kg' < 1 'm'", pat, "[]"},
-    {"1 year = 1 'a'", pat, "[]"},
-    {"1 week = 7 'd'", pat, "[true]"},
+    { "value > 70000 'g'", obs, "[true]" },
+    { "value = 70.5 'kg'", obs, "[true]" },
+    { "1 'm' = 100 'cm'", pat, "[true]" },
+    { "1 'mg/dL' = 10 'mg/L'", pat, "[true]" },
+    { "1 'kg' = 1 'm'", pat, "[false]" },
+    { "1 'kg' < 1 'm'", pat, "[]" },
+    { "1 year = 1 'a'", pat, "[]" },
+    { "1 week = 7 'd'", pat, "[true]" },
     /* functions */
-    {"name.given.count()", pat, "[3]"},
-    {"name.given.first() | name.given.last()", pat, "[\"A\",\"C\"]"},
-    {"name.given.skip(1).take(1)", pat, "[\"B\"]"},
-    {"name.given.single()", pat, "!single() was given 3 items"},
-    {"name.where(use = 'official').given.tail()", pat, "[\"B\"]"},
-    {"name.select(given.count())", pat, "[2,1]"},
-    {"name.given.where($index > 0)", pat, "[\"B\",\"C\"]"},
-    {"(1|2|3).aggregate($this + $total, 0)", pat, "[6]"},
-    {"name.all(given.exists())", pat, "[true]"},
-    {"name.exists(family.exists())", pat, "[true]"},
-    {"iif(active, 'y', 'n')", pat, "[\"y\"]"},
-    {"iif({}, 'y')", pat, "[]"},
-    {"gender.substring(1, 2)", pat, "[\"em\"]"},
-    {"gender.substring(9)", pat, "[]"},
-    {"gender.indexOf('male')", pat, "[2]"},
-    {"gender.replace('male', 'M')", pat, "[\"feM\"]"},
-    {"gender.matches('^f[a-z]+$')", pat, "[true]"},
-    {"gender.matches('\\\\d')", pat, "[false]"},
-    {"gender.matches('(')", pat, "!not a valid regular expression"},
-    {"gender.replaceMatches('(e)', '[$1]')", pat, "[\"f[e]mal[e]\"]"},
-    {"'a,b'.split(',').join('+')", pat, "[\"a+b\"]"},
-    {"'é'.length()", pat, "[1]"},
-    {"'3'.toInteger() + '0.5'.toDecimal()", pat, "[3.5]"},
-    {"'x'.toInteger()", pat, "[]"},
-    {"'2020-02-30'.convertsToDate()", pat, "[false]"},
-    {"name.given.toString()", pat, "!needs a single item"},
-    {"(1|2|3).intersect(2|3|4).exclude(3)", pat, "[2]"},
-    {"(1|1).combine(1).count()", pat, "[2]"},
-    {"(1|2).subsetOf(1|2|3)", pat, "[true]"},
-    {"name.descendants().count()", pat, "[5]"},
-    {"%resource.id = %rootResource.id", pat, "[true]"},
-    {"%context.type().name | 1.type().namespace | name.type().name", pat,
-     "[\"Patient\",\"System\",\"HumanName\"]"},
-    {"text.div.htmlChecks()", pat, "[]"},
-    {"'<div>ok</div>'.htmlChecks()", pat, "[true]"},
-    {"'<div><script>x</script></div>'.htmlChecks()", pat, "[false]"},
-    {"'<div><p onclick=\"x\">a</p></div>'.htmlChecks()", pat, "[false]"},
-    {"conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')", pat, "[true]"},
-    {"conformsTo('http://example.org/p')", pat, "[true]"},
-    {"conformsTo('http://example.org/q')", pat, "[false]"},
-    {"gender.memberOf('http://vs')", pat, "!memberOf() needs a terminology"},
-    {"5 / 0", pat, "[]"},
-    {"7 div 2 | 7 mod 2", pat, "[3,1]"},
-    {"2.power(3)", pat, "[8]"},
-    {"1.5.round()", pat, "[2]"},
+    { "name.given.count()", pat, "[3]" },
+    { "name.given.first() | name.given.last()", pat, "[\"A\",\"C\"]" },
+    { "name.given.skip(1).take(1)", pat, "[\"B\"]" },
+    { "name.given.single()", pat, "!single() was given 3 items" },
+    { "name.where(use = 'official').given.tail()", pat, "[\"B\"]" },
+    { "name.select(given.count())", pat, "[2,1]" },
+    { "name.given.where($index > 0)", pat, "[\"B\",\"C\"]" },
+    { "(1|2|3).aggregate($this + $total, 0)", pat, "[6]" },
+    { "name.all(given.exists())", pat, "[true]" },
+    { "name.exists(family.exists())", pat, "[true]" },
+    { "iif(active, 'y', 'n')", pat, "[\"y\"]" },
+    { "iif({}, 'y')", pat, "[]" },
+    { "gender.substring(1, 2)", pat, "[\"em\"]" },
+    { "gender.substring(9)", pat, "[]" },
+    { "gender.indexOf('male')", pat, "[2]" },
+    { "gender.replace('male', 'M')", pat, "[\"feM\"]" },
+    { "gender.matches('^f[a-z]+$')", pat, "[true]" },
+    { "gender.matches('\\\\d')", pat, "[false]" },
+    { "gender.matches('(')", pat, "!not a valid regular expression" },
+    { "gender.replaceMatches('(e)', '[$1]')", pat, "[\"f[e]mal[e]\"]" },
+    { "'a,b'.split(',').join('+')", pat, "[\"a+b\"]" },
+    { "'é'.length()", pat, "[1]" },
+    { "'3'.toInteger() + '0.5'.toDecimal()", pat, "[3.5]" },
+    { "'x'.toInteger()", pat, "[]" },
+    { "'2020-02-30'.convertsToDate()", pat, "[false]" },
+    { "name.given.toString()", pat, "!needs a single item" },
+    { "(1|2|3).intersect(2|3|4).exclude(3)", pat, "[2]" },
+    { "(1|1).combine(1).count()", pat, "[2]" },
+    { "(1|2).subsetOf(1|2|3)", pat, "[true]" },
+    { "name.descendants().count()", pat, "[5]" },
+    { "%resource.id = %rootResource.id", pat, "[true]" },
+    { "%context.type().name | 1.type().namespace | name.type().name", pat,
+      "[\"Patient\",\"System\",\"HumanName\"]" },
+    { "text.div.htmlChecks()", pat, "[]" },
+    { "'<div>ok</div>'.htmlChecks()", pat, "[true]" },
+    { "'<div><script>x</script></div>'.htmlChecks()", pat, "[false]" },
+    { "'<div><p onclick=\"x\">a</p></div>'.htmlChecks()", pat, "[false]" },
+    { "conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')", pat,
+      "[true]" },
+    { "conformsTo('http://example.org/p')", pat, "[true]" },
+    { "conformsTo('http://example.org/q')", pat, "[false]" },
+    { "gender.memberOf('http://vs')", pat, "!memberOf() needs a terminology" },
+    { "5 / 0", pat, "[]" },
+    { "7 div 2 | 7 mod 2", pat, "[3,1]" },
+    { "2.power(3)", pat, "[8]" },
+    { "1.5.round()", pat, "[2]" },
 };
 
 static void
 run_row(void **state)
 {
     const struct row *r = *state;
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
     struct sl_fp_result *res = NULL;
     json_t *j = json_loads(r->res, 0, NULL);
@@ -220,10 +222,13 @@ eval_bool_values(void **state)
     static const struct {
         const char *expr;
         int want;
-    } t[] = {{"active", 1}, {"active.not()", 0}, {"nothing", -1},
-             {"name.family", 1}, {"{} or true", 1}};
+    } t[] = { { "active", 1 },
+              { "active.not()", 0 },
+              { "nothing", -1 },
+              { "name.family", 1 },
+              { "{} or true", 1 } };
     json_t *j = json_loads(pat, 0, NULL);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     size_t i;
     int v;
 
@@ -263,9 +268,9 @@ static void
 member_of_callback(void **state)
 {
     json_t *j = json_loads(obs, 0, NULL);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
-    struct sl_fp_env env = {0};
+    struct sl_fp_env env = { 0 };
     int calls = 0, v = -5;
 
     (void)state;
@@ -298,9 +303,9 @@ static void
 conforms_to_callback(void **state)
 {
     json_t *j = json_loads(pat, 0, NULL);
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
-    struct sl_fp_env env = {0};
+    struct sl_fp_env env = { 0 };
     int v;
 
     (void)state;
@@ -324,20 +329,23 @@ resolve_in_root(void **state)
         "\"fullUrl\":\"http://s/fhir/Observation/2\",\"resource\":{"
         "\"resourceType\":\"Observation\",\"subject\":{\"reference\":"
         "\"urn:uuid:1\"},\"hasMember\":[{\"reference\":\"Observation/2\"}]}}"
-        "]}", 0, NULL);
+        "]}",
+        0, NULL);
     json_t *o = json_object_get(json_array_get(json_object_get(b, "entry"), 1),
                                 "resource");
-    struct sl_err err = {0};
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
     struct sl_fp_result *r = NULL;
-    struct sl_fp_env env = {0};
+    struct sl_fp_env env = { 0 };
     char *d;
 
     (void)state;
     env.resource = o;
     env.root = b;
     assert_int_equal(sl_fp_compile("subject.resolve().id | hasMember.resolve()"
-                                   ".resourceType", &e, &err), SL_OK);
+                                   ".resourceType",
+                                   &e, &err),
+                     SL_OK);
     assert_int_equal(sl_fp_eval(e, &env, o, &r, &err), SL_OK);
     d = sl_fp_result_dump(r);
     assert_string_equal(d, "[\"x\",\"Observation\"]");
@@ -353,18 +361,21 @@ element_focus(void **state)
 {
     json_t *o = json_loads(obs, 0, NULL);
     json_t *q = json_object_get(o, "valueQuantity");
-    json_t *bd = json_string("2020-01"), *ext = json_loads(
-        "{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}", 0, NULL);
-    struct sl_err err = {0};
+    json_t *bd = json_string("2020-01"),
+           *ext = json_loads(
+               "{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}", 0,
+               NULL);
+    struct sl_err err = { 0 };
     struct sl_fp_expr *e = NULL;
-    struct sl_fp_env env = {0};
+    struct sl_fp_env env = { 0 };
     int v;
 
     (void)state;
     env.resource = o;
     env.focus_path = "Quantity";
     assert_int_equal(sl_fp_compile("$this is Quantity and value > 70 and "
-                                   "%resource.status = 'final'", &e, &err),
+                                   "%resource.status = 'final'",
+                                   &e, &err),
                      SL_OK);
     assert_int_equal(sl_fp_eval_bool(e, &env, q, &v, &err), SL_OK);
     assert_int_equal(v, 1);
@@ -376,12 +387,15 @@ element_focus(void **state)
     env.focus_path = "date";
     env.focus_ext = ext;
     assert_int_equal(sl_fp_compile("hasValue() or (children().count() > "
-                                   "id.count())", &e, &err), SL_OK);
+                                   "id.count())",
+                                   &e, &err),
+                     SL_OK);
     assert_int_equal(sl_fp_eval_bool(e, &env, bd, &v, &err), SL_OK);
     assert_int_equal(v, 1);
     sl_fp_free(e);
-    assert_int_equal(sl_fp_compile("extension.value = 'x' and $this is date",
-                                   &e, &err), SL_OK);
+    assert_int_equal(
+        sl_fp_compile("extension.value = 'x' and $this is date", &e, &err),
+        SL_OK);
     assert_int_equal(sl_fp_eval_bool(e, &env, bd, &v, &err), SL_OK);
     assert_int_equal(v, 1);
     sl_fp_free(e);
