@@ -165,7 +165,10 @@ fp_children_all(const struct fp_item *it, struct fp_coll *out)
         if (json_is_object(it->ext)) {
             struct fp_item e = *it;
             snprintf(e.path, sizeof(e.path), "Element");
-            json_object_foreach(it->ext, k, v) add_member(&e, it->ext, k, out);
+            json_object_foreach(it->ext, k, v)
+            {
+                add_member(&e, it->ext, k, out);
+            }
         }
         return;
     }
