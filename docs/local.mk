@@ -3,5 +3,6 @@ dist_doc_DATA = %reldir%/user-guide.md %reldir%/configuration.md \
 	%reldir%/fuzzing.md %reldir%/deid.md %reldir%/connectors.md \
 	%reldir%/terminology.md %reldir%/pacs.md \
 	%reldir%/operations.md %reldir%/report-demo.png \
-	%reldir%/dicomweb.md
+	%reldir%/dicomweb.md \
+	%reldir%/validation.md
 dist_man_MANS += man/sluice.1 man/sluice.xml.5

@@ -46,3 +46,4 @@ include tests/pacs.mk
 include tests/dicomweb.mk
 include tests/terminology.mk
 include tests/ops.mk
+include tests/fhirpath.mk
