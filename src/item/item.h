@@ -190,6 +190,10 @@ struct sl_source_ops {
      * NULL. */
     void (*begin)(void *ctx, const volatile sig_atomic_t *stop,
                   const char *last);
+    /* Non-zero: next() reads local files and never waits on a peer, so a
+     * run with one worker reads, processes and writes on one thread
+     * (pipeline/queue.c); 0: a thread of its own reads it. */
+    int local;
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

@@ -1,6 +1,6 @@
-/* queue.c - the threads of a run: the learning pass (reader + workers,
- * items of one rank on one worker), then the main pass (reader, workers,
- * and the writer on the calling thread, in item order). */
+/* queue.c - the threads of the main pass of a run (reader, workers, and
+ * the writer on the calling thread, in item order), and what the passes
+ * share (the learning pass is in learn.c). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -10,8 +10,6 @@
 #include "pipeline/pipeline_int.h"
 
 #define COMMIT_SECONDS 2.0
-/* Chunks waiting for each learner. */
-#define LEARN_QUEUE 4
 /* A source slower than SLOW_NEXT seconds an item has each item handed
  * over at once (items otherwise travel in chunks: queue.c, struct chunk). */
 #define SLOW_NEXT 0.001
@@ -38,20 +36,7 @@ run_fail(struct run *r, const struct sl_err *err)
 }
 
 
-/* The since() and begin() argument of the source configured by node
- * (load_last() in run.c). */
-static const char *
-src_last(const struct run *r, const struct sl_conf_node *node)
-{
-    size_t k;
-
-    for (k = 0; k < r->nsrc; k++)
-        if (r->src[k].node == node)
-            return r->src[k].last;
-    return NULL;
-}
-
-static int
+int
 run_stopping(struct run *r)
 {
     int stop;
@@ -88,34 +73,14 @@ notify_progress(struct run *r, const char *phase, uint64_t items,
     r->last_progress = sl_now();
 }
 
-static double
-progress_every(const struct run *r)
+double
+run_progress_every(const struct run *r)
 {
     return r->opts->progress_every > 0 ? r->opts->progress_every : 10.0;
 }
 
-/* ---- the learning pass -------------------------------------------------------
- * Every stage that learns sees every item of the kinds it asks for, read
- * from the start of the job's sources (not from a checkpoint: what is
- * learned must not depend on where a run resumed). Items go to the
- * learners in chunks of one rank (one input): a rank is always learned by
- * the same learner, in order. */
-#define CHUNK_BYTES (256 * 1024)
-
-struct learner {
-    struct run *r;
-    pthread_t th;
-    struct chunk *q[LEARN_QUEUE];
-    size_t head, len;
-    int closed;
-    int idle, full; /* the learner waits for items; the reader for room */
-    pthread_cond_t cv;
-    struct sl_jtape tape; /* reused for every line */
-    struct sl_buf copy;   /* the line, decoded in place by the reader */
-};
-
-static void
-free_chunk(struct chunk *c, size_t from)
+void
+chunk_free(struct chunk *c, size_t from)
 {
     size_t k;
 
@@ -124,239 +89,6 @@ free_chunk(struct chunk *c, size_t from)
     for (k = from; k < c->n; k++)
         sl_item_free(c->it[k]);
     free(c);
-}
-
-static int
-learn_item(struct learner *l, struct sl_item *it)
-{
-    struct run *r = l->r;
-    struct sl_err err = {0};
-    size_t i;
-    int rc = SL_OK;
-
-    /* a raw line is read once, by the tape reader, for every stage */
-    if (it->resource == NULL && it->text != NULL) {
-        sl_buf_reset(&l->copy);
-        sl_buf_add(&l->copy, it->text, it->text_len);
-        if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
-            it->tape = &l->tape;
-    }
-    for (i = 0; i < r->nstages && rc == SL_OK; i++) {
-        const struct stage_slot *s = &r->stages[i];
-        if (s->ops->learn && (s->ops->learns & (1u << it->kind)))
-            rc = s->ops->learn(s->ctx, it, &err);
-    }
-    it->tape = NULL;
-    if (rc != SL_OK) {
-        sl_err_prefix(&err, "learning pass, source %s item %s",
-                      it->source ? it->source : "?", it->pos ? it->pos : "?");
-        run_fail(r, &err);
-    }
-    return rc;
-}
-
-static void *
-learner_main(void *arg)
-{
-    struct learner *l = arg;
-    struct run *r = l->r;
-
-    for (;;) {
-        struct chunk *c;
-        size_t k;
-        int rc = SL_OK;
-
-        pthread_mutex_lock(&r->mu);
-        while (l->len == 0 && !l->closed && !r->failed) {
-            l->idle = 1;
-            pthread_cond_wait(&l->cv, &r->mu);
-            l->idle = 0;
-        }
-        if (l->len == 0 || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            return NULL;
-        }
-        c = l->q[l->head];
-        l->head = (l->head + 1) % LEARN_QUEUE;
-        l->len--;
-        if (l->full)
-            pthread_cond_broadcast(&l->cv);
-        pthread_mutex_unlock(&r->mu);
-        for (k = 0; k < c->n && rc == SL_OK; k++)
-            rc = learn_item(l, c->it[k]);
-        free_chunk(c, 0);
-    }
-}
-
-/* Hands a chunk to its learner once there is room. 0, or -1 when the run
- * failed (the chunk is freed). */
-static int
-learn_push(struct run *r, struct learner *l, struct chunk *c)
-{
-    pthread_mutex_lock(&r->mu);
-    while (l->len == LEARN_QUEUE && !r->failed) {
-        l->full = 1;
-        pthread_cond_wait(&l->cv, &r->mu);
-        l->full = 0;
-    }
-    if (r->failed) {
-        pthread_mutex_unlock(&r->mu);
-        free_chunk(c, 0);
-        return -1;
-    }
-    l->q[(l->head + l->len) % LEARN_QUEUE] = c;
-    l->len++;
-    if (l->idle)
-        pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&r->mu);
-    return 0;
-}
-
-int
-run_learn(struct run *r, struct sl_err *err)
-{
-    struct learner *ls = NULL;
-    unsigned wants = 0;
-    size_t i, k, n = (size_t)(r->opts->workers > 0 ? r->opts->workers : 1),
-                 started = 0;
-    uint64_t items = 0;
-    double t0 = sl_now();
-    int rc = SL_OK;
-
-    for (i = 0; i < r->nstages; i++)
-        if (r->stages[i].ops->learn)
-            wants |= r->stages[i].ops->learns;
-    if (wants == 0)
-        return SL_OK;
-    ls = sl_calloc(n, sizeof(*ls));
-    for (k = 0; k < n; k++) {
-        ls[k].r = r;
-        pthread_cond_init(&ls[k].cv, NULL);
-        if (pthread_create(&ls[k].th, NULL, learner_main, &ls[k]) != 0)
-            break;
-        started++;
-    }
-    if (started == 0) {
-        rc = SL_ERR(err, SL_EINTERNAL, "cannot start worker threads");
-        goto out;
-    }
-    r->units_done = r->units_total = 0;
-    r->last_progress = t0;
-    for (i = 0; i < r->spec->nsources && !run_stopping(r); i++) {
-        const struct sl_job_source *t = &r->spec->sources[i];
-        const struct sl_conf_node *node = t->node;
-        uint64_t base_done = r->units_done, base_total = r->units_total, d, tt;
-        struct chunk *c = NULL;
-        size_t bytes = 0;
-        void *ctx = NULL;
-        struct sl_err e2 = {0};
-        int stopped = 0;
-
-        /* a preset source is read once, by the main pass */
-        if (t->preset != NULL || (t->yields & wants) == 0)
-            continue;
-        if (t->ops->open(r->spec->cfg, node, NULL, &ctx, &e2) != SL_OK) {
-            run_fail(r, &e2);
-            break;
-        }
-        /* learn from what the main pass reads: only what is new */
-        if (t->ops->since && src_last(r, node) &&
-            t->ops->since(ctx, src_last(r, node), &e2) != SL_OK) {
-            t->ops->close(ctx);
-            run_fail(r, &e2);
-            break;
-        }
-        if (t->ops->want)
-            t->ops->want(ctx, wants);
-        if (t->ops->begin)
-            t->ops->begin(ctx, r->opts->stop, src_last(r, node));
-        while (!stopped) {
-            struct sl_item *it = NULL;
-
-            if (t->ops->next(ctx, &it, &e2) != SL_OK) {
-                run_fail(r, &e2);
-                break;
-            }
-            if (it != NULL &&
-                (it->kind == SL_ITEM_BAD || !(wants & (1u << it->kind)))) {
-                sl_item_free(it);
-                it = NULL;
-                if (!(items++ & 1023) && run_stop_asked(r))
-                    break;
-                continue;
-            }
-            if (it != NULL) {
-                items++;
-                /* ranks are per source: make them distinct across
-                 * sources */
-                it->rank += (long)i << 32;
-            }
-            /* a chunk holds one rank; it goes when full, when the next
-             * item is of another rank, and at the end */
-            if (c != NULL &&
-                (it == NULL || it->rank != c->it[0]->rank ||
-                 c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES)) {
-                stopped = learn_push(r, &ls[(size_t)c->it[0]->rank % started],
-                                     c) != 0;
-                c = NULL;
-                if (t->ops->progress) {
-                    t->ops->progress(ctx, &d, &tt);
-                    pthread_mutex_lock(&r->mu);
-                    r->units_done = base_done + d;
-                    r->units_total = base_total + tt;
-                    pthread_mutex_unlock(&r->mu);
-                }
-                if (sl_now() - r->last_progress >= progress_every(r))
-                    notify_progress(r, "learn", items, t0, 0);
-                if (run_stop_asked(r))
-                    stopped = 1;
-            }
-            if (it == NULL)
-                break;
-            if (stopped) {
-                sl_item_free(it);
-                break;
-            }
-            if (c == NULL) {
-                c = sl_malloc(sizeof(*c));
-                c->n = 0;
-                bytes = 0;
-            }
-            c->it[c->n++] = it;
-            bytes += it->text_len;
-        }
-        free_chunk(c, 0);
-        t->ops->close(ctx);
-    }
-out:
-    pthread_mutex_lock(&r->mu);
-    for (k = 0; k < started; k++) {
-        ls[k].closed = 1;
-        pthread_cond_broadcast(&ls[k].cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-    for (k = 0; k < started; k++)
-        pthread_join(ls[k].th, NULL);
-    for (k = 0; k < n; k++) {
-        while (ls[k].len > 0) { /* left after a failure */
-            free_chunk(ls[k].q[ls[k].head], 0);
-            ls[k].head = (ls[k].head + 1) % LEARN_QUEUE;
-            ls[k].len--;
-        }
-        pthread_cond_destroy(&ls[k].cv);
-        sl_jtape_free(&ls[k].tape);
-        if (ls[k].copy.data)
-            sl_freezero(ls[k].copy.data, ls[k].copy.cap);
-    }
-    free(ls);
-    if (rc == SL_OK && r->failed) {
-        *err = r->ferr;
-        rc = r->ferr.code ? r->ferr.code : SL_EINTERNAL;
-    }
-    if (rc == SL_OK && started > 0)
-        notify_progress(r, "learn", items, t0, 1);
-    r->units_done = r->units_total = 0;
-    return rc;
 }
 
 /* ---- the main pass: reader ---------------------------------------------------- */
@@ -373,7 +105,7 @@ free_spent(struct chunk *c)
 {
     while (c != NULL) {
         struct chunk *next = c->next;
-        free_chunk(c, 0);
+        chunk_free(c, 0);
         c = next;
     }
 }
@@ -413,6 +145,32 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
     return 0;
 }
 
+/* Opens source s of the main pass (or takes it already open), from its
+ * checkpoint; NULL when it failed (run_fail was called). */
+static void *
+src_start(struct run *r, struct src_slot *s)
+{
+    struct sl_err err = {0};
+    void *ctx = NULL;
+
+    if (s->preset != NULL) {
+        ctx = s->preset;
+        s->preset = NULL;
+    } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
+                            &err) != SL_OK) {
+        run_fail(r, &err);
+        return NULL;
+    } else if (s->ops->since && s->last &&
+               s->ops->since(ctx, s->last, &err) != SL_OK) {
+        s->ops->close(ctx);
+        run_fail(r, &err);
+        return NULL;
+    }
+    if (s->ops->begin)
+        s->ops->begin(ctx, r->opts->stop, s->last);
+    return ctx;
+}
+
 static void *
 reader_main(void *arg)
 {
@@ -428,22 +186,8 @@ reader_main(void *arg)
         void *ctx = NULL;
         uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
 
-        if (s->preset != NULL) {
-            ctx = s->preset;
-            s->preset = NULL;
-        } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
-                                &err) !=
-                   SL_OK) {
-            run_fail(r, &err);
+        if ((ctx = src_start(r, s)) == NULL)
             break;
-        } else if (s->ops->since && s->last &&
-                   s->ops->since(ctx, s->last, &err) != SL_OK) {
-            s->ops->close(ctx);
-            run_fail(r, &err);
-            break;
-        }
-        if (s->ops->begin)
-            s->ops->begin(ctx, r->opts->stop, s->last);
         pthread_mutex_lock(&r->mu);
         base_done = r->units_done;
         base_total = r->units_total;
@@ -709,10 +453,37 @@ out:
     return rc;
 }
 
+/* Writes one item, then commits and reports progress when it is time.
+ * 0, or -1 when the run failed (run_fail was called). */
+static int
+write_one(struct run *r, struct sl_item *it)
+{
+    struct sl_err err = {0};
+    double now;
+
+    if (write_item(r, it, &err) != SL_OK) {
+        r->write_seq = it->seq + 1;
+        run_fail(r, &err);
+        return -1;
+    }
+    r->write_seq = it->seq + 1;
+    r->since_commit++;
+    now = sl_now();
+    if (!r->opts->dry_run &&
+        (r->since_commit >= (uint64_t)r->opts->commit_every ||
+         (r->since_commit > 0 && now - r->last_commit >= COMMIT_SECONDS)) &&
+        run_commit(r, &err) != SL_OK) {
+        run_fail(r, &err);
+        return -1;
+    }
+    if (now - r->last_progress >= run_progress_every(r))
+        notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 0);
+    return 0;
+}
+
 static void
 writer_loop(struct run *r)
 {
-    struct sl_err err = {0};
     int failed = 0;
 
     while (!failed) {
@@ -738,34 +509,10 @@ writer_loop(struct run *r)
             pthread_cond_signal(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
-        for (k = 0; k < c->n && !failed; k++) {
-            struct sl_item *it = c->it[k];
-            double now;
-
-            failed = write_item(r, it, &err) != SL_OK;
-            r->write_seq = it->seq + 1;
-            if (failed) {
-                run_fail(r, &err);
-                break;
-            }
-            r->since_commit++;
-            now = sl_now();
-            if (!r->opts->dry_run &&
-                (r->since_commit >= (uint64_t)r->opts->commit_every ||
-                 (r->since_commit > 0 &&
-                  now - r->last_commit >= COMMIT_SECONDS))) {
-                if (run_commit(r, &err) != SL_OK) {
-                    run_fail(r, &err);
-                    failed = 1;
-                    break;
-                }
-            }
-            if (now - r->last_progress >= progress_every(r))
-                notify_progress(r, "run", r->sum->in - r->in_at_start,
-                                r->started, 0);
-        }
+        for (k = 0; k < c->n && !failed; k++)
+            failed = write_one(r, c->it[k]) != 0;
         if (failed) {
-            free_chunk(c, 0);
+            chunk_free(c, 0);
         } else {
             /* the reader frees it (see run.spent) */
             pthread_mutex_lock(&r->mu);
@@ -777,6 +524,78 @@ writer_loop(struct run *r)
 }
 
 int
+run_one_thread(const struct run *r)
+{
+    size_t k;
+
+    if (r->opts->workers > 1)
+        return 0;
+    for (k = 0; k < r->spec->nsources; k++)
+        if (!r->spec->sources[k].ops->local)
+            return 0;
+    for (k = 0; k < r->nsrc; k++) /* a replay reads the state store */
+        if (!r->src[k].ops->local)
+            return 0;
+    return 1;
+}
+
+/* The main pass on the calling thread (run_one_thread): each item read,
+ * processed and written before the next is read, with no hand-over. */
+static void
+main_here(struct run *r)
+{
+    struct parse_scratch ps;
+    size_t i;
+    int stopped = 0;
+
+    memset(&ps, 0, sizeof(ps));
+    sl_buf_init(&ps.copy);
+    for (i = 0; i < r->nsrc && !stopped; i++) {
+        struct src_slot *s = &r->src[i];
+        uint64_t base_done = r->units_done, base_total = r->units_total,
+                 d = 0, t = 0, n = 0;
+        struct sl_err err = {0};
+        void *ctx;
+
+        if ((ctx = src_start(r, s)) == NULL)
+            break;
+        while (!stopped) {
+            struct sl_item *it = NULL;
+
+            if (s->ops->next(ctx, &it, &err) != SL_OK) {
+                run_fail(r, &err);
+                stopped = 1;
+                break;
+            }
+            if (it == NULL)
+                break;
+            it->seq = r->next_seq++;
+            if (process_item(r, &it, &ps) != SL_OK) /* it freed */
+                stopped = 1;
+            else
+                stopped = write_one(r, it) != 0;
+            sl_item_free(it);
+            if (++n % CHUNK_ITEMS == 0 && s->ops->progress) {
+                s->ops->progress(ctx, &d, &t);
+                r->units_done = base_done + d;
+                r->units_total = base_total + t;
+            }
+            if (!stopped && run_stop_asked(r))
+                stopped = r->stop = 1;
+        }
+        if (s->ops->progress)
+            s->ops->progress(ctx, &d, &t);
+        r->units_done = base_done + t;
+        r->units_total = base_total + t;
+        s->ops->close(ctx);
+    }
+    r->reader_done = 1;
+    sl_jtape_free(&ps.tape);
+    if (ps.copy.data)
+        sl_freezero(ps.copy.data, ps.copy.cap);
+}
+
+int
 run_main(struct run *r, struct sl_err *err)
 {
     pthread_t reader, *workers;
@@ -784,8 +603,13 @@ run_main(struct run *r, struct sl_err *err)
         started = 0;
     size_t k;
 
-    workers = sl_calloc((size_t)nworkers, sizeof(*workers));
     r->started = r->last_commit = r->last_progress = sl_now();
+    if (run_one_thread(r)) {
+        main_here(r);
+        notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
+        return SL_OK;
+    }
+    workers = sl_calloc((size_t)nworkers, sizeof(*workers));
     if (pthread_create(&reader, NULL, reader_main, r) != 0) {
         free(workers);
         return SL_ERR(err, SL_EINTERNAL, "cannot start the reader thread");
@@ -807,11 +631,11 @@ run_main(struct run *r, struct sl_err *err)
     r->spent = NULL;
     /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {
-        free_chunk(r->done[k], 0);
+        chunk_free(r->done[k], 0);
         r->done[k] = NULL;
     }
     for (k = 0; k < r->wq_len; k++)
-        free_chunk(r->wq[(r->wq_head + k) % r->cap], 0);
+        chunk_free(r->wq[(r->wq_head + k) % r->cap], 0);
     r->wq_len = 0;
     notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
     return SL_OK;
