@@ -1,5 +1,6 @@
 /* learn.c - the learning pass of a run: the reader on the calling thread,
- * the learners on --jobs threads (items of one rank on one learner). */
+ * the learners on --jobs threads (items of one rank on one learner); when
+ * the sources are local, the reader is one of the learners. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -105,8 +106,8 @@ learner_main(void *arg)
     }
 }
 
-/* On one thread (run_one_thread): the reader learns each chunk itself.
- * 0, or -1 when the run failed. */
+/* Learner 0 when the sources are local: the reader learns the chunks of
+ * its ranks itself. 0, or -1 when the run failed. */
 static int
 learn_here(struct learner *l, struct chunk *c)
 {
@@ -152,7 +153,8 @@ run_learn(struct run *r, struct sl_err *err)
                  started = 0;
     uint64_t items = 0;
     double t0 = sl_now();
-    int rc = SL_OK, here = run_one_thread(r);
+    /* with local sources the calling thread, which reads, is learner 0 */
+    int rc = SL_OK, here = run_sources_local(r);
 
     for (i = 0; i < r->nstages; i++)
         if (r->stages[i].ops->learn)
@@ -163,15 +165,12 @@ run_learn(struct run *r, struct sl_err *err)
     for (k = 0; k < n; k++) {
         ls[k].r = r;
         pthread_cond_init(&ls[k].cv, NULL);
-        if (here) /* no learner thread: the reader learns (learn_here) */
-            continue;
-        if (pthread_create(&ls[k].th, NULL, learner_main, &ls[k]) != 0)
+        if (!(here && k == 0) &&
+            pthread_create(&ls[k].th, NULL, learner_main, &ls[k]) != 0)
             break;
         started++;
     }
-    if (here)
-        started = 1;
-    else if (started == 0) {
+    if (started == 0) {
         rc = SL_ERR(err, SL_EINTERNAL, "cannot start worker threads");
         goto out;
     }
@@ -232,7 +231,8 @@ run_learn(struct run *r, struct sl_err *err)
                 (it == NULL || it->rank != c->it[0]->rank ||
                  c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES)) {
                 struct learner *l = &ls[(size_t)c->it[0]->rank % started];
-                stopped = (here ? learn_here(l, c) : learn_push(r, l, c)) != 0;
+                stopped = (here && l == ls ? learn_here(l, c)
+                                           : learn_push(r, l, c)) != 0;
                 c = NULL;
                 if (t->ops->progress) {
                     t->ops->progress(ctx, &d, &tt);
@@ -270,7 +270,7 @@ out:
         pthread_cond_broadcast(&ls[k].cv);
     }
     pthread_mutex_unlock(&r->mu);
-    for (k = 0; k < started && !here; k++)
+    for (k = here ? 1 : 0; k < started; k++)
         pthread_join(ls[k].th, NULL);
     for (k = 0; k < n; k++) {
         while (ls[k].len > 0) { /* left after a failure */

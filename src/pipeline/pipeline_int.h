@@ -95,10 +95,13 @@ void run_fail(struct run *r, const struct sl_err *err);
 int run_stopping(struct run *r);
 /* Seconds between two progress reports to the observers. */
 double run_progress_every(const struct run *r);
+/* Whether every source of the run reads local files (see
+ * sl_source_ops.local): the calling thread then reads, and learns, writes
+ * and processes beside --jobs - 1 threads, not beside --jobs of them. */
+int run_sources_local(const struct run *r);
 /* Whether the run reads, processes and writes on the calling thread, with
- * no other: one worker (--jobs 1) and only sources that read local files
- * (sl_source_ops.local), which a hand-over between threads would only
- * slow down. */
+ * no other: one worker (--jobs 1) and local sources, which a hand-over
+ * between threads would only slow down. */
 int run_one_thread(const struct run *r);
 /* Frees a chunk and its items from the from-th on (NULL-safe). */
 void chunk_free(struct chunk *c, size_t from);

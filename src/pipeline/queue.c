@@ -145,6 +145,23 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
     return 0;
 }
 
+/* Where the reader of the main pass is: the source it reads, open, and
+ * that source's progress on top of what the sources before it did. */
+struct rd {
+    size_t i;   /* in r->src */
+    void *ctx;  /* source i, open, or NULL */
+    uint64_t base_done, base_total, d, t;
+    int end;    /* every source read, or the run stopped */
+};
+
+static void
+rd_close(struct run *r, struct rd *rd)
+{
+    if (rd->ctx != NULL)
+        r->src[rd->i].ops->close(rd->ctx);
+    rd->ctx = NULL;
+}
+
 /* Opens source s of the main pass (or takes it already open), from its
  * checkpoint; NULL when it failed (run_fail was called). */
 static void *
@@ -171,74 +188,89 @@ src_start(struct run *r, struct src_slot *s)
     return ctx;
 }
 
+/* Reads the next chunk of the main pass: consecutive items of one source
+ * (see CHUNK_DICOM above). NULL at the end of the last source or when the
+ * run fails or stops between two sources (rd->end is then set). */
+static struct chunk *
+read_chunk(struct run *r, struct rd *rd)
+{
+    struct sl_err err = {0};
+    struct chunk *c = NULL;
+    size_t bytes = 0, ndicom = 0;
+
+    while (!rd->end) {
+        struct src_slot *s;
+        struct sl_item *it = NULL;
+        double t0;
+
+        if (rd->ctx == NULL) {
+            if (rd->i >= r->nsrc || (rd->i > 0 && run_stopping(r)) ||
+                (rd->ctx = src_start(r, &r->src[rd->i])) == NULL) {
+                rd->end = 1;
+                break;
+            }
+            pthread_mutex_lock(&r->mu);
+            rd->base_done = r->units_done;
+            rd->base_total = r->units_total;
+            pthread_mutex_unlock(&r->mu);
+            rd->d = rd->t = 0;
+        }
+        s = &r->src[rd->i];
+        t0 = sl_now();
+        if (s->ops->next(rd->ctx, &it, &err) != SL_OK) {
+            run_fail(r, &err);
+            chunk_free(c, 0);
+            rd_close(r, rd);
+            rd->end = 1;
+            return NULL;
+        }
+        if (it == NULL) { /* this source is read: its chunks end here */
+            if (s->ops->progress)
+                s->ops->progress(rd->ctx, &rd->d, &rd->t);
+            rd->d = rd->t;
+            pthread_mutex_lock(&r->mu);
+            r->units_done = rd->base_done + rd->t;
+            r->units_total = rd->base_total + rd->t;
+            pthread_mutex_unlock(&r->mu);
+            s->ops->close(rd->ctx);
+            rd->ctx = NULL;
+            rd->i++;
+            if (c != NULL)
+                break;
+            continue;
+        }
+        if (c == NULL) {
+            c = sl_malloc(sizeof(*c));
+            c->n = 0;
+        }
+        it->seq = r->next_seq++;
+        c->it[c->n++] = it;
+        bytes += it->text_len;
+        if (it->kind == SL_ITEM_DICOM)
+            ndicom++;
+        /* a slow source (a network, say) hands each item on at once */
+        if (sl_now() - t0 >= SLOW_NEXT || c->n == CHUNK_ITEMS ||
+            bytes >= CHUNK_BYTES || ndicom >= CHUNK_DICOM || it->whole) {
+            if (s->ops->progress)
+                s->ops->progress(rd->ctx, &rd->d, &rd->t);
+            break;
+        }
+    }
+    return c;
+}
+
 static void *
 reader_main(void *arg)
 {
     struct run *r = arg;
-    struct sl_err err = {0};
-    size_t i;
-    int stopped = 0;
+    struct rd rd;
+    struct chunk *c;
 
-    for (i = 0; i < r->nsrc && !stopped; i++) {
-        struct src_slot *s = &r->src[i];
-        struct chunk *c = NULL;
-        size_t bytes = 0, ndicom = 0;
-        void *ctx = NULL;
-        uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
-
-        if ((ctx = src_start(r, s)) == NULL)
+    memset(&rd, 0, sizeof(rd));
+    while ((c = read_chunk(r, &rd)) != NULL)
+        if (push_chunk(r, c, rd.base_done + rd.d, rd.base_total + rd.t) != 0)
             break;
-        pthread_mutex_lock(&r->mu);
-        base_done = r->units_done;
-        base_total = r->units_total;
-        pthread_mutex_unlock(&r->mu);
-        for (;;) {
-            struct sl_item *it = NULL;
-            double t0 = sl_now();
-            int slow;
-
-            if (s->ops->next(ctx, &it, &err) != SL_OK) {
-                run_fail(r, &err);
-                stopped = 1;
-                break;
-            }
-            if (it == NULL)
-                break;
-            /* a slow source (a network, say) hands each item on at once */
-            slow = sl_now() - t0 >= SLOW_NEXT;
-            if (c == NULL) {
-                c = sl_malloc(sizeof(*c));
-                c->n = 0;
-                bytes = 0;
-                ndicom = 0;
-            }
-            it->seq = r->next_seq++;
-            c->it[c->n++] = it;
-            bytes += it->text_len;
-            if (it->kind == SL_ITEM_DICOM)
-                ndicom++;
-            if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
-                ndicom >= CHUNK_DICOM || it->whole) {
-                if (s->ops->progress)
-                    s->ops->progress(ctx, &d, &t);
-                stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;
-                c = NULL;
-                if (stopped)
-                    break;
-            }
-        }
-        if (s->ops->progress)
-            s->ops->progress(ctx, &d, &t);
-        if (c != NULL)
-            stopped = push_chunk(r, c, base_done + t, base_total + t) != 0;
-        pthread_mutex_lock(&r->mu);
-        r->units_done = base_done + t;
-        r->units_total = base_total + t;
-        pthread_mutex_unlock(&r->mu);
-        s->ops->close(ctx);
-        if (run_stopping(r))
-            break;
-    }
+    rd_close(r, &rd);
     pthread_mutex_lock(&r->mu);
     r->reader_done = 1;
     pthread_cond_broadcast(&r->cv_work);
@@ -332,50 +364,78 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
     return SL_OK;
 }
 
+/* Takes the next chunk for a worker; NULL when there is none (wait set:
+ * waits for one until the reader is done). Called with r->mu held. */
+static struct chunk *
+wq_take(struct run *r, int wait)
+{
+    struct chunk *c;
+
+    while (wait && r->wq_len == 0 && !r->reader_done && !r->failed) {
+        r->work_waiters++;
+        pthread_cond_wait(&r->cv_work, &r->mu);
+        r->work_waiters--;
+    }
+    if (r->wq_len == 0 || r->failed)
+        return NULL;
+    c = r->wq[r->wq_head];
+    r->wq_head = (r->wq_head + 1) % r->cap;
+    r->wq_len--;
+    /* more for a sleeping worker: wake one */
+    if (r->wq_len > 0 && r->work_waiters > 0)
+        pthread_cond_signal(&r->cv_work);
+    return c;
+}
+
+/* Processes chunk c (taken with r->mu held, which is released meanwhile)
+ * and hands it to the writer's slot. 0, or -1 when the run failed. */
+static int
+work_chunk(struct run *r, struct chunk *c, struct parse_scratch *ps)
+{
+    size_t k;
+    int failed = 0;
+
+    pthread_mutex_unlock(&r->mu);
+    for (k = 0; k < c->n && !failed; k++)
+        failed = process_item(r, &c->it[k], ps) != SL_OK;
+    /* after a failure the chunk still goes to the writer's slot, so
+     * that its items are freed with the rest */
+    pthread_mutex_lock(&r->mu);
+    r->done[c->cseq % r->cap] = c;
+    if (r->done_waiter && c->cseq == r->write_cseq)
+        pthread_cond_signal(&r->cv_done);
+    return failed ? -1 : 0;
+}
+
+static void
+scratch_init(struct parse_scratch *ps)
+{
+    memset(ps, 0, sizeof(*ps));
+    sl_buf_init(&ps->copy);
+}
+
+static void
+scratch_free(struct parse_scratch *ps)
+{
+    sl_jtape_free(&ps->tape);
+    if (ps->copy.data) /* it held patient data */
+        sl_freezero(ps->copy.data, ps->copy.cap);
+}
+
 static void *
 worker_main(void *arg)
 {
     struct run *r = arg;
     struct parse_scratch ps;
+    struct chunk *c;
     int failed = 0;
 
-    memset(&ps, 0, sizeof(ps));
-    sl_buf_init(&ps.copy);
-    while (!failed) {
-        struct chunk *c;
-        size_t k;
-
-        pthread_mutex_lock(&r->mu);
-        while (r->wq_len == 0 && !r->reader_done && !r->failed) {
-            r->work_waiters++;
-            pthread_cond_wait(&r->cv_work, &r->mu);
-            r->work_waiters--;
-        }
-        if (r->wq_len == 0 || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            break;
-        }
-        c = r->wq[r->wq_head];
-        r->wq_head = (r->wq_head + 1) % r->cap;
-        r->wq_len--;
-        /* more for a sleeping worker: wake one */
-        if (r->wq_len > 0 && r->work_waiters > 0)
-            pthread_cond_signal(&r->cv_work);
-        pthread_mutex_unlock(&r->mu);
-
-        for (k = 0; k < c->n && !failed; k++)
-            failed = process_item(r, &c->it[k], &ps) != SL_OK;
-        /* after a failure the chunk still goes to the writer's slot, so
-         * that its items are freed with the rest */
-        pthread_mutex_lock(&r->mu);
-        r->done[c->cseq % r->cap] = c;
-        if (r->done_waiter && c->cseq == r->write_cseq)
-            pthread_cond_signal(&r->cv_done);
-        pthread_mutex_unlock(&r->mu);
-    }
-    sl_jtape_free(&ps.tape);
-    if (ps.copy.data)
-        sl_freezero(ps.copy.data, ps.copy.cap);
+    scratch_init(&ps);
+    pthread_mutex_lock(&r->mu);
+    while (!failed && (c = wq_take(r, 1)) != NULL)
+        failed = work_chunk(r, c, &ps) != 0;
+    pthread_mutex_unlock(&r->mu);
+    scratch_free(&ps);
     return NULL;
 }
 
@@ -481,6 +541,7 @@ write_one(struct run *r, struct sl_item *it)
     return 0;
 }
 
+/* The writer of a run with a reader thread, on the calling thread. */
 static void
 writer_loop(struct run *r)
 {
@@ -524,12 +585,10 @@ writer_loop(struct run *r)
 }
 
 int
-run_one_thread(const struct run *r)
+run_sources_local(const struct run *r)
 {
     size_t k;
 
-    if (r->opts->workers > 1)
-        return 0;
     for (k = 0; k < r->spec->nsources; k++)
         if (!r->spec->sources[k].ops->local)
             return 0;
@@ -537,6 +596,86 @@ run_one_thread(const struct run *r)
         if (!r->src[k].ops->local)
             return 0;
     return 1;
+}
+
+int
+run_one_thread(const struct run *r)
+{
+    return r->opts->workers <= 1 && run_sources_local(r);
+}
+
+/* The calling thread of a run whose sources are local, beside nworkers
+ * worker threads: it writes the next chunk once it is ready, reads a
+ * chunk when the workers' queue runs low, and otherwise processes one
+ * itself, so that --jobs N is N threads, none of them waiting while
+ * another works. Chunks are read and freed on this thread. */
+static void
+lead_loop(struct run *r, size_t nworkers)
+{
+    struct parse_scratch ps;
+    struct rd rd;
+    int failed = 0;
+
+    scratch_init(&ps);
+    memset(&rd, 0, sizeof(rd));
+    pthread_mutex_lock(&r->mu);
+    while (!failed && !r->failed) {
+        struct chunk *c = r->done[r->write_cseq % r->cap];
+        size_t k;
+
+        if (c != NULL) { /* write */
+            r->done[r->write_cseq % r->cap] = NULL;
+            r->write_cseq++;
+            pthread_mutex_unlock(&r->mu);
+            for (k = 0; k < c->n && !failed; k++)
+                failed = write_one(r, c->it[k]) != 0;
+            chunk_free(c, 0);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
+        if (r->reader_done && r->write_cseq == r->next_cseq)
+            break; /* all written */
+        if (!r->reader_done && run_stop_asked(r))
+            r->stop = 1;
+        if (!r->reader_done && r->stop) {
+            r->reader_done = 1;
+            pthread_cond_broadcast(&r->cv_work);
+            continue;
+        }
+        if (!r->reader_done && r->wq_len <= nworkers &&
+            r->next_cseq - r->write_cseq < r->cap) { /* read */
+            pthread_mutex_unlock(&r->mu);
+            c = read_chunk(r, &rd);
+            pthread_mutex_lock(&r->mu);
+            if (c == NULL) {
+                r->reader_done = 1;
+                pthread_cond_broadcast(&r->cv_work);
+                continue;
+            }
+            c->cseq = r->next_cseq++;
+            r->wq[(r->wq_head + r->wq_len) % r->cap] = c;
+            r->wq_len++;
+            r->units_done = rd.base_done + rd.d;
+            r->units_total = rd.base_total + rd.t;
+            if (r->work_waiters > 0)
+                pthread_cond_signal(&r->cv_work);
+            continue;
+        }
+        if ((c = wq_take(r, 0)) != NULL) { /* work */
+            failed = work_chunk(r, c, &ps) != 0;
+            continue;
+        }
+        /* the next chunk to write is a worker's, and there is no room to
+         * read: wait for it */
+        r->done_waiter = 1;
+        pthread_cond_wait(&r->cv_done, &r->mu);
+        r->done_waiter = 0;
+    }
+    r->reader_done = 1; /* after a failure: the workers end */
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    rd_close(r, &rd);
+    scratch_free(&ps);
 }
 
 /* The main pass on the calling thread (run_one_thread): each item read,
@@ -599,7 +738,7 @@ int
 run_main(struct run *r, struct sl_err *err)
 {
     pthread_t reader, *workers;
-    int nworkers = r->opts->workers > 0 ? r->opts->workers : 1, i,
+    int nworkers = r->opts->workers > 0 ? r->opts->workers : 1, i, lead,
         started = 0;
     size_t k;
 
@@ -609,21 +748,27 @@ run_main(struct run *r, struct sl_err *err)
         notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
         return SL_OK;
     }
+    lead = run_sources_local(r);
+    nworkers -= lead; /* the calling thread is one of them */
     workers = sl_calloc((size_t)nworkers, sizeof(*workers));
-    if (pthread_create(&reader, NULL, reader_main, r) != 0) {
+    if (!lead && pthread_create(&reader, NULL, reader_main, r) != 0) {
         free(workers);
         return SL_ERR(err, SL_EINTERNAL, "cannot start the reader thread");
     }
     for (i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i], NULL, worker_main, r) == 0)
             started++;
-    if (started == 0) {
+    if (started == 0 && !lead) {
         struct sl_err e2;
         SL_ERR(&e2, SL_EINTERNAL, "cannot start worker threads");
         run_fail(r, &e2);
     }
-    writer_loop(r);
-    pthread_join(reader, NULL);
+    if (lead)
+        lead_loop(r, (size_t)started);
+    else
+        writer_loop(r);
+    if (!lead)
+        pthread_join(reader, NULL);
     for (i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     free(workers);
