@@ -15,13 +15,21 @@ for j in 1 2; do
     n_fhir=$(count_entries "$d/in/fhir")
     n_dcm=$(find "$d/in/dicom" -type f | wc -l)
     # a checkpoint after every item slows the run down enough for the
-    # signal to land in the middle; try shorter delays until one does
+    # signal to land in the middle; try shorter delays until one does.
+    # The signal is sent once the run has opened its target (sluice then
+    # catches it): a background job of a script ignores SIGINT until then.
     stopped=0
-    for delay in 0.5 0.3 0.2 0.1 0.05; do
+    for delay in 0.2 0.1 0.05 0.02 0; do
         rm -rf "$d/state" "$d/out" "$d/quarantine"
         $SLUICE --config "$d/sluice.xml" -q -j $j run t --no-progress \
             --commit-every 1 >/dev/null 2>"$d/err.txt" &
         pid=$!
+        n=0
+        while [ $n -lt 2000 ] && ! ls -d "$d"/out/fhir/run-* >/dev/null 2>&1 &&
+            kill -0 $pid 2>/dev/null; do
+            sleep 0.01
+            n=$((n + 1))
+        done
         sleep $delay
         kill -INT $pid 2>/dev/null
         wait $pid
