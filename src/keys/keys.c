@@ -52,8 +52,10 @@ hmac_pads(struct sl_keys *k)
         ipad[i] = block[i] ^ 0x36;
         opad[i] = block[i] ^ 0x5c;
     }
-    ok = SHA256_Init(&k->inner) && SHA256_Update(&k->inner, ipad, sizeof(ipad)) &&
-         SHA256_Init(&k->outer) && SHA256_Update(&k->outer, opad, sizeof(opad));
+    ok = SHA256_Init(&k->inner) &&
+         SHA256_Update(&k->inner, ipad, sizeof(ipad)) &&
+         SHA256_Init(&k->outer) &&
+         SHA256_Update(&k->outer, opad, sizeof(opad));
     OPENSSL_cleanse(block, sizeof(block));
     OPENSSL_cleanse(ipad, sizeof(ipad));
     OPENSSL_cleanse(opad, sizeof(opad));

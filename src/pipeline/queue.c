@@ -148,10 +148,10 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
 /* Where the reader of the main pass is: the source it reads, open, and
  * that source's progress on top of what the sources before it did. */
 struct rd {
-    size_t i;   /* in r->src */
-    void *ctx;  /* source i, open, or NULL */
+    size_t i;  /* in r->src */
+    void *ctx; /* source i, open, or NULL */
     uint64_t base_done, base_total, d, t;
-    int end;    /* every source read, or the run stopped */
+    int end; /* every source read, or the run stopped */
 };
 
 static void
@@ -173,8 +173,8 @@ src_start(struct run *r, struct src_slot *s)
     if (s->preset != NULL) {
         ctx = s->preset;
         s->preset = NULL;
-    } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
-                            &err) != SL_OK) {
+    } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx, &err) !=
+               SL_OK) {
         run_fail(r, &err);
         return NULL;
     } else if (s->ops->since && s->last &&
