@@ -568,7 +568,7 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
     struct res r = { 0 };
     struct el e;
     int deflt = FD_DESCEND, ri;
-    size_t mark;
+    size_t mark, lp, lc, lt;
 
     if (c->depth >= 8) {
         fhir_call_fail(c, SL_EQUARANTINE, "%s: resources nested too deep",
@@ -580,9 +580,14 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
                        c->path[0] ? c->path : "resource");
         return 0;
     }
-    memcpy(save_p, c->path, PATHLEN);
-    memcpy(save_c, c->cpath, PATHLEN);
-    memcpy(save_t, c->tpath, PATHLEN);
+    /* the paths as strings, not their whole buffers: 3 KiB copied twice a
+     * resource went through the cache for nothing */
+    lp = strlen(c->path) + 1;
+    lc = strlen(c->cpath) + 1;
+    lt = strlen(c->tpath) + 1;
+    memcpy(save_p, c->path, lp);
+    memcpy(save_c, c->cpath, lc);
+    memcpy(save_t, c->tpath, lt);
     save_h = c->ph;
     r.type = type;
     r.contained = contained;
@@ -632,9 +637,9 @@ fhir_walk_resource(struct call *c, struct res *parent, json_t *obj,
     c->depth--;
     if (c->rc == SL_OK && !contained && deflt != FD_REMOVE)
         add_security(c, obj);
-    memcpy(c->path, save_p, PATHLEN);
-    memcpy(c->cpath, save_c, PATHLEN);
-    memcpy(c->tpath, save_t, PATHLEN);
+    memcpy(c->path, save_p, lp);
+    memcpy(c->cpath, save_c, lc);
+    memcpy(c->tpath, save_t, lt);
     c->ph = save_h;
     free(r.self);
     free(r.key);

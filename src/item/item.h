@@ -206,6 +206,10 @@ struct sl_source_ops {
      * from next() (the reader's thread) until close. May be NULL. */
     void (*watch)(void *ctx, void (*report)(void *arg, const char *text),
                   void *arg);
+    /* Non-zero: next() reads local files and never waits on a peer, so a
+     * run with one worker reads, processes and writes on one thread
+     * (pipeline/queue.c); 0: a thread of its own reads it. */
+    int local;
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SHA256_Init and the SHA256_CTX they fill are deprecated in OpenSSL 3,
+ * but still built by Debian's: the only way to copy a hash state without
+ * an allocation (EVP_MD_CTX_copy_ex allocates, every MAC, see mac()). */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/kdf.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
@@ -22,9 +27,9 @@ struct sl_keys {
     /* HMAC-SHA256 with the key's inner and outer pads already hashed, so
      * that a MAC is two copies and two short updates (RFC 2104), not a
      * digest fetch and a key schedule each time; shared by threads, which
-     * only copy them */
+     * only copy them (plain structs: a copy allocates nothing) */
     EVP_MD *sha256;
-    EVP_MD_CTX *inner, *outer;
+    SHA256_CTX inner, outer;
 };
 
 /* The two pad states of k->key. 0 on an OpenSSL failure. */
@@ -47,12 +52,10 @@ hmac_pads(struct sl_keys *k)
         ipad[i] = block[i] ^ 0x36;
         opad[i] = block[i] ^ 0x5c;
     }
-    k->inner = EVP_MD_CTX_new();
-    k->outer = EVP_MD_CTX_new();
-    ok = k->inner && k->outer && EVP_DigestInit_ex(k->inner, k->sha256, NULL) &&
-         EVP_DigestUpdate(k->inner, ipad, sizeof(ipad)) &&
-         EVP_DigestInit_ex(k->outer, k->sha256, NULL) &&
-         EVP_DigestUpdate(k->outer, opad, sizeof(opad));
+    ok = SHA256_Init(&k->inner) &&
+         SHA256_Update(&k->inner, ipad, sizeof(ipad)) &&
+         SHA256_Init(&k->outer) &&
+         SHA256_Update(&k->outer, opad, sizeof(opad));
     OPENSSL_cleanse(block, sizeof(block));
     OPENSSL_cleanse(ipad, sizeof(ipad));
     OPENSSL_cleanse(opad, sizeof(opad));
@@ -131,31 +134,27 @@ sl_keys_free(struct sl_keys *k)
     if (k == NULL)
         return;
     sl_freezero(k->key, k->len);
-    EVP_MD_CTX_free(k->inner); /* frees (and cleanses) the pad states */
-    EVP_MD_CTX_free(k->outer);
     EVP_MD_free(k->sha256);
-    free(k);
+    sl_freezero(k, sizeof(*k)); /* with the pad states */
 }
 
 static void
 mac(const struct sl_keys *k, const char *domain, const char *value,
     size_t len, unsigned char md[32])
 {
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    SHA256_CTX c = k->inner; /* a copy of the pad state: no allocation */
     unsigned char ih[32];
-    unsigned int n = 0;
 
     /* HMAC(key, domain || 0x00 || value) */
-    if (c == NULL || !EVP_MD_CTX_copy_ex(c, k->inner) ||
-        !EVP_DigestUpdate(c, domain, strlen(domain)) ||
-        !EVP_DigestUpdate(c, "", 1) || !EVP_DigestUpdate(c, value, len) ||
-        !EVP_DigestFinal_ex(c, ih, &n) || n != 32 ||
-        !EVP_MD_CTX_copy_ex(c, k->outer) ||
-        !EVP_DigestUpdate(c, ih, sizeof(ih)) ||
-        !EVP_DigestFinal_ex(c, md, &n) || n != 32)
+    if (!SHA256_Update(&c, domain, strlen(domain)) ||
+        !SHA256_Update(&c, "", 1) || !SHA256_Update(&c, value, len) ||
+        !SHA256_Final(ih, &c))
         abort(); /* only on a broken OpenSSL: never go on without a MAC */
+    c = k->outer;
+    if (!SHA256_Update(&c, ih, sizeof(ih)) || !SHA256_Final(md, &c))
+        abort();
     OPENSSL_cleanse(ih, sizeof(ih));
-    EVP_MD_CTX_free(c);
+    OPENSSL_cleanse(&c, sizeof(c));
 }
 
 void

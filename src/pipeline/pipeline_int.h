@@ -33,6 +33,8 @@ struct stage_slot {
 /* Consecutive items of one source handed from thread to thread together:
  * one lock and at most one wake-up a chunk, not an item. */
 #define CHUNK_ITEMS 64
+/* ... or fewer, once their raw text reaches CHUNK_BYTES */
+#define CHUNK_BYTES (256 * 1024)
 struct chunk {
     uint64_t cseq;
     struct chunk *next; /* in the list of written chunks (run.spent) */
@@ -100,9 +102,29 @@ struct run {
 int run_stop_asked(const struct run *r);
 /* Records the first failure and stops every thread. */
 void run_fail(struct run *r, const struct sl_err *err);
+/* Whether the run stops (asked, or failed); a stop asked is recorded. */
+int run_stopping(struct run *r);
+/* Seconds between two progress reports to the observers. */
+double run_progress_every(const struct run *r);
+/* The phase the next progress calls are about, from its start. */
+void run_progress_phase(struct run *r, const char *phase, double since);
+/* A source's words on where it is (item.h: watch), from the reader's
+ * thread: kept for the next progress calls, and shown now when they
+ * changed. */
+void run_source_status(void *arg, const char *text);
+/* Whether every source of the run reads local files (see
+ * sl_source_ops.local): the calling thread then reads, and learns, writes
+ * and processes beside --jobs - 1 threads, not beside --jobs of them. */
+int run_sources_local(const struct run *r);
+/* Whether the run reads, processes and writes on the calling thread, with
+ * no other: one worker (--jobs 1) and local sources, which a hand-over
+ * between threads would only slow down. */
+int run_one_thread(const struct run *r);
+/* Frees a chunk and its items from the from-th on (NULL-safe). */
+void chunk_free(struct chunk *c, size_t from);
 
-/* queue.c: the learning pass, then the reader, workers and writer of the
- * main pass. Both return when the pass is over (or failed). */
+/* learn.c: the learning pass; queue.c: the reader, workers and writer of
+ * the main pass. Both return when the pass is over (or failed). */
 int run_learn(struct run *r, struct sl_err *err);
 int run_main(struct run *r, struct sl_err *err);
 

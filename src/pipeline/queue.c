@@ -1,6 +1,6 @@
-/* queue.c - the threads of a run: the learning pass (reader + workers,
- * items of one rank on one worker), then the main pass (reader, workers,
- * and the writer on the calling thread, in item order). */
+/* queue.c - the threads of the main pass of a run (reader, workers, and
+ * the writer on the calling thread, in item order), and what the passes
+ * share (the learning pass is in learn.c). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -10,8 +10,6 @@
 #include "pipeline/pipeline_int.h"
 
 #define COMMIT_SECONDS 2.0
-/* Chunks waiting for each learner. */
-#define LEARN_QUEUE 4
 /* A source slower than SLOW_NEXT seconds an item has each item handed
  * over at once (items otherwise travel in chunks: queue.c, struct chunk). */
 #define SLOW_NEXT 0.001
@@ -38,20 +36,7 @@ run_fail(struct run *r, const struct sl_err *err)
 }
 
 
-/* The since() and begin() argument of the source configured by node
- * (load_last() in run.c). */
-static const char *
-src_last(const struct run *r, const struct sl_conf_node *node)
-{
-    size_t k;
-
-    for (k = 0; k < r->nsrc; k++)
-        if (r->src[k].node == node)
-            return r->src[k].last;
-    return NULL;
-}
-
-static int
+int
 run_stopping(struct run *r)
 {
     int stop;
@@ -96,8 +81,8 @@ notify_progress(struct run *r, const char *phase, uint64_t items,
 }
 
 /* The phase the next progress calls are about, from its start. */
-static void
-progress_phase(struct run *r, const char *phase, double since)
+void
+run_progress_phase(struct run *r, const char *phase, double since)
 {
     pthread_mutex_lock(&r->progress_mu);
     r->progress_phase = phase;
@@ -109,8 +94,8 @@ progress_phase(struct run *r, const char *phase, double since)
 /* A source's words on where it is (item.h: watch), from the reader's
  * thread: kept for the next progress calls, and shown now when they
  * changed, with what the last call said. */
-static void
-source_status(void *arg, const char *text)
+void
+run_source_status(void *arg, const char *text)
 {
     struct run *r = arg;
     struct sl_run_progress p;
@@ -142,34 +127,14 @@ source_status(void *arg, const char *text)
     pthread_mutex_unlock(&r->progress_mu);
 }
 
-static double
-progress_every(const struct run *r)
+double
+run_progress_every(const struct run *r)
 {
     return r->opts->progress_every > 0 ? r->opts->progress_every : 10.0;
 }
 
-/* ---- the learning pass -------------------------------------------------------
- * Every stage that learns sees every item of the kinds it asks for, read
- * from the start of the job's sources (not from a checkpoint: what is
- * learned must not depend on where a run resumed). Items go to the
- * learners in chunks of one rank (one input): a rank is always learned by
- * the same learner, in order. */
-#define CHUNK_BYTES (256 * 1024)
-
-struct learner {
-    struct run *r;
-    pthread_t th;
-    struct chunk *q[LEARN_QUEUE];
-    size_t head, len;
-    int closed;
-    int idle, full; /* the learner waits for items; the reader for room */
-    pthread_cond_t cv;
-    struct sl_jtape tape; /* reused for every line */
-    struct sl_buf copy;   /* the line, decoded in place by the reader */
-};
-
-static void
-free_chunk(struct chunk *c, size_t from)
+void
+chunk_free(struct chunk *c, size_t from)
 {
     size_t k;
 
@@ -178,243 +143,6 @@ free_chunk(struct chunk *c, size_t from)
     for (k = from; k < c->n; k++)
         sl_item_free(c->it[k]);
     free(c);
-}
-
-static int
-learn_item(struct learner *l, struct sl_item *it)
-{
-    struct run *r = l->r;
-    struct sl_err err = {0};
-    size_t i;
-    int rc = SL_OK;
-
-    /* a raw line is read once, by the tape reader, for every stage */
-    if (it->resource == NULL && it->text != NULL) {
-        sl_buf_reset(&l->copy);
-        sl_buf_add(&l->copy, it->text, it->text_len);
-        if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
-            it->tape = &l->tape;
-    }
-    for (i = 0; i < r->nstages && rc == SL_OK; i++) {
-        const struct stage_slot *s = &r->stages[i];
-        if (s->ops->learn && (s->ops->learns & (1u << it->kind)))
-            rc = s->ops->learn(s->ctx, it, &err);
-    }
-    it->tape = NULL;
-    if (rc != SL_OK) {
-        sl_err_prefix(&err, "learning pass, source %s item %s",
-                      it->source ? it->source : "?", it->pos ? it->pos : "?");
-        run_fail(r, &err);
-    }
-    return rc;
-}
-
-static void *
-learner_main(void *arg)
-{
-    struct learner *l = arg;
-    struct run *r = l->r;
-
-    for (;;) {
-        struct chunk *c;
-        size_t k;
-        int rc = SL_OK;
-
-        pthread_mutex_lock(&r->mu);
-        while (l->len == 0 && !l->closed && !r->failed) {
-            l->idle = 1;
-            pthread_cond_wait(&l->cv, &r->mu);
-            l->idle = 0;
-        }
-        if (l->len == 0 || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            return NULL;
-        }
-        c = l->q[l->head];
-        l->head = (l->head + 1) % LEARN_QUEUE;
-        l->len--;
-        if (l->full)
-            pthread_cond_broadcast(&l->cv);
-        pthread_mutex_unlock(&r->mu);
-        for (k = 0; k < c->n && rc == SL_OK; k++)
-            rc = learn_item(l, c->it[k]);
-        free_chunk(c, 0);
-    }
-}
-
-/* Hands a chunk to its learner once there is room. 0, or -1 when the run
- * failed (the chunk is freed). */
-static int
-learn_push(struct run *r, struct learner *l, struct chunk *c)
-{
-    pthread_mutex_lock(&r->mu);
-    while (l->len == LEARN_QUEUE && !r->failed) {
-        l->full = 1;
-        pthread_cond_wait(&l->cv, &r->mu);
-        l->full = 0;
-    }
-    if (r->failed) {
-        pthread_mutex_unlock(&r->mu);
-        free_chunk(c, 0);
-        return -1;
-    }
-    l->q[(l->head + l->len) % LEARN_QUEUE] = c;
-    l->len++;
-    if (l->idle)
-        pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&r->mu);
-    return 0;
-}
-
-int
-run_learn(struct run *r, struct sl_err *err)
-{
-    struct learner *ls = NULL;
-    unsigned wants = 0;
-    size_t i, k, n = (size_t)(r->opts->workers > 0 ? r->opts->workers : 1),
-                 started = 0;
-    uint64_t items = 0;
-    double t0 = sl_now();
-    int rc = SL_OK;
-
-    for (i = 0; i < r->nstages; i++)
-        if (r->stages[i].ops->learn)
-            wants |= r->stages[i].ops->learns;
-    if (wants == 0)
-        return SL_OK;
-    progress_phase(r, "learn", t0);
-    ls = sl_calloc(n, sizeof(*ls));
-    for (k = 0; k < n; k++) {
-        ls[k].r = r;
-        pthread_cond_init(&ls[k].cv, NULL);
-        if (pthread_create(&ls[k].th, NULL, learner_main, &ls[k]) != 0)
-            break;
-        started++;
-    }
-    if (started == 0) {
-        rc = SL_ERR(err, SL_EINTERNAL, "cannot start worker threads");
-        goto out;
-    }
-    r->units_done = r->units_total = 0;
-    r->last_progress = t0;
-    for (i = 0; i < r->spec->nsources && !run_stopping(r); i++) {
-        const struct sl_job_source *t = &r->spec->sources[i];
-        const struct sl_conf_node *node = t->node;
-        uint64_t base_done = r->units_done, base_total = r->units_total, d, tt;
-        struct chunk *c = NULL;
-        size_t bytes = 0;
-        void *ctx = NULL;
-        struct sl_err e2 = {0};
-        int stopped = 0;
-
-        /* a preset source is read once, by the main pass */
-        if (t->preset != NULL || (t->yields & wants) == 0)
-            continue;
-        if (t->ops->open(r->spec->cfg, node, NULL, &ctx, &e2) != SL_OK) {
-            run_fail(r, &e2);
-            break;
-        }
-        /* learn from what the main pass reads: only what is new */
-        if (t->ops->since && src_last(r, node) &&
-            t->ops->since(ctx, src_last(r, node), &e2) != SL_OK) {
-            t->ops->close(ctx);
-            run_fail(r, &e2);
-            break;
-        }
-        if (t->ops->want)
-            t->ops->want(ctx, wants);
-        if (t->ops->begin)
-            t->ops->begin(ctx, r->opts->stop, src_last(r, node));
-        if (t->ops->watch)
-            t->ops->watch(ctx, source_status, r);
-        while (!stopped) {
-            struct sl_item *it = NULL;
-
-            if (t->ops->next(ctx, &it, &e2) != SL_OK) {
-                run_fail(r, &e2);
-                break;
-            }
-            if (it != NULL &&
-                (it->kind == SL_ITEM_BAD || !(wants & (1u << it->kind)))) {
-                sl_item_free(it);
-                it = NULL;
-                if (!(items++ & 1023) && run_stop_asked(r))
-                    break;
-                continue;
-            }
-            if (it != NULL) {
-                items++;
-                /* ranks are per source: make them distinct across
-                 * sources */
-                it->rank += (long)i << 32;
-            }
-            /* a chunk holds one rank; it goes when full, when the next
-             * item is of another rank, and at the end */
-            if (c != NULL &&
-                (it == NULL || it->rank != c->it[0]->rank ||
-                 c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES)) {
-                stopped = learn_push(r, &ls[(size_t)c->it[0]->rank % started],
-                                     c) != 0;
-                c = NULL;
-                if (t->ops->progress) {
-                    t->ops->progress(ctx, &d, &tt);
-                    pthread_mutex_lock(&r->mu);
-                    r->units_done = base_done + d;
-                    r->units_total = base_total + tt;
-                    pthread_mutex_unlock(&r->mu);
-                }
-                if (sl_now() - r->last_progress >= progress_every(r))
-                    notify_progress(r, "learn", items, t0, 0);
-                if (run_stop_asked(r))
-                    stopped = 1;
-            }
-            if (it == NULL)
-                break;
-            if (stopped) {
-                sl_item_free(it);
-                break;
-            }
-            if (c == NULL) {
-                c = sl_malloc(sizeof(*c));
-                c->n = 0;
-                bytes = 0;
-            }
-            c->it[c->n++] = it;
-            bytes += it->text_len;
-        }
-        free_chunk(c, 0);
-        t->ops->close(ctx);
-        source_status(r, NULL); /* what it said is over */
-    }
-out:
-    pthread_mutex_lock(&r->mu);
-    for (k = 0; k < started; k++) {
-        ls[k].closed = 1;
-        pthread_cond_broadcast(&ls[k].cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-    for (k = 0; k < started; k++)
-        pthread_join(ls[k].th, NULL);
-    for (k = 0; k < n; k++) {
-        while (ls[k].len > 0) { /* left after a failure */
-            free_chunk(ls[k].q[ls[k].head], 0);
-            ls[k].head = (ls[k].head + 1) % LEARN_QUEUE;
-            ls[k].len--;
-        }
-        pthread_cond_destroy(&ls[k].cv);
-        sl_jtape_free(&ls[k].tape);
-        if (ls[k].copy.data)
-            sl_freezero(ls[k].copy.data, ls[k].copy.cap);
-    }
-    free(ls);
-    if (rc == SL_OK && r->failed) {
-        *err = r->ferr;
-        rc = r->ferr.code ? r->ferr.code : SL_EINTERNAL;
-    }
-    if (rc == SL_OK && started > 0)
-        notify_progress(r, "learn", items, t0, 1);
-    r->units_done = r->units_total = 0;
-    return rc;
 }
 
 /* ---- the main pass: reader ---------------------------------------------------- */
@@ -431,7 +159,7 @@ free_spent(struct chunk *c)
 {
     while (c != NULL) {
         struct chunk *next = c->next;
-        free_chunk(c, 0);
+        chunk_free(c, 0);
         c = next;
     }
 }
@@ -471,91 +199,137 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
     return 0;
 }
 
+/* Where the reader of the main pass is: the source it reads, open, and
+ * that source's progress on top of what the sources before it did. */
+struct rd {
+    size_t i;  /* in r->src */
+    void *ctx; /* source i, open, or NULL */
+    uint64_t base_done, base_total, d, t;
+    int end; /* every source read, or the run stopped */
+};
+
+static void
+rd_close(struct run *r, struct rd *rd)
+{
+    if (rd->ctx != NULL) {
+        r->src[rd->i].ops->close(rd->ctx);
+        run_source_status(r, NULL);
+    }
+    rd->ctx = NULL;
+}
+
+/* Opens source s of the main pass (or takes it already open), from its
+ * checkpoint; NULL when it failed (run_fail was called). */
+static void *
+src_start(struct run *r, struct src_slot *s)
+{
+    struct sl_err err = {0};
+    void *ctx = NULL;
+
+    if (s->preset != NULL) {
+        ctx = s->preset;
+        s->preset = NULL;
+    } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx, &err) !=
+               SL_OK) {
+        run_fail(r, &err);
+        return NULL;
+    } else if (s->ops->since && s->last &&
+               s->ops->since(ctx, s->last, &err) != SL_OK) {
+        s->ops->close(ctx);
+        run_fail(r, &err);
+        return NULL;
+    }
+    if (s->ops->begin)
+        s->ops->begin(ctx, r->opts->stop, s->last);
+    if (s->ops->watch)
+        s->ops->watch(ctx, run_source_status, r);
+    return ctx;
+}
+
+/* Reads the next chunk of the main pass: consecutive items of one source
+ * (see CHUNK_DICOM above). NULL at the end of the last source or when the
+ * run fails or stops between two sources (rd->end is then set). */
+static struct chunk *
+read_chunk(struct run *r, struct rd *rd)
+{
+    struct sl_err err = {0};
+    struct chunk *c = NULL;
+    size_t bytes = 0, ndicom = 0;
+
+    while (!rd->end) {
+        struct src_slot *s;
+        struct sl_item *it = NULL;
+        double t0;
+
+        if (rd->ctx == NULL) {
+            if (rd->i >= r->nsrc || (rd->i > 0 && run_stopping(r)) ||
+                (rd->ctx = src_start(r, &r->src[rd->i])) == NULL) {
+                rd->end = 1;
+                break;
+            }
+            pthread_mutex_lock(&r->mu);
+            rd->base_done = r->units_done;
+            rd->base_total = r->units_total;
+            pthread_mutex_unlock(&r->mu);
+            rd->d = rd->t = 0;
+        }
+        s = &r->src[rd->i];
+        t0 = sl_now();
+        if (s->ops->next(rd->ctx, &it, &err) != SL_OK) {
+            run_fail(r, &err);
+            chunk_free(c, 0);
+            rd_close(r, rd);
+            rd->end = 1;
+            return NULL;
+        }
+        if (it == NULL) { /* this source is read: its chunks end here */
+            if (s->ops->progress)
+                s->ops->progress(rd->ctx, &rd->d, &rd->t);
+            rd->d = rd->t;
+            pthread_mutex_lock(&r->mu);
+            r->units_done = rd->base_done + rd->t;
+            r->units_total = rd->base_total + rd->t;
+            pthread_mutex_unlock(&r->mu);
+            s->ops->close(rd->ctx);
+            run_source_status(r, NULL); /* what it said is over */
+            rd->ctx = NULL;
+            rd->i++;
+            if (c != NULL)
+                break;
+            continue;
+        }
+        if (c == NULL) {
+            c = sl_malloc(sizeof(*c));
+            c->n = 0;
+        }
+        it->seq = r->next_seq++;
+        c->it[c->n++] = it;
+        bytes += it->text_len;
+        if (it->kind == SL_ITEM_DICOM)
+            ndicom++;
+        /* a slow source (a network, say) hands each item on at once */
+        if (sl_now() - t0 >= SLOW_NEXT || c->n == CHUNK_ITEMS ||
+            bytes >= CHUNK_BYTES || ndicom >= CHUNK_DICOM || it->whole) {
+            if (s->ops->progress)
+                s->ops->progress(rd->ctx, &rd->d, &rd->t);
+            break;
+        }
+    }
+    return c;
+}
+
 static void *
 reader_main(void *arg)
 {
     struct run *r = arg;
-    struct sl_err err = {0};
-    size_t i;
-    int stopped = 0;
+    struct rd rd;
+    struct chunk *c;
 
-    for (i = 0; i < r->nsrc && !stopped; i++) {
-        struct src_slot *s = &r->src[i];
-        struct chunk *c = NULL;
-        size_t bytes = 0, ndicom = 0;
-        void *ctx = NULL;
-        uint64_t base_done = 0, base_total = 0, d = 0, t = 0;
-
-        if (s->preset != NULL) {
-            ctx = s->preset;
-            s->preset = NULL;
-        } else if (s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
-                                &err) !=
-                   SL_OK) {
-            run_fail(r, &err);
+    memset(&rd, 0, sizeof(rd));
+    while ((c = read_chunk(r, &rd)) != NULL)
+        if (push_chunk(r, c, rd.base_done + rd.d, rd.base_total + rd.t) != 0)
             break;
-        } else if (s->ops->since && s->last &&
-                   s->ops->since(ctx, s->last, &err) != SL_OK) {
-            s->ops->close(ctx);
-            run_fail(r, &err);
-            break;
-        }
-        if (s->ops->begin)
-            s->ops->begin(ctx, r->opts->stop, s->last);
-        if (s->ops->watch)
-            s->ops->watch(ctx, source_status, r);
-        pthread_mutex_lock(&r->mu);
-        base_done = r->units_done;
-        base_total = r->units_total;
-        pthread_mutex_unlock(&r->mu);
-        for (;;) {
-            struct sl_item *it = NULL;
-            double t0 = sl_now();
-            int slow;
-
-            if (s->ops->next(ctx, &it, &err) != SL_OK) {
-                run_fail(r, &err);
-                stopped = 1;
-                break;
-            }
-            if (it == NULL)
-                break;
-            /* a slow source (a network, say) hands each item on at once */
-            slow = sl_now() - t0 >= SLOW_NEXT;
-            if (c == NULL) {
-                c = sl_malloc(sizeof(*c));
-                c->n = 0;
-                bytes = 0;
-                ndicom = 0;
-            }
-            it->seq = r->next_seq++;
-            c->it[c->n++] = it;
-            bytes += it->text_len;
-            if (it->kind == SL_ITEM_DICOM)
-                ndicom++;
-            if (slow || c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES ||
-                ndicom >= CHUNK_DICOM || it->whole) {
-                if (s->ops->progress)
-                    s->ops->progress(ctx, &d, &t);
-                stopped = push_chunk(r, c, base_done + d, base_total + t) != 0;
-                c = NULL;
-                if (stopped)
-                    break;
-            }
-        }
-        if (s->ops->progress)
-            s->ops->progress(ctx, &d, &t);
-        if (c != NULL)
-            stopped = push_chunk(r, c, base_done + t, base_total + t) != 0;
-        pthread_mutex_lock(&r->mu);
-        r->units_done = base_done + t;
-        r->units_total = base_total + t;
-        pthread_mutex_unlock(&r->mu);
-        s->ops->close(ctx);
-        source_status(r, NULL); /* what it said is over */
-        if (run_stopping(r))
-            break;
-    }
+    rd_close(r, &rd);
     pthread_mutex_lock(&r->mu);
     r->reader_done = 1;
     pthread_cond_broadcast(&r->cv_work);
@@ -649,50 +423,78 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
     return SL_OK;
 }
 
+/* Takes the next chunk for a worker; NULL when there is none (wait set:
+ * waits for one until the reader is done). Called with r->mu held. */
+static struct chunk *
+wq_take(struct run *r, int wait)
+{
+    struct chunk *c;
+
+    while (wait && r->wq_len == 0 && !r->reader_done && !r->failed) {
+        r->work_waiters++;
+        pthread_cond_wait(&r->cv_work, &r->mu);
+        r->work_waiters--;
+    }
+    if (r->wq_len == 0 || r->failed)
+        return NULL;
+    c = r->wq[r->wq_head];
+    r->wq_head = (r->wq_head + 1) % r->cap;
+    r->wq_len--;
+    /* more for a sleeping worker: wake one */
+    if (r->wq_len > 0 && r->work_waiters > 0)
+        pthread_cond_signal(&r->cv_work);
+    return c;
+}
+
+/* Processes chunk c (taken with r->mu held, which is released meanwhile)
+ * and hands it to the writer's slot. 0, or -1 when the run failed. */
+static int
+work_chunk(struct run *r, struct chunk *c, struct parse_scratch *ps)
+{
+    size_t k;
+    int failed = 0;
+
+    pthread_mutex_unlock(&r->mu);
+    for (k = 0; k < c->n && !failed; k++)
+        failed = process_item(r, &c->it[k], ps) != SL_OK;
+    /* after a failure the chunk still goes to the writer's slot, so
+     * that its items are freed with the rest */
+    pthread_mutex_lock(&r->mu);
+    r->done[c->cseq % r->cap] = c;
+    if (r->done_waiter && c->cseq == r->write_cseq)
+        pthread_cond_signal(&r->cv_done);
+    return failed ? -1 : 0;
+}
+
+static void
+scratch_init(struct parse_scratch *ps)
+{
+    memset(ps, 0, sizeof(*ps));
+    sl_buf_init(&ps->copy);
+}
+
+static void
+scratch_free(struct parse_scratch *ps)
+{
+    sl_jtape_free(&ps->tape);
+    if (ps->copy.data) /* it held patient data */
+        sl_freezero(ps->copy.data, ps->copy.cap);
+}
+
 static void *
 worker_main(void *arg)
 {
     struct run *r = arg;
     struct parse_scratch ps;
+    struct chunk *c;
     int failed = 0;
 
-    memset(&ps, 0, sizeof(ps));
-    sl_buf_init(&ps.copy);
-    while (!failed) {
-        struct chunk *c;
-        size_t k;
-
-        pthread_mutex_lock(&r->mu);
-        while (r->wq_len == 0 && !r->reader_done && !r->failed) {
-            r->work_waiters++;
-            pthread_cond_wait(&r->cv_work, &r->mu);
-            r->work_waiters--;
-        }
-        if (r->wq_len == 0 || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            break;
-        }
-        c = r->wq[r->wq_head];
-        r->wq_head = (r->wq_head + 1) % r->cap;
-        r->wq_len--;
-        /* more for a sleeping worker: wake one */
-        if (r->wq_len > 0 && r->work_waiters > 0)
-            pthread_cond_signal(&r->cv_work);
-        pthread_mutex_unlock(&r->mu);
-
-        for (k = 0; k < c->n && !failed; k++)
-            failed = process_item(r, &c->it[k], &ps) != SL_OK;
-        /* after a failure the chunk still goes to the writer's slot, so
-         * that its items are freed with the rest */
-        pthread_mutex_lock(&r->mu);
-        r->done[c->cseq % r->cap] = c;
-        if (r->done_waiter && c->cseq == r->write_cseq)
-            pthread_cond_signal(&r->cv_done);
-        pthread_mutex_unlock(&r->mu);
-    }
-    sl_jtape_free(&ps.tape);
-    if (ps.copy.data)
-        sl_freezero(ps.copy.data, ps.copy.cap);
+    scratch_init(&ps);
+    pthread_mutex_lock(&r->mu);
+    while (!failed && (c = wq_take(r, 1)) != NULL)
+        failed = work_chunk(r, c, &ps) != 0;
+    pthread_mutex_unlock(&r->mu);
+    scratch_free(&ps);
     return NULL;
 }
 
@@ -770,10 +572,38 @@ out:
     return rc;
 }
 
+/* Writes one item, then commits and reports progress when it is time.
+ * 0, or -1 when the run failed (run_fail was called). */
+static int
+write_one(struct run *r, struct sl_item *it)
+{
+    struct sl_err err = {0};
+    double now;
+
+    if (write_item(r, it, &err) != SL_OK) {
+        r->write_seq = it->seq + 1;
+        run_fail(r, &err);
+        return -1;
+    }
+    r->write_seq = it->seq + 1;
+    r->since_commit++;
+    now = sl_now();
+    if (!r->opts->dry_run &&
+        (r->since_commit >= (uint64_t)r->opts->commit_every ||
+         (r->since_commit > 0 && now - r->last_commit >= COMMIT_SECONDS)) &&
+        run_commit(r, &err) != SL_OK) {
+        run_fail(r, &err);
+        return -1;
+    }
+    if (now - r->last_progress >= run_progress_every(r))
+        notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 0);
+    return 0;
+}
+
+/* The writer of a run with a reader thread, on the calling thread. */
 static void
 writer_loop(struct run *r)
 {
-    struct sl_err err = {0};
     int failed = 0;
 
     while (!failed) {
@@ -799,34 +629,10 @@ writer_loop(struct run *r)
             pthread_cond_signal(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
-        for (k = 0; k < c->n && !failed; k++) {
-            struct sl_item *it = c->it[k];
-            double now;
-
-            failed = write_item(r, it, &err) != SL_OK;
-            r->write_seq = it->seq + 1;
-            if (failed) {
-                run_fail(r, &err);
-                break;
-            }
-            r->since_commit++;
-            now = sl_now();
-            if (!r->opts->dry_run &&
-                (r->since_commit >= (uint64_t)r->opts->commit_every ||
-                 (r->since_commit > 0 &&
-                  now - r->last_commit >= COMMIT_SECONDS))) {
-                if (run_commit(r, &err) != SL_OK) {
-                    run_fail(r, &err);
-                    failed = 1;
-                    break;
-                }
-            }
-            if (now - r->last_progress >= progress_every(r))
-                notify_progress(r, "run", r->sum->in - r->in_at_start,
-                                r->started, 0);
-        }
+        for (k = 0; k < c->n && !failed; k++)
+            failed = write_one(r, c->it[k]) != 0;
         if (failed) {
-            free_chunk(c, 0);
+            chunk_free(c, 0);
         } else {
             /* the reader frees it (see run.spent) */
             pthread_mutex_lock(&r->mu);
@@ -838,30 +644,191 @@ writer_loop(struct run *r)
 }
 
 int
+run_sources_local(const struct run *r)
+{
+    size_t k;
+
+    for (k = 0; k < r->spec->nsources; k++)
+        if (!r->spec->sources[k].ops->local)
+            return 0;
+    for (k = 0; k < r->nsrc; k++) /* a replay reads the state store */
+        if (!r->src[k].ops->local)
+            return 0;
+    return 1;
+}
+
+int
+run_one_thread(const struct run *r)
+{
+    return r->opts->workers <= 1 && run_sources_local(r);
+}
+
+/* The calling thread of a run whose sources are local, beside nworkers
+ * worker threads: it writes the next chunk once it is ready, reads a
+ * chunk when the workers' queue runs low, and otherwise processes one
+ * itself, so that --jobs N is N threads, none of them waiting while
+ * another works. Chunks are read and freed on this thread. */
+static void
+lead_loop(struct run *r, size_t nworkers)
+{
+    struct parse_scratch ps;
+    struct rd rd;
+    int failed = 0;
+
+    scratch_init(&ps);
+    memset(&rd, 0, sizeof(rd));
+    pthread_mutex_lock(&r->mu);
+    while (!failed && !r->failed) {
+        struct chunk *c = r->done[r->write_cseq % r->cap];
+        size_t k;
+
+        if (c != NULL) { /* write */
+            r->done[r->write_cseq % r->cap] = NULL;
+            r->write_cseq++;
+            pthread_mutex_unlock(&r->mu);
+            for (k = 0; k < c->n && !failed; k++)
+                failed = write_one(r, c->it[k]) != 0;
+            chunk_free(c, 0);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
+        if (r->reader_done && r->write_cseq == r->next_cseq)
+            break; /* all written */
+        if (!r->reader_done && run_stop_asked(r))
+            r->stop = 1;
+        if (!r->reader_done && r->stop) {
+            r->reader_done = 1;
+            pthread_cond_broadcast(&r->cv_work);
+            continue;
+        }
+        if (!r->reader_done && r->wq_len <= nworkers &&
+            r->next_cseq - r->write_cseq < r->cap) { /* read */
+            pthread_mutex_unlock(&r->mu);
+            c = read_chunk(r, &rd);
+            pthread_mutex_lock(&r->mu);
+            if (c == NULL) {
+                r->reader_done = 1;
+                pthread_cond_broadcast(&r->cv_work);
+                continue;
+            }
+            c->cseq = r->next_cseq++;
+            r->wq[(r->wq_head + r->wq_len) % r->cap] = c;
+            r->wq_len++;
+            r->units_done = rd.base_done + rd.d;
+            r->units_total = rd.base_total + rd.t;
+            if (r->work_waiters > 0)
+                pthread_cond_signal(&r->cv_work);
+            continue;
+        }
+        if ((c = wq_take(r, 0)) != NULL) { /* work */
+            failed = work_chunk(r, c, &ps) != 0;
+            continue;
+        }
+        /* the next chunk to write is a worker's, and there is no room to
+         * read: wait for it */
+        r->done_waiter = 1;
+        pthread_cond_wait(&r->cv_done, &r->mu);
+        r->done_waiter = 0;
+    }
+    r->reader_done = 1; /* after a failure: the workers end */
+    pthread_cond_broadcast(&r->cv_work);
+    pthread_mutex_unlock(&r->mu);
+    rd_close(r, &rd);
+    scratch_free(&ps);
+}
+
+/* The main pass on the calling thread (run_one_thread): each item read,
+ * processed and written before the next is read, with no hand-over. */
+static void
+main_here(struct run *r)
+{
+    struct parse_scratch ps;
+    size_t i;
+    int stopped = 0;
+
+    memset(&ps, 0, sizeof(ps));
+    sl_buf_init(&ps.copy);
+    for (i = 0; i < r->nsrc && !stopped; i++) {
+        struct src_slot *s = &r->src[i];
+        uint64_t base_done = r->units_done, base_total = r->units_total,
+                 d = 0, t = 0, n = 0;
+        struct sl_err err = {0};
+        void *ctx;
+
+        if ((ctx = src_start(r, s)) == NULL)
+            break;
+        while (!stopped) {
+            struct sl_item *it = NULL;
+
+            if (s->ops->next(ctx, &it, &err) != SL_OK) {
+                run_fail(r, &err);
+                stopped = 1;
+                break;
+            }
+            if (it == NULL)
+                break;
+            it->seq = r->next_seq++;
+            if (process_item(r, &it, &ps) != SL_OK) /* it freed */
+                stopped = 1;
+            else
+                stopped = write_one(r, it) != 0;
+            sl_item_free(it);
+            if (++n % CHUNK_ITEMS == 0 && s->ops->progress) {
+                s->ops->progress(ctx, &d, &t);
+                r->units_done = base_done + d;
+                r->units_total = base_total + t;
+            }
+            if (!stopped && run_stop_asked(r))
+                stopped = r->stop = 1;
+        }
+        if (s->ops->progress)
+            s->ops->progress(ctx, &d, &t);
+        r->units_done = base_done + t;
+        r->units_total = base_total + t;
+        s->ops->close(ctx);
+    }
+    r->reader_done = 1;
+    sl_jtape_free(&ps.tape);
+    if (ps.copy.data)
+        sl_freezero(ps.copy.data, ps.copy.cap);
+}
+
+int
 run_main(struct run *r, struct sl_err *err)
 {
     pthread_t reader, *workers;
-    int nworkers = r->opts->workers > 0 ? r->opts->workers : 1, i,
+    int nworkers = r->opts->workers > 0 ? r->opts->workers : 1, i, lead,
         started = 0;
     size_t k;
 
-    workers = sl_calloc((size_t)nworkers, sizeof(*workers));
     r->started = r->last_commit = r->last_progress = sl_now();
-    progress_phase(r, "run", r->started);
-    if (pthread_create(&reader, NULL, reader_main, r) != 0) {
+    run_progress_phase(r, "run", r->started);
+    if (run_one_thread(r)) {
+        main_here(r);
+        notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
+        return SL_OK;
+    }
+    lead = run_sources_local(r);
+    nworkers -= lead; /* the calling thread is one of them */
+    workers = sl_calloc((size_t)nworkers, sizeof(*workers));
+    if (!lead && pthread_create(&reader, NULL, reader_main, r) != 0) {
         free(workers);
         return SL_ERR(err, SL_EINTERNAL, "cannot start the reader thread");
     }
     for (i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i], NULL, worker_main, r) == 0)
             started++;
-    if (started == 0) {
+    if (started == 0 && !lead) {
         struct sl_err e2;
         SL_ERR(&e2, SL_EINTERNAL, "cannot start worker threads");
         run_fail(r, &e2);
     }
-    writer_loop(r);
-    pthread_join(reader, NULL);
+    if (lead)
+        lead_loop(r, (size_t)started);
+    else
+        writer_loop(r);
+    if (!lead)
+        pthread_join(reader, NULL);
     for (i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     free(workers);
@@ -869,11 +836,11 @@ run_main(struct run *r, struct sl_err *err)
     r->spent = NULL;
     /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {
-        free_chunk(r->done[k], 0);
+        chunk_free(r->done[k], 0);
         r->done[k] = NULL;
     }
     for (k = 0; k < r->wq_len; k++)
-        free_chunk(r->wq[(r->wq_head + k) % r->cap], 0);
+        chunk_free(r->wq[(r->wq_head + k) % r->cap], 0);
     r->wq_len = 0;
     notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);
     return SL_OK;

@@ -553,6 +553,7 @@ static const struct sl_source_ops replay_ops = {
     .type = "quarantine",
     .next = replay_next,
     .close = replay_close,
+    .local = 1,
 };
 
 int

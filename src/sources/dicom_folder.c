@@ -237,5 +237,6 @@ const struct sl_source_ops sl_source_dicom_folder = {
     .open = src_open,
     .next = src_next,
     .close = src_close,
+    .local = 1,
     .progress = src_progress,
 };

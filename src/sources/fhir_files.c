@@ -515,5 +515,6 @@ const struct sl_source_ops sl_source_fhir_files = {
     .open = fhir_open,
     .next = fhir_next,
     .close = fhir_close,
+    .local = 1,
     .progress = fhir_progress,
 };

@@ -342,6 +342,7 @@ const struct sl_source_ops sl_source_files = {
     .open = files_open,
     .next = files_next,
     .close = files_close,
+    .local = 1,
     .progress = files_progress,
     .want = files_want,
 };

@@ -2,13 +2,18 @@
 # kill -9 at random moments, then resume: every item reaches the sink
 # exactly once (no loss, no duplicate), for NDJSON and Bundle output, and
 # for a job with two FHIR targets and one DICOM target (each gets every
-# item of its kind exactly once).
+# item of its kind exactly once); the NDJSON job again at -j 1, where the
+# run reads, de-identifies and writes on one thread.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 21
+plan 27
 sluice synth --patients 40 --seed 11 -o "$T/syn" >/dev/null 2>&1
-for fmt in ndjson bundle multi; do
+for fmt in ndjson bundle multi one; do
     d="$T/$fmt"
-    if [ $fmt = multi ]; then
+    jobs=2
+    if [ $fmt = one ]; then
+        write_config "$d" ndjson
+        jobs=1
+    elif [ $fmt = multi ]; then
         write_config "$d" ndjson
         # a second FHIR target (Bundles) beside the first, named by to=
         sed -i -e 's|<target id="dicom-out"|<target id="fhir-out2" type="fhir-files" path="out/fhir2" format="bundle" bundle-size="30"/>\n  &|' \
@@ -26,7 +31,7 @@ for fmt in ndjson bundle multi; do
     # Kill until a run gets to finish on its own: every start after a
     # kill must resume the same run.
     for delay in 0.3 0.15 0.4 0.2 0.35 0.25 0.5 0.1; do
-        $SLUICE --config "$d/sluice.xml" -q -j 2 run t --no-progress --commit-every 1 \
+        $SLUICE --config "$d/sluice.xml" -q -j $jobs run t --no-progress --commit-every 1 \
             >/dev/null 2>&1 &
         pid=$!
         sleep $delay
@@ -48,7 +53,7 @@ for fmt in ndjson bundle multi; do
         fi
     done
     if [ $done_early = 0 ]; then
-        sluice --config "$d/sluice.xml" -q run t --no-progress --log-format json >"$d/sum.json" 2>"$d/err.txt"
+        sluice --config "$d/sluice.xml" -q -j $jobs run t --no-progress --log-format json >"$d/sum.json" 2>"$d/err.txt"
         rc=$?
     fi
     [ $rc -eq 0 ] || sed 's/^/# /' "$d/err.txt" 2>/dev/null
