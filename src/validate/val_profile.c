@@ -1,0 +1,342 @@
+/* val_profile.c - a resource against a profile (a StructureDefinition
+ * with derivation "constraint"): its elements' cardinality, fixed and
+ * pattern values, narrowed choice types, extension slices by url and
+ * required bindings against local ValueSets, then the profile it is
+ * based on, when that is a profile too. A profile given only as a
+ * differential is checked as its differential over its base: the
+ * constraints a generated snapshot would hold are those of the
+ * differential and of the bases, which are checked in turn. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate/val_profile.h"
+
+int
+sl_val_sd_check(const json_t *sd, const char *name, struct sl_err *err)
+{
+    const char *type = json_string_value(json_object_get(sd, "type"));
+    const json_t *els, *el;
+    size_t i, tl;
+
+    if (type == NULL)
+        return SL_ERR(err, SL_EPARSE, "%s: StructureDefinition without a "
+                      "type", name);
+    els = json_object_get(json_object_get(sd, "snapshot"), "element");
+    if (!json_is_array(els))
+        els = json_object_get(json_object_get(sd, "differential"), "element");
+    if (!json_is_array(els))
+        return SL_ERR(err, SL_EPARSE, "%s: StructureDefinition without "
+                      "snapshot or differential elements", name);
+    tl = strlen(type);
+    json_array_foreach(els, i, el) {
+        const char *p = json_string_value(json_object_get(el, "path"));
+        if (p == NULL)
+            return SL_ERR(err, SL_EPARSE, "%s: element %zu has no path",
+                          name, i);
+        if (strncmp(p, type, tl) != 0 || (p[tl] != '\0' && p[tl] != '.'))
+            return SL_ERR(err, SL_EPARSE, "%s: element %zu: path is not "
+                          "under the type %s", name, i, type);
+    }
+    return SL_OK;
+}
+
+struct nodes {
+    size_t n, cap;
+    const json_t **v;
+    char **expr;
+};
+
+static void
+nodes_push(struct nodes *ns, const json_t *v, const char *expr)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? 2 * ns->cap : 8;
+        ns->v = sl_realloc(ns->v, ns->cap * sizeof(*ns->v));
+        ns->expr = sl_realloc(ns->expr, ns->cap * sizeof(*ns->expr));
+    }
+    ns->v[ns->n] = v;
+    ns->expr[ns->n] = sl_strdup(expr);
+    ns->n++;
+}
+
+static void
+nodes_free(struct nodes *ns)
+{
+    size_t i;
+
+    for (i = 0; i < ns->n; i++)
+        free(ns->expr[i]);
+    free(ns->v);
+    free(ns->expr);
+    memset(ns, 0, sizeof(*ns));
+}
+
+/* The member of obj for segment seg ("code", "value[x]"): its key in
+ * *key, or NULL. */
+static const json_t *
+member(const json_t *obj, const char *seg, size_t sl, const char **key)
+{
+    const char *k;
+    const json_t *x;
+
+    if (!json_is_object(obj))
+        return NULL;
+    if (sl > 3 && memcmp(seg + sl - 3, "[x]", 3) == 0) {
+        json_object_foreach((json_t *)obj, k, x)
+            if (strncmp(k, seg, sl - 3) == 0 && k[sl - 3] >= 'A' &&
+                k[sl - 3] <= 'Z') {
+                *key = k;
+                return x;
+            }
+        return NULL;
+    }
+    json_object_foreach((json_t *)obj, k, x)
+        if (strlen(k) == sl && memcmp(k, seg, sl) == 0) {
+            *key = k;
+            return x;
+        }
+    return NULL;
+}
+
+/* The values at the dotted rest of a path below node. */
+static void
+navigate(const json_t *node, const char *rest, const char *expr,
+         struct nodes *out)
+{
+    size_t sl = strcspn(rest, "."), i;
+    const json_t *m, *x;
+    const char *key = NULL;
+    char e[1024];
+
+    if (*rest == '\0') {
+        nodes_push(out, node, expr);
+        return;
+    }
+    if ((m = member(node, rest, sl, &key)) == NULL)
+        return;
+    if (json_is_array(m)) {
+        json_array_foreach(m, i, x) {
+            snprintf(e, sizeof(e), "%s.%s[%zu]", expr, key, i);
+            navigate(x, rest + sl + (rest[sl] == '.'), e, out);
+        }
+    } else {
+        snprintf(e, sizeof(e), "%s.%s", expr, key);
+        navigate(m, rest + sl + (rest[sl] == '.'), e, out);
+    }
+}
+
+/* pat's members are all in v (arrays: each item of pat matches one of v). */
+static int
+pattern_match(const json_t *pat, const json_t *v)
+{
+    const char *k;
+    const json_t *x, *y;
+    size_t i, j;
+
+    if (json_is_object(pat)) {
+        if (!json_is_object(v))
+            return 0;
+        json_object_foreach((json_t *)pat, k, x)
+            if (!pattern_match(x, json_object_get(v, k)))
+                return 0;
+        return 1;
+    }
+    if (json_is_array(pat)) {
+        if (!json_is_array(v))
+            return 0;
+        json_array_foreach(pat, i, x) {
+            int hit = 0;
+            json_array_foreach(v, j, y) if (pattern_match(x, y)) {
+                hit = 1;
+                break;
+            }
+            if (!hit)
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_number(pat) && json_is_number(v))
+        return json_number_value(pat) == json_number_value(v);
+    return v != NULL && json_equal(pat, v);
+}
+
+static const json_t *
+prefixed(const json_t *el, const char *pre, const char **which)
+{
+    const char *k;
+    const json_t *x;
+    size_t pl = strlen(pre);
+
+    json_object_foreach((json_t *)el, k, x)
+        if (strncmp(k, pre, pl) == 0 && k[pl] >= 'A' && k[pl] <= 'Z') {
+            *which = k;
+            return x;
+        }
+    return NULL;
+}
+
+/* Count of v (an array's items, or 1). */
+static size_t
+count_of(const json_t *v)
+{
+    return v == NULL ? 0 : json_is_array(v) ? json_array_size(v) : 1;
+}
+
+static void check_sd(const struct sl_validator *v, const json_t *res,
+                     const json_t *sd, struct sl_val_result *out, int depth);
+
+static void
+check_element(const json_t *res, const json_t *el, const char *pname,
+              struct sl_val_result *out)
+{
+    const char *path = json_string_value(json_object_get(el, "path"));
+    const char *id = json_string_value(json_object_get(el, "id"));
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+    const char *dot = strchr(path, '.'), *last, *which = NULL, *key;
+    const json_t *mx = json_object_get(el, "max"), *fixed, *pat, *types;
+    const json_t *ext_url = NULL;
+    struct nodes parents = {0};
+    char *ppath;
+    long max = -2, min = -1;
+    size_t i;
+
+    if (dot == NULL)
+        return;
+    if (json_is_integer(json_object_get(el, "min")))
+        min = (long)json_integer_value(json_object_get(el, "min"));
+    if (json_is_string(mx))
+        max = strcmp(json_string_value(mx), "*") == 0
+                  ? -1
+                  : strtol(json_string_value(mx), NULL, 10);
+    if (id && strchr(id, ':')) {
+        /* a slice: only extension slices by url, at their root */
+        const char *colon = strrchr(id, ':');
+        const json_t *t0 = json_array_get(json_object_get(el, "type"), 0);
+        if (strchr(colon, '.') ||
+            !(sl_str_has_suffix(path, ".extension") ||
+              sl_str_has_suffix(path, ".modifierExtension")))
+            return;
+        ext_url = json_array_get(json_object_get(t0, "profile"), 0);
+        if (!json_is_string(ext_url) || strchr(id, ':') != colon)
+            return;
+    }
+    last = strrchr(path, '.');
+    ppath = sl_strndup(dot, (size_t)(last - dot));
+    navigate(res, ppath[0] == '.' ? ppath + 1 : ppath, rt, &parents);
+    free(ppath);
+    fixed = prefixed(el, "fixed", &which);
+    pat = prefixed(el, "pattern", &which);
+    types = json_object_get(el, "type");
+    for (i = 0; i < parents.n; i++) {
+        const json_t *m = member(parents.v[i], last + 1, strlen(last + 1),
+                                 &key);
+        size_t n = count_of(m), j;
+        char e[1024];
+        if (ext_url) {
+            const json_t *x;
+            n = 0;
+            json_array_foreach(json_is_array(m) ? m : NULL, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                n += u && strcmp(u, json_string_value(ext_url)) == 0;
+            }
+        }
+        snprintf(e, sizeof(e), "%s.%s", parents.expr[i], last + 1);
+        if (min > 0 && (long)n < min)
+            sl_val_add(out, SL_SEV_ERROR, "structure", pname,
+                       parents.expr[i],
+                       "%s%s%s: the profile needs at least %ld, found %zu",
+                       id ? id : path, ext_url ? " " : "",
+                       ext_url ? "(extension)" : "", min, n);
+        if (max >= 0 && (long)n > max)
+            sl_val_add(out, SL_SEV_ERROR, "structure", pname,
+                       parents.expr[i],
+                       "%s: the profile allows at most %ld, found %zu: "
+                       "remove the others", id ? id : path, max, n);
+        if (m == NULL || ext_url)
+            continue;
+        if (key && strstr(last + 1, "[x]") && json_array_size(types) > 0) {
+            size_t pl = strlen(last + 1) - 3;
+            const json_t *t;
+            int ok = 0;
+            json_array_foreach(types, j, t) {
+                const char *c = json_string_value(json_object_get(t, "code"));
+                if (c && strlen(key + pl) == strlen(c) &&
+                    (key[pl] == c[0] || key[pl] == c[0] - 'a' + 'A') &&
+                    strcmp(key + pl + 1, c + 1) == 0)
+                    ok = 1;
+            }
+            if (!ok)
+                sl_val_add(out, SL_SEV_ERROR, "structure", pname, e,
+                           "%s: the profile does not allow this type here",
+                           id ? id : path);
+        }
+        if (fixed || pat) {
+            const json_t *want = fixed ? fixed : pat, *x;
+            json_array_foreach(json_is_array(m) ? m : NULL, j, x)
+                if (fixed ? !json_equal(want, x) && !pattern_match(want, x)
+                          : !pattern_match(want, x))
+                    sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                               "%s: the value must be the profile's %s",
+                               id ? id : path, which);
+            if (!json_is_array(m) &&
+                (fixed ? !json_equal(want, m) && !pattern_match(want, m)
+                       : !pattern_match(want, m)))
+                sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                           "%s: the value must be the profile's %s",
+                           id ? id : path, which);
+        }
+    }
+    nodes_free(&parents);
+}
+
+static void
+check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
+         struct sl_val_result *out, int depth)
+{
+    const char *name = json_string_value(json_object_get(sd, "name"));
+    const char *base = json_string_value(json_object_get(sd, "baseDefinition"));
+    const json_t *els, *el;
+    size_t i;
+
+    if (name == NULL)
+        name = json_string_value(json_object_get(sd, "url"));
+    els = json_object_get(json_object_get(sd, "snapshot"), "element");
+    if (!json_is_array(els))
+        els = json_object_get(json_object_get(sd, "differential"), "element");
+    json_array_foreach(els, i, el) check_element(res, el, name, out);
+    if (json_object_get(sd, "snapshot") == NULL && base && depth < 16) {
+        const json_t *b = sl_val_def_find(v, "StructureDefinition", base);
+        if (b != NULL)
+            check_sd(v, res, b, out, depth + 1);
+    }
+}
+
+void
+sl_val_profile_check(const struct sl_validator *v, const json_t *res,
+                     const char *url, struct sl_val_result *out)
+{
+    const json_t *sd = sl_val_def_find(v, "StructureDefinition", url);
+    const char *type, *rt;
+
+    if (sd == NULL) {
+        if (strncmp(url, "http://hl7.org/fhir/StructureDefinition/", 40) == 0 &&
+            sl_val_type_find(url + 40) != NULL)
+            return; /* a core type: the base walk checked it */
+        sl_val_add(out, SL_SEV_WARNING, "not-found", url, "meta.profile",
+                   "the profile is not known, so it was not checked: load "
+                   "its IG (--ig, or ig= of <validate>)");
+        return;
+    }
+    type = json_string_value(json_object_get(sd, "type"));
+    rt = json_string_value(json_object_get(res, "resourceType"));
+    if (rt == NULL || type == NULL || strcmp(type, rt) != 0) {
+        sl_val_add(out, SL_SEV_ERROR, "invalid", url, rt,
+                   "the profile is for %s resources, not this type",
+                   type ? type : "other");
+        return;
+    }
+    check_sd(v, res, sd, out, 0);
+}

@@ -1,0 +1,95 @@
+#!/bin/sh
+# sluice validate and the <validate> stage: synthetic resources are valid
+# against R4; copies broken in one way each (cardinality, a wrong type, a
+# bad date, an unknown element, a broken reference) are invalid with an
+# issue at the broken element and no value of the resource in the output;
+# unreadable input gets a fatal issue; a profile from an IG package (.tgz)
+# is applied; in a job, invalid resources are quarantined with a reason
+# and the run summary counts findings per profile and message.
+. "${top_srcdir}/tests/integration/lib.sh"
+plan 19
+sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
+sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
+check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
+check "one OperationOutcome per input, no error" \
+    sh -c '[ $(wc -l <"$1") -eq 5 ] && ! grep -q "\"error\"" "$1"' _ "$T/ok.out"
+
+# one Patient, then broken copies of it
+jq -c '.entry[0].resource' "$T/syn/fhir/bundle-000001.json" >"$T/p.json"
+family=$(jq -r '.name[0].family' "$T/p.json")
+mkdir -p "$T/bad"
+jq -c '.gender = ["male"]' "$T/p.json" >"$T/bad/1-card.json"
+jq -c '.active = "yes"' "$T/p.json" >"$T/bad/2-type.json"
+jq -c '.birthDate = "1970-13-01"' "$T/p.json" >"$T/bad/3-date.json"
+jq -c '.favouriteColour = "blue"' "$T/p.json" >"$T/bad/4-unknown.json"
+jq -c '.managingOrganization = {"reference": "#org1"}' "$T/p.json" >"$T/bad/5-ref.json"
+i=0
+for f in card:Patient.gender type:Patient.active date:Patient.birthDate \
+    unknown:Patient.favouriteColour ref:Patient.managingOrganization.reference; do
+    i=$((i + 1))
+    what=${f%%:*} path=${f#*:}
+    sluice validate "$T/bad/$i-$what.json" >"$T/b$i.out" 2>/dev/null
+    rc=$?
+    check "broken ($what): exit 3, an error at $path" \
+        sh -c '[ $1 -eq 3 ] && jq -e --arg p "$3" "[.issue[] | select(.severity==\"error\" and .expression[0]==\$p)] | length == 1" "$2" >/dev/null' \
+        _ $rc "$T/b$i.out" "$path"
+done
+check "no value of the resource in the outcomes" \
+    sh -c '! grep -qF -- "$1" "$2"/b*.out && ! grep -q "1970-13-01\|favouriteColour\"*: *\"blue" "$2"/b*.out' _ "$family" "$T"
+
+# NDJSON: a broken line gets a fatal issue; the others are validated
+{ cat "$T/p.json"; echo '{"resourceType": "Patient",'; cat "$T/bad/3-date.json"; } >"$T/mix.ndjson"
+sluice --jobs 2 validate "$T/mix.ndjson" >"$T/mix.out" 2>"$T/mix.err"
+check "NDJSON with a bad line: exit 3" [ $? -eq 3 ]
+check "three outcomes in line order: valid, fatal at line 2, invalid" \
+    sh -c '[ "$(jq -r "[.issue[0].severity, .extension[0].valueString] | join(\" \")" "$1" | tr "\n" ,)" = "information file 1 line 1,fatal file 1 line 2,error file 1 line 3," ]' _ "$T/mix.out"
+check "the summary counts findings per profile and message" \
+    grep -q '^ *1  R4: the date value is not a date' "$T/mix.err"
+
+# an IG as a FHIR package (.tgz) with a profile: gender required, fixed
+# active; its canonical URL given with --profile, and through meta.profile
+mkdir -p "$T/ig/package"
+cat >"$T/ig/package/StructureDefinition-strict-patient.json" <<EOC
+{"resourceType": "StructureDefinition", "id": "strict-patient",
+ "url": "http://example.org/fhir/StructureDefinition/strict-patient",
+ "name": "StrictPatient", "status": "draft", "kind": "resource",
+ "abstract": false, "type": "Patient", "derivation": "constraint",
+ "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+ "differential": {"element": [
+   {"id": "Patient.gender", "path": "Patient.gender", "min": 1},
+   {"id": "Patient.active", "path": "Patient.active", "fixedBoolean": true},
+   {"id": "Patient.photo", "path": "Patient.photo", "max": "0"}]}}
+EOC
+echo '{"name": "example.strict", "version": "0.1.0"}' >"$T/ig/package/package.json"
+tar -C "$T/ig" -czf "$T/strict.tgz" package
+U=http://example.org/fhir/StructureDefinition/strict-patient
+jq -c 'del(.gender) | .active = false' "$T/p.json" >"$T/np.json"
+sluice validate --ig "$T/strict.tgz" --profile $U "$T/p.json" >/dev/null 2>&1
+check "--ig PKG.tgz --profile URL: a conforming Patient is valid" [ $? -eq 0 ]
+sluice validate --ig "$T/strict.tgz" --profile $U "$T/np.json" >"$T/np.out" 2>&1
+check "--profile: missing gender and a wrong fixed value are 2 errors" \
+    sh -c '[ "$(jq "[.issue[]? | select(.severity==\"error\" and .diagnostics==\"StrictPatient\")] | length" "$1" 2>/dev/null | head -1)" = 2 ]' _ "$T/np.out"
+jq -c --arg u $U 'del(.gender) | .meta.profile = [$u]' "$T/p.json" >"$T/mp.json"
+sluice validate --ig "$T/strict.tgz" "$T/mp.json" >"$T/mp.out" 2>/dev/null
+check "meta.profile is honoured" [ $? -eq 3 ]
+sluice validate "$T/mp.json" >"$T/mp2.out" 2>/dev/null
+check "an unknown meta.profile is a warning, not a silent pass" \
+    sh -c '[ $1 -eq 0 ] && grep -q "\"warning\".*not known" "$2"' _ $? "$T/mp2.out"
+printf 'not a tar' | gzip >"$T/broken.tgz"
+sluice validate --ig "$T/broken.tgz" "$T/p.json" >/dev/null 2>"$T/ig.err"
+check "a broken IG package is a usage error naming it" \
+    sh -c '[ $1 -eq 1 ] && grep -q "broken.tgz" "$2"' _ $? "$T/ig.err"
+
+# in a job: the broken copies quarantined with their reason, counted
+write_config "$T/j"
+cp "$T/p.json" "$T/bad/"*.json "$T/j/in/fhir/"
+sed -i 's|<push |<validate on-error="quarantine"/>\n    <push |' "$T/j/sluice.xml"
+sluice --config "$T/j/sluice.xml" check-config >/dev/null 2>"$T/cc.err"
+check "check-config accepts <validate>" [ $? -eq 0 ]
+(cd "$T/j" && sluice --config sluice.xml run t >"$T/run.out" 2>"$T/run.err")
+check "the job exits 3 with the broken resources quarantined" \
+    sh -c '[ $1 -eq 3 ] && [ "$(ls "$2"/out/fhir | wc -l)" -ge 1 ]' _ $? "$T/j"
+(cd "$T/j" && sluice --config sluice.xml quarantine list >"$T/ql.out" 2>&1)
+check "5 quarantined by validate, the reason names the element" \
+    sh -c '[ $(grep -c "validate" "$1") -eq 5 ] && grep -q "Patient.birthDate" "$1"' _ "$T/ql.out"
+finish
