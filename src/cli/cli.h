@@ -97,5 +97,6 @@ CLI_CMD_DECL(echo);
 CLI_CMD_DECL(pull);
 CLI_CMD_DECL(translate);
 CLI_CMD_DECL(validate);
+CLI_CMD_DECL(fhirpath);
 
 #endif

@@ -5,7 +5,7 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/cmd_export_dicom.c %reldir%/cmd_deid.c %reldir%/cmd_reid.c \
 	%reldir%/cmd_inspect_pixels.c %reldir%/cmd_push.c %reldir%/cmd_echo.c \
 	%reldir%/cmd_pull.c %reldir%/cmd_translate.c \
-	%reldir%/cmd_validate.c
+	%reldir%/cmd_validate.c %reldir%/cmd_fhirpath.c
 # DCMTK is C++: link with the C++ driver (this file is never built).
 nodist_EXTRA_sluice_SOURCES = force-cxx-link.cc
 sluice_LDADD = $(SL_LIBS) $(SL_EXT_LIBS)
