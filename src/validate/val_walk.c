@@ -328,6 +328,7 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
             walk_value(w, canon, type, el, val, NULL, cexpr);
     }
     check_min(w, obj, base, expr);
+    sl_val_invariants(w, obj, base, expr);
     if (strcmp(base, "Extension") == 0 && json_object_get(obj, "extension")) {
         json_object_foreach((json_t *)obj, key, val)
             if (strncmp(key, "value", 5) == 0 && key[5] >= 'A' &&
@@ -345,6 +346,7 @@ sl_val_walk_resource(struct val_walk *w, const json_t *res, const char *expr,
 {
     const char *rt = json_string_value(json_object_get(res, "resourceType"));
     const struct sl_val_type *t;
+    const json_t *prev;
     char e[1024];
 
     if (rt == NULL) {
@@ -359,9 +361,14 @@ sl_val_walk_resource(struct val_walk *w, const json_t *res, const char *expr,
         return;
     }
     snprintf(e, sizeof(e), "%s", expr ? expr : rt);
+    prev = w->res;
+    w->res = res;
+    if (w->root == NULL)
+        w->root = res;
     walk_object(w, res, rt, e, 1);
     sl_val_check_contained(w, res, e);
     if (strcmp(rt, "Bundle") == 0)
         sl_val_check_bundle(w, res, e);
+    w->res = prev;
     (void)top;
 }

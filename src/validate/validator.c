@@ -225,11 +225,14 @@ sl_validator_load_ig(struct sl_validator *v, const char *path,
         sl_strv_sort(&files);
         for (i = 0; i < files.n && rc == SL_OK; i++) {
             const char *f = files.v[i], *base = strrchr(f, '/');
+            char *full;
             base = base ? base + 1 : f;
             if (!sl_str_has_suffix(f, ".json") ||
                 strcmp(base, "package.json") == 0 || base[0] == '.')
                 continue;
-            rc = sl_validator_load_file(v, f, err);
+            full = f[0] == '/' ? sl_strdup(f) : sl_path_join(path, f);
+            rc = sl_validator_load_file(v, full, err);
+            free(full);
         }
         sl_strv_free(&files);
         return rc;
@@ -274,7 +277,7 @@ void
 sl_validate_resource(const struct sl_validator *v, const json_t *res,
                      struct sl_val_result *out)
 {
-    struct val_walk w = {v, out, 0};
+    struct val_walk w = {v, out, 0, NULL, NULL};
     const json_t *mp, *p;
     size_t i;
 
