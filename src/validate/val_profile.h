@@ -27,4 +27,8 @@ int sl_val_load_tgz_mem(struct sl_validator *v, gzFile gz, const char *name,
 void sl_val_profile_check(const struct sl_validator *v, const json_t *res,
                           const char *url, struct sl_val_result *out);
 
+/* A QuestionnaireResponse against its Questionnaire (val_qr.c). */
+void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
+                     const char *expr, struct sl_val_result *out);
+
 #endif

@@ -45,11 +45,9 @@ refs_free(struct refs *r)
     free(r->v);
 }
 
-/* Every "reference" string under v (contained resources too when
- * into_contained), with its path. */
 static void
-collect(const json_t *v, const char *expr, int into_contained,
-        struct refs *out, int depth)
+collect_in(const json_t *v, const char *expr, int into_contained,
+           struct refs *out, int depth, int in_contained)
 {
     char e[1024];
     const char *key;
@@ -61,12 +59,15 @@ collect(const json_t *v, const char *expr, int into_contained,
     if (json_is_array(v)) {
         json_array_foreach(v, i, x) {
             snprintf(e, sizeof(e), "%s[%zu]", expr, i);
-            collect(x, e, into_contained, out, depth + 1);
+            collect_in(x, e, into_contained, out, depth + 1, in_contained);
         }
         return;
     }
     if (!json_is_object(v))
         return;
+    if (depth > 0 && json_object_get(v, "resourceType") != NULL &&
+        !in_contained)
+        return; /* a resource inside (Parameters, Bundle): its own */
     json_object_foreach((json_t *)v, key, x) {
         if (!into_contained && strcmp(key, "contained") == 0)
             continue;
@@ -74,8 +75,19 @@ collect(const json_t *v, const char *expr, int into_contained,
         if (strcmp(key, "reference") == 0 && json_is_string(x))
             refs_push(out, json_string_value(x), e);
         else
-            collect(x, e, into_contained, out, depth + 1);
+            collect_in(x, e, into_contained, out, depth + 1,
+                       strcmp(key, "contained") == 0);
     }
+}
+
+/* Every "reference" string of the resource v (its contained resources
+ * too when into_contained; not those of resources inside it otherwise:
+ * they are walked as resources of their own), with its path. */
+static void
+collect(const json_t *v, const char *expr, int into_contained,
+        struct refs *out, int depth)
+{
+    collect_in(v, expr, into_contained, out, depth, 0);
 }
 
 void
@@ -163,10 +175,17 @@ full_url_matches(const char *fu, const char *rt, const char *id)
 }
 
 static int
-resolves(const json_t *entries, const char *ref)
+resolves(const json_t *entries, const char *vref)
 {
     const json_t *en;
-    size_t i, rl = strlen(ref);
+    char ref[1024];
+    const char *h = strstr(vref, "/_history/");
+    size_t i, rl;
+
+    /* a versioned reference names the resource's entry */
+    snprintf(ref, sizeof(ref), "%.*s",
+             (int)(h ? (size_t)(h - vref) : strlen(vref)), vref);
+    rl = strlen(ref);
 
     json_array_foreach(entries, i, en) {
         const char *fu = json_string_value(json_object_get(en, "fullUrl"));
@@ -209,7 +228,9 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
         const char *ver = json_string_value(
             json_object_get(json_object_get(r, "meta"), "versionId"));
         snprintf(e, sizeof(e), "%s.entry[%zu]", expr, i);
-        if (fu && rt && id && strncmp(fu, "urn:", 4) != 0 &&
+        if (fu && rt && id &&
+            (strncmp(fu, "http://", 7) == 0 ||
+             strncmp(fu, "https://", 8) == 0) &&
             !full_url_matches(fu, rt, id))
             sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
                        "the fullUrl does not end with the resource's "

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fhir/fhir.h"
+#include "validate/val_profile.h"
 #include "validate/val_walk.h"
 
 #define PX "R4"
@@ -242,6 +243,14 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
 
         if (is_res && strcmp(key, "resourceType") == 0)
             continue;
+        if (is_res && strcmp(key, "id") == 0 && json_is_string(val) &&
+            sl_val_prim_check("id", val) != NULL) {
+            /* Resource.id is a string in the tables, an id in R4's text */
+            child_expr(cexpr, sizeof(cexpr), expr, key, -1);
+            sl_val_add(w->out, SL_SEV_ERROR, "value", PX, cexpr,
+                       "the resource id %s", sl_val_prim_check("id", val));
+            continue;
+        }
         if (!sl_fhir_elem_resolve(base, name, canon, sizeof(canon), type,
                                   sizeof(type))) {
             child_expr(cexpr, sizeof(cexpr), expr, key, -1);
@@ -369,6 +378,8 @@ sl_val_walk_resource(struct val_walk *w, const json_t *res, const char *expr,
     sl_val_check_contained(w, res, e);
     if (strcmp(rt, "Bundle") == 0)
         sl_val_check_bundle(w, res, e);
+    if (strcmp(rt, "QuestionnaireResponse") == 0)
+        sl_val_qr_check(w->v, res, e, w->out);
     w->res = prev;
     (void)top;
 }

@@ -75,10 +75,16 @@ sl_validator_load_json(struct sl_validator *v, const json_t *doc,
         return SL_OK;
     }
     if (strcmp(rt, "StructureDefinition") != 0 &&
-        strcmp(rt, "ValueSet") != 0 && strcmp(rt, "CodeSystem") != 0)
+        strcmp(rt, "ValueSet") != 0 && strcmp(rt, "CodeSystem") != 0 &&
+        strcmp(rt, "Questionnaire") != 0 &&
+        strcmp(rt, "ImplementationGuide") != 0)
         return SL_OK; /* other resources of a package are not needed */
-    if (!json_is_string(json_object_get(doc, "url")))
-        return SL_ERR(err, SL_EPARSE, "%s: a %s without a url", name, rt);
+    if (!json_is_string(json_object_get(doc, "url"))) {
+        if (strcmp(rt, "StructureDefinition") == 0)
+            return SL_ERR(err, SL_EPARSE, "%s: a %s without a url", name,
+                          rt);
+        return SL_OK; /* nothing can name it */
+    }
     if (strcmp(rt, "StructureDefinition") == 0) {
         int rc = sl_val_sd_check(doc, name, err);
         if (rc != SL_OK)
@@ -289,6 +295,23 @@ sl_validate_resource(const struct sl_validator *v, const json_t *res,
     sl_val_walk_resource(&w, res, NULL, 1);
     for (i = 0; i < v->profiles.n; i++)
         sl_val_profile_check(v, res, v->profiles.v[i], out);
+    /* the profiles an IG loaded declares global for this type */
+    for (i = 0; i < v->ndefs; i++) {
+        const json_t *g;
+        size_t k;
+        const char *rt = json_string_value(json_object_get(res,
+                                                           "resourceType"));
+        if (strcmp(json_string_value(json_object_get(v->defs[i],
+                                                     "resourceType")),
+                   "ImplementationGuide") != 0)
+            continue;
+        json_array_foreach(json_object_get(v->defs[i], "global"), k, g) {
+            const char *t = json_string_value(json_object_get(g, "type"));
+            const char *u = json_string_value(json_object_get(g, "profile"));
+            if (t && u && rt && strcmp(t, rt) == 0)
+                sl_val_profile_check(v, res, u, out);
+        }
+    }
     mp = json_object_get(json_object_get(res, "meta"), "profile");
     json_array_foreach(mp, i, p) {
         const char *url = json_string_value(p);
