@@ -3,3 +3,9 @@
 EXTRA_DIST += tests/validate/cases.py
 TESTS += tests/integration/validate.sh
 EXTRA_DIST += tests/integration/validate.sh
+
+# a second opinion: Medplum's validateResource (npm, as the test FHIR
+# server installs it) on what sluice synth, deid and translate write
+TESTS += tests/integration/validate_medplum.sh
+EXTRA_DIST += tests/integration/validate_medplum.sh \
+	tests/validate/medplum_validate.mjs
