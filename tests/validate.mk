@@ -9,3 +9,16 @@ EXTRA_DIST += tests/integration/validate.sh
 TESTS += tests/integration/validate_medplum.sh
 EXTRA_DIST += tests/integration/validate_medplum.sh \
 	tests/validate/medplum_validate.mjs
+
+# the validator's loaders' fuzz target (StructureDefinitions, Bundles of
+# conformance resources, FHIR packages), built as tests/fuzz.mk builds the
+# others (make fuzz FUZZ_RUN=validate_sd with --enable-fuzzing); its seeds
+# replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_validate_sd
+tests_fuzz_fuzz_validate_sd_SOURCES = tests/fuzz/fuzz_validate_sd.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_validate_sd_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_validate_sd_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_validate_sd_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/validate_fuzz.sh
+EXTRA_DIST += tests/integration/validate_fuzz.sh
