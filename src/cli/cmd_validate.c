@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
@@ -134,6 +135,64 @@ bad_put(void *ctx, struct sl_item *it, struct sl_err *err)
     return SL_OK;
 }
 
+/* XML inputs (.xml files given by name) are read into their JSON form in
+ * a private folder of this run, removed at the end, and validated from
+ * there: the files source reads JSON. *tmpdir is made on first use. */
+static int
+xml_inputs(int argc, char **argv, int first, char **tmpdir,
+           struct sl_strv *inputs, struct sl_err *err)
+{
+    int i, rc = SL_OK;
+
+    for (i = first; i < argc && rc == SL_OK; i++) {
+        json_t *doc = NULL;
+        char *out;
+        if (!sl_str_has_suffix(argv[i], ".xml")) {
+            sl_strv_push(inputs, argv[i]);
+            continue;
+        }
+        if (*tmpdir == NULL) {
+            const char *t = getenv("TMPDIR");
+            char *tmpl = sl_asprintf("%s/sluice-validate.XXXXXX",
+                                     t && *t ? t : "/tmp");
+            if (mkdtemp(tmpl) == NULL) {
+                free(tmpl);
+                return SL_ERR(err, SL_EIO, "cannot make a private folder "
+                              "for the XML inputs");
+            }
+            *tmpdir = tmpl;
+        }
+        if ((rc = sl_val_xml_read(argv[i], &doc, err)) != SL_OK) {
+            /* an XML input that cannot be read names its number only */
+            char *why = sl_strdup(err->msg + strlen(argv[i]));
+            rc = SL_ERR(err, SL_EUSAGE, "input %d%s", i - first + 1, why);
+            free(why);
+            break;
+        }
+        out = sl_asprintf("%s/%06d.json", *tmpdir, i - first + 1);
+        if (json_dump_file(doc, out, JSON_COMPACT) != 0)
+            rc = SL_ERR(err, SL_EIO, "cannot write the JSON form of input "
+                        "%d", i - first + 1);
+        sl_strv_push_owned(inputs, out);
+        json_decref(doc);
+    }
+    return rc;
+}
+
+static void
+rm_tmpdir(char *dir, const struct sl_strv *inputs)
+{
+    size_t i;
+
+    if (dir == NULL)
+        return;
+    for (i = 0; i < inputs->n; i++)
+        if (strncmp(inputs->v[i], dir, strlen(dir)) == 0)
+            unlink(inputs->v[i]);
+    rmdir(dir);
+    free(dir);
+}
+
 static void
 print_report(FILE *f, const struct sl_run_summary *sum)
 {
@@ -163,6 +222,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_quarantine_sink q = {NULL, bad_put};
     struct sl_run_summary sum = {0};
     void *probe = NULL;
+    struct sl_strv inputs = {0};
+    char *tmpdir = NULL;
     int c, rc = SL_OK, ex, i;
 
     memset(nodes, 0, sizeof(nodes));
@@ -204,14 +265,17 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto fail;
         }
 
+    if ((rc = xml_inputs(argc, argv, optind, &tmpdir, &inputs, &err)) !=
+        SL_OK)
+        goto fail;
     V.out = stdout;
     spec = sl_calloc(1, sizeof(*spec));
     spec->id = sl_strdup("validate");
     spec->config_path = sl_strdup("sluice validate");
     nodes[0].element = sl_strdup("source");
     nodes[0].id = sl_strdup("input");
-    for (i = optind; i < argc; i++)
-        sl_conf_node_add(&nodes[0], "input", argv[i]);
+    for (i = 0; i < (int)inputs.n; i++)
+        sl_conf_node_add(&nodes[0], "input", inputs.v[i]);
     nodes[1].element = sl_strdup("target");
     nodes[1].id = sl_strdup("outcomes");
     spec->nsources = 1;
@@ -255,6 +319,8 @@ out:
         sl_conf_node_clear(&nodes[i]);
     sl_buf_free(&profiles);
     sl_buf_free(&igs);
+    rm_tmpdir(tmpdir, &inputs);
+    sl_strv_free(&inputs);
     return ex;
 }
 
@@ -264,18 +330,19 @@ const struct cli_cmd cli_cmd_validate = {
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
-    ".ndjson.gz. Each resource is validated against the base R4\n"
+    ".ndjson.gz; .xml files named as INPUT (not in folders). Each resource is validated against the base R4\n"
     "specification (elements, cardinality, primitive formats, choice types,\n"
     "contained resources, Bundle rules, required bindings of core), the\n"
     "profile given and the profiles its meta.profile names.\n"
     "\n"
     "Options:\n"
     "      --profile URL|FILE   also validate every resource against this\n"
-    "                           profile: a StructureDefinition .json, or the\n"
+    "                           profile: a StructureDefinition (.json, .xml)\n"
+    "                           or the\n"
     "                           canonical URL of one in an --ig (repeat for\n"
     "                           more)\n"
-    "      --ig DIR|PKG.tgz     an implementation guide: a folder of JSON\n"
-    "                           conformance resources or a FHIR package\n"
+    "      --ig DIR|PKG.tgz     an implementation guide: a folder of JSON or\n"
+    "                           XML conformance resources or a FHIR package\n"
     "                           (.tgz); its profiles, ValueSets and\n"
     "                           CodeSystems become known (repeat for more)\n"
     "  -j, --jobs N             resources validated at once (default: cores)\n"

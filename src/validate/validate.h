@@ -59,6 +59,10 @@ int sl_validator_load_json(struct sl_validator *v, const json_t *doc,
 int sl_validator_add_profile(struct sl_validator *v, const char *url_or_file,
                              struct sl_err *err);
 
+/* Reads a FHIR resource in XML into its JSON form (*out, the caller's),
+ * so that it can be validated as JSON is. Errors name the file and line. */
+int sl_val_xml_read(const char *path, json_t **out, struct sl_err *err);
+
 /* Validates res (borrowed) against R4, the profiles added and the
  * profiles its meta.profile names; findings are appended to out. */
 void sl_validate_resource(const struct sl_validator *v, const json_t *res,

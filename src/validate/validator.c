@@ -122,6 +122,14 @@ sl_validator_load_file(struct sl_validator *v, const char *path,
     size_t len = 0;
     int rc;
 
+    if (sl_str_has_suffix(path, ".xml")) {
+        json_t *doc = NULL;
+        if ((rc = sl_val_xml_read(path, &doc, err)) != SL_OK)
+            return rc;
+        rc = sl_validator_load_json(v, doc, path, err);
+        json_decref(doc);
+        return rc;
+    }
     if ((rc = sl_file_read(path, &text, &len, err)) != SL_OK)
         return rc;
     rc = load_text(v, text, len, path, err);
@@ -233,7 +241,8 @@ sl_validator_load_ig(struct sl_validator *v, const char *path,
             const char *f = files.v[i], *base = strrchr(f, '/');
             char *full;
             base = base ? base + 1 : f;
-            if (!sl_str_has_suffix(f, ".json") ||
+            if ((!sl_str_has_suffix(f, ".json") &&
+                 !sl_str_has_suffix(f, ".xml")) ||
                 strcmp(base, "package.json") == 0 || base[0] == '.')
                 continue;
             full = f[0] == '/' ? sl_strdup(f) : sl_path_join(path, f);
