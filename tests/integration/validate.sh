@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 19
+plan 21
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -36,6 +36,23 @@ for f in card:Patient.gender type:Patient.active date:Patient.birthDate \
 done
 check "no value of the resource in the outcomes" \
     sh -c '! grep -qF -- "$1" "$2"/b*.out && ! grep -q "1970-13-01\|favouriteColour\"*: *\"blue" "$2"/b*.out' _ "$family" "$T"
+
+# XML: read into its JSON form, checked the same way
+cat >"$T/p.xml" <<EOC
+<Patient xmlns="http://hl7.org/fhir">
+  <id value="x1"/>
+  <active value="true"/>
+  <name><family value="Doe"/><given value="A"/><given value="B"/></name>
+  <gender value="female"/>
+  <birthDate value="1970-02-30"><extension url="http://example.org/e"><valueString value="s"/></extension></birthDate>
+</Patient>
+EOC
+sluice validate "$T/p.xml" >"$T/x.out" 2>/dev/null
+check "XML: a bad date is one error at Patient.birthDate" \
+    sh -c '[ $1 -eq 3 ] && jq -e "[.issue[] | select(.severity==\"error\")] | length == 1 and .[0].expression[0] == \"Patient.birthDate\"" "$2" >/dev/null' _ $? "$T/x.out"
+sed 's/1970-02-30/1970-02-28/' "$T/p.xml" >"$T/p2.xml"
+sluice validate "$T/p2.xml" >/dev/null 2>&1
+check "XML: the corrected Patient is valid" [ $? -eq 0 ]
 
 # NDJSON: a broken line gets a fatal issue; the others are validated
 { cat "$T/p.json"; echo '{"resourceType": "Patient",'; cat "$T/bad/3-date.json"; } >"$T/mix.ndjson"
