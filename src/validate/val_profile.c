@@ -273,6 +273,40 @@ check_element(const json_t *res, const json_t *el, const char *pname,
                            "%s: the profile does not allow this type here",
                            id ? id : path);
         }
+        {
+            /* maxLength, and the minLength extension, of strings */
+            const json_t *ml = json_object_get(el, "maxLength"), *x;
+            long minl = -1;
+            const json_t *exts = json_object_get(el, "extension");
+            json_array_foreach(exts, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                if (u && strcmp(u, "http://hl7.org/fhir/StructureDefinition/"
+                                   "minLength") == 0)
+                    minl = (long)json_integer_value(
+                        json_object_get(x, "valueInteger"));
+            }
+            if (json_is_integer(ml) || minl >= 0) {
+                json_t *one = json_is_array(m) ? NULL : (json_t *)m;
+                size_t k, cnt = json_is_array(m) ? json_array_size(m) : 1;
+                for (k = 0; k < cnt; k++) {
+                    const json_t *s = one ? one : json_array_get(m, k);
+                    size_t len;
+                    if (!json_is_string(s))
+                        continue;
+                    len = json_string_length(s);
+                    if (json_is_integer(ml) &&
+                        (json_int_t)len > json_integer_value(ml))
+                        sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                                   "%s: longer than the profile's maxLength "
+                                   "(%lld)", id ? id : path,
+                                   (long long)json_integer_value(ml));
+                    if (minl >= 0 && (long)len < minl)
+                        sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                                   "%s: shorter than the profile's "
+                                   "minLength (%ld)", id ? id : path, minl);
+                }
+            }
+        }
         if (fixed || pat) {
             const json_t *want = fixed ? fixed : pat, *x;
             json_array_foreach(json_is_array(m) ? m : NULL, j, x)

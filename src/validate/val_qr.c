@@ -324,7 +324,7 @@ sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
         return;
     q = sl_val_def_find(v, NULL, url);
     if (q == NULL && strncmp(url, "http://hl7.org/fhir/", 20) == 0 &&
-        strncmp(url + 20, "Questionnaire/", 14) != 0) {
+        strstr(url, "/Questionnaire/") == NULL) {
         /* a canonical of R4 core: the core has no Questionnaire by it */
         sl_val_add(out, SL_SEV_ERROR, "invalid", PX, expr,
                    "QuestionnaireResponse.questionnaire names a resource of "

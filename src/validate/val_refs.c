@@ -152,6 +152,15 @@ sl_val_check_contained(struct val_walk *w, const json_t *res,
                    (strcmp(refs.v[k].ref, "#") == 0 &&
                     strncmp(refs.v[k].expr, e, strlen(e)) == 0 &&
                     (refs.v[k].expr[strlen(e)] == '.'));
+        if (!used) {
+            /* the narrative may point at it: <img src="#id">, href */
+            const char *div = json_string_value(
+                json_object_get(json_object_get(res, "text"), "div"));
+            char q1[300], q2[300];
+            snprintf(q1, sizeof(q1), "\"#%s\"", id);
+            snprintf(q2, sizeof(q2), "'#%s'", id);
+            used = div && (strstr(div, q1) || strstr(div, q2));
+        }
         if (!used)
             sl_val_add(w->out, SL_SEV_ERROR, "invariant", PX, e,
                        "dom-3: the contained resource is not referenced "
@@ -235,6 +244,14 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
             sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
                        "the fullUrl does not end with the resource's "
                        "type and id (.../Type/id): make them agree");
+        if (fu && rt && id == NULL && json_is_object(r) &&
+            strcmp(rt, "OperationOutcome") != 0 &&
+            (strncmp(fu, "http://", 7) == 0 ||
+             strncmp(fu, "https://", 8) == 0) &&
+            strcmp(type ? type : "", "transaction") != 0)
+            sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
+                       "the fullUrl is a RESTful URL but the resource has "
+                       "no id: give it the id the fullUrl ends with");
         if (fu && strncmp(fu, "urn:uuid:", 9) == 0 &&
             sl_val_prim_check("uuid", json_object_get(en, "fullUrl")))
             sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,

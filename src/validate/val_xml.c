@@ -183,6 +183,8 @@ element(const xmlNode *n, const char *base, int depth)
                 twin = ext;
             else
                 json_decref(ext);
+            if (v == NULL && twin == NULL)
+                v = json_string(""); /* <x/>: an element with nothing */
         } else if (type[0] == '@') {
             v = element(c, type + 1, depth + 1);
         } else {
