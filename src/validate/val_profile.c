@@ -14,6 +14,70 @@
 
 #include "validate/val_profile.h"
 
+/* Elements without ids (allowed before R4's snapshots had them) get the
+ * id R4 gives them: each path segment, with ":sliceName" where the
+ * element, or the one it lies in, is a slice. */
+static void
+fill_ids(json_t *els)
+{
+    struct {
+        char *path, *id;
+    } cur[256];
+    size_t ncur = 0, i, k;
+    json_t *el;
+
+    json_array_foreach(els, i, el) {
+        const char *path = json_string_value(json_object_get(el, "path"));
+        const char *slice = json_string_value(json_object_get(el,
+                                                              "sliceName"));
+        const char *last, *pid = NULL;
+        char *ppath, *id;
+        if (path == NULL)
+            continue;
+        last = strrchr(path, '.');
+        if (json_is_string(json_object_get(el, "id"))) {
+            id = sl_strdup(json_string_value(json_object_get(el, "id")));
+        } else {
+            ppath = last ? sl_strndup(path, (size_t)(last - path)) : NULL;
+            for (k = 0; ppath && k < ncur; k++)
+                if (strcmp(cur[k].path, ppath) == 0)
+                    pid = cur[k].id;
+            if (last == NULL)
+                id = sl_strdup(path);
+            else
+                id = sl_asprintf("%s%s%s%s", pid ? pid : ppath, last,
+                                 slice ? ":" : "", slice ? slice : "");
+            free(ppath);
+            json_object_set_new(el, "id", json_string(id));
+        }
+        for (k = 0; k < ncur; k++)
+            if (strcmp(cur[k].path, path) == 0)
+                break;
+        if (k == ncur && ncur < 256) {
+            cur[ncur].path = sl_strdup(path);
+            cur[ncur].id = NULL;
+            ncur++;
+        }
+        if (k < ncur) {
+            free(cur[k].id);
+            cur[k].id = id;
+        } else {
+            free(id);
+        }
+    }
+    for (k = 0; k < ncur; k++) {
+        free(cur[k].path);
+        free(cur[k].id);
+    }
+}
+
+void
+sl_val_sd_fill_ids(json_t *sd)
+{
+    fill_ids(json_object_get(json_object_get(sd, "snapshot"), "element"));
+    fill_ids(json_object_get(json_object_get(sd, "differential"), "element"));
+}
+
 int
 sl_val_sd_check(const json_t *sd, const char *name, struct sl_err *err)
 {
@@ -43,14 +107,8 @@ sl_val_sd_check(const json_t *sd, const char *name, struct sl_err *err)
     return SL_OK;
 }
 
-struct nodes {
-    size_t n, cap;
-    const json_t **v;
-    char **expr;
-};
-
-static void
-nodes_push(struct nodes *ns, const json_t *v, const char *expr)
+void
+sl_valp_nodes_push(struct nodes *ns, const json_t *v, const char *expr)
 {
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? 2 * ns->cap : 8;
@@ -62,8 +120,8 @@ nodes_push(struct nodes *ns, const json_t *v, const char *expr)
     ns->n++;
 }
 
-static void
-nodes_free(struct nodes *ns)
+void
+sl_valp_nodes_free(struct nodes *ns)
 {
     size_t i;
 
@@ -76,8 +134,9 @@ nodes_free(struct nodes *ns)
 
 /* The member of obj for segment seg ("code", "value[x]"): its key in
  * *key, or NULL. */
-static const json_t *
-member(const json_t *obj, const char *seg, size_t sl, const char **key)
+const json_t *
+sl_valp_member(const json_t *obj, const char *seg, size_t sl,
+               const char **key)
 {
     const char *k;
     const json_t *x;
@@ -102,9 +161,9 @@ member(const json_t *obj, const char *seg, size_t sl, const char **key)
 }
 
 /* The values at the dotted rest of a path below node. */
-static void
-navigate(const json_t *node, const char *rest, const char *expr,
-         struct nodes *out)
+void
+sl_valp_navigate(const json_t *node, const char *rest, const char *expr,
+                 struct nodes *out)
 {
     size_t sl = strcspn(rest, "."), i;
     const json_t *m, *x;
@@ -112,25 +171,25 @@ navigate(const json_t *node, const char *rest, const char *expr,
     char e[1024];
 
     if (*rest == '\0') {
-        nodes_push(out, node, expr);
+        sl_valp_nodes_push(out, node, expr);
         return;
     }
-    if ((m = member(node, rest, sl, &key)) == NULL)
+    if ((m = sl_valp_member(node, rest, sl, &key)) == NULL)
         return;
     if (json_is_array(m)) {
         json_array_foreach(m, i, x) {
             snprintf(e, sizeof(e), "%s.%s[%zu]", expr, key, i);
-            navigate(x, rest + sl + (rest[sl] == '.'), e, out);
+            sl_valp_navigate(x, rest + sl + (rest[sl] == '.'), e, out);
         }
     } else {
         snprintf(e, sizeof(e), "%s.%s", expr, key);
-        navigate(m, rest + sl + (rest[sl] == '.'), e, out);
+        sl_valp_navigate(m, rest + sl + (rest[sl] == '.'), e, out);
     }
 }
 
 /* pat's members are all in v (arrays: each item of pat matches one of v). */
-static int
-pattern_match(const json_t *pat, const json_t *v)
+int
+sl_valp_match(const json_t *pat, const json_t *v)
 {
     const char *k;
     const json_t *x, *y;
@@ -140,7 +199,7 @@ pattern_match(const json_t *pat, const json_t *v)
         if (!json_is_object(v))
             return 0;
         json_object_foreach((json_t *)pat, k, x)
-            if (!pattern_match(x, json_object_get(v, k)))
+            if (!sl_valp_match(x, json_object_get(v, k)))
                 return 0;
         return 1;
     }
@@ -149,7 +208,7 @@ pattern_match(const json_t *pat, const json_t *v)
             return 0;
         json_array_foreach(pat, i, x) {
             int hit = 0;
-            json_array_foreach(v, j, y) if (pattern_match(x, y)) {
+            json_array_foreach(v, j, y) if (sl_valp_match(x, y)) {
                 hit = 1;
                 break;
             }
@@ -163,8 +222,8 @@ pattern_match(const json_t *pat, const json_t *v)
     return v != NULL && json_equal(pat, v);
 }
 
-static const json_t *
-prefixed(const json_t *el, const char *pre, const char **which)
+const json_t *
+sl_valp_prefixed(const json_t *el, const char *pre, const char **which)
 {
     const char *k;
     const json_t *x;
@@ -188,14 +247,15 @@ count_of(const json_t *v)
 static void check_sd(const struct sl_validator *v, const json_t *res,
                      const json_t *sd, struct sl_val_result *out, int depth);
 
-static void
-check_element(const json_t *res, const json_t *el, const char *pname,
-              struct sl_val_result *out)
+void
+sl_valp_check_element(const struct nodes *roots, const char *root_path,
+                      const json_t *el, int in_slice, const char *pname,
+                      struct sl_val_result *out)
 {
     const char *path = json_string_value(json_object_get(el, "path"));
     const char *id = json_string_value(json_object_get(el, "id"));
-    const char *rt = json_string_value(json_object_get(res, "resourceType"));
-    const char *dot = strchr(path, '.'), *last, *which = NULL, *key;
+    size_t rl = strlen(root_path);
+    const char *dot, *last, *which = NULL, *key;
     const json_t *mx = json_object_get(el, "max"), *fixed, *pat, *types;
     const json_t *ext_url = NULL;
     struct nodes parents = {0};
@@ -203,15 +263,16 @@ check_element(const json_t *res, const json_t *el, const char *pname,
     long max = -2, min = -1;
     size_t i;
 
-    if (dot == NULL)
+    if (path == NULL || strncmp(path, root_path, rl) != 0 || path[rl] != '.')
         return;
+    dot = path + rl;
     if (json_is_integer(json_object_get(el, "min")))
         min = (long)json_integer_value(json_object_get(el, "min"));
     if (json_is_string(mx))
         max = strcmp(json_string_value(mx), "*") == 0
                   ? -1
                   : strtol(json_string_value(mx), NULL, 10);
-    if (id && strchr(id, ':')) {
+    if (id && strchr(id, ':') && !in_slice) {
         /* a slice: only extension slices by url, at their root */
         const char *colon = strrchr(id, ':');
         const json_t *t0 = json_array_get(json_object_get(el, "type"), 0);
@@ -225,13 +286,15 @@ check_element(const json_t *res, const json_t *el, const char *pname,
     }
     last = strrchr(path, '.');
     ppath = sl_strndup(dot, (size_t)(last - dot));
-    navigate(res, ppath[0] == '.' ? ppath + 1 : ppath, rt, &parents);
+    for (i = 0; i < roots->n; i++)
+        sl_valp_navigate(roots->v[i], ppath[0] == '.' ? ppath + 1 : ppath,
+                         roots->expr[i], &parents);
     free(ppath);
-    fixed = prefixed(el, "fixed", &which);
-    pat = prefixed(el, "pattern", &which);
+    fixed = sl_valp_prefixed(el, "fixed", &which);
+    pat = sl_valp_prefixed(el, "pattern", &which);
     types = json_object_get(el, "type");
     for (i = 0; i < parents.n; i++) {
-        const json_t *m = member(parents.v[i], last + 1, strlen(last + 1),
+        const json_t *m = sl_valp_member(parents.v[i], last + 1, strlen(last + 1),
                                  &key);
         size_t n = count_of(m), j;
         char e[1024];
@@ -310,20 +373,20 @@ check_element(const json_t *res, const json_t *el, const char *pname,
         if (fixed || pat) {
             const json_t *want = fixed ? fixed : pat, *x;
             json_array_foreach(json_is_array(m) ? m : NULL, j, x)
-                if (fixed ? !json_equal(want, x) && !pattern_match(want, x)
-                          : !pattern_match(want, x))
+                if (fixed ? !json_equal(want, x) && !sl_valp_match(want, x)
+                          : !sl_valp_match(want, x))
                     sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
                                "%s: the value must be the profile's %s",
                                id ? id : path, which);
             if (!json_is_array(m) &&
-                (fixed ? !json_equal(want, m) && !pattern_match(want, m)
-                       : !pattern_match(want, m)))
+                (fixed ? !json_equal(want, m) && !sl_valp_match(want, m)
+                       : !sl_valp_match(want, m)))
                 sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
                            "%s: the value must be the profile's %s",
                            id ? id : path, which);
         }
     }
-    nodes_free(&parents);
+    sl_valp_nodes_free(&parents);
 }
 
 static void
@@ -340,7 +403,20 @@ check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
     els = json_object_get(json_object_get(sd, "snapshot"), "element");
     if (!json_is_array(els))
         els = json_object_get(json_object_get(sd, "differential"), "element");
-    json_array_foreach(els, i, el) check_element(res, el, name, out);
+    {
+        struct nodes roots = {0};
+        const char *rt = json_string_value(json_object_get(res,
+                                                           "resourceType"));
+        sl_valp_nodes_push(&roots, res, rt);
+        json_array_foreach(els, i, el) {
+            const char *eid = json_string_value(json_object_get(el, "id"));
+            sl_valp_check_element(&roots, rt, el, 0, name, out);
+            /* slicings inside a slice are checked on its items */
+            if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))
+                sl_val_slicing(&roots, rt, els, i, name, out);
+        }
+        sl_valp_nodes_free(&roots);
+    }
     if (json_object_get(sd, "snapshot") == NULL && base && depth < 16) {
         const json_t *b = sl_val_def_find(v, "StructureDefinition", base);
         if (b != NULL)

@@ -94,7 +94,13 @@ sl_validator_load_json(struct sl_validator *v, const json_t *doc,
         v->capdefs = v->capdefs ? 2 * v->capdefs : 16;
         v->defs = sl_realloc(v->defs, v->capdefs * sizeof(*v->defs));
     }
-    v->defs[v->ndefs++] = json_incref((json_t *)doc);
+    if (strcmp(rt, "StructureDefinition") == 0) {
+        json_t *copy = json_deep_copy(doc);
+        sl_val_sd_fill_ids(copy);
+        v->defs[v->ndefs++] = copy;
+    } else {
+        v->defs[v->ndefs++] = json_incref((json_t *)doc);
+    }
     return SL_OK;
 }
 
