@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 21
+plan 24
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -96,6 +96,35 @@ printf 'not a tar' | gzip >"$T/broken.tgz"
 sluice validate --ig "$T/broken.tgz" "$T/p.json" >/dev/null 2>"$T/ig.err"
 check "a broken IG package is a usage error naming it" \
     sh -c '[ $1 -eq 1 ] && grep -q "broken.tgz" "$2"' _ $? "$T/ig.err"
+
+# slicing: blood pressure components sliced by code (pattern), closed,
+# systolic required once, each slice's value a Quantity
+cat >"$T/bp.json" <<'EOC'
+{"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/bp",
+ "name": "BP", "status": "draft", "kind": "resource", "abstract": false, "type": "Observation",
+ "derivation": "constraint", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+ "differential": {"element": [
+  {"id": "Observation.component", "path": "Observation.component",
+   "slicing": {"discriminator": [{"type": "pattern", "path": "code"}], "rules": "closed"}},
+  {"id": "Observation.component:sys", "path": "Observation.component", "sliceName": "sys", "min": 1, "max": "1"},
+  {"id": "Observation.component:sys.code", "path": "Observation.component.code",
+   "patternCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]}},
+  {"id": "Observation.component:sys.value[x]", "path": "Observation.component.value[x]", "min": 1,
+   "type": [{"code": "Quantity"}]},
+  {"id": "Observation.component:dia", "path": "Observation.component", "sliceName": "dia", "min": 0, "max": "1"},
+  {"id": "Observation.component:dia.code", "path": "Observation.component.code",
+   "patternCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]}}]}}
+EOC
+comp() { printf '{"code":{"coding":[{"system":"http://loinc.org","code":"%s"}]},"valueQuantity":{"value":%s,"unit":"mm[Hg]"}}' "$1" "$2"; }
+obs() { printf '{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"component":[%s]}\n' "$1"; }
+{ obs "$(comp 8480-6 120),$(comp 8462-4 80)"; obs "$(comp 8462-4 80)"; obs "$(comp 8480-6 120),$(comp 9999-9 1)"; } >"$T/bp.ndjson"
+sluice validate --profile "$T/bp.json" "$T/bp.ndjson" >"$T/bp.out" 2>/dev/null
+check "slicing: a systolic and a diastolic component conform" \
+    sh -c '[ "$(sed -n 1p "$1" | jq "[.issue[] | select(.severity==\"error\")] | length")" = 0 ]' _ "$T/bp.out"
+check "slicing: the required systolic slice missing is an error" \
+    sh -c 'sed -n 2p "$1" | jq -e "[.issue[] | select(.severity==\"error\" and (.details.text | test(\"sys: the profile needs at least 1\")))] | length == 1" >/dev/null' _ "$T/bp.out"
+check "slicing: closed, a component of no slice is an error at it" \
+    sh -c 'sed -n 3p "$1" | jq -e "[.issue[] | select(.severity==\"error\" and .expression[0]==\"Observation.component[1]\")] | length == 1" >/dev/null' _ "$T/bp.out"
 
 # in a job: the broken copies quarantined with their reason, counted
 write_config "$T/j"
