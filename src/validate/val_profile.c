@@ -248,7 +248,8 @@ static void check_sd(const struct sl_validator *v, const json_t *res,
                      const json_t *sd, struct sl_val_result *out, int depth);
 
 void
-sl_valp_check_element(const struct nodes *roots, const char *root_path,
+sl_valp_check_element(const struct sl_validator *v,
+                      const struct nodes *roots, const char *root_path,
                       const json_t *el, int in_slice, const char *pname,
                       struct sl_val_result *out)
 {
@@ -336,6 +337,18 @@ sl_valp_check_element(const struct nodes *roots, const char *root_path,
                            "%s: the profile does not allow this type here",
                            id ? id : path);
         }
+        if (json_object_get(el, "binding")) {
+            size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
+            for (k = 0; k < cnt; k++) {
+                char ek[1100];
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (json_is_array(m))
+                    snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
+                else
+                    snprintf(ek, sizeof(ek), "%s", e);
+                sl_val_binding(v, el, x, id ? id : path, pname, ek, out);
+            }
+        }
         {
             /* maxLength, and the minLength extension, of strings */
             const json_t *ml = json_object_get(el, "maxLength"), *x;
@@ -410,10 +423,10 @@ check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
         sl_valp_nodes_push(&roots, res, rt);
         json_array_foreach(els, i, el) {
             const char *eid = json_string_value(json_object_get(el, "id"));
-            sl_valp_check_element(&roots, rt, el, 0, name, out);
+            sl_valp_check_element(v, &roots, rt, el, 0, name, out);
             /* slicings inside a slice are checked on its items */
             if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))
-                sl_val_slicing(&roots, rt, els, i, name, out);
+                sl_val_slicing(v, &roots, rt, els, i, name, out);
         }
         sl_valp_nodes_free(&roots);
     }

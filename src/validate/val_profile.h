@@ -53,16 +53,24 @@ const json_t *sl_valp_prefixed(const json_t *el, const char *pre,
 /* The element el of a profile checked on the values below roots, whose
  * path is root_path (in_slice: el is inside a slice, roots are the items
  * of that slice). */
-void sl_valp_check_element(const struct nodes *roots, const char *root_path,
+void sl_valp_check_element(const struct sl_validator *v,
+                      const struct nodes *roots, const char *root_path,
                            const json_t *el, int in_slice, const char *pname,
                            struct sl_val_result *out);
 /* Slicing: els[i] has "slicing"; its slices are matched by their
  * discriminators, counted, closed and ordered rules checked, and the
  * elements inside each slice checked on the items it matched
  * (val_slice.c). */
-void sl_val_slicing(const struct nodes *roots, const char *root_path,
+void sl_val_slicing(const struct sl_validator *v,
+               const struct nodes *roots, const char *root_path,
                     const json_t *els, size_t i, const char *pname,
                     struct sl_val_result *out);
+
+/* val (a code, Coding or CodeableConcept at expr) against el's binding
+ * (val_bind.c). */
+void sl_val_binding(const struct sl_validator *v, const json_t *el,
+                    const json_t *val, const char *key, const char *pname,
+                    const char *expr, struct sl_val_result *out);
 
 /* A QuestionnaireResponse against its Questionnaire (val_qr.c). */
 void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,

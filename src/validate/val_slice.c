@@ -152,7 +152,8 @@ match(const json_t *els, const struct slice *s, const json_t *discs,
 }
 
 void
-sl_val_slicing(const struct nodes *roots, const char *root_path,
+sl_val_slicing(const struct sl_validator *v,
+               const struct nodes *roots, const char *root_path,
                const json_t *els, size_t at, const char *pname,
                struct sl_val_result *out)
 {
@@ -282,9 +283,9 @@ sl_val_slicing(const struct nodes *roots, const char *root_path,
             if (!id || strncmp(id, sl[k].id, il) != 0 || id[il] != '.')
                 continue;
             if (strchr(id + il, ':') == NULL)
-                sl_valp_check_element(&sl[k].items, path, e, 1, pname, out);
+                sl_valp_check_element(v, &sl[k].items, path, e, 1, pname, out);
             if (json_object_get(e, "slicing"))
-                sl_val_slicing(&sl[k].items, path, els, i, pname, out);
+                sl_val_slicing(v, &sl[k].items, path, els, i, pname, out);
         }
         sl_valp_nodes_free(&sl[k].items);
     }

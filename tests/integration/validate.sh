@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 24
+plan 27
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -96,6 +96,42 @@ printf 'not a tar' | gzip >"$T/broken.tgz"
 sluice validate --ig "$T/broken.tgz" "$T/p.json" >/dev/null 2>"$T/ig.err"
 check "a broken IG package is a usage error naming it" \
     sh -c '[ $1 -eq 1 ] && grep -q "broken.tgz" "$2"' _ $? "$T/ig.err"
+
+# bindings of a profile against a local ValueSet and CodeSystem (an IG
+# folder): required -> error; a ValueSet that cannot be expanded -> warning
+mkdir -p "$T/ig2"
+cat >"$T/ig2/cs.json" <<'EOC'
+{"resourceType": "CodeSystem", "url": "http://example.org/cs/ms", "status": "active",
+ "content": "complete", "concept": [{"code": "a", "concept": [{"code": "a1"}]}, {"code": "b"}]}
+EOC
+cat >"$T/ig2/vs.json" <<'EOC'
+{"resourceType": "ValueSet", "url": "http://example.org/vs/ms", "status": "active",
+ "compose": {"include": [{"system": "http://example.org/cs/ms",
+   "filter": [{"property": "concept", "op": "is-a", "value": "a"}]}]}}
+EOC
+cat >"$T/ig2/vs2.json" <<'EOC'
+{"resourceType": "ValueSet", "url": "http://example.org/vs/far", "status": "active",
+ "compose": {"include": [{"system": "http://snomed.info/sct"}]}}
+EOC
+cat >"$T/ig2/sd.json" <<'EOC'
+{"resourceType": "StructureDefinition", "url": "http://example.org/sd/ms", "name": "MS",
+ "kind": "resource", "abstract": false, "type": "Patient", "derivation": "constraint",
+ "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+ "differential": {"element": [
+  {"id": "Patient.maritalStatus", "path": "Patient.maritalStatus",
+   "binding": {"strength": "required", "valueSet": "http://example.org/vs/ms"}},
+  {"id": "Patient.language", "path": "Patient.language",
+   "binding": {"strength": "required", "valueSet": "http://example.org/vs/far"}}]}}
+EOC
+ms() { jq -c --arg c "$1" '.maritalStatus = {"coding": [{"system": "http://example.org/cs/ms", "code": $c}]} | .language = "en"' "$T/p.json"; }
+{ ms a1; ms b; } >"$T/ms.ndjson"
+sluice validate --ig "$T/ig2" --profile http://example.org/sd/ms "$T/ms.ndjson" >"$T/ms.out" 2>/dev/null
+check "binding: a code below the is-a filter is in the local ValueSet" \
+    sh -c '[ "$(sed -n 1p "$1" | jq "[.issue[] | select(.severity==\"error\")] | length")" = 0 ]' _ "$T/ms.out"
+check "binding: a code outside it is an error at Patient.maritalStatus" \
+    sh -c 'sed -n 2p "$1" | jq -e "[.issue[] | select(.severity==\"error\" and .expression[0]==\"Patient.maritalStatus\")] | length == 1" >/dev/null' _ "$T/ms.out"
+check "binding: a ValueSet that cannot be expanded is a could-not-check warning" \
+    sh -c 'sed -n 1p "$1" | jq -e "[.issue[] | select(.severity==\"warning\" and .expression[0]==\"Patient.language\" and (.details.text | test(\"could not check\")))] | length == 1" >/dev/null' _ "$T/ms.out"
 
 # slicing: blood pressure components sliced by code (pattern), closed,
 # systolic required once, each slice's value a Quantity
