@@ -153,12 +153,21 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
         check_binding(w, el->vset, type, val, expr);
 }
 
-/* A primitive's "_" twin: an object (id, extension), or null in arrays. */
+/* A primitive's "_" twin: an object (id, extension), or null in arrays.
+ * has_value: the primitive has a value beside it. */
 static void
-walk_twin(struct val_walk *w, const json_t *val, const char *expr)
+walk_twin(struct val_walk *w, const json_t *val, int has_value,
+          const char *expr)
 {
     if (json_is_null(val))
         return;
+    if (!has_value && json_is_object(val) &&
+        json_object_get(val, "extension") == NULL) {
+        sl_val_add(w->out, SL_SEV_ERROR, "invariant", PX, expr,
+                   "ele-1: an element must have a value or children (an id "
+                   "alone is not enough): give it a value or leave it out");
+        return;
+    }
     if (!json_is_object(val)) {
         sl_val_add(w->out, SL_SEV_ERROR, "structure", PX, expr,
                    "the \"_\" twin of a primitive must be a JSON object "
@@ -312,9 +321,13 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
             for (i = 0; i < n; i++) {
                 const json_t *item = json_array_get(val, i);
                 child_expr(cexpr, sizeof(cexpr), expr, name, (long)i);
-                if (key[0] == '_')
-                    walk_twin(w, item, cexpr);
-                else
+                if (key[0] == '_') {
+                    const json_t *pv = json_object_get(obj, name);
+                    walk_twin(w, item,
+                              json_is_array(pv) && i < json_array_size(pv) &&
+                                  !json_is_null(json_array_get(pv, i)),
+                              cexpr);
+                } else
                     walk_value(w, canon, type, el, item,
                                json_is_array(twin) ? json_array_get(twin, i)
                                                    : NULL,
@@ -329,7 +342,10 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
             continue;
         }
         if (key[0] == '_')
-            walk_twin(w, val, cexpr);
+            walk_twin(w, val,
+                      json_object_get(obj, name) != NULL &&
+                          !json_is_null(json_object_get(obj, name)),
+                      cexpr);
         else if (json_is_null(val))
             sl_val_add(w->out, SL_SEV_ERROR, "structure", PX, cexpr,
                        "null: leave %s out instead", name);
