@@ -90,6 +90,34 @@ collect(const json_t *v, const char *expr, int into_contained,
     collect_in(v, expr, into_contained, out, depth, 0);
 }
 
+/* Does a narrative div under v (not in contained) hold q1 or q2? */
+static int
+div_names(const json_t *v, const char *q1, const char *q2, int depth)
+{
+    const char *key;
+    const json_t *x;
+    size_t i;
+
+    if (depth > 64)
+        return 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (div_names(x, q1, q2, depth + 1))
+            return 1;
+        return 0;
+    }
+    json_object_foreach((json_t *)v, key, x) {
+        const char *s = json_string_value(x);
+        if (strcmp(key, "contained") == 0)
+            continue;
+        if (strcmp(key, "div") == 0 && s && (strstr(s, q1) || strstr(s, q2)))
+            return 1;
+        if ((json_is_object(x) || json_is_array(x)) &&
+            div_names(x, q1, q2, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 void
 sl_val_check_contained(struct val_walk *w, const json_t *res,
                        const char *expr)
@@ -153,13 +181,11 @@ sl_val_check_contained(struct val_walk *w, const json_t *res,
                     strncmp(refs.v[k].expr, e, strlen(e)) == 0 &&
                     (refs.v[k].expr[strlen(e)] == '.'));
         if (!used) {
-            /* the narrative may point at it: <img src="#id">, href */
-            const char *div = json_string_value(
-                json_object_get(json_object_get(res, "text"), "div"));
+            /* a narrative may point at it: <img src="#id">, href */
             char q1[300], q2[300];
             snprintf(q1, sizeof(q1), "\"#%s\"", id);
             snprintf(q2, sizeof(q2), "'#%s'", id);
-            used = div && (strstr(div, q1) || strstr(div, q2));
+            used = div_names(res, q1, q2, 0);
         }
         if (!used)
             sl_val_add(w->out, SL_SEV_ERROR, "invariant", PX, e,
