@@ -29,3 +29,6 @@ EXTRA_DIST += tests/integration/validate_gen.sh
 # HL7's validator test cases: agreement with the reference validator
 TESTS += tests/integration/validate_cases.sh
 EXTRA_DIST += tests/integration/validate_cases.sh
+
+# a benchmark, not a test: sh tests/bench/validate.sh BUILDDIR [PATIENTS]
+EXTRA_DIST += tests/bench/validate.sh

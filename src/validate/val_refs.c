@@ -118,6 +118,34 @@ div_names(const json_t *v, const char *q1, const char *q2, int depth)
     return 0;
 }
 
+/* Is there a "reference" starting with '#' under v? (no paths made) */
+static int
+has_local_ref(const json_t *v, int depth)
+{
+    const char *key;
+    const json_t *x;
+    size_t i;
+
+    if (depth > 64)
+        return 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (has_local_ref(x, depth + 1))
+            return 1;
+        return 0;
+    }
+    json_object_foreach((json_t *)v, key, x) {
+        if (json_is_string(x)) {
+            if (strcmp(key, "reference") == 0 &&
+                json_string_value(x)[0] == '#')
+                return 1;
+        } else if ((json_is_object(x) || json_is_array(x)) &&
+                   has_local_ref(x, depth + 1)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void
 sl_val_check_contained(struct val_walk *w, const json_t *res,
                        const char *expr)
@@ -127,8 +155,9 @@ sl_val_check_contained(struct val_walk *w, const json_t *res,
     char e[1024];
     size_t i, k;
 
-    if (!json_is_array(cont) && !json_object_get(res, "text") &&
-        json_object_size(res) == 0)
+    /* nothing contained and no "#id" reference: nothing to check (the
+     * common case, found without making paths) */
+    if (!json_is_array(cont) && !has_local_ref(res, 0))
         return;
     collect(res, expr, 1, &refs, 0);
     /* "#id" names a contained resource that is there */

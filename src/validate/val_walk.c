@@ -23,14 +23,38 @@ is_primitive(const char *type)
     return t != NULL && strcmp(t, "=primitive") == 0;
 }
 
-/* The Java-style path of member key (index i, or -1 when not an array). */
+/* The Java-style path of member key (index i, or -1 when not an array).
+ * Made for every member walked, so by hand rather than by snprintf. */
 static void
 child_expr(char *out, size_t len, const char *expr, const char *key, long i)
 {
-    if (i >= 0)
-        snprintf(out, len, "%s.%s[%ld]", expr, key, i);
-    else
-        snprintf(out, len, "%s.%s", expr, key);
+    size_t el = strlen(expr), kl = strlen(key), n;
+    char num[24];
+    int nl = 0;
+
+    if (i >= 0) {
+        long x = i;
+        char rev[24];
+        int r = 0;
+        do {
+            rev[r++] = (char)('0' + x % 10);
+            x /= 10;
+        } while (x > 0);
+        num[nl++] = '[';
+        while (r > 0)
+            num[nl++] = rev[--r];
+        num[nl++] = ']';
+    }
+    if (el + 1 + kl + (size_t)nl + 1 > len) {
+        snprintf(out, len, "%s", expr); /* too deep: the parent's path */
+        return;
+    }
+    memcpy(out, expr, el);
+    out[el] = '.';
+    memcpy(out + el + 1, key, kl);
+    n = el + 1 + kl;
+    memcpy(out + n, num, (size_t)nl);
+    out[n + (size_t)nl] = '\0';
 }
 
 /* Required binding of core: vs names the expansion. */
