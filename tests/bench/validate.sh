@@ -7,6 +7,10 @@
 # and the speed of sluice validate (-j 1 and the default --jobs) as a
 # multiple of the baseline's (issue 15's target: at least 0.3x on one
 # thread). It measures, never fails on a time.
+# With MEDPLUM_DIR=DIR (a folder where `npm ci` of tests/fhir-server was
+# run: DIR/node_modules/@medplum/core), also Medplum's validateResource in
+# node on the same resources (tests/validate/medplum_validate.mjs; its
+# time includes loading its definitions), as a multiple of sluice's.
 # Usage: validate.sh BUILDDIR [PATIENTS] (default 1000; the issue's
 # measurement is 10000). RUNS=N (default 3). Needs jq.
 set -eu
@@ -48,6 +52,10 @@ while [ "$i" -lt "$runs" ]; do
     measure base "$base_tool" "$d/in" "$d/o.base"
     measure j1 "$sluice" -j 1 validate "$d/in"
     measure jn "$sluice" validate "$d/in"
+    if [ -n "${MEDPLUM_DIR:-}" ]; then
+        cp "$(dirname "$0")/../validate/medplum_validate.mjs" "$MEDPLUM_DIR/"
+        measure mp sh -c 'cd "$1" && exec node medplum_validate.mjs "$2"/*.ndjson' _ "$MEDPLUM_DIR" "$d/in"
+    fi
     i=$((i + 1))
 done
 tb=$(cat "$d/t.base") t1=$(cat "$d/t.j1") tn=$(cat "$d/t.jn")
@@ -55,4 +63,8 @@ echo "$patients patients, $nres resources (best of $runs):"
 echo "  baseline (jansson parse + serialise): $tb s, $(div "$nres" "$tb") resources/s"
 echo "  sluice validate -j 1: $t1 s, $(div "$nres" "$t1") resources/s: $(div "$tb" "$t1") x the baseline"
 echo "  sluice validate (all cores): $tn s, $(div "$nres" "$tn") resources/s: $(div "$tb" "$tn") x the baseline"
+if [ -n "${MEDPLUM_DIR:-}" ]; then
+    tm=$(cat "$d/t.mp")
+    echo "  Medplum validateResource (node): $tm s, $(div "$nres" "$tm") resources/s: sluice -j 1 is $(div "$tm" "$t1") x as fast"
+fi
 sed -n 's/^sluice validate: /  last run: /p' "$d/err.jn"
