@@ -321,6 +321,20 @@ sl_valp_check_element(const struct sl_validator *v,
                        "remove the others", id ? id : path, max, n);
         if (m == NULL || ext_url)
             continue;
+        if (json_object_get(el, "constraint")) {
+            size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
+            for (k = 0; k < cnt; k++) {
+                char ek[1100];
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (json_is_array(m))
+                    snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
+                else
+                    snprintf(ek, sizeof(ek), "%s", e);
+                sl_val_profile_invariants(el, x,
+                                          in_slice ? NULL : roots->v[0],
+                                          pname, ek, out);
+            }
+        }
         if (key && strstr(last + 1, "[x]") && json_array_size(types) > 0) {
             size_t pl = strlen(last + 1) - 3;
             const json_t *t;
@@ -422,7 +436,10 @@ check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
                                                            "resourceType"));
         sl_valp_nodes_push(&roots, res, rt);
         json_array_foreach(els, i, el) {
+            const char *ep = json_string_value(json_object_get(el, "path"));
             const char *eid = json_string_value(json_object_get(el, "id"));
+            if (ep && strcmp(ep, rt) == 0)
+                sl_val_profile_invariants(el, res, res, name, rt, out);
             sl_valp_check_element(v, &roots, rt, el, 0, name, out);
             /* slicings inside a slice are checked on its items */
             if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))

@@ -11,6 +11,8 @@ struct sl_validator {
     json_t **defs; /* StructureDefinitions, ValueSets, CodeSystems loaded */
     size_t ndefs, capdefs;
     struct sl_strv profiles; /* URLs every resource is checked against */
+    struct sl_strv type_profiles; /* from folders of profiles: URLs that
+                                     apply to resources of their type */
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this
@@ -71,6 +73,12 @@ void sl_val_slicing(const struct sl_validator *v,
 void sl_val_binding(const struct sl_validator *v, const json_t *el,
                     const json_t *val, const char *key, const char *pname,
                     const char *expr, struct sl_val_result *out);
+
+/* The invariants el adds (not core's) on node, a value of el at expr in
+ * res (val_pinv.c). */
+void sl_val_profile_invariants(const json_t *el, const json_t *node,
+                               const json_t *res, const char *pname,
+                               const char *expr, struct sl_val_result *out);
 
 /* A QuestionnaireResponse against its Questionnaire (val_qr.c). */
 void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,

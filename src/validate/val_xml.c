@@ -217,8 +217,8 @@ sl_val_xml_read(const char *path, json_t **out, struct sl_err *err)
     root = xmlDocGetRootElement(doc);
     if (root == NULL || root->ns == NULL ||
         strcmp((const char *)root->ns->href, FHIR_NS) != 0)
-        rc = SL_ERR(err, SL_EPARSE, "%s: not a FHIR resource in the %s "
-                    "namespace", path, FHIR_NS);
+        rc = SL_ERR(err, SL_ENOTFOUND, "%s: not a FHIR resource in the "
+                    "%s namespace", path, FHIR_NS);
     else
         *out = resource(root, 0);
     xmlFreeDoc(doc);

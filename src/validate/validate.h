@@ -54,8 +54,11 @@ int sl_validator_load_file(struct sl_validator *v, const char *path,
 int sl_validator_load_json(struct sl_validator *v, const json_t *doc,
                            const char *name, struct sl_err *err);
 /* Every resource is also checked against this profile (a canonical URL
- * of a loaded StructureDefinition, or a JSON file holding one, loaded
- * then). May be called several times. */
+ * of a loaded StructureDefinition, or a JSON or XML file holding one,
+ * loaded then); or, given a folder, every profile in it (loaded as an IG)
+ * is checked on the resources of its type. May be called several times.
+ * In folders and packages, files that are not FHIR resources are
+ * skipped; a file given by name must be one (SL_ENOTFOUND). */
 int sl_validator_add_profile(struct sl_validator *v, const char *url_or_file,
                              struct sl_err *err);
 

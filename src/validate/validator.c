@@ -31,6 +31,7 @@ sl_validator_free(struct sl_validator *v)
         json_decref(v->defs[i]);
     free(v->defs);
     sl_strv_free(&v->profiles);
+    sl_strv_free(&v->type_profiles);
     free(v);
 }
 
@@ -62,8 +63,8 @@ sl_validator_load_json(struct sl_validator *v, const json_t *doc,
     const json_t *en;
     size_t i;
 
-    if (rt == NULL)
-        return SL_ERR(err, SL_EPARSE, "%s: not a FHIR resource (no "
+    if (rt == NULL) /* SL_ENOTFOUND: a folder or package skips it */
+        return SL_ERR(err, SL_ENOTFOUND, "%s: not a FHIR resource (no "
                       "resourceType)", name);
     if (strcmp(rt, "Bundle") == 0) {
         json_array_foreach(json_object_get(doc, "entry"), i, en) {
@@ -202,6 +203,8 @@ sl_val_load_tgz_mem(struct sl_validator *v, gzFile gz, const char *name,
                 char *where = sl_asprintf("%s: %s", name, member);
                 rc = load_text(v, body, (size_t)size, where, err);
                 free(where);
+                if (rc == SL_ENOTFOUND)
+                    rc = SL_OK; /* not FHIR: not for the validator */
             }
             free(body);
             if (rc != SL_OK)
@@ -253,6 +256,8 @@ sl_validator_load_ig(struct sl_validator *v, const char *path,
                 continue;
             full = f[0] == '/' ? sl_strdup(f) : sl_path_join(path, f);
             rc = sl_validator_load_file(v, full, err);
+            if (rc == SL_ENOTFOUND)
+                rc = SL_OK; /* not FHIR (a config, an index): skipped */
             free(full);
         }
         sl_strv_free(&files);
@@ -280,6 +285,24 @@ sl_validator_add_profile(struct sl_validator *v, const char *url_or_file,
             return SL_ERR(err, SL_EUSAGE, "profile %s is not in the IGs "
                           "loaded: give its package with --ig", url_or_file);
         sl_strv_push(&v->profiles, url_or_file);
+        return SL_OK;
+    }
+    if (sl_path_is_dir(url_or_file)) {
+        /* a folder of profiles: each applies to the resources of its type */
+        size_t from = v->ndefs, i;
+        if ((rc = sl_validator_load_ig(v, url_or_file, err)) != SL_OK)
+            return rc;
+        for (i = from; i < v->ndefs; i++) {
+            const char *d = json_string_value(
+                json_object_get(v->defs[i], "derivation"));
+            if (strcmp(json_string_value(json_object_get(v->defs[i],
+                                                         "resourceType")),
+                       "StructureDefinition") == 0 &&
+                d && strcmp(d, "constraint") == 0)
+                sl_strv_push(&v->type_profiles,
+                             json_string_value(json_object_get(v->defs[i],
+                                                               "url")));
+        }
         return SL_OK;
     }
     if ((rc = sl_validator_load_file(v, url_or_file, err)) != SL_OK)
@@ -310,6 +333,15 @@ sl_validate_resource(const struct sl_validator *v, const json_t *res,
     sl_val_walk_resource(&w, res, NULL, 1);
     for (i = 0; i < v->profiles.n; i++)
         sl_val_profile_check(v, res, v->profiles.v[i], out);
+    for (i = 0; i < v->type_profiles.n; i++) {
+        const json_t *sd = sl_val_def_find(v, "StructureDefinition",
+                                           v->type_profiles.v[i]);
+        const char *t = json_string_value(json_object_get(sd, "type"));
+        const char *rt = json_string_value(json_object_get(res,
+                                                           "resourceType"));
+        if (t && rt && strcmp(t, rt) == 0)
+            sl_val_profile_check(v, res, v->type_profiles.v[i], out);
+    }
     /* the profiles an IG loaded declares global for this type */
     for (i = 0; i < v->ndefs; i++) {
         const json_t *g;
