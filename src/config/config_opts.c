@@ -393,8 +393,9 @@ const struct sl_opt sl_opt_table[] = {
       "`$translate`'s `targetsystem`." },
     { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "Profiles every FHIR resource is also validated against, space "
-      "separated: StructureDefinition files (`.json`) or canonical URLs of "
-      "profiles in an `ig`. Without it, resources are validated against "
+      "separated: StructureDefinition files (`.json`, `.xml`), canonical "
+      "URLs of profiles in an `ig`, or folders of profiles (each applied to "
+      "the resources of its type). Without it, resources are validated against "
       "FHIR R4 and the profiles their `meta.profile` names; see "
       "docs/validation.md." },
     { "validate", NULL, "ig", SL_OPT_PATH, NULL, 0, NOB, NULL,

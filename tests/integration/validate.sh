@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 27
+plan 28
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -86,6 +86,13 @@ check "--ig PKG.tgz --profile URL: a conforming Patient is valid" [ $? -eq 0 ]
 sluice validate --ig "$T/strict.tgz" --profile $U "$T/np.json" >"$T/np.out" 2>&1
 check "--profile: missing gender and a wrong fixed value are 2 errors" \
     sh -c '[ "$(jq "[.issue[]? | select(.severity==\"error\" and .diagnostics==\"StrictPatient\")] | length" "$1" 2>/dev/null | head -1)" = 2 ]' _ "$T/np.out"
+# an invariant the profile adds (FHIRPath)
+jq '.differential.element += [{"id": "Patient", "path": "Patient", "constraint": [{"key": "sp-1", "severity": "error", "human": "A strict patient has a telecom", "expression": "telecom.exists()"}]}]' \
+    "$T/ig/package/StructureDefinition-strict-patient.json" >"$T/inv.json"
+jq -c 'del(.telecom)' "$T/p.json" >"$T/nt.json"
+sluice validate --profile "$T/inv.json" "$T/nt.json" >"$T/nt.out" 2>/dev/null
+check "a profile's invariant: sp-1 fails on a Patient without telecom" \
+    sh -c '[ $1 -eq 3 ] && grep -q "sp-1: A strict patient has a telecom" "$2"' _ $? "$T/nt.out"
 jq -c --arg u $U 'del(.gender) | .meta.profile = [$u]' "$T/p.json" >"$T/mp.json"
 sluice validate --ig "$T/strict.tgz" "$T/mp.json" >"$T/mp.out" 2>/dev/null
 check "meta.profile is honoured" [ $? -eq 3 ]
