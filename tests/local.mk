@@ -45,3 +45,4 @@ include tests/inputs.mk
 include tests/http.mk
 include tests/pacs.mk
 include tests/terminology.mk
+include tests/fhirpath.mk

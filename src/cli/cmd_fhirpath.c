@@ -4,6 +4,7 @@
  * invariants:
  *
  *   sluice fhirpath EXPR FILE
+ *   sluice fhirpath --expressions LIST FILE
  *
  * FILE is a resource or a Bundle ('-' reads standard input); it is
  * %resource and %rootResource, so resolve() finds the Bundle's entries and
@@ -49,50 +50,31 @@ load(const char *path, struct sl_err *err)
     return j;
 }
 
+/* Evaluates one expression; prints its line. 0, or the exit status. */
 static int
-exec_fhirpath(const struct cli_cmd *self, struct cli_global *g, int argc,
-              char **argv)
+eval_one(const char *text, json_t *res, int types, long lineno)
 {
-    static const struct option opts[] = {
-        {"types", no_argument, NULL, 't'},
-        {NULL, 0, NULL, 0},
-    };
     struct sl_err err = {0};
     struct sl_fp_expr *e = NULL;
     struct sl_fp_result *r = NULL;
     struct sl_fp_env env;
-    json_t *res = NULL;
-    char *out;
-    int c, types = 0, rc = SL_EXIT_OK;
+    char *out, where[64] = "";
     size_t i;
+    int rc = SL_EXIT_OK;
 
-    (void)g;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+t", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            types = 1;
-            break;
-        default:
-            return cli_usage_error(self, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage_error(self, "an expression and a file are needed");
-    if (sl_fp_compile(argv[optind], &e, &err) != SL_OK) {
-        fprintf(stderr, "sluice fhirpath: the expression: %s\n", err.msg);
-        return SL_EXIT_USAGE;
-    }
-    if ((res = load(argv[optind + 1], &err)) == NULL) {
-        rc = cli_fail(&err);
+    if (lineno > 0)
+        snprintf(where, sizeof(where), "expression %ld: ", lineno);
+    if (sl_fp_compile(text, &e, &err) != SL_OK) {
+        fprintf(stderr, "sluice fhirpath: %s%s\n", where, err.msg);
+        rc = SL_EXIT_USAGE;
         goto out;
     }
     memset(&env, 0, sizeof(env));
     env.resource = res;
     env.root = res;
     if (sl_fp_eval(e, &env, res, &r, &err) != SL_OK) {
-        fprintf(stderr, "sluice fhirpath: evaluation failed: %s\n", err.msg);
+        fprintf(stderr, "sluice fhirpath: %sevaluation failed: %s\n", where,
+                err.msg);
         rc = SL_EXIT_RUNTIME;
         goto out;
     }
@@ -102,15 +84,98 @@ exec_fhirpath(const struct cli_cmd *self, struct cli_global *g, int argc,
     for (i = 0; types && i < sl_fp_result_count(r); i++)
         printf("%s\n", sl_fp_result_type(r, i));
 out:
+    if (rc != SL_EXIT_OK && lineno > 0)
+        printf("ERROR\n"); /* keeps the output one line per expression */
     sl_fp_result_free(r);
     sl_fp_free(e);
+    return rc;
+}
+
+/* Each non-empty line of list is an expression. */
+static int
+eval_list(const char *list, json_t *res, int types)
+{
+    FILE *f = fopen(list, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long no = 0;
+    int rc = SL_EXIT_OK, r;
+
+    if (f == NULL) {
+        fprintf(stderr, "sluice fhirpath: the expression list cannot be "
+                        "read\n");
+        return SL_EXIT_USAGE;
+    }
+    while ((n = getline(&line, &cap, f)) != -1) {
+        no++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        if ((r = eval_one(line, res, types, no)) != SL_EXIT_OK)
+            rc = SL_EXIT_RUNTIME;
+    }
+    free(line);
+    fclose(f);
+    fflush(stdout);
+    return rc;
+}
+
+static int
+exec_fhirpath(const struct cli_cmd *self, struct cli_global *g, int argc,
+              char **argv)
+{
+    static const struct option opts[] = {
+        {"types", no_argument, NULL, 't'},
+        {"expressions", required_argument, NULL, 'e'},
+        {NULL, 0, NULL, 0},
+    };
+    struct sl_err err = {0};
+    struct sl_fp_expr *e = NULL;
+    const char *list = NULL;
+    json_t *res = NULL;
+    int c, types = 0, rc;
+
+    (void)g;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+te:", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            types = 1;
+            break;
+        case 'e':
+            list = optarg;
+            break;
+        default:
+            return cli_usage_error(self, "unknown option or missing value: %s",
+                                   argv[optind - 1]);
+        }
+    }
+    if (argc - optind != (list ? 1 : 2))
+        return cli_usage_error(self, list ? "one file is needed"
+                                          : "an expression and a file are "
+                                            "needed");
+    if (list == NULL) {
+        /* a syntax error is a usage error, found before reading the file */
+        if (sl_fp_compile(argv[optind], &e, &err) != SL_OK) {
+            fprintf(stderr, "sluice fhirpath: the expression: %s\n", err.msg);
+            return SL_EXIT_USAGE;
+        }
+        sl_fp_free(e);
+    }
+    if ((res = load(argv[argc - 1], &err)) == NULL)
+        return cli_fail(&err);
+    rc = list ? eval_list(list, res, types)
+              : eval_one(argv[optind], res, types, 0);
     json_decref(res);
     return rc;
 }
 
 const struct cli_cmd cli_cmd_fhirpath = {
     "fhirpath",
-    "[--types] EXPR FILE",
+    "[--types] EXPR FILE | --expressions LIST FILE",
     "evaluate a FHIRPath expression on a FHIR resource",
     "Evaluates the FHIRPath expression EXPR on the FHIR resource in FILE\n"
     "(JSON; '-' reads standard input) and prints the result collection as\n"
@@ -124,6 +189,10 @@ const struct cli_cmd cli_cmd_fhirpath = {
     "Options:\n"
     "  -t, --types   also print the type of each item, one a line\n"
     "                (FHIR.Quantity, System.Integer...)\n"
+    "  -e, --expressions LIST\n"
+    "                evaluate each line of the file LIST instead of EXPR,\n"
+    "                printing one line each (ERROR for one that fails, with\n"
+    "                its line number and why on standard error)\n"
     "\n"
     "Exit status here: 1 when the expression has a syntax error (the\n"
     "message gives the column), 2 when FILE cannot be read or is not JSON\n"

@@ -13,6 +13,11 @@
  *   v: 1 true, 0 false, -1 empty (an invariant holds unless v == 0)
  *   sl_fp_free(e);
  *
+ * An element's invariant (ElementDefinition.constraint on a path below
+ * the resource) is evaluated with the element as focus and its place in
+ * env.focus_path ("Observation.referenceRange", or a type such as
+ * "Quantity"), env.resource still the resource.
+ *
  * An expression is immutable once compiled: several threads may evaluate
  * the same one at once. Nothing is copied from the resource into error
  * messages (they name the function, the operator and the position in the
@@ -44,6 +49,16 @@ struct sl_fp_env {
     json_t *root;     /* %rootResource: the Bundle or container, for
                        * resolve() (NULL: %resource) */
     json_t *context;  /* %context (NULL: the focus) */
+    /* When the focus is an element rather than a resource (an element's
+     * invariant): where it is in the R4 type table, so that navigation
+     * and ofType() know its children's types. Either its type
+     * ("Quantity", "HumanName") or its element path
+     * ("Observation.referenceRange", "Patient.contact"); for a choice
+     * element, the type it has ("Quantity" for valueQuantity). NULL: untyped
+     * (names still navigate; FHIR type tests on it are false). */
+    const char *focus_path;
+    /* And for a primitive focus, its "_name" sibling (id, extension). */
+    json_t *focus_ext;
     /* memberOf(valueset): sets *is_member for code in system (system may
      * be NULL for a bare code). Returns SL_OK, or an error status when the
      * membership could not be checked (the evaluation then fails with that

@@ -400,7 +400,8 @@ fp_qty_convert(double v, const char *from, const char *to, double *out)
         return 0;
     }
     if (unit_parse(from, &ff, df) != 0 || unit_parse(to, &ft, dt_) != 0 ||
-        memcmp(df, dt_, sizeof(df)) != 0)
+        memcmp(df, dt_, sizeof(df)) != 0 || !(ft != 0) || !isfinite(ff) ||
+        !isfinite(v * ff / ft))
         return -1;
     *out = v * ff / ft;
     return 0;
@@ -502,7 +503,7 @@ fp_item_equal(const struct fp_item *a0, const struct fp_item *b0)
         r = strcmp(fp_item_str(&a), fp_item_str(&b)) == 0;
     } else if (a.kind == FK_QTY && b.kind == FK_QTY) {
         if (qty_compare(a.j, b.j, &cmp, &mm) != 0)
-            r = -1;
+            r = 0; /* units of different dimensions are not equal */
         else
             r = mm ? -1 : cmp == 0;
     }
@@ -511,24 +512,18 @@ fp_item_equal(const struct fp_item *a0, const struct fp_item *b0)
     return r;
 }
 
-/* Strings equivalent: case and runs of whitespace ignored. */
+/* Strings equivalent: case ignored, every whitespace character taken as
+ * a space (as HL7's JavaScript engine reads "normalizing whitespace"). */
 static int
 str_equiv(const char *a, const char *b)
 {
-    for (;;) {
-        while (isspace((unsigned char)*a) && isspace((unsigned char)a[1]))
-            a++;
-        while (isspace((unsigned char)*b) && isspace((unsigned char)b[1]))
-            b++;
+    for (;; a++, b++) {
         if (*a == '\0' || *b == '\0')
             return *a == *b;
-        if (isspace((unsigned char)*a) && isspace((unsigned char)*b)) {
-            a++, b++;
+        if (isspace((unsigned char)*a) && isspace((unsigned char)*b))
             continue;
-        }
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
             return 0;
-        a++, b++;
     }
 }
 
@@ -592,6 +587,12 @@ fp_date_add(const struct fp_item *d0, const struct fp_item *q0, int sign,
         goto out;
     v = sign * json_number_value(json_object_get(q.j, "value"));
     u = json_string_value(json_object_get(q.j, "unit"));
+    if (!(fabs(v) < 1e9) || u == NULL) /* far past any calendar */
+        goto out;
+    /* UCUM's 'a' and 'mo' are mean lengths, not calendar years and months:
+     * date arithmetic takes them only as the words (year, month) */
+    if (strcmp(u, "a") == 0 || strcmp(u, "mo") == 0)
+        goto out;
     if (calendar_ucum(u, &ex) != NULL)
         u = calendar_ucum(u, &ex);
     n = (long long)trunc(v);

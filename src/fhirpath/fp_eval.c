@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +41,18 @@ child_type(const char *canon, const char *type, json_t *v, char *otype,
 
     if (rt != NULL && (strcmp(type, "Resource") == 0 || type[0] == '\0' ||
                        sl_fhir_type_is_resource(rt))) {
-        snprintf(otype, tlen, "%s", rt);
-        snprintf(opath, plen, "%s", rt);
+        fp_strlcpy(otype, rt, tlen);
+        fp_strlcpy(opath, rt, plen);
     } else if (type[0] == '@') {
-        snprintf(otype, tlen, "BackboneElement");
-        snprintf(opath, plen, "%s", type + 1);
+        fp_strlcpy(otype, "BackboneElement", tlen);
+        fp_strlcpy(opath, type + 1, plen);
     } else if (strcmp(type, "BackboneElement") == 0 ||
                strcmp(type, "Element") == 0) {
-        snprintf(otype, tlen, "%s", type);
-        snprintf(opath, plen, "%s", canon);
+        fp_strlcpy(otype, type, tlen);
+        fp_strlcpy(opath, canon, plen);
     } else {
-        snprintf(otype, tlen, "%s", type);
-        snprintf(opath, plen, "%s", type);
+        fp_strlcpy(otype, type, tlen);
+        fp_strlcpy(opath, type, plen);
     }
 }
 
@@ -66,7 +67,8 @@ add_member(const struct fp_item *it, json_t *o, const char *key,
 
     if (strlen(key) + 2 > sizeof(ukey))
         return;
-    snprintf(ukey, sizeof(ukey), "_%s", key);
+    ukey[0] = '_';
+    fp_strlcpy(ukey + 1, key, sizeof(ukey) - 1);
     x = json_object_get(o, ukey);
     if (v == NULL && x == NULL)
         return;
@@ -123,13 +125,22 @@ fp_children_named(const struct fp_item *it, const char *name,
     }
     {
         char ukey[128];
-        snprintf(ukey, sizeof(ukey), "_%s", name);
+        ukey[0] = '_';
+        fp_strlcpy(ukey + 1, name, sizeof(ukey) - 1);
         if (json_object_get(o, name) || json_object_get(o, ukey)) {
             add_member(it, o, name, out);
             return;
         }
     }
-    /* a choice element: value finds valueQuantity, valueString... */
+    /* a choice element: value finds valueQuantity, valueString... but
+     * ElementDefinition.max is not maxValueQuantity: where the type is
+     * known, only NAME[x] elements are choices */
+    if (it->path[0] != '\0') {
+        char choice[256];
+        snprintf(choice, sizeof(choice), "%s.%s[x]", it->path, name);
+        if (sl_fhir_type_lookup(choice) == NULL)
+            return;
+    }
     json_object_foreach(o, k, v) {
         if (strncmp(k, name, nl) == 0 && isupper((unsigned char)k[nl])) {
             add_member(it, o, k, out);
@@ -170,33 +181,41 @@ fp_children_all(const struct fp_item *it, struct fp_coll *out)
 }
 
 /* ---- types ----------------------------------------------------------------- */
+/* Is type a kind of name, other than name itself? Only these names have
+ * subtypes in R4 (and in FHIRPath's view of its primitives). */
 static int
 fhir_base_of(const char *type, const char *name)
 {
-    if (strcmp(name, "Resource") == 0)
-        return sl_fhir_type_is_resource(type);
-    if (strcmp(name, "DomainResource") == 0)
-        return sl_fhir_type_is_resource(type) && strcmp(type, "Bundle") != 0 &&
+    switch (name[0]) {
+    case 'R':
+        return strcmp(name, "Resource") == 0 && sl_fhir_type_is_resource(type);
+    case 'D':
+        return strcmp(name, "DomainResource") == 0 &&
+               sl_fhir_type_is_resource(type) && strcmp(type, "Bundle") != 0 &&
                strcmp(type, "Binary") != 0 && strcmp(type, "Parameters") != 0;
-    if (strcmp(name, "Element") == 0)
-        return !sl_fhir_type_is_resource(type);
-    if (strcmp(name, "Quantity") == 0)
-        return strcmp(type, "Age") == 0 || strcmp(type, "Duration") == 0 ||
-               strcmp(type, "Distance") == 0 || strcmp(type, "Count") == 0 ||
-               strcmp(type, "SimpleQuantity") == 0 ||
-               strcmp(type, "MoneyQuantity") == 0;
-    if (strcmp(name, "string") == 0)
-        return strcmp(type, "code") == 0 || strcmp(type, "id") == 0 ||
-               strcmp(type, "markdown") == 0;
-    if (strcmp(name, "uri") == 0)
-        return strcmp(type, "url") == 0 || strcmp(type, "canonical") == 0 ||
-               strcmp(type, "oid") == 0 || strcmp(type, "uuid") == 0;
-    if (strcmp(name, "integer") == 0)
-        return strcmp(type, "positiveInt") == 0 ||
-               strcmp(type, "unsignedInt") == 0;
-    if (strcmp(name, "BackboneElement") == 0)
+    case 'E':
+        return strcmp(name, "Element") == 0 && !sl_fhir_type_is_resource(type);
+    case 'Q':
+        return strcmp(name, "Quantity") == 0 &&
+               (strcmp(type, "Age") == 0 || strcmp(type, "Duration") == 0 ||
+                strcmp(type, "Distance") == 0 || strcmp(type, "Count") == 0 ||
+                strcmp(type, "SimpleQuantity") == 0 ||
+                strcmp(type, "MoneyQuantity") == 0);
+    case 's':
+        return strcmp(name, "string") == 0 &&
+               (strcmp(type, "code") == 0 || strcmp(type, "id") == 0 ||
+                strcmp(type, "markdown") == 0);
+    case 'u':
+        return strcmp(name, "uri") == 0 &&
+               (strcmp(type, "url") == 0 || strcmp(type, "canonical") == 0 ||
+                strcmp(type, "oid") == 0 || strcmp(type, "uuid") == 0);
+    case 'i':
+        return strcmp(name, "integer") == 0 &&
+               (strcmp(type, "positiveInt") == 0 ||
+                strcmp(type, "unsignedInt") == 0);
+    default:
         return 0;
-    return 0;
+    }
 }
 
 int
@@ -253,12 +272,12 @@ find_in(json_t *res, const char *ref)
             snprintf(key, sizeof(key), "%s/%s", rt, id);
             if (strcmp(key, ref) == 0)
                 return r;
-            /* a relative reference matches the end of an absolute fullUrl */
-            fl = full ? strlen(full) : 0;
-            if (full && fl > rl && strcmp(full + fl - rl, ref) == 0 &&
-                full[fl - rl - 1] == '/')
-                return r;
         }
+        /* a relative reference matches the end of an absolute fullUrl */
+        fl = full ? strlen(full) : 0;
+        if (full && strchr(ref, ':') == NULL && fl > rl &&
+            strcmp(full + fl - rl, ref) == 0 && full[fl - rl - 1] == '/')
+            return r;
     }
     return NULL;
 }
@@ -412,21 +431,40 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
         int ints = a.kind == FK_INT && b.kind == FK_INT;
         json_int_t ia = ints ? json_integer_value(a.j) : 0;
         json_int_t ib = ints ? json_integer_value(b.j) : 0;
+        json_int_t ir;
+        /* integer overflow gives empty, as FHIRPath says */
         switch (op[0]) {
-        case '+': ints ? fp_add_int(out, ia + ib) : fp_add_dec(out, x + y); break;
-        case '-': ints ? fp_add_int(out, ia - ib) : fp_add_dec(out, x - y); break;
-        case '*': ints ? fp_add_int(out, ia * ib) : fp_add_dec(out, x * y); break;
+        case '+':
+            if (!ints)
+                fp_add_dec(out, x + y);
+            else if (!__builtin_add_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
+        case '-':
+            if (!ints)
+                fp_add_dec(out, x - y);
+            else if (!__builtin_sub_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
+        case '*':
+            if (!ints)
+                fp_add_dec(out, x * y);
+            else if (!__builtin_mul_overflow(ia, ib, &ir))
+                fp_add_int(out, ir);
+            break;
         case '/':
             if (y != 0)
                 fp_add_dec(out, x / y);
             break;
         case 'd': /* div */
-            if (y != 0)
-                ints ? fp_add_int(out, ia / ib) : fp_add_int(out, (json_int_t)trunc(x / y));
+            if (y == 0 || (ints && ib == -1 && ia == INT64_MIN))
+                break;
+            ints ? fp_add_int(out, ia / ib) : fp_add_int_d(out, trunc(x / y));
             break;
         case 'm': /* mod */
-            if (y != 0)
-                ints ? fp_add_int(out, ia % ib) : fp_add_dec(out, fmod(x, y));
+            if (y == 0 || (ints && ib == -1 && ia == INT64_MIN))
+                break;
+            ints ? fp_add_int(out, ia % ib) : fp_add_dec(out, fmod(x, y));
             break;
         }
     } else if (a.kind == FK_STR && b.kind == FK_STR && op[0] == '+') {
@@ -437,8 +475,10 @@ arith(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *a0,
                 a.kind == FK_TIME) &&
                b.kind == FK_QTY && (op[0] == '+' || op[0] == '-')) {
         if (fp_date_add(&a, &b, op[0] == '+' ? 1 : -1, out) != 0)
-            rc = fp_err(cx, n, SL_EPARSE, "'%s': the quantity is not a time "
-                        "duration", op);
+            rc = fp_err(cx, n, SL_EPARSE, "'%s': the quantity is not a "
+                        "calendar duration (year, month, week, day, hour, "
+                        "minute, second, millisecond, or 'wk', 'd', 'h', "
+                        "'min', 's', 'ms')", op);
     } else if (a.kind == FK_QTY && b.kind == FK_QTY &&
                (op[0] == '+' || op[0] == '-')) {
         double v;
@@ -529,6 +569,27 @@ add_root(struct fp_coll *out, json_t *j)
 {
     const char *rt = json_string_value(json_object_get(j, "resourceType"));
     fp_add_node(out, j, NULL, rt ? rt : "", rt ? rt : "");
+}
+
+/* The focus as an element at path: a type name or an element path. */
+static void
+add_typed(struct fp_coll *out, json_t *j, json_t *ext, const char *path)
+{
+    const char *t = sl_fhir_type_lookup(path);
+    char type[64];
+
+    if (t == NULL || t[0] == '=') { /* a type name, or not in the table */
+        fp_add_node(out, j, ext, t ? path : "", t ? path : "");
+        return;
+    }
+    fp_strlcpy(type, t, sizeof(type));
+    type[strcspn(type, "|")] = '\0';
+    if (type[0] == '@')
+        fp_add_node(out, j, ext, "BackboneElement", type + 1);
+    else if (strcmp(type, "BackboneElement") == 0 || strcmp(type, "Element") == 0)
+        fp_add_node(out, j, ext, type, path);
+    else
+        fp_add_node(out, j, ext, type, type);
 }
 
 static int
@@ -643,8 +704,10 @@ fp_eval(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *focus,
         for (i = 0; i < in.n; i++) {
             struct fp_item s;
             fp_item_system(&in.v[i], &s);
-            if (s.kind == FK_INT)
+            if (s.kind == FK_INT && json_integer_value(s.j) != INT64_MIN)
                 fp_add_int(out, -json_integer_value(s.j));
+            else if (s.kind == FK_INT)
+                ; /* overflow: empty */
             else if (s.kind == FK_DEC)
                 fp_add_dec(out, -json_real_value(s.j));
             else if (s.kind == FK_QTY)
@@ -712,7 +775,10 @@ sl_fp_eval(const struct sl_fp_expr *e, const struct sl_fp_env *env,
     cx.env = env;
     cx.focus = focus;
     cx.err = err;
-    if (focus != NULL)
+    if (focus != NULL && env != NULL && env->focus_path != NULL &&
+        json_object_get(focus, "resourceType") == NULL)
+        add_typed(&in, focus, env->focus_ext, env->focus_path);
+    else if (focus != NULL)
         add_root(&in, focus);
     rc = fp_eval(&cx, e->root, &in, &res);
     fp_coll_free(&in);

@@ -1,7 +1,7 @@
 /* fp_func.c - FHIRPath functions over collections: existence, filtering
- * and projection, subsetting, combining, the tree, types, and the FHIR
- * additions (extension, hasValue, resolve, memberOf, conformsTo,
- * htmlChecks). Strings, maths and conversions are in fp_func_str.c. */
+ * and projection, subsetting, combining, aggregates, the tree and types.
+ * Strings, maths and conversions are in fp_func_str.c, FHIR's additions
+ * in fp_func_fhir.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -530,6 +530,58 @@ out:
     return rc;
 }
 
+/* sum, min, max, avg (the aggregates FHIRPath added after N1, which the
+ * reference engine has) */
+static int
+f_agg(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
+      struct fp_coll *out)
+{
+    const char *f = n->name;
+    double total = 0, x;
+    json_int_t itotal = 0;
+    int ints = 1, cmp;
+    size_t i, best = 0;
+
+    if (in->n == 0)
+        return SL_OK;
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+        for (i = 1; i < in->n; i++) {
+            int r = fp_item_compare(&in->v[i], &in->v[best], &cmp);
+            if (r == -2)
+                return fp_err(cx, n, SL_EPARSE, "%s(): the items cannot be "
+                              "compared", f);
+            if (r == 0 && (f[1] == 'i' ? cmp < 0 : cmp > 0))
+                best = i;
+        }
+        {
+            struct fp_item s;
+            fp_item_system(&in->v[best], &s);
+            fp_coll_take(out, &s);
+        }
+        return SL_OK;
+    }
+    for (i = 0; i < in->n; i++) {
+        struct fp_item s;
+        fp_item_system(&in->v[i], &s);
+        if (!fp_item_num(&s, &x)) {
+            fp_item_clear(&s);
+            return fp_err(cx, n, SL_EPARSE, "%s() needs numbers", f);
+        }
+        if (s.kind != FK_INT ||
+            __builtin_add_overflow(itotal, json_integer_value(s.j), &itotal))
+            ints = 0; /* a decimal, or an integer sum too large */
+        total += x;
+        fp_item_clear(&s);
+    }
+    if (strcmp(f, "avg") == 0)
+        fp_add_dec(out, total / (double)in->n);
+    else if (ints)
+        fp_add_int(out, itotal);
+    else
+        fp_add_dec(out, total);
+    return SL_OK;
+}
+
 /* ---- the tree -------------------------------------------------------------- */
 static int
 f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
@@ -547,219 +599,14 @@ f_children(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         return SL_OK;
     }
     while (work.n > 0 && depth++ < 1000) {
-        for (i = 0; i < work.n; i++) {
-            fp_coll_add(out, &work.v[i]);
+        for (i = 0; i < work.n; i++)
             fp_children_all(&work.v[i], &next);
-        }
+        for (i = 0; i < work.n; i++) /* moved, not copied */
+            fp_coll_take(out, &work.v[i]);
+        work.n = 0;
         fp_coll_move(&work, &next);
     }
     fp_coll_free(&work);
-    return SL_OK;
-}
-
-/* ---- FHIR ---------------------------------------------------------------- */
-static int
-f_extension(struct fp_ctx *cx, const struct fp_node *n,
-            const struct fp_coll *in, struct fp_coll *out)
-{
-    struct fp_coll ext = {0};
-    char *url = NULL;
-    size_t i;
-    int rc;
-
-    if ((rc = fp_arg_str(cx, n, 0, &url)) != SL_OK || url == NULL)
-        goto out;
-    for (i = 0; i < in->n; i++)
-        fp_children_named(&in->v[i], "extension", &ext);
-    for (i = 0; i < ext.n; i++) {
-        const char *u = json_string_value(json_object_get(ext.v[i].j, "url"));
-        if (u && strcmp(u, url) == 0)
-            fp_coll_add(out, &ext.v[i]);
-    }
-out:
-    free(url);
-    fp_coll_free(&ext);
-    return rc;
-}
-
-static int
-f_hasvalue(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
-           struct fp_coll *out)
-{
-    int v;
-
-    (void)cx;
-    v = in->n == 1 && in->v[0].kind == FK_NODE && in->v[0].j != NULL &&
-        !json_is_object(in->v[0].j) && !json_is_array(in->v[0].j);
-    if (strcmp(n->name, "hasValue") == 0)
-        fp_add_bool(out, v);
-    else if (v) /* getValue */
-        fp_coll_add(out, &in->v[0]);
-    return SL_OK;
-}
-
-static int
-f_resolve(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
-          struct fp_coll *out)
-{
-    size_t i;
-
-    (void)n;
-    for (i = 0; i < in->n; i++) {
-        const struct fp_item *it = &in->v[i];
-        const char *ref = NULL;
-        json_t *r;
-        if (it->kind == FK_NODE && json_is_object(it->j))
-            ref = json_string_value(json_object_get(it->j, "reference"));
-        else if (it->kind == FK_STR || (it->kind == FK_NODE &&
-                                        json_is_string(it->j)))
-            ref = json_string_value(it->j);
-        if ((r = fp_resolve_ref(cx, ref)) != NULL) {
-            const char *rt = json_string_value(json_object_get(r, "resourceType"));
-            fp_add_node(out, r, NULL, rt ? rt : "", rt ? rt : "");
-        }
-    }
-    return SL_OK;
-}
-
-static int
-member_one(struct fp_ctx *cx, const struct fp_node *n, const char *system,
-           const char *code, const char *vs, int *m)
-{
-    int rc = cx->env->member_of(cx->env->ud, system, code, vs, m);
-    return rc == SL_OK ? SL_OK
-                       : fp_err(cx, n, rc, "memberOf(): the membership could "
-                                "not be checked");
-}
-
-static int
-f_memberof(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
-           struct fp_coll *out)
-{
-    char *vs = NULL;
-    int rc, m = 0;
-    const struct fp_item *it;
-
-    if ((rc = fp_arg_str(cx, n, 0, &vs)) != SL_OK || vs == NULL || in->n == 0)
-        goto out;
-    if (in->n > 1) {
-        rc = fp_err(cx, n, SL_EPARSE, "memberOf() needs a single item");
-        goto out;
-    }
-    if (cx->env == NULL || cx->env->member_of == NULL) {
-        rc = fp_err(cx, n, SL_ENOTFOUND, "memberOf() needs a terminology "
-                    "(none was given)");
-        goto out;
-    }
-    it = &in->v[0];
-    if (json_is_string(it->j)) {
-        rc = member_one(cx, n, NULL, json_string_value(it->j), vs, &m);
-    } else if (json_is_object(it->j)) {
-        json_t *codings = json_object_get(it->j, "coding"), *c;
-        size_t i;
-        if (codings == NULL) { /* a Coding */
-            rc = member_one(cx, n,
-                            json_string_value(json_object_get(it->j, "system")),
-                            json_string_value(json_object_get(it->j, "code")),
-                            vs, &m);
-        }
-        json_array_foreach(codings, i, c) {
-            const char *code = json_string_value(json_object_get(c, "code"));
-            if (code == NULL)
-                continue;
-            rc = member_one(cx, n, json_string_value(json_object_get(c, "system")),
-                            code, vs, &m);
-            if (rc != SL_OK || m)
-                break;
-        }
-    } else {
-        goto out;
-    }
-    if (rc == SL_OK)
-        fp_add_bool(out, m);
-out:
-    free(vs);
-    return rc;
-}
-
-static int
-f_conformsto(struct fp_ctx *cx, const struct fp_node *n,
-             const struct fp_coll *in, struct fp_coll *out)
-{
-    char *url = NULL;
-    int rc, c = 0;
-    size_t i;
-    json_t *res, *p;
-
-    if ((rc = fp_arg_str(cx, n, 0, &url)) != SL_OK || url == NULL ||
-        in->n == 0)
-        goto out;
-    if (in->n > 1) {
-        rc = fp_err(cx, n, SL_EPARSE, "conformsTo() needs a single item");
-        goto out;
-    }
-    res = in->v[0].j;
-    if (cx->env && cx->env->conforms_to) {
-        if ((rc = cx->env->conforms_to(cx->env->ud, res, url, &c)) != SL_OK) {
-            rc = fp_err(cx, n, rc, "conformsTo(): could not be checked");
-            goto out;
-        }
-    } else {
-        const char *rt = json_string_value(json_object_get(res, "resourceType"));
-        const char *base = "http://hl7.org/fhir/StructureDefinition/";
-        c = rt && strncmp(url, base, strlen(base)) == 0 &&
-            strcmp(url + strlen(base), rt) == 0;
-        json_array_foreach(json_object_get(json_object_get(res, "meta"),
-                                           "profile"), i, p)
-            if (json_is_string(p) && strcmp(json_string_value(p), url) == 0)
-                c = 1;
-    }
-    fp_add_bool(out, c);
-out:
-    free(url);
-    return rc;
-}
-
-/* htmlChecks: the narrative's XHTML has only what FHIR allows (no script,
- * no active content, no event attributes, no style or form elements). */
-static int
-f_htmlchecks(struct fp_ctx *cx, const struct fp_node *n,
-             const struct fp_coll *in, struct fp_coll *out)
-{
-    static const char *const bad[] = {"<script", "<object", "<applet",
-                                      "<embed", "<iframe", "<form",
-                                      "<input", "<style", "<base", "<link",
-                                      "<meta", "<frame", "javascript:", NULL};
-    const char *s, *p;
-    int ok = 1, i;
-
-    (void)cx, (void)n;
-    if (in->n != 1)
-        return SL_OK;
-    s = json_string_value(in->v[0].j);
-    if (s == NULL)
-        return SL_OK;
-    if (strncmp(s, "<div", 4) != 0)
-        ok = 0;
-    for (i = 0; ok && bad[i]; i++)
-        if (strcasestr(s, bad[i]) != NULL)
-            ok = 0;
-    /* event attributes: on...= inside a tag */
-    for (p = s; ok && (p = strchr(p, '<')) != NULL; p++) {
-        const char *e = strchr(p, '>'), *q;
-        if (e == NULL)
-            break;
-        for (q = p; q < e; q++)
-            if ((q[0] == ' ' || q[0] == '\t' || q[0] == '\n') &&
-                (q[1] == 'o' || q[1] == 'O') && (q[2] == 'n' || q[2] == 'N')) {
-                const char *r = q + 3;
-                while (r < e && ((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
-                    r++;
-                if (r < e && *r == '=' && r > q + 3)
-                    ok = 0;
-            }
-    }
-    fp_add_bool(out, ok);
     return SL_OK;
 }
 
@@ -781,10 +628,8 @@ static const struct fp_fn_entry fns[] = {
     {"not", 0, 0, f_not},             {"iif", 2, 3, f_iif},
     {"trace", 1, 2, f_trace},         {"aggregate", 1, 2, f_aggregate},
     {"children", 0, 0, f_children},   {"descendants", 0, 0, f_children},
-    {"extension", 1, 1, f_extension}, {"hasValue", 0, 0, f_hasvalue},
-    {"getValue", 0, 0, f_hasvalue},   {"resolve", 0, 0, f_resolve},
-    {"memberOf", 1, 1, f_memberof},   {"conformsTo", 1, 1, f_conformsto},
-    {"htmlChecks", 0, 0, f_htmlchecks}, {"htmlChecks2", 0, 0, f_htmlchecks},
+    {"sum", 0, 0, f_agg},             {"min", 0, 0, f_agg},
+    {"max", 0, 0, f_agg},             {"avg", 0, 0, f_agg},
     {NULL, 0, 0, NULL},
 };
 
@@ -797,14 +642,24 @@ find(const struct fp_fn_entry *t, const char *name)
     return NULL;
 }
 
+const struct fp_fn_entry *
+fp_fn_find(const char *name)
+{
+    const struct fp_fn_entry *f = find(fns, name);
+
+    if (f == NULL)
+        f = find(fp_fns_str, name);
+    if (f == NULL)
+        f = find(fp_fns_fhir, name);
+    return f;
+}
+
 int
 fp_call(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         struct fp_coll *out)
 {
-    const struct fp_fn_entry *f = find(fns, n->name);
+    const struct fp_fn_entry *f = n->fn ? n->fn : fp_fn_find(n->name);
 
-    if (f == NULL)
-        f = find(fp_fns_str, n->name);
     if (f == NULL)
         return fp_err(cx, n, SL_EPARSE, "unknown function %s()", n->name);
     if (n->nargs < f->min || n->nargs > f->max)

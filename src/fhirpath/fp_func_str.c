@@ -61,6 +61,53 @@ to_ere(const char *re)
 
     sl_buf_init(&b);
     for (; *re; re++) {
+        if (re[0] == '[') {
+            /* a bracket expression: POSIX has no escapes inside, so an
+             * escaped ] goes first, an escaped - last, others as they are */
+            struct sl_buf in;
+            int close = 0, dash = 0, neg = 0;
+            const char *p = re + 1;
+            sl_buf_init(&in);
+            sl_buf_adds(&in, "");
+            if (*p == '^') {
+                neg = 1;
+                p++;
+            }
+            for (; *p && *p != ']'; p++) {
+                if (p[0] == '\\' && p[1]) {
+                    p++;
+                    switch (*p) {
+                    case ']': close = 1; break;
+                    case '-': dash = 1; break;
+                    case 'd': sl_buf_adds(&in, "[:digit:]"); break;
+                    case 's': sl_buf_adds(&in, "[:space:]"); break;
+                    case 'w': sl_buf_adds(&in, "[:alnum:]_"); break;
+                    case 'n': sl_buf_addc(&in, '\n'); break;
+                    case 't': sl_buf_addc(&in, '\t'); break;
+                    default: sl_buf_addc(&in, *p); break;
+                    }
+                } else {
+                    sl_buf_addc(&in, *p);
+                }
+            }
+            if (*p != ']') { /* unterminated: let regcomp say so */
+                sl_buf_free(&in);
+                sl_buf_adds(&b, re);
+                break;
+            }
+            sl_buf_addc(&b, '[');
+            if (neg)
+                sl_buf_addc(&b, '^');
+            if (close)
+                sl_buf_addc(&b, ']');
+            sl_buf_adds(&b, in.data);
+            if (dash)
+                sl_buf_addc(&b, '-');
+            sl_buf_addc(&b, ']');
+            sl_buf_free(&in);
+            re = p;
+            continue;
+        }
         if (re[0] == '\\' && re[1]) {
             switch (re[1]) {
             case 'd': sl_buf_adds(&b, "[0-9]"); re++; continue;
@@ -166,7 +213,7 @@ f_substring(struct fp_ctx *cx, const struct fp_node *n,
     if (e1 || start < 0 || (size_t)start >= l)
         goto out;
     a = u8_off(s, (size_t)start);
-    if (e2 || len < 0 || (size_t)(start + len) > l)
+    if (e2 || len < 0 || (size_t)len > l - (size_t)start)
         b = strlen(s);
     else
         b = u8_off(s, (size_t)(start + len));
@@ -334,6 +381,8 @@ f_join(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     size_t i;
     int rc;
 
+    if (in->n == 0)
+        return SL_OK;
     if (n->nargs > 0 && (rc = fp_arg_str(cx, n, 0, &sep)) != SL_OK)
         return rc;
     sl_buf_init(&b);
@@ -381,13 +430,13 @@ f_math(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
     }
     isint = it.kind == FK_INT;
     if (strcmp(f, "abs") == 0) {
-        isint ? fp_add_int(out, (json_int_t)fabs(x)) : fp_add_dec(out, fabs(x));
+        isint ? fp_add_int_d(out, fabs(x)) : fp_add_dec(out, fabs(x));
     } else if (strcmp(f, "ceiling") == 0) {
-        fp_add_int(out, (json_int_t)ceil(x));
+        fp_add_int_d(out, ceil(x));
     } else if (strcmp(f, "floor") == 0) {
-        fp_add_int(out, (json_int_t)floor(x));
+        fp_add_int_d(out, floor(x));
     } else if (strcmp(f, "truncate") == 0) {
-        fp_add_int(out, (json_int_t)trunc(x));
+        fp_add_int_d(out, trunc(x));
     } else if (strcmp(f, "exp") == 0) {
         fp_add_dec(out, exp(x));
     } else if (strcmp(f, "ln") == 0) {
@@ -417,7 +466,7 @@ f_math(struct fp_ctx *cx, const struct fp_node *n, const struct fp_coll *in,
         } else {
             r = pow(x, y);
             if (isfinite(r))
-                (isint && a.v[0].kind == FK_INT) ? fp_add_int(out, (json_int_t)r)
+                (isint && a.v[0].kind == FK_INT) ? fp_add_int_d(out, r)
                                                  : fp_add_dec(out, r);
         }
         fp_coll_free(&a);
@@ -499,7 +548,8 @@ convert(const struct fp_item *it, int kind, struct fp_coll *out)
                                 it->kind == FK_DATETIME || it->kind == FK_TIME
                             ? fp_item_str(it)
                             : NULL;
-        if (v == NULL || (it->kind == FK_TIME) != (kind == FK_TIME))
+        if (v == NULL || (it->kind != FK_STR &&
+                          (it->kind == FK_TIME) != (kind == FK_TIME)))
             return 0;
         if (kind == FK_DATE) {
             char buf[16];

@@ -3,6 +3,8 @@
 #ifndef SL_FHIRPATH_FP_INT_H
 #define SL_FHIRPATH_FP_INT_H
 
+#include <string.h>
+
 #include "fhirpath/fhirpath.h"
 
 /* ---- lexer (fp_lex.c) ---------------------------------------------------- */
@@ -65,6 +67,18 @@ struct fp_coll {
     size_t n, cap;
 };
 
+/* Copies src into dst of size bytes, cut to fit (snprintf("%s") without
+ * its cost, which showed in every step of navigation). */
+static inline void
+fp_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void fp_item_clear(struct fp_item *it);
 void fp_item_copy(struct fp_item *dst, const struct fp_item *src);
 /* Appends a copy of it (a new reference to its values). */
@@ -76,6 +90,9 @@ void fp_coll_move(struct fp_coll *dst, struct fp_coll *src);
 /* System values; the json is stolen for fp_add_json. */
 void fp_add_bool(struct fp_coll *c, int b);
 void fp_add_int(struct fp_coll *c, json_int_t v);
+/* Adds the whole number d as an Integer; nothing when it does not fit
+ * (FHIRPath's result of an overflow is empty). */
+void fp_add_int_d(struct fp_coll *c, double d);
 void fp_add_dec(struct fp_coll *c, double v);
 void fp_add_str(struct fp_coll *c, int kind, const char *s);
 void fp_add_qty(struct fp_coll *c, double v, const char *unit);
@@ -113,6 +130,8 @@ char *fp_item_to_string(const struct fp_item *it);
 /* Appends item as JSON text, the way fhirpath.js prints it. */
 json_t *fp_item_to_json(const struct fp_item *it);
 
+struct fp_fn_entry;
+
 /* ---- the syntax tree (fp_parse.c) -------------------------------------- */
 enum fp_nkind {
     FN_EMPTY,    /* {} */
@@ -138,6 +157,7 @@ struct fp_node {
     struct fp_node **args;
     int nargs;
     struct fp_item lit;
+    const struct fp_fn_entry *fn; /* FN_CALL: found when compiled */
 };
 
 struct sl_fp_expr {
@@ -201,8 +221,12 @@ int fp_arg_int(struct fp_ctx *cx, const struct fp_node *n, int k, long *v,
  * clears), 1 empty input, or an error status. */
 int fp_single(struct fp_ctx *cx, const struct fp_node *n,
               const struct fp_coll *in, struct fp_item *it);
-/* The string/math/conversion functions (fp_func_str.c). */
+/* The string/math/conversion functions (fp_func_str.c), FHIR's
+ * (fp_func_fhir.c). */
 extern const struct fp_fn_entry fp_fns_str[];
+extern const struct fp_fn_entry fp_fns_fhir[];
+/* The function called name, or NULL. */
+const struct fp_fn_entry *fp_fn_find(const char *name);
 int fp_date_valid(const char *s, int kind);
 int fp_date_precision(const char *s, int kind);
 

@@ -130,6 +130,29 @@ datetime_len(const char *s)
     return n;
 }
 
+/* The byte offset of the first byte that is not part of valid UTF-8, or
+ * -1 when all is valid. */
+static long
+bad_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long i = 0;
+
+    while (p[i]) {
+        int n = p[i] < 0x80 ? 0 : (p[i] & 0xE0) == 0xC0 ? 1
+                              : (p[i] & 0xF0) == 0xE0 ? 2
+                              : (p[i] & 0xF8) == 0xF0 ? 3 : -1;
+        int k;
+        if (n < 0 || (n == 1 && p[i] < 0xC2))
+            return i;
+        for (k = 1; k <= n; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n + 1;
+    }
+    return -1;
+}
+
 static const char *const ops2[] = {"<=", ">=", "!=", "!~", NULL};
 
 int
@@ -140,6 +163,9 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
 
     memset(lx, 0, sizeof(*lx));
     lx->src = src;
+    if (bad_utf8(src) >= 0)
+        return SL_ERR(err, SL_EPARSE, "column %ld: not valid UTF-8",
+                      bad_utf8(src) + 1);
     for (;;) {
         char c = src[i], *text = NULL;
         int pos = (int)i + 1;
@@ -223,7 +249,7 @@ fp_lex(const char *src, struct fp_lexer *lx, struct sl_err *err)
                 continue;
             }
             for (k = i + 1; isalnum((unsigned char)src[k]) || src[k] == '_' ||
-                            src[k] == '-' || src[k] == '.';
+                            src[k] == '-';
                  k++)
                 ;
             if (k == i + 1)

@@ -2,6 +2,7 @@
  * over the operator table of the FHIRPath N1 grammar. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,11 +175,21 @@ literal_number(struct parser *p, const struct fp_token *t)
     struct fp_node *n = node_new(FN_LIT, t->pos);
     const struct fp_token *u = &p->lx.toks[p->i];
     int dec = strchr(t->text, '.') != NULL;
+    double d = strtod(t->text, NULL);
+
+    if (!isfinite(d) || (!dec && (d > 9.2e18))) {
+        fp_node_free(n);
+        return fail(p, t, "the number is too large");
+    }
 
     if (u->kind == FT_STRING || (u->kind == FT_IDENT && calendar_unit(u->text))) {
         n->lit.kind = FK_QTY;
         n->lit.j = json_pack("{s:f,s:s}", "value", strtod(t->text, NULL),
                              "unit", u->text);
+        if (n->lit.j == NULL) { /* a unit escaped into invalid UTF-8 */
+            fp_node_free(n);
+            return fail(p, u, "the unit is not valid UTF-8");
+        }
         p->i++;
         return n;
     }
@@ -403,6 +414,35 @@ parse_expr(struct parser *p, int minprec)
     return left;
 }
 
+/* Every function called exists and gets a number of arguments it takes:
+ * a misspelt function in an invariant is found when the profile loads,
+ * not on the first resource that reaches it. */
+static int
+check_calls(struct fp_node *n, struct sl_err *err)
+{
+    const struct fp_fn_entry *f;
+    int i, rc;
+
+    if (n == NULL)
+        return SL_OK;
+    if (n->kind == FN_CALL) {
+        if ((f = fp_fn_find(n->name)) == NULL)
+            return SL_ERR(err, SL_EPARSE, "column %d: unknown function "
+                          "%s()", n->pos, n->name);
+        if (n->nargs < f->min || n->nargs > f->max)
+            return SL_ERR(err, SL_EPARSE, "column %d: %s() takes %d to %d "
+                          "arguments, not %d", n->pos, n->name, f->min,
+                          f->max, n->nargs);
+        n->fn = f;
+    }
+    if ((rc = check_calls(n->left, err)) != SL_OK)
+        return rc;
+    for (i = 0; i < n->nargs; i++)
+        if ((rc = check_calls(n->args[i], err)) != SL_OK)
+            return rc;
+    return SL_OK;
+}
+
 int
 sl_fp_compile(const char *text, struct sl_fp_expr **out, struct sl_err *err)
 {
@@ -423,6 +463,10 @@ sl_fp_compile(const char *text, struct sl_fp_expr **out, struct sl_err *err)
     if (root != NULL && peek(&p)->kind != FT_EOF) {
         fail(&p, peek(&p), "an operator or the end of the expression was "
                            "expected");
+        fp_node_free(root);
+        root = NULL;
+    }
+    if (root != NULL && check_calls(root, err) != SL_OK) {
         fp_node_free(root);
         root = NULL;
     }

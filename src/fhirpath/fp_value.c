@@ -91,6 +91,13 @@ fp_add_int(struct fp_coll *c, json_int_t v)
 }
 
 void
+fp_add_int_d(struct fp_coll *c, double d)
+{
+    if (isfinite(d) && d > -9.2e18 && d < 9.2e18)
+        fp_add_int(c, (json_int_t)d);
+}
+
+void
 fp_add_dec(struct fp_coll *c, double v)
 {
     add_sys(c, FK_DEC, json_real(isfinite(v) ? v : 0));
@@ -109,7 +116,13 @@ fp_add_str(struct fp_coll *c, int kind, const char *s)
 void
 fp_add_qty(struct fp_coll *c, double v, const char *unit)
 {
-    add_sys(c, FK_QTY, json_pack("{s:f,s:s}", "value", v, "unit", unit));
+    json_t *j;
+
+    /* an infinite or NaN value (a unit conversion by zero) is no quantity */
+    if (!isfinite(v) || unit == NULL ||
+        (j = json_pack("{s:f,s:s}", "value", v, "unit", unit)) == NULL)
+        return;
+    add_sys(c, FK_QTY, j);
 }
 
 void
@@ -122,8 +135,8 @@ fp_add_node(struct fp_coll *c, json_t *j, json_t *ext, const char *type,
     it->kind = FK_NODE;
     it->j = json_incref(j);
     it->ext = json_incref(ext);
-    snprintf(it->type, sizeof(it->type), "%s", type ? type : "");
-    snprintf(it->path, sizeof(it->path), "%s", path ? path : "");
+    fp_strlcpy(it->type, type ? type : "", sizeof(it->type));
+    fp_strlcpy(it->path, path ? path : "", sizeof(it->path));
 }
 
 /* FHIR primitive type names by the System type they carry. */
@@ -203,8 +216,15 @@ fp_item_system(const struct fp_item *in, struct fp_item *out)
     out->kind = k;
     if (k == FK_DEC && json_is_integer(in->j))
         out->j = json_real((double)json_integer_value(in->j));
-    else if (k == FK_INT && json_is_real(in->j))
-        out->j = json_integer((json_int_t)json_real_value(in->j));
+    else if (k == FK_INT && json_is_real(in->j)) {
+        double d = json_real_value(in->j);
+        if (d > -9.2e18 && d < 9.2e18)
+            out->j = json_integer((json_int_t)d);
+        else { /* an "integer" too large for one: a decimal */
+            out->kind = FK_DEC;
+            out->j = json_incref(in->j);
+        }
+    }
     else
         out->j = json_incref(in->j);
     if ((k == FK_DATETIME || k == FK_DATE) && json_is_string(in->j) &&

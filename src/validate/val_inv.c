@@ -70,10 +70,11 @@ member_of(void *ud, const char *system, const char *code, const char *vs,
     return SL_ENOTFOUND;
 }
 
-/* The invariants defined at path (a type or an element path). */
+/* The invariants defined at path (a type or an element path); the focus
+ * is typed by base (the object's type or backbone path). */
 static void
 run_at(struct val_walk *w, const json_t *node, const char *path,
-       const char *expr)
+       const char *base, const char *expr)
 {
     size_t lo = 0, hi = sl_val_ncons, i;
     struct sl_fp_env env = {0};
@@ -88,6 +89,8 @@ run_at(struct val_walk *w, const json_t *node, const char *path,
     env.resource = (json_t *)w->res;
     env.root = (json_t *)(w->root ? w->root : w->res);
     env.member_of = member_of;
+    if (node != w->res)
+        env.focus_path = base;
     for (i = lo; i < sl_val_ncons && strcmp(sl_val_conss[i].path, path) == 0;
          i++) {
         const struct sl_val_cons *c = &sl_val_conss[i];
@@ -123,11 +126,11 @@ sl_val_invariants(struct val_walk *w, const json_t *node, const char *base,
 
     pthread_once(&once, compile_all);
     if (strchr(base, '.')) {
-        run_at(w, node, base, expr); /* a backbone element */
+        run_at(w, node, base, base, expr); /* a backbone element */
         return;
     }
     for (t = sl_val_type_find(base); t != NULL && depth < 8; depth++) {
-        run_at(w, node, t->name, expr);
+        run_at(w, node, t->name, base, expr);
         if (t->base[0] == '\0')
             break;
         t = sl_val_type_find(t->base);
