@@ -100,15 +100,34 @@ match_one(const json_t *els, const struct slice *s, const json_t *d,
         return mx == 0 ? !hit : -1;
     }
     if (strcmp(type, "type") == 0) {
-        const json_t *types = json_object_get(del ? del : s->el, "type"), *t;
+        const json_t *types, *t;
         const char *k;
         json_t *x;
+        size_t pl = strcspn(path, "[");
+        if (del == NULL) {
+            /* value[x], or a choice renamed in the slice (contentString) */
+            const json_t *e2;
+            size_t il;
+            snprintf(id, sizeof(id), "%s.%.*s", s->id, (int)pl, path);
+            il = strlen(id);
+            json_array_foreach(els, i, e2) {
+                const char *x2 = json_string_value(json_object_get(e2, "id"));
+                if (x2 && strncmp(x2, id, il) == 0 &&
+                    ((x2[il] >= 'A' && x2[il] <= 'Z') ||
+                     strcmp(x2 + il, "[x]") == 0)) {
+                    del = e2;
+                    break;
+                }
+            }
+        }
+        types = json_object_get(del ? del : s->el, "type");
         if (strcmp(path, "$this") != 0) {
-            /* value[x]: the member's suffix names the type */
-            size_t pl = strcspn(path, "[");
+            int choice = 0;
+            /* a choice: the member's suffix names the type */
             json_object_foreach((json_t *)item, k, x) {
                 if (strncmp(k, path, pl) != 0 || k[pl] < 'A' || k[pl] > 'Z')
                     continue;
+                choice = 1;
                 json_array_foreach(types, i, t) {
                     const char *c =
                         json_string_value(json_object_get(t, "code"));
@@ -118,7 +137,23 @@ match_one(const json_t *els, const struct slice *s, const json_t *d,
                 }
                 return 0;
             }
-            return 0;
+            if (choice || del == NULL)
+                return del == NULL ? -1 : 0;
+            /* a resource element (Bundle.entry.resource): its type */
+            sl_valp_navigate(item, path, "", &found);
+            for (i = 0; i < found.n && !hit; i++) {
+                const char *rtype = json_string_value(
+                    json_object_get(found.v[i], "resourceType"));
+                size_t j;
+                json_array_foreach(types, j, t) {
+                    const char *c =
+                        json_string_value(json_object_get(t, "code"));
+                    if (c && rtype && strcmp(c, rtype) == 0)
+                        hit = 1;
+                }
+            }
+            sl_valp_nodes_free(&found);
+            return hit;
         }
         v = json_object_get(item, "resourceType");
         json_array_foreach(types, i, t) {
