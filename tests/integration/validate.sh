@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 28
+plan 29
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -178,6 +178,9 @@ check "check-config accepts <validate>" [ $? -eq 0 ]
 (cd "$T/j" && sluice --config sluice.xml run t >"$T/run.out" 2>"$T/run.err")
 check "the job exits 3 with the broken resources quarantined" \
     sh -c '[ $1 -eq 3 ] && [ "$(ls "$2"/out/fhir | wc -l)" -ge 1 ]' _ $? "$T/j"
+(cd "$T/j" && sluice --config sluice.xml runs >"$T/runs.out" 2>&1)
+check "sluice runs counts the validation findings per profile and message" \
+    grep -q "validate/R4: the date value is not a date" "$T/runs.out"
 (cd "$T/j" && sluice --config sluice.xml quarantine list >"$T/ql.out" 2>&1)
 check "5 quarantined by validate, the reason names the element" \
     sh -c '[ $(grep -c "validate" "$1") -eq 5 ] && grep -q "Patient.birthDate" "$1"' _ "$T/ql.out"
