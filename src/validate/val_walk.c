@@ -117,6 +117,24 @@ check_binding(struct val_walk *w, int vset, const char *type,
                    "add one of its codes", vs->url);
 }
 
+/* Does key look like an element name ([_]letter then letters, digits,
+ * at most 64)? Only such names are put in messages. */
+static int
+name_like(const char *key)
+{
+    size_t n = 0;
+
+    if (*key == '_')
+        key++;
+    if (!((*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z')))
+        return 0;
+    for (; *key; key++, n++)
+        if (!((*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z') ||
+              (*key >= '0' && *key <= '9') || *key == '_' || *key == '-'))
+            return 0;
+    return n <= 64;
+}
+
 static void walk_object(struct val_walk *w, const json_t *obj,
                         const char *base, const char *expr, int is_res);
 
@@ -286,10 +304,15 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
         }
         if (!sl_fhir_elem_resolve(base, name, canon, sizeof(canon), type,
                                   sizeof(type))) {
-            child_expr(cexpr, sizeof(cexpr), expr, key, -1);
+            /* the member's name comes from the data: said only when it
+             * looks like an element name (a value used as a key is not) */
+            const char *shown = name_like(key) ? key : "(a member name that "
+                                                       "is not an element "
+                                                       "name)";
+            child_expr(cexpr, sizeof(cexpr), expr, shown, -1);
             sl_val_add(w->out, SL_SEV_ERROR, "structure", PX, cexpr,
                        "%s is not an element of %s: remove it, or carry "
-                       "its data in an extension", key, base);
+                       "its data in an extension", shown, base);
             continue;
         }
         el = sl_val_elem_find(canon);

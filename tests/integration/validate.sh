@@ -7,7 +7,7 @@
 # is applied; in a job, invalid resources are quarantined with a reason
 # and the run summary counts findings per profile and message.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 29
+plan 30
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
@@ -53,6 +53,12 @@ check "XML: a bad date is one error at Patient.birthDate" \
 sed 's/1970-02-30/1970-02-28/' "$T/p.xml" >"$T/p2.xml"
 sluice validate "$T/p2.xml" >/dev/null 2>&1
 check "XML: the corrected Patient is valid" [ $? -eq 0 ]
+
+# a value used as a member name is not repeated in the outcome
+jq -c '. + {"Ann Smith 1970-01-02": true}' "$T/p.json" >"$T/k.json"
+sluice validate "$T/k.json" >"$T/k.out" 2>&1
+check "an unknown member whose name is not an element name is not printed" \
+    sh -c '[ $1 -eq 3 ] && ! grep -q "Ann Smith" "$2" && grep -q "not an element name" "$2"' _ $? "$T/k.out"
 
 # NDJSON: a broken line gets a fatal issue; the others are validated
 { cat "$T/p.json"; echo '{"resourceType": "Patient",'; cat "$T/bad/3-date.json"; } >"$T/mix.ndjson"
