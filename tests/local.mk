@@ -24,6 +24,7 @@ include tests/fuzz.mk
 include tests/deid-fhir.mk
 include tests/ocr.mk
 include tests/connectors.mk
+include tests/validate.mk
 
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 # make check-valgrind: the same tests, every program under valgrind.

@@ -107,6 +107,7 @@ CLI_CMD_DECL(translate);
 CLI_CMD_DECL(daemon);
 CLI_CMD_DECL(audit);
 CLI_CMD_DECL(report);
+CLI_CMD_DECL(validate);
 CLI_CMD_DECL(fhirpath);
 
 #endif

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "pipeline/stage_translate.h"
+#include "pipeline/stage_validate.h"
 
 static int
 exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
@@ -32,13 +33,19 @@ exec_check_config(const struct cli_cmd *self, struct cli_global *g, int argc,
     /* Every problem goes to stderr, one per line, from the loader. */
     if (sl_config_load(path, 1, &cfg, &err) != SL_OK)
         return sl_status_exit(err.code);
-    /* what the loader cannot see: the terminology maps themselves */
+    /* what the loader cannot see: the terminology maps, IGs and profiles
+     * themselves */
     for (i = 0; i < (int)cfg->njobs; i++) {
         size_t k;
         for (k = 0; k < cfg->jobs[i].nstages; k++) {
             const struct sl_conf_node *n = &cfg->jobs[i].stages[k];
             if (strcmp(n->element, "translate") == 0 &&
                 sl_stage_translate_check(cfg, n, &err) != SL_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                rc = SL_EXIT_USAGE;
+            }
+            if (strcmp(n->element, "validate") == 0 &&
+                sl_stage_validate_check(cfg, n, &err) != SL_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 rc = SL_EXIT_USAGE;
             }

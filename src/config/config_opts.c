@@ -485,9 +485,22 @@ const struct sl_opt sl_opt_table[] = {
     { "translate", NULL, "target", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Only translate into this system (`http://loinc.org`), as "
       "`$translate`'s `targetsystem`." },
-    { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 1, NOB, NULL,
-      "FHIR profile file(s) or folder(s) (StructureDefinitions), space "
-      "separated." },
+    { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "Profiles every FHIR resource is also validated against, space "
+      "separated: StructureDefinition files (`.json`, `.xml`), canonical "
+      "URLs of profiles in an `ig`, or folders of profiles (each applied to "
+      "the resources of its type). Without it, resources are validated against "
+      "FHIR R4 and the profiles their `meta.profile` names; see "
+      "docs/validation.md." },
+    { "validate", NULL, "ig", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "Implementation guides, space separated: folders of JSON "
+      "conformance resources or FHIR packages (`.tgz`); their profiles, "
+      "ValueSets and CodeSystems become known." },
+    { "validate", NULL, "on-error", SL_OPT_ENUM, "quarantine", 0, NOB,
+      "quarantine warn",
+      "A resource with validation errors: `quarantine` it (the reason "
+      "names the first error's element) or `warn` (findings only, the "
+      "resource goes on)." },
     { "push", NULL, "to", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
       "Ids of the targets that receive the job's items, space separated. "
       "Each target takes the kinds of item its type takes (`fhir-files` "
@@ -535,7 +548,8 @@ static const struct {
     { "deid", "in `<job>`, at most once", "The de-identification profile." },
     { "translate", "in `<job>`, any number",
       "Terminology maps to apply, each element with its own policy." },
-    { "validate", "in `<job>`, any number", "FHIR profiles to check." },
+    { "validate", "in `<job>`, any number",
+      "FHIR validation against R4 and profiles." },
     { "push", "in `<job>`, at most once", "Where the job delivers." },
 };
 

@@ -55,7 +55,8 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
             sl_conf_node_add(out, "profile", job->deid_profile); /* resolved */
         } else if (o != NULL && o->type == SL_OPT_PATH &&
                    (strcmp(in->names[i], "maps") == 0 ||
-                    strcmp(in->names[i], "profiles") == 0)) {
+                    strcmp(in->names[i], "profiles") == 0 ||
+                    strcmp(in->names[i], "ig") == 0)) {
             /* lists of paths, space separated: each word resolved */
             struct sl_buf b;
             const char *w = v;
@@ -64,10 +65,12 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
                 size_t n = strcspn(w, " \t\r\n");
                 char *word = sl_strndup(w, n);
                 /* a shipped map's name stays a name */
-                int name = strcmp(in->names[i], "maps") == 0 &&
-                           !strchr(word, '/') &&
-                           !sl_str_has_suffix(word, ".json") &&
-                           !sl_str_has_suffix(word, ".csv");
+                int name = (strcmp(in->names[i], "maps") == 0 &&
+                            !strchr(word, '/') &&
+                            !sl_str_has_suffix(word, ".json") &&
+                            !sl_str_has_suffix(word, ".csv")) ||
+                           /* a profile's canonical URL stays a URL */
+                           strstr(word, "://") != NULL;
                 char *p = name ? sl_strdup(word)
                                : sl_path_resolve(cfg->base_dir, word);
                 if (b.len)

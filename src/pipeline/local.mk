@@ -4,5 +4,6 @@ noinst_LIBRARIES += %reldir%/libpipeline.a
 	%reldir%/queue.c %reldir%/learn.c %reldir%/summary.c %reldir%/quarantine.c \
 	%reldir%/quarantine_folder.c \
 	%reldir%/stage_deid.h %reldir%/stage_deid.c \
-	%reldir%/stage_translate.h %reldir%/stage_translate.c
+	%reldir%/stage_translate.h %reldir%/stage_translate.c \
+	%reldir%/stage_validate.h %reldir%/stage_validate.c
 SL_LIBS += %reldir%/libpipeline.a

@@ -8,6 +8,7 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/stage_deid.h"
 #include "pipeline/stage_translate.h"
+#include "pipeline/stage_validate.h"
 #include "sinks/sinks.h"
 #include "sources/sources.h"
 
@@ -30,11 +31,10 @@ const struct sl_target_type sl_target_types[] = {
     {NULL, NULL, 0},
 };
 
-/* <validate> is in the schema but not here yet: a job that names it is
- * refused rather than run without it. */
 const struct sl_stage_ops *const sl_stage_types[] = {
     &sl_stage_deid,
     &sl_stage_translate,
+    &sl_stage_validate,
     NULL,
 };
 

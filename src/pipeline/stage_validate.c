@@ -1,0 +1,213 @@
+/* stage_validate.c - the <validate> stage: each FHIR resource validated
+ * (src/validate) against R4 core, the profiles of the stage and those
+ * its meta.profile names; `sluice run` and `sluice validate` alike.
+ *
+ * Options (attributes of its node, paths already resolved):
+ *   profiles  StructureDefinition files or canonical URLs of a loaded IG
+ *   ig        IG folders or FHIR package .tgz files
+ *   on-error  quarantine (default) | warn
+ *
+ * Every issue is a finding "PROFILE: message" with its element path, so
+ * that the run summary counts them per profile and message; messages and
+ * paths hold no value from the resource. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/stage_validate.h"
+#include "validate/validate.h"
+
+struct stage_validate {
+    struct sl_validator *v;
+    int quarantine;
+    int outcomes;
+    char *profiles, *igs;
+};
+
+static void
+validate_free(void *ctx)
+{
+    struct stage_validate *s = ctx;
+
+    if (s == NULL)
+        return;
+    sl_validator_free(s->v);
+    free(s->profiles);
+    free(s->igs);
+    free(s);
+}
+
+/* Calls f on each space-separated word of list. */
+static int
+each_word(const char *list, struct sl_validator *v,
+          int (*f)(struct sl_validator *, const char *, struct sl_err *),
+          struct sl_err *err)
+{
+    const char *w = list;
+    int rc = SL_OK;
+
+    while (list && rc == SL_OK && *(w += strspn(w, " \t\r\n")) != '\0') {
+        size_t n = strcspn(w, " \t\r\n");
+        char *word = sl_strndup(w, n);
+        rc = f(v, word, err);
+        free(word);
+        w += n;
+    }
+    return rc;
+}
+
+int
+sl_stage_validate_new(const char *profiles, const char *igs,
+                      const char *on_error, int outcomes, void **ctx,
+                      struct sl_err *err)
+{
+    struct stage_validate *s = sl_calloc(1, sizeof(*s));
+    int rc;
+
+    s->v = sl_validator_new();
+    s->quarantine = on_error == NULL || strcmp(on_error, "warn") != 0;
+    if (on_error && strcmp(on_error, "warn") != 0 &&
+        strcmp(on_error, "quarantine") != 0) {
+        rc = SL_ERR(err, SL_ECONFIG, "on-error is quarantine or warn");
+        goto out;
+    }
+    s->outcomes = outcomes;
+    s->profiles = sl_strdup(profiles ? profiles : "");
+    s->igs = sl_strdup(igs ? igs : "");
+    if ((rc = each_word(igs, s->v, sl_validator_load_ig, err)) != SL_OK ||
+        (rc = each_word(profiles, s->v, sl_validator_add_profile, err)) !=
+            SL_OK)
+        goto out;
+    *ctx = s;
+    s = NULL;
+out:
+    validate_free(s);
+    return rc;
+}
+
+int
+sl_stage_validate_check(const struct sl_config *cfg,
+                        const struct sl_conf_node *node, struct sl_err *err)
+{
+    struct sl_buf paths[2];
+    const char *names[2] = {"profiles", "ig"};
+    void *ctx = NULL;
+    int i, rc;
+
+    for (i = 0; i < 2; i++) {
+        const char *w = sl_conf_get(node, names[i]);
+        sl_buf_init(&paths[i]);
+        while (w && *(w += strspn(w, " \t\r\n")) != '\0') {
+            size_t n = strcspn(w, " \t\r\n");
+            char *word = sl_strndup(w, n);
+            char *p = strstr(word, "://") ? sl_strdup(word)
+                                          : sl_path_resolve(cfg->base_dir,
+                                                            word);
+            sl_buf_addf(&paths[i], "%s%s", paths[i].len ? " " : "", p);
+            free(p);
+            free(word);
+            w += n;
+        }
+    }
+    rc = sl_stage_validate_new(paths[0].data, paths[1].data,
+                               sl_conf_get(node, "on-error"), 0, &ctx, err);
+    for (i = 0; i < 2; i++)
+        sl_buf_free(&paths[i]);
+    validate_free(ctx);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s:%d: <validate>", cfg->path, node->line);
+    return rc;
+}
+
+static int
+validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
+{
+    const struct sl_conf_node *n = a->node;
+    const char *oc = sl_conf_get(n, "outcomes");
+    int rc;
+
+    rc = sl_stage_validate_new(sl_conf_get(n, "profiles"),
+                               sl_conf_get(n, "ig"),
+                               sl_conf_get(n, "on-error"),
+                               oc != NULL && strcmp(oc, "1") == 0, ctx, err);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);
+    return rc;
+}
+
+static int
+validate_process(void *ctx, struct sl_item *it, struct sl_err *err)
+{
+    struct stage_validate *s = ctx;
+    struct sl_val_result r = {0};
+    json_t *doc = it->resource, *parsed = NULL;
+    size_t i, nerr;
+    const char *first = NULL, *first_where = NULL;
+
+    /* a deletion (item.h: deleted) carries only a type and an id: there
+     * is no resource to validate */
+    if (it->kind != SL_ITEM_FHIR || it->deleted)
+        return SL_OK;
+    if (it->out_json != NULL && !it->whole) {
+        /* an earlier stage wrote the resource out: that text is what
+         * goes on, so that is what is validated */
+        json_error_t je;
+        parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
+        if (parsed == NULL)
+            return SL_ERR(err, SL_EINTERNAL, "%s: validate: the output of "
+                          "the stage before is not JSON (%s)", it->pos,
+                          je.text);
+        doc = parsed;
+    }
+    if (doc == NULL)
+        return SL_OK;
+    sl_validate_resource(s->v, doc, &r);
+    json_decref(parsed);
+    for (i = 0; i < r.n; i++) {
+        char *code = sl_asprintf("%s: %s", r.v[i].profile, r.v[i].msg);
+        sl_item_finding(it, "validate", r.v[i].sev, code, r.v[i].expr);
+        free(code);
+        if (first == NULL && r.v[i].sev == SL_SEV_ERROR) {
+            first = r.v[i].msg;
+            first_where = r.v[i].expr;
+        }
+    }
+    nerr = sl_val_result_errors(&r);
+    if (s->outcomes && it->companion == NULL)
+        it->companion = sl_val_result_outcome(&r);
+    if (nerr > 0 && s->quarantine) {
+        int rc = sl_item_quarantine(it, "validate",
+                                    "%zu validation error%s; the first at "
+                                    "%s: %s",
+                                    nerr, nerr == 1 ? "" : "s",
+                                    first_where ? first_where : "the resource",
+                                    first);
+        sl_val_result_clear(&r);
+        return rc;
+    }
+    sl_val_result_clear(&r);
+    return SL_OK;
+}
+
+static char *
+validate_describe(void *ctx)
+{
+    struct stage_validate *s = ctx;
+    json_t *d = json_pack("{ssssssss}", "fhirVersion", "4.0.1", "profiles",
+                          s->profiles, "ig", s->igs, "on-error",
+                          s->quarantine ? "quarantine" : "warn");
+    char *dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+
+    json_decref(d);
+    return dj;
+}
+
+const struct sl_stage_ops sl_stage_validate = {
+    .name = "validate",
+    .learns = 0,
+    .create = validate_create,
+    .process = validate_process,
+    .describe = validate_describe,
+    .free = validate_free,
+};

@@ -1,0 +1,482 @@
+/* val_profile.c - a resource against a profile (a StructureDefinition
+ * with derivation "constraint"): its elements' cardinality, fixed and
+ * pattern values, narrowed choice types, extension slices by url and
+ * required bindings against local ValueSets, then the profile it is
+ * based on, when that is a profile too. A profile given only as a
+ * differential is checked as its differential over its base: the
+ * constraints a generated snapshot would hold are those of the
+ * differential and of the bases, which are checked in turn. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate/val_profile.h"
+
+/* Elements without ids (allowed before R4's snapshots had them) get the
+ * id R4 gives them: each path segment, with ":sliceName" where the
+ * element, or the one it lies in, is a slice. */
+static void
+fill_ids(json_t *els)
+{
+    struct {
+        char *path, *id;
+    } cur[256];
+    size_t ncur = 0, i, k;
+    json_t *el;
+
+    json_array_foreach(els, i, el) {
+        const char *path = json_string_value(json_object_get(el, "path"));
+        const char *slice = json_string_value(json_object_get(el,
+                                                              "sliceName"));
+        const char *last, *pid = NULL;
+        char *ppath, *id;
+        if (path == NULL)
+            continue;
+        last = strrchr(path, '.');
+        if (json_is_string(json_object_get(el, "id"))) {
+            id = sl_strdup(json_string_value(json_object_get(el, "id")));
+        } else {
+            ppath = last ? sl_strndup(path, (size_t)(last - path)) : NULL;
+            for (k = 0; ppath && k < ncur; k++)
+                if (strcmp(cur[k].path, ppath) == 0)
+                    pid = cur[k].id;
+            if (last == NULL)
+                id = sl_strdup(path);
+            else
+                id = sl_asprintf("%s%s%s%s", pid ? pid : ppath, last,
+                                 slice ? ":" : "", slice ? slice : "");
+            free(ppath);
+            json_object_set_new(el, "id", json_string(id));
+        }
+        for (k = 0; k < ncur; k++)
+            if (strcmp(cur[k].path, path) == 0)
+                break;
+        if (k == ncur && ncur < 256) {
+            cur[ncur].path = sl_strdup(path);
+            cur[ncur].id = NULL;
+            ncur++;
+        }
+        if (k < ncur) {
+            free(cur[k].id);
+            cur[k].id = id;
+        } else {
+            free(id);
+        }
+    }
+    for (k = 0; k < ncur; k++) {
+        free(cur[k].path);
+        free(cur[k].id);
+    }
+}
+
+void
+sl_val_sd_fill_ids(json_t *sd)
+{
+    fill_ids(json_object_get(json_object_get(sd, "snapshot"), "element"));
+    fill_ids(json_object_get(json_object_get(sd, "differential"), "element"));
+}
+
+int
+sl_val_sd_check(const json_t *sd, const char *name, struct sl_err *err)
+{
+    const char *type = json_string_value(json_object_get(sd, "type"));
+    const json_t *els, *el;
+    size_t i, tl;
+
+    if (type == NULL)
+        return SL_ERR(err, SL_EPARSE, "%s: StructureDefinition without a "
+                      "type", name);
+    els = json_object_get(json_object_get(sd, "snapshot"), "element");
+    if (!json_is_array(els))
+        els = json_object_get(json_object_get(sd, "differential"), "element");
+    if (!json_is_array(els))
+        return SL_ERR(err, SL_EPARSE, "%s: StructureDefinition without "
+                      "snapshot or differential elements", name);
+    tl = strlen(type);
+    json_array_foreach(els, i, el) {
+        const char *p = json_string_value(json_object_get(el, "path"));
+        if (p == NULL)
+            return SL_ERR(err, SL_EPARSE, "%s: element %zu has no path",
+                          name, i);
+        if (strncmp(p, type, tl) != 0 || (p[tl] != '\0' && p[tl] != '.'))
+            return SL_ERR(err, SL_EPARSE, "%s: element %zu: path is not "
+                          "under the type %s", name, i, type);
+    }
+    return SL_OK;
+}
+
+void
+sl_valp_nodes_push(struct nodes *ns, const json_t *v, const char *expr)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? 2 * ns->cap : 8;
+        ns->v = sl_realloc(ns->v, ns->cap * sizeof(*ns->v));
+        ns->expr = sl_realloc(ns->expr, ns->cap * sizeof(*ns->expr));
+    }
+    ns->v[ns->n] = v;
+    ns->expr[ns->n] = sl_strdup(expr);
+    ns->n++;
+}
+
+void
+sl_valp_nodes_free(struct nodes *ns)
+{
+    size_t i;
+
+    for (i = 0; i < ns->n; i++)
+        free(ns->expr[i]);
+    free(ns->v);
+    free(ns->expr);
+    memset(ns, 0, sizeof(*ns));
+}
+
+/* The member of obj for segment seg ("code", "value[x]"): its key in
+ * *key, or NULL. */
+const json_t *
+sl_valp_member(const json_t *obj, const char *seg, size_t sl,
+               const char **key)
+{
+    const char *k;
+    const json_t *x;
+
+    if (!json_is_object(obj))
+        return NULL;
+    if (sl > 3 && memcmp(seg + sl - 3, "[x]", 3) == 0) {
+        json_object_foreach((json_t *)obj, k, x)
+            if (strncmp(k, seg, sl - 3) == 0 && k[sl - 3] >= 'A' &&
+                k[sl - 3] <= 'Z') {
+                *key = k;
+                return x;
+            }
+        return NULL;
+    }
+    json_object_foreach((json_t *)obj, k, x)
+        if (strlen(k) == sl && memcmp(k, seg, sl) == 0) {
+            *key = k;
+            return x;
+        }
+    return NULL;
+}
+
+/* The values at the dotted rest of a path below node. */
+void
+sl_valp_navigate(const json_t *node, const char *rest, const char *expr,
+                 struct nodes *out)
+{
+    size_t sl = strcspn(rest, "."), i;
+    const json_t *m, *x;
+    const char *key = NULL;
+    char e[1024];
+
+    if (*rest == '\0') {
+        sl_valp_nodes_push(out, node, expr);
+        return;
+    }
+    if ((m = sl_valp_member(node, rest, sl, &key)) == NULL)
+        return;
+    if (json_is_array(m)) {
+        json_array_foreach(m, i, x) {
+            snprintf(e, sizeof(e), "%s.%s[%zu]", expr, key, i);
+            sl_valp_navigate(x, rest + sl + (rest[sl] == '.'), e, out);
+        }
+    } else {
+        snprintf(e, sizeof(e), "%s.%s", expr, key);
+        sl_valp_navigate(m, rest + sl + (rest[sl] == '.'), e, out);
+    }
+}
+
+/* pat's members are all in v (arrays: each item of pat matches one of v). */
+int
+sl_valp_match(const json_t *pat, const json_t *v)
+{
+    const char *k;
+    const json_t *x, *y;
+    size_t i, j;
+
+    if (json_is_object(pat)) {
+        if (!json_is_object(v))
+            return 0;
+        json_object_foreach((json_t *)pat, k, x)
+            if (!sl_valp_match(x, json_object_get(v, k)))
+                return 0;
+        return 1;
+    }
+    if (json_is_array(pat)) {
+        if (!json_is_array(v))
+            return 0;
+        json_array_foreach(pat, i, x) {
+            int hit = 0;
+            json_array_foreach(v, j, y) if (sl_valp_match(x, y)) {
+                hit = 1;
+                break;
+            }
+            if (!hit)
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_number(pat) && json_is_number(v))
+        return json_number_value(pat) == json_number_value(v);
+    return v != NULL && json_equal(pat, v);
+}
+
+const json_t *
+sl_valp_prefixed(const json_t *el, const char *pre, const char **which)
+{
+    const char *k;
+    const json_t *x;
+    size_t pl = strlen(pre);
+
+    json_object_foreach((json_t *)el, k, x)
+        if (strncmp(k, pre, pl) == 0 && k[pl] >= 'A' && k[pl] <= 'Z') {
+            *which = k;
+            return x;
+        }
+    return NULL;
+}
+
+/* Count of v (an array's items, or 1). */
+static size_t
+count_of(const json_t *v)
+{
+    return v == NULL ? 0 : json_is_array(v) ? json_array_size(v) : 1;
+}
+
+static void check_sd(const struct sl_validator *v, const json_t *res,
+                     const json_t *sd, struct sl_val_result *out, int depth);
+
+void
+sl_valp_check_element(const struct sl_validator *v,
+                      const struct nodes *roots, const char *root_path,
+                      const json_t *el, int in_slice, const char *pname,
+                      struct sl_val_result *out)
+{
+    const char *path = json_string_value(json_object_get(el, "path"));
+    const char *id = json_string_value(json_object_get(el, "id"));
+    size_t rl = strlen(root_path);
+    const char *dot, *last, *which = NULL, *key;
+    const json_t *mx = json_object_get(el, "max"), *fixed, *pat, *types;
+    const json_t *ext_url = NULL;
+    struct nodes parents = {0};
+    char *ppath;
+    long max = -2, min = -1;
+    size_t i;
+
+    if (path == NULL || strncmp(path, root_path, rl) != 0 || path[rl] != '.')
+        return;
+    dot = path + rl;
+    if (json_is_integer(json_object_get(el, "min")))
+        min = (long)json_integer_value(json_object_get(el, "min"));
+    if (json_is_string(mx))
+        max = strcmp(json_string_value(mx), "*") == 0
+                  ? -1
+                  : strtol(json_string_value(mx), NULL, 10);
+    if (id && strchr(id, ':') && !in_slice) {
+        /* a slice: only extension slices by url, at their root */
+        const char *colon = strrchr(id, ':');
+        const json_t *t0 = json_array_get(json_object_get(el, "type"), 0);
+        if (strchr(colon, '.') ||
+            !(sl_str_has_suffix(path, ".extension") ||
+              sl_str_has_suffix(path, ".modifierExtension")))
+            return;
+        ext_url = json_array_get(json_object_get(t0, "profile"), 0);
+        if (!json_is_string(ext_url) || strchr(id, ':') != colon)
+            return;
+    }
+    last = strrchr(path, '.');
+    ppath = sl_strndup(dot, (size_t)(last - dot));
+    for (i = 0; i < roots->n; i++)
+        sl_valp_navigate(roots->v[i], ppath[0] == '.' ? ppath + 1 : ppath,
+                         roots->expr[i], &parents);
+    free(ppath);
+    fixed = sl_valp_prefixed(el, "fixed", &which);
+    pat = sl_valp_prefixed(el, "pattern", &which);
+    types = json_object_get(el, "type");
+    for (i = 0; i < parents.n; i++) {
+        const json_t *m = sl_valp_member(parents.v[i], last + 1, strlen(last + 1),
+                                 &key);
+        size_t n = count_of(m), j;
+        char e[1024];
+        if (ext_url) {
+            const json_t *x;
+            n = 0;
+            json_array_foreach(json_is_array(m) ? m : NULL, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                n += u && strcmp(u, json_string_value(ext_url)) == 0;
+            }
+        }
+        snprintf(e, sizeof(e), "%s.%s", parents.expr[i], last + 1);
+        if (min > 0 && (long)n < min)
+            sl_val_add(out, SL_SEV_ERROR, "structure", pname,
+                       parents.expr[i],
+                       "%s%s%s: the profile needs at least %ld, found %zu",
+                       id ? id : path, ext_url ? " " : "",
+                       ext_url ? "(extension)" : "", min, n);
+        if (max >= 0 && (long)n > max)
+            sl_val_add(out, SL_SEV_ERROR, "structure", pname,
+                       parents.expr[i],
+                       "%s: the profile allows at most %ld, found %zu: "
+                       "remove the others", id ? id : path, max, n);
+        if (m == NULL || ext_url)
+            continue;
+        if (json_object_get(el, "constraint")) {
+            size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
+            for (k = 0; k < cnt; k++) {
+                char ek[1100];
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (json_is_array(m))
+                    snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
+                else
+                    snprintf(ek, sizeof(ek), "%s", e);
+                sl_val_profile_invariants(el, x,
+                                          in_slice ? NULL : roots->v[0],
+                                          pname, ek, out);
+            }
+        }
+        if (key && strstr(last + 1, "[x]") && json_array_size(types) > 0) {
+            size_t pl = strlen(last + 1) - 3;
+            const json_t *t;
+            int ok = 0;
+            json_array_foreach(types, j, t) {
+                const char *c = json_string_value(json_object_get(t, "code"));
+                if (c && strlen(key + pl) == strlen(c) &&
+                    (key[pl] == c[0] || key[pl] == c[0] - 'a' + 'A') &&
+                    strcmp(key + pl + 1, c + 1) == 0)
+                    ok = 1;
+            }
+            if (!ok)
+                sl_val_add(out, SL_SEV_ERROR, "structure", pname, e,
+                           "%s: the profile does not allow this type here",
+                           id ? id : path);
+        }
+        if (json_object_get(el, "binding")) {
+            size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
+            for (k = 0; k < cnt; k++) {
+                char ek[1100];
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (json_is_array(m))
+                    snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
+                else
+                    snprintf(ek, sizeof(ek), "%s", e);
+                sl_val_binding(v, el, x, id ? id : path, pname, ek, out);
+            }
+        }
+        {
+            /* maxLength, and the minLength extension, of strings */
+            const json_t *ml = json_object_get(el, "maxLength"), *x;
+            long minl = -1;
+            const json_t *exts = json_object_get(el, "extension");
+            json_array_foreach(exts, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                if (u && strcmp(u, "http://hl7.org/fhir/StructureDefinition/"
+                                   "minLength") == 0)
+                    minl = (long)json_integer_value(
+                        json_object_get(x, "valueInteger"));
+            }
+            if (json_is_integer(ml) || minl >= 0) {
+                json_t *one = json_is_array(m) ? NULL : (json_t *)m;
+                size_t k, cnt = json_is_array(m) ? json_array_size(m) : 1;
+                for (k = 0; k < cnt; k++) {
+                    const json_t *s = one ? one : json_array_get(m, k);
+                    size_t len;
+                    if (!json_is_string(s))
+                        continue;
+                    len = json_string_length(s);
+                    if (json_is_integer(ml) &&
+                        (json_int_t)len > json_integer_value(ml))
+                        sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                                   "%s: longer than the profile's maxLength "
+                                   "(%lld)", id ? id : path,
+                                   (long long)json_integer_value(ml));
+                    if (minl >= 0 && (long)len < minl)
+                        sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                                   "%s: shorter than the profile's "
+                                   "minLength (%ld)", id ? id : path, minl);
+                }
+            }
+        }
+        if (fixed || pat) {
+            const json_t *want = fixed ? fixed : pat, *x;
+            json_array_foreach(json_is_array(m) ? m : NULL, j, x)
+                if (fixed ? !json_equal(want, x) && !sl_valp_match(want, x)
+                          : !sl_valp_match(want, x))
+                    sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                               "%s: the value must be the profile's %s",
+                               id ? id : path, which);
+            if (!json_is_array(m) &&
+                (fixed ? !json_equal(want, m) && !sl_valp_match(want, m)
+                       : !sl_valp_match(want, m)))
+                sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                           "%s: the value must be the profile's %s",
+                           id ? id : path, which);
+        }
+    }
+    sl_valp_nodes_free(&parents);
+}
+
+static void
+check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
+         struct sl_val_result *out, int depth)
+{
+    const char *name = json_string_value(json_object_get(sd, "name"));
+    const char *base = json_string_value(json_object_get(sd, "baseDefinition"));
+    const json_t *els, *el;
+    size_t i;
+
+    if (name == NULL)
+        name = json_string_value(json_object_get(sd, "url"));
+    els = json_object_get(json_object_get(sd, "snapshot"), "element");
+    if (!json_is_array(els))
+        els = json_object_get(json_object_get(sd, "differential"), "element");
+    {
+        struct nodes roots = {0};
+        const char *rt = json_string_value(json_object_get(res,
+                                                           "resourceType"));
+        sl_valp_nodes_push(&roots, res, rt);
+        json_array_foreach(els, i, el) {
+            const char *ep = json_string_value(json_object_get(el, "path"));
+            const char *eid = json_string_value(json_object_get(el, "id"));
+            if (ep && strcmp(ep, rt) == 0)
+                sl_val_profile_invariants(el, res, res, name, rt, out);
+            sl_valp_check_element(v, &roots, rt, el, 0, name, out);
+            /* slicings inside a slice are checked on its items */
+            if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))
+                sl_val_slicing(v, &roots, rt, els, i, name, out);
+        }
+        sl_valp_nodes_free(&roots);
+    }
+    if (json_object_get(sd, "snapshot") == NULL && base && depth < 16) {
+        const json_t *b = sl_val_def_find(v, "StructureDefinition", base);
+        if (b != NULL)
+            check_sd(v, res, b, out, depth + 1);
+    }
+}
+
+void
+sl_val_profile_check(const struct sl_validator *v, const json_t *res,
+                     const char *url, struct sl_val_result *out)
+{
+    const json_t *sd = sl_val_def_find(v, "StructureDefinition", url);
+    const char *type, *rt;
+
+    if (sd == NULL) {
+        if (strncmp(url, "http://hl7.org/fhir/StructureDefinition/", 40) == 0 &&
+            sl_val_type_find(url + 40) != NULL)
+            return; /* a core type: the base walk checked it */
+        sl_val_add(out, SL_SEV_WARNING, "not-found", url, "meta.profile",
+                   "the profile is not known, so it was not checked: load "
+                   "its IG (--ig, or ig= of <validate>)");
+        return;
+    }
+    type = json_string_value(json_object_get(sd, "type"));
+    rt = json_string_value(json_object_get(res, "resourceType"));
+    if (rt == NULL || type == NULL || strcmp(type, rt) != 0) {
+        sl_val_add(out, SL_SEV_ERROR, "invalid", url, rt,
+                   "the profile is for %s resources, not this type",
+                   type ? type : "other");
+        return;
+    }
+    check_sd(v, res, sd, out, 0);
+}

