@@ -5,6 +5,7 @@
 #include <config.h> /* autoconf's, not config/config.h */
 
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -315,6 +316,44 @@ check_ae(struct loader *L, const struct sl_conf_node *n, const char *attr)
                            n->id ? n->id : "", attr);
 }
 
+/* A dicom-listener: its AE title, its address, and each allow entry an
+ * AE title @ an IPv4 address (the peer's address is what is compared). */
+static void
+check_listener(struct loader *L, const struct sl_conf_node *s)
+{
+    const char *id = s->id ? s->id : "";
+    const char *addr = sl_conf_get(s, "address");
+    const char *w = sl_conf_get(s, "allow");
+    struct in_addr in;
+    size_t k = 0;
+
+    check_ae(L, s, "ae-title");
+    if (addr != NULL && inet_pton(AF_INET, addr, &in) != 1)
+        config_problem_add(L, s->line, "source '%s': address must be an "
+                           "IPv4 address (127.0.0.1; 0.0.0.0 for every "
+                           "interface)", id);
+    while (w != NULL && *w != '\0') {
+        char buf[128];
+        const char *at;
+        size_t n;
+
+        w += strspn(w, " \t\r\n");
+        n = strcspn(w, " \t\r\n");
+        if (n == 0)
+            break;
+        k++;
+        snprintf(buf, sizeof(buf), "%.*s", (int)(n < 127 ? n : 127), w);
+        at = strrchr(buf, '@');
+        if (at == NULL || at == buf || at - buf > 16 ||
+            inet_pton(AF_INET, at + 1, &in) != 1)
+            config_problem_add(L, s->line, "source '%s': allow entry %zu "
+                               "must be AE@ADDRESS, an AE title and the "
+                               "IPv4 address it calls from "
+                               "(MODALITY@10.1.2.3)", id, k);
+        w += n;
+    }
+}
+
 static void
 check_endpoints(struct loader *L)
 {
@@ -327,6 +366,10 @@ check_endpoints(struct loader *L)
 
         if (s->type == NULL)
             continue;
+        if (strcmp(s->type, "dicom-listener") == 0) {
+            check_listener(L, s);
+            continue;
+        }
         if (strcmp(s->type, "dimse") == 0) {
             check_ae(L, s, "called-ae");
             check_ae(L, s, "calling-ae");

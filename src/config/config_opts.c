@@ -32,11 +32,12 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-bulk fhir-rest dimse",
+      "fhir-files dicom-folder fhir-bulk fhir-rest dimse dicom-listener",
       "Kind of source: files, a DICOM folder, a FHIR server searched "
       "through its REST API (`fhir-rest`) or exported by FHIR Bulk Data "
       "`$export` (`fhir-bulk`; both docs/connectors.md), or a PACS by "
-      "C-FIND and C-GET (`dimse`, docs/pacs.md)." },
+      "C-FIND and C-GET (`dimse`, docs/pacs.md), or studies pushed to "
+      "sluice's own C-STORE SCP (`dicom-listener`, docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -125,6 +126,38 @@ const struct sl_opt sl_opt_table[] = {
       "Tries of a C-FIND, and of a study's C-GET while instances it listed "
       "are missing; then the run stops (no answer) or the missing ones are "
       "reported in the quarantine." },
+    { "source", "dicom-listener", "ae-title", SL_OPT_STRING, "SLUICE", 0,
+      NOB, NULL, "The AE title sluice answers as (docs/pacs.md)." },
+    { "source", "dicom-listener", "port", SL_OPT_INT, NULL, 1, 1, 65535,
+      NULL, "The port it listens on, for the time of a run." },
+    { "source", "dicom-listener", "address", SL_OPT_STRING, "127.0.0.1", 0,
+      NOB, NULL, "The IPv4 address it listens on; `0.0.0.0` for every "
+      "interface." },
+    { "source", "dicom-listener", "allow", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Who may send, space separated, each `AE@ADDRESS` (`PACS@10.1.2.3`): "
+      "an association from another AE title or address is refused and "
+      "logged." },
+    { "source", "dicom-listener", "max-associations", SL_OPT_INT, "4", 0, 1,
+      64, NULL, "Associations at once (one thread each); more are refused "
+      "until one ends." },
+    { "source", "dicom-listener", "sop-classes", SL_OPT_STRING, NULL, 0, NOB,
+      NULL, "Storage SOP classes accepted, space separated, by UID or "
+      "DCMTK's name (`CTImageStorage`); default: every storage class." },
+    { "source", "dicom-listener", "transfer-syntaxes", SL_OPT_STRING, NULL,
+      0, NOB, NULL, "Transfer syntaxes accepted, space separated: `explicit`, "
+      "`implicit`, `deflated`, `jpeg-baseline`, `jpeg-extended`, "
+      "`jpeg-lossless`, `jpeg-ls-lossless`, `jpeg-ls`, `jpeg2000-lossless`, "
+      "`jpeg2000`, `rle`, a UID or DCMTK's name; default: all of these but "
+      "`jpeg-ls`." },
+    { "source", "dicom-listener", "quiet-time", SL_OPT_INT, "10", 0, 1,
+      86400, NULL, "Seconds without a new instance of a study after which "
+      "the study counts as complete." },
+    { "source", "dicom-listener", "idle-exit", SL_OPT_INT, "0", 0, 0,
+      31536000, NULL, "End the run once nothing has come for this many "
+      "seconds (no association open, every study complete); `0`: listen "
+      "until the run is stopped (SIGTERM)." },
+    { "source", "dicom-listener", "timeout", SL_OPT_INT, "30", 0, 1, 3600,
+      NULL, "Seconds to wait for each message of an open association." },
     { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server that offers `$export` (`http://` or "
       "`https://`); an `<auth>` inside authenticates to it "

@@ -13,6 +13,7 @@
 //   dicom_render.cc  frames decoded and rendered to 8 bits, boxes blanked
 //   dicom_net.cc     the network: C-ECHO and C-STORE through DcmSCU
 //   dicom_qr.cc      query and retrieve: C-FIND and C-GET through DcmSCU
+//   dicom_listen.cc  a storage SCP pool: the dicom-listener source
 #ifndef SL_DICOM_INT_H
 #define SL_DICOM_INT_H
 

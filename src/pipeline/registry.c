@@ -15,6 +15,7 @@ const struct sl_source_type sl_source_types[] = {
     {"fhir-files", &sl_source_fhir_files, SL_TAKES_FHIR},
     {"dicom-folder", &sl_source_dicom_folder, SL_TAKES_DICOM},
     {"dimse", &sl_source_dimse, SL_TAKES_DICOM},
+    {"dicom-listener", &sl_source_dicom_listener, SL_TAKES_DICOM},
     {"fhir-bulk", &sl_source_fhir_bulk, SL_TAKES_FHIR},
     {"fhir-rest", &sl_source_fhir_rest, SL_TAKES_FHIR},
     {NULL, NULL, 0},
