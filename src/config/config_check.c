@@ -386,6 +386,26 @@ check_endpoints(struct loader *L)
                                    "source '%s': patient-ids file %s does "
                                    "not exist", s->id ? s->id : "", path);
             free(path);
+            path = sl_conf_get_path(cfg, s, "accession-numbers");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': accession-numbers file %s "
+                                   "does not exist", s->id ? s->id : "",
+                                   path);
+            free(path);
+            if ((sl_conf_get(s, "patient-ids") != NULL) +
+                    (sl_conf_get(s, "accession-numbers") != NULL) +
+                    (sl_conf_get(s, "studies") != NULL) > 1)
+                config_problem_add(L, s->line,
+                                   "source '%s': patient-ids, "
+                                   "accession-numbers, studies: give one "
+                                   "list", s->id ? s->id : "");
+            path = sl_conf_get_path(cfg, s, "studies");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': studies file %s does not "
+                                   "exist", s->id ? s->id : "", path);
+            free(path);
             continue;
         }
         if (strcmp(s->type, "fhir-rest") == 0) {

@@ -120,6 +120,18 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "dimse", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "File of patient ids, one a line: the studies of these patients only "
       "(one C-FIND each). Patient data: never printed." },
+    { "source", "dimse", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "File of accession numbers, one a line: the studies with these "
+      "accession numbers only (one C-FIND each, Accession Number). Not "
+      "with `patient-ids`. Patient data: never printed." },
+    { "source", "dimse", "studies", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "A cohort: an NDJSON file (plain or gzip) of FHIR ImagingStudy "
+      "resources, such as a FHIR pull of the same cohort wrote; exactly "
+      "their studies are pulled, each found by its Study Instance UID "
+      "(identifier system `urn:dicom:uid`) or else its accession number "
+      "(identifier type ACSN). Not with `patient-ids` or "
+      "`accession-numbers`." },
     { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate and to wait for each answer." },
     { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,

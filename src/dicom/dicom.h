@@ -372,6 +372,7 @@ struct sl_dicom_query {
     const char *modality;
     const char *patient_id;
     const char *accession;
+    const char *study_uid; /* one study (Study Instance UID) */
 };
 /* One study found. Strings are owned by the array (date and time NULL
  * when the node did not return them). */

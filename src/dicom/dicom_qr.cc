@@ -142,7 +142,8 @@ sl_dicom_find_studies(const struct sl_dicom_peer *p,
         if ((rc = open_qr(p, false, scu, why, err, "C-FIND")) != SL_OK)
             return rc;
         ds.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-        ds.putAndInsertString(DCM_StudyInstanceUID, "");
+        ds.putAndInsertString(DCM_StudyInstanceUID,
+                              q->study_uid ? q->study_uid : "");
         ds.putAndInsertString(DCM_StudyDate,
                               q->study_date ? q->study_date : "");
         ds.putAndInsertString(DCM_StudyTime, "");

@@ -6,7 +6,8 @@
  *
  * Query: at study level (Study Root), from the source's attributes:
  * study-date (a DICOM date range), modality (Modalities in Study), and
- * patient-ids (a file of patient ids, one a line: one C-FIND each). The
+ * patient-ids or accession-numbers (a file of patient ids or accession
+ * numbers, one a line: one C-FIND each). The
  * studies found are taken in order of StudyDate, StudyTime, Study
  * Instance UID.
  *
@@ -46,6 +47,7 @@
 #include "common/hash.h"
 #include "config/config.h"
 #include "dicom/dicom.h"
+#include "sources/dimse_cohort.h"
 #include "sources/sources.h"
 
 struct dimse_src {
@@ -65,6 +67,10 @@ struct dimse_src {
     struct sl_strv files; /* its instances in order */
     size_t fi;            /* the next of files */
     char *missing;        /* why some did not arrive (an item), or NULL */
+    /* studies="FILE": what of it could not be used, given out first as
+     * quarantined items (checkpoint "problems:N") */
+    struct sl_strv problems;
+    size_t pi;
 };
 
 static uint64_t
@@ -161,6 +167,7 @@ src_close(void *vctx)
         return;
     sl_dicom_studies_free(s->studies, s->nstudies);
     sl_strv_free(&s->files);
+    sl_strv_free(&s->problems);
     free(s->missing);
     if (s->workdir) {
         /* the items still in the pipeline own their files (tmp_path) and
@@ -171,48 +178,94 @@ src_close(void *vctx)
     free(s);
 }
 
-/* Runs one C-FIND per patient id of the file (or one without), with
- * retries; the studies are appended to s. */
+/* The non-blank lines of the list file of attribute attr (patient-ids,
+ * accession-numbers) into ids; nothing when the attribute is not set.
+ * The values are patient data: wiped by the caller, never printed. */
+static int
+read_list(struct dimse_src *s, const struct sl_config *cfg,
+          const struct sl_conf_node *node, const char *attr,
+          struct sl_strv *ids, struct sl_err *err)
+{
+    char *file = sl_conf_get_path(cfg, node, attr);
+    char *text = NULL, *line, *save = NULL;
+    size_t len;
+    int rc;
+
+    if (file == NULL)
+        return SL_OK;
+    rc = sl_file_read(file, &text, &len, err);
+    free(file);
+    if (rc != SL_OK)
+        return SL_ERR(err, SL_ECONFIG, "source '%s': cannot read its %s file",
+                      s->id, attr);
+    for (line = strtok_r(text, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save))
+        if (line[strspn(line, " \t")] != '\0')
+            sl_strv_push(ids, line);
+    sl_freezero(text, len);
+    if (ids->n == 0)
+        return SL_ERR(err, SL_ECONFIG, "source '%s': its %s file lists no %s",
+                      s->id, attr,
+                      strcmp(attr, "patient-ids") == 0 ? "id"
+                                                       : "accession number");
+    return SL_OK;
+}
+
+/* Runs one C-FIND per patient id or accession number of the source's list
+ * file (or one without), with retries; the studies are appended to s. */
 static int
 find_all(struct dimse_src *s, const struct sl_config *cfg,
          const struct sl_conf_node *node, struct sl_err *err)
 {
     struct sl_dicom_query q = { 0 };
     struct sl_strv ids = { 0 };
-    char *idfile = sl_conf_get_path(cfg, node, "patient-ids");
+    struct dimse_cohort co = { 0 };
+    char *cfile = sl_conf_get_path(cfg, node, "studies");
+    int by_acc = sl_conf_get(node, "accession-numbers") != NULL;
+    int by_study = cfile != NULL;
     size_t i, k;
     int rc = SL_OK;
 
     q.study_date = sl_conf_get(node, "study-date");
     q.modality = sl_conf_get(node, "modality");
-    if (idfile != NULL) {
-        char *text = NULL, *line, *save = NULL;
-        size_t len;
-        if ((rc = sl_file_read(idfile, &text, &len, err)) != SL_OK) {
-            rc = SL_ERR(err, SL_ECONFIG,
-                        "source '%s': cannot read its "
-                        "patient-ids file",
-                        s->id);
-            free(idfile);
+    if (cfile != NULL) {
+        /* the cohort's ImagingStudy resources: one C-FIND per study, by
+         * its UID or else its accession number */
+        rc = dimse_cohort_read(cfile, &co, err);
+        free(cfile);
+        if (rc != SL_OK) {
+            sl_err_prefix(err, "source '%s'", s->id);
+            dimse_cohort_free(&co);
             return rc;
         }
-        for (line = strtok_r(text, "\r\n", &save); line != NULL;
-             line = strtok_r(NULL, "\r\n", &save))
-            if (line[strspn(line, " \t")] != '\0')
-                sl_strv_push(&ids, line);
-        sl_freezero(text, len);
-        free(idfile);
+        sl_log(SL_LOG_INFO,
+               "source '%s': studies file: %zu ImagingStudy resources "
+               "usable, %zu not (quarantined), %zu of other types skipped",
+               s->id, co.keys.n, co.problems.n, co.other);
+        s->problems = co.problems;
+        memset(&co.problems, 0, sizeof(co.problems));
+        ids = co.keys;
+        memset(&co.keys, 0, sizeof(co.keys));
+        dimse_cohort_free(&co);
         if (ids.n == 0) {
+            /* nothing to find: not "everything" */
             sl_strv_free(&ids);
-            return SL_ERR(err, SL_ECONFIG,
-                          "source '%s': its patient-ids "
-                          "file lists no id",
-                          s->id);
+            return SL_OK;
         }
+    } else {
+        rc = read_list(s, cfg, node,
+                       by_acc ? "accession-numbers" : "patient-ids", &ids,
+                       err);
     }
     for (i = 0; i < (ids.n ? ids.n : 1) && rc == SL_OK; i++) {
         long a;
-        q.patient_id = ids.n ? ids.v[i] : NULL;
+        if (by_study) {
+            q.study_uid = ids.v[i][0] == 'U' ? ids.v[i] + 1 : NULL;
+            q.accession = ids.v[i][0] == 'A' ? ids.v[i] + 1 : NULL;
+        } else if (by_acc)
+            q.accession = ids.n ? ids.v[i] : NULL;
+        else
+            q.patient_id = ids.n ? ids.v[i] : NULL;
         for (a = 1; a <= s->attempts; a++) {
             size_t before = s->nstudies;
             int why = 0;
@@ -317,7 +370,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (checkpoint != NULL && *checkpoint != '\0') {
         uint64_t h = 0;
         size_t j = 0, i;
-        if (sscanf(checkpoint, "%" SCNx64 ":%zu", &h, &j) == 2) {
+        if (sscanf(checkpoint, "problems:%zu", &j) == 1) {
+            s->pi = j < s->problems.n ? j : s->problems.n;
+        } else if (sscanf(checkpoint, "%" SCNx64 ":%zu", &h, &j) == 2) {
+            s->pi = s->problems.n; /* given before the studies */
             for (i = 0; i < s->nstudies; i++)
                 if (uid_hash(s->studies[i].uid) == h)
                     break;
@@ -503,6 +559,19 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     *out = NULL;
     if (s->none)
         return SL_OK;
+    if (s->pi < s->problems.n) {
+        /* an ImagingStudy of the studies file that names no study */
+        it = sl_item_new(SL_ITEM_BAD);
+        it->source = s->id;
+        it->pos = sl_asprintf("studies file entry %zu", s->pi + 1);
+        it->origin = sl_asprintf("studies file of source %s", s->id);
+        it->rtype = sl_strdup("ImagingStudy");
+        sl_item_quarantine(it, "read", "%s", s->problems.v[s->pi]);
+        s->pi++;
+        it->checkpoint = sl_asprintf("problems:%zu", s->pi);
+        *out = it;
+        return SL_OK;
+    }
     while (s->fi >= s->files.n && s->missing == NULL) {
         if (s->next >= s->nstudies)
             return SL_OK;
