@@ -132,6 +132,11 @@ const struct sl_opt sl_opt_table[] = {
       "(identifier system `urn:dicom:uid`) or else its accession number "
       "(identifier type ACSN). Not with `patient-ids` or "
       "`accession-numbers`." },
+    { "source", "dimse", "overlap-days", SL_OPT_INT, "1", 0, 0, 3650, NULL,
+      "In a job pulling `since=\"checkpoint\"`: days before the StudyDate "
+      "of the newest study the last finished run took that the next run "
+      "asks for again (studies stored late); the studies it took in those "
+      "days are not taken again." },
     { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate and to wait for each answer." },
     { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,

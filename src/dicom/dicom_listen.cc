@@ -48,8 +48,7 @@ extern "C" int
 bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
     using bind_fn = int (*)(int, const struct sockaddr *, socklen_t);
-    static bind_fn real =
-        reinterpret_cast<bind_fn>(dlsym(RTLD_NEXT, "bind"));
+    static bind_fn real = reinterpret_cast<bind_fn>(dlsym(RTLD_NEXT, "bind"));
 
     if (real == nullptr)
         return -1;
@@ -147,9 +146,9 @@ class ListenSCP : public DcmThreadSCP
         in_assoc = false;
     }
 
-    OFCondition handleIncomingCommand(T_DIMSE_Message *msg,
-                                      const DcmPresentationContextInfo &pc)
-        override
+    OFCondition
+    handleIncomingCommand(T_DIMSE_Message *msg,
+                          const DcmPresentationContextInfo &pc) override
     {
         struct sl_dicom_listener *l;
         char name[96];
@@ -416,8 +415,7 @@ sl_dicom_listen_next(struct sl_dicom_listener *l, int ms, char **path,
         l->ready.pop_front();
     }
     *busy = l->busy.load();
-    return l->end.bad() && l->end != DUL_NOASSOCIATIONREQUEST ? SL_ENET
-                                                                : SL_OK;
+    return l->end.bad() && l->end != DUL_NOASSOCIATIONREQUEST ? SL_ENET : SL_OK;
 }
 
 extern "C" unsigned long

@@ -41,29 +41,29 @@
 #include "sources/sources.h"
 
 struct study {
-    uint64_t hash;  /* FNV-1a of its UID */
-    size_t number;  /* "study N" */
-    size_t count;   /* instances so far */
-    double last;    /* when the last came */
+    uint64_t hash; /* FNV-1a of its UID */
+    size_t number; /* "study N" */
+    size_t count;  /* instances so far */
+    double last;   /* when the last came */
 };
 
 struct listener_src {
     const char *id;
     char *inbox, *taken;
-    struct sl_dicom_listener *l;  /* started at the first next() */
+    struct sl_dicom_listener *l; /* started at the first next() */
     struct sl_dicom_listen_conf conf;
     struct sl_strv allow, sops, xfers; /* what conf points into */
     long quiet, idle_exit;
     const volatile sig_atomic_t *stop;
     int none;
-    int started;              /* the first next() has sorted the inbox */
-    unsigned long long cut;   /* taken/ files up to it were delivered */
-    unsigned long long seq;   /* the last number given in taken/ */
-    struct sl_strv pending;   /* files to give before new arrivals */
+    int started;            /* the first next() has sorted the inbox */
+    unsigned long long cut; /* taken/ files up to it were delivered */
+    unsigned long long seq; /* the last number given in taken/ */
+    struct sl_strv pending; /* files to give before new arrivals */
     size_t pi;
-    struct study *studies;    /* not yet complete */
-    size_t nstudies, nseen;   /* open ones; all of this run */
-    size_t given;             /* items given out */
+    struct study *studies;  /* not yet complete */
+    size_t nstudies, nseen; /* open ones; all of this run */
+    size_t given;           /* items given out */
     double last_activity;
 };
 
@@ -225,8 +225,7 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     split_words(sl_conf_get(node, "allow"), allow);
     if (cp->ae_title == NULL || cp->port <= 0 || allow->n == 0) {
         rc = SL_ERR(err, SL_ECONFIG,
-                    "source '%s': ae-title, port and allow are needed",
-                    s->id);
+                    "source '%s': ae-title, port and allow are needed", s->id);
         goto out;
     }
     if (sl_dicom_init(msg, sizeof(msg)) != 0) {
@@ -239,12 +238,12 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         char **w = i < sops->n ? &sops->v[i] : &xfers->v[i - sops->n];
         const char *uid;
         if ((uid = sl_dicom_uid_from_name(*w)) == NULL) {
-            rc = SL_ERR(err, SL_ECONFIG,
-                        "source '%s': %s: unknown name '%s' (a UID, or "
-                        "a name such as %s: docs/pacs.md)",
-                        s->id, i < sops->n ? "sop-classes" : "transfer-syntaxes",
-                        *w,
-                        i < sops->n ? "CTImageStorage" : "jpeg-lossless");
+            rc =
+                SL_ERR(err, SL_ECONFIG,
+                       "source '%s': %s: unknown name '%s' (a UID, or "
+                       "a name such as %s: docs/pacs.md)",
+                       s->id, i < sops->n ? "sop-classes" : "transfer-syntaxes",
+                       *w, i < sops->n ? "CTImageStorage" : "jpeg-lossless");
             goto out;
         }
         if (uid != *w) {
@@ -315,8 +314,7 @@ close_quiet(struct listener_src *s, double t)
             sl_log(SL_LOG_INFO,
                    "source '%s': study %zu complete: %zu instances, none "
                    "for %ld s",
-                   s->id, s->studies[i].number, s->studies[i].count,
-                   s->quiet);
+                   s->id, s->studies[i].number, s->studies[i].count, s->quiet);
             continue;
         }
         s->studies[k++] = s->studies[i];
@@ -335,8 +333,8 @@ study_of(struct listener_src *s, const char *uid, double t)
         if (s->studies[i].hash == h)
             break;
     if (i == s->nstudies) {
-        s->studies = sl_realloc(s->studies, (s->nstudies + 1) *
-                                                sizeof(*s->studies));
+        s->studies =
+            sl_realloc(s->studies, (s->nstudies + 1) * sizeof(*s->studies));
         s->studies[i].hash = h;
         s->studies[i].number = ++s->nseen;
         s->studies[i].count = 0;
@@ -413,10 +411,9 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
             sl_err_prefix(err, "source '%s'", s->id);
             return rc;
         }
-        sl_log(SL_LOG_INFO, "source '%s': listening as %s on %s port %d",
-               s->id, s->conf.ae_title,
-               s->conf.address ? s->conf.address : "127.0.0.1",
-               s->conf.port);
+        sl_log(SL_LOG_INFO, "source '%s': listening as %s on %s port %d", s->id,
+               s->conf.ae_title,
+               s->conf.address ? s->conf.address : "127.0.0.1", s->conf.port);
         s->last_activity = now_s();
         sort_inbox(s);
         s->started = 1;
@@ -438,8 +435,7 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
             return give(s, p, out, err);
         if (rc != SL_OK)
             return SL_ERR(err, SL_ENET,
-                          "source '%s': the DICOM listener stopped",
-                          s->id);
+                          "source '%s': the DICOM listener stopped", s->id);
         t = now_s();
         if (busy > 0)
             s->last_activity = t;

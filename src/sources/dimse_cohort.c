@@ -137,8 +137,7 @@ dimse_cohort_line(struct dimse_cohort *c, const char *text, size_t len,
 }
 
 int
-dimse_cohort_read(const char *path, struct dimse_cohort *c,
-                  struct sl_err *err)
+dimse_cohort_read(const char *path, struct dimse_cohort *c, struct sl_err *err)
 {
     struct sl_gz_lines *rd = sl_calloc(1, sizeof(*rd));
     struct sl_buf line = { 0 };

@@ -3,6 +3,7 @@ noinst_LIBRARIES += %reldir%/libsources.a
 	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c \
 	%reldir%/gz_lines.h %reldir%/gz_lines.c \
 	%reldir%/dimse.c %reldir%/dimse_cohort.h %reldir%/dimse_cohort.c \
+	%reldir%/dimse_since.h %reldir%/dimse_since.c \
 	%reldir%/dicom_listener.c \
 	%reldir%/fhir_rest.c %reldir%/fhir_rest_page.c %reldir%/fhir_rest_list.c %reldir%/fhir_rest_int.h \
 	%reldir%/fhir_bulk.h %reldir%/fhir_bulk.c \

@@ -6,13 +6,16 @@
 # also pulls the FHIR side, so that the de-identified ImagingStudy names
 # the de-identified DICOM study (one set of pseudonyms); an unusable line
 # of the studies file is quarantined by its line number, the run goes on.
+# Incremental pulls: new studies stored after a first pull are the only
+# ones a second pull takes (a StudyDate watermark with an overlap, the
+# studies in the overlap not taken twice).
 #
 # Fixtures: `sluice synth` (fake patients: FHIR Bundles whose ImagingStudy
 # resources match the DICOM studies), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 7
-pacs_need 7
+plan 11
+pacs_need 11
 
 sluice synth --patients 4 --seed 5 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -123,5 +126,41 @@ sluice -c "$e/sluice.xml" run t --no-progress >/dev/null 2>"$e/err"
 rc=$?
 check "a studies file with no ImagingStudy: exit 0, nothing pulled" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 0 ]' _ $rc "$(count_out "$e")"
+# incremental: a pull, new studies stored in Orthanc, a pull again
+i="$T/incr"
+mkjob "$i" 'overlap-days="1"'
+sluice -c "$i/sluice.xml" run t --no-progress >/dev/null 2>"$i/err1"
+rc=$?
+NA=$(find "$T/syn/dicom" -type f | wc -l)
+[ $rc -eq 0 ] || sed 's/^/# /' "$i/err1"
+check "incremental, first run: exit 0, all $NA instances" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ]' _ $rc "$(count_out "$i")" "$NA"
+# new studies: one dated on the newest date already pulled (inside the
+# overlap), one a day later; and one dated long before (outside it: an
+# incremental pull does not look there)
+newest=$(find "$T/syn/dicom" -type f -exec dcmdump -q +P StudyDate {} + |
+    sed -n 's/^[^[]*\[\(.*\)\].*$/\1/p' | sort | tail -n 1)
+later=$(date -u -d "$newest + 1 day" +%Y%m%d)
+sluice synth --patients 3 --seed 77 -o "$T/new" >/dev/null 2>&1
+set -- $(ls "$T/new/dicom")
+dcmodify -nb -m "StudyDate=$newest" $(find "$T/new/dicom/$1" -type f) >/dev/null 2>&1
+dcmodify -nb -m "StudyDate=$later" $(find "$T/new/dicom/$2" -type f) >/dev/null 2>&1
+dcmodify -nb -m "StudyDate=19990101" $(find "$T/new/dicom/$3" -type f) >/dev/null 2>&1
+NB=$(find "$T/new/dicom/$1" "$T/new/dicom/$2" -type f | wc -l)
+storescu -aec ORTHANC +sd +r 127.0.0.1 $ORTHANC_DICOM "$T/new/dicom" >/dev/null 2>&1
+sluice -c "$i/sluice.xml" run t --no-progress >/dev/null 2>"$i/err2"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$i/err2"
+in2=$($SLUICE -c "$i/sluice.xml" runs --json | jq '.[0].in')
+check "incremental, second run: exit 0, only the $NB instances of the new studies in the overlap and after it" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ "$4" -eq $(($3 + $5)) ]' \
+    _ $rc "$in2" "$NB" "$(count_out "$i")" "$NA"
+check "the studies found again in the overlap are said to be skipped" \
+    grep -q "studies found again in the overlap were taken by an earlier run: skipped" "$i/err2"
+sluice -c "$i/sluice.xml" run t --no-progress >/dev/null 2>"$i/err3"
+rc=$?
+in3=$($SLUICE -c "$i/sluice.xml" runs --json | jq '.[0].in')
+check "incremental, third run with nothing new: exit 0, nothing taken" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 0 ]' _ $rc "$in3"
 orthanc_stop
 finish
