@@ -3,7 +3,7 @@
 # a private network namespace (tests/integration/pacs_lib.sh).
 PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_dimse.sh tests/integration/pacs_listener.sh \
-	tests/integration/pacs_cohort.sh
+	tests/integration/pacs_cohort.sh tests/integration/pacs_tls.sh
 TESTS += $(PACS_TESTS)
 EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh \
 	tests/bench/pacs-retrieve.sh

@@ -316,6 +316,37 @@ check_ae(struct loader *L, const struct sl_conf_node *n, const char *attr)
                            n->id ? n->id : "", attr);
 }
 
+/* DICOM TLS files of a dimse source or a dicom-store target: they exist,
+ * and a certificate comes with its key. */
+static void
+check_tls(struct loader *L, const struct sl_conf_node *n)
+{
+    static const char *const attrs[] = { "tls-ca-file", "tls-cert-file",
+                                         "tls-key-file" };
+    const char *what = strcmp(n->element ? n->element : "", "source") == 0
+                           ? "source"
+                           : "target";
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        char *p = sl_conf_get_path(L->cfg, n, attrs[i]);
+        if (p != NULL && !sl_path_exists(p))
+            config_problem_add(L, n->line, "%s '%s': %s %s does not exist",
+                               what, n->id ? n->id : "", attrs[i], p);
+        free(p);
+    }
+    if ((sl_conf_get(n, "tls-cert-file") != NULL) !=
+        (sl_conf_get(n, "tls-key-file") != NULL))
+        config_problem_add(L, n->line, "%s '%s': tls-cert-file and "
+                           "tls-key-file go together", what,
+                           n->id ? n->id : "");
+    if (sl_conf_get(n, "tls-cert-file") != NULL &&
+        sl_conf_get(n, "tls-ca-file") == NULL)
+        config_problem_add(L, n->line, "%s '%s': tls-cert-file needs "
+                           "tls-ca-file (TLS is on with tls-ca-file)", what,
+                           n->id ? n->id : "");
+}
+
 /* A dicom-listener: its AE title, its address, and each allow entry an
  * AE title @ an IPv4 address (the peer's address is what is compared). */
 static void
@@ -371,6 +402,7 @@ check_endpoints(struct loader *L)
             continue;
         }
         if (strcmp(s->type, "dimse") == 0) {
+            check_tls(L, s);
             check_ae(L, s, "called-ae");
             check_ae(L, s, "calling-ae");
             if (sl_conf_get(s, "retrieve") != NULL &&
@@ -455,6 +487,7 @@ check_endpoints(struct loader *L)
         char *ca;
 
         if (t->type != NULL && strcmp(t->type, "dicom-store") == 0) {
+            check_tls(L, t);
             check_ae(L, t, "called-ae");
             check_ae(L, t, "calling-ae");
             continue;

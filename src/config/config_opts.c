@@ -137,6 +137,16 @@ const struct sl_opt sl_opt_table[] = {
       "of the newest study the last finished run took that the next run "
       "asks for again (studies stored late); the studies it took in those "
       "days are not taken again." },
+    { "source", "dimse", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the PEM file of the CAs the PACS's certificate must chain "
+      "to; given, every association is TLS (BCP 195 profile), the "
+      "certificate checked (docs/pacs.md)." },
+    { "source", "dimse", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: sluice's own certificate (PEM), for the PACS when it asks "
+      "for a client certificate; with `tls-key-file`." },
+    { "source", "dimse", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
     { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate and to wait for each answer." },
     { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
@@ -301,6 +311,16 @@ const struct sl_opt sl_opt_table[] = {
       "when the node does not accept it for the SOP class, the instance is "
       "sent uncompressed (decoded losslessly); `never`: it is quarantined "
       "instead. Nothing is ever encoded lossily." },
+    { "target", "dicom-store", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the PEM file of the CAs the node's certificate must chain "
+      "to; given, every association is TLS (BCP 195 profile), the "
+      "certificate checked (docs/pacs.md)." },
+    { "target", "dicom-store", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: sluice's own certificate (PEM), for the node when it asks "
+      "for a client certificate; with `tls-key-file`." },
+    { "target", "dicom-store", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
     { "target", "dicom-store", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate an association and to wait for a "
       "C-STORE response." },

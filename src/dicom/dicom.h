@@ -310,6 +310,13 @@ struct sl_dicom_peer {
     const char *called_ae;  /* the peer's AE title */
     const char *calling_ae; /* ours */
     int timeout;            /* seconds for connecting, ACSE and DIMSE */
+    /* DICOM TLS (DCMTK's dcmtls, BCP 195 profile): on when tls_ca is set,
+     * the PEM file of the CAs the peer's certificate must chain to;
+     * tls_cert and tls_key (PEM, may be NULL) are sluice's own for a
+     * peer that asks for a client certificate. */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 /* Network failures, for the caller to word its own message: what

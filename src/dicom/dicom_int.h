@@ -176,6 +176,10 @@ namespace shim
 // A DcmSCU set up for peer p (AE titles, timeouts, non-blocking DIMSE),
 // not yet connected; the caller deletes it.
 DcmSCU *new_scu(const struct sl_dicom_peer *p);
+// With p->tls_ca set, makes scu (after initNetwork(), before negotiating)
+// talk TLS to the peer; else does nothing. SL_ENET with a message naming
+// the file at fault when the certificates cannot be loaded.
+int use_tls(DcmSCU *scu, const struct sl_dicom_peer *p, struct sl_err *err);
 // SL_ENET with a message saying what went wrong on the network and what
 // to check (what: "C-ECHO", "C-FIND"...); *why (may be NULL) says which.
 int net_err(struct sl_err *err, const struct sl_dicom_peer *p,

@@ -38,6 +38,7 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     std::unique_ptr<DcmSCU> scu(shim::new_scu(p));
     OFList<OFString> ts;
     OFCondition c;
+    int rc;
 
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);
@@ -66,6 +67,8 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     }
     if ((c = scu->initNetwork()).bad())
         return SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
+    if ((rc = shim::use_tls(scu.get(), p, err)) != SL_OK)
+        return rc;
     if ((c = scu->negotiateAssociation()).bad())
         return shim::net_err(err, p, c, why, what);
     out = std::move(scu);

@@ -177,6 +177,9 @@ src_close(void *vctx)
     sl_dicom_studies_free(s->studies, s->nstudies);
     sl_strv_free(&s->files);
     sl_strv_free(&s->problems);
+    free((char *)s->peer.tls_ca);
+    free((char *)s->peer.tls_cert);
+    free((char *)s->peer.tls_key);
     dimse_since_free(&s->since);
     free(s->resume);
     free(s->last_ck);
@@ -352,6 +355,9 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->peer.called_ae = sl_conf_get(node, "called-ae");
     s->peer.calling_ae = sl_conf_get(node, "calling-ae");
     s->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    s->peer.tls_ca = sl_conf_get_path(cfg, node, "tls-ca-file");
+    s->peer.tls_cert = sl_conf_get_path(cfg, node, "tls-cert-file");
+    s->peer.tls_key = sl_conf_get_path(cfg, node, "tls-key-file");
     s->attempts = sl_conf_get_long(node, "max-attempts", 5);
     if (sl_conf_get(node, "retrieve") != NULL &&
         strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
