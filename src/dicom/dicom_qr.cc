@@ -396,8 +396,21 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                UID_JPEG2000TransferSyntax,
                UID_DeflatedExplicitVRLittleEndianTransferSyntax })
             store.push_back(x);
-        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
-            scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
+        // An SCP offers 128 presentation contexts at most: past them
+        // DCMTK adds nothing, and in the order of its list of every
+        // storage class (186) ultrasound, XA, XRF and VL photographic
+        // came too late and their studies could not be moved here. Its
+        // list of the common ones (120, which holds them) goes first.
+        for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
+            scp.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], store);
+        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++) {
+            bool dup = false;
+            for (int k = 0; k < numberOfDcmLongSCUStorageSOPClassUIDs; k++)
+                dup = dup || std::strcmp(dcmAllStorageSOPClassUIDs[i],
+                                         dcmLongSCUStorageSOPClassUIDs[k]) == 0;
+            if (!dup)
+                scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
+        }
         scp.setEnableVerification();
         if ((c = scp.openListenPort()).bad())
             return SL_ERR(err, SL_ENET,
