@@ -21,12 +21,23 @@ peer_of(const struct sl_config *cfg, const struct sl_conf_node *n,
     p->called_ae = sl_conf_get(n, "called-ae");
     p->calling_ae = sl_conf_get(n, "calling-ae");
     p->timeout = (int)sl_conf_get_long(n, "timeout", 30);
+    p->tls_ca = sl_conf_get_path(cfg, n, "tls-ca-file");
+    p->tls_cert = sl_conf_get_path(cfg, n, "tls-cert-file");
+    p->tls_key = sl_conf_get_path(cfg, n, "tls-key-file");
     if (p->host == NULL || p->called_ae == NULL || p->calling_ae == NULL)
         return SL_ERR(err, SL_ECONFIG,
                       "%s:%d: '%s' has no host, called-ae "
                       "or calling-ae",
                       cfg->path, n->line, n->id ? n->id : "?");
     return SL_OK;
+}
+
+static void
+peer_free(struct sl_dicom_peer *p)
+{
+    free((char *)p->tls_ca);
+    free((char *)p->tls_cert);
+    free((char *)p->tls_key);
 }
 
 static int
@@ -36,7 +47,7 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_err err = { 0 };
     struct sl_config *cfg = NULL;
     const struct sl_conf_node *n;
-    struct sl_dicom_peer peer;
+    struct sl_dicom_peer peer = { 0 };
     struct sl_strv acc = { 0 };
     char msg[256];
     int rc, why = 0;
@@ -73,10 +84,12 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
     for (i = 0; i < acc.n; i++)
         printf("  %s\n", acc.v[i]);
     sl_strv_free(&acc);
+    peer_free(&peer);
     sl_config_free(cfg);
     return SL_EXIT_OK;
 fail:
     sl_strv_free(&acc);
+    peer_free(&peer);
     sl_config_free(cfg);
     return cli_fail(&err);
 }

@@ -5,6 +5,7 @@
 #include <config.h> /* autoconf's, not config/config.h */
 
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -316,6 +317,75 @@ check_ae(struct loader *L, const struct sl_conf_node *n, const char *attr)
                            n->id ? n->id : "", attr);
 }
 
+/* DICOM TLS files of a dimse source or a dicom-store target: they exist,
+ * and a certificate comes with its key. */
+static void
+check_tls(struct loader *L, const struct sl_conf_node *n)
+{
+    static const char *const attrs[] = { "tls-ca-file", "tls-cert-file",
+                                         "tls-key-file" };
+    const char *what = strcmp(n->element ? n->element : "", "source") == 0
+                           ? "source"
+                           : "target";
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        char *p = sl_conf_get_path(L->cfg, n, attrs[i]);
+        if (p != NULL && !sl_path_exists(p))
+            config_problem_add(L, n->line, "%s '%s': %s %s does not exist",
+                               what, n->id ? n->id : "", attrs[i], p);
+        free(p);
+    }
+    if ((sl_conf_get(n, "tls-cert-file") != NULL) !=
+        (sl_conf_get(n, "tls-key-file") != NULL))
+        config_problem_add(L, n->line, "%s '%s': tls-cert-file and "
+                           "tls-key-file go together", what,
+                           n->id ? n->id : "");
+    if (sl_conf_get(n, "tls-cert-file") != NULL &&
+        sl_conf_get(n, "tls-ca-file") == NULL)
+        config_problem_add(L, n->line, "%s '%s': tls-cert-file needs "
+                           "tls-ca-file (TLS is on with tls-ca-file)", what,
+                           n->id ? n->id : "");
+}
+
+/* A dicom-listener: its AE title, its address, and each allow entry an
+ * AE title @ an IPv4 address (the peer's address is what is compared). */
+static void
+check_listener(struct loader *L, const struct sl_conf_node *s)
+{
+    const char *id = s->id ? s->id : "";
+    const char *addr = sl_conf_get(s, "address");
+    const char *w = sl_conf_get(s, "allow");
+    struct in_addr in;
+    size_t k = 0;
+
+    check_ae(L, s, "ae-title");
+    if (addr != NULL && inet_pton(AF_INET, addr, &in) != 1)
+        config_problem_add(L, s->line, "source '%s': address must be an "
+                           "IPv4 address (127.0.0.1; 0.0.0.0 for every "
+                           "interface)", id);
+    while (w != NULL && *w != '\0') {
+        char buf[128];
+        const char *at;
+        size_t n;
+
+        w += strspn(w, " \t\r\n");
+        n = strcspn(w, " \t\r\n");
+        if (n == 0)
+            break;
+        k++;
+        snprintf(buf, sizeof(buf), "%.*s", (int)(n < 127 ? n : 127), w);
+        at = strrchr(buf, '@');
+        if (at == NULL || at == buf || at - buf > 16 ||
+            inet_pton(AF_INET, at + 1, &in) != 1)
+            config_problem_add(L, s->line, "source '%s': allow entry %zu "
+                               "must be AE@ADDRESS, an AE title and the "
+                               "IPv4 address it calls from "
+                               "(MODALITY@10.1.2.3)", id, k);
+        w += n;
+    }
+}
+
 static void
 check_endpoints(struct loader *L)
 {
@@ -328,7 +398,12 @@ check_endpoints(struct loader *L)
 
         if (s->type == NULL)
             continue;
+        if (strcmp(s->type, "dicom-listener") == 0) {
+            check_listener(L, s);
+            continue;
+        }
         if (strcmp(s->type, "dimse") == 0) {
+            check_tls(L, s);
             check_ae(L, s, "called-ae");
             check_ae(L, s, "calling-ae");
             if (sl_conf_get(s, "retrieve") != NULL &&
@@ -343,6 +418,26 @@ check_endpoints(struct loader *L)
                 config_problem_add(L, s->line,
                                    "source '%s': patient-ids file %s does "
                                    "not exist", s->id ? s->id : "", path);
+            free(path);
+            path = sl_conf_get_path(cfg, s, "accession-numbers");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': accession-numbers file %s "
+                                   "does not exist", s->id ? s->id : "",
+                                   path);
+            free(path);
+            if ((sl_conf_get(s, "patient-ids") != NULL) +
+                    (sl_conf_get(s, "accession-numbers") != NULL) +
+                    (sl_conf_get(s, "studies") != NULL) > 1)
+                config_problem_add(L, s->line,
+                                   "source '%s': patient-ids, "
+                                   "accession-numbers, studies: give one "
+                                   "list", s->id ? s->id : "");
+            path = sl_conf_get_path(cfg, s, "studies");
+            if (path != NULL && !sl_path_exists(path))
+                config_problem_add(L, s->line,
+                                   "source '%s': studies file %s does not "
+                                   "exist", s->id ? s->id : "", path);
             free(path);
             continue;
         }
@@ -423,6 +518,7 @@ check_endpoints(struct loader *L)
         char *ca;
 
         if (t->type != NULL && strcmp(t->type, "dicom-store") == 0) {
+            check_tls(L, t);
             check_ae(L, t, "called-ae");
             check_ae(L, t, "calling-ae");
             continue;

@@ -53,12 +53,14 @@ const struct sl_opt sl_opt_table[] = {
     { "source", NULL, "id", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Name of the source, unique among sources, targets and jobs." },
     { "source", NULL, "type", SL_OPT_ENUM, NULL, 1, NOB,
-      "fhir-files dicom-folder fhir-bulk fhir-rest dimse dicomweb",
+      "fhir-files dicom-folder fhir-bulk fhir-rest dimse dicomweb "
+      "dicom-listener",
       "Kind of source: files, a DICOM folder, a FHIR server searched "
       "through its REST API (`fhir-rest`) or exported by FHIR Bulk Data "
       "`$export` (`fhir-bulk`; both docs/connectors.md), or a PACS by "
       "C-FIND and C-GET (`dimse`, docs/pacs.md) or by QIDO-RS and WADO-RS "
-      "(`dicomweb`, docs/dicomweb.md)." },
+      "(`dicomweb`, docs/dicomweb.md), or studies pushed to sluice's own "
+      "C-STORE SCP (`dicom-listener`, docs/pacs.md)." },
     { "source", "fhir-files", "path", SL_OPT_PATH, NULL, 1, NOB, NULL,
       "Folder read recursively for NDJSON (`.ndjson`) and Bundle (`.json`) "
       "files; it must exist." },
@@ -149,6 +151,33 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "dimse", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "File of patient ids, one a line: the studies of these patients only "
       "(one C-FIND each). Patient data: never printed." },
+    { "source", "dimse", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "File of accession numbers, one a line: the studies with these "
+      "accession numbers only (one C-FIND each, Accession Number). Not "
+      "with `patient-ids`. Patient data: never printed." },
+    { "source", "dimse", "studies", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "A cohort: an NDJSON file (plain or gzip) of FHIR ImagingStudy "
+      "resources, such as a FHIR pull of the same cohort wrote; exactly "
+      "their studies are pulled, each found by its Study Instance UID "
+      "(identifier system `urn:dicom:uid`) or else its accession number "
+      "(identifier type ACSN). Not with `patient-ids` or "
+      "`accession-numbers`." },
+    { "source", "dimse", "overlap-days", SL_OPT_INT, "1", 0, 0, 3650, NULL,
+      "In a job pulling `since=\"checkpoint\"`: days before the StudyDate "
+      "of the newest study the last finished run took that the next run "
+      "asks for again (studies stored late); the studies it took in those "
+      "days are not taken again." },
+    { "source", "dimse", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the PEM file of the CAs the PACS's certificate must chain "
+      "to; given, every association is TLS (BCP 195 profile), the "
+      "certificate checked (docs/pacs.md)." },
+    { "source", "dimse", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: sluice's own certificate (PEM), for the PACS when it asks "
+      "for a client certificate; with `tls-key-file`." },
+    { "source", "dimse", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
     { "source", "dimse", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate and to wait for each answer." },
     { "source", "dimse", "max-attempts", SL_OPT_INT, "5", 0, 1, 100, NULL,
@@ -182,6 +211,38 @@ const struct sl_opt sl_opt_table[] = {
       "Tries of one request that gets 429, 5xx or no answer (then the run "
       "stops and resumes later), and of a study while instances QIDO-RS "
       "listed are missing (then they are reported in the quarantine)." },
+    { "source", "dicom-listener", "ae-title", SL_OPT_STRING, "SLUICE", 0,
+      NOB, NULL, "The AE title sluice answers as (docs/pacs.md)." },
+    { "source", "dicom-listener", "port", SL_OPT_INT, NULL, 1, 1, 65535,
+      NULL, "The port it listens on, for the time of a run." },
+    { "source", "dicom-listener", "address", SL_OPT_STRING, "127.0.0.1", 0,
+      NOB, NULL, "The IPv4 address it listens on; `0.0.0.0` for every "
+      "interface." },
+    { "source", "dicom-listener", "allow", SL_OPT_STRING, NULL, 1, NOB, NULL,
+      "Who may send, space separated, each `AE@ADDRESS` (`PACS@10.1.2.3`): "
+      "an association from another AE title or address is refused and "
+      "logged." },
+    { "source", "dicom-listener", "max-associations", SL_OPT_INT, "4", 0, 1,
+      64, NULL, "Associations at once (one thread each); more are refused "
+      "until one ends." },
+    { "source", "dicom-listener", "sop-classes", SL_OPT_STRING, NULL, 0, NOB,
+      NULL, "Storage SOP classes accepted, space separated, by UID or "
+      "DCMTK's name (`CTImageStorage`); default: every storage class." },
+    { "source", "dicom-listener", "transfer-syntaxes", SL_OPT_STRING, NULL,
+      0, NOB, NULL, "Transfer syntaxes accepted, space separated: `explicit`, "
+      "`implicit`, `deflated`, `jpeg-baseline`, `jpeg-extended`, "
+      "`jpeg-lossless`, `jpeg-ls-lossless`, `jpeg-ls`, `jpeg2000-lossless`, "
+      "`jpeg2000`, `rle`, a UID or DCMTK's name; default: all of these but "
+      "`jpeg-ls`." },
+    { "source", "dicom-listener", "quiet-time", SL_OPT_INT, "10", 0, 1,
+      86400, NULL, "Seconds without a new instance of a study after which "
+      "the study counts as complete." },
+    { "source", "dicom-listener", "idle-exit", SL_OPT_INT, "0", 0, 0,
+      31536000, NULL, "End the run once nothing has come for this many "
+      "seconds (no association open, every study complete); `0`: listen "
+      "until the run is stopped (SIGTERM)." },
+    { "source", "dicom-listener", "timeout", SL_OPT_INT, "30", 0, 1, 3600,
+      NULL, "Seconds to wait for each message of an open association." },
     { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server that offers `$export` (`http://` or "
       "`https://`); an `<auth>` inside authenticates to it "
@@ -309,6 +370,16 @@ const struct sl_opt sl_opt_table[] = {
       "when the node does not accept it for the SOP class, the instance is "
       "sent uncompressed (decoded losslessly); `never`: it is quarantined "
       "instead. Nothing is ever encoded lossily." },
+    { "target", "dicom-store", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the PEM file of the CAs the node's certificate must chain "
+      "to; given, every association is TLS (BCP 195 profile), the "
+      "certificate checked (docs/pacs.md)." },
+    { "target", "dicom-store", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: sluice's own certificate (PEM), for the node when it asks "
+      "for a client certificate; with `tls-key-file`." },
+    { "target", "dicom-store", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
     { "target", "dicom-store", "timeout", SL_OPT_INT, "30", 0, 1, 3600, NULL,
       "Seconds to connect, to negotiate an association and to wait for a "
       "C-STORE response." },

@@ -310,6 +310,13 @@ struct sl_dicom_peer {
     const char *called_ae;  /* the peer's AE title */
     const char *calling_ae; /* ours */
     int timeout;            /* seconds for connecting, ACSE and DIMSE */
+    /* DICOM TLS (DCMTK's dcmtls, BCP 195 profile): on when tls_ca is set,
+     * the PEM file of the CAs the peer's certificate must chain to;
+     * tls_cert and tls_key (PEM, may be NULL) are sluice's own for a
+     * peer that asks for a client certificate. */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 /* Network failures, for the caller to word its own message: what
@@ -372,6 +379,7 @@ struct sl_dicom_query {
     const char *modality;
     const char *patient_id;
     const char *accession;
+    const char *study_uid; /* one study (Study Instance UID) */
 };
 /* One study found. Strings are owned by the array (date and time NULL
  * when the node did not return them). */
@@ -417,6 +425,49 @@ int sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                         const char *dir, int listen_port,
                         struct sl_dicom_get_result *res, int *why,
                         struct sl_err *err);
+
+/* ---- a storage SCP: the dicom-listener source (dicom_listen.cc) --------
+ * DCMTK's DcmSCPPool of DcmStorageSCP workers, one thread per association.
+ * Strings are borrowed for the call. */
+struct sl_dicom_listen_conf {
+    const char *ae_title;   /* ours */
+    const char *address;    /* IPv4 address to listen on (NULL: 127.0.0.1) */
+    int port;
+    const char *const *allow; /* "AE@ADDRESS": who may call, from where */
+    size_t nallow;
+    int max_assoc;          /* associations at once; more are refused */
+    const char *const *sop_classes; /* UIDs; none: every storage class */
+    size_t nsop;
+    const char *const *xfers; /* transfer syntax UIDs; none: the common ones */
+    size_t nxfer;
+    int timeout;            /* seconds for ACSE and each DIMSE message */
+    const char *dir;        /* instances are written here as they arrive */
+};
+struct sl_dicom_listener;
+/* Opens the port and starts accepting associations from the allow-list
+ * (others are refused and logged by AE title and address). Each instance
+ * received is written into c->dir as "in-PID-N.part", renamed to
+ * "in-PID-N.dcm" once whole and its C-STORE answered. *out is the
+ * caller's (sl_dicom_listen_stop). SL_ENET when the port cannot be
+ * opened; SL_ECONFIG for a bad address or allow entry. */
+int sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
+                          struct sl_dicom_listener **out, struct sl_err *err);
+/* Waits up to ms milliseconds for the next instance received, in the
+ * order of arrival: *path (caller's) its file, or NULL when none came.
+ * *busy: associations open now. SL_ENET when the listener has stopped
+ * on an error. */
+int sl_dicom_listen_next(struct sl_dicom_listener *l, int ms, char **path,
+                         int *busy);
+/* Associations refused so far (not on the allow-list). */
+unsigned long sl_dicom_listen_refused(const struct sl_dicom_listener *l);
+/* Stops listening once the open associations end, and frees. NULL-safe. */
+void sl_dicom_listen_stop(struct sl_dicom_listener *l);
+/* A UID given by number, by DCMTK's name ("CTImageStorage",
+ * "LittleEndianExplicit"), or for a transfer syntax by a short name
+ * ("explicit", "implicit", "deflated", "jpeg-baseline", "jpeg-extended",
+ * "jpeg-lossless", "jpeg-ls-lossless", "jpeg-ls", "jpeg2000-lossless",
+ * "jpeg2000", "rle"); NULL when the name is unknown. */
+const char *sl_dicom_uid_from_name(const char *name);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 //   dicom_render.cc  frames decoded and rendered to 8 bits, boxes blanked
 //   dicom_net.cc     the network: C-ECHO and C-STORE through DcmSCU
 //   dicom_qr.cc      query and retrieve: C-FIND and C-GET through DcmSCU
+//   dicom_listen.cc  a storage SCP pool: the dicom-listener source
 #ifndef SL_DICOM_INT_H
 #define SL_DICOM_INT_H
 
@@ -175,6 +176,10 @@ namespace shim
 // A DcmSCU set up for peer p (AE titles, timeouts, non-blocking DIMSE),
 // not yet connected; the caller deletes it.
 DcmSCU *new_scu(const struct sl_dicom_peer *p);
+// With p->tls_ca set, makes scu (after initNetwork(), before negotiating)
+// talk TLS to the peer; else does nothing. SL_ENET with a message naming
+// the file at fault when the certificates cannot be loaded.
+int use_tls(DcmSCU *scu, const struct sl_dicom_peer *p, struct sl_err *err);
 // SL_ENET with a message saying what went wrong on the network and what
 // to check (what: "C-ECHO", "C-FIND"...); *why (may be NULL) says which.
 int net_err(struct sl_err *err, const struct sl_dicom_peer *p,

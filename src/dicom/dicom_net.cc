@@ -11,10 +11,13 @@
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmnet/scu.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -158,6 +161,15 @@ net_err(struct sl_err *err, const struct sl_dicom_peer *p, const OFCondition &c,
     }
 }
 
+// DcmSCU keeps useSecureConnection() for subclasses (dcmtls's DcmTLSSCU
+// is one): every SCU of the shim is one of these, so use_tls() can call
+// it with a layer of its own making.
+class SCU : public DcmSCU
+{
+  public:
+    using DcmSCU::useSecureConnection;
+};
+
 // A DcmSCU set up for peer p, not yet connected.
 DcmSCU *
 new_scu(const struct sl_dicom_peer *p)
@@ -170,7 +182,7 @@ new_scu(const struct sl_dicom_peer *p)
     // some 40 ms each exchange (half the time of a pull from Orthanc).
     // An explicit setting of the user's is kept.
     std::call_once(once, [] { setenv("TCP_NODELAY", "1", 0); });
-    scu = new DcmSCU();
+    scu = new SCU();
 
     scu->setAETitle(p->calling_ae);
     scu->setPeerHostName(p->host);
@@ -183,6 +195,65 @@ new_scu(const struct sl_dicom_peer *p)
     scu->setDIMSETimeout(static_cast<Uint32>(p->timeout));
     scu->setVerbosePCMode(OFFalse);
     return scu;
+}
+
+// One TLS layer per set of certificate files, kept for the process: an
+// association borrows it (DCMTK does not take it over).
+int
+use_tls(DcmSCU *scu, const struct sl_dicom_peer *p, struct sl_err *err)
+{
+    static std::mutex mu;
+    static std::map<std::string, std::unique_ptr<DcmTLSTransportLayer>> layers;
+    std::string key;
+    DcmTLSTransportLayer *t;
+    OFCondition c;
+
+    if (p->tls_ca == nullptr)
+        return SL_OK;
+    key = std::string(p->tls_ca) + '\n' + (p->tls_cert ? p->tls_cert : "") +
+          '\n' + (p->tls_key ? p->tls_key : "");
+    {
+        std::lock_guard<std::mutex> g(mu);
+        auto i = layers.find(key);
+        if (i == layers.end()) {
+            std::unique_ptr<DcmTLSTransportLayer> n(
+                new DcmTLSTransportLayer(NET_REQUESTOR, nullptr, OFTrue));
+            if ((c = n->setTLSProfile(TSP_Profile_BCP195)).good())
+                c = n->activateCipherSuites();
+            if (c.bad())
+                return SL_ERR(err, SL_ENET,
+                              "DICOM node %s:%d: TLS: cannot set up: %s",
+                              p->host, p->port, c.text());
+            if ((c = n->addTrustedCertificateFile(p->tls_ca, DCF_Filetype_PEM))
+                    .bad())
+                return SL_ERR(err, SL_ENET,
+                              "DICOM node %s:%d: TLS: cannot read the CA "
+                              "certificates of tls-ca-file %s: %s",
+                              p->host, p->port, p->tls_ca, c.text());
+            n->setCertificateVerification(DCV_requireCertificate);
+            if (p->tls_cert != nullptr && p->tls_key != nullptr) {
+                if ((c = n->setPrivateKeyFile(p->tls_key, DCF_Filetype_PEM))
+                        .bad() ||
+                    (c = n->setCertificateFile(p->tls_cert, DCF_Filetype_PEM))
+                        .bad())
+                    return SL_ERR(err, SL_ENET,
+                                  "DICOM node %s:%d: TLS: cannot read "
+                                  "tls-cert-file %s or tls-key-file: %s",
+                                  p->host, p->port, p->tls_cert, c.text());
+                if (!n->checkPrivateKeyMatchesCertificate())
+                    return SL_ERR(err, SL_ENET,
+                                  "DICOM node %s:%d: TLS: tls-key-file is "
+                                  "not the key of tls-cert-file %s",
+                                  p->host, p->port, p->tls_cert);
+            }
+            i = layers.emplace(key, std::move(n)).first;
+        }
+        t = i->second.get();
+    }
+    if ((c = static_cast<SCU *>(scu)->useSecureConnection(t)).bad())
+        return SL_ERR(err, SL_ENET, "DICOM node %s:%d: TLS: %s", p->host,
+                      p->port, c.text());
+    return SL_OK;
 }
 
 } // namespace shim
@@ -234,6 +305,8 @@ sl_dicom_echo(const struct sl_dicom_peer *p, struct sl_strv *accepted, int *why,
                 SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
             goto out;
         }
+        if ((rc = shim::use_tls(scu, p, err)) != SL_OK)
+            goto out;
         if ((c = scu->negotiateAssociation()).bad()) {
             rc = net_err(err, p, c, why, "C-ECHO");
             goto out;
@@ -304,7 +377,7 @@ out:
 // ---- C-STORE ---------------------------------------------------------------
 
 struct sl_dicom_scu {
-    std::string host, called, calling;
+    std::string host, called, calling, tls_ca, tls_cert, tls_key;
     struct sl_dicom_peer peer;
     bool convert;
     DcmSCU *scu = nullptr; // connected, or nullptr
@@ -363,6 +436,10 @@ associate(struct sl_dicom_scu *s, int *why, struct sl_err *err)
         delete scu;
         return SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
     }
+    if (shim::use_tls(scu, &s->peer, err) != SL_OK) {
+        delete scu;
+        return SL_ENET;
+    }
     if ((c = scu->negotiateAssociation()).bad()) {
         delete scu;
         return net_err(err, &s->peer, c, why, "C-STORE");
@@ -412,6 +489,12 @@ sl_dicom_scu_new(const struct sl_dicom_peer *p, int convert,
         s->called = p->called_ae;
         s->calling = p->calling_ae;
         s->peer = *p;
+        s->tls_ca = p->tls_ca ? p->tls_ca : "";
+        s->tls_cert = p->tls_cert ? p->tls_cert : "";
+        s->tls_key = p->tls_key ? p->tls_key : "";
+        s->peer.tls_ca = p->tls_ca ? s->tls_ca.c_str() : nullptr;
+        s->peer.tls_cert = p->tls_cert ? s->tls_cert.c_str() : nullptr;
+        s->peer.tls_key = p->tls_key ? s->tls_key.c_str() : nullptr;
         s->peer.host = s->host.c_str();
         s->peer.called_ae = s->called.c_str();
         s->peer.calling_ae = s->calling.c_str();

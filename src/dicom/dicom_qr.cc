@@ -38,6 +38,7 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     std::unique_ptr<DcmSCU> scu(shim::new_scu(p));
     OFList<OFString> ts;
     OFCondition c;
+    int rc;
 
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);
@@ -66,6 +67,8 @@ open_qr(const struct sl_dicom_peer *p, bool get, std::unique_ptr<DcmSCU> &out,
     }
     if ((c = scu->initNetwork()).bad())
         return SL_ERR(err, SL_ENET, "cannot set up the network: %s", c.text());
+    if ((rc = shim::use_tls(scu.get(), p, err)) != SL_OK)
+        return rc;
     if ((c = scu->negotiateAssociation()).bad())
         return shim::net_err(err, p, c, why, what);
     out = std::move(scu);
@@ -142,7 +145,8 @@ sl_dicom_find_studies(const struct sl_dicom_peer *p,
         if ((rc = open_qr(p, false, scu, why, err, "C-FIND")) != SL_OK)
             return rc;
         ds.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-        ds.putAndInsertString(DCM_StudyInstanceUID, "");
+        ds.putAndInsertString(DCM_StudyInstanceUID,
+                              q->study_uid ? q->study_uid : "");
         ds.putAndInsertString(DCM_StudyDate,
                               q->study_date ? q->study_date : "");
         ds.putAndInsertString(DCM_StudyTime, "");
@@ -392,8 +396,21 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                UID_JPEG2000TransferSyntax,
                UID_DeflatedExplicitVRLittleEndianTransferSyntax })
             store.push_back(x);
-        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
-            scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
+        // An SCP offers 128 presentation contexts at most: past them
+        // DCMTK adds nothing, and in the order of its list of every
+        // storage class (186) ultrasound, XA, XRF and VL photographic
+        // came too late and their studies could not be moved here. Its
+        // list of the common ones (120, which holds them) goes first.
+        for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
+            scp.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], store);
+        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++) {
+            bool dup = false;
+            for (int k = 0; k < numberOfDcmLongSCUStorageSOPClassUIDs; k++)
+                dup = dup || std::strcmp(dcmAllStorageSOPClassUIDs[i],
+                                         dcmLongSCUStorageSOPClassUIDs[k]) == 0;
+            if (!dup)
+                scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
+        }
         scp.setEnableVerification();
         if ((c = scp.openListenPort()).bad())
             return SL_ERR(err, SL_ENET,

@@ -5,5 +5,6 @@ noinst_LIBRARIES += %reldir%/libdicom.a
 	%reldir%/dicom_util.cc %reldir%/dicom_dict.cc %reldir%/dicom_read.cc \
 	%reldir%/dicom_build.cc %reldir%/dicom_edit.cc \
 	%reldir%/dicom_save.cc %reldir%/dicom_pixels.cc %reldir%/dicom_dir.cc \
-	%reldir%/dicom_render.cc %reldir%/dicom_net.cc %reldir%/dicom_qr.cc
+	%reldir%/dicom_render.cc %reldir%/dicom_net.cc %reldir%/dicom_qr.cc \
+	%reldir%/dicom_listen.cc
 SL_LIBS += %reldir%/libdicom.a

@@ -17,6 +17,7 @@ const struct sl_source_type sl_source_types[] = {
     {"dicom-folder", &sl_source_dicom_folder, SL_TAKES_DICOM},
     {"dimse", &sl_source_dimse, SL_TAKES_DICOM},
     {"dicomweb", &sl_source_dicomweb, SL_TAKES_DICOM},
+    {"dicom-listener", &sl_source_dicom_listener, SL_TAKES_DICOM},
     {"fhir-bulk", &sl_source_fhir_bulk, SL_TAKES_FHIR},
     {"fhir-rest", &sl_source_fhir_rest, SL_TAKES_FHIR},
     {NULL, NULL, 0},

@@ -97,9 +97,15 @@ dstore_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     d->peer.called_ae = sl_conf_get(node, "called-ae");
     d->peer.calling_ae = sl_conf_get(node, "calling-ae");
     d->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    d->peer.tls_ca = sl_conf_get_path(cfg, node, "tls-ca-file");
+    d->peer.tls_cert = sl_conf_get_path(cfg, node, "tls-cert-file");
+    d->peer.tls_key = sl_conf_get_path(cfg, node, "tls-key-file");
     d->attempts = sl_conf_get_long(node, "max-attempts", 5);
     if (d->peer.host == NULL || d->peer.called_ae == NULL ||
         d->peer.calling_ae == NULL) {
+        free((char *)d->peer.tls_ca);
+        free((char *)d->peer.tls_cert);
+        free((char *)d->peer.tls_key);
         free(d);
         return SL_ERR(err, SL_ECONFIG,
                       "target '%s': host, called-ae and "
@@ -108,6 +114,11 @@ dstore_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     }
     rc = sl_dicom_scu_new(&d->peer, conv == NULL || strcmp(conv, "never") != 0,
                           &d->scu, err);
+    /* the SCU keeps its own copies */
+    free((char *)d->peer.tls_ca);
+    free((char *)d->peer.tls_cert);
+    free((char *)d->peer.tls_key);
+    d->peer.tls_ca = d->peer.tls_cert = d->peer.tls_key = NULL;
     if (rc != SL_OK) {
         free(d);
         return rc;

@@ -6,7 +6,8 @@
  *
  * Query: at study level (Study Root), from the source's attributes:
  * study-date (a DICOM date range), modality (Modalities in Study), and
- * patient-ids (a file of patient ids, one a line: one C-FIND each). The
+ * patient-ids or accession-numbers (a file of patient ids or accession
+ * numbers, one a line: one C-FIND each). The
  * studies found are taken in order of StudyDate, StudyTime, Study
  * Instance UID.
  *
@@ -46,6 +47,8 @@
 #include "common/hash.h"
 #include "config/config.h"
 #include "dicom/dicom.h"
+#include "sources/dimse_cohort.h"
+#include "sources/dimse_since.h"
 #include "sources/sources.h"
 
 struct dimse_src {
@@ -65,6 +68,18 @@ struct dimse_src {
     struct sl_strv files; /* its instances in order */
     size_t fi;            /* the next of files */
     char *missing;        /* why some did not arrive (an item), or NULL */
+    /* studies="FILE": what of it could not be used, given out first as
+     * quarantined items (checkpoint "problems:N") */
+    struct sl_strv problems;
+    size_t pi;
+    /* the C-FIND runs at the first next(), once since() has told the
+     * watermark of the last finished run */
+    const struct sl_config *cfg;
+    const struct sl_conf_node *node;
+    char *resume; /* the checkpoint open() was given */
+    int found;
+    struct dimse_since since;
+    char *last_ck; /* the watermark part for the last study's items */
 };
 
 static uint64_t
@@ -161,6 +176,13 @@ src_close(void *vctx)
         return;
     sl_dicom_studies_free(s->studies, s->nstudies);
     sl_strv_free(&s->files);
+    sl_strv_free(&s->problems);
+    free((char *)s->peer.tls_ca);
+    free((char *)s->peer.tls_cert);
+    free((char *)s->peer.tls_key);
+    dimse_since_free(&s->since);
+    free(s->resume);
+    free(s->last_ck);
     free(s->missing);
     if (s->workdir) {
         /* the items still in the pipeline own their files (tmp_path) and
@@ -171,48 +193,102 @@ src_close(void *vctx)
     free(s);
 }
 
-/* Runs one C-FIND per patient id of the file (or one without), with
- * retries; the studies are appended to s. */
+/* The non-blank lines of the list file of attribute attr (patient-ids,
+ * accession-numbers) into ids; nothing when the attribute is not set.
+ * The values are patient data: wiped by the caller, never printed. */
+static int
+read_list(struct dimse_src *s, const struct sl_config *cfg,
+          const struct sl_conf_node *node, const char *attr,
+          struct sl_strv *ids, struct sl_err *err)
+{
+    char *file = sl_conf_get_path(cfg, node, attr);
+    char *text = NULL, *line, *save = NULL;
+    size_t len;
+    int rc;
+
+    if (file == NULL)
+        return SL_OK;
+    rc = sl_file_read(file, &text, &len, err);
+    free(file);
+    if (rc != SL_OK)
+        return SL_ERR(err, SL_ECONFIG, "source '%s': cannot read its %s file",
+                      s->id, attr);
+    for (line = strtok_r(text, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save))
+        if (line[strspn(line, " \t")] != '\0')
+            sl_strv_push(ids, line);
+    sl_freezero(text, len);
+    if (ids->n == 0)
+        return SL_ERR(
+            err, SL_ECONFIG, "source '%s': its %s file lists no %s", s->id,
+            attr, strcmp(attr, "patient-ids") == 0 ? "id" : "accession number");
+    return SL_OK;
+}
+
+/* Runs one C-FIND per patient id or accession number of the source's list
+ * file (or one without), with retries; the studies are appended to s. */
 static int
 find_all(struct dimse_src *s, const struct sl_config *cfg,
          const struct sl_conf_node *node, struct sl_err *err)
 {
     struct sl_dicom_query q = { 0 };
     struct sl_strv ids = { 0 };
-    char *idfile = sl_conf_get_path(cfg, node, "patient-ids");
-    size_t i, k;
+    struct dimse_cohort co = { 0 };
+    char *cfile = sl_conf_get_path(cfg, node, "studies");
+    int by_acc = sl_conf_get(node, "accession-numbers") != NULL;
+    int by_study = cfile != NULL;
+    char *range = NULL;
+    size_t i, k, skipped = 0;
     int rc = SL_OK;
 
     q.study_date = sl_conf_get(node, "study-date");
     q.modality = sl_conf_get(node, "modality");
-    if (idfile != NULL) {
-        char *text = NULL, *line, *save = NULL;
-        size_t len;
-        if ((rc = sl_file_read(idfile, &text, &len, err)) != SL_OK) {
-            rc = SL_ERR(err, SL_ECONFIG,
-                        "source '%s': cannot read its "
-                        "patient-ids file",
-                        s->id);
-            free(idfile);
+    range = dimse_since_range(&s->since, q.study_date);
+    if (range != NULL) {
+        q.study_date = range;
+        sl_log(SL_LOG_INFO,
+               "source '%s': incremental: studies from %ld day(s) before "
+               "the last finished run's newest on",
+               s->id, s->since.overlap_days);
+    }
+    if (cfile != NULL) {
+        /* the cohort's ImagingStudy resources: one C-FIND per study, by
+         * its UID or else its accession number */
+        rc = dimse_cohort_read(cfile, &co, err);
+        free(cfile);
+        if (rc != SL_OK) {
+            sl_err_prefix(err, "source '%s'", s->id);
+            dimse_cohort_free(&co);
             return rc;
         }
-        for (line = strtok_r(text, "\r\n", &save); line != NULL;
-             line = strtok_r(NULL, "\r\n", &save))
-            if (line[strspn(line, " \t")] != '\0')
-                sl_strv_push(&ids, line);
-        sl_freezero(text, len);
-        free(idfile);
+        sl_log(SL_LOG_INFO,
+               "source '%s': studies file: %zu ImagingStudy resources "
+               "usable, %zu not (quarantined), %zu of other types skipped",
+               s->id, co.keys.n, co.problems.n, co.other);
+        s->problems = co.problems;
+        memset(&co.problems, 0, sizeof(co.problems));
+        ids = co.keys;
+        memset(&co.keys, 0, sizeof(co.keys));
+        dimse_cohort_free(&co);
         if (ids.n == 0) {
+            /* nothing to find: not "everything" */
             sl_strv_free(&ids);
-            return SL_ERR(err, SL_ECONFIG,
-                          "source '%s': its patient-ids "
-                          "file lists no id",
-                          s->id);
+            free(range);
+            return SL_OK;
         }
+    } else {
+        rc = read_list(s, cfg, node,
+                       by_acc ? "accession-numbers" : "patient-ids", &ids, err);
     }
     for (i = 0; i < (ids.n ? ids.n : 1) && rc == SL_OK; i++) {
         long a;
-        q.patient_id = ids.n ? ids.v[i] : NULL;
+        if (by_study) {
+            q.study_uid = ids.v[i][0] == 'U' ? ids.v[i] + 1 : NULL;
+            q.accession = ids.v[i][0] == 'A' ? ids.v[i] + 1 : NULL;
+        } else if (by_acc)
+            q.accession = ids.n ? ids.v[i] : NULL;
+        else
+            q.patient_id = ids.n ? ids.v[i] : NULL;
         for (a = 1; a <= s->attempts; a++) {
             size_t before = s->nstudies;
             int why = 0;
@@ -238,13 +314,17 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
     for (i = 0; i < ids.n; i++)
         explicit_bzero(ids.v[i], strlen(ids.v[i]));
     sl_strv_free(&ids);
+    free(range);
     if (rc != SL_OK)
         return rc;
     if (s->nstudies > 1) /* no studies: s->studies is NULL */
         qsort(s->studies, s->nstudies, sizeof(*s->studies), cmp_study);
     /* a study found by two patient ids (or twice) is taken once */
     for (i = k = 0; i < s->nstudies; i++) {
-        if (k > 0 && strcmp(s->studies[k - 1].uid, s->studies[i].uid) == 0) {
+        if ((k > 0 && strcmp(s->studies[k - 1].uid, s->studies[i].uid) == 0) ||
+            (dimse_since_taken(&s->since, s->studies[i].date,
+                               uid_hash(s->studies[i].uid)) &&
+             ++skipped)) {
             free(s->studies[i].uid);
             free(s->studies[i].date);
             free(s->studies[i].time);
@@ -253,6 +333,11 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
         s->studies[k++] = s->studies[i];
     }
     s->nstudies = k;
+    if (skipped > 0)
+        sl_log(SL_LOG_INFO,
+               "source '%s': %zu studies found again in the overlap were "
+               "taken by an earlier run: skipped",
+               s->id, skipped);
     return SL_OK;
 }
 
@@ -270,6 +355,9 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->peer.called_ae = sl_conf_get(node, "called-ae");
     s->peer.calling_ae = sl_conf_get(node, "calling-ae");
     s->peer.timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    s->peer.tls_ca = sl_conf_get_path(cfg, node, "tls-ca-file");
+    s->peer.tls_cert = sl_conf_get_path(cfg, node, "tls-cert-file");
+    s->peer.tls_key = sl_conf_get_path(cfg, node, "tls-key-file");
     s->attempts = sl_conf_get_long(node, "max-attempts", 5);
     if (sl_conf_get(node, "retrieve") != NULL &&
         strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
@@ -312,30 +400,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     }
     s->workdir = tmpl;
     tmpl = NULL;
-    if ((rc = find_all(s, cfg, node, err)) != SL_OK)
-        goto out;
-    if (checkpoint != NULL && *checkpoint != '\0') {
-        uint64_t h = 0;
-        size_t j = 0, i;
-        if (sscanf(checkpoint, "%" SCNx64 ":%zu", &h, &j) == 2) {
-            for (i = 0; i < s->nstudies; i++)
-                if (uid_hash(s->studies[i].uid) == h)
-                    break;
-            if (i < s->nstudies) {
-                s->next = i;
-                s->resume_skip = j;
-            } else {
-                sl_log(SL_LOG_WARN,
-                       "source '%s': the study of the "
-                       "checkpoint is no longer found: starting again "
-                       "from the first (targets keep one copy of each "
-                       "instance)",
-                       s->id);
-            }
-        }
-    }
-    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
-           s->nstudies, s->next + 1);
+    s->cfg = cfg;
+    s->node = node;
+    s->resume = checkpoint ? sl_strdup(checkpoint) : NULL;
+    s->since.overlap_days = sl_conf_get_long(node, "overlap-days", 1);
     *ctx = s;
     s = NULL;
     rc = SL_OK;
@@ -346,6 +414,58 @@ out:
     free(tmpl);
     src_close(s);
     return rc;
+}
+
+/* The C-FIND, at the first next(): since() has told the watermark by
+ * then. Then the place to resume from. */
+static int
+start(struct dimse_src *s, struct sl_err *err)
+{
+    int rc;
+
+    s->found = 1;
+    if ((rc = find_all(s, s->cfg, s->node, err)) != SL_OK)
+        return rc;
+    if (s->resume != NULL && *s->resume != '\0') {
+        uint64_t h = 0;
+        size_t j = 0, i;
+        if (sscanf(s->resume, "problems:%zu", &j) == 1) {
+            s->pi = j < s->problems.n ? j : s->problems.n;
+        } else if (sscanf(s->resume, "%" SCNx64 ":%zu", &h, &j) == 2) {
+            s->pi = s->problems.n; /* given before the studies */
+            for (i = 0; i < s->nstudies; i++)
+                if (uid_hash(s->studies[i].uid) == h)
+                    break;
+            if (i < s->nstudies) {
+                s->next = i;
+                s->resume_skip = j;
+            } else {
+                sl_log(SL_LOG_WARN,
+                       "source '%s': the study of the "
+                       "s->resume is no longer found: starting again "
+                       "from the first (targets keep one copy of each "
+                       "instance)",
+                       s->id);
+            }
+        }
+    }
+    sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
+           s->nstudies, s->next + 1);
+    return SL_OK;
+}
+
+static int
+src_since(void *vctx, const char *last, struct sl_err *err)
+{
+    struct dimse_src *s = vctx;
+
+    (void)err;
+    if (dimse_since_parse(last, &s->since))
+        sl_log(SL_LOG_DEBUG,
+               "source %s: incremental from the last finished "
+               "run's watermark",
+               s->id);
+    return SL_OK;
 }
 
 /* The Part-10 files of dir, by SOP Instance UID (uids[i] is the UID of
@@ -493,6 +613,19 @@ out:
     return rc;
 }
 
+/* The watermark for the next run rides on the items of the last study
+ * (a finished run's last checkpoint is one of them). */
+static const char *
+ck_tail(struct dimse_src *s)
+{
+    if (s->cur + 1 != s->nstudies)
+        return "";
+    if (s->last_ck == NULL)
+        s->last_ck =
+            dimse_since_suffix(&s->since, s->studies, s->nstudies, uid_hash);
+    return s->last_ck;
+}
+
 static int
 src_next(void *vctx, struct sl_item **out, struct sl_err *err)
 {
@@ -503,6 +636,21 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     *out = NULL;
     if (s->none)
         return SL_OK;
+    if (!s->found && (rc = start(s, err)) != SL_OK)
+        return rc;
+    if (s->pi < s->problems.n) {
+        /* an ImagingStudy of the studies file that names no study */
+        it = sl_item_new(SL_ITEM_BAD);
+        it->source = s->id;
+        it->pos = sl_asprintf("studies file entry %zu", s->pi + 1);
+        it->origin = sl_asprintf("studies file of source %s", s->id);
+        it->rtype = sl_strdup("ImagingStudy");
+        sl_item_quarantine(it, "read", "%s", s->problems.v[s->pi]);
+        s->pi++;
+        it->checkpoint = sl_asprintf("problems:%zu", s->pi);
+        *out = it;
+        return SL_OK;
+    }
     while (s->fi >= s->files.n && s->missing == NULL) {
         if (s->next >= s->nstudies)
             return SL_OK;
@@ -522,7 +670,8 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         it->tmp_path = sl_strdup(f); /* removed when the item is done */
         /* the study is done with its last instance, unless a report of
          * missing ones follows */
-        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->fi);
+        it->checkpoint =
+            sl_asprintf("%016" PRIx64 ":%zu%s", s->cur_hash, s->fi, ck_tail(s));
         if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
             it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
         else
@@ -536,8 +685,8 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     it->rank = (long)s->cur;
     it->pos = sl_asprintf("study %zu", s->cur + 1);
     it->origin = sl_asprintf("study %zu of source %s", s->cur + 1, s->id);
-    it->checkpoint =
-        sl_asprintf("%016" PRIx64 ":%zu", s->cur_hash, s->files.n + 1);
+    it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu%s", s->cur_hash,
+                                 s->files.n + 1, ck_tail(s));
     it->rtype = sl_strdup("DICOM");
     sl_item_quarantine(it, "read", "%s", s->missing);
     free(s->missing);
@@ -571,4 +720,5 @@ const struct sl_source_ops sl_source_dimse = {
     .close = src_close,
     .progress = src_progress,
     .want = src_want,
+    .since = src_since,
 };

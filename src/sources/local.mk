@@ -2,7 +2,9 @@ noinst_LIBRARIES += %reldir%/libsources.a
 %canon_reldir%_libsources_a_SOURCES = %reldir%/sources.h \
 	%reldir%/fhir_files.c %reldir%/dicom_folder.c %reldir%/files.c \
 	%reldir%/gz_lines.h %reldir%/gz_lines.c \
-	%reldir%/dimse.c \
+	%reldir%/dimse.c %reldir%/dimse_cohort.h %reldir%/dimse_cohort.c \
+	%reldir%/dimse_since.h %reldir%/dimse_since.c \
+	%reldir%/dicom_listener.c \
 	%reldir%/dicomweb.c \
 	%reldir%/pacs_work.h %reldir%/pacs_work.c \
 	%reldir%/fhir_rest.c %reldir%/fhir_rest_page.c %reldir%/fhir_rest_list.c %reldir%/fhir_rest_hist.c %reldir%/fhir_rest_url.c \

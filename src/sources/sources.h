@@ -10,6 +10,8 @@ extern const struct sl_source_ops sl_source_dicom_folder;
 extern const struct sl_source_ops sl_source_dimse;
 /* a DICOMweb server: QIDO-RS, then WADO-RS (docs/pacs.md) */
 extern const struct sl_source_ops sl_source_dicomweb;
+/* sluice as a C-STORE SCP that studies are pushed to (docs/pacs.md) */
+extern const struct sl_source_ops sl_source_dicom_listener;
 /* a FHIR server's REST search API (fhir_rest.c) */
 extern const struct sl_source_ops sl_source_fhir_rest;
 /* an HL7 FHIR Bulk Data $export (fhir_bulk.c) */
