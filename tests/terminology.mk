@@ -27,3 +27,15 @@ EXTRA_DIST += tests/integration/translate.sh
 
 # a benchmark, not a test: sh tests/bench/translate.sh BUILDDIR [PATIENTS]
 EXTRA_DIST += tests/bench/translate.sh
+
+# the remote terminology client against the test FHIR server
+# (tests/fhir-server: $translate by @synanetics/fhir-translate, $lookup and
+# $validate-code test code over stored CodeSystems and ValueSets)
+check_PROGRAMS += tests/tools/term_client_try
+tests_tools_term_client_try_SOURCES = tests/tools/term_client_try.c
+tests_tools_term_client_try_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS)
+nodist_EXTRA_tests_tools_term_client_try_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/term_remote.sh
+EXTRA_DIST += tests/integration/term_remote.sh \
+	tests/fhir-server/translate/package.json \
+	tests/fhir-server/translate/package-lock.json

@@ -8,6 +8,16 @@
  *   unmapped  keep | quarantine | drop
  *   elements  element paths, space separated (default: the issue's list)
  *   target    only translate into this system
+ * and, for a map on a terminology server (the remote client of
+ * src/terminology; `sluice translate --server`):
+ *   server          the server's FHIR base URL
+ *   remote-map      the canonical url of the ConceptMap there
+ *   remote-source   the source systems it translates, space separated
+ *   cache           an SQLite file keeping the answers, or none
+ *   cache-ttl       seconds an answer is kept (default 86400)
+ *   batch           codings a batch Bundle asks at most (0: no batches)
+ * A coding the server could not translate gives "untranslated:MAP"
+ * (error) and sends the resource to quarantine.
  *
  * Every coding of a mapped system gives a finding "mapped:MAP" (info) or
  * "unmapped:MAP" (warning) with its element path, so that the run
@@ -27,6 +37,10 @@ struct stage_translate {
     struct sl_strv elements;
     const char **el; /* elements.v, NULL-ended */
     char *target;
+    struct sl_term_client *client;
+    struct sl_strv sources;
+    const char **src; /* sources.v, NULL-ended */
+    char *remote_map, *remote_name, *server;
 };
 
 static void
@@ -40,6 +54,22 @@ translate_free(void *ctx)
     sl_strv_free(&s->elements);
     free(s->el);
     free(s->target);
+    if (s->client != NULL) {
+        struct sl_term_client_stats st;
+        sl_term_client_stats(s->client, &st);
+        if (st.asked > 0)
+            sl_log(SL_LOG_INFO, "terminology server: %llu codings asked, %llu "
+               "answered from the cache (%.2f%%), %llu requests, %llu "
+               "without an answer", st.asked, st.hits,
+               st.asked ? 100.0 * (double)st.hits / (double)st.asked : 0.0,
+               st.requests, st.failed);
+    }
+    sl_term_client_free(s->client);
+    sl_strv_free(&s->sources);
+    free(s->src);
+    free(s->remote_map);
+    free(s->remote_name);
+    free(s->server);
     free(s);
 }
 
@@ -55,10 +85,76 @@ split(const char *v, struct sl_strv *out)
     }
 }
 
+static int
+remote_new(struct stage_translate *s, const struct sl_conf_node *n,
+           struct sl_err *err)
+{
+    struct sl_term_client_opts o;
+    const char *map = sl_conf_get(n, "remote-map");
+    const char *ttl = sl_conf_get(n, "cache-ttl");
+    const char *batch = sl_conf_get(n, "batch");
+    const char *slash;
+    long v;
+    size_t i;
+
+    memset(&o, 0, sizeof(o));
+    o.base = sl_conf_get(n, "server");
+    if (map == NULL || *map == '\0')
+        return SL_ERR(err, SL_ECONFIG, "server: remote-map (the canonical "
+                      "url of the server's ConceptMap) is needed");
+    split(sl_conf_get(n, "remote-source"), &s->sources);
+    if (s->sources.n == 0)
+        return SL_ERR(err, SL_ECONFIG, "server: remote-source (the systems "
+                      "the server's map translates) is needed");
+    for (i = 0; i < s->sources.n; i++)
+        if (strchr(s->sources.v[i], ':') == NULL)
+            return SL_ERR(err, SL_ECONFIG, "remote-source \"%s\" is not a "
+                          "system URI (http://..., urn:oid:...)",
+                          s->sources.v[i]);
+    if (ttl != NULL) {
+        if (sl_parse_long(ttl, 1, 10L * 365 * 86400, &v) != 0)
+            return SL_ERR(err, SL_ECONFIG, "cache-ttl \"%s\": seconds, at "
+                          "least 1", ttl);
+        o.ttl_s = v;
+    }
+    if (batch != NULL) {
+        if (sl_parse_long(batch, 0, 1000, &v) != 0)
+            return SL_ERR(err, SL_ECONFIG, "batch \"%s\": 0 to 1000 codings",
+                          batch);
+        o.batch = (int)v;
+    } else {
+        o.batch = 50;
+    }
+    o.cache_path = sl_conf_get(n, "cache");
+    s->src = sl_calloc(s->sources.n + 1, sizeof(*s->src));
+    for (i = 0; i < s->sources.n; i++)
+        s->src[i] = s->sources.v[i];
+    s->remote_map = sl_strdup(map);
+    /* its name in findings: the url's last segment */
+    slash = strrchr(map, '/');
+    if (slash == NULL || slash[1] == '\0')
+        slash = strrchr(map, ':');
+    s->remote_name = sl_asprintf("remote:%s", slash && slash[1] ? slash + 1
+                                                                : map);
+    s->server = sl_strdup(o.base);
+    return sl_term_client_new(&o, &s->client, err);
+}
+
 int
 sl_stage_translate_new(const char *maps, const char *policy,
                        const char *unmapped, const char *elements,
                        const char *target, void **ctx, struct sl_err *err)
+{
+    return sl_stage_translate_new_remote(maps, policy, unmapped, elements,
+                                         target, NULL, ctx, err);
+}
+
+int
+sl_stage_translate_new_remote(const char *maps, const char *policy,
+                              const char *unmapped, const char *elements,
+                              const char *target,
+                              const struct sl_conf_node *remote, void **ctx,
+                              struct sl_err *err)
 {
     struct stage_translate *s = sl_calloc(1, sizeof(*s));
     struct sl_strv words = {0};
@@ -67,7 +163,7 @@ sl_stage_translate_new(const char *maps, const char *policy,
 
     s->set = sl_term_set_new();
     split(maps, &words);
-    if (words.n == 0)
+    if (words.n == 0 && remote == NULL)
         rc = SL_ERR(err, SL_ECONFIG, "no map given");
     for (i = 0; i < words.n && rc == SL_OK; i++)
         rc = sl_term_set_load(s->set, words.v[i], err);
@@ -97,6 +193,14 @@ sl_stage_translate_new(const char *maps, const char *policy,
                         : SL_TERM_KEEP;
     s->a.elements = s->el ? (const char *const *)s->el : NULL;
     s->a.target_system = s->target;
+    if (remote != NULL) {
+        if ((rc = remote_new(s, remote, err)) != SL_OK)
+            goto out;
+        s->a.client = s->client;
+        s->a.remote_map = s->remote_map;
+        s->a.remote_name = s->remote_name;
+        s->a.remote_sources = (const char *const *)s->src;
+    }
     *ctx = s;
     s = NULL;
 out:
@@ -145,11 +249,11 @@ translate_create(const struct sl_stage_args *a, void **ctx,
     const struct sl_conf_node *n = a->node;
     int rc;
 
-    rc = sl_stage_translate_new(sl_conf_get(n, "maps"),
-                                sl_conf_get(n, "policy"),
-                                sl_conf_get(n, "unmapped"),
-                                sl_conf_get(n, "elements"),
-                                sl_conf_get(n, "target"), ctx, err);
+    rc = sl_stage_translate_new_remote(
+        sl_conf_get(n, "maps"), sl_conf_get(n, "policy"),
+        sl_conf_get(n, "unmapped"), sl_conf_get(n, "elements"),
+        sl_conf_get(n, "target"), sl_conf_get(n, "server") ? n : NULL, ctx,
+        err);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <translate>", a->config_path, n->line);
     return rc;
@@ -161,10 +265,28 @@ report(void *arg, const char *map, int mapped, const char *where)
     struct sl_item *it = arg;
     char code[160];
 
-    snprintf(code, sizeof(code), "%s:%s", mapped ? "mapped" : "unmapped",
+    snprintf(code, sizeof(code), "%s:%s",
+             mapped < 0 ? "untranslated" : mapped ? "mapped" : "unmapped",
              map);
-    sl_item_finding(it, "translate", mapped ? SL_SEV_INFO : SL_SEV_WARNING,
+    sl_item_finding(it, "translate",
+                    mapped < 0 ? SL_SEV_ERROR
+                    : mapped   ? SL_SEV_INFO
+                               : SL_SEV_WARNING,
                     code, where);
+}
+
+/* Whether the text names a source system of the remote map. */
+static int
+remote_may_apply(const struct stage_translate *s, const char *text,
+                 size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < s->sources.n; i++)
+        if (memmem(text, len, s->sources.v[i], strlen(s->sources.v[i])))
+            return 1;
+    /* escaped slashes ("http:\/\/"): ask the walk */
+    return s->sources.n > 0 && memmem(text, len, "\\/", 2) != NULL;
 }
 
 static int
@@ -183,7 +305,8 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
          * the document it came from, is what goes on; text that names no
          * mapped system cannot change and is not parsed */
         json_error_t je;
-        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len))
+        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
+            !remote_may_apply(s, it->out_json, it->out_json_len))
             return SL_OK;
         parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
         if (parsed == NULL)
@@ -230,6 +353,10 @@ translate_describe(void *ctx)
         json_array_append_new(maps, o);
     }
     json_object_set_new(d, "maps", maps);
+    if (s->client != NULL)
+        json_object_set_new(d, "remote",
+                            json_pack("{ss ss}", "server", s->server, "map",
+                                      s->remote_map));
     json_object_set_new(d, "policy", json_string(s->a.policy == SL_TERM_REPLACE
                                                      ? "replace"
                                                      : "add"));

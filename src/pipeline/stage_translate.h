@@ -16,6 +16,16 @@ int sl_stage_translate_new(const char *maps, const char *policy,
                            const char *target, void **ctx,
                            struct sl_err *err);
 
+/* The same with a map on a terminology server: remote is a node with the
+ * attributes server, remote-map, remote-source, cache, cache-ttl, batch
+ * (see stage_translate.c), or NULL for local maps only; maps may then be
+ * empty. */
+int sl_stage_translate_new_remote(const char *maps, const char *policy,
+                                  const char *unmapped, const char *elements,
+                                  const char *target,
+                                  const struct sl_conf_node *remote,
+                                  void **ctx, struct sl_err *err);
+
 /* Loads and checks the maps and options of a <translate> element of cfg
  * (sluice check-config): what a run would refuse, with "FILE:LINE:
  * <translate>: " before the reason. Relative map paths are taken from the

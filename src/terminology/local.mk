@@ -1,8 +1,9 @@
-# Terminology: maps (ConceptMap JSON, CSV) and the local $translate.
+# Terminology: maps (ConceptMap JSON, CSV), the local $translate and the
+# remote terminology client (term_client.c, its cache term_cache.c).
 noinst_LIBRARIES += %reldir%/libterminology.a
 %canon_reldir%_libterminology_a_SOURCES = %reldir%/terminology.h \
 	%reldir%/term_int.h %reldir%/term_map.c %reldir%/term_load.c \
-	%reldir%/term_apply.c
+	%reldir%/term_apply.c %reldir%/term_client.c %reldir%/term_cache.c
 SL_LIBS += %reldir%/libterminology.a
 
 # Shipped maps, installed with their folder kept:

@@ -63,4 +63,19 @@ int term_load_csv(const char *name, const char *data, size_t len,
 int term_load_json(const char *name, const char *data, size_t len,
                    struct sl_term_map *m, struct sl_err *err);
 
+/* ---- the remote client's cache (term_cache.c) ---- */
+struct term_cache;
+/* A cache of answers (JSON values) by key, kept ttl_s seconds: in memory,
+ * and in the SQLite file path when not NULL (made when missing). */
+int term_cache_open(const char *path, long ttl_s, struct term_cache **out,
+                    struct sl_err *err);
+void term_cache_close(struct term_cache *c); /* NULL-safe */
+/* The answer of key that has not expired, or NULL. Borrowed: valid until
+ * the cache is closed (an entry replaced later is kept until then). */
+const json_t *term_cache_get(struct term_cache *c, const char *key);
+/* Keeps val (taken) for key; returns it, borrowed as above. A failure to
+ * write the file is logged once and the memory cache goes on. */
+const json_t *term_cache_put(struct term_cache *c, const char *key,
+                             json_t *val);
+
 #endif
