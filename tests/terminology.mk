@@ -39,3 +39,14 @@ TESTS += tests/integration/term_remote.sh
 EXTRA_DIST += tests/integration/term_remote.sh \
 	tests/fhir-server/translate/package.json \
 	tests/fhir-server/translate/package-lock.json
+
+# the remote client's reading of $translate replies: a fuzz target, its
+# seeds replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_term_reply
+tests_fuzz_fuzz_term_reply_SOURCES = tests/fuzz/fuzz_term_reply.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_term_reply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_reply_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_term_reply_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/term_reply_fuzz.sh
+EXTRA_DIST += tests/integration/term_reply_fuzz.sh

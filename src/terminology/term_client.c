@@ -292,6 +292,21 @@ result_of(const json_t *v, const char *map_name, struct sl_term_result *r)
     }
 }
 
+int
+term_reply_translate(const char *data, size_t len, struct sl_term_result *r,
+                     json_t **norm)
+{
+    json_t *reply = json_loadb(data, len, 0, NULL), *n;
+
+    n = translate_norm(reply);
+    json_decref(reply);
+    if (n == NULL)
+        return SL_EPARSE;
+    result_of(n, "fuzz", r);
+    *norm = n;
+    return SL_OK;
+}
+
 static int
 bad_reply(struct sl_term_client *c, const char *path, const char *what,
           long status, struct sl_err *err)

@@ -63,6 +63,12 @@ int term_load_csv(const char *name, const char *data, size_t len,
 int term_load_json(const char *name, const char *data, size_t len,
                    struct sl_term_map *m, struct sl_err *err);
 
+/* A $translate reply (JSON text of a Parameters) read as the client reads
+ * it: SL_OK with *r filled and *norm the cached form (caller frees; r's
+ * strings live in it), or SL_EPARSE. For the fuzz target. */
+int term_reply_translate(const char *data, size_t len,
+                         struct sl_term_result *r, json_t **norm);
+
 /* ---- the remote client's cache (term_cache.c) ---- */
 struct term_cache;
 /* A cache of answers (JSON values) by key, kept ttl_s seconds: in memory,
