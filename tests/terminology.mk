@@ -7,6 +7,13 @@ tests_unit_test_terminology_SOURCES = tests/unit/test_terminology.c
 tests_unit_test_terminology_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_terminology_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_terminology_SOURCES = force-cxx-link.cc
+# Quantity units: exact decimals, tables, resources (tests/data/terminology/units.json)
+check_PROGRAMS += tests/unit/test_units
+TESTS += tests/unit/test_units
+tests_unit_test_units_SOURCES = tests/unit/test_units.c
+tests_unit_test_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_units_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_units_SOURCES = force-cxx-link.cc
 endif
 
 # the map loaders' fuzz target (ConceptMap JSON and CSV), built as
@@ -50,3 +57,7 @@ tests_fuzz_fuzz_term_reply_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_term_reply_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/term_reply_fuzz.sh
 EXTRA_DIST += tests/integration/term_reply_fuzz.sh
+
+# Quantity units on synthetic data through sluice translate --units
+TESTS += tests/integration/units.sh
+EXTRA_DIST += tests/integration/units.sh

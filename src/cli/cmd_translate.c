@@ -24,6 +24,7 @@
 #include "pipeline/stage_translate.h"
 #include "sinks/sinks.h"
 #include "sources/sources.h"
+#include "terminology/terminology.h"
 
 /* dir is new or empty, so that what is there is this run's output. */
 static int
@@ -123,6 +124,19 @@ print_report(FILE *f, const struct sl_run_summary *sum)
                     (unsigned long long)failed);
         fputc('\n', f);
     }
+    for (i = 0; i < sum->nfindings; i++) {
+        const char *t = map_of(&sum->findings[i], "converted");
+        if (t != NULL)
+            fprintf(f, "  units %s: %llu converted, %llu not converted\n", t,
+                    (unsigned long long)sum->findings[i].n,
+                    (unsigned long long)count_of(sum, "not-converted", t));
+    }
+    for (i = 0; i < sum->nfindings; i++) {
+        const char *t = map_of(&sum->findings[i], "not-converted");
+        if (t != NULL && count_of(sum, "converted", t) == 0)
+            fprintf(f, "  units %s: 0 converted, %llu not converted\n", t,
+                    (unsigned long long)sum->findings[i].n);
+    }
 }
 
 static int
@@ -143,11 +157,14 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"cache", required_argument, NULL, 'C'},
         {"cache-ttl", required_argument, NULL, 'T'},
         {"batch", required_argument, NULL, 'B'},
+        {"units", required_argument, NULL, 'U'},
+        {"units-original", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *outdir = NULL, *policy = "add", *unmapped = "keep";
-    const char *target = NULL;
+    const char *target = NULL, *units = NULL;
+    int units_original = 0;
     struct sl_buf maps, elements, sources;
     struct sl_conf_node remote;
     struct sl_job_spec *spec = NULL;
@@ -186,6 +203,8 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'C': sl_conf_node_add(&remote, "cache", optarg); break;
         case 'T': sl_conf_node_add(&remote, "cache-ttl", optarg); break;
         case 'B': sl_conf_node_add(&remote, "batch", optarg); break;
+        case 'U': units = optarg; break;
+        case 'O': units_original = 1; break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
             goto out;
@@ -194,10 +213,14 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto out;
         }
     }
-    if ((maps.len == 0 && !sl_conf_get(&remote, "server")) ||
+    if ((maps.len == 0 && !sl_conf_get(&remote, "server") && !units) ||
         outdir == NULL || optind >= argc) {
-        ex = cli_usage_error(self, "--map or --server, -o and at least one "
-                                   "INPUT are needed");
+        ex = cli_usage_error(self, "--map, --server or --units, -o and at "
+                                   "least one INPUT are needed");
+        goto out;
+    }
+    if (units_original && !units) {
+        ex = cli_usage_error(self, "--units-original goes with --units");
         goto out;
     }
     if (sources.len)
@@ -236,10 +259,14 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         }
     }
     /* the maps first: a bad map is a usage error before any output */
-    if ((rc = sl_stage_translate_new_remote(
-             maps.data, policy, unmapped, elements.data, target,
-             sl_conf_get(&remote, "server") ? &remote : NULL, &probe,
-             &err)) != SL_OK)
+    if (units) {
+        sl_conf_node_add(&remote, "units", units);
+        if (units_original)
+            sl_conf_node_add(&remote, "units-original", "yes");
+    }
+    if ((rc = sl_stage_translate_new_remote(maps.data, policy, unmapped,
+                                            elements.data, target, &remote,
+                                            &probe, &err)) != SL_OK)
         goto fail;
     sl_stage_translate.free(probe);
     if ((rc = fresh(outdir, "output", &err)) != SL_OK ||
@@ -325,7 +352,7 @@ const struct cli_cmd cli_cmd_translate = {
     "[--unmapped keep|quarantine|drop] [--element PATH]... "
     "[--target SYSTEM] [--quarantine QDIR] [--server BASE --remote-map URL "
     "--remote-source SYSTEM... [--cache FILE] [--cache-ttl S] [--batch N]] "
-    "INPUT... -o OUTDIR",
+    "[--units NAME|FILE [--units-original]] INPUT... -o OUTDIR",
     "translate local codes in FHIR files through terminology maps",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz. Each Coding and\n"
@@ -371,6 +398,18 @@ const struct cli_cmd cli_cmd_translate = {
     "      --cache-ttl S        seconds an answer is kept (default 86400)\n"
     "      --batch N            codings asked in one batch Bundle (default 50;\n"
     "                           0: one request each)\n"
+    "\n"
+    "Quantity units (the maps are then optional):\n"
+    "      --units NAME|FILE    a conversion table (CSV: analyte system, analyte\n"
+    "                           code, analyte, from, to, factor) or a shipped one\n"
+    "                           (units-si: mass to molar concentrations, e.g.\n"
+    "                           glucose mg/dL to mmol/L; units-conventional):\n"
+    "                           Observation Quantities of the analytes in `from`\n"
+    "                           get value * factor in exact decimals, the\n"
+    "                           significant digits of the original kept, and\n"
+    "                           the UCUM unit `to`\n"
+    "      --units-original     keep each converted Quantity's original in an\n"
+    "                           extension (" SL_TERM_ORIGINAL_QUANTITY ")\n"
     "A coding the server could not translate (unreachable, an error, not an\n"
     "answer) sends its resource to the quarantine, whatever --unmapped says,\n"
     "with the reason \"could not translate\"; the run goes on.\n"

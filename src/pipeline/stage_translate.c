@@ -17,7 +17,10 @@
  *   cache-ttl       seconds an answer is kept (default 86400)
  *   batch           codings a batch Bundle asks at most (0: no batches)
  * A coding the server could not translate gives "untranslated:MAP"
- * (error) and sends the resource to quarantine.
+ * (error) and sends the resource to quarantine. And for units:
+ *   units           a conversion table (units-si, FILE.csv): Quantities
+ *                   normalised to UCUM, "converted:TABLE" findings
+ *   units-original  yes: the original Quantity kept in an extension
  *
  * Every coding of a mapped system gives a finding "mapped:MAP" (info) or
  * "unmapped:MAP" (warning) with its element path, so that the run
@@ -41,6 +44,8 @@ struct stage_translate {
     struct sl_strv sources;
     const char **src; /* sources.v, NULL-ended */
     char *remote_map, *remote_name, *server;
+    struct sl_term_units *units;
+    int units_original;
 };
 
 static void
@@ -65,6 +70,7 @@ translate_free(void *ctx)
                st.requests, st.failed);
     }
     sl_term_client_free(s->client);
+    sl_term_units_free(s->units);
     sl_strv_free(&s->sources);
     free(s->src);
     free(s->remote_map);
@@ -153,7 +159,7 @@ int
 sl_stage_translate_new_remote(const char *maps, const char *policy,
                               const char *unmapped, const char *elements,
                               const char *target,
-                              const struct sl_conf_node *remote, void **ctx,
+                              const struct sl_conf_node *more, void **ctx,
                               struct sl_err *err)
 {
     struct stage_translate *s = sl_calloc(1, sizeof(*s));
@@ -163,7 +169,9 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
 
     s->set = sl_term_set_new();
     split(maps, &words);
-    if (words.n == 0 && remote == NULL)
+    if (words.n == 0 &&
+        (more == NULL ||
+         (!sl_conf_get(more, "server") && !sl_conf_get(more, "units"))))
         rc = SL_ERR(err, SL_ECONFIG, "no map given");
     for (i = 0; i < words.n && rc == SL_OK; i++)
         rc = sl_term_set_load(s->set, words.v[i], err);
@@ -193,8 +201,15 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
                         : SL_TERM_KEEP;
     s->a.elements = s->el ? (const char *const *)s->el : NULL;
     s->a.target_system = s->target;
-    if (remote != NULL) {
-        if ((rc = remote_new(s, remote, err)) != SL_OK)
+    if (more != NULL && sl_conf_get(more, "units") != NULL) {
+        const char *orig = sl_conf_get(more, "units-original");
+        if ((rc = sl_term_units_load(sl_conf_get(more, "units"), &s->units,
+                                     err)) != SL_OK)
+            goto out;
+        s->units_original = orig && strcmp(orig, "yes") == 0;
+    }
+    if (more != NULL && sl_conf_get(more, "server") != NULL) {
+        if ((rc = remote_new(s, more, err)) != SL_OK)
             goto out;
         s->a.client = s->client;
         s->a.remote_map = s->remote_map;
@@ -252,8 +267,7 @@ translate_create(const struct sl_stage_args *a, void **ctx,
     rc = sl_stage_translate_new_remote(
         sl_conf_get(n, "maps"), sl_conf_get(n, "policy"),
         sl_conf_get(n, "unmapped"), sl_conf_get(n, "elements"),
-        sl_conf_get(n, "target"), sl_conf_get(n, "server") ? n : NULL, ctx,
-        err);
+        sl_conf_get(n, "target"), n, ctx, err);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <translate>", a->config_path, n->line);
     return rc;
@@ -289,6 +303,18 @@ remote_may_apply(const struct stage_translate *s, const char *text,
     return s->sources.n > 0 && memmem(text, len, "\\/", 2) != NULL;
 }
 
+static void
+report_units(void *arg, const char *table, int ok, const char *where)
+{
+    struct sl_item *it = arg;
+    char code[160];
+
+    snprintf(code, sizeof(code), "%s:%s", ok ? "converted" : "not-converted",
+             table);
+    sl_item_finding(it, "translate", ok ? SL_SEV_INFO : SL_SEV_WARNING, code,
+                    where);
+}
+
 static int
 translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
 {
@@ -305,7 +331,8 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
          * the document it came from, is what goes on; text that names no
          * mapped system cannot change and is not parsed */
         json_error_t je;
-        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
+        if (s->units == NULL &&
+            !sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
             !remote_may_apply(s, it->out_json, it->out_json_len))
             return SL_OK;
         parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
@@ -320,6 +347,12 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
     a.report = report;
     a.arg = it;
     rc = sl_term_apply_resource(&a, doc, &changed, &e2);
+    if (rc == SL_OK && s->units != NULL) {
+        int uc = 0;
+        sl_term_units_apply(s->units, doc, s->units_original, report_units,
+                            it, &uc);
+        changed |= uc;
+    }
     if (rc == SL_OK && changed && parsed != NULL) {
         char *out = json_dumps(parsed, JSON_COMPACT);
         sl_freezero(it->out_json, it->out_json_len);
@@ -353,6 +386,9 @@ translate_describe(void *ctx)
         json_array_append_new(maps, o);
     }
     json_object_set_new(d, "maps", maps);
+    if (s->units != NULL)
+        json_object_set_new(d, "units",
+                            json_string(sl_term_units_name(s->units)));
     if (s->client != NULL)
         json_object_set_new(d, "remote",
                             json_pack("{ss ss}", "server", s->server, "map",

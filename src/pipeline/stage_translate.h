@@ -16,14 +16,15 @@ int sl_stage_translate_new(const char *maps, const char *policy,
                            const char *target, void **ctx,
                            struct sl_err *err);
 
-/* The same with a map on a terminology server: remote is a node with the
- * attributes server, remote-map, remote-source, cache, cache-ttl, batch
- * (see stage_translate.c), or NULL for local maps only; maps may then be
+/* The same with more options: more is a node (or NULL) whose attributes
+ * server, remote-map, remote-source, cache, cache-ttl, batch (a map on a
+ * terminology server) and units, units-original (Quantity units) are
+ * read (see stage_translate.c); with a server or units, maps may be
  * empty. */
 int sl_stage_translate_new_remote(const char *maps, const char *policy,
                                   const char *unmapped, const char *elements,
                                   const char *target,
-                                  const struct sl_conf_node *remote,
+                                  const struct sl_conf_node *more,
                                   void **ctx, struct sl_err *err);
 
 /* Loads and checks the maps and options of a <translate> element of cfg

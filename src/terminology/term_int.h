@@ -69,6 +69,14 @@ int term_load_json(const char *name, const char *data, size_t len,
 int term_reply_translate(const char *data, size_t len,
                          struct sl_term_result *r, json_t **norm);
 
+/* value * factor (NUM or NUM/DEN, decimal texts) in exact decimal
+ * arithmetic, rounded half away from zero to the significant digits of
+ * value but never left of the units digit, written to out as plain
+ * decimal text. -1 when a text is not a decimal, DEN is zero, or the
+ * result does not fit (term_dec.c). */
+int term_dec_convert(const char *value, const char *factor, char *out,
+                     size_t outlen);
+
 /* ---- the remote client's cache (term_cache.c) ---- */
 struct term_cache;
 /* A cache of answers (JSON values) by key, kept ttl_s seconds: in memory,

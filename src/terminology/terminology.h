@@ -175,6 +175,40 @@ int sl_term_element_check(const char *path, struct sl_err *err);
 int sl_term_apply_resource(const struct sl_term_apply *a, json_t *res,
                            int *changed, struct sl_err *err);
 
+/* ---- Quantity units normalised to UCUM (term_units.c) ----
+ *
+ * A conversion table (CSV: analyte system, analyte code, analyte, from,
+ * to, factor; see terminology/units-si.csv): the Quantities of
+ * Observations whose code has the analyte's coding and whose unit is
+ * `from` get value * factor in exact decimal arithmetic (precision of the
+ * original kept, see term_dec.c) and the UCUM unit `to`; rows without an
+ * analyte name spellings of units (mg/dl -> mg/dL) for Quantities
+ * without a system. */
+struct sl_term_units;
+
+/* The extension that keeps a converted Quantity's original. */
+#define SL_TERM_ORIGINAL_QUANTITY \
+    "urn:sluice:fhir:StructureDefinition:original-quantity"
+
+/* Loads NAME|FILE: a path (holds '/' or ends in .csv), else the shipped
+ * table terminology/NAME.csv. Errors name the file and line. */
+int sl_term_units_load(const char *name_or_path, struct sl_term_units **out,
+                       struct sl_err *err);
+int sl_term_units_parse(const char *name, const char *data, size_t len,
+                        struct sl_term_units **out, struct sl_err *err);
+void sl_term_units_free(struct sl_term_units *u); /* NULL-safe */
+/* The table's name: its file name without extension. */
+const char *sl_term_units_name(const struct sl_term_units *u);
+/* Converts the Quantities of res (an Observation, or a Bundle's) in
+ * place; with keep_original each converted Quantity gets an extension
+ * SL_TERM_ORIGINAL_QUANTITY holding what it was. report (may be NULL) is
+ * called for every Quantity a row matched: converted (1), or not (0: a
+ * value too large to convert exactly), with the table's name and the
+ * element path. *changed says whether res changed. */
+void sl_term_units_apply(const struct sl_term_units *u, json_t *res,
+                         int keep_original, sl_term_report_fn report,
+                         void *arg, int *changed);
+
 /* ---- the remote terminology client (term_client.c, term_cache.c) ----
  *
  * ConceptMap/$translate, CodeSystem/$lookup and ValueSet/$validate-code
