@@ -61,3 +61,13 @@ EXTRA_DIST += tests/integration/term_reply_fuzz.sh
 # Quantity units on synthetic data through sluice translate --units
 TESTS += tests/integration/units.sh
 EXTRA_DIST += tests/integration/units.sh
+
+# the unit conversion tables: a fuzz target, its seeds replayed
+check_PROGRAMS += tests/fuzz/fuzz_term_units
+tests_fuzz_fuzz_term_units_SOURCES = tests/fuzz/fuzz_term_units.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_term_units_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_units_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_term_units_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/term_units_fuzz.sh
+EXTRA_DIST += tests/integration/term_units_fuzz.sh
