@@ -208,6 +208,13 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
             goto out;
         s->units_original = orig && strcmp(orig, "yes") == 0;
     }
+    if (more != NULL && sl_conf_get(more, "server") == NULL &&
+        (sl_conf_get(more, "remote-map") || sl_conf_get(more, "remote-source") ||
+         sl_conf_get(more, "cache"))) {
+        rc = SL_ERR(err, SL_ECONFIG, "remote-map, remote-source and cache "
+                    "go with server");
+        goto out;
+    }
     if (more != NULL && sl_conf_get(more, "server") != NULL) {
         if ((rc = remote_new(s, more, err)) != SL_OK)
             goto out;
@@ -246,10 +253,33 @@ sl_stage_translate_check(const struct sl_config *cfg,
         free(p);
     }
     sl_strv_free(&words);
-    rc = sl_stage_translate_new(maps.data, sl_conf_get(node, "policy"),
-                                sl_conf_get(node, "unmapped"),
-                                sl_conf_get(node, "elements"),
-                                sl_conf_get(node, "target"), &ctx, err);
+    {
+        /* the node with its paths as a run resolves them */
+        struct sl_conf_node more = {0};
+        const char *u = sl_conf_get(node, "units");
+        const char *c = sl_conf_get(node, "cache");
+        for (i = 0; i < node->nattr; i++)
+            if (strcmp(node->names[i], "units") != 0 &&
+                strcmp(node->names[i], "cache") != 0)
+                sl_conf_node_add(&more, node->names[i], node->values[i]);
+        if (u != NULL) {
+            char *p = !strchr(u, '/') && !sl_str_has_suffix(u, ".csv")
+                          ? sl_strdup(u)
+                          : sl_path_resolve(cfg->base_dir, u);
+            sl_conf_node_add(&more, "units", p);
+            free(p);
+        }
+        if (c != NULL) {
+            char *p = sl_path_resolve(cfg->base_dir, c);
+            sl_conf_node_add(&more, "cache", p);
+            free(p);
+        }
+        rc = sl_stage_translate_new_remote(
+            maps.data, sl_conf_get(node, "policy"),
+            sl_conf_get(node, "unmapped"), sl_conf_get(node, "elements"),
+            sl_conf_get(node, "target"), &more, &ctx, err);
+        sl_conf_node_clear(&more);
+    }
     sl_buf_free(&maps);
     translate_free(ctx);
     if (rc != SL_OK)

@@ -16,15 +16,15 @@
 # - $lookup and $validate-code answers, cached.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 14
-conn_need 14
+plan 16
+conn_need 16
 mkdir -p "$T/server/translate"
 cp "$top_srcdir/tests/fhir-server/translate/package.json" \
    "$top_srcdir/tests/fhir-server/translate/package-lock.json" "$T/server/translate/"
 # its preinstall script asks for pnpm: installed without scripts
 if ! (cd "$T/server/translate" && npm ci --ignore-scripts --no-audit --no-fund >"$T/npm2.log" 2>&1); then
     diag "npm ci failed (offline?): $(tail -n 1 "$T/npm2.log")"
-    i=0; while [ $i -lt 14 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 16 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
     finish
 fi
 TRY="$top_builddir/tests/tools/term_client_try"
@@ -99,6 +99,20 @@ check "\$lookup of an unknown code: not found" grep -qx "not-found" "$T/lk2"
 "$TRY" "$BASE" validate http://example.org/fhir/ValueSet/electrolytes "$LAB" K-SER "Sodium, serum" >"$T/v3"
 check "\$validate-code: in the value set, not in it, wrong display" \
     sh -c 'grep -qx valid "$1" && grep -q "^invalid: The code is not in the value set" "$2" && grep -q "^invalid: Wrong display" "$3"' _ "$T/v1" "$T/v2" "$T/v3"
+
+# a job: <deid> then <translate> through the server, with its cache file
+write_config "$T/job"
+cp "$T"/syn/fhir/*.json "$T/job/in/fhir/"
+sluice keygen >"$T/job/key"
+sed -i 's|<state |<keys pseudonym="file:key"/>\n  <state |; s|<pull from="ehr pacs"/>|<pull from="ehr pacs"/>\n    <deid profile="basic"/>\n    <translate server="'"$BASE"'" remote-map="'"$FULL"'" remote-source="'"$LAB"'" cache="tx.db" policy="replace"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" check-config >"$T/cc.out" 2>&1
+check "a job with a terminology server checks out" [ $? -eq 0 ]
+: >"$T/oplog"
+sluice -j 1 --config "$T/job/sluice.xml" run t --no-progress >"$T/job.out" 2>"$T/job.err"
+rc=$?
+check "the job translates through the server (exit 0): counted by map, no local lab code left, cache file made" \
+    sh -c '[ "$1" -eq 0 ] && grep -Eq "translate +info +mapped:remote:lab-local-to-loinc +$2\$" "$3" && ! grep -rq "$4" "$5" && [ -s "$6" ] && [ -s "$7" ]' \
+    _ $rc "$nl" "$T/job.out" "$LAB" "$T/job/out/fhir" "$T/job/tx.db" "$T/oplog"
 
 # the server stops after answering 2 requests, in the middle of a run
 stop

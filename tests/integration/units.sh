@@ -7,7 +7,7 @@
 # Quantities alone and reports the count; a broken table is refused with
 # its line before anything is written.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 6
+plan 7
 sluice synth --patients 30 --seed 5 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice translate --units units-si --units-original "$T/syn/fhir" -o "$T/o" >"$T/o.out" 2>"$T/o.err"
 rc=$?
@@ -55,4 +55,12 @@ sluice translate --units "$T/bad.csv" "$T/syn/fhir" -o "$T/o2" >/dev/null 2>"$T/
 rc=$?
 check "a broken table: exit 1, file and line named, nothing written" \
     sh -c '[ "$1" -eq 1 ] && grep -q "bad.csv:2: 7 fields, 6 expected" "$2" && [ ! -e "$3" ]' _ $rc "$T/o2.err" "$T/o2"
+# a job: <translate units="units-si"/> without maps
+write_config "$T/job"
+cp "$T"/syn/fhir/*.json "$T/job/in/fhir/"
+sed -i 's|<pull from="ehr pacs"/>|<pull from="ehr pacs"/>\n    <translate units="units-si"/>|' "$T/job/sluice.xml"
+sluice --config "$T/job/sluice.xml" run t --no-progress >"$T/job.out" 2>"$T/job.err"
+rc=$?
+check "a job with <translate units=\"units-si\"/> converts (exit 0, counted in the summary)" \
+    sh -c '[ "$1" -eq 0 ] && grep -Eq "translate +info +converted:units-si +$2\$" "$3"' _ $rc "$nconv" "$T/job.out"
 finish
