@@ -159,12 +159,13 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"batch", required_argument, NULL, 'B'},
         {"units", required_argument, NULL, 'U'},
         {"units-original", no_argument, NULL, 'O'},
+        {"times-utc", no_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *outdir = NULL, *policy = "add", *unmapped = "keep";
     const char *target = NULL, *units = NULL;
-    int units_original = 0;
+    int units_original = 0, times_utc = 0;
     struct sl_buf maps, elements, sources;
     struct sl_conf_node remote;
     struct sl_job_spec *spec = NULL;
@@ -205,6 +206,7 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'B': sl_conf_node_add(&remote, "batch", optarg); break;
         case 'U': units = optarg; break;
         case 'O': units_original = 1; break;
+        case 'Z': times_utc = 1; break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
             goto out;
@@ -213,10 +215,11 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto out;
         }
     }
-    if ((maps.len == 0 && !sl_conf_get(&remote, "server") && !units) ||
+    if ((maps.len == 0 && !sl_conf_get(&remote, "server") && !units &&
+         !times_utc) ||
         outdir == NULL || optind >= argc) {
-        ex = cli_usage_error(self, "--map, --server or --units, -o and at "
-                                   "least one INPUT are needed");
+        ex = cli_usage_error(self, "--map, --server, --units or --times-utc, "
+                                   "-o and at least one INPUT are needed");
         goto out;
     }
     if (units_original && !units) {
@@ -259,6 +262,8 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         }
     }
     /* the maps first: a bad map is a usage error before any output */
+    if (times_utc)
+        sl_conf_node_add(&remote, "times", "utc");
     if (units) {
         sl_conf_node_add(&remote, "units", units);
         if (units_original)
@@ -352,7 +357,7 @@ const struct cli_cmd cli_cmd_translate = {
     "[--unmapped keep|quarantine|drop] [--element PATH]... "
     "[--target SYSTEM] [--quarantine QDIR] [--server BASE --remote-map URL "
     "--remote-source SYSTEM... [--cache FILE] [--cache-ttl S] [--batch N]] "
-    "[--units NAME|FILE [--units-original]] INPUT... -o OUTDIR",
+    "[--units NAME|FILE [--units-original]] [--times-utc] INPUT... -o OUTDIR",
     "translate local codes in FHIR files through terminology maps",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz. Each Coding and\n"
@@ -410,6 +415,11 @@ const struct cli_cmd cli_cmd_translate = {
     "                           the UCUM unit `to`\n"
     "      --units-original     keep each converted Quantity's original in an\n"
     "                           extension (" SL_TERM_ORIGINAL_QUANTITY ")\n"
+    "      --times-utc          every dateTime and instant with a time and an\n"
+    "                           offset in UTC, precision kept\n"
+    "                           (2024-03-01T00:30:00.25+01:00 becomes\n"
+    "                           2024-02-29T23:30:00.25Z); dates and times\n"
+    "                           without an offset are left as they are\n"
     "A coding the server could not translate (unreachable, an error, not an\n"
     "answer) sends its resource to the quarantine, whatever --unmapped says,\n"
     "with the reason \"could not translate\"; the run goes on.\n"

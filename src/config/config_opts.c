@@ -401,6 +401,11 @@ const struct sl_opt sl_opt_table[] = {
       "yes no",
       "`yes`: each converted Quantity keeps its original in an extension "
       "(`urn:sluice:fhir:StructureDefinition:original-quantity`)." },
+    { "translate", NULL, "times", SL_OPT_ENUM, "keep", 0, NOB, "keep utc",
+      "`utc`: every dateTime and instant with a time and an offset "
+      "becomes the same instant in UTC, precision kept "
+      "(`2024-03-01T00:30:00.25+01:00` -> `2024-02-29T23:30:00.25Z`); "
+      "dates and times without an offset are left as they are." },
     { "translate", NULL, "server", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "The FHIR base URL of a terminology server whose ConceptMap "
       "`remote-map` is asked (`ConceptMap/$translate`) after the local "

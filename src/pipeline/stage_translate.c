@@ -21,6 +21,7 @@
  *   units           a conversion table (units-si, FILE.csv): Quantities
  *                   normalised to UCUM, "converted:TABLE" findings
  *   units-original  yes: the original Quantity kept in an extension
+ *   times           utc: every dateTime with an offset in UTC
  *
  * Every coding of a mapped system gives a finding "mapped:MAP" (info) or
  * "unmapped:MAP" (warning) with its element path, so that the run
@@ -46,6 +47,7 @@ struct stage_translate {
     char *remote_map, *remote_name, *server;
     struct sl_term_units *units;
     int units_original;
+    int times_utc;
 };
 
 static void
@@ -171,7 +173,9 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
     split(maps, &words);
     if (words.n == 0 &&
         (more == NULL ||
-         (!sl_conf_get(more, "server") && !sl_conf_get(more, "units"))))
+         (!sl_conf_get(more, "server") && !sl_conf_get(more, "units") &&
+          !(sl_conf_get(more, "times") &&
+            strcmp(sl_conf_get(more, "times"), "utc") == 0))))
         rc = SL_ERR(err, SL_ECONFIG, "no map given");
     for (i = 0; i < words.n && rc == SL_OK; i++)
         rc = sl_term_set_load(s->set, words.v[i], err);
@@ -201,6 +205,15 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
                         : SL_TERM_KEEP;
     s->a.elements = s->el ? (const char *const *)s->el : NULL;
     s->a.target_system = s->target;
+    if (more != NULL && sl_conf_get(more, "times") != NULL) {
+        if (strcmp(sl_conf_get(more, "times"), "utc") != 0 &&
+            strcmp(sl_conf_get(more, "times"), "keep") != 0) {
+            rc = SL_ERR(err, SL_ECONFIG, "times \"%s\": utc or keep",
+                        sl_conf_get(more, "times"));
+            goto out;
+        }
+        s->times_utc = strcmp(sl_conf_get(more, "times"), "utc") == 0;
+    }
     if (more != NULL && sl_conf_get(more, "units") != NULL) {
         const char *orig = sl_conf_get(more, "units-original");
         if ((rc = sl_term_units_load(sl_conf_get(more, "units"), &s->units,
@@ -361,7 +374,7 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
          * the document it came from, is what goes on; text that names no
          * mapped system cannot change and is not parsed */
         json_error_t je;
-        if (s->units == NULL &&
+        if (s->units == NULL && !s->times_utc &&
             !sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
             !remote_may_apply(s, it->out_json, it->out_json_len))
             return SL_OK;
@@ -382,6 +395,11 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
         sl_term_units_apply(s->units, doc, s->units_original, report_units,
                             it, &uc);
         changed |= uc;
+    }
+    if (rc == SL_OK && s->times_utc) {
+        int tc = 0;
+        sl_term_times_utc(doc, &tc);
+        changed |= tc;
     }
     if (rc == SL_OK && changed && parsed != NULL) {
         char *out = json_dumps(parsed, JSON_COMPACT);
@@ -416,6 +434,8 @@ translate_describe(void *ctx)
         json_array_append_new(maps, o);
     }
     json_object_set_new(d, "maps", maps);
+    if (s->times_utc)
+        json_object_set_new(d, "times", json_string("utc"));
     if (s->units != NULL)
         json_object_set_new(d, "units",
                             json_string(sl_term_units_name(s->units)));

@@ -4,7 +4,7 @@ noinst_LIBRARIES += %reldir%/libterminology.a
 %canon_reldir%_libterminology_a_SOURCES = %reldir%/terminology.h \
 	%reldir%/term_int.h %reldir%/term_map.c %reldir%/term_load.c \
 	%reldir%/term_apply.c %reldir%/term_client.c %reldir%/term_cache.c \
-	%reldir%/term_units.c %reldir%/term_dec.c
+	%reldir%/term_units.c %reldir%/term_dec.c %reldir%/term_time.c
 SL_LIBS += %reldir%/libterminology.a
 
 # Shipped maps, installed with their folder kept:

@@ -209,6 +209,18 @@ void sl_term_units_apply(const struct sl_term_units *u, json_t *res,
                          int keep_original, sl_term_report_fn report,
                          void *arg, int *changed);
 
+/* ---- dates and times in UTC (term_time.c) ---- */
+
+/* A FHIR dateTime or instant with a time and an offset, in UTC keeping
+ * its precision ("2024-03-01T00:30:00.25+01:00" ->
+ * "2024-02-29T23:30:00.25Z"): 1 and out written; 0 (out a copy) when it
+ * is already in UTC ("Z"); -1 when it is not such a dateTime (a date
+ * alone, a time without offset, not a date), out untouched. */
+int sl_term_time_utc(const char *in, char *out, size_t outlen);
+/* Every string value of res that is a dateTime with an offset, in UTC;
+ * *changed says whether one was. */
+void sl_term_times_utc(json_t *res, int *changed);
+
 /* ---- the remote terminology client (term_client.c, term_cache.c) ----
  *
  * ConceptMap/$translate, CodeSystem/$lookup and ValueSet/$validate-code

@@ -4,7 +4,8 @@
  *   decimal: value, factor -> the exact decimal result (or refused)
  *   bad:     a broken table -> the error naming its line
  *   apply:   a table, a resource -> the resource after and the
- *            Quantities reported */
+ *            Quantities reported
+ *   time:    a dateTime -> the same instant in UTC, or left */
 #include "config.h"
 
 #include <setjmp.h>
@@ -93,12 +94,27 @@ case_apply(void **state)
     sl_term_units_free(u);
 }
 
+static void
+case_time(void **state)
+{
+    const json_t *c = *state;
+    char out[64];
+    int rc = sl_term_time_utc(s_of(c, "value"), out, sizeof(out));
+
+    if (s_of(c, "out") == NULL) {
+        assert_int_equal(rc, -1);
+    } else {
+        assert_int_equal(rc, json_object_get(c, "rc") ? 0 : 1);
+        assert_string_equal(out, s_of(c, "out"));
+    }
+}
+
 int
 main(void)
 {
     const char *src = getenv("top_srcdir");
-    const char *kinds[] = {"decimal", "bad", "apply"};
-    void (*fns[])(void **) = {case_decimal, case_bad, case_apply};
+    const char *kinds[] = {"decimal", "bad", "apply", "time"};
+    void (*fns[])(void **) = {case_decimal, case_bad, case_apply, case_time};
     struct CMUnitTest *tests;
     json_error_t je;
     json_t *all, *c;
@@ -114,7 +130,7 @@ main(void)
     }
     setenv("SLUICE_TERMINOLOGY_DIR", "", 1); /* the source tree's tables */
     tests = calloc(128, sizeof(*tests));
-    for (k = 0; k < 3; k++)
+    for (k = 0; k < 4; k++)
         json_array_foreach(json_object_get(all, kinds[k]), i, c)
         {
             if (n == 127)
