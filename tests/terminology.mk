@@ -71,3 +71,7 @@ tests_fuzz_fuzz_term_units_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_term_units_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/term_units_fuzz.sh
 EXTRA_DIST += tests/integration/term_units_fuzz.sh
+
+# sluice timeline on de-identified FHIR and DICOM
+TESTS += tests/integration/timeline.sh
+EXTRA_DIST += tests/integration/timeline.sh

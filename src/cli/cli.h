@@ -96,5 +96,6 @@ CLI_CMD_DECL(push);
 CLI_CMD_DECL(echo);
 CLI_CMD_DECL(pull);
 CLI_CMD_DECL(translate);
+CLI_CMD_DECL(timeline);
 
 #endif

@@ -4,7 +4,8 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/cmd_quarantine.c %reldir%/cmd_synth.c %reldir%/cmd_keygen.c \
 	%reldir%/cmd_export_dicom.c %reldir%/cmd_deid.c %reldir%/cmd_reid.c \
 	%reldir%/cmd_inspect_pixels.c %reldir%/cmd_push.c %reldir%/cmd_echo.c \
-	%reldir%/cmd_pull.c %reldir%/cmd_translate.c
+	%reldir%/cmd_pull.c %reldir%/cmd_translate.c \
+	%reldir%/cmd_timeline.c %reldir%/timeline.h %reldir%/timeline_read.c
 # DCMTK is C++: link with the C++ driver (this file is never built).
 nodist_EXTRA_sluice_SOURCES = force-cxx-link.cc
 sluice_LDADD = $(SL_LIBS) $(SL_EXT_LIBS)

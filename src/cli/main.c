@@ -16,7 +16,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_quarantine,   &cli_cmd_synth, &cli_cmd_keygen,
     &cli_cmd_deid,         &cli_cmd_export_dicom, &cli_cmd_reid,
     &cli_cmd_inspect_pixels, &cli_cmd_push, &cli_cmd_echo, &cli_cmd_pull,
-    &cli_cmd_translate,
+    &cli_cmd_translate, &cli_cmd_timeline,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
