@@ -11,5 +11,6 @@ SL_LIBS += %reldir%/libterminology.a
 # terminology/NAME.json -> $(pkgdatadir)/terminology/NAME.json (sl_term_dir)
 terminologydir = $(pkgdatadir)
 nobase_dist_terminology_DATA = terminology/README.md \
-	terminology/lab-local-to-loinc.json terminology/units-si.csv \
+	terminology/lab-local-to-loinc.json \
+	terminology/condition-local-to-snomed.json terminology/units-si.csv \
 	terminology/units-conventional.csv
