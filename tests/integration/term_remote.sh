@@ -16,15 +16,15 @@
 # - $lookup and $validate-code answers, cached.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 16
-conn_need 16
+plan 17
+conn_need 17
 mkdir -p "$T/server/translate"
 cp "$top_srcdir/tests/fhir-server/translate/package.json" \
    "$top_srcdir/tests/fhir-server/translate/package-lock.json" "$T/server/translate/"
 # its preinstall script asks for pnpm: installed without scripts
 if ! (cd "$T/server/translate" && npm ci --ignore-scripts --no-audit --no-fund >"$T/npm2.log" 2>&1); then
     diag "npm ci failed (offline?): $(tail -n 1 "$T/npm2.log")"
-    i=0; while [ $i -lt 16 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 17 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
     finish
 fi
 TRY="$top_builddir/tests/tools/term_client_try"
@@ -38,6 +38,7 @@ export SLUICE_TEST_OPLOG="$T/oplog"
 start() {
     conn_start || return 1
     for f in "$top_srcdir/terminology/lab-local-to-loinc.json" "$D/lab-partial.json" \
+             "$top_srcdir/terminology/condition-local-to-snomed.json" \
              "$D/lab-codes.CodeSystem.json" "$D/electrolytes.ValueSet.json"; do
         t=$(jq -r .resourceType "$f"); id=$(jq -r .id "$f")
         curl -sf -X PUT -H 'Content-Type: application/fhir+json' \
@@ -78,6 +79,14 @@ check "partial map: the same files locally and through the server" diff -r "$T/l
 counts=$(sed -n 's/.*map lab-partial: \([0-9]* mapped, [0-9]* unmapped\).*/\1/p' "$T/l2.err")
 check "partial map: the same counts mapped and unmapped ($counts)" \
     sh -c '[ -n "$1" ] && grep -q "map remote:lab-partial: $1" "$2"' _ "$counts" "$T/r2.err"
+
+# local condition codes to SNOMED CT: the same through the server
+sluice synth --patients 20 --seed 42 --no-dicom --local-conditions -o "$T/lc" >/dev/null 2>&1
+sluice translate --map condition-local-to-snomed "$T/lc/fhir" -o "$T/l6" >/dev/null 2>&1
+sluice -j 1 translate --server "$BASE" --remote-map urn:sluice:terminology:ConceptMap:condition-local-to-snomed \
+    --remote-source http://hospital.example.org/condition-codes "$T/lc/fhir" -o "$T/r6" >/dev/null 2>"$T/r6.err"
+check "condition codes: the same files locally and through the server, 20 mapped" \
+    sh -c 'diff -r "$1" "$2" && grep -q "map remote:condition-local-to-snomed: 20 mapped, 0 unmapped" "$3"' _ "$T/l6" "$T/r6" "$T/r6.err"
 
 # the SQLite cache: a second run asks nothing
 : >"$T/oplog"
