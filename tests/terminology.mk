@@ -33,7 +33,7 @@ TESTS += tests/integration/translate.sh
 EXTRA_DIST += tests/integration/translate.sh
 
 # a benchmark, not a test: sh tests/bench/translate.sh BUILDDIR [PATIENTS]
-EXTRA_DIST += tests/bench/translate.sh
+EXTRA_DIST += tests/bench/translate.sh tests/bench/translate_remote.sh
 
 # the remote terminology client against the test FHIR server
 # (tests/fhir-server: $translate by @synanetics/fhir-translate, $lookup and

@@ -65,11 +65,14 @@ translate_free(void *ctx)
         struct sl_term_client_stats st;
         sl_term_client_stats(s->client, &st);
         if (st.asked > 0)
-            sl_log(SL_LOG_INFO, "terminology server: %llu codings asked, %llu "
-               "answered from the cache (%.2f%%), %llu requests, %llu "
-               "without an answer", st.asked, st.hits,
-               st.asked ? 100.0 * (double)st.hits / (double)st.asked : 0.0,
-               st.requests, st.failed);
+            sl_log(SL_LOG_INFO, "terminology server: %llu codings asked, "
+                   "%llu sent to the server, cache hit rate %.2f%%, %llu "
+                   "requests, %llu without an answer", st.asked, st.sent,
+                   st.sent >= st.asked
+                       ? 0.0
+                       : 100.0 * (double)(st.asked - st.sent) /
+                             (double)st.asked,
+                   st.requests, st.failed);
     }
     sl_term_client_free(s->client);
     sl_term_units_free(s->units);

@@ -90,6 +90,7 @@ count(struct sl_term_client *c, int hit, int failed)
     pthread_mutex_lock(&c->mu);
     c->st.asked++;
     c->st.hits += hit != 0;
+    c->st.sent += hit == 0;
     c->st.failed += failed != 0;
     pthread_mutex_unlock(&c->mu);
 }
@@ -393,6 +394,9 @@ sl_term_client_prefetch(struct sl_term_client *c, const char *map_url,
         if (bundle == NULL ||
             (i < n && keys.n < (size_t)c->batch))
             continue;
+        pthread_mutex_lock(&c->mu);
+        c->st.sent += keys.n;
+        pthread_mutex_unlock(&c->mu);
         if (post(c, "", bundle, "$translate batch", &reply, &status,
                  &err) == SL_OK) {
             const json_t *entries = json_object_get(reply, "entry");

@@ -304,6 +304,10 @@ int sl_term_client_validate_code(struct sl_term_client *c,
 struct sl_term_client_stats {
     unsigned long long asked;    /* calls of the three operations */
     unsigned long long hits;     /* of those, answered by the cache */
+    unsigned long long sent;     /* codings sent to the server, alone or
+                                    in batches: 1 - sent/asked is the
+                                    cache's hit rate (a prefetched coding
+                                    is a hit of the call that follows) */
     unsigned long long requests; /* HTTP requests made (a batch is one) */
     unsigned long long failed;   /* calls that got no answer */
 };

@@ -91,8 +91,8 @@ main(int argc, char **argv)
     for (k = 0; k < n; k++)
         rc = one(c, argv + i + 1, argc - i - 1);
     sl_term_client_stats(c, &st);
-    printf("asked %llu hits %llu requests %llu failed %llu\n", st.asked,
-           st.hits, st.requests, st.failed);
+    printf("asked %llu hits %llu requests %llu failed %llu sent %llu\n",
+           st.asked, st.hits, st.requests, st.failed, st.sent);
     sl_term_client_free(c);
     return rc == SL_OK ? 0 : 2;
 }
