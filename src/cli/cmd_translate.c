@@ -271,7 +271,7 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
     if ((rc = sl_stage_translate_new_remote(maps.data, policy, unmapped,
                                             elements.data, target, &remote,
-                                            &probe, &err)) != SL_OK)
+                                            NULL, &probe, &err)) != SL_OK)
         goto fail;
     sl_stage_translate.free(probe);
     if ((rc = fresh(outdir, "output", &err)) != SL_OK ||

@@ -16,6 +16,7 @@
  *   cache           an SQLite file keeping the answers, or none
  *   cache-ttl       seconds an answer is kept (default 86400)
  *   batch           codings a batch Bundle asks at most (0: no batches)
+ *   auth.*          its <auth> child (src/http/auth.h), as an endpoint's
  * A coding the server could not translate gives "untranslated:MAP"
  * (error) and sends the resource to quarantine. And for units:
  *   units           a conversion table (units-si, FILE.csv): Quantities
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/auth.h"
 #include "pipeline/stage_translate.h"
 #include "terminology/terminology.h"
 
@@ -42,6 +44,7 @@ struct stage_translate {
     const char **el; /* elements.v, NULL-ended */
     char *target;
     struct sl_term_client *client;
+    struct sl_http_auth *auth; /* the server's <auth>, or NULL */
     struct sl_strv sources;
     const char **src; /* sources.v, NULL-ended */
     char *remote_map, *remote_name, *server;
@@ -75,6 +78,7 @@ translate_free(void *ctx)
                    st.requests, st.failed);
     }
     sl_term_client_free(s->client);
+    sl_http_auth_free(s->auth);
     sl_term_units_free(s->units);
     sl_strv_free(&s->sources);
     free(s->src);
@@ -98,7 +102,7 @@ split(const char *v, struct sl_strv *out)
 
 static int
 remote_new(struct stage_translate *s, const struct sl_conf_node *n,
-           struct sl_err *err)
+           const char *base_dir, struct sl_err *err)
 {
     struct sl_term_client_opts o;
     const char *map = sl_conf_get(n, "remote-map");
@@ -148,6 +152,18 @@ remote_new(struct stage_translate *s, const struct sl_conf_node *n,
     s->remote_name = sl_asprintf("remote:%s", slash && slash[1] ? slash + 1
                                                                 : map);
     s->server = sl_strdup(o.base);
+    if (sl_conf_get(n, "auth.type") != NULL) {
+        /* secrets (env:, file: relative to the configuration) read now */
+        struct sl_config cfg;
+        int rc;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.base_dir = (char *)(base_dir ? base_dir : ".");
+        if ((rc = sl_http_auth_new(&cfg, n, &s->auth, err)) != SL_OK) {
+            sl_err_prefix(err, "<auth>");
+            return rc;
+        }
+        o.auth = s->auth;
+    }
     return sl_term_client_new(&o, &s->client, err);
 }
 
@@ -157,14 +173,15 @@ sl_stage_translate_new(const char *maps, const char *policy,
                        const char *target, void **ctx, struct sl_err *err)
 {
     return sl_stage_translate_new_remote(maps, policy, unmapped, elements,
-                                         target, NULL, ctx, err);
+                                         target, NULL, NULL, ctx, err);
 }
 
 int
 sl_stage_translate_new_remote(const char *maps, const char *policy,
                               const char *unmapped, const char *elements,
                               const char *target,
-                              const struct sl_conf_node *more, void **ctx,
+                              const struct sl_conf_node *more,
+                              const char *base_dir, void **ctx,
                               struct sl_err *err)
 {
     struct stage_translate *s = sl_calloc(1, sizeof(*s));
@@ -232,7 +249,7 @@ sl_stage_translate_new_remote(const char *maps, const char *policy,
         goto out;
     }
     if (more != NULL && sl_conf_get(more, "server") != NULL) {
-        if ((rc = remote_new(s, more, err)) != SL_OK)
+        if ((rc = remote_new(s, more, base_dir, err)) != SL_OK)
             goto out;
         s->a.client = s->client;
         s->a.remote_map = s->remote_map;
@@ -293,7 +310,7 @@ sl_stage_translate_check(const struct sl_config *cfg,
         rc = sl_stage_translate_new_remote(
             maps.data, sl_conf_get(node, "policy"),
             sl_conf_get(node, "unmapped"), sl_conf_get(node, "elements"),
-            sl_conf_get(node, "target"), &more, &ctx, err);
+            sl_conf_get(node, "target"), &more, cfg->base_dir, &ctx, err);
         sl_conf_node_clear(&more);
     }
     sl_buf_free(&maps);
@@ -308,12 +325,14 @@ translate_create(const struct sl_stage_args *a, void **ctx,
                  struct sl_err *err)
 {
     const struct sl_conf_node *n = a->node;
+    char *dir = sl_path_dir(a->config_path);
     int rc;
 
     rc = sl_stage_translate_new_remote(
         sl_conf_get(n, "maps"), sl_conf_get(n, "policy"),
         sl_conf_get(n, "unmapped"), sl_conf_get(n, "elements"),
-        sl_conf_get(n, "target"), n, ctx, err);
+        sl_conf_get(n, "target"), n, dir, ctx, err);
+    free(dir);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <translate>", a->config_path, n->line);
     return rc;

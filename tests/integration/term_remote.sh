@@ -16,15 +16,15 @@
 # - $lookup and $validate-code answers, cached.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 17
-conn_need 17
+plan 19
+conn_need 19
 mkdir -p "$T/server/translate"
 cp "$top_srcdir/tests/fhir-server/translate/package.json" \
    "$top_srcdir/tests/fhir-server/translate/package-lock.json" "$T/server/translate/"
 # its preinstall script asks for pnpm: installed without scripts
 if ! (cd "$T/server/translate" && npm ci --ignore-scripts --no-audit --no-fund >"$T/npm2.log" 2>&1); then
     diag "npm ci failed (offline?): $(tail -n 1 "$T/npm2.log")"
-    i=0; while [ $i -lt 17 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
+    i=0; while [ $i -lt 19 ]; do skip "@synanetics/fhir-translate cannot be installed"; i=$((i + 1)); done
     finish
 fi
 TRY="$top_builddir/tests/tools/term_client_try"
@@ -122,6 +122,26 @@ rc=$?
 check "the job translates through the server (exit 0): counted by map, no local lab code left, cache file made" \
     sh -c '[ "$1" -eq 0 ] && grep -Eq "translate +info +mapped:remote:lab-local-to-loinc +$2\$" "$3" && ! grep -rq "$4" "$5" && [ -s "$6" ] && [ -s "$7" ]' \
     _ $rc "$nl" "$T/job.out" "$LAB" "$T/job/out/fhir" "$T/job/tx.db" "$T/oplog"
+
+# a server that wants a bearer token (the fault proxy's fbearer: 401
+# unless the request says "Authorization: Bearer sekrit"): the job's
+# <translate> takes an <auth> child as a fhir-rest source does
+cp "$T/job/sluice.xml" "$T/job/noauth.xml"
+sed -i 's|<translate server="[^"]*"|<translate server="'"$PROXY"'/fbearer-0-sekrit"|; s|cache="tx.db" policy="replace"/>|policy="replace"><auth type="bearer" token="env:TX_TOKEN"/></translate>|' "$T/job/sluice.xml"
+sed -i 's|<translate server="[^"]*"|<translate server="'"$PROXY"'/fbearer-0-sekrit"|; s|cache="tx.db" ||' "$T/job/noauth.xml"
+rm -rf "$T/job/out" "$T/job/state" "$T/job/quarantine"
+TX_TOKEN=sekrit sluice -j 1 --config "$T/job/sluice.xml" run t --no-progress >"$T/job3.out" 2>"$T/job3.err"
+rc=$?
+check "<auth type=bearer> on <translate>: the job translates through a server that wants the token" \
+    sh -c '[ "$1" -eq 0 ] && grep -Eq "translate +info +mapped:remote:lab-local-to-loinc +$2\$" "$3" && ! grep -q sekrit "$3" "$4"' \
+    _ $rc "$nl" "$T/job3.out" "$T/job3.err"
+rm -rf "$T/job/out" "$T/job/state" "$T/job/quarantine"
+sluice -j 1 --config "$T/job/noauth.xml" run t --no-progress >"$T/job4.out" 2>"$T/job4.err"
+rc=$?
+sluice --config "$T/job/noauth.xml" quarantine list >"$T/q4.txt" 2>&1
+grep -q "could not translate.*HTTP 401" "$T/q4.txt" || { diag "exit $rc"; head -n 3 "$T/q4.txt" | sed 's/^/# /'; }
+check "without <auth>: refused (HTTP 401), the lab Observations quarantined as could not translate (exit 3)" \
+    sh -c '[ "$1" -eq 3 ] && grep -q "could not translate.*HTTP 401" "$2"' _ $rc "$T/q4.txt"
 
 # the server stops after answering 2 requests, in the middle of a run
 stop
