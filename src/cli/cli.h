@@ -109,5 +109,6 @@ CLI_CMD_DECL(audit);
 CLI_CMD_DECL(report);
 CLI_CMD_DECL(validate);
 CLI_CMD_DECL(fhirpath);
+CLI_CMD_DECL(timeline);
 
 #endif

@@ -22,6 +22,7 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "instances", required_argument, NULL, 'i' },
         { "no-dicom", no_argument, NULL, 'D' },
         { "shape", required_argument, NULL, 'H' },
+        { "local-conditions", no_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 },
     };
     struct sl_synth_opts opts;
@@ -70,6 +71,9 @@ exec_synth(const struct cli_cmd *self, struct cli_global *g, int argc,
             break;
         case 'D':
             opts.write_dicom = 0;
+            break;
+        case 'L':
+            opts.local_conditions = 1;
             break;
         case 'H':
             if (sl_synth_shape_parse(optarg, &opts.shape) != SL_OK)
@@ -122,6 +126,11 @@ const struct cli_cmd cli_cmd_synth = {
     "      --series N     series per study, 1 to 16 (default 2)\n"
     "      --instances N  instances per series, 1 to 64 (default: 2 or 3)\n"
     "      --no-dicom     write the FHIR bundles only\n"
+    "      --local-conditions\n"
+    "                     code Conditions in the hospital's own list\n"
+    "                     (http://hospital.example.org/condition-codes, what\n"
+    "                     the shipped map condition-local-to-snomed\n"
+    "                     translates) instead of SNOMED CT\n"
     "      --shape SHAPE  how the FHIR side is written, as real exports do:\n"
     "        default         collection Bundles, fullUrls on\n"
     "                        https://ehr.example.org/fhir, references Type/id\n"

@@ -24,6 +24,7 @@
 #include "pipeline/stage_translate.h"
 #include "sinks/sinks.h"
 #include "sources/sources.h"
+#include "terminology/terminology.h"
 
 /* dir is new or empty, so that what is there is this run's output. */
 static int
@@ -58,42 +59,83 @@ qdir_ok(const char *outdir, const char *qdir, struct sl_err *err)
     return SL_OK;
 }
 
-/* Per map: codings mapped and unmapped, from the stage's findings. */
+/* The map of a finding of the translate stage whose code is KIND:MAP,
+ * or NULL. */
+static const char *
+map_of(const struct sl_finding_count *x, const char *kind)
+{
+    size_t n = strlen(kind);
+
+    if (strcmp(x->stage, "translate") != 0 ||
+        strncmp(x->code, kind, n) != 0 || x->code[n] != ':')
+        return NULL;
+    return x->code + n + 1;
+}
+
+static uint64_t
+count_of(const struct sl_run_summary *sum, const char *kind, const char *map)
+{
+    size_t i;
+    const char *m;
+
+    for (i = 0; i < sum->nfindings; i++)
+        if ((m = map_of(&sum->findings[i], kind)) && strcmp(m, map) == 0)
+            return sum->findings[i].n;
+    return 0;
+}
+
+static const char *const kinds[] = {"mapped", "unmapped", "untranslated"};
+
+/* The map of any kind of translate finding, or NULL. */
+static const char *
+any_map(const struct sl_finding_count *x)
+{
+    const char *m = NULL;
+    size_t k;
+
+    for (k = 0; k < 3 && m == NULL; k++)
+        m = map_of(x, kinds[k]);
+    return m;
+}
+
+/* Per map: codings mapped, unmapped and (a terminology server's) not
+ * translated, from the stage's findings, each map once. */
 static void
 print_report(FILE *f, const struct sl_run_summary *sum)
 {
-    size_t i, k;
+    size_t i, j;
 
     for (i = 0; i < sum->nfindings; i++) {
-        const struct sl_finding_count *x = &sum->findings[i];
-        const char *map;
-        uint64_t unmapped = 0;
+        const char *map = any_map(&sum->findings[i]), *m;
+        uint64_t failed;
+        int seen = 0;
 
-        if (strcmp(x->stage, "translate") != 0 ||
-            strncmp(x->code, "mapped:", 7) != 0)
+        if (map == NULL)
             continue;
-        map = x->code + 7;
-        for (k = 0; k < sum->nfindings; k++)
-            if (strcmp(sum->findings[k].stage, "translate") == 0 &&
-                strncmp(sum->findings[k].code, "unmapped:", 9) == 0 &&
-                strcmp(sum->findings[k].code + 9, map) == 0)
-                unmapped = sum->findings[k].n;
-        fprintf(f, "  map %s: %llu mapped, %llu unmapped\n", map,
-                (unsigned long long)x->n, (unsigned long long)unmapped);
+        for (j = 0; j < i && !seen; j++) /* printed at its first finding */
+            seen = (m = any_map(&sum->findings[j])) && strcmp(m, map) == 0;
+        if (seen)
+            continue;
+        fprintf(f, "  map %s: %llu mapped, %llu unmapped", map,
+                (unsigned long long)count_of(sum, "mapped", map),
+                (unsigned long long)count_of(sum, "unmapped", map));
+        if ((failed = count_of(sum, "untranslated", map)) > 0)
+            fprintf(f, ", %llu could not translate (server)",
+                    (unsigned long long)failed);
+        fputc('\n', f);
     }
     for (i = 0; i < sum->nfindings; i++) {
-        const struct sl_finding_count *x = &sum->findings[i];
-        int seen = 0;
-        if (strcmp(x->stage, "translate") != 0 ||
-            strncmp(x->code, "unmapped:", 9) != 0)
-            continue;
-        for (k = 0; k < sum->nfindings; k++)
-            seen |= strcmp(sum->findings[k].stage, "translate") == 0 &&
-                    strncmp(sum->findings[k].code, "mapped:", 7) == 0 &&
-                    strcmp(sum->findings[k].code + 7, x->code + 9) == 0;
-        if (!seen)
-            fprintf(f, "  map %s: 0 mapped, %llu unmapped\n", x->code + 9,
-                    (unsigned long long)x->n);
+        const char *t = map_of(&sum->findings[i], "converted");
+        if (t != NULL)
+            fprintf(f, "  units %s: %llu converted, %llu not converted\n", t,
+                    (unsigned long long)sum->findings[i].n,
+                    (unsigned long long)count_of(sum, "not-converted", t));
+    }
+    for (i = 0; i < sum->nfindings; i++) {
+        const char *t = map_of(&sum->findings[i], "not-converted");
+        if (t != NULL && count_of(sum, "converted", t) == 0)
+            fprintf(f, "  units %s: 0 converted, %llu not converted\n", t,
+                    (unsigned long long)sum->findings[i].n);
     }
 }
 
@@ -109,12 +151,23 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"unmapped", required_argument, NULL, 'u'},
         {"element", required_argument, NULL, 'e'},
         {"target", required_argument, NULL, 't'},
+        {"server", required_argument, NULL, 'S'},
+        {"remote-map", required_argument, NULL, 'R'},
+        {"remote-source", required_argument, NULL, 'r'},
+        {"cache", required_argument, NULL, 'C'},
+        {"cache-ttl", required_argument, NULL, 'T'},
+        {"batch", required_argument, NULL, 'B'},
+        {"units", required_argument, NULL, 'U'},
+        {"units-original", no_argument, NULL, 'O'},
+        {"times-utc", no_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *outdir = NULL, *policy = "add", *unmapped = "keep";
-    const char *target = NULL;
-    struct sl_buf maps, elements;
+    const char *target = NULL, *units = NULL;
+    int units_original = 0, times_utc = 0;
+    struct sl_buf maps, elements, sources;
+    struct sl_conf_node remote;
     struct sl_job_spec *spec = NULL;
     struct sl_conf_node nodes[2];
     struct sl_quarantine_sink *q = NULL;
@@ -124,8 +177,10 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
     int c, rc = SL_OK, ex, i;
 
     memset(nodes, 0, sizeof(nodes));
+    memset(&remote, 0, sizeof(remote));
     sl_buf_init(&maps);
     sl_buf_init(&elements);
+    sl_buf_init(&sources);
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":m:o:Q:", opts, NULL)) != -1) {
@@ -141,6 +196,17 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'p': policy = optarg; break;
         case 'u': unmapped = optarg; break;
         case 't': target = optarg; break;
+        case 'S': sl_conf_node_add(&remote, "server", optarg); break;
+        case 'R': sl_conf_node_add(&remote, "remote-map", optarg); break;
+        case 'r':
+            sl_buf_addf(&sources, "%s%s", sources.len ? " " : "", optarg);
+            break;
+        case 'C': sl_conf_node_add(&remote, "cache", optarg); break;
+        case 'T': sl_conf_node_add(&remote, "cache-ttl", optarg); break;
+        case 'B': sl_conf_node_add(&remote, "batch", optarg); break;
+        case 'U': units = optarg; break;
+        case 'O': units_original = 1; break;
+        case 'Z': times_utc = 1; break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
             goto out;
@@ -149,9 +215,23 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto out;
         }
     }
-    if (maps.len == 0 || outdir == NULL || optind >= argc) {
-        ex = cli_usage_error(self, "--map, -o and at least one INPUT are "
-                                   "needed");
+    if ((maps.len == 0 && !sl_conf_get(&remote, "server") && !units &&
+         !times_utc) ||
+        outdir == NULL || optind >= argc) {
+        ex = cli_usage_error(self, "--map, --server, --units or --times-utc, "
+                                   "-o and at least one INPUT are needed");
+        goto out;
+    }
+    if (units_original && !units) {
+        ex = cli_usage_error(self, "--units-original goes with --units");
+        goto out;
+    }
+    if (sources.len)
+        sl_conf_node_add(&remote, "remote-source", sources.data);
+    if (remote.nattr > 0 && !sl_conf_get(&remote, "server")) {
+        ex = cli_usage_error(self, "--remote-map, --remote-source, --cache, "
+                                   "--cache-ttl and --batch go with "
+                                   "--server");
         goto out;
     }
     if (strcmp(policy, "add") != 0 && strcmp(policy, "replace") != 0) {
@@ -182,9 +262,16 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         }
     }
     /* the maps first: a bad map is a usage error before any output */
-    if ((rc = sl_stage_translate_new(maps.data, policy, unmapped,
-                                     elements.data, target, &probe,
-                                     &err)) != SL_OK)
+    if (times_utc)
+        sl_conf_node_add(&remote, "times", "utc");
+    if (units) {
+        sl_conf_node_add(&remote, "units", units);
+        if (units_original)
+            sl_conf_node_add(&remote, "units-original", "yes");
+    }
+    if ((rc = sl_stage_translate_new_remote(maps.data, policy, unmapped,
+                                            elements.data, target, &remote,
+                                            NULL, &probe, &err)) != SL_OK)
         goto fail;
     sl_stage_translate.free(probe);
     if ((rc = fresh(outdir, "output", &err)) != SL_OK ||
@@ -229,6 +316,9 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         sl_conf_node_add(&spec->stages[0].node, "elements", elements.data);
     if (target)
         sl_conf_node_add(&spec->stages[0].node, "target", target);
+    for (i = 0; i < (int)remote.nattr; i++)
+        sl_conf_node_add(&spec->stages[0].node, remote.names[i],
+                         remote.values[i]);
     spec->workdir = sl_strdup(outdir);
     q = sl_quarantine_folder_new(qdir);
     spec->quarantine = q;
@@ -255,6 +345,8 @@ out:
     sl_quarantine_folder_free(q);
     sl_buf_free(&maps);
     sl_buf_free(&elements);
+    sl_buf_free(&sources);
+    sl_conf_node_clear(&remote);
     free(qdir);
     return ex;
 }
@@ -263,7 +355,9 @@ const struct cli_cmd cli_cmd_translate = {
     "translate",
     "--map NAME|FILE [--map ...] [--policy add|replace] "
     "[--unmapped keep|quarantine|drop] [--element PATH]... "
-    "[--target SYSTEM] [--quarantine QDIR] INPUT... -o OUTDIR",
+    "[--target SYSTEM] [--quarantine QDIR] [--server BASE --remote-map URL "
+    "--remote-source SYSTEM... [--cache FILE] [--cache-ttl S] [--batch N]] "
+    "[--units NAME|FILE [--units-original]] [--times-utc] INPUT... -o OUTDIR",
     "translate local codes in FHIR files through terminology maps",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz. Each Coding and\n"
@@ -296,6 +390,39 @@ const struct cli_cmd cli_cmd_translate = {
     "                           (default OUTDIR.quarantine; never inside\n"
     "                           OUTDIR; new or empty)\n"
     "  -j, --jobs N             files translated at once (default: cores)\n"
+    "\n"
+    "A map on a FHIR terminology server (ConceptMap/$translate), asked after\n"
+    "the --map maps (which are then optional):\n"
+    "      --server BASE        the server's FHIR base URL (http:// or https://)\n"
+    "      --remote-map URL     the canonical url of the ConceptMap there\n"
+    "      --remote-source SYSTEM\n"
+    "                           a source system it translates (repeat); only\n"
+    "                           codings of these systems are sent\n"
+    "      --cache FILE         an SQLite file that keeps the answers across\n"
+    "                           runs (default: in memory for this run)\n"
+    "      --cache-ttl S        seconds an answer is kept (default 86400)\n"
+    "      --batch N            codings asked in one batch Bundle (default 50;\n"
+    "                           0: one request each)\n"
+    "\n"
+    "Quantity units (the maps are then optional):\n"
+    "      --units NAME|FILE    a conversion table (CSV: analyte system, analyte\n"
+    "                           code, analyte, from, to, factor) or a shipped one\n"
+    "                           (units-si: mass to molar concentrations, e.g.\n"
+    "                           glucose mg/dL to mmol/L; units-conventional):\n"
+    "                           Observation Quantities of the analytes in `from`\n"
+    "                           get value * factor in exact decimals, the\n"
+    "                           significant digits of the original kept, and\n"
+    "                           the UCUM unit `to`\n"
+    "      --units-original     keep each converted Quantity's original in an\n"
+    "                           extension (" SL_TERM_ORIGINAL_QUANTITY ")\n"
+    "      --times-utc          every dateTime and instant with a time and an\n"
+    "                           offset in UTC, precision kept\n"
+    "                           (2024-03-01T00:30:00.25+01:00 becomes\n"
+    "                           2024-02-29T23:30:00.25Z); dates and times\n"
+    "                           without an offset are left as they are\n"
+    "A coding the server could not translate (unreachable, an error, not an\n"
+    "answer) sends its resource to the quarantine, whatever --unmapped says,\n"
+    "with the reason \"could not translate\"; the run goes on.\n"
     "\n"
     "At the end it prints, per map, how many codings were mapped and\n"
     "unmapped. A bad map is refused before anything is written, with its\n"

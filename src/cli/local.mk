@@ -7,7 +7,8 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/cmd_pull.c %reldir%/cmd_translate.c %reldir%/cmd_daemon.c \
 	%reldir%/cmd_audit.c %reldir%/cmd_report.c %reldir%/report_html.c \
 	%reldir%/report.h \
-	%reldir%/cmd_fhirpath.c %reldir%/cmd_validate.c
+	%reldir%/cmd_fhirpath.c %reldir%/cmd_validate.c \
+	%reldir%/cmd_timeline.c %reldir%/timeline.h %reldir%/timeline_read.c
 # DCMTK is C++: link with the C++ driver (this file is never built).
 nodist_EXTRA_sluice_SOURCES = force-cxx-link.cc
 sluice_LDADD = $(SL_LIBS) $(SL_EXT_LIBS)

@@ -18,7 +18,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_inspect_pixels, &cli_cmd_push, &cli_cmd_echo, &cli_cmd_pull,
     &cli_cmd_translate, &cli_cmd_daemon,
     &cli_cmd_audit, &cli_cmd_report, &cli_cmd_fhirpath,
-    &cli_cmd_validate,
+    &cli_cmd_validate, &cli_cmd_timeline,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

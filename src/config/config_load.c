@@ -439,8 +439,16 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
                         : sl_strdup(v);
             }
         } else if (is_el(c, "translate")) {
+            const xmlNode *a;
             check_element(L, c, "translate", NULL, &tmp, NULL);
             add_paths(L, &tmp, "maps", &job->translate);
+            /* the terminology server's <auth>, as an endpoint's */
+            for (a = c->children; a != NULL; a = a->next)
+                if (is_el(a, "auth")) {
+                    char *atype = attr_dup(a, "type");
+                    check_element(L, a, "auth", atype, &tmp, "auth");
+                    free(atype);
+                }
         } else if (is_el(c, "validate")) {
             check_element(L, c, "validate", NULL, &tmp, NULL);
             add_paths(L, &tmp, "profiles", &job->validate);

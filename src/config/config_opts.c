@@ -535,10 +535,11 @@ const struct sl_opt sl_opt_table[] = {
     { "deid", NULL, "reid-key", SL_OPT_SECRET, NULL, 0, NOB, NULL,
       "The map's key (`env:NAME` or `file:PATH`, at least 32 bytes, not "
       "the pseudonym key)." },
-    { "translate", NULL, "maps", SL_OPT_PATH, NULL, 1, NOB, NULL,
+    { "translate", NULL, "maps", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "Terminology maps, space separated: FHIR R4 ConceptMap files "
       "(`.json`), CSV maps (`.csv`) or the names of shipped maps "
-      "(`lab-local-to-loinc`); see docs/terminology.md." },
+      "(`lab-local-to-loinc`); see docs/terminology.md. Needed unless "
+      "`server` or `units` is given." },
     { "translate", NULL, "policy", SL_OPT_ENUM, "add", 0, NOB, "add replace",
       "`add`: the target coding goes beside the original; `replace`: in "
       "its place." },
@@ -556,6 +557,38 @@ const struct sl_opt sl_opt_table[] = {
     { "translate", NULL, "target", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Only translate into this system (`http://loinc.org`), as "
       "`$translate`'s `targetsystem`." },
+    { "translate", NULL, "units", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "A unit conversion table (`.csv`) or the name of a shipped one "
+      "(`units-si`, `units-conventional`): Observation Quantities of the "
+      "analytes it names are converted to its UCUM units in exact decimal "
+      "arithmetic, keeping the original's significant digits." },
+    { "translate", NULL, "units-original", SL_OPT_ENUM, "no", 0, NOB,
+      "yes no",
+      "`yes`: each converted Quantity keeps its original in an extension "
+      "(`urn:sluice:fhir:StructureDefinition:original-quantity`)." },
+    { "translate", NULL, "times", SL_OPT_ENUM, "keep", 0, NOB, "keep utc",
+      "`utc`: every dateTime and instant with a time and an offset "
+      "becomes the same instant in UTC, precision kept "
+      "(`2024-03-01T00:30:00.25+01:00` -> `2024-02-29T23:30:00.25Z`); "
+      "dates and times without an offset are left as they are." },
+    { "translate", NULL, "server", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The FHIR base URL of a terminology server whose ConceptMap "
+      "`remote-map` is asked (`ConceptMap/$translate`) after the local "
+      "maps; needs `remote-map` and `remote-source`. A coding it could not "
+      "translate sends its resource to the quarantine." },
+    { "translate", NULL, "remote-map", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The canonical url of the ConceptMap on `server`." },
+    { "translate", NULL, "remote-source", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "The source systems `remote-map` translates, space separated: only "
+      "codings of these systems are sent." },
+    { "translate", NULL, "cache", SL_OPT_PATH, NULL, 0, NOB, NULL,
+      "An SQLite file keeping the server's answers across runs (made when "
+      "missing); without it they are kept in memory for the run." },
+    { "translate", NULL, "cache-ttl", SL_OPT_INT, "86400", 0, 1, 315360000, NULL,
+      "Seconds an answer of the server is kept." },
+    { "translate", NULL, "batch", SL_OPT_INT, "50", 0, 0, 1000, NULL,
+      "Codings asked in one batch Bundle of `$translate` calls; 0: one "
+      "request a coding." },
     { "validate", NULL, "profiles", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "Profiles every FHIR resource is also validated against, space "
       "separated: StructureDefinition files (`.json`, `.xml`), canonical "

@@ -55,6 +55,7 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
             sl_conf_node_add(out, "profile", job->deid_profile); /* resolved */
         } else if (o != NULL && o->type == SL_OPT_PATH &&
                    (strcmp(in->names[i], "maps") == 0 ||
+                    strcmp(in->names[i], "units") == 0 ||
                     strcmp(in->names[i], "profiles") == 0 ||
                     strcmp(in->names[i], "ig") == 0)) {
             /* lists of paths, space separated: each word resolved */
@@ -64,8 +65,9 @@ compile_stage(const struct sl_config *cfg, const struct sl_job *job,
             while (*(w += strspn(w, " \t\r\n")) != '\0') {
                 size_t n = strcspn(w, " \t\r\n");
                 char *word = sl_strndup(w, n);
-                /* a shipped map's name stays a name */
-                int name = (strcmp(in->names[i], "maps") == 0 &&
+                /* a shipped map's (or units table's) name stays a name */
+                int name = ((strcmp(in->names[i], "maps") == 0 ||
+                             strcmp(in->names[i], "units") == 0) &&
                             !strchr(word, '/') &&
                             !sl_str_has_suffix(word, ".json") &&
                             !sl_str_has_suffix(word, ".csv")) ||

@@ -8,6 +8,21 @@
  *   unmapped  keep | quarantine | drop
  *   elements  element paths, space separated (default: the issue's list)
  *   target    only translate into this system
+ * and, for a map on a terminology server (the remote client of
+ * src/terminology; `sluice translate --server`):
+ *   server          the server's FHIR base URL
+ *   remote-map      the canonical url of the ConceptMap there
+ *   remote-source   the source systems it translates, space separated
+ *   cache           an SQLite file keeping the answers, or none
+ *   cache-ttl       seconds an answer is kept (default 86400)
+ *   batch           codings a batch Bundle asks at most (0: no batches)
+ *   auth.*          its <auth> child (src/http/auth.h), as an endpoint's
+ * A coding the server could not translate gives "untranslated:MAP"
+ * (error) and sends the resource to quarantine. And for units:
+ *   units           a conversion table (units-si, FILE.csv): Quantities
+ *                   normalised to UCUM, "converted:TABLE" findings
+ *   units-original  yes: the original Quantity kept in an extension
+ *   times           utc: every dateTime with an offset in UTC
  *
  * Every coding of a mapped system gives a finding "mapped:MAP" (info) or
  * "unmapped:MAP" (warning) with its element path, so that the run
@@ -18,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/auth.h"
 #include "pipeline/stage_translate.h"
 #include "terminology/terminology.h"
 
@@ -27,6 +43,14 @@ struct stage_translate {
     struct sl_strv elements;
     const char **el; /* elements.v, NULL-ended */
     char *target;
+    struct sl_term_client *client;
+    struct sl_http_auth *auth; /* the server's <auth>, or NULL */
+    struct sl_strv sources;
+    const char **src; /* sources.v, NULL-ended */
+    char *remote_map, *remote_name, *server;
+    struct sl_term_units *units;
+    int units_original;
+    int times_utc;
 };
 
 static void
@@ -40,6 +64,27 @@ translate_free(void *ctx)
     sl_strv_free(&s->elements);
     free(s->el);
     free(s->target);
+    if (s->client != NULL) {
+        struct sl_term_client_stats st;
+        sl_term_client_stats(s->client, &st);
+        if (st.asked > 0)
+            sl_log(SL_LOG_INFO, "terminology server: %llu codings asked, "
+                   "%llu sent to the server, cache hit rate %.2f%%, %llu "
+                   "requests, %llu without an answer", st.asked, st.sent,
+                   st.sent >= st.asked
+                       ? 0.0
+                       : 100.0 * (double)(st.asked - st.sent) /
+                             (double)st.asked,
+                   st.requests, st.failed);
+    }
+    sl_term_client_free(s->client);
+    sl_http_auth_free(s->auth);
+    sl_term_units_free(s->units);
+    sl_strv_free(&s->sources);
+    free(s->src);
+    free(s->remote_map);
+    free(s->remote_name);
+    free(s->server);
     free(s);
 }
 
@@ -55,10 +100,89 @@ split(const char *v, struct sl_strv *out)
     }
 }
 
+static int
+remote_new(struct stage_translate *s, const struct sl_conf_node *n,
+           const char *base_dir, struct sl_err *err)
+{
+    struct sl_term_client_opts o;
+    const char *map = sl_conf_get(n, "remote-map");
+    const char *ttl = sl_conf_get(n, "cache-ttl");
+    const char *batch = sl_conf_get(n, "batch");
+    const char *slash;
+    long v;
+    size_t i;
+
+    memset(&o, 0, sizeof(o));
+    o.base = sl_conf_get(n, "server");
+    if (map == NULL || *map == '\0')
+        return SL_ERR(err, SL_ECONFIG, "server: remote-map (the canonical "
+                      "url of the server's ConceptMap) is needed");
+    split(sl_conf_get(n, "remote-source"), &s->sources);
+    if (s->sources.n == 0)
+        return SL_ERR(err, SL_ECONFIG, "server: remote-source (the systems "
+                      "the server's map translates) is needed");
+    for (i = 0; i < s->sources.n; i++)
+        if (strchr(s->sources.v[i], ':') == NULL)
+            return SL_ERR(err, SL_ECONFIG, "remote-source \"%s\" is not a "
+                          "system URI (http://..., urn:oid:...)",
+                          s->sources.v[i]);
+    if (ttl != NULL) {
+        if (sl_parse_long(ttl, 1, 10L * 365 * 86400, &v) != 0)
+            return SL_ERR(err, SL_ECONFIG, "cache-ttl \"%s\": seconds, at "
+                          "least 1", ttl);
+        o.ttl_s = v;
+    }
+    if (batch != NULL) {
+        if (sl_parse_long(batch, 0, 1000, &v) != 0)
+            return SL_ERR(err, SL_ECONFIG, "batch \"%s\": 0 to 1000 codings",
+                          batch);
+        o.batch = (int)v;
+    } else {
+        o.batch = 50;
+    }
+    o.cache_path = sl_conf_get(n, "cache");
+    s->src = sl_calloc(s->sources.n + 1, sizeof(*s->src));
+    for (i = 0; i < s->sources.n; i++)
+        s->src[i] = s->sources.v[i];
+    s->remote_map = sl_strdup(map);
+    /* its name in findings: the url's last segment */
+    slash = strrchr(map, '/');
+    if (slash == NULL || slash[1] == '\0')
+        slash = strrchr(map, ':');
+    s->remote_name = sl_asprintf("remote:%s", slash && slash[1] ? slash + 1
+                                                                : map);
+    s->server = sl_strdup(o.base);
+    if (sl_conf_get(n, "auth.type") != NULL) {
+        /* secrets (env:, file: relative to the configuration) read now */
+        struct sl_config cfg;
+        int rc;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.base_dir = (char *)(base_dir ? base_dir : ".");
+        if ((rc = sl_http_auth_new(&cfg, n, &s->auth, err)) != SL_OK) {
+            sl_err_prefix(err, "<auth>");
+            return rc;
+        }
+        o.auth = s->auth;
+    }
+    return sl_term_client_new(&o, &s->client, err);
+}
+
 int
 sl_stage_translate_new(const char *maps, const char *policy,
                        const char *unmapped, const char *elements,
                        const char *target, void **ctx, struct sl_err *err)
+{
+    return sl_stage_translate_new_remote(maps, policy, unmapped, elements,
+                                         target, NULL, NULL, ctx, err);
+}
+
+int
+sl_stage_translate_new_remote(const char *maps, const char *policy,
+                              const char *unmapped, const char *elements,
+                              const char *target,
+                              const struct sl_conf_node *more,
+                              const char *base_dir, void **ctx,
+                              struct sl_err *err)
 {
     struct stage_translate *s = sl_calloc(1, sizeof(*s));
     struct sl_strv words = {0};
@@ -67,7 +191,11 @@ sl_stage_translate_new(const char *maps, const char *policy,
 
     s->set = sl_term_set_new();
     split(maps, &words);
-    if (words.n == 0)
+    if (words.n == 0 &&
+        (more == NULL ||
+         (!sl_conf_get(more, "server") && !sl_conf_get(more, "units") &&
+          !(sl_conf_get(more, "times") &&
+            strcmp(sl_conf_get(more, "times"), "utc") == 0))))
         rc = SL_ERR(err, SL_ECONFIG, "no map given");
     for (i = 0; i < words.n && rc == SL_OK; i++)
         rc = sl_term_set_load(s->set, words.v[i], err);
@@ -97,6 +225,37 @@ sl_stage_translate_new(const char *maps, const char *policy,
                         : SL_TERM_KEEP;
     s->a.elements = s->el ? (const char *const *)s->el : NULL;
     s->a.target_system = s->target;
+    if (more != NULL && sl_conf_get(more, "times") != NULL) {
+        if (strcmp(sl_conf_get(more, "times"), "utc") != 0 &&
+            strcmp(sl_conf_get(more, "times"), "keep") != 0) {
+            rc = SL_ERR(err, SL_ECONFIG, "times \"%s\": utc or keep",
+                        sl_conf_get(more, "times"));
+            goto out;
+        }
+        s->times_utc = strcmp(sl_conf_get(more, "times"), "utc") == 0;
+    }
+    if (more != NULL && sl_conf_get(more, "units") != NULL) {
+        const char *orig = sl_conf_get(more, "units-original");
+        if ((rc = sl_term_units_load(sl_conf_get(more, "units"), &s->units,
+                                     err)) != SL_OK)
+            goto out;
+        s->units_original = orig && strcmp(orig, "yes") == 0;
+    }
+    if (more != NULL && sl_conf_get(more, "server") == NULL &&
+        (sl_conf_get(more, "remote-map") || sl_conf_get(more, "remote-source") ||
+         sl_conf_get(more, "cache"))) {
+        rc = SL_ERR(err, SL_ECONFIG, "remote-map, remote-source and cache "
+                    "go with server");
+        goto out;
+    }
+    if (more != NULL && sl_conf_get(more, "server") != NULL) {
+        if ((rc = remote_new(s, more, base_dir, err)) != SL_OK)
+            goto out;
+        s->a.client = s->client;
+        s->a.remote_map = s->remote_map;
+        s->a.remote_name = s->remote_name;
+        s->a.remote_sources = (const char *const *)s->src;
+    }
     *ctx = s;
     s = NULL;
 out:
@@ -127,10 +286,33 @@ sl_stage_translate_check(const struct sl_config *cfg,
         free(p);
     }
     sl_strv_free(&words);
-    rc = sl_stage_translate_new(maps.data, sl_conf_get(node, "policy"),
-                                sl_conf_get(node, "unmapped"),
-                                sl_conf_get(node, "elements"),
-                                sl_conf_get(node, "target"), &ctx, err);
+    {
+        /* the node with its paths as a run resolves them */
+        struct sl_conf_node more = {0};
+        const char *u = sl_conf_get(node, "units");
+        const char *c = sl_conf_get(node, "cache");
+        for (i = 0; i < node->nattr; i++)
+            if (strcmp(node->names[i], "units") != 0 &&
+                strcmp(node->names[i], "cache") != 0)
+                sl_conf_node_add(&more, node->names[i], node->values[i]);
+        if (u != NULL) {
+            char *p = !strchr(u, '/') && !sl_str_has_suffix(u, ".csv")
+                          ? sl_strdup(u)
+                          : sl_path_resolve(cfg->base_dir, u);
+            sl_conf_node_add(&more, "units", p);
+            free(p);
+        }
+        if (c != NULL) {
+            char *p = sl_path_resolve(cfg->base_dir, c);
+            sl_conf_node_add(&more, "cache", p);
+            free(p);
+        }
+        rc = sl_stage_translate_new_remote(
+            maps.data, sl_conf_get(node, "policy"),
+            sl_conf_get(node, "unmapped"), sl_conf_get(node, "elements"),
+            sl_conf_get(node, "target"), &more, cfg->base_dir, &ctx, err);
+        sl_conf_node_clear(&more);
+    }
     sl_buf_free(&maps);
     translate_free(ctx);
     if (rc != SL_OK)
@@ -143,13 +325,14 @@ translate_create(const struct sl_stage_args *a, void **ctx,
                  struct sl_err *err)
 {
     const struct sl_conf_node *n = a->node;
+    char *dir = sl_path_dir(a->config_path);
     int rc;
 
-    rc = sl_stage_translate_new(sl_conf_get(n, "maps"),
-                                sl_conf_get(n, "policy"),
-                                sl_conf_get(n, "unmapped"),
-                                sl_conf_get(n, "elements"),
-                                sl_conf_get(n, "target"), ctx, err);
+    rc = sl_stage_translate_new_remote(
+        sl_conf_get(n, "maps"), sl_conf_get(n, "policy"),
+        sl_conf_get(n, "unmapped"), sl_conf_get(n, "elements"),
+        sl_conf_get(n, "target"), n, dir, ctx, err);
+    free(dir);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <translate>", a->config_path, n->line);
     return rc;
@@ -161,10 +344,40 @@ report(void *arg, const char *map, int mapped, const char *where)
     struct sl_item *it = arg;
     char code[160];
 
-    snprintf(code, sizeof(code), "%s:%s", mapped ? "mapped" : "unmapped",
+    snprintf(code, sizeof(code), "%s:%s",
+             mapped < 0 ? "untranslated" : mapped ? "mapped" : "unmapped",
              map);
-    sl_item_finding(it, "translate", mapped ? SL_SEV_INFO : SL_SEV_WARNING,
+    sl_item_finding(it, "translate",
+                    mapped < 0 ? SL_SEV_ERROR
+                    : mapped   ? SL_SEV_INFO
+                               : SL_SEV_WARNING,
                     code, where);
+}
+
+/* Whether the text names a source system of the remote map. */
+static int
+remote_may_apply(const struct stage_translate *s, const char *text,
+                 size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < s->sources.n; i++)
+        if (memmem(text, len, s->sources.v[i], strlen(s->sources.v[i])))
+            return 1;
+    /* escaped slashes ("http:\/\/"): ask the walk */
+    return s->sources.n > 0 && memmem(text, len, "\\/", 2) != NULL;
+}
+
+static void
+report_units(void *arg, const char *table, int ok, const char *where)
+{
+    struct sl_item *it = arg;
+    char code[160];
+
+    snprintf(code, sizeof(code), "%s:%s", ok ? "converted" : "not-converted",
+             table);
+    sl_item_finding(it, "translate", ok ? SL_SEV_INFO : SL_SEV_WARNING, code,
+                    where);
 }
 
 static int
@@ -183,7 +396,9 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
          * the document it came from, is what goes on; text that names no
          * mapped system cannot change and is not parsed */
         json_error_t je;
-        if (!sl_term_set_may_apply(s->set, it->out_json, it->out_json_len))
+        if (s->units == NULL && !s->times_utc &&
+            !sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
+            !remote_may_apply(s, it->out_json, it->out_json_len))
             return SL_OK;
         parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
         if (parsed == NULL)
@@ -197,6 +412,17 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
     a.report = report;
     a.arg = it;
     rc = sl_term_apply_resource(&a, doc, &changed, &e2);
+    if (rc == SL_OK && s->units != NULL) {
+        int uc = 0;
+        sl_term_units_apply(s->units, doc, s->units_original, report_units,
+                            it, &uc);
+        changed |= uc;
+    }
+    if (rc == SL_OK && s->times_utc) {
+        int tc = 0;
+        sl_term_times_utc(doc, &tc);
+        changed |= tc;
+    }
     if (rc == SL_OK && changed && parsed != NULL) {
         char *out = json_dumps(parsed, JSON_COMPACT);
         sl_freezero(it->out_json, it->out_json_len);
@@ -230,6 +456,15 @@ translate_describe(void *ctx)
         json_array_append_new(maps, o);
     }
     json_object_set_new(d, "maps", maps);
+    if (s->times_utc)
+        json_object_set_new(d, "times", json_string("utc"));
+    if (s->units != NULL)
+        json_object_set_new(d, "units",
+                            json_string(sl_term_units_name(s->units)));
+    if (s->client != NULL)
+        json_object_set_new(d, "remote",
+                            json_pack("{ss ss}", "server", s->server, "map",
+                                      s->remote_map));
     json_object_set_new(d, "policy", json_string(s->a.policy == SL_TERM_REPLACE
                                                      ? "replace"
                                                      : "add"));

@@ -16,6 +16,19 @@ int sl_stage_translate_new(const char *maps, const char *policy,
                            const char *target, void **ctx,
                            struct sl_err *err);
 
+/* The same with more options: more is a node (or NULL) whose attributes
+ * server, remote-map, remote-source, cache, cache-ttl, batch (a map on a
+ * terminology server) and units, units-original (Quantity units) are
+ * read (see stage_translate.c), with the server's <auth> as "auth.*"
+ * attributes (its file: secrets relative to base_dir, NULL: the working
+ * folder); with a server or units, maps may be empty. */
+int sl_stage_translate_new_remote(const char *maps, const char *policy,
+                                  const char *unmapped, const char *elements,
+                                  const char *target,
+                                  const struct sl_conf_node *more,
+                                  const char *base_dir, void **ctx,
+                                  struct sl_err *err);
+
 /* Loads and checks the maps and options of a <translate> element of cfg
  * (sluice check-config): what a run would refuse, with "FILE:LINE:
  * <translate>: " before the reason. Relative map paths are taken from the

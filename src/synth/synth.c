@@ -479,6 +479,7 @@ sl_synth_run(const char *dir, const struct sl_synth_opts *opts,
 
         synth_rng_seed(&r, opts->seed, (uint64_t)i);
         patient_make(&p, &r, i, opts);
+        p.local_conditions = opts->local_conditions;
         bundle = synth_fhir_bundle(&p, &r, &nres);
         synth_shape_bundle(bundle, opts->shape);
         if (opts->shape == SL_SYNTH_SHAPE_BULK)

@@ -59,6 +59,9 @@ struct sl_synth_opts {
     int instances;   /* instances per series, 1..64; 0: 2 or 3 at random */
     int write_dicom; /* 0: FHIR bundles only (ImagingStudy still written) */
     int quiet;       /* no progress lines */
+    int local_conditions; /* Conditions coded in the hospital's own list
+                             (http://hospital.example.org/condition-codes)
+                             instead of SNOMED CT; nothing else changes */
 };
 
 /* What was written: counts only, never values. */

@@ -30,6 +30,24 @@ static const struct synth_code conditions[] = {
     { "396275006", "Osteoarthritis (disorder)" },
     { "254637007", "Non-small cell lung cancer (disorder)" },
 };
+/* The same conditions in the hospital's own problem list (--local-
+ * conditions), in the order above: what the shipped map
+ * terminology/condition-local-to-snomed.json translates. Codes and
+ * displays made up by the sluice developers. */
+#define LOCAL_CONDITIONS "http://hospital.example.org/condition-codes"
+static const struct synth_code local_conditions[] = {
+    { "HTN", "Hypertension" },
+    { "DM2", "Type 2 diabetes" },
+    { "ASTHMA", "Asthma" },
+    { "COPD", "COPD" },
+    { "AF", "Atrial fibrillation" },
+    { "PNEU", "Pneumonia" },
+    { "HF", "Heart failure" },
+    { "HLD", "Hyperlipidaemia" },
+    { "DEP", "Depression" },
+    { "OA", "Osteoarthritis" },
+    { "NSCLC", "Lung cancer, non-small cell" },
+};
 static const struct synth_code medications[] = {
     { "314076", "lisinopril 10 MG Oral Tablet" },
     { "197361", "amlodipine 5 MG Oral Tablet" },
@@ -248,7 +266,12 @@ fhir_condition(const struct synth_patient *p, struct synth_rng *r)
         "category",
         coding1("http://terminology.hl7.org/CodeSystem/condition-category",
                 "encounter-diagnosis", "Encounter Diagnosis"),
-        "code", coding1_text("http://snomed.info/sct", c->code, c->display),
+        "code",
+        p->local_conditions
+            ? coding1_text(LOCAL_CONDITIONS,
+                           local_conditions[c - conditions].code,
+                           local_conditions[c - conditions].display)
+            : coding1_text("http://snomed.info/sct", c->code, c->display),
         "subject", ref("Patient", p->patient_id), "encounter",
         ref("Encounter", p->encounter_id), "onsetDateTime", onset,
         "recordedDate", recorded));

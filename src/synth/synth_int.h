@@ -93,6 +93,7 @@ struct synth_patient {
     int nseries;
     struct synth_series *series;
     uint64_t pixel_seed;
+    int local_conditions; /* opts->local_conditions */
 };
 
 /* synth_fhir.c: the bundle of one patient; *nres gets the number of

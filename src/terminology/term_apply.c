@@ -55,6 +55,11 @@ struct walk {
     struct sl_buf where;
     int changed;
     struct sl_err *err;
+    struct sl_err failed; /* why the server gave no answer */
+    /* collecting the remote map's codings first (for one batch) */
+    int collect;
+    struct sl_term_coding *cv;
+    size_t cn, ccap;
 };
 
 static const char *
@@ -93,12 +98,44 @@ coding_of(const struct sl_term_match *m)
     return c;
 }
 
-/* One coding over the set: the first map that has it in scope answers
- * (the first that maps it, if several have it in scope). */
-static void
-translate_one(const struct sl_term_apply *a, const json_t *c,
-              struct sl_term_result *r, const char **map)
+static int
+remote_scope(const struct sl_term_apply *a, const char *system)
 {
+    const char *const *s;
+
+    if (a->client == NULL || system == NULL)
+        return 0;
+    for (s = a->remote_sources; s && *s; s++)
+        if (strcmp(*s, system) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+collect(struct walk *w, const json_t *c)
+{
+    const char *system = str(c, "system"), *code = str(c, "code");
+
+    if (!remote_scope(w->a, system) || code == NULL)
+        return;
+    if (w->cn == w->ccap) {
+        w->ccap = w->ccap ? 2 * w->ccap : 16;
+        w->cv = sl_realloc(w->cv, w->ccap * sizeof(*w->cv));
+    }
+    w->cv[w->cn].system = system;
+    w->cv[w->cn].version = str(c, "version");
+    w->cv[w->cn].code = code;
+    w->cn++;
+}
+
+/* One coding over the set: the first map that has it in scope answers
+ * (the first that maps it, if several have it in scope), then the remote
+ * map. */
+static void
+translate_one(struct walk *w, const json_t *c, struct sl_term_result *r,
+              const char **map)
+{
+    const struct sl_term_apply *a = w->a;
     const char *system = str(c, "system"), *code = str(c, "code");
     const char *version = str(c, "version");
     struct sl_term_result tmp;
@@ -121,6 +158,22 @@ translate_one(const struct sl_term_apply *a, const json_t *c,
             *map = sl_term_map_name(m);
         }
     }
+    if (r->outcome != SL_TERM_MAPPED && remote_scope(a, system) &&
+        code != NULL) {
+        struct sl_err e = {0};
+        if (sl_term_client_translate(a->client, a->remote_map,
+                                     a->remote_name, system, version, code,
+                                     a->target_system, &tmp, &e) != SL_OK) {
+            if (w->failed.code == SL_OK)
+                w->failed = e;
+            r->outcome = SL_TERM_FAILED;
+            r->n = 0;
+            *map = a->remote_name;
+        } else if (tmp.outcome == SL_TERM_MAPPED || *map == NULL) {
+            *r = tmp;
+            *map = a->remote_name;
+        }
+    }
 }
 
 /* A CodeableConcept: its codings translated under the policy. */
@@ -141,15 +194,30 @@ apply_cc(struct walk *w, json_t *cc)
         struct sl_term_result r;
         const char *map;
 
-        translate_one(a, c, &r, &map);
+        if (w->collect) {
+            collect(w, c);
+            continue;
+        }
+        translate_one(w, c, &r, &map);
         if (r.outcome == SL_TERM_OUT_OF_SCOPE) {
             json_array_append(out, c);
             continue;
         }
         sl_buf_addf(&w->where, ".coding[%zu]", i);
         if (a->report)
-            a->report(a->arg, map, r.outcome == SL_TERM_MAPPED,
+            a->report(a->arg, map, r.outcome == SL_TERM_FAILED ? -1
+                                   : r.outcome == SL_TERM_MAPPED,
                       w->where.data);
+        if (r.outcome == SL_TERM_FAILED) {
+            SL_ERR(w->err, SL_EQUARANTINE, "%s: could not translate a code "
+                   "of %s through map %s: %s", w->where.data,
+                   str(c, "system"), map, w->failed.msg);
+            w->where.len = base;
+            w->where.data[base] = '\0';
+            json_decref(out);
+            json_decref(added);
+            return SL_EQUARANTINE;
+        }
         if (r.outcome == SL_TERM_UNMAPPED) {
             if (a->unmapped == SL_TERM_QUARANTINE) {
                 /* the system, not the code: a local code list may be
@@ -209,11 +277,21 @@ apply_coding(struct walk *w, json_t *c)
 
     if (a->policy != SL_TERM_REPLACE)
         return SL_OK;
-    translate_one(a, c, &r, &map);
+    if (w->collect) {
+        collect(w, c);
+        return SL_OK;
+    }
+    translate_one(w, c, &r, &map);
     if (r.outcome == SL_TERM_OUT_OF_SCOPE)
         return SL_OK;
     if (a->report)
-        a->report(a->arg, map, r.outcome == SL_TERM_MAPPED, w->where.data);
+        a->report(a->arg, map, r.outcome == SL_TERM_FAILED ? -1
+                               : r.outcome == SL_TERM_MAPPED,
+                  w->where.data);
+    if (r.outcome == SL_TERM_FAILED)
+        return SL_ERR(w->err, SL_EQUARANTINE, "%s: could not translate a "
+                      "code of %s through map %s: %s", w->where.data,
+                      str(c, "system"), map, w->failed.msg);
     if (r.outcome == SL_TERM_MAPPED) {
         t = coding_of(&r.m[0]);
         json_object_clear(c);
@@ -320,6 +398,16 @@ sl_term_apply_resource(const struct sl_term_apply *a, json_t *res,
     w.a = a;
     w.err = err;
     sl_buf_init(&w.where);
+    if (a->client != NULL) {
+        /* the remote map's codings of this resource asked in one go */
+        w.collect = 1;
+        apply_one(&w, res);
+        w.collect = 0;
+        if (w.cn > 0)
+            sl_term_client_prefetch(a->client, a->remote_map, w.cv, w.cn,
+                                    a->target_system);
+        free(w.cv);
+    }
     rc = apply_one(&w, res);
     sl_buf_free(&w.where);
     *changed = w.changed;

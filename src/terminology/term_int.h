@@ -63,4 +63,33 @@ int term_load_csv(const char *name, const char *data, size_t len,
 int term_load_json(const char *name, const char *data, size_t len,
                    struct sl_term_map *m, struct sl_err *err);
 
+/* A $translate reply (JSON text of a Parameters) read as the client reads
+ * it: SL_OK with *r filled and *norm the cached form (caller frees; r's
+ * strings live in it), or SL_EPARSE. For the fuzz target. */
+int term_reply_translate(const char *data, size_t len,
+                         struct sl_term_result *r, json_t **norm);
+
+/* value * factor (NUM or NUM/DEN, decimal texts) in exact decimal
+ * arithmetic, rounded half away from zero to the significant digits of
+ * value but never left of the units digit, written to out as plain
+ * decimal text. -1 when a text is not a decimal, DEN is zero, or the
+ * result does not fit (term_dec.c). */
+int term_dec_convert(const char *value, const char *factor, char *out,
+                     size_t outlen);
+
+/* ---- the remote client's cache (term_cache.c) ---- */
+struct term_cache;
+/* A cache of answers (JSON values) by key, kept ttl_s seconds: in memory,
+ * and in the SQLite file path when not NULL (made when missing). */
+int term_cache_open(const char *path, long ttl_s, struct term_cache **out,
+                    struct sl_err *err);
+void term_cache_close(struct term_cache *c); /* NULL-safe */
+/* The answer of key that has not expired, or NULL. Borrowed: valid until
+ * the cache is closed (an entry replaced later is kept until then). */
+const json_t *term_cache_get(struct term_cache *c, const char *key);
+/* Keeps val (taken) for key; returns it, borrowed as above. A failure to
+ * write the file is logged once and the memory cache goes on. */
+const json_t *term_cache_put(struct term_cache *c, const char *key,
+                             json_t *val);
+
 #endif

@@ -56,6 +56,8 @@ enum sl_term_outcome {
     SL_TERM_OUT_OF_SCOPE, /* no group of the map has the coding's system */
     SL_TERM_MAPPED,       /* at least one match (rel_is_match) */
     SL_TERM_UNMAPPED,     /* in scope, nothing matched */
+    SL_TERM_FAILED,       /* in scope of a remote map whose server did
+                             not answer: could not translate */
 };
 
 #define SL_TERM_MAX_MATCHES 16
@@ -134,8 +136,10 @@ enum sl_term_unmapped {
     SL_TERM_DROP,       /* remove the coding */
 };
 
-/* Called for every coding in scope of a map: mapped or not, the map's
- * name and the element path ("Observation.code.coding[0]"). */
+/* Called for every coding in scope of a map: mapped (1), not mapped (0)
+ * or could not be translated (-1: the terminology server did not
+ * answer), the map's name and the element path
+ * ("Observation.code.coding[0]"). */
 typedef void (*sl_term_report_fn)(void *arg, const char *map, int mapped,
                                   const char *where);
 
@@ -148,6 +152,14 @@ struct sl_term_apply {
                                      NULL: sl_term_default_elements */
     sl_term_report_fn report;     /* may be NULL */
     void *arg;
+    /* A map on a terminology server, asked after the local maps (the set
+     * may be empty) for the codings of remote_sources; NULL: none. A
+     * coding it could not translate sends the resource to quarantine,
+     * whatever `unmapped` says: nothing passes untranslated unseen. */
+    struct sl_term_client *client;
+    const char *remote_map;              /* its canonical url */
+    const char *remote_name;             /* its name in findings */
+    const char *const *remote_sources;   /* source systems, NULL-ended */
 };
 
 extern const char *const sl_term_default_elements[];
@@ -162,5 +174,144 @@ int sl_term_element_check(const char *path, struct sl_err *err);
  * for quarantine. */
 int sl_term_apply_resource(const struct sl_term_apply *a, json_t *res,
                            int *changed, struct sl_err *err);
+
+/* ---- Quantity units normalised to UCUM (term_units.c) ----
+ *
+ * A conversion table (CSV: analyte system, analyte code, analyte, from,
+ * to, factor; see terminology/units-si.csv): the Quantities of
+ * Observations whose code has the analyte's coding and whose unit is
+ * `from` get value * factor in exact decimal arithmetic (precision of the
+ * original kept, see term_dec.c) and the UCUM unit `to`; rows without an
+ * analyte name spellings of units (mg/dl -> mg/dL) for Quantities
+ * without a system. */
+struct sl_term_units;
+
+/* The extension that keeps a converted Quantity's original. */
+#define SL_TERM_ORIGINAL_QUANTITY \
+    "urn:sluice:fhir:StructureDefinition:original-quantity"
+
+/* Loads NAME|FILE: a path (holds '/' or ends in .csv), else the shipped
+ * table terminology/NAME.csv. Errors name the file and line. */
+int sl_term_units_load(const char *name_or_path, struct sl_term_units **out,
+                       struct sl_err *err);
+int sl_term_units_parse(const char *name, const char *data, size_t len,
+                        struct sl_term_units **out, struct sl_err *err);
+void sl_term_units_free(struct sl_term_units *u); /* NULL-safe */
+/* The table's name: its file name without extension. */
+const char *sl_term_units_name(const struct sl_term_units *u);
+/* Converts the Quantities of res (an Observation, or a Bundle's) in
+ * place; with keep_original each converted Quantity gets an extension
+ * SL_TERM_ORIGINAL_QUANTITY holding what it was. report (may be NULL) is
+ * called for every Quantity a row matched: converted (1), or not (0: a
+ * value too large to convert exactly), with the table's name and the
+ * element path. *changed says whether res changed. */
+void sl_term_units_apply(const struct sl_term_units *u, json_t *res,
+                         int keep_original, sl_term_report_fn report,
+                         void *arg, int *changed);
+
+/* ---- dates and times in UTC (term_time.c) ---- */
+
+/* A FHIR dateTime or instant with a time and an offset, in UTC keeping
+ * its precision ("2024-03-01T00:30:00.25+01:00" ->
+ * "2024-02-29T23:30:00.25Z"): 1 and out written; 0 (out a copy) when it
+ * is already in UTC ("Z"); -1 when it is not such a dateTime (a date
+ * alone, a time without offset, not a date), out untouched. */
+int sl_term_time_utc(const char *in, char *out, size_t outlen);
+/* Every string value of res that is a dateTime with an offset, in UTC;
+ * *changed says whether one was. */
+void sl_term_times_utc(json_t *res, int *changed);
+
+/* ---- the remote terminology client (term_client.c, term_cache.c) ----
+ *
+ * ConceptMap/$translate, CodeSystem/$lookup and ValueSet/$validate-code
+ * against a FHIR R4 terminology server through src/http (its retries,
+ * TLS and the connectors' auth module), with a cache of the answers: in
+ * memory, and optionally in an SQLite file that outlives the run, each
+ * answer kept for a time to live. An answer of the server (mapped, not
+ * mapped, found, not found, valid, not valid) is cached; a failure (the
+ * server unreachable, a 5xx, an answer that is not Parameters) is not,
+ * and is returned as an error the caller must not take for "unmapped".
+ * After a network failure the client does not ask the server again for
+ * SL_TERM_CLIENT_PAUSE_S seconds (each call fails at once), so that a run
+ * whose server went down goes on quickly instead of waiting on retries.
+ *
+ * Thread-safe: one client serves every thread of a run. */
+struct sl_term_client;
+struct sl_http_auth;
+
+#define SL_TERM_CLIENT_PAUSE_S 30
+
+struct sl_term_client_opts {
+    const char *base;       /* the server's FHIR base URL (copied) */
+    struct sl_http_auth *auth; /* borrowed, may be NULL */
+    const char *ca_file;    /* or NULL: the system's CAs */
+    const char *cache_path; /* SQLite file (made when missing), or NULL:
+                               memory only */
+    long ttl_s;             /* how long an answer is kept; 0: 86400 */
+    int batch;              /* codings per batch Bundle of $translate
+                               calls (sl_term_client_prefetch); 0 or 1:
+                               one request per coding */
+    long timeout_ms;        /* one request; 0: 30 s */
+    int max_attempts;       /* tries of one request; 0: 3 */
+};
+
+/* Makes a client; opens (or makes) the cache file. *out owns it. */
+int sl_term_client_new(const struct sl_term_client_opts *o,
+                       struct sl_term_client **out, struct sl_err *err);
+void sl_term_client_free(struct sl_term_client *c); /* NULL-safe */
+
+/* ConceptMap/$translate of one coding with the server's map of canonical
+ * url map_url (version, target_system may be NULL). On SL_OK *r holds the
+ * answer (SL_TERM_MAPPED or SL_TERM_UNMAPPED; match strings are owned by
+ * the client and stay valid until it is freed; m[].map is map_name).
+ * SL_ENET or SL_EPARSE: no answer; err names the server's host and the
+ * operation (never the code). */
+int sl_term_client_translate(struct sl_term_client *c, const char *map_url,
+                             const char *map_name, const char *system,
+                             const char *version, const char *code,
+                             const char *target_system,
+                             struct sl_term_result *r, struct sl_err *err);
+
+/* A coding to ask about, for sl_term_client_prefetch. */
+struct sl_term_coding {
+    const char *system, *version, *code;
+};
+/* Asks the server in batch Bundles (opts.batch at a time) the codings the
+ * cache does not hold yet, so that the sl_term_client_translate calls
+ * that follow are answered from the cache. A server that refuses batch
+ * Bundles (a 4xx) is asked one coding at a time from then on. Failures
+ * are left for sl_term_client_translate to report. */
+void sl_term_client_prefetch(struct sl_term_client *c, const char *map_url,
+                             const struct sl_term_coding *v, size_t n,
+                             const char *target_system);
+
+/* CodeSystem/$lookup. On SL_OK *found says whether the server knows the
+ * code, and *display (caller frees; NULL when none) its display. */
+int sl_term_client_lookup(struct sl_term_client *c, const char *system,
+                          const char *version, const char *code, int *found,
+                          char **display, struct sl_err *err);
+
+/* ValueSet/$validate-code: whether (system, code) is in the value set of
+ * canonical url valueset_url (version and display may be NULL; a display
+ * given is checked too). On SL_OK *valid is the server's `result` and
+ * *message (caller frees; NULL when none) its `message`. */
+int sl_term_client_validate_code(struct sl_term_client *c,
+                                 const char *valueset_url, const char *system,
+                                 const char *version, const char *code,
+                                 const char *display, int *valid,
+                                 char **message, struct sl_err *err);
+
+struct sl_term_client_stats {
+    unsigned long long asked;    /* calls of the three operations */
+    unsigned long long hits;     /* of those, answered by the cache */
+    unsigned long long sent;     /* codings sent to the server, alone or
+                                    in batches: 1 - sent/asked is the
+                                    cache's hit rate (a prefetched coding
+                                    is a hit of the call that follows) */
+    unsigned long long requests; /* HTTP requests made (a batch is one) */
+    unsigned long long failed;   /* calls that got no answer */
+};
+void sl_term_client_stats(struct sl_term_client *c,
+                          struct sl_term_client_stats *st);
 
 #endif

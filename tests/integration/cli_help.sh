@@ -2,8 +2,8 @@
 # Every command answers --help with its usage and exits 0; bad usage exits
 # 1 with a hint; --version prints the version.
 . "${top_srcdir}/tests/integration/lib.sh"
-cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push echo pull translate daemon audit report fhirpath validate"
-plan 28
+cmds="check-config run jobs runs quarantine synth keygen deid export-dicom reid push echo pull translate daemon audit report fhirpath validate timeline"
+plan 29
 for c in $cmds; do
     out=$(sluice "$c" --help 2>&1)
     rc=$?

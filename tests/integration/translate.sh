@@ -5,7 +5,7 @@
 # is kept, dropped or quarantined with a reason naming the element, and a
 # bad map is refused with its file and line before anything is written.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 15
+plan 18
 LAB=http://hospital.example.org/lab-codes
 sluice synth --patients 20 --seed 42 --no-dicom -o "$T/syn" >/dev/null 2>&1
 # the local-coded Observations of the input, one line each
@@ -26,6 +26,21 @@ check "each local lab code has its LOINC coding beside it" \
 check "K-SER became LOINC 2823-3" grep -q "^K-SER	http://loinc.org	2823-3$" "$T/o1.pairs"
 check "codings outside the map are untouched" \
     sh -c '[ "$(jq -c ".entry[].resource | select(.resourceType==\"Condition\") | .code" "$1"/syn/fhir/*.json | md5sum)" = "$(jq -c ".entry[].resource | select(.resourceType==\"Condition\") | .code" "$1"/o1/*.json | md5sum)" ]' _ "$T"
+
+# local condition codes (synth --local-conditions) to SNOMED CT identifiers
+sluice synth --patients 20 --seed 42 --no-dicom --local-conditions -o "$T/lc" >/dev/null 2>&1
+CS=http://hospital.example.org/condition-codes
+check "synth --local-conditions changes the Conditions' code only" \
+    sh -c 'for f in "$1"/syn/fhir/*.json; do g="$1/lc/fhir/${f##*/}"; [ "$(jq -c "del(.entry[].resource | select(.resourceType==\"Condition\") | .code)" "$f")" = "$(jq -c "del(.entry[].resource | select(.resourceType==\"Condition\") | .code)" "$g")" ] || exit 1; done; jq -r ".entry[].resource | select(.resourceType==\"Condition\") | .code.coding[0].system" "$1"/lc/fhir/*.json | sort -u | grep -qx "$2"' _ "$T" "$CS"
+sluice translate --map condition-local-to-snomed "$T/lc/fhir" -o "$T/lc1" >/dev/null 2>"$T/lc1.err"
+rc=$?
+check "condition-local-to-snomed maps every local condition (20)" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "map condition-local-to-snomed: 20 mapped, 0 unmapped" "$2"' _ $rc "$T/lc1.err"
+# each translated Condition carries the SNOMED CT code plain synth wrote
+jq -r '.entry[].resource | select(.resourceType=="Condition") | [.id, .code.coding[0].code] | @tsv' "$T"/syn/fhir/*.json | sort >"$T/sct.want"
+jq -r '.entry[].resource | select(.resourceType=="Condition") | [.id, (.code.coding[] | select(.system=="http://snomed.info/sct") | .code)] | @tsv' "$T"/lc1/*.json | sort >"$T/sct.got"
+check "each local condition got the SNOMED CT identifier of the same patient's plain synth Condition" \
+    sh -c '[ -s "$1" ] && cmp "$1" "$2"' _ "$T/sct.want" "$T/sct.got"
 
 # a partial CSV map: only K-SER. Unmapped codings quarantine the Bundle
 cat >"$T/k.csv" <<EOC
