@@ -405,8 +405,14 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         return SL_OK;
     if (!s->started) {
         /* listening starts here, not at open: a learning pass that
-         * takes no DICOM opens the source too */
-        int rc = sl_dicom_listen_start(&s->conf, &s->l, err);
+         * takes no DICOM opens the source too. The inbox is listed
+         * first: once the SCP listens, new arrivals land in it (and half
+         * received ones are being written), and those are handed on by
+         * sl_dicom_listen_next, not by the listing. */
+        int rc;
+
+        sort_inbox(s);
+        rc = sl_dicom_listen_start(&s->conf, &s->l, err);
         if (rc != SL_OK) {
             sl_err_prefix(err, "source '%s'", s->id);
             return rc;
@@ -415,7 +421,6 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
                s->conf.ae_title,
                s->conf.address ? s->conf.address : "127.0.0.1", s->conf.port);
         s->last_activity = now_s();
-        sort_inbox(s);
         s->started = 1;
     }
     if (s->pi < s->pending.n) {
