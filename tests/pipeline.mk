@@ -1,10 +1,12 @@
 # tests of the pipeline: jobs end to end on synthetic data
 TESTS += tests/integration/run_e2e.sh tests/integration/run_kill9.sh \
 	tests/integration/run_malformed.sh tests/integration/run_memory.sh \
-	tests/integration/input_links.sh tests/integration/run_stop.sh
+	tests/integration/input_links.sh tests/integration/run_stop.sh \
+	tests/integration/stage_order.sh
 EXTRA_DIST += tests/integration/run_e2e.sh tests/integration/run_kill9.sh \
 	tests/integration/run_malformed.sh tests/integration/run_memory.sh \
-	tests/integration/input_links.sh tests/integration/run_stop.sh
+	tests/integration/input_links.sh tests/integration/run_stop.sh \
+	tests/integration/stage_order.sh
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fhir_files
 TESTS += tests/unit/test_fhir_files

@@ -429,6 +429,11 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
             free(job->since);
             job->since = sl_strdup(sl_conf_get(&tmp, "since"));
         } else if (is_el(c, "deid")) {
+            if (jl->deid)
+                config_problem_add(L, line_of(c),
+                                   "<deid>: a job de-identifies once; "
+                                   "another <deid> is on line %d",
+                                   jl->deid);
             jl->deid = line_of(c);
             check_element(L, c, "deid", NULL, &tmp, NULL);
             if ((v = sl_conf_get(&tmp, "profile")) != NULL) {

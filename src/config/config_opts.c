@@ -646,8 +646,10 @@ static const struct {
       "`fhir-store` or `stow-rs` target",
       "Credentials; every secret is `env:NAME` or `file:PATH`." },
     { "job", "in `<sluice>`, any number",
-      "A pipeline: `<pull>`, then optionally `<deid>`, `<translate>`..., "
-      "`<validate>`..., then `<push>`, in that order." },
+      "A pipeline: `<pull>`, then its stages in the order they run "
+      "(`<deid>` at most once, `<translate>` and `<validate>` any number, "
+      "in any order: a `<validate>` before `<deid>` checks what was "
+      "pulled, one after it what is pushed), then `<push>`." },
     { "pull", "in `<job>`, once", "What the job reads." },
     { "deid", "in `<job>`, at most once", "The de-identification profile." },
     { "translate", "in `<job>`, any number",
