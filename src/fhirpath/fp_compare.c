@@ -327,7 +327,8 @@ unit_term(const char *s, size_t n, double *f, int dim[4])
     if (e < n && e > 0) {
         memcpy(buf, s + e, n - e);
         buf[n - e] = '\0';
-        exp = atoi(buf);
+        long v = strtol(buf, NULL, 10); /* digits and '-' only, see above */
+        exp = v > 999 ? 999 : v < -999 ? -999 : (int)v;
     } else {
         e = n;
     }

@@ -295,7 +295,11 @@ fmt_num(char *buf, size_t len, double d)
         if (*q >= '0' && *q <= '9' && nd < (int)sizeof(digits) - 1)
             digits[nd++] = *q;
     digits[nd] = '\0';
-    exp10 = atoi(q + 1);
+    {
+        /* "%.17g" wrote it: an exponent of at most three digits */
+        long v = *q ? strtol(q + 1, NULL, 10) : 0;
+        exp10 = v > 9999 ? 9999 : v < -9999 ? -9999 : (int)v;
+    }
     if (fabs(d) < 1e-7 || fabs(d) >= 1e21) { /* 1e-8, -1.5e+21 */
         snprintf(buf, len, "%s%c%s%s%se%c%d", neg ? "-" : "", digits[0],
                  nd > 1 ? "." : "", digits + 1, "", exp10 < 0 ? '-' : '+',

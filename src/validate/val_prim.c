@@ -93,7 +93,9 @@ day_ok(const char *s)
 
     if (strlen(s) < 10 || s[4] != '-' || s[7] != '-')
         return 1;
-    y = atoi(s); /* digits checked by the regex */
+    /* four digits, checked by the regex */
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+        (s[3] - '0');
     m = (s[5] - '0') * 10 + (s[6] - '0');
     d = (s[8] - '0') * 10 + (s[9] - '0');
     if (m < 1 || m > 12)
