@@ -58,6 +58,19 @@ int cli_state_for_runs(const struct sl_config *cfg, struct sl_state **out,
  * free with sl_freezero(*key, *len). */
 int cli_state_audit_key(const struct sl_config *cfg, char **key, size_t *len,
                         struct sl_err *err);
+/* A quarantine key from a secret reference (env:NAME or file:PATH,
+ * relative to base_dir): at least 32 bytes. what names where the
+ * reference came from in errors ("--quarantine-key", "<quarantine key>");
+ * never the key. Free with sl_freezero(*key, *len). */
+int cli_quarantine_key(const char *ref, const char *base_dir,
+                       const char *what, char **key, size_t *len,
+                       struct sl_err *err);
+/* The key a command's folder quarantine seals with: ref when given, else
+ * the configuration's <quarantine key> (cfg may be NULL). *key NULL: in
+ * the clear; refused (SL_EUSAGE) when the configuration says
+ * encrypt="required" and there is no key. */
+int cli_folder_quarantine_key(const struct sl_config *cfg, const char *ref,
+                              char **key, size_t *len, struct sl_err *err);
 struct sl_run_summary;
 /* Prints a run's summary on stdout (JSON with --log-format json); job may
  * be NULL (a replay). rc is the run's status. */

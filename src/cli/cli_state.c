@@ -36,6 +36,59 @@ give_audit_key(const struct sl_config *cfg, struct sl_state *st,
     return SL_OK;
 }
 
+int
+cli_quarantine_key(const char *ref, const char *base_dir, const char *what,
+                   char **key, size_t *len, struct sl_err *err)
+{
+    int rc;
+
+    *key = NULL;
+    *len = 0;
+    if ((rc = sl_secret_read(ref, base_dir ? base_dir : ".", key, len,
+                             err)) != SL_OK) {
+        sl_err_prefix(err, "%s", what);
+        return rc;
+    }
+    if (*len < 32) {
+        size_t n = *len;
+
+        sl_freezero(*key, *len);
+        *key = NULL;
+        *len = 0;
+        return SL_ERR(err, SL_EKEY,
+                      "%s: the quarantine key has %zu bytes; it needs at "
+                      "least 32 ('sluice keygen' makes one)",
+                      what, n);
+    }
+    return SL_OK;
+}
+
+int
+cli_folder_quarantine_key(const struct sl_config *cfg, const char *ref,
+                          char **key, size_t *len, struct sl_err *err)
+{
+    char *what;
+    int rc;
+
+    *key = NULL;
+    *len = 0;
+    if (ref != NULL)
+        return cli_quarantine_key(ref, ".", "--quarantine-key", key, len, err);
+    if (cfg == NULL || cfg->quarantine_key == NULL) {
+        if (cfg != NULL && cfg->quarantine_encrypt_required)
+            return SL_ERR(err, SL_EUSAGE,
+                          "%s: <quarantine encrypt=\"required\"> and no "
+                          "key: quarantined items hold patient data",
+                          cfg->path);
+        return SL_OK;
+    }
+    what = sl_asprintf("%s: <quarantine key>", cfg->path);
+    rc = cli_quarantine_key(cfg->quarantine_key, cfg->base_dir, what, key, len,
+                            err);
+    free(what);
+    return rc;
+}
+
 /* The same for the quarantine key, which seals quarantined PHI. */
 static int
 give_quarantine_key(const struct sl_config *cfg, struct sl_state *st,
@@ -47,18 +100,9 @@ give_quarantine_key(const struct sl_config *cfg, struct sl_state *st,
 
     if (cfg == NULL || cfg->quarantine_key == NULL)
         return SL_OK;
-    if ((rc = sl_secret_read(cfg->quarantine_key, cfg->base_dir, &key, &len,
-                             err)) != SL_OK) {
-        sl_err_prefix(err, "%s: <quarantine key>", cfg->path);
+    if ((rc = cli_folder_quarantine_key(cfg, NULL, &key, &len, err)) !=
+        SL_OK)
         return rc;
-    }
-    if (len < 32) {
-        sl_freezero(key, len);
-        return SL_ERR(err, SL_EKEY,
-                      "%s: <quarantine key>: the key has %zu bytes; it "
-                      "needs at least 32 ('sluice keygen' makes one)",
-                      cfg->path, len);
-    }
     sl_state_quarantine_key(st, key, len);
     sl_freezero(key, len);
     return SL_OK;

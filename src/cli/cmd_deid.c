@@ -5,7 +5,7 @@
  *   sluice deid [--profile NAME|FILE] --key-file KEYFILE -o OUTDIR
  *               [--quarantine QDIR] [--explain] [--provenance]
  *               [--reid-map FILE --reid-key-file KEY2] [--follow-symlinks]
- *               [--reference-base URL]
+ *               [--reference-base URL] [--quarantine-key SECRET]
  *               INPUT...
  *
  * A thin front over the one engine: it builds a job in memory (the files
@@ -181,11 +181,15 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"provenance", no_argument, NULL, 'P'},
         {"follow-symlinks", no_argument, NULL, 'L'},
         {"reference-base", required_argument, NULL, 'B'},
+        {"quarantine-key", required_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *profile = "basic", *keyfile = NULL, *outdir = NULL;
     const char *reid_map = NULL, *reid_keyfile = NULL, *ref_base = NULL;
+    const char *qkey_ref = NULL;
+    char *qkey = NULL;
+    size_t qkeylen = 0;
     struct sl_keys *keys = NULL, *reid_key = NULL;
     struct sl_profile_chain *chain = NULL;
     struct sl_job_spec *spec = NULL;
@@ -210,6 +214,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'P': provenance = 1; break;
         case 'L': follow = 1; break;
         case 'B': ref_base = optarg; break;
+        case 'q': qkey_ref = optarg; break;
         case ':':
             free(qdir);
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -251,6 +256,10 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     if ((rc = sl_keys_load_file(keyfile, &keys, &err)) != SL_OK)
         goto fail;
     if ((rc = sl_profile_chain_load(profile, &chain, &err)) != SL_OK)
+        goto fail;
+    /* sealed at rest with a quarantine key (patient data) */
+    if ((rc = cli_folder_quarantine_key(NULL, qkey_ref, &qkey, &qkeylen,
+                                        &err)) != SL_OK)
         goto fail;
     if (reid_map != NULL) {
         if ((rc = sl_keys_load_file(reid_keyfile, &reid_key, &err)) != SL_OK)
@@ -294,7 +303,7 @@ exec_deid(const struct cli_cmd *self, struct cli_global *g, int argc,
     spec->keys = keys;
     spec->reid_key = reid_key;
     keys = reid_key = NULL; /* the spec owns them */
-    q = sl_quarantine_folder_new(qdir);
+    q = sl_quarantine_folder_new(qdir, qkey, qkeylen);
     spec->quarantine = q;
 
     rc = cli_run_spec(g, spec, "deid", &sum, &err);
@@ -316,6 +325,8 @@ out:
     for (i = 0; i < 3; i++)
         sl_conf_node_clear(&nodes[i]);
     sl_quarantine_folder_free(q);
+    if (qkey)
+        sl_freezero(qkey, qkeylen);
     sl_profile_chain_free(chain);
     sl_keys_free(keys);
     sl_keys_free(reid_key);
@@ -327,7 +338,8 @@ const struct cli_cmd cli_cmd_deid = {
     "deid",
     "[--profile NAME|FILE] --key-file KEYFILE -o OUTDIR [--quarantine QDIR] "
     "[--explain] [--provenance] [--reid-map FILE --reid-key-file KEY2] "
-    "[--follow-symlinks] [--reference-base URL] INPUT...",
+    "[--follow-symlinks] [--reference-base URL] [--quarantine-key SECRET] "
+    "INPUT...",
     "de-identify FHIR and DICOM files with one key",
     "INPUT: files or folders (recursive): FHIR R4 .json or .json.gz\n"
     "resources or Bundles, .ndjson, .ndjson.gz; DICOM Part-10 files (and\n"
@@ -376,6 +388,12 @@ const struct cli_cmd cli_cmd_deid = {
     "                           never inside OUTDIR; new or empty; yours\n"
     "                           alone: made mode 0700, refused if others\n"
     "                           may write to it)\n"
+    "      --quarantine-key SECRET  encrypt what QDIR keeps at rest (items,\n"
+    "                           DICOM copies, input paths; AES-256-GCM) with\n"
+    "                           a key of at least 32 bytes from env:NAME or\n"
+    "                           file:PATH ('sluice keygen' makes one); read\n"
+    "                           it with 'sluice quarantine --dir QDIR --key\n"
+    "                           SECRET show ID --content'\n"
     "  -e, --explain            print, per rule, the element paths and tags it\n"
     "                           touched and how many times (never values)\n"
     "  -j, --jobs N             files de-identified at once (default: number\n"

@@ -106,7 +106,18 @@ exec_push(const struct cli_cmd *self, struct cli_global *g, int argc,
     spec->targets[0].node = tnode;
     spec->targets[0].ops = ops;
     spec->targets[0].takes = SL_TAKES_FHIR;
-    q = sl_quarantine_folder_new(qdir);
+    {
+        /* sealed at rest with a quarantine key (patient data) */
+        char *qkey = NULL;
+        size_t qkeylen = 0;
+
+        if ((rc = cli_folder_quarantine_key(cfg, NULL, &qkey, &qkeylen,
+                                            &err)) != SL_OK)
+            goto fail;
+        q = sl_quarantine_folder_new(qdir, qkey, qkeylen);
+        if (qkey)
+            sl_freezero(qkey, qkeylen);
+    }
     spec->quarantine = q;
 
     rc = cli_run_spec(g, spec, "push", &sum, &err);

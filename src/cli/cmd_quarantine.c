@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "common/seal.h"
 #include "pipeline/pipeline.h"
 #include "config/config.h"
 #include "state/quarantine.h"
@@ -90,12 +91,29 @@ quarantine_list(struct sl_quarantine *qu, int all, int json, struct sl_err *err)
 
 /* ---- show ---------------------------------------------------------------- */
 
+/* Writes the item, opened, to out (new, 0600): a DICOM copy from its
+ * file (sealed or not), anything else from its data. */
+static int
+show_write(const struct sl_qitem *q, const char *out, const void *key,
+           size_t keylen, struct sl_err *err)
+{
+    if (q->kind && strcmp(q->kind, "dicom") == 0 && q->path) {
+        if (sl_sealed_file(q->path))
+            return sl_unseal_file(key, keylen, SL_SEAL_CTX_QDICOM, q->path,
+                                  out, err);
+        return sl_file_copy(q->path, out, 1, err);
+    }
+    return sl_file_write_atomic(out, q->data ? q->data : "", q->data_len,
+                                err);
+}
+
 static int
 quarantine_show(struct sl_quarantine *qu, const char *id, int content,
+                const char *out, const void *key, size_t keylen,
                 struct sl_err *err)
 {
     struct sl_qitem q = { 0 };
-    int rc, printable;
+    int rc, printable, folder = strcmp(sl_quarantine_kind(qu), "state") != 0;
 
     if ((rc = sl_quarantine_get(qu, id, &q, err)) != SL_OK) {
         if (rc == SL_ENOTFOUND)
@@ -105,10 +123,16 @@ quarantine_show(struct sl_quarantine *qu, const char *id, int content,
     if (content && q.sealed == 1) {
         sl_qitem_clear(&q);
         return SL_ERR(err, SL_EKEY,
-                      "quarantine item %s is encrypted at rest, and the "
-                      "configuration's <quarantine key> is missing or is not "
-                      "the key it was encrypted with; nothing printed",
-                      id);
+                      "quarantine item %s is encrypted at rest, and %s is "
+                      "missing or is not the key it was encrypted with; "
+                      "nothing printed",
+                      id,
+                      folder ? "--key" : "the configuration's <quarantine "
+                                         "key>");
+    }
+    if (out != NULL && (rc = show_write(&q, out, key, keylen, err)) != SL_OK) {
+        sl_qitem_clear(&q);
+        return rc;
     }
     if (!content) {
         /* reasons and metadata only: nothing that may hold PHI */
@@ -138,7 +162,10 @@ quarantine_show(struct sl_quarantine *qu, const char *id, int content,
     printf("at rest:   %s\n",
            q.sealed == 1   ? "encrypted (AES-256-GCM); no key here opens it"
            : q.sealed == 2 ? "encrypted (AES-256-GCM)"
+           : folder        ? "in the clear (written without a quarantine key)"
                            : "in the clear (no <quarantine key>)");
+    if (out != NULL)
+        printf("written:   %s\n", out);
     if (!content)
         printf("\n(add --content to print the input path%s)\n",
                printable ? " and the data; they may hold patient data" : "");
@@ -341,6 +368,8 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         { "content", no_argument, NULL, 'c' },
         { "older-than", required_argument, NULL, 'O' },
         { "new-key", required_argument, NULL, 'k' },
+        { "key", required_argument, NULL, 'K' },
+        { "output", required_argument, NULL, 'w' },
         { NULL, 0, NULL, 0 },
     };
     struct sl_config *cfg = NULL;
@@ -350,7 +379,9 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     const char *state_path = NULL, *qdir = NULL, *sub;
     int c, all = 0, json = 0, rc, nargs, again = 0, content = 0;
     long show_id = 0, days = -1;
-    const char *new_key = NULL;
+    const char *new_key = NULL, *key_ref = NULL, *out = NULL;
+    char *qkey = NULL;
+    size_t qkeylen = 0;
     char **args;
 
     opterr = 0;
@@ -380,6 +411,12 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'k':
             new_key = optarg;
             break;
+        case 'K':
+            key_ref = optarg;
+            break;
+        case 'w':
+            out = optarg;
+            break;
         case ':':
             return cli_usage_error(self, "%s needs a value", argv[optind - 1]);
         default:
@@ -398,6 +435,14 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
         return cli_usage_error(self, "unknown subcommand '%s'", sub);
     if (content && strcmp(sub, "show") != 0)
         return cli_usage_error(self, "--content goes with show");
+    if (out && !content)
+        return cli_usage_error(self, "--output goes with show --content");
+    if (key_ref && qdir == NULL)
+        return cli_usage_error(self, "--key goes with --dir (the state "
+                                     "store's key is the configuration's "
+                                     "<quarantine key>)");
+    if (out && qdir == NULL)
+        return cli_usage_error(self, "--output goes with --dir");
     if ((strcmp(sub, "purge") == 0 || strcmp(sub, "rekey") == 0) &&
         (nargs > 0 || qdir))
         return cli_usage_error(self, "%s takes no item ids and works on the "
@@ -428,7 +473,12 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     }
 
     if (qdir) {
-        if ((rc = sl_quarantine_dir_open(qdir, &qu, &err)) != SL_OK)
+        if (key_ref != NULL &&
+            (rc = cli_quarantine_key(key_ref, ".", "--key", &qkey, &qkeylen,
+                                     &err)) != SL_OK)
+            goto fail;
+        if ((rc = sl_quarantine_dir_open(qdir, qkey, qkeylen, &qu, &err)) !=
+            SL_OK)
             goto fail;
     } else {
         if ((rc = cli_state_open(g, state_path, &cfg, &st, &err)) != SL_OK)
@@ -438,7 +488,7 @@ exec_quarantine(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (strcmp(sub, "list") == 0) {
         rc = quarantine_list(qu, all, json, &err);
     } else if (strcmp(sub, "show") == 0) {
-        rc = quarantine_show(qu, args[0], content, &err);
+        rc = quarantine_show(qu, args[0], content, out, qkey, qkeylen, &err);
     } else if (strcmp(sub, "purge") == 0) {
         rc = quarantine_purge(st, cfg, days, &err);
     } else if (strcmp(sub, "rekey") == 0) {
@@ -456,6 +506,8 @@ fail:
     rc = cli_fail(&err);
 out:
     sl_quarantine_close(qu); /* before st: it borrows st */
+    if (qkey)
+        sl_freezero(qkey, qkeylen);
     sl_state_close(st);
     sl_config_free(cfg); /* NULL-safe */
     return rc;
@@ -463,9 +515,9 @@ out:
 
 const struct cli_cmd cli_cmd_quarantine = {
     "quarantine",
-    "list [--all] [--json] | show ID [--content] | release ID... | "
-    "replay ID... | purge [--older-than DAYS] | rekey --new-key SECRET "
-    "[--state PATH | --dir QDIR]",
+    "list [--all] [--json] | show ID [--content [--output FILE]] | "
+    "release ID... | replay ID... | purge [--older-than DAYS] | "
+    "rekey --new-key SECRET [--state PATH | --dir QDIR [--key SECRET]]",
     "list, inspect, release or replay quarantined items",
     "Subcommands:\n"
     "  list                  the open items: id, job, source, position,\n"
@@ -480,7 +532,11 @@ const struct cli_cmd cli_cmd_quarantine = {
     "      --content         also its origin path and, for FHIR and raw\n"
     "                        items, its data: the output may contain\n"
     "                        patient data; an encrypted item needs the\n"
-    "                        configuration's <quarantine key>\n"
+    "                        configuration's <quarantine key> (--key with\n"
+    "                        --dir)\n"
+    "      --output FILE     with --content and --dir: also write the item,\n"
+    "                        opened, to FILE (new, mode 0600): the way to get\n"
+    "                        an encrypted DICOM copy back\n"
     "  purge                 delete the items older than retention-days of\n"
     "                        <quarantine> (the daemon does it daily)\n"
     "      --older-than DAYS instead of retention-days\n"
@@ -499,10 +555,15 @@ const struct cli_cmd cli_cmd_quarantine = {
     "                        OUTDIR.quarantine) instead of a state store;\n"
     "                        its ids are names such as in000002-line000001,\n"
     "                        and it is read-only (no release or replay)\n"
+    "      --key SECRET      with --dir: the quarantine key (env:NAME or\n"
+    "                        file:PATH) the folder was written with\n"
+    "                        (`sluice deid --quarantine-key`)\n"
     "\n"
     "With <quarantine key=\"env:...|file:...\"/> in the configuration,\n"
     "items' data, input paths and DICOM copies are encrypted at rest\n"
-    "(AES-256-GCM; docs/operations.md).\n"
+    "(AES-256-GCM; docs/operations.md); so are a folder's with\n"
+    "`sluice deid --quarantine-key` (and translate's; pull and push use\n"
+    "the configuration's key).\n"
     "\n"
     "An unknown id, or one that is not open, is an error (exit 1) and\n"
     "nothing changes. Exit status: 0, 1 on usage errors or a missing or\n"

@@ -160,11 +160,12 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"units", required_argument, NULL, 'U'},
         {"units-original", no_argument, NULL, 'O'},
         {"times-utc", no_argument, NULL, 'Z'},
+        {"quarantine-key", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
     const char *outdir = NULL, *policy = "add", *unmapped = "keep";
-    const char *target = NULL, *units = NULL;
+    const char *target = NULL, *units = NULL, *qkey_ref = NULL;
     int units_original = 0, times_utc = 0;
     struct sl_buf maps, elements, sources;
     struct sl_conf_node remote;
@@ -207,6 +208,7 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'U': units = optarg; break;
         case 'O': units_original = 1; break;
         case 'Z': times_utc = 1; break;
+        case 'k': qkey_ref = optarg; break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
             goto out;
@@ -320,7 +322,18 @@ exec_translate(const struct cli_cmd *self, struct cli_global *g, int argc,
         sl_conf_node_add(&spec->stages[0].node, remote.names[i],
                          remote.values[i]);
     spec->workdir = sl_strdup(outdir);
-    q = sl_quarantine_folder_new(qdir);
+    {
+        /* sealed at rest with a quarantine key (patient data) */
+        char *qkey = NULL;
+        size_t qkeylen = 0;
+
+        if ((rc = cli_folder_quarantine_key(NULL, qkey_ref, &qkey, &qkeylen,
+                                            &err)) != SL_OK)
+            goto fail;
+        q = sl_quarantine_folder_new(qdir, qkey, qkeylen);
+        if (qkey)
+            sl_freezero(qkey, qkeylen);
+    }
     spec->quarantine = q;
 
     rc = cli_run_spec(g, spec, "translate", &sum, &err);
@@ -355,8 +368,8 @@ const struct cli_cmd cli_cmd_translate = {
     "translate",
     "--map NAME|FILE [--map ...] [--policy add|replace] "
     "[--unmapped keep|quarantine|drop] [--element PATH]... "
-    "[--target SYSTEM] [--quarantine QDIR] [--server BASE --remote-map URL "
-    "--remote-source SYSTEM... [--cache FILE] [--cache-ttl S] [--batch N]] "
+    "[--target SYSTEM] [--quarantine QDIR [--quarantine-key SECRET]] "
+    "[--server BASE --remote-map URL --remote-source SYSTEM... [--cache FILE] [--cache-ttl S] [--batch N]] "
     "[--units NAME|FILE [--units-original]] [--times-utc] INPUT... -o OUTDIR",
     "translate local codes in FHIR files through terminology maps",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
@@ -389,6 +402,9 @@ const struct cli_cmd cli_cmd_translate = {
     "  -Q, --quarantine QDIR    quarantined resources with a reason file\n"
     "                           (default OUTDIR.quarantine; never inside\n"
     "                           OUTDIR; new or empty)\n"
+    "      --quarantine-key SECRET  encrypt what QDIR keeps at rest\n"
+    "                           (AES-256-GCM; env:NAME or file:PATH, at\n"
+    "                           least 32 bytes), as sluice deid does\n"
     "  -j, --jobs N             files translated at once (default: cores)\n"
     "\n"
     "A map on a FHIR terminology server (ConceptMap/$translate), asked after\n"

@@ -24,6 +24,12 @@
 #define SL_SEAL_OVERHEAD (SL_SEAL_HEADER + 16)
 #define SL_SEAL_KEY_MIN 32
 
+/* What each sealed part of a quarantined item is sealed for, the same in
+ * the state store and in a `sluice deid` quarantine folder. */
+#define SL_SEAL_CTX_QDATA "sluice quarantine data"
+#define SL_SEAL_CTX_QORIGIN "sluice quarantine origin"
+#define SL_SEAL_CTX_QDICOM "sluice quarantine dicom"
+
 /* True when data (len bytes) starts like a sealed blob. */
 int sl_sealed(const void *data, size_t len);
 

@@ -182,7 +182,9 @@ struct sl_quarantine_sink {
 /* The folder quarantine of `sluice deid` (quarantine_folder.c): items as
  * QDIR/ID.EXT with QDIR/ID.reason.txt. Free with
  * sl_quarantine_folder_free (NULL-safe). */
-struct sl_quarantine_sink *sl_quarantine_folder_new(const char *qdir);
+struct sl_quarantine_sink *sl_quarantine_folder_new(const char *qdir,
+                                                    const void *key,
+                                                    size_t keylen);
 void sl_quarantine_folder_free(struct sl_quarantine_sink *q);
 
 struct sl_job_spec {

@@ -3,18 +3,25 @@
  * and QDIR/ID.reason.txt (why, where from). ID names the input and the
  * line or entry ("in000002-line000017"); the reason file alone keeps the
  * input's path, for the operator (`sluice quarantine --dir QDIR show`).
- * Nothing logged comes from the data. */
+ * With a quarantine key (`sluice deid --quarantine-key`) what may hold
+ * patient data is sealed at rest as the state store seals it (seal.h):
+ * the item file whole (the same name; its first bytes tell it apart) and
+ * the input path, as "sealed:" text. Nothing logged comes from the
+ * data. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/seal.h"
 #include "pipeline/pipeline.h"
 
 struct quarantine_folder {
     struct sl_quarantine_sink sink;
     char *qdir;
+    unsigned char *key; /* the quarantine key, or NULL: in the clear */
+    size_t keylen;
 };
 
 /* "in%06zu" of the input, with "-line%06lu" or "-entry%06lu" from pos. */
@@ -41,7 +48,9 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
     char *id = item_id(it), *name = NULL, *p = NULL, *rname = NULL,
          *rp = NULL, *text = NULL, *dump = NULL;
     const char *ext = it->quarantine_ext, *copy_from = NULL, *data = "";
-    size_t len = 0;
+    unsigned char *sealed = NULL;
+    char *origin = NULL;
+    size_t len = 0, slen = 0;
     int rc;
 
     if (ext == NULL)
@@ -61,6 +70,10 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
         data = it->raw;
         len = it->raw_len;
     }
+    if (q->key != NULL && it->origin != NULL &&
+        (rc = sl_seal_text(q->key, q->keylen, SL_SEAL_CTX_QORIGIN, it->origin,
+                           &origin, err)) != SL_OK)
+        goto out;
     name = sl_asprintf("%s%s", id, ext);
     p = sl_path_join(q->qdir, name);
     rname = sl_asprintf("%s.reason.txt", id);
@@ -70,12 +83,19 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
                        id, it->pos ? it->pos : "?",
                        it->stage ? it->stage : "read",
                        it->reason ? it->reason : "unknown",
-                       it->origin ? it->origin : "?");
+                       origin ? origin : it->origin ? it->origin : "?");
     if ((rc = sl_mkdir_private(q->qdir, "quarantine", err)) != SL_OK)
         goto out;
-    if (copy_from)
+    if (copy_from && q->key)
+        rc = sl_seal_file(q->key, q->keylen, SL_SEAL_CTX_QDICOM, copy_from, p,
+                          err);
+    else if (copy_from)
         rc = sl_file_copy(copy_from, p, 1, err);
-    else
+    else if (q->key &&
+             (rc = sl_seal(q->key, q->keylen, SL_SEAL_CTX_QDATA, data, len,
+                           &sealed, &slen, err)) == SL_OK)
+        rc = sl_file_write_atomic(p, sealed, slen, err);
+    else if (q->key == NULL)
         rc = sl_file_write_atomic(p, data, len, err);
     if (rc == SL_OK)
         rc = sl_file_write_atomic(rp, text, strlen(text), err);
@@ -87,7 +107,10 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
 out:
     if (dump)
         sl_freezero(dump, strlen(dump));
-    sl_freezero(text, strlen(text));
+    if (text)
+        sl_freezero(text, strlen(text));
+    free(origin);
+    free(sealed);
     free(id);
     free(name);
     free(p);
@@ -97,11 +120,16 @@ out:
 }
 
 struct sl_quarantine_sink *
-sl_quarantine_folder_new(const char *qdir)
+sl_quarantine_folder_new(const char *qdir, const void *key, size_t keylen)
 {
     struct quarantine_folder *q = sl_calloc(1, sizeof(*q));
 
     q->qdir = sl_strdup(qdir);
+    if (key != NULL) {
+        q->key = sl_malloc(keylen);
+        memcpy(q->key, key, keylen);
+        q->keylen = keylen;
+    }
     q->sink.ctx = q;
     q->sink.put = folder_put;
     return &q->sink;
@@ -115,6 +143,8 @@ sl_quarantine_folder_free(struct sl_quarantine_sink *sink)
     if (sink == NULL)
         return;
     q = sink->ctx;
+    if (q->key)
+        sl_freezero(q->key, q->keylen);
     free(q->qdir);
     free(q);
 }

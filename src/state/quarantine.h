@@ -46,11 +46,12 @@ struct sl_quarantine *sl_quarantine_new(const struct sl_quarantine_ops *ops,
                                         void *be);
 /* The state store's quarantine. st is borrowed: it must outlive q. */
 struct sl_quarantine *sl_quarantine_open_state(struct sl_state *st);
-/* A `sluice deid` quarantine folder (quarantine_dir.c), read-only.
- * SL_ENOTFOUND when dir is not a folder. On success *out is the caller's:
- * sl_quarantine_close. */
-int sl_quarantine_dir_open(const char *dir, struct sl_quarantine **out,
-                           struct sl_err *err);
+/* A `sluice deid` quarantine folder (quarantine_dir.c), read-only; key
+ * (keylen bytes, copied; NULL: none) opens what was sealed with a
+ * quarantine key. SL_ENOTFOUND when dir is not a folder. On success *out
+ * is the caller's: sl_quarantine_close. */
+int sl_quarantine_dir_open(const char *dir, const void *key, size_t keylen,
+                           struct sl_quarantine **out, struct sl_err *err);
 void sl_quarantine_close(struct sl_quarantine *q); /* NULL-safe */
 
 /* The implementation's name ("state", "folder"). */

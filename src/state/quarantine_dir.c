@@ -12,7 +12,13 @@
  *
  * The reason file is the entry: an item file without one is not listed.
  * The input path (the last field, so a reason cannot cut it short) is
- * the item's origin, shown only by `sluice quarantine show`. */
+ * the item's origin, shown only by `sluice quarantine show`.
+ *
+ * A folder written with a quarantine key (`sluice deid --quarantine-key`)
+ * has the input path as "sealed:" text and each item file sealed whole
+ * (seal.h, the state store's contexts): opened here with the key, or
+ * marked sealed with data and origin dropped when there is none or it is
+ * another one. */
 #include "config.h"
 
 #include <dirent.h>
@@ -27,6 +33,7 @@
 
 #include <jansson.h>
 
+#include "common/seal.h"
 #include "state/quarantine.h"
 
 #define REASON_SUFFIX ".reason.txt"
@@ -35,6 +42,8 @@
 
 struct qdir {
     char *dir;
+    unsigned char *key; /* the quarantine key, or NULL */
+    size_t keylen;
 };
 
 /* The item file's extensions, in the order they are looked for, and the
@@ -132,6 +141,75 @@ field(const char *text, const char *key)
     }
 }
 
+/* Without the key, or with another one: data and origin dropped. */
+static void
+mark_sealed(struct sl_qitem *q)
+{
+    if (q->origin)
+        sl_freezero(q->origin, strlen(q->origin));
+    q->origin = NULL;
+    if (q->data)
+        sl_freezero(q->data, q->data_len);
+    q->data = NULL;
+    q->sealed = 1;
+}
+
+static int
+open_origin(struct qdir *d, const char *name, struct sl_qitem *q,
+            struct sl_err *err)
+{
+    char *o = NULL;
+    int rc;
+
+    if (d->key == NULL || q->sealed == 1) {
+        mark_sealed(q);
+        return SL_OK;
+    }
+    rc = sl_unseal_text(d->key, d->keylen, SL_SEAL_CTX_QORIGIN, q->origin, &o,
+                        err);
+    if (rc == SL_EKEY) {
+        mark_sealed(q);
+        return SL_OK;
+    }
+    if (rc != SL_OK) {
+        sl_err_prefix(err, "item %s: input path", name);
+        return rc;
+    }
+    sl_freezero(q->origin, strlen(q->origin));
+    q->origin = o;
+    q->sealed = 2;
+    return SL_OK;
+}
+
+static int
+open_data(struct qdir *d, const char *name, struct sl_qitem *q,
+          struct sl_err *err)
+{
+    unsigned char *p = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (d->key == NULL || q->sealed == 1) {
+        mark_sealed(q);
+        return SL_OK;
+    }
+    rc = sl_unseal(d->key, d->keylen, SL_SEAL_CTX_QDATA, q->data, q->data_len,
+                   &p, &n, err);
+    if (rc == SL_EKEY) {
+        mark_sealed(q);
+        return SL_OK;
+    }
+    if (rc != SL_OK) {
+        sl_err_prefix(err, "item %s", name);
+        return rc;
+    }
+    sl_freezero(q->data, q->data_len);
+    q->data = (char *)p;
+    q->data_len = n;
+    q->sealed = 2;
+    return SL_OK;
+}
+
 /* Fills q from ID.reason.txt and the item file beside it; with_data, the
  * item file's bytes too. */
 static int
@@ -176,6 +254,9 @@ entry_load(struct qdir *d, const char *name, int with_data, struct sl_qitem *q,
         if (l > 0 && in[8 + l - 1] == '\n')
             l--;
         q->origin = sl_strndup(in + 8, l);
+        if (sl_sealed_text(q->origin) &&
+            (rc = open_origin(d, name, q, err)) != SL_OK)
+            goto out;
     }
     if (stat(rpath, &sb) == 0 && gmtime_r(&sb.st_mtime, &tm) != NULL &&
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
@@ -198,13 +279,18 @@ entry_load(struct qdir *d, const char *name, int with_data, struct sl_qitem *q,
     q->kind = sl_strdup(item_exts[i].kind);
     q->path = sl_strdup(item);
     q->data_len = (size_t)sb.st_size;
+    if (sl_sealed_file(item) && q->sealed == 0)
+        q->sealed = d->key ? 2 : 1;
     if (with_data && strcmp(q->kind, "dicom") != 0) {
         if ((rc = read_all(item, 0, &q->data, &q->data_len, err)) != SL_OK) {
             sl_err_prefix(err, "item %s", name);
             goto out;
         }
+        if (sl_sealed(q->data, q->data_len) &&
+            (rc = open_data(d, name, q, err)) != SL_OK)
+            goto out;
         /* A line that did not parse is kept as it was read: raw. */
-        if (strcmp(q->kind, "fhir") == 0) {
+        if (q->data != NULL && strcmp(q->kind, "fhir") == 0) {
             json_t *j = json_loadb(q->data, q->data_len, JSON_DECODE_ANY, NULL);
 
             if (j == NULL) {
@@ -296,6 +382,8 @@ dir_close(void *be)
 
     if (d == NULL)
         return;
+    if (d->key)
+        sl_freezero(d->key, d->keylen);
     free(d->dir);
     free(d);
 }
@@ -309,8 +397,8 @@ static const struct sl_quarantine_ops dir_ops = {
 };
 
 int
-sl_quarantine_dir_open(const char *dir, struct sl_quarantine **out,
-                       struct sl_err *err)
+sl_quarantine_dir_open(const char *dir, const void *key, size_t keylen,
+                       struct sl_quarantine **out, struct sl_err *err)
 {
     struct qdir *d;
 
@@ -318,6 +406,11 @@ sl_quarantine_dir_open(const char *dir, struct sl_quarantine **out,
         return SL_ERR(err, SL_ENOTFOUND, "%s: no quarantine folder here", dir);
     d = sl_calloc(1, sizeof(*d));
     d->dir = sl_strdup(dir);
+    if (key != NULL) {
+        d->key = sl_malloc(keylen);
+        memcpy(d->key, key, keylen);
+        d->keylen = keylen;
+    }
     *out = sl_quarantine_new(&dir_ops, d);
     return SL_OK;
 }

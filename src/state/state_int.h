@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "common/common.h"
+#include "common/seal.h"
 #include "state/state.h"
 
 struct sl_state {
@@ -17,9 +18,9 @@ struct sl_state {
 };
 
 /* What each sealed part of a quarantined item is sealed for (seal.h). */
-#define CTX_DATA "sluice quarantine data"
-#define CTX_ORIGIN "sluice quarantine origin"
-#define CTX_DICOM "sluice quarantine dicom"
+#define CTX_DATA SL_SEAL_CTX_QDATA
+#define CTX_ORIGIN SL_SEAL_CTX_QORIGIN
+#define CTX_DICOM SL_SEAL_CTX_QDICOM
 
 /* Opens a sealed item in place (data too when with_data); without the
  * key, or with another one, it is marked sealed and its data and origin

@@ -237,7 +237,7 @@ test_quarantine_dir(void **state)
     size_t n = 0;
 
     (void)state;
-    assert_int_equal(sl_quarantine_dir_open(qdir, &qu, &err), SL_ENOTFOUND);
+    assert_int_equal(sl_quarantine_dir_open(qdir, NULL, 0, &qu, &err), SL_ENOTFOUND);
     assert_int_equal(sl_mkdir_p(qdir, NULL), SL_OK);
     put("qd/in000002.dcm", "DICM-ish");
     put("qd/in000002.reason.txt", "item: in000002\nposition: file 2\n"
@@ -256,7 +256,7 @@ test_quarantine_dir(void **state)
     put("qd/not an id.reason.txt", "item: x\n");
     put("qd/in000009.json", "an item without a reason file");
 
-    assert_int_equal(sl_quarantine_dir_open(qdir, &qu, &err), SL_OK);
+    assert_int_equal(sl_quarantine_dir_open(qdir, NULL, 0, &qu, &err), SL_OK);
     assert_string_equal(sl_quarantine_kind(qu), "folder");
     assert_int_equal(sl_quarantine_list(qu, NULL, &items, &n, &err), SL_OK);
     assert_int_equal(n, 3);
