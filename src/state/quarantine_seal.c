@@ -139,6 +139,66 @@ rekey_file(struct sl_state *st, const void *nk, size_t nl, const char *path,
     return rc;
 }
 
+/* Every run's checkpoint sealed under the current key (or in the clear)
+ * sealed again under the new one; those already under it are left
+ * alone. check: only make sure each opens with one of the two keys. */
+static int
+rekey_checkpoints(struct sl_state *st, const void *new_key, size_t new_len,
+                  int check, struct sl_err *err)
+{
+    struct sl_run_rec *runs = NULL;
+    size_t nr = 0, i;
+    int rc;
+
+    if ((rc = st->ops->runs_list(st->be, NULL, 0, &runs, &nr, err)) != SL_OK)
+        return rc;
+    for (i = 0; i < nr && rc == SL_OK; i++) {
+        struct sl_checkpoint ck = {0};
+        char *plain = NULL, *sealed = NULL;
+        struct sl_err e2 = {0};
+
+        rc = st->ops->checkpoint_get(st->be, runs[i].id, &ck, err);
+        if (rc == SL_ENOTFOUND) {
+            rc = SL_OK;
+            continue;
+        }
+        if (rc != SL_OK || ck.sources == NULL) {
+            sl_checkpoint_clear(&ck);
+            continue;
+        }
+        if (sl_sealed_text(ck.sources)) {
+            if (sl_unseal_text(new_key, new_len, CTX_CHECKPOINT, ck.sources,
+                               &plain, &e2) == SL_OK) {
+                free(plain); /* already under the new key */
+                sl_checkpoint_clear(&ck);
+                continue;
+            }
+            if (st->qkey == NULL ||
+                sl_unseal_text(st->qkey, st->qkey_len, CTX_CHECKPOINT,
+                               ck.sources, &plain, &e2) != SL_OK)
+                rc = SL_ERR(err, SL_EKEY,
+                            "the checkpoint of run %s is sealed with "
+                            "neither the current key nor the new one; "
+                            "nothing was changed",
+                            runs[i].id);
+        } else {
+            plain = sl_strdup(ck.sources);
+        }
+        if (rc == SL_OK && !check &&
+            (rc = sl_seal_text(new_key, new_len, CTX_CHECKPOINT, plain,
+                               &sealed, err)) == SL_OK) {
+            free(ck.sources);
+            ck.sources = sealed;
+            rc = st->ops->commit(st->be, runs[i].id, &ck, NULL, 0, err);
+        }
+        if (plain)
+            sl_freezero(plain, strlen(plain));
+        sl_checkpoint_clear(&ck);
+    }
+    sl_run_recs_free(runs, nr);
+    return rc;
+}
+
 int
 sl_state_quarantine_rekey(struct sl_state *st, const void *new_key,
                           size_t new_len, uint64_t *n, struct sl_err *err)
@@ -170,6 +230,8 @@ sl_state_quarantine_rekey(struct sl_state *st, const void *new_key,
                         (long long)v[i].id);
         sl_qitem_clear(&q);
     }
+    if (rc == SL_OK)
+        rc = rekey_checkpoints(st, new_key, new_len, 1, err);
     /* then: each item not yet under the new key is sealed with it */
     for (i = 0; i < nv && rc == SL_OK; i++) {
         struct sl_qitem q = {0};
@@ -203,6 +265,8 @@ sl_state_quarantine_rekey(struct sl_state *st, const void *new_key,
     for (i = 0; i < nv; i++)
         sl_qitem_clear(&v[i]);
     free(v);
+    if (rc == SL_OK) /* the runs' positions too */
+        rc = rekey_checkpoints(st, new_key, new_len, 0, err);
     if (rc != SL_OK)
         return rc;
     sl_state_quarantine_key(st, new_key, new_len);

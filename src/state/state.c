@@ -161,7 +161,32 @@ int
 sl_state_checkpoint_get(struct sl_state *st, const char *run_id,
                         struct sl_checkpoint *out, struct sl_err *err)
 {
-    return st->ops->checkpoint_get(st->be, run_id, out, err);
+    char *plain = NULL;
+    int rc = st->ops->checkpoint_get(st->be, run_id, out, err);
+
+    if (rc != SL_OK || out->sources == NULL || !sl_sealed_text(out->sources))
+        return rc;
+    if (st->qkey == NULL)
+        rc = SL_EKEY;
+    else
+        rc = sl_unseal_text(st->qkey, st->qkey_len, CTX_CHECKPOINT,
+                            out->sources, &plain, err);
+    if (rc == SL_EKEY) {
+        sl_checkpoint_clear(out);
+        return SL_ERR(err, SL_EKEY,
+                      "run %s: its checkpoint is encrypted with the "
+                      "quarantine key, and the configuration's <quarantine "
+                      "key> is missing or is not that key",
+                      run_id);
+    }
+    if (rc != SL_OK) {
+        sl_checkpoint_clear(out);
+        sl_err_prefix(err, "run %s: checkpoint", run_id);
+        return rc;
+    }
+    free(out->sources);
+    out->sources = plain;
+    return SL_OK;
 }
 
 void
@@ -181,11 +206,27 @@ sl_state_commit(struct sl_state *st, const char *run_id,
                 size_t nq, struct sl_err *err)
 {
     struct sl_qitem *sq;
+    struct sl_checkpoint sck;
     size_t i;
     int rc = SL_OK;
 
-    if (st->qkey == NULL || nq == 0)
+    if (st->qkey == NULL)
         return st->ops->commit(st->be, run_id, ck, q, nq, err);
+    /* the positions name input files: sealed too */
+    if (ck != NULL && ck->sources != NULL) {
+        sck = *ck;
+        if ((rc = sl_seal_text(st->qkey, st->qkey_len, CTX_CHECKPOINT,
+                               ck->sources, &sck.sources, err)) != SL_OK)
+            return rc;
+        ck = &sck;
+    } else {
+        sck.sources = NULL;
+    }
+    if (nq == 0) {
+        rc = st->ops->commit(st->be, run_id, ck, q, nq, err);
+        free(sck.sources);
+        return rc;
+    }
     /* Sealed copies of what holds PHI; the caller's items stay as they
      * are. */
     sq = sl_calloc(nq, sizeof(*sq));
@@ -214,6 +255,7 @@ sl_state_commit(struct sl_state *st, const char *run_id,
         free(sq[i].origin);
     }
     free(sq);
+    free(sck.sources);
     return rc;
 }
 

@@ -171,9 +171,10 @@ int sl_state_quarantine_open_file(struct sl_state *st, const char *path,
  * it; *n says how many. */
 int sl_state_quarantine_purge(struct sl_state *st, long days, uint64_t *n,
                               struct sl_err *err);
-/* Seals every item (data, origin, DICOM copy) again with new_key (key
- * rotation), opening it with the current key or reading it in the clear;
- * then new_key is the current one. Every item is opened before any is
+/* Seals every item (data, origin, DICOM copy), and every run's
+ * checkpoint positions, again with new_key (key rotation), opening each
+ * with the current key or reading it in the clear; then new_key is the
+ * current one. Every item is opened before any is
  * rewritten: an item neither key opens stops it with SL_EKEY and nothing
  * changes. An item already under new_key (a rekey that was interrupted)
  * is left as it is, so running it again finishes the job. Audits

@@ -21,6 +21,9 @@ struct sl_state {
 #define CTX_DATA SL_SEAL_CTX_QDATA
 #define CTX_ORIGIN SL_SEAL_CTX_QORIGIN
 #define CTX_DICOM SL_SEAL_CTX_QDICOM
+/* A checkpoint's source positions: the names of input files, which may
+ * carry a patient's name, sealed under the quarantine key. */
+#define CTX_CHECKPOINT "sluice checkpoint sources"
 
 /* Opens a sealed item in place (data too when with_data); without the
  * key, or with another one, it is marked sealed and its data and origin

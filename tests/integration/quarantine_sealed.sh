@@ -7,7 +7,7 @@
 # rotates the key; purge deletes items past their retention (audited);
 # encrypt="required" without a key is refused by check-config.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 16
+plan 19
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP sqlite3 missing"; exit 0; }
 command -v dcmodify >/dev/null || { echo "1..0 # SKIP dcmtk's dcmodify missing"; exit 0; }
 
@@ -50,6 +50,9 @@ n=$(sqlite3 "$d/state/sluice.db" "SELECT count(*) FROM quarantine")
 check "two items in the quarantine ($n)" [ "$n" -eq 2 ]
 check "neither the name in the broken line nor the input paths are in the quarantine table" \
     sh -c "! sqlite3 '$d/state/sluice.db' 'SELECT quote(data), origin FROM quarantine' | grep -Eq 'Qwertyzz|Zzbroken|5177657274'"
+ck1=$(sqlite3 "$d/state/sluice.db" "SELECT sources FROM checkpoints")
+check "the run's checkpoint (its positions name input files) is sealed too" \
+    sh -c "echo '$ck1' | grep -q '^sealed:' && ! echo '$ck1' | grep -Eq 'Zzbroken|Qwertyzz'"
 dcmcopy=$(sqlite3 "$d/state/sluice.db" "SELECT path FROM quarantine WHERE kind = 'dicom'")
 check "the DICOM copy in the quarantine folder is sealed, not DICOM" \
     sh -c "[ -f '$dcmcopy' ] && head -c 8 '$dcmcopy' | grep -q SLSEAL01 && ! grep -q DICM '$dcmcopy'"
@@ -71,6 +74,9 @@ check "and nothing printed" sh -c "[ ! -s '$T/show3' ] && ! grep -q Qwertyzz '$T
 sluice --config "$d/sluice.xml" quarantine rekey --new-key file:q2.key >"$T/rk" 2>&1
 check "rekey seals both items with the new key" grep -q '^2 quarantined items sealed with the new key' "$T/rk"
 sed 's|key="file:q.key"|key="file:q2.key"|' "$d/sluice.xml" >"$d/new.xml"
+ck2=$(sqlite3 "$d/state/sluice.db" "SELECT sources FROM checkpoints")
+check "rekey seals the checkpoint again, under the new key" \
+    sh -c "echo '$ck2' | grep -q '^sealed:' && [ '$ck1' != '$ck2' ]"
 sluice --config "$d/new.xml" quarantine show "$fid" --content >"$T/show4" 2>&1
 check "the new key opens the item" grep -q Qwertyzz "$T/show4"
 sluice --config "$d/sluice.xml" quarantine show "$fid" --content >/dev/null 2>&1
@@ -95,4 +101,8 @@ sqlite3 "$d/state/sluice.db" "UPDATE quarantine SET created = '2020-01-01T00:00:
 sluice --config "$d/new.xml" quarantine purge >"$T/p2" 2>&1
 check "aged items are purged with their DICOM copies, and audited" \
     sh -c "grep -q '^3 quarantined items older than 30 days deleted' '$T/p2' && [ ! -e '$dcmcopy' ] && [ \$(sqlite3 '$d/state/sluice.db' \"SELECT count(*) FROM audit WHERE action = 'quarantine-purged'\") -eq 2 ]"
+sluice --config "$d/new.xml" run j --no-progress >"$T/run2.out" 2>"$T/run2.err"
+rc=$?
+check "a new run with the new key reads the sealed checkpoints (exit 3: the broken items again) ($rc)" \
+    sh -c "[ $rc -eq 3 ] && ! grep -q 'checkpoint' '$T/run2.err'"
 finish

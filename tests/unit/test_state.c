@@ -424,6 +424,48 @@ test_commit_is_atomic(void **state)
     sl_state_close(st);
 }
 
+/* With a quarantine key, a checkpoint's positions (input file names) are
+ * sealed in the store and opened by checkpoint_get; without the key, or
+ * with another, the error says so and names no position. */
+static void
+test_checkpoint_sealed(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_state *st = open_ok(f->path);
+    struct sl_checkpoint ck = { "{\"ehr\":\"3\\tSmith_John/b.json\"}", NULL,
+                                NULL, 1 };
+    struct sl_checkpoint got = { 0 };
+    struct sl_err err = { 0 };
+    const char *k1 = "0123456789abcdef0123456789abcdef";
+    const char *k2 = "fedcba9876543210fedcba9876543210";
+    char id[64], *raw;
+    sqlite3 *db;
+
+    sl_state_quarantine_key(st, k1, strlen(k1));
+    start_ok(st, "j", id);
+    assert_int_equal(sl_state_commit(st, id, &ck, NULL, 0, &err), SL_OK);
+    db = raw_open(f->path);
+    raw = raw_text(db, "SELECT sources FROM checkpoints");
+    sqlite3_close(db);
+    assert_memory_equal(raw, "sealed:", 7);
+    assert_null(strstr(raw, "Smith"));
+    free(raw);
+    assert_int_equal(sl_state_checkpoint_get(st, id, &got, &err), SL_OK);
+    assert_string_equal(got.sources, ck.sources);
+    sl_checkpoint_clear(&got);
+
+    sl_state_quarantine_key(st, k2, strlen(k2));
+    assert_int_equal(sl_state_checkpoint_get(st, id, &got, &err), SL_EKEY);
+    assert_null(got.sources);
+    assert_non_null(strstr(err.msg, "<quarantine key>"));
+    assert_null(strstr(err.msg, "Smith"));
+    sl_state_close(st);
+
+    st = open_ok(f->path); /* no key at all */
+    assert_int_equal(sl_state_checkpoint_get(st, id, &got, &err), SL_EKEY);
+    sl_state_close(st);
+}
+
 static void
 test_commit_when_locked(void **state)
 {
@@ -959,6 +1001,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_interrupted_run_resumes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_sealed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_commit_when_locked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_errors_hold_no_values, setup,
