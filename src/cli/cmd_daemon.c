@@ -112,6 +112,7 @@ struct daemon {
     struct djob *jobs;
     size_t njobs;
     char *report_dir; /* reports/ beside the state store */
+    long keep_reports; /* how many run reports are kept there (0: none) */
     struct sl_metrics *metrics; /* NULL without --metrics */
     const char *job_now; /* the job running, for the metrics observer */
     int once, failed, quarantined;
@@ -305,12 +306,12 @@ run_job(struct daemon *D, const struct sl_job *j, const char *why)
                     : rc == SL_EBUSY  ? "skipped"
                                       : "failed",
                     sum.elapsed);
-    if (sum.run_id[0] && rc != SL_EBUSY) {
-        /* the run's report beside the state store, the last 30 kept */
+    if (sum.run_id[0] && rc != SL_EBUSY && D->keep_reports > 0) {
+        /* the run's report beside the state store, the last N kept */
         struct sl_err e2 = {0};
 
-        if (sl_report_keep(D->st, sum.run_id, D->report_dir, 30, &e2) !=
-            SL_OK)
+        if (sl_report_keep(D->st, sum.run_id, D->report_dir,
+                           (int)D->keep_reports, &e2) != SL_OK)
             sl_log_event(SL_LOG_WARN, "report", "run", sum.run_id, "error",
                          e2.msg, (char *)NULL);
     }
@@ -488,12 +489,18 @@ exec_daemon(const struct cli_cmd *self, struct cli_global *g, int argc,
 
     memset(&D, 0, sizeof(D));
     D.g = g;
+    D.keep_reports = 30;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--once") == 0)
             D.once = 1;
         else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
             metrics_addr = argv[++i];
-        else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--keep-reports") == 0 && i + 1 < argc) {
+            if (sl_parse_long(argv[++i], 0, 100000, &D.keep_reports) !=
+                SL_OK)
+                return cli_usage_error(self, "--keep-reports wants 0 to "
+                                             "100000");
+        } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             if (sl_parse_long(argv[++i], 0, 86400, &grace) != SL_OK)
                 return cli_usage_error(self, "--grace wants 0 to 86400 "
                                              "seconds");
@@ -581,7 +588,7 @@ out:
 
 const struct cli_cmd cli_cmd_daemon = {
     "daemon",
-    "[--once] [--grace SECONDS] [--metrics ADDR]",
+    "[--once] [--grace SECONDS] [--metrics ADDR] [--keep-reports N]",
     "run every job that has a schedule when it is due",
     "Runs as a service: every job of the configuration with a schedule=\"\"\n"
     "runs when its schedule says, in its timezone=\"\" (see sluice.xml(5)).\n"
@@ -602,6 +609,9 @@ const struct cli_cmd cli_cmd_daemon = {
     "      --metrics ADDR   serve /metrics (Prometheus), /healthz and\n"
     "                       /readyz over HTTP on ADDR: 127.0.0.1:9464,\n"
     "                       [::1]:9464, or a port alone (on 127.0.0.1)\n"
+    "      --keep-reports N each run's HTML report is written to reports/\n"
+    "                       beside the state store; the last N are kept\n"
+    "                       (default 30; 0: none written)\n"
     "\n"
     "Signals: SIGTERM and SIGINT stop it (a run in progress ends\n"
     "'interrupted' and resumes at the next start); SIGHUP reloads the\n"

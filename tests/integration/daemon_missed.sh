@@ -5,8 +5,10 @@
 # back, as if the daemon had been down for a day), missed="once" runs the
 # job once and says how many runs were missed, missed="skip" does not run
 # it and says so; a job whose days never come ("0 0 30 2 *") never runs.
+# --keep-reports: the run's report kept beside the state store, the last
+# N of them.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 6
+plan 8
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP sqlite3 missing"; exit 0; }
 d=$T/d
 mkdir -p "$d/in/fhir"
@@ -48,6 +50,12 @@ check "missed=skip: no run, and the log says it skipped" \
     sh -c "! grep -q 'run-start job=hourly-skip' '$T/e2' && grep -Eq 'runs-missed job=hourly-skip missed=2[45] .*policy=skip' '$T/e2'"
 check "a schedule whose days never come: never run, shown as never" \
     sh -c "! grep -q 'run-start job=never' '$T/e2' && grep -q 'scheduled job=never .*next=never' '$T/e2'"
+check "the run's report is kept in reports/ beside the state store" \
+    sh -c "[ \$(ls '$d'/state/reports/run-*.html | wc -l) -eq 1 ]"
+sqlite3 "$d/state/sluice.db" "UPDATE schedule SET slot = slot - 86400"
+sluice --config "$d/sluice.xml" daemon --once --keep-reports 1 >/dev/null 2>"$T/e2b"
+check "--keep-reports 1: after a second run, only its report is left" \
+    sh -c "grep -q 'run-end job=hourly-once' '$T/e2b' && [ \$(ls '$d'/state/reports/run-*.html | wc -l) -eq 1 ] && [ -f '$d'/state/reports/\$(sqlite3 '$d/state/sluice.db' \"SELECT id FROM runs ORDER BY started DESC LIMIT 1\").html ]"
 sluice --config "$d/sluice.xml" daemon --once >"$T/o3" 2>"$T/e3"
 check "a third --once does not run the missed slots again" \
     sh -c "! grep -q 'why=missed' '$T/e3' && ! grep -q 'runs-missed' '$T/e3'"
