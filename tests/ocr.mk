@@ -43,3 +43,13 @@ tests_fuzz_fuzz_ocr_regions_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_ocr_regions_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/ocr_regions_fuzz.sh
 EXTRA_DIST += tests/integration/ocr_regions_fuzz.sh
+# The JPEG 2000 decoder's fuzz target (make fuzz FUZZ_RUN=dicom_j2k); its
+# seeds replayed in make check.
+check_PROGRAMS += tests/fuzz/fuzz_dicom_j2k
+tests_fuzz_fuzz_dicom_j2k_SOURCES = tests/fuzz/fuzz_dicom_j2k.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dicom_j2k_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dicom_j2k_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_dicom_j2k_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/dicom_j2k_fuzz.sh
+EXTRA_DIST += tests/integration/dicom_j2k_fuzz.sh tests/fuzz/corpus/dicom_j2k

@@ -168,8 +168,8 @@ const struct cli_cmd cli_cmd_inspect_pixels = {
     "[--min-confidence N] [--show-text] FILE|DIR...",
     "find burned-in text in DICOM pixel data, writing nothing",
     "Renders every frame of each DICOM instance as a viewer shows it\n"
-    "(window or VOI LUT, MONOCHROME1 inverted, colour to grey; RLE, JPEG\n"
-    "and JPEG-LS decoded; JPEG 2000 is not) and reads it with OCR\n"
+    "(window or VOI LUT, MONOCHROME1 inverted, colour to grey; RLE, JPEG,\n"
+    "JPEG-LS and JPEG 2000 decoded) and reads it with OCR\n"
     "(Tesseract), as clean-pixel-data=\"ocr\" does before blanking: only\n"
     "the lines where characters are found side by side (or one above\n"
     "the other: text turned 90 degrees), or the whole frame when it is\n"

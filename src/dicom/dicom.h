@@ -235,8 +235,8 @@ int sl_dicom_file_mask_unused_bits(struct sl_dicom_file *f, int *masked,
 /* ---- frames as a viewer shows them, and blanking boxes in them --------
  * (burned-in text, issue 11: dicom_render.cc). Compressed pixel data is
  * decoded through DCMTK's codecs (RLE, JPEG baseline/extended/lossless,
- * JPEG-LS); JPEG 2000 is not decodable by Debian's DCMTK and fails with
- * SL_EDICOM saying so. */
+ * JPEG-LS) and, for JPEG 2000, which Debian's DCMTK cannot decode, through
+ * OpenJPEG (dicom_j2k.cc). */
 struct sl_dicom_render;
 
 /* Decodes every frame of f's pixel data for rendering. SL_EDICOM with

@@ -71,6 +71,12 @@ struct sl_dicom_file {
 namespace shim
 {
 
+// ---- dicom_j2k.cc ---------------------------------------------------------
+
+// Registers the JPEG 2000 decoder (OpenJPEG) with DCMTK's codec list,
+// once per process.
+void register_j2k_decoder();
+
 // ---- dicom_util.cc --------------------------------------------------------
 
 // Silences DCMTK's own logger once per process (its messages may quote

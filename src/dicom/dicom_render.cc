@@ -1,5 +1,5 @@
 // dicom_render.cc - burned-in text (issue 11): every frame decoded through
-// DCMTK's codecs and rendered to 8-bit grey as a viewer shows it (for
+// DCMTK's codecs (and ours for JPEG 2000, dicom_j2k.cc) and rendered to 8-bit grey as a viewer shows it (for
 // OCR), and boxes of every frame blanked, compressed pixel data encoded
 // again losslessly.
 #include "config.h"
@@ -46,6 +46,7 @@ register_codecs()
         DJEncoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DJLSEncoderRegistration::registerCodecs();
+        register_j2k_decoder(); // OpenJPEG: DCMTK has none
     });
 }
 
@@ -62,9 +63,10 @@ undecodable(struct sl_err *err, E_TransferSyntax x, const char *why)
 {
     if (is_jpeg2000(x))
         return SL_ERR(err, SL_EDICOM,
-                      "(7FE0,0010) Pixel Data: JPEG 2000 (%s), which "
-                      "Debian's DCMTK cannot decode",
-                      DcmXfer(x).getXferID());
+                      "(7FE0,0010) Pixel Data: JPEG 2000 (%s): cannot "
+                      "decode it%s%s",
+                      DcmXfer(x).getXferID(), why && *why ? ": " : "",
+                      why ? why : "");
     return SL_ERR(err, SL_EDICOM,
                   "(7FE0,0010) Pixel Data: cannot decode it (transfer "
                   "syntax %s): %s",
@@ -277,8 +279,6 @@ sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
         DcmElement *pd = nullptr;
         if (ds->findAndGetElement(DCM_PixelData, pd).bad() || pd == nullptr)
             return SL_ERR(err, SL_ENOTFOUND, "(7FE0,0010) Pixel Data: none");
-        if (is_jpeg2000(x))
-            return undecodable(err, x, "");
         // A palette that cannot say which entry is black is refused here,
         // with that reason, rather than as an image DCMTK cannot show.
         OFString pi;
@@ -294,10 +294,19 @@ sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
         img = new DicomImage(new DcmDataset(*ds), x,
                              CIF_TakeOverExternalDataset, 0UL, 0UL);
         if (img->getStatus() != EIS_Normal) {
-            int rc =
-                undecodable(err, x, DicomImage::getString(img->getStatus()));
+            OFString why = DicomImage::getString(img->getStatus());
             delete img;
-            return rc;
+            if (is_jpeg2000(x)) {
+                // DicomImage keeps the codec's reason to itself: decode a
+                // copy to get OpenJPEG's
+                DcmDataset copy(*ds);
+                OFCondition c =
+                    copy.chooseRepresentation(EXS_LittleEndianExplicit,
+                                              nullptr);
+                if (c.bad())
+                    why = c.text();
+            }
+            return undecodable(err, x, why.c_str());
         }
         if (!img->isMonochrome()) {
             // Colour to grey (ITU-R BT.601 weights) before windowing.
@@ -397,8 +406,6 @@ sl_dicom_file_blank_boxes(struct sl_dicom_file *f,
         if (changed != nullptr)
             *changed = 0;
         if (compressed) {
-            if (is_jpeg2000(orig))
-                return undecodable(err, orig, "");
             OFCondition c =
                 ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
             if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit, orig))

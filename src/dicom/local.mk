@@ -6,5 +6,5 @@ noinst_LIBRARIES += %reldir%/libdicom.a
 	%reldir%/dicom_build.cc %reldir%/dicom_edit.cc \
 	%reldir%/dicom_save.cc %reldir%/dicom_pixels.cc %reldir%/dicom_dir.cc \
 	%reldir%/dicom_render.cc %reldir%/dicom_net.cc %reldir%/dicom_qr.cc \
-	%reldir%/dicom_listen.cc
+	%reldir%/dicom_listen.cc %reldir%/dicom_j2k.cc
 SL_LIBS += %reldir%/libdicom.a

@@ -13,20 +13,23 @@
 # unchanged, for JPEG baseline against the input as DCMTK decodes it;
 # compressed pixel data stays lossless; clean images (native, JPEG
 # baseline, RLE) pass with pixel data and transfer syntax unchanged;
-# JPEG 2000 is quarantined with that reason; --explain names the matched
-# attribute, never the text.
+# JPEG 2000 (lossless, grey and RGB with the reversible colour transform,
+# encoded by OpenJPEG's opj_compress) is decoded through sluice's OpenJPEG
+# codec, its words found and blanked, and written JPEG-LS lossless; a
+# damaged JPEG 2000 codestream is quarantined with OpenJPEG's reason;
+# --explain names the matched attribute, never the text.
 . "${top_srcdir}/tests/integration/lib.sh"
 OCR="${top_builddir}/tests/tools/ocr_words"
 F=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 PY=/usr/bin/python3
 if ! command -v convert >/dev/null 2>&1 || [ ! -f "$F" ] ||
     ! $PY -c 'import pydicom' 2>/dev/null || ! command -v dcmcjpls >/dev/null 2>&1 ||
-    ! command -v img2dcm >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs ImageMagick, fonts-dejavu-core, python3-pydicom and dcmtk (img2dcm)"
+    ! command -v img2dcm >/dev/null 2>&1 || ! command -v opj_compress >/dev/null 2>&1; then
+    echo "1..0 # SKIP needs ImageMagick, fonts-dejavu-core, python3-pydicom, dcmtk (img2dcm) and libopenjp2-tools"
     exit 0
 fi
 SLUICE_PROFILE_DIR="$top_srcdir/profiles/deid"; export SLUICE_PROFILE_DIR
-plan 32
+plan 35
 sluice keygen >"$T/key"
 cat >"$T/ocr.xml" <<'EOF'
 <?xml version="1.0" encoding="UTF-8"?>
@@ -396,8 +399,54 @@ all_cout() {
     for o in $(find "$T/cout" -name '*.dcm'); do "$@" "$o" || return 1; done
 }
 check "... with pixel data and transfer syntax unchanged, and 113101 recorded" clean_ok
-# JPEG 2000: pixels wrapped as if encoded (DCMTK in Debian can neither
-# encode nor decode it); sluice must say so, not pass it.
+# JPEG 2000, which Debian's DCMTK cannot decode (sluice decodes it with
+# OpenJPEG): the US and SC images encoded losslessly by opj_compress (the
+# SC with the reversible colour transform, YBR_RCT), wrapped by pydicom.
+cat >"$T/j2k.py" <<'PYEOF'
+import sys, warnings
+warnings.simplefilter("ignore")
+import pydicom
+from pydicom.encaps import encapsulate
+from pydicom.uid import generate_uid
+d = pydicom.dcmread(sys.argv[1])
+d.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
+d.SOPInstanceUID = generate_uid()
+d.file_meta.MediaStorageSOPInstanceUID = d.SOPInstanceUID
+d.PhotometricInterpretation = sys.argv[4]
+d.PixelData = encapsulate([open(sys.argv[2], "rb").read()])
+d["PixelData"].VR = "OB"
+d["PixelData"].is_undefined_length = True
+d.is_implicit_VR, d.is_little_endian = False, True
+d.save_as(sys.argv[3])
+PYEOF
+mkdir -p "$T/j2in"
+$PY "$T/wrap.py" "$T/us.pgm" "$T/us-native.dcm" us 8
+$PY "$T/wrap.py" "$T/sc.ppm" "$T/sc-native.dcm" sc 8
+opj_compress -i "$T/us.pgm" -o "$T/us.j2k" >/dev/null 2>&1
+opj_compress -i "$T/sc.ppm" -o "$T/sc.j2k" -mct 1 >/dev/null 2>&1
+$PY "$T/j2k.py" "$T/us-native.dcm" "$T/us.j2k" "$T/j2in/us-j2k.dcm" MONOCHROME2
+$PY "$T/j2k.py" "$T/sc-native.dcm" "$T/sc.j2k" "$T/j2in/sc-j2k.dcm" YBR_RCT
+sluice inspect-pixels --show-text "$T/j2in/us-j2k.dcm" >"$T/us-j2k.insp" 2>&1
+sluice inspect-pixels --show-text "$T/j2in/sc-j2k.dcm" >"$T/sc-j2k.insp" 2>&1
+j2k_found() { at "$T/us-j2k.insp" $US_AT && at "$T/sc-j2k.insp" $SC_AT; }
+check "JPEG 2000 lossless, grey and RGB (YBR_RCT): decoded, every word found" j2k_found
+sluice deid --profile "$T/ocr.xml" --key-file "$T/key" -o "$T/j2out" \
+    --quarantine "$T/j2q" "$T/j2in" >"$T/j2.out" 2>&1
+rc=$?
+find "$T/j2out" -name '*.dcm' | while read -r o; do echo "$(sig "$o") $o"; done | sort >"$T/j2outs"
+diag "JPEG 2000 outputs: $(cut -d' ' -f1-6 "$T/j2outs" | tr '\n' ';')"
+check "... de-identified (exit 0), written JPEG-LS lossless, re-encoding recorded" \
+    sh -c "[ $rc = 0 ] && grep -q '^JPEGLSLossless US 512 8 1 R ' '$T/j2outs' && grep -q '^JPEGLSLossless OT 768 8 3 R ' '$T/j2outs'"
+j2k_blanked() {
+    for o in $(cut -d' ' -f7 "$T/j2outs"); do
+        sluice inspect-pixels --show-text --min-confidence 0 "$o"
+    done >"$T/j2after.insp" 2>&1
+    ! grep -i -e QUIMBY -e ZANZIBAR -e 48213377 -e ACC77102 -e wexford -e infirmary "$T/j2after.insp" &&
+        outside_ok "$T/us-native.dcm" "$(grep '^JPEGLSLossless US' "$T/j2outs" | cut -d' ' -f7)" &&
+        outside_ok "$T/sc-native.dcm" "$(grep '^JPEGLSLossless OT' "$T/j2outs" | cut -d' ' -f7)"
+}
+check "... OCR of the outputs finds no word; samples outside the boxes are the input's" j2k_blanked
+# A damaged JPEG 2000 codestream: sluice must say so, not pass it.
 $PY - "$T/in/us.dcm" "$T/j2k/us-j2k.dcm" <<'PYEOF'
 import os, sys, warnings
 warnings.simplefilter("ignore")
@@ -418,7 +467,7 @@ PYEOF
 sluice deid --profile "$T/ocr.xml" --key-file "$T/key" -o "$T/jout" \
     --quarantine "$T/jq" "$T/j2k" >"$T/j2k.out" 2>&1
 rc=$?
-check "JPEG 2000 is quarantined (exit 3) with that reason" \
+check "a damaged JPEG 2000 codestream is quarantined (exit 3) with that reason" \
     sh -c "[ $rc = 3 ] && grep -q 'JPEG 2000' '$T/j2k.out' && [ -z \"\$(find '$T/jout' -name '*.dcm' 2>/dev/null)\" ]"
 sluice deid --key-file "$T/key" -o "$T/bout" --quarantine "$T/bq" \
     "$T/in/us.dcm" >"$T/basic.out" 2>&1
