@@ -31,3 +31,9 @@ tests_unit_test_pipeline_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_pipeline_SOURCES = force-cxx-link.cc
 endif
+# FHIR JSON text as json_dumps writes it, decimals in their shortest form
+check_PROGRAMS += tests/unit/test_fhir_json
+TESTS += tests/unit/test_fhir_json
+tests_unit_test_fhir_json_SOURCES = tests/unit/test_fhir_json.c
+tests_unit_test_fhir_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fhir_json_LDADD = $(SL_TEST_LDADD)

@@ -16,6 +16,7 @@
 
 #include "common/seal.h"
 #include "pipeline/pipeline.h"
+#include "fhir/fhir_json.h"
 
 struct quarantine_folder {
     struct sl_quarantine_sink sink;
@@ -60,7 +61,7 @@ folder_put(void *ctx, struct sl_item *it, struct sl_err *err)
     if (strcmp(ext, ".dcm") == 0) {
         copy_from = it->path ? it->path : it->origin; /* the input */
     } else if (it->kind == SL_ITEM_FHIR && !it->whole && it->resource) {
-        dump = json_dumps(it->resource, JSON_COMPACT);
+        dump = sl_fhir_json_dumps(it->resource, JSON_COMPACT);
         data = dump ? dump : "";
         len = strlen(data);
     } else if (it->kind == SL_ITEM_FHIR && !it->whole && it->out_json) {

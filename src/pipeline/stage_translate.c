@@ -36,6 +36,7 @@
 #include "http/auth.h"
 #include "pipeline/stage_translate.h"
 #include "terminology/terminology.h"
+#include "fhir/fhir_json.h"
 
 struct stage_translate {
     struct sl_term_set *set;
@@ -424,7 +425,7 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
         changed |= tc;
     }
     if (rc == SL_OK && changed && parsed != NULL) {
-        char *out = json_dumps(parsed, JSON_COMPACT);
+        char *out = sl_fhir_json_dumps(parsed, JSON_COMPACT);
         sl_freezero(it->out_json, it->out_json_len);
         it->out_json = out;
         it->out_json_len = strlen(out);

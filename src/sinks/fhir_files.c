@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "sinks/sinks.h"
 #include "sinks/sinks_int.h"
+#include "fhir/fhir_json.h"
 
 /* Entries of Bundle number N wait in pending-N.ndjson until it is full.
  * A pending file is removed only once a committed checkpoint counts its
@@ -205,7 +206,7 @@ write_bundle(struct fhir_sink *k, struct sl_err *err)
     }
     name = sl_asprintf("bundle-%06ld.json", k->nbundles + 1);
     full = sl_path_join(k->dir, name);
-    text = json_dumps(b, JSON_COMPACT);
+    text = sl_fhir_json_dumps(b, JSON_COMPACT);
     if ((rc = sl_file_write_atomic(full, text, strlen(text), err)) != SL_OK)
         goto out;
     k->nbundles++;
@@ -246,7 +247,7 @@ put_deleted(struct fhir_sink *k, struct sl_item *it, struct sl_err *err)
                                               "and id");
     res = json_pack("{s:{s:s, s:s}}", "request", "method", "DELETE", "url",
                     ref);
-    line = json_dumps(res, JSON_COMPACT);
+    line = sl_fhir_json_dumps(res, JSON_COMPACT);
     json_decref(res);
     free(ref);
     if ((f = file_for(k, "deleted.ndjson", err)) == NULL)
@@ -286,7 +287,7 @@ fk_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
             rc = sink_fail(err, k->id, "cannot write", name);
         goto written;
     }
-    text = json_dumps(it->resource, JSON_COMPACT);
+    text = sl_fhir_json_dumps(it->resource, JSON_COMPACT);
     if (text == NULL) {
         rc = SL_ERR(err, SL_EINTERNAL, "target %s: cannot serialise %s", k->id,
                     it->pos);
@@ -331,7 +332,7 @@ flush_provenance(struct fhir_sink *k, struct sl_err *err)
     json_array_clear(k->refs);
     if (p == NULL)
         return SL_OK;
-    text = json_dumps(p, JSON_COMPACT);
+    text = sl_fhir_json_dumps(p, JSON_COMPACT);
     json_decref(p);
     if ((f = file_for(k, "Provenance.ndjson", err)) == NULL)
         rc = SL_EIO;

@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "sinks/sinks.h"
+#include "fhir/fhir_json.h"
 
 #define MIRROR_BUF (64 * 1024)
 
@@ -98,7 +99,7 @@ close_unit(struct fhir_mirror *m, int ok, struct sl_err *err)
     if (ok && m->prov && json_array_size(m->targets) > 0) {
         json_t *p = m->prov->make(m->prov->ctx, m->targets);
         if (p) {
-            char *text = json_dumps(p, JSON_COMPACT);
+            char *text = sl_fhir_json_dumps(p, JSON_COMPACT);
             if (put_line(m, text, strlen(text)) != SL_OK)
                 rc = SL_ERR(err, SL_EIO, "%s: write error", m->tmp);
             free(text);
@@ -202,7 +203,8 @@ put_whole(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
         char *pname = sl_asprintf("%06ld.provenance.json", it->unit);
         char *pout = sl_path_join(m->dir, pname);
         char *ptext =
-            json_dumps(it->companion, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+            sl_fhir_json_dumps(it->companion,
+                               JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         rc = sl_file_write_atomic(pout, ptext, strlen(ptext), err);
         free(ptext);
         free(pout);
@@ -213,7 +215,8 @@ put_whole(struct fhir_mirror *m, const struct sl_item *it, struct sl_err *err)
     gz = it->unit_ext && strcmp(it->unit_ext, ".json.gz") == 0;
     name = sl_asprintf("%06ld.json%s", it->unit, gz ? ".gz" : "");
     out = sl_path_join(m->dir, name);
-    text = json_dumps(it->resource, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    text = sl_fhir_json_dumps(it->resource,
+                              JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     if (gz)
         rc = write_gz(out, text, strlen(text), err);
     else
@@ -245,7 +248,7 @@ mirror_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
     if (it->out_json != NULL) {
         rc = put_line(m, it->out_json, it->out_json_len);
     } else {
-        char *text = json_dumps(it->resource, JSON_COMPACT);
+        char *text = sl_fhir_json_dumps(it->resource, JSON_COMPACT);
         rc = put_line(m, text, strlen(text));
         sl_freezero(text, strlen(text));
     }

@@ -37,6 +37,7 @@
 #include "sinks/fhir_store_int.h"
 #include "sinks/sinks.h"
 #include "sinks/sinks_int.h"
+#include "fhir/fhir_json.h"
 
 /* A full Bundle waiting for a sending thread. */
 struct bundle_job {
@@ -267,7 +268,7 @@ st_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
                            : json_loadb(text, len, 0, NULL);
     } else {
         res = json_incref(it->resource);
-        own = res ? json_dumps(res, JSON_COMPACT) : NULL;
+        own = res ? sl_fhir_json_dumps(res, JSON_COMPACT) : NULL;
         text = own;
         len = own ? strlen(own) : 0;
     }

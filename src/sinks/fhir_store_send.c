@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "sinks/fhir_store_int.h"
+#include "fhir/fhir_json.h"
 
 /* what the server may answer for one Bundle: bounded (a batch-response of
  * bundle-size entries) */
@@ -242,7 +243,7 @@ store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
         size_t n = e[i].text_len;
 
         if (t == NULL) { /* not kept: written again */
-            own = json_dumps(e[i].res, JSON_COMPACT);
+            own = sl_fhir_json_dumps(e[i].res, JSON_COMPACT);
             t = own != NULL ? own : "{}";
             n = strlen(t);
         }
@@ -353,11 +354,12 @@ store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
              * refuse one that differs from the match they find */
             json_t *c = json_copy(e[lo].res);
             json_object_del(c, "id");
-            text = json_dumps(c, JSON_COMPACT);
+            text = sl_fhir_json_dumps(c, JSON_COMPACT);
             json_decref(c);
         } else {
-            text = e[lo].text != NULL ? sl_strndup(e[lo].text, e[lo].text_len)
-                                      : json_dumps(e[lo].res, JSON_COMPACT);
+            text = e[lo].text != NULL
+                       ? sl_strndup(e[lo].text, e[lo].text_len)
+                       : sl_fhir_json_dumps(e[lo].res, JSON_COMPACT);
         }
         if (e[lo].if_none_exist != NULL) {
             type = sl_strndup(e[lo].ref, strcspn(e[lo].ref, "/"));
