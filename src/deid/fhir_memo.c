@@ -214,10 +214,13 @@ clean_known(const struct sl_fhir_vset *s, int kind, const char *text, size_t n)
 static void
 clean_add(const struct sl_fhir_vset *s, int kind, const char *text, size_t n)
 {
-    struct fm_table *t = pthread_getspecific(fm_key);
+    struct fm_table *t;
     struct fm_entry *e;
     int hit;
 
+    /* the key may not exist yet (every look-up so far declined early) */
+    pthread_once(&fm_once, fm_init);
+    t = pthread_getspecific(fm_key);
     if (t && t->miss_s == text && t->miss_n == n &&
         t->miss_owner == s->version && t->miss_kind == kind) {
         /* the look-up just before: no need to hash it again */
