@@ -17,3 +17,5 @@ TESTS += tests/integration/metrics.sh
 EXTRA_DIST += tests/integration/metrics.sh
 TESTS += tests/integration/daemon_missed.sh
 EXTRA_DIST += tests/integration/daemon_missed.sh
+TESTS += tests/integration/log_journal.sh
+EXTRA_DIST += tests/integration/log_journal.sh

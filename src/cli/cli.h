@@ -11,6 +11,7 @@ struct cli_global {
     int quiet;
     int verbose;
     enum sl_log_format log_format;
+    int log_journal; /* --log journal */
 };
 
 struct cli_cmd {

@@ -28,6 +28,8 @@ static const char global_help[] =
     "                        then /etc/sluice/sluice.xml)\n"
     "  -j, --jobs N          worker threads (default: number of cores)\n"
     "      --log-format FMT  text (default) or json, for machines\n"
+    "      --log TARGET      stderr (default) or journal: the systemd\n"
+    "                        journal, levels as syslog priorities\n"
     "  -q, --quiet           only errors and the final summary\n"
     "  -v, --verbose         more detail (never patient data)\n"
     "  -h, --help            this help; 'sluice COMMAND --help' for one "
@@ -147,7 +149,7 @@ take_globals(struct cli_global *g, int *argcp, char **argv)
         }
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
             strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 ||
-            strcmp(a, "--log-format") == 0) {
+            strcmp(a, "--log-format") == 0 || strcmp(a, "--log") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "sluice: option %s needs a value\n", a);
                 return -1;
@@ -168,6 +170,9 @@ take_globals(struct cli_global *g, int *argcp, char **argv)
         } else if (strncmp(a, "--log-format=", 13) == 0) {
             val = a + 13;
             a = "--log-format";
+        } else if (strncmp(a, "--log=", 6) == 0) {
+            val = a + 6;
+            a = "--log";
         }
         if (val != NULL) {
             if (a[1] == 'c' || strcmp(a, "--config") == 0) {
@@ -180,6 +185,15 @@ take_globals(struct cli_global *g, int *argcp, char **argv)
                     return -1;
                 }
                 g->jobs = (int)n;
+            } else if (strcmp(a, "--log") == 0) {
+                if (strcmp(val, "journal") == 0)
+                    g->log_journal = 1;
+                else if (strcmp(val, "stderr") == 0)
+                    g->log_journal = 0;
+                else {
+                    fprintf(stderr, "sluice: --log is stderr or journal\n");
+                    return -1;
+                }
             } else {
                 if (strcmp(val, "json") == 0)
                     g->log_format = SL_LOGFMT_JSON;
@@ -220,6 +234,13 @@ main(int argc, char **argv)
     sl_log_setup(g.verbose ? SL_LOG_DEBUG : g.quiet ? SL_LOG_WARN
                                                     : SL_LOG_INFO,
                  g.log_format);
+    if (g.log_journal) {
+        struct sl_err err = {0};
+        if (sl_log_target_set(SL_LOGTO_JOURNAL, &err) != SL_OK) {
+            fprintf(stderr, "sluice: %s\n", err.msg);
+            return SL_EXIT_RUNTIME;
+        }
+    }
     if (argc < 2) {
         print_main_help(stderr);
         return SL_EXIT_USAGE;

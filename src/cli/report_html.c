@@ -50,8 +50,8 @@ static const char *const colours[3] = { "#2f6f9f", "#c0392b", "#9aa5ad" };
 
 /* A horizontal bar chart, each bar of up to nparts stacked parts. */
 static void
-bar_chart(FILE *f, const char *title, const char *const *parts, int nparts,
-          const struct bar *b, size_t n)
+bar_chart_d(FILE *f, const char *title, const char *const *parts, int nparts,
+            const struct bar *b, size_t n, int dec)
 {
     double max = 0;
     size_t i;
@@ -96,14 +96,14 @@ bar_chart(FILE *f, const char *title, const char *const *parts, int nparts,
             double bw = max > 0 ? b[i].v[p] / max * (w - left - 70) : 0;
             if (bw > 0)
                 fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
-                           "height=\"16\" fill=\"%s\"><title>%s: %.0f"
+                           "height=\"16\" fill=\"%s\"><title>%s: %.*f"
                            "</title></rect>",
-                        x, y + 3, bw, colours[p], parts[p], b[i].v[p]);
+                        x, y + 3, bw, colours[p], parts[p], dec, b[i].v[p]);
             x += bw;
         }
         fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x + 4, y + 15);
         for (p = 0; p < nparts; p++)
-            fprintf(f, "%s%.0f", p ? " / " : "", b[i].v[p]);
+            fprintf(f, "%s%.*f", p ? " / " : "", dec, b[i].v[p]);
         fputs("</text>\n", f);
     }
     for (p = 0; p < nparts && nparts > 1; p++)
@@ -112,6 +112,13 @@ bar_chart(FILE *f, const char *title, const char *const *parts, int nparts,
                 left + p * 130, h - 16, colours[p], left + p * 130 + 14,
                 h - 7, parts[p]);
     fputs("</svg></figure>\n", f);
+}
+
+static void
+bar_chart(FILE *f, const char *title, const char *const *parts, int nparts,
+          const struct bar *b, size_t n)
+{
+    bar_chart_d(f, title, parts, nparts, b, n, 0);
 }
 
 /* A line chart of the job's runs, oldest to newest. */
@@ -233,6 +240,192 @@ bars_free(struct bar *v, size_t n)
     free(v);
 }
 
+
+static int
+bar_cmp_desc(const void *a, const void *b)
+{
+    double x = ((const struct bar *)a)->v[0] + ((const struct bar *)a)->v[1] +
+               ((const struct bar *)a)->v[2];
+    double y = ((const struct bar *)b)->v[0] + ((const struct bar *)b)->v[1] +
+               ((const struct bar *)b)->v[2];
+
+    if (x != y)
+        return x < y ? 1 : -1;
+    return strcmp(((const struct bar *)a)->label,
+                  ((const struct bar *)b)->label);
+}
+
+/* "12.3 MB": bytes for people */
+static void
+put_bytes(FILE *f, double v)
+{
+    static const char *const u[] = { "B", "kB", "MB", "GB", "TB" };
+    int i = 0;
+
+    while (v >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    fprintf(f, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void
+not_recorded(FILE *f, const json_t *sum, const char *key)
+{
+    if (json_object_get(sum, key) == NULL)
+        fputs("<p class=\"muted\">Not recorded for this run (made by an "
+              "older sluice).</p>\n",
+              f);
+}
+
+/* Time per stage (summed over the workers, so it can exceed the run's
+ * time), then items and bytes per source and per target. */
+static void
+section_stages(FILE *f, const json_t *sum)
+{
+    static const char *const parts[] = { "seconds" };
+    struct bar *b = NULL;
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    int t;
+
+    fputs("<h2>Time per stage</h2>\n", f);
+    not_recorded(f, sum, "stages");
+    json_object_foreach(json_object_get(sum, "stages"), k, v)
+        add_count(&b, &n, k, 0, json_number_value(json_array_get(v, 3)));
+    bar_chart_d(f, "Seconds per stage (all workers) and per target's write",
+                parts, 1, b, n, 2);
+    bars_free(b, n);
+    fputs("<h2>Sources and targets</h2>\n<table class=\"parts\"><thead><tr>"
+          "<th></th><th>id</th><th>items</th><th>bytes</th><th>errors</th>"
+          "</tr></thead>\n",
+          f);
+    for (t = 0; t < 2; t++) {
+        const char *what = t ? "targets" : "sources";
+        json_object_foreach(json_object_get(sum, what), k, v) {
+            fprintf(f, "<tr><td>%s</td><td>", t ? "target" : "source");
+            esc(f, k);
+            fprintf(f, "</td><td>%lld</td><td>",
+                    (long long)json_integer_value(json_array_get(v, 0)));
+            put_bytes(f, (double)json_integer_value(json_array_get(v, 1)));
+            fprintf(f, "</td><td>%lld</td></tr>\n",
+                    (long long)json_integer_value(json_array_get(v, 2)));
+        }
+    }
+    fputs("</table>\n<p class=\"muted\">Bytes: what sources read as text or "
+          "files (resources of Bundle files count none) and what the stages "
+          "handed each target; errors: unreadable input, items a target "
+          "refused.</p>\n",
+          f);
+}
+
+#define RULES_SHOWN 40
+
+/* Actions per de-identification rule, the most used first. */
+static void
+section_rules(FILE *f, const json_t *sum)
+{
+    static const char *const parts[] = { "actions" };
+    struct bar *b = NULL;
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+
+    fputs("<h2>De-identification</h2>\n", f);
+    not_recorded(f, sum, "rules");
+    json_object_foreach(json_object_get(sum, "rules"), k, v)
+        add_count(&b, &n, strncmp(k, "deid: ", 6) == 0 ? k + 6 : k, 0,
+                  (double)json_integer_value(json_array_get(v, 0)));
+    if (n)
+        qsort(b, n, sizeof(*b), bar_cmp_desc);
+    bar_chart(f, "De-identification actions per rule", parts, 1, b,
+              n > RULES_SHOWN ? RULES_SHOWN : n);
+    if (n > RULES_SHOWN)
+        fprintf(f, "<p class=\"muted\">and %zu rules used less.</p>\n",
+                n - RULES_SHOWN);
+    bars_free(b, n);
+}
+
+/* Codes mapped, unmapped and untranslated per map (the translate stage's
+ * findings "mapped:MAP"...), and values converted per unit table. */
+static void
+section_maps(FILE *f, const json_t *sum)
+{
+    static const char *const parts[] = { "mapped", "unmapped",
+                                         "untranslated" };
+    struct bar *b = NULL;
+    size_t n = 0, i;
+    json_t *o;
+
+    fputs("<h2>Terminology</h2>\n", f);
+    json_array_foreach(json_object_get(sum, "findings"), i, o) {
+        const char *st = json_string_value(json_object_get(o, "stage"));
+        const char *code = json_string_value(json_object_get(o, "code"));
+        const char *c = code ? strchr(code, ':') : NULL;
+        double k = (double)json_integer_value(json_object_get(o, "n"));
+        int part;
+
+        if (st == NULL || strcmp(st, "translate") != 0 || c == NULL)
+            continue;
+        if (strncmp(code, "mapped:", 7) == 0 ||
+            strncmp(code, "converted:", 10) == 0)
+            part = 0;
+        else if (strncmp(code, "unmapped:", 9) == 0 ||
+                 strncmp(code, "not-converted:", 14) == 0)
+            part = 1;
+        else
+            part = 2;
+        add_count(&b, &n, c + 1, part, k);
+    }
+    bar_chart(f, "Codes mapped and unmapped per map", parts, 3, b, n);
+    bars_free(b, n);
+}
+
+/* Validation findings per profile and message: a chart, then the whole
+ * messages in a table (the chart's labels are cut). */
+static void
+section_validation(FILE *f, const json_t *sum)
+{
+    static const char *const parts[] = { "error", "warning", "information" };
+    struct bar *b = NULL;
+    size_t n = 0, i;
+    json_t *o;
+
+    fputs("<h2>Validation</h2>\n", f);
+    json_array_foreach(json_object_get(sum, "findings"), i, o) {
+        const char *st = json_string_value(json_object_get(o, "stage"));
+        const char *code = json_string_value(json_object_get(o, "code"));
+        const char *sev = json_string_value(json_object_get(o, "severity"));
+
+        if (st == NULL || strcmp(st, "validate") != 0 || code == NULL)
+            continue;
+        add_count(&b, &n, code,
+                  sev && strcmp(sev, "error") == 0     ? 0
+                  : sev && strcmp(sev, "warning") == 0 ? 1
+                                                       : 2,
+                  (double)json_integer_value(json_object_get(o, "n")));
+    }
+    if (n)
+        qsort(b, n, sizeof(*b), bar_cmp_desc);
+    bar_chart(f, "Validation findings per profile and message", parts, 3, b,
+              n);
+    if (n) {
+        fputs("<table class=\"msgs\"><thead><tr><th>profile: message</th>"
+              "<th>errors</th><th>warnings</th><th>information</th></tr>"
+              "</thead>\n",
+              f);
+        for (i = 0; i < n; i++) {
+            fputs("<tr><td>", f);
+            esc(f, b[i].label);
+            fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%.0f</td></tr>\n",
+                    b[i].v[0], b[i].v[1], b[i].v[2]);
+        }
+        fputs("</table>\n", f);
+    }
+    bars_free(b, n);
+}
+
 static const char style[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:"
     "60em;color:#222;padding:0 1em}h1{font-size:1.5em;margin-bottom:.2em}"
@@ -244,8 +437,17 @@ static const char style[] =
     "table{border-collapse:collapse;width:100%;font-size:12px}td,th{border:"
     "1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}"
     "code{font-size:11px;word-break:break-all}.muted{color:#666}"
-    "@media print{body{margin:0;max-width:none}h2{break-after:avoid}"
-    "figure,tr{break-inside:avoid}}";
+    ".parts td:nth-child(n+3),.msgs td:nth-child(n+2){text-align:right}"
+    /* printed: A4 or Letter, black on white, charts scaled to the page
+     * and never cut across pages, headings kept with what follows, table
+     * heads repeated, the hover-only titles not needed */
+    "@page{size:auto;margin:15mm 12mm}"
+    "@media print{body{margin:0;max-width:none;padding:0;font-size:10pt;"
+    "color:#000}h1{font-size:16pt}h2{font-size:12pt;break-after:avoid;"
+    "page-break-after:avoid}figure,tr,.kpi{break-inside:avoid;"
+    "page-break-inside:avoid}svg.chart{width:100%;height:auto}"
+    "thead{display:table-header-group}.kpi div{border-color:#888}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 int
 sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
@@ -277,7 +479,12 @@ sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
                   (double)json_integer_value(json_array_get(v, 2)));
     }
     json_array_foreach(json_object_get(sum, "findings"), i, o) {
-        char *l = sl_asprintf(
+        const char *fst = json_string_value(json_object_get(o, "stage"));
+        char *l;
+        if (fst && (strcmp(fst, "translate") == 0 ||
+                    strcmp(fst, "validate") == 0))
+            continue; /* their own sections */
+        l = sl_asprintf(
             "%s: %s", json_string_value(json_object_get(o, "stage")),
             json_string_value(json_object_get(o, "code")));
         add_count(&finds, &nfinds, l, 0,
@@ -330,10 +537,15 @@ sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
         bar_chart(f, "Items by resource type or modality", parts, 2, types,
                   ntypes);
     }
-    fputs("<h2>Findings</h2>\n", f);
+    section_stages(f, sum);
+    section_rules(f, sum);
+    section_maps(f, sum);
+    section_validation(f, sum);
+    fputs("<h2>Other findings</h2>\n", f);
     {
         static const char *const parts[] = { "items" };
-        bar_chart(f, "Findings by stage and code", parts, 1, finds, nfinds);
+        bar_chart(f, "Findings of the other stages and targets, by stage and code",
+                  parts, 1, finds, nfinds);
         fputs("<h2>Quarantine</h2>\n", f);
         bar_chart(f, "Quarantined items by stage and reason", parts, 1,
                   reasons, nreasons);

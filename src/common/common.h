@@ -65,6 +65,17 @@ enum sl_log_level { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR };
 enum sl_log_format { SL_LOGFMT_TEXT, SL_LOGFMT_JSON };
 
 void sl_log_setup(enum sl_log_level min, enum sl_log_format fmt);
+/* Where the lines go: stderr (the default), or the systemd journal through
+ * its native protocol (a datagram of FIELD=value lines to
+ * /run/systemd/journal/socket; PRIORITY from the level as syslog numbers
+ * it, SYSLOG_IDENTIFIER=sluice, MESSAGE, and for an event SLUICE_EVENT and
+ * one SLUICE_<KEY> field a key). SL_EIO, naming the socket, when the
+ * journal cannot be reached; stderr then stays the target. */
+enum sl_log_target { SL_LOGTO_STDERR, SL_LOGTO_JOURNAL };
+int sl_log_target_set(enum sl_log_target t, struct sl_err *err);
+/* The journal's socket, and the syslog priority of a level. */
+#define SL_JOURNAL_SOCKET "/run/systemd/journal/socket"
+int sl_log_priority(enum sl_log_level level);
 enum sl_log_format sl_log_get_format(void);
 int sl_log_enabled(enum sl_log_level level);
 /* Writes one line to stderr. The text must not hold patient data. */

@@ -704,6 +704,38 @@ out:
     return rc;
 }
 
+/* A rule's tag, pattern, private block or VR, as --explain prints it. */
+static void
+rule_what(const struct sl_dd_rule *r, char *what, size_t len)
+{
+    switch (r->kind) {
+    case SL_DDK_TAG:
+        snprintf(what, len, "(%04X,%04X)", r->tag >> 16,
+                 r->tag & 0xFFFF);
+        /* Patterns: show the x's. */
+        if (r->mask != 0xFFFFFFFF) {
+            int k;
+            for (k = 0; k < 8; k++)
+                if (((r->mask >> (28 - 4 * k)) & 0xF) == 0)
+                    what[1 + k + (k >= 4)] = 'x';
+        }
+        if (r->in != 0)
+            snprintf(what + 11, len - 11, " in (%04X,%04X)",
+                     r->in >> 16, r->in & 0xFFFF);
+        break;
+    case SL_DDK_PRIVATE:
+        snprintf(what, len, "(%04X,xx%02X) %s", r->tag >> 16,
+                 r->tag & 0xFF, r->creator);
+        break;
+    case SL_DDK_PRIV_ALL:
+        snprintf(what, len, "private attributes");
+        break;
+    default:
+        snprintf(what, len, "VR %s", r->vr);
+        break;
+    }
+}
+
 void
 sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
 {
@@ -732,32 +764,7 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
 
         if (hits == 0 && r->level == 0)
             continue;
-        switch (r->kind) {
-        case SL_DDK_TAG:
-            snprintf(what, sizeof(what), "(%04X,%04X)", r->tag >> 16,
-                     r->tag & 0xFFFF);
-            /* Patterns: show the x's. */
-            if (r->mask != 0xFFFFFFFF) {
-                int k;
-                for (k = 0; k < 8; k++)
-                    if (((r->mask >> (28 - 4 * k)) & 0xF) == 0)
-                        what[1 + k + (k >= 4)] = 'x';
-            }
-            if (r->in != 0)
-                snprintf(what + 11, sizeof(what) - 11, " in (%04X,%04X)",
-                         r->in >> 16, r->in & 0xFFFF);
-            break;
-        case SL_DDK_PRIVATE:
-            snprintf(what, sizeof(what), "(%04X,xx%02X) %s", r->tag >> 16,
-                     r->tag & 0xFF, r->creator);
-            break;
-        case SL_DDK_PRIV_ALL:
-            snprintf(what, sizeof(what), "private attributes");
-            break;
-        default:
-            snprintf(what, sizeof(what), "VR %s", r->vr);
-            break;
-        }
+        rule_what(r, what, sizeof(what));
         /* The action as the options make it, for what was used. */
         fprintf(f, "  %-24s %-30.30s %-9s %s: %lu\n", what,
                 r->name ? r->name : "",
@@ -765,3 +772,26 @@ sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f)
                 r->src ? r->src : (r->level > 0 ? "site profile" : ""), hits);
     }
 }
+
+void
+sl_dicom_deid_rule_counts(const struct sl_dicom_deid *d,
+                          void (*fn)(void *arg, const char *rule, uint64_t n),
+                          void *arg)
+{
+    size_t i;
+
+    for (i = 0; i < d->nrules; i++) {
+        const struct sl_dd_rule *r = &d->rules[i];
+        unsigned long hits = atomic_load(&r->hits);
+        char what[64], label[200];
+
+        if (hits == 0)
+            continue;
+        rule_what(r, what, sizeof(what));
+        snprintf(label, sizeof(label), "%s%s%s %s", what, r->name ? " " : "",
+                 r->name ? r->name : "",
+                 sl_dd_action_name(sl_dd_effective(d, r)));
+        fn(arg, label, hits);
+    }
+}
+

@@ -58,6 +58,12 @@ int sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
 
 /* --explain: options, then per rule the tags touched and counts. */
 void sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f);
+/* For the run's report: each rule that acted, as its tag, attribute
+ * name and action ("(0010,0010) PatientName Z"), and how many times. */
+void sl_dicom_deid_rule_counts(const struct sl_dicom_deid *d,
+                               void (*fn)(void *arg, const char *rule,
+                                          uint64_t n),
+                               void *arg);
 
 /* ---- burned-in text (issue 11: dicom_deid_ocr.c) ------------------------
  * One word OCR found in the pixels of an instance. attr names the

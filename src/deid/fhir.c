@@ -85,6 +85,31 @@ count_cmp(const void *a, const void *b)
 }
 
 void
+sl_fhir_deid_rule_counts(const struct sl_fhir_deid *d,
+                         void (*fn)(void *arg, const char *rule, uint64_t n),
+                         void *arg)
+{
+    struct sl_fhir_deid *m = (struct sl_fhir_deid *)d; /* for the lock */
+    size_t i, j;
+
+    pthread_mutex_lock(&m->lock);
+    for (i = 0; i < d->nrules + 2; i++) {
+        const struct fd_rule *r = &m->rules[i];
+        uint64_t n = 0;
+        char label[200];
+        n = atomic_load(&r->hits);
+        for (j = 0; j < r->ncounts; j++)
+            n += (uint64_t)r->counts[j].n;
+        if (n == 0)
+            continue;
+        snprintf(label, sizeof(label), "%s (%s)", r->id,
+                 fhir_method_names[r->method]);
+        fn(arg, label, n);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void
 sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f)
 {
     struct sl_fhir_deid *m = (struct sl_fhir_deid *)d; /* for the lock */

@@ -112,4 +112,12 @@ void sl_fhir_deid_explain(const struct sl_fhir_deid *d, FILE *f);
  * Call before pass 2; the explain output then has no rule lines. */
 void sl_fhir_deid_set_explain(struct sl_fhir_deid *d, int on);
 
+/* For the run's report: each rule that acted, as "ID (method)", and how
+ * many times (the explain counts summed over element paths, or without
+ * explain, the totals the engine counts per rule). */
+void sl_fhir_deid_rule_counts(const struct sl_fhir_deid *d,
+                              void (*fn)(void *arg, const char *rule,
+                                         uint64_t n),
+                              void *arg);
+
 #endif

@@ -16,8 +16,24 @@ fhir_call_count(struct call *c, int rule)
 {
     uint64_t h;
     size_t i;
-    if (rule < 0 || c->d->no_counts)
+    if (rule < 0)
         return;
+    if (c->d->no_counts) {
+        /* the run's report wants totals per rule: cheap ones */
+        for (i = 0; i < c->nrh; i++)
+            if (c->rh[i].rule == rule) {
+                c->rh[i].n++;
+                return;
+            }
+        if (c->nrh < sizeof(c->rh) / sizeof(c->rh[0])) {
+            c->rh[c->nrh].rule = rule;
+            c->rh[c->nrh++].n = 1;
+        } else {
+            atomic_fetch_add_explicit(&c->d->rules[rule].hits, 1,
+                                      memory_order_relaxed);
+        }
+        return;
+    }
     h = fhir_hash(c->path);
     for (i = 0; i < c->nlc; i++)
         if (c->lc[i].hash == h && c->lc[i].rule == rule &&
@@ -34,6 +50,17 @@ fhir_call_count(struct call *c, int rule)
     c->lc[c->nlc].path = sl_strdup(c->path);
     c->lc[c->nlc].n = 1;
     c->nlc++;
+}
+
+void
+fhir_call_merge_hits(struct call *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nrh; i++)
+        atomic_fetch_add_explicit(&c->d->rules[c->rh[i].rule].hits,
+                                  c->rh[i].n, memory_order_relaxed);
+    c->nrh = 0;
 }
 
 void

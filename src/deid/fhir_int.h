@@ -5,6 +5,7 @@
 #define SL_DEID_FHIR_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -138,6 +139,8 @@ struct fd_rule {
     uint64_t hash;   /* of target, to skip most strcmp calls */
     struct fd_count *counts; /* explain; guarded by the engine's lock */
     size_t ncounts, capcounts;
+    /* uses when only the rule's total is counted (no explain) */
+    atomic_ulong hits;
 };
 
 /* A patient learned in pass 1. */
@@ -575,6 +578,13 @@ struct call {
     struct sl_fhir_deid *d;
     struct lcount *lc;
     size_t nlc, caplc;
+    /* uses per rule in this call, without paths (no explain): added to
+     * fd_rule.hits at its end, a few atomics a call, not one a use */
+    struct {
+        int rule;
+        unsigned long n;
+    } rh[16];
+    size_t nrh;
     int rc;    /* first failure (quarantine, key error) */
     int depth; /* resources within resources (Bundle, contained) */
     struct sl_err *err;
@@ -639,6 +649,8 @@ void fhir_call_count(struct call *c, int rule);
 int fhir_call_ext_part(const struct call *c);
 /* Adds the call's counts to the engine's, under its lock. */
 void fhir_call_merge_counts(struct call *c);
+/* Adds the call's uses per rule (counted without paths) to the engine's. */
+void fhir_call_merge_hits(struct call *c);
 /* c->ph from the paths as they are. */
 void fhir_call_hash_paths(struct call *c);
 /* Appends sep and s to the path buf (PATHLEN bytes); returns the old

@@ -472,6 +472,8 @@ deid_resource(struct sl_fhir_deid *d, json_t *resource, int split,
     rc = c->rc;
     if ((rc == SL_OK || rc == SL_EQUARANTINE) && !d->no_counts)
         fhir_call_merge_counts(c);
+    else if (rc == SL_OK || rc == SL_EQUARANTINE)
+        fhir_call_merge_hits(c);
 out:
     fhir_ref_bundle_pop(c, 0);
     for (i = 0; i < c->nlc; i++)

@@ -133,6 +133,11 @@ struct sl_item {
      * pseudonymised id is the one a target stored); a target deletes it
      * (fhir-store) or records it (fhir-files), never stores it. */
     int deleted;
+    /* Set by the pipeline for the run's counts: the item's size as its
+     * source gave it (raw text, DICOM file) and as the stages hand it to
+     * the targets (the text they wrote, else the input's; the DICOM file
+     * they wrote). */
+    uint64_t in_bytes, out_bytes;
 };
 
 /* Bytes of a bad input kept in quarantine for the operator. */

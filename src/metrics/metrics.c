@@ -24,6 +24,10 @@ struct series {
 
 static const double buckets[] = { 1, 5, 15, 60, 300, 900, 3600, 14400 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+/* a stage's or a target's time in one run */
+static const double part_buckets[] = { 0.01, 0.1, 1, 10, 60, 300, 1800,
+                                       7200 };
+#define NPART_BUCKETS (sizeof(part_buckets) / sizeof(part_buckets[0]))
 
 struct sl_metrics {
     struct MHD_Daemon *httpd;
@@ -126,6 +130,61 @@ sl_metrics_run_progress(struct sl_metrics *m, const char *job,
     pthread_mutex_unlock(&m->mu);
 }
 
+/* One observation of a histogram whose series are labelled job_id and,
+ * when k is not NULL, k="v"; called with mu held. */
+static void
+observe(struct sl_metrics *m, const char *family, const char *job,
+        const char *k, const char *v, double x, const double *b, size_t nb)
+{
+    char name[128], le[32];
+    size_t i;
+
+    snprintf(name, sizeof(name), "%s_bucket", family);
+    for (i = 0; i <= nb; i++) {
+        struct series *s;
+        if (i < nb)
+            snprintf(le, sizeof(le), "%g", b[i]);
+        else
+            snprintf(le, sizeof(le), "+Inf");
+        s = get(m, name,
+                k ? labels("job_id", job, k, v, "le", le, NULL)
+                  : labels("job_id", job, "le", le, NULL));
+        if (i == nb || x <= b[i])
+            s->v += 1;
+    }
+    snprintf(name, sizeof(name), "%s_sum", family);
+    get(m, name, k ? labels("job_id", job, k, v, NULL)
+                   : labels("job_id", job, NULL))
+        ->v += x;
+    snprintf(name, sizeof(name), "%s_count", family);
+    get(m, name, k ? labels("job_id", job, k, v, NULL)
+                   : labels("job_id", job, NULL))
+        ->v += 1;
+}
+
+/* Counters per source or target id from the run summary's
+ * {id: [items, bytes, errors, seconds]}; called with mu held. */
+static void
+part_counters(struct sl_metrics *m, const char *job, const json_t *parts,
+              const char *kind)
+{
+    char items[64], bytes[64], errors[64];
+    const char *id;
+    json_t *a;
+
+    snprintf(items, sizeof(items), "sluice_%s_items_total", kind);
+    snprintf(bytes, sizeof(bytes), "sluice_%s_bytes_total", kind);
+    snprintf(errors, sizeof(errors), "sluice_%s_errors_total", kind);
+    json_object_foreach((json_t *)parts, id, a) {
+        get(m, items, labels("job_id", job, kind, id, NULL))->v +=
+            (double)json_integer_value(json_array_get(a, 0));
+        get(m, bytes, labels("job_id", job, kind, id, NULL))->v +=
+            (double)json_integer_value(json_array_get(a, 1));
+        get(m, errors, labels("job_id", job, kind, id, NULL))->v +=
+            (double)json_integer_value(json_array_get(a, 2));
+    }
+}
+
 void
 sl_metrics_run_end(struct sl_metrics *m, const char *job, const char *status,
                    double seconds, const char *summary_json)
@@ -145,24 +204,19 @@ sl_metrics_run_end(struct sl_metrics *m, const char *job, const char *status,
         get(m, "sluice_last_success_timestamp_seconds",
             labels("job_id", job, NULL))
             ->v = (double)time(NULL);
-    for (i = 0; i < NBUCKETS; i++) {
-        char le[32];
-        snprintf(le, sizeof(le), "%g", buckets[i]);
-        if (seconds <= buckets[i])
-            get(m, "sluice_run_duration_seconds_bucket",
-                labels("job_id", job, "le", le, NULL))
-                ->v += 1;
+    observe(m, "sluice_run_duration_seconds", job, NULL, NULL, seconds,
+            buckets, NBUCKETS);
+    json_object_foreach(json_object_get(sum, "stages"), type, v) {
+        double x = json_number_value(json_array_get(v, 3));
+        if (strncmp(type, "write ", 6) == 0)
+            observe(m, "sluice_target_write_seconds", job, "target",
+                    type + 6, x, part_buckets, NPART_BUCKETS);
         else
-            (void)get(m, "sluice_run_duration_seconds_bucket",
-                      labels("job_id", job, "le", le, NULL));
+            observe(m, "sluice_stage_seconds", job, "stage", type, x,
+                    part_buckets, NPART_BUCKETS);
     }
-    get(m, "sluice_run_duration_seconds_bucket",
-        labels("job_id", job, "le", "+Inf", NULL))
-        ->v += 1;
-    get(m, "sluice_run_duration_seconds_sum", labels("job_id", job, NULL))->v +=
-        seconds;
-    get(m, "sluice_run_duration_seconds_count", labels("job_id", job, NULL))
-        ->v += 1;
+    part_counters(m, job, json_object_get(sum, "sources"), "source");
+    part_counters(m, job, json_object_get(sum, "targets"), "target");
     json_object_foreach(json_object_get(sum, "types"), type, v) {
         get(m, "sluice_items_total",
             labels("job_id", job, "type", type, "outcome", "read", NULL))
@@ -212,6 +266,23 @@ static const struct {
     { "sluice_findings_total", "counter",
       "Findings of the stages by job, stage, code and severity." },
     { "sluice_run_duration_seconds", "histogram", "How long runs took." },
+    { "sluice_stage_seconds", "histogram",
+      "Time a stage (parse, deid, translate, validate) took in a run, "
+      "summed over the workers." },
+    { "sluice_target_write_seconds", "histogram",
+      "Time the writes to a target took in a run." },
+    { "sluice_source_items_total", "counter",
+      "Items read per source (its id in the configuration)." },
+    { "sluice_source_bytes_total", "counter",
+      "Bytes read per source: raw text and DICOM files." },
+    { "sluice_source_errors_total", "counter",
+      "Unreadable items per source." },
+    { "sluice_target_items_total", "counter",
+      "Items delivered per target (its id in the configuration)." },
+    { "sluice_target_bytes_total", "counter",
+      "Bytes handed to each target." },
+    { "sluice_target_errors_total", "counter",
+      "Items a target refused (quarantined)." },
     { "sluice_last_success_timestamp_seconds", "gauge",
       "When a run of the job last finished (Unix time)." },
     { "sluice_quarantine_open_items", "gauge",

@@ -71,6 +71,12 @@ struct sl_stage_ops {
      * a map closed). Not called when the run failed or was stopped. */
     int (*finish)(void *ctx, struct sl_err *err);
     void (*free)(void *ctx);
+    /* Optional: what the stage did by rule, for the run's report, given
+     * to fn as (label, count): a rule's id and action, never a value.
+     * Counts since create(); called at the end of a run. */
+    void (*rule_counts)(void *ctx,
+                        void (*fn)(void *arg, const char *rule, uint64_t n),
+                        void *arg);
 };
 
 /* ---- the registry: the one list of source, stage and target types ------- */
@@ -108,6 +114,15 @@ struct sl_finding_count {
     uint64_t n;
 };
 
+/* What a run measured of one stage, source or target, or counted of a
+ * rule: named by the config's ids and the stages' names, never by data. */
+struct sl_part_count {
+    char *name;   /* "deid", "parse", "write fhir-out"; a source or target
+                     id; "deid: rule-id (method)" */
+    uint64_t items, bytes, errors;
+    double seconds;
+};
+
 struct sl_run_summary {
     char run_id[64];
     int resumed;
@@ -117,6 +132,12 @@ struct sl_run_summary {
     size_t nfindings;
     struct sl_finding_count *findings;
     double elapsed;
+    /* Time spent per stage (summed over the workers) and per target's
+     * write; items and bytes per source and per target (errors: items a
+     * target refused); actions per de-identification rule. Carried in the
+     * checkpoints like the counts above. */
+    size_t nstages, nsources, ntargets, nrules;
+    struct sl_part_count *stages, *sources, *targets, *rules;
 };
 
 void sl_run_summary_free(struct sl_run_summary *sum);

@@ -3,6 +3,7 @@
 #define SL_PIPELINE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
@@ -23,11 +24,15 @@ struct target_slot {
     const struct sl_sink_ops *ops;
     unsigned takes;
     void *ctx;
+    double put_seconds; /* the writer's, since the last fold (summary.c) */
 };
 
 struct stage_slot {
     const struct sl_stage_ops *ops;
     void *ctx;
+    /* time in process() and items through it, summed by the workers a
+     * chunk at a time; taken into the summary at each commit */
+    atomic_uint_fast64_t ns, items;
 };
 
 /* Consecutive items of one source handed from thread to thread together:
@@ -89,6 +94,8 @@ struct run {
     char *lease;
     double lease_renewed;
     uint64_t in_at_start;
+    /* time the workers spent parsing raw items (as stage_slot.ns) */
+    atomic_uint_fast64_t parse_ns, parse_items;
     /* the observers' progress calls, one at a time whichever thread
      * makes them (the writer, the learning reader, a source's status) */
     pthread_mutex_t progress_mu;
@@ -135,6 +142,14 @@ void summary_add_findings(struct sl_run_summary *sum,
                           const struct sl_item *it);
 char *summary_json(const struct sl_run_summary *sum); /* caller frees */
 void summary_load(struct sl_run_summary *sum, const char *text);
+/* The entry of name in a list of parts (made when missing). */
+struct sl_part_count *summary_part(struct sl_part_count **v, size_t *n,
+                                   const char *name);
+/* Takes the stages' and targets' time since the last call into r->sum
+ * (the writer's thread: before a commit, at the end). */
+void summary_fold_times(struct run *r);
+/* Takes the stages' counts per rule into r->sum (at the end of a run). */
+void summary_fold_rules(struct run *r);
 
 /* quarantine.c: the state store's quarantine for a job (items wait in
  * r->pending until the next commit, which stores them with the

@@ -69,6 +69,12 @@ run_take_refused(struct run *r, struct target_slot *t, struct sl_err *err)
     if ((rc = t->ops->refused(t->ctx, &v, &n)) != SL_OK)
         return SL_ERR(err, rc, "target %s: refused items unreadable",
                       t->node->id);
+    if (n > 0) {
+        struct sl_part_count *tp =
+            summary_part(&r->sum->targets, &r->sum->ntargets, t->node->id);
+        tp->errors += n;
+        tp->items -= tp->items >= n ? n : tp->items;
+    }
     for (i = 0; i < n; i++) {
         struct sl_type_count *tc = summary_type(r->sum, v[i]->rtype);
         if (r->sum->out > 0)
@@ -127,6 +133,7 @@ run_commit(struct run *r, struct sl_err *err)
     }
     ck.sources = json_dumps(srcs, JSON_COMPACT | JSON_SORT_KEYS);
     ck.sinks = json_dumps(sinks, JSON_COMPACT | JSON_SORT_KEYS);
+    summary_fold_times(r);
     ck.counts = summary_json(r->sum);
     ck.seq = r->write_seq - 1;
     rc = sl_state_commit(r->st, r->sum->run_id, &ck, r->pending, r->npending,

@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "fhir/jtape.h"
 #include "pipeline/pipeline_int.h"
@@ -359,10 +361,51 @@ drop_document(struct sl_item *it)
 /* Parses a raw FHIR item: the fast scanner builds the jansson document
  * (what json_loadb would build), jansson itself when the scanner is
  * unsure (and to word the error of a bad line). */
+#define TIMED_STAGES 32 /* stages timed one by one (a job has a few) */
 struct parse_scratch {
     struct sl_jtape tape; /* reused: no allocation per item */
     struct sl_buf copy;   /* the text, which the reader decodes in place */
+    /* time (ns) and items of parsing ([0]) and of each stage ([k + 1])
+     * since the last flush into the run's atomics */
+    uint64_t ns[TIMED_STAGES + 1], n[TIMED_STAGES + 1];
 };
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Adds a worker's times to the run's, once a chunk. */
+static void
+scratch_flush_times(struct run *r, struct parse_scratch *ps)
+{
+    size_t k;
+
+    if (ps->n[0]) {
+        atomic_fetch_add(&r->parse_ns, ps->ns[0]);
+        atomic_fetch_add(&r->parse_items, ps->n[0]);
+    }
+    for (k = 0; k < r->nstages && k < TIMED_STAGES; k++)
+        if (ps->n[k + 1]) {
+            atomic_fetch_add(&r->stages[k].ns, ps->ns[k + 1]);
+            atomic_fetch_add(&r->stages[k].items, ps->n[k + 1]);
+        }
+    memset(ps->ns, 0, sizeof(ps->ns));
+    memset(ps->n, 0, sizeof(ps->n));
+}
+
+/* The size of a file, 0 when it cannot be told. */
+static uint64_t
+file_bytes(const char *path)
+{
+    struct stat st;
+
+    return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
 
 static void
 parse_item(struct sl_item *it, struct parse_scratch *ps)
@@ -399,14 +442,34 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
 {
     struct sl_item *it = *itp;
     struct sl_err err = {0};
+    uint64_t t0, t1;
     size_t i;
 
-    parse_item(it, ps);
+    if (it->kind == SL_ITEM_DICOM)
+        it->in_bytes = file_bytes(it->path);
+    else if (it->text != NULL)
+        it->in_bytes = it->text_len;
+    else if (it->out_json != NULL) /* a server's text (fhir-rest, -bulk) */
+        it->in_bytes = it->out_json_len + 1;
+    t0 = now_ns();
+    if (it->text != NULL) {
+        parse_item(it, ps);
+        t1 = now_ns();
+        ps->ns[0] += t1 - t0;
+        ps->n[0]++;
+        t0 = t1;
+    }
     for (i = 0; i < r->nstages && it->reason == NULL &&
                 it->kind != SL_ITEM_SKIP;
          i++) {
         const struct stage_slot *s = &r->stages[i];
         int rc = s->ops->process(s->ctx, it, &err);
+        if (i < TIMED_STAGES) {
+            t1 = now_ns();
+            ps->ns[i + 1] += t1 - t0;
+            ps->n[i + 1]++;
+            t0 = t1;
+        }
         if (rc == SL_EQUARANTINE)
             break;
         if (rc != SL_OK) {
@@ -419,6 +482,12 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
             return rc;
         }
     }
+    /* what goes to the targets: the text a stage wrote, the file it
+     * wrote, else what came in */
+    if (it->kind == SL_ITEM_DICOM)
+        it->out_bytes = it->tmp_path ? file_bytes(it->tmp_path) : it->in_bytes;
+    else
+        it->out_bytes = it->out_json ? it->out_json_len + 1 : it->in_bytes;
     drop_document(it);
     return SL_OK;
 }
@@ -457,6 +526,7 @@ work_chunk(struct run *r, struct chunk *c, struct parse_scratch *ps)
     pthread_mutex_unlock(&r->mu);
     for (k = 0; k < c->n && !failed; k++)
         failed = process_item(r, &c->it[k], ps) != SL_OK;
+    scratch_flush_times(r, ps);
     /* after a failure the chunk still goes to the writer's slot, so
      * that its items are freed with the rest */
     pthread_mutex_lock(&r->mu);
@@ -505,6 +575,7 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
     struct sl_type_count *tc;
     size_t i, last = SIZE_MAX;
     int rc = SL_OK, taken = 0, delivered = 0;
+    double t0;
 
     if (it->kind == SL_ITEM_SKIP) {
         r->sum->skipped++;
@@ -528,7 +599,19 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
         }
         taken = 0;
         it->may_move = i == last;
+        t0 = sl_now();
         rc = t->ops->put(t->ctx, it, &taken, err);
+        t->put_seconds += sl_now() - t0;
+        if (rc == SL_EQUARANTINE || rc == SL_OK) {
+            struct sl_part_count *tp = summary_part(
+                &r->sum->targets, &r->sum->ntargets, t->node->id);
+            if (rc == SL_EQUARANTINE) {
+                tp->errors++;
+            } else if (taken) {
+                tp->items++;
+                tp->bytes += it->out_bytes;
+            }
+        }
         if (rc == SL_EQUARANTINE)
             rc = SL_OK; /* the target set the reason */
         else if (rc != SL_OK)
@@ -559,6 +642,12 @@ write_item(struct run *r, struct sl_item *it, struct sl_err *err)
 checkpoint:
     for (i = 0; i < r->nsrc; i++)
         if (it->source && strcmp(r->src[i].node->id, it->source) == 0) {
+            struct sl_part_count *sp = summary_part(
+                &r->sum->sources, &r->sum->nsources, it->source);
+            sp->items++;
+            sp->bytes += it->in_bytes;
+            if (it->kind == SL_ITEM_BAD)
+                sp->errors++;
             free(r->src[i].checkpoint);
             r->src[i].checkpoint = it->checkpoint;
             it->checkpoint = NULL;
@@ -772,6 +861,7 @@ main_here(struct run *r)
                 stopped = 1;
             else
                 stopped = write_one(r, it) != 0;
+            scratch_flush_times(r, &ps);
             sl_item_free(it);
             if (++n % CHUNK_ITEMS == 0 && s->ops->progress) {
                 s->ops->progress(ctx, &d, &t);

@@ -303,6 +303,8 @@ end_run(struct run *r, const char *status, int do_commit)
 
     if (r->st == NULL)
         return;
+    summary_fold_rules(r);
+    summary_fold_times(r);
     if (do_commit)
         run_commit(r, &e2);
     cj = summary_json(r->sum);
@@ -317,6 +319,7 @@ finish_run(struct run *r, uint64_t first_seq, struct sl_err *err)
     size_t k;
     int rc = SL_OK;
 
+    summary_fold_times(r);
     if (r->opts->dry_run) {
         if (r->failed) {
             *err = r->ferr;
@@ -346,6 +349,7 @@ finish_run(struct run *r, uint64_t first_seq, struct sl_err *err)
         if (r->tgt[k].ctx && r->tgt[k].ops->finish &&
             (rc = r->tgt[k].ops->finish(r->tgt[k].ctx, err)) != SL_OK)
             return rc;
+    summary_fold_rules(r);
     if ((rc = run_commit(r, err)) != SL_OK || r->st == NULL)
         return rc;
     {

@@ -563,6 +563,17 @@ deid_finish(void *ctx, struct sl_err *err)
     return SL_OK;
 }
 
+static void
+deid_rule_counts(void *ctx, void (*fn)(void *arg, const char *rule, uint64_t n),
+                 void *arg)
+{
+    struct sl_stage_deid *s = ctx;
+
+    sl_fhir_deid_rule_counts(s->fhir, fn, arg);
+    if (atomic_load(&s->saw_dicom))
+        sl_dicom_deid_rule_counts(s->dicom, fn, arg);
+}
+
 const struct sl_stage_ops sl_stage_deid = {
     .name = "deid",
     .learns = SL_TAKES_FHIR,
@@ -572,4 +583,5 @@ const struct sl_stage_ops sl_stage_deid = {
     .describe = deid_describe,
     .finish = deid_finish,
     .free = deid_free,
+    .rule_counts = deid_rule_counts,
 };

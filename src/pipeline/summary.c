@@ -3,6 +3,7 @@
  * on counting where the killed one stopped. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,121 @@ finding_count(struct sl_run_summary *sum, const char *stage, const char *code,
     f->severity = sev;
     f->n = 0;
     return f;
+}
+
+struct sl_part_count *
+summary_part(struct sl_part_count **v, size_t *n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++)
+        if (strcmp((*v)[i].name, name) == 0)
+            return &(*v)[i];
+    *v = sl_realloc(*v, (*n + 1) * sizeof(**v));
+    memset(&(*v)[*n], 0, sizeof(**v));
+    (*v)[*n].name = sl_strdup(name);
+    return &(*v)[(*n)++];
+}
+
+void
+summary_fold_times(struct run *r)
+{
+    struct sl_run_summary *sum = r->sum;
+    struct sl_part_count *p;
+    uint64_t ns, n;
+    size_t k;
+
+    ns = atomic_exchange(&r->parse_ns, 0);
+    n = atomic_exchange(&r->parse_items, 0);
+    if (n > 0) {
+        p = summary_part(&sum->stages, &sum->nstages, "parse");
+        p->seconds += (double)ns / 1e9;
+        p->items += n;
+    }
+    for (k = 0; k < r->nstages; k++) {
+        ns = atomic_exchange(&r->stages[k].ns, 0);
+        n = atomic_exchange(&r->stages[k].items, 0);
+        p = summary_part(&sum->stages, &sum->nstages, r->stages[k].ops->name);
+        p->seconds += (double)ns / 1e9;
+        p->items += n;
+    }
+    for (k = 0; k < r->ntargets; k++) {
+        char name[160];
+        snprintf(name, sizeof(name), "write %s", r->tgt[k].node->id);
+        p = summary_part(&sum->stages, &sum->nstages, name);
+        p->seconds += r->tgt[k].put_seconds;
+        r->tgt[k].put_seconds = 0;
+    }
+}
+
+struct rule_fold {
+    struct sl_run_summary *sum;
+    const char *stage;
+};
+
+static void
+rule_add(void *arg, const char *rule, uint64_t n)
+{
+    struct rule_fold *f = arg;
+    char *name = sl_asprintf("%s: %s", f->stage, rule);
+
+    summary_part(&f->sum->rules, &f->sum->nrules, name)->items += n;
+    free(name);
+}
+
+void
+summary_fold_rules(struct run *r)
+{
+    size_t k;
+
+    for (k = 0; k < r->nstages; k++) {
+        struct rule_fold f = { r->sum, r->stages[k].ops->name };
+        if (r->stages[k].ops->rule_counts)
+            r->stages[k].ops->rule_counts(r->stages[k].ctx, rule_add, &f);
+    }
+}
+
+/* {name: [items, bytes, errors, seconds]} */
+static json_t *
+parts_json(const struct sl_part_count *v, size_t n)
+{
+    json_t *o = json_object();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_object_set_new(o, v[i].name,
+                            json_pack("[IIIf]", (json_int_t)v[i].items,
+                                      (json_int_t)v[i].bytes,
+                                      (json_int_t)v[i].errors,
+                                      v[i].seconds));
+    return o;
+}
+
+static void
+parts_load(struct sl_part_count **v, size_t *n, const json_t *o)
+{
+    const char *k;
+    json_t *a;
+
+    json_object_foreach((json_t *)o, k, a) {
+        struct sl_part_count *p = summary_part(v, n, k);
+        p->items = (uint64_t)json_integer_value(json_array_get(a, 0));
+        p->bytes = (uint64_t)json_integer_value(json_array_get(a, 1));
+        p->errors = (uint64_t)json_integer_value(json_array_get(a, 2));
+        p->seconds = json_number_value(json_array_get(a, 3));
+    }
+}
+
+static void
+parts_free(struct sl_part_count **v, size_t *n)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++)
+        free((*v)[i].name);
+    free(*v);
+    *v = NULL;
+    *n = 0;
 }
 
 void
@@ -95,6 +211,10 @@ summary_json(const struct sl_run_summary *sum)
                           sl_severity_name(sum->findings[i].severity), "n",
                           (json_int_t)sum->findings[i].n));
     json_object_set_new(o, "findings", fs);
+    json_object_set_new(o, "stages", parts_json(sum->stages, sum->nstages));
+    json_object_set_new(o, "sources", parts_json(sum->sources, sum->nsources));
+    json_object_set_new(o, "targets", parts_json(sum->targets, sum->ntargets));
+    json_object_set_new(o, "rules", parts_json(sum->rules, sum->nrules));
     s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -130,6 +250,10 @@ summary_load(struct sl_run_summary *sum, const char *text)
             finding_count(sum, st, code, severity_of(sev))->n =
                 (uint64_t)json_integer_value(json_object_get(v, "n"));
     }
+    parts_load(&sum->stages, &sum->nstages, json_object_get(o, "stages"));
+    parts_load(&sum->sources, &sum->nsources, json_object_get(o, "sources"));
+    parts_load(&sum->targets, &sum->ntargets, json_object_get(o, "targets"));
+    parts_load(&sum->rules, &sum->nrules, json_object_get(o, "rules"));
     json_decref(o);
 }
 
@@ -152,4 +276,8 @@ sl_run_summary_free(struct sl_run_summary *sum)
     free(sum->findings);
     sum->findings = NULL;
     sum->nfindings = 0;
+    parts_free(&sum->stages, &sum->nstages);
+    parts_free(&sum->sources, &sum->nsources);
+    parts_free(&sum->targets, &sum->ntargets);
+    parts_free(&sum->rules, &sum->nrules);
 }

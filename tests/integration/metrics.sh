@@ -4,10 +4,11 @@
 # real Prometheus (Debian prometheus, started here on 127.0.0.1 with a
 # temporary config and storage, stopped by PID) scrapes sluice during a
 # job's scheduled run and its HTTP API then gives the run and item
-# counters; no PHI of the input is in any metric. Waits for one minute
-# boundary.
+# counters, the per-target bytes counter and the per-stage time histogram;
+# no PHI of the input is in any metric. promtool also checks the alert
+# rules docs/operations.md gives. Waits for one minute boundary.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 9
+plan 14
 for c in prometheus promtool curl python3; do
     command -v $c >/dev/null || { echo "1..0 # SKIP $c missing"; exit 0; }
 done
@@ -75,6 +76,18 @@ check "Prometheus scraped the run counter (job metered, 1 run)" \
     sh -c "grep -q '\"job_id\":\"metered\"' '$T/q1' && grep -q '\"1\"\\]' '$T/q1'"
 q 'sum(sluice_items_total{outcome="delivered"})' >"$T/q2" 2>&1
 check "and the delivered items: $n" grep -q "\"$n\"\\]" "$T/q2"
+check "/metrics has items and bytes per source and target, by their ids" \
+    sh -c "grep -q '^sluice_source_items_total{job_id=\"metered\",source=\"ehr\"} $n$' '$T/metrics' && grep -q '^sluice_target_items_total{job_id=\"metered\",target=\"fhir-out\"} $n$' '$T/metrics' && grep -Eq '^sluice_target_bytes_total\{job_id=\"metered\",target=\"fhir-out\"\} [1-9][0-9]{3,}$' '$T/metrics'"
+check "/metrics has the per-stage time histogram (deid, one run)" \
+    sh -c "grep -q '^sluice_stage_seconds_bucket{job_id=\"metered\",stage=\"deid\",le=\"+Inf\"} 1$' '$T/metrics' && grep -q '^sluice_stage_seconds_count{job_id=\"metered\",stage=\"deid\"} 1$' '$T/metrics'"
+i=0; until q 'sluice_target_bytes_total' 2>/dev/null | grep -q '"fhir-out"' || [ $i -ge 100 ]; do sleep 0.2; i=$((i+1)); done
+q 'sum by (target) (sluice_target_bytes_total{job_id="metered"})' >"$T/q4" 2>&1
+b=$(sed -n 's/^sluice_target_bytes_total{job_id="metered",target="fhir-out"} //p' "$T/metrics")
+check "Prometheus has the bytes written to target fhir-out ($b)" \
+    sh -c "grep -q '\"target\":\"fhir-out\"' '$T/q4' && grep -q '\"$b\"\]' '$T/q4'"
+q 'histogram_quantile(0.5, sum by (le, stage) (sluice_stage_seconds_bucket{job_id="metered"}))' >"$T/q5" 2>&1
+check "and a quantile of the per-stage time histogram, per stage" \
+    sh -c "grep -q '\"stage\":\"deid\"' '$T/q5' && grep -q '\"status\":\"success\"' '$T/q5'"
 q 'up{job="sluice"}' >"$T/q3" 2>&1
 check "Prometheus sees the target up" grep -q '"1"\]' "$T/q3"
 python3 - "$T"/syn/fhir/*.json >"$T/phi" <<'PY'
@@ -93,6 +106,18 @@ for v in sorted(v for v in vals if len(v) >= 4):
 PY
 check "no PHI and no path in the metrics or the daemon's log" \
     sh -c "! grep -F -f '$T/phi' '$T/metrics' '$T/d.err' && ! grep -q '$d' '$T/metrics'"
+# the alert rules of docs/operations.md, as a site would copy them
+python3 - "$top_srcdir/docs/operations.md" >"$T/rules.yml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"```yaml\n(# sluice-alerts\.yml\n.*?)```", text, re.S)
+print(m.group(1) if m else "")
+PY
+promtool check rules "$T/rules.yml" >"$T/rules.out" 2>&1
+rc=$?
+sed 's/^/# /' "$T/rules.out"
+check "promtool check rules passes on the docs' alert rules (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'SUCCESS: [1-9][0-9]* rules found' '$T/rules.out'"
 kill $dpid $ppid 2>/dev/null
 wait $dpid $ppid 2>/dev/null
 finish
