@@ -401,6 +401,16 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
     struct sl_err err = {0};
     size_t i;
 
+    if (r->nstages == 0 && it->kind == SL_ITEM_FHIR && it->text_checked &&
+        it->text != NULL && it->out_json != NULL && it->resource == NULL &&
+        it->provenance == NULL && !it->whole) {
+        /* nothing reads the document: the targets write out_json, and
+         * the source checked the text (item.h, text_checked) */
+        sl_freezero(it->text, it->text_len);
+        it->text = NULL;
+        it->text_len = 0;
+        return SL_OK;
+    }
     parse_item(it, ps);
     for (i = 0; i < r->nstages && it->reason == NULL &&
                 it->kind != SL_ITEM_SKIP;

@@ -74,11 +74,26 @@ sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms)
 char *
 sl_rest_seen_key(const char *t, const char *id, const char *v, int64_t ms)
 {
+    size_t tl, il, vl;
+    char num[32], *k;
+
     if (t == NULL || id == NULL)
         return NULL;
-    if (v != NULL)
-        return sl_asprintf("%s/%s/%s", t, id, v);
-    return sl_asprintf("%s/%s/@%lld", t, id, (long long)ms);
+    /* once a resource: concatenated rather than printf'd */
+    if (v == NULL) {
+        snprintf(num, sizeof(num), "@%lld", (long long)ms);
+        v = num;
+    }
+    tl = strlen(t);
+    il = strlen(id);
+    vl = strlen(v);
+    k = sl_malloc(tl + il + vl + 3);
+    memcpy(k, t, tl);
+    k[tl] = '/';
+    memcpy(k + tl + 1, id, il);
+    k[tl + 1 + il] = '/';
+    memcpy(k + tl + il + 2, v, vl + 1);
+    return k;
 }
 
 int
