@@ -179,6 +179,31 @@ sl_rest_patients_file(struct rest_src *s, const char *path, struct sl_err *err)
 }
 
 int
+sl_rest_group_members(struct rest_src *s, const char *buf, size_t len,
+                      const char *shown)
+{
+    json_t *doc = json_loadb(buf ? buf : "", len, 0, NULL), *m;
+    size_t i;
+
+    if (!json_is_array(json_object_get(doc, "member"))) {
+        json_decref(doc);
+        return -1;
+    }
+    json_array_foreach(json_object_get(doc, "member"), i, m)
+    {
+        const char *ref = json_string_value(
+            json_object_get(json_object_get(m, "entity"), "reference"));
+        if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
+            sl_log(SL_LOG_WARN,
+                   "GET %s: member %zu is not a Patient "
+                   "reference: skipped",
+                   shown, i + 1);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int
 sl_rest_patients_group(struct rest_src *s, const char *group,
                        struct sl_err *err)
 {
@@ -186,8 +211,6 @@ sl_rest_patients_group(struct rest_src *s, const char *group,
     struct sl_http_req rq = { 0 };
     struct sl_http_resp rs;
     char *path = sl_asprintf("Group/%s", group), *shown = NULL;
-    json_t *doc = NULL, *m;
-    size_t i;
     int rc;
 
     sl_buf_init(&b.buf);
@@ -203,23 +226,9 @@ sl_rest_patients_group(struct rest_src *s, const char *group,
                     shown, rs.status);
         goto out;
     }
-    doc = json_loadb(b.buf.data ? b.buf.data : "", b.buf.len, 0, NULL);
-    if (doc == NULL || !json_is_array(json_object_get(doc, "member"))) {
+    if (sl_rest_group_members(s, b.buf.data, b.buf.len, shown) != 0)
         rc = SL_ERR(err, SL_EPARSE, "GET %s: not a Group with members", shown);
-        goto out;
-    }
-    json_array_foreach(json_object_get(doc, "member"), i, m)
-    {
-        const char *ref = json_string_value(
-            json_object_get(json_object_get(m, "entity"), "reference"));
-        if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
-            sl_log(SL_LOG_WARN,
-                   "GET %s: member %zu is not a Patient "
-                   "reference: skipped",
-                   shown, i + 1);
-    }
 out:
-    json_decref(doc);
     sl_buf_free(&b.buf);
     free(shown);
     free(path);
