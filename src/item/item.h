@@ -86,6 +86,11 @@ struct sl_item {
      * frees it. */
     char *out_json;
     size_t out_json_len;
+    /* Set by a source whose reader already checked text as the worker's
+     * parse would (one JSON object, as jansson takes it, with a non-empty
+     * resourceType, which rtype holds) and set out_json from it: a run
+     * without stages then never builds the document (fhir-rest). */
+    int text_checked;
     /* "Type/id" of the resource, kept when the pipeline lets go of the
      * document once out_json holds it (for a Provenance), or NULL */
     char *ref;

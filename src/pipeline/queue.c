@@ -451,6 +451,16 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
         it->in_bytes = it->text_len;
     else if (it->out_json != NULL) /* a server's text (fhir-rest, -bulk) */
         it->in_bytes = it->out_json_len + 1;
+    if (r->nstages == 0 && it->kind == SL_ITEM_FHIR && it->text_checked &&
+        it->text != NULL && it->out_json != NULL && it->resource == NULL &&
+        it->provenance == NULL && !it->whole) {
+        /* nothing reads the document: the targets write out_json, and
+         * the source checked the text (item.h, text_checked) */
+        sl_freezero(it->text, it->text_len);
+        it->text = NULL;
+        it->text_len = 0;
+        return SL_OK;
+    }
     t0 = now_ns();
     if (it->text != NULL) {
         parse_item(it, ps);

@@ -40,33 +40,50 @@
 /* ---- checkpoints ------------------------------------------------------------
  */
 
+/* s as a JSON string (the quotes, '"' and '\\' escaped, control
+ * characters as \u00XX; anything else as it is: the strings here come
+ * from readers that took only valid UTF-8, or from the base URL) */
+static void
+add_json_string(struct sl_buf *b, const char *s)
+{
+    const char *p, *run = s;
+
+    sl_buf_addc(b, '"');
+    for (p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        sl_buf_add(b, run, (size_t)(p - run));
+        if (c == '"' || c == '\\')
+            sl_buf_addf(b, "\\%c", c);
+        else
+            sl_buf_addf(b, "\\u%04x", c);
+        run = p + 1;
+    }
+    sl_buf_add(b, run, (size_t)(p - run));
+    sl_buf_addc(b, '"');
+}
+
 char *
 sl_rest_mid_checkpoint(const struct rest_src *s)
 {
     struct sl_buf b;
+    char num[96];
+    int n;
 
-    /* once an item: printf rather than a jansson document; the page URL
-     * is the only string, escaped as JSON wants */
+    /* once an item: no jansson document, no printf for the page URL
+     * (the only string) */
     sl_buf_init(&b);
-    sl_buf_addf(&b, "{\"u\":%zu,\"n\":%ld,\"p\":", s->u, s->pageno);
-    if (s->page_url == NULL) {
+    n = snprintf(num, sizeof(num), "{\"u\":%zu,\"n\":%ld,\"p\":", s->u,
+                 s->pageno);
+    sl_buf_add(&b, num, (size_t)n);
+    if (s->page_url == NULL)
         sl_buf_adds(&b, "null");
-    } else {
-        const char *p;
-        sl_buf_addc(&b, '"');
-        for (p = s->page_url; *p; p++) {
-            unsigned char c = (unsigned char)*p;
-            if (c == '"' || c == '\\')
-                sl_buf_addf(&b, "\\%c", c);
-            else if (c < 0x20)
-                sl_buf_addf(&b, "\\u%04x", c);
-            else
-                sl_buf_addc(&b, (char)c);
-        }
-        sl_buf_addc(&b, '"');
-    }
-    sl_buf_addf(&b, ",\"o\":%zu,\"m\":%lld,\"f\":%s}", s->off,
-                (long long)s->max_ms, s->failed ? "true" : "false");
+    else
+        add_json_string(&b, s->page_url);
+    n = snprintf(num, sizeof(num), ",\"o\":%zu,\"m\":%lld,\"f\":%s}",
+                 s->off, (long long)s->max_ms, s->failed ? "true" : "false");
+    sl_buf_add(&b, num, (size_t)n);
     return sl_buf_steal(&b);
 }
 
@@ -77,9 +94,10 @@ static char *
 end_checkpoint(struct rest_src *s)
 {
     int64_t w = s->max_ms > s->prev_w ? s->max_ms : s->prev_w;
-    json_t *o, *seen = json_object();
-    char *t;
+    struct sl_buf b;
+    char num[96];
     size_t i;
+    int n;
 
     /* A search that failed (quarantined) read nothing of its type: the
      * watermark stays where it was, so that the next run reads that type
@@ -87,24 +105,29 @@ end_checkpoint(struct rest_src *s)
      * rather than anything lost). */
     if (s->failed)
         w = s->prev_w;
-    if (w < 0) {
-        /* nothing dated: the next run reads everything */
-        json_decref(seen);
+    if (w < 0) /* nothing dated: the next run reads everything */
         return sl_asprintf("{\"u\":%zu}", s->nunits);
-    }
 
     for (i = 0; i < s->nprev; i++)
         if (s->prev[i].ms > w - s->overlap_ms && s->prev[i].ms > s->cut_ms)
             sl_rest_recent_add(s, s->prev[i].key, s->prev[i].ms);
     sl_rest_recent_prune(s, w);
-    for (i = 0; i < s->nrecent; i++)
-        json_object_set_new(seen, s->recent[i].key,
-                            json_integer((json_int_t)s->recent[i].ms));
-    o = json_pack("{sI sI sI so}", "u", (json_int_t)s->nunits, "w",
-                  (json_int_t)w, "c", (json_int_t)s->cut_ms, "seen", seen);
-    t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    return t;
+    /* written directly (up to SEEN_MAX members: a jansson document and
+     * its sorted dump cost as much as a page's reading); rest_since reads
+     * it back with jansson, in any order */
+    sl_buf_init(&b);
+    n = snprintf(num, sizeof(num), "{\"u\":%zu,\"w\":%lld,\"c\":%lld,\"seen\":{",
+                 s->nunits, (long long)w, (long long)s->cut_ms);
+    sl_buf_add(&b, num, (size_t)n);
+    for (i = 0; i < s->nrecent; i++) {
+        if (i > 0)
+            sl_buf_addc(&b, ',');
+        add_json_string(&b, s->recent[i].key);
+        n = snprintf(num, sizeof(num), ":%lld", (long long)s->recent[i].ms);
+        sl_buf_add(&b, num, (size_t)n);
+    }
+    sl_buf_adds(&b, "}}");
+    return sl_buf_steal(&b);
 }
 
 static int
@@ -566,6 +589,9 @@ produce(struct rest_src *s, struct sl_item **out, struct sl_err *err)
             it->text_len = e.text_len;
             it->out_json = sl_rest_compact(e.text, e.text_len,
                                            &it->out_json_len);
+            /* the page's tape reading checked it: an object jansson
+             * takes, with a resourceType (sl_rest_page_parse_fast) */
+            it->text_checked = 1;
         }
         it->checkpoint = sl_rest_mid_checkpoint(s);
         *out = it;

@@ -227,41 +227,19 @@ out:
 /* ---- the CapabilityStatement ------------------------------------------------ */
 
 int
-sl_rest_offers_everything(struct rest_src *s, int *yes, struct sl_err *err)
+sl_rest_capability_everything(const char *buf, size_t len, int *yes)
 {
-    struct sl_http_body b = { { 0 }, 16u * 1024 * 1024 };
-    struct sl_http_req rq = { 0 };
-    struct sl_http_resp rs;
-    char *shown = sl_http_url_for_log(s->http, "metadata");
-    json_t *doc = NULL, *rest, *r, *res, *op;
+    json_t *doc = json_loadb(buf ? buf : "", len, 0, NULL), *r, *res, *op;
+    const char *rt = json_string_value(json_object_get(doc, "resourceType"));
     size_t i, j, k;
-    int rc;
 
     *yes = 0;
-    sl_buf_init(&b.buf);
-    rq.method = "GET";
-    rq.path = "metadata";
-    rq.sink = sl_http_collect;
-    rq.sink_arg = &b;
-    if ((rc = sl_http_do(s->http, &rq, &rs, err)) != SL_OK)
-        goto out;
-    doc = rs.status == 200 ? json_loadb(b.buf.data ? b.buf.data : "",
-                                        b.buf.len, 0, NULL)
-                           : NULL;
-    rest = json_object_get(doc, "rest");
-    if (doc == NULL ||
-        strcmp(json_string_value(json_object_get(doc, "resourceType"))
-                   ? json_string_value(json_object_get(doc, "resourceType"))
-                   : "",
-               "CapabilityStatement") != 0) {
-        /* no statement: the searches by type, which every server has */
-        sl_log(SL_LOG_WARN,
-               "source %s: GET %s: HTTP %ld, not a CapabilityStatement: "
-               "searching by type (everything=\"auto\")",
-               s->id, shown, rs.status);
-        goto out;
+    if (!json_is_object(doc) || rt == NULL ||
+        strcmp(rt, "CapabilityStatement") != 0) {
+        json_decref(doc);
+        return -1;
     }
-    json_array_foreach(rest, i, r)
+    json_array_foreach(json_object_get(doc, "rest"), i, r)
     {
         json_array_foreach(json_object_get(r, "resource"), j, res)
         {
@@ -280,11 +258,40 @@ sl_rest_offers_everything(struct rest_src *s, int *yes, struct sl_err *err)
             }
         }
     }
+    json_decref(doc);
+    return 0;
+}
+
+int
+sl_rest_offers_everything(struct rest_src *s, int *yes, struct sl_err *err)
+{
+    struct sl_http_body b = { { 0 }, 16u * 1024 * 1024 };
+    struct sl_http_req rq = { 0 };
+    struct sl_http_resp rs;
+    char *shown = sl_http_url_for_log(s->http, "metadata");
+    int rc;
+
+    *yes = 0;
+    sl_buf_init(&b.buf);
+    rq.method = "GET";
+    rq.path = "metadata";
+    rq.sink = sl_http_collect;
+    rq.sink_arg = &b;
+    if ((rc = sl_http_do(s->http, &rq, &rs, err)) != SL_OK)
+        goto out;
+    if (rs.status != 200 ||
+        sl_rest_capability_everything(b.buf.data, b.buf.len, yes) != 0) {
+        /* no statement: the searches by type, which every server has */
+        sl_log(SL_LOG_WARN,
+               "source %s: GET %s: HTTP %ld, not a CapabilityStatement: "
+               "searching by type (everything=\"auto\")",
+               s->id, shown, rs.status);
+        goto out;
+    }
     sl_log(SL_LOG_INFO, "source %s: the server %s Patient/$everything: %s",
            s->id, *yes ? "offers" : "does not offer",
            *yes ? "one per patient" : "searching by type");
 out:
-    json_decref(doc);
     sl_buf_free(&b.buf);
     free(shown);
     return rc;

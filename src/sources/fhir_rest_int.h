@@ -168,6 +168,13 @@ int sl_rest_patients_file(struct rest_src *s, const char *path,
                           struct sl_err *err);
 int sl_rest_patients_group(struct rest_src *s, const char *group,
                            struct sl_err *err);
+/* Reads the body of a Group reply: 0 with the Patient ids of its members
+ * added to s->patients (a member that is not a Patient reference with a
+ * FHIR id is skipped with a warning naming its number and shown, the URL
+ * as logged), -1 when it is not an object with a member array. Fuzzed by
+ * tests/fuzz/fuzz_rest_page.c. */
+int sl_rest_group_members(struct rest_src *s, const char *buf, size_t len,
+                          const char *shown);
 
 /* ---- shared by the source's files (fhir_rest.c) ------------------------- */
 /* The checkpoint after the current item (JSON; caller frees). */
@@ -210,6 +217,12 @@ void sl_rest_set_clear(struct sl_rest_set *h);
 int sl_rest_history_entry(struct rest_src *s, const json_t *entry,
                           const char *type, char **ref, int64_t *ms,
                           char *why, size_t whylen);
+/* Reads the body of a /metadata reply (buf may be NULL when len is 0):
+ * 0 when it is a CapabilityStatement, with *yes 1 when that lists
+ * Patient/$everything (by operation name or definition), else 0; -1 when
+ * it is not JSON or not a CapabilityStatement (*yes 0). Fuzzed by
+ * tests/fuzz/fuzz_rest_page.c. */
+int sl_rest_capability_everything(const char *buf, size_t len, int *yes);
 /* Reads base/metadata: *yes when its CapabilityStatement lists
  * Patient/$everything. A reply that is not one is logged and taken as
  * no; an error only when the server cannot be reached. */

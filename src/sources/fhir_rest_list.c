@@ -74,11 +74,26 @@ sl_rest_recent_add(struct rest_src *s, const char *key, int64_t ms)
 char *
 sl_rest_seen_key(const char *t, const char *id, const char *v, int64_t ms)
 {
+    size_t tl, il, vl;
+    char num[32], *k;
+
     if (t == NULL || id == NULL)
         return NULL;
-    if (v != NULL)
-        return sl_asprintf("%s/%s/%s", t, id, v);
-    return sl_asprintf("%s/%s/@%lld", t, id, (long long)ms);
+    /* once a resource: concatenated rather than printf'd */
+    if (v == NULL) {
+        snprintf(num, sizeof(num), "@%lld", (long long)ms);
+        v = num;
+    }
+    tl = strlen(t);
+    il = strlen(id);
+    vl = strlen(v);
+    k = sl_malloc(tl + il + vl + 3);
+    memcpy(k, t, tl);
+    k[tl] = '/';
+    memcpy(k + tl + 1, id, il);
+    k[tl + 1 + il] = '/';
+    memcpy(k + tl + il + 2, v, vl + 1);
+    return k;
 }
 
 int
@@ -164,6 +179,31 @@ sl_rest_patients_file(struct rest_src *s, const char *path, struct sl_err *err)
 }
 
 int
+sl_rest_group_members(struct rest_src *s, const char *buf, size_t len,
+                      const char *shown)
+{
+    json_t *doc = json_loadb(buf ? buf : "", len, 0, NULL), *m;
+    size_t i;
+
+    if (!json_is_array(json_object_get(doc, "member"))) {
+        json_decref(doc);
+        return -1;
+    }
+    json_array_foreach(json_object_get(doc, "member"), i, m)
+    {
+        const char *ref = json_string_value(
+            json_object_get(json_object_get(m, "entity"), "reference"));
+        if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
+            sl_log(SL_LOG_WARN,
+                   "GET %s: member %zu is not a Patient "
+                   "reference: skipped",
+                   shown, i + 1);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int
 sl_rest_patients_group(struct rest_src *s, const char *group,
                        struct sl_err *err)
 {
@@ -171,8 +211,6 @@ sl_rest_patients_group(struct rest_src *s, const char *group,
     struct sl_http_req rq = { 0 };
     struct sl_http_resp rs;
     char *path = sl_asprintf("Group/%s", group), *shown = NULL;
-    json_t *doc = NULL, *m;
-    size_t i;
     int rc;
 
     sl_buf_init(&b.buf);
@@ -188,23 +226,9 @@ sl_rest_patients_group(struct rest_src *s, const char *group,
                     shown, rs.status);
         goto out;
     }
-    doc = json_loadb(b.buf.data ? b.buf.data : "", b.buf.len, 0, NULL);
-    if (doc == NULL || !json_is_array(json_object_get(doc, "member"))) {
+    if (sl_rest_group_members(s, b.buf.data, b.buf.len, shown) != 0)
         rc = SL_ERR(err, SL_EPARSE, "GET %s: not a Group with members", shown);
-        goto out;
-    }
-    json_array_foreach(json_object_get(doc, "member"), i, m)
-    {
-        const char *ref = json_string_value(
-            json_object_get(json_object_get(m, "entity"), "reference"));
-        if (ref && strncmp(ref, "Patient/", 8) == 0 && add_patient(s, ref) != 0)
-            sl_log(SL_LOG_WARN,
-                   "GET %s: member %zu is not a Patient "
-                   "reference: skipped",
-                   shown, i + 1);
-    }
 out:
-    json_decref(doc);
     sl_buf_free(&b.buf);
     free(shown);
     free(path);

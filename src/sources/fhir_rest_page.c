@@ -284,6 +284,84 @@ jt_path_str(const struct sl_jtape *t, size_t obj, const char *a, const char *b)
     return sl_jt_str(t, b ? sl_jt_get(t, i, b) : i);
 }
 
+/* The index of the last byte before j that is not blank, or (size_t)-1 */
+static size_t
+back_ws(const char *b, size_t j)
+{
+    while (j > 0) {
+        char c = b[--j];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return j;
+    }
+    return (size_t)-1;
+}
+
+/* The resources' spans in the bytes found from the tape rather than by
+ * walking the page again (the walk cost as much as the tape reading).
+ * The tape's strings were decoded in place in copy, a copy of b: a
+ * string node's text starts where its quotes' content starts in b. The
+ * resource (value node r, key node r - 1, of entry k in array ent under
+ * the root) starts after its key's ':'; it ends just before the first
+ * string that follows it, the text between being blanks and punctuation
+ * only: the closes of the containers it leaves (entry, array, root: those
+ * that end before that string), a ',' and the opens of those it enters.
+ * 1 with at[] filled for the n entries; 0 on any surprise (the walk then
+ * decides). */
+static int
+spans_from_tape(const char *b, size_t len, const struct sl_rest_page *p,
+                size_t ent, size_t *at, size_t n)
+{
+    const struct sl_jtape *t = &p->tape;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        size_t k = at[i * 3], r = sl_jt_get(t, k, "resource");
+        size_t ks, q, sn, j, c, vs;
+        const size_t up[3] = { k, ent, SL_JT_ROOT };
+        if (r < 2 || t->n[r - 1].type != SL_JT_STRING)
+            return 0;
+        ks = (size_t)(t->n[r - 1].v.s - p->copy);
+        /* the key as written, without escapes */
+        if (ks == 0 || ks + 9 > len || b[ks - 1] != '"' ||
+            memcmp(b + ks, "resource\"", 9) != 0)
+            return 0;
+        q = skip_ws(b, len, ks + 9);
+        if (q >= len || b[q] != ':')
+            return 0;
+        vs = skip_ws(b, len, q + 1);
+        if (vs >= len || b[vs] != '{')
+            return 0;
+        for (sn = t->n[r].end; sn < t->len && t->n[sn].type != SL_JT_STRING;
+             sn++)
+            ;
+        if (sn < t->len) {
+            size_t qs = (size_t)(t->n[sn].v.s - p->copy);
+            if (qs == 0 || qs > len || b[qs - 1] != '"')
+                return 0;
+            j = back_ws(b, qs - 1);
+            while (j != (size_t)-1 && (b[j] == '{' || b[j] == '['))
+                j = back_ws(b, j);
+            if (j == (size_t)-1 || b[j] != ',')
+                return 0;
+            j = back_ws(b, j);
+        } else {
+            j = back_ws(b, len);
+        }
+        for (c = 0; c < 3; c++) {
+            if (t->n[up[c]].end > sn)
+                continue; /* still open at that string */
+            if (j == (size_t)-1 || (b[j] != '}' && b[j] != ']'))
+                return 0;
+            j = back_ws(b, j);
+        }
+        if (j == (size_t)-1 || b[j] != '}' || j <= vs)
+            return 0;
+        at[i * 3 + 1] = vs;
+        at[i * 3 + 2] = j + 1 - vs;
+    }
+    return 1;
+}
+
 int
 sl_rest_page_parse_fast(char *buf, size_t len, struct sl_rest_page *out)
 {
@@ -328,14 +406,6 @@ sl_rest_page_parse_fast(char *buf, size_t len, struct sl_rest_page *out)
         goto no;
     p.n = ent ? t->n[ent].len : 0;
     p.at = sl_calloc(p.n * 3 + 1, sizeof(*p.at));
-    /* the entries in the bytes: the array of the root's "entry" */
-    pos = skip_ws(buf, len, 0);
-    if (p.n > 0) {
-        if (!member_span(buf, len, pos, "entry", &vs, &ve, &e) ||
-            buf[vs] != '[')
-            goto no;
-        pos = skip_ws(buf, len, vs + 1);
-    }
     for (k = sl_jt_first(t, ent); k; k = sl_jt_next(t, ent, k), idx++) {
         size_t res = sl_jt_get(t, k, "resource");
         const char *r;
@@ -345,19 +415,30 @@ sl_rest_page_parse_fast(char *buf, size_t len, struct sl_rest_page *out)
         r = jt_path_str(t, res, "resourceType", NULL);
         if (r == NULL || *r == '\0')
             goto no;
-        if (pos >= len || buf[pos] != '{' ||
-            !member_span(buf, len, pos, "resource", &vs, &ve, &e) ||
-            buf[vs] != '{')
-            goto no;
         p.at[idx * 3] = k;
-        p.at[idx * 3 + 1] = vs;
-        p.at[idx * 3 + 2] = ve - vs;
-        pos = skip_ws(buf, len, e);
-        if (pos < len && buf[pos] == ',')
-            pos = skip_ws(buf, len, pos + 1);
     }
     if (idx != p.n)
         goto no;
+    if (p.n > 0 && !spans_from_tape(buf, len, &p, ent, p.at, p.n)) {
+        /* the entries in the bytes, walked: the array of the root's
+         * "entry" */
+        pos = skip_ws(buf, len, 0);
+        if (!member_span(buf, len, pos, "entry", &vs, &ve, &e) ||
+            buf[vs] != '[')
+            goto no;
+        pos = skip_ws(buf, len, vs + 1);
+        for (idx = 0; idx < p.n; idx++) {
+            if (pos >= len || buf[pos] != '{' ||
+                !member_span(buf, len, pos, "resource", &vs, &ve, &e) ||
+                buf[vs] != '{')
+                goto no;
+            p.at[idx * 3 + 1] = vs;
+            p.at[idx * 3 + 2] = ve - vs;
+            pos = skip_ws(buf, len, e);
+            if (pos < len && buf[pos] == ',')
+                pos = skip_ws(buf, len, pos + 1);
+        }
+    }
     for (i = 0; i < p.n; i++)
         if (p.at[i * 3 + 1] + p.at[i * 3 + 2] > len)
             goto no;

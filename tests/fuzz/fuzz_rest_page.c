@@ -1,7 +1,10 @@
 /* fuzz_rest_page.c - fuzz target of the fhir-rest source's page reader
  * (src/sources/fhir_rest_page.c): one input is the body of one search
  * reply, as a server (or anything between it and sluice) sent it. Its
- * first line is also tried as a FHIR instant. See docs/fuzzing.md. */
+ * first line is also tried as a FHIR instant, and the whole input as the
+ * body of the two other replies the source reads: the server's
+ * CapabilityStatement (GET /metadata, everything="auto") and a Group
+ * (group="..."). See docs/fuzzing.md. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -141,6 +144,54 @@ fast(const uint8_t *data, size_t size)
     sl_rest_page_clear(&j);
 }
 
+/* GET /metadata: a CapabilityStatement (as jansson reads it) or not one,
+ * and $everything said yes or no, nothing else. */
+static void
+capability(const uint8_t *data, size_t size)
+{
+    json_t *doc = json_loadb((const char *)data, size, 0, NULL);
+    const char *rt = json_string_value(json_object_get(doc, "resourceType"));
+    int is_cs = json_is_object(doc) && rt != NULL &&
+                strcmp(rt, "CapabilityStatement") == 0;
+    int yes = -1, r;
+
+    r = sl_rest_capability_everything((const char *)data, size, &yes);
+    FUZZ_ASSERT(r == (is_cs ? 0 : -1));
+    FUZZ_ASSERT(yes == 0 || yes == 1);
+    FUZZ_ASSERT(r == 0 || yes == 0);
+    /* the same answer with no body at all: not a statement */
+    FUZZ_ASSERT(sl_rest_capability_everything(NULL, 0, &yes) == -1 && yes == 0);
+    json_decref(doc);
+}
+
+/* GET Group/ID: each patient taken is a FHIR id (it goes into a URL
+ * path), no more of them than members; a refused reply adds none. */
+static void
+group(const uint8_t *data, size_t size)
+{
+    json_t *doc = json_loadb((const char *)data, size, 0, NULL);
+    struct rest_src s;
+    size_t i;
+    int r;
+
+    sl_log_setup(SL_LOG_ERROR, SL_LOGFMT_TEXT); /* its skips are warnings */
+    memset(&s, 0, sizeof(s));
+    s.id = "fuzz";
+    r = sl_rest_group_members(&s, (const char *)data, size,
+                              "http://127.0.0.1/Group/g");
+    FUZZ_ASSERT(r == (json_is_array(json_object_get(doc, "member")) ? 0 : -1));
+    FUZZ_ASSERT(r == 0 || s.patients.n == 0);
+    FUZZ_ASSERT(s.patients.n <= json_array_size(json_object_get(doc, "member")));
+    for (i = 0; i < s.patients.n; i++) {
+        const char *id = s.patients.v[i];
+        FUZZ_ASSERT(strlen(id) >= 1 && strlen(id) <= 64);
+        FUZZ_ASSERT(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+                               "vwxyz0123456789-.") == strlen(id));
+    }
+    sl_strv_free(&s.patients);
+    json_decref(doc);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -150,6 +201,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *e;
 
     instant(data, size);
+    capability(data, size);
+    group(data, size);
     {
         /* the quick look for the next link never reads past the input */
         char *nx = sl_rest_page_next_scan((const char *)data, size);

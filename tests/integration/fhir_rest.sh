@@ -8,9 +8,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 31
-conn_need 31
-conn_start || { i=0; while [ $i -lt 31 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
+plan 33
+conn_need 33
+conn_start || { i=0; while [ $i -lt 33 ]; do not_ok "the server starts"; i=$((i + 1)); done; finish; }
 
 sluice synth --patients 12 --seed 5 -o "$T/syn" >/dev/null 2>&1
 for f in "$T"/syn/fhir/*.json; do
@@ -196,6 +196,46 @@ check "resumed: exit 0, one run folder, each of the $N resources once" \
     _ $rc "$d" "$T/want" "$d/got" "$(dups "$d/out/$(ls "$d/out" | head -n 1)")"
 check "the run was resumed, not restarted" \
     sh -c '[ "$($SLUICE -c "$1" runs --json | jq ".[0].attempts")" -eq 2 ]' _ "$d/sluice.xml"
+
+# 6b. the server goes away mid-run (its proxy killed: connections
+# refused), the run fails naming it; when it is back the run resumes:
+# nothing missing, nothing twice
+d="$T/gone"
+P2=
+trap '[ -n "$P2" ] && kill "$P2" 2>/dev/null; conn_stop' EXIT
+python3 "$top_srcdir/tests/tools/fault_proxy.py" "$d.port" "$BASE" 2>"$d.proxy.log" &
+P2=$!
+wait_file "$d.port"
+gport=$(cat "$d.port")
+cfg "$d" "http://127.0.0.1:$gport/fslow-0.05-g/" 'max-attempts="2"'
+sed -i 's/page-size="7"/page-size="3"/' "$d/sluice.xml"
+"$SLUICE" -c "$d/sluice.xml" -q run j --no-progress --commit-every 2 >/dev/null 2>"$d/err" &
+pid=$!
+i=0
+while [ "$(cat "$d"/out/*/*.ndjson 2>/dev/null | wc -l)" -lt 20 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$P2" 2>/dev/null
+wait "$P2" 2>/dev/null
+P2=
+wait $pid
+rc=$?
+mid=$(cat "$d"/out/*/*.ndjson 2>/dev/null | wc -l)
+check "server gone mid-run ($mid of $N read): exit $rc, the error names the source, host and port" \
+    sh -c '[ "$1" -eq 2 ] && [ "$3" -gt 0 ] && [ "$3" -lt "$4" ] &&
+           grep -q "source ehr: .*127.0.0.1:$2" "$5" && ! grep -q -e _count -e Smith "$5"' \
+    _ $rc "$gport" "$mid" "$N" "$d/err"
+FAULT_PROXY_PORT=$gport python3 "$top_srcdir/tests/tools/fault_proxy.py" "$d.port2" "$BASE" 2>>"$d.proxy.log" &
+P2=$!
+wait_file "$d.port2"
+sluice -c "$d/sluice.xml" -q run j --no-progress >/dev/null 2>&1
+rc=$?
+file_counts "$d/out/$(ls "$d/out" | head -n 1)" >"$d/got"
+check "server back: the run resumes (exit $rc), one run folder, each of the $N resources once" \
+    sh -c '[ "$1" -eq 0 ] && [ "$(ls "$2/out" | wc -l)" -eq 1 ] && cmp -s "$3" "$4" && [ "$5" -eq 0 ] &&
+           [ "$($SLUICE -c "$2/sluice.xml" runs --json | jq ".[0].attempts")" -eq 2 ]' \
+    _ $rc "$d" "$T/want" "$d/got" "$(dups "$d/out/$(ls "$d/out" | head -n 1)")"
+kill "$P2" 2>/dev/null
+wait "$P2" 2>/dev/null
+P2=
 
 # 7. pull -> de-identify -> push into a second server (a job that pushed
 # into the server it searches would read its own copies again): the

@@ -3,6 +3,7 @@
 # puts faults in front of a real server. Not a server of its own: without
 # a fault every request is forwarded as is to UPSTREAM.
 #   fault_proxy.py PORTFILE UPSTREAM [CERT KEY]
+# (FAULT_PROXY_PORT=N in the environment: listen on port N)
 # (UPSTREAM: http://127.0.0.1:PORT; with CERT and KEY, PEM files, it
 # listens with TLS, for the client's certificate checks)
 # A first path segment names a fault, taken off before forwarding:
@@ -146,7 +147,10 @@ class H(http.server.BaseHTTPRequestHandler):
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
-srv = S(('127.0.0.1', 0), H)
+# FAULT_PROXY_PORT: listen on that port (a proxy started again where a
+# killed one was, as a server that comes back); else any free port
+import os
+srv = S(('127.0.0.1', int(os.environ.get('FAULT_PROXY_PORT', '0'))), H)
 SCHEME = 'https' if len(sys.argv) > 4 else 'http'
 if len(sys.argv) > 4:
     import ssl
