@@ -413,6 +413,16 @@ check_endpoints(struct loader *L)
                                    "source '%s': retrieve=\"c-move\" needs "
                                    "listen-port, where the PACS sends the "
                                    "instances", s->id ? s->id : "");
+            {
+                const char *la = sl_conf_get(s, "listen-address");
+                struct in_addr in;
+                if (la != NULL && inet_pton(AF_INET, la, &in) != 1)
+                    config_problem_add(L, s->line,
+                                       "source '%s': listen-address must "
+                                       "be an IPv4 address (127.0.0.1; "
+                                       "0.0.0.0 for every interface)",
+                                       s->id ? s->id : "");
+            }
             path = sl_conf_get_path(cfg, s, "patient-ids");
             if (path != NULL && !sl_path_exists(path))
                 config_problem_add(L, s->line,

@@ -142,6 +142,11 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "dimse", "listen-port", SL_OPT_INT, NULL, 0, 1, 65535, NULL,
       "With `retrieve=\"c-move\"`: the port sluice's storage SCP listens "
       "on; the PACS must know `calling-ae` at this host and port." },
+    { "source", "dimse", "listen-address", SL_OPT_STRING, "127.0.0.1", 0,
+      NOB, NULL,
+      "With `retrieve=\"c-move\"`: the IPv4 address that storage SCP "
+      "listens on (the one the PACS reaches sluice at); `0.0.0.0` for "
+      "every interface." },
     { "source", "dimse", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Studies of these dates only: a DICOM date or range, `20240101`, "
       "`20240101-20241231`, `20240101-` (C-FIND Study Date)." },

@@ -62,6 +62,12 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
     return real(fd, sa, len);
 }
 
+void
+shim::bind_address(const struct in_addr *a)
+{
+    bind_addr_override = a;
+}
+
 class ListenSCP;
 
 struct sl_dicom_listener {
