@@ -400,6 +400,14 @@ check_endpoints(struct loader *L)
             continue;
         if (strcmp(s->type, "dicom-listener") == 0) {
             check_listener(L, s);
+            check_tls(L, s);
+            if (sl_conf_get(s, "tls-ca-file") != NULL &&
+                sl_conf_get(s, "tls-cert-file") == NULL)
+                config_problem_add(L, s->line,
+                                   "source '%s': a dicom-listener with TLS "
+                                   "needs tls-cert-file and tls-key-file "
+                                   "(its own certificate)",
+                                   s->id ? s->id : "");
             continue;
         }
         if (strcmp(s->type, "dimse") == 0) {

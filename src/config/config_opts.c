@@ -248,6 +248,19 @@ const struct sl_opt sl_opt_table[] = {
       "until the run is stopped (SIGTERM)." },
     { "source", "dicom-listener", "timeout", SL_OPT_INT, "30", 0, 1, 3600,
       NULL, "Seconds to wait for each message of an open association." },
+    { "source", "dicom-listener", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: sluice's certificate (PEM); given, every association is "
+      "TLS (BCP 195 profile), with `tls-key-file` and `tls-ca-file` "
+      "(docs/pacs.md)." },
+    { "source", "dicom-listener", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
+    { "source", "dicom-listener", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: the PEM file of the CAs a sender's client certificate "
+      "must chain to (a sender without one is refused)." },
     { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server that offers `$export` (`http://` or "
       "`https://`); an `<auth>` inside authenticates to it "

@@ -445,6 +445,12 @@ struct sl_dicom_listen_conf {
     size_t nxfer;
     int timeout;            /* seconds for ACSE and each DIMSE message */
     const char *dir;        /* instances are written here as they arrive */
+    /* DICOM TLS (dcmtls, BCP 195 profile): on when tls_cert is set, with
+     * tls_key its private key (PEM); a caller must then show a client
+     * certificate that chains to a CA of tls_ca (PEM, required). */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
 };
 struct sl_dicom_listener;
 /* Opens the port and starts accepting associations from the allow-list
