@@ -158,9 +158,8 @@ exec_echo(const struct cli_cmd *self, struct cli_global *g, int argc,
          strcmp(n->type, "stow-rs") != 0))
         n = sl_config_source(cfg, argv[1]);
     if (n == NULL || n->type == NULL ||
-        (strcmp(n->type, "dicom-store") != 0 &&
-         strcmp(n->type, "dimse") != 0 && strcmp(n->type, "stow-rs") != 0 &&
-         strcmp(n->type, "dicomweb") != 0)) {
+        (strcmp(n->type, "dicom-store") != 0 && strcmp(n->type, "dimse") != 0 &&
+         strcmp(n->type, "stow-rs") != 0 && strcmp(n->type, "dicomweb") != 0)) {
         rc = SL_ERR(&err, SL_EUSAGE,
                     "%s: no DICOM node '%s' (a target of "
                     "type dicom-store or stow-rs, or a source of type dimse "

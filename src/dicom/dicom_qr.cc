@@ -436,8 +436,8 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
             return SL_ERR(err, SL_ENET,
                           "C-MOVE: cannot listen on %s port %d for the "
                           "instances (in use, or not allowed?): %s",
-                          listen_addr ? listen_addr : "127.0.0.1",
-                          listen_port, c.text());
+                          listen_addr ? listen_addr : "127.0.0.1", listen_port,
+                          c.text());
         listener = std::thread([&scp] { scp.acceptAssociations(); });
         rc = open_qr(p, false, scu, why, err, "C-MOVE");
         if (rc == SL_OK) {

@@ -481,9 +481,8 @@ ck_tail(struct dimse_src *s)
     if (s->cur + 1 != s->nstudies)
         return "";
     if (s->last_ck == NULL)
-        s->last_ck =
-            dimse_since_suffix(&s->since, s->studies, s->nstudies,
-                               s->incomplete, uid_hash);
+        s->last_ck = dimse_since_suffix(&s->since, s->studies, s->nstudies,
+                                        s->incomplete, uid_hash);
     return s->last_ck;
 }
 

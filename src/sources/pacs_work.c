@@ -245,8 +245,7 @@ sl_pacs_item(const char *id, size_t cur, uint64_t hash, const char *tail,
         it->origin = sl_strdup(f);
         it->path = sl_strdup(f);
         it->tmp_path = sl_strdup(f); /* removed when the item is done */
-        it->checkpoint =
-            sl_asprintf("%016" PRIx64 ":%zu%s", hash, *fi, tail);
+        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu%s", hash, *fi, tail);
         if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
             it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
         else
