@@ -400,6 +400,14 @@ check_endpoints(struct loader *L)
             continue;
         if (strcmp(s->type, "dicom-listener") == 0) {
             check_listener(L, s);
+            check_tls(L, s);
+            if (sl_conf_get(s, "tls-ca-file") != NULL &&
+                sl_conf_get(s, "tls-cert-file") == NULL)
+                config_problem_add(L, s->line,
+                                   "source '%s': a dicom-listener with TLS "
+                                   "needs tls-cert-file and tls-key-file "
+                                   "(its own certificate)",
+                                   s->id ? s->id : "");
             continue;
         }
         if (strcmp(s->type, "dimse") == 0) {
@@ -413,6 +421,16 @@ check_endpoints(struct loader *L)
                                    "source '%s': retrieve=\"c-move\" needs "
                                    "listen-port, where the PACS sends the "
                                    "instances", s->id ? s->id : "");
+            {
+                const char *la = sl_conf_get(s, "listen-address");
+                struct in_addr in;
+                if (la != NULL && inet_pton(AF_INET, la, &in) != 1)
+                    config_problem_add(L, s->line,
+                                       "source '%s': listen-address must "
+                                       "be an IPv4 address (127.0.0.1; "
+                                       "0.0.0.0 for every interface)",
+                                       s->id ? s->id : "");
+            }
             path = sl_conf_get_path(cfg, s, "patient-ids");
             if (path != NULL && !sl_path_exists(path))
                 config_problem_add(L, s->line,

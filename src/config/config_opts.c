@@ -142,6 +142,11 @@ const struct sl_opt sl_opt_table[] = {
     { "source", "dimse", "listen-port", SL_OPT_INT, NULL, 0, 1, 65535, NULL,
       "With `retrieve=\"c-move\"`: the port sluice's storage SCP listens "
       "on; the PACS must know `calling-ae` at this host and port." },
+    { "source", "dimse", "listen-address", SL_OPT_STRING, "127.0.0.1", 0,
+      NOB, NULL,
+      "With `retrieve=\"c-move\"`: the IPv4 address that storage SCP "
+      "listens on (the one the PACS reaches sluice at); `0.0.0.0` for "
+      "every interface." },
     { "source", "dimse", "study-date", SL_OPT_STRING, NULL, 0, NOB, NULL,
       "Studies of these dates only: a DICOM date or range, `20240101`, "
       "`20240101-20241231`, `20240101-` (C-FIND Study Date)." },
@@ -243,6 +248,19 @@ const struct sl_opt sl_opt_table[] = {
       "until the run is stopped (SIGTERM)." },
     { "source", "dicom-listener", "timeout", SL_OPT_INT, "30", 0, 1, 3600,
       NULL, "Seconds to wait for each message of an open association." },
+    { "source", "dicom-listener", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: sluice's certificate (PEM); given, every association is "
+      "TLS (BCP 195 profile), with `tls-key-file` and `tls-ca-file` "
+      "(docs/pacs.md)." },
+    { "source", "dicom-listener", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
+      "keep it readable by sluice only." },
+    { "source", "dicom-listener", "tls-ca-file", SL_OPT_PATH, NULL, 0, NOB,
+      NULL,
+      "DICOM TLS: the PEM file of the CAs a sender's client certificate "
+      "must chain to (a sender without one is refused)." },
     { "source", "fhir-bulk", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "Base URL of the FHIR server that offers `$export` (`http://` or "
       "`https://`); an `<auth>` inside authenticates to it "

@@ -416,13 +416,16 @@ int sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
                        int *why, struct sl_err *err);
 
 /* C-MOVE of a whole study to sluice itself: a storage SCP (DCMTK's
- * DcmStorageSCP) listens on listen_port as p->calling_ae for the time of
- * the move, accepting only associations called by p->called_ae (the
- * PACS, which must know calling_ae at this host and port), and writes
- * each instance as it arrives into dir. Same results as
- * sl_dicom_get_study(); SL_ENET also when the port cannot be opened. */
+ * DcmStorageSCP) listens on listen_addr (an IPv4 address; NULL:
+ * 127.0.0.1; 0.0.0.0: every interface) and listen_port as p->calling_ae
+ * for the time of the move, accepting only associations called by
+ * p->called_ae (the PACS, which must know calling_ae at this host and
+ * port), and writes each instance as it arrives into dir. Same results
+ * as sl_dicom_get_study(); SL_ENET also when the port cannot be opened,
+ * SL_ECONFIG when listen_addr is not an IPv4 address. */
 int sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
-                        const char *dir, int listen_port,
+                        const char *dir, const char *listen_addr,
+                        int listen_port,
                         struct sl_dicom_get_result *res, int *why,
                         struct sl_err *err);
 
@@ -442,6 +445,12 @@ struct sl_dicom_listen_conf {
     size_t nxfer;
     int timeout;            /* seconds for ACSE and each DIMSE message */
     const char *dir;        /* instances are written here as they arrive */
+    /* DICOM TLS (dcmtls, BCP 195 profile): on when tls_cert is set, with
+     * tls_key its private key (PEM); a caller must then show a client
+     * certificate that chains to a CA of tls_ca (PEM, required). */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
 };
 struct sl_dicom_listener;
 /* Opens the port and starts accepting associations from the allow-list

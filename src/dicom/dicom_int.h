@@ -177,6 +177,7 @@ int summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
 } // namespace shim
 class DcmSCU;
 class OFCondition;
+struct in_addr;
 namespace shim
 {
 // A DcmSCU set up for peer p (AE titles, timeouts, non-blocking DIMSE),
@@ -190,6 +191,10 @@ int use_tls(DcmSCU *scu, const struct sl_dicom_peer *p, struct sl_err *err);
 // to check (what: "C-ECHO", "C-FIND"...); *why (may be NULL) says which.
 int net_err(struct sl_err *err, const struct sl_dicom_peer *p,
             const OFCondition &c, int *why, const char *what);
+// The IPv4 address the next listening socket DCMTK binds on this thread
+// is given (dicom_listen.cc: DCMTK 3.6.7 always binds INADDR_ANY), or
+// nullptr for DCMTK's own; a points to storage that outlives the bind.
+void bind_address(const struct in_addr *a);
 
 } // namespace shim
 

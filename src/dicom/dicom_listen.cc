@@ -11,6 +11,7 @@
 
 #include <dcmtk/dcmnet/scppool.h>
 #include <dcmtk/dcmnet/scpthrd.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -25,6 +26,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -62,6 +64,12 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
     return real(fd, sa, len);
 }
 
+void
+shim::bind_address(const struct in_addr *a)
+{
+    bind_addr_override = a;
+}
+
 class ListenSCP;
 
 struct sl_dicom_listener {
@@ -76,6 +84,8 @@ struct sl_dicom_listener {
     std::condition_variable cv;
     std::deque<std::string> ready; // files received, in order
     DcmSCPPool<ListenSCP> *pool = nullptr;
+    // DICOM TLS: borrowed by the pool's network, so freed after the pool
+    std::unique_ptr<DcmTLSTransportLayer> tls;
     std::thread thread;
     OFCondition end; // what listen() returned
 };
@@ -248,6 +258,48 @@ sl_dicom_uid_from_name(const char *name)
     return dcmFindUIDFromName(name);
 }
 
+// The TLS layer of a listener (DCMTK 3.6.7's DcmSCPConfig takes one, and
+// DcmSCPPool's network uses it): sluice's certificate and key, the
+// callers' certificates required and checked against tls_ca.
+static int
+tls_layer(const struct sl_dicom_listen_conf *c, struct sl_dicom_listener *l,
+          struct sl_err *err)
+{
+    std::unique_ptr<DcmTLSTransportLayer> t(
+        new DcmTLSTransportLayer(NET_ACCEPTOR, nullptr, OFTrue));
+    OFCondition cond;
+
+    if (c->tls_key == nullptr || c->tls_ca == nullptr)
+        return SL_ERR(err, SL_ECONFIG,
+                      "DICOM listener: TLS needs tls-cert-file, "
+                      "tls-key-file and tls-ca-file");
+    if ((cond = t->setTLSProfile(TSP_Profile_BCP195)).good())
+        cond = t->activateCipherSuites();
+    if (cond.bad())
+        return SL_ERR(err, SL_ENET, "DICOM listener: TLS: cannot set up: %s",
+                      cond.text());
+    if ((cond = t->setPrivateKeyFile(c->tls_key, DCF_Filetype_PEM)).bad() ||
+        (cond = t->setCertificateFile(c->tls_cert, DCF_Filetype_PEM)).bad())
+        return SL_ERR(err, SL_ECONFIG,
+                      "DICOM listener: TLS: cannot read tls-cert-file %s or "
+                      "its tls-key-file: %s",
+                      c->tls_cert, cond.text());
+    if (!t->checkPrivateKeyMatchesCertificate())
+        return SL_ERR(err, SL_ECONFIG,
+                      "DICOM listener: TLS: tls-key-file is not the key of "
+                      "tls-cert-file %s",
+                      c->tls_cert);
+    if ((cond = t->addTrustedCertificateFile(c->tls_ca, DCF_Filetype_PEM))
+            .bad())
+        return SL_ERR(err, SL_ECONFIG,
+                      "DICOM listener: TLS: cannot read the CA certificates "
+                      "of tls-ca-file %s: %s",
+                      c->tls_ca, cond.text());
+    t->setCertificateVerification(DCV_requireCertificate);
+    l->tls = std::move(t);
+    return SL_OK;
+}
+
 extern "C" int
 sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
                       struct sl_dicom_listener **out, struct sl_err *err)
@@ -297,6 +349,16 @@ sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
         }
         l->pool = new DcmSCPPool<ListenSCP>();
         cfg = &l->pool->getConfig();
+        if (c->tls_cert != nullptr) {
+            int rc = tls_layer(c, l, err);
+            if (rc != SL_OK) {
+                unregister(l);
+                delete l->pool;
+                delete l;
+                return rc;
+            }
+            cfg->setTransportLayer(l->tls.get());
+        }
         cfg->setAETitle(c->ae_title);
         cfg->setPort(static_cast<Uint16>(c->port));
         cfg->setConnectionBlockingMode(DUL_NOBLOCK);

@@ -307,9 +307,16 @@ class MoveSCP : public DcmStorageSCP
 {
   public:
     std::atomic<bool> stop{ false };
+    // instances written by this move (DCMTK's notification is const)
+    mutable std::atomic<unsigned> stored{ 0 };
     std::string peer_ae;
 
   protected:
+    void notifyInstanceStored(const OFString &, const OFString &,
+                              const OFString &, DcmDataset *) const override
+    {
+        stored++;
+    }
     OFBool checkCallingAETitleAccepted(const OFString &ae) override
     {
         return peer_ae == ae.c_str();
@@ -327,7 +334,7 @@ class MoveSCP : public DcmStorageSCP
 // Wakes a listener waiting for a connection (it polls for the stop flag
 // only once a second otherwise): a connection it accepts and drops.
 void
-wake(int port)
+wake(const struct in_addr &at, int port)
 {
     struct sockaddr_in a;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -337,7 +344,9 @@ wake(int port)
     std::memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr = at;
+    if (a.sin_addr.s_addr == htonl(INADDR_ANY))
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     (void)connect(fd, reinterpret_cast<struct sockaddr *>(&a), sizeof(a));
     close(fd);
 }
@@ -346,7 +355,7 @@ wake(int port)
 
 extern "C" int
 sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
-                    const char *dir, int listen_port,
+                    const char *dir, const char *listen_addr, int listen_port,
                     struct sl_dicom_get_result *res, int *why,
                     struct sl_err *err)
 {
@@ -366,7 +375,13 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
         DcmDataset ds;
         OFCondition c;
         std::thread listener;
+        struct in_addr at;
 
+        if (inet_pton(AF_INET, listen_addr ? listen_addr : "127.0.0.1", &at) !=
+            1)
+            return SL_ERR(err, SL_ECONFIG,
+                          "C-MOVE: listen-address must be an IPv4 address "
+                          "(127.0.0.1, 0.0.0.0 for every interface)");
         scp.peer_ae = p->called_ae;
         scp.setAETitle(p->calling_ae);
         scp.setPort(static_cast<Uint16>(listen_port));
@@ -412,11 +427,17 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                 scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
         }
         scp.setEnableVerification();
-        if ((c = scp.openListenPort()).bad())
+        // on the configured address only, not every interface (the
+        // socket is bound by this thread, in openListenPort())
+        shim::bind_address(&at);
+        c = scp.openListenPort();
+        shim::bind_address(nullptr);
+        if (c.bad())
             return SL_ERR(err, SL_ENET,
-                          "C-MOVE: cannot listen on port %d for the "
+                          "C-MOVE: cannot listen on %s port %d for the "
                           "instances (in use, or not allowed?): %s",
-                          listen_port, c.text());
+                          listen_addr ? listen_addr : "127.0.0.1", listen_port,
+                          c.text());
         listener = std::thread([&scp] { scp.acceptAssociations(); });
         rc = open_qr(p, false, scu, why, err, "C-MOVE");
         if (rc == SL_OK) {
@@ -443,9 +464,11 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                 }
                 if (rc == SL_OK && res->status != 0x0000 &&
                     res->status != 0xB000 && res->completed == 0 &&
-                    res->failed == 0)
+                    res->failed == 0 && scp.stored.load() == 0)
                     // refused before any sub-operation: the PACS does not
-                    // know the destination, or may not move to it
+                    // know the destination, or may not move to it (a
+                    // PACS that stops at a failed sub-operation may give
+                    // no counts in its final answer: what arrived tells)
                     rc = SL_ERR(err, SL_EDICOM,
                                 "DICOM node %s:%d: C-MOVE refused with "
                                 "status 0x%04X (does the node know AE "
@@ -457,7 +480,7 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                 scu->releaseAssociation();
         }
         scp.stop = true;
-        wake(listen_port);
+        wake(at, listen_port);
         listener.join();
         return rc;
     } catch (...) {

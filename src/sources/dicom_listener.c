@@ -193,6 +193,9 @@ src_close(void *vctx)
     if (s == NULL)
         return;
     sl_dicom_listen_stop(s->l);
+    free((char *)s->conf.tls_ca);
+    free((char *)s->conf.tls_cert);
+    free((char *)s->conf.tls_key);
     sl_strv_free(&s->allow);
     sl_strv_free(&s->sops);
     sl_strv_free(&s->xfers);
@@ -220,6 +223,9 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     cp->port = (int)sl_conf_get_long(node, "port", 0);
     cp->max_assoc = (int)sl_conf_get_long(node, "max-associations", 4);
     cp->timeout = (int)sl_conf_get_long(node, "timeout", 30);
+    cp->tls_ca = sl_conf_get_path(cfg, node, "tls-ca-file");
+    cp->tls_cert = sl_conf_get_path(cfg, node, "tls-cert-file");
+    cp->tls_key = sl_conf_get_path(cfg, node, "tls-key-file");
     s->quiet = sl_conf_get_long(node, "quiet-time", 10);
     s->idle_exit = sl_conf_get_long(node, "idle-exit", 0);
     split_words(sl_conf_get(node, "allow"), allow);

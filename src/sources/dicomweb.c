@@ -613,7 +613,7 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         if ((rc = fetch(s, err)) != SL_OK)
             return rc;
     }
-    *out = sl_pacs_item(s->id, s->cur, s->cur_hash, &s->files, &s->fi,
+    *out = sl_pacs_item(s->id, s->cur, s->cur_hash, "", &s->files, &s->fi,
                         &s->missing);
     return SL_OK;
 }

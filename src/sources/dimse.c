@@ -15,7 +15,9 @@
  * listed has arrived: the C-GET is tried again (max-attempts) while some
  * are missing; after that the instances that did arrive go on, and the
  * missing ones are reported by one quarantined item naming the study by
- * its position and the counts (nothing is dropped silently). A node that
+ * its position and the counts (nothing is dropped silently); such a study
+ * is not counted as taken by the incremental watermark, so the next run
+ * asks for it again (dimse_since.c). A node that
  * cannot be reached after max-attempts stops the run: a resume starts
  * again from the study it was in.
  *
@@ -33,10 +35,7 @@
  * no UID, date or id of the data. */
 #include "config.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,7 @@
 #include "dicom/dicom.h"
 #include "sources/dimse_cohort.h"
 #include "sources/dimse_since.h"
+#include "sources/pacs_work.h"
 #include "sources/sources.h"
 
 struct dimse_src {
@@ -56,6 +56,7 @@ struct dimse_src {
     struct sl_dicom_peer peer;
     long attempts;
     int move_port; /* retrieve="c-move": our storage SCP's port, else 0 */
+    const char *move_addr; /* and the address it listens on */
     struct sl_dicom_study *studies;
     size_t nstudies;
     size_t next;        /* the next study to retrieve */
@@ -80,84 +81,14 @@ struct dimse_src {
     int found;
     struct dimse_since since;
     char *last_ck; /* the watermark part for the last study's items */
+    unsigned char *incomplete; /* [i]: study i lacks instances after
+                                  max-attempts: not counted as taken */
 };
 
 static uint64_t
 uid_hash(const char *uid)
 {
     return sl_fnv1a64(uid);
-}
-
-static int
-cmp_str(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "");
-}
-
-static int
-cmp_study(const void *va, const void *vb)
-{
-    const struct sl_dicom_study *a = va, *b = vb;
-    int c;
-
-    if ((c = cmp_str(a->date, b->date)) != 0)
-        return c;
-    if ((c = cmp_str(a->time, b->time)) != 0)
-        return c;
-    return strcmp(a->uid, b->uid);
-}
-
-static int
-cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Removes folder dir and what it holds (studies' folders, their files);
- * with files 0, only the folders that are empty. */
-static void
-rm_folder(const char *dir, int files)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        char *p;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        p = sl_path_join(dir, e->d_name);
-        if (sl_path_is_dir(p))
-            rm_folder(p, files);
-        else if (files)
-            unlink(p);
-        free(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-/* What a killed run left in the work folder: the folders of a process
- * that no longer exists (another job may share the folder, as the deid
- * stage's copies do). */
-static void
-rm_stale(const char *base)
-{
-    DIR *d = opendir(base);
-    struct dirent *e;
-
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        long pid = 0;
-        if (sscanf(e->d_name, "dimse-%ld-", &pid) == 1 && pid > 0 &&
-            kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-            char *p = sl_path_join(base, e->d_name);
-            rm_folder(p, 1);
-            free(p);
-        }
-    }
-    if (d != NULL)
-        closedir(d);
 }
 
 static void
@@ -183,11 +114,12 @@ src_close(void *vctx)
     dimse_since_free(&s->since);
     free(s->resume);
     free(s->last_ck);
+    free(s->incomplete);
     free(s->missing);
     if (s->workdir) {
         /* the items still in the pipeline own their files (tmp_path) and
          * remove them: only what is already empty goes now */
-        rm_folder(s->workdir, 0);
+        sl_pacs_work_rm(s->workdir, 0);
         free(s->workdir);
     }
     free(s);
@@ -317,14 +249,13 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
     free(range);
     if (rc != SL_OK)
         return rc;
-    if (s->nstudies > 1) /* no studies: s->studies is NULL */
-        qsort(s->studies, s->nstudies, sizeof(*s->studies), cmp_study);
-    /* a study found by two patient ids (or twice) is taken once */
+    /* in order; a study found by two patient ids (or twice) is taken
+     * once */
+    sl_pacs_studies_sort(s->studies, &s->nstudies);
     for (i = k = 0; i < s->nstudies; i++) {
-        if ((k > 0 && strcmp(s->studies[k - 1].uid, s->studies[i].uid) == 0) ||
-            (dimse_since_taken(&s->since, s->studies[i].date,
-                               uid_hash(s->studies[i].uid)) &&
-             ++skipped)) {
+        if (dimse_since_taken(&s->since, s->studies[i].date,
+                              uid_hash(s->studies[i].uid))) {
+            skipped++;
             free(s->studies[i].uid);
             free(s->studies[i].date);
             free(s->studies[i].time);
@@ -346,7 +277,7 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
          const char *checkpoint, void **ctx, struct sl_err *err)
 {
     struct dimse_src *s = sl_calloc(1, sizeof(*s));
-    char msg[256], *sp = NULL, *sd = NULL, *base = NULL, *tmpl = NULL;
+    char msg[256];
     int rc;
 
     s->id = node->id;
@@ -362,6 +293,7 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (sl_conf_get(node, "retrieve") != NULL &&
         strcmp(sl_conf_get(node, "retrieve"), "c-move") == 0) {
         s->move_port = (int)sl_conf_get_long(node, "listen-port", 0);
+        s->move_addr = sl_conf_get(node, "listen-address");
         if (s->move_port <= 0) {
             rc = SL_ERR(err, SL_ECONFIG,
                         "source '%s': retrieve=\"c-move\" "
@@ -383,23 +315,10 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         goto out;
     }
     /* the run's folder beside the state store, as the stages' work */
-    sp = sl_path_resolve(cfg->base_dir,
-                         cfg->state_path ? cfg->state_path : "sluice-state.db");
-    sd = sl_path_dir(sp);
-    base = sl_path_join(sd, "work");
-    if ((rc = sl_mkdir_private(base, "work folder", err)) != SL_OK)
-        goto out;
-    rm_stale(base);
-    tmpl = sl_asprintf("%s/dimse-%ld-XXXXXX", base, (long)getpid());
-    if (mkdtemp(tmpl) == NULL) {
-        rc = SL_ERR(err, SL_EIO,
-                    "source '%s': cannot make a folder in the "
-                    "work folder",
-                    s->id);
+    if ((rc = sl_pacs_work_new(cfg, "dimse", &s->workdir, err)) != SL_OK) {
+        sl_err_prefix(err, "source '%s'", s->id);
         goto out;
     }
-    s->workdir = tmpl;
-    tmpl = NULL;
     s->cfg = cfg;
     s->node = node;
     s->resume = checkpoint ? sl_strdup(checkpoint) : NULL;
@@ -408,10 +327,6 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s = NULL;
     rc = SL_OK;
 out:
-    free(sp);
-    free(sd);
-    free(base);
-    free(tmpl);
     src_close(s);
     return rc;
 }
@@ -426,27 +341,16 @@ start(struct dimse_src *s, struct sl_err *err)
     s->found = 1;
     if ((rc = find_all(s, s->cfg, s->node, err)) != SL_OK)
         return rc;
+    s->incomplete = sl_calloc(s->nstudies ? s->nstudies : 1, 1);
     if (s->resume != NULL && *s->resume != '\0') {
         uint64_t h = 0;
-        size_t j = 0, i;
+        size_t j = 0;
         if (sscanf(s->resume, "problems:%zu", &j) == 1) {
             s->pi = j < s->problems.n ? j : s->problems.n;
         } else if (sscanf(s->resume, "%" SCNx64 ":%zu", &h, &j) == 2) {
             s->pi = s->problems.n; /* given before the studies */
-            for (i = 0; i < s->nstudies; i++)
-                if (uid_hash(s->studies[i].uid) == h)
-                    break;
-            if (i < s->nstudies) {
-                s->next = i;
-                s->resume_skip = j;
-            } else {
-                sl_log(SL_LOG_WARN,
-                       "source '%s': the study of the "
-                       "s->resume is no longer found: starting again "
-                       "from the first (targets keep one copy of each "
-                       "instance)",
-                       s->id);
-            }
+            sl_pacs_resume_at(s->id, s->studies, s->nstudies, s->resume,
+                              &s->next, &s->resume_skip);
         }
     }
     sl_log(SL_LOG_DEBUG, "source %s: %zu studies, starting at study %zu", s->id,
@@ -465,34 +369,6 @@ src_since(void *vctx, const char *last, struct sl_err *err)
                "source %s: incremental from the last finished "
                "run's watermark",
                s->id);
-    return SL_OK;
-}
-
-/* The Part-10 files of dir, by SOP Instance UID (uids[i] is the UID of
- * files[i]); unreadable ones in bad. */
-static int
-list_study(const char *dir, struct sl_strv *files, struct sl_strv *uids,
-           struct sl_strv *bad, struct sl_err *err)
-{
-    struct sl_strv names = { 0 };
-    size_t i;
-    int rc;
-
-    if ((rc = sl_dir_walk(dir, &names, err)) != SL_OK)
-        return rc;
-    for (i = 0; i < names.n; i++) {
-        char *p = sl_path_join(dir, names.v[i]);
-        struct sl_dicom_summary *sum = NULL;
-        struct sl_err e = { 0 };
-        if (sl_dicom_summary_read(p, &sum, &e) == SL_OK) {
-            sl_strv_push_owned(files, p);
-            sl_strv_push(uids, sum->sop_uid);
-        } else {
-            sl_strv_push_owned(bad, p);
-        }
-        sl_dicom_summary_free(sum);
-    }
-    sl_strv_free(&names);
     return SL_OK;
 }
 
@@ -530,25 +406,17 @@ fetch(struct dimse_src *s, struct sl_err *err)
         sl_strv_free(&bad);
         rc = sl_dicom_find_instances(&s->peer, st->uid, &want, &why, err);
         if (rc == SL_OK && s->move_port > 0)
-            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_port, &res,
-                                     &why, err);
+            rc = sl_dicom_move_study(&s->peer, st->uid, dir, s->move_addr,
+                                     s->move_port, &res, &why, err);
         else if (rc == SL_OK)
             rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
         if (rc == SL_OK)
-            rc = list_study(dir, &files, &uids, &bad, err);
+            rc = sl_pacs_list_study(dir, &files, &uids, &bad, err);
         if (rc != SL_OK && rc != SL_ENET)
             break;
         if (rc == SL_OK) {
             /* every listed instance there? */
-            sl_strv_sort(&want);
-            nmissing = 0;
-            for (i = 0; i < want.n; i++) {
-                size_t k;
-                for (k = 0; k < uids.n; k++)
-                    if (strcmp(uids.v[k], want.v[i]) == 0)
-                        break;
-                nmissing += k == uids.n;
-            }
+            nmissing = sl_pacs_count_missing(&want, &uids);
             if (nmissing == 0 && bad.n == 0)
                 break;
             sl_log(SL_LOG_WARN,
@@ -571,20 +439,11 @@ fetch(struct dimse_src *s, struct sl_err *err)
         goto out;
     }
     /* in SOP Instance UID order, so that a resume skips the same ones */
-    {
-        char **pairs = sl_calloc(files.n ? files.n : 1, sizeof(*pairs));
-        for (i = 0; i < files.n; i++)
-            pairs[i] = sl_asprintf("%s\t%s", uids.v[i], files.v[i]);
-        qsort(pairs, files.n, sizeof(*pairs), cmp_strp);
-        for (i = 0; i < files.n; i++) {
-            sl_strv_push(&s->files, strchr(pairs[i], '\t') + 1);
-            free(pairs[i]);
-        }
-        free(pairs);
-    }
+    sl_pacs_order(&files, &uids, &s->files);
     for (i = 0; i < bad.n; i++)
         unlink(bad.v[i]);
-    if (nmissing + bad.n > 0)
+    if (nmissing + bad.n > 0) {
+        s->incomplete[s->next] = 1;
         s->missing = sl_asprintf(
             "study %zu: %zu of the %zu instances C-FIND listed did not "
             "arrive by %s after %ld attempts (final status 0x%04X, %u "
@@ -592,6 +451,7 @@ fetch(struct dimse_src *s, struct sl_err *err)
             s->next + 1, nmissing + bad.n, want.n,
             s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
             res.failed, s->files.n);
+    }
     if (s->resume_skip > s->files.n) {
         /* its report of missing instances was written too */
         free(s->missing);
@@ -621,8 +481,8 @@ ck_tail(struct dimse_src *s)
     if (s->cur + 1 != s->nstudies)
         return "";
     if (s->last_ck == NULL)
-        s->last_ck =
-            dimse_since_suffix(&s->since, s->studies, s->nstudies, uid_hash);
+        s->last_ck = dimse_since_suffix(&s->since, s->studies, s->nstudies,
+                                        s->incomplete, uid_hash);
     return s->last_ck;
 }
 
@@ -657,41 +517,10 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
         if ((rc = fetch(s, err)) != SL_OK)
             return rc;
     }
-    if (s->fi < s->files.n) {
-        const char *f = s->files.v[s->fi++];
-        struct sl_dicom_summary *sum = NULL;
-        struct sl_err e = { 0 };
-        it = sl_item_new(SL_ITEM_DICOM);
-        it->source = s->id;
-        it->rank = (long)s->cur;
-        it->pos = sl_asprintf("study %zu instance %zu", s->cur + 1, s->fi);
-        it->origin = sl_strdup(f);
-        it->path = sl_strdup(f);
-        it->tmp_path = sl_strdup(f); /* removed when the item is done */
-        /* the study is done with its last instance, unless a report of
-         * missing ones follows */
-        it->checkpoint =
-            sl_asprintf("%016" PRIx64 ":%zu%s", s->cur_hash, s->fi, ck_tail(s));
-        if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
-            it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
-        else
-            it->rtype = sl_strdup("DICOM");
-        sl_dicom_summary_free(sum);
-        *out = it;
-        return SL_OK;
-    }
-    it = sl_item_new(SL_ITEM_BAD);
-    it->source = s->id;
-    it->rank = (long)s->cur;
-    it->pos = sl_asprintf("study %zu", s->cur + 1);
-    it->origin = sl_asprintf("study %zu of source %s", s->cur + 1, s->id);
-    it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu%s", s->cur_hash,
-                                 s->files.n + 1, ck_tail(s));
-    it->rtype = sl_strdup("DICOM");
-    sl_item_quarantine(it, "read", "%s", s->missing);
-    free(s->missing);
-    s->missing = NULL;
-    *out = it;
+    /* an instance (the study is done with its last one, unless a report
+     * of missing ones follows), or that report */
+    *out = sl_pacs_item(s->id, s->cur, s->cur_hash, ck_tail(s), &s->files,
+                        &s->fi, &s->missing);
     return SL_OK;
 }
 

@@ -117,31 +117,52 @@ dimse_since_taken(const struct dimse_since *s, const char *date, uint64_t hash)
     return 0;
 }
 
+/* study st's StudyDate and StudyTime as YYYYMMDDHHMMSS into c (15
+ * bytes); 0 when it has no usable date */
+static int
+stamp(const struct sl_dicom_study *st, char *c)
+{
+    size_t t = st->time ? strspn(st->time, "0123456789") : 0;
+
+    if (st->date == NULL || strlen(st->date) != 8 || !digits(st->date, 8))
+        return 0;
+    /* HHMMSS, or fewer digits (HHMM), padded with zeros */
+    snprintf(c, 15, "%s%.*s000000", st->date, (int)(t < 6 ? t : 6),
+             t ? st->time : "");
+    return 1;
+}
+
 char *
 dimse_since_suffix(const struct dimse_since *s, const struct sl_dicom_study *st,
-                   size_t n, uint64_t (*hash)(const char *uid))
+                   size_t n, const unsigned char *incomplete,
+                   uint64_t (*hash)(const char *uid))
 {
     struct sl_buf b = { 0 };
-    char wm[15], from[9];
+    char wm[15], from[9], low[15] = "";
     size_t i, k = 0;
 
     memcpy(wm, s->wm, sizeof(wm));
     for (i = 0; i < n; i++) {
         char c[15];
-        size_t t = st[i].time ? strspn(st[i].time, "0123456789") : 0;
-        if (st[i].date == NULL || strlen(st[i].date) != 8 ||
-            !digits(st[i].date, 8))
+        if (!stamp(&st[i], c))
             continue;
-        /* HHMMSS, or fewer digits (HHMM), padded with zeros */
-        snprintf(c, sizeof(c), "%s%.*s000000", st[i].date, (int)(t < 6 ? t : 6),
-                 t ? st[i].time : "");
-        c[14] = '\0';
         if (strcmp(c, wm) > 0)
             memcpy(wm, c, sizeof(wm));
+        if (incomplete != NULL && incomplete[i] &&
+            (low[0] == '\0' || strcmp(c, low) < 0))
+            memcpy(low, c, sizeof(low));
     }
     if (wm[0] == '\0')
         return sl_strdup("");
     minus_days(wm, s->overlap_days, from);
+    if (low[0] != '\0' && strncmp(low, from, 8) < 0) {
+        /* the next run's query must reach back to the oldest study still
+         * lacking instances: the watermark is held overlap-days after
+         * its date */
+        minus_days(low, -s->overlap_days, wm);
+        memcpy(wm + 8, "000000", 7);
+        minus_days(wm, s->overlap_days, from);
+    }
     sl_buf_addf(&b, "|W=%s|T=", wm);
     for (i = 0; i < s->taken.n; i++)
         if (strncmp(s->taken.v[i], from, 8) >= 0) {
@@ -149,7 +170,8 @@ dimse_since_suffix(const struct dimse_since *s, const struct sl_dicom_study *st,
         }
     for (i = 0; i < n; i++)
         if (st[i].date != NULL && strlen(st[i].date) == 8 &&
-            strcmp(st[i].date, from) >= 0)
+            strcmp(st[i].date, from) >= 0 &&
+            (incomplete == NULL || !incomplete[i]))
             sl_buf_addf(&b, "%s%s.%016" PRIx64, k++ ? "," : "", st[i].date,
                         hash(st[i].uid));
     return sl_buf_steal(&b);

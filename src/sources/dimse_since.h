@@ -35,9 +35,13 @@ int dimse_since_taken(const struct dimse_since *s, const char *date,
 /* The part of a checkpoint that carries the watermark on, for the last
  * study of a run: the newer of s's and of the n studies (sorted by date
  * and time), and the studies (s's and these) within the overlap of it.
- * The caller frees. "" when no study has a date. */
+ * A study with incomplete[i] set (instances missing after max-attempts;
+ * incomplete may be NULL) is not taken: it is left out of the list, and
+ * the watermark is held at its date and time, so that the next run asks
+ * for it again. The caller frees. "" when no study has a date. */
 char *dimse_since_suffix(const struct dimse_since *s,
                          const struct sl_dicom_study *st, size_t n,
+                         const unsigned char *incomplete,
                          uint64_t (*hash)(const char *uid));
 void dimse_since_free(struct dimse_since *s); /* NULL-safe */
 

@@ -229,7 +229,7 @@ sl_pacs_order(const struct sl_strv *files, const struct sl_strv *uids,
 }
 
 struct sl_item *
-sl_pacs_item(const char *id, size_t cur, uint64_t hash,
+sl_pacs_item(const char *id, size_t cur, uint64_t hash, const char *tail,
              const struct sl_strv *files, size_t *fi, char **missing)
 {
     struct sl_item *it;
@@ -245,7 +245,7 @@ sl_pacs_item(const char *id, size_t cur, uint64_t hash,
         it->origin = sl_strdup(f);
         it->path = sl_strdup(f);
         it->tmp_path = sl_strdup(f); /* removed when the item is done */
-        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", hash, *fi);
+        it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu%s", hash, *fi, tail);
         if (sl_dicom_summary_read(f, &sum, &e) == SL_OK)
             it->rtype = sl_strdup(sum->modality ? sum->modality : "DICOM");
         else
@@ -258,7 +258,8 @@ sl_pacs_item(const char *id, size_t cur, uint64_t hash,
     it->rank = (long)cur;
     it->pos = sl_asprintf("study %zu", cur + 1);
     it->origin = sl_asprintf("study %zu of source %s", cur + 1, id);
-    it->checkpoint = sl_asprintf("%016" PRIx64 ":%zu", hash, files->n + 1);
+    it->checkpoint =
+        sl_asprintf("%016" PRIx64 ":%zu%s", hash, files->n + 1, tail);
     it->rtype = sl_strdup("DICOM");
     sl_item_quarantine(it, "read", "%s", *missing);
     free(*missing);

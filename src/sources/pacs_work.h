@@ -1,7 +1,6 @@
 /* pacs_work.h - what a source that retrieves studies from a PACS into
- * the work folder needs, whatever the protocol (the dicomweb source; the
- * dimse source has its own copy in dimse.c, to be moved here): the run's
- * folder, the study list in order, the instances of a study in order, the
+ * the work folder needs, whatever the protocol (the dicomweb and dimse
+ * sources): the run's folder, the study list in order, the instances of a study in order, the
  * checkpoint "HASH:J" (FNV-1a of the Study Instance UID, instances given
  * out) and the items. */
 #ifndef SL_SOURCES_PACS_WORK_H
@@ -55,9 +54,10 @@ void sl_pacs_order(const struct sl_strv *files, const struct sl_strv *uids,
 
 /* The next item of the study being given out: files->v[*fi] as a DICOM
  * item ("study N instance J"), or, when they are all out, *missing as a
- * quarantined item (then *missing is freed and NULL). */
+ * quarantined item (then *missing is freed and NULL). tail is appended
+ * to the checkpoint ("" for none; the dimse source's watermark). */
 struct sl_item *sl_pacs_item(const char *id, size_t cur, uint64_t hash,
-                             const struct sl_strv *files, size_t *fi,
-                             char **missing);
+                             const char *tail, const struct sl_strv *files,
+                             size_t *fi, char **missing);
 
 #endif

@@ -8,18 +8,21 @@
 #   A2 sluice run: the same without <deid> (what retrieval alone costs)
 #   A3 sluice run with retrieve="c-move"
 #   B  getscu per study       C  movescu per study (to a storescp)
-# Corpus: MB MiB (default 256) of 512x512 16-bit CT slices (512 KiB each),
-# 50 a study, made from a `sluice synth` instance by pydicom with new UIDs.
+# Corpus: MB MiB (default 64, a quick run; the issue's figure is 2048) of
+# 512x512 16-bit CT slices (512 KiB each), PER a study (default 50), made
+# from a `sluice synth` instance by pydicom with new UIDs.
 # Ratios are hyperfine's, RUNS rounds (default 5), each run into an empty
-# folder (storescp overwrites its files). Then the peak RSS of A (/usr/bin/time): run it with two sizes,
-# it must not grow with the size of the pull.
-# Usage: pacs-retrieve.sh BUILDDIR [MB] [RUNS]
+# folder (storescp overwrites its files). Then the peak RSS of A
+# (/usr/bin/time): run it with two sizes and two PER, it must not grow
+# with the size of the pull nor of a study. SL_BENCH_RSS_ONLY=1 skips the
+# timings (the peak RSS only).
+# Usage: pacs-retrieve.sh BUILDDIR [MB] [RUNS] [PER]
 # Needs hyperfine, orthanc, dcmtk, python3-pydicom, unshare (util-linux).
 set -eu
 if [ -z "${SL_BENCH_NETNS:-}" ]; then
     SL_BENCH_NETNS=1 exec unshare -n sh -c 'ip link set lo up && exec sh "$0" "$@"' "$0" "$@"
 fi
-build=$(cd "$1" && pwd) mb=${2:-256} runs=${3:-5}
+build=$(cd "$1" && pwd) mb=${2:-64} runs=${3:-5} per=${4:-50}
 # DCMTK leaves Nagle's algorithm on unless TCP_NODELAY=1 (sluice sets it
 # for itself): the same for Orthanc (Debian's links the system DCMTK),
 # getscu, movescu and storescp, or they wait on delayed ACKs
@@ -39,11 +42,11 @@ trap '[ -n "$opid" ] && kill $opid; [ -n "$scpid" ] && kill $scpid; wait; rm -rf
 "$sluice" synth --patients 1 --seed 3 -o "$d/syn" >/dev/null
 "$sluice" keygen -o "$d/key" >/dev/null
 n=$((mb * 2))
-"$PY" - "$d" "$n" "$(find "$d/syn/dicom" -type f | head -n 1)" <<'PY'
+"$PY" - "$d" "$n" "$(find "$d/syn/dicom" -type f | head -n 1)" "$per" <<'PY'
 import os, sys
 import pydicom
 from pydicom.uid import generate_uid
-out, n, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, n, src, per = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 ds = pydicom.dcmread(src)
 ds.Rows = ds.Columns = 512
 ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
@@ -52,13 +55,13 @@ ds.PixelRepresentation = 0
 os.makedirs(out + "/corpus", exist_ok=True)
 pix = bytes((i * 7) & 0xFF for i in range(512 * 512 * 2))
 for i in range(n):
-    if i % 50 == 0:
+    if i % per == 0:
         ds.StudyInstanceUID = generate_uid()
         ds.SeriesInstanceUID = generate_uid()
-        ds.PatientID = "BENCH%04d" % (i // 50)
+        ds.PatientID = "BENCH%04d" % (i // per)
     ds.SOPInstanceUID = generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.InstanceNumber = i % 50 + 1
+    ds.InstanceNumber = i % per + 1
     ds.PixelData = pix
     ds.save_as("%s/corpus/%06d.dcm" % (out, i), write_like_original=False)
 PY
@@ -112,13 +115,14 @@ for v in deid plain move; do
 EOC
 done
 clean="rm -rf $d/deid/out $d/deid/state $d/plain/out $d/plain/state $d/move/out $d/move/state $d/got"
+[ "${SL_BENCH_RSS_ONLY:-0}" = 1 ] ||
 hyperfine --warmup 1 --runs "$runs" --prepare "$clean" --export-markdown "$d/r.md" -N \
     -n "getscu per study" "sh $d/get.sh $d/got" \
     -n "movescu per study" "sh $d/move.sh" \
     -n "sluice run (C-GET + deid)" "$sluice -c $d/deid/sluice.xml -q run b --no-progress" \
     -n "sluice run (C-GET, no stage)" "$sluice -c $d/plain/sluice.xml -q run b --no-progress" \
     -n "sluice run (C-MOVE + deid)" "$sluice -c $d/move/sluice.xml -q run b --no-progress"
-cat "$d/r.md"
+[ "${SL_BENCH_RSS_ONLY:-0}" = 1 ] || cat "$d/r.md"
 sh -c "$clean"
-/usr/bin/time -f "peak RSS of sluice run (C-GET + deid), $mb MiB: %M KiB" \
+/usr/bin/time -f "peak RSS of sluice run (C-GET + deid), $mb MiB, $per a study: %M KiB" \
     "$sluice" -c "$d/deid/sluice.xml" -q run b --no-progress

@@ -10,7 +10,9 @@
 # folder; the query follows modality, patient-ids, accession-numbers and
 # study-date; Orthanc stopped mid-pull stops the run (exit 2, nothing
 # quarantined) and the resume delivers the rest once; a study the server
-# refuses is quarantined with its HTTP status.
+# refuses is quarantined with its HTTP status. sluice echo of the
+# source (a QIDO-RS search with limit=1): the answer, a server that is
+# down, a wrong base, a right and a wrong token.
 # The target: a second Orthanc receives the de-identified studies by
 # STOW-RS in chunks (instance count and Pixel Data bytes compared on the
 # receiving side, dciodvfy on what arrived); a re-run sends nothing again;
@@ -20,8 +22,8 @@
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 25
-pacs_need 25
+plan 30
+pacs_need 30
 
 B_HTTP=8043
 B_DICOM=4243
@@ -107,6 +109,27 @@ check "check-config: patient-ids with accession-numbers, and missing files, name
 orthanc_start "$T/pacs" || diag "Orthanc did not start"
 fill "$T/syn/dicom"
 check "Orthanc holds the $N synthetic instances" test "$(orthanc_count)" = "$N"
+
+# sluice echo of a DICOMweb server: one QIDO-RS search, limit=1
+e="$T/echo"
+mkjob "$e"
+sluice -c "$e/sluice.xml" echo pacs >"$e/out" 2>"$e/err"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$e/err"
+check "echo a dicomweb source: exit 0, HTTP 200, DICOM JSON, one study in the answer, no UID printed" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "^pacs: QIDO-RS GET .*/dicom-web/studies?limit=1: HTTP 200, application/dicom+json" "$2" &&
+           grep -q "^studies in the answer: 1$" "$2" && ! grep -q "2\.25\." "$2"' _ $rc "$e/out"
+sluice -c "$e/sluice.xml" echo node >"$e/out2" 2>"$e/err2"
+rc=$?
+check "echo a stow-rs target that is not running: exit 2, the server named" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "DICOMweb server http://127.0.0.1:$3/dicom-web: QIDO-RS" "$2"' \
+    _ $rc "$e/err2" "$B_HTTP"
+sed 's/^/# /' "$e/err2" | head -2
+sed "s|/dicom-web/\"|/no-such-root\"|" "$e/sluice.xml" >"$e/wrong.xml"
+sluice -c "$e/wrong.xml" echo pacs >/dev/null 2>"$e/err3"
+rc=$?
+check "echo with a base that is not the DICOMweb root: exit 2, HTTP 404 and what to check" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "HTTP 404 (is base the DICOMweb root" "$2"' _ $rc "$e/err3"
 
 # as they are: no stage
 o="$T/plain"
@@ -335,5 +358,12 @@ check "a wrong token: exit 2, the HTTP status named, the token never printed" \
     sh -c '[ "$1" -eq 2 ] && grep -q "QIDO-RS search for studies: HTTP 403 (does <auth> give access?)" "$2" && ! grep -q "token" "$2"' \
     _ $rc "$au/err2"
 sed 's/^/# /' "$au/err2" | head -3
+SL_TEST_PACS_TOKEN=s3cret-token-0123456789 sluice -c "$au/sluice.xml" echo pacs >"$au/echo" 2>&1
+check "echo with the right token: exit 0" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "HTTP 200" "$2"' _ $? "$au/echo"
+SL_TEST_PACS_TOKEN=wrong-token sluice -c "$au/sluice.xml" echo pacs >"$au/echo2" 2>&1
+check "echo with a wrong token: exit 2, HTTP 403 and what to check, the token never printed" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "HTTP 403 (does <auth> give access?)" "$2" && ! grep -q "token" "$2"' \
+    _ $? "$au/echo2"
 orthanc_stop
 finish
