@@ -77,6 +77,14 @@ struct sl_stage_ops {
     void (*rule_counts)(void *ctx,
                         void (*fn)(void *arg, const char *rule, uint64_t n),
                         void *arg);
+    /* Optional: non-zero when process() would neither change nor find
+     * anything in a FHIR resource whose JSON text this is (the raw text a
+     * source read, before it is parsed): when every stage of a job says
+     * so, the pipeline checks the text with the fast reader and hands it
+     * to the targets as it came, without building the document or
+     * serialising it again. 0 (or NULL): the item is parsed and
+     * processed as usual. Called from several threads at once. */
+    int (*passes)(void *ctx, const char *text, size_t len);
 };
 
 /* ---- the registry: the one list of source, stage and target types ------- */

@@ -362,11 +362,27 @@ remote_may_apply(const struct stage_translate *s, const char *text,
 {
     size_t i;
 
+    if (s->sources.n == 0)
+        return 0;
     for (i = 0; i < s->sources.n; i++)
         if (memmem(text, len, s->sources.v[i], strlen(s->sources.v[i])))
             return 1;
-    /* escaped slashes ("http:\/\/"): ask the walk */
-    return s->sources.n > 0 && memmem(text, len, "\\/", 2) != NULL;
+    /* escaped slashes ("http:\/\/") or a \u escape: ask the walk */
+    return sl_term_text_escapes(text, len);
+}
+
+/* The pipeline's question (pipeline.h: passes): a resource whose text
+ * names no system of a map, local or remote (nor has an escape that
+ * might spell one), cannot change here when neither units nor times are
+ * asked for. */
+static int
+translate_passes(void *ctx, const char *text, size_t len)
+{
+    const struct stage_translate *s = ctx;
+
+    return s->units == NULL && !s->times_utc &&
+           !sl_term_set_may_apply(s->set, text, len) &&
+           !remote_may_apply(s, text, len);
 }
 
 static void
@@ -486,4 +502,5 @@ const struct sl_stage_ops sl_stage_translate = {
     .process = translate_process,
     .describe = translate_describe,
     .free = translate_free,
+    .passes = translate_passes,
 };

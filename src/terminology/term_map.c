@@ -362,13 +362,27 @@ sl_term_set_check(const struct sl_term_set *s, struct sl_err *err)
 }
 
 int
+sl_term_text_escapes(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL && p + 1 < end) {
+        if (p[1] == '/' || p[1] == 'u')
+            return 1;
+        p += 2; /* the escaped character, whatever it is */
+    }
+    return 0;
+}
+
+int
 sl_term_set_may_apply(const struct sl_term_set *s, const char *text,
                       size_t len)
 {
     size_t i, j;
 
-    /* a writer that escapes '/' would hide the systems: then parse */
-    if (memmem(text, len, "\\/", 2) != NULL)
+    /* an escaped '/' or a \u escape might spell a system the search
+     * below cannot see: then parse (one memchr pass, rarely more) */
+    if (sl_term_text_escapes(text, len))
         return 1;
     for (i = 0; i < s->n; i++)
         for (j = 0; j < s->m[i]->ng; j++) {

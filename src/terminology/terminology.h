@@ -107,11 +107,14 @@ const struct sl_term_map *sl_term_set_map(const struct sl_term_set *s,
                                           size_t i);
 
 /* Whether JSON text len bytes long may hold a coding some map of s has
- * in scope: false only when no group's source system appears in it
- * (written with or without escaped slashes), so that a caller may skip
- * parsing text that cannot change. */
+ * in scope: false only when no group's source system appears in it and
+ * it has no escape that could spell one (\/, \u), so that a caller may
+ * skip parsing text that cannot change. */
 int sl_term_set_may_apply(const struct sl_term_set *s, const char *text,
                           size_t len);
+/* Whether JSON text holds an escaped '/' or a \u escape: a system
+ * written so is not found by searching for its plain spelling. */
+int sl_term_text_escapes(const char *text, size_t len);
 
 /* The folder of shipped maps (caller frees). */
 char *sl_term_dir(void);

@@ -5,7 +5,7 @@
 # is kept, dropped or quarantined with a reason naming the element, and a
 # bad map is refused with its file and line before anything is written.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 18
+plan 24
 LAB=http://hospital.example.org/lab-codes
 sluice synth --patients 20 --seed 42 --no-dicom -o "$T/syn" >/dev/null 2>&1
 # the local-coded Observations of the input, one line each
@@ -59,6 +59,40 @@ sluice translate --map "$T/k.csv" --unmapped drop --policy replace "$T/syn/fhir"
 check "unmapped=drop, policy=replace: no local lab code left" \
     sh -c '[ $? -eq 0 ] && ! grep -rq "$1" "$2"' _ "$LAB" "$T/o3"
 check "the report counts both" grep -q "map k: [1-9][0-9]* mapped, [1-9][0-9]* unmapped" "$T/o3.err"
+
+# NDJSON: a line that names no mapped system goes out as it came, byte for
+# byte (numbers as written: 12.30 stays 12.30); one that does is
+# translated; a system spelled with \u escapes is still found; a broken
+# line is quarantined with its file and line and the run goes on; lines
+# keep their order
+mkdir -p "$T/nd"
+{
+    printf '%s\n' '{"resourceType":"Observation","id":"a","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},"valueQuantity":{"value":12.30,"unit":"g/dL"}}'
+    printf '%s\n' '{"resourceType":"Observation","id":"b","status":"final","code":{"coding":[{"system":"'$LAB'","code":"K-SER"}]},"valueQuantity":{"value":4.10,"unit":"mmol/L"}}'
+    printf '%s\n' '{"resourceType":"Observation","id":"c","status":"final","code":{"coding":[{"system":"http:\/\/hospital.example.org\/lab-codes","code":"K-SER"}]}}'
+    printf '%s\n' '{"resourceType":"Observation","id":"d","status":"final","code":{"coding":[{"system":"http\u003a//hospital.example.org/lab-codes","code":"K-SER"}]}}'
+    printf '%s\n' '{"resourceType":"Observation","id":"e","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]'
+    printf '%s\n' '  {"resourceType":"Patient","id":"f", "active": true}  '
+    printf '%s\n' '{"resourceType":"Patient","id":"g","name":[{"family":"Caf\u00e9"}]}'
+} >"$T/nd/obs.ndjson"
+sluice -j 1 translate --map lab-local-to-loinc "$T/nd" -o "$T/nd1" --quarantine "$T/ndq" >/dev/null 2>"$T/nd1.err"
+rc=$?
+check "NDJSON with a broken line: exit 3, 3 mapped, 6 written, 1 quarantined" \
+    sh -c '[ "$1" -eq 3 ] && grep -q "map lab-local-to-loinc: 3 mapped, 0 unmapped" "$2" && grep -q "6 written, 1 quarantined" "$2"' _ $rc "$T/nd1.err"
+check "the broken line's reason names its file and line" \
+    sh -c 'cat "$1"/*reason* | grep -q "file 1 line 5"' _ "$T/ndq"
+check "a resource naming no mapped system is written as it came, byte for byte" \
+    sh -c 'sed -n 1p "$1" >"$3.a"; sed -n 1p "$2" >"$3.b"; cmp -s "$3.a" "$3.b"' _ "$T/nd/obs.ndjson" "$T/nd1/000001.ndjson" "$T/nd1.cmp"
+check "lines keep their order; the local codes got their LOINC coding, escaped or not" \
+    sh -c '[ "$(jq -r ".id" "$1" | tr -d "\n")" = "abcdfg" ] && [ "$(jq -r "select(.id==\"b\" or .id==\"c\" or .id==\"d\") | .code.coding[1].code" "$1" | sort -u)" = "2823-3" ]' _ "$T/nd1/000001.ndjson"
+check "a line with spaces around, or escapes, is the same resource after" \
+    sh -c '[ "$(sed -n 6,7p "$1" | jq -c .)" = "$(sed -n 5,6p "$2" | jq -c .)" ]' _ "$T/nd/obs.ndjson" "$T/nd1/000001.ndjson"
+# the same at 2 workers, and without the text path (--times-utc makes the
+# stage parse every resource; these hold no time): the same resources
+sluice -j 2 translate --map lab-local-to-loinc "$T/nd" -o "$T/nd2" --quarantine "$T/ndq2" >/dev/null 2>&1
+sluice -j 1 translate --map lab-local-to-loinc --times-utc "$T/nd" -o "$T/nd3" --quarantine "$T/ndq3" >/dev/null 2>&1
+check "-j 2 writes the same bytes; parsing every resource gives the same resources" \
+    sh -c 'cmp -s "$1/000001.ndjson" "$2/000001.ndjson" && [ "$(jq -cS . "$1/000001.ndjson")" = "$(jq -cS . "$3/000001.ndjson")" ]' _ "$T/nd1" "$T/nd2" "$T/nd3"
 
 # a bad map: refused with file and line, nothing written
 printf '%s\n' "$LAB,K-SER,http://loinc.org,2823-3,,wider" "$LAB,K-SER,http://loinc.org,2824-1,,wider,extra" >"$T/bad.csv"

@@ -199,12 +199,18 @@ may_apply(void **state)
                        "\"http://hospital.example.org/lab-codes\"}]}}";
     const char *esc = "{\"system\":\"http:\\/\\/hospital.example.org"
                       "\\/lab-codes\"}";
+    const char *uesc = "{\"system\":\"http\\u003a//hospital.example.org"
+                       "/lab-codes\"}";
+    const char *quote = "{\"resourceType\":\"Patient\",\"id\":\"p\\\"q\\\\\"}";
 
     (void)state;
     assert_int_equal(sl_term_set_load(s, "lab-local-to-loinc", &err), SL_OK);
     assert_false(sl_term_set_may_apply(s, none, strlen(none)));
     assert_true(sl_term_set_may_apply(s, some, strlen(some)));
     assert_true(sl_term_set_may_apply(s, esc, strlen(esc)));
+    assert_true(sl_term_set_may_apply(s, uesc, strlen(uesc)));
+    /* other escapes cannot hide a system: no need to parse */
+    assert_false(sl_term_set_may_apply(s, quote, strlen(quote)));
     sl_term_set_free(s);
 }
 
