@@ -1,0 +1,28 @@
+#!/bin/sh
+# Rules of sluice validate beyond structure, each on a case a user would
+# write (fixtures in tests/data/validate/, written for sluice, CC0):
+# QuestionnaireResponses against their Questionnaire (enableWhen, an
+# exclusive option, a Quantity maximum converted between UCUM units).
+. "${top_srcdir}/tests/integration/lib.sh"
+plan 7
+D="$top_srcdir/tests/data/validate"
+mkdir -p "$T/ig"
+cp "$D/q/questionnaire.json" "$T/ig/"
+sluice validate --ig "$T/ig" "$D/q/responses.ndjson" >"$T/q.out" 2>/dev/null
+rc=$?
+errs() { sed -n "$1p" "$T/q.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "questionnaire: exit 3, the first two responses valid (80000 g under 300 kg; a disabled item left out)" \
+    sh -c '[ $1 -eq 3 ] && [ "$2" = "[]" ] && [ "$3" = "[]" ]' _ $rc "$(errs 1)" "$(errs 2)"
+check "enableWhen: an answer to a disabled item is an error at the item" \
+    sh -c 'echo "$1" | grep -q "^\[\"QuestionnaireResponse.item\[1\] item per-day has an answer, but its enableWhen conditions do not hold"' _ "$(errs 3)"
+check "enableWhen: an enabled required item left out is an error" \
+    sh -c 'echo "$1" | grep -q "required item per-day is missing"' _ "$(errs 4)"
+check "an exclusive option given with another answer is an error at it" \
+    sh -c 'echo "$1" | grep -q "item\[1\].answer\[1\] the answer to item symptoms is an exclusive option"' _ "$(errs 5)"
+check "400000 g is above a maximum of 300 kg" \
+    sh -c 'echo "$1" | grep -q "weight is above the item.s maximum"' _ "$(errs 6)"
+check "metres cannot be compared with a maximum in kg" \
+    sh -c 'echo "$1" | grep -q "weight cannot be compared with its maximum"' _ "$(errs 7)"
+check "no answer value in the outcomes" \
+    sh -c '! grep -q "400000\|80000\|cough" "$1"' _ "$T/q.out"
+finish
