@@ -6,8 +6,9 @@ EXTRA_DIST += tests/integration/validate.sh
 # rules beyond structure (questionnaires, narrative, bundles), on fixtures
 TESTS += tests/integration/validate_rules.sh
 EXTRA_DIST += tests/integration/validate_rules.sh \
-	tests/data/validate/q/README tests/data/validate/q/questionnaire.json \
-	tests/data/validate/q/responses.ndjson
+	tests/data/validate/README tests/data/validate/q/questionnaire.json \
+	tests/data/validate/q/responses.ndjson \
+	tests/data/validate/narratives.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

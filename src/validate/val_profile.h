@@ -84,4 +84,10 @@ void sl_val_profile_invariants(const json_t *el, const json_t *node,
 void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
                      const char *expr, struct sl_val_result *out);
 
+/* A narrative's XHTML (s, len bytes) at expr: allowed elements and
+ * attributes, no active content (txt-1), some text (txt-2)
+ * (val_xhtml.c). */
+void sl_val_xhtml_check(const char *s, size_t len, const char *expr,
+                        struct sl_val_result *out);
+
 #endif

@@ -166,6 +166,9 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
         if ((why = sl_val_prim_check(type, val)) != NULL)
             sl_val_add(w->out, SL_SEV_ERROR, "value", PX, expr,
                        "the %s value %s", type, why);
+        else if (strcmp(type, "xhtml") == 0)
+            sl_val_xhtml_check(json_string_value(val),
+                               json_string_length(val), expr, w->out);
         else if (el && el->vset >= 0)
             check_binding(w, el->vset, type, val, expr);
         return;

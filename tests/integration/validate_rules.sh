@@ -2,9 +2,11 @@
 # Rules of sluice validate beyond structure, each on a case a user would
 # write (fixtures in tests/data/validate/, written for sluice, CC0):
 # QuestionnaireResponses against their Questionnaire (enableWhen, an
-# exclusive option, a Quantity maximum converted between UCUM units).
+# exclusive option, a Quantity maximum converted between UCUM units);
+# narratives (XHTML: allowed elements and attributes, no active content,
+# some text).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 7
+plan 12
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -25,4 +27,19 @@ check "metres cannot be compared with a maximum in kg" \
     sh -c 'echo "$1" | grep -q "weight cannot be compared with its maximum"' _ "$(errs 7)"
 check "no answer value in the outcomes" \
     sh -c '! grep -q "400000\|80000\|cough" "$1"' _ "$T/q.out"
+
+# narratives: tests/data/validate/narratives.ndjson, one Patient a line
+sluice validate "$D/narratives.ndjson" >"$T/n.out" 2>/dev/null
+rc=$?
+nerrs() { sed -n "$1p" "$T/n.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "narrative: basic formatting, a character reference and an image are valid; exit 3 for the others" \
+    sh -c '[ $1 -eq 3 ] && [ "$2" = "[]" ]' _ $rc "$(nerrs 1)"
+check "narrative: a <script> is refused at Patient.text.div (txt-1)" \
+    sh -c 'echo "$1" | grep -q "Patient.text.div the narrative holds a <script> element" && echo "$1" | grep -q "txt-1"' _ "$(nerrs 2)"
+check "narrative: an event attribute is refused" \
+    sh -c 'echo "$1" | grep -q "has an event attribute"' _ "$(nerrs 3)"
+check "narrative: only white space is refused (txt-2)" \
+    sh -c 'echo "$1" | grep -q "txt-2: the narrative has no text"' _ "$(nerrs 4)"
+check "narrative: a javascript: link is refused" \
+    sh -c 'echo "$1" | grep -q "<a> href is a script"' _ "$(nerrs 5)"
 finish
