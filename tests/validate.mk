@@ -8,7 +8,9 @@ TESTS += tests/integration/validate_rules.sh
 EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/README tests/data/validate/q/questionnaire.json \
 	tests/data/validate/q/responses.ndjson \
-	tests/data/validate/narratives.ndjson
+	tests/data/validate/narratives.ndjson \
+	tests/data/validate/weight-profile.json \
+	tests/data/validate/limits.ndjson tests/data/validate/rules.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhirpath/fhirpath.h"
 #include "validate/val_profile.h"
 
 /* Elements without ids (allowed before R4's snapshots had them) get the
@@ -247,6 +248,48 @@ count_of(const json_t *v)
 static void check_sd(const struct sl_validator *v, const json_t *res,
                      const json_t *sd, struct sl_val_result *out, int depth);
 
+/* x against the profile's minValue[x] (sign -1) or maxValue[x] (1) lim:
+ * numbers by value; dates, dateTimes, instants and times over the
+ * precision both have (ISO order); Quantities in the limit's UCUM unit
+ * (a unit that cannot be converted is an error: it cannot be checked). */
+static void
+check_limit(const json_t *x, const json_t *lim, int sign, const char *what,
+            const char *label, const char *pname, const char *e,
+            struct sl_val_result *out)
+{
+    double d;
+    int c;
+
+    if (json_is_number(x) && json_is_number(lim)) {
+        d = json_number_value(x) - json_number_value(lim);
+        c = d < 0 ? -1 : d > 0;
+    } else if (json_is_string(x) && json_is_string(lim)) {
+        size_t a = json_string_length(x), b = json_string_length(lim);
+        c = strncmp(json_string_value(x), json_string_value(lim),
+                    a < b ? a : b);
+    } else if (json_is_object(x) && json_is_object(lim) &&
+               json_is_number(json_object_get(x, "value")) &&
+               json_is_number(json_object_get(lim, "value"))) {
+        const char *cx = json_string_value(json_object_get(x, "code"));
+        const char *cl = json_string_value(json_object_get(lim, "code"));
+        if (sl_fp_ucum_convert(json_number_value(json_object_get(x, "value")),
+                               cx, cl, &d) != 0) {
+            sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                       "%s: the quantity's unit cannot be compared with the "
+                       "profile's %s (UCUM codes of one dimension needed)",
+                       label, what);
+            return;
+        }
+        d -= json_number_value(json_object_get(lim, "value"));
+        c = d < 0 ? -1 : d > 0;
+    } else
+        return;
+    if (c * sign > 0)
+        sl_val_add(out, SL_SEV_ERROR, "value", pname, e, "%s: %s the "
+                   "profile's %s", label, sign < 0 ? "less than" : "more than",
+                   what);
+}
+
 void
 sl_valp_check_element(const struct sl_validator *v,
                       const struct nodes *roots, const char *root_path,
@@ -395,6 +438,22 @@ sl_valp_check_element(const struct sl_validator *v,
                                    "%s: shorter than the profile's "
                                    "minLength (%ld)", id ? id : path, minl);
                 }
+            }
+        }
+        {
+            /* minValue[x] and maxValue[x] */
+            const char *wmin = NULL, *wmax = NULL;
+            const json_t *lmin = sl_valp_prefixed(el, "minValue", &wmin);
+            const json_t *lmax = sl_valp_prefixed(el, "maxValue", &wmax);
+            size_t k, cnt = json_is_array(m) ? json_array_size(m) : 1;
+            for (k = 0; (lmin || lmax) && k < cnt; k++) {
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (lmin)
+                    check_limit(x, lmin, -1, "minValue", id ? id : path,
+                                pname, e, out);
+                if (lmax)
+                    check_limit(x, lmax, 1, "maxValue", id ? id : path,
+                                pname, e, out);
             }
         }
         if (fixed || pat) {

@@ -283,7 +283,25 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                           strcmp(type, "transaction") == 0);
     char e[1024];
     size_t i, j;
+    const json_t *links = json_object_get(bundle, "link"), *l1, *l2;
 
+    /* a link relation names one link: two "next" links leave a client
+     * not knowing which to follow (the reference validator holds this) */
+    json_array_foreach(links, i, l1) {
+        const char *r1 = json_string_value(json_object_get(l1, "relation"));
+        for (j = 0; r1 && j < i; j++) {
+            const char *r2;
+            l2 = json_array_get(links, j);
+            r2 = json_string_value(json_object_get(l2, "relation"));
+            if (r2 && strcmp(r1, r2) == 0) {
+                snprintf(e, sizeof(e), "%.900s.link[%zu]", expr, i);
+                sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
+                           "a link with the same relation as link %zu: "
+                           "each relation may occur once", j);
+                break;
+            }
+        }
+    }
     json_array_foreach(entries, i, en) {
         const char *fu = json_string_value(json_object_get(en, "fullUrl"));
         const json_t *r = json_object_get(en, "resource"), *en2;

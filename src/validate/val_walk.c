@@ -138,6 +138,33 @@ name_like(const char *key)
 static void walk_object(struct val_walk *w, const json_t *obj,
                         const char *base, const char *expr, int is_res);
 
+/* An Attachment's stated size is the size of its data, when it has
+ * both. */
+static void
+check_attachment(struct val_walk *w, const json_t *att, const char *expr)
+{
+    const json_t *sz = json_object_get(att, "size");
+    const char *d = json_string_value(json_object_get(att, "data"));
+    size_t n = 0, pad = 0;
+    char e[1100];
+
+    if (!json_is_integer(sz) || d == NULL)
+        return;
+    for (; *d; d++) {
+        if (*d == '=')
+            pad++;
+        else if (*d != ' ' && *d != '\n' && *d != '\r' && *d != '\t')
+            n++;
+    }
+    n = (n + pad) / 4 * 3 - (pad > 2 ? 2 : pad);
+    if ((json_int_t)n != json_integer_value(sz)) {
+        snprintf(e, sizeof(e), "%s.size", expr);
+        sl_val_add(w->out, SL_SEV_ERROR, "value", PX, e,
+                   "the stated size is not the size of the attachment's "
+                   "data (%zu bytes): correct it", n);
+    }
+}
+
 /* One value of element canon (type) at expr. twin: the value of the
  * primitive's "_" twin at the same place, or NULL. */
 static void
@@ -188,6 +215,8 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
                    "the empty object out");
         return;
     }
+    if (strcmp(type, "Attachment") == 0)
+        check_attachment(w, val, expr);
     walk_object(w, val,
                 strcmp(type, "BackboneElement") == 0 ||
                         strcmp(type, "Element") == 0

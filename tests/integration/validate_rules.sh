@@ -4,9 +4,10 @@
 # QuestionnaireResponses against their Questionnaire (enableWhen, an
 # exclusive option, a Quantity maximum converted between UCUM units);
 # narratives (XHTML: allowed elements and attributes, no active content,
-# some text).
+# some text); a profile's minValue/maxValue of a Quantity in UCUM units;
+# Bundle link relations; an Attachment's size.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 12
+plan 17
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -42,4 +43,21 @@ check "narrative: only white space is refused (txt-2)" \
     sh -c 'echo "$1" | grep -q "txt-2: the narrative has no text"' _ "$(nerrs 4)"
 check "narrative: a javascript: link is refused" \
     sh -c 'echo "$1" | grep -q "<a> href is a script"' _ "$(nerrs 5)"
+
+# a profile's limits: 0 to 300 kg on Observation.valueQuantity
+sluice validate --profile "$D/weight-profile.json" "$D/limits.ndjson" >"$T/l.out" 2>/dev/null
+lerrs() { sed -n "$1p" "$T/l.out" | jq -c '[.issue[] | select(.severity=="error") | .details.text]'; }
+check "profile limits: 70000 g is within 0-300 kg" [ "$(lerrs 1)" = "[]" ]
+check "profile limits: 400 kg is more than the maxValue, -5 [lb_av] less than the minValue" \
+    sh -c 'echo "$1" | grep -q "more than the profile.s maxValue" && echo "$2" | grep -q "less than the profile.s minValue"' _ "$(lerrs 2)" "$(lerrs 3)"
+check "profile limits: metres cannot be compared with kg (an error, not a pass)" \
+    sh -c 'echo "$1" | grep -q "cannot be compared with the profile.s minValue"' _ "$(lerrs 4)"
+
+# a Bundle with two self links; Attachments whose size is and is not that of their data
+sluice validate "$D/rules.ndjson" >"$T/r.out" 2>/dev/null
+rerrs() { sed -n "$1p" "$T/r.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "Bundle: a second link with the relation self is an error at it" \
+    sh -c 'echo "$1" | grep -q "Bundle.link\[1\] a link with the same relation as link 0"' _ "$(rerrs 1)"
+check "Attachment: a stated size other than the data's is an error; the right one is valid" \
+    sh -c 'echo "$1" | grep -q "Media.content.size the stated size is not the size" && [ "$2" = "[]" ]' _ "$(rerrs 2)" "$(rerrs 3)"
 finish
