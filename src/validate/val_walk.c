@@ -433,6 +433,9 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
     }
     check_min(w, obj, base, expr);
     sl_val_invariants(w, obj, base, expr);
+    if (w->v && (json_object_get(obj, "extension") ||
+                 json_object_get(obj, "modifierExtension")))
+        sl_val_ext_context(w, obj, base, expr, is_res);
     if (strcmp(base, "Extension") == 0 && json_object_get(obj, "extension")) {
         json_object_foreach((json_t *)obj, key, val)
             if (strncmp(key, "value", 5) == 0 && key[5] >= 'A' &&

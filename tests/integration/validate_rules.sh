@@ -5,9 +5,9 @@
 # exclusive option, a Quantity maximum converted between UCUM units);
 # narratives (XHTML: allowed elements and attributes, no active content,
 # some text); a profile's minValue/maxValue of a Quantity in UCUM units;
-# Bundle link relations; an Attachment's size.
+# Bundle link relations; an Attachment's size; extension contexts.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 17
+plan 20
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -60,4 +60,16 @@ check "Bundle: a second link with the relation self is an error at it" \
     sh -c 'echo "$1" | grep -q "Bundle.link\[1\] a link with the same relation as link 0"' _ "$(rerrs 1)"
 check "Attachment: a stated size other than the data's is an error; the right one is valid" \
     sh -c 'echo "$1" | grep -q "Media.content.size the stated size is not the size" && [ "$2" = "[]" ]' _ "$(rerrs 2)" "$(rerrs 3)"
+
+# an extension defined for Patient and DomainResource.text, with a contextInvariant
+mkdir -p "$T/ext"
+cp "$D/ext-smoker.json" "$T/ext/"
+sluice validate --ig "$T/ext" "$D/extensions.ndjson" >"$T/x.out" 2>/dev/null
+xerrs() { sed -n "$1p" "$T/x.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "extension contexts: on a Patient and on its text (DomainResource.text) it is valid" \
+    sh -c '[ "$1" = "[]" ] && [ "$2" = "[]" ]' _ "$(xerrs 1)" "$(xerrs 2)"
+check "extension contexts: on an Organization and on Patient.name it is an error at the extension" \
+    sh -c 'echo "$1" | grep -q "Organization.extension\[0\] the extension http://example.org/StructureDefinition/smoker may not be used on Organization" && echo "$2" | grep -q "Patient.name\[0\].extension\[0\] .* may not be used on Patient.name"' _ "$(xerrs 3)" "$(xerrs 4)"
+check "extension contexts: a contextInvariant that does not hold is an error" \
+    sh -c 'echo "$1" | grep -q "contextInvariant does not hold"' _ "$(xerrs 5)"
 finish
