@@ -2,6 +2,7 @@
  * against R4 and profiles. The command line is a contract:
  *
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
+ *                   [--unknown-extensions warning|error]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -213,6 +214,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
         {"ig", required_argument, NULL, 'i'},
+        {"unknown-extensions", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -224,6 +226,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     void *probe = NULL;
     struct sl_strv inputs = {0};
     char *tmpdir = NULL;
+    const char *unknown_ext = NULL;
     int c, rc = SL_OK, ex, i;
 
     memset(nodes, 0, sizeof(nodes));
@@ -231,13 +234,21 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
             break;
         case 'i':
             sl_buf_addf(&igs, "%s%s", igs.len ? " " : "", optarg);
+            break;
+        case 'u':
+            if (strcmp(optarg, "warning") != 0 && strcmp(optarg, "error") != 0) {
+                ex = cli_usage_error(self, "--unknown-extensions is warning "
+                                           "or error");
+                goto out;
+            }
+            unknown_ext = optarg;
             break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -297,6 +308,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (igs.len)
         sl_conf_node_add(&spec->stages[0].node, "ig", igs.data);
     sl_conf_node_add(&spec->stages[0].node, "on-error", "warn");
+    if (unknown_ext)
+        sl_conf_node_add(&spec->stages[0].node, "unknown-extensions",
+                         unknown_ext);
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -326,7 +340,8 @@ out:
 
 const struct cli_cmd cli_cmd_validate = {
     "validate",
-    "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N] INPUT...",
+    "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
+    "       [--unknown-extensions warning|error] INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -346,6 +361,12 @@ const struct cli_cmd cli_cmd_validate = {
     "                           (.tgz); its profiles, ValueSets and\n"
     "                           CodeSystems become known (repeat for more)\n"
     "  -j, --jobs N             resources validated at once (default: cores)\n"
+    "      --unknown-extensions warning|error\n"
+    "                           an extension whose definition is not loaded:\n"
+    "                           a warning (default), or an error as HL7's\n"
+    "                           reference validator has it (HL7's own\n"
+    "                           http://hl7.org/fhir/StructureDefinition/\n"
+    "                           extensions and example domains stay warnings)\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

@@ -181,6 +181,19 @@ context_ok(const struct val_walk *w, const json_t *ctx, const json_t *obj,
     return 1;
 }
 
+/* Whether u looks like a definition's canonical URL (so that it may be
+ * quoted in a message). */
+static int
+url_like(const char *u)
+{
+    size_t n = strlen(u);
+
+    if (n > 256 || strpbrk(u, " \t\r\n\"<>") != NULL)
+        return 0;
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 ||
+           strncmp(u, "urn:", 4) == 0;
+}
+
 void
 sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
                    const char *expr, int is_res)
@@ -198,11 +211,29 @@ sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
             const char *u = json_string_value(json_object_get(ex, "url"));
             const json_t *ctxs;
             int ok = 0;
-            if (u == NULL ||
-                (def = sl_val_def_find(w->v, "StructureDefinition", u)) == NULL)
+            if (u == NULL)
                 continue;
-            ctxs = json_object_get(def, "context");
+            /* a relative url names an extension inside a complex one
+             * (its definition is the outer one's); anything else that is
+             * not a URL is not looked up nor quoted */
+            if (!url_like(u))
+                continue;
             snprintf(e, sizeof(e), "%.900s.%s[%zu]", expr, keys[k], i);
+            if ((def = sl_val_def_find(w->v, "StructureDefinition", u)) ==
+                NULL) {
+                int hl7 = strncmp(u, "http://hl7.org/fhir/StructureDefinition/",
+                                  40) == 0 ||
+                          strstr(u, "example.org") || strstr(u, "acme.com") ||
+                          strstr(u, "nema.org");
+                sl_val_add(w->out,
+                           w->v->unknown_ext_error && !hl7 ? SL_SEV_ERROR
+                                                           : SL_SEV_WARNING,
+                           "structure", PX, e,
+                           "the extension %s is not known, so it was not "
+                           "checked: load its definition (--ig)", u);
+                continue;
+            }
+            ctxs = json_object_get(def, "context");
             if (path[0] == '\0')
                 elem_path(w, expr, path, sizeof(path));
             if (json_array_size(ctxs) > 0) {

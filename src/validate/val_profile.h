@@ -13,6 +13,7 @@ struct sl_validator {
     struct sl_strv profiles; /* URLs every resource is checked against */
     struct sl_strv type_profiles; /* from folders of profiles: URLs that
                                      apply to resources of their type */
+    int unknown_ext_error; /* an unknown extension is an error */
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this

@@ -21,6 +21,12 @@ sl_validator_new(void)
 }
 
 void
+sl_validator_set_unknown_extensions(struct sl_validator *v, int sev)
+{
+    v->unknown_ext_error = sev == SL_SEV_ERROR;
+}
+
+void
 sl_validator_free(struct sl_validator *v)
 {
     size_t i;

@@ -5,9 +5,10 @@
 # exclusive option, a Quantity maximum converted between UCUM units);
 # narratives (XHTML: allowed elements and attributes, no active content,
 # some text); a profile's minValue/maxValue of a Quantity in UCUM units;
-# Bundle link relations; an Attachment's size; extension contexts.
+# Bundle link relations; an Attachment's size; extension contexts;
+# unknown extensions (a warning, an error with --unknown-extensions error).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 20
+plan 22
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -72,4 +73,15 @@ check "extension contexts: on an Organization and on Patient.name it is an error
     sh -c 'echo "$1" | grep -q "Organization.extension\[0\] the extension http://example.org/StructureDefinition/smoker may not be used on Organization" && echo "$2" | grep -q "Patient.name\[0\].extension\[0\] .* may not be used on Patient.name"' _ "$(xerrs 3)" "$(xerrs 4)"
 check "extension contexts: a contextInvariant that does not hold is an error" \
     sh -c 'echo "$1" | grep -q "contextInvariant does not hold"' _ "$(xerrs 5)"
+
+# an extension whose definition is not loaded
+sluice validate "$D/unknown-ext.ndjson" >"$T/u1.out" 2>/dev/null
+rc1=$?
+sluice validate --unknown-extensions error "$D/unknown-ext.ndjson" >"$T/u2.out" 2>/dev/null
+rc2=$?
+sev() { sed -n "$2p" "$1" | jq -r '[.issue[] | select(.expression[0]=="Patient.extension[0]") | .severity] | join(",")'; }
+check "unknown extension: a warning by default (exit 0)" \
+    sh -c '[ $1 -eq 0 ] && [ "$2" = warning ] && [ "$3" = warning ]' _ $rc1 "$(sev "$T/u1.out" 1)" "$(sev "$T/u1.out" 2)"
+check "unknown extension: an error with --unknown-extensions error, HL7's own a warning" \
+    sh -c '[ $1 -eq 3 ] && [ "$2" = error ] && [ "$3" = warning ]' _ $rc2 "$(sev "$T/u2.out" 1)" "$(sev "$T/u2.out" 2)"
 finish

@@ -56,7 +56,10 @@ def main():
                 if ext in ('.json', '.xml'):
                     shutil.copy(os.path.join(corpus, s),
                                 os.path.join(ig, '%03d%s' % (i, ext)))
-            cmd = [sluice, '--jobs', '1', 'validate', '--ig', ig]
+            # HL7's validator makes an extension it has no definition
+            # for an error
+            cmd = [sluice, '--jobs', '1', 'validate', '--ig', ig,
+                   '--unknown-extensions', 'error']
             if c['mode'] == 'profile' and c.get('profiles'):
                 p = c['profiles'][0]
                 cmd += ['--profile', os.path.join(corpus, p)]
