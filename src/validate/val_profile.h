@@ -17,7 +17,9 @@ struct sl_validator {
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this
- * canonical URL (a "|version" suffix ignored), or NULL. Borrowed. */
+ * canonical URL, or NULL. Borrowed. With a "|version" suffix, the one of
+ * that version (or of a release of it: |0.2 finds 0.2.1) when it is
+ * loaded, else one of another version. */
 const json_t *sl_val_def_find(const struct sl_validator *v, const char *rtype,
                               const char *url);
 /* Checks a StructureDefinition enough to use it: kind, type, a snapshot
