@@ -30,6 +30,7 @@
  * outermost (QuestionnaireResponse.item) to the one being checked, so
  * that enableWhen finds the nearest answer to its question. */
 struct qctx {
+    const struct sl_validator *v;
     const json_t *qr;
     const json_t *scope[MAXSCOPE];
     int n;
@@ -179,8 +180,9 @@ check_qty_limit(struct sl_val_result *out, const json_t *qi, const json_t *v,
 /* Quantity, Attachment and Reference answers against the item's
  * extensions. */
 static void
-check_typed(struct sl_val_result *out, const json_t *qi, const char *want,
-            const json_t *v, const char *expr)
+check_typed(const struct qctx *cx, struct sl_val_result *out,
+            const json_t *qi, const char *want, const json_t *v,
+            const char *expr)
 {
     const json_t *e, *lim;
     const char *lk = NULL;
@@ -211,6 +213,22 @@ check_typed(struct sl_val_result *out, const json_t *qi, const char *want,
             sl_val_add(out, SL_SEV_ERROR, "value", PX, expr,
                        "the unit of the answer to item %s is not one of the "
                        "item's unitOptions", str(qi, "linkId"));
+        if ((e = ext(qi, SDX "questionnaire-unitValueSet")) &&
+            str(e, "valueCanonical")) {
+            /* the unit bound to the ValueSet as a required binding is */
+            json_t *el = json_pack("{s:{s:s,s:s}}", "binding", "strength",
+                                   "required", "valueSet",
+                                   str(e, "valueCanonical"));
+            if (str(v, "code") == NULL)
+                sl_val_add(out, SL_SEV_ERROR, "value", PX, expr,
+                           "the answer to item %s has no unit code, so its "
+                           "unit is not in the item's unitValueSet",
+                           str(qi, "linkId"));
+            else if (el)
+                sl_val_binding(cx->v, el, v, "the answer's unit", PX, expr,
+                               out);
+            json_decref(el);
+        }
     } else if (strcmp(want, "Attachment") == 0) {
         int nmime = 0, hit = 0;
         const json_t *sz = json_object_get(v, "size");
@@ -260,8 +278,8 @@ check_typed(struct sl_val_result *out, const json_t *qi, const char *want,
 }
 
 static void
-check_answer(struct sl_val_result *out, const json_t *qi, const json_t *ans,
-             const char *expr)
+check_answer(const struct qctx *cx, struct sl_val_result *out,
+             const json_t *qi, const json_t *ans, const char *expr)
 {
     const char *type = str(qi, "type"), *key = NULL, *want;
     const json_t *v = value_of(ans, &key), *e, *lim, *opt;
@@ -314,7 +332,7 @@ check_answer(struct sl_val_result *out, const json_t *qi, const json_t *ans,
         }
     }
     if (json_is_object(v))
-        check_typed(out, qi, want, v, expr);
+        check_typed(cx, out, qi, want, v, expr);
     opt = json_object_get(qi, "answerOption");
     if (json_array_size(opt) > 0 &&
         !(strcmp(type, "open-choice") == 0 && strcmp(key, "valueString") == 0)) {
@@ -609,7 +627,7 @@ check_items(struct sl_val_result *out, struct qctx *cx, const json_t *qitems,
         }
         json_array_foreach(answers, j, a) {
             snprintf(ea, sizeof(ea), "%s.answer[%zu]", e, j);
-            check_answer(out, qi, a, ea);
+            check_answer(cx, out, qi, a, ea);
             if (json_array_size(answers) > 1) {
                 /* an exclusive option is the only answer */
                 const json_t *o;
@@ -700,6 +718,7 @@ sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
     }
     done = status && (strcmp(status, "completed") == 0 ||
                       strcmp(status, "amended") == 0);
+    cx.v = v;
     cx.qr = qr;
     cx.n = 0;
     check_items(out, &cx, json_object_get(q, "item"),
