@@ -6,9 +6,10 @@
 # narratives (XHTML: allowed elements and attributes, no active content,
 # some text); a profile's minValue/maxValue of a Quantity in UCUM units;
 # Bundle link relations; an Attachment's size; extension contexts;
-# unknown extensions (a warning, an error with --unknown-extensions error).
+# unknown extensions (a warning, an error with --unknown-extensions error);
+# document entries reachable from the Composition.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 22
+plan 23
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -84,4 +85,11 @@ check "unknown extension: a warning by default (exit 0)" \
     sh -c '[ $1 -eq 0 ] && [ "$2" = warning ] && [ "$3" = warning ]' _ $rc1 "$(sev "$T/u1.out" 1)" "$(sev "$T/u1.out" 2)"
 check "unknown extension: an error with --unknown-extensions error, HL7's own a warning" \
     sh -c '[ $1 -eq 3 ] && [ "$2" = error ] && [ "$3" = warning ]' _ $rc2 "$(sev "$T/u2.out" 1)" "$(sev "$T/u2.out" 2)"
+
+# documents: every entry reachable from the Composition (a Provenance
+# pointing back at it is); an Organization nothing refers to is not
+sluice validate "$D/documents.ndjson" >"$T/d.out" 2>/dev/null
+derrs() { sed -n "$1p" "$T/d.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "document: an entry no reference reaches is an error at it; the rest are reachable" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "^\[\"Bundle.entry\[4\] the entry is not reachable"' _ "$(derrs 1)" "$(derrs 2)"
 finish
