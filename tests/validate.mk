@@ -12,7 +12,8 @@ EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/weight-profile.json \
 	tests/data/validate/limits.ndjson tests/data/validate/rules.ndjson \
 	tests/data/validate/ext-smoker.json tests/data/validate/extensions.ndjson \
-	tests/data/validate/unknown-ext.ndjson tests/data/validate/documents.ndjson
+	tests/data/validate/unknown-ext.ndjson tests/data/validate/documents.ndjson \
+	tests/data/validate/comments.json
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

@@ -7,9 +7,10 @@
 # some text); a profile's minValue/maxValue of a Quantity in UCUM units;
 # Bundle link relations; an Attachment's size; extension contexts;
 # unknown extensions (a warning, an error with --unknown-extensions error);
-# document entries reachable from the Composition.
+# document entries reachable from the Composition; JSON with comments
+# (--allow-comments).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 23
+plan 24
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -92,4 +93,12 @@ sluice validate "$D/documents.ndjson" >"$T/d.out" 2>/dev/null
 derrs() { sed -n "$1p" "$T/d.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "document: an entry no reference reaches is an error at it; the rest are reachable" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "^\[\"Bundle.entry\[4\] the entry is not reachable"' _ "$(derrs 1)" "$(derrs 2)"
+
+# JSON with comments: malformed JSON, unless --allow-comments
+sluice validate "$D/comments.json" >"$T/c1.out" 2>/dev/null
+rc1=$?
+sluice validate --allow-comments "$D/comments.json" >"$T/c2.out" 2>/dev/null
+rc2=$?
+check "comments: malformed JSON (exit 3, fatal at line 1) without --allow-comments, valid with it" \
+    sh -c '[ $1 -eq 3 ] && grep -q "\"fatal\".*line 1 column" "$3" && [ $2 -eq 0 ] && ! grep -q "\"error\"" "$4"' _ $rc1 $rc2 "$T/c1.out" "$T/c2.out"
 finish

@@ -60,6 +60,8 @@ def main():
             # for an error
             cmd = [sluice, '--jobs', '1', 'validate', '--ig', ig,
                    '--unknown-extensions', 'error']
+            if c.get('settings', {}).get('allow-comments'):
+                cmd.append('--allow-comments')
             if c['mode'] == 'profile' and c.get('profiles'):
                 p = c['profiles'][0]
                 cmd += ['--profile', os.path.join(corpus, p)]
