@@ -13,7 +13,9 @@ EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/limits.ndjson tests/data/validate/rules.ndjson \
 	tests/data/validate/ext-smoker.json tests/data/validate/extensions.ndjson \
 	tests/data/validate/unknown-ext.ndjson tests/data/validate/documents.ndjson \
-	tests/data/validate/comments.json
+	tests/data/validate/comments.json \
+	tests/data/validate/narrative-profile.json \
+	tests/data/validate/narrative-controls.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

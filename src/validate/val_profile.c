@@ -15,6 +15,8 @@
 #include "fhirpath/fhirpath.h"
 #include "validate/val_profile.h"
 
+#define SDX_NC "http://hl7.org/fhir/StructureDefinition/"
+
 /* Elements without ids (allowed before R4's snapshots had them) get the
  * id R4 gives them: each path segment, with ":sliceName" where the
  * element, or the one it lies in, is a slice. */
@@ -439,6 +441,29 @@ sl_valp_check_element(const struct sl_validator *v,
                                    "minLength (%ld)", id ? id : path, minl);
                 }
             }
+        }
+        {
+            /* narrative controls (extensions of HL7's extensions pack) */
+            const json_t *x, *exts = json_object_get(el, "extension");
+            const char *lc = NULL, *sc = NULL;
+            json_array_foreach(exts, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                const char *c = json_string_value(json_object_get(x,
+                                                                  "valueCode"));
+                if (u && c && strcmp(u, SDX_NC "narrative-language-control") == 0)
+                    lc = c;
+                if (u && c && strcmp(u, SDX_NC "narrative-source-control") == 0)
+                    sc = c;
+            }
+            if ((lc || sc) && json_is_object(m) &&
+                json_is_string(json_object_get(m, "div")))
+                sl_val_xhtml_controls(
+                    json_string_value(json_object_get(m, "div")),
+                    json_string_length(json_object_get(m, "div")), lc, sc,
+                    in_slice ? NULL
+                             : json_string_value(json_object_get(
+                                   roots->v[0], "language")),
+                    pname, e, out);
         }
         {
             /* minValue[x] and maxValue[x] */

@@ -92,5 +92,14 @@ void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
  * (val_xhtml.c). */
 void sl_val_xhtml_check(const char *s, size_t len, const char *expr,
                         struct sl_val_result *out);
+/* A profile's narrative controls on a narrative's div (s, len bytes):
+ * lang_ctrl (narrative-language-control: "_no", "_yes", "_resource" with
+ * res_lang the resource's language, or a language) and src_ctrl
+ * (narrative-source-control: each part has a class boilerplate,
+ * generated or original); either may be NULL (val_xhtml.c). */
+void sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
+                           const char *src_ctrl, const char *res_lang,
+                           const char *pname, const char *expr,
+                           struct sl_val_result *out);
 
 #endif

@@ -181,3 +181,110 @@ sl_val_xhtml_check(const char *s, size_t len, const char *expr,
                    "the narrative out");
     xmlFreeDoc(doc);
 }
+
+/* The language of a narrative section (xml:lang or lang), or NULL. The
+ * caller xmlFree's it. */
+static xmlChar *
+section_lang(const xmlNode *n)
+{
+    xmlChar *l = xmlGetNsProp(n, (const xmlChar *)"lang",
+                              (const xmlChar *)"http://www.w3.org/XML/1998/namespace");
+    return l ? l : xmlGetProp(n, (const xmlChar *)"lang");
+}
+
+/* Whether s looks like a BCP 47 tag (so it may be quoted). */
+static int
+lang_like(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n > 0 && n <= 35 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+                                         "0123456789") == n;
+}
+
+void
+sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
+                      const char *src_ctrl, const char *res_lang,
+                      const char *pname, const char *expr,
+                      struct sl_val_result *out)
+{
+    xmlDoc *doc;
+    xmlNode *root, *n;
+    char found[256];
+    size_t fl = 0;
+    int nsec = 0, want_found = 0, nsrc = 0;
+
+    pthread_once(&parser_once, parser_init);
+    if (len > INT_MAX)
+        return;
+    doc = xmlReadMemory(s, (int)len, NULL, "UTF-8",
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
+    if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
+        xmlFreeDoc(doc);
+        return; /* the narrative check says why */
+    }
+    found[0] = '\0';
+    for (n = root->children; n != NULL; n = n->next) {
+        xmlChar *l;
+        if (src_ctrl) {
+            /* each part of the narrative says where it comes from */
+            xmlChar *cls = n->type == XML_ELEMENT_NODE
+                               ? xmlGetProp(n, (const xmlChar *)"class")
+                               : NULL;
+            int content = n->type == XML_ELEMENT_NODE ||
+                          (n->type == XML_TEXT_NODE && n->content &&
+                           n->content[strspn((const char *)n->content,
+                                             " \t\r\n")] != '\0');
+            if (content &&
+                (cls == NULL ||
+                 (strstr((const char *)cls, "boilerplate") == NULL &&
+                  strstr((const char *)cls, "generated") == NULL &&
+                  strstr((const char *)cls, "original") == NULL)))
+                nsrc++;
+            xmlFree(cls);
+        }
+        if (n->type != XML_ELEMENT_NODE ||
+            strcmp((const char *)n->name, "div") != 0 ||
+            (l = section_lang(n)) == NULL)
+            continue;
+        nsec++;
+        if (lang_like((const char *)l) && fl + strlen((const char *)l) + 3 <
+                                              sizeof(found))
+            fl += (size_t)snprintf(found + fl, sizeof(found) - fl, "%s%s",
+                                   fl ? ", " : "", (const char *)l);
+        if (res_lang && strcmp((const char *)l, res_lang) == 0)
+            want_found = 1;
+        if (lang_ctrl && lang_ctrl[0] != '_' &&
+            strcmp((const char *)l, lang_ctrl) == 0)
+            want_found = 1;
+        xmlFree(l);
+    }
+    if (nsrc > 0)
+        sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
+                   "%d part%s of the narrative %s no class saying where "
+                   "%s from (boilerplate, generated or original), as the "
+                   "profile requires", nsrc, nsrc > 1 ? "s" : "",
+                   nsrc > 1 ? "have" : "has", nsrc > 1 ? "they come" : "it comes");
+    if (lang_ctrl && strcmp(lang_ctrl, "_no") == 0 && nsec > 0)
+        sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
+                   "the narrative has language sections (%s), which the "
+                   "profile does not allow", found);
+    else if (lang_ctrl && strcmp(lang_ctrl, "_yes") == 0 && nsec == 0)
+        sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
+                   "the narrative has no language sections, which the "
+                   "profile requires");
+    else if (lang_ctrl && strcmp(lang_ctrl, "_resource") == 0 && res_lang &&
+             !want_found)
+        sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
+                   "the narrative has no section in the resource's language "
+                   "(%s), which the profile requires (found: %s)",
+                   lang_like(res_lang) ? res_lang : "?", found);
+    else if (lang_ctrl && lang_ctrl[0] != '_' && !want_found)
+        sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
+                   "the narrative has no section in the language the "
+                   "profile requires (%s)",
+                   lang_like(lang_ctrl) ? lang_ctrl : "?");
+    xmlFreeDoc(doc);
+}

@@ -8,9 +8,9 @@
 # Bundle link relations; an Attachment's size; extension contexts;
 # unknown extensions (a warning, an error with --unknown-extensions error);
 # document entries reachable from the Composition; JSON with comments
-# (--allow-comments).
+# (--allow-comments); a profile's narrative language and source controls.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 24
+plan 25
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -101,4 +101,10 @@ sluice validate --allow-comments "$D/comments.json" >"$T/c2.out" 2>/dev/null
 rc2=$?
 check "comments: malformed JSON (exit 3, fatal at line 1) without --allow-comments, valid with it" \
     sh -c '[ $1 -eq 3 ] && grep -q "\"fatal\".*line 1 column" "$3" && [ $2 -eq 0 ] && ! grep -q "\"error\"" "$4"' _ $rc1 $rc2 "$T/c1.out" "$T/c2.out"
+
+# a profile's narrative controls: no language sections, a class on each part
+sluice validate --profile "$D/narrative-profile.json" "$D/narrative-controls.ndjson" >"$T/nc.out" 2>/dev/null
+ncerrs() { sed -n "$1p" "$T/nc.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "narrative controls: a language section and a part without a class are errors at Patient.text" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Patient.text the narrative has language sections (de)" && echo "$2" | grep -q "Patient.text 1 part of the narrative has no class"' _ "$(ncerrs 1)" "$(ncerrs 2)"
 finish
