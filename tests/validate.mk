@@ -15,7 +15,11 @@ EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/unknown-ext.ndjson tests/data/validate/documents.ndjson \
 	tests/data/validate/comments.json \
 	tests/data/validate/narrative-profile.json \
-	tests/data/validate/narrative-controls.ndjson
+	tests/data/validate/narrative-controls.ndjson \
+	tests/data/validate/type-profiles.ndjson \
+	tests/data/validate/type-profiles/address-with-use.json \
+	tests/data/validate/type-profiles/address-with-city.json \
+	tests/data/validate/type-profiles/patient-addresses.json
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

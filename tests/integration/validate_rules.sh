@@ -8,9 +8,10 @@
 # Bundle link relations; an Attachment's size; extension contexts;
 # unknown extensions (a warning, an error with --unknown-extensions error);
 # document entries reachable from the Composition; JSON with comments
-# (--allow-comments); a profile's narrative language and source controls.
+# (--allow-comments); a profile's narrative language and source controls;
+# type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 25
+plan 26
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -107,4 +108,11 @@ sluice validate --profile "$D/narrative-profile.json" "$D/narrative-controls.ndj
 ncerrs() { sed -n "$1p" "$T/nc.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "narrative controls: a language section and a part without a class are errors at Patient.text" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Patient.text the narrative has language sections (de)" && echo "$2" | grep -q "Patient.text 1 part of the narrative has no class"' _ "$(ncerrs 1)" "$(ncerrs 2)"
+
+# type profiles: Patient.address must be one of two Address profiles
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/patient-addresses \
+    "$D/type-profiles.ndjson" >"$T/tp.out" 2>/dev/null
+tperrs() { sed -n "$1p" "$T/tp.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "type profiles: an address with a city conforms to one; one with neither use nor city to none (an error, and why for each)" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Patient.address\[0\] Patient.address: the value conforms to none" && echo "$2" | grep -q "Address.use: the profile needs at least 1" && echo "$2" | grep -q "Address.city: the profile needs at least 1"' _ "$(tperrs 1)" "$(tperrs 2)"
 finish
