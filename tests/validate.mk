@@ -19,7 +19,10 @@ EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/type-profiles.ndjson \
 	tests/data/validate/type-profiles/address-with-use.json \
 	tests/data/validate/type-profiles/address-with-city.json \
-	tests/data/validate/type-profiles/patient-addresses.json
+	tests/data/validate/type-profiles/patient-addresses.json \
+	tests/data/validate/type-profiles/patient-with-gender.json \
+	tests/data/validate/type-profiles/bundle-with-patient.json \
+	tests/data/validate/profile-slicing.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

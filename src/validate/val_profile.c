@@ -300,6 +300,32 @@ check_limit(const json_t *x, const json_t *lim, int sign, const char *what,
  * elements have type profiles...): a bound on the nesting. */
 static __thread int tp_depth;
 
+int
+sl_valp_conforms(const struct sl_validator *v, const json_t *x,
+                 const char *url)
+{
+    struct sl_val_result tmp = {0};
+    const json_t *sd;
+    const char *st, *rt;
+    int r;
+
+    if (url == NULL || !json_is_object(x) ||
+        (sd = sl_val_def_find(v, "StructureDefinition", url)) == NULL ||
+        (st = json_string_value(json_object_get(sd, "type"))) == NULL)
+        return -1;
+    rt = json_string_value(json_object_get(x, "resourceType"));
+    if (rt && strcmp(rt, st) != 0)
+        return 0;
+    if (tp_depth > 3)
+        return -1;
+    tp_depth++;
+    check_sd_at(v, x, st, st, sd, &tmp, 0);
+    tp_depth--;
+    r = sl_val_result_errors(&tmp) == 0;
+    sl_val_result_clear(&tmp);
+    return r;
+}
+
 /* x (at ek), a value of an element whose types name profiles (type
  * profiles: an Address profile, a profile on Parameters.parameter.
  * resource): with one profile, x is checked against it; with several,

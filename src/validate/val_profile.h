@@ -50,6 +50,10 @@ const json_t *sl_valp_member(const json_t *obj, const char *seg, size_t sl,
 /* The values at the dotted path rest below node (arrays flattened). */
 void sl_valp_navigate(const json_t *node, const char *rest,
                       const char *expr, struct nodes *out);
+/* Whether x (a resource or a value of a type) conforms to the profile
+ * url (no error): 1 yes, 0 no, -1 the profile is not loaded. */
+int sl_valp_conforms(const struct sl_validator *v, const json_t *x,
+                     const char *url);
 /* pat's members all in v (arrays: each item of pat matches one of v). */
 int sl_valp_match(const json_t *pat, const json_t *v);
 /* el's member "PREFIX[Type]" (fixedCode...), its key in *which. */

@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 26
+plan 27
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -115,4 +115,11 @@ sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDe
 tperrs() { sed -n "$1p" "$T/tp.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "type profiles: an address with a city conforms to one; one with neither use nor city to none (an error, and why for each)" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Patient.address\[0\] Patient.address: the value conforms to none" && echo "$2" | grep -q "Address.use: the profile needs at least 1" && echo "$2" | grep -q "Address.city: the profile needs at least 1"' _ "$(tperrs 1)" "$(tperrs 2)"
+
+# slicing by profile: a Bundle needs one entry whose Patient conforms to a profile (gender given)
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/bundle-with-patient \
+    "$D/profile-slicing.ndjson" >"$T/ps.out" 2>/dev/null
+pserrs() { sed -n "$1p" "$T/ps.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "slicing by profile: the entry whose Patient conforms fills the slice; one that does not leaves it empty (an error)" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:patient: the profile needs at least 1"' _ "$(pserrs 1)" "$(pserrs 2)"
 finish
