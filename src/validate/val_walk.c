@@ -478,6 +478,15 @@ sl_val_walk_resource(struct val_walk *w, const json_t *res, const char *expr,
         sl_val_check_bundle(w, res, e);
     if (strcmp(rt, "QuestionnaireResponse") == 0)
         sl_val_qr_check(w->v, res, e, w->out);
+    if (strcmp(rt, "SearchParameter") == 0) {
+        /* a composite parameter combines two or more (search.html) */
+        const char *sp = json_string_value(json_object_get(res, "type"));
+        if (sp && strcmp(sp, "composite") == 0 &&
+            json_array_size(json_object_get(res, "component")) < 2)
+            sl_val_add(w->out, SL_SEV_ERROR, "business-rule", PX, e,
+                       "a composite SearchParameter combines two or more "
+                       "components: give them");
+    }
     w->res = prev;
     (void)top;
 }
