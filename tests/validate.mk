@@ -40,6 +40,14 @@ tests_fuzz_fuzz_validate_sd_SOURCES = tests/fuzz/fuzz_validate_sd.c \
 tests_fuzz_fuzz_validate_sd_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_validate_sd_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_validate_sd_SOURCES = force-cxx-link.cc
+# what the validator reads from a resource itself (narratives, answers,
+# extension contexts, Bundles): its own fuzz target, seeds replayed too
+check_PROGRAMS += tests/fuzz/fuzz_validate_res
+tests_fuzz_fuzz_validate_res_SOURCES = tests/fuzz/fuzz_validate_res.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_validate_res_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_validate_res_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_validate_res_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/validate_fuzz.sh
 EXTRA_DIST += tests/integration/validate_fuzz.sh
 
