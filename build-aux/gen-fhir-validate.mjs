@@ -110,6 +110,13 @@ const rows = new Map(); // path -> {min, max, vs}
 const bound = new Set();
 const types = new Map(); // type -> {base, kind}
 const cons = [];
+// Invariants whose 4.0.1 expression contradicts their own human text,
+// corrected as later releases (R4B) and HL7's Java validator have them:
+// que-12 "If there are more than one enableWhen, enableBehavior must be
+// specified" is written "> 2" in 4.0.1.
+const corrected = {
+  'que-12': 'enableWhen.count() > 1 implies enableBehavior.exists()',
+};
 for (const sd of bases) {
   types.set(sd.id, {
     base: sd.baseDefinition ? sd.baseDefinition.replace(/^.*\//, '') : '',
@@ -120,7 +127,7 @@ for (const sd of bases) {
     for (const c of el.constraint || [])
       if (c.expression && !(c.extension || []).some((x) => /bestpractice$/.test(x.url) && x.valueBoolean))
         cons.push({ path: el.path, key: c.key, sev: c.severity,
-                    expr: c.expression, human: c.human });
+                    expr: corrected[c.key] || c.expression, human: c.human });
   if (sd.kind === 'primitive-type') continue;
   const gone = [];
   for (const el of sd.snapshot.element) {

@@ -3,6 +3,26 @@
 EXTRA_DIST += tests/validate/cases.py
 TESTS += tests/integration/validate.sh
 EXTRA_DIST += tests/integration/validate.sh
+# rules beyond structure (questionnaires, narrative, bundles), on fixtures
+TESTS += tests/integration/validate_rules.sh
+EXTRA_DIST += tests/integration/validate_rules.sh \
+	tests/data/validate/README tests/data/validate/q/questionnaire.json \
+	tests/data/validate/q/responses.ndjson \
+	tests/data/validate/narratives.ndjson \
+	tests/data/validate/weight-profile.json \
+	tests/data/validate/limits.ndjson tests/data/validate/rules.ndjson \
+	tests/data/validate/ext-smoker.json tests/data/validate/extensions.ndjson \
+	tests/data/validate/unknown-ext.ndjson tests/data/validate/documents.ndjson \
+	tests/data/validate/comments.json \
+	tests/data/validate/narrative-profile.json \
+	tests/data/validate/narrative-controls.ndjson \
+	tests/data/validate/type-profiles.ndjson \
+	tests/data/validate/type-profiles/address-with-use.json \
+	tests/data/validate/type-profiles/address-with-city.json \
+	tests/data/validate/type-profiles/patient-addresses.json \
+	tests/data/validate/type-profiles/patient-with-gender.json \
+	tests/data/validate/type-profiles/bundle-with-patient.json \
+	tests/data/validate/profile-slicing.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write
@@ -20,6 +40,14 @@ tests_fuzz_fuzz_validate_sd_SOURCES = tests/fuzz/fuzz_validate_sd.c \
 tests_fuzz_fuzz_validate_sd_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_validate_sd_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_validate_sd_SOURCES = force-cxx-link.cc
+# what the validator reads from a resource itself (narratives, answers,
+# extension contexts, Bundles): its own fuzz target, seeds replayed too
+check_PROGRAMS += tests/fuzz/fuzz_validate_res
+tests_fuzz_fuzz_validate_res_SOURCES = tests/fuzz/fuzz_validate_res.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_validate_res_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_validate_res_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_validate_res_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/validate_fuzz.sh
 EXTRA_DIST += tests/integration/validate_fuzz.sh
 
@@ -28,7 +56,8 @@ TESTS += tests/integration/validate_gen.sh
 EXTRA_DIST += tests/integration/validate_gen.sh
 # HL7's validator test cases: agreement with the reference validator
 TESTS += tests/integration/validate_cases.sh
-EXTRA_DIST += tests/integration/validate_cases.sh
+EXTRA_DIST += tests/integration/validate_cases.sh \
+	tests/data/validate/known-differences.txt
 
 # a benchmark, not a test: sh tests/bench/validate.sh BUILDDIR [PATIENTS]
 EXTRA_DIST += tests/bench/validate.sh

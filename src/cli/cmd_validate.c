@@ -2,6 +2,7 @@
  * against R4 and profiles. The command line is a contract:
  *
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
+ *                   [--unknown-extensions warning|error] [--allow-comments]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -138,16 +139,73 @@ bad_put(void *ctx, struct sl_item *it, struct sl_err *err)
 /* XML inputs (.xml files given by name) are read into their JSON form in
  * a private folder of this run, removed at the end, and validated from
  * there: the files source reads JSON. *tmpdir is made on first use. */
+/* Copies in to out with the comments of JSON5/JSONC (// to the end of
+ * the line, and slash-star to star-slash) outside strings turned into spaces (line
+ * breaks kept, so that an error's line and column stay those of the
+ * file). A character at a time: memory stays bounded. */
 static int
-xml_inputs(int argc, char **argv, int first, char **tmpdir,
-           struct sl_strv *inputs, struct sl_err *err)
+strip_comments(FILE *in, FILE *out)
+{
+    int c, prev = 0, state = 0; /* 0 JSON, 1 string, 2 line, 3 block */
+
+    while ((c = getc(in)) != EOF) {
+        int o = c;
+        switch (state) {
+        case 0:
+            if (c == '"')
+                state = 1;
+            else if (c == '/') {
+                int d = getc(in);
+                if (d == '/' || d == '*') {
+                    state = d == '/' ? 2 : 3;
+                    putc(' ', out);
+                    o = ' ';
+                    prev = 0;
+                    break;
+                }
+                if (d != EOF)
+                    ungetc(d, in);
+            }
+            break;
+        case 1:
+            if (c == '"' && prev != '\\')
+                state = 0;
+            /* an escaped backslash does not escape the next character */
+            prev = c == '\\' && prev == '\\' ? 0 : c;
+            putc(o, out);
+            continue;
+        case 2:
+            if (c == '\n')
+                state = 0;
+            else
+                o = ' ';
+            break;
+        default:
+            if (c == '/' && prev == '*')
+                state = 0;
+            prev = c;
+            if (c != '\n')
+                o = ' ';
+            putc(o, out);
+            continue;
+        }
+        prev = 0;
+        putc(o, out);
+    }
+    return ferror(in) || ferror(out) ? -1 : 0;
+}
+
+static int
+xml_inputs(int argc, char **argv, int first, int allow_comments,
+           char **tmpdir, struct sl_strv *inputs, struct sl_err *err)
 {
     int i, rc = SL_OK;
 
     for (i = first; i < argc && rc == SL_OK; i++) {
         json_t *doc = NULL;
         char *out;
-        if (!sl_str_has_suffix(argv[i], ".xml")) {
+        int json = allow_comments && sl_str_has_suffix(argv[i], ".json");
+        if (!sl_str_has_suffix(argv[i], ".xml") && !json) {
             sl_strv_push(inputs, argv[i]);
             continue;
         }
@@ -161,6 +219,22 @@ xml_inputs(int argc, char **argv, int first, char **tmpdir,
                               "for the XML inputs");
             }
             *tmpdir = tmpl;
+        }
+        if (json) {
+            FILE *in = fopen(argv[i], "r"), *o;
+            out = sl_asprintf("%s/%06d.json", *tmpdir, i - first + 1);
+            o = in ? fopen(out, "w") : NULL;
+            if (in == NULL || o == NULL || strip_comments(in, o) != 0)
+                rc = SL_ERR(err, SL_EIO, "input %d: cannot be read, or its "
+                            "copy without comments cannot be written",
+                            i - first + 1);
+            if (o && fclose(o) != 0 && rc == SL_OK)
+                rc = SL_ERR(err, SL_EIO, "cannot write the copy of input "
+                            "%d without comments", i - first + 1);
+            if (in)
+                fclose(in);
+            sl_strv_push_owned(inputs, out);
+            continue;
         }
         if ((rc = sl_val_xml_read(argv[i], &doc, err)) != SL_OK) {
             /* an XML input that cannot be read names its number only */
@@ -213,6 +287,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
         {"ig", required_argument, NULL, 'i'},
+        {"unknown-extensions", required_argument, NULL, 'u'},
+        {"allow-comments", no_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -224,20 +300,32 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     void *probe = NULL;
     struct sl_strv inputs = {0};
     char *tmpdir = NULL;
-    int c, rc = SL_OK, ex, i;
+    const char *unknown_ext = NULL;
+    int c, rc = SL_OK, ex, i, allow_comments = 0;
 
     memset(nodes, 0, sizeof(nodes));
     sl_buf_init(&profiles);
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:c", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
             break;
         case 'i':
             sl_buf_addf(&igs, "%s%s", igs.len ? " " : "", optarg);
+            break;
+        case 'u':
+            if (strcmp(optarg, "warning") != 0 && strcmp(optarg, "error") != 0) {
+                ex = cli_usage_error(self, "--unknown-extensions is warning "
+                                           "or error");
+                goto out;
+            }
+            unknown_ext = optarg;
+            break;
+        case 'c':
+            allow_comments = 1;
             break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -265,7 +353,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
             goto fail;
         }
 
-    if ((rc = xml_inputs(argc, argv, optind, &tmpdir, &inputs, &err)) !=
+    if ((rc = xml_inputs(argc, argv, optind, allow_comments, &tmpdir,
+                         &inputs, &err)) !=
         SL_OK)
         goto fail;
     V.out = stdout;
@@ -297,6 +386,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (igs.len)
         sl_conf_node_add(&spec->stages[0].node, "ig", igs.data);
     sl_conf_node_add(&spec->stages[0].node, "on-error", "warn");
+    if (unknown_ext)
+        sl_conf_node_add(&spec->stages[0].node, "unknown-extensions",
+                         unknown_ext);
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -326,7 +418,8 @@ out:
 
 const struct cli_cmd cli_cmd_validate = {
     "validate",
-    "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N] INPUT...",
+    "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
+    "       [--unknown-extensions warning|error] [--allow-comments] INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -346,6 +439,15 @@ const struct cli_cmd cli_cmd_validate = {
     "                           (.tgz); its profiles, ValueSets and\n"
     "                           CodeSystems become known (repeat for more)\n"
     "  -j, --jobs N             resources validated at once (default: cores)\n"
+    "      --unknown-extensions warning|error\n"
+    "                           an extension whose definition is not loaded:\n"
+    "                           a warning (default), or an error as HL7's\n"
+    "                           reference validator has it (HL7's own\n"
+    "                           http://hl7.org/fhir/StructureDefinition/\n"
+    "                           extensions and example domains stay warnings)\n"
+    "      --allow-comments     .json files named as INPUT may hold comments\n"
+    "                           (// and /* */), which are skipped (JSON has\n"
+    "                           none: without this they are malformed)\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

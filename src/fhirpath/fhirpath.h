@@ -115,4 +115,11 @@ const char *sl_fp_result_type(const struct sl_fp_result *r, size_t i);
 char *sl_fp_result_dump(const struct sl_fp_result *r);
 void sl_fp_result_free(struct sl_fp_result *r); /* NULL-safe */
 
+/* Converts v from one UCUM unit to another with the engine's UCUM table
+ * (the units "What it covers" in docs/validation.md lists): 0 and *out,
+ * or -1 when a unit is not known there or the two are of different
+ * dimensions. For the validator's limits of Quantity values. */
+int sl_fp_ucum_convert(double v, const char *from, const char *to,
+                       double *out);
+
 #endif

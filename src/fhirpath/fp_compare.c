@@ -705,3 +705,11 @@ fp_date_precision(const char *s, int kind)
         return td[t.prec] + (t.has_ms ? 3 : 0);
     return yd[t.prec] + (t.has_ms ? 3 : 0);
 }
+
+int
+sl_fp_ucum_convert(double v, const char *from, const char *to, double *out)
+{
+    if (from == NULL || to == NULL)
+        return -1;
+    return fp_qty_convert(v, from, to, out);
+}

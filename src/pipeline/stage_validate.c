@@ -6,6 +6,8 @@
  *   profiles  StructureDefinition files or canonical URLs of a loaded IG
  *   ig        IG folders or FHIR package .tgz files
  *   on-error  quarantine (default) | warn
+ *   unknown-extensions  warning (default) | error (set by `sluice
+ *             validate --unknown-extensions`; not a config attribute)
  *
  * Every issue is a finding "PROFILE: message" with its element path, so
  * that the run summary counts them per profile and message; messages and
@@ -131,6 +133,10 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
                                sl_conf_get(n, "ig"),
                                sl_conf_get(n, "on-error"),
                                oc != NULL && strcmp(oc, "1") == 0, ctx, err);
+    if (rc == SL_OK && (oc = sl_conf_get(n, "unknown-extensions")) != NULL &&
+        strcmp(oc, "error") == 0)
+        sl_validator_set_unknown_extensions(
+            ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);
     return rc;

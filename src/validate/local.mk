@@ -7,7 +7,7 @@ noinst_LIBRARIES += %reldir%/libvalidate.a
 %canon_reldir%_libvalidate_a_SOURCES = %reldir%/validate.h \
 	%reldir%/validate_int.h %reldir%/val_walk.h %reldir%/val_profile.h \
 	%reldir%/val_core.c %reldir%/val_table.c %reldir%/val_prim.c \
-	%reldir%/val_walk.c %reldir%/val_refs.c %reldir%/val_profile.c %reldir%/val_slice.c %reldir%/val_bind.c %reldir%/val_pinv.c %reldir%/val_inv.c %reldir%/val_qr.c %reldir%/val_xml.c \
+	%reldir%/val_walk.c %reldir%/val_refs.c %reldir%/val_profile.c %reldir%/val_slice.c %reldir%/val_bind.c %reldir%/val_pinv.c %reldir%/val_inv.c %reldir%/val_qr.c %reldir%/val_xml.c %reldir%/val_xhtml.c %reldir%/val_ext.c \
 	%reldir%/validator.c
 SL_LIBS += %reldir%/libvalidate.a
 EXTRA_DIST += build-aux/gen-fhir-validate.mjs

@@ -8170,7 +8170,7 @@ const struct sl_val_cons sl_val_conss[] = {
      "Maximum length can only be declared for simple question types"},
     {"Questionnaire.item", "que-11", 1, "answerOption.empty() or initial.empty()",
      "If one or more answerOption is present, initial[x] must be missing"},
-    {"Questionnaire.item", "que-12", 1, "enableWhen.count() > 2 implies enableBehavior.exists()",
+    {"Questionnaire.item", "que-12", 1, "enableWhen.count() > 1 implies enableBehavior.exists()",
      "If there are more than one enableWhen, enableBehavior must be specified"},
     {"Questionnaire.item", "que-13", 1, "repeats=true or initial.count() <= 1",
      "Can only have multiple initial values for repeating items"},

@@ -199,8 +199,23 @@ sl_val_prim_check(const char *type, const json_t *value)
     if (strlen(s) != json_string_length(value))
         return "holds a NUL character";
     if (strcmp(type, "uri") == 0 || strcmp(type, "url") == 0 ||
-        strcmp(type, "canonical") == 0)
-        return no_space(s) ? NULL : p->what;
+        strcmp(type, "canonical") == 0) {
+        const struct prim *u;
+        size_t ux;
+        if (!no_space(s))
+            return p->what;
+        /* a uri that says it is a UUID or an OID must be one (as the
+         * reference validator holds) */
+        if (strncmp(s, "urn:uuid:", 9) == 0 &&
+            (u = prim_find("uuid", &ux)) != NULL && res_ok[ux] &&
+            regexec(&res[ux], s, 0, NULL, 0) != 0)
+            return u->what;
+        if (strncmp(s, "urn:oid:", 8) == 0 &&
+            (u = prim_find("oid", &ux)) != NULL && res_ok[ux] &&
+            regexec(&res[ux], s, 0, NULL, 0) != 0)
+            return u->what;
+        return NULL;
+    }
     if (strcmp(type, "code") == 0)
         return code_ok(s) ? NULL : p->what;
     if (strcmp(type, "id") == 0)

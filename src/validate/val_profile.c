@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhirpath/fhirpath.h"
 #include "validate/val_profile.h"
+
+#define SDX_NC "http://hl7.org/fhir/StructureDefinition/"
 
 /* Elements without ids (allowed before R4's snapshots had them) get the
  * id R4 gives them: each path segment, with ":sliceName" where the
@@ -244,8 +247,183 @@ count_of(const json_t *v)
     return v == NULL ? 0 : json_is_array(v) ? json_array_size(v) : 1;
 }
 
+static void check_sd_at(const struct sl_validator *v, const json_t *res,
+                        const char *type, const char *rexpr,
+                        const json_t *sd, struct sl_val_result *out,
+                        int depth);
 static void check_sd(const struct sl_validator *v, const json_t *res,
                      const json_t *sd, struct sl_val_result *out, int depth);
+
+/* x against the profile's minValue[x] (sign -1) or maxValue[x] (1) lim:
+ * numbers by value; dates, dateTimes, instants and times over the
+ * precision both have (ISO order); Quantities in the limit's UCUM unit
+ * (a unit that cannot be converted is an error: it cannot be checked). */
+static void
+check_limit(const json_t *x, const json_t *lim, int sign, const char *what,
+            const char *label, const char *pname, const char *e,
+            struct sl_val_result *out)
+{
+    double d;
+    int c;
+
+    if (json_is_number(x) && json_is_number(lim)) {
+        d = json_number_value(x) - json_number_value(lim);
+        c = d < 0 ? -1 : d > 0;
+    } else if (json_is_string(x) && json_is_string(lim)) {
+        size_t a = json_string_length(x), b = json_string_length(lim);
+        c = strncmp(json_string_value(x), json_string_value(lim),
+                    a < b ? a : b);
+    } else if (json_is_object(x) && json_is_object(lim) &&
+               json_is_number(json_object_get(x, "value")) &&
+               json_is_number(json_object_get(lim, "value"))) {
+        const char *cx = json_string_value(json_object_get(x, "code"));
+        const char *cl = json_string_value(json_object_get(lim, "code"));
+        if (sl_fp_ucum_convert(json_number_value(json_object_get(x, "value")),
+                               cx, cl, &d) != 0) {
+            sl_val_add(out, SL_SEV_ERROR, "value", pname, e,
+                       "%s: the quantity's unit cannot be compared with the "
+                       "profile's %s (UCUM codes of one dimension needed)",
+                       label, what);
+            return;
+        }
+        d -= json_number_value(json_object_get(lim, "value"));
+        c = d < 0 ? -1 : d > 0;
+    } else
+        return;
+    if (c * sign > 0)
+        sl_val_add(out, SL_SEV_ERROR, "value", pname, e, "%s: %s the "
+                   "profile's %s", label, sign < 0 ? "less than" : "more than",
+                   what);
+}
+
+/* Profiles being applied to values inside values (a type profile whose
+ * elements have type profiles...): a bound on the nesting. */
+static __thread int tp_depth;
+
+int
+sl_valp_conforms(const struct sl_validator *v, const json_t *x,
+                 const char *url)
+{
+    struct sl_val_result tmp = {0};
+    const json_t *sd;
+    const char *st, *rt;
+    int r;
+
+    if (url == NULL || !json_is_object(x) ||
+        (sd = sl_val_def_find(v, "StructureDefinition", url)) == NULL ||
+        (st = json_string_value(json_object_get(sd, "type"))) == NULL)
+        return -1;
+    rt = json_string_value(json_object_get(x, "resourceType"));
+    if (rt && strcmp(rt, st) != 0)
+        return 0;
+    if (tp_depth > 3)
+        return -1;
+    tp_depth++;
+    check_sd_at(v, x, st, st, sd, &tmp, 0);
+    tp_depth--;
+    r = sl_val_result_errors(&tmp) == 0;
+    sl_val_result_clear(&tmp);
+    return r;
+}
+
+/* x (at ek), a value of an element whose types name profiles (type
+ * profiles: an Address profile, a profile on Parameters.parameter.
+ * resource): with one profile, x is checked against it; with several,
+ * x must conform to one of them, else an error and what each found.
+ * Profiles not loaded, and those of extensions and references (checked
+ * elsewhere), are left out. */
+static void
+check_type_profiles(const struct sl_validator *v, const json_t *types,
+                    const json_t *x, const char *label, const char *pname,
+                    const char *ek, struct sl_val_result *out)
+{
+    struct sl_val_result tmp[8];
+    const json_t *t, *p;
+    size_t j, k, q, np = 0;
+    int ok = 0;
+
+    if (tp_depth > 3 || !json_is_object(x))
+        return;
+    memset(tmp, 0, sizeof(tmp));
+    tp_depth++;
+    json_array_foreach(types, j, t) {
+        const char *c = json_string_value(json_object_get(t, "code"));
+        if (c == NULL || strcmp(c, "Extension") == 0 ||
+            strcmp(c, "Reference") == 0 || strcmp(c, "canonical") == 0)
+            continue;
+        json_array_foreach(json_object_get(t, "profile"), k, p) {
+            const char *u = json_string_value(p);
+            const json_t *sd;
+            const char *st, *rt;
+            if (u == NULL || np >= 8 ||
+                (sd = sl_val_def_find(v, "StructureDefinition", u)) == NULL ||
+                (st = json_string_value(json_object_get(sd, "type"))) == NULL)
+                continue;
+            rt = json_string_value(json_object_get(x, "resourceType"));
+            if (rt && strcmp(rt, st) != 0) {
+                sl_val_add(&tmp[np], SL_SEV_ERROR, "invalid", pname, ek,
+                           "%s: the profile %s is for %s resources, not "
+                           "this type", label, u, st);
+            } else
+                check_sd_at(v, x, st, ek, sd, &tmp[np], 0);
+            ok |= sl_val_result_errors(&tmp[np]) == 0;
+            np++;
+        }
+    }
+    tp_depth--;
+    if (np > 1 && !ok)
+        sl_val_add(out, SL_SEV_ERROR, "structure", pname, ek,
+                   "%s: the value conforms to none of the profiles its "
+                   "type allows", label);
+    for (q = 0; q < np; q++) {
+        for (k = 0; (np == 1 || !ok) && k < tmp[q].n; k++) {
+            const struct sl_val_issue *is = &tmp[q].v[k];
+            if (np > 1 && is->sev != SL_SEV_ERROR)
+                continue;
+            sl_val_add(out, is->sev, is->type, is->profile, is->expr, "%s",
+                       is->msg);
+        }
+        sl_val_result_clear(&tmp[q]);
+    }
+}
+
+/* Whether path, a child of a type (Patient.birthDate, or a choice
+ * as Observation.valueQuantity), is an element of that type or of its
+ * bases. Deeper paths are taken as they are (1). */
+static int
+child_exists(const char *path)
+{
+    const char *dot = strchr(path, '.');
+    const struct sl_val_type *t;
+    char type[128], p[512];
+    size_t tl, k;
+    int guard = 0;
+
+    if (dot == NULL || strchr(dot + 1, '.') || strchr(dot + 1, ':') ||
+        (tl = (size_t)(dot - path)) >= sizeof(type))
+        return 1;
+    memcpy(type, path, tl);
+    type[tl] = '\0';
+    if (sl_val_type_find(type) == NULL)
+        return 1;
+    while (type[0] && guard++ < 8) {
+        snprintf(p, sizeof(p), "%s%s", type, dot);
+        if (sl_val_elem_find(p) != NULL)
+            return 1;
+        /* valueQuantity: value[x] */
+        for (k = strlen(type) + 1; p[k]; k++)
+            if (p[k] >= 'A' && p[k] <= 'Z') {
+                snprintf(p + k, sizeof(p) - k, "[x]");
+                if (sl_val_elem_find(p) != NULL)
+                    return 1;
+                break;
+            }
+        if ((t = sl_val_type_find(type)) == NULL || t->base == NULL)
+            break;
+        snprintf(type, sizeof(type), "%s", t->base);
+    }
+    return 0;
+}
 
 void
 sl_valp_check_element(const struct sl_validator *v,
@@ -266,6 +444,14 @@ sl_valp_check_element(const struct sl_validator *v,
 
     if (path == NULL || strncmp(path, root_path, rl) != 0 || path[rl] != '.')
         return;
+    if (!child_exists(path)) {
+        /* as the reference validator's snapshot has it: not an element */
+        sl_val_add(out, SL_SEV_WARNING, "processing", pname, root_path,
+                   "the profile's element %s is not an element of %s, so it "
+                   "was not checked: correct the profile",
+                   id ? id : "(with no id)", root_path);
+        return;
+    }
     dot = path + rl;
     if (json_is_integer(json_object_get(el, "min")))
         min = (long)json_integer_value(json_object_get(el, "min"));
@@ -351,6 +537,19 @@ sl_valp_check_element(const struct sl_validator *v,
                            "%s: the profile does not allow this type here",
                            id ? id : path);
         }
+        if (json_array_size(types) > 0) {
+            size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
+            for (k = 0; k < cnt; k++) {
+                char ek[1100];
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (json_is_array(m))
+                    snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
+                else
+                    snprintf(ek, sizeof(ek), "%s", e);
+                check_type_profiles(v, types, x, id ? id : path, pname, ek,
+                                    out);
+            }
+        }
         if (json_object_get(el, "binding")) {
             size_t cnt = json_is_array(m) ? json_array_size(m) : 1, k;
             for (k = 0; k < cnt; k++) {
@@ -397,6 +596,45 @@ sl_valp_check_element(const struct sl_validator *v,
                 }
             }
         }
+        {
+            /* narrative controls (extensions of HL7's extensions pack) */
+            const json_t *x, *exts = json_object_get(el, "extension");
+            const char *lc = NULL, *sc = NULL;
+            json_array_foreach(exts, j, x) {
+                const char *u = json_string_value(json_object_get(x, "url"));
+                const char *c = json_string_value(json_object_get(x,
+                                                                  "valueCode"));
+                if (u && c && strcmp(u, SDX_NC "narrative-language-control") == 0)
+                    lc = c;
+                if (u && c && strcmp(u, SDX_NC "narrative-source-control") == 0)
+                    sc = c;
+            }
+            if ((lc || sc) && json_is_object(m) &&
+                json_is_string(json_object_get(m, "div")))
+                sl_val_xhtml_controls(
+                    json_string_value(json_object_get(m, "div")),
+                    json_string_length(json_object_get(m, "div")), lc, sc,
+                    in_slice ? NULL
+                             : json_string_value(json_object_get(
+                                   roots->v[0], "language")),
+                    pname, e, out);
+        }
+        {
+            /* minValue[x] and maxValue[x] */
+            const char *wmin = NULL, *wmax = NULL;
+            const json_t *lmin = sl_valp_prefixed(el, "minValue", &wmin);
+            const json_t *lmax = sl_valp_prefixed(el, "maxValue", &wmax);
+            size_t k, cnt = json_is_array(m) ? json_array_size(m) : 1;
+            for (k = 0; (lmin || lmax) && k < cnt; k++) {
+                const json_t *x = json_is_array(m) ? json_array_get(m, k) : m;
+                if (lmin)
+                    check_limit(x, lmin, -1, "minValue", id ? id : path,
+                                pname, e, out);
+                if (lmax)
+                    check_limit(x, lmax, 1, "maxValue", id ? id : path,
+                                pname, e, out);
+            }
+        }
         if (fixed || pat) {
             const json_t *want = fixed ? fixed : pat, *x;
             json_array_foreach(json_is_array(m) ? m : NULL, j, x)
@@ -417,8 +655,9 @@ sl_valp_check_element(const struct sl_validator *v,
 }
 
 static void
-check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
-         struct sl_val_result *out, int depth)
+check_sd_at(const struct sl_validator *v, const json_t *res, const char *type,
+            const char *rexpr, const json_t *sd, struct sl_val_result *out,
+            int depth)
 {
     const char *name = json_string_value(json_object_get(sd, "name"));
     const char *base = json_string_value(json_object_get(sd, "baseDefinition"));
@@ -432,26 +671,34 @@ check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
         els = json_object_get(json_object_get(sd, "differential"), "element");
     {
         struct nodes roots = {0};
-        const char *rt = json_string_value(json_object_get(res,
-                                                           "resourceType"));
-        sl_valp_nodes_push(&roots, res, rt);
+        sl_valp_nodes_push(&roots, res, rexpr);
         json_array_foreach(els, i, el) {
             const char *ep = json_string_value(json_object_get(el, "path"));
             const char *eid = json_string_value(json_object_get(el, "id"));
-            if (ep && strcmp(ep, rt) == 0)
-                sl_val_profile_invariants(el, res, res, name, rt, out);
-            sl_valp_check_element(v, &roots, rt, el, 0, name, out);
+            if (ep && strcmp(ep, type) == 0)
+                sl_val_profile_invariants(el, res, res, name, rexpr, out);
+            sl_valp_check_element(v, &roots, type, el, 0, name, out);
             /* slicings inside a slice are checked on its items */
             if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))
-                sl_val_slicing(v, &roots, rt, els, i, name, out);
+                sl_val_slicing(v, &roots, type, els, i, name, out);
         }
         sl_valp_nodes_free(&roots);
     }
     if (json_object_get(sd, "snapshot") == NULL && base && depth < 16) {
         const json_t *b = sl_val_def_find(v, "StructureDefinition", base);
         if (b != NULL)
-            check_sd(v, res, b, out, depth + 1);
+            check_sd_at(v, res, type, rexpr, b, out, depth + 1);
     }
+}
+
+static void
+check_sd(const struct sl_validator *v, const json_t *res, const json_t *sd,
+         struct sl_val_result *out, int depth)
+{
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+
+    if (rt != NULL)
+        check_sd_at(v, res, rt, rt, sd, out, depth);
 }
 
 void

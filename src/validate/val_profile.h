@@ -13,10 +13,13 @@ struct sl_validator {
     struct sl_strv profiles; /* URLs every resource is checked against */
     struct sl_strv type_profiles; /* from folders of profiles: URLs that
                                      apply to resources of their type */
+    int unknown_ext_error; /* an unknown extension is an error */
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this
- * canonical URL (a "|version" suffix ignored), or NULL. Borrowed. */
+ * canonical URL, or NULL. Borrowed. With a "|version" suffix, the one of
+ * that version (or of a release of it: |0.2 finds 0.2.1) when it is
+ * loaded, else one of another version. */
 const json_t *sl_val_def_find(const struct sl_validator *v, const char *rtype,
                               const char *url);
 /* Checks a StructureDefinition enough to use it: kind, type, a snapshot
@@ -47,6 +50,10 @@ const json_t *sl_valp_member(const json_t *obj, const char *seg, size_t sl,
 /* The values at the dotted path rest below node (arrays flattened). */
 void sl_valp_navigate(const json_t *node, const char *rest,
                       const char *expr, struct nodes *out);
+/* Whether x (a resource or a value of a type) conforms to the profile
+ * url (no error): 1 yes, 0 no, -1 the profile is not loaded. */
+int sl_valp_conforms(const struct sl_validator *v, const json_t *x,
+                     const char *url);
 /* pat's members all in v (arrays: each item of pat matches one of v). */
 int sl_valp_match(const json_t *pat, const json_t *v);
 /* el's member "PREFIX[Type]" (fixedCode...), its key in *which. */
@@ -83,5 +90,20 @@ void sl_val_profile_invariants(const json_t *el, const json_t *node,
 /* A QuestionnaireResponse against its Questionnaire (val_qr.c). */
 void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
                      const char *expr, struct sl_val_result *out);
+
+/* A narrative's XHTML (s, len bytes) at expr: allowed elements and
+ * attributes, no active content (txt-1), some text (txt-2)
+ * (val_xhtml.c). */
+void sl_val_xhtml_check(const char *s, size_t len, const char *expr,
+                        struct sl_val_result *out);
+/* A profile's narrative controls on a narrative's div (s, len bytes):
+ * lang_ctrl (narrative-language-control: "_no", "_yes", "_resource" with
+ * res_lang the resource's language, or a language) and src_ctrl
+ * (narrative-source-control: each part has a class boilerplate,
+ * generated or original); either may be NULL (val_xhtml.c). */
+void sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
+                           const char *src_ctrl, const char *res_lang,
+                           const char *pname, const char *expr,
+                           struct sl_val_result *out);
 
 #endif

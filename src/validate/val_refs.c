@@ -272,6 +272,124 @@ resolves(const json_t *entries, const char *vref)
     return 0;
 }
 
+/* The entry a reference from entry src resolves to by the fullUrl rules
+ * of R4 (bundle.html#references), or -1: an absolute URL or a urn is an
+ * entry's fullUrl; a relative Type/id is resolved against the base of
+ * src's fullUrl when that is a RESTful URL, and otherwise names an entry
+ * whose RESTful fullUrl ends with it (or one without a fullUrl, by its
+ * type and id). A versioned reference names the resource's entry. */
+static long
+resolve_strict(const json_t *entries, size_t src, const char *vref)
+{
+    const json_t *en;
+    const char *sfu = json_string_value(json_object_get(
+        json_array_get(entries, src), "fullUrl"));
+    const char *h = strstr(vref, "/_history/");
+    char ref[1024], base[2100];
+    size_t i, rl;
+    int rel, rest = 0;
+
+    snprintf(ref, sizeof(ref), "%.*s",
+             (int)(h ? (size_t)(h - vref) : strlen(vref)), vref);
+    rl = strlen(ref);
+    rel = strstr(ref, "://") == NULL && strncmp(ref, "urn:", 4) != 0;
+    base[0] = '\0';
+    if (rel && sfu && strstr(sfu, "://")) {
+        /* the base: the fullUrl less its last two segments (Type/id) */
+        const char *e = sfu + strlen(sfu);
+        int seg = 0;
+        while (e > sfu && seg < 2)
+            if (*--e == '/')
+                seg++;
+        if (seg == 2) {
+            snprintf(base, sizeof(base), "%.*s/%s", (int)(e - sfu), sfu, ref);
+            rest = 1;
+        }
+    }
+    json_array_foreach(entries, i, en) {
+        const char *fu = json_string_value(json_object_get(en, "fullUrl"));
+        const json_t *r = json_object_get(en, "resource");
+        const char *rt = json_string_value(json_object_get(r, "resourceType"));
+        const char *id = json_string_value(json_object_get(r, "id"));
+        size_t fl;
+        if (!rel) {
+            if (fu && strcmp(fu, ref) == 0)
+                return (long)i;
+            continue;
+        }
+        if (rest) {
+            if (fu && strcmp(fu, base) == 0)
+                return (long)i;
+            continue;
+        }
+        if (fu && strstr(fu, "://") && (fl = strlen(fu)) > rl &&
+            fu[fl - rl - 1] == '/' && strcmp(fu + fl - rl, ref) == 0)
+            return (long)i;
+        if (fu == NULL && rt && id && strncmp(ref, rt, strlen(rt)) == 0 &&
+            ref[strlen(rt)] == '/' && strcmp(ref + strlen(rt) + 1, id) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* In a document, every entry is reachable from the Composition (the
+ * first entry) by following references, forwards or backwards. */
+static void
+check_reachable(struct val_walk *w, const json_t *entries, const char *expr)
+{
+    size_t n = json_array_size(entries), i, k, m, nedge = 0, cap = 0;
+    long *edge = NULL; /* pairs */
+    unsigned char *seen;
+    int grew;
+    char e[1024];
+
+    if (n < 2)
+        return;
+    seen = sl_calloc(n, 1);
+    for (i = 0; i < n; i++) {
+        const json_t *r = json_object_get(json_array_get(entries, i),
+                                          "resource");
+        struct refs refs = {0};
+        collect(r, "", 1, &refs, 0);
+        for (k = 0; k < refs.n; k++) {
+            long t = refs.v[k].ref[0] == '#'
+                         ? -1
+                         : resolve_strict(entries, i, refs.v[k].ref);
+            if (t < 0)
+                continue;
+            if (nedge == cap) {
+                cap = cap ? 2 * cap : 32;
+                edge = sl_realloc(edge, 2 * cap * sizeof(*edge));
+            }
+            edge[2 * nedge] = (long)i;
+            edge[2 * nedge + 1] = t;
+            nedge++;
+        }
+        refs_free(&refs);
+    }
+    seen[0] = 1;
+    do {
+        grew = 0;
+        for (m = 0; m < nedge; m++) {
+            long a = edge[2 * m], b = edge[2 * m + 1];
+            if (seen[a] != seen[b]) {
+                seen[a] = seen[b] = 1;
+                grew = 1;
+            }
+        }
+    } while (grew);
+    for (i = 1; i < n; i++)
+        if (!seen[i]) {
+            snprintf(e, sizeof(e), "%.900s.entry[%zu]", expr, i);
+            sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
+                       "the entry is not reachable by references from the "
+                       "document's Composition (or back to it): reference "
+                       "it, or leave it out of the document");
+        }
+    free(edge);
+    free(seen);
+}
+
 void
 sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                     const char *expr)
@@ -283,7 +401,25 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                           strcmp(type, "transaction") == 0);
     char e[1024];
     size_t i, j;
+    const json_t *links = json_object_get(bundle, "link"), *l1, *l2;
 
+    /* a link relation names one link: two "next" links leave a client
+     * not knowing which to follow (the reference validator holds this) */
+    json_array_foreach(links, i, l1) {
+        const char *r1 = json_string_value(json_object_get(l1, "relation"));
+        for (j = 0; r1 && j < i; j++) {
+            const char *r2;
+            l2 = json_array_get(links, j);
+            r2 = json_string_value(json_object_get(l2, "relation"));
+            if (r2 && strcmp(r1, r2) == 0) {
+                snprintf(e, sizeof(e), "%.900s.link[%zu]", expr, i);
+                sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX, e,
+                           "a link with the same relation as link %zu: "
+                           "each relation may occur once", j);
+                break;
+            }
+        }
+    }
     json_array_foreach(entries, i, en) {
         const char *fu = json_string_value(json_object_get(en, "fullUrl"));
         const json_t *r = json_object_get(en, "resource"), *en2;
@@ -352,4 +488,6 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
             refs_free(&refs);
         }
     }
+    if (type && strcmp(type, "document") == 0)
+        check_reachable(w, entries, expr);
 }

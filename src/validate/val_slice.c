@@ -43,8 +43,8 @@ find_id(const json_t *els, const char *id)
 /* Does item match slice s by discriminator d? 1 yes, 0 no, -1 cannot
  * tell. */
 static int
-match_one(const json_t *els, const struct slice *s, const json_t *d,
-          const json_t *item)
+match_one(const struct sl_validator *vr, const json_t *els,
+          const struct slice *s, const json_t *d, const json_t *item)
 {
     const char *type = json_string_value(json_object_get(d, "type"));
     const char *path = json_string_value(json_object_get(d, "path"));
@@ -163,21 +163,42 @@ match_one(const json_t *els, const struct slice *s, const json_t *d,
         }
         return v ? 0 : -1;
     }
-    return -1; /* profile: not decided here */
+    if (strcmp(type, "profile") == 0 && del != NULL) {
+        /* the value at path conforms to a profile of the slice's type */
+        const json_t *t;
+        size_t j, k;
+        int known = 0;
+        sl_valp_navigate(item, strcmp(path, "$this") == 0 ? "" : path, "",
+                         &found);
+        json_array_foreach(json_object_get(del, "type"), j, t) {
+            const json_t *p;
+            json_array_foreach(json_object_get(t, "profile"), k, p) {
+                for (i = 0; i < found.n && !hit; i++) {
+                    int c = sl_valp_conforms(vr, found.v[i],
+                                             json_string_value(p));
+                    known |= c >= 0;
+                    hit |= c == 1;
+                }
+            }
+        }
+        sl_valp_nodes_free(&found);
+        return hit ? 1 : known ? 0 : -1;
+    }
+    return -1; /* a profile not loaded: not decided here */
 }
 
 /* 1 when every discriminator matches, 0 when one does not, -1 when one
  * cannot be told and none failed. */
 static int
-match(const json_t *els, const struct slice *s, const json_t *discs,
-      const json_t *item)
+match(const struct sl_validator *vr, const json_t *els, const struct slice *s,
+      const json_t *discs, const json_t *item)
 {
     const json_t *d;
     size_t i;
     int r = 1;
 
     json_array_foreach(discs, i, d) {
-        int m = match_one(els, s, d, item);
+        int m = match_one(vr, els, s, d, item);
         if (m == 0)
             return 0;
         if (m < 0)
@@ -252,7 +273,7 @@ sl_val_slicing(const struct sl_validator *v,
                 snprintf(ex, sizeof(ex), "%s.%s[%zu]", parents.expr[p], key,
                          j);
                 for (k = 0; k < ns; k++) {
-                    int r = match(els, &sl[k], discs, x);
+                    int r = match(v, els, &sl[k], discs, x);
                     if (r < 0)
                         undecided = maybe = 1;
                     if (r != 1)

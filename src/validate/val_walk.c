@@ -138,6 +138,33 @@ name_like(const char *key)
 static void walk_object(struct val_walk *w, const json_t *obj,
                         const char *base, const char *expr, int is_res);
 
+/* An Attachment's stated size is the size of its data, when it has
+ * both. */
+static void
+check_attachment(struct val_walk *w, const json_t *att, const char *expr)
+{
+    const json_t *sz = json_object_get(att, "size");
+    const char *d = json_string_value(json_object_get(att, "data"));
+    size_t n = 0, pad = 0;
+    char e[1100];
+
+    if (!json_is_integer(sz) || d == NULL)
+        return;
+    for (; *d; d++) {
+        if (*d == '=')
+            pad++;
+        else if (*d != ' ' && *d != '\n' && *d != '\r' && *d != '\t')
+            n++;
+    }
+    n = (n + pad) / 4 * 3 - (pad > 2 ? 2 : pad);
+    if ((json_int_t)n != json_integer_value(sz)) {
+        snprintf(e, sizeof(e), "%s.size", expr);
+        sl_val_add(w->out, SL_SEV_ERROR, "value", PX, e,
+                   "the stated size is not the size of the attachment's "
+                   "data (%zu bytes): correct it", n);
+    }
+}
+
 /* One value of element canon (type) at expr. twin: the value of the
  * primitive's "_" twin at the same place, or NULL. */
 static void
@@ -166,6 +193,9 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
         if ((why = sl_val_prim_check(type, val)) != NULL)
             sl_val_add(w->out, SL_SEV_ERROR, "value", PX, expr,
                        "the %s value %s", type, why);
+        else if (strcmp(type, "xhtml") == 0)
+            sl_val_xhtml_check(json_string_value(val),
+                               json_string_length(val), expr, w->out);
         else if (el && el->vset >= 0)
             check_binding(w, el->vset, type, val, expr);
         return;
@@ -185,6 +215,8 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
                    "the empty object out");
         return;
     }
+    if (strcmp(type, "Attachment") == 0)
+        check_attachment(w, val, expr);
     walk_object(w, val,
                 strcmp(type, "BackboneElement") == 0 ||
                         strcmp(type, "Element") == 0
@@ -401,6 +433,9 @@ walk_object(struct val_walk *w, const json_t *obj, const char *base,
     }
     check_min(w, obj, base, expr);
     sl_val_invariants(w, obj, base, expr);
+    if (w->v && (json_object_get(obj, "extension") ||
+                 json_object_get(obj, "modifierExtension")))
+        sl_val_ext_context(w, obj, base, expr, is_res);
     if (strcmp(base, "Extension") == 0 && json_object_get(obj, "extension")) {
         json_object_foreach((json_t *)obj, key, val)
             if (strncmp(key, "value", 5) == 0 && key[5] >= 'A' &&
@@ -443,6 +478,15 @@ sl_val_walk_resource(struct val_walk *w, const json_t *res, const char *expr,
         sl_val_check_bundle(w, res, e);
     if (strcmp(rt, "QuestionnaireResponse") == 0)
         sl_val_qr_check(w->v, res, e, w->out);
+    if (strcmp(rt, "SearchParameter") == 0) {
+        /* a composite parameter combines two or more (search.html) */
+        const char *sp = json_string_value(json_object_get(res, "type"));
+        if (sp && strcmp(sp, "composite") == 0 &&
+            json_array_size(json_object_get(res, "component")) < 2)
+            sl_val_add(w->out, SL_SEV_ERROR, "business-rule", PX, e,
+                       "a composite SearchParameter combines two or more "
+                       "components: give them");
+    }
     w->res = prev;
     (void)top;
 }

@@ -29,4 +29,10 @@ void sl_val_check_contained(struct val_walk *w, const json_t *res,
 void sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                          const char *expr);
 
+/* The extensions on obj (of base, at expr; is_res: a resource) whose
+ * definitions are loaded: used in one of their contexts, their
+ * contextInvariants hold (val_ext.c). */
+void sl_val_ext_context(struct val_walk *w, const json_t *obj,
+                        const char *base, const char *expr, int is_res);
+
 #endif

@@ -39,6 +39,13 @@ struct sl_val_result {
  * loaded (sl_validate_resource only reads it). */
 struct sl_validator *sl_validator_new(void);
 void sl_validator_free(struct sl_validator *v); /* NULL-safe */
+/* How an extension whose definition is not loaded is reported:
+ * SL_SEV_WARNING (the default: a gateway must not quarantine local
+ * extensions it was not told about) or SL_SEV_ERROR (HL7's reference
+ * validator's policy; extensions of HL7's own namespace
+ * http://hl7.org/fhir/StructureDefinition/, whose definitions sluice does
+ * not ship, and of example domains stay warnings). Set before use. */
+void sl_validator_set_unknown_extensions(struct sl_validator *v, int sev);
 /* Loads an IG: a folder of JSON conformance resources (a FHIR package's
  * package/ folder or any folder), or a FHIR package .tgz. Its
  * StructureDefinitions, ValueSets and CodeSystems become known (profiles

@@ -21,6 +21,12 @@ sl_validator_new(void)
 }
 
 void
+sl_validator_set_unknown_extensions(struct sl_validator *v, int sev)
+{
+    v->unknown_ext_error = sev == SL_SEV_ERROR;
+}
+
+void
 sl_validator_free(struct sl_validator *v)
 {
     size_t i;
@@ -41,18 +47,29 @@ sl_val_def_find(const struct sl_validator *v, const char *rtype,
 {
     size_t i, ul;
     const char *bar = strchr(url, '|');
+    const json_t *any = NULL;
 
     ul = bar ? (size_t)(bar - url) : strlen(url);
     for (i = 0; i < v->ndefs; i++) {
         const json_t *d = v->defs[i];
         const char *u = json_string_value(json_object_get(d, "url"));
+        const char *ver = json_string_value(json_object_get(d, "version"));
         if (u && strlen(u) == ul && strncmp(u, url, ul) == 0 &&
             (rtype == NULL ||
              strcmp(json_string_value(json_object_get(d, "resourceType")),
-                    rtype) == 0))
-            return d;
+                    rtype) == 0)) {
+            /* url|version: that version when it is loaded (|0.2 names
+             * the 0.2.x releases too) */
+            if (bar == NULL ||
+                (ver && (strcmp(ver, bar + 1) == 0 ||
+                         (strncmp(ver, bar + 1, strlen(bar + 1)) == 0 &&
+                          ver[strlen(bar + 1)] == '.'))))
+                return d;
+            if (any == NULL)
+                any = d;
+        }
     }
-    return NULL;
+    return any;
 }
 
 int
