@@ -326,7 +326,15 @@ extern "C" int
 sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
                    struct sl_err *err)
 {
+    return sl_dicom_file_open_fd(-1, path, out, had_meta, err);
+}
+
+extern "C" int
+sl_dicom_file_open_fd(int in_fd, const char *path, struct sl_dicom_file **out,
+                      int *had_meta, struct sl_err *err)
+{
     DcmFileFormat *ff = nullptr;
+    bool taken = false; // in_fd handed to load_checked, which closes it
 
     try {
         quiet_dcmtk();
@@ -336,8 +344,9 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         int fd = -1;
         std::vector<char> buf;
         unsigned long long buf_at = 0;
-        int rc = load_checked(path, *ff, false, &meta, &size, &fd, &buf,
-                              &buf_at, err);
+        taken = true;
+        int rc = load_checked(path, in_fd, *ff, false, &meta, &size, &fd,
+                              &buf, &buf_at, err);
         if (had_meta != nullptr)
             *had_meta = meta;
         if (rc != SL_OK) {
@@ -360,6 +369,8 @@ sl_dicom_file_open(const char *path, struct sl_dicom_file **out, int *had_meta,
         *out = f;
         return SL_OK;
     } catch (...) {
+        if (!taken && in_fd >= 0)
+            close(in_fd);
         delete ff;
         return fail_exception(err);
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <glob.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,6 +151,67 @@ test_probe(void **state)
     free(dcm);
     free(txt);
     free(none);
+}
+
+/* The probe a source runs before handing an instance on: a link is
+ * reported without being opened (O_NOFOLLOW, no lstat first), and the
+ * descriptor of a DICOM file is kept for the reader, which reads the
+ * same instance through it as through the path. */
+static void
+test_probe_fd(void **state)
+{
+    char *dcm = scratch_path("probefd.dcm"), *link = scratch_path("link.dcm");
+    char *txt = scratch_path("probefd.txt");
+    struct sl_dicom_file *f = NULL;
+    struct sl_err err = { 0 };
+    int is = -1, is_link = -1, fd = -2;
+    char *uid = NULL;
+    FILE *t;
+
+    (void)state;
+    write_instance(dcm, 0);
+    assert_int_equal(symlink(dcm, link), 0);
+    t = fopen(txt, "w");
+    assert_non_null(t);
+    fputs("not DICOM\n", t);
+    fclose(t);
+
+    /* a link to a DICOM file: not read through */
+    assert_int_equal(sl_dicom_file_probe_fd(link, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is_link, 1);
+    assert_int_equal(is, 0);
+    assert_int_equal(fd, -1);
+    /* followed when asked */
+    assert_int_equal(sl_dicom_file_probe_fd(link, 0, &is, &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is_link, 0);
+    assert_int_equal(is, 1);
+    assert_true(fd >= 0);
+    close(fd);
+    /* not DICOM: no descriptor left open */
+    assert_int_equal(sl_dicom_file_probe_fd(txt, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is, 0);
+    assert_int_equal(fd, -1);
+    /* DICOM: the descriptor goes to the reader */
+    assert_int_equal(sl_dicom_file_probe_fd(dcm, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is, 1);
+    assert_true(fd >= 0);
+    assert_int_equal(sl_dicom_file_open_fd(fd, dcm, &f, NULL, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_get(f, 0x0008, 0x0018, &uid), SL_OK);
+    assert_non_null(uid);
+    assert_true(strlen(uid) > 0);
+    free(uid);
+    sl_dicom_file_free(f); /* closes fd */
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
+    free(dcm);
+    free(link);
+    free(txt);
 }
 
 static void
@@ -380,6 +442,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_probe_fd),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_truncated_pixels),
         cmocka_unit_test(test_truncated_one_byte),
