@@ -151,6 +151,11 @@ normalize_un(DcmItem *item)
 // its elements, quadratic. Every element is taken off the head (O(1))
 // and the others put back in order (DcmItem::insert looks from the tail:
 // O(1) for tags in ascending order, which the list's are).
+// Up to this many removed from an item are removed one by one: a search
+// from the head costs about 15 instructions an element passed, a trip
+// off the list and back about 400 (callgrind).
+constexpr size_t DROP_ONE_BY_ONE = 16;
+
 int
 drop(DcmItem *item, const std::vector<DcmObject *> &doomed, walker &w)
 {
@@ -269,8 +274,13 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
     }
     if (doomed.empty())
         return SL_OK;
-    if (doomed.size() == 1) {
-        delete item->remove(doomed[0]);
+    if (doomed.size() <= DROP_ONE_BY_ONE) {
+        // A few (a plain instance's handful of identifiers): each found
+        // from the head of the list is cheaper than taking every element
+        // off and putting it back (two DCMTK list operations an element,
+        // 3% of a small instance's instructions).
+        for (DcmObject *o : doomed)
+            delete item->remove(o);
         return SL_OK;
     }
     return drop(item, doomed, w);
