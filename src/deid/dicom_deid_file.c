@@ -762,8 +762,13 @@ sl_dicom_deid_file_fd(struct sl_dicom_deid *d, int in_fd, const char *in_path,
         sl_dicom_file_get(j.f, 0x0020, 0x000E, &res.orig_series_uid);
         sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.orig_accession);
     }
+    /* pass 1 looks only at what can hold an identifier
+     * (is_identifier_source): every PN and the listed tags */
     j.pass = 1;
-    if ((rc = sl_dicom_file_walk(j.f, visit, &j, err)) != SL_OK)
+    if ((rc = sl_dicom_file_walk_only(
+             j.f, "PN", identifier_tags,
+             sizeof(identifier_tags) / sizeof(identifier_tags[0]), visit, &j,
+             err)) != SL_OK)
         goto out;
     j.pass = 2;
     if ((rc = sl_dicom_file_walk(j.f, visit, &j, err)) != SL_OK)

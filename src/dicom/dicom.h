@@ -206,6 +206,16 @@ typedef int (*sl_dicom_visit_fn)(void *ctx, const struct sl_dicom_elem *e,
  * the callback's decisions. */
 int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
                        struct sl_err *err);
+/* A read-only walk of the elements whose VR is vr (two letters, or NULL)
+ * or whose tag ((group << 16) | element) is one of the ntags of tags, at
+ * any depth, in the same order and with the same sl_dicom_elem as
+ * sl_dicom_file_walk hands out; the others are passed over without being
+ * built (a first pass looking for identifiers costs a fraction of a full
+ * walk). The visitor's *op is ignored: nothing is changed. */
+int sl_dicom_file_walk_only(struct sl_dicom_file *f, const char *vr,
+                            const uint32_t *tags, size_t ntags,
+                            sl_dicom_visit_fn fn, void *ctx,
+                            struct sl_err *err);
 
 /* Writes the dataset as a Part-10 file in the transfer syntax it was read
  * in, with a new meta header (from the dataset's SOP Class and Instance

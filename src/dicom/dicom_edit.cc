@@ -60,7 +60,29 @@ struct walker {
     void *ctx;
     struct sl_err *err;
     bool pixels_changed; // the top-level pixel data was edited
+    // A read-only walk of some elements (sl_dicom_file_walk_only): those
+    // whose VR is only_vr or whose tag is one of only_tags; the others
+    // are passed over without the element handed out being built.
+    bool only = false;
+    const char *only_vr = nullptr;
+    const uint32_t *only_tags = nullptr;
+    size_t only_n = 0;
 };
+
+// Whether a read-only walk hands this element to its visitor.
+bool
+wanted(const walker &w, const char *vrname, const DcmTagKey &k)
+{
+    const uint32_t tag = (static_cast<uint32_t>(k.getGroup()) << 16) |
+                         k.getElement();
+
+    if (w.only_vr != nullptr && std::memcmp(vrname, w.only_vr, 2) == 0)
+        return true;
+    for (size_t i = 0; i < w.only_n; i++)
+        if (w.only_tags[i] == tag)
+            return true;
+    return false;
+}
 
 int walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w);
 
@@ -190,21 +212,29 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
     std::vector<creator_entry> creators;
     const std::vector<DcmObject *> els = children(item);
     std::vector<DcmObject *> doomed; // removed after the walk of this item
+    bool have_creators = false;
     int rc;
 
-    for (DcmObject *o : els) {
-        auto *el = static_cast<DcmElement *>(o);
-        const DcmTagKey k = el->getTag();
-        if ((k.getGroup() & 1) != 0 && k.getElement() >= 0x10 &&
-            k.getElement() <= 0xFF) {
-            OFString v;
-            if (el->getOFStringArray(v).good())
-                creators.push_back(
-                    { (static_cast<uint32_t>(k.getGroup()) << 8) |
-                          k.getElement(),
-                      v });
+    // Read before any element is changed (a full walk), or when the
+    // first private element is handed out (a read-only walk).
+    auto read_creators = [&]() {
+        have_creators = true;
+        for (DcmObject *o : els) {
+            auto *el = static_cast<DcmElement *>(o);
+            const DcmTagKey k = el->getTag();
+            if ((k.getGroup() & 1) != 0 && k.getElement() >= 0x10 &&
+                k.getElement() <= 0xFF) {
+                OFString v;
+                if (el->getOFStringArray(v).good())
+                    creators.push_back(
+                        { (static_cast<uint32_t>(k.getGroup()) << 8) |
+                              k.getElement(),
+                          v });
+            }
         }
-    }
+    };
+    if (!w.only)
+        read_creators();
     for (DcmObject *o : els) {
         auto *el = static_cast<DcmElement *>(o);
         const DcmTag &tag = el->getTag();
@@ -214,16 +244,28 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
         int op = SL_DICOM_KEEP;
         const char *nv = nullptr;
 
+        vrname = vr_name(evr == EVR_PixelData || evr == EVR_OverlayData
+                             ? el->getVR()
+                             : evr);
+        if (w.only && !wanted(w, vrname, tag)) {
+            if (evr != EVR_SQ)
+                continue;
+            for (DcmObject *it : children(static_cast<DcmSequenceOfItems *>(el)))
+                if ((rc = walk_item(static_cast<DcmItem *>(it), depth + 1,
+                                    tag.getGroup(), tag.getElement(), w)) !=
+                    SL_OK)
+                    return rc;
+            continue;
+        }
         std::memset(&e, 0, sizeof(e));
         e.group = tag.getGroup();
         e.elem = tag.getElement();
         e.depth = depth;
         e.seq_group = sg;
         e.seq_elem = se;
-        vrname = vr_name(evr == EVR_PixelData || evr == EVR_OverlayData
-                             ? el->getVR()
-                             : evr);
         std::memcpy(e.vr, vrname, 2);
+        if ((e.group & 1) != 0 && !have_creators)
+            read_creators();
         if ((e.group & 1) != 0) {
             uint32_t key = 0;
             if (e.elem >= 0x10 && e.elem <= 0xFF)
@@ -240,6 +282,8 @@ walk_item(DcmItem *item, int depth, uint16_t sg, uint16_t se, walker &w)
             e.items = static_cast<DcmSequenceOfItems *>(el)->card();
         if ((rc = w.fn(w.ctx, &e, &op, &nv)) != SL_OK)
             return rc;
+        if (w.only)
+            op = SL_DICOM_KEEP; // read-only: nothing changes
         if (op != SL_DICOM_KEEP && depth == 0 && e.group == 0x7FE0 &&
             e.elem == 0x0010)
             w.pixels_changed = true;
@@ -502,6 +546,23 @@ sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
         if (w.pixels_changed)
             f->pixels_changed = true;
         return rc;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+extern "C" int
+sl_dicom_file_walk_only(struct sl_dicom_file *f, const char *vr,
+                        const uint32_t *tags, size_t ntags,
+                        sl_dicom_visit_fn fn, void *ctx, struct sl_err *err)
+{
+    try {
+        walker w = { fn, ctx, err, false };
+        w.only = true;
+        w.only_vr = vr != nullptr && std::strlen(vr) == 2 ? vr : nullptr;
+        w.only_tags = tags;
+        w.only_n = tags != nullptr ? ntags : 0;
+        // nothing changes: the index of top-level elements stays good
+        return walk_item(f->ff->getDataset(), 0, 0, 0, w);
     } catch (...) {
         return fail_exception(err);
     }

@@ -214,6 +214,67 @@ test_probe_fd(void **state)
     free(txt);
 }
 
+/* What a walk hands out, one line an element, for test_walk_only. */
+struct seen {
+    struct sl_buf b;
+    int filter; /* keep only what walk_only is asked for */
+};
+
+static int
+record(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
+{
+    struct seen *s = ctx;
+    const char *v = sl_dicom_elem_value(e);
+    char line[256];
+    uint32_t tag = ((uint32_t)e->group << 16) | e->elem;
+
+    (void)value;
+    *op = SL_DICOM_KEEP;
+    if (s->filter && strncmp(e->vr, "PN", 2) != 0 && tag != 0x00100020 &&
+        tag != 0x00080100 && tag != 0x00111002)
+        return SL_OK;
+    snprintf(line, sizeof(line), "%04X,%04X %d %04X,%04X %.2s %s %s\n",
+             e->group, e->elem, e->depth, e->seq_group, e->seq_elem, e->vr,
+             e->creator ? e->creator : "-", v ? v : "-");
+    sl_buf_adds(&s->b, line);
+    return SL_OK;
+}
+
+/* The read-only walk of a first pass hands out the same elements, with
+ * the same fields (depth, enclosing sequence, private creator, value),
+ * as a full walk does, in the same order, and changes nothing. */
+static void
+test_walk_only(void **state)
+{
+    static const uint32_t tags[] = { 0x00100020, 0x00080100, 0x00111002 };
+    char *dcm = scratch_path("walk.dcm");
+    struct sl_dicom_file *f = NULL;
+    struct sl_err err = { 0 };
+    struct seen full = { .filter = 1 }, only = { .filter = 0 };
+
+    (void)state;
+    write_instance(dcm, 0);
+    sl_buf_init(&full.b);
+    sl_buf_init(&only.b);
+    assert_int_equal(sl_dicom_file_open(dcm, &f, NULL, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_walk(f, record, &full, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_walk_only(f, "PN", tags, 3, record, &only,
+                                             &err),
+                     SL_OK);
+    assert_non_null(full.b.data);
+    assert_non_null(only.b.data);
+    assert_string_equal(only.b.data, full.b.data);
+    /* the PN, the patient id, the code value at depth 1, the private one */
+    assert_non_null(strstr(only.b.data, "0010,0010 0 0000,0000 PN"));
+    assert_non_null(strstr(only.b.data, "0010,0020 0"));
+    assert_non_null(strstr(only.b.data, "0008,0100 1 0008,1032 SH"));
+    assert_non_null(strstr(only.b.data, "0011,1002 0 0000,0000 DS SLUICE SYNTH"));
+    sl_dicom_file_free(f);
+    sl_buf_free(&full.b);
+    sl_buf_free(&only.b);
+    free(dcm);
+}
+
 static void
 test_summary(void **state)
 {
@@ -443,6 +504,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_probe_fd),
+        cmocka_unit_test(test_walk_only),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_truncated_pixels),
         cmocka_unit_test(test_truncated_one_byte),
