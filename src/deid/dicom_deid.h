@@ -55,6 +55,13 @@ void sl_dicom_deid_free(struct sl_dicom_deid *d);
 int sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                        const char *out_path, struct sl_dicom_deid_info *info,
                        struct sl_err *err);
+/* The same, reading in_fd (in_path open for reading, as a source's probe
+ * left it: sl_dicom_file_probe_fd()), which it takes over and closes
+ * whatever happens; -1 opens in_path. */
+int sl_dicom_deid_file_fd(struct sl_dicom_deid *d, int in_fd,
+                          const char *in_path, const char *out_path,
+                          struct sl_dicom_deid_info *info,
+                          struct sl_err *err);
 
 /* --explain: options, then per rule the tags touched and counts. */
 void sl_dicom_deid_explain(const struct sl_dicom_deid *d, FILE *f);

@@ -673,6 +673,14 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
                    const char *out_path, struct sl_dicom_deid_info *info,
                    struct sl_err *err)
 {
+    return sl_dicom_deid_file_fd(d, -1, in_path, out_path, info, err);
+}
+
+int
+sl_dicom_deid_file_fd(struct sl_dicom_deid *d, int in_fd, const char *in_path,
+                      const char *out_path, struct sl_dicom_deid_info *info,
+                      struct sl_err *err)
+{
     struct job j;
     char *sop_class = NULL, *sop_uid = NULL, *modality = NULL;
     struct sl_dicom_deid_info res = { 0 };
@@ -684,7 +692,7 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
     sl_buf_init(&j.val);
     sl_buf_init(&j.tmp);
     atomic_fetch_add(&d->files, 1);
-    rc = sl_dicom_file_open(in_path, &j.f, NULL, err);
+    rc = sl_dicom_file_open_fd(in_fd, in_path, &j.f, NULL, err);
     if (rc == SL_EDICOM) {
         /* Broken or truncated: the file may still hold PHI. */
         atomic_fetch_add(&d->quarantined, 1);
@@ -754,8 +762,13 @@ sl_dicom_deid_file(struct sl_dicom_deid *d, const char *in_path,
         sl_dicom_file_get(j.f, 0x0020, 0x000E, &res.orig_series_uid);
         sl_dicom_file_get(j.f, 0x0008, 0x0050, &res.orig_accession);
     }
+    /* pass 1 looks only at what can hold an identifier
+     * (is_identifier_source): every PN and the listed tags */
     j.pass = 1;
-    if ((rc = sl_dicom_file_walk(j.f, visit, &j, err)) != SL_OK)
+    if ((rc = sl_dicom_file_walk_only(
+             j.f, "PN", identifier_tags,
+             sizeof(identifier_tags) / sizeof(identifier_tags[0]), visit, &j,
+             err)) != SL_OK)
         goto out;
     j.pass = 2;
     if ((rc = sl_dicom_file_walk(j.f, visit, &j, err)) != SL_OK)

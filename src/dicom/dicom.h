@@ -35,6 +35,17 @@ int sl_dicom_dict_compare(const char *path, char *msg, unsigned long msglen);
  * order), 0 otherwise, reading only the first 132 bytes. SL_EIO when the
  * file cannot be opened. */
 int sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err);
+/* The same probe, for a reader that goes on to open the file: with
+ * SL_PROBE_NOFOLLOW in flags, a symbolic link (as the last component of
+ * path) is not opened and sets *is_link (may be NULL otherwise) with
+ * SL_OK; when the file is DICOM and keep_fd is not NULL, *keep_fd is the
+ * descriptor the probe read it through (read-only, close-on-exec), the
+ * caller's to pass to sl_dicom_file_open_fd() or close, or -1 when the
+ * probe closed it (descriptors above SL_PROBE_FD_MAX are not kept). */
+#define SL_PROBE_NOFOLLOW 1
+#define SL_PROBE_FD_MAX   512
+int sl_dicom_file_probe_fd(const char *path, int flags, int *is_dicom,
+                           int *is_link, int *keep_fd, struct sl_err *err);
 
 /* 1 when path is named as DICOM (.dcm, .DCM, .dicom): such a file that the
  * probe does not take was meant to be delivered, so it is quarantined
@@ -126,6 +137,13 @@ struct sl_dicom_file;
  * file had a Part-10 header. */
 int sl_dicom_file_open(const char *path, struct sl_dicom_file **out,
                        int *had_meta, struct sl_err *err);
+/* The same, reading fd (a descriptor of path open for reading, such as
+ * sl_dicom_file_probe_fd() keeps), which it takes over: closed by
+ * sl_dicom_file_free() or on failure. fd -1: opens path. path is still
+ * read by name for values loaded later. */
+int sl_dicom_file_open_fd(int fd, const char *path,
+                          struct sl_dicom_file **out, int *had_meta,
+                          struct sl_err *err);
 void sl_dicom_file_free(struct sl_dicom_file *f); /* NULL-safe */
 
 /* 1 when the pixel data is encapsulated (compressed), else 0. */
@@ -188,6 +206,16 @@ typedef int (*sl_dicom_visit_fn)(void *ctx, const struct sl_dicom_elem *e,
  * the callback's decisions. */
 int sl_dicom_file_walk(struct sl_dicom_file *f, sl_dicom_visit_fn fn, void *ctx,
                        struct sl_err *err);
+/* A read-only walk of the elements whose VR is vr (two letters, or NULL)
+ * or whose tag ((group << 16) | element) is one of the ntags of tags, at
+ * any depth, in the same order and with the same sl_dicom_elem as
+ * sl_dicom_file_walk hands out; the others are passed over without being
+ * built (a first pass looking for identifiers costs a fraction of a full
+ * walk). The visitor's *op is ignored: nothing is changed. */
+int sl_dicom_file_walk_only(struct sl_dicom_file *f, const char *vr,
+                            const uint32_t *tags, size_t ntags,
+                            sl_dicom_visit_fn fn, void *ctx,
+                            struct sl_err *err);
 
 /* Writes the dataset as a Part-10 file in the transfer syntax it was read
  * in, with a new meta header (from the dataset's SOP Class and Instance

@@ -159,11 +159,14 @@ unsigned long long element_file_length(DcmObject *o, bool explicit_vr,
                                        bool *known);
 // Loads path into ff with values over 4 KiB left on disk, checking that
 // it parsed completely and that no value runs past the end of the file.
-// require_meta: refuse a file without the Part-10 "DICM" prefix. Out
-// parameters may be nullptr: whether it had one, its size, (keep_fd)
-// the descriptor it was read through, then the caller's to close, and
-// (keep_buf) the last bytes read through it, from offset *buf_at.
-int load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
+// require_meta: refuse a file without the Part-10 "DICM" prefix. fd: the
+// file already open (taken over, closed whatever happens), or -1 to open
+// path. Out parameters may be nullptr: whether it had one, its size,
+// (keep_fd) the descriptor it was read through, then the caller's to
+// close, and (keep_buf) the last bytes read through it, from offset
+// *buf_at.
+int load_checked(const char *path, int fd, DcmFileFormat &ff,
+                 bool require_meta,
                  int *had_meta, unsigned long long *size, int *keep_fd,
                  std::vector<char> *keep_buf, unsigned long long *buf_at,
                  struct sl_err *err);

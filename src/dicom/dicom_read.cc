@@ -202,11 +202,13 @@ looks_like_bare_dataset(const unsigned char *h, size_t n)
 class pread_producer : public DcmProducer
 {
   public:
-    explicit pread_producer(const char *path)
+    // Reads fd (taken over: closed with the producer) or, when fd is -1,
+    // path opened here.
+    pread_producer(const char *path, int fd)
     {
         struct stat st;
 
-        fd_ = open(path, O_RDONLY | O_CLOEXEC);
+        fd_ = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
         if (fd_ < 0 || fstat(fd_, &st) != 0) {
             errno_ = errno;
             stat_failed_ = fd_ >= 0;
@@ -351,8 +353,8 @@ class pread_producer : public DcmProducer
 class pread_stream : public DcmInputStream
 {
   public:
-    explicit pread_stream(const char *path)
-        : DcmInputStream(&producer_), producer_(path), path_(path)
+    pread_stream(const char *path, int fd)
+        : DcmInputStream(&producer_), producer_(path, fd), path_(path)
     {
     }
     pread_producer &producer() { return producer_; }
@@ -397,7 +399,7 @@ namespace shim
 // it parsed completely and that no value runs past the end of the file.
 // require_meta: refuse a file without the Part-10 "DICM" prefix.
 int
-load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
+load_checked(const char *path, int fd, DcmFileFormat &ff, bool require_meta,
              int *had_meta, unsigned long long *size, int *keep_fd,
              std::vector<char> *keep_buf, unsigned long long *buf_at,
              struct sl_err *err)
@@ -407,8 +409,9 @@ load_checked(const char *path, DcmFileFormat &ff, bool require_meta,
     int is_dicom = 0;
 
     // One open for the prefix check (sl_dicom_file_probe's, with its
-    // messages), the size and the parse.
-    pread_stream in(path);
+    // messages), the size and the parse; none when the caller's probe
+    // left the file open (fd).
+    pread_stream in(path, fd);
     if (in.status().bad() && !in.producer().stat_failed())
         return SL_ERR(err, SL_EIO, "cannot open: %s",
                       std::strerror(in.producer().open_errno()));
@@ -545,7 +548,7 @@ summary_read(const char *path, struct sl_dicom_summary **out,
     int rc;
 
     DcmFileFormat ff;
-    if ((rc = load_checked(path, ff, true, nullptr, nullptr, nullptr, nullptr,
+    if ((rc = load_checked(path, -1, ff, true, nullptr, nullptr, nullptr, nullptr,
                            nullptr, err)) != SL_OK)
         return rc;
     return summary_of(ff, nullptr, out, err);
@@ -583,7 +586,8 @@ sl_dicom_named_as_dicom(const char *path)
 }
 
 extern "C" int
-sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
+sl_dicom_file_probe_fd(const char *path, int flags, int *is_dicom,
+                       int *is_link, int *keep_fd, struct sl_err *err)
 {
     unsigned char head[132];
     ssize_t n;
@@ -591,23 +595,55 @@ sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
 
     try {
         // Plain C I/O only: nothing here is expected to throw.
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return SL_ERR(err, SL_EIO, "cannot open: %s",
-                          std::strerror(errno));
+        *is_dicom = 0;
+        if (is_link != nullptr)
+            *is_link = 0;
+        if (keep_fd != nullptr)
+            *keep_fd = -1;
+        // O_NOFOLLOW: a link as the last component fails with ELOOP, so
+        // no lstat() is needed first to keep from reading through one.
+        fd = open(path, O_RDONLY | O_CLOEXEC |
+                            ((flags & SL_PROBE_NOFOLLOW) ? O_NOFOLLOW : 0));
+        if (fd < 0) {
+            struct stat st;
+            int e = errno;
+            // ELOOP is also too many links on the way: lstat tells.
+            if (e == ELOOP && is_link != nullptr && lstat(path, &st) == 0 &&
+                S_ISLNK(st.st_mode)) {
+                *is_link = 1;
+                return SL_OK;
+            }
+            return SL_ERR(err, SL_EIO, "cannot open: %s", std::strerror(e));
+        }
         do
             n = pread(fd, head, sizeof(head), 0);
         while (n < 0 && errno == EINTR);
-        close(fd);
-        if (n < 0)
+        if (n < 0) {
+            close(fd);
             return SL_ERR(err, SL_EIO, "read error");
+        }
         *is_dicom = (n == static_cast<ssize_t>(sizeof(head)) &&
                      std::memcmp(head + 128, "DICM", 4) == 0) ||
                     looks_like_bare_dataset(head, static_cast<size_t>(n));
+        // Kept for the reader of the instance (one open a file instead of
+        // two), unless descriptors run high: items wait in the queue
+        // with theirs, and a probe must never fail for want of one.
+        if (*is_dicom && keep_fd != nullptr && fd < SL_PROBE_FD_MAX) {
+            *keep_fd = fd;
+            fd = -1;
+        }
+        if (fd >= 0)
+            close(fd);
         return SL_OK;
     } catch (...) {
         return fail_exception(err);
     }
+}
+
+extern "C" int
+sl_dicom_file_probe(const char *path, int *is_dicom, struct sl_err *err)
+{
+    return sl_dicom_file_probe_fd(path, 0, is_dicom, nullptr, nullptr, err);
 }
 
 extern "C" int

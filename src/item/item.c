@@ -14,6 +14,7 @@ sl_item_new(enum sl_item_kind kind)
 {
     struct sl_item *it = sl_calloc(1, sizeof(*it));
     it->kind = kind;
+    it->fd = -1;
     return it;
 }
 
@@ -35,6 +36,8 @@ sl_item_free(struct sl_item *it)
     if (it->full_url)
         sl_freezero(it->full_url, strlen(it->full_url));
     free(it->path);
+    if (it->fd >= 0)
+        close(it->fd);
     if (it->tmp_path) {
         unlink(it->tmp_path);
         free(it->tmp_path);

@@ -95,6 +95,9 @@ struct sl_item {
      * document once out_json holds it (for a Provenance), or NULL */
     char *ref;
     char *path;         /* SL_ITEM_DICOM: file on disk */
+    int fd;             /* SL_ITEM_DICOM: path open for reading, left so by
+                           the source's probe (a stage may take it over
+                           and set -1), or -1; closed by sl_item_free */
     char *tmp_path;     /* a stage's rewritten copy, removed when done */
     /* SL_ITEM_BAD, or set by a stage: why it goes to quarantine */
     char *reason;

@@ -454,7 +454,9 @@ deid_dicom(struct sl_stage_deid *s, struct sl_item *it, struct sl_err *e2)
     atomic_store(&s->saw_dicom, 1);
     info.want_originals = s->reid != NULL;
     info.want_written = 1;
-    rc = sl_dicom_deid_file(s->dicom, it->path, tmp, &info, e2);
+    /* the source's descriptor, if it left one, is taken over */
+    rc = sl_dicom_deid_file_fd(s->dicom, it->fd, it->path, tmp, &info, e2);
+    it->fd = -1;
     if (rc == SL_OK) {
         /* a source's own copy (a file retrieved from a PACS) goes now */
         if (it->tmp_path != NULL)

@@ -30,7 +30,8 @@ enum in_kind {
     IN_NDJSON,
     IN_NDJSON_GZ,
     IN_DICOM,
-    IN_NOT_DICOM /* named as DICOM, but not DICOM by its content */
+    IN_NOT_DICOM, /* named as DICOM, but not DICOM by its content */
+    IN_LINK       /* a symbolic link in a folder, not followed */
 };
 
 struct files_src {
@@ -48,14 +49,10 @@ struct files_src {
     const char *cur_ext;
 };
 
-/* What an input is, by its name and (for DICOM) its content; dicom 0:
- * the reader takes no DICOM, so a file not named as FHIR is not opened
- * (IN_OTHER). */
+/* What an input is by its name, IN_OTHER when only its content can say. */
 static enum in_kind
-kind_of(const char *path, int dicom)
+kind_by_name(const char *path)
 {
-    int is_dicom = 0;
-
     if (sl_str_has_suffix(path, ".ndjson.gz"))
         return IN_NDJSON_GZ;
     if (sl_str_has_suffix(path, ".ndjson"))
@@ -64,10 +61,33 @@ kind_of(const char *path, int dicom)
         return IN_JSON;
     if (sl_str_has_suffix(path, ".json.gz"))
         return IN_JSON_GZ;
-    if (!dicom)
-        return IN_OTHER;
-    if (sl_dicom_file_probe(path, &is_dicom, NULL) == SL_OK && is_dicom)
-        return IN_DICOM;
+    return IN_OTHER;
+}
+
+/* What an input is, by its name and (for DICOM) its content; dicom 0:
+ * the reader takes no DICOM, so a file not named as FHIR is not opened
+ * (IN_OTHER). nofollow: a symbolic link is IN_LINK, found by the probe's
+ * open (O_NOFOLLOW) rather than by an lstat() of every file. A DICOM
+ * input's descriptor, left open by the probe, goes to *fd (else -1). */
+static enum in_kind
+kind_of(const char *path, int dicom, int nofollow, int *fd)
+{
+    enum in_kind k = kind_by_name(path);
+    int is_dicom = 0, is_link = 0;
+
+    *fd = -1;
+    if (k != IN_OTHER || !dicom) {
+        if (nofollow && sl_is_symlink(path))
+            return IN_LINK;
+        return k;
+    }
+    if (sl_dicom_file_probe_fd(path, nofollow ? SL_PROBE_NOFOLLOW : 0,
+                               &is_dicom, &is_link, fd, NULL) == SL_OK) {
+        if (is_link)
+            return IN_LINK;
+        if (is_dicom)
+            return IN_DICOM;
+    }
     if (sl_dicom_named_as_dicom(path))
         return IN_NOT_DICOM;
     return IN_OTHER;
@@ -248,6 +268,7 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
     for (;;) {
         enum in_kind kind;
         size_t i;
+        int fd;
 
         if (s->lines != NULL) {
             struct sl_item *it = NULL;
@@ -273,8 +294,10 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
         if (s->next >= s->paths.n)
             return SL_OK;
         i = s->next++;
-        if (!s->follow && s->given.v[i][0] == '0' &&
-            sl_is_symlink(s->paths.v[i])) {
+        kind = kind_of(s->paths.v[i], (s->want & SL_TAKES_DICOM) != 0,
+                       !s->follow && s->given.v[i][0] == '0', &fd);
+        switch (kind) {
+        case IN_LINK:
             /* a link in a folder: reported by position; what it points
              * to is never read, nor copied into the quarantine */
             *out = item_at(s, i, SL_ITEM_BAD);
@@ -282,9 +305,6 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
             (*out)->quarantine_ext = ".reason-only";
             sl_item_quarantine(*out, "read", "%s", SL_LINK_NOT_FOLLOWED);
             return SL_OK;
-        }
-        kind = kind_of(s->paths.v[i], (s->want & SL_TAKES_DICOM) != 0);
-        switch (kind) {
         case IN_JSON:
         case IN_JSON_GZ:
             *out = json_item(s, i, kind == IN_JSON_GZ);
@@ -303,6 +323,7 @@ files_next(void *ctx, struct sl_item **out, struct sl_err *err)
         case IN_DICOM:
             *out = item_at(s, i, SL_ITEM_DICOM);
             (*out)->path = sl_strdup(s->paths.v[i]);
+            (*out)->fd = fd; /* the probe's: the file is opened once */
             (*out)->rtype = sl_strdup("DICOM");
             (*out)->unit_ext = (*out)->quarantine_ext = ".dcm";
             return SL_OK;

@@ -19,8 +19,10 @@
 #     than anything the issue names.
 # RUNS rounds (default 5): in each, hyperfine runs every command once, in
 # turn, each into an empty folder; the ratio is the median of the
-# round-by-round ratios of wall time, CPU times (user + system) medians. The issue's targets: at most 1.5x the floor on large
-# instances, 2x on small ones.
+# round-by-round ratios of wall time, CPU times (user + system) medians,
+# and in brackets the median of the round-by-round ratios of CPU time
+# (the steadier figure on a loaded machine). The issue's targets: at
+# most 1.5x the floor on large instances, 2x on small ones.
 # Usage: dicom-floor.sh BUILDDIR [COPY_FLOOR_C] [LARGE] [SMALL] [RUNS]
 # CORPORA="large small" (say) runs only those; KEEP=1 keeps the folder;
 # BEFORE=/path/to/an/older/sluice runs it too, in the same rounds, and
@@ -101,18 +103,20 @@ import json, statistics, sys
 rounds = [{x["command"]: x for x in json.load(open(p))["results"]}
           for p in sys.argv[4:]]
 wall = lambda name: [r[name]["times"][0] for r in rounds]
-cpu = lambda name: statistics.median(r[name]["user"] + r[name]["system"]
-                                     for r in rounds)
+cpus = lambda name: [r[name]["user"] + r[name]["system"] for r in rounds]
+cpu = lambda name: statistics.median(cpus(name))
 f = wall("floor")
 line = "%s: %s instances of %s KiB, %d rounds: floor %.3f s (CPU %.2f s)" % (
     sys.argv[1], sys.argv[2], sys.argv[3], len(rounds), statistics.median(f),
     cpu("floor"))
+fc = cpus("floor")
 for name in ("sluice deid", "before"):
     if name in rounds[0]:
         s = wall(name)
-        line += "; %s %.3f s (CPU %.2f s): %.2fx the floor" % (
+        line += "; %s %.3f s (CPU %.2f s): %.2fx the floor (%.2fx its CPU)" % (
             name, statistics.median(s), cpu(name),
-            statistics.median(b / a for a, b in zip(f, s)))
+            statistics.median(b / a for a, b in zip(f, s)),
+            statistics.median(b / a for a, b in zip(fc, cpus(name))))
 print(line)
 PY
 done

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <glob.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,6 +151,128 @@ test_probe(void **state)
     free(dcm);
     free(txt);
     free(none);
+}
+
+/* The probe a source runs before handing an instance on: a link is
+ * reported without being opened (O_NOFOLLOW, no lstat first), and the
+ * descriptor of a DICOM file is kept for the reader, which reads the
+ * same instance through it as through the path. */
+static void
+test_probe_fd(void **state)
+{
+    char *dcm = scratch_path("probefd.dcm"), *link = scratch_path("link.dcm");
+    char *txt = scratch_path("probefd.txt");
+    struct sl_dicom_file *f = NULL;
+    struct sl_err err = { 0 };
+    int is = -1, is_link = -1, fd = -2;
+    char *uid = NULL;
+    FILE *t;
+
+    (void)state;
+    write_instance(dcm, 0);
+    assert_int_equal(symlink(dcm, link), 0);
+    t = fopen(txt, "w");
+    assert_non_null(t);
+    fputs("not DICOM\n", t);
+    fclose(t);
+
+    /* a link to a DICOM file: not read through */
+    assert_int_equal(sl_dicom_file_probe_fd(link, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is_link, 1);
+    assert_int_equal(is, 0);
+    assert_int_equal(fd, -1);
+    /* followed when asked */
+    assert_int_equal(sl_dicom_file_probe_fd(link, 0, &is, &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is_link, 0);
+    assert_int_equal(is, 1);
+    assert_true(fd >= 0);
+    close(fd);
+    /* not DICOM: no descriptor left open */
+    assert_int_equal(sl_dicom_file_probe_fd(txt, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is, 0);
+    assert_int_equal(fd, -1);
+    /* DICOM: the descriptor goes to the reader */
+    assert_int_equal(sl_dicom_file_probe_fd(dcm, SL_PROBE_NOFOLLOW, &is,
+                                            &is_link, &fd, &err),
+                     SL_OK);
+    assert_int_equal(is, 1);
+    assert_true(fd >= 0);
+    assert_int_equal(sl_dicom_file_open_fd(fd, dcm, &f, NULL, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_get(f, 0x0008, 0x0018, &uid), SL_OK);
+    assert_non_null(uid);
+    assert_true(strlen(uid) > 0);
+    free(uid);
+    sl_dicom_file_free(f); /* closes fd */
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
+    free(dcm);
+    free(link);
+    free(txt);
+}
+
+/* What a walk hands out, one line an element, for test_walk_only. */
+struct seen {
+    struct sl_buf b;
+    int filter; /* keep only what walk_only is asked for */
+};
+
+static int
+record(void *ctx, const struct sl_dicom_elem *e, int *op, const char **value)
+{
+    struct seen *s = ctx;
+    const char *v = sl_dicom_elem_value(e);
+    char line[256];
+    uint32_t tag = ((uint32_t)e->group << 16) | e->elem;
+
+    (void)value;
+    *op = SL_DICOM_KEEP;
+    if (s->filter && strncmp(e->vr, "PN", 2) != 0 && tag != 0x00100020 &&
+        tag != 0x00080100 && tag != 0x00111002)
+        return SL_OK;
+    snprintf(line, sizeof(line), "%04X,%04X %d %04X,%04X %.2s %s %s\n",
+             e->group, e->elem, e->depth, e->seq_group, e->seq_elem, e->vr,
+             e->creator ? e->creator : "-", v ? v : "-");
+    sl_buf_adds(&s->b, line);
+    return SL_OK;
+}
+
+/* The read-only walk of a first pass hands out the same elements, with
+ * the same fields (depth, enclosing sequence, private creator, value),
+ * as a full walk does, in the same order, and changes nothing. */
+static void
+test_walk_only(void **state)
+{
+    static const uint32_t tags[] = { 0x00100020, 0x00080100, 0x00111002 };
+    char *dcm = scratch_path("walk.dcm");
+    struct sl_dicom_file *f = NULL;
+    struct sl_err err = { 0 };
+    struct seen full = { .filter = 1 }, only = { .filter = 0 };
+
+    (void)state;
+    write_instance(dcm, 0);
+    sl_buf_init(&full.b);
+    sl_buf_init(&only.b);
+    assert_int_equal(sl_dicom_file_open(dcm, &f, NULL, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_walk(f, record, &full, &err), SL_OK);
+    assert_int_equal(sl_dicom_file_walk_only(f, "PN", tags, 3, record, &only,
+                                             &err),
+                     SL_OK);
+    assert_non_null(full.b.data);
+    assert_non_null(only.b.data);
+    assert_string_equal(only.b.data, full.b.data);
+    /* the PN, the patient id, the code value at depth 1, the private one */
+    assert_non_null(strstr(only.b.data, "0010,0010 0 0000,0000 PN"));
+    assert_non_null(strstr(only.b.data, "0010,0020 0"));
+    assert_non_null(strstr(only.b.data, "0008,0100 1 0008,1032 SH"));
+    assert_non_null(strstr(only.b.data, "0011,1002 0 0000,0000 DS SLUICE SYNTH"));
+    sl_dicom_file_free(f);
+    sl_buf_free(&full.b);
+    sl_buf_free(&only.b);
+    free(dcm);
 }
 
 static void
@@ -380,6 +503,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_probe_fd),
+        cmocka_unit_test(test_walk_only),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_truncated_pixels),
         cmocka_unit_test(test_truncated_one_byte),
