@@ -299,7 +299,7 @@ section_stages(FILE *f, const json_t *sum)
     bars_free(b, n);
     fputs("<h2>Sources and targets</h2>\n<table class=\"parts\"><thead><tr>"
           "<th></th><th>id</th><th>items</th><th>bytes</th><th>errors</th>"
-          "</tr></thead>\n",
+          "<th>retries</th></tr></thead>\n",
           f);
     for (t = 0; t < 2; t++) {
         const char *what = t ? "targets" : "sources";
@@ -309,14 +309,16 @@ section_stages(FILE *f, const json_t *sum)
             fprintf(f, "</td><td>%lld</td><td>",
                     (long long)json_integer_value(json_array_get(v, 0)));
             put_bytes(f, (double)json_integer_value(json_array_get(v, 1)));
-            fprintf(f, "</td><td>%lld</td></tr>\n",
-                    (long long)json_integer_value(json_array_get(v, 2)));
+            fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
+                    (long long)json_integer_value(json_array_get(v, 2)),
+                    (long long)json_integer_value(json_array_get(v, 4)));
         }
     }
     fputs("</table>\n<p class=\"muted\">Bytes: what sources read as text or "
           "files (resources of Bundle files count none) and what the stages "
           "handed each target; errors: unreadable input, items a target "
-          "refused.</p>\n",
+          "refused; retries: requests tried again after a 429, a 5xx or a "
+          "lost connection.</p>\n",
           f);
 }
 

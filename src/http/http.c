@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +33,7 @@ struct sl_http {
     CURL **pool;  /* idle handles */
     int npool;
     unsigned int seed; /* jitter */
+    _Atomic uint64_t retries; /* tries after a request's first */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -542,6 +544,7 @@ sl_http_do(struct sl_http *h, const struct sl_http_req *rq,
         sl_log(SL_LOG_DEBUG, "http: try %d of %d failed (%s, HTTP %ld), "
                "again in %ld ms", tried, h->max_attempts,
                curl_easy_strerror(crc), status, w);
+        atomic_fetch_add(&h->retries, 1);
         sleep_ms(h, w);
         if (stop_asked(h)) {
             shown = sl_http_url_for_log(h, rq->path);
@@ -589,4 +592,10 @@ sl_http_resp_clear(struct sl_http_resp *resp)
         free(resp->captured[k]);
         resp->captured[k] = NULL;
     }
+}
+
+uint64_t
+sl_http_retries(const struct sl_http *h)
+{
+    return h ? atomic_load(&((struct sl_http *)h)->retries) : 0;
 }

@@ -23,6 +23,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/common.h"
 
@@ -53,6 +54,11 @@ void sl_http_free(struct sl_http *h); /* NULL-safe */
  * between tries and the tries themselves: sl_http_do then fails with
  * SL_EINTR. stop is borrowed; NULL (the default) never stops. */
 void sl_http_set_stop(struct sl_http *h, const volatile sig_atomic_t *stop);
+/* How many tries this client made after a request's first (429, 5xx,
+ * connection failures), since it was made; 0 for NULL. For the metrics
+ * and the run report: a target or source that keeps retrying is one to
+ * look at before it fails. */
+uint64_t sl_http_retries(const struct sl_http *h);
 
 /* Called with each piece of a response body as it arrives; returns 0 to
  * go on, anything else to abort the request (an SL_EIO error). The body

@@ -223,6 +223,10 @@ struct sl_source_ops {
      * run with one worker reads, processes and writes on one thread
      * (pipeline/queue.c); 0: a thread of its own reads it. */
     int local;
+    /* Optional: requests to a peer tried again so far (sl_http_retries),
+     * since open; the run's report and metrics count them per source.
+     * May be NULL. */
+    uint64_t (*retries)(void *ctx);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */
@@ -256,6 +260,10 @@ struct sl_sink_ops {
      * item is in the quarantine of the checkpoint that passed it. May be
      * NULL. */
     int (*refused)(void *ctx, struct sl_item ***out, size_t *n);
+    /* Optional: requests to the peer tried again so far (sl_http_retries),
+     * since open; counted per target in the run's report and metrics. May
+     * be NULL. */
+    uint64_t (*retries)(void *ctx);
 };
 
 #endif

@@ -163,18 +163,19 @@ observe(struct sl_metrics *m, const char *family, const char *job,
 }
 
 /* Counters per source or target id from the run summary's
- * {id: [items, bytes, errors, seconds]}; called with mu held. */
+ * {id: [items, bytes, errors, seconds, retries]}; called with mu held. */
 static void
 part_counters(struct sl_metrics *m, const char *job, const json_t *parts,
               const char *kind)
 {
-    char items[64], bytes[64], errors[64];
+    char items[64], bytes[64], errors[64], retries[64];
     const char *id;
     json_t *a;
 
     snprintf(items, sizeof(items), "sluice_%s_items_total", kind);
     snprintf(bytes, sizeof(bytes), "sluice_%s_bytes_total", kind);
     snprintf(errors, sizeof(errors), "sluice_%s_errors_total", kind);
+    snprintf(retries, sizeof(retries), "sluice_%s_retries_total", kind);
     json_object_foreach((json_t *)parts, id, a) {
         get(m, items, labels("job_id", job, kind, id, NULL))->v +=
             (double)json_integer_value(json_array_get(a, 0));
@@ -182,6 +183,8 @@ part_counters(struct sl_metrics *m, const char *job, const json_t *parts,
             (double)json_integer_value(json_array_get(a, 1));
         get(m, errors, labels("job_id", job, kind, id, NULL))->v +=
             (double)json_integer_value(json_array_get(a, 2));
+        get(m, retries, labels("job_id", job, kind, id, NULL))->v +=
+            (double)json_integer_value(json_array_get(a, 4));
     }
 }
 
@@ -277,12 +280,16 @@ static const struct {
       "Bytes read per source: raw text and DICOM files." },
     { "sluice_source_errors_total", "counter",
       "Unreadable items per source." },
+    { "sluice_source_retries_total", "counter",
+      "Requests a source tried again (HTTP 429, 5xx, connection failures)." },
     { "sluice_target_items_total", "counter",
       "Items delivered per target (its id in the configuration)." },
     { "sluice_target_bytes_total", "counter",
       "Bytes handed to each target." },
     { "sluice_target_errors_total", "counter",
       "Items a target refused (quarantined)." },
+    { "sluice_target_retries_total", "counter",
+      "Requests a target tried again (HTTP 429, 5xx, connection failures)." },
     { "sluice_last_success_timestamp_seconds", "gauge",
       "When a run of the job last finished (Unix time)." },
     { "sluice_quarantine_open_items", "gauge",

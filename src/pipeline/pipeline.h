@@ -129,6 +129,7 @@ struct sl_part_count {
                      id; "deid: rule-id (method)" */
     uint64_t items, bytes, errors;
     double seconds;
+    uint64_t retries; /* requests tried again (sources and targets) */
 };
 
 struct sl_run_summary {

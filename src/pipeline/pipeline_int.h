@@ -17,6 +17,9 @@ struct src_slot {
     char *last;       /* the source's checkpoint of the job's last finished
                          run (owned), or NULL: for ops->since on every run
                          but a replay, for ops->begin on a new run only */
+    /* requests it retried (ops->retries), added when it is closed and
+     * taken into the summary at each commit (summary.c) */
+    atomic_uint_fast64_t retries;
 };
 
 struct target_slot {
@@ -25,6 +28,7 @@ struct target_slot {
     unsigned takes;
     void *ctx;
     double put_seconds; /* the writer's, since the last fold (summary.c) */
+    uint64_t retries_seen; /* ops->retries at the last fold */
 };
 
 struct stage_slot {
@@ -161,6 +165,8 @@ int run_commit(struct run *r, struct sl_err *err);
 void run_lease_renew(struct run *r);
 /* Quarantines what target t refused after taking it (sl_sink_ops.refused)
  * and moves those items from the delivered count to the quarantined. */
+/* Closes source slot s's open ctx, keeping its retries for the summary. */
+void src_close(struct src_slot *s, void *ctx);
 int run_take_refused(struct run *r, struct target_slot *t, struct sl_err *err);
 
 /* Observers. */

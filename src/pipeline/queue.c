@@ -210,11 +210,19 @@ struct rd {
     int end; /* every source read, or the run stopped */
 };
 
+void
+src_close(struct src_slot *s, void *ctx)
+{
+    if (s->ops->retries)
+        atomic_fetch_add(&s->retries, s->ops->retries(ctx));
+    s->ops->close(ctx);
+}
+
 static void
 rd_close(struct run *r, struct rd *rd)
 {
     if (rd->ctx != NULL) {
-        r->src[rd->i].ops->close(rd->ctx);
+        src_close(&r->src[rd->i], rd->ctx);
         run_source_status(r, NULL);
     }
     rd->ctx = NULL;
@@ -292,7 +300,7 @@ read_chunk(struct run *r, struct rd *rd)
             r->units_done = rd->base_done + rd->t;
             r->units_total = rd->base_total + rd->t;
             pthread_mutex_unlock(&r->mu);
-            s->ops->close(rd->ctx);
+            src_close(s, rd->ctx);
             run_source_status(r, NULL); /* what it said is over */
             rd->ctx = NULL;
             rd->i++;
@@ -930,7 +938,7 @@ main_here(struct run *r)
             s->ops->progress(ctx, &d, &t);
         r->units_done = base_done + t;
         r->units_total = base_total + t;
-        s->ops->close(ctx);
+        src_close(s, ctx);
     }
     r->reader_done = 1;
     sl_jtape_free(&ps.tape);

@@ -93,6 +93,25 @@ summary_fold_times(struct run *r)
         p->seconds += r->tgt[k].put_seconds;
         r->tgt[k].put_seconds = 0;
     }
+    /* requests retried by each source (when closed) and target */
+    for (k = 0; k < r->nsrc; k++) {
+        n = atomic_exchange(&r->src[k].retries, 0);
+        if (n > 0)
+            summary_part(&sum->sources, &sum->nsources, r->src[k].node->id)
+                ->retries += n;
+    }
+    for (k = 0; k < r->ntargets; k++) {
+        struct target_slot *t = &r->tgt[k];
+        uint64_t now;
+
+        if (t->ctx == NULL || t->ops->retries == NULL)
+            continue;
+        now = t->ops->retries(t->ctx);
+        if (now > t->retries_seen)
+            summary_part(&sum->targets, &sum->ntargets, t->node->id)
+                ->retries += now - t->retries_seen;
+        t->retries_seen = now;
+    }
 }
 
 struct rule_fold {
@@ -122,7 +141,8 @@ summary_fold_rules(struct run *r)
     }
 }
 
-/* {name: [items, bytes, errors, seconds]} */
+/* {name: [items, bytes, errors, seconds, retries]} (summaries written
+ * before retries were counted have four) */
 static json_t *
 parts_json(const struct sl_part_count *v, size_t n)
 {
@@ -131,10 +151,11 @@ parts_json(const struct sl_part_count *v, size_t n)
 
     for (i = 0; i < n; i++)
         json_object_set_new(o, v[i].name,
-                            json_pack("[IIIf]", (json_int_t)v[i].items,
+                            json_pack("[IIIfI]", (json_int_t)v[i].items,
                                       (json_int_t)v[i].bytes,
                                       (json_int_t)v[i].errors,
-                                      v[i].seconds));
+                                      v[i].seconds,
+                                      (json_int_t)v[i].retries));
     return o;
 }
 
@@ -150,6 +171,7 @@ parts_load(struct sl_part_count **v, size_t *n, const json_t *o)
         p->bytes = (uint64_t)json_integer_value(json_array_get(a, 1));
         p->errors = (uint64_t)json_integer_value(json_array_get(a, 2));
         p->seconds = json_number_value(json_array_get(a, 3));
+        p->retries = (uint64_t)json_integer_value(json_array_get(a, 4));
     }
 }
 

@@ -446,6 +446,10 @@ sink_finish(void *vctx, struct sl_err *err)
 }
 
 const struct sl_sink_ops sl_sink_dicom_folder = {
-    "dicom-folder",  sink_open,   sink_put,
-    sink_checkpoint, sink_finish, sink_close, NULL, NULL,
+    .type = "dicom-folder",
+    .open = sink_open,
+    .put = sink_put,
+    .checkpoint = sink_checkpoint,
+    .finish = sink_finish,
+    .close = sink_close,
 };

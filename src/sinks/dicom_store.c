@@ -222,6 +222,10 @@ dstore_close(void *ctx)
 }
 
 const struct sl_sink_ops sl_sink_dicom_store = {
-    "dicom-store", dstore_open,  dstore_put, dstore_checkpoint,
-    dstore_finish, dstore_close, NULL,       NULL,
+    .type = "dicom-store",
+    .open = dstore_open,
+    .put = dstore_put,
+    .checkpoint = dstore_checkpoint,
+    .finish = dstore_finish,
+    .close = dstore_close,
 };

@@ -522,6 +522,11 @@ fk_committed(void *ctx)
 }
 
 const struct sl_sink_ops sl_sink_fhir_files = {
-    "fhir-files", fk_open,  fk_put,       fk_checkpoint,
-    fk_finish,    fk_close, fk_committed, NULL,
+    .type = "fhir-files",
+    .open = fk_open,
+    .put = fk_put,
+    .checkpoint = fk_checkpoint,
+    .finish = fk_finish,
+    .close = fk_close,
+    .committed = fk_committed,
 };

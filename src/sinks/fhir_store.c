@@ -479,7 +479,22 @@ out:
     return rc;
 }
 
+/* Requests tried again so far (item.h: retries). */
+static uint64_t
+st_retries(void *ctx)
+{
+    struct store *s = ctx;
+
+    return sl_http_retries(s->http);
+}
+
 const struct sl_sink_ops sl_sink_fhir_store = {
-    "fhir-store", st_open,  st_put, st_checkpoint,
-    st_finish,    st_close, NULL,   st_refused,
+    .type = "fhir-store",
+    .open = st_open,
+    .put = st_put,
+    .checkpoint = st_checkpoint,
+    .finish = st_finish,
+    .close = st_close,
+    .refused = st_refused,
+    .retries = st_retries,
 };

@@ -579,6 +579,15 @@ out:
     return rc;
 }
 
+/* Requests tried again so far (item.h: retries). */
+static uint64_t
+stow_retries(void *ctx)
+{
+    struct stow *s = ctx;
+
+    return sl_http_retries(s->http);
+}
+
 const struct sl_sink_ops sl_sink_stow_rs = {
     .type = "stow-rs",
     .open = stow_open,
@@ -587,4 +596,5 @@ const struct sl_sink_ops sl_sink_stow_rs = {
     .finish = stow_finish,
     .close = stow_close,
     .refused = stow_refused,
+    .retries = stow_retries,
 };

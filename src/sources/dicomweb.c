@@ -644,6 +644,15 @@ src_begin(void *vctx, const volatile sig_atomic_t *stop, const char *last)
     sl_http_set_stop(s->http, stop);
 }
 
+/* Requests tried again so far (item.h: retries). */
+static uint64_t
+src_retries(void *vctx)
+{
+    struct dweb_src *s = vctx;
+
+    return sl_http_retries(s->http);
+}
+
 const struct sl_source_ops sl_source_dicomweb = {
     .type = "dicomweb",
     .open = src_open,
@@ -652,4 +661,5 @@ const struct sl_source_ops sl_source_dicomweb = {
     .progress = src_progress,
     .want = src_want,
     .begin = src_begin,
+    .retries = src_retries,
 };

@@ -787,6 +787,15 @@ bulk_progress(void *ctx, uint64_t *done, uint64_t *total)
     *total = s->m.n;
 }
 
+/* Requests tried again so far (item.h: retries). */
+static uint64_t
+bulk_retries(void *ctx)
+{
+    struct bulk *s = ctx;
+
+    return sl_http_retries(s->api) + sl_http_retries(s->plain);
+}
+
 const struct sl_source_ops sl_source_fhir_bulk = {
     .type = "fhir-bulk",
     .open = bulk_open,
@@ -795,4 +804,5 @@ const struct sl_source_ops sl_source_fhir_bulk = {
     .progress = bulk_progress,
     .begin = bulk_begin,
     .watch = bulk_watch,
+    .retries = bulk_retries,
 };

@@ -758,6 +758,15 @@ rest_progress(void *ctx, uint64_t *done, uint64_t *total)
     *total = s->nunits;
 }
 
+/* Requests tried again so far (item.h: retries). */
+static uint64_t
+rest_retries(void *ctx)
+{
+    struct rest_src *s = ctx;
+
+    return sl_http_retries(s->http);
+}
+
 const struct sl_source_ops sl_source_fhir_rest = {
     .type = "fhir-rest",
     .open = rest_open,
@@ -765,4 +774,5 @@ const struct sl_source_ops sl_source_fhir_rest = {
     .close = rest_close,
     .progress = rest_progress,
     .since = rest_since,
+    .retries = rest_retries,
 };

@@ -11,7 +11,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/connectors_lib.sh"
 
-plan 28
+plan 29
 conn_need 28
 
 sluice synth --patients 4 --seed 7 -o "$T/syn" >/dev/null 2>&1
@@ -153,6 +153,11 @@ server_counts >"$d/got"
 check "429 twice, then accepted: exit $rc, every resource once" \
     sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' _ $rc "$T/want" "$d/got"
 check "the proxy saw the retries" [ "$(curl -s "$PROXY/count/a")" -gt 2 ]
+# the run's summary counts them for the target (report and metrics)
+sluice -c "$d/sluice.xml" report t -o "$d/report.html" >/dev/null 2>&1
+r=$(sqlite3 "$d/state.db" "SELECT summary FROM runs" | jq '.targets.store[4]')
+check "the run counts 2 retries for the target (summary: $r) and the report shows them" \
+    sh -c '[ "$1" = 2 ] && grep -q "<td>target</td><td>store</td>.*<td>2</td></tr>" "$2"' _ "$r" "$d/report.html"
 # a server that keeps answering 503: quarantined, not lost, not an endless run
 e="$T/down"
 mkjob "$e" "$PROXY/f503-100000-z/" batch 'max-attempts="2"'
