@@ -110,9 +110,9 @@ sl_metrics_run_start(struct sl_metrics *m, const char *job)
     if (m == NULL)
         return;
     pthread_mutex_lock(&m->mu);
-    get(m, "sluice_run_in_progress", labels("job_id", job, NULL))->v = 1;
-    get(m, "sluice_run_items", labels("job_id", job, NULL))->v = 0;
-    get(m, "sluice_run_quarantined", labels("job_id", job, NULL))->v = 0;
+    get(m, "sluice_run_in_progress", labels("job_id", job, (char *)NULL))->v = 1;
+    get(m, "sluice_run_items", labels("job_id", job, (char *)NULL))->v = 0;
+    get(m, "sluice_run_quarantined", labels("job_id", job, (char *)NULL))->v = 0;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -124,8 +124,8 @@ sl_metrics_run_progress(struct sl_metrics *m, const char *job,
     if (m == NULL)
         return;
     pthread_mutex_lock(&m->mu);
-    get(m, "sluice_run_items", labels("job_id", job, NULL))->v = (double)items;
-    get(m, "sluice_run_quarantined", labels("job_id", job, NULL))->v =
+    get(m, "sluice_run_items", labels("job_id", job, (char *)NULL))->v = (double)items;
+    get(m, "sluice_run_quarantined", labels("job_id", job, (char *)NULL))->v =
         (double)quarantined;
     pthread_mutex_unlock(&m->mu);
 }
@@ -147,18 +147,18 @@ observe(struct sl_metrics *m, const char *family, const char *job,
         else
             snprintf(le, sizeof(le), "+Inf");
         s = get(m, name,
-                k ? labels("job_id", job, k, v, "le", le, NULL)
-                  : labels("job_id", job, "le", le, NULL));
+                k ? labels("job_id", job, k, v, "le", le, (char *)NULL)
+                  : labels("job_id", job, "le", le, (char *)NULL));
         if (i == nb || x <= b[i])
             s->v += 1;
     }
     snprintf(name, sizeof(name), "%s_sum", family);
-    get(m, name, k ? labels("job_id", job, k, v, NULL)
-                   : labels("job_id", job, NULL))
+    get(m, name, k ? labels("job_id", job, k, v, (char *)NULL)
+                   : labels("job_id", job, (char *)NULL))
         ->v += x;
     snprintf(name, sizeof(name), "%s_count", family);
-    get(m, name, k ? labels("job_id", job, k, v, NULL)
-                   : labels("job_id", job, NULL))
+    get(m, name, k ? labels("job_id", job, k, v, (char *)NULL)
+                   : labels("job_id", job, (char *)NULL))
         ->v += 1;
 }
 
@@ -177,11 +177,11 @@ part_counters(struct sl_metrics *m, const char *job, const json_t *parts,
     snprintf(errors, sizeof(errors), "sluice_%s_errors_total", kind);
     snprintf(retries, sizeof(retries), "sluice_%s_retries_total", kind);
     json_object_foreach((json_t *)parts, id, a) {
-        get(m, items, labels("job_id", job, kind, id, NULL))->v +=
+        get(m, items, labels("job_id", job, kind, id, (char *)NULL))->v +=
             (double)json_integer_value(json_array_get(a, 0));
-        get(m, bytes, labels("job_id", job, kind, id, NULL))->v +=
+        get(m, bytes, labels("job_id", job, kind, id, (char *)NULL))->v +=
             (double)json_integer_value(json_array_get(a, 1));
-        get(m, errors, labels("job_id", job, kind, id, NULL))->v +=
+        get(m, errors, labels("job_id", job, kind, id, (char *)NULL))->v +=
             (double)json_integer_value(json_array_get(a, 2));
         get(m, retries, labels("job_id", job, kind, id, NULL))->v +=
             (double)json_integer_value(json_array_get(a, 4));
@@ -200,12 +200,12 @@ sl_metrics_run_end(struct sl_metrics *m, const char *job, const char *status,
         return;
     sum = summary_json ? json_loads(summary_json, 0, NULL) : NULL;
     pthread_mutex_lock(&m->mu);
-    get(m, "sluice_run_in_progress", labels("job_id", job, NULL))->v = 0;
-    get(m, "sluice_runs_total", labels("job_id", job, "status", status, NULL))
+    get(m, "sluice_run_in_progress", labels("job_id", job, (char *)NULL))->v = 0;
+    get(m, "sluice_runs_total", labels("job_id", job, "status", status, (char *)NULL))
         ->v += 1;
     if (strcmp(status, "finished") == 0)
         get(m, "sluice_last_success_timestamp_seconds",
-            labels("job_id", job, NULL))
+            labels("job_id", job, (char *)NULL))
             ->v = (double)time(NULL);
     observe(m, "sluice_run_duration_seconds", job, NULL, NULL, seconds,
             buckets, NBUCKETS);
@@ -222,13 +222,13 @@ sl_metrics_run_end(struct sl_metrics *m, const char *job, const char *status,
     part_counters(m, job, json_object_get(sum, "targets"), "target");
     json_object_foreach(json_object_get(sum, "types"), type, v) {
         get(m, "sluice_items_total",
-            labels("job_id", job, "type", type, "outcome", "read", NULL))
+            labels("job_id", job, "type", type, "outcome", "read", (char *)NULL))
             ->v += (double)json_integer_value(json_array_get(v, 0));
         get(m, "sluice_items_total",
-            labels("job_id", job, "type", type, "outcome", "delivered", NULL))
+            labels("job_id", job, "type", type, "outcome", "delivered", (char *)NULL))
             ->v += (double)json_integer_value(json_array_get(v, 1));
         get(m, "sluice_items_total",
-            labels("job_id", job, "type", type, "outcome", "quarantined", NULL))
+            labels("job_id", job, "type", type, "outcome", "quarantined", (char *)NULL))
             ->v += (double)json_integer_value(json_array_get(v, 2));
     }
     json_array_foreach(json_object_get(sum, "findings"), i, o) {
@@ -236,7 +236,7 @@ sl_metrics_run_end(struct sl_metrics *m, const char *job, const char *status,
             labels("job_id", job, "stage",
                    json_string_value(json_object_get(o, "stage")), "code",
                    json_string_value(json_object_get(o, "code")), "severity",
-                   json_string_value(json_object_get(o, "severity")), NULL))
+                   json_string_value(json_object_get(o, "severity")), (char *)NULL))
             ->v += (double)json_integer_value(json_object_get(o, "n"));
     }
     pthread_mutex_unlock(&m->mu);
