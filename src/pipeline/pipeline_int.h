@@ -139,6 +139,14 @@ void chunk_free(struct chunk *c, size_t from);
 int run_learn(struct run *r, struct sl_err *err);
 int run_main(struct run *r, struct sl_err *err);
 
+/* passes.c: before parsing, a raw FHIR line (it->text) that every stage
+ * of the run passes (sl_stage_ops.passes) and the fast reader accepts as
+ * a resource becomes the item's out_json, as it came, its rtype set: 1.
+ * 0: parse and process it as usual. tape and copy: the worker's
+ * scratch. */
+int passes_raw(const struct run *r, struct sl_item *it, struct sl_jtape *tape,
+               struct sl_buf *copy);
+
 /* summary.c: counts of types and findings, kept in the checkpoint. */
 struct sl_type_count *summary_type(struct sl_run_summary *sum,
                                    const char *type);

@@ -443,45 +443,6 @@ parse_item(struct sl_item *it, struct parse_scratch *ps)
     sl_item_parse(it); /* says why, as the source would have */
 }
 
-/* A raw FHIR line that every stage of the job passes (their passes()
- * say so from the text: `sluice translate` on a resource that names no
- * mapped system) goes to the targets as it came, its text as out_json:
- * no document is built or serialised. The fast reader still checks it
- * is a resource (a bad or doubtful line, or one with white space around
- * it, goes the usual way, which words the error or rewrites it). 1 when
- * the item was passed on. */
-static int
-pass_raw(struct run *r, struct sl_item *it, struct parse_scratch *ps)
-{
-    const char *t = it->text, *rt;
-    size_t i, n = it->text_len;
-
-    if (r->nstages == 0 || it->kind != SL_ITEM_FHIR || it->resource != NULL ||
-        t == NULL || n < 2 || it->whole || it->out_json != NULL ||
-        t[0] != '{' || t[n - 1] != '}')
-        return 0;
-    for (i = 0; i < r->nstages; i++) {
-        const struct stage_slot *s = &r->stages[i];
-        if (s->ops->passes == NULL || !s->ops->passes(s->ctx, t, n))
-            return 0;
-    }
-    sl_buf_reset(&ps->copy);
-    sl_buf_add(&ps->copy, t, n);
-    if (!sl_jtape_parse(&ps->tape, ps->copy.data, n) ||
-        ps->tape.n[SL_JT_ROOT].type != SL_JT_OBJECT)
-        return 0;
-    rt = sl_jt_str(&ps->tape, sl_jt_get(&ps->tape, SL_JT_ROOT, "resourceType"));
-    if (rt == NULL || *rt == '\0')
-        return 0;
-    free(it->rtype);
-    it->rtype = sl_strdup(rt);
-    it->out_json = it->text;
-    it->out_json_len = n;
-    it->text = NULL;
-    it->text_len = 0;
-    return 1;
-}
-
 /* The stages, in the job's order, on one item. SL_OK, or an error that
  * stops the run (the item is then freed and *itp set to NULL). */
 static int
@@ -509,7 +470,7 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
         return SL_OK;
     }
     t0 = now_ns();
-    if (pass_raw(r, it, ps)) {
+    if (passes_raw(r, it, &ps->tape, &ps->copy)) { /* passes.c */
         /* every stage passes it as it came: checked, not parsed */
         ps->ns[0] += now_ns() - t0;
         ps->n[0]++;

@@ -5,7 +5,7 @@
 # is kept, dropped or quarantined with a reason naming the element, and a
 # bad map is refused with its file and line before anything is written.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 24
+plan 25
 LAB=http://hospital.example.org/lab-codes
 sluice synth --patients 20 --seed 42 --no-dicom -o "$T/syn" >/dev/null 2>&1
 # the local-coded Observations of the input, one line each
@@ -93,6 +93,16 @@ sluice -j 2 translate --map lab-local-to-loinc "$T/nd" -o "$T/nd2" --quarantine 
 sluice -j 1 translate --map lab-local-to-loinc --times-utc "$T/nd" -o "$T/nd3" --quarantine "$T/ndq3" >/dev/null 2>&1
 check "-j 2 writes the same bytes; parsing every resource gives the same resources" \
     sh -c 'cmp -s "$1/000001.ndjson" "$2/000001.ndjson" && [ "$(jq -cS . "$1/000001.ndjson")" = "$(jq -cS . "$3/000001.ndjson")" ]' _ "$T/nd1" "$T/nd2" "$T/nd3"
+
+# a job with <translate> alone on the same NDJSON: what sluice translate
+# wrote, in the target's Observation file, the broken line quarantined
+write_config "$T/ndjob"
+cp "$T/nd/obs.ndjson" "$T/ndjob/in/fhir/"
+sed -i 's|<pull from="ehr pacs"/>|<pull from="ehr pacs"/>\n    <translate maps="lab-local-to-loinc"/>|' "$T/ndjob/sluice.xml"
+sluice --config "$T/ndjob/sluice.xml" run t --no-progress >"$T/ndjob.out" 2>&1
+rc=$?
+check "a <translate> job on NDJSON: exit 3, the resources sluice translate wrote, line a as it came" \
+    sh -c '[ "$1" -eq 3 ] && o=$(find "$2/out/fhir" -name Observation.ndjson) && [ -n "$o" ] && [ "$(sed -n 1p "$o")" = "$(sed -n 1p "$3")" ] && [ "$(jq -cS . "$o")" = "$(grep -h "\"Observation\"" "$4" | jq -cS .)" ]' _ $rc "$T/ndjob" "$T/nd/obs.ndjson" "$T/nd1/000001.ndjson"
 
 # a bad map: refused with file and line, nothing written
 printf '%s\n' "$LAB,K-SER,http://loinc.org,2823-3,,wider" "$LAB,K-SER,http://loinc.org,2824-1,,wider,extra" >"$T/bad.csv"
