@@ -322,6 +322,45 @@ section_stages(FILE *f, const json_t *sum)
           f);
 }
 
+/* Items per second over the run, between the points of its timeline
+ * (each attempt's start and each checkpoint, about every 2 s). */
+static void
+section_timeline(FILE *f, const json_t *sum)
+{
+    const json_t *tl = json_object_get(sum, "timeline");
+    size_t n = json_array_size(tl), m = 0, i;
+    double t0 = n ? json_number_value(json_array_get(json_array_get(tl, 0), 0))
+                  : 0;
+    double *v = sl_calloc(n + 1, sizeof(*v));
+    char **xs = sl_calloc(n + 1, sizeof(*xs));
+
+    not_recorded(f, sum, "timeline");
+    for (i = 0; i + 1 < n; i++) {
+        const json_t *a = json_array_get(tl, i), *b = json_array_get(tl, i + 1);
+        double ta = json_number_value(json_array_get(a, 0));
+        double tb = json_number_value(json_array_get(b, 0));
+        double na = (double)json_integer_value(json_array_get(a, 1));
+        double nb = (double)json_integer_value(json_array_get(b, 1));
+
+        if (tb <= ta)
+            continue;
+        v[m] = nb >= na ? (nb - na) / (tb - ta) : 0;
+        xs[m++] = tb - t0 < 120 ? sl_asprintf("+%.0f s", tb - t0)
+                                : sl_asprintf("+%.1f min", (tb - t0) / 60);
+    }
+    if (m > 0)
+        line_chart(f, "Items per second over this run, between checkpoints",
+                   v, (const char *const *)xs, m, "items/s");
+    else if (n > 0)
+        fputs("<p class=\"muted\">The run was too short for a throughput "
+              "curve (one checkpoint).</p>\n",
+              f);
+    for (i = 0; i < m; i++)
+        free(xs[i]);
+    free(xs);
+    free(v);
+}
+
 #define RULES_SHOWN 40
 
 /* Actions per de-identification rule, the most used first. */
@@ -552,6 +591,8 @@ sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
         bar_chart(f, "Quarantined items by stage and reason", parts, 1,
                   reasons, nreasons);
     }
+    fputs("<h2>Throughput</h2>\n", f);
+    section_timeline(f, sum);
     /* the job's runs, oldest first: throughput from run to run */
     {
         double *tp = sl_calloc(nruns + 1, sizeof(*tp));
@@ -572,7 +613,6 @@ sl_report_write(struct sl_state *st, const char *run_id, FILE *f,
             tp[m] = (double)runs[k].in / (secs < 1 ? 1 : secs);
             xs[m++] = runs[k].started;
         }
-        fputs("<h2>Throughput</h2>\n", f);
         line_chart(f, "Items per second, the job's recent runs", tp, xs, m,
                    "items/s");
         free(tp);

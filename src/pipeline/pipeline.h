@@ -147,7 +147,16 @@ struct sl_run_summary {
      * checkpoints like the counts above. */
     size_t nstages, nsources, ntargets, nrules;
     struct sl_part_count *stages, *sources, *targets, *rules;
+    /* items done (delivered and quarantined) over the run, for its
+     * throughput: (Unix time, count) when each attempt starts and at each
+     * checkpoint, thinned to at most SL_TIMELINE_MAX points */
+    size_t ntimeline;
+    struct sl_tl_point {
+        double t;
+        uint64_t n;
+    } *timeline;
 };
+#define SL_TIMELINE_MAX 240
 
 void sl_run_summary_free(struct sl_run_summary *sum);
 

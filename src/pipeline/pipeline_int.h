@@ -154,6 +154,8 @@ void summary_add_findings(struct sl_run_summary *sum,
                           const struct sl_item *it);
 char *summary_json(const struct sl_run_summary *sum); /* caller frees */
 void summary_load(struct sl_run_summary *sum, const char *text);
+/* Adds (now, items done) to the summary's timeline. */
+void summary_sample(struct sl_run_summary *sum);
 /* The entry of name in a list of parts (made when missing). */
 struct sl_part_count *summary_part(struct sl_part_count **v, size_t *n,
                                    const char *name);

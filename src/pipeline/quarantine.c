@@ -134,6 +134,7 @@ run_commit(struct run *r, struct sl_err *err)
     ck.sources = json_dumps(srcs, JSON_COMPACT | JSON_SORT_KEYS);
     ck.sinks = json_dumps(sinks, JSON_COMPACT | JSON_SORT_KEYS);
     summary_fold_times(r);
+    summary_sample(r->sum);
     ck.counts = summary_json(r->sum);
     ck.seq = r->write_seq - 1;
     rc = sl_state_commit(r->st, r->sum->run_id, &ck, r->pending, r->npending,

@@ -428,6 +428,7 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
     if ((rc = audit_stages(&r, err)) != SL_OK)
         goto out;
     r.in_at_start = sum->in;
+    summary_sample(sum); /* where this attempt starts, for the throughput */
     if (ck.sources && (ckj = json_loads(ck.sources, 0, NULL)) != NULL)
         for (k = 0; k < r.nsrc; k++) {
             const char *c =

@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -237,6 +239,14 @@ summary_json(const struct sl_run_summary *sum)
     json_object_set_new(o, "sources", parts_json(sum->sources, sum->nsources));
     json_object_set_new(o, "targets", parts_json(sum->targets, sum->ntargets));
     json_object_set_new(o, "rules", parts_json(sum->rules, sum->nrules));
+    {
+        json_t *tl = json_array();
+        for (i = 0; i < sum->ntimeline; i++)
+            json_array_append_new(
+                tl, json_pack("[fI]", round(sum->timeline[i].t * 1000) / 1000,
+                              (json_int_t)sum->timeline[i].n));
+        json_object_set_new(o, "timeline", tl);
+    }
     s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -276,7 +286,43 @@ summary_load(struct sl_run_summary *sum, const char *text)
     parts_load(&sum->sources, &sum->nsources, json_object_get(o, "sources"));
     parts_load(&sum->targets, &sum->ntargets, json_object_get(o, "targets"));
     parts_load(&sum->rules, &sum->nrules, json_object_get(o, "rules"));
+    free(sum->timeline);
+    sum->timeline = NULL;
+    sum->ntimeline = 0;
+    json_array_foreach(json_object_get(o, "timeline"), i, v)
+    {
+        sum->timeline = sl_realloc(sum->timeline,
+                                   (sum->ntimeline + 1) *
+                                       sizeof(*sum->timeline));
+        sum->timeline[sum->ntimeline].t =
+            json_number_value(json_array_get(v, 0));
+        sum->timeline[sum->ntimeline].n =
+            (uint64_t)json_integer_value(json_array_get(v, 1));
+        sum->ntimeline++;
+    }
     json_decref(o);
+}
+
+void
+summary_sample(struct sl_run_summary *sum)
+{
+    struct timespec ts;
+    size_t i, j;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (sum->ntimeline >= SL_TIMELINE_MAX) {
+        /* every other point goes, the first and the last stay */
+        for (i = 1, j = 1; i + 1 < sum->ntimeline; i += 2)
+            sum->timeline[j++] = sum->timeline[i];
+        sum->timeline[j++] = sum->timeline[sum->ntimeline - 1];
+        sum->ntimeline = j;
+    }
+    sum->timeline = sl_realloc(sum->timeline, (sum->ntimeline + 1) *
+                                                  sizeof(*sum->timeline));
+    sum->timeline[sum->ntimeline].t =
+        (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    sum->timeline[sum->ntimeline].n = sum->out + sum->quarantined;
+    sum->ntimeline++;
 }
 
 void
@@ -301,5 +347,8 @@ sl_run_summary_free(struct sl_run_summary *sum)
     parts_free(&sum->stages, &sum->nstages);
     parts_free(&sum->sources, &sum->nsources);
     parts_free(&sum->targets, &sum->ntargets);
+    free(sum->timeline);
+    sum->timeline = NULL;
+    sum->ntimeline = 0;
     parts_free(&sum->rules, &sum->nrules);
 }

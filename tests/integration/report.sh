@@ -5,10 +5,11 @@
 # validation; headless Chromium (Debian chromium) loads it, its SVG charts
 # are in the page's DOM (items by type, time per stage, de-identification
 # actions per rule, codes per map, validation findings per profile and
-# message, quarantine reasons), a screenshot is taken, and Chromium prints
+# message, quarantine reasons, throughput over the run between its
+# checkpoints), a screenshot is taken, and Chromium prints
 # it to a PDF (the print stylesheet); no PHI of the input is in it.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 14
+plan 15
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 
 d=$T/d
@@ -36,7 +37,7 @@ cat >"$d/sluice.xml" <<EOC
   </job>
 </sluice>
 EOC
-sluice --config "$d/sluice.xml" run trial --no-progress >/dev/null 2>&1
+sluice --config "$d/sluice.xml" run trial --no-progress --commit-every 10 >/dev/null 2>&1
 sluice --config "$d/sluice.xml" report trial -o "$T/report.html" 2>"$T/err"
 check "sluice report JOB writes the latest run's report (exit $?)" [ -s "$T/report.html" ]
 check "it is self-contained: no script, no external asset" \
@@ -59,14 +60,14 @@ check "no PHI of the input in the report" sh -c "! grep -F -f '$T/phi' '$T/repor
 sluice --config "$d/sluice.xml" report run-19700101-000000-000000 >/dev/null 2>&1
 check "an unknown run: exit 1" [ $? -eq 1 ]
 if [ -z "$CHROMIUM" ]; then
-    for i in 1 2 3 4 5 6 7 8 9 10; do skip "chromium not installed (Debian package chromium)"; done
+    for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "chromium not installed (Debian package chromium)"; done
     finish
 fi
 # headless Chromium as root needs --no-sandbox; its profile in $T
 CH="$CHROMIUM --headless --no-sandbox --disable-gpu --user-data-dir=$T/chrome --no-first-run"
 timeout 120 $CH --dump-dom "file://$T/report.html" >"$T/dom.html" 2>"$T/chrome.err"
 n=$(grep -o '<svg' "$T/dom.html" | wc -l)
-check "Chromium loads the page: its DOM has the eight SVG charts ($n)" [ "$n" -eq 8 ]
+check "Chromium loads the page: its DOM has the nine SVG charts ($n)" [ "$n" -eq 9 ]
 check "the quarantine chart names the reason" \
     sh -c "grep -q 'Quarantined items by stage and reason' '$T/dom.html' && grep -q 'malformed JSON' '$T/dom.html'"
 check "the types chart has a bar per resource type" \
@@ -79,6 +80,14 @@ check "codes mapped and unmapped per map: lab-local-to-loinc" \
     sh -c "grep -q 'Codes mapped and unmapped per map' '$T/dom.html' && grep -q '>lab-local-to-loinc<' '$T/dom.html'"
 check "validation findings per profile and message: the missing status" \
     sh -c "grep -q 'Validation findings per profile and message' '$T/dom.html' && grep -q 'R4: Observation.status is missing' '$T/dom.html'"
+# a checkpoint every 10 items: the throughput curve has a point per interval
+pts=$(python3 -c "
+import re, sys
+d = open(sys.argv[1]).read()
+i = d.find('Items per second over this run')
+print(len(re.findall('<circle', d[i:d.find('</svg>', i)])) if i >= 0 else 0)" "$T/dom.html")
+check "throughput over the run: a curve of items per second between checkpoints ($pts points)" \
+    [ "$pts" -ge 5 ]
 check "sources and targets: items read from ehr, items and bytes to fhir-out" \
     sh -c "grep -q '<td>source</td><td>ehr</td>' '$T/dom.html' && grep -Eq '<td>target</td><td>fhir-out</td><td>[1-9][0-9]*</td><td>[0-9.]+ kB' '$T/dom.html'"
 timeout 120 $CH --print-to-pdf="$T/report.pdf" "file://$T/report.html" >/dev/null 2>&1
