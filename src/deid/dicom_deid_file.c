@@ -543,6 +543,8 @@ find_pixels(struct job *j, const char *modality, const char *sop_class)
     const struct sl_dd_pixels *found = NULL;
     size_t i;
 
+    if (j->d->npixels == 0)
+        return NULL; /* no rule to match: the four look-ups are spared */
     sl_dicom_file_get(j->f, 0x0008, 0x0070, &manu);
     sl_dicom_file_get(j->f, 0x0008, 0x1090, &model);
     sl_dicom_file_get(j->f, 0x0028, 0x0010, &rows);
