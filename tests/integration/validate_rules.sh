@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 28
+plan 29
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -124,4 +124,11 @@ sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDe
 pserrs() { sed -n "$1p" "$T/ps.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "slicing by profile: the entry whose Patient conforms fills the slice; one that does not leaves it empty (an error)" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:patient: the profile needs at least 1"' _ "$(pserrs 1)" "$(pserrs 2)"
+
+# target profiles in a Bundle: the Observation's subject must be a Patient with a gender
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/bundle-of-observations \
+    "$D/target-profiles.ndjson" >"$T/tg.out" 2>/dev/null
+tgerrs() { sed -n "$1p" "$T/tg.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "target profiles: a subject that conforms fills the slice; one that does not leaves it empty (an error)" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:obs: the profile needs at least 1"' _ "$(tgerrs 1)" "$(tgerrs 2)"
 finish
