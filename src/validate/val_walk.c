@@ -193,6 +193,13 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
         if ((why = sl_val_prim_check(type, val)) != NULL)
             sl_val_add(w->out, SL_SEV_ERROR, "value", PX, expr,
                        "the %s value %s", type, why);
+        else if (w->v && w->v->security_checks &&
+                 (strcmp(type, "string") == 0 ||
+                  strcmp(type, "markdown") == 0) &&
+                 (why = sl_val_html_tag(json_string_value(val))) != NULL)
+            sl_val_add(w->out, SL_SEV_ERROR, "security", PX, expr,
+                       "the %s holds HTML markup (a <%s> tag), which the "
+                       "security checks refuse: remove it", type, why);
         else if (strcmp(type, "xhtml") == 0)
             sl_val_xhtml_check(json_string_value(val),
                                json_string_length(val), expr, w->out);

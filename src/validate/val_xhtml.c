@@ -67,6 +67,36 @@ listed(const char *const *list, const char *name)
     return 0;
 }
 
+const char *
+sl_val_html_tag(const char *s)
+{
+    const char *p;
+
+    for (p = strchr(s, '<'); p != NULL; p = strchr(p + 1, '<')) {
+        const char *const *lists[] = {elements, refused};
+        size_t n = 0, i;
+        char name[16];
+        while (n + 1 < sizeof(name) &&
+               ((p[1 + n] >= 'a' && p[1 + n] <= 'z') ||
+                (p[1 + n] >= 'A' && p[1 + n] <= 'Z') ||
+                (n > 0 && p[1 + n] >= '1' && p[1 + n] <= '6'))) {
+            name[n] = (char)(p[1 + n] | 0x20);
+            n++;
+        }
+        name[n] = '\0';
+        if (n == 0 || !(p[1 + n] == '>' || p[1 + n] == ' ' ||
+                        p[1 + n] == '/' || p[1 + n] == '\t'))
+            continue;
+        for (i = 0; i < 2; i++) {
+            const char *const *l;
+            for (l = lists[i]; *l; l++)
+                if (strcmp(*l, name) == 0)
+                    return *l;
+        }
+    }
+    return NULL;
+}
+
 static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
 
 static void

@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 29
+plan 30
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -131,4 +131,13 @@ sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDe
 tgerrs() { sed -n "$1p" "$T/tg.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "target profiles: a subject that conforms fills the slice; one that does not leaves it empty (an error)" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:obs: the profile needs at least 1"' _ "$(tgerrs 1)" "$(tgerrs 2)"
+
+# --security-checks: HTML markup in a string
+sluice validate "$D/security.ndjson" >/dev/null 2>&1
+rc1=$?
+sluice validate --security-checks "$D/security.ndjson" >"$T/s.out" 2>/dev/null
+rc2=$?
+serrs() { sed -n "$1p" "$T/s.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "security checks: markup in a string is an error only with --security-checks; a < b is not markup" \
+    sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "Patient.name\[0\].text the string holds HTML markup (a <script> tag)" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(serrs 1)" "$(serrs 2)"
 finish

@@ -62,6 +62,8 @@ def main():
                    '--unknown-extensions', 'error']
             if c.get('settings', {}).get('allow-comments'):
                 cmd.append('--allow-comments')
+            if c.get('settings', {}).get('security-checks'):
+                cmd.append('--security-checks')
             if c['mode'] == 'profile' and c.get('profiles'):
                 p = c['profiles'][0]
                 cmd += ['--profile', os.path.join(corpus, p)]
