@@ -332,6 +332,20 @@ resolve_in_root(const char *ref)
     return NULL;
 }
 
+/* The type a canonical URL of R4 core names
+ * (http://hl7.org/fhir/StructureDefinition/Patient: "Patient"), or NULL. */
+static const char *
+core_type(const char *url)
+{
+    static const char pre[] = "http://hl7.org/fhir/StructureDefinition/";
+    const struct sl_val_type *t;
+
+    if (strncmp(url, pre, sizeof(pre) - 1) != 0 ||
+        (t = sl_val_type_find(url + sizeof(pre) - 1)) == NULL)
+        return NULL;
+    return t->name;
+}
+
 int
 sl_valp_conforms(const struct sl_validator *v, const json_t *x,
                  const char *url)
@@ -341,6 +355,9 @@ sl_valp_conforms(const struct sl_validator *v, const json_t *x,
     const char *st, *rt;
     int r;
 
+    if (url && json_is_object(x) && core_type(url) &&
+        (rt = json_string_value(json_object_get(x, "resourceType"))) != NULL)
+        return strcmp(rt, core_type(url)) == 0;
     if (url == NULL || !json_is_object(x) ||
         (sd = sl_val_def_find(v, "StructureDefinition", url)) == NULL ||
         (st = json_string_value(json_object_get(sd, "type"))) == NULL)
@@ -410,6 +427,19 @@ check_type_profiles(const struct sl_validator *v, const json_t *types,
             const char *u = json_string_value(p);
             const json_t *sd;
             const char *st, *rt;
+            if (u && np < 8 && core_type(u) &&
+                json_object_get(x, "resourceType")) {
+                /* R4's own definition of a resource type: that type (the
+                 * walk against R4 checks the rest) */
+                rt = json_string_value(json_object_get(x, "resourceType"));
+                if (rt == NULL || strcmp(rt, core_type(u)) != 0)
+                    sl_val_add(&tmp[np], SL_SEV_ERROR, "invalid", pname, ek,
+                               "%s: a %s is needed here, not this type",
+                               label, core_type(u));
+                ok |= sl_val_result_errors(&tmp[np]) == 0;
+                np++;
+                continue;
+            }
             if (u == NULL || np >= 8 ||
                 (sd = sl_val_def_find(v, "StructureDefinition", u)) == NULL ||
                 (st = json_string_value(json_object_get(sd, "type"))) == NULL)

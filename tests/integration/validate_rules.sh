@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 30
+plan 31
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -140,4 +140,11 @@ rc2=$?
 serrs() { sed -n "$1p" "$T/s.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "security checks: markup in a string is an error only with --security-checks; a < b is not markup" \
     sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "Patient.name\[0\].text the string holds HTML markup (a <script> tag)" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(serrs 1)" "$(serrs 2)"
+
+# a type profile that is R4's own definition of a resource type
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/bundle-of-patients \
+    "$D/core-type-profiles.ndjson" >"$T/ct.out" 2>/dev/null
+cterrs() { sed -n "$1p" "$T/ct.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "core type profiles: a Patient entry is valid, an Organization entry is an error at it" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Bundle.entry\[0\].resource Bundle.entry.resource: a Patient is needed here"' _ "$(cterrs 1)" "$(cterrs 2)"
 finish
