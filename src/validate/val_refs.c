@@ -332,6 +332,45 @@ resolve_strict(const json_t *entries, size_t src, const char *vref)
     return -1;
 }
 
+/* A relative reference Type/id whose id is the UUID of an entry's
+ * urn:uuid fullUrl names that entry (a UUID is unique): the entry's
+ * resource must be of that type. */
+static void
+check_uuid_types(struct val_walk *w, const json_t *entries, const json_t *r,
+                 const char *e)
+{
+    struct refs refs = {0};
+    char re[1100];
+    size_t k, i;
+
+    snprintf(re, sizeof(re), "%.1000s.resource", e);
+    collect(r, re, 0, &refs, 0);
+    for (k = 0; k < refs.n; k++) {
+        const char *ref = refs.v[k].ref, *sl = strchr(ref, '/');
+        const json_t *en;
+        if (sl == NULL || strchr(sl + 1, '/') || strstr(ref, ":") ||
+            strlen(sl + 1) != 36)
+            continue;
+        json_array_foreach(entries, i, en) {
+            const char *fu = json_string_value(json_object_get(en, "fullUrl"));
+            const char *rt = json_string_value(json_object_get(
+                json_object_get(en, "resource"), "resourceType"));
+            if (fu && rt && strncmp(fu, "urn:uuid:", 9) == 0 &&
+                strcmp(fu + 9, sl + 1) == 0 &&
+                (strlen(rt) != (size_t)(sl - ref) ||
+                 strncmp(rt, ref, (size_t)(sl - ref)) != 0)) {
+                sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX,
+                           refs.v[k].expr,
+                           "the reference names a resource of another type "
+                           "than the entry with that UUID (a %s): correct "
+                           "the type or the reference", rt);
+                break;
+            }
+        }
+    }
+    refs_free(&refs);
+}
+
 /* In a document, every entry is reachable from the Composition (the
  * first entry) by following references, forwards or backwards. */
 static void
@@ -465,6 +504,8 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                 break;
             }
         }
+        if (json_is_object(r))
+            check_uuid_types(w, entries, r, e);
         if (closed && json_is_object(r)) {
             struct refs refs = {0};
             size_t k;

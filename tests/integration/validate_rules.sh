@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 31
+plan 32
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -64,6 +64,8 @@ check "Bundle: a second link with the relation self is an error at it" \
     sh -c 'echo "$1" | grep -q "Bundle.link\[1\] a link with the same relation as link 0"' _ "$(rerrs 1)"
 check "SearchParameter: a composite one without components is an error" \
     sh -c 'echo "$1" | grep -q "a composite SearchParameter combines two or more components"' _ "$(rerrs 4)"
+check "Bundle: Practitioner/UUID where the entry with that urn:uuid is an Organization is an error" \
+    sh -c 'echo "$1" | grep -q "generalPractitioner\[0\].reference the reference names a resource of another type"' _ "$(rerrs 5)"
 check "Attachment: a stated size other than the data's is an error; the right one is valid" \
     sh -c 'echo "$1" | grep -q "Media.content.size the stated size is not the size" && [ "$2" = "[]" ]' _ "$(rerrs 2)" "$(rerrs 3)"
 
