@@ -3,7 +3,7 @@
  *
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
  *                   [--unknown-extensions warning|error] [--allow-comments]
- *                   [--security-checks]
+ *                   [--security-checks] [--no-example-urls]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -291,6 +291,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"unknown-extensions", required_argument, NULL, 'u'},
         {"allow-comments", no_argument, NULL, 'c'},
         {"security-checks", no_argument, NULL, 's'},
+        {"no-example-urls", no_argument, NULL, 'x'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -304,13 +305,14 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     char *tmpdir = NULL;
     const char *unknown_ext = NULL;
     int c, rc = SL_OK, ex, i, allow_comments = 0, security = 0;
+    int no_examples = 0;
 
     memset(nodes, 0, sizeof(nodes));
     sl_buf_init(&profiles);
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:u:cs", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:csx", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
@@ -331,6 +333,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
             break;
         case 's':
             security = 1;
+            break;
+        case 'x':
+            no_examples = 1;
             break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -396,6 +401,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
                          unknown_ext);
     if (security)
         sl_conf_node_add(&spec->stages[0].node, "security-checks", "1");
+    if (no_examples)
+        sl_conf_node_add(&spec->stages[0].node, "no-example-urls", "1");
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -427,7 +434,7 @@ const struct cli_cmd cli_cmd_validate = {
     "validate",
     "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
     "       [--unknown-extensions warning|error] [--allow-comments]\n"
-    "       [--security-checks] INPUT...",
+    "       [--security-checks] [--no-example-urls] INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -458,6 +465,9 @@ const struct cli_cmd cli_cmd_validate = {
     "                           none: without this they are malformed)\n"
     "      --security-checks    a string holding HTML markup (<script>,\n"
     "                           <a href=...>) is an error\n"
+    "      --no-example-urls    a URL on an example domain (example.org,\n"
+    "                           example.com, example.net, acme.com) is an\n"
+    "                           error: a placeholder left in the data\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

@@ -8,6 +8,8 @@
  *   on-error  quarantine (default) | warn
  *   unknown-extensions  warning (default) | error (set by `sluice
  *             validate --unknown-extensions`; not a config attribute)
+ *   no-example-urls  1: URLs on example domains are errors (set by
+ *             `sluice validate --no-example-urls`; not a config attribute)
  *   security-checks  1: HTML markup in strings is an error (set by
  *             `sluice validate --security-checks`; not a config attribute)
  *
@@ -139,6 +141,10 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "error") == 0)
         sl_validator_set_unknown_extensions(
             ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
+    if (rc == SL_OK && (oc = sl_conf_get(n, "no-example-urls")) != NULL &&
+        strcmp(oc, "1") == 0)
+        sl_validator_set_no_example_urls(((struct stage_validate *)*ctx)->v,
+                                         1);
     if (rc == SL_OK && (oc = sl_conf_get(n, "security-checks")) != NULL &&
         strcmp(oc, "1") == 0)
         sl_validator_set_security_checks(((struct stage_validate *)*ctx)->v,

@@ -15,6 +15,7 @@ struct sl_validator {
                                      apply to resources of their type */
     int unknown_ext_error; /* an unknown extension is an error */
     int security_checks;   /* HTML markup in strings is an error */
+    int no_example_urls;   /* a URL of an example domain is an error */
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this

@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 32
+plan 33
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -149,4 +149,13 @@ sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDe
 cterrs() { sed -n "$1p" "$T/ct.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "core type profiles: a Patient entry is valid, an Organization entry is an error at it" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Bundle.entry\[0\].resource Bundle.entry.resource: a Patient is needed here"' _ "$(cterrs 1)" "$(cterrs 2)"
+
+# --no-example-urls: a placeholder URL left in the data
+sluice validate "$D/example-urls.ndjson" >/dev/null 2>&1
+rc1=$?
+sluice validate --no-example-urls "$D/example-urls.ndjson" >"$T/ex.out" 2>/dev/null
+rc2=$?
+exerrs() { sed -n "$1p" "$T/ex.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "example URLs: an error only with --no-example-urls, and only on an example domain" \
+    sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "DocumentReference.content\[0\].attachment.url the url is on an example domain" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(exerrs 1)" "$(exerrs 2)"
 finish
