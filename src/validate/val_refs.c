@@ -118,6 +118,35 @@ div_names(const json_t *v, const char *q1, const char *q2, int depth)
     return 0;
 }
 
+/* Is there a string value "#id" under v other than a "reference" (a
+ * canonical, uri or url naming a contained resource, as dom-3 counts
+ * them: Questionnaire.item.answerValueSet "#vs")? */
+static int
+has_hash_value(const json_t *v, const char *id, int depth)
+{
+    const char *key;
+    const json_t *x;
+    size_t i;
+
+    if (depth > 64)
+        return 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (has_hash_value(x, id, depth + 1))
+            return 1;
+        return 0;
+    }
+    if (json_is_string(v))
+        return json_string_value(v)[0] == '#' &&
+               strcmp(json_string_value(v) + 1, id) == 0;
+    json_object_foreach((json_t *)v, key, x) {
+        if (strcmp(key, "reference") == 0 || strcmp(key, "div") == 0)
+            continue;
+        if (has_hash_value(x, id, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 /* Is there a "reference" starting with '#' under v? (no paths made) */
 static int
 has_local_ref(const json_t *v, int depth)
@@ -209,6 +238,8 @@ sl_val_check_contained(struct val_walk *w, const json_t *res,
                    (strcmp(refs.v[k].ref, "#") == 0 &&
                     strncmp(refs.v[k].expr, e, strlen(e)) == 0 &&
                     (refs.v[k].expr[strlen(e)] == '.'));
+        if (!used)
+            used = has_hash_value(res, id, 0);
         if (!used) {
             /* a narrative may point at it: <img src="#id">, href */
             char q1[300], q2[300];

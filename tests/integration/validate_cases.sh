@@ -19,7 +19,7 @@ if ! command -v python3 >/dev/null 2>&1; then
     finish
 fi
 python3 "$top_srcdir/tests/validate/cases.py" "$SLUICE" "$C" -v \
-    --min-verdict 95 --known "$top_srcdir/tests/data/validate/known-differences.txt" \
+    --min-verdict 95 --min-count 85 --known "$top_srcdir/tests/data/validate/known-differences.txt" \
     >"$T/out" 2>&1
 rc=$?
 cat "$T/out"

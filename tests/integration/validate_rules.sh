@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 33
+plan 35
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -30,6 +30,8 @@ check "400000 g is above a maximum of 300 kg" \
     sh -c 'echo "$1" | grep -q "weight is above the item.s maximum"' _ "$(errs 6)"
 check "metres cannot be compared with a maximum in kg" \
     sh -c 'echo "$1" | grep -q "weight cannot be compared with its maximum"' _ "$(errs 7)"
+check "regex with \\s in brackets (as FHIR writes them): a@b.org matches, the other answer does not" \
+    sh -c 'echo "$1" | grep -q "item\[1\].answer\[1\] the answer to item email does not match" && ! echo "$1" | grep -q "answer\[0\] the answer to item email"' _ "$(errs 8)"
 check "no answer value in the outcomes" \
     sh -c '! grep -q "400000\|80000\|cough" "$1"' _ "$T/q.out"
 
@@ -66,6 +68,8 @@ check "SearchParameter: a composite one without components is an error" \
     sh -c 'echo "$1" | grep -q "a composite SearchParameter combines two or more components"' _ "$(rerrs 4)"
 check "Bundle: Practitioner/UUID where the entry with that urn:uuid is an Organization is an error" \
     sh -c 'echo "$1" | grep -q "generalPractitioner\[0\].reference the reference names a resource of another type"' _ "$(rerrs 5)"
+check "contained: a ValueSet named by a canonical (#vs1) is referenced (dom-3 holds)" \
+    [ "$(rerrs 6)" = "[]" ]
 check "Attachment: a stated size other than the data's is an error; the right one is valid" \
     sh -c 'echo "$1" | grep -q "Media.content.size the stated size is not the size" && [ "$2" = "[]" ]' _ "$(rerrs 2)" "$(rerrs 3)"
 
