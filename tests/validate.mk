@@ -22,7 +22,14 @@ EXTRA_DIST += tests/integration/validate_rules.sh \
 	tests/data/validate/type-profiles/patient-addresses.json \
 	tests/data/validate/type-profiles/patient-with-gender.json \
 	tests/data/validate/type-profiles/bundle-with-patient.json \
-	tests/data/validate/profile-slicing.ndjson
+	tests/data/validate/profile-slicing.ndjson \
+	tests/data/validate/type-profiles/observation-of-gendered.json \
+	tests/data/validate/type-profiles/bundle-of-observations.json \
+	tests/data/validate/target-profiles.ndjson \
+	tests/data/validate/security.ndjson \
+	tests/data/validate/type-profiles/bundle-of-patients.json \
+	tests/data/validate/core-type-profiles.ndjson \
+	tests/data/validate/example-urls.ndjson
 
 # a second opinion: Medplum's validateResource (npm, as the test FHIR
 # server installs it) on what sluice synth, deid and translate write

@@ -3,6 +3,7 @@
  *
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
  *                   [--unknown-extensions warning|error] [--allow-comments]
+ *                   [--security-checks] [--no-example-urls]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -289,6 +290,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"ig", required_argument, NULL, 'i'},
         {"unknown-extensions", required_argument, NULL, 'u'},
         {"allow-comments", no_argument, NULL, 'c'},
+        {"security-checks", no_argument, NULL, 's'},
+        {"no-example-urls", no_argument, NULL, 'x'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -301,14 +304,15 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     struct sl_strv inputs = {0};
     char *tmpdir = NULL;
     const char *unknown_ext = NULL;
-    int c, rc = SL_OK, ex, i, allow_comments = 0;
+    int c, rc = SL_OK, ex, i, allow_comments = 0, security = 0;
+    int no_examples = 0;
 
     memset(nodes, 0, sizeof(nodes));
     sl_buf_init(&profiles);
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:u:c", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:csx", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
@@ -326,6 +330,12 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
             break;
         case 'c':
             allow_comments = 1;
+            break;
+        case 's':
+            security = 1;
+            break;
+        case 'x':
+            no_examples = 1;
             break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -389,6 +399,10 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (unknown_ext)
         sl_conf_node_add(&spec->stages[0].node, "unknown-extensions",
                          unknown_ext);
+    if (security)
+        sl_conf_node_add(&spec->stages[0].node, "security-checks", "1");
+    if (no_examples)
+        sl_conf_node_add(&spec->stages[0].node, "no-example-urls", "1");
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -419,7 +433,8 @@ out:
 const struct cli_cmd cli_cmd_validate = {
     "validate",
     "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
-    "       [--unknown-extensions warning|error] [--allow-comments] INPUT...",
+    "       [--unknown-extensions warning|error] [--allow-comments]\n"
+    "       [--security-checks] [--no-example-urls] INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -448,6 +463,11 @@ const struct cli_cmd cli_cmd_validate = {
     "      --allow-comments     .json files named as INPUT may hold comments\n"
     "                           (// and /* */), which are skipped (JSON has\n"
     "                           none: without this they are malformed)\n"
+    "      --security-checks    a string holding HTML markup (<script>,\n"
+    "                           <a href=...>) is an error\n"
+    "      --no-example-urls    a URL on an example domain (example.org,\n"
+    "                           example.com, example.net, acme.com) is an\n"
+    "                           error: a placeholder left in the data\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

@@ -121,5 +121,9 @@ void sl_fp_result_free(struct sl_fp_result *r); /* NULL-safe */
  * dimensions. For the validator's limits of Quantity values. */
 int sl_fp_ucum_convert(double v, const char *from, const char *to,
                        double *out);
+/* A regular expression as FHIR writes them (\d \s \w, their negations,
+ * escapes inside brackets, (?:) as the POSIX extended one regcomp() takes
+ * (what matches() uses). The caller frees the string. */
+char *sl_fp_regex_ere(const char *re);
 
 #endif

@@ -779,3 +779,9 @@ const struct fp_fn_entry fp_fns_str[] = {
     { "precision", 0, 0, f_precision },
     { NULL, 0, 0, NULL },
 };
+
+char *
+sl_fp_regex_ere(const char *re)
+{
+    return to_ere(re);
+}

@@ -8,6 +8,10 @@
  *   on-error  quarantine (default) | warn
  *   unknown-extensions  warning (default) | error (set by `sluice
  *             validate --unknown-extensions`; not a config attribute)
+ *   no-example-urls  1: URLs on example domains are errors (set by
+ *             `sluice validate --no-example-urls`; not a config attribute)
+ *   security-checks  1: HTML markup in strings is an error (set by
+ *             `sluice validate --security-checks`; not a config attribute)
  *
  * Every issue is a finding "PROFILE: message" with its element path, so
  * that the run summary counts them per profile and message; messages and
@@ -137,6 +141,14 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "error") == 0)
         sl_validator_set_unknown_extensions(
             ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
+    if (rc == SL_OK && (oc = sl_conf_get(n, "no-example-urls")) != NULL &&
+        strcmp(oc, "1") == 0)
+        sl_validator_set_no_example_urls(((struct stage_validate *)*ctx)->v,
+                                         1);
+    if (rc == SL_OK && (oc = sl_conf_get(n, "security-checks")) != NULL &&
+        strcmp(oc, "1") == 0)
+        sl_validator_set_security_checks(((struct stage_validate *)*ctx)->v,
+                                         1);
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);
     return rc;

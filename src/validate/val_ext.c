@@ -24,13 +24,13 @@
 static void
 elem_path(const struct val_walk *w, const char *expr, char *out, size_t n)
 {
-    const char *rt = json_string_value(json_object_get(w->res,
-                                                       "resourceType"));
+    const char *rt = json_string_value(json_object_get(w->res, "resourceType"));
     const char *p = expr, *cut = NULL, *q;
     size_t o = 0;
 
-    static const char *const marks[] = {".entry.resource", ".parameter.resource",
-                                        ".contained", ".outcome", NULL};
+    static const char *const marks[] = { ".entry.resource",
+                                         ".parameter.resource", ".contained",
+                                         ".outcome", NULL };
     char plain[1024];
     size_t k = 0;
     int i;
@@ -91,11 +91,13 @@ parent_of(const json_t *node, const json_t *child, int depth)
 
     if (depth > 64 || !json_is_object(node))
         return NULL;
-    json_object_foreach((json_t *)node, k, v) {
+    json_object_foreach((json_t *)node, k, v)
+    {
         if (v == child)
             return node;
         if (json_is_array(v)) {
-            json_array_foreach(v, i, x) {
+            json_array_foreach(v, i, x)
+            {
                 if (x == child)
                     return node;
                 if ((r = parent_of(x, child, depth + 1)))
@@ -132,8 +134,8 @@ context_ok(const struct val_walk *w, const json_t *ctx, const json_t *obj,
         if (dot && pdot && strcmp(dot, pdot) == 0) {
             char head[128];
             size_t hl = (size_t)(dot - x);
-            const char *rt = json_string_value(json_object_get(w->res,
-                                                               "resourceType"));
+            const char *rt =
+                json_string_value(json_object_get(w->res, "resourceType"));
             if (hl < sizeof(head)) {
                 memcpy(head, x, hl);
                 head[hl] = '\0';
@@ -158,8 +160,8 @@ context_ok(const struct val_walk *w, const json_t *ctx, const json_t *obj,
     if (strcmp(type, "fhirpath") == 0) {
         struct sl_fp_expr *e = NULL;
         struct sl_fp_result *r = NULL;
-        struct sl_fp_env env = {0};
-        struct sl_err err = {0};
+        struct sl_fp_env env = { 0 };
+        struct sl_err err = { 0 };
         int ok = 1;
         size_t i;
         if (sl_fp_compile(x, &e, &err) != SL_OK)
@@ -198,7 +200,7 @@ void
 sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
                    const char *expr, int is_res)
 {
-    static const char *const keys[] = {"extension", "modifierExtension"};
+    static const char *const keys[] = { "extension", "modifierExtension" };
     const json_t *ex, *def, *c;
     char path[1024], e[1100];
     size_t i, j, k;
@@ -207,7 +209,8 @@ sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
         return;
     path[0] = '\0';
     for (k = 0; k < 2; k++)
-        json_array_foreach(json_object_get(obj, keys[k]), i, ex) {
+        json_array_foreach(json_object_get(obj, keys[k]), i, ex)
+        {
             const char *u = json_string_value(json_object_get(ex, "url"));
             const json_t *ctxs;
             int ok = 0;
@@ -230,16 +233,17 @@ sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
                                                            : SL_SEV_WARNING,
                            "structure", PX, e,
                            "the extension %s is not known, so it was not "
-                           "checked: load its definition (--ig)", u);
+                           "checked: load its definition (--ig)",
+                           u);
                 continue;
             }
             ctxs = json_object_get(def, "context");
             if (path[0] == '\0')
                 elem_path(w, expr, path, sizeof(path));
             if (json_array_size(ctxs) > 0) {
-                json_array_foreach(ctxs, j, c)
-                    if ((ok = context_ok(w, c, obj, base, path, is_res)))
-                        break;
+                json_array_foreach(
+                    ctxs, j, c) if ((ok = context_ok(w, c, obj, base, path,
+                                                     is_res))) break;
                 if (!ok) {
                     sl_val_add(w->out, SL_SEV_ERROR, "structure", PX, e,
                                "the extension %s may not be used on %s: its "
@@ -248,16 +252,18 @@ sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
                     continue;
                 }
             }
-            json_array_foreach(json_object_get(def, "contextInvariant"), j, c) {
+            json_array_foreach(json_object_get(def, "contextInvariant"), j, c)
+            {
                 const char *x = json_string_value(c);
                 struct sl_fp_expr *fx = NULL;
-                struct sl_fp_env env = {0};
-                struct sl_err err = {0};
+                struct sl_fp_env env = { 0 };
+                struct sl_err err = { 0 };
                 int val = -1;
                 if (x == NULL || sl_fp_compile(x, &fx, &err) != SL_OK) {
                     sl_val_add(w->out, SL_SEV_WARNING, "invariant", PX, e,
                                "a contextInvariant of the extension %s could "
-                               "not be checked", u);
+                               "not be checked",
+                               u);
                     continue;
                 }
                 env.resource = (json_t *)w->res;
@@ -266,7 +272,8 @@ sl_val_ext_context(struct val_walk *w, const json_t *obj, const char *base,
                     SL_OK)
                     sl_val_add(w->out, SL_SEV_WARNING, "invariant", PX, e,
                                "a contextInvariant of the extension %s could "
-                               "not be checked", u);
+                               "not be checked",
+                               u);
                 else if (val == 0)
                     sl_val_add(w->out, SL_SEV_ERROR, "invariant", PX, e,
                                "the extension %s may not be used here: its "

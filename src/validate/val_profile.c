@@ -299,6 +299,52 @@ check_limit(const json_t *x, const json_t *lim, int sign, const char *what,
 /* Profiles being applied to values inside values (a type profile whose
  * elements have type profiles...): a bound on the nesting. */
 static __thread int tp_depth;
+/* The resource a profile is being checked on (a Bundle: where the
+ * references of its entries resolve). */
+static __thread const json_t *tp_root;
+
+/* The entry resource of tp_root (a Bundle) that ref names: by fullUrl,
+ * by a fullUrl ending /ref, or by Type/id; NULL when none. */
+static const json_t *
+resolve_in_root(const char *ref)
+{
+    const json_t *en;
+    size_t i, rl = strlen(ref);
+    const char *rt = json_string_value(json_object_get(tp_root,
+                                                       "resourceType"));
+
+    if (rt == NULL || strcmp(rt, "Bundle") != 0 || ref[0] == '#')
+        return NULL;
+    json_array_foreach(json_object_get(tp_root, "entry"), i, en) {
+        const char *fu = json_string_value(json_object_get(en, "fullUrl"));
+        const json_t *r = json_object_get(en, "resource");
+        const char *t = json_string_value(json_object_get(r, "resourceType"));
+        const char *id = json_string_value(json_object_get(r, "id"));
+        size_t fl;
+        if (fu && (strcmp(fu, ref) == 0 ||
+                   ((fl = strlen(fu)) > rl && fu[fl - rl - 1] == '/' &&
+                    strcmp(fu + fl - rl, ref) == 0)))
+            return r;
+        if (t && id && strncmp(ref, t, strlen(t)) == 0 &&
+            ref[strlen(t)] == '/' && strcmp(ref + strlen(t) + 1, id) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* The type a canonical URL of R4 core names
+ * (http://hl7.org/fhir/StructureDefinition/Patient: "Patient"), or NULL. */
+static const char *
+core_type(const char *url)
+{
+    static const char pre[] = "http://hl7.org/fhir/StructureDefinition/";
+    const struct sl_val_type *t;
+
+    if (strncmp(url, pre, sizeof(pre) - 1) != 0 ||
+        (t = sl_val_type_find(url + sizeof(pre) - 1)) == NULL)
+        return NULL;
+    return t->name;
+}
 
 int
 sl_valp_conforms(const struct sl_validator *v, const json_t *x,
@@ -309,6 +355,9 @@ sl_valp_conforms(const struct sl_validator *v, const json_t *x,
     const char *st, *rt;
     int r;
 
+    if (url && json_is_object(x) && core_type(url) &&
+        (rt = json_string_value(json_object_get(x, "resourceType"))) != NULL)
+        return strcmp(rt, core_type(url)) == 0;
     if (url == NULL || !json_is_object(x) ||
         (sd = sl_val_def_find(v, "StructureDefinition", url)) == NULL ||
         (st = json_string_value(json_object_get(sd, "type"))) == NULL)
@@ -348,6 +397,29 @@ check_type_profiles(const struct sl_validator *v, const json_t *types,
     tp_depth++;
     json_array_foreach(types, j, t) {
         const char *c = json_string_value(json_object_get(t, "code"));
+        if (c && strcmp(c, "Reference") == 0 &&
+            json_array_size(json_object_get(t, "targetProfile")) > 0 &&
+            json_string_value(json_object_get(x, "reference"))) {
+            /* a reference resolved in the Bundle: its target conforms to
+             * one of the target profiles (those loaded) */
+            const json_t *target = resolve_in_root(
+                json_string_value(json_object_get(x, "reference")));
+            int known = 0, hit = 0, r;
+            if (target == NULL)
+                continue;
+            tp_depth++;
+            json_array_foreach(json_object_get(t, "targetProfile"), k, p) {
+                r = sl_valp_conforms(v, target, json_string_value(p));
+                known |= r >= 0;
+                hit |= r == 1;
+            }
+            tp_depth--;
+            if (known && !hit)
+                sl_val_add(out, SL_SEV_ERROR, "structure", pname, ek,
+                           "%s: the resource it references conforms to none "
+                           "of its target profiles", label);
+            continue;
+        }
         if (c == NULL || strcmp(c, "Extension") == 0 ||
             strcmp(c, "Reference") == 0 || strcmp(c, "canonical") == 0)
             continue;
@@ -355,6 +427,19 @@ check_type_profiles(const struct sl_validator *v, const json_t *types,
             const char *u = json_string_value(p);
             const json_t *sd;
             const char *st, *rt;
+            if (u && np < 8 && core_type(u) &&
+                json_object_get(x, "resourceType")) {
+                /* R4's own definition of a resource type: that type (the
+                 * walk against R4 checks the rest) */
+                rt = json_string_value(json_object_get(x, "resourceType"));
+                if (rt == NULL || strcmp(rt, core_type(u)) != 0)
+                    sl_val_add(&tmp[np], SL_SEV_ERROR, "invalid", pname, ek,
+                               "%s: a %s is needed here, not this type",
+                               label, core_type(u));
+                ok |= sl_val_result_errors(&tmp[np]) == 0;
+                np++;
+                continue;
+            }
             if (u == NULL || np >= 8 ||
                 (sd = sl_val_def_find(v, "StructureDefinition", u)) == NULL ||
                 (st = json_string_value(json_object_get(sd, "type"))) == NULL)
@@ -725,5 +810,11 @@ sl_val_profile_check(const struct sl_validator *v, const json_t *res,
                    type ? type : "other");
         return;
     }
-    check_sd(v, res, sd, out, 0);
+    {
+        const json_t *prev = tp_root;
+        if (tp_root == NULL)
+            tp_root = res;
+        check_sd(v, res, sd, out, 0);
+        tp_root = prev;
+    }
 }

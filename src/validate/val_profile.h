@@ -14,6 +14,8 @@ struct sl_validator {
     struct sl_strv type_profiles; /* from folders of profiles: URLs that
                                      apply to resources of their type */
     int unknown_ext_error; /* an unknown extension is an error */
+    int security_checks;   /* HTML markup in strings is an error */
+    int no_example_urls;   /* a URL of an example domain is an error */
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this
@@ -94,6 +96,9 @@ void sl_val_qr_check(const struct sl_validator *v, const json_t *qr,
 /* A narrative's XHTML (s, len bytes) at expr: allowed elements and
  * attributes, no active content (txt-1), some text (txt-2)
  * (val_xhtml.c). */
+/* The HTML element (a static name) s holds a start tag of, or NULL
+ * (--security-checks: markup in a string). */
+const char *sl_val_html_tag(const char *s);
 void sl_val_xhtml_check(const char *s, size_t len, const char *expr,
                         struct sl_val_result *out);
 /* A profile's narrative controls on a narrative's div (s, len bytes):

@@ -323,7 +323,10 @@ check_answer(const struct qctx *cx, struct sl_val_result *out,
     if ((e = ext(qi, SDX "regex")) && json_is_string(v) &&
         str(e, "valueString")) {
         regex_t re;
-        if (regcomp(&re, str(e, "valueString"), REG_EXTENDED | REG_NOSUB) == 0) {
+        char *ere = sl_fp_regex_ere(str(e, "valueString"));
+        int crc = regcomp(&re, ere, REG_EXTENDED | REG_NOSUB);
+        free(ere);
+        if (crc == 0) {
             if (regexec(&re, json_string_value(v), 0, NULL, 0) != 0)
                 sl_val_add(out, SL_SEV_ERROR, "value", PX, expr,
                            "the answer to item %s does not match the "

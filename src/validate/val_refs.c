@@ -118,6 +118,35 @@ div_names(const json_t *v, const char *q1, const char *q2, int depth)
     return 0;
 }
 
+/* Is there a string value "#id" under v other than a "reference" (a
+ * canonical, uri or url naming a contained resource, as dom-3 counts
+ * them: Questionnaire.item.answerValueSet "#vs")? */
+static int
+has_hash_value(const json_t *v, const char *id, int depth)
+{
+    const char *key;
+    const json_t *x;
+    size_t i;
+
+    if (depth > 64)
+        return 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (has_hash_value(x, id, depth + 1))
+            return 1;
+        return 0;
+    }
+    if (json_is_string(v))
+        return json_string_value(v)[0] == '#' &&
+               strcmp(json_string_value(v) + 1, id) == 0;
+    json_object_foreach((json_t *)v, key, x) {
+        if (strcmp(key, "reference") == 0 || strcmp(key, "div") == 0)
+            continue;
+        if (has_hash_value(x, id, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 /* Is there a "reference" starting with '#' under v? (no paths made) */
 static int
 has_local_ref(const json_t *v, int depth)
@@ -209,6 +238,8 @@ sl_val_check_contained(struct val_walk *w, const json_t *res,
                    (strcmp(refs.v[k].ref, "#") == 0 &&
                     strncmp(refs.v[k].expr, e, strlen(e)) == 0 &&
                     (refs.v[k].expr[strlen(e)] == '.'));
+        if (!used)
+            used = has_hash_value(res, id, 0);
         if (!used) {
             /* a narrative may point at it: <img src="#id">, href */
             char q1[300], q2[300];
@@ -330,6 +361,45 @@ resolve_strict(const json_t *entries, size_t src, const char *vref)
             return (long)i;
     }
     return -1;
+}
+
+/* A relative reference Type/id whose id is the UUID of an entry's
+ * urn:uuid fullUrl names that entry (a UUID is unique): the entry's
+ * resource must be of that type. */
+static void
+check_uuid_types(struct val_walk *w, const json_t *entries, const json_t *r,
+                 const char *e)
+{
+    struct refs refs = {0};
+    char re[1100];
+    size_t k, i;
+
+    snprintf(re, sizeof(re), "%.1000s.resource", e);
+    collect(r, re, 0, &refs, 0);
+    for (k = 0; k < refs.n; k++) {
+        const char *ref = refs.v[k].ref, *sl = strchr(ref, '/');
+        const json_t *en;
+        if (sl == NULL || strchr(sl + 1, '/') || strstr(ref, ":") ||
+            strlen(sl + 1) != 36)
+            continue;
+        json_array_foreach(entries, i, en) {
+            const char *fu = json_string_value(json_object_get(en, "fullUrl"));
+            const char *rt = json_string_value(json_object_get(
+                json_object_get(en, "resource"), "resourceType"));
+            if (fu && rt && strncmp(fu, "urn:uuid:", 9) == 0 &&
+                strcmp(fu + 9, sl + 1) == 0 &&
+                (strlen(rt) != (size_t)(sl - ref) ||
+                 strncmp(rt, ref, (size_t)(sl - ref)) != 0)) {
+                sl_val_add(w->out, SL_SEV_ERROR, "invalid", PX,
+                           refs.v[k].expr,
+                           "the reference names a resource of another type "
+                           "than the entry with that UUID (a %s): correct "
+                           "the type or the reference", rt);
+                break;
+            }
+        }
+    }
+    refs_free(&refs);
 }
 
 /* In a document, every entry is reachable from the Composition (the
@@ -465,6 +535,8 @@ sl_val_check_bundle(struct val_walk *w, const json_t *bundle,
                 break;
             }
         }
+        if (json_is_object(r))
+            check_uuid_types(w, entries, r, e);
         if (closed && json_is_object(r)) {
             struct refs refs = {0};
             size_t k;

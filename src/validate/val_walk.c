@@ -138,6 +138,29 @@ name_like(const char *key)
 static void walk_object(struct val_walk *w, const json_t *obj,
                         const char *base, const char *expr, int is_res);
 
+/* Whether URL u is on an example domain (RFC 2606's, and acme.com). */
+static int
+example_url(const char *u)
+{
+    static const char *const domains[] = {"example.org", "example.com",
+                                          "example.net", "acme.com"};
+    const char *h = strstr(u, "://"), *end;
+    size_t i, n, dl;
+
+    if (h == NULL)
+        return 0;
+    h += 3;
+    end = h + strcspn(h, "/:?#");
+    n = (size_t)(end - h);
+    for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        dl = strlen(domains[i]);
+        if (n >= dl && strncmp(end - dl, domains[i], dl) == 0 &&
+            (n == dl || end[-(long)dl - 1] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
 /* An Attachment's stated size is the size of its data, when it has
  * both. */
 static void
@@ -193,6 +216,20 @@ walk_value(struct val_walk *w, const char *canon, const char *type,
         if ((why = sl_val_prim_check(type, val)) != NULL)
             sl_val_add(w->out, SL_SEV_ERROR, "value", PX, expr,
                        "the %s value %s", type, why);
+        else if (w->v && w->v->security_checks &&
+                 (strcmp(type, "string") == 0 ||
+                  strcmp(type, "markdown") == 0) &&
+                 (why = sl_val_html_tag(json_string_value(val))) != NULL)
+            sl_val_add(w->out, SL_SEV_ERROR, "security", PX, expr,
+                       "the %s holds HTML markup (a <%s> tag), which the "
+                       "security checks refuse: remove it", type, why);
+        else if (w->v && w->v->no_example_urls &&
+                 (strcmp(type, "uri") == 0 || strcmp(type, "url") == 0 ||
+                  strcmp(type, "canonical") == 0) &&
+                 example_url(json_string_value(val)))
+            sl_val_add(w->out, SL_SEV_ERROR, "value", PX, expr,
+                       "the %s is on an example domain, which is not "
+                       "allowed here: give the real one", type);
         else if (strcmp(type, "xhtml") == 0)
             sl_val_xhtml_check(json_string_value(val),
                                json_string_length(val), expr, w->out);

@@ -22,35 +22,40 @@
 /* The elements narrative.html allows (HTML 4.0 chapters 7-11 and 15, but
  * not forms, frames, scripts or objects, plus a and img). */
 static const char *const elements[] = {
-    "a", "abbr", "acronym", "address", "area", "b", "bdo", "big",
-    "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
-    "dfn", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "img", "ins", "kbd", "li", "map", "ol", "p", "pre",
-    "q", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody",
-    "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var", "s",
-    "strike", "center", "font", "figure", "figcaption", "section", "label",
-    NULL,
+    "a",      "abbr",       "acronym",    "address", "area",    "b",
+    "bdo",    "big",        "blockquote", "br",      "caption", "cite",
+    "code",   "col",        "colgroup",   "dd",      "dfn",     "del",
+    "div",    "dl",         "dt",         "em",      "h1",      "h2",
+    "h3",     "h4",         "h5",         "h6",      "hr",      "i",
+    "img",    "ins",        "kbd",        "li",      "map",     "ol",
+    "p",      "pre",        "q",          "samp",    "small",   "span",
+    "strong", "sub",        "sup",        "table",   "tbody",   "td",
+    "tfoot",  "th",         "thead",      "tr",      "tt",      "u",
+    "ul",     "var",        "s",          "strike",  "center",  "font",
+    "figure", "figcaption", "section",    "label",   NULL,
 };
 
 /* Their attributes (core, i18n, tables, links, images). */
 static const char *const attributes[] = {
-    "abbr", "accesskey", "align", "alt", "axis", "bgcolor", "border",
-    "cellpadding", "cellspacing", "char", "charoff", "charset", "cite",
-    "class", "color", "colspan", "compact", "coords", "datetime", "dir",
-    "face", "frame", "headers", "height", "href", "hreflang", "hspace",
-    "id", "lang", "longdesc", "name", "nohref", "noshade", "nowrap", "rel",
-    "rev", "rowspan", "rules", "scope", "shape", "size", "span", "src",
-    "start", "style", "summary", "tabindex", "target", "title", "type",
-    "usemap", "valign", "value", "vspace", "width", "xmlns", NULL,
+    "abbr",     "accesskey",   "align",       "alt",     "axis",     "bgcolor",
+    "border",   "cellpadding", "cellspacing", "char",    "charoff",  "charset",
+    "cite",     "class",       "color",       "colspan", "compact",  "coords",
+    "datetime", "dir",         "face",        "frame",   "headers",  "height",
+    "href",     "hreflang",    "hspace",      "id",      "lang",     "longdesc",
+    "name",     "nohref",      "noshade",     "nowrap",  "rel",      "rev",
+    "rowspan",  "rules",       "scope",       "shape",   "size",     "span",
+    "src",      "start",       "style",       "summary", "tabindex", "target",
+    "title",    "type",        "usemap",      "valign",  "value",    "vspace",
+    "width",    "xmlns",       NULL,
 };
 
 /* Elements that are refused and may be named in a message: HTML's, not
  * a name a malformed narrative made up (which could be anything). */
 static const char *const refused[] = {
-    "script", "object", "applet", "embed", "iframe", "frame", "frameset",
-    "form", "input", "button", "select", "textarea", "style", "link",
-    "meta", "base", "head", "body", "html", "svg", "math", "video",
-    "audio", "canvas", "noscript", "param", "title", NULL,
+    "script", "object", "applet", "embed",    "iframe",   "frame", "frameset",
+    "form",   "input",  "button", "select",   "textarea", "style", "link",
+    "meta",   "base",   "head",   "body",     "html",     "svg",   "math",
+    "video",  "audio",  "canvas", "noscript", "param",    "title", NULL,
 };
 
 static int
@@ -62,6 +67,36 @@ listed(const char *const *list, const char *name)
     return 0;
 }
 
+const char *
+sl_val_html_tag(const char *s)
+{
+    const char *p;
+
+    for (p = strchr(s, '<'); p != NULL; p = strchr(p + 1, '<')) {
+        const char *const *lists[] = {elements, refused};
+        size_t n = 0, i;
+        char name[16];
+        while (n + 1 < sizeof(name) &&
+               ((p[1 + n] >= 'a' && p[1 + n] <= 'z') ||
+                (p[1 + n] >= 'A' && p[1 + n] <= 'Z') ||
+                (n > 0 && p[1 + n] >= '1' && p[1 + n] <= '6'))) {
+            name[n] = (char)(p[1 + n] | 0x20);
+            n++;
+        }
+        name[n] = '\0';
+        if (n == 0 || !(p[1 + n] == '>' || p[1 + n] == ' ' ||
+                        p[1 + n] == '/' || p[1 + n] == '\t'))
+            continue;
+        for (i = 0; i < 2; i++) {
+            const char *const *l;
+            for (l = lists[i]; *l; l++)
+                if (strcmp(*l, name) == 0)
+                    return *l;
+        }
+    }
+    return NULL;
+}
+
 static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -71,8 +106,8 @@ parser_init(void)
 }
 
 struct xcheck {
-    int bad;     /* txt-1 broken */
-    int content; /* some text or an image */
+    int bad;           /* txt-1 broken */
+    int content;       /* some text or an image */
     const char *first; /* the first element or attribute refused */
 };
 
@@ -129,7 +164,8 @@ walk(const xmlNode *n, struct sl_val_result *out, const char *expr,
                     strncasecmp(s, "vbscript:", 9) == 0) {
                     sl_val_add(out, SL_SEV_ERROR, "invalid", PX, expr,
                                "the narrative's <%.32s> %s is a script: "
-                               "remove it", (const char *)n->name, an);
+                               "remove it",
+                               (const char *)n->name, an);
                     x->bad = 1;
                 }
                 xmlFree(v);
@@ -146,7 +182,7 @@ sl_val_xhtml_check(const char *s, size_t len, const char *expr,
 {
     xmlDoc *doc;
     xmlNode *root;
-    struct xcheck x = {0};
+    struct xcheck x = { 0 };
 
     pthread_once(&parser_once, parser_init);
     if (len > INT_MAX)
@@ -187,8 +223,9 @@ sl_val_xhtml_check(const char *s, size_t len, const char *expr,
 static xmlChar *
 section_lang(const xmlNode *n)
 {
-    xmlChar *l = xmlGetNsProp(n, (const xmlChar *)"lang",
-                              (const xmlChar *)"http://www.w3.org/XML/1998/namespace");
+    xmlChar *l =
+        xmlGetNsProp(n, (const xmlChar *)"lang",
+                     (const xmlChar *)"http://www.w3.org/XML/1998/namespace");
     return l ? l : xmlGetProp(n, (const xmlChar *)"lang");
 }
 
@@ -198,9 +235,10 @@ lang_like(const char *s)
 {
     size_t n = strlen(s);
 
-    return n > 0 && n <= 35 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
-                                         "0123456789") == n;
+    return n > 0 && n <= 35 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+                     "0123456789") == n;
 }
 
 void
@@ -233,15 +271,15 @@ sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
             xmlChar *cls = n->type == XML_ELEMENT_NODE
                                ? xmlGetProp(n, (const xmlChar *)"class")
                                : NULL;
-            int content = n->type == XML_ELEMENT_NODE ||
-                          (n->type == XML_TEXT_NODE && n->content &&
-                           n->content[strspn((const char *)n->content,
-                                             " \t\r\n")] != '\0');
-            if (content &&
-                (cls == NULL ||
-                 (strstr((const char *)cls, "boilerplate") == NULL &&
-                  strstr((const char *)cls, "generated") == NULL &&
-                  strstr((const char *)cls, "original") == NULL)))
+            int content =
+                n->type == XML_ELEMENT_NODE ||
+                (n->type == XML_TEXT_NODE && n->content &&
+                 n->content[strspn((const char *)n->content, " \t\r\n")] !=
+                     '\0');
+            if (content && (cls == NULL ||
+                            (strstr((const char *)cls, "boilerplate") == NULL &&
+                             strstr((const char *)cls, "generated") == NULL &&
+                             strstr((const char *)cls, "original") == NULL)))
                 nsrc++;
             xmlFree(cls);
         }
@@ -250,8 +288,8 @@ sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
             (l = section_lang(n)) == NULL)
             continue;
         nsec++;
-        if (lang_like((const char *)l) && fl + strlen((const char *)l) + 3 <
-                                              sizeof(found))
+        if (lang_like((const char *)l) &&
+            fl + strlen((const char *)l) + 3 < sizeof(found))
             fl += (size_t)snprintf(found + fl, sizeof(found) - fl, "%s%s",
                                    fl ? ", " : "", (const char *)l);
         if (res_lang && strcmp((const char *)l, res_lang) == 0)
@@ -265,12 +303,14 @@ sl_val_xhtml_controls(const char *s, size_t len, const char *lang_ctrl,
         sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
                    "%d part%s of the narrative %s no class saying where "
                    "%s from (boilerplate, generated or original), as the "
-                   "profile requires", nsrc, nsrc > 1 ? "s" : "",
-                   nsrc > 1 ? "have" : "has", nsrc > 1 ? "they come" : "it comes");
+                   "profile requires",
+                   nsrc, nsrc > 1 ? "s" : "", nsrc > 1 ? "have" : "has",
+                   nsrc > 1 ? "they come" : "it comes");
     if (lang_ctrl && strcmp(lang_ctrl, "_no") == 0 && nsec > 0)
         sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
                    "the narrative has language sections (%s), which the "
-                   "profile does not allow", found);
+                   "profile does not allow",
+                   found);
     else if (lang_ctrl && strcmp(lang_ctrl, "_yes") == 0 && nsec == 0)
         sl_val_add(out, SL_SEV_ERROR, "business-rule", pname, expr,
                    "the narrative has no language sections, which the "

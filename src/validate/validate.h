@@ -46,6 +46,15 @@ void sl_validator_free(struct sl_validator *v); /* NULL-safe */
  * http://hl7.org/fhir/StructureDefinition/, whose definitions sluice does
  * not ship, and of example domains stay warnings). Set before use. */
 void sl_validator_set_unknown_extensions(struct sl_validator *v, int sev);
+/* on: a string or markdown value holding HTML markup (a start tag of an
+ * HTML element: <script>, <a href=...>) is an error, as HL7's reference
+ * validator's security checks have it. Off by default. */
+void sl_validator_set_security_checks(struct sl_validator *v, int on);
+/* on: a uri, url or canonical value on an example domain (example.org,
+ * example.com, example.net, acme.com: RFC 2606's and HL7's) is an error,
+ * as HL7's reference validator has it when examples are not allowed.
+ * Off by default. */
+void sl_validator_set_no_example_urls(struct sl_validator *v, int on);
 /* Loads an IG: a folder of JSON conformance resources (a FHIR package's
  * package/ folder or any folder), or a FHIR package .tgz. Its
  * StructureDefinitions, ValueSets and CodeSystems become known (profiles

@@ -27,6 +27,18 @@ sl_validator_set_unknown_extensions(struct sl_validator *v, int sev)
 }
 
 void
+sl_validator_set_security_checks(struct sl_validator *v, int on)
+{
+    v->security_checks = on != 0;
+}
+
+void
+sl_validator_set_no_example_urls(struct sl_validator *v, int on)
+{
+    v->no_example_urls = on != 0;
+}
+
+void
 sl_validator_free(struct sl_validator *v)
 {
     size_t i;

@@ -40,8 +40,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct sl_validator *v;
-    struct sl_val_result r = {0};
-    struct sl_err err = {0};
+    struct sl_val_result r = { 0 };
+    struct sl_err err = { 0 };
     json_t *res;
     size_t i;
 

@@ -4,8 +4,11 @@
 # validate by tests/validate/cases.py: it reports verdict agreement and
 # error-count agreement in percent, and lists every disagreement (see
 # docs/validation.md, "Validator"). Fails when verdict agreement falls
-# under the figure reached when it was last recorded, so a regression is
-# seen. Skipped when the corpus is not beside the source tree (it is not
+# under the figure reached when it was last recorded (or error-count
+# agreement under 85%), so a regression is seen, and on a verdict
+# disagreement not listed with its cause in
+# tests/data/validate/known-differences.txt (or a listed case that now
+# agrees). Skipped when the corpus is not beside the source tree (it is not
 # distributed with sluice); SLUICE_CORPORA names another place.
 . "${top_srcdir}/tests/integration/lib.sh"
 plan 1
@@ -19,7 +22,7 @@ if ! command -v python3 >/dev/null 2>&1; then
     finish
 fi
 python3 "$top_srcdir/tests/validate/cases.py" "$SLUICE" "$C" -v \
-    --min-verdict 93 --known "$top_srcdir/tests/data/validate/known-differences.txt" \
+    --min-verdict 95 --min-count 85 --known "$top_srcdir/tests/data/validate/known-differences.txt" \
     >"$T/out" 2>&1
 rc=$?
 cat "$T/out"

@@ -11,7 +11,7 @@
 # (--allow-comments); a profile's narrative language and source controls;
 # type profiles (a value conforms to one of the profiles of its type).
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 28
+plan 35
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -30,6 +30,8 @@ check "400000 g is above a maximum of 300 kg" \
     sh -c 'echo "$1" | grep -q "weight is above the item.s maximum"' _ "$(errs 6)"
 check "metres cannot be compared with a maximum in kg" \
     sh -c 'echo "$1" | grep -q "weight cannot be compared with its maximum"' _ "$(errs 7)"
+check "regex with \\s in brackets (as FHIR writes them): a@b.org matches, the other answer does not" \
+    sh -c 'echo "$1" | grep -q "item\[1\].answer\[1\] the answer to item email does not match" && ! echo "$1" | grep -q "answer\[0\] the answer to item email"' _ "$(errs 8)"
 check "no answer value in the outcomes" \
     sh -c '! grep -q "400000\|80000\|cough" "$1"' _ "$T/q.out"
 
@@ -64,6 +66,10 @@ check "Bundle: a second link with the relation self is an error at it" \
     sh -c 'echo "$1" | grep -q "Bundle.link\[1\] a link with the same relation as link 0"' _ "$(rerrs 1)"
 check "SearchParameter: a composite one without components is an error" \
     sh -c 'echo "$1" | grep -q "a composite SearchParameter combines two or more components"' _ "$(rerrs 4)"
+check "Bundle: Practitioner/UUID where the entry with that urn:uuid is an Organization is an error" \
+    sh -c 'echo "$1" | grep -q "generalPractitioner\[0\].reference the reference names a resource of another type"' _ "$(rerrs 5)"
+check "contained: a ValueSet named by a canonical (#vs1) is referenced (dom-3 holds)" \
+    [ "$(rerrs 6)" = "[]" ]
 check "Attachment: a stated size other than the data's is an error; the right one is valid" \
     sh -c 'echo "$1" | grep -q "Media.content.size the stated size is not the size" && [ "$2" = "[]" ]' _ "$(rerrs 2)" "$(rerrs 3)"
 
@@ -124,4 +130,36 @@ sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDe
 pserrs() { sed -n "$1p" "$T/ps.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "slicing by profile: the entry whose Patient conforms fills the slice; one that does not leaves it empty (an error)" \
     sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:patient: the profile needs at least 1"' _ "$(pserrs 1)" "$(pserrs 2)"
+
+# target profiles in a Bundle: the Observation's subject must be a Patient with a gender
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/bundle-of-observations \
+    "$D/target-profiles.ndjson" >"$T/tg.out" 2>/dev/null
+tgerrs() { sed -n "$1p" "$T/tg.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "target profiles: a subject that conforms fills the slice; one that does not leaves it empty (an error)" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "slice Bundle.entry:obs: the profile needs at least 1"' _ "$(tgerrs 1)" "$(tgerrs 2)"
+
+# --security-checks: HTML markup in a string
+sluice validate "$D/security.ndjson" >/dev/null 2>&1
+rc1=$?
+sluice validate --security-checks "$D/security.ndjson" >"$T/s.out" 2>/dev/null
+rc2=$?
+serrs() { sed -n "$1p" "$T/s.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "security checks: markup in a string is an error only with --security-checks; a < b is not markup" \
+    sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "Patient.name\[0\].text the string holds HTML markup (a <script> tag)" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(serrs 1)" "$(serrs 2)"
+
+# a type profile that is R4's own definition of a resource type
+sluice validate --ig "$D/type-profiles" --profile http://example.org/StructureDefinition/bundle-of-patients \
+    "$D/core-type-profiles.ndjson" >"$T/ct.out" 2>/dev/null
+cterrs() { sed -n "$1p" "$T/ct.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "core type profiles: a Patient entry is valid, an Organization entry is an error at it" \
+    sh -c '[ "$1" = "[]" ] && echo "$2" | grep -q "Bundle.entry\[0\].resource Bundle.entry.resource: a Patient is needed here"' _ "$(cterrs 1)" "$(cterrs 2)"
+
+# --no-example-urls: a placeholder URL left in the data
+sluice validate "$D/example-urls.ndjson" >/dev/null 2>&1
+rc1=$?
+sluice validate --no-example-urls "$D/example-urls.ndjson" >"$T/ex.out" 2>/dev/null
+rc2=$?
+exerrs() { sed -n "$1p" "$T/ex.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
+check "example URLs: an error only with --no-example-urls, and only on an example domain" \
+    sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "DocumentReference.content\[0\].attachment.url the url is on an example domain" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(exerrs 1)" "$(exerrs 2)"
 finish

@@ -62,6 +62,10 @@ def main():
                    '--unknown-extensions', 'error']
             if c.get('settings', {}).get('allow-comments'):
                 cmd.append('--allow-comments')
+            if c.get('settings', {}).get('security-checks'):
+                cmd.append('--security-checks')
+            if c.get('settings', {}).get('examples') is False:
+                cmd.append('--no-example-urls')
             if c['mode'] == 'profile' and c.get('profiles'):
                 p = c['profiles'][0]
                 cmd += ['--profile', os.path.join(corpus, p)]
