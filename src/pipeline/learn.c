@@ -1,16 +1,17 @@
 /* learn.c - the learning pass of a run: the reader on the calling thread,
- * the learners on --jobs threads (items of one rank on one learner); when
- * the sources are local, the reader is one of the learners. */
+ * the learners on --jobs threads taking chunks from one queue; when the
+ * sources are local, the reader is one of the learners. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fhir/jtape.h"
 #include "pipeline/pipeline_int.h"
 
-/* Chunks waiting for each learner. */
-#define LEARN_QUEUE 4
+/* Chunks waiting for the learners. */
+#define LEARN_QUEUE 8
 
 /* The since() and begin() argument of the source configured by node
  * (load_last() in run.c). */
@@ -29,19 +30,31 @@ src_last(const struct run *r, const struct sl_conf_node *node)
  * Every stage that learns sees every item of the kinds it asks for, read
  * from the start of the job's sources (not from a checkpoint: what is
  * learned must not depend on where a run resumed). Items go to the
- * learners in chunks of one rank (one input): a rank is always learned by
- * the same learner, in order. */
+ * learners in chunks of consecutive items of one input, numbered in the
+ * order they were read: that number is the rank the stages learn the
+ * chunk's items with. What a stage learns depends only on the ranks, not
+ * on which chunk is learned first (the deid stage: the first or the last
+ * rank wins, items of one rank are learned in order by one thread), so
+ * the chunks of one large input can be learned on every core at once and
+ * the result is the one of learning everything in order, one item after
+ * the other. The learners share one queue; when the sources are local
+ * the reader learns a chunk itself whenever that queue is full. */
 
 struct learner {
     struct run *r;
     pthread_t th;
+    struct sl_jtape tape; /* reused for every line */
+    struct sl_buf copy;   /* the line, decoded in place by the reader */
+};
+
+/* The chunks waiting for a learner, under r->mu: learners wait on
+ * r->cv_work, the reader on r->cv_space (run_fail wakes both). */
+struct learn_queue {
     struct chunk *q[LEARN_QUEUE];
     size_t head, len;
     int closed;
-    int idle, full; /* the learner waits for items; the reader for room */
-    pthread_cond_t cv;
-    struct sl_jtape tape; /* reused for every line */
-    struct sl_buf copy;   /* the line, decoded in place by the reader */
+    int idle; /* learners asleep, waiting for a chunk */
+    int full; /* the reader waits for room */
 };
 
 static int
@@ -73,43 +86,10 @@ learn_item(struct learner *l, struct sl_item *it)
     return rc;
 }
 
-static void *
-learner_main(void *arg)
-{
-    struct learner *l = arg;
-    struct run *r = l->r;
-
-    for (;;) {
-        struct chunk *c;
-        size_t k;
-        int rc = SL_OK;
-
-        pthread_mutex_lock(&r->mu);
-        while (l->len == 0 && !l->closed && !r->failed) {
-            l->idle = 1;
-            pthread_cond_wait(&l->cv, &r->mu);
-            l->idle = 0;
-        }
-        if (l->len == 0 || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            return NULL;
-        }
-        c = l->q[l->head];
-        l->head = (l->head + 1) % LEARN_QUEUE;
-        l->len--;
-        if (l->full)
-            pthread_cond_broadcast(&l->cv);
-        pthread_mutex_unlock(&r->mu);
-        for (k = 0; k < c->n && rc == SL_OK; k++)
-            rc = learn_item(l, c->it[k]);
-        chunk_free(c, 0);
-    }
-}
-
-/* Learner 0 when the sources are local: the reader learns the chunks of
- * its ranks itself. 0, or -1 when the run failed. */
+/* Learns a chunk's items in order and frees it. 0, or -1 when the run
+ * failed. */
 static int
-learn_here(struct learner *l, struct chunk *c)
+learn_chunk(struct learner *l, struct chunk *c)
 {
     size_t k;
     int rc = SL_OK;
@@ -120,26 +100,68 @@ learn_here(struct learner *l, struct chunk *c)
     return rc == SL_OK ? 0 : -1;
 }
 
-/* Hands a chunk to its learner once there is room. 0, or -1 when the run
- * failed (the chunk is freed). */
+struct learner_arg {
+    struct learner *l;
+    struct learn_queue *q;
+};
+
+static void *
+learner_main(void *arg)
+{
+    struct learner *l = ((struct learner_arg *)arg)->l;
+    struct learn_queue *q = ((struct learner_arg *)arg)->q;
+    struct run *r = l->r;
+
+    for (;;) {
+        struct chunk *c;
+
+        pthread_mutex_lock(&r->mu);
+        while (q->len == 0 && !q->closed && !r->failed) {
+            q->idle++;
+            pthread_cond_wait(&r->cv_work, &r->mu);
+            q->idle--;
+        }
+        if (q->len == 0 || r->failed) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        c = q->q[q->head];
+        q->head = (q->head + 1) % LEARN_QUEUE;
+        q->len--;
+        if (q->full)
+            pthread_cond_signal(&r->cv_space);
+        pthread_mutex_unlock(&r->mu);
+        if (learn_chunk(l, c) != 0)
+            return NULL;
+    }
+}
+
+/* Hands a chunk to the learners. here: the reader is a learner too, and
+ * learns the chunk itself (with l) rather than wait for room. 0, or -1
+ * when the run failed (the chunk is freed). */
 static int
-learn_push(struct run *r, struct learner *l, struct chunk *c)
+learn_push(struct run *r, struct learn_queue *q, struct chunk *c, int here,
+           struct learner *l)
 {
     pthread_mutex_lock(&r->mu);
-    while (l->len == LEARN_QUEUE && !r->failed) {
-        l->full = 1;
-        pthread_cond_wait(&l->cv, &r->mu);
-        l->full = 0;
+    while (q->len == LEARN_QUEUE && !r->failed && !here) {
+        q->full = 1;
+        pthread_cond_wait(&r->cv_space, &r->mu);
+        q->full = 0;
     }
     if (r->failed) {
         pthread_mutex_unlock(&r->mu);
         chunk_free(c, 0);
         return -1;
     }
-    l->q[(l->head + l->len) % LEARN_QUEUE] = c;
-    l->len++;
-    if (l->idle)
-        pthread_cond_broadcast(&l->cv);
+    if (q->len == LEARN_QUEUE) { /* here, and no room */
+        pthread_mutex_unlock(&r->mu);
+        return learn_chunk(l, c);
+    }
+    q->q[(q->head + q->len) % LEARN_QUEUE] = c;
+    q->len++;
+    if (q->idle)
+        pthread_cond_signal(&r->cv_work);
     pthread_mutex_unlock(&r->mu);
     return 0;
 }
@@ -148,10 +170,13 @@ int
 run_learn(struct run *r, struct sl_err *err)
 {
     struct learner *ls = NULL;
+    struct learner_arg *args = NULL;
+    struct learn_queue q = {0};
     unsigned wants = 0;
     size_t i, k, n = (size_t)(r->opts->workers > 0 ? r->opts->workers : 1),
                  started = 0;
     uint64_t items = 0;
+    long chunks = 0; /* the rank of the next chunk */
     double t0 = sl_now();
     /* with local sources the calling thread, which reads, is learner 0 */
     int rc = SL_OK, here = run_sources_local(r);
@@ -163,11 +188,13 @@ run_learn(struct run *r, struct sl_err *err)
         return SL_OK;
     run_progress_phase(r, "learn", t0);
     ls = sl_calloc(n, sizeof(*ls));
+    args = sl_calloc(n, sizeof(*args));
     for (k = 0; k < n; k++) {
         ls[k].r = r;
-        pthread_cond_init(&ls[k].cv, NULL);
+        args[k].l = &ls[k];
+        args[k].q = &q;
         if (!(here && k == 0) &&
-            pthread_create(&ls[k].th, NULL, learner_main, &ls[k]) != 0)
+            pthread_create(&ls[k].th, NULL, learner_main, &args[k]) != 0)
             break;
         started++;
     }
@@ -222,20 +249,25 @@ run_learn(struct run *r, struct sl_err *err)
                     break;
                 continue;
             }
-            if (it != NULL) {
+            if (it != NULL)
                 items++;
-                /* ranks are per source: make them distinct across
-                 * sources */
-                it->rank += (long)i << 32;
-            }
-            /* a chunk holds one rank; it goes when full, when the next
-             * item is of another rank, and at the end */
+            /* a chunk holds consecutive items of one input; it goes when
+             * full, when the next item is of another input, and at the
+             * end */
             if (c != NULL &&
                 (it == NULL || it->rank != c->it[0]->rank ||
                  c->n == CHUNK_ITEMS || bytes >= CHUNK_BYTES)) {
-                struct learner *l = &ls[(size_t)c->it[0]->rank % started];
-                stopped = (here && l == ls ? learn_here(l, c)
-                                           : learn_push(r, l, c)) != 0;
+                /* its rank: its number in the order read (the stages
+                 * keep ranks in 32 bits; past that, ties are learned in
+                 * the order they come) */
+                for (k = 0; k < c->n; k++)
+                    c->it[k]->rank = chunks;
+                if (chunks < INT32_MAX)
+                    chunks++;
+                if (started == 1 && here)
+                    stopped = learn_chunk(&ls[0], c) != 0;
+                else
+                    stopped = learn_push(r, &q, c, here, &ls[0]) != 0;
                 c = NULL;
                 if (t->ops->progress) {
                     t->ops->progress(ctx, &d, &tt);
@@ -269,24 +301,22 @@ run_learn(struct run *r, struct sl_err *err)
     }
 out:
     pthread_mutex_lock(&r->mu);
-    for (k = 0; k < started; k++) {
-        ls[k].closed = 1;
-        pthread_cond_broadcast(&ls[k].cv);
-    }
+    q.closed = 1;
+    pthread_cond_broadcast(&r->cv_work);
     pthread_mutex_unlock(&r->mu);
     for (k = here ? 1 : 0; k < started; k++)
         pthread_join(ls[k].th, NULL);
+    while (q.len > 0) { /* left after a failure */
+        chunk_free(q.q[q.head], 0);
+        q.head = (q.head + 1) % LEARN_QUEUE;
+        q.len--;
+    }
     for (k = 0; k < n; k++) {
-        while (ls[k].len > 0) { /* left after a failure */
-            chunk_free(ls[k].q[ls[k].head], 0);
-            ls[k].head = (ls[k].head + 1) % LEARN_QUEUE;
-            ls[k].len--;
-        }
-        pthread_cond_destroy(&ls[k].cv);
         sl_jtape_free(&ls[k].tape);
         if (ls[k].copy.data)
             sl_freezero(ls[k].copy.data, ls[k].copy.cap);
     }
+    free(args);
     free(ls);
     if (rc == SL_OK && r->failed) {
         *err = r->ferr;
