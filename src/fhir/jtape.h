@@ -127,4 +127,9 @@ sl_jt_plain_end(const unsigned char *p, const unsigned char *end)
     return p;
 }
 
+/* Lets each thread keep jansson's freed small blocks for its next
+ * documents (jtape_alloc.c); once per process, whenever (blocks stay
+ * malloc's, so nothing allocated before is affected). */
+void sl_jtape_alloc_install(void);
+
 #endif

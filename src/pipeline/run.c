@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "fhir/jtape.h"
 #include "keys/keys.h"
 #include "pipeline/pipeline_int.h"
 
@@ -398,6 +399,8 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
     size_t k;
     int rc = SL_OK, replay = 0;
 
+    /* a worker's jansson documents reuse the blocks of its last ones */
+    sl_jtape_alloc_install();
     memset(&r, 0, sizeof(r));
     memset(sum, 0, sizeof(*sum));
     r.spec = spec;
