@@ -179,7 +179,8 @@ const struct sl_opt sl_opt_table[] = {
       "certificate checked (docs/pacs.md)." },
     { "source", "dimse", "tls-cert-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "DICOM TLS: sluice's own certificate (PEM), for the PACS when it asks "
-      "for a client certificate; with `tls-key-file`." },
+      "for a client certificate; with `tls-key-file`. With `retrieve=\"c-"
+      "move\"` it also makes the PACS's association to sluice TLS." },
     { "source", "dimse", "tls-key-file", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "DICOM TLS: the private key (PEM, not encrypted) of `tls-cert-file`; "
       "keep it readable by sluice only." },

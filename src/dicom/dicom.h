@@ -448,7 +448,9 @@ int sl_dicom_get_study(const struct sl_dicom_peer *p, const char *study_uid,
  * 127.0.0.1; 0.0.0.0: every interface) and listen_port as p->calling_ae
  * for the time of the move, accepting only associations called by
  * p->called_ae (the PACS, which must know calling_ae at this host and
- * port), and writes each instance as it arrives into dir. Same results
+ * port), and writes each instance as it arrives into dir; with p->tls_ca,
+ * tls_cert and tls_key it takes TLS associations only, showing tls_cert
+ * and requiring a client certificate that chains to tls_ca. Same results
  * as sl_dicom_get_study(); SL_ENET also when the port cannot be opened,
  * SL_ECONFIG when listen_addr is not an IPv4 address. */
 int sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,

@@ -21,6 +21,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,7 @@ int summary_of(DcmFileFormat &ff, struct sl_dicom_file *f,
 } // namespace shim
 class DcmSCU;
 class OFCondition;
+class DcmTLSTransportLayer;
 struct in_addr;
 namespace shim
 {
@@ -198,6 +200,12 @@ int net_err(struct sl_err *err, const struct sl_dicom_peer *p,
 // is given (dicom_listen.cc: DCMTK 3.6.7 always binds INADDR_ANY), or
 // nullptr for DCMTK's own; a points to storage that outlives the bind.
 void bind_address(const struct in_addr *a);
+// A TLS layer for a storage SCP of ours into out: certificate cert with
+// its key, callers' certificates required to chain to ca (all PEM). SL_OK,
+// or SL_ECONFIG naming the file at fault (what: "DICOM listener", ...).
+int tls_acceptor(const char *what, const char *ca, const char *cert,
+                 const char *key, std::unique_ptr<DcmTLSTransportLayer> &out,
+                 struct sl_err *err);
 
 } // namespace shim
 

@@ -258,45 +258,46 @@ sl_dicom_uid_from_name(const char *name)
     return dcmFindUIDFromName(name);
 }
 
-// The TLS layer of a listener (DCMTK 3.6.7's DcmSCPConfig takes one, and
-// DcmSCPPool's network uses it): sluice's certificate and key, the
-// callers' certificates required and checked against tls_ca.
-static int
-tls_layer(const struct sl_dicom_listen_conf *c, struct sl_dicom_listener *l,
-          struct sl_err *err)
+// The TLS layer of a storage SCP (DCMTK 3.6.7's DcmSCPConfig takes one;
+// DcmSCP and DcmSCPPool give it to their network): sluice's certificate
+// and key, the callers' certificates required and checked against ca.
+int
+shim::tls_acceptor(const char *what, const char *ca, const char *cert,
+                   const char *key, std::unique_ptr<DcmTLSTransportLayer> &out,
+                   struct sl_err *err)
 {
     std::unique_ptr<DcmTLSTransportLayer> t(
         new DcmTLSTransportLayer(NET_ACCEPTOR, nullptr, OFTrue));
     OFCondition cond;
 
-    if (c->tls_key == nullptr || c->tls_ca == nullptr)
+    if (cert == nullptr || key == nullptr || ca == nullptr)
         return SL_ERR(err, SL_ECONFIG,
-                      "DICOM listener: TLS needs tls-cert-file, "
-                      "tls-key-file and tls-ca-file");
+                      "%s: TLS needs tls-cert-file, tls-key-file and "
+                      "tls-ca-file",
+                      what);
     if ((cond = t->setTLSProfile(TSP_Profile_BCP195)).good())
         cond = t->activateCipherSuites();
     if (cond.bad())
-        return SL_ERR(err, SL_ENET, "DICOM listener: TLS: cannot set up: %s",
+        return SL_ERR(err, SL_ENET, "%s: TLS: cannot set up: %s", what,
                       cond.text());
-    if ((cond = t->setPrivateKeyFile(c->tls_key, DCF_Filetype_PEM)).bad() ||
-        (cond = t->setCertificateFile(c->tls_cert, DCF_Filetype_PEM)).bad())
+    if ((cond = t->setPrivateKeyFile(key, DCF_Filetype_PEM)).bad() ||
+        (cond = t->setCertificateFile(cert, DCF_Filetype_PEM)).bad())
         return SL_ERR(err, SL_ECONFIG,
-                      "DICOM listener: TLS: cannot read tls-cert-file %s or "
-                      "its tls-key-file: %s",
-                      c->tls_cert, cond.text());
+                      "%s: TLS: cannot read tls-cert-file %s or its "
+                      "tls-key-file: %s",
+                      what, cert, cond.text());
     if (!t->checkPrivateKeyMatchesCertificate())
         return SL_ERR(err, SL_ECONFIG,
-                      "DICOM listener: TLS: tls-key-file is not the key of "
+                      "%s: TLS: tls-key-file is not the key of "
                       "tls-cert-file %s",
-                      c->tls_cert);
-    if ((cond = t->addTrustedCertificateFile(c->tls_ca, DCF_Filetype_PEM))
-            .bad())
+                      what, cert);
+    if ((cond = t->addTrustedCertificateFile(ca, DCF_Filetype_PEM)).bad())
         return SL_ERR(err, SL_ECONFIG,
-                      "DICOM listener: TLS: cannot read the CA certificates "
-                      "of tls-ca-file %s: %s",
-                      c->tls_ca, cond.text());
+                      "%s: TLS: cannot read the CA certificates of "
+                      "tls-ca-file %s: %s",
+                      what, ca, cond.text());
     t->setCertificateVerification(DCV_requireCertificate);
-    l->tls = std::move(t);
+    out = std::move(t);
     return SL_OK;
 }
 
@@ -350,7 +351,8 @@ sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
         l->pool = new DcmSCPPool<ListenSCP>();
         cfg = &l->pool->getConfig();
         if (c->tls_cert != nullptr) {
-            int rc = tls_layer(c, l, err);
+            int rc = shim::tls_acceptor("DICOM listener", c->tls_ca,
+                                        c->tls_cert, c->tls_key, l->tls, err);
             if (rc != SL_OK) {
                 unregister(l);
                 delete l->pool;

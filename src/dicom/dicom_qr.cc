@@ -9,6 +9,7 @@
 
 #include <dcmtk/dcmnet/dstorscp.h>
 #include <dcmtk/dcmnet/scu.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -366,6 +367,8 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
     std::memset(res, 0, sizeof(*res));
     shim::quiet_dcmtk();
     try {
+        // declared before the SCP, which borrows it
+        std::unique_ptr<DcmTLSTransportLayer> tls;
         MoveSCP scp;
         // (TCP_NODELAY: see new_scu(), which runs before the SCP accepts)
         std::unique_ptr<DcmSCU> scu;
@@ -427,6 +430,16 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                 scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], store);
         }
         scp.setEnableVerification();
+        // DICOM TLS: the PACS's association to us too, when sluice has a
+        // certificate of its own; the PACS's must chain to tls_ca
+        if (p->tls_ca != nullptr && p->tls_cert != nullptr &&
+            p->tls_key != nullptr) {
+            if ((rc = shim::tls_acceptor("C-MOVE receiver", p->tls_ca,
+                                         p->tls_cert, p->tls_key, tls, err)) !=
+                SL_OK)
+                return rc;
+            scp.getConfig().setTransportLayer(tls.get());
+        }
         // on the configured address only, not every interface (the
         // socket is bound by this thread, in openListenPort())
         shim::bind_address(&at);
