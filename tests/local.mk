@@ -48,3 +48,4 @@ include tests/dicomweb.mk
 include tests/terminology.mk
 include tests/ops.mk
 include tests/fhirpath.mk
+include tests/sanitize.mk

@@ -75,8 +75,13 @@ num(const struct scan *s, size_t i, size_t n)
 {
     int v = 0;
 
-    while (n--)
-        v = v * 10 + (s->t[i++] - '0');
+    /* a run of digits longer than any date part or age ("21.3444...",
+     * found by fuzz_text_detect) saturates rather than overflow an int:
+     * 999999999 is no valid day, month, year or age */
+    while (n--) {
+        int d = s->t[i++] - '0';
+        v = v > 99999999 ? 999999999 : v * 10 + d;
+    }
     return v;
 }
 

@@ -242,7 +242,10 @@ store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi)
         const char *t = e[i].text;
         size_t n = e[i].text_len;
 
-        if (t == NULL) { /* not kept: written again */
+        /* not kept, or holding a NUL byte between tokens (jansson's
+         * reader skips those; the Bundle's text would end there, found by
+         * fuzz_store_bundle): written again */
+        if (t == NULL || memchr(t, '\0', n) != NULL) {
             own = sl_fhir_json_dumps(e[i].res, JSON_COMPACT);
             t = own != NULL ? own : "{}";
             n = strlen(t);

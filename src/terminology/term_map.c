@@ -224,9 +224,13 @@ term_map_finish(struct sl_term_map *m, const char *file, struct sl_err *err)
             struct term_element *e = &g->e[j];
             if (w > 0 && strcmp(g->e[w - 1].code, e->code) == 0) {
                 struct term_element *d = &g->e[w - 1];
-                d->t = sl_realloc(d->t, (d->nt + e->nt) * sizeof(*d->t));
-                memcpy(d->t + d->nt, e->t, e->nt * sizeof(*e->t));
-                d->nt += e->nt;
+                /* an element without targets has t NULL (memcpy from
+                 * NULL is undefined even for 0 bytes: fuzz_term_map) */
+                if (e->nt > 0) {
+                    d->t = sl_realloc(d->t, (d->nt + e->nt) * sizeof(*d->t));
+                    memcpy(d->t + d->nt, e->t, e->nt * sizeof(*e->t));
+                    d->nt += e->nt;
+                }
                 free(e->t);
                 free(e->code);
                 continue;

@@ -153,9 +153,13 @@ sl_term_units_parse(const char *name, const char *data, size_t len,
             break;
         }
         {
-            size_t s = strspn(p, " \t\r");
+            /* within the line: data need not end in a NUL (a blank
+             * last line read past the end, found by fuzz_term_units) */
+            size_t s = 0;
+            while (s < n && (p[s] == ' ' || p[s] == '\t' || p[s] == '\r'))
+                s++;
             if (s >= n || p[s] == '#' ||
-                strncmp(p + s, "analyte system,", 15) == 0) {
+                (n - s >= 15 && memcmp(p + s, "analyte system,", 15) == 0)) {
                 p = nl ? nl + 1 : end;
                 continue;
             }
