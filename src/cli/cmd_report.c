@@ -48,11 +48,13 @@ sl_report_keep(struct sl_state *st, const char *run_id, const char *dir,
         unlink(tmp);
         goto out;
     }
-    /* run ids sort by start time: the oldest go */
+    /* run ids sort by start time (to the second): the oldest go; the
+     * report just written stays, even beside one of the same second */
     if ((d = opendir(dir)) != NULL) {
         while ((e = readdir(d)) != NULL)
             if (strncmp(e->d_name, "run-", 4) == 0 &&
-                strstr(e->d_name, ".html")) {
+                strstr(e->d_name, ".html") &&
+                strcmp(e->d_name, strrchr(path, '/') + 1) != 0) {
                 names = sl_realloc(names, (n + 1) * sizeof(*names));
                 names[n++] = sl_strdup(e->d_name);
             }
@@ -61,7 +63,7 @@ sl_report_keep(struct sl_state *st, const char *run_id, const char *dir,
     if (n)
         qsort(names, n, sizeof(*names), cmp_str);
     for (i = 0; i < n; i++) {
-        if (keep > 0 && n - i > (size_t)keep) {
+        if (keep > 0 && n - i > (size_t)keep - 1) {
             char *old = sl_asprintf("%s/%s", dir, names[i]);
             unlink(old);
             free(old);

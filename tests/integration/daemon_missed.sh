@@ -55,7 +55,7 @@ check "the run's report is kept in reports/ beside the state store" \
 sqlite3 "$d/state/sluice.db" "UPDATE schedule SET slot = slot - 86400"
 sluice --config "$d/sluice.xml" daemon --once --keep-reports 1 >/dev/null 2>"$T/e2b"
 check "--keep-reports 1: after a second run, only its report is left" \
-    sh -c "grep -q 'run-end job=hourly-once' '$T/e2b' && [ \$(ls '$d'/state/reports/run-*.html | wc -l) -eq 1 ] && [ -f '$d'/state/reports/\$(sqlite3 '$d/state/sluice.db' \"SELECT id FROM runs ORDER BY started DESC LIMIT 1\").html ]"
+    sh -c "grep -q 'run-end job=hourly-once' '$T/e2b' && [ \$(ls '$d'/state/reports/run-*.html | wc -l) -eq 1 ] && [ -f '$d'/state/reports/\$(sqlite3 '$d/state/sluice.db' \"SELECT id FROM runs ORDER BY rowid DESC LIMIT 1\").html ]"
 sluice --config "$d/sluice.xml" daemon --once >"$T/o3" 2>"$T/e3"
 check "a third --once does not run the missed slots again" \
     sh -c "! grep -q 'why=missed' '$T/e3' && ! grep -q 'runs-missed' '$T/e3'"
