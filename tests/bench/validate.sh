@@ -17,6 +17,9 @@
 # node on the same resources, against core and against the profile
 # (tests/bench/validate-medplum.mjs; its time includes loading its
 # definitions), as a multiple of sluice's.
+# Each figure is the best of RUNS, as wall time and as CPU time (user +
+# system, all threads, from the shell's `times`: on a shared machine the
+# steadier of the two). 10 ms is the CPU clock's step: use enough patients.
 # Usage: validate.sh BUILDDIR [PATIENTS] (default 1000; the issue's
 # measurement is 10000). RUNS=N (default 3). Needs jq.
 set -eu
@@ -31,7 +34,7 @@ d=$(mktemp -d "$base/sluice-validate-bench.XXXXXX")
 trap 'rm -rf "$d"' EXIT
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 
 "$sluice" synth --patients "$patients" --no-dicom -o "$d/syn" --seed 11 \
@@ -49,14 +52,18 @@ cp "$d/in/Observation.ndjson" "$d/obs/"
 nobs=$(wc -l <"$d/obs/Observation.ndjson")
 [ -z "${MEDPLUM_DIR:-}" ] || cp "$here/validate-medplum.mjs" "$MEDPLUM_DIR/"
 
-measure() { # NAME COMMAND...: best time in $d/t.NAME
+measure() { # NAME COMMAND...: best wall time in $d/t.NAME, best CPU in $d/c.NAME
     name=$1
     shift
     rm -rf "$d/o.$name"
     t0=$(now)
-    "$@" >/dev/null 2>"$d/err.$name" || true
+    # the shell's `times`, in a subshell of its own: the command's user
+    # and system time (all its threads)
+    c=$( ("$@" >/dev/null 2>"$d/err.$name" || true; times) | tail -n 1 |
+        awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); n += a[1] * 60 + a[2] } printf "%.3f", n }')
     t1=$(now)
     echo "$(min "$(cat "$d/t.$name" 2>/dev/null || true)" "$(secs "$t0" "$t1")")" >"$d/t.$name"
+    echo "$(min "$(cat "$d/c.$name" 2>/dev/null || true)" "$c")" >"$d/c.$name"
     rm -rf "$d/o.$name"
 }
 i=0
@@ -73,25 +80,37 @@ while [ "$i" -lt "$runs" ]; do
     fi
     i=$((i + 1))
 done
-tb=$(cat "$d/t.base") t1=$(cat "$d/t.j1") tn=$(cat "$d/t.jn")
-echo "$patients patients, $nres resources (best of $runs):"
-echo "  baseline (jansson parse + serialise): $tb s, $(div "$nres" "$tb") resources/s"
-echo "  sluice validate -j 1: $t1 s, $(div "$nres" "$t1") resources/s: $(div "$tb" "$t1") x the baseline"
-echo "  sluice validate (all cores): $tn s, $(div "$nres" "$tn") resources/s: $(div "$tb" "$tn") x the baseline"
+# LABEL NAME COUNT [BASE]: wall and CPU, resources/s of each, and with
+# BASE the speed as a multiple of BASE's (BASE's time / this one's)
+row() {
+    t=$(cat "$d/t.$2") c=$(cat "$d/c.$2")
+    line="  $1: wall $t s, $(div "$3" "$t") resources/s; CPU $c s, $(div "$3" "$c") resources/s"
+    if [ -n "${4:-}" ]; then
+        line="$line; $(div "$(cat "$d/t.$4")" "$t") x $4 (wall), $(div "$(cat "$d/c.$4")" "$c") x (CPU)"
+    fi
+    echo "$line"
+}
+faster() { # OTHER SLUICE: how many times as fast sluice's run is
+    echo "    sluice ($2) is $(div "$(cat "$d/t.$1")" "$(cat "$d/t.$2")") x as fast (wall), $(div "$(cat "$d/c.$1")" "$(cat "$d/c.$2")") x (CPU)"
+}
+counts() { sed -n "s/^sluice validate: /    found: /p; s/^\\([0-9]* valid, [0-9]* invalid\\)\$/    found: \\1/p" "$d/err.$1"; }
+echo "$patients patients, $nres resources (best of $runs; speed as a multiple of the named run's):"
+row "baseline (jansson parse + serialise)" base "$nres"
+row "sluice validate -j 1" j1 "$nres" base
+counts j1
+row "sluice validate (all cores, $(nproc 2>/dev/null || echo '?'))" jn "$nres" j1
 if [ -n "${MEDPLUM_DIR:-}" ]; then
-    tm=$(cat "$d/t.mp")
-    echo "  Medplum validateResource (node): $tm s, $(div "$nres" "$tm") resources/s: sluice -j 1 is $(div "$tm" "$t1") x as fast"
-    sed -n "s/^\\([0-9]* valid, [0-9]* invalid\\)\$/  Medplum: \\1/p" "$d/err.mp"
+    row "Medplum validateResource (node)" mp "$nres"
+    faster mp j1
+    counts mp
 fi
-sed -n 's/^sluice validate: /  last run: /p' "$d/err.jn"
-tob=$(cat "$d/t.obase") toc=$(cat "$d/t.ocore") top=$(cat "$d/t.oprof")
-echo "the $nobs Observations, against the profile (best of $runs):"
-echo "  baseline (jansson parse + serialise): $tob s, $(div "$nobs" "$tob") resources/s"
-echo "  sluice validate -j 1 (R4 core): $toc s, $(div "$nobs" "$toc") resources/s: $(div "$tob" "$toc") x the baseline"
-echo "  sluice validate -j 1 --profile: $top s, $(div "$nobs" "$top") resources/s: $(div "$tob" "$top") x the baseline"
-sed -n 's/^sluice validate: /  last run: /p' "$d/err.oprof"
+echo "the $nobs Observations, against R4 core and the profile:"
+row "baseline (jansson parse + serialise)" obase "$nobs"
+row "sluice validate -j 1 (R4 core)" ocore "$nobs" obase
+row "sluice validate -j 1 --profile" oprof "$nobs" obase
+counts oprof
 if [ -n "${MEDPLUM_DIR:-}" ]; then
-    tmp=$(cat "$d/t.mpprof")
-    echo "  Medplum validateResource with the profile (node): $tmp s, $(div "$nobs" "$tmp") resources/s: sluice -j 1 is $(div "$tmp" "$top") x as fast"
-    sed -n "s/^\\([0-9]* valid, [0-9]* invalid\\)\$/  Medplum: \\1/p" "$d/err.mpprof"
+    row "Medplum validateResource with the profile (node)" mpprof "$nobs"
+    faster mpprof oprof
+    counts mpprof
 fi
