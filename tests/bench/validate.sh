@@ -12,6 +12,11 @@
 # by pattern, closed, and two FHIRPath invariants) on the Observations
 # alone, beside R4 core and the baseline on the same file, with the
 # findings counted (the synthetic Observations conform: 0 expected).
+# PROFILE=FILE benches another profile (a StructureDefinition in JSON) on
+# the synthetic resources of its type. Afterwards three broken copies of
+# the first resources of that type (a category of no slice, no value, no
+# category: each breaks the bench's profile) are validated once, so that
+# a profile that is not being enforced shows.
 # With MEDPLUM_DIR=DIR (a folder where `npm ci` of tests/fhir-server was
 # run: DIR/node_modules/@medplum/core), also Medplum's validateResource in
 # node on the same resources, against core and against the profile
@@ -27,7 +32,8 @@ build=$1 patients=${2:-1000} runs=${RUNS:-3}
 sluice="$build/sluice"
 base_tool="$build/tests/tools/fhir_reserialise"
 here=$(cd "$(dirname "$0")" && pwd)
-profile=$here/../data/validate/bench-observation.json
+profile=${PROFILE:-$here/../data/validate/bench-observation.json}
+ptype=$(jq -r .type "$profile")
 base=/dev/shm
 [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 d=$(mktemp -d "$base/sluice-validate-bench.XXXXXX")
@@ -48,8 +54,9 @@ done
 rm -rf "$d/syn" "$d/all.ndjson"
 nres=$(cat "$d/in"/*.ndjson | wc -l)
 mkdir -p "$d/obs"
-cp "$d/in/Observation.ndjson" "$d/obs/"
-nobs=$(wc -l <"$d/obs/Observation.ndjson")
+[ -s "$d/in/$ptype.ndjson" ] || { echo "validate.sh: no $ptype in the synthetic data for $profile" >&2; exit 1; }
+cp "$d/in/$ptype.ndjson" "$d/obs/"
+nobs=$(wc -l <"$d/obs/$ptype.ndjson")
 [ -z "${MEDPLUM_DIR:-}" ] || cp "$here/validate-medplum.mjs" "$MEDPLUM_DIR/"
 
 measure() { # NAME COMMAND...: best wall time in $d/t.NAME, best CPU in $d/c.NAME
@@ -104,7 +111,7 @@ if [ -n "${MEDPLUM_DIR:-}" ]; then
     faster mp j1
     counts mp
 fi
-echo "the $nobs Observations, against R4 core and the profile:"
+echo "the $nobs ${ptype}s, against R4 core and $(basename "$profile"):"
 row "baseline (jansson parse + serialise)" obase "$nobs"
 row "sluice validate -j 1 (R4 core)" ocore "$nobs" obase
 row "sluice validate -j 1 --profile" oprof "$nobs" obase
@@ -113,4 +120,22 @@ if [ -n "${MEDPLUM_DIR:-}" ]; then
     row "Medplum validateResource with the profile (node)" mpprof "$nobs"
     faster mpprof oprof
     counts mpprof
+fi
+
+# the profile is enforced: broken copies must be found invalid
+mkdir -p "$d/broken"
+head -n 1 "$d/obs/$ptype.ndjson" >"$d/one.ndjson"
+{
+    jq -c '.category += [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "imaging"}]}]' "$d/one.ndjson"
+    jq -c 'del(.valueQuantity, .valueCodeableConcept, .valueString, .component)' "$d/one.ndjson"
+    jq -c 'del(.category)' "$d/one.ndjson"
+} >"$d/broken/$ptype.ndjson"
+"$sluice" -j 1 validate --profile "$profile" "$d/broken" >/dev/null 2>"$d/err.broken" || true
+echo "3 broken copies (a category of no slice, no value, no category):"
+counts broken
+if [ -n "${MEDPLUM_DIR:-}" ]; then
+    (cd "$MEDPLUM_DIR" && node validate-medplum.mjs --profile "$profile" "$d/broken/$ptype.ndjson") \
+        >/dev/null 2>"$d/err.mpbroken" || true
+    echo "  Medplum:"
+    counts mpbroken
 fi
