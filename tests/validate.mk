@@ -68,3 +68,8 @@ EXTRA_DIST += tests/integration/validate_cases.sh \
 
 # a benchmark, not a test: sh tests/bench/validate.sh BUILDDIR [PATIENTS]
 EXTRA_DIST += tests/bench/validate.sh
+
+# the benchmark (tests/bench/validate.sh, never run by make check): R4
+# core and a profile with slicing and invariants, beside jansson and Medplum
+EXTRA_DIST += tests/bench/validate.sh tests/bench/validate-medplum.mjs \
+	tests/data/validate/bench-observation.json
