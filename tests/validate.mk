@@ -61,3 +61,9 @@ EXTRA_DIST += tests/integration/validate_cases.sh \
 
 # a benchmark, not a test: sh tests/bench/validate.sh BUILDDIR [PATIENTS]
 EXTRA_DIST += tests/bench/validate.sh
+
+# bindings and memberOf() through a terminology server (the test FHIR
+# server's $validate-code on 127.0.0.1), its cache, the server down
+TESTS += tests/integration/val_term.sh
+EXTRA_DIST += tests/integration/val_term.sh \
+	tests/data/terminology/remote/electrolyte-obs.StructureDefinition.json

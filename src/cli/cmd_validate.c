@@ -3,6 +3,7 @@
  *
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
  *                   [--unknown-extensions warning|error] [--allow-comments]
+ *                   [--terminology BASE]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -289,6 +290,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"ig", required_argument, NULL, 'i'},
         {"unknown-extensions", required_argument, NULL, 'u'},
         {"allow-comments", no_argument, NULL, 'c'},
+        {"terminology", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -300,7 +302,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     void *probe = NULL;
     struct sl_strv inputs = {0};
     char *tmpdir = NULL;
-    const char *unknown_ext = NULL;
+    const char *unknown_ext = NULL, *term = NULL;
     int c, rc = SL_OK, ex, i, allow_comments = 0;
 
     memset(nodes, 0, sizeof(nodes));
@@ -308,7 +310,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:u:c", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:ct:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
@@ -326,6 +328,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
             break;
         case 'c':
             allow_comments = 1;
+            break;
+        case 't':
+            term = optarg;
             break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
@@ -346,6 +351,12 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         goto fail;
     }
     sl_stage_validate.free(probe);
+    if (term != NULL && strncmp(term, "http://", 7) != 0 &&
+        strncmp(term, "https://", 8) != 0) {
+        ex = cli_usage_error(self, "--terminology is a FHIR server's "
+                                   "http:// or https:// base URL");
+        goto out;
+    }
     for (i = optind; i < argc; i++)
         if (!sl_path_exists(argv[i])) {
             rc = SL_ERR(&err, SL_EUSAGE, "input %d does not exist",
@@ -389,6 +400,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     if (unknown_ext)
         sl_conf_node_add(&spec->stages[0].node, "unknown-extensions",
                          unknown_ext);
+    if (term)
+        sl_conf_node_add(&spec->stages[0].node, "terminology-server", term);
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -419,7 +432,8 @@ out:
 const struct cli_cmd cli_cmd_validate = {
     "validate",
     "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
-    "       [--unknown-extensions warning|error] [--allow-comments] INPUT...",
+    "       [--unknown-extensions warning|error] [--allow-comments]\n"
+    "       [--terminology BASE] INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -448,6 +462,14 @@ const struct cli_cmd cli_cmd_validate = {
     "      --allow-comments     .json files named as INPUT may hold comments\n"
     "                           (// and /* */), which are skipped (JSON has\n"
     "                           none: without this they are malformed)\n"
+    "      --terminology BASE   a FHIR terminology server (its base URL):\n"
+    "                           a required or extensible binding, or a\n"
+    "                           memberOf() of an invariant, whose ValueSet\n"
+    "                           cannot be expanded from what is loaded is\n"
+    "                           asked of it (ValueSet/$validate-code, each\n"
+    "                           answer cached for the run); the server down or\n"
+    "                           not knowing the ValueSet: a warning \"could\n"
+    "                           not check\" naming it, never a silent pass\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

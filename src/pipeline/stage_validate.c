@@ -8,6 +8,10 @@
  *   on-error  quarantine (default) | warn
  *   unknown-extensions  warning (default) | error (set by `sluice
  *             validate --unknown-extensions`; not a config attribute)
+ *   terminology-server  a FHIR terminology server's base URL: bindings
+ *             and memberOf() whose ValueSet cannot be expanded locally
+ *             are asked of it (ValueSet/$validate-code, through
+ *             src/terminology's client and its in-memory cache)
  *
  * Every issue is a finding "PROFILE: message" with its element path, so
  * that the run summary counts them per profile and message; messages and
@@ -18,10 +22,12 @@
 #include <string.h>
 
 #include "pipeline/stage_validate.h"
+#include "terminology/terminology.h"
 #include "validate/validate.h"
 
 struct stage_validate {
     struct sl_validator *v;
+    struct sl_term_client *term; /* terminology-server, or NULL */
     int quarantine;
     int outcomes;
     char *profiles, *igs;
@@ -35,9 +41,49 @@ validate_free(void *ctx)
     if (s == NULL)
         return;
     sl_validator_free(s->v);
+    if (s->term != NULL) {
+        struct sl_term_client_stats st;
+        sl_term_client_stats(s->term, &st);
+        if (st.asked > 0)
+            sl_log(SL_LOG_INFO, "validate: terminology server: %llu codes "
+                   "asked, %llu answered by the cache, %llu requests, %llu "
+                   "without an answer", st.asked, st.hits, st.requests,
+                   st.failed);
+        sl_term_client_free(s->term);
+    }
     free(s->profiles);
     free(s->igs);
     free(s);
+}
+
+/* sl_val_member_fn through the terminology server. */
+static int
+member_remote(void *ud, const char *vs, const char *system, const char *code,
+              int *member, struct sl_err *err)
+{
+    char *msg = NULL;
+    int rc = sl_term_client_validate_code(ud, vs, system, NULL, code, NULL,
+                                          member, &msg, err);
+    free(msg); /* the server's message may quote the code: not kept */
+    return rc;
+}
+
+/* The terminology server of a <validate> (its base URL) for s. */
+static int
+term_new(struct stage_validate *s, const char *base, struct sl_err *err)
+{
+    struct sl_term_client_opts o;
+    int rc;
+
+    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
+        return SL_ERR(err, SL_ECONFIG, "terminology-server \"%s\": an "
+                      "http:// or https:// FHIR base URL", base);
+    memset(&o, 0, sizeof(o));
+    o.base = base;
+    if ((rc = sl_term_client_new(&o, &s->term, err)) != SL_OK)
+        return rc;
+    sl_validator_set_terminology(s->v, member_remote, s->term);
+    return SL_OK;
 }
 
 /* Calls f on each space-separated word of list. */
@@ -114,6 +160,8 @@ sl_stage_validate_check(const struct sl_config *cfg,
     }
     rc = sl_stage_validate_new(paths[0].data, paths[1].data,
                                sl_conf_get(node, "on-error"), 0, &ctx, err);
+    if (rc == SL_OK && sl_conf_get(node, "terminology-server") != NULL)
+        rc = term_new(ctx, sl_conf_get(node, "terminology-server"), err);
     for (i = 0; i < 2; i++)
         sl_buf_free(&paths[i]);
     validate_free(ctx);
@@ -137,6 +185,11 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "error") == 0)
         sl_validator_set_unknown_extensions(
             ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
+    if (rc == SL_OK && (oc = sl_conf_get(n, "terminology-server")) != NULL &&
+        (rc = term_new(*ctx, oc, err)) != SL_OK) {
+        validate_free(*ctx);
+        *ctx = NULL;
+    }
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);
     return rc;

@@ -27,6 +27,14 @@ sl_validator_set_unknown_extensions(struct sl_validator *v, int sev)
 }
 
 void
+sl_validator_set_terminology(struct sl_validator *v, sl_val_member_fn fn,
+                             void *ud)
+{
+    v->member = fn;
+    v->member_ud = ud;
+}
+
+void
 sl_validator_free(struct sl_validator *v)
 {
     size_t i;
