@@ -66,4 +66,5 @@ EXTRA_DIST += tests/bench/validate.sh
 # server's $validate-code on 127.0.0.1), its cache, the server down
 TESTS += tests/integration/val_term.sh
 EXTRA_DIST += tests/integration/val_term.sh \
-	tests/data/terminology/remote/electrolyte-obs.StructureDefinition.json
+	tests/data/terminology/remote/electrolyte-obs.StructureDefinition.json \
+	tests/data/terminology/remote/currencies.ValueSet.json

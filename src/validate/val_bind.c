@@ -175,9 +175,10 @@ ask(const struct sl_validator *v, const char *url, const char *system,
     return -1;
 }
 
-/* val against the ValueSet url through the terminology server. */
-static void
-binding_remote(const struct sl_validator *v, const json_t *val,
+/* val against the ValueSet url through the terminology server (key NULL:
+ * the message has no element name before it). */
+void
+sl_val_binding_remote(const struct sl_validator *v, const json_t *val,
                const char *url, const char *strength, enum sl_severity sev,
                const char *key, const char *pname, const char *expr,
                struct sl_val_result *out)
@@ -222,9 +223,9 @@ binding_remote(const struct sl_validator *v, const json_t *val,
                    "server gave no answer (%s)", url, why);
     else if (tried > 0 && hit == 0)
         sl_val_add(out, sev, "code-invalid", pname, expr,
-                   "%s: the code is not in the %s ValueSet %s (the "
+                   "%s%sthe code is not in the %s ValueSet %s (the "
                    "terminology server says so): use one of its codes",
-                   key, strength, url);
+                   key ? key : "", key ? ": " : "", strength, url);
     free(why);
 }
 
@@ -250,7 +251,8 @@ sl_val_binding(const struct sl_validator *v, const json_t *el,
     sl_buf_init(&b);
     local = expand(v, url, &b, 0);
     if (!local && v->member != NULL) {
-        binding_remote(v, val, url, strength, sev, key, pname, expr, out);
+        sl_val_binding_remote(v, val, url, strength, sev, key, pname, expr,
+                              out);
         sl_buf_free(&b);
         return;
     }

@@ -82,6 +82,14 @@ void sl_val_slicing(const struct sl_validator *v,
 void sl_val_binding(const struct sl_validator *v, const json_t *el,
                     const json_t *val, const char *key, const char *pname,
                     const char *expr, struct sl_val_result *out);
+/* val (a code, Coding or CodeableConcept) against the ValueSet url through
+ * v's terminology server (v->member set); key: the element's name in the
+ * message, or NULL. */
+void sl_val_binding_remote(const struct sl_validator *v, const json_t *val,
+                           const char *url, const char *strength,
+                           enum sl_severity sev, const char *key,
+                           const char *pname, const char *expr,
+                           struct sl_val_result *out);
 /* FHIRPath memberOf() for the validator's invariants (ud: the validator):
  * the ValueSets of R4 core expanded in sluice, then the terminology
  * server when one is set (val_bind.c). */

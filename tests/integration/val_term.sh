@@ -11,11 +11,13 @@
 # - a ValueSet the server does not know: "could not check", a warning;
 # - the cache: one request per distinct code (counted at the server);
 # - the server stopped: "could not check" warnings, never a silent pass;
-# - a job's <validate terminology-server="..."> quarantines the bad one.
+# - a job's <validate terminology-server="..."> quarantines the bad one;
+# - R4 core's required binding of Money.currency (a ValueSet sluice cannot
+#   expand) is asked of the server too.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 10
-conn_need 10
+plan 12
+conn_need 12
 LAB=http://hospital.example.org/lab-codes
 VS=http://example.org/fhir/ValueSet/electrolytes
 D="$top_srcdir/tests/data/terminology/remote"
@@ -24,7 +26,8 @@ export SLUICE_TEST_OPLOG="$T/oplog"
 
 start() {
     conn_start || return 1
-    for f in "$D/lab-codes.CodeSystem.json" "$D/electrolytes.ValueSet.json"; do
+    for f in "$D/lab-codes.CodeSystem.json" "$D/electrolytes.ValueSet.json" \
+             "$D/currencies.ValueSet.json"; do
         t=$(jq -r .resourceType "$f"); id=$(jq -r .id "$f")
         curl -sf -X PUT -H 'Content-Type: application/fhir+json' \
             --data-binary @"$f" "$BASE/$t/$id" >/dev/null || return 1
@@ -67,6 +70,21 @@ val unk "$T/in/unknown.json"
 rc=$?
 check "a ValueSet the server does not know: a could-not-check warning naming it (exit 0)" \
     sh -c '[ "$1" -eq 0 ] && jq -e ".issue[] | select(.severity==\"warning\" and (.details.text | contains(\"could not check the code against http://example.org/fhir/ValueSet/held-by-nobody\")))" "$2" >/dev/null' _ $rc "$T/unk.out"
+
+# R4 core's binding of Money.currency (currencies: not expandable here)
+claim() { # claim FILE CURRENCY
+    printf '{"resourceType":"Claim","id":"c","status":"active","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/claim-type","code":"oral"}]},"use":"claim","patient":{"reference":"Patient/1"},"created":"2020-01-01","provider":{"reference":"Organization/1"},"priority":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/processpriority","code":"normal"}]},"insurance":[{"sequence":1,"focal":true,"coverage":{"reference":"Coverage/1"}}],"total":{"value":1,"currency":"%s"}}\n' "$2" >"$1"
+}
+claim "$T/in/eur.json" EUR
+claim "$T/in/xxx.json" XQZ
+sluice -j 1 validate --terminology "$BASE" "$T/in/eur.json" >"$T/eur.out" 2>"$T/eur.err"
+rc=$?
+check "core's currency binding through the server: EUR is valid, nothing left unchecked" \
+    sh -c '[ "$1" -eq 0 ] && ! grep -q "could not check" "$2" && grep -q "1 valid, 0 invalid" "$3"' _ $rc "$T/eur.out" "$T/eur.err"
+sluice -j 1 validate --terminology "$BASE" "$T/in/xxx.json" >"$T/xxx.out" 2>"$T/xxx.err"
+rc=$?
+check "core's currency binding: a code not in the ValueSet is an error at Claim.total.currency" \
+    sh -c '[ "$1" -eq 3 ] && jq -e ".issue[] | select(.severity==\"error\" and .expression[0]==\"Claim.total.currency\" and (.details.text | contains(\"not in the required ValueSet http://hl7.org/fhir/ValueSet/currencies\")))" "$2" >/dev/null' _ $rc "$T/xxx.out"
 
 # the cache: 8 resources of 2 distinct codes, one request each
 for i in 1 2 3 4; do obs "$T/many/k$i.json" K-SER; obs "$T/many/c$i.json" CRP-HS; done
