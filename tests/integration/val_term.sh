@@ -118,6 +118,6 @@ val down "$T/in/bad.json" "$T/in/mbad.json"
 rc=$?
 check "server down: the binding gives a could-not-check warning naming the ValueSet (no error, exit 0)" \
     sh -c '[ "$1" -eq 0 ] && [ "$(jq -c ".issue[] | select(.severity==\"warning\" and (.details.text | contains(\"could not check the code against $2\")))" "$3" | wc -l)" -ge 2 ]' _ $rc "$VS" "$T/down.out"
-check "server down: memberOf() gives elec-1 could not be checked" \
-    sh -c 'sed -n 2p "$1" | jq -e ".issue[] | select(.severity==\"warning\" and (.details.text | startswith(\"elec-1 could not be checked\")))" >/dev/null' _ "$T/down.out"
+check "server down: memberOf() gives elec-1 could not be checked, naming the ValueSet" \
+    sh -c 'sed -n 2p "$1" | jq -e ".issue[] | select(.severity==\"warning\" and (.details.text | startswith(\"elec-1 could not be checked\")) and (.details.text | contains(\"membership in $2\")))" >/dev/null' _ "$T/down.out" "$VS"
 finish
