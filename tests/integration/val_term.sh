@@ -7,7 +7,8 @@
 # binds Observation.code (required) to that ValueSet, which sluice does
 # not have, and its invariant elec-1 asks method.memberOf() of it.
 # - sluice validate --terminology: a code in the ValueSet passes, one not
-#   in it is an error naming the ValueSet; memberOf() likewise;
+#   in it is an error naming the ValueSet (extensible: a warning);
+#   memberOf() likewise;
 # - a ValueSet the server does not know: "could not check", a warning;
 # - the cache: one request per distinct code (counted at the server);
 # - the server stopped: "could not check" warnings, never a silent pass;
@@ -16,8 +17,8 @@
 #   expand) is asked of the server too.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 12
-conn_need 12
+plan 13
+conn_need 13
 LAB=http://hospital.example.org/lab-codes
 VS=http://example.org/fhir/ValueSet/electrolytes
 D="$top_srcdir/tests/data/terminology/remote"
@@ -66,6 +67,11 @@ val mem "$T/in/mgood.json" "$T/in/mbad.json"
 rc=$?
 check "memberOf() through the server: the method in the ValueSet passes, one not in it fails elec-1" \
     sh -c '[ "$1" -eq 3 ] && [ "$(sed -n 1p "$2" | jq "[.issue[] | select(.severity==\"error\")] | length")" -eq 0 ] && sed -n 2p "$2" | jq -e ".issue[] | select(.severity==\"error\" and (.details.text | startswith(\"elec-1\")))" >/dev/null' _ $rc "$T/mem.out"
+sed 's|}$|, "bodySite": {"coding": [{"system": "'"$LAB"'", "code": "CRP-HS"}]}}|' "$T/in/good.json" >"$T/in/ext.json"
+val ext "$T/in/ext.json"
+rc=$?
+check "an extensible binding the server says the code is outside of: a warning, not an error (exit 0)" \
+    sh -c '[ "$1" -eq 0 ] && jq -e ".issue[] | select(.severity==\"warning\" and .code==\"code-invalid\" and .expression[0]==\"Observation.bodySite\" and (.details.text | contains(\"not in the extensible ValueSet $2\")))" "$3" >/dev/null' _ $rc "$VS" "$T/ext.out"
 val unk "$T/in/unknown.json"
 rc=$?
 check "a ValueSet the server does not know: a could-not-check warning naming it (exit 0)" \
