@@ -630,7 +630,8 @@ const struct sl_opt sl_opt_table[] = {
       "expanded from what is loaded is asked of it "
       "(`ValueSet/$validate-code`, answers cached for the run). The server "
       "down or not knowing the ValueSet: a warning \"could not check\", "
-      "never a silent pass." },
+      "never a silent pass. A server that wants authentication gets an "
+      "`<auth>` child, as `<translate>`'s." },
     { "push", NULL, "to", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
       "Ids of the targets that receive the job's items, space separated. "
       "Each target takes the kinds of item its type takes (`fhir-files` "

@@ -12,6 +12,7 @@
  *             and memberOf() whose ValueSet cannot be expanded locally
  *             are asked of it (ValueSet/$validate-code, through
  *             src/terminology's client and its in-memory cache)
+ *   auth.*    its <auth> child (src/http/auth.h), as <translate>'s
  *
  * Every issue is a finding "PROFILE: message" with its element path, so
  * that the run summary counts them per profile and message; messages and
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/auth.h"
 #include "pipeline/stage_validate.h"
 #include "terminology/terminology.h"
 #include "validate/validate.h"
@@ -28,6 +30,7 @@
 struct stage_validate {
     struct sl_validator *v;
     struct sl_term_client *term; /* terminology-server, or NULL */
+    struct sl_http_auth *auth;   /* its <auth>, or NULL */
     int quarantine;
     int outcomes;
     char *profiles, *igs;
@@ -51,6 +54,7 @@ validate_free(void *ctx)
                    st.failed);
         sl_term_client_free(s->term);
     }
+    sl_http_auth_free(s->auth);
     free(s->profiles);
     free(s->igs);
     free(s);
@@ -68,11 +72,14 @@ member_remote(void *ud, const char *vs, const char *system, const char *code,
     return rc;
 }
 
-/* The terminology server of a <validate> (its base URL) for s. */
+/* The terminology server of a <validate> node n (its base URL, its
+ * <auth>; file: secrets relative to base_dir) for s. */
 static int
-term_new(struct stage_validate *s, const char *base, struct sl_err *err)
+term_new(struct stage_validate *s, const struct sl_conf_node *n,
+         const char *base_dir, struct sl_err *err)
 {
     struct sl_term_client_opts o;
+    const char *base = sl_conf_get(n, "terminology-server");
     int rc;
 
     if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
@@ -80,6 +87,17 @@ term_new(struct stage_validate *s, const char *base, struct sl_err *err)
                       "http:// or https:// FHIR base URL", base);
     memset(&o, 0, sizeof(o));
     o.base = base;
+    if (sl_conf_get(n, "auth.type") != NULL) {
+        /* secrets (env:, file: relative to the configuration) read now */
+        struct sl_config cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.base_dir = (char *)(base_dir ? base_dir : ".");
+        if ((rc = sl_http_auth_new(&cfg, n, &s->auth, err)) != SL_OK) {
+            sl_err_prefix(err, "<auth>");
+            return rc;
+        }
+        o.auth = s->auth;
+    }
     if ((rc = sl_term_client_new(&o, &s->term, err)) != SL_OK)
         return rc;
     sl_validator_set_terminology(s->v, member_remote, s->term);
@@ -161,7 +179,10 @@ sl_stage_validate_check(const struct sl_config *cfg,
     rc = sl_stage_validate_new(paths[0].data, paths[1].data,
                                sl_conf_get(node, "on-error"), 0, &ctx, err);
     if (rc == SL_OK && sl_conf_get(node, "terminology-server") != NULL)
-        rc = term_new(ctx, sl_conf_get(node, "terminology-server"), err);
+        rc = term_new(ctx, node, cfg->base_dir, err);
+    else if (rc == SL_OK && sl_conf_get(node, "auth.type") != NULL)
+        rc = SL_ERR(err, SL_ECONFIG, "<auth> is for a terminology-server, "
+                    "which is not given");
     for (i = 0; i < 2; i++)
         sl_buf_free(&paths[i]);
     validate_free(ctx);
@@ -185,10 +206,14 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "error") == 0)
         sl_validator_set_unknown_extensions(
             ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
-    if (rc == SL_OK && (oc = sl_conf_get(n, "terminology-server")) != NULL &&
-        (rc = term_new(*ctx, oc, err)) != SL_OK) {
-        validate_free(*ctx);
-        *ctx = NULL;
+    if (rc == SL_OK && sl_conf_get(n, "terminology-server") != NULL) {
+        char *dir = sl_path_dir(a->config_path);
+        rc = term_new(*ctx, n, dir, err);
+        free(dir);
+        if (rc != SL_OK) {
+            validate_free(*ctx);
+            *ctx = NULL;
+        }
     }
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);

@@ -17,8 +17,8 @@
 #   expand) is asked of the server too.
 . "${top_srcdir}/tests/integration/lib.sh"
 . "${top_srcdir}/tests/integration/connectors_lib.sh"
-plan 13
-conn_need 13
+plan 15
+conn_need 15
 LAB=http://hospital.example.org/lab-codes
 VS=http://example.org/fhir/ValueSet/electrolytes
 D="$top_srcdir/tests/data/terminology/remote"
@@ -112,6 +112,22 @@ rc=$?
 sluice --config "$T/job/sluice.xml" quarantine list >"$T/q.txt" 2>&1
 check "the job quarantines the Observation whose code the server says is not in the ValueSet (exit 3)" \
     sh -c '[ "$1" -eq 3 ] && grep -q "not in the required ValueSet" "$2" && [ "$(grep -rl "\"K-SER\"" "$3" | wc -l)" -eq 1 ]' _ $rc "$T/q.txt" "$T/job/out/fhir"
+# a server that wants a bearer token (the fault proxy's fbearer: 401
+# unless "Authorization: Bearer sekrit"): <validate> takes an <auth> child
+sed 's|terminology-server="[^"]*"/>|terminology-server="'"$PROXY"'/fbearer-0-sekrit"><auth type="bearer" token="env:TX_TOKEN"/></validate>|' \
+    "$T/job/sluice.xml" >"$T/job/auth.xml"
+rm -rf "$T/job/out" "$T/job/state" "$T/job/quarantine"
+TX_TOKEN=sekrit sluice -j 1 --config "$T/job/auth.xml" run t --no-progress >"$T/job2.out" 2>"$T/job2.err"
+rc=$?
+TX_TOKEN=sekrit sluice --config "$T/job/auth.xml" quarantine list >"$T/q2.txt" 2>&1
+check "<auth type=bearer> on <validate>: the server answers through it, the bad one quarantined, the token never logged" \
+    sh -c '[ "$1" -eq 3 ] && grep -q "not in the required ValueSet" "$2" && ! grep -q sekrit "$3" "$4"' _ $rc "$T/q2.txt" "$T/job2.out" "$T/job2.err"
+sed 's|<auth [^>]*/>||' "$T/job/auth.xml" >"$T/job/noauth.xml"
+rm -rf "$T/job/out" "$T/job/state" "$T/job/quarantine"
+sluice -j 1 --config "$T/job/noauth.xml" run t --no-progress >"$T/job3.out" 2>"$T/job3.err"
+rc=$?
+check "without <auth>: HTTP 401, both go on with a could-not-check warning (exit 0), none quarantined" \
+    sh -c '[ "$1" -eq 0 ] && grep -q "could not check the code against.*HTTP 401" "$2" && [ ! -d "$3" -o -z "$(ls -A "$3" 2>/dev/null)" ]' _ $rc "$T/job3.out" "$T/job/quarantine"
 sed 's|terminology-server="[^"]*"|terminology-server="ftp://x"|' "$T/job/sluice.xml" >"$T/job/badurl.xml"
 sluice --config "$T/job/badurl.xml" check-config >"$T/cc2.out" 2>&1
 rc=$?
