@@ -179,9 +179,10 @@ ask(const struct sl_validator *v, const char *url, const char *system,
  * the message has no element name before it). */
 void
 sl_val_binding_remote(const struct sl_validator *v, const json_t *val,
-               const char *url, const char *strength, enum sl_severity sev,
-               const char *key, const char *pname, const char *expr,
-               struct sl_val_result *out)
+                      const char *url, const char *strength,
+                      enum sl_severity sev, const char *key,
+                      const char *pname, const char *expr,
+                      struct sl_val_result *out)
 {
     const json_t *c;
     size_t i, tried = 0, hit = 0, unknown = 0;
