@@ -73,3 +73,10 @@ EXTRA_DIST += tests/bench/validate.sh
 # core and a profile with slicing and invariants, beside jansson and Medplum
 EXTRA_DIST += tests/bench/validate.sh tests/bench/validate-medplum.mjs \
 	tests/data/validate/bench-observation.json
+
+# bindings and memberOf() through a terminology server (the test FHIR
+# server's $validate-code on 127.0.0.1), its cache, the server down
+TESTS += tests/integration/val_term.sh
+EXTRA_DIST += tests/integration/val_term.sh \
+	tests/data/terminology/remote/electrolyte-obs.StructureDefinition.json \
+	tests/data/terminology/remote/currencies.ValueSet.json

@@ -4,6 +4,7 @@
  *   sluice validate [--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]
  *                   [--unknown-extensions warning|error] [--allow-comments]
  *                   [--security-checks] [--no-example-urls]
+ *                   [--terminology BASE]
  *                   INPUT...
  *
  * A thin front over the one engine: the files source over INPUT..., the
@@ -292,6 +293,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         {"allow-comments", no_argument, NULL, 'c'},
         {"security-checks", no_argument, NULL, 's'},
         {"no-example-urls", no_argument, NULL, 'x'},
+        {"terminology", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     struct sl_err err = {0};
@@ -303,7 +305,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     void *probe = NULL;
     struct sl_strv inputs = {0};
     char *tmpdir = NULL;
-    const char *unknown_ext = NULL;
+    const char *unknown_ext = NULL, *term = NULL;
     int c, rc = SL_OK, ex, i, allow_comments = 0, security = 0;
     int no_examples = 0;
 
@@ -312,7 +314,7 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
     sl_buf_init(&igs);
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":p:i:u:csx", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:i:u:csxt:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             sl_buf_addf(&profiles, "%s%s", profiles.len ? " " : "", optarg);
@@ -337,6 +339,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         case 'x':
             no_examples = 1;
             break;
+        case 't':
+            term = optarg;
+            break;
         case ':':
             ex = cli_usage_error(self, "%s needs a value", argv[optind - 1]);
             goto out;
@@ -356,6 +361,12 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         goto fail;
     }
     sl_stage_validate.free(probe);
+    if (term != NULL && strncmp(term, "http://", 7) != 0 &&
+        strncmp(term, "https://", 8) != 0) {
+        ex = cli_usage_error(self, "--terminology is a FHIR server's "
+                                   "http:// or https:// base URL");
+        goto out;
+    }
     for (i = optind; i < argc; i++)
         if (!sl_path_exists(argv[i])) {
             rc = SL_ERR(&err, SL_EUSAGE, "input %d does not exist",
@@ -403,6 +414,8 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         sl_conf_node_add(&spec->stages[0].node, "security-checks", "1");
     if (no_examples)
         sl_conf_node_add(&spec->stages[0].node, "no-example-urls", "1");
+    if (term)
+        sl_conf_node_add(&spec->stages[0].node, "terminology-server", term);
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");
     spec->workdir = NULL;
     spec->quarantine = &q;
@@ -434,7 +447,8 @@ const struct cli_cmd cli_cmd_validate = {
     "validate",
     "[--profile URL|FILE] [--ig DIR|PKG.tgz]... [--jobs N]\n"
     "       [--unknown-extensions warning|error] [--allow-comments]\n"
-    "       [--security-checks] [--no-example-urls] INPUT...",
+    "       [--security-checks] [--no-example-urls] [--terminology BASE]\n"
+    "       INPUT...",
     "validate FHIR resources against R4 and profiles",
     "INPUT: files or folders (recursive) of FHIR R4 .json or .json.gz\n"
     "resources or Bundles (a Bundle is validated as a whole), .ndjson,\n"
@@ -468,6 +482,15 @@ const struct cli_cmd cli_cmd_validate = {
     "      --no-example-urls    a URL on an example domain (example.org,\n"
     "                           example.com, example.net, acme.com) is an\n"
     "                           error: a placeholder left in the data\n"
+    "      --terminology BASE   a FHIR terminology server (its base URL):\n"
+    "                           a required or extensible binding (of a\n"
+    "                           profile or of R4 core), or a memberOf() of\n"
+    "                           an invariant, whose ValueSet\n"
+    "                           cannot be expanded from what is loaded is\n"
+    "                           asked of it (ValueSet/$validate-code, each\n"
+    "                           answer cached for the run); the server down or\n"
+    "                           not knowing the ValueSet: a warning \"could\n"
+    "                           not check\" naming it, never a silent pass\n"
     "\n"
     "Output: one OperationOutcome per resource on stdout, one a line, in\n"
     "input order, its position (input number and line) in an extension;\n"

@@ -455,8 +455,16 @@ load_job(struct loader *L, const xmlNode *el, struct sl_job *job,
                     free(atype);
                 }
         } else if (is_el(c, "validate")) {
+            const xmlNode *a;
             check_element(L, c, "validate", NULL, &tmp, NULL);
             add_paths(L, &tmp, "profiles", &job->validate);
+            /* the terminology server's <auth>, as <translate>'s */
+            for (a = c->children; a != NULL; a = a->next)
+                if (is_el(a, "auth")) {
+                    char *atype = attr_dup(a, "type");
+                    check_element(L, a, "auth", atype, &tmp, "auth");
+                    free(atype);
+                }
         } else if (is_el(c, "push")) {
             jl->push = line_of(c);
             check_element(L, c, "push", NULL, &tmp, NULL);

@@ -624,6 +624,15 @@ const struct sl_opt sl_opt_table[] = {
       "A resource with validation errors: `quarantine` it (the reason "
       "names the first error's element) or `warn` (findings only, the "
       "resource goes on)." },
+    { "validate", NULL, "terminology-server", SL_OPT_STRING, NULL, 0, NOB,
+      NULL,
+      "A FHIR terminology server's base URL: a required or extensible "
+      "binding, or an invariant's `memberOf()`, whose ValueSet cannot be "
+      "expanded from what is loaded is asked of it "
+      "(`ValueSet/$validate-code`, answers cached for the run). The server "
+      "down or not knowing the ValueSet: a warning \"could not check\", "
+      "never a silent pass. A server that wants authentication gets an "
+      "`<auth>` child, as `<translate>`'s." },
     { "push", NULL, "to", SL_OPT_IDREFS, NULL, 0, NOB, NULL,
       "Ids of the targets that receive the job's items, space separated. "
       "Each target takes the kinds of item its type takes (`fhir-files` "

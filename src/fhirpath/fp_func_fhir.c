@@ -147,8 +147,8 @@ member_one(struct fp_ctx *cx, const struct fp_node *n, const char *system,
     int rc = cx->env->member_of(cx->env->ud, system, code, vs, m);
     return rc == SL_OK ? SL_OK
                        : fp_err(cx, n, rc,
-                                "memberOf(): the membership could "
-                                "not be checked");
+                                "memberOf(): the membership in %s could "
+                                "not be checked", vs);
 }
 
 static int

@@ -12,6 +12,11 @@
  *             `sluice validate --no-example-urls`; not a config attribute)
  *   security-checks  1: HTML markup in strings is an error (set by
  *             `sluice validate --security-checks`; not a config attribute)
+ *   terminology-server  a FHIR terminology server's base URL: bindings
+ *             and memberOf() whose ValueSet cannot be expanded locally
+ *             are asked of it (ValueSet/$validate-code, through
+ *             src/terminology's client and its in-memory cache)
+ *   auth.*    its <auth> child (src/http/auth.h), as <translate>'s
  *
  * Every issue is a finding "PROFILE: message" with its element path, so
  * that the run summary counts them per profile and message; messages and
@@ -21,11 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/auth.h"
 #include "pipeline/stage_validate.h"
+#include "terminology/terminology.h"
 #include "validate/validate.h"
 
 struct stage_validate {
     struct sl_validator *v;
+    struct sl_term_client *term; /* terminology-server, or NULL */
+    struct sl_http_auth *auth;   /* its <auth>, or NULL */
     int quarantine;
     int outcomes;
     char *profiles, *igs;
@@ -39,9 +48,64 @@ validate_free(void *ctx)
     if (s == NULL)
         return;
     sl_validator_free(s->v);
+    if (s->term != NULL) {
+        struct sl_term_client_stats st;
+        sl_term_client_stats(s->term, &st);
+        if (st.asked > 0)
+            sl_log(SL_LOG_INFO, "validate: terminology server: %llu codes "
+                   "asked, %llu answered by the cache, %llu requests, %llu "
+                   "without an answer", st.asked, st.hits, st.requests,
+                   st.failed);
+        sl_term_client_free(s->term);
+    }
+    sl_http_auth_free(s->auth);
     free(s->profiles);
     free(s->igs);
     free(s);
+}
+
+/* sl_val_member_fn through the terminology server. */
+static int
+member_remote(void *ud, const char *vs, const char *system, const char *code,
+              int *member, struct sl_err *err)
+{
+    char *msg = NULL;
+    int rc = sl_term_client_validate_code(ud, vs, system, NULL, code, NULL,
+                                          member, &msg, err);
+    free(msg); /* the server's message may quote the code: not kept */
+    return rc;
+}
+
+/* The terminology server of a <validate> node n (its base URL, its
+ * <auth>; file: secrets relative to base_dir) for s. */
+static int
+term_new(struct stage_validate *s, const struct sl_conf_node *n,
+         const char *base_dir, struct sl_err *err)
+{
+    struct sl_term_client_opts o;
+    const char *base = sl_conf_get(n, "terminology-server");
+    int rc;
+
+    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
+        return SL_ERR(err, SL_ECONFIG, "terminology-server \"%s\": an "
+                      "http:// or https:// FHIR base URL", base);
+    memset(&o, 0, sizeof(o));
+    o.base = base;
+    if (sl_conf_get(n, "auth.type") != NULL) {
+        /* secrets (env:, file: relative to the configuration) read now */
+        struct sl_config cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.base_dir = (char *)(base_dir ? base_dir : ".");
+        if ((rc = sl_http_auth_new(&cfg, n, &s->auth, err)) != SL_OK) {
+            sl_err_prefix(err, "<auth>");
+            return rc;
+        }
+        o.auth = s->auth;
+    }
+    if ((rc = sl_term_client_new(&o, &s->term, err)) != SL_OK)
+        return rc;
+    sl_validator_set_terminology(s->v, member_remote, s->term);
+    return SL_OK;
 }
 
 /* Calls f on each space-separated word of list. */
@@ -118,6 +182,11 @@ sl_stage_validate_check(const struct sl_config *cfg,
     }
     rc = sl_stage_validate_new(paths[0].data, paths[1].data,
                                sl_conf_get(node, "on-error"), 0, &ctx, err);
+    if (rc == SL_OK && sl_conf_get(node, "terminology-server") != NULL)
+        rc = term_new(ctx, node, cfg->base_dir, err);
+    else if (rc == SL_OK && sl_conf_get(node, "auth.type") != NULL)
+        rc = SL_ERR(err, SL_ECONFIG, "<auth> is for a terminology-server, "
+                    "which is not given");
     for (i = 0; i < 2; i++)
         sl_buf_free(&paths[i]);
     validate_free(ctx);
@@ -149,6 +218,15 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "1") == 0)
         sl_validator_set_security_checks(((struct stage_validate *)*ctx)->v,
                                          1);
+    if (rc == SL_OK && sl_conf_get(n, "terminology-server") != NULL) {
+        char *dir = sl_path_dir(a->config_path);
+        rc = term_new(*ctx, n, dir, err);
+        free(dir);
+        if (rc != SL_OK) {
+            validate_free(*ctx);
+            *ctx = NULL;
+        }
+    }
     if (rc != SL_OK)
         sl_err_prefix(err, "%s:%d: <validate>", a->config_path, n->line);
     return rc;

@@ -3,11 +3,17 @@
  * here from the loaded ValueSets and CodeSystems (compose.include of
  * concepts, of a whole complete CodeSystem, is-a / descendent-of filters,
  * included ValueSets, excludes) or taken from R4 core's expansions. A
- * ValueSet that cannot be expanded locally gives a warning "could not
- * check", never a silent pass; a code outside a required binding is an
- * error, outside an extensible one a warning. */
+ * ValueSet that cannot be expanded locally is asked of the terminology
+ * server when the validator has one (sl_validator_set_terminology:
+ * ValueSet/$validate-code through src/terminology's client and its
+ * cache); without one, or when the server does not answer or does not
+ * know the ValueSet, it gives a warning "could not check" naming the
+ * ValueSet, never a silent pass. A code outside a required binding is an
+ * error, outside an extensible one a warning. FHIRPath memberOf() of the
+ * validator's invariants goes the same way (sl_val_member_of). */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate/val_profile.h"
@@ -131,6 +137,99 @@ has(const struct sl_buf *b, const char *system, const char *code)
     return 0;
 }
 
+int
+sl_val_member_of(void *ud, const char *system, const char *code,
+                 const char *vs, int *is_member)
+{
+    const struct sl_validator *v = ud;
+    struct sl_buf b;
+    struct sl_err err = {0};
+    int rc = SL_OK;
+
+    if (v == NULL || code == NULL)
+        return SL_ENOTFOUND;
+    sl_buf_init(&b);
+    if (expand(v, vs, &b, 0))
+        *is_member = has(&b, system, code);
+    else if (v->member != NULL)
+        rc = v->member(v->member_ud, vs, system, code, is_member, &err);
+    else
+        rc = SL_ENOTFOUND;
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* One (system, code) asked of the server: 1 in, 0 not, -1 no answer
+ * (*why, the first reason, set when empty). */
+static int
+ask(const struct sl_validator *v, const char *url, const char *system,
+    const char *code, char **why)
+{
+    struct sl_err err = {0};
+    int m = 0;
+
+    if (v->member(v->member_ud, url, system, code, &m, &err) == SL_OK)
+        return m != 0;
+    if (*why == NULL)
+        *why = sl_strdup(err.msg[0] ? err.msg : "no answer");
+    return -1;
+}
+
+/* val against the ValueSet url through the terminology server (key NULL:
+ * the message has no element name before it). */
+void
+sl_val_binding_remote(const struct sl_validator *v, const json_t *val,
+                      const char *url, const char *strength,
+                      enum sl_severity sev, const char *key,
+                      const char *pname, const char *expr,
+                      struct sl_val_result *out)
+{
+    const json_t *c;
+    size_t i, tried = 0, hit = 0, unknown = 0;
+    char *why = NULL;
+    int a;
+
+    if (json_is_string(val)) {
+        tried = 1;
+        a = ask(v, url, NULL, json_string_value(val), &why);
+        hit += a == 1;
+        unknown += a < 0;
+    } else if (json_is_object(val)) {
+        const json_t *codings = json_object_get(val, "coding");
+        const char *code = json_string_value(json_object_get(val, "code"));
+        if (code && !codings) {
+            tried = 1;
+            a = ask(v, url,
+                    json_string_value(json_object_get(val, "system")), code,
+                    &why);
+            hit += a == 1;
+            unknown += a < 0;
+        }
+        json_array_foreach(codings, i, c) {
+            code = json_string_value(json_object_get(c, "code"));
+            if (!code)
+                continue;
+            tried++;
+            a = ask(v, url, json_string_value(json_object_get(c, "system")),
+                    code, &why);
+            hit += a == 1;
+            unknown += a < 0;
+            if (a == 1)
+                break;
+        }
+    }
+    if (tried > 0 && hit == 0 && unknown > 0)
+        sl_val_add(out, SL_SEV_WARNING, "not-supported", pname, expr,
+                   "could not check the code against %s: the terminology "
+                   "server gave no answer (%s)", url, why);
+    else if (tried > 0 && hit == 0)
+        sl_val_add(out, sev, "code-invalid", pname, expr,
+                   "%s%sthe code is not in the %s ValueSet %s (the "
+                   "terminology server says so): use one of its codes",
+                   key ? key : "", key ? ": " : "", strength, url);
+    free(why);
+}
+
 void
 sl_val_binding(const struct sl_validator *v, const json_t *el,
                const json_t *val, const char *key, const char *pname,
@@ -143,6 +242,7 @@ sl_val_binding(const struct sl_validator *v, const json_t *el,
     enum sl_severity sev;
     struct sl_buf b;
     size_t i, tried = 0, hit = 0;
+    int local;
 
     if (strength == NULL || url == NULL ||
         (strcmp(strength, "required") != 0 &&
@@ -150,7 +250,14 @@ sl_val_binding(const struct sl_validator *v, const json_t *el,
         return;
     sev = strength[0] == 'r' ? SL_SEV_ERROR : SL_SEV_WARNING;
     sl_buf_init(&b);
-    if (!expand(v, url, &b, 0)) {
+    local = expand(v, url, &b, 0);
+    if (!local && v->member != NULL) {
+        sl_val_binding_remote(v, val, url, strength, sev, key, pname, expr,
+                              out);
+        sl_buf_free(&b);
+        return;
+    }
+    if (!local) {
         sl_val_add(out, SL_SEV_WARNING, "not-supported", pname, expr,
                    "could not check the code against %s: it cannot be "
                    "expanded locally (load its CodeSystem, or use a "

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fhirpath/fhirpath.h"
+#include "validate/val_profile.h"
 #include "validate/val_walk.h"
 
 #define PX "R4"
@@ -51,23 +52,22 @@ compile_all(void)
     }
 }
 
-/* memberOf() against the ValueSets of core that R4 alone expands. */
+/* memberOf() against the ValueSets of core that R4 alone expands, then
+ * (ud: the validator) the loaded ones and its terminology server. */
 static int
 member_of(void *ud, const char *system, const char *code, const char *vs,
           int *is_member)
 {
     size_t i, ul = strcspn(vs, "|");
 
-    (void)ud;
     for (i = 0; i < sl_val_nvsets; i++)
         if (strlen(sl_val_vsets[i].url) == ul &&
-            strncmp(sl_val_vsets[i].url, vs, ul) == 0) {
-            if (sl_val_vsets[i].codes == NULL)
-                return SL_ENOTFOUND;
+            strncmp(sl_val_vsets[i].url, vs, ul) == 0 &&
+            sl_val_vsets[i].codes != NULL) {
             *is_member = sl_val_vset_has(&sl_val_vsets[i], system, code);
             return SL_OK;
         }
-    return SL_ENOTFOUND;
+    return sl_val_member_of(ud, system, code, vs, is_member);
 }
 
 /* The invariants defined at path (a type or an element path); the focus
@@ -89,6 +89,7 @@ run_at(struct val_walk *w, const json_t *node, const char *path,
     env.resource = (json_t *)w->res;
     env.root = (json_t *)(w->root ? w->root : w->res);
     env.member_of = member_of;
+    env.ud = (void *)w->v;
     if (node != w->res)
         env.focus_path = base;
     for (i = lo; i < sl_val_ncons && strcmp(sl_val_conss[i].path, path) == 0;

@@ -24,7 +24,8 @@ core_key(const char *key)
 }
 
 void
-sl_val_profile_invariants(const json_t *el, const json_t *node,
+sl_val_profile_invariants(const struct sl_validator *vr, const json_t *el,
+                          const json_t *node,
                           const json_t *res, const char *pname,
                           const char *expr, struct sl_val_result *out)
 {
@@ -55,6 +56,8 @@ sl_val_profile_invariants(const json_t *el, const json_t *node,
         }
         env.resource = (json_t *)res;
         env.root = (json_t *)res;
+        env.member_of = sl_val_member_of;
+        env.ud = (void *)vr;
         if (sl_fp_eval_bool(e, &env, (json_t *)node, &v, &err) != SL_OK)
             sl_val_add(out, SL_SEV_WARNING, "not-supported", pname, expr,
                        "%s could not be checked: %s", key, err.msg);

@@ -601,7 +601,7 @@ sl_valp_check_element(const struct sl_validator *v,
                     snprintf(ek, sizeof(ek), "%s[%zu]", e, k);
                 else
                     snprintf(ek, sizeof(ek), "%s", e);
-                sl_val_profile_invariants(el, x,
+                sl_val_profile_invariants(v, el, x,
                                           in_slice ? NULL : roots->v[0],
                                           pname, ek, out);
             }
@@ -761,7 +761,7 @@ check_sd_at(const struct sl_validator *v, const json_t *res, const char *type,
             const char *ep = json_string_value(json_object_get(el, "path"));
             const char *eid = json_string_value(json_object_get(el, "id"));
             if (ep && strcmp(ep, type) == 0)
-                sl_val_profile_invariants(el, res, res, name, rexpr, out);
+                sl_val_profile_invariants(v, el, res, res, name, rexpr, out);
             sl_valp_check_element(v, &roots, type, el, 0, name, out);
             /* slicings inside a slice are checked on its items */
             if (json_object_get(el, "slicing") && !(eid && strchr(eid, ':')))

@@ -16,6 +16,8 @@ struct sl_validator {
     int unknown_ext_error; /* an unknown extension is an error */
     int security_checks;   /* HTML markup in strings is an error */
     int no_example_urls;   /* a URL of an example domain is an error */
+    sl_val_member_fn member; /* the terminology server, or NULL */
+    void *member_ud;
 };
 
 /* The loaded conformance resource of type rtype (NULL: any) with this
@@ -82,10 +84,24 @@ void sl_val_slicing(const struct sl_validator *v,
 void sl_val_binding(const struct sl_validator *v, const json_t *el,
                     const json_t *val, const char *key, const char *pname,
                     const char *expr, struct sl_val_result *out);
+/* val (a code, Coding or CodeableConcept) against the ValueSet url through
+ * v's terminology server (v->member set); key: the element's name in the
+ * message, or NULL. */
+void sl_val_binding_remote(const struct sl_validator *v, const json_t *val,
+                           const char *url, const char *strength,
+                           enum sl_severity sev, const char *key,
+                           const char *pname, const char *expr,
+                           struct sl_val_result *out);
+/* FHIRPath memberOf() for the validator's invariants (ud: the validator):
+ * the ValueSets of R4 core expanded in sluice, then the terminology
+ * server when one is set (val_bind.c). */
+int sl_val_member_of(void *ud, const char *system, const char *code,
+                     const char *vs, int *is_member);
 
 /* The invariants el adds (not core's) on node, a value of el at expr in
  * res (val_pinv.c). */
-void sl_val_profile_invariants(const json_t *el, const json_t *node,
+void sl_val_profile_invariants(const struct sl_validator *v,
+                               const json_t *el, const json_t *node,
                                const json_t *res, const char *pname,
                                const char *expr, struct sl_val_result *out);
 

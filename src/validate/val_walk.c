@@ -76,6 +76,11 @@ check_binding(struct val_walk *w, int vset, const char *type,
                        "one from %s", vs->url);
         return;
     }
+    if (vs->codes == NULL && w->v->member != NULL) {
+        sl_val_binding_remote(w->v, val, vs->url, "required", SL_SEV_ERROR,
+                              NULL, PX, expr, w->out);
+        return;
+    }
     if (vs->codes == NULL) {
         sl_val_add(w->out, SL_SEV_WARNING, "not-supported", PX, expr,
                    "could not check the code against %s (it needs a "

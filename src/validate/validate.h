@@ -55,6 +55,20 @@ void sl_validator_set_security_checks(struct sl_validator *v, int on);
  * as HL7's reference validator has it when examples are not allowed.
  * Off by default. */
 void sl_validator_set_no_example_urls(struct sl_validator *v, int on);
+/* Membership of a code in a ValueSet that cannot be expanded from what is
+ * loaded: asked of a terminology server (the <validate> stage passes one
+ * to sl_term_client_validate_code). On SL_OK *member says whether (system
+ * (may be NULL), code) is in the ValueSet of canonical url vs; any other
+ * return: it could not be told (err says why, never the code). Must be
+ * thread-safe. */
+typedef int (*sl_val_member_fn)(void *ud, const char *vs, const char *system,
+                                const char *code, int *member,
+                                struct sl_err *err);
+/* Required and extensible bindings and FHIRPath memberOf() whose ValueSet
+ * is not expandable locally go to fn (ud borrowed); without one they give
+ * "could not check" warnings. Set before use. */
+void sl_validator_set_terminology(struct sl_validator *v, sl_val_member_fn fn,
+                                  void *ud);
 /* Loads an IG: a folder of JSON conformance resources (a FHIR package's
  * package/ folder or any folder), or a FHIR package .tgz. Its
  * StructureDefinitions, ValueSets and CodeSystems become known (profiles

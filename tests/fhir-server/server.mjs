@@ -185,7 +185,7 @@ async function opValidate(params) {
   if (!vs) return [404, outcome(404, 'no ValueSet of that url')];
   let found = null;
   for (const inc of vs.compose?.include || []) {
-    if (inc.system !== system) continue;
+    if (system && inc.system !== system) continue; // a bare code: any system of the ValueSet
     if (inc.concept) {
       const c = inc.concept.find((x) => x.code === code);
       if (c) found = c;
