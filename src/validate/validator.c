@@ -36,6 +36,9 @@ void
 sl_validator_set_no_example_urls(struct sl_validator *v, int on)
 {
     v->no_example_urls = on != 0;
+}
+
+void
 sl_validator_set_terminology(struct sl_validator *v, sl_val_member_fn fn,
                              void *ud)
 {
