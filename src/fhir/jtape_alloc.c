@@ -106,7 +106,11 @@ ja_free(void *p)
     if (p == NULL)
         return;
     k = (malloc_usable_size(p) + 8) / 16;
-    if (k < JA_CLASSES && (c = ja_cache()) != NULL && c->n[k] < JA_KEEP) {
+    /* classes 0 and 1 are never handed out (ja_malloc asks for 2 or
+     * more), and a block under 8 usable bytes (valgrind's malloc gives
+     * exactly what was asked) cannot hold the link */
+    if (k >= 2 && k < JA_CLASSES && (c = ja_cache()) != NULL &&
+        c->n[k] < JA_KEEP) {
         struct ja_block *b = p;
         b->next = c->head[k];
         c->head[k] = b;
