@@ -67,3 +67,14 @@ tests_fuzz_fuzz_bulk_manifest_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_bulk_manifest_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/bulk_manifest_fuzz.sh
 EXTRA_DIST += tests/integration/bulk_manifest_fuzz.sh
+# The reader of a server's Retry-After header (src/http/http.c): fuzz
+# target, built and run like those of tests/fuzz.mk; its seeds replayed.
+FUZZ_TARGETS += tests/fuzz/fuzz_retry_after
+FUZZ_RUN += retry_after
+tests_fuzz_fuzz_retry_after_SOURCES = tests/fuzz/fuzz_retry_after.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_retry_after_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_retry_after_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_retry_after_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/retry_after_fuzz.sh
+EXTRA_DIST += tests/integration/retry_after_fuzz.sh

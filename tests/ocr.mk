@@ -52,4 +52,4 @@ tests_fuzz_fuzz_dicom_j2k_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dicom_j2k_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_dicom_j2k_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/dicom_j2k_fuzz.sh
-EXTRA_DIST += tests/integration/dicom_j2k_fuzz.sh tests/fuzz/corpus/dicom_j2k
+EXTRA_DIST += tests/integration/dicom_j2k_fuzz.sh
