@@ -411,9 +411,9 @@ exec_validate(const struct cli_cmd *self, struct cli_global *g, int argc,
         sl_conf_node_add(&spec->stages[0].node, "unknown-extensions",
                          unknown_ext);
     if (security)
-        sl_conf_node_add(&spec->stages[0].node, "security-checks", "1");
+        sl_conf_node_add(&spec->stages[0].node, "security-checks", "yes");
     if (no_examples)
-        sl_conf_node_add(&spec->stages[0].node, "no-example-urls", "1");
+        sl_conf_node_add(&spec->stages[0].node, "example-urls", "error");
     if (term)
         sl_conf_node_add(&spec->stages[0].node, "terminology-server", term);
     sl_conf_node_add(&spec->stages[0].node, "outcomes", "1");

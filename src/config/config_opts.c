@@ -624,6 +624,20 @@ const struct sl_opt sl_opt_table[] = {
       "A resource with validation errors: `quarantine` it (the reason "
       "names the first error's element) or `warn` (findings only, the "
       "resource goes on)." },
+    { "validate", NULL, "unknown-extensions", SL_OPT_ENUM, "warning", 0, NOB,
+      "warning error",
+      "An extension whose definition is not loaded (neither R4 core nor an "
+      "`ig`): a `warning` (\"could not check\") or an `error` (the resource "
+      "is invalid); as `sluice validate --unknown-extensions`." },
+    { "validate", NULL, "security-checks", SL_OPT_ENUM, "no", 0, NOB,
+      "no yes",
+      "`yes`: a string holding HTML markup (`<script>`, `<img>`, ...) is an "
+      "error; as `sluice validate --security-checks`." },
+    { "validate", NULL, "example-urls", SL_OPT_ENUM, "allow", 0, NOB,
+      "allow error",
+      "`error`: a `uri`, `url` or `canonical` on an example domain "
+      "(example.org, example.com, ...) is an error; as `sluice validate "
+      "--no-example-urls`." },
     { "validate", NULL, "terminology-server", SL_OPT_STRING, NULL, 0, NOB,
       NULL,
       "A FHIR terminology server's base URL: a required or extensible "

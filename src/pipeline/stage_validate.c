@@ -6,12 +6,12 @@
  *   profiles  StructureDefinition files or canonical URLs of a loaded IG
  *   ig        IG folders or FHIR package .tgz files
  *   on-error  quarantine (default) | warn
- *   unknown-extensions  warning (default) | error (set by `sluice
- *             validate --unknown-extensions`; not a config attribute)
- *   no-example-urls  1: URLs on example domains are errors (set by
- *             `sluice validate --no-example-urls`; not a config attribute)
- *   security-checks  1: HTML markup in strings is an error (set by
- *             `sluice validate --security-checks`; not a config attribute)
+ *   unknown-extensions  warning (default) | error (`sluice validate
+ *             --unknown-extensions`)
+ *   example-urls  allow (default) | error: URLs on example domains are
+ *             errors (`sluice validate --no-example-urls`)
+ *   security-checks  no (default) | yes: HTML markup in strings is an
+ *             error (`sluice validate --security-checks`)
  *   terminology-server  a FHIR terminology server's base URL: bindings
  *             and memberOf() whose ValueSet cannot be expanded locally
  *             are asked of it (ValueSet/$validate-code, through
@@ -210,12 +210,12 @@ validate_create(const struct sl_stage_args *a, void **ctx, struct sl_err *err)
         strcmp(oc, "error") == 0)
         sl_validator_set_unknown_extensions(
             ((struct stage_validate *)*ctx)->v, SL_SEV_ERROR);
-    if (rc == SL_OK && (oc = sl_conf_get(n, "no-example-urls")) != NULL &&
-        strcmp(oc, "1") == 0)
+    if (rc == SL_OK && (oc = sl_conf_get(n, "example-urls")) != NULL &&
+        strcmp(oc, "error") == 0)
         sl_validator_set_no_example_urls(((struct stage_validate *)*ctx)->v,
                                          1);
     if (rc == SL_OK && (oc = sl_conf_get(n, "security-checks")) != NULL &&
-        strcmp(oc, "1") == 0)
+        strcmp(oc, "yes") == 0)
         sl_validator_set_security_checks(((struct stage_validate *)*ctx)->v,
                                          1);
     if (rc == SL_OK && sl_conf_get(n, "terminology-server") != NULL) {

@@ -9,9 +9,10 @@
 # unknown extensions (a warning, an error with --unknown-extensions error);
 # document entries reachable from the Composition; JSON with comments
 # (--allow-comments); a profile's narrative language and source controls;
-# type profiles (a value conforms to one of the profiles of its type).
+# type profiles (a value conforms to one of the profiles of its type);
+# the same checks turned on by <validate> attributes in a job.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 35
+plan 38
 D="$top_srcdir/tests/data/validate"
 mkdir -p "$T/ig"
 cp "$D/q/questionnaire.json" "$T/ig/"
@@ -162,4 +163,23 @@ rc2=$?
 exerrs() { sed -n "$1p" "$T/ex.out" | jq -c '[.issue[] | select(.severity=="error") | .expression[0] + " " + .details.text]'; }
 check "example URLs: an error only with --no-example-urls, and only on an example domain" \
     sh -c '[ $1 -eq 0 ] && [ $2 -eq 3 ] && echo "$3" | grep -q "DocumentReference.content\[0\].attachment.url the url is on an example domain" && [ "$4" = "[]" ]' _ $rc1 $rc2 "$(exerrs 1)" "$(exerrs 2)"
+
+# in a job: the same two checks by <validate> attributes, off by default
+for v in off on; do
+    write_config "$T/j$v"
+    cp "$D/security.ndjson" "$D/example-urls.ndjson" "$T/j$v/in/fhir/"
+    if [ $v = on ]; then a=' security-checks="yes" example-urls="error"'; else a=''; fi
+    sed -i "s|<push |<validate on-error=\"quarantine\"$a/>\n    <push |" "$T/j$v/sluice.xml"
+    (cd "$T/j$v" && sluice --config sluice.xml run t >/dev/null 2>&1)
+    echo $? >"$T/j$v.rc"
+    (cd "$T/j$v" && sluice --config sluice.xml quarantine list >"$T/j$v.q" 2>&1)
+done
+check "a job without the attributes passes markup and example URLs (exit 0, nothing quarantined)" \
+    sh -c '[ "$(cat "$1")" = 0 ] && ! grep -q validate "$2"' _ "$T/joff.rc" "$T/joff.q"
+check "security-checks=yes and example-urls=error: exit 3, the two resources quarantined with the element" \
+    sh -c '[ "$(cat "$1")" = 3 ] && [ $(grep -c validate "$2") -eq 2 ] && grep -q "Patient.name\[0\].text" "$2" && grep -q "DocumentReference.content\[0\].attachment.url" "$2"' _ "$T/jon.rc" "$T/jon.q"
+sed 's|security-checks="yes"|security-checks="maybe"|' "$T/jon/sluice.xml" >"$T/jbad.xml"
+sluice --config "$T/jbad.xml" check-config >/dev/null 2>"$T/jbad.err"
+check "check-config names a wrong value of security-checks with its line" \
+    sh -c '[ $1 -ne 0 ] && grep -q "jbad.xml:[0-9]*.*security-checks" "$2"' _ $? "$T/jbad.err"
 finish
