@@ -88,3 +88,7 @@ tests_fuzz_fuzz_text_detect_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_text_detect_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/text_detect_fuzz.sh
 EXTRA_DIST += tests/integration/text_detect_fuzz.sh
+
+# decimals keep the digits they were written with (1.50 stays 1.50)
+TESTS += tests/integration/decimals.sh
+EXTRA_DIST += tests/integration/decimals.sh

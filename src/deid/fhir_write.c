@@ -364,7 +364,13 @@ dump_val(struct dump *dp, json_t *v)
         return 1;
     }
     case JSON_REAL: {
-        size_t n = real_text(json_real_value(v), num, sizeof(num));
+        size_t n;
+        const char *t = sl_jtape_real_text(v, &n);
+        if (t != NULL) { /* as it was read: 1.50 stays 1.50 */
+            bput(b, t, n);
+            return 1;
+        }
+        n = real_text(json_real_value(v), num, sizeof(num));
         if (n == 0) {
             dp->bad = 1;
             return 0;

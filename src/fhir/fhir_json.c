@@ -17,6 +17,7 @@
 
 #include "common/common.h"
 #include "fhir/fhir_json.h"
+#include "fhir/jtape.h"
 
 size_t
 sl_fhir_real_text(double d, char *buf, size_t cap)
@@ -134,12 +135,18 @@ dump(struct sl_buf *b, const json_t *j, size_t flags, int depth)
     case JSON_INTEGER:
         sl_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
         return 0;
-    case JSON_REAL:
+    case JSON_REAL: {
+        const char *t = sl_jtape_real_text(j, &n);
+        if (t != NULL) { /* as it was read: 1.50 stays 1.50 */
+            sl_buf_add(b, t, n);
+            return 0;
+        }
         if ((n = sl_fhir_real_text(json_real_value(j), num, sizeof(num))) ==
             0)
             return -1;
         sl_buf_add(b, num, n);
         return 0;
+    }
     case JSON_STRING:
         put_string(b, json_string_value(j), json_string_length(j));
         return 0;
@@ -216,4 +223,28 @@ sl_fhir_json_dumps(const json_t *j, size_t flags)
         return NULL;
     }
     return sl_buf_steal(&b);
+}
+
+json_t *
+sl_fhir_json_loadb(const char *text, size_t len, size_t flags,
+                   json_error_t *je)
+{
+    struct sl_jtape t = {0};
+    json_t *v = NULL;
+    char *copy;
+
+    if (je != NULL)
+        memset(je, 0, sizeof(*je)); /* as jansson leaves it on success */
+    if (text != NULL && len > 0 && len <= SL_FHIR_JSON_TAPE_MAX &&
+        (copy = malloc(len + 1)) != NULL) {
+        memcpy(copy, text, len); /* the reader decodes strings in place */
+        copy[len] = '\0';
+        if (sl_jtape_parse(&t, copy, len))
+            v = sl_jtape_to_json(&t, SL_JT_ROOT);
+        sl_jtape_free(&t);
+        free(copy);
+        if (v != NULL)
+            return v;
+    }
+    return json_loadb(text != NULL ? text : "", len, flags, je);
 }

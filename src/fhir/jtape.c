@@ -232,6 +232,29 @@ is_digit(unsigned c)
     return c >= '0' && c <= '9';
 }
 
+/* Whether a decimal's text t (n bytes) must be kept for the writer to
+ * give it back: the shortest text of its double (sl_fhir_real_text) is t
+ * itself unless t ends in a zero after the point (1.50: FHIR counts the
+ * precision), has an exponent, more than 15 digits, or is under 1e-4. */
+static int
+keep_text(const char *t, size_t n)
+{
+    size_t digits = 0, i;
+
+    if (t[n - 1] == '0')
+        return 1; /* the point is there: this is a decimal */
+    for (i = 0; i < n; i++) {
+        if (t[i] == 'e' || t[i] == 'E')
+            return 1;
+        digits += t[i] >= '0' && t[i] <= '9';
+    }
+    if (digits > 15)
+        return 1;
+    if (*t == '-')
+        t++;
+    return strncmp(t, "0.000", 5) == 0;
+}
+
 static int
 parse_number(struct ps *s)
 {
@@ -281,7 +304,12 @@ parse_number(struct ps *s)
         if (e != buf + n || ((r == HUGE_VAL || r == -HUGE_VAL) && errno == ERANGE))
             return 0;
         idx = push_node(s->t, SL_JT_REAL);
-        s->t->n[idx].v.r = r;
+        if (keep_text(buf, n)) { /* the text is kept, the value read again */
+            s->t->n[idx].v.s = (const char *)start;
+            s->t->n[idx].len = (uint32_t)n;
+        } else {
+            s->t->n[idx].v.r = r;
+        }
     } else {
         long long i = strtoll(buf, &e, 10);
         if (e != buf + n || errno == ERANGE)
@@ -498,10 +526,18 @@ from_json(struct sl_jtape *t, const json_t *v, int depth)
         idx = push_node(t, SL_JT_INTEGER);
         t->n[idx].v.i = json_integer_value(v);
         return 1;
-    case JSON_REAL:
+    case JSON_REAL: {
+        size_t tn = 0;
+        const char *tx = sl_jtape_real_text(v, &tn);
         idx = push_node(t, SL_JT_REAL);
-        t->n[idx].v.r = json_real_value(v);
+        if (tx != NULL && tn < MAX_NUMBER) {
+            t->n[idx].v.s = tx;
+            t->n[idx].len = (uint32_t)tn;
+        } else {
+            t->n[idx].v.r = json_real_value(v);
+        }
         return 1;
+    }
     case JSON_TRUE:
         push_node(t, SL_JT_TRUE);
         return 1;
@@ -558,6 +594,8 @@ sl_jtape_to_json(const struct sl_jtape *t, size_t i)
     case SL_JT_INTEGER:
         return json_integer(nd->v.i);
     case SL_JT_REAL:
+        if (nd->len > 0) /* see keep_text */
+            return sl_jtape_real_lex(sl_jt_real(t, i), nd->v.s, nd->len);
         return json_real(nd->v.r);
     case SL_JT_TRUE:
         return json_true();
@@ -566,6 +604,19 @@ sl_jtape_to_json(const struct sl_jtape *t, size_t i)
     default:
         return json_null();
     }
+}
+
+double
+sl_jt_real(const struct sl_jtape *t, size_t i)
+{
+    const struct sl_jt_node *nd = &t->n[i];
+    char buf[MAX_NUMBER];
+
+    if (nd->len == 0)
+        return nd->v.r;
+    memcpy(buf, nd->v.s, nd->len);
+    buf[nd->len] = '\0';
+    return strtod(buf, NULL);
 }
 
 size_t

@@ -72,6 +72,12 @@ json_t *sl_jtape_to_json(const struct sl_jtape *t, size_t i);
 /* Node 0 is a placeholder, node 1 the root: 0 stands for "none". */
 #define SL_JT_ROOT 1
 
+/* The value of REAL node i. A decimal whose text the writer must give
+ * back as it was (1.50, 1e2: see keep_text in jtape.c) holds that text
+ * (v.s, len bytes, not NUL-terminated) instead of its double (v.r, len 0);
+ * sl_jtape_to_json makes it a real that keeps the text (jtape_alloc.c). */
+double sl_jt_real(const struct sl_jtape *t, size_t i);
+
 /* Look-ups, as json_object_get and json_string_value: 0 when obj is 0,
  * is not an object or has no such key. */
 size_t sl_jt_get(const struct sl_jtape *t, size_t obj, const char *key);
@@ -131,5 +137,14 @@ sl_jt_plain_end(const unsigned char *p, const unsigned char *end)
  * documents (jtape_alloc.c); once per process, whenever (blocks stay
  * malloc's, so nothing allocated before is affected). */
 void sl_jtape_alloc_install(void);
+
+/* A jansson real of value v that keeps text[0, len), the decimal as it
+ * was written (FHIR: "1.50" is more precise than "1.5"), for
+ * sl_jtape_real_text; installs the functions above if they were not. */
+json_t *sl_jtape_real_lex(double v, const char *text, size_t len);
+
+/* The text r was read from (len bytes, NUL-terminated), or NULL: r is not
+ * a real made by sl_jtape_real_lex, or its value was changed since. */
+const char *sl_jtape_real_text(const json_t *r, size_t *len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fhir/fhir_json.h"
 #include "item/item.h"
 
 struct sl_item *
@@ -148,7 +149,8 @@ sl_item_parse(struct sl_item *it)
 
     if (it->kind != SL_ITEM_FHIR || it->resource != NULL || it->text == NULL)
         return;
-    res = json_loadb(it->text, it->text_len, JSON_REJECT_DUPLICATES, &je);
+    res = sl_fhir_json_loadb(it->text, it->text_len, JSON_REJECT_DUPLICATES,
+                             &je);
     if (res == NULL) {
         char why[256], reason[320];
         json_reason(&je, why, sizeof(why));

@@ -417,7 +417,7 @@ translate_process(void *ctx, struct sl_item *it, struct sl_err *err)
             !sl_term_set_may_apply(s->set, it->out_json, it->out_json_len) &&
             !remote_may_apply(s, it->out_json, it->out_json_len))
             return SL_OK;
-        parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
+        parsed = sl_fhir_json_loadb(it->out_json, it->out_json_len, 0, &je);
         if (parsed == NULL)
             return SL_ERR(err, SL_EINTERNAL, "%s: translate: the output of "
                           "the stage before is not JSON (%s)", it->pos,

@@ -30,6 +30,7 @@
 #include "pipeline/stage_validate.h"
 #include "terminology/terminology.h"
 #include "validate/validate.h"
+#include "fhir/fhir_json.h"
 
 struct stage_validate {
     struct sl_validator *v;
@@ -249,7 +250,7 @@ validate_process(void *ctx, struct sl_item *it, struct sl_err *err)
         /* an earlier stage wrote the resource out: that text is what
          * goes on, so that is what is validated */
         json_error_t je;
-        parsed = json_loadb(it->out_json, it->out_json_len, 0, &je);
+        parsed = sl_fhir_json_loadb(it->out_json, it->out_json_len, 0, &je);
         if (parsed == NULL)
             return SL_ERR(err, SL_EINTERNAL, "%s: validate: the output of "
                           "the stage before is not JSON (%s)", it->pos,

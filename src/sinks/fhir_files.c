@@ -235,7 +235,8 @@ put_deleted(struct fhir_sink *k, struct sl_item *it, struct sl_err *err)
 {
     json_t *res = it->resource ? json_incref(it->resource)
                   : it->out_json
-                      ? json_loadb(it->out_json, it->out_json_len, 0, NULL)
+                      ? sl_fhir_json_loadb(it->out_json, it->out_json_len, 0,
+                                           NULL)
                       : NULL;
     char *ref = res ? sl_resource_ref(res) : NULL, *line;
     FILE *f;

@@ -265,7 +265,7 @@ st_put(void *ctx, struct sl_item *it, int *taken, struct sl_err *err)
         text = it->out_json;
         len = it->out_json_len;
         res = it->resource ? json_incref(it->resource)
-                           : json_loadb(text, len, 0, NULL);
+                           : sl_fhir_json_loadb(text, len, 0, NULL);
     } else {
         res = json_incref(it->resource);
         own = res ? sl_fhir_json_dumps(res, JSON_COMPACT) : NULL;

@@ -20,6 +20,7 @@
 #include "sources/gz_lines.h"
 #include "config/config.h"
 #include "sources/sources.h"
+#include "fhir/fhir_json.h"
 
 /* A .json file is parsed whole: above this size it is refused (and
  * quarantined by position) rather than risking the memory bound. */
@@ -249,7 +250,7 @@ open_file(struct fhir_src *s)
             bad = bad_item(s, pos, "JSON file larger than 512 MiB: split it "
                                    "or convert it to NDJSON", NULL, 0);
         } else {
-            json_t *doc = json_loadb(b.data ? b.data : "", b.len, 0, &je);
+            json_t *doc = sl_fhir_json_loadb(b.data, b.len, 0, &je);
             if (doc == NULL) {
                 char why[256], reason[320];
                 json_reason(&je, why, sizeof(why));

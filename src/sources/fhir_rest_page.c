@@ -11,6 +11,7 @@
 #include "common/common.h"
 #include "common/date.h"
 #include "sources/fhir_rest_int.h"
+#include "fhir/fhir_json.h"
 
 void
 sl_rest_page_clear(struct sl_rest_page *p)
@@ -37,7 +38,7 @@ sl_rest_page_parse(const char *buf, size_t len, struct sl_rest_page *out,
     size_t i;
 
     memset(out, 0, sizeof(*out));
-    doc = json_loadb(buf ? buf : "", len, 0, &je);
+    doc = sl_fhir_json_loadb(buf, len, 0, &je);
     if (doc == NULL) {
         /* jansson's text ends with the token near the error: not kept */
         const char *near = strstr(je.text, " near ");

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "dicom/dicom.h"
 #include "sources/sources.h"
+#include "fhir/fhir_json.h"
 
 enum in_kind {
     IN_OTHER,
@@ -208,7 +209,7 @@ json_item(struct files_src *s, size_t i, int gz)
         sl_item_quarantine(it, "read", "cannot read the file");
         return it;
     }
-    doc = json_loadb(raw, len, 0, &je);
+    doc = sl_fhir_json_loadb(raw, len, 0, &je);
     if (doc == NULL || !json_is_string(json_object_get(doc, "resourceType"))) {
         char why[160];
         const char *near = strstr(je.text, " near ");

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhir/jtape.h"
 #include "terminology/term_int.h"
 
 #define UCUM "http://unitsofmeasure.org"
@@ -297,6 +298,8 @@ quantity(struct uwalk *w, json_t *q, const json_t *cc, const char *leaf)
     const struct unit_row *r = NULL;
     json_t *v = json_object_get(q, "value"), *orig;
     char text[64], res[64];
+    const char *lt = NULL;
+    size_t ln = 0;
 
     if (!json_is_object(q))
         return;
@@ -323,6 +326,8 @@ quantity(struct uwalk *w, json_t *q, const json_t *cc, const char *leaf)
     if (json_is_integer(v))
         snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(v));
+    else if ((lt = sl_jtape_real_text(v, &ln)) != NULL && ln < sizeof(text))
+        memcpy(text, lt, ln + 1); /* as written: 5.30 has three digits */
     else
         snprintf(text, sizeof(text), "%.15g", json_real_value(v));
     if (term_dec_convert(text, r->factor, res, sizeof(res)) != 0) {
@@ -331,8 +336,13 @@ quantity(struct uwalk *w, json_t *q, const json_t *cc, const char *leaf)
     }
     orig = json_deep_copy(q);
     json_object_del(orig, "extension");
-    if (strchr(res, '.'))
-        json_object_set_new(q, "value", json_real(strtod(res, NULL)));
+    if (lt != NULL) /* the copy holds the double alone */
+        json_object_set_new(orig, "value",
+                            sl_jtape_real_lex(json_real_value(v), lt, ln));
+    if (strchr(res, '.')) /* written as computed: 5.50 keeps its zero */
+        json_object_set_new(q, "value",
+                            sl_jtape_real_lex(strtod(res, NULL), res,
+                                              strlen(res)));
     else
         json_object_set_new(q, "value",
                             json_integer(strtoll(res, NULL, 10)));

@@ -2,7 +2,8 @@
  * byte for byte, for documents without decimals (every JSON type, escapes,
  * nesting, empty containers, compact, indented and sorted), and decimals
  * in their shortest form: 4.2 and 0.1 as read, not 17 digits, every one
- * reading back as the same double. */
+ * reading back as the same double; decimals read by sl_fhir_json_loadb
+ * written as they were read (1.50 stays 1.50), unless changed since. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -117,6 +118,62 @@ test_round_trip(void **state)
     assert_int_equal(sl_fhir_real_text(1.0 / 0.0, buf, sizeof(buf)), 0);
 }
 
+/* Decimals keep the text they were read with, through the fast reader
+ * and its jansson document; a value changed since, or made by jansson,
+ * is written in the shortest form, even in a block that held a kept one. */
+static void
+test_decimals_kept(void **state)
+{
+    static const char *doc =
+        "{\"resourceType\":\"Observation\",\"valueQuantity\":{\"value\":1.50},"
+        "\"component\":[{\"valueQuantity\":{\"value\":100.000}},"
+        "{\"valueQuantity\":{\"value\":1e2}},{\"valueQuantity\":{\"value\":"
+        "2.5E-3}},{\"valueQuantity\":{\"value\":-0.0}},{\"valueQuantity\":"
+        "{\"value\":0.00001}},{\"valueQuantity\":{\"value\":"
+        "12345678901234567890.5}},{\"valueQuantity\":{\"value\":98.6}},"
+        "{\"valueQuantity\":{\"value\":3.14159265358979323846}}],"
+        "\"n\":[1.0,72,0.1,-5.250]}";
+    json_error_t je;
+    json_t *j = sl_fhir_json_loadb(doc, strlen(doc), JSON_REJECT_DUPLICATES,
+                                   &je), *v;
+    char *s;
+    int i;
+
+    (void)state;
+    assert_non_null(j);
+    s = sl_fhir_json_dumps(j, JSON_COMPACT);
+    assert_string_equal(s, doc);
+    free(s);
+    /* changed: the text is no longer the value's */
+    v = json_object_get(json_object_get(j, "valueQuantity"), "value");
+    assert_int_equal(json_real_set(v, 4.2), 0);
+    s = sl_fhir_json_dumps(j, JSON_COMPACT);
+    assert_non_null(strstr(s, "{\"value\":4.2}"));
+    free(s);
+    json_decref(j);
+    /* the blocks of kept decimals reused by reals jansson makes */
+    for (i = 0; i < 200; i++) {
+        json_t *a = sl_fhir_json_loadb("[1.50,2.500,3e0]", 16, 0, &je);
+        json_t *b;
+        assert_non_null(a);
+        json_decref(a);
+        b = json_pack("[f,f,f]", 1.5, 2.5, 3.0);
+        s = sl_fhir_json_dumps(b, JSON_COMPACT);
+        assert_string_equal(s, "[1.5,2.5,3.0]");
+        free(s);
+        json_decref(b);
+    }
+    /* what the fast reader leaves to jansson: still parsed, errors as
+     * jansson gives them */
+    j = sl_fhir_json_loadb("{\"a\":1.50,\"a\":2}", 17, JSON_REJECT_DUPLICATES,
+                           &je);
+    assert_null(j);
+    assert_non_null(strstr(je.text, "duplicate"));
+    j = sl_fhir_json_loadb("{\"a\":1.50,", 11, 0, &je);
+    assert_null(j);
+    assert_true(je.text[0] != '\0');
+}
+
 int
 main(void)
 {
@@ -124,6 +181,7 @@ main(void)
         cmocka_unit_test(test_same_as_jansson),
         cmocka_unit_test(test_decimals_shortest),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_decimals_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
