@@ -53,3 +53,8 @@ tests_fuzz_fuzz_dicom_j2k_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_dicom_j2k_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/dicom_j2k_fuzz.sh
 EXTRA_DIST += tests/integration/dicom_j2k_fuzz.sh
+
+# text whose colour has its background's luminance: found in the colour
+# planes and blanked (tests/integration/burnedin_colour.sh)
+TESTS += tests/integration/burnedin_colour.sh
+EXTRA_DIST += tests/integration/burnedin_colour.sh

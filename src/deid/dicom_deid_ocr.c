@@ -386,49 +386,14 @@ struct scan {
     unsigned long read; /* frames read by OCR */
 };
 
-/* Adds the words of frame fr to s->v. With check, the frame is read only
- * when its text layout is not already covered: a line of text found
- * (cheaply, without OCR) outside every box that will be blanked, or a
- * frame too busy to tell. */
-static int
-scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
+/* Adds to s->v the words of frame fr that count as text and were not
+ * found before. */
+static void
+add_words(struct scan *s, unsigned long fr, const struct sl_ocr_word *words,
+          size_t nw)
 {
-    unsigned char *g = NULL;
-    unsigned w = 0, h = 0;
-    struct sl_ocr_word *words = NULL;
-    struct sl_ocr_region *reg = NULL;
-    size_t nw = 0, i;
-    struct sl_ocr_opts o = { 0 };
-    int rc;
+    size_t i;
 
-    /* where text may be, read there as it is and with its background
-     * taken away, across and turned either way */
-    o.rotated = 1;
-    o.regions = 1;
-    o.contrast = 1;
-    if ((rc = sl_dicom_render_frame(s->r, fr, &g, &w, &h, err)) != SL_OK)
-        return rc;
-    settle_known(g, w, h, s->known, s->nknown);
-    if (check) {
-        long nr = sl_ocr_regions(g, (int)w, (int)h, w, &reg), k;
-        int skip = nr >= 0;
-        for (k = 0; k < nr && skip; k++)
-            skip = covered(&reg[k], s->known, s->nknown, s->v, s->nv);
-        if (skip) {
-            free(reg);
-            sl_freezero(g, (size_t)w * h);
-            return SL_OK;
-        }
-        o.have_reg = 1;
-        o.reg = reg;
-        o.nreg = nr;
-    }
-    s->read++;
-    rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
-    free(reg);
-    sl_freezero(g, (size_t)w * h);
-    if (rc != SL_OK)
-        return rc;
     for (i = 0; i < nw; i++) {
         const char *attr = match(&s->nd, words[i].text ? words[i].text : "");
         struct sl_pixel_text *t;
@@ -449,8 +414,151 @@ scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
         t->attr = attr;
         t->text = sl_strdup(words[i].text ? words[i].text : "");
     }
-    sl_ocr_words_free(words, nw);
-    return SL_OK;
+}
+
+/* Whether most of region g's text box lies in a region of the n in r. */
+static int
+read_before(const struct sl_ocr_region *g, const struct sl_ocr_region *r,
+            long n)
+{
+    long k;
+
+    for (k = 0; k < n; k++) {
+        long x0 = g->tx > r[k].tx ? g->tx : r[k].tx;
+        long y0 = g->ty > r[k].ty ? g->ty : r[k].ty;
+        long x1 = g->tx + g->tw < r[k].tx + r[k].tw ? g->tx + g->tw
+                                                    : r[k].tx + r[k].tw;
+        long y1 = g->ty + g->th < r[k].ty + r[k].th ? g->ty + g->th
+                                                    : r[k].ty + r[k].th;
+        if (x1 > x0 && y1 > y0 &&
+            2 * (x1 - x0) * (y1 - y0) >= (long)g->tw * g->th)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the n samples of a plane lie closer together than the
+ * contrast a stroke needs (SL_OCR_STROKE): no text can be found in it. */
+static int
+flat(const unsigned char *g, size_t n)
+{
+    unsigned char lo = 255, hi = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        lo = g[i] < lo ? g[i] : lo;
+        hi = g[i] > hi ? g[i] : hi;
+    }
+    return n == 0 || hi - lo < SL_OCR_STROKE;
+}
+
+/* The colour planes of frame fr (sl_dicom_render_plane): text whose
+ * colour has its background's luminance is flat in the grey frame. Each
+ * plane's lines of text are read unless they lie where the grey frame's
+ * were read (seen: ns regions; -1 when it was read whole) or in what
+ * will be blanked. A plane too busy to tell is read whole when the grey
+ * frame was too (large lettering, a photograph), and not otherwise. */
+static int
+scan_planes(struct scan *s, unsigned long fr, const struct sl_ocr_region *seen,
+            long ns, struct sl_err *err)
+{
+    unsigned p, np = sl_dicom_render_planes(s->r);
+    int rc = SL_OK;
+
+    for (p = 1; p <= np && rc == SL_OK; p++) {
+        unsigned char *g = NULL;
+        unsigned w = 0, h = 0;
+        struct sl_ocr_region *reg = NULL;
+        struct sl_ocr_word *words = NULL;
+        struct sl_ocr_opts o = { 0 };
+        size_t nw = 0;
+        long nr, k, keep = 0;
+
+        if ((rc = sl_dicom_render_plane(s->r, fr, p, &g, &w, &h, err)) !=
+            SL_OK)
+            return rc;
+        if (g == NULL) /* a grey picture stored in colour */
+            break;
+        if (flat(g, (size_t)w * h)) { /* grey, black and white alone */
+            sl_freezero(g, (size_t)w * h);
+            continue;
+        }
+        settle_known(g, w, h, s->known, s->nknown);
+        nr = sl_ocr_regions(g, (int)w, (int)h, w, &reg);
+        for (k = 0; k < nr; k++)
+            if ((ns < 0 || !read_before(&reg[k], seen, ns)) &&
+                !covered(&reg[k], s->known, s->nknown, s->v, s->nv))
+                reg[keep++] = reg[k];
+        if (nr < 0 && ns < 0)
+            keep = -1; /* both too busy to tell: read whole, as the grey */
+        if (keep != 0) {
+            o.rotated = 1;
+            o.regions = 1;
+            o.contrast = 1;
+            o.have_reg = 1;
+            o.reg = reg;
+            o.nreg = keep;
+            s->read++;
+            rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw,
+                              err);
+            if (rc == SL_OK)
+                add_words(s, fr, words, nw);
+            sl_ocr_words_free(words, nw);
+        }
+        free(reg);
+        sl_freezero(g, (size_t)w * h);
+    }
+    return rc;
+}
+
+/* Adds the words of frame fr to s->v. With check, the frame is read only
+ * when its text layout is not already covered: a line of text found
+ * (cheaply, without OCR) outside every box that will be blanked, or a
+ * frame too busy to tell. A colour frame's planes are searched too
+ * (scan_planes). */
+static int
+scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
+{
+    unsigned char *g = NULL;
+    unsigned w = 0, h = 0;
+    struct sl_ocr_word *words = NULL;
+    struct sl_ocr_region *reg = NULL;
+    size_t nw = 0;
+    struct sl_ocr_opts o = { 0 };
+    long nr;
+    int rc, skip;
+
+    /* where text may be, read there as it is and with its background
+     * taken away, across and turned either way */
+    o.rotated = 1;
+    o.regions = 1;
+    o.contrast = 1;
+    if ((rc = sl_dicom_render_frame(s->r, fr, &g, &w, &h, err)) != SL_OK)
+        return rc;
+    settle_known(g, w, h, s->known, s->nknown);
+    nr = sl_ocr_regions(g, (int)w, (int)h, w, &reg);
+    skip = check && nr >= 0;
+    if (skip) {
+        long k;
+        for (k = 0; k < nr && skip; k++)
+            skip = covered(&reg[k], s->known, s->nknown, s->v, s->nv);
+    }
+    o.have_reg = 1;
+    o.reg = reg;
+    o.nreg = nr;
+    if (!skip) {
+        s->read++;
+        rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw,
+                          err);
+        if (rc == SL_OK)
+            add_words(s, fr, words, nw);
+        sl_ocr_words_free(words, nw);
+    }
+    sl_freezero(g, (size_t)w * h);
+    if (rc == SL_OK)
+        rc = scan_planes(s, fr, reg, nr, err);
+    free(reg);
+    return rc;
 }
 
 /* The words of f's frames: every frame, or, with sample, a sample of a

@@ -283,6 +283,17 @@ unsigned long sl_dicom_render_frames(const struct sl_dicom_render *r);
 int sl_dicom_render_frame(struct sl_dicom_render *r, unsigned long i,
                           unsigned char **gray, unsigned *w, unsigned *h,
                           struct sl_err *err);
+/* The colour planes beside the grey frames: 0 for a grey image, 2 for a
+ * colour one (RGB, YBR, PALETTE COLOR). Plane 1 is each pixel's red minus
+ * its grey, plane 2 its blue minus its grey (BT.601), 128 for a grey
+ * pixel, 8 bits, w x h: text whose colour has nearly its background's
+ * luminance (green on mid-grey), flat in the grey frame, stands out in
+ * one or both. *g is the caller's, as sl_dicom_render_frame's; NULL
+ * when every pixel of the frame is grey (both planes flat). */
+unsigned sl_dicom_render_planes(const struct sl_dicom_render *r);
+int sl_dicom_render_plane(struct sl_dicom_render *r, unsigned long i,
+                          unsigned plane, unsigned char **g, unsigned *w,
+                          unsigned *h, struct sl_err *err);
 
 /* A region of every frame, in pixels of the image. */
 struct sl_dicom_box {

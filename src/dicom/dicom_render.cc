@@ -23,8 +23,12 @@
 using namespace shim;
 
 struct sl_dicom_render {
-    DicomImage *img;
+    DicomImage *img;    // grey, as a viewer shows it
+    DicomImage *colour; // the colour image it was made from, or nullptr
     unsigned long frames;
+    const unsigned char *rgb; // colour's output for frame rgb_frame
+    unsigned long rgb_frame;
+    bool rgb_grey; // every pixel of it has R = G = B
 };
 
 namespace
@@ -308,19 +312,25 @@ sl_dicom_render_open(struct sl_dicom_file *f, struct sl_dicom_render **out,
             }
             return undecodable(err, x, why.c_str());
         }
+        DicomImage *colour = nullptr;
         if (!img->isMonochrome()) {
-            // Colour to grey (ITU-R BT.601 weights) before windowing.
+            // Colour to grey (ITU-R BT.601 weights) before windowing; the
+            // colour image is kept for the colour planes.
             DicomImage *grey = img->createMonochromeImage();
-            delete img;
+            colour = img;
             img = grey;
             if (img == nullptr || img->getStatus() != EIS_Normal) {
                 delete img;
+                delete colour;
                 return undecodable(err, x, "cannot render colour to grey");
             }
         }
         auto *r = new sl_dicom_render;
         r->img = img;
+        r->colour = colour;
         r->frames = img->getFrameCount();
+        r->rgb = nullptr;
+        r->rgb_frame = 0;
         *out = r;
         return SL_OK;
     } catch (...) {
@@ -335,6 +345,7 @@ sl_dicom_render_free(struct sl_dicom_render *r)
     if (r == nullptr)
         return;
     delete r->img;
+    delete r->colour;
     delete r;
 }
 
@@ -374,6 +385,70 @@ sl_dicom_render_frame(struct sl_dicom_render *r, unsigned long i,
         std::memcpy(buf, px, cols * rows);
         img->deleteOutputData();
         *gray = buf;
+        *w = static_cast<unsigned>(cols);
+        *h = static_cast<unsigned>(rows);
+        return SL_OK;
+    } catch (...) {
+        return fail_exception(err);
+    }
+}
+
+extern "C" unsigned
+sl_dicom_render_planes(const struct sl_dicom_render *r)
+{
+    return r->colour != nullptr ? 2 : 0;
+}
+
+extern "C" int
+sl_dicom_render_plane(struct sl_dicom_render *r, unsigned long i,
+                      unsigned plane, unsigned char **g, unsigned *w,
+                      unsigned *h, struct sl_err *err)
+{
+    try {
+        DicomImage *img = r->colour;
+        if (img == nullptr || plane < 1 || plane > 2 || i >= r->frames)
+            return SL_ERR(err, SL_EINTERNAL, "plane %u of frame %lu", plane,
+                          i + 1);
+        const unsigned long cols = img->getWidth(), rows = img->getHeight();
+        // 8 bits a sample, R G B interleaved (planar configuration 0),
+        // kept for the frame's other plane
+        if (r->rgb == nullptr || r->rgb_frame != i) {
+            img->deleteOutputData();
+            r->rgb = static_cast<const unsigned char *>(
+                img->getOutputData(8, i, 0));
+            r->rgb_frame = i;
+            r->rgb_grey = true;
+            for (unsigned long k = 0; r->rgb && k < cols * rows; k++)
+                if (r->rgb[3 * k] != r->rgb[3 * k + 1] ||
+                    r->rgb[3 * k + 2] != r->rgb[3 * k + 1]) {
+                    r->rgb_grey = false;
+                    break;
+                }
+        }
+        const unsigned char *px = r->rgb;
+        if (px == nullptr)
+            return SL_ERR(err, SL_EDICOM,
+                          "(7FE0,0010) Pixel Data: cannot render frame %lu",
+                          i + 1);
+        if (r->rgb_grey) { // a grey picture stored in colour: nothing here
+            *g = nullptr;
+            *w = static_cast<unsigned>(cols);
+            *h = static_cast<unsigned>(rows);
+            return SL_OK;
+        }
+        auto *buf = static_cast<unsigned char *>(std::malloc(cols * rows));
+        if (buf == nullptr)
+            return SL_ERR(err, SL_ENOMEM, "out of memory");
+        // R - Y or B - Y (BT.601 luma, as the grey frame), 128 for a grey
+        // pixel: text whose colour has its background's luminance differs
+        // from it here
+        for (unsigned long k = 0; k < cols * rows; k++) {
+            const int R = px[3 * k], G = px[3 * k + 1], B = px[3 * k + 2];
+            const int Y = (299 * R + 587 * G + 114 * B + 500) / 1000;
+            int v = 128 + (plane == 1 ? R : B) - Y;
+            buf[k] = static_cast<unsigned char>(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+        *g = buf;
         *w = static_cast<unsigned>(cols);
         *h = static_cast<unsigned>(rows);
         return SL_OK;

@@ -30,6 +30,10 @@ struct sl_ocr_region {
     int glyph;
 };
 
+/* Grey levels a stroke differs from the mean of its surroundings by, at
+ * least, to be looked at as part of a character (sl_ocr_regions). */
+#define SL_OCR_STROKE 40
+
 /* The regions of an 8-bit grey image where strokes of one polarity, of
  * the sizes characters have, line up as text does (w x h, stride bytes a
  * row): its text layout, found without OCR. Returns the number found

@@ -24,7 +24,7 @@
 #include "ocr/ocr_int.h"
 
 #define RADIUS    16 /* the background is the mean of (2 RADIUS + 1)^2 pixels */
-#define STROKE    40 /* a stroke differs from its background this much */
+#define STROKE    SL_OCR_STROKE
 #define MIN_GLYPH 4  /* pixels: the smallest character height looked for */
 
 /* A run of strokes of one polarity in a row, and, at its root, the
