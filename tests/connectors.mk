@@ -78,3 +78,23 @@ tests_fuzz_fuzz_retry_after_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_retry_after_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/retry_after_fuzz.sh
 EXTRA_DIST += tests/integration/retry_after_fuzz.sh
+# The readers of a token endpoint's reply (src/http/auth_token.c) and of
+# the fhir-store target's batch-response and OperationOutcome
+# (src/sinks/fhir_store_send.c): fuzz targets, built and run like those of
+# tests/fuzz.mk (docs/fuzzing.md); their seeds replayed in check.
+FUZZ_TARGETS += tests/fuzz/fuzz_token_reply tests/fuzz/fuzz_store_reply
+FUZZ_RUN += token_reply store_reply
+tests_fuzz_fuzz_token_reply_SOURCES = tests/fuzz/fuzz_token_reply.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_token_reply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_token_reply_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_token_reply_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_store_reply_SOURCES = tests/fuzz/fuzz_store_reply.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_store_reply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_store_reply_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_store_reply_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/token_reply_fuzz.sh \
+	tests/integration/store_reply_fuzz.sh
+EXTRA_DIST += tests/integration/token_reply_fuzz.sh \
+	tests/integration/store_reply_fuzz.sh
