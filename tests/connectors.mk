@@ -98,3 +98,13 @@ TESTS += tests/integration/token_reply_fuzz.sh \
 	tests/integration/store_reply_fuzz.sh
 EXTRA_DIST += tests/integration/token_reply_fuzz.sh \
 	tests/integration/store_reply_fuzz.sh
+# the token endpoint's and the fhir-store batch-response readers on the
+# seeds of their fuzz targets
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_connector_replies
+TESTS += tests/unit/test_connector_replies
+tests_unit_test_connector_replies_SOURCES = tests/unit/test_connector_replies.c
+tests_unit_test_connector_replies_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_connector_replies_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_connector_replies_SOURCES = force-cxx-link.cc
+endif
