@@ -108,3 +108,38 @@ tests_unit_test_connector_replies_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_connector_replies_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_unit_test_connector_replies_SOURCES = force-cxx-link.cc
 endif
+# Fuzz targets of the audit in docs/fuzzing.md (every parser of outside
+# input of the connectors has one): the fhir-rest source's patient list
+# file, the smart-backend key file, FHIR resources in XML (validator)
+FUZZ_TARGETS += tests/fuzz/fuzz_patients_file tests/fuzz/fuzz_jwt_key \
+	tests/fuzz/fuzz_val_xml
+FUZZ_RUN += patients_file jwt_key val_xml
+tests_fuzz_fuzz_patients_file_SOURCES = tests/fuzz/fuzz_patients_file.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_patients_file_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_patients_file_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_patients_file_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_jwt_key_SOURCES = tests/fuzz/fuzz_jwt_key.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_jwt_key_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_jwt_key_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_jwt_key_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_val_xml_SOURCES = tests/fuzz/fuzz_val_xml.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_val_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_val_xml_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_val_xml_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/patients_file_fuzz.sh \
+	tests/integration/jwt_key_fuzz.sh tests/integration/val_xml_fuzz.sh
+EXTRA_DIST += tests/integration/patients_file_fuzz.sh \
+	tests/integration/jwt_key_fuzz.sh tests/integration/val_xml_fuzz.sh
+# the reader of a response header line (src/http/http.c)
+FUZZ_TARGETS += tests/fuzz/fuzz_http_header
+FUZZ_RUN += http_header
+tests_fuzz_fuzz_http_header_SOURCES = tests/fuzz/fuzz_http_header.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_http_header_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_http_header_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_http_header_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/http_header_fuzz.sh
+EXTRA_DIST += tests/integration/http_header_fuzz.sh
