@@ -143,3 +143,13 @@ tests_fuzz_fuzz_http_header_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_http_header_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/http_header_fuzz.sh
 EXTRA_DIST += tests/integration/http_header_fuzz.sh
+# the fhir-rest source's checkpoints, read back from the state store
+FUZZ_TARGETS += tests/fuzz/fuzz_rest_ck
+FUZZ_RUN += rest_ck
+tests_fuzz_fuzz_rest_ck_SOURCES = tests/fuzz/fuzz_rest_ck.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rest_ck_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rest_ck_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_rest_ck_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/rest_ck_fuzz.sh
+EXTRA_DIST += tests/integration/rest_ck_fuzz.sh
