@@ -78,3 +78,78 @@ tests_fuzz_fuzz_retry_after_LDADD = $(SL_TEST_LDADD)
 nodist_EXTRA_tests_fuzz_fuzz_retry_after_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/retry_after_fuzz.sh
 EXTRA_DIST += tests/integration/retry_after_fuzz.sh
+# The readers of a token endpoint's reply (src/http/auth_token.c) and of
+# the fhir-store target's batch-response and OperationOutcome
+# (src/sinks/fhir_store_send.c): fuzz targets, built and run like those of
+# tests/fuzz.mk (docs/fuzzing.md); their seeds replayed in check.
+FUZZ_TARGETS += tests/fuzz/fuzz_token_reply tests/fuzz/fuzz_store_reply
+FUZZ_RUN += token_reply store_reply
+tests_fuzz_fuzz_token_reply_SOURCES = tests/fuzz/fuzz_token_reply.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_token_reply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_token_reply_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_token_reply_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_store_reply_SOURCES = tests/fuzz/fuzz_store_reply.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_store_reply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_store_reply_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_store_reply_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/token_reply_fuzz.sh \
+	tests/integration/store_reply_fuzz.sh
+EXTRA_DIST += tests/integration/token_reply_fuzz.sh \
+	tests/integration/store_reply_fuzz.sh
+# the token endpoint's and the fhir-store batch-response readers on the
+# seeds of their fuzz targets
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_connector_replies
+TESTS += tests/unit/test_connector_replies
+tests_unit_test_connector_replies_SOURCES = tests/unit/test_connector_replies.c
+tests_unit_test_connector_replies_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_connector_replies_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_unit_test_connector_replies_SOURCES = force-cxx-link.cc
+endif
+# Fuzz targets of the audit in docs/fuzzing.md (every parser of outside
+# input of the connectors has one): the fhir-rest source's patient list
+# file, the smart-backend key file, FHIR resources in XML (validator)
+FUZZ_TARGETS += tests/fuzz/fuzz_patients_file tests/fuzz/fuzz_jwt_key \
+	tests/fuzz/fuzz_val_xml
+FUZZ_RUN += patients_file jwt_key val_xml
+tests_fuzz_fuzz_patients_file_SOURCES = tests/fuzz/fuzz_patients_file.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_patients_file_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_patients_file_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_patients_file_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_jwt_key_SOURCES = tests/fuzz/fuzz_jwt_key.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_jwt_key_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_jwt_key_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_jwt_key_SOURCES = force-cxx-link.cc
+tests_fuzz_fuzz_val_xml_SOURCES = tests/fuzz/fuzz_val_xml.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_val_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_val_xml_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_val_xml_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/patients_file_fuzz.sh \
+	tests/integration/jwt_key_fuzz.sh tests/integration/val_xml_fuzz.sh
+EXTRA_DIST += tests/integration/patients_file_fuzz.sh \
+	tests/integration/jwt_key_fuzz.sh tests/integration/val_xml_fuzz.sh
+# the reader of a response header line (src/http/http.c)
+FUZZ_TARGETS += tests/fuzz/fuzz_http_header
+FUZZ_RUN += http_header
+tests_fuzz_fuzz_http_header_SOURCES = tests/fuzz/fuzz_http_header.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_http_header_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_http_header_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_http_header_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/http_header_fuzz.sh
+EXTRA_DIST += tests/integration/http_header_fuzz.sh
+# the fhir-rest source's checkpoints, read back from the state store
+FUZZ_TARGETS += tests/fuzz/fuzz_rest_ck
+FUZZ_RUN += rest_ck
+tests_fuzz_fuzz_rest_ck_SOURCES = tests/fuzz/fuzz_rest_ck.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rest_ck_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rest_ck_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_rest_ck_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/rest_ck_fuzz.sh
+EXTRA_DIST += tests/integration/rest_ck_fuzz.sh

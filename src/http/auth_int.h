@@ -82,6 +82,18 @@ int auth_google_assertion(const struct sl_http_auth *a, char **out,
  * a->token_until. Called with a->lock held. */
 int auth_token_fetch(struct sl_http_auth *a, struct sl_err *err);
 
+/* Reads a token endpoint's reply (RFC 6749 5.1) or its error (5.2):
+ * status is the HTTP status, data the body's len bytes (not
+ * NUL-terminated; NULL when len is 0). On success a->token holds a copy of
+ * access_token (no line break) and a->token_until the time to refresh it:
+ * expires_in (default 300 s) less a margin of a fifth of it, at most 60 s.
+ * On failure a->token is left as it was and err names a->token_host, the
+ * status and, when it is a short registered code, the OAuth error; never
+ * the token or the error_description. The token's bytes in the parsed
+ * document are wiped; data is the caller's to wipe. */
+int auth_token_parse(struct sl_http_auth *a, long status, const char *data,
+                     size_t len, struct sl_err *err);
+
 /* url with its query in SigV4's canonical form (auth_sigv4.c); caller
  * frees. */
 char *auth_sigv4_canonical_url(const char *url);

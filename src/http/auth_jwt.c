@@ -12,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -21,6 +22,19 @@
  * room for clocks that disagree. */
 #define ASSERTION_LIFETIME_S 240
 #define ES384_HALF           48
+
+/* Whether k's private and public parts agree (OpenSSL's pairwise check:
+ * for RSA n = p q and the exponents, for EC the point). */
+static int
+pair_ok(EVP_PKEY *k)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+    int ok = c != NULL && EVP_PKEY_pairwise_check(c) == 1;
+
+    EVP_PKEY_CTX_free(c);
+    ERR_clear_error();
+    return ok;
+}
 
 int
 auth_jwt_load_key(struct sl_http_auth *a, const char *pem, size_t len,
@@ -61,6 +75,16 @@ auth_jwt_load_key(struct sl_http_auth *a, const char *pem, size_t len,
                     "P-384 (ES384), not %s%s%s",
                     what, EVP_PKEY_get0_type_name(k), group[0] ? " on " : "",
                     group);
+        goto out;
+    }
+    /* a key whose parts do not agree (n is not p q, say) loads but
+     * cannot sign: refused now, not at the first token request (found
+     * by fuzz_jwt_key, seed regress-rsa-parts-disagree) */
+    if (!pair_ok(k)) {
+        rc = SL_ERR(err, SL_EKEY,
+                    "attribute '%s': a damaged private key (its parts do "
+                    "not agree)",
+                    what);
         goto out;
     }
     a->key = k;

@@ -17,6 +17,8 @@
 #define TOKEN_TIMEOUT_S 30L
 /* Without expires_in, a token is used for this long. */
 #define TOKEN_DEFAULT_TTL_S 300L
+/* A token is used at most this long (a year), whatever expires_in says. */
+#define TOKEN_MAX_TTL_S (86400L * 366)
 /* A token is refreshed this long before it expires (at most a fifth of
  * its lifetime for short-lived tokens), so that no request leaves with a
  * token that expires on the way. */
@@ -125,12 +127,11 @@ set_client_secret(struct sl_http_auth *a, CURL *h, char **user, char **pass,
     return SL_OK;
 }
 
-/* Reads the token response (RFC 6749 5.1) or its error (5.2). */
-static int
-parse_response(struct sl_http_auth *a, long status, const struct body *bd,
-               struct sl_err *err)
+int
+auth_token_parse(struct sl_http_auth *a, long status, const char *data,
+                 size_t len, struct sl_err *err)
 {
-    json_t *doc = json_loadb(bd->b.data, bd->b.len, 0, NULL);
+    json_t *doc = json_loadb(data, len, 0, NULL);
     const char *tok = NULL, *type = NULL, *oerr = NULL;
     json_t *exp;
     long ttl = TOKEN_DEFAULT_TTL_S, margin;
@@ -172,10 +173,18 @@ parse_response(struct sl_http_auth *a, long status, const struct body *bd,
         goto out;
     }
     exp = json_object_get(doc, "expires_in");
+    /* at most TOKEN_MAX_TTL_S: expires_in 9223372036854775807 overflowed
+     * the refresh time and 1e300 did not fit a long (undefined; it gave
+     * a time in the past), both found by fuzz_token_reply (seeds
+     * regress-expires-huge-*) */
     if (json_is_integer(exp) && json_integer_value(exp) > 0)
-        ttl = (long)json_integer_value(exp);
+        ttl = json_integer_value(exp) < TOKEN_MAX_TTL_S
+                  ? (long)json_integer_value(exp)
+                  : TOKEN_MAX_TTL_S;
     else if (json_is_real(exp) && json_real_value(exp) >= 1)
-        ttl = (long)json_real_value(exp);
+        ttl = json_real_value(exp) < (double)TOKEN_MAX_TTL_S
+                  ? (long)json_real_value(exp)
+                  : TOKEN_MAX_TTL_S;
     margin = ttl / 5 < TOKEN_MARGIN_S ? ttl / 5 : TOKEN_MARGIN_S;
     auth_secret_clear(&a->token);
     a->token.len = strlen(tok);
@@ -249,7 +258,7 @@ auth_token_fetch(struct sl_http_auth *a, struct sl_err *err)
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    rc = parse_response(a, status, &bd, err);
+    rc = auth_token_parse(a, status, bd.b.data, bd.b.len, err);
 out:
     if (form.data != NULL)
         OPENSSL_cleanse(form.data, form.len);

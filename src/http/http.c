@@ -285,6 +285,30 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+const char *
+sl_http_header_value(const char *line, size_t n, const char *name,
+                     size_t *vlen)
+{
+    size_t len = strlen(name);
+    const char *v;
+    size_t vn;
+
+    if (!(n > len + 1 && n < len + 1 + 1024 &&
+          strncasecmp(line, name, len) == 0 && line[len] == ':'))
+        return NULL;
+    v = line + len + 1;
+    vn = n - len - 1;
+    while (vn > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        vn--;
+    }
+    while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n' ||
+                      v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+        vn--;
+    *vlen = vn;
+    return v;
+}
+
 static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -305,19 +329,10 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     for (k = 0; a->rq->capture && a->rq->capture[k] &&
                 k < SL_HTTP_CAPTURE_MAX;
          k++) {
-        size_t len = strlen(a->rq->capture[k]);
-        if (n > len + 1 && n < len + 1 + 1024 &&
-            strncasecmp(data, a->rq->capture[k], len) == 0 &&
-            data[len] == ':') {
-            const char *v = data + len + 1;
-            size_t vn = n - len - 1;
-            while (vn > 0 && (*v == ' ' || *v == '\t')) {
-                v++;
-                vn--;
-            }
-            while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n' ||
-                              v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-                vn--;
+        size_t vn;
+        const char *v =
+            sl_http_header_value(data, n, a->rq->capture[k], &vn);
+        if (v != NULL) {
             free(a->captured[k]);
             a->captured[k] = sl_strndup(v, vn);
         }

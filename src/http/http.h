@@ -124,6 +124,14 @@ void sl_http_collect_restart(void *arg);
  * path only, no query string, no user info. */
 char *sl_http_url_for_log(const struct sl_http *h, const char *path);
 
+/* One response header line as libcurl hands it over (n bytes, its line
+ * end included, not NUL-terminated): when it is "name:" (name compared
+ * without case) with a value of less than about 1 KiB, the value, a
+ * pointer into line without the blanks and line end around it, and its
+ * length in *vlen; else NULL. What rq->capture keeps. */
+const char *sl_http_header_value(const char *line, size_t n, const char *name,
+                                 size_t *vlen);
+
 /* The wait, in milliseconds, that a Retry-After value asks for (seconds,
  * or an HTTP date relative to now_s), or -1 when it is not one. */
 long sl_http_retry_after_ms(const char *value, long long now_s);

@@ -66,6 +66,31 @@ int store_send(struct store *s, struct entry *e, size_t lo, size_t hi,
  * what the target costs. Caller frees. */
 char *store_bundle_text(struct store *s, struct entry *e, size_t lo, size_t hi);
 
+/* diagnostics kept in a quarantine reason (store_diagnostics) */
+#define DIAG_MAX 300
+
+/* The diagnostics of an OperationOutcome oo (issue[].diagnostics, else
+ * details.text), joined by "; ", control characters blanked, at most
+ * DIAG_MAX bytes and "..." (or "no diagnostics", also for a NULL or
+ * malformed oo): only the text the server wrote, no other element of the
+ * reply. Caller frees. */
+char *store_diagnostics(const json_t *oo);
+
+/* How the server answered one entry of a batch. */
+struct store_verdict {
+    long status; /* response.status read as a number (strtol); 0: none */
+    int taken;   /* a 2xx status, or 404/410 for a DELETE */
+    char *diag;  /* not taken: store_diagnostics(response.outcome), which
+                  * the caller frees; taken: NULL */
+};
+
+/* Reads the server's batch-response (reply: the parsed body, or NULL) to
+ * a batch Bundle of the n entries e (only e[i].del is read). Returns the
+ * number of entries the reply holds; only when it is n are v[0..n)
+ * written, in the order of the Bundle's entries (FHIR R4 3.1.0.11.3). */
+size_t store_batch_reply(const json_t *reply, const struct entry *e,
+                         size_t n, struct store_verdict *v);
+
 /* Frees what e holds (not e itself). */
 void store_entry_clear(struct entry *e);
 

@@ -14,7 +14,7 @@
  * item of a run carries the run's end instead: {"u":N,"w":MS,"c":MS,
  * "seen":{KEY:MS}}, the watermark (the highest meta.lastUpdated of the
  * matches) and the resources seen near it. The pipeline gives that
- * checkpoint of the job's last finished run to rest_since(): the next run
+ * checkpoint of the job's last finished run to sl_rest_since(): the next run
  * searches `_lastUpdated=gt` the watermark minus `overlap` (servers' clocks
  * and commits are not atomic) and skips what the overlap brings again
  * (same type, id and meta.versionId). So the source never reads the state
@@ -113,7 +113,7 @@ end_checkpoint(struct rest_src *s)
             sl_rest_recent_add(s, s->prev[i].key, s->prev[i].ms);
     sl_rest_recent_prune(s, w);
     /* written directly (up to SEEN_MAX members: a jansson document and
-     * its sorted dump cost as much as a page's reading); rest_since reads
+     * its sorted dump cost as much as a page's reading); sl_rest_since reads
      * it back with jansson, in any order */
     sl_buf_init(&b);
     n = snprintf(num, sizeof(num), "{\"u\":%zu,\"w\":%lld,\"c\":%lld,\"seen\":{",
@@ -130,8 +130,8 @@ end_checkpoint(struct rest_src *s)
     return sl_buf_steal(&b);
 }
 
-static int
-resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
+int
+sl_rest_resume_at(struct rest_src *s, const char *ck, struct sl_err *err)
 {
     json_t *o = json_loads(ck, 0, NULL);
     json_t *u = json_object_get(o, "u");
@@ -175,10 +175,13 @@ out:
     return rc;
 }
 
+/* 9999-12-31T23:59:59.999Z in ms since 1970 */
+#define MS_9999 253402300799999LL
+
 /* The end checkpoint of the last finished run: the next search starts
  * after its watermark, less the overlap. */
-static int
-rest_since(void *ctx, const char *last, struct sl_err *err)
+int
+sl_rest_since(void *ctx, const char *last, struct sl_err *err)
 {
     struct rest_src *s = ctx;
     json_t *o = json_loads(last, 0, NULL), *seen, *v;
@@ -196,6 +199,17 @@ rest_since(void *ctx, const char *last, struct sl_err *err)
          * : no watermark, everything is read */
         json_decref(o);
         return SL_OK;
+    }
+    /* a watermark or cut before 1970 or after 9999 is none this source
+     * wrote: -2^63 overflowed w - overlap (fuzz_rest_ck, seed
+     * regress-watermark-extremes) */
+    if (json_integer_value(w) < 0 || json_integer_value(w) > MS_9999 ||
+        c < -1 || c > MS_9999) {
+        json_decref(o);
+        return SL_ERR(err, SL_ESTATE,
+                      "source %s: the last run's checkpoint holds a time "
+                      "out of range",
+                      s->id);
     }
     s->prev_w = json_integer_value(w);
     s->cut_ms = c;
@@ -735,7 +749,7 @@ rest_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     if (s->deletes)
         s->nunits += s->types.n;
     if (checkpoint && *checkpoint &&
-        (rc = resume_at(s, checkpoint, err)) != SL_OK)
+        (rc = sl_rest_resume_at(s, checkpoint, err)) != SL_OK)
         goto out;
     *ctx = s;
     s = NULL;
@@ -773,6 +787,6 @@ const struct sl_source_ops sl_source_fhir_rest = {
     .next = rest_next,
     .close = rest_close,
     .progress = rest_progress,
-    .since = rest_since,
+    .since = sl_rest_since,
     .retries = rest_retries,
 };

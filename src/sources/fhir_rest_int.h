@@ -179,6 +179,16 @@ int sl_rest_group_members(struct rest_src *s, const char *buf, size_t len,
 /* ---- shared by the source's files (fhir_rest.c) ------------------------- */
 /* The checkpoint after the current item (JSON; caller frees). */
 char *sl_rest_mid_checkpoint(const struct rest_src *s);
+/* Reads a checkpoint ck (from the state store) to resume a run: sets
+ * s->u (at most s->nunits), the page, the entries to skip and the
+ * watermark so far; a checkpoint that cannot be one, names a search
+ * beyond the configured ones or a page outside s->base is SL_ESTATE
+ * naming the source. Fuzzed by tests/fuzz/fuzz_rest_ck.c. */
+int sl_rest_resume_at(struct rest_src *s, const char *ck, struct sl_err *err);
+/* The source's since(): reads the end checkpoint of the last finished run
+ * (ctx: the rest_src) into s->prev_w, s->cut_ms, s->since_ms and s->prev
+ * (sorted). Fuzzed by tests/fuzz/fuzz_rest_ck.c. */
+int sl_rest_since(void *ctx, const char *last, struct sl_err *err);
 /* A quarantine item for what could not be read; reason holds no data. */
 struct sl_item *sl_rest_bad_item(struct rest_src *s, const char *pos,
                                  const char *origin, const char *raw,

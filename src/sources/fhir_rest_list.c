@@ -155,6 +155,20 @@ sl_rest_patients_file(struct rest_src *s, const char *path, struct sl_err *err)
 
     if ((rc = sl_file_read(path, &data, &len, err)) != SL_OK)
         return rc;
+    /* a NUL byte (a UTF-16 file, say) would end the reading there and
+     * drop every line after it unseen (found by fuzz_patients_file, seed
+     * regress-nul-byte): the file is refused, naming the line */
+    if ((line = memchr(data, '\0', len)) != NULL) {
+        const char *q;
+        for (q = data, lineno = 1; q < line; q++)
+            lineno += *q == '\n';
+        rc = SL_ERR(err, SL_ECONFIG,
+                    "%s:%d: a NUL byte (the file must be text: UTF-8, one "
+                    "id a line)",
+                    path, lineno);
+        sl_freezero(data, len);
+        return rc;
+    }
     for (line = data; line && *line; line = save) {
         char *nl = strchr(line, '\n'), *e;
         save = nl ? nl + 1 : NULL;

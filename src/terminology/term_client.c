@@ -431,6 +431,50 @@ sl_term_client_prefetch(struct sl_term_client *c, const char *map_url,
 
 /* ---- $lookup and $validate-code ------------------------------------- */
 
+json_t *
+term_reply_lookup(const json_t *reply, long status)
+{
+    const char *rt = str(reply, "resourceType");
+
+    if (status / 100 == 2 && rt && strcmp(rt, "Parameters") == 0) {
+        const char *disp = NULL;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(reply, "parameter"), i, p)
+            if (str(p, "name") && strcmp(str(p, "name"), "display") == 0)
+                disp = str(p, "valueString");
+        return json_pack("{sb ss*}", "found", 1, "display", disp);
+    }
+    if ((status == 404 || status == 400 || status == 422) && rt &&
+        strcmp(rt, "OperationOutcome") == 0)
+        /* servers answer an unknown code with an outcome */
+        return json_pack("{sb sn}", "found", 0, "display");
+    return NULL;
+}
+
+json_t *
+term_reply_validate(const json_t *reply, long status)
+{
+    const char *rt = str(reply, "resourceType"), *msg = NULL;
+    int result = -1;
+    size_t i;
+    json_t *p;
+
+    if (status / 100 == 2 && rt && strcmp(rt, "Parameters") == 0)
+        json_array_foreach(json_object_get(reply, "parameter"), i, p)
+        {
+            const char *n = str(p, "name");
+            if (n && strcmp(n, "result") == 0 &&
+                json_is_boolean(json_object_get(p, "valueBoolean")))
+                result = json_is_true(json_object_get(p, "valueBoolean"));
+            else if (n && strcmp(n, "message") == 0)
+                msg = str(p, "valueString");
+        }
+    if (result < 0)
+        return NULL;
+    return json_pack("{sb ss*}", "result", result, "message", msg);
+}
+
 int
 sl_term_client_lookup(struct sl_term_client *c, const char *system,
                       const char *version, const char *code, int *found,
@@ -452,27 +496,11 @@ sl_term_client_lookup(struct sl_term_client *c, const char *system,
         rc = post(c, path, params, "$lookup", &reply, &status, err);
         json_decref(params);
         if (rc == SL_OK) {
-            const char *rt = str(reply, "resourceType");
-            if (status / 100 == 2 && rt && strcmp(rt, "Parameters") == 0) {
-                const char *disp = NULL;
-                size_t i;
-                json_t *p;
-                json_array_foreach(json_object_get(reply, "parameter"), i, p)
-                    if (str(p, "name") && strcmp(str(p, "name"),
-                                                 "display") == 0)
-                        disp = str(p, "valueString");
-                v = term_cache_put(c->cache, key,
-                                   json_pack("{sb ss*}", "found", 1,
-                                             "display", disp));
-            } else if ((status == 404 || status == 400 || status == 422) &&
-                       rt && strcmp(rt, "OperationOutcome") == 0) {
-                /* servers answer an unknown code with an outcome */
-                v = term_cache_put(c->cache, key,
-                                   json_pack("{sb sn}", "found", 0,
-                                             "display"));
-            } else {
+            json_t *ans = term_reply_lookup(reply, status);
+            if (ans != NULL)
+                v = term_cache_put(c->cache, key, ans);
+            else
                 rc = bad_reply(c, path, "$lookup", status, err);
-            }
         }
         json_decref(reply);
     }
@@ -512,27 +540,11 @@ sl_term_client_validate_code(struct sl_term_client *c,
         rc = post(c, path, params, "$validate-code", &reply, &status, err);
         json_decref(params);
         if (rc == SL_OK) {
-            const char *rt = str(reply, "resourceType"), *msg = NULL;
-            int result = -1;
-            size_t i;
-            json_t *p;
-            if (status / 100 == 2 && rt && strcmp(rt, "Parameters") == 0)
-                json_array_foreach(json_object_get(reply, "parameter"), i, p)
-                {
-                    const char *n = str(p, "name");
-                    if (n && strcmp(n, "result") == 0 &&
-                        json_is_boolean(json_object_get(p, "valueBoolean")))
-                        result = json_is_true(
-                            json_object_get(p, "valueBoolean"));
-                    else if (n && strcmp(n, "message") == 0)
-                        msg = str(p, "valueString");
-                }
-            if (result < 0)
-                rc = bad_reply(c, path, "$validate-code", status, err);
+            json_t *ans = term_reply_validate(reply, status);
+            if (ans != NULL)
+                v = term_cache_put(c->cache, key, ans);
             else
-                v = term_cache_put(c->cache, key,
-                                   json_pack("{sb ss*}", "result", result,
-                                             "message", msg));
+                rc = bad_reply(c, path, "$validate-code", status, err);
         }
         json_decref(reply);
     }

@@ -69,6 +69,18 @@ int term_load_json(const char *name, const char *data, size_t len,
 int term_reply_translate(const char *data, size_t len,
                          struct sl_term_result *r, json_t **norm);
 
+/* A $lookup reply (reply: the parsed body, or NULL; status: the HTTP
+ * status) read as the client reads it: {"found": true, "display": text}
+ * (display absent when the reply has none) from a 2xx Parameters,
+ * {"found": false, "display": null} from a 400/404/422 OperationOutcome
+ * (an unknown code), or NULL: not an answer. Caller frees. */
+json_t *term_reply_lookup(const json_t *reply, long status);
+
+/* A $validate-code reply likewise: {"result": bool, "message": text}
+ * (message absent when none) from a 2xx Parameters with a boolean
+ * result, else NULL. Caller frees. */
+json_t *term_reply_validate(const json_t *reply, long status);
+
 /* value * factor (NUM or NUM/DEN, decimal texts) in exact decimal
  * arithmetic, rounded half away from zero to the significant digits of
  * value but never left of the units digit, written to out as plain
