@@ -13,6 +13,8 @@ struct src_slot {
     const struct sl_conf_node *node;
     const struct sl_source_ops *ops;
     void *preset;     /* an already open source, or NULL */
+    int preset_ours;  /* preset opened by the run (a cohort, run.c): closed
+                         by run_free when the main pass did not take it */
     char *checkpoint; /* of the last item written (owned) */
     char *last;       /* the source's checkpoint of the job's last finished
                          run (owned), or NULL: for ops->since on every run

@@ -109,6 +109,101 @@ load_last(struct run *r, int replay, struct sl_err *err)
     return rc == SL_ENOTFOUND ? SL_OK : rc;
 }
 
+/* ---- cohorts from another source (sl_source_ops.cohort_from) -------------
+ * A source whose cohort comes from another source of the job (a PACS
+ * source's studies="source:ehr") is opened here, before the main pass,
+ * and given every FHIR item of that source read from its start (with the
+ * same since() as the main pass), as read: before de-identification, so
+ * that the PACS is asked for the real UIDs and ids. The main pass then
+ * takes it open (preset). Read from the start rather than from the
+ * checkpoint, the cohort of a resumed run is the cohort of the run it
+ * resumes, wherever that stopped. */
+static int
+feed_cohort(struct run *r, struct src_slot *dst, void *dctx, const char *from,
+            struct sl_err *err)
+{
+    const struct sl_job_source *t = NULL;
+    const char *last = NULL;
+    void *ctx = NULL;
+    size_t k;
+    int rc = SL_OK;
+
+    for (k = 0; k < r->spec->nsources; k++)
+        if (r->spec->sources[k].node->id != NULL &&
+            strcmp(r->spec->sources[k].node->id, from) == 0)
+            t = &r->spec->sources[k];
+    if (t == NULL || t->preset != NULL || !(t->yields & SL_TAKES_FHIR))
+        return SL_ERR(err, SL_ECONFIG,
+                      "source '%s': its cohort source '%s' is not a FHIR "
+                      "source this job pulls from (<pull from=\"%s %s\">)",
+                      dst->node->id, from, from, dst->node->id);
+    for (k = 0; k < r->nsrc; k++)
+        if (r->src[k].node == t->node)
+            last = r->src[k].last;
+    if ((rc = t->ops->open(r->spec->cfg, t->node, NULL, &ctx, err)) != SL_OK)
+        return rc;
+    if (t->ops->since && last && (rc = t->ops->since(ctx, last, err)) != SL_OK)
+        goto out;
+    if (t->ops->want)
+        t->ops->want(ctx, SL_TAKES_FHIR);
+    if (t->ops->begin)
+        t->ops->begin(ctx, r->opts->stop, last);
+    for (;;) {
+        struct sl_item *it = NULL;
+
+        if ((rc = t->ops->next(ctx, &it, err)) != SL_OK || it == NULL)
+            break;
+        if (it->kind == SL_ITEM_FHIR)
+            rc = dst->ops->cohort_item(dctx, it, err);
+        sl_item_free(it);
+        if (rc != SL_OK)
+            break;
+        if (run_stop_asked(r)) /* the main pass does not start */
+            goto out;
+    }
+    if (rc == SL_OK && dst->ops->cohort_done)
+        dst->ops->cohort_done(dctx);
+out:
+    t->ops->close(ctx);
+    if (rc != SL_OK)
+        sl_err_prefix(err, "cohort of source '%s' from source '%s'",
+                      dst->node->id, from);
+    return rc;
+}
+
+static int
+run_cohorts(struct run *r, struct sl_err *err)
+{
+    size_t k;
+    int rc = SL_OK;
+
+    for (k = 0; k < r->nsrc && rc == SL_OK; k++) {
+        struct src_slot *s = &r->src[k];
+        const char *from;
+        void *ctx = NULL;
+
+        if (s->preset != NULL || s->ops->cohort_from == NULL)
+            continue;
+        if ((rc = s->ops->open(r->spec->cfg, s->node, s->checkpoint, &ctx,
+                               err)) != SL_OK)
+            break;
+        if (s->ops->since && s->last &&
+            (rc = s->ops->since(ctx, s->last, err)) != SL_OK) {
+            s->ops->close(ctx);
+            break;
+        }
+        from = s->ops->cohort_from(ctx);
+        if (from != NULL && (rc = feed_cohort(r, s, ctx, from, err)) != SL_OK) {
+            s->ops->close(ctx);
+            break;
+        }
+        /* the main pass takes it open (since() was called) */
+        s->preset = ctx;
+        s->preset_ours = 1;
+    }
+    return rc;
+}
+
 /* The stages, created before the run starts, so that a bad profile fails
  * the command rather than the run. */
 static int
@@ -375,6 +470,8 @@ run_free(struct run *r)
             r->tgt[k].ops->close(r->tgt[k].ctx);
     free(r->tgt);
     for (k = 0; k < r->nsrc; k++) {
+        if (r->src[k].preset != NULL && r->src[k].preset_ours)
+            r->src[k].ops->close(r->src[k].preset);
         free(r->src[k].checkpoint);
         free(r->src[k].last);
     }
@@ -448,6 +545,11 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
             opts->observers[k]->start(opts->observers[k]->arg, sum);
 
     if ((rc = run_learn(&r, err)) != SL_OK) {
+        if (!opts->dry_run)
+            end_run(&r, run_stop_asked(&r) ? "interrupted" : "failed", 0);
+        goto out;
+    }
+    if ((rc = run_cohorts(&r, err)) != SL_OK) {
         if (!opts->dry_run)
             end_run(&r, run_stop_asked(&r) ? "interrupted" : "failed", 0);
         goto out;
