@@ -525,7 +525,20 @@ check_endpoints(struct loader *L)
                 config_problem_add(L, s->line, "source '%s': patient-ids "
                                    "and accession-numbers: give one list",
                                    s->id ? s->id : "");
+            if (sl_conf_get(s, "studies") &&
+                (sl_conf_get(s, "patient-ids") ||
+                 sl_conf_get(s, "accession-numbers")))
+                config_problem_add(L, s->line, "source '%s': patient-ids, "
+                                   "accession-numbers, studies: give one "
+                                   "list", s->id ? s->id : "");
+            if (sl_conf_get(s, "studies") != NULL &&
+                !check_cohort_ref(L, s, "studies"))
+                config_problem_add(L, s->line, "source '%s': studies of a "
+                                   "dicomweb source is \"source:ID\", a FHIR "
+                                   "source of the job", s->id ? s->id : "");
             for (k = 0; k < 2; k++) {
+                if (k == 0 && check_cohort_ref(L, s, lists[k]))
+                    continue;
                 path = sl_conf_get_path(cfg, s, lists[k]);
                 if (path != NULL && !sl_path_exists(path))
                     config_problem_add(L, s->line, "source '%s': %s file %s "

@@ -210,7 +210,16 @@ const struct sl_opt sl_opt_table[] = {
       "Studies holding this modality only (`ModalitiesInStudy`)." },
     { "source", "dicomweb", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "File of patient ids, one a line: one search each (`PatientID`). "
-      "Patient data: never printed." },
+      "Patient data: never printed. Or `source:ID`, as for `dimse`: the "
+      "ids of the Patient resources FHIR source `ID` of the job yields." },
+    { "source", "dicomweb", "patient-id-system", SL_OPT_STRING, NULL, 0, NOB,
+      NULL, "As for `dimse`: with `patient-ids=\"source:ID\"`, the system "
+      "of the Patient identifier that is the PatientID (else type MR)." },
+    { "source", "dicomweb", "studies", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "`source:ID`: the studies that the ImagingStudy resources FHIR "
+      "source `ID` of the job yields name (one search each, by "
+      "`StudyInstanceUID`, else `AccessionNumber`; docs/pacs.md). Not with "
+      "`patient-ids` or `accession-numbers`." },
     { "source", "dicomweb", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
       NULL, "File of accession numbers, one a line: one search each "
       "(`AccessionNumber`); not with `patient-ids`. Never printed." },

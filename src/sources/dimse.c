@@ -510,7 +510,6 @@ static int
 src_next(void *vctx, struct sl_item **out, struct sl_err *err)
 {
     struct dimse_src *s = vctx;
-    struct sl_item *it;
     int rc;
 
     *out = NULL;
@@ -519,21 +518,9 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     if (!s->found && (rc = start(s, err)) != SL_OK)
         return rc;
     if (s->pi < s->problems.n) {
-        /* an ImagingStudy of the studies file that names no study */
-        it = sl_item_new(SL_ITEM_BAD);
-        it->source = s->id;
-        it->pos = sl_asprintf("%s entry %zu",
-                              s->pc.from ? "cohort" : "studies file",
-                              s->pi + 1);
-        it->origin = s->pc.from ? sl_asprintf("cohort of source %s from "
-                                              "source %s", s->id, s->pc.from)
-                                : sl_asprintf("studies file of source %s",
-                                              s->id);
-        it->rtype = sl_strdup(s->pc.co.patients ? "Patient" : "ImagingStudy");
-        sl_item_quarantine(it, "read", "%s", s->problems.v[s->pi]);
-        s->pi++;
-        it->checkpoint = sl_asprintf("problems:%zu", s->pi);
-        *out = it;
+        /* an ImagingStudy (a Patient) of the cohort that names none */
+        *out = sl_pacs_problem_item(s->id, s->pc.from, s->pc.co.patients,
+                                    &s->problems, &s->pi);
         return SL_OK;
     }
     while (s->fi >= s->files.n && s->missing == NULL) {

@@ -17,8 +17,8 @@
 # ImagingStudy resources match the DICOM studies), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 11
-pacs_need 11
+plan 13
+pacs_need 13
 
 sluice synth --patients 3 --seed 5 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -51,8 +51,12 @@ mkjob() {
   <state path="state/state.db"/>
   <quarantine path="quarantine"/>
   <source id="ehr" type="fhir-files" path="$2"/>
-  <source id="pacs" type="dimse" host="127.0.0.1" port="$ORTHANC_DICOM"
-          called-ae="ORTHANC" calling-ae="SLUICE" timeout="10" $3/>
+  $(if [ "${WEB:-0}" = 1 ]; then
+      echo "<source id=\"pacs\" type=\"dicomweb\" base=\"$ORTHANC_URL/dicom-web/\" timeout=\"20\" $3/>"
+  else
+      echo "<source id=\"pacs\" type=\"dimse\" host=\"127.0.0.1\" port=\"$ORTHANC_DICOM\""
+      echo "          called-ae=\"ORTHANC\" calling-ae=\"SLUICE\" timeout=\"10\" $3/>"
+  fi)
   <target id="dicom" type="dicom-folder" path="out/dicom"/>
   <target id="fhir" type="fhir-files" path="out/fhir"/>
   <job id="t">
@@ -160,6 +164,25 @@ sluice -c "$p/sys/sluice.xml" run t --no-progress >/dev/null 2>"$p/sys/err"
 rc=$?
 check "patient-id-system: the Patients' identifiers of that system are asked for (none on the PACS: no DICOM)" \
     sh -c '[ "$1" -eq 3 ] && [ "$2" -eq 0 ]' _ $rc "$(count_out "$p/sys")"
+
+# the dicomweb source (QIDO-RS, WADO-RS) takes the same cohorts
+w="$T/web"
+WEB=1 mkjob "$w/st" "$s/fhir" 'studies="source:ehr"'
+sluice -c "$w/st/sluice.xml" run t --no-progress >"$w/st/out.log" 2>"$w/st/err"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$w/st/err"
+dicom_vals "$w/st" 0020,000d >"$w/st/dicom-uids"
+check "dicomweb, studies=\"source:ehr\": exit 0, the same two studies ($(count_out "$s") instances), their UIDs those of the de-identified ImagingStudy resources" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && cmp -s "$4" "$5"' \
+    _ $rc "$(count_out "$w/st")" "$(count_out "$s")" "$w/st/dicom-uids" "$s/dicom-uids"
+WEB=1 mkjob "$w/pat" "$p/fhir" 'patient-ids="source:ehr"'
+sluice -c "$w/pat/sluice.xml" run t --no-progress >"$w/pat/out.log" 2>"$w/pat/err"
+rc=$?
+sluice -c "$w/pat/sluice.xml" quarantine list >"$w/pat/q" 2>&1
+check "dicomweb, patient-ids=\"source:ehr\": exit 3, the two patients' $(count_out "$p") instances, the Patient without an MRN quarantined, no MRN printed" \
+    sh -c '[ "$1" -eq 3 ] && [ "$2" -eq "$3" ] && [ "$(grep -c "Patient without" "$4")" -eq 1 ] &&
+           ! grep -qF -- "$5" "$6" "$7"' \
+    _ $rc "$(count_out "$w/pat")" "$(count_out "$p")" "$w/pat/q" "$m1" "$w/pat/err" "$w/pat/out.log"
 orthanc_stop
 
 # kill -9 mid-pull, then resume: the same cohort, nothing twice
