@@ -136,6 +136,11 @@ int run_one_thread(const struct run *r);
 /* Frees a chunk and its items from the from-th on (NULL-safe). */
 void chunk_free(struct chunk *c, size_t from);
 
+/* cohort.c: opens each source of the main pass whose cohort comes from
+ * another source of the job, feeds it that source's items and leaves it
+ * open for the main pass (preset, preset_ours). */
+int run_cohorts(struct run *r, struct sl_err *err);
+
 /* learn.c: the learning pass; queue.c: the reader, workers and writer of
  * the main pass. Both return when the pass is over (or failed). */
 int run_learn(struct run *r, struct sl_err *err);

@@ -183,7 +183,10 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
 
     q.study_date = sl_conf_get(node, "study-date");
     q.modality = sl_conf_get(node, "modality");
-    range = dimse_since_range(&s->since, q.study_date);
+    /* a cohort from a FHIR source names its studies: the watermark's date
+     * range would drop those dated before it (a study found again in the
+     * overlap is still skipped below) */
+    range = s->pc.from ? NULL : dimse_since_range(&s->since, q.study_date);
     if (range != NULL) {
         q.study_date = range;
         sl_log(SL_LOG_INFO,

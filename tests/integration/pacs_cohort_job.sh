@@ -17,8 +17,8 @@
 # ImagingStudy resources match the DICOM studies), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 13
-pacs_need 13
+plan 14
+pacs_need 14
 
 sluice synth --patients 3 --seed 5 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -129,6 +129,21 @@ check "no value of the cohort (UIDs, MRNs) is in what the run printed" \
     sh -c 'for v in "$3" "$4" "$5" "$6"; do grep -qF -- "$v" "$1" "$2" && exit 1; done; exit 0' \
     _ "$s/err" "$s/out.log" "$u1" "$u2" "$m1" "$m2"
 
+# the next run (the job pulls since="checkpoint"): the FHIR side now names
+# the third study too, dated years before the studies taken; it is pulled
+# (the PACS source's date watermark does not narrow a cohort), and each
+# instance is in the output once
+st_n=$(count_out "$s")
+mkdir -p "$s/fhir1" && cp "$s"/fhir/* "$s/fhir1/"
+cp "$B3" "$s/fhir/"
+all=$(awk '{n += $2} END {print n}' "$T/studies")
+sluice -c "$s/sluice.xml" run t --no-progress >/dev/null 2>"$s/err2"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$s/err2"
+check "next run, the cohort grown by an older study: exit 0, all $all instances in the output, once" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ "$4" -eq 3 ]' \
+    _ $rc "$(count_out "$s")" "$all" "$(dicom_vals "$s" 0020,000d | wc -l)"
+
 # patient-ids="source:ehr": the Patients of bundles 1 and 3 (no
 # ImagingStudy on the FHIR side); their MR identifier is the PACS's
 # PatientID; a Patient without one is quarantined, the run goes on
@@ -167,14 +182,14 @@ check "patient-id-system: the Patients' identifiers of that system are asked for
 
 # the dicomweb source (QIDO-RS, WADO-RS) takes the same cohorts
 w="$T/web"
-WEB=1 mkjob "$w/st" "$s/fhir" 'studies="source:ehr"'
+WEB=1 mkjob "$w/st" "$s/fhir1" 'studies="source:ehr"'
 sluice -c "$w/st/sluice.xml" run t --no-progress >"$w/st/out.log" 2>"$w/st/err"
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$w/st/err"
 dicom_vals "$w/st" 0020,000d >"$w/st/dicom-uids"
-check "dicomweb, studies=\"source:ehr\": exit 0, the same two studies ($(count_out "$s") instances), their UIDs those of the de-identified ImagingStudy resources" \
+check "dicomweb, studies=\"source:ehr\": exit 0, the same two studies ($st_n instances), their UIDs those of the de-identified ImagingStudy resources" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && cmp -s "$4" "$5"' \
-    _ $rc "$(count_out "$w/st")" "$(count_out "$s")" "$w/st/dicom-uids" "$s/dicom-uids"
+    _ $rc "$(count_out "$w/st")" "$st_n" "$w/st/dicom-uids" "$s/dicom-uids"
 WEB=1 mkjob "$w/pat" "$p/fhir" 'patient-ids="source:ehr"'
 sluice -c "$w/pat/sluice.xml" run t --no-progress >"$w/pat/out.log" 2>"$w/pat/err"
 rc=$?
