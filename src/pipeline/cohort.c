@@ -53,35 +53,59 @@ last_finished(struct run *r, const struct sl_conf_node *node)
     return out;
 }
 
-static int
-feed_cohort(struct run *r, struct src_slot *dst, void *dctx, const char *from,
-            struct sl_err *err)
+/* The job's source with id from, if it can give a cohort (a FHIR source
+ * of the job, not the replay's), else NULL. */
+static const struct sl_job_source *
+provider(const struct run *r, const char *from)
 {
-    const struct sl_job_source *t = NULL;
-    const char *last = NULL;
+    size_t k;
+
+    for (k = 0; k < r->spec->nsources; k++) {
+        const struct sl_job_source *t = &r->spec->sources[k];
+        if (t->node->id != NULL && strcmp(t->node->id, from) == 0)
+            return t->preset == NULL && (t->yields & SL_TAKES_FHIR) ? t
+                                                                     : NULL;
+    }
+    return NULL;
+}
+
+/* The main pass's since() argument of the source configured by node. */
+static const char *
+main_last(const struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++)
+        if (r->src[k].node == node)
+            return r->src[k].last;
+    return NULL;
+}
+
+/* Whether the cohort read of t needs a start the learning pass does not
+ * give: a source that takes the last run's checkpoint at begin() only on
+ * a new run (fhir-bulk's _since), on a resume. */
+static int
+needs_own_read(const struct run *r, const struct sl_job_source *t)
+{
+    return main_last(r, t->node) == NULL && t->ops->begin != NULL &&
+           t->ops->since == NULL && r->sum->resumed;
+}
+
+/* Reads source t from its start into the cohort of dst (open: dctx). */
+static int
+feed_cohort(struct run *r, struct src_slot *dst, void *dctx,
+            const struct sl_job_source *t, struct sl_err *err)
+{
+    const char *last = main_last(r, t->node), *from = dst->cohort_from;
     char *own = NULL;
     void *ctx = NULL;
-    size_t k;
     int rc = SL_OK;
 
-    for (k = 0; k < r->spec->nsources; k++)
-        if (r->spec->sources[k].node->id != NULL &&
-            strcmp(r->spec->sources[k].node->id, from) == 0)
-            t = &r->spec->sources[k];
-    if (t == NULL || t->preset != NULL || !(t->yields & SL_TAKES_FHIR))
-        return SL_ERR(err, SL_ECONFIG,
-                      "source '%s': its cohort source '%s' is not a FHIR "
-                      "source this job pulls from (<pull from=\"%s %s\">)",
-                      dst->node->id, from, from, dst->node->id);
-    for (k = 0; k < r->nsrc; k++)
-        if (r->src[k].node == t->node)
-            last = r->src[k].last;
-    if (last == NULL && t->ops->begin != NULL && t->ops->since == NULL &&
-        r->sum->resumed)
+    if (needs_own_read(r, t))
         last = own = last_finished(r, t->node);
     if ((rc = t->ops->open(r->spec->cfg, t->node, NULL, &ctx, err)) != SL_OK) {
         free(own);
-        return rc;
+        goto out0;
     }
     if (t->ops->since && last && (rc = t->ops->since(ctx, last, err)) != SL_OK)
         goto out;
@@ -102,11 +126,15 @@ feed_cohort(struct run *r, struct src_slot *dst, void *dctx, const char *from,
         if (run_stop_asked(r)) /* the main pass does not start */
             goto out;
     }
-    if (rc == SL_OK && dst->ops->cohort_done)
-        dst->ops->cohort_done(dctx);
+    if (rc == SL_OK) {
+        if (dst->ops->cohort_done)
+            dst->ops->cohort_done(dctx);
+        dst->cohort_fed = 1;
+    }
 out:
     t->ops->close(ctx);
     free(own);
+out0:
     if (rc != SL_OK)
         sl_err_prefix(err, "cohort of source '%s' from source '%s'",
                       dst->node->id, from);
@@ -114,7 +142,7 @@ out:
 }
 
 int
-run_cohorts(struct run *r, struct sl_err *err)
+run_cohorts_open(struct run *r, struct sl_err *err)
 {
     size_t k;
     int rc = SL_OK;
@@ -134,15 +162,84 @@ run_cohorts(struct run *r, struct sl_err *err)
             s->ops->close(ctx);
             break;
         }
-        from = s->ops->cohort_from(ctx);
-        if (from != NULL && (rc = feed_cohort(r, s, ctx, from, err)) != SL_OK) {
-            s->ops->close(ctx);
-            break;
-        }
         /* the main pass takes it open (since() was called) */
         s->preset = ctx;
         s->preset_ours = 1;
+        if ((from = s->ops->cohort_from(ctx)) == NULL)
+            continue;
+        if (provider(r, from) == NULL)
+            rc = SL_ERR(err, SL_ECONFIG,
+                        "source '%s': its cohort source '%s' is not a FHIR "
+                        "source this job pulls from (<pull from=\"%s %s\">)",
+                        s->node->id, from, from, s->node->id);
+        s->cohort_from = from;
     }
     return rc;
 }
 
+int
+run_cohorts_feeds(const struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++) {
+        const struct src_slot *s = &r->src[k];
+        const struct sl_job_source *t;
+        if (s->cohort_from == NULL || s->cohort_fed || node->id == NULL ||
+            strcmp(s->cohort_from, node->id) != 0)
+            continue;
+        t = provider(r, s->cohort_from);
+        if (t != NULL && !needs_own_read(r, t))
+            return 1;
+    }
+    return 0;
+}
+
+int
+run_cohorts_item(struct run *r, const struct sl_conf_node *node,
+                 const struct sl_item *it, struct sl_err *err)
+{
+    size_t k;
+    int rc = SL_OK;
+
+    for (k = 0; k < r->nsrc && rc == SL_OK; k++) {
+        struct src_slot *s = &r->src[k];
+        if (s->cohort_from != NULL && !s->cohort_fed &&
+            strcmp(s->cohort_from, node->id) == 0 &&
+            (rc = s->ops->cohort_item(s->preset, it, err)) != SL_OK)
+            sl_err_prefix(err, "cohort of source '%s' from source '%s'",
+                          s->node->id, s->cohort_from);
+    }
+    return rc;
+}
+
+void
+run_cohorts_done(struct run *r, const struct sl_conf_node *node)
+{
+    size_t k;
+
+    for (k = 0; k < r->nsrc; k++) {
+        struct src_slot *s = &r->src[k];
+        if (s->cohort_from != NULL && !s->cohort_fed &&
+            strcmp(s->cohort_from, node->id) == 0) {
+            if (s->ops->cohort_done)
+                s->ops->cohort_done(s->preset);
+            s->cohort_fed = 1;
+        }
+    }
+}
+
+int
+run_cohorts_feed(struct run *r, struct sl_err *err)
+{
+    size_t k;
+    int rc = SL_OK;
+
+    for (k = 0; k < r->nsrc && rc == SL_OK && !run_stop_asked(r); k++) {
+        struct src_slot *s = &r->src[k];
+        if (s->cohort_from != NULL && !s->cohort_fed && s->preset != NULL)
+            rc = feed_cohort(r, s, s->preset, provider(r, s->cohort_from),
+                             err);
+    }
+    return rc;
+}

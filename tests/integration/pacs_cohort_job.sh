@@ -17,8 +17,8 @@
 # ImagingStudy resources match the DICOM studies), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 14
-pacs_need 14
+plan 15
+pacs_need 15
 
 sluice synth --patients 3 --seed 5 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -61,7 +61,7 @@ mkjob() {
   <target id="fhir" type="fhir-files" path="out/fhir"/>
   <job id="t">
     <pull from="${4:-ehr pacs}"/>
-    <deid profile="basic"/>
+    ${NODEID:+<!-- no deid: no learning pass -->}$( [ -n "${NODEID:-}" ] || echo '<deid profile="basic"/>')
     <push to="dicom fhir"/>
   </job>
 </sluice>
@@ -128,6 +128,16 @@ check "the de-identified DICOM PatientIDs are the pseudonyms of the FHIR Patient
 check "no value of the cohort (UIDs, MRNs) is in what the run printed" \
     sh -c 'for v in "$3" "$4" "$5" "$6"; do grep -qF -- "$v" "$1" "$2" && exit 1; done; exit 0' \
     _ "$s/err" "$s/out.log" "$u1" "$u2" "$m1" "$m2"
+
+# without a <deid> stage there is no learning pass to read the FHIR
+# source with: the cohort is read on its own, with the same result
+NODEID=1 mkjob "$s/nd" "$s/fhir" 'studies="source:ehr"'
+sluice -c "$s/nd/sluice.xml" run t --no-progress >/dev/null 2>"$s/nd/err"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$s/nd/err"
+check "no deid (the cohort read on its own): exit 0, the same $want instances of the two studies" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ "$4" -eq 2 ]' \
+    _ $rc "$(count_out "$s/nd")" "$want" "$(dicom_vals "$s/nd" 0020,000d | wc -l)"
 
 # the next run (the job pulls since="checkpoint"): the FHIR side now names
 # the third study too, dated years before the studies taken; it is pulled
