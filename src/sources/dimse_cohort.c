@@ -327,17 +327,37 @@ pacs_cohort_add(struct pacs_cohort *pc, const struct sl_item *it,
     return SL_OK;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int
 pacs_cohort_take(struct pacs_cohort *pc, const char *id, struct sl_strv *keys,
                  struct sl_strv *problems, struct sl_err *err)
 {
-    size_t i;
+    size_t i, k;
 
     if (!pc->fed)
         return SL_ERR(err, SL_ECONFIG,
                       "source '%s': its cohort comes from source '%s': run "
                       "it in a job that pulls from both",
                       id, pc->from);
+    /* each key once (a study or a patient the source yields twice): the
+     * C-FINDs' order does not matter, their studies are sorted after */
+    if (pc->co.keys.n > 1)
+        qsort(pc->co.keys.v, pc->co.keys.n, sizeof(*pc->co.keys.v), cmp_str);
+    for (i = k = 0; i < pc->co.keys.n; i++) {
+        char *v = pc->co.keys.v[i];
+        if (k > 0 && strcmp(pc->co.keys.v[k - 1], v) == 0) {
+            explicit_bzero(v, strlen(v));
+            free(v);
+            continue;
+        }
+        pc->co.keys.v[k++] = v;
+    }
+    pc->co.keys.n = k;
     sl_log(SL_LOG_INFO,
            "source '%s': cohort from source '%s': %zu %s, %zu unusable "
            "(quarantined)",

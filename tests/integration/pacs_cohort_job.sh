@@ -103,15 +103,18 @@ s="$T/st"
 mkdir -p "$s/fhir"
 cp "$B1" "$B2" "$s/fhir/"
 no_is "$B3" >"$s/fhir/${B3##*/}"
+# the first study's ImagingStudy a second time (another id): asked for once
+jq -c '.entry[].resource | select(.resourceType == "ImagingStudy") | .id = "again"' "$B1" >"$s/fhir/again.ndjson"
 u1=$(study_of_bundle "$B1") u2=$(study_of_bundle "$B2") u3=$(study_of_bundle "$B3")
 want=$(awk -v a="$u1" -v b="$u2" '$1 == a || $1 == b {n += $2} END {print n + 0}' "$T/studies")
 mkjob "$s" "$s/fhir" 'studies="source:ehr"'
 sluice -c "$s/sluice.xml" run t --no-progress >"$s/out.log" 2>"$s/err"
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$s/err"
-check "studies=\"source:ehr\": exit 0, the $want instances of the two studies its ImagingStudy resources name, not the third" \
-    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ "$3" -gt 0 ] && [ "$(wc -l <"$4")" -eq 3 ]' \
-    _ $rc "$(count_out "$s")" "$want" "$T/studies"
+check "studies=\"source:ehr\": exit 0, the $want instances of the two studies its ImagingStudy resources name (one named twice), not the third" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ] && [ "$3" -gt 0 ] && [ "$(wc -l <"$4")" -eq 3 ] &&
+           grep -q "source .pacs.: cohort from source .ehr.: 2 studies, 0 unusable" "$5"' \
+    _ $rc "$(count_out "$s")" "$want" "$T/studies" "$s/err"
 dicom_vals "$s" 0020,000d >"$s/dicom-uids"
 fhir_out "$s" | jq -r 'select(.resourceType == "ImagingStudy") | .identifier[]? |
     select(.system == "urn:dicom:uid") | .value | sub("^urn:oid:"; "")' | sort -u >"$s/fhir-uids"
