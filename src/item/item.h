@@ -230,9 +230,10 @@ struct sl_source_ops {
     /* Optional: the source's cohort comes from another source of the job
      * (a PACS source's studies="source:ehr", docs/pacs.md): that source's
      * id, or NULL. Called after open and since. The run then reads that
-     * source from its start (as the learning pass does: the same cohort on
-     * a resume), before this one's first next, and hands each of its FHIR
-     * items, as read (before any stage), to cohort_item. May be NULL. */
+     * source from its start (in the learning pass when there is one, else
+     * on its own: the same cohort on a resume), before this one's first
+     * next, and hands each of its FHIR items, as read (before any stage),
+     * to cohort_item (pipeline/cohort.c). May be NULL. */
     const char *(*cohort_from)(void *ctx);
     /* One item of that source (borrowed; text or resource set). Unusable
      * resources are the source's to report; an error stops the run. */
