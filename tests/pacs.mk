@@ -5,10 +5,10 @@ PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_dimse.sh tests/integration/pacs_listener.sh \
 	tests/integration/pacs_cohort.sh tests/integration/pacs_tls.sh \
 	tests/integration/pacs_faults.sh tests/integration/pacs_listener_tls.sh \
-	tests/integration/pacs_move_tls.sh
+	tests/integration/pacs_move_tls.sh tests/integration/pacs_cohort_job.sh
 TESTS += $(PACS_TESTS)
 EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh \
-	tests/bench/pacs-retrieve.sh
+	tests/bench/pacs-retrieve.sh tests/bench/pacs-cohort.sh
 # make check-pacs: these tests only
 check-pacs:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACS_TESTS)'

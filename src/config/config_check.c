@@ -386,6 +386,53 @@ check_listener(struct loader *L, const struct sl_conf_node *s)
     }
 }
 
+/* studies="source:ID" or patient-ids="source:ID" of a PACS source s: a
+ * FHIR source ID that every job pulling from s pulls from too; the
+ * attribute is then not a file. 1 when attr is such a reference. */
+static int
+check_cohort_ref(struct loader *L, const struct sl_conf_node *s,
+                 const char *attr)
+{
+    const struct sl_config *cfg = L->cfg;
+    const char *v = sl_conf_get(s, attr);
+    const struct sl_conf_node *f;
+    size_t j, k;
+
+    if (v == NULL || strncmp(v, "source:", 7) != 0)
+        return 0;
+    f = sl_config_source(cfg, v + 7);
+    if (f == NULL) {
+        config_problem_add(L, s->line, "source '%s': %s=\"%s\": there is "
+                           "no source '%s'", s->id ? s->id : "", attr, v,
+                           v + 7);
+        return 1;
+    }
+    if (f->type == NULL || (strcmp(f->type, "fhir-rest") != 0 &&
+                            strcmp(f->type, "fhir-bulk") != 0 &&
+                            strcmp(f->type, "fhir-files") != 0)) {
+        config_problem_add(L, s->line, "source '%s': %s=\"%s\": source "
+                           "'%s' is a %s source, not a FHIR source "
+                           "(fhir-rest, fhir-bulk, fhir-files)",
+                           s->id ? s->id : "", attr, v, v + 7,
+                           f->type ? f->type : "?");
+        return 1;
+    }
+    for (j = 0; j < cfg->njobs; j++) {
+        const struct sl_job *job = &cfg->jobs[j];
+        int has_s = 0, has_f = 0;
+        for (k = 0; k < job->from.n; k++) {
+            has_s |= s->id && strcmp(job->from.v[k], s->id) == 0;
+            has_f |= strcmp(job->from.v[k], v + 7) == 0;
+        }
+        if (has_s && !has_f)
+            config_problem_add(L, job->node.line, "job '%s': source '%s' "
+                               "takes its cohort from source '%s', which "
+                               "the job does not pull from",
+                               job->id ? job->id : "", s->id, v + 7);
+    }
+    return 1;
+}
+
 static void
 check_endpoints(struct loader *L)
 {
@@ -431,7 +478,9 @@ check_endpoints(struct loader *L)
                                        "0.0.0.0 for every interface)",
                                        s->id ? s->id : "");
             }
-            path = sl_conf_get_path(cfg, s, "patient-ids");
+            path = check_cohort_ref(L, s, "patient-ids")
+                       ? NULL
+                       : sl_conf_get_path(cfg, s, "patient-ids");
             if (path != NULL && !sl_path_exists(path))
                 config_problem_add(L, s->line,
                                    "source '%s': patient-ids file %s does "
@@ -451,7 +500,9 @@ check_endpoints(struct loader *L)
                                    "source '%s': patient-ids, "
                                    "accession-numbers, studies: give one "
                                    "list", s->id ? s->id : "");
-            path = sl_conf_get_path(cfg, s, "studies");
+            path = check_cohort_ref(L, s, "studies")
+                       ? NULL
+                       : sl_conf_get_path(cfg, s, "studies");
             if (path != NULL && !sl_path_exists(path))
                 config_problem_add(L, s->line,
                                    "source '%s': studies file %s does not "
@@ -474,7 +525,20 @@ check_endpoints(struct loader *L)
                 config_problem_add(L, s->line, "source '%s': patient-ids "
                                    "and accession-numbers: give one list",
                                    s->id ? s->id : "");
+            if (sl_conf_get(s, "studies") &&
+                (sl_conf_get(s, "patient-ids") ||
+                 sl_conf_get(s, "accession-numbers")))
+                config_problem_add(L, s->line, "source '%s': patient-ids, "
+                                   "accession-numbers, studies: give one "
+                                   "list", s->id ? s->id : "");
+            if (sl_conf_get(s, "studies") != NULL &&
+                !check_cohort_ref(L, s, "studies"))
+                config_problem_add(L, s->line, "source '%s': studies of a "
+                                   "dicomweb source is \"source:ID\", a FHIR "
+                                   "source of the job", s->id ? s->id : "");
             for (k = 0; k < 2; k++) {
+                if (k == 0 && check_cohort_ref(L, s, lists[k]))
+                    continue;
                 path = sl_conf_get_path(cfg, s, lists[k]);
                 if (path != NULL && !sl_path_exists(path))
                     config_problem_add(L, s->line, "source '%s': %s file %s "

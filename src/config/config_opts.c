@@ -155,7 +155,14 @@ const struct sl_opt sl_opt_table[] = {
       "e.g. `CT`)." },
     { "source", "dimse", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "File of patient ids, one a line: the studies of these patients only "
-      "(one C-FIND each). Patient data: never printed." },
+      "(one C-FIND each). Patient data: never printed. Or `source:ID`: the "
+      "ids of the Patient resources that FHIR source `ID` of the same job "
+      "yields (see `patient-id-system`; docs/pacs.md)." },
+    { "source", "dimse", "patient-id-system", SL_OPT_STRING, NULL, 0, NOB,
+      NULL,
+      "With `patient-ids=\"source:ID\"`: the system of the Patient "
+      "identifier that is the PACS's PatientID; without it, the identifier "
+      "of type MR (v2-0203)." },
     { "source", "dimse", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
       NULL,
       "File of accession numbers, one a line: the studies with these "
@@ -167,7 +174,9 @@ const struct sl_opt sl_opt_table[] = {
       "their studies are pulled, each found by its Study Instance UID "
       "(identifier system `urn:dicom:uid`) or else its accession number "
       "(identifier type ACSN). Not with `patient-ids` or "
-      "`accession-numbers`." },
+      "`accession-numbers`. Or `source:ID`: the ImagingStudy resources "
+      "that FHIR source `ID` of the same job yields, before de-"
+      "identification (docs/pacs.md)." },
     { "source", "dimse", "overlap-days", SL_OPT_INT, "1", 0, 0, 3650, NULL,
       "In a job pulling `since=\"checkpoint\"`: days before the StudyDate "
       "of the newest study the last finished run took that the next run "
@@ -201,7 +210,16 @@ const struct sl_opt sl_opt_table[] = {
       "Studies holding this modality only (`ModalitiesInStudy`)." },
     { "source", "dicomweb", "patient-ids", SL_OPT_PATH, NULL, 0, NOB, NULL,
       "File of patient ids, one a line: one search each (`PatientID`). "
-      "Patient data: never printed." },
+      "Patient data: never printed. Or `source:ID`, as for `dimse`: the "
+      "ids of the Patient resources FHIR source `ID` of the job yields." },
+    { "source", "dicomweb", "patient-id-system", SL_OPT_STRING, NULL, 0, NOB,
+      NULL, "As for `dimse`: with `patient-ids=\"source:ID\"`, the system "
+      "of the Patient identifier that is the PatientID (else type MR)." },
+    { "source", "dicomweb", "studies", SL_OPT_STRING, NULL, 0, NOB, NULL,
+      "`source:ID`: the studies that the ImagingStudy resources FHIR "
+      "source `ID` of the job yields name (one search each, by "
+      "`StudyInstanceUID`, else `AccessionNumber`; docs/pacs.md). Not with "
+      "`patient-ids` or `accession-numbers`." },
     { "source", "dicomweb", "accession-numbers", SL_OPT_PATH, NULL, 0, NOB,
       NULL, "File of accession numbers, one a line: one search each "
       "(`AccessionNumber`); not with `patient-ids`. Never printed." },

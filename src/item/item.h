@@ -227,6 +227,20 @@ struct sl_source_ops {
      * since open; the run's report and metrics count them per source.
      * May be NULL. */
     uint64_t (*retries)(void *ctx);
+    /* Optional: the source's cohort comes from another source of the job
+     * (a PACS source's studies="source:ehr", docs/pacs.md): that source's
+     * id, or NULL. Called after open and since. The run then reads that
+     * source from its start (in the learning pass when there is one, else
+     * on its own: the same cohort on a resume), before this one's first
+     * next, and hands each of its FHIR items, as read (before any stage),
+     * to cohort_item (pipeline/cohort.c). May be NULL. */
+    const char *(*cohort_from)(void *ctx);
+    /* One item of that source (borrowed; text or resource set). Unusable
+     * resources are the source's to report; an error stops the run. */
+    int (*cohort_item)(void *ctx, const struct sl_item *it,
+                       struct sl_err *err);
+    /* That source has been read to its end. */
+    void (*cohort_done)(void *ctx);
 };
 
 /* ---- targets (sinks) ---------------------------------------------------- */

@@ -212,7 +212,7 @@ run_learn(struct run *r, struct sl_err *err)
         size_t bytes = 0;
         void *ctx = NULL;
         struct sl_err e2 = {0};
-        int stopped = 0;
+        int stopped = 0, feeds;
 
         /* a preset source is read once, by the main pass */
         if (t->preset != NULL || (t->yields & wants) == 0)
@@ -234,11 +234,19 @@ run_learn(struct run *r, struct sl_err *err)
             t->ops->begin(ctx, r->opts->stop, src_last(r, node));
         if (t->ops->watch)
             t->ops->watch(ctx, run_source_status, r);
+        /* a PACS source's cohort from this one, as it is read (cohort.c) */
+        feeds = run_cohorts_feeds(r, node);
         while (!stopped) {
             struct sl_item *it = NULL;
 
             if (t->ops->next(ctx, &it, &e2) != SL_OK) {
                 run_fail(r, &e2);
+                break;
+            }
+            if (feeds && it != NULL && it->kind == SL_ITEM_FHIR &&
+                run_cohorts_item(r, node, it, &e2) != SL_OK) {
+                run_fail(r, &e2);
+                sl_item_free(it);
                 break;
             }
             if (it != NULL &&
@@ -281,8 +289,11 @@ run_learn(struct run *r, struct sl_err *err)
                 if (run_stop_asked(r))
                     stopped = 1;
             }
-            if (it == NULL)
+            if (it == NULL) {
+                if (feeds && !stopped)
+                    run_cohorts_done(r, node);
                 break;
+            }
             if (stopped) {
                 sl_item_free(it);
                 break;

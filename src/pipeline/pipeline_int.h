@@ -13,6 +13,13 @@ struct src_slot {
     const struct sl_conf_node *node;
     const struct sl_source_ops *ops;
     void *preset;     /* an already open source, or NULL */
+    int preset_ours;  /* preset opened by the run (a cohort, cohort.c):
+                         closed by run_free when the main pass did not */
+    /* cohort.c: the id of the source its cohort comes from
+     * (ops->cohort_from; owned by the config), or NULL; and whether that
+     * source has been read to its end into it */
+    const char *cohort_from;
+    int cohort_fed;
     char *checkpoint; /* of the last item written (owned) */
     char *last;       /* the source's checkpoint of the job's last finished
                          run (owned), or NULL: for ops->since on every run
@@ -133,6 +140,21 @@ int run_sources_local(const struct run *r);
 int run_one_thread(const struct run *r);
 /* Frees a chunk and its items from the from-th on (NULL-safe). */
 void chunk_free(struct chunk *c, size_t from);
+
+/* cohort.c: run_cohorts_open opens each source of the main pass whose
+ * cohort comes from another source of the job, and leaves it open for the
+ * main pass (preset, preset_ours). The learning pass, when it reads such a
+ * source from its start with the main pass's since(), feeds them as it
+ * reads: run_cohorts_feeds says whether it should for the source of node,
+ * run_cohorts_item hands them an item, run_cohorts_done says that source
+ * was read to its end. run_cohorts_feed then reads the sources the
+ * learning pass did not, for the cohorts still unfed. */
+int run_cohorts_open(struct run *r, struct sl_err *err);
+int run_cohorts_feeds(const struct run *r, const struct sl_conf_node *node);
+int run_cohorts_item(struct run *r, const struct sl_conf_node *node,
+                     const struct sl_item *it, struct sl_err *err);
+void run_cohorts_done(struct run *r, const struct sl_conf_node *node);
+int run_cohorts_feed(struct run *r, struct sl_err *err);
 
 /* learn.c: the learning pass; queue.c: the reader, workers and writer of
  * the main pass. Both return when the pass is over (or failed). */

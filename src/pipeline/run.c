@@ -375,6 +375,8 @@ run_free(struct run *r)
             r->tgt[k].ops->close(r->tgt[k].ctx);
     free(r->tgt);
     for (k = 0; k < r->nsrc; k++) {
+        if (r->src[k].preset != NULL && r->src[k].preset_ours)
+            r->src[k].ops->close(r->src[k].preset);
         free(r->src[k].checkpoint);
         free(r->src[k].last);
     }
@@ -447,7 +449,13 @@ sl_pipeline_run_spec(struct sl_job_spec *spec, struct sl_state *st,
         if (opts->observers[k]->start)
             opts->observers[k]->start(opts->observers[k]->arg, sum);
 
-    if ((rc = run_learn(&r, err)) != SL_OK) {
+    if ((rc = run_cohorts_open(&r, err)) != SL_OK ||
+        (rc = run_learn(&r, err)) != SL_OK) {
+        if (!opts->dry_run)
+            end_run(&r, run_stop_asked(&r) ? "interrupted" : "failed", 0);
+        goto out;
+    }
+    if ((rc = run_cohorts_feed(&r, err)) != SL_OK) {
         if (!opts->dry_run)
             end_run(&r, run_stop_asked(&r) ? "interrupted" : "failed", 0);
         goto out;

@@ -6,7 +6,11 @@
  *
  * Query: GET {base}/studies with StudyDate (a DICOM date range),
  * ModalitiesInStudy, and one search per line of the patient-ids or
- * accession-numbers file, page by page (limit, offset). The studies found
+ * accession-numbers file, page by page (limit, offset); or, with
+ * studies="source:ID" or patient-ids="source:ID", one search per
+ * ImagingStudy (StudyInstanceUID, else AccessionNumber) or Patient
+ * (PatientID) that FHIR source ID of the job yields, fed by the run before
+ * the first next() (dimse_cohort.c), the searches made then. The studies found
  * are taken in order of StudyDate, StudyTime, Study Instance UID; a study
  * found twice is taken once.
  *
@@ -46,6 +50,7 @@
 #include "http/dicom_json.h"
 #include "http/http.h"
 #include "http/multipart.h"
+#include "sources/dimse_cohort.h"
 #include "sources/pacs_work.h"
 #include "sources/sources.h"
 
@@ -68,6 +73,15 @@ struct dweb_src {
     struct sl_strv files;
     size_t fi;
     char *missing;
+    /* a cohort from a FHIR source of the job: searched at the first next()
+     * (found), resuming then from the checkpoint open() was given; what of
+     * it names no study is given out first, quarantined ("problems:N") */
+    struct pacs_cohort pc;
+    const struct sl_conf_node *node;
+    char *resume;
+    int found;
+    struct sl_strv problems;
+    size_t pi;
 };
 
 /* Percent-encodes a query value. */
@@ -199,6 +213,9 @@ src_close(void *vctx)
     sl_dicom_studies_free(s->studies, s->nstudies);
     sl_strv_free(&s->files);
     free(s->missing);
+    pacs_cohort_free(&s->pc);
+    sl_strv_free(&s->problems);
+    free(s->resume);
     if (s->workdir) {
         sl_pacs_work_rm(s->workdir, 0);
         free(s->workdir);
@@ -249,6 +266,49 @@ find_all(struct dweb_src *s, const struct sl_config *cfg,
     return SL_OK;
 }
 
+/* The searches of a cohort from a FHIR source, at the first next(); then
+ * where to resume. */
+static int
+find_cohort(struct dweb_src *s, struct sl_err *err)
+{
+    struct sl_strv keys = { 0 };
+    size_t i, j = 0;
+    int rc;
+
+    s->found = 1;
+    if ((rc = pacs_cohort_take(&s->pc, s->id, &keys, &s->problems, err)) !=
+        SL_OK)
+        return rc;
+    for (i = 0; i < keys.n && rc == SL_OK; i++) {
+        const char *k = keys.v[i];
+        if (s->pc.co.patients)
+            rc = find_studies(s, s->node, "PatientID", k, err);
+        else
+            rc = find_studies(s, s->node,
+                              k[0] == 'U' ? "StudyInstanceUID"
+                                          : "AccessionNumber",
+                              k + 1, err);
+    }
+    for (i = 0; i < keys.n; i++)
+        explicit_bzero(keys.v[i], strlen(keys.v[i]));
+    sl_strv_free(&keys);
+    if (rc != SL_OK) {
+        sl_err_prefix(err, "source '%s'", s->id);
+        return rc;
+    }
+    sl_pacs_studies_sort(s->studies, &s->nstudies);
+    if (s->resume != NULL && *s->resume != '\0') {
+        if (sscanf(s->resume, "problems:%zu", &j) == 1) {
+            s->pi = j < s->problems.n ? j : s->problems.n;
+        } else {
+            s->pi = s->problems.n; /* given before the studies */
+            sl_pacs_resume_at(s->id, s->studies, s->nstudies, s->resume,
+                              &s->next, &s->resume_skip);
+        }
+    }
+    return SL_OK;
+}
+
 static int
 src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
          const char *checkpoint, void **ctx, struct sl_err *err)
@@ -285,6 +345,16 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
         goto prefix;
     if ((rc = sl_pacs_work_new(cfg, "dicomweb", &s->workdir, err)) != SL_OK)
         goto prefix;
+    pacs_cohort_init(&s->pc, node);
+    if (s->pc.from != NULL) {
+        /* the cohort comes before the first next() */
+        s->node = node;
+        s->resume = checkpoint ? sl_strdup(checkpoint) : NULL;
+        *ctx = s;
+        s = NULL;
+        goto out;
+    }
+    s->found = 1;
     if ((rc = find_all(s, cfg, node, err)) != SL_OK)
         goto prefix;
     if (checkpoint != NULL && *checkpoint != '\0')
@@ -607,6 +677,13 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     *out = NULL;
     if (s->none)
         return SL_OK;
+    if (!s->found && (rc = find_cohort(s, err)) != SL_OK)
+        return rc;
+    if (s->pi < s->problems.n) {
+        *out = sl_pacs_problem_item(s->id, s->pc.from, s->pc.co.patients,
+                                    &s->problems, &s->pi);
+        return SL_OK;
+    }
     while (s->fi >= s->files.n && s->missing == NULL) {
         if (s->next >= s->nstudies)
             return SL_OK;
@@ -653,6 +730,25 @@ src_retries(void *vctx)
     return sl_http_retries(s->http);
 }
 
+/* studies="source:ID", patient-ids="source:ID": the run feeds the cohort */
+static const char *
+src_cohort_from(void *vctx)
+{
+    return ((struct dweb_src *)vctx)->pc.from;
+}
+
+static int
+src_cohort_item(void *vctx, const struct sl_item *it, struct sl_err *err)
+{
+    return pacs_cohort_add(&((struct dweb_src *)vctx)->pc, it, err);
+}
+
+static void
+src_cohort_done(void *vctx)
+{
+    ((struct dweb_src *)vctx)->pc.fed = 1;
+}
+
 const struct sl_source_ops sl_source_dicomweb = {
     .type = "dicomweb",
     .open = src_open,
@@ -662,4 +758,7 @@ const struct sl_source_ops sl_source_dicomweb = {
     .want = src_want,
     .begin = src_begin,
     .retries = src_retries,
+    .cohort_from = src_cohort_from,
+    .cohort_item = src_cohort_item,
+    .cohort_done = src_cohort_done,
 };

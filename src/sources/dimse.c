@@ -7,7 +7,10 @@
  * Query: at study level (Study Root), from the source's attributes:
  * study-date (a DICOM date range), modality (Modalities in Study), and
  * patient-ids or accession-numbers (a file of patient ids or accession
- * numbers, one a line: one C-FIND each). The
+ * numbers, one a line: one C-FIND each), or studies (a cohort of FHIR
+ * ImagingStudy resources: a file, or with "source:ID" what FHIR source ID
+ * of the job yields, fed by the run before the first next(), as
+ * patient-ids="source:ID" feeds Patient resources; dimse_cohort.c). The
  * studies found are taken in order of StudyDate, StudyTime, Study
  * Instance UID.
  *
@@ -83,6 +86,10 @@ struct dimse_src {
     char *last_ck; /* the watermark part for the last study's items */
     unsigned char *incomplete; /* [i]: study i lacks instances after
                                   max-attempts: not counted as taken */
+    /* studies="source:ID" or patient-ids="source:ID": the cohort comes
+     * from that source of the job (pacs_cohort.c), fed by the run before
+     * the first next(); wiped once the C-FINDs are done */
+    struct pacs_cohort pc;
 };
 
 static uint64_t
@@ -108,6 +115,7 @@ src_close(void *vctx)
     sl_dicom_studies_free(s->studies, s->nstudies);
     sl_strv_free(&s->files);
     sl_strv_free(&s->problems);
+    pacs_cohort_free(&s->pc);
     free((char *)s->peer.tls_ca);
     free((char *)s->peer.tls_cert);
     free((char *)s->peer.tls_key);
@@ -166,16 +174,19 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
     struct sl_dicom_query q = { 0 };
     struct sl_strv ids = { 0 };
     struct dimse_cohort co = { 0 };
-    char *cfile = sl_conf_get_path(cfg, node, "studies");
+    char *cfile = s->pc.from ? NULL : sl_conf_get_path(cfg, node, "studies");
     int by_acc = sl_conf_get(node, "accession-numbers") != NULL;
-    int by_study = cfile != NULL;
+    int by_study = cfile != NULL || (s->pc.from && !s->pc.co.patients);
     char *range = NULL;
     size_t i, k, skipped = 0;
     int rc = SL_OK;
 
     q.study_date = sl_conf_get(node, "study-date");
     q.modality = sl_conf_get(node, "modality");
-    range = dimse_since_range(&s->since, q.study_date);
+    /* a cohort from a FHIR source names its studies: the watermark's date
+     * range would drop those dated before it (a study found again in the
+     * overlap is still skipped below) */
+    range = s->pc.from ? NULL : dimse_since_range(&s->since, q.study_date);
     if (range != NULL) {
         q.study_date = range;
         sl_log(SL_LOG_INFO,
@@ -183,7 +194,18 @@ find_all(struct dimse_src *s, const struct sl_config *cfg,
                "the last finished run's newest on",
                s->id, s->since.overlap_days);
     }
-    if (cfile != NULL) {
+    if (s->pc.from != NULL) {
+        /* the cohort the run collected from the FHIR source */
+        if ((rc = pacs_cohort_take(&s->pc, s->id, &ids, &s->problems, err)) !=
+            SL_OK) {
+            free(range);
+            return rc;
+        }
+        if (ids.n == 0) {
+            free(range);
+            return SL_OK; /* nothing to find: not "everything" */
+        }
+    } else if (cfile != NULL) {
         /* the cohort's ImagingStudy resources: one C-FIND per study, by
          * its UID or else its accession number */
         rc = dimse_cohort_read(cfile, &co, err);
@@ -323,6 +345,7 @@ src_open(const struct sl_config *cfg, const struct sl_conf_node *node,
     s->node = node;
     s->resume = checkpoint ? sl_strdup(checkpoint) : NULL;
     s->since.overlap_days = sl_conf_get_long(node, "overlap-days", 1);
+    pacs_cohort_init(&s->pc, node);
     *ctx = s;
     s = NULL;
     rc = SL_OK;
@@ -490,7 +513,6 @@ static int
 src_next(void *vctx, struct sl_item **out, struct sl_err *err)
 {
     struct dimse_src *s = vctx;
-    struct sl_item *it;
     int rc;
 
     *out = NULL;
@@ -499,16 +521,9 @@ src_next(void *vctx, struct sl_item **out, struct sl_err *err)
     if (!s->found && (rc = start(s, err)) != SL_OK)
         return rc;
     if (s->pi < s->problems.n) {
-        /* an ImagingStudy of the studies file that names no study */
-        it = sl_item_new(SL_ITEM_BAD);
-        it->source = s->id;
-        it->pos = sl_asprintf("studies file entry %zu", s->pi + 1);
-        it->origin = sl_asprintf("studies file of source %s", s->id);
-        it->rtype = sl_strdup("ImagingStudy");
-        sl_item_quarantine(it, "read", "%s", s->problems.v[s->pi]);
-        s->pi++;
-        it->checkpoint = sl_asprintf("problems:%zu", s->pi);
-        *out = it;
+        /* an ImagingStudy (a Patient) of the cohort that names none */
+        *out = sl_pacs_problem_item(s->id, s->pc.from, s->pc.co.patients,
+                                    &s->problems, &s->pi);
         return SL_OK;
     }
     while (s->fi >= s->files.n && s->missing == NULL) {
@@ -542,6 +557,25 @@ src_want(void *vctx, unsigned kinds)
     s->none = !(kinds & SL_TAKES_DICOM);
 }
 
+/* studies="source:ID", patient-ids="source:ID": the run feeds the cohort */
+static const char *
+src_cohort_from(void *vctx)
+{
+    return ((struct dimse_src *)vctx)->pc.from;
+}
+
+static int
+src_cohort_item(void *vctx, const struct sl_item *it, struct sl_err *err)
+{
+    return pacs_cohort_add(&((struct dimse_src *)vctx)->pc, it, err);
+}
+
+static void
+src_cohort_done(void *vctx)
+{
+    ((struct dimse_src *)vctx)->pc.fed = 1;
+}
+
 const struct sl_source_ops sl_source_dimse = {
     .type = "dimse",
     .open = src_open,
@@ -550,4 +584,7 @@ const struct sl_source_ops sl_source_dimse = {
     .progress = src_progress,
     .want = src_want,
     .since = src_since,
+    .cohort_from = src_cohort_from,
+    .cohort_item = src_cohort_item,
+    .cohort_done = src_cohort_done,
 };

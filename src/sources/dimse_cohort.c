@@ -83,31 +83,92 @@ valid_uid(const char *u)
     return n > 0 && n <= 64 && strspn(u, "0123456789.") == n;
 }
 
-int
-dimse_cohort_line(struct dimse_cohort *c, const char *text, size_t len,
-                  size_t lineno)
+/* The identifier of Patient r that names the patient on the PACS: the
+ * one of system c->patient_system, or else of type v2-0203 MR. */
+static const char *
+patient_id(const struct dimse_cohort *c, json_t *r)
 {
-    json_error_t je;
-    json_t *r;
+    json_t *ids = json_object_get(r, "identifier"), *id;
+    size_t i;
+
+    json_array_foreach(ids, i, id)
+    {
+        const char *v = json_string_value(json_object_get(id, "value"));
+        const char *sys = json_string_value(json_object_get(id, "system"));
+        json_t *codings, *cd;
+        size_t j;
+
+        if (v == NULL || *v == '\0')
+            continue;
+        if (c->patient_system != NULL) {
+            if (sys != NULL && strcmp(sys, c->patient_system) == 0)
+                return v;
+            continue;
+        }
+        codings = json_object_get(json_object_get(id, "type"), "coding");
+        json_array_foreach(codings, j, cd)
+        {
+            const char *code = json_string_value(json_object_get(cd, "code"));
+            if (code != NULL && strcmp(code, "MR") == 0)
+                return v;
+        }
+    }
+    return NULL;
+}
+
+/* A DICOM LO value: at most 64 characters, no backslash or control
+ * character. */
+static int
+valid_lo(const char *v)
+{
+    size_t n = strlen(v), i;
+
+    if (n == 0 || n > 64)
+        return 0;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == '\\')
+            return 0;
+    return 1;
+}
+
+static int
+patient_resource(struct dimse_cohort *c, json_t *r, const char *where)
+{
+    const char *v = patient_id(c, r);
+
+    if (v == NULL || !valid_lo(v)) {
+        if (c->patient_system != NULL)
+            sl_strv_push_owned(
+                &c->problems,
+                sl_asprintf("%s: Patient without an identifier of system "
+                            "%s (patient-id-system) usable as a DICOM "
+                            "PatientID", where, c->patient_system));
+        else
+            sl_strv_push_owned(
+                &c->problems,
+                sl_asprintf("%s: Patient without an identifier of type MR "
+                            "(v2-0203) usable as a DICOM PatientID", where));
+        return 0;
+    }
+    sl_strv_push_owned(&c->keys, sl_asprintf("P%s", v));
+    return 1;
+}
+
+int
+dimse_cohort_resource(struct dimse_cohort *c, json_t *r, const char *where)
+{
     const char *type, *uid, *acc;
     char *key;
 
-    if (len == 0 || text[strspn(text, " \t\r\n")] == '\0' ||
-        strspn(text, " \t\r\n") >= len)
-        return 0;
-    r = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (r == NULL || !json_is_object(r)) {
-        sl_strv_push_owned(&c->problems,
-                           sl_asprintf("studies file line %zu: not a JSON "
-                                       "object (column %d)",
-                                       lineno, r ? 1 : je.column));
-        json_decref(r);
+    type = json_string_value(json_object_get(r, "resourceType"));
+    if (c->patients) {
+        if (type != NULL && strcmp(type, "Patient") == 0)
+            return patient_resource(c, r, where);
+        c->other++;
         return 0;
     }
-    type = json_string_value(json_object_get(r, "resourceType"));
     if (type == NULL || strcmp(type, "ImagingStudy") != 0) {
         c->other++;
-        json_decref(r);
         return 0;
     }
     uid = identifier(r, is_uid);
@@ -123,17 +184,42 @@ dimse_cohort_line(struct dimse_cohort *c, const char *text, size_t len,
     } else {
         sl_strv_push_owned(
             &c->problems,
-            sl_asprintf("studies file line %zu: ImagingStudy without a "
+            sl_asprintf("%s: ImagingStudy without a "
                         "Study Instance UID (identifier system "
                         "urn:dicom:uid) or an accession number (identifier "
                         "type ACSN, at most 16 characters)",
-                        lineno));
-        json_decref(r);
+                        where));
         return 0;
     }
     sl_strv_push_owned(&c->keys, key);
-    json_decref(r);
     return 1;
+}
+
+int
+dimse_cohort_line(struct dimse_cohort *c, const char *text, size_t len,
+                  size_t lineno)
+{
+    json_error_t je;
+    json_t *r;
+    char where[64];
+    int got;
+
+    if (len == 0 || text[strspn(text, " \t\r\n")] == '\0' ||
+        strspn(text, " \t\r\n") >= len)
+        return 0;
+    r = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (r == NULL || !json_is_object(r)) {
+        sl_strv_push_owned(&c->problems,
+                           sl_asprintf("studies file line %zu: not a JSON "
+                                       "object (column %d)",
+                                       lineno, r ? 1 : je.column));
+        json_decref(r);
+        return 0;
+    }
+    snprintf(where, sizeof(where), "studies file line %zu", lineno);
+    got = dimse_cohort_resource(c, r, where);
+    json_decref(r);
+    return got;
 }
 
 int
@@ -165,4 +251,136 @@ dimse_cohort_read(const char *path, struct dimse_cohort *c, struct sl_err *err)
     sl_buf_free(&line);
     free(rd);
     return rc;
+}
+
+/* ---- a cohort from another source of the job ---------------------------- */
+void
+pacs_cohort_init(struct pacs_cohort *pc, const struct sl_conf_node *node)
+{
+    const char *v = sl_conf_get(node, "studies");
+
+    memset(pc, 0, sizeof(*pc));
+    if (v != NULL && strncmp(v, "source:", 7) == 0) {
+        pc->from = v + 7;
+        return;
+    }
+    v = sl_conf_get(node, "patient-ids");
+    if (v != NULL && strncmp(v, "source:", 7) == 0) {
+        pc->from = v + 7;
+        pc->co.patients = 1;
+        pc->co.patient_system = sl_conf_get(node, "patient-id-system");
+    }
+}
+
+/* Whether the item's raw text may hold the resource type wanted: most
+ * items of a FHIR source are of other types, and are not parsed here. */
+static int
+may_hold(const struct pacs_cohort *pc, const struct sl_item *it)
+{
+    const char *want = pc->co.patients ? "\"Patient\"" : "\"ImagingStudy\"";
+
+    if (it->rtype != NULL)
+        return strcmp(it->rtype, pc->co.patients ? "Patient"
+                                                 : "ImagingStudy") == 0 ||
+               strcmp(it->rtype, "Bundle") == 0;
+    return memmem(it->text, it->text_len, want, strlen(want)) != NULL;
+}
+
+int
+pacs_cohort_add(struct pacs_cohort *pc, const struct sl_item *it,
+                struct sl_err *err)
+{
+    json_t *r = it->resource, *e;
+    json_error_t je;
+    char *where;
+    size_t i;
+
+    (void)err;
+    if (r == NULL) {
+        if (it->text == NULL || !may_hold(pc, it))
+            return SL_OK;
+        /* not JSON: the main pass quarantines it as an item of its own
+         * source */
+        if ((r = json_loadb(it->text, it->text_len, 0, &je)) == NULL)
+            return SL_OK;
+    } else {
+        if (!may_hold(pc, it) && it->rtype != NULL)
+            return SL_OK;
+        json_incref(r);
+    }
+    where = sl_asprintf("cohort source %s item %s", pc->from,
+                        it->pos ? it->pos : "?");
+    if (json_is_object(r)) {
+        const char *t = json_string_value(json_object_get(r, "resourceType"));
+        if (t != NULL && strcmp(t, "Bundle") == 0)
+            json_array_foreach(json_object_get(r, "entry"), i, e)
+            {
+                json_t *res = json_object_get(e, "resource");
+                if (json_is_object(res))
+                    dimse_cohort_resource(&pc->co, res, where);
+            }
+        else
+            dimse_cohort_resource(&pc->co, r, where);
+    }
+    free(where);
+    json_decref(r);
+    return SL_OK;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+pacs_cohort_take(struct pacs_cohort *pc, const char *id, struct sl_strv *keys,
+                 struct sl_strv *problems, struct sl_err *err)
+{
+    size_t i, k;
+
+    if (!pc->fed)
+        return SL_ERR(err, SL_ECONFIG,
+                      "source '%s': its cohort comes from source '%s': run "
+                      "it in a job that pulls from both",
+                      id, pc->from);
+    /* each key once (a study or a patient the source yields twice): the
+     * C-FINDs' order does not matter, their studies are sorted after */
+    if (pc->co.keys.n > 1)
+        qsort(pc->co.keys.v, pc->co.keys.n, sizeof(*pc->co.keys.v), cmp_str);
+    for (i = k = 0; i < pc->co.keys.n; i++) {
+        char *v = pc->co.keys.v[i];
+        if (k > 0 && strcmp(pc->co.keys.v[k - 1], v) == 0) {
+            explicit_bzero(v, strlen(v));
+            free(v);
+            continue;
+        }
+        pc->co.keys.v[k++] = v;
+    }
+    pc->co.keys.n = k;
+    sl_log(SL_LOG_INFO,
+           "source '%s': cohort from source '%s': %zu %s, %zu unusable "
+           "(quarantined)",
+           id, pc->from, pc->co.keys.n,
+           pc->co.patients ? "patients" : "studies", pc->co.problems.n);
+    if (pc->co.patients)
+        for (i = 0; i < pc->co.keys.n; i++) {
+            char *v = pc->co.keys.v[i];
+            memmove(v, v + 1, strlen(v)); /* "P" off, the NUL moved too */
+        }
+    *keys = pc->co.keys;
+    memset(&pc->co.keys, 0, sizeof(pc->co.keys));
+    *problems = pc->co.problems;
+    memset(&pc->co.problems, 0, sizeof(pc->co.problems));
+    return SL_OK;
+}
+
+void
+pacs_cohort_free(struct pacs_cohort *pc)
+{
+    if (pc == NULL)
+        return;
+    dimse_cohort_free(&pc->co);
+    pc->from = NULL;
+    pc->fed = 0;
 }

@@ -5,7 +5,11 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/common.h"
+#include "config/config.h"
+#include "item/item.h"
 
 struct dimse_cohort {
     /* one per usable ImagingStudy, in file order: "U" + its Study
@@ -15,6 +19,11 @@ struct dimse_cohort {
     /* what could not be used, by line number, no values */
     struct sl_strv problems;
     size_t other; /* resources of other types, skipped */
+    /* set by the caller: patients instead of studies (patient-ids=
+     * "source:ID"): each Patient gives "P" + its identifier of system
+     * patient_system, or without one set, of type v2-0203 MR */
+    int patients;
+    const char *patient_system;
 };
 
 /* Reads the NDJSON file at path (plain or gzip) into c (zeroed first by
@@ -26,7 +35,40 @@ int dimse_cohort_read(const char *path, struct dimse_cohort *c,
  * key, else 0 (blank, another type, or a problem recorded). */
 int dimse_cohort_line(struct dimse_cohort *c, const char *text, size_t len,
                       size_t lineno);
+/* One resource r (borrowed): 1 when it gave a key, else 0 (another
+ * type, or a problem recorded, named by where: "studies file line 3",
+ * "cohort source ehr item bundle 2 entry 4"; no value of the data). */
+int dimse_cohort_resource(struct dimse_cohort *c, json_t *r,
+                          const char *where);
 /* Wipes and frees what c holds. NULL-safe. */
 void dimse_cohort_free(struct dimse_cohort *c);
+
+/* ---- a cohort from another source of the job ----------------------------
+ * studies="source:ID" (the ImagingStudy resources that source yields) or
+ * patient-ids="source:ID" (its Patient resources' identifiers, of system
+ * patient-id-system, else of type MR): the run reads source ID from its
+ * start and gives its items to pacs_cohort_add before the PACS source's
+ * first next (sl_source_ops.cohort_from). Used by the dimse and dicomweb
+ * sources. The values are patient data: never printed, wiped. */
+struct pacs_cohort {
+    const char *from; /* the source's id (owned by the config), or NULL */
+    int fed;          /* that source was read to its end */
+    struct dimse_cohort co;
+};
+
+/* Reads the PACS source's studies and patient-ids attributes. */
+void pacs_cohort_init(struct pacs_cohort *pc, const struct sl_conf_node *node);
+/* One item of source pc->from (FHIR, borrowed; a Bundle's entries too). */
+int pacs_cohort_add(struct pacs_cohort *pc, const struct sl_item *it,
+                    struct sl_err *err);
+/* Moves the cohort to *keys (as dimse_cohort's keys, but patient ids
+ * without their "P") and its problems to *problems, both the caller's;
+ * SL_ECONFIG when the run did not read source pc->from (id: the PACS
+ * source's id, for the message). */
+int pacs_cohort_take(struct pacs_cohort *pc, const char *id,
+                     struct sl_strv *keys, struct sl_strv *problems,
+                     struct sl_err *err);
+/* Wipes what pc holds. NULL-safe. */
+void pacs_cohort_free(struct pacs_cohort *pc);
 
 #endif

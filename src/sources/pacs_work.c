@@ -266,3 +266,22 @@ sl_pacs_item(const char *id, size_t cur, uint64_t hash, const char *tail,
     *missing = NULL;
     return it;
 }
+
+struct sl_item *
+sl_pacs_problem_item(const char *id, const char *from, int patients,
+                     const struct sl_strv *problems, size_t *pi)
+{
+    struct sl_item *it = sl_item_new(SL_ITEM_BAD);
+
+    it->source = id;
+    it->pos = sl_asprintf("%s entry %zu", from ? "cohort" : "studies file",
+                          *pi + 1);
+    it->origin = from ? sl_asprintf("cohort of source %s from source %s", id,
+                                    from)
+                      : sl_asprintf("studies file of source %s", id);
+    it->rtype = sl_strdup(patients ? "Patient" : "ImagingStudy");
+    sl_item_quarantine(it, "read", "%s", problems->v[*pi]);
+    (*pi)++;
+    it->checkpoint = sl_asprintf("problems:%zu", *pi);
+    return it;
+}

@@ -60,4 +60,13 @@ struct sl_item *sl_pacs_item(const char *id, size_t cur, uint64_t hash,
                              const char *tail, const struct sl_strv *files,
                              size_t *fi, char **missing);
 
+/* The next of the cohort's problems (an ImagingStudy or Patient that names
+ * nothing: problems->v[*pi], a reason with no value of the data) as a
+ * quarantined item with checkpoint "problems:N"; *pi moves on. from: the
+ * cohort's source id, or NULL for a studies file. */
+struct sl_item *sl_pacs_problem_item(const char *id, const char *from,
+                                     int patients,
+                                     const struct sl_strv *problems,
+                                     size_t *pi);
+
 #endif

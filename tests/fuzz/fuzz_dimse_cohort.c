@@ -4,7 +4,15 @@
  * dimse_cohort_read(), as a run reads it. Checked: every line gives at
  * most one key or one problem; a key is "U" + a UID of digits and dots
  * (at most 64) or "A" + an accession number of at most 16 characters; a
- * problem names its line and quotes nothing of the input. */
+ * problem names its line and quotes nothing of the input.
+ *
+ * The same input is also given, whole and line by line, as FHIR items of
+ * a cohort source (pacs_cohort_add: studies="source:ID" and
+ * patient-ids="source:ID", with and without patient-id-system), as the
+ * run hands a PACS source the items of the job's FHIR source: a Bundle's
+ * entries are read too; a patient key is "P" + a DICOM LO value (1 to 64
+ * characters, no control character or backslash); problems name the
+ * cohort source and the item's position, nothing of the input. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -12,6 +20,75 @@
 
 #include "fuzz.h"
 #include "sources/dimse_cohort.h"
+
+static void
+check_keys(const struct sl_strv *keys)
+{
+    size_t i;
+
+    for (i = 0; i < keys->n; i++) {
+        const char *k = keys->v[i];
+        size_t n = strlen(k + 1), j;
+        FUZZ_ASSERT(k[0] == 'U' || k[0] == 'A' || k[0] == 'P');
+        FUZZ_ASSERT(n > 0);
+        if (k[0] == 'U')
+            FUZZ_ASSERT(n <= 64 && strspn(k + 1, "0123456789.") == n);
+        else if (k[0] == 'A')
+            FUZZ_ASSERT(n <= 16);
+        else {
+            FUZZ_ASSERT(n <= 64);
+            for (j = 1; j <= n; j++)
+                FUZZ_ASSERT((unsigned char)k[j] >= 0x20 && k[j] != '\\');
+        }
+    }
+}
+
+/* data as items of a cohort source: whole, then each line */
+static void
+as_items(const uint8_t *data, size_t size, int patients, const char *system)
+{
+    struct pacs_cohort pc;
+    struct sl_strv keys = { 0 }, problems = { 0 };
+    struct sl_item it;
+    struct sl_err err = { 0 };
+    const char *p = (const char *)data, *end = p + size, *nl;
+    size_t i, items = 1;
+
+    memset(&pc, 0, sizeof(pc));
+    pc.from = "fz";
+    pc.co.patients = patients;
+    pc.co.patient_system = system;
+    memset(&it, 0, sizeof(it));
+    it.kind = SL_ITEM_FHIR;
+    it.pos = (char *)"line 1";
+    it.text = (char *)data;
+    it.text_len = size;
+    FUZZ_ASSERT(pacs_cohort_add(&pc, &it, &err) == SL_OK);
+    for (; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            nl = end;
+        it.text = (char *)p;
+        it.text_len = (size_t)(nl - p);
+        items++;
+        FUZZ_ASSERT(pacs_cohort_add(&pc, &it, &err) == SL_OK);
+    }
+    pc.fed = 1;
+    FUZZ_ASSERT(pacs_cohort_take(&pc, "pacs", &keys, &problems, &err) ==
+                SL_OK);
+    if (!patients)
+        check_keys(&keys);
+    for (i = 0; i < problems.n; i++) {
+        FUZZ_ASSERT(strncmp(problems.v[i], "cohort source fz item line 1: ",
+                            30) == 0);
+        FUZZ_ASSERT(strlen(problems.v[i]) < 300);
+    }
+    for (i = 0; i < keys.n; i++)
+        explicit_bzero(keys.v[i], strlen(keys.v[i]));
+    sl_strv_free(&keys);
+    sl_strv_free(&problems);
+    pacs_cohort_free(&pc);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,21 +98,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *path = fuzz_util_write("studies.ndjson", data, size);
     size_t i, lines = 1;
 
+    sl_log_setup(SL_LOG_WARN, SL_LOGFMT_TEXT); /* not the counts */
     for (i = 0; i < size; i++)
         lines += data[i] == '\n';
     memset(&c, 0, sizeof(c));
     if (dimse_cohort_read(path, &c, &err) == SL_OK) {
         FUZZ_ASSERT(c.keys.n + c.problems.n + c.other <= lines);
-        for (i = 0; i < c.keys.n; i++) {
-            const char *k = c.keys.v[i];
-            size_t n = strlen(k + 1);
-            FUZZ_ASSERT(k[0] == 'U' || k[0] == 'A');
-            FUZZ_ASSERT(n > 0);
-            if (k[0] == 'U')
-                FUZZ_ASSERT(n <= 64 && strspn(k + 1, "0123456789.") == n);
-            else
-                FUZZ_ASSERT(n <= 16);
-        }
+        check_keys(&c.keys);
+        for (i = 0; i < c.keys.n; i++)
+            FUZZ_ASSERT(c.keys.v[i][0] != 'P');
         for (i = 0; i < c.problems.n; i++) {
             const char *p = c.problems.v[i];
             FUZZ_ASSERT(strncmp(p, "studies file line ", 18) == 0);
@@ -46,5 +117,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     dimse_cohort_free(&c);
     free(path);
+    as_items(data, size, 0, NULL);
+    as_items(data, size, 1, NULL);
+    as_items(data, size, 1, "urn:oid:1.2.36.146.595.217.0.1");
     return 0;
 }
