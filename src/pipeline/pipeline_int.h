@@ -46,11 +46,7 @@ struct stage_slot {
 #define CHUNK_BYTES (256 * 1024)
 struct chunk {
     uint64_t cseq;
-    struct chunk *next; /* in a list of written chunks (run.spent,
-                           run.wspent) */
-    /* the thread that processed it: 0 the calling thread, k > 0 worker
-     * thread k (queue.c: chunk_written) */
-    size_t owner;
+    struct chunk *next; /* in the list of written chunks (run.spent) */
     size_t n;
     struct sl_item *it[CHUNK_ITEMS];
 };
@@ -77,17 +73,10 @@ struct run {
     struct chunk **wq; /* FIFO of chunks for the workers */
     size_t wq_head, wq_len;
     struct chunk **done; /* slot cseq % cap: processed, waiting to write */
-    /* written chunks of a run without stages, freed by the reader, whose
-     * thread allocated most of what their items hold: freed by the
-     * writer, every block would go back to another thread's heap under
-     * its lock, and that thread's next allocations miss its caches */
+    /* written chunks, freed by the reader, whose thread allocated most of
+     * what their items hold: freed by the writer, every block would go
+     * back to another thread's heap under its lock */
     struct chunk *spent;
-    /* written chunks of a run with stages, freed by the worker thread
-     * that processed them (slot k for worker k, nwspent slots), whose
-     * stages allocated most of what their items hold (the parsed
-     * document, the text written, the findings) */
-    struct chunk **wspent;
-    size_t nwspent;
     /* every target that takes FHIR reads no document (sl_sink_ops,
      * no_document): workers free each one after the stages */
     int docs_unread;

@@ -350,13 +350,15 @@ reader_main(void *arg)
 
 /* Once a stage serialised a FHIR resource (out_json), or when no target
  * reads documents (run.docs_unread), and nothing holds it back, the
- * document is freed here, on the thread that built it, before the next
- * item is parsed, which takes its blocks again from this thread's caches:
- * kept until the chunk is written, a chunk's documents (thousands of
- * small blocks) overflow those caches and go through malloc's slow paths
- * both ways, and freed by the writer, each block would go back to another
- * thread's heap. Targets write out_json; a Provenance names the resource
- * by ref; a quarantined item keeps its document for the quarantine. */
+ * document is freed here, right after the stages, on the thread that
+ * built it: the next item's parse takes its blocks again from this
+ * thread's caches (jtape_alloc.c, glibc's tcache). Kept until its chunk
+ * is written, a chunk's documents (thousands of small blocks) would
+ * overflow those caches and go through malloc's slow paths both ways:
+ * that, not which thread frees them, is what `-j 2` paid over `-j 1`
+ * (docs/validation.md). Targets write out_json; a Provenance names the
+ * resource by ref; a quarantined item keeps its document for the
+ * quarantine. */
 static void
 drop_document(const struct run *r, struct sl_item *it)
 {
@@ -376,8 +378,6 @@ drop_document(const struct run *r, struct sl_item *it)
  * unsure (and to word the error of a bad line). */
 #define TIMED_STAGES 32 /* stages timed one by one (a job has a few) */
 struct parse_scratch {
-    size_t id;            /* the thread's: 0 the calling thread, k > 0
-                             worker k (struct chunk, owner) */
     struct sl_jtape tape; /* reused: no allocation per item */
     struct sl_buf copy;   /* the text, which the reader decodes in place */
     /* time (ns) and items of parsing ([0]) and of each stage ([k + 1])
@@ -551,20 +551,10 @@ wq_take(struct run *r, int wait)
 static int
 work_chunk(struct run *r, struct chunk *c, struct parse_scratch *ps)
 {
-    struct chunk *spent = NULL;
     size_t k;
     int failed = 0;
 
-    /* what this thread's stages allocated for the chunks the writer has
-     * written since is freed here first, so that this chunk's items take
-     * those blocks again from this thread's caches */
-    if (ps->id > 0 && ps->id < r->nwspent) {
-        spent = r->wspent[ps->id];
-        r->wspent[ps->id] = NULL;
-    }
-    c->owner = ps->id;
     pthread_mutex_unlock(&r->mu);
-    free_spent(spent);
     for (k = 0; k < c->n && !failed; k++)
         failed = process_item(r, &c->it[k], ps) != SL_OK;
     scratch_flush_times(r, ps);
@@ -592,24 +582,15 @@ scratch_free(struct parse_scratch *ps)
         sl_freezero(ps->copy.data, ps->copy.cap);
 }
 
-/* A worker thread's start: its run and its number (from 1). */
-struct worker {
-    pthread_t th;
-    struct run *r;
-    size_t id;
-};
-
 static void *
 worker_main(void *arg)
 {
-    struct worker *w = arg;
-    struct run *r = w->r;
+    struct run *r = arg;
     struct parse_scratch ps;
     struct chunk *c;
     int failed = 0;
 
     scratch_init(&ps);
-    ps.id = w->id;
     pthread_mutex_lock(&r->mu);
     while (!failed && (c = wq_take(r, 1)) != NULL)
         failed = work_chunk(r, c, &ps) != 0;
@@ -739,25 +720,6 @@ write_one(struct run *r, struct sl_item *it)
     return 0;
 }
 
-/* Hands chunk c, written, to the thread that frees it: with r->mu held,
- * the processing worker's list when the run has stages (their blocks
- * are most of what the items hold: freed on another thread, each would
- * go back to that thread's heap under its lock, and the worker's next
- * allocations would all miss its caches); else, or when the caller
- * processed it itself, NULL is returned, and the caller frees it: the
- * reader (writer_loop: run.spent) or the caller (lead_loop), which read
- * it. */
-static struct chunk *
-chunk_written(struct run *r, struct chunk *c)
-{
-    if (r->nstages > 0 && c->owner > 0 && c->owner < r->nwspent) {
-        c->next = r->wspent[c->owner];
-        r->wspent[c->owner] = c;
-        return NULL;
-    }
-    return c;
-}
-
 /* The writer of a run with a reader thread, on the calling thread. */
 static void
 writer_loop(struct run *r)
@@ -792,12 +754,10 @@ writer_loop(struct run *r)
         if (failed) {
             chunk_free(c, 0);
         } else {
-            /* its worker frees it, or the reader (see run.spent) */
+            /* the reader frees it (see run.spent) */
             pthread_mutex_lock(&r->mu);
-            if ((c = chunk_written(r, c)) != NULL) {
-                c->next = r->spent;
-                r->spent = c;
-            }
+            c->next = r->spent;
+            r->spent = c;
             pthread_mutex_unlock(&r->mu);
         }
     }
@@ -848,12 +808,8 @@ lead_loop(struct run *r, size_t nworkers)
             pthread_mutex_unlock(&r->mu);
             for (k = 0; k < c->n && !failed; k++)
                 failed = write_one(r, c->it[k]) != 0;
+            chunk_free(c, 0);
             pthread_mutex_lock(&r->mu);
-            if (failed || (c = chunk_written(r, c)) != NULL) {
-                pthread_mutex_unlock(&r->mu);
-                chunk_free(c, 0);
-                pthread_mutex_lock(&r->mu);
-            }
             continue;
         }
         if (r->reader_done && r->write_cseq == r->next_cseq)
@@ -961,8 +917,7 @@ main_here(struct run *r)
 int
 run_main(struct run *r, struct sl_err *err)
 {
-    pthread_t reader;
-    struct worker *workers;
+    pthread_t reader, *workers;
     int nworkers = r->opts->workers > 0 ? r->opts->workers : 1, i, lead,
         started = 0;
     size_t k;
@@ -980,24 +935,14 @@ run_main(struct run *r, struct sl_err *err)
     }
     lead = run_sources_local(r);
     nworkers -= lead; /* the calling thread is one of them */
-    workers = sl_calloc((size_t)nworkers + 1, sizeof(*workers));
-    r->nwspent = (size_t)nworkers + 1;
-    r->wspent = sl_calloc(r->nwspent, sizeof(*r->wspent));
+    workers = sl_calloc((size_t)nworkers, sizeof(*workers));
     if (!lead && pthread_create(&reader, NULL, reader_main, r) != 0) {
         free(workers);
-        free(r->wspent);
-        r->wspent = NULL;
-        r->nwspent = 0;
         return SL_ERR(err, SL_EINTERNAL, "cannot start the reader thread");
     }
-    for (i = 0; i < nworkers; i++) {
-        /* numbered in the order they start: worker k is slot k */
-        workers[started].r = r;
-        workers[started].id = (size_t)started + 1;
-        if (pthread_create(&workers[started].th, NULL, worker_main,
-                           &workers[started]) == 0)
+    for (i = 0; i < nworkers; i++)
+        if (pthread_create(&workers[i], NULL, worker_main, r) == 0)
             started++;
-    }
     if (started == 0 && !lead) {
         struct sl_err e2;
         SL_ERR(&e2, SL_EINTERNAL, "cannot start worker threads");
@@ -1010,16 +955,10 @@ run_main(struct run *r, struct sl_err *err)
     if (!lead)
         pthread_join(reader, NULL);
     for (i = 0; i < started; i++)
-        pthread_join(workers[i].th, NULL);
+        pthread_join(workers[i], NULL);
     free(workers);
     free_spent(r->spent);
     r->spent = NULL;
-    /* written after their worker ended (its last chunks) */
-    for (k = 0; k < r->nwspent; k++)
-        free_spent(r->wspent[k]);
-    free(r->wspent);
-    r->wspent = NULL;
-    r->nwspent = 0;
     /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {
         chunk_free(r->done[k], 0);
