@@ -118,6 +118,7 @@ static const struct sl_sink_ops oo_sink = {
     .put = oo_put,
     .checkpoint = oo_checkpoint,
     .finish = oo_finish,
+    .no_document = 1, /* prints the companion only */
     .close = oo_close,
 };
 

@@ -278,6 +278,13 @@ struct sl_sink_ops {
      * since open; counted per target in the run's report and metrics. May
      * be NULL. */
     uint64_t (*retries)(void *ctx);
+    /* Set by a sink that reads nothing of a FHIR item's document (neither
+     * resource nor out_json: only what stages put beside it, such as the
+     * companion, the findings and pos) and never quarantines an item
+     * itself: when every target of a run that takes FHIR is such a sink,
+     * the pipeline frees each document on the worker thread once the
+     * stages are done with it, rather than on the writer's once written. */
+    int no_document;
 };
 
 #endif

@@ -84,6 +84,9 @@ struct run {
      * what their items hold: freed by the writer, every block would go
      * back to another thread's heap under its lock */
     struct chunk *spent;
+    /* every target that takes FHIR reads no document (sl_sink_ops,
+     * no_document): workers free each one after the stages */
+    int docs_unread;
     uint64_t next_cseq, write_cseq;
     /* item numbers: the next the reader gives, one past the last written */
     uint64_t next_seq, write_seq;

@@ -348,16 +348,23 @@ reader_main(void *arg)
     return NULL;
 }
 
-/* Once a stage serialised a FHIR resource (out_json) and nothing holds it
- * back, the document is freed here, on the thread that built it: freed by
- * the writer, its hundreds of small blocks would go back to another
- * thread's heap, which costs more than the work. Targets write out_json;
- * a Provenance names the resource by ref. */
+/* Once a stage serialised a FHIR resource (out_json), or when no target
+ * reads documents (run.docs_unread), and nothing holds it back, the
+ * document is freed here, right after the stages, on the thread that
+ * built it: the next item's parse takes its blocks again from this
+ * thread's caches (jtape_alloc.c, glibc's tcache). Kept until its chunk
+ * is written, a chunk's documents (thousands of small blocks) would
+ * overflow those caches and go through malloc's slow paths both ways:
+ * that, not which thread frees them, is what `-j 2` paid over `-j 1`
+ * (docs/validation.md). Targets write out_json; a Provenance names the
+ * resource by ref; a quarantined item keeps its document for the
+ * quarantine. */
 static void
-drop_document(struct sl_item *it)
+drop_document(const struct run *r, struct sl_item *it)
 {
-    if (it->kind != SL_ITEM_FHIR || it->resource == NULL ||
-        it->out_json == NULL || it->reason != NULL || it->whole)
+    if (it->kind != SL_ITEM_FHIR || it->resource == NULL || it->reason != NULL)
+        return;
+    if (!r->docs_unread && (it->out_json == NULL || it->whole))
         return;
     if (it->provenance)
         it->ref = sl_resource_ref(it->resource);
@@ -512,7 +519,7 @@ process_item(struct run *r, struct sl_item **itp, struct parse_scratch *ps)
         it->out_bytes = it->tmp_path ? file_bytes(it->tmp_path) : it->in_bytes;
     else
         it->out_bytes = it->out_json ? it->out_json_len + 1 : it->in_bytes;
-    drop_document(it);
+    drop_document(r, it);
     return SL_OK;
 }
 
@@ -917,6 +924,10 @@ run_main(struct run *r, struct sl_err *err)
 
     r->started = r->last_commit = r->last_progress = sl_now();
     run_progress_phase(r, "run", r->started);
+    r->docs_unread = r->ntargets > 0;
+    for (k = 0; k < r->ntargets; k++)
+        if ((r->tgt[k].takes & SL_TAKES_FHIR) && !r->tgt[k].ops->no_document)
+            r->docs_unread = 0;
     if (run_one_thread(r)) {
         main_here(r);
         notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 1);

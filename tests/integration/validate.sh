@@ -5,14 +5,34 @@
 # issue at the broken element and no value of the resource in the output;
 # unreadable input gets a fatal issue; a profile from an IG package (.tgz)
 # is applied; in a job, invalid resources are quarantined with a reason
-# and the run summary counts findings per profile and message.
+# and the run summary counts findings per profile and message; --jobs 2
+# gives the same outcomes and summary as --jobs 1, byte for byte.
 . "${top_srcdir}/tests/integration/lib.sh"
-plan 30
+plan 32
 sluice synth --patients 5 --seed 7 --no-dicom -o "$T/syn" >/dev/null 2>&1
 sluice validate "$T/syn/fhir" >"$T/ok.out" 2>"$T/ok.err"
 check "synthetic Bundles are valid (exit 0)" [ $? -eq 0 ]
 check "one OperationOutcome per input, no error" \
     sh -c '[ $(wc -l <"$1") -eq 5 ] && ! grep -q "\"error\"" "$1"' _ "$T/ok.out"
+
+# --jobs changes nothing a user sees: 40 patients as NDJSON (several
+# chunks of items), every tenth resource broken, one line unreadable; the
+# outcomes of -j 1 and -j 2 are the same bytes, and so is the summary
+# (progress lines aside, which a slow machine may print)
+sluice synth --patients 40 --seed 7 --no-dicom -o "$T/syn40" >/dev/null 2>&1
+cat "$T"/syn40/fhir/*.json | jq -c '.entry[].resource' |
+    awk 'NR % 10 == 0 { sub(/"resourceType"/, "\"unknownElement\": 1, \"resourceType\"") }
+         NR == 57 { print "{\"resourceType\": \"Patient\"," } { print }' >"$T/j40.ndjson"
+sluice -j 1 validate "$T/j40.ndjson" >"$T/j1.out" 2>"$T/j1.err"
+rc1=$?
+sluice -j 2 validate "$T/j40.ndjson" >"$T/j2.out" 2>"$T/j2.err"
+rc2=$?
+check "-j 1 and -j 2: exit 3 both, one outcome per line, the same bytes" \
+    sh -c '[ $1 -eq 3 ] && [ $2 -eq 3 ] && [ $(wc -l <"$3") -eq $(wc -l <"$5") ] && cmp -s "$3" "$4"' \
+    _ $rc1 $rc2 "$T/j1.out" "$T/j2.out" "$T/j40.ndjson"
+check "-j 1 and -j 2: the same summary, errors counted in it" \
+    sh -c '[ "$(grep -v "progress" "$1")" = "$(grep -v "progress" "$2")" ] && grep -q "42 invalid, 1 unreadable" "$1" && grep -q "unknownElement is not an element" "$1"' \
+    _ "$T/j1.err" "$T/j2.err"
 
 # one Patient, then broken copies of it
 jq -c '.entry[0].resource' "$T/syn/fhir/bundle-000001.json" >"$T/p.json"
