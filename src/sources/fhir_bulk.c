@@ -175,17 +175,6 @@ nap(const struct bulk *s, long ms)
     return s->stop != NULL && *s->stop != 0;
 }
 
-/* X-Progress as it may be shown: printable, at most 60 bytes. */
-static void
-progress_text(const char *v, char *out, size_t len)
-{
-    size_t i, o = 0;
-
-    for (i = 0; v && v[i] && o + 1 < len && o < 60; i++)
-        out[o++] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? ' ' : v[i];
-    out[o] = '\0';
-}
-
 static int
 kickoff(struct bulk *s, struct sl_err *err)
 {
@@ -278,7 +267,7 @@ poll_status(struct bulk *s, struct sl_err *err)
             if (wait < POLL_MIN_MS)
                 wait = POLL_MIN_MS; /* "Retry-After: 0" is no reason to
                                        hammer the server */
-            progress_text(resp.captured[0], prog, sizeof(prog));
+            bulk_progress_text(resp.captured[0], prog, sizeof(prog));
             if (s->report) /* on the progress bar */
                 s->report(s->report_arg,
                           prog[0] ? prog : "export in progress");

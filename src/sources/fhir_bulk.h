@@ -48,6 +48,12 @@ char *bulk_outcome_text(const char *body, size_t len);
  * what _since and transactionTime must be. */
 int bulk_instant_ok(const char *s);
 
+/* A status reply's X-Progress header v (or NULL) as the progress bar and
+ * the log show it, into out (len bytes, at least 1): at most 60 bytes,
+ * whole UTF-8 characters only, control characters (C0, DEL, C1) as
+ * spaces, bytes that are not UTF-8 as '?'. */
+void bulk_progress_text(const char *v, char *out, size_t len);
+
 /* The source's checkpoint:
  *   "bulk1\tSINCE\tTT\tFILE\tLINES\tSTATUS-URL"
  * SINCE: the _since of the export ("-" for none); TT: its manifest's

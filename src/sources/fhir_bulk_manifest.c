@@ -313,3 +313,69 @@ bulk_outcome_text(const char *body, size_t len)
             b.data[i] = ' ';
     return sl_buf_steal(&b);
 }
+
+/* The length of the UTF-8 character at p (n bytes left), or 0 when p does
+ * not start one (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF). */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+    size_t k, i;
+    unsigned char lo = 0x80, hi = 0xBF;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        k = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+        k = 3;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        k = 4;
+    else
+        return 0;
+    if (p[0] == 0xE0)
+        lo = 0xA0;
+    else if (p[0] == 0xED)
+        hi = 0x9F;
+    else if (p[0] == 0xF0)
+        lo = 0x90;
+    else if (p[0] == 0xF4)
+        hi = 0x8F;
+    if (n < k || p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < k; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return k;
+}
+
+void
+bulk_progress_text(const char *v, char *out, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)(v ? v : "");
+    size_t n = strlen((const char *)p), i = 0, o = 0, max;
+
+    max = len - 1 < 60 ? len - 1 : 60;
+    while (i < n) {
+        size_t k = utf8_len(p + i, n - i);
+        if (k == 0) { /* not UTF-8 */
+            if (o + 1 > max)
+                break;
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + k > max)
+            break; /* never half a character */
+        if (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+            out[o++] = ' ';
+        else if (k == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0)
+            out[o++] = ' '; /* C1 controls, U+0080 to U+009F */
+        else {
+            memcpy(out + o, p + i, k);
+            o += k;
+        }
+        i += k;
+    }
+    out[o] = '\0';
+}

@@ -1,8 +1,10 @@
 /* fuzz_bulk_manifest.c - fuzz target for what the fhir-bulk source reads
  * from outside (src/sources/fhir_bulk_manifest.c): the input is parsed as
  * a Bulk Data complete-status manifest (from a server), as the
- * OperationOutcome of an error reply or error-file line, and each of its
- * lines as the source's checkpoint (from the state store). */
+ * OperationOutcome of an error reply or error-file line, as a status
+ * reply's X-Progress header (up to its first NUL: shown on the progress
+ * bar and in the log), and each of its lines as the source's checkpoint
+ * (from the state store). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -10,6 +12,34 @@
 
 #include "fuzz.h"
 #include "sources/fhir_bulk.h"
+
+/* Whether s is UTF-8 without control characters (C0, DEL, C1). */
+static int
+shown_ok(const unsigned char *s)
+{
+    while (*s) {
+        size_t k = *s < 0x80 ? 1 : (*s & 0xE0) == 0xC0 ? 2
+                                  : (*s & 0xF0) == 0xE0 ? 3
+                                  : (*s & 0xF8) == 0xF0 ? 4 : 0;
+        size_t i;
+        unsigned long c;
+        if (k == 0)
+            return 0;
+        c = k == 1 ? *s : (unsigned long)(*s & (0x7F >> k));
+        for (i = 1; i < k; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return 0;
+            c = c << 6 | (s[i] & 0x3F);
+        }
+        if (c < 0x20 || (c >= 0x7F && c < 0xA0) || c > 0x10FFFF ||
+            (c >= 0xD800 && c <= 0xDFFF) ||
+            (k == 2 && c < 0x80) || (k == 3 && c < 0x800) ||
+            (k == 4 && c < 0x10000))
+            return 0;
+        s += k;
+    }
+    return 1;
+}
 
 /* The promises of fhir_bulk.h about a parsed manifest. */
 static void
@@ -46,6 +76,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(m.n == 0 && m.files == NULL && m.transaction_time == NULL);
         FUZZ_ASSERT(err.msg[0] != '\0');
+    }
+    {
+        char prog[64], small[8];
+        size_t n = strlen(text);
+        bulk_progress_text(text, prog, sizeof(prog));
+        FUZZ_ASSERT(strlen(prog) <= 60 && shown_ok((unsigned char *)prog));
+        /* printable ASCII that fits is shown as it is */
+        if (n <= 60 && strspn(text, " !\"#$%&'()*+,-./0123456789:;<=>?@"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+                              "abcdefghijklmnopqrstuvwxyz{|}~") == n)
+            FUZZ_ASSERT(strcmp(prog, text) == 0);
+        bulk_progress_text(text, small, sizeof(small));
+        FUZZ_ASSERT(strlen(small) <= 7 && shown_ok((unsigned char *)small));
+        bulk_progress_text(NULL, small, sizeof(small));
+        FUZZ_ASSERT(small[0] == '\0');
     }
     why = bulk_outcome_text(text, size);
     if (why != NULL) {

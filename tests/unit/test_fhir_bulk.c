@@ -151,6 +151,32 @@ test_outcome_text(void **st)
     assert_null(bulk_outcome_text("{\"issue\":[{}]}", 14));
 }
 
+/* X-Progress as shown: whole UTF-8 characters, controls as spaces, what
+ * is not UTF-8 as '?', at most 60 bytes. */
+static void
+test_progress_text(void **state)
+{
+    char out[64], small[6];
+
+    (void)state;
+    bulk_progress_text("42% of Patient", out, sizeof(out));
+    assert_string_equal(out, "42% of Patient");
+    bulk_progress_text("\xc3\xa9t\xc3\xa9\x1b[2J\xc2\x9b" "1m\tend", out,
+                       sizeof(out));
+    assert_string_equal(out, "\xc3\xa9t\xc3\xa9 [2J 1m end");
+    bulk_progress_text("a\xff\xc0\xaf\xed\xa0\x80z", out, sizeof(out));
+    assert_string_equal(out, "a??????z");
+    /* a 4-byte character that does not fit is left out whole */
+    bulk_progress_text("abc\xf0\x9f\x98\x80", small, sizeof(small));
+    assert_string_equal(small, "abc");
+    bulk_progress_text("0123456789012345678901234567890123456789"
+                       "0123456789012345678901234567890123456789",
+                       out, sizeof(out));
+    assert_int_equal(strlen(out), 60);
+    bulk_progress_text(NULL, out, sizeof(out));
+    assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -159,6 +185,7 @@ main(void)
         cmocka_unit_test(test_manifest_refused),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_outcome_text),
+        cmocka_unit_test(test_progress_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
