@@ -34,14 +34,21 @@ fhir_call_count(struct call *c, int rule)
         return;
     if (c->d->no_counts) {
         /* the run's report wants totals per rule: cheap ones */
+        unsigned char *at = &c->rh_at[(unsigned)rule % sizeof(c->rh_at)];
+        if (*at && *at <= c->nrh && c->rh[*at - 1].rule == rule) {
+            c->rh[*at - 1].n++;
+            return;
+        }
         for (i = 0; i < c->nrh; i++)
             if (c->rh[i].rule == rule) {
                 c->rh[i].n++;
+                *at = (unsigned char)(i + 1);
                 return;
             }
         if (c->nrh < sizeof(c->rh) / sizeof(c->rh[0])) {
             c->rh[c->nrh].rule = rule;
             c->rh[c->nrh++].n = 1;
+            *at = (unsigned char)c->nrh;
         } else {
             atomic_fetch_add_explicit(&fhir_call_hits(c->d)[rule], 1,
                                       memory_order_relaxed);

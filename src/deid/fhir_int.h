@@ -594,6 +594,9 @@ struct call {
         unsigned long n;
     } rh[16];
     size_t nrh;
+    /* 1 + the slot of rh a rule was last put in, by rule % 64: found
+     * without a scan when it is still that rule's (zeroed with the call) */
+    unsigned char rh_at[64];
     int rc;    /* first failure (quarantine, key error) */
     int depth; /* resources within resources (Bundle, contained) */
     struct sl_err *err;
@@ -676,6 +679,17 @@ fhir_call_push(char *buf, const char *sep, const char *s)
         return -1;
     memcpy(buf + n, sep, a);
     memcpy(buf + n + a, s, b + 1);
+    return (int)n;
+}
+/* fhir_call_push(buf, ".", s) when strlen(buf) is known to be n. */
+static inline int
+fhir_call_push_dot(char *buf, size_t n, const char *s)
+{
+    size_t b = strlen(s);
+    if (n + 1 + b + 1 > PATHLEN)
+        return -1;
+    buf[n] = '.';
+    memcpy(buf + n + 1, s, b + 1);
     return (int)n;
 }
 /* The index of the rule for element e of value v at the call's paths, or

@@ -411,6 +411,8 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     int in_type;
     size_t i, blen = strlen(base);
     uint64_t hb = fhir_hash(base);
+    /* the paths' lengths: each member's push is cut back to them */
+    size_t lp = strlen(c->path), lc = strlen(c->cpath), lt = strlen(c->tpath);
 
     json_object_foreach_safe(obj, tmp, key, v)
     {
@@ -435,10 +437,10 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         /* the canonical segment: "value[x]" for "valueQuantity" */
         {
             seg = strrchr(e.canon, '.') + 1;
-            pl = fhir_call_push(c->path, ".", key);
-            cl = fhir_call_push(c->cpath, ".", seg);
+            pl = fhir_call_push_dot(c->path, lp, key);
+            cl = fhir_call_push_dot(c->cpath, lc, seg);
             if (c->tpath[0])
-                tl = fhir_call_push(c->tpath, ".", seg);
+                tl = fhir_call_push_dot(c->tpath, lt, seg);
             if (cl >= 0) {
                 /* the three hashes go on with "." and seg in one pass
                  * over seg (this runs for every member) */
@@ -582,7 +584,8 @@ add_security(const struct call *c, json_t *res)
     /* built member by member: json_pack reads its format for each
      * resource (3,000 instructions a label); the members keep that order */
     lab = json_object();
-    json_object_set_new(lab, "system", json_string(SECURITY_SYSTEM));
+    /* a constant in ASCII: jansson's UTF-8 check of it is skipped */
+    json_object_set_new(lab, "system", json_string_nocheck(SECURITY_SYSTEM));
     json_object_set_new(lab, "code", json_string(c->d->security_code));
     json_array_append_new(sec, lab); /* steals lab */
 }
