@@ -139,7 +139,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
             int oid = strncmp(s, "urn:oid:", 8) == 0;
             sl_keys_uid(d->keys, oid ? s + 8 : s, uid);
             t = FHIR_JOIN(oid ? "urn:oid:" : "", uid, "");
-            nv = json_string(t);
+            nv = json_string_nocheck(t); /* ASCII: a prefix, digits, dots */
             free(t);
         }
         break;
