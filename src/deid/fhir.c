@@ -97,7 +97,8 @@ sl_fhir_deid_rule_counts(const struct sl_fhir_deid *d,
         const struct fd_rule *r = &m->rules[i];
         uint64_t n = 0;
         char label[200];
-        n = atomic_load(&r->hits);
+        for (j = 0; j < FD_HIT_SHARDS; j++)
+            n += atomic_load(&d->hits[j * d->hits_row + i]);
         for (j = 0; j < r->ncounts; j++)
             n += (uint64_t)r->counts[j].n;
         if (n == 0)

@@ -11,6 +11,20 @@
 
 #include "deid/fhir_int.h"
 
+/* the threads take the rows of d->hits in turn */
+static atomic_uint hit_next;
+static _Thread_local unsigned hit_shard; /* 1 + its row; 0: none yet */
+
+atomic_ulong *
+fhir_call_hits(const struct sl_fhir_deid *d)
+{
+    if (hit_shard == 0)
+        hit_shard =
+            1 + atomic_fetch_add_explicit(&hit_next, 1, memory_order_relaxed) %
+                    FD_HIT_SHARDS;
+    return d->hits + (size_t)(hit_shard - 1) * d->hits_row;
+}
+
 void
 fhir_call_count(struct call *c, int rule)
 {
@@ -20,16 +34,23 @@ fhir_call_count(struct call *c, int rule)
         return;
     if (c->d->no_counts) {
         /* the run's report wants totals per rule: cheap ones */
+        unsigned char *at = &c->rh_at[(unsigned)rule % sizeof(c->rh_at)];
+        if (*at && *at <= c->nrh && c->rh[*at - 1].rule == rule) {
+            c->rh[*at - 1].n++;
+            return;
+        }
         for (i = 0; i < c->nrh; i++)
             if (c->rh[i].rule == rule) {
                 c->rh[i].n++;
+                *at = (unsigned char)(i + 1);
                 return;
             }
         if (c->nrh < sizeof(c->rh) / sizeof(c->rh[0])) {
             c->rh[c->nrh].rule = rule;
             c->rh[c->nrh++].n = 1;
+            *at = (unsigned char)c->nrh;
         } else {
-            atomic_fetch_add_explicit(&c->d->rules[rule].hits, 1,
+            atomic_fetch_add_explicit(&fhir_call_hits(c->d)[rule], 1,
                                       memory_order_relaxed);
         }
         return;
@@ -55,11 +76,15 @@ fhir_call_count(struct call *c, int rule)
 void
 fhir_call_merge_hits(struct call *c)
 {
+    atomic_ulong *row;
     size_t i;
 
+    if (c->nrh == 0)
+        return;
+    row = fhir_call_hits(c->d);
     for (i = 0; i < c->nrh; i++)
-        atomic_fetch_add_explicit(&c->d->rules[c->rh[i].rule].hits,
-                                  c->rh[i].n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&row[c->rh[i].rule], c->rh[i].n,
+                                  memory_order_relaxed);
     c->nrh = 0;
 }
 
@@ -104,17 +129,6 @@ fhir_call_hash_paths(struct call *c)
     c->ph.ht = fhir_hash(c->tpath);
 }
 
-int
-fhir_call_push(char *buf, const char *sep, const char *s)
-{
-    size_t n = strlen(buf), a = strlen(sep), b = strlen(s);
-    if (n + a + b + 1 > PATHLEN)
-        return -1;
-    memcpy(buf + n, sep, a);
-    memcpy(buf + n + a, s, b + 1);
-    return (int)n;
-}
-
 static int
 has_type_code(const json_t *ident, const char *code)
 {
@@ -151,6 +165,14 @@ cond_holds(const struct fd_rule *r, const json_t *v)
     return 1;
 }
 
+/* t is "Extension": most types are told apart by their first byte, and
+ * this runs for every element judged (twice for one removed). */
+static inline int
+is_extension(const char *t)
+{
+    return t[0] == 'E' && strcmp(t, "Extension") == 0;
+}
+
 /* The types an element rule (SEL_NAME) applies to. */
 static int
 is_text_type(const char *t)
@@ -177,8 +199,9 @@ fhir_call_ext_part(const struct call *c)
 /* Scores rule i for the element (-1: it does not apply). */
 static int
 score_rule(const struct call *c, const struct el *e, const json_t *v,
-           const struct fd_rule *r, const char *rel, const char *url)
+           const struct fd_rule *r, int has_rel, const char *url)
 {
+    const char *rel;
     int score = -1;
 
     switch (r->sel) {
@@ -192,7 +215,8 @@ score_rule(const struct call *c, const struct el *e, const json_t *v,
             score = 6;
         break;
     case SEL_RPATH:
-        if (rel && strcmp(r->target, rel) == 0)
+        if (has_rel && (rel = strchr(c->cpath, '.')) != NULL &&
+            strcmp(r->target, rel) == 0)
             score = 6;
         break;
     case SEL_NAME: {
@@ -212,8 +236,7 @@ score_rule(const struct call *c, const struct el *e, const json_t *v,
         /* the parts of a complex extension (relative URLs) follow the
          * rule of the extension they are in; a relative URL anywhere
          * else names nothing and is judged as any extension */
-        if (score >= 0 && strcmp(e->type, "Extension") == 0 &&
-            fhir_call_ext_part(c)) {
+        if (score >= 0 && is_extension(e->type) && fhir_call_ext_part(c)) {
             const char *u = fhir_jstr(v, "url");
             if (u && !strchr(u, ':'))
                 score = -1;
@@ -235,9 +258,10 @@ int
 fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
 {
     const struct sl_fhir_deid *d = c->d;
-    const char *rel = strchr(c->cpath, '.');
-    const char *url =
-        strcmp(e->type, "Extension") == 0 ? fhir_jstr(v, "url") : NULL;
+    /* c->ph.has_rel: cpath has a '.', whose part from there on (the
+     * generic path) is only looked at by a candidate rule that names one */
+    int has_rel = c->ph.has_rel;
+    const char *url = is_extension(e->type) ? fhir_jstr(v, "url") : NULL;
     uint64_t h[6];
     int best = -1, bscore = -1, k, nh = 0;
 
@@ -245,7 +269,7 @@ fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
     h[nh++] = fhir_hash(e->type);
     if (c->tpath[0])
         h[nh++] = c->ph.ht;
-    if (rel)
+    if (has_rel)
         h[nh++] = c->ph.hrel;
     if (url)
         h[nh++] = fhir_hash(url);
@@ -262,7 +286,7 @@ fhir_call_match(const struct call *c, const struct el *e, const json_t *v)
             int score;
             if (r->hash != h[k])
                 continue;
-            score = score_rule(c, e, v, r, rel, url);
+            score = score_rule(c, e, v, r, has_rel, url);
             if (score > bscore || (score == bscore && score >= 0 && i > best)) {
                 bscore = score;
                 best = i;

@@ -401,6 +401,15 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     d->rules[d->nrules + 1].method = FD_REMOVE;
     d->rules[d->nrules + 1].doc = -1;
     d->chain_desc = chain ? sl_profile_chain_describe(chain) : NULL;
+    /* the rows of hit counters, each on whole cache lines of its own */
+    d->hits_row = (d->nrules + 2 + 7) & ~(size_t)7;
+    d->hits = aligned_alloc(64, FD_HIT_SHARDS * d->hits_row * sizeof(*d->hits));
+    if (d->hits == NULL) {
+        rc = SL_ERR(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < FD_HIT_SHARDS * d->hits_row; i++)
+        atomic_init(&d->hits[i], 0);
     for (d->nbuckets = 64; d->nbuckets < 2 * d->nrules;)
         d->nbuckets *= 2;
     d->bucket = sl_malloc(d->nbuckets * sizeof(int));
@@ -453,6 +462,7 @@ sl_fhir_deid_free(struct sl_fhir_deid *d)
     free(d->rules);
     free(d->bucket);
     free(d->chain);
+    free((void *)d->hits);
     free(d->chain_desc);
     sl_strv_free(&d->doc_names);
     free(d->security_code);

@@ -167,12 +167,14 @@ fhir_digits_leak(struct call *c, struct res *r, const struct el *e,
     /* strings: not a narrative or attachment content (read by the
      * writer's scan), nor a code or an id (tokens of code systems and of
      * the resource, whose digits are not the patient's) */
-    if (mn == 0 || !json_is_string(v) || strcmp(e->type, "xhtml") == 0 ||
-        strcmp(e->type, "base64Binary") == 0 || strcmp(e->type, "code") == 0 ||
-        strcmp(e->type, "id") == 0)
+    if (mn == 0 || !json_is_string(v))
         return 0;
-    /* most strings have none of the MRN's first digit: nothing to walk */
+    /* most strings have none of the MRN's first digit: nothing to walk
+     * (asked first: cheaper than the four comparisons of the type) */
     if (memchr(json_string_value(v), mrn[0], json_string_length(v)) == NULL)
+        return 0;
+    if (strcmp(e->type, "xhtml") == 0 || strcmp(e->type, "base64Binary") == 0 ||
+        strcmp(e->type, "code") == 0 || strcmp(e->type, "id") == 0)
         return 0;
     if (!has_digit_group(json_string_value(v), json_string_length(v), mrn, mn))
         return 0;

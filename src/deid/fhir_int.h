@@ -139,9 +139,15 @@ struct fd_rule {
     uint64_t hash;   /* of target, to skip most strcmp calls */
     struct fd_count *counts; /* explain; guarded by the engine's lock */
     size_t ncounts, capcounts;
-    /* uses when only the rule's total is counted (no explain) */
-    atomic_ulong hits;
 };
+
+/* Uses per rule when only the totals are counted (no explain) go to one
+ * of FD_HIT_SHARDS rows of counters, a thread always to the same row
+ * (fhir_call_hits), each row on cache lines of its own: with one shared
+ * counter a rule, every resource's few atomic additions took the lines
+ * of the rules (which every element's look-up reads) away from the other
+ * threads' cores. The total of a rule is the sum of its column. */
+#define FD_HIT_SHARDS 8
 
 /* A patient learned in pass 1. */
 struct fd_patient {
@@ -244,6 +250,8 @@ struct sl_fhir_deid {
      * source server's ("" : references relative, fullUrls urn:uuid:) */
     char ref_base[FD_REF_BASE_MAX + 1];
     int no_counts;      /* nobody will ask for --explain: count nothing */
+    atomic_ulong *hits; /* FD_HIT_SHARDS rows of hits_row counters */
+    size_t hits_row;    /* nrules + 2, rounded up to a cache line */
     int has_name_rules; /* some rule is SEL_NAME */
     /* dates found in free text are shifted (the profile's rule for
      * dateTime is date-shift), else reduced to the year */
@@ -579,12 +587,16 @@ struct call {
     struct lcount *lc;
     size_t nlc, caplc;
     /* uses per rule in this call, without paths (no explain): added to
-     * fd_rule.hits at its end, a few atomics a call, not one a use */
+     * the thread's row of d->hits at its end, a few atomics a call, not
+     * one a use */
     struct {
         int rule;
         unsigned long n;
     } rh[16];
     size_t nrh;
+    /* 1 + the slot of rh a rule was last put in, by rule % 64: found
+     * without a scan when it is still that rule's (zeroed with the call) */
+    unsigned char rh_at[64];
     int rc;    /* first failure (quarantine, key error) */
     int depth; /* resources within resources (Bundle, contained) */
     struct sl_err *err;
@@ -651,11 +663,35 @@ int fhir_call_ext_part(const struct call *c);
 void fhir_call_merge_counts(struct call *c);
 /* Adds the call's uses per rule (counted without paths) to the engine's. */
 void fhir_call_merge_hits(struct call *c);
+/* The calling thread's row of d->hits (see FD_HIT_SHARDS). */
+atomic_ulong *fhir_call_hits(const struct sl_fhir_deid *d);
 /* c->ph from the paths as they are. */
 void fhir_call_hash_paths(struct call *c);
 /* Appends sep and s to the path buf (PATHLEN bytes); returns the old
- * length, to cut back to, or -1 when it does not fit (buf unchanged). */
-int fhir_call_push(char *buf, const char *sep, const char *s);
+ * length, to cut back to, or -1 when it does not fit (buf unchanged).
+ * Inline: it runs for every member of every resource (twice or three
+ * times), and the callers' constant sep then costs one store. */
+static inline int
+fhir_call_push(char *buf, const char *sep, const char *s)
+{
+    size_t n = strlen(buf), a = strlen(sep), b = strlen(s);
+    if (n + a + b + 1 > PATHLEN)
+        return -1;
+    memcpy(buf + n, sep, a);
+    memcpy(buf + n + a, s, b + 1);
+    return (int)n;
+}
+/* fhir_call_push(buf, ".", s) when strlen(buf) is known to be n. */
+static inline int
+fhir_call_push_dot(char *buf, size_t n, const char *s)
+{
+    size_t b = strlen(s);
+    if (n + 1 + b + 1 > PATHLEN)
+        return -1;
+    buf[n] = '.';
+    memcpy(buf + n + 1, s, b + 1);
+    return (int)n;
+}
 /* The index of the rule for element e of value v at the call's paths, or
  * -1 (see fhir.c for the order). */
 int fhir_call_match(const struct call *c, const struct el *e, const json_t *v);

@@ -58,12 +58,19 @@ struct fm_table {
 static pthread_key_t fm_key;
 static pthread_once_t fm_once = PTHREAD_ONCE_INIT;
 static atomic_uint_fast64_t fm_serial;
+/* this thread's table, as the key holds it: the key is only there for its
+ * destructor (the wipe at the thread's end); every look-up reads this
+ * instead of pthread_once and pthread_getspecific (two calls a string) */
+static _Thread_local struct fm_table *fm_mine;
 
 static void
 fm_destroy(void *p)
 {
-    if (p)
+    if (p) {
+        if (p == fm_mine)
+            fm_mine = NULL;
         sl_freezero(p, sizeof(struct fm_table));
+    }
 }
 
 static void
@@ -82,8 +89,10 @@ fhir_memo_serial(void)
 static struct fm_table *
 table(void)
 {
-    struct fm_table *t;
+    struct fm_table *t = fm_mine;
 
+    if (t != NULL)
+        return t;
     pthread_once(&fm_once, fm_init);
     t = pthread_getspecific(fm_key);
     if (t == NULL) {
@@ -93,6 +102,7 @@ table(void)
             return NULL;
         }
     }
+    fm_mine = t;
     return t;
 }
 
@@ -103,6 +113,7 @@ fhir_memo_release(void)
 
     pthread_once(&fm_once, fm_init);
     t = pthread_getspecific(fm_key);
+    fm_mine = NULL;
     if (t != NULL) {
         pthread_setspecific(fm_key, NULL);
         fm_destroy(t);
@@ -218,9 +229,8 @@ clean_add(const struct sl_fhir_vset *s, int kind, const char *text, size_t n)
     struct fm_entry *e;
     int hit;
 
-    /* the key may not exist yet (every look-up so far declined early) */
-    pthread_once(&fm_once, fm_init);
-    t = pthread_getspecific(fm_key);
+    /* no table yet when every look-up so far declined early */
+    t = fm_mine;
     if (t && t->miss_s == text && t->miss_n == n &&
         t->miss_owner == s->version && t->miss_kind == kind) {
         /* the look-up just before: no need to hash it again */

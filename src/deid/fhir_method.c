@@ -410,7 +410,7 @@ fhir_method_pseudonymise(struct call *c, struct res *r, const struct el *e,
             t = FHIR_JOIN(r->type, "/", s);
         pseudonym(c, SL_KD_RESOURCE_ID, t, ps);
         free(t);
-        return json_string(ps);
+        return json_string_nocheck(ps); /* base32: ASCII */
     }
     if (strcmp(c->tpath, "Reference.reference") == 0 ||
         strcmp(c->cpath, "Bundle.entry.fullUrl") == 0 ||
@@ -457,15 +457,15 @@ fhir_method_pseudonymise(struct call *c, struct res *r, const struct el *e,
         }
         if (sys && strcmp(sys, "urn:dicom:uid") == 0) {
             sl_keys_uid(c->d->keys, s, uid);
-            return json_string(uid);
+            return json_string_nocheck(uid); /* digits and dots */
         }
         pseudonym(c, SL_KD_IDENTIFIER, s, ps);
-        return json_string(ps);
+        return json_string_nocheck(ps); /* base32: ASCII */
     }
     pseudonym(
         c, strncmp(c->tpath, "HumanName.", 10) == 0 ? SL_KD_NAME : SL_KD_TEXT,
         s, ps);
-    return json_string(ps);
+    return json_string_nocheck(ps); /* base32: ASCII */
 }
 
 json_t *

@@ -139,7 +139,7 @@ element(struct call *c, struct res *r, struct el *e, json_t **vp, int deflt,
             int oid = strncmp(s, "urn:oid:", 8) == 0;
             sl_keys_uid(d->keys, oid ? s + 8 : s, uid);
             t = FHIR_JOIN(oid ? "urn:oid:" : "", uid, "");
-            nv = json_string(t);
+            nv = json_string_nocheck(t); /* ASCII: a prefix, digits, dots */
             free(t);
         }
         break;
@@ -294,11 +294,23 @@ struct rc_ent {
 };
 static pthread_key_t rc_key;
 static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
+/* this thread's cache as the key holds it (the key frees it when the
+ * thread ends): read for every member, without pthread_once and
+ * pthread_getspecific each time */
+static _Thread_local struct rc_ent *rc_mine;
+
+static void
+rc_free(void *p)
+{
+    if (p == rc_mine)
+        rc_mine = NULL;
+    free(p);
+}
 
 static void
 rc_init(void)
 {
-    pthread_key_create(&rc_key, free);
+    pthread_key_create(&rc_key, rc_free);
 }
 
 /* resolve() and in_type through the cache; hb, blen: fhir_hash(base),
@@ -312,13 +324,16 @@ resolve_c(struct el *e, const char *base, uint64_t hb, size_t blen,
     uint64_t h;
     int ok;
 
-    pthread_once(&rc_once, rc_init);
-    if ((tab = pthread_getspecific(rc_key)) == NULL) {
-        tab = sl_calloc(RC_SIZE, sizeof(*tab));
-        if (pthread_setspecific(rc_key, tab) != 0) {
-            free(tab);
-            tab = NULL;
+    if ((tab = rc_mine) == NULL) {
+        pthread_once(&rc_once, rc_init);
+        if ((tab = pthread_getspecific(rc_key)) == NULL) {
+            tab = sl_calloc(RC_SIZE, sizeof(*tab));
+            if (pthread_setspecific(rc_key, tab) != 0) {
+                free(tab);
+                tab = NULL;
+            }
         }
+        rc_mine = tab;
     }
     if (tab == NULL || blen + 1 + klen + 1 > sizeof(x->bk))
         goto uncached;
@@ -396,6 +411,8 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
     int in_type;
     size_t i, blen = strlen(base);
     uint64_t hb = fhir_hash(base);
+    /* the paths' lengths: each member's push is cut back to them */
+    size_t lp = strlen(c->path), lc = strlen(c->cpath), lt = strlen(c->tpath);
 
     json_object_foreach_safe(obj, tmp, key, v)
     {
@@ -420,19 +437,34 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
         /* the canonical segment: "value[x]" for "valueQuantity" */
         {
             seg = strrchr(e.canon, '.') + 1;
-            pl = fhir_call_push(c->path, ".", key);
-            cl = fhir_call_push(c->cpath, ".", seg);
+            pl = fhir_call_push_dot(c->path, lp, key);
+            cl = fhir_call_push_dot(c->cpath, lc, seg);
             if (c->tpath[0])
-                tl = fhir_call_push(c->tpath, ".", seg);
+                tl = fhir_call_push_dot(c->tpath, lt, seg);
             if (cl >= 0) {
-                c->ph.hc = fhir_hash_cont(fhir_hash_cont(c->ph.hc, "."), seg);
-                c->ph.hrel = fhir_hash_cont(
-                    fhir_hash_cont(c->ph.has_rel ? c->ph.hrel : fhir_hash(""),
-                                   "."),
-                    seg);
+                /* the three hashes go on with "." and seg in one pass
+                 * over seg (this runs for every member) */
+                uint64_t hc = fhir_hash_cont(c->ph.hc, "."),
+                         hr = fhir_hash_cont(
+                             c->ph.has_rel ? c->ph.hrel : fhir_hash(""), ".");
+                const char *q;
+                if (tl >= 0) {
+                    uint64_t ht = fhir_hash_cont(c->ph.ht, ".");
+                    for (q = seg; *q; q++) {
+                        hc = sl_fnv1a64_step(hc, (unsigned char)*q);
+                        hr = sl_fnv1a64_step(hr, (unsigned char)*q);
+                        ht = sl_fnv1a64_step(ht, (unsigned char)*q);
+                    }
+                    c->ph.ht = ht;
+                } else
+                    for (q = seg; *q; q++) {
+                        hc = sl_fnv1a64_step(hc, (unsigned char)*q);
+                        hr = sl_fnv1a64_step(hr, (unsigned char)*q);
+                    }
+                c->ph.hc = hc;
+                c->ph.hrel = hr;
                 c->ph.has_rel = 1;
-            }
-            if (tl >= 0)
+            } else if (tl >= 0)
                 c->ph.ht = fhir_hash_cont(fhir_hash_cont(c->ph.ht, "."), seg);
         }
         if (pl < 0 || cl < 0 || (c->tpath[0] && tl < 0)) {
@@ -530,7 +562,7 @@ walk_obj(struct call *c, struct res *r, json_t *obj, const char *base,
 static void
 add_security(const struct call *c, json_t *res)
 {
-    json_t *meta = json_object_get(res, "meta"), *sec;
+    json_t *meta = json_object_get(res, "meta"), *sec, *lab;
     size_t i;
 
     if (!json_is_object(meta)) {
@@ -549,9 +581,13 @@ add_security(const struct call *c, json_t *res)
             strcmp(code, c->d->security_code) == 0)
             return;
     }
-    json_array_append_new(sec,
-                          json_pack("{s:s, s:s}", "system", SECURITY_SYSTEM,
-                                    "code", c->d->security_code));
+    /* built member by member: json_pack reads its format for each
+     * resource (3,000 instructions a label); the members keep that order */
+    lab = json_object();
+    /* a constant in ASCII: jansson's UTF-8 check of it is skipped */
+    json_object_set_new(lab, "system", json_string_nocheck(SECURITY_SYSTEM));
+    json_object_set_new(lab, "code", json_string(c->d->security_code));
+    json_array_append_new(sec, lab); /* steals lab */
 }
 
 /* De-identifies one resource (top level, Bundle entry or contained).
