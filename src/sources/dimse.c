@@ -443,14 +443,33 @@ fetch(struct dimse_src *s, struct sl_err *err)
     for (i = 0; i < bad.n; i++)
         unlink(bad.v[i]);
     if (nmissing + bad.n > 0) {
+        char counts[64];
+
+        /* Orthanc ends a retrieve at the first failed sub-operation with
+         * no counts in its final answer: say so rather than "0 failed" */
+        if (res.failed == 0 && res.completed == 0)
+            snprintf(counts, sizeof(counts), "no counts given");
+        else
+            snprintf(counts, sizeof(counts), "%u sub-operations failed",
+                     res.failed);
         s->incomplete[s->next] = 1;
-        s->missing = sl_asprintf(
-            "study %zu: %zu of the %zu instances C-FIND listed did not "
-            "arrive by %s after %ld attempts (final status 0x%04X, %u "
-            "sub-operations failed); the %zu that did were delivered",
-            s->next + 1, nmissing + bad.n, want.n,
-            s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
-            res.failed, s->files.n);
+        if (s->files.n == 0)
+            s->missing = sl_asprintf(
+                "study %zu: none of the %zu instances C-FIND listed arrived "
+                "by %s after %ld attempts (final status 0x%04X, %s): the "
+                "node answered but sent none (a storage SOP class or "
+                "transfer syntax sluice does not take, or gone from the "
+                "node); the run went on with the next study",
+                s->next + 1, want.n, s->move_port > 0 ? "C-MOVE" : "C-GET",
+                s->attempts, res.status, counts);
+        else
+            s->missing = sl_asprintf(
+                "study %zu: %zu of the %zu instances C-FIND listed did not "
+                "arrive by %s after %ld attempts (final status 0x%04X, %s); "
+                "the %zu that did were delivered",
+                s->next + 1, nmissing + bad.n, want.n,
+                s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts,
+                res.status, counts, s->files.n);
     }
     if (s->resume_skip > s->files.n) {
         /* its report of missing instances was written too */
