@@ -18,8 +18,8 @@
 # Series Instance UIDs (2.25 UIDs made up for the test).
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 18
-pacs_need 18
+plan 19
+pacs_need 19
 
 sluice synth --patients 2 --seed 11 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -137,8 +137,18 @@ check "and the run after takes nothing: every study is taken" \
 # SLUICE2 at 127.0.0.2 and SLUICE at 127.0.0.1 (pacs_lib.sh)
 a2="$T/addr2"
 mkjob "$a2" 'retrieve="c-move" listen-port="11113" listen-address="127.0.0.2" calling-ae="SLUICE2"'
-run "$a2"
+# what listens on port 11113 while the moves run (ss, every 10 ms)
+run "$a2" &
+rpid=$!
+while kill -0 $rpid 2>/dev/null; do
+    ss -ltnH "sport = :11113" >>"$a2/ss"
+    sleep 0.01
+done
+wait $rpid
 rc=$?
+sort -u "$a2/ss" | sed 's/^/# ss: /'
+check "ss: the C-MOVE receiver listened on 127.0.0.2:11113 only, never on every interface" \
+    sh -c 'grep -q "127\.0\.0\.2:11113 " "$1" && ! grep -v "127\.0\.0\.2:11113 " "$1" | grep -q .' _ "$a2/ss"
 [ $rc -eq 0 ] || sed 's/^/# /' "$a2/err" | head -n 5
 check "listen-address=127.0.0.2, the PACS sends there: exit 0, the $N instances" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" -eq "$3" ]' _ $rc "$(count_out "$a2")" "$N"
