@@ -14,13 +14,16 @@
 # node once, and with skip-existing (a C-FIND per study) none is sent
 # twice, counted by an Orthanc Lua filter that logs every C-STORE it
 # receives; a second run of the job sends nothing, with skip-existing="no"
-# everything again; storescp (no C-FIND) gets every instance, said once.
+# everything again; storescp (no C-FIND) gets every instance, said once;
+# the node stopped mid-transfer stops the run (exit 2, nothing
+# quarantined), and once it is back the resume delivers the rest, none
+# received twice.
 #
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 29
-pacs_need 29
+plan 32
+pacs_need 32
 
 sluice synth --patients 3 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -271,5 +274,38 @@ sed -i 's/calling-ae="SLUICE" timeout="10"/& skip-existing="no"/' "$k/sluice.xml
 sluice -c "$k/sluice.xml" -q run t --no-progress >/dev/null 2>&1
 check "with skip-existing=\"no\" a run sends every instance again (Orthanc receives $NB more)" \
     test "$(wc -l <"$k/received")" -eq $((NB * 2))
+orthanc_stop
+
+# the node stopped mid-transfer (SIGTERM to Orthanc once 20 instances are
+# on it): the run stops after max-attempts, exit 2, nothing quarantined;
+# Orthanc started again on the same storage, the resume sends the rest,
+# and none is received twice (the same Lua log)
+st="$T/stopped"
+mkjob "$st" $ORTHANC_DICOM ORTHANC 'max-attempts="2"'
+rm -rf "$st/in"; cp -r "$T/big/dicom" "$st/in"
+sed "s|$k/received|$st/received|" "$k/received.lua" >"$st/received.lua"
+orthanc_start "$st/pacs" "$st/received.lua"
+$SLUICE -c "$st/sluice.xml" -q run t --no-progress --commit-every 5 >/dev/null 2>"$st/err" &
+spid=$!
+i=0
+while [ "$(orthanc_count)" -lt 20 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+orthanc_stop
+wait $spid
+rc=$?
+sed 's/^/# /' "$st/err" | tail -n 2
+mid=$(sort -u "$st/received" | wc -l)
+check "node stopped mid-transfer ($mid of $NB received): exit 2 after 2 attempts, nothing quarantined" \
+    sh -c '[ "$1" -eq 2 ] && [ "$2" -gt 0 ] && [ "$2" -lt "$3" ] &&
+           grep -q "after 2 attempts" "$4" && [ "$5" -eq 0 ]' \
+    _ $rc "$mid" "$NB" "$st/err" "$(quarantined "$st/sluice.xml")"
+orthanc_start "$st/pacs" "$st/received.lua"
+sluice -c "$st/sluice.xml" -q run t --no-progress >/dev/null 2>"$st/err2"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$st/err2"
+check "node back: the resume exits 0 and the node holds the $NB instances" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" = "$3" ]' _ $rc "$(orthanc_count)" "$NB"
+check "none of them was received twice across the stop and the resume" \
+    sh -c '[ "$(sort "$1" | uniq -d | wc -l)" -eq 0 ] && [ "$(wc -l <"$1")" -eq "$2" ]' \
+    _ "$st/received" "$NB"
 orthanc_stop
 finish
