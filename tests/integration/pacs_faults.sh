@@ -11,15 +11,18 @@
 # as taken, so the next incremental run tries it again (and delivers
 # nothing twice); once the odd instance is gone from the PACS the study is
 # complete, and the run after takes nothing. Then the C-MOVE receiver's
-# listen-address: it listens on that address only, not on every interface.
+# listen-address: it listens on that address only, not on every interface
+# (ss). A study none of whose instances the PACS can send is quarantined
+# alone (C-GET and C-MOVE), while a PACS that never reaches sluice's
+# receiver, or refuses the association, stops the run (exit 2).
 #
 # Fixtures: `sluice synth` (fake patients), made by the test; the odd
 # instance is a copy of one of them with new SOP Class, SOP Instance and
 # Series Instance UIDs (2.25 UIDs made up for the test).
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 19
-pacs_need 19
+plan 20
+pacs_need 20
 
 sluice synth --patients 2 --seed 11 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -78,6 +81,19 @@ odd=$(curl -sf -X POST --data-binary @"$T/odd.dcm" "$ORTHANC_URL/instances" | jq
 storescu -aec ORTHANC +sd +r 127.0.0.1 $ORTHANC_DICOM "$T/syn/dicom" >/dev/null 2>&1
 check "Orthanc holds the $N synthetic instances and the odd one" \
     test "$(orthanc_count)" = "$((N + 1))"
+
+# an association the PACS refuses (it is not AE title WRONG): retried,
+# then the run stops (exit 2) saying what to check; nothing quarantined
+w="$T/wrongae"
+mkjob "$w"
+sed -i 's/called-ae="ORTHANC"/called-ae="WRONG"/' "$w/sluice.xml"
+run "$w"
+rc=$?
+sed 's/^/# /' "$w/err" | tail -n 1
+check "the PACS rejects the association (wrong called-ae): exit 2 after 2 attempts, says what to check, nothing quarantined" \
+    sh -c '[ "$1" -eq 2 ] && grep -q "association rejected by the peer" "$2" &&
+           grep -q "attempt 2 of 2" "$2" && [ "$3" -eq 0 ] && [ "$4" -eq 0 ]' \
+    _ $rc "$w/err" "$(quarantined "$w")" "$(count_out "$w")"
 
 g="$T/get"
 mkjob "$g"
