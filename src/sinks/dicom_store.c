@@ -288,9 +288,9 @@ dstore_checkpoint(void *ctx, char **state, struct sl_err *err)
 
     (void)err;
     /* every instance put so far was answered: nothing to flush */
-    *state = sl_asprintf("sent=%" PRIu64 " skipped=%" PRIu64
-                         " refused=%" PRIu64,
-                         d->sent, d->skipped, d->refused);
+    *state =
+        sl_asprintf("sent=%" PRIu64 " skipped=%" PRIu64 " refused=%" PRIu64,
+                    d->sent, d->skipped, d->refused);
     return SL_OK;
 }
 

@@ -468,8 +468,8 @@ fetch(struct dimse_src *s, struct sl_err *err)
                 "arrive by %s after %ld attempts (final status 0x%04X, %s); "
                 "the %zu that did were delivered",
                 s->next + 1, nmissing + bad.n, want.n,
-                s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts,
-                res.status, counts, s->files.n);
+                s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
+                counts, s->files.n);
     }
     if (s->resume_skip > s->files.n) {
         /* its report of missing instances was written too */
