@@ -8,7 +8,7 @@ PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_move_tls.sh
 TESTS += $(PACS_TESTS)
 EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh \
-	tests/bench/pacs-retrieve.sh
+	tests/bench/pacs-retrieve.sh tests/bench/dicom-store-skip.sh
 # make check-pacs: these tests only
 check-pacs:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACS_TESTS)'

@@ -17,9 +17,12 @@
  * missing ones are reported by one quarantined item naming the study by
  * its position and the counts (nothing is dropped silently); such a study
  * is not counted as taken by the incremental watermark, so the next run
- * asks for it again (dimse_since.c). A node that
- * cannot be reached after max-attempts stops the run: a resume starts
- * again from the study it was in.
+ * asks for it again (dimse_since.c); so is a study none of whose
+ * instances arrive though the node answered (all of a class sluice does
+ * not take), by C-GET and C-MOVE alike. A node that cannot be reached
+ * after max-attempts, or a PACS that never calls the C-MOVE receiver
+ * (it does not know or cannot reach it: every study would fail the
+ * same), stops the run: a resume starts again from the study it was in.
  *
  * Files: each study is retrieved into its own folder under the state
  * store's work folder; every instance is the item's tmp_path, removed
