@@ -276,10 +276,12 @@ check "with skip-existing=\"no\" a run sends every instance again (Orthanc recei
     test "$(wc -l <"$k/received")" -eq $((NB * 2))
 orthanc_stop
 
-# the node stopped mid-transfer (SIGTERM to Orthanc once 20 instances are
-# on it): the run stops after max-attempts, exit 2, nothing quarantined;
+# the node stopped mid-transfer (Orthanc killed with SIGKILL once 20
+# instances are on it: a SIGTERM lets it finish the open association
+# first): the run stops after max-attempts, exit 2, nothing quarantined;
 # Orthanc started again on the same storage, the resume sends the rest,
-# and none is received twice (the same Lua log)
+# and none is received twice (the same Lua log) but the one the kill may
+# have caught in flight (logged by the filter, never stored)
 st="$T/stopped"
 mkjob "$st" $ORTHANC_DICOM ORTHANC 'max-attempts="2"'
 rm -rf "$st/in"; cp -r "$T/big/dicom" "$st/in"
@@ -289,7 +291,9 @@ $SLUICE -c "$st/sluice.xml" -q run t --no-progress --commit-every 5 >/dev/null 2
 spid=$!
 i=0
 while [ "$(orthanc_count)" -lt 20 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-orthanc_stop
+kill -9 "$ORTHANC_PID"
+wait "$ORTHANC_PID" 2>/dev/null
+ORTHANC_PID=
 wait $spid
 rc=$?
 sed 's/^/# /' "$st/err" | tail -n 2
@@ -304,8 +308,8 @@ rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$st/err2"
 check "node back: the resume exits 0 and the node holds the $NB instances" \
     sh -c '[ "$1" -eq 0 ] && [ "$2" = "$3" ]' _ $rc "$(orthanc_count)" "$NB"
-check "none of them was received twice across the stop and the resume" \
-    sh -c '[ "$(sort "$1" | uniq -d | wc -l)" -eq 0 ] && [ "$(wc -l <"$1")" -eq "$2" ]' \
+check "none of them was received twice across the stop and the resume (but the one in flight)" \
+    sh -c '[ "$(sort "$1" | uniq -d | wc -l)" -le 1 ] && [ "$(wc -l <"$1")" -le $(($2 + 1)) ]' \
     _ "$st/received" "$NB"
 orthanc_stop
 finish
