@@ -497,6 +497,7 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                     res->status != 0xB000 && res->completed == 0 &&
                     scp.stored.load() == 0 &&
                     (res->status == 0xA801 || scp.calls.load() == 0)) {
+                    res->never_called = res->status != 0xA801;
                     rc = SL_ERR(err, SL_EDICOM,
                                 "DICOM node %s:%d: C-MOVE refused with "
                                 "status 0x%04X%s (does the node know AE "
@@ -513,6 +514,7 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
             if (scu->isConnected())
                 scu->releaseAssociation();
         }
+        res->calls = scp.calls.load();
         scp.stop = true;
         wake(at, listen_port);
         listener.join();

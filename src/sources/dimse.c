@@ -20,9 +20,10 @@
  * asks for it again (dimse_since.c); so is a study none of whose
  * instances arrive though the node answered (all of a class sluice does
  * not take), by C-GET and C-MOVE alike. A node that cannot be reached
- * after max-attempts, or a PACS that never calls the C-MOVE receiver
- * (it does not know or cannot reach it: every study would fail the
- * same), stops the run: a resume starts again from the study it was in.
+ * after max-attempts, or a PACS that has not called the C-MOVE receiver
+ * once in this run (it does not know or cannot reach it: every study
+ * would fail the same), stops the run: a resume starts again from the
+ * study it was in.
  *
  * Files: each study is retrieved into its own folder under the state
  * store's work folder; every instance is the item's tmp_path, removed
@@ -59,6 +60,7 @@ struct dimse_src {
     struct sl_dicom_peer peer;
     long attempts;
     int move_port; /* retrieve="c-move": our storage SCP's port, else 0 */
+    int route_ok;  /* the PACS has called that SCP in this run */
     const char *move_addr; /* and the address it listens on */
     struct sl_dicom_study *studies;
     size_t nstudies;
@@ -413,6 +415,20 @@ fetch(struct dimse_src *s, struct sl_err *err)
                                      s->move_port, &res, &why, err);
         else if (rc == SL_OK)
             rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
+        if (rc == SL_OK && res.calls > 0)
+            s->route_ok = 1;
+        if (rc == SL_EDICOM && res.never_called && s->route_ok) {
+            /* The PACS did not call the receiver for this study, but it
+             * did for an earlier one of this run: the route works, this
+             * study's move failed (e.g. its files unreadable on the
+             * PACS). Retried, then quarantined, as a C-GET would be. */
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of %ld: %s; it "
+                   "reached sluice earlier in this run: the study failed, "
+                   "not the route",
+                   s->id, s->next + 1, a, s->attempts, err->msg);
+            rc = SL_OK;
+        }
         if (rc == SL_OK)
             rc = sl_pacs_list_study(dir, &files, &uids, &bad, err);
         if (rc != SL_OK && rc != SL_ENET)

@@ -21,8 +21,8 @@
 # Series Instance UIDs (2.25 UIDs made up for the test).
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 20
-pacs_need 20
+plan 22
+pacs_need 22
 
 sluice synth --patients 2 --seed 11 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -73,7 +73,8 @@ check "check-config: a listen-address that is not an IPv4 address, with its line
     sh -c '[ "$1" -eq 1 ] && grep -q "sluice.xml:7: source .pacs.: listen-address must be an IPv4 address" "$2"' \
     _ $? "$T/badaddr/err"
 
-ORTHANC_EXTRA='"UnknownSopClassAccepted": true,'
+# no storage cache: a file removed from Orthanc's storage below is gone
+ORTHANC_EXTRA='"UnknownSopClassAccepted": true, "MaximumStorageCacheSize": 0,'
 orthanc_start "$T/pacs" || diag "Orthanc did not start"
 # the odd one first: Orthanc 1.10 walks a study's series last stored
 # first, so its series comes last in a retrieve
@@ -210,6 +211,33 @@ for r in get move; do
         sh -c '[ "$(tail -n +2 "$1" | grep -c .)" -eq 1 ] &&
                grep -q "none of the 2 instances C-FIND listed arrived by C-$2 after 2 attempts" "$1"' \
         _ "$d/q" "$R"
+done
+
+# A study the PACS cannot read (its files removed from Orthanc's
+# storage), dated after every other so that it comes last: Orthanc fails
+# the C-MOVE before it calls sluice's receiver. The receiver was called
+# for the studies before it in this run, so the route works: the study is
+# quarantined and the run goes on (exit 3), as with C-GET.
+for i in 1 2; do
+    cp "$f" "$T/lost$i.dcm"
+    dcmodify -nb -m "(0008,0018)=2.25.6666000$i" -m "(0020,000d)=2.25.66660000" \
+        -m "(0020,000e)=2.25.66660001" -m "(0008,0020)=20991231" "$T/lost$i.dcm"
+    id=$(curl -sf -X POST --data-binary @"$T/lost$i.dcm" "$ORTHANC_URL/instances" | jq -r .ID)
+    u=$(curl -sf "$ORTHANC_URL/instances/$id/attachments/dicom/info" | jq -r .Uuid)
+    rm -f "$T/pacs/db/$(echo "$u" | cut -c1-2)/$(echo "$u" | cut -c3-4)/$u"
+done
+for r in get move; do
+    d="$T/lost-$r"
+    if [ $r = move ]; then mkjob "$d" 'retrieve="c-move" listen-port="11113"'; else mkjob "$d"; fi
+    run "$d"
+    rc=$?
+    sed 's/^/# /' "$d/err" | grep -v "study 2:" | head -n 3
+    R=$(echo $r | tr a-z A-Z)
+    sluice -c "$d/sluice.xml" quarantine list >"$d/q" 2>&1
+    check "C-$R, a study the PACS cannot read (last): quarantined, the run goes on (exit 3, the $N others delivered)" \
+        sh -c '[ "$1" -eq 3 ] && [ "$2" -eq "$3" ] && [ "$(tail -n +2 "$4" | grep -c .)" -eq 2 ] &&
+               grep -q "none of the 2 instances C-FIND listed arrived by C-$5" "$4"' \
+        _ $rc "$(count_out "$d")" "$N" "$d/q" "$R"
 done
 check "no patient name or id of the input in what the runs printed" \
     sh -c 'phi() { find "$1" -type f -exec dcmdump -q +P PatientName +P PatientID {} + 2>/dev/null |
