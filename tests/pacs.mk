@@ -8,7 +8,8 @@ PACS_TESTS = tests/integration/pacs_store.sh \
 	tests/integration/pacs_move_tls.sh tests/integration/pacs_cohort_job.sh
 TESTS += $(PACS_TESTS)
 EXTRA_DIST += $(PACS_TESTS) tests/integration/pacs_lib.sh \
-	tests/bench/pacs-retrieve.sh tests/bench/pacs-cohort.sh
+	tests/bench/pacs-retrieve.sh tests/bench/pacs-cohort.sh \
+	tests/bench/dicom-store-skip.sh
 # make check-pacs: these tests only
 check-pacs:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACS_TESTS)'

@@ -425,6 +425,12 @@ const struct sl_opt sl_opt_table[] = {
       "association breaks; then the run stops (nothing is quarantined for "
       "an outage). A C-STORE answered with a failure status is not tried "
       "again: the instance is quarantined with the status." },
+    { "target", "dicom-store", "skip-existing", SL_OPT_ENUM, "yes", 0, NOB,
+      "yes no",
+      "`yes`: the instances the node already holds (one C-FIND at image "
+      "level per study) are not sent again, so a re-run sends only what is "
+      "missing; a node that takes no C-FIND gets every instance. `no`: "
+      "every instance is sent." },
     { "target", "stow-rs", "base", SL_OPT_STRING, NULL, 1, NOB, NULL,
       "The DICOMweb root of the node (`http://` or `https://`): instances "
       "are sent by STOW-RS (`POST BASE/studies`), several in one "

@@ -444,6 +444,11 @@ int sl_dicom_find_instances(const struct sl_dicom_peer *p,
 struct sl_dicom_get_result {
     unsigned status; /* the final C-GET response status */
     unsigned completed, failed, warning;
+    /* C-MOVE: associations the PACS opened to sluice's receiver; and 1
+     * when the move failed with nothing arrived and the PACS never called
+     * the receiver (then SL_EDICOM; not for 0xA801, destination unknown) */
+    unsigned calls;
+    int never_called;
 };
 /* C-GET of a whole study: each instance the node sends is written, as it
  * arrives and without being held in memory (DCMTK's bit-preserving

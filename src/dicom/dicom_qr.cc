@@ -310,6 +310,9 @@ class MoveSCP : public DcmStorageSCP
     std::atomic<bool> stop{ false };
     // instances written by this move (DCMTK's notification is const)
     mutable std::atomic<unsigned> stored{ 0 };
+    // associations the PACS (its AE title) asked for, and those of
+    // another AE title: did the PACS reach us at all?
+    std::atomic<unsigned> calls{ 0 }, strangers{ 0 };
     std::string peer_ae;
 
   protected:
@@ -320,7 +323,10 @@ class MoveSCP : public DcmStorageSCP
     }
     OFBool checkCallingAETitleAccepted(const OFString &ae) override
     {
-        return peer_ae == ae.c_str();
+        bool ok = peer_ae == ae.c_str();
+
+        (ok ? calls : strangers)++;
+        return ok;
     }
     OFBool stopAfterConnectionTimeout() override
     {
@@ -475,23 +481,40 @@ sl_dicom_move_study(const struct sl_dicom_peer *p, const char *study_uid,
                     res->warning = r->m_numberOfWarningSubops;
                     delete r;
                 }
+                // Nothing arrived and the final answer is a failure.
+                // The PACS that never asked our receiver for an
+                // association did not know the destination (0xA801),
+                // may not move there, or cannot reach this host and port:
+                // every study would end the same, so the run stops (a
+                // resume tries again once it is fixed). One that did
+                // ask, and whose instances were all refused (a class or
+                // transfer syntax the receiver does not take), failed
+                // this study only: SL_OK with the counts, and the caller
+                // quarantines the study and goes on, as for a C-GET.
+                // (A PACS that stops at a failed sub-operation may give
+                // no counts in its final answer: what arrived tells.)
                 if (rc == SL_OK && res->status != 0x0000 &&
                     res->status != 0xB000 && res->completed == 0 &&
-                    res->failed == 0 && scp.stored.load() == 0)
-                    // refused before any sub-operation: the PACS does not
-                    // know the destination, or may not move to it (a
-                    // PACS that stops at a failed sub-operation may give
-                    // no counts in its final answer: what arrived tells)
+                    scp.stored.load() == 0 &&
+                    (res->status == 0xA801 || scp.calls.load() == 0)) {
+                    res->never_called = res->status != 0xA801;
                     rc = SL_ERR(err, SL_EDICOM,
                                 "DICOM node %s:%d: C-MOVE refused with "
-                                "status 0x%04X (does the node know AE "
+                                "status 0x%04X%s (does the node know AE "
                                 "title '%s' at this host and port %d?)",
-                                p->host, p->port, res->status, p->calling_ae,
-                                listen_port);
+                                p->host, p->port, res->status,
+                                scp.strangers.load() > 0
+                                    ? ": the node called sluice's receiver "
+                                      "with another AE title than its "
+                                      "called-ae"
+                                    : ", it never called sluice's receiver",
+                                p->calling_ae, listen_port);
+                }
             }
             if (scu->isConnected())
                 scu->releaseAssociation();
         }
+        res->calls = scp.calls.load();
         scp.stop = true;
         wake(at, listen_port);
         listener.join();

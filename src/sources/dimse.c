@@ -20,9 +20,13 @@
  * missing ones are reported by one quarantined item naming the study by
  * its position and the counts (nothing is dropped silently); such a study
  * is not counted as taken by the incremental watermark, so the next run
- * asks for it again (dimse_since.c). A node that
- * cannot be reached after max-attempts stops the run: a resume starts
- * again from the study it was in.
+ * asks for it again (dimse_since.c); so is a study none of whose
+ * instances arrive though the node answered (all of a class sluice does
+ * not take), by C-GET and C-MOVE alike. A node that cannot be reached
+ * after max-attempts, or a PACS that has not called the C-MOVE receiver
+ * once in this run (it does not know or cannot reach it: every study
+ * would fail the same), stops the run: a resume starts again from the
+ * study it was in.
  *
  * Files: each study is retrieved into its own folder under the state
  * store's work folder; every instance is the item's tmp_path, removed
@@ -59,6 +63,7 @@ struct dimse_src {
     struct sl_dicom_peer peer;
     long attempts;
     int move_port; /* retrieve="c-move": our storage SCP's port, else 0 */
+    int route_ok;  /* the PACS has called that SCP in this run */
     const char *move_addr; /* and the address it listens on */
     struct sl_dicom_study *studies;
     size_t nstudies;
@@ -433,6 +438,20 @@ fetch(struct dimse_src *s, struct sl_err *err)
                                      s->move_port, &res, &why, err);
         else if (rc == SL_OK)
             rc = sl_dicom_get_study(&s->peer, st->uid, dir, &res, &why, err);
+        if (rc == SL_OK && res.calls > 0)
+            s->route_ok = 1;
+        if (rc == SL_EDICOM && res.never_called && s->route_ok) {
+            /* The PACS did not call the receiver for this study, but it
+             * did for an earlier one of this run: the route works, this
+             * study's move failed (e.g. its files unreadable on the
+             * PACS). Retried, then quarantined, as a C-GET would be. */
+            sl_log(SL_LOG_WARN,
+                   "source '%s', study %zu: attempt %ld of %ld: %s; it "
+                   "reached sluice earlier in this run: the study failed, "
+                   "not the route",
+                   s->id, s->next + 1, a, s->attempts, err->msg);
+            rc = SL_OK;
+        }
         if (rc == SL_OK)
             rc = sl_pacs_list_study(dir, &files, &uids, &bad, err);
         if (rc != SL_OK && rc != SL_ENET)
@@ -466,14 +485,33 @@ fetch(struct dimse_src *s, struct sl_err *err)
     for (i = 0; i < bad.n; i++)
         unlink(bad.v[i]);
     if (nmissing + bad.n > 0) {
+        char counts[64];
+
+        /* Orthanc ends a retrieve at the first failed sub-operation with
+         * no counts in its final answer: say so rather than "0 failed" */
+        if (res.failed == 0 && res.completed == 0)
+            snprintf(counts, sizeof(counts), "no counts given");
+        else
+            snprintf(counts, sizeof(counts), "%u sub-operations failed",
+                     res.failed);
         s->incomplete[s->next] = 1;
-        s->missing = sl_asprintf(
-            "study %zu: %zu of the %zu instances C-FIND listed did not "
-            "arrive by %s after %ld attempts (final status 0x%04X, %u "
-            "sub-operations failed); the %zu that did were delivered",
-            s->next + 1, nmissing + bad.n, want.n,
-            s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
-            res.failed, s->files.n);
+        if (s->files.n == 0)
+            s->missing = sl_asprintf(
+                "study %zu: none of the %zu instances C-FIND listed arrived "
+                "by %s after %ld attempts (final status 0x%04X, %s): the "
+                "node answered but sent none (a storage SOP class or "
+                "transfer syntax sluice does not take, or gone from the "
+                "node); the run went on with the next study",
+                s->next + 1, want.n, s->move_port > 0 ? "C-MOVE" : "C-GET",
+                s->attempts, res.status, counts);
+        else
+            s->missing = sl_asprintf(
+                "study %zu: %zu of the %zu instances C-FIND listed did not "
+                "arrive by %s after %ld attempts (final status 0x%04X, %s); "
+                "the %zu that did were delivered",
+                s->next + 1, nmissing + bad.n, want.n,
+                s->move_port > 0 ? "C-MOVE" : "C-GET", s->attempts, res.status,
+                counts, s->files.n);
     }
     if (s->resume_skip > s->files.n) {
         /* its report of missing instances was written too */

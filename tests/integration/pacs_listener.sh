@@ -6,14 +6,17 @@
 # allow-list (wrong AE title, or right AE title from another address) is
 # refused; the listener binds the configured address only; a sender
 # offering only a transfer syntax the listener was not configured for is
-# refused; kill -9 of the run after the sender was told "stored", then a
-# resume: every instance is delivered, none lost.
+# refused; with max-associations="2", two storescu senders held mid-
+# association (SIGSTOP once storescu says "Association Accepted"), a third
+# is refused while the two complete once let go; kill -9 of the run after
+# the sender was told "stored", then a resume: every instance is
+# delivered, none lost.
 #
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 12
-pacs_need 12
+plan 16
+pacs_need 16
 
 LPORT=11120
 sluice synth --patients 3 --seed 9 -o "$T/syn" >/dev/null 2>&1
@@ -112,6 +115,60 @@ mkjob "$x/bad" 'transfer-syntaxes="JPEGLossless"'
 sluice -c "$x/bad/sluice.xml" run t --no-progress >/dev/null 2>"$x/bad/err"
 check "an unknown transfer syntax name stops the run with exit 1, naming it" \
     sh -c '[ "$1" -eq 1 ] && grep -q "transfer-syntaxes: unknown name .JPEGLossless." "$2"' _ $? "$x/bad/err"
+
+# max-associations="2": two storescu senders, each stopped (SIGSTOP) once
+# its association is accepted and while it sends one instance 300 times,
+# hold the two associations; a third sender is refused (DcmSCPPool
+# rejects it, transient, "local limit exceeded") and nothing of it lands;
+# the two, let go (SIGCONT), complete; then the third is accepted
+a="$T/limit"
+mkjob "$a" 'max-associations="2" timeout="120" idle-exit="4"'
+set -- $(find "$T/syn/dicom" -type f | sort | head -n 3)
+f1=$1 f2=$2 f3=$3
+run_bg "$a" || diag "the listener did not answer"
+# hold N FILE: storescu N sends FILE 300 times, stopped once its
+# association is accepted (tried again if it ended first); pid in HOLDN
+hold() {
+    local try=0 i p
+    while [ $try -lt 5 ]; do
+        storescu -v -aet MODALITY -aec SLUICE --repeat 300 127.0.0.1 $LPORT "$2" >"$a/held$1.log" 2>&1 &
+        p=$!
+        i=0
+        while kill -0 $p 2>/dev/null && [ $i -lt 1000 ]; do
+            if grep -q "Association Accepted" "$a/held$1.log"; then
+                kill -STOP $p
+                eval HOLD$1=$p
+                return 0
+            fi
+            sleep 0.01; i=$((i + 1))
+        done
+        wait $p
+        try=$((try + 1))
+    done
+    return 1
+}
+hold 1 "$f1" && hold 2 "$f2"
+held=$?
+storescu -v -aet MODALITY -aec SLUICE 127.0.0.1 $LPORT "$f3" >"$a/third.log" 2>&1
+r3=$?
+sed -n '/Association Rejected/,+3p' "$a/third.log" | sed 's/^/# /'
+check "max-associations=2, two held open: a third storescu is refused (association rejected, local limit exceeded)" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -ne 0 ] && grep -q "Association Rejected" "$3" &&
+           grep -qi "local.limit.exceeded" "$3"' _ $held $r3 "$a/third.log"
+kill -CONT $HOLD1 $HOLD2 2>/dev/null
+wait $HOLD1; r1=$?
+wait $HOLD2; r2=$?
+check "the two held senders, let go, complete: every C-STORE answered success (exit 0)" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 0 ] && ! grep -q "Store Failed\|Status: 0x[A-C]" "$3" "$4"' \
+    _ $r1 $r2 "$a/held1.log" "$a/held2.log"
+storescu -aet MODALITY -aec SLUICE 127.0.0.1 $LPORT "$f3" >/dev/null 2>"$a/third2.err"
+r3=$?
+check "once they are done the third sender is accepted" test $r3 -eq 0
+wait $SPID
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$a/err"
+check "the run ends well with the three instances in the folder (the refused try left nothing)" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 3 ]' _ $rc "$(count_out "$a")"
 
 # kill -9 while instances arrive (once 8 are through, up to 60 s on a
 # loaded machine), then a resume: none lost

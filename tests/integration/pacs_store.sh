@@ -11,13 +11,19 @@
 # gets them quarantined with the C-STORE status while the rest goes on; a
 # node that is down stops the run with nothing quarantined, and the next
 # run delivers; kill -9 mid-run and a resume leave every instance on the
-# node once.
+# node once, and with skip-existing (a C-FIND per study) none is sent
+# twice, counted by an Orthanc Lua filter that logs every C-STORE it
+# receives; a second run of the job sends nothing, with skip-existing="no"
+# everything again; storescp (no C-FIND) gets every instance, said once;
+# the node stopped mid-transfer stops the run (exit 2, nothing
+# quarantined), and once it is back the resume delivers the rest, none
+# received twice.
 #
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 25
-pacs_need 25
+plan 32
+pacs_need 32
 
 sluice synth --patients 3 --seed 7 -o "$T/syn" >/dev/null 2>&1
 sluice keygen -o "$T/key" >/dev/null 2>&1
@@ -87,6 +93,8 @@ rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$d/err"
 check "run to storescp exits 0 and storescp received all $N instances" \
     sh -c '[ "$1" -eq 0 ] && [ "$(ls "$2" | wc -l)" -eq "$3" ]' _ $rc "$d/recv" "$N"
+check "storescp takes no C-FIND: skip-existing says so once, every instance is sent" \
+    test "$(grep -c "target .node.: the DICOM node does not answer a C-FIND" "$d/err")" -eq 1
 uids_of "$d/recv" >"$d/got-uids"
 check "the instances received are the de-identified ones (new 2.25 UIDs)" \
     sh -c '[ "$(grep -c "^2\.25\." "$1")" -eq "$3" ] && [ -z "$(comm -12 "$1" "$2")" ]' \
@@ -217,13 +225,24 @@ check "the run went on: summary counts $mine out" \
     sh -c '$SLUICE -c "$1" runs --json | jq -e ".[0].out == $2" >/dev/null' _ "$fu/sluice.xml" "$mine"
 orthanc_stop
 
-# kill -9 mid-run, then resume: every instance on the node once
+# kill -9 mid-run, then resume: every instance on the node once. Orthanc
+# logs the SOP Instance UID of every C-STORE it receives (its Lua
+# ReceivedInstanceFilter runs for each, a copy it holds already too):
+# with skip-existing none is received twice
 sluice synth --patients 30 --seed 11 -o "$T/big" >/dev/null 2>&1
 NB=$(find "$T/big/dicom" -type f | wc -l)
 k="$T/kill"
 mkjob "$k" $ORTHANC_DICOM ORTHANC
 rm -rf "$k/in"; cp -r "$T/big/dicom" "$k/in"
-orthanc_start "$k/pacs"
+cat >"$k/received.lua" <<EOL
+function ReceivedInstanceFilter(dicom, origin, info)
+  local f = io.open("$k/received", "a")
+  f:write(dicom.SOPInstanceUID, "\\n")
+  f:close()
+  return true
+end
+EOL
+orthanc_start "$k/pacs" "$k/received.lua"
 $SLUICE -c "$k/sluice.xml" -q -j 2 run t --no-progress --commit-every 5 >/dev/null 2>&1 &
 spid=$!
 i=0
@@ -242,5 +261,55 @@ check "resumed run exits 0 and the node holds each of the $NB instances once" \
 check "the run was resumed, not restarted" \
     sh -c '[ "$($SLUICE -c "$1" runs --json | jq length)" -eq 1 ] &&
            [ "$($SLUICE -c "$1" runs --json | jq ".[0].attempts")" -eq 2 ]' _ "$k/sluice.xml"
+check "skip-existing: Orthanc received each of the $NB instances once, none twice (C-FIND per study)" \
+    sh -c '[ "$(sort "$1" | uniq -d | wc -l)" -eq 0 ] && [ "$(sort -u "$1" | wc -l)" -eq "$2" ]' \
+    _ "$k/received" "$NB"
+sluice -c "$k/sluice.xml" run t --no-progress >/dev/null 2>"$k/err2"
+rc=$?
+check "a second run of the job sends nothing: exit 0, no C-STORE received, '$NB instances already on the DICOM node'" \
+    sh -c '[ "$1" -eq 0 ] && [ "$(wc -l <"$2")" -eq "$3" ] &&
+           grep -q "target .node.: $3 instances already on the DICOM node were not sent again" "$4"' \
+    _ $rc "$k/received" "$NB" "$k/err2"
+sed -i 's/calling-ae="SLUICE" timeout="10"/& skip-existing="no"/' "$k/sluice.xml"
+sluice -c "$k/sluice.xml" -q run t --no-progress >/dev/null 2>&1
+check "with skip-existing=\"no\" a run sends every instance again (Orthanc receives $NB more)" \
+    test "$(wc -l <"$k/received")" -eq $((NB * 2))
+orthanc_stop
+
+# the node stopped mid-transfer (Orthanc killed with SIGKILL once 20
+# instances are on it: a SIGTERM lets it finish the open association
+# first): the run stops after max-attempts, exit 2, nothing quarantined;
+# Orthanc started again on the same storage, the resume sends the rest,
+# and none is received twice (the same Lua log) but the one the kill may
+# have caught in flight (logged by the filter, never stored)
+st="$T/stopped"
+mkjob "$st" $ORTHANC_DICOM ORTHANC 'max-attempts="2"'
+rm -rf "$st/in"; cp -r "$T/big/dicom" "$st/in"
+sed "s|$k/received|$st/received|" "$k/received.lua" >"$st/received.lua"
+orthanc_start "$st/pacs" "$st/received.lua"
+$SLUICE -c "$st/sluice.xml" -q run t --no-progress --commit-every 5 >/dev/null 2>"$st/err" &
+spid=$!
+i=0
+while [ "$(orthanc_count)" -lt 20 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$ORTHANC_PID"
+wait "$ORTHANC_PID" 2>/dev/null
+ORTHANC_PID=
+wait $spid
+rc=$?
+sed 's/^/# /' "$st/err" | tail -n 2
+mid=$(sort -u "$st/received" | wc -l)
+check "node stopped mid-transfer ($mid of $NB received): exit 2 after 2 attempts, nothing quarantined" \
+    sh -c '[ "$1" -eq 2 ] && [ "$2" -gt 0 ] && [ "$2" -lt "$3" ] &&
+           grep -q "after 2 attempts" "$4" && [ "$5" -eq 0 ]' \
+    _ $rc "$mid" "$NB" "$st/err" "$(quarantined "$st/sluice.xml")"
+orthanc_start "$st/pacs" "$st/received.lua"
+sluice -c "$st/sluice.xml" -q run t --no-progress >/dev/null 2>"$st/err2"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$st/err2"
+check "node back: the resume exits 0 and the node holds the $NB instances" \
+    sh -c '[ "$1" -eq 0 ] && [ "$2" = "$3" ]' _ $rc "$(orthanc_count)" "$NB"
+check "none of them was received twice across the stop and the resume (but the one in flight)" \
+    sh -c '[ "$(sort "$1" | uniq -d | wc -l)" -le 1 ] && [ "$(wc -l <"$1")" -le $(($2 + 1)) ]' \
+    _ "$st/received" "$NB"
 orthanc_stop
 finish
