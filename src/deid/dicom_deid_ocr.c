@@ -416,6 +416,33 @@ add_words(struct scan *s, unsigned long fr, const struct sl_ocr_word *words,
     }
 }
 
+/* Reads g (w x h) where its n regions reg are (n -1: whole), as it is
+ * and with its background taken away, across and turned either way, and
+ * adds what counts to s->v. */
+static int
+read_regions(struct scan *s, unsigned long fr, const unsigned char *g,
+             unsigned w, unsigned h, const struct sl_ocr_region *reg, long n,
+             struct sl_err *err)
+{
+    struct sl_ocr_opts o = { 0 };
+    struct sl_ocr_word *words = NULL;
+    size_t nw = 0;
+    int rc;
+
+    o.rotated = 1;
+    o.regions = 1;
+    o.contrast = 1;
+    o.have_reg = 1;
+    o.reg = reg;
+    o.nreg = n;
+    s->read++;
+    rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw, err);
+    if (rc == SL_OK)
+        add_words(s, fr, words, nw);
+    sl_ocr_words_free(words, nw);
+    return rc;
+}
+
 /* Whether most of region g's text box lies in a region of the n in r. */
 static int
 read_before(const struct sl_ocr_region *g, const struct sl_ocr_region *r,
@@ -469,9 +496,6 @@ scan_planes(struct scan *s, unsigned long fr, const struct sl_ocr_region *seen,
         unsigned char *g = NULL;
         unsigned w = 0, h = 0;
         struct sl_ocr_region *reg = NULL;
-        struct sl_ocr_word *words = NULL;
-        struct sl_ocr_opts o = { 0 };
-        size_t nw = 0;
         long nr, k, keep = 0;
 
         if ((rc = sl_dicom_render_plane(s->r, fr, p, &g, &w, &h, err)) !=
@@ -491,20 +515,8 @@ scan_planes(struct scan *s, unsigned long fr, const struct sl_ocr_region *seen,
                 reg[keep++] = reg[k];
         if (nr < 0 && ns < 0)
             keep = -1; /* both too busy to tell: read whole, as the grey */
-        if (keep != 0) {
-            o.rotated = 1;
-            o.regions = 1;
-            o.contrast = 1;
-            o.have_reg = 1;
-            o.reg = reg;
-            o.nreg = keep;
-            s->read++;
-            rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw,
-                              err);
-            if (rc == SL_OK)
-                add_words(s, fr, words, nw);
-            sl_ocr_words_free(words, nw);
-        }
+        if (keep != 0)
+            rc = read_regions(s, fr, g, w, h, reg, keep, err);
         free(reg);
         sl_freezero(g, (size_t)w * h);
     }
@@ -521,18 +533,11 @@ scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
 {
     unsigned char *g = NULL;
     unsigned w = 0, h = 0;
-    struct sl_ocr_word *words = NULL;
     struct sl_ocr_region *reg = NULL;
-    size_t nw = 0;
-    struct sl_ocr_opts o = { 0 };
     long nr;
     int rc, skip;
 
-    /* where text may be, read there as it is and with its background
-     * taken away, across and turned either way */
-    o.rotated = 1;
-    o.regions = 1;
-    o.contrast = 1;
+    /* where text may be, then read there (read_regions) */
     if ((rc = sl_dicom_render_frame(s->r, fr, &g, &w, &h, err)) != SL_OK)
         return rc;
     settle_known(g, w, h, s->known, s->nknown);
@@ -543,17 +548,8 @@ scan_frame(struct scan *s, unsigned long fr, int check, struct sl_err *err)
         for (k = 0; k < nr && skip; k++)
             skip = covered(&reg[k], s->known, s->nknown, s->v, s->nv);
     }
-    o.have_reg = 1;
-    o.reg = reg;
-    o.nreg = nr;
-    if (!skip) {
-        s->read++;
-        rc = sl_ocr_words(s->pool, g, (int)w, (int)h, w, &o, &words, &nw,
-                          err);
-        if (rc == SL_OK)
-            add_words(s, fr, words, nw);
-        sl_ocr_words_free(words, nw);
-    }
+    if (!skip)
+        rc = read_regions(s, fr, g, w, h, reg, nr, err);
     sl_freezero(g, (size_t)w * h);
     if (rc == SL_OK)
         rc = scan_planes(s, fr, reg, nr, err);
