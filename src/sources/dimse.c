@@ -147,7 +147,7 @@ read_list(struct dimse_src *s, const struct sl_config *cfg,
           struct sl_strv *ids, struct sl_err *err)
 {
     char *file = sl_conf_get_path(cfg, node, attr);
-    char *text = NULL, *line, *save = NULL;
+    char *text = NULL, why[160];
     size_t len;
     int rc;
 
@@ -158,11 +158,12 @@ read_list(struct dimse_src *s, const struct sl_config *cfg,
     if (rc != SL_OK)
         return SL_ERR(err, SL_ECONFIG, "source '%s': cannot read its %s file",
                       s->id, attr);
-    for (line = strtok_r(text, "\r\n", &save); line != NULL;
-         line = strtok_r(NULL, "\r\n", &save))
-        if (line[strspn(line, " \t")] != '\0')
-            sl_strv_push(ids, line);
+    rc = dimse_list_parse(text, len, strcmp(attr, "accession-numbers") == 0,
+                          ids, why, sizeof(why));
     sl_freezero(text, len);
+    if (rc != SL_OK)
+        return SL_ERR(err, SL_ECONFIG, "source '%s': its %s file, %s", s->id,
+                      attr, why);
     if (ids->n == 0)
         return SL_ERR(
             err, SL_ECONFIG, "source '%s': its %s file lists no %s", s->id,

@@ -384,3 +384,97 @@ pacs_cohort_free(struct pacs_cohort *pc)
     pc->from = NULL;
     pc->fed = 0;
 }
+
+/* Characters (not bytes) of the UTF-8 text t[0, n), or -1 when it is not
+ * UTF-8 (RFC 3629). */
+static long
+utf8_chars(const unsigned char *t, size_t n)
+{
+    size_t i = 0;
+    long c = 0;
+
+    while (i < n) {
+        size_t k, j;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (t[i] < 0x80)
+            k = 1;
+        else if (t[i] >= 0xC2 && t[i] <= 0xDF)
+            k = 2;
+        else if (t[i] >= 0xE0 && t[i] <= 0xEF)
+            k = 3;
+        else if (t[i] >= 0xF0 && t[i] <= 0xF4)
+            k = 4;
+        else
+            return -1;
+        if (t[i] == 0xE0)
+            lo = 0xA0;
+        else if (t[i] == 0xED)
+            hi = 0x9F;
+        else if (t[i] == 0xF0)
+            lo = 0x90;
+        else if (t[i] == 0xF4)
+            hi = 0x8F;
+        if (k > 1 && (n - i < k || t[i + 1] < lo || t[i + 1] > hi))
+            return -1;
+        for (j = 2; j < k; j++)
+            if (t[i + j] < 0x80 || t[i + j] > 0xBF)
+                return -1;
+        i += k;
+        c++;
+    }
+    return c;
+}
+
+int
+dimse_list_parse(const char *text, size_t len, int accession,
+                 struct sl_strv *ids, char *why, size_t whylen)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i = 0, lineno = 0, max = accession ? 16 : 64;
+
+    while (i < len) {
+        size_t a = i, b, e, k;
+        const char *bad = NULL;
+        long nc;
+
+        while (i < len && t[i] != '\n')
+            i++;
+        e = i; /* the line is t[a, e) */
+        i += i < len;
+        lineno++;
+        if (e > a && t[e - 1] == '\r')
+            e--;
+        while (a < e && (t[a] == ' ' || t[a] == '\t'))
+            a++;
+        b = e;
+        while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\t'))
+            b--;
+        if (a == b)
+            continue; /* blank */
+        for (k = a; k < b && bad == NULL; k++)
+            if (t[k] < 0x20 || t[k] == 0x7F)
+                bad = "a control character (or a NUL: a UTF-16 file?)";
+            else if (t[k] == '\\')
+                bad = "a backslash, which DICOM reads as a second value";
+        if (bad == NULL && (nc = utf8_chars(t + a, b - a)) < 0)
+            bad = "bytes that are not UTF-8";
+        else if (bad == NULL && (size_t)nc > max)
+            bad = accession ? "more than 16 characters (an AccessionNumber)"
+                            : "more than 64 characters (a PatientID)";
+        if (bad != NULL) {
+            size_t j;
+            snprintf(why, whylen, "line %zu: %s", lineno, bad);
+            for (j = 0; j < ids->n; j++)
+                explicit_bzero(ids->v[j], strlen(ids->v[j]));
+            sl_strv_free(ids);
+            return SL_ECONFIG;
+        }
+        {
+            char *v = sl_malloc(b - a + 1);
+            memcpy(v, t + a, b - a);
+            v[b - a] = '\0';
+            sl_strv_push_owned(ids, v);
+        }
+    }
+    return SL_OK;
+}

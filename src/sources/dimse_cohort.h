@@ -43,6 +43,17 @@ int dimse_cohort_resource(struct dimse_cohort *c, json_t *r,
 /* Wipes and frees what c holds. NULL-safe. */
 void dimse_cohort_free(struct dimse_cohort *c);
 
+/* The values of a patient-ids or accession-numbers list file, text[0,
+ * len): one a line (LF or CRLF), blank lines skipped, spaces and tabs
+ * around a value dropped, each pushed to ids. A value a C-FIND cannot
+ * carry as it is (a NUL or another control character, a backslash, which
+ * DICOM reads as a second value, more than 64 characters for a PatientID
+ * or 16 for an AccessionNumber (accession set), bytes that are not UTF-8)
+ * makes the whole file refused: SL_ECONFIG, ids emptied (wiped), and why
+ * (whylen bytes) names the line, never the value. */
+int dimse_list_parse(const char *text, size_t len, int accession,
+                     struct sl_strv *ids, char *why, size_t whylen);
+
 /* ---- a cohort from another source of the job ----------------------------
  * studies="source:ID" (the ImagingStudy resources that source yields) or
  * patient-ids="source:ID" (its Patient resources' identifiers, of system

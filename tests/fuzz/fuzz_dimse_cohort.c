@@ -12,7 +12,13 @@
  * run hands a PACS source the items of the job's FHIR source: a Bundle's
  * entries are read too; a patient key is "P" + a DICOM LO value (1 to 64
  * characters, no control character or backslash); problems name the
- * cohort source and the item's position, nothing of the input. */
+ * cohort source and the item's position, nothing of the input.
+ *
+ * And the same input as a patient-ids and as an accession-numbers list
+ * file (dimse_list_parse): accepted, every value is 1 to 64 (16)
+ * characters of UTF-8 with no control character, backslash or space at
+ * either end, at most one a line; refused, nothing is left and the
+ * reason names a line and quotes nothing of the input. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -90,6 +96,36 @@ as_items(const uint8_t *data, size_t size, int patients, const char *system)
     pacs_cohort_free(&pc);
 }
 
+/* The promises of dimse_list_parse on text[0, size). */
+static void
+check_list(const uint8_t *data, size_t size, int accession, size_t lines)
+{
+    struct sl_strv ids = { 0 };
+    char why[160];
+    size_t i, j;
+
+    why[0] = '\0';
+    if (dimse_list_parse((const char *)data, size, accession, &ids, why,
+                         sizeof(why)) != SL_OK) {
+        FUZZ_ASSERT(ids.n == 0 && strncmp(why, "line ", 5) == 0);
+        FUZZ_ASSERT(strlen(why) < 80); /* the line's number and a reason */
+        return;
+    }
+    FUZZ_ASSERT(ids.n <= lines);
+    for (i = 0; i < ids.n; i++) {
+        const unsigned char *v = (const unsigned char *)ids.v[i];
+        size_t n = strlen(ids.v[i]), chars = 0;
+        FUZZ_ASSERT(n > 0 && v[0] != ' ' && v[0] != '\t' &&
+                    v[n - 1] != ' ' && v[n - 1] != '\t');
+        for (j = 0; j < n; j++) {
+            FUZZ_ASSERT(v[j] >= 0x20 && v[j] != 0x7F && v[j] != '\\');
+            chars += (v[j] & 0xC0) != 0x80;
+        }
+        FUZZ_ASSERT(chars <= (accession ? 16u : 64u));
+    }
+    sl_strv_free(&ids);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -101,6 +137,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_log_setup(SL_LOG_WARN, SL_LOGFMT_TEXT); /* not the counts */
     for (i = 0; i < size; i++)
         lines += data[i] == '\n';
+    check_list(data, size, 0, lines);
+    check_list(data, size, 1, lines);
     memset(&c, 0, sizeof(c));
     if (dimse_cohort_read(path, &c, &err) == SL_OK) {
         FUZZ_ASSERT(c.keys.n + c.problems.n + c.other <= lines);

@@ -12,7 +12,7 @@
 # Fixtures: `sluice synth` (fake patients), made by the test.
 . "${top_srcdir:-.}/tests/integration/pacs_lib.sh"
 
-plan 17
+plan 18
 pacs_need 17
 
 sluice synth --patients 3 --seed 7 -o "$T/syn" >/dev/null 2>&1
@@ -100,6 +100,14 @@ printf '%s\n' "$pid" >"$p/ids.txt"
 sluice -c "$p/sluice.xml" -q run t --no-progress >/dev/null 2>"$p/err"
 check "patient-ids: the $want instances of that patient only, the id never printed" \
     sh -c '[ "$1" -eq "$2" ] && ! grep -qF -- "$3" "$4"' _ "$(count_out "$p")" "$want" "$pid" "$p/err"
+# a list line a C-FIND cannot carry (DICOM reads a backslash as a second
+# value): the file is refused with its line, nothing asked, nothing printed
+p2="$T/pid2"
+mkjob "$p2" 'patient-ids="ids.txt"'
+printf '%s\n\n  %s  \nX\\%s\n' "$pid" "$pid" "$pid" >"$p2/ids.txt"
+sluice -c "$p2/sluice.xml" -q run t --no-progress >/dev/null 2>"$p2/err"
+check "patient-ids: a value with a backslash refuses the file, naming line 4 and no id" \
+    sh -c '[ "$1" -ne 0 ] && grep -q "patient-ids file, line 4: a backslash" "$3" && ! grep -qF -- "$2" "$3" && [ "$4" -eq 0 ]' _ $? "$pid" "$p2/err" "$(count_out "$p2")"
 
 # C-MOVE to sluice's own storage SCP: Orthanc knows SLUICE at
 # 127.0.0.1:11113 (pacs_lib.sh)
