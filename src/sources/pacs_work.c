@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/hash.h"
+#include "sources/dimse_cohort.h"
 #include "sources/pacs_work.h"
 
 void
@@ -85,16 +86,21 @@ int
 sl_pacs_read_list(const char *file, const char *what, struct sl_strv *out,
                   struct sl_err *err)
 {
-    char *text = NULL, *line, *save = NULL;
-    size_t len, before = out->n;
+    char *text = NULL, why[160];
+    size_t len, before = out->n, i;
+    struct sl_strv ids = { 0 };
+    int rc;
 
     if (sl_file_read(file, &text, &len, err) != SL_OK)
         return SL_ERR(err, SL_ECONFIG, "cannot read its %s file", what);
-    for (line = strtok_r(text, "\r\n", &save); line != NULL;
-         line = strtok_r(NULL, "\r\n", &save))
-        if (line[strspn(line, " \t")] != '\0')
-            sl_strv_push(out, line);
+    rc = dimse_list_parse(text, len, strcmp(what, "accession-numbers") == 0,
+                          &ids, why, sizeof(why));
     sl_freezero(text, len);
+    if (rc != SL_OK)
+        return SL_ERR(err, SL_ECONFIG, "its %s file, %s", what, why);
+    for (i = 0; i < ids.n; i++)
+        sl_strv_push_owned(out, ids.v[i]);
+    free(ids.v);
     if (out->n == before)
         return SL_ERR(err, SL_ECONFIG, "its %s file lists nothing", what);
     return SL_OK;

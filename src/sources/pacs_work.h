@@ -23,9 +23,11 @@ int sl_pacs_work_new(const struct sl_config *cfg, const char *prefix,
  * that are empty (items in flight own their files). */
 void sl_pacs_work_rm(const char *dir, int files);
 
-/* The non-blank lines of file (ids: patient data, wiped by the caller)
- * appended to out; what: the attribute, for messages. Never prints a
- * line. */
+/* The values of list file (ids: patient data, wiped by the caller)
+ * appended to out, read by dimse_list_parse (a line a C-FIND cannot
+ * carry refuses the file, naming the line); what: the attribute
+ * ("patient-ids", "accession-numbers"), for messages. Never prints a
+ * value. */
 int sl_pacs_read_list(const char *file, const char *what, struct sl_strv *out,
                       struct sl_err *err);
 
