@@ -18,14 +18,22 @@
  * file (dimse_list_parse): accepted, every value is 1 to 64 (16)
  * characters of UTF-8 with no control character, backslash or space at
  * either end, at most one a line; refused, nothing is left and the
- * reason names a line and quotes nothing of the input. */
+ * reason names a line and quotes nothing of the input.
+ *
+ * And each line as the source's checkpoint from the state store: the
+ * watermark part (dimse_since_parse: 14 digits, the taken studies as
+ * YYYYMMDD.HASH) and the resume point (sl_pacs_resume_at: a study of
+ * those listed, or the first). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "fuzz.h"
 #include "sources/dimse_cohort.h"
+#include "sources/dimse_since.h"
+#include "sources/pacs_work.h"
 
 static void
 check_keys(const struct sl_strv *keys)
@@ -126,6 +134,39 @@ check_list(const uint8_t *data, size_t size, int accession, size_t lines)
     sl_strv_free(&ids);
 }
 
+/* One line of the input as a checkpoint. */
+static void
+check_ck(const char *ck)
+{
+    static char u1[] = "1.2.3", u2[] = "1.2.4", d1[] = "20230105",
+                d2[] = "20230106", t1[] = "101010", t2[] = "";
+    struct sl_dicom_study st[2] = { { u1, d1, t1 }, { u2, d2, t2 } };
+    struct dimse_since ds;
+    size_t next = 0, skip = 0, i;
+
+    memset(&ds, 0, sizeof(ds));
+    ds.overlap_days = 2;
+    if (dimse_since_parse(ck, &ds)) {
+        char *r = dimse_since_range(&ds, NULL), *r2, *suf;
+        FUZZ_ASSERT(strlen(ds.wm) == 14 &&
+                    strspn(ds.wm, "0123456789") == 14);
+        for (i = 0; i < ds.taken.n; i++)
+            FUZZ_ASSERT(strlen(ds.taken.v[i]) == 25 &&
+                        ds.taken.v[i][8] == '.');
+        FUZZ_ASSERT(r != NULL && strlen(r) >= 9 && r[8] == '-');
+        r2 = dimse_since_range(&ds, "20200101-20301231");
+        FUZZ_ASSERT(r2 != NULL);
+        suf = dimse_since_suffix(&ds, st, 2, NULL, sl_fnv1a64);
+        FUZZ_ASSERT(suf != NULL);
+        free(r);
+        free(r2);
+        free(suf);
+    }
+    dimse_since_free(&ds);
+    sl_pacs_resume_at("pacs", st, 2, ck, &next, &skip);
+    FUZZ_ASSERT(next < 2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,6 +180,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines += data[i] == '\n';
     check_list(data, size, 0, lines);
     check_list(data, size, 1, lines);
+    {
+        char *text = malloc(size + 1), *line, *nl;
+        if (text == NULL)
+            abort();
+        memcpy(text, data, size);
+        text[size] = '\0';
+        for (line = text; line != NULL; line = nl) {
+            if ((nl = strchr(line, '\n')) != NULL)
+                *nl++ = '\0';
+            check_ck(line);
+        }
+        free(text);
+    }
     memset(&c, 0, sizeof(c));
     if (dimse_cohort_read(path, &c, &err) == SL_OK) {
         FUZZ_ASSERT(c.keys.n + c.problems.n + c.other <= lines);
