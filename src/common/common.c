@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,19 @@ sl_freezero(void *p, size_t n)
      * every line of an export is wiped) */
     explicit_bzero(p, n);
     free(p);
+}
+
+void
+sl_mutex_init_short(void *mu)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init((pthread_mutex_t *)mu, &a);
+    pthread_mutexattr_destroy(&a);
 }
 
 void

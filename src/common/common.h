@@ -97,6 +97,14 @@ char *sl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Wipes then frees a buffer that held a secret or patient data. */
 void sl_freezero(void *p, size_t n);
 
+/* ---- locks ----------------------------------------------------------- */
+/* Initialises *mu (a pthread_mutex_t, taken as void * so that this header
+ * needs no pthread.h) for a lock held a short time by threads that are
+ * all busy: a waiter spins a little before it sleeps (glibc's adaptive
+ * mutex, where there is one), so that two threads taking turns do not
+ * put each other to sleep and wake each other up every time. */
+void sl_mutex_init_short(void *mu);
+
 /* A growable byte buffer, always NUL-terminated. */
 struct sl_buf {
     char *data;

@@ -366,7 +366,7 @@ sl_fhir_deid_new(const struct sl_profile_chain *chain,
     d->shift_min = 1;
     d->shift_max = 365;
     pthread_mutex_init(&d->lock, NULL);
-    pthread_mutex_init(&d->learn_lock, NULL);
+    sl_mutex_init_short(&d->learn_lock);
     for (i = 0; chain && i < chain->n; i++) {
         const struct sl_profile_doc *doc = &chain->docs[i];
         sl_strv_push_owned(&d->doc_names,

@@ -48,6 +48,18 @@ void sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen);
 /* The same for the n bytes at v (no NUL needed). */
 void sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t n,
                        size_t minlen);
+/* A value's form in a set, worked out without the set (so outside the
+ * lock that guards it): sl_fhir_vset_key returns 0 when the value is not
+ * one to add (too short once trimmed), 1 and *out otherwise;
+ * sl_fhir_vset_put adds it. sl_fhir_vset_addn is the two. */
+struct sl_fhir_vkey {
+    uint64_t k;
+    unsigned word, first;
+    size_t n;
+};
+int sl_fhir_vset_key(const char *v, size_t n, size_t minlen,
+                     struct sl_fhir_vkey *out);
+void sl_fhir_vset_put(struct sl_fhir_vset *s, const struct sl_fhir_vkey *k);
 void sl_fhir_vset_free(struct sl_fhir_vset *s);
 /* Finds the first match in text at or after from: returns 1 and sets
  * *start, *end (byte offsets) or returns 0. */

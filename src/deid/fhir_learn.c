@@ -357,18 +357,29 @@ sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
                         long rank, struct sl_err *err)
 {
     struct fd_lvals lc = { 0 };
-    size_t i;
+    struct sl_fhir_vkey kb[64];
+    size_t i, nk;
     int rc;
 
     if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
         !tstr(t, SL_JT_ROOT, "resourceType"))
         return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    /* the walks run without the lock; the maps and the set under it */
+    /* the walks run without the lock; the maps and the set under it, and
+     * of the set only the insertion: the values are folded and hashed
+     * before, 64 at a time */
     rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc, NULL, NULL);
-    pthread_mutex_lock(&d->learn_lock);
-    for (i = 0; i < lc.n; i++)
-        sl_fhir_vset_addn(&d->values, lc.v[i].s, lc.v[i].n, MIN_LEARNED);
-    pthread_mutex_unlock(&d->learn_lock);
+    for (i = 0; i < lc.n;) {
+        size_t k;
+        for (nk = 0; i < lc.n && nk < 64; i++)
+            if (sl_fhir_vset_key(lc.v[i].s, lc.v[i].n, MIN_LEARNED, &kb[nk]))
+                nk++;
+        if (nk == 0)
+            continue;
+        pthread_mutex_lock(&d->learn_lock);
+        for (k = 0; k < nk; k++)
+            sl_fhir_vset_put(&d->values, &kb[k]);
+        pthread_mutex_unlock(&d->learn_lock);
+    }
     fhir_lv_free(&lc);
     return rc;
 }

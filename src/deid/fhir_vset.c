@@ -329,16 +329,14 @@ sl_fhir_vset_add(struct sl_fhir_vset *s, const char *v, size_t minlen)
     sl_fhir_vset_addn(s, v, strlen(v), minlen);
 }
 
-void
-sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
-                  size_t minlen)
+int
+sl_fhir_vset_key(const char *v, size_t len, size_t minlen,
+                 struct sl_fhir_vkey *out)
 {
     const unsigned char *t = (const unsigned char *)v;
-    size_t a, i, e = 0, ne, nw = 0, at;
+    size_t a, i, e = 0, ne, nw = 0;
     struct fst f, fw, last;
     int cls = CL_SEP, ncls, first_cls;
-    unsigned b;
-    uint64_t k;
 
     /* trimmed of what is not part of a word at either end: from the first
      * word cluster, and the state as it was after the last one */
@@ -348,7 +346,7 @@ sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
             break;
     }
     if (a >= len)
-        return;
+        return 0;
     first_cls = cls;
     fst_init(&f);
     for (i = a;;) { /* the first word */
@@ -375,26 +373,45 @@ sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
     }
     f = last;
     if (f.n < minlen || (first_cls == CL_UNSPACED && nw < 2))
-        return; /* one ideograph names too much to be looked for */
+        return 0; /* one ideograph names too much to be looked for */
+    out->k = vkey(f.h, f.n);
+    out->word = word_bit(vkey(fw.h, fw.n));
+    out->first = first_bits(&f);
+    out->n = f.n;
+    return 1;
+}
+
+void
+sl_fhir_vset_put(struct sl_fhir_vset *s, const struct sl_fhir_vkey *k)
+{
+    size_t at;
+
     if ((s->n + 1) * 4 > s->cap * 3)
         vset_grow(s);
-    k = vkey(f.h, f.n);
-    at = slot_of(s, k);
+    at = slot_of(s, k->k);
     if (s->slot[at] != 0)
         return;
-    s->slot[at] = k;
+    s->slot[at] = k->k;
     s->version = fhir_memo_serial(); /* what was clean may not be now */
     if (s->first == NULL) {
         s->first = sl_calloc(65536 / 8, 1);
         s->words = sl_calloc(WORD_BITS / 8, 1);
     }
-    b = word_bit(vkey(fw.h, fw.n));
-    s->words[b >> 3] |= (unsigned char)(1u << (b & 7));
-    b = first_bits(&f);
-    s->first[b >> 3] |= (unsigned char)(1u << (b & 7));
+    s->words[k->word >> 3] |= (unsigned char)(1u << (k->word & 7));
+    s->first[k->first >> 3] |= (unsigned char)(1u << (k->first & 7));
     s->n++;
-    if (f.n > s->maxlen)
-        s->maxlen = f.n;
+    if (k->n > s->maxlen)
+        s->maxlen = k->n;
+}
+
+void
+sl_fhir_vset_addn(struct sl_fhir_vset *s, const char *v, size_t len,
+                  size_t minlen)
+{
+    struct sl_fhir_vkey k;
+
+    if (sl_fhir_vset_key(v, len, minlen, &k))
+        sl_fhir_vset_put(s, &k);
 }
 
 void
