@@ -18,3 +18,5 @@ nodist_EXTRA_tests_unit_test_dicom_folder_SOURCES = force-cxx-link.cc
 endif
 TESTS += tests/integration/synth.sh
 EXTRA_DIST += tests/integration/synth.sh
+TESTS += tests/integration/dicom_module.sh
+EXTRA_DIST += tests/integration/dicom_module.sh

@@ -9,6 +9,12 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/report.h \
 	%reldir%/cmd_fhirpath.c %reldir%/cmd_validate.c \
 	%reldir%/cmd_timeline.c %reldir%/timeline.h %reldir%/timeline_read.c
-# DCMTK is C++: link with the C++ driver (this file is never built).
-nodist_EXTRA_sluice_SOURCES = force-cxx-link.cc
-sluice_LDADD = $(SL_LIBS) $(SL_EXT_LIBS)
+# Without DCMTK: the functions of dicom.h load the DICOM module
+# (src/dicom/local.mk), to which the executable exports what host.syms
+# lists.
+sluice_LDADD = $(subst src/dicom/libdicom.a,src/dicom/libdicomload.a,$(SL_LIBS)) \
+	$(SL_HOST_EXT_LIBS)
+sluice_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--dynamic-list=$(top_srcdir)/src/dicom/host.syms \
+	-Wl,--undefined=sl_dicom_host_bind_address
+EXTRA_sluice_DEPENDENCIES = src/dicom/libdicomload.a src/dicom/host.syms

@@ -7,6 +7,7 @@
 // Messages name AE titles, addresses and ports: nothing of a dataset.
 #include "config.h"
 
+#include "dicom/dicom_host.h"
 #include "dicom/dicom_int.h"
 
 #include <dcmtk/dcmnet/scppool.h>
@@ -14,7 +15,6 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,40 +34,12 @@
 #include <vector>
 
 // ---- the address the listening socket is bound to --------------------------
-// DCMTK 3.6.7 binds its listening socket to every interface (INADDR_ANY)
-// and has no setting for it. A listener meant for one network (127.0.0.1
-// by default) must not be reachable from the others, so the bind() DCMTK
-// calls on the pool's listening thread is given the configured address
-// instead; every other bind() of the process (any thread, any library)
-// goes through unchanged. The executable's bind() interposes on libc's
-// for the shared libraries it links (ELF symbol interposition).
-namespace
-{
-thread_local const struct in_addr *bind_addr_override = nullptr;
-}
-
-extern "C" int
-bind(int fd, const struct sockaddr *sa, socklen_t len)
-{
-    using bind_fn = int (*)(int, const struct sockaddr *, socklen_t);
-    static bind_fn real = reinterpret_cast<bind_fn>(dlsym(RTLD_NEXT, "bind"));
-
-    if (real == nullptr)
-        return -1;
-    if (bind_addr_override != nullptr && sa != nullptr &&
-        sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        struct sockaddr_in in;
-        std::memcpy(&in, sa, sizeof(in));
-        in.sin_addr = *bind_addr_override;
-        return real(fd, reinterpret_cast<struct sockaddr *>(&in), sizeof(in));
-    }
-    return real(fd, sa, len);
-}
-
+// The bind() that honours it is the executable's (dicom_host.c): an
+// interposed bind() only works from there, and the shim may be a module.
 void
 shim::bind_address(const struct in_addr *a)
 {
-    bind_addr_override = a;
+    sl_dicom_host_bind_address(a);
 }
 
 class ListenSCP;
@@ -413,7 +385,7 @@ sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
         std::condition_variable started;
         bool up = false;
         l->thread = std::thread([l, &m, &started, &up] {
-            bind_addr_override = &l->addr;
+            shim::bind_address(&l->addr);
             // the port is open once ASC_initializeNetwork returned: the
             // pool's listen() then waits for the first connection; a port
             // in use makes it return at once
@@ -423,7 +395,7 @@ sl_dicom_listen_start(const struct sl_dicom_listen_conf *c,
             }
             started.notify_all();
             l->end = l->pool->listen();
-            bind_addr_override = nullptr;
+            shim::bind_address(nullptr);
             l->cv.notify_all();
         });
         {
