@@ -11,10 +11,13 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/cmd_timeline.c %reldir%/timeline.h %reldir%/timeline_read.c
 # Without DCMTK: the functions of dicom.h load the DICOM module
 # (src/dicom/local.mk), to which the executable exports what host.syms
-# lists.
+# lists; without libcurl and libmicrohttpd, which are opened when first
+# needed (lazylib.h).
 sluice_LDADD = $(subst src/dicom/libdicom.a,src/dicom/libdicomload.a,$(SL_LIBS)) \
-	$(SL_HOST_EXT_LIBS)
+	src/http/libhttpload.a src/metrics/libmetricsload.a \
+	src/common/libcommon.a $(SL_HOST_EXT_LIBS)
 sluice_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--dynamic-list=$(top_srcdir)/src/dicom/host.syms \
 	-Wl,--undefined=sl_dicom_host_bind_address
-EXTRA_sluice_DEPENDENCIES = src/dicom/libdicomload.a src/dicom/host.syms
+EXTRA_sluice_DEPENDENCIES = src/dicom/libdicomload.a src/dicom/host.syms \
+	src/http/libhttpload.a src/metrics/libmetricsload.a

@@ -1,7 +1,8 @@
 noinst_LIBRARIES += %reldir%/libcommon.a
 %canon_reldir%_libcommon_a_SOURCES = %reldir%/common.h %reldir%/common.c \
 	%reldir%/files.c %reldir%/log.c %reldir%/hash.h %reldir%/hash.c \
-	%reldir%/date.h %reldir%/date.c %reldir%/cron.h %reldir%/cron.c %reldir%/seal.h %reldir%/seal.c
+	%reldir%/date.h %reldir%/date.c %reldir%/cron.h %reldir%/cron.c %reldir%/seal.h %reldir%/seal.c \
+	%reldir%/lazylib.h %reldir%/lazylib.c
 SL_LIBS += %reldir%/libcommon.a
 
 if HAVE_CMOCKA

@@ -13,18 +13,18 @@
  * stops with exit 2 and says which file and why. */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/lazylib.h"
 #include "dicom/dicom.h"
 #include "dicom/dicom_load.h"
 
 #define SL_DICOM_MODULE "sluice-dicom.so"
+#define WHAT            "its DICOM module (part of sluice: reinstall it)"
 
 /* the module's functions, found once */
 static struct {
@@ -36,26 +36,6 @@ static struct {
 } api;
 
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
-
-static void
-fail(const char *path, const char *why)
-{
-    fprintf(stderr,
-            "sluice: cannot load its DICOM module %s: %s (reinstall "
-            "sluice: the module is part of it)\n",
-            path, why ? why : "unknown error");
-    exit(SL_EXIT_RUNTIME);
-}
-
-static void *
-sym(void *h, const char *path, const char *name)
-{
-    void *p = dlsym(h, name);
-
-    if (p == NULL)
-        fail(path, dlerror());
-    return p;
-}
 
 /* The folder the executable is in, with a trailing '/', into dir. */
 static int
@@ -85,15 +65,13 @@ load(void)
         snprintf(path, sizeof(path), "%s%s", dir, SL_DICOM_MODULE) < 0 ||
         access(path, F_OK) != 0)
         snprintf(path, sizeof(path), "%s/%s", SL_MODULEDIR, SL_DICOM_MODULE);
-    h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL)
-        fail(path, dlerror());
-    abi = sym(h, path, "sl_dicom_module_abi");
+    h = sl_lazy_open(path, WHAT);
+    abi = sl_lazy_sym(h, path, "sl_dicom_module_abi", WHAT);
     if (strcmp(abi, SL_DICOM_ABI) != 0)
-        fail(path, "it is of another build of sluice");
+        sl_lazy_fail(path, WHAT, "it is of another build of sluice");
 #define SL_DICOM_FN(ret, name, params, args) \
     {                                        \
-        void *p = sym(h, path, #name);       \
+        void *p = sl_lazy_sym(h, path, #name, WHAT);       \
         memcpy(&api.name, &p, sizeof(p));    \
     }
 #define SL_DICOM_VOID(name, params, args) SL_DICOM_FN(void, name, params, args)

@@ -8,3 +8,6 @@ noinst_LIBRARIES += %reldir%/libhttp.a
 	%reldir%/multipart.h %reldir%/multipart.c \
 	%reldir%/dicom_json.h %reldir%/dicom_json.c
 SL_LIBS += %reldir%/libhttp.a
+# The executable's libcurl: opened when first needed (curl_load.c).
+noinst_LIBRARIES += %reldir%/libhttpload.a
+%canon_reldir%_libhttpload_a_SOURCES = %reldir%/curl_load.c
