@@ -333,8 +333,11 @@ out:
         *err = r->ferr;
         rc = r->ferr.code ? r->ferr.code : SL_EINTERNAL;
     }
-    if (rc == SL_OK && started > 0)
+    if (rc == SL_OK && started > 0) {
         notify_progress(r, "learn", items, t0, 1);
+        sl_log(SL_LOG_DEBUG, "learning pass: %llu items in %.3f s",
+               (unsigned long long)items, sl_now() - t0);
+    }
     r->units_done = r->units_total = 0;
     return rc;
 }
