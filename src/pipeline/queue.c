@@ -867,8 +867,17 @@ lead_loop(struct run *r, size_t nworkers)
             r->done[r->write_cseq % r->cap] = NULL;
             r->write_cseq++;
             pthread_mutex_unlock(&r->mu);
-            for (k = 0; k < c->n && !failed; k++)
+            for (k = 0; k < c->n && !failed; k++) {
                 failed = write_one(r, c->it[k]) != 0;
+                /* a worker waiting for a chunk gets one now, not after
+                 * the whole chunk is written */
+                if (!failed && k + 1 < c->n && (k & 7) == 7) {
+                    pthread_mutex_lock(&r->mu);
+                    if (lead_starving(r))
+                        lead_read(r, &rd);
+                    pthread_mutex_unlock(&r->mu);
+                }
+            }
             chunk_free(c, 0);
             pthread_mutex_lock(&r->mu);
             continue;
