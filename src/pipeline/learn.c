@@ -55,6 +55,10 @@ struct learn_queue {
     int closed;
     int idle; /* learners asleep, waiting for a chunk */
     int full; /* the reader waits for room */
+    /* chunks the learner threads are through with: the reader, which
+     * allocated their items, frees them (blocks go back to its own
+     * caches and arena, not through another thread's arena lock) */
+    struct chunk *spent;
 };
 
 static int
@@ -86,18 +90,43 @@ learn_item(struct learner *l, struct sl_item *it)
     return rc;
 }
 
-/* Learns a chunk's items in order and frees it. 0, or -1 when the run
- * failed. */
+/* Learns a chunk's items in order; then frees it (q NULL: on the reader's
+ * thread) or hands it back to the reader (q->spent). 0, or -1 when the
+ * run failed. */
 static int
-learn_chunk(struct learner *l, struct chunk *c)
+learn_chunk(struct learner *l, struct chunk *c, struct learn_queue *q)
 {
     size_t k;
     int rc = SL_OK;
 
     for (k = 0; k < c->n && rc == SL_OK; k++)
         rc = learn_item(l, c->it[k]);
-    chunk_free(c, 0);
+    if (q == NULL) {
+        chunk_free(c, 0);
+    } else {
+        pthread_mutex_lock(&l->r->mu);
+        c->next = q->spent;
+        q->spent = c;
+        pthread_mutex_unlock(&l->r->mu);
+    }
     return rc == SL_OK ? 0 : -1;
+}
+
+/* Frees the chunks of q->spent (r->mu not held). */
+static void
+free_spent(struct run *r, struct learn_queue *q)
+{
+    struct chunk *c;
+
+    pthread_mutex_lock(&r->mu);
+    c = q->spent;
+    q->spent = NULL;
+    pthread_mutex_unlock(&r->mu);
+    while (c != NULL) {
+        struct chunk *next = c->next;
+        chunk_free(c, 0);
+        c = next;
+    }
 }
 
 struct learner_arg {
@@ -131,7 +160,7 @@ learner_main(void *arg)
         if (q->full)
             pthread_cond_signal(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
-        if (learn_chunk(l, c) != 0)
+        if (learn_chunk(l, c, q) != 0)
             return NULL;
     }
 }
@@ -156,14 +185,39 @@ learn_push(struct run *r, struct learn_queue *q, struct chunk *c, int here,
     }
     if (q->len == LEARN_QUEUE) { /* here, and no room */
         pthread_mutex_unlock(&r->mu);
-        return learn_chunk(l, c);
+        return learn_chunk(l, c, NULL);
     }
     q->q[(q->head + q->len) % LEARN_QUEUE] = c;
     q->len++;
     if (q->idle)
         pthread_cond_signal(&r->cv_work);
     pthread_mutex_unlock(&r->mu);
+    if (q->spent != NULL) /* a glance without the lock: freed next time */
+        free_spent(r, q);
     return 0;
+}
+
+/* At the end of the sources, the reader that is a learner too learns
+ * what is still queued beside the learner threads, rather than wait for
+ * them to get through it alone. 0, or -1 when the run failed. */
+static int
+learn_rest(struct run *r, struct learn_queue *q, struct learner *l)
+{
+    for (;;) {
+        struct chunk *c;
+
+        pthread_mutex_lock(&r->mu);
+        if (q->len == 0 || r->failed) {
+            pthread_mutex_unlock(&r->mu);
+            return r->failed ? -1 : 0;
+        }
+        c = q->q[q->head];
+        q->head = (q->head + 1) % LEARN_QUEUE;
+        q->len--;
+        pthread_mutex_unlock(&r->mu);
+        if (learn_chunk(l, c, NULL) != 0)
+            return -1;
+    }
 }
 
 int
@@ -273,7 +327,7 @@ run_learn(struct run *r, struct sl_err *err)
                 if (chunks < INT32_MAX)
                     chunks++;
                 if (started == 1 && here)
-                    stopped = learn_chunk(&ls[0], c) != 0;
+                    stopped = learn_chunk(&ls[0], c, NULL) != 0;
                 else
                     stopped = learn_push(r, &q, c, here, &ls[0]) != 0;
                 c = NULL;
@@ -310,6 +364,8 @@ run_learn(struct run *r, struct sl_err *err)
         t->ops->close(ctx);
         run_source_status(r, NULL); /* what it said is over */
     }
+    if (here && started > 1 && !run_stopping(r))
+        learn_rest(r, &q, &ls[0]);
 out:
     pthread_mutex_lock(&r->mu);
     q.closed = 1;
@@ -317,6 +373,7 @@ out:
     pthread_mutex_unlock(&r->mu);
     for (k = here ? 1 : 0; k < started; k++)
         pthread_join(ls[k].th, NULL);
+    free_spent(r, &q);
     while (q.len > 0) { /* left after a failure */
         chunk_free(q.q[q.head], 0);
         q.head = (q.head + 1) % LEARN_QUEUE;
