@@ -58,6 +58,17 @@ nodist_EXTRA_tests_fuzz_fuzz_term_reply_SOURCES = force-cxx-link.cc
 TESTS += tests/integration/term_reply_fuzz.sh
 EXTRA_DIST += tests/integration/term_reply_fuzz.sh
 
+# the remote client's cache file read back: a fuzz target, its seeds
+# replayed in make check
+check_PROGRAMS += tests/fuzz/fuzz_term_cache
+tests_fuzz_fuzz_term_cache_SOURCES = tests/fuzz/fuzz_term_cache.c \
+	$(FUZZ_COMMON) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_term_cache_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_cache_LDADD = $(SL_TEST_LDADD)
+nodist_EXTRA_tests_fuzz_fuzz_term_cache_SOURCES = force-cxx-link.cc
+TESTS += tests/integration/term_cache_fuzz.sh
+EXTRA_DIST += tests/integration/term_cache_fuzz.sh
+
 # Quantity units on synthetic data through sluice translate --units
 TESTS += tests/integration/units.sh
 EXTRA_DIST += tests/integration/units.sh

@@ -258,6 +258,9 @@ translate_norm(const json_t *reply)
     }
     if (result < 0)
         goto bad;
+    /* mapped: the server says so and names a concept it maps to (a
+     * result of true without one would leave nothing to write) */
+    result = result && json_array_size(ms) > 0;
     json_array_extend(ms, mm);
     json_decref(mm);
     return json_pack("{si so}", "o",
@@ -268,29 +271,62 @@ bad:
     return NULL;
 }
 
-static void
-result_of(const json_t *v, const char *map_name, struct sl_term_result *r)
+/* A string or null (absent) at i of array a: 1, and *s (NULL for null). */
+static int
+opt_str(const json_t *a, size_t i, const char **s)
 {
-    const json_t *m;
-    size_t i;
+    const json_t *v = json_array_get(a, i);
 
-    r->outcome = (enum sl_term_outcome)json_integer_value(
-        json_object_get(v, "o"));
+    *s = json_string_value(v);
+    return v == NULL || json_is_null(v) || *s != NULL;
+}
+
+int
+term_result_of(const json_t *v, const char *map_name, struct sl_term_result *r)
+{
+    const json_t *ms = json_object_get(v, "m"), *m;
+    json_int_t o = json_integer_value(json_object_get(v, "o"));
+    size_t i;
+    int non = 0;
+
     r->n = 0;
-    json_array_foreach(json_object_get(v, "m"), i, m)
+    r->outcome = SL_TERM_UNMAPPED;
+    /* what translate_norm writes, and nothing else: a cache file edited
+     * by hand, or from another version, is a miss, not a crash */
+    if (!json_is_object(v) || !json_is_integer(json_object_get(v, "o")) ||
+        (o != SL_TERM_MAPPED && o != SL_TERM_UNMAPPED) || !json_is_array(ms))
+        return SL_EPARSE;
+    json_array_foreach(ms, i, m)
     {
         struct sl_term_match *x;
+        int rel;
         if (r->n == SL_TERM_MAX_MATCHES)
             break;
-        x = &r->m[r->n++];
-        x->system = json_string_value(json_array_get(m, 0));
-        x->version = json_string_value(json_array_get(m, 1));
-        x->code = json_string_value(json_array_get(m, 2));
-        x->display = json_string_value(json_array_get(m, 3));
-        x->rel = (enum sl_term_rel)sl_term_rel_parse(
-            json_string_value(json_array_get(m, 4)));
+        x = &r->m[r->n];
+        if (!json_is_array(m) ||
+            (x->system = json_string_value(json_array_get(m, 0))) == NULL ||
+            !opt_str(m, 1, &x->version) || !opt_str(m, 2, &x->code) ||
+            !opt_str(m, 3, &x->display) ||
+            (rel = sl_term_rel_parse(
+                 json_string_value(json_array_get(m, 4)))) < 0)
+            goto bad;
+        x->rel = (enum sl_term_rel)rel;
         x->map = map_name;
+        if (!sl_term_rel_is_match(x->rel))
+            non = 1;
+        else if (non || x->code == NULL) /* translations first, coded */
+            goto bad;
+        r->n++;
     }
+    if (o == SL_TERM_MAPPED &&
+        (r->n == 0 || !sl_term_rel_is_match(r->m[0].rel)))
+        goto bad;
+    r->outcome = (enum sl_term_outcome)o;
+    return SL_OK;
+bad:
+    r->n = 0;
+    r->outcome = SL_TERM_UNMAPPED;
+    return SL_EPARSE;
 }
 
 int
@@ -301,9 +337,10 @@ term_reply_translate(const char *data, size_t len, struct sl_term_result *r,
 
     n = translate_norm(reply);
     json_decref(reply);
-    if (n == NULL)
+    if (n == NULL || term_result_of(n, "fuzz", r) != SL_OK) {
+        json_decref(n);
         return SL_EPARSE;
-    result_of(n, "fuzz", r);
+    }
     *norm = n;
     return SL_OK;
 }
@@ -333,21 +370,27 @@ sl_term_client_translate(struct sl_term_client *c, const char *map_url,
     long status = 0;
     int rc = SL_OK;
 
-    if (v != NULL) {
+    if (v != NULL && term_result_of(v, map_name, r) == SL_OK) {
         count(c, 1, 0);
-        result_of(v, map_name, r);
         free(key);
         return SL_OK;
     }
+    if (v != NULL)
+        sl_log(SL_LOG_DEBUG, "terminology cache: an entry that is not a "
+                             "$translate answer: asked again");
     params = translate_params(map_url, system, version, code, target_system);
     rc = post(c, path, params, "$translate", &reply, &status, err);
     json_decref(params);
     if (rc == SL_OK) {
         norm = status / 100 == 2 ? translate_norm(reply) : NULL;
+        if (norm != NULL && term_result_of(norm, map_name, r) != SL_OK) {
+            json_decref(norm);
+            norm = NULL;
+        }
         if (norm == NULL)
             rc = bad_reply(c, path, "$translate", status, err);
-        else
-            result_of(term_cache_put(c->cache, key, norm), map_name, r);
+        else /* the strings of r: the cache's copy */
+            term_result_of(term_cache_put(c->cache, key, norm), map_name, r);
     }
     json_decref(reply);
     count(c, 0, rc != SL_OK);

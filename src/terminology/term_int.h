@@ -63,6 +63,17 @@ int term_load_csv(const char *name, const char *data, size_t len,
 int term_load_json(const char *name, const char *data, size_t len,
                    struct sl_term_map *m, struct sl_err *err);
 
+/* The answer in v, a $translate answer in its cached form ({"o": outcome,
+ * "m": [[system, version, code, display, relationship], ...]}, as the
+ * client writes it), into *r (strings owned by v; map: each match's map
+ * name): SL_OK, or SL_EPARSE (r then says unmapped, no match) when v is
+ * not such an answer: an outcome other than mapped or unmapped, a match
+ * without a system or a relationship, a translation without a code or
+ * after a non-translation, mapped without a translation first. A cache
+ * file is read back through it. */
+int term_result_of(const json_t *v, const char *map_name,
+                   struct sl_term_result *r);
+
 /* A $translate reply (JSON text of a Parameters) read as the client reads
  * it: SL_OK with *r filled and *norm the cached form (caller frees; r's
  * strings live in it), or SL_EPARSE. For the fuzz target. */

@@ -5,7 +5,7 @@
  * `result` and well-formed matches is refused; an accepted one gives at
  * most SL_TERM_MAX_MATCHES matches, translations first, each with a
  * system and (translations) a code, and "mapped" only when the server's
- * result said so. */
+ * result said so and there is a translation. */
 #include "config.h"
 
 #include <string.h>
@@ -65,6 +65,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_ASSERT(r.outcome == SL_TERM_MAPPED || r.outcome == SL_TERM_UNMAPPED);
     FUZZ_ASSERT(r.n <= SL_TERM_MAX_MATCHES);
+    /* mapped: there is a translation to write (a reply with result true
+     * and no translation used to give mapped with none, and the
+     * translate stage read a match that was never filled) */
+    FUZZ_ASSERT(r.outcome != SL_TERM_MAPPED ||
+                (r.n > 0 && sl_term_rel_is_match(r.m[0].rel)));
     for (i = 0; i < r.n; i++) {
         FUZZ_ASSERT(r.m[i].system != NULL);
         if (!sl_term_rel_is_match(r.m[i].rel)) {
