@@ -143,6 +143,14 @@ int run_sources_local(const struct run *r);
 int run_one_thread(const struct run *r);
 /* Frees a chunk and its items from the from-th on (NULL-safe). */
 void chunk_free(struct chunk *c, size_t from);
+/* The writer (writer.c): writes item it to every target that takes it,
+ * counts it, quarantines it or moves its source's checkpoint, then
+ * commits and reports progress when it is time. 0, or -1 when the run
+ * failed (run_fail was called). */
+int run_write_one(struct run *r, struct sl_item *it);
+/* The writer of a run with a reader thread, on the calling thread: the
+ * workers' chunks in order, until every chunk read is written. */
+void run_writer_loop(struct run *r);
 
 /* cohort.c: run_cohorts_open opens each source of the main pass whose
  * cohort comes from another source of the job, and leaves it open for the

@@ -1,6 +1,7 @@
-/* queue.c - the threads of the main pass of a run (reader, workers, and
- * the writer on the calling thread, in item order), and what the passes
- * share (the learning pass is in learn.c). */
+/* queue.c - the threads of the main pass of a run: the reader, the
+ * workers, and the calling thread, which writes in item order (writer.c)
+ * and, when the sources are local, reads and works too (the lead). What
+ * the passes share is in run_state.c, the learning pass in learn.c. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -11,141 +12,9 @@
 #include "fhir/jtape.h"
 #include "pipeline/pipeline_int.h"
 
-#define COMMIT_SECONDS 2.0
 /* A source slower than SLOW_NEXT seconds an item has each item handed
  * over at once (items otherwise travel in chunks: queue.c, struct chunk). */
 #define SLOW_NEXT 0.001
-
-int
-run_stop_asked(const struct run *r)
-{
-    return r->opts->stop != NULL && *r->opts->stop != 0;
-}
-
-void
-run_fail(struct run *r, const struct sl_err *err)
-{
-    pthread_mutex_lock(&r->mu);
-    if (!r->failed) {
-        r->failed = 1;
-        r->ferr = *err;
-    }
-    r->stop = 1;
-    pthread_cond_broadcast(&r->cv_work);
-    pthread_cond_broadcast(&r->cv_space);
-    pthread_cond_broadcast(&r->cv_done);
-    pthread_mutex_unlock(&r->mu);
-}
-
-
-int
-run_stopping(struct run *r)
-{
-    int stop;
-
-    pthread_mutex_lock(&r->mu);
-    if (run_stop_asked(r))
-        r->stop = 1;
-    stop = r->stop;
-    pthread_mutex_unlock(&r->mu);
-    return stop;
-}
-
-void
-notify_progress(struct run *r, const char *phase, uint64_t items,
-                double since, int final)
-{
-    struct sl_run_progress p;
-    size_t i;
-
-    memset(&p, 0, sizeof(p));
-    p.run_id = r->sum->run_id;
-    p.phase = phase;
-    p.items = items;
-    p.quarantined = r->sum->quarantined;
-    pthread_mutex_lock(&r->mu);
-    p.units_done = r->units_done;
-    p.units_total = r->units_total;
-    pthread_mutex_unlock(&r->mu);
-    p.elapsed = sl_now() - since;
-    p.final = final;
-    pthread_mutex_lock(&r->progress_mu);
-    r->progress_phase = phase;
-    r->progress_items = items;
-    r->progress_quarantined = p.quarantined;
-    r->progress_since = since;
-    p.status = r->status[0] && !final ? r->status : NULL;
-    for (i = 0; i < r->opts->nobservers; i++)
-        if (r->opts->observers[i]->progress)
-            r->opts->observers[i]->progress(r->opts->observers[i]->arg, &p);
-    pthread_mutex_unlock(&r->progress_mu);
-    r->last_progress = sl_now();
-}
-
-/* The phase the next progress calls are about, from its start. */
-void
-run_progress_phase(struct run *r, const char *phase, double since)
-{
-    pthread_mutex_lock(&r->progress_mu);
-    r->progress_phase = phase;
-    r->progress_items = 0;
-    r->progress_since = since;
-    pthread_mutex_unlock(&r->progress_mu);
-}
-
-/* A source's words on where it is (item.h: watch), from the reader's
- * thread: kept for the next progress calls, and shown now when they
- * changed, with what the last call said. */
-void
-run_source_status(void *arg, const char *text)
-{
-    struct run *r = arg;
-    struct sl_run_progress p;
-    size_t i;
-
-    pthread_mutex_lock(&r->progress_mu);
-    if (strcmp(r->status, text ? text : "") == 0) {
-        pthread_mutex_unlock(&r->progress_mu);
-        return;
-    }
-    snprintf(r->status, sizeof(r->status), "%s", text ? text : "");
-    if (r->progress_phase != NULL && r->status[0]) {
-        memset(&p, 0, sizeof(p));
-        p.run_id = r->sum->run_id;
-        p.phase = r->progress_phase;
-        p.items = r->progress_items;
-        p.quarantined = r->progress_quarantined;
-        pthread_mutex_lock(&r->mu);
-        p.units_done = r->units_done;
-        p.units_total = r->units_total;
-        pthread_mutex_unlock(&r->mu);
-        p.elapsed = sl_now() - r->progress_since;
-        p.status = r->status;
-        for (i = 0; i < r->opts->nobservers; i++)
-            if (r->opts->observers[i]->progress)
-                r->opts->observers[i]->progress(r->opts->observers[i]->arg,
-                                                &p);
-    }
-    pthread_mutex_unlock(&r->progress_mu);
-}
-
-double
-run_progress_every(const struct run *r)
-{
-    return r->opts->progress_every > 0 ? r->opts->progress_every : 10.0;
-}
-
-void
-chunk_free(struct chunk *c, size_t from)
-{
-    size_t k;
-
-    if (c == NULL)
-        return;
-    for (k = from; k < c->n; k++)
-        sl_item_free(c->it[k]);
-    free(c);
-}
 
 /* ---- the main pass: reader ---------------------------------------------------- */
 /* A chunk closes after CHUNK_ITEMS items, CHUNK_BYTES of raw text or
@@ -599,170 +468,6 @@ worker_main(void *arg)
     return NULL;
 }
 
-/* ---- the writer: every target that takes the item, in item order --------------- */
-static int
-write_item(struct run *r, struct sl_item *it, struct sl_err *err)
-{
-    struct sl_type_count *tc;
-    size_t i, last = SIZE_MAX;
-    int rc = SL_OK, taken = 0, delivered = 0;
-    double t0;
-
-    if (it->kind == SL_ITEM_SKIP) {
-        r->sum->skipped++;
-        sl_log(SL_LOG_INFO, "source %s, %s: neither FHIR nor DICOM: skipped",
-               it->source ? it->source : "?", it->pos ? it->pos : "?");
-        goto checkpoint;
-    }
-    tc = summary_type(r->sum, it->rtype);
-    r->sum->in++;
-    tc->in++;
-    for (i = 0; i < r->ntargets; i++)
-        if (r->tgt[i].takes & (1u << it->kind))
-            last = i;
-    for (i = 0; i < r->ntargets && it->reason == NULL; i++) {
-        struct target_slot *t = &r->tgt[i];
-        if (it->kind == SL_ITEM_BAD || !(t->takes & (1u << it->kind)))
-            continue;
-        if (r->opts->dry_run) {
-            delivered = 1; /* would be pushed */
-            continue;
-        }
-        taken = 0;
-        it->may_move = i == last;
-        t0 = sl_now();
-        rc = t->ops->put(t->ctx, it, &taken, err);
-        t->put_seconds += sl_now() - t0;
-        if (rc == SL_EQUARANTINE || rc == SL_OK) {
-            struct sl_part_count *tp = summary_part(
-                &r->sum->targets, &r->sum->ntargets, t->node->id);
-            if (rc == SL_EQUARANTINE) {
-                tp->errors++;
-            } else if (taken) {
-                tp->items++;
-                tp->bytes += it->out_bytes;
-            }
-        }
-        if (rc == SL_EQUARANTINE)
-            rc = SL_OK; /* the target set the reason */
-        else if (rc != SL_OK)
-            goto out;
-        /* earlier items this target refused when it sent them now */
-        if ((rc = run_take_refused(r, t, err)) != SL_OK)
-            goto out;
-        delivered |= taken;
-    }
-    summary_add_findings(r->sum, it);
-    if (it->reason != NULL) {
-        r->sum->quarantined++;
-        tc->quarantined++;
-        if (!r->opts->dry_run && (rc = quarantine_put(r, it, err)) != SL_OK)
-            goto out;
-        if (sl_log_enabled(SL_LOG_DEBUG) || r->opts->dry_run)
-            sl_log(r->opts->dry_run ? SL_LOG_INFO : SL_LOG_DEBUG,
-                   "%squarantined: source %s, %s (stage %s): %s",
-                   r->opts->dry_run ? "would be " : "", it->source,
-                   it->pos ? it->pos : "?", it->stage ? it->stage : "?",
-                   it->reason);
-    } else if (delivered) {
-        r->sum->out++;
-        tc->out++;
-    } else {
-        r->sum->skipped++;
-    }
-checkpoint:
-    for (i = 0; i < r->nsrc; i++)
-        if (it->source && strcmp(r->src[i].node->id, it->source) == 0) {
-            struct sl_part_count *sp = summary_part(
-                &r->sum->sources, &r->sum->nsources, it->source);
-            sp->items++;
-            sp->bytes += it->in_bytes;
-            if (it->kind == SL_ITEM_BAD)
-                sp->errors++;
-            free(r->src[i].checkpoint);
-            r->src[i].checkpoint = it->checkpoint;
-            it->checkpoint = NULL;
-            break;
-        }
-    for (i = 0; i < r->opts->nobservers; i++)
-        if (r->opts->observers[i]->item)
-            r->opts->observers[i]->item(r->opts->observers[i]->arg, it,
-                                        it->reason == NULL && delivered);
-out:
-    return rc;
-}
-
-/* Writes one item, then commits and reports progress when it is time.
- * 0, or -1 when the run failed (run_fail was called). */
-static int
-write_one(struct run *r, struct sl_item *it)
-{
-    struct sl_err err = {0};
-    double now;
-
-    if (write_item(r, it, &err) != SL_OK) {
-        r->write_seq = it->seq + 1;
-        run_fail(r, &err);
-        return -1;
-    }
-    r->write_seq = it->seq + 1;
-    r->since_commit++;
-    now = sl_now();
-    if (!r->opts->dry_run &&
-        (r->since_commit >= (uint64_t)r->opts->commit_every ||
-         (r->since_commit > 0 && now - r->last_commit >= COMMIT_SECONDS)) &&
-        run_commit(r, &err) != SL_OK) {
-        run_fail(r, &err);
-        return -1;
-    }
-    if (now - r->last_progress >= run_progress_every(r))
-        notify_progress(r, "run", r->sum->in - r->in_at_start, r->started, 0);
-    return 0;
-}
-
-/* The writer of a run with a reader thread, on the calling thread. */
-static void
-writer_loop(struct run *r)
-{
-    int failed = 0;
-
-    while (!failed) {
-        struct chunk *c;
-        size_t k;
-
-        pthread_mutex_lock(&r->mu);
-        while ((c = r->done[r->write_cseq % r->cap]) == NULL) {
-            if (r->failed ||
-                (r->reader_done && r->write_cseq == r->next_cseq))
-                break;
-            r->done_waiter = 1;
-            pthread_cond_wait(&r->cv_done, &r->mu);
-            r->done_waiter = 0;
-        }
-        if (c == NULL || r->failed) {
-            pthread_mutex_unlock(&r->mu);
-            break; /* a failed run's chunks are freed by run_main */
-        }
-        r->done[r->write_cseq % r->cap] = NULL;
-        r->write_cseq++;
-        if (r->space_waiter)
-            pthread_cond_signal(&r->cv_space);
-        pthread_mutex_unlock(&r->mu);
-
-        for (k = 0; k < c->n && !failed; k++)
-            failed = write_one(r, c->it[k]) != 0;
-        if (failed) {
-            chunk_free(c, 0);
-        } else {
-            /* the reader frees it (see run.spent) */
-            pthread_mutex_lock(&r->mu);
-            c->next = r->spent;
-            r->spent = c;
-            pthread_mutex_unlock(&r->mu);
-        }
-    }
-}
-
 int
 run_sources_local(const struct run *r)
 {
@@ -868,7 +573,7 @@ lead_loop(struct run *r, size_t nworkers)
             r->write_cseq++;
             pthread_mutex_unlock(&r->mu);
             for (k = 0; k < c->n && !failed; k++) {
-                failed = write_one(r, c->it[k]) != 0;
+                failed = run_write_one(r, c->it[k]) != 0;
                 /* a worker waiting for a chunk gets one now, not after
                  * the whole chunk is written */
                 if (!failed && k + 1 < c->n && (k & 7) == 7) {
@@ -947,7 +652,7 @@ main_here(struct run *r)
             if (process_item(r, &it, &ps) != SL_OK) /* it freed */
                 stopped = 1;
             else
-                stopped = write_one(r, it) != 0;
+                stopped = run_write_one(r, it) != 0;
             scratch_flush_times(r, &ps);
             sl_item_free(it);
             if (++n % CHUNK_ITEMS == 0 && s->ops->progress) {
@@ -1007,7 +712,7 @@ run_main(struct run *r, struct sl_err *err)
     if (lead)
         lead_loop(r, (size_t)started);
     else
-        writer_loop(r);
+        run_writer_loop(r);
     if (!lead)
         pthread_join(reader, NULL);
     for (i = 0; i < started; i++)
