@@ -112,13 +112,40 @@ origin_of(struct fhir_src *s)
     return sl_strdup(s->origin);
 }
 
+/* The decimal digits of v, written backwards from end; returns where
+ * they start. */
+static char *
+digits_back(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return end;
+}
+
+/* "FILE\tUNIT\tNAME": where a resumed run starts (fhir_open). Made for
+ * every item a job reads, so without printf. */
 static char *
 make_checkpoint(struct fhir_src *s)
 {
+    char a[24], b[24], *da, *db, *out;
+    const char *name = s->files.v[s->fi];
+    size_t na, nb, nn = strlen(name);
+
     if (s->no_checkpoints)
         return NULL;
-    return sl_asprintf("%zu\t%llu\t%s", s->fi + 1, (unsigned long long)s->unit,
-                       s->files.v[s->fi]);
+    da = digits_back(a + sizeof(a), (uint64_t)(s->fi + 1));
+    db = digits_back(b + sizeof(b), s->unit);
+    na = (size_t)(a + sizeof(a) - da);
+    nb = (size_t)(b + sizeof(b) - db);
+    out = sl_malloc(na + nb + nn + 3);
+    memcpy(out, da, na);
+    out[na] = '\t';
+    memcpy(out + na + 1, db, nb);
+    out[na + 1 + nb] = '\t';
+    memcpy(out + na + nb + 2, name, nn + 1);
+    return out;
 }
 
 /* jansson's messages end with the offending token ("... near 'Smith'"):
