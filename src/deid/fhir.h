@@ -43,6 +43,23 @@ int sl_fhir_deid_learn_at(struct sl_fhir_deid *d, const json_t *resource,
  * learning its jansson document would learn, without building it. */
 int sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
                             long rank, struct sl_err *err);
+/* The same, with the parts of the learning that take the engine's lock
+ * (the patients, references and aliases it tells, the values it adds to
+ * the set) kept in b until sl_fhir_deid_learn_flush, which takes the lock
+ * once for all of them, in the order they were learned: the learning
+ * pass's threads then take the lock once a chunk, not twice a resource.
+ * t must stay as it is until the flush. b is one thread's (b NULL: the
+ * lock is taken now, as sl_fhir_deid_learn_tape does). */
+struct sl_fhir_learn_batch;
+struct sl_fhir_learn_batch *sl_fhir_learn_batch_new(void);
+int sl_fhir_deid_learn_tape_batch(struct sl_fhir_deid *d,
+                                  const struct sl_jtape *t, long rank,
+                                  struct sl_fhir_learn_batch *b,
+                                  struct sl_err *err);
+void sl_fhir_deid_learn_flush(struct sl_fhir_deid *d,
+                              struct sl_fhir_learn_batch *b);
+/* Frees b; what it still held is dropped, not learned (NULL-safe). */
+void sl_fhir_learn_batch_free(struct sl_fhir_learn_batch *b);
 
 /* Pass 2: de-identifies resource (or Bundle) in place. SL_OK; or
  * SL_EQUARANTINE with a reason in err that holds no patient data (element

@@ -210,13 +210,14 @@ learn_values(struct fd_lvals *lc, const struct sl_jtape *t, size_t res,
 static int learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t,
                           size_t res, int depth, long rank,
                           struct fd_lvals *lc, const char *full_url,
-                          const char *ck);
+                          const char *ck, struct sl_fhir_learn_batch *b);
 
 /* Parameters.parameter (and its parts, as deep as they go): the
  * resources they carry are learned as any other. */
 static void
 learn_parameters(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t ps,
-                 int depth, long rank, struct fd_lvals *lc)
+                 int depth, long rank, struct fd_lvals *lc,
+                 struct sl_fhir_learn_batch *b)
 {
     size_t k;
 
@@ -225,66 +226,56 @@ learn_parameters(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t ps,
     for (k = sl_jt_first(t, ps); k; k = sl_jt_next(t, ps, k)) {
         size_t r = sl_jt_get(t, k, "resource");
         if (r && t->n[r].type == SL_JT_OBJECT)
-            learn_resource(d, t, r, depth + 1, rank, lc, NULL, NULL);
+            learn_resource(d, t, r, depth + 1, rank, lc, NULL, NULL, b);
         fhir_learn_parameter(lc, t, k);
-        learn_parameters(d, t, sl_jt_get(t, k, "part"), depth + 1, rank, lc);
+        learn_parameters(d, t, sl_jt_get(t, k, "part"), depth + 1, rank, lc,
+                         b);
     }
 }
 
-/* full_url: of the Bundle entry res is in, or NULL; ck: the key of the
- * resource res is contained in, or NULL. */
-static int
-learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
-               int depth, long rank, struct fd_lvals *lc, const char *full_url,
-               const char *ck)
+/* The aliases the entries of Bundle res give their resources (their
+ * fullUrls). Under d->learn_lock. */
+static void
+learn_bundle_aliases(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                     size_t res, long rank)
 {
-    const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
+    size_t entries = sl_jt_get(t, res, "entry"), e;
+
+    if (entries && t->n[entries].type != SL_JT_ARRAY)
+        entries = 0;
+    for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e)) {
+        size_t r = sl_jt_get(t, e, "resource");
+        const char *fu = tstr(t, e, "fullUrl"),
+                   *rt = tstr(t, r, "resourceType"),
+                   *rid = tstr(t, r, "id");
+        char *k;
+        if (fu == NULL || rt == NULL ||
+            (k = fhir_ref_key(rt, rid, fu, NULL)) == NULL)
+            continue;
+        /* an absolute URL ending in the key needs no alias */
+        if (strncmp(fu, "urn:", 4) == 0 || strlen(fu) <= strlen(k) ||
+            strcmp(fu + strlen(fu) - strlen(k), k) != 0 ||
+            fu[strlen(fu) - strlen(k) - 1] != '/')
+            alias_put(d, fu, k, rank);
+        free(k);
+    }
+}
+
+/* What resource res (of type, with id) of key tells the maps: its
+ * patient, the context resources it names, its identifiers and aliases.
+ * Under d->learn_lock; latest: its latest full date, which this may
+ * change; ck: the key of its container, or NULL. */
+static void
+learn_locked(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+             const char *type, const char *id, const char *key, const char *ck,
+             char *latest, long rank)
+{
     struct fd_src src = { 0 };
     struct fd_found f = { 0 };
-    size_t entries, e;
-    char latest[11] = "", *pref = NULL, *key;
+    char *pref = NULL;
 
-    if (type == NULL || depth > 8)
-        return SL_OK;
-    if (strcmp(type, "Bundle") == 0) {
-        entries = sl_jt_get(t, res, "entry");
-        if (entries && t->n[entries].type != SL_JT_ARRAY)
-            entries = 0;
-        pthread_mutex_lock(&d->learn_lock);
-        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e)) {
-            size_t r = sl_jt_get(t, e, "resource");
-            const char *fu = tstr(t, e, "fullUrl"),
-                       *rt = tstr(t, r, "resourceType"),
-                       *rid = tstr(t, r, "id");
-            char *k;
-            if (fu == NULL || rt == NULL ||
-                (k = fhir_ref_key(rt, rid, fu, NULL)) == NULL)
-                continue;
-            /* an absolute URL ending in the key needs no alias */
-            if (strncmp(fu, "urn:", 4) == 0 || strlen(fu) <= strlen(k) ||
-                strcmp(fu + strlen(fu) - strlen(k), k) != 0 ||
-                fu[strlen(fu) - strlen(k) - 1] != '/')
-                alias_put(d, fu, k, rank);
-            free(k);
-        }
-        pthread_mutex_unlock(&d->learn_lock);
-        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
-            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank,
-                           lc, tstr(t, e, "fullUrl"), NULL);
-        learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
-        return SL_OK;
-    }
-    if (strcmp(type, "Parameters") == 0) {
-        learn_parameters(d, t, sl_jt_get(t, res, "parameter"), depth, rank,
-                         lc);
-        return SL_OK;
-    }
-    learn_values(lc, t, res, type, latest);
-    key = fhir_ref_key(type, id, full_url, ck);
     src.t = t;
     src.node = res;
-    /* what follows reads and writes the maps */
-    pthread_mutex_lock(&d->learn_lock);
     if (strcmp(type, "Patient") == 0) {
         pref = key ? sl_strdup(key) : NULL;
     } else {
@@ -332,9 +323,97 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
         alias_put(d, form, key, rank);
         free(form);
     }
-    pthread_mutex_unlock(&d->learn_lock);
     free(f.hop);
     free(pref);
+}
+
+/* The learning of a chunk's items, whose parts under the learning lock
+ * wait for sl_fhir_deid_learn_flush (fhir.h): one lock a chunk rather
+ * than two a resource. The tapes must live until then. */
+struct fd_pend {
+    const struct sl_jtape *t;
+    size_t node;
+    int bundle; /* the aliases of a Bundle's entries; else a resource */
+    const char *type, *id; /* in t */
+    char *key, *ck;        /* owned */
+    char latest[11];
+    long rank;
+};
+struct sl_fhir_learn_batch {
+    struct fd_pend *p;
+    size_t n, cap;
+    struct sl_fhir_vkey *k;
+    size_t nk, capk;
+};
+
+static struct fd_pend *
+pend_add(struct sl_fhir_learn_batch *b)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->p = sl_realloc(b->p, b->cap * sizeof(*b->p));
+    }
+    memset(&b->p[b->n], 0, sizeof(b->p[b->n]));
+    return &b->p[b->n++];
+}
+
+/* full_url: of the Bundle entry res is in, or NULL; ck: the key of the
+ * resource res is contained in, or NULL; b: where the parts under the
+ * lock wait, or NULL to take the lock now. */
+static int
+learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
+               int depth, long rank, struct fd_lvals *lc, const char *full_url,
+               const char *ck, struct sl_fhir_learn_batch *b)
+{
+    const char *type = tstr(t, res, "resourceType"), *id = tstr(t, res, "id");
+    size_t entries, e;
+    char latest[11] = "", *key;
+
+    if (type == NULL || depth > 8)
+        return SL_OK;
+    if (strcmp(type, "Bundle") == 0) {
+        entries = sl_jt_get(t, res, "entry");
+        if (entries && t->n[entries].type != SL_JT_ARRAY)
+            entries = 0;
+        if (b != NULL) {
+            struct fd_pend *pd = pend_add(b);
+            pd->t = t;
+            pd->node = res;
+            pd->bundle = 1;
+            pd->rank = rank;
+        } else {
+            pthread_mutex_lock(&d->learn_lock);
+            learn_bundle_aliases(d, t, res, rank);
+            pthread_mutex_unlock(&d->learn_lock);
+        }
+        for (e = sl_jt_first(t, entries); e; e = sl_jt_next(t, entries, e))
+            learn_resource(d, t, sl_jt_get(t, e, "resource"), depth + 1, rank,
+                           lc, tstr(t, e, "fullUrl"), NULL, b);
+        learn_walk(lc, t, sl_jt_get(t, res, "identifier"), "identifier", NULL);
+        return SL_OK;
+    }
+    if (strcmp(type, "Parameters") == 0) {
+        learn_parameters(d, t, sl_jt_get(t, res, "parameter"), depth, rank,
+                         lc, b);
+        return SL_OK;
+    }
+    learn_values(lc, t, res, type, latest);
+    key = fhir_ref_key(type, id, full_url, ck);
+    if (b != NULL) {
+        struct fd_pend *pd = pend_add(b);
+        pd->t = t;
+        pd->node = res;
+        pd->type = type;
+        pd->id = id;
+        pd->key = key ? sl_strdup(key) : NULL;
+        pd->ck = ck ? sl_strdup(ck) : NULL;
+        memcpy(pd->latest, latest, sizeof(latest));
+        pd->rank = rank;
+    } else {
+        pthread_mutex_lock(&d->learn_lock);
+        learn_locked(d, t, res, type, id, key, ck, latest, rank);
+        pthread_mutex_unlock(&d->learn_lock);
+    }
     {
         /* contained resources: their ids are local to this one; without
          * a key for it, only their values are learned */
@@ -343,7 +422,7 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
             for (x = sl_jt_first(t, cs); x; x = sl_jt_next(t, cs, x)) {
                 const char *xt = tstr(t, x, "resourceType");
                 if (key && ck == NULL)
-                    learn_resource(d, t, x, depth + 1, rank, lc, NULL, key);
+                    learn_resource(d, t, x, depth + 1, rank, lc, NULL, key, b);
                 else if (xt && depth < 8)
                     learn_values(lc, t, x, xt, NULL);
             }
@@ -352,36 +431,110 @@ learn_resource(struct sl_fhir_deid *d, const struct sl_jtape *t, size_t res,
     return SL_OK;
 }
 
-int
-sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
-                        long rank, struct sl_err *err)
+/* The values of lc into the set: folded and hashed here, without the
+ * lock; into b to wait for the flush, or put now under the lock. */
+static void
+learn_lvals(struct sl_fhir_deid *d, const struct fd_lvals *lc,
+            struct sl_fhir_learn_batch *b)
 {
-    struct fd_lvals lc = { 0 };
     struct sl_fhir_vkey kb[64];
-    size_t i, nk;
-    int rc;
+    size_t i, k, nk;
 
-    if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
-        !tstr(t, SL_JT_ROOT, "resourceType"))
-        return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
-    /* the walks run without the lock; the maps and the set under it, and
-     * of the set only the insertion: the values are folded and hashed
-     * before, 64 at a time */
-    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc, NULL, NULL);
-    for (i = 0; i < lc.n;) {
-        size_t k;
-        for (nk = 0; i < lc.n && nk < 64; i++)
-            if (sl_fhir_vset_key(lc.v[i].s, lc.v[i].n, MIN_LEARNED, &kb[nk]))
+    for (i = 0; i < lc->n;) {
+        for (nk = 0; i < lc->n && nk < 64; i++)
+            if (sl_fhir_vset_key(lc->v[i].s, lc->v[i].n, MIN_LEARNED, &kb[nk]))
                 nk++;
         if (nk == 0)
             continue;
+        if (b != NULL) {
+            if (b->nk + nk > b->capk) {
+                b->capk = (b->nk + nk) * 2;
+                b->k = sl_realloc(b->k, b->capk * sizeof(*b->k));
+            }
+            memcpy(b->k + b->nk, kb, nk * sizeof(*kb));
+            b->nk += nk;
+            continue;
+        }
         pthread_mutex_lock(&d->learn_lock);
         for (k = 0; k < nk; k++)
             sl_fhir_vset_put(&d->values, &kb[k]);
         pthread_mutex_unlock(&d->learn_lock);
     }
+}
+
+int
+sl_fhir_deid_learn_tape_batch(struct sl_fhir_deid *d,
+                              const struct sl_jtape *t, long rank,
+                              struct sl_fhir_learn_batch *b,
+                              struct sl_err *err)
+{
+    struct fd_lvals lc = { 0 };
+    int rc;
+
+    if (t->len < 2 || t->n[SL_JT_ROOT].type != SL_JT_OBJECT ||
+        !tstr(t, SL_JT_ROOT, "resourceType"))
+        return SL_ERR(err, SL_EPARSE, "not a FHIR resource (no resourceType)");
+    /* the walks run without the lock; the maps and the set under it (now,
+     * or at the flush of b) */
+    rc = learn_resource(d, t, SL_JT_ROOT, 0, rank, &lc, NULL, NULL, b);
+    learn_lvals(d, &lc, b);
     fhir_lv_free(&lc);
     return rc;
+}
+
+int
+sl_fhir_deid_learn_tape(struct sl_fhir_deid *d, const struct sl_jtape *t,
+                        long rank, struct sl_err *err)
+{
+    return sl_fhir_deid_learn_tape_batch(d, t, rank, NULL, err);
+}
+
+struct sl_fhir_learn_batch *
+sl_fhir_learn_batch_new(void)
+{
+    return sl_calloc(1, sizeof(struct sl_fhir_learn_batch));
+}
+
+void
+sl_fhir_deid_learn_flush(struct sl_fhir_deid *d, struct sl_fhir_learn_batch *b)
+{
+    size_t i;
+
+    if (b == NULL || (b->n == 0 && b->nk == 0))
+        return;
+    pthread_mutex_lock(&d->learn_lock);
+    for (i = 0; i < b->n; i++) {
+        struct fd_pend *p = &b->p[i];
+        if (p->bundle)
+            learn_bundle_aliases(d, p->t, p->node, p->rank);
+        else
+            learn_locked(d, p->t, p->node, p->type, p->id, p->key, p->ck,
+                         p->latest, p->rank);
+    }
+    for (i = 0; i < b->nk; i++)
+        sl_fhir_vset_put(&d->values, &b->k[i]);
+    pthread_mutex_unlock(&d->learn_lock);
+    for (i = 0; i < b->n; i++) {
+        free(b->p[i].key);
+        free(b->p[i].ck);
+    }
+    b->n = b->nk = 0;
+}
+
+void
+sl_fhir_learn_batch_free(struct sl_fhir_learn_batch *b)
+{
+    size_t i;
+
+    if (b == NULL)
+        return;
+    for (i = 0; i < b->n; i++) {
+        free(b->p[i].key);
+        free(b->p[i].ck);
+    }
+    free(b->p);
+    free(b->k);
+    free(b);
 }
 
 int

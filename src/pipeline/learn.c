@@ -43,9 +43,16 @@ src_last(const struct run *r, const struct sl_conf_node *node)
 struct learner {
     struct run *r;
     pthread_t th;
-    struct sl_jtape tape; /* reused for every line */
-    struct sl_buf copy;   /* the line, decoded in place by the reader */
+    /* one for each item of a chunk, reused from chunk to chunk: a stage
+     * may keep an item's tape until the chunk is learned (learn_flush) */
+    struct sl_jtape tape[CHUNK_ITEMS];
+    struct sl_buf copy[CHUNK_ITEMS]; /* the line, decoded in place */
+    int alone; /* the only learner: each item flushed at once, on tape 0 */
 };
+
+/* A tape or copy that grew past this for one large line is freed after
+ * its chunk, so that 64 of them do not keep the largest line's size. */
+#define LEARN_KEEP_BYTES (256 * 1024)
 
 /* The chunks waiting for a learner, under r->mu: learners wait on
  * r->cv_work, the reader on r->cv_space (run_fail wakes both). */
@@ -62,7 +69,7 @@ struct learn_queue {
 };
 
 static int
-learn_item(struct learner *l, struct sl_item *it)
+learn_item(struct learner *l, struct sl_item *it, size_t k)
 {
     struct run *r = l->r;
     struct sl_err err = {0};
@@ -71,10 +78,10 @@ learn_item(struct learner *l, struct sl_item *it)
 
     /* a raw line is read once, by the tape reader, for every stage */
     if (it->resource == NULL && it->text != NULL) {
-        sl_buf_reset(&l->copy);
-        sl_buf_add(&l->copy, it->text, it->text_len);
-        if (sl_jtape_parse(&l->tape, l->copy.data, it->text_len))
-            it->tape = &l->tape;
+        sl_buf_reset(&l->copy[k]);
+        sl_buf_add(&l->copy[k], it->text, it->text_len);
+        if (sl_jtape_parse(&l->tape[k], l->copy[k].data, it->text_len))
+            it->tape = &l->tape[k];
     }
     for (i = 0; i < r->nstages && rc == SL_OK; i++) {
         const struct stage_slot *s = &r->stages[i];
@@ -93,14 +100,43 @@ learn_item(struct learner *l, struct sl_item *it)
 /* Learns a chunk's items in order; then frees it (q NULL: on the reader's
  * thread) or hands it back to the reader (q->spent). 0, or -1 when the
  * run failed. */
+/* What the stages kept back of the chunk just learned on this thread
+ * (learn_flush), then the tapes and copies a large line left large. */
+static void
+learn_flush(struct learner *l, size_t n)
+{
+    struct run *r = l->r;
+    size_t i;
+
+    for (i = 0; i < r->nstages; i++)
+        if (r->stages[i].ops->learn_flush)
+            r->stages[i].ops->learn_flush(r->stages[i].ctx);
+    for (i = 0; i < n; i++) {
+        if (l->tape[i].cap * sizeof(*l->tape[i].n) > LEARN_KEEP_BYTES)
+            sl_jtape_free(&l->tape[i]);
+        if (l->copy[i].cap > LEARN_KEEP_BYTES) {
+            sl_freezero(l->copy[i].data, l->copy[i].cap);
+            sl_buf_init(&l->copy[i]);
+        }
+    }
+}
+
 static int
 learn_chunk(struct learner *l, struct chunk *c, struct learn_queue *q)
 {
     size_t k;
     int rc = SL_OK;
 
-    for (k = 0; k < c->n && rc == SL_OK; k++)
-        rc = learn_item(l, c->it[k]);
+    if (l->alone) { /* nobody to wait for the lock: one hot tape */
+        for (k = 0; k < c->n && rc == SL_OK; k++) {
+            rc = learn_item(l, c->it[k], 0);
+            learn_flush(l, 1);
+        }
+    } else {
+        for (k = 0; k < c->n && rc == SL_OK; k++)
+            rc = learn_item(l, c->it[k], k);
+        learn_flush(l, c->n);
+    }
     if (q == NULL) {
         chunk_free(c, 0);
     } else {
@@ -256,6 +292,7 @@ run_learn(struct run *r, struct sl_err *err)
         rc = SL_ERR(err, SL_EINTERNAL, "cannot start worker threads");
         goto out;
     }
+    ls[0].alone = started == 1 && here;
     r->units_done = r->units_total = 0;
     r->last_progress = t0;
     for (i = 0; i < r->spec->nsources && !run_stopping(r); i++) {
@@ -380,9 +417,12 @@ out:
         q.len--;
     }
     for (k = 0; k < n; k++) {
-        sl_jtape_free(&ls[k].tape);
-        if (ls[k].copy.data)
-            sl_freezero(ls[k].copy.data, ls[k].copy.cap);
+        size_t j;
+        for (j = 0; j < CHUNK_ITEMS; j++) {
+            sl_jtape_free(&ls[k].tape[j]);
+            if (ls[k].copy[j].data) /* it held patient data */
+                sl_freezero(ls[k].copy[j].data, ls[k].copy[j].cap);
+        }
     }
     free(args);
     free(ls);

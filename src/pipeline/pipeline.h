@@ -63,6 +63,11 @@ struct sl_stage_ops {
                   struct sl_err *err);
     /* Optional: the learning pass, on every item of the sources. */
     int (*learn)(void *ctx, struct sl_item *it, struct sl_err *err);
+    /* Optional: called on a thread of the learning pass after it learned
+     * a chunk of items (a few dozen of one input, in order), so that the
+     * stage can finish what its learn() calls on that thread kept back:
+     * the items' it->tape stay valid until then. */
+    void (*learn_flush)(void *ctx);
     int (*process)(void *ctx, struct sl_item *it, struct sl_err *err);
     /* Optional: for the audit trail, a JSON object (caller frees) saying
      * what the stage applies (profile and version, key fingerprint). */

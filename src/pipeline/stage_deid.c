@@ -194,6 +194,24 @@ learn_one(struct sl_stage_deid *s, json_t *res, long rank, struct sl_err *err)
     return rc;
 }
 
+/* This thread's learning kept back until the end of its chunk
+ * (deid_learn_flush): the engine's lock once a chunk, not twice a
+ * resource, so that the learning threads do not queue for it. */
+static _Thread_local struct sl_fhir_learn_batch *tl_batch;
+static _Thread_local struct sl_fhir_deid *tl_batch_of;
+
+static void
+deid_learn_flush(void *ctx)
+{
+    (void)ctx;
+    if (tl_batch != NULL) {
+        sl_fhir_deid_learn_flush(tl_batch_of, tl_batch);
+        sl_fhir_learn_batch_free(tl_batch);
+        tl_batch = NULL;
+        tl_batch_of = NULL;
+    }
+}
+
 /* Every patient of the job's FHIR items, so that each resource finds its
  * patient (and free text can be scrubbed) whatever the order. An NDJSON
  * line still raw is read by the fast scanner. */
@@ -212,11 +230,20 @@ deid_learn(void *ctx, struct sl_item *it, struct sl_err *err)
          * quarantines it) */
         if (rt == NULL || *rt == '\0')
             return SL_OK;
-        rc = sl_fhir_deid_learn_tape(s->fhir, it->tape, it->rank, err);
+        if (tl_batch_of != s->fhir)
+            deid_learn_flush(NULL); /* another engine's: not mixed */
+        if (tl_batch == NULL) {
+            tl_batch = sl_fhir_learn_batch_new();
+            tl_batch_of = s->fhir;
+        }
+        rc = sl_fhir_deid_learn_tape_batch(s->fhir, it->tape, it->rank,
+                                           tl_batch, err);
         if (rc == SL_OK && s->reid)
             rc = reid_fhir_tape(s, it->tape, err);
         return rc;
     }
+    /* learned now: what was kept back comes first, in the input's order */
+    deid_learn_flush(NULL);
     if (it->resource == NULL && it->text != NULL)
         sl_item_parse(it); /* the tape reader was unsure: jansson */
     if (it->resource == NULL)
@@ -581,6 +608,7 @@ const struct sl_stage_ops sl_stage_deid = {
     .learns = SL_TAKES_FHIR,
     .create = deid_create,
     .learn = deid_learn,
+    .learn_flush = deid_learn_flush,
     .process = deid_process,
     .describe = deid_describe,
     .finish = deid_finish,
