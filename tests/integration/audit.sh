@@ -45,24 +45,7 @@ check "audit export: one AuditEvent per record" \
 check "the export names the run, the job and the de-identification profile" \
     sh -c "grep -q '\"urn:sluice:run\"' '$T/audit.ndjson' && grep -q '\"name\":\"research\"' '$T/audit.ndjson' && grep -q 'basic' '$T/audit.ndjson'"
 # The PHI of the input: patients' names, identifiers, phones, birth dates.
-python3 - "$T"/syn/fhir/*.json >"$T/phi" <<'PY'
-import json, sys
-vals = set()
-for p in sys.argv[1:]:
-    for e in json.load(open(p)).get("entry", []):
-        r = e.get("resource", {})
-        if r.get("resourceType") != "Patient":
-            continue
-        for n in r.get("name", []):
-            vals.update([n.get("family", "")] + n.get("given", []))
-        for i in r.get("identifier", []):
-            vals.add(i.get("value", ""))
-        for t in r.get("telecom", []):
-            vals.add(t.get("value", ""))
-        vals.add(r.get("birthDate", ""))
-for v in sorted(v for v in vals if len(v) >= 4):
-    print(v)
-PY
+fhir_phi 4 "$T"/syn/fhir/*.json >"$T/phi"
 check "there is PHI to look for ($(wc -l <"$T/phi") values)" [ "$(wc -l <"$T/phi")" -ge 10 ]
 check "no PHI in the audit export, the run's output or its log" \
     sh -c "! grep -F -f '$T/phi' '$T/audit.ndjson' '$T/run.out' '$T/run.err' '$T/v1'"

@@ -46,3 +46,30 @@ count_entries() {
 
 # finish: ends the TAP stream with the right status.
 finish() { exit $TAP_FAILED; }
+
+# fhir_phi MINLEN BUNDLE...: what identifies the patients of the FHIR
+# Bundles (sluice synth's), one value a line, each at least MINLEN long:
+# every Patient's names, identifiers, birth date, address lines, city,
+# phone and e-mail. For `grep -F -f`: none of it may leave.
+fhir_phi() {
+    python3 - "$@" <<'PY'
+import json, sys
+vals = set()
+for p in sys.argv[2:]:
+    for e in json.load(open(p)).get("entry", []):
+        r = e.get("resource", {})
+        if r.get("resourceType") != "Patient":
+            continue
+        for nm in r.get("name", []):
+            vals.update([nm.get("family", "")] + nm.get("given", []))
+        for i in r.get("identifier", []):
+            vals.add(i.get("value", ""))
+        vals.add(r.get("birthDate", ""))
+        for a in r.get("address", []):
+            vals.update(a.get("line", []) + [a.get("city", "")])
+        for t in r.get("telecom", []):
+            vals.add(t.get("value", ""))
+for v in sorted(v for v in vals if len(v) >= int(sys.argv[1])):
+    print(v)
+PY
+}

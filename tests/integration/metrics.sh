@@ -90,20 +90,7 @@ check "and a quantile of the per-stage time histogram, per stage" \
     sh -c "grep -q '\"stage\":\"deid\"' '$T/q5' && grep -q '\"status\":\"success\"' '$T/q5'"
 q 'up{job="sluice"}' >"$T/q3" 2>&1
 check "Prometheus sees the target up" grep -q '"1"\]' "$T/q3"
-python3 - "$T"/syn/fhir/*.json >"$T/phi" <<'PY'
-import json, sys
-vals = set()
-for p in sys.argv[1:]:
-    for e in json.load(open(p)).get("entry", []):
-        r = e.get("resource", {})
-        if r.get("resourceType") == "Patient":
-            for nm in r.get("name", []):
-                vals.update([nm.get("family", "")] + nm.get("given", []))
-            for i in r.get("identifier", []):
-                vals.add(i.get("value", ""))
-for v in sorted(v for v in vals if len(v) >= 4):
-    print(v)
-PY
+fhir_phi 4 "$T"/syn/fhir/*.json >"$T/phi"
 check "no PHI and no path in the metrics or the daemon's log" \
     sh -c "! grep -F -f '$T/phi' '$T/metrics' '$T/d.err' && ! grep -q '$d' '$T/metrics'"
 # the alert rules of docs/operations.md, as a site would copy them

@@ -135,3 +135,28 @@ no_phi() {
     done <"$1"
     return 0
 }
+
+# tls_need N: skips the N tests of a script and finishes it when openssl
+# is missing. Then, in $c (the folder $T/certs, made here):
+#   mkca NAME       a self-signed test CA: $c/NAME.key, $c/NAME.pem
+#   mkcert NAME CA  a key and a certificate signed by CA: $c/NAME.key,
+#                   $c/NAME.pem (two days, CN=NAME)
+tls_need() {
+    if ! command -v openssl >/dev/null 2>&1; then
+        i=0
+        while [ $i -lt "$1" ]; do skip "needs openssl"; i=$((i + 1)); done
+        finish
+    fi
+    c="$T/certs"
+    mkdir -p "$c"
+}
+mkca() {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c/$1.key" -out "$c/$1.pem" \
+        -days 2 -subj "/CN=sluice test $1" >/dev/null 2>&1
+}
+mkcert() {
+    openssl req -newkey rsa:2048 -nodes -keyout "$c/$1.key" -out "$c/$1.csr" \
+        -subj "/CN=$1" >/dev/null 2>&1 &&
+        openssl x509 -req -in "$c/$1.csr" -CA "$c/$2.pem" -CAkey "$c/$2.key" \
+            -CAcreateserial -out "$c/$1.pem" -days 2 >/dev/null 2>&1
+}

@@ -16,20 +16,7 @@
 
 plan 6
 pacs_need 6
-command -v openssl >/dev/null 2>&1 || { i=0; while [ $i -lt 6 ]; do skip "needs openssl"; i=$((i + 1)); done; finish; }
-
-c="$T/certs"
-mkdir -p "$c"
-mkca() { # mkca NAME: a self-signed CA
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c/$1.key" -out "$c/$1.pem" \
-        -days 2 -subj "/CN=sluice test $1" >/dev/null 2>&1
-}
-mkcert() { # mkcert NAME CA: a key and a certificate signed by CA
-    openssl req -newkey rsa:2048 -nodes -keyout "$c/$1.key" -out "$c/$1.csr" \
-        -subj "/CN=$1" >/dev/null 2>&1 &&
-        openssl x509 -req -in "$c/$1.csr" -CA "$c/$2.pem" -CAkey "$c/$2.key" \
-            -CAcreateserial -out "$c/$1.pem" -days 2 >/dev/null 2>&1
-}
+tls_need 6
 mkca ca && mkca other && mkcert node ca && mkcert sluice ca || diag "openssl failed"
 
 sluice synth --patients 1 --seed 4 -o "$T/syn" >/dev/null 2>&1

@@ -25,26 +25,7 @@ d=$T/d
 sluice synth --patients 4 --seed 71 -o "$T/syn" >/dev/null 2>&1
 # the known PHI: every Patient's names, identifiers, birth date, address
 # lines, city, phone and e-mail, and the DICOM PatientName / PatientID
-python3 - "$T"/syn/fhir/*.json >"$T/phi" <<'PY'
-import json, sys
-vals = set()
-for p in sys.argv[1:]:
-    for e in json.load(open(p)).get("entry", []):
-        r = e.get("resource", {})
-        if r.get("resourceType") != "Patient":
-            continue
-        for nm in r.get("name", []):
-            vals.update([nm.get("family", "")] + nm.get("given", []))
-        for i in r.get("identifier", []):
-            vals.add(i.get("value", ""))
-        vals.add(r.get("birthDate", ""))
-        for a in r.get("address", []):
-            vals.update(a.get("line", []) + [a.get("city", "")])
-        for t in r.get("telecom", []):
-            vals.add(t.get("value", ""))
-for v in sorted(v for v in vals if len(v) >= 5):
-    print(v)
-PY
+fhir_phi 5 "$T"/syn/fhir/*.json >"$T/phi"
 fam=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); print([e["resource"] for e in b["entry"] if e["resource"]["resourceType"]=="Patient"][0]["name"][0]["family"])' "$T"/syn/fhir/bundle-000001.json)
 mkdir -p "$d/in/fhir/Patient_$fam" "$d/in/dicom/$fam"
 cp "$T"/syn/fhir/*.json "$d/in/fhir/Patient_$fam/"
