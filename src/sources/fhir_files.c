@@ -71,33 +71,32 @@ file_kind(const char *rel)
     return FK_OTHER;
 }
 
+/* The decimal digits of v, written backwards from end; returns where
+ * they start. */
+static char *
+digits_back(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return end;
+}
+
 /* "file F line L" into pos (at least 64 bytes), without printf: once
  * for every line of an export. */
 static void
 line_pos(char *pos, uint64_t file, uint64_t line)
 {
-    char digits[2][24];
-    uint64_t v[2] = {file, line};
-    size_t n[2], k, o = 0;
+    char a[24], b[24], *da = digits_back(a + sizeof(a), file),
+                       *db = digits_back(b + sizeof(b), line);
+    size_t na = (size_t)(a + sizeof(a) - da), nb = (size_t)(b + sizeof(b) - db);
 
-    for (k = 0; k < 2; k++) {
-        char *e = digits[k] + sizeof(digits[k]);
-        n[k] = 0;
-        do {
-            *--e = (char)('0' + v[k] % 10);
-            v[k] /= 10;
-            n[k]++;
-        } while (v[k] != 0);
-    }
-    memcpy(pos + o, "file ", 5);
-    o += 5;
-    memcpy(pos + o, digits[0] + sizeof(digits[0]) - n[0], n[0]);
-    o += n[0];
-    memcpy(pos + o, " line ", 6);
-    o += 6;
-    memcpy(pos + o, digits[1] + sizeof(digits[1]) - n[1], n[1]);
-    o += n[1];
-    pos[o] = '\0';
+    memcpy(pos, "file ", 5);
+    memcpy(pos + 5, da, na);
+    memcpy(pos + 5 + na, " line ", 6);
+    memcpy(pos + 11 + na, db, nb);
+    pos[11 + na + nb] = '\0';
 }
 
 /* The current file's path, for an item (a copy); joined once a file. */
@@ -110,18 +109,6 @@ origin_of(struct fhir_src *s)
         s->origin_fi = s->fi + 1;
     }
     return sl_strdup(s->origin);
-}
-
-/* The decimal digits of v, written backwards from end; returns where
- * they start. */
-static char *
-digits_back(char *end, uint64_t v)
-{
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    return end;
 }
 
 /* "FILE\tUNIT\tNAME": where a resumed run starts (fhir_open). Made for
