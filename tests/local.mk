@@ -9,7 +9,8 @@ AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; 
 	SLUICE_WRAP='$(SLUICE_WRAP)'; export SLUICE_WRAP; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \
-	SLUICE_MODULEDIR='$(pkglibexecdir)'; export SLUICE_MODULEDIR;
+	SLUICE_MODULEDIR='$(pkglibexecdir)'; export SLUICE_MODULEDIR; \
+	SLUICE_LINKS_DICOM='$(SLUICE_LINKS_DICOM)'; export SLUICE_LINKS_DICOM;
 
 SL_TEST_LDADD = $(SL_LIBS) $(SL_LIBS) $(SL_EXT_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/integration/lib.sh tests/data

@@ -9,6 +9,14 @@ sluice_SOURCES = %reldir%/cli.h %reldir%/main.c %reldir%/cli_state.c %reldir%/cl
 	%reldir%/report.h \
 	%reldir%/cmd_fhirpath.c %reldir%/cmd_validate.c \
 	%reldir%/cmd_timeline.c %reldir%/timeline.h %reldir%/timeline_read.c
+if SANITIZERS
+# A sanitizer build links the shim and DCMTK (configure.ac: LeakSanitizer
+# cannot scan a module's thread-local storage); -lstdc++ for the shim.
+sluice_LDADD = $(SL_LIBS) src/http/libhttpload.a src/metrics/libmetricsload.a \
+	src/common/libcommon.a $(SL_HOST_EXT_LIBS) $(DCMTK_LIBS) $(OPENJP2_LIBS) \
+	-lstdc++
+sluice_LDFLAGS = $(AM_LDFLAGS)
+else
 # Without DCMTK: the functions of dicom.h load the DICOM module
 # (src/dicom/local.mk), to which the executable exports what host.syms
 # lists; without libcurl and libmicrohttpd, which are opened when first
@@ -19,5 +27,6 @@ sluice_LDADD = $(subst src/dicom/libdicom.a,src/dicom/libdicomload.a,$(SL_LIBS))
 sluice_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--dynamic-list=$(top_srcdir)/src/dicom/host.syms \
 	-Wl,--undefined=sl_dicom_host_bind_address
+endif
 EXTRA_sluice_DEPENDENCIES = src/dicom/libdicomload.a src/dicom/host.syms \
 	src/http/libhttpload.a src/metrics/libmetricsload.a

@@ -11,8 +11,14 @@ plan 9
 mod="$top_builddir/sluice-dicom.so"
 def="$top_srcdir/src/dicom/dicom_api.def"
 
+# A sanitizer build's sluice links DCMTK itself (configure.ac: LeakSanitizer
+# cannot scan a module's thread-local storage): what needs the module
+# loaded is skipped there.
+linked=${SLUICE_LINKS_DICOM:-no}
 # 1: no DCMTK library is mapped at start
-if ldd "$SLUICE" | grep -q 'libdcm\|libofstd\|libopenjp2'; then
+if [ "$linked" = yes ]; then
+    skip "a sanitizer build links DCMTK (SLUICE_LINKS_DICOM=yes)"
+elif ldd "$SLUICE" | grep -q 'libdcm\|libofstd\|libopenjp2'; then
     not_ok "sluice links DCMTK: $(ldd "$SLUICE" | grep -c libdcm) libraries"
 else
     ok "sluice itself links no DCMTK library"
@@ -62,7 +68,9 @@ else
     not_ok "FHIR de-identification without the module: $(head -3 "$T/err")"
 fi
 # 6: a DICOM command without it stops with exit 2, naming the file
-if [ -e "$installed" ]; then
+if [ "$linked" = yes ]; then
+    skip "a sanitizer build links DCMTK: no module to miss"
+elif [ -e "$installed" ]; then
     skip "a module is installed at $installed: the copy would load it"
 else
     rc=0
@@ -87,7 +95,9 @@ fi
 # 8: a module of another build is refused
 CC=${CC:-cc}
 printf 'const char sl_dicom_module_abi[] = "sluice-dicom 0.0.0-other";\n' >"$T/other.c"
-if "$CC" -shared -fPIC -o "$T/bin/sluice-dicom.so" "$T/other.c" 2>"$T/cc"; then
+if [ "$linked" = yes ]; then
+    skip "a sanitizer build links DCMTK: no module to refuse"
+elif "$CC" -shared -fPIC -o "$T/bin/sluice-dicom.so" "$T/other.c" 2>"$T/cc"; then
     rc=0
     $SLUICE_WRAP "$T/bin/sluice" deid --key-file "$T/key" --quarantine "$T/q5" \
         -o "$T/out5" "$T/in/dicom" >/dev/null 2>"$T/err" || rc=$?
