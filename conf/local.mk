@@ -15,7 +15,7 @@ all-local: %reldir%/sluice.service
 CLEANFILES += %reldir%/sluice.service
 
 # make demo: synthetic data through the example job, files to files.
-demo: sluice$(EXEEXT)
+demo: sluice$(EXEEXT) sluice-dicom.so$(EXEEXT)
 	@$(SHELL) $(srcdir)/%reldir%/demo.sh $(abs_builddir)/sluice$(EXEEXT) \
 		$(abs_srcdir)/%reldir%/sluice.xml $(abs_builddir)/demo
 .PHONY: demo

@@ -28,5 +28,8 @@ sluice_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--dynamic-list=$(top_srcdir)/src/dicom/host.syms \
 	-Wl,--undefined=sl_dicom_host_bind_address
 endif
+# sluice-dicom.so too: whatever builds sluice to run it (make demo) must
+# build the module it loads
 EXTRA_sluice_DEPENDENCIES = src/dicom/libdicomload.a src/dicom/host.syms \
-	src/http/libhttpload.a src/metrics/libmetricsload.a
+	src/http/libhttpload.a src/metrics/libmetricsload.a \
+	sluice-dicom.so$(EXEEXT)
