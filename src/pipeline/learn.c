@@ -97,9 +97,6 @@ learn_item(struct learner *l, struct sl_item *it, size_t k)
     return rc;
 }
 
-/* Learns a chunk's items in order; then frees it (q NULL: on the reader's
- * thread) or hands it back to the reader (q->spent). 0, or -1 when the
- * run failed. */
 /* What the stages kept back of the chunk just learned on this thread
  * (learn_flush), then the tapes and copies a large line left large. */
 static void
@@ -121,6 +118,9 @@ learn_flush(struct learner *l, size_t n)
     }
 }
 
+/* Learns a chunk's items in order; then frees it (q NULL: on the reader's
+ * thread) or hands it back to the reader (q->spent). 0, or -1 when the
+ * run failed. */
 static int
 learn_chunk(struct learner *l, struct chunk *c, struct learn_queue *q)
 {
@@ -146,23 +146,6 @@ learn_chunk(struct learner *l, struct chunk *c, struct learn_queue *q)
         pthread_mutex_unlock(&l->r->mu);
     }
     return rc == SL_OK ? 0 : -1;
-}
-
-/* Frees the chunks of q->spent (r->mu not held). */
-static void
-free_spent(struct run *r, struct learn_queue *q)
-{
-    struct chunk *c;
-
-    pthread_mutex_lock(&r->mu);
-    c = q->spent;
-    q->spent = NULL;
-    pthread_mutex_unlock(&r->mu);
-    while (c != NULL) {
-        struct chunk *next = c->next;
-        chunk_free(c, 0);
-        c = next;
-    }
 }
 
 struct learner_arg {
@@ -208,6 +191,8 @@ static int
 learn_push(struct run *r, struct learn_queue *q, struct chunk *c, int here,
            struct learner *l)
 {
+    struct chunk *spent;
+
     pthread_mutex_lock(&r->mu);
     while (q->len == LEARN_QUEUE && !r->failed && !here) {
         q->full = 1;
@@ -227,9 +212,10 @@ learn_push(struct run *r, struct learn_queue *q, struct chunk *c, int here,
     q->len++;
     if (q->idle)
         pthread_cond_signal(&r->cv_work);
+    spent = q->spent; /* the learners' learned chunks, freed here */
+    q->spent = NULL;
     pthread_mutex_unlock(&r->mu);
-    if (q->spent != NULL) /* a glance without the lock: freed next time */
-        free_spent(r, q);
+    chunk_list_free(spent);
     return 0;
 }
 
@@ -410,7 +396,8 @@ out:
     pthread_mutex_unlock(&r->mu);
     for (k = here ? 1 : 0; k < started; k++)
         pthread_join(ls[k].th, NULL);
-    free_spent(r, &q);
+    chunk_list_free(q.spent); /* the learner threads are joined */
+    q.spent = NULL;
     while (q.len > 0) { /* left after a failure */
         chunk_free(q.q[q.head], 0);
         q.head = (q.head + 1) % LEARN_QUEUE;

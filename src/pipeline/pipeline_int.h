@@ -143,6 +143,8 @@ int run_sources_local(const struct run *r);
 int run_one_thread(const struct run *r);
 /* Frees a chunk and its items from the from-th on (NULL-safe). */
 void chunk_free(struct chunk *c, size_t from);
+/* Frees a list of chunks linked by next, and their items (NULL-safe). */
+void chunk_list_free(struct chunk *c);
 /* The writer (writer.c): writes item it to every target that takes it,
  * counts it, quarantines it or moves its source's checkpoint, then
  * commits and reports progress when it is time. 0, or -1 when the run

@@ -25,16 +25,6 @@
 
 /* Hands a chunk to the workers once there is room. 0, or -1 when the run
  * stops (the chunk's items are freed). */
-static void
-free_spent(struct chunk *c)
-{
-    while (c != NULL) {
-        struct chunk *next = c->next;
-        chunk_free(c, 0);
-        c = next;
-    }
-}
-
 static int
 push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
 {
@@ -66,7 +56,7 @@ push_chunk(struct run *r, struct chunk *c, uint64_t done, uint64_t total)
     spent = r->spent;
     r->spent = NULL;
     pthread_mutex_unlock(&r->mu);
-    free_spent(spent);
+    chunk_list_free(spent);
     return 0;
 }
 
@@ -718,7 +708,7 @@ run_main(struct run *r, struct sl_err *err)
     for (i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     free(workers);
-    free_spent(r->spent);
+    chunk_list_free(r->spent);
     r->spent = NULL;
     /* chunks left over after a failure */
     for (k = 0; k < r->cap; k++) {

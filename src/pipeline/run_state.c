@@ -138,3 +138,12 @@ chunk_free(struct chunk *c, size_t from)
     free(c);
 }
 
+void
+chunk_list_free(struct chunk *c)
+{
+    while (c != NULL) {
+        struct chunk *next = c->next;
+        chunk_free(c, 0);
+        c = next;
+    }
+}
