@@ -75,14 +75,15 @@ PY
 }
 
 # fuzz_replay TARGET [CORPUS]: one test: tests/fuzz/fuzz_TARGET runs over
-# the seeds of tests/fuzz/corpus/CORPUS (default TARGET), each once, and
+# the seeds of tests/fuzz/corpus/CORPUS (default TARGET; its README is
+# no seed), each once, and
 # exits 0 having run all of them (no crash, no sanitizer report, no broken
 # promise). Works with the plain driver and with libFuzzer binaries.
 fuzz_replay() {
     local t=$1 f="${top_builddir}/tests/fuzz/fuzz_$1"
     local c="${top_srcdir}/tests/fuzz/corpus/${2:-$1}" n rc ran
     # shellcheck disable=SC2046 # seed names have no spaces
-    set -- $(find "$c" -type f ! -name '.*' | LC_ALL=C sort)
+    set -- $(find "$c" -type f ! -name '.*' ! -name README | LC_ALL=C sort)
     n=$#
     rc=0
     $SLUICE_WRAP "$f" "$@" >"$T/out" 2>&1 || rc=$?
